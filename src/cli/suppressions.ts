@@ -1,0 +1,5 @@
+import type { Command } from "commander";
+import type { CliIo } from "./io.js";
+
+// Placeholder: replaced by the `rebound suppressions` command.
+export function register(_program: Command, _io: CliIo): void {}

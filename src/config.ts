@@ -1,0 +1,121 @@
+// Configuration: one schema, read once. The only module that reads process.env.
+import { z } from "zod";
+
+const csv = z
+  .string()
+  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+
+const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt);
+
+/** `kid:secret` pairs, comma-separated; the first signs, all verify (rotation). */
+const verpKeys = z
+  .string()
+  .transform((s, ctx) => {
+    const keys: { id: string; secret: string }[] = [];
+    for (const part of s.split(",").map((x) => x.trim()).filter(Boolean)) {
+      const i = part.indexOf(":");
+      const id = i > 0 ? part.slice(0, i) : "";
+      const secret = i > 0 ? part.slice(i + 1) : "";
+      if (!/^[a-z0-9]{1,8}$/i.test(id) || secret.length < 16) {
+        ctx.addIssue({
+          code: "custom",
+          message: "REBOUND_VERP_KEYS must be `id:secret` pairs: id 1-8 letters or digits, secret at least 16 characters",
+        });
+        return z.NEVER;
+      }
+      keys.push({ id: id.toLowerCase(), secret });
+    }
+    return keys;
+  });
+
+export const configSchema = z.object({
+  /** PostgreSQL; unset: embedded PGlite in `${dataDir}/pglite`. */
+  databaseUrl: z.string().url().optional(),
+  /** PostgreSQL schema to use (default `public`). */
+  databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("public"),
+  /** Redis for BullMQ; unset: an in-process queue. */
+  redisUrl: z.string().optional(),
+  dataDir: z.string().default("./data"),
+  /** The domains this MX receives for (VERP bounce domains and feedback-loop domains). */
+  domains: csv.default(["localhost"]),
+  smtpHost: z.string().default("0.0.0.0"),
+  smtpPort: int(2525),
+  smtpHostname: z.string().optional(),
+  smtpMaxMessageBytes: int(10 * 1024 * 1024),
+  smtpMaxRecipients: int(100),
+  smtpMaxConnections: int(1000),
+  /** Connections per IP per minute before `421 4.7.0`. */
+  smtpRateLimitPerMinute: int(600),
+  smtpSocketTimeoutMs: int(60_000),
+  smtpProxyProtocol: z.stringbool().default(false),
+  tlsCertPath: z.string().optional(),
+  tlsKeyPath: z.string().optional(),
+  httpHost: z.string().default("0.0.0.0"),
+  httpPort: int(8025),
+  verpKeys: verpKeys.default([]),
+  /** Path of the policy file (JSON); unset: the documented defaults. */
+  policyPath: z.string().optional(),
+  /** The tenant of mail that carries no signed VERP. */
+  defaultTenant: z.string().default("default"),
+  defaultStream: z.string().default("default"),
+  /** How long raw mail is kept; after that only metadata stays. */
+  rawRetentionDays: int(30),
+  /** Local parts are compared case-insensitively unless this is set. */
+  caseSensitiveLocalPart: z.stringbool().default(false),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variable of each setting. */
+const ENV: Record<keyof Config, string> = {
+  databaseUrl: "DATABASE_URL",
+  databaseSchema: "REBOUND_DATABASE_SCHEMA",
+  redisUrl: "REDIS_URL",
+  dataDir: "REBOUND_DATA_DIR",
+  domains: "REBOUND_DOMAINS",
+  smtpHost: "REBOUND_SMTP_HOST",
+  smtpPort: "REBOUND_SMTP_PORT",
+  smtpHostname: "REBOUND_SMTP_HOSTNAME",
+  smtpMaxMessageBytes: "REBOUND_SMTP_MAX_MESSAGE_BYTES",
+  smtpMaxRecipients: "REBOUND_SMTP_MAX_RECIPIENTS",
+  smtpMaxConnections: "REBOUND_SMTP_MAX_CONNECTIONS",
+  smtpRateLimitPerMinute: "REBOUND_SMTP_RATE_LIMIT_PER_MINUTE",
+  smtpSocketTimeoutMs: "REBOUND_SMTP_SOCKET_TIMEOUT_MS",
+  smtpProxyProtocol: "REBOUND_SMTP_PROXY_PROTOCOL",
+  tlsCertPath: "REBOUND_TLS_CERT",
+  tlsKeyPath: "REBOUND_TLS_KEY",
+  httpHost: "REBOUND_HTTP_HOST",
+  httpPort: "REBOUND_HTTP_PORT",
+  verpKeys: "REBOUND_VERP_KEYS",
+  policyPath: "REBOUND_POLICY",
+  defaultTenant: "REBOUND_DEFAULT_TENANT",
+  defaultStream: "REBOUND_DEFAULT_STREAM",
+  rawRetentionDays: "REBOUND_RAW_RETENTION_DAYS",
+  caseSensitiveLocalPart: "REBOUND_CASE_SENSITIVE_LOCAL_PART",
+  logLevel: "REBOUND_LOG_LEVEL",
+};
+
+export class ConfigError extends Error {}
+
+/**
+ * Parse configuration from an environment (default: process.env) plus explicit overrides (from CLI flags or
+ * tests). Throws ConfigError with every problem named by its variable.
+ */
+export function loadConfig(overrides: Partial<Record<keyof Config, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== "") input[key] = v;
+  }
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) input[k] = v;
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? "");
+      return `${ENV[key as keyof Config] ?? key}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  return parsed.data;
+}

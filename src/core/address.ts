@@ -1,0 +1,50 @@
+// One normalisation of e-mail addresses everywhere: lookups, storage, imports, exports.
+import { createHash } from "node:crypto";
+import { domainToASCII } from "node:url";
+
+export const ADDRESS_ERRORS = ["empty", "no_at_sign", "empty_local_part", "bad_local_part", "local_part_too_long", "bad_domain", "too_long"] as const;
+export type AddressError = (typeof ADDRESS_ERRORS)[number];
+
+export type NormalizedAddress =
+  | { ok: true; address: string; local: string; domain: string }
+  | { ok: false; error: AddressError; message: string };
+
+export interface NormalizeOptions {
+  /** Keep the local part's case (RFC 5321 allows case-sensitive local parts; almost no provider uses it). */
+  caseSensitiveLocalPart?: boolean;
+}
+
+const fail = (error: AddressError, message: string): NormalizedAddress => ({ ok: false, error, message });
+
+/**
+ * Trim, strip angle brackets and a `mailto:`, lower-case and IDN-fold the domain (to its ASCII, punycode form),
+ * lower-case the local part unless told not to.
+ */
+export function normalizeAddress(input: string, opts: NormalizeOptions = {}): NormalizedAddress {
+  let s = input.trim();
+  if (s.startsWith("<") && s.endsWith(">")) s = s.slice(1, -1).trim();
+  if (/^mailto:/i.test(s)) s = s.slice(7);
+  if (!s) return fail("empty", "the address is empty");
+  if (s.length > 320) return fail("too_long", "the address is longer than 320 characters");
+  const at = s.lastIndexOf("@");
+  if (at < 0) return fail("no_at_sign", "the address has no @");
+  let local = s.slice(0, at);
+  const rawDomain = s.slice(at + 1).replace(/\.$/, "");
+  if (!local) return fail("empty_local_part", "the address has nothing before the @");
+  if (Buffer.byteLength(local, "utf8") > 64) return fail("local_part_too_long", "the local part is longer than 64 octets");
+  if (/[\s<>()\[\],;\\]/.test(local) && !/^".*"$/.test(local))
+    return fail("bad_local_part", "the local part has characters an address cannot have unquoted");
+  if (rawDomain.startsWith("[") && rawDomain.endsWith("]")) {
+    return { ok: true, address: `${opts.caseSensitiveLocalPart ? local : local.toLowerCase()}@${rawDomain}`, local, domain: rawDomain };
+  }
+  const domain = domainToASCII(rawDomain.toLowerCase());
+  if (!domain || !domain.includes(".") || !/^[a-z0-9.-]+$/.test(domain) || domain.split(".").some((l) => !l || l.length > 63 || l.startsWith("-") || l.endsWith("-")))
+    return fail("bad_domain", `the domain "${rawDomain}" is not a valid domain name`);
+  if (!opts.caseSensitiveLocalPart) local = local.toLowerCase();
+  return { ok: true, address: `${local}@${domain}`, local, domain };
+}
+
+/** SHA-256 (hex) of a normalised address: the hashed form for exports and erasure tombstones. */
+export function hashAddress(normalized: string): string {
+  return createHash("sha256").update(normalized, "utf8").digest("hex");
+}

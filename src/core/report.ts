@@ -1,0 +1,181 @@
+// The Report: what classify() says of one mail. Small closed vocabularies live here as `as const` unions.
+
+/** Why delivery to one recipient failed (or what else the mail says of it). Sisimai's vocabulary, newest spelling. */
+export const REASONS = [
+  "userunknown",
+  "hostunknown",
+  "hasmoved",
+  "notaccept",
+  "mailboxfull",
+  "suspend",
+  "expired",
+  "systemerror",
+  "systemfull",
+  "networkerror",
+  "mailererror",
+  "onhold",
+  "undefined",
+  "emailtoolarge",
+  "ratelimited",
+  "rejected",
+  "filtered",
+  "blocked",
+  "badreputation",
+  "spamdetected",
+  "policyviolation",
+  "authfailure",
+  "requireptr",
+  "contenterror",
+  "virusdetected",
+  "securityerror",
+  "norelaying",
+  "failedstarttls",
+  "notcompliantrfc",
+  "suppressed",
+  "feedback",
+  "vacation",
+  "delivered",
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+/** What a reason means for the sender. */
+export const CLASSES = ["hard", "soft", "block", "complaint", "auto_reply", "delivered", "undetermined"] as const;
+export type BounceClass = (typeof CLASSES)[number];
+
+/** What kind of mail this is. */
+export const KINDS = ["bounce", "complaint", "auto_reply", "delivery", "not_a_report", "unparsable"] as const;
+export type MailKind = (typeof KINDS)[number];
+
+/** RFC 5965 / 6591 feedback types. */
+export const FEEDBACK_TYPES = ["abuse", "fraud", "virus", "other", "not-spam", "auth-failure", "opt-out"] as const;
+export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
+
+/** Which part of the classifier produced a recipient's result. */
+export const PARSERS = ["dsn", "arf", "autoreply", "text", "header"] as const;
+export type ParserName = (typeof PARSERS)[number];
+
+/** One recipient the mail speaks of, with one reason and the evidence for it. */
+export interface Recipient {
+  /** The failed (or complaining, or delivered) address, as the report gives it (lower-cased domain). */
+  recipient: string;
+  /** Original-Recipient where the report gives one. */
+  originalRecipient?: string;
+  reason: Reason;
+  class: BounceClass;
+  /** RFC 3463 enhanced status code (from the report, or derived from the reason). */
+  status?: string;
+  /** The SMTP reply code, where one is known. */
+  smtpCode?: number;
+  /** DSN Action: failed, delayed, delivered, relayed, expanded. */
+  action?: string;
+  /** The remote server's words (Diagnostic-Code or the text of a plain bounce), unfolded. */
+  diagnostic?: string;
+  remoteMta?: string;
+  reportingMta?: string;
+  /** The SMTP command the error answered (RCPT, DATA, ...), where known. */
+  command?: string;
+  feedbackType?: FeedbackType | string;
+  lastAttemptDate?: string;
+  willRetryUntil?: string;
+  /** The id of the evidence that decided the reason, e.g. `dsn.status:5.1.1` or `text:postfix.user-unknown`. */
+  rule: string;
+  /** Which parser found this recipient. */
+  parser: ParserName;
+  /** Extra per-recipient fields (X-Postfix-*, ...), lower-cased names. */
+  fields?: Record<string, string>;
+}
+
+/** What the returned original tells, so a sender can tie the report to its own send. */
+export interface OriginalMessage {
+  messageId?: string;
+  from?: string;
+  to?: string;
+  subject?: string;
+  date?: string;
+  returnPath?: string;
+  /** Every X-*, List-* and Feedback-ID header of the original, lower-cased names. */
+  headers: Record<string, string>;
+}
+
+export interface ArfFields {
+  feedbackType?: string;
+  userAgent?: string;
+  version?: string;
+  originalMailFrom?: string;
+  originalRcptTo?: string[];
+  arrivalDate?: string;
+  sourceIp?: string;
+  reportedDomain?: string[];
+  reportedUri?: string[];
+  authenticationResults?: string;
+  incidents?: number;
+}
+
+export interface Report {
+  kind: MailKind;
+  recipients: Recipient[];
+  original: OriginalMessage;
+  /** Per-message DSN fields (Reporting-MTA, Arrival-Date, Received-From-MTA, X-Postfix-Queue-ID, ...), lower-cased names. */
+  reportFields?: Record<string, string>;
+  arf?: ArfFields;
+  /** The report mail's own headers that matter. */
+  messageId?: string;
+  from?: string;
+  subject?: string;
+  date?: string;
+  /** For `unparsable`: what went wrong. */
+  error?: string;
+  /** Which MTA or provider family the report was recognised as, where known (e.g. `postfix`, `office365`). */
+  source?: string;
+}
+
+/** Hard, soft, block, ...: what a reason means for the sender. Documented in README ("Classes"). */
+export const CLASS_OF_REASON: Record<Reason, BounceClass> = {
+  userunknown: "hard",
+  hostunknown: "hard",
+  hasmoved: "hard",
+  notaccept: "hard",
+  suspend: "soft",
+  mailboxfull: "soft",
+  expired: "soft",
+  systemerror: "soft",
+  systemfull: "soft",
+  networkerror: "soft",
+  mailererror: "soft",
+  onhold: "soft",
+  undefined: "undetermined",
+  emailtoolarge: "soft",
+  ratelimited: "block",
+  rejected: "block",
+  filtered: "block",
+  blocked: "block",
+  badreputation: "block",
+  spamdetected: "block",
+  policyviolation: "block",
+  authfailure: "block",
+  requireptr: "block",
+  contenterror: "block",
+  virusdetected: "block",
+  securityerror: "block",
+  norelaying: "block",
+  failedstarttls: "block",
+  notcompliantrfc: "block",
+  suppressed: "hard",
+  feedback: "complaint",
+  vacation: "auto_reply",
+  delivered: "delivered",
+};
+
+export const isReason = (s: string): s is Reason => (REASONS as readonly string[]).includes(s);
+
+/**
+ * The class of one recipient's result. The table above, except `notaccept`: a domain that accepts no mail
+ * (null MX, RFC 7505) is hard when the failure is permanent, soft when it is temporary (4.x.x).
+ */
+export function classOf(reason: Reason, status?: string, smtpCode?: number): BounceClass {
+  if (reason === "notaccept") {
+    const temporary = status?.startsWith("4") || (smtpCode !== undefined && smtpCode >= 400 && smtpCode < 500);
+    return temporary ? "soft" : "hard";
+  }
+  return CLASS_OF_REASON[reason];
+}
