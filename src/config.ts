@@ -52,6 +52,10 @@ export const configSchema = z.object({
   tlsKeyPath: z.string().optional(),
   httpHost: z.string().default("0.0.0.0"),
   httpPort: int(8025),
+  /** Requests per minute per API key, unless the key has its own limit (0: unlimited). */
+  apiRateLimitPerMinute: int(600_000),
+  /** Largest JSON body the API accepts (streamed CSV/NDJSON bodies have no limit). */
+  apiBodyLimitBytes: int(1024 * 1024),
   verpKeys: verpKeys.default([]),
   /** Path of the policy file (JSON); unset: the documented defaults. */
   policyPath: z.string().optional(),
@@ -87,6 +91,8 @@ const ENV: Record<keyof Config, string> = {
   tlsKeyPath: "REBOUND_TLS_KEY",
   httpHost: "REBOUND_HTTP_HOST",
   httpPort: "REBOUND_HTTP_PORT",
+  apiRateLimitPerMinute: "REBOUND_API_RATE_LIMIT_PER_MINUTE",
+  apiBodyLimitBytes: "REBOUND_API_BODY_LIMIT_BYTES",
   verpKeys: "REBOUND_VERP_KEYS",
   policyPath: "REBOUND_POLICY",
   defaultTenant: "REBOUND_DEFAULT_TENANT",
