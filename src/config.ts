@@ -44,7 +44,7 @@ export const configSchema = z.object({
   smtpMaxMessageBytes: int(10 * 1024 * 1024),
   smtpMaxRecipients: int(100),
   smtpMaxConnections: int(1000),
-  /** Connections per IP per minute before `421 4.7.0`. */
+  /** Connections per IP per minute before `421 4.7.0` (0: unlimited). */
   smtpRateLimitPerMinute: int(600),
   smtpSocketTimeoutMs: int(60_000),
   smtpProxyProtocol: z.stringbool().default(false),
@@ -66,6 +66,22 @@ export const configSchema = z.object({
   rawRetentionDays: int(30),
   /** Local parts are compared case-insensitively unless this is set. */
   caseSensitiveLocalPart: z.stringbool().default(false),
+  /** Grace given to SMTP sessions in flight on shutdown before they are closed with 421. */
+  smtpShutdownTimeoutMs: int(30_000),
+  /** Key prefix of the BullMQ queues in Redis (several deployments can share one Redis). */
+  queuePrefix: z.string().regex(/^[A-Za-z0-9_:.-]+$/).default("rebound"),
+  /** Tries of a job before it is given up (the mail is then marked `failed`, kept, re-processable). */
+  jobAttempts: int(8),
+  /** First retry delay of a failed job; doubles on each try. */
+  jobBackoffMs: int(2_000),
+  /** process-mail jobs run at once by one worker process. */
+  workerConcurrency: int(8),
+  /** A job whose worker died is retried after this long (BullMQ lock duration / stalled check). */
+  queueStalledMs: int(30_000),
+  /** How often the sweeper looks for mails accepted but never enqueued (Redis was down, a crash). */
+  sweepIntervalMs: int(15_000),
+  /** A pending mail enqueued longer ago than this is enqueued again (jobs dedupe on the mail id). */
+  sweepStaleMs: int(300_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -99,6 +115,14 @@ const ENV: Record<keyof Config, string> = {
   defaultStream: "REBOUND_DEFAULT_STREAM",
   rawRetentionDays: "REBOUND_RAW_RETENTION_DAYS",
   caseSensitiveLocalPart: "REBOUND_CASE_SENSITIVE_LOCAL_PART",
+  smtpShutdownTimeoutMs: "REBOUND_SMTP_SHUTDOWN_TIMEOUT_MS",
+  queuePrefix: "REBOUND_QUEUE_PREFIX",
+  jobAttempts: "REBOUND_JOB_ATTEMPTS",
+  jobBackoffMs: "REBOUND_JOB_BACKOFF_MS",
+  workerConcurrency: "REBOUND_WORKER_CONCURRENCY",
+  queueStalledMs: "REBOUND_QUEUE_STALLED_MS",
+  sweepIntervalMs: "REBOUND_SWEEP_INTERVAL_MS",
+  sweepStaleMs: "REBOUND_SWEEP_STALE_MS",
   logLevel: "REBOUND_LOG_LEVEL",
 };
 
