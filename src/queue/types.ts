@@ -31,6 +31,8 @@ export type Handler<N extends JobName> = (payload: JobPayloads[N], job: JobInfo)
 export interface Queue {
   readonly kind: "bullmq" | "memory";
   add<N extends JobName>(name: N, payload: JobPayloads[N], opts?: AddOptions): Promise<void>;
+  /** Several jobs of one name in one round trip (the intake enqueues a group-committed batch at once). */
+  addBulk<N extends JobName>(name: N, jobs: { payload: JobPayloads[N]; opts?: AddOptions }[]): Promise<void>;
   /** Start consuming jobs of one name in this process. */
   process<N extends JobName>(name: N, handler: Handler<N>, opts?: { concurrency?: number }): void;
   /** Resolves when the queue can take jobs (Redis reachable); rejects otherwise. */
