@@ -1,0 +1,86 @@
+// Per tenant, stream and address: the soft-bounce state the policy reads and writes (level, reset time, next
+// retry, last delivery), plus the soft bounces since the reset, loaded as the policy's AddressHistory.
+import type { Kysely } from "kysely";
+import type { AddressHistory, AddressState } from "../core/policy.js";
+import { softBounceTimes } from "./events.js";
+import type { Database } from "./schema.js";
+
+export interface AddressKey {
+  tenant: string;
+  stream: string;
+  addressHash: string;
+}
+
+const toState = (r: {
+  soft_level: number;
+  soft_reset_at: Date | null;
+  next_retry_at: Date | null;
+  last_delivery_at: Date | null;
+}): AddressState => ({
+  softLevel: r.soft_level,
+  softResetAt: r.soft_reset_at,
+  nextRetryAt: r.next_retry_at,
+  lastDeliveryAt: r.last_delivery_at,
+});
+
+/** The stored state (no lock), or null. */
+export async function getAddressState(db: Kysely<Database>, k: AddressKey): Promise<AddressState | null> {
+  const r = await db
+    .selectFrom("address_state")
+    .selectAll()
+    .where("tenant", "=", k.tenant)
+    .where("stream", "=", k.stream)
+    .where("address_hash", "=", k.addressHash)
+    .executeTakeFirst();
+  return r ? toState(r) : null;
+}
+
+/**
+ * Lock the address's state row (creating it) for the rest of the transaction, so that concurrent mails of the
+ * same address are decided one after the other, and load the history the policy needs: soft bounces since the
+ * last reset, at most `lookbackDays` back.
+ */
+export async function lockHistory(
+  db: Kysely<Database>,
+  k: AddressKey,
+  at: Date,
+  lookbackDays: number,
+): Promise<AddressHistory> {
+  await db
+    .insertInto("address_state")
+    .values({ tenant: k.tenant, stream: k.stream, address_hash: k.addressHash, updated_at: at })
+    .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doNothing())
+    .execute();
+  const r = await db
+    .selectFrom("address_state")
+    .selectAll()
+    .where("tenant", "=", k.tenant)
+    .where("stream", "=", k.stream)
+    .where("address_hash", "=", k.addressHash)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  const state = toState(r);
+  const lookback = new Date(at.getTime() - lookbackDays * 86_400_000);
+  const since = state.softResetAt && state.softResetAt > lookback ? state.softResetAt : lookback;
+  return { ...state, softBounces: await softBounceTimes(db, k, since) };
+}
+
+export async function saveAddressState(
+  db: Kysely<Database>,
+  k: AddressKey,
+  s: AddressState,
+  at: Date,
+): Promise<void> {
+  const values = {
+    soft_level: s.softLevel,
+    soft_reset_at: s.softResetAt,
+    next_retry_at: s.nextRetryAt,
+    last_delivery_at: s.lastDeliveryAt,
+    updated_at: at,
+  };
+  await db
+    .insertInto("address_state")
+    .values({ tenant: k.tenant, stream: k.stream, address_hash: k.addressHash, ...values })
+    .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doUpdateSet(values))
+    .execute();
+}

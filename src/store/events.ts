@@ -1,0 +1,143 @@
+// Events: one row per mail, address and stream (unique), with the classifier's evidence (rule, parser,
+// classifier version), how the recipient was identified (verified, VERP key) and the policy's decision.
+import { sql, type Kysely, type Selectable } from "kysely";
+import type { Database, EventsTable } from "./schema.js";
+
+export type EventRow = Selectable<EventsTable>;
+
+export interface NewEvent {
+  mailId: string | null;
+  /** `mail` (processed inbound mail) or `api` (a delivery reported over HTTP), ... */
+  source?: string;
+  tenant: string;
+  stream: string;
+  address: string;
+  addressHash: string;
+  addressOriginal: string;
+  recipientDomain: string;
+  kind: string;
+  reason: string;
+  class: string;
+  status?: string | null;
+  smtpCode?: number | null;
+  action?: string | null;
+  diagnostic?: string | null;
+  remoteMta?: string | null;
+  reportingMta?: string | null;
+  feedbackType?: string | null;
+  parser?: string | null;
+  rule?: string | null;
+  verified: boolean;
+  verpKeyId?: string | null;
+  classifierVersion?: string | null;
+  decision?: Record<string, unknown> | null;
+  occurredAt: Date;
+}
+
+/** Insert one event; null when the same mail already has an event for this address and stream. */
+export async function insertEvent(db: Kysely<Database>, e: NewEvent): Promise<string | null> {
+  const row = await db
+    .insertInto("events")
+    .values({
+      mail_id: e.mailId,
+      source: e.source ?? "mail",
+      tenant: e.tenant,
+      stream: e.stream,
+      address: e.address,
+      address_hash: e.addressHash,
+      address_original: e.addressOriginal,
+      recipient_domain: e.recipientDomain,
+      kind: e.kind,
+      reason: e.reason,
+      class: e.class,
+      status: e.status ?? null,
+      smtp_code: e.smtpCode ?? null,
+      action: e.action ?? null,
+      diagnostic: e.diagnostic ?? null,
+      remote_mta: e.remoteMta ?? null,
+      reporting_mta: e.reportingMta ?? null,
+      feedback_type: e.feedbackType ?? null,
+      parser: e.parser ?? null,
+      rule: e.rule ?? null,
+      verified: e.verified,
+      verp_key_id: e.verpKeyId ?? null,
+      classifier_version: e.classifierVersion ?? null,
+      decision: e.decision ? JSON.stringify(e.decision) : null,
+      occurred_at: e.occurredAt,
+    })
+    .onConflict((oc) => oc.columns(["mail_id", "address", "stream"]).doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export async function setEventDecision(
+  db: Kysely<Database>,
+  id: string,
+  decision: Record<string, unknown>,
+): Promise<void> {
+  await db
+    .updateTable("events")
+    .set({ decision: JSON.stringify(decision) })
+    .where("id", "=", id)
+    .execute();
+}
+
+/** The events of one mail, in id order. */
+export async function mailEvents(db: Kysely<Database>, mailId: string): Promise<EventRow[]> {
+  return db.selectFrom("events").selectAll().where("mail_id", "=", mailId).orderBy("id").execute();
+}
+
+/** Delete the events of one mail (re-processing); returns them. */
+export async function deleteMailEvents(db: Kysely<Database>, mailId: string): Promise<EventRow[]> {
+  return db.deleteFrom("events").where("mail_id", "=", mailId).returningAll().execute();
+}
+
+/** When the soft bounces of an address in a stream since `since` happened (those the policy acted on). */
+export async function softBounceTimes(
+  db: Kysely<Database>,
+  k: { tenant: string; stream: string; addressHash: string },
+  since: Date,
+): Promise<Date[]> {
+  const rows = await db
+    .selectFrom("events")
+    .select("occurred_at")
+    .where("tenant", "=", k.tenant)
+    .where("address_hash", "=", k.addressHash)
+    .where("stream", "=", k.stream)
+    .where("class", "=", "soft")
+    // only the soft bounces the policy acted on (not unverified ones it only recorded)
+    .where(sql<string>`decision->>'action'`, "in", ["retry", "suppress"])
+    .where("occurred_at", ">", since)
+    .orderBy("occurred_at")
+    .limit(1000)
+    .execute();
+  return rows.map((r) => r.occurred_at);
+}
+
+export interface EventFilter {
+  tenant: string;
+  addressHash?: string;
+  stream?: string;
+  class?: string;
+  since?: Date;
+  until?: Date;
+  /** Keyset pagination: events with an id below this one (newest first). */
+  beforeId?: string;
+  limit?: number;
+}
+
+/** An address's (or a tenant's) events, newest first. */
+export async function listEvents(db: Kysely<Database>, f: EventFilter): Promise<EventRow[]> {
+  let q = db.selectFrom("events").selectAll().where("tenant", "=", f.tenant);
+  if (f.addressHash) q = q.where("address_hash", "=", f.addressHash);
+  if (f.stream) q = q.where("stream", "=", f.stream);
+  if (f.class) q = q.where("class", "=", f.class);
+  if (f.since) q = q.where("occurred_at", ">=", f.since);
+  if (f.until) q = q.where("occurred_at", "<", f.until);
+  if (f.beforeId) q = q.where("id", "<", f.beforeId);
+  return q
+    .orderBy("id", "desc")
+    .limit(f.limit ?? 100)
+    .execute();
+}

@@ -1,0 +1,395 @@
+// Suppressions: one row per tenant, stream (or `*`) and address. Every change is logged in suppression_log
+// with who and why, and announced in the outbox. Functions take a Kysely or a Transaction; callers that need
+// several changes to land together pass a transaction.
+import { sql, type Kysely, type Selectable } from "kysely";
+import { hashAddress } from "../core/address.js";
+import { emitOutbox } from "./outbox.js";
+import type { Database, SuppressionsTable } from "./schema.js";
+
+export const SUPPRESSION_SOURCES = ["bounce", "complaint", "soft_escalation", "manual", "import"] as const;
+export type SuppressionSourceName = (typeof SUPPRESSION_SOURCES)[number];
+
+export interface SuppressionInput {
+  tenant: string;
+  stream: string;
+  /** Normalized (normalizeAddress). */
+  address: string;
+  addressOriginal?: string | null;
+  reason: string;
+  class: string;
+  source: SuppressionSourceName;
+  rule?: string | null;
+  eventIds?: string[];
+  /** Null or absent: permanent. */
+  expiresAt?: Date | null;
+  note?: string | null;
+  actor?: string | null;
+  at: Date;
+}
+
+export interface UpsertOptions {
+  /** Emit `suppression.added` when the suppression is new (default true). */
+  emit?: boolean;
+}
+
+export type SuppressionRow = Selectable<SuppressionsTable>;
+
+/** Whether b's expiry outlasts a's (null is forever). */
+const outlasts = (b: Date | null, a: Date | null) =>
+  a === null ? false : b === null ? true : b.getTime() > a.getTime();
+
+/**
+ * Add a suppression, or merge into the one of the same tenant, stream and address: event ids are merged, the
+ * count grows, last_seen moves on; the reason, class, source, rule and expiry become the new ones when the new
+ * suppression lasts longer (permanent beats temporary). A row whose expiry has passed counts as absent: it is
+ * replaced and `created` is true.
+ */
+export async function upsertSuppression(
+  db: Kysely<Database>,
+  s: SuppressionInput,
+  opts: UpsertOptions = {},
+): Promise<{ id: string; created: boolean }> {
+  const hash = hashAddress(s.address);
+  const expiresAt = s.expiresAt ?? null;
+  const eventIds = s.eventIds ?? [];
+  const fresh = {
+    address: s.address,
+    address_original: s.addressOriginal ?? s.address,
+    reason: s.reason,
+    class: s.class,
+    source: s.source,
+    rule: s.rule ?? null,
+    event_ids: eventIds,
+    count: 1,
+    first_seen: s.at,
+    last_seen: s.at,
+    expires_at: expiresAt,
+    note: s.note ?? null,
+    created_by: s.actor ?? null,
+    updated_at: s.at,
+  };
+  let existing = await selectForUpdate(db, s.tenant, s.stream, hash);
+  let created = false;
+  let id: string;
+  if (!existing) {
+    const ins = await db
+      .insertInto("suppressions")
+      .values({ tenant: s.tenant, stream: s.stream, address_hash: hash, ...fresh, created_at: s.at })
+      .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (ins) {
+      id = ins.id;
+      created = true;
+    } else {
+      existing = await selectForUpdate(db, s.tenant, s.stream, hash);
+      if (!existing) throw new Error("suppression vanished during upsert");
+    }
+  }
+  if (existing) {
+    id = existing.id;
+    const expired = existing.expires_at !== null && existing.expires_at.getTime() <= s.at.getTime();
+    if (expired) {
+      created = true;
+      await db
+        .updateTable("suppressions")
+        .set({ ...fresh, created_at: s.at })
+        .where("id", "=", id)
+        .execute();
+    } else {
+      const stronger = outlasts(expiresAt, existing.expires_at);
+      const merged = [...new Set([...existing.event_ids.map(String), ...eventIds])];
+      await db
+        .updateTable("suppressions")
+        .set({
+          address: s.address,
+          event_ids: merged,
+          count: existing.count + 1,
+          last_seen: existing.last_seen.getTime() > s.at.getTime() ? existing.last_seen : s.at,
+          updated_at: s.at,
+          ...(s.note ? { note: s.note } : {}),
+          ...(stronger
+            ? {
+                reason: s.reason,
+                class: s.class,
+                source: s.source,
+                rule: s.rule ?? null,
+                expires_at: expiresAt,
+                address_original: fresh.address_original,
+              }
+            : {}),
+        })
+        .where("id", "=", id)
+        .execute();
+    }
+  }
+  await db
+    .insertInto("suppression_log")
+    .values({
+      tenant: s.tenant,
+      stream: s.stream,
+      address_hash: hash,
+      address: s.address,
+      action: created ? "added" : "updated",
+      reason: s.reason,
+      source: s.source,
+      actor: s.actor ?? null,
+      note: s.note ?? null,
+      event_ids: eventIds,
+      at: s.at,
+    })
+    .execute();
+  if (created && opts.emit !== false) {
+    await emitOutbox(db, {
+      tenant: s.tenant,
+      type: "suppression.added",
+      payload: {
+        id: id!,
+        stream: s.stream,
+        address: s.address,
+        reason: s.reason,
+        class: s.class,
+        source: s.source,
+        rule: s.rule ?? null,
+        eventIds,
+        expiresAt: expiresAt?.toISOString() ?? null,
+        at: s.at.toISOString(),
+      },
+    });
+  }
+  return { id: id!, created };
+}
+
+async function selectForUpdate(db: Kysely<Database>, tenant: string, stream: string, hash: string) {
+  return db
+    .selectFrom("suppressions")
+    .select(["id", "event_ids", "count", "last_seen", "expires_at"])
+    .where("tenant", "=", tenant)
+    .where("stream", "=", stream)
+    .where("address_hash", "=", hash)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export interface RemoveInput {
+  tenant: string;
+  stream: string;
+  /** Normalized. */
+  address: string;
+  actor?: string | null;
+  note?: string | null;
+  at: Date;
+}
+
+/** Delete a suppression, log `removed` with who and why, emit `suppression.removed`. False when there was none. */
+export async function removeSuppression(
+  db: Kysely<Database>,
+  r: RemoveInput,
+  opts: UpsertOptions = {},
+): Promise<boolean> {
+  const hash = hashAddress(r.address);
+  const row = await db
+    .deleteFrom("suppressions")
+    .where("tenant", "=", r.tenant)
+    .where("stream", "=", r.stream)
+    .where("address_hash", "=", hash)
+    .returning(["id", "reason", "source", "event_ids"])
+    .executeTakeFirst();
+  if (!row) return false;
+  await db
+    .insertInto("suppression_log")
+    .values({
+      tenant: r.tenant,
+      stream: r.stream,
+      address_hash: hash,
+      address: r.address,
+      action: "removed",
+      reason: row.reason,
+      source: row.source,
+      actor: r.actor ?? null,
+      note: r.note ?? null,
+      event_ids: row.event_ids,
+      at: r.at,
+    })
+    .execute();
+  if (opts.emit !== false) {
+    await emitOutbox(db, {
+      tenant: r.tenant,
+      type: "suppression.removed",
+      payload: {
+        id: row.id,
+        stream: r.stream,
+        address: r.address,
+        reason: row.reason,
+        actor: r.actor ?? null,
+        note: r.note ?? null,
+        at: r.at.toISOString(),
+      },
+    });
+  }
+  return true;
+}
+
+/** The suppressions of one address in one tenant (every stream), active or expired. */
+export async function getSuppressions(
+  db: Kysely<Database>,
+  tenant: string,
+  address: string,
+): Promise<SuppressionRow[]> {
+  return db
+    .selectFrom("suppressions")
+    .selectAll()
+    .where("tenant", "=", tenant)
+    .where("address_hash", "=", hashAddress(address))
+    .orderBy("stream")
+    .execute();
+}
+
+export interface ExplainedEvent {
+  id: string;
+  mailId: string | null;
+  kind: string;
+  reason: string;
+  class: string;
+  status: string | null;
+  diagnostic: string | null;
+  rule: string | null;
+  parser: string | null;
+  verified: boolean;
+  classifierVersion: string | null;
+  decision: Record<string, unknown> | null;
+  occurredAt: string;
+}
+
+export interface ExplainedSuppression {
+  id: string;
+  tenant: string;
+  stream: string;
+  address: string | null;
+  addressOriginal: string | null;
+  reason: string;
+  class: string;
+  source: string;
+  /** The policy rule that suppressed (or null for manual and imported ones). */
+  rule: string | null;
+  count: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  expiresAt: Date | null;
+  active: boolean;
+  note: string | null;
+  createdBy: string | null;
+  /** The events that caused it, oldest first, each with its classifier rule and policy decision. */
+  events: ExplainedEvent[];
+  /** Its log: added, updated, removed (by whom and why). */
+  log: {
+    action: string;
+    reason: string | null;
+    source: string | null;
+    actor: string | null;
+    note: string | null;
+    at: string;
+  }[];
+}
+
+/**
+ * The suppressions of an address (all streams of a tenant) with the events and rules that caused them and their
+ * log, in one query.
+ */
+export async function explainSuppression(
+  db: Kysely<Database>,
+  tenant: string,
+  address: string,
+  now: Date = new Date(),
+): Promise<ExplainedSuppression[]> {
+  const hash = hashAddress(address);
+  const res = await sql<{
+    id: string;
+    tenant: string;
+    stream: string;
+    address: string | null;
+    address_original: string | null;
+    reason: string;
+    class: string;
+    source: string;
+    rule: string | null;
+    count: number;
+    first_seen: Date;
+    last_seen: Date;
+    expires_at: Date | null;
+    note: string | null;
+    created_by: string | null;
+    events: ExplainedEvent[] | null;
+    log: ExplainedSuppression["log"] | null;
+  }>`
+    select s.id, s.tenant, s.stream, s.address, s.address_original, s.reason, s.class, s.source, s.rule, s.count,
+           s.first_seen, s.last_seen, s.expires_at, s.note, s.created_by,
+           (select json_agg(json_build_object(
+                     'id', e.id::text, 'mailId', e.mail_id, 'kind', e.kind, 'reason', e.reason, 'class', e.class,
+                     'status', e.status, 'diagnostic', e.diagnostic, 'rule', e.rule, 'parser', e.parser,
+                     'verified', e.verified, 'classifierVersion', e.classifier_version, 'decision', e.decision,
+                     'occurredAt', e.occurred_at) order by e.occurred_at, e.id)
+              from events e where e.id = any(s.event_ids)) as events,
+           (select json_agg(json_build_object('action', l.action, 'reason', l.reason, 'source', l.source,
+                     'actor', l.actor, 'note', l.note, 'at', l.at) order by l.at, l.id)
+              from suppression_log l
+             where l.tenant = s.tenant and l.stream = s.stream and l.address_hash = s.address_hash) as log
+      from suppressions s
+     where s.tenant = ${tenant} and s.address_hash = ${hash}
+     order by s.stream`.execute(db);
+  return res.rows.map((r) => ({
+    id: String(r.id),
+    tenant: r.tenant,
+    stream: r.stream,
+    address: r.address,
+    addressOriginal: r.address_original,
+    reason: r.reason,
+    class: r.class,
+    source: r.source,
+    rule: r.rule,
+    count: r.count,
+    firstSeen: new Date(r.first_seen),
+    lastSeen: new Date(r.last_seen),
+    expiresAt: r.expires_at ? new Date(r.expires_at) : null,
+    active: r.expires_at === null || new Date(r.expires_at).getTime() > now.getTime(),
+    note: r.note,
+    createdBy: r.created_by,
+    events: r.events ?? [],
+    log: r.log ?? [],
+  }));
+}
+
+export interface ListFilter {
+  tenant?: string;
+  stream?: string;
+  /** Only rows with id greater than this (keyset pagination). */
+  afterId?: string;
+  limit?: number;
+}
+
+/** Suppressions in id order, for the operator's CLI. */
+export async function listSuppressions(db: Kysely<Database>, f: ListFilter = {}) {
+  let q = db
+    .selectFrom("suppressions")
+    .selectAll()
+    .orderBy("id")
+    .limit(f.limit ?? 1000);
+  if (f.tenant) q = q.where("tenant", "=", f.tenant);
+  if (f.stream) q = q.where("stream", "=", f.stream);
+  if (f.afterId) q = q.where("id", ">", f.afterId);
+  return q.execute();
+}
+
+/** Delete suppressions whose expiry has passed (logging `expired`); returns how many. */
+export async function expireSuppressions(db: Kysely<Database>, now: Date, limit = 10_000): Promise<number> {
+  const res = await sql<{ n: string }>`
+    with gone as (
+      delete from suppressions where id in (
+        select id from suppressions where expires_at is not null and expires_at <= ${now} order by expires_at limit ${limit})
+      returning tenant, stream, address_hash, address, reason, source, event_ids),
+    logged as (
+      insert into suppression_log (tenant, stream, address_hash, address, action, reason, source, actor, event_ids, at)
+      select tenant, stream, address_hash, address, 'expired', reason, source, 'rebound', event_ids, ${now} from gone returning 1)
+    select count(*)::text as n from logged`.execute(db);
+  return Number(res.rows[0]?.n ?? 0);
+}
