@@ -99,9 +99,13 @@ function pgliteAsPool(lite: PGliteLike) {
 
 /** Bring the schema up to date. Forward-only. */
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
+  // Name the schema: kysely's Migrator otherwise finds its tables in any schema of the database (another test
+  // file's, another tenant's) and skips creating them here.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
+    migrationTableSchema: rows[0]?.schema ?? "public",
   });
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error instanceof Error ? result.error : new Error(String(result.error));
