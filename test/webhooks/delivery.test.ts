@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log.js";
+import type { Db } from "../../src/store/db.js";
+import { dispatchPending } from "../../src/webhooks/dispatcher.js";
+import { verifySignature } from "../../src/webhooks/sign.js";
+import { startWebhookWorker, type WebhookWorkerOptions } from "../../src/webhooks/worker.js";
+import { createTestDb, type TestDb } from "../helpers/db.js";
+import { deadUrl, startReceiver, waitFor, type Receiver } from "./receiver.js";
+
+const logger = createLogger("silent");
+const fast: Partial<WebhookWorkerOptions> = {
+  pollIntervalMs: 20,
+  backoffBaseMs: 20,
+  backoffMaxMs: 200,
+  timeoutMs: 2_000,
+};
+
+let t: TestDb;
+let n = 0;
+beforeAll(async () => {
+  t = await createTestDb();
+});
+afterAll(async () => t?.drop());
+
+async function addWebhook(
+  db: Db,
+  tenant: string,
+  url: string,
+  events: string[],
+): Promise<{ id: string; secret: string }> {
+  const id = `wh_test_${++n}`;
+  const secret = `whsec_test_secret_${n}`;
+  await db.insertInto("webhooks").values({ id, tenant, url, secret, events }).execute();
+  return { id, secret };
+}
+
+async function emit(db: Db, tenant: string, type: string, payload: Record<string, unknown>): Promise<string> {
+  const row = await db
+    .insertInto("outbox")
+    .values({ tenant, type, payload: JSON.stringify(payload) })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function deliveriesOf(db: Db, webhookId: string) {
+  return db
+    .selectFrom("webhook_deliveries")
+    .selectAll()
+    .where("webhook_id", "=", webhookId)
+    .orderBy("id")
+    .execute();
+}
+
+describe("webhook delivery without a queue (database poll)", () => {
+  let receiver: Receiver | undefined;
+  afterAll(async () => receiver?.close());
+
+  it("signs each try so the receiver can verify it, and retries a failing endpoint until it recovers", async () => {
+    receiver = await startReceiver((i) => (i <= 3 ? 500 : 200));
+    const hook = await addWebhook(t.db, "acme", receiver.url, ["bounce.hard", "complaint"]);
+    const outboxId = await emit(t.db, "acme", "bounce.hard", {
+      address: "gone@example.com",
+      stream: "marketing",
+      reason: "userunknown",
+    });
+    const worker = startWebhookWorker({ db: t.db, logger }, { ...fast, maxAttempts: 6 });
+    try {
+      const [d] = await waitFor(async () => {
+        const rows = await deliveriesOf(t.db, hook.id);
+        return rows[0]?.status === "delivered" ? rows : undefined;
+      }, "the delivery to succeed");
+      expect(d).toMatchObject({
+        status: "delivered",
+        attempts: 4,
+        last_status_code: 200,
+        last_error: null,
+        event_type: "bounce.hard",
+      });
+      expect(d?.delivered_at).toBeInstanceOf(Date);
+    } finally {
+      await worker.stop();
+    }
+    expect(receiver.received).toHaveLength(4);
+    const ids = new Set<string>();
+    for (const [i, r] of receiver.received.entries()) {
+      const header = String(r.headers["rebound-signature"]);
+      expect(verifySignature(hook.secret, header, r.body, Math.floor(Date.now() / 1000))).toMatchObject({
+        ok: true,
+      });
+      expect(
+        verifySignature("whsec_someone_else", header, r.body, Math.floor(Date.now() / 1000)),
+      ).toMatchObject({ ok: false });
+      expect(r.headers["rebound-event"]).toBe("bounce.hard");
+      expect(r.headers["rebound-attempt"]).toBe(String(i + 1));
+      expect(r.headers["content-type"]).toBe("application/json");
+      const body = JSON.parse(r.body);
+      expect(body).toMatchObject({
+        type: "bounce.hard",
+        tenant: "acme",
+        data: { address: "gone@example.com", reason: "userunknown" },
+      });
+      ids.add(body.id);
+    }
+    // The event id stays the same across tries: receivers dedupe on it.
+    expect([...ids]).toEqual([`evt_${outboxId}`]);
+  });
+
+  it("gives up after the last try and marks the delivery dead, with the error in the log", async () => {
+    const down = await startReceiver(() => 503);
+    try {
+      const hook = await addWebhook(t.db, "acme", down.url, ["bounce.soft"]);
+      await emit(t.db, "acme", "bounce.soft", { address: "full@example.com" });
+      const worker = startWebhookWorker({ db: t.db, logger }, { ...fast, maxAttempts: 3 });
+      try {
+        const [d] = await waitFor(async () => {
+          const rows = await deliveriesOf(t.db, hook.id);
+          return rows[0]?.status === "dead" ? rows : undefined;
+        }, "the delivery to die");
+        expect(d).toMatchObject({
+          status: "dead",
+          attempts: 3,
+          last_status_code: 503,
+          next_attempt_at: null,
+        });
+        expect(d?.last_error).toContain("HTTP 503");
+        // Dead stays dead: further polls do not try again.
+        await worker.poll();
+        await worker.poll();
+      } finally {
+        await worker.stop();
+      }
+      expect(down.received).toHaveLength(3);
+    } finally {
+      await down.close();
+    }
+  });
+
+  it("records a timeout and a refused connection as failed tries", async () => {
+    const silent = await startReceiver(() => "hang");
+    try {
+      const hung = await addWebhook(t.db, "timeouts", silent.url, ["complaint"]);
+      const refused = await addWebhook(t.db, "timeouts", await deadUrl(), ["complaint"]);
+      await emit(t.db, "timeouts", "complaint", { address: "x@example.com" });
+      const worker = startWebhookWorker({ db: t.db, logger }, { ...fast, timeoutMs: 200, maxAttempts: 1 });
+      try {
+        const dead = async (id: string) => {
+          const rows = await deliveriesOf(t.db, id);
+          return rows[0]?.status === "dead" ? rows[0] : undefined;
+        };
+        expect((await waitFor(() => dead(hung.id), "the hung delivery")).last_error).toBe(
+          "no answer within 200 ms",
+        );
+        const r = await waitFor(() => dead(refused.id), "the refused delivery");
+        expect(r.last_status_code).toBeNull();
+        expect(r.last_error).toMatch(/ECONNREFUSED/);
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
+describe("outbox dispatch", () => {
+  it("makes one delivery per subscribed endpoint of the same tenant, once, with several dispatchers at once", async () => {
+    const db = await createTestDb({ poolSize: 8 });
+    try {
+      const all = await addWebhook(db.db, "t1", "http://127.0.0.1:9/a", [
+        "bounce.hard",
+        "bounce.soft",
+        "complaint",
+      ]);
+      const hardOnly = await addWebhook(db.db, "t1", "http://127.0.0.1:9/b", ["bounce.hard"]);
+      const other = await addWebhook(db.db, "t2", "http://127.0.0.1:9/c", [
+        "bounce.hard",
+        "bounce.soft",
+        "complaint",
+      ]);
+      const types = ["bounce.hard", "bounce.soft", "complaint"];
+      await db.db
+        .insertInto("outbox")
+        .values(
+          Array.from({ length: 300 }, (_, i) => ({
+            tenant: "t1",
+            type: types[i % 3] as string,
+            payload: JSON.stringify({ i }),
+          })),
+        )
+        .execute();
+      await emit(db.db, "t3", "bounce.hard", { nobody: "listens" });
+      const results = await Promise.all([1, 2, 3, 4].map(() => dispatchPending(db.db, () => new Date(), 7)));
+      const made = results.flatMap((r) => r.deliveryIds);
+      expect(new Set(made).size).toBe(made.length);
+      expect(results.reduce((s, r) => s + r.taken, 0)).toBe(301);
+      expect(made).toHaveLength(300 + 100);
+      expect(await deliveriesOf(db.db, all.id)).toHaveLength(300);
+      expect(await deliveriesOf(db.db, hardOnly.id)).toHaveLength(100);
+      expect(await deliveriesOf(db.db, other.id)).toHaveLength(0);
+      const left = await db.db.selectFrom("outbox").select("id").where("dispatched_at", "is", null).execute();
+      expect(left).toHaveLength(0);
+      // Nothing left: a second run makes nothing.
+      expect(await dispatchPending(db.db, () => new Date())).toEqual({ taken: 0, deliveryIds: [] });
+    } finally {
+      await db.drop();
+    }
+  });
+});
