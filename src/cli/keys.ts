@@ -1,5 +1,116 @@
+// `rebound keys create|list|revoke`: API keys for operators. The token is printed once, at creation.
 import type { Command } from "commander";
+import { loadConfig } from "../config.js";
+import { migrateToLatest, openDb, type Db } from "../store/db.js";
+import { createKey, isScope, listKeys, revokeKey, SCOPES, type Scope } from "../store/keys.js";
 import type { CliIo } from "./io.js";
 
-// Placeholder: replaced by the `rebound keys` command.
-export function register(_program: Command, _io: CliIo): void {}
+type Format = "json" | "text";
+
+/** Open the configured database (schema brought up to date), run `fn`, close. */
+export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const handle = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    schema: config.databaseSchema,
+    poolSize: 2,
+  });
+  try {
+    await migrateToLatest(handle.db);
+    return await fn(handle.db);
+  } finally {
+    await handle.close();
+  }
+}
+
+function parseScopes(s: string): Scope[] {
+  const scopes = s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const bad = scopes.filter((x) => !isScope(x));
+  if (bad.length || scopes.length === 0)
+    throw new Error(`--scopes must be a comma-separated list of ${SCOPES.join(", ")} (got "${s}")`);
+  return scopes as Scope[];
+}
+
+function parseFormat(s: string): Format {
+  if (s !== "json" && s !== "text") throw new Error(`--format must be json or text (got "${s}")`);
+  return s;
+}
+
+export function register(program: Command, io: CliIo): void {
+  const keys = program.command("keys").description("manage API keys (each bound to one tenant)");
+
+  keys
+    .command("create")
+    .description("create an API key and print its token (shown only once)")
+    .requiredOption("--tenant <tenant>", "the tenant the key is bound to")
+    .option("--scopes <scopes>", `comma-separated: ${SCOPES.join(", ")}`, "read")
+    .option("--name <name>", "a label for the key")
+    .option(
+      "--rate-limit <perMinute>",
+      "requests per minute for this key (0: unlimited; default: the server's)",
+    )
+    .option("--format <format>", "json or text", "text")
+    .action(
+      async (opts: { tenant: string; scopes: string; name?: string; rateLimit?: string; format: string }) => {
+        const format = parseFormat(opts.format);
+        const scopes = parseScopes(opts.scopes);
+        let rateLimitPerMinute: number | undefined;
+        if (opts.rateLimit !== undefined) {
+          rateLimitPerMinute = Number(opts.rateLimit);
+          if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0)
+            throw new Error("--rate-limit must be a non-negative integer");
+        }
+        const key = await withDb((db) =>
+          createKey(db, { tenant: opts.tenant, scopes, name: opts.name, rateLimitPerMinute }),
+        );
+        if (format === "json") io.stdout.write(`${JSON.stringify(key)}\n`);
+        else
+          io.stdout.write(
+            `id:     ${key.id}\ntenant: ${key.tenant}\nscopes: ${key.scopes.join(",")}\ntoken:  ${key.token}\n(the token is shown only now; send it as "Authorization: Bearer TOKEN")\n`,
+          );
+      },
+    );
+
+  keys
+    .command("list")
+    .description("list API keys (never their tokens)")
+    .option("--tenant <tenant>", "only this tenant's keys")
+    .option("--all", "include revoked keys")
+    .option("--format <format>", "json or text", "text")
+    .action(async (opts: { tenant?: string; all?: boolean; format: string }) => {
+      const format = parseFormat(opts.format);
+      const list = await withDb((db) => listKeys(db, { tenant: opts.tenant, includeRevoked: opts.all }));
+      if (format === "json") {
+        io.stdout.write(`${JSON.stringify(list)}\n`);
+        return;
+      }
+      for (const k of list) {
+        io.stdout.write(
+          [
+            k.id,
+            k.tenant,
+            k.scopes.join(","),
+            k.name ?? "-",
+            k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active",
+            k.lastUsedAt?.toISOString() ?? "never used",
+          ].join("\t") + "\n",
+        );
+      }
+    });
+
+  keys
+    .command("revoke <id>")
+    .description("revoke an API key (it stops working within a second)")
+    .action(async (id: string) => {
+      const done = await withDb((db) => revokeKey(db, id));
+      if (done) io.stdout.write(`revoked ${id}\n`);
+      else {
+        io.stderr.write(`rebound: no active key ${id}\n`);
+        io.exitCode = 1;
+      }
+    });
+}

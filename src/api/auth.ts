@@ -1,0 +1,118 @@
+// Bearer-token authentication, scopes and per-key rate limits. Keys are looked up by the SHA-256 of the
+// token and kept in memory for at most one second, so a revoked key stops working within a second.
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { Kysely } from "kysely";
+import { findKeyByTokenHash, hashToken, touchKeys, type ApiKeyWithHash, type Scope } from "../store/keys.js";
+import type { Database } from "../store/schema.js";
+import { ApiError } from "./errors.js";
+import { RateLimiter } from "./ratelimit.js";
+
+export interface AuthContext {
+  keyId: string;
+  tenant: string;
+  scopes: Scope[];
+  /** SHA-256 of the key's token: a per-key secret, used to sign pagination cursors. */
+  secret: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}
+
+export interface AuthOptions {
+  db: Kysely<Database>;
+  defaultRateLimitPerMinute: number;
+  now: () => Date;
+  /** How long a key (or its absence) is remembered. */
+  cacheMs?: number;
+  /** How often `last_used_at` is written. */
+  touchEveryMs?: number;
+}
+
+interface Cached {
+  key: ApiKeyWithHash | undefined;
+  until: number;
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+const MAX_CACHED = 10_000;
+
+/** Install authentication on a scope: every route in it needs a valid key. */
+export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
+  const cacheMs = opts.cacheMs ?? 1_000;
+  const cache = new Map<string, Cached>();
+  const inflight = new Map<string, Promise<ApiKeyWithHash | undefined>>();
+  const limiter = new RateLimiter();
+  const used = new Set<string>();
+
+  const timer = setInterval(() => {
+    if (used.size === 0) return;
+    const ids = [...used];
+    used.clear();
+    touchKeys(opts.db, ids, opts.now()).catch((err) => app.log.warn({ err }, "could not record key use"));
+  }, opts.touchEveryMs ?? 10_000);
+  timer.unref();
+  app.addHook("onClose", async () => clearInterval(timer));
+
+  async function lookup(tokenHash: string): Promise<ApiKeyWithHash | undefined> {
+    const now = Date.now();
+    const hit = cache.get(tokenHash);
+    if (hit && hit.until > now) return hit.key;
+    let p = inflight.get(tokenHash);
+    if (!p) {
+      p = findKeyByTokenHash(opts.db, tokenHash).finally(() => inflight.delete(tokenHash));
+      inflight.set(tokenHash, p);
+    }
+    const key = await p;
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(tokenHash, { key, until: Date.now() + cacheMs });
+    return key;
+  }
+
+  app.decorateRequest("auth", null as unknown as AuthContext);
+  app.addHook("onRequest", async (request: FastifyRequest, reply) => {
+    const header = request.headers.authorization;
+    const m = header ? BEARER.exec(header) : null;
+    if (!m) {
+      reply.header("www-authenticate", 'Bearer realm="rebound"');
+      throw new ApiError(401, "unauthorized", "an API key is required: send `Authorization: Bearer TOKEN`");
+    }
+    const tokenHash = hashToken(m[1]!);
+    const key = await lookup(tokenHash);
+    if (!key) {
+      reply.header("www-authenticate", 'Bearer realm="rebound", error="invalid_token"');
+      throw new ApiError(401, "unauthorized", "the API key is unknown or revoked");
+    }
+    const limit = key.rateLimitPerMinute ?? opts.defaultRateLimitPerMinute;
+    const d = limiter.take(key.id, limit, Date.now());
+    if (limit > 0) {
+      reply.header("x-ratelimit-limit", String(d.limit));
+      reply.header("x-ratelimit-remaining", String(d.remaining));
+    }
+    if (!d.allowed) {
+      throw new ApiError(
+        429,
+        "rate_limited",
+        `rate limit of ${limit} requests per minute exceeded`,
+        { limitPerMinute: limit },
+        { "retry-after": String(d.retryAfterSeconds) },
+      );
+    }
+    used.add(key.id);
+    request.auth = { keyId: key.id, tenant: key.tenant, scopes: key.scopes, secret: key.tokenHash };
+  });
+}
+
+/** A preHandler that refuses keys without the scope. `admin` implies `write`, `write` implies `read`. */
+export function requireScope(scope: Scope): preHandlerAsyncHookHandler {
+  const accepted: Scope[] =
+    scope === "read" ? ["read", "write", "admin"] : scope === "write" ? ["write", "admin"] : ["admin"];
+  return async (request) => {
+    if (!request.auth) throw new ApiError(401, "unauthorized", "an API key is required");
+    if (!request.auth.scopes.some((s) => accepted.includes(s))) {
+      throw new ApiError(403, "forbidden", `this API key lacks the \`${scope}\` scope`);
+    }
+  };
+}

@@ -1,0 +1,18 @@
+// What the API needs from the composition root.
+import type { FastifyInstance } from "fastify";
+import type { Kysely } from "kysely";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import type { Queue } from "../queue/types.js";
+import type { Database } from "../store/schema.js";
+
+export interface ApiDeps {
+  db: Kysely<Database>;
+  config: Config;
+  logger: Logger;
+  queue?: Queue;
+  now?: () => Date;
+}
+
+/** A resource module: `src/api/routes/<name>.ts` default-exports one, registered under `/v1`. */
+export type RouteModule = (app: FastifyInstance, deps: ApiDeps) => Promise<void>;

@@ -1,0 +1,124 @@
+// The one error shape of the API: `{ "error": { "code", "message", "details"? } }` for every 4xx and 5xx,
+// fastify's own errors (malformed JSON, content type, body limit, validation) included.
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+
+export const ERROR_CODES = [
+  "bad_request",
+  "validation_failed",
+  "malformed_json",
+  "unsupported_media_type",
+  "payload_too_large",
+  "invalid_address",
+  "invalid_cursor",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "method_not_allowed",
+  "conflict",
+  "rate_limited",
+  "not_ready",
+  "internal_error",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** An error a handler throws on purpose; the error handler turns it into the shape above. */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/** JSON schema of the error shape, registered once and referenced by every route as `Error#`. */
+export const errorSchema = {
+  $id: "Error",
+  type: "object",
+  description: "The one error shape of every 4xx and 5xx answer.",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      properties: {
+        code: { type: "string", enum: [...ERROR_CODES] },
+        message: { type: "string" },
+        details: {},
+      },
+    },
+  },
+} as const;
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: "malformed_json",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "malformed_json",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "bad_request",
+  FST_ERR_CTP_BODY_TOO_LARGE: "payload_too_large",
+  FST_ERR_VALIDATION: "validation_failed",
+};
+
+function send(reply: FastifyReply, status: number, body: ErrorBody) {
+  return reply.code(status).type("application/json; charset=utf-8").send(body);
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | ApiError | Error, request, reply) => {
+    if (err instanceof ApiError) {
+      if (err.headers) reply.headers(err.headers);
+      return send(reply, err.statusCode, errorBody(err.code, err.message, err.details));
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      const details = fe.validation.map((v) => ({
+        in: fe.validationContext ?? "body",
+        path: v.instancePath || "/",
+        message: v.message ?? "is invalid",
+        ...(v.keyword === "additionalProperties"
+          ? { field: (v.params as { additionalProperty?: string }).additionalProperty }
+          : {}),
+      }));
+      const first = details[0];
+      const what = first
+        ? `${first.in}${first.path === "/" ? "" : first.path}: ${first.message}${"field" in first ? ` (${first.field})` : ""}`
+        : "invalid";
+      return send(reply, 400, errorBody("validation_failed", `the request is invalid: ${what}`, details));
+    }
+    // A JSON syntax error from the parser.
+    if (err instanceof SyntaxError && (fe.statusCode ?? 400) === 400) {
+      return send(reply, 400, errorBody("malformed_json", `the body is not valid JSON: ${err.message}`));
+    }
+    const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err }, "request failed");
+      return send(reply, status, errorBody("internal_error", "internal error"));
+    }
+    const code =
+      (fe.code && FASTIFY_CODES[fe.code]) ||
+      (status === 413
+        ? "payload_too_large"
+        : status === 415
+          ? "unsupported_media_type"
+          : status === 404
+            ? "not_found"
+            : status === 405
+              ? "method_not_allowed"
+              : "bad_request");
+    return send(reply, status, errorBody(code, err.message));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, 404, errorBody("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),
+  );
+}

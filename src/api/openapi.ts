@@ -1,0 +1,42 @@
+// The OpenAPI 3 description, built by @fastify/swagger from the routes' own schemas, served at
+// `/v1/openapi.json`; a human docs page (Swagger UI, served from the package, nothing fetched at run time)
+// at `/docs`.
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { FastifyInstance } from "fastify";
+
+export const API_DESCRIPTION = `Rebound's sender-facing API.
+
+**Authentication**: every \`/v1\` route needs an API key, sent as \`Authorization: Bearer TOKEN\`. Keys are
+created by operators with \`rebound keys create --tenant T --scopes read,write,admin\` and are bound to one
+tenant: a key sees and changes only its tenant's data. Scopes: \`read\` (lookups, lists, exports), \`write\`
+(adds, removals, imports; implies read), \`admin\` (implies write).
+
+**Rate limits**: per key, answered with \`429\` and a \`Retry-After\` header (seconds).
+
+**Errors**: every 4xx and 5xx answer has one shape:
+\`{ "error": { "code": "validation_failed", "message": "...", "details": ... } }\`. Unknown fields in a body or
+query string are refused (\`validation_failed\`), as are malformed JSON (\`malformed_json\`), wrong content types
+(\`unsupported_media_type\`), bodies over the limit (\`payload_too_large\`, 413), invalid addresses
+(\`invalid_address\`) and altered pagination cursors (\`invalid_cursor\`).
+
+**Addresses** are normalised one way everywhere: trimmed, domain lower-cased and IDN-folded to punycode, local
+part lower-cased (unless the deployment keeps local parts case-sensitive).
+
+**Suppressions** are per tenant and stream; a suppression in stream \`*\` applies to every stream. An expired
+suppression no longer applies.`;
+
+export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: { title: "Rebound API", version, description: API_DESCRIPTION },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key token" } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  app.get("/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,4 @@
+import type { FastifyInstance } from "fastify";
+import type { ApiDeps } from "../deps.js";
+
+export default async function suppressions(_app: FastifyInstance, _deps: ApiDeps): Promise<void> {}

@@ -1,0 +1,69 @@
+// The HTTP API: fastify, versioned under /v1, one module per resource, one error shape, OpenAPI 3.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { installAuth } from "./auth.js";
+import type { ApiDeps, RouteModule } from "./deps.js";
+import { errorSchema, installErrorHandling } from "./errors.js";
+import { installOpenApi } from "./openapi.js";
+import health from "./routes/health.js";
+import clean from "./routes/clean.js";
+import exportsRoute from "./routes/exports.js";
+import imports from "./routes/imports.js";
+import suppressions from "./routes/suppressions.js";
+import { SuppressionIndex } from "./suppression-index.js";
+
+export type { ApiDeps, RouteModule } from "./deps.js";
+
+export const API_VERSION = "1.0.0";
+
+/** The resources under /v1. Each is `src/api/routes/<name>.ts`, registered in its own encapsulated scope. */
+const ROUTES: RouteModule[] = [suppressions, clean, exportsRoute, imports];
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The in-memory index of suppressed addresses that answers most lookups without a query. */
+    suppressionIndex: SuppressionIndex;
+  }
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const now = deps.now ?? (() => new Date());
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ role: "api" }) as FastifyBaseLogger,
+    // One log line per request would cost more than a lookup; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.config.apiBodyLimitBytes,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false },
+    },
+  });
+  installErrorHandling(app);
+  app.addSchema(errorSchema);
+  await installOpenApi(app, API_VERSION);
+
+  const index = new SuppressionIndex(deps.db, { logger: app.log });
+  app.decorate("suppressionIndex", index);
+  app.addHook("onReady", async () => index.start());
+  app.addHook("onClose", async () => index.stop());
+
+  await app.register(async (root) => health(root, deps));
+  await app.register(
+    async (v1) => {
+      installAuth(v1, { db: deps.db, defaultRateLimitPerMinute: deps.config.apiRateLimitPerMinute, now });
+      for (const mod of ROUTES) await v1.register(async (scope) => mod(scope, deps));
+    },
+    { prefix: "/v1" },
+  );
+  return app;
+}
+
+/** Build the API and listen on `config.httpHost:config.httpPort` (port 0: any free port). */
+export async function startApi(
+  deps: ApiDeps,
+): Promise<{ close(): Promise<void>; port: number; app: FastifyInstance }> {
+  const app = await buildApi(deps);
+  await app.listen({ host: deps.config.httpHost, port: deps.config.httpPort });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : deps.config.httpPort;
+  return { app, port, close: () => app.close() };
+}

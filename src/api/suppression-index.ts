@@ -1,0 +1,266 @@
+// An in-memory index of which (tenant, address) pairs have any suppression row, so that most lookups (of
+// addresses that are not suppressed) are answered without a query, and the rest share one query per tick.
+//
+// The index holds a 32-bit fingerprint per row (4 bytes per slot: about 8 MB for a million suppressions).
+// A fingerprint present means "maybe": the database is asked, and answers with the truth (stream, expiry,
+// removal). A fingerprint absent means "no row", which must hold for every row committed more than a
+// second ago. So the index follows the table's id sequence: every `pollMs` it reads the rows with an id
+// above the highest seen, and also the ids it found missing below it (a transaction that took its id
+// earlier and committed later), until they appear or `gapTtlMs` passes (a rollback or a deletion).
+// Removed and expired rows stay in the index as false positives until the process restarts; they cost a
+// query, never a wrong answer.
+import type { Kysely } from "kysely";
+import type { Database } from "../store/schema.js";
+import { activeSuppressionsByHash, suppressionKeysSince, type SuppressionRow } from "../store/lookups.js";
+
+interface LoggerLike {
+  warn(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+}
+
+export interface SuppressionIndexOptions {
+  logger: LoggerLike;
+  now?: () => Date;
+  pollMs?: number;
+  pageSize?: number;
+  gapTtlMs?: number;
+  maxGaps?: number;
+}
+
+/** An open-addressing set of non-zero 32-bit integers. */
+export class FingerprintSet {
+  private slots: Uint32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1 << 16) {
+    let cap = 1 << 4;
+    while (cap < capacity) cap <<= 1;
+    this.slots = new Uint32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  private static slotOf(fp: number, mask: number): number {
+    return (Math.imul(fp, 0x9e3779b1) >>> 0) & mask;
+  }
+
+  has(fp: number): boolean {
+    const { slots, mask } = this;
+    let i = FingerprintSet.slotOf(fp, mask);
+    for (;;) {
+      const v = slots[i]!;
+      if (v === fp) return true;
+      if (v === 0) return false;
+      i = (i + 1) & mask;
+    }
+  }
+
+  add(fp: number): void {
+    if ((this.size + 1) * 10 > this.slots.length * 7) this.grow();
+    const { slots, mask } = this;
+    let i = FingerprintSet.slotOf(fp, mask);
+    for (;;) {
+      const v = slots[i]!;
+      if (v === fp) return;
+      if (v === 0) {
+        slots[i] = fp;
+        this.size++;
+        return;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  get bytes(): number {
+    return this.slots.byteLength;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
+    this.mask = this.slots.length - 1;
+    this.size = 0;
+    for (const v of old) if (v !== 0) this.add(v);
+  }
+}
+
+const tenantMixes = new Map<string, number>();
+function tenantMix(tenant: string): number {
+  let h = tenantMixes.get(tenant);
+  if (h === undefined) {
+    h = 0x811c9dc5;
+    for (let i = 0; i < tenant.length; i++) h = Math.imul(h ^ tenant.charCodeAt(i), 0x01000193);
+    h >>>= 0;
+    if (tenantMixes.size < 100_000) tenantMixes.set(tenant, h);
+  }
+  return h;
+}
+
+/** The fingerprint of a tenant's address hash (hex SHA-256); never 0. */
+export function fingerprint(tenant: string, addressHash: string): number {
+  return (parseInt(addressHash.slice(0, 8), 16) ^ tenantMix(tenant)) >>> 0 || 1;
+}
+
+interface Waiter {
+  hashes: string[];
+  resolve(rows: Map<string, SuppressionRow[]>): void;
+  reject(err: unknown): void;
+}
+
+export class SuppressionIndex {
+  private readonly set = new FingerprintSet();
+  private maxId = 0;
+  /** Ids found missing below maxId: id -> when to stop waiting for it. */
+  private readonly gaps = new Map<number, number>();
+  private loaded = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly pollMs: number;
+  private readonly pageSize: number;
+  private readonly gapTtlMs: number;
+  private readonly maxGaps: number;
+  private readonly now: () => Date;
+  private pending = new Map<string, Waiter[]>();
+  private flushScheduled = false;
+  private readyResolve!: () => void;
+  /** Resolves when the first full load is done (until then every lookup asks the database). */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly opts: SuppressionIndexOptions,
+  ) {
+    this.pollMs = opts.pollMs ?? 250;
+    this.pageSize = opts.pageSize ?? 50_000;
+    this.gapTtlMs = opts.gapTtlMs ?? 60_000;
+    this.maxGaps = opts.maxGaps ?? 10_000;
+    this.now = opts.now ?? (() => new Date());
+    this.ready = new Promise((r) => (this.readyResolve = r));
+  }
+
+  get stats() {
+    return {
+      loaded: this.loaded,
+      fingerprints: this.set.size,
+      bytes: this.set.bytes,
+      maxId: this.maxId,
+      gaps: this.gaps.size,
+    };
+  }
+
+  /** Start loading and following the table (returns at once). */
+  start(): void {
+    if (this.timer || this.running) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** False only when the tenant surely has no suppression row for the address hash. */
+  mightContain(tenant: string, addressHash: string): boolean {
+    return !this.loaded || this.set.has(fingerprint(tenant, addressHash));
+  }
+
+  /**
+   * The suppressions in force of some addresses of one tenant (every stream), by address hash. Only the
+   * hashes the index cannot rule out are asked of the database, in one query shared with concurrent callers.
+   */
+  async lookup(tenant: string, hashes: string[]): Promise<Map<string, SuppressionRow[]>> {
+    const ask = hashes.filter((h) => this.mightContain(tenant, h));
+    if (ask.length === 0) return new Map();
+    return new Promise((resolve, reject) => {
+      let list = this.pending.get(tenant);
+      if (!list) this.pending.set(tenant, (list = []));
+      list.push({ hashes: ask, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batches = this.pending;
+    this.pending = new Map();
+    const now = this.now();
+    for (const [tenant, waiters] of batches) {
+      const all = new Set<string>();
+      for (const w of waiters) for (const h of w.hashes) all.add(h);
+      activeSuppressionsByHash(this.db, tenant, [...all], now).then(
+        (rows) => {
+          const byHash = new Map<string, SuppressionRow[]>();
+          for (const r of rows) {
+            const l = byHash.get(r.address_hash);
+            if (l) l.push(r);
+            else byHash.set(r.address_hash, [r]);
+          }
+          for (const w of waiters) w.resolve(byHash);
+        },
+        (err: unknown) => {
+          for (const w of waiters) w.reject(err);
+        },
+      );
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.catchUp()
+        .then(
+          () => {
+            if (!this.loaded) {
+              this.loaded = true;
+              this.opts.logger.info({ index: this.stats }, "suppression index loaded");
+              this.readyResolve();
+            }
+          },
+          (err: unknown) => this.opts.logger.warn({ err }, "suppression index could not follow the table"),
+        )
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(this.pollMs);
+        });
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  /** Read every row added since the last call (in pages), then forget gaps waited for long enough. */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const gapIds = [...this.gaps.keys()].map(String);
+      const rows = await suppressionKeysSince(this.db, String(this.maxId), gapIds, this.pageSize);
+      const deadline = Date.now() + this.gapTtlMs;
+      for (const r of rows) {
+        this.set.add(fingerprint(r.tenant, r.address_hash));
+        const id = Number(r.id);
+        if (id > this.maxId) {
+          const from = Math.max(this.maxId + 1, id - this.maxGaps);
+          for (let g = from; g < id; g++) this.gaps.set(g, deadline);
+          this.maxId = id;
+        } else {
+          this.gaps.delete(id);
+        }
+      }
+      if (this.gaps.size > this.maxGaps) {
+        for (const g of this.gaps.keys()) {
+          if (this.gaps.size <= this.maxGaps) break;
+          this.gaps.delete(g);
+        }
+      }
+      if (rows.length < this.pageSize) break;
+    }
+    const t = Date.now();
+    for (const [g, until] of this.gaps) if (until < t) this.gaps.delete(g);
+  }
+}
