@@ -6,7 +6,7 @@ import type { Policy, SoftRule } from "./policy-config.js";
 import { providerOf } from "./provider.js";
 
 /** How an event's recipient was identified: a valid VERP signature, an invalid one, or no VERP at all. */
-export const VERIFICATIONS = ["verified", "forged", "absent"] as const;
+export const VERIFICATIONS = ["verified", "invalid", "absent"] as const;
 export type Verification = (typeof VERIFICATIONS)[number];
 
 export const ACTIONS = ["suppress", "retry", "count", "reset", "record"] as const;
@@ -89,7 +89,9 @@ export function decide(event: PolicyEvent, history: AddressHistory, policy: Poli
   }
   if (!mayAct(policy, event.verification)) {
     const what =
-      event.verification === "forged" ? "its VERP signature is invalid" : "it carries no signed VERP";
+      event.verification === "invalid"
+        ? "its VERP signature is invalid or does not name this recipient"
+        : "it carries no signed VERP";
     return {
       action: "record",
       rule: "policy.unverified",

@@ -1,0 +1,468 @@
+// The processing of one inbound mail, in one transaction:
+//
+//   load -> duplicate? -> classify -> attribute (VERP) -> per recipient: history -> decide -> event ->
+//   suppression / address state / outbox -> mark processed
+//
+// Idempotent: a mail already processed is left alone (unless re-processing is asked for), events are unique per
+// mail, address and stream, and a mail whose bytes equal an already processed one's is marked `duplicate` and
+// changes nothing. Transient errors throw (the queue retries); markFailed() keeps a mail that could not be
+// processed, with its error, for `rebound reprocess --failed`.
+//
+// Re-processing (after the rules improve) replaces the mail's events and re-derives their effects: the mail's
+// event ids leave the suppressions they were part of; a suppression left with no events (one the mail alone
+// caused, from a bounce, complaint or soft escalation) is removed unless the new derivation suppresses the same
+// address and stream again; manual and imported suppressions are never removed; the soft-bounce state a
+// mail's events set is restored to what it was before them when nothing changed it since. Webhooks: only real
+// changes are announced (a removal that is re-derived is silent; bounce events are announced again only when
+// their class changed).
+import { sql, type Kysely, type Transaction } from "kysely";
+import { hashAddress } from "../core/address.js";
+import { attribute, type Attributed } from "../core/attribute.js";
+import { classify, CLASSIFIER_VERSION } from "../core/classify.js";
+import { decide, EMPTY_HISTORY, type AddressState, type Decision } from "../core/policy.js";
+import type { Policy } from "../core/policy-config.js";
+import type { Report } from "../core/report.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import { lockHistory, saveAddressState, getAddressState } from "../store/address-state.js";
+import { deleteMailEvents, insertEvent, type EventRow } from "../store/events.js";
+import { getMail, setMailStatus } from "../store/mails.js";
+import { emitOutbox, type OutboxType } from "../store/outbox.js";
+import type { Database } from "../store/schema.js";
+import { removeSuppression, upsertSuppression } from "../store/suppressions.js";
+
+export interface ProcessDeps {
+  db: Kysely<Database>;
+  config: Pick<Config, "verpKeys" | "defaultTenant" | "defaultStream" | "caseSensitiveLocalPart">;
+  policy: Policy;
+  logger: Logger;
+  now: () => Date;
+}
+
+export interface ProcessOptions {
+  /** Re-derive a mail already processed (or failed) from its raw bytes: `rebound reprocess`. */
+  reprocess?: boolean;
+}
+
+export interface BlockCount {
+  tenant: string;
+  stream: string;
+  provider: string;
+  reason: string;
+}
+
+export type ProcessOutcome =
+  | {
+      status: "processed";
+      mailId: string;
+      kind: Report["kind"];
+      tenant: string;
+      events: number;
+      suppressed: number;
+      /** Recipients the policy only recorded because they were not verified. */
+      unverified: number;
+      /** Blocks to count per stream and provider (metrics, alerts). */
+      blocks: BlockCount[];
+      skipped: number;
+      reprocessed: boolean;
+    }
+  | { status: "duplicate"; mailId: string; duplicateOf: string }
+  | { status: "already_processed"; mailId: string }
+  | { status: "missing"; mailId: string }
+  | { status: "purged"; mailId: string };
+
+const BOUNCE_TYPES: Partial<Record<string, OutboxType>> = {
+  hard: "bounce.hard",
+  soft: "bounce.soft",
+  block: "bounce.block",
+  complaint: "complaint",
+};
+
+/** How far back soft bounces are loaded for the policy: the longest soft window. */
+const lookbackDays = (p: Policy) =>
+  Math.max(p.soft.default.windowDays, ...Object.values(p.soft.reasons).map((r) => r.windowDays));
+
+export async function processMail(
+  deps: ProcessDeps,
+  mailId: string,
+  opts: ProcessOptions = {},
+): Promise<ProcessOutcome> {
+  const { db, logger } = deps;
+  const log = logger.child({ mailId });
+  const mail = await getMail(db, mailId);
+  if (!mail) {
+    log.warn("mail not found");
+    return { status: "missing", mailId };
+  }
+  if (!opts.reprocess && (mail.status === "processed" || mail.status === "duplicate"))
+    return { status: "already_processed", mailId };
+  if (!mail.raw) {
+    log.warn({ purgedAt: mail.raw_purged_at }, "raw mail purged: cannot process");
+    if (mail.status !== "processed" && mail.status !== "duplicate")
+      await setMailStatus(db, mailId, "failed", { error: "raw mail purged before processing" });
+    return { status: "purged", mailId };
+  }
+
+  const report = classify(mail.raw);
+  const attribution = attribute(report, mail.rcpt_to, deps.config.verpKeys, {
+    tenant: deps.config.defaultTenant,
+    stream: deps.config.defaultStream,
+    caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
+  });
+  const now = deps.now();
+
+  const outcome = await db.transaction().execute(async (trx) => {
+    const locked = await trx
+      .selectFrom("inbound_mails")
+      .select(["status", "sha256"])
+      .where("id", "=", mailId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!locked) return { status: "missing", mailId } as const;
+    if (!opts.reprocess && (locked.status === "processed" || locked.status === "duplicate"))
+      return { status: "already_processed", mailId } as const;
+
+    // Duplicate delivery: the same bytes as a mail already processed (serialised per digest).
+    await sql`select pg_advisory_xact_lock(hashtext(${locked.sha256}))`.execute(trx);
+    const twin = await trx
+      .selectFrom("inbound_mails")
+      .select("id")
+      .where("sha256", "=", locked.sha256)
+      .where("id", "!=", mailId)
+      .where("status", "=", "processed")
+      .orderBy("received_at")
+      .limit(1)
+      .executeTakeFirst();
+    if (twin && locked.status !== "processed") {
+      await setMailStatus(trx, mailId, "duplicate", { duplicateOf: twin.id, error: null, at: now });
+      return { status: "duplicate", mailId, duplicateOf: twin.id } as const;
+    }
+
+    const retracted = opts.reprocess
+      ? await retract(trx, mailId, now)
+      : { keys: new Set<string>(), classes: new Map<string, string>() };
+    const result = await derive(
+      deps,
+      trx,
+      mail.id,
+      report,
+      attribution.recipients,
+      mail.received_at,
+      now,
+      retracted,
+    );
+    // A suppression the old derivation caused and the new one does not: announce its removal now.
+    for (const k of retracted.keys) {
+      if (result.suppressedKeys.has(k)) continue;
+      const [tenant, stream, address] = JSON.parse(k) as [string, string, string];
+      await emitOutbox(trx, {
+        tenant,
+        type: "suppression.removed",
+        payload: {
+          stream,
+          address,
+          actor: "reprocess",
+          note: `mail ${mailId} re-processed`,
+          at: now.toISOString(),
+        },
+      });
+    }
+    const tenant = attribution.recipients[0]?.tenant ?? deps.config.defaultTenant;
+    await setMailStatus(trx, mailId, "processed", {
+      kind: report.kind,
+      tenant,
+      classifierVersion: CLASSIFIER_VERSION,
+      error: null,
+      at: now,
+    });
+    return {
+      status: "processed",
+      mailId,
+      kind: report.kind,
+      tenant,
+      events: result.events,
+      suppressed: result.suppressedKeys.size,
+      unverified: result.unverified,
+      blocks: result.blocks,
+      skipped: attribution.skipped.length,
+      reprocessed: !!opts.reprocess,
+    } as const;
+  });
+
+  if (outcome.status === "processed") {
+    log.info(
+      {
+        kind: outcome.kind,
+        tenant: outcome.tenant,
+        events: outcome.events,
+        suppressed: outcome.suppressed,
+        unverified: outcome.unverified,
+        blocks: outcome.blocks.length,
+        skipped: outcome.skipped,
+        verp: attribution.verp,
+        reprocessed: outcome.reprocessed,
+        classifierVersion: CLASSIFIER_VERSION,
+      },
+      "mail processed",
+    );
+  } else {
+    log.info(
+      { status: outcome.status, ...("duplicateOf" in outcome ? { duplicateOf: outcome.duplicateOf } : {}) },
+      `mail ${outcome.status}`,
+    );
+  }
+  return outcome;
+}
+
+const keyOf = (tenant: string, stream: string, address: string) => JSON.stringify([tenant, stream, address]);
+
+interface Derived {
+  events: number;
+  unverified: number;
+  blocks: BlockCount[];
+  suppressedKeys: Set<string>;
+}
+
+async function derive(
+  deps: ProcessDeps,
+  trx: Transaction<Database>,
+  mailId: string,
+  report: Report,
+  recipients: Attributed[],
+  occurredAt: Date,
+  now: Date,
+  retracted: { keys: Set<string>; classes: Map<string, string> },
+): Promise<Derived> {
+  const out: Derived = { events: 0, unverified: 0, blocks: [], suppressedKeys: new Set() };
+  for (const a of recipients) {
+    const r = a.recipient;
+    const addressHash = hashAddress(a.address);
+    const key = { tenant: a.tenant, stream: a.stream, addressHash };
+    const needsHistory = r.class === "soft" || r.class === "delivered";
+    const history = needsHistory
+      ? await lockHistory(trx, key, occurredAt, lookbackDays(deps.policy))
+      : EMPTY_HISTORY;
+    const decision = decide(
+      {
+        class: r.class,
+        reason: r.reason,
+        stream: a.stream,
+        verification: a.verification,
+        recipientDomain: a.domain,
+        feedbackType: r.feedbackType,
+        occurredAt,
+      },
+      history,
+      deps.policy,
+      now,
+    );
+    const stateBefore: AddressState | undefined = decision.state
+      ? {
+          softLevel: history.softLevel,
+          softResetAt: history.softResetAt,
+          nextRetryAt: history.nextRetryAt,
+          lastDeliveryAt: history.lastDeliveryAt,
+        }
+      : undefined;
+    const eventId = await insertEvent(trx, {
+      mailId,
+      tenant: a.tenant,
+      stream: a.stream,
+      address: a.address,
+      addressHash,
+      addressOriginal: a.addressOriginal,
+      recipientDomain: a.domain,
+      kind: report.kind,
+      reason: r.reason,
+      class: r.class,
+      status: r.status,
+      smtpCode: r.smtpCode,
+      action: r.action,
+      diagnostic: r.diagnostic,
+      remoteMta: r.remoteMta,
+      reportingMta: r.reportingMta,
+      feedbackType: r.feedbackType,
+      parser: r.parser,
+      rule: r.rule,
+      verified: a.verification === "verified",
+      verpKeyId: a.verpKeyId,
+      classifierVersion: CLASSIFIER_VERSION,
+      decision: decisionJson(decision, a, stateBefore),
+      occurredAt,
+    });
+    if (eventId === null) continue; // the same address and stream twice in one mail: once is enough
+    out.events++;
+    if (a.verification !== "verified" && decision.rule === "policy.unverified") out.unverified++;
+
+    if (decision.state) await saveAddressState(trx, key, decision.state, now);
+    if (decision.suppression) {
+      const s = decision.suppression;
+      const k = keyOf(a.tenant, s.stream, a.address);
+      await upsertSuppression(
+        trx,
+        {
+          tenant: a.tenant,
+          stream: s.stream,
+          address: a.address,
+          addressOriginal: a.addressOriginal,
+          reason: r.reason,
+          class: r.class,
+          source: s.source,
+          rule: `${decision.rule} <- ${r.rule}`,
+          eventIds: [eventId],
+          expiresAt: s.expiresAt,
+          actor: "rebound",
+          at: now,
+        },
+        { emit: !retracted.keys.has(k) },
+      );
+      out.suppressedKeys.add(k);
+    }
+    if (decision.count)
+      out.blocks.push({
+        tenant: a.tenant,
+        stream: decision.count.stream,
+        provider: decision.count.provider,
+        reason: r.reason,
+      });
+
+    const type = BOUNCE_TYPES[r.class];
+    const announced = retracted.classes.get(keyOf(a.tenant, a.stream, a.address)) === r.class;
+    if (type && decision.rule !== "policy.unverified" && !announced) {
+      await emitOutbox(trx, {
+        tenant: a.tenant,
+        type,
+        payload: {
+          eventId,
+          mailId,
+          stream: a.stream,
+          address: a.address,
+          reason: r.reason,
+          class: r.class,
+          status: r.status ?? null,
+          smtpCode: r.smtpCode ?? null,
+          diagnostic: r.diagnostic ?? null,
+          remoteMta: r.remoteMta ?? null,
+          feedbackType: r.feedbackType ?? null,
+          rule: r.rule,
+          verified: a.verification === "verified",
+          decision: {
+            action: decision.action,
+            rule: decision.rule,
+            nextRetryAt: decision.nextRetryAt?.toISOString() ?? null,
+          },
+          occurredAt: occurredAt.toISOString(),
+        },
+      });
+    }
+  }
+  return out;
+}
+
+function decisionJson(
+  d: Decision,
+  a: Attributed,
+  stateBefore: AddressState | undefined,
+): Record<string, unknown> {
+  return {
+    action: d.action,
+    rule: d.rule,
+    why: d.why,
+    verification: a.verification,
+    ...(d.suppression
+      ? { suppression: { ...d.suppression, expiresAt: d.suppression.expiresAt?.toISOString() ?? null } }
+      : {}),
+    ...(d.nextRetryAt !== undefined ? { nextRetryAt: d.nextRetryAt?.toISOString() ?? null } : {}),
+    ...(d.soft ? { soft: d.soft } : {}),
+    ...(d.count ? { count: d.count } : {}),
+    ...(d.state
+      ? { state: stateJson(d.state), stateBefore: stateBefore ? stateJson(stateBefore) : null }
+      : {}),
+  };
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const stateJson = (s: AddressState) => ({
+  softLevel: s.softLevel,
+  softResetAt: iso(s.softResetAt),
+  nextRetryAt: iso(s.nextRetryAt),
+  lastDeliveryAt: iso(s.lastDeliveryAt),
+});
+const stateFromJson = (j: Record<string, unknown>): AddressState => ({
+  softLevel: Number(j.softLevel ?? 0),
+  softResetAt: j.softResetAt ? new Date(String(j.softResetAt)) : null,
+  nextRetryAt: j.nextRetryAt ? new Date(String(j.nextRetryAt)) : null,
+  lastDeliveryAt: j.lastDeliveryAt ? new Date(String(j.lastDeliveryAt)) : null,
+});
+
+/**
+ * Undo what a mail's events did, before re-deriving them: delete the events, take their ids out of the
+ * suppressions, remove the bounce/complaint/soft-escalation suppressions left with no event (silently: the
+ * caller announces the removals the new derivation does not undo), restore the soft-bounce state.
+ */
+async function retract(
+  trx: Transaction<Database>,
+  mailId: string,
+  now: Date,
+): Promise<{ keys: Set<string>; classes: Map<string, string> }> {
+  const old: EventRow[] = await deleteMailEvents(trx, mailId);
+  const keys = new Set<string>();
+  const classes = new Map<string, string>();
+  if (!old.length) return { keys, classes };
+  const ids = old.map((e) => e.id);
+  for (const e of old) classes.set(keyOf(e.tenant, e.stream, e.address), e.class);
+  const touched = await trx
+    .updateTable("suppressions")
+    .set({ event_ids: sql<string[]>`array(select unnest(event_ids) except select unnest(${ids}::bigint[]))` })
+    .where(sql<boolean>`event_ids && ${ids}::bigint[]`)
+    .returning(["tenant", "stream", "address", "event_ids", "source"])
+    .execute();
+  for (const s of touched) {
+    if (s.event_ids.length || !s.address || !["bounce", "complaint", "soft_escalation"].includes(s.source))
+      continue;
+    await removeSuppression(
+      trx,
+      {
+        tenant: s.tenant,
+        stream: s.stream,
+        address: s.address,
+        actor: "reprocess",
+        note: `mail ${mailId} re-processed`,
+        at: now,
+      },
+      { emit: false },
+    );
+    keys.add(keyOf(s.tenant, s.stream, s.address));
+  }
+  for (const e of old) {
+    const d = e.decision as {
+      state?: Record<string, unknown>;
+      stateBefore?: Record<string, unknown> | null;
+    } | null;
+    if (!d?.state || d.stateBefore === undefined) continue;
+    const key = { tenant: e.tenant, stream: e.stream, addressHash: e.address_hash };
+    const current = await getAddressState(trx, key);
+    if (current && JSON.stringify(stateJson(current)) === JSON.stringify(d.state)) {
+      await saveAddressState(
+        trx,
+        key,
+        d.stateBefore
+          ? stateFromJson(d.stateBefore)
+          : { softLevel: 0, softResetAt: null, nextRetryAt: null, lastDeliveryAt: null },
+        now,
+      );
+    }
+  }
+  return { keys, classes };
+}
+
+/** After the last try: keep the mail with its error, re-processable (`rebound reprocess --failed`). */
+export async function markFailed(
+  deps: Pick<ProcessDeps, "db" | "logger">,
+  mailId: string,
+  err: unknown,
+): Promise<void> {
+  const message = err instanceof Error ? err.message : String(err);
+  await setMailStatus(deps.db, mailId, "failed", { error: message.slice(0, 2000) });
+  deps.logger.error({ mailId, err: message }, "mail failed: kept for `rebound reprocess --failed`");
+}
