@@ -1,5 +1,168 @@
-import type { Command } from "commander";
+// `rebound classify [--format ndjson|pretty] PATH...`: classify mail files, folders (recursively, sorted),
+// mbox files (split on `From ` lines) and `-` (stdin). One result per mail; exit 0 when mails were read.
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { InvalidArgumentError, type Command } from "commander";
+import { classify } from "../core/classify.js";
+import type { Report } from "../core/report.js";
 import type { CliIo } from "./io.js";
 
-// Placeholder: replaced by the `rebound classify` command.
-export function register(_program: Command, _io: CliIo): void {}
+export const FORMATS = ["ndjson", "pretty"] as const;
+export type Format = (typeof FORMATS)[number];
+
+export function register(program: Command, io: CliIo): void {
+  program
+    .command("classify")
+    .description("classify bounce, complaint and auto-reply mails (files, folders, mbox files, - for stdin)")
+    .option("-f, --format <format>", "output format: ndjson or pretty", parseFormat, "ndjson" as Format)
+    .argument("<paths...>", "mail files, folders (recursive), mbox files, or - for stdin")
+    .action(async (paths: string[], opts: { format: Format }) => {
+      io.exitCode = await classifyPaths(paths, opts.format, io);
+    });
+}
+
+function parseFormat(value: string): Format {
+  if (!(FORMATS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${FORMATS.join(", ")}`);
+  return value as Format;
+}
+
+/** One mail to classify: where it came from and its bytes. */
+export interface MailSource {
+  file: string;
+  /** 1-based position in an mbox file holding several mails. */
+  message?: number;
+  raw: Buffer;
+}
+
+/** Classify every mail under `paths`, writing one result per mail. Resolves to the exit code. */
+export async function classifyPaths(paths: string[], format: Format, io: CliIo): Promise<number> {
+  let failed = 0;
+  let out = "";
+  const flush = (): void => {
+    if (out) io.stdout.write(out);
+    out = "";
+  };
+  const emit = (src: MailSource): void => {
+    const report = classify(src.raw);
+    out += format === "ndjson" ? ndjsonLine(src, report) : prettyText(src, report);
+    if (out.length > 1 << 16) flush();
+  };
+  for (const path of paths) {
+    if (path === "-") {
+      const raw = await readAll(io.stdin);
+      for (const m of splitMbox("-", raw)) emit(m);
+      continue;
+    }
+    let files: string[];
+    try {
+      files = listFiles(path);
+    } catch (err) {
+      flush();
+      io.stderr.write(`rebound classify: cannot read ${path}: ${reasonOf(err)}\n`);
+      failed++;
+      continue;
+    }
+    for (const file of files) {
+      let raw: Buffer;
+      try {
+        raw = readFileSync(file);
+      } catch (err) {
+        flush();
+        io.stderr.write(`rebound classify: cannot read ${file}: ${reasonOf(err)}\n`);
+        failed++;
+        continue;
+      }
+      for (const m of splitMbox(file, raw)) emit(m);
+    }
+  }
+  flush();
+  return failed > 0 ? 1 : 0;
+}
+
+function reasonOf(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === "ENOENT") return "no such file or folder";
+  if (e?.code === "EACCES") return "permission denied";
+  return e instanceof Error ? e.message : String(err);
+}
+
+/** A file, or every file under a folder (recursively, sorted by name; dot-files skipped). */
+export function listFiles(path: string): string[] {
+  const st = statSync(path);
+  if (!st.isDirectory()) return [path];
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 32) return;
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    for (const e of entries) {
+      if (e.name.startsWith(".")) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  walk(path, 0);
+  return out;
+}
+
+/**
+ * An mbox file (it starts with a `From ` line) split into its mails: a new mail starts at each `From ` line
+ * at the start of the file or after an empty line. `>From ` quoting is undone. Other files are one mail.
+ */
+export function splitMbox(file: string, raw: Buffer): MailSource[] {
+  if (raw.length < 5 || raw.toString("latin1", 0, 5) !== "From ") return [{ file, raw }];
+  const text = raw.toString("latin1");
+  const starts: number[] = [0];
+  const re = /(?:\r?\n|\r)(?:\r?\n|\r)(From [^\r\n]*)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) starts.push(m.index + m[0].length - m[1]!.length);
+  const mails: MailSource[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const chunk = text.slice(starts[i], starts[i + 1] ?? text.length);
+    const body = chunk.replace(/^From [^\r\n]*(?:\r?\n|\r)/, "").replace(/^>(>*From )/gm, "$1");
+    const mail: MailSource = { file, raw: Buffer.from(body, "latin1") };
+    if (starts.length > 1) mail.message = i + 1;
+    mails.push(mail);
+  }
+  return mails;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+function ndjsonLine(src: MailSource, report: Report): string {
+  const { kind, recipients, original, ...rest } = report;
+  return (
+    JSON.stringify({
+      file: src.file,
+      ...(src.message ? { message: src.message } : {}),
+      kind,
+      recipients,
+      original,
+      ...rest,
+    }) + "\n"
+  );
+}
+
+function prettyText(src: MailSource, r: Report): string {
+  const lines = [
+    `${src.file}${src.message ? ` #${src.message}` : ""}: ${r.kind}${r.source ? ` (${r.source})` : ""}${r.error ? `: ${r.error}` : ""}`,
+  ];
+  for (const x of r.recipients) {
+    lines.push(
+      `  ${x.recipient}  ${x.reason}/${x.class}${x.status ? `  ${x.status}` : ""}${x.smtpCode ? ` ${x.smtpCode}` : ""}  [${x.rule}]`,
+    );
+    if (x.diagnostic)
+      lines.push(`    ${x.diagnostic.length > 160 ? x.diagnostic.slice(0, 157) + "..." : x.diagnostic}`);
+  }
+  if (r.original.messageId)
+    lines.push(`  original: ${r.original.messageId}${r.original.subject ? `  "${r.original.subject}"` : ""}`);
+  return lines.join("\n") + "\n\n";
+}

@@ -1,9 +1,282 @@
-// Placeholder until the classifier lands: classify(raw) -> Report, pure.
-import type { Report } from "./report.js";
+// classify(raw): Report — from a raw mail to one explained reason per recipient. Pure: no I/O, no clock, no logger.
+//
+//   parse -> complaint? -> auto-reply? -> delivery-status -> non-standard (lhost) extractors -> reason per
+//   recipient -> class
+//
+// Each step is a named function; the first that recognises the mail returns. Nothing throws out of classify():
+// an internal error yields kind `unparsable` with the error.
+import { readComplaint, type Complaint } from "./arf.js";
+import { readAutoReply, type AutoReply } from "./autoreply.js";
+import { addressOf, parseDeliveryStatus, type DeliveryStatus, type DsnRecipientBlock } from "./dsn.js";
+import { lhostParsers } from "./lhost/index.js";
+import type { ExtractedRecipient } from "./lhost/types.js";
+import type { ParsedMail } from "./mail.js";
+import { parseMail } from "./mime.js";
+import { readOriginal } from "./original.js";
+import { decideReason, type Evidence } from "./reason.js";
+import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "0.1.0";
+export const CLASSIFIER_VERSION = "1.0.0";
 
-export function classify(_raw: Buffer | string): Report {
-  return { kind: "not_a_report", recipients: [], original: { headers: {} } };
+/** Most recipients reported for one mail. */
+const MAX_RECIPIENTS = 1000;
+
+export function classify(raw: Buffer | string): Report {
+  let mail: ParsedMail;
+  try {
+    mail = parseMail(raw);
+  } catch (err) {
+    return unparsable(err);
+  }
+  try {
+    return classifyMail(mail);
+  } catch (err) {
+    return unparsable(err, mail);
+  }
+}
+
+/** The steps, on a parsed mail. */
+export function classifyMail(mail: ParsedMail): Report {
+  const base = reportBase(mail);
+
+  const complaint = readComplaint(mail);
+  if (complaint) return complaintReport(base, complaint);
+
+  const dsn = readDeliveryStatus(mail);
+  if (!dsn) {
+    const auto = readAutoReply(mail);
+    if (auto) return autoReplyReport(base, auto);
+  }
+
+  const lhost = runExtractors(mail, dsn);
+  const recipients = dsn ? fromDeliveryStatus(dsn, lhost) : fromExtractors(lhost);
+  if (recipients.length === 0) return { ...base, kind: "not_a_report", recipients: [] };
+
+  const kind: MailKind = recipients.every((r) => r.reason === "delivered") ? "delivery" : "bounce";
+  const source = lhost?.id ?? (dsn ? "rfc3464" : undefined);
+  return {
+    ...base,
+    kind,
+    recipients,
+    ...(dsn && Object.keys(dsn.messageFields).length ? { reportFields: dsn.messageFields } : {}),
+    ...(source ? { source } : {}),
+  };
+}
+
+type Base = Omit<Report, "kind" | "recipients">;
+
+function reportBase(mail: ParsedMail): Base {
+  const h = mail.headers;
+  const base: Base = { original: readOriginal(mail.originalHeaders) };
+  const messageId = h.get("message-id");
+  if (messageId) base.messageId = messageId;
+  const from = h.get("from");
+  if (from) base.from = from;
+  const subject = h.get("subject");
+  if (subject) base.subject = subject;
+  const date = h.get("date");
+  if (date) base.date = date;
+  return base;
+}
+
+function unparsable(err: unknown, mail?: ParsedMail): Report {
+  const base = mail ? safeBase(mail) : { original: { headers: {} } };
+  return {
+    ...base,
+    kind: "unparsable",
+    recipients: [],
+    error: err instanceof Error ? err.message : String(err),
+  };
+}
+
+function safeBase(mail: ParsedMail): Base {
+  try {
+    return reportBase(mail);
+  } catch {
+    return { original: { headers: {} } };
+  }
+}
+
+// --- complaints -------------------------------------------------------------------------------------------
+
+function complaintReport(base: Base, c: Complaint): Report {
+  const recipients: Recipient[] = c.recipients.slice(0, MAX_RECIPIENTS).map((address) => ({
+    recipient: lowerDomain(address),
+    reason: "feedback",
+    class: "complaint",
+    ...(c.arf.feedbackType ? { feedbackType: c.arf.feedbackType } : {}),
+    ...(c.diagnostic ? { diagnostic: c.diagnostic.slice(0, 1000) } : {}),
+    rule: c.rule,
+    parser: "arf",
+  }));
+  return {
+    ...base,
+    kind: "complaint",
+    recipients,
+    arf: c.arf,
+    source: c.rule.split(".").slice(0, 2).join("."),
+  };
+}
+
+// --- auto-replies -----------------------------------------------------------------------------------------
+
+function autoReplyReport(base: Base, a: AutoReply): Report {
+  const recipient: Recipient = {
+    recipient: lowerDomain(a.recipient),
+    reason: a.reason,
+    class: classOf(a.reason),
+    rule: a.rule,
+    parser: "autoreply",
+    ...(a.diagnostic ? { diagnostic: a.diagnostic } : {}),
+  };
+  return { ...base, kind: "auto_reply", recipients: [recipient], source: "rfc3834" };
+}
+
+// --- delivery-status --------------------------------------------------------------------------------------
+
+/** The delivery-status part, when it names at least one recipient. */
+function readDeliveryStatus(mail: ParsedMail): DeliveryStatus | undefined {
+  if (
+    mail.statusText === undefined ||
+    mail.reportType === "feedback-report" ||
+    mail.reportType === "disposition-notification"
+  )
+    return undefined;
+  const dsn = parseDeliveryStatus(mail.statusText);
+  return dsn.recipients.some((r) => r.recipient) ? dsn : undefined;
+}
+
+function fromDeliveryStatus(dsn: DeliveryStatus, lhost: Extracted | undefined): Recipient[] {
+  const out: Recipient[] = [];
+  const seen = new Set<string>();
+  for (const block of dsn.recipients) {
+    if (!block.recipient || out.length >= MAX_RECIPIENTS) continue;
+    const key = block.recipient.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const extra =
+      lhost?.recipients.find((x) => x.recipient.toLowerCase() === key) ??
+      (dsn.recipients.length === 1 && lhost?.recipients.length === 1 ? lhost.recipients[0] : undefined);
+    out.push(dsnRecipient(block, dsn, extra));
+  }
+  return out;
+}
+
+const STANDARD_FIELDS = new Set([
+  "final-recipient",
+  "original-recipient",
+  "action",
+  "status",
+  "remote-mta",
+  "diagnostic-code",
+  "last-attempt-date",
+  "will-retry-until",
+]);
+
+function dsnRecipient(
+  block: DsnRecipientBlock,
+  dsn: DeliveryStatus,
+  extra: ExtractedRecipient | undefined,
+): Recipient {
+  const diagnostic = block.diagnostic ?? extra?.diagnostic;
+  const evidence: Evidence = {
+    ...(block.status
+      ? { status: block.status, statusSource: "dsn" as const }
+      : extra?.status
+        ? { status: extra.status, statusSource: "lhost" as const }
+        : {}),
+    ...(diagnostic ? { diagnostic } : {}),
+    ...(block.action ? { action: block.action } : extra?.action ? { action: extra.action } : {}),
+    ...(extra?.smtpCode && !block.diagnostic ? { smtpCode: extra.smtpCode } : {}),
+    ...(extra?.reason ? { reason: extra.reason, rule: `lhost:${extra.rule ?? "extractor"}` } : {}),
+  };
+  const d = decideReason(evidence);
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(block.fields)) if (!STANDARD_FIELDS.has(k)) fields[k] = v;
+  const r: Recipient = {
+    recipient: lowerDomain(block.recipient!),
+    reason: d.reason,
+    class: classOf(d.reason, d.status, d.smtpCode),
+    rule: d.rule,
+    parser: "dsn",
+  };
+  if (block.originalRecipient && block.originalRecipient.toLowerCase() !== block.recipient!.toLowerCase())
+    r.originalRecipient = block.originalRecipient;
+  if (d.status) r.status = d.status;
+  if (d.smtpCode !== undefined) r.smtpCode = d.smtpCode;
+  if (block.action) r.action = block.action;
+  if (diagnostic) r.diagnostic = diagnostic;
+  const remote = block.remoteMta ?? extra?.remoteMta;
+  if (remote) r.remoteMta = remote;
+  if (dsn.reportingMta) r.reportingMta = dsn.reportingMta;
+  if (extra?.command) r.command = extra.command;
+  if (block.lastAttemptDate) r.lastAttemptDate = block.lastAttemptDate;
+  if (block.willRetryUntil) r.willRetryUntil = block.willRetryUntil;
+  if (Object.keys(fields).length) r.fields = fields;
+  return r;
+}
+
+// --- non-standard bounces ---------------------------------------------------------------------------------
+
+interface Extracted {
+  id: string;
+  recipients: ExtractedRecipient[];
+}
+
+/** The first extractor that recognises the mail and finds recipients. */
+function runExtractors(mail: ParsedMail, dsn: DeliveryStatus | undefined): Extracted | undefined {
+  // A complete delivery-status (every recipient with its diagnostic) needs no help.
+  if (dsn && dsn.recipients.every((b) => !b.recipient || b.diagnostic)) return undefined;
+  for (const p of lhostParsers) {
+    let found: ExtractedRecipient[] | null = null;
+    try {
+      if (!p.detect(mail)) continue;
+      found = p.extract(mail);
+    } catch {
+      continue;
+    }
+    const valid = (found ?? []).filter((r) => addressOf(r.recipient));
+    if (valid.length) return { id: p.id, recipients: valid };
+  }
+  return undefined;
+}
+
+function fromExtractors(lhost: Extracted | undefined): Recipient[] {
+  if (!lhost) return [];
+  const out: Recipient[] = [];
+  const seen = new Set<string>();
+  for (const x of lhost.recipients) {
+    const address = addressOf(x.recipient)!;
+    const key = address.toLowerCase();
+    if (seen.has(key) || out.length >= MAX_RECIPIENTS) continue;
+    seen.add(key);
+    const d = decideReason({
+      ...(x.status ? { status: x.status, statusSource: "lhost" as const } : {}),
+      ...(x.smtpCode !== undefined ? { smtpCode: x.smtpCode } : {}),
+      ...(x.diagnostic ? { diagnostic: x.diagnostic } : {}),
+      ...(x.action ? { action: x.action } : {}),
+      ...(x.reason ? { reason: x.reason, rule: `lhost:${x.rule ?? lhost.id}` } : {}),
+    });
+    const r: Recipient = {
+      recipient: lowerDomain(address),
+      reason: d.reason,
+      class: classOf(d.reason, d.status, d.smtpCode),
+      rule: d.rule,
+      parser: "text",
+    };
+    if (d.status) r.status = d.status;
+    if (d.smtpCode !== undefined) r.smtpCode = d.smtpCode;
+    if (x.action) r.action = x.action;
+    if (x.diagnostic) r.diagnostic = x.diagnostic;
+    if (x.remoteMta) r.remoteMta = x.remoteMta;
+    if (x.command) r.command = x.command;
+    out.push(r);
+  }
+  return out;
+}
+
+function lowerDomain(address: string): string {
+  const at = address.lastIndexOf("@");
+  return at < 0 ? address : address.slice(0, at) + address.slice(at).toLowerCase();
 }

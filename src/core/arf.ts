@@ -1,0 +1,161 @@
+// RFC 5965 / RFC 6591 feedback reports, and the non-standard complaint formats providers still send
+// (Microsoft JMRP with X-HmXmrOriginalRecipient, Apple Mail's one-click unsubscribe, ARF without report-type).
+import { addressOf } from "./dsn.js";
+import type { Headers, ParsedMail } from "./mail.js";
+import type { ArfFields } from "./report.js";
+
+export interface Complaint {
+  arf: ArfFields;
+  /** The complaining recipients (Original-Rcpt-To, else the original's To, else a VERP address). */
+  recipients: string[];
+  /** Where the recipients came from: `arf.original-rcpt-to`, `arf.original-to`, `arf.verp`, ... */
+  rule: string;
+  /** The report's own words (the human part). */
+  diagnostic?: string;
+}
+
+/** The address used when a complaint names no recipient at all (Sisimai's convention; the `.invalid` TLD never resolves). */
+export const UNDISCLOSED_RECIPIENT = "undisclosed-recipient-in-headers@libsisimai.org.invalid";
+
+const FEEDBACK_TYPE = /^(abuse|fraud|virus|other|not-spam|auth-failure|opt-out|dmarc)$/;
+
+/** Parse the fields of a message/feedback-report part. */
+export function parseFeedbackReport(text: string): ArfFields {
+  const arf: ArfFields = {};
+  const rcpts: string[] = [];
+  const domains: string[] = [];
+  const uris: string[] = [];
+  let last: string | undefined;
+  const fields: [string, string][] = [];
+  for (const line of text.split("\n", 2000)) {
+    if (/^[ \t]/.test(line) && fields.length > 0) {
+      fields[fields.length - 1]![1] += " " + line.trim();
+      continue;
+    }
+    const m = /^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$/.exec(line);
+    if (!m) continue;
+    last = m[1]!.toLowerCase();
+    fields.push([last, m[2]!.trim()]);
+  }
+  for (const [name, value] of fields) {
+    switch (name) {
+      case "feedback-type":
+        arf.feedbackType ??= value.toLowerCase();
+        break;
+      case "user-agent":
+        arf.userAgent ??= value;
+        break;
+      case "version":
+        arf.version ??= value;
+        break;
+      case "original-mail-from": {
+        const a = addressOf(value);
+        if (a) arf.originalMailFrom ??= a;
+        break;
+      }
+      case "original-rcpt-to":
+      case "removal-recipient": {
+        const a = addressOf(value);
+        if (a && !rcpts.includes(a)) rcpts.push(a);
+        break;
+      }
+      case "arrival-date":
+      case "received-date":
+        arf.arrivalDate ??= value;
+        break;
+      case "source-ip":
+        arf.sourceIp ??= value;
+        break;
+      case "reported-domain":
+        domains.push(value);
+        break;
+      case "reported-uri":
+        uris.push(value);
+        break;
+      case "authentication-results":
+        arf.authenticationResults ??= value;
+        break;
+      case "incidents": {
+        const n = Number(value);
+        if (Number.isFinite(n)) arf.incidents = n;
+        break;
+      }
+    }
+  }
+  if (rcpts.length) arf.originalRcptTo = rcpts;
+  if (domains.length) arf.reportedDomain = domains;
+  if (uris.length) arf.reportedUri = uris;
+  return arf;
+}
+
+/** Is this mail a complaint (standard ARF or a known non-standard format)? Returns its fields and recipients. */
+export function readComplaint(mail: ParsedMail): Complaint | undefined {
+  if (mail.reportType === "feedback-report" && mail.statusText !== undefined) {
+    const arf = parseFeedbackReport(mail.statusText);
+    arf.feedbackType = normaliseFeedbackType(arf.feedbackType);
+    return withRecipients(mail, arf, "arf");
+  }
+  // ARF sent without the multipart/report wrapper (the fields in the text).
+  if (
+    mail.statusText === undefined &&
+    /^feedback-type:\s*[a-z-]+\s*$/im.test(mail.text) &&
+    /^(user-agent|version|original-rcpt-to|arrival-date):/im.test(mail.text)
+  ) {
+    const arf = parseFeedbackReport(mail.text);
+    arf.feedbackType = normaliseFeedbackType(arf.feedbackType);
+    return withRecipients(mail, arf, "arf.inline");
+  }
+  // Microsoft JMRP / Hotmail: the complaining address in X-HmXmrOriginalRecipient of the original.
+  const hm =
+    mail.originalHeaders?.get("x-hmxmroriginalrecipient") ?? mail.headers.get("x-hmxmroriginalrecipient");
+  if (hm) {
+    const a = addressOf(hm);
+    if (a) return { arf: { feedbackType: "abuse" }, recipients: [a], rule: "arf.microsoft-jmrp" };
+  }
+  // Apple Mail one-click unsubscribe: an opt-out from the recipient itself.
+  if (/^true$/i.test(mail.headers.get("x-apple-unsubscribe") ?? "")) {
+    const a = addressOf(mail.headers.get("from"));
+    if (a) return { arf: { feedbackType: "opt-out" }, recipients: [a], rule: "arf.apple-unsubscribe" };
+  }
+  return undefined;
+}
+
+function normaliseFeedbackType(t: string | undefined): string {
+  const v = (t ?? "").trim().toLowerCase();
+  if (FEEDBACK_TYPE.test(v)) return v === "dmarc" ? "auth-failure" : v;
+  if (/^(complaint|spam|abuse)/.test(v)) return "abuse";
+  return v || "abuse";
+}
+
+function withRecipients(mail: ParsedMail, arf: ArfFields, rulePrefix: string): Complaint {
+  const human = mail.text.trim().slice(0, 2000) || undefined;
+  const base = { arf, ...(human ? { diagnostic: human.replace(/\s+/g, " ") } : {}) };
+  if (arf.originalRcptTo?.length)
+    return { ...base, recipients: arf.originalRcptTo, rule: `${rulePrefix}.original-rcpt-to` };
+  const fromOriginal = recipientsOfOriginal(mail.originalHeaders);
+  if (fromOriginal.length) return { ...base, recipients: fromOriginal, rule: `${rulePrefix}.original-to` };
+  const verp = verpRecipient(mail.headers);
+  if (verp) return { ...base, recipients: [verp], rule: `${rulePrefix}.verp` };
+  return { ...base, recipients: [UNDISCLOSED_RECIPIENT], rule: `${rulePrefix}.no-recipient` };
+}
+
+function recipientsOfOriginal(h: Headers | undefined): string[] {
+  if (!h) return [];
+  for (const name of ["x-hmxmroriginalrecipient", "x-original-to", "delivered-to", "to", "x-apparently-to"]) {
+    const v = h.get(name);
+    if (!v) continue;
+    const found = [...v.matchAll(/[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g)].map((m) => m[0].replace(/\.$/, ""));
+    if (found.length) return [...new Set(found)].slice(0, 100);
+  }
+  return [];
+}
+
+/** A VERP return path like `bounce+alice=example.com@bounces.example.org` -> `alice@example.com`. */
+export function verpRecipient(h: Headers): string | undefined {
+  for (const name of ["to", "delivered-to", "x-original-to"]) {
+    const a = addressOf(h.get(name));
+    const m = a && /^[^@+=-]+[+-](?:[^@]*[+-])?([^@+=]+)=([^@=]+\.[a-z]{2,})@/i.exec(a);
+    if (m) return `${m[1]}@${m[2]}`.toLowerCase();
+  }
+  return undefined;
+}

@@ -1,0 +1,88 @@
+// Charset conversion for the MIME scanner: binary strings (one char per byte) -> UTF-16 text, RFC 2047 words.
+import Encoding from "encoding-japanese";
+import iconv from "iconv-lite";
+
+const ALIASES: Record<string, string> = {
+  "us-ascii": "latin1",
+  ascii: "latin1",
+  "iso-8859-1": "latin1",
+  latin1: "latin1",
+  utf8: "utf8",
+  "utf-8": "utf8",
+  "x-unknown": "latin1",
+  unknown: "latin1",
+  "ks_c_5601-1987": "cp949",
+  "x-sjis": "shift_jis",
+  "shift-jis": "shift_jis",
+  "iso-2022-jp-2": "iso-2022-jp",
+  "iso-2022-jp-3": "iso-2022-jp",
+  csiso2022jp: "iso-2022-jp",
+  gb2312: "gbk",
+  "x-gbk": "gbk",
+};
+
+export function hasHighBytes(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return true;
+  return false;
+}
+
+const ISO2022 = /\x1b[$(]/;
+
+/** A binary string in `charset` to text. Unknown charsets fall back to UTF-8 when valid, else Latin-1. */
+export function decodeCharset(binary: string, charset: string | undefined): string {
+  const cs =
+    ALIASES[(charset ?? "").trim().toLowerCase().replace(/^"|"$/g, "")] ??
+    (charset ?? "").trim().toLowerCase();
+  if (cs === "iso-2022-jp" || (ISO2022.test(binary) && !hasHighBytes(binary))) return decodeIso2022jp(binary);
+  if (!hasHighBytes(binary)) return binary;
+  if (cs === "latin1" || cs === "") return utf8IfValid(binary);
+  if (cs === "utf8") return Buffer.from(binary, "latin1").toString("utf8");
+  try {
+    if (iconv.encodingExists(cs)) return iconv.decode(Buffer.from(binary, "latin1"), cs);
+  } catch {
+    /* fall through */
+  }
+  return utf8IfValid(binary);
+}
+
+/** Many "us-ascii" bodies carry raw UTF-8: keep it when it is valid UTF-8, else read as Latin-1. */
+function utf8IfValid(binary: string): string {
+  const buf = Buffer.from(binary, "latin1");
+  const text = buf.toString("utf8");
+  return text.includes("\ufffd") ? binary : text;
+}
+
+function decodeIso2022jp(binary: string): string {
+  if (!ISO2022.test(binary)) return binary;
+  try {
+    return Encoding.convert(Buffer.from(binary, "latin1"), { to: "UNICODE", from: "JIS", type: "string" });
+  } catch {
+    return binary;
+  }
+}
+
+const ENCODED_WORD = /=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=/g;
+
+/** RFC 2047 encoded words (adjacent words joined, whitespace between them dropped). */
+export function decodeEncodedWords(value: string): string {
+  const joined = value.replace(/(\?=)\s+(?==\?)/g, "$1");
+  // Adjacent words of one charset are decoded together (multi-byte characters may span them).
+  return joined.replace(/(?:=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=)+/g, (run) => {
+    const chunks: { cs: string; bytes: string }[] = [];
+    ENCODED_WORD.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = ENCODED_WORD.exec(run))) {
+      const cs = m[1]!.replace(/\*.*$/, "");
+      const bytes =
+        m[2]!.toUpperCase() === "B"
+          ? Buffer.from(m[3]!, "base64").toString("latin1")
+          : m[3]!
+              .replace(/_/g, " ")
+              .replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
+      const last = chunks[chunks.length - 1];
+      if (last && last.cs.toLowerCase() === cs.toLowerCase()) last.bytes += bytes;
+      else chunks.push({ cs, bytes });
+    }
+    return chunks.map((c) => decodeCharset(c.bytes, c.cs)).join("");
+  });
+}

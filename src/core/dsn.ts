@@ -1,0 +1,171 @@
+// RFC 3464 / RFC 6533 delivery-status fields: per-message fields and every per-recipient block. Tolerant of the
+// slightly broken reports real MTAs send (no blank line between recipients, unindented continuation lines,
+// missing address types, upper-case names).
+
+export interface DsnRecipientBlock {
+  /** The Final-Recipient address (address type stripped), else X-Actual-Recipient / Original-Recipient. */
+  recipient?: string;
+  originalRecipient?: string;
+  action?: string;
+  status?: string;
+  remoteMta?: string;
+  /** Diagnostic-Code without its `smtp;` type, unfolded. */
+  diagnostic?: string;
+  diagnosticType?: string;
+  lastAttemptDate?: string;
+  willRetryUntil?: string;
+  /** Every field of the block, lower-cased names, raw values (unfolded). */
+  fields: Record<string, string>;
+}
+
+export interface DeliveryStatus {
+  /** Per-message fields (Reporting-MTA, Arrival-Date, X-Postfix-Queue-ID, ...), lower-cased names. */
+  messageFields: Record<string, string>;
+  reportingMta?: string;
+  recipients: DsnRecipientBlock[];
+}
+
+const FIELD = /^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$/;
+const RECIPIENT_FIELDS = new Set([
+  "final-recipient",
+  "original-recipient",
+  "action",
+  "status",
+  "remote-mta",
+  "diagnostic-code",
+  "last-attempt-date",
+  "will-retry-until",
+  "x-actual-recipient",
+  "final-log-id",
+]);
+const MAX_LINES = 5000;
+
+/** Strip an RFC 3464 type prefix: `rfc822; a@b` -> `a@b`, `dns; mx.example` -> `mx.example`. */
+export function stripType(value: string): { type?: string; value: string } {
+  const m = /^\s*([A-Za-z0-9-]{2,16})\s*;\s*([\s\S]*)$/.exec(value);
+  if (m) return { type: m[1]!.toLowerCase(), value: m[2]!.trim() };
+  return { value: value.trim() };
+}
+
+/** An address out of a recipient field value: strips the type, angle brackets and junk around it. */
+export function addressOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const v = stripType(value).value;
+  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(v);
+  const bare = angle ? angle[1]! : /[^\s<>"'();,:]+@[^\s<>"'();,:]+/.exec(v)?.[0];
+  if (!bare) return undefined;
+  return bare
+    .replace(/^mailto:/i, "")
+    .replace(/[.\]]+$/, "")
+    .replace(/^\[/, "");
+}
+
+/** Parse the text of a message/delivery-status (or message/global-delivery-status) part. */
+export function parseDeliveryStatus(text: string): DeliveryStatus {
+  const groups: Record<string, string>[] = [];
+  let cur: Record<string, string> = {};
+  let last: string | undefined;
+  const lines = text.split("\n", MAX_LINES);
+  const close = (): void => {
+    if (Object.keys(cur).length > 0) groups.push(cur);
+    cur = {};
+    last = undefined;
+  };
+  for (const rawLine of lines) {
+    const line = rawLine.replace(/\r$/, "");
+    if (!line.trim()) {
+      close();
+      continue;
+    }
+    if (/^[ \t]/.test(line)) {
+      if (last) cur[last] = `${cur[last]} ${line.trim()}`.trim();
+      continue;
+    }
+    const m = FIELD.exec(line);
+    if (!m) {
+      // An unindented continuation of a long Diagnostic-Code (seen in real reports).
+      if (last === "diagnostic-code") cur[last] = `${cur[last]} ${line.trim()}`;
+      continue;
+    }
+    const name = m[1]!.toLowerCase();
+    const value = m[2]!.trim();
+    // A new recipient starts without a blank line when a recipient field repeats.
+    if (
+      name === "final-recipient" &&
+      (cur["final-recipient"] !== undefined || (cur["action"] !== undefined && cur["status"] !== undefined))
+    )
+      close();
+    else if (
+      name === "original-recipient" &&
+      (cur["original-recipient"] !== undefined || cur["final-recipient"] !== undefined)
+    )
+      close();
+    if (cur[name] === undefined || name === "original-recipient") cur[name] = value;
+    last = name;
+  }
+  close();
+
+  const messageFields: Record<string, string> = {};
+  const recipients: DsnRecipientBlock[] = [];
+  for (const g of groups) {
+    const isRecipient =
+      g["final-recipient"] !== undefined ||
+      g["original-recipient"] !== undefined ||
+      g["x-actual-recipient"] !== undefined ||
+      (g["action"] !== undefined && g["status"] !== undefined);
+    if (!isRecipient) {
+      for (const [k, v] of Object.entries(g)) if (messageFields[k] === undefined) messageFields[k] = v;
+      continue;
+    }
+    // Per-message fields put in the same block as the first recipient (no blank line after them).
+    const fields: Record<string, string> = {};
+    for (const [k, v] of Object.entries(g)) {
+      if (!RECIPIENT_FIELDS.has(k) && isMessageField(k)) {
+        if (messageFields[k] === undefined) messageFields[k] = v;
+      } else fields[k] = v;
+    }
+    recipients.push(toBlock(fields));
+  }
+  const reporting = messageFields["reporting-mta"];
+  return { messageFields, ...(reporting ? { reportingMta: stripType(reporting).value } : {}), recipients };
+}
+
+function isMessageField(name: string): boolean {
+  return (
+    name === "reporting-mta" ||
+    name === "arrival-date" ||
+    name === "received-from-mta" ||
+    name === "original-envelope-id" ||
+    name === "dsn-gateway" ||
+    name === "x-postfix-queue-id" ||
+    name === "x-postfix-sender" ||
+    name === "x-original-message-id"
+  );
+}
+
+function toBlock(f: Record<string, string>): DsnRecipientBlock {
+  const b: DsnRecipientBlock = { fields: f };
+  const recipient =
+    addressOf(f["final-recipient"]) ??
+    addressOf(f["x-actual-recipient"]) ??
+    addressOf(f["original-recipient"]);
+  if (recipient) b.recipient = recipient;
+  const orig = addressOf(f["original-recipient"]);
+  if (orig) b.originalRecipient = orig;
+  if (f["action"]) b.action = f["action"].toLowerCase().replace(/[^a-z].*$/, "");
+  const status = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(f["status"] ?? "");
+  if (status) b.status = `${status[1]}.${Number(status[2])}.${Number(status[3])}`;
+  if (f["remote-mta"]) {
+    const r = stripType(f["remote-mta"]).value;
+    if (r) b.remoteMta = r;
+  }
+  if (f["diagnostic-code"] !== undefined) {
+    const d = stripType(f["diagnostic-code"]);
+    if (d.type) b.diagnosticType = d.type;
+    const text = d.value.replace(/\s+/g, " ").trim();
+    if (text) b.diagnostic = text;
+  }
+  if (f["last-attempt-date"]) b.lastAttemptDate = f["last-attempt-date"];
+  if (f["will-retry-until"]) b.willRetryUntil = f["will-retry-until"];
+  return b;
+}

@@ -1,0 +1,536 @@
+// A light, bounded MIME scanner: raw bytes -> the parts the report parsers need (ParsedMail).
+// Works on a "binary string" (one char per byte) with line endings normalised to LF; decodes only text leaves
+// and enclosed messages, lazily decodes header values, and stops at fixed limits (depth, parts, header lines,
+// decoded bytes) so that any input is parsed in bounded time and memory.
+import { decodeCharset, decodeEncodedWords, hasHighBytes } from "./charset.js";
+import type { Headers, MailPart, ParsedMail } from "./mail.js";
+
+export interface MimeLimits {
+  /** Deepest nesting of multiparts and enclosed messages that is parsed. */
+  maxDepth: number;
+  /** Most parts parsed in one mail (all levels). */
+  maxParts: number;
+  /** Most header lines read per header block. */
+  maxHeaderLines: number;
+  /** Most bytes of one text leaf that are decoded. */
+  maxBodyBytes: number;
+  /** Most bytes of the whole mail that are looked at. */
+  maxMailBytes: number;
+}
+
+export const DEFAULT_LIMITS: MimeLimits = {
+  maxDepth: 20,
+  maxParts: 400,
+  maxHeaderLines: 2000,
+  maxBodyBytes: 512 * 1024,
+  maxMailBytes: 32 * 1024 * 1024,
+};
+
+class HeaderList implements Headers {
+  private decoded: (string | undefined)[];
+  constructor(
+    private readonly list: [string, string][],
+    private readonly binary = true,
+  ) {
+    this.decoded = new Array(list.length);
+  }
+  private value(i: number): string {
+    let v = this.decoded[i];
+    if (v === undefined) {
+      v = decodeHeaderValue(this.list[i]![1], this.binary);
+      this.decoded[i] = v;
+    }
+    return v;
+  }
+  get(name: string): string | undefined {
+    const n = name.toLowerCase();
+    for (let i = 0; i < this.list.length; i++) if (this.list[i]![0] === n) return this.value(i);
+    return undefined;
+  }
+  getAll(name: string): string[] {
+    const n = name.toLowerCase();
+    const out: string[] = [];
+    for (let i = 0; i < this.list.length; i++) if (this.list[i]![0] === n) out.push(this.value(i));
+    return out;
+  }
+  entries(): [string, string][] {
+    return this.list.map((e, i) => [e[0], this.value(i)]);
+  }
+  /** The raw (undecoded, unfolded) value: for parameters such as boundaries. */
+  raw(name: string): string | undefined {
+    const n = name.toLowerCase();
+    for (const e of this.list) if (e[0] === n) return e[1];
+    return undefined;
+  }
+  get size(): number {
+    return this.list.length;
+  }
+}
+
+export const emptyHeaders = (): Headers => new HeaderList([]);
+
+function decodeHeaderValue(raw: string, binary: boolean): string {
+  let v = raw;
+  if (binary && hasHighBytes(v)) v = decodeCharset(v, "utf-8");
+  if (v.includes("=?")) v = decodeEncodedWords(v);
+  return v;
+}
+
+const HEADER_NAME = /^([!-9;-~]+)[ \t]*:/;
+
+/**
+ * Parse a header block (binary string, LF line endings) into a header list. Folded lines are unfolded; lines that
+ * are not headers (junk) are skipped. Reads at most `maxLines` lines.
+ */
+export function parseHeaderBlock(
+  block: string,
+  maxLines = DEFAULT_LIMITS.maxHeaderLines,
+  binary = true,
+): HeaderList {
+  const list: [string, string][] = [];
+  let pos = 0;
+  let lines = 0;
+  const len = block.length;
+  while (pos < len && lines < maxLines) {
+    let nl = block.indexOf("\n", pos);
+    if (nl < 0) nl = len;
+    const line = block.slice(pos, nl);
+    pos = nl + 1;
+    lines++;
+    if (!line) continue;
+    const c = line.charCodeAt(0);
+    if (c === 32 || c === 9) {
+      const last = list[list.length - 1];
+      if (last && last[1].length < 65536) last[1] += " " + line.trim();
+      continue;
+    }
+    const m = HEADER_NAME.exec(line);
+    if (!m) continue;
+    list.push([m[1]!.toLowerCase(), line.slice(m[0].length).trim()]);
+  }
+  return new HeaderList(list, binary);
+}
+
+/** Split `type/subtype; a=b; c="d"` into a lower-cased type and lower-cased parameter names. */
+export function parseContentType(value: string | undefined): {
+  type: string;
+  params: Record<string, string>;
+} {
+  const params: Record<string, string> = {};
+  if (!value) return { type: "text/plain", params };
+  const semi = value.indexOf(";");
+  let type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
+  if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type))
+    type = type.includes("/") ? type.replace(/\s+/g, "") : "text/plain";
+  if (semi >= 0) parseParams(value.slice(semi + 1), params);
+  return { type, params };
+}
+
+const PARAM = /\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)\s*;?/y;
+
+function parseParams(s: string, out: Record<string, string>): void {
+  PARAM.lastIndex = 0;
+  const continued: Record<string, string[]> = {};
+  let guard = 0;
+  while (PARAM.lastIndex < s.length && guard++ < 64) {
+    const start = PARAM.lastIndex;
+    const m = PARAM.exec(s);
+    if (!m) {
+      const next = s.indexOf(";", start);
+      if (next < 0) break;
+      PARAM.lastIndex = next + 1;
+      continue;
+    }
+    const name = m[1]!.toLowerCase();
+    let v = m[2]!.trim();
+    if (v.startsWith('"'))
+      v = v.slice(1, v.endsWith('"') && v.length > 1 ? -1 : undefined).replace(/\\(.)/g, "$1");
+    const cont = /^(.+?)\*(\d+)?\*?$/.exec(name);
+    if (cont) {
+      const base = cont[1]!;
+      (continued[base] ??= []).push(v);
+    } else if (!(name in out)) out[name] = v;
+  }
+  for (const [name, pieces] of Object.entries(continued)) {
+    let v = pieces.join("");
+    const ext = /^([^']*)'[^']*'(.*)$/.exec(v);
+    if (ext) {
+      try {
+        v = decodeCharset(
+          Buffer.from(decodeURIComponent(ext[2]!.replace(/%(?![0-9a-fA-F]{2})/g, "%25")), "utf8").toString(
+            "latin1",
+          ),
+          ext[1] || "utf-8",
+        );
+      } catch {
+        v = ext[2]!;
+      }
+    }
+    if (!(name in out)) out[name] = v;
+  }
+}
+
+/** Quoted-printable (binary string in, binary string out). */
+export function decodeQuotedPrintable(s: string): string {
+  if (!s.includes("=")) return s;
+  return s.replace(/[ \t]*=\n|=([0-9A-Fa-f]{2})/g, (m, hex: string | undefined) =>
+    hex ? String.fromCharCode(parseInt(hex, 16)) : "",
+  );
+}
+
+/** Base64 (binary string in, binary string out); tolerant of junk and missing padding. */
+export function decodeBase64(s: string): string {
+  return Buffer.from(s.replace(/[^A-Za-z0-9+/]/g, ""), "base64").toString("latin1");
+}
+
+function decodeTransfer(body: string, cte: string | undefined): string {
+  const enc = (cte ?? "").trim().toLowerCase();
+  if (enc === "base64") return decodeBase64(body);
+  if (enc === "quoted-printable") return decodeQuotedPrintable(body);
+  return body;
+}
+
+/** Enclosed messages: parsed as one sub-part. */
+const ENCLOSURE = new Set(["message/rfc822", "message/global", "message/rfc2822", "message/partial"]);
+const HEADERS_ONLY = new Set(["text/rfc822-headers", "message/global-headers", "text/rfc822-header"]);
+const REPORT_PARTS = new Set([
+  "message/delivery-status",
+  "message/global-delivery-status",
+  "message/feedback-report",
+  "message/disposition-notification",
+  "message/global-disposition-notification",
+]);
+
+interface Budget {
+  parts: number;
+  readonly limits: MimeLimits;
+}
+
+function isTextual(type: string): boolean {
+  return type.startsWith("text/") || REPORT_PARTS.has(type) || type === "message/external-body";
+}
+
+/** Parse one entity (headers + body) of `src` between `start` and `end`. */
+function parseEntity(
+  src: string,
+  start: number,
+  end: number,
+  depth: number,
+  budget: Budget,
+  fallbackType = "text/plain",
+): MailPart {
+  budget.parts++;
+  // Header/body split: the first empty line. An entity that starts with an empty line has no headers.
+  let headerEnd: number;
+  let bodyStart: number;
+  if (src.charCodeAt(start) === 10) {
+    headerEnd = start;
+    bodyStart = start + 1;
+  } else {
+    const blank = src.indexOf("\n\n", start);
+    if (blank < 0 || blank >= end) {
+      headerEnd = end;
+      bodyStart = end;
+    } else {
+      headerEnd = blank;
+      bodyStart = blank + 2;
+    }
+  }
+  let headers = parseHeaderBlock(src.slice(start, headerEnd), budget.limits.maxHeaderLines);
+  // Not a header block at all (an inline message that starts with text): treat everything as body.
+  if (headers.size === 0 && headerEnd > start) {
+    headers = new HeaderList([]);
+    bodyStart = start;
+  }
+  const ctRaw = headers.raw("content-type");
+  const { type: parsedType, params } = parseContentType(ctRaw);
+  const type = ctRaw ? parsedType : fallbackType;
+  const part: MailPart = { headers, contentType: type, params, body: "", parts: [] };
+  const canNest = depth < budget.limits.maxDepth && budget.parts < budget.limits.maxParts;
+
+  if (type.startsWith("multipart/")) {
+    const boundary = params["boundary"];
+    if (boundary && canNest) {
+      part.parts = splitMultipart(
+        src,
+        bodyStart,
+        end,
+        boundary,
+        depth,
+        budget,
+        type === "multipart/digest" ? "message/rfc822" : "text/plain",
+      );
+      if (part.parts.length > 0) return part;
+    }
+    // A multipart without a usable boundary: keep its text so that nothing is lost.
+    part.body = src.slice(bodyStart, Math.min(end, bodyStart + budget.limits.maxBodyBytes));
+    return part;
+  }
+  const cte = headers.raw("content-transfer-encoding");
+  if (ENCLOSURE.has(type) || HEADERS_ONLY.has(type)) {
+    const limit = Math.min(
+      end,
+      bodyStart + (HEADERS_ONLY.has(type) ? budget.limits.maxBodyBytes : budget.limits.maxMailBytes),
+    );
+    let inner = src.slice(bodyStart, limit);
+    const enc = (cte ?? "").trim().toLowerCase();
+    if (enc === "base64" || enc === "quoted-printable") inner = normaliseNewlines(decodeTransfer(inner, cte));
+    // Some MTAs indent or prefix an empty line before the enclosed headers.
+    const lead = /^[ \t]*\n/.exec(inner);
+    if (lead && /^[ \t]*\n[!-9;-~]+:/.test(inner)) inner = inner.slice(lead[0].length);
+    part.body = textOf(inner.slice(0, budget.limits.maxBodyBytes), params["charset"] ?? "utf-8");
+    if (canNest) {
+      const sub = HEADERS_ONLY.has(type)
+        ? headersOnlyPart(inner, budget)
+        : parseEntity(inner, 0, inner.length, depth + 1, budget);
+      part.parts = [sub];
+    }
+    return part;
+  }
+  if (isTextual(type)) {
+    const raw = src.slice(bodyStart, Math.min(end, bodyStart + budget.limits.maxBodyBytes));
+    let charset = params["charset"];
+    if (type === "message/global-delivery-status") charset ??= "utf-8";
+    part.body = textOf(decodeTransfer(raw, cte), charset);
+    return part;
+  }
+  return part;
+}
+
+function headersOnlyPart(inner: string, budget: Budget): MailPart {
+  budget.parts++;
+  const blank = inner.indexOf("\n\n");
+  const headers = parseHeaderBlock(blank < 0 ? inner : inner.slice(0, blank), budget.limits.maxHeaderLines);
+  const { type, params } = parseContentType(headers.raw("content-type"));
+  return { headers, contentType: type, params, body: "", parts: [] };
+}
+
+function textOf(binary: string, charset: string | undefined): string {
+  const text = decodeCharset(binary, charset);
+  return text.includes("\r") ? normaliseNewlines(text) : text;
+}
+
+function splitMultipart(
+  src: string,
+  start: number,
+  end: number,
+  boundary: string,
+  depth: number,
+  budget: Budget,
+  childType: string,
+): MailPart[] {
+  const delim = "--" + boundary;
+  const parts: MailPart[] = [];
+  // Find the first delimiter line.
+  let pos = findDelimiter(src, start, end, delim);
+  if (pos < 0) return parts;
+  let guard = 0;
+  while (pos >= 0 && pos < end && guard++ < budget.limits.maxParts) {
+    const afterDelim = pos + delim.length;
+    if (src.startsWith("--", afterDelim)) break; // closing delimiter
+    let lineEnd = src.indexOf("\n", afterDelim);
+    if (lineEnd < 0 || lineEnd >= end) break;
+    const partStart = lineEnd + 1;
+    const next = findDelimiter(src, partStart, end, delim);
+    // The CRLF/LF before the next delimiter belongs to the delimiter.
+    let partEnd = next < 0 ? end : next;
+    if (next >= 0 && partEnd > partStart && src.charCodeAt(partEnd - 1) === 10) partEnd--;
+    if (budget.parts >= budget.limits.maxParts) break;
+    parts.push(parseEntity(src, partStart, partEnd, depth + 1, budget, childType));
+    if (next < 0) break;
+    pos = next;
+    lineEnd = 0;
+  }
+  return parts;
+}
+
+/** Position of the next delimiter line `--boundary` (at a line start) in [from, end), or -1. */
+function findDelimiter(src: string, from: number, end: number, delim: string): number {
+  let i = from;
+  while (i < end) {
+    const at = src.indexOf(delim, i);
+    if (at < 0 || at >= end) return -1;
+    if (at === 0 || src.charCodeAt(at - 1) === 10) return at;
+    i = at + delim.length;
+  }
+  return -1;
+}
+
+export function normaliseNewlines(s: string): string {
+  return s.includes("\r") ? s.replace(/\r\n?/g, "\n") : s;
+}
+
+/** Raw input -> binary string with LF line endings, capped in size. */
+export function toBinaryString(raw: Buffer | string, maxBytes = DEFAULT_LIMITS.maxMailBytes): string {
+  let s: string;
+  if (typeof raw === "string") {
+    // Strings from callers are text: re-encode non-ASCII as UTF-8 bytes so that charset decoding sees bytes.
+    s = /[^\x00-\x7f]/.test(raw) ? Buffer.from(raw, "utf8").toString("latin1") : raw;
+  } else s = raw.toString("latin1", 0, Math.min(raw.length, maxBytes));
+  if (s.length > maxBytes) s = s.slice(0, maxBytes);
+  // A leading mbox "From " line is not a header.
+  if (s.startsWith("From ")) {
+    const nl = s.indexOf("\n");
+    s = nl < 0 ? "" : s.slice(nl + 1);
+  }
+  return normaliseNewlines(s);
+}
+
+/** Strip HTML to text (good enough to read a bounce's words). */
+export function htmlToText(html: string): string {
+  return html
+    .replace(/<(script|style|head)[\s\S]*?<\/\1\s*>/gi, " ")
+    .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d|table)>/gi, "\n")
+    .replace(/<[^>]*>/g, "")
+    .replace(/&nbsp;/gi, " ")
+    .replace(/&lt;/gi, "<")
+    .replace(/&gt;/gi, ">")
+    .replace(/&quot;/gi, '"')
+    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Math.min(Number(d), 0x10ffff)))
+    .replace(/&amp;/gi, "&")
+    .replace(/[ \t]+\n/g, "\n")
+    .replace(/\n{3,}/g, "\n\n");
+}
+
+/** Parse a raw mail. Pure and bounded; throws only on internal errors (classify() catches them). */
+export function parseMail(raw: Buffer | string, limits: MimeLimits = DEFAULT_LIMITS): ParsedMail {
+  const src = toBinaryString(raw, limits.maxMailBytes);
+  const budget: Budget = { parts: 0, limits };
+  const root = parseEntity(src, 0, src.length, 0, budget);
+  const found = survey(root);
+  const mail: ParsedMail = {
+    headers: root.headers,
+    root,
+    text: found.text,
+    ...(found.reportType ? { reportType: found.reportType } : {}),
+    ...(found.statusText !== undefined ? { statusText: found.statusText } : {}),
+  };
+  if (found.original) {
+    mail.originalHeaders = found.original.headers;
+    const body = originalBodyOf(found.original);
+    if (body) mail.originalBody = body;
+  } else {
+    const inline = findInlineOriginal(found.text);
+    if (inline) {
+      mail.originalHeaders = inline.headers;
+      if (inline.body) mail.originalBody = inline.body;
+    }
+  }
+  return mail;
+}
+
+interface Survey {
+  text: string;
+  reportType?: string;
+  statusText?: string;
+  original?: MailPart;
+}
+
+/** Walk the tree (not into enclosed messages) to find the human text, the report part and the returned original. */
+function survey(root: MailPart): Survey {
+  const out: Survey = { text: "" };
+  let html: string | undefined;
+  const texts: string[] = [];
+  const walk = (p: MailPart, depth: number): void => {
+    if (depth > 64) return;
+    const t = p.contentType;
+    if (t === "multipart/report" && !out.reportType)
+      out.reportType = (p.params["report-type"] ?? "").toLowerCase() || undefined;
+    if (t.startsWith("multipart/")) {
+      for (const c of p.parts) walk(c, depth + 1);
+      return;
+    }
+    if (REPORT_PARTS.has(t) || t === "text/delivery-status") {
+      if (out.statusText === undefined) {
+        out.statusText = p.body;
+        if (!out.reportType)
+          out.reportType = t.includes("feedback")
+            ? "feedback-report"
+            : t.includes("disposition")
+              ? "disposition-notification"
+              : "delivery-status";
+      }
+      return;
+    }
+    if (ENCLOSURE.has(t) || HEADERS_ONLY.has(t)) {
+      if (!out.original && p.parts[0]) out.original = p.parts[0];
+      return;
+    }
+    if (t === "text/plain" || t === "text/enriched") {
+      if (p.headers.get("content-disposition")?.toLowerCase().startsWith("attachment") && texts.length > 0)
+        return;
+      if (texts.length < 4) texts.push(p.body);
+      return;
+    }
+    if (t === "text/html" && html === undefined) html = p.body;
+  };
+  walk(root, 0);
+  if (!root.contentType.startsWith("multipart/") && !ENCLOSURE.has(root.contentType)) {
+    out.text = root.contentType === "text/html" ? htmlToText(root.body) : root.body;
+  } else {
+    out.text = texts.length > 0 ? texts.join("\n") : html !== undefined ? htmlToText(html) : "";
+  }
+  // A report part sent as text/plain (second part of a multipart/report) still holds the fields.
+  if (out.statusText === undefined && root.contentType === "multipart/report") {
+    const second = root.parts[1];
+    if (
+      second &&
+      second.contentType.startsWith("text/") &&
+      /^(final-recipient|original-recipient|feedback-type|reporting-mta)\s*:/im.test(second.body)
+    )
+      out.statusText = second.body;
+  }
+  return out;
+}
+
+function originalBodyOf(p: MailPart): string | undefined {
+  if (p.body) return p.body;
+  const leaf = (q: MailPart, d: number): string | undefined => {
+    if (d > 8) return undefined;
+    if (!q.contentType.startsWith("multipart/")) return q.body || undefined;
+    for (const c of q.parts) {
+      const b = leaf(c, d + 1);
+      if (b) return b;
+    }
+    return undefined;
+  };
+  return leaf(p, 0);
+}
+
+const INLINE_HEADER =
+  /^(return-path|received|from|to|subject|date|message-id|x-[\w-]+|dkim-signature|mime-version|content-type|reply-to|cc|list-[\w-]+|feedback-id|delivered-to|authentication-results|errors-to|sender)[ \t]*:/i;
+
+/**
+ * An original message quoted in the text of a plain bounce: the first run of at least two header lines (one of them
+ * From, To, Subject, Message-ID or Return-Path), possibly indented.
+ */
+export function findInlineOriginal(text: string): { headers: Headers; body?: string } | undefined {
+  if (!text) return undefined;
+  const lines = text.split("\n", 5000);
+  for (let i = 0; i < lines.length; i++) {
+    const first = lines[i]!.replace(/^[ \t>]+/, "");
+    if (!INLINE_HEADER.test(first)) continue;
+    let j = i;
+    let count = 0;
+    let key = false;
+    const block: string[] = [];
+    while (j < lines.length) {
+      const raw = lines[j]!;
+      const l = raw.replace(/^(> ?|\s{1,8})(?=[!-9;-~]+:)/, "");
+      if (INLINE_HEADER.test(l) || /^[!-9;-~]+:\s/.test(l)) {
+        block.push(l);
+        count++;
+        if (/^(from|to|subject|message-id|return-path)\s*:/i.test(l)) key = true;
+      } else if (/^[ \t]+\S/.test(raw) && block.length > 0) block.push(" " + raw.trim());
+      else break;
+      j++;
+    }
+    if (count >= 2 && key) {
+      const headers = parseHeaderBlock(block.join("\n"), DEFAULT_LIMITS.maxHeaderLines, false);
+      const rest = lines.slice(j + 1, j + 200).join("\n");
+      return { headers, ...(rest.trim() ? { body: rest } : {}) };
+    }
+    i = j;
+  }
+  return undefined;
+}

@@ -1,0 +1,151 @@
+// One reason per recipient, from the evidence at hand: the DSN Action and Status, the SMTP reply code, the
+// remote server's words (text rules) and what a format-level extractor stated. The precedence between them
+// lives here, and the id of the evidence that won becomes the recipient's `rule`.
+//
+// Precedence (first that applies wins):
+//   1. Action delivered / relayed / expanded, or a 2.x.x status   -> delivered  (`dsn.action:delivered`)
+//   2. a text rule of priority >= TEXT_OVERRIDES_DEFINITIVE          -> its reason (`text:<id>`)
+//   3. the extractor's own reason (a fixed sentence of that MTA)     -> its reason (`lhost:<id>`)
+//   4. a definitive status code (5.1.1, 5.2.2, ...)                                 (`dsn.status:5.1.1`)
+//   5. any matching text rule                                                       (`text:<id>`)
+//   6. the status code (exact, then `X.Y.*`)                                        (`dsn.status:5.7.1`)
+//   7. the bare SMTP reply code (552, 452, ...)                                     (`smtp:552`)
+//   8. Action delayed                                                -> expired    (`dsn.action:delayed`)
+//   9. nothing decisive                                              -> undefined  (`none`)
+// The most specific status wins too: a generic `5.0.0` in the report yields to `5.1.1` in the diagnostic text.
+import type { Reason } from "./report.js";
+import { TEXT_OVERRIDES_DEFINITIVE, matchReplyCode, matchStatus, matchText } from "./rules/index.js";
+
+export interface Evidence {
+  status?: string;
+  /** Where the status came from: `dsn` (the report's Status field), `lhost` (an extractor), `text` (read from the diagnostic). */
+  statusSource?: "dsn" | "lhost" | "text";
+  smtpCode?: number;
+  diagnostic?: string;
+  action?: string;
+  /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
+  reason?: Reason;
+  rule?: string;
+}
+
+export interface Decision {
+  reason: Reason;
+  rule: string;
+  /** The enhanced status code to report: the best one found, else derived from the reason. */
+  status?: string;
+  smtpCode?: number;
+}
+
+/** Text rules at or above this priority outrank even an extractor's own reason and a definitive status. */
+export const STRONG_TEXT = TEXT_OVERRIDES_DEFINITIVE;
+
+const STATUS_IN_TEXT = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])/;
+const SMTP_IN_TEXT = /(?:^|[\s:;(\["'-])([245][0-9][0-9])(?:[\s-]|$)/;
+
+/** The enhanced status code in a diagnostic text, normalised (`5.01.001` -> `5.1.1`). */
+export function statusInText(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  const m = STATUS_IN_TEXT.exec(text);
+  return m ? `${m[1]}.${Number(m[2])}.${Number(m[3])}` : undefined;
+}
+
+/** The SMTP reply code at the start of a diagnostic text (or after `smtp;`, `said:`, ...). */
+export function smtpCodeInText(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const m = SMTP_IN_TEXT.exec(text.slice(0, 400));
+  return m ? Number(m[1]) : undefined;
+}
+
+const isGeneric = (status: string): boolean => /^[45]\.0\.0$/.test(status);
+
+/** Decide one reason from the evidence. Pure. */
+export function decideReason(e: Evidence): Decision {
+  const diagnostic = e.diagnostic ?? "";
+  const smtpCode = e.smtpCode ?? smtpCodeInText(diagnostic);
+  let status = e.status;
+  let statusSource = e.statusSource ?? "dsn";
+  const textStatus = statusInText(diagnostic);
+  if (
+    textStatus &&
+    (!status || (isGeneric(status) && textStatus[0] === status[0] && !isGeneric(textStatus)))
+  ) {
+    status = textStatus;
+    statusSource = e.status ? statusSource : "text";
+  }
+  const done = (reason: Reason, rule: string): Decision => ({
+    reason,
+    rule,
+    ...(status || derivedStatus(reason, smtpCode)
+      ? { status: status ?? derivedStatus(reason, smtpCode) }
+      : {}),
+    ...(smtpCode !== undefined ? { smtpCode } : {}),
+  });
+
+  const action = e.action?.toLowerCase();
+  if (action === "delivered" || action === "relayed" || action === "expanded" || status?.startsWith("2."))
+    return done("delivered", `dsn.action:${action ?? "delivered"}`);
+
+  const statusClass = status?.[0] ?? (smtpCode ? String(smtpCode)[0] : undefined);
+  const text = diagnostic
+    ? matchText(diagnostic, statusClass === "4" || statusClass === "5" ? { statusClass } : {})
+    : undefined;
+  const textPriority = text?.priority ?? 0;
+  if (text && textPriority >= STRONG_TEXT) return done(text.reason, `text:${text.id}`);
+  if (e.reason && e.reason !== "undefined") return done(e.reason, e.rule ?? "lhost");
+
+  const statusRule = status && !isGeneric(status) ? matchStatus(status) : undefined;
+  const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
+  if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
+  if (text) return done(text.reason, `text:${text.id}`);
+  if (statusRule && statusRule.reason !== "undefined") return done(statusRule.reason, statusRuleId);
+  if (status) {
+    const generic = matchStatus(status);
+    if (generic && generic.reason !== "undefined") return done(generic.reason, statusRuleId);
+  }
+  if (e.reason) return done(e.reason, e.rule ?? "lhost");
+  const reply = smtpCode !== undefined ? matchReplyCode(smtpCode) : undefined;
+  if (reply && reply.reason !== "undefined") return done(reply.reason, `smtp:${reply.code}`);
+  if (action === "delayed") return done("expired", "dsn.action:delayed");
+  return done("undefined", "none");
+}
+
+const DERIVED: Partial<Record<Reason, string>> = {
+  userunknown: "5.1.1",
+  hostunknown: "5.1.2",
+  hasmoved: "5.1.6",
+  notaccept: "5.1.10",
+  mailboxfull: "5.2.2",
+  suspend: "5.2.1",
+  expired: "4.4.7",
+  systemerror: "5.3.0",
+  systemfull: "4.3.1",
+  networkerror: "4.4.0",
+  mailererror: "5.3.0",
+  emailtoolarge: "5.3.4",
+  ratelimited: "4.7.0",
+  rejected: "5.7.1",
+  filtered: "5.2.0",
+  blocked: "5.7.1",
+  badreputation: "5.7.1",
+  spamdetected: "5.7.1",
+  policyviolation: "5.7.0",
+  authfailure: "5.7.26",
+  requireptr: "5.7.25",
+  contenterror: "5.6.0",
+  virusdetected: "5.7.1",
+  securityerror: "5.7.0",
+  norelaying: "5.7.1",
+  failedstarttls: "5.7.10",
+  notcompliantrfc: "5.6.0",
+  suppressed: "5.0.0",
+  delivered: "2.0.0",
+};
+
+/** The usual RFC 3463 code of a reason, in the class of the SMTP code when one is known. */
+export function derivedStatus(reason: Reason, smtpCode?: number): string | undefined {
+  const d = DERIVED[reason];
+  if (!d) return undefined;
+  if (smtpCode && smtpCode >= 400 && smtpCode < 600 && d[0] !== "2")
+    return `${String(smtpCode)[0]}${d.slice(1)}`;
+  return d;
+}
