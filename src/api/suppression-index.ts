@@ -186,6 +186,23 @@ export class SuppressionIndex {
     });
   }
 
+  /** The suppressions in force of some addresses, straight from the database (after writing them). */
+  async lookupFresh(tenant: string, hashes: string[]): Promise<Map<string, SuppressionRow[]>> {
+    for (const h of hashes) this.note(tenant, h);
+    const byHash = new Map<string, SuppressionRow[]>();
+    for (const r of await activeSuppressionsByHash(this.db, tenant, hashes, this.now())) {
+      const l = byHash.get(r.address_hash);
+      if (l) l.push(r);
+      else byHash.set(r.address_hash, [r]);
+    }
+    return byHash;
+  }
+
+  /** Learn of a row this process just wrote (other processes learn of it on their next poll). */
+  note(tenant: string, addressHash: string): void {
+    this.set.add(fingerprint(tenant, addressHash));
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     const batches = this.pending;

@@ -109,3 +109,130 @@ export async function eventsByIds(
     .orderBy("occurred_at")
     .execute()) as EventSummary[];
 }
+
+export const SUPPRESSION_STATES = ["active", "expired", "all"] as const;
+export type SuppressionState = (typeof SUPPRESSION_STATES)[number];
+
+export interface SuppressionFilter {
+  tenant: string;
+  reason?: string;
+  class?: string;
+  stream?: string;
+  source?: string;
+  /** first_seen at or after. */
+  since?: Date;
+  /** first_seen before. */
+  until?: Date;
+  state?: SuppressionState;
+}
+
+function filtered(db: Kysely<Database>, f: SuppressionFilter, now: Date) {
+  let q = db.selectFrom("suppressions").where("tenant", "=", f.tenant);
+  if (f.reason) q = q.where("reason", "=", f.reason);
+  if (f.class) q = q.where("class", "=", f.class);
+  if (f.stream) q = q.where("stream", "=", f.stream);
+  if (f.source) q = q.where("source", "=", f.source);
+  if (f.since) q = q.where("first_seen", ">=", f.since);
+  if (f.until) q = q.where("first_seen", "<", f.until);
+  const state = f.state ?? "active";
+  if (state === "active")
+    q = q.where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]));
+  else if (state === "expired") q = q.where("expires_at", "<=", now);
+  return q;
+}
+
+/** One page of a tenant's suppressions, newest first, after (below) the id `beforeId`. */
+export async function suppressionsPage(
+  db: Kysely<Database>,
+  f: SuppressionFilter,
+  now: Date,
+  beforeId: string | undefined,
+  limit: number,
+): Promise<SuppressionRow[]> {
+  let q = filtered(db, f, now).selectAll();
+  if (beforeId) q = q.where("id", "<", beforeId as never);
+  return (await q.orderBy("id", "desc").limit(limit).execute()) as SuppressionRow[];
+}
+
+export const EXPORT_FORMATS = ["csv", "ndjson"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The columns of an export, in order; `address` becomes `address_sha256` in the hashed form. */
+export const EXPORT_COLUMNS = [
+  "address",
+  "stream",
+  "reason",
+  "class",
+  "source",
+  "first_seen",
+  "last_seen",
+  "expires_at",
+  "count",
+  "rule",
+  "note",
+] as const;
+
+export function exportHeader(hashed: boolean): string {
+  return EXPORT_COLUMNS.map((c) => (c === "address" && hashed ? "address_sha256" : c)).join(",");
+}
+
+const csvField = (expr: string) =>
+  `case when ${expr} is null then '' when ${expr} ~ '[",\\r\\n]' then '"' || replace(${expr}, '"', '""') || '"' else ${expr} end`;
+const isoTime = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * One page of an export, formatted by PostgreSQL itself (one text value per page, so a million rows cost a
+ * hundred round trips and no per-row objects). Id order; `afterId` is the last id of the previous page.
+ */
+export async function exportPage(
+  db: Kysely<Database>,
+  f: SuppressionFilter,
+  now: Date,
+  opts: { format: ExportFormat; hashed: boolean; afterId: string; limit: number },
+): Promise<{ lastId: string | null; rows: number; text: string }> {
+  const addr = opts.hashed ? "p.address_hash" : "coalesce(p.address, p.address_hash)";
+  const line =
+    opts.format === "csv"
+      ? [
+          csvField(addr),
+          csvField("p.stream"),
+          csvField("p.reason"),
+          csvField("p.class"),
+          csvField("p.source"),
+          isoTime("p.first_seen"),
+          isoTime("p.last_seen"),
+          `coalesce(${isoTime("p.expires_at")}, '')`,
+          "p.count::text",
+          csvField("p.rule"),
+          csvField("p.note"),
+        ].join(" || ',' || ")
+      : `json_build_object('${opts.hashed ? "address_sha256" : "address"}', ${addr}, 'stream', p.stream, 'reason', p.reason, 'class', p.class, 'source', p.source, 'first_seen', ${isoTime("p.first_seen")}, 'last_seen', ${isoTime("p.last_seen")}, 'expires_at', ${isoTime("p.expires_at")}, 'count', p.count, 'rule', p.rule, 'note', p.note)::text`;
+  const page = filtered(db, f, now)
+    .select([
+      "id",
+      "address",
+      "address_hash",
+      "stream",
+      "reason",
+      "class",
+      "source",
+      "first_seen",
+      "last_seen",
+      "expires_at",
+      "count",
+      "rule",
+      "note",
+    ])
+    .where("id", ">", opts.afterId as never)
+    .orderBy("id")
+    .limit(opts.limit);
+  const res = await db
+    .selectFrom(page.as("p"))
+    .select([
+      sql<string | null>`max(p.id)::text`.as("last_id"),
+      sql<string>`count(*)::text`.as("n"),
+      sql<string | null>`string_agg(${sql.raw(line)}, E'\\n' order by p.id)`.as("text"),
+    ])
+    .executeTakeFirstOrThrow();
+  return { lastId: res.last_id, rows: Number(res.n), text: res.text ?? "" };
+}

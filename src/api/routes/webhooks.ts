@@ -1,0 +1,324 @@
+// /v1/webhooks: register endpoints (the secret is shown once), list, delete, the delivery log, redeliver.
+import type { FastifyInstance } from "fastify";
+import {
+  deleteWebhook,
+  getWebhook,
+  insertWebhook,
+  listDeliveries,
+  listWebhooks,
+  newWebhookId,
+  resetDelivery,
+  type DeliveryRow,
+  type WebhookRow,
+} from "../../store/webhooks.js";
+import { DELIVERY_STATUSES, WEBHOOK_EVENTS, type DeliveryStatus } from "../../webhooks/events.js";
+import { generateSecret } from "../../webhooks/sign.js";
+import { requireScope } from "../auth.js";
+import type { ApiDeps } from "../deps.js";
+import { ApiError } from "../errors.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+
+const MAX_WEBHOOKS_PER_TENANT = 50;
+
+const webhookSchema = {
+  type: "object",
+  required: ["id", "url", "events", "created_at"],
+  properties: {
+    id: { type: "string" },
+    url: { type: "string" },
+    events: { type: "array", items: { type: "string", enum: [...WEBHOOK_EVENTS] } },
+    description: { type: "string", nullable: true },
+    created_at: { type: "string", format: "date-time" },
+    disabled_at: { type: "string", format: "date-time", nullable: true },
+  },
+} as const;
+
+const deliverySchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    webhook_id: { type: "string" },
+    event_id: {
+      type: "string",
+      description: "Stable across tries and endpoints: the `id` of the body sent.",
+    },
+    event_type: { type: "string", enum: [...WEBHOOK_EVENTS] },
+    status: {
+      type: "string",
+      enum: [...DELIVERY_STATUSES],
+      description:
+        "`pending` (not tried yet), `failed` (will be tried again at `next_attempt_at`), `delivered`, `dead` (gave up)",
+    },
+    attempts: { type: "integer" },
+    last_status_code: { type: "integer", nullable: true },
+    last_error: { type: "string", nullable: true },
+    next_attempt_at: { type: "string", format: "date-time", nullable: true },
+    created_at: { type: "string", format: "date-time" },
+    delivered_at: { type: "string", format: "date-time", nullable: true },
+    payload: { type: "object", additionalProperties: true },
+  },
+} as const;
+
+const idParams = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", maxLength: 64 } },
+} as const;
+
+const errors = {
+  400: { $ref: "Error#" },
+  401: { $ref: "Error#" },
+  403: { $ref: "Error#" },
+  404: { $ref: "Error#" },
+};
+
+function publicWebhook(w: WebhookRow) {
+  return {
+    id: w.id,
+    url: w.url,
+    events: w.events,
+    description: w.description,
+    created_at: w.created_at,
+    disabled_at: w.disabled_at,
+  };
+}
+
+function publicDelivery(d: DeliveryRow) {
+  return {
+    id: String(d.id),
+    webhook_id: d.webhook_id,
+    event_id: `evt_${d.outbox_id}`,
+    event_type: d.event_type,
+    status: d.status,
+    attempts: d.attempts,
+    last_status_code: d.last_status_code,
+    last_error: d.last_error,
+    next_attempt_at: d.next_attempt_at,
+    created_at: d.created_at,
+    delivered_at: d.delivered_at,
+    payload: d.payload,
+  };
+}
+
+function checkUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ApiError(400, "validation_failed", `url "${raw}" is not an absolute URL`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:")
+    throw new ApiError(400, "validation_failed", "url must be http or https");
+  if (u.username || u.password)
+    throw new ApiError(
+      400,
+      "validation_failed",
+      "url must not carry credentials: verify the signature instead",
+    );
+  return u.toString();
+}
+
+export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+
+  async function owned(tenant: string, id: string): Promise<WebhookRow> {
+    const w = await getWebhook(deps.db, tenant, id);
+    if (!w) throw new ApiError(404, "not_found", `no webhook ${id}`);
+    return w;
+  }
+
+  app.post<{ Body: { url: string; events?: string[]; description?: string } }>(
+    "/webhooks",
+    {
+      preHandler: requireScope("admin"),
+      schema: {
+        tags: ["webhooks"],
+        summary: "Register an endpoint",
+        description:
+          "Events are POSTed as JSON, signed in the `Rebound-Signature` header (see docs/webhooks.md). The `secret` " +
+          "that verifies them is in this answer only: keep it.",
+        body: {
+          type: "object",
+          required: ["url"],
+          additionalProperties: false,
+          properties: {
+            url: { type: "string", minLength: 1, maxLength: 2048 },
+            events: {
+              type: "array",
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: "string", enum: [...WEBHOOK_EVENTS] },
+              description: "The events to receive; all of them when omitted.",
+            },
+            description: { type: "string", maxLength: 500 },
+          },
+        },
+        response: {
+          201: {
+            ...webhookSchema,
+            required: [...webhookSchema.required, "secret"],
+            properties: { ...webhookSchema.properties, secret: { type: "string" } },
+          },
+          ...errors,
+          409: { $ref: "Error#" },
+        },
+      },
+    },
+    async (request, reply) => {
+      const url = checkUrl(request.body.url);
+      const tenant = request.auth.tenant;
+      const existing = await listWebhooks(deps.db, tenant);
+      if (existing.length >= MAX_WEBHOOKS_PER_TENANT)
+        throw new ApiError(
+          409,
+          "conflict",
+          `a tenant may register at most ${MAX_WEBHOOKS_PER_TENANT} webhooks`,
+        );
+      const secret = generateSecret();
+      const w = await insertWebhook(deps.db, {
+        id: newWebhookId(),
+        tenant,
+        url,
+        secret,
+        events: request.body.events ?? [...WEBHOOK_EVENTS],
+        description: request.body.description ?? null,
+        now: now(),
+      });
+      return reply.code(201).send({ ...publicWebhook(w), secret });
+    },
+  );
+
+  app.get(
+    "/webhooks",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["webhooks"],
+        summary: "The tenant's endpoints (secrets are never shown again)",
+        response: {
+          200: { type: "object", properties: { data: { type: "array", items: webhookSchema } } },
+          ...errors,
+        },
+      },
+    },
+    async (request) => ({ data: (await listWebhooks(deps.db, request.auth.tenant)).map(publicWebhook) }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/webhooks/:id",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["webhooks"],
+        summary: "One endpoint",
+        params: idParams,
+        response: { 200: webhookSchema, ...errors },
+      },
+    },
+    async (request) => publicWebhook(await owned(request.auth.tenant, request.params.id)),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    "/webhooks/:id",
+    {
+      preHandler: requireScope("admin"),
+      schema: {
+        tags: ["webhooks"],
+        summary: "Delete an endpoint and its delivery log",
+        params: idParams,
+        response: { 204: { type: "null" }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteWebhook(deps.db, request.auth.tenant, request.params.id)))
+        throw new ApiError(404, "not_found", `no webhook ${request.params.id}`);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{
+    Params: { id: string };
+    Querystring: { limit: number; cursor?: string; status?: DeliveryStatus };
+  }>(
+    "/webhooks/:id/deliveries",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["webhooks"],
+        summary: "The delivery log of an endpoint, newest first",
+        params: idParams,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+            cursor: { type: "string", maxLength: 512 },
+            status: { type: "string", enum: [...DELIVERY_STATUSES] },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              data: { type: "array", items: deliverySchema },
+              next_cursor: { type: "string", nullable: true },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { tenant, secret } = request.auth;
+      const w = await owned(tenant, request.params.id);
+      const { limit, status } = request.query;
+      const filters = { listing: "webhook_deliveries", webhook: w.id, status };
+      const beforeId = request.query.cursor ? decodeCursor(secret, request.query.cursor, filters) : undefined;
+      const rows = await listDeliveries(deps.db, tenant, w.id, { limit: limit + 1, beforeId, status });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        data: page.map(publicDelivery),
+        next_cursor: rows.length > limit && last ? encodeCursor(secret, String(last.id), filters) : null,
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string; deliveryId: string } }>(
+    "/webhooks/:id/deliveries/:deliveryId/redeliver",
+    {
+      preHandler: requireScope("write"),
+      schema: {
+        tags: ["webhooks"],
+        summary: "Send a delivery again (a dead one included), with a fresh budget of tries",
+        params: {
+          type: "object",
+          required: ["id", "deliveryId"],
+          properties: {
+            id: { type: "string", maxLength: 64 },
+            deliveryId: { type: "string", pattern: "^[0-9]{1,18}$" },
+          },
+        },
+        response: { 202: deliverySchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = request.auth;
+      const w = await owned(tenant, request.params.id);
+      const d = await resetDelivery(deps.db, tenant, w.id, request.params.deliveryId, now());
+      if (!d)
+        throw new ApiError(404, "not_found", `no delivery ${request.params.deliveryId} for webhook ${w.id}`);
+      // The worker's poll would find it too; the queue makes it prompt.
+      await deps.queue
+        ?.add(
+          "deliver-webhook",
+          { deliveryId: String(d.id) },
+          { jobId: `whd-${d.id}-redeliver-${Date.now()}` },
+        )
+        .catch((err: unknown) =>
+          request.log.warn({ err }, "could not enqueue a redelivery; the poll will send it"),
+        );
+      return reply.code(202).send(publicDelivery(d));
+    },
+  );
+}

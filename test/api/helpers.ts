@@ -1,0 +1,53 @@
+// A real API on a loopback port over a real PostgreSQL schema, and a fetch-based client with a key.
+import { startApi } from "../../src/api/server.js";
+import { loadConfig, type Config } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import type { Db } from "../../src/store/db.js";
+import { createKey, type Scope } from "../../src/store/keys.js";
+
+export interface TestApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startTestApi(db: Db, overrides: Partial<Config> = {}): Promise<TestApi> {
+  const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, ...overrides }, {});
+  const api = await startApi({ db, config, logger: createLogger("silent") });
+  await api.app.suppressionIndex.ready;
+  return { url: `http://127.0.0.1:${api.port}`, close: api.close };
+}
+
+export interface Client {
+  token: string;
+  keyId: string;
+  get(path: string): Promise<Response>;
+  send(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+}
+
+export async function client(
+  db: Db,
+  api: TestApi,
+  tenant: string,
+  scopes: Scope[] = ["read", "write"],
+  rateLimitPerMinute?: number,
+): Promise<Client> {
+  const key = await createKey(db, { tenant, scopes, rateLimitPerMinute });
+  const auth = { authorization: `Bearer ${key.token}` };
+  return {
+    token: key.token,
+    keyId: key.id,
+    get: (path) => fetch(api.url + path, { headers: auth }),
+    send: (method, path, body, headers = {}) =>
+      fetch(api.url + path, {
+        method,
+        headers: {
+          ...auth,
+          ...(body !== undefined && typeof body !== "string" ? { "content-type": "application/json" } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      }),
+  };
+}
+
+export const enc = encodeURIComponent;
