@@ -15,20 +15,31 @@ export interface NewMail {
 }
 
 export async function insertMail(db: Db, m: NewMail): Promise<void> {
+  await insertMails(db, [m]);
+}
+
+/**
+ * Several mails in one statement, so one commit (one WAL flush) makes them all durable: the intake's group
+ * commit of the mails that arrived on concurrent sessions while the previous batch was being written.
+ */
+export async function insertMails(db: Db, mails: NewMail[]): Promise<void> {
+  if (!mails.length) return;
   await db
     .insertInto("inbound_mails")
-    .values({
-      id: m.id,
-      mail_from: m.mailFrom,
-      rcpt_to: m.rcptTo,
-      remote_ip: m.remoteIp ?? null,
-      helo: m.helo ?? null,
-      size: m.raw.length,
-      sha256: m.sha256,
-      raw: m.raw,
-      received_at: m.receivedAt ?? new Date(),
-      status: "pending",
-    })
+    .values(
+      mails.map((m) => ({
+        id: m.id,
+        mail_from: m.mailFrom,
+        rcpt_to: m.rcptTo,
+        remote_ip: m.remoteIp ?? null,
+        helo: m.helo ?? null,
+        size: m.raw.length,
+        sha256: m.sha256,
+        raw: m.raw,
+        received_at: m.receivedAt ?? new Date(),
+        status: "pending" as const,
+      })),
+    )
     .execute();
 }
 
@@ -40,7 +51,14 @@ export async function setMailStatus(
   db: Db,
   id: string,
   status: MailStatus,
-  fields: { error?: string | null; kind?: string | null; tenant?: string | null; classifierVersion?: string | null; duplicateOf?: string | null; at?: Date } = {},
+  fields: {
+    error?: string | null;
+    kind?: string | null;
+    tenant?: string | null;
+    classifierVersion?: string | null;
+    duplicateOf?: string | null;
+    at?: Date;
+  } = {},
 ): Promise<void> {
   await db
     .updateTable("inbound_mails")
@@ -58,11 +76,16 @@ export async function setMailStatus(
 }
 
 export async function countAttempt(db: Db, id: string): Promise<void> {
-  await db.updateTable("inbound_mails").set((eb) => ({ attempts: eb("attempts", "+", 1) })).where("id", "=", id).execute();
+  await db
+    .updateTable("inbound_mails")
+    .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+    .where("id", "=", id)
+    .execute();
 }
 
 export async function markEnqueued(db: Db, ids: string[], at = new Date()): Promise<void> {
-  if (ids.length) await db.updateTable("inbound_mails").set({ enqueued_at: at }).where("id", "in", ids).execute();
+  if (ids.length)
+    await db.updateTable("inbound_mails").set({ enqueued_at: at }).where("id", "in", ids).execute();
 }
 
 /** Mails still pending that were never enqueued, or enqueued before `enqueuedBefore` (the sweeper's work). */
@@ -79,7 +102,13 @@ export async function pendingMailIds(db: Db, enqueuedBefore: Date, limit = 1000)
 }
 
 export async function failedMailIds(db: Db, limit = 10_000): Promise<string[]> {
-  const rows = await db.selectFrom("inbound_mails").select("id").where("status", "=", "failed").orderBy("received_at").limit(limit).execute();
+  const rows = await db
+    .selectFrom("inbound_mails")
+    .select("id")
+    .where("status", "=", "failed")
+    .orderBy("received_at")
+    .limit(limit)
+    .execute();
   return rows.map((r) => r.id);
 }
 
