@@ -1,0 +1,302 @@
+// The layout engine: one general extractor driven by a per-family "layout" (where the error block starts
+// and ends, how a recipient line looks, which fixed sentences of that MTA state a reason).
+import type { ParsedMail } from "../mail.js";
+import type { Reason } from "../report.js";
+import {
+  EMAIL,
+  EMAIL_G,
+  EMAIL_SRC,
+  bounceText,
+  findCommand,
+  findRemoteMta,
+  findSmtpCode,
+  findStatus,
+  headerAddress,
+  splitLines,
+  squash,
+} from "./text.js";
+import type { ExtractedRecipient, LhostParser } from "./types.js";
+
+/** A fixed sentence of one MTA that states the reason by itself. */
+export interface FixedReason {
+  id: string;
+  reason: Reason;
+  pattern: RegExp;
+}
+
+export interface Layout {
+  /** Family id (`qmail`, `exim`, ...). */
+  id: string;
+  /** Cheap check (headers, subject, the first bytes of the text). */
+  detect(mail: ParsedMail, head: string): boolean;
+  /** The error block starts on (and includes) the first line matching one of these; absent: the whole text. */
+  start?: RegExp[];
+  /** When true, a text without a start line is not this layout's bounce. */
+  startRequired?: boolean;
+  /** The error block ends before the first line matching one of these (the returned original, a footer). */
+  end?: RegExp[];
+  /**
+   * Recipient lines of this layout, tried before the general ones: group `addr` is the address, group
+   * `rest` (optional) the diagnostic text on the same line.
+   */
+  recipient?: RegExp[];
+  /** Whether the general recipient-line shapes are used too (default true). */
+  generalLines?: boolean;
+  /** A blank line ends a recipient's diagnostic (default true). */
+  blankEnds?: boolean;
+  /** Lines (matching) that are dropped from diagnostics (boilerplate). */
+  noise?: RegExp[];
+  /** Fixed sentences of this MTA that state the reason. */
+  reasons?: FixedReason[];
+  /** When the block names no recipient: take it from the returned original's To (single recipient). */
+  recipientFromOriginal?: boolean;
+  /** Diagnostic for every recipient when the block has one error text apart from the recipient lines. */
+  sharedDiagnostic?: boolean;
+}
+
+/** The ends of error blocks every layout shares: where the returned original begins. */
+export const COMMON_END: RegExp[] = [
+  /^-+\s*(?:Below this line is a copy of the message|This is a copy of the message|Original message|Original message follows|The header of the original message is following|Unsent Message below|Message text follows|original message|Forwarded message)\b/i,
+  /^(?:-+\s*)?(?:Original message follows|Original message headers|Message headers follow|The original message headers are|Headers of the original message|Original Message Header|Your message reads \(in part\)|The original message was|The text you sent follows)[\s.:-]*$/i,
+  /^\s*-+\s*(?:Original|Returned|Undelivered) (?:message|mail|Message)\b.*-+\s*$/,
+  /^Content-Type: message\/(?:rfc822|delivery-status)/i,
+];
+
+const GENERAL_LINES: RegExp[] = [
+  // `<addr>:` / `addr:` / `"addr":` / `<addr>` alone (qmail, exim, gmail, yahoo, gmx)
+  new RegExp(String.raw`^\s*(?:RCPT To:\s*)?["<]?(?<addr>${EMAIL_SRC})[">]?\s*:?\s*$`, "i"),
+  // `<addr>... User unknown`, `<addr>: host said`, `addr: text`, `addr [text]`, `addr (text)`
+  new RegExp(String.raw`^\s*<(?<addr>${EMAIL_SRC})>\s*(?:\.\.\.|:|,|-)?\s*(?<rest>.*)$`, "i"),
+  new RegExp(String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?\s*(?:\.\.\.|:|\s-\s|(?=[[(]))\s*(?<rest>.*)$`, "i"),
+  // `Delivery failed: addr`, `undeliverable to addr`, `Unknown recipient: addr`, `RCPT TO: addr`
+  new RegExp(
+    String.raw`^\s*(?<rest>(?:delivery (?:to \S+ )?failed|failed recipient|recipient|undeliverable to|could not deliver to|unable to deliver to|rejected recipient|unknown recipient|invalid recipient|recipient address|failed address|final-recipient|RCPT TO)s?)\s*:?\s*<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
+    "i",
+  ),
+  // `User's mailbox is full: <addr>`, `Unknown user: addr` (a phrase of two words or more, then the address)
+  new RegExp(
+    String.raw`^\s*(?<rest>(?=[^:]*\b(?:unknown|full|invalid|not|no such|fail|failed|reject|rejected|disabled|exceed|exceeds|error|undeliverable|unavailable|denied|quota|inactive|suspended|expired|refused|blocked)\b)[A-Za-z][A-Za-z'.,]*(?: [A-Za-z'.,()]+){1,8}):\s*<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
+    "i",
+  ),
+  // sendmail transcript: `554 <addr>... 550 Host unknown`, `<<< 550 5.1.1 <addr>... User unknown`
+  new RegExp(
+    String.raw`^\s*(?:<<<\s*)?(?<rest>[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s+)?<(?<addr>${EMAIL_SRC})>\.\.\..*)$`,
+    "i",
+  ),
+];
+
+const HEADERISH =
+  /^\s*(?:Subject|Date|From|To|CC|Sent|Sent date|Size \(in bytes\)|Number of lines|MAIL FROM|Message-ID):/i;
+const REPLY_ANCHOR = /^\s*(?:<<<\s*)?[245]\d\d[ -]/;
+const SERVER_REPLY = /^\s*<<<\s*[245]\d\d[ -]/;
+
+const FINAL_RECIPIENT = new RegExp(
+  String.raw`^\s*(?:Final|Original)-Recipient:\s*(?:rfc822;)?\s*<?(?<addr>${EMAIL_SRC})>?`,
+  "i",
+);
+
+interface Draft {
+  rcpt: string;
+  /** The address is the bounce's own (its sender or the returned original's sender). */
+  own?: boolean;
+  indent: number;
+  lines: string[];
+  rest: string;
+}
+
+function indentOf(line: string): number {
+  const m = /^[ \t]*/.exec(line);
+  return m ? m[0].replace(/\t/g, "        ").length : 0;
+}
+
+/** The addresses that are the bounce's own (its sender and the address it is sent to): never a failed recipient. */
+function ownAddresses(mail: ParsedMail): Set<string> {
+  const own = new Set<string>();
+  for (const h of ["from", "to", "return-path", "sender", "reply-to"]) {
+    const a = headerAddress(mail.headers.get(h));
+    if (a) own.add(a);
+  }
+  const oh = mail.originalHeaders;
+  if (oh) {
+    for (const h of ["from", "return-path", "sender"]) {
+      const a = headerAddress(oh.get(h));
+      if (a) own.add(a);
+    }
+  }
+  return own;
+}
+
+function matchRecipient(line: string, layout: Layout): { addr: string; rest: string } | undefined {
+  for (const re of layout.recipient ?? []) {
+    const m = re.exec(line);
+    if (m?.groups?.addr) return { addr: m.groups.addr, rest: m.groups.rest ?? "" };
+  }
+  if (layout.generalLines === false) return undefined;
+  if (line.length > 400) return undefined;
+  const f = FINAL_RECIPIENT.exec(line);
+  if (f?.groups?.addr) return { addr: f.groups.addr, rest: "" };
+  for (const re of GENERAL_LINES) {
+    const m = re.exec(line);
+    if (m?.groups?.addr) return { addr: m.groups.addr, rest: m.groups.rest ?? "" };
+  }
+  return undefined;
+}
+
+/** The error block's lines: from the start marker to the first end marker. */
+export function blockLines(text: string, layout: Layout): string[] | null {
+  const lines = splitLines(text);
+  let from = 0;
+  if (layout.start) {
+    const i = lines.findIndex((l) => layout.start!.some((re) => re.test(l)));
+    if (i < 0) {
+      if (layout.startRequired) return null;
+    } else from = i;
+  }
+  const ends = layout.end ? [...layout.end, ...COMMON_END] : COMMON_END;
+  let to = lines.length;
+  for (let i = from + 1; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (ends.some((re) => re.test(l))) {
+      to = i;
+      break;
+    }
+  }
+  return lines.slice(from, Math.min(to, from + 600));
+}
+
+/** Fill status, code, remote MTA, command and a fixed reason from a diagnostic text. */
+export function finish(rcpt: string, diag: string, layout: Layout): ExtractedRecipient {
+  const d = squash(diag).slice(0, 2000);
+  const r: ExtractedRecipient = { recipient: rcpt };
+  if (d) r.diagnostic = d;
+  const status = findStatus(d);
+  if (status) r.status = status;
+  const code = findSmtpCode(d);
+  if (code) r.smtpCode = code;
+  const remote = findRemoteMta(diag);
+  if (remote) r.remoteMta = remote;
+  const command = findCommand(d);
+  if (command) r.command = command;
+  for (const fr of layout.reasons ?? []) {
+    if (fr.pattern.test(d)) {
+      r.reason = fr.reason;
+      r.rule = `${layout.id}.${fr.id}`;
+      break;
+    }
+  }
+  return r;
+}
+
+/** Run one layout over a mail: the failed recipients, or null when the layout does not fit. */
+export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipient[] | null {
+  const text = bounceText(mail);
+  const lines = blockLines(text, layout);
+  if (!lines) return null;
+  const own = ownAddresses(mail);
+  const noise = layout.noise ?? [];
+  const blankEnds = layout.blankEnds !== false;
+  let drafts: Draft[] = [];
+  const loose: string[] = [];
+  let cur: Draft | undefined;
+  let closed = false;
+  let pending: string[] = [];
+  for (const line of lines) {
+    if (/^\s*(?:\.\.\.\s*)?while talking to\b/i.test(line)) pending = [];
+    const hit = matchRecipient(line, layout);
+    if (hit) {
+      const addr = hit.addr.toLowerCase().replace(/\.$/, "");
+      const ind = indentOf(line);
+      const continuation = cur && !closed && ind > cur.indent && cur.lines.length > 0;
+      if (!continuation) {
+        const seen = drafts.find((d) => d.rcpt === addr);
+        const before = REPLY_ANCHOR.test(line) ? pending.filter((l) => SERVER_REPLY.test(l)) : [];
+        if (seen) {
+          cur = seen;
+          if (hit.rest && !seen.rest.includes(hit.rest))
+            seen.rest = squash(`${seen.rest} ${before.join(" ")} ${hit.rest}`);
+        } else {
+          cur = {
+            rcpt: addr,
+            indent: ind,
+            lines: [],
+            rest: squash(`${before.join(" ")} ${hit.rest}`),
+            own: own.has(addr),
+          };
+          drafts.push(cur);
+        }
+        pending = [];
+        closed = false;
+        continue;
+      }
+    }
+    if (noise.some((re) => re.test(line))) continue;
+    if (pending.length < 20) pending.push(line);
+    if (!line.trim()) {
+      if (cur && blankEnds && (cur.lines.length > 0 || cur.rest)) closed = true;
+      continue;
+    }
+    if (cur && !closed && cur.lines.length < 25) cur.lines.push(line);
+    else if (loose.length < 40) loose.push(line);
+  }
+  // The bounce's own addresses are failed recipients only when nothing else is (a sender bouncing to itself).
+  if (drafts.some((d) => !d.own)) drafts = drafts.filter((d) => !d.own);
+  if (drafts.length === 0) {
+    for (const v of mail.headers.getAll("x-failed-recipients")) {
+      for (const a of v.match(EMAIL_G) ?? []) {
+        const addr = a.toLowerCase();
+        if (!drafts.some((d) => d.rcpt === addr)) drafts.push({ rcpt: addr, indent: 0, lines: [], rest: "" });
+      }
+    }
+  }
+  if (drafts.length === 0 && layout.recipientFromOriginal) {
+    const to = headerAddress(mail.originalHeaders?.get("to")) ?? inlineOriginalTo(text, lines.length);
+    if (to && !own.has(to)) drafts.push({ rcpt: to, indent: 0, lines: [], rest: "" });
+  }
+  if (drafts.length === 0) return null;
+  const content = loose.filter((l) => !HEADERISH.test(l));
+  const coded = content.filter((l) => /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l));
+  const shared = (coded.length > 0 ? coded : content).slice(0, 12).join(" ");
+  return drafts
+    .filter((d) => EMAIL.test(d.rcpt))
+    .map((d) => {
+      let diag = [d.rest, ...d.lines].filter(Boolean).join(" ");
+      if ((!diag || (layout.sharedDiagnostic && !findSmtpCode(diag) && !findStatus(diag))) && shared)
+        diag = squash(`${diag} ${shared}`);
+      return finish(d.rcpt, diag, layout);
+    });
+}
+
+/** The To of a returned original quoted inline below the error block (`To: x@y` among header lines). */
+function inlineOriginalTo(text: string, _blockLen: number): string | undefined {
+  const lines = splitLines(text);
+  for (let i = 0; i < lines.length && i < 400; i++) {
+    const m = /^To:\s*(.*)$/i.exec(lines[i]!);
+    if (!m) continue;
+    const near = lines
+      .slice(Math.max(0, i - 8), i + 8)
+      .filter((l) => /^(?:From|Subject|Date|Message-Id|Received):/i.test(l));
+    if (near.length >= 2) return headerAddress(m[1]);
+  }
+  return undefined;
+}
+
+/** The first bytes of the bounce's text that detect() looks at. */
+export function headOf(mail: ParsedMail, n = 2048): string {
+  const t = mail.text ?? "";
+  return t.length > n ? t.slice(0, n) : t;
+}
+
+export function parserOf(layout: Layout): LhostParser {
+  return {
+    id: layout.id,
+    detect: (mail) => layout.detect(mail, headOf(mail)),
+    extract: (mail) => {
+      const r = extractWith(layout, mail);
+      return r && r.length > 0 ? r : null;
+    },
+  };
+}
+
+/** Header helpers for detect(). */
+export const subjectOf = (m: ParsedMail): string => m.headers.get("subject") ?? "";
+export const fromOf = (m: ParsedMail): string => m.headers.get("from") ?? "";

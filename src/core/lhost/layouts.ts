@@ -1,0 +1,519 @@
+// The layouts of the plain-text bounces, one entry per MTA or provider family, tried in this order.
+// Each says how to recognise the family cheaply, where its error block starts and ends, what its recipient
+// lines look like, and which fixed sentences of its own state a reason. An example of the text is beside each.
+import { EMAIL_SRC as E } from "./text.js";
+import { fromOf, subjectOf, type Layout } from "./engine.js";
+import type { ParsedMail } from "../mail.js";
+
+const hdr = (m: ParsedMail, name: string): string => m.headers.get(name) ?? "";
+const rx = (s: string, flags = "i"): RegExp => new RegExp(s, flags);
+
+export const LAYOUTS: Layout[] = [
+  {
+    // Hi. This is the qmail-send program at mx.example.jp.
+    // <kijitora@example.ne.jp>:
+    // Sorry, no mailbox here by that name. (#5.1.1)
+    id: "qmail",
+    detect: (m, head) =>
+      /This is the qmail-send program|qmail-send program at|I'm afraid I wasn't able to deliver your message|I am afraid I wasn't able to deliver/i.test(
+        head,
+      ) ||
+      (/^failure notice/i.test(subjectOf(m)) && /\(#[45]\.\d+\.\d+\)/.test(head)),
+    start: [/qmail-send program|I'm afraid I wasn't able to deliver|wasn't able to deliver your message/i],
+    end: [
+      /^--- Below this line is a copy of the message|^--- Enclosed are the original headers of the message/i,
+    ],
+    reasons: [
+      { id: "no-mailbox", reason: "userunknown", pattern: /no mailbox here by that name/i },
+      {
+        id: "no-host",
+        reason: "hostunknown",
+        pattern: /Sorry, I couldn't find any host (?:named|by that name)/i,
+      },
+      {
+        id: "not-allowed-rcpthosts",
+        reason: "norelaying",
+        pattern: /that domain isn't in my list of allowed rcpthosts/i,
+      },
+      { id: "mailbox-disabled", reason: "suspend", pattern: /mailbox (?:has been )?(?:disabled|suspended)/i },
+      {
+        id: "no-mx",
+        reason: "networkerror",
+        pattern:
+          /Sorry, I couldn't find a mail exchanger or IP address|although I'm listed as a best-preference MX/i,
+      },
+      { id: "queue-too-long", reason: "expired", pattern: /been in the queue too long|giving up on it/i },
+      {
+        id: "looping",
+        reason: "networkerror",
+        pattern: /This message is looping: it already has my Delivered-To line/i,
+      },
+      { id: "quota", reason: "mailboxfull", pattern: /disk quota exceeded|mailbox is full|over quota/i },
+      {
+        id: "connect-failed",
+        reason: "networkerror",
+        pattern: /Sorry, I wasn't able to establish an SMTP connection|Connection refused/i,
+      },
+    ],
+  },
+  {
+    // Sorry, we were unable to deliver your message to the following address.
+    // <kijitora@example.jp>:
+    // Remote host said:
+    // 550 5.1.1 <kijitora@example.jp>... User Unknown [RCPT_TO]
+    id: "yahoo",
+    detect: (m, head) =>
+      /unable to deliver your message to the following address/i.test(head) &&
+      (/yahoo/i.test(fromOf(m)) || /^Failure Notice/i.test(subjectOf(m))),
+    start: [/unable to deliver your message to the following address/i],
+    blankEnds: false,
+  },
+  {
+    // Delivery to the following recipient failed permanently:
+    //      userunknown@example.jp
+    // Technical details of permanent failure: ...
+    // ** Address not found ** Your message wasn't delivered to x@y because the address couldn't be found
+    id: "gmail",
+    detect: (m, head) =>
+      (/google(?:mail)?\.com/i.test(fromOf(m)) || /^Delivery Status Notification/i.test(subjectOf(m))) &&
+      /Delivery to the following recipients? (?:failed|has been delayed)|Technical details of (?:permanent|temporary) failure|Your message wasn't delivered to|There was a (?:temporary )?problem delivering your message|Message not delivered/i.test(
+        head,
+      ) &&
+      !/google ?groups|googlegroups/i.test(head),
+    start: [
+      /Delivery to the following recipients? (?:failed|has been delayed)|Your message wasn't delivered to|There was a (?:temporary )?problem delivering your message to|Message not delivered|Address not found|Message blocked/i,
+    ],
+    end: [/^\s*-+\s*(?:Original message|Message truncated)/i, /^\s*(?:LEARN MORE|Learn more about)/i],
+    recipient: [
+      rx(`(?:wasn't|was not) delivered to (?<addr>${E}) because(?<rest>.*)$`),
+      rx(`problem delivering your message to (?<addr>${E})\\.?(?<rest>.*)$`),
+      rx(`^\\s*(?<addr>${E})\\s*$`),
+    ],
+    generalLines: false,
+    blankEnds: false,
+    reasons: [
+      { id: "address-not-found", reason: "userunknown", pattern: /because the address couldn't be found/i },
+      {
+        id: "domain-not-found",
+        reason: "hostunknown",
+        pattern:
+          /DNS Error: (?:Domain name not found|DNS type '\w+' lookup of \S+ responded with code NXDOMAIN)/i,
+      },
+    ],
+  },
+  {
+    // Google Groups: the group does not exist or does not let the sender post (X-Failed-Recipients names it)
+    id: "googlegroups",
+    detect: (m, head) =>
+      /google(?:mail)?\.com/i.test(fromOf(m)) &&
+      (m.headers.get("x-failed-recipients") !== undefined || /Google Groups|googlegroups/i.test(head)) &&
+      /google ?groups|googlegroups/i.test(head + hdr(m, "x-failed-recipients")),
+    recipient: [rx(`^\\s*(?<addr>${E}(?=.*googlegroups))`)],
+    generalLines: false,
+    reasons: [{ id: "group-refused", reason: "rejected", pattern: /./ }],
+    sharedDiagnostic: true,
+  },
+  {
+    // This is the DragonFly Mail Agent v0.13 at df.example.jp.
+    // There was an error delivering your mail to <x@y>.
+    // mx.y [192.0.2.1] did not like our RCPT TO: 550 5.1.1 ...
+    id: "dragonfly",
+    detect: (_m, head) => /DragonFly Mail Agent|There was an error delivering your mail to/i.test(head),
+    start: [/There was an error delivering your mail to/i],
+    recipient: [rx(`error delivering your mail to <?(?<addr>${E})>?\\.?`)],
+    generalLines: false,
+    blankEnds: false,
+    end: [/^Message headers follow/i],
+    reasons: [
+      {
+        id: "unable-to-find-host",
+        reason: "hostunknown",
+        pattern: /DNS lookup failure|unable to find|NXDOMAIN/i,
+      },
+      { id: "unable-to-connect", reason: "networkerror", pattern: /unable to connect|connection refused/i },
+    ],
+  },
+  {
+    // Your message  To: ...  did not reach the following recipient(s):
+    // kijitora@example.jp on Thu, 29 Apr 2010 00:00:00 -0000
+    //     The recipient name is not recognized  MSEXCH:IMS:... (000C05A6) Unknown Recipient
+    id: "exchange2003",
+    detect: (_m, head) =>
+      /did not reach the following recipient\(s\)|MSEXCH:|did not reach the following recipient/i.test(head),
+    start: [/did not reach the following recipient/i],
+    recipient: [rx(`^\\s*(?<addr>${E})\\s+on\\s+\\S.*$`)],
+    reasons: [
+      {
+        id: "name-not-recognized",
+        reason: "userunknown",
+        pattern: /recipient name is not recognized|\(000C05A6\)|Unknown Recipient/i,
+      },
+      {
+        id: "mailbox-full",
+        reason: "mailboxfull",
+        pattern: /mailbox (?:is )?full|exceeded (?:the )?storage|\(0004010E\)/i,
+      },
+      {
+        id: "no-route",
+        reason: "networkerror",
+        pattern: /could not find a route|\(000D06B5\)|\(00010256\)/i,
+      },
+      { id: "expired", reason: "expired", pattern: /\(0000052D\)|\(000B099C\)|message (?:has )?expired/i },
+      { id: "size", reason: "emailtoolarge", pattern: /message (?:size )?exceeds|too large/i },
+      { id: "restricted", reason: "filtered", pattern: /\(000C0595\)|not authorized|restriction/i },
+    ],
+  },
+  {
+    // ---The following addresses had delivery errors---
+    // kijitora@example.co.jp [User unknown]
+    id: "x1",
+    detect: (_m, head) => /^-+The following addresses had delivery errors-+\s*$/im.test(head),
+    start: [/The following addresses had delivery errors/i],
+  },
+  {
+    // Delevery to the following recipients was aborted after 5.0 hour(s):
+    // Delivery to the following recipients failed permanently:   * kijitora@example.or.jp
+    id: "x3",
+    detect: (m, head) =>
+      /^Delivery status notification$/i.test(subjectOf(m)) &&
+      /(?:Delevery|Delivery) to the following recipients|automatically generated Delivery Status Notification/i.test(
+        head,
+      ),
+    start: [/(?:Delevery|Delivery) to the following recipients/i],
+    recipient: [
+      rx(`^\\s*\\*\\s*(?<addr>${E})(?<rest>.*)$`),
+      rx(`^(?<rest>.*?)\\bfor\\s+<?(?<addr>${E})>?\\s*$`),
+    ],
+    blankEnds: false,
+    sharedDiagnostic: true,
+    reasons: [{ id: "aborted-after", reason: "expired", pattern: /was aborted after [\d.]+ hour/i }],
+  },
+  {
+    // The following recipients returned permanent errors: x@y. Reason: SMTP Server <192.0.2.1> refused ...
+    id: "x6",
+    detect: (m, head) =>
+      /The following recipients returned (?:permanent|temporary) errors/i.test(head) ||
+      (/^There was an error sending your mail/i.test(subjectOf(m)) && /\d+ error\(s\):/.test(head)),
+    recipient: [
+      rx(`recipients returned (?:permanent|temporary) errors:\\s*(?<addr>${E})\\.?\\s*(?<rest>.*)$`),
+      rx(`^(?<rest>.*(?:rejected|refused) recipient <?(?<addr>${E})>?.*)$`),
+    ],
+    generalLines: false,
+  },
+  {
+    // The following message to <x@y> was undeliverable.  The reason for the problem: 5.3.0 - Other mail system problem
+    id: "amazonses",
+    detect: (m, head) =>
+      /amazonses\.com/i.test(fromOf(m)) || /The following message to <.+> was undeliverable/i.test(head),
+    recipient: [rx(`message to <?(?<addr>${E})>? was undeliverable`)],
+    blankEnds: false,
+    end: [/^-+\s*Original message/i],
+  },
+  {
+    // An error occurred while trying to deliver the mail to the following recipients:  x@y  Technical report: ...
+    id: "amazonworkmail",
+    detect: (_m, head) =>
+      /An error occurred while trying to deliver the mail to the following recipients/i.test(head),
+    start: [/An error occurred while trying to deliver the mail/i],
+    blankEnds: false,
+  },
+  {
+    // Could not be delivered to: <x@dion.ne.jp>  As their mailbox is full.
+    id: "kddi",
+    detect: (m, head) =>
+      /Could not be delivered to:\s*</i.test(head) ||
+      (/dion\.ne\.jp|\.au\.com|ezweb\.ne\.jp/i.test(fromOf(m)) && /Your mail sent on/i.test(head)),
+    recipient: [rx(`Could not be delivered to:?\\s*<?(?<addr>${E})>?`)],
+    blankEnds: false,
+    reasons: [
+      { id: "mailbox-full", reason: "mailboxfull", pattern: /As their mailbox is full/i },
+      { id: "no-domain", reason: "hostunknown", pattern: /As the remote domain do(?:es)?n'?t exist/i },
+      { id: "relay-error", reason: "networkerror", pattern: /Due to the following SMTP relay error/i },
+    ],
+  },
+  {
+    // Unable to deliver message to: <x@y>  Delivery failed for the following reason:  Server ... failed with: 550 ...
+    id: "mailfoundry",
+    detect: (_m, head) =>
+      /Unable to deliver message to:?\s*</i.test(head) &&
+      /Delivery failed for the following reason/i.test(head),
+    recipient: [rx(`Unable to deliver message to:?\\s*<?(?<addr>${E})>?`)],
+    blankEnds: false,
+  },
+  {
+    // You are not a member of this mailing list <ml@example.org>.   (fml)
+    id: "fml",
+    detect: (m, head) =>
+      /fml/i.test(hdr(m, "x-mlserver") + hdr(m, "list-software")) ||
+      /not a member of this mailing list/i.test(head),
+    recipient: [
+      rx(`(?<rest>not a member of this mailing list) <?(?<addr>${E})>?`),
+      rx(`^(?<rest>.*?)<(?<addr>${E})>`),
+    ],
+    generalLines: false,
+    end: [/^Original mail as follows/i, /^-+\s*original message/i],
+    reasons: [
+      { id: "duplicated-message-id", reason: "notcompliantrfc", pattern: /Duplicated Message-ID/i },
+      {
+        id: "not-member",
+        reason: "rejected",
+        pattern: /not a member|not member|only members|denied|reject/i,
+      },
+      { id: "loop", reason: "systemerror", pattern: /loop/i },
+    ],
+  },
+  {
+    // ------- Failure Reasons  --------  User not listed in public Name & Address Book  x@y  ------- Returned Message
+    id: "notes",
+    detect: (_m, head) => /^-+\s*Failure Reasons\s*-+/im.test(head),
+    start: [/^-+\s*Failure Reasons\s*-+/i],
+    end: [/^-+\s*Returned Message\s*-+/i],
+    sharedDiagnostic: true,
+    reasons: [
+      { id: "not-listed", reason: "userunknown", pattern: /not listed in (?:public )?Name & Address Book/i },
+    ],
+  },
+  {
+    // Apache James (and Verizon's vtext.com gateway):  Error: Invalid user address  Error message below:
+    // 550 - Requested action not taken: no such user here   Message details: ... RCPT TO: x@y
+    id: "apachejames",
+    detect: (_m, head) => /^Error message below:/im.test(head) && /^\s*Message details:/im.test(head),
+    recipient: [rx(`^\\s*RCPT TO:\\s*<?(?<addr>${E})>?`)],
+    generalLines: false,
+    blankEnds: false,
+    sharedDiagnostic: true,
+  },
+  {
+    // Message could not be delivered to mobile.  Error: No valid recipients for this MM
+    id: "verizon",
+    detect: (m, head) =>
+      /vtext\.com|vzwpix\.com|verizon/i.test(fromOf(m)) || /could not be delivered to mobile/i.test(head),
+    recipient: [rx(`^\\s*To:\\s*(?:.*<)?(?<addr>${E})>?\\s*$`)],
+    generalLines: false,
+    recipientFromOriginal: true,
+    sharedDiagnostic: true,
+    reasons: [
+      { id: "no-valid-recipients", reason: "userunknown", pattern: /No valid recipients for this MM/i },
+    ],
+  },
+  {
+    // An email that you attempted to send to the following address could not be delivered:  -- x@y
+    id: "mimecast",
+    detect: (_m, head) => /attempted to send to the following address could not be delivered/i.test(head),
+    recipient: [rx(`^\\s*--\\s+(?<addr>${E})\\s*$`)],
+    blankEnds: false,
+    end: [/^This condition occurred after|^If you sent the email to multiple recipients/i],
+  },
+  {
+    // Biglobe:  ----- The following addresses had delivery problems -----  x@y  ----- Non-delivered information -----
+    id: "biglobe",
+    detect: (m, head) =>
+      /biglobe/i.test(fromOf(m)) && /The following addresses had delivery problems/i.test(head),
+    start: [/The following addresses had delivery problems/i],
+    blankEnds: false,
+    reasons: [
+      {
+        id: "mailbox-exceeded",
+        reason: "mailboxfull",
+        pattern: /recipient's mailbox exceeded the local limit/i,
+      },
+      { id: "no-user", reason: "userunknown", pattern: /Invalid recipient|User unknown/i },
+    ],
+  },
+  {
+    // m-FILTER:  x@y  -------server message  550 unknown user <x@y>  -------SMTP command  DATA
+    id: "mfilter",
+    detect: (_m, head) => /^-{5,}server message\s*$/im.test(head) || /m-FILTER/i.test(head),
+    end: [/^-+original message/i],
+    blankEnds: false,
+    noise: [/^-{5,}(?:server message|SMTP command)\s*$/i],
+  },
+  {
+    // Zoho:  x@y Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <x@y>... User Unknown
+    id: "zoho",
+    detect: (m) => /zoho/i.test(fromOf(m)) || m.headers.get("x-zohomail") !== undefined,
+    recipient: [rx(`^\\s*<?(?<addr>${E})>?\\s+(?<rest>.*\\S.*)$`)],
+    reasons: [
+      {
+        id: "invalid-address",
+        reason: "userunknown",
+        pattern: /Invalid Address, ERROR_CODE :550, ERROR_CODE :5\.1\.1/i,
+      },
+    ],
+  },
+  {
+    // IMail:  Unknown user: x@y   /   User mailbox exceeds allowed size: x@y
+    id: "imailserver",
+    detect: (m, head) =>
+      /^Undeliverable Mail\s*$/i.test(subjectOf(m)) && /^[A-Za-z][^:]{3,60}:\s*\S+@\S+\s*$/m.test(head),
+    recipient: [rx(`^\\s*(?<rest>[A-Za-z][^:<>@]{3,60}):\\s*<?(?<addr>${E})>?\\s*$`)],
+    blankEnds: false,
+    end: [/^Original message follows/i],
+    reasons: [
+      { id: "unknown-user", reason: "userunknown", pattern: /^Unknown user/i },
+      { id: "mailbox-size", reason: "mailboxfull", pattern: /^User mailbox exceeds allowed size/i },
+      {
+        id: "host-not-found",
+        reason: "hostunknown",
+        pattern: /^(?:Unknown host|Host not found|Domain not found)/i,
+      },
+      { id: "timed-out", reason: "expired", pattern: /^(?:Request timed out|Delivery expired)/i },
+      { id: "no-answer", reason: "networkerror", pattern: /^(?:No answer from host|Could not connect)/i },
+    ],
+  },
+  {
+    // Trend Micro InterScan:  Sent <<< RCPT TO:<x@y>  Received >>> 550 5.1.1 <x@y>... User unknown
+    id: "trendmicro",
+    detect: (m, head) =>
+      /InterScan|Trend ?Micro/i.test(fromOf(m) + hdr(m, "x-mailer")) || /^Sent <<< RCPT TO:/m.test(head),
+    recipient: [
+      rx(`^\\s*Sent <<< RCPT TO:\\s*<?(?<addr>${E})>?`),
+      rx(`^(?<rest>Unable to deliver message to) <?(?<addr>${E})>?`),
+    ],
+    blankEnds: false,
+    end: [/^\*+\s*End of message\s*\*+/i],
+  },
+  {
+    // Exchange 2007+:  Delivery has failed to these recipients or groups:  x@y  The e-mail address you entered couldn't be found ...
+    id: "exchange2007",
+    detect: (_m, head) =>
+      /Delivery has failed to these recipients or (?:distribution lists|groups)|Diagnostic information for administrators|Remote Server returned '/i.test(
+        head,
+      ),
+    start: [
+      /Delivery has failed to these recipients|Diagnostic information for administrators|could not be delivered to/i,
+    ],
+    end: [/^Original message headers:/i],
+    blankEnds: false,
+  },
+  {
+    // Sendmail:  ----- The following addresses had permanent fatal errors -----  <x@y>  (reason: 550 5.1.1 User unknown)
+    //  ----- Transcript of session follows -----  ... while talking to mx.y:  >>> RCPT To:<x@y>  <<< 550 5.1.1 <x@y>... User unknown
+    id: "sendmail",
+    detect: (m, head) =>
+      /^\s*-+\s*(?:The following addresses had (?:permanent fatal|transient non-fatal) errors|Transcript of session follows)/im.test(
+        head,
+      ) || /^Returned mail: |^Warning: could not send message/i.test(subjectOf(m)),
+    start: [
+      /The following addresses had (?:permanent fatal|transient non-fatal|delivery) (?:errors|problems)|Transcript of session follows/i,
+    ],
+    end: [
+      /^\s*-+\s*(?:Original message follows|Unsent message follows|Message header follows|Returned message follows|Original message header follows)/i,
+    ],
+    blankEnds: false,
+    recipientFromOriginal: true,
+    sharedDiagnostic: true,
+  },
+  {
+    // Postfix:  This is the mail system at host mx.example.jp. ...  <x@y>: host mx.y[192.0.2.1] said: 550 5.1.1 ...
+    id: "postfix",
+    detect: (_m, head) =>
+      /This is the (?:mail system|Postfix program) at host|^\s*The (?:mail system|Postfix program)\s*$/im.test(
+        head,
+      ),
+    start: [
+      /^\s*The (?:mail system|Postfix program)\s*$/i,
+      /This is the (?:mail system|Postfix program) at host/i,
+    ],
+    end: [/^-+\s*(?:Delivery report|Undelivered message|Original message)/i],
+    reasons: [
+      {
+        id: "host-not-found",
+        reason: "hostunknown",
+        pattern: /Host (?:or domain name )?not found\. Name service error/i,
+      },
+      {
+        id: "name-service-temp",
+        reason: "networkerror",
+        pattern: /Name service error for (?:domain|name)=?\S+: Host not\s+found, try again/i,
+      },
+      {
+        id: "conn-refused",
+        reason: "networkerror",
+        pattern: /connect to \S+: Connection (?:refused|timed out)/i,
+      },
+      { id: "too-long", reason: "expired", pattern: /delivery temporarily suspended|too long in queue/i },
+    ],
+  },
+  {
+    // Exim (also mail.ru, GMX, MXLogic):  This message was created automatically by mail delivery software.
+    // A message that you sent could not be delivered to one or more of its recipients. ...
+    //   x@y
+    //     SMTP error from remote mail server after RCPT TO:<x@y>: host mx [ip]: 550 5.1.1 ...
+    id: "exim",
+    detect: (m, head) =>
+      /This message was created automatically by mail delivery software|could not be delivered to one or more of its|following address(?:\(es\))? failed/i.test(
+        head,
+      ) ||
+      /^Mail delivery failed|^Warning: message .+ delayed|^Mail failure/i.test(subjectOf(m)) ||
+      m.headers.get("x-failed-recipients") !== undefined,
+    start: [
+      /(?:could not be delivered to|following address(?:\(es\))? failed|address(?:\(es\))? failed:|^\s*failed:\s*$|has not yet been delivered)/i,
+    ],
+    end: [
+      /^-+\s*This is a copy of the message|^Included is a copy of the message header|^-+\s*The body of the message is|^-+\s*The header of the original message is following/i,
+      /^\s*Reporting-MTA:/i,
+    ],
+    reasons: [
+      {
+        id: "unrouteable",
+        reason: "hostunknown",
+        pattern:
+          /Unrouteable address|all relevant MX records point to non-existent hosts|an MX or SRV record indicated no SMTP service/i,
+      },
+      {
+        id: "retry-timeout",
+        reason: "expired",
+        pattern:
+          /retry timeout exceeded|retry time not reached for any host|No action is required on your part|message has been frozen|delivery (?:has|have) been delayed|Delay reason:/i,
+      },
+      { id: "too-many-received", reason: "contenterror", pattern: /Too many ["']?Received["']? headers/i },
+      {
+        id: "mailbox-full",
+        reason: "mailboxfull",
+        pattern: /mailbox is full|Mailbox quota (?:usage )?exceeded|quota exceeded/i,
+      },
+      {
+        id: "remote-closed",
+        reason: "networkerror",
+        pattern:
+          /Remote host closed connection|Connection timed out|Connection refused|all hosts for '\S+' have been failing/i,
+      },
+    ],
+  },
+  {
+    // OpenSMTPD:  An error has occurred while attempting to deliver a message for the following list of recipients:
+    // x@y: 550 5.1.1 ...
+    id: "opensmtpd",
+    detect: (_m, head) =>
+      /This is the MAILER-DAEMON, please DO NOT REPLY|An error has occurred while attempting to deliver a message/i.test(
+        head,
+      ),
+    start: [/while attempting to deliver a message/i],
+    end: [/^\s*Below is a copy of the original message/i],
+    reasons: [
+      { id: "invalid-domain", reason: "hostunknown", pattern: /Invalid domain name|Domain not found/i },
+      {
+        id: "no-mx",
+        reason: "networkerror",
+        pattern: /No MX found for domain|Network error on destination MXs|Unable to connect/i,
+      },
+      { id: "user-unknown", reason: "userunknown", pattern: /Invalid recipient|user unknown/i },
+      { id: "expired", reason: "expired", pattern: /Envelope expired|message expired/i },
+    ],
+  },
+  {
+    // EZweb:  <x@ezweb.ne.jp>  Each of the following recipients was rejected by a remote mail server.
+    id: "ezweb",
+    detect: (m) => /ezweb\.ne\.jp|au\.com/i.test(fromOf(m)) || /ezweb|au\.com/i.test(hdr(m, "received")),
+    end: [/^-{10,}\s*$/],
+    blankEnds: false,
+    sharedDiagnostic: true,
+  },
+  {
+    // Unnamed X2 / MXLogic-likes:  Unable to deliver message to the following address(es).  <x@y>:  text
+    id: "x2",
+    detect: (_m, head) => /Unable to deliver message to the following address/i.test(head),
+    start: [/Unable to deliver message to the following address/i],
+  },
+];

@@ -1,0 +1,109 @@
+// Small text helpers shared by the lhost extractors: the bounce's own text, addresses, SMTP reply codes.
+import type { MailPart, ParsedMail } from "../mail.js";
+
+/** The most text of a bounce the extractors look at (the error block is near the top). */
+export const MAX_TEXT = 64 * 1024;
+
+const EMAIL_CORE = String.raw`[A-Za-z0-9!#$%&'*+/=?^_\`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`;
+/** One e-mail address, as it appears in bounce texts (no quotes, no comments). */
+export const EMAIL = new RegExp(EMAIL_CORE);
+export const EMAIL_G = new RegExp(EMAIL_CORE, "g");
+export const EMAIL_SRC = EMAIL_CORE;
+
+export function splitLines(text: string): string[] {
+  return text.split(/\r\n|\r|\n/);
+}
+
+function walk(part: MailPart, out: MailPart[], depth: number): void {
+  if (depth > 12 || out.length > 40) return;
+  if (part.contentType === "message/rfc822" || part.contentType === "message/global") return;
+  if (part.contentType === "text/rfc822-headers") return;
+  if (part.parts.length === 0) out.push(part);
+  for (const p of part.parts) walk(p, out, depth + 1);
+}
+
+/**
+ * The bounce's human-readable text: the mail's text, plus the other text/plain leaves that are not the
+ * returned original (some MTAs put the error in a second part). Bounded to MAX_TEXT.
+ */
+export function bounceText(mail: ParsedMail): string {
+  let text = mail.text ?? "";
+  if (text.length < MAX_TEXT) {
+    const leaves: MailPart[] = [];
+    walk(mail.root, leaves, 0);
+    for (const p of leaves) {
+      if (p.contentType !== "text/plain" || !p.body || p.body === mail.text) continue;
+      if (text.includes(p.body.slice(0, 200))) continue;
+      text += "\n\n" + p.body;
+      if (text.length >= MAX_TEXT) break;
+    }
+  }
+  if (text.length > MAX_TEXT) text = text.slice(0, MAX_TEXT);
+  return unquote(text);
+}
+
+/** A forwarded bounce quoted with `> `: drop the quote marks when most lines carry them. */
+function unquote(text: string): string {
+  const lines = splitLines(text);
+  let quoted = 0;
+  for (const l of lines) if (l.startsWith(">")) quoted++;
+  if (quoted < 8 || quoted * 3 < lines.length) return text;
+  return lines.map((l) => (l.startsWith(">") ? l.replace(/^> ?/, "") : l)).join("\n");
+}
+
+/** The address in a header value like `Name <a@b>`, lower-cased; undefined when none. */
+export function headerAddress(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const m = EMAIL.exec(value);
+  return m ? m[0].toLowerCase() : undefined;
+}
+
+const STATUS_RE = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/;
+const CODE_RE = /(?<![\d.\w#-])([245][0-5]\d)(?=[ -]|$|\))/;
+
+/** The RFC 3463 enhanced status code in a reply text, if any. */
+export function findStatus(text: string): string | undefined {
+  const m = STATUS_RE.exec(text);
+  return m ? `${m[1]}.${Number(m[2])}.${Number(m[3])}` : undefined;
+}
+
+/** The SMTP reply code in a reply text, if any (a 3-digit code followed by a space, dash or end). */
+export function findSmtpCode(text: string): number | undefined {
+  const m = CODE_RE.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+const REMOTE_RES = [
+  /\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\s*\[?[\d.:a-f]*\]?\s+said:/i,
+  /\bremote host\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\s+said/i,
+  /\bhost:?\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\[[\d.:a-f]+\]/i,
+  /\b(?:server|mx)\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\[[\d.:a-f]+\]/i,
+  /^\s*([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s+\[[\d.:a-f]+\]\s+did not like/im,
+];
+
+/** The remote MTA named in a diagnostic (`host mx.example.com[192.0.2.1] said:` and kin). */
+export function findRemoteMta(text: string): string | undefined {
+  for (const re of REMOTE_RES) {
+    const m = re.exec(text);
+    if (m) return m[1]!.toLowerCase().replace(/\.$/, "");
+  }
+  return undefined;
+}
+
+const COMMAND_RE =
+  /\b(?:after|in reply to|for|to|like our)\s+(?:end of\s+)?(?:the\s+)?(MAIL FROM|RCPT TO|DATA|HELO|EHLO|STARTTLS|RCPT|MAIL|CONNECT)\b/i;
+
+/** The SMTP command the error answered, where the text says it. */
+export function findCommand(text: string): string | undefined {
+  const m = COMMAND_RE.exec(text);
+  if (!m) return undefined;
+  const c = m[1]!.toUpperCase();
+  if (c.startsWith("MAIL")) return "MAIL";
+  if (c.startsWith("RCPT")) return "RCPT";
+  return c === "EHLO" ? "HELO" : c;
+}
+
+/** Collapse whitespace and trim. */
+export function squash(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
+}
