@@ -1,0 +1,220 @@
+// The rule tables as one API: every text rule (sorted by priority, highest first), every status rule, and pure
+// matchers over them. Text matching is prefiltered: one Aho-Corasick pass over the text finds which rules can
+// match at all (each rule's regex must contain one of its literals), then only those regexes run.
+import type { Reason } from "../report.js";
+import { LiteralMatcher, requiredLiterals } from "./literals.js";
+import { replyCodeRules, statusRules, type ReplyCodeRule } from "./status.js";
+import type { StatusRule, TextRule } from "./types.js";
+import { aolRules } from "./text/aol.js";
+import { appleRules } from "./text/apple.js";
+import { cloudflareRules } from "./text/cloudflare.js";
+import { coxRules } from "./text/cox.js";
+import { eximRules } from "./text/exim.js";
+import { franceRules } from "./text/orange.js";
+import { genericRules } from "./text/generic.js";
+import { germanRules } from "./text/german.js";
+import { godaddyRules } from "./text/godaddy.js";
+import { googleRules } from "./text/google.js";
+import { japaneseRules } from "./text/japanese.js";
+import { languageRules } from "./text/languages.js";
+import { messagelabsRules } from "./text/messagelabs.js";
+import { microsoftRules } from "./text/microsoft.js";
+import { mimecastRules } from "./text/mimecast.js";
+import { postfixRules } from "./text/postfix.js";
+import { qmailRules } from "./text/qmail.js";
+import { russianRules } from "./text/russian.js";
+import { sendmailRules } from "./text/sendmail.js";
+import { spectrumRules } from "./text/spectrum.js";
+import { tencentRules } from "./text/tencent.js";
+import { yahooRules } from "./text/yahoo.js";
+import { zohoRules } from "./text/zoho.js";
+
+export type { StatusRule, TextRule } from "./types.js";
+export type { ReplyCodeRule } from "./status.js";
+export { statusRules, replyCodeRules } from "./status.js";
+
+/**
+ * Text rules at or above this priority are specific enough (a provider's own sentence or error code) to
+ * override even a `definitive` status code; below it, a definitive status code wins over the text.
+ */
+export const TEXT_OVERRIDES_DEFINITIVE = 90;
+
+const TABLES: readonly (readonly TextRule[])[] = [
+  microsoftRules,
+  googleRules,
+  yahooRules,
+  appleRules,
+  aolRules,
+  franceRules,
+  coxRules,
+  cloudflareRules,
+  tencentRules,
+  godaddyRules,
+  spectrumRules,
+  zohoRules,
+  mimecastRules,
+  messagelabsRules,
+  japaneseRules,
+  russianRules,
+  germanRules,
+  postfixRules,
+  sendmailRules,
+  eximRules,
+  qmailRules,
+  languageRules,
+  genericRules,
+];
+
+/** Every text rule, highest priority first (stable: table order within one priority). */
+export const textRules: TextRule[] = TABLES.flat()
+  .map((rule, index) => ({ rule, index }))
+  .sort((a, b) => (b.rule.priority ?? 0) - (a.rule.priority ?? 0) || a.index - b.index)
+  .map((x) => x.rule);
+
+export interface MatchContext {
+  /** `4` or `5` when the failure is known to be temporary or permanent: rules with another `when.statusClass` are skipped. */
+  statusClass?: "4" | "5";
+}
+
+/** Longest text looked at: reply texts are short; a whole plain-text bounce body is cut here. */
+const MAX_TEXT = 16_384;
+
+/**
+ * The text as rules see it: whitespace runs collapsed to one space, multi-line SMTP reply prefixes
+ * (`550-5.7.1 `) dropped, lower-cased. Exported for the tests and for callers that match many rules.
+ */
+export function normalizeReplyText(text: string): string {
+  const cut = text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
+  return cut
+    .replace(/(^|\s)[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?/g, "$1")
+    .replace(/\s+/g, " ")
+    .trim()
+    .toLowerCase();
+}
+
+interface Compiled {
+  literals: string[];
+  /** For each rule (in textRules order), the literal ids one of which must be present; null = always test. */
+  ruleLiterals: (number[] | null)[];
+  matcher: LiteralMatcher;
+}
+
+let compiled: Compiled | undefined;
+
+function compile(): Compiled {
+  const ids = new Map<string, number>();
+  const literals: string[] = [];
+  const ruleLiterals = textRules.map((rule) => {
+    const lits = requiredLiterals(rule.pattern.source);
+    if (lits === null) return null;
+    return lits.map((lit) => {
+      let id = ids.get(lit);
+      if (id === undefined) {
+        id = literals.length;
+        ids.set(lit, id);
+        literals.push(lit);
+      }
+      return id;
+    });
+  });
+  return { literals, ruleLiterals, matcher: new LiteralMatcher(literals) };
+}
+
+function applies(rule: TextRule, ctx?: MatchContext): boolean {
+  const want = rule.when?.statusClass;
+  return want === undefined || ctx?.statusClass === undefined || want === ctx.statusClass;
+}
+
+function* candidates(text: string, ctx?: MatchContext): Generator<TextRule> {
+  if (!text) return;
+  const c = (compiled ??= compile());
+  const norm = normalizeReplyText(text);
+  if (!norm) return;
+  const seen = new Uint8Array(c.literals.length);
+  c.matcher.scan(norm, seen);
+  for (let i = 0; i < textRules.length; i++) {
+    const lits = c.ruleLiterals[i]!;
+    if (lits !== null) {
+      let hit = false;
+      for (let k = 0; k < lits.length; k++)
+        if (seen[lits[k]!] === 1) {
+          hit = true;
+          break;
+        }
+      if (!hit) continue;
+    }
+    const rule = textRules[i]!;
+    if (!applies(rule, ctx)) continue;
+    rule.pattern.lastIndex = 0;
+    if (rule.pattern.test(norm)) yield rule;
+  }
+}
+
+/** The best text rule for a reply text: the highest-priority rule that matches (first in table order on ties). */
+export function matchText(text: string, ctx?: MatchContext): TextRule | undefined {
+  for (const rule of candidates(text, ctx)) return rule;
+  return undefined;
+}
+
+/** Every text rule matching a reply text, best first. */
+export function matchAllText(text: string, ctx?: MatchContext): TextRule[] {
+  return [...candidates(text, ctx)];
+}
+
+const STATUS_RE = /^([245])\.(\d{1,3})\.(\d{1,3})$/;
+const exactStatus = new Map<string, StatusRule>();
+const classStatus = new Map<string, StatusRule>();
+for (const rule of statusRules) {
+  if (rule.status.endsWith(".*")) classStatus.set(rule.status.slice(0, -2), rule);
+  else exactStatus.set(rule.status, rule);
+}
+
+/**
+ * The status rule for an RFC 3463 code: the exact code (`5.1.1`), else its class and subject (`5.1.*`).
+ * Codes that are not of the form `D.D{1,3}.D{1,3}` match nothing.
+ */
+export function matchStatus(status: string): StatusRule | undefined {
+  const m = STATUS_RE.exec(status.trim());
+  if (!m) return undefined;
+  const code = `${m[1]}.${Number(m[2])}.${Number(m[3])}`;
+  return exactStatus.get(code) ?? classStatus.get(`${m[1]}.${Number(m[2])}`);
+}
+
+const replyByCode = new Map<number, ReplyCodeRule>(replyCodeRules.map((r) => [r.code, r]));
+
+/** The rule for a bare SMTP reply code (552, 452, 525, ...), where the code alone says something. */
+export function matchReplyCode(code: number): ReplyCodeRule | undefined {
+  return replyByCode.get(code);
+}
+
+export interface ReasonEvidence {
+  reason: Reason;
+  /** `text:<id>`, `status:<code>` or `smtp:<code>`. */
+  rule: string;
+}
+
+/**
+ * One way to weigh the evidence (callers may decide otherwise): a text rule wins unless the status code is
+ * `definitive` and the text rule's priority is below TEXT_OVERRIDES_DEFINITIVE; without a text rule, the status
+ * code decides, then the bare reply code. Undefined when nothing matched.
+ */
+export function resolveReason(input: {
+  text?: string;
+  status?: string;
+  smtpCode?: number;
+}): ReasonEvidence | undefined {
+  const statusClass = input.status?.[0] === "4" || input.status?.[0] === "5" ? input.status[0] : undefined;
+  const smtpClass =
+    input.smtpCode !== undefined && input.smtpCode >= 400 && input.smtpCode < 600
+      ? (String(input.smtpCode)[0] as "4" | "5")
+      : undefined;
+  const text = input.text ? matchText(input.text, { statusClass: statusClass ?? smtpClass }) : undefined;
+  const status = input.status ? matchStatus(input.status) : undefined;
+  if (text && !(status?.definitive && (text.priority ?? 0) < TEXT_OVERRIDES_DEFINITIVE)) {
+    return { reason: text.reason, rule: `text:${text.id}` };
+  }
+  if (status) return { reason: status.reason, rule: `status:${status.status}` };
+  const reply = input.smtpCode !== undefined ? matchReplyCode(input.smtpCode) : undefined;
+  if (reply) return { reason: reply.reason, rule: `smtp:${reply.code}` };
+  return undefined;
+}

@@ -1,0 +1,227 @@
+// Prefilter for the text rules: from each rule's regex source, the literal strings one of which must appear in
+// a text the rule can match. An Aho-Corasick automaton over all those literals finds, in one pass over a text,
+// which rules are worth running; the few regexes left are then tested in priority order.
+
+/**
+ * The lower-cased literals of which at least one occurs in every text `source` matches, or null when no such
+ * set can be read off the source (the rule is then always tested). Reads top-level alternatives and, in each,
+ * the longest run of plain characters outside groups and classes that no quantifier makes optional.
+ */
+export function requiredLiterals(source: string, minLength = 3): string[] | null {
+  const out: string[] = [];
+  for (const branch of splitTopLevel(source)) {
+    const lits = branchLiterals(branch, minLength);
+    if (lits === null) return null;
+    out.push(...lits);
+  }
+  return [...new Set(out)];
+}
+
+/** The literals one of which every match of `branch` (a sequence, no top-level `|`) contains. */
+function branchLiterals(branch: string, minLength: number): string[] | null {
+  const { run, groups } = scanBranch(branch);
+  if (run.length >= 4) return [run];
+  for (const inner of groups) {
+    const lits = requiredLiterals(inner, minLength);
+    if (lits !== null && lits.length <= 12) return lits;
+  }
+  return run.length >= minLength ? [run] : null;
+}
+
+function splitTopLevel(source: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let start = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) {
+      parts.push(source.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(source.slice(start));
+  return parts;
+}
+
+const ESCAPE_CLASSES = new Set([
+  "d",
+  "D",
+  "w",
+  "W",
+  "s",
+  "S",
+  "b",
+  "B",
+  "n",
+  "r",
+  "t",
+  "u",
+  "x",
+  "c",
+  "p",
+  "P",
+  "k",
+  "0",
+]);
+
+function scanBranch(branch: string): { run: string; groups: string[] } {
+  const groups: string[] = [];
+  let groupInner: string | null = null;
+  let best = "";
+  let run = "";
+  const flush = (): void => {
+    if (run.length > best.length) best = run;
+    run = "";
+  };
+  let i = 0;
+  while (i < branch.length) {
+    const c = branch[i];
+    let atom: string | null = null; // a literal character, or null for a non-literal atom
+    let next = i + 1;
+    if (c === "\\") {
+      const e = branch[i + 1] ?? "";
+      next = i + 2;
+      atom = ESCAPE_CLASSES.has(e) ? null : e;
+    } else if (c === "[") {
+      let j = i + 1;
+      if (branch[j] === "^") j++;
+      if (branch[j] === "]") j++;
+      while (j < branch.length && branch[j] !== "]") j += branch[j] === "\\" ? 2 : 1;
+      next = j + 1;
+      atom = null;
+    } else if (c === "(") {
+      let depth = 0;
+      let j = i;
+      let inClass = false;
+      for (; j < branch.length; j++) {
+        const d = branch[j];
+        if (d === "\\") {
+          j++;
+          continue;
+        }
+        if (inClass) {
+          if (d === "]") inClass = false;
+          continue;
+        }
+        if (d === "[") inClass = true;
+        else if (d === "(") depth++;
+        else if (d === ")") {
+          depth--;
+          if (depth === 0) break;
+        }
+      }
+      next = j + 1;
+      atom = null;
+      const body = branch.slice(i + 1, j);
+      groupInner = body.startsWith("?:") ? body.slice(2) : body.startsWith("?") ? null : body;
+    } else if (c === "." || c === "^" || c === "$") {
+      atom = null;
+    } else {
+      atom = c ?? null;
+    }
+    // A quantifier after the atom?
+    const q = branch[next];
+    let optional = false;
+    let repeated = false;
+    if (q === "?" || q === "*") {
+      optional = true;
+      next++;
+    } else if (q === "+") {
+      repeated = true;
+      next++;
+    } else if (q === "{") {
+      const close = branch.indexOf("}", next);
+      const body = close > 0 ? branch.slice(next + 1, close) : "";
+      if (/^\d+(,\d*)?$/.test(body)) {
+        const min = Number(body.split(",")[0]);
+        optional = min === 0;
+        repeated = !optional;
+        next = close + 1;
+      }
+    }
+    if (branch[next] === "?" && (optional || repeated)) next++; // lazy quantifier
+    if (groupInner !== null && !optional) groups.push(groupInner);
+    groupInner = null;
+    if (atom === null || optional) {
+      flush();
+    } else {
+      run += atom.toLowerCase();
+      if (repeated) flush();
+    }
+    i = next;
+  }
+  flush();
+  return { run: best, groups };
+}
+
+/** A multi-literal matcher (Aho-Corasick) over lower-cased UTF-16 code units. */
+export class LiteralMatcher {
+  private readonly next: Map<number, number>[] = [new Map()];
+  private readonly fail: number[] = [0];
+  /** Ids of the literals ending at each node, including those reached via fail links. */
+  private readonly out: number[][] = [[]];
+
+  constructor(literals: readonly string[]) {
+    literals.forEach((lit, id) => {
+      let n = 0;
+      for (let i = 0; i < lit.length; i++) {
+        const ch = lit.charCodeAt(i);
+        let to = this.next[n]!.get(ch);
+        if (to === undefined) {
+          to = this.next.length;
+          this.next.push(new Map());
+          this.fail.push(0);
+          this.out.push([]);
+          this.next[n]!.set(ch, to);
+        }
+        n = to;
+      }
+      this.out[n]!.push(id);
+    });
+    const queue: number[] = [...this.next[0]!.values()];
+    for (let qi = 0; qi < queue.length; qi++) {
+      const n = queue[qi]!;
+      for (const [ch, to] of this.next[n]!) {
+        let f = this.fail[n]!;
+        while (f !== 0 && !this.next[f]!.has(ch)) f = this.fail[f]!;
+        const fto = this.next[f]!.get(ch);
+        const failTo = fto !== undefined && fto !== to ? fto : 0;
+        this.fail[to] = failTo;
+        const inherited = this.out[failTo]!;
+        if (inherited.length > 0) this.out[to] = this.out[to]!.concat(inherited);
+        queue.push(to);
+      }
+    }
+  }
+
+  /** Marks in `seen` (indexed by literal id) every literal occurring in `text` (already lower-cased). */
+  scan(text: string, seen: Uint8Array): void {
+    const next = this.next;
+    const fail = this.fail;
+    const outs = this.out;
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      let to = next[n]!.get(ch);
+      while (to === undefined && n !== 0) {
+        n = fail[n]!;
+        to = next[n]!.get(ch);
+      }
+      n = to ?? 0;
+      const out = outs[n]!;
+      for (let k = 0; k < out.length; k++) seen[out[k]!] = 1;
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// Exim's own sentences (its bounce texts, retry and routing errors).
+import { P, table } from "./define.js";
+
+export const eximRules = table("exim", [
+  [
+    "unrouteable",
+    "hostunknown",
+    /unrouteable address|all relevant mx records point to non-existent hosts|an mx or srv record indicated no smtp service/i,
+    "Unrouteable address",
+    P.mta,
+  ],
+  [
+    "retry-timeout",
+    "expired",
+    /retry timeout exceeded|retry time not reached for any host after a long failure period|all hosts? (?:have been failing for a long time|for .{1,100} have been failing)/i,
+    "retry timeout exceeded",
+    P.expired + 3,
+  ],
+  [
+    "mailbox-is-full",
+    "mailboxfull",
+    /mailbox is full|quota exceeded while writing to file|mailbox quota exceeded/i,
+    "mailbox is full: retry timeout exceeded",
+    P.mailboxfull + 2,
+  ],
+  [
+    "sender-verify-failed",
+    "rejected",
+    /sender verify failed|could not complete sender verify|sender verification failed/i,
+    "550-Verification failed for <sender@example.org> 550 Sender verify failed",
+    P.mta,
+  ],
+  [
+    "no-valid-recipients-from",
+    "blocked",
+    /error: no valid recipients from /i,
+    "550 Error: no valid recipients from 192.0.2.1",
+    P.mta,
+  ],
+  [
+    "too-many-connections",
+    "ratelimited",
+    /too many (?:concurrent )?(?:smtp )?connections from (?:your|this) (?:ip|host)|too many connections from/i,
+    "421 Too many concurrent SMTP connections from this IP address; please try again later.",
+    P.mta,
+  ],
+  [
+    "pipe-failed",
+    "mailererror",
+    /(?:pipe|transport) .{0,40}(?:returned|gave) (?:code|status) \d+|child process of \S{1,60} transport returned \d+|failed to read response template/i,
+    "Child process of address_pipe transport returned 127 (could mean unable to exec or command does not exist) from command: /usr/bin/neko",
+    P.mta,
+  ],
+  [
+    "routing-loop",
+    "networkerror",
+    /too many "received" headers - suspected mail loop|routing loop detected/i,
+    'Too many "Received" headers - suspected mail loop',
+    P.mta,
+  ],
+  [
+    "reverse-dns-failed",
+    "requireptr",
+    /reverse dns lookup for host \S{1,60} failed permanently|will not accept messages from servers\/devices with no reverse dns/i,
+    "554 5.7.1 Reverse DNS lookup for host 203.0.113.22 failed permanently.",
+    P.mta,
+  ],
+  [
+    "valid-sender-domain",
+    "requireptr",
+    /connections not accepted from servers without a valid sender domain/i,
+    "550 5.7.1 Connections not accepted from servers without a valid sender domain. Fix reverse DNS for 203.0.113.22",
+    P.mta,
+  ],
+  [
+    "daily-relay-quota",
+    "blocked",
+    /you'?ve reached your daily relay quota/i,
+    "554 You've reached your daily relay quota - 203.0.113.0",
+    P.mta,
+  ],
+  ["header-error", "contenterror", /\b554 5\.7\.0 header error\b/i, "554 5.7.0 Header error", P.mta],
+  [
+    "please-use-isp",
+    "blocked",
+    /please use the smtp server of your isp/i,
+    "550 5.7.0 <sender@example.jp>... Please use the smtp server of your ISP.",
+    P.mta,
+  ],
+]);

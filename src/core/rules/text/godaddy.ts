@@ -1,0 +1,97 @@
+// GoDaddy (secureserver.net) replies: IB codes (https://ca.godaddy.com/help/fix-rejected-email-with-a-bounce-error-40685).
+import { P, table } from "./define.js";
+
+export const godaddyRules = table("godaddy", [
+  [
+    "ib401",
+    "securityerror",
+    /\bib401\b/i,
+    "535 Authentication not allowed on IBSMTP Servers. IB401",
+    P.provider,
+  ],
+  [
+    "ib501",
+    "notcompliantrfc",
+    /\bib50[12]\b/i,
+    "550 kijitora@example.com Blank From: addresses are not allowed. Provide a valid From. IB501",
+    P.provider,
+  ],
+  [
+    "ib506",
+    "rejected",
+    /\bib506\b/i,
+    "550 example.com From: Domain is invalid. Provide a valid From: IB506",
+    P.provider,
+  ],
+  [
+    "ib508",
+    "authfailure",
+    /\bib508\b/i,
+    "550 kijitora@example.com Invalid SPF record. Inspect your SPF settings, and try again. IB508",
+    P.provider,
+  ],
+  [
+    "ib108",
+    "requireptr",
+    /\bib108\b/i,
+    "421 Temporarily rejected. Reverse DNS for this IP failed. IB108",
+    P.provider,
+  ],
+  [
+    "ib212",
+    "spamdetected",
+    /\bib212\b/i,
+    "552 This message has been rejected due to content judged to be spam by the internet community. IB212",
+    P.provider,
+  ],
+  ["ib705", "virusdetected", /\bib705\b/i, "552 Virus infected message rejected. IB705", P.provider],
+  [
+    "ib605",
+    "ratelimited",
+    /\bib(?:605|007|101|504|510|607)\b/i,
+    "550 5.1.1 <kijitora@example.com> - 203.0.113.222 has sent to too many recipients this hour. IB607 <http://x.co/rlbounce>",
+    P.provider,
+  ],
+  [
+    "ib110",
+    "blocked",
+    /\bib(?:110|111|112|113|104|105|106)\b/i,
+    "554 This IP has been temporarily blocked for attempting to send too many messages containing content judged to be spam by the Internet community. IB110",
+    P.provider,
+  ],
+  [
+    "ib103",
+    "badreputation",
+    /\bib103\b/i,
+    "554 Connection refused. This IP has a poor reputation on Cloudmark Sender Intelligence (CSI). IB103",
+    P.provider,
+  ],
+  [
+    "spamhaus-query",
+    "blocked",
+    /spamhaus\.org\/query\/bl\?ip=/i,
+    "553 http://www.spamhaus.org/query/bl?ip=192.0.2.222",
+    P.provider,
+  ],
+  [
+    "queue-too-long",
+    "expired",
+    /this message has been in the queue too long|delivery timeout/i,
+    "451 Sorry, I wasn't able to establish an SMTP connection. I'm not going to try again; this message has been in the queue too long.",
+    P.mta - 5,
+  ],
+  [
+    "spam-or-virus",
+    "spamdetected",
+    /message rejected for spam or virus content/i,
+    "552 Message rejected for spam or virus content",
+    P.provider,
+  ],
+  [
+    "looping",
+    "systemerror",
+    /this message is looping: it already has my delivered-to line/i,
+    "554 This message is looping: it already has my Delivered-To line. (#5.4.6)",
+    P.mta,
+  ],
+]);

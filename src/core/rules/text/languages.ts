@@ -1,0 +1,202 @@
+// Wordings in other languages, per reason: French, Spanish, Portuguese, Italian, Dutch, Chinese, Korean,
+// Polish, Turkish. (German, Russian and Japanese have their own tables.)
+import { P, table } from "./define.js";
+
+export const languageRules = table("lang", [
+  // French
+  [
+    "fr-user-unknown",
+    "userunknown",
+    /utilisateur inconnu|destinataire (?:inconnu|invalide)|adresse (?:e-?mail )?(?:inconnue|invalide|inexistante)|(?:cette|l') ?adresse n'existe pas|boite (?:aux lettres )?(?:inconnue|inexistante)/i,
+    "550 5.1.1 Utilisateur inconnu !",
+    P.userunknown,
+  ],
+  [
+    "fr-mailbox-full",
+    "mailboxfull",
+    /boite (?:aux lettres |du destinataire )?(?:pleine|saturée|saturee)|boîte (?:aux lettres |du destinataire )?(?:pleine|saturée)|quota (?:dépassé|depasse)/i,
+    "552 5.2.2 Boite du destinataire pleine.",
+    P.mailboxfull,
+  ],
+  [
+    "fr-archived",
+    "suspend",
+    /boite du destinataire archivee|compte (?:du destinataire )?(?:est )?(?:bloqué|bloque|désactivé|desactive|suspendu)/i,
+    "550 5.5.0 Boite du destinataire archivee. Archived recipient.",
+    P.suspend,
+  ],
+  [
+    "fr-too-large",
+    "emailtoolarge",
+    /taille limite du message atteinte|message trop (?:gros|volumineux)/i,
+    "552 Taille limite du message atteinte",
+    P.emailtoolarge,
+  ],
+  [
+    "fr-invalid-sender",
+    "rejected",
+    /emetteur invalide|émetteur invalide|expéditeur (?:invalide|refusé)/i,
+    "501 5.1.0 Emetteur invalide. Invalid Sender.",
+    P.rejected,
+  ],
+  [
+    "fr-spam",
+    "spamdetected",
+    /(?:considéré|identifié|détecté) comme (?:du )?spam|mail rejete\. mail rejected/i,
+    "554 Message considéré comme spam",
+    P.spamdetected,
+  ],
+  [
+    "fr-auth",
+    "securityerror",
+    /authentification (?:requise|invalide)|code d'authentification invalide/i,
+    "550 5.7.0 Code d'authentification invalide",
+    P.securityerror,
+  ],
+  [
+    "fr-blocked",
+    "blocked",
+    /adresse ip (?:source )?bloquee|ip (?:source )?bloquée/i,
+    "550 Adresse IP source bloquee pour incident de spam.",
+    P.blocked,
+  ],
+  // Spanish
+  [
+    "es-user-unknown",
+    "userunknown",
+    /(?:usuario|destinatario|buzón|buzon|dirección|direccion)(?: de correo)? (?:desconocido|inexistente|no existe|no encontrado|inválid[oa]|invalid[oa])|no existe (?:dicha persona|ese usuario|el usuario)|la cuenta de correo no existe/i,
+    "550 5.1.1 Usuario desconocido",
+    P.userunknown,
+  ],
+  [
+    "es-mailbox-full",
+    "mailboxfull",
+    /(?:buzón|buzon|casilla)(?: de correo)?(?: del destinatario)? (?:está |esta )?(?:lleno|llena|completo)|cuota (?:excedida|superada)/i,
+    "552 5.2.2 El buzón del destinatario está lleno",
+    P.mailboxfull,
+  ],
+  [
+    "es-too-large",
+    "emailtoolarge",
+    /(?:mensaje|correo) (?:demasiado grande|excede el tamaño)/i,
+    "552 Mensaje demasiado grande",
+    P.emailtoolarge,
+  ],
+  // Portuguese
+  [
+    "pt-user-unknown",
+    "userunknown",
+    /(?:usuário|usuario|utilizador|destinatário|destinatario|endereço|endereco)(?: de e-?mail)? (?:desconhecido|inexistente|não existe|nao existe|inválido|invalido|não encontrado)/i,
+    "550 5.1.1 Usuário desconhecido",
+    P.userunknown,
+  ],
+  [
+    "pt-mailbox-full",
+    "mailboxfull",
+    /caixa (?:postal |de correio |de entrada )?(?:está |esta )?(?:cheia|lotada)|cota (?:excedida|esgotada)/i,
+    "552 5.2.2 Caixa postal cheia",
+    P.mailboxfull,
+  ],
+  // Italian
+  [
+    "it-user-unknown",
+    "userunknown",
+    /utente (?:sconosciuto|inesistente|non (?:esiste|trovato))|nessun utente simile|indirizzo (?:inesistente|non valido|sconosciuto)|casella (?:inesistente|non esistente)/i,
+    "550 5.1.1 Utente sconosciuto",
+    P.userunknown,
+  ],
+  [
+    "it-mailbox-full",
+    "mailboxfull",
+    /casella (?:di posta )?(?:piena|satura)|quota (?:superata|esaurita)|spazio (?:su disco )?esaurito/i,
+    "552 5.2.2 Casella piena",
+    P.mailboxfull,
+  ],
+  // Dutch
+  [
+    "nl-user-unknown",
+    "userunknown",
+    /(?:gebruiker|ontvanger|adres|mailbox)(?: \S{1,40})? (?:onbekend|bestaat niet|niet gevonden|ongeldig)/i,
+    "550 5.1.1 Gebruiker onbekend",
+    P.userunknown,
+  ],
+  [
+    "nl-mailbox-full",
+    "mailboxfull",
+    /(?:mailbox|postvak|brievenbus)(?: \S{1,40})? (?:is )?vol\b/i,
+    "552 5.2.2 Mailbox is vol",
+    P.mailboxfull,
+  ],
+  // Polish, Turkish, Swedish/Danish/Norwegian
+  [
+    "pl-user-unknown",
+    "userunknown",
+    /(?:użytkownik|uzytkownik|adresat)(?: \S{1,40})? (?:nie istnieje|nieznany)|skrzynka nie istnieje/i,
+    "550 Użytkownik nie istnieje",
+    P.userunknown,
+  ],
+  [
+    "pl-mailbox-full",
+    "mailboxfull",
+    /skrzynka (?:\S{1,40} )?(?:jest )?(?:pełna|pelna|przepełniona)/i,
+    "552 Skrzynka odbiorcy jest pełna",
+    P.mailboxfull,
+  ],
+  [
+    "tr-user-unknown",
+    "userunknown",
+    /kullanıcı bulunamadı|böyle bir kullanıcı yok|alıcı bulunamadı/i,
+    "550 Kullanıcı bulunamadı",
+    P.userunknown,
+  ],
+  [
+    "nordic-user-unknown",
+    "userunknown",
+    /(?:okänd|ukendt|ukjent) (?:mottagare|modtager|mottaker|användare|bruger|bruker)/i,
+    "550 Okänd mottagare",
+    P.userunknown,
+  ],
+  // Chinese, Korean
+  [
+    "zh-user-unknown",
+    "userunknown",
+    /(?:用户|用戶|收件人|邮箱|郵箱|帐户|账户|帳戶)(?:地址)?(?:不存在|未找到|无效|無效)|查无此(?:人|用户)/i,
+    "550 收件人不存在",
+    P.userunknown,
+  ],
+  [
+    "zh-mailbox-full",
+    "mailboxfull",
+    /(?:邮箱|郵箱|信箱)(?:空间|容量)?(?:已满|已滿|不足)|(?:空间|容量)(?:已满|不足)/i,
+    "552 邮箱空间已满",
+    P.mailboxfull,
+  ],
+  [
+    "zh-spam",
+    "spamdetected",
+    /(?:被|疑似|判定为|判定為)(?:为|為)?垃圾邮件|垃圾郵件/i,
+    "554 邮件被判定为垃圾邮件",
+    P.spamdetected,
+  ],
+  [
+    "zh-suspend",
+    "suspend",
+    /(?:帐户|账户|帳戶|邮箱)(?:已被)?(?:冻结|凍結|停用|禁用)/i,
+    "550 该邮箱已被冻结",
+    P.suspend,
+  ],
+  [
+    "ko-user-unknown",
+    "userunknown",
+    /(?:사용자|수신자|받는 사람)(?:를|가)? (?:찾을 수 없|존재하지 않)/i,
+    "550 수신자를 찾을 수 없습니다",
+    P.userunknown,
+  ],
+  [
+    "ko-mailbox-full",
+    "mailboxfull",
+    /(?:메일함|편지함|사서함)(?:이|의)? (?:가득|용량)/i,
+    "552 메일함 용량이 가득 찼습니다",
+    P.mailboxfull,
+  ],
+]);

@@ -1,0 +1,103 @@
+// Sendmail's own sentences (and the replies commonly seen in its transcripts).
+import { P, table } from "./define.js";
+
+export const sendmailRules = table("sendmail", [
+  [
+    "user-unknown",
+    "userunknown",
+    /\.\.\. user unknown\b|<\S{1,200}>\.\.\. (?:user unknown|no such user)/i,
+    "550 5.1.1 <kijitora@example.jp>... User Unknown",
+    P.userunknown,
+  ],
+  [
+    "mailbox-full",
+    "mailboxfull",
+    /\.\.\. mailbox full\b/i,
+    "550 5.2.2 <kijitora@example.jp>... Mailbox Full",
+    P.mailboxfull + 2,
+  ],
+  [
+    "host-unknown",
+    "hostunknown",
+    /\b550 host unknown\b|\.\.\. host unknown \(name server: [^)]{1,100}: host not found\)|deferred: name server: .{1,100}: host name lookup failure/i,
+    "550 Host unknown",
+    P.mta,
+  ],
+  [
+    "name-server-host-not-found",
+    "notaccept",
+    /name server: \.: host not found/i,
+    "554 5.3.0 unknown mailer error 1 Name server: .: host not found",
+    P.mta,
+  ],
+  [
+    "deferred-timeout",
+    "expired",
+    /deferred: connection timed out with|cannot send message for \d+ days?|message could not be delivered for \d+ (?:days?|hours?)/i,
+    "Deferred: Connection timed out with mx.example.org.",
+    P.mta,
+  ],
+  [
+    "too-many-hops",
+    "networkerror",
+    /too many hops \d+ \(\d+ max\)|554 5\.4\.6 too many hops/i,
+    "554 5.4.6 Too many hops 26 (25 max)",
+    P.mta,
+  ],
+  [
+    "rejecting-open-proxy",
+    "blocked",
+    /rejecting open proxy/i,
+    "553 5.3.0 Rejecting open proxy 192.0.2.1",
+    P.mta,
+  ],
+  [
+    "not-local-host",
+    "norelaying",
+    /\.\.\. relaying denied|relaying denied\. (?:ip name lookup failed|proper authentication required)/i,
+    "550 5.7.1 Relaying denied. IP name lookup failed [192.0.2.254]",
+    P.mta,
+  ],
+  [
+    "ip-name-lookup-failed",
+    "requireptr",
+    /access denied\. ip name lookup failed/i,
+    "450 4.7.1 Access denied. IP name lookup failed [192.0.2.222]",
+    P.mta,
+  ],
+  [
+    "may-not-be-mail-exchanger",
+    "blocked",
+    /client host rejected: may not be mail exchanger/i,
+    "450 4.7.1 <mx.example.jp[192.0.2.56]>: Client host rejected: may not be mail exchanger",
+    P.mta,
+  ],
+  [
+    "insufficient-disk",
+    "systemfull",
+    /insufficient disk space; try again later/i,
+    "452 4.4.5 Insufficient disk space; try again later",
+    P.mta,
+  ],
+  [
+    "headers-too-large",
+    "contenterror",
+    /headers too large \(\d+ max\)|8-bit data in message header/i,
+    "552 5.6.0 Headers too large (32768 max)",
+    P.mta,
+  ],
+  [
+    "unknown-mailer-error",
+    "mailererror",
+    /unknown mailer error \d+|\bx-unix; \d{1,3}$/i,
+    "554 5.3.0 unknown mailer error 255",
+    P.mta,
+  ],
+  [
+    "service-unavailable-rcpt",
+    "systemerror",
+    /\b554 5\.0\.0 service unavailable\b/i,
+    "554 5.0.0 Service unavailable",
+    P.systemerror,
+  ],
+]);

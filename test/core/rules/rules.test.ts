@@ -1,0 +1,176 @@
+import { describe, expect, it } from "vitest";
+import { REASONS } from "../../../src/core/report.js";
+import {
+  matchAllText,
+  matchReplyCode,
+  matchStatus,
+  matchText,
+  normalizeReplyText,
+  replyCodeRules,
+  resolveReason,
+  statusRules,
+  textRules,
+} from "../../../src/core/rules/index.js";
+import { requiredLiterals } from "../../../src/core/rules/literals.js";
+
+describe("text rules", () => {
+  it("have unique, family-qualified ids", () => {
+    const ids = textRules.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[a-z0-9]+\.[a-z0-9.#'-]+$/);
+  });
+
+  it("name only reasons of the vocabulary", () => {
+    for (const r of textRules) expect(REASONS).toContain(r.reason);
+  });
+
+  it("are case-insensitive and use no unbounded wildcard or nested quantifier", () => {
+    for (const r of textRules) {
+      expect(r.pattern.flags, r.id).toContain("i");
+      expect(r.pattern.flags, r.id).not.toContain("g");
+      expect(r.pattern.source, r.id).not.toMatch(/(?<!\\)\.[*+]/);
+      expect(r.pattern.source, r.id).not.toMatch(/\)[*+]/);
+    }
+  });
+
+  it("each match their own example", () => {
+    const misses = textRules.filter((r) => !r.pattern.test(normalizeReplyText(r.example))).map((r) => r.id);
+    expect(misses).toEqual([]);
+  });
+
+  it("each example resolves to its rule's reason (no higher rule steals it)", () => {
+    const wrong = textRules
+      .map((r) => ({ id: r.id, want: r.reason, got: matchText(r.example, r.when)?.reason }))
+      .filter((x) => x.got !== x.want)
+      .map((x) => `${x.id}: ${x.want} -> ${x.got}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it("are sorted by priority, highest first", () => {
+    for (let i = 1; i < textRules.length; i++)
+      expect(textRules[i - 1]!.priority ?? 0).toBeGreaterThanOrEqual(textRules[i]!.priority ?? 0);
+  });
+});
+
+describe("matchText", () => {
+  it("prefers mailbox full over the user-unknown code in the same reply", () => {
+    expect(matchText("550 5.1.1 <kijitora@example.jp>... Mailbox full")?.reason).toBe("mailboxfull");
+  });
+
+  it("reads a Spamhaus listing as blocked", () => {
+    expect(
+      matchText("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org")
+        ?.reason,
+    ).toBe("blocked");
+    expect(matchText("550 5.7.1 Mail from 192.0.2.1 refused, listed at Spamhaus")?.reason).toBe("blocked");
+  });
+
+  it("tells a too-large message from a full mailbox under the same 552 code", () => {
+    expect(matchText("552 Message size exceeds fixed maximum message size: 20971520 bytes")?.reason).toBe(
+      "emailtoolarge",
+    );
+    expect(matchText("552 Requested mail action aborted: mailbox full")?.reason).toBe("mailboxfull");
+  });
+
+  it("reads multi-line replies with repeated code prefixes as one sentence", () => {
+    const text =
+      "550-5.7.26 Unauthenticated email from example.org is not accepted due to 550-5.7.26 domain's DMARC policy.";
+    expect(matchText(text)?.id).toBe("google.5.7.26-dmarc");
+  });
+
+  it("reads provider error codes", () => {
+    expect(matchText("550 5.1.0 <b@example.com> sender rejected. AUP#CDRBL")?.reason).toBe("blocked");
+    expect(matchText("550 mwinf5c04 ME Adresse IP source bloquee. OFR006_102 [102]")?.reason).toBe("blocked");
+    expect(matchText("550 203.0.113.222 has sent to too many recipients this hour. IB607")?.reason).toBe(
+      "ratelimited",
+    );
+  });
+
+  it("reads non-English replies", () => {
+    expect(matchText("550 5.1.1 Empfänger unbekannt")?.reason).toBe("userunknown");
+    expect(matchText("552 Почтовый ящик переполнен")?.reason).toBe("mailboxfull");
+    expect(matchText("送信先のメールアドレスが見つかりません。")?.reason).toBe("userunknown");
+    expect(matchText("552 5.2.2 Boite du destinataire pleine.")?.reason).toBe("mailboxfull");
+  });
+
+  it("skips rules meant for the other status class", () => {
+    const rule = textRules.find((r) => r.when?.statusClass);
+    if (!rule) return;
+    const other = rule.when!.statusClass === "4" ? "5" : "4";
+    expect(matchAllText(rule.example, { statusClass: other })).not.toContain(rule);
+  });
+
+  it("says nothing of text that is no reply at all", () => {
+    expect(matchText("")).toBeUndefined();
+    expect(matchText("Hello, see you tomorrow at the office.")).toBeUndefined();
+  });
+});
+
+describe("status rules", () => {
+  it("map exact codes before class patterns", () => {
+    expect(matchStatus("5.1.1")?.reason).toBe("userunknown");
+    expect(matchStatus("5.7.26")?.reason).toBe("authfailure");
+    expect(matchStatus("5.7.26")?.definitive).toBe(true);
+    expect(matchStatus("5.6.7")?.reason).toBe("contenterror");
+    expect(matchStatus("4.4.9")?.reason).toBe("networkerror");
+    expect(matchStatus("5.1.01")?.reason).toBe("userunknown");
+  });
+
+  it("match nothing for malformed codes", () => {
+    expect(matchStatus("5.1")).toBeUndefined();
+    expect(matchStatus("smtp; 550")).toBeUndefined();
+    expect(matchStatus("9.9.9")).toBeUndefined();
+  });
+
+  it("are unique and name only reasons of the vocabulary", () => {
+    const codes = statusRules.map((r) => r.status);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const r of statusRules) {
+      expect(REASONS).toContain(r.reason);
+      expect(r.status).toMatch(/^[245]\.\d{1,3}\.(?:\d{1,3}|\*)$/);
+    }
+    for (const r of replyCodeRules) expect(REASONS).toContain(r.reason);
+  });
+
+  it("map bare reply codes where the code says something", () => {
+    expect(matchReplyCode(552)?.reason).toBe("mailboxfull");
+    expect(matchReplyCode(452)?.reason).toBe("systemfull");
+    expect(matchReplyCode(550)).toBeUndefined();
+  });
+});
+
+describe("resolveReason", () => {
+  it("lets a specific text override a non-definitive code", () => {
+    expect(resolveReason({ status: "5.1.1", text: "550 5.1.1 <a@b.example>... Mailbox Full" })).toEqual({
+      reason: "mailboxfull",
+      rule: "text:sendmail.mailbox-full",
+    });
+  });
+
+  it("keeps a definitive code over a generic text", () => {
+    expect(resolveReason({ status: "5.2.2", text: "552 5.2.2 User unknown" })?.reason).toBe("mailboxfull");
+  });
+
+  it("falls back to the status code, then the reply code", () => {
+    expect(resolveReason({ status: "5.1.1", text: "nothing to see" })).toEqual({
+      reason: "userunknown",
+      rule: "status:5.1.1",
+    });
+    expect(resolveReason({ smtpCode: 552 })).toEqual({ reason: "mailboxfull", rule: "smtp:552" });
+    expect(resolveReason({})).toBeUndefined();
+  });
+});
+
+describe("requiredLiterals", () => {
+  it("reads the mandatory literal of each top-level alternative", () => {
+    expect(requiredLiterals("user unknown|no such user")).toEqual(["user unknown", "no such user"]);
+    expect(requiredLiterals("mailbox (?:is )?full")).toEqual(["mailbox "]);
+    expect(requiredLiterals("over ?quota")).toEqual(["quota"]);
+    expect(requiredLiterals("\\bib401\\b")).toEqual(["ib401"]);
+  });
+
+  it("gives up where no literal is certain", () => {
+    expect(requiredLiterals("(?:a|b)c")).toBeNull();
+    expect(requiredLiterals("x|[abc]+")).toBeNull();
+  });
+});
