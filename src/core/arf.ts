@@ -141,7 +141,7 @@ function withRecipients(mail: ParsedMail, arf: ArfFields, rulePrefix: string): C
 
 function recipientsOfOriginal(h: Headers | undefined): string[] {
   if (!h) return [];
-  for (const name of ["x-hmxmroriginalrecipient", "x-original-to", "delivered-to", "to", "x-apparently-to"]) {
+  for (const name of ["x-hmxmroriginalrecipient", "to", "x-original-to", "delivered-to", "x-apparently-to"]) {
     const v = h.get(name);
     if (!v) continue;
     const found = [...v.matchAll(/[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g)].map((m) => m[0].replace(/\.$/, ""));

@@ -13,7 +13,7 @@ import type { ExtractedRecipient } from "./lhost/types.js";
 import type { ParsedMail } from "./mail.js";
 import { parseMail } from "./mime.js";
 import { readOriginal } from "./original.js";
-import { decideReason, type Evidence } from "./reason.js";
+import { commandInText, decideReason, type Evidence } from "./reason.js";
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
@@ -50,7 +50,7 @@ export function classifyMail(mail: ParsedMail): Report {
   }
 
   const lhost = runExtractors(mail, dsn);
-  const recipients = dsn ? fromDeliveryStatus(dsn, lhost) : fromExtractors(lhost);
+  const recipients = dsn ? fromDeliveryStatus(dsn, lhost, mail.text) : fromExtractors(lhost);
   if (recipients.length === 0) return { ...base, kind: "not_a_report", recipients: [] };
 
   const kind: MailKind = recipients.every((r) => r.reason === "delivered") ? "delivery" : "bounce";
@@ -147,7 +147,7 @@ function readDeliveryStatus(mail: ParsedMail): DeliveryStatus | undefined {
   return dsn.recipients.some((r) => r.recipient) ? dsn : undefined;
 }
 
-function fromDeliveryStatus(dsn: DeliveryStatus, lhost: Extracted | undefined): Recipient[] {
+function fromDeliveryStatus(dsn: DeliveryStatus, lhost: Extracted | undefined, text: string): Recipient[] {
   const out: Recipient[] = [];
   const seen = new Set<string>();
   for (const block of dsn.recipients) {
@@ -158,7 +158,7 @@ function fromDeliveryStatus(dsn: DeliveryStatus, lhost: Extracted | undefined): 
     const extra =
       lhost?.recipients.find((x) => x.recipient.toLowerCase() === key) ??
       (dsn.recipients.length === 1 && lhost?.recipients.length === 1 ? lhost.recipients[0] : undefined);
-    out.push(dsnRecipient(block, dsn, extra));
+    out.push(dsnRecipient(block, dsn, extra, extra?.command ?? commandNear(text, block.recipient)));
   }
   return out;
 }
@@ -178,6 +178,7 @@ function dsnRecipient(
   block: DsnRecipientBlock,
   dsn: DeliveryStatus,
   extra: ExtractedRecipient | undefined,
+  command: string | undefined,
 ): Recipient {
   const diagnostic = block.diagnostic ?? extra?.diagnostic;
   const evidence: Evidence = {
@@ -190,6 +191,7 @@ function dsnRecipient(
     ...(block.action ? { action: block.action } : extra?.action ? { action: extra.action } : {}),
     ...(extra?.smtpCode && !block.diagnostic ? { smtpCode: extra.smtpCode } : {}),
     ...(extra?.reason ? { reason: extra.reason, rule: `lhost:${extra.rule ?? "extractor"}` } : {}),
+    ...(command ? { command } : {}),
   };
   const d = decideReason(evidence);
   const fields: Record<string, string> = {};
@@ -210,11 +212,25 @@ function dsnRecipient(
   const remote = block.remoteMta ?? extra?.remoteMta;
   if (remote) r.remoteMta = remote;
   if (dsn.reportingMta) r.reportingMta = dsn.reportingMta;
-  if (extra?.command) r.command = extra.command;
+  if (command) r.command = command;
   if (block.lastAttemptDate) r.lastAttemptDate = block.lastAttemptDate;
   if (block.willRetryUntil) r.willRetryUntil = block.willRetryUntil;
   if (Object.keys(fields).length) r.fields = fields;
   return r;
+}
+
+/**
+ * The SMTP command a recipient's failure answered, from the bounce's human text: the last `>>> CMD` transcript
+ * line before the address, else an `in reply to ... command` just after it.
+ */
+function commandNear(text: string, recipient: string): string | undefined {
+  if (!text) return undefined;
+  const at = text.toLowerCase().indexOf(recipient.toLowerCase());
+  if (at < 0) return undefined;
+  const before = text.slice(Math.max(0, at - 600), at);
+  const transcript = [...before.matchAll(/^\s*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop();
+  if (transcript) return commandInText(transcript[0]);
+  return commandInText(text.slice(at, at + 400).match(/^[^]*?in reply to[^]*?command/i)?.[0]);
 }
 
 // --- non-standard bounces ---------------------------------------------------------------------------------
@@ -256,6 +272,7 @@ function fromExtractors(lhost: Extracted | undefined): Recipient[] {
       ...(x.smtpCode !== undefined ? { smtpCode: x.smtpCode } : {}),
       ...(x.diagnostic ? { diagnostic: x.diagnostic } : {}),
       ...(x.action ? { action: x.action } : {}),
+      ...(x.command ? { command: x.command } : {}),
       ...(x.reason ? { reason: x.reason, rule: `lhost:${x.rule ?? lhost.id}` } : {}),
     });
     const r: Recipient = {

@@ -51,9 +51,15 @@ export function stripType(value: string): { type?: string; value: string } {
 export function addressOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const v = stripType(value).value;
+  const quoted = /"[^"\\\r\n]{1,64}"@[A-Za-z0-9.-]+[A-Za-z0-9]/.exec(v);
+  if (quoted) return quoted[0];
   const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(v);
-  const bare = angle ? angle[1]! : /[^\s<>"'();,:]+@[^\s<>"'();,:]+/.exec(v)?.[0];
+  let bare = angle ? angle[1]! : /[^\s<>"'();,]+@[^\s<>"'();,:]+/.exec(v)?.[0];
   if (!bare) return undefined;
+  // A source route (`@relay.example:user@host`) names the mailbox after the colon.
+  const colon = bare.lastIndexOf(":");
+  if (colon >= 0) bare = bare.slice(colon + 1);
+  if (!bare.includes("@")) return undefined;
   return bare
     .replace(/^mailto:/i, "")
     .replace(/[.\]]+$/, "")
@@ -95,12 +101,8 @@ export function parseDeliveryStatus(text: string): DeliveryStatus {
       (cur["final-recipient"] !== undefined || (cur["action"] !== undefined && cur["status"] !== undefined))
     )
       close();
-    else if (
-      name === "original-recipient" &&
-      (cur["original-recipient"] !== undefined || cur["final-recipient"] !== undefined)
-    )
-      close();
-    if (cur[name] === undefined || name === "original-recipient") cur[name] = value;
+    else if (name === "original-recipient" && cur["original-recipient"] !== undefined) close();
+    if (cur[name] === undefined) cur[name] = value;
     last = name;
   }
   close();
@@ -145,10 +147,13 @@ function isMessageField(name: string): boolean {
 
 function toBlock(f: Record<string, string>): DsnRecipientBlock {
   const b: DsnRecipientBlock = { fields: f };
+  const final = addressOf(f["final-recipient"]);
+  const original = addressOf(f["original-recipient"]);
+  // A Final-Recipient on a host without a domain (`user@server`, after a source route) is less useful than the Original-Recipient.
   const recipient =
-    addressOf(f["final-recipient"]) ??
+    (final && (/@[^@]*\./.test(final) || !original) ? final : original) ??
     addressOf(f["x-actual-recipient"]) ??
-    addressOf(f["original-recipient"]);
+    final;
   if (recipient) b.recipient = recipient;
   const orig = addressOf(f["original-recipient"]);
   if (orig) b.originalRecipient = orig;

@@ -23,6 +23,8 @@ export interface Evidence {
   smtpCode?: number;
   diagnostic?: string;
   action?: string;
+  /** The SMTP command the reply answered (RCPT, MAIL, DATA, ...), where known. */
+  command?: string;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
   reason?: Reason;
   rule?: string;
@@ -96,7 +98,11 @@ export function decideReason(e: Evidence): Decision {
   const statusRule = status && !isGeneric(status) ? matchStatus(status) : undefined;
   const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
   if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
-  if (text) return done(text.reason, `text:${text.id}`);
+  if (text) {
+    if (text.reason === "userunknown" && refusedAfterRecipient(statusRule?.reason, command(e)))
+      return done("filtered", `text:${text.id}+not-at-rcpt`);
+    return done(text.reason, `text:${text.id}`);
+  }
   if (statusRule && statusRule.reason !== "undefined") return done(statusRule.reason, statusRuleId);
   if (status) {
     const generic = matchStatus(status);
@@ -107,6 +113,37 @@ export function decideReason(e: Evidence): Decision {
   if (reply && reply.reason !== "undefined") return done(reply.reason, `smtp:${reply.code}`);
   if (action === "delayed") return done("expired", "dsn.action:delayed");
   return done("undefined", "none");
+}
+
+const IN_REPLY_TO = /\bin reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|RCPT|MAIL|HELO|EHLO)\b/i;
+const TRANSCRIPT = /^\s*>>>\s*(RCPT TO|MAIL FROM|DATA|HELO|EHLO)\b/im;
+
+/** The SMTP command a reply text says it answered (RCPT, MAIL, DATA, HELO), where it says so. */
+export function commandInText(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  const m = IN_REPLY_TO.exec(text) ?? TRANSCRIPT.exec(text);
+  let c = m?.[1]?.toUpperCase();
+  if (!c) {
+    if (/\bRCPT[ _]TO\b|\bSMTP:RCPT\b|does not like recipient|\bafter RCPT\b/i.test(text)) c = "RCPT";
+    else if (/\b(?:end of )?DATA\b(?! ?[a-z])/.test(text)) c = "DATA";
+    else if (/\bMAIL FROM\b/i.test(text)) c = "MAIL";
+  }
+  if (!c) return undefined;
+  return c.startsWith("RCPT") ? "RCPT" : c.startsWith("MAIL") ? "MAIL" : c === "EHLO" ? "HELO" : c;
+}
+
+function command(e: Evidence): string | undefined {
+  return e.command?.toUpperCase() ?? commandInText(e.diagnostic);
+}
+
+/**
+ * "User unknown" that is not an answer to RCPT TO: the recipient was accepted, then the message refused with a
+ * user-unknown text (content filters of Japanese carriers and appliances say so after DATA). Read as `filtered`
+ * unless the status code says the address is bad (X.1.x) or the reply is known to answer RCPT TO.
+ */
+function refusedAfterRecipient(statusReason: Reason | undefined, cmd: string | undefined): boolean {
+  if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
+  return cmd !== "RCPT" && cmd !== "MAIL";
 }
 
 const DERIVED: Partial<Record<Reason, string>> = {
