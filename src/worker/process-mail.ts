@@ -16,20 +16,28 @@
 // changes are announced (a removal that is re-derived is silent; bounce events are announced again only when
 // their class changed).
 import { sql, type Kysely, type Transaction } from "kysely";
-import { hashAddress } from "../core/address.js";
 import { attribute, type Attributed } from "../core/attribute.js";
 import { classify, CLASSIFIER_VERSION } from "../core/classify.js";
-import { decide, EMPTY_HISTORY, type AddressState, type Decision } from "../core/policy.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Report } from "../core/report.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import { lockHistory, saveAddressState, getAddressState } from "../store/address-state.js";
-import { deleteMailEvents, insertEvent, type EventRow } from "../store/events.js";
+import { getAddressState, saveAddressState } from "../store/address-state.js";
+import { deleteMailEvents, type EventRow } from "../store/events.js";
 import { getMail, setMailStatus } from "../store/mails.js";
-import { emitOutbox, type OutboxType } from "../store/outbox.js";
+import { emitOutbox } from "../store/outbox.js";
 import type { Database } from "../store/schema.js";
-import { removeSuppression, upsertSuppression } from "../store/suppressions.js";
+import { removeSuppression } from "../store/suppressions.js";
+import {
+  applyEvent,
+  keyOf,
+  stateFromJson,
+  stateJson,
+  type ApplyContext,
+  type BlockCount,
+} from "./apply-event.js";
+
+export type { BlockCount };
 
 export interface ProcessDeps {
   db: Kysely<Database>;
@@ -42,13 +50,6 @@ export interface ProcessDeps {
 export interface ProcessOptions {
   /** Re-derive a mail already processed (or failed) from its raw bytes: `rebound reprocess`. */
   reprocess?: boolean;
-}
-
-export interface BlockCount {
-  tenant: string;
-  stream: string;
-  provider: string;
-  reason: string;
 }
 
 export type ProcessOutcome =
@@ -70,17 +71,6 @@ export type ProcessOutcome =
   | { status: "already_processed"; mailId: string }
   | { status: "missing"; mailId: string }
   | { status: "purged"; mailId: string };
-
-const BOUNCE_TYPES: Partial<Record<string, OutboxType>> = {
-  hard: "bounce.hard",
-  soft: "bounce.soft",
-  block: "bounce.block",
-  complaint: "complaint",
-};
-
-/** How far back soft bounces are loaded for the policy: the longest soft window. */
-const lookbackDays = (p: Policy) =>
-  Math.max(p.soft.default.windowDays, ...Object.values(p.soft.reasons).map((r) => r.windowDays));
 
 export async function processMail(
   deps: ProcessDeps,
@@ -141,16 +131,14 @@ export async function processMail(
     const retracted = opts.reprocess
       ? await retract(trx, mailId, now)
       : { keys: new Set<string>(), classes: new Map<string, string>() };
-    const result = await derive(
-      deps,
-      trx,
-      mail.id,
-      report,
-      attribution.recipients,
-      mail.received_at,
+    const ctx: ApplyContext = {
+      policy: deps.policy,
       now,
-      retracted,
-    );
+      classifierVersion: CLASSIFIER_VERSION,
+      quietSuppressions: retracted.keys,
+      announced: retracted.classes,
+    };
+    const result = await derive(trx, ctx, mail.id, report, attribution.recipients, mail.received_at);
     // A suppression the old derivation caused and the new one does not: announce its removal now.
     for (const k of retracted.keys) {
       if (result.suppressedKeys.has(k)) continue;
@@ -214,8 +202,6 @@ export async function processMail(
   return outcome;
 }
 
-const keyOf = (tenant: string, stream: string, address: string) => JSON.stringify([tenant, stream, address]);
-
 interface Derived {
   events: number;
   unverified: number;
@@ -223,177 +209,26 @@ interface Derived {
   suppressedKeys: Set<string>;
 }
 
+/** Each attributed recipient through the policy (apply-event.ts). */
 async function derive(
-  deps: ProcessDeps,
   trx: Transaction<Database>,
+  ctx: ApplyContext,
   mailId: string,
   report: Report,
   recipients: Attributed[],
   occurredAt: Date,
-  now: Date,
-  retracted: { keys: Set<string>; classes: Map<string, string> },
 ): Promise<Derived> {
   const out: Derived = { events: 0, unverified: 0, blocks: [], suppressedKeys: new Set() };
-  for (const a of recipients) {
-    const r = a.recipient;
-    const addressHash = hashAddress(a.address);
-    const key = { tenant: a.tenant, stream: a.stream, addressHash };
-    const needsHistory = r.class === "soft" || r.class === "delivered";
-    const history = needsHistory
-      ? await lockHistory(trx, key, occurredAt, lookbackDays(deps.policy))
-      : EMPTY_HISTORY;
-    const decision = decide(
-      {
-        class: r.class,
-        reason: r.reason,
-        stream: a.stream,
-        verification: a.verification,
-        recipientDomain: a.domain,
-        feedbackType: r.feedbackType,
-        occurredAt,
-      },
-      history,
-      deps.policy,
-      now,
-    );
-    const stateBefore: AddressState | undefined = decision.state
-      ? {
-          softLevel: history.softLevel,
-          softResetAt: history.softResetAt,
-          nextRetryAt: history.nextRetryAt,
-          lastDeliveryAt: history.lastDeliveryAt,
-        }
-      : undefined;
-    const eventId = await insertEvent(trx, {
-      mailId,
-      tenant: a.tenant,
-      stream: a.stream,
-      address: a.address,
-      addressHash,
-      addressOriginal: a.addressOriginal,
-      recipientDomain: a.domain,
-      kind: report.kind,
-      reason: r.reason,
-      class: r.class,
-      status: r.status,
-      smtpCode: r.smtpCode,
-      action: r.action,
-      diagnostic: r.diagnostic,
-      remoteMta: r.remoteMta,
-      reportingMta: r.reportingMta,
-      feedbackType: r.feedbackType,
-      parser: r.parser,
-      rule: r.rule,
-      verified: a.verification === "verified",
-      verpKeyId: a.verpKeyId,
-      classifierVersion: CLASSIFIER_VERSION,
-      decision: decisionJson(decision, a, stateBefore),
-      occurredAt,
-    });
-    if (eventId === null) continue; // the same address and stream twice in one mail: once is enough
+  for (const who of recipients) {
+    const applied = await applyEvent(trx, ctx, { mailId, kind: report.kind, who, occurredAt });
+    if (applied.eventId === null) continue;
     out.events++;
-    if (a.verification !== "verified" && decision.rule === "policy.unverified") out.unverified++;
-
-    if (decision.state) await saveAddressState(trx, key, decision.state, now);
-    if (decision.suppression) {
-      const s = decision.suppression;
-      const k = keyOf(a.tenant, s.stream, a.address);
-      await upsertSuppression(
-        trx,
-        {
-          tenant: a.tenant,
-          stream: s.stream,
-          address: a.address,
-          addressOriginal: a.addressOriginal,
-          reason: r.reason,
-          class: r.class,
-          source: s.source,
-          rule: `${decision.rule} <- ${r.rule}`,
-          eventIds: [eventId],
-          expiresAt: s.expiresAt,
-          actor: "rebound",
-          at: now,
-        },
-        { emit: !retracted.keys.has(k) },
-      );
-      out.suppressedKeys.add(k);
-    }
-    if (decision.count)
-      out.blocks.push({
-        tenant: a.tenant,
-        stream: decision.count.stream,
-        provider: decision.count.provider,
-        reason: r.reason,
-      });
-
-    const type = BOUNCE_TYPES[r.class];
-    const announced = retracted.classes.get(keyOf(a.tenant, a.stream, a.address)) === r.class;
-    if (type && decision.rule !== "policy.unverified" && !announced) {
-      await emitOutbox(trx, {
-        tenant: a.tenant,
-        type,
-        payload: {
-          eventId,
-          mailId,
-          stream: a.stream,
-          address: a.address,
-          reason: r.reason,
-          class: r.class,
-          status: r.status ?? null,
-          smtpCode: r.smtpCode ?? null,
-          diagnostic: r.diagnostic ?? null,
-          remoteMta: r.remoteMta ?? null,
-          feedbackType: r.feedbackType ?? null,
-          rule: r.rule,
-          verified: a.verification === "verified",
-          decision: {
-            action: decision.action,
-            rule: decision.rule,
-            nextRetryAt: decision.nextRetryAt?.toISOString() ?? null,
-          },
-          occurredAt: occurredAt.toISOString(),
-        },
-      });
-    }
+    if (applied.decision.rule === "policy.unverified") out.unverified++;
+    if (applied.suppressed) out.suppressedKeys.add(applied.suppressed);
+    if (applied.block) out.blocks.push(applied.block);
   }
   return out;
 }
-
-function decisionJson(
-  d: Decision,
-  a: Attributed,
-  stateBefore: AddressState | undefined,
-): Record<string, unknown> {
-  return {
-    action: d.action,
-    rule: d.rule,
-    why: d.why,
-    verification: a.verification,
-    ...(d.suppression
-      ? { suppression: { ...d.suppression, expiresAt: d.suppression.expiresAt?.toISOString() ?? null } }
-      : {}),
-    ...(d.nextRetryAt !== undefined ? { nextRetryAt: d.nextRetryAt?.toISOString() ?? null } : {}),
-    ...(d.soft ? { soft: d.soft } : {}),
-    ...(d.count ? { count: d.count } : {}),
-    ...(d.state
-      ? { state: stateJson(d.state), stateBefore: stateBefore ? stateJson(stateBefore) : null }
-      : {}),
-  };
-}
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const stateJson = (s: AddressState) => ({
-  softLevel: s.softLevel,
-  softResetAt: iso(s.softResetAt),
-  nextRetryAt: iso(s.nextRetryAt),
-  lastDeliveryAt: iso(s.lastDeliveryAt),
-});
-const stateFromJson = (j: Record<string, unknown>): AddressState => ({
-  softLevel: Number(j.softLevel ?? 0),
-  softResetAt: j.softResetAt ? new Date(String(j.softResetAt)) : null,
-  nextRetryAt: j.nextRetryAt ? new Date(String(j.nextRetryAt)) : null,
-  lastDeliveryAt: j.lastDeliveryAt ? new Date(String(j.lastDeliveryAt)) : null,
-});
 
 /**
  * Undo what a mail's events did, before re-deriving them: delete the events, take their ids out of the

@@ -1,0 +1,236 @@
+// One event through the policy, inside the caller's transaction:
+//
+//   lock the address's history -> decide -> store the event (with its decision) -> suppression, address state,
+//   outbox
+//
+// Used for each recipient of a processed mail (process-mail.ts) and for deliveries reported by senders
+// (record-delivery.ts).
+import type { Transaction } from "kysely";
+import { hashAddress } from "../core/address.js";
+import type { Attributed } from "../core/attribute.js";
+import { decide, EMPTY_HISTORY, type AddressState, type Decision } from "../core/policy.js";
+import type { Policy } from "../core/policy-config.js";
+import { lockHistory, saveAddressState } from "../store/address-state.js";
+import { insertEvent } from "../store/events.js";
+import { emitOutbox, type OutboxType } from "../store/outbox.js";
+import type { Database } from "../store/schema.js";
+import { upsertSuppression } from "../store/suppressions.js";
+
+export interface BlockCount {
+  tenant: string;
+  stream: string;
+  provider: string;
+  reason: string;
+}
+
+export interface ApplyContext {
+  policy: Policy;
+  now: Date;
+  classifierVersion: string | null;
+  /** Suppressions (keyOf) whose creation must not be announced: re-processing re-derives them. */
+  quietSuppressions?: ReadonlySet<string>;
+  /** Events (keyOf -> class) already announced before re-processing: announced again only if the class changed. */
+  announced?: ReadonlyMap<string, string>;
+}
+
+export interface EventSpec {
+  mailId: string | null;
+  /** `mail`, `api`, ... */
+  source?: string;
+  kind: string;
+  who: Attributed;
+  occurredAt: Date;
+}
+
+export interface Applied {
+  /** Null when the mail already had an event for this address and stream (nothing else was done). */
+  eventId: string | null;
+  decision: Decision;
+  /** keyOf of the suppression written, if any. */
+  suppressed?: string;
+  block?: BlockCount;
+}
+
+const BOUNCE_TYPES: Partial<Record<string, OutboxType>> = {
+  hard: "bounce.hard",
+  soft: "bounce.soft",
+  block: "bounce.block",
+  complaint: "complaint",
+};
+
+/** The identity of an address in a stream of a tenant, as a map key. */
+export const keyOf = (tenant: string, stream: string, address: string) =>
+  JSON.stringify([tenant, stream, address]);
+
+/** How far back soft bounces are loaded for the policy: the longest soft window. */
+const lookbackDays = (p: Policy) =>
+  Math.max(p.soft.default.windowDays, ...Object.values(p.soft.reasons).map((r) => r.windowDays));
+
+export async function applyEvent(
+  trx: Transaction<Database>,
+  ctx: ApplyContext,
+  e: EventSpec,
+): Promise<Applied> {
+  const { who: a, occurredAt } = e;
+  const r = a.recipient;
+  const addressHash = hashAddress(a.address);
+  const key = { tenant: a.tenant, stream: a.stream, addressHash };
+  const needsHistory = r.class === "soft" || r.class === "delivered";
+  const history = needsHistory
+    ? await lockHistory(trx, key, occurredAt, lookbackDays(ctx.policy))
+    : EMPTY_HISTORY;
+  const decision = decide(
+    {
+      class: r.class,
+      reason: r.reason,
+      stream: a.stream,
+      verification: a.verification,
+      recipientDomain: a.domain,
+      feedbackType: r.feedbackType,
+      occurredAt,
+    },
+    history,
+    ctx.policy,
+    ctx.now,
+  );
+  const stateBefore: AddressState = {
+    softLevel: history.softLevel,
+    softResetAt: history.softResetAt,
+    nextRetryAt: history.nextRetryAt,
+    lastDeliveryAt: history.lastDeliveryAt,
+  };
+  const eventId = await insertEvent(trx, {
+    mailId: e.mailId,
+    source: e.source,
+    tenant: a.tenant,
+    stream: a.stream,
+    address: a.address,
+    addressHash,
+    addressOriginal: a.addressOriginal,
+    recipientDomain: a.domain,
+    kind: e.kind,
+    reason: r.reason,
+    class: r.class,
+    status: r.status,
+    smtpCode: r.smtpCode,
+    action: r.action,
+    diagnostic: r.diagnostic,
+    remoteMta: r.remoteMta,
+    reportingMta: r.reportingMta,
+    feedbackType: r.feedbackType,
+    parser: r.parser,
+    rule: r.rule,
+    verified: a.verification === "verified",
+    verpKeyId: a.verpKeyId,
+    classifierVersion: ctx.classifierVersion,
+    decision: decisionJson(decision, a, decision.state ? stateBefore : undefined),
+    occurredAt,
+  });
+  if (eventId === null) return { eventId, decision }; // the same address and stream twice in one mail: once is enough
+
+  const out: Applied = { eventId, decision };
+  if (decision.state) await saveAddressState(trx, key, decision.state, ctx.now);
+  if (decision.suppression) {
+    const s = decision.suppression;
+    const k = keyOf(a.tenant, s.stream, a.address);
+    await upsertSuppression(
+      trx,
+      {
+        tenant: a.tenant,
+        stream: s.stream,
+        address: a.address,
+        addressOriginal: a.addressOriginal,
+        reason: r.reason,
+        class: r.class,
+        source: s.source,
+        rule: `${decision.rule} <- ${r.rule}`,
+        eventIds: [eventId],
+        expiresAt: s.expiresAt,
+        actor: "rebound",
+        at: ctx.now,
+      },
+      { emit: !ctx.quietSuppressions?.has(k) },
+    );
+    out.suppressed = k;
+  }
+  if (decision.count) {
+    out.block = {
+      tenant: a.tenant,
+      stream: decision.count.stream,
+      provider: decision.count.provider,
+      reason: r.reason,
+    };
+  }
+
+  const type = BOUNCE_TYPES[r.class];
+  const alreadyAnnounced = ctx.announced?.get(keyOf(a.tenant, a.stream, a.address)) === r.class;
+  if (type && decision.rule !== "policy.unverified" && !alreadyAnnounced) {
+    await emitOutbox(trx, {
+      tenant: a.tenant,
+      type,
+      payload: {
+        eventId,
+        mailId: e.mailId,
+        stream: a.stream,
+        address: a.address,
+        reason: r.reason,
+        class: r.class,
+        status: r.status ?? null,
+        smtpCode: r.smtpCode ?? null,
+        diagnostic: r.diagnostic ?? null,
+        remoteMta: r.remoteMta ?? null,
+        feedbackType: r.feedbackType ?? null,
+        rule: r.rule,
+        verified: a.verification === "verified",
+        decision: {
+          action: decision.action,
+          rule: decision.rule,
+          nextRetryAt: decision.nextRetryAt?.toISOString() ?? null,
+          suppressedUntil: decision.suppression
+            ? (decision.suppression.expiresAt?.toISOString() ?? null)
+            : undefined,
+        },
+        occurredAt: occurredAt.toISOString(),
+      },
+    });
+  }
+  return out;
+}
+
+function decisionJson(
+  d: Decision,
+  a: Attributed,
+  stateBefore: AddressState | undefined,
+): Record<string, unknown> {
+  return {
+    action: d.action,
+    rule: d.rule,
+    why: d.why,
+    verification: a.verification,
+    ...(d.suppression
+      ? { suppression: { ...d.suppression, expiresAt: d.suppression.expiresAt?.toISOString() ?? null } }
+      : {}),
+    ...(d.nextRetryAt !== undefined ? { nextRetryAt: d.nextRetryAt?.toISOString() ?? null } : {}),
+    ...(d.soft ? { soft: d.soft } : {}),
+    ...(d.count ? { count: d.count } : {}),
+    ...(d.state
+      ? { state: stateJson(d.state), stateBefore: stateBefore ? stateJson(stateBefore) : null }
+      : {}),
+  };
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export const stateJson = (s: AddressState) => ({
+  softLevel: s.softLevel,
+  softResetAt: iso(s.softResetAt),
+  nextRetryAt: iso(s.nextRetryAt),
+  lastDeliveryAt: iso(s.lastDeliveryAt),
+});
+
+export const stateFromJson = (j: Record<string, unknown>): AddressState => ({
+  softLevel: Number(j.softLevel ?? 0),
+  softResetAt: j.softResetAt ? new Date(String(j.softResetAt)) : null,
+  nextRetryAt: j.nextRetryAt ? new Date(String(j.nextRetryAt)) : null,
+  lastDeliveryAt: j.lastDeliveryAt ? new Date(String(j.lastDeliveryAt)) : null,
+});
