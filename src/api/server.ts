@@ -9,6 +9,11 @@ import clean from "./routes/clean.js";
 import exportsRoute from "./routes/exports.js";
 import imports from "./routes/imports.js";
 import suppressions from "./routes/suppressions.js";
+import addresses from "./routes/addresses.js";
+import deliveries from "./routes/deliveries.js";
+import events from "./routes/events.js";
+import verp from "./routes/verp.js";
+import webhooks from "./routes/webhooks.js";
 import { SuppressionIndex } from "./suppression-index.js";
 
 export type { ApiDeps, RouteModule } from "./deps.js";
@@ -16,7 +21,17 @@ export type { ApiDeps, RouteModule } from "./deps.js";
 export const API_VERSION = "1.0.0";
 
 /** The resources under /v1. Each is `src/api/routes/<name>.ts`, registered in its own encapsulated scope. */
-const ROUTES: RouteModule[] = [suppressions, clean, exportsRoute, imports];
+const ROUTES: RouteModule[] = [
+  suppressions,
+  clean,
+  exportsRoute,
+  imports,
+  events,
+  deliveries,
+  verp,
+  addresses,
+  webhooks,
+];
 
 declare module "fastify" {
   interface FastifyInstance {

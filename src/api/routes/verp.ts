@@ -31,8 +31,16 @@ export default async function verp(app: FastifyInstance, deps: ApiDeps): Promise
           additionalProperties: false,
           properties: {
             recipient: { type: "string", minLength: 1, maxLength: 400 },
-            stream: { type: "string", maxLength: 20, description: "default: the deployment's default stream" },
-            domain: { type: "string", maxLength: 253, description: "one of the MX's bounce domains (default: the first)" },
+            stream: {
+              type: "string",
+              maxLength: 20,
+              description: "default: the deployment's default stream",
+            },
+            domain: {
+              type: "string",
+              maxLength: 253,
+              description: "one of the MX's bounce domains (default: the first)",
+            },
           },
         },
         response: {
@@ -57,7 +65,11 @@ export default async function verp(app: FastifyInstance, deps: ApiDeps): Promise
     async (request) => {
       const tenant = request.auth.tenant;
       if (deps.config.verpKeys.length === 0)
-        throw new ApiError(503, "not_ready", "no VERP key is configured on this deployment (REBOUND_VERP_KEYS)");
+        throw new ApiError(
+          503,
+          "not_ready",
+          "no VERP key is configured on this deployment (REBOUND_VERP_KEYS)",
+        );
       if (tenant !== deps.config.defaultTenant && !VERP_NAME.test(tenant))
         throw new ApiError(
           400,
@@ -66,12 +78,20 @@ export default async function verp(app: FastifyInstance, deps: ApiDeps): Promise
         );
       const domain = (request.body.domain ?? domains[0] ?? "").trim().toLowerCase();
       if (!domains.includes(domain))
-        throw new ApiError(400, "validation_failed", `domain "${domain}" is not one of this MX's domains (${domains.join(", ")})`);
+        throw new ApiError(
+          400,
+          "validation_failed",
+          `domain "${domain}" is not one of this MX's domains (${domains.join(", ")})`,
+        );
       const stream = (request.body.stream ?? deps.config.defaultStream).trim().toLowerCase();
       let returnPath: string;
       try {
         returnPath = encodeVerp(
-          { recipient: request.body.recipient, stream, tenant: tenant === deps.config.defaultTenant ? null : tenant },
+          {
+            recipient: request.body.recipient,
+            stream,
+            tenant: tenant === deps.config.defaultTenant ? null : tenant,
+          },
           deps.config.verpKeys,
           domain,
         );
