@@ -28,6 +28,11 @@ suppression no longer applies.`;
 
 export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
+    // Shared schemas (`Error`, `Suppression`) keep their names in components.schemas.
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) =>
+        typeof json.$id === "string" ? json.$id : `def-${i}`,
+    },
     openapi: {
       openapi: "3.0.3",
       info: { title: "Rebound API", version, description: API_DESCRIPTION },

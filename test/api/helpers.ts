@@ -51,3 +51,11 @@ export async function client(
 }
 
 export const enc = encodeURIComponent;
+
+declare global {
+  interface Response {
+    // Tests read answers loosely and assert on them.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    json(): Promise<any>;
+  }
+}

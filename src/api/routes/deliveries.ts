@@ -1,21 +1,19 @@
 // POST /v1/deliveries: a mailer reports successful deliveries. Each is recorded as a `delivered` event (source
 // `api`) and, under the policy, resets the address's soft-bounce counts in its stream.
 import type { FastifyInstance } from "fastify";
-import { hashAddress, normalizeAddress } from "../../core/address.js";
-import { decide, type Decision } from "../../core/policy.js";
+import { normalizeAddress } from "../../core/address.js";
 import type { Policy } from "../../core/policy-config.js";
 import { VERP_NAME } from "../../core/verp.js";
 import { loadPolicy } from "../../policy-file.js";
-import { lockHistory, saveAddressState } from "../../store/address-state.js";
 import type { Db } from "../../store/db.js";
-import { insertEvent } from "../../store/events.js";
+import { recordDelivery } from "../../worker/record-delivery.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
 
 export const MAX_DELIVERIES_PER_REQUEST = 10_000;
-/** Rows written per transaction. */
-const CHUNK = 200;
+/** Deliveries written at once (one transaction each; each locks one address's state row only). */
+const CONCURRENCY = 4;
 /** A delivery reported from the future (clock skew aside) is refused. */
 const MAX_SKEW_MS = 5 * 60_000;
 
@@ -33,8 +31,6 @@ interface Valid {
   index: number;
   address: string;
   original: string;
-  hash: string;
-  domain: string;
   stream: string;
   occurredAt: Date;
 }
@@ -158,7 +154,7 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
                     event_id: { type: "string" },
                     action: {
                       type: "string",
-                      description: "`reset` (counts reset) or `record` (recorded only: an older delivery)",
+                      description: "What the policy did: `reset` (soft-bounce counts reset)",
                     },
                     error: {
                       type: "object",
@@ -195,83 +191,48 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
         if ("ok" in only) throw new ApiError(400, only.error.code, only.error.message);
       }
       const valid = checked.filter((c): c is Valid => !("ok" in c));
-      const done = await record(deps.db, request.auth.tenant, valid, getPolicy(), at);
+      const done = await record(
+        { db: deps.db, policy: getPolicy(), now: () => at },
+        request.auth.tenant,
+        valid,
+        deps.config.caseSensitiveLocalPart,
+      );
       const results = checked.map((c) => ("ok" in c ? c : done.get(c.index)!));
       return { accepted: valid.length, rejected: checked.length - valid.length, results };
     },
   );
 }
 
-/** Write the deliveries, `CHUNK` per transaction, in (stream, address) order so concurrent batches never deadlock. */
+/** Record each delivery (one transaction each, through the worker's own event path), a few at a time. */
 async function record(
-  db: Db,
+  deps: { db: Db; policy: Policy; now: () => Date },
   tenant: string,
   rows: Valid[],
-  policy: Policy,
-  at: Date,
+  caseSensitiveLocalPart: boolean,
 ): Promise<Map<number, RowDone>> {
   const done = new Map<number, RowDone>();
-  const sorted = [...rows].sort((a, b) =>
-    a.stream === b.stream ? cmp(a.hash, b.hash) : cmp(a.stream, b.stream),
-  );
-  for (let i = 0; i < sorted.length; i += CHUNK) {
-    await db.transaction().execute(async (trx) => {
-      for (const r of sorted.slice(i, i + CHUNK)) {
-        const key = { tenant, stream: r.stream, addressHash: r.hash };
-        const history = await lockHistory(trx, key, r.occurredAt, 0);
-        let decision: Decision = decide(
-          {
-            class: "delivered",
-            reason: "delivered",
-            stream: r.stream,
-            verification: "verified",
-            recipientDomain: r.domain,
-            occurredAt: r.occurredAt,
-          },
-          history,
-          policy,
-          at,
-        );
-        // A delivery older than the last reset (or than a later soft bounce's escalation) changes nothing.
-        const stale =
-          (history.softResetAt && history.softResetAt > r.occurredAt) ||
-          (history.lastDeliveryAt && history.lastDeliveryAt >= r.occurredAt);
-        if (stale)
-          decision = {
-            action: "record",
-            rule: "api.delivery.stale",
-            why: "an earlier delivery than the state already knows: recorded only",
-          };
-        else if (decision.state) await saveAddressState(trx, key, decision.state, at);
-        const eventId = await insertEvent(trx, {
-          mailId: null,
-          source: "api",
-          tenant,
-          stream: r.stream,
-          address: r.address,
-          addressHash: r.hash,
-          addressOriginal: r.original,
-          recipientDomain: r.domain,
-          kind: "delivery",
-          reason: "delivered",
-          class: "delivered",
-          rule: "api.delivery",
-          verified: true,
-          decision: { action: decision.action, rule: decision.rule, why: decision.why },
-          occurredAt: r.occurredAt,
-        });
-        done.set(r.index, {
-          index: r.index,
-          ok: true,
-          address: r.address,
-          stream: r.stream,
-          event_id: String(eventId),
-          action: decision.action,
-        });
-      }
-    });
-  }
+  let next = 0;
+  const lane = async () => {
+    while (next < rows.length) {
+      const r = rows[next++]!;
+      const { eventId, decision } = await recordDelivery(deps, {
+        tenant,
+        stream: r.stream,
+        address: r.original,
+        occurredAt: r.occurredAt,
+        source: "api",
+        caseSensitiveLocalPart,
+      });
+      done.set(r.index, {
+        index: r.index,
+        ok: true,
+        address: r.address,
+        stream: r.stream,
+        event_id: eventId,
+        action: decision.action,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, lane));
   return done;
 }
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
