@@ -1,0 +1,131 @@
+// The composition root: config -> logger -> database (migrated) -> queue -> the roles asked for.
+//
+//   intake  the SMTP MX (spool, enqueue) and the sweeper that enqueues what was left pending
+//   worker  process-mail jobs, raw retention, webhook outbox and deliveries
+//   api     the HTTP API
+//
+// All three run in one process by default. With REDIS_URL several intake and worker processes share one
+// PostgreSQL and Redis; without it the queue is in-process, so intake and worker must run together.
+import type { Config } from "./config.js";
+import { createIntake, type Intake } from "./intake/server.js";
+import { startSweeper, type Sweeper } from "./intake/sweeper.js";
+import { resolveTls } from "./intake/tls.js";
+import { createLogger, type Logger } from "./log.js";
+import { loadPolicy } from "./policy-file.js";
+import { createQueue } from "./queue/index.js";
+import { migrateToLatest, openDb } from "./store/db.js";
+import { startWebhookWorker } from "./webhooks/worker.js";
+import { startMailWorker } from "./worker/runner.js";
+
+export const ROLES = ["intake", "worker", "api"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface App {
+  roles: Role[];
+  /** The SMTP port bound (intake role). */
+  smtpPort?: number;
+  /** The HTTP port bound (api role). */
+  httpPort?: number;
+  logger: Logger;
+  /** Graceful shutdown: sessions in flight finish, jobs in flight finish, then connections close. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export async function startApp(
+  config: Config,
+  roles: readonly Role[] = ROLES,
+  opts: StartOptions = {},
+): Promise<App> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const now = opts.now ?? (() => new Date());
+  const has = (r: Role) => roles.includes(r);
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) {
+      await c().catch((err: unknown) =>
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, "shutdown step failed"),
+      );
+    }
+  };
+
+  try {
+    // Validate the policy before anything listens: a bad file is a configuration error.
+    const policy = has("worker") ? loadPolicy(config) : undefined;
+
+    const handle = await openDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      schema: config.databaseSchema,
+      poolSize: config.workerConcurrency + 6,
+    });
+    closers.push(() => handle.close());
+    await migrateToLatest(handle.db);
+    const db = handle.db;
+    logger.info(
+      {
+        embedded: handle.embedded,
+        schema: handle.schema,
+        queue: config.redisUrl ? "bullmq" : "memory",
+        roles,
+      },
+      "starting",
+    );
+    if (!config.redisUrl && has("intake") !== has("worker")) {
+      logger.warn("no REDIS_URL: the in-process queue only links an intake and a worker in the same process");
+    }
+
+    const queue = createQueue(config, logger);
+    closers.push(() => queue.close());
+
+    const app: App = { roles: [...roles], logger, close: closeAll };
+
+    if (has("worker") && policy) {
+      const worker = startMailWorker({ db, config, policy, queue, logger, now });
+      closers.push(() => worker.stop());
+      const webhooks = startWebhookWorker({ db, queue, logger, now });
+      closers.push(() => webhooks.stop());
+    }
+
+    if (has("api")) {
+      const { startApi } = await import("./api/server.js");
+      const api = await startApi({ db, config, logger, queue, now });
+      app.httpPort = api.port;
+      closers.push(() => api.close());
+    }
+
+    if (has("intake")) {
+      const tls = await resolveTls(config);
+      if (tls.selfSigned)
+        logger.warn(
+          "STARTTLS uses a self-signed certificate made for development (set REBOUND_TLS_CERT and REBOUND_TLS_KEY)",
+        );
+      const sweeper: Sweeper = startSweeper(
+        { db, queue, logger: logger.child({ role: "sweeper" }), now },
+        { intervalMs: config.sweepIntervalMs, staleMs: config.sweepStaleMs },
+      );
+      closers.push(() => sweeper.stop());
+      const intake: Intake = createIntake({ config, db, queue, logger, tls, now });
+      const addr = await intake.listen();
+      app.smtpPort = addr.port;
+      closers.push(() => intake.close());
+      // What a crash or a Redis outage left pending is enqueued now (the in-process queue starts empty).
+      sweeper
+        .sweep({ all: true })
+        .catch((err: unknown) =>
+          logger.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            "startup sweep failed; the sweeper will retry",
+          ),
+        );
+    }
+    return app;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

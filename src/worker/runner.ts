@@ -1,0 +1,92 @@
+// The worker role: consumes process-mail jobs (processMail does the work, in one transaction), keeps a mail
+// that could not be processed after its last try as `failed` with its error (re-processable, never dropped),
+// and purges raw mail past its retention on a timer.
+import type { Config } from "../config.js";
+import type { Policy } from "../core/policy-config.js";
+import type { Logger } from "../log.js";
+import type { Queue } from "../queue/types.js";
+import type { Db } from "../store/db.js";
+import { countAttempt, purgeRaw } from "../store/mails.js";
+import { markFailed, processMail, type ProcessDeps } from "./process-mail.js";
+
+export interface WorkerDeps {
+  db: Db;
+  config: ProcessDeps["config"] & Pick<Config, "workerConcurrency" | "rawRetentionDays">;
+  policy: Policy;
+  queue: Queue;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface WorkerOptions {
+  /** How often raw mail past retention is purged (default hourly; the first run at start). */
+  purgeIntervalMs?: number;
+}
+
+export interface MailWorker {
+  /** One retention pass now; resolves with the number of mails whose raw bytes were dropped. */
+  purge(): Promise<number>;
+  /** Stops the purge timer (the queue's close() finishes the jobs in flight). */
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): MailWorker {
+  const now = deps.now ?? (() => new Date());
+  const logger = deps.logger.child({ role: "worker" });
+  const pd: ProcessDeps = { db: deps.db, config: deps.config, policy: deps.policy, logger, now };
+
+  deps.queue.process(
+    "process-mail",
+    async ({ mailId }, job) => {
+      try {
+        await processMail(pd, mailId);
+      } catch (err) {
+        const last = job.attempt >= job.maxAttempts;
+        logger.warn(
+          {
+            mailId,
+            attempt: job.attempt,
+            maxAttempts: job.maxAttempts,
+            err: err instanceof Error ? err.message : String(err),
+          },
+          last ? "processing failed on the last try" : "processing failed; will retry",
+        );
+        // Bookkeeping must not hide the processing error; if the database is down the sweeper retries later.
+        await countAttempt(deps.db, mailId).catch(() => undefined);
+        if (last) await markFailed(pd, mailId, err).catch(() => undefined);
+        throw err;
+      }
+    },
+    { concurrency: deps.config.workerConcurrency },
+  );
+
+  async function purge(): Promise<number> {
+    // 0 keeps raw mail forever.
+    if (!deps.config.rawRetentionDays) return 0;
+    const before = new Date(now().getTime() - deps.config.rawRetentionDays * DAY_MS);
+    const n = await purgeRaw(deps.db, before);
+    if (n) logger.info({ purged: n, before: before.toISOString() }, "raw mail past retention purged");
+    return n;
+  }
+
+  const runPurge = () => {
+    purge().catch((err: unknown) =>
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        "raw retention purge failed; will retry",
+      ),
+    );
+  };
+  runPurge();
+  const timer = setInterval(runPurge, opts.purgeIntervalMs ?? 60 * 60 * 1000);
+  timer.unref();
+
+  return {
+    purge,
+    async stop() {
+      clearInterval(timer);
+    },
+  };
+}
