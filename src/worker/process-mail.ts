@@ -93,7 +93,8 @@ export async function processMail(
     return { status: "purged", mailId };
   }
 
-  const report = classify(mail.raw);
+  // PGlite returns bytea as a Uint8Array, pg as a Buffer.
+  const report = classify(Buffer.isBuffer(mail.raw) ? mail.raw : Buffer.from(mail.raw));
   const attribution = attribute(report, mail.rcpt_to, deps.config.verpKeys, {
     tenant: deps.config.defaultTenant,
     stream: deps.config.defaultStream,

@@ -22,7 +22,10 @@ function run(events: PolicyEvent[], policy = DEFAULT_POLICY, start: AddressHisto
   return events.map((e) => {
     const d = decide(e, h, policy, e.occurredAt);
     const acted = d.action === "retry" || d.action === "suppress";
-    h = { ...(d.state ?? h), softBounces: e.class === "soft" && acted ? [...h.softBounces, e.occurredAt] : h.softBounces };
+    h = {
+      ...(d.state ?? h),
+      softBounces: e.class === "soft" && acted ? [...h.softBounces, e.occurredAt] : h.softBounces,
+    };
     return d;
   });
 }
@@ -30,7 +33,11 @@ function run(events: PolicyEvent[], policy = DEFAULT_POLICY, start: AddressHisto
 describe("the policy engine", () => {
   it("suppresses a verified hard bounce permanently in its stream", () => {
     const d = decide(ev(), EMPTY_HISTORY, DEFAULT_POLICY, T0);
-    expect(d).toMatchObject({ action: "suppress", rule: "policy.hard", suppression: { stream: "marketing", expiresAt: null, source: "bounce" } });
+    expect(d).toMatchObject({
+      action: "suppress",
+      rule: "policy.hard",
+      suppression: { stream: "marketing", expiresAt: null, source: "bounce" },
+    });
   });
 
   it("lets the policy file make hard suppressions expire, per reason", () => {
@@ -80,7 +87,9 @@ describe("the policy engine", () => {
   });
 
   it("does not count many soft bounces on one day as several days", () => {
-    const ds = run([0, 1, 2, 3, 4, 5].map((h) => ev({ class: "soft", reason: "mailboxfull", occurredAt: at(0, h) })));
+    const ds = run(
+      [0, 1, 2, 3, 4, 5].map((h) => ev({ class: "soft", reason: "mailboxfull", occurredAt: at(0, h) })),
+    );
     expect(ds.every((d) => d.action === "retry")).toBe(true);
   });
 
@@ -102,55 +111,105 @@ describe("the policy engine", () => {
     const h: AddressHistory = { ...EMPTY_HISTORY, softLevel: 3, softResetAt: at(-200) };
     const soft = (d: number) => ev({ class: "soft", reason: "mailboxfull", occurredAt: at(d) });
     const last = run([soft(0), soft(1), soft(2)], DEFAULT_POLICY, h).at(-1)!;
-    expect(last).toMatchObject({ action: "suppress", state: { softLevel: 1 }, suppression: { expiresAt: at(16) } });
+    expect(last).toMatchObject({
+      action: "suppress",
+      state: { softLevel: 1 },
+      suppression: { expiresAt: at(16) },
+    });
   });
 
   it("resets soft counts on a delivery", () => {
     const soft = (d: number) => ev({ class: "soft", reason: "mailboxfull", occurredAt: at(d) });
     const delivered = ev({ class: "delivered", reason: "delivered", occurredAt: at(1, 12) });
     const ds = run([soft(0), soft(1), delivered, soft(2), soft(3)]);
-    expect(ds[2]).toMatchObject({ action: "reset", rule: "policy.delivered", state: { softLevel: 0, softResetAt: at(1, 12), lastDeliveryAt: at(1, 12) } });
+    expect(ds[2]).toMatchObject({
+      action: "reset",
+      rule: "policy.delivered",
+      state: { softLevel: 0, softResetAt: at(1, 12), lastDeliveryAt: at(1, 12) },
+    });
     expect(ds.map((d) => d.action)).toEqual(["retry", "retry", "reset", "retry", "retry"]);
   });
 
   it("never escalates a reason whose threshold is null (a message too large is the message's fault)", () => {
-    const ds = run([0, 1, 2, 3, 4].map((d) => ev({ class: "soft", reason: "emailtoolarge", occurredAt: at(d) })));
+    const ds = run(
+      [0, 1, 2, 3, 4].map((d) => ev({ class: "soft", reason: "emailtoolarge", occurredAt: at(d) })),
+    );
     expect(ds.every((d) => d.action === "retry")).toBe(true);
   });
 
   it("counts a block per stream and provider and never suppresses", () => {
-    const d = decide(ev({ class: "block", reason: "badreputation", recipientDomain: "googlemail.com" }), EMPTY_HISTORY, DEFAULT_POLICY, T0);
-    expect(d).toMatchObject({ action: "count", rule: "policy.block", count: { stream: "marketing", provider: "google" } });
+    const d = decide(
+      ev({ class: "block", reason: "badreputation", recipientDomain: "googlemail.com" }),
+      EMPTY_HISTORY,
+      DEFAULT_POLICY,
+      T0,
+    );
+    expect(d).toMatchObject({
+      action: "count",
+      rule: "policy.block",
+      count: { stream: "marketing", provider: "google" },
+    });
     expect(d.suppression).toBeUndefined();
-    expect(decide(ev({ class: "block", recipientDomain: "small.example" }), EMPTY_HISTORY, DEFAULT_POLICY, T0).count?.provider).toBe("small.example");
+    expect(
+      decide(ev({ class: "block", recipientDomain: "small.example" }), EMPTY_HISTORY, DEFAULT_POLICY, T0)
+        .count?.provider,
+    ).toBe("small.example");
   });
 
   it("suppresses a complaint in its stream, or in every stream when the policy says so", () => {
     const c = ev({ class: "complaint", reason: "feedback", feedbackType: "abuse" });
-    expect(decide(c, EMPTY_HISTORY, DEFAULT_POLICY, T0)).toMatchObject({ action: "suppress", suppression: { stream: "marketing", source: "complaint" } });
+    expect(decide(c, EMPTY_HISTORY, DEFAULT_POLICY, T0)).toMatchObject({
+      action: "suppress",
+      suppression: { stream: "marketing", source: "complaint" },
+    });
     const all = parsePolicy({ complaint: { scope: "all" } });
-    expect(decide(c, EMPTY_HISTORY, all, T0)).toMatchObject({ rule: "policy.complaint.all", suppression: { stream: "*" } });
-    expect(decide({ ...c, feedbackType: "not-spam" }, EMPTY_HISTORY, DEFAULT_POLICY, T0)).toMatchObject({ action: "record", rule: "policy.complaint.ignored" });
+    expect(decide(c, EMPTY_HISTORY, all, T0)).toMatchObject({
+      rule: "policy.complaint.all",
+      suppression: { stream: "*" },
+    });
+    expect(decide({ ...c, feedbackType: "not-spam" }, EMPTY_HISTORY, DEFAULT_POLICY, T0)).toMatchObject({
+      action: "record",
+      rule: "policy.complaint.ignored",
+    });
   });
 
   it("only records auto-replies and undetermined results, verified or not", () => {
-    expect(decide(ev({ class: "auto_reply", reason: "vacation" }), EMPTY_HISTORY, DEFAULT_POLICY, T0)).toMatchObject({ action: "record", rule: "policy.auto_reply" });
-    expect(decide(ev({ class: "undetermined", reason: "undefined", verification: "absent" }), EMPTY_HISTORY, DEFAULT_POLICY, T0).action).toBe("record");
+    expect(
+      decide(ev({ class: "auto_reply", reason: "vacation" }), EMPTY_HISTORY, DEFAULT_POLICY, T0),
+    ).toMatchObject({ action: "record", rule: "policy.auto_reply" });
+    expect(
+      decide(
+        ev({ class: "undetermined", reason: "undefined", verification: "absent" }),
+        EMPTY_HISTORY,
+        DEFAULT_POLICY,
+        T0,
+      ).action,
+    ).toBe("record");
   });
 });
 
 describe("the policy file", () => {
   it("fills in documented defaults and merges per-reason soft overrides over them", () => {
-    const p = parsePolicy({ soft: { default: { suppressDays: 10 }, reasons: { mailboxfull: { threshold: 2 } } } });
+    const p = parsePolicy({
+      soft: { default: { suppressDays: 10 }, reasons: { mailboxfull: { threshold: 2 } } },
+    });
     expect(p.soft.default).toMatchObject({ suppressDays: 10, threshold: 3, windowDays: 7 });
-    expect(p.soft.reasons.mailboxfull).toMatchObject({ threshold: 2, suppressDays: 14, backoffMinutes: [240, 720, 1440] });
+    expect(p.soft.reasons.mailboxfull).toMatchObject({
+      threshold: 2,
+      suppressDays: 14,
+      backoffMinutes: [240, 720, 1440],
+    });
     expect(p.soft.reasons.onhold).toBeUndefined();
     expect(p.verification.mode).toBe("signed");
     expect(p.complaint.scope).toBe("stream");
   });
 
   it("names every problem of an invalid file", () => {
-    expect(() => parsePolicy({ hard: { expiresDays: -1 }, complaint: { scope: "everywhere" }, surprise: 1 })).toThrow(PolicyError);
-    expect(() => parsePolicy({ hard: { expiresDays: -1 }, soft: { reasons: { notareason: {} } } })).toThrow(/hard\.expiresDays[\s\S]*soft\.reasons/);
+    expect(() =>
+      parsePolicy({ hard: { expiresDays: -1 }, complaint: { scope: "everywhere" }, surprise: 1 }),
+    ).toThrow(PolicyError);
+    expect(() => parsePolicy({ hard: { expiresDays: -1 }, soft: { reasons: { notareason: {} } } })).toThrow(
+      /hard\.expiresDays[\s\S]*soft\.reasons/,
+    );
   });
 });

@@ -3,7 +3,13 @@ import type { KyselyPlugin } from "kysely";
 import { hashAddress } from "../../src/core/address.js";
 import { insertEvent } from "../../src/store/events.js";
 import { pendingOutbox } from "../../src/store/outbox.js";
-import { expireSuppressions, explainSuppression, getSuppressions, removeSuppression, upsertSuppression } from "../../src/store/suppressions.js";
+import {
+  expireSuppressions,
+  explainSuppression,
+  getSuppressions,
+  removeSuppression,
+  upsertSuppression,
+} from "../../src/store/suppressions.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 
 const T0 = new Date("2026-03-02T10:00:00Z");
@@ -15,7 +21,14 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.drop());
 
-const base = { tenant: "acme", stream: "marketing", reason: "userunknown", class: "hard", source: "bounce" as const, rule: "policy.hard <- dsn.status:5.1.1" };
+const base = {
+  tenant: "acme",
+  stream: "marketing",
+  reason: "userunknown",
+  class: "hard",
+  source: "bounce" as const,
+  rule: "policy.hard <- dsn.status:5.1.1",
+};
 
 async function event(address: string, reason = "userunknown") {
   const id = await insertEvent(t.db, {
@@ -43,25 +56,65 @@ describe("the suppression store", () => {
   it("creates a suppression once, then merges event ids and counts, and announces only the creation", async () => {
     const e1 = await event("merge@example.com");
     const e2 = await event("merge@example.com", "hostunknown");
-    const a = await upsertSuppression(t.db, { ...base, address: "merge@example.com", addressOriginal: "Merge@Example.com", eventIds: [e1], at: T0 });
-    const b = await upsertSuppression(t.db, { ...base, address: "merge@example.com", reason: "hostunknown", eventIds: [e2, e1], at: later(1) });
+    const a = await upsertSuppression(t.db, {
+      ...base,
+      address: "merge@example.com",
+      addressOriginal: "Merge@Example.com",
+      eventIds: [e1],
+      at: T0,
+    });
+    const b = await upsertSuppression(t.db, {
+      ...base,
+      address: "merge@example.com",
+      reason: "hostunknown",
+      eventIds: [e2, e1],
+      at: later(1),
+    });
     expect(a.created).toBe(true);
     expect(b).toEqual({ id: a.id, created: false });
     const [row] = await getSuppressions(t.db, "acme", "merge@example.com");
-    expect(row).toMatchObject({ count: 2, event_ids: [e1, e2], first_seen: T0, last_seen: later(1), reason: "userunknown", address_original: "Merge@Example.com" });
+    expect(row).toMatchObject({
+      count: 2,
+      event_ids: [e1, e2],
+      first_seen: T0,
+      last_seen: later(1),
+      reason: "userunknown",
+      address_original: "Merge@Example.com",
+    });
     const outbox = (await pendingOutbox(t.db)).filter((o) => o.payload.address === "merge@example.com");
     expect(outbox.map((o) => o.type)).toEqual(["suppression.added"]);
-    const log = await t.db.selectFrom("suppression_log").select("action").where("address", "=", "merge@example.com").orderBy("id").execute();
+    const log = await t.db
+      .selectFrom("suppression_log")
+      .select("action")
+      .where("address", "=", "merge@example.com")
+      .orderBy("id")
+      .execute();
     expect(log.map((l) => l.action)).toEqual(["added", "updated"]);
   });
 
   it("lets a permanent suppression replace a temporary one, and not the other way round", async () => {
     const addr = "temp@example.com";
-    await upsertSuppression(t.db, { ...base, address: addr, reason: "mailboxfull", class: "soft", source: "soft_escalation", expiresAt: later(14), at: T0 });
+    await upsertSuppression(t.db, {
+      ...base,
+      address: addr,
+      reason: "mailboxfull",
+      class: "soft",
+      source: "soft_escalation",
+      expiresAt: later(14),
+      at: T0,
+    });
     await upsertSuppression(t.db, { ...base, address: addr, at: later(1) });
     let [row] = await getSuppressions(t.db, "acme", addr);
     expect(row).toMatchObject({ reason: "userunknown", source: "bounce", expires_at: null });
-    await upsertSuppression(t.db, { ...base, address: addr, reason: "mailboxfull", class: "soft", source: "soft_escalation", expiresAt: later(30), at: later(2) });
+    await upsertSuppression(t.db, {
+      ...base,
+      address: addr,
+      reason: "mailboxfull",
+      class: "soft",
+      source: "soft_escalation",
+      expiresAt: later(30),
+      at: later(2),
+    });
     [row] = await getSuppressions(t.db, "acme", addr);
     expect(row).toMatchObject({ reason: "userunknown", expires_at: null, count: 3 });
   });
@@ -69,7 +122,12 @@ describe("the suppression store", () => {
   it("treats an expired suppression as gone: a new one is created again", async () => {
     const addr = "expired@example.com";
     await upsertSuppression(t.db, { ...base, address: addr, expiresAt: later(1), at: T0 });
-    const again = await upsertSuppression(t.db, { ...base, address: addr, expiresAt: later(20), at: later(5) });
+    const again = await upsertSuppression(t.db, {
+      ...base,
+      address: addr,
+      expiresAt: later(20),
+      at: later(5),
+    });
     expect(again.created).toBe(true);
     const [row] = await getSuppressions(t.db, "acme", addr);
     expect(row).toMatchObject({ count: 1, first_seen: later(5), expires_at: later(20) });
@@ -77,18 +135,43 @@ describe("the suppression store", () => {
 
   it("keeps tenants and streams apart", async () => {
     await upsertSuppression(t.db, { ...base, tenant: "other", address: "shared@example.com", at: T0 });
-    await upsertSuppression(t.db, { ...base, stream: "transactional", address: "shared@example.com", at: T0 });
-    expect((await getSuppressions(t.db, "acme", "shared@example.com")).map((r) => r.stream)).toEqual(["transactional"]);
-    expect((await getSuppressions(t.db, "other", "shared@example.com")).map((r) => r.stream)).toEqual(["marketing"]);
+    await upsertSuppression(t.db, {
+      ...base,
+      stream: "transactional",
+      address: "shared@example.com",
+      at: T0,
+    });
+    expect((await getSuppressions(t.db, "acme", "shared@example.com")).map((r) => r.stream)).toEqual([
+      "transactional",
+    ]);
+    expect((await getSuppressions(t.db, "other", "shared@example.com")).map((r) => r.stream)).toEqual([
+      "marketing",
+    ]);
   });
 
   it("removes a suppression with who and why, and announces it", async () => {
     const addr = "remove@example.com";
     await upsertSuppression(t.db, { ...base, address: addr, at: T0 });
-    expect(await removeSuppression(t.db, { tenant: "acme", stream: "marketing", address: addr, actor: "key:ops", note: "customer asked", at: later(1) })).toBe(true);
-    expect(await removeSuppression(t.db, { tenant: "acme", stream: "marketing", address: addr, at: later(1) })).toBe(false);
+    expect(
+      await removeSuppression(t.db, {
+        tenant: "acme",
+        stream: "marketing",
+        address: addr,
+        actor: "key:ops",
+        note: "customer asked",
+        at: later(1),
+      }),
+    ).toBe(true);
+    expect(
+      await removeSuppression(t.db, { tenant: "acme", stream: "marketing", address: addr, at: later(1) }),
+    ).toBe(false);
     expect(await getSuppressions(t.db, "acme", addr)).toEqual([]);
-    const log = await t.db.selectFrom("suppression_log").selectAll().where("address", "=", addr).where("action", "=", "removed").execute();
+    const log = await t.db
+      .selectFrom("suppression_log")
+      .selectAll()
+      .where("address", "=", addr)
+      .where("action", "=", "removed")
+      .execute();
     expect(log).toMatchObject([{ actor: "key:ops", note: "customer asked", reason: "userunknown" }]);
     const out = (await pendingOutbox(t.db)).filter((o) => o.payload.address === addr).map((o) => o.type);
     expect(out).toEqual(["suppression.added", "suppression.removed"]);
@@ -98,7 +181,16 @@ describe("the suppression store", () => {
     const addr = "explain@example.com";
     const e1 = await event(addr);
     await upsertSuppression(t.db, { ...base, address: addr, eventIds: [e1], at: T0 });
-    await upsertSuppression(t.db, { ...base, stream: "*", source: "complaint", class: "complaint", reason: "feedback", rule: "policy.complaint.all", address: addr, at: T0 });
+    await upsertSuppression(t.db, {
+      ...base,
+      stream: "*",
+      source: "complaint",
+      class: "complaint",
+      reason: "feedback",
+      rule: "policy.complaint.all",
+      address: addr,
+      at: T0,
+    });
     let queries = 0;
     const counter: KyselyPlugin = {
       transformQuery: (a) => {
@@ -112,7 +204,16 @@ describe("the suppression store", () => {
     expect(explained.map((s) => s.stream)).toEqual(["*", "marketing"]);
     const m = explained[1]!;
     expect(m).toMatchObject({ rule: "policy.hard <- dsn.status:5.1.1", active: true, source: "bounce" });
-    expect(m.events).toMatchObject([{ id: e1, reason: "userunknown", rule: "dsn.status:5.1.1", parser: "dsn", verified: true, decision: { rule: "policy.hard" } }]);
+    expect(m.events).toMatchObject([
+      {
+        id: e1,
+        reason: "userunknown",
+        rule: "dsn.status:5.1.1",
+        parser: "dsn",
+        verified: true,
+        decision: { rule: "policy.hard" },
+      },
+    ]);
     expect(m.log.map((l) => l.action)).toEqual(["added"]);
     expect(await explainSuppression(t.db, "acme", "nobody@example.com")).toEqual([]);
   });
@@ -122,7 +223,12 @@ describe("the suppression store", () => {
     await upsertSuppression(t.db, { ...base, tenant: "sweep", address: addr, expiresAt: later(1), at: T0 });
     expect(await expireSuppressions(t.db, later(2))).toBeGreaterThanOrEqual(1);
     expect(await getSuppressions(t.db, "sweep", addr)).toEqual([]);
-    const log = await t.db.selectFrom("suppression_log").select("action").where("tenant", "=", "sweep").orderBy("id").execute();
+    const log = await t.db
+      .selectFrom("suppression_log")
+      .select("action")
+      .where("tenant", "=", "sweep")
+      .orderBy("id")
+      .execute();
     expect(log.map((l) => l.action)).toEqual(["added", "expired"]);
   });
 });

@@ -4,10 +4,20 @@ import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const FIXTURES = ["dsn-hard", "dsn-soft-mailboxfull", "dsn-block-spamhaus", "arf-complaint", "autoreply", "unreadable-bounce"] as const;
+export const FIXTURES = [
+  "dsn-hard",
+  "dsn-soft-mailboxfull",
+  "dsn-block-spamhaus",
+  "arf-complaint",
+  "autoreply",
+  "unreadable-bounce",
+] as const;
 export type Fixture = (typeof FIXTURES)[number];
 
-export function fixture(name: Fixture, v: { recipient: string; returnPath: string; rcpt?: string; id?: string }): Buffer {
+export function fixture(
+  name: Fixture,
+  v: { recipient: string; returnPath: string; rcpt?: string; id?: string },
+): Buffer {
   const text = readFileSync(fileURLToPath(new URL(`../fixtures/mail/${name}.eml`, import.meta.url)), "utf8");
   return Buffer.from(
     text

@@ -1,0 +1,413 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { DEFAULT_POLICY, parsePolicy, type Policy } from "../../src/core/policy-config.js";
+import { encodeVerp } from "../../src/core/verp.js";
+import { createLogger } from "../../src/log.js";
+import { getAddressState } from "../../src/store/address-state.js";
+import { mailEvents } from "../../src/store/events.js";
+import { getMail, insertMail } from "../../src/store/mails.js";
+import { explainSuppression, getSuppressions, upsertSuppression } from "../../src/store/suppressions.js";
+import { hashAddress } from "../../src/core/address.js";
+import { markFailed, processMail, type ProcessDeps } from "../../src/worker/process-mail.js";
+import { recordDelivery } from "../../src/worker/record-delivery.js";
+import { createEmbeddedTestDb, createTestDb, type TestDb } from "../helpers/db.js";
+import { fixture, sha256, type Fixture } from "./mail-fixtures.js";
+
+const KEYS = [{ id: "k1", secret: "worker-test-secret-0001" }];
+const config = loadConfig(
+  { verpKeys: "k1:worker-test-secret-0001", domains: "bounces.example.net,fbl.example.net" },
+  {},
+);
+const T0 = new Date("2026-03-02T10:00:00Z");
+const day = (n: number, h = 0) => new Date(T0.getTime() + n * 86_400_000 + h * 3_600_000);
+
+let t: TestDb;
+let clock = T0;
+const deps = (policy: Policy = DEFAULT_POLICY): ProcessDeps => ({
+  db: t.db,
+  config,
+  policy,
+  logger: createLogger("silent"),
+  now: () => clock,
+});
+
+beforeAll(async () => {
+  t = await createTestDb();
+});
+afterAll(async () => t?.drop());
+
+const verp = (recipient: string, stream = "marketing", tenant: string | null = "acme") =>
+  encodeVerp({ recipient, stream, tenant }, KEYS, "bounces.example.net");
+
+/** Spool a fixture as the intake would; returns the mail id. */
+async function spool(
+  name: Fixture,
+  o: { recipient: string; returnPath: string; rcpt?: string; at?: Date; raw?: Buffer },
+) {
+  const raw = o.raw ?? fixture(name, o);
+  const id = randomUUID();
+  await insertMail(t.db, {
+    id,
+    mailFrom: "",
+    rcptTo: [o.rcpt ?? o.returnPath],
+    raw,
+    sha256: sha256(raw),
+    receivedAt: o.at ?? clock,
+  });
+  return id;
+}
+
+async function outboxOf(address: string) {
+  const rows = await t.db.selectFrom("outbox").selectAll().orderBy("id").execute();
+  return rows.filter((r) => r.payload.address === address).map((r) => r.type);
+}
+
+describe("processing one mail", () => {
+  it("turns a hard bounce to a signed return path into a verified event, a suppression in its stream and webhooks", async () => {
+    const rcpt = "hard@example.com";
+    const id = await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
+    const out = await processMail(deps(), id);
+    expect(out).toMatchObject({
+      status: "processed",
+      kind: "bounce",
+      tenant: "acme",
+      events: 1,
+      suppressed: 1,
+    });
+
+    const [ev] = await mailEvents(t.db, id);
+    expect(ev).toMatchObject({
+      tenant: "acme",
+      stream: "marketing",
+      address: rcpt,
+      class: "hard",
+      reason: "userunknown",
+      verified: true,
+      verp_key_id: "k1",
+      parser: expect.any(String),
+    });
+    expect(ev!.rule).toBeTruthy();
+    expect(ev!.classifier_version).toBeTruthy();
+    expect(ev!.decision).toMatchObject({ action: "suppress", rule: "policy.hard", verification: "verified" });
+
+    const [s] = await getSuppressions(t.db, "acme", rcpt);
+    expect(s).toMatchObject({
+      stream: "marketing",
+      source: "bounce",
+      reason: "userunknown",
+      class: "hard",
+      expires_at: null,
+      event_ids: [ev!.id],
+    });
+    expect(s!.rule).toBe(`policy.hard <- ${ev!.rule}`);
+    expect(await outboxOf(rcpt)).toEqual(["suppression.added", "bounce.hard"]);
+    expect(await getMail(t.db, id)).toMatchObject({
+      status: "processed",
+      kind: "bounce",
+      tenant: "acme",
+      error: null,
+    });
+
+    const [explained] = await explainSuppression(t.db, "acme", rcpt);
+    expect(explained!.events.map((e) => e.id)).toEqual([ev!.id]);
+  });
+
+  it("is idempotent: processing the same mail again changes nothing, re-processing yields the same events once", async () => {
+    const rcpt = "again@example.com";
+    const id = await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
+    await processMail(deps(), id);
+    expect(await processMail(deps(), id)).toEqual({ status: "already_processed", mailId: id });
+    const re = await processMail(deps(), id, { reprocess: true });
+    expect(re).toMatchObject({ status: "processed", events: 1, reprocessed: true });
+    const events = await mailEvents(t.db, id);
+    expect(events).toHaveLength(1);
+    const sups = await getSuppressions(t.db, "acme", rcpt);
+    expect(sups).toHaveLength(1);
+    expect(sups[0]!.event_ids).toEqual([events[0]!.id]);
+    // nothing announced twice
+    expect(await outboxOf(rcpt)).toEqual(["suppression.added", "bounce.hard"]);
+  });
+
+  it("marks a duplicate delivery of the same bytes as duplicate and changes nothing", async () => {
+    const rcpt = "dup@example.com";
+    const raw = fixture("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
+    const first = await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt), raw });
+    const second = await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt), raw });
+    await processMail(deps(), first);
+    const before = await getSuppressions(t.db, "acme", rcpt);
+    expect(await processMail(deps(), second)).toEqual({
+      status: "duplicate",
+      mailId: second,
+      duplicateOf: first,
+    });
+    expect(await mailEvents(t.db, second)).toEqual([]);
+    expect(await getSuppressions(t.db, "acme", rcpt)).toEqual(before);
+    expect(await getMail(t.db, second)).toMatchObject({ status: "duplicate", duplicate_of: first });
+    expect(await outboxOf(rcpt)).toEqual(["suppression.added", "bounce.hard"]);
+  });
+
+  it("suppresses nothing for a forged return path, and records the event as unverified", async () => {
+    const rcpt = "victim@example.com";
+    const genuine = verp("someone-else@example.com");
+    const forged = genuine.replace("someone-else", "victim");
+    const id = await spool("dsn-hard", { recipient: rcpt, returnPath: forged });
+    const out = await processMail(deps(), id);
+    expect(out).toMatchObject({ status: "processed", events: 1, suppressed: 0, unverified: 1 });
+    const [ev] = await mailEvents(t.db, id);
+    expect(ev).toMatchObject({
+      address: rcpt,
+      verified: false,
+      class: "hard",
+      tenant: config.defaultTenant,
+      decision: { action: "record", rule: "policy.unverified", verification: "invalid" },
+    });
+    expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toEqual([]);
+    expect(await getSuppressions(t.db, "acme", rcpt)).toEqual([]);
+    expect(await outboxOf(rcpt)).toEqual([]);
+  });
+
+  it("suppresses nothing for a bounce to a plain address under the default policy, and does when the policy allows plain addresses", async () => {
+    const rcpt = "plain@example.com";
+    const id = await spool("dsn-hard", { recipient: rcpt, returnPath: "bounces@bounces.example.net" });
+    expect(await processMail(deps(), id)).toMatchObject({ suppressed: 0, unverified: 1 });
+    expect((await mailEvents(t.db, id))[0]).toMatchObject({
+      verified: false,
+      decision: { verification: "absent", rule: "policy.unverified" },
+    });
+    expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toEqual([]);
+
+    const plain = parsePolicy({ verification: { mode: "plain" } });
+    const id2 = await spool("dsn-hard", { recipient: rcpt, returnPath: "bounces@bounces.example.net" });
+    expect(await processMail(deps(plain), id2)).toMatchObject({ suppressed: 1 });
+    expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toMatchObject([
+      { stream: config.defaultStream, source: "bounce" },
+    ]);
+  });
+
+  it("re-derives a mail under a new policy: a suppression it alone caused is removed and the removal announced", async () => {
+    const rcpt = "rederive@example.com";
+    const id = await spool("dsn-hard", { recipient: rcpt, returnPath: "bounces@bounces.example.net" });
+    await processMail(deps(parsePolicy({ verification: { mode: "plain" } })), id);
+    expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toHaveLength(1);
+    // a manual suppression in another stream is never touched by re-processing
+    await upsertSuppression(t.db, {
+      tenant: config.defaultTenant,
+      stream: "other",
+      address: rcpt,
+      reason: "manual",
+      class: "hard",
+      source: "manual",
+      at: T0,
+    });
+    const out = await processMail(deps(DEFAULT_POLICY), id, { reprocess: true });
+    expect(out).toMatchObject({ status: "processed", events: 1, suppressed: 0 });
+    expect((await getSuppressions(t.db, config.defaultTenant, rcpt)).map((s) => s.stream)).toEqual(["other"]);
+    expect(await outboxOf(rcpt)).toEqual([
+      "suppression.added",
+      "bounce.hard",
+      "suppression.added",
+      "suppression.removed",
+    ]);
+    const log = await t.db
+      .selectFrom("suppression_log")
+      .select(["action", "actor"])
+      .where("address", "=", rcpt)
+      .where("stream", "=", config.defaultStream)
+      .orderBy("id")
+      .execute();
+    expect(log).toEqual([
+      { action: "added", actor: "rebound" },
+      { action: "removed", actor: "reprocess" },
+    ]);
+  });
+
+  it("suppresses a complaint in its stream, identified by the signed return path of the returned original", async () => {
+    const rcpt = "complainer@example.com";
+    const id = await spool("arf-complaint", {
+      recipient: rcpt,
+      returnPath: verp(rcpt, "newsletter"),
+      rcpt: "fbl@fbl.example.net",
+    });
+    const out = await processMail(deps(), id);
+    expect(out).toMatchObject({ status: "processed", kind: "complaint", tenant: "acme", suppressed: 1 });
+    expect(await getSuppressions(t.db, "acme", rcpt)).toMatchObject([
+      { stream: "newsletter", source: "complaint", class: "complaint", reason: "feedback" },
+    ]);
+    expect((await mailEvents(t.db, id))[0]).toMatchObject({ verified: true, feedback_type: "abuse" });
+    expect(await outboxOf(rcpt)).toEqual(["suppression.added", "complaint"]);
+  });
+
+  it("suppresses a complaint in every stream when the policy says so", async () => {
+    const rcpt = "complainer-all@example.com";
+    const id = await spool("arf-complaint", {
+      recipient: rcpt,
+      returnPath: verp(rcpt, "newsletter"),
+      rcpt: "fbl@fbl.example.net",
+    });
+    await processMail(deps(parsePolicy({ complaint: { scope: "all" } })), id);
+    expect(await getSuppressions(t.db, "acme", rcpt)).toMatchObject([{ stream: "*", source: "complaint" }]);
+  });
+
+  it("escalates soft bounces on 3 distinct days to a temporary suppression", async () => {
+    const rcpt = "full@example.com";
+    const results = [];
+    for (const at of [day(0), day(0, 3), day(2), day(4)]) {
+      clock = at;
+      const id = await spool("dsn-soft-mailboxfull", { recipient: rcpt, returnPath: verp(rcpt), at });
+      results.push(await processMail(deps(), id));
+    }
+    clock = T0;
+    expect(results.map((r) => (r.status === "processed" ? r.suppressed : -1))).toEqual([0, 0, 0, 1]);
+    const [s] = await getSuppressions(t.db, "acme", rcpt);
+    expect(s).toMatchObject({
+      source: "soft_escalation",
+      reason: "mailboxfull",
+      class: "soft",
+      expires_at: day(4 + 14),
+    });
+    expect(s!.rule).toMatch(/^policy\.soft\.mailboxfull\.escalate <- /);
+    expect(
+      await getAddressState(t.db, { tenant: "acme", stream: "marketing", addressHash: hashAddress(rcpt) }),
+    ).toMatchObject({ softLevel: 1, softResetAt: day(4) });
+    const types = await outboxOf(rcpt);
+    expect(types.filter((x) => x === "bounce.soft")).toHaveLength(4);
+    expect(types.filter((x) => x === "suppression.added")).toHaveLength(1);
+  });
+
+  it("resets soft counts on a reported delivery", async () => {
+    const rcpt = "reset@example.com";
+    const soft = async (at: Date) => {
+      clock = at;
+      const id = await spool("dsn-soft-mailboxfull", { recipient: rcpt, returnPath: verp(rcpt), at });
+      return processMail(deps(), id);
+    };
+    await soft(day(0));
+    await soft(day(1));
+    const delivered = await recordDelivery(
+      { db: t.db, policy: DEFAULT_POLICY, now: () => day(1, 6) },
+      { tenant: "acme", stream: "marketing", address: "Reset@Example.com", occurredAt: day(1, 6) },
+    );
+    expect(delivered.decision).toMatchObject({ action: "reset", rule: "policy.delivered" });
+    await soft(day(2));
+    const last = await soft(day(3));
+    clock = T0;
+    expect(last).toMatchObject({ suppressed: 0 });
+    expect(await getSuppressions(t.db, "acme", rcpt)).toEqual([]);
+    expect(
+      await getAddressState(t.db, { tenant: "acme", stream: "marketing", addressHash: hashAddress(rcpt) }),
+    ).toMatchObject({ softLevel: 0, lastDeliveryAt: day(1, 6) });
+  });
+
+  it("counts a block per stream and provider and suppresses nothing", async () => {
+    const rcpt = "blocked@gmail.com";
+    const id = await spool("dsn-block-spamhaus", {
+      recipient: rcpt,
+      returnPath: verp(rcpt, "transactional"),
+    });
+    const out = await processMail(deps(), id);
+    expect(out).toMatchObject({
+      status: "processed",
+      suppressed: 0,
+      blocks: [{ tenant: "acme", stream: "transactional", provider: "google" }],
+    });
+    expect((await mailEvents(t.db, id))[0]).toMatchObject({
+      class: "block",
+      decision: { action: "count", count: { provider: "google" } },
+    });
+    expect(await getSuppressions(t.db, "acme", rcpt)).toEqual([]);
+    expect(await outboxOf(rcpt)).toEqual(["bounce.block"]);
+  });
+
+  it("records an auto-reply and does nothing else", async () => {
+    const rcpt = "away@example.com";
+    const id = await spool("autoreply", { recipient: rcpt, returnPath: verp(rcpt) });
+    expect(await processMail(deps(), id)).toMatchObject({ kind: "auto_reply", events: 1, suppressed: 0 });
+    expect((await mailEvents(t.db, id))[0]).toMatchObject({
+      class: "auto_reply",
+      decision: { action: "record" },
+    });
+    expect(await getSuppressions(t.db, "acme", rcpt)).toEqual([]);
+    expect(await outboxOf(rcpt)).toEqual([]);
+  });
+
+  it("identifies the recipient from the signature alone when the mail says nothing useful", async () => {
+    const rcpt = "silent@example.com";
+    const id = await spool("unreadable-bounce", { recipient: rcpt, returnPath: verp(rcpt) });
+    expect(await processMail(deps(), id)).toMatchObject({ events: 1, suppressed: 0 });
+    expect((await mailEvents(t.db, id))[0]).toMatchObject({
+      address: rcpt,
+      verified: true,
+      class: "undetermined",
+      rule: "verp.recipient",
+    });
+  });
+
+  it("verifies a long address through the hashed return path and the recipient the bounce names", async () => {
+    const rcpt = "a.rather.long.local.part.for.this.test@subdomain.long-example-domain.org";
+    const rp = verp(rcpt);
+    expect(rp.startsWith("h=")).toBe(true);
+    const id = await spool("dsn-hard", { recipient: rcpt, returnPath: rp });
+    expect(await processMail(deps(), id)).toMatchObject({ suppressed: 1 });
+    expect((await mailEvents(t.db, id))[0]).toMatchObject({ verified: true, verp_key_id: "k1" });
+  });
+
+  it("keeps a mail that failed with its error, and processes it when re-processed", async () => {
+    const rcpt = "failed@example.com";
+    const id = await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
+    await markFailed({ db: t.db, logger: createLogger("silent") }, id, new Error("database went away"));
+    expect(await getMail(t.db, id)).toMatchObject({ status: "failed", error: "database went away" });
+    expect(await processMail(deps(), id, { reprocess: true })).toMatchObject({
+      status: "processed",
+      suppressed: 1,
+    });
+    expect(await getMail(t.db, id)).toMatchObject({ status: "processed", error: null });
+  });
+
+  it("throws on a transient database error so the queue retries, leaving the mail pending", async () => {
+    const rcpt = "transient@example.com";
+    const id = await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
+    const broken = await createTestDb();
+    await broken.drop(); // a closed pool: every query fails
+    await expect(processMail({ ...deps(), db: broken.db }, id)).rejects.toThrow();
+    expect(await getMail(t.db, id)).toMatchObject({ status: "pending" });
+  });
+
+  it("reports a missing mail without throwing", async () => {
+    expect(await processMail(deps(), "no-such-mail")).toEqual({ status: "missing", mailId: "no-such-mail" });
+  });
+});
+
+describe("processing one mail on the embedded database (PGlite)", () => {
+  it("suppresses a verified hard bounce and marks a duplicate, as on PostgreSQL", async () => {
+    const e = await createEmbeddedTestDb();
+    try {
+      const d: ProcessDeps = {
+        db: e.db,
+        config,
+        policy: DEFAULT_POLICY,
+        logger: createLogger("silent"),
+        now: () => T0,
+      };
+      const rcpt = "embedded@example.com";
+      const raw = fixture("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
+      const ids = [randomUUID(), randomUUID()];
+      for (const id of ids)
+        await insertMail(e.db, {
+          id,
+          mailFrom: "",
+          rcptTo: [verp(rcpt)],
+          raw,
+          sha256: sha256(raw),
+          receivedAt: T0,
+        });
+      expect(await processMail(d, ids[0]!)).toMatchObject({ status: "processed", suppressed: 1 });
+      expect(await processMail(d, ids[1]!)).toMatchObject({ status: "duplicate", duplicateOf: ids[0] });
+      expect(await getSuppressions(e.db, "acme", rcpt)).toMatchObject([
+        { stream: "marketing", source: "bounce" },
+      ]);
+    } finally {
+      await e.drop();
+    }
+  });
+});
