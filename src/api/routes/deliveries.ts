@@ -101,8 +101,6 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
       index,
       address: n.address,
       original: item.address.trim(),
-      hash: hashAddress(n.address),
-      domain: n.domain,
       stream,
       occurredAt,
     };
