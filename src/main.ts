@@ -13,7 +13,7 @@ import { resolveTls } from "./intake/tls.js";
 import { createLogger, type Logger } from "./log.js";
 import { loadPolicy } from "./policy-file.js";
 import { createQueue } from "./queue/index.js";
-import { migrateToLatest, openDb } from "./store/db.js";
+import { migrateToLatest, openDb, type Db } from "./store/db.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
 import { startMailWorker } from "./worker/runner.js";
 
@@ -22,6 +22,8 @@ export type Role = (typeof ROLES)[number];
 
 export interface App {
   roles: Role[];
+  /** The database this process uses (tests read results through it; PGlite allows no second handle). */
+  db: Db;
   /** The SMTP port bound (intake role). */
   smtpPort?: number;
   /** The HTTP port bound (api role). */
@@ -82,7 +84,7 @@ export async function startApp(
     const queue = createQueue(config, logger);
     closers.push(() => queue.close());
 
-    const app: App = { roles: [...roles], logger, close: closeAll };
+    const app: App = { roles: [...roles], db, logger, close: closeAll };
 
     if (has("worker") && policy) {
       const worker = startMailWorker({ db, config, policy, queue, logger, now });
