@@ -59,7 +59,9 @@ export const COMMON_END: RegExp[] = [
   /^-+\s*(?:Below this line is a copy of the message|This is a copy of the message|Original message|Original message follows|The header of the original message is following|Unsent Message below|Message text follows|original message|Forwarded message)\b/i,
   /^(?:-+\s*)?(?:Original message follows|Original message headers|Message headers follow|The original message headers are|Headers of the original message|Original Message Header|Your message reads \(in part\)|The original message was|The text you sent follows)[\s.:-]*$/i,
   /^\s*-+\s*(?:Original|Returned|Undelivered) (?:message|mail|Message)\b.*-+\s*$/,
-  /^Content-Type: message\/(?:rfc822|delivery-status)/i,
+  /^Content-Type: (?:message\/rfc822|text\/rfc822-headers)/i,
+  // an inline original's first header
+  /^(?:Return-Path:\s*<[^>]*>|Received: from \S+.*\(|Received: from \S+ by \S+|DKIM-Signature: v=1;)/i,
 ];
 
 const GENERAL_LINES: RegExp[] = [
@@ -87,6 +89,8 @@ const GENERAL_LINES: RegExp[] = [
 
 const HEADERISH =
   /^\s*(?:Subject|Date|From|To|CC|Sent|Sent date|Size \(in bytes\)|Number of lines|MAIL FROM|Message-ID):/i;
+const SEPARATOR =
+  /^\s*(?:-{3,}.*-{3,}|={3,}.*|\*{3,}.*|--[\w'()+,./:=?-]{6,}(?:--)?|content-(?:type|transfer-encoding|description|disposition):.*)\s*$/i;
 const REPLY_ANCHOR = /^\s*(?:<<<\s*)?[245]\d\d[ -]/;
 const SERVER_REPLY = /^\s*<<<\s*[245]\d\d[ -]/;
 
@@ -235,6 +239,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
       if (cur && blankEnds && (cur.lines.length > 0 || cur.rest)) closed = true;
       continue;
     }
+    if (SEPARATOR.test(line)) continue;
     if (cur && !closed && cur.lines.length < 25) cur.lines.push(line);
     else if (loose.length < 40) loose.push(line);
   }
@@ -248,22 +253,89 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
       }
     }
   }
-  if (drafts.length === 0 && layout.recipientFromOriginal) {
+  if (drafts.length === 0 && layout.recipientFromOriginal && !originalIsBounce(mail)) {
     const to = headerAddress(mail.originalHeaders?.get("to")) ?? inlineOriginalTo(text, lines.length);
     if (to && !own.has(to)) drafts.push({ rcpt: to, indent: 0, lines: [], rest: "" });
   }
   if (drafts.length === 0) return null;
-  const content = loose.filter((l) => !HEADERISH.test(l));
-  const coded = content.filter((l) => /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l));
-  const shared = (coded.length > 0 ? coded : content).slice(0, 12).join(" ");
+  const content = loose.filter((l) => !HEADERISH.test(l) && !SEPARATOR.test(l));
+  const coded = content
+    .filter((l) => /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l))
+    .slice(0, 12)
+    .join(" ");
+  const prose = content.slice(0, 12).join(" ");
   return drafts
     .filter((d) => EMAIL.test(d.rcpt))
     .map((d) => {
+      const fields = dsnFields(d.lines);
+      if (fields) {
+        const other = d.lines.filter((l) => !DSN_FIELD.test(l) && !/^\s/.test(l));
+        const text = fields.diagnostic ?? squash([d.rest, ...other, fields.statusComment ?? ""].join(" "));
+        const r = finish(d.rcpt, text, layout);
+        if (fields.status) r.status = fields.status;
+        if (fields.action) r.action = fields.action;
+        if (fields.remoteMta) r.remoteMta = fields.remoteMta;
+        return r;
+      }
       let diag = [d.rest, ...d.lines].filter(Boolean).join(" ");
-      if ((!diag || (layout.sharedDiagnostic && !findSmtpCode(diag) && !findStatus(diag))) && shared)
-        diag = squash(`${diag} ${shared}`);
+      if (!diag) diag = coded || (layout.sharedDiagnostic ? prose : "");
+      else if (layout.sharedDiagnostic && coded && !findSmtpCode(diag) && !findStatus(diag))
+        diag = `${diag} ${coded}`;
       return finish(d.rcpt, diag, layout);
     });
+}
+
+const DSN_FIELD =
+  /^\s*(?:Diagnostic-Code|Status|Action|Remote-MTA|Final-Recipient|Original-Recipient|Last-Attempt-Date|Will-Retry-Until|Reporting-MTA|Received-From-MTA|Arrival-Date|X-[\w-]+):/i;
+
+interface DsnFields {
+  diagnostic?: string;
+  statusComment?: string;
+  status?: string;
+  action?: string;
+  remoteMta?: string;
+}
+
+/** RFC 3464 per-recipient fields quoted in the text (Action, Status, Remote-MTA, Diagnostic-Code with its folds). */
+function dsnFields(lines: string[]): DsnFields | undefined {
+  const out: DsnFields = {};
+  let found = false;
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*(Diagnostic-Code|Status|Action|Remote-MTA):\s*(.*)$/i.exec(lines[i]!);
+    if (!m) continue;
+    found = true;
+    const name = m[1]!.toLowerCase();
+    let value = m[2]!;
+    while (
+      i + 1 < lines.length &&
+      /^[ \t]+\S/.test(lines[i + 1]!) &&
+      !/^\s*[A-Za-z-]+:\s/.test(lines[i + 1]!)
+    )
+      value += " " + lines[++i]!.trim();
+    if (name === "diagnostic-code") out.diagnostic = value.replace(/^[\w-]+;\s*/, "");
+    else if (name === "status") {
+      const st = findStatus(value);
+      if (st) out.status = st;
+      const comment = /\((.+)\)/.exec(value);
+      if (comment) out.statusComment = comment[1];
+    } else if (name === "action") out.action = value.trim().toLowerCase().split(/\s/)[0];
+    else
+      out.remoteMta = value
+        .replace(/^[\w-]+;\s*/, "")
+        .trim()
+        .toLowerCase();
+  }
+  return found ? out : undefined;
+}
+
+/** The returned original is itself a bounce (a bounce of a bounce): its To is not a failed recipient. */
+function originalIsBounce(mail: ParsedMail): boolean {
+  const oh = mail.originalHeaders;
+  if (!oh) return false;
+  return (
+    /multipart\/report/i.test(oh.get("content-type") ?? "") ||
+    /mailer-daemon|postmaster/i.test(oh.get("from") ?? "")
+  );
 }
 
 /** The To of a returned original quoted inline below the error block (`To: x@y` among header lines). */

@@ -415,7 +415,8 @@ export const LAYOUTS: Layout[] = [
       /^\s*The (?:mail system|Postfix program)\s*$/i,
       /This is the (?:mail system|Postfix program) at host/i,
     ],
-    end: [/^-+\s*(?:Delivery report|Undelivered message|Original message)/i],
+    end: [/^-+\s*(?:Undelivered message|Original message)/i],
+    recipientFromOriginal: true,
     reasons: [
       {
         id: "host-not-found",

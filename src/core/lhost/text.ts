@@ -28,6 +28,8 @@ function walk(part: MailPart, out: MailPart[], depth: number): void {
  */
 export function bounceText(mail: ParsedMail): string {
   let text = mail.text ?? "";
+  // A multipart whose parts could not be split (a boundary that does not match): its raw body is the text.
+  if (!text.trim() && mail.root.parts.length === 0 && mail.root.body) text = mail.root.body;
   if (text.length < MAX_TEXT) {
     const leaves: MailPart[] = [];
     walk(mail.root, leaves, 0);
