@@ -10,6 +10,7 @@ import { getMail } from "../../src/store/mails.js";
 import { openDb } from "../../src/store/db.js";
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueSchema } from "../helpers/db.js";
 import { sendOne } from "../helpers/smtp.js";
+import { until } from "./until.js";
 import { BOUNCE_DOMAIN, e2eMail, FBL_DOMAIN, forgedVerp, verp, VERP_KEYS_ENV } from "./fixtures.js";
 
 function e2eConfig(over: Partial<Record<keyof Config, unknown>>): Config {
@@ -54,16 +55,6 @@ const modes: [string, () => { config: Config; cleanup: () => Promise<void> }][] 
     () => ({ config: e2eConfig({ dataDir: ":memory:" }), cleanup: async () => {} }),
   ],
 ];
-
-export async function until<T>(fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function mailIdOf(text: string): string {
   const m = /queued as (\w+)/.exec(text);
