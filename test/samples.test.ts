@@ -84,6 +84,36 @@ describe("samples", () => {
     expect([...classesSeen].sort()).toEqual([...CLASSES].sort());
   });
 
+  /** The facts of a report that must not depend on line endings. */
+  const facts = (report: Report) => ({
+    kind: report.kind,
+    messageId: report.original.messageId,
+    recipients: report.recipients.map((r) => [
+      r.recipient,
+      r.reason,
+      r.class,
+      r.status,
+      r.smtpCode,
+      r.action,
+      r.rule,
+    ]),
+  });
+
+  for (const mail of mails) {
+    const raw = readFileSync(join(dir, mail));
+    const style = lineEnding(raw);
+    // Binary junk keeps its stray CR and LF bytes as they are.
+    if (style === "none" || mail === "binary-junk.eml") continue;
+    it(`samples/${mail} is classified the same with LF, CRLF and CR-only line endings`, () => {
+      const lf = raw.toString("latin1").replace(/\r\n?/g, "\n");
+      const expected = facts(classify(raw));
+      for (const eol of ["\n", "\r\n", "\r"]) {
+        const variant = Buffer.from(lf.replace(/\n/g, eol), "latin1");
+        expect(facts(classify(variant)), `${mail} with ${JSON.stringify(eol)}`).toEqual(expected);
+      }
+    });
+  }
+
   for (const mail of mails) {
     it(`samples/${mail} is classified as expected`, () => {
       const raw = readFileSync(join(dir, mail));
