@@ -1,0 +1,22 @@
+// Commands that need the database open it from the configuration, run, and close it.
+import type { Config } from "../config.js";
+import { migrateToLatest, openDb, type Db } from "../store/db.js";
+
+export async function withDb<T>(
+  config: Config,
+  fn: (db: Db) => Promise<T>,
+  opts: { migrate?: boolean } = {},
+): Promise<T> {
+  const handle = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    schema: config.databaseSchema,
+    poolSize: 2,
+  });
+  try {
+    if (opts.migrate !== false) await migrateToLatest(handle.db);
+    return await fn(handle.db);
+  } finally {
+    await handle.close();
+  }
+}
