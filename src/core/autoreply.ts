@@ -78,7 +78,7 @@ const GONE_TEXT: { id: string; reason: Reason; pattern: RegExp; example: string 
     id: "autoreply.no-longer-in-use",
     reason: "suspend",
     pattern:
-      /\b(?:inbox|mailbox|e-?mail(?: address| account)?|address|account)\b[^.\n]{0,80}\bis no longer (?:in use|active|monitored|being monitored)\b/i,
+      /\b(?:inbox|mailbox|e-?mail(?: address| account)?|address|account)\b[^\n]{0,80}?\bis no longer (?:in use|active|monitored|being monitored)\b/i,
     example: "This email inbox kijitora@example.com is no longer in use.",
   },
 ];

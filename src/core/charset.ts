@@ -1,5 +1,4 @@
 // Charset conversion for the MIME scanner: binary strings (one char per byte) -> UTF-16 text, RFC 2047 words.
-import Encoding from "encoding-japanese";
 import iconv from "iconv-lite";
 
 const ALIASES: Record<string, string> = {
@@ -21,9 +20,10 @@ const ALIASES: Record<string, string> = {
   "x-gbk": "gbk",
 };
 
+const HIGH = /[^\x00-\x7f]/;
+
 export function hasHighBytes(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return true;
-  return false;
+  return HIGH.test(s);
 }
 
 const ISO2022 = /\x1b[$(]/;
@@ -52,13 +52,56 @@ function utf8IfValid(binary: string): string {
   return text.includes("\ufffd") ? binary : text;
 }
 
+/**
+ * ISO-2022-JP (and its -2/-3 kin, JIS X 0208 / 0212 / half-width katakana) to text, by re-encoding to EUC-JP
+ * (a fixed byte mapping) and decoding that with iconv-lite.
+ */
 function decodeIso2022jp(binary: string): string {
   if (!ISO2022.test(binary)) return binary;
-  try {
-    return Encoding.convert(Buffer.from(binary, "latin1"), { to: "UNICODE", from: "JIS", type: "string" });
-  } catch {
-    return binary;
+  const out = Buffer.allocUnsafe(binary.length * 2);
+  let n = 0;
+  let mode: "ascii" | "jis0208" | "jis0212" | "kana" = "ascii";
+  for (let i = 0; i < binary.length; i++) {
+    const c = binary.charCodeAt(i);
+    if (c === 0x1b) {
+      const seq = binary.slice(i + 1, i + 4);
+      if (seq.startsWith("$B") || seq.startsWith("$@") || seq.startsWith("$(Q") || seq.startsWith("$(O")) {
+        mode = "jis0208";
+        i += seq.startsWith("$(") ? 3 : 2;
+        continue;
+      }
+      if (seq.startsWith("$(D")) {
+        mode = "jis0212";
+        i += 3;
+        continue;
+      }
+      if (seq.startsWith("(I")) {
+        mode = "kana";
+        i += 2;
+        continue;
+      }
+      if (seq.startsWith("(B") || seq.startsWith("(J") || seq.startsWith("(H")) {
+        mode = "ascii";
+        i += 2;
+        continue;
+      }
+    }
+    if (c === 0x0a || c === 0x0d) mode = "ascii";
+    if (mode === "ascii" || c < 0x21 || c > 0x7e) out[n++] = c & 0xff;
+    else if (mode === "kana") {
+      out[n++] = 0x8e;
+      out[n++] = c | 0x80;
+    } else {
+      if (mode === "jis0212") out[n++] = 0x8f;
+      out[n++] = c | 0x80;
+      const d = binary.charCodeAt(i + 1);
+      if (d >= 0x21 && d <= 0x7e) {
+        out[n++] = d | 0x80;
+        i++;
+      }
+    }
   }
+  return iconv.decode(out.subarray(0, n), "euc-jp");
 }
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=/g;

@@ -173,7 +173,7 @@ function parseParams(s: string, out: Record<string, string>): void {
 /** Quoted-printable (binary string in, binary string out). */
 export function decodeQuotedPrintable(s: string): string {
   if (!s.includes("=")) return s;
-  return s.replace(/[ \t]*=\n|=([0-9A-Fa-f]{2})/g, (m, hex: string | undefined) =>
+  return s.replace(/=[ \t]*\n|=([0-9A-Fa-f]{2})/g, (m, hex: string | undefined) =>
     hex ? String.fromCharCode(parseInt(hex, 16)) : "",
   );
 }
@@ -278,7 +278,8 @@ function parseEntity(
     // Some MTAs indent or prefix an empty line before the enclosed headers.
     const lead = /^[ \t]*\n/.exec(inner);
     if (lead && /^[ \t]*\n[!-9;-~]+:/.test(inner)) inner = inner.slice(lead[0].length);
-    part.body = textOf(inner.slice(0, budget.limits.maxBodyBytes), params["charset"] ?? "utf-8");
+    // The enclosed message's text lives in its own parts; only a headers-only enclosure keeps its text here.
+    if (HEADERS_ONLY.has(type)) part.body = textOf(inner, params["charset"] ?? "utf-8");
     if (canNest) {
       const sub = HEADERS_ONLY.has(type)
         ? headersOnlyPart(inner, budget)
@@ -291,7 +292,16 @@ function parseEntity(
     const raw = src.slice(bodyStart, Math.min(end, bodyStart + budget.limits.maxBodyBytes));
     let charset = params["charset"];
     if (type === "message/global-delivery-status") charset ??= "utf-8";
-    part.body = textOf(decodeTransfer(raw, cte), charset);
+    // Decoded on first read: most leaves of a returned original are never looked at.
+    let decoded: string | undefined;
+    Object.defineProperty(part, "body", {
+      enumerable: true,
+      configurable: true,
+      get: () => (decoded ??= textOf(decodeTransfer(raw, cte), charset)),
+      set: (v: string) => {
+        decoded = v;
+      },
+    });
     return part;
   }
   return part;
@@ -357,7 +367,9 @@ function findDelimiter(src: string, from: number, end: number, delim: string): n
 }
 
 export function normaliseNewlines(s: string): string {
-  return s.includes("\r") ? s.replace(/\r\n?/g, "\n") : s;
+  if (!s.includes("\r")) return s;
+  const lf = s.includes("\r\n") ? s.split("\r\n").join("\n") : s;
+  return lf.includes("\r") ? lf.replace(/\r/g, "\n") : lf;
 }
 
 /** Raw input -> binary string with LF line endings, capped in size. */

@@ -1,0 +1,82 @@
+import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { run } from "../../src/cli/index.js";
+import type { CliIo } from "../../src/cli/io.js";
+import { FIXTURES, fixture } from "../core/fixtures.js";
+
+function io(stdin = ""): { io: CliIo; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = "";
+  let e = "";
+  stdout.on("data", (c) => (o += c));
+  stderr.on("data", (c) => (e += c));
+  return { io: { stdout, stderr, stdin: Readable.from([stdin]) }, out: () => o, err: () => e };
+}
+
+const lines = (s: string) =>
+  s
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe("rebound classify", () => {
+  it("classifies a folder recursively, in sorted order, one JSON object per mail", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rebound-classify-"));
+    mkdirSync(join(dir, "sub"));
+    copyFileSync(join(FIXTURES, "dsn-two-recipients.eml"), join(dir, "b.eml"));
+    copyFileSync(join(FIXTURES, "arf-abuse.eml"), join(dir, "sub", "a.eml"));
+    copyFileSync(join(FIXTURES, "plain-message.eml"), join(dir, "a.eml"));
+    const t = io();
+    const code = await run(["node", "rebound", "classify", "--format", "ndjson", dir], t.io);
+    expect(code).toBe(0);
+    const out = lines(t.out());
+    expect(out.map((o) => [String(o.file).slice(dir.length + 1), o.kind])).toEqual([
+      ["a.eml", "not_a_report"],
+      ["b.eml", "bounce"],
+      [join("sub", "a.eml"), "complaint"],
+    ]);
+    const bounce = out[1] as {
+      recipients: { recipient: string; reason: string; class: string; rule: string }[];
+      original: { messageId: string };
+    };
+    expect(bounce.recipients.map((r) => r.recipient)).toEqual(["nobody@example.net", "full@example.com"]);
+    expect(bounce.original.messageId).toBe("<campaign-42.1@example.org>");
+  });
+
+  it("splits an mbox file on From lines", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rebound-mbox-"));
+    const mbox = [fixture("dsn-two-recipients.eml"), fixture("autoreply-vacation.eml")]
+      .map(
+        (m, i) =>
+          `From MAILER-DAEMON Mon Nov  2 10:00:0${i} 2026\n${m.toString("latin1").replace(/^From /gm, ">From ")}\n`,
+      )
+      .join("");
+    writeFileSync(join(dir, "inbox.mbox"), mbox, "latin1");
+    const t = io();
+    expect(await run(["node", "rebound", "classify", join(dir, "inbox.mbox")], t.io)).toBe(0);
+    expect(lines(t.out()).map((o) => [o.message, o.kind])).toEqual([
+      [1, "bounce"],
+      [2, "auto_reply"],
+    ]);
+  });
+
+  it("reads a mail from stdin and prints a readable summary", async () => {
+    const t = io(fixture("delivered.eml").toString("latin1"));
+    expect(await run(["node", "rebound", "classify", "--format", "pretty", "-"], t.io)).toBe(0);
+    expect(t.out()).toContain("-: delivery");
+    expect(t.out()).toContain("happy@example.com  delivered/delivered");
+  });
+
+  it("fails with a clear message on an unreadable path and on an unknown format", async () => {
+    const t = io();
+    expect(await run(["node", "rebound", "classify", "/no/such/path.eml"], t.io)).toBe(1);
+    expect(t.err()).toContain("cannot read /no/such/path.eml: no such file or folder");
+    const u = io();
+    expect(await run(["node", "rebound", "classify", "--format", "xml", "x"], u.io)).not.toBe(0);
+    expect(u.err()).toContain("expected one of ndjson, pretty");
+  });
+});

@@ -1,0 +1,145 @@
+// classify() never throws and stays bounded on hostile input: mutated and truncated mails, junk, huge mails.
+import { readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { classify } from "../../src/core/classify.js";
+import { KINDS, type Report } from "../../src/core/report.js";
+import { FIXTURES, fixture } from "./fixtures.js";
+
+/** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = [
+  "\n",
+  "\r",
+  "\r\n",
+  "--",
+  ":",
+  ";",
+  "=?",
+  "?=",
+  "=?utf-8?b?",
+  "boundary=",
+  "Content-Type: multipart/report; boundary=x\n",
+  "Final-Recipient: rfc822;",
+  "\n--x\n",
+  "\x00",
+  "\xff",
+  "<",
+  ">",
+  "@",
+  " ",
+  "\t",
+  "Status: 5.1.1\n",
+];
+
+function mutate(src: Buffer, rand: () => number): Buffer {
+  const bytes = [...src];
+  const edits = 1 + Math.floor(rand() * 20);
+  for (let i = 0; i < edits; i++) {
+    const at = Math.floor(rand() * (bytes.length + 1));
+    const op = rand();
+    if (op < 0.3) bytes.splice(at, Math.floor(rand() * 40));
+    else if (op < 0.6)
+      bytes.splice(at, 0, ...Buffer.from(PIECES[Math.floor(rand() * PIECES.length)]!, "latin1"));
+    else if (op < 0.8) bytes[at] = Math.floor(rand() * 256);
+    else {
+      const from = Math.floor(rand() * bytes.length);
+      bytes.splice(at, 0, ...bytes.slice(from, from + Math.floor(rand() * 200)));
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+function expectReport(r: Report): void {
+  expect(KINDS).toContain(r.kind);
+  expect(Array.isArray(r.recipients)).toBe(true);
+  expect(r.original).toBeTypeOf("object");
+  if (r.kind === "unparsable") expect(r.error).toBeTruthy();
+}
+
+const fixtures = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith(".eml"))
+  .map((f) => fixture(f));
+
+describe("classify on hostile input", () => {
+  it("never throws on mutated fixtures", () => {
+    const rand = rng(20261127);
+    for (let i = 0; i < 1500; i++) expectReport(classify(mutate(fixtures[i % fixtures.length]!, rand)));
+  });
+
+  it("never throws on every truncation of a DSN", () => {
+    const src = fixture("dsn-two-recipients.eml");
+    for (let n = 0; n <= src.length; n += 7) expectReport(classify(src.subarray(0, n)));
+  });
+
+  it("answers an empty mail and binary junk", () => {
+    expectReport(classify(Buffer.alloc(0)));
+    expectReport(classify(""));
+    const rand = rng(7);
+    for (let i = 0; i < 50; i++) {
+      const junk = Buffer.alloc(1 + Math.floor(rand() * 5000));
+      for (let k = 0; k < junk.length; k++) junk[k] = Math.floor(rand() * 256);
+      expectReport(classify(junk));
+    }
+  });
+
+  it("answers 1,000 nested multiparts", () => {
+    let body =
+      "Content-Type: message/delivery-status\n\nFinal-Recipient: rfc822; deep@example.com\nAction: failed\nStatus: 5.1.1\n";
+    for (let i = 0; i < 1000; i++)
+      body = `Content-Type: multipart/mixed; boundary="n${i}"\n\n--n${i}\n${body}\n--n${i}--\n`;
+    expectReport(classify(body));
+  });
+
+  it("answers 10,000 header lines and a 10,000-line folded header", () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => `X-H${i}: v${i}`).join("\n") + "\n\nbody\n";
+    expectReport(classify(many));
+    const folded = "Subject: x\n" + Array.from({ length: 10_000 }, () => "  more").join("\n") + "\n\nbody\n";
+    expectReport(classify(folded));
+  });
+
+  it("answers a bounce with a 50 MB attachment", () => {
+    const dsn = fixture("dsn-two-recipients.eml").toString("latin1");
+    const big = Buffer.alloc(
+      50 * 1024 * 1024,
+      "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n",
+    );
+    const mail = Buffer.concat([
+      Buffer.from(
+        dsn.replace(
+          "--4AbCdE.1793613600/mx.example.org--",
+          "--4AbCdE.1793613600/mx.example.org\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n",
+        ),
+        "latin1",
+      ),
+      big,
+      Buffer.from("\n--4AbCdE.1793613600/mx.example.org--\n"),
+    ]);
+    const r = classify(mail);
+    expectReport(r);
+    expect(r.recipients.map((x) => x.recipient)).toEqual(["nobody@example.net", "full@example.com"]);
+  });
+
+  it("reads CR-only mails", () => {
+    const r = classify(fixture("dsn-two-recipients.eml").toString("latin1").replace(/\r?\n/g, "\r"));
+    expect(r.recipients).toHaveLength(2);
+  });
+
+  it("answers wrong and unknown charsets", () => {
+    expectReport(
+      classify(
+        "Content-Type: text/plain; charset=x-no-such-charset\nContent-Transfer-Encoding: base64\n\n////\n",
+      ),
+    );
+    expectReport(classify("Subject: =?bogus?Q?=FF=FE?= =?utf-8?B?****?=\n\nhi"));
+  });
+});
