@@ -1,21 +1,11 @@
 // Erasure, end to end: a VERP minted over the API, a real DSN through the worker, a webhook delivery that
 // names the address; then DELETE /v1/addresses/{address}.
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig, type Config } from "../../src/config.js";
-import { DEFAULT_POLICY } from "../../src/core/policy-config.js";
 import { hashAddress } from "../../src/core/address.js";
-import { createLogger } from "../../src/log.js";
-import { insertMail } from "../../src/store/mails.js";
 import { dispatchPending } from "../../src/webhooks/dispatcher.js";
-import { processMail } from "../../src/worker/process-mail.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
-import { fixture, sha256 } from "../worker/mail-fixtures.js";
+import { bounceThroughWorker, verpOverrides } from "./bounce-helper.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
-
-// loadConfig parses these from their environment form.
-const env = { verpKeys: "k1:an-erasure-test-secret-0123", domains: "bounces.example.net" };
-const config = loadConfig(env, {});
 
 let t: TestDb;
 let api: TestApi;
@@ -23,24 +13,9 @@ let acmeAdmin: Client;
 let acmeWriter: Client;
 let otherAdmin: Client;
 
-async function bounce(c: Client, recipient: string, stream: string): Promise<string> {
-  const res = await c.send("POST", "/v1/verp", { recipient, stream });
-  expect(res.status).toBe(200);
-  const { return_path } = await res.json();
-  const id = randomUUID();
-  const raw = fixture("dsn-hard", { recipient, returnPath: return_path });
-  await insertMail(t.db, { id, mailFrom: "", rcptTo: [return_path], raw, sha256: sha256(raw) });
-  const out = await processMail(
-    { db: t.db, config, policy: DEFAULT_POLICY, logger: createLogger("silent"), now: () => new Date() },
-    id,
-  );
-  expect(out.status).toBe("processed");
-  return id;
-}
-
 beforeAll(async () => {
   t = await createTestDb();
-  api = await startTestApi(t.db, env as unknown as Partial<Config>);
+  api = await startTestApi(t.db, verpOverrides);
   acmeAdmin = await client(t.db, api, "acme", ["admin"]);
   acmeWriter = await client(t.db, api, "acme", ["read", "write"]);
   otherAdmin = await client(t.db, api, "other", ["admin"]);
@@ -68,8 +43,8 @@ describe("DELETE /v1/addresses/{address}", () => {
         events: ["bounce.hard", "suppression.added"],
       })
       .execute();
-    acmeMail = await bounce(acmeWriter, "Gone.User@Example.com", "marketing");
-    otherMail = await bounce(otherAdmin, address, "news");
+    acmeMail = await bounceThroughWorker(t.db, acmeWriter, "dsn-hard", "Gone.User@Example.com", "marketing");
+    otherMail = await bounceThroughWorker(t.db, otherAdmin, "dsn-hard", address, "news");
     await dispatchPending(t.db, () => new Date());
 
     // Before: the history is visible, and the address is suppressed.

@@ -46,19 +46,17 @@ describe("visibility across API processes", () => {
   it("shows a suppression the worker writes to both API processes within one second", async () => {
     expect(await suppressed(ca, "late@example.com")).toBe(false);
     expect(await suppressed(cb, "late@example.com")).toBe(false);
-    await worker.db
-      .transaction()
-      .execute((tx) =>
-        upsertSuppression(tx, {
-          tenant: "acme",
-          stream: "marketing",
-          address: "late@example.com",
-          reason: "userunknown",
-          class: "hard",
-          source: "bounce",
-          at: new Date(),
-        }),
-      );
+    await worker.db.transaction().execute((tx) =>
+      upsertSuppression(tx, {
+        tenant: "acme",
+        stream: "marketing",
+        address: "late@example.com",
+        reason: "userunknown",
+        class: "hard",
+        source: "bounce",
+        at: new Date(),
+      }),
+    );
     await sleep(1_000);
     expect([await suppressed(ca, "late@example.com"), await suppressed(cb, "late@example.com")]).toEqual([
       true,

@@ -1,7 +1,8 @@
 // GET /v1/events: the history behind an address (or the tenant's recent events), newest first, paginated.
 import type { FastifyInstance } from "fastify";
 import { CLASSES } from "../../core/report.js";
-import { listEvents, type EventRow } from "../../store/events.js";
+import { eventHistory } from "../../store/event-history.js";
+import type { EventRow } from "../../store/events.js";
 import { addressOrThrow } from "../address.js";
 import { requireScope } from "../auth.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
@@ -81,7 +82,7 @@ export default async function events(app: FastifyInstance, deps: ApiDeps): Promi
       preHandler: requireScope("read"),
       schema: {
         tags: ["events"],
-        summary: "The events behind an address (or all the tenant's), newest first",
+        summary: "The events behind an address (or all the tenant's), most recent occurrence first",
         description:
           "Every bounce, complaint, auto-reply and reported delivery recorded for the address, with the classifier's " +
           "evidence and the policy's decision. Without `address`, the tenant's events.",
@@ -122,17 +123,18 @@ export default async function events(app: FastifyInstance, deps: ApiDeps): Promi
       const since = dateParam("since", q.since);
       const until = dateParam("until", q.until);
       const filters = { listing: "events", addressHash, stream: q.stream, class: q.class, since, until };
-      const beforeId = q.cursor ? decodeCursor(secret, q.cursor, filters) : undefined;
-      const rows = await listEvents(deps.db, {
-        tenant,
-        addressHash,
-        stream: q.stream,
-        class: q.class,
-        since,
-        until,
-        beforeId,
-        limit: q.limit + 1,
-      });
+      const afterId = q.cursor ? decodeCursor(secret, q.cursor, filters) : undefined;
+      const rows = await eventHistory(
+        deps.db,
+        { tenant, addressHash, stream: q.stream, class: q.class, since, until, limit: q.limit + 1 },
+        afterId,
+      );
+      if (!rows)
+        throw new ApiError(
+          400,
+          "invalid_cursor",
+          "the cursor is invalid: the event it continues after no longer exists",
+        );
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       return {

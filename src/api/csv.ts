@@ -1,0 +1,114 @@
+// A streaming CSV reader (RFC 4180: quoted fields, doubled quotes, line breaks inside quotes, CRLF) that
+// keeps each record's exact text, so a list can be passed on with the sender's columns untouched.
+
+export interface CsvRecord {
+  fields: string[];
+  /** The record as it was written, without its line break. */
+  raw: string;
+}
+
+export class CsvReader {
+  private buf = "";
+  private started = false;
+
+  /** Feed a chunk of text; returns the records completed by it. */
+  push(chunk: string): CsvRecord[] {
+    if (!this.started) {
+      this.started = true;
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    }
+    this.buf += chunk;
+    return this.drain(false);
+  }
+
+  /** The last record, when the input does not end with a line break. */
+  end(): CsvRecord[] {
+    return this.drain(true);
+  }
+
+  private drain(final: boolean): CsvRecord[] {
+    const out: CsvRecord[] = [];
+    const buf = this.buf;
+    let pos = 0;
+    const n = buf.length;
+    let quote = -2;
+    while (pos < n) {
+      const nl = buf.indexOf("\n", pos);
+      // The next quote, searched again only once passed (searching at every record would be quadratic).
+      if (quote !== -1 && quote < pos) quote = buf.indexOf('"', pos);
+      if (quote === -1 || (nl !== -1 && quote > nl)) {
+        // The fast path: a record without quotes.
+        if (nl === -1 && !final) break;
+        let end = nl === -1 ? n : nl;
+        const next = nl === -1 ? n : nl + 1;
+        if (end > pos && buf.charCodeAt(end - 1) === 13) end--;
+        const raw = buf.slice(pos, end);
+        out.push({ fields: raw.split(","), raw });
+        pos = next;
+        continue;
+      }
+      const rec = parseQuoted(buf, pos, final);
+      if (!rec) break;
+      out.push(rec.record);
+      pos = rec.next;
+    }
+    this.buf = buf.slice(pos);
+    return out;
+  }
+}
+
+/** Parse one record that has quotes; undefined when it is not complete in `buf` yet. */
+function parseQuoted(
+  buf: string,
+  start: number,
+  final: boolean,
+): { record: CsvRecord; next: number } | undefined {
+  const fields: string[] = [];
+  let field = "";
+  let i = start;
+  let inQuotes = false;
+  const n = buf.length;
+  while (i < n) {
+    const c = buf[i]!;
+    if (inQuotes) {
+      if (c === '"') {
+        if (i + 1 >= n && !final) return undefined;
+        if (buf[i + 1] === '"') {
+          field += '"';
+          i += 2;
+        } else {
+          inQuotes = false;
+          i++;
+        }
+      } else {
+        field += c;
+        i++;
+      }
+    } else if (c === '"') {
+      inQuotes = true;
+      i++;
+    } else if (c === ",") {
+      fields.push(field);
+      field = "";
+      i++;
+    } else if (c === "\n" || (c === "\r" && buf[i + 1] === "\n")) {
+      fields.push(field);
+      const raw = buf.slice(start, i);
+      return { record: { fields, raw }, next: i + (c === "\n" ? 1 : 2) };
+    } else if (c === "\r" && i + 1 >= n && !final) {
+      return undefined;
+    } else {
+      field += c;
+      i++;
+    }
+  }
+  if (!final) return undefined;
+  fields.push(field);
+  return { record: { fields, raw: buf.slice(start, n).replace(/\r$/, "") }, next: n };
+}
+
+/** A field as CSV: quoted when it must be. */
+export function csvField(v: string | null | undefined): string {
+  if (v === null || v === undefined) return "";
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
