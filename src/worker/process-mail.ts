@@ -220,7 +220,11 @@ async function derive(
   occurredAt: Date,
 ): Promise<Derived> {
   const out: Derived = { events: 0, unverified: 0, blocks: [], suppressedKeys: new Set() };
-  for (const who of recipients) {
+  // In key order, so that two mails naming the same addresses lock their rows in the same order (no deadlock).
+  const ordered = [...recipients].sort((a, b) =>
+    keyOf(a.tenant, a.stream, a.address).localeCompare(keyOf(b.tenant, b.stream, b.address)),
+  );
+  for (const who of ordered) {
     const applied = await applyEvent(trx, ctx, { mailId, kind: report.kind, who, occurredAt });
     if (applied.eventId === null) continue;
     out.events++;
@@ -250,6 +254,8 @@ async function retract(
   const touched = await trx
     .updateTable("suppressions")
     .set({ event_ids: sql<string[]>`array(select unnest(event_ids) except select unnest(${ids}::bigint[]))` })
+    .where("tenant", "in", [...new Set(old.map((e) => e.tenant))])
+    .where("address_hash", "in", [...new Set(old.map((e) => e.address_hash))])
     .where(sql<boolean>`event_ids && ${ids}::bigint[]`)
     .returning(["tenant", "stream", "address", "event_ids", "source"])
     .execute();
