@@ -14,7 +14,13 @@
 //   9. nothing decisive                                              -> undefined  (`none`)
 // The most specific status wins too: a generic `5.0.0` in the report yields to `5.1.1` in the diagnostic text.
 import type { Reason } from "./report.js";
-import { TEXT_OVERRIDES_DEFINITIVE, matchReplyCode, matchStatus, matchText } from "./rules/index.js";
+import {
+  TEXT_HINT_BELOW,
+  TEXT_OVERRIDES_DEFINITIVE,
+  matchReplyCode,
+  matchStatus,
+  matchText,
+} from "./rules/index.js";
 
 export interface Evidence {
   status?: string;
@@ -98,8 +104,8 @@ export function decideReason(e: Evidence): Decision {
   const statusRule = status && !isGeneric(status) ? matchStatus(status) : undefined;
   const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
   if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
-  if (text) {
-    if (text.reason === "userunknown" && refusedAfterRecipient(statusRule?.reason, command(e)))
+  if (text && !(statusRule && textPriority < TEXT_HINT_BELOW)) {
+    if (text.reason === "userunknown" && refusedAfterRecipient(statusRule?.reason, status, command(e)))
       return done("filtered", `text:${text.id}+not-at-rcpt`);
     return done(text.reason, `text:${text.id}`);
   }
@@ -141,8 +147,10 @@ function command(e: Evidence): string | undefined {
  * user-unknown text (content filters of Japanese carriers and appliances say so after DATA). Read as `filtered`
  * unless the status code says the address is bad (X.1.x) or the reply is known to answer RCPT TO.
  */
-function refusedAfterRecipient(statusReason: Reason | undefined, cmd: string | undefined): boolean {
+function refusedAfterRecipient(statusReason: Reason | undefined, status: string | undefined, cmd: string | undefined): boolean {
   if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
+  // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
+  if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
   return cmd !== "RCPT" && cmd !== "MAIL";
 }
 

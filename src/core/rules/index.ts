@@ -39,6 +39,12 @@ export { statusRules, replyCodeRules } from "./status.js";
  */
 export const TEXT_OVERRIDES_DEFINITIVE = 90;
 
+/**
+ * Text rules below this priority are hints (vague words such as "access denied" or a bare "address rejected"):
+ * they decide only when no (non-generic) status code does.
+ */
+export const TEXT_HINT_BELOW = 35;
+
 const TABLES: readonly (readonly TextRule[])[] = [
   microsoftRules,
   googleRules,
@@ -89,7 +95,8 @@ export function normalizeReplyText(text: string): string {
     .replace(/(^|\s)[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?/g, "$1")
     .replace(/\s+/g, " ")
     .trim()
-    .toLowerCase();
+    .toLowerCase()
+    .replace(/([a-z,]) [245]\d\d [245]\.\d{1,3}\.\d{1,3} (?=[a-z])/g, "$1 ");
 }
 
 interface Compiled {
@@ -210,7 +217,9 @@ export function resolveReason(input: {
       : undefined;
   const text = input.text ? matchText(input.text, { statusClass: statusClass ?? smtpClass }) : undefined;
   const status = input.status ? matchStatus(input.status) : undefined;
-  if (text && !(status?.definitive && (text.priority ?? 0) < TEXT_OVERRIDES_DEFINITIVE)) {
+  const weak =
+    (text?.priority ?? 0) < TEXT_HINT_BELOW && status !== undefined && !/^[45]\.0\.0$/.test(status.status);
+  if (text && !weak && !(status?.definitive && (text.priority ?? 0) < TEXT_OVERRIDES_DEFINITIVE)) {
     return { reason: text.reason, rule: `text:${text.id}` };
   }
   if (status) return { reason: status.reason, rule: `status:${status.status}` };

@@ -71,7 +71,6 @@ export const statusRules: StatusRule[] = [
   s("4.3.4", "emailtoolarge", "452 4.3.4 Message too big for system", true),
   s("5.3.5", "systemerror", "554 5.3.5 System incorrectly configured"),
   s("4.3.5", "systemerror", "451 4.3.5 System incorrectly configured"),
-  s("4.3.*", "systemerror", "451 4.3.0 Temporary lookup failure"),
   s("5.3.*", "systemerror", "554 5.3.9 Mail system error"),
 
   // X.4.X network and routing
@@ -89,7 +88,6 @@ export const statusRules: StatusRule[] = [
   s("5.4.7", "expired", "554 5.4.7 Delivery time expired"),
   s("4.4.7", "expired", "451 4.4.7 Delivery time expired"),
   s("4.4.8", "networkerror", "451 4.4.8 Retry on IPv4"),
-  s("4.4.*", "networkerror", "451 4.4.0 Other network or routing status"),
   s("5.4.*", "networkerror", "554 5.4.9 Other network or routing status"),
 
   // X.5.X protocol

@@ -112,7 +112,8 @@ describe("status rules", () => {
     expect(matchStatus("5.7.26")?.reason).toBe("authfailure");
     expect(matchStatus("5.7.26")?.definitive).toBe(true);
     expect(matchStatus("5.6.7")?.reason).toBe("contenterror");
-    expect(matchStatus("4.4.9")?.reason).toBe("networkerror");
+    expect(matchStatus("4.4.2")?.reason).toBe("networkerror");
+    expect(matchStatus("4.4.0")).toBeUndefined();
     expect(matchStatus("5.1.01")?.reason).toBe("userunknown");
   });
 

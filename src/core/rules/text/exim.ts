@@ -5,7 +5,7 @@ export const eximRules = table("exim", [
   [
     "unrouteable",
     "hostunknown",
-    /unrouteable address|all relevant mx records point to non-existent hosts|an mx or srv record indicated no smtp service/i,
+    /unrouteable address|all relevant mx records point to non-existent hosts/i,
     "Unrouteable address",
     P.mta,
   ],
@@ -21,7 +21,7 @@ export const eximRules = table("exim", [
     "mailboxfull",
     /mailbox is full|quota exceeded while writing to file|mailbox quota exceeded/i,
     "mailbox is full: retry timeout exceeded",
-    P.mailboxfull + 2,
+    P.mta,
   ],
   [
     "sender-verify-failed",
@@ -70,6 +70,13 @@ export const eximRules = table("exim", [
     "requireptr",
     /connections not accepted from servers without a valid sender domain/i,
     "550 5.7.1 Connections not accepted from servers without a valid sender domain. Fix reverse DNS for 203.0.113.22",
+    P.mta,
+  ],
+  [
+    "unverifyable-sending-ips",
+    "requireptr",
+    /service permits \d+ unverifyable sending ips/i,
+    "450 service permits 2 unverifyable sending IPs - neko.example.com is not 203.0.113.222",
     P.mta,
   ],
   [

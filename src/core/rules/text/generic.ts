@@ -220,6 +220,34 @@ export const genericRules = table("generic", [
     P.userunknown,
   ],
   [
+    "recipient-access-denied",
+    "userunknown",
+    /recipient address rejected: access denied|(?<!sender |sender e-?mail |ip |mail from )\baddress rejected(?:\.? ?$|\.? ?[<(\[]|\.? see\b| [^\s:]{1,64}@)|\baddress rejected\.$/i,
+    "550 #5.1.0 Address rejected.",
+    P.userunknown,
+  ],
+  [
+    "address-rejected-weak",
+    "userunknown",
+    /(?<!sender |sender e-?mail |ip |mail from |recipient addresses )\baddress rejected\b/i,
+    "550 5.1.1 <kijitora@example.jp>: Recipient address rejected: unverified address",
+    P.weak + 5,
+  ],
+  [
+    "bad-destination-system",
+    "hostunknown",
+    /bad destination system address/i,
+    "550 5.1.2 <kijitora@example.net>: Recipient address rejected: Bad destination system address",
+    P.userunknown + 1,
+  ],
+  [
+    "invalid-final-userid",
+    "userunknown",
+    /invalid final delivery userid/i,
+    "550 Invalid final delivery userid",
+    P.userunknown,
+  ],
+  [
     "mailbox-unavailable",
     "userunknown",
     /mailbox (?:is )?(?:unavailable|not available|not present|not found)|requested action not taken: mailbox unavailable|mailbox unavailable\b/i,
@@ -243,7 +271,7 @@ export const genericRules = table("generic", [
   [
     "recipient-invalid-tokens",
     "userunknown",
-    /(?:recipient|user|address|mailbox)\(?s?\)? (?:was |were )?(?:rejected|refused|unknown|invalid)(?: \(?(?:unknown|invalid|not found)\)?)|recipient addresses? rejected : access denied/i,
+    /(?:recipient|user|address|mailbox)\(?s?\)? (?:was |were )?(?:rejected|refused|unknown|invalid)(?: \(?(?:unknown|invalid|not found)\)?)/i,
     "550 Recipient invalid (unknown)",
     P.userunknown - 5,
   ],
@@ -334,7 +362,7 @@ export const genericRules = table("generic", [
   [
     "starttls",
     "failedstarttls",
-    /starttls (?:is )?required|must issue a starttls command first|tls (?:is )?required|requires? (?:tls|encryption|a secure connection)|encryption (?:is )?(?:needed|required)|starttls[- ](?:not[- ]supported|failed|failure)|tls (?:negotiation|handshake) failed|failed mta-sts validation|route requires (?:encryption|tls|high-strength)|tls\/sslv3 connection required|certificate (?:verification|validation) failed|certificate-(?:expired|host-mismatch)|tlsa-invalid|dnssec-invalid/i,
+    /starttls (?:is )?required|does not support (?:tls|starttls|ssl)|must issue a starttls command first|tls (?:is )?required|requires? (?:tls|encryption|a secure connection)|encryption (?:is )?(?:needed|required)|starttls[- ](?:not[- ]supported|failed|failure)|tls (?:negotiation|handshake) failed|failed mta-sts validation|route requires (?:encryption|tls|high-strength)|tls\/sslv3 connection required|certificate (?:verification|validation) failed|certificate-(?:expired|host-mismatch)|tlsa-invalid|dnssec-invalid/i,
     "530 5.7.0 Must issue a STARTTLS command first",
     P.failedstarttls,
   ],
@@ -343,7 +371,7 @@ export const genericRules = table("generic", [
   [
     "null-mx",
     "notaccept",
-    /null ?mx|does not accept (?:any )?(?:e-?)?mail|doesn'?t (?:receive|accept) (?:e-?)?mail|not accepting (?:any )?(?:e-?)?mail\b|mail receiving disabled|no mx record found for domain=|no route for current request|accepts no mail|does not receive (?:e-?)?mail|smtp protocol returned a permanent error/i,
+    /null ?mx|an mx or srv record indicated no smtp service|no mx (?:record )?found for (?:domain|the domain)|does not accept (?:any )?(?:e-?)?mail|doesn'?t (?:receive|accept) (?:e-?)?mail|not accepting (?:any )?(?:e-?)?mail\b|mail receiving disabled|no mx record found for domain=|no route for current request|accepts no mail|does not receive (?:e-?)?mail|smtp protocol returned a permanent error/i,
     "The domain libsisimai.org doesn't receive email according to the administrator: returned Null MX",
     P.notaccept,
   ],
@@ -385,6 +413,20 @@ export const genericRules = table("generic", [
     P.rejected,
   ],
   [
+    "all-recipients-access-denied",
+    "rejected",
+    /recipient addresses rejected ?: access denied/i,
+    "550 5.4.1 All recipient addresses rejected : Access denied",
+    P.userunknown + 1,
+  ],
+  [
+    "sender-domain-553",
+    "rejected",
+    /\b553 (?:5\.1\.[078] )?\S{1,80}(?: \S{1,80})? does not exist\b/i,
+    "553 5.1.0 neko22nyaan neko.example.com does not exist E2110",
+    P.rejected,
+  ],
+  [
     "mail-from-command",
     "rejected",
     /access denied \(in reply to mail from command\)|\(in reply to mail from command\)/i,
@@ -399,13 +441,6 @@ export const genericRules = table("generic", [
     /host (?:or domain name )?(?:is )?unknown|unknown (?:host|domain)\b|(?:host|domain)(?: name)? not found|no such (?:domain|host)|domain (?:does not|doesn'?t) exists?|(?:recipient )?domain must exist|domain (?:name )?(?:is )?(?:invalid|not reachable|unreachable)|invalid domain\b|host unreachable|name or service not known|unrout(?:e)?able (?:address|domain|mail domain)|mail domain mentioned in email address is unknown|account or domain may not exist|nonexistent domain|dns domain .{1,80} does not exist/i,
     "550 Host unknown",
     P.hostunknown,
-  ],
-  [
-    "host-not-found-553",
-    "hostunknown",
-    /\b553 .{1,100} does not exist\b/i,
-    "553 neko.example.com does not exist",
-    P.hostunknown - 2,
   ],
 
   // --- spamdetected -----------------------------------------------------------------------------------------
@@ -444,7 +479,7 @@ export const genericRules = table("generic", [
   [
     "ip-blocked",
     "blocked",
-    /(?:ip|client|host|server|connection|network|address) (?:address )?(?:\[?[0-9a-f.:]{3,45}\]? )?(?:has been |is |was )?(?:temporarily |permanently )?(?:blocked|blacklisted|banned|refused|rejected|denied|not allowed)|(?:blocked|banned|denied|refused) (?:sending |your |the |source )?ip|client host rejected|mail server at .{1,80} is blocked|sender ip address rejected|bad sender ip|adresse ip source bloquee|blocked for (?:abuse|spam)|part of their network is on our block ?list|we do not accept mail from dynamic|(?:dynamic|residential|dial-?up) ip|dynamic\/zombied|not currently accepting mail from your ip|please use the smtp server of your isp|use (?:the )?smtp (?:server )?of your (?:isp|provider)|too many spams from your ip|your (?:ip|network) is (?:temporary )?(?:blacklisted|blocked)|you are not allowed to connect|go away\b|connection (?:refused|dropped|rejected) by|extreme bad ip profile|access (?:from ip address .{1,60} )?(?:is )?blocked|server access forbidden by your ip|your server requires confirmation|confirm this mail server|helo command rejected|invalid ip for sending mail|is not allowed to send mail from|rejecting open proxy|looks suspiciously like spammer|you are sending spam|currently sending spam|too many unwanted messages|messages from .{1,60} weren'?t sent|was blocked by\b|is in a black list|rbl reject/i,
+    /(?:ip|ip address|client|client host|sending (?:ip|host|server)|your (?:host|server|network|ip)|source ip|server ip)(?: \[?[0-9a-f.:]{3,45}\]?)? (?:has been |is |was )?(?:temporarily |permanently )?(?:blocked|blacklisted|banned|not allowed)\b|(?:blocked|banned|denied|refused) (?:sending |your |the |source )?ip|client host rejected|mail server at .{1,80} is blocked|sender ip address rejected|bad sender ip|adresse ip source bloquee|blocked for (?:abuse|spam)|part of their network is on our block ?list|we do not accept mail from dynamic|(?:dynamic|residential|dial-?up) ip|dynamic\/zombied|not currently accepting mail from your ip|please use the smtp server of your isp|use (?:the )?smtp (?:server )?of your (?:isp|provider)|too many spams from your ip|your (?:ip|network) is (?:temporary )?(?:blacklisted|blocked)|you are not allowed to connect|go away\b|connection (?:refused|dropped|rejected) by|extreme bad ip profile|access (?:from ip address .{1,60} )?(?:is )?blocked|server access forbidden by your ip|your server requires confirmation|confirm this mail server|helo command rejected|invalid ip for sending mail|is not allowed to send mail from|rejecting open proxy|looks suspiciously like spammer|you are sending spam|currently sending spam|too many unwanted messages|messages from .{1,60} weren'?t sent|was blocked by\b|is in a black list|rbl reject/i,
     "550 5.7.1 IP address blacklisted by recipient",
     P.blocked,
   ],
@@ -454,6 +489,13 @@ export const genericRules = table("generic", [
     /not accepting connections|refused to talk to me|service not available, closing transmission channel|smtp error from remote mail server after initial connection|connection (?:was )?(?:dropped|reset) by (?:remote host|peer)|connection reset by peer|no access from mail server|may not be mail exchanger|has not passed validation|was not authenticated\b|to submit messages to this e-mail system has been rejected/i,
     "554 st11p00im-smtpin013.me.com ESMTP not accepting connections",
     P.blocked,
+  ],
+  [
+    "connection-refused-by",
+    "blocked",
+    /connection refused by \S|deferred: connection refused by/i,
+    "Deferred: Connection refused by mx.example.ne.jp.",
+    P.mta + 1,
   ],
   [
     "greylisted",
@@ -467,7 +509,7 @@ export const genericRules = table("generic", [
   [
     "policy",
     "policyviolation",
-    /(?:rejected|refused|not accepted|denied|blocked) (?:for|due to|by) (?:local |organi[sz]ation(?:al)? |security |content )?polic(?:y|ies)(?: reasons?)?|polic(?:y|ies) (?:violation|reasons|rejection)|violat(?:es|ion of) (?:our |the )?(?:local )?polic|denied by policy|illegal attachment|prohibited (?:attachment|file type)|attachment (?:extension|type) is (?:forbidden|not allowed)|not accepting mail with (?:attachments|embedded images)|do not accept messages containing|members-only list|closed mailing list|message given low priority|organizational settings|protocol violation|mass mailer|content presents a potential|anti-spoofing policy|content examination policy|host network,? not allowed|geographical restriction|not subscribed to this group|allowable number of posts/i,
+    /(?:rejected|refused|not accepted|denied|blocked) (?:for|due to|by) (?:local |organi[sz]ation(?:al)? |security |content )?polic(?:y|ies)(?: reasons?)?|local policy violation|policy violation detected|polic(?:y|ies) (?:reasons|rejection)|violat(?:es|ion of) (?:our |the )?(?:local )?polic|denied by policy|illegal attachment|prohibited (?:attachment|file type)|attachment (?:extension|type) is (?:forbidden|not allowed)|not accepting mail with (?:attachments|embedded images)|do not accept messages containing|members-only list|closed mailing list|message given low priority|organizational settings|protocol violation|mass mailer|content presents a potential|anti-spoofing policy|content examination policy|host network,? not allowed|geographical restriction|not subscribed to this group|allowable number of posts/i,
     "554 5.7.9 Message not accepted for policy reasons.",
     P.policyviolation,
   ],
@@ -501,6 +543,13 @@ export const genericRules = table("generic", [
 
   // --- networkerror -----------------------------------------------------------------------------------------
   [
+    "host-not-found-try-again",
+    "networkerror",
+    /host not found, try again/i,
+    "Name service error for domain example.com: Host not found, try again",
+    P.hostunknown + 1,
+  ],
+  [
     "network-error",
     "networkerror",
     /no route to host|host is unreachable|network (?:is )?unreachable|network error|host name lookup failure|host not found, try again|(?:malformed|unexpected) (?:or unexpected )?name server reply|dns (?:error|query failed|lookup failed|failure|timeout)|temporary (?:dns|lookup) failure|lost connection with|connection (?:lost|closed|reset|broken)|(?:too many|maximum) hops|hop count exceeded|routing loop|mail loop|message looping|forwarding loop|unable to resolve route|unrouteable mail domain|could not connect and send|dns records for the destination computer could not be found|retry on ipv4|(?:read|write) error|broken pipe|ssl (?:handshake|read|write)/i,
@@ -512,7 +561,7 @@ export const genericRules = table("generic", [
   [
     "expired",
     "expired",
-    /connection timed out|timed? ?out (?:while|during|waiting)|(?:delivery|message|queue) (?:time |lifetime )?(?:has )?expired|message expired|retry timeout exceeded|retry time not reached|giving up(?: on)?|gave up|could not (?:be )?deliver(?:ed)? (?:for|within) (?:the last )?\d+|not (?:been )?delivered (?:within|for) \d+|too long in (?:the )?queue|in the queue too long|has been delayed|delayed (?:for )?more than|unable to deliver (?:this )?message after|have been failing for a long time|could not find a gateway|server did not respond|not reachable within the allowed queue period|did not accept our requests to connect|(?:remote )?host is not responding|delivery attempts will continue|has not been collected after|no answer from host|connection refused|timed out\b|timeout\b/i,
+    /connection timed out|will be retried for \d+ more days?|message still undelivered after|will keep trying until message is|host not reachable|timed? ?out (?:while|during|waiting)|(?:delivery|message|queue) (?:time |lifetime )?(?:has )?expired|message expired|retry timeout exceeded|retry time not reached|giving up(?: on)?|gave up|could not (?:be )?deliver(?:ed)? (?:for|within) (?:the last )?\d+|not (?:been )?delivered (?:within|for) \d+|too long in (?:the )?queue|in the queue too long|has been delayed|delayed (?:for )?more than|unable to deliver (?:this )?message after|have been failing for a long time|could not find a gateway|server did not respond|not reachable within the allowed queue period|did not accept our requests to connect|(?:remote )?host is not responding|delivery attempts will continue|has not been collected after|no answer from host|connection refused|timed out\b|timeout\b/i,
     "X-Postfix; connect to example.org[203.0.113.225]:25: Connection timed out",
     P.expired,
   ],
@@ -536,6 +585,21 @@ export const genericRules = table("generic", [
   ],
 
   // --- vague wording, weak hints ----------------------------------------------------------------------------
+  [
+    "no-smtp-service",
+    "notaccept",
+    /an mx or srv record indicated no smtp service|no mx (?:record )?found for domain/i,
+    "an MX or SRV record indicated no SMTP service",
+    P.mta,
+  ],
+  ["exit-code-only", "mailererror", /^\d{1,3}$/i, "255", P.mailererror],
+  [
+    "on-hold",
+    "onhold",
+    /\bon hold\b/i,
+    "550 5.0.0 <kijitora@example.org>: Recipient address rejected: On hold",
+    P.onhold,
+  ],
   ["access-denied", "rejected", /\baccess denied\b/i, "550 5.7.1 Access denied", P.weak],
   [
     "blocked-word",

@@ -77,7 +77,7 @@ export const godaddyRules = table("godaddy", [
     "queue-too-long",
     "expired",
     /this message has been in the queue too long|delivery timeout/i,
-    "451 Sorry, I wasn't able to establish an SMTP connection. I'm not going to try again; this message has been in the queue too long.",
+    "451 Delivery timeout",
     P.mta - 5,
   ],
   [

@@ -47,6 +47,20 @@ export const japaneseRules = table("japan", [
     P.provider,
   ],
   [
+    "docomo-unknown-user",
+    "userunknown",
+    /550 unknown user \S{1,64}@\S{0,60}docomo/i,
+    "550 Unknown user kijitora@docomo.ne.jp",
+    P.provider,
+  ],
+  [
+    "domino-ja-not-found",
+    "userunknown",
+    /domino ?ディレクトリ(?:に|には)見つかりません/i,
+    "ユーザーNeko (kijitora@example.co.jp) は Domino ディレクトリには見つかりません。",
+    P.mta,
+  ],
+  [
     "ja-mailbox-full",
     "mailboxfull",
     /(?:メールボックス|受信箱|メールボックスの容量)(?:が|は)?(?:いっぱい|一杯|満杯|容量(?:を)?超過|容量オーバー)|容量(?:を)?超過|容量が不足/i,

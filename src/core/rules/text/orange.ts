@@ -105,8 +105,8 @@ export const franceRules = table("orange", [
     P.provider,
   ],
   [
-    "999-blocked",
-    "blocked",
+    "999-service-refused",
+    "ratelimited",
     code("999"),
     "421 mwinf5c77 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR_999 [999]",
     P.provider,

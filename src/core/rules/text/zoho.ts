@@ -39,6 +39,13 @@ export const zohoRules = table("zoho", [
     P.provider,
   ],
   [
+    "host-not-reachable",
+    "expired",
+    /error_code :\d{3}, error_code :, host not reachable/i,
+    "Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable.",
+    P.provider,
+  ],
+  [
     "virus",
     "virusdetected",
     /detected by zoho mail/i,
