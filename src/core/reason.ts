@@ -147,7 +147,11 @@ function command(e: Evidence): string | undefined {
  * user-unknown text (content filters of Japanese carriers and appliances say so after DATA). Read as `filtered`
  * unless the status code says the address is bad (X.1.x) or the reply is known to answer RCPT TO.
  */
-function refusedAfterRecipient(statusReason: Reason | undefined, status: string | undefined, cmd: string | undefined): boolean {
+function refusedAfterRecipient(
+  statusReason: Reason | undefined,
+  status: string | undefined,
+  cmd: string | undefined,
+): boolean {
   if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
   // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
