@@ -5,10 +5,25 @@ export const eximRules = table("exim", [
   [
     "unrouteable",
     "hostunknown",
-    /unrouteable address|all relevant mx records point to non-existent hosts/i,
+    /unrouteable address|all relevant mx records point to non-existent hosts|all host address lookups failed permanently/i,
     "Unrouteable address",
     P.mta,
   ],
+  [
+    "no-host-for-connection",
+    "notaccept",
+    /no host found for existing smtp connection/i,
+    "no host found for existing SMTP connection",
+    P.mta,
+  ],
+  [
+    "forbidden-delivery",
+    "systemerror",
+    /delivery to (?:file|pipe) forbidden|\blmtp error after /i,
+    "delivery to pipe forbidden",
+    P.mta,
+  ],
+  ["quota-exceed", "mailboxfull", /error: quota exceed/i, "error: quota exceeded", P.mta],
   [
     "retry-timeout",
     "expired",
@@ -53,8 +68,8 @@ export const eximRules = table("exim", [
   ],
   [
     "routing-loop",
-    "networkerror",
-    /too many "received" headers - suspected mail loop|routing loop detected/i,
+    "contenterror",
+    /too many "received" headers/i,
     'Too many "Received" headers - suspected mail loop',
     P.mta,
   ],

@@ -579,7 +579,7 @@ export const genericRules = table("generic", [
   [
     "mailer-error",
     "mailererror",
-    /mailer error|procmail:|bin\/procmail|bin\/maildrop|command (?:failed|died with status|output)|pipe to \|\/|\|\| exit |x-unix; \d+|\bexit (?:code|status) \d+|unknown mailer error|local delivery failed|delivery to (?:file|pipe|command) failed/i,
+    /mailer error|procmail:|bin\/procmail|bin\/maildrop|command (?:failed|died with status|output)|pipe to \|\/|\|\| exit |x-unix; \d+|\bexit (?:code|status) \d+|unknown mailer error|delivery to command failed/i,
     'X-Unix; procmail: Lock failure on "/var/mail/kijitora.lock"',
     P.mailererror,
   ],
