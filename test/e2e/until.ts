@@ -1,10 +1,14 @@
 /** Polls `fn` until it returns something truthy; rejects after `ms`. */
-export async function until<T>(fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+export async function until<T>(
+  fn: () => Promise<T | undefined | false>,
+  ms = 20_000,
+  everyMs = 25,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

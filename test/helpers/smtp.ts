@@ -95,6 +95,17 @@ export class SmtpClient {
     return { final: await this.read(), rcpt };
   }
 
+  /** One recipient, PIPELINING: MAIL, RCPT and DATA in one write, then the body; resolves with the final reply. */
+  async sendPipelined(m: { from: string; to: string; data: string | Buffer }): Promise<Reply> {
+    this.socket.write(`MAIL FROM:<${m.from}>\r\nRCPT TO:<${m.to}>\r\nDATA\r\n`);
+    const mail = await this.read();
+    const rcpt = await this.read();
+    const data = await this.read();
+    if (data.code !== 354) return mail.code !== 250 ? mail : rcpt.code !== 250 ? rcpt : data;
+    this.socket.write(dotStuff(m.data));
+    return this.read();
+  }
+
   async quit(): Promise<void> {
     if (!this.closed) {
       this.socket.write("QUIT\r\n");
