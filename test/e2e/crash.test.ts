@@ -1,7 +1,6 @@
 // kill -9 in the middle of a load: every mail that got 250 is stored, and processed after a restart.
 // `rebound start` runs as a child process on PostgreSQL (own schema) and Redis (own key prefix).
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
