@@ -22,6 +22,10 @@ export interface FixedReason {
   id: string;
   reason: Reason;
   pattern: RegExp;
+  /** Not when the diagnostic also matches this (e.g. it carries a more specific SMTP reply). */
+  unless?: RegExp;
+  /** `block`: tested on the whole error block (the sentence is not next to the recipient); default the diagnostic. */
+  scope?: "diagnostic" | "block";
 }
 
 export interface Layout {
@@ -48,6 +52,8 @@ export interface Layout {
   noise?: RegExp[];
   /** Fixed sentences of this MTA that state the reason. */
   reasons?: FixedReason[];
+  /** Boilerplate stripped from the start of a diagnostic (the MTA's own words before the remote reply). */
+  strip?: RegExp;
   /** When the block names no recipient: take it from the returned original's To (single recipient). */
   recipientFromOriginal?: boolean;
   /** Diagnostic for every recipient when the block has one error text apart from the recipient lines. */
@@ -92,6 +98,7 @@ const HEADERISH =
 const SEPARATOR =
   /^\s*(?:-{3,}.*-{3,}|={3,}.*|\*{3,}.*|--[\w'()+,./:=?-]{6,}(?:--)?|content-(?:type|transfer-encoding|description|disposition):.*)\s*$/i;
 const REPLY_ANCHOR = /^\s*(?:<<<\s*)?[245]\d\d[ -]/;
+const CLIENT_COMMAND = /^\s*>>>\s*\S/;
 const SERVER_REPLY = /^\s*<<<\s*[245]\d\d[ -]/;
 
 const FINAL_RECIPIENT = new RegExp(
@@ -101,6 +108,10 @@ const FINAL_RECIPIENT = new RegExp(
 
 interface Draft {
   rcpt: string;
+  /** Named only by the X-Failed-Recipients header: the block's text is its diagnostic. */
+  fromHeader?: boolean;
+  /** Found on a transcript reply line (`554 <x@y>... text`): the next reply line is not its. */
+  fromReply?: boolean;
   /** The address is the bounce's own (its sender or the returned original's sender). */
   own?: boolean;
   indent: number;
@@ -169,8 +180,9 @@ export function blockLines(text: string, layout: Layout): string[] | null {
 }
 
 /** Fill status, code, remote MTA, command and a fixed reason from a diagnostic text. */
-export function finish(rcpt: string, diag: string, layout: Layout): ExtractedRecipient {
-  const d = squash(diag).slice(0, 2000);
+export function finish(rcpt: string, diag: string, layout: Layout, block = ""): ExtractedRecipient {
+  const full = squash(diag).slice(0, 2000);
+  const d = layout.strip ? full.replace(layout.strip, "") : full;
   const r: ExtractedRecipient = { recipient: rcpt };
   if (d) r.diagnostic = d;
   const status = findStatus(d);
@@ -179,10 +191,11 @@ export function finish(rcpt: string, diag: string, layout: Layout): ExtractedRec
   if (code) r.smtpCode = code;
   const remote = findRemoteMta(diag);
   if (remote) r.remoteMta = remote;
-  const command = findCommand(d);
+  const command = findCommand(full);
   if (command) r.command = command;
   for (const fr of layout.reasons ?? []) {
-    if (fr.pattern.test(d)) {
+    const where = fr.scope === "block" ? block : d;
+    if (fr.pattern.test(where) && !(fr.unless && fr.unless.test(d))) {
       r.reason = fr.reason;
       r.rule = `${layout.id}.${fr.id}`;
       break;
@@ -205,15 +218,23 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   let closed = false;
   let pending: string[] = [];
   for (const line of lines) {
-    if (/^\s*(?:\.\.\.\s*)?while talking to\b/i.test(line)) pending = [];
+    if (/^\s*(?:\.\.\.\s*)?while talking to\b/i.test(line)) {
+      pending = [];
+      closed = true;
+    }
     const hit = matchRecipient(line, layout);
-    if (hit) {
-      const addr = hit.addr.toLowerCase().replace(/\.$/, "");
+    const hitAddr = hit?.addr.toLowerCase().replace(/\.$/, "");
+    // a reply naming the sender (`<<< 501 <sender>... no access`) is evidence, not a recipient
+    if (hit && hitAddr && !(own.has(hitAddr) && REPLY_ANCHOR.test(line))) {
+      const addr = hitAddr;
       const ind = indentOf(line);
-      const continuation = cur && !closed && ind > cur.indent && cur.lines.length > 0;
+      const continuation = cur && !closed && ind > cur.indent && (cur.lines.length > 0 || cur.rest !== "");
       if (!continuation) {
         const seen = drafts.find((d) => d.rcpt === addr);
-        const before = REPLY_ANCHOR.test(line) ? pending.filter((l) => SERVER_REPLY.test(l)) : [];
+        const sent = pending.filter((l) => CLIENT_COMMAND.test(l)).slice(-1);
+        const before = REPLY_ANCHOR.test(line)
+          ? [...sent, ...pending.filter((l) => SERVER_REPLY.test(l))]
+          : [];
         if (seen) {
           cur = seen;
           if (hit.rest && !seen.rest.includes(hit.rest))
@@ -225,6 +246,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
             lines: [],
             rest: squash(`${before.join(" ")} ${hit.rest}`),
             own: own.has(addr),
+            fromReply: REPLY_ANCHOR.test(line),
           };
           drafts.push(cur);
         }
@@ -240,6 +262,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
       continue;
     }
     if (SEPARATOR.test(line)) continue;
+    if (cur?.fromReply && (REPLY_ANCHOR.test(line) || CLIENT_COMMAND.test(line))) closed = true;
     if (cur && !closed && cur.lines.length < 25) cur.lines.push(line);
     else if (loose.length < 40) loose.push(line);
   }
@@ -249,7 +272,8 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     for (const v of mail.headers.getAll("x-failed-recipients")) {
       for (const a of v.match(EMAIL_G) ?? []) {
         const addr = a.toLowerCase();
-        if (!drafts.some((d) => d.rcpt === addr)) drafts.push({ rcpt: addr, indent: 0, lines: [], rest: "" });
+        if (!drafts.some((d) => d.rcpt === addr))
+          drafts.push({ rcpt: addr, indent: 0, lines: [], rest: "", fromHeader: true });
       }
     }
   }
@@ -258,6 +282,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     if (to && !own.has(to)) drafts.push({ rcpt: to, indent: 0, lines: [], rest: "" });
   }
   if (drafts.length === 0) return null;
+  const blockText = squash(lines.join(" ")).slice(0, 8000);
   const content = loose.filter((l) => !HEADERISH.test(l) && !SEPARATOR.test(l));
   const coded = content
     .filter((l) => /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l))
@@ -271,17 +296,17 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
       if (fields) {
         const other = d.lines.filter((l) => !DSN_FIELD.test(l) && !/^\s/.test(l));
         const text = fields.diagnostic ?? squash([d.rest, ...other, fields.statusComment ?? ""].join(" "));
-        const r = finish(d.rcpt, text, layout);
+        const r = finish(d.rcpt, text, layout, blockText);
         if (fields.status) r.status = fields.status;
         if (fields.action) r.action = fields.action;
         if (fields.remoteMta) r.remoteMta = fields.remoteMta;
         return r;
       }
       let diag = [d.rest, ...d.lines].filter(Boolean).join(" ");
-      if (!diag) diag = coded || (layout.sharedDiagnostic ? prose : "");
+      if (!diag) diag = coded || (layout.sharedDiagnostic || d.fromHeader ? prose : "");
       else if (layout.sharedDiagnostic && coded && !findSmtpCode(diag) && !findStatus(diag))
         diag = `${diag} ${coded}`;
-      return finish(d.rcpt, diag, layout);
+      return finish(d.rcpt, diag, layout, blockText);
     });
 }
 

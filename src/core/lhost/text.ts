@@ -97,9 +97,14 @@ const COMMAND_RE =
 
 /** The SMTP command the error answered, where the text says it. */
 export function findCommand(text: string): string | undefined {
-  const m = COMMAND_RE.exec(text);
+  // the last command of a transcript (`>>> RCPT To:<x@y>`) or a bracketed one (`[RCPT_TO]`)
+  const sent = [...text.matchAll(/>>>\s*(MAIL FROM|RCPT TO|DATA|HELO|EHLO|STARTTLS)\b/gi)].pop();
+  const m =
+    sent ??
+    /\[(RCPT_TO|MAIL_FROM|DATA)\]|\bSMTP command:?\s*(RCPT TO|MAIL FROM|DATA)\b/i.exec(text) ??
+    COMMAND_RE.exec(text);
   if (!m) return undefined;
-  const c = m[1]!.toUpperCase();
+  const c = (m[1] ?? m[2]!).toUpperCase().replace("_", " ");
   if (c.startsWith("MAIL")) return "MAIL";
   if (c.startsWith("RCPT")) return "RCPT";
   return c === "EHLO" ? "HELO" : c;
