@@ -169,16 +169,13 @@ function decideSoft(event: PolicyEvent, h: AddressHistory, policy: Policy, _now:
     h.softResetAt !== null &&
     at.getTime() - h.softResetAt.getTime() > policy.soft.levelDecayDays * DAY;
   const level = decayed ? 0 : h.softLevel;
-  const from = at.getTime() - rule.windowDays * DAY;
-  const inWindow = [
-    ...h.softBounces.filter(
-      (t) =>
-        t.getTime() > from &&
-        t.getTime() <= at.getTime() &&
-        (!h.softResetAt || t.getTime() > h.softResetAt.getTime()),
-    ),
-    at,
-  ];
+  // The window ends at the latest soft bounce known, this one or an earlier-processed later one (mails may be
+  // processed out of order), and reaches windowDays back; bounces before the last reset never count.
+  const since = h.softResetAt?.getTime() ?? -Infinity;
+  const counted = h.softBounces.filter((t) => t.getTime() > since);
+  const end = Math.max(at.getTime(), ...counted.map((t) => t.getTime()));
+  const from = end - rule.windowDays * DAY;
+  const inWindow = [...counted, at].filter((t) => t.getTime() > from);
   const days = new Set(inWindow.map(dayOf)).size;
   const backoff = rule.backoffMinutes[Math.min(inWindow.length, rule.backoffMinutes.length) - 1] ?? 60;
   const soft = {

@@ -86,6 +86,13 @@ describe("the policy engine", () => {
     });
   });
 
+  it("escalates the same when the mails are processed out of order", () => {
+    const soft = (d: number) => ev({ class: "soft", reason: "mailboxfull", occurredAt: at(d) });
+    const ds = run([soft(4), soft(0), soft(2)]);
+    expect(ds.map((d) => d.action)).toEqual(["retry", "retry", "suppress"]);
+    expect(ds[2]!.soft).toMatchObject({ bounces: 3, days: 3 });
+  });
+
   it("does not count many soft bounces on one day as several days", () => {
     const ds = run(
       [0, 1, 2, 3, 4, 5].map((h) => ev({ class: "soft", reason: "mailboxfull", occurredAt: at(0, h) })),

@@ -147,6 +147,32 @@ describe("processing one mail", () => {
     expect(await outboxOf(rcpt)).toEqual(["suppression.added", "bounce.hard"]);
   });
 
+  it("processes the same bytes delivered five times at once exactly once", async () => {
+    const rcpt = "race@example.com";
+    const raw = fixture("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
+    const ids = [];
+    for (let i = 0; i < 5; i++)
+      ids.push(await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt), raw }));
+    const outs = await Promise.all(ids.map((id) => processMail(deps(), id)));
+    expect(outs.filter((o) => o.status === "processed")).toHaveLength(1);
+    expect(outs.filter((o) => o.status === "duplicate")).toHaveLength(4);
+    const events = await t.db.selectFrom("events").select("id").where("address", "=", rcpt).execute();
+    expect(events).toHaveLength(1);
+    expect(await outboxOf(rcpt)).toEqual(["suppression.added", "bounce.hard"]);
+  });
+
+  it("decides soft bounces of one address processed at once one after the other, and escalates once", async () => {
+    const rcpt = "soft-race@example.com";
+    const ids = [];
+    for (const at of [day(0), day(2), day(4)])
+      ids.push(await spool("dsn-soft-mailboxfull", { recipient: rcpt, returnPath: verp(rcpt), at }));
+    const outs = await Promise.all(ids.map((id) => processMail(deps(), id)));
+    expect(outs.map((o) => (o.status === "processed" ? o.suppressed : -1)).sort()).toEqual([0, 0, 1]);
+    expect(await getSuppressions(t.db, "acme", rcpt)).toMatchObject([
+      { source: "soft_escalation", count: 1 },
+    ]);
+  });
+
   it("suppresses nothing for a forged return path, and records the event as unverified", async () => {
     const rcpt = "victim@example.com";
     const genuine = verp("someone-else@example.com");
