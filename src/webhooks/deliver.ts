@@ -70,13 +70,15 @@ export async function deliverOnce(
   deps: DeliverDeps,
   id: string,
   opts: DeliveryOptions = DEFAULT_DELIVERY_OPTIONS,
+  /** Take it even if it is due only this much later (a delayed job may fire a little early). */
+  earlyMs = 0,
 ): Promise<(AttemptOutcome & { attempt: number }) | undefined> {
   const start = deps.now();
   // The lease outlasts the request, so a crashed worker's delivery is retried by someone else later.
   const claimed = await claimDelivery(
     deps.db,
     id,
-    start,
+    new Date(start.getTime() + earlyMs),
     new Date(start.getTime() + opts.timeoutMs + 60_000),
   );
   if (!claimed) return undefined;

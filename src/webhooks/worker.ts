@@ -41,6 +41,9 @@ export const DEFAULT_WEBHOOK_WORKER_OPTIONS: WebhookWorkerOptions = {
   concurrency: 8,
 };
 
+/** A delayed job may fire slightly before the delivery's next_attempt_at: it may take it this much early. */
+const QUEUE_EARLY_MS = 2_000;
+
 export interface WebhookWorker {
   /** Run one poll now (dispatch the outbox, try due deliveries); resolves when done. */
   poll(): Promise<void>;
@@ -71,8 +74,8 @@ export function startWebhookWorker(
   }
 
   /** One try, and with a queue the next one scheduled as a delayed job. False when there was nothing to do. */
-  async function deliverAndSchedule(id: string): Promise<boolean> {
-    const outcome = await deliverOnce(dd, id, opts);
+  async function deliverAndSchedule(id: string, earlyMs = 0): Promise<boolean> {
+    const outcome = await deliverOnce(dd, id, opts, earlyMs);
     if (outcome?.status === "failed" && queue) {
       await schedule(
         queue,
@@ -88,8 +91,17 @@ export function startWebhookWorker(
     const { deliveryIds } = await dispatchPending(deps.db, now);
     if (deliveryIds.length === 0) return;
     logger.debug({ deliveries: deliveryIds.length }, "outbox dispatched");
-    if (queue) for (const id of deliveryIds) await schedule(queue, id, 0, 0);
-    else await runLimited(deliveryIds, opts.concurrency, deliverAndSchedule);
+    if (queue) {
+      const jobs = deliveryIds.map((id) => ({
+        payload: { deliveryId: id },
+        opts: { jobId: `whd-${id}-0`, attempts: 3 },
+      }));
+      await queue
+        .addBulk("deliver-webhook", jobs)
+        .catch((err: unknown) =>
+          logger.warn({ err: String(err) }, "queue unavailable; the poll will try these deliveries"),
+        );
+    } else await runLimited(deliveryIds, opts.concurrency, (id) => deliverAndSchedule(id));
   }
 
   async function pollOnce(): Promise<void> {
@@ -111,7 +123,7 @@ export function startWebhookWorker(
     queue.process(
       "deliver-webhook",
       async ({ deliveryId }) => {
-        await deliverAndSchedule(deliveryId);
+        await deliverAndSchedule(deliveryId, QUEUE_EARLY_MS);
       },
       { concurrency: opts.concurrency },
     );
