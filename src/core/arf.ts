@@ -53,8 +53,7 @@ export function parseFeedbackReport(text: string): ArfFields {
         if (a) arf.originalMailFrom ??= a;
         break;
       }
-      case "original-rcpt-to":
-      case "removal-recipient": {
+      case "original-rcpt-to": {
         const a = addressOf(value);
         if (a && !rcpts.includes(a)) rcpts.push(a);
         break;

@@ -10,8 +10,8 @@ import { readAutoReply, type AutoReply } from "./autoreply.js";
 import { addressOf, parseDeliveryStatus, type DeliveryStatus, type DsnRecipientBlock } from "./dsn.js";
 import { lhostParsers } from "./lhost/index.js";
 import type { ExtractedRecipient } from "./lhost/types.js";
-import type { ParsedMail } from "./mail.js";
-import { parseMail } from "./mime.js";
+import type { MailPart, ParsedMail } from "./mail.js";
+import { enclosedMessage, mailOf, parseMail } from "./mime.js";
 import { readOriginal } from "./original.js";
 import { commandInText, decideReason, type Evidence } from "./reason.js";
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
@@ -38,6 +38,27 @@ export function classify(raw: Buffer | string): Report {
 
 /** The steps, on a parsed mail. */
 export function classifyMail(mail: ParsedMail): Report {
+  const report = classifyOne(mail);
+  if (report.kind !== "not_a_report") return report;
+  // A bounce forwarded by a gateway: the report is the enclosed message.
+  const inner = enclosedMessage(mail);
+  if (inner && isReportLike(inner)) {
+    const enclosed = classifyOne(mailOf(inner));
+    if (enclosed.kind === "bounce" || enclosed.kind === "delivery") {
+      const { original: _outerOriginal, ...outer } = reportBase(mail);
+      return { ...enclosed, ...outer, source: enclosed.source ?? "forwarded" };
+    }
+  }
+  return report;
+}
+
+function isReportLike(p: MailPart): boolean {
+  return (
+    p.contentType === "multipart/report" || /mailer-daemon|postmaster/i.test(p.headers.get("from") ?? "")
+  );
+}
+
+function classifyOne(mail: ParsedMail): Report {
   const base = reportBase(mail);
 
   const complaint = readComplaint(mail);

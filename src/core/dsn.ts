@@ -149,11 +149,9 @@ function toBlock(f: Record<string, string>): DsnRecipientBlock {
   const b: DsnRecipientBlock = { fields: f };
   const final = addressOf(f["final-recipient"]);
   const original = addressOf(f["original-recipient"]);
-  // A Final-Recipient on a host without a domain (`user@server`, after a source route) is less useful than the Original-Recipient.
-  const recipient =
-    (final && (/@[^@]*\./.test(final) || !original) ? final : original) ??
-    addressOf(f["x-actual-recipient"]) ??
-    final;
+  // A source-routed Final-Recipient (`@relay:user@host`) names an internal hop: the Original-Recipient is the address.
+  const routed = /^\s*(?:[A-Za-z0-9-]+\s*;)?\s*<?@[^:]+:/.test(f["final-recipient"] ?? "");
+  const recipient = (routed && original ? original : final) ?? addressOf(f["x-actual-recipient"]) ?? original;
   if (recipient) b.recipient = recipient;
   const orig = addressOf(f["original-recipient"]);
   if (orig) b.originalRecipient = orig;

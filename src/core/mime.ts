@@ -408,7 +408,11 @@ export function htmlToText(html: string): string {
 export function parseMail(raw: Buffer | string, limits: MimeLimits = DEFAULT_LIMITS): ParsedMail {
   const src = toBinaryString(raw, limits.maxMailBytes);
   const budget: Budget = { parts: 0, limits };
-  const root = parseEntity(src, 0, src.length, 0, budget);
+  return mailOf(parseEntity(src, 0, src.length, 0, budget));
+}
+
+/** The parsed view of an entity: of the whole mail, or of a message enclosed in it (a forwarded bounce). */
+export function mailOf(root: MailPart): ParsedMail {
   const found = survey(root);
   const mail: ParsedMail = {
     headers: root.headers,
@@ -418,9 +422,15 @@ export function parseMail(raw: Buffer | string, limits: MimeLimits = DEFAULT_LIM
     ...(found.statusText !== undefined ? { statusText: found.statusText } : {}),
   };
   if (found.original) {
-    mail.originalHeaders = found.original.headers;
-    const body = originalBodyOf(found.original);
-    if (body) mail.originalBody = body;
+    const original = found.original;
+    mail.originalHeaders = original.headers;
+    // Read on demand: decoding the original's text is rarely needed.
+    let body: string | undefined | null = null;
+    Object.defineProperty(mail, "originalBody", {
+      enumerable: true,
+      configurable: true,
+      get: () => (body === null ? (body = originalBodyOf(original)) : body),
+    });
   } else {
     const inline = findInlineOriginal(found.text);
     if (inline) {
@@ -429,6 +439,20 @@ export function parseMail(raw: Buffer | string, limits: MimeLimits = DEFAULT_LIM
     }
   }
   return mail;
+}
+
+/** The first message enclosed in the mail (message/rfc822 or message/global), outside any report part. */
+export function enclosedMessage(mail: ParsedMail): MailPart | undefined {
+  const walk = (p: MailPart, depth: number): MailPart | undefined => {
+    if (depth > 8) return undefined;
+    if (ENCLOSURE.has(p.contentType)) return p.parts[0];
+    for (const c of p.parts) {
+      const hit = walk(c, depth + 1);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  return walk(mail.root, 0);
 }
 
 interface Survey {
