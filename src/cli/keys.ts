@@ -1,28 +1,11 @@
 // `rebound keys create|list|revoke`: API keys for operators. The token is printed once, at creation.
 import type { Command } from "commander";
 import { loadConfig } from "../config.js";
-import { migrateToLatest, openDb, type Db } from "../store/db.js";
 import { createKey, isScope, listKeys, revokeKey, SCOPES, type Scope } from "../store/keys.js";
 import type { CliIo } from "./io.js";
+import { withDb } from "./with-db.js";
 
 type Format = "json" | "text";
-
-/** Open the configured database (schema brought up to date), run `fn`, close. */
-export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const handle = await openDb({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    schema: config.databaseSchema,
-    poolSize: 2,
-  });
-  try {
-    await migrateToLatest(handle.db);
-    return await fn(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
 
 function parseScopes(s: string): Scope[] {
   const scopes = s
@@ -64,7 +47,7 @@ export function register(program: Command, io: CliIo): void {
           if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0)
             throw new Error("--rate-limit must be a non-negative integer");
         }
-        const key = await withDb((db) =>
+        const key = await withDb(loadConfig(), (db) =>
           createKey(db, { tenant: opts.tenant, scopes, name: opts.name, rateLimitPerMinute }),
         );
         if (format === "json") io.stdout.write(`${JSON.stringify(key)}\n`);
@@ -83,7 +66,9 @@ export function register(program: Command, io: CliIo): void {
     .option("--format <format>", "json or text", "text")
     .action(async (opts: { tenant?: string; all?: boolean; format: string }) => {
       const format = parseFormat(opts.format);
-      const list = await withDb((db) => listKeys(db, { tenant: opts.tenant, includeRevoked: opts.all }));
+      const list = await withDb(loadConfig(), (db) =>
+        listKeys(db, { tenant: opts.tenant, includeRevoked: opts.all }),
+      );
       if (format === "json") {
         io.stdout.write(`${JSON.stringify(list)}\n`);
         return;
@@ -106,7 +91,7 @@ export function register(program: Command, io: CliIo): void {
     .command("revoke <id>")
     .description("revoke an API key (it stops working within a second)")
     .action(async (id: string) => {
-      const done = await withDb((db) => revokeKey(db, id));
+      const done = await withDb(loadConfig(), (db) => revokeKey(db, id));
       if (done) io.stdout.write(`revoked ${id}\n`);
       else {
         io.stderr.write(`rebound: no active key ${id}\n`);

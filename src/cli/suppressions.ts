@@ -8,11 +8,27 @@ import { loadConfig, type Config } from "../config.js";
 import { normalizeAddress } from "../core/address.js";
 import { explainSuppression, listSuppressions, type ExplainedSuppression } from "../store/suppressions.js";
 import type { CliIo } from "./io.js";
+import {
+  registerAdd,
+  registerCheck,
+  registerExport,
+  registerImport,
+  registerRemove,
+} from "./suppressions-admin.js";
 import { withDb } from "./with-db.js";
 
 type Subcommand = (suppressions: Command, io: CliIo) => void;
 
-const SUBCOMMANDS: Subcommand[] = [registerList, registerShow];
+const SUBCOMMANDS: Subcommand[] = [
+  registerList,
+  registerShow,
+  // check, add, remove, export, import: src/cli/suppressions-admin.ts
+  registerCheck,
+  registerAdd,
+  registerRemove,
+  registerExport,
+  registerImport,
+];
 
 export function register(program: Command, io: CliIo): void {
   const suppressions = program

@@ -236,3 +236,22 @@ export async function exportPage(
     .executeTakeFirstOrThrow();
   return { lastId: res.last_id, rows: Number(res.n), text: res.text ?? "" };
 }
+
+/** A whole export as text chunks (a header line for CSV, then one chunk per page), in constant memory. */
+export async function* exportText(
+  db: Kysely<Database>,
+  f: SuppressionFilter,
+  now: Date,
+  opts: { format: ExportFormat; hashed: boolean; pageSize?: number },
+): AsyncGenerator<string> {
+  const limit = opts.pageSize ?? 20_000;
+  if (opts.format === "csv") yield exportHeader(opts.hashed) + "\n";
+  let afterId = "0";
+  for (;;) {
+    const page = await exportPage(db, f, now, { format: opts.format, hashed: opts.hashed, afterId, limit });
+    if (page.rows === 0 || page.lastId === null) return;
+    yield page.text + "\n";
+    if (page.rows < limit) return;
+    afterId = page.lastId;
+  }
+}

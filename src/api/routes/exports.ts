@@ -6,7 +6,7 @@ import { CLASSES, REASONS } from "../../core/report.js";
 import {
   EXPORT_FORMATS,
   exportHeader,
-  exportPage,
+  exportText,
   SUPPRESSION_STATES,
   type ExportFormat,
   type SuppressionState,
@@ -14,8 +14,6 @@ import {
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { filterOf } from "./suppressions.js";
-
-const PAGE = 20_000;
 
 interface ExportQuery {
   format: ExportFormat;
@@ -65,19 +63,7 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
     async (request, reply) => {
       const { format, hashed, ...rest } = request.query;
       const filter = filterOf(request.auth.tenant, rest);
-      const at = now();
-      const db = deps.db;
-      async function* rows(): AsyncGenerator<string> {
-        if (format === "csv") yield exportHeader(hashed) + "\n";
-        let afterId = "0";
-        for (;;) {
-          const page = await exportPage(db, filter, at, { format, hashed, afterId, limit: PAGE });
-          if (page.rows === 0 || page.lastId === null) return;
-          yield page.text + "\n";
-          if (page.rows < PAGE) return;
-          afterId = page.lastId;
-        }
-      }
+      const rows = exportText(deps.db, filter, now(), { format, hashed });
       const ext = format === "csv" ? "csv" : "ndjson";
       reply
         .type(format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8")
@@ -85,7 +71,7 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
           "content-disposition",
           `attachment; filename="suppressions${hashed ? "-hashed" : ""}.${ext}"`,
         );
-      return reply.send(Readable.from(rows()));
+      return reply.send(Readable.from(rows));
     },
   );
 }
