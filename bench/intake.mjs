@@ -1,0 +1,295 @@
+// Intake benchmark: `rebound start --role intake` and `--role worker` as two processes on real PostgreSQL and
+// Redis, fed 4 KB DSNs (signed VERP return paths) over loopback SMTP with PIPELINING.
+//
+//   (a) 20 connections, many mails each (a large sender's MTA)
+//   (b) 200 connections, one mail each (the world's MTAs), reconnecting for every mail
+//
+// Prints: mails/s accepted durably (each one a committed row before its 250), p50/p99 transaction time
+// (MAIL FROM to the 250 after DATA), p99 session time for (b) (connect to QUIT, which includes smtp-server's
+// fixed 100 ms greeting delay), the worker's drain rate, and the RSS of both processes. Runs Postfix's
+// smtp-source too when it is installed.
+//
+//   node --import tsx bench/intake.mjs [--phase a,b] [--mails 20000] [--mails-b 10000]
+//   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379)
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+
+const { encodeVerp } = await import("../src/core/verp.ts");
+
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const PHASES = arg("phase", "a,b").split(",");
+const MAILS_A = Number(arg("mails", "20000"));
+const MAILS_B = Number(arg("mails-b", "10000"));
+/** --no-worker: the intake alone (acceptance only; mails stay pending). */
+const WITH_WORKER = !args.includes("--no-worker");
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const DOMAIN = "bounces.bench.example";
+const KEY = { id: "b1", secret: "bench-secret-0000000001" };
+const root = fileURLToPath(new URL("..", import.meta.url));
+const cli = fileURLToPath(new URL("../test/helpers/rebound-cli.ts", import.meta.url));
+const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+
+// A 4 KB DSN: the Exim fixture, its text part padded to 4096 bytes in all.
+const template = readFileSync(
+  new URL("../test/fixtures/e2e/dsn-exim-user-unknown.eml", import.meta.url),
+  "utf8",
+).replace(/\r?\n/g, "\r\n");
+function dsn(i) {
+  const rcpt = `user${i}.${randomBytes(3).toString("hex")}@example.org`;
+  const rp = encodeVerp({ recipient: rcpt, stream: "marketing", tenant: "acme" }, [KEY], DOMAIN);
+  let text = template
+    .replaceAll("{{RECIPIENT}}", rcpt)
+    .replaceAll("{{RETURN_PATH}}", rp)
+    .replaceAll("{{ID}}", `${i}x${randomBytes(4).toString("hex")}`);
+  const pad = 4096 - Buffer.byteLength(text) - 2;
+  if (pad > 0) {
+    const filler = (
+      "This line pads the report to four kilobytes, as real bounces are. ".repeat(2).slice(0, 70) + "\r\n"
+    ).repeat(Math.ceil(pad / 72));
+    text = text.replace(
+      "This message was created automatically",
+      filler.slice(0, pad) + "\r\nThis message was created automatically",
+    );
+  }
+  return { rp, data: Buffer.from(text + (text.endsWith("\r\n") ? "" : "\r\n") + ".\r\n") };
+}
+
+async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function startRole(role, port) {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, "start", "--role", role], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: {
+      ...process.env,
+      DATABASE_URL,
+      REDIS_URL,
+      REBOUND_DATABASE_SCHEMA: schema,
+      REBOUND_QUEUE_PREFIX: `bench-${schema}`,
+      REBOUND_DOMAINS: DOMAIN,
+      REBOUND_SMTP_HOST: "127.0.0.1",
+      REBOUND_SMTP_PORT: String(port),
+      REBOUND_SMTP_RATE_LIMIT_PER_MINUTE: "0",
+      REBOUND_SMTP_MAX_CONNECTIONS: "2000",
+      REBOUND_VERP_KEYS: `${KEY.id}:${KEY.secret}`,
+      REBOUND_LOG_LEVEL: "warn",
+    },
+  });
+  return new Promise((resolve, reject) => {
+    let err = "";
+    child.stderr.on("data", (d) => {
+      err += d.toString();
+      if (err.includes("rebound: running")) resolve(child);
+    });
+    child.once("exit", (code) => reject(new Error(`${role} exited (${code}): ${err.slice(-2000)}`)));
+  });
+}
+
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** A minimal pipelining SMTP client: replies are read in order. */
+class Client {
+  static open(port) {
+    return new Promise((resolve, reject) => {
+      const c = new Client(connect({ port, host: "127.0.0.1" }));
+      c.socket.once("error", reject);
+      c.read().then((g) => (g.code === 220 ? resolve(c) : reject(new Error(g.text))), reject);
+    });
+  }
+  constructor(socket) {
+    this.socket = socket;
+    this.buf = "";
+    this.waiting = [];
+    this.ready = [];
+    socket.setNoDelay(true);
+    socket.setEncoding("latin1");
+    socket.on("data", (d) => {
+      this.buf += d;
+      let i;
+      while ((i = this.buf.indexOf("\r\n")) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 2);
+        if (line[3] === "-") continue;
+        const r = { code: Number(line.slice(0, 3)), text: line };
+        const w = this.waiting.shift();
+        if (w) w.resolve(r);
+        else this.ready.push(r);
+      }
+    });
+    socket.on("close", () => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error("connection closed"));
+    });
+  }
+  read() {
+    const r = this.ready.shift();
+    if (r) return Promise.resolve(r);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+  async cmd(line) {
+    this.socket.write(line + "\r\n");
+    return this.read();
+  }
+  async send(m) {
+    this.socket.write(`MAIL FROM:<>\r\nRCPT TO:<${m.rp}>\r\nDATA\r\n`);
+    const replies = [await this.read(), await this.read(), await this.read()];
+    if (replies[2].code !== 354) throw new Error(replies.map((r) => r.text).join(" | "));
+    this.socket.write(m.data);
+    const r = await this.read();
+    if (r.code !== 250) throw new Error(r.text);
+    return r;
+  }
+  async quit() {
+    this.socket.write("QUIT\r\n");
+    await this.read().catch(() => undefined);
+    this.socket.end();
+  }
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+async function countByStatus(db) {
+  const r = await db.query(`select status, count(*)::int n from "${schema}".inbound_mails group by status`);
+  return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
+}
+
+async function phase(name, { port, db, pids, connections, total, reconnect }) {
+  const mails = Array.from({ length: total }, (_, i) => dsn(`${name}${i}`));
+  const before = await countByStatus(db);
+  const done0 = (before.processed ?? 0) + (before.duplicate ?? 0);
+  const tx = [];
+  const sessions = [];
+  let next = 0;
+  let failed = 0;
+  const rss = { intake: [], worker: [] };
+  const sampler = setInterval(() => {
+    rss.intake.push(rssMb(pids.intake));
+    if (pids.worker) rss.worker.push(rssMb(pids.worker));
+  }, 500);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      let c;
+      while (next < total) {
+        const m = mails[next++];
+        const s0 = performance.now();
+        try {
+          if (!c) {
+            c = await Client.open(port);
+            await c.cmd("EHLO bench.client");
+          }
+          const a = performance.now();
+          await c.send(m);
+          tx.push(performance.now() - a);
+          if (reconnect) {
+            await c.quit();
+            c = undefined;
+            sessions.push(performance.now() - s0);
+          }
+        } catch (e) {
+          failed++;
+          if (failed < 5) console.error(`  ${name}: ${e.message}`);
+          c?.socket.destroy();
+          c = undefined;
+        }
+      }
+      if (c) await c.quit();
+    }),
+  );
+  const acceptSecs = (performance.now() - t0) / 1000;
+  // Drain: until the worker has processed every mail of this phase.
+  let status = {};
+  for (; WITH_WORKER;) {
+    status = await countByStatus(db);
+    if ((status.processed ?? 0) + (status.duplicate ?? 0) - done0 >= tx.length || status.failed) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const drainSecs = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  tx.sort((x, y) => x - y);
+  sessions.sort((x, y) => x - y);
+  const range = (xs) =>
+    `${Math.min(...xs.filter(Number.isFinite))}-${Math.max(...xs.filter(Number.isFinite))} MB`;
+  console.log(
+    `(${name}) ${connections} connections, ${reconnect ? "one mail per connection" : "many mails per connection"}:`,
+  );
+  console.log(
+    `  accepted ${tx.length}/${total} (failed ${failed}) in ${acceptSecs.toFixed(1)} s: ${(tx.length / acceptSecs).toFixed(0)} mails/s durably`,
+  );
+  console.log(
+    `  transaction (MAIL..250) p50 ${pct(tx, 50).toFixed(1)} ms, p99 ${pct(tx, 99).toFixed(1)} ms, max ${tx.at(-1)?.toFixed(1)} ms`,
+  );
+  if (sessions.length)
+    console.log(
+      `  session (connect..QUIT) p50 ${pct(sessions, 50).toFixed(1)} ms, p99 ${pct(sessions, 99).toFixed(1)} ms`,
+    );
+  if (WITH_WORKER)
+    console.log(
+      `  worker: all processed ${drainSecs.toFixed(1)} s after the start: ${(tx.length / drainSecs).toFixed(0)} mails/s drained (${JSON.stringify(status)})`,
+    );
+  console.log(`  RSS intake ${range(rss.intake)}` + (WITH_WORKER ? `, worker ${range(rss.worker)}` : ""));
+}
+
+function smtpSource(port) {
+  try {
+    execFileSync("which", ["smtp-source"], { stdio: "ignore" });
+  } catch {
+    console.log("smtp-source: not installed (Postfix's postfix package); skipped");
+    return;
+  }
+  for (const [c, m] of [
+    [20, 10_000],
+    [200, 5_000],
+  ]) {
+    const t = performance.now();
+    execFileSync(
+      "smtp-source",
+      ["-s", String(c), "-m", String(m), "-l", "4096", "-f", "", "-t", `x@${DOMAIN}`, `127.0.0.1:${port}`],
+      { stdio: "inherit" },
+    );
+    const s = (performance.now() - t) / 1000;
+    console.log(`smtp-source -s ${c} -m ${m} -l 4096: ${(m / s).toFixed(0)} mails/s`);
+  }
+}
+
+const port = await freePort();
+console.log(`rebound intake bench: ${cpus().length} cores, node ${process.version}, schema ${schema}`);
+const intake = await startRole("intake", port);
+const worker = WITH_WORKER ? await startRole("worker", port) : undefined;
+const db = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+try {
+  const ctx = { port, db, pids: { intake: intake.pid, worker: worker?.pid } };
+  // Warm-up (JIT, pools, BullMQ scripts).
+  await phase("warmup", { ...ctx, connections: 10, total: 500, reconnect: false });
+  if (PHASES.includes("a")) await phase("a", { ...ctx, connections: 20, total: MAILS_A, reconnect: false });
+  if (PHASES.includes("b")) await phase("b", { ...ctx, connections: 200, total: MAILS_B, reconnect: true });
+  if (PHASES.includes("smtp-source")) smtpSource(port);
+} finally {
+  const children = [intake, worker].filter(Boolean);
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once("exit", r)))));
+  await db.query(`drop schema if exists "${schema}" cascade`);
+  await db.end();
+}
