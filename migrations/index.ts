@@ -2,7 +2,9 @@
 // compiled build and the tests. Names sort; never edit a migration that has shipped: add one.
 import type { Migration } from "kysely";
 import * as m0001 from "./0001_initial.js";
+import * as m0002 from "./0002_webhook_deliveries_due.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
+  "0002_webhook_deliveries_due": m0002,
 };
