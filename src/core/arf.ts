@@ -97,6 +97,7 @@ export function readComplaint(mail: ParsedMail): Complaint | undefined {
   // ARF sent without the multipart/report wrapper (the fields in the text).
   if (
     mail.statusText === undefined &&
+    /feedback-type/i.test(mail.text.slice(0, 8192)) &&
     /^feedback-type:\s*[a-z-]+\s*$/im.test(mail.text) &&
     /^(user-agent|version|original-rcpt-to|arrival-date):/im.test(mail.text)
   ) {

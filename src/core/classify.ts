@@ -246,7 +246,8 @@ function dsnRecipient(
  */
 function commandNear(text: string, recipient: string): string | undefined {
   if (!text) return undefined;
-  const at = text.toLowerCase().indexOf(recipient.toLowerCase());
+  let at = text.indexOf(recipient);
+  if (at < 0) at = text.slice(0, 65536).toLowerCase().indexOf(recipient.toLowerCase());
   if (at < 0) return undefined;
   const before = text.slice(Math.max(0, at - 600), at);
   const transcript = [...before.matchAll(/^\s*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop();

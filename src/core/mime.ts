@@ -540,9 +540,11 @@ const INLINE_HEADER =
  * An original message quoted in the text of a plain bounce: the first run of at least two header lines (one of them
  * From, To, Subject, Message-ID or Return-Path), possibly indented.
  */
+const INLINE_HINT = /^[ \t>]*(?:from|to|subject|message-id|return-path)[ \t]*:/im;
+
 export function findInlineOriginal(text: string): { headers: Headers; body?: string } | undefined {
-  if (!text) return undefined;
-  const lines = text.split("\n", 5000);
+  if (!text || !INLINE_HINT.test(text)) return undefined;
+  const lines = (text.length > 65536 ? text.slice(0, 65536) : text).split("\n", 5000);
   for (let i = 0; i < lines.length; i++) {
     const first = lines[i]!.replace(/^[ \t>]+/, "");
     if (!INLINE_HEADER.test(first)) continue;
