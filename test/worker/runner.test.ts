@@ -1,0 +1,93 @@
+import { createHash, randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { DEFAULT_POLICY } from "../../src/core/policy-config.js";
+import { newMailId } from "../../src/intake/mail-id.js";
+import { createLogger } from "../../src/log.js";
+import { createMemoryQueue } from "../../src/queue/memory.js";
+import { getMail, insertMail } from "../../src/store/mails.js";
+import { startMailWorker } from "../../src/worker/runner.js";
+import { e2eMail, verp, VERP_KEYS_ENV } from "../e2e/fixtures.js";
+import { until } from "../e2e/until.js";
+import { createTestDb, type TestDb } from "../helpers/db.js";
+
+let t: TestDb;
+beforeAll(async () => {
+  t = await createTestDb();
+});
+afterAll(async () => t?.drop());
+
+const config = loadConfig({ verpKeys: VERP_KEYS_ENV, rawRetentionDays: 30, workerConcurrency: 2 }, {});
+
+async function spool(raw: Buffer, receivedAt = new Date()): Promise<string> {
+  const id = newMailId(receivedAt);
+  await insertMail(t.db, {
+    id,
+    mailFrom: "",
+    rcptTo: ["x@bounces.example.com"],
+    raw,
+    sha256: createHash("sha256").update(raw).digest("hex"),
+    receivedAt,
+  });
+  return id;
+}
+
+describe("the mail worker", () => {
+  it("processes queued mails, and keeps one that fails on every try as failed with its error and its tries counted", async () => {
+    const queue = createMemoryQueue({ attempts: 3, backoffMs: 5 });
+    const worker = startMailWorker({
+      db: t.db,
+      config,
+      policy: DEFAULT_POLICY,
+      queue,
+      logger: createLogger("silent"),
+    });
+    const rcpt = "ok@example.org";
+    const good = await spool(e2eMail("dsn-exim-user-unknown", { recipient: rcpt, returnPath: verp(rcpt) }));
+    await queue.add("process-mail", { mailId: good }, { jobId: good });
+    await until(async () => (await getMail(t.db, good))?.status === "processed");
+
+    // A real failure: the outbox table is gone, so the transaction of a bounce cannot commit.
+    await sql`alter table outbox rename to outbox_away`.execute(t.db);
+    try {
+      const r2 = `bad-${randomBytes(2).toString("hex")}@example.org`;
+      const bad = await spool(e2eMail("dsn-exim-user-unknown", { recipient: r2, returnPath: verp(r2) }));
+      await queue.add("process-mail", { mailId: bad }, { jobId: bad });
+      const row = await until(async () => {
+        const m = await getMail(t.db, bad);
+        return m?.status === "failed" ? m : undefined;
+      });
+      expect(row.error).toMatch(/outbox/);
+      expect(row.attempts).toBe(3);
+      expect(row.raw).not.toBeNull();
+    } finally {
+      await sql`alter table outbox_away rename to outbox`.execute(t.db);
+    }
+    await worker.stop();
+    await queue.close();
+  });
+
+  it("drops raw mail past its retention and keeps the metadata", async () => {
+    const queue = createMemoryQueue();
+    const old = await spool(Buffer.from("Subject: old\r\n\r\nx\r\n"), new Date(Date.now() - 40 * 86_400_000));
+    const recent = await spool(
+      Buffer.from("Subject: recent\r\n\r\nx\r\n"),
+      new Date(Date.now() - 2 * 86_400_000),
+    );
+    const worker = startMailWorker({
+      db: t.db,
+      config,
+      policy: DEFAULT_POLICY,
+      queue,
+      logger: createLogger("silent"),
+    });
+    await worker.purge();
+    const [o, r] = [await getMail(t.db, old), await getMail(t.db, recent)];
+    expect(o).toMatchObject({ raw: null, size: "Subject: old\r\n\r\nx\r\n".length });
+    expect(o!.raw_purged_at).toBeInstanceOf(Date);
+    expect(r!.raw).not.toBeNull();
+    await worker.stop();
+    await queue.close();
+  });
+});
