@@ -78,12 +78,22 @@ const GENERAL_LINES: RegExp[] = [
   new RegExp(String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?\s*(?:\.\.\.|:|\s-\s|(?=[[(]))\s*(?<rest>.*)$`, "i"),
   // `Delivery failed: addr`, `undeliverable to addr`, `Unknown recipient: addr`, `RCPT TO: addr`
   new RegExp(
-    String.raw`^\s*(?<rest>(?:delivery (?:to \S+ )?failed|failed recipient|recipient|undeliverable to|could not deliver to|unable to deliver to|rejected recipient|unknown recipient|invalid recipient|recipient address|failed address|final-recipient|RCPT TO)s?)\s*:?\s*<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
+    String.raw`^\s*(?<rest>(?:delivery (?:to \S+ )?failed|failed recipient|recipient|addressed to|undeliverable to|could not deliver to|unable to deliver to|rejected recipient|unknown recipient|invalid recipient|recipient address|failed address|final-recipient|RCPT TO)s?)\s*:?\s*<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
     "i",
   ),
   // `User's mailbox is full: <addr>`, `Unknown user: addr` (a phrase of two words or more, then the address)
   new RegExp(
     String.raw`^\s*(?<rest>(?=[^:]*\b(?:unknown|full|invalid|not|no such|fail|failed|reject|rejected|disabled|exceed|exceeds|error|undeliverable|unavailable|denied|quota|inactive|suspended|expired|refused|blocked)\b)[A-Za-z][A-Za-z'.,]*(?: [A-Za-z'.,()]+){1,8}):\s*<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
+    "i",
+  ),
+  // sentences naming the recipient: `Your message to x@y couldn't be delivered.`, `x@y wasn't found at example.com.`
+  new RegExp(
+    String.raw`(?:^|\s)(?:your )?message to <?(?<addr>${EMAIL_SRC})>? (?:couldn't|could not|cannot|can't) be delivered(?<rest>.*)$`,
+    "i",
+  ),
+  new RegExp(String.raw`^\s*<?(?<addr>${EMAIL_SRC})>? (?<rest>wasn't found at .*)$`, "i"),
+  new RegExp(
+    String.raw`^(?<rest>.*(?:could not|couldn't|cannot|can't|unable to) (?:be )?deliver(?:ed)? (?:your |the )?(?:message |mail |e-?mail )?to:?) <?(?<addr>${EMAIL_SRC})>?[.:]?\s*$`,
     "i",
   ),
   // sendmail transcript: `554 <addr>... 550 Host unknown`, `<<< 550 5.1.1 <addr>... User unknown`
@@ -141,7 +151,9 @@ function ownAddresses(mail: ParsedMail): Set<string> {
   return own;
 }
 
-function matchRecipient(line: string, layout: Layout): { addr: string; rest: string } | undefined {
+function matchRecipient(raw: string, layout: Layout): { addr: string; rest: string } | undefined {
+  // `x@y<mailto:x@y>` (Exchange, Office 365): the mailto link is a copy
+  const line = raw.includes("<mailto:") ? raw.replace(/<mailto:[^>]*>/gi, "") : raw;
   for (const re of layout.recipient ?? []) {
     const m = re.exec(line);
     if (m?.groups?.addr) return { addr: m.groups.addr, rest: m.groups.rest ?? "" };
@@ -263,7 +275,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     }
     if (SEPARATOR.test(line)) continue;
     if (cur?.fromReply && (REPLY_ANCHOR.test(line) || CLIENT_COMMAND.test(line))) closed = true;
-    if (cur && !closed && cur.lines.length < 25) cur.lines.push(line);
+    if (cur && !closed && cur.lines.length < 25 && !HEADERISH.test(line)) cur.lines.push(line);
     else if (loose.length < 40) loose.push(line);
   }
   // The bounce's own addresses are failed recipients only when nothing else is (a sender bouncing to itself).

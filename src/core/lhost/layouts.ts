@@ -85,7 +85,7 @@ export const LAYOUTS: Layout[] = [
     ],
     end: [/^\s*-+\s*(?:Original message|Message truncated)/i, /^\s*(?:LEARN MORE|Learn more about)/i],
     recipient: [
-      rx(`(?:wasn't|was not) delivered to (?<addr>${E}) because(?<rest>.*)$`),
+      rx(`(?:wasn't|was not) delivered to (?<addr>${E}) (?<rest>because.*)$`),
       rx(`problem delivering your message to (?<addr>${E})\\.?(?<rest>.*)$`),
       rx(`^\\s*(?<addr>${E})\\s*$`),
     ],
@@ -407,6 +407,36 @@ export const LAYOUTS: Layout[] = [
     blankEnds: false,
   },
   {
+    // Lotus Domino:  Your message  Subject: x  was not delivered to:  x@y  because:  User x (x@y) not listed in Domino Directory
+    id: "domino",
+    detect: (_m, head) => /^\s*was not delivered to:\s*$/im.test(head),
+    start: [/^\s*was not delivered to:\s*$/i],
+    blankEnds: false,
+    noise: [/^\s*because:\s*$/i],
+    reasons: [
+      {
+        id: "not-listed",
+        reason: "userunknown",
+        pattern: /not listed in (?:the )?(?:Domino Directory|public Name & Address Book)|No such user/i,
+      },
+      {
+        id: "mailbox-full",
+        reason: "mailboxfull",
+        pattern: /mailbox (?:is )?full|exceeded (?:its|the) quota/i,
+      },
+    ],
+  },
+  {
+    // MailMarshal:  Could not be delivered because of  550 5.1.1 User unknown  The following recipients were affected:  x@y
+    id: "mailmarshal",
+    detect: (_m, head) =>
+      /Could not be delivered because of/i.test(head) && /The following recipients were affected/i.test(head),
+    recipient: [rx(`^\\s+(?<addr>${E})\\s*$`)],
+    generalLines: false,
+    end: [/^Additional Information\s*$/i],
+    sharedDiagnostic: true,
+  },
+  {
     // Sendmail:  ----- The following addresses had permanent fatal errors -----  <x@y>  (reason: 550 5.1.1 User unknown)
     //  ----- Transcript of session follows -----  ... while talking to mx.y:  >>> RCPT To:<x@y>  <<< 550 5.1.1 <x@y>... User unknown
     id: "sendmail",
@@ -448,12 +478,6 @@ export const LAYOUTS: Layout[] = [
         reason: "networkerror",
         pattern: /Name service error for (?:domain|name)=?\S+: Host not\s+found, try again/i,
       },
-      {
-        id: "conn-refused",
-        reason: "networkerror",
-        pattern: /connect to \S+: Connection (?:refused|timed out)/i,
-      },
-      { id: "too-long", reason: "expired", pattern: /delivery temporarily suspended|too long in queue/i },
     ],
   },
   {

@@ -93,7 +93,7 @@ export function findRemoteMta(text: string): string | undefined {
 }
 
 const COMMAND_RE =
-  /\b(?:after|in reply to|for|to|like our)\s+(?:end of\s+)?(?:the\s+)?(MAIL FROM|RCPT TO|DATA|HELO|EHLO|STARTTLS|RCPT|MAIL|CONNECT)\b/i;
+  /\b(?:after|in reply to|for|to|like our|following)\s+(?:end of\s+)?(?:the\s+)?(MAIL FROM|RCPT TO|DATA|HELO|EHLO|STARTTLS|RCPT|MAIL|CONNECT)\b/i;
 
 /** The SMTP command the error answered, where the text says it. */
 export function findCommand(text: string): string | undefined {

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { lhostParsers } from "../../../src/core/lhost/index.js";
+import { LAYOUTS } from "../../../src/core/lhost/layouts.js";
+import type { ExtractedRecipient } from "../../../src/core/lhost/types.js";
+import type { ParsedMail } from "../../../src/core/mail.js";
+import { parseMail } from "../../../src/core/mime.js";
+import { FIXTURES, NOT_BOUNCES } from "./fixtures.js";
+
+/** What the pipeline does: the first parser that recognises the mail and finds recipients. */
+function run(mail: ParsedMail): { id: string; found: ExtractedRecipient[] } | undefined {
+  for (const p of lhostParsers) {
+    if (!p.detect(mail)) continue;
+    const found = p.extract(mail);
+    if (found && found.length > 0) return { id: p.id, found };
+  }
+  return undefined;
+}
+
+describe("lhost extractors", () => {
+  for (const f of FIXTURES) {
+    it(`find every failed recipient and the remote server's words in ${f.name}`, () => {
+      const got = run(parseMail(f.raw));
+      expect(got?.id).toBe(f.parser);
+      expect(got!.found.map((r) => r.recipient)).toEqual(f.expected.map((e) => e.recipient));
+      f.expected.forEach((e, i) => {
+        const r = got!.found[i]!;
+        if (e.status) expect(r.status).toBe(e.status);
+        if (e.smtpCode) expect(r.smtpCode).toBe(e.smtpCode);
+        if (e.reason) expect(r.reason).toBe(e.reason);
+        if (e.command) expect(r.command).toBe(e.command);
+        if (e.remoteMta) expect(r.remoteMta).toBe(e.remoteMta);
+        if (e.diagnostic) expect(r.diagnostic).toContain(e.diagnostic);
+      });
+    });
+  }
+
+  for (const n of NOT_BOUNCES) {
+    it(`find no failed recipient in ${n.name}`, () => {
+      expect(run(parseMail(n.raw))).toBeUndefined();
+    });
+  }
+
+  it("read the same bounce alike with CRLF, LF and CR-only line endings", () => {
+    const lf = FIXTURES.find((f) => f.parser === "sendmail")!.raw;
+    const ids = [lf, lf.replace(/\n/g, "\r\n"), lf.replace(/\n/g, "\r")].map((raw) =>
+      run(parseMail(raw))?.found.map((r) => [r.recipient, r.status, r.smtpCode]),
+    );
+    expect(ids[1]).toEqual(ids[0]);
+    expect(ids[2]).toEqual(ids[0]);
+  });
+
+  it("give every family layout an id of its own and a fixture that exercises it", () => {
+    const ids = LAYOUTS.map((l) => l.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const covered = new Set(FIXTURES.map((f) => f.parser));
+    const untested = ids.filter((id) => !covered.has(id));
+    // families whose fixtures live in the corpus-only formats are listed here on purpose
+    expect(untested.sort()).toEqual(
+      [
+        "amazonworkmail",
+        "biglobe",
+        "ezweb",
+        "googlegroups",
+        "mailfoundry",
+        "mailmarshal",
+        "mfilter",
+        "notes",
+        "trendmicro",
+        "verizon",
+        "x1",
+        "x2",
+        "x3",
+      ].sort(),
+    );
+  });
+
+  it("stay fast on a huge bounce-looking text (bounded scan)", () => {
+    const body =
+      "This message was created automatically by mail delivery software.\n" + "  x".repeat(2_000_000);
+    const raw = `From: Mailer-Daemon@example.org\nSubject: Mail delivery failed\n\n${body}`;
+    const mail = parseMail(raw);
+    expect(() => run(mail)).not.toThrow();
+  });
+});
