@@ -66,6 +66,12 @@ export const configSchema = z.object({
   rawRetentionDays: int(30),
   /** Local parts are compared case-insensitively unless this is set. */
   caseSensitiveLocalPart: z.stringbool().default(false),
+  /** Tries of a webhook delivery before it is `dead`. */
+  webhookMaxAttempts: z.coerce.number().int().min(1).default(10),
+  /** Time an endpoint has to answer a webhook POST. */
+  webhookTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+  /** First wait after a failed webhook try; doubles on each further one (at most 6 hours). */
+  webhookBackoffMs: int(30_000),
   /** Grace given to SMTP sessions in flight on shutdown before they are closed with 421. */
   smtpShutdownTimeoutMs: int(30_000),
   /** Key prefix of the BullMQ queues in Redis (several deployments can share one Redis). */
@@ -115,6 +121,9 @@ const ENV: Record<keyof Config, string> = {
   defaultStream: "REBOUND_DEFAULT_STREAM",
   rawRetentionDays: "REBOUND_RAW_RETENTION_DAYS",
   caseSensitiveLocalPart: "REBOUND_CASE_SENSITIVE_LOCAL_PART",
+  webhookMaxAttempts: "REBOUND_WEBHOOK_MAX_ATTEMPTS",
+  webhookTimeoutMs: "REBOUND_WEBHOOK_TIMEOUT_MS",
+  webhookBackoffMs: "REBOUND_WEBHOOK_BACKOFF_MS",
   smtpShutdownTimeoutMs: "REBOUND_SMTP_SHUTDOWN_TIMEOUT_MS",
   queuePrefix: "REBOUND_QUEUE_PREFIX",
   jobAttempts: "REBOUND_JOB_ATTEMPTS",

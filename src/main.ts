@@ -89,7 +89,14 @@ export async function startApp(
     if (has("worker") && policy) {
       const worker = startMailWorker({ db, config, policy, queue, logger, now });
       closers.push(() => worker.stop());
-      const webhooks = startWebhookWorker({ db, queue, logger, now });
+      const webhooks = startWebhookWorker(
+        { db, queue, logger, now },
+        {
+          maxAttempts: config.webhookMaxAttempts,
+          timeoutMs: config.webhookTimeoutMs,
+          backoffBaseMs: config.webhookBackoffMs,
+        },
+      );
       closers.push(() => webhooks.stop());
     }
 
