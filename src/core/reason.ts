@@ -105,7 +105,10 @@ export function decideReason(e: Evidence): Decision {
   const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
   if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
   if (text && !(statusRule && textPriority < TEXT_HINT_BELOW)) {
-    if (text.reason === "userunknown" && refusedAfterRecipient(statusRule?.reason, status, command(e)))
+    if (
+      text.reason === "userunknown" &&
+      refusedAfterRecipient(statusRule?.reason, status, command(e), diagnostic)
+    )
       return done("filtered", `text:${text.id}+not-at-rcpt`);
     return done(text.reason, `text:${text.id}`);
   }
@@ -151,11 +154,16 @@ function refusedAfterRecipient(
   statusReason: Reason | undefined,
   status: string | undefined,
   cmd: string | undefined,
+  diagnostic: string,
 ): boolean {
   if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
   // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
-  return cmd !== "RCPT" && cmd !== "MAIL";
+  if (cmd) return cmd !== "RCPT" && cmd !== "MAIL";
+  if (statusReason === "filtered") return true;
+  // No command known: `<a@b>: User unknown` is the RCPT-time reply shape (`<addr>: Recipient address rejected`);
+  // an anonymous one (`550 : User unknown`, `Unknown user`) is a filter's answer to the message.
+  return !/<[^<>\s]+@[^<>\s]+>:/.test(diagnostic);
 }
 
 const DERIVED: Partial<Record<Reason, string>> = {
