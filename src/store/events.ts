@@ -141,3 +141,40 @@ export async function listEvents(db: Kysely<Database>, f: EventFilter): Promise<
     .limit(f.limit ?? 100)
     .execute();
 }
+
+export interface BlockCountRow {
+  tenant: string;
+  stream: string;
+  provider: string;
+  reason: string;
+  count: number;
+}
+
+/**
+ * Blocks counted per stream, receiving provider and reason since a moment (for alerting: a provider that
+ * starts refusing a stream). Only the blocks the policy counted (verified ones, under the default policy).
+ */
+export async function blockCounts(
+  db: Kysely<Database>,
+  f: { tenant?: string; since: Date },
+): Promise<BlockCountRow[]> {
+  let q = db
+    .selectFrom("events")
+    .select([
+      "tenant",
+      "stream",
+      sql<string>`decision->'count'->>'provider'`.as("provider"),
+      "reason",
+      sql<string>`count(*)`.as("count"),
+    ])
+    .where("class", "=", "block")
+    .where(sql<string>`decision->>'action'`, "=", "count")
+    .where("occurred_at", ">=", f.since);
+  if (f.tenant) q = q.where("tenant", "=", f.tenant);
+  const rows = await q
+    .groupBy(["tenant", "stream", sql`decision->'count'->>'provider'`, "reason"])
+    .orderBy("tenant")
+    .orderBy("stream")
+    .execute();
+  return rows.map((r) => ({ ...r, count: Number(r.count) }));
+}

@@ -5,7 +5,7 @@ import { DEFAULT_POLICY, parsePolicy, type Policy } from "../../src/core/policy-
 import { encodeVerp } from "../../src/core/verp.js";
 import { createLogger } from "../../src/log.js";
 import { getAddressState } from "../../src/store/address-state.js";
-import { mailEvents } from "../../src/store/events.js";
+import { blockCounts, mailEvents } from "../../src/store/events.js";
 import { getMail, insertMail } from "../../src/store/mails.js";
 import { explainSuppression, getSuppressions, upsertSuppression } from "../../src/store/suppressions.js";
 import { hashAddress } from "../../src/core/address.js";
@@ -343,6 +343,15 @@ describe("processing one mail", () => {
     });
     expect(await getSuppressions(t.db, "acme", rcpt)).toEqual([]);
     expect(await outboxOf(rcpt)).toEqual(["bounce.block"]);
+    expect(await blockCounts(t.db, { tenant: "acme", since: T0 })).toEqual([
+      {
+        tenant: "acme",
+        stream: "transactional",
+        provider: "google",
+        reason: out.status === "processed" ? out.blocks[0]!.reason : "",
+        count: 1,
+      },
+    ]);
   });
 
   it("records an auto-reply and does nothing else", async () => {
