@@ -8,6 +8,7 @@
 //   3. the extractor's own reason (a fixed sentence of that MTA)     -> its reason (`lhost:<id>`)
 //   4. a definitive status code (5.1.1, 5.2.2, ...)                                 (`dsn.status:5.1.1`)
 //   5. any matching text rule                                                       (`text:<id>`)
+//   5b. a refusal of MAIL FROM without a telling text               -> rejected   (`smtp.command:MAIL`)
 //   6. the status code (exact, then `X.Y.*`)                                        (`dsn.status:5.7.1`)
 //   7. the bare SMTP reply code (552, 452, ...)                                     (`smtp:552`)
 //   8. Action delayed                                                -> expired    (`dsn.action:delayed`)
@@ -112,6 +113,8 @@ export function decideReason(e: Evidence): Decision {
       return done("filtered", `text:${text.id}+not-at-rcpt`);
     return done(text.reason, `text:${text.id}`);
   }
+  // A refusal of MAIL FROM, with no text saying why: the sender was rejected.
+  if (command(e) === "MAIL" && !e.reason) return done("rejected", "smtp.command:MAIL");
   if (statusRule && statusRule.reason !== "undefined") return done(statusRule.reason, statusRuleId);
   if (status) {
     const generic = matchStatus(status);
