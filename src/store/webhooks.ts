@@ -290,3 +290,25 @@ export async function recordAttempt(
     .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
 }
+
+/**
+ * Forget old history: outbox rows dispatched before `outboxBefore` (their deliveries carry their payload), and
+ * finished deliveries (delivered or dead) created before `deliveriesBefore`. At most `limit` rows of each per
+ * call, so no statement holds locks for long. Returns the rows deleted.
+ */
+export async function purgeWebhookHistory(
+  db: Db,
+  opts: { outboxBefore: Date; deliveriesBefore: Date; limit: number },
+): Promise<{ outbox: number; deliveries: number }> {
+  const outbox = await sql`
+    delete from outbox where id in (
+      select id from outbox where dispatched_at < ${opts.outboxBefore} order by id limit ${opts.limit})`.execute(
+    db,
+  );
+  const deliveries = await sql`
+    delete from webhook_deliveries where id in (
+      select id from webhook_deliveries
+       where status in ('delivered', 'dead') and created_at < ${opts.deliveriesBefore}
+       order by id limit ${opts.limit})`.execute(db);
+  return { outbox: Number(outbox.numAffectedRows ?? 0), deliveries: Number(deliveries.numAffectedRows ?? 0) };
+}

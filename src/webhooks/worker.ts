@@ -4,7 +4,7 @@
 import type { Logger } from "../log.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
-import { dueDeliveryIds } from "../store/webhooks.js";
+import { dueDeliveryIds, purgeWebhookHistory } from "../store/webhooks.js";
 import {
   DEFAULT_DELIVERY_OPTIONS,
   deliverOnce,
@@ -32,6 +32,10 @@ export interface WebhookWorkerOptions extends DeliveryOptions {
   queueGraceMs: number;
   /** Deliveries tried at once by this process. */
   concurrency: number;
+  /** Finished deliveries (the delivery log) are kept this long. */
+  deliveryLogDays: number;
+  /** Dispatched outbox rows are kept this long. */
+  outboxDays: number;
 }
 
 export const DEFAULT_WEBHOOK_WORKER_OPTIONS: WebhookWorkerOptions = {
@@ -39,7 +43,12 @@ export const DEFAULT_WEBHOOK_WORKER_OPTIONS: WebhookWorkerOptions = {
   pollIntervalMs: 1_000,
   queueGraceMs: 30_000,
   concurrency: 8,
+  deliveryLogDays: 30,
+  outboxDays: 2,
 };
+
+/** How often a worker forgets old outbox rows and deliveries. */
+const PURGE_EVERY_MS = 10 * 60_000;
 
 /** A delayed job may fire slightly before the delivery's next_attempt_at: it may take it this much early. */
 const QUEUE_EARLY_MS = 2_000;
@@ -104,8 +113,23 @@ export function startWebhookWorker(
     } else await runLimited(deliveryIds, opts.concurrency, (id) => deliverAndSchedule(id));
   }
 
+  let lastPurge = 0;
+  async function purge(): Promise<void> {
+    const t = now().getTime();
+    if (t - lastPurge < PURGE_EVERY_MS) return;
+    lastPurge = t;
+    const day = 86_400_000;
+    const purged = await purgeWebhookHistory(deps.db, {
+      outboxBefore: new Date(t - opts.outboxDays * day),
+      deliveriesBefore: new Date(t - opts.deliveryLogDays * day),
+      limit: 10_000,
+    });
+    if (purged.outbox || purged.deliveries) logger.info(purged, "old webhook history purged");
+  }
+
   async function pollOnce(): Promise<void> {
     await dispatch();
+    await purge();
     const grace = queue ? opts.queueGraceMs : 0;
     for (;;) {
       const due = await dueDeliveryIds(deps.db, new Date(now().getTime() - grace), 100);

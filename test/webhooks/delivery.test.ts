@@ -207,3 +207,77 @@ describe("outbox dispatch", () => {
     }
   });
 });
+
+describe("webhook history retention", () => {
+  it("forgets dispatched outbox rows and finished deliveries past their age, never work still to do", async () => {
+    const db = await createTestDb();
+    try {
+      const hook = await addWebhook(db.db, "r", "http://127.0.0.1:1/r", ["bounce.hard"]);
+      const old = new Date("2026-01-01T00:00:00Z");
+      const recent = new Date("2026-03-01T00:00:00Z");
+      const now = new Date("2026-03-02T00:00:00Z");
+      const ob = (type: string, created_at: Date, dispatched_at: Date | null) => ({
+        tenant: "r",
+        type,
+        payload: JSON.stringify({ type }),
+        created_at,
+        dispatched_at,
+      });
+      await db.db
+        .insertInto("outbox")
+        .values([
+          ob("old-dispatched", old, old),
+          ob("recent-dispatched", recent, recent),
+          ob("complaint", old, null),
+        ])
+        .execute();
+      const d = (outbox_id: number, status: string, created_at: Date) => ({
+        webhook_id: hook.id,
+        outbox_id,
+        tenant: "r",
+        event_type: "bounce.hard",
+        payload: "{}",
+        status,
+        created_at,
+      });
+      await db.db
+        .insertInto("webhook_deliveries")
+        .values([
+          d(1001, "delivered", old),
+          d(1002, "dead", old),
+          d(1003, "failed", old),
+          d(1004, "delivered", recent),
+        ])
+        .execute();
+
+      const worker = startWebhookWorker(
+        { db: db.db, logger, now: () => now },
+        { pollIntervalMs: 60_000, deliveryLogDays: 30, outboxDays: 2 },
+      );
+      await worker.poll();
+      await worker.stop();
+
+      const outbox = await db.db
+        .selectFrom("outbox")
+        .select(["type", "dispatched_at"])
+        .orderBy("id")
+        .execute();
+      // The old undispatched row was dispatched by this poll (nobody subscribes to it), so it stays for now.
+      expect(outbox).toEqual([
+        { type: "recent-dispatched", dispatched_at: recent },
+        { type: "complaint", dispatched_at: now },
+      ]);
+      const deliveries = await db.db
+        .selectFrom("webhook_deliveries")
+        .select(["outbox_id", "status"])
+        .orderBy("id")
+        .execute();
+      expect(deliveries).toEqual([
+        { outbox_id: "1003", status: "failed" },
+        { outbox_id: "1004", status: "delivered" },
+      ]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
