@@ -15,6 +15,7 @@ export const LAYOUTS: Layout[] = [
     // Sorry, no mailbox here by that name. (#5.1.1)
     id: "qmail",
     detect: (m, head) =>
+      m.headers.getAll("received").some((r) => /\(qmail \d+ invoked for bounce\)/.test(r)) ||
       /This is the qmail-send program|qmail-send program at|I'm afraid I wasn't able to deliver your message|I am afraid I wasn't able to deliver/i.test(
         head,
       ) ||
@@ -24,35 +25,34 @@ export const LAYOUTS: Layout[] = [
       /^--- Below this line is a copy of the message|^--- Enclosed are the original headers of the message/i,
     ],
     reasons: [
+      { id: "sender-rejected", reason: "rejected", pattern: /Connected to \S+ but sender was rejected/i },
+      { id: "name-rejected", reason: "blocked", pattern: /Connected to \S+ but my name was rejected/i },
       { id: "no-mailbox", reason: "userunknown", pattern: /no mailbox here by that name/i },
+      { id: "quota", reason: "mailboxfull", pattern: /disk quota exceeded/i },
+      { id: "too-big", reason: "emailtoolarge", pattern: /Message size exceeds fixed maximum message size/i },
       {
         id: "no-host",
         reason: "hostunknown",
         pattern: /Sorry, I couldn't find any host (?:named|by that name)/i,
+      },
+      { id: "no-space", reason: "systemfull", pattern: /mailbox unavailable \(not enough free space\)/i },
+      {
+        id: "no-connection",
+        reason: "networkerror",
+        pattern:
+          /Sorry, I wasn't able to establish an SMTP connection|Sorry, I couldn't find a mail exchanger or IP address|Although I'm listed as a best-preference MX or A for that host/i,
       },
       {
         id: "not-allowed-rcpthosts",
         reason: "norelaying",
         pattern: /that domain isn't in my list of allowed rcpthosts/i,
       },
-      { id: "mailbox-disabled", reason: "suspend", pattern: /mailbox (?:has been )?(?:disabled|suspended)/i },
+      { id: "ldap-disabled", reason: "suspend", pattern: /Mailaddress is administrative?le?y disabled/i },
       {
-        id: "no-mx",
-        reason: "networkerror",
-        pattern:
-          /Sorry, I couldn't find a mail exchanger or IP address|although I'm listed as a best-preference MX/i,
-      },
-      { id: "queue-too-long", reason: "expired", pattern: /been in the queue too long|giving up on it/i },
-      {
-        id: "looping",
-        reason: "networkerror",
-        pattern: /This message is looping: it already has my Delivered-To line/i,
-      },
-      { id: "quota", reason: "mailboxfull", pattern: /disk quota exceeded|mailbox is full|over quota/i },
-      {
-        id: "connect-failed",
-        reason: "networkerror",
-        pattern: /Sorry, I wasn't able to establish an SMTP connection|Connection refused/i,
+        id: "queue-too-long",
+        reason: "expired",
+        pattern: /this message has been in the queue too long/i,
+        unless: /\b[45]\d\d\b|does not like recipient/i,
       },
     ],
   },

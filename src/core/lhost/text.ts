@@ -34,7 +34,7 @@ export function bounceText(mail: ParsedMail): string {
     const leaves: MailPart[] = [];
     walk(mail.root, leaves, 0);
     for (const p of leaves) {
-      if (p.contentType !== "text/plain" || !p.body || p.body === mail.text) continue;
+      if (!p.contentType.startsWith("text/plain") || !p.body || p.body === mail.text) continue;
       if (text.includes(p.body.slice(0, 200))) continue;
       text += "\n\n" + p.body;
       if (text.length >= MAX_TEXT) break;
