@@ -2,7 +2,7 @@
 // matchers over them. Text matching is prefiltered: one Aho-Corasick pass over the text finds which rules can
 // match at all (each rule's regex must contain one of its literals), then only those regexes run.
 import type { Reason } from "../report.js";
-import { LiteralMatcher, requiredLiterals } from "./literals.js";
+import { LiteralMatcher, MAX_LITERAL, branchLiterals, splitTopLevel } from "./literals.js";
 import { replyCodeRules, statusRules, type ReplyCodeRule } from "./status.js";
 import type { StatusRule, TextRule } from "./types.js";
 import { aolRules } from "./text/aol.js";
@@ -99,32 +99,56 @@ export function normalizeReplyText(text: string): string {
     .replace(/([a-z,]) [245]\d\d [245]\.\d{1,3}\.\d{1,3} (?=[a-z])/g, "$1 ");
 }
 
+interface Branch {
+  rule: number;
+  regex: RegExp;
+}
+
 interface Compiled {
   literals: string[];
-  /** For each rule (in textRules order), the literal ids one of which must be present; null = always test. */
-  ruleLiterals: (number[] | null)[];
+  /** For each literal id, the branches (rule alternatives) it guards. */
+  byLiteral: Branch[][];
+  /** Branches with no literal to guard them: always tested. */
+  unguarded: Branch[];
   matcher: LiteralMatcher;
 }
 
 let compiled: Compiled | undefined;
 
+/**
+ * Each rule's top-level alternatives become separate regexes, each guarded by its own literals: a text is
+ * then tested only against the few alternatives whose words it contains, not against whole alternations.
+ */
 function compile(): Compiled {
   const ids = new Map<string, number>();
   const literals: string[] = [];
-  const ruleLiterals = textRules.map((rule) => {
-    const lits = requiredLiterals(rule.pattern.source);
-    if (lits === null) return null;
-    return lits.map((lit) => {
-      let id = ids.get(lit);
-      if (id === undefined) {
-        id = literals.length;
-        ids.set(lit, id);
-        literals.push(lit);
-      }
-      return id;
-    });
+  const byLiteral: Branch[][] = [];
+  const unguarded: Branch[] = [];
+  const idOf = (lit: string): number => {
+    let id = ids.get(lit);
+    if (id === undefined) {
+      id = literals.length;
+      ids.set(lit, id);
+      literals.push(lit);
+      byLiteral.push([]);
+    }
+    return id;
+  };
+  textRules.forEach((rule, index) => {
+    const parts = splitTopLevel(rule.pattern.source);
+    for (const part of parts) {
+      const branch: Branch = {
+        rule: index,
+        regex: parts.length === 1 ? rule.pattern : new RegExp(part, rule.pattern.flags),
+      };
+      const lits = branchLiterals(part);
+      if (lits === null) unguarded.push(branch);
+      else
+        for (const lit of new Set(lits.map((l) => l.slice(0, MAX_LITERAL))))
+          byLiteral[idOf(lit)]!.push(branch);
+    }
   });
-  return { literals, ruleLiterals, matcher: new LiteralMatcher(literals) };
+  return { literals, byLiteral, unguarded, matcher: new LiteralMatcher(literals) };
 }
 
 function applies(rule: TextRule, ctx?: MatchContext): boolean {
@@ -132,40 +156,41 @@ function applies(rule: TextRule, ctx?: MatchContext): boolean {
   return want === undefined || ctx?.statusClass === undefined || want === ctx.statusClass;
 }
 
-function* candidates(text: string, ctx?: MatchContext): Generator<TextRule> {
-  if (!text) return;
+/** The rules matching `text`, best first. */
+function matching(text: string, ctx: MatchContext | undefined, firstOnly: boolean): TextRule[] {
+  if (!text) return [];
   const c = (compiled ??= compile());
   const norm = normalizeReplyText(text);
-  if (!norm) return;
+  if (!norm) return [];
   const seen = new Uint8Array(c.literals.length);
   c.matcher.scan(norm, seen);
-  for (let i = 0; i < textRules.length; i++) {
-    const lits = c.ruleLiterals[i]!;
-    if (lits !== null) {
-      let hit = false;
-      for (let k = 0; k < lits.length; k++)
-        if (seen[lits[k]!] === 1) {
-          hit = true;
-          break;
-        }
-      if (!hit) continue;
-    }
-    const rule = textRules[i]!;
+  const branches: Branch[] = c.unguarded.slice();
+  for (let id = 0; id < seen.length; id++)
+    if (seen[id] === 1) for (const b of c.byLiteral[id]!) branches.push(b);
+  branches.sort((a, b) => a.rule - b.rule);
+  const found: TextRule[] = [];
+  let last = -1;
+  for (const branch of branches) {
+    if (branch.rule === last) continue;
+    const rule = textRules[branch.rule]!;
     if (!applies(rule, ctx)) continue;
-    rule.pattern.lastIndex = 0;
-    if (rule.pattern.test(norm)) yield rule;
+    branch.regex.lastIndex = 0;
+    if (!branch.regex.test(norm)) continue;
+    last = branch.rule;
+    found.push(rule);
+    if (firstOnly) break;
   }
+  return found;
 }
 
 /** The best text rule for a reply text: the highest-priority rule that matches (first in table order on ties). */
 export function matchText(text: string, ctx?: MatchContext): TextRule | undefined {
-  for (const rule of candidates(text, ctx)) return rule;
-  return undefined;
+  return matching(text, ctx, true)[0];
 }
 
 /** Every text rule matching a reply text, best first. */
 export function matchAllText(text: string, ctx?: MatchContext): TextRule[] {
-  return [...candidates(text, ctx)];
+  return matching(text, ctx, false);
 }
 
 const STATUS_RE = /^([245])\.(\d{1,3})\.(\d{1,3})$/;

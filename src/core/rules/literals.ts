@@ -18,17 +18,20 @@ export function requiredLiterals(source: string, minLength = 3): string[] | null
 }
 
 /** The literals one of which every match of `branch` (a sequence, no top-level `|`) contains. */
-function branchLiterals(branch: string, minLength: number): string[] | null {
+export function branchLiterals(branch: string, minLength = 3): string[] | null {
   const { run, groups } = scanBranch(branch);
   if (run.length >= 4) return [run];
   for (const inner of groups) {
     const lits = requiredLiterals(inner, minLength);
     if (lits !== null && lits.length <= 12) return lits;
   }
-  return run.length >= minLength ? [run] : null;
+  // Two CJK or Cyrillic characters are as telling as three Latin letters.
+  const need = /[^\x00-\x7f]/.test(run) ? Math.min(minLength, 2) : minLength;
+  return run.length >= need ? [run] : null;
 }
 
-function splitTopLevel(source: string): string[] {
+/** The top-level alternatives of a regex source (split on `|` outside groups and classes). */
+export function splitTopLevel(source: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let inClass = false;
@@ -166,60 +169,106 @@ function scanBranch(branch: string): { run: string; groups: string[] } {
   return { run: best, groups };
 }
 
-/** A multi-literal matcher (Aho-Corasick) over lower-cased UTF-16 code units. */
+/** Literals are cut to this many characters: a prefix of a required literal is required too, and short keys keep the automaton small. */
+export const MAX_LITERAL = 12;
+
+/**
+ * A multi-literal matcher (Aho-Corasick) over lower-cased UTF-16 code units, built once. ASCII transitions are
+ * a dense table (a DFA: no failure-link walks); other characters go through one map with failure links.
+ */
 export class LiteralMatcher {
-  private readonly next: Map<number, number>[] = [new Map()];
+  /** Dense ASCII goto/transition table: `ascii[node * 128 + ch]`. */
+  private ascii: Int32Array;
+  /** Non-ASCII trie edges, keyed `node * 65536 + ch`. */
+  private readonly wide = new Map<number, number>();
   private readonly fail: number[] = [0];
   /** Ids of the literals ending at each node, including those reached via fail links. */
   private readonly out: number[][] = [[]];
+  private size = 1;
 
   constructor(literals: readonly string[]) {
+    this.ascii = new Int32Array(128 * 1024).fill(-1);
     literals.forEach((lit, id) => {
       let n = 0;
       for (let i = 0; i < lit.length; i++) {
         const ch = lit.charCodeAt(i);
-        let to = this.next[n]!.get(ch);
-        if (to === undefined) {
-          to = this.next.length;
-          this.next.push(new Map());
+        let to = this.edge(n, ch);
+        if (to < 0) {
+          to = this.size++;
+          if (to * 128 >= this.ascii.length) {
+            const grown = new Int32Array(this.ascii.length * 2).fill(-1);
+            grown.set(this.ascii);
+            this.ascii = grown;
+          }
           this.fail.push(0);
           this.out.push([]);
-          this.next[n]!.set(ch, to);
+          if (ch < 128) this.ascii[n * 128 + ch] = to;
+          else this.wide.set(n * 65536 + ch, to);
         }
         n = to;
       }
       this.out[n]!.push(id);
     });
-    const queue: number[] = [...this.next[0]!.values()];
-    for (let qi = 0; qi < queue.length; qi++) {
-      const n = queue[qi]!;
-      for (const [ch, to] of this.next[n]!) {
-        let f = this.fail[n]!;
-        while (f !== 0 && !this.next[f]!.has(ch)) f = this.fail[f]!;
-        const fto = this.next[f]!.get(ch);
-        const failTo = fto !== undefined && fto !== to ? fto : 0;
+    // Children per node, to walk the trie breadth-first.
+    const kids: number[][] = Array.from({ length: this.size }, () => []);
+    for (let n = 0; n < this.size; n++)
+      for (let ch = 0; ch < 128; ch++) {
+        const to = this.ascii[n * 128 + ch]!;
+        if (to >= 0) kids[n]!.push(ch, to);
+      }
+    for (const [key, to] of this.wide) kids[Math.floor(key / 65536)]!.push(key % 65536, to);
+    const order: number[] = [0];
+    for (let qi = 0; qi < order.length; qi++) {
+      const n = order[qi]!;
+      const ks = kids[n]!;
+      for (let k = 0; k < ks.length; k += 2) {
+        const ch = ks[k]!;
+        const to = ks[k + 1]!;
+        let failTo = 0;
+        if (n !== 0) {
+          let f = this.fail[n]!;
+          while (f !== 0 && this.edge(f, ch) < 0) f = this.fail[f]!;
+          failTo = Math.max(this.edge(f, ch), 0);
+        }
         this.fail[to] = failTo;
         const inherited = this.out[failTo]!;
         if (inherited.length > 0) this.out[to] = this.out[to]!.concat(inherited);
-        queue.push(to);
+        order.push(to);
       }
     }
+    // Complete the ASCII table into a DFA, breadth-first so each fail target's row is complete first.
+    const ascii = this.ascii.subarray(0, this.size * 128);
+    for (let ch = 0; ch < 128; ch++) if (ascii[ch]! < 0) ascii[ch] = 0;
+    for (const n of order) {
+      if (n === 0) continue;
+      const row = n * 128;
+      const frow = this.fail[n]! * 128;
+      for (let ch = 0; ch < 128; ch++) if (ascii[row + ch]! < 0) ascii[row + ch] = ascii[frow + ch]!;
+    }
+    this.ascii = ascii;
+  }
+
+  private edge(n: number, ch: number): number {
+    if (ch < 128) return this.ascii[n * 128 + ch]!;
+    return this.wide.get(n * 65536 + ch) ?? -1;
   }
 
   /** Marks in `seen` (indexed by literal id) every literal occurring in `text` (already lower-cased). */
   scan(text: string, seen: Uint8Array): void {
-    const next = this.next;
-    const fail = this.fail;
-    const outs = this.out;
+    const { ascii, wide, fail, out: outs } = this;
     let n = 0;
     for (let i = 0; i < text.length; i++) {
       const ch = text.charCodeAt(i);
-      let to = next[n]!.get(ch);
-      while (to === undefined && n !== 0) {
-        n = fail[n]!;
-        to = next[n]!.get(ch);
+      if (ch < 128) {
+        n = ascii[n * 128 + ch]!;
+      } else {
+        let to = wide.get(n * 65536 + ch);
+        while (to === undefined && n !== 0) {
+          n = fail[n]!;
+          to = wide.get(n * 65536 + ch);
+        }
+        n = to ?? 0;
       }
-      n = to ?? 0;
       const out = outs[n]!;
       for (let k = 0; k < out.length; k++) seen[out[k]!] = 1;
     }
