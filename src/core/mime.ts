@@ -56,6 +56,13 @@ class HeaderList implements Headers {
   entries(): [string, string][] {
     return this.list.map((e, i) => [e[0], this.value(i)]);
   }
+  /** The entries whose (lower-cased) name passes `keep`, decoding only those values. */
+  entriesWhere(keep: (name: string) => boolean): [string, string][] {
+    const out: [string, string][] = [];
+    for (let i = 0; i < this.list.length; i++)
+      if (keep(this.list[i]![0])) out.push([this.list[i]![0], this.value(i)]);
+    return out;
+  }
   /** The raw (undecoded, unfolded) value: for parameters such as boundaries. */
   raw(name: string): string | undefined {
     const n = name.toLowerCase();

@@ -26,9 +26,14 @@ export function readOriginal(h: Headers | undefined): OriginalMessage {
   const returnPath = pick("return-path");
   if (returnPath) original.returnPath = returnPath;
   let n = 0;
-  for (const [name, value] of h.entries()) {
+  const keep = (name: string): boolean =>
+    name.startsWith("x-") || name.startsWith("list-") || name === "feedback-id";
+  const picked =
+    "entriesWhere" in h
+      ? (h as Headers & { entriesWhere(k: typeof keep): [string, string][] }).entriesWhere(keep)
+      : h.entries().filter(([name]) => keep(name));
+  for (const [name, value] of picked) {
     if (n >= MAX_HEADERS) break;
-    if (!(name.startsWith("x-") || name.startsWith("list-") || name === "feedback-id")) continue;
     if (original.headers[name] !== undefined) continue;
     original.headers[name] = value.slice(0, MAX_VALUE);
     n++;
