@@ -63,7 +63,7 @@ export const googleRules = table("google", [
     "userunknown",
     /the email account that you tried to reach does not exist|\?p=nosuchuser/i,
     "550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address.",
-    P.provider,
+    P.userunknown + 1,
   ],
   [
     "receiving-rate",
