@@ -30,7 +30,11 @@ const compileMs = cpu() - t;
 for (let k = 0; k < 5; k++) for (const s of texts) matchText(s);
 t = cpu();
 let n = 0;
-for (let k = 0; k < rounds; k++) for (const s of texts) (matchText(s), n++);
+for (let k = 0; k < rounds; k++)
+  for (const s of texts) {
+    matchText(s);
+    n++;
+  }
 const ms = cpu() - t;
 console.log(`rules        ${textRules.length} text rules, ${statusRules.length} status rules`);
 console.log(`compile      ${compileMs.toFixed(1)} ms CPU (once per process)`);
