@@ -196,9 +196,10 @@ export async function exportPage(
       ? [
           csvField(addr),
           csvField("p.stream"),
-          csvField("p.reason"),
-          csvField("p.class"),
-          csvField("p.source"),
+          // reason, class and source are closed vocabularies: never quoted.
+          "p.reason",
+          "p.class",
+          "p.source",
           isoTime("p.first_seen"),
           isoTime("p.last_seen"),
           `coalesce(${isoTime("p.expires_at")}, '')`,

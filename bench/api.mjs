@@ -1,0 +1,233 @@
+// API benchmark on real PostgreSQL: N suppressions loaded (default 1,000,000), the API in its own process,
+// then:
+//   single lookups  GET /v1/suppressions/{address}?stream=S   autocannon, 50 connections: req/s, p50/p99
+//                   (a) 99% of addresses not suppressed, (b) every address suppressed (each asks the database)
+//   batch check     POST /v1/suppressions/check, 1,000 addresses (10% suppressed): p50/p99 ms
+//   export          GET /v1/exports/suppressions, every row as CSV: s, rows/s, the API's peak RSS
+//   list cleaning   POST /v1/clean, a 1,000,000-row CSV (10% suppressed), streamed both ways: s
+//
+//   node --import tsx bench/api.mjs [--rows 1000000] [--duration 10] [--clean-rows 1000000] [--keep]
+//   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import autocannon from "autocannon";
+
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** The child: the API alone, on one schema, printing its port once its index is loaded. */
+async function serve(schema) {
+  const { startApi } = await import("../src/api/server.ts");
+  const { loadConfig } = await import("../src/config.ts");
+  const { createLogger } = await import("../src/log.ts");
+  const { openDb } = await import("../src/store/db.ts");
+  const handle = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 10 });
+  const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, databaseSchema: schema }, {});
+  const t0 = performance.now();
+  const api = await startApi({ db: handle.db, config, logger: createLogger("warn") });
+  await api.app.suppressionIndex.ready;
+  const loadMs = performance.now() - t0;
+  process.stdout.write(
+    JSON.stringify({
+      port: api.port,
+      loadMs,
+      index: api.app.suppressionIndex.stats,
+      rss: process.memoryUsage().rss,
+    }) + "\n",
+  );
+  const stop = async () => {
+    await api.close();
+    await handle.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  // The parent holds our stdin: when it goes away, so do we.
+  process.stdin.on("end", stop).resume();
+}
+
+function rssOf(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+async function main() {
+  const ROWS = Number(arg("rows", "1000000"));
+  const DURATION = Number(arg("duration", "10"));
+  const CLEAN_ROWS = Number(arg("clean-rows", "1000000"));
+  const { openDb, migrateToLatest } = await import("../src/store/db.ts");
+  const { createKey } = await import("../src/store/keys.ts");
+  const { sql } = await import("kysely");
+  const schema = `bench_api_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  const handle = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 2 });
+  await migrateToLatest(handle.db);
+  console.log(`schema ${schema}`);
+
+  // Load: user{i}@example.com for i < ROWS, suppressed in stream marketing, hashed by PostgreSQL itself.
+  let t0 = performance.now();
+  const CHUNK = 250_000;
+  for (let from = 0; from < ROWS; from += CHUNK) {
+    const to = Math.min(ROWS, from + CHUNK) - 1;
+    await sql`
+      insert into suppressions (tenant, stream, address, address_hash, address_original, reason, class, source, rule,
+                                first_seen, last_seen)
+      select 'bench', 'marketing', a, encode(sha256(convert_to(a, 'UTF8')), 'hex'), a, 'userunknown', 'hard', 'bounce',
+             'policy.hard', now(), now()
+        from (select 'user' || g || '@example.com' as a from generate_series(${from}::int, ${to}::int) g) s`.execute(
+      handle.db,
+    );
+  }
+  await sql`analyze suppressions`.execute(handle.db);
+  console.log(
+    `loaded ${ROWS.toLocaleString()} suppressions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const key = await createKey(handle.db, {
+    tenant: "bench",
+    scopes: ["read", "write"],
+    rateLimitPerMinute: 0,
+  });
+  const auth = { authorization: `Bearer ${key.token}` };
+
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", new URL(import.meta.url).pathname, "--serve", schema],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  const ready = await new Promise((resolve, reject) => {
+    let buf = "";
+    child.stdout.on("data", (c) => {
+      buf += c;
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
+    });
+    child.on("exit", (code) => reject(new Error(`API exited with ${code}`)));
+  });
+  const base = `http://127.0.0.1:${ready.port}`;
+  console.log(
+    `API up; index of ${ready.index.fingerprints.toLocaleString()} rows loaded in ${(ready.loadMs / 1000).toFixed(1)} s (${mb(ready.index.bytes)} of fingerprints), RSS ${mb(ready.rss)}`,
+  );
+
+  const rnd = (n) => Math.floor(Math.random() * n);
+  async function cannon(title, pathOf) {
+    // Warm up, then measure.
+    await autocannon({
+      url: base,
+      connections: 50,
+      duration: 2,
+      headers: auth,
+      requests: [{ setupRequest: (r) => ({ ...r, path: pathOf() }) }],
+    });
+    const res = await autocannon({
+      url: base,
+      connections: 50,
+      duration: DURATION,
+      headers: auth,
+      requests: [{ setupRequest: (r) => ({ ...r, path: pathOf() }) }],
+    });
+    const bad = res.non2xx + res.errors + res.timeouts;
+    console.log(
+      `single lookups ${title}: ${Math.round(res.requests.average).toLocaleString()} req/s, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms (50 connections, ${DURATION} s${bad ? `, ${bad} failed` : ""})`,
+    );
+  }
+  await cannon("(99% not suppressed)", () =>
+    Math.random() < 0.01
+      ? `/v1/suppressions/user${rnd(ROWS)}%40example.com?stream=marketing`
+      : `/v1/suppressions/other${rnd(1e9)}%40example.net?stream=marketing`,
+  );
+  await cannon("(all suppressed)", () => `/v1/suppressions/user${rnd(ROWS)}%40example.com?stream=marketing`);
+
+  // Batch check of 1,000 addresses, one request at a time.
+  const times = [];
+  for (let i = 0; i < 200; i++) {
+    const addresses = Array.from({ length: 1000 }, () =>
+      Math.random() < 0.1 ? `user${rnd(ROWS)}@example.com` : `nobody${rnd(1e9)}@example.org`,
+    );
+    const t = performance.now();
+    const res = await fetch(`${base}/v1/suppressions/check`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ stream: "marketing", addresses }),
+    });
+    const body = await res.json();
+    if (i >= 20) times.push(performance.now() - t);
+    if (body.results.length !== 1000) throw new Error("short answer");
+  }
+  console.log(
+    `batch check of 1,000: p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms (180 requests, one at a time)`,
+  );
+
+  // Export every row as CSV, sampling the API's RSS.
+  let peak = rssOf(child.pid);
+  const before = peak;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
+  t0 = performance.now();
+  const exp = await fetch(`${base}/v1/exports/suppressions?format=csv`, { headers: auth });
+  let bytes = 0;
+  let lines = 0;
+  for await (const chunk of exp.body) {
+    bytes += chunk.length;
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+  }
+  const expS = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  console.log(
+    `export of ${(lines - 1).toLocaleString()} rows: ${expS.toFixed(2)} s, ${Math.round((lines - 1) / expS).toLocaleString()} rows/s, ${mb(bytes)}; API RSS ${mb(before)} before, peak ${mb(peak)}`,
+  );
+
+  // List cleaning of a CSV of CLEAN_ROWS rows, 10% of them suppressed, streamed up and down.
+  peak = rssOf(child.pid);
+  const sampler2 = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
+  t0 = performance.now();
+  const out = await new Promise((resolve, reject) => {
+    const req = http.request(
+      `${base}/v1/clean?stream=marketing`,
+      { method: "POST", headers: { ...auth, "content-type": "text/csv" } },
+      (res) => {
+        let outLines = 0;
+        res.on("data", (chunk) => {
+          for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) outLines++;
+        });
+        res.on("end", () => resolve({ status: res.statusCode, outLines }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    let i = 0;
+    const write = () => {
+      if (i === 0) req.write("id,email,first_name\n");
+      while (i < CLEAN_ROWS) {
+        let chunk = "";
+        for (let k = 0; k < 5000 && i < CLEAN_ROWS; k++, i++)
+          chunk += `${i},${i % 10 === 0 ? `user${rnd(ROWS)}@example.com` : `prospect${i}@example.org`},Name${i}\n`;
+        if (!req.write(chunk)) return req.once("drain", write);
+      }
+      req.end();
+    };
+    write();
+  });
+  const cleanS = (performance.now() - t0) / 1000;
+  clearInterval(sampler2);
+  console.log(
+    `list cleaning of ${CLEAN_ROWS.toLocaleString()} rows: ${cleanS.toFixed(2)} s (${Math.round(CLEAN_ROWS / cleanS).toLocaleString()} rows/s), ${(out.outLines - 1).toLocaleString()} rows kept, API peak RSS ${mb(peak)}`,
+  );
+
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  if (!args.includes("--keep")) await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
+  await handle.close();
+}
+
+if (args[0] === "--serve") await serve(args[1]);
+else await main();
