@@ -11,7 +11,7 @@ import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
 
-export const MAX_DELIVERIES_PER_REQUEST = 10_000;
+export const MAX_DELIVERIES_PER_REQUEST = 1_000;
 /** Deliveries written at once (one transaction each; each locks one address's state row only). */
 const CONCURRENCY = 4;
 /** A delivery reported from the future (clock skew aside) is refused. */
@@ -114,7 +114,7 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
         tags: ["deliveries"],
         summary: "Report successful deliveries (resets soft-bounce counts)",
         description:
-          "Either one delivery (`address`, `stream`, `occurred_at`) or a batch in `deliveries` (up to 10,000). " +
+          "Either one delivery (`address`, `stream`, `occurred_at`) or a batch in `deliveries` (up to 1,000). " +
           "In a batch an invalid row is reported in `results` and the valid rows are kept.",
         body: {
           type: "object",
