@@ -68,6 +68,13 @@ describe("POST /v1/deliveries", () => {
       mail_id: null,
     });
     expect(history.data[1]).toMatchObject({ source: "mail", class: "soft", reason: "mailboxfull" });
+    // The policy's decision, with its rule and the state it replaced.
+    expect(history.data[0].decision).toMatchObject({
+      action: "reset",
+      rule: "policy.delivered",
+      state: { softLevel: 0 },
+    });
+    expect(history.data[0].decision.stateBefore.nextRetryAt).not.toBeNull();
   });
 
   it("takes a batch: invalid rows are reported in order and the valid ones kept", async () => {
