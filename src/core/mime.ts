@@ -83,8 +83,6 @@ function decodeHeaderValue(raw: string, binary: boolean): string {
   return v;
 }
 
-const HEADER_NAME = /^([!-9;-~]+)[ \t]*:/;
-
 /**
  * Parse a header block (binary string, LF line endings) into a header list. Folded lines are unfolded; lines that
  * are not headers (junk) are skipped. Reads at most `maxLines` lines.
@@ -95,28 +93,20 @@ export function parseHeaderBlock(
   binary = true,
 ): HeaderList {
   const list: [string, string][] = [];
-  let pos = 0;
-  let lines = 0;
-  const len = block.length;
-  while (pos < len && lines < maxLines) {
-    let nl = block.indexOf("\n", pos);
-    if (nl < 0) nl = len;
-    const line = block.slice(pos, nl);
-    pos = nl + 1;
-    lines++;
-    if (!line) continue;
-    const c = line.charCodeAt(0);
-    if (c === 32 || c === 9) {
-      const last = list[list.length - 1];
-      if (last && last[1].length < 65536) last[1] += " " + line.trim();
-      continue;
-    }
-    const m = HEADER_NAME.exec(line);
-    if (!m) continue;
-    list.push([m[1]!.toLowerCase(), line.slice(m[0].length).trim()]);
+  HEADER_FIELD.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while (list.length < maxLines && (m = HEADER_FIELD.exec(block))) {
+    let value = m[2]!;
+    if (value.length > MAX_HEADER_VALUE) value = value.slice(0, MAX_HEADER_VALUE);
+    if (value.includes("\n")) value = value.replace(/\n[ \t]*/g, " ");
+    list.push([m[1]!.toLowerCase(), value.trim()]);
   }
   return new HeaderList(list, binary);
 }
+
+/** One header field with its folded continuation lines. Lines that are not fields (junk) are skipped. */
+const HEADER_FIELD = /^([!-9;-~]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)/gm;
+const MAX_HEADER_VALUE = 65536;
 
 /** Split `type/subtype; a=b; c="d"` into a lower-cased type and lower-cased parameter names. */
 export function parseContentType(value: string | undefined): {
@@ -379,13 +369,30 @@ export function normaliseNewlines(s: string): string {
   return lf.includes("\r") ? lf.replace(/\r/g, "\n") : lf;
 }
 
+/** CRLF and CR-only line endings to LF, on the bytes (one pass, no intermediate strings). */
+function lfOnly(buf: Buffer): Buffer {
+  let i = buf.indexOf(13);
+  if (i < 0) return buf;
+  const out = Buffer.allocUnsafe(buf.length);
+  buf.copy(out, 0, 0, i);
+  let n = i;
+  for (; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (c === 13) {
+      out[n++] = 10;
+      if (buf[i + 1] === 10) i++;
+    } else out[n++] = c;
+  }
+  return out.subarray(0, n);
+}
+
 /** Raw input -> binary string with LF line endings, capped in size. */
 export function toBinaryString(raw: Buffer | string, maxBytes = DEFAULT_LIMITS.maxMailBytes): string {
   let s: string;
   if (typeof raw === "string") {
     // Strings from callers are text: re-encode non-ASCII as UTF-8 bytes so that charset decoding sees bytes.
     s = /[^\x00-\x7f]/.test(raw) ? Buffer.from(raw, "utf8").toString("latin1") : raw;
-  } else s = raw.toString("latin1", 0, Math.min(raw.length, maxBytes));
+  } else s = lfOnly(raw.length > maxBytes ? raw.subarray(0, maxBytes) : raw).toString("latin1");
   if (s.length > maxBytes) s = s.slice(0, maxBytes);
   // A leading mbox "From " line is not a header.
   if (s.startsWith("From ")) {
