@@ -248,6 +248,13 @@ export const genericRules = table("generic", [
     P.userunknown,
   ],
   [
+    "userunknown-pairs",
+    "userunknown",
+    /<\S{1,200}> not found|non-?existent (?:user|recipient|address|mailbox)|no \S{1,64} in name directory|rcpt <\S{1,200}> does not exist|recipient \S{1,200} was not found in|user \S{1,100} was not found|user \(\S{1,100}\) unknown|\bbad recipient\b|this user doesn'?t have a \S{1,60} account/i,
+    "550 5.1.1 <kijitora@example.jp> not found",
+    P.userunknown,
+  ],
+  [
     "mailbox-unavailable",
     "userunknown",
     /mailbox (?:is )?(?:unavailable|not available|not present|not found)|requested action not taken: mailbox unavailable|mailbox unavailable\b/i,
@@ -452,6 +459,13 @@ export const genericRules = table("generic", [
     P.spamdetected,
   ],
   [
+    "spam-pairs",
+    "spamdetected",
+    /mail score \(.{1,20} over|our filters rate at and above .{1,20} percent probability of being spam|rejected by .{1,60} \(spam\)|rejected due to spam (?:classification|content)|rule imposed as .{1,80} is blacklisted on|spam .{1,40} exceeded|mail rejete\. mail rejected\. .{0,20}506/i,
+    "550 5.7.1 Mail score (9.5) over MESSAGE_SCORE_LIMIT",
+    P.spamdetected,
+  ],
+  [
     "spam-content",
     "spamdetected",
     /unacceptable content|rejecting (?:banned |mail )?content|mail content denied|banned content|5\.7\.0 reject, id=|message (?:was )?rejected for (?:possible |policy reasons|spam)|your message (?:has triggered|failed several antispam)|temporarily blocked by our filter|blacklisted url|sender domain listed at|denied due to spam list|listed in work\.drbl/i,
@@ -496,6 +510,13 @@ export const genericRules = table("generic", [
     /connection refused by \S|deferred: connection refused by/i,
     "Deferred: Connection refused by mx.example.ne.jp.",
     P.mta + 1,
+  ],
+  [
+    "blocked-pairs",
+    "blocked",
+    /messages from .{1,60} temporarily deferred due to user complaints|(?:ip|domain|email) .{1,80} is blacklisted|is blocked by earthlink|server ip .{1,60} listed as abusive|your access ip .{1,60} has been rejected|rejected based on blacklist|mail from .{1,80} refused(?::|, see)|invalid ip for sending|bad ip profile/i,
+    "421 4.7.0 [TS01] Messages from 192.0.2.1 temporarily deferred due to user complaints - 4.16.55.1",
+    P.blocked,
   ],
   [
     "greylisted",
