@@ -142,6 +142,18 @@ describe("classify", () => {
     }
   });
 
+  it("reads a bounce that a gateway forwarded as an enclosed message", () => {
+    const r = classify(fixture("forwarded-bounce.eml"));
+    expect(r.kind).toBe("bounce");
+    expect(r.recipients[0]).toMatchObject({
+      recipient: "lost@example.org",
+      reason: "userunknown",
+      class: "hard",
+    });
+    expect(r.original.messageId).toBe("<fwd-1@example.co.jp>");
+    expect(r.from).toContain("gw.example.co.jp");
+  });
+
   it("has a version", () => {
     expect(CLASSIFIER_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
   });
@@ -179,6 +191,22 @@ describe("decideReason", () => {
     expect(
       decideReason({ diagnostic: "550 Unknown user a@example.jp (in reply to RCPT TO command)" }),
     ).toMatchObject({ reason: "userunknown" });
+  });
+
+  it("reads an anonymous user-unknown without a command as filtered, one naming the address as userunknown", () => {
+    expect(decideReason({ status: "5.0.0", diagnostic: "550 : User unknown" })).toMatchObject({
+      reason: "filtered",
+    });
+    expect(decideReason({ status: "5.0.0", diagnostic: "550 <a@example.jp>: User unknown" }).reason).toBe(
+      "userunknown",
+    );
+    expect(decideReason({ status: "5.1.1", diagnostic: "550 : User unknown" }).reason).toBe("userunknown");
+  });
+
+  it("reads a refused MAIL FROM without a telling text as rejected", () => {
+    expect(
+      decideReason({ status: "5.7.1", diagnostic: "550 5.7.1 Access denied", command: "MAIL" }),
+    ).toMatchObject({ reason: "rejected", rule: "smtp.command:MAIL" });
   });
 
   it("takes an extractor's own reason over a generic code", () => {
