@@ -1,0 +1,62 @@
+// The API on the embedded database (PGlite), as `rebound start` runs it on a bare machine.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { upsertSuppression } from "../../src/store/suppressions.js";
+import { createEmbeddedTestDb, type TestDb } from "../helpers/db.js";
+import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
+
+let t: TestDb;
+let api: TestApi;
+let acme: Client;
+
+beforeAll(async () => {
+  t = await createEmbeddedTestDb();
+  await upsertSuppression(t.db, {
+    tenant: "acme",
+    stream: "*",
+    address: "hard@example.com",
+    reason: "userunknown",
+    class: "hard",
+    source: "bounce",
+    at: new Date(),
+  });
+  api = await startTestApi(t.db);
+  acme = await client(t.db, api, "acme");
+});
+
+afterAll(async () => {
+  await api?.close();
+  await t?.drop();
+});
+
+describe("the API on PGlite", () => {
+  it("looks up, checks, adds, lists, exports, imports and cleans", async () => {
+    expect(
+      (await (await acme.get(`/v1/suppressions/${enc("hard@example.com")}?stream=x`)).json()).suppressed,
+    ).toBe(true);
+    expect(
+      (await acme.send("PUT", `/v1/suppressions/${enc("new@example.com")}`, { stream: "m" })).status,
+    ).toBe(201);
+    const check = await (
+      await acme.send("POST", "/v1/suppressions/check", {
+        stream: "m",
+        addresses: ["new@example.com", "ok@example.com", "hard@example.com"],
+      })
+    ).json();
+    expect(check.results.map((r: { suppressed: boolean }) => r.suppressed)).toEqual([true, false, true]);
+    expect((await (await acme.get("/v1/suppressions")).json()).data).toHaveLength(2);
+    const imported = await (
+      await acme.send("POST", "/v1/suppressions/import", "email\nimp@example.com\n", {
+        "content-type": "text/csv",
+      })
+    ).json();
+    expect(imported).toMatchObject({ imported: 1 });
+    const csv = await (await acme.get("/v1/exports/suppressions")).text();
+    expect(csv.trim().split("\n")).toHaveLength(4);
+    const cleaned = await (
+      await acme.send("POST", "/v1/clean?stream=m", "email\nimp@example.com\nfine@example.com\n", {
+        "content-type": "text/csv",
+      })
+    ).text();
+    expect(cleaned).toBe("email\nfine@example.com\n");
+  });
+});
