@@ -4,7 +4,7 @@ import type { Db } from "../../src/store/db.js";
 import { dispatchPending } from "../../src/webhooks/dispatcher.js";
 import { verifySignature } from "../../src/webhooks/sign.js";
 import { startWebhookWorker, type WebhookWorkerOptions } from "../../src/webhooks/worker.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { createEmbeddedTestDb, createTestDb, type TestDb } from "../helpers/db.js";
 import { deadUrl, startReceiver, waitFor, type Receiver } from "./receiver.js";
 
 const logger = createLogger("silent");
@@ -277,6 +277,36 @@ describe("webhook history retention", () => {
         { outbox_id: "1004", status: "delivered" },
       ]);
     } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe("webhook delivery on the embedded database (PGlite)", () => {
+  it("dispatches, retries and delivers the same way", async () => {
+    const db = await createEmbeddedTestDb();
+    const receiver = await startReceiver((i) => (i === 1 ? 500 : 200));
+    const worker = startWebhookWorker({ db: db.db, logger }, { ...fast, maxAttempts: 3 });
+    try {
+      const hook = await addWebhook(db.db, "acme", receiver.url, ["suppression.added"]);
+      await emit(db.db, "acme", "suppression.added", { address: "x@example.com", stream: "marketing" });
+      const d = await waitFor(async () => {
+        const rows = await deliveriesOf(db.db, hook.id);
+        return rows[0]?.status === "delivered" ? rows[0] : undefined;
+      }, "the delivery on PGlite");
+      expect(d).toMatchObject({ attempts: 2, last_status_code: 200 });
+      const r = receiver.received[1]!;
+      expect(
+        verifySignature(
+          hook.secret,
+          String(r.headers["rebound-signature"]),
+          r.body,
+          Math.floor(Date.now() / 1000),
+        ).ok,
+      ).toBe(true);
+    } finally {
+      await worker.stop();
+      await receiver.close();
       await db.drop();
     }
   });
