@@ -46,18 +46,16 @@ export async function lockHistory(
   at: Date,
   lookbackDays: number,
 ): Promise<AddressHistory> {
-  await db
+  // An upsert that touches the row locks it (and creates it when missing) in one statement.
+  const r = await db
     .insertInto("address_state")
     .values({ tenant: k.tenant, stream: k.stream, address_hash: k.addressHash, updated_at: at })
-    .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doNothing())
-    .execute();
-  const r = await db
-    .selectFrom("address_state")
-    .selectAll()
-    .where("tenant", "=", k.tenant)
-    .where("stream", "=", k.stream)
-    .where("address_hash", "=", k.addressHash)
-    .forUpdate()
+    .onConflict((oc) =>
+      oc
+        .columns(["tenant", "stream", "address_hash"])
+        .doUpdateSet((eb) => ({ soft_level: eb.ref("address_state.soft_level") })),
+    )
+    .returningAll()
     .executeTakeFirstOrThrow();
   const state = toState(r);
   const lookback = new Date(at.getTime() - lookbackDays * 86_400_000);

@@ -68,24 +68,17 @@ export async function upsertSuppression(
     created_by: s.actor ?? null,
     updated_at: s.at,
   };
-  let existing = await selectForUpdate(db, s.tenant, s.stream, hash);
-  let created = false;
-  let id: string;
-  if (!existing) {
-    const ins = await db
-      .insertInto("suppressions")
-      .values({ tenant: s.tenant, stream: s.stream, address_hash: hash, ...fresh, created_at: s.at })
-      .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doNothing())
-      .returning("id")
-      .executeTakeFirst();
-    if (ins) {
-      id = ins.id;
-      created = true;
-    } else {
-      existing = await selectForUpdate(db, s.tenant, s.stream, hash);
-      if (!existing) throw new Error("suppression vanished during upsert");
-    }
-  }
+  // The common case first: a new suppression (one statement); otherwise lock the existing row and merge.
+  const ins = await db
+    .insertInto("suppressions")
+    .values({ tenant: s.tenant, stream: s.stream, address_hash: hash, ...fresh, created_at: s.at })
+    .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  let created = !!ins;
+  let id = ins?.id ?? "";
+  const existing = ins ? undefined : await selectForUpdate(db, s.tenant, s.stream, hash);
+  if (!ins && !existing) throw new Error("suppression vanished during upsert");
   if (existing) {
     id = existing.id;
     const expired = existing.expires_at !== null && existing.expires_at.getTime() <= s.at.getTime();
@@ -144,7 +137,7 @@ export async function upsertSuppression(
       tenant: s.tenant,
       type: "suppression.added",
       payload: {
-        id: id!,
+        id,
         stream: s.stream,
         address: s.address,
         reason: s.reason,
@@ -157,7 +150,7 @@ export async function upsertSuppression(
       },
     });
   }
-  return { id: id!, created };
+  return { id, created };
 }
 
 async function selectForUpdate(db: Kysely<Database>, tenant: string, stream: string, hash: string) {

@@ -16,7 +16,7 @@
 // changes are announced (a removal that is re-derived is silent; bounce events are announced again only when
 // their class changed).
 import { sql, type Kysely, type Transaction } from "kysely";
-import { attribute, type Attributed } from "../core/attribute.js";
+import { attribute, type Attributed, type Attribution } from "../core/attribute.js";
 import { classify, CLASSIFIER_VERSION } from "../core/classify.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Report } from "../core/report.js";
@@ -24,7 +24,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { getAddressState, saveAddressState } from "../store/address-state.js";
 import { deleteMailEvents, type EventRow } from "../store/events.js";
-import { getMail, setMailStatus } from "../store/mails.js";
+import { setMailStatus } from "../store/mails.js";
 import { emitOutbox } from "../store/outbox.js";
 import type { Database } from "../store/schema.js";
 import { removeSuppression } from "../store/suppressions.js";
@@ -79,55 +79,50 @@ export async function processMail(
 ): Promise<ProcessOutcome> {
   const { db, logger } = deps;
   const log = logger.child({ mailId });
-  const mail = await getMail(db, mailId);
-  if (!mail) {
-    log.warn("mail not found");
-    return { status: "missing", mailId };
-  }
-  if (!opts.reprocess && (mail.status === "processed" || mail.status === "duplicate"))
-    return { status: "already_processed", mailId };
-  if (!mail.raw) {
-    log.warn({ purgedAt: mail.raw_purged_at }, "raw mail purged: cannot process");
-    if (mail.status !== "processed" && mail.status !== "duplicate")
-      await setMailStatus(db, mailId, "failed", { error: "raw mail purged before processing" });
-    return { status: "purged", mailId };
-  }
-
-  // PGlite returns bytea as a Uint8Array, pg as a Buffer.
-  const report = classify(Buffer.isBuffer(mail.raw) ? mail.raw : Buffer.from(mail.raw));
-  const attribution = attribute(report, mail.rcpt_to, deps.config.verpKeys, {
-    tenant: deps.config.defaultTenant,
-    stream: deps.config.defaultStream,
-    caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
-  });
   const now = deps.now();
+  let verp: Attribution["verp"] | undefined;
 
   const outcome = await db.transaction().execute(async (trx) => {
-    const locked = await trx
+    // The mail, locked: one worker at a time processes it.
+    const mail = await trx
       .selectFrom("inbound_mails")
-      .select(["status", "sha256"])
+      .selectAll()
       .where("id", "=", mailId)
       .forUpdate()
       .executeTakeFirst();
-    if (!locked) return { status: "missing", mailId } as const;
-    if (!opts.reprocess && (locked.status === "processed" || locked.status === "duplicate"))
+    if (!mail) return { status: "missing", mailId } as const;
+    if (!opts.reprocess && (mail.status === "processed" || mail.status === "duplicate"))
       return { status: "already_processed", mailId } as const;
+    if (!mail.raw) {
+      if (mail.status !== "processed" && mail.status !== "duplicate")
+        await setMailStatus(trx, mailId, "failed", { error: "raw mail purged before processing" });
+      return { status: "purged", mailId } as const;
+    }
 
     // Duplicate delivery: the same bytes as a mail already processed (serialised per digest).
-    await sql`select pg_advisory_xact_lock(hashtext(${locked.sha256}))`.execute(trx);
+    await sql`select pg_advisory_xact_lock(hashtext(${mail.sha256}))`.execute(trx);
     const twin = await trx
       .selectFrom("inbound_mails")
       .select("id")
-      .where("sha256", "=", locked.sha256)
+      .where("sha256", "=", mail.sha256)
       .where("id", "!=", mailId)
       .where("status", "=", "processed")
       .orderBy("received_at")
       .limit(1)
       .executeTakeFirst();
-    if (twin && locked.status !== "processed") {
+    if (twin && mail.status !== "processed") {
       await setMailStatus(trx, mailId, "duplicate", { duplicateOf: twin.id, error: null, at: now });
       return { status: "duplicate", mailId, duplicateOf: twin.id } as const;
     }
+
+    // PGlite returns bytea as a Uint8Array, pg as a Buffer.
+    const report = classify(Buffer.isBuffer(mail.raw) ? mail.raw : Buffer.from(mail.raw));
+    const attribution = attribute(report, mail.rcpt_to, deps.config.verpKeys, {
+      tenant: deps.config.defaultTenant,
+      stream: deps.config.defaultStream,
+      caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
+    });
+    verp = attribution.verp;
 
     const retracted = opts.reprocess
       ? await retract(trx, mailId, now)
@@ -188,14 +183,14 @@ export async function processMail(
         unverified: outcome.unverified,
         blocks: outcome.blocks.length,
         skipped: outcome.skipped,
-        verp: attribution.verp,
+        verp,
         reprocessed: outcome.reprocessed,
         classifierVersion: CLASSIFIER_VERSION,
       },
       "mail processed",
     );
   } else {
-    log.info(
+    log[outcome.status === "missing" || outcome.status === "purged" ? "warn" : "info"](
       { status: outcome.status, ...("duplicateOf" in outcome ? { duplicateOf: outcome.duplicateOf } : {}) },
       `mail ${outcome.status}`,
     );
