@@ -100,6 +100,25 @@ describe("matchText", () => {
     expect(matchAllText(rule.example, { statusClass: other })).not.toContain(rule);
   });
 
+  it("reads a refused recipient as unknown, a refused sender as rejected", () => {
+    expect(
+      matchText("550 5.4.1 Recipient address rejected: Access denied. [X.prod.protection.outlook.com]")
+        ?.reason,
+    ).toBe("userunknown");
+    expect(
+      matchText("553 5.1.8 <a@host.example>... Domain of sender address a@host.example does not exist")
+        ?.reason,
+    ).toBe("rejected");
+    expect(matchText("501 5.1.8 Sender address rejected")?.reason).toBe("rejected");
+  });
+
+  it("does not take a recipient's refusal for an IP block", () => {
+    expect(matchText("550 5.1.1 <a@b.example>: Recipient address rejected: User unknown")?.reason).toBe(
+      "userunknown",
+    );
+    expect(matchText("550 5.7.1 Client host [192.0.2.1] is blacklisted")?.reason).toBe("blocked");
+  });
+
   it("says nothing of text that is no reply at all", () => {
     expect(matchText("")).toBeUndefined();
     expect(matchText("Hello, see you tomorrow at the office.")).toBeUndefined();
@@ -150,6 +169,14 @@ describe("resolveReason", () => {
 
   it("keeps a definitive code over a generic text", () => {
     expect(resolveReason({ status: "5.2.2", text: "552 5.2.2 User unknown" })?.reason).toBe("mailboxfull");
+  });
+
+  it("lets a status code outweigh a hint-level text", () => {
+    expect(resolveReason({ status: "5.7.1", text: "550 5.7.1 Access denied" })).toEqual({
+      reason: "securityerror",
+      rule: "status:5.7.1",
+    });
+    expect(resolveReason({ text: "550 5.7.1 Access denied" })?.reason).toBe("rejected");
   });
 
   it("falls back to the status code, then the reply code", () => {
