@@ -104,8 +104,12 @@ export function parseHeaderBlock(
   return new HeaderList(list, binary);
 }
 
-/** One header field with its folded continuation lines. Lines that are not fields (junk) are skipped. */
-const HEADER_FIELD = /^([!-9;-~]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)/gm;
+/**
+ * One header field with its folded continuation lines (and, as some MTAs send them, unindented parameter lines after
+ * a value ending in `;`). Lines that are not fields (junk) are skipped.
+ */
+const HEADER_FIELD =
+  /^([!-9;-~]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*|(?<=;[ \t]*)\n(?![!-9;-~]+[ \t]*:)[^\n]+)*)/gm;
 const MAX_HEADER_VALUE = 65536;
 
 /** Split `type/subtype; a=b; c="d"` into a lower-cased type and lower-cased parameter names. */

@@ -26,6 +26,15 @@ describe("parseMail", () => {
     expect(mail.text).toBe("body");
   });
 
+  it("reads parameters that a broken MTA put on an unindented line after a `;`", () => {
+    const mail = parseMail(
+      'Content-Type: multipart/alternative;\nboundary="B"\nSubject: x\n\n--B\nContent-Type: text/plain\n\nhello\n--B--\n',
+    );
+    expect(mail.root.params["boundary"]).toBe("B");
+    expect(mail.headers.get("subject")).toBe("x");
+    expect(mail.text).toBe("hello");
+  });
+
   it("reads CRLF, LF and CR-only line endings alike", () => {
     const lf = fixture("dsn-two-recipients.eml").toString("latin1").replace(/\r\n/g, "\n");
     const crlf = lf.replace(/\n/g, "\r\n");
