@@ -164,9 +164,10 @@ function refusedAfterRecipient(
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
   if (cmd) return cmd !== "RCPT" && cmd !== "MAIL";
   if (statusReason === "filtered") return true;
-  // No command known: `<a@b>: User unknown` is the RCPT-time reply shape (`<addr>: Recipient address rejected`);
+  // No command known: `<a@b>: User unknown` is the RCPT-time reply shape (`<addr>: Recipient address rejected`), and
+  // `Invalid recipient` speaks of the recipient itself;
   // an anonymous one (`550 : User unknown`, `Unknown user`) is a filter's answer to the message.
-  return !/<[^<>\s]+@[^<>\s]+>:/.test(diagnostic);
+  return !/<[^<>\s]+@[^<>\s]+>:|\b(?:invalid|unknown|bad) recipient\b/i.test(diagnostic);
 }
 
 const DERIVED: Partial<Record<Reason, string>> = {
