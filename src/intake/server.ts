@@ -14,7 +14,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
-import { enqueueMails } from "./enqueue.js";
+import { enqueueCommitted } from "./enqueue.js";
 import { newMailId } from "./mail-id.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { replies } from "./replies.js";
@@ -73,7 +73,7 @@ export function createIntake(deps: IntakeDeps): Intake {
   const spool = createSpool(db, {
     ...deps.spool,
     onCommitted(ids) {
-      const p = enqueueMails(db, queue, ids, now)
+      const p = enqueueCommitted(db, queue, ids)
         .catch((err: unknown) => {
           const t = Date.now();
           if (t - lastEnqueueWarning > 10_000) {
@@ -168,6 +168,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             raw,
             sha256: createHash("sha256").update(raw).digest("hex"),
             receivedAt: now(),
+            enqueuedAt: now(),
           })
           .then(
             () => {

@@ -12,6 +12,8 @@ export interface NewMail {
   raw: Buffer;
   sha256: string;
   receivedAt?: Date;
+  /** Set when the job is enqueued right after the commit (the intake), so no second write marks it. */
+  enqueuedAt?: Date | null;
 }
 
 export async function insertMail(db: Db, m: NewMail): Promise<void> {
@@ -38,6 +40,7 @@ export async function insertMails(db: Db, mails: NewMail[]): Promise<void> {
         raw: m.raw,
         received_at: m.receivedAt ?? new Date(),
         status: "pending" as const,
+        enqueued_at: m.enqueuedAt ?? null,
       })),
     )
     .execute();
@@ -86,6 +89,12 @@ export async function countAttempt(db: Db, id: string): Promise<void> {
 export async function markEnqueued(db: Db, ids: string[], at = new Date()): Promise<void> {
   if (ids.length)
     await db.updateTable("inbound_mails").set({ enqueued_at: at }).where("id", "in", ids).execute();
+}
+
+/** The enqueue after the commit failed: the sweeper takes these at its next pass. */
+export async function clearEnqueued(db: Db, ids: string[]): Promise<void> {
+  if (ids.length)
+    await db.updateTable("inbound_mails").set({ enqueued_at: null }).where("id", "in", ids).execute();
 }
 
 /** Mails still pending that were never enqueued, or enqueued before `enqueuedBefore` (the sweeper's work). */
