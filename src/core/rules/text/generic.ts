@@ -255,6 +255,13 @@ export const genericRules = table("generic", [
     P.userunknown,
   ],
   [
+    "name-not-recognized",
+    "userunknown",
+    /recipient name is not recognized|unknown or illegal (?:user|alias)|no such user here|user not known/i,
+    "The recipient name is not recognized MSEXCH:IMS:EXAMPLE:KIJITORA 0 (000C05A6) Unknown Recipient",
+    P.userunknown,
+  ],
+  [
     "mailbox-unavailable",
     "userunknown",
     /mailbox (?:is )?(?:unavailable|not available|not present|not found)|requested action not taken: mailbox unavailable|mailbox unavailable\b/i,
@@ -328,6 +335,13 @@ export const genericRules = table("generic", [
     "notcompliantrfc",
     /not (?:rfc ?(?:5322|2822|822|5321)|rfc) compliant|headers are not rfc compliant|rfcmessagenoncompliant|does not comply with rfc|non[- ]?compliant with rfc|message must be rfc 5322|has detected that this message is not rfc/i,
     "550 5.7.1 This message is not RFC 5322 compliant. There are multiple Subject headers.",
+    P.notcompliantrfc,
+  ],
+  [
+    "duplicated-message-id",
+    "notcompliantrfc",
+    /duplicated message-id/i,
+    "Duplicated Message-ID in <neko@example.co.jp>.",
     P.notcompliantrfc,
   ],
   [
@@ -410,6 +424,13 @@ export const genericRules = table("generic", [
     "rejected",
     /(?:your|sender'?s?|the) (?:e-?mail )?address (?:has been|is) (?:blacklisted|blocked|banned)|your domain has been (?:blocked|blacklisted)|(?:sending|sending to\/from) (?:to\/from )?an address that has been blacklisted|sender is (?:in my black ?list|spammer|on (?:a|the) block ?list)|envelope sender is in my badmailfrom|badmailfrom|envelope blocked|sender not pre-approved|not on the recipient'?s list of senders|isn'?t on the recipient'?s list|sender not in allowed-senders list|you are not allowed to post to this (?:mailing )?list|not a member of this (?:mailing )?list|you are not a member|access denied \(sender blacklisted\)|senderfilterconfig|administrative prohibition/i,
     "Sorry, you are sending to/from an address that has been blacklisted",
+    P.rejected,
+  ],
+  [
+    "group-permission",
+    "rejected",
+    /may not exist, or you may not have permission to post messages|you do not have permission to post to this group/i,
+    "We're writing to let you know that the group you tried to contact (example) may not exist, or you may not have permission to post messages to the group.",
     P.rejected,
   ],
   [
@@ -564,11 +585,25 @@ export const genericRules = table("generic", [
 
   // --- networkerror -----------------------------------------------------------------------------------------
   [
+    "host-name-not-found",
+    "hostunknown",
+    /dns lookup failure: host \S{1,100} not found|\bhost \S{1,100} not found\b(?!, try again)/i,
+    "DNS lookup failure: host cx.example.org not found",
+    P.hostunknown,
+  ],
+  [
     "host-not-found-try-again",
     "networkerror",
     /host not found, try again/i,
     "Name service error for domain example.com: Host not found, try again",
     P.hostunknown + 1,
+  ],
+  [
+    "queue-expiry",
+    "expired",
+    /envelope expired|could not be delivered for too long|will be deleted from queue|unable to connect successfully to the destination mail server/i,
+    "Unable to deliver message to the following recipients, due to being unable to connect successfully to the destination mail server.",
+    P.expired,
   ],
   [
     "network-error",
