@@ -23,15 +23,19 @@ const toState = (r: {
   lastDeliveryAt: r.last_delivery_at,
 });
 
-/** The stored state (no lock), or null. */
-export async function getAddressState(db: Kysely<Database>, k: AddressKey): Promise<AddressState | null> {
-  const r = await db
+/** The stored state, or null; `forUpdate` locks the row for the rest of the transaction. */
+export async function getAddressState(
+  db: Kysely<Database>,
+  k: AddressKey,
+  opts: { forUpdate?: boolean } = {},
+): Promise<AddressState | null> {
+  const q = db
     .selectFrom("address_state")
     .selectAll()
     .where("tenant", "=", k.tenant)
     .where("stream", "=", k.stream)
-    .where("address_hash", "=", k.addressHash)
-    .executeTakeFirst();
+    .where("address_hash", "=", k.addressHash);
+  const r = await (opts.forUpdate ? q.forUpdate() : q).executeTakeFirst();
   return r ? toState(r) : null;
 }
 

@@ -278,8 +278,8 @@ async function retract(
     } | null;
     if (!d?.state || d.stateBefore === undefined) continue;
     const key = { tenant: e.tenant, stream: e.stream, addressHash: e.address_hash };
-    const current = await getAddressState(trx, key);
-    if (current && JSON.stringify(stateJson(current)) === JSON.stringify(d.state)) {
+    const current = await getAddressState(trx, key, { forUpdate: true });
+    if (current && JSON.stringify(stateJson(current)) === JSON.stringify(stateJson(stateFromJson(d.state)))) {
       await saveAddressState(
         trx,
         key,

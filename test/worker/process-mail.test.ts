@@ -299,6 +299,18 @@ describe("processing one mail", () => {
     const types = await outboxOf(rcpt);
     expect(types.filter((x) => x === "bounce.soft")).toHaveLength(4);
     expect(types.filter((x) => x === "suppression.added")).toHaveLength(1);
+
+    // Re-processing the escalating mail derives the same escalation: the soft state it set is rolled back
+    // first (level 1, not 2), the suppression is kept, nothing is announced again.
+    const last = results[3]!.mailId;
+    expect(await processMail(deps(), last, { reprocess: true })).toMatchObject({ suppressed: 1 });
+    expect(await getSuppressions(t.db, "acme", rcpt)).toMatchObject([
+      { source: "soft_escalation", expires_at: day(18) },
+    ]);
+    expect(
+      await getAddressState(t.db, { tenant: "acme", stream: "marketing", addressHash: hashAddress(rcpt) }),
+    ).toMatchObject({ softLevel: 1, softResetAt: day(4) });
+    expect(await outboxOf(rcpt)).toEqual(types);
   });
 
   it("resets soft counts on a reported delivery", async () => {
