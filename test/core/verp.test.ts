@@ -75,6 +75,15 @@ describe("signed return paths (VERP)", () => {
     ).toMatchObject({ ok: false, reason: "bad_signature" });
   });
 
+  it("uses the hashed form for an internationalised local part, so the return path stays ASCII", () => {
+    const rp = encodeVerp({ recipient: "josé@exemple.fr", stream: "s" }, [K1], "b.example");
+    expect(rp).toMatch(/^h=s=k1[a-z2-7]{8}@b\.example$/);
+    expect(decodeVerp(rp, [K1], { candidates: ["josé@exemple.fr"] })).toMatchObject({
+      ok: true,
+      recipient: "josé@exemple.fr",
+    });
+  });
+
   it("uses the hashed form for a quoted local part, which cannot go inline", () => {
     const rp = encodeVerp({ recipient: '"john smith"@example.com', stream: "s" }, [K1], "b.example");
     expect(rp.startsWith("h=s=k1")).toBe(true);
