@@ -219,6 +219,7 @@ function parseEntity(
   depth: number,
   budget: Budget,
   fallbackType = "text/plain",
+  lazy = false,
 ): MailPart {
   budget.parts++;
   // Header/body split: the first empty line. An entity that starts with an empty line has no headers.
@@ -248,6 +249,23 @@ function parseEntity(
   const type = ctRaw ? parsedType : fallbackType;
   const part: MailPart = { headers, contentType: type, params, body: "", parts: [] };
   const canNest = depth < budget.limits.maxDepth && budget.parts < budget.limits.maxParts;
+
+  // An enclosed message's structure is parsed on first look: its headers are what is read most of the time.
+  if (lazy && canNest && (type.startsWith("multipart/") || ENCLOSURE.has(type))) {
+    let full: MailPart | undefined;
+    const load = (): MailPart => (full ??= parseEntity(src, start, end, depth, budget, fallbackType));
+    for (const key of ["parts", "body"] as const) {
+      Object.defineProperty(part, key, {
+        enumerable: true,
+        configurable: true,
+        get: () => load()[key],
+        set: (v: never) => {
+          (load() as unknown as Record<string, unknown>)[key] = v;
+        },
+      });
+    }
+    return part;
+  }
 
   if (type.startsWith("multipart/")) {
     const boundary = params["boundary"];
@@ -284,7 +302,7 @@ function parseEntity(
     if (canNest) {
       const sub = HEADERS_ONLY.has(type)
         ? headersOnlyPart(inner, budget)
-        : parseEntity(inner, 0, inner.length, depth + 1, budget);
+        : parseEntity(inner, 0, inner.length, depth + 1, budget, "text/plain", true);
       part.parts = [sub];
     }
     return part;
