@@ -8,7 +8,9 @@ let failed = false;
 for (const [key, min] of Object.entries(limits)) {
   const got = Number(score[key]);
   const ok = got + 1e-9 >= min;
-  console.log(`${ok ? "ok  " : "FAIL"} ${key} ${(got * 100).toFixed(2)}% (threshold ${(min * 100).toFixed(2)}%)`);
+  console.log(
+    `${ok ? "ok  " : "FAIL"} ${key} ${(got * 100).toFixed(2)}% (threshold ${(min * 100).toFixed(2)}%)`,
+  );
   if (!ok) failed = true;
 }
 process.exitCode = failed ? 1 : 0;

@@ -25,9 +25,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("enqueued_at", "timestamptz")
     .addColumn("processed_at", "timestamptz")
     .execute();
-  await db.schema.createIndex("inbound_mails_status_idx").on("inbound_mails").columns(["status", "received_at"]).execute();
+  await db.schema
+    .createIndex("inbound_mails_status_idx")
+    .on("inbound_mails")
+    .columns(["status", "received_at"])
+    .execute();
   await db.schema.createIndex("inbound_mails_sha256_idx").on("inbound_mails").column("sha256").execute();
-  await db.schema.createIndex("inbound_mails_received_idx").on("inbound_mails").column("received_at").execute();
+  await db.schema
+    .createIndex("inbound_mails_received_idx")
+    .on("inbound_mails")
+    .column("received_at")
+    .execute();
 
   await db.schema
     .createTable("events")
@@ -59,9 +67,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("occurred_at", "timestamptz", (c) => c.notNull())
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex("events_mail_address_uq").on("events").columns(["mail_id", "address", "stream"]).unique().execute();
-  await db.schema.createIndex("events_tenant_address_idx").on("events").columns(["tenant", "address_hash", "occurred_at"]).execute();
-  await db.schema.createIndex("events_tenant_time_idx").on("events").columns(["tenant", "occurred_at"]).execute();
+  await db.schema
+    .createIndex("events_mail_address_uq")
+    .on("events")
+    .columns(["mail_id", "address", "stream"])
+    .unique()
+    .execute();
+  await db.schema
+    .createIndex("events_tenant_address_idx")
+    .on("events")
+    .columns(["tenant", "address_hash", "occurred_at"])
+    .execute();
+  await db.schema
+    .createIndex("events_tenant_time_idx")
+    .on("events")
+    .columns(["tenant", "occurred_at"])
+    .execute();
 
   await db.schema
     .createTable("suppressions")
@@ -85,9 +106,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex("suppressions_key_uq").on("suppressions").columns(["tenant", "stream", "address_hash"]).unique().execute();
-  await db.schema.createIndex("suppressions_tenant_hash_idx").on("suppressions").columns(["tenant", "address_hash"]).execute();
-  await db.schema.createIndex("suppressions_tenant_id_idx").on("suppressions").columns(["tenant", "id"]).execute();
+  await db.schema
+    .createIndex("suppressions_key_uq")
+    .on("suppressions")
+    .columns(["tenant", "stream", "address_hash"])
+    .unique()
+    .execute();
+  await db.schema
+    .createIndex("suppressions_tenant_hash_idx")
+    .on("suppressions")
+    .columns(["tenant", "address_hash"])
+    .execute();
+  await db.schema
+    .createIndex("suppressions_tenant_id_idx")
+    .on("suppressions")
+    .columns(["tenant", "id"])
+    .execute();
   await db.schema.createIndex("suppressions_updated_idx").on("suppressions").column("updated_at").execute();
 
   await db.schema
@@ -105,7 +139,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("event_ids", sql`bigint[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn("at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex("suppression_log_addr_idx").on("suppression_log").columns(["tenant", "address_hash", "at"]).execute();
+  await db.schema
+    .createIndex("suppression_log_addr_idx")
+    .on("suppression_log")
+    .columns(["tenant", "address_hash", "at"])
+    .execute();
 
   await db.schema
     .createTable("address_state")
@@ -155,7 +193,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("dispatched_at", "timestamptz")
     .execute();
-  await db.schema.createIndex("outbox_pending_idx").on("outbox").column("id").where(sql.ref("dispatched_at"), "is", null).execute();
+  await db.schema
+    .createIndex("outbox_pending_idx")
+    .on("outbox")
+    .column("id")
+    .where(sql.ref("dispatched_at"), "is", null)
+    .execute();
 
   await db.schema
     .createTable("webhook_deliveries")
@@ -173,8 +216,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("delivered_at", "timestamptz")
     .execute();
-  await db.schema.createIndex("webhook_deliveries_uq").on("webhook_deliveries").columns(["webhook_id", "outbox_id"]).unique().execute();
-  await db.schema.createIndex("webhook_deliveries_tenant_idx").on("webhook_deliveries").columns(["tenant", "id"]).execute();
+  await db.schema
+    .createIndex("webhook_deliveries_uq")
+    .on("webhook_deliveries")
+    .columns(["webhook_id", "outbox_id"])
+    .unique()
+    .execute();
+  await db.schema
+    .createIndex("webhook_deliveries_tenant_idx")
+    .on("webhook_deliveries")
+    .columns(["tenant", "id"])
+    .execute();
 }
 
 export async function down(): Promise<void> {

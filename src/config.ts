@@ -1,38 +1,46 @@
 // Configuration: one schema, read once. The only module that reads process.env.
 import { z } from "zod";
 
-const csv = z
-  .string()
-  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt);
 
 /** `kid:secret` pairs, comma-separated; the first signs, all verify (rotation). */
-const verpKeys = z
-  .string()
-  .transform((s, ctx) => {
-    const keys: { id: string; secret: string }[] = [];
-    for (const part of s.split(",").map((x) => x.trim()).filter(Boolean)) {
-      const i = part.indexOf(":");
-      const id = i > 0 ? part.slice(0, i) : "";
-      const secret = i > 0 ? part.slice(i + 1) : "";
-      if (!/^[a-z0-9]{1,8}$/i.test(id) || secret.length < 16) {
-        ctx.addIssue({
-          code: "custom",
-          message: "REBOUND_VERP_KEYS must be `id:secret` pairs: id 1-8 letters or digits, secret at least 16 characters",
-        });
-        return z.NEVER;
-      }
-      keys.push({ id: id.toLowerCase(), secret });
+const verpKeys = z.string().transform((s, ctx) => {
+  const keys: { id: string; secret: string }[] = [];
+  for (const part of s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const i = part.indexOf(":");
+    const id = i > 0 ? part.slice(0, i) : "";
+    const secret = i > 0 ? part.slice(i + 1) : "";
+    if (!/^[a-z0-9]{1,8}$/i.test(id) || secret.length < 16) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "REBOUND_VERP_KEYS must be `id:secret` pairs: id 1-8 letters or digits, secret at least 16 characters",
+      });
+      return z.NEVER;
     }
-    return keys;
-  });
+    keys.push({ id: id.toLowerCase(), secret });
+  }
+  return keys;
+});
 
 export const configSchema = z.object({
   /** PostgreSQL; unset: embedded PGlite in `${dataDir}/pglite`. */
   databaseUrl: z.string().url().optional(),
   /** PostgreSQL schema to use (default `public`). */
-  databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("public"),
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default("public"),
   /** Redis for BullMQ; unset: an in-process queue. */
   redisUrl: z.string().optional(),
   dataDir: z.string().default("./data"),
@@ -75,7 +83,10 @@ export const configSchema = z.object({
   /** Grace given to SMTP sessions in flight on shutdown before they are closed with 421. */
   smtpShutdownTimeoutMs: int(30_000),
   /** Key prefix of the BullMQ queues in Redis (several deployments can share one Redis). */
-  queuePrefix: z.string().regex(/^[A-Za-z0-9_:.-]+$/).default("rebound"),
+  queuePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_:.-]+$/)
+    .default("rebound"),
   /** Tries of a job before it is given up (the mail is then marked `failed`, kept, re-processable). */
   jobAttempts: int(8),
   /** First retry delay of a failed job; doubles on each try. */
@@ -141,7 +152,10 @@ export class ConfigError extends Error {}
  * Parse configuration from an environment (default: process.env) plus explicit overrides (from CLI flags or
  * tests). Throws ConfigError with every problem named by its variable.
  */
-export function loadConfig(overrides: Partial<Record<keyof Config, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
   const input: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(ENV)) {
     const v = env[name];

@@ -20,7 +20,10 @@ export function buildProgram(io: CliIo): Command {
 }
 
 /** Run the CLI; resolves to the exit code. Never calls process.exit. */
-export async function run(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
+export async function run(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+): Promise<number> {
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv);

@@ -9,10 +9,15 @@ export function register(program: Command, io: CliIo): void {
     .description("bring the database schema up to date (forward-only)")
     .action(async () => {
       const config = loadConfig();
-      const handle = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
+      const handle = await openDb({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        schema: config.databaseSchema,
+      });
       try {
         const result = await migrateToLatest(handle.db);
-        const applied = result.results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];
+        const applied =
+          result.results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];
         io.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "already up to date\n");
       } finally {
         await handle.close();

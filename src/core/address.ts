@@ -2,7 +2,15 @@
 import { createHash } from "node:crypto";
 import { domainToASCII } from "node:url";
 
-export const ADDRESS_ERRORS = ["empty", "no_at_sign", "empty_local_part", "bad_local_part", "local_part_too_long", "bad_domain", "too_long"] as const;
+export const ADDRESS_ERRORS = [
+  "empty",
+  "no_at_sign",
+  "empty_local_part",
+  "bad_local_part",
+  "local_part_too_long",
+  "bad_domain",
+  "too_long",
+] as const;
 export type AddressError = (typeof ADDRESS_ERRORS)[number];
 
 export type NormalizedAddress =
@@ -31,14 +39,25 @@ export function normalizeAddress(input: string, opts: NormalizeOptions = {}): No
   let local = s.slice(0, at);
   const rawDomain = s.slice(at + 1).replace(/\.$/, "");
   if (!local) return fail("empty_local_part", "the address has nothing before the @");
-  if (Buffer.byteLength(local, "utf8") > 64) return fail("local_part_too_long", "the local part is longer than 64 octets");
+  if (Buffer.byteLength(local, "utf8") > 64)
+    return fail("local_part_too_long", "the local part is longer than 64 octets");
   if (/[\s<>()\[\],;\\]/.test(local) && !/^".*"$/.test(local))
     return fail("bad_local_part", "the local part has characters an address cannot have unquoted");
   if (rawDomain.startsWith("[") && rawDomain.endsWith("]")) {
-    return { ok: true, address: `${opts.caseSensitiveLocalPart ? local : local.toLowerCase()}@${rawDomain}`, local, domain: rawDomain };
+    return {
+      ok: true,
+      address: `${opts.caseSensitiveLocalPart ? local : local.toLowerCase()}@${rawDomain}`,
+      local,
+      domain: rawDomain,
+    };
   }
   const domain = domainToASCII(rawDomain.toLowerCase());
-  if (!domain || !domain.includes(".") || !/^[a-z0-9.-]+$/.test(domain) || domain.split(".").some((l) => !l || l.length > 63 || l.startsWith("-") || l.endsWith("-")))
+  if (
+    !domain ||
+    !domain.includes(".") ||
+    !/^[a-z0-9.-]+$/.test(domain) ||
+    domain.split(".").some((l) => !l || l.length > 63 || l.startsWith("-") || l.endsWith("-"))
+  )
     return fail("bad_domain", `the domain "${rawDomain}" is not a valid domain name`);
   if (!opts.caseSensitiveLocalPart) local = local.toLowerCase();
   return { ok: true, address: `${local}@${domain}`, local, domain };

@@ -39,7 +39,15 @@ export const REASONS = [
 export type Reason = (typeof REASONS)[number];
 
 /** What a reason means for the sender. */
-export const CLASSES = ["hard", "soft", "block", "complaint", "auto_reply", "delivered", "undetermined"] as const;
+export const CLASSES = [
+  "hard",
+  "soft",
+  "block",
+  "complaint",
+  "auto_reply",
+  "delivered",
+  "undetermined",
+] as const;
 export type BounceClass = (typeof CLASSES)[number];
 
 /** What kind of mail this is. */
@@ -47,7 +55,15 @@ export const KINDS = ["bounce", "complaint", "auto_reply", "delivery", "not_a_re
 export type MailKind = (typeof KINDS)[number];
 
 /** RFC 5965 / 6591 feedback types. */
-export const FEEDBACK_TYPES = ["abuse", "fraud", "virus", "other", "not-spam", "auth-failure", "opt-out"] as const;
+export const FEEDBACK_TYPES = [
+  "abuse",
+  "fraud",
+  "virus",
+  "other",
+  "not-spam",
+  "auth-failure",
+  "opt-out",
+] as const;
 export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
 
 /** Which part of the classifier produced a recipient's result. */
@@ -174,7 +190,8 @@ export const isReason = (s: string): s is Reason => (REASONS as readonly string[
  */
 export function classOf(reason: Reason, status?: string, smtpCode?: number): BounceClass {
   if (reason === "notaccept") {
-    const temporary = status?.startsWith("4") || (smtpCode !== undefined && smtpCode >= 400 && smtpCode < 500);
+    const temporary =
+      status?.startsWith("4") || (smtpCode !== undefined && smtpCode >= 400 && smtpCode < 500);
     return temporary ? "soft" : "hard";
   }
   return CLASS_OF_REASON[reason];

@@ -12,13 +12,18 @@ describe.each([
   it("migrates to the latest schema and runs queries in transactions", async () => {
     t = await make();
     const tables = await sql<{ table_name: string }>`
-      select table_name from information_schema.tables where table_schema = ${t.schema} order by table_name`.execute(t.db);
+      select table_name from information_schema.tables where table_schema = ${t.schema} order by table_name`.execute(
+      t.db,
+    );
     expect(tables.rows.map((r) => r.table_name)).toEqual(
       expect.arrayContaining(["events", "inbound_mails", "suppressions", "api_keys", "webhooks", "outbox"]),
     );
     await expect(
       t.db.transaction().execute(async (trx) => {
-        await trx.insertInto("api_keys").values({ id: "k1", tenant: "a", token_hash: "h", scopes: ["read"] }).execute();
+        await trx
+          .insertInto("api_keys")
+          .values({ id: "k1", tenant: "a", token_hash: "h", scopes: ["read"] })
+          .execute();
         throw new Error("roll back");
       }),
     ).rejects.toThrow("roll back");
@@ -30,11 +35,17 @@ describe.each([
     await Promise.all(
       [1, 2, 3, 4].map((i) =>
         t.db.transaction().execute(async (trx) => {
-          await trx.insertInto("api_keys").values({ id: `k${i}`, tenant: "a", token_hash: `h${i}`, scopes: ["read"] }).execute();
+          await trx
+            .insertInto("api_keys")
+            .values({ id: `k${i}`, tenant: "a", token_hash: `h${i}`, scopes: ["read"] })
+            .execute();
         }),
       ),
     );
-    const n = await t.db.selectFrom("api_keys").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+    const n = await t.db
+      .selectFrom("api_keys")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(4);
   });
 });
