@@ -12,7 +12,7 @@ export const aolRules = table("aol", [
   [
     "host-not-found",
     "hostunknown",
-    /host or domain name not found/i,
+    /host or domain name not found(?!.{0,160}try again)/i,
     "X-Outbound-Mail-Relay; Host or domain name not found. Name service error for name=example.invalid type=A: Host not found",
     P.provider,
   ],

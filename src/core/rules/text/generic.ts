@@ -671,4 +671,11 @@ export const genericRules = table("generic", [
     "550 5.5.0 Service refuse. Veuillez essayer plus tard. service refused, please try later.",
     P.weak,
   ],
+  [
+    "domino-not-listed",
+    "userunknown",
+    /not listed in (?:the )?(?:public name & address book|domino directory)/i,
+    "User peter (peter@example.org) not listed in Domino Directory",
+    P.mta,
+  ],
 ]);

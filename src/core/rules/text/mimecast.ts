@@ -67,10 +67,17 @@ export const mimecastRules = table("mimecast", [
     P.provider,
   ],
   [
-    "security-policies",
+    "security-policies-spam",
     "spamdetected",
-    /email rejected due to security policies|mcspamsignature/i,
+    /mcspamsignature/i,
     "554 email rejected due to security policies - MCSpamSignature.sa.2.2",
+    P.provider + 1,
+  ],
+  [
+    "security-policies",
+    "policyviolation",
+    /email rejected due to security policies/i,
+    "554 Email rejected due to security policies - https://community.mimecast.com/docs/DOC-1369#554",
     P.provider,
   ],
   [

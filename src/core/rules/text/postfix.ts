@@ -54,7 +54,7 @@ export const postfixRules = table("postfix", [
   [
     "domain-not-found",
     "hostunknown",
-    /recipient address rejected: (?:domain not found|unknown domain name)|host or domain name not found\. name service error for name=\S{1,100} type=(?:mx|a|aaaa): host not found/i,
+    /recipient address rejected: (?:domain not found|unknown domain name)|host or domain name not found\. name service error for name=\S{1,100} type=(?:mx|a|aaaa): host not found(?!, try again)/i,
     "550 5.1.2 <kijitora@example.invalid>: Recipient address rejected: Domain not found",
     P.mta,
   ],
@@ -120,5 +120,19 @@ export const postfixRules = table("postfix", [
     /--- delivery report unavailable ---/i,
     "--- Delivery report unavailable ---",
     P.onhold,
+  ],
+  [
+    "dns-try-again",
+    "networkerror",
+    /name service error for (?:name=|domain )\S{1,120}(?: type=\S{1,8})?: host not found, try again/i,
+    "Host or domain name not found. Name service error for name=example.org type=MX: Host not found, try again",
+    P.mta,
+  ],
+  [
+    "command-died",
+    "mailererror",
+    /command died with status \d+|command output: /i,
+    'Command died with status 75: "/usr/local/bin/import". Command output: import: database connection refused',
+    P.mta,
   ],
 ]);
