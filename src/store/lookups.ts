@@ -176,9 +176,13 @@ export function exportHeader(hashed: boolean): string {
   return EXPORT_COLUMNS.map((c) => (c === "address" && hashed ? "address_sha256" : c)).join(",");
 }
 
+// Cheap formatting in SQL (to_char and regular expressions cost several times more per row).
 const csvField = (expr: string) =>
-  `case when ${expr} is null then '' when ${expr} ~ '[",\\r\\n]' then '"' || replace(${expr}, '"', '""') || '"' else ${expr} end`;
-const isoTime = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  `case when ${expr} is null then '' when strpos(${expr}, ',') + strpos(${expr}, '"') + strpos(${expr}, chr(10)) + strpos(${expr}, chr(13)) > 0 then '"' || replace(${expr}, '"', '""') || '"' else ${expr} end`;
+/** ISO 8601 in UTC, e.g. 2026-01-01T10:00:00.123456Z (the ISO DateStyle, which node-postgres relies on too). */
+const isoTime = (col: string) => `replace((${col} at time zone 'UTC')::text, ' ', 'T') || 'Z'`;
+const jsonText = (expr: string) => `coalesce(to_json(${expr})::text, 'null')`;
+const jsonTime = (col: string) => `coalesce('"' || ${isoTime(col)} || '"', 'null')`;
 
 /**
  * One page of an export, formatted by PostgreSQL itself (one text value per page, so a million rows cost a
@@ -207,7 +211,19 @@ export async function exportPage(
           csvField("p.rule"),
           csvField("p.note"),
         ].join(" || ',' || ")
-      : `json_build_object('${opts.hashed ? "address_sha256" : "address"}', ${addr}, 'stream', p.stream, 'reason', p.reason, 'class', p.class, 'source', p.source, 'first_seen', ${isoTime("p.first_seen")}, 'last_seen', ${isoTime("p.last_seen")}, 'expires_at', ${isoTime("p.expires_at")}, 'count', p.count, 'rule', p.rule, 'note', p.note)::text`;
+      : [
+          `'{"${opts.hashed ? "address_sha256" : "address"}":' || ${jsonText(addr)}`,
+          `',"stream":' || ${jsonText("p.stream")}`,
+          `',"reason":' || ${jsonText("p.reason")}`,
+          `',"class":' || ${jsonText("p.class")}`,
+          `',"source":' || ${jsonText("p.source")}`,
+          `',"first_seen":' || ${jsonTime("p.first_seen")}`,
+          `',"last_seen":' || ${jsonTime("p.last_seen")}`,
+          `',"expires_at":' || ${jsonTime("p.expires_at")}`,
+          `',"count":' || p.count::text`,
+          `',"rule":' || ${jsonText("p.rule")}`,
+          `',"note":' || ${jsonText("p.note")} || '}'`,
+        ].join(" || ");
   const page = filtered(db, f, now)
     .select([
       "id",

@@ -148,7 +148,7 @@ describe("exports", () => {
         .sort(),
     ).toEqual(["complained@example.com", "hard@example.com", "tx@example.com"]);
     expect(lines[1]).toBe(
-      "hard@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,,1,hard.default,",
+      "hard@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,,1,hard.default,",
     );
   });
 
