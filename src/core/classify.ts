@@ -74,7 +74,7 @@ function classifyOne(mail: ParsedMail): Report {
   const recipients = dsn ? fromDeliveryStatus(dsn, lhost, mail.text) : fromExtractors(lhost);
   if (recipients.length === 0) return { ...base, kind: "not_a_report", recipients: [] };
 
-  const kind: MailKind = recipients.every((r) => r.reason === "delivered") ? "delivery" : "bounce";
+  const kind = kindOf(recipients);
   const source = lhost?.id ?? (dsn ? "rfc3464" : undefined);
   return {
     ...base,
@@ -86,6 +86,14 @@ function classifyOne(mail: ParsedMail): Report {
 }
 
 type Base = Omit<Report, "kind" | "recipients">;
+
+/** A report whose recipients all say delivered (or all complain, or all are away) is that kind; else a bounce. */
+function kindOf(recipients: Recipient[]): MailKind {
+  if (recipients.every((r) => r.reason === "delivered")) return "delivery";
+  if (recipients.every((r) => r.reason === "feedback")) return "complaint";
+  if (recipients.every((r) => r.reason === "vacation")) return "auto_reply";
+  return "bounce";
+}
 
 function reportBase(mail: ParsedMail): Base {
   const h = mail.headers;
