@@ -112,7 +112,7 @@ const CLIENT_COMMAND = /^\s*>>>\s*\S/;
 const SERVER_REPLY = /^\s*<<<\s*[245]\d\d[ -]/;
 
 const FINAL_RECIPIENT = new RegExp(
-  String.raw`^\s*(?:Final|Original)-Recipient:\s*(?:rfc822;)?\s*<?(?<addr>${EMAIL_SRC})>?`,
+  String.raw`^\s*Final-Recipient:\s*(?:rfc822;)?\s*<?(?<addr>${EMAIL_SRC})>?`,
   "i",
 );
 
@@ -153,6 +153,7 @@ function ownAddresses(mail: ParsedMail): Set<string> {
 
 function matchRecipient(raw: string, layout: Layout): { addr: string; rest: string } | undefined {
   // `x@y<mailto:x@y>` (Exchange, Office 365): the mailto link is a copy
+  if (!raw.includes("@")) return undefined;
   const line = raw.includes("<mailto:") ? raw.replace(/<mailto:[^>]*>/gi, "") : raw;
   for (const re of layout.recipient ?? []) {
     const m = re.exec(line);
@@ -162,16 +163,31 @@ function matchRecipient(raw: string, layout: Layout): { addr: string; rest: stri
   if (line.length > 400) return undefined;
   const f = FINAL_RECIPIENT.exec(line);
   if (f?.groups?.addr) return { addr: f.groups.addr, rest: "" };
+  const lower = line.length > 120 ? line.toLowerCase() : "";
   for (const re of GENERAL_LINES) {
+    // the sentence shapes are costly on long lines: only where their words are
+    if (lower && re.source.includes("deliver") && !lower.includes("deliver")) continue;
     const m = re.exec(line);
     if (m?.groups?.addr) return { addr: m.groups.addr, rest: m.groups.rest ?? "" };
   }
   return undefined;
 }
 
+let lastText = "";
+let lastLines: string[] = [];
+
+/** The text's lines; the last text's are kept (layouts tried one after another read the same text). */
+function linesOf(text: string): string[] {
+  if (text !== lastText) {
+    lastText = text;
+    lastLines = splitLines(text);
+  }
+  return lastLines;
+}
+
 /** The error block's lines: from the start marker to the first end marker. */
 export function blockLines(text: string, layout: Layout): string[] | null {
-  const lines = splitLines(text);
+  const lines = linesOf(text);
   let from = 0;
   if (layout.start) {
     const i = lines.findIndex((l) => layout.start!.some((re) => re.test(l)));
@@ -181,14 +197,15 @@ export function blockLines(text: string, layout: Layout): string[] | null {
   }
   const ends = layout.end ? [...layout.end, ...COMMON_END] : COMMON_END;
   let to = lines.length;
-  for (let i = from + 1; i < lines.length; i++) {
+  const last = Math.min(lines.length, from + 400);
+  for (let i = from + 1; i < last; i++) {
     const l = lines[i]!;
-    if (ends.some((re) => re.test(l))) {
+    if (l.length > 0 && ends.some((re) => re.test(l))) {
       to = i;
       break;
     }
   }
-  return lines.slice(from, Math.min(to, from + 600));
+  return lines.slice(from, Math.min(to, from + 400));
 }
 
 /** Fill status, code, remote MTA, command and a fixed reason from a diagnostic text. */
@@ -230,6 +247,10 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   let closed = false;
   let pending: string[] = [];
   for (const line of lines) {
+    if (!line.trim()) {
+      if (cur && blankEnds && (cur.lines.length > 0 || cur.rest)) closed = true;
+      continue;
+    }
     if (/^\s*(?:\.\.\.\s*)?while talking to\b/i.test(line)) {
       pending = [];
       closed = true;
@@ -294,7 +315,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     if (to && !own.has(to)) drafts.push({ rcpt: to, indent: 0, lines: [], rest: "" });
   }
   if (drafts.length === 0) return null;
-  const blockText = squash(lines.join(" ")).slice(0, 8000);
+  const blockText = layout.reasons?.some((r) => r.scope === "block") ? lines.join(" ").slice(0, 8000) : "";
   const content = loose.filter((l) => !HEADERISH.test(l) && !SEPARATOR.test(l));
   const coded = content
     .filter((l) => /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l))
@@ -377,7 +398,7 @@ function originalIsBounce(mail: ParsedMail): boolean {
 
 /** The To of a returned original quoted inline below the error block (`To: x@y` among header lines). */
 function inlineOriginalTo(text: string, _blockLen: number): string | undefined {
-  const lines = splitLines(text);
+  const lines = linesOf(text);
   for (let i = 0; i < lines.length && i < 400; i++) {
     const m = /^To:\s*(.*)$/i.exec(lines[i]!);
     if (!m) continue;
@@ -389,16 +410,54 @@ function inlineOriginalTo(text: string, _blockLen: number): string | undefined {
   return undefined;
 }
 
-/** The first bytes of the bounce's text that detect() looks at. */
-export function headOf(mail: ParsedMail, n = 2048): string {
+/** What detect() reads of one mail, computed once per mail however many layouts look (the mail is immutable). */
+interface Glance {
+  head: string;
+  from: string;
+  subject: string;
+  /** Cheap gate: could this mail be a bounce at all (sender, subject, X-Failed-Recipients, words in the head)? */
+  bounceLike: boolean;
+}
+
+const glances = new WeakMap<ParsedMail, Glance>();
+
+const BOUNCE_SENDER =
+  /daemon|postmaster|post_master|mail ?delivery|mailer|administrator|bounce|notification|no-?reply|amazonses|amazonaws|sysadmin|-admin@|notes/i;
+const BOUNCE_WORDS =
+  /deliver|undeliver|fail|error|return|reject|bounce|could not|couldn't|unable|not reach|recipient|mailbox|member|配信|送信|エラー|доставлен|zustell|remis|problem|notification|transcript/i;
+
+function glance(mail: ParsedMail): Glance {
+  let g = glances.get(mail);
+  if (g) return g;
   const t = mail.text ?? "";
-  return t.length > n ? t.slice(0, n) : t;
+  const head = t.length > HEAD ? t.slice(0, HEAD) : t;
+  const from = mail.headers.get("from") ?? "";
+  const subject = mail.headers.get("subject") ?? "";
+  const bounceLike =
+    BOUNCE_SENDER.test(from) ||
+    BOUNCE_WORDS.test(subject) ||
+    mail.headers.get("x-failed-recipients") !== undefined ||
+    BOUNCE_WORDS.test(head.slice(0, 600)) ||
+    (!t.trim() && mail.root.parts.length === 0);
+  g = { head, from, subject, bounceLike };
+  glances.set(mail, g);
+  return g;
+}
+
+const HEAD = 2048;
+
+/** The first bytes of the bounce's text that detect() looks at. */
+export function headOf(mail: ParsedMail): string {
+  return glance(mail).head;
 }
 
 export function parserOf(layout: Layout): LhostParser {
   return {
     id: layout.id,
-    detect: (mail) => layout.detect(mail, headOf(mail)),
+    detect: (mail) => {
+      const g = glance(mail);
+      return g.bounceLike && layout.detect(mail, g.head);
+    },
     extract: (mail) => {
       const r = extractWith(layout, mail);
       return r && r.length > 0 ? r : null;
@@ -407,5 +466,5 @@ export function parserOf(layout: Layout): LhostParser {
 }
 
 /** Header helpers for detect(). */
-export const subjectOf = (m: ParsedMail): string => m.headers.get("subject") ?? "";
-export const fromOf = (m: ParsedMail): string => m.headers.get("from") ?? "";
+export const subjectOf = (m: ParsedMail): string => glance(m).subject;
+export const fromOf = (m: ParsedMail): string => glance(m).from;

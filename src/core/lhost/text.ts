@@ -27,6 +27,17 @@ function walk(part: MailPart, out: MailPart[], depth: number): void {
  * returned original (some MTAs put the error in a second part). Bounded to MAX_TEXT.
  */
 export function bounceText(mail: ParsedMail): string {
+  const hit = cache.get(mail);
+  if (hit !== undefined) return hit;
+  const text = readBounceText(mail);
+  cache.set(mail, text);
+  return text;
+}
+
+/** One mail's text is read once, however many layouts look at it. */
+const cache = new WeakMap<ParsedMail, string>();
+
+function readBounceText(mail: ParsedMail): string {
   let text = mail.text ?? "";
   // A multipart whose parts could not be split (a boundary that does not match): its raw body is the text.
   if (!text.trim() && mail.root.parts.length === 0 && mail.root.body) text = mail.root.body;
