@@ -176,6 +176,13 @@ export const genericRules = table("generic", [
     P.authfailure,
   ],
   [
+    "spf-policy",
+    "authfailure",
+    /(?:per|by|due to|violat\w{0,3}) (?:the )?spf policy|spf policy (?:violation|fail)/i,
+    "550 5.7.1 Email rejected per SPF policy",
+    P.authfailure,
+  ],
+  [
     "dkim",
     "authfailure",
     /dkim (?:check|validation|verification|signature|authentication)s? (?:failed|fail|error|invalid)|(?:fails?|failed) (?:to pass )?dkim|dkim\s?=\s?(?:fail|did not pass)|no (?:valid|passing|acceptable) dkim signature|dkim sender invalid/i,
@@ -487,6 +494,13 @@ export const genericRules = table("generic", [
     P.spamdetected,
   ],
   [
+    "spam-profile",
+    "spamdetected",
+    /may consider spam|matches a profile the internet community/i,
+    "554 5.7.1 The message from (<x@example.com>) with the subject of (test) matches a profile the Internet community may consider spam.",
+    P.spamdetected,
+  ],
+  [
     "spam-content",
     "spamdetected",
     /unacceptable content|rejecting (?:banned |mail )?content|mail content denied|banned content|5\.7\.0 reject, id=|message (?:was )?rejected for (?:possible |policy reasons|spam)|your message (?:has triggered|failed several antispam)|temporarily blocked by our filter|blacklisted url|sender domain listed at|denied due to spam list|listed in work\.drbl/i,
@@ -540,6 +554,13 @@ export const genericRules = table("generic", [
     P.blocked,
   ],
   [
+    "blocked-more",
+    "blocked",
+    /@\S{1,100}:blocked\)|(?:found|listed) on (?:a|an|our|the) (?:\S{1,30} )?block ?list|ip has been found on|rbl restriction/i,
+    "550 permanent failure for one or more recipients (kijitora@example.com:blocked)",
+    P.blocked,
+  ],
+  [
     "greylisted",
     "blocked",
     /greylist(?:ed|ing)?|graylist(?:ed|ing)?/i,
@@ -557,6 +578,13 @@ export const genericRules = table("generic", [
   ],
 
   // --- suppressed -------------------------------------------------------------------------------------------
+  [
+    "ses-suppressed",
+    "suppressed",
+    /suppressed sending to this address|has a recent history of bouncing|on the (?:account-level |global )?suppression list/i,
+    "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.",
+    P.mta,
+  ],
   [
     "suppressed",
     "suppressed",
