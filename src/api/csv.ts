@@ -84,7 +84,8 @@ function parseQuoted(
         field += c;
         i++;
       }
-    } else if (c === '"') {
+    } else if (c === '"' && field === "" && (i === start || buf[i - 1] === ",")) {
+      // A quote opens a quoted field only at its start; elsewhere it is an ordinary character.
       inQuotes = true;
       i++;
     } else if (c === ",") {
