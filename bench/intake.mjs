@@ -9,7 +9,7 @@
 // fixed 100 ms greeting delay), the worker's drain rate, and the RSS of both processes. Runs Postfix's
 // smtp-source too when it is installed.
 //
-//   node --import tsx bench/intake.mjs [--phase a,b] [--mails 20000] [--mails-b 10000]
+//   node --import tsx bench/intake.mjs [--phase a,b,smtp-source] [--mails 20000] [--mails-b 10000] [--no-worker]
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379)
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -26,7 +26,7 @@ const arg = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const PHASES = arg("phase", "a,b").split(",");
+const PHASES = arg("phase", "a,b,smtp-source").split(",");
 const MAILS_A = Number(arg("mails", "20000"));
 const MAILS_B = Number(arg("mails-b", "10000"));
 /** --no-worker: the intake alone (acceptance only; mails stay pending). */
@@ -168,6 +168,35 @@ class Client {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
+function cpuSecs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+/** Pids of every process whose command name is `name` (postgres backends, redis-server). */
+function pidsOf(name) {
+  try {
+    return execFileSync("pgrep", ["-x", name], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+/** CPU seconds used so far by our processes, PostgreSQL (all backends) and Redis. */
+function cpuSnapshot(pids) {
+  const sum = (ps) => ps.reduce((a, p) => a + cpuSecs(p), 0);
+  return {
+    intake: cpuSecs(pids.intake),
+    worker: pids.worker ? cpuSecs(pids.worker) : 0,
+    client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+    postgres: sum(pidsOf("postgres")),
+    redis: sum(pidsOf("redis-server")),
+  };
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function countByStatus(db) {
@@ -189,6 +218,7 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     if (pids.worker) rss.worker.push(rssMb(pids.worker));
   }, 500);
   const t0 = performance.now();
+  const cpu0 = cpuSnapshot(pids);
   await Promise.all(
     Array.from({ length: connections }, async () => {
       let c;
@@ -219,6 +249,7 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     }),
   );
   const acceptSecs = (performance.now() - t0) / 1000;
+  const cpu1 = cpuSnapshot(pids);
   // Drain: until the worker has processed every mail of this phase.
   let status = {};
   for (; WITH_WORKER;) {
@@ -227,6 +258,7 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     await new Promise((r) => setTimeout(r, 200));
   }
   const drainSecs = (performance.now() - t0) / 1000;
+  const cpu2 = cpuSnapshot(pids);
   clearInterval(sampler);
   tx.sort((x, y) => x - y);
   sessions.sort((x, y) => x - y);
@@ -248,6 +280,22 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
   if (WITH_WORKER)
     console.log(
       `  worker: all processed ${drainSecs.toFixed(1)} s after the start: ${(tx.length / drainSecs).toFixed(0)} mails/s drained (${JSON.stringify(status)})`,
+    );
+  // CPU per mail does not depend on what else the machine runs: it bounds the rate on idle cores. Postgres and
+  // Redis figures include whatever else used them meanwhile (other tests), so they are upper bounds.
+  const per = (a, b, k) => ((1000 * (b[k] - a[k])) / Math.max(1, tx.length)).toFixed(2);
+  const accept = ["intake", "postgres", "redis", "client"]
+    .map((k) => `${k} ${per(cpu0, cpu1, k)}`)
+    .join(", ");
+  console.log(`  CPU ms per mail while accepting: ${accept}`);
+  const serverAccept =
+    ["intake", "postgres", "redis"].reduce((a, k) => a + (cpu1[k] - cpu0[k]), 0) / Math.max(1, tx.length);
+  console.log(
+    `  => the intake side (intake + postgres + redis) needs ${(1000 * serverAccept).toFixed(2)} CPU ms per mail: at most ${(2 / serverAccept).toFixed(0)} mails/s on 2 idle cores`,
+  );
+  if (WITH_WORKER)
+    console.log(
+      `  CPU ms per mail, whole run: worker ${per(cpu0, cpu2, "worker")}, postgres ${per(cpu0, cpu2, "postgres")}, redis ${per(cpu0, cpu2, "redis")}`,
     );
   console.log(`  RSS intake ${range(rss.intake)}` + (WITH_WORKER ? `, worker ${range(rss.worker)}` : ""));
 }
