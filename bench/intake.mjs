@@ -314,7 +314,19 @@ function smtpSource(port) {
     const t = performance.now();
     execFileSync(
       "smtp-source",
-      ["-s", String(c), "-m", String(m), "-l", "4096", "-f", "", "-t", `x@${DOMAIN}`, `127.0.0.1:${port}`],
+      [
+        "-s",
+        String(c),
+        "-m",
+        String(m),
+        "-l",
+        "4096",
+        "-f",
+        "bench@example.org",
+        "-t",
+        `x@${DOMAIN}`,
+        `127.0.0.1:${port}`,
+      ],
       { stdio: "inherit" },
     );
     const s = (performance.now() - t) / 1000;
