@@ -82,7 +82,15 @@ export async function upsertSuppression(
   if (existing) {
     id = existing.id;
     const expired = existing.expires_at !== null && existing.expires_at.getTime() <= s.at.getTime();
-    if (expired) {
+    // An orphan: its events were taken out by re-processing; the new derivation replaces it, keeping its identity.
+    const orphan = existing.count === 0 && existing.event_ids.length === 0;
+    if (orphan && !expired) {
+      await db
+        .updateTable("suppressions")
+        .set({ ...fresh, first_seen: existing.first_seen })
+        .where("id", "=", id)
+        .execute();
+    } else if (expired) {
       created = true;
       await db
         .updateTable("suppressions")
@@ -156,7 +164,7 @@ export async function upsertSuppression(
 async function selectForUpdate(db: Kysely<Database>, tenant: string, stream: string, hash: string) {
   return db
     .selectFrom("suppressions")
-    .select(["id", "event_ids", "count", "last_seen", "expires_at"])
+    .select(["id", "event_ids", "count", "first_seen", "last_seen", "expires_at"])
     .where("tenant", "=", tenant)
     .where("stream", "=", stream)
     .where("address_hash", "=", hash)

@@ -9,12 +9,12 @@
 // processed, with its error, for `rebound reprocess --failed`.
 //
 // Re-processing (after the rules improve) replaces the mail's events and re-derives their effects: the mail's
-// event ids leave the suppressions they were part of; a suppression left with no events (one the mail alone
-// caused, from a bounce, complaint or soft escalation) is removed unless the new derivation suppresses the same
-// address and stream again; manual and imported suppressions are never removed; the soft-bounce state a
-// mail's events set is restored to what it was before them when nothing changed it since. Webhooks: only real
-// changes are announced (a removal that is re-derived is silent; bounce events are announced again only when
-// their class changed).
+// event ids (and their count) leave the suppressions they were part of; a suppression left with no events (one
+// the mail alone caused, from a bounce, complaint or soft escalation) is made again by the new derivation (the
+// same row: id and first_seen kept; reason, rule and expiry the new ones) or else removed (logged with actor
+// `reprocess`, announced); manual and imported suppressions are never removed; the soft-bounce state a mail's
+// events set is restored to what it was before them when nothing changed it since. Webhooks: only real changes
+// are announced (bounce events again only when their class changed).
 import { sql, type Kysely, type Transaction } from "kysely";
 import { attribute, type Attributed, type Attribution } from "../core/attribute.js";
 import { classify, CLASSIFIER_VERSION } from "../core/classify.js";
@@ -25,7 +25,6 @@ import type { Logger } from "../log.js";
 import { getAddressState, saveAddressState } from "../store/address-state.js";
 import { deleteMailEvents, type EventRow } from "../store/events.js";
 import { setMailStatus } from "../store/mails.js";
-import { emitOutbox } from "../store/outbox.js";
 import type { Database } from "../store/schema.js";
 import { removeSuppression } from "../store/suppressions.js";
 import {
@@ -135,20 +134,17 @@ export async function processMail(
       announced: retracted.classes,
     };
     const result = await derive(trx, ctx, mail.id, report, attribution.recipients, mail.received_at);
-    // A suppression the old derivation caused and the new one does not: announce its removal now.
+    // A suppression the old derivation alone caused and the new one does not make again: removed (and announced).
     for (const k of retracted.keys) {
       if (result.suppressedKeys.has(k)) continue;
       const [tenant, stream, address] = JSON.parse(k) as [string, string, string];
-      await emitOutbox(trx, {
+      await removeSuppression(trx, {
         tenant,
-        type: "suppression.removed",
-        payload: {
-          stream,
-          address,
-          actor: "reprocess",
-          note: `mail ${mailId} re-processed`,
-          at: now.toISOString(),
-        },
+        stream,
+        address,
+        actor: "reprocess",
+        note: `mail ${mailId} re-processed`,
+        at: now,
       });
     }
     const tenant = attribution.recipients[0]?.tenant ?? deps.config.defaultTenant;
@@ -232,8 +228,7 @@ async function derive(
 
 /**
  * Undo what a mail's events did, before re-deriving them: delete the events, take their ids out of the
- * suppressions, remove the bounce/complaint/soft-escalation suppressions left with no event (silently: the
- * caller announces the removals the new derivation does not undo), restore the soft-bounce state.
+ * suppressions (returning the orphans: suppressions left with no event), restore the soft-bounce state.
  */
 async function retract(
   trx: Transaction<Database>,
@@ -246,9 +241,15 @@ async function retract(
   if (!old.length) return { keys, classes };
   const ids = old.map((e) => e.id);
   for (const e of old) classes.set(keyOf(e.tenant, e.stream, e.address), e.class);
+  // Take the mail's event ids (and their count) out of the suppressions; a bounce, complaint or soft-escalation
+  // suppression left with none is an orphan: kept (its id and first_seen) for the new derivation to re-make,
+  // removed by the caller if it does not.
   const touched = await trx
     .updateTable("suppressions")
-    .set({ event_ids: sql<string[]>`array(select unnest(event_ids) except select unnest(${ids}::bigint[]))` })
+    .set({
+      event_ids: sql<string[]>`array(select unnest(event_ids) except select unnest(${ids}::bigint[]))`,
+      count: sql<number>`greatest(count - cardinality(array(select unnest(event_ids) intersect select unnest(${ids}::bigint[]))), 0)`,
+    })
     .where("tenant", "in", [...new Set(old.map((e) => e.tenant))])
     .where("address_hash", "in", [...new Set(old.map((e) => e.address_hash))])
     .where(sql<boolean>`event_ids && ${ids}::bigint[]`)
@@ -257,18 +258,6 @@ async function retract(
   for (const s of touched) {
     if (s.event_ids.length || !s.address || !["bounce", "complaint", "soft_escalation"].includes(s.source))
       continue;
-    await removeSuppression(
-      trx,
-      {
-        tenant: s.tenant,
-        stream: s.stream,
-        address: s.address,
-        actor: "reprocess",
-        note: `mail ${mailId} re-processed`,
-        at: now,
-      },
-      { emit: false },
-    );
     keys.add(keyOf(s.tenant, s.stream, s.address));
   }
   for (const e of old) {

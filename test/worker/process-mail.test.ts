@@ -117,6 +117,7 @@ describe("processing one mail", () => {
     const rcpt = "again@example.com";
     const id = await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
     await processMail(deps(), id);
+    const [first] = await getSuppressions(t.db, "acme", rcpt);
     expect(await processMail(deps(), id)).toEqual({ status: "already_processed", mailId: id });
     const re = await processMail(deps(), id, { reprocess: true });
     expect(re).toMatchObject({ status: "processed", events: 1, reprocessed: true });
@@ -125,8 +126,27 @@ describe("processing one mail", () => {
     const sups = await getSuppressions(t.db, "acme", rcpt);
     expect(sups).toHaveLength(1);
     expect(sups[0]!.event_ids).toEqual([events[0]!.id]);
+    // the same suppression, not a new one: its id, first sighting and count are kept
+    expect(sups[0]).toMatchObject({ id: first!.id, first_seen: first!.first_seen, count: 1 });
+    await processMail(deps(), id, { reprocess: true });
+    expect((await getSuppressions(t.db, "acme", rcpt))[0]).toMatchObject({ id: first!.id, count: 1 });
     // nothing announced twice
     expect(await outboxOf(rcpt)).toEqual(["suppression.added", "bounce.hard"]);
+  });
+
+  it("re-processes one of two mails behind a suppression without inflating its count", async () => {
+    const rcpt = "twice@example.com";
+    const a = await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
+    const b = await spool("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });
+    await processMail(deps(), a);
+    await processMail(deps(), b);
+    const [before] = await getSuppressions(t.db, "acme", rcpt);
+    expect(before).toMatchObject({ count: 2 });
+    await processMail(deps(), a, { reprocess: true });
+    const [after] = await getSuppressions(t.db, "acme", rcpt);
+    const ids = [...(await mailEvents(t.db, a)), ...(await mailEvents(t.db, b))].map((e) => e.id).sort();
+    expect(after).toMatchObject({ id: before!.id, count: 2 });
+    expect([...after!.event_ids].sort()).toEqual(ids);
   });
 
   it("marks a duplicate delivery of the same bytes as duplicate and changes nothing", async () => {
