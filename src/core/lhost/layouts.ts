@@ -444,6 +444,46 @@ export const LAYOUTS: Layout[] = [
     sharedDiagnostic: true,
   },
   {
+    // Courier:  This is a delivery status notification from mx.example.jp ...  UNDELIVERABLE MAIL
+    // Your message to the following recipients cannot be delivered:  <x@y>:  mx.y [192.0.2.1]:  >>> RCPT TO:<x@y>  <<< 550 ...
+    id: "courier",
+    detect: (_m, head) =>
+      /This is a delivery status notification from|UNDELIVERABLE MAIL|DELAYED MAIL|^\s*Courier mail server at/im.test(
+        head,
+      ),
+    start: [
+      /recipients cannot be delivered|UNDELIVERABLE MAIL|DELAYED MAIL|has not been delivered to the following/i,
+    ],
+    blankEnds: false,
+  },
+  {
+    // Sun/Oracle Messaging Server:  This report relates to a message you sent with the following header fields:
+    // Your message cannot be delivered to the following recipients:  Recipient address: x@y  Reason: ...  Diagnostic code: smtp;550 ...
+    id: "messagingserver",
+    detect: (_m, head) =>
+      /This report relates to a message you sent with the following header fields/i.test(head) ||
+      /^\s*Recipient address:\s*\S+@/im.test(head),
+    start: [/cannot be delivered to the following recipients|has been delayed|following recipients:/i],
+    blankEnds: false,
+  },
+  {
+    // McAfee (and kin):  --- The following addresses had delivery problems ---  <x@y>   (User unknown x@y)
+    id: "mcafee",
+    detect: (m, head) =>
+      /^[\s-]*The following addresses had delivery problems[\s-]*$/im.test(head) &&
+      !/biglobe/i.test(fromOf(m)),
+    start: [/The following addresses had delivery problems/i],
+    blankEnds: false,
+  },
+  {
+    // SurfControl:  Your message could not be sent.  A transcript of the attempts to send the message follows.
+    // Addressed To: x@y  ...  Failed to send to identified host,  x@y: [192.0.2.5], 550 x@y... No such user
+    id: "surfcontrol",
+    detect: (_m, head) => /A transcript of the attempts to send the message follows/i.test(head),
+    end: [/^-+\s*Message non-deliverable/i],
+    blankEnds: false,
+  },
+  {
     // Sendmail:  ----- The following addresses had permanent fatal errors -----  <x@y>  (reason: 550 5.1.1 User unknown)
     //  ----- Transcript of session follows -----  ... while talking to mx.y:  >>> RCPT To:<x@y>  <<< 550 5.1.1 <x@y>... User unknown
     id: "sendmail",

@@ -499,6 +499,78 @@ SMTP Server <mx.example.org> rejected recipient <xena@example.org> (Error follow
     expected: [{ recipient: "zack@example.com", reason: "suppressed" }],
   },
   {
+    name: "a Courier notice with its SMTP transcript",
+    parser: "courier",
+    raw: mail(
+      `From: Courier mail server at mx.example.jp <@>\nTo: alice@example.org\nSubject: NOTICE: mail delivery status.`,
+      `This is a delivery status notification from mx.example.jp,
+running the Courier mail server, version 0.68.2.
+
+                        UNDELIVERABLE MAIL
+
+Your message to the following recipients cannot be delivered:
+
+<ben@example.jp>:
+    mail.example.jp [192.0.2.10]:
+>>> RCPT TO:<ben@example.jp>
+<<< 550 5.1.1 <ben@example.jp>... User Unknown
+`,
+    ),
+    expected: [{ recipient: "ben@example.jp", status: "5.1.1", smtpCode: 550, command: "RCPT" }],
+  },
+  {
+    name: "a Sun Messaging Server report",
+    parser: "messagingserver",
+    raw: mail(
+      `From: Internet Mail Delivery <postmaster@ms.example.com>\nTo: alice@example.org\nSubject: Delivery Notification: Delivery has failed`,
+      `This report relates to a message you sent with the following header fields:
+
+  Message-id: <0123@example.org>
+  Subject: Plans
+
+Your message cannot be delivered to the following recipients:
+
+  Recipient address: cleo@ms.example.com
+  Reason: Remote SMTP server has rejected address
+  Diagnostic code: smtp;550 5.2.1 <cleo@ms.example.com>... Mailbox disabled for this recipient
+  Remote system: dns;mx.ms.example.com (TCP|192.0.2.1|25)
+`,
+    ),
+    expected: [
+      { recipient: "cleo@ms.example.com", status: "5.2.1", smtpCode: 550, diagnostic: "Mailbox disabled" },
+    ],
+  },
+  {
+    name: "a McAfee appliance's notice",
+    parser: "mcafee",
+    raw: mail(
+      `From: Mail Delivery Subsystem <postmaster@gw.example.com>\nTo: alice@example.org\nSubject: Delivery Status Notification (Failure)`,
+      `--- The following addresses had delivery problems ---
+
+<dora@gw.example.com>   (User unknown dora@gw.example.com)
+`,
+    ),
+    expected: [{ recipient: "dora@gw.example.com", diagnostic: "User unknown" }],
+  },
+  {
+    name: "a SurfControl transcript",
+    parser: "surfcontrol",
+    raw: mail(
+      `From: postmaster@sc.example.com\nTo: alice@example.org\nSubject: Mail could not be delivered`,
+      `Your message could not be sent.
+A transcript of the attempts to send the message follows.
+The number of attempts made: 1
+Addressed To: eve@example.net
+
+Thu, 5 Mar 2026 10:00:00 +0900
+Failed to send to identified host,
+eve@example.net: [192.0.2.5], 550 eve@example.net... No such user
+--- Message non-deliverable.
+`,
+    ),
+    expected: [{ recipient: "eve@example.net", smtpCode: 550, diagnostic: "No such user" }],
+  },
+  {
     name: "a bounce of no known family, found by the general fallback",
     parser: "general",
     raw: mail(
