@@ -611,6 +611,14 @@ export const genericRules = table("generic", [
     P.systemerror,
   ],
 
+  [
+    "temporarily-unavailable-4xx",
+    "systemerror",
+    /(?:service|server|system|mailbox) (?:is )?temporarily unavailable|please try again later/i,
+    "451 4.3.0 Service temporarily unavailable, please try again later",
+    P.systemerror + 1,
+    "4",
+  ],
   // --- networkerror -----------------------------------------------------------------------------------------
   [
     "host-name-not-found",
