@@ -261,7 +261,7 @@ export async function* exportText(
   now: Date,
   opts: { format: ExportFormat; hashed: boolean; pageSize?: number },
 ): AsyncGenerator<string> {
-  const limit = opts.pageSize ?? 20_000;
+  const limit = opts.pageSize ?? 10_000;
   if (opts.format === "csv") yield exportHeader(opts.hashed) + "\n";
   let afterId = "0";
   for (;;) {

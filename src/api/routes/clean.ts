@@ -164,7 +164,9 @@ columns (CSV) or fields (NDJSON): \`${STATUS_COLUMN}\` (\`ok\`, \`suppressed\` o
       }
 
       reply.type(format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
-      return reply.send(Readable.from(output()));
+      // A byte stream: it pulls the next page only when the last one has gone out (in object mode it would
+      // read ahead 16 pages).
+      return reply.send(Readable.from(output(), { objectMode: false }));
     },
   );
 }

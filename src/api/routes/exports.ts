@@ -71,7 +71,9 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
           "content-disposition",
           `attachment; filename="suppressions${hashed ? "-hashed" : ""}.${ext}"`,
         );
-      return reply.send(Readable.from(rows));
+      // A byte stream: it pulls the next page only when the last one has gone out (in object mode it would
+      // read ahead 16 pages).
+      return reply.send(Readable.from(rows, { objectMode: false }));
     },
   );
 }
