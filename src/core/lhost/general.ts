@@ -10,8 +10,10 @@ export const generalLayout: Layout = {
   id: "general",
   detect: (m) => BOUNCE_SUBJECT.test(subjectOf(m)) || BOUNCE_FROM.test(fromOf(m)),
   start: [
-    /following (?:recipients?|address(?:es|\(es\))?|destinations?)|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|undeliverable|unable to deliver|delivery (?:to .* )?(?:has )?failed|failed to deliver|permanent(?:ly)? (?:fatal )?error|did not reach/i,
+    /following (?:recipients?|address(?:es|\(es\))?|destinations?)|failed (?:addresses|recipients)|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|undeliverable|unable to deliver|delivery (?:to .* )?(?:has )?failed|failed to deliver|permanent(?:ly)? (?:fatal )?error|did not reach/i,
   ],
+  // a mail of no known family must at least announce failed recipients before it is read as a bounce
+  startRequired: true,
   sharedDiagnostic: true,
 };
 
