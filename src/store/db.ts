@@ -107,7 +107,13 @@ export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
     provider: { getMigrations: async () => migrations },
     migrationTableSchema: rows[0]?.schema ?? "public",
   });
-  const result = await migrator.migrateToLatest();
-  if (result.error) throw result.error instanceof Error ? result.error : new Error(String(result.error));
-  return result;
+  // The Migrator introspects every schema; one dropped at that moment by another process (a test's teardown)
+  // fails the introspection, not the migration, so that error is worth one more try.
+  for (let attempt = 1; ; attempt++) {
+    const result = await migrator.migrateToLatest();
+    if (!result.error) return result;
+    const err = result.error instanceof Error ? result.error : new Error(String(result.error));
+    if (attempt >= 3 || !/schema .* does not exist|relation .* does not exist/.test(err.message)) throw err;
+    await new Promise((r) => setTimeout(r, 100 * attempt));
+  }
 }
