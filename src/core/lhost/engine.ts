@@ -429,7 +429,7 @@ const BOUNCE_WORDS =
 function glance(mail: ParsedMail): Glance {
   let g = glances.get(mail);
   if (g) return g;
-  const t = mail.text ?? "";
+  const t = bounceText(mail);
   const head = t.length > HEAD ? t.slice(0, HEAD) : t;
   const from = mail.headers.get("from") ?? "";
   const subject = mail.headers.get("subject") ?? "";
