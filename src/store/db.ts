@@ -1,6 +1,6 @@
 // The database: PostgreSQL through `pg` in production, PGlite (in-process PostgreSQL) when no DATABASE_URL is
 // set. One Kysely<Database> either way; migrations run by kysely's Migrator.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationResultSet } from "kysely";
 import pg from "pg";
@@ -47,12 +47,19 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
   const { PGlite } = await import("@electric-sql/pglite");
   const dir = opts.dataDir ?? "./data";
   let dataDir: string | undefined;
+  let unlock = () => {};
   if (dir !== ":memory:") {
     dataDir = join(dir, "pglite");
     mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(join(dir, "pglite.lock"));
   }
   const lite = new PGlite(dataDir);
-  await lite.waitReady;
+  try {
+    await lite.waitReady;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   if (schema !== "public") {
     await lite.exec(`create schema if not exists "${schema}"; set search_path to "${schema}"`);
   }
@@ -64,8 +71,50 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
     close: async () => {
       await db.destroy();
       await lite.close();
+      unlock();
     },
   };
+}
+
+export class EmbeddedDbLockedError extends Error {}
+
+/**
+ * PGlite is one process's database: a second process opening the same folder would corrupt it. A lock file
+ * with the owner's pid keeps others out (a stale one, whose process is gone, is taken over).
+ */
+function lockDataDir(path: string): () => void {
+  for (let i = 0; i < 2; i++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: "wx" });
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const pid = Number(readFileSync(path, "utf8").trim());
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new EmbeddedDbLockedError(
+          `the embedded database in ${path.replace(/pglite\.lock$/, "")} is in use by process ${pid} (a running \`rebound start\`?): ` +
+            "stop it first, or run Rebound on PostgreSQL (DATABASE_URL) to share the database between processes",
+        );
+      }
+      unlinkSync(path);
+    }
+  }
+  throw new EmbeddedDbLockedError(`could not lock ${path}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 interface PGliteLike {

@@ -49,3 +49,30 @@ describe.each([
     expect(Number(n.n)).toBe(4);
   });
 });
+
+describe("the embedded database folder", () => {
+  it("is refused to a second process while one holds it, and free again once it closes", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { spawn } = await import("node:child_process");
+    const { openDb, EmbeddedDbLockedError } = await import("../../src/store/db.js");
+    const dir = mkdtempSync(join(tmpdir(), "rebound-lock-"));
+    // A live process that is not this one holds the lock.
+    const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+    try {
+      writeFileSync(join(dir, "pglite.lock"), String(other.pid));
+      await expect(openDb({ dataDir: dir })).rejects.toThrow(EmbeddedDbLockedError);
+      await expect(openDb({ dataDir: dir })).rejects.toThrow(/in use by process/);
+    } finally {
+      other.kill();
+    }
+    // A stale lock (its process gone) is taken over; closing releases it.
+    await new Promise((r) => other.once("exit", r));
+    const handle = await openDb({ dataDir: dir });
+    await handle.close();
+    const again = await openDb({ dataDir: dir });
+    await again.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
