@@ -100,6 +100,14 @@ export const configSchema = z.object({
   /** A pending mail enqueued longer ago than this is enqueued again (jobs dedupe on the mail id). */
   sweepStaleMs: int(300_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`; unset: unauthenticated. */
+  metricsToken: z.string().min(1).optional(),
+  /** A bare `/metrics` listener on this port (for processes without the api role); unset: none. */
+  metricsPort: z.coerce.number().int().nonnegative().optional(),
+  /** Blocks per tenant, stream, provider and reason within the window that raise a block alert. */
+  blockAlertThreshold: z.coerce.number().int().min(1).default(10),
+  /** The default window of `GET /v1/alerts/blocks` (when no `since` is given). */
+  blockAlertWindowMinutes: z.coerce.number().int().min(1).default(60),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -144,6 +152,10 @@ const ENV: Record<keyof Config, string> = {
   sweepIntervalMs: "REBOUND_SWEEP_INTERVAL_MS",
   sweepStaleMs: "REBOUND_SWEEP_STALE_MS",
   logLevel: "REBOUND_LOG_LEVEL",
+  metricsToken: "REBOUND_METRICS_TOKEN",
+  metricsPort: "REBOUND_METRICS_PORT",
+  blockAlertThreshold: "REBOUND_BLOCK_ALERT_THRESHOLD",
+  blockAlertWindowMinutes: "REBOUND_BLOCK_ALERT_WINDOW_MINUTES",
 };
 
 export class ConfigError extends Error {}

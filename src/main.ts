@@ -11,6 +11,7 @@ import { createIntake, type Intake } from "./intake/server.js";
 import { startSweeper, type Sweeper } from "./intake/sweeper.js";
 import { resolveTls } from "./intake/tls.js";
 import { createLogger, type Logger } from "./log.js";
+import { createMetrics, startMetricsServer, type Metrics } from "./metrics.js";
 import { loadPolicy } from "./policy-file.js";
 import { createQueue } from "./queue/index.js";
 import { migrateToLatest, openDb, type Db } from "./store/db.js";
@@ -28,6 +29,10 @@ export interface App {
   smtpPort?: number;
   /** The HTTP port bound (api role). */
   httpPort?: number;
+  /** The bare metrics listener's port (when REBOUND_METRICS_PORT is set). */
+  metricsPort?: number;
+  /** This process's metrics (served at `/metrics`). */
+  metrics: Metrics;
   logger: Logger;
   /** Graceful shutdown: sessions in flight finish, jobs in flight finish, then connections close. */
   close(): Promise<void>;
@@ -36,6 +41,8 @@ export interface App {
 export interface StartOptions {
   logger?: Logger;
   now?: () => Date;
+  /** Default: a registry of its own (with Node's process metrics). */
+  metrics?: Metrics;
 }
 
 export async function startApp(
@@ -46,6 +53,7 @@ export async function startApp(
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => new Date());
   const has = (r: Role) => roles.includes(r);
+  const metrics = opts.metrics ?? createMetrics();
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.splice(0).reverse()) {
@@ -84,13 +92,14 @@ export async function startApp(
     const queue = createQueue(config, logger);
     closers.push(() => queue.close());
 
-    const app: App = { roles: [...roles], db, logger, close: closeAll };
+    metrics.watchDb(db);
+    const app: App = { roles: [...roles], db, logger, metrics, close: closeAll };
 
     if (has("worker") && policy) {
-      const worker = startMailWorker({ db, config, policy, queue, logger, now });
+      const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics });
       closers.push(() => worker.stop());
       const webhooks = startWebhookWorker(
-        { db, queue, logger, now },
+        { db, queue, logger, now, metrics },
         {
           maxAttempts: config.webhookMaxAttempts,
           timeoutMs: config.webhookTimeoutMs,
@@ -102,7 +111,7 @@ export async function startApp(
 
     if (has("api")) {
       const { startApi } = await import("./api/server.js");
-      const api = await startApi({ db, config, logger, queue, now });
+      const api = await startApi({ db, config, logger, queue, now, metrics });
       app.httpPort = api.port;
       closers.push(() => api.close());
     }
@@ -118,7 +127,7 @@ export async function startApp(
         { intervalMs: config.sweepIntervalMs, staleMs: config.sweepStaleMs },
       );
       closers.push(() => sweeper.stop());
-      const intake: Intake = createIntake({ config, db, queue, logger, tls, now });
+      const intake: Intake = createIntake({ config, db, queue, logger, tls, now, metrics });
       const addr = await intake.listen();
       app.smtpPort = addr.port;
       closers.push(() => intake.close());
@@ -131,6 +140,16 @@ export async function startApp(
             "startup sweep failed; the sweeper will retry",
           ),
         );
+    }
+    if (config.metricsPort !== undefined) {
+      const ms = await startMetricsServer(metrics, {
+        host: config.httpHost,
+        port: config.metricsPort,
+        token: config.metricsToken,
+      });
+      app.metricsPort = ms.port;
+      closers.push(() => ms.close());
+      logger.info({ port: ms.port }, "metrics listening");
     }
     return app;
   } catch (err) {

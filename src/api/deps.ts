@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Database } from "../store/schema.js";
 
@@ -12,6 +13,8 @@ export interface ApiDeps {
   logger: Logger;
   queue?: Queue;
   now?: () => Date;
+  /** Counted into and served at `GET /metrics` (a registry of its own is made when absent). */
+  metrics?: Metrics;
 }
 
 /** A resource module: `src/api/routes/<name>.ts` default-exports one, registered under `/v1`. */

@@ -5,6 +5,8 @@ import type { ApiDeps, RouteModule } from "./deps.js";
 import { errorSchema, installErrorHandling } from "./errors.js";
 import { installOpenApi } from "./openapi.js";
 import health from "./routes/health.js";
+import alerts from "./routes/alerts.js";
+import { installMetrics } from "./metrics.js";
 import clean from "./routes/clean.js";
 import exportsRoute from "./routes/exports.js";
 import imports from "./routes/imports.js";
@@ -31,6 +33,7 @@ const ROUTES: RouteModule[] = [
   verp,
   addresses,
   webhooks,
+  alerts,
 ];
 
 declare module "fastify" {
@@ -61,6 +64,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook("onReady", async () => index.start());
   app.addHook("onClose", async () => index.stop());
 
+  installMetrics(app, deps);
   await app.register(async (root) => health(root, deps));
   await app.register(
     async (v1) => {

@@ -12,6 +12,7 @@ import { hostname } from "node:os";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import type { Metrics, SmtpOutcome } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { enqueueCommitted } from "./enqueue.js";
@@ -45,6 +46,7 @@ export interface IntakeDeps {
   now?: () => Date;
   /** Group-commit tuning (defaults suit PostgreSQL). */
   spool?: Omit<SpoolOptions, "onCommitted">;
+  metrics?: Metrics;
 }
 
 export interface Intake {
@@ -69,6 +71,7 @@ export function createIntake(deps: IntakeDeps): Intake {
   const txs = new Map<string, Tx>();
   const enqueues = new Set<Promise<void>>();
   let lastEnqueueWarning = 0;
+  const count = (outcome: SmtpOutcome) => deps.metrics?.smtpTransactions.inc({ outcome });
 
   const spool = createSpool(db, {
     ...deps.spool,
@@ -109,10 +112,12 @@ export function createIntake(deps: IntakeDeps): Intake {
       // server.connections includes this one.
       if (config.smtpMaxConnections && server.connections.size > config.smtpMaxConnections) {
         log.warn({ sid: session.id, ip: session.remoteAddress }, "connection refused: too many connections");
+        count("too_many_connections");
         return cb(replies.tooManyConnections());
       }
       if (!limiter.take(session.remoteAddress, Date.now())) {
         log.warn({ sid: session.id, ip: session.remoteAddress }, "connection refused: rate limit");
+        count("rate_limited");
         return cb(replies.rateLimited());
       }
       cb();
@@ -128,13 +133,16 @@ export function createIntake(deps: IntakeDeps): Intake {
       const at = address.address.lastIndexOf("@");
       if (at <= 0) {
         if (tx) tx.refused++;
+        count("rejected_recipient");
         return cb(replies.badRecipient());
       }
       if (!domains.has(normalizeDomain(address.address.slice(at + 1)))) {
         if (tx) tx.refused++;
+        count("rejected_relay");
         return cb(replies.relayDenied());
       }
       if (config.smtpMaxRecipients && session.envelope.rcptTo.length >= config.smtpMaxRecipients) {
+        count("too_many_recipients");
         return cb(replies.tooManyRecipients(config.smtpMaxRecipients));
       }
       cb();
@@ -155,6 +163,7 @@ export function createIntake(deps: IntakeDeps): Intake {
         const ms = () => (tx ? Date.now() - tx.startedAt : undefined);
         if (!raw) {
           log.info({ ...line, code: 552, ms: ms() }, "smtp transaction refused: too big");
+          count("too_large");
           return cb(replies.tooBig(config.smtpMaxMessageBytes));
         }
         const id = newMailId(now());
@@ -173,6 +182,7 @@ export function createIntake(deps: IntakeDeps): Intake {
           .then(
             () => {
               log.info({ ...line, mailId: id, code: 250, ms: ms() }, "smtp transaction accepted");
+              count("accepted");
               cb(null, replies.accepted(id));
             },
             (err: unknown) => {
@@ -180,6 +190,7 @@ export function createIntake(deps: IntakeDeps): Intake {
                 { ...line, code: 451, ms: ms(), err: errorMessage(err) },
                 "smtp transaction deferred: mail not stored",
               );
+              count("tempfail_store");
               cb(replies.storageUnavailable());
             },
           );
@@ -201,6 +212,7 @@ export function createIntake(deps: IntakeDeps): Intake {
           },
           "smtp transaction abandoned",
         );
+        count("abandoned");
       }
     },
   });

@@ -2,6 +2,7 @@
 // (`dispatch-outbox`, `deliver-webhook`; back-off as delayed jobs) and by a periodic poll of the database in any
 // case, so nothing is lost while Redis is down. The database is the truth; the queue only makes it prompt.
 import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { dueDeliveryIds, purgeWebhookHistory } from "../store/webhooks.js";
@@ -20,6 +21,7 @@ export interface WebhookWorkerDeps {
   logger: Logger;
   now?: () => Date;
   fetch?: FetchFn;
+  metrics?: Metrics;
 }
 
 export interface WebhookWorkerOptions extends DeliveryOptions {
@@ -85,6 +87,7 @@ export function startWebhookWorker(
   /** One try, and with a queue the next one scheduled as a delayed job. False when there was nothing to do. */
   async function deliverAndSchedule(id: string, earlyMs = 0): Promise<boolean> {
     const outcome = await deliverOnce(dd, id, opts, earlyMs);
+    if (outcome) deps.metrics?.webhookDeliveries.inc({ result: outcome.status });
     if (outcome?.status === "failed" && queue) {
       await schedule(
         queue,

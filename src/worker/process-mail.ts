@@ -63,6 +63,8 @@ export type ProcessOutcome =
       unverified: number;
       /** Blocks to count per stream and provider (metrics, alerts). */
       blocks: BlockCount[];
+      /** The class and reason of each event recorded (metrics). */
+      eventClasses: { class: string; reason: string }[];
       skipped: number;
       reprocessed: boolean;
     }
@@ -166,6 +168,7 @@ export async function processMail(
       blocks: result.blocks,
       skipped: attribution.skipped.length,
       reprocessed: !!opts.reprocess,
+      eventClasses: result.eventClasses,
     } as const;
   });
 
@@ -200,6 +203,7 @@ interface Derived {
   blocks: BlockCount[];
   suppressedKeys: Set<string>;
 }
+  eventClasses: { class: string; reason: string }[];
 
 /** Each attributed recipient through the policy (apply-event.ts). */
 async function derive(
@@ -210,7 +214,7 @@ async function derive(
   recipients: Attributed[],
   occurredAt: Date,
 ): Promise<Derived> {
-  const out: Derived = { events: 0, unverified: 0, blocks: [], suppressedKeys: new Set() };
+  const out: Derived = { events: 0, unverified: 0, blocks: [], eventClasses: [], suppressedKeys: new Set() };
   // In key order, so that two mails naming the same addresses lock their rows in the same order (no deadlock).
   const ordered = [...recipients].sort((a, b) =>
     keyOf(a.tenant, a.stream, a.address).localeCompare(keyOf(b.tenant, b.stream, b.address)),
@@ -221,6 +225,7 @@ async function derive(
     out.events++;
     if (applied.decision.rule === "policy.unverified") out.unverified++;
     if (applied.suppressed) out.suppressedKeys.add(applied.suppressed);
+    out.eventClasses.push({ class: who.recipient.class, reason: who.recipient.reason });
     if (applied.block) out.blocks.push(applied.block);
   }
   return out;

@@ -4,10 +4,11 @@
 import type { Config } from "../config.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { countAttempt, purgeRaw } from "../store/mails.js";
-import { markFailed, processMail, type ProcessDeps } from "./process-mail.js";
+import { markFailed, processMail, type ProcessDeps, type ProcessOutcome } from "./process-mail.js";
 
 export interface WorkerDeps {
   db: Db;
@@ -16,6 +17,7 @@ export interface WorkerDeps {
   queue: Queue;
   logger: Logger;
   now?: () => Date;
+  metrics?: Metrics;
 }
 
 export interface WorkerOptions {
@@ -40,10 +42,15 @@ export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Mai
   deps.queue.process(
     "process-mail",
     async ({ mailId }, job) => {
+      const m = deps.metrics;
+      const endTimer = m?.processingSeconds.startTimer();
       try {
-        await processMail(pd, mailId);
+        const outcome = await processMail(pd, mailId);
+        endTimer?.();
+        if (m) countOutcome(m, outcome);
       } catch (err) {
         const last = job.attempt >= job.maxAttempts;
+        m?.processingFailures.inc({ final: String(last) });
         logger.warn(
           {
             mailId,
@@ -89,4 +96,12 @@ export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Mai
       clearInterval(timer);
     },
   };
+}
+
+function countOutcome(m: Metrics, o: ProcessOutcome): void {
+  m.mailsProcessed.inc({ status: o.status, kind: o.status === "processed" ? o.kind : "" });
+  if (o.status !== "processed") return;
+  for (const e of o.eventClasses) m.events.inc({ class: e.class, reason: e.reason });
+  for (const b of o.blocks)
+    m.blocks.inc({ tenant: b.tenant, stream: b.stream, provider: b.provider, reason: b.reason });
 }

@@ -1,0 +1,125 @@
+// GET /v1/alerts/blocks: the tenant's blocks (sender-side refusals: blocklists, reputation, authentication) per
+// stream, receiving provider and reason over a window, each marked `alerting` when it reaches the threshold
+// (REBOUND_BLOCK_ALERT_THRESHOLD, or `threshold` in the query). Blocks never suppress the recipient; this is
+// where a provider starting to refuse a stream shows.
+import type { FastifyInstance } from "fastify";
+import { blockCounts } from "../../store/events.js";
+import { requireScope } from "../auth.js";
+import type { ApiDeps } from "../deps.js";
+import { ApiError } from "../errors.js";
+
+interface Query {
+  since?: string;
+  threshold?: number;
+  stream?: string;
+}
+
+const countSchema = {
+  type: "object",
+  properties: {
+    stream: { type: "string" },
+    provider: { type: "string" },
+    reason: { type: "string" },
+    count: { type: "integer" },
+    alerting: { type: "boolean" },
+  },
+} as const;
+
+export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  app.get<{ Querystring: Query }>(
+    "/alerts/blocks",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["alerts"],
+        summary: "Blocks per stream, receiving provider and reason over a window, with alert marks",
+        description:
+          "Blocks (reputation, blocklists, authentication, content, rate) do not suppress the recipient; they are " +
+          "counted per stream and receiving provider. `blocks` has one row per stream, provider and reason; " +
+          "`providers` sums the reasons per stream and provider. A row is `alerting` when its count reaches the " +
+          "threshold. Default window: the last REBOUND_BLOCK_ALERT_WINDOW_MINUTES.",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            since: { type: "string", format: "date-time", description: "blocks that occurred at or after" },
+            threshold: { type: "integer", minimum: 1, description: "overrides the configured threshold" },
+            stream: { type: "string", maxLength: 100 },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              since: { type: "string", format: "date-time" },
+              until: { type: "string", format: "date-time" },
+              threshold: { type: "integer" },
+              alerting: { type: "boolean", description: "some stream and provider reached the threshold" },
+              providers: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    stream: { type: "string" },
+                    provider: { type: "string" },
+                    count: { type: "integer" },
+                    alerting: { type: "boolean" },
+                  },
+                },
+              },
+              blocks: { type: "array", items: countSchema },
+            },
+          },
+          400: { $ref: "Error#" },
+          401: { $ref: "Error#" },
+          403: { $ref: "Error#" },
+        },
+      },
+    },
+    async (request) => {
+      const { tenant } = request.auth;
+      const until = now();
+      const since = request.query.since
+        ? new Date(request.query.since)
+        : new Date(until.getTime() - deps.config.blockAlertWindowMinutes * 60_000);
+      if (Number.isNaN(since.getTime()))
+        throw new ApiError(400, "validation_failed", `since is not a date-time: ${request.query.since}`);
+      const threshold = request.query.threshold ?? deps.config.blockAlertThreshold;
+      const rows = (await blockCounts(deps.db, { tenant, since })).filter(
+        (r) => request.query.stream === undefined || r.stream === request.query.stream,
+      );
+      const blocks = rows
+        .map((r) => ({
+          stream: r.stream,
+          provider: r.provider ?? "unknown",
+          reason: r.reason,
+          count: r.count,
+          alerting: r.count >= threshold,
+        }))
+        .sort((a, b) => b.count - a.count || cmp(a, b));
+      const sums = new Map<string, { stream: string; provider: string; count: number }>();
+      for (const b of blocks) {
+        const k = JSON.stringify([b.stream, b.provider]);
+        const s = sums.get(k) ?? { stream: b.stream, provider: b.provider, count: 0 };
+        s.count += b.count;
+        sums.set(k, s);
+      }
+      const providers = [...sums.values()]
+        .map((s) => ({ ...s, alerting: s.count >= threshold }))
+        .sort((a, b) => b.count - a.count || cmp(a, b));
+      return {
+        since: since.toISOString(),
+        until: until.toISOString(),
+        threshold,
+        alerting: providers.some((p) => p.alerting),
+        providers,
+        blocks,
+      };
+    },
+  );
+}
+
+function cmp(a: { stream: string; provider: string }, b: { stream: string; provider: string }): number {
+  return a.stream.localeCompare(b.stream) || a.provider.localeCompare(b.provider);
+}

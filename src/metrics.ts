@@ -1,0 +1,213 @@
+// Prometheus metrics: one Registry per process, made by createMetrics() (nothing registered at import time).
+// The roles take it through their deps (optional) and count at their edges; the backlog gauges (mails not yet
+// processed, webhook deliveries not yet delivered) are read from the database on each scrape.
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Db } from "./store/db.js";
+
+/** How an SMTP transaction (or a connection refused before one) ended. */
+export const SMTP_OUTCOMES = [
+  "accepted",
+  "rejected_relay",
+  "rejected_recipient",
+  "too_many_recipients",
+  "too_large",
+  "tempfail_store",
+  "rate_limited",
+  "too_many_connections",
+  "abandoned",
+] as const;
+export type SmtpOutcome = (typeof SMTP_OUTCOMES)[number];
+
+export interface Metrics {
+  registry: Registry;
+  smtpTransactions: Counter<"outcome">;
+  /** Mails through processMail, by outcome status and (for processed mails) kind. */
+  mailsProcessed: Counter<"status" | "kind">;
+  events: Counter<"class" | "reason">;
+  blocks: Counter<"tenant" | "stream" | "provider" | "reason">;
+  /** Tries of process-mail that threw; `final` is "true" on the last try (the mail is then `failed`). */
+  processingFailures: Counter<"final">;
+  processingSeconds: Histogram;
+  webhookDeliveries: Counter<"result">;
+  apiRequests: Counter<"method" | "route" | "status">;
+  apiSeconds: Histogram<"method" | "route">;
+  /** Read the backlog gauges from this database on each scrape (the first call wins). */
+  watchDb(db: Db): void;
+  /** The Prometheus text exposition. */
+  render(): Promise<string>;
+  contentType: string;
+}
+
+export interface MetricsOptions {
+  /** Also collect Node's process metrics (CPU, memory, event loop); default true. */
+  processMetrics?: boolean;
+  /** Labels put on every series (e.g. `{ instance_role: "worker" }`). */
+  defaultLabels?: Record<string, string>;
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultLabels) registry.setDefaultLabels(opts.defaultLabels);
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "rebound_" });
+  const registers = [registry];
+  let db: Db | undefined;
+
+  const mailBacklog = new Gauge({
+    name: "rebound_mails_backlog",
+    help: "Inbound mails not processed yet, by status (pending, processing, failed), read from the database",
+    labelNames: ["status"] as const,
+    registers,
+    async collect() {
+      if (!db) return;
+      const rows = await db
+        .selectFrom("inbound_mails")
+        .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
+        .where("status", "in", ["pending", "processing", "failed"])
+        .groupBy("status")
+        .execute();
+      this.reset();
+      for (const s of ["pending", "processing", "failed"]) this.set({ status: s }, 0);
+      for (const r of rows) this.set({ status: r.status }, Number(r.n));
+    },
+  });
+  void mailBacklog;
+  const webhookBacklog = new Gauge({
+    name: "rebound_webhook_deliveries_backlog",
+    help: "Webhook deliveries not delivered yet, by status (pending, failed), read from the database",
+    labelNames: ["status"] as const,
+    registers,
+    async collect() {
+      if (!db) return;
+      const rows = await db
+        .selectFrom("webhook_deliveries")
+        .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
+        .where("status", "in", ["pending", "failed"])
+        .groupBy("status")
+        .execute();
+      this.reset();
+      for (const s of ["pending", "failed"]) this.set({ status: s }, 0);
+      for (const r of rows) this.set({ status: r.status }, Number(r.n));
+    },
+  });
+  void webhookBacklog;
+
+  return {
+    registry,
+    smtpTransactions: new Counter({
+      name: "rebound_smtp_transactions_total",
+      help: "SMTP transactions (and connections refused before one) by outcome",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
+    mailsProcessed: new Counter({
+      name: "rebound_mails_processed_total",
+      help: "Inbound mails handled by the worker, by outcome status and kind (bounce, complaint, ...)",
+      labelNames: ["status", "kind"] as const,
+      registers,
+    }),
+    events: new Counter({
+      name: "rebound_events_total",
+      help: "Events recorded from processed mail, by class and reason",
+      labelNames: ["class", "reason"] as const,
+      registers,
+    }),
+    blocks: new Counter({
+      name: "rebound_blocks_total",
+      help: "Blocks counted by the policy (sender-side refusals), by tenant, stream, receiving provider and reason",
+      labelNames: ["tenant", "stream", "provider", "reason"] as const,
+      registers,
+    }),
+    processingFailures: new Counter({
+      name: "rebound_processing_failures_total",
+      help: "Tries of processing a mail that failed (final: the last try; the mail is kept as failed)",
+      labelNames: ["final"] as const,
+      registers,
+    }),
+    processingSeconds: new Histogram({
+      name: "rebound_processing_duration_seconds",
+      help: "Time to process one inbound mail (one transaction)",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    webhookDeliveries: new Counter({
+      name: "rebound_webhook_deliveries_total",
+      help: "Webhook delivery tries by result (delivered, failed, dead)",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    apiRequests: new Counter({
+      name: "rebound_api_requests_total",
+      help: "HTTP API requests by method, route pattern and status code",
+      labelNames: ["method", "route", "status"] as const,
+      registers,
+    }),
+    apiSeconds: new Histogram({
+      name: "rebound_api_request_duration_seconds",
+      help: "HTTP API request latency by method and route pattern",
+      labelNames: ["method", "route"] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    }),
+    watchDb(d) {
+      db ??= d;
+    },
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
+
+/**
+ * A bare HTTP listener serving `GET /metrics` (for processes that run no API role). With a token, the request
+ * must send `Authorization: Bearer TOKEN`.
+ */
+export async function startMetricsServer(
+  metrics: Metrics,
+  opts: { host: string; port: number; token?: string },
+): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" || path !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    if (opts.token && !bearerMatches(req.headers.authorization, opts.token)) {
+      res.writeHead(401, { "content-type": "text/plain", "www-authenticate": 'Bearer realm="rebound"' });
+      res.end("unauthorized\n");
+      return;
+    }
+    metrics.render().then(
+      (text) => res.writeHead(200, { "content-type": metrics.contentType }).end(text),
+      (err: unknown) => {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`metrics unavailable: ${err instanceof Error ? err.message : String(err)}\n`);
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  return {
+    port: addr.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Whether an Authorization header carries `Bearer token` (compared in constant time). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (!m) return false;
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(m[1]!), digest(token));
+}
