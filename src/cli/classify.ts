@@ -88,7 +88,13 @@ function reasonOf(err: unknown): string {
   return e instanceof Error ? e.message : String(err);
 }
 
-/** A file, or every file under a folder (recursively, sorted by name; dot-files skipped). */
+/** Files in a folder that are never mails: the expected results and notes kept beside samples. */
+const NOT_MAIL = /\.(json|md)$/i;
+
+/**
+ * A file, or every file under a folder (recursively, sorted by name; dot-files and `.json` / `.md` files
+ * skipped). A file named on the command line is always read.
+ */
 export function listFiles(path: string): string[] {
   const st = statSync(path);
   if (!st.isDirectory()) return [path];
@@ -102,7 +108,7 @@ export function listFiles(path: string): string[] {
       if (e.name.startsWith(".")) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.isFile()) out.push(p);
+      else if (e.isFile() && !NOT_MAIL.test(e.name)) out.push(p);
     }
   };
   walk(path, 0);

@@ -30,6 +30,9 @@ describe("rebound classify", () => {
     copyFileSync(join(FIXTURES, "dsn-two-recipients.eml"), join(dir, "b.eml"));
     copyFileSync(join(FIXTURES, "arf-abuse.eml"), join(dir, "sub", "a.eml"));
     copyFileSync(join(FIXTURES, "plain-message.eml"), join(dir, "a.eml"));
+    // Expected results and notes kept beside mails are not mails.
+    writeFileSync(join(dir, "a.expected.json"), '{"kind": "not_a_report"}');
+    writeFileSync(join(dir, "README.md"), "# samples\n");
     const t = io();
     const code = await run(["node", "rebound", "classify", "--format", "ndjson", dir], t.io);
     expect(code).toBe(0);
