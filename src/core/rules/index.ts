@@ -163,10 +163,10 @@ function matching(text: string, ctx: MatchContext | undefined, firstOnly: boolea
   const norm = normalizeReplyText(text);
   if (!norm) return [];
   const seen = new Uint8Array(c.literals.length);
-  c.matcher.scan(norm, seen);
+  const hits: number[] = [];
+  c.matcher.scan(norm, seen, hits);
   const branches: Branch[] = c.unguarded.slice();
-  for (let id = 0; id < seen.length; id++)
-    if (seen[id] === 1) for (const b of c.byLiteral[id]!) branches.push(b);
+  for (const id of hits) for (const b of c.byLiteral[id]!) branches.push(b);
   branches.sort((a, b) => a.rule - b.rule);
   const found: TextRule[] = [];
   let last = -1;

@@ -174,48 +174,71 @@ export const MAX_LITERAL = 12;
 
 /**
  * A multi-literal matcher (Aho-Corasick) over lower-cased UTF-16 code units, built once. ASCII transitions are
- * a dense table (a DFA: no failure-link walks); other characters go through one map with failure links.
+ * a dense table (a DFA: no failure-link walks) over a compressed alphabet (only the ASCII characters that occur
+ * in some literal get a column; every other character leads back to the root), which keeps the table small
+ * enough to stay in cache. Other characters go through one map with failure links.
  */
 export class LiteralMatcher {
-  /** Dense ASCII goto/transition table: `ascii[node * 128 + ch]`. */
-  private ascii: Int32Array;
+  /** ASCII character -> column of the transition table (0: a character no literal contains). */
+  private readonly column = new Uint8Array(128);
+  private readonly width: number;
+  /** Dense ASCII goto/transition table: `ascii[node * width + column[ch]]`. */
+  private ascii: Int32Array | Uint16Array;
   /** Non-ASCII trie edges, keyed `node * 65536 + ch`. */
   private readonly wide = new Map<number, number>();
   private readonly fail: number[] = [0];
   /** Ids of the literals ending at each node, including those reached via fail links. */
   private readonly out: number[][] = [[]];
+  /** 1 where `out[node]` is not empty. */
+  private hasOut: Uint8Array = new Uint8Array(0);
   private size = 1;
 
   constructor(literals: readonly string[]) {
-    this.ascii = new Int32Array(128 * 1024).fill(-1);
+    let width = 1;
+    for (const lit of literals)
+      for (let i = 0; i < lit.length; i++) {
+        const ch = lit.charCodeAt(i);
+        if (ch < 128 && this.column[ch] === 0) this.column[ch] = width++;
+      }
+    this.width = width;
+    let trie = new Int32Array(width * 1024).fill(-1);
     literals.forEach((lit, id) => {
       let n = 0;
       for (let i = 0; i < lit.length; i++) {
         const ch = lit.charCodeAt(i);
-        let to = this.edge(n, ch);
+        let to = ch < 128 ? trie[n * width + this.column[ch]!]! : (this.wide.get(n * 65536 + ch) ?? -1);
         if (to < 0) {
           to = this.size++;
-          if (to * 128 >= this.ascii.length) {
-            const grown = new Int32Array(this.ascii.length * 2).fill(-1);
-            grown.set(this.ascii);
-            this.ascii = grown;
+          if ((to + 1) * width > trie.length) {
+            const grown = new Int32Array(trie.length * 2).fill(-1);
+            grown.set(trie);
+            trie = grown;
           }
           this.fail.push(0);
           this.out.push([]);
-          if (ch < 128) this.ascii[n * 128 + ch] = to;
+          if (ch < 128) trie[n * width + this.column[ch]!] = to;
           else this.wide.set(n * 65536 + ch, to);
         }
         n = to;
       }
       this.out[n]!.push(id);
     });
-    // Children per node, to walk the trie breadth-first.
+    const edge = (n: number, ch: number): number =>
+      ch < 128
+        ? this.column[ch] === 0
+          ? -1
+          : trie[n * width + this.column[ch]!]!
+        : (this.wide.get(n * 65536 + ch) ?? -1);
+    // Children per node (as character codes), to walk the trie breadth-first.
     const kids: number[][] = Array.from({ length: this.size }, () => []);
-    for (let n = 0; n < this.size; n++)
-      for (let ch = 0; ch < 128; ch++) {
-        const to = this.ascii[n * 128 + ch]!;
+    for (let ch = 0; ch < 128; ch++) {
+      const col = this.column[ch]!;
+      if (col === 0) continue;
+      for (let n = 0; n < this.size; n++) {
+        const to = trie[n * width + col]!;
         if (to >= 0) kids[n]!.push(ch, to);
       }
+    }
     for (const [key, to] of this.wide) kids[Math.floor(key / 65536)]!.push(key % 65536, to);
     const order: number[] = [0];
     for (let qi = 0; qi < order.length; qi++) {
@@ -227,8 +250,8 @@ export class LiteralMatcher {
         let failTo = 0;
         if (n !== 0) {
           let f = this.fail[n]!;
-          while (f !== 0 && this.edge(f, ch) < 0) f = this.fail[f]!;
-          failTo = Math.max(this.edge(f, ch), 0);
+          while (f !== 0 && edge(f, ch) < 0) f = this.fail[f]!;
+          failTo = Math.max(edge(f, ch), 0);
         }
         this.fail[to] = failTo;
         const inherited = this.out[failTo]!;
@@ -237,30 +260,30 @@ export class LiteralMatcher {
       }
     }
     // Complete the ASCII table into a DFA, breadth-first so each fail target's row is complete first.
-    const ascii = this.ascii.subarray(0, this.size * 128);
-    for (let ch = 0; ch < 128; ch++) if (ascii[ch]! < 0) ascii[ch] = 0;
+    const dfa = trie.subarray(0, this.size * width);
+    for (let col = 0; col < width; col++) if (dfa[col]! < 0) dfa[col] = 0;
     for (const n of order) {
       if (n === 0) continue;
-      const row = n * 128;
-      const frow = this.fail[n]! * 128;
-      for (let ch = 0; ch < 128; ch++) if (ascii[row + ch]! < 0) ascii[row + ch] = ascii[frow + ch]!;
+      const row = n * width;
+      const frow = this.fail[n]! * width;
+      for (let col = 0; col < width; col++) if (dfa[row + col]! < 0) dfa[row + col] = dfa[frow + col]!;
     }
-    this.ascii = ascii;
+    this.ascii = this.size <= 0xffff ? Uint16Array.from(dfa) : dfa.slice();
+    this.hasOut = new Uint8Array(this.size);
+    for (let n = 0; n < this.size; n++) if (this.out[n]!.length > 0) this.hasOut[n] = 1;
   }
 
-  private edge(n: number, ch: number): number {
-    if (ch < 128) return this.ascii[n * 128 + ch]!;
-    return this.wide.get(n * 65536 + ch) ?? -1;
-  }
-
-  /** Marks in `seen` (indexed by literal id) every literal occurring in `text` (already lower-cased). */
-  scan(text: string, seen: Uint8Array): void {
-    const { ascii, wide, fail, out: outs } = this;
+  /**
+   * Marks in `seen` (indexed by literal id) every literal occurring in `text` (already lower-cased); when `hits`
+   * is given, also appends to it each literal id newly marked.
+   */
+  scan(text: string, seen: Uint8Array, hits?: number[]): void {
+    const { ascii, column, width, wide, fail, out: outs, hasOut } = this;
     let n = 0;
     for (let i = 0; i < text.length; i++) {
       const ch = text.charCodeAt(i);
       if (ch < 128) {
-        n = ascii[n * 128 + ch]!;
+        n = ascii[n * width + column[ch]!]!;
       } else {
         let to = wide.get(n * 65536 + ch);
         while (to === undefined && n !== 0) {
@@ -269,8 +292,15 @@ export class LiteralMatcher {
         }
         n = to ?? 0;
       }
+      if (hasOut[n] === 0) continue;
       const out = outs[n]!;
-      for (let k = 0; k < out.length; k++) seen[out[k]!] = 1;
+      for (let k = 0; k < out.length; k++) {
+        const id = out[k]!;
+        if (seen[id] === 0) {
+          seen[id] = 1;
+          hits?.push(id);
+        }
+      }
     }
   }
 }
