@@ -105,11 +105,10 @@ export function parseHeaderBlock(
 }
 
 /**
- * One header field with its folded continuation lines (and, as some MTAs send them, unindented parameter lines after
- * a value ending in `;`). Lines that are not fields (junk) are skipped.
+ * One header field with its folded continuation lines. A line that is not a field (no colon) after a field continues
+ * it, as some MTAs fold without indenting (`boundary=...` on its own line). Junk before the first field is skipped.
  */
-const HEADER_FIELD =
-  /^([!-9;-~]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*|(?<=;[ \t]*)\n(?![!-9;-~]+[ \t]*:)[^\n]+)*)/gm;
+const HEADER_FIELD = /^([!-9;-~]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*|\n(?![!-9;-~]+[ \t]*:)[^\n]+)*)/gm;
 const MAX_HEADER_VALUE = 65536;
 
 /** Split `type/subtype; a=b; c="d"` into a lower-cased type and lower-cased parameter names. */
@@ -121,9 +120,18 @@ export function parseContentType(value: string | undefined): {
   if (!value) return { type: "text/plain", params };
   const semi = value.indexOf(";");
   let type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
-  if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type))
-    type = type.includes("/") ? type.replace(/\s+/g, "") : "text/plain";
-  if (semi >= 0) parseParams(value.slice(semi + 1), params);
+  let rest = semi >= 0 ? value.slice(semi + 1) : undefined;
+  if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type)) {
+    // Folded without `;` (`text/plain charset=...`): the type is the first word, the rest its parameters.
+    const folded = /^\s*([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)\s+([^\s=]+\s*=[^]*)$/i.exec(
+      semi < 0 ? value : value.slice(0, semi),
+    );
+    if (folded) {
+      type = folded[1]!.toLowerCase();
+      rest = folded[2]! + (semi >= 0 ? ";" + value.slice(semi + 1) : "");
+    } else type = type.includes("/") ? type.replace(/\s+/g, "") : "text/plain";
+  }
+  if (rest !== undefined) parseParams(rest, params);
   return { type, params };
 }
 
@@ -280,6 +288,15 @@ function parseEntity(
         type === "multipart/digest" ? "message/rfc822" : "text/plain",
       );
       if (part.parts.length > 0) return part;
+      // The declared boundary matches nothing: use the one on the first `--xyz` line of the body.
+      const found = /^--([!-~](?:[ -~]{0,68}[!-~])?)[ \t]*$/m.exec(
+        src.slice(bodyStart, Math.min(end, bodyStart + 65536)),
+      )?.[1];
+      if (found && found !== boundary) {
+        const childType = type === "multipart/digest" ? "message/rfc822" : "text/plain";
+        part.parts = splitMultipart(src, bodyStart, end, found, depth, budget, childType);
+        if (part.parts.length > 0) return part;
+      }
     }
     // A multipart without a usable boundary: keep its text so that nothing is lost.
     part.body = src.slice(bodyStart, Math.min(end, bodyStart + budget.limits.maxBodyBytes));
