@@ -11,13 +11,18 @@ export function newMailId(now: Date = new Date()): string {
     time = ALPHABET[t % 32]! + time;
     t = Math.floor(t / 32);
   }
+  // 80 random bits as 16 base32 digits, most significant first: two 40-bit halves (exact in a double), no BigInt.
   const bytes = randomBytes(10);
-  let bits = 0n;
-  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
   let rand = "";
-  for (let i = 0; i < 16; i++) {
-    rand = ALPHABET[Number(bits & 31n)]! + rand;
-    bits >>= 5n;
+  for (let half = 0; half < 2; half++) {
+    let v = 0;
+    for (let i = 0; i < 5; i++) v = v * 256 + bytes[half * 5 + i]!;
+    let digits = "";
+    for (let i = 0; i < 8; i++) {
+      digits = ALPHABET[v % 32]! + digits;
+      v = Math.floor(v / 32);
+    }
+    rand += digits;
   }
   return time + rand;
 }

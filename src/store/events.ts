@@ -1,6 +1,7 @@
 // Events: one row per mail, address and stream (unique), with the classifier's evidence (rule, parser,
 // classifier version), how the recipient was identified (verified, VERP key) and the policy's decision.
 import { sql, type Kysely, type Selectable } from "kysely";
+import type { OutboxEvent } from "./outbox.js";
 import type { Database, EventsTable } from "./schema.js";
 
 export type EventRow = Selectable<EventsTable>;
@@ -38,37 +39,80 @@ export interface NewEvent {
 export async function insertEvent(db: Kysely<Database>, e: NewEvent): Promise<string | null> {
   const row = await db
     .insertInto("events")
-    .values({
-      mail_id: e.mailId,
-      source: e.source ?? "mail",
-      tenant: e.tenant,
-      stream: e.stream,
-      address: e.address,
-      address_hash: e.addressHash,
-      address_original: e.addressOriginal,
-      recipient_domain: e.recipientDomain,
-      kind: e.kind,
-      reason: e.reason,
-      class: e.class,
-      status: e.status ?? null,
-      smtp_code: e.smtpCode ?? null,
-      action: e.action ?? null,
-      diagnostic: e.diagnostic ?? null,
-      remote_mta: e.remoteMta ?? null,
-      reporting_mta: e.reportingMta ?? null,
-      feedback_type: e.feedbackType ?? null,
-      parser: e.parser ?? null,
-      rule: e.rule ?? null,
-      verified: e.verified,
-      verp_key_id: e.verpKeyId ?? null,
-      classifier_version: e.classifierVersion ?? null,
-      decision: e.decision ? JSON.stringify(e.decision) : null,
-      occurred_at: e.occurredAt,
-    })
+    .values(eventValues(e))
     .onConflict((oc) => oc.columns(["mail_id", "address", "stream"]).doNothing())
     .returning("id")
     .executeTakeFirst();
   return row?.id ?? null;
+}
+
+/**
+ * Insert one event and, in the same statement, its outbox row (the payload gets `eventId`): one round trip
+ * instead of two. Null when the same mail already has an event for this address and stream (no outbox row then).
+ */
+export async function insertEventWithOutbox(
+  db: Kysely<Database>,
+  e: NewEvent,
+  outbox: OutboxEvent,
+): Promise<string | null> {
+  const row = await db
+    .with("ev", (q) =>
+      q
+        .insertInto("events")
+        .values(eventValues(e))
+        .onConflict((oc) => oc.columns(["mail_id", "address", "stream"]).doNothing())
+        .returning("id"),
+    )
+    .with("ob", (q) =>
+      q
+        .insertInto("outbox")
+        .columns(["tenant", "type", "payload"])
+        .expression((eb) =>
+          eb
+            .selectFrom("ev")
+            .select([
+              sql<string>`${outbox.tenant}::text`.as("tenant"),
+              sql<string>`${outbox.type}::text`.as("type"),
+              sql<string>`${JSON.stringify(outbox.payload)}::jsonb || jsonb_build_object('eventId', ev.id::text)`.as(
+                "payload",
+              ),
+            ]),
+        ),
+    )
+    .selectFrom("ev")
+    .select("id")
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+function eventValues(e: NewEvent) {
+  return {
+    mail_id: e.mailId,
+    source: e.source ?? "mail",
+    tenant: e.tenant,
+    stream: e.stream,
+    address: e.address,
+    address_hash: e.addressHash,
+    address_original: e.addressOriginal,
+    recipient_domain: e.recipientDomain,
+    kind: e.kind,
+    reason: e.reason,
+    class: e.class,
+    status: e.status ?? null,
+    smtp_code: e.smtpCode ?? null,
+    action: e.action ?? null,
+    diagnostic: e.diagnostic ?? null,
+    remote_mta: e.remoteMta ?? null,
+    reporting_mta: e.reportingMta ?? null,
+    feedback_type: e.feedbackType ?? null,
+    parser: e.parser ?? null,
+    rule: e.rule ?? null,
+    verified: e.verified,
+    verp_key_id: e.verpKeyId ?? null,
+    classifier_version: e.classifierVersion ?? null,
+    decision: e.decision ? JSON.stringify(e.decision) : null,
+    occurred_at: e.occurredAt,
+  };
 }
 
 export async function setEventDecision(

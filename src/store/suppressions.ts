@@ -3,7 +3,7 @@
 // several changes to land together pass a transaction.
 import { sql, type Kysely, type Selectable } from "kysely";
 import { hashAddress } from "../core/address.js";
-import { emitOutbox } from "./outbox.js";
+import { emitOutbox, type OutboxEvent } from "./outbox.js";
 import type { Database, SuppressionsTable } from "./schema.js";
 
 export const SUPPRESSION_SOURCES = ["bounce", "complaint", "soft_escalation", "manual", "import"] as const;
@@ -30,6 +30,8 @@ export interface SuppressionInput {
 export interface UpsertOptions {
   /** Emit `suppression.added` when the suppression is new (default true). */
   emit?: boolean;
+  /** An outbox row to write after the suppression's own (in the same statement as its log line). */
+  then?: OutboxEvent;
 }
 
 export type SuppressionRow = Selectable<SuppressionsTable>;
@@ -124,24 +126,23 @@ export async function upsertSuppression(
         .execute();
     }
   }
-  await db
-    .insertInto("suppression_log")
-    .values({
-      tenant: s.tenant,
-      stream: s.stream,
-      address_hash: hash,
-      address: s.address,
-      action: created ? "added" : "updated",
-      reason: s.reason,
-      source: s.source,
-      actor: s.actor ?? null,
-      note: s.note ?? null,
-      event_ids: eventIds,
-      at: s.at,
-    })
-    .execute();
-  if (created && opts.emit !== false) {
-    await emitOutbox(db, {
+  const log = {
+    tenant: s.tenant,
+    stream: s.stream,
+    address_hash: hash,
+    address: s.address,
+    action: created ? "added" : "updated",
+    reason: s.reason,
+    source: s.source,
+    actor: s.actor ?? null,
+    note: s.note ?? null,
+    event_ids: eventIds,
+    at: s.at,
+  };
+  // The log line and the announcements in one statement (one round trip).
+  const announce: OutboxEvent[] = [];
+  if (created && opts.emit !== false)
+    announce.push({
       tenant: s.tenant,
       type: "suppression.added",
       payload: {
@@ -157,6 +158,16 @@ export async function upsertSuppression(
         at: s.at.toISOString(),
       },
     });
+  if (opts.then) announce.push(opts.then);
+  if (announce.length) {
+    // Rows of one VALUES list get their ids in order: suppression.added before `then`.
+    await db
+      .with("logged", (q) => q.insertInto("suppression_log").values(log))
+      .insertInto("outbox")
+      .values(announce.map((o) => ({ tenant: o.tenant, type: o.type, payload: JSON.stringify(o.payload) })))
+      .execute();
+  } else {
+    await db.insertInto("suppression_log").values(log).execute();
   }
   return { id, created };
 }

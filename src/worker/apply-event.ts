@@ -11,8 +11,8 @@ import type { Attributed } from "../core/attribute.js";
 import { decide, EMPTY_HISTORY, type AddressState, type Decision } from "../core/policy.js";
 import type { Policy } from "../core/policy-config.js";
 import { lockHistory, saveAddressState } from "../store/address-state.js";
-import { insertEvent } from "../store/events.js";
-import { emitOutbox, type OutboxType } from "../store/outbox.js";
+import { insertEvent, insertEventWithOutbox, type NewEvent } from "../store/events.js";
+import type { OutboxEvent, OutboxType } from "../store/outbox.js";
 import type { Database } from "../store/schema.js";
 import { upsertSuppression } from "../store/suppressions.js";
 
@@ -99,7 +99,7 @@ export async function applyEvent(
     nextRetryAt: history.nextRetryAt,
     lastDeliveryAt: history.lastDeliveryAt,
   };
-  const eventId = await insertEvent(trx, {
+  const event: NewEvent = {
     mailId: e.mailId,
     source: e.source,
     tenant: a.tenant,
@@ -125,7 +125,45 @@ export async function applyEvent(
     classifierVersion: ctx.classifierVersion,
     decision: decisionJson(decision, a, decision.state ? stateBefore : undefined),
     occurredAt,
-  });
+  };
+  // The announcement of the event (its payload gets the event id).
+  const type = BOUNCE_TYPES[r.class];
+  const alreadyAnnounced = ctx.announced?.get(keyOf(a.tenant, a.stream, a.address)) === r.class;
+  const announcement: OutboxEvent | undefined =
+    type && decision.rule !== "policy.unverified" && !alreadyAnnounced
+      ? {
+          tenant: a.tenant,
+          type,
+          payload: {
+            mailId: e.mailId,
+            stream: a.stream,
+            address: a.address,
+            reason: r.reason,
+            class: r.class,
+            status: r.status ?? null,
+            smtpCode: r.smtpCode ?? null,
+            diagnostic: r.diagnostic ?? null,
+            remoteMta: r.remoteMta ?? null,
+            feedbackType: r.feedbackType ?? null,
+            rule: r.rule,
+            verified: a.verification === "verified",
+            decision: {
+              action: decision.action,
+              rule: decision.rule,
+              nextRetryAt: decision.nextRetryAt?.toISOString() ?? null,
+              suppressedUntil: decision.suppression
+                ? (decision.suppression.expiresAt?.toISOString() ?? null)
+                : undefined,
+            },
+            occurredAt: occurredAt.toISOString(),
+          },
+        }
+      : undefined;
+  // Written with the event in one statement, unless a suppression comes first (suppression.added, then this).
+  const eventId =
+    announcement && !decision.suppression
+      ? await insertEventWithOutbox(trx, event, announcement)
+      : await insertEvent(trx, event);
   if (eventId === null) return { eventId, decision }; // the same address and stream twice in one mail: once is enough
 
   const out: Applied = { eventId, decision };
@@ -149,7 +187,10 @@ export async function applyEvent(
         actor: "rebound",
         at: ctx.now,
       },
-      { emit: !ctx.quietSuppressions?.has(k) },
+      {
+        emit: !ctx.quietSuppressions?.has(k),
+        then: announcement && { ...announcement, payload: { eventId, ...announcement.payload } },
+      },
     );
     out.suppressed = k;
   }
@@ -162,38 +203,6 @@ export async function applyEvent(
     };
   }
 
-  const type = BOUNCE_TYPES[r.class];
-  const alreadyAnnounced = ctx.announced?.get(keyOf(a.tenant, a.stream, a.address)) === r.class;
-  if (type && decision.rule !== "policy.unverified" && !alreadyAnnounced) {
-    await emitOutbox(trx, {
-      tenant: a.tenant,
-      type,
-      payload: {
-        eventId,
-        mailId: e.mailId,
-        stream: a.stream,
-        address: a.address,
-        reason: r.reason,
-        class: r.class,
-        status: r.status ?? null,
-        smtpCode: r.smtpCode ?? null,
-        diagnostic: r.diagnostic ?? null,
-        remoteMta: r.remoteMta ?? null,
-        feedbackType: r.feedbackType ?? null,
-        rule: r.rule,
-        verified: a.verification === "verified",
-        decision: {
-          action: decision.action,
-          rule: decision.rule,
-          nextRetryAt: decision.nextRetryAt?.toISOString() ?? null,
-          suppressedUntil: decision.suppression
-            ? (decision.suppression.expiresAt?.toISOString() ?? null)
-            : undefined,
-        },
-        occurredAt: occurredAt.toISOString(),
-      },
-    });
-  }
   return out;
 }
 
