@@ -156,9 +156,28 @@ function applies(rule: TextRule, ctx?: MatchContext): boolean {
   return want === undefined || ctx?.statusClass === undefined || want === ctx.statusClass;
 }
 
+/**
+ * Recent answers of `matching`, keyed by mode, status class and text: the recipients of one bounce (and the
+ * bounces of one provider) repeat the same reply text. Bounded; cleared when full.
+ */
+const recent = new Map<string, TextRule[]>();
+const RECENT_MAX = 64;
+
 /** The rules matching `text`, best first. */
 function matching(text: string, ctx: MatchContext | undefined, firstOnly: boolean): TextRule[] {
   if (!text) return [];
+  if (text.length > 4096) return match(text, ctx, firstOnly);
+  const key = `${firstOnly ? "1" : "*"}${ctx?.statusClass ?? "-"}${text}`;
+  let found = recent.get(key);
+  if (!found) {
+    if (recent.size >= RECENT_MAX) recent.clear();
+    found = match(text, ctx, firstOnly);
+    recent.set(key, found);
+  }
+  return found.slice();
+}
+
+function match(text: string, ctx: MatchContext | undefined, firstOnly: boolean): TextRule[] {
   const c = (compiled ??= compile());
   const norm = normalizeReplyText(text);
   if (!norm) return [];
