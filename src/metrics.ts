@@ -55,7 +55,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registers = [registry];
   let db: Db | undefined;
 
-  const mailBacklog = new Gauge({
+  // Registered with the registry; read on scrape.
+  new Gauge({
     name: "rebound_mails_backlog",
     help: "Inbound mails not processed yet, by status (pending, processing, failed), read from the database",
     labelNames: ["status"] as const,
@@ -73,8 +74,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       for (const r of rows) this.set({ status: r.status }, Number(r.n));
     },
   });
-  void mailBacklog;
-  const webhookBacklog = new Gauge({
+  new Gauge({
     name: "rebound_webhook_deliveries_backlog",
     help: "Webhook deliveries not delivered yet, by status (pending, failed), read from the database",
     labelNames: ["status"] as const,
@@ -92,7 +92,6 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       for (const r of rows) this.set({ status: r.status }, Number(r.n));
     },
   });
-  void webhookBacklog;
 
   return {
     registry,
