@@ -217,6 +217,7 @@ function dsnRecipient(
         ? { status: extra.status, statusSource: "lhost" as const }
         : {}),
     ...(diagnostic ? { diagnostic } : {}),
+    ...(block.status && block.statusComment ? { statusComment: block.statusComment } : {}),
     ...(block.action ? { action: block.action } : extra?.action ? { action: extra.action } : {}),
     ...(extra?.smtpCode && !block.diagnostic ? { smtpCode: extra.smtpCode } : {}),
     ...(extra?.reason ? { reason: extra.reason, rule: `lhost:${extra.rule ?? "extractor"}` } : {}),

@@ -8,6 +8,8 @@ export interface DsnRecipientBlock {
   originalRecipient?: string;
   action?: string;
   status?: string;
+  /** The comment after the code in the Status field (`5.2.1 (mailbox disabled, not accepting messages)`). */
+  statusComment?: string;
   remoteMta?: string;
   /** Diagnostic-Code without its `smtp;` type, unfolded. */
   diagnostic?: string;
@@ -157,7 +159,13 @@ function toBlock(f: Record<string, string>): DsnRecipientBlock {
   if (orig) b.originalRecipient = orig;
   if (f["action"]) b.action = f["action"].toLowerCase().replace(/[^a-z].*$/, "");
   const status = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(f["status"] ?? "");
-  if (status) b.status = `${status[1]}.${Number(status[2])}.${Number(status[3])}`;
+  if (status) {
+    b.status = `${status[1]}.${Number(status[2])}.${Number(status[3])}`;
+    const comment = f["status"]!.slice(status.index + status[0].length)
+      .replace(/^[\s(]+|[\s)]+$/g, "")
+      .trim();
+    if (/[a-z]{3}/i.test(comment)) b.statusComment = comment;
+  }
   if (f["remote-mta"]) {
     const r = stripType(f["remote-mta"]).value;
     if (r) b.remoteMta = r;

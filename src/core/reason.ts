@@ -16,6 +16,7 @@
 // The most specific status wins too: a generic `5.0.0` in the report yields to `5.1.1` in the diagnostic text.
 import type { Reason } from "./report.js";
 import {
+  type MatchContext,
   TEXT_HINT_BELOW,
   TEXT_OVERRIDES_DEFINITIVE,
   matchReplyCode,
@@ -30,6 +31,8 @@ export interface Evidence {
   smtpCode?: number;
   diagnostic?: string;
   action?: string;
+  /** The comment after the code in the Status field (`5.2.1 (mailbox disabled, ...)`): read like a reply text. */
+  statusComment?: string;
   /** The SMTP command the reply answered (RCPT, MAIL, DATA, ...), where known. */
   command?: string;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
@@ -95,11 +98,14 @@ export function decideReason(e: Evidence): Decision {
     return done("delivered", `dsn.action:${action ?? "delivered"}`);
 
   const statusClass = status?.[0] ?? (smtpCode ? String(smtpCode)[0] : undefined);
-  const text = diagnostic
-    ? matchText(diagnostic, statusClass === "4" || statusClass === "5" ? { statusClass } : {})
-    : undefined;
+  const ctx: MatchContext = statusClass === "4" || statusClass === "5" ? { statusClass } : {};
+  const said = diagnostic ? matchText(diagnostic, ctx) : undefined;
+  // The reporting MTA's own words on its status code compete with the reply text; the more specific one wins.
+  const comment = e.statusComment ? matchText(e.statusComment, ctx) : undefined;
+  const text = comment && (comment.priority ?? 0) > (said?.priority ?? 0) ? comment : said;
+  const textId = text === comment && text ? `dsn.status-comment:${text.id}` : `text:${text?.id}`;
   const textPriority = text?.priority ?? 0;
-  if (text && textPriority >= STRONG_TEXT) return done(text.reason, `text:${text.id}`);
+  if (text && textPriority >= STRONG_TEXT) return done(text.reason, textId);
   if (e.reason && e.reason !== "undefined") return done(e.reason, e.rule ?? "lhost");
 
   const statusRule = status && !isGeneric(status) ? matchStatus(status) : undefined;
@@ -110,8 +116,8 @@ export function decideReason(e: Evidence): Decision {
       text.reason === "userunknown" &&
       refusedAfterRecipient(statusRule?.reason, status, command(e), diagnostic)
     )
-      return done("filtered", `text:${text.id}+not-at-rcpt`);
-    return done(text.reason, `text:${text.id}`);
+      return done("filtered", `${textId}+not-at-rcpt`);
+    return done(text.reason, textId);
   }
   // A refusal of MAIL FROM, with no text saying why: the sender was rejected.
   if (command(e) === "MAIL" && !e.reason) return done("rejected", "smtp.command:MAIL");
