@@ -159,6 +159,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 }
 
 /**
+ * The provider label of a block: a known provider's name (google, microsoft, ...), or `other` for a domain no
+ * provider claims (one series per recipient domain would be unbounded; the alerts API has the domains).
+ */
+export function providerLabel(provider: string): string {
+  return provider.includes(".") ? "other" : provider;
+}
+
+/**
  * A bare HTTP listener serving `GET /metrics` (for processes that run no API role). With a token, the request
  * must send `Authorization: Bearer TOKEN`.
  */

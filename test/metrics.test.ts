@@ -1,7 +1,7 @@
 // createMetrics(): a registry per call (nothing global), backlog gauges read from a real PostgreSQL schema at
 // scrape time, and the bare metrics listener over real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearerMatches, createMetrics, startMetricsServer } from "../src/metrics.js";
+import { bearerMatches, createMetrics, providerLabel, startMetricsServer } from "../src/metrics.js";
 import { insertMail, setMailStatus } from "../src/store/mails.js";
 import { createTestDb, type TestDb } from "./helpers/db.js";
 
@@ -31,6 +31,11 @@ describe("createMetrics", () => {
     expect(line(tb, 'rebound_smtp_transactions_total{outcome="too_large"}')).toMatch(/ 1$/);
     expect(line(tb, 'rebound_smtp_transactions_total{outcome="accepted"}')).toBeUndefined();
     expect(ta).not.toContain("rebound_process_cpu");
+  });
+
+  it("labels blocks at a domain no provider claims as `other` (bounded series)", () => {
+    expect(providerLabel("google")).toBe("google");
+    expect(providerLabel("mail.example.net")).toBe("other");
   });
 
   it("reads the mail backlog from the database on each scrape", async () => {

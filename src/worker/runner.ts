@@ -4,7 +4,7 @@
 import type { Config } from "../config.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
+import { providerLabel, type Metrics } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { countAttempt, purgeRaw } from "../store/mails.js";
@@ -103,5 +103,10 @@ function countOutcome(m: Metrics, o: ProcessOutcome): void {
   if (o.status !== "processed") return;
   for (const e of o.eventClasses) m.events.inc({ class: e.class, reason: e.reason });
   for (const b of o.blocks)
-    m.blocks.inc({ tenant: b.tenant, stream: b.stream, provider: b.provider, reason: b.reason });
+    m.blocks.inc({
+      tenant: b.tenant,
+      stream: b.stream,
+      provider: providerLabel(b.provider),
+      reason: b.reason,
+    });
 }
