@@ -32,6 +32,7 @@ function config(over: Partial<Record<keyof Config, unknown>>): Config {
       verpKeys: VERP_KEYS_ENV,
       sweepIntervalMs: 200,
       blockAlertThreshold: 2,
+      smtpMaxMessageBytes: 50_000,
       logLevel: "silent",
       ...over,
     },
@@ -117,6 +118,12 @@ describe("a full app (intake, worker, api)", () => {
     }
     const relay = await sendOne(app.smtpPort!, { from: "", to: ["someone@elsewhere.example"], data: "x" });
     expect(relay.code).toBe(550);
+    const big = await sendOne(app.smtpPort!, {
+      from: "",
+      to: [rp],
+      data: "Subject: big\r\n\r\n" + ("x".repeat(70) + "\r\n").repeat(1000),
+    });
+    expect(big.code).toBe(552);
 
     const text = await scrape(
       `${url}/metrics`,
@@ -124,6 +131,7 @@ describe("a full app (intake, worker, api)", () => {
     );
     expect(sample(text, "rebound_smtp_transactions_total", { outcome: "accepted" })).toBe(3);
     expect(sample(text, "rebound_smtp_transactions_total", { outcome: "rejected_relay" })).toBe(1);
+    expect(sample(text, "rebound_smtp_transactions_total", { outcome: "too_large" })).toBe(1);
     expect(sample(text, "rebound_mails_processed_total", { status: "processed", kind: "bounce" })).toBe(3);
     expect(sample(text, "rebound_events_total", { class: "hard", reason: "userunknown" })).toBe(1);
     expect(sample(text, "rebound_events_total", { class: "block", reason: "blocked" })).toBe(2);
