@@ -218,6 +218,7 @@ function dsnRecipient(
         : {}),
     ...(diagnostic ? { diagnostic } : {}),
     ...(block.status && block.statusComment ? { statusComment: block.statusComment } : {}),
+    ...(block.diagnostic && block.diagnosticType ? { diagnosticType: block.diagnosticType } : {}),
     ...(block.action ? { action: block.action } : extra?.action ? { action: extra.action } : {}),
     ...(extra?.smtpCode && !block.diagnostic ? { smtpCode: extra.smtpCode } : {}),
     ...(extra?.reason ? { reason: extra.reason, rule: `lhost:${extra.rule ?? "extractor"}` } : {}),

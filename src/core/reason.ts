@@ -33,6 +33,8 @@ export interface Evidence {
   action?: string;
   /** The comment after the code in the Status field (`5.2.1 (mailbox disabled, ...)`): read like a reply text. */
   statusComment?: string;
+  /** The Diagnostic-Code's type (`smtp`, `x-unix`, ...). */
+  diagnosticType?: string;
   /** The SMTP command the reply answered (RCPT, MAIL, DATA, ...), where known. */
   command?: string;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
@@ -107,6 +109,12 @@ export function decideReason(e: Evidence): Decision {
   const textPriority = text?.priority ?? 0;
   if (text && textPriority >= STRONG_TEXT) return done(text.reason, textId);
   if (e.reason && e.reason !== "undefined") return done(e.reason, e.rule ?? "lhost");
+  // An X-Unix diagnostic is a local delivery program's exit (procmail, a pipe): a mailer error, whatever the code,
+  // unless it says the mailbox is full.
+  if (e.diagnosticType?.toLowerCase() === "x-unix")
+    return text?.reason === "mailboxfull"
+      ? done(text.reason, textId)
+      : done("mailererror", "dsn.diagnostic-type:x-unix");
 
   const statusRule = status && !isGeneric(status) ? matchStatus(status) : undefined;
   const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
