@@ -95,6 +95,8 @@ export function decideReason(e: Evidence): Decision {
     ...(smtpCode !== undefined ? { smtpCode } : {}),
   });
 
+  // A notification the extractor knows to be a complaint or a delivery is not a failure, whatever its text says.
+  if (e.reason === "feedback" || e.reason === "delivered") return done(e.reason, e.rule ?? "lhost");
   const action = e.action?.toLowerCase();
   if (action === "delivered" || action === "relayed" || action === "expanded" || status?.startsWith("2."))
     return done("delivered", `dsn.action:${action ?? "delivered"}`);

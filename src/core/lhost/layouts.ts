@@ -611,10 +611,11 @@ export const LAYOUTS: Layout[] = [
     end: [/^\s*Below is a copy of the original message/i],
     reasons: [
       { id: "invalid-domain", reason: "hostunknown", pattern: /Invalid domain name|Domain not found/i },
+      { id: "no-mx", reason: "notaccept", pattern: /No MX found for domain/i },
       {
-        id: "no-mx",
+        id: "network",
         reason: "networkerror",
-        pattern: /No MX found for domain|Network error on destination MXs|Unable to connect/i,
+        pattern: /Network error on destination MXs|Unable to connect/i,
       },
       { id: "user-unknown", reason: "userunknown", pattern: /Invalid recipient|user unknown/i },
       { id: "expired", reason: "expired", pattern: /Envelope expired|message expired/i },
