@@ -114,6 +114,9 @@ export async function startApp(
       const api = await startApi({ db, config, logger, queue, now, metrics });
       app.httpPort = api.port;
       closers.push(() => api.close());
+      // The embedded database belongs to this process alone (no `rebound keys create` beside it), so a first
+      // start makes one admin key for the default tenant and shows its token once.
+      if (handle.embedded) await bootstrapKey(db, config.defaultTenant, logger);
     }
 
     if (has("intake")) {
@@ -156,4 +159,12 @@ export async function startApp(
     await closeAll();
     throw err;
   }
+}
+
+async function bootstrapKey(db: Db, tenant: string, logger: Logger): Promise<void> {
+  const { createKey, listKeys } = await import("./store/keys.js");
+  if ((await listKeys(db, { includeRevoked: true })).length > 0) return;
+  const key = await createKey(db, { tenant, scopes: ["read", "write", "admin"], name: "bootstrap" });
+  logger.warn({ keyId: key.id, tenant }, "created a first API key (shown once below; keep it, or revoke it)");
+  process.stderr.write(`rebound: first API key for tenant "${tenant}": ${key.token}\n`);
 }
