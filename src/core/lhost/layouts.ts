@@ -142,9 +142,11 @@ export const LAYOUTS: Layout[] = [
     //     The recipient name is not recognized  MSEXCH:IMS:... (000C05A6) Unknown Recipient
     id: "exchange2003",
     detect: (_m, head) =>
-      /did not reach the following recipient\(s\)|MSEXCH:|did not reach the following recipient/i.test(head),
-    start: [/did not reach the following recipient/i],
-    recipient: [rx(`^\\s*(?<addr>${E})\\s+on\\s+\\S.*$`)],
+      /did not reach the following recipient\(s\)|MSEXCH:|did not reach the following recipient|did not reach some or all of the intended recipients/i.test(
+        head,
+      ),
+    start: [/did not reach the following recipient|following recipient\(s\) could not be reached/i],
+    recipient: [rx(`^\\s*'?(?<addr>${E})'?\\s+on\\s+\\S.*$`)],
     reasons: [
       {
         id: "name-not-recognized",
