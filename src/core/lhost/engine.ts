@@ -103,6 +103,8 @@ const GENERAL_LINES: RegExp[] = [
   ),
 ];
 
+const GENERAL_DELIVER: boolean[] = GENERAL_LINES.map((re) => re.source.includes("deliver"));
+
 const HEADERISH =
   /^\s*(?:Subject|Date|From|To|CC|Sent|Sent date|Size \(in bytes\)|Number of lines|MAIL FROM|Message-ID):/i;
 const SEPARATOR =
@@ -134,8 +136,12 @@ function indentOf(line: string): number {
   return m ? m[0].replace(/\t/g, "        ").length : 0;
 }
 
+const owns = new WeakMap<ParsedMail, Set<string>>();
+
 /** The addresses that are the bounce's own (its sender and the address it is sent to): never a failed recipient. */
 function ownAddresses(mail: ParsedMail): Set<string> {
+  const hit = owns.get(mail);
+  if (hit) return hit;
   const own = new Set<string>();
   for (const h of ["from", "to", "return-path", "sender", "reply-to"]) {
     const a = headerAddress(mail.headers.get(h));
@@ -148,6 +154,7 @@ function ownAddresses(mail: ParsedMail): Set<string> {
       if (a) own.add(a);
     }
   }
+  owns.set(mail, own);
   return own;
 }
 
@@ -164,9 +171,10 @@ function matchRecipient(raw: string, layout: Layout): { addr: string; rest: stri
   const f = FINAL_RECIPIENT.exec(line);
   if (f?.groups?.addr) return { addr: f.groups.addr, rest: "" };
   const lower = line.length > 120 ? line.toLowerCase() : "";
-  for (const re of GENERAL_LINES) {
+  for (let i = 0; i < GENERAL_LINES.length; i++) {
+    const re = GENERAL_LINES[i]!;
     // the sentence shapes are costly on long lines: only where their words are
-    if (lower && re.source.includes("deliver") && !lower.includes("deliver")) continue;
+    if (lower && GENERAL_DELIVER[i] && !lower.includes("deliver")) continue;
     const m = re.exec(line);
     if (m?.groups?.addr) return { addr: m.groups.addr, rest: m.groups.rest ?? "" };
   }
@@ -185,6 +193,19 @@ function linesOf(text: string): string[] {
   return lastLines;
 }
 
+const endsCache = new WeakMap<Layout, RegExp[]>();
+
+/** The layout's block ends and the common ones (built once per layout). */
+function endsOf(layout: Layout): RegExp[] {
+  if (!layout.end) return COMMON_END;
+  let ends = endsCache.get(layout);
+  if (!ends) {
+    ends = [...layout.end, ...COMMON_END];
+    endsCache.set(layout, ends);
+  }
+  return ends;
+}
+
 /** The error block's lines: from the start marker to the first end marker. */
 export function blockLines(text: string, layout: Layout): string[] | null {
   const lines = linesOf(text);
@@ -195,7 +216,7 @@ export function blockLines(text: string, layout: Layout): string[] | null {
       if (layout.startRequired) return null;
     } else from = i;
   }
-  const ends = layout.end ? [...layout.end, ...COMMON_END] : COMMON_END;
+  const ends = endsOf(layout);
   let to = lines.length;
   const last = Math.min(lines.length, from + 400);
   for (let i = from + 1; i < last; i++) {
@@ -290,10 +311,6 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     }
     if (noise.some((re) => re.test(line))) continue;
     if (pending.length < 20) pending.push(line);
-    if (!line.trim()) {
-      if (cur && blankEnds && (cur.lines.length > 0 || cur.rest)) closed = true;
-      continue;
-    }
     if (SEPARATOR.test(line)) continue;
     if (cur?.fromReply && (REPLY_ANCHOR.test(line) || CLIENT_COMMAND.test(line))) closed = true;
     if (cur && !closed && cur.lines.length < 25 && !HEADERISH.test(line)) cur.lines.push(line);
