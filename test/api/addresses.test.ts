@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashAddress } from "../../src/core/address.js";
 import { dispatchPending } from "../../src/webhooks/dispatcher.js";
+import { until } from "../e2e/until.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 import { bounceThroughWorker, verpOverrides } from "./bounce-helper.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
@@ -57,6 +58,12 @@ describe("DELETE /v1/addresses/{address}", () => {
       .where("tenant", "=", "acme")
       .execute();
     expect(JSON.stringify(deliveriesBefore)).toContain(address);
+    // The worker's suppression reaches the API's lookup index within a second (tested in visibility.test.ts).
+    await until(
+      async () =>
+        (await (await acmeWriter.get(`/v1/suppressions/${enc(address)}?stream=marketing`)).json()).suppressed,
+      5_000,
+    );
 
     // Not with a write key; not an invalid address.
     expect((await acmeWriter.send("DELETE", `/v1/addresses/${enc(address)}`)).status).toBe(403);
