@@ -225,21 +225,7 @@ export async function exportPage(
           `',"note":' || ${jsonText("p.note")} || '}'`,
         ].join(" || ");
   const page = filtered(db, f, now)
-    .select([
-      "id",
-      "address",
-      "address_hash",
-      "stream",
-      "reason",
-      "class",
-      "source",
-      "first_seen",
-      "last_seen",
-      "expires_at",
-      "count",
-      "rule",
-      "note",
-    ])
+    .select(["id", "address_hash", ...EXPORT_COLUMNS])
     .where("id", ">", opts.afterId as never)
     .orderBy("id")
     .limit(opts.limit);
