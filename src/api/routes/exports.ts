@@ -9,22 +9,14 @@ import {
   exportText,
   SUPPRESSION_STATES,
   type ExportFormat,
-  type SuppressionState,
 } from "../../store/lookups.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
-import { filterOf } from "./suppressions.js";
+import { filterOf, type FilterQuery } from "./suppressions.js";
 
-interface ExportQuery {
+interface ExportQuery extends FilterQuery {
   format: ExportFormat;
   hashed: boolean;
-  reason?: string;
-  class?: string;
-  stream?: string;
-  source?: string;
-  since?: string;
-  until?: string;
-  state?: SuppressionState;
 }
 
 export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {

@@ -214,14 +214,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
     },
   );
 
-  interface ListQuery {
-    reason?: string;
-    class?: string;
-    stream?: string;
-    source?: string;
-    since?: string;
-    until?: string;
-    state?: SuppressionState;
+  interface ListQuery extends FilterQuery {
     limit: number;
     cursor?: string;
   }
@@ -411,18 +404,18 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
   );
 }
 
-export function filterOf(
-  tenant: string,
-  q: {
-    reason?: string;
-    class?: string;
-    stream?: string;
-    source?: string;
-    since?: string;
-    until?: string;
-    state?: SuppressionState;
-  },
-): SuppressionFilter {
+/** The filter query parameters shared by the list and the export of suppressions. */
+export interface FilterQuery {
+  reason?: string;
+  class?: string;
+  stream?: string;
+  source?: string;
+  since?: string;
+  until?: string;
+  state?: SuppressionState;
+}
+
+export function filterOf(tenant: string, q: FilterQuery): SuppressionFilter {
   return {
     tenant,
     reason: q.reason,
