@@ -7,7 +7,13 @@
 // an internal error yields kind `unparsable` with the error.
 import { readComplaint, type Complaint } from "./arf.js";
 import { readAutoReply, type AutoReply } from "./autoreply.js";
-import { addressOf, parseDeliveryStatus, type DeliveryStatus, type DsnRecipientBlock } from "./dsn.js";
+import {
+  addressOf,
+  parseDeliveryStatus,
+  STANDARD_RECIPIENT_FIELDS,
+  type DeliveryStatus,
+  type DsnRecipientBlock,
+} from "./dsn.js";
 import { lhostParsers } from "./lhost/index.js";
 import type { ExtractedRecipient } from "./lhost/types.js";
 import type { MailPart, ParsedMail } from "./mail.js";
@@ -192,17 +198,6 @@ function fromDeliveryStatus(dsn: DeliveryStatus, lhost: Extracted | undefined, t
   return out;
 }
 
-const STANDARD_FIELDS = new Set([
-  "final-recipient",
-  "original-recipient",
-  "action",
-  "status",
-  "remote-mta",
-  "diagnostic-code",
-  "last-attempt-date",
-  "will-retry-until",
-]);
-
 function dsnRecipient(
   block: DsnRecipientBlock,
   dsn: DeliveryStatus,
@@ -226,7 +221,7 @@ function dsnRecipient(
   };
   const d = decideReason(evidence);
   const fields: Record<string, string> = {};
-  for (const [k, v] of Object.entries(block.fields)) if (!STANDARD_FIELDS.has(k)) fields[k] = v;
+  for (const [k, v] of Object.entries(block.fields)) if (!STANDARD_RECIPIENT_FIELDS.has(k)) fields[k] = v;
   const r: Recipient = {
     recipient: lowerDomain(block.recipient!),
     reason: d.reason,

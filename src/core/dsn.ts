@@ -28,7 +28,8 @@ export interface DeliveryStatus {
 }
 
 const FIELD = /^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$/;
-const RECIPIENT_FIELDS = new Set([
+/** The standard per-recipient fields of RFC 3464. */
+export const STANDARD_RECIPIENT_FIELDS: ReadonlySet<string> = new Set([
   "final-recipient",
   "original-recipient",
   "action",
@@ -37,9 +38,8 @@ const RECIPIENT_FIELDS = new Set([
   "diagnostic-code",
   "last-attempt-date",
   "will-retry-until",
-  "x-actual-recipient",
-  "final-log-id",
 ]);
+const RECIPIENT_FIELDS = new Set([...STANDARD_RECIPIENT_FIELDS, "x-actual-recipient", "final-log-id"]);
 const MAX_LINES = 5000;
 
 /** Strip an RFC 3464 type prefix: `rfc822; a@b` -> `a@b`, `dns; mx.example` -> `mx.example`. */
