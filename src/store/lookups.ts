@@ -1,29 +1,10 @@
 // Read-side queries of the suppression store for the API: lookups by address hash, the id feed that keeps
 // the API's in-memory index current, browsing with filters and keyset pages.
-import { sql, type Kysely } from "kysely";
-import type { Database } from "./schema.js";
+import { sql, type Kysely, type Selectable } from "kysely";
+import type { Database, SuppressionsTable } from "./schema.js";
 
-export interface SuppressionRow {
-  id: string;
-  tenant: string;
-  stream: string;
-  address: string | null;
-  address_hash: string;
-  address_original: string | null;
-  reason: string;
-  class: string;
-  source: string;
-  rule: string | null;
-  event_ids: string[];
-  count: number;
-  first_seen: Date;
-  last_seen: Date;
-  expires_at: Date | null;
-  note: string | null;
-  created_by: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/** A suppression as read from the table. */
+export type SuppressionRow = Selectable<SuppressionsTable>;
 
 /** The suppressions in force (not expired at `now`) of some address hashes of one tenant, in every stream. */
 export async function activeSuppressionsByHash(
