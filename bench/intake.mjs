@@ -10,6 +10,7 @@
 // smtp-source too when it is installed.
 //
 //   node --import tsx bench/intake.mjs [--phase a,b,smtp-source] [--mails 20000] [--mails-b 10000] [--no-worker]
+//                                      [--profile DIR]
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379)
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -31,6 +32,8 @@ const MAILS_A = Number(arg("mails", "20000"));
 const MAILS_B = Number(arg("mails-b", "10000"));
 /** --no-worker: the intake alone (acceptance only; mails stay pending). */
 const WITH_WORKER = !args.includes("--no-worker");
+/** --profile DIR: the roles write V8 CPU profiles there (node --cpu-prof) when they stop. */
+const PROFILE_DIR = arg("profile", undefined);
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const DOMAIN = "bounces.bench.example";
@@ -73,7 +76,10 @@ async function freePort() {
 }
 
 function startRole(role, port) {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "start", "--role", role], {
+  const prof = PROFILE_DIR
+    ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR, "--cpu-prof-name", `${role}.cpuprofile`]
+    : [];
+  const child = spawn(process.execPath, [...prof, "--import", "tsx", cli, "start", "--role", role], {
     cwd: root,
     stdio: ["ignore", "ignore", "pipe"],
     env: {

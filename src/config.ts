@@ -92,7 +92,9 @@ export const configSchema = z.object({
   /** First retry delay of a failed job; doubles on each try. */
   jobBackoffMs: int(2_000),
   /** process-mail jobs run at once by one worker process. */
-  workerConcurrency: int(8),
+  workerConcurrency: int(64),
+  /** Most mails processed in one transaction (jobs running at once are grouped; 1: a transaction per mail). */
+  workerBatchSize: z.coerce.number().int().min(1).default(32),
   /** A job whose worker died is retried after this long (BullMQ lock duration / stalled check). */
   queueStalledMs: int(30_000),
   /** How often the sweeper looks for mails accepted but never enqueued (Redis was down, a crash). */
@@ -148,6 +150,7 @@ const ENV: Record<keyof Config, string> = {
   jobAttempts: "REBOUND_JOB_ATTEMPTS",
   jobBackoffMs: "REBOUND_JOB_BACKOFF_MS",
   workerConcurrency: "REBOUND_WORKER_CONCURRENCY",
+  workerBatchSize: "REBOUND_WORKER_BATCH_SIZE",
   queueStalledMs: "REBOUND_QUEUE_STALLED_MS",
   sweepIntervalMs: "REBOUND_SWEEP_INTERVAL_MS",
   sweepStaleMs: "REBOUND_SWEEP_STALE_MS",

@@ -71,7 +71,8 @@ export async function startApp(
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       schema: config.databaseSchema,
-      poolSize: config.workerConcurrency + 6,
+      // The worker holds two batch transactions at once (more only when a failed batch is retried mail by mail).
+      poolSize: Math.min(config.workerConcurrency, 16) + 6,
     });
     closers.push(() => handle.close());
     await migrateToLatest(handle.db);

@@ -8,6 +8,7 @@
 // WAL flush makes dozens of mails durable (group commit) while a lone mail is written at once.
 import type { Db } from "../store/db.js";
 import { insertMails, type NewMail } from "../store/mails.js";
+import { createBatcher, settleEach, type Settled } from "../util/batcher.js";
 
 export interface SpoolOptions {
   /** Batches written at once (default 2). */
@@ -27,20 +28,7 @@ export interface Spool {
   drain(): Promise<void>;
 }
 
-interface Pending {
-  mail: NewMail;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 export function createSpool(db: Db, opts: SpoolOptions = {}): Spool {
-  const maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
-  const maxRows = Math.max(1, opts.maxBatchRows ?? 200);
-  const maxBytes = opts.maxBatchBytes ?? 16 * 1024 * 1024;
-  let queue: Pending[] = [];
-  let inFlight = 0;
-  let idle: (() => void)[] = [];
-
   /** A unique violation on the retry means the batch did commit before its connection failed. */
   async function insertOne(mail: NewMail): Promise<void> {
     try {
@@ -50,72 +38,30 @@ export function createSpool(db: Db, opts: SpoolOptions = {}): Spool {
     }
   }
 
-  function takeBatch(): Pending[] {
-    let bytes = 0;
-    let n = 0;
-    while (n < queue.length && n < maxRows) {
-      bytes += queue[n]!.mail.raw.length;
-      if (n > 0 && bytes > maxBytes) break;
-      n++;
+  async function writeBatch(mails: NewMail[]): Promise<Settled<void>[]> {
+    let results: Settled<void>[];
+    try {
+      await insertMails(db, mails);
+      results = mails.map(() => ({ ok: true, value: undefined }));
+    } catch (err) {
+      if (mails.length === 1) throw err;
+      // One bad row must not fail its neighbours: write them one by one.
+      results = await settleEach(mails, insertOne);
     }
-    const batch = queue.slice(0, n);
-    queue = queue.slice(n);
-    return batch;
+    const committed = mails.filter((_, i) => results[i]!.ok).map((m) => m.id);
+    try {
+      if (committed.length) opts.onCommitted?.(committed);
+    } catch {
+      // The enqueuer's trouble: the sweeper enqueues what it missed; the mails are committed all the same.
+    }
+    return results;
   }
 
-  function pump() {
-    while (inFlight < maxInFlight && queue.length) {
-      const batch = takeBatch();
-      inFlight++;
-      insertMails(
-        db,
-        batch.map((p) => p.mail),
-      )
-        .then(
-          () => {
-            for (const p of batch) p.resolve();
-            opts.onCommitted?.(batch.map((p) => p.mail.id));
-          },
-          async (err: unknown) => {
-            if (batch.length === 1) return batch[0]!.reject(err);
-            // One bad row must not fail its neighbours: write them one by one.
-            const committed: string[] = [];
-            await Promise.all(
-              batch.map((p) =>
-                insertOne(p.mail).then(
-                  () => {
-                    committed.push(p.mail.id);
-                    p.resolve();
-                  },
-                  (e: unknown) => p.reject(e),
-                ),
-              ),
-            );
-            if (committed.length) opts.onCommitted?.(committed);
-          },
-        )
-        .finally(() => {
-          inFlight--;
-          pump();
-          if (!inFlight && !queue.length) {
-            const waiters = idle;
-            idle = [];
-            for (const w of waiters) w();
-          }
-        });
-    }
-  }
-
-  return {
-    write(mail) {
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ mail, resolve, reject });
-        pump();
-      });
-    },
-    drain() {
-      if (!inFlight && !queue.length) return Promise.resolve();
-      return new Promise<void>((r) => idle.push(r));
-    },
-  };
+  const batcher = createBatcher(writeBatch, {
+    maxInFlight: opts.maxInFlight ?? 2,
+    maxItems: opts.maxBatchRows ?? 200,
+    weight: (m) => m.raw.length,
+    maxWeight: opts.maxBatchBytes ?? 16 * 1024 * 1024,
+  });
+  return { write: (mail) => batcher.submit(mail), drain: () => batcher.drain() };
 }

@@ -78,6 +78,23 @@ export async function setMailStatus(
     .execute();
 }
 
+/** Mails processed in one transaction (the worker's batch), in one statement. */
+export async function markProcessed(
+  db: Db,
+  mails: { id: string; kind: string; tenant: string }[],
+  classifierVersion: string,
+  at: Date,
+): Promise<void> {
+  if (!mails.length) return;
+  await sql`
+    update inbound_mails as m
+    set status = 'processed', kind = v.kind, tenant = v.tenant, classifier_version = ${classifierVersion},
+      error = null, processed_at = ${at}
+    from unnest(${mails.map((m) => m.id)}::text[], ${mails.map((m) => m.kind)}::text[],
+      ${mails.map((m) => m.tenant)}::text[]) as v(id, kind, tenant)
+    where m.id = v.id`.execute(db);
+}
+
 export async function countAttempt(db: Db, id: string): Promise<void> {
   await db
     .updateTable("inbound_mails")

@@ -1,7 +1,7 @@
-// The processing of one inbound mail, in one transaction:
+// The processing of inbound mails, a batch of them in one transaction (processMails; processMail is a batch of one):
 //
-//   load -> duplicate? -> classify -> attribute (VERP) -> per recipient: history -> decide -> event ->
-//   suppression / address state / outbox -> mark processed
+//   lock the mails -> duplicates? -> classify -> attribute (VERP) -> per recipient, in key order across the
+//   batch: history -> decide -> event -> suppression / address state / outbox -> mark processed
 //
 // Idempotent: a mail already processed is left alone (unless re-processing is asked for), events are unique per
 // mail, address and stream, and a mail whose bytes equal an already processed one's is marked `duplicate` and
@@ -16,7 +16,7 @@
 // events set is restored to what it was before them when nothing changed it since. Webhooks: only real changes
 // are announced (bounce events again only when their class changed).
 import { sql, type Kysely, type Transaction } from "kysely";
-import { attribute, type Attributed, type Attribution } from "../core/attribute.js";
+import { attribute, type Attribution } from "../core/attribute.js";
 import { classify, CLASSIFIER_VERSION } from "../core/classify.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Report } from "../core/report.js";
@@ -24,7 +24,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { getAddressState, saveAddressState } from "../store/address-state.js";
 import { deleteMailEvents, type EventRow } from "../store/events.js";
-import { setMailStatus } from "../store/mails.js";
+import { markProcessed, setMailStatus } from "../store/mails.js";
 import type { Database } from "../store/schema.js";
 import { removeSuppression } from "../store/suppressions.js";
 import {
@@ -78,102 +78,205 @@ export async function processMail(
   mailId: string,
   opts: ProcessOptions = {},
 ): Promise<ProcessOutcome> {
-  const { db, logger } = deps;
-  const log = logger.child({ mailId });
+  const [outcome] = await processMails(deps, [mailId], opts);
+  return outcome!;
+}
+
+/** A mail of a batch on its way through: its row, its report and whom it speaks of. */
+interface Work {
+  mail: MailRow;
+  report: Report;
+  attribution: Attribution;
+  ctx: ApplyContext;
+  /** Reprocessing: the suppressions the mail's old events alone caused. */
+  retracted: Set<string>;
+  derived: Derived;
+}
+
+/**
+ * Several mails in one transaction: the worker's group commit (one BEGIN, one lock statement, one twin lookup,
+ * one status update and one WAL flush for the whole batch, instead of one of each per mail). Each mail's outcome
+ * is the one processMail would give it alone. Throws when anything fails, having committed nothing: the caller
+ * then processes the mails one by one, so that a bad mail fails alone.
+ */
+export async function processMails(
+  deps: ProcessDeps,
+  mailIds: string[],
+  opts: ProcessOptions = {},
+): Promise<ProcessOutcome[]> {
   const now = deps.now();
-  let verp: Attribution["verp"] | undefined;
+  const ids = [...new Set(mailIds)];
+  const verps = new Map<string, Attribution["verp"]>();
 
-  const outcome = await db.transaction().execute(async (trx) => {
-    // The mail, locked: one worker at a time processes it. The same statement takes the lock that serialises
-    // the mails of one digest (duplicate deliveries), so the twin lookup below, a later statement, sees every
-    // mail of that digest processed before (one round trip less than a separate lock statement).
-    const mail = await trx
-      .selectFrom("inbound_mails")
-      .selectAll()
-      .select(sql<string>`pg_advisory_xact_lock(hashtext(sha256))::text`.as("digest_lock"))
-      .where("id", "=", mailId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!mail) return { status: "missing", mailId } as const;
-    if (!opts.reprocess && (mail.status === "processed" || mail.status === "duplicate"))
-      return { status: "already_processed", mailId } as const;
-    if (!mail.raw) {
-      if (mail.status !== "processed" && mail.status !== "duplicate")
-        await setMailStatus(trx, mailId, "failed", { error: "raw mail purged before processing" });
-      return { status: "purged", mailId } as const;
+  const outcomes = await deps.db.transaction().execute(async (trx) => {
+    const results = new Map<string, ProcessOutcome>();
+    const rows = await lockMails(trx, ids);
+    const twins = await processedTwins(trx, [...rows.values()]);
+    const duplicates: { id: string; of: string }[] = [];
+    const work: Work[] = [];
+    /** The digests of the mails this batch processes, so that a second copy within it is a duplicate too. */
+    const inBatch = new Map<string, string>();
+
+    for (const id of ids) {
+      const mail = rows.get(id);
+      const early = mail ? earlyExit(mail, opts) : ({ status: "missing", mailId: id } as const);
+      if (early) {
+        results.set(id, early);
+        if (early.status === "purged" && mail!.status !== "processed" && mail!.status !== "duplicate")
+          await setMailStatus(trx, id, "failed", { error: "raw mail purged before processing" });
+        continue;
+      }
+      // Duplicate delivery: the same bytes as a mail already processed (serialised per digest: locked above).
+      const twin = twins.get(mail!.sha256)?.find((t) => t !== id) ?? inBatch.get(mail!.sha256);
+      if (twin && mail!.status !== "processed") {
+        duplicates.push({ id, of: twin });
+        results.set(id, { status: "duplicate", mailId: id, duplicateOf: twin });
+        continue;
+      }
+      if (!inBatch.has(mail!.sha256)) inBatch.set(mail!.sha256, id);
+      work.push(await prepare(trx, deps, mail!, now, opts));
     }
 
-    // Duplicate delivery: the same bytes as a mail already processed (serialised per digest: locked above).
-    const twin = await trx
-      .selectFrom("inbound_mails")
-      .select("id")
-      .where("sha256", "=", mail.sha256)
-      .where("id", "!=", mailId)
-      .where("status", "=", "processed")
-      .orderBy("received_at")
-      .limit(1)
-      .executeTakeFirst();
-    if (twin && mail.status !== "processed") {
-      await setMailStatus(trx, mailId, "duplicate", { duplicateOf: twin.id, error: null, at: now });
-      return { status: "duplicate", mailId, duplicateOf: twin.id } as const;
+    for (const w of work) verps.set(w.mail.id, w.attribution.verp);
+    await deriveAll(trx, work);
+    for (const w of work) {
+      await removeOrphans(trx, w, now);
+      results.set(w.mail.id, processedOutcome(w, deps, opts));
     }
-
-    // PGlite returns bytea as a Uint8Array, pg as a Buffer.
-    const report = classify(Buffer.isBuffer(mail.raw) ? mail.raw : Buffer.from(mail.raw));
-    const attribution = attribute(report, mail.rcpt_to, deps.config.verpKeys, {
-      tenant: deps.config.defaultTenant,
-      stream: deps.config.defaultStream,
-      caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
-    });
-    verp = attribution.verp;
-
-    const retracted = opts.reprocess
-      ? await retract(trx, mailId, now)
-      : { keys: new Set<string>(), classes: new Map<string, string>() };
-    const ctx: ApplyContext = {
-      policy: deps.policy,
+    await markProcessed(
+      trx,
+      work.map((w) => ({ id: w.mail.id, kind: w.report.kind, tenant: tenantOf(w, deps) })),
+      CLASSIFIER_VERSION,
       now,
-      classifierVersion: CLASSIFIER_VERSION,
-      quietSuppressions: retracted.keys,
-      announced: retracted.classes,
-    };
-    const result = await derive(trx, ctx, mail.id, report, attribution.recipients, mail.received_at);
-    // A suppression the old derivation alone caused and the new one does not make again: removed (and announced).
-    for (const k of retracted.keys) {
-      if (result.suppressedKeys.has(k)) continue;
-      const [tenant, stream, address] = JSON.parse(k) as [string, string, string];
-      await removeSuppression(trx, {
-        tenant,
-        stream,
-        address,
-        actor: "reprocess",
-        note: `mail ${mailId} re-processed`,
-        at: now,
-      });
-    }
-    const tenant = attribution.recipients[0]?.tenant ?? deps.config.defaultTenant;
-    await setMailStatus(trx, mailId, "processed", {
-      kind: report.kind,
-      tenant,
-      classifierVersion: CLASSIFIER_VERSION,
-      error: null,
-      at: now,
-    });
-    return {
-      status: "processed",
-      mailId,
-      kind: report.kind,
-      tenant,
-      events: result.events,
-      suppressed: result.suppressedKeys.size,
-      unverified: result.unverified,
-      blocks: result.blocks,
-      eventClasses: result.eventClasses,
-      skipped: attribution.skipped.length,
-      reprocessed: !!opts.reprocess,
-    } as const;
+    );
+    for (const d of duplicates)
+      await setMailStatus(trx, d.id, "duplicate", { duplicateOf: d.of, error: null, at: now });
+    return ids.map((id) => results.get(id)!);
   });
 
+  for (const outcome of outcomes) logOutcome(deps.logger, outcome, verps.get(outcome.mailId));
+  const byId = new Map(outcomes.map((o) => [o.mailId, o]));
+  return mailIds.map((id) => byId.get(id)!);
+}
+
+type MailRow = Awaited<ReturnType<typeof lockMails>> extends Map<string, infer R> ? R : never;
+
+/**
+ * The mails, locked: one worker at a time processes a mail. The same statement takes the lock that serialises
+ * the mails of one digest (duplicate deliveries), so the twin lookup, a later statement, sees every mail of that
+ * digest processed before. Rows are locked in id order, so that two batches cannot wait on each other.
+ */
+async function lockMails(trx: Transaction<Database>, ids: string[]) {
+  const rows = await trx
+    .selectFrom("inbound_mails")
+    .selectAll()
+    .select(sql<string>`pg_advisory_xact_lock(hashtext(sha256))::text`.as("digest_lock"))
+    .where("id", "in", ids)
+    .orderBy("id")
+    .forUpdate()
+    .execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** For each digest, the processed mails that carry it, oldest first. */
+async function processedTwins(
+  trx: Transaction<Database>,
+  mails: { sha256: string }[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!mails.length) return out;
+  const rows = await trx
+    .selectFrom("inbound_mails")
+    .select(["id", "sha256"])
+    .where("sha256", "in", [...new Set(mails.map((m) => m.sha256))])
+    .where("status", "=", "processed")
+    .orderBy("received_at")
+    .execute();
+  for (const r of rows) out.set(r.sha256, [...(out.get(r.sha256) ?? []), r.id]);
+  return out;
+}
+
+/** A mail that needs no processing: already done (unless re-processing), or its bytes are gone. */
+function earlyExit(mail: MailRow, opts: ProcessOptions): ProcessOutcome | undefined {
+  if (!opts.reprocess && (mail.status === "processed" || mail.status === "duplicate"))
+    return { status: "already_processed", mailId: mail.id };
+  if (!mail.raw) return { status: "purged", mailId: mail.id };
+  return undefined;
+}
+
+/** Classify and attribute a mail (pure), and when re-processing, undo what its old events did. */
+async function prepare(
+  trx: Transaction<Database>,
+  deps: ProcessDeps,
+  mail: MailRow,
+  now: Date,
+  opts: ProcessOptions,
+): Promise<Work> {
+  // PGlite returns bytea as a Uint8Array, pg as a Buffer.
+  const raw = mail.raw!;
+  const report = classify(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
+  const attribution = attribute(report, mail.rcpt_to, deps.config.verpKeys, {
+    tenant: deps.config.defaultTenant,
+    stream: deps.config.defaultStream,
+    caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
+  });
+  const retracted = opts.reprocess
+    ? await retract(trx, mail.id, now)
+    : { keys: new Set<string>(), classes: new Map<string, string>() };
+  const ctx: ApplyContext = {
+    policy: deps.policy,
+    now,
+    classifierVersion: CLASSIFIER_VERSION,
+    quietSuppressions: retracted.keys,
+    announced: retracted.classes,
+  };
+  const derived: Derived = {
+    events: 0,
+    unverified: 0,
+    blocks: [],
+    eventClasses: [],
+    suppressedKeys: new Set(),
+  };
+  return { mail, report, attribution, ctx, retracted: retracted.keys, derived };
+}
+
+/** A suppression the old derivation alone caused and the new one does not make again: removed (and announced). */
+async function removeOrphans(trx: Transaction<Database>, w: Work, now: Date): Promise<void> {
+  for (const k of w.retracted) {
+    if (w.derived.suppressedKeys.has(k)) continue;
+    const [tenant, stream, address] = JSON.parse(k) as [string, string, string];
+    await removeSuppression(trx, {
+      tenant,
+      stream,
+      address,
+      actor: "reprocess",
+      note: `mail ${w.mail.id} re-processed`,
+      at: now,
+    });
+  }
+}
+
+const tenantOf = (w: Work, deps: ProcessDeps) =>
+  w.attribution.recipients[0]?.tenant ?? deps.config.defaultTenant;
+
+function processedOutcome(w: Work, deps: ProcessDeps, opts: ProcessOptions): ProcessOutcome {
+  return {
+    status: "processed",
+    mailId: w.mail.id,
+    kind: w.report.kind,
+    tenant: tenantOf(w, deps),
+    events: w.derived.events,
+    suppressed: w.derived.suppressedKeys.size,
+    unverified: w.derived.unverified,
+    blocks: w.derived.blocks,
+    eventClasses: w.derived.eventClasses,
+    skipped: w.attribution.skipped.length,
+    reprocessed: !!opts.reprocess,
+  };
+}
+
+function logOutcome(logger: Logger, outcome: ProcessOutcome, verp: Attribution["verp"] | undefined): void {
+  const log = logger.child({ mailId: outcome.mailId });
   if (outcome.status === "processed") {
     log.info(
       {
@@ -196,7 +299,6 @@ export async function processMail(
       `mail ${outcome.status}`,
     );
   }
-  return outcome;
 }
 
 interface Derived {
@@ -207,30 +309,31 @@ interface Derived {
   suppressedKeys: Set<string>;
 }
 
-/** Each attributed recipient through the policy (apply-event.ts). */
-async function derive(
-  trx: Transaction<Database>,
-  ctx: ApplyContext,
-  mailId: string,
-  report: Report,
-  recipients: Attributed[],
-  occurredAt: Date,
-): Promise<Derived> {
-  const out: Derived = { events: 0, unverified: 0, blocks: [], eventClasses: [], suppressedKeys: new Set() };
-  // In key order, so that two mails naming the same addresses lock their rows in the same order (no deadlock).
-  const ordered = [...recipients].sort((a, b) =>
-    keyOf(a.tenant, a.stream, a.address).localeCompare(keyOf(b.tenant, b.stream, b.address)),
+/**
+ * Each attributed recipient of every mail through the policy (apply-event.ts), in key order across the batch, so
+ * that two transactions naming the same addresses lock their rows in the same order (no deadlock); the events of
+ * one address keep the order of their mails.
+ */
+async function deriveAll(trx: Transaction<Database>, work: Work[]): Promise<void> {
+  const items = work.flatMap((w) =>
+    w.attribution.recipients.map((who) => ({ w, who, key: keyOf(who.tenant, who.stream, who.address) })),
   );
-  for (const who of ordered) {
-    const applied = await applyEvent(trx, ctx, { mailId, kind: report.kind, who, occurredAt });
+  items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { w, who } of items) {
+    const applied = await applyEvent(trx, w.ctx, {
+      mailId: w.mail.id,
+      kind: w.report.kind,
+      who,
+      occurredAt: w.mail.received_at,
+    });
     if (applied.eventId === null) continue;
+    const out = w.derived;
     out.events++;
     out.eventClasses.push({ class: who.recipient.class, reason: who.recipient.reason });
     if (applied.decision.rule === "policy.unverified") out.unverified++;
     if (applied.suppressed) out.suppressedKeys.add(applied.suppressed);
     if (applied.block) out.blocks.push(applied.block);
   }
-  return out;
 }
 
 /**

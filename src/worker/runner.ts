@@ -1,6 +1,10 @@
-// The worker role: consumes process-mail jobs (processMail does the work, in one transaction), keeps a mail
-// that could not be processed after its last try as `failed` with its error (re-processable, never dropped),
-// and purges raw mail past its retention on a timer.
+// The worker role: consumes process-mail jobs, keeps a mail that could not be processed after its last try as
+// `failed` with its error (re-processable, never dropped), and purges raw mail past its retention on a timer.
+//
+// Jobs that run at once are processed together: the mails of concurrent jobs are grouped into batches of up
+// to `workerBatchSize`, each batch in one transaction (processMails), so that under load one commit serves many
+// mails. When a batch fails, its mails are processed again one by one (processMail, a transaction each), so a
+// bad mail fails alone and its job retries with back-off.
 import type { Config } from "../config.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Logger } from "../log.js";
@@ -8,11 +12,18 @@ import { providerLabel, type Metrics } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { countAttempt, purgeRaw } from "../store/mails.js";
-import { markFailed, processMail, type ProcessDeps, type ProcessOutcome } from "./process-mail.js";
+import { createBatcher, settleEach, type Settled } from "../util/batcher.js";
+import {
+  markFailed,
+  processMail,
+  processMails,
+  type ProcessDeps,
+  type ProcessOutcome,
+} from "./process-mail.js";
 
 export interface WorkerDeps {
   db: Db;
-  config: ProcessDeps["config"] & Pick<Config, "workerConcurrency" | "rawRetentionDays">;
+  config: ProcessDeps["config"] & Pick<Config, "workerConcurrency" | "workerBatchSize" | "rawRetentionDays">;
   policy: Policy;
   queue: Queue;
   logger: Logger;
@@ -39,13 +50,29 @@ export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Mai
   const logger = deps.logger.child({ role: "worker" });
   const pd: ProcessDeps = { db: deps.db, config: deps.config, policy: deps.policy, logger, now };
 
+  async function processBatch(ids: string[]): Promise<Settled<ProcessOutcome>[]> {
+    const alone = () => settleEach(ids, (id) => processMail(pd, id));
+    if (ids.length === 1) return alone();
+    try {
+      return (await processMails(pd, ids)).map((value) => ({ ok: true, value }));
+    } catch (err) {
+      logger.debug(
+        { mails: ids.length, err: err instanceof Error ? err.message : String(err) },
+        "batch failed; processing its mails one by one",
+      );
+      return alone();
+    }
+  }
+  // Two batches at once: one in the database while the next is classified.
+  const batcher = createBatcher(processBatch, { maxItems: deps.config.workerBatchSize, maxInFlight: 2 });
+
   deps.queue.process(
     "process-mail",
     async ({ mailId }, job) => {
       const m = deps.metrics;
       const endTimer = m?.processingSeconds.startTimer();
       try {
-        const outcome = await processMail(pd, mailId);
+        const outcome = await batcher.submit(mailId);
         endTimer?.();
         if (m) countOutcome(m, outcome);
       } catch (err) {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { DEFAULT_POLICY, parsePolicy, type Policy } from "../../src/core/policy-config.js";
@@ -9,7 +10,7 @@ import { blockCounts, mailEvents } from "../../src/store/events.js";
 import { getMail, insertMail } from "../../src/store/mails.js";
 import { explainSuppression, getSuppressions, upsertSuppression } from "../../src/store/suppressions.js";
 import { hashAddress } from "../../src/core/address.js";
-import { markFailed, processMail, type ProcessDeps } from "../../src/worker/process-mail.js";
+import { markFailed, processMail, processMails, type ProcessDeps } from "../../src/worker/process-mail.js";
 import { recordDelivery } from "../../src/worker/record-delivery.js";
 import { createEmbeddedTestDb, createTestDb, type TestDb } from "../helpers/db.js";
 import { fixture, sha256, type Fixture } from "./mail-fixtures.js";
@@ -442,6 +443,81 @@ describe("processing one mail", () => {
 
   it("reports a missing mail without throwing", async () => {
     expect(await processMail(deps(), "no-such-mail")).toEqual({ status: "missing", mailId: "no-such-mail" });
+  });
+});
+
+describe("processing mails in a batch", () => {
+  it("gives every mail of a batch the outcome it would get alone, and marks them all in one transaction", async () => {
+    const [hard, soft, fbl] = ["b-hard@example.com", "b-soft@example.com", "b-fbl@example.com"];
+    const raw = fixture("dsn-hard", { recipient: hard, returnPath: verp(hard) });
+    const a = await spool("dsn-hard", { recipient: hard, returnPath: verp(hard), raw });
+    const twin = await spool("dsn-hard", { recipient: hard, returnPath: verp(hard), raw });
+    const b = await spool("dsn-soft-mailboxfull", { recipient: soft, returnPath: verp(soft) });
+    const c = await spool("arf-complaint", {
+      recipient: fbl,
+      returnPath: verp(fbl),
+      rcpt: "fbl@fbl.example.net",
+    });
+    const done = await spool("autoreply", { recipient: "b-auto@example.com", returnPath: verp("x@y.z") });
+    await processMail(deps(), done);
+    const missing = randomUUID();
+
+    const outs = await processMails(deps(), [a, twin, b, c, done, missing]);
+    expect(outs.map((o) => o.status)).toEqual([
+      "processed",
+      "duplicate",
+      "processed",
+      "processed",
+      "already_processed",
+      "missing",
+    ]);
+    expect(outs[0]).toMatchObject({ mailId: a, kind: "bounce", suppressed: 1, events: 1 });
+    expect(outs[1]).toEqual({ status: "duplicate", mailId: twin, duplicateOf: a });
+    expect(outs[2]).toMatchObject({ mailId: b, kind: "bounce", suppressed: 0, events: 1 });
+    expect(outs[3]).toMatchObject({ mailId: c, kind: "complaint", suppressed: 1 });
+    expect(await getSuppressions(t.db, "acme", hard)).toMatchObject([{ reason: "userunknown" }]);
+    expect(await getSuppressions(t.db, "acme", fbl)).toMatchObject([{ class: "complaint" }]);
+    expect(await getSuppressions(t.db, "acme", soft)).toEqual([]);
+    for (const [id, kind] of [
+      [a, "bounce"],
+      [b, "bounce"],
+      [c, "complaint"],
+    ] as const)
+      expect(await getMail(t.db, id)).toMatchObject({
+        status: "processed",
+        kind,
+        tenant: "acme",
+        classifier_version: expect.any(String),
+        error: null,
+        processed_at: clock,
+      });
+    expect(await getMail(t.db, twin)).toMatchObject({ status: "duplicate", duplicate_of: a });
+    expect(await mailEvents(t.db, twin)).toEqual([]);
+  });
+
+  it("commits nothing of a batch when one of its mails fails", async () => {
+    const good = "batch-good@example.com";
+    const bad = "batch-poison@example.com";
+    const g = await spool("dsn-hard", { recipient: good, returnPath: verp(good) });
+    const p = await spool("dsn-hard", { recipient: bad, returnPath: verp(bad) });
+    // A real failure inside the transaction: the database refuses the poisoned address's event.
+    await sql`create function poison() returns trigger language plpgsql as $$
+      begin if new.address = ${sql.lit(bad)} then raise exception 'poisoned event'; end if; return new; end $$`.execute(
+      t.db,
+    );
+    await sql`create trigger poison before insert on events for each row execute function poison()`.execute(
+      t.db,
+    );
+    try {
+      await expect(processMails(deps(), [g, p])).rejects.toThrow(/poisoned event/);
+      expect(await getMail(t.db, g)).toMatchObject({ status: "pending" });
+      expect(await mailEvents(t.db, g)).toEqual([]);
+      expect(await getSuppressions(t.db, "acme", good)).toEqual([]);
+      expect(await processMail(deps(), g)).toMatchObject({ status: "processed", suppressed: 1 });
+    } finally {
+      await sql`drop trigger poison on events`.execute(t.db);
+      await sql`drop function poison()`.execute(t.db);
+    }
   });
 });
 

@@ -68,6 +68,56 @@ describe("the mail worker", () => {
     await queue.close();
   });
 
+  it("processes the mails of concurrent jobs in batches, and when a batch fails only its bad mail fails", async () => {
+    const queue = createMemoryQueue({ attempts: 2, backoffMs: 5 });
+    const batched = loadConfig(
+      { verpKeys: VERP_KEYS_ENV, rawRetentionDays: 30, workerConcurrency: 16, workerBatchSize: 8 },
+      {},
+    );
+    const poison = "poison@example.org";
+    await sql`create function poison() returns trigger language plpgsql as $$
+      begin if new.address = ${sql.lit(poison)} then raise exception 'poisoned event'; end if; return new; end $$`.execute(
+      t.db,
+    );
+    await sql`create trigger poison before insert on events for each row execute function poison()`.execute(
+      t.db,
+    );
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const rcpt = i === 5 ? poison : `batch${i}@example.org`;
+        ids.push(await spool(e2eMail("dsn-exim-user-unknown", { recipient: rcpt, returnPath: verp(rcpt) })));
+      }
+      // Enqueued before the worker starts, so that its first take is a full batch.
+      for (const id of ids) await queue.add("process-mail", { mailId: id }, { jobId: id });
+      const worker = startMailWorker({
+        db: t.db,
+        config: batched,
+        policy: DEFAULT_POLICY,
+        queue,
+        logger: createLogger("silent"),
+      });
+      const rows = await until(async () => {
+        const all = await Promise.all(ids.map((id) => getMail(t.db, id)));
+        return all.every((m) => m?.status === "processed" || m?.status === "failed") ? all : undefined;
+      });
+      expect(rows.map((m) => m!.status)).toEqual(ids.map((_, i) => (i === 5 ? "failed" : "processed")));
+      expect(rows[5]!.error).toMatch(/poisoned event/);
+      // Rows written by one transaction share its id (xmin): some mails were processed together (those of the
+      // batch that held the poisoned mail went again one by one).
+      const processed = ids.filter((_, i) => i !== 5);
+      const xids = await sql<{
+        xid: string;
+      }>`select xmin::text as xid from inbound_mails where id in (${sql.join(processed)})`.execute(t.db);
+      expect(new Set(xids.rows.map((r) => r.xid)).size).toBeLessThan(processed.length);
+      await worker.stop();
+    } finally {
+      await sql`drop trigger poison on events`.execute(t.db);
+      await sql`drop function poison()`.execute(t.db);
+      await queue.close();
+    }
+  });
+
   it("drops raw mail past its retention and keeps the metadata", async () => {
     const queue = createMemoryQueue();
     const old = await spool(Buffer.from("Subject: old\r\n\r\nx\r\n"), new Date(Date.now() - 40 * 86_400_000));

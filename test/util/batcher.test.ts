@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { createBatcher, settleEach, type Settled } from "../../src/util/batcher.js";
+
+/** A run that records its batches and resolves when told to. */
+function recorder() {
+  const batches: number[][] = [];
+  const gates: (() => void)[] = [];
+  const run = async (items: number[]): Promise<Settled<number>[]> => {
+    batches.push(items);
+    await new Promise<void>((r) => gates.push(r));
+    return items.map((n) =>
+      n < 0 ? { ok: false, error: new Error(`bad ${n}`) } : { ok: true, value: n * 10 },
+    );
+  };
+  const release = async () => {
+    while (!gates.length) await new Promise((r) => setImmediate(r));
+    gates.shift()!();
+  };
+  return { batches, run, release };
+}
+
+describe("the batcher", () => {
+  it("runs a lone item at once and groups the items that arrive while a batch runs", async () => {
+    const r = recorder();
+    const b = createBatcher(r.run, { maxItems: 3 });
+    const results = [1, 2, 3, 4, 5].map((n) => b.submit(n));
+    await r.release();
+    await r.release();
+    await r.release();
+    expect(await Promise.all(results)).toEqual([10, 20, 30, 40, 50]);
+    expect(r.batches).toEqual([[1], [2, 3, 4], [5]]);
+    await b.drain();
+  });
+
+  it("stops a batch before its weight limit but always takes one item", async () => {
+    const r = recorder();
+    const b = createBatcher(r.run, { maxItems: 10, weight: (n) => n, maxWeight: 5 });
+    const results = [1, 9, 2, 2, 2].map((n) => b.submit(n));
+    for (let i = 0; i < 4; i++) await r.release();
+    await Promise.all(results);
+    expect(r.batches).toEqual([[1], [9], [2, 2], [2]]);
+  });
+
+  it("rejects only the items whose result failed, and every item when the run throws", async () => {
+    const r = recorder();
+    const b = createBatcher(r.run, { maxItems: 10 });
+    const first = b.submit(1);
+    const [ok, bad] = [b.submit(2), b.submit(-3)];
+    await r.release();
+    await r.release();
+    expect(await first).toBe(10);
+    expect(await ok).toBe(20);
+    await expect(bad).rejects.toThrow("bad -3");
+
+    const broken = createBatcher<number, number>(async () => {
+      throw new Error("down");
+    });
+    await expect(broken.submit(1)).rejects.toThrow("down");
+  });
+
+  it("drains: resolves once every item submitted has settled", async () => {
+    const r = recorder();
+    const b = createBatcher(r.run, { maxInFlight: 2 });
+    let settled = 0;
+    for (const n of [1, 2, 3]) void b.submit(n).then(() => settled++);
+    const drained = b.drain().then(() => settled);
+    for (let i = 0; i < 3; i++) await r.release();
+    expect(await drained).toBe(3);
+    expect(r.batches).toEqual([[1], [2], [3]]);
+  });
+
+  it("settles each item of a fallback on its own", async () => {
+    const out = await settleEach([1, -1], async (n) => {
+      if (n < 0) throw new Error("no");
+      return n;
+    });
+    expect(out[0]).toEqual({ ok: true, value: 1 });
+    expect(out[1]).toMatchObject({ ok: false });
+  });
+});
