@@ -8,13 +8,19 @@
 import type { Transaction } from "kysely";
 import { hashAddress } from "../core/address.js";
 import type { Attributed } from "../core/attribute.js";
-import { decide, EMPTY_HISTORY, type AddressState, type Decision } from "../core/policy.js";
+import {
+  decide,
+  EMPTY_HISTORY,
+  type AddressState,
+  type AddressHistory,
+  type Decision,
+} from "../core/policy.js";
 import type { Policy } from "../core/policy-config.js";
 import { lockHistory, saveAddressState } from "../store/address-state.js";
 import { insertEvent, insertEventWithOutbox, type NewEvent } from "../store/events.js";
 import type { OutboxEvent, OutboxType } from "../store/outbox.js";
 import type { Database } from "../store/schema.js";
-import { upsertSuppression } from "../store/suppressions.js";
+import { upsertSuppression, type SuppressionInput } from "../store/suppressions.js";
 
 export interface BlockCount {
   tenant: string;
@@ -66,19 +72,22 @@ export const keyOf = (tenant: string, stream: string, address: string) =>
 const lookbackDays = (p: Policy) =>
   Math.max(p.soft.default.windowDays, ...Object.values(p.soft.reasons).map((r) => r.windowDays));
 
-export async function applyEvent(
-  trx: Transaction<Database>,
-  ctx: ApplyContext,
-  e: EventSpec,
-): Promise<Applied> {
+/** Whether an event's decision depends on the address's history (earlier soft bounces, deliveries). */
+export const needsHistory = (cls: string) => cls === "soft" || cls === "delivered";
+
+/** What an event will write, decided before anything is: pure. */
+export interface EventPlan {
+  addressHash: string;
+  decision: Decision;
+  event: NewEvent;
+  /** The event's own announcement (bounce.*, complaint), if it gets one. */
+  announcement?: OutboxEvent;
+}
+
+export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHistory): EventPlan {
   const { who: a, occurredAt } = e;
   const r = a.recipient;
   const addressHash = hashAddress(a.address);
-  const key = { tenant: a.tenant, stream: a.stream, addressHash };
-  const needsHistory = r.class === "soft" || r.class === "delivered";
-  const history = needsHistory
-    ? await lockHistory(trx, key, occurredAt, lookbackDays(ctx.policy))
-    : EMPTY_HISTORY;
   const decision = decide(
     {
       class: r.class,
@@ -159,6 +168,58 @@ export async function applyEvent(
           },
         }
       : undefined;
+  return { addressHash, decision, event, announcement };
+}
+
+/** The suppression a plan makes (when its decision suppresses), as upsertSuppression takes it. */
+export function suppressionOf(
+  ctx: ApplyContext,
+  e: EventSpec,
+  plan: EventPlan,
+  eventId: string,
+): SuppressionInput | undefined {
+  const s = plan.decision.suppression;
+  if (!s) return undefined;
+  const a = e.who;
+  return {
+    tenant: a.tenant,
+    stream: s.stream,
+    address: a.address,
+    addressOriginal: a.addressOriginal,
+    reason: a.recipient.reason,
+    class: a.recipient.class,
+    source: s.source,
+    rule: `${plan.decision.rule} <- ${a.recipient.rule}`,
+    eventIds: [eventId],
+    expiresAt: s.expiresAt,
+    actor: "rebound",
+    at: ctx.now,
+  };
+}
+
+/** The block to count (metrics, alerts), when the decision counts one. */
+export function blockOf(e: EventSpec, d: Decision): BlockCount | undefined {
+  if (!d.count) return undefined;
+  return {
+    tenant: e.who.tenant,
+    stream: d.count.stream,
+    provider: d.count.provider,
+    reason: e.who.recipient.reason,
+  };
+}
+
+export async function applyEvent(
+  trx: Transaction<Database>,
+  ctx: ApplyContext,
+  e: EventSpec,
+): Promise<Applied> {
+  const a = e.who;
+  const key = { tenant: a.tenant, stream: a.stream, addressHash: hashAddress(a.address) };
+  const history = needsHistory(a.recipient.class)
+    ? await lockHistory(trx, key, e.occurredAt, lookbackDays(ctx.policy))
+    : EMPTY_HISTORY;
+  const plan = planEvent(ctx, e, history);
+  const { decision, event, announcement } = plan;
   // Written with the event in one statement, unless a suppression comes first (suppression.added, then this).
   const eventId =
     announcement && !decision.suppression
@@ -166,43 +227,17 @@ export async function applyEvent(
       : await insertEvent(trx, event);
   if (eventId === null) return { eventId, decision }; // the same address and stream twice in one mail: once is enough
 
-  const out: Applied = { eventId, decision };
+  const out: Applied = { eventId, decision, block: blockOf(e, decision) };
   if (decision.state) await saveAddressState(trx, key, decision.state, ctx.now);
-  if (decision.suppression) {
-    const s = decision.suppression;
-    const k = keyOf(a.tenant, s.stream, a.address);
-    await upsertSuppression(
-      trx,
-      {
-        tenant: a.tenant,
-        stream: s.stream,
-        address: a.address,
-        addressOriginal: a.addressOriginal,
-        reason: r.reason,
-        class: r.class,
-        source: s.source,
-        rule: `${decision.rule} <- ${r.rule}`,
-        eventIds: [eventId],
-        expiresAt: s.expiresAt,
-        actor: "rebound",
-        at: ctx.now,
-      },
-      {
-        emit: !ctx.quietSuppressions?.has(k),
-        then: announcement && { ...announcement, payload: { eventId, ...announcement.payload } },
-      },
-    );
+  const suppression = suppressionOf(ctx, e, plan, eventId);
+  if (suppression) {
+    const k = keyOf(a.tenant, suppression.stream, a.address);
+    await upsertSuppression(trx, suppression, {
+      emit: !ctx.quietSuppressions?.has(k),
+      then: announcement && { ...announcement, payload: { eventId, ...announcement.payload } },
+    });
     out.suppressed = k;
   }
-  if (decision.count) {
-    out.block = {
-      tenant: a.tenant,
-      stream: decision.count.stream,
-      provider: decision.count.provider,
-      reason: r.reason,
-    };
-  }
-
   return out;
 }
 
