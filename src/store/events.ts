@@ -47,6 +47,29 @@ export async function insertEvent(db: Kysely<Database>, e: NewEvent): Promise<st
 }
 
 /**
+ * Several events in one statement (the worker's bulk path). Returns each one's id, or null where the same mail
+ * already has an event for its address and stream (or an earlier event of the list is that one).
+ */
+export async function insertEvents(db: Kysely<Database>, events: NewEvent[]): Promise<(string | null)[]> {
+  if (!events.length) return [];
+  const rows = await db
+    .insertInto("events")
+    .values(events.map(eventValues))
+    .onConflict((oc) => oc.columns(["mail_id", "address", "stream"]).doNothing())
+    .returning(["id", "mail_id", "address", "stream"])
+    .execute();
+  const key = (mailId: string | null, address: string, stream: string) =>
+    JSON.stringify([mailId, address, stream]);
+  const made = new Map(rows.map((r) => [key(r.mail_id, r.address, r.stream), r.id]));
+  return events.map((e) => {
+    const k = key(e.mailId, e.address, e.stream);
+    const id = made.get(k) ?? null;
+    made.delete(k);
+    return id;
+  });
+}
+
+/**
  * Insert one event and, in the same statement, its outbox row (the payload gets `eventId`): one round trip
  * instead of two. Null when the same mail already has an event for this address and stream (no outbox row then).
  */

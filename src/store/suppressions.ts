@@ -32,6 +32,8 @@ export interface UpsertOptions {
   emit?: boolean;
   /** An outbox row to write after the suppression's own (in the same statement as its log line). */
   then?: OutboxEvent;
+  /** Hold the log line and announcements here instead of writing them (the caller writes them: writeDeferred). */
+  defer?: Deferred;
 }
 
 export type SuppressionRow = Selectable<SuppressionsTable>;
@@ -54,26 +56,11 @@ export async function upsertSuppression(
   const hash = hashAddress(s.address);
   const expiresAt = s.expiresAt ?? null;
   const eventIds = s.eventIds ?? [];
-  const fresh = {
-    address: s.address,
-    address_original: s.addressOriginal ?? s.address,
-    reason: s.reason,
-    class: s.class,
-    source: s.source,
-    rule: s.rule ?? null,
-    event_ids: eventIds,
-    count: 1,
-    first_seen: s.at,
-    last_seen: s.at,
-    expires_at: expiresAt,
-    note: s.note ?? null,
-    created_by: s.actor ?? null,
-    updated_at: s.at,
-  };
+  const fresh = freshRow(s);
   // The common case first: a new suppression (one statement); otherwise lock the existing row and merge.
   const ins = await db
     .insertInto("suppressions")
-    .values({ tenant: s.tenant, stream: s.stream, address_hash: hash, ...fresh, created_at: s.at })
+    .values(newRow(s, hash))
     .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doNothing())
     .returning("id")
     .executeTakeFirst();
@@ -126,50 +113,147 @@ export async function upsertSuppression(
         .execute();
     }
   }
-  const log = {
+  const log = logLine(s, hash, created ? "added" : "updated");
+  // The log line and the announcements in one statement (one round trip).
+  const announce: OutboxEvent[] = [];
+  if (created && opts.emit !== false) announce.push(addedEvent(id, s));
+  if (opts.then) announce.push(opts.then);
+  if (opts.defer) {
+    opts.defer.logs.push(log);
+    opts.defer.announce.push(...announce);
+  } else {
+    await writeLogAndOutbox(db, [log], announce);
+  }
+  return { id, created };
+}
+
+/** The columns of a suppression as the input makes it, but for its identity (tenant, stream, hash). */
+function freshRow(s: SuppressionInput) {
+  return {
+    address: s.address,
+    address_original: s.addressOriginal ?? s.address,
+    reason: s.reason,
+    class: s.class,
+    source: s.source,
+    rule: s.rule ?? null,
+    event_ids: s.eventIds ?? [],
+    count: 1,
+    first_seen: s.at,
+    last_seen: s.at,
+    expires_at: s.expiresAt ?? null,
+    note: s.note ?? null,
+    created_by: s.actor ?? null,
+    updated_at: s.at,
+  };
+}
+
+const newRow = (s: SuppressionInput, hash: string) => ({
+  tenant: s.tenant,
+  stream: s.stream,
+  address_hash: hash,
+  ...freshRow(s),
+  created_at: s.at,
+});
+
+function logLine(s: SuppressionInput, hash: string, action: "added" | "updated") {
+  return {
     tenant: s.tenant,
     stream: s.stream,
     address_hash: hash,
     address: s.address,
-    action: created ? "added" : "updated",
+    action,
     reason: s.reason,
     source: s.source,
     actor: s.actor ?? null,
     note: s.note ?? null,
-    event_ids: eventIds,
+    event_ids: s.eventIds ?? [],
     at: s.at,
   };
-  // The log line and the announcements in one statement (one round trip).
-  const announce: OutboxEvent[] = [];
-  if (created && opts.emit !== false)
-    announce.push({
-      tenant: s.tenant,
-      type: "suppression.added",
-      payload: {
-        id,
-        stream: s.stream,
-        address: s.address,
-        reason: s.reason,
-        class: s.class,
-        source: s.source,
-        rule: s.rule ?? null,
-        eventIds,
-        expiresAt: expiresAt?.toISOString() ?? null,
-        at: s.at.toISOString(),
-      },
-    });
-  if (opts.then) announce.push(opts.then);
-  if (announce.length) {
-    // Rows of one VALUES list get their ids in order: suppression.added before `then`.
+}
+
+/** The announcement of a new suppression. */
+function addedEvent(id: string, s: SuppressionInput): OutboxEvent {
+  return {
+    tenant: s.tenant,
+    type: "suppression.added",
+    payload: {
+      id,
+      stream: s.stream,
+      address: s.address,
+      reason: s.reason,
+      class: s.class,
+      source: s.source,
+      rule: s.rule ?? null,
+      eventIds: s.eventIds ?? [],
+      expiresAt: s.expiresAt?.toISOString() ?? null,
+      at: s.at.toISOString(),
+    },
+  };
+}
+
+/** Log lines and announcements in one statement (one round trip); outbox rows get their ids in list order. */
+async function writeLogAndOutbox(
+  db: Kysely<Database>,
+  logs: ReturnType<typeof logLine>[],
+  announce: OutboxEvent[],
+): Promise<void> {
+  if (announce.length && logs.length) {
     await db
-      .with("logged", (q) => q.insertInto("suppression_log").values(log))
+      .with("logged", (q) => q.insertInto("suppression_log").values(logs))
       .insertInto("outbox")
       .values(announce.map((o) => ({ tenant: o.tenant, type: o.type, payload: JSON.stringify(o.payload) })))
       .execute();
-  } else {
-    await db.insertInto("suppression_log").values(log).execute();
+  } else if (announce.length) {
+    await db
+      .insertInto("outbox")
+      .values(announce.map((o) => ({ tenant: o.tenant, type: o.type, payload: JSON.stringify(o.payload) })))
+      .execute();
+  } else if (logs.length) {
+    await db.insertInto("suppression_log").values(logs).execute();
   }
-  return { id, created };
+}
+
+/** Log lines and announcements held back to be written together, in order, in one statement. */
+export interface Deferred {
+  logs: ReturnType<typeof logLine>[];
+  announce: OutboxEvent[];
+}
+
+export const deferred = (): Deferred => ({ logs: [], announce: [] });
+
+export const writeDeferred = (db: Kysely<Database>, d: Deferred) => writeLogAndOutbox(db, d.logs, d.announce);
+
+/**
+ * New suppressions of a batch in one statement (the worker's bulk path): the rows of those that do not exist.
+ * Returns, per input, the id of the suppression it made, or null where one existed (or an earlier input of the
+ * list made it): the caller merges those with upsertSuppression, and notes the others with noteCreated.
+ */
+export async function insertSuppressionRows(
+  db: Kysely<Database>,
+  inputs: SuppressionInput[],
+): Promise<(string | null)[]> {
+  if (!inputs.length) return [];
+  const hashes = inputs.map((s) => hashAddress(s.address));
+  const rows = await db
+    .insertInto("suppressions")
+    .values(inputs.map((s, i) => newRow(s, hashes[i]!)))
+    .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doNothing())
+    .returning(["id", "tenant", "stream", "address_hash"])
+    .execute();
+  const made = new Map(rows.map((r) => [JSON.stringify([r.tenant, r.stream, r.address_hash]), r.id]));
+  return inputs.map((s, i) => {
+    const k = JSON.stringify([s.tenant, s.stream, hashes[i]]);
+    const id = made.get(k) ?? null;
+    made.delete(k); // a second input for the same key merges into the first
+    return id;
+  });
+}
+
+/** The log line and announcements of a suppression insertSuppressionRows made, as upsertSuppression writes them. */
+export function noteCreated(d: Deferred, id: string, s: SuppressionInput, then?: OutboxEvent): void {
+  d.logs.push(logLine(s, hashAddress(s.address), "added"));
+  d.announce.push(addedEvent(id, s));
+  if (then) d.announce.push(then);
 }
 
 async function selectForUpdate(db: Kysely<Database>, tenant: string, stream: string, hash: string) {

@@ -16,7 +16,7 @@
 // events set is restored to what it was before them when nothing changed it since. Webhooks: only real changes
 // are announced (bounce events again only when their class changed).
 import { sql, type Kysely, type Transaction } from "kysely";
-import { attribute, type Attribution } from "../core/attribute.js";
+import { attribute, type Attributed, type Attribution } from "../core/attribute.js";
 import { classify, CLASSIFIER_VERSION } from "../core/classify.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Report } from "../core/report.js";
@@ -27,9 +27,11 @@ import { deleteMailEvents, type EventRow } from "../store/events.js";
 import { markProcessed, setMailStatus } from "../store/mails.js";
 import type { Database } from "../store/schema.js";
 import { removeSuppression } from "../store/suppressions.js";
+import { applyInBulk, bulkable } from "./apply-bulk.js";
 import {
   applyEvent,
   keyOf,
+  type Applied,
   stateFromJson,
   stateJson,
   type ApplyContext,
@@ -316,24 +318,31 @@ interface Derived {
  */
 async function deriveAll(trx: Transaction<Database>, work: Work[]): Promise<void> {
   const items = work.flatMap((w) =>
-    w.attribution.recipients.map((who) => ({ w, who, key: keyOf(who.tenant, who.stream, who.address) })),
+    w.attribution.recipients.map((who) => ({
+      w,
+      ctx: w.ctx,
+      spec: { mailId: w.mail.id, kind: w.report.kind, who, occurredAt: w.mail.received_at },
+      key: keyOf(who.tenant, who.stream, who.address),
+    })),
   );
   items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const { w, who } of items) {
-    const applied = await applyEvent(trx, w.ctx, {
-      mailId: w.mail.id,
-      kind: w.report.kind,
-      who,
-      occurredAt: w.mail.received_at,
-    });
-    if (applied.eventId === null) continue;
-    const out = w.derived;
-    out.events++;
-    out.eventClasses.push({ class: who.recipient.class, reason: who.recipient.reason });
-    if (applied.decision.rule === "policy.unverified") out.unverified++;
-    if (applied.suppressed) out.suppressedKeys.add(applied.suppressed);
-    if (applied.block) out.blocks.push(applied.block);
+  // Events without history in a few statements for the whole batch; the others one by one.
+  const bulk = items.filter(bulkable);
+  const results = await applyInBulk(trx, bulk);
+  bulk.forEach((item, i) => record(item.w.derived, item.spec.who, results[i]!));
+  for (const item of items) {
+    if (bulkable(item)) continue;
+    record(item.w.derived, item.spec.who, await applyEvent(trx, item.ctx, item.spec));
   }
+}
+
+function record(out: Derived, who: Attributed, applied: Applied): void {
+  if (applied.eventId === null) return;
+  out.events++;
+  out.eventClasses.push({ class: who.recipient.class, reason: who.recipient.reason });
+  if (applied.decision.rule === "policy.unverified") out.unverified++;
+  if (applied.suppressed) out.suppressedKeys.add(applied.suppressed);
+  if (applied.block) out.blocks.push(applied.block);
 }
 
 /**

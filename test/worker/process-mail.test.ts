@@ -495,6 +495,56 @@ describe("processing mails in a batch", () => {
     expect(await mailEvents(t.db, twin)).toEqual([]);
   });
 
+  it("merges the hard bounces of one address in several mails of a batch into one suppression, and into one that existed", async () => {
+    const twice = "b-twice@example.com";
+    const known = "b-known@example.com";
+    await upsertSuppression(t.db, {
+      tenant: "acme",
+      stream: "marketing",
+      address: known,
+      reason: "userunknown",
+      class: "hard",
+      source: "manual",
+      note: "added by hand",
+      at: day(-1),
+    });
+    const ids = [
+      await spool("dsn-hard", { recipient: twice, returnPath: verp(twice) }),
+      await spool("dsn-hard", { recipient: known, returnPath: verp(known) }),
+      await spool("dsn-hard", { recipient: twice, returnPath: verp(twice) }),
+      await spool("dsn-block-spamhaus", { recipient: twice, returnPath: verp(twice) }),
+    ];
+    const outs = await processMails(deps(), ids);
+    expect(outs.map((o) => (o.status === "processed" ? [o.events, o.suppressed] : o.status))).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+      [1, 0],
+    ]);
+    expect(outs[3]).toMatchObject({ blocks: [{ tenant: "acme", stream: "marketing", reason: "blocked" }] });
+    const [s] = await getSuppressions(t.db, "acme", twice);
+    expect(s).toMatchObject({ count: 2, source: "bounce", reason: "userunknown" });
+    const events = await t.db
+      .selectFrom("events")
+      .select(["id", "mail_id"])
+      .where("address", "=", twice)
+      .where("class", "=", "hard")
+      .orderBy("id")
+      .execute();
+    expect(events.map((e) => e.mail_id)).toEqual([ids[0], ids[2]]);
+    expect([...s!.event_ids].map(String).sort()).toEqual(events.map((e) => e.id).sort());
+    expect(await outboxOf(twice)).toEqual([
+      "suppression.added",
+      "bounce.hard",
+      "bounce.hard",
+      "bounce.block",
+    ]);
+
+    const [k] = await getSuppressions(t.db, "acme", known);
+    expect(k).toMatchObject({ count: 2, source: "manual", note: "added by hand" });
+    expect(await outboxOf(known)).toEqual(["suppression.added", "bounce.hard"]);
+  });
+
   it("commits nothing of a batch when one of its mails fails", async () => {
     const good = "batch-good@example.com";
     const bad = "batch-poison@example.com";
