@@ -48,6 +48,25 @@ describe.each([
       .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(4);
   });
+
+  it("stores a raw mail's bytes as they came, compressed with lz4 where the server has it", async () => {
+    const { insertMail, getMail } = await import("../../src/store/mails.js");
+    const lines = Array.from(
+      { length: 200 },
+      (_, i) => `Diagnostic-Code: smtp; 550 5.1.1 <user${i}@example.org>: unknown`,
+    );
+    const raw = Buffer.from(`Subject: bounce\r\n\r\n${lines.join("\r\n")}\r\n`);
+    await insertMail(t.db, { id: "lz4-mail", mailFrom: "", rcptTo: ["x@b.example"], raw, sha256: "s" });
+    const row = await getMail(t.db, "lz4-mail");
+    expect(Buffer.from(row!.raw!).equals(raw)).toBe(true);
+    const lz4 = await sql<{ has: boolean }>`
+      select 'lz4' = any(enumvals) as has from pg_settings where name = 'default_toast_compression'`.execute(
+      t.db,
+    );
+    const used = await sql<{ c: string | null }>`
+      select pg_column_compression(raw) as c from inbound_mails where id = 'lz4-mail'`.execute(t.db);
+    expect(used.rows[0]!.c).toBe(lz4.rows[0]?.has ? "lz4" : "pglz");
+  });
 });
 
 describe("the embedded database folder", () => {
