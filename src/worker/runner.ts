@@ -1,5 +1,6 @@
 // The worker role: consumes process-mail jobs, keeps a mail that could not be processed after its last try as
-// `failed` with its error (re-processable, never dropped), and purges raw mail past its retention on a timer.
+// `failed` with its error (re-processable, never dropped), and on a timer purges raw mail past its retention and
+// deletes suppressions past their expiry (logged as `expired`; lookups ignore them already).
 //
 // Jobs that run at once are processed together: the mails of concurrent jobs are grouped into batches of up
 // to `workerBatchSize`, each batch in one transaction (processMails), so that under load one commit serves many
@@ -12,6 +13,7 @@ import { providerLabel, type Metrics } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { countAttempt, purgeRaw } from "../store/mails.js";
+import { expireSuppressions } from "../store/suppressions.js";
 import { createBatcher, settleEach, type Settled } from "../util/batcher.js";
 import {
   markFailed,
@@ -32,13 +34,16 @@ export interface WorkerDeps {
 }
 
 export interface WorkerOptions {
-  /** How often raw mail past retention is purged (default hourly; the first run at start). */
+  /** How often raw mail past retention is purged and expired suppressions deleted (default hourly; the first
+   * run at start). */
   purgeIntervalMs?: number;
 }
 
 export interface MailWorker {
   /** One retention pass now; resolves with the number of mails whose raw bytes were dropped. */
   purge(): Promise<number>;
+  /** Deletes the suppressions whose expiry has passed; resolves with how many. */
+  expire(): Promise<number>;
   /** Stops the purge timer (the queue's close() finishes the jobs in flight). */
   stop(): Promise<void>;
 }
@@ -105,11 +110,23 @@ export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Mai
     return n;
   }
 
+  async function expire(): Promise<number> {
+    const n = await expireSuppressions(deps.db, now());
+    if (n) logger.info({ expired: n }, "expired suppressions deleted");
+    return n;
+  }
+
   const runPurge = () => {
     purge().catch((err: unknown) =>
       logger.warn(
         { err: err instanceof Error ? err.message : String(err) },
         "raw retention purge failed; will retry",
+      ),
+    );
+    expire().catch((err: unknown) =>
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        "deleting expired suppressions failed; will retry",
       ),
     );
   };
@@ -119,6 +136,7 @@ export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Mai
 
   return {
     purge,
+    expire,
     async stop() {
       clearInterval(timer);
     },

@@ -7,6 +7,7 @@ import { newMailId } from "../../src/intake/mail-id.js";
 import { createLogger } from "../../src/log.js";
 import { createMemoryQueue } from "../../src/queue/memory.js";
 import { getMail, insertMail } from "../../src/store/mails.js";
+import { getSuppressions, upsertSuppression } from "../../src/store/suppressions.js";
 import { startMailWorker } from "../../src/worker/runner.js";
 import { e2eMail, verp, VERP_KEYS_ENV } from "../e2e/fixtures.js";
 import { until } from "../e2e/until.js";
@@ -137,6 +138,43 @@ describe("the mail worker", () => {
     expect(o).toMatchObject({ raw: null, size: "Subject: old\r\n\r\nx\r\n".length });
     expect(o!.raw_purged_at).toBeInstanceOf(Date);
     expect(r!.raw).not.toBeNull();
+    await worker.stop();
+    await queue.close();
+  });
+
+  it("deletes suppressions past their expiry on its timer, and logs them as expired", async () => {
+    const queue = createMemoryQueue();
+    const at = new Date(Date.now() - 10 * 86_400_000);
+    const base = { tenant: "acme", stream: "marketing", reason: "mailboxfull", class: "soft", at } as const;
+    await upsertSuppression(t.db, {
+      ...base,
+      address: "gone@example.org",
+      source: "soft_escalation",
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    await upsertSuppression(t.db, {
+      ...base,
+      address: "kept@example.org",
+      source: "soft_escalation",
+      expiresAt: new Date(Date.now() + 86_400_000),
+    });
+    // The first run is at start.
+    const worker = startMailWorker({
+      db: t.db,
+      config,
+      policy: DEFAULT_POLICY,
+      queue,
+      logger: createLogger("silent"),
+    });
+    await until(async () => (await getSuppressions(t.db, "acme", "gone@example.org")).length === 0);
+    expect(await getSuppressions(t.db, "acme", "kept@example.org")).toHaveLength(1);
+    const log = await t.db
+      .selectFrom("suppression_log")
+      .select("action")
+      .where("address", "=", "gone@example.org")
+      .orderBy("id")
+      .execute();
+    expect(log.map((l) => l.action)).toEqual(["added", "expired"]);
     await worker.stop();
     await queue.close();
   });
