@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { DEFAULT_POLICY, parsePolicy, type Policy } from "../../src/core/policy-config.js";
@@ -13,6 +12,7 @@ import { hashAddress } from "../../src/core/address.js";
 import { markFailed, processMail, processMails, type ProcessDeps } from "../../src/worker/process-mail.js";
 import { recordDelivery } from "../../src/worker/record-delivery.js";
 import { createEmbeddedTestDb, createTestDb, type TestDb } from "../helpers/db.js";
+import { withPoisonedAddress } from "../helpers/poison.js";
 import { fixture, sha256, type Fixture } from "./mail-fixtures.js";
 
 const KEYS = [{ id: "k1", secret: "worker-test-secret-0001" }];
@@ -551,23 +551,13 @@ describe("processing mails in a batch", () => {
     const g = await spool("dsn-hard", { recipient: good, returnPath: verp(good) });
     const p = await spool("dsn-hard", { recipient: bad, returnPath: verp(bad) });
     // A real failure inside the transaction: the database refuses the poisoned address's event.
-    await sql`create function poison() returns trigger language plpgsql as $$
-      begin if new.address = ${sql.lit(bad)} then raise exception 'poisoned event'; end if; return new; end $$`.execute(
-      t.db,
-    );
-    await sql`create trigger poison before insert on events for each row execute function poison()`.execute(
-      t.db,
-    );
-    try {
+    await withPoisonedAddress(t.db, bad, async () => {
       await expect(processMails(deps(), [g, p])).rejects.toThrow(/poisoned event/);
       expect(await getMail(t.db, g)).toMatchObject({ status: "pending" });
       expect(await mailEvents(t.db, g)).toEqual([]);
       expect(await getSuppressions(t.db, "acme", good)).toEqual([]);
       expect(await processMail(deps(), g)).toMatchObject({ status: "processed", suppressed: 1 });
-    } finally {
-      await sql`drop trigger poison on events`.execute(t.db);
-      await sql`drop function poison()`.execute(t.db);
-    }
+    });
   });
 });
 

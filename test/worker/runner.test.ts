@@ -12,6 +12,8 @@ import { startMailWorker } from "../../src/worker/runner.js";
 import { e2eMail, verp, VERP_KEYS_ENV } from "../e2e/fixtures.js";
 import { until } from "../e2e/until.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { withPoisonedAddress } from "../helpers/poison.js";
+import type { Queue } from "../../src/queue/types.js";
 
 let t: TestDb;
 beforeAll(async () => {
@@ -34,16 +36,13 @@ async function spool(raw: Buffer, receivedAt = new Date()): Promise<string> {
   return id;
 }
 
+const startWorker = (queue: Queue, cfg = config) =>
+  startMailWorker({ db: t.db, config: cfg, policy: DEFAULT_POLICY, queue, logger: createLogger("silent") });
+
 describe("the mail worker", () => {
   it("processes queued mails, and keeps one that fails on every try as failed with its error and its tries counted", async () => {
     const queue = createMemoryQueue({ attempts: 3, backoffMs: 5 });
-    const worker = startMailWorker({
-      db: t.db,
-      config,
-      policy: DEFAULT_POLICY,
-      queue,
-      logger: createLogger("silent"),
-    });
+    const worker = startWorker(queue);
     const rcpt = "ok@example.org";
     const good = await spool(e2eMail("dsn-exim-user-unknown", { recipient: rcpt, returnPath: verp(rcpt) }));
     await queue.add("process-mail", { mailId: good }, { jobId: good });
@@ -76,14 +75,7 @@ describe("the mail worker", () => {
       {},
     );
     const poison = "poison@example.org";
-    await sql`create function poison() returns trigger language plpgsql as $$
-      begin if new.address = ${sql.lit(poison)} then raise exception 'poisoned event'; end if; return new; end $$`.execute(
-      t.db,
-    );
-    await sql`create trigger poison before insert on events for each row execute function poison()`.execute(
-      t.db,
-    );
-    try {
+    await withPoisonedAddress(t.db, poison, async () => {
       const ids: string[] = [];
       for (let i = 0; i < 12; i++) {
         const rcpt = i === 5 ? poison : `batch${i}@example.org`;
@@ -91,13 +83,7 @@ describe("the mail worker", () => {
       }
       // Enqueued before the worker starts, so that its first take is a full batch.
       for (const id of ids) await queue.add("process-mail", { mailId: id }, { jobId: id });
-      const worker = startMailWorker({
-        db: t.db,
-        config: batched,
-        policy: DEFAULT_POLICY,
-        queue,
-        logger: createLogger("silent"),
-      });
+      const worker = startWorker(queue, batched);
       const rows = await until(async () => {
         const all = await Promise.all(ids.map((id) => getMail(t.db, id)));
         return all.every((m) => m?.status === "processed" || m?.status === "failed") ? all : undefined;
@@ -112,11 +98,8 @@ describe("the mail worker", () => {
       }>`select xmin::text as xid from inbound_mails where id in (${sql.join(processed)})`.execute(t.db);
       expect(new Set(xids.rows.map((r) => r.xid)).size).toBeLessThan(processed.length);
       await worker.stop();
-    } finally {
-      await sql`drop trigger poison on events`.execute(t.db);
-      await sql`drop function poison()`.execute(t.db);
-      await queue.close();
-    }
+    });
+    await queue.close();
   });
 
   it("drops raw mail past its retention and keeps the metadata", async () => {
@@ -126,13 +109,7 @@ describe("the mail worker", () => {
       Buffer.from("Subject: recent\r\n\r\nx\r\n"),
       new Date(Date.now() - 2 * 86_400_000),
     );
-    const worker = startMailWorker({
-      db: t.db,
-      config,
-      policy: DEFAULT_POLICY,
-      queue,
-      logger: createLogger("silent"),
-    });
+    const worker = startWorker(queue);
     await worker.purge();
     const [o, r] = [await getMail(t.db, old), await getMail(t.db, recent)];
     expect(o).toMatchObject({ raw: null, size: "Subject: old\r\n\r\nx\r\n".length });
@@ -159,13 +136,7 @@ describe("the mail worker", () => {
       expiresAt: new Date(Date.now() + 86_400_000),
     });
     // The first run is at start.
-    const worker = startMailWorker({
-      db: t.db,
-      config,
-      policy: DEFAULT_POLICY,
-      queue,
-      logger: createLogger("silent"),
-    });
+    const worker = startWorker(queue);
     await until(async () => (await getSuppressions(t.db, "acme", "gone@example.org")).length === 0);
     expect(await getSuppressions(t.db, "acme", "kept@example.org")).toHaveLength(1);
     const log = await t.db
