@@ -26,6 +26,40 @@ part lower-cased (unless the deployment keeps local parts case-sensitive).
 **Suppressions** are per tenant and stream; a suppression in stream \`*\` applies to every stream. An expired
 suppression no longer applies.`;
 
+const LIST = { schema: { type: "string" } };
+const LIST_BODIES = { "text/csv": LIST, "application/x-ndjson": LIST };
+
+/**
+ * Streamed bodies and answers, which the routes' schemas cannot declare (a body schema would make fastify
+ * validate the stream as JSON): method and path, and what to add to their description.
+ */
+const STREAMED: { method: "get" | "post"; path: string; body?: boolean; answer?: boolean }[] = [
+  { method: "post", path: "/v1/clean", body: true, answer: true },
+  { method: "post", path: "/v1/suppressions/import", body: true },
+  { method: "get", path: "/v1/exports/suppressions", answer: true },
+];
+
+type OpenApiDoc = { paths?: Record<string, Record<string, Record<string, unknown>>> };
+
+export function describeStreams<T>(doc: T): T {
+  const paths = (doc as OpenApiDoc).paths ?? {};
+  for (const s of STREAMED) {
+    const op = paths[s.path]?.[s.method];
+    if (!op) continue;
+    if (s.body) op.requestBody = { required: true, content: LIST_BODIES };
+    if (s.answer) {
+      const responses = (op.responses ?? {}) as Record<string, Record<string, unknown>>;
+      responses["200"] = {
+        ...responses["200"],
+        description: "The list, streamed, in the format asked for",
+        content: LIST_BODIES,
+      };
+      op.responses = responses;
+    }
+  }
+  return doc;
+}
+
 export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
     // Shared schemas (`Error`, `Suppression`) keep their names in components.schemas.
@@ -41,6 +75,7 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
       },
       security: [{ bearer: [] }],
     },
+    transformObject: (d) => describeStreams("openapiObject" in d ? d.openapiObject : d.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
   app.get("/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());

@@ -1,0 +1,29 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb } from "../helpers/db.js";
+import { startTestApi, type TestApi } from "./helpers.js";
+
+let t: TestDb;
+let api: TestApi;
+beforeAll(async () => {
+  t = await createTestDb();
+  api = await startTestApi(t.db);
+});
+afterAll(async () => {
+  await api?.close();
+  await t?.drop();
+});
+
+describe("the OpenAPI document", () => {
+  it("describes the streamed CSV and NDJSON bodies and answers of list cleaning, imports and exports", async () => {
+    const spec = await (await fetch(`${api.url}/v1/openapi.json`)).json();
+    const media = ["text/csv", "application/x-ndjson"];
+    const clean = spec.paths["/v1/clean"].post;
+    expect(Object.keys(clean.requestBody.content)).toEqual(media);
+    expect(Object.keys(clean.responses["200"].content)).toEqual(media);
+    expect(Object.keys(spec.paths["/v1/suppressions/import"].post.requestBody.content)).toEqual(media);
+    const exp = spec.paths["/v1/exports/suppressions"].get;
+    expect(Object.keys(exp.responses["200"].content)).toEqual(media);
+    // The JSON-described parts are still there.
+    expect(exp.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["format"]));
+  });
+});
