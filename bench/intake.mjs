@@ -10,7 +10,7 @@
 // smtp-source too when it is installed.
 //
 //   node --import tsx bench/intake.mjs [--phase a,b,smtp-source] [--mails 20000] [--mails-b 10000] [--no-worker]
-//                                      [--profile DIR]
+//                                      [--dist] [--profile DIR]
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379)
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -32,6 +32,8 @@ const MAILS_A = Number(arg("mails", "20000"));
 const MAILS_B = Number(arg("mails-b", "10000"));
 /** --no-worker: the intake alone (acceptance only; mails stay pending). */
 const WITH_WORKER = !args.includes("--no-worker");
+/** --dist: the roles run from the build (`npm run build` first), as in production; default: from the sources. */
+const FROM_DIST = args.includes("--dist");
 /** --profile DIR: the roles write V8 CPU profiles there (node --cpu-prof) when they stop. */
 const PROFILE_DIR = arg("profile", undefined);
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -79,12 +81,16 @@ function startRole(role, port) {
   const prof = PROFILE_DIR
     ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR, "--cpu-prof-name", `${role}.cpuprofile`]
     : [];
-  const child = spawn(process.execPath, [...prof, "--import", "tsx", cli, "start", "--role", role], {
+  const entry = FROM_DIST
+    ? [fileURLToPath(new URL("../bin/rebound.js", import.meta.url))]
+    : ["--import", "tsx", cli];
+  const child = spawn(process.execPath, [...prof, ...entry, "start", "--role", role], {
     cwd: root,
     stdio: ["ignore", "ignore", "pipe"],
     env: {
       ...process.env,
-      DATABASE_URL,
+      // Our roles' connections carry the schema as their application name: their backends' CPU is ours.
+      DATABASE_URL: `${DATABASE_URL}${DATABASE_URL.includes("?") ? "&" : "?"}application_name=${schema}`,
       REDIS_URL,
       REBOUND_DATABASE_SCHEMA: schema,
       REBOUND_QUEUE_PREFIX: `bench-${schema}`,
@@ -191,14 +197,22 @@ function pidsOf(name) {
     return [];
   }
 }
-/** CPU seconds used so far by our processes, PostgreSQL (all backends) and Redis. */
-function cpuSnapshot(pids) {
+/** Pids of the PostgreSQL backends serving our roles (not other users of the server). */
+async function backendPids(db) {
+  const r = await db.query("select pid from pg_stat_activity where application_name = $1", [schema]);
+  return r.rows.map((x) => x.pid);
+}
+/** CPU seconds used so far by our processes, our PostgreSQL backends and Redis. */
+async function cpuSnapshot(pids, db) {
+  return snapshotOf(pids, await backendPids(db));
+}
+function snapshotOf(pids, backends) {
   const sum = (ps) => ps.reduce((a, p) => a + cpuSecs(p), 0);
   return {
     intake: cpuSecs(pids.intake),
     worker: pids.worker ? cpuSecs(pids.worker) : 0,
     client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
-    postgres: sum(pidsOf("postgres")),
+    postgres: sum(backends),
     redis: sum(pidsOf("redis-server")),
   };
 }
@@ -224,7 +238,7 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     if (pids.worker) rss.worker.push(rssMb(pids.worker));
   }, 500);
   const t0 = performance.now();
-  const cpu0 = cpuSnapshot(pids);
+  const cpu0 = await cpuSnapshot(pids, db);
   await Promise.all(
     Array.from({ length: connections }, async () => {
       let c;
@@ -255,7 +269,7 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     }),
   );
   const acceptSecs = (performance.now() - t0) / 1000;
-  const cpu1 = cpuSnapshot(pids);
+  const cpu1 = await cpuSnapshot(pids, db);
   // Drain: until the worker has processed every mail of this phase.
   let status = {};
   for (; WITH_WORKER;) {
@@ -264,7 +278,7 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     await new Promise((r) => setTimeout(r, 200));
   }
   const drainSecs = (performance.now() - t0) / 1000;
-  const cpu2 = cpuSnapshot(pids);
+  const cpu2 = await cpuSnapshot(pids, db);
   clearInterval(sampler);
   tx.sort((x, y) => x - y);
   sessions.sort((x, y) => x - y);
@@ -287,8 +301,8 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     console.log(
       `  worker: all processed ${drainSecs.toFixed(1)} s after the start: ${(tx.length / drainSecs).toFixed(0)} mails/s drained (${JSON.stringify(status)})`,
     );
-  // CPU per mail does not depend on what else the machine runs: it bounds the rate on idle cores. Postgres and
-  // Redis figures include whatever else used them meanwhile (other tests), so they are upper bounds.
+  // CPU per mail does not depend on what else the machine runs: it bounds the rate on idle cores. PostgreSQL
+  // counts our roles' backends only (not the WAL writer or checkpointer); Redis includes whatever else used it.
   const per = (a, b, k) => ((1000 * (b[k] - a[k])) / Math.max(1, tx.length)).toFixed(2);
   const accept = ["intake", "postgres", "redis", "client"]
     .map((k) => `${k} ${per(cpu0, cpu1, k)}`)
