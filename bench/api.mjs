@@ -3,14 +3,17 @@
 //   single lookups  GET /v1/suppressions/{address}?stream=S   autocannon, 50 connections: req/s, p50/p99
 //                   (a) 99% of addresses not suppressed, (b) every address suppressed (each asks the database)
 //   batch check     POST /v1/suppressions/check, 1,000 addresses (10% suppressed): p50/p99 ms
-//   export          GET /v1/exports/suppressions, every row as CSV: s, rows/s, the API's peak RSS
+//   export          GET /v1/exports/suppressions, every row as CSV and NDJSON: s, rows/s, the API's CPU time
+//                   and peak RSS
 //   list cleaning   POST /v1/clean, a 1,000,000-row CSV (10% suppressed), streamed both ways: s
 //
 //   node --import tsx bench/api.mjs [--rows 1000000] [--duration 10] [--clean-rows 1000000] [--keep]
-//                                   [--only lookups] [--from dist]
-//   --only lookups: the single lookups and the batch check only; --from dist: the API from dist/ (after
-//   `npm run build`, as in production) instead of from the sources through tsx. The API's CPU time per
-//   request is read from /proc: a figure that the other processes on the machine disturb less than req/s.
+//                                   [--only lookups|export] [--from dist] [--schema NAME]
+//   --only lookups: the single lookups and the batch check only; --only export: the exports only (CSV, then
+//   NDJSON); --from dist: the API from dist/ (after `npm run build`, as in production) instead of from the
+//   sources through tsx; --schema: a schema loaded before (kept with --keep), not loaded again nor dropped.
+//   The API's CPU time per request is read from /proc: a figure that the other processes on the machine
+//   disturb less than req/s.
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -78,7 +81,8 @@ async function main() {
   const { openDb, migrateToLatest } = await import("../src/store/db.ts");
   const { createKey } = await import("../src/store/keys.ts");
   const { sql } = await import("kysely");
-  const schema = `bench_api_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  const reused = arg("schema");
+  const schema = reused ?? `bench_api_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const handle = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 2 });
   await migrateToLatest(handle.db);
   console.log(`schema ${schema}`);
@@ -86,7 +90,7 @@ async function main() {
   // Load: user{i}@example.com for i < ROWS, suppressed in stream marketing, hashed by PostgreSQL itself.
   let t0 = performance.now();
   const CHUNK = 250_000;
-  for (let from = 0; from < ROWS; from += CHUNK) {
+  for (let from = 0; from < (reused ? 0 : ROWS); from += CHUNK) {
     const to = Math.min(ROWS, from + CHUNK) - 1;
     await sql`
       insert into suppressions (tenant, stream, address, address_hash, address_original, reason, class, source, rule,
@@ -98,9 +102,10 @@ async function main() {
     );
   }
   await sql`analyze suppressions`.execute(handle.db);
-  console.log(
-    `loaded ${ROWS.toLocaleString()} suppressions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-  );
+  if (!reused)
+    console.log(
+      `loaded ${ROWS.toLocaleString()} suppressions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   const key = await createKey(handle.db, {
     tenant: "bench",
     scopes: ["read", "write"],
@@ -135,6 +140,18 @@ async function main() {
   console.log(
     `API up; index of ${ready.index.fingerprints.toLocaleString()} rows loaded in ${(ready.loadMs / 1000).toFixed(1)} s (${mb(ready.index.bytes)} of fingerprints), RSS ${mb(ready.rss)}`,
   );
+
+  const finish = async () => {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    if (!reused && !args.includes("--keep"))
+      await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
+    await handle.close();
+  };
+  if (arg("only") === "export") {
+    await exportRows(base, auth, child);
+    return finish();
+  }
 
   const rnd = (n) => Math.floor(Math.random() * n);
   async function cannon(title, pathOf) {
@@ -190,36 +207,43 @@ async function main() {
     `batch check of 1,000: p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms, API CPU ${checkCpuMs.toFixed(1)} ms/request (180 requests, one at a time)`,
   );
 
-  if (arg("only") !== "lookups") await exportAndClean(base, auth, child, ROWS, CLEAN_ROWS, rnd);
-  child.kill("SIGTERM");
-  await new Promise((r) => child.once("exit", r));
-  if (!args.includes("--keep")) await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
-  await handle.close();
+  if (arg("only") !== "lookups") {
+    await exportRows(base, auth, child);
+    await clean(base, auth, child, ROWS, CLEAN_ROWS, rnd);
+  }
+  await finish();
 }
 
-async function exportAndClean(base, auth, child, ROWS, CLEAN_ROWS, rnd) {
-  // Export every row as CSV, sampling the API's RSS.
-  let peak = rssOf(child.pid);
-  const before = peak;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
-  let t0 = performance.now();
-  const exp = await fetch(`${base}/v1/exports/suppressions?format=csv`, { headers: auth });
-  let bytes = 0;
-  let lines = 0;
-  for await (const chunk of exp.body) {
-    bytes += chunk.length;
-    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+/** Export every row as CSV, then as NDJSON, sampling the API's RSS and reading its CPU time. */
+async function exportRows(base, auth, child) {
+  for (const format of ["csv", "ndjson"]) {
+    let peak = rssOf(child.pid);
+    const before = peak;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
+    const cpu0 = cpuMsOf(child.pid);
+    const t0 = performance.now();
+    const exp = await fetch(`${base}/v1/exports/suppressions?format=${format}`, { headers: auth });
+    let bytes = 0;
+    let lines = 0;
+    for await (const chunk of exp.body) {
+      bytes += chunk.length;
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+    }
+    const expS = (performance.now() - t0) / 1000;
+    const cpuMs = cpuMsOf(child.pid) - cpu0;
+    clearInterval(sampler);
+    const rows = format === "csv" ? lines - 1 : lines;
+    console.log(
+      `export (${format}) of ${rows.toLocaleString()} rows: ${expS.toFixed(2)} s, ${Math.round(rows / expS).toLocaleString()} rows/s, ${mb(bytes)}; API CPU ${(cpuMs / 1000).toFixed(2)} s (${((cpuMs * 1000) / rows).toFixed(2)} µs/row); API RSS ${mb(before)} before, peak ${mb(peak)}`,
+    );
   }
-  const expS = (performance.now() - t0) / 1000;
-  clearInterval(sampler);
-  console.log(
-    `export of ${(lines - 1).toLocaleString()} rows: ${expS.toFixed(2)} s, ${Math.round((lines - 1) / expS).toLocaleString()} rows/s, ${mb(bytes)}; API RSS ${mb(before)} before, peak ${mb(peak)}`,
-  );
+}
 
+async function clean(base, auth, child, ROWS, CLEAN_ROWS, rnd) {
   // List cleaning of a CSV of CLEAN_ROWS rows, 10% of them suppressed, streamed up and down.
-  peak = rssOf(child.pid);
+  let peak = rssOf(child.pid);
   const sampler2 = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
-  t0 = performance.now();
+  const t0 = performance.now();
   const out = await new Promise((resolve, reject) => {
     const req = http.request(
       `${base}/v1/clean?stream=marketing`,

@@ -282,7 +282,7 @@ describe("exports on PostgreSQL", () => {
 });
 
 describe("exports on PGlite", () => {
-  it("give the same bytes as on PostgreSQL", async () => {
+  it("give the same bytes as on PostgreSQL", { timeout: 180_000 }, async () => {
     const lite = await createEmbeddedTestDb();
     try {
       await seed(lite.db);
