@@ -149,7 +149,7 @@ async function main() {
     await handle.close();
   };
   if (arg("only") === "export") {
-    await exportRows(base, auth, child);
+    await exportRows(base, auth, child, handle.db, sql);
     return finish();
   }
 
@@ -208,14 +208,17 @@ async function main() {
   );
 
   if (arg("only") !== "lookups") {
-    await exportRows(base, auth, child);
+    await exportRows(base, auth, child, handle.db, sql);
     await clean(base, auth, child, ROWS, CLEAN_ROWS, rnd);
   }
   await finish();
 }
 
-/** Export every row as CSV, then as NDJSON, sampling the API's RSS and reading its CPU time. */
-async function exportRows(base, auth, child) {
+/**
+ * Export every row as CSV, then as NDJSON, sampling the API's RSS and reading its CPU time and that of the
+ * PostgreSQL backend running the export's COPY (found once the answer has begun).
+ */
+async function exportRows(base, auth, child, db, sql) {
   for (const format of ["csv", "ndjson"]) {
     let peak = rssOf(child.pid);
     const before = peak;
@@ -223,6 +226,10 @@ async function exportRows(base, auth, child) {
     const cpu0 = cpuMsOf(child.pid);
     const t0 = performance.now();
     const exp = await fetch(`${base}/v1/exports/suppressions?format=${format}`, { headers: auth });
+    const { rows: copying } = await sql`
+      select pid from pg_stat_activity where state = 'active' and query like 'copy (select %'`.execute(db);
+    const pgPid = copying.length === 1 ? copying[0].pid : undefined;
+    const pgCpu0 = pgPid ? cpuMsOf(pgPid) : 0;
     let bytes = 0;
     let lines = 0;
     for await (const chunk of exp.body) {
@@ -231,10 +238,11 @@ async function exportRows(base, auth, child) {
     }
     const expS = (performance.now() - t0) / 1000;
     const cpuMs = cpuMsOf(child.pid) - cpu0;
+    const pgCpu = pgPid ? `, PostgreSQL CPU ${((cpuMsOf(pgPid) - pgCpu0) / 1000).toFixed(2)} s` : "";
     clearInterval(sampler);
     const rows = format === "csv" ? lines - 1 : lines;
     console.log(
-      `export (${format}) of ${rows.toLocaleString()} rows: ${expS.toFixed(2)} s, ${Math.round(rows / expS).toLocaleString()} rows/s, ${mb(bytes)}; API CPU ${(cpuMs / 1000).toFixed(2)} s (${((cpuMs * 1000) / rows).toFixed(2)} µs/row); API RSS ${mb(before)} before, peak ${mb(peak)}`,
+      `export (${format}) of ${rows.toLocaleString()} rows: ${expS.toFixed(2)} s, ${Math.round(rows / expS).toLocaleString()} rows/s, ${mb(bytes)}; API CPU ${(cpuMs / 1000).toFixed(2)} s (${((cpuMs * 1000) / rows).toFixed(2)} µs/row)${pgCpu}; API RSS ${mb(before)} before, peak ${mb(peak)}`,
     );
   }
 }
