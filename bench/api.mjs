@@ -3,10 +3,17 @@
 //   single lookups  GET /v1/suppressions/{address}?stream=S   autocannon, 50 connections: req/s, p50/p99
 //                   (a) 99% of addresses not suppressed, (b) every address suppressed (each asks the database)
 //   batch check     POST /v1/suppressions/check, 1,000 addresses (10% suppressed): p50/p99 ms
-//   export          GET /v1/exports/suppressions, every row as CSV: s, rows/s, the API's peak RSS
+//   export          GET /v1/exports/suppressions, every row as CSV and NDJSON: s, rows/s, the API's CPU time
+//                   and peak RSS
 //   list cleaning   POST /v1/clean, a 1,000,000-row CSV (10% suppressed), streamed both ways: s
 //
 //   node --import tsx bench/api.mjs [--rows 1000000] [--duration 10] [--clean-rows 1000000] [--keep]
+//                                   [--only lookups|export] [--from dist] [--schema NAME]
+//   --only lookups: the single lookups and the batch check only; --only export: the exports only (CSV, then
+//   NDJSON); --from dist: the API from dist/ (after `npm run build`, as in production) instead of from the
+//   sources through tsx; --schema: a schema loaded before (kept with --keep), not loaded again nor dropped.
+//   The API's CPU time per request is read from /proc: a figure that the other processes on the machine
+//   disturb less than req/s.
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -22,11 +29,12 @@ const arg = (name, dflt) => {
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 /** The child: the API alone, on one schema, printing its port once its index is loaded. */
-async function serve(schema) {
-  const { startApi } = await import("../src/api/server.ts");
-  const { loadConfig } = await import("../src/config.ts");
-  const { createLogger } = await import("../src/log.ts");
-  const { openDb } = await import("../src/store/db.ts");
+async function serve(schema, from) {
+  const mod = (name) => import(from === "dist" ? `../dist/src/${name}.js` : `../src/${name}.ts`);
+  const { startApi } = await mod("api/server");
+  const { loadConfig } = await mod("config");
+  const { createLogger } = await mod("log");
+  const { openDb } = await mod("store/db");
   const handle = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 10 });
   const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, databaseSchema: schema }, {});
   const t0 = performance.now();
@@ -55,6 +63,11 @@ function rssOf(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : 0;
 }
+/** User + system CPU time of a process so far, in ms. */
+function cpuMsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
+}
 const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -68,7 +81,8 @@ async function main() {
   const { openDb, migrateToLatest } = await import("../src/store/db.ts");
   const { createKey } = await import("../src/store/keys.ts");
   const { sql } = await import("kysely");
-  const schema = `bench_api_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  const reused = arg("schema");
+  const schema = reused ?? `bench_api_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const handle = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 2 });
   await migrateToLatest(handle.db);
   console.log(`schema ${schema}`);
@@ -76,7 +90,7 @@ async function main() {
   // Load: user{i}@example.com for i < ROWS, suppressed in stream marketing, hashed by PostgreSQL itself.
   let t0 = performance.now();
   const CHUNK = 250_000;
-  for (let from = 0; from < ROWS; from += CHUNK) {
+  for (let from = 0; from < (reused ? 0 : ROWS); from += CHUNK) {
     const to = Math.min(ROWS, from + CHUNK) - 1;
     await sql`
       insert into suppressions (tenant, stream, address, address_hash, address_original, reason, class, source, rule,
@@ -88,9 +102,10 @@ async function main() {
     );
   }
   await sql`analyze suppressions`.execute(handle.db);
-  console.log(
-    `loaded ${ROWS.toLocaleString()} suppressions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-  );
+  if (!reused)
+    console.log(
+      `loaded ${ROWS.toLocaleString()} suppressions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   const key = await createKey(handle.db, {
     tenant: "bench",
     scopes: ["read", "write"],
@@ -98,9 +113,16 @@ async function main() {
   });
   const auth = { authorization: `Bearer ${key.token}` };
 
+  const FROM = arg("from", "src");
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", new URL(import.meta.url).pathname, "--serve", schema],
+    [
+      ...(FROM === "dist" ? [] : ["--import", "tsx"]),
+      new URL(import.meta.url).pathname,
+      "--serve",
+      schema,
+      FROM,
+    ],
     {
       stdio: ["pipe", "pipe", "inherit"],
     },
@@ -119,6 +141,18 @@ async function main() {
     `API up; index of ${ready.index.fingerprints.toLocaleString()} rows loaded in ${(ready.loadMs / 1000).toFixed(1)} s (${mb(ready.index.bytes)} of fingerprints), RSS ${mb(ready.rss)}`,
   );
 
+  const finish = async () => {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    if (!reused && !args.includes("--keep"))
+      await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
+    await handle.close();
+  };
+  if (arg("only") === "export") {
+    await exportRows(base, auth, child, handle.db, sql);
+    return finish();
+  }
+
   const rnd = (n) => Math.floor(Math.random() * n);
   async function cannon(title, pathOf) {
     // Warm up, then measure.
@@ -129,6 +163,7 @@ async function main() {
       headers: auth,
       requests: [{ setupRequest: (r) => ({ ...r, path: pathOf() }) }],
     });
+    const cpu0 = cpuMsOf(child.pid);
     const res = await autocannon({
       url: base,
       connections: 50,
@@ -136,9 +171,10 @@ async function main() {
       headers: auth,
       requests: [{ setupRequest: (r) => ({ ...r, path: pathOf() }) }],
     });
+    const cpuUs = ((cpuMsOf(child.pid) - cpu0) * 1000) / res.requests.total;
     const bad = res.non2xx + res.errors + res.timeouts;
     console.log(
-      `single lookups ${title}: ${Math.round(res.requests.average).toLocaleString()} req/s, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms (50 connections, ${DURATION} s${bad ? `, ${bad} failed` : ""})`,
+      `single lookups ${title}: ${Math.round(res.requests.average).toLocaleString()} req/s, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, API CPU ${cpuUs.toFixed(0)} µs/request (50 connections, ${DURATION} s${bad ? `, ${bad} failed` : ""})`,
     );
   }
   await cannon("(99% not suppressed)", () =>
@@ -150,7 +186,9 @@ async function main() {
 
   // Batch check of 1,000 addresses, one request at a time.
   const times = [];
+  let checkCpu0 = 0;
   for (let i = 0; i < 200; i++) {
+    if (i === 20) checkCpu0 = cpuMsOf(child.pid);
     const addresses = Array.from({ length: 1000 }, () =>
       Math.random() < 0.1 ? `user${rnd(ROWS)}@example.com` : `nobody${rnd(1e9)}@example.org`,
     );
@@ -164,32 +202,56 @@ async function main() {
     if (i >= 20) times.push(performance.now() - t);
     if (body.results.length !== 1000) throw new Error("short answer");
   }
+  const checkCpuMs = (cpuMsOf(child.pid) - checkCpu0) / times.length;
   console.log(
-    `batch check of 1,000: p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms (180 requests, one at a time)`,
+    `batch check of 1,000: p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms, API CPU ${checkCpuMs.toFixed(1)} ms/request (180 requests, one at a time)`,
   );
 
-  // Export every row as CSV, sampling the API's RSS.
-  let peak = rssOf(child.pid);
-  const before = peak;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
-  t0 = performance.now();
-  const exp = await fetch(`${base}/v1/exports/suppressions?format=csv`, { headers: auth });
-  let bytes = 0;
-  let lines = 0;
-  for await (const chunk of exp.body) {
-    bytes += chunk.length;
-    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+  if (arg("only") !== "lookups") {
+    await exportRows(base, auth, child, handle.db, sql);
+    await clean(base, auth, child, ROWS, CLEAN_ROWS, rnd);
   }
-  const expS = (performance.now() - t0) / 1000;
-  clearInterval(sampler);
-  console.log(
-    `export of ${(lines - 1).toLocaleString()} rows: ${expS.toFixed(2)} s, ${Math.round((lines - 1) / expS).toLocaleString()} rows/s, ${mb(bytes)}; API RSS ${mb(before)} before, peak ${mb(peak)}`,
-  );
+  await finish();
+}
 
+/**
+ * Export every row as CSV, then as NDJSON, sampling the API's RSS and reading its CPU time and that of the
+ * PostgreSQL backend running the export's COPY (found once the answer has begun).
+ */
+async function exportRows(base, auth, child, db, sql) {
+  for (const format of ["csv", "ndjson"]) {
+    let peak = rssOf(child.pid);
+    const before = peak;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
+    const cpu0 = cpuMsOf(child.pid);
+    const t0 = performance.now();
+    const exp = await fetch(`${base}/v1/exports/suppressions?format=${format}`, { headers: auth });
+    const { rows: copying } = await sql`
+      select pid from pg_stat_activity where state = 'active' and query like 'copy (select %'`.execute(db);
+    const pgPid = copying.length === 1 ? copying[0].pid : undefined;
+    const pgCpu0 = pgPid ? cpuMsOf(pgPid) : 0;
+    let bytes = 0;
+    let lines = 0;
+    for await (const chunk of exp.body) {
+      bytes += chunk.length;
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+    }
+    const expS = (performance.now() - t0) / 1000;
+    const cpuMs = cpuMsOf(child.pid) - cpu0;
+    const pgCpu = pgPid ? `, PostgreSQL CPU ${((cpuMsOf(pgPid) - pgCpu0) / 1000).toFixed(2)} s` : "";
+    clearInterval(sampler);
+    const rows = format === "csv" ? lines - 1 : lines;
+    console.log(
+      `export (${format}) of ${rows.toLocaleString()} rows: ${expS.toFixed(2)} s, ${Math.round(rows / expS).toLocaleString()} rows/s, ${mb(bytes)}; API CPU ${(cpuMs / 1000).toFixed(2)} s (${((cpuMs * 1000) / rows).toFixed(2)} µs/row)${pgCpu}; API RSS ${mb(before)} before, peak ${mb(peak)}`,
+    );
+  }
+}
+
+async function clean(base, auth, child, ROWS, CLEAN_ROWS, rnd) {
   // List cleaning of a CSV of CLEAN_ROWS rows, 10% of them suppressed, streamed up and down.
-  peak = rssOf(child.pid);
+  let peak = rssOf(child.pid);
   const sampler2 = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
-  t0 = performance.now();
+  const t0 = performance.now();
   const out = await new Promise((resolve, reject) => {
     const req = http.request(
       `${base}/v1/clean?stream=marketing`,
@@ -222,12 +284,7 @@ async function main() {
   console.log(
     `list cleaning of ${CLEAN_ROWS.toLocaleString()} rows: ${cleanS.toFixed(2)} s (${Math.round(CLEAN_ROWS / cleanS).toLocaleString()} rows/s), ${(out.outLines - 1).toLocaleString()} rows kept, API peak RSS ${mb(peak)}`,
   );
-
-  child.kill("SIGTERM");
-  await new Promise((r) => child.once("exit", r));
-  if (!args.includes("--keep")) await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
-  await handle.close();
 }
 
-if (args[0] === "--serve") await serve(args[1]);
+if (args[0] === "--serve") await serve(args[1], args[2]);
 else await main();

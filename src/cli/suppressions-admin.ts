@@ -14,14 +14,8 @@ import { CLASSES, classOf, REASONS, type BounceClass, type Reason } from "../cor
 import { BULK_FORMATS, type BulkFormat } from "../api/bulk.js";
 import { importList, STREAM_RE } from "../api/import-list.js";
 import { applying, governing } from "../api/present.js";
-import {
-  activeSuppressionsByHash,
-  EXPORT_FORMATS,
-  exportText,
-  SUPPRESSION_STATES,
-  type ExportFormat,
-  type SuppressionState,
-} from "../store/lookups.js";
+import { EXPORT_FORMATS, exportStream, type ExportFormat } from "../store/exports.js";
+import { activeSuppressionsByHash, SUPPRESSION_STATES, type SuppressionState } from "../store/lookups.js";
 import { removeSuppression, upsertSuppression } from "../store/suppressions.js";
 import type { CliIo } from "./io.js";
 import { addressArg } from "./suppressions.js";
@@ -225,7 +219,8 @@ export function registerExport(suppressions: Command, io: CliIo): void {
             source: opts.source,
             state,
           };
-          for await (const chunk of exportText(db, filter, new Date(), { format, hashed: !!opts.hashed })) {
+          const rows = await exportStream(db, filter, new Date(), { format, hashed: !!opts.hashed });
+          for await (const chunk of rows) {
             if (!io.stdout.write(chunk)) await new Promise<void>((r) => io.stdout.once("drain", () => r()));
           }
         });

@@ -28,6 +28,14 @@ export interface DbHandle {
 // bigint columns (bigserial ids, counts) come back as strings; keep them so, ids never overflow a JS number.
 pg.types.setTypeParser(20, (v: string) => v);
 
+// The pg pool behind each PostgreSQL Db, for what kysely cannot do (COPY streams).
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** The pg pool of a Db opened on PostgreSQL; none for the embedded PGlite. */
+export function pgPoolOf(db: Db): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 export async function openDb(opts: DbOptions): Promise<DbHandle> {
   const schema = opts.schema ?? "public";
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
@@ -41,6 +49,7 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
     // A pool error (a server restart) must not crash the process: the next query reconnects.
     pool.on("error", () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    pools.set(db, pool);
     if (schema !== "public") await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
     return { db, embedded: false, schema, close: () => db.destroy() };
   }

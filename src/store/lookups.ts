@@ -107,7 +107,8 @@ export interface SuppressionFilter {
   state?: SuppressionState;
 }
 
-function filtered(db: Kysely<Database>, f: SuppressionFilter, now: Date) {
+/** A tenant's suppressions that pass a filter (the list's and the exports' filters). */
+export function filtered(db: Kysely<Database>, f: SuppressionFilter, now: Date) {
   let q = db.selectFrom("suppressions").where("tenant", "=", f.tenant);
   if (f.reason) q = q.where("reason", "=", f.reason);
   if (f.class) q = q.where("class", "=", f.class);
@@ -133,109 +134,4 @@ export async function suppressionsPage(
   let q = filtered(db, f, now).selectAll();
   if (beforeId) q = q.where("id", "<", beforeId as never);
   return (await q.orderBy("id", "desc").limit(limit).execute()) as SuppressionRow[];
-}
-
-export const EXPORT_FORMATS = ["csv", "ndjson"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-/** The columns of an export, in order; `address` becomes `address_sha256` in the hashed form. */
-export const EXPORT_COLUMNS = [
-  "address",
-  "stream",
-  "reason",
-  "class",
-  "source",
-  "first_seen",
-  "last_seen",
-  "expires_at",
-  "count",
-  "rule",
-  "note",
-] as const;
-
-export function exportHeader(hashed: boolean): string {
-  return EXPORT_COLUMNS.map((c) => (c === "address" && hashed ? "address_sha256" : c)).join(",");
-}
-
-// Cheap formatting in SQL (to_char and regular expressions cost several times more per row).
-const csvField = (expr: string) =>
-  `case when ${expr} is null then '' when strpos(${expr}, ',') + strpos(${expr}, '"') + strpos(${expr}, chr(10)) + strpos(${expr}, chr(13)) > 0 then '"' || replace(${expr}, '"', '""') || '"' else ${expr} end`;
-/** ISO 8601 in UTC, e.g. 2026-01-01T10:00:00.123456Z (the ISO DateStyle, which node-postgres relies on too). */
-const isoTime = (col: string) => `replace((${col} at time zone 'UTC')::text, ' ', 'T') || 'Z'`;
-const jsonText = (expr: string) => `coalesce(to_json(${expr})::text, 'null')`;
-const jsonTime = (col: string) => `coalesce('"' || ${isoTime(col)} || '"', 'null')`;
-
-/**
- * One page of an export, formatted by PostgreSQL itself (one text value per page, so a million rows cost a
- * hundred round trips and no per-row objects). Id order; `afterId` is the last id of the previous page.
- */
-export async function exportPage(
-  db: Kysely<Database>,
-  f: SuppressionFilter,
-  now: Date,
-  opts: { format: ExportFormat; hashed: boolean; afterId: string; limit: number },
-): Promise<{ lastId: string | null; rows: number; text: string }> {
-  const addr = opts.hashed ? "p.address_hash" : "coalesce(p.address, p.address_hash)";
-  const line =
-    opts.format === "csv"
-      ? [
-          csvField(addr),
-          csvField("p.stream"),
-          // reason, class and source are closed vocabularies: never quoted.
-          "p.reason",
-          "p.class",
-          "p.source",
-          isoTime("p.first_seen"),
-          isoTime("p.last_seen"),
-          `coalesce(${isoTime("p.expires_at")}, '')`,
-          "p.count::text",
-          csvField("p.rule"),
-          csvField("p.note"),
-        ].join(" || ',' || ")
-      : [
-          `'{"${opts.hashed ? "address_sha256" : "address"}":' || ${jsonText(addr)}`,
-          `',"stream":' || ${jsonText("p.stream")}`,
-          `',"reason":' || ${jsonText("p.reason")}`,
-          `',"class":' || ${jsonText("p.class")}`,
-          `',"source":' || ${jsonText("p.source")}`,
-          `',"first_seen":' || ${jsonTime("p.first_seen")}`,
-          `',"last_seen":' || ${jsonTime("p.last_seen")}`,
-          `',"expires_at":' || ${jsonTime("p.expires_at")}`,
-          `',"count":' || p.count::text`,
-          `',"rule":' || ${jsonText("p.rule")}`,
-          `',"note":' || ${jsonText("p.note")} || '}'`,
-        ].join(" || ");
-  const page = filtered(db, f, now)
-    .select(["id", "address_hash", ...EXPORT_COLUMNS])
-    .where("id", ">", opts.afterId as never)
-    .orderBy("id")
-    .limit(opts.limit);
-  const res = await db
-    .selectFrom(page.as("p"))
-    .select([
-      sql<string | null>`max(p.id)::text`.as("last_id"),
-      sql<string>`count(*)::text`.as("n"),
-      sql<string | null>`string_agg(${sql.raw(line)}, E'\\n' order by p.id)`.as("text"),
-    ])
-    .executeTakeFirstOrThrow();
-  return { lastId: res.last_id, rows: Number(res.n), text: res.text ?? "" };
-}
-
-/** A whole export as text chunks (a header line for CSV, then one chunk per page), in constant memory. */
-export async function* exportText(
-  db: Kysely<Database>,
-  f: SuppressionFilter,
-  now: Date,
-  opts: { format: ExportFormat; hashed: boolean; pageSize?: number },
-): AsyncGenerator<string> {
-  const limit = opts.pageSize ?? 10_000;
-  if (opts.format === "csv") yield exportHeader(opts.hashed) + "\n";
-  let afterId = "0";
-  for (;;) {
-    const page = await exportPage(db, f, now, { format: opts.format, hashed: opts.hashed, afterId, limit });
-    if (page.rows === 0 || page.lastId === null) return;
-    yield page.text + "\n";
-    if (page.rows < limit) return;
-    afterId = page.lastId;
-  }
 }

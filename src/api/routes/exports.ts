@@ -1,15 +1,10 @@
-// Exports of a tenant's suppressions, streamed in constant memory: keyset pages formatted by PostgreSQL.
-// The hashed form carries the SHA-256 of the normalised address instead of the address, for sharing.
-import { Readable } from "node:stream";
+// Exports of a tenant's suppressions, streamed in constant memory and formatted by PostgreSQL (a COPY whose
+// bytes are passed through; see src/store/exports.ts). The hashed form carries the SHA-256 of the normalised
+// address instead of the address, for sharing.
 import type { FastifyInstance } from "fastify";
 import { CLASSES, REASONS } from "../../core/report.js";
-import {
-  EXPORT_FORMATS,
-  exportHeader,
-  exportText,
-  SUPPRESSION_STATES,
-  type ExportFormat,
-} from "../../store/lookups.js";
+import { EXPORT_FORMATS, exportHeader, exportStream, type ExportFormat } from "../../store/exports.js";
+import { SUPPRESSION_STATES } from "../../store/lookups.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { filterOf, type FilterQuery } from "./suppressions.js";
@@ -55,7 +50,7 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
     async (request, reply) => {
       const { format, hashed, ...rest } = request.query;
       const filter = filterOf(request.auth.tenant, rest);
-      const rows = exportText(deps.db, filter, now(), { format, hashed });
+      const body = await exportStream(deps.db, filter, now(), { format, hashed });
       const ext = format === "csv" ? "csv" : "ndjson";
       reply
         .type(format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8")
@@ -63,9 +58,8 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
           "content-disposition",
           `attachment; filename="suppressions${hashed ? "-hashed" : ""}.${ext}"`,
         );
-      // A byte stream: it pulls the next page only when the last one has gone out (in object mode it would
-      // read ahead 16 pages).
-      return reply.send(Readable.from(rows, { objectMode: false }));
+      // Fastify pipes it with backpressure and destroys it if the client goes away, which frees its connection.
+      return reply.send(body);
     },
   );
 }
