@@ -68,7 +68,8 @@ for (let i = 0; i < rows.length; i += 1000)
     .execute();
 const worker = startWebhookWorker(
   { db, queue, logger: createLogger("warn") },
-  { pollIntervalMs: 100, concurrency: CONCURRENCY },
+  // The receiver is on loopback: an internal network, allowed as an operator would.
+  { pollIntervalMs: 100, concurrency: CONCURRENCY, allowedNetworks: ["127.0.0.0/8"] },
 );
 for (;;) {
   const { rows: r } =
