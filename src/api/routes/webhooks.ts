@@ -142,7 +142,9 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
         summary: "Register an endpoint",
         description:
           "Events are POSTed as JSON, signed in the `Rebound-Signature` header (see docs/webhooks.md). The `secret` " +
-          "that verifies them is in this answer only: keep it.",
+          "that verifies them is in this answer only: keep it. The URL must lead to a public address: loopback, private, " +
+          "link-local and other internal destinations are refused (400) unless the operator allows their network " +
+          "(REBOUND_WEBHOOK_ALLOWED_NETWORKS).",
         body: {
           type: "object",
           required: ["url"],
