@@ -1,5 +1,6 @@
 // Configuration: one schema, read once. The only module that reads process.env.
 import { z } from "zod";
+import { parseCidr } from "./webhooks/egress.js";
 
 const csv = z.string().transform((s) =>
   s
@@ -7,6 +8,14 @@ const csv = z.string().transform((s) =>
     .map((x) => x.trim())
     .filter(Boolean),
 );
+
+/** Comma-separated networks (`10.0.0.0/8`, `fd00::/8`, a bare address); a list when given as an override. */
+const cidrs = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const list = (typeof v === "string" ? v.split(",") : v).map((x) => x.trim()).filter(Boolean);
+  for (const c of list)
+    if (!parseCidr(c)) ctx.addIssue({ code: "custom", message: `"${c}" is not a network (address/prefix)` });
+  return list;
+});
 
 const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt);
 
@@ -80,6 +89,8 @@ export const configSchema = z.object({
   webhookTimeoutMs: z.coerce.number().int().min(100).default(10_000),
   /** First wait after a failed webhook try; doubles on each further one (at most 6 hours). */
   webhookBackoffMs: int(30_000),
+  /** Networks webhooks may go to although not public (loopback, private, link-local... are refused otherwise). */
+  webhookAllowedNetworks: cidrs.default([]),
   /** Grace given to SMTP sessions in flight on shutdown before they are closed with 421. */
   smtpShutdownTimeoutMs: int(30_000),
   /** Key prefix of the BullMQ queues in Redis (several deployments can share one Redis). */
@@ -145,6 +156,7 @@ const ENV: Record<keyof Config, string> = {
   webhookMaxAttempts: "REBOUND_WEBHOOK_MAX_ATTEMPTS",
   webhookTimeoutMs: "REBOUND_WEBHOOK_TIMEOUT_MS",
   webhookBackoffMs: "REBOUND_WEBHOOK_BACKOFF_MS",
+  webhookAllowedNetworks: "REBOUND_WEBHOOK_ALLOWED_NETWORKS",
   smtpShutdownTimeoutMs: "REBOUND_SMTP_SHUTDOWN_TIMEOUT_MS",
   queuePrefix: "REBOUND_QUEUE_PREFIX",
   jobAttempts: "REBOUND_JOB_ATTEMPTS",

@@ -105,6 +105,7 @@ export async function startApp(
           maxAttempts: config.webhookMaxAttempts,
           timeoutMs: config.webhookTimeoutMs,
           backoffBaseMs: config.webhookBackoffMs,
+          allowedNetworks: config.webhookAllowedNetworks,
         },
       );
       closers.push(() => webhooks.stop());

@@ -1,6 +1,7 @@
 // One try of one webhook delivery: claim it, POST the signed body with a timeout, record the outcome. A 2xx is
 // success; anything else (status, timeout, refused connection) schedules the next try with exponential back-off,
-// and the delivery is `dead` after `maxAttempts` tries.
+// and the delivery is `dead` after `maxAttempts` tries. A destination the egress policy refuses (egress.ts) is a
+// failed try like the others: the tenant sees why in its delivery log.
 import type { Logger } from "../log.js";
 import type { Db } from "../store/db.js";
 import {
@@ -9,6 +10,7 @@ import {
   type AttemptOutcome,
   type ClaimedDelivery,
 } from "../store/webhooks.js";
+import { AnswerTimeoutError, type WebhookClient } from "./http-post.js";
 import { SIGNATURE_HEADER, signatureHeader } from "./sign.js";
 
 export interface DeliveryOptions {
@@ -30,13 +32,12 @@ export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
   backoffMaxMs: 6 * 60 * 60_000,
 };
 
-export type FetchFn = typeof fetch;
-
 export interface DeliverDeps {
   db: Db;
   logger: Logger;
   now: () => Date;
-  fetch: FetchFn;
+  /** Sends only where the egress policy allows. */
+  client: WebhookClient;
 }
 
 /** The wait after failed try number `attempt` (1-based). */
@@ -82,7 +83,7 @@ export async function deliverOnce(
     new Date(start.getTime() + opts.timeoutMs + 60_000),
   );
   if (!claimed) return undefined;
-  const result = await post(deps.fetch, claimed, opts.timeoutMs, Math.floor(start.getTime() / 1000));
+  const result = await post(deps.client, claimed, opts.timeoutMs, Math.floor(start.getTime() / 1000));
   const at = deps.now();
   let outcome: AttemptOutcome;
   if (result.ok) outcome = { status: "delivered", statusCode: result.statusCode, at };
@@ -120,29 +121,28 @@ export async function deliverOnce(
 type PostResult = { ok: true; statusCode: number } | { ok: false; statusCode: number | null; error: string };
 
 async function post(
-  fetchFn: FetchFn,
+  client: WebhookClient,
   d: ClaimedDelivery,
   timeoutMs: number,
   timestamp: number,
 ): Promise<PostResult> {
   const body = deliveryBody(d);
   try {
-    const res = await fetchFn(d.url, {
-      method: "POST",
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: {
+    const res = await client.post(
+      new URL(d.url),
+      {
         "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
         "user-agent": USER_AGENT,
         [SIGNATURE_HEADER]: signatureHeader(d.secret, timestamp, body),
         "Rebound-Event": d.eventType,
         "Rebound-Delivery": d.id,
         "Rebound-Attempt": String(d.attempt),
       },
-    });
-    // Read (a little of) the answer within the timeout so the connection is freed; keep some for the log.
-    const text = (await res.text()).slice(0, 300);
+      body,
+      timeoutMs,
+    );
+    const text = res.text.slice(0, 300);
     if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status };
     const what = res.status >= 300 && res.status < 400 ? "redirect not followed" : "non-2xx answer";
     return {
@@ -151,19 +151,17 @@ async function post(
       error: `HTTP ${res.status} (${what})${text ? `: ${oneLine(text)}` : ""}`,
     };
   } catch (err) {
-    return { ok: false, statusCode: null, error: describeError(err, timeoutMs) };
+    return { ok: false, statusCode: null, error: describeError(err) };
   }
 }
 
-function describeError(err: unknown, timeoutMs: number): string {
+function describeError(err: unknown): string {
+  // Several addresses tried (IPv6 and IPv4, say), each failed: name them all.
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(describeError).join("; ");
+  if (err instanceof AnswerTimeoutError) return err.message;
   if (err instanceof Error) {
-    if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${timeoutMs} ms`;
-    const cause = (err as Error & { cause?: unknown }).cause;
-    if (cause instanceof Error) {
-      const code = (cause as Error & { code?: unknown }).code;
-      return `${err.message}: ${typeof code === "string" ? code : cause.message}`;
-    }
-    return err.message;
+    const code = (err as Error & { code?: unknown }).code;
+    return err.message || (typeof code === "string" ? code : err.name);
   }
   return String(err);
 }

@@ -6,21 +6,16 @@ import type { Metrics } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { dueDeliveryIds, purgeWebhookHistory } from "../store/webhooks.js";
-import {
-  DEFAULT_DELIVERY_OPTIONS,
-  deliverOnce,
-  type DeliverDeps,
-  type DeliveryOptions,
-  type FetchFn,
-} from "./deliver.js";
+import { DEFAULT_DELIVERY_OPTIONS, deliverOnce, type DeliverDeps, type DeliveryOptions } from "./deliver.js";
 import { dispatchPending } from "./dispatcher.js";
+import { createEgressPolicy } from "./egress.js";
+import { createWebhookClient } from "./http-post.js";
 
 export interface WebhookWorkerDeps {
   db: Db;
   queue?: Queue;
   logger: Logger;
   now?: () => Date;
-  fetch?: FetchFn;
   metrics?: Metrics;
 }
 
@@ -38,6 +33,11 @@ export interface WebhookWorkerOptions extends DeliveryOptions {
   deliveryLogDays: number;
   /** Dispatched outbox rows are kept this long. */
   outboxDays: number;
+  /**
+   * Networks (CIDRs) webhooks may go to although they are not public: REBOUND_WEBHOOK_ALLOWED_NETWORKS, for
+   * receivers inside the operator's network. Everything else that is not public unicast is refused.
+   */
+  allowedNetworks: readonly string[];
 }
 
 export const DEFAULT_WEBHOOK_WORKER_OPTIONS: WebhookWorkerOptions = {
@@ -47,6 +47,7 @@ export const DEFAULT_WEBHOOK_WORKER_OPTIONS: WebhookWorkerOptions = {
   concurrency: 8,
   deliveryLogDays: 30,
   outboxDays: 2,
+  allowedNetworks: [],
 };
 
 /** How often a worker forgets old outbox rows and deliveries. */
@@ -68,7 +69,8 @@ export function startWebhookWorker(
   const opts: WebhookWorkerOptions = { ...DEFAULT_WEBHOOK_WORKER_OPTIONS, ...options };
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger.child({ role: "webhooks" });
-  const dd: DeliverDeps = { db: deps.db, logger, now, fetch: deps.fetch ?? fetch };
+  const client = createWebhookClient(createEgressPolicy(opts.allowedNetworks));
+  const dd: DeliverDeps = { db: deps.db, logger, now, client };
   const queue = deps.queue;
 
   /** Hand a delivery's next try to the queue; if the queue cannot take it, the poll will try it. */
@@ -179,6 +181,7 @@ export function startWebhookWorker(
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
+      client.close();
     },
   };
 }

@@ -7,6 +7,9 @@ import { createTestDb, type TestDb } from "../helpers/db.js";
 import { startReceiver, waitFor, type Receiver } from "../webhooks/receiver.js";
 import { client, type Client, type TestApi, startTestApi } from "./helpers.js";
 
+/** The receiver listens on loopback: an internal network, allowed as an operator would. */
+const LOOPBACK_ALLOWED = ["127.0.0.0/8"];
+
 let t: TestDb;
 let api: TestApi;
 let admin: Client;
@@ -19,14 +22,21 @@ let answer: (n: number) => number = () => 200;
 
 beforeAll(async () => {
   t = await createTestDb();
-  api = await startTestApi(t.db);
+  api = await startTestApi(t.db, { webhookAllowedNetworks: LOOPBACK_ALLOWED });
   admin = await client(t.db, api, "acme", ["admin"]);
   reader = await client(t.db, api, "acme", ["read", "write"]);
   otherAdmin = await client(t.db, api, "other", ["admin"]);
   receiver = await startReceiver((n) => answer(n));
   worker = startWebhookWorker(
     { db: t.db, logger: createLogger("silent") },
-    { pollIntervalMs: 25, backoffBaseMs: 25, backoffMaxMs: 100, maxAttempts: 3, timeoutMs: 2_000 },
+    {
+      pollIntervalMs: 25,
+      backoffBaseMs: 25,
+      backoffMaxMs: 100,
+      maxAttempts: 3,
+      timeoutMs: 2_000,
+      allowedNetworks: LOOPBACK_ALLOWED,
+    },
   );
 });
 
@@ -107,6 +117,52 @@ describe("/v1/webhooks", () => {
       expect(err.error.code).toBe("validation_failed");
       expect(typeof err.error.message).toBe("string");
     }
+  });
+
+  it("refuses endpoints on loopback, link-local and private addresses, or localhost, with the reason", async () => {
+    // An API with the default policy: only public addresses.
+    const strictApi = await startTestApi(t.db);
+    try {
+      const strict = await client(t.db, strictApi, "acme", ["admin"]);
+      for (const [url, reason] of [
+        ["http://127.0.0.1:6379/", "destination 127.0.0.1 is not a public address (loopback)"],
+        [
+          "http://169.254.169.254/latest/meta-data/",
+          "destination 169.254.169.254 is not a public address (link-local)",
+        ],
+        ["http://[::1]:5432/", "destination ::1 is not a public address (loopback)"],
+        ["http://[::ffff:127.0.0.1]:6379/", "destination ::ffff:7f00:1 is not a public address (loopback)"],
+        ["http://[fe80::1]/", "destination fe80::1 is not a public address (link-local)"],
+        ["https://10.0.0.5/hooks", "destination 10.0.0.5 is not a public address (private)"],
+        ["http://2130706433/", "destination 127.0.0.1 is not a public address (loopback)"],
+        ["http://0.0.0.0:8025/", "destination 0.0.0.0 is not a public address (unspecified)"],
+        [
+          "http://localhost:8080/hooks",
+          "destination localhost (127.0.0.1) is not a public address (loopback)",
+        ],
+      ]) {
+        const res = await strict.send("POST", "/v1/webhooks", { url });
+        expect(res.status, url).toBe(400);
+        const err = await res.json();
+        expect(err.error.code).toBe("validation_failed");
+        expect(err.error.message).toBe(
+          `url refused: ${reason}; an operator may allow its network with REBOUND_WEBHOOK_ALLOWED_NETWORKS`,
+        );
+      }
+      expect(
+        (await (await strict.get("/v1/webhooks")).json()).data.map((w: { url: string }) => w.url),
+      ).not.toContain("http://127.0.0.1:6379/");
+      // Names other than localhost are checked at delivery, on the address connected to.
+      const named = await strict.send("POST", "/v1/webhooks", { url: "https://hooks.example.com/x" });
+      expect(named.status).toBe(201);
+      await strict.send("DELETE", `/v1/webhooks/${(await named.json()).id}`);
+    } finally {
+      await strictApi.close();
+    }
+    // The operator's allowed network is allowed; the rest of the private space is not.
+    const allowed = await register(admin, { url: "http://127.0.0.1:6379/" });
+    await admin.send("DELETE", `/v1/webhooks/${allowed.id}`);
+    expect((await admin.send("POST", "/v1/webhooks", { url: "http://169.254.169.254/" })).status).toBe(400);
   });
 
   it("needs the admin scope to register or delete, read to list", async () => {

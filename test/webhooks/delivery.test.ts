@@ -8,7 +8,10 @@ import { createEmbeddedTestDb, createTestDb, type TestDb } from "../helpers/db.j
 import { deadUrl, startReceiver, waitFor, type Receiver } from "./receiver.js";
 
 const logger = createLogger("silent");
+/** The receivers of these tests listen on loopback: an internal network, allowed as an operator would. */
+const LOOPBACK_ALLOWED = ["127.0.0.0/8"];
 const fast: Partial<WebhookWorkerOptions> = {
+  allowedNetworks: LOOPBACK_ALLOWED,
   pollIntervalMs: 20,
   backoffBaseMs: 20,
   backoffMaxMs: 200,
@@ -163,6 +166,71 @@ describe("webhook delivery without a queue (database poll)", () => {
   });
 });
 
+describe("webhook destinations (server-side request forgery)", () => {
+  /** The delivery of `url`'s one event by a worker with `allowedNetworks`, once finished. */
+  async function deliverTo(url: string, allowedNetworks: string[]) {
+    // A tenant of its own: the event goes to this endpoint only.
+    const tenant = `egress-${n}`;
+    const hook = await addWebhook(t.db, tenant, url, ["complaint"]);
+    await emit(t.db, tenant, "complaint", { address: "x@example.com" });
+    const worker = startWebhookWorker({ db: t.db, logger }, { ...fast, allowedNetworks, maxAttempts: 2 });
+    try {
+      return await waitFor(async () => {
+        const [d] = await deliveriesOf(t.db, hook.id);
+        return d?.status === "delivered" || d?.status === "dead" ? d : undefined;
+      }, `the delivery to ${url}`);
+    } finally {
+      await worker.stop();
+    }
+  }
+
+  let receiver: Receiver;
+  beforeAll(async () => {
+    receiver = await startReceiver(() => 200);
+  });
+  afterAll(async () => receiver?.close());
+  const port = () => new URL(receiver.url).port;
+
+  it("refuses a hostname that resolves to loopback when connecting, retries like any failure, and never reaches the receiver", async () => {
+    receiver.received.length = 0;
+    const d = await deliverTo(`http://localhost:${port()}/hooks`, []);
+    expect(d).toMatchObject({ status: "dead", attempts: 2, last_status_code: null });
+    expect(d.last_error).toMatch(
+      /^destination localhost \(127\.0\.0\.1\) is not a public address \(loopback\); an operator may allow its network with REBOUND_WEBHOOK_ALLOWED_NETWORKS$/,
+    );
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it("refuses literal addresses stored before the policy, the IPv4-mapped IPv6 form of loopback too", async () => {
+    receiver.received.length = 0;
+    const v4 = await deliverTo(`http://127.0.0.1:${port()}/hooks`, []);
+    expect(v4).toMatchObject({ status: "dead", attempts: 2, last_status_code: null });
+    expect(v4.last_error).toBe(
+      "destination 127.0.0.1 is not a public address (loopback); an operator may allow its network with REBOUND_WEBHOOK_ALLOWED_NETWORKS",
+    );
+    const mapped = await deliverTo(`http://[::ffff:127.0.0.1]:${port()}/hooks`, []);
+    expect(mapped).toMatchObject({ status: "dead", last_status_code: null });
+    expect(mapped.last_error).toMatch(/^destination ::ffff:7f00:1 is not a public address \(loopback\)/);
+    const other = await deliverTo(`http://127.0.0.1:${port()}/hooks`, ["10.0.0.0/8"]);
+    expect(other.last_error).toMatch(/^destination 127\.0\.0\.1 is not a public address/);
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it("delivers to an allowed network, by address and by a name that resolves into it", async () => {
+    receiver.received.length = 0;
+    expect(await deliverTo(`http://127.0.0.1:${port()}/hooks`, ["127.0.0.0/8"])).toMatchObject({
+      status: "delivered",
+      attempts: 1,
+      last_status_code: 200,
+    });
+    expect(await deliverTo(`http://localhost:${port()}/hooks`, ["127.0.0.1"])).toMatchObject({
+      status: "delivered",
+      attempts: 1,
+    });
+    expect(receiver.received).toHaveLength(2);
+  });
+});
+
 describe("outbox dispatch", () => {
   it("makes one delivery per subscribed endpoint of the same tenant, once, with several dispatchers at once", async () => {
     const db = await createTestDb({ poolSize: 8 });
@@ -252,7 +320,7 @@ describe("webhook history retention", () => {
 
       const worker = startWebhookWorker(
         { db: db.db, logger, now: () => now },
-        { pollIntervalMs: 60_000, deliveryLogDays: 30, outboxDays: 2 },
+        { pollIntervalMs: 60_000, deliveryLogDays: 30, outboxDays: 2, allowedNetworks: LOOPBACK_ALLOWED },
       );
       await worker.poll();
       await worker.stop();

@@ -10,6 +10,8 @@ import { createTestDb, TEST_REDIS_URL, type TestDb } from "../helpers/db.js";
 import { deadUrl, startReceiver, waitFor } from "./receiver.js";
 
 const logger = createLogger("silent");
+/** The receivers listen on loopback: an internal network, allowed as an operator would. */
+const allowedNetworks = ["127.0.0.0/8"];
 let t: TestDb;
 beforeAll(async () => {
   t = await createTestDb();
@@ -34,7 +36,14 @@ describe("webhook delivery through the queue", () => {
     // A grace far longer than the test: only the queue can make the tries after the first.
     const worker = startWebhookWorker(
       { db: t.db, queue, logger },
-      { pollIntervalMs: 50, queueGraceMs: 600_000, backoffBaseMs: 50, backoffMaxMs: 200, maxAttempts: 5 },
+      {
+        pollIntervalMs: 50,
+        queueGraceMs: 600_000,
+        backoffBaseMs: 50,
+        backoffMaxMs: 200,
+        maxAttempts: 5,
+        allowedNetworks,
+      },
     );
     try {
       await t.db
@@ -83,7 +92,7 @@ describe("webhook delivery through the queue", () => {
     await expect(queue.ping()).rejects.toThrow();
     const worker = startWebhookWorker(
       { db: t.db, queue, logger },
-      { pollIntervalMs: 50, queueGraceMs: 100, maxAttempts: 3 },
+      { pollIntervalMs: 50, queueGraceMs: 100, maxAttempts: 3, allowedNetworks },
     );
     try {
       await t.db

@@ -11,6 +11,7 @@ import {
   type DeliveryRow,
   type WebhookRow,
 } from "../../store/webhooks.js";
+import { createEgressPolicy, refusedHost, type EgressPolicy } from "../../webhooks/egress.js";
 import { DELIVERY_STATUSES, WEBHOOK_EVENTS, type DeliveryStatus } from "../../webhooks/events.js";
 import { generateSecret } from "../../webhooks/sign.js";
 import { requireScope } from "../auth.js";
@@ -100,7 +101,7 @@ function publicDelivery(d: DeliveryRow) {
   };
 }
 
-function checkUrl(raw: string): string {
+function checkUrl(raw: string, egress: EgressPolicy): string {
   let u: URL;
   try {
     u = new URL(raw);
@@ -115,11 +116,16 @@ function checkUrl(raw: string): string {
       "validation_failed",
       "url must not carry credentials: verify the signature instead",
     );
+  // An address we would refuse to send to is refused now, where the tenant sees it. Names are checked at each
+  // delivery, on the address connected to: what they resolve to may change.
+  const refused = refusedHost(egress, u.hostname);
+  if (refused) throw new ApiError(400, "validation_failed", `url refused: ${refused}`);
   return u.toString();
 }
 
 export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
+  const egress = createEgressPolicy(deps.config.webhookAllowedNetworks);
 
   async function owned(tenant: string, id: string): Promise<WebhookRow> {
     const w = await getWebhook(deps.db, tenant, id);
@@ -136,7 +142,9 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
         summary: "Register an endpoint",
         description:
           "Events are POSTed as JSON, signed in the `Rebound-Signature` header (see docs/webhooks.md). The `secret` " +
-          "that verifies them is in this answer only: keep it.",
+          "that verifies them is in this answer only: keep it. The URL must lead to a public address: loopback, private, " +
+          "link-local and other internal destinations are refused (400) unless the operator allows their network " +
+          "(REBOUND_WEBHOOK_ALLOWED_NETWORKS).",
         body: {
           type: "object",
           required: ["url"],
@@ -165,7 +173,7 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
       },
     },
     async (request, reply) => {
-      const url = checkUrl(request.body.url);
+      const url = checkUrl(request.body.url, egress);
       const tenant = request.auth.tenant;
       const existing = await listWebhooks(deps.db, tenant);
       if (existing.length >= MAX_WEBHOOKS_PER_TENANT)
