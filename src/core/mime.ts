@@ -27,54 +27,59 @@ export const DEFAULT_LIMITS: MimeLimits = {
 };
 
 class HeaderList implements Headers {
-  private decoded: (string | undefined)[];
+  /** Decoded values, filled on first read of each. */
+  private decoded: (string | undefined)[] | undefined;
   constructor(
-    private readonly list: [string, string][],
+    /** Lower-cased names. */
+    private readonly names: string[],
+    /** Raw (unfolded, undecoded) values, parallel to `names`. */
+    private readonly raws: string[],
     private readonly binary = true,
-  ) {
-    this.decoded = new Array(list.length);
-  }
+  ) {}
   private value(i: number): string {
-    let v = this.decoded[i];
+    const decoded = (this.decoded ??= new Array<string | undefined>(this.names.length));
+    let v = decoded[i];
     if (v === undefined) {
-      v = decodeHeaderValue(this.list[i]![1], this.binary);
-      this.decoded[i] = v;
+      v = decodeHeaderValue(this.raws[i]!, this.binary);
+      decoded[i] = v;
     }
     return v;
   }
-  get(name: string): string | undefined {
+  private indexOf(name: string): number {
     const n = name.toLowerCase();
-    for (let i = 0; i < this.list.length; i++) if (this.list[i]![0] === n) return this.value(i);
-    return undefined;
+    return this.names.indexOf(n);
+  }
+  get(name: string): string | undefined {
+    const i = this.indexOf(name);
+    return i < 0 ? undefined : this.value(i);
   }
   getAll(name: string): string[] {
     const n = name.toLowerCase();
     const out: string[] = [];
-    for (let i = 0; i < this.list.length; i++) if (this.list[i]![0] === n) out.push(this.value(i));
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] === n) out.push(this.value(i));
     return out;
   }
   entries(): [string, string][] {
-    return this.list.map((e, i) => [e[0], this.value(i)]);
+    return this.names.map((n, i) => [n, this.value(i)]);
   }
   /** The entries whose (lower-cased) name passes `keep`, decoding only those values. */
   entriesWhere(keep: (name: string) => boolean): [string, string][] {
     const out: [string, string][] = [];
-    for (let i = 0; i < this.list.length; i++)
-      if (keep(this.list[i]![0])) out.push([this.list[i]![0], this.value(i)]);
+    for (let i = 0; i < this.names.length; i++)
+      if (keep(this.names[i]!)) out.push([this.names[i]!, this.value(i)]);
     return out;
   }
   /** The raw (undecoded, unfolded) value: for parameters such as boundaries. */
   raw(name: string): string | undefined {
-    const n = name.toLowerCase();
-    for (const e of this.list) if (e[0] === n) return e[1];
-    return undefined;
+    const i = this.indexOf(name);
+    return i < 0 ? undefined : this.raws[i];
   }
   get size(): number {
-    return this.list.length;
+    return this.names.length;
   }
 }
 
-export const emptyHeaders = (): Headers => new HeaderList([]);
+export const emptyHeaders = (): Headers => new HeaderList([], []);
 
 function decodeHeaderValue(raw: string, binary: boolean): string {
   let v = raw;
@@ -92,23 +97,75 @@ export function parseHeaderBlock(
   maxLines = DEFAULT_LIMITS.maxHeaderLines,
   binary = true,
 ): HeaderList {
-  const list: [string, string][] = [];
-  HEADER_FIELD.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while (list.length < maxLines && (m = HEADER_FIELD.exec(block))) {
-    let value = m[2]!;
-    if (value.length > MAX_HEADER_VALUE) value = value.slice(0, MAX_HEADER_VALUE);
-    if (value.includes("\n")) value = value.replace(/\n[ \t]*/g, " ");
-    list.push([m[1]!.toLowerCase(), value.trim()]);
-  }
-  return new HeaderList(list, binary);
+  return scanHeaders(block, 0, block.length, maxLines, binary);
 }
 
 /**
- * One header field with its folded continuation lines. A line that is not a field (no colon) after a field continues
- * it, as some MTAs fold without indenting (`boundary=...` on its own line). Junk before the first field is skipped.
+ * The header fields of `src` between `start` and `end`, line by line (a hand-written scanner: this runs for every
+ * header block of every mail). A field is `name: value` with a name of printable ASCII but `:`; it continues on
+ * the following lines that are indented, or that are not empty and do not start a field themselves (some MTAs
+ * fold without indenting: `boundary=...` on its own line). An empty line ends a field; lines outside a field are
+ * junk and skipped. Stops after `maxLines` fields.
  */
-const HEADER_FIELD = /^([!-9;-~]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*|\n(?![!-9;-~]+[ \t]*:)[^\n]+)*)/gm;
+function scanHeaders(src: string, start: number, end: number, maxLines: number, binary: boolean): HeaderList {
+  const names: string[] = [];
+  const raws: string[] = [];
+  let name: string | undefined;
+  let valueStart = 0;
+  let valueEnd = 0;
+  const push = (): void => {
+    let value = src.slice(valueStart, Math.min(valueEnd, valueStart + MAX_HEADER_VALUE));
+    if (value.includes("\n")) value = value.replace(/\n[ \t]*/g, " ");
+    names.push(name!.toLowerCase());
+    raws.push(value.trim());
+  };
+  let pos = start;
+  while (pos <= end) {
+    let eol = src.indexOf("\n", pos);
+    if (eol < 0 || eol > end) eol = end;
+    const colon = fieldColon(src, pos, eol);
+    if (colon >= 0) {
+      if (name !== undefined) {
+        push();
+        name = undefined;
+        if (names.length >= maxLines) break;
+      }
+      let nameEnd = colon;
+      while (nameEnd > pos && isBlank(src.charCodeAt(nameEnd - 1))) nameEnd--;
+      name = src.slice(pos, nameEnd);
+      valueStart = colon + 1;
+      while (valueStart < eol && isBlank(src.charCodeAt(valueStart))) valueStart++;
+      valueEnd = eol;
+    } else if (name !== undefined) {
+      if (eol > pos) valueEnd = eol;
+      else {
+        push();
+        name = undefined;
+        if (names.length >= maxLines) break;
+      }
+    }
+    if (eol >= end) break;
+    pos = eol + 1;
+  }
+  if (name !== undefined) push();
+  return new HeaderList(names, raws, binary);
+}
+
+const isBlank = (c: number): boolean => c === 32 || c === 9;
+
+/** The colon of a field line `name[ \t]*:` starting at `pos`, else -1. */
+function fieldColon(src: string, pos: number, eol: number): number {
+  let i = pos;
+  while (i < eol) {
+    const c = src.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e || c === 0x3a) break;
+    i++;
+  }
+  if (i === pos) return -1;
+  while (i < eol && isBlank(src.charCodeAt(i))) i++;
+  return i < eol && src.charCodeAt(i) === 0x3a ? i : -1;
+}
+
 const MAX_HEADER_VALUE = 65536;
 
 /** Split `type/subtype; a=b; c="d"` into a lower-cased type and lower-cased parameter names. */
@@ -219,6 +276,60 @@ function isTextual(type: string): boolean {
   return type.startsWith("text/") || REPORT_PARTS.has(type) || type === "message/external-body";
 }
 
+/**
+ * One entity of the tree. Its body and sub-parts may be filled on first read: a text leaf is decoded only when its
+ * body is read, and an enclosed message's structure is parsed only when its parts or body are read (its headers
+ * are what is read most of the time). Getters on a class rather than per-object property definitions: one shape
+ * for every part, and no closures but the one doing the deferred work.
+ */
+class Part implements MailPart {
+  private text = "";
+  private children: MailPart[] = [];
+  /** Decodes the body on first read. */
+  private decode: (() => string) | undefined;
+  /** Parses the structure (parts, body) on first read. */
+  private expand: (() => void) | undefined;
+  constructor(
+    public headers: Headers,
+    public contentType: string,
+    public params: Record<string, string>,
+  ) {}
+  get body(): string {
+    this.load();
+    return this.text;
+  }
+  set body(v: string) {
+    this.load();
+    this.text = v;
+  }
+  get parts(): MailPart[] {
+    this.load();
+    return this.children;
+  }
+  set parts(v: MailPart[]) {
+    this.load();
+    this.children = v;
+  }
+  deferBody(decode: () => string): void {
+    this.decode = decode;
+  }
+  deferStructure(expand: () => void): void {
+    this.expand = expand;
+  }
+  private load(): void {
+    if (this.expand) {
+      const expand = this.expand;
+      this.expand = undefined;
+      expand();
+    }
+    if (this.decode) {
+      const decode = this.decode;
+      this.decode = undefined;
+      this.text = decode();
+    }
+  }
+}
+
 /** Parse one entity (headers + body) of `src` between `start` and `end`. */
 function parseEntity(
   src: string,
@@ -246,67 +357,64 @@ function parseEntity(
       bodyStart = blank + 2;
     }
   }
-  let headers = parseHeaderBlock(src.slice(start, headerEnd), budget.limits.maxHeaderLines);
+  let headers = scanHeaders(src, start, headerEnd, budget.limits.maxHeaderLines, true);
   // Not a header block at all (an inline message that starts with text): treat everything as body.
   if (headers.size === 0 && headerEnd > start) {
-    headers = new HeaderList([]);
+    headers = new HeaderList([], []);
     bodyStart = start;
   }
   const ctRaw = headers.raw("content-type");
   const { type: parsedType, params } = parseContentType(ctRaw);
   const type = ctRaw ? parsedType : fallbackType;
-  const part: MailPart = { headers, contentType: type, params, body: "", parts: [] };
+  const part = new Part(headers, type, params);
+  if (
+    lazy &&
+    depth < budget.limits.maxDepth &&
+    budget.parts < budget.limits.maxParts &&
+    (type.startsWith("multipart/") || ENCLOSURE.has(type))
+  )
+    part.deferStructure(() => fillEntity(part, headers, src, bodyStart, end, depth, budget));
+  else fillEntity(part, headers, src, bodyStart, end, depth, budget);
+  return part;
+}
+
+/** The body and sub-parts of an entity whose headers are read, by its content type. */
+function fillEntity(
+  part: Part,
+  headers: HeaderList,
+  src: string,
+  bodyStart: number,
+  end: number,
+  depth: number,
+  budget: Budget,
+): void {
+  const { contentType: type, params } = part;
   const canNest = depth < budget.limits.maxDepth && budget.parts < budget.limits.maxParts;
-
-  // An enclosed message's structure is parsed on first look: its headers are what is read most of the time.
-  if (lazy && canNest && (type.startsWith("multipart/") || ENCLOSURE.has(type))) {
-    let full: MailPart | undefined;
-    const load = (): MailPart => (full ??= parseEntity(src, start, end, depth, budget, fallbackType));
-    for (const key of ["parts", "body"] as const) {
-      Object.defineProperty(part, key, {
-        enumerable: true,
-        configurable: true,
-        get: () => load()[key],
-        set: (v: never) => {
-          (load() as unknown as Record<string, unknown>)[key] = v;
-        },
-      });
-    }
-    return part;
-  }
-
   if (type.startsWith("multipart/")) {
     const boundary = params["boundary"];
     if (boundary && canNest) {
-      part.parts = splitMultipart(
-        src,
-        bodyStart,
-        end,
-        boundary,
-        depth,
-        budget,
-        type === "multipart/digest" ? "message/rfc822" : "text/plain",
-      );
-      if (part.parts.length > 0) return part;
+      const childType = type === "multipart/digest" ? "message/rfc822" : "text/plain";
+      part.parts = splitMultipart(src, bodyStart, end, boundary, depth, budget, childType);
+      if (part.parts.length > 0) return;
       // The declared boundary matches nothing: use the one on the first `--xyz` line of the body.
       const found = /^--([!-~](?:[ -~]{0,68}[!-~])?)[ \t]*$/m.exec(
         src.slice(bodyStart, Math.min(end, bodyStart + 65536)),
       )?.[1];
       if (found && found !== boundary) {
-        const childType = type === "multipart/digest" ? "message/rfc822" : "text/plain";
         part.parts = splitMultipart(src, bodyStart, end, found, depth, budget, childType);
-        if (part.parts.length > 0) return part;
+        if (part.parts.length > 0) return;
       }
     }
     // A multipart without a usable boundary: keep its text so that nothing is lost.
     part.body = src.slice(bodyStart, Math.min(end, bodyStart + budget.limits.maxBodyBytes));
-    return part;
+    return;
   }
   const cte = headers.raw("content-transfer-encoding");
   if (ENCLOSURE.has(type) || HEADERS_ONLY.has(type)) {
+    const headersOnly = HEADERS_ONLY.has(type);
     const limit = Math.min(
       end,
-      bodyStart + (HEADERS_ONLY.has(type) ? budget.limits.maxBodyBytes : budget.limits.maxMailBytes),
+      bodyStart + (headersOnly ? budget.limits.maxBodyBytes : budget.limits.maxMailBytes),
     );
     let inner = src.slice(bodyStart, limit);
     const enc = (cte ?? "").trim().toLowerCase();
@@ -315,40 +423,30 @@ function parseEntity(
     const lead = /^[ \t]*\n/.exec(inner);
     if (lead && /^[ \t]*\n[!-9;-~]+:/.test(inner)) inner = inner.slice(lead[0].length);
     // The enclosed message's text lives in its own parts; only a headers-only enclosure keeps its text here.
-    if (HEADERS_ONLY.has(type)) part.body = textOf(inner, params["charset"] ?? "utf-8");
+    if (headersOnly) part.body = textOf(inner, params["charset"] ?? "utf-8");
     if (canNest) {
-      const sub = HEADERS_ONLY.has(type)
+      const sub = headersOnly
         ? headersOnlyPart(inner, budget)
         : parseEntity(inner, 0, inner.length, depth + 1, budget, "text/plain", true);
       part.parts = [sub];
     }
-    return part;
+    return;
   }
   if (isTextual(type)) {
     const raw = src.slice(bodyStart, Math.min(end, bodyStart + budget.limits.maxBodyBytes));
     let charset = params["charset"];
     if (type === "message/global-delivery-status") charset ??= "utf-8";
     // Decoded on first read: most leaves of a returned original are never looked at.
-    let decoded: string | undefined;
-    Object.defineProperty(part, "body", {
-      enumerable: true,
-      configurable: true,
-      get: () => (decoded ??= textOf(decodeTransfer(raw, cte), charset)),
-      set: (v: string) => {
-        decoded = v;
-      },
-    });
-    return part;
+    part.deferBody(() => textOf(decodeTransfer(raw, cte), charset));
   }
-  return part;
 }
 
 function headersOnlyPart(inner: string, budget: Budget): MailPart {
   budget.parts++;
   const blank = inner.indexOf("\n\n");
-  const headers = parseHeaderBlock(blank < 0 ? inner : inner.slice(0, blank), budget.limits.maxHeaderLines);
+  const headers = scanHeaders(inner, 0, blank < 0 ? inner.length : blank, budget.limits.maxHeaderLines, true);
   const { type, params } = parseContentType(headers.raw("content-type"));
-  return { headers, contentType: type, params, body: "", parts: [] };
+  return new Part(headers, type, params);
 }
 
 function textOf(binary: string, charset: string | undefined): string {
