@@ -196,7 +196,7 @@ const PARAM = /\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)\s*;?/y;
 
 function parseParams(s: string, out: Record<string, string>): void {
   PARAM.lastIndex = 0;
-  const continued: Record<string, string[]> = {};
+  let continued: Record<string, string[]> | undefined;
   let guard = 0;
   while (PARAM.lastIndex < s.length && guard++ < 64) {
     const start = PARAM.lastIndex;
@@ -209,14 +209,21 @@ function parseParams(s: string, out: Record<string, string>): void {
     }
     const name = m[1]!.toLowerCase();
     let v = m[2]!.trim();
-    if (v.startsWith('"'))
-      v = v.slice(1, v.endsWith('"') && v.length > 1 ? -1 : undefined).replace(/\\(.)/g, "$1");
-    const cont = /^(.+?)\*(\d+)?\*?$/.exec(name);
+    if (v.startsWith('"')) {
+      v = v.slice(1, v.endsWith('"') && v.length > 1 ? -1 : undefined);
+      if (v.includes("\\")) v = v.replace(/\\(.)/g, "$1");
+    }
+    const cont = name.includes("*") ? /^(.+?)\*(\d+)?\*?$/.exec(name) : null;
     if (cont) {
       const base = cont[1]!;
-      (continued[base] ??= []).push(v);
+      ((continued ??= {})[base] ??= []).push(v);
     } else if (!(name in out)) out[name] = v;
   }
+  if (continued) joinContinuations(continued, out);
+}
+
+/** RFC 2231 parameter continuations (`name*0=`, `name*1*=`) and their charset'lang'%xx encoding. */
+function joinContinuations(continued: Record<string, string[]>, out: Record<string, string>): void {
   for (const [name, pieces] of Object.entries(continued)) {
     let v = pieces.join("");
     const ext = /^([^']*)'[^']*'(.*)$/.exec(v);
@@ -236,12 +243,39 @@ function parseParams(s: string, out: Record<string, string>): void {
   }
 }
 
-/** Quoted-printable (binary string in, binary string out). */
+/** Quoted-printable (binary string in, binary string out): `=XX` escapes and `=` soft line breaks. */
 export function decodeQuotedPrintable(s: string): string {
-  if (!s.includes("=")) return s;
-  return s.replace(/=[ \t]*\n|=([0-9A-Fa-f]{2})/g, (m, hex: string | undefined) =>
-    hex ? String.fromCharCode(parseInt(hex, 16)) : "",
-  );
+  let at = s.indexOf("=");
+  if (at < 0) return s;
+  // A scan from one `=` to the next: the text between them is copied as it is.
+  let out = "";
+  let from = 0;
+  while (at >= 0) {
+    let k = at + 1;
+    while (isBlank(s.charCodeAt(k))) k++;
+    if (s.charCodeAt(k) === 10) {
+      out += s.slice(from, at);
+      from = k + 1;
+    } else {
+      const hi = hexValue(s.charCodeAt(at + 1));
+      const lo = hi < 0 ? -1 : hexValue(s.charCodeAt(at + 2));
+      if (lo < 0) {
+        at = s.indexOf("=", at + 1);
+        continue;
+      }
+      out += s.slice(from, at) + String.fromCharCode(hi * 16 + lo);
+      from = at + 3;
+    }
+    at = s.indexOf("=", from);
+  }
+  return out + s.slice(from);
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
 }
 
 /** Base64 (binary string in, binary string out); tolerant of junk and missing padding. */
@@ -500,27 +534,12 @@ function findDelimiter(src: string, from: number, end: number, delim: string): n
   return -1;
 }
 
+/** CRLF and CR-only line endings to LF. */
 export function normaliseNewlines(s: string): string {
   if (!s.includes("\r")) return s;
-  const lf = s.includes("\r\n") ? s.split("\r\n").join("\n") : s;
-  return lf.includes("\r") ? lf.replace(/\r/g, "\n") : lf;
-}
-
-/** CRLF and CR-only line endings to LF, on the bytes (one pass, no intermediate strings). */
-function lfOnly(buf: Buffer): Buffer {
-  let i = buf.indexOf(13);
-  if (i < 0) return buf;
-  const out = Buffer.allocUnsafe(buf.length);
-  buf.copy(out, 0, 0, i);
-  let n = i;
-  for (; i < buf.length; i++) {
-    const c = buf[i]!;
-    if (c === 13) {
-      out[n++] = 10;
-      if (buf[i + 1] === 10) i++;
-    } else out[n++] = c;
-  }
-  return out.subarray(0, n);
+  // replaceAll with a string pattern is a native single pass, faster than a regex or split/join.
+  const lf = s.replaceAll("\r\n", "\n");
+  return lf.includes("\r") ? lf.replaceAll("\r", "\n") : lf;
 }
 
 /** Raw input -> binary string with LF line endings, capped in size. */
@@ -528,15 +547,16 @@ export function toBinaryString(raw: Buffer | string, maxBytes = DEFAULT_LIMITS.m
   let s: string;
   if (typeof raw === "string") {
     // Strings from callers are text: re-encode non-ASCII as UTF-8 bytes so that charset decoding sees bytes.
-    s = /[^\x00-\x7f]/.test(raw) ? Buffer.from(raw, "utf8").toString("latin1") : raw;
-  } else s = lfOnly(raw.length > maxBytes ? raw.subarray(0, maxBytes) : raw).toString("latin1");
+    s = hasHighBytes(raw) ? Buffer.from(raw, "utf8").toString("latin1") : raw;
+  } else s = (raw.length > maxBytes ? raw.subarray(0, maxBytes) : raw).toString("latin1");
   if (s.length > maxBytes) s = s.slice(0, maxBytes);
+  s = normaliseNewlines(s);
   // A leading mbox "From " line is not a header.
   if (s.startsWith("From ")) {
     const nl = s.indexOf("\n");
     s = nl < 0 ? "" : s.slice(nl + 1);
   }
-  return normaliseNewlines(s);
+  return s;
 }
 
 /** Strip HTML to text (good enough to read a bounce's words). */
@@ -684,42 +704,99 @@ function originalBodyOf(p: MailPart): string | undefined {
   return leaf(p, 0);
 }
 
-const INLINE_HEADER =
-  /^(return-path|received|from|to|subject|date|message-id|x-[\w-]+|dkim-signature|mime-version|content-type|reply-to|cc|list-[\w-]+|feedback-id|delivered-to|authentication-results|errors-to|sender)[ \t]*:/i;
+const INLINE_NAMES = String.raw`return-path|received|from|to|subject|date|message-id|x-[\w-]+|dkim-signature|mime-version|content-type|reply-to|cc|list-[\w-]+|feedback-id|delivered-to|authentication-results|errors-to|sender`;
+const INLINE_HEADER = new RegExp(`^(${INLINE_NAMES})[ \\t]*:`, "i");
+/** A line that may start a quoted header block: a known name after quote marks or indentation. */
+const INLINE_START = new RegExp(`^[ \\t>]*(?:${INLINE_NAMES})[ \\t]*:`, "gim");
 
 /**
  * An original message quoted in the text of a plain bounce: the first run of at least two header lines (one of them
  * From, To, Subject, Message-ID or Return-Path), possibly indented.
  */
 const INLINE_HINT = /^[ \t>]*(?:from|to|subject|message-id|return-path)[ \t]*:/im;
+const MAX_INLINE_CHARS = 65536;
+const MAX_INLINE_LINES = 5000;
 
+/**
+ * Looks at the first 5,000 lines of the first 64 KiB of the text. Walks line positions instead of splitting the
+ * text into lines: only the lines from a candidate start on are looked at one by one.
+ */
 export function findInlineOriginal(text: string): { headers: Headers; body?: string } | undefined {
   if (!text || !INLINE_HINT.test(text)) return undefined;
-  const lines = (text.length > 65536 ? text.slice(0, 65536) : text).split("\n", 5000);
-  for (let i = 0; i < lines.length; i++) {
-    const first = lines[i]!.replace(/^[ \t>]+/, "");
-    if (!INLINE_HEADER.test(first)) continue;
-    let j = i;
+  const src = text.length > MAX_INLINE_CHARS ? text.slice(0, MAX_INLINE_CHARS) : text;
+  const limit = endOfLines(src, MAX_INLINE_LINES);
+  let from = 0;
+  for (;;) {
+    const first = nextInlineStart(src, from, limit);
+    if (first < 0) return undefined;
     let count = 0;
     let key = false;
     const block: string[] = [];
-    while (j < lines.length) {
-      const raw = lines[j]!;
+    // The line that ends the run (start and end), or -1 when the run reaches the last line.
+    let stop = -1;
+    let stopEnd = -1;
+    for (let pos = first; ;) {
+      const eol = lineEnd(src, pos, limit);
+      const raw = src.slice(pos, eol);
       const l = raw.replace(/^(> ?|\s{1,8})(?=[!-9;-~]+:)/, "");
       if (INLINE_HEADER.test(l) || /^[!-9;-~]+:\s/.test(l)) {
         block.push(l);
         count++;
         if (/^(from|to|subject|message-id|return-path)\s*:/i.test(l)) key = true;
       } else if (/^[ \t]+\S/.test(raw) && block.length > 0) block.push(" " + raw.trim());
-      else break;
-      j++;
+      else {
+        stop = pos;
+        stopEnd = eol;
+        break;
+      }
+      if (eol >= limit) break;
+      pos = eol + 1;
     }
     if (count >= 2 && key) {
       const headers = parseHeaderBlock(block.join("\n"), DEFAULT_LIMITS.maxHeaderLines, false);
-      const rest = lines.slice(j + 1, j + 200).join("\n");
+      // The body: up to 199 lines after the line that ended the headers (usually the empty line).
+      let rest = "";
+      if (stop >= 0) {
+        let restEnd = stopEnd;
+        let n = 0;
+        while (n < 199 && restEnd < limit) {
+          restEnd = lineEnd(src, restEnd + 1, limit);
+          n++;
+        }
+        if (n > 0) rest = src.slice(stopEnd + 1, restEnd);
+      }
       return { headers, ...(rest.trim() ? { body: rest } : {}) };
     }
-    i = j;
+    // The line that ended the run is not looked at again as a start.
+    if (stop < 0 || stopEnd >= limit) return undefined;
+    from = stopEnd + 1;
   }
-  return undefined;
+}
+
+/** Where the first `n` lines of `s` end (the position of the n-th line feed), or the end of `s`. */
+function endOfLines(s: string, n: number): number {
+  if (s.length < n) return s.length;
+  let pos = -1;
+  for (let k = 0; k < n; k++) {
+    pos = s.indexOf("\n", pos + 1);
+    if (pos < 0) return s.length;
+  }
+  return pos;
+}
+
+function lineEnd(s: string, pos: number, limit: number): number {
+  const e = s.indexOf("\n", pos);
+  return e < 0 || e > limit ? limit : e;
+}
+
+/** The start of the next line at or after `from` (and before `limit`) that may start a quoted header block. */
+function nextInlineStart(s: string, from: number, limit: number): number {
+  INLINE_START.lastIndex = from;
+  for (;;) {
+    const m = INLINE_START.exec(s);
+    if (!m || m.index > limit) return -1;
+    // `^` also matches after a CR or U+2028: only real line starts (after a line feed) count.
+    if (m.index === 0 || s.charCodeAt(m.index - 1) === 10) return m.index;
+    INLINE_START.lastIndex = m.index + 1;
+  }
 }
