@@ -26,60 +26,91 @@ export const DEFAULT_LIMITS: MimeLimits = {
   maxMailBytes: 32 * 1024 * 1024,
 };
 
+/**
+ * The fields of one header block, kept as positions in the source until read: most fields of a mail (Received,
+ * DKIM-Signature, ...) are never looked at, so their names and values are not cut out, unfolded or decoded.
+ */
 class HeaderList implements Headers {
-  /** Decoded values, filled on first read of each. */
+  /** Lower-cased names, made on first need. */
+  private names: string[] | undefined;
+  /** Raw values (unfolded, trimmed, undecoded), made on first read of each. */
+  private raws: (string | undefined)[] | undefined;
+  /** Decoded values, made on first read of each. */
   private decoded: (string | undefined)[] | undefined;
   constructor(
-    /** Lower-cased names. */
-    private readonly names: string[],
-    /** Raw (unfolded, undecoded) values, parallel to `names`. */
-    private readonly raws: string[],
+    private readonly src: string,
+    /** Four numbers per field: name start and end, value start and end (the value still folded). */
+    private readonly spans: number[],
     private readonly binary = true,
   ) {}
-  private value(i: number): string {
-    const decoded = (this.decoded ??= new Array<string | undefined>(this.names.length));
-    let v = decoded[i];
+  get size(): number {
+    return this.spans.length >> 2;
+  }
+  private name(i: number): string {
+    const names = (this.names ??= new Array<string>(this.size));
+    return (names[i] ??= this.src.slice(this.spans[4 * i]!, this.spans[4 * i + 1]!).toLowerCase());
+  }
+  /** Whether field `i` is named `lower` (lower-case), compared in place. */
+  private named(i: number, lower: string): boolean {
+    const start = this.spans[4 * i]!;
+    if (this.spans[4 * i + 1]! - start !== lower.length) return false;
+    for (let k = 0; k < lower.length; k++) {
+      let c = this.src.charCodeAt(start + k);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== lower.charCodeAt(k)) return false;
+    }
+    return true;
+  }
+  private rawValue(i: number): string {
+    const raws = (this.raws ??= new Array<string | undefined>(this.size));
+    let v = raws[i];
     if (v === undefined) {
-      v = decodeHeaderValue(this.raws[i]!, this.binary);
-      decoded[i] = v;
+      const start = this.spans[4 * i + 2]!;
+      v = this.src.slice(start, Math.min(this.spans[4 * i + 3]!, start + MAX_HEADER_VALUE));
+      if (v.includes("\n")) v = v.replace(/\n[ \t]*/g, " ");
+      v = v.trim();
+      raws[i] = v;
     }
     return v;
   }
+  private value(i: number): string {
+    const decoded = (this.decoded ??= new Array<string | undefined>(this.size));
+    return (decoded[i] ??= decodeHeaderValue(this.rawValue(i), this.binary));
+  }
   private indexOf(name: string): number {
-    const n = name.toLowerCase();
-    return this.names.indexOf(n);
+    const lower = name.toLowerCase();
+    for (let i = 0; i < this.size; i++) if (this.named(i, lower)) return i;
+    return -1;
   }
   get(name: string): string | undefined {
     const i = this.indexOf(name);
     return i < 0 ? undefined : this.value(i);
   }
   getAll(name: string): string[] {
-    const n = name.toLowerCase();
+    const lower = name.toLowerCase();
     const out: string[] = [];
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] === n) out.push(this.value(i));
+    for (let i = 0; i < this.size; i++) if (this.named(i, lower)) out.push(this.value(i));
     return out;
   }
   entries(): [string, string][] {
-    return this.names.map((n, i) => [n, this.value(i)]);
+    const out: [string, string][] = [];
+    for (let i = 0; i < this.size; i++) out.push([this.name(i), this.value(i)]);
+    return out;
   }
   /** The entries whose (lower-cased) name passes `keep`, decoding only those values. */
   entriesWhere(keep: (name: string) => boolean): [string, string][] {
     const out: [string, string][] = [];
-    for (let i = 0; i < this.names.length; i++)
-      if (keep(this.names[i]!)) out.push([this.names[i]!, this.value(i)]);
+    for (let i = 0; i < this.size; i++) if (keep(this.name(i))) out.push([this.name(i), this.value(i)]);
     return out;
   }
   /** The raw (undecoded, unfolded) value: for parameters such as boundaries. */
   raw(name: string): string | undefined {
     const i = this.indexOf(name);
-    return i < 0 ? undefined : this.raws[i];
-  }
-  get size(): number {
-    return this.names.length;
+    return i < 0 ? undefined : this.rawValue(i);
   }
 }
 
-export const emptyHeaders = (): Headers => new HeaderList([], []);
+export const emptyHeaders = (): Headers => new HeaderList("", []);
 
 function decodeHeaderValue(raw: string, binary: boolean): string {
   let v = raw;
@@ -108,47 +139,30 @@ export function parseHeaderBlock(
  * junk and skipped. Stops after `maxLines` fields.
  */
 function scanHeaders(src: string, start: number, end: number, maxLines: number, binary: boolean): HeaderList {
-  const names: string[] = [];
-  const raws: string[] = [];
-  let name: string | undefined;
-  let valueStart = 0;
-  let valueEnd = 0;
-  const push = (): void => {
-    let value = src.slice(valueStart, Math.min(valueEnd, valueStart + MAX_HEADER_VALUE));
-    if (value.includes("\n")) value = value.replace(/\n[ \t]*/g, " ");
-    names.push(name!.toLowerCase());
-    raws.push(value.trim());
-  };
+  const spans: number[] = [];
+  // Whether a field is open (its value may continue on the next line).
+  let open = false;
   let pos = start;
   while (pos <= end) {
     let eol = src.indexOf("\n", pos);
     if (eol < 0 || eol > end) eol = end;
     const colon = fieldColon(src, pos, eol);
     if (colon >= 0) {
-      if (name !== undefined) {
-        push();
-        name = undefined;
-        if (names.length >= maxLines) break;
-      }
+      if (spans.length >= 4 * maxLines) break;
       let nameEnd = colon;
       while (nameEnd > pos && isBlank(src.charCodeAt(nameEnd - 1))) nameEnd--;
-      name = src.slice(pos, nameEnd);
-      valueStart = colon + 1;
+      let valueStart = colon + 1;
       while (valueStart < eol && isBlank(src.charCodeAt(valueStart))) valueStart++;
-      valueEnd = eol;
-    } else if (name !== undefined) {
-      if (eol > pos) valueEnd = eol;
-      else {
-        push();
-        name = undefined;
-        if (names.length >= maxLines) break;
-      }
+      spans.push(pos, nameEnd, valueStart, eol);
+      open = true;
+    } else if (open) {
+      if (eol > pos) spans[spans.length - 1] = eol;
+      else open = false;
     }
     if (eol >= end) break;
     pos = eol + 1;
   }
-  if (name !== undefined) push();
-  return new HeaderList(names, raws, binary);
+  return new HeaderList(src, spans, binary);
 }
 
 const isBlank = (c: number): boolean => c === 32 || c === 9;
@@ -394,7 +408,7 @@ function parseEntity(
   let headers = scanHeaders(src, start, headerEnd, budget.limits.maxHeaderLines, true);
   // Not a header block at all (an inline message that starts with text): treat everything as body.
   if (headers.size === 0 && headerEnd > start) {
-    headers = new HeaderList([], []);
+    headers = new HeaderList(src, []);
     bodyStart = start;
   }
   const ctRaw = headers.raw("content-type");
