@@ -231,7 +231,7 @@ function parseParams(s: string, out: Record<string, string>): void {
     if (cont) {
       const base = cont[1]!;
       ((continued ??= {})[base] ??= []).push(v);
-    } else if (!(name in out)) out[name] = v;
+    } else if (out[name] === undefined) out[name] = v;
   }
   if (continued) joinContinuations(continued, out);
 }
@@ -599,23 +599,12 @@ export function parseMail(raw: Buffer | string, limits: MimeLimits = DEFAULT_LIM
 /** The parsed view of an entity: of the whole mail, or of a message enclosed in it (a forwarded bounce). */
 export function mailOf(root: MailPart): ParsedMail {
   const found = survey(root);
-  const mail: ParsedMail = {
-    headers: root.headers,
-    root,
-    text: found.text,
-    ...(found.reportType ? { reportType: found.reportType } : {}),
-    ...(found.statusText !== undefined ? { statusText: found.statusText } : {}),
-  };
+  const mail = new MailView(root.headers, root, found.text);
+  if (found.reportType) mail.reportType = found.reportType;
+  if (found.statusText !== undefined) mail.statusText = found.statusText;
   if (found.original) {
-    const original = found.original;
-    mail.originalHeaders = original.headers;
-    // Read on demand: decoding the original's text is rarely needed.
-    let body: string | undefined | null = null;
-    Object.defineProperty(mail, "originalBody", {
-      enumerable: true,
-      configurable: true,
-      get: () => (body === null ? (body = originalBodyOf(original)) : body),
-    });
+    mail.originalHeaders = found.original.headers;
+    mail.originalFrom(found.original);
   } else {
     const inline = findInlineOriginal(found.text);
     if (inline) {
@@ -624,6 +613,35 @@ export function mailOf(root: MailPart): ParsedMail {
     }
   }
   return mail;
+}
+
+/** A ParsedMail whose returned original's body is read on demand: decoding the original's text is rarely needed. */
+class MailView implements ParsedMail {
+  declare reportType?: string;
+  declare statusText?: string;
+  declare originalHeaders?: Headers;
+  private original: MailPart | undefined;
+  private originalText: string | undefined;
+  constructor(
+    public headers: Headers,
+    public root: MailPart,
+    public text: string,
+  ) {}
+  /** The body comes from this enclosed part, when first read. */
+  originalFrom(part: MailPart): void {
+    this.original = part;
+  }
+  get originalBody(): string | undefined {
+    if (this.original) {
+      this.originalText = originalBodyOf(this.original);
+      this.original = undefined;
+    }
+    return this.originalText;
+  }
+  set originalBody(v: string | undefined) {
+    this.original = undefined;
+    this.originalText = v;
+  }
 }
 
 /** The first message enclosed in the mail (message/rfc822 or message/global), outside any report part. */
