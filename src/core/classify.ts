@@ -272,7 +272,9 @@ function commandNear(text: string, recipient: string): string | undefined {
   if (at < 0) at = text.slice(0, 65536).toLowerCase().indexOf(recipient.toLowerCase());
   if (at < 0) return undefined;
   const before = text.slice(Math.max(0, at - 600), at);
-  const transcript = [...before.matchAll(/^\s*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop();
+  const transcript = before.includes(">>>")
+    ? [...before.matchAll(/^\s*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop()
+    : undefined;
   if (transcript) return commandInText(transcript[0]);
   return commandInText(text.slice(at, at + 400).match(/^[^]*?in reply to[^]*?command/i)?.[0]);
 }

@@ -92,8 +92,10 @@ export function parseDeliveryStatus(text: string): DeliveryStatus {
     }
     recipients.push(toBlock(fields));
   }
+  const status: DeliveryStatus = { messageFields, recipients };
   const reporting = messageFields["reporting-mta"];
-  return { messageFields, ...(reporting ? { reportingMta: stripType(reporting).value } : {}), recipients };
+  if (reporting) status.reportingMta = stripType(reporting).value;
+  return status;
 }
 
 /**
@@ -186,7 +188,8 @@ function toBlock(f: Record<string, string>): DsnRecipientBlock {
   if (f["diagnostic-code"] !== undefined) {
     const d = stripType(f["diagnostic-code"]);
     if (d.type) b.diagnosticType = d.type;
-    const text = d.value.replace(/\s+/g, " ").trim();
+    // Whitespace runs to one space; most diagnostics have none but single spaces (then nothing to replace).
+    const text = (/\s\s|[^\S ]/.test(d.value) ? d.value.replace(/\s+/g, " ") : d.value).trim();
     if (text) b.diagnostic = text;
   }
   if (f["last-attempt-date"]) b.lastAttemptDate = f["last-attempt-date"];

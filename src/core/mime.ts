@@ -42,10 +42,11 @@ class HeaderList implements Headers {
     /** Four numbers per field: name start and end, value start and end (the value still folded). */
     private readonly spans: number[],
     private readonly binary = true,
-  ) {}
-  get size(): number {
-    return this.spans.length >> 2;
+  ) {
+    this.size = spans.length >> 2;
   }
+  /** The number of fields. */
+  readonly size: number;
   private name(i: number): string {
     const names = (this.names ??= new Array<string>(this.size));
     return (names[i] ??= this.src.slice(this.spans[4 * i]!, this.spans[4 * i + 1]!).toLowerCase());
