@@ -30,11 +30,13 @@ const ISO2022 = /\x1b[$(]/;
 
 /** A binary string in `charset` to text. Unknown charsets fall back to UTF-8 when valid, else Latin-1. */
 export function decodeCharset(binary: string, charset: string | undefined): string {
-  const cs =
-    ALIASES[(charset ?? "").trim().toLowerCase().replace(/^"|"$/g, "")] ??
-    (charset ?? "").trim().toLowerCase();
-  if (cs === "iso-2022-jp" || (ISO2022.test(binary) && !hasHighBytes(binary))) return decodeIso2022jp(binary);
-  if (!hasHighBytes(binary)) return binary;
+  const name = (charset ?? "").trim().toLowerCase();
+  const cs = ALIASES[name.includes('"') ? name.replace(/^"|"$/g, "") : name] ?? name;
+  // One scan for high bytes; the ISO-2022-JP escape search only when there is an ESC at all (rare).
+  const high = hasHighBytes(binary);
+  if (cs === "iso-2022-jp" || (!high && binary.includes("\x1b") && ISO2022.test(binary)))
+    return decodeIso2022jp(binary);
+  if (!high) return binary;
   if (cs === "latin1" || cs === "") return utf8IfValid(binary);
   if (cs === "utf8") return Buffer.from(binary, "latin1").toString("utf8");
   try {

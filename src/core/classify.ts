@@ -78,20 +78,32 @@ function classifyOne(mail: ParsedMail): Report {
 
   const lhost = runExtractors(mail, dsn);
   const recipients = dsn ? fromDeliveryStatus(dsn, lhost, mail.text) : fromExtractors(lhost);
-  if (recipients.length === 0) return { ...base, kind: "not_a_report", recipients: [] };
+  if (recipients.length === 0) return completed(base, "not_a_report", []);
 
-  const kind = kindOf(recipients);
+  const report = completed(base, kindOf(recipients), recipients);
+  if (dsn && hasFields(dsn.messageFields)) report.reportFields = dsn.messageFields;
   const source = lhost?.id ?? (dsn ? "rfc3464" : undefined);
-  return {
-    ...base,
-    kind,
-    recipients,
-    ...(dsn && Object.keys(dsn.messageFields).length ? { reportFields: dsn.messageFields } : {}),
-    ...(source ? { source } : {}),
-  };
+  if (source) report.source = source;
+  return report;
 }
 
 type Base = Omit<Report, "kind" | "recipients">;
+
+/**
+ * `base` made a report, in place: a base is built for one report only, and copying it with a spread (its shape
+ * differs from mail to mail) was among the costliest lines of classify().
+ */
+function completed(base: Base, kind: MailKind, recipients: Recipient[]): Report {
+  const report = base as Report;
+  report.kind = kind;
+  report.recipients = recipients;
+  return report;
+}
+
+function hasFields(fields: Record<string, string>): boolean {
+  for (const _ in fields) return true;
+  return false;
+}
 
 /** A report whose recipients all say delivered (or all complain, or all are away) is that kind; else a bounce. */
 function kindOf(recipients: Recipient[]): MailKind {
@@ -145,13 +157,10 @@ function complaintReport(base: Base, c: Complaint): Report {
     rule: c.rule,
     parser: "arf",
   }));
-  return {
-    ...base,
-    kind: "complaint",
-    recipients,
-    arf: c.arf,
-    source: c.rule.split(".").slice(0, 2).join("."),
-  };
+  const report = completed(base, "complaint", recipients);
+  report.arf = c.arf;
+  report.source = c.rule.split(".").slice(0, 2).join(".");
+  return report;
 }
 
 // --- auto-replies -----------------------------------------------------------------------------------------
@@ -165,7 +174,9 @@ function autoReplyReport(base: Base, a: AutoReply): Report {
     parser: "autoreply",
     ...(a.diagnostic ? { diagnostic: a.diagnostic } : {}),
   };
-  return { ...base, kind: "auto_reply", recipients: [recipient], source: "rfc3834" };
+  const report = completed(base, "auto_reply", [recipient]);
+  report.source = "rfc3834";
+  return report;
 }
 
 // --- delivery-status --------------------------------------------------------------------------------------
@@ -205,23 +216,29 @@ function dsnRecipient(
   command: string | undefined,
 ): Recipient {
   const diagnostic = block.diagnostic ?? extra?.diagnostic;
-  const evidence: Evidence = {
-    ...(block.status
-      ? { status: block.status, statusSource: "dsn" as const }
-      : extra?.status
-        ? { status: extra.status, statusSource: "lhost" as const }
-        : {}),
-    ...(diagnostic ? { diagnostic } : {}),
-    ...(block.status && block.statusComment ? { statusComment: block.statusComment } : {}),
-    ...(block.diagnostic && block.diagnosticType ? { diagnosticType: block.diagnosticType } : {}),
-    ...(block.action ? { action: block.action } : extra?.action ? { action: extra.action } : {}),
-    ...(extra?.smtpCode && !block.diagnostic ? { smtpCode: extra.smtpCode } : {}),
-    ...(extra?.reason ? { reason: extra.reason, rule: `lhost:${extra.rule ?? "extractor"}` } : {}),
-    ...(command ? { command } : {}),
-  };
+  // Filled field by field rather than from conditional spreads: each spread is a temporary object.
+  const evidence: Evidence = {};
+  if (block.status) {
+    evidence.status = block.status;
+    evidence.statusSource = "dsn";
+    if (block.statusComment) evidence.statusComment = block.statusComment;
+  } else if (extra?.status) {
+    evidence.status = extra.status;
+    evidence.statusSource = "lhost";
+  }
+  if (diagnostic) evidence.diagnostic = diagnostic;
+  if (block.diagnostic && block.diagnosticType) evidence.diagnosticType = block.diagnosticType;
+  const action = block.action || extra?.action;
+  if (action) evidence.action = action;
+  if (extra?.smtpCode && !block.diagnostic) evidence.smtpCode = extra.smtpCode;
+  if (extra?.reason) {
+    evidence.reason = extra.reason;
+    evidence.rule = `lhost:${extra.rule ?? "extractor"}`;
+  }
+  if (command) evidence.command = command;
   const d = decideReason(evidence);
-  const fields: Record<string, string> = {};
-  for (const [k, v] of Object.entries(block.fields)) if (!STANDARD_RECIPIENT_FIELDS.has(k)) fields[k] = v;
+  let fields: Record<string, string> | undefined;
+  for (const k in block.fields) if (!STANDARD_RECIPIENT_FIELDS.has(k)) (fields ??= {})[k] = block.fields[k]!;
   const r: Recipient = {
     recipient: lowerDomain(block.recipient!),
     reason: d.reason,
@@ -241,7 +258,7 @@ function dsnRecipient(
   if (command) r.command = command;
   if (block.lastAttemptDate) r.lastAttemptDate = block.lastAttemptDate;
   if (block.willRetryUntil) r.willRetryUntil = block.willRetryUntil;
-  if (Object.keys(fields).length) r.fields = fields;
+  if (fields) r.fields = fields;
   return r;
 }
 
@@ -255,7 +272,9 @@ function commandNear(text: string, recipient: string): string | undefined {
   if (at < 0) at = text.slice(0, 65536).toLowerCase().indexOf(recipient.toLowerCase());
   if (at < 0) return undefined;
   const before = text.slice(Math.max(0, at - 600), at);
-  const transcript = [...before.matchAll(/^\s*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop();
+  const transcript = before.includes(">>>")
+    ? [...before.matchAll(/^\s*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop()
+    : undefined;
   if (transcript) return commandInText(transcript[0]);
   return commandInText(text.slice(at, at + 400).match(/^[^]*?in reply to[^]*?command/i)?.[0]);
 }

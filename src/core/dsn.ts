@@ -70,29 +70,68 @@ export function addressOf(value: string | undefined): string | undefined {
 
 /** Parse the text of a message/delivery-status (or message/global-delivery-status) part. */
 export function parseDeliveryStatus(text: string): DeliveryStatus {
-  const groups: Record<string, string>[] = [];
-  let cur: Record<string, string> = {};
+  const groups = readGroups(text);
+  const messageFields: Record<string, string> = {};
+  const recipients: DsnRecipientBlock[] = [];
+  for (const g of groups) {
+    const isRecipient =
+      g.has("final-recipient") ||
+      g.has("original-recipient") ||
+      g.has("x-actual-recipient") ||
+      (g.has("action") && g.has("status"));
+    if (!isRecipient) {
+      for (const [k, v] of g) if (messageFields[k] === undefined) messageFields[k] = v;
+      continue;
+    }
+    // Per-message fields put in the same block as the first recipient (no blank line after them).
+    const fields: Record<string, string> = {};
+    for (const [k, v] of g) {
+      if (!RECIPIENT_FIELDS.has(k) && isMessageField(k)) {
+        if (messageFields[k] === undefined) messageFields[k] = v;
+      } else fields[k] = v;
+    }
+    recipients.push(toBlock(fields));
+  }
+  const status: DeliveryStatus = { messageFields, recipients };
+  const reporting = messageFields["reporting-mta"];
+  if (reporting) status.reportingMta = stripType(reporting).value;
+  return status;
+}
+
+/**
+ * The field groups of the text (separated by empty lines), each field once (the first wins), names lower-cased.
+ * Maps while reading: the names vary from report to report, and records built key by key are slow to look up.
+ */
+function readGroups(text: string): Map<string, string>[] {
+  const groups: Map<string, string>[] = [];
+  let cur = new Map<string, string>();
   let last: string | undefined;
-  const lines = text.split("\n", MAX_LINES);
   const close = (): void => {
-    if (Object.keys(cur).length > 0) groups.push(cur);
-    cur = {};
+    if (cur.size > 0) {
+      groups.push(cur);
+      cur = new Map();
+    }
     last = undefined;
   };
-  for (const rawLine of lines) {
-    const line = rawLine.replace(/\r$/, "");
+  // Line by line without splitting the text: at most MAX_LINES lines, CR before LF dropped.
+  for (let pos = 0, n = 0; pos <= text.length && n < MAX_LINES; n++) {
+    let eol = text.indexOf("\n", pos);
+    if (eol < 0) eol = text.length;
+    const line = text.slice(pos, text.charCodeAt(eol - 1) === 13 && eol > pos ? eol - 1 : eol);
+    pos = eol + 1;
     if (!line.trim()) {
       close();
       continue;
     }
-    if (/^[ \t]/.test(line)) {
-      if (last) cur[last] = `${cur[last]} ${line.trim()}`.trim();
+    const first = line.charCodeAt(0);
+    if (first === 32 || first === 9) {
+      if (last) cur.set(last, `${cur.get(last)} ${line.trim()}`.trim());
       continue;
     }
     const m = FIELD.exec(line);
     if (!m) {
       // An unindented continuation of a long Diagnostic-Code (seen in real reports).
-      if (last === "diagnostic-code") cur[last] = `${cur[last]} ${line.trim()}`;
+      if (last === "diagnostic-code") cur.set(last, `${cur.get(last)} ${line.trim()}`);
       continue;
     }
     const name = m[1]!.toLowerCase();
@@ -100,38 +139,15 @@ export function parseDeliveryStatus(text: string): DeliveryStatus {
     // A new recipient starts without a blank line when a recipient field repeats.
     if (
       name === "final-recipient" &&
-      (cur["final-recipient"] !== undefined || (cur["action"] !== undefined && cur["status"] !== undefined))
+      (cur.has("final-recipient") || (cur.has("action") && cur.has("status")))
     )
       close();
-    else if (name === "original-recipient" && cur["original-recipient"] !== undefined) close();
-    if (cur[name] === undefined) cur[name] = value;
+    else if (name === "original-recipient" && cur.has("original-recipient")) close();
+    if (!cur.has(name)) cur.set(name, value);
     last = name;
   }
   close();
-
-  const messageFields: Record<string, string> = {};
-  const recipients: DsnRecipientBlock[] = [];
-  for (const g of groups) {
-    const isRecipient =
-      g["final-recipient"] !== undefined ||
-      g["original-recipient"] !== undefined ||
-      g["x-actual-recipient"] !== undefined ||
-      (g["action"] !== undefined && g["status"] !== undefined);
-    if (!isRecipient) {
-      for (const [k, v] of Object.entries(g)) if (messageFields[k] === undefined) messageFields[k] = v;
-      continue;
-    }
-    // Per-message fields put in the same block as the first recipient (no blank line after them).
-    const fields: Record<string, string> = {};
-    for (const [k, v] of Object.entries(g)) {
-      if (!RECIPIENT_FIELDS.has(k) && isMessageField(k)) {
-        if (messageFields[k] === undefined) messageFields[k] = v;
-      } else fields[k] = v;
-    }
-    recipients.push(toBlock(fields));
-  }
-  const reporting = messageFields["reporting-mta"];
-  return { messageFields, ...(reporting ? { reportingMta: stripType(reporting).value } : {}), recipients };
+  return groups;
 }
 
 function isMessageField(name: string): boolean {
@@ -155,8 +171,7 @@ function toBlock(f: Record<string, string>): DsnRecipientBlock {
   const routed = /^\s*(?:[A-Za-z0-9-]+\s*;)?\s*<?@[^:]+:/.test(f["final-recipient"] ?? "");
   const recipient = (routed && original ? original : final) ?? addressOf(f["x-actual-recipient"]) ?? original;
   if (recipient) b.recipient = recipient;
-  const orig = addressOf(f["original-recipient"]);
-  if (orig) b.originalRecipient = orig;
+  if (original) b.originalRecipient = original;
   if (f["action"]) b.action = f["action"].toLowerCase().replace(/[^a-z].*$/, "");
   const status = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(f["status"] ?? "");
   if (status) {
@@ -173,7 +188,8 @@ function toBlock(f: Record<string, string>): DsnRecipientBlock {
   if (f["diagnostic-code"] !== undefined) {
     const d = stripType(f["diagnostic-code"]);
     if (d.type) b.diagnosticType = d.type;
-    const text = d.value.replace(/\s+/g, " ").trim();
+    // Whitespace runs to one space; most diagnostics have none but single spaces (then nothing to replace).
+    const text = (/\s\s|[^\S ]/.test(d.value) ? d.value.replace(/\s+/g, " ") : d.value).trim();
     if (text) b.diagnostic = text;
   }
   if (f["last-attempt-date"]) b.lastAttemptDate = f["last-attempt-date"];

@@ -26,55 +26,92 @@ export const DEFAULT_LIMITS: MimeLimits = {
   maxMailBytes: 32 * 1024 * 1024,
 };
 
+/**
+ * The fields of one header block, kept as positions in the source until read: most fields of a mail (Received,
+ * DKIM-Signature, ...) are never looked at, so their names and values are not cut out, unfolded or decoded.
+ */
 class HeaderList implements Headers {
-  private decoded: (string | undefined)[];
+  /** Lower-cased names, made on first need. */
+  private names: string[] | undefined;
+  /** Raw values (unfolded, trimmed, undecoded), made on first read of each. */
+  private raws: (string | undefined)[] | undefined;
+  /** Decoded values, made on first read of each. */
+  private decoded: (string | undefined)[] | undefined;
   constructor(
-    private readonly list: [string, string][],
+    private readonly src: string,
+    /** Four numbers per field: name start and end, value start and end (the value still folded). */
+    private readonly spans: number[],
     private readonly binary = true,
   ) {
-    this.decoded = new Array(list.length);
+    this.size = spans.length >> 2;
   }
-  private value(i: number): string {
-    let v = this.decoded[i];
+  /** The number of fields. */
+  readonly size: number;
+  private name(i: number): string {
+    const names = (this.names ??= new Array<string>(this.size));
+    return (names[i] ??= this.src.slice(this.spans[4 * i]!, this.spans[4 * i + 1]!).toLowerCase());
+  }
+  /** Whether field `i` is named `lower` (lower-case), compared in place. */
+  private named(i: number, lower: string): boolean {
+    const start = this.spans[4 * i]!;
+    if (this.spans[4 * i + 1]! - start !== lower.length) return false;
+    for (let k = 0; k < lower.length; k++) {
+      let c = this.src.charCodeAt(start + k);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== lower.charCodeAt(k)) return false;
+    }
+    return true;
+  }
+  private rawValue(i: number): string {
+    const raws = (this.raws ??= new Array<string | undefined>(this.size));
+    let v = raws[i];
     if (v === undefined) {
-      v = decodeHeaderValue(this.list[i]![1], this.binary);
-      this.decoded[i] = v;
+      const start = this.spans[4 * i + 2]!;
+      v = this.src.slice(start, Math.min(this.spans[4 * i + 3]!, start + MAX_HEADER_VALUE));
+      if (v.includes("\n")) v = v.replace(/\n[ \t]*/g, " ");
+      v = v.trim();
+      raws[i] = v;
     }
     return v;
   }
+  private value(i: number): string {
+    const decoded = (this.decoded ??= new Array<string | undefined>(this.size));
+    return (decoded[i] ??= decodeHeaderValue(this.rawValue(i), this.binary));
+  }
+  private indexOf(name: string): number {
+    const lower = name.toLowerCase();
+    for (let i = 0; i < this.size; i++) if (this.named(i, lower)) return i;
+    return -1;
+  }
   get(name: string): string | undefined {
-    const n = name.toLowerCase();
-    for (let i = 0; i < this.list.length; i++) if (this.list[i]![0] === n) return this.value(i);
-    return undefined;
+    const i = this.indexOf(name);
+    return i < 0 ? undefined : this.value(i);
   }
   getAll(name: string): string[] {
-    const n = name.toLowerCase();
+    const lower = name.toLowerCase();
     const out: string[] = [];
-    for (let i = 0; i < this.list.length; i++) if (this.list[i]![0] === n) out.push(this.value(i));
+    for (let i = 0; i < this.size; i++) if (this.named(i, lower)) out.push(this.value(i));
     return out;
   }
   entries(): [string, string][] {
-    return this.list.map((e, i) => [e[0], this.value(i)]);
+    const out: [string, string][] = [];
+    for (let i = 0; i < this.size; i++) out.push([this.name(i), this.value(i)]);
+    return out;
   }
   /** The entries whose (lower-cased) name passes `keep`, decoding only those values. */
   entriesWhere(keep: (name: string) => boolean): [string, string][] {
     const out: [string, string][] = [];
-    for (let i = 0; i < this.list.length; i++)
-      if (keep(this.list[i]![0])) out.push([this.list[i]![0], this.value(i)]);
+    for (let i = 0; i < this.size; i++) if (keep(this.name(i))) out.push([this.name(i), this.value(i)]);
     return out;
   }
   /** The raw (undecoded, unfolded) value: for parameters such as boundaries. */
   raw(name: string): string | undefined {
-    const n = name.toLowerCase();
-    for (const e of this.list) if (e[0] === n) return e[1];
-    return undefined;
-  }
-  get size(): number {
-    return this.list.length;
+    const i = this.indexOf(name);
+    return i < 0 ? undefined : this.rawValue(i);
   }
 }
 
-export const emptyHeaders = (): Headers => new HeaderList([]);
+export const emptyHeaders = (): Headers => new HeaderList("", []);
 
 function decodeHeaderValue(raw: string, binary: boolean): string {
   let v = raw;
@@ -92,23 +129,58 @@ export function parseHeaderBlock(
   maxLines = DEFAULT_LIMITS.maxHeaderLines,
   binary = true,
 ): HeaderList {
-  const list: [string, string][] = [];
-  HEADER_FIELD.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while (list.length < maxLines && (m = HEADER_FIELD.exec(block))) {
-    let value = m[2]!;
-    if (value.length > MAX_HEADER_VALUE) value = value.slice(0, MAX_HEADER_VALUE);
-    if (value.includes("\n")) value = value.replace(/\n[ \t]*/g, " ");
-    list.push([m[1]!.toLowerCase(), value.trim()]);
-  }
-  return new HeaderList(list, binary);
+  return scanHeaders(block, 0, block.length, maxLines, binary);
 }
 
 /**
- * One header field with its folded continuation lines. A line that is not a field (no colon) after a field continues
- * it, as some MTAs fold without indenting (`boundary=...` on its own line). Junk before the first field is skipped.
+ * The header fields of `src` between `start` and `end`, line by line (a hand-written scanner: this runs for every
+ * header block of every mail). A field is `name: value` with a name of printable ASCII but `:`; it continues on
+ * the following lines that are indented, or that are not empty and do not start a field themselves (some MTAs
+ * fold without indenting: `boundary=...` on its own line). An empty line ends a field; lines outside a field are
+ * junk and skipped. Stops after `maxLines` fields.
  */
-const HEADER_FIELD = /^([!-9;-~]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*|\n(?![!-9;-~]+[ \t]*:)[^\n]+)*)/gm;
+function scanHeaders(src: string, start: number, end: number, maxLines: number, binary: boolean): HeaderList {
+  const spans: number[] = [];
+  // Whether a field is open (its value may continue on the next line).
+  let open = false;
+  let pos = start;
+  while (pos <= end) {
+    let eol = src.indexOf("\n", pos);
+    if (eol < 0 || eol > end) eol = end;
+    const colon = fieldColon(src, pos, eol);
+    if (colon >= 0) {
+      if (spans.length >= 4 * maxLines) break;
+      let nameEnd = colon;
+      while (nameEnd > pos && isBlank(src.charCodeAt(nameEnd - 1))) nameEnd--;
+      let valueStart = colon + 1;
+      while (valueStart < eol && isBlank(src.charCodeAt(valueStart))) valueStart++;
+      spans.push(pos, nameEnd, valueStart, eol);
+      open = true;
+    } else if (open) {
+      if (eol > pos) spans[spans.length - 1] = eol;
+      else open = false;
+    }
+    if (eol >= end) break;
+    pos = eol + 1;
+  }
+  return new HeaderList(src, spans, binary);
+}
+
+const isBlank = (c: number): boolean => c === 32 || c === 9;
+
+/** The colon of a field line `name[ \t]*:` starting at `pos`, else -1. */
+function fieldColon(src: string, pos: number, eol: number): number {
+  let i = pos;
+  while (i < eol) {
+    const c = src.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e || c === 0x3a) break;
+    i++;
+  }
+  if (i === pos) return -1;
+  while (i < eol && isBlank(src.charCodeAt(i))) i++;
+  return i < eol && src.charCodeAt(i) === 0x3a ? i : -1;
+}
+
 const MAX_HEADER_VALUE = 65536;
 
 /** Split `type/subtype; a=b; c="d"` into a lower-cased type and lower-cased parameter names. */
@@ -139,7 +211,7 @@ const PARAM = /\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)\s*;?/y;
 
 function parseParams(s: string, out: Record<string, string>): void {
   PARAM.lastIndex = 0;
-  const continued: Record<string, string[]> = {};
+  let continued: Record<string, string[]> | undefined;
   let guard = 0;
   while (PARAM.lastIndex < s.length && guard++ < 64) {
     const start = PARAM.lastIndex;
@@ -152,14 +224,21 @@ function parseParams(s: string, out: Record<string, string>): void {
     }
     const name = m[1]!.toLowerCase();
     let v = m[2]!.trim();
-    if (v.startsWith('"'))
-      v = v.slice(1, v.endsWith('"') && v.length > 1 ? -1 : undefined).replace(/\\(.)/g, "$1");
-    const cont = /^(.+?)\*(\d+)?\*?$/.exec(name);
+    if (v.startsWith('"')) {
+      v = v.slice(1, v.endsWith('"') && v.length > 1 ? -1 : undefined);
+      if (v.includes("\\")) v = v.replace(/\\(.)/g, "$1");
+    }
+    const cont = name.includes("*") ? /^(.+?)\*(\d+)?\*?$/.exec(name) : null;
     if (cont) {
       const base = cont[1]!;
-      (continued[base] ??= []).push(v);
-    } else if (!(name in out)) out[name] = v;
+      ((continued ??= {})[base] ??= []).push(v);
+    } else if (out[name] === undefined) out[name] = v;
   }
+  if (continued) joinContinuations(continued, out);
+}
+
+/** RFC 2231 parameter continuations (`name*0=`, `name*1*=`) and their charset'lang'%xx encoding. */
+function joinContinuations(continued: Record<string, string[]>, out: Record<string, string>): void {
   for (const [name, pieces] of Object.entries(continued)) {
     let v = pieces.join("");
     const ext = /^([^']*)'[^']*'(.*)$/.exec(v);
@@ -179,12 +258,39 @@ function parseParams(s: string, out: Record<string, string>): void {
   }
 }
 
-/** Quoted-printable (binary string in, binary string out). */
+/** Quoted-printable (binary string in, binary string out): `=XX` escapes and `=` soft line breaks. */
 export function decodeQuotedPrintable(s: string): string {
-  if (!s.includes("=")) return s;
-  return s.replace(/=[ \t]*\n|=([0-9A-Fa-f]{2})/g, (m, hex: string | undefined) =>
-    hex ? String.fromCharCode(parseInt(hex, 16)) : "",
-  );
+  let at = s.indexOf("=");
+  if (at < 0) return s;
+  // A scan from one `=` to the next: the text between them is copied as it is.
+  let out = "";
+  let from = 0;
+  while (at >= 0) {
+    let k = at + 1;
+    while (isBlank(s.charCodeAt(k))) k++;
+    if (s.charCodeAt(k) === 10) {
+      out += s.slice(from, at);
+      from = k + 1;
+    } else {
+      const hi = hexValue(s.charCodeAt(at + 1));
+      const lo = hi < 0 ? -1 : hexValue(s.charCodeAt(at + 2));
+      if (lo < 0) {
+        at = s.indexOf("=", at + 1);
+        continue;
+      }
+      out += s.slice(from, at) + String.fromCharCode(hi * 16 + lo);
+      from = at + 3;
+    }
+    at = s.indexOf("=", from);
+  }
+  return out + s.slice(from);
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
 }
 
 /** Base64 (binary string in, binary string out); tolerant of junk and missing padding. */
@@ -219,6 +325,60 @@ function isTextual(type: string): boolean {
   return type.startsWith("text/") || REPORT_PARTS.has(type) || type === "message/external-body";
 }
 
+/**
+ * One entity of the tree. Its body and sub-parts may be filled on first read: a text leaf is decoded only when its
+ * body is read, and an enclosed message's structure is parsed only when its parts or body are read (its headers
+ * are what is read most of the time). Getters on a class rather than per-object property definitions: one shape
+ * for every part, and no closures but the one doing the deferred work.
+ */
+class Part implements MailPart {
+  private text = "";
+  private children: MailPart[] = [];
+  /** Decodes the body on first read. */
+  private decode: (() => string) | undefined;
+  /** Parses the structure (parts, body) on first read. */
+  private expand: (() => void) | undefined;
+  constructor(
+    public headers: Headers,
+    public contentType: string,
+    public params: Record<string, string>,
+  ) {}
+  get body(): string {
+    this.load();
+    return this.text;
+  }
+  set body(v: string) {
+    this.load();
+    this.text = v;
+  }
+  get parts(): MailPart[] {
+    this.load();
+    return this.children;
+  }
+  set parts(v: MailPart[]) {
+    this.load();
+    this.children = v;
+  }
+  deferBody(decode: () => string): void {
+    this.decode = decode;
+  }
+  deferStructure(expand: () => void): void {
+    this.expand = expand;
+  }
+  private load(): void {
+    if (this.expand) {
+      const expand = this.expand;
+      this.expand = undefined;
+      expand();
+    }
+    if (this.decode) {
+      const decode = this.decode;
+      this.decode = undefined;
+      this.text = decode();
+    }
+  }
+}
+
 /** Parse one entity (headers + body) of `src` between `start` and `end`. */
 function parseEntity(
   src: string,
@@ -246,67 +406,64 @@ function parseEntity(
       bodyStart = blank + 2;
     }
   }
-  let headers = parseHeaderBlock(src.slice(start, headerEnd), budget.limits.maxHeaderLines);
+  let headers = scanHeaders(src, start, headerEnd, budget.limits.maxHeaderLines, true);
   // Not a header block at all (an inline message that starts with text): treat everything as body.
   if (headers.size === 0 && headerEnd > start) {
-    headers = new HeaderList([]);
+    headers = new HeaderList(src, []);
     bodyStart = start;
   }
   const ctRaw = headers.raw("content-type");
   const { type: parsedType, params } = parseContentType(ctRaw);
   const type = ctRaw ? parsedType : fallbackType;
-  const part: MailPart = { headers, contentType: type, params, body: "", parts: [] };
+  const part = new Part(headers, type, params);
+  if (
+    lazy &&
+    depth < budget.limits.maxDepth &&
+    budget.parts < budget.limits.maxParts &&
+    (type.startsWith("multipart/") || ENCLOSURE.has(type))
+  )
+    part.deferStructure(() => fillEntity(part, headers, src, bodyStart, end, depth, budget));
+  else fillEntity(part, headers, src, bodyStart, end, depth, budget);
+  return part;
+}
+
+/** The body and sub-parts of an entity whose headers are read, by its content type. */
+function fillEntity(
+  part: Part,
+  headers: HeaderList,
+  src: string,
+  bodyStart: number,
+  end: number,
+  depth: number,
+  budget: Budget,
+): void {
+  const { contentType: type, params } = part;
   const canNest = depth < budget.limits.maxDepth && budget.parts < budget.limits.maxParts;
-
-  // An enclosed message's structure is parsed on first look: its headers are what is read most of the time.
-  if (lazy && canNest && (type.startsWith("multipart/") || ENCLOSURE.has(type))) {
-    let full: MailPart | undefined;
-    const load = (): MailPart => (full ??= parseEntity(src, start, end, depth, budget, fallbackType));
-    for (const key of ["parts", "body"] as const) {
-      Object.defineProperty(part, key, {
-        enumerable: true,
-        configurable: true,
-        get: () => load()[key],
-        set: (v: never) => {
-          (load() as unknown as Record<string, unknown>)[key] = v;
-        },
-      });
-    }
-    return part;
-  }
-
   if (type.startsWith("multipart/")) {
     const boundary = params["boundary"];
     if (boundary && canNest) {
-      part.parts = splitMultipart(
-        src,
-        bodyStart,
-        end,
-        boundary,
-        depth,
-        budget,
-        type === "multipart/digest" ? "message/rfc822" : "text/plain",
-      );
-      if (part.parts.length > 0) return part;
+      const childType = type === "multipart/digest" ? "message/rfc822" : "text/plain";
+      part.parts = splitMultipart(src, bodyStart, end, boundary, depth, budget, childType);
+      if (part.parts.length > 0) return;
       // The declared boundary matches nothing: use the one on the first `--xyz` line of the body.
       const found = /^--([!-~](?:[ -~]{0,68}[!-~])?)[ \t]*$/m.exec(
         src.slice(bodyStart, Math.min(end, bodyStart + 65536)),
       )?.[1];
       if (found && found !== boundary) {
-        const childType = type === "multipart/digest" ? "message/rfc822" : "text/plain";
         part.parts = splitMultipart(src, bodyStart, end, found, depth, budget, childType);
-        if (part.parts.length > 0) return part;
+        if (part.parts.length > 0) return;
       }
     }
     // A multipart without a usable boundary: keep its text so that nothing is lost.
     part.body = src.slice(bodyStart, Math.min(end, bodyStart + budget.limits.maxBodyBytes));
-    return part;
+    return;
   }
   const cte = headers.raw("content-transfer-encoding");
   if (ENCLOSURE.has(type) || HEADERS_ONLY.has(type)) {
+    const headersOnly = HEADERS_ONLY.has(type);
     const limit = Math.min(
       end,
-      bodyStart + (HEADERS_ONLY.has(type) ? budget.limits.maxBodyBytes : budget.limits.maxMailBytes),
+      bodyStart + (headersOnly ? budget.limits.maxBodyBytes : budget.limits.maxMailBytes),
     );
     let inner = src.slice(bodyStart, limit);
     const enc = (cte ?? "").trim().toLowerCase();
@@ -315,40 +472,30 @@ function parseEntity(
     const lead = /^[ \t]*\n/.exec(inner);
     if (lead && /^[ \t]*\n[!-9;-~]+:/.test(inner)) inner = inner.slice(lead[0].length);
     // The enclosed message's text lives in its own parts; only a headers-only enclosure keeps its text here.
-    if (HEADERS_ONLY.has(type)) part.body = textOf(inner, params["charset"] ?? "utf-8");
+    if (headersOnly) part.body = textOf(inner, params["charset"] ?? "utf-8");
     if (canNest) {
-      const sub = HEADERS_ONLY.has(type)
+      const sub = headersOnly
         ? headersOnlyPart(inner, budget)
         : parseEntity(inner, 0, inner.length, depth + 1, budget, "text/plain", true);
       part.parts = [sub];
     }
-    return part;
+    return;
   }
   if (isTextual(type)) {
     const raw = src.slice(bodyStart, Math.min(end, bodyStart + budget.limits.maxBodyBytes));
     let charset = params["charset"];
     if (type === "message/global-delivery-status") charset ??= "utf-8";
     // Decoded on first read: most leaves of a returned original are never looked at.
-    let decoded: string | undefined;
-    Object.defineProperty(part, "body", {
-      enumerable: true,
-      configurable: true,
-      get: () => (decoded ??= textOf(decodeTransfer(raw, cte), charset)),
-      set: (v: string) => {
-        decoded = v;
-      },
-    });
-    return part;
+    part.deferBody(() => textOf(decodeTransfer(raw, cte), charset));
   }
-  return part;
 }
 
 function headersOnlyPart(inner: string, budget: Budget): MailPart {
   budget.parts++;
   const blank = inner.indexOf("\n\n");
-  const headers = parseHeaderBlock(blank < 0 ? inner : inner.slice(0, blank), budget.limits.maxHeaderLines);
+  const headers = scanHeaders(inner, 0, blank < 0 ? inner.length : blank, budget.limits.maxHeaderLines, true);
   const { type, params } = parseContentType(headers.raw("content-type"));
-  return { headers, contentType: type, params, body: "", parts: [] };
+  return new Part(headers, type, params);
 }
 
 function textOf(binary: string, charset: string | undefined): string {
@@ -402,27 +549,12 @@ function findDelimiter(src: string, from: number, end: number, delim: string): n
   return -1;
 }
 
+/** CRLF and CR-only line endings to LF. */
 export function normaliseNewlines(s: string): string {
   if (!s.includes("\r")) return s;
-  const lf = s.includes("\r\n") ? s.split("\r\n").join("\n") : s;
-  return lf.includes("\r") ? lf.replace(/\r/g, "\n") : lf;
-}
-
-/** CRLF and CR-only line endings to LF, on the bytes (one pass, no intermediate strings). */
-function lfOnly(buf: Buffer): Buffer {
-  let i = buf.indexOf(13);
-  if (i < 0) return buf;
-  const out = Buffer.allocUnsafe(buf.length);
-  buf.copy(out, 0, 0, i);
-  let n = i;
-  for (; i < buf.length; i++) {
-    const c = buf[i]!;
-    if (c === 13) {
-      out[n++] = 10;
-      if (buf[i + 1] === 10) i++;
-    } else out[n++] = c;
-  }
-  return out.subarray(0, n);
+  // replaceAll with a string pattern is a native single pass, faster than a regex or split/join.
+  const lf = s.replaceAll("\r\n", "\n");
+  return lf.includes("\r") ? lf.replaceAll("\r", "\n") : lf;
 }
 
 /** Raw input -> binary string with LF line endings, capped in size. */
@@ -430,15 +562,16 @@ export function toBinaryString(raw: Buffer | string, maxBytes = DEFAULT_LIMITS.m
   let s: string;
   if (typeof raw === "string") {
     // Strings from callers are text: re-encode non-ASCII as UTF-8 bytes so that charset decoding sees bytes.
-    s = /[^\x00-\x7f]/.test(raw) ? Buffer.from(raw, "utf8").toString("latin1") : raw;
-  } else s = lfOnly(raw.length > maxBytes ? raw.subarray(0, maxBytes) : raw).toString("latin1");
+    s = hasHighBytes(raw) ? Buffer.from(raw, "utf8").toString("latin1") : raw;
+  } else s = (raw.length > maxBytes ? raw.subarray(0, maxBytes) : raw).toString("latin1");
   if (s.length > maxBytes) s = s.slice(0, maxBytes);
+  s = normaliseNewlines(s);
   // A leading mbox "From " line is not a header.
   if (s.startsWith("From ")) {
     const nl = s.indexOf("\n");
     s = nl < 0 ? "" : s.slice(nl + 1);
   }
-  return normaliseNewlines(s);
+  return s;
 }
 
 /** Strip HTML to text (good enough to read a bounce's words). */
@@ -467,23 +600,12 @@ export function parseMail(raw: Buffer | string, limits: MimeLimits = DEFAULT_LIM
 /** The parsed view of an entity: of the whole mail, or of a message enclosed in it (a forwarded bounce). */
 export function mailOf(root: MailPart): ParsedMail {
   const found = survey(root);
-  const mail: ParsedMail = {
-    headers: root.headers,
-    root,
-    text: found.text,
-    ...(found.reportType ? { reportType: found.reportType } : {}),
-    ...(found.statusText !== undefined ? { statusText: found.statusText } : {}),
-  };
+  const mail = new MailView(root.headers, root, found.text);
+  if (found.reportType) mail.reportType = found.reportType;
+  if (found.statusText !== undefined) mail.statusText = found.statusText;
   if (found.original) {
-    const original = found.original;
-    mail.originalHeaders = original.headers;
-    // Read on demand: decoding the original's text is rarely needed.
-    let body: string | undefined | null = null;
-    Object.defineProperty(mail, "originalBody", {
-      enumerable: true,
-      configurable: true,
-      get: () => (body === null ? (body = originalBodyOf(original)) : body),
-    });
+    mail.originalHeaders = found.original.headers;
+    mail.originalFrom(found.original);
   } else {
     const inline = findInlineOriginal(found.text);
     if (inline) {
@@ -492,6 +614,35 @@ export function mailOf(root: MailPart): ParsedMail {
     }
   }
   return mail;
+}
+
+/** A ParsedMail whose returned original's body is read on demand: decoding the original's text is rarely needed. */
+class MailView implements ParsedMail {
+  declare reportType?: string;
+  declare statusText?: string;
+  declare originalHeaders?: Headers;
+  private original: MailPart | undefined;
+  private originalText: string | undefined;
+  constructor(
+    public headers: Headers,
+    public root: MailPart,
+    public text: string,
+  ) {}
+  /** The body comes from this enclosed part, when first read. */
+  originalFrom(part: MailPart): void {
+    this.original = part;
+  }
+  get originalBody(): string | undefined {
+    if (this.original) {
+      this.originalText = originalBodyOf(this.original);
+      this.original = undefined;
+    }
+    return this.originalText;
+  }
+  set originalBody(v: string | undefined) {
+    this.original = undefined;
+    this.originalText = v;
+  }
 }
 
 /** The first message enclosed in the mail (message/rfc822 or message/global), outside any report part. */
@@ -586,42 +737,99 @@ function originalBodyOf(p: MailPart): string | undefined {
   return leaf(p, 0);
 }
 
-const INLINE_HEADER =
-  /^(return-path|received|from|to|subject|date|message-id|x-[\w-]+|dkim-signature|mime-version|content-type|reply-to|cc|list-[\w-]+|feedback-id|delivered-to|authentication-results|errors-to|sender)[ \t]*:/i;
+const INLINE_NAMES = String.raw`return-path|received|from|to|subject|date|message-id|x-[\w-]+|dkim-signature|mime-version|content-type|reply-to|cc|list-[\w-]+|feedback-id|delivered-to|authentication-results|errors-to|sender`;
+const INLINE_HEADER = new RegExp(`^(${INLINE_NAMES})[ \\t]*:`, "i");
+/** A line that may start a quoted header block: a known name after quote marks or indentation. */
+const INLINE_START = new RegExp(`^[ \\t>]*(?:${INLINE_NAMES})[ \\t]*:`, "gim");
 
 /**
  * An original message quoted in the text of a plain bounce: the first run of at least two header lines (one of them
  * From, To, Subject, Message-ID or Return-Path), possibly indented.
  */
 const INLINE_HINT = /^[ \t>]*(?:from|to|subject|message-id|return-path)[ \t]*:/im;
+const MAX_INLINE_CHARS = 65536;
+const MAX_INLINE_LINES = 5000;
 
+/**
+ * Looks at the first 5,000 lines of the first 64 KiB of the text. Walks line positions instead of splitting the
+ * text into lines: only the lines from a candidate start on are looked at one by one.
+ */
 export function findInlineOriginal(text: string): { headers: Headers; body?: string } | undefined {
   if (!text || !INLINE_HINT.test(text)) return undefined;
-  const lines = (text.length > 65536 ? text.slice(0, 65536) : text).split("\n", 5000);
-  for (let i = 0; i < lines.length; i++) {
-    const first = lines[i]!.replace(/^[ \t>]+/, "");
-    if (!INLINE_HEADER.test(first)) continue;
-    let j = i;
+  const src = text.length > MAX_INLINE_CHARS ? text.slice(0, MAX_INLINE_CHARS) : text;
+  const limit = endOfLines(src, MAX_INLINE_LINES);
+  let from = 0;
+  for (;;) {
+    const first = nextInlineStart(src, from, limit);
+    if (first < 0) return undefined;
     let count = 0;
     let key = false;
     const block: string[] = [];
-    while (j < lines.length) {
-      const raw = lines[j]!;
+    // The line that ends the run (start and end), or -1 when the run reaches the last line.
+    let stop = -1;
+    let stopEnd = -1;
+    for (let pos = first; ;) {
+      const eol = lineEnd(src, pos, limit);
+      const raw = src.slice(pos, eol);
       const l = raw.replace(/^(> ?|\s{1,8})(?=[!-9;-~]+:)/, "");
       if (INLINE_HEADER.test(l) || /^[!-9;-~]+:\s/.test(l)) {
         block.push(l);
         count++;
         if (/^(from|to|subject|message-id|return-path)\s*:/i.test(l)) key = true;
       } else if (/^[ \t]+\S/.test(raw) && block.length > 0) block.push(" " + raw.trim());
-      else break;
-      j++;
+      else {
+        stop = pos;
+        stopEnd = eol;
+        break;
+      }
+      if (eol >= limit) break;
+      pos = eol + 1;
     }
     if (count >= 2 && key) {
       const headers = parseHeaderBlock(block.join("\n"), DEFAULT_LIMITS.maxHeaderLines, false);
-      const rest = lines.slice(j + 1, j + 200).join("\n");
+      // The body: up to 199 lines after the line that ended the headers (usually the empty line).
+      let rest = "";
+      if (stop >= 0) {
+        let restEnd = stopEnd;
+        let n = 0;
+        while (n < 199 && restEnd < limit) {
+          restEnd = lineEnd(src, restEnd + 1, limit);
+          n++;
+        }
+        if (n > 0) rest = src.slice(stopEnd + 1, restEnd);
+      }
       return { headers, ...(rest.trim() ? { body: rest } : {}) };
     }
-    i = j;
+    // The line that ended the run is not looked at again as a start.
+    if (stop < 0 || stopEnd >= limit) return undefined;
+    from = stopEnd + 1;
   }
-  return undefined;
+}
+
+/** Where the first `n` lines of `s` end (the position of the n-th line feed), or the end of `s`. */
+function endOfLines(s: string, n: number): number {
+  if (s.length < n) return s.length;
+  let pos = -1;
+  for (let k = 0; k < n; k++) {
+    pos = s.indexOf("\n", pos + 1);
+    if (pos < 0) return s.length;
+  }
+  return pos;
+}
+
+function lineEnd(s: string, pos: number, limit: number): number {
+  const e = s.indexOf("\n", pos);
+  return e < 0 || e > limit ? limit : e;
+}
+
+/** The start of the next line at or after `from` (and before `limit`) that may start a quoted header block. */
+function nextInlineStart(s: string, from: number, limit: number): number {
+  INLINE_START.lastIndex = from;
+  for (;;) {
+    const m = INLINE_START.exec(s);
+    if (!m || m.index > limit) return -1;
+    // `^` also matches after a CR or U+2028: only real line starts (after a line feed) count.
+    if (m.index === 0 || s.charCodeAt(m.index - 1) === 10) return m.index;
+    INLINE_START.lastIndex = m.index + 1;
+  }
 }

@@ -32,9 +32,11 @@ export function readOriginal(h: Headers | undefined): OriginalMessage {
     "entriesWhere" in h
       ? (h as Headers & { entriesWhere(k: typeof keep): [string, string][] }).entriesWhere(keep)
       : h.entries().filter(([name]) => keep(name));
+  const seen = new Set<string>();
   for (const [name, value] of picked) {
     if (n >= MAX_HEADERS) break;
-    if (original.headers[name] !== undefined) continue;
+    if (seen.has(name)) continue;
+    seen.add(name);
     original.headers[name] = value.slice(0, MAX_VALUE);
     n++;
   }
