@@ -93,7 +93,7 @@ export function normalizeReplyText(text: string): string {
   const cut = text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
   return cut
     .replace(/(^|\s)[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?/g, "$1")
-    .replace(/\s+/g, " ")
+    .replace(/\s{2,}|[^\S ]/g, " ") // every whitespace run to one space, without copying a clean text
     .trim()
     .toLowerCase()
     .replace(/([a-z,]) [245]\d\d [245]\.\d{1,3}\.\d{1,3} (?=[a-z])/g, "$1 ");
