@@ -2,7 +2,7 @@
 // Each says how to recognise the family cheaply, where its error block starts and ends, what its recipient
 // lines look like, and which fixed sentences of its own state a reason. An example of the text is beside each.
 import { EMAIL_SRC as E } from "./text.js";
-import { fromOf, subjectOf, type Layout } from "./engine.js";
+import { fromOf, inHead, subjectOf, type Layout } from "./engine.js";
 import type { ParsedMail } from "../mail.js";
 
 const hdr = (m: ParsedMail, name: string): string => m.headers.get(name) ?? "";
@@ -16,10 +16,11 @@ export const LAYOUTS: Layout[] = [
     id: "qmail",
     detect: (m, head) =>
       m.headers.getAll("received").some((r) => /\(qmail \d+ invoked for bounce\)/.test(r)) ||
-      /This is the qmail-send program|qmail-send program at|I'm afraid I wasn't able to deliver your message|I am afraid I wasn't able to deliver/i.test(
+      inHead(
         head,
+        /This is the qmail-send program|qmail-send program at|I'm afraid I wasn't able to deliver your message|I am afraid I wasn't able to deliver/i,
       ) ||
-      (/^failure notice/i.test(subjectOf(m)) && /\(#[45]\.\d+\.\d+\)/.test(head)),
+      (/^failure notice/i.test(subjectOf(m)) && inHead(head, /\(#[45]\.\d+\.\d+\)/)),
     start: [/qmail-send program|I'm afraid I wasn't able to deliver|wasn't able to deliver your message/i],
     end: [
       /^--- Below this line is a copy of the message|^--- Enclosed are the original headers of the message/i,
@@ -63,7 +64,7 @@ export const LAYOUTS: Layout[] = [
     // 550 5.1.1 <kijitora@example.jp>... User Unknown [RCPT_TO]
     id: "yahoo",
     detect: (m, head) =>
-      /unable to deliver your message to the following address/i.test(head) &&
+      inHead(head, /unable to deliver your message to the following address/i) &&
       (/yahoo/i.test(fromOf(m)) || /^Failure Notice/i.test(subjectOf(m))),
     start: [/unable to deliver your message to the following address/i],
     blankEnds: false,
@@ -76,10 +77,11 @@ export const LAYOUTS: Layout[] = [
     id: "gmail",
     detect: (m, head) =>
       (/google(?:mail)?\.com/i.test(fromOf(m)) || /^Delivery Status Notification/i.test(subjectOf(m))) &&
-      /Delivery to the following recipients? (?:failed|has been delayed)|Technical details of (?:permanent|temporary) failure|Your message wasn't delivered to|There was a (?:temporary )?problem delivering your message|Message not delivered/i.test(
+      inHead(
         head,
+        /Delivery to the following recipients? (?:failed|has been delayed)|Technical details of (?:permanent|temporary) failure|Your message wasn't delivered to|There was a (?:temporary )?problem delivering your message|Message not delivered/i,
       ) &&
-      !/google ?groups|googlegroups/i.test(head),
+      !inHead(head, /google ?groups|googlegroups/i),
     start: [
       /Delivery to the following recipients? (?:failed|has been delayed)|Your message wasn't delivered to|There was a (?:temporary )?problem delivering your message to|Message not delivered|Address not found|Message blocked/i,
     ],
@@ -107,7 +109,7 @@ export const LAYOUTS: Layout[] = [
     id: "googlegroups",
     detect: (m, head) =>
       /google(?:mail)?\.com/i.test(fromOf(m)) &&
-      (m.headers.get("x-failed-recipients") !== undefined || /Google Groups|googlegroups/i.test(head)) &&
+      (m.headers.get("x-failed-recipients") !== undefined || inHead(head, /Google Groups|googlegroups/i)) &&
       /google ?groups|googlegroups/i.test(head + hdr(m, "x-failed-recipients")),
     recipient: [rx(`^\\s*(?<addr>${E}(?=.*googlegroups))`)],
     generalLines: false,
@@ -119,7 +121,7 @@ export const LAYOUTS: Layout[] = [
     // There was an error delivering your mail to <x@y>.
     // mx.y [192.0.2.1] did not like our RCPT TO: 550 5.1.1 ...
     id: "dragonfly",
-    detect: (_m, head) => /DragonFly Mail Agent|There was an error delivering your mail to/i.test(head),
+    detect: (_m, head) => inHead(head, /DragonFly Mail Agent|There was an error delivering your mail to/i),
     start: [/There was an error delivering your mail to/i],
     recipient: [rx(`error delivering your mail to <?(?<addr>${E})>?\\.?`)],
     generalLines: false,
@@ -142,8 +144,9 @@ export const LAYOUTS: Layout[] = [
     //     The recipient name is not recognized  MSEXCH:IMS:... (000C05A6) Unknown Recipient
     id: "exchange2003",
     detect: (_m, head) =>
-      /did not reach the following recipient\(s\)|MSEXCH:|did not reach the following recipient|did not reach some or all of the intended recipients/i.test(
+      inHead(
         head,
+        /did not reach the following recipient\(s\)|MSEXCH:|did not reach the following recipient|did not reach some or all of the intended recipients/i,
       ),
     start: [/did not reach the following recipient|following recipient\(s\) could not be reached/i],
     recipient: [rx(`^\\s*'?(?<addr>${E})'?\\s+on\\s+\\S.*$`)],
@@ -172,7 +175,7 @@ export const LAYOUTS: Layout[] = [
     // ---The following addresses had delivery errors---
     // kijitora@example.co.jp [User unknown]
     id: "x1",
-    detect: (_m, head) => /^-+The following addresses had delivery errors-+\s*$/im.test(head),
+    detect: (_m, head) => inHead(head, /^-+The following addresses had delivery errors-+\s*$/im),
     start: [/The following addresses had delivery errors/i],
   },
   {
@@ -181,8 +184,9 @@ export const LAYOUTS: Layout[] = [
     id: "x3",
     detect: (m, head) =>
       /^Delivery status notification$/i.test(subjectOf(m)) &&
-      /(?:Delevery|Delivery) to the following recipients|automatically generated Delivery Status Notification/i.test(
+      inHead(
         head,
+        /(?:Delevery|Delivery) to the following recipients|automatically generated Delivery Status Notification/i,
       ),
     start: [/(?:Delevery|Delivery) to the following recipients/i],
     recipient: [
@@ -197,8 +201,8 @@ export const LAYOUTS: Layout[] = [
     // The following recipients returned permanent errors: x@y. Reason: SMTP Server <192.0.2.1> refused ...
     id: "x6",
     detect: (m, head) =>
-      /The following recipients returned (?:permanent|temporary) errors/i.test(head) ||
-      (/^There was an error sending your mail/i.test(subjectOf(m)) && /\d+ error\(s\):/.test(head)),
+      inHead(head, /The following recipients returned (?:permanent|temporary) errors/i) ||
+      (/^There was an error sending your mail/i.test(subjectOf(m)) && inHead(head, /\d+ error\(s\):/)),
     recipient: [
       rx(`recipients returned (?:permanent|temporary) errors:\\s*(?<addr>${E})\\.?\\s*(?<rest>.*)$`),
       rx(`^(?<rest>.*(?:rejected|refused) recipient <?(?<addr>${E})>?.*)$`),
@@ -209,7 +213,7 @@ export const LAYOUTS: Layout[] = [
     // The following message to <x@y> was undeliverable.  The reason for the problem: 5.3.0 - Other mail system problem
     id: "amazonses",
     detect: (m, head) =>
-      /amazonses\.com/i.test(fromOf(m)) || /The following message to <.+> was undeliverable/i.test(head),
+      /amazonses\.com/i.test(fromOf(m)) || inHead(head, /The following message to <.+> was undeliverable/i),
     recipient: [rx(`message to <?(?<addr>${E})>? was undeliverable`)],
     blankEnds: false,
     end: [/^-+\s*Original message/i],
@@ -218,7 +222,7 @@ export const LAYOUTS: Layout[] = [
     // An error occurred while trying to deliver the mail to the following recipients:  x@y  Technical report: ...
     id: "amazonworkmail",
     detect: (_m, head) =>
-      /An error occurred while trying to deliver the mail to the following recipients/i.test(head),
+      inHead(head, /An error occurred while trying to deliver the mail to the following recipients/i),
     start: [/An error occurred while trying to deliver the mail/i],
     blankEnds: false,
   },
@@ -226,8 +230,8 @@ export const LAYOUTS: Layout[] = [
     // Could not be delivered to: <x@dion.ne.jp>  As their mailbox is full.
     id: "kddi",
     detect: (m, head) =>
-      /Could not be delivered to:\s*</i.test(head) ||
-      (/dion\.ne\.jp|\.au\.com|ezweb\.ne\.jp/i.test(fromOf(m)) && /Your mail sent on/i.test(head)),
+      inHead(head, /Could not be delivered to:\s*</i) ||
+      (/dion\.ne\.jp|\.au\.com|ezweb\.ne\.jp/i.test(fromOf(m)) && inHead(head, /Your mail sent on/i)),
     recipient: [rx(`Could not be delivered to:?\\s*<?(?<addr>${E})>?`)],
     blankEnds: false,
     reasons: [
@@ -240,8 +244,8 @@ export const LAYOUTS: Layout[] = [
     // Unable to deliver message to: <x@y>  Delivery failed for the following reason:  Server ... failed with: 550 ...
     id: "mailfoundry",
     detect: (_m, head) =>
-      /Unable to deliver message to:?\s*</i.test(head) &&
-      /Delivery failed for the following reason/i.test(head),
+      inHead(head, /Unable to deliver message to:?\s*</i) &&
+      inHead(head, /Delivery failed for the following reason/i),
     recipient: [rx(`Unable to deliver message to:?\\s*<?(?<addr>${E})>?`)],
     blankEnds: false,
   },
@@ -250,7 +254,7 @@ export const LAYOUTS: Layout[] = [
     id: "fml",
     detect: (m, head) =>
       /fml/i.test(hdr(m, "x-mlserver") + hdr(m, "list-software")) ||
-      /not a member of this mailing list/i.test(head),
+      inHead(head, /not a member of this mailing list/i),
     recipient: [
       rx(`(?<rest>not a member of this mailing list) <?(?<addr>${E})>?`),
       rx(`^(?<rest>.*?)<(?<addr>${E})>`),
@@ -270,7 +274,7 @@ export const LAYOUTS: Layout[] = [
   {
     // ------- Failure Reasons  --------  User not listed in public Name & Address Book  x@y  ------- Returned Message
     id: "notes",
-    detect: (_m, head) => /^-+\s*Failure Reasons\s*-+/im.test(head),
+    detect: (_m, head) => inHead(head, /^-+\s*Failure Reasons\s*-+/im),
     start: [/^-+\s*Failure Reasons\s*-+/i],
     end: [/^-+\s*Returned Message\s*-+/i],
     sharedDiagnostic: true,
@@ -286,7 +290,7 @@ export const LAYOUTS: Layout[] = [
     // Apache James (and Verizon's vtext.com gateway):  Error: Invalid user address  Error message below:
     // 550 - Requested action not taken: no such user here   Message details: ... RCPT TO: x@y
     id: "apachejames",
-    detect: (_m, head) => /^Error message below:/im.test(head) && /^\s*Message details:/im.test(head),
+    detect: (_m, head) => inHead(head, /^Error message below:/im) && inHead(head, /^\s*Message details:/im),
     recipient: [rx(`^\\s*RCPT TO:\\s*<?(?<addr>${E})>?`)],
     generalLines: false,
     blankEnds: false,
@@ -296,7 +300,7 @@ export const LAYOUTS: Layout[] = [
     // Message could not be delivered to mobile.  Error: No valid recipients for this MM
     id: "verizon",
     detect: (m, head) =>
-      /vtext\.com|vzwpix\.com|verizon/i.test(fromOf(m)) || /could not be delivered to mobile/i.test(head),
+      /vtext\.com|vzwpix\.com|verizon/i.test(fromOf(m)) || inHead(head, /could not be delivered to mobile/i),
     recipient: [rx(`^\\s*To:\\s*(?:.*<)?(?<addr>${E})>?\\s*$`)],
     generalLines: false,
     recipientFromOriginal: true,
@@ -309,7 +313,7 @@ export const LAYOUTS: Layout[] = [
   {
     // An email that you attempted to send to the following address could not be delivered:  -- x@y
     id: "mimecast",
-    detect: (_m, head) => /attempted to send to the following address could not be delivered/i.test(head),
+    detect: (_m, head) => inHead(head, /attempted to send to the following address could not be delivered/i),
     recipient: [rx(`^\\s*--\\s+(?<addr>${E})\\s*$`)],
     blankEnds: false,
     end: [/^This condition occurred after|^If you sent the email to multiple recipients/i],
@@ -326,7 +330,7 @@ export const LAYOUTS: Layout[] = [
     // Biglobe:  ----- The following addresses had delivery problems -----  x@y  ----- Non-delivered information -----
     id: "biglobe",
     detect: (m, head) =>
-      /biglobe/i.test(fromOf(m)) && /The following addresses had delivery problems/i.test(head),
+      /biglobe/i.test(fromOf(m)) && inHead(head, /The following addresses had delivery problems/i),
     start: [/The following addresses had delivery problems/i],
     blankEnds: false,
     reasons: [
@@ -341,7 +345,7 @@ export const LAYOUTS: Layout[] = [
   {
     // m-FILTER:  x@y  -------server message  550 unknown user <x@y>  -------SMTP command  DATA
     id: "mfilter",
-    detect: (_m, head) => /^-{5,}server message\s*$/im.test(head) || /m-FILTER/i.test(head),
+    detect: (_m, head) => inHead(head, /^-{5,}server message\s*$/im) || inHead(head, /m-FILTER/i),
     end: [/^-+original message/i],
     blankEnds: false,
     noise: [/^-{5,}(?:server message|SMTP command)\s*$/i],
@@ -363,7 +367,7 @@ export const LAYOUTS: Layout[] = [
     // IMail:  Unknown user: x@y   /   User mailbox exceeds allowed size: x@y
     id: "imailserver",
     detect: (m, head) =>
-      /^Undeliverable Mail\s*$/i.test(subjectOf(m)) && /^[A-Za-z][^:]{3,60}:\s*\S+@\S+\s*$/m.test(head),
+      /^Undeliverable Mail\s*$/i.test(subjectOf(m)) && inHead(head, /^[A-Za-z][^:]{3,60}:\s*\S+@\S+\s*$/m),
     recipient: [rx(`^\\s*(?<rest>[A-Za-z][^:<>@]{3,60}):\\s*<?(?<addr>${E})>?\\s*$`)],
     blankEnds: false,
     end: [/^Original message follows/i],
@@ -387,7 +391,7 @@ export const LAYOUTS: Layout[] = [
     // Trend Micro InterScan:  Sent <<< RCPT TO:<x@y>  Received >>> 550 5.1.1 <x@y>... User unknown
     id: "trendmicro",
     detect: (m, head) =>
-      /InterScan|Trend ?Micro/i.test(fromOf(m) + hdr(m, "x-mailer")) || /^Sent <<< RCPT TO:/m.test(head),
+      /InterScan|Trend ?Micro/i.test(fromOf(m) + hdr(m, "x-mailer")) || inHead(head, /^Sent <<< RCPT TO:/m),
     recipient: [
       rx(`^\\s*Sent <<< RCPT TO:\\s*<?(?<addr>${E})>?`),
       rx(`^(?<rest>Unable to deliver message to <?(?<addr>${E})>?.*)$`),
@@ -406,8 +410,9 @@ export const LAYOUTS: Layout[] = [
     // Exchange 2007+:  Delivery has failed to these recipients or groups:  x@y  The e-mail address you entered couldn't be found ...
     id: "exchange2007",
     detect: (_m, head) =>
-      /Delivery has failed to these recipients or (?:distribution lists|groups)|Diagnostic information for administrators|Remote Server returned '/i.test(
+      inHead(
         head,
+        /Delivery has failed to these recipients or (?:distribution lists|groups)|Diagnostic information for administrators|Remote Server returned '/i,
       ),
     start: [
       /Delivery has failed to these recipients|Diagnostic information for administrators|could not be delivered to/i,
@@ -418,7 +423,7 @@ export const LAYOUTS: Layout[] = [
   {
     // Lotus Domino:  Your message  Subject: x  was not delivered to:  x@y  because:  User x (x@y) not listed in Domino Directory
     id: "domino",
-    detect: (_m, head) => /^\s*was not delivered to:\s*$/im.test(head),
+    detect: (_m, head) => inHead(head, /^\s*was not delivered to:\s*$/im),
     start: [/^\s*was not delivered to:\s*$/i],
     blankEnds: false,
     noise: [/^\s*because:\s*$/i],
@@ -439,7 +444,8 @@ export const LAYOUTS: Layout[] = [
     // MailMarshal:  Could not be delivered because of  550 5.1.1 User unknown  The following recipients were affected:  x@y
     id: "mailmarshal",
     detect: (_m, head) =>
-      /Could not be delivered because of/i.test(head) && /The following recipients were affected/i.test(head),
+      inHead(head, /Could not be delivered because of/i) &&
+      inHead(head, /The following recipients were affected/i),
     recipient: [rx(`^\\s+(?<addr>${E})\\s*$`)],
     generalLines: false,
     end: [/^Additional Information\s*$/i],
@@ -450,8 +456,9 @@ export const LAYOUTS: Layout[] = [
     // Your message to the following recipients cannot be delivered:  <x@y>:  mx.y [192.0.2.1]:  >>> RCPT TO:<x@y>  <<< 550 ...
     id: "courier",
     detect: (_m, head) =>
-      /This is a delivery status notification from|UNDELIVERABLE MAIL|DELAYED MAIL|^\s*Courier mail server at/im.test(
+      inHead(
         head,
+        /This is a delivery status notification from|UNDELIVERABLE MAIL|DELAYED MAIL|^\s*Courier mail server at/im,
       ),
     start: [
       /recipients cannot be delivered|UNDELIVERABLE MAIL|DELAYED MAIL|has not been delivered to the following/i,
@@ -463,8 +470,8 @@ export const LAYOUTS: Layout[] = [
     // Your message cannot be delivered to the following recipients:  Recipient address: x@y  Reason: ...  Diagnostic code: smtp;550 ...
     id: "messagingserver",
     detect: (_m, head) =>
-      /This report relates to a message you sent with the following header fields/i.test(head) ||
-      /^\s*Recipient address:\s*\S+@/im.test(head),
+      inHead(head, /This report relates to a message you sent with the following header fields/i) ||
+      inHead(head, /^\s*Recipient address:\s*\S+@/im),
     start: [/cannot be delivered to the following recipients|has been delayed|following recipients:/i],
     blankEnds: false,
   },
@@ -472,7 +479,7 @@ export const LAYOUTS: Layout[] = [
     // McAfee (and kin):  --- The following addresses had delivery problems ---  <x@y>   (User unknown x@y)
     id: "mcafee",
     detect: (m, head) =>
-      /^[\s-]*The following addresses had delivery problems[\s-]*$/im.test(head) &&
+      inHead(head, /^[\s-]*The following addresses had delivery problems[\s-]*$/im) &&
       !/biglobe/i.test(fromOf(m)),
     start: [/The following addresses had delivery problems/i],
     blankEnds: false,
@@ -481,7 +488,7 @@ export const LAYOUTS: Layout[] = [
     // SurfControl:  Your message could not be sent.  A transcript of the attempts to send the message follows.
     // Addressed To: x@y  ...  Failed to send to identified host,  x@y: [192.0.2.5], 550 x@y... No such user
     id: "surfcontrol",
-    detect: (_m, head) => /A transcript of the attempts to send the message follows/i.test(head),
+    detect: (_m, head) => inHead(head, /A transcript of the attempts to send the message follows/i),
     end: [/^-+\s*Message non-deliverable/i],
     blankEnds: false,
   },
@@ -490,8 +497,9 @@ export const LAYOUTS: Layout[] = [
     //  ----- Transcript of session follows -----  ... while talking to mx.y:  >>> RCPT To:<x@y>  <<< 550 5.1.1 <x@y>... User unknown
     id: "sendmail",
     detect: (m, head) =>
-      /^\s*-+\s*(?:The following addresses had (?:permanent fatal|transient non-fatal) errors|Transcript of session follows)/im.test(
+      inHead(
         head,
+        /^\s*-+\s*(?:The following addresses had (?:permanent fatal|transient non-fatal) errors|Transcript of session follows)/im,
       ) || /^Returned mail: |^Warning: could not send message/i.test(subjectOf(m)),
     start: [
       /The following addresses had (?:permanent fatal|transient non-fatal|delivery) (?:errors|problems)|Transcript of session follows/i,
@@ -507,8 +515,9 @@ export const LAYOUTS: Layout[] = [
     // Postfix:  This is the mail system at host mx.example.jp. ...  <x@y>: host mx.y[192.0.2.1] said: 550 5.1.1 ...
     id: "postfix",
     detect: (_m, head) =>
-      /This is the (?:mail system|Postfix program) at host|^\s*The (?:mail system|Postfix program)\s*$/im.test(
+      inHead(
         head,
+        /This is the (?:mail system|Postfix program) at host|^\s*The (?:mail system|Postfix program)\s*$/im,
       ),
     start: [
       /^\s*The (?:mail system|Postfix program)\s*$/i,
@@ -536,8 +545,9 @@ export const LAYOUTS: Layout[] = [
     //     SMTP error from remote mail server after RCPT TO:<x@y>: host mx [ip]: 550 5.1.1 ...
     id: "exim",
     detect: (m, head) =>
-      /This message was created automatically by mail delivery software|could not be delivered to one or more of its|following address(?:\(es\))? failed|router encountered the following error/i.test(
+      inHead(
         head,
+        /This message was created automatically by mail delivery software|could not be delivered to one or more of its|following address(?:\(es\))? failed|router encountered the following error/i,
       ) ||
       /^Mail delivery failed|^Warning: message .+ delayed|^Mail failure|^Message frozen|error\(s\) in forwarding or filtering/i.test(
         subjectOf(m),
@@ -606,8 +616,9 @@ export const LAYOUTS: Layout[] = [
     // x@y: 550 5.1.1 ...
     id: "opensmtpd",
     detect: (_m, head) =>
-      /This is the MAILER-DAEMON, please DO NOT REPLY|An error has occurred while attempting to deliver a message/i.test(
+      inHead(
         head,
+        /This is the MAILER-DAEMON, please DO NOT REPLY|An error has occurred while attempting to deliver a message/i,
       ),
     start: [/while attempting to deliver a message/i],
     end: [/^\s*Below is a copy of the original message/i],
@@ -657,7 +668,7 @@ export const LAYOUTS: Layout[] = [
   {
     // Unnamed X2 / MXLogic-likes:  Unable to deliver message to the following address(es).  <x@y>:  text
     id: "x2",
-    detect: (_m, head) => /Unable to deliver message to the following address/i.test(head),
+    detect: (_m, head) => inHead(head, /Unable to deliver message to the following address/i),
     start: [/Unable to deliver message to the following address/i],
   },
 ];

@@ -11,7 +11,8 @@ export const EMAIL_G = new RegExp(EMAIL_CORE, "g");
 export const EMAIL_SRC = EMAIL_CORE;
 
 export function splitLines(text: string): string[] {
-  return text.split(/\r\n|\r|\n/);
+  // a string split is far cheaper than a regex one, and most texts are LF-only (mime.ts normalises them)
+  return text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
 }
 
 function walk(part: MailPart, out: MailPart[], depth: number): void {
@@ -57,16 +58,19 @@ function readBounceText(mail: ParsedMail): string {
 
 /** A forwarded bounce quoted with `> `: drop the quote marks when most lines carry them. */
 function unquote(text: string): string {
+  // count the quoted lines without splitting the text: most texts quote none
+  let quoted = text.startsWith(">") ? 1 : 0;
+  for (const mark of ["\n>", "\r>"])
+    for (let i = text.indexOf(mark); i >= 0; i = text.indexOf(mark, i + 2)) quoted++;
+  if (quoted < 8) return text;
   const lines = splitLines(text);
-  let quoted = 0;
-  for (const l of lines) if (l.startsWith(">")) quoted++;
-  if (quoted < 8 || quoted * 3 < lines.length) return text;
+  if (quoted * 3 < lines.length) return text;
   return lines.map((l) => (l.startsWith(">") ? l.replace(/^> ?/, "") : l)).join("\n");
 }
 
 /** The address in a header value like `Name <a@b>`, lower-cased; undefined when none. */
 export function headerAddress(value: string | undefined): string | undefined {
-  if (!value) return undefined;
+  if (!value || !value.includes("@")) return undefined;
   const m = EMAIL.exec(value);
   return m ? m[0].toLowerCase() : undefined;
 }
@@ -109,7 +113,9 @@ const COMMAND_RE =
 /** The SMTP command the error answered, where the text says it. */
 export function findCommand(text: string): string | undefined {
   // the last command of a transcript (`>>> RCPT To:<x@y>`) or a bracketed one (`[RCPT_TO]`)
-  const sent = [...text.matchAll(/>>>\s*(MAIL FROM|RCPT TO|DATA|HELO|EHLO|STARTTLS)\b/gi)].pop();
+  const sent = text.includes(">>>")
+    ? [...text.matchAll(/>>>\s*(MAIL FROM|RCPT TO|DATA|HELO|EHLO|STARTTLS)\b/gi)].pop()
+    : undefined;
   const m =
     sent ??
     /\[(RCPT_TO|MAIL_FROM|DATA)\]|\bSMTP command:?\s*(RCPT TO|MAIL FROM|DATA)\b/i.exec(text) ??
@@ -121,7 +127,11 @@ export function findCommand(text: string): string | undefined {
   return c === "EHLO" ? "HELO" : c;
 }
 
+/** Whitespace that is not already one plain space: a run of two or more, or a tab, newline, ... */
+const LOOSE_SPACE = /\s{2,}|[^\S ]/g;
+
 /** Collapse whitespace and trim. */
 export function squash(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
+  // same as replacing every /\s+/ run, but a text already squashed is not copied
+  return s.replace(LOOSE_SPACE, " ").trim();
 }

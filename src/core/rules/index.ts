@@ -1,6 +1,6 @@
 // The rule tables as one API: every text rule (sorted by priority, highest first), every status rule, and pure
-// matchers over them. Text matching is prefiltered: one Aho-Corasick pass over the text finds which rules can
-// match at all (each rule's regex must contain one of its literals), then only those regexes run.
+// matchers over them. Text matching is prefiltered: one pass over the text finds which literals occur (each
+// rule alternative must contain one of its literals, see literals.ts), then only those alternatives run.
 import type { Reason } from "../report.js";
 import { LiteralMatcher, MAX_LITERAL, branchLiterals, splitTopLevel } from "./literals.js";
 import { replyCodeRules, statusRules, type ReplyCodeRule } from "./status.js";
@@ -93,24 +93,26 @@ export function normalizeReplyText(text: string): string {
   const cut = text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
   return cut
     .replace(/(^|\s)[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?/g, "$1")
-    .replace(/\s+/g, " ")
+    .replace(/\s{2,}|[^\S ]/g, " ") // every whitespace run to one space, without copying a clean text
     .trim()
     .toLowerCase()
     .replace(/([a-z,]) [245]\d\d [245]\.\d{1,3}\.\d{1,3} (?=[a-z])/g, "$1 ");
 }
 
-interface Branch {
-  rule: number;
-  regex: RegExp;
-}
-
 interface Compiled {
-  literals: string[];
-  /** For each literal id, the branches (rule alternatives) it guards. */
-  byLiteral: Branch[][];
-  /** Branches with no literal to guard them: always tested. */
-  unguarded: Branch[];
+  /** Every rule alternative as its own regex, in rule order: a branch's index orders it like its rule. */
+  branches: RegExp[];
+  /** For each branch, the index of its rule in `textRules`. */
+  ruleOf: Int32Array;
+  /** For each literal id, the branches it guards. */
+  byLiteral: Int32Array[];
+  /** Bit set (32 branches a word) of the branches no literal guards: always tested. */
+  unguarded: Uint32Array;
   matcher: LiteralMatcher;
+  /** Scratch for one match (classification is synchronous): literals seen, literals hit, candidate branches. */
+  seen: Uint8Array;
+  hits: number[];
+  candidates: Uint32Array;
 }
 
 let compiled: Compiled | undefined;
@@ -121,34 +123,47 @@ let compiled: Compiled | undefined;
  */
 function compile(): Compiled {
   const ids = new Map<string, number>();
-  const literals: string[] = [];
-  const byLiteral: Branch[][] = [];
-  const unguarded: Branch[] = [];
+  const guarded: number[][] = [];
+  const branches: RegExp[] = [];
+  const ruleOf: number[] = [];
+  const free: number[] = [];
   const idOf = (lit: string): number => {
     let id = ids.get(lit);
     if (id === undefined) {
-      id = literals.length;
+      id = guarded.length;
       ids.set(lit, id);
-      literals.push(lit);
-      byLiteral.push([]);
+      guarded.push([]);
     }
     return id;
   };
   textRules.forEach((rule, index) => {
     const parts = splitTopLevel(rule.pattern.source);
     for (const part of parts) {
-      const branch: Branch = {
-        rule: index,
-        regex: parts.length === 1 ? rule.pattern : new RegExp(part, rule.pattern.flags),
-      };
+      const b = branches.length;
+      branches.push(parts.length === 1 ? rule.pattern : new RegExp(part, rule.pattern.flags));
+      ruleOf.push(index);
       const lits = branchLiterals(part);
-      if (lits === null) unguarded.push(branch);
-      else
-        for (const lit of new Set(lits.map((l) => l.slice(0, MAX_LITERAL))))
-          byLiteral[idOf(lit)]!.push(branch);
+      if (lits === null) free.push(b);
+      else for (const lit of new Set(lits.map((l) => l.slice(0, MAX_LITERAL)))) guarded[idOf(lit)]!.push(b);
     }
   });
-  return { literals, byLiteral, unguarded, matcher: new LiteralMatcher(literals) };
+  const words = (branches.length + 31) >>> 5;
+  const unguarded = new Uint32Array(words);
+  for (const b of free) unguarded[b >>> 5]! |= 1 << (b & 31);
+  return {
+    branches,
+    ruleOf: Int32Array.from(ruleOf),
+    byLiteral: guarded.map((bs) => Int32Array.from(bs)),
+    unguarded,
+    // the rules' own examples tell which pieces of the literals are common in reply texts
+    matcher: new LiteralMatcher(
+      [...ids.keys()],
+      textRules.map((r) => normalizeReplyText(r.example)),
+    ),
+    seen: new Uint8Array(guarded.length),
+    hits: [],
+    candidates: new Uint32Array(words),
+  };
 }
 
 function applies(rule: TextRule, ctx?: MatchContext): boolean {
@@ -181,23 +196,34 @@ function match(text: string, ctx: MatchContext | undefined, firstOnly: boolean):
   const c = (compiled ??= compile());
   const norm = normalizeReplyText(text);
   if (!norm) return [];
-  const seen = new Uint8Array(c.literals.length);
-  const hits: number[] = [];
+  // The candidate branches, as a bit set: the branches of every literal found, in one pass over the text.
+  const { seen, hits, candidates } = c;
   c.matcher.scan(norm, seen, hits);
-  const branches: Branch[] = c.unguarded.slice();
-  for (const id of hits) for (const b of c.byLiteral[id]!) branches.push(b);
-  branches.sort((a, b) => a.rule - b.rule);
+  candidates.set(c.unguarded);
+  for (let h = 0; h < hits.length; h++) {
+    const id = hits[h]!;
+    seen[id] = 0;
+    const bs = c.byLiteral[id]!;
+    for (let k = 0; k < bs.length; k++) candidates[bs[k]! >>> 5]! |= 1 << (bs[k]! & 31);
+  }
+  hits.length = 0;
+  // Then the candidates in branch (so rule, so priority) order: the lowest set bit of each word first.
   const found: TextRule[] = [];
   let last = -1;
-  for (const branch of branches) {
-    if (branch.rule === last) continue;
-    const rule = textRules[branch.rule]!;
-    if (!applies(rule, ctx)) continue;
-    branch.regex.lastIndex = 0;
-    if (!branch.regex.test(norm)) continue;
-    last = branch.rule;
-    found.push(rule);
-    if (firstOnly) break;
+  for (let w = 0; w < candidates.length; w++) {
+    let bits = candidates[w]!;
+    while (bits !== 0) {
+      const low = bits & -bits;
+      bits ^= low;
+      const b = (w << 5) + 31 - Math.clz32(low);
+      const r = c.ruleOf[b]!;
+      if (r === last) continue;
+      const rule = textRules[r]!;
+      if (!applies(rule, ctx) || !c.branches[b]!.test(norm)) continue;
+      last = r;
+      found.push(rule);
+      if (firstOnly) return found;
+    }
   }
   return found;
 }

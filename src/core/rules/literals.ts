@@ -1,6 +1,6 @@
 // Prefilter for the text rules: from each rule's regex source, the literal strings one of which must appear in
-// a text the rule can match. An Aho-Corasick automaton over all those literals finds, in one pass over a text,
-// which rules are worth running; the few regexes left are then tested in priority order.
+// a text the rule can match. A q-gram hash table over all those literals finds, in one pass over a text, which
+// rules are worth running; the few regexes left are then tested in priority order.
 
 /**
  * The lower-cased literals of which at least one occurs in every text `source` matches, or null when no such
@@ -169,108 +169,103 @@ function scanBranch(branch: string): { run: string; groups: string[] } {
   return { run: best, groups };
 }
 
-/** Literals are cut to this many characters: a prefix of a required literal is required too, and short keys keep the automaton small. */
+/** Literals are cut to this many characters: a prefix of a required literal is required too. */
 export const MAX_LITERAL = 12;
 
+/** Bits of a piece's hash: a 65,536-bit filter (8 KB) says whether any literal is filed under it. */
+const HASH_BITS = 16;
+/** Bits of the bucket index (the hash's high bits): 8,192 buckets. */
+const BUCKET_BITS = 13;
+
+/** The hash of a piece of `q` (2 to 4) code units ending in `d` (`a`, `b` are 0 for shorter pieces). */
+const pieceHash = (q: number, a: number, b: number, c: number, d: number): number =>
+  (Math.imul(a, 0x9e3779b1) ^
+    Math.imul(b, 0x85ebca77) ^
+    Math.imul(c, 0xc2b2ae3d) ^
+    Math.imul(d, 0x27d4eb2f) ^
+    Math.imul(q, 0x165667b1)) >>>
+  (32 - HASH_BITS);
+
+interface Filed {
+  id: number;
+  hash: number;
+  /** Where the literal starts, counted back from the last character of its piece. */
+  back: number;
+}
+
 /**
- * A multi-literal matcher (Aho-Corasick) over lower-cased UTF-16 code units, built once. ASCII transitions are
- * a dense table (a DFA: no failure-link walks) over a compressed alphabet (only the ASCII characters that occur
- * in some literal get a column; every other character leads back to the root), which keeps the table small
- * enough to stay in cache. Other characters go through one map with failure links.
+ * A multi-literal matcher over lower-cased UTF-16 code units, built once. Each literal is filed under one piece
+ * of it: 4 characters long (3 or 2 for shorter literals), the piece that is rarest in the sample texts given.
+ * A scan hashes the text's last 4 (and 3, 2) characters at each position; a small bit filter rejects almost all
+ * of them, and the literals filed under a bucket are compared where they would start. Unlike a dense
+ * Aho-Corasick automaton (hundreds of KB for a thousand literals: a cache miss per character) it stays in cache.
  */
 export class LiteralMatcher {
-  /** ASCII character -> column of the transition table (0: a character no literal contains). */
-  private readonly column = new Uint8Array(128);
-  private readonly width: number;
-  /** Dense ASCII goto/transition table: `ascii[node * width + column[ch]]`. */
-  private ascii: Int32Array | Uint16Array;
-  /** Non-ASCII trie edges, keyed `node * 65536 + ch`. */
-  private readonly wide = new Map<number, number>();
-  private readonly fail: number[] = [0];
-  /** Ids of the literals ending at each node, including those reached via fail links. */
-  private readonly out: number[][] = [[]];
-  /** 1 where `out[node]` is not empty. */
-  private hasOut: Uint8Array = new Uint8Array(0);
-  private size = 1;
+  private readonly literals: readonly string[];
+  private readonly filter = new Int32Array(1 << (HASH_BITS - 5));
+  /** Per bucket, `start[h]..start[h + 1]` indexes `ids` and `backs`: the literals filed under bucket `h`. */
+  private readonly start = new Int32Array((1 << BUCKET_BITS) + 1);
+  private readonly ids: Int32Array;
+  private readonly backs: Int32Array;
+  /** Literals too short to file (fewer than two characters): they are reported as always present. */
+  private readonly always: number[] = [];
+  /** Which piece lengths some literal is filed under. */
+  private readonly anyThree: boolean;
+  private readonly anyTwo: boolean;
+  /** Whether some two-character literal is plain ASCII (else ASCII pairs need no look-up). */
+  private readonly asciiTwo: boolean;
 
-  constructor(literals: readonly string[]) {
-    let width = 1;
-    for (const lit of literals)
-      for (let i = 0; i < lit.length; i++) {
-        const ch = lit.charCodeAt(i);
-        if (ch < 128 && this.column[ch] === 0) this.column[ch] = width++;
+  constructor(literals: readonly string[], samples: readonly string[] = []) {
+    this.literals = literals;
+    const freq = new Map<string, number>();
+    for (const t of samples)
+      for (let i = 0; i + 4 <= t.length; i++) {
+        const g = t.slice(i, i + 4);
+        freq.set(g, (freq.get(g) ?? 0) + 1);
       }
-    this.width = width;
-    let trie = new Int32Array(width * 1024).fill(-1);
+    const load = new Int32Array(1 << HASH_BITS);
+    const filed: Filed[] = [];
+    let anyThree = false;
+    let anyTwo = false;
+    let asciiTwo = false;
     literals.forEach((lit, id) => {
-      let n = 0;
-      for (let i = 0; i < lit.length; i++) {
-        const ch = lit.charCodeAt(i);
-        let to = ch < 128 ? trie[n * width + this.column[ch]!]! : (this.wide.get(n * 65536 + ch) ?? -1);
-        if (to < 0) {
-          to = this.size++;
-          if ((to + 1) * width > trie.length) {
-            const grown = new Int32Array(trie.length * 2).fill(-1);
-            grown.set(trie);
-            trie = grown;
-          }
-          this.fail.push(0);
-          this.out.push([]);
-          if (ch < 128) trie[n * width + this.column[ch]!] = to;
-          else this.wide.set(n * 65536 + ch, to);
-        }
-        n = to;
+      if (lit.length < 2) {
+        this.always.push(id);
+        return;
       }
-      this.out[n]!.push(id);
+      const q = Math.min(4, lit.length);
+      if (q === 3) anyThree = true;
+      if (q === 2) {
+        anyTwo = true;
+        if (!/[^\x00-\x7f]/.test(lit)) asciiTwo = true;
+      }
+      // the rarest piece in the samples, then the least loaded hash, then the first
+      let best: Filed | undefined;
+      let bestCost = Infinity;
+      for (let o = 0; o + q <= lit.length; o++) {
+        const at = (k: number): number => (k < 4 - q ? 0 : lit.charCodeAt(o + k - (4 - q)));
+        const hash = pieceHash(q, at(0), at(1), at(2), at(3));
+        const cost = (freq.get(lit.slice(o, o + q)) ?? 0) * load.length + load[hash]!;
+        if (cost < bestCost) {
+          bestCost = cost;
+          best = { id, hash, back: o + q - 1 };
+        }
+      }
+      load[best!.hash]!++;
+      filed.push(best!);
     });
-    const edge = (n: number, ch: number): number =>
-      ch < 128
-        ? this.column[ch] === 0
-          ? -1
-          : trie[n * width + this.column[ch]!]!
-        : (this.wide.get(n * 65536 + ch) ?? -1);
-    // Children per node (as character codes), to walk the trie breadth-first.
-    const kids: number[][] = Array.from({ length: this.size }, () => []);
-    for (let ch = 0; ch < 128; ch++) {
-      const col = this.column[ch]!;
-      if (col === 0) continue;
-      for (let n = 0; n < this.size; n++) {
-        const to = trie[n * width + col]!;
-        if (to >= 0) kids[n]!.push(ch, to);
-      }
+    this.anyThree = anyThree;
+    this.anyTwo = anyTwo;
+    this.asciiTwo = asciiTwo;
+    const bucketOf = (hash: number): number => hash >>> (HASH_BITS - BUCKET_BITS);
+    for (const f of filed) {
+      this.filter[f.hash >>> 5]! |= 1 << (f.hash & 31);
+      this.start[bucketOf(f.hash) + 1]!++;
     }
-    for (const [key, to] of this.wide) kids[Math.floor(key / 65536)]!.push(key % 65536, to);
-    const order: number[] = [0];
-    for (let qi = 0; qi < order.length; qi++) {
-      const n = order[qi]!;
-      const ks = kids[n]!;
-      for (let k = 0; k < ks.length; k += 2) {
-        const ch = ks[k]!;
-        const to = ks[k + 1]!;
-        let failTo = 0;
-        if (n !== 0) {
-          let f = this.fail[n]!;
-          while (f !== 0 && edge(f, ch) < 0) f = this.fail[f]!;
-          failTo = Math.max(edge(f, ch), 0);
-        }
-        this.fail[to] = failTo;
-        const inherited = this.out[failTo]!;
-        if (inherited.length > 0) this.out[to] = this.out[to]!.concat(inherited);
-        order.push(to);
-      }
-    }
-    // Complete the ASCII table into a DFA, breadth-first so each fail target's row is complete first.
-    const dfa = trie.subarray(0, this.size * width);
-    for (let col = 0; col < width; col++) if (dfa[col]! < 0) dfa[col] = 0;
-    for (const n of order) {
-      if (n === 0) continue;
-      const row = n * width;
-      const frow = this.fail[n]! * width;
-      for (let col = 0; col < width; col++) if (dfa[row + col]! < 0) dfa[row + col] = dfa[frow + col]!;
-    }
-    this.ascii = this.size <= 0xffff ? Uint16Array.from(dfa) : dfa.slice();
-    this.hasOut = new Uint8Array(this.size);
-    for (let n = 0; n < this.size; n++) if (this.out[n]!.length > 0) this.hasOut[n] = 1;
+    for (let b = 0; b + 1 < this.start.length; b++) this.start[b + 1]! += this.start[b]!;
+    const sorted = [...filed].sort((x, y) => bucketOf(x.hash) - bucketOf(y.hash));
+    this.ids = Int32Array.from(sorted, (f) => f.id);
+    this.backs = Int32Array.from(sorted, (f) => f.back);
   }
 
   /**
@@ -278,29 +273,47 @@ export class LiteralMatcher {
    * is given, also appends to it each literal id newly marked.
    */
   scan(text: string, seen: Uint8Array, hits?: number[]): void {
-    const { ascii, column, width, wide, fail, out: outs, hasOut } = this;
-    let n = 0;
+    for (const id of this.always) this.found(id, seen, hits);
+    const { filter, anyThree, anyTwo, asciiTwo } = this;
+    let a = 0;
+    let b = 0;
+    let c = 0;
     for (let i = 0; i < text.length; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch < 128) {
-        n = ascii[n * width + column[ch]!]!;
-      } else {
-        let to = wide.get(n * 65536 + ch);
-        while (to === undefined && n !== 0) {
-          n = fail[n]!;
-          to = wide.get(n * 65536 + ch);
-        }
-        n = to ?? 0;
-      }
-      if (hasOut[n] === 0) continue;
-      const out = outs[n]!;
-      for (let k = 0; k < out.length; k++) {
-        const id = out[k]!;
-        if (seen[id] === 0) {
-          seen[id] = 1;
-          hits?.push(id);
-        }
-      }
+      const d = text.charCodeAt(i);
+      let h: number;
+      if (i >= 3 && filter[(h = pieceHash(4, a, b, c, d)) >>> 5]! & (1 << (h & 31)))
+        this.probe(h, i, text, seen, hits);
+      if (anyThree && i >= 2 && filter[(h = pieceHash(3, 0, b, c, d)) >>> 5]! & (1 << (h & 31)))
+        this.probe(h, i, text, seen, hits);
+      // two-character literals are CJK words: an ASCII pair needs no look-up
+      if (
+        anyTwo &&
+        i >= 1 &&
+        (asciiTwo || (c | d) > 0x7f) &&
+        filter[(h = pieceHash(2, 0, 0, c, d)) >>> 5]! & (1 << (h & 31))
+      )
+        this.probe(h, i, text, seen, hits);
+      a = b;
+      b = c;
+      c = d;
+    }
+  }
+
+  /** Compare the literals filed under hash `h` with the text where they would start (their piece ending at `i`). */
+  private probe(h: number, i: number, text: string, seen: Uint8Array, hits?: number[]): void {
+    const bucket = h >>> (HASH_BITS - BUCKET_BITS);
+    for (let k = this.start[bucket]!, end = this.start[bucket + 1]!; k < end; k++) {
+      const id = this.ids[k]!;
+      const from = i - this.backs[k]!;
+      if (seen[id] === 0 && from >= 0 && text.startsWith(this.literals[id]!, from))
+        this.found(id, seen, hits);
+    }
+  }
+
+  private found(id: number, seen: Uint8Array, hits?: number[]): void {
+    if (seen[id] === 0) {
+      seen[id] = 1;
+      hits?.push(id);
     }
   }
 }

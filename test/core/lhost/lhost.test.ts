@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { inHead } from "../../../src/core/lhost/engine.js";
 import { lhostParsers } from "../../../src/core/lhost/index.js";
 import { LAYOUTS } from "../../../src/core/lhost/layouts.js";
 import type { ExtractedRecipient } from "../../../src/core/lhost/types.js";
@@ -80,5 +81,28 @@ describe("lhost extractors", () => {
     const raw = `From: Mailer-Daemon@example.org\nSubject: Mail delivery failed\n\n${body}`;
     const mail = parseMail(raw);
     expect(() => run(mail)).not.toThrow();
+  });
+});
+
+describe("inHead", () => {
+  it("answers as the pattern does, whatever the case, skipping the pattern only when its words are absent", () => {
+    const patterns = [
+      /This is the qmail-send program|I'm afraid I wasn't able to deliver/i,
+      /^\s*was not delivered to:\s*$/im,
+      /google ?groups|googlegroups/i,
+      /\(#[45]\.\d+\.\d+\)/,
+      /^Sent <<< RCPT TO:/m,
+    ];
+    const heads = [
+      "Hi. THIS IS THE QMAIL-SEND PROGRAM at mx.example.jp.",
+      "Your message\n\n   was not delivered to:\n\n kijitora@example.jp",
+      "Google Groups: you can't post",
+      "Sorry, no mailbox here by that name. (#5.1.1)",
+      "Sent <<< RCPT TO:<kijitora@example.jp>",
+      "sent <<< rcpt to:<kijitora@example.jp>",
+      "nothing to see here",
+    ];
+    for (const re of patterns)
+      for (const head of heads) expect(inHead(head, re), `${re} on ${head}`).toBe(re.test(head));
   });
 });

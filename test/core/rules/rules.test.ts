@@ -11,7 +11,7 @@ import {
   statusRules,
   textRules,
 } from "../../../src/core/rules/index.js";
-import { requiredLiterals } from "../../../src/core/rules/literals.js";
+import { LiteralMatcher, requiredLiterals } from "../../../src/core/rules/literals.js";
 
 describe("text rules", () => {
   it("have unique, family-qualified ids", () => {
@@ -201,5 +201,39 @@ describe("requiredLiterals", () => {
   it("gives up where no literal is certain", () => {
     expect(requiredLiterals("(?:a|b)c")).toBeNull();
     expect(requiredLiterals("x|[abc]+")).toBeNull();
+  });
+});
+
+describe("LiteralMatcher", () => {
+  const literals = ["mailbox full", "user unknown", "quota", "bad", "605", "容量", "メール", "no such user"];
+  const found = (m: LiteralMatcher, text: string): string[] => {
+    const seen = new Uint8Array(literals.length);
+    const hits: number[] = [];
+    m.scan(text, seen, hits);
+    return hits.map((id) => literals[id]!).sort();
+  };
+  const naive = (text: string): string[] => literals.filter((l) => text.includes(l)).sort();
+
+  it("finds exactly the literals a text contains, at its start, middle and end", () => {
+    const m = new LiteralMatcher(literals, ["550 5.1.1 user unknown", "mailbox full"]);
+    const texts = [
+      "mailbox full",
+      "550 5.2.2 the mailbox full; quota exceeded",
+      "no such user here: bad address 605",
+      "メールボックスの容量が不足",
+      "mailbox ful",
+      "",
+      "ba",
+      "user unknownuser unknown",
+    ];
+    for (const t of texts) expect(found(m, t), t).toEqual(naive(t));
+  });
+
+  it("reports a literal too short to index as present, so its rule is always tried", () => {
+    const m = new LiteralMatcher(["x", "quota"]);
+    const seen = new Uint8Array(2);
+    const hits: number[] = [];
+    m.scan("over quota", seen, hits);
+    expect(hits.sort()).toEqual([0, 1]);
   });
 });
