@@ -37,6 +37,8 @@ export interface AuthOptions {
 interface Cached {
   key: ApiKeyWithHash | undefined;
   until: number;
+  /** From then on, the first request starts reading the key again (and goes on with this entry). */
+  refreshAt: number;
   /** What `request.auth` is set to (shared by the requests of the key: nobody changes it). */
   auth: AuthContext | undefined;
 }
@@ -48,7 +50,7 @@ const MAX_CACHED = 10_000;
 export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   const cacheMs = opts.cacheMs ?? 1_000;
   const cache = new Map<string, Cached>();
-  const inflight = new Map<string, Promise<ApiKeyWithHash | undefined>>();
+  const inflight = new Map<string, Promise<Cached>>();
   const limiter = new RateLimiter();
   const used = new Set<string>();
 
@@ -62,23 +64,32 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   app.addHook("onClose", async () => clearInterval(timer));
 
   // Remembered by the token itself (not its hash) so that a hit costs no SHA-256; the token is in the
-  // request anyway, and entries live at most `cacheMs`.
+  // request anyway, and entries live at most `cacheMs`. A key in use is read again from half its time on,
+  // in the background, so that its requests never wait for that query.
   function remembered(token: string, now: number): Cached | undefined {
     const hit = cache.get(token);
-    return hit && hit.until > now ? hit : undefined;
+    if (!hit || hit.until <= now) return undefined;
+    if (now >= hit.refreshAt && !inflight.has(token))
+      load(token).catch((err: unknown) => app.log.warn({ err }, "could not read an API key"));
+    return hit;
   }
 
-  async function load(token: string): Promise<Cached> {
-    const tokenHash = hashToken(token);
-    let p = inflight.get(tokenHash);
+  function load(token: string): Promise<Cached> {
+    let p = inflight.get(token);
     if (!p) {
-      p = findKeyByTokenHash(opts.db, tokenHash).finally(() => inflight.delete(tokenHash));
-      inflight.set(tokenHash, p);
+      p = read(token).finally(() => inflight.delete(token));
+      inflight.set(token, p);
     }
-    const key = await p;
+    return p;
+  }
+
+  async function read(token: string): Promise<Cached> {
+    const key = await findKeyByTokenHash(opts.db, hashToken(token));
+    const now = Date.now();
     const entry: Cached = {
       key,
-      until: Date.now() + cacheMs,
+      until: now + cacheMs,
+      refreshAt: now + cacheMs / 2,
       auth: key && { keyId: key.id, tenant: key.tenant, scopes: key.scopes, secret: key.tokenHash },
     };
     if (cache.size >= MAX_CACHED) cache.clear();
