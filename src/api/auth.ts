@@ -1,6 +1,9 @@
 // Bearer-token authentication, scopes and per-key rate limits. Keys are looked up by the SHA-256 of the
 // token and kept in memory for at most one second, so a revoked key stops working within a second.
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+//
+// The hooks take callbacks rather than returning promises: a request whose key is in memory (nearly all)
+// goes through authentication, the rate limit and the scope check without a promise or a hash.
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
 import type { Kysely } from "kysely";
 import { findKeyByTokenHash, hashToken, touchKeys, type ApiKeyWithHash, type Scope } from "../store/keys.js";
 import type { Database } from "../store/schema.js";
@@ -34,6 +37,10 @@ export interface AuthOptions {
 interface Cached {
   key: ApiKeyWithHash | undefined;
   until: number;
+  /** From then on, the first request starts reading the key again (and goes on with this entry). */
+  refreshAt: number;
+  /** What `request.auth` is set to (shared by the requests of the key: nobody changes it). */
+  auth: AuthContext | undefined;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -43,7 +50,7 @@ const MAX_CACHED = 10_000;
 export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   const cacheMs = opts.cacheMs ?? 1_000;
   const cache = new Map<string, Cached>();
-  const inflight = new Map<string, Promise<ApiKeyWithHash | undefined>>();
+  const inflight = new Map<string, Promise<Cached>>();
   const limiter = new RateLimiter();
   const used = new Set<string>();
 
@@ -56,63 +63,102 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   timer.unref();
   app.addHook("onClose", async () => clearInterval(timer));
 
-  async function lookup(tokenHash: string): Promise<ApiKeyWithHash | undefined> {
-    const now = Date.now();
-    const hit = cache.get(tokenHash);
-    if (hit && hit.until > now) return hit.key;
-    let p = inflight.get(tokenHash);
-    if (!p) {
-      p = findKeyByTokenHash(opts.db, tokenHash).finally(() => inflight.delete(tokenHash));
-      inflight.set(tokenHash, p);
-    }
-    const key = await p;
-    if (cache.size >= MAX_CACHED) cache.clear();
-    cache.set(tokenHash, { key, until: Date.now() + cacheMs });
-    return key;
+  // Remembered by the token itself (not its hash) so that a hit costs no SHA-256; the token is in the
+  // request anyway, and entries live at most `cacheMs`. A key in use is read again from half its time on,
+  // in the background, so that its requests never wait for that query.
+  function remembered(token: string, now: number): Cached | undefined {
+    const hit = cache.get(token);
+    if (!hit || hit.until <= now) return undefined;
+    if (now >= hit.refreshAt && !inflight.has(token))
+      load(token).catch((err: unknown) => app.log.warn({ err }, "could not read an API key"));
+    return hit;
   }
 
-  app.decorateRequest("auth", null as unknown as AuthContext);
-  app.addHook("onRequest", async (request: FastifyRequest, reply) => {
-    const header = request.headers.authorization;
-    const m = header ? BEARER.exec(header) : null;
-    if (!m) {
-      reply.header("www-authenticate", 'Bearer realm="rebound"');
-      throw new ApiError(401, "unauthorized", "an API key is required: send `Authorization: Bearer TOKEN`");
+  function load(token: string): Promise<Cached> {
+    let p = inflight.get(token);
+    if (!p) {
+      p = read(token).finally(() => inflight.delete(token));
+      inflight.set(token, p);
     }
-    const tokenHash = hashToken(m[1]!);
-    const key = await lookup(tokenHash);
+    return p;
+  }
+
+  async function read(token: string): Promise<Cached> {
+    const key = await findKeyByTokenHash(opts.db, hashToken(token));
+    const now = Date.now();
+    const entry: Cached = {
+      key,
+      until: now + cacheMs,
+      refreshAt: now + cacheMs / 2,
+      auth: key && { keyId: key.id, tenant: key.tenant, scopes: key.scopes, secret: key.tokenHash },
+    };
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(token, entry);
+    return entry;
+  }
+
+  /** Let the request through (`request.auth` set) or throw the 401 or 429 to answer. */
+  function admit(entry: Cached, request: FastifyRequest, reply: FastifyReply, now: number): void {
+    const key = entry.key;
     if (!key) {
       reply.header("www-authenticate", 'Bearer realm="rebound", error="invalid_token"');
       throw new ApiError(401, "unauthorized", "the API key is unknown or revoked");
     }
     const limit = key.rateLimitPerMinute ?? opts.defaultRateLimitPerMinute;
-    const d = limiter.take(key.id, limit, Date.now());
     if (limit > 0) {
+      const d = limiter.take(key.id, limit, now);
       reply.header("x-ratelimit-limit", String(d.limit));
       reply.header("x-ratelimit-remaining", String(d.remaining));
-    }
-    if (!d.allowed) {
-      throw new ApiError(
-        429,
-        "rate_limited",
-        `rate limit of ${limit} requests per minute exceeded`,
-        { limitPerMinute: limit },
-        { "retry-after": String(d.retryAfterSeconds) },
-      );
+      if (!d.allowed) {
+        throw new ApiError(
+          429,
+          "rate_limited",
+          `rate limit of ${limit} requests per minute exceeded`,
+          { limitPerMinute: limit },
+          { "retry-after": String(d.retryAfterSeconds) },
+        );
+      }
     }
     used.add(key.id);
-    request.auth = { keyId: key.id, tenant: key.tenant, scopes: key.scopes, secret: key.tokenHash };
+    request.auth = entry.auth!;
+  }
+
+  app.decorateRequest("auth", null as unknown as AuthContext);
+  app.addHook("onRequest", (request, reply, done) => {
+    const header = request.headers.authorization;
+    const m = header ? BEARER.exec(header) : null;
+    if (!m) {
+      reply.header("www-authenticate", 'Bearer realm="rebound"');
+      done(new ApiError(401, "unauthorized", "an API key is required: send `Authorization: Bearer TOKEN`"));
+      return;
+    }
+    const token = m[1]!;
+    const now = Date.now();
+    const hit = remembered(token, now);
+    if (hit) {
+      try {
+        admit(hit, request, reply, now);
+      } catch (err) {
+        done(err as ApiError);
+        return;
+      }
+      done();
+      return;
+    }
+    load(token)
+      .then((entry) => admit(entry, request, reply, Date.now()))
+      .then(() => done(), done);
   });
 }
 
 /** A preHandler that refuses keys without the scope. `admin` implies `write`, `write` implies `read`. */
-export function requireScope(scope: Scope): preHandlerAsyncHookHandler {
+export function requireScope(scope: Scope): preHandlerHookHandler {
   const accepted: Scope[] =
     scope === "read" ? ["read", "write", "admin"] : scope === "write" ? ["write", "admin"] : ["admin"];
-  return async (request) => {
-    if (!request.auth) throw new ApiError(401, "unauthorized", "an API key is required");
-    if (!request.auth.scopes.some((s) => accepted.includes(s))) {
-      throw new ApiError(403, "forbidden", `this API key lacks the \`${scope}\` scope`);
-    }
+  return (request, _reply, done) => {
+    if (!request.auth) done(new ApiError(401, "unauthorized", "an API key is required"));
+    else if (!request.auth.scopes.some((s) => accepted.includes(s)))
+      done(new ApiError(403, "forbidden", `this API key lacks the \`${scope}\` scope`));
+    else done();
   };
 }

@@ -7,8 +7,13 @@
 // second ago. So the index follows the table's id sequence: every `pollMs` it reads the rows with an id
 // above the highest seen, and also the ids it found missing below it (a transaction that took its id
 // earlier and committed later), until they appear or `gapTtlMs` passes (a rollback or a deletion).
-// Removed and expired rows stay in the index as false positives until the process restarts; they cost a
-// query, never a wrong answer.
+//
+// Removed rows stay in the index as false positives (a query each, never a wrong answer) until the next
+// rebuild, every `rebuildMs`: a second set is filled from the whole table one page per poll, while every
+// fingerprint the poll or `note()` adds goes into both sets; then it takes the place of the first. A row
+// committed during the rebuild is in the new set either way (read by the scan, or added by the poll).
+// Expired rows are kept: an expired suppression is brought back by updating its row in place, which the
+// id feed would not see.
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
 import { activeSuppressionsByHash, suppressionKeysSince, type SuppressionRow } from "../store/lookups.js";
@@ -25,6 +30,8 @@ export interface SuppressionIndexOptions {
   pageSize?: number;
   gapTtlMs?: number;
   maxGaps?: number;
+  /** How often the index is built afresh from the table, dropping the fingerprints of removed rows. */
+  rebuildMs?: number;
 }
 
 /** An open-addressing set of non-zero 32-bit integers. */
@@ -33,6 +40,7 @@ export class FingerprintSet {
   private mask: number;
   size = 0;
 
+  /** `capacity`: how many slots to start with (grown by doubling past 70% full). */
   constructor(capacity = 1 << 16) {
     let cap = 1 << 4;
     while (cap < capacity) cap <<= 1;
@@ -108,7 +116,11 @@ interface Waiter {
 }
 
 export class SuppressionIndex {
-  private readonly set = new FingerprintSet();
+  private set = new FingerprintSet();
+  /** The set being rebuilt (it replaces `set` once the scan has read the whole table), and how far. */
+  private next: { set: FingerprintSet; afterId: string } | undefined;
+  private builtAt = 0;
+  private rebuilds = 0;
   private maxId = 0;
   /** Ids found missing below maxId: id -> when to stop waiting for it. */
   private readonly gaps = new Map<number, number>();
@@ -120,6 +132,7 @@ export class SuppressionIndex {
   private readonly pageSize: number;
   private readonly gapTtlMs: number;
   private readonly maxGaps: number;
+  private readonly rebuildMs: number;
   private readonly now: () => Date;
   private pending = new Map<string, Waiter[]>();
   private flushScheduled = false;
@@ -135,6 +148,7 @@ export class SuppressionIndex {
     this.pageSize = opts.pageSize ?? 50_000;
     this.gapTtlMs = opts.gapTtlMs ?? 60_000;
     this.maxGaps = opts.maxGaps ?? 10_000;
+    this.rebuildMs = opts.rebuildMs ?? 3_600_000;
     this.now = opts.now ?? (() => new Date());
     this.ready = new Promise((r) => (this.readyResolve = r));
   }
@@ -146,6 +160,9 @@ export class SuppressionIndex {
       bytes: this.set.bytes,
       maxId: this.maxId,
       gaps: this.gaps.size,
+      rebuilds: this.rebuilds,
+      /** While a rebuild is under way, the highest id its scan has read. */
+      rebuiltTo: this.next ? Number(this.next.afterId) : null,
     };
   }
 
@@ -200,7 +217,12 @@ export class SuppressionIndex {
 
   /** Learn of a row this process just wrote (other processes learn of it on their next poll). */
   note(tenant: string, addressHash: string): void {
-    this.set.add(fingerprint(tenant, addressHash));
+    this.add(fingerprint(tenant, addressHash));
+  }
+
+  private add(fp: number): void {
+    this.set.add(fp);
+    this.next?.set.add(fp);
   }
 
   private flush(): void {
@@ -233,10 +255,12 @@ export class SuppressionIndex {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.catchUp()
+        .then(() => this.rebuildStep())
         .then(
           () => {
             if (!this.loaded) {
               this.loaded = true;
+              this.builtAt = Date.now();
               this.opts.logger.info({ index: this.stats }, "suppression index loaded");
               this.readyResolve();
             }
@@ -259,7 +283,7 @@ export class SuppressionIndex {
       const rows = await suppressionKeysSince(this.db, String(this.maxId), gapIds, this.pageSize);
       const deadline = Date.now() + this.gapTtlMs;
       for (const r of rows) {
-        this.set.add(fingerprint(r.tenant, r.address_hash));
+        this.add(fingerprint(r.tenant, r.address_hash));
         const id = Number(r.id);
         if (id > this.maxId) {
           const from = Math.max(this.maxId + 1, id - this.maxGaps);
@@ -279,5 +303,25 @@ export class SuppressionIndex {
     }
     const t = Date.now();
     for (const [g, until] of this.gaps) if (until < t) this.gaps.delete(g);
+  }
+
+  /** One page of the rebuild (when one is due or under way); the new set takes over after the last page. */
+  private async rebuildStep(): Promise<void> {
+    if (!this.loaded || this.stopped) return;
+    if (!this.next) {
+      if (Date.now() - this.builtAt < this.rebuildMs) return;
+      this.next = { set: new FingerprintSet(this.set.bytes / 4), afterId: "0" };
+    }
+    const next = this.next;
+    const rows = await suppressionKeysSince(this.db, next.afterId, [], this.pageSize);
+    for (const r of rows) next.set.add(fingerprint(r.tenant, r.address_hash));
+    if (rows.length === this.pageSize) {
+      next.afterId = rows[rows.length - 1]!.id;
+      return;
+    }
+    this.set = next.set;
+    this.next = undefined;
+    this.builtAt = Date.now();
+    this.rebuilds++;
   }
 }

@@ -1,5 +1,5 @@
 // One normalisation of e-mail addresses everywhere: lookups, storage, imports, exports.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { domainToASCII } from "node:url";
 
 export const ADDRESS_ERRORS = [
@@ -51,19 +51,35 @@ export function normalizeAddress(input: string, opts: NormalizeOptions = {}): No
       domain: rawDomain,
     };
   }
-  const domain = domainToASCII(rawDomain.toLowerCase());
-  if (
-    !domain ||
-    !domain.includes(".") ||
-    !/^[a-z0-9.-]+$/.test(domain) ||
-    domain.split(".").some((l) => !l || l.length > 63 || l.startsWith("-") || l.endsWith("-"))
-  )
-    return fail("bad_domain", `the domain "${rawDomain}" is not a valid domain name`);
+  const domain = foldDomain(rawDomain.toLowerCase());
+  if (!domain) return fail("bad_domain", `the domain "${rawDomain}" is not a valid domain name`);
   if (!opts.caseSensitiveLocalPart) local = local.toLowerCase();
   return { ok: true, address: `${local}@${domain}`, local, domain };
 }
 
+// Lists and lookups repeat a few domains (gmail.com, ...): folding and checking one costs more than the
+// rest of the address, so the outcome is remembered ("" for an invalid domain).
+const foldedDomains = new Map<string, string>();
+const MAX_FOLDED_DOMAINS = 10_000;
+
+/** A lower-cased domain IDN-folded to ASCII, or "" when it is not a valid domain name. */
+function foldDomain(lower: string): string {
+  let folded = foldedDomains.get(lower);
+  if (folded === undefined) {
+    const domain = domainToASCII(lower);
+    const valid =
+      domain.includes(".") &&
+      /^[a-z0-9.-]+$/.test(domain) &&
+      !domain.split(".").some((l) => !l || l.length > 63 || l.startsWith("-") || l.endsWith("-"));
+    folded = valid ? domain : "";
+    if (foldedDomains.size >= MAX_FOLDED_DOMAINS) foldedDomains.clear();
+    foldedDomains.set(lower, folded);
+  }
+  return folded;
+}
+
 /** SHA-256 (hex) of a normalised address: the hashed form for exports and erasure tombstones. */
 export function hashAddress(normalized: string): string {
-  return createHash("sha256").update(normalized, "utf8").digest("hex");
+  // The one-shot hash(): about a quarter of the time of createHash().update().digest() on short input.
+  return hash("sha256", normalized, "hex");
 }

@@ -1,5 +1,5 @@
 // API keys: a high-entropy token shown once, stored as its SHA-256. Each key is bound to one tenant.
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
 
@@ -32,7 +32,7 @@ export interface CreateKeyInput {
 const TOKEN_PREFIX = "rbk_";
 
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return hash("sha256", token, "hex");
 }
 
 export function isScope(s: string): s is Scope {

@@ -36,6 +36,22 @@ describe("authentication", () => {
     expect((await k.get("/v1/suppressions")).status).toBe(401);
   });
 
+  it("refuses a revoked key within a second even while it is in constant use", async () => {
+    const k = await client(t.db, api, "acme", ["read"]);
+    const busy = async (ms: number) => {
+      const statuses = new Set<number>();
+      for (const end = Date.now() + ms; Date.now() < end;) {
+        statuses.add((await k.get(`/v1/suppressions/${enc("busy@example.com")}`)).status);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return statuses;
+    };
+    expect(await busy(700)).toEqual(new Set([200]));
+    await revokeKey(t.db, k.keyId);
+    await busy(1_100);
+    expect((await k.get(`/v1/suppressions/${enc("busy@example.com")}`)).status).toBe(401);
+  });
+
   it("answers 429 with Retry-After once a key's rate limit is spent", async () => {
     const k = await client(t.db, api, "acme", ["read"], 3);
     const statuses: number[] = [];

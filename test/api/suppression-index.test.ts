@@ -1,0 +1,114 @@
+// The API's in-memory index of suppressed (tenant, address) pairs, over a real PostgreSQL table.
+import type { Kysely } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SuppressionIndex } from "../../src/api/suppression-index.js";
+import { hashAddress } from "../../src/core/address.js";
+import type { Database } from "../../src/store/schema.js";
+import { removeSuppression, upsertSuppression } from "../../src/store/suppressions.js";
+import { createTestDb, type TestDb } from "../helpers/db.js";
+
+let t: TestDb;
+const silent = { warn: () => {}, info: () => {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  t = await createTestDb();
+});
+
+afterAll(async () => {
+  await t?.drop();
+});
+
+const upsert = (db: Kysely<Database>, address: string) =>
+  upsertSuppression(db, {
+    tenant: "acme",
+    stream: "marketing",
+    address,
+    reason: "userunknown",
+    class: "hard",
+    source: "bounce",
+    at: new Date(),
+  });
+const suppress = (address: string) => t.db.transaction().execute((tx) => upsert(tx, address));
+const unsuppress = (address: string) =>
+  removeSuppression(t.db, { tenant: "acme", stream: "marketing", address, at: new Date() });
+
+async function until(what: string, cond: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+describe("suppression index", () => {
+  it("forgets a removed suppression at the next rebuild and keeps the others", async () => {
+    await suppress("gone@example.com");
+    await suppress("kept@example.com");
+    const index = new SuppressionIndex(t.db, { logger: silent, pollMs: 10, rebuildMs: 100 });
+    index.start();
+    try {
+      await index.ready;
+      expect(index.mightContain("acme", hashAddress("gone@example.com"))).toBe(true);
+      await unsuppress("gone@example.com");
+      // A removed row stays a (harmless) false positive until a rebuild that started after the removal ends.
+      const after = index.stats.rebuilds + 1;
+      await until("two rebuilds", () => index.stats.rebuilds > after);
+      expect(index.mightContain("acme", hashAddress("gone@example.com"))).toBe(false);
+      expect(index.mightContain("acme", hashAddress("kept@example.com"))).toBe(true);
+    } finally {
+      await index.stop();
+    }
+  });
+
+  it("loses no row written while rebuilds are under way", async () => {
+    for (let i = 0; i < 20; i++) await suppress(`old${i}@example.com`);
+    // A page of 3 rows per poll: every rebuild spans several polls, and a new one starts at once.
+    const index = new SuppressionIndex(t.db, { logger: silent, pollMs: 5, pageSize: 3, rebuildMs: 0 });
+    index.start();
+    try {
+      await index.ready;
+      const written: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const address = `new${i}@example.com`;
+        await suppress(address);
+        written.push(hashAddress(address));
+        await sleep(7);
+      }
+      const seen = () => written.every((h) => index.mightContain("acme", h));
+      await until("the new rows", seen);
+      // From then on, through every swap of sets, each of them stays in.
+      const end = index.stats.rebuilds + 3;
+      while (index.stats.rebuilds < end) {
+        expect(seen()).toBe(true);
+        await sleep(1);
+      }
+      for (let i = 0; i < 20; i++)
+        expect(index.mightContain("acme", hashAddress(`old${i}@example.com`))).toBe(true);
+    } finally {
+      await index.stop();
+    }
+  });
+
+  it("keeps a row committed late, after the rebuild's scan has passed its id", async () => {
+    const index = new SuppressionIndex(t.db, { logger: silent, pollMs: 5, pageSize: 2, rebuildMs: 0 });
+    index.start();
+    try {
+      await index.ready;
+      const late = hashAddress("late@example.com");
+      await t.db.transaction().execute(async (tx) => {
+        const { id } = await upsert(tx, "late@example.com");
+        for (let i = 0; i < 5; i++) await suppress(`after${i}@example.com`);
+        await until("a scan past the late row", () => (index.stats.rebuiltTo ?? 0) > Number(id));
+      });
+      await until("the late row", () => index.mightContain("acme", late));
+      const end = index.stats.rebuilds + 2;
+      while (index.stats.rebuilds < end) {
+        expect(index.mightContain("acme", late)).toBe(true);
+        await sleep(1);
+      }
+    } finally {
+      await index.stop();
+    }
+  });
+});
