@@ -70,7 +70,7 @@ export const configSchema = z.object({
   httpHost: z.string().default("0.0.0.0"),
   httpPort: int(8025),
   /** Requests per minute per API key, unless the key has its own limit (0: unlimited). */
-  apiRateLimitPerMinute: int(600_000),
+  apiRateLimitPerMinute: int(3_000_000),
   /** Largest JSON body the API accepts (streamed CSV/NDJSON bodies have no limit). */
   apiBodyLimitBytes: int(1024 * 1024),
   verpKeys: verpKeys.default([]),
