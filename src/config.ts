@@ -93,6 +93,9 @@ export const configSchema = z.object({
   webhookAllowedNetworks: cidrs.default([]),
   /** Grace given to SMTP sessions in flight on shutdown before they are closed with 421. */
   smtpShutdownTimeoutMs: int(30_000),
+  /** Grace given to HTTP requests in flight on shutdown (an export to a reader that stopped reading would
+   * otherwise hold it forever); then their connections are closed. */
+  apiShutdownGraceMs: int(10_000),
   /** Key prefix of the BullMQ queues in Redis (several deployments can share one Redis). */
   queuePrefix: z
     .string()
@@ -158,6 +161,7 @@ const ENV: Record<keyof Config, string> = {
   webhookBackoffMs: "REBOUND_WEBHOOK_BACKOFF_MS",
   webhookAllowedNetworks: "REBOUND_WEBHOOK_ALLOWED_NETWORKS",
   smtpShutdownTimeoutMs: "REBOUND_SMTP_SHUTDOWN_TIMEOUT_MS",
+  apiShutdownGraceMs: "REBOUND_API_SHUTDOWN_GRACE_MS",
   queuePrefix: "REBOUND_QUEUE_PREFIX",
   jobAttempts: "REBOUND_JOB_ATTEMPTS",
   jobBackoffMs: "REBOUND_JOB_BACKOFF_MS",

@@ -84,5 +84,18 @@ export async function startApi(
   await app.listen({ host: deps.config.httpHost, port: deps.config.httpPort });
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : deps.config.httpPort;
-  return { app, port, close: () => app.close() };
+  return {
+    app,
+    port,
+    // Requests in flight get a grace period; then their connections are closed, so that a client that stopped
+    // reading an export (its stream paused on backpressure) cannot hold the shutdown forever.
+    async close() {
+      const timer = setTimeout(() => app.server.closeAllConnections(), deps.config.apiShutdownGraceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }

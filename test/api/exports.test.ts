@@ -86,7 +86,8 @@ async function seed(db: Db): Promise<void> {
 beforeAll(async () => {
   t = await createTestDb();
   await seed(t.db);
-  api = await startTestApi(t.db);
+  // The aborted exports' readers never close their side: shutdown closes them after this grace.
+  api = await startTestApi(t.db, { apiShutdownGraceMs: 500 });
   acme = await client(t.db, api, "acme");
 });
 
