@@ -145,7 +145,9 @@ export class SuppressionIndex {
     private readonly opts: SuppressionIndexOptions,
   ) {
     this.pollMs = opts.pollMs ?? 250;
-    this.pageSize = opts.pageSize ?? 50_000;
+    // Small pages die young: 50,000-row pages were promoted to the old generation while being read, and left
+    // the API 70 MB larger after loading a million rows (219 MB against 149 MB, bench/api).
+    this.pageSize = opts.pageSize ?? 5_000;
     this.gapTtlMs = opts.gapTtlMs ?? 60_000;
     this.maxGaps = opts.maxGaps ?? 10_000;
     this.rebuildMs = opts.rebuildMs ?? 3_600_000;
