@@ -1,4 +1,5 @@
 // A local webhook endpoint on loopback for tests: records each request and answers from a script.
+import { verifySignature } from "../../src/webhooks/sign.js";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -61,4 +62,14 @@ export async function deadUrl(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}/nothing-listens-here`;
+}
+
+/** Whether a received delivery carries a valid signature by `secret`, checked now as a receiver would. */
+export function signedBy(secret: string, r: Received): boolean {
+  return verifySignature(
+    secret,
+    String(r.headers["rebound-signature"]),
+    r.body,
+    Math.floor(Date.now() / 1000),
+  ).ok;
 }
