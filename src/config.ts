@@ -105,7 +105,7 @@ export const configSchema = z.object({
   jobAttempts: int(8),
   /** First retry delay of a failed job; doubles on each try. */
   jobBackoffMs: int(2_000),
-  /** process-mail jobs run at once by one worker process. */
+  /** Mails in flight at once in one worker process (process-mail jobs run at once). */
   workerConcurrency: int(64),
   /** Most mails processed in one transaction (jobs running at once are grouped; 1: a transaction per mail). */
   workerBatchSize: z.coerce.number().int().min(1).default(32),

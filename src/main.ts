@@ -1,7 +1,7 @@
 // The composition root: config -> logger -> database (migrated) -> queue -> the roles asked for.
 //
 //   intake  the SMTP MX (spool, enqueue) and the sweeper that enqueues what was left pending
-//   worker  process-mail jobs, raw retention, webhook outbox and deliveries
+//   worker  process-mails and process-mail jobs, raw retention, webhook outbox and deliveries
 //   api     the HTTP API
 //
 // All three run in one process by default. With REDIS_URL several intake and worker processes share one

@@ -1,10 +1,16 @@
 // Job names and payloads, and the small interface both queue adapters (BullMQ, in-process) implement.
 
-export const JOB_NAMES = ["process-mail", "deliver-webhook", "dispatch-outbox"] as const;
+export const JOB_NAMES = ["process-mail", "process-mails", "deliver-webhook", "dispatch-outbox"] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobPayloads {
-  "process-mail": { mailId: string };
+  /** One mail: the sweeper's, `rebound reprocess`'s, and the retry of a mail that failed in a batch. */
+  "process-mail": {
+    mailId: string;
+    /** Tries made before this job (a mail retried out of a batch). */ tries?: number;
+  };
+  /** The mails of one group commit of the intake, in one job (one Redis round trip for all of them). */
+  "process-mails": { mailIds: string[] };
   "deliver-webhook": { deliveryId: string };
   "dispatch-outbox": Record<string, never>;
 }

@@ -1,8 +1,9 @@
-// The worker role: consumes process-mail jobs, keeps a mail that could not be processed after its last try as
-// `failed` with its error (re-processable, never dropped), and on a timer purges raw mail past its retention and
-// deletes suppressions past their expiry (logged as `expired`; lookups ignore them already).
+// The worker role: consumes process-mails jobs (a group commit of the intake) and process-mail jobs (one mail),
+// keeps a mail that could not be processed after its last try as `failed` with its error (re-processable, never
+// dropped), and on a timer purges raw mail past its retention and deletes suppressions past their expiry
+// (logged as `expired`; lookups ignore them already).
 //
-// Jobs that run at once are processed together: the mails of concurrent jobs are grouped into batches of up
+// Mails that are in flight at once are processed together: the mails of concurrent jobs are grouped into batches of up
 // to `workerBatchSize`, each batch in one transaction (processMails), so that under load one commit serves many
 // mails. When a batch fails, its mails are processed again one by one (processMail, a transaction each), so a
 // bad mail fails alone and its job retries with back-off.
@@ -71,34 +72,65 @@ export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Mai
   // Two batches at once: one in the database while the next is classified.
   const batcher = createBatcher(processBatch, { maxItems: deps.config.workerBatchSize, maxInFlight: 2 });
 
+  /**
+   * One mail, through the batcher. When it fails: counted, logged, its try recorded on its row, and on the last
+   * try the mail is kept as `failed` with its error. Rejects with the error (so that its job can retry).
+   */
+  async function run(mailId: string, attempt: number, maxAttempts: number): Promise<void> {
+    const m = deps.metrics;
+    const endTimer = m?.processingSeconds.startTimer();
+    try {
+      const outcome = await batcher.submit(mailId);
+      endTimer?.();
+      if (m) countOutcome(m, outcome);
+    } catch (err) {
+      const last = attempt >= maxAttempts;
+      m?.processingFailures.inc({ final: String(last) });
+      logger.warn(
+        { mailId, attempt, maxAttempts, err: err instanceof Error ? err.message : String(err) },
+        last ? "processing failed on the last try" : "processing failed; will retry",
+      );
+      // Bookkeeping must not hide the processing error; if the database is down the sweeper retries later.
+      await countAttempt(deps.db, mailId).catch(() => undefined);
+      if (last) await markFailed(pd, mailId, err).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  // A mail of its own (the sweeper's, reprocess's, or one retried out of a batch: `tries` made before).
   deps.queue.process(
     "process-mail",
-    async ({ mailId }, job) => {
-      const m = deps.metrics;
-      const endTimer = m?.processingSeconds.startTimer();
-      try {
-        const outcome = await batcher.submit(mailId);
-        endTimer?.();
-        if (m) countOutcome(m, outcome);
-      } catch (err) {
-        const last = job.attempt >= job.maxAttempts;
-        m?.processingFailures.inc({ final: String(last) });
-        logger.warn(
-          {
-            mailId,
-            attempt: job.attempt,
-            maxAttempts: job.maxAttempts,
-            err: err instanceof Error ? err.message : String(err),
-          },
-          last ? "processing failed on the last try" : "processing failed; will retry",
-        );
-        // Bookkeeping must not hide the processing error; if the database is down the sweeper retries later.
-        await countAttempt(deps.db, mailId).catch(() => undefined);
-        if (last) await markFailed(pd, mailId, err).catch(() => undefined);
-        throw err;
-      }
-    },
+    ({ mailId, tries = 0 }, job) => run(mailId, job.attempt + tries, job.maxAttempts + tries),
     { concurrency: deps.config.workerConcurrency },
+  );
+
+  // A group commit of the intake: its mails go to the batcher together. A mail that fails is not retried with
+  // its neighbours: it gets a process-mail job of its own, with the tries it has left and the usual back-off.
+  // The batch job itself fails (and is tried again, its processed mails then left alone) only when that
+  // job cannot be added.
+  deps.queue.process(
+    "process-mails",
+    async ({ mailIds }, job) => {
+      const retry: string[] = [];
+      await Promise.all(
+        mailIds.map((id) =>
+          run(id, job.attempt, job.maxAttempts).catch(() => {
+            if (job.attempt < job.maxAttempts) retry.push(id);
+          }),
+        ),
+      );
+      if (!retry.length) return;
+      await deps.queue.addBulk(
+        "process-mail",
+        retry.map((id) => ({
+          payload: { mailId: id, tries: job.attempt },
+          opts: { jobId: id, attempts: job.maxAttempts - job.attempt },
+        })),
+      );
+    },
+    // A job brings one mail or dozens: enough jobs at once that some `workerConcurrency` mails are in flight
+    // when the intake's batches are small (light load), so that the worker's batches stay full.
+    { concurrency: Math.max(2, Math.ceil(deps.config.workerConcurrency / 4)) },
   );
 
   async function purge(): Promise<number> {

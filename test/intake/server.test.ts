@@ -50,6 +50,8 @@ let t: TestDb;
 let tls: TlsMaterial;
 let queue: Queue;
 const jobs: string[] = [];
+/** The mail ids of each process-mails job. */
+const batchJobs: string[][] = [];
 const logs = captureLogs();
 let intake: Intake;
 let port: number;
@@ -64,6 +66,15 @@ beforeAll(async () => {
   t = await createTestDb();
   tls = await selfSignedTls("mx.test");
   queue = createBullQueue({ redisUrl: TEST_REDIS_URL, prefix: `t-intake-${randomBytes(6).toString("hex")}` });
+  // The intake enqueues each group commit as one process-mails job; the sweeper, one process-mail job per mail.
+  queue.process(
+    "process-mails",
+    async (p) => {
+      batchJobs.push(p.mailIds);
+      jobs.push(...p.mailIds);
+    },
+    { concurrency: 4 },
+  );
   queue.process("process-mail", async (p) => void jobs.push(p.mailId), { concurrency: 4 });
   ({ intake, port } = await start());
 });
@@ -302,7 +313,7 @@ describe("the SMTP intake", () => {
     }
   });
 
-  it("commits mails from many concurrent sessions, each acknowledged once stored", async () => {
+  it("commits mails from many concurrent sessions, each acknowledged once stored, and enqueues them in batches", async () => {
     const replies = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
         sendOne(port, { from: "", to: [`c${i}@${DOMAIN}`], data: message(`concurrent ${i}`) }),
@@ -317,6 +328,15 @@ describe("the SMTP intake", () => {
       .execute();
     expect(rows).toHaveLength(60);
     await until(() => ids.every((id) => jobs.includes(id)));
+    // Mails committed together are enqueued together: fewer jobs than mails, each mail in one of them.
+    const mine = batchJobs.filter((b) => b.some((id) => ids.includes(id)));
+    expect(mine.length).toBeLessThan(60);
+    expect(
+      mine
+        .flat()
+        .filter((id) => ids.includes(id))
+        .sort(),
+    ).toEqual([...ids].sort());
   });
 
   it("logs one line per transaction with its ids and no mail content", async () => {

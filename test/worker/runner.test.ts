@@ -102,6 +102,40 @@ describe("the mail worker", () => {
     await queue.close();
   });
 
+  it("processes an intake batch job together, and retries a mail that fails in it in a job of its own until its tries run out", async () => {
+    const queue = createMemoryQueue({ attempts: 3, backoffMs: 5 });
+    const failed: string[] = [];
+    const watched: Queue = {
+      ...queue,
+      addBulk: async (name, jobs) => {
+        if (name === "process-mail")
+          for (const j of jobs) failed.push((j.payload as { mailId: string }).mailId);
+        return queue.addBulk(name, jobs);
+      },
+    };
+    const poison = "poison-batch@example.org";
+    await withPoisonedAddress(t.db, poison, async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const rcpt = i === 2 ? poison : `job${i}@example.org`;
+        ids.push(await spool(e2eMail("dsn-exim-user-unknown", { recipient: rcpt, returnPath: verp(rcpt) })));
+      }
+      const worker = startWorker(watched);
+      await watched.add("process-mails", { mailIds: ids }, { jobId: `batch-${ids[0]!}` });
+      const rows = await until(async () => {
+        const all = await Promise.all(ids.map((id) => getMail(t.db, id)));
+        return all.every((m) => m?.status === "processed" || m?.status === "failed") ? all : undefined;
+      });
+      expect(rows.map((m) => m!.status)).toEqual(ids.map((_, i) => (i === 2 ? "failed" : "processed")));
+      // Its own job took the tries it had left: three in all, as for any job.
+      expect(rows[2]).toMatchObject({ attempts: 3 });
+      expect(rows[2]!.error).toMatch(/poisoned event/);
+      expect(failed).toEqual([ids[2]]);
+      await worker.stop();
+    });
+    await queue.close();
+  });
+
   it("drops raw mail past its retention and keeps the metadata", async () => {
     const queue = createMemoryQueue();
     const old = await spool(Buffer.from("Subject: old\r\n\r\nx\r\n"), new Date(Date.now() - 40 * 86_400_000));
