@@ -64,6 +64,8 @@ export const configSchema = z.object({
   /** Connections per IP per minute before `421 4.7.0` (0: unlimited). */
   smtpRateLimitPerMinute: int(600),
   smtpSocketTimeoutMs: int(60_000),
+  /** Wait before the 220 greeting; a client that talks before it gets `421 You talk too soon` (0: greet at once). */
+  smtpGreetingDelayMs: int(0),
   smtpProxyProtocol: z.stringbool().default(false),
   tlsCertPath: z.string().optional(),
   tlsKeyPath: z.string().optional(),
@@ -143,6 +145,7 @@ const ENV: Record<keyof Config, string> = {
   smtpMaxConnections: "REBOUND_SMTP_MAX_CONNECTIONS",
   smtpRateLimitPerMinute: "REBOUND_SMTP_RATE_LIMIT_PER_MINUTE",
   smtpSocketTimeoutMs: "REBOUND_SMTP_SOCKET_TIMEOUT_MS",
+  smtpGreetingDelayMs: "REBOUND_SMTP_GREETING_DELAY_MS",
   smtpProxyProtocol: "REBOUND_SMTP_PROXY_PROTOCOL",
   tlsCertPath: "REBOUND_TLS_CERT",
   tlsKeyPath: "REBOUND_TLS_KEY",

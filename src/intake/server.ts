@@ -2,8 +2,8 @@
 // A mail gets 250 only once its raw bytes are a committed PostgreSQL row (spool.ts); the job that processes
 // it is enqueued after that, and whatever fails there is picked up by the sweeper.
 //
-// smtp-server notes: it waits a fixed 100 ms before its greeting (to catch clients that talk too soon), so
-// every connection costs 100 ms and one-mail-per-connection throughput needs many connections; reverse DNS
+// smtp-server notes: it waits a fixed 100 ms before its greeting (to catch clients that talk too soon); here
+// the wait is REBOUND_SMTP_GREETING_DELAY_MS, none by default (greeting.ts says why); reverse DNS
 // is off (one lookup per connection, seconds without DNS); SMTPUTF8, 8BITMIME and PIPELINING are
 // advertised; AUTH is disabled (nothing here relays).
 import { createHash } from "node:crypto";
@@ -16,6 +16,7 @@ import type { Metrics, SmtpOutcome } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { enqueueCommitted } from "./enqueue.js";
+import { greetAfter } from "./greeting.js";
 import { newMailId } from "./mail-id.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { replies } from "./replies.js";
@@ -31,6 +32,7 @@ export type IntakeConfig = Pick<
   | "smtpMaxMessageBytes"
   | "smtpMaxRecipients"
   | "smtpMaxConnections"
+  | "smtpGreetingDelayMs"
   | "smtpRateLimitPerMinute"
   | "smtpSocketTimeoutMs"
   | "smtpProxyProtocol"
@@ -218,6 +220,7 @@ export function createIntake(deps: IntakeDeps): Intake {
   });
   server.on("error", (err) => log.error({ err: errorMessage(err) }, "smtp server error"));
   server.server.on("connection", coalesceWrites);
+  greetAfter(server, config.smtpGreetingDelayMs);
 
   return {
     listen() {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { connect as netConnect } from "node:net";
 import { Writable } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import nodemailer from "nodemailer";
@@ -248,6 +249,33 @@ describe("the SMTP intake", () => {
       c.client.destroy();
     } finally {
       await limited.intake.close();
+    }
+  });
+
+  it("greets at once by default, and with a greeting delay refuses a client that talks before the greeting", async () => {
+    /** Connects and sends EHLO at once, without waiting for the greeting; resolves with all the server said. */
+    const talkAtOnce = (p: number) =>
+      new Promise<string>((resolve, reject) => {
+        let said = "";
+        const socket = netConnect(p, "127.0.0.1", () => socket.write("EHLO early.example\r\n"));
+        socket.on("data", (d: Buffer) => {
+          said += d.toString();
+          // Done at the EHLO's last line, or when the server hangs up.
+          if (/^250 /m.test(said) && !socket.writableEnded) socket.end("QUIT\r\n");
+        });
+        socket.on("close", () => resolve(said));
+        socket.on("error", reject);
+      });
+    expect(await talkAtOnce(port)).toMatch(/^220 [^\r]*\r\n250-/);
+    const patient = await start({ smtpGreetingDelayMs: 300 });
+    try {
+      expect(await talkAtOnce(patient.port)).toMatch(/^421 .*talk too soon/m);
+      // A client that waits for the greeting is served as usual.
+      const c = await SmtpClient.connect(patient.port);
+      expect(c.greeting.code).toBe(220);
+      c.client.destroy();
+    } finally {
+      await patient.intake.close();
     }
   });
 
