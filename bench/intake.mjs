@@ -180,11 +180,11 @@ class Client {
   }
 }
 
-/** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
-function cpuSecs(pid) {
+/** CPU seconds (user + system, or system alone) a process has used so far; 0 when it is gone. */
+function cpuSecs(pid, only) {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100;
+    return ((only === "system" ? 0 : Number(f[11])) + Number(f[12])) / 100;
   } catch {
     return 0;
   }
@@ -210,7 +210,9 @@ function snapshotOf(pids, backends) {
   const sum = (ps) => ps.reduce((a, p) => a + cpuSecs(p), 0);
   return {
     intake: cpuSecs(pids.intake),
+    intakeKernel: cpuSecs(pids.intake, "system"),
     worker: pids.worker ? cpuSecs(pids.worker) : 0,
+    workerKernel: pids.worker ? cpuSecs(pids.worker, "system") : 0,
     client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
     postgres: sum(backends),
     redis: sum(pidsOf("redis-server")),
@@ -307,7 +309,9 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
   const accept = ["intake", "postgres", "redis", "client"]
     .map((k) => `${k} ${per(cpu0, cpu1, k)}`)
     .join(", ");
-  console.log(`  CPU ms per mail while accepting: ${accept}`);
+  console.log(
+    `  CPU ms per mail while accepting: ${accept} (the intake's in the kernel: ${per(cpu0, cpu1, "intakeKernel")})`,
+  );
   const serverAccept =
     ["intake", "postgres", "redis"].reduce((a, k) => a + (cpu1[k] - cpu0[k]), 0) / Math.max(1, tx.length);
   console.log(
@@ -315,7 +319,7 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
   );
   if (WITH_WORKER)
     console.log(
-      `  CPU ms per mail, whole run: worker ${per(cpu0, cpu2, "worker")}, postgres ${per(cpu0, cpu2, "postgres")}, redis ${per(cpu0, cpu2, "redis")}`,
+      `  CPU ms per mail, whole run: worker ${per(cpu0, cpu2, "worker")} (in the kernel: ${per(cpu0, cpu2, "workerKernel")}), postgres ${per(cpu0, cpu2, "postgres")}, redis ${per(cpu0, cpu2, "redis")}`,
     );
   console.log(`  RSS intake ${range(rss.intake)}` + (WITH_WORKER ? `, worker ${range(rss.worker)}` : ""));
 }
