@@ -85,6 +85,24 @@ export function createBullQueue(o: BullQueueOptions): Queue {
     };
   }
 
+  /**
+   * A call on the BullMQ queue of a job name, bounded in time. A BullMQ queue that first met Redis while it was
+   * down keeps failing after Redis is back (its connection set-up failed once and for all), so after a failure
+   * the queue is dropped and the next call makes a new one.
+   */
+  async function onQueue<T>(name: JobName, fn: (q: BullQueue) => Promise<T>): Promise<T> {
+    const q = queueOf(name);
+    try {
+      return await bounded(fn(q));
+    } catch (err) {
+      if (queues.get(name) === q) {
+        queues.delete(name);
+        q.close().catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
   // Whether the last attempt to reach Redis failed: then producers fail at once instead of waiting.
   let down = false;
   producer.on("ready", () => (down = false));
@@ -132,14 +150,13 @@ export function createBullQueue(o: BullQueueOptions): Queue {
     async add(name, payload, a) {
       if (closed) throw new Error("queue is closed");
       await ready();
-      await bounded(queueOf(name).add(name, payload, jobOptions(a)));
+      await onQueue(name, (q) => q.add(name, payload, jobOptions(a)));
     },
     async addBulk(name, jobs) {
       if (closed) throw new Error("queue is closed");
       if (!jobs.length) return;
-      const q = queueOf(name);
       await ready();
-      await bounded(
+      await onQueue(name, (q) =>
         q.addBulk(
           jobs.map((j) => ({
             name,

@@ -1,8 +1,7 @@
 // Redis down: the MX still answers 250 (the mail is a committed row), and the mail is processed once Redis is
 // back (the sweeper enqueues what was left pending). Uses a private redis-server, never the shared one.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
@@ -11,43 +10,10 @@ import { startApp, type App } from "../../src/main.js";
 import { openDb } from "../../src/store/db.js";
 import { getMail } from "../../src/store/mails.js";
 import { TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
+import { freePort, startRedis, stopRedis } from "../helpers/redis.js";
 import { sendOne } from "../helpers/smtp.js";
 import { BOUNCE_DOMAIN, e2eMail, verp, VERP_KEYS_ENV } from "./fixtures.js";
 import { until } from "./until.js";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (/ready to accept connections/i.test(out)) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-  });
-  return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGKILL");
-  await exited;
-}
 
 const schema = uniqueSchema("e2e_redis");
 let app: App | undefined;

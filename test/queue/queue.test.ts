@@ -4,6 +4,7 @@ import { createBullQueue } from "../../src/queue/bullmq.js";
 import { createMemoryQueue } from "../../src/queue/memory.js";
 import type { JobInfo, JobName, Queue } from "../../src/queue/types.js";
 import { TEST_REDIS_URL } from "../helpers/db.js";
+import { freePort, startRedis, stopRedis } from "../helpers/redis.js";
 
 type Failed = { name: JobName; id: string; err: unknown };
 
@@ -127,5 +128,34 @@ describe("the BullMQ queue without Redis", () => {
     await expect(q.ping()).rejects.toThrow(/redis/i);
     await expect(q.add("process-mail", { mailId: "m" }, { jobId: "m" })).rejects.toThrow(/redis/i);
     await q.close();
+  });
+
+  it("adds jobs again once Redis is back, for job names first used while it was down", async () => {
+    const port = await freePort();
+    let redis = await startRedis(port);
+    const q = createBullQueue({ redisUrl: `redis://127.0.0.1:${port}`, prefix: "t-back", addTimeoutMs: 500 });
+    try {
+      await q.ping();
+      await stopRedis(redis);
+      // First use of this job name, with Redis gone.
+      await expect(q.add("process-mails", { mailIds: ["a"] }, { jobId: "batch-a" })).rejects.toThrow();
+      redis = await startRedis(port);
+      const seen: string[] = [];
+      q.process("process-mails", async (p) => void seen.push(...p.mailIds));
+      // Redis needs a moment to be reached again: add until it takes the job.
+      let added = false;
+      const end = Date.now() + 10_000;
+      while (!added && Date.now() < end) {
+        added = await q.add("process-mails", { mailIds: ["b"] }, { jobId: "batch-b" }).then(
+          () => true,
+          () => new Promise<boolean>((r) => setTimeout(() => r(false), 100)),
+        );
+      }
+      expect(added).toBe(true);
+      await until(() => seen.includes("b"));
+    } finally {
+      await q.close();
+      await stopRedis(redis);
+    }
   });
 });
