@@ -2,7 +2,7 @@
 // retry, last delivery), plus the soft bounces since the reset, loaded as the policy's AddressHistory.
 import type { Kysely } from "kysely";
 import type { AddressHistory, AddressState } from "../core/policy.js";
-import { softBounceTimes } from "./events.js";
+import { softBounceTimes, softBounceTimesOf } from "./events.js";
 import type { Database } from "./schema.js";
 
 export interface AddressKey {
@@ -84,5 +84,80 @@ export async function saveAddressState(
     .insertInto("address_state")
     .values({ tenant: k.tenant, stream: k.stream, address_hash: k.addressHash, ...values })
     .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doUpdateSet(values))
+    .execute();
+}
+
+/** The state of each address of a batch, and the soft bounces it may need (lockHistories). */
+export interface LockedHistory {
+  state: AddressState;
+  /** Acted-on soft bounces after the key's `since`, oldest first. */
+  softBounces: Date[];
+}
+
+/**
+ * lockHistory for many addresses at once: their state rows locked (created when missing, `updated_at` the
+ * given time), in the order given (callers sort them, so that two transactions lock in the same order), and
+ * the soft bounces the policy acted on after each key's `since`. Keys must be distinct.
+ */
+export async function lockHistories(
+  db: Kysely<Database>,
+  keys: (AddressKey & { at: Date; since: Date })[],
+): Promise<LockedHistory[]> {
+  if (!keys.length) return [];
+  const rows = await db
+    .insertInto("address_state")
+    .values(
+      keys.map((k) => ({
+        tenant: k.tenant,
+        stream: k.stream,
+        address_hash: k.addressHash,
+        updated_at: k.at,
+      })),
+    )
+    .onConflict((oc) =>
+      oc
+        .columns(["tenant", "stream", "address_hash"])
+        .doUpdateSet((eb) => ({ soft_level: eb.ref("address_state.soft_level") })),
+    )
+    .returningAll()
+    .execute();
+  const id = (k: { tenant: string; stream: string; addressHash: string }) =>
+    JSON.stringify([k.tenant, k.stream, k.addressHash]);
+  const states = new Map(
+    rows.map((r) => [id({ tenant: r.tenant, stream: r.stream, addressHash: r.address_hash }), toState(r)]),
+  );
+  const times = await softBounceTimesOf(db, keys);
+  return keys.map((k) => ({ state: states.get(id(k))!, softBounces: times.get(id(k)) ?? [] }));
+}
+
+/** Save the states of many addresses (distinct keys), each with its time, in one statement. */
+export async function saveAddressStates(
+  db: Kysely<Database>,
+  states: { key: AddressKey; state: AddressState; at: Date }[],
+): Promise<void> {
+  if (!states.length) return;
+  await db
+    .insertInto("address_state")
+    .values(
+      states.map(({ key: k, state: s, at }) => ({
+        tenant: k.tenant,
+        stream: k.stream,
+        address_hash: k.addressHash,
+        soft_level: s.softLevel,
+        soft_reset_at: s.softResetAt,
+        next_retry_at: s.nextRetryAt,
+        last_delivery_at: s.lastDeliveryAt,
+        updated_at: at,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(["tenant", "stream", "address_hash"]).doUpdateSet((eb) => ({
+        soft_level: eb.ref("excluded.soft_level"),
+        soft_reset_at: eb.ref("excluded.soft_reset_at"),
+        next_retry_at: eb.ref("excluded.next_retry_at"),
+        last_delivery_at: eb.ref("excluded.last_delivery_at"),
+        updated_at: eb.ref("excluded.updated_at"),
+      })),
+    )
     .execute();
 }

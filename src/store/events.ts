@@ -182,6 +182,34 @@ export async function softBounceTimes(
   return rows.map((r) => r.occurred_at);
 }
 
+/**
+ * softBounceTimes for many addresses in one query: for each key, the acted-on soft bounces after its `since`,
+ * oldest first, by the key's JSON ([tenant, stream, addressHash]).
+ */
+export async function softBounceTimesOf(
+  db: Kysely<Database>,
+  keys: { tenant: string; stream: string; addressHash: string; since: Date }[],
+): Promise<Map<string, Date[]>> {
+  const out = new Map<string, Date[]>();
+  if (!keys.length) return out;
+  const rows = await sql<{ tenant: string; stream: string; address_hash: string; occurred_at: Date }>`
+    select e.tenant, e.stream, e.address_hash, e.occurred_at
+      from unnest(${keys.map((k) => k.tenant)}::text[], ${keys.map((k) => k.stream)}::text[],
+                  ${keys.map((k) => k.addressHash)}::text[], ${keys.map((k) => k.since.toISOString())}::timestamptz[])
+             as k(tenant, stream, address_hash, since)
+      join events e on e.tenant = k.tenant and e.address_hash = k.address_hash and e.stream = k.stream
+                   and e.occurred_at > k.since
+     where e.class = 'soft' and e.decision->>'action' in ('retry', 'suppress')
+     order by e.occurred_at`.execute(db);
+  for (const r of rows.rows) {
+    const k = JSON.stringify([r.tenant, r.stream, r.address_hash]);
+    const list = out.get(k);
+    if (list) list.push(r.occurred_at);
+    else out.set(k, [r.occurred_at]);
+  }
+  return out;
+}
+
 export interface EventFilter {
   tenant: string;
   addressHash?: string;

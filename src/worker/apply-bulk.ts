@@ -1,10 +1,16 @@
-// The events of a batch that need no history (hard, block, complaint, auto-reply, undetermined: every class
-// but soft and delivered), applied in a few statements instead of a few per event: every event in one INSERT,
-// the suppressions they make in one more, and their log lines and announcements in a third, in the events'
-// order. A suppression that already exists is merged by upsertSuppression, as applyEvent would. Each event's
-// result, and the outbox's order, are the ones applyEvent would give them one after the other.
+// The events of a batch applied in a few statements instead of a few per event, with the results (event ids,
+// suppressions, log lines, announcements and their order) that applyEvent would give them one after the other:
+//
+// - applyInBulk: the events that need no history (hard, block, complaint, auto-reply, undetermined): every event
+//   in one INSERT, the suppressions they make in one more, their log lines and announcements in a third.
+// - applyWithHistories: soft bounces and deliveries, whose decision reads the address's history. The histories
+//   of all their addresses are locked and read in two statements; then the events are decided in order, each on
+//   the history the ones before it left (as applyEvent would find it after their writes), and written as above,
+//   with the addresses' final states in one more statement.
 import type { Transaction } from "kysely";
-import { EMPTY_HISTORY } from "../core/policy.js";
+import { hashAddress } from "../core/address.js";
+import { EMPTY_HISTORY, type AddressHistory, type AddressState } from "../core/policy.js";
+import { lockHistories, saveAddressStates, type AddressKey } from "../store/address-state.js";
 import { insertEvents } from "../store/events.js";
 import type { OutboxEvent } from "../store/outbox.js";
 import type { Database } from "../store/schema.js";
@@ -19,11 +25,13 @@ import {
 import {
   blockOf,
   keyOf,
+  lookbackDays,
   needsHistory,
   planEvent,
   suppressionOf,
   type Applied,
   type ApplyContext,
+  type EventPlan,
   type EventSpec,
 } from "./apply-event.js";
 
@@ -32,23 +40,112 @@ export interface BulkItem {
   spec: EventSpec;
 }
 
-/** Whether an event can go through the bulk path: no history to read, nothing re-processed to keep quiet. */
-export const bulkable = ({ ctx, spec }: BulkItem) =>
-  !needsHistory(spec.who.recipient.class) && !ctx.quietSuppressions?.size && !ctx.announced?.size;
+/** Nothing re-processed to keep quiet (re-processing goes through applyEvent). */
+const plain = (ctx: ApplyContext) => !ctx.quietSuppressions?.size && !ctx.announced?.size;
+
+/** Whether an event can go through applyInBulk. */
+export const bulkable = ({ ctx, spec }: BulkItem) => !needsHistory(spec.who.recipient.class) && plain(ctx);
+
+/** Whether an event can go through applyWithHistories. */
+export const bulkableWithHistory = ({ ctx, spec }: BulkItem) =>
+  needsHistory(spec.who.recipient.class) && plain(ctx);
 
 export async function applyInBulk(trx: Transaction<Database>, items: BulkItem[]): Promise<Applied[]> {
-  const plans = items.map(({ ctx, spec }) => planEvent(ctx, spec, EMPTY_HISTORY));
+  return writePlans(
+    trx,
+    items,
+    items.map(({ ctx, spec }) => planEvent(ctx, spec, EMPTY_HISTORY)),
+  );
+}
+
+/** Soft bounces and deliveries (items in key order, as applyEvent's callers give them). */
+export async function applyWithHistories(trx: Transaction<Database>, items: BulkItem[]): Promise<Applied[]> {
+  if (!items.length) return [];
+  const DAY = 86_400_000;
+  // The addresses, in the items' order; each locked from its first event's time, read back as far as the
+  // earliest of its events looks.
+  const addresses = new Map<string, AddressKey & { at: Date; since: Date }>();
+  const addressOf = items.map(({ ctx, spec }) => {
+    const a = spec.who;
+    const id = keyOf(a.tenant, a.stream, a.address);
+    const since = new Date(spec.occurredAt.getTime() - lookbackDays(ctx.policy) * DAY);
+    const known = addresses.get(id);
+    if (!known)
+      addresses.set(id, {
+        tenant: a.tenant,
+        stream: a.stream,
+        addressHash: hashAddress(a.address),
+        at: spec.occurredAt,
+        since,
+      });
+    else if (since < known.since) known.since = since;
+    return id;
+  });
+  const locked = await lockHistories(trx, [...addresses.values()]);
+  const live = new Map([...addresses.keys()].map((id, i) => [id, locked[i]!]));
+
+  // Decide in order. An event that repeats one of its mail (same address and stream) is not written, so it
+  // changes no history (writePlans holds the database to that prediction).
+  const seen = new Set<string>();
+  const repeats: boolean[] = [];
+  const changed = new Map<string, { key: AddressKey; state: AddressState; at: Date }>();
+  const plans = items.map(({ ctx, spec }, i) => {
+    const h = live.get(addressOf[i]!)!;
+    const lookback = spec.occurredAt.getTime() - lookbackDays(ctx.policy) * DAY;
+    const since =
+      h.state.softResetAt && h.state.softResetAt.getTime() > lookback
+        ? h.state.softResetAt.getTime()
+        : lookback;
+    const history: AddressHistory = {
+      ...h.state,
+      // As softBounceTimes reads them: after `since`, oldest first, at most 1,000.
+      softBounces: h.softBounces.filter((t) => t.getTime() > since).slice(0, 1000),
+    };
+    const plan = planEvent(ctx, spec, history);
+    const once = JSON.stringify([spec.mailId, spec.who.address, spec.who.stream]);
+    repeats.push(seen.has(once));
+    if (seen.has(once)) return plan;
+    seen.add(once);
+    if (plan.decision.state) {
+      h.state = plan.decision.state;
+      changed.set(addressOf[i]!, { key: addresses.get(addressOf[i]!)!, state: h.state, at: ctx.now });
+    }
+    if (spec.who.recipient.class === "soft" && ["retry", "suppress"].includes(plan.decision.action)) {
+      const at = spec.occurredAt.getTime();
+      const j = h.softBounces.findIndex((t) => t.getTime() > at);
+      h.softBounces.splice(j < 0 ? h.softBounces.length : j, 0, spec.occurredAt);
+    }
+    return plan;
+  });
+  const applied = await writePlans(trx, items, plans, repeats);
+  await saveAddressStates(trx, [...changed.values()]);
+  return applied;
+}
+
+/**
+ * Write planned events: the events in one INSERT, the suppressions they make (new ones in one statement, those
+ * that exist merged one by one), then their log lines and announcements in the events' order, in one statement.
+ * `repeats`, when given, says which events must come back unwritten (a repeat within their mail); any other
+ * surprise throws, and the caller's batch goes again mail by mail.
+ */
+async function writePlans(
+  trx: Transaction<Database>,
+  items: BulkItem[],
+  plans: EventPlan[],
+  repeats?: boolean[],
+): Promise<Applied[]> {
   const eventIds = await insertEvents(
     trx,
     plans.map((p) => p.event),
   );
+  if (repeats && eventIds.some((id, i) => (id === null) !== repeats[i]))
+    throw new Error("events written differ from the plan: the batch goes again mail by mail");
   const applied: Applied[] = plans.map((p, i) => ({
     eventId: eventIds[i]!,
     decision: p.decision,
     block: eventIds[i] === null ? undefined : blockOf(items[i]!.spec, p.decision),
   }));
 
-  // The suppressions: the new ones in one statement, those that exist merged one by one.
   const suppress = new Map<number, { input: SuppressionInput; then?: OutboxEvent }>();
   const announcements = plans.map((p, i) => {
     const eventId = eventIds[i];
@@ -67,7 +164,6 @@ export async function applyInBulk(trx: Transaction<Database>, items: BulkItem[])
   );
   const madeOf = new Map([...suppress.keys()].map((i, j) => [i, made[j]!]));
 
-  // Log lines and announcements in the events' order, all written in one statement.
   const out = deferred();
   for (const [i, announcement] of announcements.entries()) {
     const s = suppress.get(i);

@@ -69,7 +69,7 @@ export const keyOf = (tenant: string, stream: string, address: string) =>
   JSON.stringify([tenant, stream, address]);
 
 /** How far back soft bounces are loaded for the policy: the longest soft window. */
-const lookbackDays = (p: Policy) =>
+export const lookbackDays = (p: Policy) =>
   Math.max(p.soft.default.windowDays, ...Object.values(p.soft.reasons).map((r) => r.windowDays));
 
 /** Whether an event's decision depends on the address's history (earlier soft bounces, deliveries). */

@@ -2,6 +2,7 @@
 //
 //   lock the mails -> duplicates? -> classify -> attribute (VERP) -> per recipient, in key order across the
 //   batch: history -> decide -> event -> suppression / address state / outbox -> mark processed
+//   (apply-bulk.ts does the last steps for a whole batch in a few statements; apply-event.ts, for one event)
 //
 // Idempotent: a mail already processed is left alone (unless re-processing is asked for), events are unique per
 // mail, address and stream, and a mail whose bytes equal an already processed one's is marked `duplicate` and
@@ -27,7 +28,7 @@ import { deleteMailEvents, type EventRow } from "../store/events.js";
 import { markProcessed, setMailStatus } from "../store/mails.js";
 import type { Database } from "../store/schema.js";
 import { removeSuppression } from "../store/suppressions.js";
-import { applyInBulk, bulkable } from "./apply-bulk.js";
+import { applyInBulk, applyWithHistories, bulkable, bulkableWithHistory } from "./apply-bulk.js";
 import {
   applyEvent,
   keyOf,
@@ -326,12 +327,18 @@ async function deriveAll(trx: Transaction<Database>, work: Work[]): Promise<void
     })),
   );
   items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  // Events without history in a few statements for the whole batch; the others one by one.
+  // Events without history in a few statements for the whole batch, then those with history (soft bounces,
+  // deliveries) in a few more; what re-processing derives, one by one. A lone event with history goes one by
+  // one too: applyEvent writes it in fewer statements than the bulk path.
   const bulk = items.filter(bulkable);
   const results = await applyInBulk(trx, bulk);
   bulk.forEach((item, i) => record(item.w.derived, item.spec.who, results[i]!));
+  const withHistory = items.filter(bulkableWithHistory);
+  const inBulk = withHistory.length > 1 ? new Set(withHistory) : new Set<(typeof items)[number]>();
+  const decided = await applyWithHistories(trx, [...inBulk]);
+  [...inBulk].forEach((item, i) => record(item.w.derived, item.spec.who, decided[i]!));
   for (const item of items) {
-    if (bulkable(item)) continue;
+    if (bulkable(item) || inBulk.has(item)) continue;
     record(item.w.derived, item.spec.who, await applyEvent(trx, item.ctx, item.spec));
   }
 }

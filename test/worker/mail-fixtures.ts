@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 export const FIXTURES = [
   "dsn-hard",
   "dsn-soft-mailboxfull",
+  "dsn-delivered",
   "dsn-block-spamhaus",
   "arf-complaint",
   "autoreply",

@@ -495,6 +495,125 @@ describe("processing mails in a batch", () => {
     expect(await mailEvents(t.db, twin)).toEqual([]);
   });
 
+  it("decides the soft bounces and deliveries of a batch as it would one mail after the other: the same events, decisions, states, suppressions and announcements", async () => {
+    // The same mails into two fresh databases: all in one batch, and one by one in the same order.
+    const script: [Fixture, string, Date][] = [
+      ["dsn-soft-mailboxfull", "eq-a@example.com", day(0)],
+      ["dsn-soft-mailboxfull", "eq-b@example.com", day(0)],
+      ["dsn-soft-mailboxfull", "eq-a@example.com", day(0, 3)],
+      ["dsn-delivered", "eq-b@example.com", day(1)],
+      ["dsn-soft-mailboxfull", "eq-a@example.com", day(2)],
+      ["dsn-soft-mailboxfull", "eq-c@example.com", day(2)],
+      ["dsn-soft-mailboxfull", "eq-b@example.com", day(2)],
+      ["dsn-soft-mailboxfull", "eq-a@example.com", day(4)], // a escalates (3 distinct days)
+      ["dsn-hard", "eq-c@example.com", day(3)],
+      ["dsn-soft-mailboxfull", "eq-b@example.com", day(3)],
+      ["dsn-soft-mailboxfull", "eq-a@example.com", day(5)],
+      ["dsn-soft-mailboxfull", "eq-b@example.com", day(4)], // b: 3 days since its delivery reset
+      ["dsn-delivered", "eq-a@example.com", day(6)],
+      ["dsn-soft-mailboxfull", "eq-a@example.com", day(7)],
+    ];
+    const run = async (batch: boolean) => {
+      const db = await createTestDb();
+      try {
+        const ids: string[] = [];
+        for (const [name, rcpt, at] of script) {
+          const raw = fixture(name, { recipient: rcpt, returnPath: verp(rcpt) });
+          const id = randomUUID();
+          await insertMail(db.db, {
+            id,
+            mailFrom: "",
+            rcptTo: [verp(rcpt)],
+            raw,
+            sha256: sha256(raw),
+            receivedAt: at,
+          });
+          ids.push(id);
+        }
+        const d = { ...deps(), db: db.db };
+        const outcomes = batch ? await processMails(d, ids) : [];
+        if (!batch) for (const id of ids) outcomes.push(await processMail(d, id));
+        const events = await db.db
+          .selectFrom("events")
+          .select(["mail_id", "address", "class", "reason", "decision", "occurred_at"])
+          .orderBy("address")
+          .orderBy("id")
+          .execute();
+        const states = await db.db
+          .selectFrom("address_state")
+          .select([
+            "address_hash",
+            "soft_level",
+            "soft_reset_at",
+            "next_retry_at",
+            "last_delivery_at",
+            "updated_at",
+          ])
+          .orderBy("address_hash")
+          .execute();
+        const suppressions = (
+          await db.db.selectFrom("suppressions").selectAll().orderBy("address").orderBy("stream").execute()
+        ).map((r) => ({
+          address: r.address,
+          stream: r.stream,
+          reason: r.reason,
+          class: r.class,
+          source: r.source,
+          rule: r.rule,
+          expires_at: r.expires_at,
+          count: r.count,
+          events: r.event_ids.length,
+        }));
+        // Announcements: in order for each address (the batch writes those of hard bounces first).
+        const outbox = (await db.db.selectFrom("outbox").selectAll().orderBy("id").execute()).map((r) => {
+          // Ids differ between the runs (the batch writes the events of hard bounces first): left out.
+          const {
+            eventId: _e,
+            eventIds: _es,
+            id: _i,
+            mailId,
+            ...payload
+          } = r.payload as Record<string, unknown>;
+          return {
+            type: r.type,
+            payload: { ...payload, mail: ids.indexOf(String(mailId)) } as Record<string, unknown>,
+          };
+        });
+        const byAddress = (xs: typeof outbox) =>
+          [...new Set(xs.map((x) => String(x.payload.address)))]
+            .sort()
+            .map((a) =>
+              xs
+                .filter((x) => x.payload.address === a)
+                .sort((x, y) => Number(x.payload.mail) - Number(y.payload.mail)),
+            );
+        return {
+          outcomes: outcomes.map((o) => (o.status === "processed" ? { ...o, mailId: undefined } : o.status)),
+          events: events
+            .map((e) => ({ ...e, mail_id: ids.indexOf(e.mail_id!) }))
+            .sort((x, y) =>
+              x.address === y.address ? x.mail_id - y.mail_id : x.address < y.address ? -1 : 1,
+            ),
+          states,
+          suppressions,
+          outbox: byAddress(outbox),
+        };
+      } finally {
+        await db.drop();
+      }
+    };
+    const batched = await run(true);
+    const alone = await run(false);
+    expect(batched).toEqual(alone);
+    // And the script did what it says: a escalated, b escalated after its reset, c was suppressed hard.
+    expect(batched.suppressions.map((s) => [s.address, s.source])).toEqual([
+      ["eq-a@example.com", "soft_escalation"],
+      ["eq-b@example.com", "soft_escalation"],
+      ["eq-c@example.com", "bounce"],
+    ]);
+    expect(batched.events.filter((e) => e.class === "delivered")).toHaveLength(2);
+  });
+
   it("merges the hard bounces of one address in several mails of a batch into one suppression, and into one that existed", async () => {
     const twice = "b-twice@example.com";
     const known = "b-known@example.com";
@@ -562,7 +681,7 @@ describe("processing mails in a batch", () => {
 });
 
 describe("processing one mail on the embedded database (PGlite)", () => {
-  it("suppresses a verified hard bounce and marks a duplicate, as on PostgreSQL", async () => {
+  it("suppresses a verified hard bounce, marks a duplicate and escalates a batch of soft bounces, as on PostgreSQL", async () => {
     const e = await createEmbeddedTestDb();
     try {
       const d: ProcessDeps = {
@@ -588,6 +707,28 @@ describe("processing one mail on the embedded database (PGlite)", () => {
       expect(await processMail(d, ids[1]!)).toMatchObject({ status: "duplicate", duplicateOf: ids[0] });
       expect(await getSuppressions(e.db, "acme", rcpt)).toMatchObject([
         { stream: "marketing", source: "bounce" },
+      ]);
+
+      // Soft bounces of one address on three days, in one batch: decided one after the other, escalated once.
+      const soft = "embedded-soft@example.com";
+      const softIds: string[] = [];
+      for (const at of [day(0), day(2), day(4)]) {
+        const r = fixture("dsn-soft-mailboxfull", { recipient: soft, returnPath: verp(soft) });
+        const id = randomUUID();
+        await insertMail(e.db, {
+          id,
+          mailFrom: "",
+          rcptTo: [verp(soft)],
+          raw: r,
+          sha256: sha256(r),
+          receivedAt: at,
+        });
+        softIds.push(id);
+      }
+      const outs = await processMails(d, softIds);
+      expect(outs.map((o) => (o.status === "processed" ? o.suppressed : -1))).toEqual([0, 0, 1]);
+      expect(await getSuppressions(e.db, "acme", soft)).toMatchObject([
+        { source: "soft_escalation", expires_at: day(18) },
       ]);
     } finally {
       await e.drop();
