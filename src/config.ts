@@ -107,7 +107,7 @@ export const configSchema = z.object({
   jobAttempts: int(8),
   /** First retry delay of a failed job; doubles on each try. */
   jobBackoffMs: int(2_000),
-  /** Mails in flight at once in one worker process (process-mail jobs run at once). */
+  /** One-mail jobs run at once by one worker process (the intake's batch jobs: a quarter as many). */
   workerConcurrency: int(64),
   /** Most mails processed in one transaction (jobs running at once are grouped; 1: a transaction per mail). */
   workerBatchSize: z.coerce.number().int().min(1).default(32),
