@@ -5,7 +5,7 @@
 import { Readable } from "node:stream";
 import { sql, type CompiledQuery, type Kysely } from "kysely";
 import pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
+import { copyOut } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import { filtered, type SuppressionFilter } from "./lookups.js";
 import type { Database } from "./schema.js";
@@ -46,7 +46,7 @@ export async function exportStream(
   opts: ExportOptions,
 ): Promise<Readable> {
   const pool = pgPoolOf(db);
-  if (pool) return copyExport(pool, exportCopySql(db, f, now, opts));
+  if (pool) return copyOut(pool, exportCopySql(db, f, now, opts));
   // A byte stream: it pulls the next page only when the last one has gone out (in object mode it would read
   // ahead 16 pages).
   return Readable.from(exportText(db, f, now, opts), { objectMode: false });
@@ -118,34 +118,6 @@ function literal(v: unknown): string {
   if (v instanceof Date) return `${pg.escapeLiteral(v.toISOString())}::timestamptz`;
   if (typeof v === "number" && Number.isFinite(v)) return String(v);
   throw new Error(`cannot write ${typeof v} into an export's COPY statement`);
-}
-
-/**
- * Runs a COPY on a connection of its own and hands out its bytes. The stream reads from the connection only as
- * fast as it is read (backpressure reaches PostgreSQL through the socket). The connection goes back to the pool
- * at the end; after an error, or when the reader goes away mid-way, it is closed instead, since it is left in
- * the middle of the COPY.
- */
-async function copyExport(pool: pg.Pool, statement: string): Promise<Readable> {
-  const client = await pool.connect();
-  let released = false;
-  const release = (err?: Error) => {
-    if (released) return;
-    released = true;
-    client.release(err);
-  };
-  let stream: Readable;
-  try {
-    stream = client.query(copyTo(statement));
-  } catch (err) {
-    release(err as Error);
-    throw err;
-  }
-  stream.once("end", () => release());
-  // `on`, not `once`: closing the connection fails the COPY once more, after the stream is gone.
-  stream.on("error", (err) => release(err));
-  stream.once("close", () => release(new Error("the export's reader went away before its end")));
-  return stream;
 }
 
 // --- PGlite: keyset pages ------------------------------------------------------------------------------------
