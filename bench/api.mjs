@@ -19,7 +19,6 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
-import autocannon from "autocannon";
 
 const args = process.argv.slice(2);
 const arg = (name, dflt) => {
@@ -78,6 +77,8 @@ async function main() {
   const ROWS = Number(arg("rows", "1000000"));
   const DURATION = Number(arg("duration", "10"));
   const CLEAN_ROWS = Number(arg("clean-rows", "1000000"));
+  // Imported here, not at the top: the API's child runs this file too, and autocannon would add 26 MB to its RSS.
+  const { default: autocannon } = await import("autocannon");
   const { openDb, migrateToLatest } = await import("../src/store/db.ts");
   const { createKey } = await import("../src/store/keys.ts");
   const { sql } = await import("kysely");
