@@ -228,7 +228,10 @@ async function exportRows(base, auth, child, db, sql) {
     const t0 = performance.now();
     const exp = await fetch(`${base}/v1/exports/suppressions?format=${format}`, { headers: auth });
     const { rows: copying } = await sql`
-      select pid from pg_stat_activity where state = 'active' and query like 'copy (select %'`.execute(db);
+      select pid from pg_stat_activity
+       where state = 'active' and query like 'copy (select %' and query not like '%left(address_hash, 8)%'`.execute(
+      db,
+    );
     const pgPid = copying.length === 1 ? copying[0].pid : undefined;
     const pgCpu0 = pgPid ? cpuMsOf(pgPid) : 0;
     let bytes = 0;

@@ -6,7 +6,10 @@ import type { FilterQuery } from "../../src/api/routes/suppressions.js";
 import { filterOf } from "../../src/api/routes/suppressions.js";
 import { hashAddress, normalizeAddress } from "../../src/core/address.js";
 import type { Db } from "../../src/store/db.js";
-import { exportText, type ExportFormat } from "../../src/store/exports.js";
+import { Readable } from "node:stream";
+import { copyOut } from "../../src/store/copy.js";
+import { pgPoolOf } from "../../src/store/db.js";
+import { ExportFormatter, exportCopySql, exportText, type ExportFormat } from "../../src/store/exports.js";
 import { upsertSuppression } from "../../src/store/suppressions.js";
 import { createEmbeddedTestDb, createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
 import { cli } from "../cli/run-cli.js";
@@ -34,6 +37,7 @@ const AWKWARD = [
   { address: address("blank@example.com"), note: "" },
   { address: address("marker@example.com"), note: "\\." },
   { address: address("controls@example.com"), note: "ctl \u0001 \u0002 \u001f end" },
+  { address: address("escapes@example.com"), note: 'bs \b ff \f vt \u000b del \u007f, "q"' },
   { address: address("unicode@example.com"), note: "ünïcödé 😀 中文" },
 ];
 
@@ -188,6 +192,26 @@ describe("exports on PostgreSQL", () => {
     expect(body).toBe(await pagedExport(t.db, "ndjson", false, { stream: "notes" }));
   });
 
+  it("formats the COPY's lines the same whatever its chunks' boundaries", async () => {
+    const q = { state: "all" } as const;
+    const copy = await copyOut(
+      pgPoolOf(t.db)!,
+      exportCopySql(t.db, filterOf("acme", q), new Date(), { hashed: false }),
+    );
+    const raw = Buffer.concat(await copy.toArray());
+    for (const format of ["csv", "ndjson"] as const) {
+      const expected = await pagedExport(t.db, format, false, q);
+      for (const size of [1, 2, 3, 7, 64, raw.length]) {
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < raw.length; i += size) chunks.push(raw.subarray(i, i + size));
+        const out = Readable.from(chunks).pipe(new ExportFormatter({ format, hashed: false }));
+        expect(Buffer.concat(await out.toArray()).toString(), `${format} in chunks of ${size}`).toBe(
+          expected,
+        );
+      }
+    }
+  });
+
   it("gives the SHA-256 of each normalised address in the hashed form, as hashAddress computes it", async () => {
     const plain = (await (await acme.get(path("csv", false, { state: "all" }))).text()).split("\n");
     const hashed = (await (await acme.get(path("csv", true, { state: "all" }))).text()).split("\n");
@@ -199,7 +223,7 @@ describe("exports on PostgreSQL", () => {
       .split("\n")
       .map((l) => JSON.parse(l));
     const addresses = json.map((o) => o.address_sha256 as string);
-    expect(addresses).toHaveLength(15);
+    expect(addresses).toHaveLength(16);
     const stored = await t.db
       .selectFrom("suppressions")
       .select("address")
