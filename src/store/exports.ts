@@ -2,10 +2,10 @@
 // On PostgreSQL: one `COPY (SELECT ...) TO STDOUT`, whose bytes go out as they come (the fast path). On the
 // embedded PGlite, which has no COPY stream: keyset pages, each formatted into one text value by SQL. Both give
 // the same bytes (test/api/exports.test.ts holds them to it).
-import { pipeline, Readable, Transform, type TransformCallback } from "node:stream";
+import { Readable } from "node:stream";
 import { sql, type CompiledQuery, type Kysely } from "kysely";
 import pg from "pg";
-import { copyOut } from "./copy.js";
+import { copyOutLines, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import { filtered, type SuppressionFilter } from "./lookups.js";
 import type { Database } from "./schema.js";
@@ -47,9 +47,7 @@ export async function exportStream(
 ): Promise<Readable> {
   const pool = pgPoolOf(db);
   if (pool) {
-    const copy = await copyOut(pool, exportCopySql(db, f, now, opts));
-    // Destroying the formatter (a reader gone) destroys the COPY stream, which closes its connection.
-    return pipeline(copy, new ExportFormatter(opts), () => undefined);
+    return copyOutLines(pool, exportCopySql(db, f, now, opts), new ExportLines(opts));
   }
   // A byte stream: it pulls the next page only when the last one has gone out (in object mode it would read
   // ahead 16 pages).
@@ -140,73 +138,41 @@ const HEX_DIGITS = Buffer.from("0123456789abcdef");
  * writes NULLs and empty strings as nothing; NDJSON escapes strings as PostgreSQL's to_json does. Times get the
  * ISO `T` and `Z`. One pass over the bytes, no object per row; the output goes out in 64 kB buffers.
  */
-export class ExportFormatter extends Transform {
+export class ExportLines implements LineSink {
   private readonly csv: boolean;
   /** NDJSON: what goes before each field (`{"address":`, `,"stream":`, ...). */
   private readonly prefixes: Uint8Array[];
-  private tail: Buffer | undefined;
-  private out = Buffer.allocUnsafe(0);
+  private out = Buffer.allocUnsafe(65_536);
   private pos = 0;
   private start = 0;
+  /** Output buffers filled, not handed out yet. */
+  private full: Buffer[] = [];
 
   constructor(opts: ExportOptions) {
-    super();
     this.csv = opts.format === "csv";
     const names = exportHeader(opts.hashed).split(",");
     this.prefixes = names.map((n, i) => Buffer.from(`${i === 0 ? "{" : ","}"${n}":`));
-    if (this.csv) this.push(Buffer.from(exportHeader(opts.hashed) + "\n"));
+    if (this.csv) this.pos = this.out.write(exportHeader(opts.hashed) + "\n", "latin1");
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      let from = 0;
-      if (this.tail) {
-        const nl = chunk.indexOf(10);
-        if (nl < 0) {
-          this.tail = Buffer.concat([this.tail, chunk]);
-          return done();
-        }
-        const line = Buffer.concat([this.tail, chunk.subarray(0, nl + 1)]);
-        this.tail = undefined;
-        this.lines(line, 0, line.length);
-        from = nl + 1;
-      }
-      const end = chunk.lastIndexOf(10) + 1;
-      if (end > from) this.lines(chunk, from, end);
-      if (end < chunk.length) this.tail = Buffer.from(chunk.subarray(Math.max(from, end)));
-      this.flushOut();
-      done();
-    } catch (err) {
-      done(err as Error);
+  line(buf: Buffer, start: number, end: number): void {
+    // Every input byte becomes at most 6 (a control character as \u00XX), plus the names of the fields.
+    const room = (end - start) * 6 + 256;
+    if (this.pos + room > this.out.length) {
+      if (this.pos > this.start) this.full.push(this.out.subarray(this.start, this.pos));
+      this.out = Buffer.allocUnsafe(Math.max(65_536, room));
+      this.pos = this.start = 0;
     }
+    this.pos = this.csv
+      ? csvLine(buf, start, this.out, this.pos)
+      : jsonLine(buf, start, this.out, this.pos, this.prefixes);
   }
 
-  override _flush(done: TransformCallback): void {
-    done(this.tail ? new Error("an export's COPY ended in the middle of a line") : undefined);
-  }
-
-  private flushOut(): void {
-    if (this.pos > this.start) this.push(this.out.subarray(this.start, this.pos));
+  flush(push: (b: Buffer) => void): void {
+    for (const b of this.full) push(b);
+    this.full = [];
+    if (this.pos > this.start) push(this.out.subarray(this.start, this.pos));
     this.start = this.pos;
-  }
-
-  /** Whole lines, `from` at a line's start, `to` just after a newline. */
-  private lines(buf: Buffer, from: number, to: number): void {
-    let i = from;
-    while (i < to) {
-      const nl = buf.indexOf(10, i);
-      // Every input byte becomes at most 6 (a control character as \u00XX), plus the names of the fields.
-      const room = (nl - i + 1) * 6 + 256;
-      if (this.pos + room > this.out.length) {
-        this.flushOut();
-        this.out = Buffer.allocUnsafe(Math.max(65_536, room));
-        this.pos = this.start = 0;
-      }
-      this.pos = this.csv
-        ? csvLine(buf, i, this.out, this.pos)
-        : jsonLine(buf, i, this.out, this.pos, this.prefixes);
-      i = nl + 1;
-    }
   }
 }
 
