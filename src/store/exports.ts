@@ -1,5 +1,6 @@
-// Exports of a tenant's suppressions as CSV or NDJSON, streamed in constant memory and formatted by PostgreSQL.
-// On PostgreSQL: one `COPY (SELECT ...) TO STDOUT`, whose bytes go out as they come (the fast path). On the
+// Exports of a tenant's suppressions as CSV or NDJSON, streamed in constant memory. On PostgreSQL: one
+// `COPY (SELECT ...) TO STDOUT` of the stored values, whose lines are written as CSV or NDJSON as they come,
+// byte by byte (the fast path: PostgreSQL's own formatting cost it more than the rest of the export). On the
 // embedded PGlite, which has no COPY stream: keyset pages, each formatted into one text value by SQL. Both give
 // the same bytes (test/api/exports.test.ts holds them to it).
 import { Readable } from "node:stream";
