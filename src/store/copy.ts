@@ -49,7 +49,11 @@ interface CopyToInternals extends CopyToStreamQuery {
   _detach(): void;
   _cleanup(): void;
 }
-const CopyToQuery = Object.getPrototypeOf(copyTo("")).constructor as new (text: string) => CopyToInternals;
+const probe = copyTo("") as unknown as CopyToInternals & Record<string, unknown>;
+const CopyToQuery = probe.constructor as new (text: string) => CopyToInternals;
+// A later pg-copy-streams that renamed these would break LinesCopy: better said at once than mid-export.
+if (![probe._parse, probe._detach, probe._cleanup, probe._buffer?.push].every((f) => typeof f === "function"))
+  throw new Error("pg-copy-streams is not the one LinesCopy (src/store/copy.ts) was written for");
 
 const ERROR_RESPONSE = 0x45;
 const COPY_DATA = 0x64;
