@@ -1,11 +1,12 @@
-// Exports of a tenant's suppressions as CSV or NDJSON, streamed in constant memory and formatted by PostgreSQL.
-// On PostgreSQL: one `COPY (SELECT ...) TO STDOUT`, whose bytes go out as they come (the fast path). On the
+// Exports of a tenant's suppressions as CSV or NDJSON, streamed in constant memory. On PostgreSQL: one
+// `COPY (SELECT ...) TO STDOUT` of the stored values, whose lines are written as CSV or NDJSON as they come,
+// byte by byte (the fast path: PostgreSQL's own formatting cost it more than the rest of the export). On the
 // embedded PGlite, which has no COPY stream: keyset pages, each formatted into one text value by SQL. Both give
 // the same bytes (test/api/exports.test.ts holds them to it).
 import { Readable } from "node:stream";
 import { sql, type CompiledQuery, type Kysely } from "kysely";
 import pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
+import { copyOutLines, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import { filtered, type SuppressionFilter } from "./lookups.js";
 import type { Database } from "./schema.js";
@@ -46,7 +47,9 @@ export async function exportStream(
   opts: ExportOptions,
 ): Promise<Readable> {
   const pool = pgPoolOf(db);
-  if (pool) return copyExport(pool, exportCopySql(db, f, now, opts));
+  if (pool) {
+    return copyOutLines(pool, exportCopySql(db, f, now, opts), new ExportLines(opts));
+  }
   // A byte stream: it pulls the next page only when the last one has gone out (in object mode it would read
   // ahead 16 pages).
   return Readable.from(exportText(db, f, now, opts), { objectMode: false });
@@ -54,55 +57,42 @@ export async function exportStream(
 
 // --- PostgreSQL: COPY ---------------------------------------------------------------------------------------
 
-/** ISO 8601 in UTC, e.g. 2026-01-01T10:00:00.123456Z (the ISO DateStyle, which node-postgres relies on too). */
-const isoTime = (col: string) => `replace((${col} at time zone 'UTC')::text, ' ', 'T') || 'Z'`;
-
 /**
- * The export's columns over the filtered rows `s`. For CSV, PostgreSQL's own CSV writer quotes them; it would
- * write an empty string as `""`, so empty strings become NULLs, written as nothing, like the paged form.
- */
-function copyColumns(opts: ExportOptions): string {
-  const text = (expr: string) => (opts.format === "csv" ? `nullif(${expr}, '')` : expr);
-  return [
-    `${text(opts.hashed ? "s.address_hash" : "coalesce(s.address, s.address_hash)")} as ${opts.hashed ? "address_sha256" : "address"}`,
-    `${text("s.stream")} as stream`,
-    `${text("s.reason")} as reason`,
-    `${text("s.class")} as class`,
-    `${text("s.source")} as source`,
-    `${isoTime("s.first_seen")} as first_seen`,
-    `${isoTime("s.last_seen")} as last_seen`,
-    `${isoTime("s.expires_at")} as expires_at`,
-    "s.count as count",
-    `${text("s.rule")} as rule`,
-    `${text("s.note")} as note`,
-  ].join(", ");
-}
-
-/**
- * The COPY statement of an export. CSV: PostgreSQL's CSV with its header (the column names above). NDJSON: one
- * row_to_json per row, written as CSV whose delimiter and quote are control bytes that JSON text never holds
- * raw, so each line goes out as it is (COPY's text format would double the backslashes of JSON escapes).
+ * The COPY statement of an export: the stored values in id order, in COPY's text format (a tab between fields,
+ * `\\N` for NULL, backslash sequences for backslashes and control characters), the times as UTC timestamps.
+ * ExportFormatter writes them out as CSV or NDJSON: formatting them in SQL (the times as ISO text, empty strings
+ * as NULLs for the CSV writer, row_to_json) cost PostgreSQL more than the rest of the export together.
  */
 export function exportCopySql(
   db: Kysely<Database>,
   f: SuppressionFilter,
   now: Date,
-  opts: ExportOptions,
+  opts: Pick<ExportOptions, "hashed">,
 ): string {
   const rows = inlineParameters(
     filtered(db, f, now)
       .select(["id", "address_hash", ...EXPORT_COLUMNS])
       .compile(),
   );
-  const select =
-    opts.format === "csv"
-      ? `select ${copyColumns(opts)} from (${rows}) s order by s.id`
-      : // The lateral subquery names the fields; ordering by the outer s.id keeps id order guaranteed.
-        `select row_to_json(r) from (${rows}) s cross join lateral (select ${copyColumns(opts)}) r order by s.id`;
-  const options =
-    opts.format === "csv" ? "format csv, header" : "format csv, delimiter e'\\x01', quote e'\\x02'";
-  return `copy (${select}) to stdout with (${options})`;
+  const utc = (col: string) => `s.${col} at time zone 'UTC'`;
+  const columns = [
+    opts.hashed ? "s.address_hash" : "coalesce(s.address, s.address_hash)",
+    "s.stream",
+    "s.reason",
+    "s.class",
+    "s.source",
+    utc("first_seen"),
+    utc("last_seen"),
+    utc("expires_at"),
+    "s.count",
+    "s.rule",
+    "s.note",
+  ];
+  return `copy (select ${columns.join(", ")} from (${rows}) s order by s.id) to stdout`;
 }
+
+/** ISO 8601 in UTC, e.g. 2026-01-01T10:00:00.123456Z (the ISO DateStyle, which node-postgres relies on too). */
+const isoTime = (col: string) => `replace((${col} at time zone 'UTC')::text, ' ', 'T') || 'Z'`;
 
 /**
  * COPY takes no bind parameters: the filter's values are written into the statement as literals. Kysely
@@ -120,32 +110,186 @@ function literal(v: unknown): string {
   throw new Error(`cannot write ${typeof v} into an export's COPY statement`);
 }
 
+// --- PostgreSQL: COPY's text format to CSV or NDJSON ---------------------------------------------------------
+
+// Bytes: tab 9, newline 10, carriage return 13, space 32, " 34, comma 44, N 78, T 84, Z 90, \ 92, } 125. The
+// loops below spell them as literals: they run once per byte of the export.
+
+/** The columns of exportCopySql holding a time (UTC, `2026-01-01 10:00:00.123`): 1; the others: 0. */
+const TIME_COLUMNS = Uint8Array.from(EXPORT_COLUMNS, (c) =>
+  c.endsWith("_seen") || c === "expires_at" ? 1 : 0,
+);
+/** The column holding a number, written bare in JSON. */
+const COUNT_COLUMN = EXPORT_COLUMNS.indexOf("count");
+
+/** The byte a backslash sequence of COPY's text format stands for (COPY TO writes no octal nor hex ones). */
+const UNESCAPED = new Uint8Array(256).map((_, c) => c);
+UNESCAPED[98] = 8; // \b
+UNESCAPED[102] = 12; // \f
+UNESCAPED[110] = 10; // \n
+UNESCAPED[114] = 13; // \r
+UNESCAPED[116] = 9; // \t
+UNESCAPED[118] = 11; // \v
+
+const HEX_DIGITS = Buffer.from("0123456789abcdef");
+
 /**
- * Runs a COPY on a connection of its own and hands out its bytes. The stream reads from the connection only as
- * fast as it is read (backpressure reaches PostgreSQL through the socket). The connection goes back to the pool
- * at the end; after an error, or when the reader goes away mid-way, it is closed instead, since it is left in
- * the middle of the COPY.
+ * Writes the lines of an export's COPY (exportCopySql) as CSV or NDJSON, the very bytes of the paged form: CSV
+ * quotes a field holding a comma, quote, CR or LF (doubling its quotes), as PostgreSQL's CSV writer does, and
+ * writes NULLs and empty strings as nothing; NDJSON escapes strings as PostgreSQL's to_json does. Times get the
+ * ISO `T` and `Z`. One pass over the bytes, no object per row; the output goes out in 64 kB buffers.
  */
-async function copyExport(pool: pg.Pool, statement: string): Promise<Readable> {
-  const client = await pool.connect();
-  let released = false;
-  const release = (err?: Error) => {
-    if (released) return;
-    released = true;
-    client.release(err);
-  };
-  let stream: Readable;
-  try {
-    stream = client.query(copyTo(statement));
-  } catch (err) {
-    release(err as Error);
-    throw err;
+export class ExportLines implements LineSink {
+  private readonly csv: boolean;
+  /** NDJSON: what goes before each field (`{"address":`, `,"stream":`, ...). */
+  private readonly prefixes: Uint8Array[];
+  private out = Buffer.allocUnsafe(65_536);
+  private pos = 0;
+  private start = 0;
+  /** Output buffers filled, not handed out yet. */
+  private full: Buffer[] = [];
+
+  constructor(opts: ExportOptions) {
+    this.csv = opts.format === "csv";
+    const names = exportHeader(opts.hashed).split(",");
+    this.prefixes = names.map((n, i) => Buffer.from(`${i === 0 ? "{" : ","}"${n}":`));
+    if (this.csv) this.pos = this.out.write(exportHeader(opts.hashed) + "\n", "latin1");
   }
-  stream.once("end", () => release());
-  // `on`, not `once`: closing the connection fails the COPY once more, after the stream is gone.
-  stream.on("error", (err) => release(err));
-  stream.once("close", () => release(new Error("the export's reader went away before its end")));
-  return stream;
+
+  line(buf: Buffer, start: number, end: number): void {
+    // Every input byte becomes at most 6 (a control character as \u00XX), plus the names of the fields.
+    const room = (end - start) * 6 + 256;
+    if (this.pos + room > this.out.length) {
+      if (this.pos > this.start) this.full.push(this.out.subarray(this.start, this.pos));
+      this.out = Buffer.allocUnsafe(Math.max(65_536, room));
+      this.pos = this.start = 0;
+    }
+    this.pos = this.csv
+      ? csvLine(buf, start, this.out, this.pos)
+      : jsonLine(buf, start, this.out, this.pos, this.prefixes);
+  }
+
+  flush(push: (b: Buffer) => void): void {
+    for (const b of this.full) push(b);
+    this.full = [];
+    if (this.pos > this.start) push(this.out.subarray(this.start, this.pos));
+    this.start = this.pos;
+  }
+}
+
+/** One line of the COPY at buf[i] as CSV into out[o]; returns the end of what it wrote. */
+function csvLine(buf: Uint8Array, i: number, out: Uint8Array, o: number): number {
+  for (let col = 0; ; col++) {
+    if (col === TIME_COLUMNS.length) throw new Error("an export's COPY line with too many fields");
+    // Copied as it is read (backslash sequences undone); quoted afterwards when it holds what CSV must quote.
+    const o0 = o;
+    let e = i;
+    let c = buf[e]!;
+    if (TIME_COLUMNS[col] === 1) {
+      for (; c !== 9 && c !== 10; c = buf[++e]!) out[o++] = c === 32 ? 84 : c;
+      if (buf[i] === 92)
+        o = o0; // \N
+      else out[o++] = 90;
+    } else {
+      let quote = false;
+      for (; c !== 9 && c !== 10; c = buf[++e]!) {
+        if (c === 92) {
+          c = UNESCAPED[buf[++e]!]!;
+          if (c === 10 || c === 13) quote = true;
+        } else if (c === 44 || c === 34) quote = true;
+        out[o++] = c;
+      }
+      if (e - i === 2 && buf[i] === 92 && buf[i + 1] === 78)
+        o = o0; // \N
+      else if (quote) o = quoted(out, o0, o);
+    }
+    if (c === 10) {
+      if (col !== TIME_COLUMNS.length - 1) throw new Error("an export's COPY line with too few fields");
+      out[o++] = 10;
+      return o;
+    }
+    out[o++] = 44;
+    i = e + 1;
+  }
+}
+
+/** Quotes the field at out[o0, o) in place, doubling its quotes; returns its new end. */
+function quoted(out: Uint8Array, o0: number, o: number): number {
+  let quotes = 0;
+  for (let k = o0; k < o; k++) if (out[k] === 34) quotes++;
+  const end = o + quotes + 2;
+  let w = end;
+  out[--w] = 34;
+  for (let k = o - 1; k >= o0; k--) {
+    const c = out[k]!;
+    out[--w] = c;
+    if (c === 34) out[--w] = 34;
+  }
+  out[--w] = 34;
+  return end;
+}
+
+/** One line of the COPY at buf[i] as a JSON object into out[o]; returns the end of what it wrote. */
+function jsonLine(buf: Uint8Array, i: number, out: Uint8Array, o: number, prefixes: Uint8Array[]): number {
+  for (let col = 0; ; col++) {
+    if (col === TIME_COLUMNS.length) throw new Error("an export's COPY line with too many fields");
+    const prefix = prefixes[col]!;
+    for (let k = 0; k < prefix.length; k++) out[o++] = prefix[k]!;
+    let e = i;
+    let c = buf[e]!;
+    if (c === 92 && buf[i + 1] === 78 && (buf[i + 2] === 9 || buf[i + 2] === 10)) {
+      // \N
+      out[o++] = 110; // null
+      out[o++] = 117;
+      out[o++] = 108;
+      out[o++] = 108;
+      e = i + 2;
+      c = buf[e]!;
+    } else if (col === COUNT_COLUMN) {
+      for (; c !== 9 && c !== 10; c = buf[++e]!) out[o++] = c;
+    } else if (TIME_COLUMNS[col] === 1) {
+      out[o++] = 34;
+      for (; c !== 9 && c !== 10; c = buf[++e]!) out[o++] = c === 32 ? 84 : c;
+      out[o++] = 90;
+      out[o++] = 34;
+    } else {
+      out[o++] = 34;
+      for (; c !== 9 && c !== 10; c = buf[++e]!) {
+        if (c === 92) {
+          // \b \f \n \r \t and \\ are JSON's own sequences too; \v is not.
+          const n = buf[++e]!;
+          if (n === 118) o = hexEscape(out, o, 11);
+          else {
+            out[o++] = 92;
+            out[o++] = n;
+          }
+        } else if (c === 34) {
+          out[o++] = 92;
+          out[o++] = 34;
+        } else if (c < 32) o = hexEscape(out, o, c);
+        else out[o++] = c;
+      }
+      out[o++] = 34;
+    }
+    if (c === 10) {
+      if (col !== TIME_COLUMNS.length - 1) throw new Error("an export's COPY line with too few fields");
+      out[o++] = 125; // }
+      out[o++] = 10;
+      return o;
+    }
+    i = e + 1;
+  }
+}
+
+/** `\u00XX`, as to_json writes a control character. */
+function hexEscape(out: Uint8Array, o: number, c: number): number {
+  out[o++] = 92;
+  out[o++] = 117; // u
+  out[o++] = 48;
+  out[o++] = 48;
+  out[o++] = HEX_DIGITS[c >> 4]!;
+  out[o++] = HEX_DIGITS[c & 15]!;
+  return o;
 }
 
 // --- PGlite: keyset pages ------------------------------------------------------------------------------------

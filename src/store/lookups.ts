@@ -1,6 +1,9 @@
 // Read-side queries of the suppression store for the API: lookups by address hash, the id feed that keeps
 // the API's in-memory index current, browsing with filters and keyset pages.
+import type { Readable } from "node:stream";
 import { sql, type Kysely, type Selectable } from "kysely";
+import { copyOut } from "./copy.js";
+import { pgPoolOf } from "./db.js";
 import type { Database, SuppressionsTable } from "./schema.js";
 
 /** A suppression as read from the table. */
@@ -45,6 +48,31 @@ export async function suppressionKeysSince(
         )
       : q.where("id", ">", afterId as never);
   return (await q.orderBy("id").limit(limit).execute()) as KeyRow[];
+}
+
+/**
+ * The same keys as suppressionKeysSince, as the text of a COPY on PostgreSQL: a line per row, by id, of the id,
+ * the tenant and the first 8 hex digits of the address hash, tab-separated (COPY's text format: a tab, newline or
+ * backslash in the tenant is written as a backslash sequence). Read without an object per row, a million rows
+ * leave no garbage behind (see SuppressionIndex). Undefined on PGlite, which has no COPY stream.
+ */
+export async function suppressionKeysCopy(
+  db: Kysely<Database>,
+  afterId: number,
+  ids: number[],
+  limit: number,
+): Promise<Readable | undefined> {
+  const pool = pgPoolOf(db);
+  if (!pool) return undefined;
+  // COPY takes no bind parameters: the numbers are written into the statement (checked to be integers).
+  for (const n of [afterId, limit, ...ids])
+    if (!Number.isSafeInteger(n)) throw new Error(`not an integer: ${n}`);
+  const where =
+    ids.length > 0 ? `id > ${afterId} or id = any('{${ids.join(",")}}'::bigint[])` : `id > ${afterId}`;
+  return copyOut(
+    pool,
+    `copy (select id, tenant, left(address_hash, 8) from suppressions where ${where} order by id limit ${limit}) to stdout`,
+  );
 }
 
 export interface EventSummary {

@@ -42,6 +42,39 @@ async function until(what: string, cond: () => boolean, ms = 5_000): Promise<voi
 }
 
 describe("suppression index", () => {
+  it("loads the rows of any tenant as lookups find them (tabs, backslashes, newlines, non-ASCII)", async () => {
+    const tenants = [
+      "plain",
+      "tab\there",
+      "back\\slash\\n",
+      "new\nline\r",
+      "ünïcødé",
+      "日本",
+      "emoji 🙂",
+      "a\\tb",
+    ];
+    for (const tenant of tenants)
+      await upsertSuppression(t.db, {
+        tenant,
+        stream: "marketing",
+        address: "someone@example.com",
+        reason: "userunknown",
+        class: "hard",
+        source: "bounce",
+        at: new Date(),
+      });
+    const index = new SuppressionIndex(t.db, { logger: silent, pollMs: 10 });
+    index.start();
+    try {
+      await index.ready;
+      const hash = hashAddress("someone@example.com");
+      for (const tenant of tenants) expect(index.mightContain(tenant, hash), tenant).toBe(true);
+      expect(index.mightContain("plain", hashAddress("nobody@example.com"))).toBe(false);
+    } finally {
+      await index.stop();
+    }
+  });
+
   it("forgets a removed suppression at the next rebuild and keeps the others", async () => {
     await suppress("gone@example.com");
     await suppress("kept@example.com");

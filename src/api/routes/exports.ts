@@ -1,6 +1,6 @@
-// Exports of a tenant's suppressions, streamed in constant memory and formatted by PostgreSQL (a COPY whose
-// bytes are passed through; see src/store/exports.ts). The hashed form carries the SHA-256 of the normalised
-// address instead of the address, for sharing.
+// Exports of a tenant's suppressions, streamed in constant memory (a COPY whose lines are written out as CSV or
+// NDJSON as they come; see src/store/exports.ts). The hashed form carries the SHA-256 of the normalised address
+// instead of the address, for sharing.
 import type { FastifyInstance } from "fastify";
 import { CLASSES, REASONS } from "../../core/report.js";
 import { EXPORT_FORMATS, exportHeader, exportStream, type ExportFormat } from "../../store/exports.js";
