@@ -75,6 +75,8 @@ export const configSchema = z.object({
   apiRateLimitPerMinute: int(3_000_000),
   /** Largest JSON body the API accepts (streamed CSV/NDJSON bodies have no limit). */
   apiBodyLimitBytes: int(1024 * 1024),
+  /** Exports streamed at once by one API process (each holds a database connection); beyond: 429 (0: no limit). */
+  apiMaxExports: int(4),
   verpKeys: verpKeys.default([]),
   /** Path of the policy file (JSON); unset: the documented defaults. */
   policyPath: z.string().optional(),
@@ -153,6 +155,7 @@ const ENV: Record<keyof Config, string> = {
   httpPort: "REBOUND_HTTP_PORT",
   apiRateLimitPerMinute: "REBOUND_API_RATE_LIMIT_PER_MINUTE",
   apiBodyLimitBytes: "REBOUND_API_BODY_LIMIT_BYTES",
+  apiMaxExports: "REBOUND_API_MAX_EXPORTS",
   verpKeys: "REBOUND_VERP_KEYS",
   policyPath: "REBOUND_POLICY",
   defaultTenant: "REBOUND_DEFAULT_TENANT",

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "method_not_allowed",
   "conflict",
   "rate_limited",
+  "too_many_exports",
   "not_ready",
   "internal_error",
 ] as const;

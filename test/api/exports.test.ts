@@ -307,6 +307,47 @@ describe("exports on PostgreSQL", () => {
   });
 });
 
+describe("exports at once", () => {
+  it("runs at most REBOUND_API_MAX_EXPORTS exports at once per process, answering 429 with Retry-After beyond", async () => {
+    // The 'big' tenant of the test above: 100,000 rows, more than the sockets hold for a reader that stops.
+    const one = await startTestApi(t.db, { apiMaxExports: 1 });
+    try {
+      const big = await client(t.db, one, "big");
+      const auth = { authorization: `Bearer ${big.token}` };
+      const ctl = new AbortController();
+      const first = await fetch(one.url + path("csv", false, {}), { headers: auth, signal: ctl.signal });
+      expect(first.status).toBe(200);
+      const reader = first.body!.getReader();
+      expect((await reader.read()).value!.length).toBeGreaterThan(0);
+
+      // The first one is still running (its reader has stopped reading): the second is refused.
+      const second = await big.get(path("ndjson", false, {}));
+      expect(second.status).toBe(429);
+      expect(second.headers.get("retry-after")).toBe("5");
+      expect((await second.json()).error).toMatchObject({
+        code: "too_many_exports",
+        details: { maxExports: 1 },
+      });
+
+      // Once its reader goes away, the slot is free again; and an export read to its end frees it too.
+      ctl.abort();
+      for (let i = 0; ; i++) {
+        const res = await big.get(path("csv", false, {}));
+        if (res.status === 200) {
+          expect((await res.text()).split("\n")).toHaveLength(100_002);
+          break;
+        }
+        await res.body?.cancel();
+        if (i > 50) throw new Error(`still ${res.status} after the first export was abandoned`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await big.get(path("csv", false, {}))).status).toBe(200);
+    } finally {
+      await one.close();
+    }
+  });
+});
+
 describe("exports on PGlite", () => {
   it("give the same bytes as on PostgreSQL", { timeout: 180_000 }, async () => {
     const lite = await createEmbeddedTestDb();

@@ -1,12 +1,15 @@
 // Exports of a tenant's suppressions, streamed in constant memory (a COPY whose lines are written out as CSV or
 // NDJSON as they come; see src/store/exports.ts). The hashed form carries the SHA-256 of the normalised address
-// instead of the address, for sharing.
+// instead of the address, for sharing. Each export holds a database connection for as long as its reader takes,
+// so an API process runs at most `apiMaxExports` at once (429 with Retry-After beyond): lookups keep their
+// connections.
 import type { FastifyInstance } from "fastify";
 import { CLASSES, REASONS } from "../../core/report.js";
 import { EXPORT_FORMATS, exportHeader, exportStream, type ExportFormat } from "../../store/exports.js";
 import { SUPPRESSION_STATES } from "../../store/lookups.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
+import { ApiError } from "../errors.js";
 import { filterOf, type FilterQuery } from "./suppressions.js";
 
 interface ExportQuery extends FilterQuery {
@@ -16,6 +19,8 @@ interface ExportQuery extends FilterQuery {
 
 export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
+  const max = deps.config.apiMaxExports;
+  let running = 0;
 
   app.get<{ Querystring: ExportQuery }>(
     "/exports/suppressions",
@@ -44,13 +49,30 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
             state: { type: "string", enum: [...SUPPRESSION_STATES], default: "active" },
           },
         },
-        response: { 400: { $ref: "Error#" }, 401: { $ref: "Error#" } },
+        response: { 400: { $ref: "Error#" }, 401: { $ref: "Error#" }, 429: { $ref: "Error#" } },
       },
     },
     async (request, reply) => {
       const { format, hashed, ...rest } = request.query;
       const filter = filterOf(request.auth.tenant, rest);
-      const body = await exportStream(deps.db, filter, now(), { format, hashed });
+      if (max > 0 && running >= max)
+        throw new ApiError(
+          429,
+          "too_many_exports",
+          `${max} exports are already running in this API process; try again shortly`,
+          { maxExports: max },
+          { "retry-after": "5" },
+        );
+      running++;
+      let body;
+      try {
+        body = await exportStream(deps.db, filter, now(), { format, hashed });
+      } catch (err) {
+        running--;
+        throw err;
+      }
+      // Ended, failed or abandoned by its reader: the stream closes once in every case.
+      body.once("close", () => running--);
       const ext = format === "csv" ? "csv" : "ndjson";
       reply
         .type(format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8")
