@@ -44,11 +44,11 @@ const verp = (recipient: string, stream = "marketing", tenant: string | null = "
 /** Spool a fixture as the intake would; returns the mail id. */
 async function spool(
   name: Fixture,
-  o: { recipient: string; returnPath: string; rcpt?: string; at?: Date; raw?: Buffer },
+  o: { recipient: string; returnPath: string; rcpt?: string; at?: Date; raw?: Buffer; db?: TestDb["db"] },
 ) {
   const raw = o.raw ?? fixture(name, o);
   const id = randomUUID();
-  await insertMail(t.db, {
+  await insertMail(o.db ?? t.db, {
     id,
     mailFrom: "",
     rcptTo: [o.rcpt ?? o.returnPath],
@@ -517,19 +517,8 @@ describe("processing mails in a batch", () => {
       const db = await createTestDb();
       try {
         const ids: string[] = [];
-        for (const [name, rcpt, at] of script) {
-          const raw = fixture(name, { recipient: rcpt, returnPath: verp(rcpt) });
-          const id = randomUUID();
-          await insertMail(db.db, {
-            id,
-            mailFrom: "",
-            rcptTo: [verp(rcpt)],
-            raw,
-            sha256: sha256(raw),
-            receivedAt: at,
-          });
-          ids.push(id);
-        }
+        for (const [name, rcpt, at] of script)
+          ids.push(await spool(name, { recipient: rcpt, returnPath: verp(rcpt), at, db: db.db }));
         const d = { ...deps(), db: db.db };
         const outcomes = batch ? await processMails(d, ids) : [];
         if (!batch) for (const id of ids) outcomes.push(await processMail(d, id));
@@ -712,19 +701,10 @@ describe("processing one mail on the embedded database (PGlite)", () => {
       // Soft bounces of one address on three days, in one batch: decided one after the other, escalated once.
       const soft = "embedded-soft@example.com";
       const softIds: string[] = [];
-      for (const at of [day(0), day(2), day(4)]) {
-        const r = fixture("dsn-soft-mailboxfull", { recipient: soft, returnPath: verp(soft) });
-        const id = randomUUID();
-        await insertMail(e.db, {
-          id,
-          mailFrom: "",
-          rcptTo: [verp(soft)],
-          raw: r,
-          sha256: sha256(r),
-          receivedAt: at,
-        });
-        softIds.push(id);
-      }
+      for (const at of [day(0), day(2), day(4)])
+        softIds.push(
+          await spool("dsn-soft-mailboxfull", { recipient: soft, returnPath: verp(soft), at, db: e.db }),
+        );
       const outs = await processMails(d, softIds);
       expect(outs.map((o) => (o.status === "processed" ? o.suppressed : -1))).toEqual([0, 0, 1]);
       expect(await getSuppressions(e.db, "acme", soft)).toMatchObject([
