@@ -17,6 +17,7 @@ import {
 } from "./text.js";
 import type { ExtractedRecipient, LhostParser } from "./types.js";
 import { requiredLiterals } from "../rules/literals.js";
+import { lastOnly } from "../memo.js";
 
 /** A fixed sentence of one MTA that states the reason by itself. */
 export interface FixedReason {
@@ -137,12 +138,8 @@ function indentOf(line: string): number {
   return m ? m[0].replace(/\t/g, "        ").length : 0;
 }
 
-const owns = new WeakMap<ParsedMail, Set<string>>();
-
 /** The addresses that are the bounce's own (its sender and the address it is sent to): never a failed recipient. */
-function ownAddresses(mail: ParsedMail): Set<string> {
-  const hit = owns.get(mail);
-  if (hit) return hit;
+const ownAddresses = lastOnly((mail: ParsedMail): Set<string> => {
   const own = new Set<string>();
   for (const h of ["from", "to", "return-path", "sender", "reply-to"]) {
     const a = headerAddress(mail.headers.get(h));
@@ -155,9 +152,8 @@ function ownAddresses(mail: ParsedMail): Set<string> {
       if (a) own.add(a);
     }
   }
-  owns.set(mail, own);
   return own;
-}
+});
 
 function matchRecipient(raw: string, layout: Layout): { addr: string; rest: string } | undefined {
   // `x@y<mailto:x@y>` (Exchange, Office 365): the mailto link is a copy
@@ -484,7 +480,7 @@ function inlineOriginalTo(text: string, _blockLen: number): string | undefined {
   return undefined;
 }
 
-/** What detect() reads of one mail, computed once per mail however many layouts look (the mail is immutable). */
+/** What detect() reads of one mail. */
 interface Glance {
   head: string;
   from: string;
@@ -493,16 +489,13 @@ interface Glance {
   bounceLike: boolean;
 }
 
-const glances = new WeakMap<ParsedMail, Glance>();
-
 const BOUNCE_SENDER =
   /daemon|postmaster|post_master|mail ?delivery|mailer|administrator|bounce|notification|no-?reply|amazonses|amazonaws|sysadmin|-admin@|notes/i;
 const BOUNCE_WORDS =
   /deliver|undeliver|fail|error|return|reject|bounce|could not|couldn't|unable|not reach|recipient|mailbox|member|配信|送信|エラー|доставлен|zustell|remis|problem|notification|transcript/i;
 
-function glance(mail: ParsedMail): Glance {
-  let g = glances.get(mail);
-  if (g) return g;
+/** Computed once per mail however many layouts look (the mail is immutable). */
+const glance = lastOnly((mail: ParsedMail): Glance => {
   const t = bounceText(mail);
   const head = t.length > HEAD ? t.slice(0, HEAD) : t;
   const from = mail.headers.get("from") ?? "";
@@ -513,10 +506,8 @@ function glance(mail: ParsedMail): Glance {
     mail.headers.get("x-failed-recipients") !== undefined ||
     BOUNCE_WORDS.test(head.slice(0, 600)) ||
     (!t.trim() && mail.root.parts.length === 0);
-  g = { head, from, subject, bounceLike };
-  glances.set(mail, g);
-  return g;
-}
+  return { head, from, subject, bounceLike };
+});
 
 const HEAD = 2048;
 

@@ -172,24 +172,30 @@ function applies(rule: TextRule, ctx?: MatchContext): boolean {
 }
 
 /**
- * Recent answers of `matching`, keyed by mode, status class and text: the recipients of one bounce (and the
- * bounces of one provider) repeat the same reply text. Bounded; cleared when full.
+ * Recent answers of `matching`: the recipients of one bounce (and the bounces of one provider) repeat the same
+ * reply text. A ring of a few slots, overwritten in turn: a Map that was cleared when full left its old table,
+ * pointing at the texts (and so at whole mails), for the full collector, which kept them through every minor
+ * collection meanwhile.
  */
-const recent = new Map<string, TextRule[]>();
-const RECENT_MAX = 64;
+const RECENT = 8;
+const recentText: string[] = new Array<string>(RECENT).fill("");
+const recentMode: string[] = new Array<string>(RECENT).fill("");
+const recentFound: TextRule[][] = new Array<TextRule[]>(RECENT).fill([]);
+let recentNext = 0;
 
-/** The rules matching `text`, best first. */
-function matching(text: string, ctx: MatchContext | undefined, firstOnly: boolean): TextRule[] {
+/** The rules matching `text`, best first (the array is shared: callers copy it before changing it). */
+function matching(text: string, ctx: MatchContext | undefined, firstOnly: boolean): readonly TextRule[] {
   if (!text) return [];
   if (text.length > 4096) return match(text, ctx, firstOnly);
-  const key = `${firstOnly ? "1" : "*"}${ctx?.statusClass ?? "-"}${text}`;
-  let found = recent.get(key);
-  if (!found) {
-    if (recent.size >= RECENT_MAX) recent.clear();
-    found = match(text, ctx, firstOnly);
-    recent.set(key, found);
-  }
-  return found.slice();
+  const mode = firstOnly ? (ctx?.statusClass ?? "-") : `*${ctx?.statusClass ?? "-"}`;
+  for (let i = 0; i < RECENT; i++)
+    if (recentText[i] === text && recentMode[i] === mode) return recentFound[i]!;
+  const found = match(text, ctx, firstOnly);
+  recentText[recentNext] = text;
+  recentMode[recentNext] = mode;
+  recentFound[recentNext] = found;
+  recentNext = (recentNext + 1) % RECENT;
+  return found;
 }
 
 function match(text: string, ctx: MatchContext | undefined, firstOnly: boolean): TextRule[] {
@@ -235,7 +241,7 @@ export function matchText(text: string, ctx?: MatchContext): TextRule | undefine
 
 /** Every text rule matching a reply text, best first. */
 export function matchAllText(text: string, ctx?: MatchContext): TextRule[] {
-  return matching(text, ctx, false);
+  return matching(text, ctx, false).slice();
 }
 
 const STATUS_RE = /^([245])\.(\d{1,3})\.(\d{1,3})$/;
