@@ -233,6 +233,9 @@ function anyOf(res: readonly RegExp[]): AnyOf {
   return hit;
 }
 
+/** The list of no patterns, one object: anyOf() caches by list, and a fresh `[]` a call was a miss every time. */
+const NO_PATTERNS: readonly RegExp[] = [];
+
 const testsLine = (res: RegExp[], line: string): boolean => {
   for (const re of res) if (re.test(line)) return true;
   return false;
@@ -313,7 +316,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   const lines = blockLines(text, layout);
   if (!lines) return null;
   const own = ownAddresses(mail);
-  const noise = anyOf(layout.noise ?? []).line;
+  const noise = anyOf(layout.noise ?? NO_PATTERNS).line;
   const blankEnds = layout.blankEnds !== false;
   let drafts: Draft[] = [];
   const loose: string[] = [];
