@@ -296,6 +296,8 @@ function lowerHead(text: string): string {
 interface Extracted {
   id: string;
   recipients: ExtractedRecipient[];
+  /** Each recipient's address (its recipient field read by addressOf), in the same order. */
+  addresses: string[];
 }
 
 /** The first extractor that recognises the mail and finds recipients. */
@@ -310,8 +312,15 @@ function runExtractors(mail: ParsedMail, dsn: DeliveryStatus | undefined): Extra
     } catch {
       continue;
     }
-    const valid = (found ?? []).filter((r) => addressOf(r.recipient));
-    if (valid.length) return { id: p.id, recipients: valid };
+    const recipients: ExtractedRecipient[] = [];
+    const addresses: string[] = [];
+    for (const r of found ?? []) {
+      const address = addressOf(r.recipient);
+      if (!address) continue;
+      recipients.push(r);
+      addresses.push(address);
+    }
+    if (recipients.length) return { id: p.id, recipients, addresses };
   }
   return undefined;
 }
@@ -320,8 +329,9 @@ function fromExtractors(lhost: Extracted | undefined): Recipient[] {
   if (!lhost) return [];
   const out: Recipient[] = [];
   const seen = new Set<string>();
-  for (const x of lhost.recipients) {
-    const address = addressOf(x.recipient)!;
+  for (let i = 0; i < lhost.recipients.length; i++) {
+    const x = lhost.recipients[i]!;
+    const address = lhost.addresses[i]!;
     const key = address.toLowerCase();
     if (seen.has(key) || out.length >= MAX_RECIPIENTS) continue;
     seen.add(key);

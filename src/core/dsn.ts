@@ -107,6 +107,8 @@ export function parseDeliveryStatus(text: string): DeliveryStatus {
  * Maps while reading: the names vary from report to report, and records built key by key are slow to look up.
  */
 function readGroups(text: string): Map<string, string>[] {
+  // Lines are searched for a CR, U+2028 or U+2029 only when the text has one.
+  const breaks = LINE_BREAK.test(text);
   const groups: Map<string, string>[] = [];
   let cur = new Map<string, string>();
   let last: string | undefined;
@@ -132,7 +134,7 @@ function readGroups(text: string): Map<string, string>[] {
       if (last) cur.set(last, `${cur.get(last)} ${line.trim()}`.trim());
       continue;
     }
-    const colon = fieldColon(line);
+    const colon = fieldColon(line, breaks);
     if (colon < 0) {
       // An unindented continuation of a long Diagnostic-Code (seen in real reports).
       if (last === "diagnostic-code") cur.set(last, `${cur.get(last)} ${line.trim()}`);
@@ -157,15 +159,15 @@ function readGroups(text: string): Map<string, string>[] {
 /**
  * The colon of a field line `name: value` (a name of letters, digits and `-` that starts with a letter, blanks
  * before the colon allowed), else -1. A value holding a CR, U+2028 or U+2029 does not count (as for a regex
- * `^name[ \t]*:(.*)$`, read before this scanner replaced it).
+ * `^name[ \t]*:(.*)$`, read before this scanner replaced it); `breaks`: whether the text has one at all.
  */
-function fieldColon(line: string): number {
+function fieldColon(line: string, breaks: boolean): number {
   if (!isLetter(line.charCodeAt(0))) return -1;
   let i = 1;
   while (i < line.length && isNameChar(line.charCodeAt(i))) i++;
   while (i < line.length && isBlank(line.charCodeAt(i))) i++;
   if (line.charCodeAt(i) !== 0x3a) return -1;
-  return LINE_BREAK.test(line) ? -1 : i;
+  return breaks && LINE_BREAK.test(line) ? -1 : i;
 }
 
 /** The name of a field line whose colon is at `colon`. */
