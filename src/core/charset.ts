@@ -28,12 +28,15 @@ export function hasHighBytes(s: string): boolean {
 
 const ISO2022 = /\x1b[$(]/;
 
-/** A binary string in `charset` to text. Unknown charsets fall back to UTF-8 when valid, else Latin-1. */
-export function decodeCharset(binary: string, charset: string | undefined): string {
+/**
+ * A binary string in `charset` to text. Unknown charsets fall back to UTF-8 when valid, else Latin-1. `ascii`:
+ * the caller knows the string has no high bytes (it is not searched for them).
+ */
+export function decodeCharset(binary: string, charset: string | undefined, ascii = false): string {
   const name = (charset ?? "").trim().toLowerCase();
   const cs = ALIASES[name.includes('"') ? name.replace(/^"|"$/g, "") : name] ?? name;
   // One scan for high bytes; the ISO-2022-JP escape search only when there is an ESC at all (rare).
-  const high = hasHighBytes(binary);
+  const high = !ascii && hasHighBytes(binary);
   if (cs === "iso-2022-jp" || (!high && binary.includes("\x1b") && ISO2022.test(binary)))
     return decodeIso2022jp(binary);
   if (!high) return binary;

@@ -269,7 +269,7 @@ function dsnRecipient(
 function commandNear(text: string, recipient: string): string | undefined {
   if (!text) return undefined;
   let at = text.indexOf(recipient);
-  if (at < 0) at = text.slice(0, 65536).toLowerCase().indexOf(recipient.toLowerCase());
+  if (at < 0) at = lowerHead(text).indexOf(recipient.toLowerCase());
   if (at < 0) return undefined;
   const before = text.slice(Math.max(0, at - 600), at);
   const transcript = before.includes(">>>")
@@ -279,11 +279,25 @@ function commandNear(text: string, recipient: string): string | undefined {
   return commandInText(text.slice(at, at + 400).match(/^[^]*?in reply to[^]*?command/i)?.[0]);
 }
 
+let lastText = "";
+let lastLower = "";
+
+/** The first 64 KiB of the text, lower-cased once for all the recipients of a mail. */
+function lowerHead(text: string): string {
+  if (text !== lastText) {
+    lastText = text;
+    lastLower = text.slice(0, 65536).toLowerCase();
+  }
+  return lastLower;
+}
+
 // --- non-standard bounces ---------------------------------------------------------------------------------
 
 interface Extracted {
   id: string;
   recipients: ExtractedRecipient[];
+  /** Each recipient's address (its recipient field read by addressOf), in the same order. */
+  addresses: string[];
 }
 
 /** The first extractor that recognises the mail and finds recipients. */
@@ -298,8 +312,15 @@ function runExtractors(mail: ParsedMail, dsn: DeliveryStatus | undefined): Extra
     } catch {
       continue;
     }
-    const valid = (found ?? []).filter((r) => addressOf(r.recipient));
-    if (valid.length) return { id: p.id, recipients: valid };
+    const recipients: ExtractedRecipient[] = [];
+    const addresses: string[] = [];
+    for (const r of found ?? []) {
+      const address = addressOf(r.recipient);
+      if (!address) continue;
+      recipients.push(r);
+      addresses.push(address);
+    }
+    if (recipients.length) return { id: p.id, recipients, addresses };
   }
   return undefined;
 }
@@ -308,19 +329,27 @@ function fromExtractors(lhost: Extracted | undefined): Recipient[] {
   if (!lhost) return [];
   const out: Recipient[] = [];
   const seen = new Set<string>();
-  for (const x of lhost.recipients) {
-    const address = addressOf(x.recipient)!;
+  for (let i = 0; i < lhost.recipients.length; i++) {
+    const x = lhost.recipients[i]!;
+    const address = lhost.addresses[i]!;
     const key = address.toLowerCase();
     if (seen.has(key) || out.length >= MAX_RECIPIENTS) continue;
     seen.add(key);
-    const d = decideReason({
-      ...(x.status ? { status: x.status, statusSource: "lhost" as const } : {}),
-      ...(x.smtpCode !== undefined ? { smtpCode: x.smtpCode } : {}),
-      ...(x.diagnostic ? { diagnostic: x.diagnostic } : {}),
-      ...(x.action ? { action: x.action } : {}),
-      ...(x.command ? { command: x.command } : {}),
-      ...(x.reason ? { reason: x.reason, rule: `lhost:${x.rule ?? lhost.id}` } : {}),
-    });
+    // Filled field by field rather than from conditional spreads: each spread is a temporary object.
+    const evidence: Evidence = {};
+    if (x.status) {
+      evidence.status = x.status;
+      evidence.statusSource = "lhost";
+    }
+    if (x.smtpCode !== undefined) evidence.smtpCode = x.smtpCode;
+    if (x.diagnostic) evidence.diagnostic = x.diagnostic;
+    if (x.action) evidence.action = x.action;
+    if (x.command) evidence.command = x.command;
+    if (x.reason) {
+      evidence.reason = x.reason;
+      evidence.rule = `lhost:${x.rule ?? lhost.id}`;
+    }
+    const d = decideReason(evidence);
     const r: Recipient = {
       recipient: lowerDomain(address),
       reason: d.reason,

@@ -27,7 +27,8 @@ export interface DeliveryStatus {
   recipients: DsnRecipientBlock[];
 }
 
-const FIELD = /^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$/;
+/** A character that ends a line for a regex `.` (a field's value cannot hold one). */
+const LINE_BREAK = /[\r\u2028\u2029]/;
 /** The standard per-recipient fields of RFC 3464. */
 export const STANDARD_RECIPIENT_FIELDS: ReadonlySet<string> = new Set([
   "final-recipient",
@@ -80,16 +81,19 @@ export function parseDeliveryStatus(text: string): DeliveryStatus {
       g.has("x-actual-recipient") ||
       (g.has("action") && g.has("status"));
     if (!isRecipient) {
-      for (const [k, v] of g) if (messageFields[k] === undefined) messageFields[k] = v;
+      g.forEach((v, k) => {
+        if (messageFields[k] === undefined) messageFields[k] = v;
+      });
       continue;
     }
     // Per-message fields put in the same block as the first recipient (no blank line after them).
     const fields: Record<string, string> = {};
-    for (const [k, v] of g) {
+    // forEach rather than for-of: no [name, value] pair made per field
+    g.forEach((v, k) => {
       if (!RECIPIENT_FIELDS.has(k) && isMessageField(k)) {
         if (messageFields[k] === undefined) messageFields[k] = v;
       } else fields[k] = v;
-    }
+    });
     recipients.push(toBlock(fields));
   }
   const status: DeliveryStatus = { messageFields, recipients };
@@ -103,6 +107,8 @@ export function parseDeliveryStatus(text: string): DeliveryStatus {
  * Maps while reading: the names vary from report to report, and records built key by key are slow to look up.
  */
 function readGroups(text: string): Map<string, string>[] {
+  // Lines are searched for a CR, U+2028 or U+2029 only when the text has one.
+  const breaks = LINE_BREAK.test(text);
   const groups: Map<string, string>[] = [];
   let cur = new Map<string, string>();
   let last: string | undefined;
@@ -128,14 +134,14 @@ function readGroups(text: string): Map<string, string>[] {
       if (last) cur.set(last, `${cur.get(last)} ${line.trim()}`.trim());
       continue;
     }
-    const m = FIELD.exec(line);
-    if (!m) {
+    const colon = fieldColon(line, breaks);
+    if (colon < 0) {
       // An unindented continuation of a long Diagnostic-Code (seen in real reports).
       if (last === "diagnostic-code") cur.set(last, `${cur.get(last)} ${line.trim()}`);
       continue;
     }
-    const name = m[1]!.toLowerCase();
-    const value = m[2]!.trim();
+    const name = fieldName(line, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
     // A new recipient starts without a blank line when a recipient field repeats.
     if (
       name === "final-recipient" &&
@@ -149,6 +155,31 @@ function readGroups(text: string): Map<string, string>[] {
   close();
   return groups;
 }
+
+/**
+ * The colon of a field line `name: value` (a name of letters, digits and `-` that starts with a letter, blanks
+ * before the colon allowed), else -1. A value holding a CR, U+2028 or U+2029 does not count (as for a regex
+ * `^name[ \t]*:(.*)$`, read before this scanner replaced it); `breaks`: whether the text has one at all.
+ */
+function fieldColon(line: string, breaks: boolean): number {
+  if (!isLetter(line.charCodeAt(0))) return -1;
+  let i = 1;
+  while (i < line.length && isNameChar(line.charCodeAt(i))) i++;
+  while (i < line.length && isBlank(line.charCodeAt(i))) i++;
+  if (line.charCodeAt(i) !== 0x3a) return -1;
+  return breaks && LINE_BREAK.test(line) ? -1 : i;
+}
+
+/** The name of a field line whose colon is at `colon`. */
+function fieldName(line: string, colon: number): string {
+  let end = colon;
+  while (isBlank(line.charCodeAt(end - 1))) end--;
+  return line.slice(0, end);
+}
+
+const isLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+const isNameChar = (c: number): boolean => isLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d;
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x09;
 
 function isMessageField(name: string): boolean {
   return (

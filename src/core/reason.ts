@@ -86,14 +86,13 @@ export function decideReason(e: Evidence): Decision {
     status = textStatus;
     statusSource = e.status ? statusSource : "text";
   }
-  const done = (reason: Reason, rule: string): Decision => ({
-    reason,
-    rule,
-    ...(status || derivedStatus(reason, smtpCode)
-      ? { status: status ?? derivedStatus(reason, smtpCode) }
-      : {}),
-    ...(smtpCode !== undefined ? { smtpCode } : {}),
-  });
+  const done = (reason: Reason, rule: string): Decision => {
+    const d: Decision = { reason, rule };
+    const reported = status ?? derivedStatus(reason, smtpCode);
+    if (reported) d.status = reported;
+    if (smtpCode !== undefined) d.smtpCode = smtpCode;
+    return d;
+  };
 
   // A notification the extractor knows to be a complaint or a delivery is not a failure, whatever its text says.
   if (e.reason === "feedback" || e.reason === "delivered") return done(e.reason, e.rule ?? "lhost");

@@ -17,6 +17,7 @@ import {
 } from "./text.js";
 import type { ExtractedRecipient, LhostParser } from "./types.js";
 import { requiredLiterals } from "../rules/literals.js";
+import { lastOnly } from "../memo.js";
 
 /** A fixed sentence of one MTA that states the reason by itself. */
 export interface FixedReason {
@@ -137,12 +138,8 @@ function indentOf(line: string): number {
   return m ? m[0].replace(/\t/g, "        ").length : 0;
 }
 
-const owns = new WeakMap<ParsedMail, Set<string>>();
-
 /** The addresses that are the bounce's own (its sender and the address it is sent to): never a failed recipient. */
-function ownAddresses(mail: ParsedMail): Set<string> {
-  const hit = owns.get(mail);
-  if (hit) return hit;
+const ownAddresses = lastOnly((mail: ParsedMail): Set<string> => {
   const own = new Set<string>();
   for (const h of ["from", "to", "return-path", "sender", "reply-to"]) {
     const a = headerAddress(mail.headers.get(h));
@@ -155,9 +152,8 @@ function ownAddresses(mail: ParsedMail): Set<string> {
       if (a) own.add(a);
     }
   }
-  owns.set(mail, own);
   return own;
-}
+});
 
 function matchRecipient(raw: string, layout: Layout): { addr: string; rest: string } | undefined {
   // `x@y<mailto:x@y>` (Exchange, Office 365): the mailto link is a copy
@@ -236,6 +232,9 @@ function anyOf(res: readonly RegExp[]): AnyOf {
   }
   return hit;
 }
+
+/** The list of no patterns, one object: anyOf() caches by list, and a fresh `[]` a call was a miss every time. */
+const NO_PATTERNS: readonly RegExp[] = [];
 
 const testsLine = (res: RegExp[], line: string): boolean => {
   for (const re of res) if (re.test(line)) return true;
@@ -317,7 +316,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   const lines = blockLines(text, layout);
   if (!lines) return null;
   const own = ownAddresses(mail);
-  const noise = anyOf(layout.noise ?? []).line;
+  const noise = anyOf(layout.noise ?? NO_PATTERNS).line;
   const blankEnds = layout.blankEnds !== false;
   let drafts: Draft[] = [];
   const loose: string[] = [];
@@ -484,7 +483,7 @@ function inlineOriginalTo(text: string, _blockLen: number): string | undefined {
   return undefined;
 }
 
-/** What detect() reads of one mail, computed once per mail however many layouts look (the mail is immutable). */
+/** What detect() reads of one mail. */
 interface Glance {
   head: string;
   from: string;
@@ -493,16 +492,13 @@ interface Glance {
   bounceLike: boolean;
 }
 
-const glances = new WeakMap<ParsedMail, Glance>();
-
 const BOUNCE_SENDER =
   /daemon|postmaster|post_master|mail ?delivery|mailer|administrator|bounce|notification|no-?reply|amazonses|amazonaws|sysadmin|-admin@|notes/i;
 const BOUNCE_WORDS =
   /deliver|undeliver|fail|error|return|reject|bounce|could not|couldn't|unable|not reach|recipient|mailbox|member|配信|送信|エラー|доставлен|zustell|remis|problem|notification|transcript/i;
 
-function glance(mail: ParsedMail): Glance {
-  let g = glances.get(mail);
-  if (g) return g;
+/** Computed once per mail however many layouts look (the mail is immutable). */
+const glance = lastOnly((mail: ParsedMail): Glance => {
   const t = bounceText(mail);
   const head = t.length > HEAD ? t.slice(0, HEAD) : t;
   const from = mail.headers.get("from") ?? "";
@@ -513,10 +509,8 @@ function glance(mail: ParsedMail): Glance {
     mail.headers.get("x-failed-recipients") !== undefined ||
     BOUNCE_WORDS.test(head.slice(0, 600)) ||
     (!t.trim() && mail.root.parts.length === 0);
-  g = { head, from, subject, bounceLike };
-  glances.set(mail, g);
-  return g;
-}
+  return { head, from, subject, bounceLike };
+});
 
 const HEAD = 2048;
 
@@ -526,28 +520,74 @@ export function headOf(mail: ParsedMail): string {
 }
 
 /** Per pattern source: the lower-cased words one of which every match contains (null: none certain). */
-const headWords = new Map<string, string[] | null>();
+const headWords = new Map<string, HeadWord[] | null>();
 let lastHead = "";
 let lastLowerHead = "";
+
+interface HeadWord {
+  word: string;
+  /** The hashes of the word's three-character pieces (empty for shorter words). */
+  pieces: Int32Array;
+}
+
+/** Bits of a piece's hash: a 16,384-bit set (2 KB) of the pieces of a head of at most 2,048 characters. */
+const PIECE_BITS = 14;
+const headPieces = new Int32Array(1 << (PIECE_BITS - 5));
+
+/** The hash of the three characters ending at `c` (packed as `(a << 20) ^ (b << 10) ^ c`, folded to 10 bits each). */
+const pieceHash = (packed: number): number => Math.imul(packed, 0x9e3779b1) >>> (32 - PIECE_BITS);
+const pack = (packed: number, c: number): number => ((packed << 10) ^ (c & 0x3ff) ^ (c >>> 10)) & 0x3fffffff;
+
+function piecesOf(word: string): Int32Array {
+  if (word.length < 3) return new Int32Array(0);
+  const out = new Int32Array(word.length - 2);
+  let packed = 0;
+  for (let i = 0; i < word.length; i++) {
+    packed = pack(packed, word.charCodeAt(i));
+    if (i >= 2) out[i - 2] = pieceHash(packed);
+  }
+  return out;
+}
+
+/** The lower-cased head and the set of its three-character pieces, made once per head. */
+function indexHead(head: string): void {
+  lastHead = head;
+  lastLowerHead = head.toLowerCase();
+  headPieces.fill(0);
+  let packed = 0;
+  for (let i = 0; i < lastLowerHead.length; i++) {
+    packed = pack(packed, lastLowerHead.charCodeAt(i));
+    if (i >= 2) {
+      const h = pieceHash(packed);
+      headPieces[h >>> 5]! |= 1 << (h & 31);
+    }
+  }
+}
+
+/** Whether the lower-cased head contains `w`: a word one of whose pieces the head lacks is not looked for. */
+function headHas(w: HeadWord): boolean {
+  const p = w.pieces;
+  for (let k = 0; k < p.length; k++) if ((headPieces[p[k]! >>> 5]! & (1 << (p[k]! & 31))) === 0) return false;
+  return lastLowerHead.includes(w.word);
+}
 
 /**
  * `re.test(head)` for detect(), with a cheap first look: the words the pattern cannot match without (read off
  * its source, as for the text rules) are looked up in the lower-cased head, and the pattern runs only when one
- * of them is there. Some forty layouts look at the same head; plain string searches spare most of their
- * case-insensitive alternations a scan of 2 KB.
+ * of them is there. Some forty layouts look at the same head: its three-character pieces are hashed into a
+ * bit set once, and most words are ruled out by a piece the head lacks, without a search of the head.
  */
 export function inHead(head: string, re: RegExp): boolean {
   let words = headWords.get(re.source);
   if (words === undefined) {
-    words = requiredLiterals(re.source);
+    words = requiredLiterals(re.source)?.map((word) => ({ word, pieces: piecesOf(word) })) ?? null;
     headWords.set(re.source, words);
   }
   if (words) {
-    if (head !== lastHead) {
-      lastHead = head;
-      lastLowerHead = head.toLowerCase();
-    }
-    if (!words.some((w) => lastLowerHead.includes(w))) return false;
+    if (head !== lastHead) indexHead(head);
+    let found = false;
+    for (let i = 0; i < words.length && !found; i++) found = headHas(words[i]!);
+    if (!found) return false;
   }
   return re.test(head);
 }

@@ -1,5 +1,6 @@
 // Small text helpers shared by the lhost extractors: the bounce's own text, addresses, SMTP reply codes.
 import type { MailPart, ParsedMail } from "../mail.js";
+import { lastOnly } from "../memo.js";
 
 /** The most text of a bounce the extractors look at (the error block is near the top). */
 export const MAX_TEXT = 64 * 1024;
@@ -25,18 +26,10 @@ function walk(part: MailPart, out: MailPart[], depth: number): void {
 
 /**
  * The bounce's human-readable text: the mail's text, plus the other text/plain leaves that are not the
- * returned original (some MTAs put the error in a second part). Bounded to MAX_TEXT.
+ * returned original (some MTAs put the error in a second part). Bounded to MAX_TEXT. Read once per mail, however
+ * many layouts look at it.
  */
-export function bounceText(mail: ParsedMail): string {
-  const hit = cache.get(mail);
-  if (hit !== undefined) return hit;
-  const text = readBounceText(mail);
-  cache.set(mail, text);
-  return text;
-}
-
-/** One mail's text is read once, however many layouts look at it. */
-const cache = new WeakMap<ParsedMail, string>();
+export const bounceText: (mail: ParsedMail) => string = lastOnly(readBounceText);
 
 function readBounceText(mail: ParsedMail): string {
   let text = mail.text ?? "";

@@ -85,18 +85,24 @@ export interface MatchContext {
 /** Longest text looked at: reply texts are short; a whole plain-text bounce body is cut here. */
 const MAX_TEXT = 16_384;
 
+/** A multi-line reply's prefix (`550-5.7.1 `). */
+const REPLY_PREFIX = /(^|\s)[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?/g;
+/** A reply code and status inside a sentence (`user 550 5.1.1 unknown`). */
+const CODES_IN_TEXT = /([a-z,]) [245]\d\d [245]\.\d{1,3}\.\d{1,3} (?=[a-z])/g;
+
 /**
  * The text as rules see it: whitespace runs collapsed to one space, multi-line SMTP reply prefixes
  * (`550-5.7.1 `) dropped, lower-cased. Exported for the tests and for callers that match many rules.
  */
 export function normalizeReplyText(text: string): string {
   const cut = text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
-  return cut
-    .replace(/(^|\s)[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?/g, "$1")
+  // The first and last passes only where their `-` or `.` is: a plain search is cheaper than a regex pass.
+  const unprefixed = cut.includes("-") ? cut.replace(REPLY_PREFIX, "$1") : cut;
+  const lower = unprefixed
     .replace(/\s{2,}|[^\S ]/g, " ") // every whitespace run to one space, without copying a clean text
     .trim()
-    .toLowerCase()
-    .replace(/([a-z,]) [245]\d\d [245]\.\d{1,3}\.\d{1,3} (?=[a-z])/g, "$1 ");
+    .toLowerCase();
+  return lower.includes(".") ? lower.replace(CODES_IN_TEXT, "$1 ") : lower;
 }
 
 interface Compiled {
@@ -172,24 +178,30 @@ function applies(rule: TextRule, ctx?: MatchContext): boolean {
 }
 
 /**
- * Recent answers of `matching`, keyed by mode, status class and text: the recipients of one bounce (and the
- * bounces of one provider) repeat the same reply text. Bounded; cleared when full.
+ * Recent answers of `matching`: the recipients of one bounce (and the bounces of one provider) repeat the same
+ * reply text. A ring of a few slots, overwritten in turn: a Map that was cleared when full left its old table,
+ * pointing at the texts (and so at whole mails), for the full collector, which kept them through every minor
+ * collection meanwhile.
  */
-const recent = new Map<string, TextRule[]>();
-const RECENT_MAX = 64;
+const RECENT = 8;
+const recentText: string[] = new Array<string>(RECENT).fill("");
+const recentMode: string[] = new Array<string>(RECENT).fill("");
+const recentFound: TextRule[][] = new Array<TextRule[]>(RECENT).fill([]);
+let recentNext = 0;
 
-/** The rules matching `text`, best first. */
-function matching(text: string, ctx: MatchContext | undefined, firstOnly: boolean): TextRule[] {
+/** The rules matching `text`, best first (the array is shared: callers copy it before changing it). */
+function matching(text: string, ctx: MatchContext | undefined, firstOnly: boolean): readonly TextRule[] {
   if (!text) return [];
   if (text.length > 4096) return match(text, ctx, firstOnly);
-  const key = `${firstOnly ? "1" : "*"}${ctx?.statusClass ?? "-"}${text}`;
-  let found = recent.get(key);
-  if (!found) {
-    if (recent.size >= RECENT_MAX) recent.clear();
-    found = match(text, ctx, firstOnly);
-    recent.set(key, found);
-  }
-  return found.slice();
+  const mode = firstOnly ? (ctx?.statusClass ?? "-") : `*${ctx?.statusClass ?? "-"}`;
+  for (let i = 0; i < RECENT; i++)
+    if (recentText[i] === text && recentMode[i] === mode) return recentFound[i]!;
+  const found = match(text, ctx, firstOnly);
+  recentText[recentNext] = text;
+  recentMode[recentNext] = mode;
+  recentFound[recentNext] = found;
+  recentNext = (recentNext + 1) % RECENT;
+  return found;
 }
 
 function match(text: string, ctx: MatchContext | undefined, firstOnly: boolean): TextRule[] {
@@ -235,7 +247,7 @@ export function matchText(text: string, ctx?: MatchContext): TextRule | undefine
 
 /** Every text rule matching a reply text, best first. */
 export function matchAllText(text: string, ctx?: MatchContext): TextRule[] {
-  return matching(text, ctx, false);
+  return matching(text, ctx, false).slice();
 }
 
 const STATUS_RE = /^([245])\.(\d{1,3})\.(\d{1,3})$/;
