@@ -115,17 +115,26 @@ export function listFiles(path: string): string[] {
   return out;
 }
 
+/** A line break: CRLF, LF or a lone CR (a CR before an LF is never a break of its own). */
+const BREAK = String.raw`(?:\r\n|\n|\r(?!\n))`;
+/** The postmark line of an mbox separator: `From sender Thu Jul  2 12:05:05 2020`. */
+const POSTMARK = String.raw`From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}[^\r\n]*`;
+/** A separator: any `From ` line after an empty line (mboxo, mboxrd), or a postmark line after any line (some
+ * writers leave no empty line before it). */
+const SEPARATOR = `${BREAK}(?:${BREAK}(From [^\\r\\n]*)|(${POSTMARK}))`;
+
 /**
- * An mbox file (it starts with a `From ` line) split into its mails: a new mail starts at each `From ` line
- * at the start of the file or after an empty line. `>From ` quoting is undone. Other files are one mail.
+ * An mbox file (it starts with a `From ` line) split into its mails: a new mail starts at the start of the file
+ * and at each separator line (SEPARATOR), whatever the file's line endings. `>From ` quoting is undone. Other
+ * files are one mail.
  */
 export function splitMbox(file: string, raw: Buffer): MailSource[] {
   if (raw.length < 5 || raw.toString("latin1", 0, 5) !== "From ") return [{ file, raw }];
   const text = raw.toString("latin1");
   const starts: number[] = [0];
-  const re = /(?:\r?\n|\r)(?:\r?\n|\r)(From [^\r\n]*)/g;
+  const re = new RegExp(SEPARATOR, "g");
   let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) starts.push(m.index + m[0].length - m[1]!.length);
+  while ((m = re.exec(text))) starts.push(m.index + m[0].length - (m[1] ?? m[2])!.length);
   const mails: MailSource[] = [];
   for (let i = 0; i < starts.length; i++) {
     const chunk = text.slice(starts[i], starts[i + 1] ?? text.length);

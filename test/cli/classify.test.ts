@@ -67,6 +67,36 @@ describe("rebound classify", () => {
     ]);
   });
 
+  it("splits an mbox file the same way whatever its line endings, at postmark lines with no empty line before them too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rebound-mbox-"));
+    // A writer that leaves no empty line before the next postmark; a body line that only starts with "From".
+    const lf = [fixture("dsn-two-recipients.eml"), fixture("autoreply-vacation.eml")]
+      .map((m, i) => {
+        const body = m
+          .toString("latin1")
+          .replace(/\r\n/g, "\n")
+          .replace(/^From /gm, ">From ");
+        return `From MAILER-DAEMON  Thu Jul  2 12:05:0${i} 2020\n${body.replace(/\n$/, "")}\nFrom the desk of nobody\n`;
+      })
+      .join("");
+    for (const [name, eol] of [
+      ["lf", "\n"],
+      ["crlf", "\r\n"],
+      ["cr", "\r"],
+    ] as const) {
+      writeFileSync(join(dir, `${name}.mbox`), lf.replace(/\n/g, eol), "latin1");
+      const t = io();
+      expect(await run(["node", "rebound", "classify", join(dir, `${name}.mbox`)], t.io)).toBe(0);
+      expect(
+        lines(t.out()).map((o) => [o.message, o.kind]),
+        name,
+      ).toEqual([
+        [1, "bounce"],
+        [2, "auto_reply"],
+      ]);
+    }
+  });
+
   it("reads a mail from stdin and prints a readable summary", async () => {
     const t = io(fixture("delivered.eml").toString("latin1"));
     expect(await run(["node", "rebound", "classify", "--format", "pretty", "-"], t.io)).toBe(0);
