@@ -2,10 +2,10 @@
 // A mail gets 250 only once its raw bytes are a committed PostgreSQL row (spool.ts); the job that processes
 // it is enqueued after that, and whatever fails there is picked up by the sweeper.
 //
-// smtp-server notes: it waits a fixed 100 ms before its greeting (to catch clients that talk too soon); here
-// the wait is REBOUND_SMTP_GREETING_DELAY_MS, none by default (greeting.ts says why); reverse DNS
-// is off (one lookup per connection, seconds without DNS); SMTPUTF8, 8BITMIME and PIPELINING are
-// advertised; AUTH is disabled (nothing here relays).
+// smtp-server notes: it waits a fixed 100 ms before its greeting (to catch clients that talk too soon); here the
+// wait is REBOUND_SMTP_GREETING_DELAY_MS, none by default (greeting.ts says why). Reverse DNS is off (one lookup
+// per connection, seconds without DNS); SMTPUTF8, 8BITMIME and PIPELINING are advertised; AUTH is disabled
+// (nothing here relays).
 import { createHash } from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";

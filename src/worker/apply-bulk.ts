@@ -58,8 +58,19 @@ export async function applyInBulk(trx: Transaction<Database>, items: BulkItem[])
   );
 }
 
-/** Soft bounces and deliveries (items in key order, as applyEvent's callers give them). */
-export async function applyWithHistories(trx: Transaction<Database>, items: BulkItem[]): Promise<Applied[]> {
+/** The identity an event is unique by: its mail, address and stream. */
+export const eventIdentity = (spec: EventSpec) =>
+  JSON.stringify([spec.mailId, spec.who.address, spec.who.stream]);
+
+/**
+ * Soft bounces and deliveries (items in key order, as applyEvent's callers give them). `written`: the identities
+ * (eventIdentity) of events this transaction has already written, which these cannot be written again.
+ */
+export async function applyWithHistories(
+  trx: Transaction<Database>,
+  items: BulkItem[],
+  written: ReadonlySet<string> = new Set(),
+): Promise<Applied[]> {
   if (!items.length) return [];
   const DAY = 86_400_000;
   // The addresses, in the items' order; each locked from its first event's time, read back as far as the
@@ -86,7 +97,7 @@ export async function applyWithHistories(trx: Transaction<Database>, items: Bulk
 
   // Decide in order. An event that repeats one of its mail (same address and stream) is not written, so it
   // changes no history (writePlans holds the database to that prediction).
-  const seen = new Set<string>();
+  const seen = new Set<string>(written);
   const repeats: boolean[] = [];
   const changed = new Map<string, { key: AddressKey; state: AddressState; at: Date }>();
   const plans = items.map(({ ctx, spec }, i) => {
@@ -102,7 +113,7 @@ export async function applyWithHistories(trx: Transaction<Database>, items: Bulk
       softBounces: h.softBounces.filter((t) => t.getTime() > since).slice(0, 1000),
     };
     const plan = planEvent(ctx, spec, history);
-    const once = JSON.stringify([spec.mailId, spec.who.address, spec.who.stream]);
+    const once = eventIdentity(spec);
     repeats.push(seen.has(once));
     if (seen.has(once)) return plan;
     seen.add(once);

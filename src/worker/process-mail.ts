@@ -28,7 +28,13 @@ import { deleteMailEvents, type EventRow } from "../store/events.js";
 import { markProcessed, setMailStatus } from "../store/mails.js";
 import type { Database } from "../store/schema.js";
 import { removeSuppression } from "../store/suppressions.js";
-import { applyInBulk, applyWithHistories, bulkable, bulkableWithHistory } from "./apply-bulk.js";
+import {
+  applyInBulk,
+  applyWithHistories,
+  bulkable,
+  bulkableWithHistory,
+  eventIdentity,
+} from "./apply-bulk.js";
 import {
   applyEvent,
   keyOf,
@@ -335,7 +341,10 @@ async function deriveAll(trx: Transaction<Database>, work: Work[]): Promise<void
   bulk.forEach((item, i) => record(item.w.derived, item.spec.who, results[i]!));
   const withHistory = items.filter(bulkableWithHistory);
   const inBulk = withHistory.length > 1 ? new Set(withHistory) : new Set<(typeof items)[number]>();
-  const decided = await applyWithHistories(trx, [...inBulk]);
+  const written = new Set(
+    bulk.filter((_, i) => results[i]!.eventId !== null).map((b) => eventIdentity(b.spec)),
+  );
+  const decided = await applyWithHistories(trx, [...inBulk], written);
   [...inBulk].forEach((item, i) => record(item.w.derived, item.spec.who, decided[i]!));
   for (const item of items) {
     if (bulkable(item) || inBulk.has(item)) continue;

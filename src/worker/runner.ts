@@ -3,10 +3,10 @@
 // dropped), and on a timer purges raw mail past its retention and deletes suppressions past their expiry
 // (logged as `expired`; lookups ignore them already).
 //
-// Mails that are in flight at once are processed together: the mails of concurrent jobs are grouped into batches of up
-// to `workerBatchSize`, each batch in one transaction (processMails), so that under load one commit serves many
+// Mails in flight at once are processed together: the mails of concurrent jobs are grouped into batches of up to
+// `workerBatchSize`, each batch in one transaction (processMails), so that under load one commit serves many
 // mails. When a batch fails, its mails are processed again one by one (processMail, a transaction each), so a
-// bad mail fails alone and its job retries with back-off.
+// bad mail fails alone and retries with back-off.
 import type { Config } from "../config.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Logger } from "../log.js";
