@@ -73,18 +73,7 @@ export async function saveAddressState(
   s: AddressState,
   at: Date,
 ): Promise<void> {
-  const values = {
-    soft_level: s.softLevel,
-    soft_reset_at: s.softResetAt,
-    next_retry_at: s.nextRetryAt,
-    last_delivery_at: s.lastDeliveryAt,
-    updated_at: at,
-  };
-  await db
-    .insertInto("address_state")
-    .values({ tenant: k.tenant, stream: k.stream, address_hash: k.addressHash, ...values })
-    .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doUpdateSet(values))
-    .execute();
+  await saveAddressStates(db, [{ key: k, state: s, at }]);
 }
 
 /** The state of each address of a batch, and the soft bounces it may need (lockHistories). */
