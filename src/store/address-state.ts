@@ -2,7 +2,7 @@
 // retry, last delivery), plus the soft bounces since the reset, loaded as the policy's AddressHistory.
 import type { Kysely } from "kysely";
 import type { AddressHistory, AddressState } from "../core/policy.js";
-import { softBounceTimes, softBounceTimesOf } from "./events.js";
+import { softBounceTimesOf } from "./events.js";
 import type { Database } from "./schema.js";
 
 export interface AddressKey {
@@ -50,21 +50,20 @@ export async function lockHistory(
   at: Date,
   lookbackDays: number,
 ): Promise<AddressHistory> {
-  // An upsert that touches the row locks it (and creates it when missing) in one statement.
-  const r = await db
-    .insertInto("address_state")
-    .values({ tenant: k.tenant, stream: k.stream, address_hash: k.addressHash, updated_at: at })
-    .onConflict((oc) =>
-      oc
-        .columns(["tenant", "stream", "address_hash"])
-        .doUpdateSet((eb) => ({ soft_level: eb.ref("address_state.soft_level") })),
-    )
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const state = toState(r);
   const lookback = new Date(at.getTime() - lookbackDays * 86_400_000);
-  const since = state.softResetAt && state.softResetAt > lookback ? state.softResetAt : lookback;
-  return { ...state, softBounces: await softBounceTimes(db, k, since) };
+  const [locked] = await lockHistories(db, [{ ...k, at, since: lookback }]);
+  return historyAt(locked!, lookback);
+}
+
+/**
+ * The history the policy reads for an event, from a locked history: the state, and the soft bounces after the
+ * later of the last reset and `lookback` (the event's time less the policy's longest window), oldest first, at
+ * most 1,000.
+ */
+export function historyAt(h: LockedHistory, lookback: Date): AddressHistory {
+  const since = h.state.softResetAt && h.state.softResetAt > lookback ? h.state.softResetAt : lookback;
+  const after = since.getTime();
+  return { ...h.state, softBounces: h.softBounces.filter((t) => t.getTime() > after).slice(0, 1000) };
 }
 
 export async function saveAddressState(

@@ -160,31 +160,9 @@ export async function deleteMailEvents(db: Kysely<Database>, mailId: string): Pr
   return db.deleteFrom("events").where("mail_id", "=", mailId).returningAll().execute();
 }
 
-/** When the soft bounces of an address in a stream since `since` happened (those the policy acted on). */
-export async function softBounceTimes(
-  db: Kysely<Database>,
-  k: { tenant: string; stream: string; addressHash: string },
-  since: Date,
-): Promise<Date[]> {
-  const rows = await db
-    .selectFrom("events")
-    .select("occurred_at")
-    .where("tenant", "=", k.tenant)
-    .where("address_hash", "=", k.addressHash)
-    .where("stream", "=", k.stream)
-    .where("class", "=", "soft")
-    // only the soft bounces the policy acted on (not unverified ones it only recorded)
-    .where(sql<string>`decision->>'action'`, "in", ["retry", "suppress"])
-    .where("occurred_at", ">", since)
-    .orderBy("occurred_at")
-    .limit(1000)
-    .execute();
-  return rows.map((r) => r.occurred_at);
-}
-
 /**
- * softBounceTimes for many addresses in one query: for each key, the acted-on soft bounces after its `since`,
- * oldest first, by the key's JSON ([tenant, stream, addressHash]).
+ * When the soft bounces of addresses happened (those the policy acted on), in one query: for each key, those
+ * after its `since`, oldest first, by the key's JSON ([tenant, stream, addressHash]).
  */
 export async function softBounceTimesOf(
   db: Kysely<Database>,

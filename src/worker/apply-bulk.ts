@@ -9,8 +9,8 @@
 //   with the addresses' final states in one more statement.
 import type { Transaction } from "kysely";
 import { hashAddress } from "../core/address.js";
-import { EMPTY_HISTORY, type AddressHistory, type AddressState } from "../core/policy.js";
-import { lockHistories, saveAddressStates, type AddressKey } from "../store/address-state.js";
+import { EMPTY_HISTORY, type AddressState } from "../core/policy.js";
+import { historyAt, lockHistories, saveAddressStates, type AddressKey } from "../store/address-state.js";
 import { insertEvents } from "../store/events.js";
 import type { OutboxEvent } from "../store/outbox.js";
 import type { Database } from "../store/schema.js";
@@ -102,17 +102,8 @@ export async function applyWithHistories(
   const changed = new Map<string, { key: AddressKey; state: AddressState; at: Date }>();
   const plans = items.map(({ ctx, spec }, i) => {
     const h = live.get(addressOf[i]!)!;
-    const lookback = spec.occurredAt.getTime() - lookbackDays(ctx.policy) * DAY;
-    const since =
-      h.state.softResetAt && h.state.softResetAt.getTime() > lookback
-        ? h.state.softResetAt.getTime()
-        : lookback;
-    const history: AddressHistory = {
-      ...h.state,
-      // As softBounceTimes reads them: after `since`, oldest first, at most 1,000.
-      softBounces: h.softBounces.filter((t) => t.getTime() > since).slice(0, 1000),
-    };
-    const plan = planEvent(ctx, spec, history);
+    const lookback = new Date(spec.occurredAt.getTime() - lookbackDays(ctx.policy) * DAY);
+    const plan = planEvent(ctx, spec, historyAt(h, lookback));
     const once = eventIdentity(spec);
     repeats.push(seen.has(once));
     if (seen.has(once)) return plan;
