@@ -49,106 +49,119 @@ interface CopyToInternals extends CopyToStreamQuery {
   _detach(): void;
   _cleanup(): void;
 }
-const probe = copyTo("") as unknown as CopyToInternals & Record<string, unknown>;
-const CopyToQuery = probe.constructor as new (text: string) => CopyToInternals;
-// A later pg-copy-streams that renamed these would break LinesCopy: better said at once than mid-export.
-if (![probe._parse, probe._detach, probe._cleanup, probe._buffer?.push].every((f) => typeof f === "function"))
-  throw new Error("pg-copy-streams is not the one LinesCopy (src/store/copy.ts) was written for");
 
 const ERROR_RESPONSE = 0x45;
 const COPY_DATA = 0x64;
-/** Messages that may come between CopyData messages: CopyOutResponse, NoticeResponse, ParameterStatus, NotificationResponse. */
+/** Messages that may come between CopyData messages: CopyOutResponse, NoticeResponse, ParameterStatus,
+ * NotificationResponse. */
 const PASSING = new Set([0x48, 0x4e, 0x53, 0x41]);
 
-/**
- * A COPY TO whose lines go to a sink as they lie in the socket's chunks, and whose stream hands out what the
- * sink makes of them. pg-copy-streams' own parser took each message out as a Buffer of its own, then joined them:
- * two objects per row, a third of the API's CPU in an export. This one replaces it (`_parse`, called with each
- * chunk read from the socket), and hands back to node-postgres, as it does, what follows CopyDone or an error.
- */
-class LinesCopy extends CopyToQuery {
-  /** A message cut by the end of a chunk. */
-  private carry: Buffer | undefined;
-  /** What stopped the COPY's messages: an ErrorResponse, or CopyDone (or any other message). */
-  private stopped = 0;
+/** pg-copy-streams' COPY TO query class, checked, and LinesCopy on top of it: made on first use. */
+let linesCopy: (new (text: string, sink: LineSink) => CopyToInternals) | undefined;
+function linesCopyClass(): new (text: string, sink: LineSink) => CopyToInternals {
+  if (linesCopy) return linesCopy;
+  const probe = copyTo("") as unknown as CopyToInternals & Record<string, unknown>;
+  // A later pg-copy-streams that renamed these would break LinesCopy: better said at once than mid-export.
+  if (
+    ![probe._parse, probe._detach, probe._cleanup, probe._buffer?.push].every((f) => typeof f === "function")
+  )
+    throw new Error("pg-copy-streams is not the one LinesCopy (src/store/copy.ts) was written for");
+  const CopyToQuery = probe.constructor as new (text: string) => CopyToInternals;
 
-  constructor(
-    text: string,
-    private readonly sink: LineSink,
-  ) {
-    super(text);
-  }
+  /**
+   * A COPY TO whose lines go to a sink as they lie in the socket's chunks, and whose stream hands out what
+   * the sink makes of them. pg-copy-streams' own parser took each message out as a Buffer of its own, then
+   * joined them: two objects per row, a third of the API's CPU in an export. This one replaces it (`_parse`,
+   * called with each chunk read from the socket), and hands back to node-postgres, as it does, what follows
+   * CopyDone or an error.
+   */
+  class LinesCopy extends CopyToQuery {
+    /** A message cut by the end of a chunk. */
+    private carry: Buffer | undefined;
+    /** What stopped the COPY's messages: an ErrorResponse, or CopyDone (or any other message). */
+    private stopped = 0;
 
-  _parse(chunk: Buffer): boolean | undefined {
-    if (this.carry) {
-      let c = this.carry;
-      if (c.length < 5) {
-        const k = Math.min(5 - c.length, chunk.length);
-        c = Buffer.concat([c, chunk.subarray(0, k)]);
-        chunk = chunk.subarray(k);
+    constructor(
+      text: string,
+      private readonly sink: LineSink,
+    ) {
+      super(text);
+    }
+
+    _parse(chunk: Buffer): boolean | undefined {
+      if (this.carry) {
+        let c = this.carry;
         if (c.length < 5) {
-          this.carry = c;
+          const k = Math.min(5 - c.length, chunk.length);
+          c = Buffer.concat([c, chunk.subarray(0, k)]);
+          chunk = chunk.subarray(k);
+          if (c.length < 5) {
+            this.carry = c;
+            return true;
+          }
+        }
+        const need = 1 + c.readUInt32BE(1) - c.length;
+        if (chunk.length < need) {
+          this.carry = Buffer.concat([c, chunk]);
           return true;
         }
+        this.carry = undefined;
+        const msg = Buffer.concat([c, chunk.subarray(0, need)]);
+        chunk = chunk.subarray(need);
+        const at = this.messages(msg);
+        if (this.stopped) return this.stop(Buffer.concat([msg.subarray(at), chunk]));
       }
-      const need = 1 + c.readUInt32BE(1) - c.length;
-      if (chunk.length < need) {
-        this.carry = Buffer.concat([c, chunk]);
-        return true;
-      }
-      this.carry = undefined;
-      const msg = Buffer.concat([c, chunk.subarray(0, need)]);
-      chunk = chunk.subarray(need);
-      const at = this.messages(msg);
-      if (this.stopped) return this.stop(Buffer.concat([msg.subarray(at), chunk]));
+      const at = this.messages(chunk);
+      if (this.stopped) return this.stop(chunk.subarray(at));
+      if (at < chunk.length) this.carry = Buffer.from(chunk.subarray(at));
+      return this.flush();
     }
-    const at = this.messages(chunk);
-    if (this.stopped) return this.stop(chunk.subarray(at));
-    if (at < chunk.length) this.carry = Buffer.from(chunk.subarray(at));
-    return this.flush();
-  }
 
-  /** Hands the whole messages of buf to the sink until one stops the COPY; returns where it stopped. */
-  private messages(buf: Buffer): number {
-    let p = 0;
-    for (;;) {
-      if (buf.length - p < 5) return p;
-      const code = buf[p]!;
-      if (code === ERROR_RESPONSE) {
-        this.stopped = code;
-        return p;
+    /** Hands the whole messages of buf to the sink until one stops the COPY; returns where it stopped. */
+    private messages(buf: Buffer): number {
+      let p = 0;
+      for (;;) {
+        if (buf.length - p < 5) return p;
+        const code = buf[p]!;
+        if (code === ERROR_RESPONSE) {
+          this.stopped = code;
+          return p;
+        }
+        const end = p + 1 + buf.readUInt32BE(p + 1);
+        if (end > buf.length) return p;
+        if (code === COPY_DATA) this.sink.line(buf, p + 5, end);
+        else if (!PASSING.has(code)) {
+          this.stopped = code;
+          return end;
+        }
+        p = end;
       }
-      const end = p + 1 + buf.readUInt32BE(p + 1);
-      if (end > buf.length) return p;
-      if (code === COPY_DATA) this.sink.line(buf, p + 5, end);
-      else if (!PASSING.has(code)) {
-        this.stopped = code;
-        return end;
-      }
-      p = end;
+    }
+
+    /** Hands out the sink's output; false when the reader has enough for now. */
+    private flush(): boolean {
+      let drained = true;
+      this.sink.flush((b) => (drained = this.push(b) && drained));
+      return drained;
+    }
+
+    /** After an ErrorResponse (node-postgres reads it, and fails the stream) or CopyDone (the end). */
+    private stop(rest: Buffer): boolean | undefined {
+      const drained = this.flush();
+      this._buffer.push(rest);
+      this._detach();
+      if (this.stopped === ERROR_RESPONSE) return undefined;
+      this.push(null);
+      this._cleanup();
+      return drained;
     }
   }
 
-  /** Hands out the sink's output; false when the reader has enough for now. */
-  private flush(): boolean {
-    let drained = true;
-    this.sink.flush((b) => (drained = this.push(b) && drained));
-    return drained;
-  }
-
-  /** After an ErrorResponse (node-postgres reads it, and fails the stream) or CopyDone (the end). */
-  private stop(rest: Buffer): boolean | undefined {
-    const drained = this.flush();
-    this._buffer.push(rest);
-    this._detach();
-    if (this.stopped === ERROR_RESPONSE) return undefined;
-    this.push(null);
-    this._cleanup();
-    return drained;
-  }
+  linesCopy = LinesCopy;
+  return LinesCopy;
 }
 
 /** Like copyOut, but the stream hands out what `sink` makes of the COPY's lines (see LinesCopy). */
 export async function copyOutLines(pool: pg.Pool, statement: string, sink: LineSink): Promise<Readable> {
-  return copyOut(pool, statement, (text) => new LinesCopy(text, sink));
+  return copyOut(pool, statement, (text) => new (linesCopyClass())(text, sink));
 }
