@@ -8,10 +8,11 @@
 //   list cleaning   POST /v1/clean, a 1,000,000-row CSV (10% suppressed), streamed both ways: s
 //
 //   node --import tsx bench/api.mjs [--rows 1000000] [--duration 10] [--clean-rows 1000000] [--keep]
-//                                   [--only lookups|export] [--from dist] [--schema NAME]
+//                                   [--only lookups|export] [--from dist] [--schema NAME] [--heap-growth P]
 //   --only lookups: the single lookups and the batch check only; --only export: the exports only (CSV, then
 //   NDJSON); --from dist: the API from dist/ (after `npm run build`, as in production) instead of from the
-//   sources through tsx; --schema: a schema loaded before (kept with --keep), not loaded again nor dropped.
+//   sources through tsx; --schema: a schema loaded before (kept with --keep), not loaded again nor dropped;
+//   --heap-growth: the API's REBOUND_API_HEAP_GROWTH_PERCENT (0: V8's own heuristic), for comparisons.
 //   The API's CPU time per request is read from /proc: a figure that the other processes on the machine
 //   disturb less than req/s.
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
@@ -28,14 +29,22 @@ const arg = (name, dflt) => {
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 /** The child: the API alone, on one schema, printing its port once its index is loaded. */
-async function serve(schema, from) {
+async function serve(schema, from, heapGrowth) {
   const mod = (name) => import(from === "dist" ? `../dist/src/${name}.js` : `../src/${name}.ts`);
   const { startApi } = await mod("api/server");
   const { loadConfig } = await mod("config");
   const { createLogger } = await mod("log");
   const { openDb } = await mod("store/db");
   const handle = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 10 });
-  const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, databaseSchema: schema }, {});
+  const config = loadConfig(
+    {
+      httpHost: "127.0.0.1",
+      httpPort: 0,
+      databaseSchema: schema,
+      ...(heapGrowth === "" ? {} : { apiHeapGrowthPercent: heapGrowth }),
+    },
+    {},
+  );
   const t0 = performance.now();
   const api = await startApi({ db: handle.db, config, logger: createLogger("warn") });
   await api.app.suppressionIndex.ready;
@@ -54,6 +63,52 @@ async function serve(schema, from) {
     process.exit(0);
   };
   process.on("SIGTERM", stop);
+  // Memory as seen from inside, sampled every 20 ms: on "mark" the peak starts anew, on "peak" it is written
+  // out with what made it up (V8's heap spaces, Buffers outside the heap).
+  const { getHeapSpaceStatistics } = await import("node:v8");
+  const snapshot = () => {
+    const m = process.memoryUsage();
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((s) => [s.space_name.replace(/_space$/, ""), s.space_size]),
+    );
+    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, spaces };
+  };
+  // Garbage collections, counted by kind (minor, major, incremental, weak callbacks) with their time.
+  const { PerformanceObserver, constants } = await import("node:perf_hooks");
+  const KINDS = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: "minor",
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: "major",
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb",
+  };
+  let gcs = {};
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = KINDS[e.detail?.kind] ?? "other";
+      const g = (gcs[kind] ??= { count: 0, ms: 0 });
+      g.count++;
+      g.ms += e.duration;
+    }
+  }).observe({ entryTypes: ["gc"] });
+  let peak = snapshot();
+  setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peak.rss) peak = snapshot();
+  }, 20).unref();
+  let input = "";
+  process.stdin.on("data", (c) => {
+    input += c;
+    for (let nl = input.indexOf("\n"); nl >= 0; nl = input.indexOf("\n")) {
+      const command = input.slice(0, nl);
+      input = input.slice(nl + 1);
+      if (command === "mark") {
+        peak = snapshot();
+        gcs = {};
+      }
+      if (command === "peak" || command === "mark")
+        process.stdout.write(JSON.stringify({ ...peak, gcs }) + "\n");
+    }
+  });
   // The parent holds our stdin: when it goes away, so do we.
   process.stdin.on("end", stop).resume();
 }
@@ -67,6 +122,9 @@ function cpuMsOf(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
 }
+/** What the child said of its memory: RSS, then V8's spaces and the Buffers outside its heap. */
+const memory = (m) =>
+  `RSS ${mb(m.rss)}: heap used ${mb(m.heapUsed)} of new ${mb(m.spaces.new)}, old ${mb(m.spaces.old)}, code ${mb(m.spaces.code)}, large ${mb(m.spaces.large_object + m.spaces.new_large_object)}; Buffers ${mb(m.arrayBuffers)}`;
 const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -123,20 +181,37 @@ async function main() {
       "--serve",
       schema,
       FROM,
+      arg("heap-growth", ""),
     ],
     {
       stdio: ["pipe", "pipe", "inherit"],
     },
   );
-  const ready = await new Promise((resolve, reject) => {
-    let buf = "";
-    child.stdout.on("data", (c) => {
-      buf += c;
-      const nl = buf.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
-    });
-    child.on("exit", (code) => reject(new Error(`API exited with ${code}`)));
+  // The child's stdout is one JSON object a line: first its readiness, then the answers to "mark" and "peak".
+  const replies = [];
+  const waiting = [];
+  let out = "";
+  child.stdout.on("data", (c) => {
+    out += c;
+    for (let nl = out.indexOf("\n"); nl >= 0; nl = out.indexOf("\n")) {
+      const reply = JSON.parse(out.slice(0, nl));
+      out = out.slice(nl + 1);
+      if (waiting.length) waiting.shift().resolve(reply);
+      else replies.push(reply);
+    }
   });
+  const nextReply = () =>
+    replies.length
+      ? Promise.resolve(replies.shift())
+      : new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  child.on("exit", (code) =>
+    waiting.splice(0).forEach((w) => w.reject(new Error(`API exited with ${code}`))),
+  );
+  child.ask = (command) => {
+    child.stdin.write(command + "\n");
+    return nextReply();
+  };
+  const ready = await nextReply();
   const base = `http://127.0.0.1:${ready.port}`;
   console.log(
     `API up; index of ${ready.index.fingerprints.toLocaleString()} rows loaded in ${(ready.loadMs / 1000).toFixed(1)} s (${mb(ready.index.bytes)} of fingerprints), RSS ${mb(ready.rss)}`,
@@ -224,6 +299,7 @@ async function exportRows(base, auth, child, db, sql) {
     let peak = rssOf(child.pid);
     const before = peak;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
+    const inside0 = await child.ask("mark");
     const cpu0 = cpuMsOf(child.pid);
     const t0 = performance.now();
     const exp = await fetch(`${base}/v1/exports/suppressions?format=${format}`, { headers: auth });
@@ -244,9 +320,17 @@ async function exportRows(base, auth, child, db, sql) {
     const cpuMs = cpuMsOf(child.pid) - cpu0;
     const pgCpu = pgPid ? `, PostgreSQL CPU ${((cpuMsOf(pgPid) - pgCpu0) / 1000).toFixed(2)} s` : "";
     clearInterval(sampler);
+    const inside = await child.ask("peak");
     const rows = format === "csv" ? lines - 1 : lines;
     console.log(
       `export (${format}) of ${rows.toLocaleString()} rows: ${expS.toFixed(2)} s, ${Math.round(rows / expS).toLocaleString()} rows/s, ${mb(bytes)}; API CPU ${(cpuMs / 1000).toFixed(2)} s (${((cpuMs * 1000) / rows).toFixed(2)} µs/row)${pgCpu}; API RSS ${mb(before)} before, peak ${mb(peak)}`,
+    );
+    console.log(`  API memory before: ${memory(inside0)}`);
+    console.log(`  API memory at its peak: ${memory(inside)}`);
+    console.log(
+      `  garbage collections during the export: ${Object.entries(inside.gcs)
+        .map(([kind, g]) => `${g.count} ${kind} (${g.ms.toFixed(0)} ms)`)
+        .join(", ")}`,
     );
   }
 }
@@ -290,5 +374,5 @@ async function clean(base, auth, child, ROWS, CLEAN_ROWS, rnd) {
   );
 }
 
-if (args[0] === "--serve") await serve(args[1], args[2]);
+if (args[0] === "--serve") await serve(args[1], args[2], args[3]);
 else await main();

@@ -77,6 +77,9 @@ export const configSchema = z.object({
   apiBodyLimitBytes: int(1024 * 1024),
   /** Exports streamed at once by one API process (each holds a database connection); beyond: 429 (0: no limit). */
   apiMaxExports: int(4),
+  /** A process serving the API lets its old generation grow to this much above its live size between full
+   * collections (0: V8's own heuristic, which allows up to 300%); see src/util/heap.ts. */
+  apiHeapGrowthPercent: int(25),
   verpKeys: verpKeys.default([]),
   /** Path of the policy file (JSON); unset: the documented defaults. */
   policyPath: z.string().optional(),
@@ -156,6 +159,7 @@ const ENV: Record<keyof Config, string> = {
   apiRateLimitPerMinute: "REBOUND_API_RATE_LIMIT_PER_MINUTE",
   apiBodyLimitBytes: "REBOUND_API_BODY_LIMIT_BYTES",
   apiMaxExports: "REBOUND_API_MAX_EXPORTS",
+  apiHeapGrowthPercent: "REBOUND_API_HEAP_GROWTH_PERCENT",
   verpKeys: "REBOUND_VERP_KEYS",
   policyPath: "REBOUND_POLICY",
   defaultTenant: "REBOUND_DEFAULT_TENANT",

@@ -6,6 +6,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Database } from "../store/schema.js";
+import type { HeapGrowth } from "../util/heap.js";
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -15,6 +16,8 @@ export interface ApiDeps {
   now?: () => Date;
   /** Counted into and served at `GET /metrics` (a registry of its own is made when absent). */
   metrics?: Metrics;
+  /** The process's heap growth bound (startApi sets it); exports relax it while they stream. */
+  heapGrowth?: HeapGrowth;
 }
 
 /** A resource module: `src/api/routes/<name>.ts` default-exports one, registered under `/v1`. */

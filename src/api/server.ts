@@ -17,6 +17,7 @@ import events from "./routes/events.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
 import { SuppressionIndex } from "./suppression-index.js";
+import { HeapGrowth } from "../util/heap.js";
 
 export type { ApiDeps, RouteModule } from "./deps.js";
 
@@ -80,7 +81,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 export async function startApi(
   deps: ApiDeps,
 ): Promise<{ close(): Promise<void>; port: number; app: FastifyInstance }> {
-  const app = await buildApi(deps);
+  // Lookups promote a trickle of garbage to the old generation: bounding it keeps the process's memory flat
+  // whatever it served before (see src/util/heap.ts).
+  const app = await buildApi({
+    ...deps,
+    heapGrowth: deps.heapGrowth ?? new HeapGrowth(deps.config.apiHeapGrowthPercent),
+  });
   await app.listen({ host: deps.config.httpHost, port: deps.config.httpPort });
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : deps.config.httpPort;

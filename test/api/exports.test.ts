@@ -12,6 +12,7 @@ import { exportText, type ExportFormat } from "../../src/store/exports.js";
 import { upsertSuppression } from "../../src/store/suppressions.js";
 import { createEmbeddedTestDb, createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
 import { cli } from "../cli/run-cli.js";
+import { HeapGrowth } from "../../src/util/heap.js";
 import { client, startTestApi, type Client, type TestApi } from "./helpers.js";
 
 type Source = Parameters<typeof upsertSuppression>[1]["source"];
@@ -307,10 +308,31 @@ describe("exports on PostgreSQL", () => {
   });
 });
 
+/** A heap growth bound of 0 (V8's own heuristic, left alone) that counts the exports relaxing it. */
+class RelaxCounter extends HeapGrowth {
+  relaxed = 0;
+  relaxes = 0;
+  constructor() {
+    super(0);
+  }
+  override relax(): () => void {
+    this.relaxed++;
+    this.relaxes++;
+    const restore = super.relax();
+    let done = false;
+    return () => {
+      if (!done) this.relaxed--;
+      done = true;
+      restore();
+    };
+  }
+}
+
 describe("exports at once", () => {
   it("runs at most REBOUND_API_MAX_EXPORTS exports at once per process, answering 429 with Retry-After beyond", async () => {
     // The 'big' tenant of the test above: 100,000 rows, more than the sockets hold for a reader that stops.
-    const one = await startTestApi(t.db, { apiMaxExports: 1 });
+    const growth = new RelaxCounter();
+    const one = await startTestApi(t.db, { apiMaxExports: 1 }, { heapGrowth: growth });
     try {
       const big = await client(t.db, one, "big");
       const auth = { authorization: `Bearer ${big.token}` };
@@ -319,6 +341,7 @@ describe("exports at once", () => {
       expect(first.status).toBe(200);
       const reader = first.body!.getReader();
       expect((await reader.read()).value!.length).toBeGreaterThan(0);
+      expect(growth.relaxed).toBe(1);
 
       // The first one is still running (its reader has stopped reading): the second is refused.
       const second = await big.get(path("ndjson", false, {}));
@@ -341,7 +364,15 @@ describe("exports at once", () => {
         if (i > 50) throw new Error(`still ${res.status} after the first export was abandoned`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect((await big.get(path("csv", false, {}))).status).toBe(200);
+      const last = await big.get(path("csv", false, {}));
+      expect(last.status).toBe(200);
+      await last.text();
+      // Each export lifted the heap growth bound while it ran, and put it back at its end.
+      for (let i = 0; growth.relaxed !== 0; i++) {
+        if (i > 50) throw new Error(`${growth.relaxed} exports still hold the heap growth bound lifted`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(growth.relaxes).toBe(3);
     } finally {
       await one.close();
     }

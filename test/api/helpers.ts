@@ -1,4 +1,5 @@
 // A real API on a loopback port over a real PostgreSQL schema, and a fetch-based client with a key.
+import type { ApiDeps } from "../../src/api/deps.js";
 import { startApi } from "../../src/api/server.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
@@ -10,9 +11,13 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(db: Db, overrides: Partial<Config> = {}): Promise<TestApi> {
+export async function startTestApi(
+  db: Db,
+  overrides: Partial<Config> = {},
+  deps: Pick<ApiDeps, "heapGrowth"> = {},
+): Promise<TestApi> {
   const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, ...overrides }, {});
-  const api = await startApi({ db, config, logger: createLogger("silent") });
+  const api = await startApi({ db, config, logger: createLogger("silent"), ...deps });
   await api.app.suppressionIndex.ready;
   return { url: `http://127.0.0.1:${api.port}`, close: api.close };
 }

@@ -64,15 +64,21 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
           { "retry-after": "5" },
         );
       running++;
+      // The COPY's socket chunks are Buffers by the hundred MB: V8 collects them on its own terms meanwhile.
+      const restoreHeapGrowth = deps.heapGrowth?.relax();
+      const done = () => {
+        running--;
+        restoreHeapGrowth?.();
+      };
       let body;
       try {
         body = await exportStream(deps.db, filter, now(), { format, hashed });
       } catch (err) {
-        running--;
+        done();
         throw err;
       }
       // Ended, failed or abandoned by its reader: the stream closes once in every case.
-      body.once("close", () => running--);
+      body.once("close", done);
       const ext = format === "csv" ? "csv" : "ndjson";
       reply
         .type(format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8")

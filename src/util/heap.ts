@@ -1,0 +1,49 @@
+// How far V8 lets the old generation grow past what the last full collection left alive.
+import { setFlagsFromString } from "node:v8";
+
+/**
+ * After each full collection, V8 sets the next one at the live size times a factor of its own choosing, up to 4.
+ * A process whose live heap is small but whose requests promote a steady trickle of short-lived objects to the
+ * old generation (the API under lookups) then carries up to three times its live heap as garbage, and its RSS
+ * wanders by tens of MB from one run to the next. A fixed factor of 1 + percent/100 keeps the old generation
+ * within that of its live size (V8 still grows it by a few MB at least), for a major collection that comes more
+ * often but marks a small heap.
+ *
+ * V8 counts the Buffers made since the last full collection against that limit too, so a stream of Buffers (an
+ * export reads its COPY in 64 kB socket chunks) would set off a full collection every few tens of MB: 10 in an
+ * export of a million rows, a third more CPU. While such a stream runs (`relax`), the factor is V8's largest, 4
+ * (handing the choice back to V8's heuristic does not do: after a run of full collections it stays low); the
+ * bound is back once the last stream ends, from the next full collection on.
+ *
+ * The setting is V8's, so it holds for the whole process. 0 leaves V8's own heuristic throughout.
+ */
+/** V8's largest growing factor, 4. */
+const RELAXED_PERCENT = 300;
+
+export class HeapGrowth {
+  private relaxedBy = 0;
+
+  constructor(private readonly percent: number) {
+    this.apply();
+  }
+
+  /** The largest factor until the returned function is called (once; later calls do nothing). */
+  relax(): () => void {
+    this.relaxedBy++;
+    this.apply();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.relaxedBy--;
+      this.apply();
+    };
+  }
+
+  private apply(): void {
+    if (this.percent > 0)
+      setFlagsFromString(
+        `--heap-growing-percent=${this.relaxedBy > 0 ? RELAXED_PERCENT : Math.round(this.percent)}`,
+      );
+  }
+}
