@@ -18,6 +18,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
 import {
   activeSuppressionsByHash,
+  estimatedSuppressionRows,
   suppressionKeysCopy,
   suppressionKeysSince,
   type SuppressionRow,
@@ -87,6 +88,11 @@ export class FingerprintSet {
 
   get bytes(): number {
     return this.slots.byteLength;
+  }
+
+  /** A set with room for `n` fingerprints before it grows (and for 45,000 at least). */
+  static sizedFor(n: number): FingerprintSet {
+    return new FingerprintSet(Math.max(1 << 16, Math.ceil((n * 10) / 7) + 1));
   }
 
   private grow(): void {
@@ -424,6 +430,10 @@ export class SuppressionIndex {
 
   /** Read every row added since the last call (in pages), then forget gaps waited for long enough. */
   private async catchUp(): Promise<void> {
+    // The first load goes into a set sized for the table as the planner counts it: grown by doubling from
+    // nothing, ten million rows would leave 32 MB of its last smaller copy behind for a full collection to free.
+    if (!this.loaded && this.maxId === 0 && this.set.size === 0)
+      this.set = FingerprintSet.sizedFor(await estimatedSuppressionRows(this.db));
     for (;;) {
       if (this.stopped) return;
       const deadline = Date.now() + this.gapTtlMs;
@@ -454,7 +464,8 @@ export class SuppressionIndex {
     if (!this.loaded || this.stopped) return;
     if (!this.next) {
       if (Date.now() - this.builtAt < this.rebuildMs) return;
-      this.next = { set: new FingerprintSet(this.set.bytes / 4), afterId: 0 };
+      // Sized for the table as it is now (the fingerprints of removed rows are what the rebuild drops).
+      this.next = { set: FingerprintSet.sizedFor(await estimatedSuppressionRows(this.db)), afterId: 0 };
     }
     const next = this.next;
     const { full, lastId } = await this.readKeys(next.afterId, [], (_, fp) => next.set.add(fp));

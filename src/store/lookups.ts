@@ -75,6 +75,15 @@ export async function suppressionKeysCopy(
   );
 }
 
+/** The planner's count of suppression rows (from the last ANALYZE or VACUUM; 0 before the first), for sizing. */
+export async function estimatedSuppressionRows(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select greatest(reltuples, 0)::float8 as n from pg_class where oid = to_regclass('suppressions')`.execute(
+    db,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 export interface EventSummary {
   id: string;
   mail_id: string | null;

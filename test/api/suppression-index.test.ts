@@ -1,5 +1,5 @@
 // The API's in-memory index of suppressed (tenant, address) pairs, over a real PostgreSQL table.
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SuppressionIndex } from "../../src/api/suppression-index.js";
 import { hashAddress } from "../../src/core/address.js";
@@ -72,6 +72,41 @@ describe("suppression index", () => {
       expect(index.mightContain("plain", hashAddress("nobody@example.com"))).toBe(false);
     } finally {
       await index.stop();
+    }
+  });
+
+  it("sizes its first load, and each rebuild, for the table's rows as the planner counts them", async () => {
+    // A schema of its own: the planner's count here is 100,000 rows while 10,000 remain.
+    const own = await createTestDb();
+    try {
+      await sql`alter table suppressions set (autovacuum_enabled = false)`.execute(own.db);
+      await sql`
+        insert into suppressions (tenant, stream, address, address_hash, reason, class, source, first_seen, last_seen)
+        select 'sized', 'marketing', a, encode(sha256(convert_to(a, 'UTF8')), 'hex'), 'userunknown', 'hard', 'bounce',
+               now(), now()
+          from (select 'user' || g || '@example.com' as a from generate_series(1, 100000) g) s`.execute(
+        own.db,
+      );
+      await sql`analyze suppressions`.execute(own.db);
+      await sql`delete from suppressions where id > 10000`.execute(own.db);
+
+      const index = new SuppressionIndex(own.db, { logger: silent, pollMs: 10, rebuildMs: 50 });
+      index.start();
+      try {
+        await index.ready;
+        // Room for 100,000 without growing: 2^18 slots of 4 bytes (10,000 rows alone would fit in 2^16).
+        expect(index.stats.bytes).toBe(4 << 18);
+        expect(index.mightContain("sized", hashAddress("user10000@example.com"))).toBe(true);
+        await sql`analyze suppressions`.execute(own.db);
+        const after = index.stats.rebuilds;
+        await until("a rebuild", () => index.stats.rebuilds > after);
+        expect(index.stats.bytes).toBe(4 << 16);
+        expect(index.mightContain("sized", hashAddress("user10000@example.com"))).toBe(true);
+      } finally {
+        await index.stop();
+      }
+    } finally {
+      await own.drop();
     }
   });
 
