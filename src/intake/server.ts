@@ -183,7 +183,9 @@ export function createIntake(deps: IntakeDeps): Intake {
           })
           .then(
             () => {
-              log.info({ ...line, mailId: id, code: 250, ms: ms() }, "smtp transaction accepted");
+              // A line per mail: not even built when its level is off.
+              if (log.isLevelEnabled("info"))
+                log.info({ ...line, mailId: id, code: 250, ms: ms() }, "smtp transaction accepted");
               count("accepted");
               cb(null, replies.accepted(id));
             },
