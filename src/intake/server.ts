@@ -6,7 +6,7 @@
 // wait is REBOUND_SMTP_GREETING_DELAY_MS, none by default (greeting.ts says why). Reverse DNS is off (one lookup
 // per connection, seconds without DNS); SMTPUTF8, 8BITMIME and PIPELINING are advertised; AUTH is disabled
 // (nothing here relays).
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
@@ -177,7 +177,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             remoteIp: session.remoteAddress,
             helo: session.hostNameAppearsAs ? clean(session.hostNameAppearsAs) : null,
             raw,
-            sha256: createHash("sha256").update(raw).digest("hex"),
+            sha256: hash("sha256", raw, "hex"),
             receivedAt: now(),
             enqueuedAt: now(),
           })
