@@ -6,7 +6,7 @@
 // wait is REBOUND_SMTP_GREETING_DELAY_MS, none by default (greeting.ts says why). Reverse DNS is off (one lookup
 // per connection, seconds without DNS); SMTPUTF8, 8BITMIME and PIPELINING are advertised; AUTH is disabled
 // (nothing here relays).
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
@@ -177,13 +177,15 @@ export function createIntake(deps: IntakeDeps): Intake {
             remoteIp: session.remoteAddress,
             helo: session.hostNameAppearsAs ? clean(session.hostNameAppearsAs) : null,
             raw,
-            sha256: createHash("sha256").update(raw).digest("hex"),
+            sha256: hash("sha256", raw, "hex"),
             receivedAt: now(),
             enqueuedAt: now(),
           })
           .then(
             () => {
-              log.info({ ...line, mailId: id, code: 250, ms: ms() }, "smtp transaction accepted");
+              // A line per mail: not even built when its level is off.
+              if (log.isLevelEnabled("info"))
+                log.info({ ...line, mailId: id, code: 250, ms: ms() }, "smtp transaction accepted");
               count("accepted");
               cb(null, replies.accepted(id));
             },

@@ -52,12 +52,17 @@ export async function insertEvent(db: Kysely<Database>, e: NewEvent): Promise<st
  */
 export async function insertEvents(db: Kysely<Database>, events: NewEvent[]): Promise<(string | null)[]> {
   if (!events.length) return [];
-  const rows = await db
-    .insertInto("events")
-    .values(events.map(eventValues))
-    .onConflict((oc) => oc.columns(["mail_id", "address", "stream"]).doNothing())
-    .returning(["id", "mail_id", "address", "stream"])
-    .execute();
+  // The rows go as one JSON parameter, unpacked by json_to_recordset, rather than as a VALUES list of 25
+  // parameters per event: the worker spends a third less CPU on the statement (building, serialising), and
+  // PostgreSQL about the same. Inserted in list order (ids ascending), as a VALUES list would be.
+  const { rows } = await sql<{ id: string; mail_id: string | null; address: string; stream: string }>`
+    insert into events (${sql.raw(EVENT_COLUMNS)})
+    select ${sql.raw(EVENT_COLUMNS)}
+      from rows from (json_to_recordset(${JSON.stringify(events.map(eventJson))}::json) as (${sql.raw(EVENT_TYPES)}))
+           with ordinality as e(${sql.raw(EVENT_COLUMNS)}, ord)
+     order by ord
+    on conflict (mail_id, address, stream) do nothing
+    returning id, mail_id, address, stream`.execute(db);
   const key = (mailId: string | null, address: string, stream: string) =>
     JSON.stringify([mailId, address, stream]);
   const made = new Map(rows.map((r) => [key(r.mail_id, r.address, r.stream), r.id]));
@@ -67,6 +72,42 @@ export async function insertEvents(db: Kysely<Database>, events: NewEvent[]): Pr
     made.delete(k);
     return id;
   });
+}
+
+/** The columns insertEvents writes, with their types (json_to_recordset's column definitions). */
+const EVENT_COLUMN_TYPES: [string, string][] = [
+  ["mail_id", "text"],
+  ["source", "text"],
+  ["tenant", "text"],
+  ["stream", "text"],
+  ["address", "text"],
+  ["address_hash", "text"],
+  ["address_original", "text"],
+  ["recipient_domain", "text"],
+  ["kind", "text"],
+  ["reason", "text"],
+  ["class", "text"],
+  ["status", "text"],
+  ["smtp_code", "integer"],
+  ["action", "text"],
+  ["diagnostic", "text"],
+  ["remote_mta", "text"],
+  ["reporting_mta", "text"],
+  ["feedback_type", "text"],
+  ["parser", "text"],
+  ["rule", "text"],
+  ["verified", "boolean"],
+  ["verp_key_id", "text"],
+  ["classifier_version", "text"],
+  ["decision", "jsonb"],
+  ["occurred_at", "timestamptz"],
+];
+const EVENT_COLUMNS = EVENT_COLUMN_TYPES.map(([c]) => c).join(", ");
+const EVENT_TYPES = EVENT_COLUMN_TYPES.map(([c, t]) => `${c} ${t}`).join(", ");
+
+/** An event as a JSON object for insertEvents: eventValues, its decision an object (it goes into jsonb as is). */
+function eventJson(e: NewEvent) {
+  return { ...eventFields(e), decision: e.decision ?? null };
 }
 
 /**
@@ -109,6 +150,11 @@ export async function insertEventWithOutbox(
 }
 
 function eventValues(e: NewEvent) {
+  return { ...eventFields(e), decision: e.decision ? JSON.stringify(e.decision) : null };
+}
+
+/** An event's columns but its decision. */
+function eventFields(e: NewEvent) {
   return {
     mail_id: e.mailId,
     source: e.source ?? "mail",
@@ -133,7 +179,6 @@ function eventValues(e: NewEvent) {
     verified: e.verified,
     verp_key_id: e.verpKeyId ?? null,
     classifier_version: e.classifierVersion ?? null,
-    decision: e.decision ? JSON.stringify(e.decision) : null,
     occurred_at: e.occurredAt,
   };
 }

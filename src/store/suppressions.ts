@@ -155,6 +155,30 @@ const newRow = (s: SuppressionInput, hash: string) => ({
   created_at: s.at,
 });
 
+/** newRow's columns with their types (json_to_recordset's column definitions), in its order. */
+const SUPPRESSION_COLUMN_TYPES: [string, string][] = [
+  ["tenant", "text"],
+  ["stream", "text"],
+  ["address_hash", "text"],
+  ["address", "text"],
+  ["address_original", "text"],
+  ["reason", "text"],
+  ["class", "text"],
+  ["source", "text"],
+  ["rule", "text"],
+  ["event_ids", "bigint[]"],
+  ["count", "integer"],
+  ["first_seen", "timestamptz"],
+  ["last_seen", "timestamptz"],
+  ["expires_at", "timestamptz"],
+  ["note", "text"],
+  ["created_by", "text"],
+  ["updated_at", "timestamptz"],
+  ["created_at", "timestamptz"],
+];
+const SUPPRESSION_COLUMNS = SUPPRESSION_COLUMN_TYPES.map(([c]) => c).join(", ");
+const SUPPRESSION_TYPES = SUPPRESSION_COLUMN_TYPES.map(([c, t]) => `${c} ${t}`).join(", ");
+
 function logLine(s: SuppressionInput, hash: string, action: "added" | "updated") {
   return {
     tenant: s.tenant,
@@ -191,27 +215,47 @@ function addedEvent(id: string, s: SuppressionInput): OutboxEvent {
   };
 }
 
-/** Log lines and announcements in one statement (one round trip); outbox rows get their ids in list order. */
+/**
+ * Log lines and announcements in one statement (one round trip); outbox rows get their ids in list order. Each
+ * list goes as one JSON parameter (as insertEvents, which says why).
+ */
 async function writeLogAndOutbox(
   db: Kysely<Database>,
   logs: ReturnType<typeof logLine>[],
   announce: OutboxEvent[],
 ): Promise<void> {
-  if (announce.length && logs.length) {
-    await db
-      .with("logged", (q) => q.insertInto("suppression_log").values(logs))
-      .insertInto("outbox")
-      .values(announce.map((o) => ({ tenant: o.tenant, type: o.type, payload: JSON.stringify(o.payload) })))
-      .execute();
-  } else if (announce.length) {
-    await db
-      .insertInto("outbox")
-      .values(announce.map((o) => ({ tenant: o.tenant, type: o.type, payload: JSON.stringify(o.payload) })))
-      .execute();
-  } else if (logs.length) {
-    await db.insertInto("suppression_log").values(logs).execute();
-  }
+  if (!announce.length && !logs.length) return;
+  await sql`
+    with logged as (
+      insert into suppression_log (${sql.raw(LOG_COLUMNS)})
+      select ${sql.raw(LOG_COLUMNS)}
+        from rows from (json_to_recordset(${JSON.stringify(logs)}::json) as (${sql.raw(LOG_TYPES)}))
+             with ordinality as l(${sql.raw(LOG_COLUMNS)}, ord)
+       order by ord
+    )
+    insert into outbox (tenant, type, payload)
+    select tenant, type, payload
+      from rows from (json_to_recordset(${JSON.stringify(announce)}::json) as (tenant text, type text, payload jsonb))
+           with ordinality as o(tenant, type, payload, ord)
+     order by ord`.execute(db);
 }
+
+/** logLine's columns with their types (json_to_recordset's column definitions). */
+const LOG_COLUMN_TYPES: [string, string][] = [
+  ["tenant", "text"],
+  ["stream", "text"],
+  ["address_hash", "text"],
+  ["address", "text"],
+  ["action", "text"],
+  ["reason", "text"],
+  ["source", "text"],
+  ["actor", "text"],
+  ["note", "text"],
+  ["event_ids", "bigint[]"],
+  ["at", "timestamptz"],
+];
+const LOG_COLUMNS = LOG_COLUMN_TYPES.map(([c]) => c).join(", ");
+const LOG_TYPES = LOG_COLUMN_TYPES.map(([c, t]) => `${c} ${t}`).join(", ");
 
 /** Log lines and announcements held back to be written together, in order, in one statement. */
 export interface Deferred {
@@ -234,12 +278,16 @@ export async function insertSuppressionRows(
 ): Promise<(string | null)[]> {
   if (!inputs.length) return [];
   const hashes = inputs.map((s) => hashAddress(s.address));
-  const rows = await db
-    .insertInto("suppressions")
-    .values(inputs.map((s, i) => newRow(s, hashes[i]!)))
-    .onConflict((oc) => oc.columns(["tenant", "stream", "address_hash"]).doNothing())
-    .returning(["id", "tenant", "stream", "address_hash"])
-    .execute();
+  // One JSON parameter rather than a VALUES list (as insertEvents, which says why); in list order.
+  const { rows } = await sql<{ id: string; tenant: string; stream: string; address_hash: string }>`
+    insert into suppressions (${sql.raw(SUPPRESSION_COLUMNS)})
+    select ${sql.raw(SUPPRESSION_COLUMNS)}
+      from rows from (json_to_recordset(${JSON.stringify(inputs.map((s, i) => newRow(s, hashes[i]!)))}::json)
+                      as (${sql.raw(SUPPRESSION_TYPES)}))
+           with ordinality as r(${sql.raw(SUPPRESSION_COLUMNS)}, ord)
+     order by ord
+    on conflict (tenant, stream, address_hash) do nothing
+    returning id, tenant, stream, address_hash`.execute(db);
   const made = new Map(rows.map((r) => [JSON.stringify([r.tenant, r.stream, r.address_hash]), r.id]));
   return inputs.map((s, i) => {
     const k = JSON.stringify([s.tenant, s.stream, hashes[i]]);

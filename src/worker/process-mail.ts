@@ -176,9 +176,10 @@ type MailRow = Awaited<ReturnType<typeof lockMails>> extends Map<string, infer R
  * digest processed before. Rows are locked in id order, so that two batches cannot wait on each other.
  */
 async function lockMails(trx: Transaction<Database>, ids: string[]) {
+  // Only the columns processing reads: a row's others (timestamps, its error) cost parsing for nothing.
   const rows = await trx
     .selectFrom("inbound_mails")
-    .selectAll()
+    .select(["id", "status", "sha256", "raw", "rcpt_to", "received_at"])
     .select(sql<string>`pg_advisory_xact_lock(hashtext(sha256))::text`.as("digest_lock"))
     .where("id", "in", ids)
     .orderBy("id")
@@ -285,6 +286,9 @@ function processedOutcome(w: Work, deps: ProcessDeps, opts: ProcessOptions): Pro
 }
 
 function logOutcome(logger: Logger, outcome: ProcessOutcome, verp: Attribution["verp"] | undefined): void {
+  const level = outcome.status === "missing" || outcome.status === "purged" ? "warn" : "info";
+  // A line per mail: when its level is off, not even its child logger is made.
+  if (!logger.isLevelEnabled(level)) return;
   const log = logger.child({ mailId: outcome.mailId });
   if (outcome.status === "processed") {
     log.info(
@@ -303,7 +307,7 @@ function logOutcome(logger: Logger, outcome: ProcessOutcome, verp: Attribution["
       "mail processed",
     );
   } else {
-    log[outcome.status === "missing" || outcome.status === "purged" ? "warn" : "info"](
+    log[level](
       { status: outcome.status, ...("duplicateOf" in outcome ? { duplicateOf: outcome.duplicateOf } : {}) },
       `mail ${outcome.status}`,
     );
