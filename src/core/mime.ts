@@ -782,14 +782,37 @@ function originalBodyOf(p: MailPart): string | undefined {
 
 const INLINE_NAMES = String.raw`return-path|received|from|to|subject|date|message-id|x-[\w-]+|dkim-signature|mime-version|content-type|reply-to|cc|list-[\w-]+|feedback-id|delivered-to|authentication-results|errors-to|sender`;
 const INLINE_HEADER = new RegExp(`^(${INLINE_NAMES})[ \\t]*:`, "i");
-/** A line that may start a quoted header block: a known name after quote marks or indentation. */
-const INLINE_START = new RegExp(`^[ \\t>]*(?:${INLINE_NAMES})[ \\t]*:`, "gim");
 
 /**
  * An original message quoted in the text of a plain bounce: the first run of at least two header lines (one of them
  * From, To, Subject, Message-ID or Return-Path), possibly indented.
  */
 const INLINE_HINT = /^[ \t>]*(?:from|to|subject|message-id|return-path)[ \t]*:/im;
+/**
+ * INLINE_HINT without its `^`, tried at one line start; and the same for a line that may start a quoted header
+ * block (a known name after quote marks or indentation).
+ */
+const INLINE_HINT_AT = /[ \t>]*(?:from|to|subject|message-id|return-path)[ \t]*:/iy;
+const INLINE_START_AT = new RegExp(`[ \\t>]*(?:${INLINE_NAMES})[ \\t]*:`, "iy");
+
+/**
+ * `INLINE_HINT.test(text)`, line by line: a multi-line regex looks at every character of the text for a line
+ * start, a walk from one LF to the next looks at line starts only. Texts with other line breaks (rare: mime.ts
+ * normalises CR) are left to the regex.
+ */
+function hasInlineHint(text: string): boolean {
+  if (text.includes("\r") || text.includes("\u2028") || text.includes("\u2029")) return INLINE_HINT.test(text);
+  for (let p = 0; p < text.length; ) {
+    INLINE_HINT_AT.lastIndex = p;
+    if (INLINE_HINT_AT.test(text)) return true;
+    const eol = text.indexOf("\n", p);
+    if (eol < 0) break;
+    p = eol + 1;
+  }
+  // `^` matches at the very end too (after a final LF), where nothing follows to match.
+  return false;
+}
+
 const MAX_INLINE_CHARS = 65536;
 const MAX_INLINE_LINES = 5000;
 
@@ -798,7 +821,7 @@ const MAX_INLINE_LINES = 5000;
  * text into lines: only the lines from a candidate start on are looked at one by one.
  */
 export function findInlineOriginal(text: string): { headers: Headers; body?: string } | undefined {
-  if (!text || !INLINE_HINT.test(text)) return undefined;
+  if (!text || !hasInlineHint(text)) return undefined;
   const src = text.length > MAX_INLINE_CHARS ? text.slice(0, MAX_INLINE_CHARS) : text;
   const limit = endOfLines(src, MAX_INLINE_LINES);
   let from = 0;
@@ -867,12 +890,19 @@ function lineEnd(s: string, pos: number, limit: number): number {
 
 /** The start of the next line at or after `from` (and before `limit`) that may start a quoted header block. */
 function nextInlineStart(s: string, from: number, limit: number): number {
-  INLINE_START.lastIndex = from;
+  // Only real line starts (after a line feed) count: a walk over them, each tried with the sticky pattern.
+  let p = from;
+  if (p > 0 && s.charCodeAt(p - 1) !== 10) {
+    const nl = s.indexOf("\n", p);
+    if (nl < 0) return -1;
+    p = nl + 1;
+  }
   for (;;) {
-    const m = INLINE_START.exec(s);
-    if (!m || m.index > limit) return -1;
-    // `^` also matches after a CR or U+2028: only real line starts (after a line feed) count.
-    if (m.index === 0 || s.charCodeAt(m.index - 1) === 10) return m.index;
-    INLINE_START.lastIndex = m.index + 1;
+    if (p > limit) return -1;
+    INLINE_START_AT.lastIndex = p;
+    if (INLINE_START_AT.test(s)) return p;
+    const eol = s.indexOf("\n", p);
+    if (eol < 0) return -1;
+    p = eol + 1;
   }
 }
