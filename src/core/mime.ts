@@ -586,9 +586,11 @@ function findDelimiter(src: string, from: number, end: number, delim: string): n
 /** CRLF and CR-only line endings to LF. */
 export function normaliseNewlines(s: string): string {
   if (!s.includes("\r")) return s;
-  // replaceAll with a string pattern is a native single pass, faster than a regex or split/join.
-  const lf = s.replaceAll("\r\n", "\n");
-  return lf.includes("\r") ? lf.replaceAll("\r", "\n") : lf;
+  // split/join rather than replaceAll (as fast, and far faster than a regex): replaceAll builds its result as a
+  // chain of concatenations that is flattened on first read and stays a cons string, so that every later read of
+  // a character of the mail went through it; join makes one flat string.
+  const lf = s.split("\r\n").join("\n");
+  return lf.includes("\r") ? lf.split("\r").join("\n") : lf;
 }
 
 /** Raw input -> binary string with LF line endings, capped in size. */
