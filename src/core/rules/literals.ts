@@ -177,12 +177,7 @@ const HASH_BITS = 16;
 /** Bits of the bucket index (the hash's high bits): 8,192 buckets. */
 const BUCKET_BITS = 13;
 
-const SHIFT = 32 - HASH_BITS;
-
-/**
- * The hash of a piece of `q` (2 to 4) code units ending in `d` (`a`, `b` are 0 for shorter pieces). LiteralMatcher's
- * scan computes the same, inline.
- */
+/** The hash of a piece of `q` (2 to 4) code units ending in `d` (`a`, `b` are 0 for shorter pieces). */
 const pieceHash = (q: number, a: number, b: number, c: number, d: number): number =>
   (Math.imul(a, 0x9e3779b1) ^
     Math.imul(b, 0x85ebca77) ^
@@ -283,26 +278,19 @@ export class LiteralMatcher {
     let a = 0;
     let b = 0;
     let c = 0;
-    // The three hashes share their products (pieceHash of a shorter piece is that of a longer one with zeros in
-    // front): four multiplications a character instead of nine.
-    const q2 = Math.imul(2, 0x165667b1);
-    const q3 = Math.imul(3, 0x165667b1);
-    const q4 = Math.imul(4, 0x165667b1);
     for (let i = 0; i < text.length; i++) {
       const d = text.charCodeAt(i);
-      const two = Math.imul(c, 0xc2b2ae3d) ^ Math.imul(d, 0x27d4eb2f);
-      const three = two ^ Math.imul(b, 0x85ebca77);
       let h: number;
-      if (i >= 3 && filter[(h = (three ^ Math.imul(a, 0x9e3779b1) ^ q4) >>> SHIFT) >>> 5]! & (1 << (h & 31)))
+      if (i >= 3 && filter[(h = pieceHash(4, a, b, c, d)) >>> 5]! & (1 << (h & 31)))
         this.probe(h, i, text, seen, hits);
-      if (anyThree && i >= 2 && filter[(h = (three ^ q3) >>> SHIFT) >>> 5]! & (1 << (h & 31)))
+      if (anyThree && i >= 2 && filter[(h = pieceHash(3, 0, b, c, d)) >>> 5]! & (1 << (h & 31)))
         this.probe(h, i, text, seen, hits);
       // two-character literals are CJK words: an ASCII pair needs no look-up
       if (
         anyTwo &&
         i >= 1 &&
         (asciiTwo || (c | d) > 0x7f) &&
-        filter[(h = (two ^ q2) >>> SHIFT) >>> 5]! & (1 << (h & 31))
+        filter[(h = pieceHash(2, 0, 0, c, d)) >>> 5]! & (1 << (h & 31))
       )
         this.probe(h, i, text, seen, hits);
       a = b;
