@@ -105,6 +105,19 @@ class HeaderList implements Headers {
     for (let i = 0; i < this.size; i++) if (keep(this.name(i))) out.push([this.name(i), this.value(i)]);
     return out;
   }
+  /**
+   * Whether the text of some field named `name` (folded, undecoded) contains one of `words`: a cheap look for a
+   * caller that would otherwise decode every such field to test it for words that decoding cannot make.
+   */
+  someRawIncludes(name: string, words: readonly string[]): boolean {
+    const lower = name.toLowerCase();
+    for (let i = 0; i < this.size; i++) {
+      if (!this.named(i, lower)) continue;
+      const text = this.src.slice(this.spans[4 * i + 2]!, this.spans[4 * i + 3]!);
+      for (const w of words) if (text.includes(w)) return true;
+    }
+    return false;
+  }
   /** The raw (undecoded, unfolded) value: for parameters such as boundaries. */
   raw(name: string): string | undefined {
     const i = this.indexOf(name);
