@@ -99,11 +99,34 @@ class HeaderList implements Headers {
     for (let i = 0; i < this.size; i++) out.push([this.name(i), this.value(i)]);
     return out;
   }
-  /** The entries whose (lower-cased) name passes `keep`, decoding only those values. */
-  entriesWhere(keep: (name: string) => boolean): [string, string][] {
+  /**
+   * The entries whose (lower-cased) name passes `keep`, decoding only those values. `prefixes` (lower-case), when
+   * given, are what every name `keep` passes starts with: the other fields are passed over in place, without
+   * their lower-cased names being made.
+   */
+  entriesWhere(keep: (name: string) => boolean, prefixes?: readonly string[]): [string, string][] {
     const out: [string, string][] = [];
-    for (let i = 0; i < this.size; i++) if (keep(this.name(i))) out.push([this.name(i), this.value(i)]);
+    for (let i = 0; i < this.size; i++) {
+      if (prefixes && !this.startsWithAny(i, prefixes)) continue;
+      if (keep(this.name(i))) out.push([this.name(i), this.value(i)]);
+    }
     return out;
+  }
+  /** Whether field `i`'s name starts with one of `prefixes` (lower-case), compared in place. */
+  private startsWithAny(i: number, prefixes: readonly string[]): boolean {
+    const start = this.spans[4 * i]!;
+    const length = this.spans[4 * i + 1]! - start;
+    for (const p of prefixes) {
+      if (p.length > length) continue;
+      let k = 0;
+      for (; k < p.length; k++) {
+        let c = this.src.charCodeAt(start + k);
+        if (c >= 65 && c <= 90) c += 32;
+        if (c !== p.charCodeAt(k)) break;
+      }
+      if (k === p.length) return true;
+    }
+    return false;
   }
   /**
    * Whether the text of some field named `name` (folded, undecoded) contains one of `words`: a cheap look for a
