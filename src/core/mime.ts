@@ -180,23 +180,47 @@ export function parseHeaderBlock(
 const scratch: number[] = [];
 
 /**
+ * Where the last scan `toBlank` found the empty line that ends the header block (the position of the `\n\n`):
+ * -1 when there is none before the end, NOT_LOOKED when the scan stopped before it (too many fields).
+ */
+let blankFound = -1;
+const NOT_LOOKED = -2;
+
+/**
  * The header fields of `src` between `start` and `end`, line by line (a hand-written scanner: this runs for every
  * header block of every mail). A field is `name: value` with a name of printable ASCII but `:`; it continues on
  * the following lines that are indented, or that are not empty and do not start a field themselves (some MTAs
  * fold without indenting: `boundary=...` on its own line). An empty line ends a field; lines outside a field are
- * junk and skipped. Stops after `maxLines` fields.
+ * junk and skipped. Stops after `maxLines` fields. `toBlank`: `end` is the entity's, and the block ends at the first
+ * empty line (its `\n\n` is left in blankFound): one walk over the lines rather than a search for the empty line
+ * and then a walk up to it.
  */
-function scanHeaders(src: string, start: number, end: number, maxLines: number, binary: boolean): HeaderList {
+function scanHeaders(
+  src: string,
+  start: number,
+  end: number,
+  maxLines: number,
+  binary: boolean,
+  toBlank = false,
+): HeaderList {
   let n = 0;
   // Whether a field is open (its value may continue on the next line).
   let open = false;
   let pos = start;
+  blankFound = -1;
   while (pos <= end) {
     let eol = src.indexOf("\n", pos);
+    if (toBlank && eol === pos && pos > start) {
+      blankFound = pos - 1;
+      break;
+    }
     if (eol < 0 || eol > end) eol = end;
     const colon = fieldColon(src, pos, eol);
     if (colon >= 0) {
-      if (n >= 4 * maxLines) break;
+      if (n >= 4 * maxLines) {
+        if (toBlank) blankFound = NOT_LOOKED;
+        break;
+      }
       let nameEnd = colon;
       while (nameEnd > pos && isBlank(src.charCodeAt(nameEnd - 1))) nameEnd--;
       let valueStart = colon + 1;
@@ -460,11 +484,16 @@ function parseEntity(
   // Header/body split: the first empty line. An entity that starts with an empty line has no headers.
   let headerEnd: number;
   let bodyStart: number;
+  let headers: HeaderList;
+  const binary = !asciiIn(budget, src);
   if (src.charCodeAt(start) === 10) {
     headerEnd = start;
     bodyStart = start + 1;
+    headers = scanHeaders(src, start, headerEnd, budget.limits.maxHeaderLines, binary);
   } else {
-    const blank = src.indexOf("\n\n", start);
+    // The fields up to the first empty line, which the same walk finds.
+    headers = scanHeaders(src, start, end, budget.limits.maxHeaderLines, binary, true);
+    const blank = blankFound === NOT_LOOKED ? src.indexOf("\n\n", start) : blankFound;
     if (blank < 0 || blank >= end) {
       headerEnd = end;
       bodyStart = end;
@@ -473,7 +502,6 @@ function parseEntity(
       bodyStart = blank + 2;
     }
   }
-  let headers = scanHeaders(src, start, headerEnd, budget.limits.maxHeaderLines, !asciiIn(budget, src));
   // Not a header block at all (an inline message that starts with text): treat everything as body.
   if (headers.size === 0 && headerEnd > start) {
     headers = new HeaderList(src, NO_SPANS);
