@@ -110,6 +110,11 @@ interface Compiled {
   branches: RegExp[];
   /** For each branch, the index of its rule in `textRules`. */
   ruleOf: Int32Array;
+  /**
+   * For each rule, the status class it is limited to (`when.statusClass`, as its digit 4 or 5; 0 when none), read
+   * once: the rules are objects of several shapes, and reading `when` off each candidate was a megamorphic load.
+   */
+  whenClass: Uint8Array;
   /** For each literal id, the branches it guards. */
   byLiteral: Int32Array[];
   /** Bit set (32 branches a word) of the branches no literal guards: always tested. */
@@ -159,6 +164,7 @@ function compile(): Compiled {
   return {
     branches,
     ruleOf: Int32Array.from(ruleOf),
+    whenClass: Uint8Array.from(textRules, (r) => Number(r.when?.statusClass ?? 0)),
     byLiteral: guarded.map((bs) => Int32Array.from(bs)),
     unguarded,
     // the rules' own examples tell which pieces of the literals are common in reply texts
@@ -170,11 +176,6 @@ function compile(): Compiled {
     hits: [],
     candidates: new Uint32Array(words),
   };
-}
-
-function applies(rule: TextRule, ctx?: MatchContext): boolean {
-  const want = rule.when?.statusClass;
-  return want === undefined || ctx?.statusClass === undefined || want === ctx.statusClass;
 }
 
 /**
@@ -219,7 +220,9 @@ function match(text: string, ctx: MatchContext | undefined, firstOnly: boolean):
     for (let k = 0; k < bs.length; k++) candidates[bs[k]! >>> 5]! |= 1 << (bs[k]! & 31);
   }
   hits.length = 0;
-  // Then the candidates in branch (so rule, so priority) order: the lowest set bit of each word first.
+  // Then the candidates in branch (so rule, so priority) order: the lowest set bit of each word first. A rule
+  // limited to one status class applies when the class is that one or unknown.
+  const statusClass = Number(ctx?.statusClass ?? 0);
   const found: TextRule[] = [];
   let last = -1;
   for (let w = 0; w < candidates.length; w++) {
@@ -230,8 +233,9 @@ function match(text: string, ctx: MatchContext | undefined, firstOnly: boolean):
       const b = (w << 5) + 31 - Math.clz32(low);
       const r = c.ruleOf[b]!;
       if (r === last) continue;
+      const want = c.whenClass[r]!;
+      if ((want !== 0 && statusClass !== 0 && want !== statusClass) || !c.branches[b]!.test(norm)) continue;
       const rule = textRules[r]!;
-      if (!applies(rule, ctx) || !c.branches[b]!.test(norm)) continue;
       last = r;
       found.push(rule);
       if (firstOnly) return found;
