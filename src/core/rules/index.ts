@@ -115,7 +115,10 @@ interface Compiled {
    * once: the rules are objects of several shapes, and reading `when` off each candidate was a megamorphic load.
    */
   whenClass: Uint8Array;
-  /** For each literal id, the branches it guards. */
+  /**
+   * For each literal id, the branches it guards as (word index, bits) pairs of the candidate bit set, one pair per
+   * word: a literal of common words guards dozens of branches, and its bits are set a word at a time.
+   */
   byLiteral: Int32Array[];
   /** Bit set (32 branches a word) of the branches no literal guards: always tested. */
   unguarded: Uint32Array;
@@ -127,6 +130,19 @@ interface Compiled {
 }
 
 let compiled: Compiled | undefined;
+
+/** Branch numbers as (word index, bits) pairs of a bit set of 32 branches a word, one pair per word used. */
+function wordBits(branches: readonly number[]): Int32Array {
+  const byWord = new Map<number, number>();
+  for (const b of branches) byWord.set(b >>> 5, (byWord.get(b >>> 5) ?? 0) | (1 << (b & 31)));
+  const out = new Int32Array(2 * byWord.size);
+  let k = 0;
+  for (const [word, bits] of byWord) {
+    out[k++] = word;
+    out[k++] = bits;
+  }
+  return out;
+}
 
 /**
  * Each rule's top-level alternatives become separate regexes, each guarded by its own literals: a text is
@@ -165,7 +181,7 @@ function compile(): Compiled {
     branches,
     ruleOf: Int32Array.from(ruleOf),
     whenClass: Uint8Array.from(textRules, (r) => Number(r.when?.statusClass ?? 0)),
-    byLiteral: guarded.map((bs) => Int32Array.from(bs)),
+    byLiteral: guarded.map(wordBits),
     unguarded,
     // the rules' own examples tell which pieces of the literals are common in reply texts
     matcher: new LiteralMatcher(
@@ -216,8 +232,8 @@ function match(text: string, ctx: MatchContext | undefined, firstOnly: boolean):
   for (let h = 0; h < hits.length; h++) {
     const id = hits[h]!;
     seen[id] = 0;
-    const bs = c.byLiteral[id]!;
-    for (let k = 0; k < bs.length; k++) candidates[bs[k]! >>> 5]! |= 1 << (bs[k]! & 31);
+    const pairs = c.byLiteral[id]!;
+    for (let k = 0; k < pairs.length; k += 2) candidates[pairs[k]!]! |= pairs[k + 1]!;
   }
   hits.length = 0;
   // Then the candidates in branch (so rule, so priority) order: the lowest set bit of each word first. A rule
