@@ -862,8 +862,9 @@ const INLINE_START_AT = new RegExp(`[ \\t>]*(?:${INLINE_NAMES})[ \\t]*:`, "iy");
  * normalises CR) are left to the regex.
  */
 function hasInlineHint(text: string): boolean {
-  if (text.includes("\r") || text.includes("\u2028") || text.includes("\u2029")) return INLINE_HINT.test(text);
-  for (let p = 0; p < text.length; ) {
+  if (text.includes("\r") || text.includes("\u2028") || text.includes("\u2029"))
+    return INLINE_HINT.test(text);
+  for (let p = 0; p < text.length;) {
     INLINE_HINT_AT.lastIndex = p;
     if (INLINE_HINT_AT.test(text)) return true;
     const eol = text.indexOf("\n", p);
