@@ -20,10 +20,13 @@ const ALIASES: Record<string, string> = {
   "x-gbk": "gbk",
 };
 
-const HIGH = /[^\x00-\x7f]/;
-
+/**
+ * Whether `s` has a character above U+007F: exactly when its UTF-8 form is longer than it (every other
+ * character takes two bytes or more). Node counts that natively, at a small fraction of the cost of a regex
+ * search (`/[^\x00-\x7f]/`) of a whole body.
+ */
 export function hasHighBytes(s: string): boolean {
-  return HIGH.test(s);
+  return Buffer.byteLength(s, "utf8") !== s.length;
 }
 
 const ISO2022 = /\x1b[$(]/;

@@ -4,6 +4,8 @@ import type { OriginalMessage } from "./report.js";
 
 const MAX_HEADERS = 200;
 const MAX_VALUE = 2000;
+/** What every header name kept below starts with: the original's other fields' names need not be made. */
+const KEPT_PREFIXES: readonly string[] = ["x-", "list-", "feedback-id"];
 
 /** Message-ID, From, To, Subject, Date, Return-Path and every X-*, List-* and Feedback-ID header of the original. */
 export function readOriginal(h: Headers | undefined): OriginalMessage {
@@ -30,7 +32,9 @@ export function readOriginal(h: Headers | undefined): OriginalMessage {
     name.startsWith("x-") || name.startsWith("list-") || name === "feedback-id";
   const picked =
     "entriesWhere" in h
-      ? (h as Headers & { entriesWhere(k: typeof keep): [string, string][] }).entriesWhere(keep)
+      ? (
+          h as Headers & { entriesWhere(k: typeof keep, prefixes: readonly string[]): [string, string][] }
+        ).entriesWhere(keep, KEPT_PREFIXES)
       : h.entries().filter(([name]) => keep(name));
   const seen = new Set<string>();
   for (const [name, value] of picked) {

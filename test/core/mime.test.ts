@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeEncodedWords } from "../../src/core/charset.js";
-import { parseContentType, parseMail } from "../../src/core/mime.js";
+import { DEFAULT_LIMITS, findInlineOriginal, parseContentType, parseMail } from "../../src/core/mime.js";
 import { fixture } from "./fixtures.js";
 
 describe("parseMail", () => {
@@ -103,5 +103,39 @@ describe("parseMail", () => {
     let depth = 0;
     for (let p = mail.root; p.parts[0]; p = p.parts[0]) depth++;
     expect(depth).toBeLessThanOrEqual(21);
+  });
+});
+
+describe("header blocks", () => {
+  it("ends the header block at the first empty line, also when the fields are cut at the limit", () => {
+    const raw = "A: 1\nB: 2\nC: 3\n\nthe body\n\nmore";
+    const whole = parseMail(raw);
+    expect(whole.headers.get("c")).toBe("3");
+    expect(whole.root.body).toBe("the body\n\nmore");
+    const cut = parseMail(raw, { ...DEFAULT_LIMITS, maxHeaderLines: 2 });
+    expect(cut.headers.get("b")).toBe("2");
+    expect(cut.headers.get("c")).toBeUndefined();
+    expect(cut.root.body).toBe("the body\n\nmore");
+  });
+
+  it("reads a header block without an empty line after it to the end of the entity", () => {
+    const mail = parseMail("Subject: only headers\nX-Folded: a\n b");
+    expect(mail.headers.get("x-folded")).toBe("a b");
+    expect(mail.root.body).toBe("");
+  });
+});
+
+describe("findInlineOriginal", () => {
+  it("finds a quoted original after LF, CR and U+2028 line breaks alike", () => {
+    const quoted = "Subject: hello\nFrom: a@example.org\nTo: b@example.com";
+    for (const br of ["\n", "\r", "\u2028"]) {
+      const text = ["Your message could not be delivered.", "", ...quoted.split("\n")].join(br);
+      const found = findInlineOriginal(text);
+      expect(found?.headers.get("subject"), JSON.stringify(br)).toBe(br === "\n" ? "hello" : undefined);
+    }
+    expect(findInlineOriginal("> From: a@example.org\n> Subject: hi\n\nbody")?.headers.get("from")).toBe(
+      "a@example.org",
+    );
+    expect(findInlineOriginal("no header here\nnor: here")).toBeUndefined();
   });
 });

@@ -3,10 +3,24 @@
 // lines look like, and which fixed sentences of its own state a reason. An example of the text is beside each.
 import { EMAIL_SRC as E } from "./text.js";
 import { fromOf, inHead, subjectOf, type Layout } from "./engine.js";
-import type { ParsedMail } from "../mail.js";
+import type { Headers, ParsedMail } from "../mail.js";
 
 const hdr = (m: ParsedMail, name: string): string => m.headers.get(name) ?? "";
 const rx = (s: string, flags = "i"): RegExp => new RegExp(s, flags);
+
+const QMAIL_BOUNCE = /\(qmail \d+ invoked for bounce\)/;
+
+/**
+ * A Received header of qmail's bounce. Decoding every Received header of every mail that reaches the layouts,
+ * to test it, was among the costliest checks here: they are decoded only when the raw text of one has `qmail`
+ * or an encoded word. Decoding keeps ASCII runs as they are (unfolding puts a space where a line was folded),
+ * so an encoded word is the one way for `qmail` to appear.
+ */
+function qmailReceived(m: ParsedMail): boolean {
+  const h = m.headers as Headers & { someRawIncludes?: (name: string, words: readonly string[]) => boolean };
+  if (h.someRawIncludes && !h.someRawIncludes("received", ["qmail", "=?"])) return false;
+  return h.getAll("received").some((r) => QMAIL_BOUNCE.test(r));
+}
 
 export const LAYOUTS: Layout[] = [
   {
@@ -15,7 +29,7 @@ export const LAYOUTS: Layout[] = [
     // Sorry, no mailbox here by that name. (#5.1.1)
     id: "qmail",
     detect: (m, head) =>
-      m.headers.getAll("received").some((r) => /\(qmail \d+ invoked for bounce\)/.test(r)) ||
+      qmailReceived(m) ||
       inHead(
         head,
         /This is the qmail-send program|qmail-send program at|I'm afraid I wasn't able to deliver your message|I am afraid I wasn't able to deliver/i,

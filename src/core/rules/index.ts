@@ -110,7 +110,15 @@ interface Compiled {
   branches: RegExp[];
   /** For each branch, the index of its rule in `textRules`. */
   ruleOf: Int32Array;
-  /** For each literal id, the branches it guards. */
+  /**
+   * For each rule, the status class it is limited to (`when.statusClass`, as its digit 4 or 5; 0 when none), read
+   * once: the rules are objects of several shapes, and reading `when` off each candidate was a megamorphic load.
+   */
+  whenClass: Uint8Array;
+  /**
+   * For each literal id, the branches it guards as (word index, bits) pairs of the candidate bit set, one pair per
+   * word: a literal of common words guards dozens of branches, and its bits are set a word at a time.
+   */
   byLiteral: Int32Array[];
   /** Bit set (32 branches a word) of the branches no literal guards: always tested. */
   unguarded: Uint32Array;
@@ -122,6 +130,19 @@ interface Compiled {
 }
 
 let compiled: Compiled | undefined;
+
+/** Branch numbers as (word index, bits) pairs of a bit set of 32 branches a word, one pair per word used. */
+function wordBits(branches: readonly number[]): Int32Array {
+  const byWord = new Map<number, number>();
+  for (const b of branches) byWord.set(b >>> 5, (byWord.get(b >>> 5) ?? 0) | (1 << (b & 31)));
+  const out = new Int32Array(2 * byWord.size);
+  let k = 0;
+  for (const [word, bits] of byWord) {
+    out[k++] = word;
+    out[k++] = bits;
+  }
+  return out;
+}
 
 /**
  * Each rule's top-level alternatives become separate regexes, each guarded by its own literals: a text is
@@ -159,7 +180,8 @@ function compile(): Compiled {
   return {
     branches,
     ruleOf: Int32Array.from(ruleOf),
-    byLiteral: guarded.map((bs) => Int32Array.from(bs)),
+    whenClass: Uint8Array.from(textRules, (r) => Number(r.when?.statusClass ?? 0)),
+    byLiteral: guarded.map(wordBits),
     unguarded,
     // the rules' own examples tell which pieces of the literals are common in reply texts
     matcher: new LiteralMatcher(
@@ -170,11 +192,6 @@ function compile(): Compiled {
     hits: [],
     candidates: new Uint32Array(words),
   };
-}
-
-function applies(rule: TextRule, ctx?: MatchContext): boolean {
-  const want = rule.when?.statusClass;
-  return want === undefined || ctx?.statusClass === undefined || want === ctx.statusClass;
 }
 
 /**
@@ -215,11 +232,13 @@ function match(text: string, ctx: MatchContext | undefined, firstOnly: boolean):
   for (let h = 0; h < hits.length; h++) {
     const id = hits[h]!;
     seen[id] = 0;
-    const bs = c.byLiteral[id]!;
-    for (let k = 0; k < bs.length; k++) candidates[bs[k]! >>> 5]! |= 1 << (bs[k]! & 31);
+    const pairs = c.byLiteral[id]!;
+    for (let k = 0; k < pairs.length; k += 2) candidates[pairs[k]!]! |= pairs[k + 1]!;
   }
   hits.length = 0;
-  // Then the candidates in branch (so rule, so priority) order: the lowest set bit of each word first.
+  // Then the candidates in branch (so rule, so priority) order: the lowest set bit of each word first. A rule
+  // limited to one status class applies when the class is that one or unknown.
+  const statusClass = Number(ctx?.statusClass ?? 0);
   const found: TextRule[] = [];
   let last = -1;
   for (let w = 0; w < candidates.length; w++) {
@@ -230,8 +249,9 @@ function match(text: string, ctx: MatchContext | undefined, firstOnly: boolean):
       const b = (w << 5) + 31 - Math.clz32(low);
       const r = c.ruleOf[b]!;
       if (r === last) continue;
+      const want = c.whenClass[r]!;
+      if ((want !== 0 && statusClass !== 0 && want !== statusClass) || !c.branches[b]!.test(norm)) continue;
       const rule = textRules[r]!;
-      if (!applies(rule, ctx) || !c.branches[b]!.test(norm)) continue;
       last = r;
       found.push(rule);
       if (firstOnly) return found;

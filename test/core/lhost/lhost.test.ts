@@ -106,3 +106,18 @@ describe("inHead", () => {
       for (const head of heads) expect(inHead(head, re), `${re} on ${head}`).toBe(re.test(head));
   });
 });
+
+describe("qmail detection by Received header", () => {
+  const qmail = lhostParsers.find((p) => p.id === "qmail")!;
+  const mail = (received: string): ParsedMail =>
+    parseMail(
+      `Received: ${received}\nFrom: MAILER-DAEMON@example.org\nSubject: hello\n\nNothing telling here.\n`,
+    );
+  it("reads the Received headers as decoded: folded, or in an encoded word, the words still count", () => {
+    expect(qmail.detect(mail("(qmail 123 invoked for bounce); 1 Jan 2026"))).toBe(true);
+    expect(qmail.detect(mail("(qmail 123 invoked\n for bounce); 1 Jan 2026"))).toBe(true);
+    expect(qmail.detect(mail("=?us-ascii?Q?=28qmail_123_invoked_for_bounce=29?="))).toBe(true);
+    expect(qmail.detect(mail("from mx.example.org by mx2.example.org; 1 Jan 2026"))).toBe(false);
+    expect(qmail.detect(mail("(qmail 123 invoked by uid 0); 1 Jan 2026"))).toBe(false);
+  });
+});
