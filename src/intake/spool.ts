@@ -11,7 +11,12 @@ import { insertMails, type NewMail } from "../store/mails.js";
 import { createBatcher, settleEach, type Settled } from "../util/batcher.js";
 
 export interface SpoolOptions {
-  /** Batches written at once (default 2). */
+  /**
+   * Batches written at once (default 1). One: every mail that arrives while a batch commits goes into the next
+   * one, so the batches are about twice as large as with two in flight (measured on bench/intake (a): 8 mails
+   * per INSERT instead of 4.5), with half the statements, WAL flushes and queue jobs, and worker batches of 30
+   * instead of 21 mails. A lone mail still goes at once.
+   */
   maxInFlight?: number;
   /** Rows per batch (default 200). */
   maxBatchRows?: number;
@@ -58,7 +63,7 @@ export function createSpool(db: Db, opts: SpoolOptions = {}): Spool {
   }
 
   const batcher = createBatcher(writeBatch, {
-    maxInFlight: opts.maxInFlight ?? 2,
+    maxInFlight: opts.maxInFlight ?? 1,
     maxItems: opts.maxBatchRows ?? 200,
     weight: (m) => m.raw.length,
     maxWeight: opts.maxBatchBytes ?? 16 * 1024 * 1024,
