@@ -10,7 +10,9 @@
 // smtp-source too when it is installed.
 //
 //   node --import tsx bench/intake.mjs [--phase a,b,smtp-source] [--mails 20000] [--mails-b 10000] [--no-worker]
-//                                      [--dist] [--profile DIR]
+//                                      [--dist] [--profile DIR] [--rate R]
+//   --rate R: offer at most R mails/s (mail k is not sent before k/R s after the start), to see whether the
+//   worker keeps up with that rate: the backlog (accepted, not yet processed) is sampled as the mails come.
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379)
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -30,6 +32,7 @@ const arg = (name, dflt) => {
 const PHASES = arg("phase", "a,b,smtp-source").split(",");
 const MAILS_A = Number(arg("mails", "20000"));
 const MAILS_B = Number(arg("mails-b", "10000"));
+const RATE = Number(arg("rate", "0"));
 /** --no-worker: the intake alone (acceptance only; mails stay pending). */
 const WITH_WORKER = !args.includes("--no-worker");
 /** --dist: the roles run from the build (`npm run build` first), as in production; default: from the sources. */
@@ -235,9 +238,19 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
   let next = 0;
   let failed = 0;
   const rss = { intake: [], worker: [] };
+  // The backlog: mails accepted and not processed yet, sampled with the RSS.
+  const backlog = [];
+  let accepting = true;
   const sampler = setInterval(() => {
     rss.intake.push(rssMb(pids.intake));
     if (pids.worker) rss.worker.push(rssMb(pids.worker));
+    if (WITH_WORKER && accepting) {
+      const accepted = tx.length;
+      countByStatus(db).then(
+        (st) => backlog.push(accepted - ((st.processed ?? 0) + (st.duplicate ?? 0) - done0)),
+        () => {},
+      );
+    }
   }, 500);
   const t0 = performance.now();
   const cpu0 = await cpuSnapshot(pids, db);
@@ -245,7 +258,12 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     Array.from({ length: connections }, async () => {
       let c;
       while (next < total) {
-        const m = mails[next++];
+        const k = next++;
+        const m = mails[k];
+        if (RATE > 0) {
+          const wait = t0 + (k * 1000) / RATE - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
         const s0 = performance.now();
         try {
           if (!c) {
@@ -271,7 +289,9 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     }),
   );
   const acceptSecs = (performance.now() - t0) / 1000;
+  accepting = false;
   const cpu1 = await cpuSnapshot(pids, db);
+  const lastBacklog = WITH_WORKER ? await countByStatus(db) : undefined;
   // Drain: until the worker has processed every mail of this phase.
   let status = {};
   for (; WITH_WORKER;) {
@@ -299,10 +319,15 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     console.log(
       `  session (connect..QUIT) p50 ${pct(sessions, 50).toFixed(1)} ms, p99 ${pct(sessions, 99).toFixed(1)} ms`,
     );
-  if (WITH_WORKER)
+  if (WITH_WORKER) {
     console.log(
       `  worker: all processed ${drainSecs.toFixed(1)} s after the start: ${(tx.length / drainSecs).toFixed(0)} mails/s drained (${JSON.stringify(status)})`,
     );
+    const left = tx.length - ((lastBacklog.processed ?? 0) + (lastBacklog.duplicate ?? 0) - done0);
+    console.log(
+      `  backlog (accepted, not processed): at most ${Math.max(0, ...backlog)} while accepting (sampled every 0.5 s), ${left} at the last 250, all processed ${(drainSecs - acceptSecs).toFixed(1)} s after it${RATE > 0 ? ` (offered ${RATE} mails/s)` : ""}`,
+    );
+  }
   // CPU per mail does not depend on what else the machine runs: it bounds the rate on idle cores. PostgreSQL
   // counts our roles' backends only (not the WAL writer or checkpointer); Redis includes whatever else used it.
   const per = (a, b, k) => ((1000 * (b[k] - a[k])) / Math.max(1, tx.length)).toFixed(2);
