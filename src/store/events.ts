@@ -1,7 +1,7 @@
 // Events: one row per mail, address and stream (unique), with the classifier's evidence (rule, parser,
 // classifier version), how the recipient was identified (verified, VERP key) and the policy's decision.
 import { sql, type Kysely, type Selectable } from "kysely";
-import type { OutboxEvent } from "./outbox.js";
+import { subscribed, type OutboxEvent } from "./outbox.js";
 import type { Database, EventsTable } from "./schema.js";
 
 export type EventRow = Selectable<EventsTable>;
@@ -113,6 +113,7 @@ function eventJson(e: NewEvent) {
 /**
  * Insert one event and, in the same statement, its outbox row (the payload gets `eventId`): one round trip
  * instead of two. Null when the same mail already has an event for this address and stream (no outbox row then).
+ * The outbox row, as every one, only when the tenant has an endpoint subscribed to its type.
  */
 export async function insertEventWithOutbox(
   db: Kysely<Database>,
@@ -140,7 +141,8 @@ export async function insertEventWithOutbox(
               sql<string>`${JSON.stringify(outbox.payload)}::jsonb || jsonb_build_object('eventId', ev.id::text)`.as(
                 "payload",
               ),
-            ]),
+            ])
+            .where(subscribed(sql`${outbox.tenant}::text`, sql`${outbox.type}::text`)),
         ),
     )
     .selectFrom("ev")

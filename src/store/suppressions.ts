@@ -3,7 +3,7 @@
 // several changes to land together pass a transaction.
 import { sql, type Kysely, type Selectable } from "kysely";
 import { hashAddress } from "../core/address.js";
-import { emitOutbox, type OutboxEvent } from "./outbox.js";
+import { emitOutbox, subscribed, type OutboxEvent } from "./outbox.js";
 import type { Database, SuppressionsTable } from "./schema.js";
 
 export const SUPPRESSION_SOURCES = ["bounce", "complaint", "soft_escalation", "manual", "import"] as const;
@@ -237,6 +237,7 @@ async function writeLogAndOutbox(
     select tenant, type, payload
       from rows from (json_to_recordset(${JSON.stringify(announce)}::json) as (tenant text, type text, payload jsonb))
            with ordinality as o(tenant, type, payload, ord)
+     where ${subscribed(sql.ref("o.tenant"), sql.ref("o.type"))}
      order by ord`.execute(db);
 }
 

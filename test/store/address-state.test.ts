@@ -10,6 +10,7 @@ import {
 } from "../../src/store/events.js";
 import { emitOutbox, markOutboxDispatched, pendingOutbox } from "../../src/store/outbox.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { subscribeToAll } from "../helpers/webhooks.js";
 
 const T0 = new Date("2026-03-02T10:00:00Z");
 const day = (n: number) => new Date(T0.getTime() + n * 86_400_000);
@@ -17,6 +18,7 @@ const day = (n: number) => new Date(T0.getTime() + n * 86_400_000);
 let t: TestDb;
 beforeAll(async () => {
   t = await createTestDb();
+  await subscribeToAll(t.db, "acme");
 });
 afterAll(async () => t?.drop());
 

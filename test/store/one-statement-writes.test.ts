@@ -11,12 +11,14 @@ import {
   writeDeferred,
 } from "../../src/store/suppressions.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { subscribeToAll } from "../helpers/webhooks.js";
 
 const T0 = new Date("2026-03-02T10:00:00Z");
 
 let t: TestDb;
 beforeAll(async () => {
   t = await createTestDb();
+  await subscribeToAll(t.db, "acme");
 });
 afterAll(async () => t?.drop());
 

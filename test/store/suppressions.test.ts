@@ -11,6 +11,7 @@ import {
   upsertSuppression,
 } from "../../src/store/suppressions.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { subscribeToAll } from "../helpers/webhooks.js";
 
 const T0 = new Date("2026-03-02T10:00:00Z");
 const later = (days: number) => new Date(T0.getTime() + days * 86_400_000);
@@ -18,6 +19,7 @@ const later = (days: number) => new Date(T0.getTime() + days * 86_400_000);
 let t: TestDb;
 beforeAll(async () => {
   t = await createTestDb();
+  await subscribeToAll(t.db, "acme");
 });
 afterAll(async () => t?.drop());
 

@@ -12,6 +12,7 @@ import { hashAddress } from "../../src/core/address.js";
 import { markFailed, processMail, processMails, type ProcessDeps } from "../../src/worker/process-mail.js";
 import { recordDelivery } from "../../src/worker/record-delivery.js";
 import { createEmbeddedTestDb, createTestDb, type TestDb } from "../helpers/db.js";
+import { subscribeToAll } from "../helpers/webhooks.js";
 import { withPoisonedAddress } from "../helpers/poison.js";
 import { fixture, sha256, type Fixture } from "./mail-fixtures.js";
 
@@ -35,6 +36,8 @@ const deps = (policy: Policy = DEFAULT_POLICY): ProcessDeps => ({
 
 beforeAll(async () => {
   t = await createTestDb();
+  await subscribeToAll(t.db, "acme");
+  await subscribeToAll(t.db, config.defaultTenant);
 });
 afterAll(async () => t?.drop());
 
@@ -515,6 +518,7 @@ describe("processing mails in a batch", () => {
     ];
     const run = async (batch: boolean) => {
       const db = await createTestDb();
+      await subscribeToAll(db.db, "acme");
       try {
         const ids: string[] = [];
         for (const [name, rcpt, at] of script)
