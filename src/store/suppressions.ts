@@ -3,6 +3,7 @@
 // several changes to land together pass a transaction.
 import { sql, type Kysely, type Selectable } from "kysely";
 import { hashAddress } from "../core/address.js";
+import { JsonRows } from "./json-rows.js";
 import { emitOutbox, subscribed, type OutboxEvent } from "./outbox.js";
 import type { Database, SuppressionsTable } from "./schema.js";
 
@@ -156,7 +157,7 @@ const newRow = (s: SuppressionInput, hash: string) => ({
 });
 
 /** newRow's columns with their types (json_to_recordset's column definitions), in its order. */
-const SUPPRESSION_COLUMN_TYPES: [string, string][] = [
+const SUPPRESSION_ROWS = new JsonRows([
   ["tenant", "text"],
   ["stream", "text"],
   ["address_hash", "text"],
@@ -175,9 +176,7 @@ const SUPPRESSION_COLUMN_TYPES: [string, string][] = [
   ["created_by", "text"],
   ["updated_at", "timestamptz"],
   ["created_at", "timestamptz"],
-];
-const SUPPRESSION_COLUMNS = SUPPRESSION_COLUMN_TYPES.map(([c]) => c).join(", ");
-const SUPPRESSION_TYPES = SUPPRESSION_COLUMN_TYPES.map(([c, t]) => `${c} ${t}`).join(", ");
+]);
 
 function logLine(s: SuppressionInput, hash: string, action: "added" | "updated") {
   return {
@@ -217,7 +216,7 @@ function addedEvent(id: string, s: SuppressionInput): OutboxEvent {
 
 /**
  * Log lines and announcements in one statement (one round trip); outbox rows get their ids in list order. Each
- * list goes as one JSON parameter (as insertEvents, which says why).
+ * list goes as one JSON parameter (see JsonRows).
  */
 async function writeLogAndOutbox(
   db: Kysely<Database>,
@@ -227,22 +226,27 @@ async function writeLogAndOutbox(
   if (!announce.length && !logs.length) return;
   await sql`
     with logged as (
-      insert into suppression_log (${sql.raw(LOG_COLUMNS)})
-      select ${sql.raw(LOG_COLUMNS)}
-        from rows from (json_to_recordset(${JSON.stringify(logs)}::json) as (${sql.raw(LOG_TYPES)}))
-             with ordinality as l(${sql.raw(LOG_COLUMNS)}, ord)
+      insert into suppression_log (${LOG_ROWS.names})
+      select ${LOG_ROWS.names}
+        from ${LOG_ROWS.from("l", logs)}
        order by ord
     )
-    insert into outbox (tenant, type, payload)
-    select tenant, type, payload
-      from rows from (json_to_recordset(${JSON.stringify(announce)}::json) as (tenant text, type text, payload jsonb))
-           with ordinality as o(tenant, type, payload, ord)
+    insert into outbox (${OUTBOX_ROWS.names})
+    select ${OUTBOX_ROWS.names}
+      from ${OUTBOX_ROWS.from("o", announce)}
      where ${subscribed(sql.ref("o.tenant"), sql.ref("o.type"))}
      order by ord`.execute(db);
 }
 
+/** An announcement's columns (OutboxEvent's fields). */
+const OUTBOX_ROWS = new JsonRows([
+  ["tenant", "text"],
+  ["type", "text"],
+  ["payload", "jsonb"],
+]);
+
 /** logLine's columns with their types (json_to_recordset's column definitions). */
-const LOG_COLUMN_TYPES: [string, string][] = [
+const LOG_ROWS = new JsonRows([
   ["tenant", "text"],
   ["stream", "text"],
   ["address_hash", "text"],
@@ -254,9 +258,7 @@ const LOG_COLUMN_TYPES: [string, string][] = [
   ["note", "text"],
   ["event_ids", "bigint[]"],
   ["at", "timestamptz"],
-];
-const LOG_COLUMNS = LOG_COLUMN_TYPES.map(([c]) => c).join(", ");
-const LOG_TYPES = LOG_COLUMN_TYPES.map(([c, t]) => `${c} ${t}`).join(", ");
+]);
 
 /** Log lines and announcements held back to be written together, in order, in one statement. */
 export interface Deferred {
@@ -279,13 +281,14 @@ export async function insertSuppressionRows(
 ): Promise<(string | null)[]> {
   if (!inputs.length) return [];
   const hashes = inputs.map((s) => hashAddress(s.address));
-  // One JSON parameter rather than a VALUES list (as insertEvents, which says why); in list order.
+  // One JSON parameter rather than a VALUES list (see JsonRows); in list order.
   const { rows } = await sql<{ id: string; tenant: string; stream: string; address_hash: string }>`
-    insert into suppressions (${sql.raw(SUPPRESSION_COLUMNS)})
-    select ${sql.raw(SUPPRESSION_COLUMNS)}
-      from rows from (json_to_recordset(${JSON.stringify(inputs.map((s, i) => newRow(s, hashes[i]!)))}::json)
-                      as (${sql.raw(SUPPRESSION_TYPES)}))
-           with ordinality as r(${sql.raw(SUPPRESSION_COLUMNS)}, ord)
+    insert into suppressions (${SUPPRESSION_ROWS.names})
+    select ${SUPPRESSION_ROWS.names}
+      from ${SUPPRESSION_ROWS.from(
+        "r",
+        inputs.map((s, i) => newRow(s, hashes[i]!)),
+      )}
      order by ord
     on conflict (tenant, stream, address_hash) do nothing
     returning id, tenant, stream, address_hash`.execute(db);
