@@ -77,8 +77,8 @@ export const configSchema = z.object({
   apiBodyLimitBytes: int(1024 * 1024),
   /** Exports streamed at once by one API process (each holds a database connection); beyond: 429 (0: no limit). */
   apiMaxExports: int(4),
-  /** A process serving the API lets its old generation grow to this much above its live size between full
-   * collections (0: V8's own heuristic, which allows up to 300%); see src/util/heap.ts. */
+  /** A process serving the API alone (`--role api`) lets its old generation grow to this much above its live
+   * size between full collections (0: V8's own heuristic, which allows up to 300%); see src/util/heap.ts. */
   apiHeapGrowthPercent: int(25),
   verpKeys: verpKeys.default([]),
   /** Path of the policy file (JSON); unset: the documented defaults. */

@@ -113,7 +113,12 @@ export async function startApp(
 
     if (has("api")) {
       const { startApi } = await import("./api/server.js");
-      const api = await startApi({ db, config, logger, queue, now, metrics });
+      const { HeapGrowth } = await import("./util/heap.js");
+      // The bound is V8's, for the whole process: only where the API runs alone. The intake's and the worker's
+      // stream of raw mails would set off a full collection every few MB under it (see src/util/heap.ts).
+      const alone = !has("intake") && !has("worker");
+      const heapGrowth = new HeapGrowth(alone ? config.apiHeapGrowthPercent : 0);
+      const api = await startApi({ db, config, logger, queue, now, metrics, heapGrowth });
       app.httpPort = api.port;
       closers.push(() => api.close());
       // The embedded database belongs to this process alone (no `rebound keys create` beside it), so a first

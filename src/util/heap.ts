@@ -19,7 +19,9 @@ const RELAXED_PERCENT = 150;
  * six). It is not V8's largest, 4, because the factor in force at the last full collection holds until the next:
  * after an export, lookups pile garbage up to that limit before the bound is back.
  *
- * The setting is V8's, so it holds for the whole process. 0 leaves V8's own heuristic throughout.
+ * The setting is V8's, so it holds for the whole process: `rebound start` sets it only where the API runs without
+ * the intake and the worker, whose streams of raw mails would meet the same fate as an export's. 0 leaves V8's own
+ * heuristic throughout.
  */
 export class HeapGrowth {
   private relaxedBy = 0;
