@@ -37,19 +37,17 @@ const event = (mailId: string, address: string): NewEvent => ({
   occurredAt: T0,
 });
 
+/** A spooled mail for events to point at. */
+const spoolMail = (id: string, sha256: string) =>
+  insertMail(t.db, { id, mailFrom: "", rcptTo: ["b@x"], raw: Buffer.from("x"), sha256 });
+
 const outboxOf = async (address: string) =>
   (await pendingOutbox(t.db, 10_000)).filter((o) => o.payload.address === address);
 
 describe("writes that take one statement", () => {
   it("stores an event with its announcement, the payload naming the event, and neither twice", async () => {
     const mailId = "m-one-statement-1";
-    await insertMail(t.db, {
-      id: mailId,
-      mailFrom: "",
-      rcptTo: ["b@x"],
-      raw: Buffer.from("x"),
-      sha256: "s1",
-    });
+    await spoolMail(mailId, "s1");
     const ann = {
       tenant: "acme",
       type: "bounce.block" as const,
@@ -135,13 +133,7 @@ describe("writes of many rows in one statement", () => {
 
   it("stores events with every column, ids in list order, and none twice for a mail, address and stream", async () => {
     const mailId = "m-many-events";
-    await insertMail(t.db, {
-      id: mailId,
-      mailFrom: "",
-      rcptTo: ["b@x"],
-      raw: Buffer.from("x"),
-      sha256: "s-me",
-    });
+    await spoolMail(mailId, "s-me");
     const full: NewEvent = {
       ...event(mailId, "c@example.com"),
       source: "mail",
