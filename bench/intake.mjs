@@ -253,6 +253,7 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     }
   }, 500);
   const t0 = performance.now();
+  const phaseStart = new Date();
   const cpu0 = await cpuSnapshot(pids, db);
   await Promise.all(
     Array.from({ length: connections }, async () => {
@@ -342,11 +343,29 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
   console.log(
     `  => the intake side (intake + postgres + redis) needs ${(1000 * serverAccept).toFixed(2)} CPU ms per mail: at most ${(2 / serverAccept).toFixed(0)} mails/s on 2 idle cores`,
   );
+  if (WITH_WORKER) {
+    // The worker's group commits: the mails one transaction processed share its clock reading (processed_at).
+    // Larger batches, fewer statements per mail.
+    const b = await workerBatches(db, phaseStart);
+    console.log(`  worker transactions: ${b.n}, of ${b.mean} mails on average (p50 ${b.p50}, max ${b.max})`);
+  }
   if (WITH_WORKER)
     console.log(
       `  CPU ms per mail, whole run: worker ${per(cpu0, cpu2, "worker")} (in the kernel: ${per(cpu0, cpu2, "workerKernel")}), postgres ${per(cpu0, cpu2, "postgres")}, redis ${per(cpu0, cpu2, "redis")}`,
     );
   console.log(`  RSS intake ${range(rss.intake)}` + (WITH_WORKER ? `, worker ${range(rss.worker)}` : ""));
+}
+
+/** The worker's transactions for the mails received since `since`, and their sizes. */
+async function workerBatches(db, since) {
+  const r = await db.query(
+    `select count(*)::int n, round(avg(k), 1)::float mean,
+            percentile_disc(0.5) within group (order by k) p50, max(k) max
+     from (select count(*) k from "${schema}".inbound_mails
+           where received_at >= $1 and processed_at is not null group by processed_at) b`,
+    [since],
+  );
+  return r.rows[0];
 }
 
 function smtpSource(port) {

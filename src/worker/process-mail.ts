@@ -16,7 +16,7 @@
 // `reprocess`, announced); manual and imported suppressions are never removed; the soft-bounce state a mail's
 // events set is restored to what it was before them when nothing changed it since. Webhooks: only real changes
 // are announced (bounce events again only when their class changed).
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { attribute, type Attributed, type Attribution } from "../core/attribute.js";
 import { classify, CLASSIFIER_VERSION } from "../core/classify.js";
 import type { Policy } from "../core/policy-config.js";
@@ -26,7 +26,7 @@ import type { Logger } from "../log.js";
 import { getAddressState, saveAddressState } from "../store/address-state.js";
 import { deleteMailEvents, type EventRow } from "../store/events.js";
 import { markProcessed, setMailStatus } from "../store/mails.js";
-import type { Database } from "../store/schema.js";
+import type { Database, InboundMailsTable } from "../store/schema.js";
 import { removeSuppression } from "../store/suppressions.js";
 import {
   applyInBulk,
@@ -168,41 +168,49 @@ export async function processMails(
   return mailIds.map((id) => byId.get(id)!);
 }
 
-type MailRow = Awaited<ReturnType<typeof lockMails>> extends Map<string, infer R> ? R : never;
+/** What processing reads of a mail's row. */
+type MailRow = Pick<
+  Selectable<InboundMailsTable>,
+  "id" | "status" | "sha256" | "raw" | "rcpt_to" | "received_at"
+>;
 
 /**
  * The mails, locked: one worker at a time processes a mail. The same statement takes the lock that serialises
  * the mails of one digest (duplicate deliveries), so the twin lookup, a later statement, sees every mail of that
- * digest processed before. Rows are locked in id order, so that two batches cannot wait on each other.
+ * digest processed before. Rows are locked in id order, so that two batches cannot wait on each other. Only the
+ * columns processing reads (a row's others cost parsing for nothing). Not prepared (see PREPARED): a generic plan
+ * made while the table is young would scan it whole ever after.
  */
-async function lockMails(trx: Transaction<Database>, ids: string[]) {
-  // Only the columns processing reads: a row's others (timestamps, its error) cost parsing for nothing.
-  const rows = await trx
-    .selectFrom("inbound_mails")
-    .select(["id", "status", "sha256", "raw", "rcpt_to", "received_at"])
-    .select(sql<string>`pg_advisory_xact_lock(hashtext(sha256))::text`.as("digest_lock"))
-    .where("id", "in", ids)
-    .orderBy("id")
-    .forUpdate()
-    .execute();
+async function lockMails(trx: Transaction<Database>, ids: string[]): Promise<Map<string, MailRow>> {
+  const { rows } = await sql<MailRow>`
+    select id, status, sha256, raw, rcpt_to, received_at,
+           pg_advisory_xact_lock(hashtext(sha256))::text as digest_lock
+      from inbound_mails
+     where id = any(${ids}::text[])
+     order by id
+       for update`.execute(trx);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** For each digest, the processed mails that carry it, oldest first. */
+/**
+ * For each digest, the processed mails that carry it, oldest first. The mails of a digest are found by the digest
+ * alone and their status checked here: a condition on status in the query lets the planner combine the digest
+ * index with the status index, and `status = 'processed'` is most of the table, so that plan reads every
+ * processed mail's entry for each digest (chosen while the table's statistics are young: measured, 1.1 ms per
+ * digest at 16,000 mails, the worker's CPU growing with the table).
+ */
 async function processedTwins(
   trx: Transaction<Database>,
   mails: { sha256: string }[],
 ): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (!mails.length) return out;
-  const rows = await trx
-    .selectFrom("inbound_mails")
-    .select(["id", "sha256"])
-    .where("sha256", "in", [...new Set(mails.map((m) => m.sha256))])
-    .where("status", "=", "processed")
-    .orderBy("received_at")
-    .execute();
-  for (const r of rows) out.set(r.sha256, [...(out.get(r.sha256) ?? []), r.id]);
+  const digests = [...new Set(mails.map((m) => m.sha256))];
+  const { rows } = await sql<{ id: string; sha256: string; status: string }>`
+    select id, sha256, status from inbound_mails
+     where sha256 = any(${digests}::text[])
+     order by received_at`.execute(trx);
+  for (const r of rows) if (r.status === "processed") out.set(r.sha256, [...(out.get(r.sha256) ?? []), r.id]);
   return out;
 }
 
