@@ -50,6 +50,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/)
     .default("public"),
+  /**
+   * Whether the statements every mail goes through are named prepared statements (parsed once per connection).
+   * Off behind a pooler that does not keep them across transactions (PgBouncer before 1.21 in transaction mode).
+   */
+  databasePreparedStatements: z.stringbool().default(true),
   /** Redis for BullMQ; unset: an in-process queue. */
   redisUrl: z.string().optional(),
   dataDir: z.string().default("./data"),
@@ -139,6 +144,7 @@ export type Config = z.infer<typeof configSchema>;
 const ENV: Record<keyof Config, string> = {
   databaseUrl: "DATABASE_URL",
   databaseSchema: "REBOUND_DATABASE_SCHEMA",
+  databasePreparedStatements: "REBOUND_DATABASE_PREPARED_STATEMENTS",
   redisUrl: "REDIS_URL",
   dataDir: "REBOUND_DATA_DIR",
   domains: "REBOUND_DOMAINS",

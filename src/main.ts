@@ -71,6 +71,7 @@ export async function startApp(
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       schema: config.databaseSchema,
+      preparedStatements: config.databasePreparedStatements,
       // The worker holds two batch transactions at once (more only when a failed batch is retried mail by mail).
       poolSize: Math.min(config.workerConcurrency, 16) + 6,
     });

@@ -13,6 +13,7 @@ export function register(program: Command, io: CliIo): void {
         databaseUrl: config.databaseUrl,
         dataDir: config.dataDir,
         schema: config.databaseSchema,
+        preparedStatements: config.databasePreparedStatements,
       });
       try {
         const result = await migrateToLatest(handle.db);

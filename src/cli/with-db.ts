@@ -11,6 +11,7 @@ export async function withDb<T>(
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     schema: config.databaseSchema,
+    preparedStatements: config.databasePreparedStatements,
     poolSize: 2,
   });
   try {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationResultSet } from "kysely";
 import pg from "pg";
 import { migrations } from "../../migrations/index.js";
+import { PreparingClient } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -16,6 +17,8 @@ export interface DbOptions {
   /** Schema to work in (created if missing). */
   schema?: string;
   poolSize?: number;
+  /** Run the statements marked PREPARED as named prepared statements (default true; see prepared.ts). */
+  preparedStatements?: boolean;
 }
 
 export interface DbHandle {
@@ -45,6 +48,9 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
       options: schema === "public" ? undefined : `-c search_path=${schema}`,
+      ...(opts.preparedStatements === false
+        ? {}
+        : { Client: PreparingClient as unknown as typeof pg.Client }),
     });
     // A pool error (a server restart) must not crash the process: the next query reconnects.
     pool.on("error", () => undefined);

@@ -2,6 +2,7 @@
 // classifier version), how the recipient was identified (verified, VERP key) and the policy's decision.
 import { sql, type Kysely, type Selectable } from "kysely";
 import { JsonRows } from "./json-rows.js";
+import { PREPARED } from "./prepared.js";
 import { subscribed, type OutboxEvent } from "./outbox.js";
 import type { Database, EventsTable } from "./schema.js";
 
@@ -55,7 +56,7 @@ export async function insertEvents(db: Kysely<Database>, events: NewEvent[]): Pr
   if (!events.length) return [];
   // One JSON parameter rather than a VALUES list of 25 parameters per event (see JsonRows); in list order.
   const { rows } = await sql<{ id: string; mail_id: string | null; address: string; stream: string }>`
-    insert into events (${EVENT_ROWS.names})
+    ${PREPARED}insert into events (${EVENT_ROWS.names})
     select ${EVENT_ROWS.names}
       from ${EVENT_ROWS.from("e", events.map(eventJson))}
      order by ord

@@ -1,6 +1,7 @@
 // The spool: raw inbound mail, committed before SMTP says 250; its processing status; raw retention.
 import { CompiledQuery, sql } from "kysely";
 import type { Db } from "./db.js";
+import { preparedText } from "./prepared.js";
 import type { MailStatus } from "./schema.js";
 
 export interface NewMail {
@@ -48,6 +49,7 @@ export async function insertMails(db: Db, mails: NewMail[]): Promise<void> {
 const INSERT_COLUMNS =
   "id, mail_from, rcpt_to, remote_ip, helo, size, sha256, raw, received_at, enqueued_at, status";
 const insertTexts = new Map<number, string>();
+const PREPARED_ROWS = 32;
 
 function insertMailsText(rows: number): string {
   let text = insertTexts.get(rows);
@@ -57,6 +59,8 @@ function insertMailsText(rows: number): string {
       return `(${p.join(", ")}, 'pending')`;
     });
     text = `insert into inbound_mails (${INSERT_COLUMNS}) values ${values.join(", ")}`;
+    // Prepared for the batch sizes of a steady load (a statement each per connection); a larger one is rare.
+    if (rows <= PREPARED_ROWS) text = preparedText(text);
     // Batches have at most a few hundred rows (the spool's maxBatchRows): a text per size, made once.
     if (insertTexts.size < 1000) insertTexts.set(rows, text);
   }

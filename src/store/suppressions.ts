@@ -4,6 +4,7 @@
 import { sql, type Kysely, type Selectable } from "kysely";
 import { hashAddress } from "../core/address.js";
 import { JsonRows } from "./json-rows.js";
+import { PREPARED } from "./prepared.js";
 import { emitOutbox, subscribed, type OutboxEvent } from "./outbox.js";
 import type { Database, SuppressionsTable } from "./schema.js";
 
@@ -225,7 +226,7 @@ async function writeLogAndOutbox(
 ): Promise<void> {
   if (!announce.length && !logs.length) return;
   await sql`
-    with logged as (
+    ${PREPARED}with logged as (
       insert into suppression_log (${LOG_ROWS.names})
       select ${LOG_ROWS.names}
         from ${LOG_ROWS.from("l", logs)}
@@ -283,7 +284,7 @@ export async function insertSuppressionRows(
   const hashes = inputs.map((s) => hashAddress(s.address));
   // One JSON parameter rather than a VALUES list (see JsonRows); in list order.
   const { rows } = await sql<{ id: string; tenant: string; stream: string; address_hash: string }>`
-    insert into suppressions (${SUPPRESSION_ROWS.names})
+    ${PREPARED}insert into suppressions (${SUPPRESSION_ROWS.names})
     select ${SUPPRESSION_ROWS.names}
       from ${SUPPRESSION_ROWS.from(
         "r",
