@@ -9,6 +9,11 @@ export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 export interface BatcherOptions<T> {
   /** Batches run at once (default 1). */
   maxInFlight?: number;
+  /**
+   * Items waiting before a batch starts while another one runs (default 1: at once). More: under a light load one
+   * batch at a time, each taking what arrived while the one before ran; a second only when the work piles up.
+   */
+  overlapAt?: number;
   /** Items per batch (default 100). */
   maxItems?: number;
   /** Weight of an item (the spool: its bytes); a batch stops before `maxWeight`, but always takes one item. */
@@ -33,6 +38,7 @@ export function createBatcher<T, R>(
 ): Batcher<T, R> {
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
   const maxItems = Math.max(1, opts.maxItems ?? 100);
+  const overlapAt = Math.min(maxItems, Math.max(1, opts.overlapAt ?? 1));
   const weight = opts.weight;
   const maxWeight = opts.maxWeight ?? Infinity;
 
@@ -75,7 +81,7 @@ export function createBatcher<T, R>(
   }
 
   function pump(): void {
-    while (inFlight < maxInFlight && queue.length) {
+    while (inFlight < maxInFlight && queue.length && (inFlight === 0 || queue.length >= overlapAt)) {
       inFlight++;
       void runBatch(take()).finally(() => {
         inFlight--;

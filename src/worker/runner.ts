@@ -69,8 +69,14 @@ export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Mai
       return alone();
     }
   }
-  // Two batches at once: one in the database while the next is classified.
-  const batcher = createBatcher(processBatch, { maxItems: deps.config.workerBatchSize, maxInFlight: 2 });
+  // Two batches at once, one in the database while the next is classified, but the second only once half a batch
+  // waits: under a steady load each batch takes what came while the one before ran, so the batches are larger and
+  // fewer (bench/intake at 2,000 mails/s: 13 mails per transaction instead of 9, PostgreSQL's CPU per mail -10%).
+  const batcher = createBatcher(processBatch, {
+    maxItems: deps.config.workerBatchSize,
+    maxInFlight: 2,
+    overlapAt: Math.ceil(deps.config.workerBatchSize / 2),
+  });
 
   /**
    * One mail, through the batcher. When it fails: counted, logged, its try recorded on its row, and on the last

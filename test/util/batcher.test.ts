@@ -32,6 +32,29 @@ describe("the batcher", () => {
     await b.drain();
   });
 
+  it("starts a second batch beside a running one only once enough items wait for it", async () => {
+    const r = recorder();
+    const b = createBatcher(r.run, { maxItems: 4, maxInFlight: 2, overlapAt: 3 });
+    const results = [1, 2, 3].map((n) => b.submit(n));
+    await new Promise((res) => setImmediate(res));
+    // 1 runs; 2 and 3 wait for it (two items, fewer than three).
+    expect(r.batches).toEqual([[1]]);
+    results.push(b.submit(4));
+    await new Promise((res) => setImmediate(res));
+    // Three wait: a second batch beside the first.
+    expect(r.batches).toEqual([[1], [2, 3, 4]]);
+    results.push(b.submit(5));
+    await r.release();
+    await new Promise((res) => setImmediate(res));
+    // The first ended: one still runs, and the lone item waits for three, or for nothing to run.
+    expect(r.batches).toEqual([[1], [2, 3, 4]]);
+    await r.release();
+    await r.release();
+    expect(await Promise.all(results)).toEqual([10, 20, 30, 40, 50]);
+    expect(r.batches).toEqual([[1], [2, 3, 4], [5]]);
+    await b.drain();
+  });
+
   it("stops a batch before its weight limit but always takes one item", async () => {
     const r = recorder();
     const b = createBatcher(r.run, { maxItems: 10, weight: (n) => n, maxWeight: 5 });
