@@ -67,6 +67,43 @@ describe.each([
       select pg_column_compression(raw) as c from inbound_mails where id = 'lz4-mail'`.execute(t.db);
     expect(used.rows[0]!.c).toBe(lz4.rows[0]?.has ? "lz4" : "pglz");
   });
+
+  it("finds the mails not finished (the sweeper's, the failed ones) through an index that holds only those", async () => {
+    const { insertMails, markProcessed, pendingMailIds, failedMailIds, setMailStatus } =
+      await import("../../src/store/mails.js");
+    const mail = (id: string) => ({
+      id,
+      mailFrom: "",
+      rcptTo: ["x@b.example"],
+      raw: Buffer.from(id),
+      sha256: id,
+    });
+    await insertMails(t.db, [mail("u-pending"), mail("u-done"), mail("u-failed")]);
+    await markProcessed(t.db, [{ id: "u-done", kind: "dsn", tenant: "a" }], "v", new Date());
+    await setMailStatus(t.db, "u-failed", "failed", { error: "broken" });
+    expect(await pendingMailIds(t.db, new Date())).toContain("u-pending");
+    expect(await pendingMailIds(t.db, new Date())).not.toContain("u-done");
+    expect(await failedMailIds(t.db)).toEqual(["u-failed"]);
+    const index = await sql<{ def: string }>`
+      select pg_get_indexdef(indexrelid) as def from pg_index
+       where indrelid = 'inbound_mails'::regclass and pg_get_indexdef(indexrelid) like '%(status%'`.execute(
+      t.db,
+    );
+    expect(index.rows.map((r) => r.def)).toEqual([
+      expect.stringMatching(
+        /\(status, received_at\) WHERE \(status = ANY \(ARRAY\['pending'::text, 'processing'::text, 'failed'::text\]\)\)$/,
+      ),
+    ]);
+    // The planner takes it for the sweeper's lookup, whatever the table's size.
+    const plan = await t.db.transaction().execute(async (trx) => {
+      await sql`set local enable_seqscan = off`.execute(trx);
+      return sql<{ "QUERY PLAN": string }>`
+        explain select id from inbound_mails where status = 'pending' order by received_at limit 10`.execute(
+        trx,
+      );
+    });
+    expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain("inbound_mails_unfinished_idx");
+  });
 });
 
 describe("the embedded database folder", () => {
