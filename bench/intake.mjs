@@ -353,7 +353,21 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     console.log(
       `  CPU ms per mail, whole run: worker ${per(cpu0, cpu2, "worker")} (in the kernel: ${per(cpu0, cpu2, "workerKernel")}), postgres ${per(cpu0, cpu2, "postgres")}, redis ${per(cpu0, cpu2, "redis")}`,
     );
-  console.log(`  RSS intake ${range(rss.intake)}` + (WITH_WORKER ? `, worker ${range(rss.worker)}` : ""));
+  // Flat memory: the peak of each quarter of the phase (0.5 s samples) should not climb.
+  const quarters = (xs) => {
+    const q = Math.max(1, Math.ceil(xs.length / 4));
+    return Array.from({ length: 4 }, (_, i) =>
+      Math.max(...xs.slice(i * q, (i + 1) * q).filter(Number.isFinite)),
+    )
+      .filter(Number.isFinite)
+      .join("/");
+  };
+  console.log(
+    `  RSS intake ${range(rss.intake)}` +
+      (WITH_WORKER ? `, worker ${range(rss.worker)}` : "") +
+      `; peak per quarter of the phase: intake ${quarters(rss.intake)}` +
+      (WITH_WORKER ? `, worker ${quarters(rss.worker)} MB` : " MB"),
+  );
 }
 
 /** The worker's transactions for the mails received since `since`, and their sizes. */
