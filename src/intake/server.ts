@@ -15,7 +15,7 @@ import type { Logger } from "../log.js";
 import type { Metrics, SmtpOutcome } from "../metrics.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
-import { enqueueCommitted } from "./enqueue.js";
+import { createEnqueuer, type EnqueuerOptions } from "./enqueue.js";
 import { greetAfter } from "./greeting.js";
 import { newMailId } from "./mail-id.js";
 import { createRateLimiter } from "./rate-limit.js";
@@ -48,6 +48,8 @@ export interface IntakeDeps {
   now?: () => Date;
   /** Group-commit tuning (defaults suit PostgreSQL). */
   spool?: Omit<SpoolOptions, "onCommitted">;
+  /** How committed mails are gathered into queue jobs (defaults: see EnqueuerOptions). */
+  enqueue?: Omit<EnqueuerOptions, "onError">;
   metrics?: Metrics;
 }
 
@@ -71,28 +73,20 @@ export function createIntake(deps: IntakeDeps): Intake {
   const domains = new Set(config.domains.map(normalizeDomain));
   const limiter = createRateLimiter(config.smtpRateLimitPerMinute);
   const txs = new Map<string, Tx>();
-  const enqueues = new Set<Promise<void>>();
   let lastEnqueueWarning = 0;
   const count = (outcome: SmtpOutcome) => deps.metrics?.smtpTransactions.inc({ outcome });
 
-  const spool = createSpool(db, {
-    ...deps.spool,
-    onCommitted(ids) {
-      const p = enqueueCommitted(db, queue, ids)
-        .catch((err: unknown) => {
-          const t = Date.now();
-          if (t - lastEnqueueWarning > 10_000) {
-            lastEnqueueWarning = t;
-            log.warn(
-              { err: errorMessage(err), mails: ids.length },
-              "enqueue failed; mails stay pending for the sweeper",
-            );
-          }
-        })
-        .finally(() => enqueues.delete(p));
-      enqueues.add(p);
+  const enqueuer = createEnqueuer(db, queue, {
+    ...deps.enqueue,
+    onError(err, mails) {
+      const t = Date.now();
+      if (t - lastEnqueueWarning > 10_000) {
+        lastEnqueueWarning = t;
+        log.warn({ err: errorMessage(err), mails }, "enqueue failed; mails stay pending for the sweeper");
+      }
     },
   });
+  const spool = createSpool(db, { ...deps.spool, onCommitted: (ids) => enqueuer.push(ids) });
 
   const server = new SMTPServer({
     name: config.smtpHostname ?? hostname(),
@@ -240,7 +234,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await spool.drain();
-      while (enqueues.size) await Promise.allSettled([...enqueues]);
+      await enqueuer.flush();
     },
   };
 }
