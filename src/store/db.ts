@@ -47,7 +47,9 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
       connectionString: opts.databaseUrl,
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
-      options: schema === "public" ? undefined : `-c search_path=${schema}`,
+      // No JIT: it pays off for long analytic queries, not for ours, and a statement planned on missing or young
+      // statistics can be estimated costly enough to be compiled (milliseconds each) though it reads a few rows.
+      options: `-c jit=off${schema === "public" ? "" : ` -c search_path=${schema}`}`,
       ...(opts.preparedStatements === false
         ? {}
         : { Client: PreparingClient as unknown as typeof pg.Client }),

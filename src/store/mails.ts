@@ -116,6 +116,33 @@ export async function markProcessed(
     where m.id = v.id`.execute(db);
 }
 
+/**
+ * For each digest, the oldest two processed mails that carry it (a mail re-processed may be one of them itself):
+ * the worker's duplicate lookup. One lookup per digest, in the index of digest and arrival time, so that the plan
+ * does not depend on the table's statistics: a condition on status beside a digest list let the planner AND the
+ * digest index with the status index, and a digest list alone, on a table never analysed, made it scan the whole
+ * spool (measured: 1.1 ms per digest at 16,000 mails, then 0.3 s per batch at 300,000; the worker fell behind as
+ * the table grew).
+ */
+export async function processedTwins(db: Db, digests: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!digests.length) return out;
+  const { rows } = await processedTwinsQuery(digests).execute(db);
+  for (const r of rows) out.set(r.sha256, [...(out.get(r.sha256) ?? []), r.id]);
+  return out;
+}
+
+/** processedTwins' statement (its plan is tested). */
+export const processedTwinsQuery = (digests: string[]) => sql<{ sha256: string; id: string }>`
+  select d.sha256, m.id
+    from unnest(${digests}::text[]) as d(sha256)
+   cross join lateral (
+     select id, received_at from inbound_mails i
+      where i.sha256 = d.sha256 and i.status = 'processed'
+      order by i.received_at
+      limit 2) m
+   order by d.sha256, m.received_at`;
+
 export async function countAttempt(db: Db, id: string): Promise<void> {
   await db
     .updateTable("inbound_mails")

@@ -104,6 +104,46 @@ describe.each([
     });
     expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain("inbound_mails_unfinished_idx");
   });
+
+  it("looks duplicates up by digest, oldest first, through the digest index even on a table never analysed", async () => {
+    const { insertMails, markProcessed, processedTwins, processedTwinsQuery } =
+      await import("../../src/store/mails.js");
+    const at = (s: number) => new Date(Date.UTC(2026, 10, 1, 0, 0, s));
+    const mail = (id: string, sha256: string, s: number) => ({
+      id,
+      mailFrom: "",
+      rcptTo: ["x@b.example"],
+      raw: Buffer.from(id),
+      sha256,
+      receivedAt: at(s),
+    });
+    await insertMails(t.db, [
+      mail("d-new", "dig-a", 30),
+      mail("d-old", "dig-a", 10),
+      mail("d-mid", "dig-a", 20),
+    ]);
+    await insertMails(t.db, [mail("d-pending", "dig-b", 5), mail("d-other", "dig-c", 5)]);
+    await markProcessed(
+      t.db,
+      ["d-new", "d-old", "d-mid", "d-other"].map((id) => ({ id, kind: "dsn", tenant: "a" })),
+      "v",
+      new Date(),
+    );
+    const twins = await processedTwins(t.db, ["dig-a", "dig-b", "dig-c", "dig-none"]);
+    expect(Object.fromEntries(twins)).toEqual({ "dig-a": ["d-old", "d-mid"], "dig-c": ["d-other"] });
+
+    // 20,000 mails the planner knows nothing of (no ANALYZE): the lookup still goes by the digest index.
+    await sql`
+      insert into inbound_mails (id, mail_from, rcpt_to, size, sha256, raw, status)
+      select 'bulk-' || g, '', '{}', 1, md5(g::text), 'x', 'processed' from generate_series(1, 20000) g`.execute(
+      t.db,
+    );
+    const digests = Array.from({ length: 12 }, (_, i) => `dig-${i}`);
+    const plan = await sql<{ "QUERY PLAN": string }>`explain ${processedTwinsQuery(digests)}`.execute(t.db);
+    const text = plan.rows.map((r) => r["QUERY PLAN"]).join("\n");
+    expect(text).toContain("inbound_mails_digest_idx");
+    expect(text).not.toMatch(/Seq Scan on inbound_mails/);
+  });
 });
 
 describe("the embedded database folder", () => {
