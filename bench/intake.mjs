@@ -193,6 +193,19 @@ function cpuSecs(pid, only) {
     return 0;
   }
 }
+/**
+ * CPU seconds of the postmaster's children that have exited: a backend that closes during a phase (the pools
+ * close idle connections after 10 s) takes its CPU out of the live backends' sum, into this one.
+ */
+function reapedPostgresSecs() {
+  try {
+    const postmaster = execFileSync("pgrep", ["-o", "-x", "postgres"], { encoding: "utf8" }).trim();
+    const f = readFileSync(`/proc/${postmaster}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
 /** Pids of every process whose command name is `name` (postgres backends, redis-server). */
 function pidsOf(name) {
   try {
@@ -218,7 +231,8 @@ function snapshotOf(pids, backends) {
     worker: pids.worker ? cpuSecs(pids.worker) : 0,
     workerKernel: pids.worker ? cpuSecs(pids.worker, "system") : 0,
     client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
-    postgres: sum(backends),
+    // Our live backends, and every backend that has exited (ours, and on a quiet machine only ours).
+    postgres: sum(backends) + reapedPostgresSecs(),
     redis: sum(pidsOf("redis-server")),
   };
 }
@@ -340,7 +354,8 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
     );
   }
   // CPU per mail does not depend on what else the machine runs: it bounds the rate on idle cores. PostgreSQL
-  // counts our roles' backends only (not the WAL writer or checkpointer); Redis includes whatever else used it.
+  // counts our roles' backends (not the WAL writer or checkpointer) and the backends that exited meanwhile;
+  // Redis includes whatever else used it.
   const per = (a, b, k) => ((1000 * (b[k] - a[k])) / Math.max(1, tx.length)).toFixed(2);
   const accept = ["intake", "postgres", "redis", "client"]
     .map((k) => `${k} ${per(cpu0, cpu1, k)}`)
