@@ -7,6 +7,7 @@ import { createLogger } from "../../src/log.js";
 import { createBullQueue } from "../../src/queue/bullmq.js";
 import type { Queue } from "../../src/queue/types.js";
 import { createTestDb, TEST_REDIS_URL, type TestDb } from "../helpers/db.js";
+import { dropQueueKeys } from "../helpers/redis.js";
 
 let t: TestDb;
 
@@ -41,9 +42,9 @@ async function readyz(queue: Queue) {
 
 describe("readiness", () => {
   it("is ready when PostgreSQL and Redis answer", async () => {
-    const r = await readyz(
-      createBullQueue({ redisUrl: TEST_REDIS_URL, prefix: `t-${randomBytes(4).toString("hex")}` }),
-    );
+    const prefix = `t-${randomBytes(4).toString("hex")}`;
+    const r = await readyz(createBullQueue({ redisUrl: TEST_REDIS_URL, prefix }));
+    await dropQueueKeys(prefix);
     expect(r).toEqual({ status: 200, body: { status: "ready", checks: { database: "ok", queue: "ok" } } });
   });
 

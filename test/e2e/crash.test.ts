@@ -7,6 +7,7 @@ import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDb, type DbHandle } from "../../src/store/db.js";
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueSchema } from "../helpers/db.js";
+import { dropQueueKeys } from "../helpers/redis.js";
 import { SmtpClient } from "../helpers/smtp.js";
 import { BOUNCE_DOMAIN, e2eMail, verp, VERP_KEYS_ENV } from "./fixtures.js";
 import { until } from "./until.js";
@@ -72,6 +73,7 @@ afterAll(async () => {
   const h = await openDb({ databaseUrl: TEST_DATABASE_URL });
   await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
   await h.close();
+  await dropQueueKeys(`t-crash-${schema}`);
 });
 
 describe("a crash under load", () => {

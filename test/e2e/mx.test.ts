@@ -9,6 +9,7 @@ import { startApp, type App } from "../../src/main.js";
 import { getMail } from "../../src/store/mails.js";
 import { openDb } from "../../src/store/db.js";
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueSchema } from "../helpers/db.js";
+import { dropQueueKeys } from "../helpers/redis.js";
 import { sendOne } from "../helpers/smtp.js";
 import { until } from "./until.js";
 import { BOUNCE_DOMAIN, e2eMail, FBL_DOMAIN, forgedVerp, verp, VERP_KEYS_ENV } from "./fixtures.js";
@@ -35,17 +36,19 @@ const modes: [string, () => { config: Config; cleanup: () => Promise<void> }][] 
     "PostgreSQL and Redis",
     () => {
       const schema = uniqueSchema("e2e");
+      const queuePrefix = `t-e2e-${randomBytes(6).toString("hex")}`;
       return {
         config: e2eConfig({
           databaseUrl: TEST_DATABASE_URL,
           databaseSchema: schema,
           redisUrl: TEST_REDIS_URL,
-          queuePrefix: `t-e2e-${randomBytes(6).toString("hex")}`,
+          queuePrefix,
         }),
         cleanup: async () => {
           const h = await openDb({ databaseUrl: TEST_DATABASE_URL });
           await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
           await h.close();
+          await dropQueueKeys(queuePrefix);
         },
       };
     },

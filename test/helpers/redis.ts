@@ -1,6 +1,24 @@
-// A private redis-server for tests that stop and start Redis (never the shared one).
+// A private redis-server for tests that stop and start Redis (never the shared one), and the cleanup of a test's
+// queues on the shared one.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { Redis } from "ioredis";
+import { TEST_REDIS_URL } from "./db.js";
+
+/** Deletes a test's BullMQ keys (`prefix:*`) from the shared Redis: what a test queues, it takes away. */
+export async function dropQueueKeys(prefix: string, url = TEST_REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
 
 export async function freePort(): Promise<number> {
   const s = createServer();

@@ -13,6 +13,7 @@ import type { Queue } from "../../src/queue/types.js";
 import { openDb } from "../../src/store/db.js";
 import { getMail } from "../../src/store/mails.js";
 import { createTestDb, TEST_REDIS_URL, type TestDb } from "../helpers/db.js";
+import { dropQueueKeys } from "../helpers/redis.js";
 import { sendOne, SmtpClient } from "../helpers/smtp.js";
 
 const DOMAIN = "bounces.example.com";
@@ -50,6 +51,7 @@ function captureLogs() {
 let t: TestDb;
 let tls: TlsMaterial;
 let queue: Queue;
+const queuePrefix = `t-intake-${randomBytes(6).toString("hex")}`;
 const jobs: string[] = [];
 /** The mail ids of each process-mails job. */
 const batchJobs: string[][] = [];
@@ -66,8 +68,9 @@ async function start(over: Partial<Record<keyof Config, unknown>> = {}, deps: { 
 beforeAll(async () => {
   t = await createTestDb();
   tls = await selfSignedTls("mx.test");
-  queue = createBullQueue({ redisUrl: TEST_REDIS_URL, prefix: `t-intake-${randomBytes(6).toString("hex")}` });
-  // The intake enqueues each group commit as one process-mails job; the sweeper, one process-mail job per mail.
+  queue = createBullQueue({ redisUrl: TEST_REDIS_URL, prefix: queuePrefix });
+  // The intake enqueues the group commits of a few ms as one process-mails job; the sweeper, one process-mail job
+  // per mail.
   queue.process(
     "process-mails",
     async (p) => {
@@ -83,6 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await intake?.close();
   await queue?.close();
+  await dropQueueKeys(queuePrefix);
   await t?.drop();
 });
 

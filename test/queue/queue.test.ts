@@ -4,9 +4,17 @@ import { createBullQueue } from "../../src/queue/bullmq.js";
 import { createMemoryQueue } from "../../src/queue/memory.js";
 import type { JobInfo, JobName, Queue } from "../../src/queue/types.js";
 import { TEST_REDIS_URL } from "../helpers/db.js";
-import { freePort, startRedis, stopRedis } from "../helpers/redis.js";
+import { dropQueueKeys, freePort, startRedis, stopRedis } from "../helpers/redis.js";
 
 type Failed = { name: JobName; id: string; err: unknown };
+
+/** The BullMQ queues' prefixes on the shared Redis, their keys dropped after each test. */
+const prefixes: string[] = [];
+const newPrefix = () => {
+  const p = `t-${randomBytes(6).toString("hex")}`;
+  prefixes.push(p);
+  return p;
+};
 
 const adapters: [string, (onFailed: (f: Failed) => void) => Queue][] = [
   [
@@ -19,7 +27,7 @@ const adapters: [string, (onFailed: (f: Failed) => void) => Queue][] = [
     (onFailed) =>
       createBullQueue({
         redisUrl: TEST_REDIS_URL,
-        prefix: `t-${randomBytes(6).toString("hex")}`,
+        prefix: newPrefix(),
         backoffMs: 20,
         onFailed: (name, id, err) => onFailed({ name, id, err }),
       }),
@@ -44,6 +52,7 @@ describe.each(adapters)("the %s queue", (_name, make) => {
   afterEach(async () => {
     await q?.close();
     failed.length = 0;
+    for (const p of prefixes.splice(0)) await dropQueueKeys(p);
   });
 
   it("runs each job once with its payload, first try numbered 1", async () => {

@@ -6,6 +6,7 @@ import type { Queue } from "../../src/queue/types.js";
 import { emitOutbox } from "../../src/store/outbox.js";
 import { startWebhookWorker } from "../../src/webhooks/worker.js";
 import { createTestDb, TEST_REDIS_URL, type TestDb } from "../helpers/db.js";
+import { dropQueueKeys } from "../helpers/redis.js";
 import { deadUrl, startReceiver, waitFor, signedBy } from "./receiver.js";
 
 const logger = createLogger("silent");
@@ -28,10 +29,8 @@ async function deliveryOf(webhookId: string) {
 describe("webhook delivery through the queue", () => {
   it("retries with delayed BullMQ jobs until the endpoint recovers (the poll never steps in)", async () => {
     const receiver = await startReceiver((n) => (n <= 2 ? 503 : 200));
-    const queue = createBullQueue({
-      redisUrl: TEST_REDIS_URL,
-      prefix: `test-wh-${randomBytes(4).toString("hex")}`,
-    });
+    const prefix = `test-wh-${randomBytes(4).toString("hex")}`;
+    const queue = createBullQueue({ redisUrl: TEST_REDIS_URL, prefix });
     // A grace far longer than the test: only the queue can make the tries after the first.
     const worker = startWebhookWorker(
       { db: t.db, queue, logger },
@@ -67,6 +66,7 @@ describe("webhook delivery through the queue", () => {
       await worker.stop();
       await queue.close();
       await receiver.close();
+      await dropQueueKeys(prefix);
     }
   });
 
