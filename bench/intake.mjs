@@ -20,10 +20,11 @@ import { readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import pg from "pg";
 
 const { encodeVerp } = await import("../src/core/verp.ts");
+// The run's queues in Redis are dropped at its end (jobs left waiting by --no-worker, the queues' own keys).
+const { dropQueueKeys } = await import("../test/helpers/redis.ts");
 
 const args = process.argv.slice(2);
 const arg = (name, dflt) => {
@@ -395,21 +396,6 @@ async function phase(name, { port, db, pids, connections, total, reconnect }) {
   );
 }
 
-/** The run's queues in Redis (jobs left waiting by --no-worker, the queues' own keys). */
-async function dropQueueKeys(prefix) {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** The worker's transactions for the mails received since `since`, and their sizes. */
 async function workerBatches(db, since) {
   const r = await db.query(
@@ -474,5 +460,5 @@ try {
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once("exit", r)))));
   await db.query(`drop schema if exists "${schema}" cascade`);
   await db.end();
-  await dropQueueKeys(`bench-${schema}`);
+  await dropQueueKeys(`bench-${schema}`, REDIS_URL);
 }
