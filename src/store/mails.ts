@@ -127,7 +127,7 @@ export async function markProcessed(
 export async function processedTwins(db: Db, digests: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (!digests.length) return out;
-  const { rows } = await processedTwinsQuery(digests).execute(db);
+  const { rows } = await processedTwinsQuery([...new Set(digests)]).execute(db);
   for (const r of rows) out.set(r.sha256, [...(out.get(r.sha256) ?? []), r.id]);
   return out;
 }

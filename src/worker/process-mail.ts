@@ -120,7 +120,10 @@ export async function processMails(
   const outcomes = await deps.db.transaction().execute(async (trx) => {
     const results = new Map<string, ProcessOutcome>();
     const rows = await lockMails(trx, ids);
-    const twins = await processedTwins(trx, [...new Set([...rows.values()].map((m) => m.sha256))]);
+    const twins = await processedTwins(
+      trx,
+      [...rows.values()].map((m) => m.sha256),
+    );
     const duplicates: { id: string; of: string }[] = [];
     const work: Work[] = [];
     /** The digests of the mails this batch processes, so that a second copy within it is a duplicate too. */
