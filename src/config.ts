@@ -163,6 +163,8 @@ export const configSchema = z.object({
   lookupTenant: z.string().min(1).optional(),
   /** Which stream a sender's mail belongs to, for lookups whose sender is not a signed return path. */
   lookupSenderStreams: senderStreams.default(new Map()),
+  /** The bounce mailboxes `rebound ingest imap` reads (a JSON file: docs/integrations.md). */
+  imapAccountsPath: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -223,6 +225,7 @@ const ENV: Record<keyof Config, string> = {
   lookupPolicyPort: "REBOUND_LOOKUP_POLICY_PORT",
   lookupTenant: "REBOUND_LOOKUP_TENANT",
   lookupSenderStreams: "REBOUND_LOOKUP_SENDER_STREAMS",
+  imapAccountsPath: "REBOUND_IMAP_ACCOUNTS",
 };
 
 export class ConfigError extends Error {}
