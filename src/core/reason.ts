@@ -72,6 +72,13 @@ export function smtpCodeInText(text: string | undefined): number | undefined {
 
 const isGeneric = (status: string): boolean => /^[45]\.0\.0$/.test(status);
 
+/**
+ * `X.5.0` beside a 55x reply (`550 5.5.0 mailbox unavailable`): servers put it on refusals of every kind, so it
+ * says no more than `5.0.0`. Beside a 50x reply, or alone, it is the protocol error it names (syntaxerror).
+ */
+const vagueProtocolStatus = (status: string, smtpCode: number | undefined): boolean =>
+  (status === "5.5.0" || status === "4.5.0") && smtpCode !== undefined && smtpCode % 100 >= 10;
+
 /** Decide one reason from the evidence. Pure. */
 export function decideReason(e: Evidence): Decision {
   const diagnostic = e.diagnostic ?? "";
@@ -117,7 +124,8 @@ export function decideReason(e: Evidence): Decision {
       ? done(text.reason, textId)
       : done("mailererror", "dsn.diagnostic-type:x-unix");
 
-  const statusRule = status && !isGeneric(status) ? matchStatus(status) : undefined;
+  const statusRule =
+    status && !isGeneric(status) && !vagueProtocolStatus(status, smtpCode) ? matchStatus(status) : undefined;
   const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
   if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
   if (text && !(statusRule && textPriority < TEXT_HINT_BELOW)) {
@@ -131,7 +139,7 @@ export function decideReason(e: Evidence): Decision {
   // A refusal of MAIL FROM, with no text saying why: the sender was rejected.
   if (command(e) === "MAIL" && !e.reason) return done("rejected", "smtp.command:MAIL");
   if (statusRule && statusRule.reason !== "undefined") return done(statusRule.reason, statusRuleId);
-  if (status) {
+  if (status && !vagueProtocolStatus(status, smtpCode)) {
     const generic = matchStatus(status);
     if (generic && generic.reason !== "undefined") return done(generic.reason, statusRuleId);
   }
@@ -213,6 +221,7 @@ const DERIVED: Partial<Record<Reason, string>> = {
   norelaying: "5.7.1",
   failedstarttls: "5.7.10",
   notcompliantrfc: "5.6.0",
+  syntaxerror: "5.5.2",
   suppressed: "5.0.0",
   delivered: "2.0.0",
 };
