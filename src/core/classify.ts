@@ -19,11 +19,11 @@ import type { ExtractedRecipient } from "./lhost/types.js";
 import type { MailPart, ParsedMail } from "./mail.js";
 import { enclosedMessage, mailOf, parseMail } from "./mime.js";
 import { readOriginal } from "./original.js";
-import { commandInText, decideReason, type Evidence } from "./reason.js";
+import { commandInText, decideReason, permanenceOf, type Evidence } from "./reason.js";
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "1.0.0";
+export const CLASSIFIER_VERSION = "1.1.0";
 
 /** Most recipients reported for one mail. */
 const MAX_RECIPIENTS = 1000;
@@ -148,19 +148,49 @@ function safeBase(mail: ParsedMail): Base {
 // --- complaints -------------------------------------------------------------------------------------------
 
 function complaintReport(base: Base, c: Complaint): Report {
+  const auth = authFields(c.arf);
   const recipients: Recipient[] = c.recipients.slice(0, MAX_RECIPIENTS).map((address) => ({
     recipient: lowerDomain(address),
     reason: "feedback",
     class: "complaint",
+    permanent: null,
     ...(c.arf.feedbackType ? { feedbackType: c.arf.feedbackType } : {}),
     ...(c.diagnostic ? { diagnostic: c.diagnostic.slice(0, 1000) } : {}),
     rule: c.rule,
     parser: "arf",
+    ...(auth ? { fields: { ...auth } } : {}),
   }));
   const report = completed(base, "complaint", recipients);
   report.arf = c.arf;
   report.source = c.rule.split(".").slice(0, 2).join(".");
   return report;
+}
+
+/**
+ * An authentication failure report's details as per-recipient fields (RFC 6591 names, lower-cased): what failed,
+ * for which sending domain and IP. The policy records these reports and never suppresses on them.
+ */
+function authFields(arf: Complaint["arf"]): Record<string, string> | undefined {
+  const a = arf.authentication;
+  if (!a) return undefined;
+  const out: Record<string, string> = {};
+  const put = (k: string, v: string | undefined) => {
+    if (v) out[k] = v;
+  };
+  put("auth-failure", a.failure);
+  put("delivery-result", a.deliveryResult);
+  put("identity-alignment", a.identityAlignment);
+  put("dkim-domain", a.dkimDomain);
+  put("dkim-identity", a.dkimIdentity);
+  put("dkim-selector", a.dkimSelector);
+  put("spf-dns", a.spfDns);
+  put("dmarc", a.dmarc);
+  put("spf", a.spf);
+  put("dkim", a.dkim);
+  put("source-ip", arf.sourceIp);
+  put("reported-domain", arf.reportedDomain?.join(", "));
+  put("original-mail-from", arf.originalMailFrom);
+  return out;
 }
 
 // --- auto-replies -----------------------------------------------------------------------------------------
@@ -170,6 +200,7 @@ function autoReplyReport(base: Base, a: AutoReply): Report {
     recipient: lowerDomain(a.recipient),
     reason: a.reason,
     class: classOf(a.reason),
+    permanent: permanenceOf(a.reason, undefined, undefined, undefined, "").permanent,
     rule: a.rule,
     parser: "autoreply",
     ...(a.diagnostic ? { diagnostic: a.diagnostic } : {}),
@@ -242,7 +273,8 @@ function dsnRecipient(
   const r: Recipient = {
     recipient: lowerDomain(block.recipient!),
     reason: d.reason,
-    class: classOf(d.reason, d.status, d.smtpCode),
+    class: classOf(d.reason, d.status, d.smtpCode, d.permanent),
+    permanent: d.permanent,
     rule: d.rule,
     parser: "dsn",
   };
@@ -353,7 +385,8 @@ function fromExtractors(lhost: Extracted | undefined): Recipient[] {
     const r: Recipient = {
       recipient: lowerDomain(address),
       reason: d.reason,
-      class: classOf(d.reason, d.status, d.smtpCode),
+      class: classOf(d.reason, d.status, d.smtpCode, d.permanent),
+      permanent: d.permanent,
       rule: d.rule,
       parser: "text",
     };

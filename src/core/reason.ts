@@ -48,6 +48,13 @@ export interface Decision {
   /** The enhanced status code to report: the best one found, else derived from the reason. */
   status?: string;
   smtpCode?: number;
+  /**
+   * Whether the failure is permanent (true), transient (false) or unknown (null), from the evidence only (see
+   * permanenceOf); null for what is no failure (delivered, feedback, vacation).
+   */
+  permanent: boolean | null;
+  /** The evidence that decided `permanent` (`status`, `smtp`, `action:delayed`, `text:given-up`, ...). */
+  permanentRule?: string;
 }
 
 /** Text rules at or above this priority outrank even an extractor's own reason and a definitive status. */
@@ -94,7 +101,9 @@ export function decideReason(e: Evidence): Decision {
     statusSource = e.status ? statusSource : "text";
   }
   const done = (reason: Reason, rule: string): Decision => {
-    const d: Decision = { reason, rule };
+    const p = permanenceOf(reason, status, smtpCode, e.action, diagnostic, e.statusComment);
+    const d: Decision = { reason, rule, permanent: p.permanent };
+    if (p.rule) d.permanentRule = p.rule;
     const reported = status ?? derivedStatus(reason, smtpCode);
     if (reported) d.status = reported;
     if (smtpCode !== undefined) d.smtpCode = smtpCode;
@@ -233,4 +242,56 @@ export function derivedStatus(reason: Reason, smtpCode?: number): string | undef
   if (smtpCode && smtpCode >= 400 && smtpCode < 600 && d[0] !== "2")
     return `${String(smtpCode)[0]}${d.slice(1)}`;
   return d;
+}
+
+/** Words that say the failure is final: the sending MTA gave up, or the remote called it permanent. */
+const PERMANENT_WORDS =
+  /permanent(?:ly)? (?:error|failure|fatal|rejected|refused|undeliverable)|\bfatal (?:error|errors)\b|(?:i've|i have|we have|has) given up|giving up (?:on|after)|gave up|will not be (?:retried|delivered)|no further (?:attempts|retries)|not be retried|unrecoverable error|dauerhaft(?:er)? fehler|erreur permanente|error permanente|errore permanente|erro permanente|permanente fout|постоянная ошибка|恒久的|永久性/i;
+/** Words that say the failure is transient: the sending MTA will retry, or the remote asked to try later. */
+const TRANSIENT_WORDS =
+  /will (?:retry|be retried|try again|continue (?:trying|to try))|still (?:trying|retrying)|(?:try|retry) again later|please try (?:again )?later|temporar(?:y|ily)|transient (?:error|failure)|\bdelayed\b|deferred|not yet been delivered|has not been delivered yet|greylist|graylist|vorübergehend|temporaire|temporal(?:mente)?\b|temporane|tempor[aá]rio|tijdelijk|временн|一時的|暂时/i;
+
+const NOT_A_FAILURE: ReadonlySet<Reason> = new Set<Reason>(["delivered", "feedback", "vacation"]);
+/** Reasons that are permanent by what they say (the address or domain does not exist or has moved). */
+const PERMANENT_BY_NATURE: ReadonlySet<Reason> = new Set<Reason>([
+  "userunknown",
+  "hostunknown",
+  "hasmoved",
+  "suppressed",
+]);
+
+/**
+ * Whether one recipient's failure is permanent, from the evidence alone (a status code derived from the reason
+ * is not evidence), first that applies:
+ *   Action delayed -> transient; the status class (5/4); the SMTP reply class; the words ("permanent error",
+ *   "I've given up" / "will retry", "temporarily", "delayed"); Action failed -> permanent; a reason that is
+ *   permanent by nature (userunknown, hostunknown, hasmoved, suppressed), or `expired` (given up after retries
+ *   of a transient cause) -> transient; else unknown (null).
+ */
+export function permanenceOf(
+  reason: Reason,
+  status: string | undefined,
+  smtpCode: number | undefined,
+  action: string | undefined,
+  diagnostic: string,
+  statusComment?: string,
+): { permanent: boolean | null; rule?: string } {
+  if (NOT_A_FAILURE.has(reason)) return { permanent: null };
+  const act = action?.toLowerCase();
+  if (act === "delayed") return { permanent: false, rule: "action:delayed" };
+  if (status?.[0] === "5") return { permanent: true, rule: "status" };
+  if (status?.[0] === "4") return { permanent: false, rule: "status" };
+  if (smtpCode !== undefined && smtpCode >= 500 && smtpCode < 600) return { permanent: true, rule: "smtp" };
+  if (smtpCode !== undefined && smtpCode >= 400 && smtpCode < 500) return { permanent: false, rule: "smtp" };
+  const words = statusComment ? `${diagnostic} ${statusComment}` : diagnostic;
+  if (words) {
+    const head = words.length > 4096 ? words.slice(0, 4096) : words;
+    if (PERMANENT_WORDS.test(head)) return { permanent: true, rule: "text:permanent" };
+    if (TRANSIENT_WORDS.test(head)) return { permanent: false, rule: "text:transient" };
+  }
+  if (act === "failed") return { permanent: true, rule: "action:failed" };
+  if (PERMANENT_BY_NATURE.has(reason)) return { permanent: true, rule: "reason" };
+  // A message given up after its queue lifetime failed for a cause that was transient every time it was tried.
+  if (reason === "expired") return { permanent: false, rule: "reason" };
+  return { permanent: null };
 }

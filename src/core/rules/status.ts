@@ -93,7 +93,7 @@ export const statusRules: StatusRule[] = [
   // X.5.X protocol: the sender's SMTP dialogue was refused (a command or its arguments), but too many recipients
   s("5.5.3", "ratelimited", "452 5.5.3 Too many recipients"),
   s("4.5.3", "ratelimited", "452 4.5.3 Too many recipients"),
-  s("5.5.1", "syntaxerror", "500 5.5.1 Command unrecognized: \"XVRB\""),
+  s("5.5.1", "syntaxerror", '500 5.5.1 Command unrecognized: "XVRB"'),
   s("5.5.2", "syntaxerror", "501 5.5.2 Syntax error in parameters or arguments"),
   s("5.5.4", "syntaxerror", "501 5.5.4 Invalid command arguments"),
   s("5.5.5", "syntaxerror", "554 5.5.5 Wrong protocol version"),

@@ -689,7 +689,7 @@ export const genericRules = table("generic", [
   [
     "command-unrecognized",
     "syntaxerror",
-    /command (?:unrecognized|unrecognised|not recognized|not recognised|not implemented|not understood)|unrecognized command|unknown (?:smtp )?command|bad sequence of commands|(?:improper|wrong|invalid) (?:sequence|order) of commands|command out of sequence|(?:need|send) (?:mail|rcpt|helo|ehlo)(?: from| to)?(?: command)? first|no valid recipients? given|pipelining not (?:allowed|advertised)|protocol (?:error|violation)|smtp (?:protocol )?(?:syntax error|violation)/i,
+    /command (?:unrecognized|unrecognised|not recognized|not recognised|not implemented|not understood)|unrecognized command|unknown (?:smtp )?command|bad sequence of commands|(?:improper|wrong|invalid) (?:sequence|order) of commands|command out of sequence|(?:need|send) (?:mail|rcpt|helo|ehlo)(?: from| to)?(?: command)? first|no valid recipients? given|pipelining not (?:allowed|advertised)|smtp protocol error|smtp syntax error/i,
     "503 5.5.1 Bad sequence of commands",
     P.syntaxerror,
   ],
