@@ -77,7 +77,7 @@ function classifyOne(mail: ParsedMail): Report {
   }
 
   const lhost = runExtractors(mail, dsn);
-  const recipients = dsn ? fromDeliveryStatus(dsn, lhost, mail.text) : fromExtractors(lhost);
+  const recipients = dsn ? fromDeliveryStatus(dsn, lhost, mail.text) : fromExtractors(lhost, mail.text);
   if (recipients.length === 0) return completed(base, "not_a_report", []);
 
   const report = completed(base, kindOf(recipients), recipients);
@@ -357,8 +357,11 @@ function runExtractors(mail: ParsedMail, dsn: DeliveryStatus | undefined): Extra
   return undefined;
 }
 
-function fromExtractors(lhost: Extracted | undefined): Recipient[] {
+function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[] {
   if (!lhost) return [];
+  // The bounce's own words on permanence ("this is a permanent error", "will retry"), for recipients whose
+  // evidence says nothing of it: read once, when first needed.
+  let textPermanence: boolean | null | undefined;
   const out: Recipient[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < lhost.recipients.length; i++) {
@@ -377,16 +380,28 @@ function fromExtractors(lhost: Extracted | undefined): Recipient[] {
     if (x.diagnostic) evidence.diagnostic = x.diagnostic;
     if (x.action) evidence.action = x.action;
     if (x.command) evidence.command = x.command;
+    if (lhost.id === "general") evidence.freeText = true;
     if (x.reason) {
       evidence.reason = x.reason;
       evidence.rule = `lhost:${x.rule ?? lhost.id}`;
     }
     const d = decideReason(evidence);
+    let permanent = d.permanent;
+    if (permanent === null && d.reason !== "delivered" && d.reason !== "feedback") {
+      textPermanence ??= permanenceOf(
+        "undefined",
+        undefined,
+        undefined,
+        undefined,
+        text.slice(0, 4096),
+      ).permanent;
+      permanent = textPermanence;
+    }
     const r: Recipient = {
       recipient: lowerDomain(address),
       reason: d.reason,
-      class: classOf(d.reason, d.status, d.smtpCode, d.permanent),
-      permanent: d.permanent,
+      class: classOf(d.reason, d.status, d.smtpCode, permanent),
+      permanent,
       rule: d.rule,
       parser: "text",
     };

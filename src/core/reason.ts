@@ -37,6 +37,8 @@ export interface Evidence {
   diagnosticType?: string;
   /** The SMTP command the reply answered (RCPT, MAIL, DATA, ...), where known. */
   command?: string;
+  /** The recipient was found in a bounce of no known layout (the general finder): its words are the bounce's own. */
+  freeText?: boolean;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
   reason?: Reason;
   rule?: string;
@@ -140,7 +142,7 @@ export function decideReason(e: Evidence): Decision {
   if (text && !(statusRule && textPriority < TEXT_HINT_BELOW)) {
     if (
       text.reason === "userunknown" &&
-      refusedAfterRecipient(statusRule?.reason, status, command(e), diagnostic)
+      refusedAfterRecipient(statusRule?.reason, status, smtpCode, command(e), diagnostic, e.freeText === true)
     )
       return done("filtered", `${textId}+not-at-rcpt`);
     return done(text.reason, textId);
@@ -188,10 +190,15 @@ function command(e: Evidence): string | undefined {
 function refusedAfterRecipient(
   statusReason: Reason | undefined,
   status: string | undefined,
+  smtpCode: number | undefined,
   cmd: string | undefined,
   diagnostic: string,
+  freeText: boolean,
 ): boolean {
   if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
+  // A bounce of no known layout with no SMTP reply at all (neither a status nor a reply code): its own words
+  // about the address ("the recipient is unknown", in any language), not a filter's answer to the message.
+  if (freeText && !status && smtpCode === undefined) return false;
   // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
   if (cmd) return cmd !== "RCPT" && cmd !== "MAIL";
@@ -249,7 +256,7 @@ const PERMANENT_WORDS =
   /permanent(?:ly)? (?:error|failure|fatal|rejected|refused|undeliverable)|\bfatal (?:error|errors)\b|(?:i've|i have|we have|has) given up|giving up (?:on|after)|gave up|will not be (?:retried|delivered)|no further (?:attempts|retries)|not be retried|unrecoverable error|dauerhaft(?:er)? fehler|erreur permanente|error permanente|errore permanente|erro permanente|permanente fout|постоянная ошибка|恒久的|永久性/i;
 /** Words that say the failure is transient: the sending MTA will retry, or the remote asked to try later. */
 const TRANSIENT_WORDS =
-  /will (?:retry|be retried|try again|continue (?:trying|to try))|still (?:trying|retrying)|(?:try|retry) again later|please try (?:again )?later|temporar(?:y|ily)|transient (?:error|failure)|\bdelayed\b|deferred|not yet been delivered|has not been delivered yet|greylist|graylist|vorübergehend|temporaire|temporal(?:mente)?\b|temporane|tempor[aá]rio|tijdelijk|временн|一時的|暂时/i;
+  /will (?:retry|be retried|try again|continue (?:trying|to try))|still (?:trying|retrying)|(?:try|retry) again later|please try (?:again )?later|temporar(?:y|ily)|transient (?:error|failure)|\bdelayed\b|deferred|not yet been delivered|has not been delivered yet|greylist|graylist|vorübergehend|später erneut|wird erneut versucht|temporaire|plus tard|ultérieurement|nouvel essai|temporal(?:mente)?\b|más tarde|se reintentar|temporane|più tardi|tempor[aá]rio|mais tarde|tijdelijk|later opnieuw|временн|повторит|позже|一時的|再送|暂时|稍后重试|稍後重試/i;
 
 const NOT_A_FAILURE: ReadonlySet<Reason> = new Set<Reason>(["delivered", "feedback", "vacation"]);
 /** Reasons that are permanent by what they say (the address or domain does not exist or has moved). */
