@@ -143,6 +143,12 @@ interface Draft {
   rest: string;
 }
 
+/** The draft's diagnostic so far ends with `reason:`: its next paragraph is the reason it announces. */
+function announces(d: Draft): boolean {
+  const last = d.lines.length > 0 ? d.lines[d.lines.length - 1]! : d.rest;
+  return last.trimEnd().endsWith("reason:");
+}
+
 function indentOf(line: string): number {
   const m = /^[ \t]*/.exec(line);
   return m ? m[0].replace(/\t/g, "        ").length : 0;
@@ -341,7 +347,8 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   let pending: string[] = [];
   for (const line of lines) {
     if (!line.trim()) {
-      if (cur && blankEnds && (cur.lines.length > 0 || cur.rest)) closed = true;
+      // a blank line ends the diagnostic, unless its last line announces the reason below (`For the following reason:`)
+      if (cur && blankEnds && (cur.lines.length > 0 || cur.rest) && !announces(cur)) closed = true;
       continue;
     }
     if (/^\s*(?:\.\.\.\s*)?while talking to\b/i.test(line)) {
