@@ -10,6 +10,7 @@ import { installMetrics } from "./metrics.js";
 import clean from "./routes/clean.js";
 import exportsRoute from "./routes/exports.js";
 import imports from "./routes/imports.js";
+import keys from "./routes/keys.js";
 import suppressions from "./routes/suppressions.js";
 import addresses from "./routes/addresses.js";
 import deliveries from "./routes/deliveries.js";
@@ -35,6 +36,7 @@ const ROUTES: RouteModule[] = [
   addresses,
   webhooks,
   alerts,
+  keys,
 ];
 
 declare module "fastify" {

@@ -2,7 +2,9 @@
 // shut down gracefully (SMTP sessions and jobs in flight finish).
 import { Option, type Command } from "commander";
 import { loadConfig } from "../config.js";
-import { ROLES, startApp, type Role } from "../main.js";
+import { relative } from "node:path";
+import type { Config } from "../config.js";
+import { ROLES, startApp, type App, type Role } from "../main.js";
 import type { CliIo } from "./io.js";
 
 export function parseRoles(values: string[] | undefined): Role[] {
@@ -27,14 +29,7 @@ export function register(program: Command, io: CliIo): void {
       const roles = parseRoles(opts.role);
       const config = loadConfig();
       const app = await startApp(config, roles);
-      io.stderr.write(
-        `rebound: running ${roles.join(", ")}` +
-          (app.smtpPort !== undefined
-            ? `; SMTP on port ${app.smtpPort} for ${config.domains.join(", ")}`
-            : "") +
-          (app.httpPort !== undefined ? `; HTTP on port ${app.httpPort}` : "") +
-          "\n",
-      );
+      io.stderr.write(startBanner(app));
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once("SIGTERM", () => resolve("SIGTERM"));
         process.once("SIGINT", () => resolve("SIGINT"));
@@ -43,4 +38,67 @@ export function register(program: Command, io: CliIo): void {
       await app.close();
       app.logger.info("stopped");
     });
+}
+
+/** A URL's host part: IPv6 in brackets, every-interface addresses as the loopback a local client can use. */
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") ? rel : path;
+}
+
+/**
+ * The short human block printed when the server is up: where it listens, what the first start made, and what
+ * to do next (a curl with the key, a signed return path to send a test bounce to).
+ */
+export function startBanner(app: App): string {
+  const config: Config = app.config;
+  const http = app.httpPort !== undefined ? `http://${urlHost(config.httpHost)}:${app.httpPort}` : undefined;
+  const lines = [`rebound is running (${app.roles.join(", ")})`];
+  if (app.smtpPort !== undefined)
+    lines.push(`  SMTP  ${urlHost(config.smtpHost)}:${app.smtpPort}, for ${config.domains.join(", ")}`);
+  if (http) lines.push(`  HTTP  ${http}   API docs: ${http}/docs   OpenAPI: ${http}/v1/openapi.json`);
+  if (!config.databaseUrl) lines.push(`  data  ${shown(config.dataDir)} (embedded database)`);
+
+  const { adminKey, verpKey } = app.firstRun;
+  if (adminKey || verpKey) lines.push("", "First start: made for you, shown only now");
+  if (adminKey)
+    lines.push(
+      `  API key (admin, tenant "${adminKey.tenant}"): ${adminKey.token}` +
+        (adminKey.file ? `\n    kept in ${shown(adminKey.file)} (readable by you alone)` : ""),
+    );
+  if (verpKey)
+    lines.push(
+      `  VERP key (development): ${verpKey.id}:${verpKey.secret}`,
+      `    kept in ${shown(verpKey.file)}; in production set REBOUND_VERP_KEYS to a key of your own:`,
+      "    REBOUND_VERP_KEYS=$(npx rebound verp keygen)",
+    );
+  if (app.verpKeySource === "none" && (app.roles.includes("worker") || app.roles.includes("intake")))
+    lines.push(
+      "",
+      "WARNING: no VERP key is configured (REBOUND_VERP_KEYS): no bounce is verified, NO BOUNCE WILL SUPPRESS.",
+    );
+
+  if (http && adminKey) {
+    const token = adminKey.file ? `TOKEN=$(cat ${shown(adminKey.file)})` : `TOKEN=${adminKey.token}`;
+    lines.push(
+      "",
+      "Next steps",
+      `  ${token}`,
+      `  curl -H "Authorization: Bearer $TOKEN" ${http}/v1/suppressions/jane@example.org`,
+    );
+    if (app.smtpPort !== undefined && app.verpKeySource !== "none")
+      lines.push(
+        "  # a signed return path (the MAIL FROM of a send), then a test bounce to it (README: Quick start)",
+        "  RP=$(npx rebound verp encode --recipient jane@example.org --stream marketing)",
+        `  curl -sS smtp://${urlHost(config.smtpHost)}:${app.smtpPort} --mail-from '' --mail-rcpt "$RP" --upload-file examples/bounce.eml`,
+      );
+  }
+  lines.push("", "Stop with Ctrl-C.", "");
+  return lines.join("\n");
 }
