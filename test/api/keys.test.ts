@@ -41,7 +41,7 @@ describe("POST /v1/keys", () => {
 
     const auth = { authorization: `Bearer ${String(body.token)}` };
     const put = await fetch(`${api.url}/v1/suppressions/made@example.com`, {
-      method: "POST",
+      method: "PUT",
       headers: { ...auth, "content-type": "application/json" },
       body: JSON.stringify({}),
     });
