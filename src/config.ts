@@ -214,7 +214,6 @@ export const ENV: Record<keyof Config, string> = {
   blockAlertWindowMinutes: "REBOUND_BLOCK_ALERT_WINDOW_MINUTES",
 };
 
-
 /**
  * Parse configuration from an environment (default: process.env) plus explicit overrides (from CLI flags or
  * tests). Throws ConfigError with every problem named by its variable.
@@ -252,7 +251,9 @@ export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith("REBOUND_") || known.has(name)) continue;
     const near = closest(name, [...known]);
-    problems.push(`${name}: no such setting${near ? ` (did you mean ${near}?)` : ""}; see the table in README.md`);
+    problems.push(
+      `${name}: no such setting${near ? ` (did you mean ${near}?)` : ""}; see the table in README.md`,
+    );
   }
   return problems;
 }

@@ -25,6 +25,7 @@ export function createLogger(
       colorize: process.stderr.isTTY === true,
       translateTime: "SYS:HH:MM:ss.l",
       ignore: "pid,hostname,service",
+      singleLine: true,
     }),
   );
 }

@@ -16,7 +16,7 @@ import { createLogger, type Logger } from "./log.js";
 import { createMetrics, startMetricsServer, type Metrics } from "./metrics.js";
 import { loadPolicy } from "./policy-file.js";
 import { createQueue } from "./queue/index.js";
-import { migrateToLatest, openDb, type Db } from "./store/db.js";
+import { migrateToLatest, openDb, type Db, type DbHandle } from "./store/db.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
 import { resolveVerpKeys, type VerpKeySource } from "./verp-keys.js";
 import { startMailWorker } from "./worker/runner.js";
@@ -89,7 +89,7 @@ export async function startApp(
     // Validate the policy before anything listens: a bad file is a configuration error.
     const policy = has("worker") ? loadPolicy(config) : undefined;
 
-    const handle = await openDb({
+    const handle = await openDatabase(config, {
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       schema: config.databaseSchema,
@@ -100,7 +100,6 @@ export async function startApp(
       share: true,
     });
     closers.push(() => handle.close());
-    await migrateToLatest(handle.db);
     const db = handle.db;
     logger.info(
       {
@@ -225,7 +224,10 @@ async function bootstrapKey(db: Db, config: Config, logger: Logger): Promise<Fir
       file = undefined;
     }
   }
-  logger.warn({ keyId: key.id, tenant, file }, "created a first API key (admin scope; keep it, or revoke it)");
+  logger.warn(
+    { keyId: key.id, tenant, file },
+    "created a first API key (admin scope; keep it, or revoke it)",
+  );
   return { id: key.id, tenant, token: key.token, file };
 }
 
@@ -236,4 +238,44 @@ async function warnWithoutKeys(db: Db, logger: Logger): Promise<void> {
     "no API key exists yet: make one with `rebound keys create --tenant default --scopes read,write,admin` " +
       "(docker compose: `docker compose exec api node bin/rebound.js keys create --tenant default --scopes read,write,admin`)",
   );
+}
+
+// Errors that say the database cannot be reached or entered (not that a statement failed).
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+]);
+const REFUSED_ENTRY = new Set(["28000", "28P01", "3D000"]); // no access, bad password, no such database
+
+/**
+ * Open and migrate the database. Not reaching it fails with one line that names it (never its password).
+ */
+async function openDatabase(config: Config, opts: Parameters<typeof openDb>[0]): Promise<DbHandle> {
+  let handle: DbHandle | undefined;
+  try {
+    handle = await openDb(opts);
+    await migrateToLatest(handle.db);
+    return handle;
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    const code = (err as { code?: string }).code ?? "";
+    const message = err instanceof Error ? err.message : String(err);
+    if (
+      !config.databaseUrl ||
+      !(UNREACHABLE.has(code) || REFUSED_ENTRY.has(code) || /timeout/i.test(message))
+    )
+      throw err;
+    let where = "DATABASE_URL";
+    try {
+      const u = new URL(config.databaseUrl);
+      where = `PostgreSQL at ${u.hostname}:${u.port || "5432"}${u.pathname} (DATABASE_URL)`;
+    } catch {
+      // keep the variable's name alone
+    }
+    throw new Error(`cannot use ${where}: ${message}`, { cause: err });
+  }
 }

@@ -89,7 +89,12 @@ export async function startApi(
     ...deps,
     heapGrowth: deps.heapGrowth ?? new HeapGrowth(deps.config.apiHeapGrowthPercent),
   });
-  await app.listen({ host: deps.config.httpHost, port: deps.config.httpPort });
+  try {
+    await app.listen({ host: deps.config.httpHost, port: deps.config.httpPort });
+  } catch (err) {
+    await app.close(); // stops what onReady started (the suppression index's timer)
+    throw err;
+  }
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : deps.config.httpPort;
   return {

@@ -28,7 +28,9 @@ export function register(program: Command, io: CliIo): void {
     .action(async (opts: { role?: string[] }) => {
       const roles = parseRoles(opts.role);
       const config = loadConfig();
-      const app = await startApp(config, roles);
+      const app = await startApp(config, roles).catch((err: unknown) => {
+        throw new Error(explainStartError(err, config), { cause: err });
+      });
       io.stderr.write(startBanner(app));
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -101,4 +103,28 @@ export function startBanner(app: App): string {
   }
   lines.push("", "Stop with Ctrl-C.", "");
   return lines.join("\n");
+}
+
+/**
+ * An expected failure to start, in one line that says what to change: a port in use or not allowed names its
+ * variable (the caller prints the message, never a stack).
+ */
+export function explainStartError(err: unknown, config: Config): string {
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  const message = err instanceof Error ? err.message : String(err);
+  if (e.code !== "EADDRINUSE" && e.code !== "EACCES" && e.code !== "EADDRNOTAVAIL") return message;
+  const setting =
+    e.port === config.httpPort
+      ? "REBOUND_HTTP_PORT"
+      : e.port === config.smtpPort
+        ? "REBOUND_SMTP_PORT"
+        : e.port === config.metricsPort
+          ? "REBOUND_METRICS_PORT"
+          : "the port settings";
+  const at = `${e.address ?? "?"}:${e.port ?? "?"}`;
+  if (e.code === "EADDRINUSE")
+    return `cannot listen on ${at}: the port is in use (another rebound start?); stop what uses it or set ${setting}`;
+  if (e.code === "EACCES")
+    return `cannot listen on ${at}: not allowed (ports below 1024 need privileges); set ${setting} to 1024 or above`;
+  return `cannot listen on ${at}: no such local address (REBOUND_HTTP_HOST / REBOUND_SMTP_HOST)`;
 }

@@ -42,7 +42,9 @@ function registerKeygen(verp: Command, io: CliIo): void {
         return;
       }
       const made = writeVerpKeysFile(opts.file, key);
-      io.stderr.write(made ? `wrote a new VERP key to ${opts.file}\n` : `kept the key already in ${opts.file}\n`);
+      io.stderr.write(
+        made ? `wrote a new VERP key to ${opts.file}\n` : `kept the key already in ${opts.file}\n`,
+      );
     });
 }
 

@@ -57,7 +57,12 @@ describe("POST /v1/keys", () => {
   it("binds the key to the caller's tenant when none is given", async () => {
     const res = await admin.send("POST", "/v1/keys", { scopes: ["read"] });
     expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({ tenant: "ops", scopes: ["read"], name: null, rateLimitPerMinute: null });
+    expect(await res.json()).toMatchObject({
+      tenant: "ops",
+      scopes: ["read"],
+      name: null,
+      rateLimitPerMinute: null,
+    });
   });
 
   it("refuses a key without the admin scope with 403 and makes nothing", async () => {

@@ -22,7 +22,10 @@ const keySchema = {
     scopes: { type: "array", items: { type: "string", enum: [...SCOPES] } },
     rateLimitPerMinute: { type: ["integer", "null"] },
     createdAt: { type: "string", format: "date-time" },
-    token: { type: "string", description: "send as `Authorization: Bearer <token>`; shown only in this answer" },
+    token: {
+      type: "string",
+      description: "send as `Authorization: Bearer <token>`; shown only in this answer",
+    },
   },
 } as const;
 
