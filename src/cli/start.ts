@@ -61,7 +61,7 @@ function shown(path: string): string {
 export function startBanner(app: App): string {
   const config: Config = app.config;
   const http = app.httpPort !== undefined ? `http://${urlHost(config.httpHost)}:${app.httpPort}` : undefined;
-  const lines = [`rebound is running (${app.roles.join(", ")})`];
+  const lines = [`rebound: running ${app.roles.join(", ")}`];
   if (app.smtpPort !== undefined)
     lines.push(`  SMTP  ${urlHost(config.smtpHost)}:${app.smtpPort}, for ${config.domains.join(", ")}`);
   if (http) lines.push(`  HTTP  ${http}   API docs: ${http}/docs   OpenAPI: ${http}/v1/openapi.json`);
