@@ -4,11 +4,11 @@ import { Option, type Command } from "commander";
 import { loadConfig } from "../config.js";
 import { relative } from "node:path";
 import type { Config } from "../config.js";
-import { ROLES, startApp, type App, type Role } from "../main.js";
+import { DEFAULT_ROLES, ROLES, startApp, type App, type Role } from "../main.js";
 import type { CliIo } from "./io.js";
 
 export function parseRoles(values: string[] | undefined): Role[] {
-  if (!values?.length) return [...ROLES];
+  if (!values?.length) return [...DEFAULT_ROLES];
   const roles = values
     .flatMap((v) => v.split(","))
     .map((v) => v.trim())
@@ -23,7 +23,9 @@ export function parseRoles(values: string[] | undefined): Role[] {
 export function register(program: Command, io: CliIo): void {
   program
     .command("start")
-    .description("run the MX (intake), the worker and the HTTP API; all in one process by default")
+    .description(
+      "run the MX (intake), the worker and the HTTP API (all in one process by default), and the lookup servers",
+    )
     .addOption(new Option("--role <role...>", `roles to run: ${ROLES.join(", ")} (repeat or comma-separate)`))
     .action(async (opts: { role?: string[] }) => {
       const roles = parseRoles(opts.role);
@@ -65,6 +67,10 @@ export function startBanner(app: App): string {
   if (app.smtpPort !== undefined)
     lines.push(`  SMTP  ${urlHost(config.smtpHost)}:${app.smtpPort}, for ${config.domains.join(", ")}`);
   if (http) lines.push(`  HTTP  ${http}   API docs: ${http}/docs   OpenAPI: ${http}/v1/openapi.json`);
+  if (app.socketmapPort !== undefined)
+    lines.push(
+      `  lookup  socketmap on ${config.lookupHost}:${app.socketmapPort}, policy on ${config.lookupHost}:${app.policyPort}`,
+    );
   if (!config.databaseUrl) lines.push(`  data  ${shown(config.dataDir)} (embedded database)`);
 
   const { adminKey, verpKey } = app.firstRun;
