@@ -30,7 +30,7 @@ export function register(program: Command, io: CliIo): void {
         throw new Error("reprocess: give exactly one of --failed, --all or mail ids");
       const config = withVerpKeys(loadConfig());
       const policy = loadPolicy(config);
-      const logger = createLogger(config.logLevel);
+      const logger = createLogger(config.logLevel, undefined, config.logFormat);
       await withDb(config, async (db) => {
         const deps: ProcessDeps = { db, config, policy, logger, now: () => new Date() };
         const totals = { processed: 0, other: 0, failed: 0 };
