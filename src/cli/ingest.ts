@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { loadPolicy } from "../policy-file.js";
+import { withVerpKeys } from "../verp-keys.js";
 import type { CliIo } from "./io.js";
 import { withDb } from "./with-db.js";
 
@@ -31,7 +32,7 @@ export function register(program: Command, io: CliIo): void {
     .action(async (file: string, opts: Opts) => {
       if (file === "-" && (opts.follow || opts.position))
         throw new Error("ingest postfix-log: --follow and --position need a file, not stdin");
-      const config = loadConfig();
+      const config = withVerpKeys(loadConfig());
       const policy = loadPolicy(config);
       const logger = createLogger(config.logLevel);
       const { ingestPostfixLog } = await import("../integrations/postfix/log-ingest.js");
