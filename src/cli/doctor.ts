@@ -8,7 +8,10 @@ export function register(program: Command, io: CliIo): void {
   program
     .command("doctor")
     .description("check this deployment and say what to fix")
-    .option("--dns-server <servers>", "DNS servers to ask, comma-separated host or host:port (default: the system's)")
+    .option(
+      "--dns-server <servers>",
+      "DNS servers to ask, comma-separated host or host:port (default: the system's)",
+    )
     .option("--smtp-port <port>", "the port the MX hosts are tried on", "25")
     .option("--timeout <ms>", "per network check", "5000")
     .option("--format <format>", "pretty or json", "pretty")
