@@ -17,6 +17,7 @@ import { createQueue } from "./queue/index.js";
 import { migrateToLatest, openDb, type Db } from "./store/db.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
 import { startMailWorker } from "./worker/runner.js";
+import { providerResolverOf } from "./monitor/provider-resolver.js";
 
 export const ROLES = ["intake", "worker", "api"] as const;
 export type Role = (typeof ROLES)[number];
@@ -98,8 +99,10 @@ export async function startApp(
     const app: App = { roles: [...roles], db, logger, metrics, close: closeAll };
 
     if (has("worker") && policy) {
-      const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics });
+      const providers = providerResolverOf(config);
+      const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics, providers });
       closers.push(() => worker.stop());
+      if (providers) closers.push(async () => providers.close());
       const webhooks = startWebhookWorker(
         { db, queue, logger, now, metrics },
         {
