@@ -98,11 +98,13 @@ export async function startApp(
     metrics.watchDb(db);
     const app: App = { roles: [...roles], db, logger, metrics, close: closeAll };
 
+    // Recipient domains' mailbox providers (MX lookups, cached): the worker's events and the API's sends.
+    const providers = has("worker") || has("api") ? providerResolverOf(config) : undefined;
+    if (providers) closers.push(async () => providers.close());
+
     if (has("worker") && policy) {
-      const providers = providerResolverOf(config);
       const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics, providers });
       closers.push(() => worker.stop());
-      if (providers) closers.push(async () => providers.close());
       const webhooks = startWebhookWorker(
         { db, queue, logger, now, metrics },
         {
@@ -122,7 +124,7 @@ export async function startApp(
       // stream of raw mails would set off a full collection every few MB under it (see src/util/heap.ts).
       const alone = !has("intake") && !has("worker");
       const heapGrowth = new HeapGrowth(alone ? config.apiHeapGrowthPercent : 0);
-      const api = await startApi({ db, config, logger, queue, now, metrics, heapGrowth });
+      const api = await startApi({ db, config, logger, queue, now, metrics, heapGrowth, providers });
       app.httpPort = api.port;
       closers.push(() => api.close());
       // The embedded database belongs to this process alone (no `rebound keys create` beside it), so a first

@@ -13,6 +13,7 @@ import imports from "./routes/imports.js";
 import suppressions from "./routes/suppressions.js";
 import addresses from "./routes/addresses.js";
 import deliveries from "./routes/deliveries.js";
+import sends from "./routes/sends.js";
 import events from "./routes/events.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
@@ -31,6 +32,7 @@ const ROUTES: RouteModule[] = [
   imports,
   events,
   deliveries,
+  sends,
   verp,
   addresses,
   webhooks,

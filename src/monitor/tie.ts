@@ -3,6 +3,7 @@
 // Message-ID that a send was recorded under, that send's campaign, sending IP and time.
 import type { Kysely } from "kysely";
 import { providerOf, type Provider } from "../core/provider.js";
+import { normalizeMessageId } from "../core/send-record.js";
 import type { Database } from "../store/schema.js";
 import { sendsByMessageId } from "../store/sends.js";
 import type { ProviderLookup } from "./provider-resolver.js";
@@ -19,12 +20,6 @@ export interface TieInput {
   domain: string;
   /** The returned original's Message-ID, as its header gave it. */
   messageId?: string;
-}
-
-/** A Message-ID as sends are keyed by it: without its angle brackets and white space. */
-export function normalizeMessageId(id: string): string {
-  const t = id.trim();
-  return t.startsWith("<") && t.endsWith(">") ? t.slice(1, -1).trim() : t;
 }
 
 export async function tieEvents(

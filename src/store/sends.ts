@@ -75,11 +75,12 @@ export async function insertSendCounts(
   tenant: string,
   batchId: string,
   increments: RollupIncrement[],
+  records: number,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const made = await trx
       .insertInto("send_batches")
-      .values({ tenant, batch_id: batchId, records: increments.length })
+      .values({ tenant, batch_id: batchId, records })
       .onConflict((oc) => oc.columns(["tenant", "batch_id"]).doNothing())
       .returning("batch_id")
       .executeTakeFirst();
