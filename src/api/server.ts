@@ -14,6 +14,7 @@ import suppressions from "./routes/suppressions.js";
 import addresses from "./routes/addresses.js";
 import deliveries from "./routes/deliveries.js";
 import sends from "./routes/sends.js";
+import stats from "./routes/stats.js";
 import events from "./routes/events.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
@@ -33,6 +34,7 @@ const ROUTES: RouteModule[] = [
   events,
   deliveries,
   sends,
+  stats,
   verp,
   addresses,
   webhooks,

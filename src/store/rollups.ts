@@ -1,6 +1,6 @@
 // The hourly rollups (migration 0010): increments added in one statement, in key order.
 import { sql, type Kysely } from "kysely";
-import { mergeIncrements, type RollupIncrement } from "../core/rollup.js";
+import { mergeIncrements, type Counter, type RollupIncrement } from "../core/rollup.js";
 import { JsonRows } from "./json-rows.js";
 import type { Database } from "./schema.js";
 
@@ -53,4 +53,68 @@ export async function addToRollups(db: Kysely<Database>, increments: RollupIncre
       complaint = rollups.complaint + excluded.complaint,
       auto_reply = rollups.auto_reply + excluded.auto_reply,
       unverified = rollups.unverified + excluded.unverified`.execute(db);
+}
+
+export const GROUP_BY = ["stream", "provider", "campaign", "sendingIp"] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+const COLUMN: Record<GroupBy, string> = {
+  stream: "stream",
+  provider: "provider",
+  campaign: "campaign",
+  sendingIp: "sending_ip",
+};
+
+export interface RollupQuery {
+  tenant: string;
+  from: Date;
+  to: Date;
+  granularity: "hour" | "day";
+  groupBy: readonly GroupBy[];
+  filters: Partial<Record<GroupBy, string>>;
+}
+
+export interface RollupBucket {
+  /** The group's values, in groupBy's order. */
+  group: string[];
+  /** The start of the bucket (UTC). */
+  at: Date;
+  counts: Record<Counter, number>;
+}
+
+/** The rollups in [from, to), summed per group and bucket (hour or UTC day), in group then time order. */
+export async function rollupBuckets(db: Kysely<Database>, q: RollupQuery): Promise<RollupBucket[]> {
+  const cols = q.groupBy.map((g) => sql.ref(COLUMN[g]));
+  const bucket =
+    q.granularity === "hour"
+      ? sql`hour`
+      : sql`date_trunc('day', hour at time zone 'UTC') at time zone 'UTC'`;
+  const where = [sql`tenant = ${q.tenant}`, sql`hour >= ${q.from}`, sql`hour < ${q.to}`];
+  for (const g of GROUP_BY) {
+    const v = q.filters[g];
+    if (v !== undefined) where.push(sql`${sql.ref(COLUMN[g])} = ${v}`);
+  }
+  const groupCols = cols.length ? sql`${sql.join(cols)}, ` : sql``;
+  const { rows } = await sql<Record<string, unknown>>`
+    select ${groupCols}${bucket} as at,
+           sum(sent)::bigint as sent, sum(delivered)::bigint as delivered, sum(hard)::bigint as hard,
+           sum(soft)::bigint as soft, sum(block)::bigint as block, sum(complaint)::bigint as complaint,
+           sum(auto_reply)::bigint as auto_reply, sum(unverified)::bigint as unverified
+      from rollups
+     where ${sql.join(where, sql` and `)}
+     group by ${groupCols}at
+     order by ${groupCols}at`.execute(db);
+  return rows.map((r) => ({
+    group: q.groupBy.map((g) => String(r[COLUMN[g]])),
+    at: new Date(r.at as string | Date),
+    counts: {
+      sent: Number(r.sent),
+      delivered: Number(r.delivered),
+      hard: Number(r.hard),
+      soft: Number(r.soft),
+      block: Number(r.block),
+      complaint: Number(r.complaint),
+      autoReply: Number(r.auto_reply),
+      unverified: Number(r.unverified),
+    },
+  }));
 }
