@@ -57,7 +57,7 @@ function add(into: Counts, c: Counts): void {
 /**
  * Buckets of [from - period, to) to groups: each group's buckets of [from, to) as points beside the bucket one
  * period earlier, its total beside the previous period's. Groups that have figures in either period appear;
- * points where either period has figures appear.
+ * points where either period has figures appear. Groups in the order of their values, points in time order.
  */
 export function statsOf(
   buckets: Bucket[],
@@ -86,7 +86,8 @@ export function statsOf(
     add(current ? p.cur : p.prev, b.counts);
     add(current ? g.total : g.previous, b.counts);
   }
-  return [...groups.values()].map((g) => ({
+  const byKey = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return byKey.map(([, g]) => ({
     key: Object.fromEntries(o.groupBy.map((name, i) => [name, g.group[i]!])),
     total: figuresOf(g.total),
     previous: figuresOf(g.previous),
