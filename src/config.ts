@@ -17,6 +17,25 @@ const cidrs = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
   return list;
 });
 
+/** `sender-or-domain=stream` pairs, comma-separated, lower-cased: which stream a sender's mail belongs to. */
+const senderStreams = z.string().transform((s, ctx) => {
+  const map = new Map<string, string>();
+  for (const part of s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const i = part.lastIndexOf("=");
+    const key = i > 0 ? part.slice(0, i).trim().toLowerCase() : "";
+    const stream = i > 0 ? part.slice(i + 1).trim() : "";
+    if (!key || !stream) {
+      ctx.addIssue({ code: "custom", message: `"${part}" is not \`sender-or-domain=stream\`` });
+      return z.NEVER;
+    }
+    map.set(key, stream);
+  }
+  return map;
+});
+
 const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt);
 
 /** `kid:secret` pairs, comma-separated; the first signs, all verify (rotation). */
@@ -143,6 +162,14 @@ export const configSchema = z.object({
   providerDnsTimeoutMs: z.coerce.number().int().min(50).default(2_000),
   /** The streams sends may name (`POST /v1/sends`); empty: any well-formed stream name. */
   streams: csv.default([]),
+  /** Where the lookup role's socketmap and policy servers listen (they have no authentication: keep it private). */
+  lookupHost: z.string().default("127.0.0.1"),
+  lookupSocketmapPort: int(2526),
+  lookupPolicyPort: int(2527),
+  /** The tenant whose suppressions the lookup servers answer for (default: the default tenant). */
+  lookupTenant: z.string().min(1).optional(),
+  /** Which stream a sender's mail belongs to, for lookups whose sender is not a signed return path. */
+  lookupSenderStreams: senderStreams.default(new Map()),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -201,6 +228,11 @@ const ENV: Record<keyof Config, string> = {
   providerDns: "REBOUND_PROVIDER_DNS",
   providerDnsTimeoutMs: "REBOUND_PROVIDER_DNS_TIMEOUT_MS",
   streams: "REBOUND_STREAMS",
+  lookupHost: "REBOUND_LOOKUP_HOST",
+  lookupSocketmapPort: "REBOUND_LOOKUP_SOCKETMAP_PORT",
+  lookupPolicyPort: "REBOUND_LOOKUP_POLICY_PORT",
+  lookupTenant: "REBOUND_LOOKUP_TENANT",
+  lookupSenderStreams: "REBOUND_LOOKUP_SENDER_STREAMS",
 };
 
 export class ConfigError extends Error {}

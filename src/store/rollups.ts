@@ -88,9 +88,7 @@ export interface RollupBucket {
 export async function rollupBuckets(db: Kysely<Database>, q: RollupQuery): Promise<RollupBucket[]> {
   const cols = q.groupBy.map((g) => sql.ref(COLUMN[g]));
   const bucket =
-    q.granularity === "hour"
-      ? sql`hour`
-      : sql`date_trunc('day', hour at time zone 'UTC') at time zone 'UTC'`;
+    q.granularity === "hour" ? sql`hour` : sql`date_trunc('day', hour at time zone 'UTC') at time zone 'UTC'`;
   const where = [sql`tenant = ${q.tenant}`, sql`hour >= ${q.from}`, sql`hour < ${q.to}`];
   for (const g of GROUP_BY) {
     const v = q.filters[g];
