@@ -8,6 +8,7 @@ import * as m0004 from "./0004_unfinished_mails_idx.js";
 import * as m0005 from "./0005_digest_received_idx.js";
 import * as m0009 from "./0009_sends_provider.js";
 import * as m0010 from "./0010_rollups.js";
+import * as m0015 from "./0015_event_permanent.js";
 import * as m0016 from "./0016_log_positions.js";
 
 export const migrations: Record<string, Migration> = {
@@ -18,5 +19,6 @@ export const migrations: Record<string, Migration> = {
   "0005_digest_received_idx": m0005,
   "0009_sends_provider": m0009,
   "0010_rollups": m0010,
+  "0015_event_permanent": m0015,
   "0016_log_positions": m0016,
 };

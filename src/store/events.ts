@@ -21,6 +21,8 @@ export interface NewEvent {
   kind: string;
   reason: string;
   class: string;
+  /** Whether the failure is permanent, transient or unknown (null); null for what is no failure. */
+  permanent?: boolean | null;
   status?: string | null;
   smtpCode?: number | null;
   action?: string | null;
@@ -92,6 +94,7 @@ const EVENT_ROWS = new JsonRows([
   ["kind", "text"],
   ["reason", "text"],
   ["class", "text"],
+  ["permanent", "boolean"],
   ["status", "text"],
   ["smtp_code", "integer"],
   ["action", "text"],
@@ -176,6 +179,7 @@ function eventFields(e: NewEvent) {
     kind: e.kind,
     reason: e.reason,
     class: e.class,
+    permanent: e.permanent ?? null,
     status: e.status ?? null,
     smtp_code: e.smtpCode ?? null,
     action: e.action ?? null,
