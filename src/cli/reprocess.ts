@@ -33,7 +33,10 @@ export function register(program: Command, io: CliIo): void {
       const logger = createLogger(config.logLevel);
       // The same deadline as the worker's (REBOUND_CLASSIFY_TIMEOUT_MS): set it higher here to get through a
       // mail kept as failed with classify_timeout.
-      const pool = createClassifyPool({ threads: config.classifyThreads, timeoutMs: config.classifyTimeoutMs });
+      const pool = createClassifyPool({
+        threads: config.classifyThreads,
+        timeoutMs: config.classifyTimeoutMs,
+      });
       await withDb(config, async (db) => {
         const deps: ProcessDeps = { db, config, policy, logger, now: () => new Date(), classifier: pool };
         const totals = { processed: 0, other: 0, failed: 0 };

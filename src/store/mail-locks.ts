@@ -26,7 +26,10 @@ export async function mailsToClassify(
 }
 
 /** What processing reads of a mail's locked row (its bytes were read and classified before). */
-export type LockedMail = Pick<Selectable<InboundMailsTable>, "id" | "status" | "sha256" | "rcpt_to" | "received_at"> & {
+export type LockedMail = Pick<
+  Selectable<InboundMailsTable>,
+  "id" | "status" | "sha256" | "rcpt_to" | "received_at"
+> & {
   /** Retention dropped the raw bytes. */
   purged: boolean;
 };
