@@ -3,10 +3,8 @@ import { loadConfig } from "../config.js";
 import { migrateToLatest, openDb } from "../store/db.js";
 import type { CliIo } from "./io.js";
 
-export function register(program: Command, io: CliIo): void {
-  program
-    .command("migrate")
-    .description("bring the database schema up to date (forward-only)")
+export function register(cmd: Command, io: CliIo): void {
+  cmd
     .action(async () => {
       const config = loadConfig();
       const handle = await openDb({

@@ -18,10 +18,8 @@ interface Opts {
   all?: boolean;
 }
 
-export function register(program: Command, io: CliIo): void {
-  program
-    .command("reprocess")
-    .description("re-run the processing of mails: --failed, --all, or the ids given")
+export function register(cmd: Command, io: CliIo): void {
+  cmd
     .argument("[ids...]", "mail ids")
     .option("--failed", "the mails kept as failed")
     .option("--all", "every mail whose raw bytes are still kept (after the rules improve)")

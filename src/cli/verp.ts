@@ -6,10 +6,8 @@ import { loadConfig } from "../config.js";
 import { decodeVerp, encodeVerp } from "../core/verp.js";
 import type { CliIo } from "./io.js";
 
-export function register(program: Command, io: CliIo): void {
-  const verp = program
-    .command("verp")
-    .description("signed return paths (VERP): encode for a send, decode a bounce address");
+export function register(cmd: Command, io: CliIo): void {
+  const verp = cmd;
   registerEncode(verp, io);
   registerDecode(verp, io);
 }
