@@ -12,7 +12,16 @@
 // at the end. Sisimai's side is `Sisimai->make(DIR)` alone (its results are counted, not printed): the
 // comparison leaves Sisimai its output for free.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, mkdirSync, statSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  mkdirSync,
+  statSync,
+} from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -43,11 +52,22 @@ const files = names.length * copies;
 const sisimai = spawnSync("perl", ["-MSisimai", "-e", "1"]).status === 0;
 const SISIMAI_MAKE = "use Sisimai; my $v = Sisimai->make($ARGV[0]); print scalar(@{ $v // [] }), qq(\\n);";
 
-/** Runs a command to the end, its output read and dropped; resolves with its wall time (ms) and output size. */
+/** GNU time, when installed, gives each run's CPU time (user + system, all its threads). */
+const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+
+/**
+ * Runs a command to the end, its output read and dropped; resolves with its wall time (ms), CPU time (ms, when
+ * GNU time is there) and output size.
+ */
 function time(cmd, argv) {
+  const cpuFile = join(work, "cpu");
   return new Promise((done, fail) => {
     const t0 = performance.now();
-    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+    const child = GNU_TIME
+      ? spawn(GNU_TIME, ["-f", "%U %S", "-o", cpuFile, cmd, ...argv], {
+          stdio: ["ignore", "pipe", "inherit"],
+        })
+      : spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
     let bytes = 0;
     let last = "";
     child.stdout.on("data", (c) => {
@@ -57,7 +77,14 @@ function time(cmd, argv) {
     child.on("error", fail);
     child.on("close", (code) => {
       if (code !== 0) return fail(new Error(`${cmd} ${argv.join(" ")} exited with ${code}`));
-      done({ ms: performance.now() - t0, bytes, last: last.trim().split("\n").at(-1) });
+      const ms = performance.now() - t0;
+      const cpu = GNU_TIME
+        ? readFileSync(cpuFile, "utf8")
+            .trim()
+            .split(/\s+/)
+            .reduce((a, x) => a + Number(x) * 1000, 0)
+        : NaN;
+      done({ ms, cpu, bytes, last: last.trim().split("\n").at(-1) });
     });
   });
 }
@@ -75,13 +102,15 @@ try {
       const res = await time(process.execPath, [bin, "classify", dir]);
       record(`rebound ${bin}`, res);
       console.log(
-        `  round ${r + 1} rebound ${bin}: ${res.ms.toFixed(0)} ms (${(res.bytes / 1e6).toFixed(1)} MB out)`,
+        `  round ${r + 1} rebound ${bin}: ${res.ms.toFixed(0)} ms, CPU ${res.cpu.toFixed(0)} ms (${(res.bytes / 1e6).toFixed(1)} MB out)`,
       );
     }
     if (sisimai) {
       const res = await time("perl", ["-e", SISIMAI_MAKE, dir]);
       record("sisimai", res);
-      console.log(`  round ${r + 1} sisimai make: ${res.ms.toFixed(0)} ms (${res.last} results)`);
+      console.log(
+        `  round ${r + 1} sisimai make: ${res.ms.toFixed(0)} ms, CPU ${res.cpu.toFixed(0)} ms (${res.last} results)`,
+      );
     }
     load.push(loadavg()[0]);
   }
@@ -89,13 +118,15 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 const best = (name) => Math.min(...runs.get(name).map((r) => r.ms));
+const bestCpu = (name) => Math.min(...runs.get(name).map((r) => r.cpu));
 console.log(`load average during the runs: ${load.map((l) => l.toFixed(2)).join(", ")} (2 cores)`);
 for (const bin of bins) {
   const ms = best(`rebound ${bin}`);
-  const line = `best rebound classify (${bin}): ${ms.toFixed(0)} ms, ${((files / ms) * 1000).toFixed(0)} files/s`;
+  const cpu = bestCpu(`rebound ${bin}`);
+  const line = `best rebound classify (${bin}): ${ms.toFixed(0)} ms (CPU ${cpu.toFixed(0)} ms), ${((files / ms) * 1000).toFixed(0)} files/s`;
   console.log(
     sisimai
-      ? `${line}; Sisimai make: ${best("sisimai").toFixed(0)} ms; ratio ${(best("sisimai") / ms).toFixed(1)}x`
+      ? `${line}; Sisimai make: ${best("sisimai").toFixed(0)} ms (CPU ${bestCpu("sisimai").toFixed(0)} ms); ratio ${(best("sisimai") / ms).toFixed(1)}x wall, ${(bestCpu("sisimai") / cpu).toFixed(1)}x CPU`
       : line,
   );
 }
