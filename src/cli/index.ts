@@ -20,7 +20,8 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
   },
   {
     name: "start",
-    description: "run the MX (intake), the worker and the HTTP API; all in one process by default",
+    description:
+      "run the MX (intake), the worker and the HTTP API (all in one process by default), and the lookup servers",
     load: () => import("./start.js"),
   },
   {
