@@ -49,6 +49,11 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
     description: "manage API keys (each bound to one tenant)",
     load: () => import("./keys.js"),
   },
+  {
+    name: "ingest",
+    description: "take in what other systems saw (Postfix's log)",
+    load: () => import("./ingest.js"),
+  },
 ];
 
 /**
