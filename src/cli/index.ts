@@ -50,6 +50,11 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
     load: () => import("./keys.js"),
   },
   {
+    name: "doctor",
+    description: "check this deployment and say what to fix",
+    load: () => import("./doctor.js"),
+  },
+  {
     name: "ingest",
     description: "take in what other systems saw (Postfix's log)",
     load: () => import("./ingest.js"),

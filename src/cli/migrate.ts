@@ -11,6 +11,7 @@ export function register(cmd: Command, io: CliIo): void {
       dataDir: config.dataDir,
       schema: config.databaseSchema,
       preparedStatements: config.databasePreparedStatements,
+      borrow: true,
     });
     try {
       const result = await migrateToLatest(handle.db);

@@ -8,6 +8,7 @@ import { loadPolicy } from "../policy-file.js";
 import type { Db } from "../store/db.js";
 import { reprocessableMailIds, type BatchCursor } from "../store/mail-batches.js";
 import { failedMailIds } from "../store/mails.js";
+import { withVerpKeys } from "../verp-keys.js";
 import { createClassifyPool } from "../worker/classify-pool.js";
 import { processMail, type ProcessDeps } from "../worker/process-mail.js";
 import type { CliIo } from "./io.js";
@@ -26,9 +27,9 @@ export function register(cmd: Command, io: CliIo): void {
     .action(async (ids: string[], opts: Opts) => {
       if ([opts.failed, opts.all, ids.length > 0].filter(Boolean).length !== 1)
         throw new Error("reprocess: give exactly one of --failed, --all or mail ids");
-      const config = loadConfig();
+      const config = withVerpKeys(loadConfig());
       const policy = loadPolicy(config);
-      const logger = createLogger(config.logLevel);
+      const logger = createLogger(config.logLevel, undefined, config.logFormat);
       // The same deadline as the worker's (REBOUND_CLASSIFY_TIMEOUT_MS): set it higher here to get through a
       // mail kept as failed with classify_timeout.
       const pool = createClassifyPool({
