@@ -157,6 +157,11 @@ export const configSchema = z.object({
   workerConcurrency: int(64),
   /** Most mails processed in one transaction (jobs running at once are grouped; 1: a transaction per mail). */
   workerBatchSize: z.coerce.number().int().min(1).default(32),
+  /** The deadline of one mail's classification (in a classifier thread): past it the mail is kept as `failed`
+   * (classify_timeout), not retried; `rebound reprocess` after a fix (0: no deadline). */
+  classifyTimeoutMs: int(2000),
+  /** Classifier threads of a worker process (0: one per core). */
+  classifyThreads: int(0),
   /** A job whose worker died is retried after this long (BullMQ lock duration / stalled check). */
   queueStalledMs: int(30_000),
   /** How often the sweeper looks for mails accepted but never enqueued (Redis was down, a crash). */
@@ -239,6 +244,8 @@ export const ENV: Record<keyof Config, string> = {
   jobBackoffMs: "REBOUND_JOB_BACKOFF_MS",
   workerConcurrency: "REBOUND_WORKER_CONCURRENCY",
   workerBatchSize: "REBOUND_WORKER_BATCH_SIZE",
+  classifyTimeoutMs: "REBOUND_CLASSIFY_TIMEOUT_MS",
+  classifyThreads: "REBOUND_CLASSIFY_THREADS",
   queueStalledMs: "REBOUND_QUEUE_STALLED_MS",
   sweepIntervalMs: "REBOUND_SWEEP_INTERVAL_MS",
   sweepStaleMs: "REBOUND_SWEEP_STALE_MS",

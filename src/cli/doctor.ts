@@ -4,10 +4,8 @@ import type { Command } from "commander";
 import { loadConfig } from "../config.js";
 import type { CliIo } from "./io.js";
 
-export function register(program: Command, io: CliIo): void {
-  program
-    .command("doctor")
-    .description("check this deployment and say what to fix")
+export function register(cmd: Command, io: CliIo): void {
+  cmd
     .option(
       "--dns-server <servers>",
       "DNS servers to ask, comma-separated host or host:port (default: the system's)",

@@ -13,8 +13,7 @@ import { withDb } from "./with-db.js";
 const FORMATS = ["ndjson", "json"] as const;
 const BATCH_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
-export function register(program: Command, io: CliIo): void {
-  const sends = program.command("sends").description("what was sent: the volumes rates are computed against");
+export function register(sends: Command, io: CliIo): void {
   sends
     .command("import")
     .description("import sends (messages or counts) from an NDJSON or JSON file (`-`: standard input)")

@@ -13,6 +13,7 @@ import { insertMail } from "../../src/store/mails.js";
 import { insertSends } from "../../src/store/sends.js";
 import { processMail, processMails, type ProcessDeps } from "../../src/worker/process-mail.js";
 import { recordDelivery } from "../../src/worker/record-delivery.js";
+import { testClassifier } from "../helpers/classifier.js";
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
 import { fixture, sha256, type Fixture } from "../worker/mail-fixtures.js";
 import { startDns, type TestDns } from "./dns-server.js";
@@ -32,6 +33,7 @@ const deps = (db = t.db): ProcessDeps => ({
   logger: createLogger("silent"),
   now: () => T0,
   providers,
+  classifier: testClassifier(),
 });
 
 beforeAll(async () => {
