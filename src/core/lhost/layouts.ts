@@ -216,7 +216,7 @@ export const LAYOUTS: Layout[] = [
     id: "x6",
     detect: (m, head) =>
       inHead(head, /The following recipients returned (?:permanent|temporary) errors/i) ||
-      (/^There was an error sending your mail/i.test(subjectOf(m)) && inHead(head, /\d+ error\(s\):/)),
+      (/^There was an error sending your mail/i.test(subjectOf(m)) && inHead(head, /(?<!\d)\d+ error\(s\):/)),
     recipient: [
       rx(`recipients returned (?:permanent|temporary) errors:\\s*(?<addr>${E})\\.?\\s*(?<rest>.*)$`),
       rx(`^(?<rest>.*(?:rejected|refused) recipient <?(?<addr>${E})>?.*)$`),
@@ -304,7 +304,7 @@ export const LAYOUTS: Layout[] = [
     // Apache James (and Verizon's vtext.com gateway):  Error: Invalid user address  Error message below:
     // 550 - Requested action not taken: no such user here   Message details: ... RCPT TO: x@y
     id: "apachejames",
-    detect: (_m, head) => inHead(head, /^Error message below:/im) && inHead(head, /^\s*Message details:/im),
+    detect: (_m, head) => inHead(head, /^Error message below:/im) && inHead(head, /^[\t ]*Message details:/im),
     recipient: [rx(`^\\s*RCPT TO:\\s*<?(?<addr>${E})>?`)],
     generalLines: false,
     blankEnds: false,
@@ -381,7 +381,7 @@ export const LAYOUTS: Layout[] = [
     // IMail:  Unknown user: x@y   /   User mailbox exceeds allowed size: x@y
     id: "imailserver",
     detect: (m, head) =>
-      /^Undeliverable Mail\s*$/i.test(subjectOf(m)) && inHead(head, /^[A-Za-z][^:]{3,60}:\s*\S+@\S+\s*$/m),
+      /^Undeliverable Mail\s*$/i.test(subjectOf(m)) && inHead(head, /^[A-Za-z][^:]{3,60}:\s*[^\s@]+@\S+[\t ]*$/m),
     recipient: [rx(`^\\s*(?<rest>[A-Za-z][^:<>@]{3,60}):\\s*<?(?<addr>${E})>?\\s*$`)],
     blankEnds: false,
     end: [/^Original message follows/i],
@@ -437,7 +437,7 @@ export const LAYOUTS: Layout[] = [
   {
     // Lotus Domino:  Your message  Subject: x  was not delivered to:  x@y  because:  User x (x@y) not listed in Domino Directory
     id: "domino",
-    detect: (_m, head) => inHead(head, /^\s*was not delivered to:\s*$/im),
+    detect: (_m, head) => inHead(head, /^[\t ]*was not delivered to:[\t ]*$/im),
     start: [/^\s*was not delivered to:\s*$/i],
     blankEnds: false,
     noise: [/^\s*because:\s*$/i],
@@ -472,7 +472,7 @@ export const LAYOUTS: Layout[] = [
     detect: (_m, head) =>
       inHead(
         head,
-        /This is a delivery status notification from|UNDELIVERABLE MAIL|DELAYED MAIL|^\s*Courier mail server at/im,
+        /This is a delivery status notification from|UNDELIVERABLE MAIL|DELAYED MAIL|^[\t ]*Courier mail server at/im,
       ),
     start: [
       /recipients cannot be delivered|UNDELIVERABLE MAIL|DELAYED MAIL|has not been delivered to the following/i,
@@ -485,7 +485,7 @@ export const LAYOUTS: Layout[] = [
     id: "messagingserver",
     detect: (_m, head) =>
       inHead(head, /This report relates to a message you sent with the following header fields/i) ||
-      inHead(head, /^\s*Recipient address:\s*\S+@/im),
+      inHead(head, /^[\t ]*Recipient address:\s*\S+@/im),
     start: [/cannot be delivered to the following recipients|has been delayed|following recipients:/i],
     blankEnds: false,
   },
@@ -493,7 +493,7 @@ export const LAYOUTS: Layout[] = [
     // McAfee (and kin):  --- The following addresses had delivery problems ---  <x@y>   (User unknown x@y)
     id: "mcafee",
     detect: (m, head) =>
-      inHead(head, /^[\s-]*The following addresses had delivery problems[\s-]*$/im) &&
+      inHead(head, /^[\t -]*The following addresses had delivery problems[\t -]*$/im) &&
       !/biglobe/i.test(fromOf(m)),
     start: [/The following addresses had delivery problems/i],
     blankEnds: false,
@@ -513,7 +513,7 @@ export const LAYOUTS: Layout[] = [
     detect: (m, head) =>
       inHead(
         head,
-        /^\s*-+\s*(?:The following addresses had (?:permanent fatal|transient non-fatal) errors|Transcript of session follows)/im,
+        /^[\t ]*-+\s*(?:The following addresses had (?:permanent fatal|transient non-fatal) errors|Transcript of session follows)/im,
       ) || /^Returned mail: |^Warning: could not send message/i.test(subjectOf(m)),
     start: [
       /The following addresses had (?:permanent fatal|transient non-fatal|delivery) (?:errors|problems)|Transcript of session follows/i,
@@ -531,7 +531,7 @@ export const LAYOUTS: Layout[] = [
     detect: (_m, head) =>
       inHead(
         head,
-        /This is the (?:mail system|Postfix program) at host|^\s*The (?:mail system|Postfix program)\s*$/im,
+        /This is the (?:mail system|Postfix program) at host|^[\t ]*The (?:mail system|Postfix program)[\t ]*$/im,
       ),
     start: [
       /^\s*The (?:mail system|Postfix program)\s*$/i,
