@@ -74,13 +74,13 @@ export const COMMON_END: RegExp[] = [
 
 export const GENERAL_LINES: RegExp[] = [
   // `<addr>:` / `addr:` / `"addr":` / `<addr>` alone (qmail, exim, gmail, yahoo, gmx)
-  new RegExp(String.raw`^\s*(?:RCPT To:\s*)?["<]?(?<addr>${EMAIL_SRC})[">]?\s*:?\s*$`, "i"),
+  new RegExp(String.raw`^\s*(?:RCPT To:\s*)?["<]?(?<addr>${EMAIL_SRC})[">]?\s*(?::\s*)?$`, "i"),
   // `<addr>... User unknown`, `<addr>: host said`, `addr: text`, `addr [text]`, `addr (text)`
-  new RegExp(String.raw`^\s*<(?<addr>${EMAIL_SRC})>\s*(?:\.\.\.|:|,|-)?\s*(?<rest>.*)$`, "i"),
-  new RegExp(String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?\s*(?:\.\.\.|:|\s-\s|(?=[[(]))\s*(?<rest>.*)$`, "i"),
+  new RegExp(String.raw`^\s*<(?<addr>${EMAIL_SRC})>\s*(?:(?:\.\.\.|:|,|-)\s*)?(?<rest>.*)`, "i"),
+  new RegExp(String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?(?:\s*(?:\.\.\.|:)|\s+-\s|\s*(?=[[(]))\s*(?<rest>.*)`, "i"),
   // `Delivery failed: addr`, `undeliverable to addr`, `Unknown recipient: addr`, `RCPT TO: addr`
   new RegExp(
-    String.raw`^\s*(?<rest>(?:delivery (?:to \S+ )?failed|failed recipient|recipient|addressed to|undeliverable to|could not deliver to|unable to deliver to|rejected recipient|unknown recipient|invalid recipient|recipient address|failed address|final-recipient|RCPT TO)s?)\s*:?\s*<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
+    String.raw`^\s*(?<rest>(?:delivery (?:to \S+ )?failed|failed recipient|recipient|addressed to|undeliverable to|could not deliver to|unable to deliver to|rejected recipient|unknown recipient|invalid recipient|recipient address|failed address|final-recipient|RCPT TO)s?)\s*(?::\s*)?<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
     "i",
   ),
   // `User's mailbox is full: <addr>`, `Unknown user: addr` (a phrase of two words or more, then the address)
@@ -90,22 +90,25 @@ export const GENERAL_LINES: RegExp[] = [
   ),
   // sentences naming the recipient: `Your message to x@y couldn't be delivered.`, `x@y wasn't found at example.com.`
   new RegExp(
-    String.raw`(?:^|\s)(?:your )?message to <?(?<addr>${EMAIL_SRC})>? (?:couldn't|could not|cannot|can't) be delivered(?<rest>.*)$`,
+    String.raw`(?:^|\s)(?:your )?message to <?(?<addr>${EMAIL_SRC})>? (?:couldn't|could not|cannot|can't) be delivered(?<rest>.*)`,
     "i",
   ),
-  new RegExp(String.raw`^\s*<?(?<addr>${EMAIL_SRC})>? (?<rest>wasn't found at .*)$`, "i"),
+  new RegExp(String.raw`^\s*<?(?<addr>${EMAIL_SRC})>? (?<rest>wasn't found at .*)`, "i"),
   new RegExp(
     String.raw`^(?<rest>.*(?:could not|couldn't|cannot|can't|unable to) (?:be )?deliver(?:ed)? (?:your |the )?(?:message |mail |e-?mail )?to:?) <?(?<addr>${EMAIL_SRC})>?[.:]?\s*$`,
     "i",
   ),
   // sendmail transcript: `554 <addr>... 550 Host unknown`, `<<< 550 5.1.1 <addr>... User unknown`
   new RegExp(
-    String.raw`^\s*(?:<<<\s*)?(?<rest>[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s+)?<(?<addr>${EMAIL_SRC})>\.\.\..*)$`,
+    String.raw`^\s*(?:<<<\s*)?(?<rest>[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s+)?<(?<addr>${EMAIL_SRC})>\.\.\..*)`,
     "i",
   ),
 ];
 
 const GENERAL_DELIVER: boolean[] = GENERAL_LINES.map((re) => re.source.includes("deliver"));
+
+/** The most of one line the per-line patterns look at (an error block's lines are short; a diagnostic is cut at 2,000). */
+const MAX_LINE = 1000;
 
 const HEADERISH =
   /^\s*(?:Subject|Date|From|To|CC|Sent|Sent date|Size \(in bytes\)|Number of lines|MAIL FROM|Message-ID):/i;
@@ -345,7 +348,9 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   let cur: Draft | undefined;
   let closed = false;
   let pending: string[] = [];
-  for (const line of lines) {
+  for (const whole of lines) {
+    // every pattern below runs on one line: none sees more than MAX_LINE characters of it
+    const line = whole.length > MAX_LINE ? whole.slice(0, MAX_LINE) : whole;
     if (!line.trim()) {
       if (cur && blankEnds && (cur.lines.length > 0 || cur.rest)) closed = true;
       continue;

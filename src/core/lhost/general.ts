@@ -10,7 +10,7 @@ export const generalLayout: Layout = {
   id: "general",
   detect: (m) => BOUNCE_SUBJECT.test(subjectOf(m)) || BOUNCE_FROM.test(fromOf(m)),
   start: [
-    /following (?:recipients?|address(?:es|\(es\))?|destinations?)|failed (?:addresses|recipients)|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|undeliverable|unable to deliver|delivery (?:to .* )?(?:has )?failed|failed to deliver|permanent(?:ly)? (?:fatal )?error|did not reach/i,
+    /following (?:recipients?|address(?:es|\(es\))?|destinations?)|failed (?:addresses|recipients)|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|undeliverable|unable to deliver|delivery (?:to .{1,200} )?(?:has )?failed|failed to deliver|permanent(?:ly)? (?:fatal )?error|did not reach/i,
     // the same in other languages: es, fr, de, it, pt, nl, ru
     /no se ha podido entregar|no (?:pudo|puede) ser entregado|(?:siguiente|siguientes) direcci[oó]n(?:es)?|n'a pas pu [eê]tre (?:remis|distribu)|impossible de (?:remettre|distribuer)|adresses? suivantes?|nicht zugestellt werden|konnte nicht zugestellt|unzustellbar|folgenden? (?:Adressen?|Empf[aä]nger)|non (?:[eè] stato possibile consegnare|pu[oò] essere consegnato)|n[aã]o (?:foi poss[ií]vel entregar|p[oô]de ser entregue)|kon niet worden afgeleverd|не (?:может быть|могло быть|удалось|было) доставлено|не удалось доставить/i,
   ],

@@ -1,0 +1,106 @@
+// Every pattern of the rule tables runs in time linear in its input, proven by recheck (a ReDoS checker: automata
+// theory where the pattern allows, fuzzing otherwise). The lint (eslint-plugin-regexp) sees only regex literals;
+// the tables build many patterns at run time (the address pattern spliced into the layouts' recipient lines), and
+// the layout engine runs each `start` pattern over the whole text in multi-line mode too, so both forms are checked.
+import { check, type Diagnostics } from "recheck";
+import { describe, expect, it } from "vitest";
+import { COMMON_END, GENERAL_LINES, type Layout } from "../../src/core/lhost/engine.js";
+import { generalLayout } from "../../src/core/lhost/general.js";
+import { LAYOUTS } from "../../src/core/lhost/layouts.js";
+import { EMAIL, EMAIL_G } from "../../src/core/lhost/text.js";
+import { textRules } from "../../src/core/rules/index.js";
+import { splitTopLevel } from "../../src/core/rules/literals.js";
+
+interface Named {
+  name: string;
+  re: RegExp;
+}
+
+function layoutPatterns(l: Layout): Named[] {
+  const out: Named[] = [];
+  const add = (what: string, res: readonly RegExp[] | undefined): void =>
+    res?.forEach((re, i) => out.push({ name: `lhost ${l.id} ${what}[${i}]`, re }));
+  add("start", l.start);
+  // firstLine() looks for the start over the whole text at once, as one multi-line regex
+  add(
+    "start (multi-line)",
+    l.start?.map((re) => (re.multiline ? re : new RegExp(re.source, re.flags + "m"))),
+  );
+  add("end", l.end);
+  add("recipient", l.recipient);
+  add("noise", l.noise);
+  add("strip", l.strip && [l.strip]);
+  l.reasons?.forEach((r) => {
+    out.push({ name: `lhost ${l.id} reason ${r.id}`, re: r.pattern });
+    if (r.unless) out.push({ name: `lhost ${l.id} reason ${r.id} unless`, re: r.unless });
+  });
+  return out;
+}
+
+const PATTERNS: Named[] = [
+  // the matcher runs each top-level alternative of a rule as its own regex (rules/index.ts, compile())
+  ...textRules.flatMap((r) =>
+    splitTopLevel(r.pattern.source).map((part, i) => ({
+      name: `text ${r.id} [${i}]`,
+      re: new RegExp(part, r.pattern.flags),
+    })),
+  ),
+  ...[...LAYOUTS, generalLayout].flatMap(layoutPatterns),
+  ...COMMON_END.map((re, i) => ({ name: `lhost common end[${i}]`, re })),
+  ...GENERAL_LINES.map((re, i) => ({ name: `lhost general line[${i}]`, re })),
+  { name: "address", re: EMAIL },
+  { name: "address (global)", re: EMAIL_G },
+];
+
+/**
+ * recheck's automaton checker is exact (a pattern is linear or it is not) where the pattern has no lookaround and
+ * fits its limits; a bounded gap (`.{0,80}`) makes the automaton large (it is unrolled) or sends the pattern to the
+ * fuzzer, which counts steps on long strings and reads the gap's constant factor as a degree. A bounded repeat
+ * adds a constant factor at most, never a degree: each `{m,n}` is checked as `{min(m,2),min(n,3)}`, which keeps
+ * every interaction of the unbounded loops around it (two or three copies show any overlap between copies).
+ */
+function shrinkBounds(source: string): string {
+  return source.replace(/(?<!\\)\{(\d+),(\d+)\}/g, (_m, lo: string, hi: string) =>
+    Number(hi) <= 3 ? `{${lo},${hi}}` : `{${Math.min(Number(lo), 2)},3}`,
+  );
+}
+
+const PARAMS = { timeout: 20_000 };
+
+/** recheck's verdict on every pattern (deduplicated), a few at a time. */
+async function verdicts(): Promise<{ name: string; d: Diagnostics }[]> {
+  const seen = new Map<string, string>();
+  for (const p of PATTERNS) {
+    const key = `/${shrinkBounds(p.re.source)}/${p.re.flags}`;
+    if (!seen.has(key)) seen.set(key, p.name);
+  }
+  const todo = [...seen];
+  const out: { name: string; d: Diagnostics }[] = [];
+  const worker = async (): Promise<void> => {
+    for (let job = todo.shift(); job; job = todo.shift()) {
+      const [key, name] = job;
+      const slash = key.lastIndexOf("/");
+      out.push({ name, d: await check(key.slice(1, slash), key.slice(slash + 1), PARAMS) });
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return out;
+}
+
+describe("the rule tables' patterns", () => {
+  it("are many (the collection reads every table)", () => {
+    expect(textRules.length).toBeGreaterThan(100);
+    expect(PATTERNS.length).toBeGreaterThan(textRules.length + 100);
+  });
+
+  it("are each linear by recheck (status safe, no vulnerable or unknown)", async () => {
+    const bad = (await verdicts())
+      .filter(({ d }) => d.status !== "safe")
+      .map(({ name, d }) =>
+        d.status === "vulnerable"
+          ? `${name}: ${d.complexity.type} /${d.source}/${d.flags} attack ${d.attack.pattern}`
+          : `${name}: ${d.status} /${d.source}/${d.flags}`,
+      );
+    expect(bad).toEqual([]);
+  }, 600_000);
+});
