@@ -112,7 +112,15 @@ function readGroups(text: string): Map<string, string>[] {
   const groups: Map<string, string>[] = [];
   let cur = new Map<string, string>();
   let last: string | undefined;
+  // The continuation lines of the last field, joined once when it ends: appending each to the value (and trimming
+  // the whole) copied the value again per line, quadratic in a long folded Diagnostic-Code.
+  let more: string[] = [];
+  const flush = (): void => {
+    if (last && more.length > 0) cur.set(last, `${cur.get(last)} ${more.join(" ")}`.trim());
+    more = [];
+  };
   const close = (): void => {
+    flush();
     if (cur.size > 0) {
       groups.push(cur);
       cur = new Map();
@@ -131,15 +139,16 @@ function readGroups(text: string): Map<string, string>[] {
     }
     const first = line.charCodeAt(0);
     if (first === 32 || first === 9) {
-      if (last) cur.set(last, `${cur.get(last)} ${line.trim()}`.trim());
+      if (last) more.push(line.trim());
       continue;
     }
     const colon = fieldColon(line, breaks);
     if (colon < 0) {
       // An unindented continuation of a long Diagnostic-Code (seen in real reports).
-      if (last === "diagnostic-code") cur.set(last, `${cur.get(last)} ${line.trim()}`);
+      if (last === "diagnostic-code") more.push(line.trim());
       continue;
     }
+    flush();
     const name = fieldName(line, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
     // A new recipient starts without a blank line when a recipient field repeats.
