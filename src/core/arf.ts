@@ -144,7 +144,9 @@ function recipientsOfOriginal(h: Headers | undefined): string[] {
   for (const name of ["x-hmxmroriginalrecipient", "to", "x-original-to", "delivered-to", "x-apparently-to"]) {
     const v = h.get(name);
     if (!v) continue;
-    const found = [...v.matchAll(/(?<![^\s"'(),:;<>@])[^\s"'(),:;<>@]+@[^\s"'(),:;<>]+/g)].map((m) => m[0].replace(/\.$/, ""));
+    const found = [...v.matchAll(/(?<![^\s"'(),:;<>@])[^\s"'(),:;<>@]+@[^\s"'(),:;<>]+/g)].map((m) =>
+      m[0].replace(/\.$/, ""),
+    );
     if (found.length) return [...new Set(found)].slice(0, 100);
   }
   return [];

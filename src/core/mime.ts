@@ -716,7 +716,11 @@ function dropBlocks(html: string): string {
       const re = BLOCK_CLOSE[name]!;
       re.lastIndex = m.index + m[0].length;
       const close = re.exec(html);
-      c = { from: re.lastIndex, at: close ? close.index : -1, end: close ? close.index + close[0].length : -1 };
+      c = {
+        from: re.lastIndex,
+        at: close ? close.index : -1,
+        end: close ? close.index + close[0].length : -1,
+      };
       closeAt[name] = c;
     }
     if (c.at < 0) continue;

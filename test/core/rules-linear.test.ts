@@ -65,7 +65,14 @@ function shrinkBounds(source: string): string {
   );
 }
 
-const PARAMS = { timeout: 30_000 };
+const PARAMS = { timeout: 30_000, maxNFASize: 1_000_000, maxPatternSize: 100_000 };
+
+/**
+ * Alternatives with a lookaround are left to the lint: recheck's exact automaton checker does not take them, and
+ * its fuzzer, which does, reads obviously linear ones (`suspected spam\b(?! ip)`) as polynomial from run to run.
+ * The rule tables are regex literals in src/, which eslint-plugin-regexp checks (eslint.config.js).
+ */
+const LOOKAROUND = /\(\?<?[=!]/;
 
 /**
  * recheck's verdict on every top-level alternative of every pattern (deduplicated), a few at a time. An
@@ -77,6 +84,7 @@ async function verdicts(): Promise<{ name: string; d: Diagnostics }[]> {
   const seen = new Map<string, string>();
   for (const p of CHECKED) {
     splitTopLevel(p.re.source).forEach((part, i) => {
+      if (LOOKAROUND.test(part)) return;
       const key = `/${shrinkBounds(part)}/${p.re.flags}`;
       if (!seen.has(key)) seen.set(key, `${p.name} [${i}]`);
     });
@@ -87,10 +95,12 @@ async function verdicts(): Promise<{ name: string; d: Diagnostics }[]> {
     for (let job = todo.shift(); job; job = todo.shift()) {
       const [key, name] = job;
       const slash = key.lastIndexOf("/");
-      let d = await check(key.slice(1, slash), key.slice(slash + 1), PARAMS);
+      const source = key.slice(1, slash);
+      const checker = "automaton";
+      let d = await check(source, key.slice(slash + 1), { ...PARAMS, checker });
       // a timeout on a loaded machine: once more, with the time to finish
       if (d.status === "unknown" && d.error.kind === "timeout")
-        d = await check(key.slice(1, slash), key.slice(slash + 1), { ...PARAMS, timeout: 120_000 });
+        d = await check(source, key.slice(slash + 1), { ...PARAMS, checker, timeout: 120_000 });
       out.push({ name, d });
     }
   };

@@ -77,7 +77,10 @@ export const GENERAL_LINES: RegExp[] = [
   new RegExp(String.raw`^\s*(?:RCPT To:\s*)?["<]?(?<addr>${EMAIL_SRC})[">]?\s*(?::\s*)?$`, "i"),
   // `<addr>... User unknown`, `<addr>: host said`, `addr: text`, `addr [text]`, `addr (text)`
   new RegExp(String.raw`^\s*<(?<addr>${EMAIL_SRC})>\s*(?:(?:\.\.\.|:|,|-)\s*)?(?<rest>.*)`, "i"),
-  new RegExp(String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?(?:\s*(?:\.\.\.|:)|\s+-\s|\s*(?=[[(]))\s*(?<rest>.*)`, "i"),
+  new RegExp(
+    String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?(?:\s*(?:\.\.\.|:)|\s+-\s|\s*(?=[[(]))\s*(?<rest>.*)`,
+    "i",
+  ),
   // `Delivery failed: addr`, `undeliverable to addr`, `Unknown recipient: addr`, `RCPT TO: addr`
   new RegExp(
     String.raw`^\s*(?<rest>(?:delivery (?:to \S+ )?failed|failed recipient|recipient|addressed to|undeliverable to|could not deliver to|unable to deliver to|rejected recipient|unknown recipient|invalid recipient|recipient address|failed address|final-recipient|RCPT TO)s?)\s*(?::\s*)?<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
@@ -115,7 +118,12 @@ const HEADERISH =
 
 /** A character of a MIME boundary line (`--` then six or more of these). */
 const BOUNDARY_CHAR = /^[\w'()+,./:=?-]+$/;
-const PART_HEADERS = ["content-type:", "content-transfer-encoding:", "content-description:", "content-disposition:"];
+const PART_HEADERS = [
+  "content-type:",
+  "content-transfer-encoding:",
+  "content-description:",
+  "content-disposition:",
+];
 
 /**
  * A separator line: `--- text ---`, `===...`, `***...`, a MIME boundary (`--` and six or more boundary

@@ -114,7 +114,7 @@ export const LAYOUTS: Layout[] = [
         id: "domain-not-found",
         reason: "hostunknown",
         pattern:
-          /DNS Error: (?:Domain name not found|DNS type '\w+' lookup of \S+ responded with code NXDOMAIN)/i,
+          /DNS Error: (?:Domain name not found|DNS type '\w{1,10}' lookup of \S{1,255} responded with code NXDOMAIN)/i,
       },
     ],
   },
@@ -304,7 +304,8 @@ export const LAYOUTS: Layout[] = [
     // Apache James (and Verizon's vtext.com gateway):  Error: Invalid user address  Error message below:
     // 550 - Requested action not taken: no such user here   Message details: ... RCPT TO: x@y
     id: "apachejames",
-    detect: (_m, head) => inHead(head, /^Error message below:/im) && inHead(head, /^[\t ]*Message details:/im),
+    detect: (_m, head) =>
+      inHead(head, /^Error message below:/im) && inHead(head, /^[\t ]*Message details:/im),
     recipient: [rx(`^\\s*RCPT TO:\\s*<?(?<addr>${E})>?`)],
     generalLines: false,
     blankEnds: false,
@@ -381,7 +382,8 @@ export const LAYOUTS: Layout[] = [
     // IMail:  Unknown user: x@y   /   User mailbox exceeds allowed size: x@y
     id: "imailserver",
     detect: (m, head) =>
-      /^Undeliverable Mail\s*$/i.test(subjectOf(m)) && inHead(head, /^[A-Za-z][^:]{3,60}:\s*[^\s@]+@\S+[\t ]*$/m),
+      /^Undeliverable Mail\s*$/i.test(subjectOf(m)) &&
+      inHead(head, /^[A-Za-z][^:]{3,60}:\s*[^\s@]+@\S+[\t ]*$/m),
     recipient: [rx(`^\\s*(?<rest>[A-Za-z][^:<>@]{3,60}):\\s*<?(?<addr>${E})>?\\s*$`)],
     blankEnds: false,
     end: [/^Original message follows/i],
