@@ -732,6 +732,7 @@ function dropBlocks(html: string): string {
 }
 
 const LINE_TAGS = /^(?:br\s*\/?|\/(?:p|div|tr|li|h\d|table))>/i;
+const CELL_END = /^\/t[dh]\s*>/i;
 
 /** Tags dropped (a `<` to the next `>`), and the line-breaking ones (`<br>`, `</p>`, ...) made newlines. */
 function stripTags(html: string): string {
@@ -741,7 +742,10 @@ function stripTags(html: string): string {
     const gt = html.indexOf(">", lt);
     if (gt < 0) break;
     out += html.slice(pos, lt);
-    if (LINE_TAGS.test(html.slice(lt + 1, gt + 1))) out += "\n";
+    const tag = html.slice(lt + 1, gt + 1);
+    if (LINE_TAGS.test(tag)) out += "\n";
+    // a table cell ends with a tab, so a row of an NDR's table reads `addr<TAB>reason`
+    else if (CELL_END.test(tag)) out += "\t";
     pos = gt + 1;
   }
   return pos === 0 ? html : out + html.slice(pos);

@@ -78,7 +78,7 @@ export const GENERAL_LINES: RegExp[] = [
   // `<addr>... User unknown`, `<addr>: host said`, `addr: text`, `addr [text]`, `addr (text)`
   new RegExp(String.raw`^\s*<(?<addr>${EMAIL_SRC})>\s*(?:(?:\.\.\.|:|,|-)\s*)?(?<rest>.*)`, "i"),
   new RegExp(
-    String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?(?:\s*(?:\.\.\.|:)|\s+-\s|\s*(?=[[(]))\s*(?<rest>.*)`,
+    String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?(?:[ ]*(?:\.\.\.|:|\t)|[ ]*\s-\s|[ ]*(?=[[(]))\s*(?<rest>.*)`,
     "i",
   ),
   // `Delivery failed: addr`, `undeliverable to addr`, `Unknown recipient: addr`, `RCPT TO: addr`
@@ -99,6 +99,16 @@ export const GENERAL_LINES: RegExp[] = [
   new RegExp(String.raw`^\s*<?(?<addr>${EMAIL_SRC})>? (?<rest>wasn't found at .*)`, "i"),
   new RegExp(
     String.raw`^(?<rest>.*(?:could not|couldn't|cannot|can't|unable to) (?:be )?deliver(?:ed)? (?:your |the )?(?:message |mail |e-?mail )?to:?) <?(?<addr>${EMAIL_SRC})>?[.:]?\s*$`,
+    "i",
+  ),
+  // a label in another language, then the address: `宛先: addr`, `收件人：addr`, `Empfänger: addr`, `Получатель: addr`
+  new RegExp(
+    String.raw`^\s*(?<rest>宛先|あて先|送信先|受信者|收件人|收件者|收信人|收件地址|Empf[äa]e?nger(?:adresse)?|Destinataire|Destinatari[oa]?|Destinat[áa]rio|Ontvanger|Получатель|Адресат)\s*[:：]\s*<?(?<addr>${EMAIL_SRC})>?\s*[.。]?\s*$`,
+    "i",
+  ),
+  // `... could not be delivered to addr because ...`: the address inside a sentence, the rest of it the reason
+  new RegExp(
+    String.raw`(?:could not|couldn't|cannot|can't|unable to|was not|wasn't) (?:be )?deliver(?:ed)? (?:your |the |this )?(?:message |mail |e-?mail )?to:? <?(?<addr>${EMAIL_SRC})>?(?<rest>[\s,.;:(].*)?$`,
     "i",
   ),
   // sendmail transcript: `554 <addr>... 550 Host unknown`, `<<< 550 5.1.1 <addr>... User unknown`
@@ -166,6 +176,12 @@ interface Draft {
   rest: string;
 }
 
+/** The draft's diagnostic so far ends with `reason:`: its next paragraph is the reason it announces. */
+function announces(d: Draft): boolean {
+  const last = d.lines.length > 0 ? d.lines[d.lines.length - 1]! : d.rest;
+  return last.trimEnd().endsWith("reason:");
+}
+
 function indentOf(line: string): number {
   const m = /^[ \t]*/.exec(line);
   return m ? m[0].replace(/\t/g, "        ").length : 0;
@@ -206,10 +222,16 @@ function matchRecipient(raw: string, layout: Layout): { addr: string; rest: stri
     // the sentence shapes are costly on long lines: only where their words are
     if (lower && GENERAL_DELIVER[i] && !lower.includes("deliver")) continue;
     const m = re.exec(line);
-    if (m?.groups?.addr) return { addr: m.groups.addr, rest: m.groups.rest ?? "" };
+    if (m?.groups?.addr) {
+      // a quoted dialogue's `RCPT TO:<addr>`: the reply on the next lines answers RCPT TO
+      const rest = m.groups.rest ?? (RCPT_LINE.test(line) ? "RCPT TO" : "");
+      return { addr: m.groups.addr, rest };
+    }
   }
   return undefined;
 }
+
+const RCPT_LINE = /^\s*RCPT TO:/i;
 
 let lastText = "";
 let lastLines: string[] = [];
@@ -360,7 +382,8 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     // every pattern below runs on one line: none sees more than MAX_LINE characters of it
     const line = whole.length > MAX_LINE ? whole.slice(0, MAX_LINE) : whole;
     if (!line.trim()) {
-      if (cur && blankEnds && (cur.lines.length > 0 || cur.rest)) closed = true;
+      // a blank line ends the diagnostic, unless its last line announces the reason below (`For the following reason:`)
+      if (cur && blankEnds && (cur.lines.length > 0 || cur.rest) && !announces(cur)) closed = true;
       continue;
     }
     if (/^\s*(?:\.\.\.\s*)?while talking to\b/i.test(line)) {
