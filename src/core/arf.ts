@@ -33,7 +33,7 @@ export function parseFeedbackReport(text: string): ArfFields {
       fields[fields.length - 1]![1] += " " + line.trim();
       continue;
     }
-    const m = /^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$/.exec(line);
+    const m = /^([A-Za-z][A-Za-z0-9-]*)[ \t]*:(.*)$/.exec(line);
     if (!m) continue;
     last = m[1]!.toLowerCase();
     fields.push([last, m[2]!.trim()]);
@@ -174,7 +174,9 @@ function recipientsOfOriginal(h: Headers | undefined): string[] {
   for (const name of ["x-hmxmroriginalrecipient", "to", "x-original-to", "delivered-to", "x-apparently-to"]) {
     const v = h.get(name);
     if (!v) continue;
-    const found = [...v.matchAll(/[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g)].map((m) => m[0].replace(/\.$/, ""));
+    const found = [...v.matchAll(/(?<![^\s"'(),:;<>@])[^\s"'(),:;<>@]+@[^\s"'(),:;<>]+/g)].map((m) =>
+      m[0].replace(/\.$/, ""),
+    );
     if (found.length) return [...new Set(found)].slice(0, 100);
   }
   return [];
@@ -184,10 +186,38 @@ function recipientsOfOriginal(h: Headers | undefined): string[] {
 export function verpRecipient(h: Headers): string | undefined {
   for (const name of ["to", "delivered-to", "x-original-to"]) {
     const a = addressOf(h.get(name));
-    const m = a && /^[^@+=-]+[+-](?:[^@]*[+-])?([^@+=]+)=([^@=]+\.[a-z]{2,})@/i.exec(a);
-    if (m) return `${m[1]}@${m[2]}`.toLowerCase();
+    const r = a ? verpOf(a) : undefined;
+    if (r) return r;
   }
   return undefined;
+}
+
+/**
+ * `prefix+tag-user=domain.tld@host` -> `user@domain.tld`: the prefix ends at the first `+`, `-` or `=` (a `+` or
+ * `-`), the user runs from the last `+` or `-` before the last `=` (or from the prefix's end), the domain from the
+ * last `=` to the `@` (a dot, then two letters or more). String scans: a pattern with an optional middle part
+ * backtracked over long local parts.
+ */
+function verpOf(address: string): string | undefined {
+  const at = address.indexOf("@");
+  if (at < 0) return undefined;
+  const local = address.slice(0, at);
+  const eq = local.lastIndexOf("=");
+  const domain = local.slice(eq + 1);
+  const dot = domain.lastIndexOf(".");
+  if (eq < 0 || dot < 1 || !/^[a-z]{2,}$/i.test(domain.slice(dot + 1))) return undefined;
+  const first = local.search(/[+=-]/);
+  if (first < 1 || local[first] === "=" || first >= eq) return undefined;
+  let from = first;
+  for (let i = eq - 2; i > first; i--) {
+    if (local[i] === "+" || local[i] === "-") {
+      from = i;
+      break;
+    }
+  }
+  const user = local.slice(from + 1, eq);
+  if (!user || user.includes("+") || user.includes("=")) return undefined;
+  return `${user}@${domain}`.toLowerCase();
 }
 
 const RESULTS: Record<"dmarc" | "spf" | "dkim", RegExp> = {

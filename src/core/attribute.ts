@@ -47,9 +47,9 @@ interface Identity {
 /** Addresses in a header value (`"Name" <a@b>, c@d`). */
 function addressesIn(value: string | undefined): string[] {
   if (!value) return [];
-  const angled = [...value.matchAll(/<([^<>\s]+@[^<>\s]+)>/g)].map((m) => m[1] ?? "");
+  const angled = [...value.matchAll(/<([^\s<>@]+@[^\s<>]+)>/g)].map((m) => m[1] ?? "");
   if (angled.length) return angled;
-  return [...value.matchAll(/[^\s<>,;"]+@[^\s<>,;"]+/g)].map((m) => m[0]);
+  return [...value.matchAll(/(?<![^\s",;<>@])[^\s",;<>@]+@[^\s",;<>]+/g)].map((m) => m[0]);
 }
 
 /** A recipient made from the return path when the report names nobody usable: what the mail kind implies. */

@@ -32,7 +32,8 @@ const HEADER_SIGNALS: Signal[] = [
     id: "autoreply.x-autoreply",
     example: "X-Autoreply: yes",
     test: (m) =>
-      /^\s*(yes|true|1)?\s*$/i.test(header(m, "x-autoreply")) && m.headers.get("x-autoreply") !== undefined,
+      /^(?:yes|true|1)?$/i.test(header(m, "x-autoreply").trim()) &&
+      m.headers.get("x-autoreply") !== undefined,
   },
   {
     id: "autoreply.x-autorespond",

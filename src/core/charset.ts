@@ -123,7 +123,7 @@ export function decodeEncodedWords(value: string): string {
     ENCODED_WORD.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = ENCODED_WORD.exec(run))) {
-      const cs = m[1]!.replace(/\*.*$/, "");
+      const cs = m[1]!.split("*", 1)[0]!;
       const bytes =
         m[2]!.toUpperCase() === "B"
           ? Buffer.from(m[3]!, "base64").toString("latin1")

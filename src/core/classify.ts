@@ -305,7 +305,7 @@ function commandNear(text: string, recipient: string): string | undefined {
   if (at < 0) return undefined;
   const before = text.slice(Math.max(0, at - 600), at);
   const transcript = before.includes(">>>")
-    ? [...before.matchAll(/^\s*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop()
+    ? [...before.matchAll(/^[\t ]*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop()
     : undefined;
   if (transcript) return commandInText(transcript[0]);
   return commandInText(text.slice(at, at + 400).match(/^[^]*?in reply to[^]*?command/i)?.[0]);

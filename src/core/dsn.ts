@@ -45,7 +45,7 @@ const MAX_LINES = 5000;
 
 /** Strip an RFC 3464 type prefix: `rfc822; a@b` -> `a@b`, `dns; mx.example` -> `mx.example`. */
 export function stripType(value: string): { type?: string; value: string } {
-  const m = /^\s*([A-Za-z0-9-]{2,16})\s*;\s*([\s\S]*)$/.exec(value);
+  const m = /^\s*([A-Za-z0-9-]{2,16})\s*;([\s\S]*)$/.exec(value);
   if (m) return { type: m[1]!.toLowerCase(), value: m[2]!.trim() };
   return { value: value.trim() };
 }
@@ -56,8 +56,8 @@ export function addressOf(value: string | undefined): string | undefined {
   const v = stripType(value).value;
   const quoted = /"[^"\\\r\n]{1,64}"@[A-Za-z0-9.-]+[A-Za-z0-9]/.exec(v);
   if (quoted) return quoted[0];
-  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(v);
-  let bare = angle ? angle[1]! : /[^\s<>"'();,]+@[^\s<>"'();,:]+/.exec(v)?.[0];
+  const angle = /<([^\s<>@]+@[^\s<>]+)>/.exec(v);
+  let bare = angle ? angle[1]! : /(?<![^\s"'(),;<>@])[^\s"'(),;<>@]+@[^\s"'(),:;<>]+/.exec(v)?.[0];
   if (!bare) return undefined;
   // A source route (`@relay.example:user@host`) names the mailbox after the colon.
   const colon = bare.lastIndexOf(":");
@@ -65,7 +65,7 @@ export function addressOf(value: string | undefined): string | undefined {
   if (!bare.includes("@")) return undefined;
   return bare
     .replace(/^mailto:/i, "")
-    .replace(/[.\]]+$/, "")
+    .replace(/(?<![.\]])[.\]]+$/, "")
     .replace(/^\[/, "");
 }
 
@@ -112,7 +112,15 @@ function readGroups(text: string): Map<string, string>[] {
   const groups: Map<string, string>[] = [];
   let cur = new Map<string, string>();
   let last: string | undefined;
+  // The continuation lines of the last field, joined once when it ends: appending each to the value (and trimming
+  // the whole) copied the value again per line, quadratic in a long folded Diagnostic-Code.
+  let more: string[] = [];
+  const flush = (): void => {
+    if (last && more.length > 0) cur.set(last, `${cur.get(last)} ${more.join(" ")}`.trim());
+    more = [];
+  };
   const close = (): void => {
+    flush();
     if (cur.size > 0) {
       groups.push(cur);
       cur = new Map();
@@ -131,15 +139,16 @@ function readGroups(text: string): Map<string, string>[] {
     }
     const first = line.charCodeAt(0);
     if (first === 32 || first === 9) {
-      if (last) cur.set(last, `${cur.get(last)} ${line.trim()}`.trim());
+      if (last) more.push(line.trim());
       continue;
     }
     const colon = fieldColon(line, breaks);
     if (colon < 0) {
       // An unindented continuation of a long Diagnostic-Code (seen in real reports).
-      if (last === "diagnostic-code") cur.set(last, `${cur.get(last)} ${line.trim()}`);
+      if (last === "diagnostic-code") more.push(line.trim());
       continue;
     }
+    flush();
     const name = fieldName(line, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
     // A new recipient starts without a blank line when a recipient field repeats.
@@ -199,16 +208,17 @@ function toBlock(f: Record<string, string>): DsnRecipientBlock {
   const final = addressOf(f["final-recipient"]);
   const original = addressOf(f["original-recipient"]);
   // A source-routed Final-Recipient (`@relay:user@host`) names an internal hop: the Original-Recipient is the address.
-  const routed = /^\s*(?:[A-Za-z0-9-]+\s*;)?\s*<?@[^:]+:/.test(f["final-recipient"] ?? "");
+  const routed = /^(?:[A-Za-z0-9-]+\s*;)?\s*<?@[^:]+:/.test((f["final-recipient"] ?? "").trimStart());
   const recipient = (routed && original ? original : final) ?? addressOf(f["x-actual-recipient"]) ?? original;
   if (recipient) b.recipient = recipient;
   if (original) b.originalRecipient = original;
-  if (f["action"]) b.action = f["action"].toLowerCase().replace(/[^a-z].*$/, "");
+  if (f["action"]) b.action = /^[a-z]*/.exec(f["action"].toLowerCase())![0];
   const status = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(f["status"] ?? "");
   if (status) {
     b.status = `${status[1]}.${Number(status[2])}.${Number(status[3])}`;
     const comment = f["status"]!.slice(status.index + status[0].length)
-      .replace(/^[\s(]+|[\s)]+$/g, "")
+      .replace(/^[\s(]+/, "")
+      .replace(/(?<![\s)])[\s)]+$/, "")
       .trim();
     if (/[a-z]{3}/i.test(comment)) b.statusComment = comment;
   }

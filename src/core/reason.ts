@@ -162,7 +162,7 @@ export function decideReason(e: Evidence): Decision {
 }
 
 const IN_REPLY_TO = /\bin reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|RCPT|MAIL|HELO|EHLO)\b/i;
-const TRANSCRIPT = /^\s*>>>\s*(RCPT TO|MAIL FROM|DATA|HELO|EHLO)\b/im;
+const TRANSCRIPT = /^[\t ]*>>>\s*(RCPT TO|MAIL FROM|DATA|HELO|EHLO)\b/im;
 
 /** The SMTP command a reply text says it answered (RCPT, MAIL, DATA, HELO), where it says so. */
 export function commandInText(text: string | undefined): string | undefined {
@@ -206,7 +206,7 @@ function refusedAfterRecipient(
   // No command known: `<a@b>: User unknown` is the RCPT-time reply shape (`<addr>: Recipient address rejected`), and
   // `Invalid recipient` speaks of the recipient itself;
   // an anonymous one (`550 : User unknown`, `Unknown user`) is a filter's answer to the message.
-  return !/<[^<>\s]+@[^<>\s]+>:|\b(?:invalid|unknown|bad) recipient\b/i.test(diagnostic);
+  return !/<[^\s<>@]+@[^\s<>]+>:|\b(?:invalid|unknown|bad) recipient\b/i.test(diagnostic);
 }
 
 const DERIVED: Partial<Record<Reason, string>> = {

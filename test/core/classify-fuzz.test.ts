@@ -4,60 +4,7 @@ import { describe, expect, it } from "vitest";
 import { classify } from "../../src/core/classify.js";
 import { KINDS, type Report } from "../../src/core/report.js";
 import { FIXTURES, fixture } from "./fixtures.js";
-
-/** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const PIECES = [
-  "\n",
-  "\r",
-  "\r\n",
-  "--",
-  ":",
-  ";",
-  "=?",
-  "?=",
-  "=?utf-8?b?",
-  "boundary=",
-  "Content-Type: multipart/report; boundary=x\n",
-  "Final-Recipient: rfc822;",
-  "\n--x\n",
-  "\x00",
-  "\xff",
-  "<",
-  ">",
-  "@",
-  " ",
-  "\t",
-  "Status: 5.1.1\n",
-];
-
-function mutate(src: Buffer, rand: () => number): Buffer {
-  const bytes = [...src];
-  const edits = 1 + Math.floor(rand() * 20);
-  for (let i = 0; i < edits; i++) {
-    const at = Math.floor(rand() * (bytes.length + 1));
-    const op = rand();
-    if (op < 0.3) bytes.splice(at, Math.floor(rand() * 40));
-    else if (op < 0.6)
-      bytes.splice(at, 0, ...Buffer.from(PIECES[Math.floor(rand() * PIECES.length)]!, "latin1"));
-    else if (op < 0.8) bytes[at] = Math.floor(rand() * 256);
-    else {
-      const from = Math.floor(rand() * bytes.length);
-      bytes.splice(at, 0, ...bytes.slice(from, from + Math.floor(rand() * 200)));
-    }
-  }
-  return Buffer.from(bytes);
-}
+import { mutate, rng } from "./hostile.mjs";
 
 function expectReport(r: Report): void {
   expect(KINDS).toContain(r.kind);

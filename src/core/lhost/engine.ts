@@ -66,21 +66,24 @@ export interface Layout {
 export const COMMON_END: RegExp[] = [
   /^-+\s*(?:Below this line is a copy of the message|This is a copy of the message|Original message|Original message follows|The header of the original message is following|Unsent Message below|Message text follows|original message|Forwarded message)\b/i,
   /^(?:-+\s*)?(?:Original message follows|Original message headers|Message headers follow|The original message headers are|Headers of the original message|Original Message Header|Your message reads \(in part\)|The original message was|The text you sent follows)[\s.:-]*$/i,
-  /^\s*-+\s*(?:Original|Returned|Undelivered) (?:message|mail|Message)\b.*-+\s*$/,
+  /^[^\S\n\r\u2028\u2029]*-+\s*(?:Original|Returned|Undelivered) (?:message|mail|Message)\b.*-[^\S\n\r\u2028\u2029]*$/,
   /^Content-Type: (?:message\/rfc822|text\/rfc822-headers)/i,
   // an inline original's first header
-  /^(?:Return-Path:\s*<[^>]*>|Received: from \S+.*\(|Received: from \S+ by \S+|DKIM-Signature: v=1;)/i,
+  /^(?:Return-Path:\s*<[^>]*>|Received: from \S[^\n\r\u2028\u2029(]*\(|Received: from \S+ by \S+|DKIM-Signature: v=1;)/i,
 ];
 
-const GENERAL_LINES: RegExp[] = [
+export const GENERAL_LINES: RegExp[] = [
   // `<addr>:` / `addr:` / `"addr":` / `<addr>` alone (qmail, exim, gmail, yahoo, gmx)
-  new RegExp(String.raw`^\s*(?:RCPT To:\s*)?["<]?(?<addr>${EMAIL_SRC})[">]?\s*:?\s*$`, "i"),
+  new RegExp(String.raw`^\s*(?:RCPT To:\s*)?["<]?(?<addr>${EMAIL_SRC})[">]?\s*(?::\s*)?$`, "i"),
   // `<addr>... User unknown`, `<addr>: host said`, `addr: text`, `addr [text]`, `addr (text)`
-  new RegExp(String.raw`^\s*<(?<addr>${EMAIL_SRC})>\s*(?:\.\.\.|:|,|-)?\s*(?<rest>.*)$`, "i"),
-  new RegExp(String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?[ ]*(?:\.\.\.|:|\s-\s|\t|(?=[[(]))\s*(?<rest>.*)$`, "i"),
+  new RegExp(String.raw`^\s*<(?<addr>${EMAIL_SRC})>\s*(?:(?:\.\.\.|:|,|-)\s*)?(?<rest>.*)`, "i"),
+  new RegExp(
+    String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?(?:[ ]*(?:\.\.\.|:|\t)|[ ]*\s-\s|[ ]*(?=[[(]))\s*(?<rest>.*)`,
+    "i",
+  ),
   // `Delivery failed: addr`, `undeliverable to addr`, `Unknown recipient: addr`, `RCPT TO: addr`
   new RegExp(
-    String.raw`^\s*(?<rest>(?:delivery (?:to \S+ )?failed|failed recipient|recipient|addressed to|undeliverable to|could not deliver to|unable to deliver to|rejected recipient|unknown recipient|invalid recipient|recipient address|failed address|final-recipient|RCPT TO)s?)\s*:?\s*<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
+    String.raw`^\s*(?<rest>(?:delivery (?:to \S+ )?failed|failed recipient|recipient|addressed to|undeliverable to|could not deliver to|unable to deliver to|rejected recipient|unknown recipient|invalid recipient|recipient address|failed address|final-recipient|RCPT TO)s?)\s*(?::\s*)?<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
     "i",
   ),
   // `User's mailbox is full: <addr>`, `Unknown user: addr` (a phrase of two words or more, then the address)
@@ -90,10 +93,10 @@ const GENERAL_LINES: RegExp[] = [
   ),
   // sentences naming the recipient: `Your message to x@y couldn't be delivered.`, `x@y wasn't found at example.com.`
   new RegExp(
-    String.raw`(?:^|\s)(?:your )?message to <?(?<addr>${EMAIL_SRC})>? (?:couldn't|could not|cannot|can't) be delivered(?<rest>.*)$`,
+    String.raw`(?:^|\s)(?:your )?message to <?(?<addr>${EMAIL_SRC})>? (?:couldn't|could not|cannot|can't) be delivered(?<rest>.*)`,
     "i",
   ),
-  new RegExp(String.raw`^\s*<?(?<addr>${EMAIL_SRC})>? (?<rest>wasn't found at .*)$`, "i"),
+  new RegExp(String.raw`^\s*<?(?<addr>${EMAIL_SRC})>? (?<rest>wasn't found at .*)`, "i"),
   new RegExp(
     String.raw`^(?<rest>.*(?:could not|couldn't|cannot|can't|unable to) (?:be )?deliver(?:ed)? (?:your |the )?(?:message |mail |e-?mail )?to:?) <?(?<addr>${EMAIL_SRC})>?[.:]?\s*$`,
     "i",
@@ -110,17 +113,47 @@ const GENERAL_LINES: RegExp[] = [
   ),
   // sendmail transcript: `554 <addr>... 550 Host unknown`, `<<< 550 5.1.1 <addr>... User unknown`
   new RegExp(
-    String.raw`^\s*(?:<<<\s*)?(?<rest>[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s+)?<(?<addr>${EMAIL_SRC})>\.\.\..*)$`,
+    String.raw`^\s*(?:<<<\s*)?(?<rest>[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s+)?<(?<addr>${EMAIL_SRC})>\.\.\..*)`,
     "i",
   ),
 ];
 
 const GENERAL_DELIVER: boolean[] = GENERAL_LINES.map((re) => re.source.includes("deliver"));
 
+/** The most of one line the per-line patterns look at (an error block's lines are short; a diagnostic is cut at 2,000). */
+const MAX_LINE = 1000;
+
 const HEADERISH =
   /^\s*(?:Subject|Date|From|To|CC|Sent|Sent date|Size \(in bytes\)|Number of lines|MAIL FROM|Message-ID):/i;
-const SEPARATOR =
-  /^\s*(?:-{3,}.*-{3,}|={3,}.*|\*{3,}.*|--[\w'()+,./:=?-]{6,}(?:--)?|content-(?:type|transfer-encoding|description|disposition):.*)\s*$/i;
+
+/** A character of a MIME boundary line (`--` then six or more of these). */
+const BOUNDARY_CHAR = /^[\w'()+,./:=?-]+$/;
+const PART_HEADERS = [
+  "content-type:",
+  "content-transfer-encoding:",
+  "content-description:",
+  "content-disposition:",
+];
+
+/**
+ * A separator line: `--- text ---`, `===...`, `***...`, a MIME boundary (`--` and six or more boundary
+ * characters), or a part header that leaked into the text. String scans on the trimmed line: the pattern this
+ * was (`-{3,}.*-{3,}` on every line) backtracked cubically on a long line of dashes.
+ */
+function isSeparator(line: string): boolean {
+  const t = line.trim();
+  if (t.length < 3) return false;
+  const c = t.charCodeAt(0);
+  if (c === 0x2d /* - */) {
+    if (t.startsWith("---") && t.length >= 6 && t.endsWith("---")) return true;
+    return t.length >= 8 && t[1] === "-" && BOUNDARY_CHAR.test(t.slice(2));
+  }
+  if (c === 0x3d /* = */) return t.startsWith("===");
+  if (c === 0x2a /* * */) return t.startsWith("***");
+  if (c !== 0x63 && c !== 0x43 /* c, C */) return false;
+  const head = t.slice(0, 27).toLowerCase();
+  return PART_HEADERS.some((h) => head.startsWith(h));
+}
 const REPLY_ANCHOR = /^\s*(?:<<<\s*)?[245]\d\d[ -]/;
 const CLIENT_COMMAND = /^\s*>>>\s*\S/;
 const SERVER_REPLY = /^\s*<<<\s*[245]\d\d[ -]/;
@@ -345,7 +378,9 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   let cur: Draft | undefined;
   let closed = false;
   let pending: string[] = [];
-  for (const line of lines) {
+  for (const whole of lines) {
+    // every pattern below runs on one line: none sees more than MAX_LINE characters of it
+    const line = whole.length > MAX_LINE ? whole.slice(0, MAX_LINE) : whole;
     if (!line.trim()) {
       // a blank line ends the diagnostic, unless its last line announces the reason below (`For the following reason:`)
       if (cur && blankEnds && (cur.lines.length > 0 || cur.rest) && !announces(cur)) closed = true;
@@ -390,7 +425,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     }
     if (testsLine(noise, line)) continue;
     if (pending.length < 20) pending.push(line);
-    if (SEPARATOR.test(line)) continue;
+    if (isSeparator(line)) continue;
     if (cur?.fromReply && (REPLY_ANCHOR.test(line) || CLIENT_COMMAND.test(line))) closed = true;
     if (cur && !closed && cur.lines.length < 25 && !HEADERISH.test(line)) cur.lines.push(line);
     else if (loose.length < 40) loose.push(line);
@@ -412,7 +447,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   }
   if (drafts.length === 0) return null;
   const blockText = layout.reasons?.some((r) => r.scope === "block") ? lines.join(" ").slice(0, 8000) : "";
-  const content = loose.filter((l) => !HEADERISH.test(l) && !SEPARATOR.test(l));
+  const content = loose.filter((l) => !HEADERISH.test(l) && !isSeparator(l));
   const coded = content
     .filter((l) => /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l))
     .slice(0, 12)
@@ -455,11 +490,11 @@ function dsnFields(lines: string[]): DsnFields | undefined {
   const out: DsnFields = {};
   let found = false;
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\s*(Diagnostic-Code|Status|Action|Remote-MTA):\s*(.*)$/i.exec(lines[i]!);
+    const m = /^\s*(Diagnostic-Code|Status|Action|Remote-MTA):(.*)$/i.exec(lines[i]!);
     if (!m) continue;
     found = true;
     const name = m[1]!.toLowerCase();
-    let value = m[2]!;
+    let value = m[2]!.trimStart();
     while (
       i + 1 < lines.length &&
       /^[ \t]+\S/.test(lines[i + 1]!) &&
@@ -470,8 +505,10 @@ function dsnFields(lines: string[]): DsnFields | undefined {
     else if (name === "status") {
       const st = findStatus(value);
       if (st) out.status = st;
-      const comment = /\((.+)\)/.exec(value);
-      if (comment) out.statusComment = comment[1];
+      // the text between the first `(` and the last `)`
+      const open = value.indexOf("(");
+      const close = value.lastIndexOf(")");
+      if (open >= 0 && close > open + 1) out.statusComment = value.slice(open + 1, close);
     } else if (name === "action") out.action = value.trim().toLowerCase().split(/\s/)[0];
     else
       out.remoteMta = value
@@ -496,7 +533,7 @@ function originalIsBounce(mail: ParsedMail): boolean {
 function inlineOriginalTo(text: string, _blockLen: number): string | undefined {
   const lines = linesOf(text);
   for (let i = 0; i < lines.length && i < 400; i++) {
-    const m = /^To:\s*(.*)$/i.exec(lines[i]!);
+    const m = /^To:(.*)$/i.exec(lines[i]!);
     if (!m) continue;
     const near = lines
       .slice(Math.max(0, i - 8), i + 8)

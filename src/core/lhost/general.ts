@@ -10,7 +10,7 @@ export const generalLayout: Layout = {
   id: "general",
   detect: (m) => BOUNCE_SUBJECT.test(subjectOf(m)) || BOUNCE_FROM.test(fromOf(m)),
   start: [
-    /following (?:recipients?|address(?:es|\(es\))?|destinations?)|failed (?:addresses|recipients)|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|undeliverable|unable to deliver|delivery (?:to .* )?(?:has )?failed|failed to deliver|permanent(?:ly)? (?:fatal )?error|did not reach/i,
+    /following (?:recipients?|address(?:es|\(es\))?|destinations?)|failed (?:addresses|recipients)|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|undeliverable|unable to deliver|delivery (?:to .{1,200} )?(?:has )?failed|failed to deliver|permanent(?:ly)? (?:fatal )?error|did not reach/i,
     // the sendmail/Postfix apology, wrapped before "be delivered"
     /sorry to (?:have to )?inform you that your message|following addresses had permanent fatal errors/i,
     // Japanese and Chinese (no case, no word boundaries)

@@ -101,8 +101,8 @@ export const LAYOUTS: Layout[] = [
     ],
     end: [/^\s*-+\s*(?:Original message|Message truncated)/i, /^\s*(?:LEARN MORE|Learn more about)/i],
     recipient: [
-      rx(`(?:wasn't|was not) delivered to (?<addr>${E}) (?<rest>because.*)$`),
-      rx(`problem delivering your message to (?<addr>${E})\\.?(?<rest>.*)$`),
+      rx(`(?:wasn't|was not) delivered to (?<addr>${E}) (?<rest>because.*)`),
+      rx(`problem delivering your message to (?<addr>${E})\\.?(?<rest>.*)`),
       rx(`^\\s*(?<addr>${E})\\s*$`),
     ],
     generalLines: false,
@@ -114,7 +114,7 @@ export const LAYOUTS: Layout[] = [
         id: "domain-not-found",
         reason: "hostunknown",
         pattern:
-          /DNS Error: (?:Domain name not found|DNS type '\w+' lookup of \S+ responded with code NXDOMAIN)/i,
+          /DNS Error: (?:Domain name not found|DNS type '\w{1,10}' lookup of \S{1,255} responded with code NXDOMAIN)/i,
       },
     ],
   },
@@ -125,7 +125,7 @@ export const LAYOUTS: Layout[] = [
       /google(?:mail)?\.com/i.test(fromOf(m)) &&
       (m.headers.get("x-failed-recipients") !== undefined || inHead(head, /Google Groups|googlegroups/i)) &&
       /google ?groups|googlegroups/i.test(head + hdr(m, "x-failed-recipients")),
-    recipient: [rx(`^\\s*(?<addr>${E}(?=.*googlegroups))`)],
+    recipient: [rx(`^\\s*(?=.*googlegroups)(?<addr>${E})`)],
     generalLines: false,
     reasons: [{ id: "group-refused", reason: "rejected", pattern: /./ }],
     sharedDiagnostic: true,
@@ -204,7 +204,7 @@ export const LAYOUTS: Layout[] = [
       ),
     start: [/(?:Delevery|Delivery) to the following recipients/i],
     recipient: [
-      rx(`^\\s*\\*\\s*(?<addr>${E})(?<rest>.*)$`),
+      rx(`^\\s*\\*\\s*(?<addr>${E})(?<rest>.*)`),
       rx(`^(?<rest>.*?)\\bfor\\s+<?(?<addr>${E})>?\\s*$`),
     ],
     blankEnds: false,
@@ -216,10 +216,10 @@ export const LAYOUTS: Layout[] = [
     id: "x6",
     detect: (m, head) =>
       inHead(head, /The following recipients returned (?:permanent|temporary) errors/i) ||
-      (/^There was an error sending your mail/i.test(subjectOf(m)) && inHead(head, /\d+ error\(s\):/)),
+      (/^There was an error sending your mail/i.test(subjectOf(m)) && inHead(head, /(?<!\d)\d+ error\(s\):/)),
     recipient: [
-      rx(`recipients returned (?:permanent|temporary) errors:\\s*(?<addr>${E})\\.?\\s*(?<rest>.*)$`),
-      rx(`^(?<rest>.*(?:rejected|refused) recipient <?(?<addr>${E})>?.*)$`),
+      rx(`recipients returned (?:permanent|temporary) errors:\\s*(?<addr>${E})\\.?\\s*(?<rest>.*)`),
+      rx(`^(?<rest>.*(?:rejected|refused) recipient <?(?<addr>${E})>?.*)`),
     ],
     generalLines: false,
   },
@@ -304,7 +304,8 @@ export const LAYOUTS: Layout[] = [
     // Apache James (and Verizon's vtext.com gateway):  Error: Invalid user address  Error message below:
     // 550 - Requested action not taken: no such user here   Message details: ... RCPT TO: x@y
     id: "apachejames",
-    detect: (_m, head) => inHead(head, /^Error message below:/im) && inHead(head, /^\s*Message details:/im),
+    detect: (_m, head) =>
+      inHead(head, /^Error message below:/im) && inHead(head, /^[\t ]*Message details:/im),
     recipient: [rx(`^\\s*RCPT TO:\\s*<?(?<addr>${E})>?`)],
     generalLines: false,
     blankEnds: false,
@@ -315,7 +316,7 @@ export const LAYOUTS: Layout[] = [
     id: "verizon",
     detect: (m, head) =>
       /vtext\.com|vzwpix\.com|verizon/i.test(fromOf(m)) || inHead(head, /could not be delivered to mobile/i),
-    recipient: [rx(`^\\s*To:\\s*(?:.*<)?(?<addr>${E})>?\\s*$`)],
+    recipient: [rx(`^\\s*To:\\s*(?:[^<]*<)?(?<addr>${E})>?\\s*$`)],
     generalLines: false,
     recipientFromOriginal: true,
     sharedDiagnostic: true,
@@ -368,7 +369,7 @@ export const LAYOUTS: Layout[] = [
     // Zoho:  x@y Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <x@y>... User Unknown
     id: "zoho",
     detect: (m) => /zoho/i.test(fromOf(m)) || m.headers.get("x-zohomail") !== undefined,
-    recipient: [rx(`^\\s*<?(?<addr>${E})>?\\s+(?<rest>.*\\S.*)$`)],
+    recipient: [rx(`^\\s*<?(?<addr>${E})>?\\s+(?<rest>\\S.*)`)],
     reasons: [
       {
         id: "invalid-address",
@@ -381,7 +382,8 @@ export const LAYOUTS: Layout[] = [
     // IMail:  Unknown user: x@y   /   User mailbox exceeds allowed size: x@y
     id: "imailserver",
     detect: (m, head) =>
-      /^Undeliverable Mail\s*$/i.test(subjectOf(m)) && inHead(head, /^[A-Za-z][^:]{3,60}:\s*\S+@\S+\s*$/m),
+      /^Undeliverable Mail\s*$/i.test(subjectOf(m)) &&
+      inHead(head, /^[A-Za-z][^:]{3,60}:\s*[^\s@]+@\S+[\t ]*$/m),
     recipient: [rx(`^\\s*(?<rest>[A-Za-z][^:<>@]{3,60}):\\s*<?(?<addr>${E})>?\\s*$`)],
     blankEnds: false,
     end: [/^Original message follows/i],
@@ -408,7 +410,7 @@ export const LAYOUTS: Layout[] = [
       /InterScan|Trend ?Micro/i.test(fromOf(m) + hdr(m, "x-mailer")) || inHead(head, /^Sent <<< RCPT TO:/m),
     recipient: [
       rx(`^\\s*Sent <<< RCPT TO:\\s*<?(?<addr>${E})>?`),
-      rx(`^(?<rest>Unable to deliver message to <?(?<addr>${E})>?.*)$`),
+      rx(`^(?<rest>Unable to deliver message to <?(?<addr>${E})>?.*)`),
     ],
     blankEnds: false,
     end: [/^\*+\s*End of message\s*\*+/i],
@@ -437,8 +439,8 @@ export const LAYOUTS: Layout[] = [
   {
     // Lotus Domino:  Your message  Subject: x  was not delivered to:  x@y  because:  User x (x@y) not listed in Domino Directory
     id: "domino",
-    detect: (_m, head) => inHead(head, /^\s*was not delivered to:\s*$/im),
-    start: [/^\s*was not delivered to:\s*$/i],
+    detect: (_m, head) => inHead(head, /^[\t ]*was not delivered to:[\t ]*$/im),
+    start: [/^[\t ]*was not delivered to:[\t ]*$/i],
     blankEnds: false,
     noise: [/^\s*because:\s*$/i],
     reasons: [
@@ -472,7 +474,7 @@ export const LAYOUTS: Layout[] = [
     detect: (_m, head) =>
       inHead(
         head,
-        /This is a delivery status notification from|UNDELIVERABLE MAIL|DELAYED MAIL|^\s*Courier mail server at/im,
+        /This is a delivery status notification from|UNDELIVERABLE MAIL|DELAYED MAIL|^[\t ]*Courier mail server at/im,
       ),
     start: [
       /recipients cannot be delivered|UNDELIVERABLE MAIL|DELAYED MAIL|has not been delivered to the following/i,
@@ -485,7 +487,7 @@ export const LAYOUTS: Layout[] = [
     id: "messagingserver",
     detect: (_m, head) =>
       inHead(head, /This report relates to a message you sent with the following header fields/i) ||
-      inHead(head, /^\s*Recipient address:\s*\S+@/im),
+      inHead(head, /^[\t ]*Recipient address:\s*\S+@/im),
     start: [/cannot be delivered to the following recipients|has been delayed|following recipients:/i],
     blankEnds: false,
   },
@@ -493,7 +495,7 @@ export const LAYOUTS: Layout[] = [
     // McAfee (and kin):  --- The following addresses had delivery problems ---  <x@y>   (User unknown x@y)
     id: "mcafee",
     detect: (m, head) =>
-      inHead(head, /^[\s-]*The following addresses had delivery problems[\s-]*$/im) &&
+      inHead(head, /^[\t -]*The following addresses had delivery problems[\t -]*$/im) &&
       !/biglobe/i.test(fromOf(m)),
     start: [/The following addresses had delivery problems/i],
     blankEnds: false,
@@ -513,7 +515,7 @@ export const LAYOUTS: Layout[] = [
     detect: (m, head) =>
       inHead(
         head,
-        /^\s*-+\s*(?:The following addresses had (?:permanent fatal|transient non-fatal) errors|Transcript of session follows)/im,
+        /^[\t ]*-+\s*(?:The following addresses had (?:permanent fatal|transient non-fatal) errors|Transcript of session follows)/im,
       ) || /^Returned mail: |^Warning: could not send message/i.test(subjectOf(m)),
     start: [
       /The following addresses had (?:permanent fatal|transient non-fatal|delivery) (?:errors|problems)|Transcript of session follows/i,
@@ -531,10 +533,10 @@ export const LAYOUTS: Layout[] = [
     detect: (_m, head) =>
       inHead(
         head,
-        /This is the (?:mail system|Postfix program) at host|^\s*The (?:mail system|Postfix program)\s*$/im,
+        /This is the (?:mail system|Postfix program) at host|^[\t ]*The (?:mail system|Postfix program)[\t ]*$/im,
       ),
     start: [
-      /^\s*The (?:mail system|Postfix program)\s*$/i,
+      /^[\t ]*The (?:mail system|Postfix program)[\t ]*$/i,
       /This is the (?:mail system|Postfix program) at host/i,
     ],
     end: [/^-+\s*(?:Undelivered message|Original message)/i],
@@ -569,7 +571,7 @@ export const LAYOUTS: Layout[] = [
       m.headers.get("x-failed-recipients") !== undefined ||
       (/^Mail Delivery System/i.test(fromOf(m)) && /^<?\w{6}-\w{6}-\w{2,4}@/.test(hdr(m, "message-id"))),
     start: [
-      /could not be delivered to|following address(?:\(es\))? failed|address(?:\(es\))? failed:|^\s*failed:\s*$|has not yet been delivered|rejected by the local scanning code|contained one or more recipient addresses|has been frozen|was frozen on arrival|router encountered the following error/i,
+      /could not be delivered to|following address(?:\(es\))? failed|address(?:\(es\))? failed:|^[\t ]*failed:[\t ]*$|has not yet been delivered|rejected by the local scanning code|contained one or more recipient addresses|has been frozen|was frozen on arrival|router encountered the following error/i,
     ],
     end: [
       /^-+\s*This is a copy of (?:the|your) message|^Included is a copy of the message header|^-+\s*The body of the message is|^-+\s*The header of the original message is following/i,
@@ -578,7 +580,7 @@ export const LAYOUTS: Layout[] = [
     recipient: [
       rx(`^\\s+generated by <?(?<addr>${E})>?\\s*$`),
       // \`  alias@example.org <real@example.net>: reply\`
-      rx(`^\\s+\\S+@\\S+ <(?<addr>${E})>:(?<rest>.*)$`),
+      rx(`^\\s+[^\\s@]+@\\S+ <(?<addr>${E})>:(?<rest>.*)`),
     ],
     // exim's own words (deliver.c, route.c, transports): Sisimai's table
     reasons: [

@@ -6,9 +6,14 @@ import { lastOnly } from "../memo.js";
 export const MAX_TEXT = 64 * 1024;
 
 const EMAIL_CORE = String.raw`[A-Za-z0-9!#$%&'*+/=?^_\`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`;
+/**
+ * Where a search for an address may start: not inside a run of local-part characters (a match found from inside
+ * a run is found from its start too). Without it, a long run with no `@` was scanned again from every position.
+ */
+const EMAIL_START = String.raw`(?<![A-Za-z0-9!#$%&'*+/=?^_\`{|}~.-])`;
 /** One e-mail address, as it appears in bounce texts (no quotes, no comments). */
-export const EMAIL = new RegExp(EMAIL_CORE);
-export const EMAIL_G = new RegExp(EMAIL_CORE, "g");
+export const EMAIL = new RegExp(EMAIL_START + EMAIL_CORE);
+export const EMAIL_G = new RegExp(EMAIL_START + EMAIL_CORE, "g");
 export const EMAIL_SRC = EMAIL_CORE;
 
 export function splitLines(text: string): string[] {
@@ -84,11 +89,11 @@ export function findSmtpCode(text: string): number | undefined {
 }
 
 const REMOTE_RES = [
-  /\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\s*\[?[\d.:a-f]*\]?\s+said:/i,
+  /\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})(?:\s*\[[\d.:a-f]*\]?|\s+[\d.:a-f]+\]?)?\s+said:/i,
   /\bremote host\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\s+said/i,
   /\bhost:?\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\[[\d.:a-f]+\]/i,
   /\b(?:server|mx)\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\[[\d.:a-f]+\]/i,
-  /^\s*([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s+\[[\d.:a-f]+\]\s+did not like/im,
+  /^[\t ]*([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s+\[[\d.:a-f]+\]\s+did not like/im,
 ];
 
 /** The remote MTA named in a diagnostic (`host mx.example.com[192.0.2.1] said:` and kin). */
