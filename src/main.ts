@@ -64,8 +64,9 @@ export async function startApp(
   };
 
   try {
-    // Validate the policy before anything listens: a bad file is a configuration error.
-    const policy = has("worker") ? loadPolicy(config) : undefined;
+    // Validate the policy before anything listens, in every role: a bad file (or `plain` verification without
+    // `allowUnverified`) is a configuration error wherever it is found.
+    const policy = loadPolicy(config);
 
     const handle = await openDb({
       databaseUrl: config.databaseUrl,
@@ -97,7 +98,7 @@ export async function startApp(
     metrics.watchDb(db);
     const app: App = { roles: [...roles], db, logger, metrics, close: closeAll };
 
-    if (has("worker") && policy) {
+    if (has("worker")) {
       const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics });
       closers.push(() => worker.stop());
       const webhooks = startWebhookWorker(

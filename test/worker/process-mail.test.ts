@@ -227,7 +227,7 @@ describe("processing one mail", () => {
     });
     expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toEqual([]);
 
-    const plain = parsePolicy({ verification: { mode: "plain" } });
+    const plain = parsePolicy({ verification: { mode: "plain", allowUnverified: true } });
     const id2 = await spool("dsn-hard", { recipient: rcpt, returnPath: "bounces@bounces.example.net" });
     expect(await processMail(deps(plain), id2)).toMatchObject({ suppressed: 1 });
     expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toMatchObject([
@@ -238,7 +238,7 @@ describe("processing one mail", () => {
   it("re-derives a mail under a new policy: a suppression it alone caused is removed and the removal announced", async () => {
     const rcpt = "rederive@example.com";
     const id = await spool("dsn-hard", { recipient: rcpt, returnPath: "bounces@bounces.example.net" });
-    await processMail(deps(parsePolicy({ verification: { mode: "plain" } })), id);
+    await processMail(deps(parsePolicy({ verification: { mode: "plain", allowUnverified: true } })), id);
     expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toHaveLength(1);
     // a manual suppression in another stream is never touched by re-processing
     await upsertSuppression(t.db, {
