@@ -80,6 +80,8 @@ export const configSchema = z.object({
   apiRateLimitPerMinute: int(3_000_000),
   /** Largest JSON body the API accepts (streamed CSV/NDJSON bodies have no limit). */
   apiBodyLimitBytes: int(1024 * 1024),
+  /** Failed authentications per client IP and minute before 429 `rate_limited` (0: no limit). */
+  apiAuthFailuresPerMinute: int(60),
   /** Exports streamed at once by one API process (each holds a database connection); beyond: 429 (0: no limit). */
   apiMaxExports: int(4),
   /** A process serving the API alone (`--role api`) lets its old generation grow to this much above its live
@@ -165,6 +167,7 @@ const ENV: Record<keyof Config, string> = {
   apiRateLimitPerMinute: "REBOUND_API_RATE_LIMIT_PER_MINUTE",
   apiBodyLimitBytes: "REBOUND_API_BODY_LIMIT_BYTES",
   apiMaxExports: "REBOUND_API_MAX_EXPORTS",
+  apiAuthFailuresPerMinute: "REBOUND_API_AUTH_FAILURES_PER_MINUTE",
   apiHeapGrowthPercent: "REBOUND_API_HEAP_GROWTH_PERCENT",
   verpKeys: "REBOUND_VERP_KEYS",
   policyPath: "REBOUND_POLICY",

@@ -25,7 +25,10 @@ describe("log redaction", () => {
         req: { headers: { authorization: "Bearer rbk_topsecret4", host: "x" } },
         webhook: { id: "w1", secret: "topsecret5" },
         mail: { id: "m1", raw: "From: someone topsecret6" },
-        config: { verpKeys: [{ id: "k1", secret: "topsecret7" }], databaseUrl: "postgres://u:topsecret8@h/db" },
+        config: {
+          verpKeys: [{ id: "k1", secret: "topsecret7" }],
+          databaseUrl: "postgres://u:topsecret8@h/db",
+        },
       },
       "something happened",
     );

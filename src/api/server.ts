@@ -51,6 +51,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // One log line per request would cost more than a lookup; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.apiBodyLimitBytes,
+    // An address in a path (`/v1/suppressions/{address}`, `DELETE /v1/addresses/{address}`) may be 254
+    // characters, more once percent-encoded (fastify's default: 100, then 414).
+    routerOptions: { maxParamLength: 1_000 },
     return503OnClosing: true,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false },
@@ -69,7 +72,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (root) => health(root, deps));
   await app.register(
     async (v1) => {
-      installAuth(v1, { db: deps.db, defaultRateLimitPerMinute: deps.config.apiRateLimitPerMinute, now });
+      installAuth(v1, {
+        db: deps.db,
+        defaultRateLimitPerMinute: deps.config.apiRateLimitPerMinute,
+        authFailuresPerMinute: deps.config.apiAuthFailuresPerMinute,
+        now,
+      });
       for (const mod of ROUTES) await v1.register(async (scope) => mod(scope, deps));
     },
     { prefix: "/v1" },

@@ -80,7 +80,11 @@ describe("readiness", () => {
     );
     expect(r.status).toBe(503);
     expect(r.body).toEqual({
-      error: { code: "not_ready", message: "not ready: queue down", details: { database: "up", queue: "down" } },
+      error: {
+        code: "not_ready",
+        message: "not ready: queue down",
+        details: { database: "up", queue: "down" },
+      },
     });
     // The driver's error (ECONNREFUSED 127.0.0.1:port) is not in the answer.
     expect(JSON.stringify(r.body)).not.toMatch(/ECONN|127\.0\.0\.1/);

@@ -48,16 +48,17 @@ export default async function health(app: FastifyInstance, deps: ApiDeps): Promi
         request.log.warn({ err, dependency: name }, "readiness check failed");
       };
       await Promise.all([
-        withTimeout(sql`select 1`.execute(deps.db), 2_000).then(() => (checks.database = "up"), down("database")),
+        withTimeout(sql`select 1`.execute(deps.db), 2_000).then(
+          () => (checks.database = "up"),
+          down("database"),
+        ),
         deps.queue
           ? withTimeout(deps.queue.ping(), 2_000).then(() => (checks.queue = "up"), down("queue"))
           : Promise.resolve((checks.queue = "none")),
       ]);
       const names = Object.keys(checks).filter((k) => checks[k] === "down");
       if (!names.length) return { status: "ready", checks };
-      return reply
-        .code(503)
-        .send(errorBody("not_ready", `not ready: ${names.join(", ")} down`, checks));
+      return reply.code(503).send(errorBody("not_ready", `not ready: ${names.join(", ")} down`, checks));
     },
   );
 }
