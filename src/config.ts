@@ -78,8 +78,14 @@ export const configSchema = z.object({
   httpPort: int(8025),
   /** Requests per minute per API key, unless the key has its own limit (0: unlimited). */
   apiRateLimitPerMinute: int(3_000_000),
-  /** Largest JSON body the API accepts (streamed CSV/NDJSON bodies have no limit). */
+  /** Largest JSON body the API accepts (streamed CSV/NDJSON bodies: apiBulkMaxBytes). */
   apiBodyLimitBytes: int(1024 * 1024),
+  /** Largest CSV or NDJSON body (list cleaning, imports), streamed: beyond, 413. */
+  apiBulkMaxBytes: int(1024 * 1024 * 1024),
+  /** Longest record (CSV record or NDJSON line) of such a body, in characters: beyond, 413 naming its line. */
+  apiBulkMaxRecordChars: z.coerce.number().int().min(256).default(65_536),
+  /** List cleanings and imports at once per API process; beyond, 429 with Retry-After (0: no limit). */
+  apiMaxBulkRequests: int(4),
   /** Failed authentications per client IP and minute before 429 `rate_limited` (0: no limit). */
   apiAuthFailuresPerMinute: int(60),
   /** Exports streamed at once by one API process (each holds a database connection); beyond: 429 (0: no limit). */
@@ -167,6 +173,9 @@ const ENV: Record<keyof Config, string> = {
   apiRateLimitPerMinute: "REBOUND_API_RATE_LIMIT_PER_MINUTE",
   apiBodyLimitBytes: "REBOUND_API_BODY_LIMIT_BYTES",
   apiMaxExports: "REBOUND_API_MAX_EXPORTS",
+  apiBulkMaxBytes: "REBOUND_API_BULK_MAX_BYTES",
+  apiBulkMaxRecordChars: "REBOUND_API_BULK_MAX_RECORD_CHARS",
+  apiMaxBulkRequests: "REBOUND_API_MAX_BULK_REQUESTS",
   apiAuthFailuresPerMinute: "REBOUND_API_AUTH_FAILURES_PER_MINUTE",
   apiHeapGrowthPercent: "REBOUND_API_HEAP_GROWTH_PERCENT",
   verpKeys: "REBOUND_VERP_KEYS",

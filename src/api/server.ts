@@ -1,6 +1,7 @@
 // The HTTP API: fastify, versioned under /v1, one module per resource, one error shape, OpenAPI 3.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { installAuth } from "./auth.js";
+import { BulkGate } from "./bulk.js";
 import type { ApiDeps, RouteModule } from "./deps.js";
 import { errorSchema, installErrorHandling } from "./errors.js";
 import { installOpenApi } from "./openapi.js";
@@ -41,6 +42,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** The in-memory index of suppressed addresses that answers most lookups without a query. */
     suppressionIndex: SuppressionIndex;
+    /** The cap on list cleanings and imports running at once in this process. */
+    bulkGate: BulkGate;
   }
 }
 
@@ -65,6 +68,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   const index = new SuppressionIndex(deps.db, { logger: app.log });
   app.decorate("suppressionIndex", index);
+  app.decorate("bulkGate", new BulkGate(deps.config.apiMaxBulkRequests));
   app.addHook("onReady", async () => index.start());
   app.addHook("onClose", async () => index.stop());
 

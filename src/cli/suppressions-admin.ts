@@ -264,6 +264,8 @@ export function registerImport(suppressions: Command, io: CliIo): void {
             column: opts.column,
             caseSensitiveLocalPart: config.caseSensitiveLocalPart,
             at: new Date(),
+            // A local file: no byte limit; records as long as the API takes.
+            limits: { maxBytes: Infinity, maxRecordChars: config.apiBulkMaxRecordChars },
           }),
         );
         io.stdout.write(`${JSON.stringify(summary)}\n`);

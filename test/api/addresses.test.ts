@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashAddress } from "../../src/core/address.js";
 import { dispatchPending } from "../../src/webhooks/dispatcher.js";
-import { until } from "../e2e/until.js";
+import { until } from "../helpers/until.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 import { bounceThroughWorker, verpOverrides } from "./bounce-helper.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";

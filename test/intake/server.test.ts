@@ -15,6 +15,7 @@ import { getMail } from "../../src/store/mails.js";
 import { createTestDb, TEST_REDIS_URL, type TestDb } from "../helpers/db.js";
 import { dropQueueKeys } from "../helpers/redis.js";
 import { sendOne, SmtpClient } from "../helpers/smtp.js";
+import { until } from "../helpers/until.js";
 
 const DOMAIN = "bounces.example.com";
 
@@ -89,14 +90,6 @@ afterAll(async () => {
   await dropQueueKeys(queuePrefix);
   await t?.drop();
 });
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function mailIdOf(text: string): string {
   const m = /queued as (\w+)/.exec(text);

@@ -10,7 +10,7 @@ import { getMail, insertMail } from "../../src/store/mails.js";
 import { getSuppressions, upsertSuppression } from "../../src/store/suppressions.js";
 import { startMailWorker } from "../../src/worker/runner.js";
 import { e2eMail, verp, VERP_KEYS_ENV } from "../e2e/fixtures.js";
-import { until } from "../e2e/until.js";
+import { until } from "../helpers/until.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 import { withPoisonedAddress } from "../helpers/poison.js";
 import type { Queue } from "../../src/queue/types.js";
