@@ -100,4 +100,3 @@ function parseQuoted(buf, start, final) {
 
 /** First characters that make a spreadsheet run a cell as a formula (OWASP's CSV injection advice). */
 const FORMULA_START = /^[=+\-@\t\r]/;
-
