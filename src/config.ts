@@ -101,6 +101,12 @@ export const configSchema = z.object({
   defaultStream: z.string().default("default"),
   /** How long raw mail is kept; after that only metadata stays. */
   rawRetentionDays: int(30),
+  /** How long events are kept (0: forever). */
+  eventRetentionDays: int(0),
+  /** How long the metadata of processed mails is kept, envelope included (0: forever). */
+  mailRetentionDays: int(0),
+  /** How long the suppression log and webhook history are kept (0: forever). */
+  logRetentionDays: int(0),
   /** Local parts are compared case-insensitively unless this is set. */
   caseSensitiveLocalPart: z.stringbool().default(false),
   /** Tries of a webhook delivery before it is `dead`. */
@@ -183,6 +189,9 @@ const ENV: Record<keyof Config, string> = {
   defaultTenant: "REBOUND_DEFAULT_TENANT",
   defaultStream: "REBOUND_DEFAULT_STREAM",
   rawRetentionDays: "REBOUND_RAW_RETENTION_DAYS",
+  eventRetentionDays: "REBOUND_EVENT_RETENTION_DAYS",
+  mailRetentionDays: "REBOUND_MAIL_RETENTION_DAYS",
+  logRetentionDays: "REBOUND_LOG_RETENTION_DAYS",
   caseSensitiveLocalPart: "REBOUND_CASE_SENSITIVE_LOCAL_PART",
   webhookMaxAttempts: "REBOUND_WEBHOOK_MAX_ATTEMPTS",
   webhookTimeoutMs: "REBOUND_WEBHOOK_TIMEOUT_MS",

@@ -1,7 +1,9 @@
 // The composition root: config -> logger -> database (migrated) -> queue -> the roles asked for.
 //
 //   intake  the SMTP MX (spool, enqueue) and the sweeper that enqueues what was left pending
-//   worker  process-mails and process-mail jobs, raw retention, webhook outbox and deliveries
+//   worker  process-mails and process-mail jobs, webhook outbox and deliveries
+//
+// Every role runs retention (src/retention.ts).
 //   api     the HTTP API
 //
 // All three run in one process by default. With REDIS_URL several intake and worker processes share one
@@ -13,6 +15,7 @@ import { resolveTls } from "./intake/tls.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics, startMetricsServer, type Metrics } from "./metrics.js";
 import { loadPolicy } from "./policy-file.js";
+import { startRetention } from "./retention.js";
 import { createQueue } from "./queue/index.js";
 import { migrateToLatest, openDb, type Db } from "./store/db.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
@@ -96,6 +99,9 @@ export async function startApp(
     closers.push(() => queue.close());
 
     metrics.watchDb(db);
+    // Retention in every role, whichever runs here.
+    const retention = startRetention({ db, config, logger, now });
+    closers.push(async () => retention.stop());
     const app: App = { roles: [...roles], db, logger, metrics, close: closeAll };
 
     if (has("worker")) {
