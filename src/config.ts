@@ -105,7 +105,7 @@ export const configSchema = z.object({
   eventRetentionDays: int(0),
   /** How long the metadata of processed mails is kept, envelope included (0: forever). */
   mailRetentionDays: int(0),
-  /** How long the suppression log and webhook history are kept (0: forever). */
+  /** How long the suppression log is kept (0: forever; webhook history has its own ages, docs/webhooks.md). */
   logRetentionDays: int(0),
   /** Local parts are compared case-insensitively unless this is set. */
   caseSensitiveLocalPart: z.stringbool().default(false),

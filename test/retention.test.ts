@@ -68,7 +68,7 @@ const count = async (
   );
 
 describe("retention", () => {
-  it("deletes events, done mails and logs past their settings, in two processes at once, and nothing else", async () => {
+  it("deletes events, done mails and suppression log rows past their settings, in two processes at once, and nothing else", async () => {
     const oldMail = await mail(daysAgo(100), "processed");
     await mail(daysAgo(100), "duplicate");
     const oldPending = await mail(daysAgo(100), "pending");
@@ -79,17 +79,6 @@ describe("retention", () => {
     await sql`insert into suppression_log (tenant, stream, address_hash, address, action, at)
               values ('acme', 'm', 'h1', 'a@example.com', 'added', ${daysAgo(400)}),
                      ('acme', 'm', 'h2', 'b@example.com', 'added', ${daysAgo(2)})`.execute(t.db);
-    await sql`insert into webhooks (id, tenant, url, secret, events)
-              values ('wh1', 'acme', 'http://127.0.0.1:1/', 's', '{}')`.execute(t.db);
-    await sql`insert into outbox (tenant, type, payload, created_at, dispatched_at)
-              values ('acme', 'bounce.hard', '{}', ${daysAgo(400)}, ${daysAgo(400)}),
-                     ('acme', 'bounce.hard', '{}', ${daysAgo(400)}, null)`.execute(t.db);
-    await sql`insert into webhook_deliveries (webhook_id, outbox_id, tenant, event_type, payload, status, created_at)
-              values ('wh1', 1, 'acme', 'bounce.hard', '{}', 'delivered', ${daysAgo(400)}),
-                     ('wh1', 2, 'acme', 'bounce.hard', '{}', 'dead', ${daysAgo(400)}),
-                     ('wh1', 3, 'acme', 'bounce.hard', '{}', 'pending', ${daysAgo(400)}),
-                     ('wh1', 4, 'acme', 'bounce.hard', '{}', 'delivered', ${daysAgo(2)})`.execute(t.db);
-
     const config = {
       rawRetentionDays: 0,
       eventRetentionDays: 30,
@@ -108,7 +97,7 @@ describe("retention", () => {
       const total = (k: keyof (typeof passes)[0]) => passes.reduce((s, p) => s + p[k], 0);
       expect(total("eventsDeleted")).toBe(30);
       expect(total("mailsDeleted")).toBe(2);
-      expect(total("logRowsDeleted")).toBe(1 + 2 + 1);
+      expect(total("logRowsDeleted")).toBe(1);
     } finally {
       a!.stop();
       b!.stop();
@@ -119,9 +108,6 @@ describe("retention", () => {
     expect(await t.db.selectFrom("suppression_log").select("address").execute()).toEqual([
       { address: "b@example.com" },
     ]);
-    const deliveries = await t.db.selectFrom("webhook_deliveries").select("status").orderBy("id").execute();
-    expect(deliveries).toEqual([{ status: "pending" }, { status: "delivered" }]);
-    expect(await count("outbox")).toBe(1);
   });
 
   it("runs in a process that runs the API role alone", async () => {

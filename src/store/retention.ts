@@ -1,5 +1,4 @@
-// Retention by age: events, mail metadata, the suppression log and webhook history older than their settings
-// are deleted (raw bytes: purgeRaw in mails.ts; expired suppressions: expireSuppressions). Each purge deletes in
+// Retention by age: events, mail metadata and the suppression log older than their settings are deleted (raw bytes: purgeRaw in mails.ts; expired suppressions: expireSuppressions). Each purge deletes in
 // batches of rows it locks with SKIP LOCKED, so that several processes running it at once share the work
 // instead of waiting on each other, and no statement holds many locks for long.
 import { sql } from "kysely";
@@ -56,11 +55,11 @@ export function purgeMails(db: Db, before: Date): Promise<number> {
 }
 
 /**
- * Log rows older than `before`: the suppression log, webhook deliveries that are finished (delivered or dead)
- * and outbox rows already dispatched (each delivery keeps its own copy of the payload).
+ * Suppression log rows older than `before`. (Webhook history, dispatched outbox rows and finished deliveries,
+ * is forgotten by the webhook worker: purgeWebhookHistory in webhooks.ts.)
  */
-export async function purgeLogs(db: Db, before: Date): Promise<number> {
-  const suppressionLog = await inBatches(() =>
+export function purgeLogs(db: Db, before: Date): Promise<number> {
+  return inBatches(() =>
     deleted(
       db,
       sql<{ n: string }>`with gone as (
@@ -70,29 +69,4 @@ export async function purgeLogs(db: Db, before: Date): Promise<number> {
       select count(*)::text as n from gone`,
     ),
   );
-  const deliveries = await inBatches(() =>
-    deleted(
-      db,
-      sql<{ n: string }>`with gone as (
-        delete from webhook_deliveries where id in (
-          select id from webhook_deliveries
-           where created_at < ${before} and status in ('delivered', 'dead')
-           limit ${BATCH} for update skip locked)
-        returning 1)
-      select count(*)::text as n from gone`,
-    ),
-  );
-  const outbox = await inBatches(() =>
-    deleted(
-      db,
-      sql<{ n: string }>`with gone as (
-        delete from outbox where id in (
-          select id from outbox
-           where created_at < ${before} and dispatched_at is not null
-           limit ${BATCH} for update skip locked)
-        returning 1)
-      select count(*)::text as n from gone`,
-    ),
-  );
-  return suppressionLog + deliveries + outbox;
 }
