@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { register as classify } from "./classify.js";
 import { register as erase } from "./erase.js";
+import { register as ingest } from "./ingest.js";
 import { register as keys } from "./keys.js";
 import { register as migrate } from "./migrate.js";
 import { register as reprocess } from "./reprocess.js";
@@ -16,7 +17,8 @@ export function buildProgram(io: CliIo): Command {
     .version("0.1.0")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  for (const reg of [classify, start, migrate, verp, suppressions, reprocess, keys, erase]) reg(program, io);
+  for (const reg of [classify, start, migrate, verp, suppressions, reprocess, keys, ingest, erase])
+    reg(program, io);
   return program;
 }
 
