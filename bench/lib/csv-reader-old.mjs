@@ -97,6 +97,3 @@ function parseQuoted(buf, start, final) {
   fields.push(field);
   return { record: { fields, raw: buf.slice(start, n).replace(/\r$/, "") }, next: n };
 }
-
-/** First characters that make a spreadsheet run a cell as a formula (OWASP's CSV injection advice). */
-const FORMULA_START = /^[=+\-@\t\r]/;

@@ -11,13 +11,14 @@ export interface UntilOptions {
 
 /**
  * Polls `fn` until it returns something truthy, and resolves to it; rejects after the deadline. `opts` may be
- * the deadline in ms.
+ * the deadline in ms (then `everyMs` the period).
  */
 export async function until<T>(
   fn: () => T | undefined | null | false | 0 | "" | Promise<T | undefined | null | false | 0 | "">,
   opts: UntilOptions | number = {},
+  everyMs?: number,
 ): Promise<T> {
-  const o = typeof opts === "number" ? { ms: opts } : opts;
+  const o = typeof opts === "number" ? { ms: opts, everyMs } : opts;
   const end = Date.now() + (o.ms ?? 20_000);
   for (;;) {
     const v = await fn();
