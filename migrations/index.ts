@@ -7,6 +7,7 @@ import * as m0003 from "./0003_raw_lz4.js";
 import * as m0004 from "./0004_unfinished_mails_idx.js";
 import * as m0005 from "./0005_digest_received_idx.js";
 import * as m0006 from "./0006_retention_idx.js";
+import * as m0015 from "./0015_event_permanent.js";
 import * as m0016 from "./0016_log_positions.js";
 
 export const migrations: Record<string, Migration> = {
@@ -16,5 +17,6 @@ export const migrations: Record<string, Migration> = {
   "0004_unfinished_mails_idx": m0004,
   "0005_digest_received_idx": m0005,
   "0006_retention_idx": m0006,
+  "0015_event_permanent": m0015,
   "0016_log_positions": m0016,
 };
