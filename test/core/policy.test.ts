@@ -194,7 +194,7 @@ describe("the policy engine", () => {
   });
 
   it("never suppresses on an authentication failure report (RFC 6591, DMARC), whatever the verification mode", () => {
-    const plain = parsePolicy({ verification: { mode: "plain" } });
+    const plain = parsePolicy({ verification: { mode: "plain", allowUnverified: true } });
     for (const verification of ["verified", "absent", "invalid"] as const) {
       for (const policy of [DEFAULT_POLICY, plain]) {
         const d = decide(

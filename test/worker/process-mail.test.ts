@@ -290,7 +290,10 @@ describe("processing one mail", () => {
   });
 
   it("records an authentication failure report with its DKIM/SPF/DMARC details and never suppresses, whatever the mode", async () => {
-    for (const [i, policy] of [DEFAULT_POLICY, parsePolicy({ verification: { mode: "plain" } })].entries()) {
+    for (const [i, policy] of [
+      DEFAULT_POLICY,
+      parsePolicy({ verification: { mode: "plain", allowUnverified: true } }),
+    ].entries()) {
       const rcpt = `spoofed-${i}@example.com`;
       const id = await spool("arf-auth-failure", {
         recipient: rcpt,
