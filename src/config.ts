@@ -111,8 +111,16 @@ export const configSchema = z.object({
   httpPort: int(8025),
   /** Requests per minute per API key, unless the key has its own limit (0: unlimited). */
   apiRateLimitPerMinute: int(3_000_000),
-  /** Largest JSON body the API accepts (streamed CSV/NDJSON bodies have no limit). */
+  /** Largest JSON body the API accepts (streamed CSV/NDJSON bodies: apiBulkMaxBytes). */
   apiBodyLimitBytes: int(1024 * 1024),
+  /** Largest CSV or NDJSON body (list cleaning, imports), streamed: beyond, 413. */
+  apiBulkMaxBytes: int(1024 * 1024 * 1024),
+  /** Longest record (CSV record or NDJSON line) of such a body, in characters: beyond, 413 naming its line. */
+  apiBulkMaxRecordChars: z.coerce.number().int().min(256).default(65_536),
+  /** List cleanings and imports at once per API process; beyond, 429 with Retry-After (0: no limit). */
+  apiMaxBulkRequests: int(4),
+  /** Failed authentications per client IP and minute before 429 `rate_limited` (0: no limit). */
+  apiAuthFailuresPerMinute: int(60),
   /** Exports streamed at once by one API process (each holds a database connection); beyond: 429 (0: no limit). */
   apiMaxExports: int(4),
   /** A process serving the API alone (`--role api`) lets its old generation grow to this much above its live
@@ -129,6 +137,12 @@ export const configSchema = z.object({
   defaultStream: z.string().default("default"),
   /** How long raw mail is kept; after that only metadata stays. */
   rawRetentionDays: int(30),
+  /** How long events are kept (0: forever). */
+  eventRetentionDays: int(0),
+  /** How long the metadata of processed mails is kept, envelope included (0: forever). */
+  mailRetentionDays: int(0),
+  /** How long the suppression log is kept (0: forever; webhook history has its own ages, docs/webhooks.md). */
+  logRetentionDays: int(0),
   /** Local parts are compared case-insensitively unless this is set. */
   caseSensitiveLocalPart: z.stringbool().default(false),
   /** Tries of a webhook delivery before it is `dead`. */
@@ -225,6 +239,10 @@ export const ENV: Record<keyof Config, string> = {
   apiRateLimitPerMinute: "REBOUND_API_RATE_LIMIT_PER_MINUTE",
   apiBodyLimitBytes: "REBOUND_API_BODY_LIMIT_BYTES",
   apiMaxExports: "REBOUND_API_MAX_EXPORTS",
+  apiBulkMaxBytes: "REBOUND_API_BULK_MAX_BYTES",
+  apiBulkMaxRecordChars: "REBOUND_API_BULK_MAX_RECORD_CHARS",
+  apiMaxBulkRequests: "REBOUND_API_MAX_BULK_REQUESTS",
+  apiAuthFailuresPerMinute: "REBOUND_API_AUTH_FAILURES_PER_MINUTE",
   apiHeapGrowthPercent: "REBOUND_API_HEAP_GROWTH_PERCENT",
   verpKeys: "REBOUND_VERP_KEYS",
   verpKeysFile: "REBOUND_VERP_KEYS_FILE",
@@ -232,6 +250,9 @@ export const ENV: Record<keyof Config, string> = {
   defaultTenant: "REBOUND_DEFAULT_TENANT",
   defaultStream: "REBOUND_DEFAULT_STREAM",
   rawRetentionDays: "REBOUND_RAW_RETENTION_DAYS",
+  eventRetentionDays: "REBOUND_EVENT_RETENTION_DAYS",
+  mailRetentionDays: "REBOUND_MAIL_RETENTION_DAYS",
+  logRetentionDays: "REBOUND_LOG_RETENTION_DAYS",
   caseSensitiveLocalPart: "REBOUND_CASE_SENSITIVE_LOCAL_PART",
   webhookMaxAttempts: "REBOUND_WEBHOOK_MAX_ATTEMPTS",
   webhookTimeoutMs: "REBOUND_WEBHOOK_TIMEOUT_MS",

@@ -1,4 +1,6 @@
-// The pino root logger. Children per role and per mail carry their ids; no mail content is ever logged.
+// The pino root logger. Children per role and per mail carry their ids; no mail content is ever logged, and
+// what slips into a log line by mistake (a request's headers, a key's token, a webhook's secret, a mail's raw
+// bytes) is censored by field name, at the top level and up to two levels down.
 // On a terminal the lines are pretty-printed (pino-pretty, in-process); elsewhere (a container, a file, a pipe)
 // one JSON object a line, for a log collector. REBOUND_LOG_FORMAT forces either.
 import { pino, type Logger } from "pino";
@@ -8,12 +10,32 @@ export type { Logger };
 
 export type LogFormat = "auto" | "pretty" | "json";
 
+/** Field names whose values never reach a log line. */
+export const REDACTED_FIELDS = [
+  "authorization",
+  "cookie",
+  "token",
+  "secret",
+  "password",
+  "raw",
+  "verpKeys",
+  "databaseUrl",
+] as const;
+
+export const REDACT_PATHS = REDACTED_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+
+export const CENSORED = "[redacted]";
+
 export function createLogger(
   level: string,
   destination?: pino.DestinationStream,
   format: LogFormat = "json",
 ): Logger {
-  const options = { level, base: { service: "rebound" } };
+  const options = {
+    level,
+    base: { service: "rebound" },
+    redact: { paths: REDACT_PATHS, censor: CENSORED },
+  };
   if (destination) return pino(options, destination);
   const pretty = format === "pretty" || (format === "auto" && process.stderr.isTTY === true);
   if (!pretty) return pino(options, pino.destination(2));

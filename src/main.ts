@@ -1,7 +1,9 @@
 // The composition root: config -> logger -> database (migrated) -> queue -> the roles asked for.
 //
 //   intake  the SMTP MX (spool, enqueue) and the sweeper that enqueues what was left pending
-//   worker  process-mails and process-mail jobs, raw retention, webhook outbox and deliveries
+//   worker  process-mails and process-mail jobs, webhook outbox and deliveries
+//
+// Every role runs retention (src/retention.ts).
 //   api     the HTTP API
 //   lookup  the socketmap and policy delegation servers Postfix or Exim ask at send time (not by default)
 //
@@ -16,6 +18,7 @@ import { resolveTls } from "./intake/tls.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics, startMetricsServer, type Metrics } from "./metrics.js";
 import { loadPolicy } from "./policy-file.js";
+import { startRetention } from "./retention.js";
 import { createQueue } from "./queue/index.js";
 import { migrateToLatest, openDb, type Db, type DbHandle } from "./store/db.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
@@ -93,8 +96,9 @@ export async function startApp(
     const config: Config = { ...givenConfig, verpKeys: verp.keys };
     if (verp.created && verp.file) firstRun.verpKey = { ...verp.created, file: verp.file };
 
-    // Validate the policy before anything listens: a bad file is a configuration error.
-    const policy = has("worker") ? loadPolicy(config) : undefined;
+    // Validate the policy before anything listens, in every role: a bad file (or `plain` verification without
+    // `allowUnverified`) is a configuration error wherever it is found.
+    const policy = loadPolicy(config);
 
     const handle = await openDatabase(config, {
       databaseUrl: config.databaseUrl,
@@ -130,6 +134,9 @@ export async function startApp(
     closers.push(() => queue.close());
 
     metrics.watchDb(db);
+    // Retention in every role, whichever runs here.
+    const retention = startRetention({ db, config, logger, now });
+    closers.push(async () => retention.stop());
     const app: App = {
       roles: [...roles],
       db,
@@ -145,7 +152,7 @@ export async function startApp(
     const providers = has("worker") || has("api") ? providerResolverOf(config) : undefined;
     if (providers) closers.push(async () => providers.close());
 
-    if (has("worker") && policy) {
+    if (has("worker")) {
       const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics, providers });
       closers.push(() => worker.stop());
       const webhooks = startWebhookWorker(

@@ -1,11 +1,22 @@
 // Bearer-token authentication, scopes and per-key rate limits. Keys are looked up by the SHA-256 of the
 // token and kept in memory for at most one second, so a revoked key stops working within a second.
 //
+// Guessing is bounded: a token that does not have the form of a key is refused without a query, the cache of
+// keys is bounded (least recently used out), and a client IP that fails authentication more than
+// `authFailuresPerMinute` times in a minute gets 429 for any token it has not been admitted with lately.
+//
 // The hooks take callbacks rather than returning promises: a request whose key is in memory (nearly all)
 // goes through authentication, the rate limit and the scope check without a promise or a hash.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
 import type { Kysely } from "kysely";
-import { findKeyByTokenHash, hashToken, touchKeys, type ApiKeyWithHash, type Scope } from "../store/keys.js";
+import {
+  findKeyByTokenHash,
+  hashToken,
+  isTokenFormat,
+  touchKeys,
+  type ApiKeyWithHash,
+  type Scope,
+} from "../store/keys.js";
 import type { Database } from "../store/schema.js";
 import { ApiError } from "./errors.js";
 import { RateLimiter } from "./ratelimit.js";
@@ -32,6 +43,10 @@ export interface AuthOptions {
   cacheMs?: number;
   /** How often `last_used_at` is written. */
   touchEveryMs?: number;
+  /** Failed authentications per client IP and minute before 429 (0: no limit). */
+  authFailuresPerMinute: number;
+  /** Most tokens remembered (default 10,000). */
+  maxCached?: number;
 }
 
 interface Cached {
@@ -45,11 +60,18 @@ interface Cached {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const MAX_CACHED = 10_000;
+/** Client IPs whose failures are counted at once (the least recently failing are forgotten beyond). */
+const MAX_FAILING_IPS = 100_000;
 
 /** Install authentication on a scope: every route in it needs a valid key. */
 export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   const cacheMs = opts.cacheMs ?? 1_000;
+  const maxCached = opts.maxCached ?? MAX_CACHED;
+  // Insertion order is recency: a hit moves its entry to the end (unless it is there already, the usual case
+  // of one busy key), so the first entries are the least recently used, evicted first.
   const cache = new Map<string, Cached>();
+  let newest: string | undefined;
+  const failures = new RateLimiter(MAX_FAILING_IPS);
   const inflight = new Map<string, Promise<Cached>>();
   const limiter = new RateLimiter();
   const used = new Set<string>();
@@ -69,6 +91,11 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   function remembered(token: string, now: number): Cached | undefined {
     const hit = cache.get(token);
     if (!hit || hit.until <= now) return undefined;
+    if (token !== newest) {
+      cache.delete(token);
+      cache.set(token, hit);
+      newest = token;
+    }
     if (now >= hit.refreshAt && !inflight.has(token))
       load(token).catch((err: unknown) => app.log.warn({ err }, "could not read an API key"));
     return hit;
@@ -92,18 +119,38 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
       refreshAt: now + cacheMs / 2,
       auth: key && { keyId: key.id, tenant: key.tenant, scopes: key.scopes, secret: key.tokenHash },
     };
-    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.delete(token);
+    while (cache.size >= maxCached) cache.delete(cache.keys().next().value!);
     cache.set(token, entry);
+    newest = token;
     return entry;
+  }
+
+  /** A 401 for a token that is not a key; counted against the client IP. */
+  function refuse(request: FastifyRequest, reply: FastifyReply, now: number, message: string): ApiError {
+    if (opts.authFailuresPerMinute > 0) failures.take(request.ip, opts.authFailuresPerMinute, now);
+    reply.header("www-authenticate", 'Bearer realm="rebound", error="invalid_token"');
+    return new ApiError(401, "unauthorized", message);
+  }
+
+  /** The 429 of a client IP past its failures, or undefined when it may try. */
+  function blocked(request: FastifyRequest, now: number): ApiError | undefined {
+    if (opts.authFailuresPerMinute <= 0) return undefined;
+    const wait = failures.wait(request.ip, opts.authFailuresPerMinute, now);
+    if (wait === 0) return undefined;
+    return new ApiError(
+      429,
+      "rate_limited",
+      `too many failed authentications from this address; try again in ${wait} s`,
+      { authFailuresPerMinute: opts.authFailuresPerMinute },
+      { "retry-after": String(wait) },
+    );
   }
 
   /** Let the request through (`request.auth` set) or throw the 401 or 429 to answer. */
   function admit(entry: Cached, request: FastifyRequest, reply: FastifyReply, now: number): void {
     const key = entry.key;
-    if (!key) {
-      reply.header("www-authenticate", 'Bearer realm="rebound", error="invalid_token"');
-      throw new ApiError(401, "unauthorized", "the API key is unknown or revoked");
-    }
+    if (!key) throw refuse(request, reply, now, "the API key is unknown or revoked");
     const limit = key.rateLimitPerMinute ?? opts.defaultRateLimitPerMinute;
     if (limit > 0) {
       const d = limiter.take(key.id, limit, now);
@@ -135,6 +182,19 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
     const token = m[1]!;
     const now = Date.now();
     const hit = remembered(token, now);
+    if (!hit?.key) {
+      // Not a key admitted lately: a client IP past its failures waits, and a token without the form of a
+      // key is refused without a query.
+      const no = blocked(request, now);
+      if (no) {
+        done(no);
+        return;
+      }
+      if (!isTokenFormat(token)) {
+        done(refuse(request, reply, now, "the API key is unknown or revoked"));
+        return;
+      }
+    }
     if (hit) {
       try {
         admit(hit, request, reply, now);

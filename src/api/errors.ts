@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   "conflict",
   "rate_limited",
   "too_many_exports",
+  "too_many_bulk_requests",
   "not_ready",
   "internal_error",
 ] as const;

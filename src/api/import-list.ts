@@ -7,7 +7,14 @@ import { hashAddress, normalizeAddress } from "../core/address.js";
 import { CLASSES, classOf, REASONS, type BounceClass, type Reason } from "../core/report.js";
 import type { Database } from "../store/schema.js";
 import { importSuppressions, type ImportRow } from "../store/suppression-import.js";
-import { addressColumn, addressOfObject, bulkRecords, type BulkFormat, type BulkRecord } from "./bulk.js";
+import {
+  addressColumn,
+  addressOfObject,
+  bulkRecords,
+  type BulkFormat,
+  type BulkLimits,
+  type BulkRecord,
+} from "./bulk.js";
 
 export const MAX_LISTED_ERRORS = 1_000;
 export const STREAM_RE = /^[A-Za-z0-9._:*-]{1,100}$/;
@@ -40,6 +47,8 @@ export interface ImportListOptions {
   caseSensitiveLocalPart: boolean;
   at: Date;
   batchSize?: number;
+  /** What the body may hold (default: no byte limit, 64 Ki characters a record). */
+  limits?: BulkLimits;
   /** Told of each batch written (the API's index learns of them at once). */
   onImported?: (tenant: string, addressHashes: string[]) => void;
 }
@@ -124,7 +133,7 @@ export async function importList(
     };
   };
 
-  for await (let batch of bulkRecords(body, o.format, o.batchSize ?? 1_000)) {
+  for await (let batch of bulkRecords(body, o.format, o.limits, o.batchSize ?? 1_000)) {
     if (o.format === "csv" && !cols) {
       const header = batch[0]!.fields ?? [];
       addrCol = addressColumn(header, o.column);

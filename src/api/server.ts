@@ -1,6 +1,7 @@
 // The HTTP API: fastify, versioned under /v1, one module per resource, one error shape, OpenAPI 3.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { installAuth } from "./auth.js";
+import { BulkGate } from "./bulk.js";
 import type { ApiDeps, RouteModule } from "./deps.js";
 import { errorSchema, installErrorHandling } from "./errors.js";
 import { installOpenApi } from "./openapi.js";
@@ -47,6 +48,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** The in-memory index of suppressed addresses that answers most lookups without a query. */
     suppressionIndex: SuppressionIndex;
+    /** The cap on list cleanings and imports running at once in this process. */
+    bulkGate: BulkGate;
   }
 }
 
@@ -57,6 +60,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // One log line per request would cost more than a lookup; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.apiBodyLimitBytes,
+    // An address in a path (`/v1/suppressions/{address}`, `DELETE /v1/addresses/{address}`) may be 254
+    // characters, more once percent-encoded (fastify's default: 100, then 414).
+    routerOptions: { maxParamLength: 1_000 },
     return503OnClosing: true,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false },
@@ -68,6 +74,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   const index = new SuppressionIndex(deps.db, { logger: app.log });
   app.decorate("suppressionIndex", index);
+  app.decorate("bulkGate", new BulkGate(deps.config.apiMaxBulkRequests));
   app.addHook("onReady", async () => index.start());
   app.addHook("onClose", async () => index.stop());
 
@@ -75,7 +82,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (root) => health(root, deps));
   await app.register(
     async (v1) => {
-      installAuth(v1, { db: deps.db, defaultRateLimitPerMinute: deps.config.apiRateLimitPerMinute, now });
+      installAuth(v1, {
+        db: deps.db,
+        defaultRateLimitPerMinute: deps.config.apiRateLimitPerMinute,
+        authFailuresPerMinute: deps.config.apiAuthFailuresPerMinute,
+        now,
+      });
       for (const mod of ROUTES) await v1.register(async (scope) => mod(scope, deps));
     },
     { prefix: "/v1" },

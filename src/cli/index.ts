@@ -55,6 +55,11 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
     load: () => import("./keys.js"),
   },
   {
+    name: "erase",
+    description: "erase an address (privacy law); it stays suppressed by hash",
+    load: () => import("./erase.js"),
+  },
+  {
     name: "doctor",
     description: "check this deployment and say what to fix",
     load: () => import("./doctor.js"),

@@ -16,7 +16,7 @@ import { importList, STREAM_RE } from "../api/import-list.js";
 import { applying, governing } from "../api/present.js";
 import { EXPORT_FORMATS, exportStream, type ExportFormat } from "../store/exports.js";
 import { activeSuppressionsByHash, SUPPRESSION_STATES, type SuppressionState } from "../store/lookups.js";
-import { removeSuppression, upsertSuppression } from "../store/suppressions.js";
+import { removeSuppressions, upsertSuppression } from "../store/suppressions.js";
 import type { CliIo } from "./io.js";
 import { addressArg } from "./suppressions.js";
 import { withDb } from "./with-db.js";
@@ -143,35 +143,16 @@ export function registerRemove(suppressions: Command, io: CliIo): void {
       const config = loadConfig();
       const address = addressArg(config, input);
       const tenant = opts.tenant ?? config.defaultTenant;
-      const removed = await withDb(config, async (db) => {
-        const streams =
-          opts.stream !== undefined
-            ? [streamArg(opts.stream)]
-            : (
-                await db
-                  .selectFrom("suppressions")
-                  .select("stream")
-                  .where("tenant", "=", tenant)
-                  .where("address_hash", "=", hashAddress(address))
-                  .execute()
-              ).map((r) => r.stream);
-        return db.transaction().execute(async (tx) => {
-          const out: string[] = [];
-          for (const stream of streams)
-            if (
-              await removeSuppression(tx, {
-                tenant,
-                stream,
-                address,
-                actor: OPERATOR,
-                note: opts.note ?? null,
-                at: new Date(),
-              })
-            )
-              out.push(stream);
-          return out;
-        });
-      });
+      const removed = await withDb(config, (db) =>
+        removeSuppressions(db, {
+          tenant,
+          stream: opts.stream !== undefined ? streamArg(opts.stream) : undefined,
+          address,
+          actor: OPERATOR,
+          note: opts.note ?? null,
+          at: new Date(),
+        }),
+      );
       if (removed.length === 0) {
         io.stderr.write(
           `rebound: ${address} is not suppressed${opts.stream ? ` in stream ${opts.stream}` : ""} (tenant ${tenant})\n`,
@@ -264,6 +245,8 @@ export function registerImport(suppressions: Command, io: CliIo): void {
             column: opts.column,
             caseSensitiveLocalPart: config.caseSensitiveLocalPart,
             at: new Date(),
+            // A local file: no byte limit; records as long as the API takes.
+            limits: { maxBytes: Infinity, maxRecordChars: config.apiBulkMaxRecordChars },
           }),
         );
         io.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -98,8 +98,18 @@ export const policySchema = z
          * act too (for senders that do not use VERP); a bad signature never acts.
          */
         mode: z.enum(["signed", "plain"]).default("signed"),
+        /**
+         * Must be `true` for `mode: "plain"`: with it, anyone who can send mail to the bounce domain can
+         * suppress any address of the default tenant, so the operator has to say so in as many words.
+         */
+        allowUnverified: z.boolean().default(false),
       })
       .strict()
+      .refine((v) => v.mode !== "plain" || v.allowUnverified, {
+        message:
+          'mode "plain" lets anyone who can send mail to the bounce domain suppress any address; set ' +
+          '"allowUnverified": true beside it to accept that, or use mode "signed" (docs/policy.md)',
+      })
       .prefault({}),
     hard: z
       .object({

@@ -1,10 +1,14 @@
-// Erasure of one address of one tenant (privacy law): its events and the raw mails that spoke of it go; its
-// suppressions stay as hashed tombstones (address columns nulled, address_hash kept) so it stays suppressed.
+// Erasure of one address (privacy law), in one tenant or in all of them: its events go; the raw bytes of every
+// mail that names it go (the mails its events came from, their twins stored with the same digest, and mails
+// whose envelope names it), and the envelope is redacted where it names it; webhook payloads that name it are
+// redacted; its suppressions stay as hashed tombstones (address columns nulled, address_hash kept) so it
+// stays suppressed.
 import { sql } from "kysely";
 import type { Db } from "./db.js";
 
 export interface ErasureInput {
-  tenant: string;
+  /** The tenant to erase the address from; null: every tenant. */
+  tenant: string | null;
   /** The normalised address and its hash. */
   address: string;
   addressHash: string;
@@ -55,29 +59,45 @@ export async function eraseAddress(db: Db, e: ErasureInput): Promise<ErasureResu
   ];
   // The VERP inline form carries the recipient as `local=domain`: recipients of a mail that name it go too.
   const verpForm = `${local}=${domain}`;
+  const inTenant = e.tenant === null ? sql<boolean>`true` : sql<boolean>`tenant = ${e.tenant}`;
+  const redactEnvelope = (s: string) => redactString(redactString(s, e.address), verpForm);
   return db.transaction().execute(async (trx) => {
-    const mails = await trx
-      .selectFrom("events")
-      .select("mail_id")
-      .distinct()
-      .where("tenant", "=", e.tenant)
-      .where("address_hash", "=", e.addressHash)
-      .where("mail_id", "is not", null)
-      .execute();
-    const mailIds = mails.map((m) => m.mail_id).filter((id): id is string => id !== null);
+    // The mails that name the address: those its events came from, those whose envelope names it (in the
+    // tenant, or not attributed to any), and their twins stored with the same digest.
+    const named = await sql<{ id: string }>`
+      select distinct mail_id as id from events
+       where ${inTenant} and address_hash = ${e.addressHash} and mail_id is not null
+      union
+      select id from inbound_mails
+       where (${e.tenant === null ? sql`true` : sql`tenant = ${e.tenant} or tenant is null`})
+         and (mail_from ilike ${likePattern(e.address)}
+              or mail_from ilike ${likePattern(verpForm)}
+              or array_to_string(rcpt_to, ' ') ilike ${likePattern(e.address)}
+              or array_to_string(rcpt_to, ' ') ilike ${likePattern(verpForm)})`.execute(trx);
+    let mailIds = named.rows.map((r) => r.id);
+    if (mailIds.length) {
+      const twins = await sql<{ id: string }>`
+        select t.id from inbound_mails m join inbound_mails t on t.sha256 = m.sha256
+         where m.id = any(${mailIds}::text[])`.execute(trx);
+      mailIds = [...new Set([...mailIds, ...twins.rows.map((r) => r.id)])];
+    }
     let mailsPurged = 0;
     if (mailIds.length) {
       const rows = await trx
         .selectFrom("inbound_mails")
-        .select(["id", "rcpt_to"])
+        .select(["id", "rcpt_to", "mail_from"])
         .where("id", "in", mailIds)
         .forUpdate()
         .execute();
       for (const m of rows) {
-        const rcpt = m.rcpt_to.map((r) => redactString(redactString(r, e.address), verpForm));
         await trx
           .updateTable("inbound_mails")
-          .set({ raw: null, raw_purged_at: sql<Date>`coalesce(raw_purged_at, ${e.now})`, rcpt_to: rcpt })
+          .set({
+            raw: null,
+            raw_purged_at: sql<Date>`coalesce(raw_purged_at, ${e.now})`,
+            rcpt_to: m.rcpt_to.map(redactEnvelope),
+            mail_from: redactEnvelope(m.mail_from),
+          })
           .where("id", "=", m.id)
           .execute();
         mailsPurged++;
@@ -86,7 +106,7 @@ export async function eraseAddress(db: Db, e: ErasureInput): Promise<ErasureResu
 
     const deleted = await trx
       .deleteFrom("events")
-      .where("tenant", "=", e.tenant)
+      .where(inTenant)
       .where("address_hash", "=", e.addressHash)
       .executeTakeFirst();
 
@@ -96,14 +116,14 @@ export async function eraseAddress(db: Db, e: ErasureInput): Promise<ErasureResu
     const kept = await trx
       .updateTable("suppressions")
       .set({ address: null, address_original: null, note: noteRedacted, updated_at: e.now })
-      .where("tenant", "=", e.tenant)
+      .where(inTenant)
       .where("address_hash", "=", e.addressHash)
-      .returning(["stream"])
+      .returning(["tenant", "stream"])
       .execute();
     const logged = await trx
       .updateTable("suppression_log")
       .set({ address: null, note: noteRedacted })
-      .where("tenant", "=", e.tenant)
+      .where(inTenant)
       .where("address_hash", "=", e.addressHash)
       .executeTakeFirst();
     if (kept.length)
@@ -111,7 +131,7 @@ export async function eraseAddress(db: Db, e: ErasureInput): Promise<ErasureResu
         .insertInto("suppression_log")
         .values(
           kept.map((k) => ({
-            tenant: e.tenant,
+            tenant: k.tenant,
             stream: k.stream,
             address_hash: e.addressHash,
             address: null,
@@ -128,7 +148,7 @@ export async function eraseAddress(db: Db, e: ErasureInput): Promise<ErasureResu
     for (const table of ["outbox", "webhook_deliveries"] as const) {
       const rows = await sql<{ id: string; payload: Record<string, unknown> }>`
         select id, payload from ${sql.table(table)}
-         where tenant = ${e.tenant} and payload::text ilike ${likePattern(e.address)}
+         where ${inTenant} and payload::text ilike ${likePattern(e.address)}
          for update`.execute(trx);
       for (const r of rows.rows) {
         const payload = JSON.stringify(redactJson(r.payload, e.address));

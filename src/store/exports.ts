@@ -201,7 +201,10 @@ function csvLine(buf: Uint8Array, i: number, out: Uint8Array, o: number): number
       }
       if (e - i === 2 && buf[i] === 92 && buf[i + 1] === 78)
         o = o0; // \N
-      else if (quote) o = quoted(out, o0, o);
+      else {
+        if (o > o0 && FORMULA_START[out[o0]!] === 1) o = prefixQuote(out, o0, o);
+        if (quote) o = quoted(out, o0, o);
+      }
     }
     if (c === 10) {
       if (col !== TIME_COLUMNS.length - 1) throw new Error("an export's COPY line with too few fields");
@@ -211,6 +214,21 @@ function csvLine(buf: Uint8Array, i: number, out: Uint8Array, o: number): number
     out[o++] = 44;
     i = e + 1;
   }
+}
+
+/**
+ * The first characters that make a spreadsheet run a cell as a formula (`=`, `+`, `-`, `@`, tab, CR): such a
+ * cell gets a leading `'` (OWASP's advice on CSV injection), so an address like `=HYPERLINK(...)@x.org` or a
+ * note is shown as text when the export is opened in a spreadsheet.
+ */
+const FORMULA_START = new Uint8Array(256);
+for (const c of "=+-@\t\r") FORMULA_START[c.charCodeAt(0)] = 1;
+
+/** Puts a `'` before the field at out[o0, o) in place; returns its new end. */
+function prefixQuote(out: Uint8Array, o0: number, o: number): number {
+  out.copyWithin(o0 + 1, o0, o);
+  out[o0] = 39;
+  return o + 1;
 }
 
 /** Quotes the field at out[o0, o) in place, doubling its quotes; returns its new end. */
@@ -295,8 +313,13 @@ function hexEscape(out: Uint8Array, o: number, c: number): number {
 // --- PGlite: keyset pages ------------------------------------------------------------------------------------
 
 // Cheap formatting in SQL (to_char and regular expressions cost several times more per row).
-const csvField = (expr: string) =>
+const csvQuoted = (expr: string) =>
   `case when ${expr} is null then '' when strpos(${expr}, ',') + strpos(${expr}, '"') + strpos(${expr}, chr(10)) + strpos(${expr}, chr(13)) > 0 then '"' || replace(${expr}, '"', '""') || '"' else ${expr} end`;
+/** A text field as CSV, with a `'` before a cell a spreadsheet would run as a formula (see FORMULA_START). */
+const csvField = (expr: string) =>
+  csvQuoted(
+    `(case when left(${expr}, 1) in ('=', '+', '-', '@', chr(9), chr(13)) then '''' || ${expr} else ${expr} end)`,
+  );
 const jsonText = (expr: string) => `coalesce(to_json(${expr})::text, 'null')`;
 const jsonTime = (col: string) => `coalesce('"' || ${isoTime(col)} || '"', 'null')`;
 

@@ -30,6 +30,13 @@ export interface CreateKeyInput {
 }
 
 const TOKEN_PREFIX = "rbk_";
+/** What createKey makes: the prefix and 32 random bytes in base64url (43 characters). */
+const TOKEN_FORMAT = /^rbk_[\w-]{43}$/;
+
+/** Whether a token has the form of a key (one that does not is refused without a query). */
+export function isTokenFormat(token: string): boolean {
+  return TOKEN_FORMAT.test(token);
+}
 
 export function hashToken(token: string): string {
   return hash("sha256", token, "hex");

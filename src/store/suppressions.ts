@@ -336,47 +336,64 @@ export async function removeSuppression(
   r: RemoveInput,
   opts: UpsertOptions = {},
 ): Promise<boolean> {
-  const hash = hashAddress(r.address);
-  const row = await db
-    .deleteFrom("suppressions")
-    .where("tenant", "=", r.tenant)
-    .where("stream", "=", r.stream)
-    .where("address_hash", "=", hash)
-    .returning(["id", "reason", "source", "event_ids"])
-    .executeTakeFirst();
-  if (!row) return false;
-  await db
-    .insertInto("suppression_log")
-    .values({
-      tenant: r.tenant,
-      stream: r.stream,
-      address_hash: hash,
-      address: r.address,
-      action: "removed",
-      reason: row.reason,
-      source: row.source,
-      actor: r.actor ?? null,
-      note: r.note ?? null,
-      event_ids: row.event_ids,
-      at: r.at,
-    })
-    .execute();
-  if (opts.emit !== false) {
-    await emitOutbox(db, {
-      tenant: r.tenant,
-      type: "suppression.removed",
-      payload: {
-        id: row.id,
-        stream: r.stream,
-        address: r.address,
-        reason: row.reason,
-        actor: r.actor ?? null,
-        note: r.note ?? null,
-        at: r.at.toISOString(),
-      },
-    });
-  }
-  return true;
+  return (await removeSuppressions(db, r, opts)).length > 0;
+}
+
+/**
+ * Delete an address's suppressions in one stream, or in all its streams when `stream` is absent, in one
+ * statement (so a row added meanwhile is either seen or added after, never missed half-way); log `removed`
+ * for each with who and why, emit `suppression.removed`. All in one transaction (the caller's, if it is one).
+ * Returns the streams removed. Used by `DELETE /v1/suppressions/{address}` and `rebound suppressions remove`.
+ */
+export async function removeSuppressions(
+  db: Kysely<Database>,
+  r: Omit<RemoveInput, "stream"> & { stream?: string },
+  opts: UpsertOptions = {},
+): Promise<string[]> {
+  const run = async (tx: Kysely<Database>): Promise<string[]> => {
+    const hash = hashAddress(r.address);
+    let del = tx.deleteFrom("suppressions").where("tenant", "=", r.tenant).where("address_hash", "=", hash);
+    if (r.stream !== undefined) del = del.where("stream", "=", r.stream);
+    const rows = await del.returning(["id", "stream", "reason", "source", "event_ids"]).execute();
+    if (!rows.length) return [];
+    rows.sort((x, y) => (x.stream < y.stream ? -1 : x.stream > y.stream ? 1 : 0));
+    await tx
+      .insertInto("suppression_log")
+      .values(
+        rows.map((row) => ({
+          tenant: r.tenant,
+          stream: row.stream,
+          address_hash: hash,
+          address: r.address,
+          action: "removed",
+          reason: row.reason,
+          source: row.source,
+          actor: r.actor ?? null,
+          note: r.note ?? null,
+          event_ids: row.event_ids,
+          at: r.at,
+        })),
+      )
+      .execute();
+    if (opts.emit !== false) {
+      for (const row of rows)
+        await emitOutbox(tx, {
+          tenant: r.tenant,
+          type: "suppression.removed",
+          payload: {
+            id: row.id,
+            stream: row.stream,
+            address: r.address,
+            reason: row.reason,
+            actor: r.actor ?? null,
+            note: r.note ?? null,
+            at: r.at.toISOString(),
+          },
+        });
+    }
+    return rows.map((row) => row.stream);
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
 /** The suppressions of one address in one tenant (every stream), active or expired. */

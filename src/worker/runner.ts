@@ -1,7 +1,7 @@
 // The worker role: consumes process-mails jobs (a group commit of the intake) and process-mail jobs (one mail),
 // keeps a mail that could not be processed after its last try as `failed` with its error (re-processable, never
-// dropped), and on a timer purges raw mail past its retention and deletes suppressions past their expiry
-// (logged as `expired`; lookups ignore them already).
+// dropped). Its purge() and expire() run one step of retention now; the timer that runs retention in every role
+// is src/retention.ts.
 //
 // Mails in flight at once are processed together: the mails of concurrent jobs are grouped into batches of up to
 // `workerBatchSize`, each batch in one transaction (processMails), so that under load one commit serves many
@@ -46,25 +46,18 @@ export interface WorkerDeps {
   providers?: ProviderLookup;
 }
 
-export interface WorkerOptions {
-  /** How often raw mail past retention is purged and expired suppressions deleted (default hourly; the first
-   * run at start). */
-  purgeIntervalMs?: number;
-}
-
 export interface MailWorker {
   /** One retention pass now; resolves with the number of mails whose raw bytes were dropped. */
   purge(): Promise<number>;
   /** Deletes the suppressions whose expiry has passed; resolves with how many. */
   expire(): Promise<number>;
-  /** Stops the purge timer and ends the classifier's threads (after the queue's close() finished the jobs in
-   * flight). */
+  /** Ends the classifier's threads (after the queue's close() finished the jobs in flight). */
   stop(): Promise<void>;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): MailWorker {
+export function startMailWorker(deps: WorkerDeps): MailWorker {
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger.child({ role: "worker" });
   const pool = createClassifyPool({
@@ -186,29 +179,10 @@ export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Mai
     return n;
   }
 
-  const runPurge = () => {
-    purge().catch((err: unknown) =>
-      logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        "raw retention purge failed; will retry",
-      ),
-    );
-    expire().catch((err: unknown) =>
-      logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        "deleting expired suppressions failed; will retry",
-      ),
-    );
-  };
-  runPurge();
-  const timer = setInterval(runPurge, opts.purgeIntervalMs ?? 60 * 60 * 1000);
-  timer.unref();
-
   return {
     purge,
     expire,
     async stop() {
-      clearInterval(timer);
       await pool.close();
     },
   };

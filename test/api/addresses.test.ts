@@ -1,10 +1,13 @@
 // Erasure, end to end: a VERP minted over the API, a real DSN through the worker, a webhook delivery that
 // names the address; then DELETE /v1/addresses/{address}.
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashAddress } from "../../src/core/address.js";
 import { dispatchPending } from "../../src/webhooks/dispatcher.js";
-import { until } from "../e2e/until.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { until } from "../helpers/until.js";
+import { insertMail } from "../../src/store/mails.js";
+import { cli } from "../cli/run-cli.js";
+import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
 import { bounceThroughWorker, verpOverrides } from "./bounce-helper.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
 
@@ -137,6 +140,147 @@ describe("DELETE /v1/addresses/{address}", () => {
       .where("tenant", "=", "other")
       .executeTakeFirstOrThrow();
     expect(otherSup.address).toBe(address);
+  });
+
+  it("erases from every tenant with allTenants: twins stored with the same digest, envelopes, raw bytes; still suppressed", async () => {
+    const person = "every.where@example.com";
+    const personHash = hashAddress(person);
+    const inAcme = await bounceThroughWorker(t.db, acmeWriter, "dsn-hard", person, "marketing");
+    const inOther = await bounceThroughWorker(t.db, otherAdmin, "dsn-hard", person, "news");
+    // The same bounce received twice (a twin with the same digest, kept as a duplicate without events), and a
+    // mail whose envelope alone names the person (an auto-reply from them, never attributed).
+    const original = await t.db
+      .selectFrom("inbound_mails")
+      .selectAll()
+      .where("id", "=", inAcme)
+      .executeTakeFirstOrThrow();
+    const twin = randomUUID();
+    const fromThem = randomUUID();
+    await insertMail(t.db, {
+      id: twin,
+      mailFrom: "",
+      rcptTo: original.rcpt_to,
+      raw: Buffer.from("the same bytes, stored twice"),
+      sha256: original.sha256,
+    });
+    await insertMail(t.db, {
+      id: fromThem,
+      mailFrom: `Every.Where@example.com`,
+      rcptTo: ["postmaster@bounces.example.net"],
+      raw: Buffer.from("Subject: out of office"),
+      sha256: "f".repeat(64),
+    });
+    const unrelated = randomUUID();
+    await insertMail(t.db, {
+      id: unrelated,
+      mailFrom: "",
+      rcptTo: ["postmaster@bounces.example.net"],
+      raw: Buffer.from("Subject: someone else"),
+      sha256: "e".repeat(64),
+    });
+
+    // The worker's suppressions reach the API's lookup index within a second or so: wait for both first.
+    const suppressedIn = async (c: Client, stream: string) =>
+      (await (await c.get(`/v1/suppressions/${enc(person)}?stream=${stream}`)).json()).suppressed === true;
+    await until(
+      async () => (await suppressedIn(acmeWriter, "marketing")) && suppressedIn(otherAdmin, "news"),
+      {
+        ms: 10_000,
+        what: "the suppressions to reach the index",
+      },
+    );
+
+    const res = await acmeAdmin.send("DELETE", `/v1/addresses/${enc(person)}?allTenants=true`);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ address_hash: personHash, mails_purged: 4, suppressions_kept: 2 });
+
+    const mails = await t.db
+      .selectFrom("inbound_mails")
+      .select(["id", "raw", "mail_from", "rcpt_to"])
+      .where("id", "in", [inAcme, inOther, twin, fromThem, unrelated])
+      .execute();
+    const byId = new Map(mails.map((m) => [m.id, m]));
+    for (const id of [inAcme, inOther, twin, fromThem]) expect(byId.get(id)!.raw).toBeNull();
+    expect(byId.get(unrelated)!.raw).not.toBeNull();
+    const envelopes = JSON.stringify(mails.map((m) => [m.mail_from, m.rcpt_to])).toLowerCase();
+    expect(envelopes).not.toContain("every.where");
+    expect(envelopes).not.toContain("every.where=example.com");
+
+    // Nothing names the person in any tenant: events (address and address_original) are gone.
+    const events = await t.db
+      .selectFrom("events")
+      .select(["tenant", "address", "address_original"])
+      .where("address_hash", "=", personHash)
+      .execute();
+    expect(events).toEqual([]);
+    const sups = await t.db
+      .selectFrom("suppressions")
+      .select(["tenant", "address", "address_original"])
+      .where("address_hash", "=", personHash)
+      .orderBy("tenant")
+      .execute();
+    expect(sups).toEqual([
+      { tenant: "acme", address: null, address_original: null },
+      { tenant: "other", address: null, address_original: null },
+    ]);
+    // Both tenants still answer suppressed.
+    expect(await suppressedIn(acmeWriter, "marketing")).toBe(true);
+    expect(await suppressedIn(otherAdmin, "news")).toBe(true);
+  });
+
+  it("takes an address of 254 characters in the path", async () => {
+    const long = `${"l".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(57)}.com`;
+    expect(long).toHaveLength(254);
+    const put = await acmeWriter.send("PUT", `/v1/suppressions/${enc(long)}`, { stream: "marketing" });
+    expect(put.status).toBe(201);
+    const look = await acmeWriter.get(`/v1/suppressions/${enc(long)}?stream=marketing`);
+    expect(look.status).toBe(200);
+    expect((await look.json()).suppressed).toBe(true);
+    const res = await acmeAdmin.send("DELETE", `/v1/addresses/${enc(long)}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ suppressions_kept: 1 });
+    expect(
+      (await (await acmeWriter.get(`/v1/suppressions/${enc(long)}?stream=marketing`)).json()).suppressed,
+    ).toBe(true);
+  });
+
+  it("erases through the CLI, in one tenant or in all", async () => {
+    const person = "cli.erased@example.com";
+    await bounceThroughWorker(t.db, acmeWriter, "dsn-hard", person, "marketing");
+    await bounceThroughWorker(t.db, otherAdmin, "dsn-hard", person, "news");
+    const env = {
+      DATABASE_URL: TEST_DATABASE_URL,
+      REBOUND_DATABASE_SCHEMA: t.schema,
+      REBOUND_LOG_LEVEL: "silent",
+    };
+    const before = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const both = await cli("erase", person, "--tenant", "acme", "--all-tenants");
+      expect(both.code).toBe(1);
+      expect(both.stderr).toContain("not both");
+      const one = await cli("erase", person.toUpperCase(), "--tenant", "acme");
+      expect(one.code).toBe(0);
+      expect(JSON.parse(one.stdout)).toMatchObject({ tenant: "acme", suppressionsKept: 1, mailsPurged: 1 });
+      const left = await t.db
+        .selectFrom("events")
+        .select("tenant")
+        .where("address_hash", "=", hashAddress(person))
+        .execute();
+      expect(new Set(left.map((e) => e.tenant))).toEqual(new Set(["other"]));
+      const all = await cli("erase", person, "--all-tenants");
+      expect(JSON.parse(all.stdout)).toMatchObject({ tenant: "*", suppressionsKept: 2 });
+      const none = await t.db
+        .selectFrom("events")
+        .select("tenant")
+        .where("address_hash", "=", hashAddress(person))
+        .execute();
+      expect(none).toEqual([]);
+    } finally {
+      for (const k of Object.keys(env)) if (!(k in before)) delete process.env[k];
+      Object.assign(process.env, before);
+    }
   });
 
   it("erases an address that was never seen as a no-op", async () => {

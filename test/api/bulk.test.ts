@@ -1,6 +1,9 @@
+import { request } from "node:http";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertSuppression } from "../../src/store/suppressions.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { until } from "../helpers/until.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
 
 let t: TestDb;
@@ -256,5 +259,124 @@ describe("imports", () => {
       })
     ).json();
     expect(check.results.map((r: { suppressed: boolean }) => r.suppressed)).toEqual([true, true, false]);
+  });
+});
+
+describe("limits of bulk bodies", () => {
+  let small: TestApi;
+  let c: Client;
+
+  beforeAll(async () => {
+    small = await startTestApi(t.db, {
+      apiBulkMaxBytes: 4_000,
+      apiBulkMaxRecordChars: 300,
+      apiMaxBulkRequests: 1,
+    });
+    c = await client(t.db, small, "acme");
+  });
+  afterAll(async () => small?.close());
+
+  const csvType = { "content-type": "text/csv" };
+
+  it("answers 413 naming the line of a record longer than the limit, and imports nothing of the body", async () => {
+    const body = [
+      "email",
+      "long1@example.com",
+      `long2@example.com,${"x".repeat(400)}`,
+      "long3@example.com",
+    ].join("\n");
+    for (const path of ["/v1/suppressions/import", "/v1/clean"]) {
+      const res = await c.send("POST", path, body, csvType);
+      expect(res.status).toBe(413);
+      expect(await res.json()).toEqual({
+        error: {
+          code: "payload_too_large",
+          message: "line 3: a record longer than 300 characters (REBOUND_API_BULK_MAX_RECORD_CHARS)",
+          details: { line: 3, maxRecordChars: 300 },
+        },
+      });
+    }
+    const nd = await c.send(
+      "POST",
+      "/v1/suppressions/import",
+      `{"email":"${"y".repeat(400)}@example.com"}\n`,
+      {
+        "content-type": "application/x-ndjson",
+      },
+    );
+    expect(nd.status).toBe(413);
+    expect((await nd.json()).error.details).toEqual({ line: 1, maxRecordChars: 300 });
+    const stored = await t.db
+      .selectFrom("suppressions")
+      .select("address")
+      .where("address", "like", "long%")
+      .execute();
+    expect(stored).toEqual([]);
+  });
+
+  it("answers 413 to a body over the byte limit, announced or streamed", async () => {
+    const body = "email\n" + Array.from({ length: 400 }, (_, i) => `big${i}@example.com`).join("\n");
+    const announced = await c.send("POST", "/v1/clean", body, csvType);
+    expect(announced.status).toBe(413);
+    expect((await announced.json()).error).toMatchObject({
+      code: "payload_too_large",
+      details: { maxBytes: 4_000 },
+    });
+    // Chunked (no Content-Length): refused once the limit is passed.
+    const chunks = Readable.from([Buffer.from(body.slice(0, 3_000)), Buffer.from(body.slice(3_000))]);
+    const streamed = await fetch(`${small.url}/v1/suppressions/import`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${c.token}`, ...csvType },
+      body: chunks as unknown as ReadableStream,
+      duplex: "half",
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect((await streamed.json()).error.details).toEqual({ maxBytes: 4_000 });
+  });
+
+  it("answers 429 with Retry-After to a bulk request beyond the cap, and takes one again once it is free", async () => {
+    // A list cleaning whose body never ends holds the one place (made again should a polling request have
+    // taken the place first, and the held one been refused).
+    const url = new URL(`${small.url}/v1/clean`);
+    const hold = () => {
+      const req = request({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: "POST",
+        headers: { authorization: `Bearer ${c.token}`, "content-type": "text/csv" },
+      });
+      const h = { req, answered: false };
+      req.on("error", () => undefined);
+      req.on("response", (r) => {
+        h.answered = true;
+        r.resume();
+      });
+      req.write("email\nheld@example.com\n");
+      return h;
+    };
+    let held = hold();
+    const refused = await until(
+      async () => {
+        if (held.answered) held = hold();
+        const r = await c.send("POST", "/v1/suppressions/import", "email\nq@example.com\n", csvType);
+        return r.status === 429 && !held.answered ? r : (await r.body?.cancel(), undefined);
+      },
+      { ms: 10_000, what: "the held request to take the place" },
+    );
+    expect(refused.headers.get("retry-after")).toBe("5");
+    expect((await refused.json()).error).toMatchObject({
+      code: "too_many_bulk_requests",
+      details: { maxBulkRequests: 1 },
+    });
+    held.req.destroy();
+    const again = await until(
+      async () => {
+        const r = await c.send("POST", "/v1/clean", "email\nok@example.com\n", csvType);
+        return r.status === 200 ? r : (await r.body?.cancel(), undefined);
+      },
+      { ms: 10_000, what: "the place to be free" },
+    );
+    expect(await again.text()).toBe("email\nok@example.com\n");
   });
 });

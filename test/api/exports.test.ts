@@ -39,6 +39,11 @@ const AWKWARD = [
   { address: address("controls@example.com"), note: "ctl \u0001 \u0002 \u001f end" },
   { address: address("escapes@example.com"), note: 'bs \b ff \f vt \u000b del \u007f, "q"' },
   { address: address("unicode@example.com"), note: "ünïcödé 😀 中文" },
+  // Cells a spreadsheet would run as formulas (OWASP: = + - @, tab, CR at the start).
+  { address: address("=1+2@example.com"), note: "@SUM(1+1)" },
+  { address: address("+plus@example.com"), note: "-2+3" },
+  { address: address("-minus@example.com"), note: "\t=tab" },
+  { address: address("@at@example.com"), note: "\r=cr" },
 ];
 
 /** The same rows in any database: the awkward ones, plus a spread of streams, reasons, sources and times. */
@@ -164,6 +169,25 @@ describe("exports on PostgreSQL", () => {
     expect(body).toBe(await pagedExport(t.db, "csv", false, {}));
   });
 
+  it("puts a ' before every CSV cell a spreadsheet would run as a formula, as the paged form does", async () => {
+    const body = await (await acme.get(path("csv", false, { stream: "notes" }))).text();
+    expect(body).toContain("\n'=1+2@example.com,notes,");
+    expect(body).toContain(",hard.default,'@SUM(1+1)\n");
+    expect(body).toContain("\n'+plus@example.com,notes,");
+    expect(body).toContain(",hard.default,'-2+3\n");
+    expect(body).toContain("\n'-minus@example.com,notes,");
+    expect(body).toContain(",hard.default,'\t=tab\n");
+    expect(body).toContain(`\n"'@at@example.com",notes,`.replace(/"/g, ""));
+    expect(body).toContain(`,hard.default,"'\r=cr"\n`);
+    // No cell of any line starts with a formula character.
+    for (const line of body.split("\n").slice(1))
+      for (const cell of line.split(",")) expect(cell).not.toMatch(/^[=+@]/);
+    expect(body).toBe(await pagedExport(t.db, "csv", false, { stream: "notes" }));
+    // NDJSON carries the values as they are.
+    const nd = await (await acme.get(path("ndjson", false, { stream: "notes" }))).text();
+    expect(nd).toContain('"address":"=1+2@example.com"');
+  });
+
   it("writes NDJSON whose lines parse back to the stored values, byte for byte as the paged form", async () => {
     const res = await acme.get(path("ndjson", false, { stream: "notes" }));
     expect(res.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
@@ -218,7 +242,7 @@ describe("exports on PostgreSQL", () => {
       .split("\n")
       .map((l) => JSON.parse(l));
     const addresses = json.map((o) => o.address_sha256 as string);
-    expect(addresses).toHaveLength(16);
+    expect(addresses).toHaveLength(20);
     const stored = await t.db
       .selectFrom("suppressions")
       .select("address")

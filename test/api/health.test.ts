@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi } from "../../src/api/server.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
+import { openDb } from "../../src/store/db.js";
 import { createBullQueue } from "../../src/queue/bullmq.js";
 import type { Queue } from "../../src/queue/types.js";
 import { createTestDb, TEST_REDIS_URL, type TestDb } from "../helpers/db.js";
@@ -41,11 +42,36 @@ async function readyz(queue: Queue) {
 }
 
 describe("readiness", () => {
+  it("names the database as down, without its error text, when PostgreSQL does not answer", async () => {
+    const dead = await openDb({ databaseUrl: `postgres://nobody:secret@127.0.0.1:${await freePort()}/x` });
+    const api = await startApi({
+      db: dead.db,
+      config: loadConfig({ httpHost: "127.0.0.1", httpPort: 0 }, {}),
+      logger: createLogger("silent"),
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${api.port}/readyz`);
+      const body = await res.json();
+      expect(res.status).toBe(503);
+      expect(body).toEqual({
+        error: {
+          code: "not_ready",
+          message: "not ready: database down",
+          details: { database: "down", queue: "none" },
+        },
+      });
+      expect(JSON.stringify(body)).not.toMatch(/nobody|secret|ECONN/);
+    } finally {
+      await api.close();
+      await dead.close();
+    }
+  });
+
   it("is ready when PostgreSQL and Redis answer", async () => {
     const prefix = `t-${randomBytes(4).toString("hex")}`;
     const r = await readyz(createBullQueue({ redisUrl: TEST_REDIS_URL, prefix }));
     await dropQueueKeys(prefix);
-    expect(r).toEqual({ status: 200, body: { status: "ready", checks: { database: "ok", queue: "ok" } } });
+    expect(r).toEqual({ status: 200, body: { status: "ready", checks: { database: "up", queue: "up" } } });
   });
 
   it("answers 503 in the error shape, naming the queue, when Redis does not answer", async () => {
@@ -53,8 +79,14 @@ describe("readiness", () => {
       createBullQueue({ redisUrl: `redis://127.0.0.1:${await freePort()}`, prefix: "t-dead" }),
     );
     expect(r.status).toBe(503);
-    expect(r.body).toMatchObject({
-      error: { code: "not_ready", details: { database: "ok", queue: expect.stringMatching(/^unreachable/) } },
+    expect(r.body).toEqual({
+      error: {
+        code: "not_ready",
+        message: "not ready: queue down",
+        details: { database: "up", queue: "down" },
+      },
     });
+    // The driver's error (ECONNREFUSED 127.0.0.1:port) is not in the answer.
+    expect(JSON.stringify(r.body)).not.toMatch(/ECONN|127\.0\.0\.1/);
   });
 });

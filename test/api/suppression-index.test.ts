@@ -6,6 +6,7 @@ import { hashAddress } from "../../src/core/address.js";
 import type { Database } from "../../src/store/schema.js";
 import { removeSuppression, upsertSuppression } from "../../src/store/suppressions.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { until } from "../helpers/until.js";
 
 let t: TestDb;
 const silent = { warn: () => {}, info: () => {} };
@@ -33,13 +34,7 @@ const suppress = (address: string) => t.db.transaction().execute((tx) => upsert(
 const unsuppress = (address: string) =>
   removeSuppression(t.db, { tenant: "acme", stream: "marketing", address, at: new Date() });
 
-async function until(what: string, cond: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const untilNamed = (what: string, cond: () => boolean, ms = 5_000) => until(cond, { what, ms, everyMs: 5 });
 
 describe("suppression index", () => {
   it("loads the rows of any tenant as lookups find them (tabs, backslashes, newlines, non-ASCII)", async () => {
@@ -99,7 +94,7 @@ describe("suppression index", () => {
         expect(index.mightContain("sized", hashAddress("user10000@example.com"))).toBe(true);
         await sql`analyze suppressions`.execute(own.db);
         const after = index.stats.rebuilds;
-        await until("a rebuild", () => index.stats.rebuilds > after);
+        await untilNamed("a rebuild", () => index.stats.rebuilds > after);
         expect(index.stats.bytes).toBe(4 << 16);
         expect(index.mightContain("sized", hashAddress("user10000@example.com"))).toBe(true);
       } finally {
@@ -121,7 +116,7 @@ describe("suppression index", () => {
       await unsuppress("gone@example.com");
       // A removed row stays a (harmless) false positive until a rebuild that started after the removal ends.
       const after = index.stats.rebuilds + 1;
-      await until("two rebuilds", () => index.stats.rebuilds > after);
+      await untilNamed("two rebuilds", () => index.stats.rebuilds > after);
       expect(index.mightContain("acme", hashAddress("gone@example.com"))).toBe(false);
       expect(index.mightContain("acme", hashAddress("kept@example.com"))).toBe(true);
     } finally {
@@ -144,7 +139,7 @@ describe("suppression index", () => {
         await sleep(7);
       }
       const seen = () => written.every((h) => index.mightContain("acme", h));
-      await until("the new rows", seen);
+      await untilNamed("the new rows", seen);
       // From then on, through every swap of sets, each of them stays in.
       const end = index.stats.rebuilds + 3;
       while (index.stats.rebuilds < end) {
@@ -167,9 +162,9 @@ describe("suppression index", () => {
       await t.db.transaction().execute(async (tx) => {
         const { id } = await upsert(tx, "late@example.com");
         for (let i = 0; i < 5; i++) await suppress(`after${i}@example.com`);
-        await until("a scan past the late row", () => (index.stats.rebuiltTo ?? 0) > Number(id));
+        await untilNamed("a scan past the late row", () => (index.stats.rebuiltTo ?? 0) > Number(id));
       });
-      await until("the late row", () => index.mightContain("acme", late));
+      await untilNamed("the late row", () => index.mightContain("acme", late));
       const end = index.stats.rebuilds + 2;
       while (index.stats.rebuilds < end) {
         expect(index.mightContain("acme", late)).toBe(true);

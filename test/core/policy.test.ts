@@ -55,8 +55,21 @@ describe("the policy engine", () => {
     }
   });
 
+  it("refuses mode plain without allowUnverified, naming the setting to add", () => {
+    expect(() => parsePolicy({ verification: { mode: "plain" } }, "policy file p.json")).toThrow(
+      /invalid policy file p\.json:\n {2}verification: mode "plain" lets anyone .* "allowUnverified": true/,
+    );
+    expect(() => parsePolicy({ verification: { mode: "plain", allowUnverified: false } })).toThrow(
+      /allowUnverified/,
+    );
+    expect(parsePolicy({ verification: { mode: "plain", allowUnverified: true } }).verification).toEqual({
+      mode: "plain",
+      allowUnverified: true,
+    });
+  });
+
   it("acts on plain (non-VERP) bounces when the policy allows them, but never on an invalid signature", () => {
-    const p = parsePolicy({ verification: { mode: "plain" } });
+    const p = parsePolicy({ verification: { mode: "plain", allowUnverified: true } });
     expect(decide(ev({ verification: "absent" }), EMPTY_HISTORY, p, T0).action).toBe("suppress");
     expect(decide(ev({ verification: "invalid" }), EMPTY_HISTORY, p, T0).action).toBe("record");
   });
@@ -190,7 +203,7 @@ describe("the policy engine", () => {
   });
 
   it("never suppresses on an authentication failure report (RFC 6591, DMARC), whatever the verification mode", () => {
-    const plain = parsePolicy({ verification: { mode: "plain" } });
+    const plain = parsePolicy({ verification: { mode: "plain", allowUnverified: true } });
     for (const verification of ["verified", "absent", "invalid"] as const) {
       for (const policy of [DEFAULT_POLICY, plain]) {
         const d = decide(

@@ -10,7 +10,7 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueSchema } from "../helpers/db.j
 import { dropQueueKeys } from "../helpers/redis.js";
 import { SmtpClient } from "../helpers/smtp.js";
 import { BOUNCE_DOMAIN, e2eMail, verp, VERP_KEYS_ENV } from "./fixtures.js";
-import { until } from "./until.js";
+import { until } from "../helpers/until.js";
 
 const TOTAL = 5_000;
 const CONNECTIONS = 50;
@@ -156,8 +156,7 @@ describe("a crash under load", () => {
             .executeTakeFirstOrThrow();
           return Number(r.n) === accepted.length;
         },
-        200_000,
-        500,
+        { ms: 200_000, everyMs: 500 },
       );
       const failed = await db
         .selectFrom("inbound_mails")

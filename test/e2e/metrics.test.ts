@@ -13,7 +13,7 @@ import { createKey } from "../../src/store/keys.js";
 import { TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { sendOne } from "../helpers/smtp.js";
 import { BOUNCE_DOMAIN, e2eMail, FBL_DOMAIN, verp, VERP_KEYS_ENV } from "./fixtures.js";
-import { until } from "./until.js";
+import { until } from "../helpers/until.js";
 
 const schemas: string[] = [];
 

@@ -11,7 +11,7 @@ import { openDb } from "../../src/store/db.js";
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueSchema } from "../helpers/db.js";
 import { dropQueueKeys } from "../helpers/redis.js";
 import { sendOne } from "../helpers/smtp.js";
-import { until } from "./until.js";
+import { until } from "../helpers/until.js";
 import { BOUNCE_DOMAIN, e2eMail, FBL_DOMAIN, forgedVerp, verp, VERP_KEYS_ENV } from "./fixtures.js";
 
 function e2eConfig(over: Partial<Record<keyof Config, unknown>>): Config {

@@ -13,7 +13,7 @@ import { TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { freePort, startRedis, stopRedis } from "../helpers/redis.js";
 import { sendOne } from "../helpers/smtp.js";
 import { BOUNCE_DOMAIN, e2eMail, verp, VERP_KEYS_ENV } from "./fixtures.js";
-import { until } from "./until.js";
+import { until } from "../helpers/until.js";
 
 const schema = uniqueSchema("e2e_redis");
 let app: App | undefined;

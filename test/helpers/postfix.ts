@@ -6,7 +6,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { until } from "../e2e/until.js";
+import { until } from "./until.js";
 
 export const POSTFIX = "/usr/sbin/postfix";
 export const postfixAvailable = existsSync(POSTFIX) && process.getuid?.() === 0;

@@ -7,6 +7,7 @@ import { createMemoryQueue } from "../../src/queue/memory.js";
 import type { Queue } from "../../src/queue/types.js";
 import { getMail, insertMails, pendingMailIds } from "../../src/store/mails.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { until } from "../helpers/until.js";
 
 let t: TestDb;
 beforeAll(async () => {
@@ -21,10 +22,6 @@ function recordingQueue(): { queue: Queue; jobs: string[][] } {
   queue.process("process-mails", async ({ mailIds }) => void jobs.push(mailIds), { concurrency: 1 });
   return { queue, jobs };
 }
-
-const until = async (ok: () => boolean) => {
-  while (!ok()) await new Promise((r) => setTimeout(r, 5));
-};
 
 describe("the intake's enqueuer", () => {
   it("puts the mails of the commits that come within its linger into one job", async () => {

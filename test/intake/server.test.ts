@@ -15,6 +15,7 @@ import { getMail } from "../../src/store/mails.js";
 import { createTestDb, TEST_REDIS_URL, type TestDb } from "../helpers/db.js";
 import { dropQueueKeys } from "../helpers/redis.js";
 import { sendOne, SmtpClient } from "../helpers/smtp.js";
+import { until } from "../helpers/until.js";
 
 const DOMAIN = "bounces.example.com";
 
@@ -89,14 +90,6 @@ afterAll(async () => {
   await dropQueueKeys(queuePrefix);
   await t?.drop();
 });
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function mailIdOf(text: string): string {
   const m = /queued as (\w+)/.exec(text);
@@ -193,12 +186,25 @@ describe("the SMTP intake", () => {
 
   it("refuses a message over the size limit with 552 5.3.4 and stores nothing", async () => {
     const small = await start({ smtpMaxMessageBytes: 2000 });
+    const stored = async () =>
+      Number(
+        (
+          await t.db
+            .selectFrom("inbound_mails")
+            .select((eb) => eb.fn.countAll<string>().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     try {
+      const before = await stored();
       const big = message() + "x".repeat(3000) + "\r\n";
       const reply = await sendOne(small.port, { from: "", to: [`a@${DOMAIN}`], data: big });
       expect(reply.text).toMatch(/^552 5\.3\.4 /);
+      expect(await stored()).toBe(before);
       const ok = await sendOne(small.port, { from: "", to: [`a@${DOMAIN}`], data: message() });
       expect(ok.code).toBe(250);
+      // The one that fits is stored: the count above can move.
+      expect(await stored()).toBe(before + 1);
     } finally {
       await small.intake.close();
     }

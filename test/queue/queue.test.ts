@@ -5,6 +5,7 @@ import { createMemoryQueue } from "../../src/queue/memory.js";
 import type { JobInfo, JobName, Queue } from "../../src/queue/types.js";
 import { TEST_REDIS_URL } from "../helpers/db.js";
 import { dropQueueKeys, freePort, startRedis, stopRedis } from "../helpers/redis.js";
+import { until } from "../helpers/until.js";
 
 type Failed = { name: JobName; id: string; err: unknown };
 
@@ -33,18 +34,6 @@ const adapters: [string, (onFailed: (f: Failed) => void) => Queue][] = [
       }),
   ],
 ];
-
-function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (cond()) return resolve();
-      if (Date.now() > end) return reject(new Error("condition not met in time"));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 describe.each(adapters)("the %s queue", (_name, make) => {
   let q: Queue | undefined;

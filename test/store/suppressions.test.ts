@@ -8,6 +8,7 @@ import {
   explainSuppression,
   getSuppressions,
   removeSuppression,
+  removeSuppressions,
   upsertSuppression,
 } from "../../src/store/suppressions.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
@@ -177,6 +178,51 @@ describe("the suppression store", () => {
     expect(log).toMatchObject([{ actor: "key:ops", note: "customer asked", reason: "userunknown" }]);
     const out = (await pendingOutbox(t.db)).filter((o) => o.payload.address === addr).map((o) => o.type);
     expect(out).toEqual(["suppression.added", "suppression.removed"]);
+  });
+
+  it("removes an address from every stream in one statement of one transaction, logging and announcing each", async () => {
+    const addr = "everywhere@example.com";
+    for (const stream of ["marketing", "*", "billing"])
+      await upsertSuppression(t.db, { ...base, stream, address: addr, at: T0 });
+    await upsertSuppression(t.db, { ...base, tenant: "other", address: addr, at: T0 });
+    // In a caller's transaction that rolls back, nothing is removed.
+    await t.db
+      .transaction()
+      .execute(async (tx) => {
+        expect(await removeSuppressions(tx, { tenant: "acme", address: addr, at: later(1) })).toHaveLength(3);
+        throw new Error("roll back");
+      })
+      .catch(() => undefined);
+    expect((await getSuppressions(t.db, "acme", addr)).map((r) => r.stream)).toEqual([
+      "*",
+      "billing",
+      "marketing",
+    ]);
+    const removed = await removeSuppressions(t.db, {
+      tenant: "acme",
+      address: addr,
+      actor: "key:ops",
+      note: "all of them",
+      at: later(1),
+    });
+    expect(removed).toEqual(["*", "billing", "marketing"]);
+    expect(await getSuppressions(t.db, "acme", addr)).toEqual([]);
+    expect(await getSuppressions(t.db, "other", addr)).toHaveLength(1);
+    const log = await t.db
+      .selectFrom("suppression_log")
+      .select(["stream", "actor", "note"])
+      .where("address", "=", addr)
+      .where("action", "=", "removed")
+      .orderBy("stream")
+      .execute();
+    expect(log).toEqual(
+      ["*", "billing", "marketing"].map((stream) => ({ stream, actor: "key:ops", note: "all of them" })),
+    );
+    const out = (await pendingOutbox(t.db))
+      .filter((o) => o.payload.address === addr && o.type === "suppression.removed")
+      .map((o) => o.payload.stream);
+    expect(out.sort()).toEqual(["*", "billing", "marketing"]);
+    expect(await removeSuppressions(t.db, { tenant: "acme", address: addr, at: later(2) })).toEqual([]);
   });
 
   it("explains an address's suppressions with their events, rules and log in one query", async () => {

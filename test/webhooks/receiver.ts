@@ -2,6 +2,7 @@
 import { verifySignature } from "../../src/webhooks/sign.js";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { until } from "../helpers/until.js";
 
 export interface Received {
   headers: IncomingHttpHeaders;
@@ -46,13 +47,14 @@ export async function waitFor<T>(
   what: string,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const box = await until(
+    async () => {
+      const v = await check();
+      return v === undefined ? undefined : { v };
+    },
+    { ms: timeoutMs, what, everyMs: 25 },
+  );
+  return box.v;
 }
 
 /** A loopback URL where nothing listens (a port just freed). */

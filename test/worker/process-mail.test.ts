@@ -230,7 +230,7 @@ describe("processing one mail", () => {
     });
     expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toEqual([]);
 
-    const plain = parsePolicy({ verification: { mode: "plain" } });
+    const plain = parsePolicy({ verification: { mode: "plain", allowUnverified: true } });
     const id2 = await spool("dsn-hard", { recipient: rcpt, returnPath: "bounces@bounces.example.net" });
     expect(await processMail(deps(plain), id2)).toMatchObject({ suppressed: 1 });
     expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toMatchObject([
@@ -241,7 +241,7 @@ describe("processing one mail", () => {
   it("re-derives a mail under a new policy: a suppression it alone caused is removed and the removal announced", async () => {
     const rcpt = "rederive@example.com";
     const id = await spool("dsn-hard", { recipient: rcpt, returnPath: "bounces@bounces.example.net" });
-    await processMail(deps(parsePolicy({ verification: { mode: "plain" } })), id);
+    await processMail(deps(parsePolicy({ verification: { mode: "plain", allowUnverified: true } })), id);
     expect(await getSuppressions(t.db, config.defaultTenant, rcpt)).toHaveLength(1);
     // a manual suppression in another stream is never touched by re-processing
     await upsertSuppression(t.db, {
@@ -292,7 +292,10 @@ describe("processing one mail", () => {
   });
 
   it("records an authentication failure report with its DKIM/SPF/DMARC details and never suppresses, whatever the mode", async () => {
-    for (const [i, policy] of [DEFAULT_POLICY, parsePolicy({ verification: { mode: "plain" } })].entries()) {
+    for (const [i, policy] of [
+      DEFAULT_POLICY,
+      parsePolicy({ verification: { mode: "plain", allowUnverified: true } }),
+    ].entries()) {
       const rcpt = `spoofed-${i}@example.com`;
       const id = await spool("arf-auth-failure", {
         recipient: rcpt,

@@ -9,8 +9,9 @@ import { createMemoryQueue } from "../../src/queue/memory.js";
 import { getMail, insertMail } from "../../src/store/mails.js";
 import { getSuppressions, upsertSuppression } from "../../src/store/suppressions.js";
 import { startMailWorker } from "../../src/worker/runner.js";
+import { startRetention } from "../../src/retention.js";
 import { e2eMail, verp, VERP_KEYS_ENV } from "../e2e/fixtures.js";
-import { until } from "../e2e/until.js";
+import { until } from "../helpers/until.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 import { withPoisonedAddress } from "../helpers/poison.js";
 import type { Queue } from "../../src/queue/types.js";
@@ -153,8 +154,7 @@ describe("the mail worker", () => {
     await queue.close();
   });
 
-  it("deletes suppressions past their expiry on its timer, and logs them as expired", async () => {
-    const queue = createMemoryQueue();
+  it("deletes suppressions past their expiry on the retention timer of every role, and logs them as expired", async () => {
     const at = new Date(Date.now() - 10 * 86_400_000);
     const base = { tenant: "acme", stream: "marketing", reason: "mailboxfull", class: "soft", at } as const;
     await upsertSuppression(t.db, {
@@ -170,7 +170,11 @@ describe("the mail worker", () => {
       expiresAt: new Date(Date.now() + 86_400_000),
     });
     // The first run is at start.
-    const worker = startWorker(queue);
+    const retention = startRetention({
+      db: t.db,
+      config: { rawRetentionDays: 0, eventRetentionDays: 0, mailRetentionDays: 0, logRetentionDays: 0 },
+      logger: createLogger("silent"),
+    });
     await until(async () => (await getSuppressions(t.db, "acme", "gone@example.org")).length === 0);
     expect(await getSuppressions(t.db, "acme", "kept@example.org")).toHaveLength(1);
     const log = await t.db
@@ -180,7 +184,6 @@ describe("the mail worker", () => {
       .orderBy("id")
       .execute();
     expect(log.map((l) => l.action)).toEqual(["added", "expired"]);
-    await worker.stop();
-    await queue.close();
+    retention.stop();
   });
 });

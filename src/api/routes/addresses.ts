@@ -10,7 +10,7 @@ import type { ApiDeps } from "../deps.js";
 export default async function addresses(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
 
-  app.delete<{ Params: { address: string } }>(
+  app.delete<{ Params: { address: string }; Querystring: { allTenants: boolean } }>(
     "/addresses/:address",
     {
       preHandler: requireScope("admin"),
@@ -18,13 +18,26 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
         tags: ["addresses"],
         summary: "Erase an address (privacy law), keeping it suppressed by hash",
         description:
-          "Deletes the address's events, purges the raw mails that spoke of it (their metadata stays, recipients " +
-          "redacted), redacts it from webhook payloads, and nulls the address in suppressions and their log while " +
-          "keeping the SHA-256 of the normalised address: a suppressed address stays suppressed. Needs `admin`.",
+          "Deletes the address's events, purges the raw bytes of every mail that names it (the mails its events " +
+          "came from, their twins stored with the same digest, mails whose envelope names it; their metadata " +
+          "stays, the envelope redacted), redacts it from webhook payloads, and nulls the address in suppressions " +
+          "and their log while keeping the hash of the normalised address: a suppressed address stays " +
+          "suppressed. In the key's tenant, or in every tenant with `allTenants=true`. Needs `admin`.",
         params: {
           type: "object",
           required: ["address"],
           properties: { address: { type: "string", maxLength: 400 } },
+        },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            allTenants: {
+              type: "boolean",
+              default: false,
+              description: "Erase the address from every tenant, not only the key's",
+            },
+          },
         },
         response: {
           200: {
@@ -47,13 +60,16 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
     async (request) => {
       const a = addressOrThrow(request.params.address, deps.config.caseSensitiveLocalPart);
       const r = await eraseAddress(deps.db, {
-        tenant: request.auth.tenant,
+        tenant: request.query.allTenants ? null : request.auth.tenant,
         address: a.address,
         addressHash: a.hash,
         actor: `api:${request.auth.keyId}`,
         now: now(),
       });
-      request.log.info({ tenant: request.auth.tenant, addressHash: a.hash, ...r }, "address erased");
+      request.log.info(
+        { tenant: request.query.allTenants ? "*" : request.auth.tenant, addressHash: a.hash, ...r },
+        "address erased",
+      );
       return {
         address_hash: a.hash,
         events_deleted: r.eventsDeleted,

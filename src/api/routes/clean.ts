@@ -10,6 +10,7 @@ import {
   acceptBulkBodies,
   bulkFormatOf,
   bulkRecords,
+  checkBulkLength,
   type BulkRecord,
 } from "../bulk.js";
 import { csvField } from "../csv.js";
@@ -34,6 +35,10 @@ export default async function clean(app: FastifyInstance, deps: ApiDeps): Promis
   acceptBulkBodies(app);
   const cs = deps.config.caseSensitiveLocalPart;
   const index = app.suppressionIndex;
+  const limits = {
+    maxBytes: deps.config.apiBulkMaxBytes,
+    maxRecordChars: deps.config.apiBulkMaxRecordChars,
+  };
 
   app.post<{ Querystring: CleanQuery }>(
     "/clean",
@@ -77,14 +82,23 @@ columns (CSV) or fields (NDJSON): \`${STATUS_COLUMN}\` (\`ok\`, \`suppressed\` o
             },
           },
         },
-        response: { 400: { $ref: "Error#" }, 401: { $ref: "Error#" }, 415: { $ref: "Error#" } },
+        response: {
+          400: { $ref: "Error#" },
+          401: { $ref: "Error#" },
+          413: { $ref: "Error#" },
+          415: { $ref: "Error#" },
+          429: { $ref: "Error#" },
+        },
       },
     },
     async (request, reply) => {
       const format = bulkFormatOf(request.headers["content-type"]);
+      checkBulkLength(request.headers["content-length"], limits);
+      app.bulkGate.enter(reply);
       const q = request.query;
       const tenant = request.auth.tenant;
-      const batches = bulkRecords(request.body as Readable, format);
+      // A limit passed in the first batch is a 413; later, once the answer has begun, it ends the connection.
+      const batches = bulkRecords(request.body as Readable, format, limits);
       const it = batches[Symbol.asyncIterator]();
       const first = await it.next();
       let firstBatch: BulkRecord[] = first.done ? [] : first.value;

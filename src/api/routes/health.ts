@@ -4,11 +4,14 @@ import type { FastifyInstance } from "fastify";
 import type { ApiDeps } from "../deps.js";
 import { errorBody } from "../errors.js";
 
+export const DEPENDENCY_STATES = ["up", "down", "none"] as const;
+export type DependencyState = (typeof DEPENDENCY_STATES)[number];
+
 const statusSchema = {
   type: "object",
   properties: {
     status: { type: "string" },
-    checks: { type: "object", additionalProperties: { type: "string" } },
+    checks: { type: "object", additionalProperties: { type: "string", enum: [...DEPENDENCY_STATES] } },
   },
 };
 
@@ -36,23 +39,26 @@ export default async function health(app: FastifyInstance, deps: ApiDeps): Promi
         response: { 200: statusSchema, 503: { $ref: "Error#" } },
       },
     },
-    async (_req, reply) => {
-      const checks: Record<string, string> = {};
+    async (request, reply) => {
+      // Each dependency is `up`, `down` or `none` (not configured); why one is down goes to the log, never to
+      // the (unauthenticated) answer: a driver's error text can name hosts, users and databases.
+      const checks: Record<string, DependencyState> = {};
+      const down = (name: string) => (err: unknown) => {
+        checks[name] = "down";
+        request.log.warn({ err, dependency: name }, "readiness check failed");
+      };
       await Promise.all([
-        sql`select 1`.execute(deps.db).then(
-          () => (checks.database = "ok"),
-          (e: unknown) => (checks.database = `unreachable: ${e instanceof Error ? e.message : String(e)}`),
+        withTimeout(sql`select 1`.execute(deps.db), 2_000).then(
+          () => (checks.database = "up"),
+          down("database"),
         ),
         deps.queue
-          ? withTimeout(deps.queue.ping(), 2_000).then(
-              () => (checks.queue = "ok"),
-              (e: unknown) => (checks.queue = `unreachable: ${e instanceof Error ? e.message : String(e)}`),
-            )
+          ? withTimeout(deps.queue.ping(), 2_000).then(() => (checks.queue = "up"), down("queue"))
           : Promise.resolve((checks.queue = "none")),
       ]);
-      const ok = Object.values(checks).every((v) => v === "ok" || v === "none");
-      if (ok) return { status: "ready", checks };
-      return reply.code(503).send(errorBody("not_ready", "a dependency is unreachable", checks));
+      const names = Object.keys(checks).filter((k) => checks[k] === "down");
+      if (!names.length) return { status: "ready", checks };
+      return reply.code(503).send(errorBody("not_ready", `not ready: ${names.join(", ")} down`, checks));
     },
   );
 }

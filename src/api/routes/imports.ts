@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { REASONS, type Reason } from "../../core/report.js";
 import { requireScope } from "../auth.js";
-import { acceptBulkBodies, bulkFormatOf } from "../bulk.js";
+import { acceptBulkBodies, bulkFormatOf, checkBulkLength } from "../bulk.js";
 import type { ApiDeps } from "../deps.js";
 import { importList, STREAM_RE } from "../import-list.js";
 
@@ -18,6 +18,10 @@ export default async function imports(app: FastifyInstance, deps: ApiDeps): Prom
   acceptBulkBodies(app);
   const now = deps.now ?? (() => new Date());
   const index = app.suppressionIndex;
+  const limits = {
+    maxBytes: deps.config.apiBulkMaxBytes,
+    maxRecordChars: deps.config.apiBulkMaxRecordChars,
+  };
 
   app.post<{ Querystring: ImportQuery }>(
     "/suppressions/import",
@@ -74,13 +78,19 @@ provider suppressed it), \`note\`. A suppression already in force is kept as it 
           400: { $ref: "Error#" },
           401: { $ref: "Error#" },
           403: { $ref: "Error#" },
+          413: { $ref: "Error#" },
           415: { $ref: "Error#" },
+          429: { $ref: "Error#" },
         },
       },
     },
-    async (request) =>
-      importList(deps.db, request.body as Readable, {
-        format: bulkFormatOf(request.headers["content-type"]),
+    async (request, reply) => {
+      const format = bulkFormatOf(request.headers["content-type"]);
+      checkBulkLength(request.headers["content-length"], limits);
+      app.bulkGate.enter(reply);
+      return importList(deps.db, request.body as Readable, {
+        format,
+        limits,
         tenant: request.auth.tenant,
         actor: request.auth.keyId,
         stream: request.query.stream,
@@ -89,6 +99,7 @@ provider suppressed it), \`note\`. A suppression already in force is kept as it 
         caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
         at: now(),
         onImported: (tenant, hashes) => hashes.forEach((h) => index.note(tenant, h)),
-      }),
+      });
+    },
   );
 }

@@ -10,7 +10,7 @@ import {
   type SuppressionFilter,
   type SuppressionState,
 } from "../../store/lookups.js";
-import { removeSuppression, upsertSuppression } from "../../store/suppressions.js";
+import { removeSuppressions, upsertSuppression } from "../../store/suppressions.js";
 import { addressOrThrow } from "../address.js";
 import { requireScope } from "../auth.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
@@ -369,36 +369,16 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
       },
     },
     async (request) => {
-      const { address, hash } = addressOrThrow(request.params.address, cs);
+      const { address } = addressOrThrow(request.params.address, cs);
       const tenant = request.auth.tenant;
       const at = now();
-      const streams =
-        request.query.stream !== undefined
-          ? [request.query.stream]
-          : (
-              await deps.db
-                .selectFrom("suppressions")
-                .select("stream")
-                .where("tenant", "=", tenant)
-                .where("address_hash", "=", hash)
-                .execute()
-            ).map((r) => r.stream);
-      const removed = await deps.db.transaction().execute(async (tx) => {
-        const out: string[] = [];
-        for (const stream of streams) {
-          if (
-            await removeSuppression(tx, {
-              tenant,
-              stream,
-              address,
-              actor: request.auth.keyId,
-              note: request.query.note ?? null,
-              at,
-            })
-          )
-            out.push(stream);
-        }
-        return out;
+      const removed = await removeSuppressions(deps.db, {
+        tenant,
+        stream: request.query.stream,
+        address,
+        actor: request.auth.keyId,
+        note: request.query.note ?? null,
+        at,
       });
       if (removed.length === 0)
         throw new ApiError(

@@ -11,7 +11,7 @@ import { createLogger } from "../../../src/log.js";
 import { ingestPostfixLog, type IngestCounts } from "../../../src/integrations/postfix/log-ingest.js";
 import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
 import { createTestDb, type TestDb } from "../../helpers/db.js";
-import { until } from "../../e2e/until.js";
+import { until } from "../../helpers/until.js";
 
 const attribution: LogAttribution = {
   verpKeys: [],

@@ -9,7 +9,7 @@ import { startApp, type App } from "../../../src/main.js";
 import { encodeVerp } from "../../../src/core/verp.js";
 import { upsertSuppression } from "../../../src/store/suppressions.js";
 import { TEST_DATABASE_URL, uniqueSchema } from "../../helpers/db.js";
-import { until } from "../../e2e/until.js";
+import { until } from "../../helpers/until.js";
 import { VERP_KEY, VERP_KEYS_ENV } from "../../e2e/fixtures.js";
 import { PolicyClient, SocketmapClient } from "./lookup-client.js";
 

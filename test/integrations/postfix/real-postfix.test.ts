@@ -15,7 +15,7 @@ import { upsertSuppression } from "../../../src/store/suppressions.js";
 import { TEST_DATABASE_URL, uniqueSchema } from "../../helpers/db.js";
 import { postfixAvailable, startPostfix, type PostfixInstance } from "../../helpers/postfix.js";
 import { SmtpClient } from "../../helpers/smtp.js";
-import { until } from "../../e2e/until.js";
+import { until } from "../../helpers/until.js";
 import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
 import { ingestPostfixLog } from "../../../src/integrations/postfix/log-ingest.js";
 import { SocketmapClient } from "./lookup-client.js";

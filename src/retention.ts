@@ -1,0 +1,79 @@
+// Retention, run by every role (intake, worker, api): on a timer (hourly; the first pass at start) raw mail,
+// events, mail metadata and logs past their settings are deleted, and suppressions past their expiry. The
+// deletes skip rows another process has locked, so any number of processes may run it at once.
+import type { Config } from "./config.js";
+import type { Logger } from "./log.js";
+import type { Db } from "./store/db.js";
+import { purgeRaw } from "./store/mails.js";
+import { purgeEvents, purgeLogs, purgeMails } from "./store/retention.js";
+import { expireSuppressions } from "./store/suppressions.js";
+
+export type RetentionConfig = Pick<
+  Config,
+  "rawRetentionDays" | "eventRetentionDays" | "mailRetentionDays" | "logRetentionDays"
+>;
+
+export interface RetentionDeps {
+  db: Db;
+  config: RetentionConfig;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** What one pass deleted. */
+export interface RetentionPass {
+  rawPurged: number;
+  eventsDeleted: number;
+  mailsDeleted: number;
+  logRowsDeleted: number;
+  suppressionsExpired: number;
+}
+
+export interface Retention {
+  /** One pass now. A step that fails is logged and counted as 0; the others still run. */
+  run(): Promise<RetentionPass>;
+  stop(): void;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number } = {}): Retention {
+  const now = deps.now ?? (() => new Date());
+  const logger = deps.logger.child({ task: "retention" });
+  const c = deps.config;
+  const ago = (days: number) => new Date(now().getTime() - days * DAY_MS);
+
+  const step = async (name: string, days: number, f: (before: Date) => Promise<number>): Promise<number> => {
+    // 0 days: kept forever.
+    if (!days) return 0;
+    try {
+      return await f(ago(days));
+    } catch (err) {
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err), step: name },
+        "retention step failed",
+      );
+      return 0;
+    }
+  };
+
+  let running: Promise<RetentionPass> | undefined;
+  const run = (): Promise<RetentionPass> =>
+    (running ??= (async () => {
+      const pass: RetentionPass = {
+        rawPurged: await step("raw", c.rawRetentionDays, (b) => purgeRaw(deps.db, b)),
+        eventsDeleted: await step("events", c.eventRetentionDays, (b) => purgeEvents(deps.db, b)),
+        mailsDeleted: await step("mails", c.mailRetentionDays, (b) => purgeMails(deps.db, b)),
+        logRowsDeleted: await step("logs", c.logRetentionDays, (b) => purgeLogs(deps.db, b)),
+        suppressionsExpired: await step("expired suppressions", 1, () => expireSuppressions(deps.db, now())),
+      };
+      if (Object.values(pass).some((n) => n > 0)) logger.info(pass, "retention pass");
+      return pass;
+    })().finally(() => (running = undefined)));
+
+  const tick = () => void run();
+  tick();
+  const timer = setInterval(tick, opts.intervalMs ?? 60 * 60 * 1000);
+  timer.unref();
+  return { run, stop: () => clearInterval(timer) };
+}

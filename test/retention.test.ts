@@ -1,0 +1,150 @@
+// Retention on a real PostgreSQL: events, mail metadata and logs past their settings go, nothing else does; two
+// processes may run it at once; and a process running the API role alone runs it too.
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import { hashAddress } from "../src/core/address.js";
+import { createLogger } from "../src/log.js";
+import { startApp } from "../src/main.js";
+import { startRetention } from "../src/retention.js";
+import { insertEvent } from "../src/store/events.js";
+import { insertMail } from "../src/store/mails.js";
+import { createTestDb, TEST_DATABASE_URL, type TestDb } from "./helpers/db.js";
+import { until } from "./helpers/until.js";
+
+let t: TestDb;
+beforeAll(async () => {
+  t = await createTestDb();
+});
+afterAll(async () => t?.drop());
+
+const NOW = new Date("2026-06-01T00:00:00Z");
+const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
+
+async function mail(
+  receivedAt: Date,
+  status: "processed" | "pending" | "duplicate" | "failed",
+): Promise<string> {
+  const id = randomUUID();
+  await insertMail(t.db, {
+    id,
+    mailFrom: "",
+    rcptTo: ["x@bounces.example.net"],
+    raw: Buffer.from("raw"),
+    sha256: randomUUID(),
+    receivedAt,
+  });
+  await t.db.updateTable("inbound_mails").set({ status }).where("id", "=", id).execute();
+  return id;
+}
+
+async function event(occurredAt: Date, address: string, mailId: string | null = null): Promise<void> {
+  await insertEvent(t.db, {
+    mailId,
+    source: "test",
+    tenant: "acme",
+    stream: "marketing",
+    address,
+    addressHash: hashAddress(address),
+    addressOriginal: address,
+    recipientDomain: "example.com",
+    kind: "bounce",
+    reason: "userunknown",
+    class: "hard",
+    rule: null,
+    parser: null,
+    verified: true,
+    decision: null,
+    occurredAt,
+  });
+}
+
+const count = async (
+  table: "events" | "inbound_mails" | "suppression_log" | "webhook_deliveries" | "outbox",
+) =>
+  Number(
+    (await sql<{ n: string }>`select count(*)::text as n from ${sql.table(table)}`.execute(t.db)).rows[0]!.n,
+  );
+
+describe("retention", () => {
+  it("deletes events, done mails and suppression log rows past their settings, in two processes at once, and nothing else", async () => {
+    const oldMail = await mail(daysAgo(100), "processed");
+    await mail(daysAgo(100), "duplicate");
+    const oldPending = await mail(daysAgo(100), "pending");
+    const oldFailed = await mail(daysAgo(100), "failed");
+    const newMail = await mail(daysAgo(1), "processed");
+    for (let i = 0; i < 30; i++) await event(daysAgo(40), `old${i}@example.com`, i === 0 ? oldMail : null);
+    await event(daysAgo(5), "recent@example.com", newMail);
+    await sql`insert into suppression_log (tenant, stream, address_hash, address, action, at)
+              values ('acme', 'm', 'h1', 'a@example.com', 'added', ${daysAgo(400)}),
+                     ('acme', 'm', 'h2', 'b@example.com', 'added', ${daysAgo(2)})`.execute(t.db);
+    const config = {
+      rawRetentionDays: 0,
+      eventRetentionDays: 30,
+      mailRetentionDays: 90,
+      logRetentionDays: 365,
+    };
+    const logger = createLogger("silent");
+    const [a, b] = [0, 1].map(() =>
+      startRetention({ db: t.db, config, logger, now: () => NOW }, { intervalMs: 3_600_000 }),
+    );
+    try {
+      // A pass asked for while one runs is that pass (one per process at a time).
+      expect(a!.run()).toBe(a!.run());
+      const passes = await Promise.all([a!.run(), b!.run()]);
+      // Whatever the split between the two processes, each row went once.
+      const total = (k: keyof (typeof passes)[0]) => passes.reduce((s, p) => s + p[k], 0);
+      expect(total("eventsDeleted")).toBe(30);
+      expect(total("mailsDeleted")).toBe(2);
+      expect(total("logRowsDeleted")).toBe(1);
+    } finally {
+      a!.stop();
+      b!.stop();
+    }
+    expect(await count("events")).toBe(1);
+    const mails = await t.db.selectFrom("inbound_mails").select("id").execute();
+    expect(new Set(mails.map((m) => m.id))).toEqual(new Set([oldPending, oldFailed, newMail]));
+    expect(await t.db.selectFrom("suppression_log").select("address").execute()).toEqual([
+      { address: "b@example.com" },
+    ]);
+  });
+
+  it("runs in a process that runs the API role alone", async () => {
+    await event(daysAgo(3_000), "ancient@example.com");
+    const config = loadConfig(
+      {
+        databaseUrl: TEST_DATABASE_URL,
+        databaseSchema: t.schema,
+        httpHost: "127.0.0.1",
+        httpPort: 0,
+        eventRetentionDays: 1_000,
+        logLevel: "silent",
+      },
+      {},
+    );
+    const app = await startApp(config, ["api"], { logger: createLogger("silent") });
+    try {
+      await until(
+        async () =>
+          (
+            await t.db
+              .selectFrom("events")
+              .select("id")
+              .where("address", "=", "ancient@example.com")
+              .execute()
+          ).length === 0,
+        { ms: 20_000, what: "the API process to purge the old event" },
+      );
+      expect(
+        await t.db
+          .selectFrom("events")
+          .select("address")
+          .where("address", "=", "recent@example.com")
+          .execute(),
+      ).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
