@@ -1,19 +1,51 @@
 // Configuration: one schema, read once. The only module that reads process.env.
+import { domainToASCII } from "node:url";
 import { z } from "zod";
 import { parseCidr } from "./webhooks/egress.js";
-
-const csv = z.string().transform((s) =>
-  s
-    .split(",")
-    .map((x) => x.trim())
-    .filter(Boolean),
-);
 
 /** Comma-separated networks (`10.0.0.0/8`, `fd00::/8`, a bare address); a list when given as an override. */
 const cidrs = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
   const list = (typeof v === "string" ? v.split(",") : v).map((x) => x.trim()).filter(Boolean);
   for (const c of list)
     if (!parseCidr(c)) ctx.addIssue({ code: "custom", message: `"${c}" is not a network (address/prefix)` });
+  return list;
+});
+
+/** Domains, each stored in its ASCII form (an IDN's A-label, `xn--...`): either spelling may be configured. */
+const domainList = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const list = (typeof v === "string" ? v.split(",") : v).map((x) => x.trim()).filter(Boolean);
+  const out: string[] = [];
+  for (const d of list) {
+    const ascii = asciiDomain(d);
+    if (!ascii) ctx.addIssue({ code: "custom", message: `"${d}" is not a domain name` });
+    else if (!out.includes(ascii)) out.push(ascii);
+  }
+  return out;
+});
+
+/** A domain in its lower-case ASCII form (IDNs as A-labels), without a trailing dot; "" when it is not one. */
+export function asciiDomain(d: string): string {
+  const s = d.trim().replace(/\.$/, "");
+  if (!s || s.includes("@")) return "";
+  return domainToASCII(s.toLowerCase());
+}
+
+/** The local parts the MX takes besides signed return paths: `*` for every one. */
+export const DEFAULT_SMTP_LOCAL_PARTS = [
+  "postmaster",
+  "abuse",
+  "fbl",
+  "feedback",
+  "complaints",
+  "arf",
+  "bounce",
+  "bounces",
+] as const;
+const localParts = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const list = (typeof v === "string" ? v.split(",") : v).map((x) => x.trim().toLowerCase()).filter(Boolean);
+  for (const l of list)
+    if (l !== "*" && !/^[^\s@<>(),;:"\\[\]]{1,64}$/.test(l))
+      ctx.addIssue({ code: "custom", message: `"${l}" is not a local part (or \`*\` for every one)` });
   return list;
 });
 
@@ -55,23 +87,39 @@ export const configSchema = z.object({
    * Off behind a pooler that does not keep them across transactions (PgBouncer before 1.21 in transaction mode).
    */
   databasePreparedStatements: z.stringbool().default(true),
+  /** PostgreSQL's statement_timeout on every connection (COPY streams and migrations run without it; 0: none). */
+  databaseStatementTimeoutMs: int(60_000),
   /** Redis for BullMQ; unset: an in-process queue. */
   redisUrl: z.string().optional(),
   dataDir: z.string().default("./data"),
   /** The domains this MX receives for (VERP bounce domains and feedback-loop domains). */
-  domains: csv.default(["localhost"]),
+  domains: domainList.default(["localhost"]),
   smtpHost: z.string().default("0.0.0.0"),
   smtpPort: int(2525),
   smtpHostname: z.string().optional(),
   smtpMaxMessageBytes: int(10 * 1024 * 1024),
   smtpMaxRecipients: int(100),
   smtpMaxConnections: int(1000),
+  /** Connections at once from one client (an IPv4 address, an IPv6 /64) before `421 4.7.0` (0: unlimited). */
+  smtpMaxConnectionsPerIp: int(50),
+  /** Mail transactions (MAIL FROM commands) on one connection before `421 4.7.0` and a close (0: unlimited). */
+  smtpMaxTransactionsPerConnection: int(1000),
+  /** Bytes of mail being received and not yet stored, over all sessions, before `452 4.3.1` (0: unlimited). */
+  smtpMaxReceivingBytes: int(256 * 1024 * 1024),
+  /** How long a session waits for its mail to be committed before `451 4.3.0` (0: no limit). */
+  smtpSpoolTimeoutMs: int(20_000),
+  /** Mails waiting for the next group commit before `451 4.3.2` at once (0: unlimited). */
+  smtpMaxQueuedMails: int(2000),
+  /** Plain local parts taken besides signed return paths (`*`: every one). */
+  smtpLocalParts: localParts.default([...DEFAULT_SMTP_LOCAL_PARTS]),
   /** Connections per IP per minute before `421 4.7.0` (0: unlimited). */
   smtpRateLimitPerMinute: int(600),
   smtpSocketTimeoutMs: int(60_000),
   /** Wait before the 220 greeting; a client that talks before it gets `421 You talk too soon` (0: greet at once). */
   smtpGreetingDelayMs: int(0),
   smtpProxyProtocol: z.stringbool().default(false),
+  /** The networks of the proxies whose connections start with a PROXY protocol header (turns it on). */
+  smtpProxyFrom: cidrs.default([]),
   tlsCertPath: z.string().optional(),
   tlsKeyPath: z.string().optional(),
   httpHost: z.string().default("0.0.0.0"),
@@ -86,6 +134,8 @@ export const configSchema = z.object({
    * size between full collections (0: V8's own heuristic, which allows up to 300%); see src/util/heap.ts. */
   apiHeapGrowthPercent: int(25),
   verpKeys: verpKeys.default([]),
+  /** Signed return paths older than this many days are refused (0: never; their week of issue is signed in). */
+  verpMaxAgeDays: z.coerce.number().int().min(0).max(3650).default(0),
   /** Path of the policy file (JSON); unset: the documented defaults. */
   policyPath: z.string().optional(),
   /** The tenant of mail that carries no signed VERP. */
@@ -145,6 +195,7 @@ const ENV: Record<keyof Config, string> = {
   databaseUrl: "DATABASE_URL",
   databaseSchema: "REBOUND_DATABASE_SCHEMA",
   databasePreparedStatements: "REBOUND_DATABASE_PREPARED_STATEMENTS",
+  databaseStatementTimeoutMs: "REBOUND_DATABASE_STATEMENT_TIMEOUT_MS",
   redisUrl: "REDIS_URL",
   dataDir: "REBOUND_DATA_DIR",
   domains: "REBOUND_DOMAINS",
@@ -154,10 +205,17 @@ const ENV: Record<keyof Config, string> = {
   smtpMaxMessageBytes: "REBOUND_SMTP_MAX_MESSAGE_BYTES",
   smtpMaxRecipients: "REBOUND_SMTP_MAX_RECIPIENTS",
   smtpMaxConnections: "REBOUND_SMTP_MAX_CONNECTIONS",
+  smtpMaxConnectionsPerIp: "REBOUND_SMTP_MAX_CONNECTIONS_PER_IP",
+  smtpMaxTransactionsPerConnection: "REBOUND_SMTP_MAX_TRANSACTIONS_PER_CONNECTION",
+  smtpMaxReceivingBytes: "REBOUND_SMTP_MAX_RECEIVING_BYTES",
+  smtpSpoolTimeoutMs: "REBOUND_SMTP_SPOOL_TIMEOUT_MS",
+  smtpMaxQueuedMails: "REBOUND_SMTP_MAX_QUEUED_MAILS",
+  smtpLocalParts: "REBOUND_SMTP_LOCAL_PARTS",
   smtpRateLimitPerMinute: "REBOUND_SMTP_RATE_LIMIT_PER_MINUTE",
   smtpSocketTimeoutMs: "REBOUND_SMTP_SOCKET_TIMEOUT_MS",
   smtpGreetingDelayMs: "REBOUND_SMTP_GREETING_DELAY_MS",
   smtpProxyProtocol: "REBOUND_SMTP_PROXY_PROTOCOL",
+  smtpProxyFrom: "REBOUND_SMTP_PROXY_FROM",
   tlsCertPath: "REBOUND_TLS_CERT",
   tlsKeyPath: "REBOUND_TLS_KEY",
   httpHost: "REBOUND_HTTP_HOST",
@@ -167,6 +225,7 @@ const ENV: Record<keyof Config, string> = {
   apiMaxExports: "REBOUND_API_MAX_EXPORTS",
   apiHeapGrowthPercent: "REBOUND_API_HEAP_GROWTH_PERCENT",
   verpKeys: "REBOUND_VERP_KEYS",
+  verpMaxAgeDays: "REBOUND_VERP_MAX_AGE_DAYS",
   policyPath: "REBOUND_POLICY",
   defaultTenant: "REBOUND_DEFAULT_TENANT",
   defaultStream: "REBOUND_DEFAULT_STREAM",
@@ -217,5 +276,10 @@ export function loadConfig(
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  return parsed.data;
+  const c = parsed.data;
+  if (c.smtpProxyProtocol && c.smtpProxyFrom.length === 0)
+    throw new ConfigError(
+      `invalid configuration:\n  ${ENV.smtpProxyProtocol}: a PROXY protocol header is trusted only from the proxies' networks: set ${ENV.smtpProxyFrom} (CIDRs) instead`,
+    );
+  return c;
 }

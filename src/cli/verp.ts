@@ -1,6 +1,7 @@
 // `rebound verp encode --recipient ADDR --stream S [--tenant T] [--domain D]` prints the signed return path;
 // `rebound verp decode ADDRESS [--candidate ADDR ...]` prints what it carries, as JSON (exit 1 when it does not
-// verify). Keys come from REBOUND_VERP_KEYS; the domain defaults to the first of REBOUND_DOMAINS.
+// verify). Keys come from REBOUND_VERP_KEYS; the domain defaults to the first of REBOUND_DOMAINS. Return paths are
+// dated (their week of issue signed in) and decoded with REBOUND_VERP_MAX_AGE_DAYS as the MX would.
 import type { Command } from "commander";
 import { loadConfig } from "../config.js";
 import { decodeVerp, encodeVerp } from "../core/verp.js";
@@ -26,7 +27,12 @@ function registerEncode(verp: Command, io: CliIo): void {
       const config = loadConfig();
       const domain = opts.domain ?? config.domains[0] ?? "localhost";
       io.stdout.write(
-        `${encodeVerp({ recipient: opts.recipient, stream: opts.stream, tenant: opts.tenant }, config.verpKeys, domain)}\n`,
+        `${encodeVerp(
+          { recipient: opts.recipient, stream: opts.stream, tenant: opts.tenant },
+          config.verpKeys,
+          domain,
+          { issuedAt: new Date() },
+        )}\n`,
       );
     });
 }
@@ -39,7 +45,11 @@ function registerDecode(verp: Command, io: CliIo): void {
     .option("--candidate <address...>", "for the hashed form: addresses the bounce names")
     .action((address: string, opts: { candidate?: string[] }) => {
       const config = loadConfig();
-      const decoded = decodeVerp(address, config.verpKeys, { candidates: opts.candidate });
+      const decoded = decodeVerp(address, config.verpKeys, {
+        candidates: opts.candidate,
+        maxAgeDays: config.verpMaxAgeDays,
+        now: new Date(),
+      });
       io.stdout.write(`${JSON.stringify(decoded)}\n`);
       if (!decoded.ok) io.exitCode = 1;
     });
