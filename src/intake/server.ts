@@ -387,6 +387,10 @@ function readData(stream: SMTPServerDataStream, max: number, budget: ByteBudget)
       drop();
       reject(err);
     });
+    // The client went away mid-message (smtp-server destroys the stream): its bytes go back all the same.
+    stream.on("close", () => {
+      if (!stream.readableEnded) drop();
+    });
   });
 }
 

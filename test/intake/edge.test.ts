@@ -246,9 +246,22 @@ describe("limits under a flood", () => {
     expect((await client.command("MAIL FROM:<> SIZE=50000")).text).toMatch(/^452 4\.3\.1 /);
     await client.quit();
     expect(await rowsTo(rcpt)).toEqual([]);
-    // The bytes of the refused message were given back.
-    for (let i = 0; i < 3; i++) {
-      const ok = await sendOne(port, { from: "", to: [rcpt], data: message(`small${i}`, 10_000) });
+    // A client that goes away in the middle of a message gives its bytes back too.
+    const gone = await SmtpClient.connect(port);
+    await gone.client.command("EHLO c.test");
+    await gone.client.command("MAIL FROM:<>");
+    await gone.client.command(`RCPT TO:<${rcpt}>`);
+    await gone.client.command("DATA");
+    gone.client.socket.write(`Subject: half\r\n\r\n${"h".repeat(15_000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    gone.client.destroy();
+    // The bytes of the refused and abandoned messages were given back.
+    await until(async () => {
+      const first = await sendOne(port, { from: "", to: [rcpt], data: message("small0", 15_000) });
+      return first.code === 250;
+    });
+    for (let i = 1; i < 3; i++) {
+      const ok = await sendOne(port, { from: "", to: [rcpt], data: message(`small${i}`, 15_000) });
       expect(ok.code).toBe(250);
     }
     expect(await rowsTo(rcpt)).toHaveLength(3);
