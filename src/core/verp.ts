@@ -235,11 +235,6 @@ function isBase32(s: string): boolean {
   return true;
 }
 
-/** Whether a local part has the shape of a signed return path (`r=...` or `h=...`), valid or not. */
-export function looksLikeVerp(local: string): boolean {
-  return parse(local) !== "not_verp";
-}
-
 export interface DecodeOptions {
   /** For the hashed form: the addresses the bounce names; the one the signature binds is the recipient. */
   candidates?: readonly string[];

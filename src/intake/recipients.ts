@@ -10,7 +10,7 @@
 //
 // With no VERP key configured, nothing can verify: a VERP-shaped local part is then a plain one like any other.
 import { asciiDomain } from "../config.js";
-import { decodeVerp, looksLikeVerp, type VerpKey } from "../core/verp.js";
+import { decodeVerp, type VerpKey } from "../core/verp.js";
 
 export const RECIPIENT_VERDICTS = ["ok", "bad_syntax", "relay", "unknown_user"] as const;
 export type RecipientVerdict = (typeof RECIPIENT_VERDICTS)[number];
@@ -37,9 +37,10 @@ export function createRecipientCheck(p: RecipientPolicy): RecipientCheck {
     const domain = asciiDomain(address.slice(at + 1));
     if (!domain || !domains.has(domain)) return "relay";
     const local = address.slice(0, at);
-    if (p.verpKeys.length && looksLikeVerp(local)) {
+    if (p.verpKeys.length) {
       const v = decodeVerp(address, p.verpKeys, { now, maxAgeDays: p.verpMaxAgeDays });
-      return v.ok || v.reason === "unresolved" ? "ok" : "unknown_user";
+      if (v.ok || v.reason === "unresolved") return "ok";
+      if (v.reason !== "not_verp") return "unknown_user";
     }
     if (anyLocal) return "ok";
     const lower = local.toLowerCase();
