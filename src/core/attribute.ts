@@ -86,6 +86,7 @@ function fromVerp(report: Report, address: string): Recipient {
         recipient: address,
         reason: "feedback",
         class: "complaint",
+        permanent: null,
         rule: "verp.recipient",
         parser: "header",
         feedbackType: report.arf?.feedbackType,
@@ -95,6 +96,7 @@ function fromVerp(report: Report, address: string): Recipient {
         recipient: address,
         reason: "vacation",
         class: "auto_reply",
+        permanent: null,
         rule: "verp.recipient",
         parser: "header",
       };
@@ -103,6 +105,7 @@ function fromVerp(report: Report, address: string): Recipient {
         recipient: address,
         reason: "delivered",
         class: "delivered",
+        permanent: null,
         rule: "verp.recipient",
         parser: "header",
       };
@@ -111,6 +114,7 @@ function fromVerp(report: Report, address: string): Recipient {
         recipient: address,
         reason: "undefined",
         class: "undetermined",
+        permanent: null,
         rule: "verp.recipient",
         parser: "header",
       };

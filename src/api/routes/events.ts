@@ -29,6 +29,12 @@ const eventSchema = {
     kind: { type: "string" },
     reason: { type: "string" },
     class: { type: "string", enum: [...CLASSES] },
+    permanent: {
+      type: "boolean",
+      nullable: true,
+      description:
+        "Whether the failure is permanent (true), transient (false) or unknown (null; also for what is no failure)",
+    },
     status: { type: "string", nullable: true },
     smtp_code: { type: "integer", nullable: true },
     action: { type: "string", nullable: true },
