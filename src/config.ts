@@ -3,6 +3,13 @@ import { domainToASCII } from "node:url";
 import { z } from "zod";
 import { parseCidr } from "./webhooks/egress.js";
 
+const csv = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
 /** Comma-separated networks (`10.0.0.0/8`, `fd00::/8`, a bare address); a list when given as an override. */
 const cidrs = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
   const list = (typeof v === "string" ? v.split(",") : v).map((x) => x.trim()).filter(Boolean);
@@ -224,6 +231,13 @@ export const configSchema = z.object({
   blockAlertThreshold: z.coerce.number().int().min(1).default(10),
   /** The default window of `GET /v1/alerts/blocks` (when no `since` is given). */
   blockAlertWindowMinutes: z.coerce.number().int().min(1).default(60),
+  /** Where the worker looks up the MX hosts of recipient domains the provider table does not know: `system`
+   * (the system's resolvers), `off` (no lookups: such domains are `other`), or `ip[:port],...`. */
+  providerDns: z.string().default("system"),
+  /** How long one MX lookup may take before the domain counts as `other` (and is looked up again later). */
+  providerDnsTimeoutMs: z.coerce.number().int().min(50).default(2_000),
+  /** The streams sends may name (`POST /v1/sends`); empty: any well-formed stream name. */
+  streams: csv.default([]),
   /** Where the lookup role's socketmap and policy servers listen (they have no authentication: keep it private). */
   lookupHost: z.string().default("127.0.0.1"),
   lookupSocketmapPort: int(2526),
@@ -300,6 +314,9 @@ export const ENV: Record<keyof Config, string> = {
   metricsPort: "REBOUND_METRICS_PORT",
   blockAlertThreshold: "REBOUND_BLOCK_ALERT_THRESHOLD",
   blockAlertWindowMinutes: "REBOUND_BLOCK_ALERT_WINDOW_MINUTES",
+  providerDns: "REBOUND_PROVIDER_DNS",
+  providerDnsTimeoutMs: "REBOUND_PROVIDER_DNS_TIMEOUT_MS",
+  streams: "REBOUND_STREAMS",
   lookupHost: "REBOUND_LOOKUP_HOST",
   lookupSocketmapPort: "REBOUND_LOOKUP_SOCKETMAP_PORT",
   lookupPolicyPort: "REBOUND_LOOKUP_POLICY_PORT",

@@ -5,6 +5,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { isProvider } from "./core/provider.js";
 import type { Db } from "./store/db.js";
 
 /** How an SMTP transaction (or a connection refused before one) ended. */
@@ -178,7 +179,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
  * provider claims (one series per recipient domain would be unbounded; the alerts API has the domains).
  */
 export function providerLabel(provider: string): string {
-  return provider.includes(".") ? "other" : provider;
+  return isProvider(provider) ? provider : "other";
 }
 
 /**

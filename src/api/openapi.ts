@@ -34,7 +34,15 @@ const LIST_BODIES = { "text/csv": LIST, "application/x-ndjson": LIST };
  * Streamed bodies and answers, which the routes' schemas cannot declare (a body schema would make fastify
  * validate the stream as JSON): method and path, and what to add to their description.
  */
-const STREAMED: { method: "get" | "post"; path: string; body?: boolean; answer?: boolean }[] = [
+const STREAMED: {
+  method: "get" | "post";
+  path: string;
+  body?: boolean;
+  answer?: boolean;
+  /** An NDJSON body beside the JSON one the route's schema declares. */
+  ndjson?: boolean;
+}[] = [
+  { method: "post", path: "/v1/sends", ndjson: true },
   { method: "post", path: "/v1/clean", body: true, answer: true },
   { method: "post", path: "/v1/suppressions/import", body: true },
   { method: "get", path: "/v1/exports/suppressions", answer: true },
@@ -48,6 +56,18 @@ export function describeStreams<T>(doc: T): T {
     const op = paths[s.path]?.[s.method];
     if (!op) continue;
     if (s.body) op.requestBody = { required: true, content: LIST_BODIES };
+    if (s.ndjson) {
+      const body = (op.requestBody ?? { required: true, content: {} }) as {
+        content: Record<string, unknown>;
+      };
+      body.content["application/x-ndjson"] = {
+        schema: {
+          type: "string",
+          description: "One record a line, each of the shapes of the JSON body's items",
+        },
+      };
+      op.requestBody = body;
+    }
     if (s.answer) {
       const responses = (op.responses ?? {}) as Record<string, Record<string, unknown>>;
       responses["200"] = {

@@ -1,10 +1,12 @@
 // The `rebound` command: one file per subcommand, each exporting register(program, io).
 import { Command, CommanderError } from "commander";
 import { register as classify } from "./classify.js";
+import { register as doctor } from "./doctor.js";
 import { register as ingest } from "./ingest.js";
 import { register as keys } from "./keys.js";
 import { register as migrate } from "./migrate.js";
 import { register as reprocess } from "./reprocess.js";
+import { register as sends } from "./sends.js";
 import { register as start } from "./start.js";
 import { register as suppressions } from "./suppressions.js";
 import { register as verp } from "./verp.js";
@@ -16,7 +18,8 @@ export function buildProgram(io: CliIo): Command {
     .version("0.1.0")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  for (const reg of [classify, start, migrate, verp, suppressions, reprocess, keys, ingest]) reg(program, io);
+  for (const reg of [classify, start, migrate, verp, suppressions, sends, reprocess, keys, ingest, doctor])
+    reg(program, io);
   return program;
 }
 

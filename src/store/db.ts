@@ -192,6 +192,17 @@ function pgliteAsPool(lite: PGliteLike) {
   } as unknown as pg.Pool;
 }
 
+/** The migrations this schema has not run yet (`rebound doctor`). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: rows[0]?.schema ?? "public",
+  });
+  return (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
+}
+
 /**
  * Bring the schema up to date. Forward-only. Runs on one connection without statement_timeout: building an
  * index on a large table may take longer than any statement of the service should.

@@ -21,6 +21,9 @@ import { attribute, type Attributed, type Attribution } from "../core/attribute.
 import { classify, CLASSIFIER_VERSION } from "../core/classify.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Report } from "../core/report.js";
+import { RollupCollector, rollupOfEvent } from "../core/rollup.js";
+import type { ProviderLookup } from "../monitor/provider-resolver.js";
+import { addToRollups } from "../store/rollups.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { getAddressState, saveAddressState } from "../store/address-state.js";
@@ -56,6 +59,8 @@ export interface ProcessDeps {
   policy: Policy;
   logger: Logger;
   now: () => Date;
+  /** Resolves the mailbox provider of domains the table does not know; absent: the table alone. */
+  providers?: ProviderLookup;
 }
 
 export interface ProcessOptions {
@@ -119,6 +124,7 @@ export async function processMails(
   const now = deps.now();
   const ids = [...new Set(mailIds)];
   const verps = new Map<string, Attribution["verp"]>();
+  const rollups = new RollupCollector();
 
   const outcomes = await deps.db.transaction().execute(async (trx) => {
     const results = new Map<string, ProcessOutcome>();
@@ -149,7 +155,7 @@ export async function processMails(
         continue;
       }
       if (!inBatch.has(mail!.sha256)) inBatch.set(mail!.sha256, id);
-      work.push(await prepare(trx, deps, mail!, now, opts));
+      work.push(await prepare(trx, deps, mail!, now, opts, rollups));
     }
 
     for (const w of work) verps.set(w.mail.id, w.attribution.verp);
@@ -166,6 +172,8 @@ export async function processMails(
     );
     for (const d of duplicates)
       await setMailStatus(trx, d.id, "duplicate", { duplicateOf: d.of, error: null, at: now });
+    // Last, so that the rollup rows (which every worker's batches update) stay locked the least time.
+    await addToRollups(trx, rollups.take());
     return ids.map((id) => results.get(id)!);
   });
 
@@ -213,6 +221,7 @@ async function prepare(
   mail: MailRow,
   now: Date,
   opts: ProcessOptions,
+  rollups: RollupCollector,
 ): Promise<Work> {
   // PGlite returns bytea as a Uint8Array, pg as a Buffer.
   const raw = mail.raw!;
@@ -226,7 +235,7 @@ async function prepare(
     now: mail.received_at,
   });
   const retracted = opts.reprocess
-    ? await retract(trx, mail.id, now)
+    ? await retract(trx, mail.id, now, rollups)
     : { keys: new Set<string>(), classes: new Map<string, string>() };
   const ctx: ApplyContext = {
     policy: deps.policy,
@@ -234,6 +243,8 @@ async function prepare(
     classifierVersion: CLASSIFIER_VERSION,
     quietSuppressions: retracted.keys,
     announced: retracted.classes,
+    providers: deps.providers,
+    rollups,
   };
   const derived: Derived = {
     events: 0,
@@ -327,7 +338,13 @@ async function deriveAll(trx: Transaction<Database>, work: Work[]): Promise<void
     w.attribution.recipients.map((who) => ({
       w,
       ctx: w.ctx,
-      spec: { mailId: w.mail.id, kind: w.report.kind, who, occurredAt: w.mail.received_at },
+      spec: {
+        mailId: w.mail.id,
+        kind: w.report.kind,
+        who,
+        occurredAt: w.mail.received_at,
+        messageId: w.report.original.messageId,
+      },
       key: keyOf(who.tenant, who.stream, who.address),
     })),
   );
@@ -368,8 +385,29 @@ async function retract(
   trx: Transaction<Database>,
   mailId: string,
   now: Date,
+  rollups: RollupCollector,
 ): Promise<{ keys: Set<string>; classes: Map<string, string> }> {
   const old: EventRow[] = await deleteMailEvents(trx, mailId);
+  // What the old events added to the rollups is taken out (events from before the rollups have no provider).
+  for (const e of old) {
+    if (e.provider === null) continue;
+    const inc = rollupOfEvent({
+      tenant: e.tenant,
+      stream: e.stream,
+      class: e.class,
+      provider: e.provider,
+      campaign: e.campaign,
+      sendingIp: e.sending_ip,
+      sentAt: e.sent_at,
+      occurredAt: e.occurred_at,
+      unverified: (e.decision as { rule?: string } | null)?.rule === "policy.unverified",
+    });
+    if (inc)
+      rollups.add({
+        ...inc,
+        counts: Object.fromEntries(Object.entries(inc.counts).map(([k, v]) => [k, -v])),
+      });
+  }
   const keys = new Set<string>();
   const classes = new Map<string, string>();
   if (!old.length) return { keys, classes };

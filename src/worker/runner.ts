@@ -11,6 +11,7 @@ import type { Config } from "../config.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Logger } from "../log.js";
 import { providerLabel, type Metrics } from "../metrics.js";
+import type { ProviderLookup } from "../monitor/provider-resolver.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { countAttempt, purgeRaw } from "../store/mails.js";
@@ -32,6 +33,8 @@ export interface WorkerDeps {
   logger: Logger;
   now?: () => Date;
   metrics?: Metrics;
+  /** Resolves recipient domains' mailbox providers from their MX hosts (absent: the provider table alone). */
+  providers?: ProviderLookup;
 }
 
 export interface WorkerOptions {
@@ -54,7 +57,14 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): MailWorker {
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger.child({ role: "worker" });
-  const pd: ProcessDeps = { db: deps.db, config: deps.config, policy: deps.policy, logger, now };
+  const pd: ProcessDeps = {
+    db: deps.db,
+    config: deps.config,
+    policy: deps.policy,
+    logger,
+    now,
+    providers: deps.providers,
+  };
 
   async function processBatch(ids: string[]): Promise<Settled<ProcessOutcome>[]> {
     const alone = () => settleEach(ids, (id) => processMail(pd, id));
