@@ -103,6 +103,11 @@ function startRole(role, port) {
       REBOUND_SMTP_HOST: "127.0.0.1",
       REBOUND_SMTP_PORT: String(port),
       REBOUND_SMTP_RATE_LIMIT_PER_MINUTE: "0",
+      // Every client here is 127.0.0.1, and phase (a) sends about a thousand mails per connection.
+      REBOUND_SMTP_MAX_CONNECTIONS_PER_IP: "0",
+      REBOUND_SMTP_MAX_TRANSACTIONS_PER_CONNECTION: "0",
+      // smtp-source sends to x@ (a plain local part).
+      REBOUND_SMTP_LOCAL_PARTS: "*",
       REBOUND_SMTP_MAX_CONNECTIONS: "2000",
       REBOUND_VERP_KEYS: `${KEY.id}:${KEY.secret}`,
       REBOUND_LOG_LEVEL: "warn",

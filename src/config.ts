@@ -1,4 +1,5 @@
 // Configuration: one schema, read once. The only module that reads process.env.
+import { domainToASCII } from "node:url";
 import { z } from "zod";
 import { parseCidr } from "./webhooks/egress.js";
 
@@ -14,6 +15,44 @@ const cidrs = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
   const list = (typeof v === "string" ? v.split(",") : v).map((x) => x.trim()).filter(Boolean);
   for (const c of list)
     if (!parseCidr(c)) ctx.addIssue({ code: "custom", message: `"${c}" is not a network (address/prefix)` });
+  return list;
+});
+
+/** Domains, each stored in its ASCII form (an IDN's A-label, `xn--...`): either spelling may be configured. */
+const domainList = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const list = (typeof v === "string" ? v.split(",") : v).map((x) => x.trim()).filter(Boolean);
+  const out: string[] = [];
+  for (const d of list) {
+    const ascii = asciiDomain(d);
+    if (!ascii) ctx.addIssue({ code: "custom", message: `"${d}" is not a domain name` });
+    else if (!out.includes(ascii)) out.push(ascii);
+  }
+  return out;
+});
+
+/** A domain in its lower-case ASCII form (IDNs as A-labels), without a trailing dot; "" when it is not one. */
+export function asciiDomain(d: string): string {
+  const s = d.trim().replace(/\.$/, "");
+  if (!s || s.includes("@")) return "";
+  return domainToASCII(s.toLowerCase());
+}
+
+/** The local parts the MX takes besides signed return paths: `*` for every one. */
+export const DEFAULT_SMTP_LOCAL_PARTS = [
+  "postmaster",
+  "abuse",
+  "fbl",
+  "feedback",
+  "complaints",
+  "arf",
+  "bounce",
+  "bounces",
+] as const;
+const localParts = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const list = (typeof v === "string" ? v.split(",") : v).map((x) => x.trim().toLowerCase()).filter(Boolean);
+  for (const l of list)
+    if (l !== "*" && !/^[^\s@<>(),;:"\\[\]]{1,64}$/.test(l))
+      ctx.addIssue({ code: "custom", message: `"${l}" is not a local part (or \`*\` for every one)` });
   return list;
 });
 
@@ -86,11 +125,13 @@ export const configSchema = z.object({
    * Off behind a pooler that does not keep them across transactions (PgBouncer before 1.21 in transaction mode).
    */
   databasePreparedStatements: z.stringbool().default(true),
+  /** PostgreSQL's statement_timeout on every connection (COPY streams and migrations run without it; 0: none). */
+  databaseStatementTimeoutMs: int(60_000),
   /** Redis for BullMQ; unset: an in-process queue. */
   redisUrl: z.string().optional(),
   dataDir: z.string().default("./data"),
   /** The domains this MX receives for (VERP bounce domains and feedback-loop domains). */
-  domains: csv.default(["localhost"]),
+  domains: domainList.default(["localhost"]),
   /** Address the SMTP server binds: loopback unless told otherwise (`0.0.0.0`: every interface). */
   smtpHost: z.string().default("127.0.0.1"),
   smtpPort: int(2525),
@@ -98,12 +139,26 @@ export const configSchema = z.object({
   smtpMaxMessageBytes: int(10 * 1024 * 1024),
   smtpMaxRecipients: int(100),
   smtpMaxConnections: int(1000),
+  /** Connections at once from one client (an IPv4 address, an IPv6 /64) before `421 4.7.0` (0: unlimited). */
+  smtpMaxConnectionsPerIp: int(50),
+  /** Mail transactions (MAIL FROM commands) on one connection before `421 4.7.0` and a close (0: unlimited). */
+  smtpMaxTransactionsPerConnection: int(1000),
+  /** Bytes of mail being received and not yet stored, over all sessions, before `452 4.3.1` (0: unlimited). */
+  smtpMaxReceivingBytes: int(256 * 1024 * 1024),
+  /** How long a session waits for its mail to be committed before `451 4.3.0` (0: no limit). */
+  smtpSpoolTimeoutMs: int(20_000),
+  /** Mails waiting for the next group commit before `451 4.3.2` at once (0: unlimited). */
+  smtpMaxQueuedMails: int(2000),
+  /** Plain local parts taken besides signed return paths (`*`: every one). */
+  smtpLocalParts: localParts.default([...DEFAULT_SMTP_LOCAL_PARTS]),
   /** Connections per IP per minute before `421 4.7.0` (0: unlimited). */
   smtpRateLimitPerMinute: int(600),
   smtpSocketTimeoutMs: int(60_000),
   /** Wait before the 220 greeting; a client that talks before it gets `421 You talk too soon` (0: greet at once). */
   smtpGreetingDelayMs: int(0),
   smtpProxyProtocol: z.stringbool().default(false),
+  /** The networks of the proxies whose connections start with a PROXY protocol header (turns it on). */
+  smtpProxyFrom: cidrs.default([]),
   tlsCertPath: z.string().optional(),
   tlsKeyPath: z.string().optional(),
   /** Address the HTTP API binds: loopback unless told otherwise (`0.0.0.0`: every interface). */
@@ -127,6 +182,8 @@ export const configSchema = z.object({
    * size between full collections (0: V8's own heuristic, which allows up to 300%); see src/util/heap.ts. */
   apiHeapGrowthPercent: int(25),
   verpKeys: verpKeys.default([]),
+  /** Signed return paths older than this many days are refused (0: never; their week of issue is signed in). */
+  verpMaxAgeDays: z.coerce.number().int().min(0).max(3650).default(0),
   /** A file holding the VERP keys (`id:secret,...`), read when REBOUND_VERP_KEYS is unset; embedded default:
    * `${dataDir}/verp-keys`, made with a development key on the first start (src/verp-keys.ts). */
   verpKeysFile: z.string().optional(),
@@ -219,6 +276,7 @@ export const ENV: Record<keyof Config, string> = {
   databaseUrl: "DATABASE_URL",
   databaseSchema: "REBOUND_DATABASE_SCHEMA",
   databasePreparedStatements: "REBOUND_DATABASE_PREPARED_STATEMENTS",
+  databaseStatementTimeoutMs: "REBOUND_DATABASE_STATEMENT_TIMEOUT_MS",
   redisUrl: "REDIS_URL",
   dataDir: "REBOUND_DATA_DIR",
   domains: "REBOUND_DOMAINS",
@@ -228,10 +286,17 @@ export const ENV: Record<keyof Config, string> = {
   smtpMaxMessageBytes: "REBOUND_SMTP_MAX_MESSAGE_BYTES",
   smtpMaxRecipients: "REBOUND_SMTP_MAX_RECIPIENTS",
   smtpMaxConnections: "REBOUND_SMTP_MAX_CONNECTIONS",
+  smtpMaxConnectionsPerIp: "REBOUND_SMTP_MAX_CONNECTIONS_PER_IP",
+  smtpMaxTransactionsPerConnection: "REBOUND_SMTP_MAX_TRANSACTIONS_PER_CONNECTION",
+  smtpMaxReceivingBytes: "REBOUND_SMTP_MAX_RECEIVING_BYTES",
+  smtpSpoolTimeoutMs: "REBOUND_SMTP_SPOOL_TIMEOUT_MS",
+  smtpMaxQueuedMails: "REBOUND_SMTP_MAX_QUEUED_MAILS",
+  smtpLocalParts: "REBOUND_SMTP_LOCAL_PARTS",
   smtpRateLimitPerMinute: "REBOUND_SMTP_RATE_LIMIT_PER_MINUTE",
   smtpSocketTimeoutMs: "REBOUND_SMTP_SOCKET_TIMEOUT_MS",
   smtpGreetingDelayMs: "REBOUND_SMTP_GREETING_DELAY_MS",
   smtpProxyProtocol: "REBOUND_SMTP_PROXY_PROTOCOL",
+  smtpProxyFrom: "REBOUND_SMTP_PROXY_FROM",
   tlsCertPath: "REBOUND_TLS_CERT",
   tlsKeyPath: "REBOUND_TLS_KEY",
   httpHost: "REBOUND_HTTP_HOST",
@@ -245,6 +310,7 @@ export const ENV: Record<keyof Config, string> = {
   apiAuthFailuresPerMinute: "REBOUND_API_AUTH_FAILURES_PER_MINUTE",
   apiHeapGrowthPercent: "REBOUND_API_HEAP_GROWTH_PERCENT",
   verpKeys: "REBOUND_VERP_KEYS",
+  verpMaxAgeDays: "REBOUND_VERP_MAX_AGE_DAYS",
   verpKeysFile: "REBOUND_VERP_KEYS_FILE",
   policyPath: "REBOUND_POLICY",
   defaultTenant: "REBOUND_DEFAULT_TENANT",
@@ -311,7 +377,12 @@ export function loadConfig(
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  return parsed.data;
+  const c = parsed.data;
+  if (c.smtpProxyProtocol && c.smtpProxyFrom.length === 0)
+    throw new ConfigError(
+      `invalid configuration:\n  ${ENV.smtpProxyProtocol}: a PROXY protocol header is trusted only from the proxies' networks: set ${ENV.smtpProxyFrom} (CIDRs) instead`,
+    );
+  return c;
 }
 
 /**

@@ -105,6 +105,7 @@ export async function startApp(
       dataDir: config.dataDir,
       schema: config.databaseSchema,
       preparedStatements: config.databasePreparedStatements,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
       // The worker holds two batch transactions at once (more only when a failed batch is retried mail by mail).
       poolSize: Math.min(config.workerConcurrency, 16) + 6,
       // The CLI's commands borrow the embedded database while this process holds it.

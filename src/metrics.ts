@@ -14,11 +14,18 @@ export const SMTP_OUTCOMES = [
   "accepted",
   "rejected_relay",
   "rejected_recipient",
+  "rejected_unknown_user",
   "too_many_recipients",
+  "too_many_refused",
+  "too_many_transactions",
   "too_large",
+  "over_budget",
   "tempfail_store",
+  "tempfail_timeout",
+  "tempfail_busy",
   "rate_limited",
   "too_many_connections",
+  "too_many_connections_ip",
   "abandoned",
 ] as const;
 export type SmtpOutcome = (typeof SMTP_OUTCOMES)[number];

@@ -2,6 +2,8 @@
 // `rebound verp decode ADDRESS [--candidate ADDR ...]` prints what it carries, as JSON (exit 1 when it does not
 // verify); `rebound verp keygen [--file F]` makes a key. Keys come from REBOUND_VERP_KEYS, else its file
 // (src/verp-keys.ts: the embedded default's development key); the domain defaults to the first of REBOUND_DOMAINS.
+// Return paths are dated (their week of issue signed in) and decoded with REBOUND_VERP_MAX_AGE_DAYS as the MX
+// would.
 import type { Command } from "commander";
 import { loadConfig } from "../config.js";
 import { decodeVerp, encodeVerp, type VerpKey } from "../core/verp.js";
@@ -16,14 +18,14 @@ export function register(cmd: Command, io: CliIo): void {
 }
 
 /** The keys in effect, or an error that says how to get one. */
-function keysOrExplain(): { keys: VerpKey[]; domains: string[] } {
+function keysOrExplain(): { keys: VerpKey[]; domains: string[]; maxAgeDays: number } {
   const config = withVerpKeys(loadConfig());
   if (!config.verpKeys.length)
     throw new Error(
       "no VERP key configured: set REBOUND_VERP_KEYS (make one with `rebound verp keygen`), or run " +
         "`rebound start` once with the embedded database (it makes a development key in the data folder)",
     );
-  return { keys: config.verpKeys, domains: config.domains };
+  return { keys: config.verpKeys, domains: config.domains, maxAgeDays: config.verpMaxAgeDays };
 }
 
 function registerKeygen(verp: Command, io: CliIo): void {
@@ -58,7 +60,9 @@ function registerEncode(verp: Command, io: CliIo): void {
       const { keys, domains } = keysOrExplain();
       const domain = opts.domain ?? domains[0] ?? "localhost";
       io.stdout.write(
-        `${encodeVerp({ recipient: opts.recipient, stream: opts.stream, tenant: opts.tenant }, keys, domain)}\n`,
+        `${encodeVerp({ recipient: opts.recipient, stream: opts.stream, tenant: opts.tenant }, keys, domain, {
+          issuedAt: new Date(),
+        })}\n`,
       );
     });
 }
@@ -70,8 +74,12 @@ function registerDecode(verp: Command, io: CliIo): void {
     .argument("<address>", "the return path (a bounce's envelope recipient)")
     .option("--candidate <address...>", "for the hashed form: addresses the bounce names")
     .action((address: string, opts: { candidate?: string[] }) => {
-      const { keys } = keysOrExplain();
-      const decoded = decodeVerp(address, keys, { candidates: opts.candidate });
+      const { keys, maxAgeDays } = keysOrExplain();
+      const decoded = decodeVerp(address, keys, {
+        candidates: opts.candidate,
+        maxAgeDays,
+        now: new Date(),
+      });
       io.stdout.write(`${JSON.stringify(decoded)}\n`);
       if (!decoded.ok) io.exitCode = 1;
     });

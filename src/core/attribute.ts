@@ -27,6 +27,32 @@ export interface AttributionDefaults {
   tenant: string;
   stream: string;
   caseSensitiveLocalPart?: boolean;
+  /** With `now` (the mail's arrival): dated return paths older than this many days do not verify. */
+  verpMaxAgeDays?: number;
+  now?: Date;
+}
+
+/**
+ * Verification work per mail is bounded: at most this many distinct return paths are decoded, each hashed one
+ * against at most MAX_VERP_CANDIDATES distinct addresses (at most 8 x 32 = 256 MACs whatever the mail holds). A
+ * bounce is about one send: it names one return path and a recipient or two; a mail past either bound is
+ * someone's doing, and what lies beyond is not verified.
+ */
+export const MAX_VERP_PATHS = 8;
+export const MAX_VERP_CANDIDATES = 32;
+
+/** The first `max` values distinct by `key`, in order. */
+function firstDistinct(values: readonly string[], max: number, key = (v: string) => v): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const v of values) {
+    if (out.length >= max) break;
+    const k = key(v);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(v);
+  }
+  return out;
 }
 
 export interface Attribution {
@@ -106,19 +132,24 @@ export function attribute(
     const n = normalizeAddress(s, { caseSensitiveLocalPart: d.caseSensitiveLocalPart });
     return n.ok ? n : undefined;
   };
-  const candidates = [
-    ...report.recipients.flatMap((r) => [r.recipient, r.originalRecipient ?? ""]),
-    ...(report.arf?.originalRcptTo ?? []),
-    ...addressesIn(report.original.to),
-  ].filter(Boolean);
-  const paths = [...rcptTo, report.original.returnPath ?? "", report.arf?.originalMailFrom ?? ""].filter(
-    Boolean,
+  const candidates = firstDistinct(
+    [
+      ...report.recipients.flatMap((r) => [r.recipient, r.originalRecipient ?? ""]),
+      ...(report.arf?.originalRcptTo ?? []),
+      ...addressesIn(report.original.to),
+    ].filter(Boolean),
+    MAX_VERP_CANDIDATES,
+    (c) => norm(c)?.address ?? c,
+  );
+  const paths = firstDistinct(
+    [...rcptTo, report.original.returnPath ?? "", report.arf?.originalMailFrom ?? ""].filter(Boolean),
+    MAX_VERP_PATHS,
   );
 
   const valid: Identity[] = [];
   let invalid = 0;
   for (const p of paths) {
-    const v = decodeVerp(p, keys, { candidates });
+    const v = decodeVerp(p, keys, { candidates, maxAgeDays: d.verpMaxAgeDays, now: d.now });
     if (v.ok) {
       const id: Identity = {
         recipient: norm(v.recipient)?.address ?? v.recipient,

@@ -7,9 +7,15 @@
 //
 // smtp-server creates its connections in SMTPServer#connect (public in its types); this replaces that method
 // on one server with the same five steps, using a connection whose init() waits `delayMs` (0: not at all)
-// and is otherwise smtp-server's own.
+// and is otherwise smtp-server's own. It relies on smtp-server's underscored internals (_setListeners, _server,
+// _onError, _onClientConnect), which no public option replaces: smtp-server is pinned to the exact version this
+// was written against (package.json; SMTP_SERVER_VERSION below), and test/intake/server.test.ts checks that the
+// installed one is that version and that the greeting behaves, so an upgrade is a deliberate, tested step.
 import { SMTPConnection, type SMTPConnectionOptions } from "smtp-server/lib/smtp-connection.js";
 import type { SMTPServer } from "smtp-server";
+
+/** The smtp-server release this file (and proxy.ts) was written against; package.json pins it exactly. */
+export const SMTP_SERVER_VERSION = "3.21.6";
 
 class Connection extends SMTPConnection {
   constructor(

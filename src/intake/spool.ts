@@ -8,7 +8,7 @@
 // WAL flush makes dozens of mails durable (group commit) while a lone mail is written at once.
 import type { Db } from "../store/db.js";
 import { insertMails, type NewMail } from "../store/mails.js";
-import { createBatcher, settleEach, type Settled } from "../util/batcher.js";
+import { BatcherFullError, createBatcher, settleEach, type Settled } from "../util/batcher.js";
 
 export interface SpoolOptions {
   /**
@@ -24,11 +24,30 @@ export interface SpoolOptions {
   maxBatchBytes?: number;
   /** Told of every committed batch (the enqueuer). Errors thrown there are not the sessions' concern. */
   onCommitted?: (ids: string[]) => void;
+  /**
+   * How long a write may take before it is given up with SpoolTimeoutError (0: no limit). A mail still waiting
+   * for its batch is then taken out of the queue and never written; one whose batch is already running may
+   * still commit after the session was told 451 (the sender's retry is then a duplicate, which the worker
+   * recognises by its digest).
+   */
+  timeoutMs?: number;
+  /**
+   * Mails waiting for a batch at most (0: no limit); beyond, a write is refused at once with SpoolFullError.
+   * With PostgreSQL hung, what waits is bounded by this and by the timeout.
+   */
+  maxQueued?: number;
 }
+
+/** The mail was not committed in time (PostgreSQL slow or hung). */
+export class SpoolTimeoutError extends Error {}
+/** Too many mails wait for the database already: this one was not taken. */
+export class SpoolFullError extends Error {}
 
 export interface Spool {
   /** Resolves once the mail is committed; rejects when it could not be (the session says 451). */
   write(mail: NewMail): Promise<void>;
+  /** Mails waiting for a batch now. */
+  readonly queued: number;
   /** Resolves when every write asked for so far has settled. */
   drain(): Promise<void>;
 }
@@ -67,6 +86,36 @@ export function createSpool(db: Db, opts: SpoolOptions = {}): Spool {
     maxItems: opts.maxBatchRows ?? 200,
     weight: (m) => m.raw.length,
     maxWeight: opts.maxBatchBytes ?? 16 * 1024 * 1024,
+    maxQueued: opts.maxQueued ?? 0,
   });
-  return { write: (mail) => batcher.submit(mail), drain: () => batcher.drain() };
+  const timeoutMs = opts.timeoutMs ?? 0;
+
+  function write(mail: NewMail): Promise<void> {
+    const full = (err: unknown) => {
+      throw err instanceof BatcherFullError
+        ? new SpoolFullError(`mail not taken: ${err.message} for the database`)
+        : err;
+    };
+    if (timeoutMs <= 0) return batcher.submit(mail).catch(full);
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => abort.abort(new SpoolTimeoutError(`mail not committed within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const aborted = new Promise<never>((_, reject) =>
+      abort.signal.addEventListener("abort", () => reject(abort.signal.reason as Error), { once: true }),
+    );
+    // The batch of a mail already being written runs on; its result no longer matters to the session.
+    return Promise.race([batcher.submit(mail, abort.signal), aborted])
+      .catch(full)
+      .finally(() => clearTimeout(timer));
+  }
+
+  return {
+    write,
+    get queued() {
+      return batcher.queued;
+    },
+    drain: () => batcher.drain(),
+  };
 }

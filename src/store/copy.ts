@@ -5,9 +5,10 @@ import { to as copyTo, type CopyToStreamQuery } from "pg-copy-streams";
 
 /**
  * Runs a COPY on a connection of its own and hands out its bytes. The stream reads from the connection only as
- * fast as it is read (backpressure reaches PostgreSQL through the socket). The connection goes back to the pool
- * at the end; after an error, or when the reader goes away mid-way, it is closed instead, since it is left in
- * the middle of the COPY.
+ * fast as it is read (backpressure reaches PostgreSQL through the socket), so the COPY runs without the pool's
+ * statement_timeout (an export lasts as long as its reader takes; the reader's own limits bound it). The
+ * connection goes back to the pool at the end, with its timeout restored; after an error, or when the reader
+ * goes away mid-way, it is closed instead, since it is left in the middle of the COPY.
  */
 export async function copyOut(
   pool: pg.Pool,
@@ -23,15 +24,26 @@ export async function copyOut(
   };
   let stream: Readable;
   try {
+    await client.query("set statement_timeout = 0");
     stream = client.query(query(statement));
   } catch (err) {
     release(err as Error);
     throw err;
   }
-  stream.once("end", () => release());
+  let ended = false;
+  stream.once("end", () => {
+    ended = true;
+    if (released) return;
+    client.query("reset statement_timeout").then(
+      () => release(),
+      (err: Error) => release(err),
+    );
+  });
   // `on`, not `once`: closing the connection fails the COPY once more, after the stream is gone.
   stream.on("error", (err) => release(err));
-  stream.once("close", () => release(new Error("the COPY's reader went away before its end")));
+  stream.once("close", () => {
+    if (!ended) release(new Error("the COPY's reader went away before its end"));
+  });
   return stream;
 }
 

@@ -20,6 +20,12 @@ export interface DbOptions {
   poolSize?: number;
   /** Run the statements marked PREPARED as named prepared statements (default true; see prepared.ts). */
   preparedStatements?: boolean;
+  /**
+   * PostgreSQL's statement_timeout on every connection of the pool, in ms (0 or unset: none): a statement stuck
+   * on a lock or a hung server errs instead of holding its caller forever. COPY streams (exports: as long as
+   * their reader takes) and migrations run without it. Not applied to the embedded PGlite (one process).
+   */
+  statementTimeoutMs?: number;
   /** Embedded: lend the database to other processes over a socket in the data folder (`rebound start`). */
   share?: boolean;
   /** Embedded: when a running process lends it, borrow the database rather than fail on its lock (the CLI). */
@@ -54,7 +60,11 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
       connectionTimeoutMillis: 5_000,
       // No JIT: it pays off for long analytic queries, not for ours, and a statement planned on missing or young
       // statistics can be estimated costly enough to be compiled (milliseconds each) though it reads a few rows.
-      options: `-c jit=off${schema === "public" ? "" : ` -c search_path=${schema}`}`,
+      options: [
+        "-c jit=off",
+        schema === "public" ? "" : ` -c search_path=${schema}`,
+        opts.statementTimeoutMs ? ` -c statement_timeout=${Math.floor(opts.statementTimeoutMs)}` : "",
+      ].join(""),
       ...(opts.preparedStatements === false
         ? {}
         : { Client: PreparingClient as unknown as typeof pg.Client }),
@@ -193,8 +203,22 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
   return (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
 }
 
-/** Bring the schema up to date. Forward-only. */
+/**
+ * Bring the schema up to date. Forward-only. Runs on one connection without statement_timeout: building an
+ * index on a large table may take longer than any statement of the service should.
+ */
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
+  return db.connection().execute(async (conn) => {
+    await sql`set statement_timeout = 0`.execute(conn);
+    try {
+      return await migrate(conn);
+    } finally {
+      await sql`reset statement_timeout`.execute(conn).catch(() => undefined);
+    }
+  });
+}
+
+async function migrate(db: Db): Promise<MigrationResultSet> {
   // Name the schema: kysely's Migrator otherwise finds its tables in any schema of the database (another test
   // file's, another tenant's) and skips creating them here.
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);

@@ -19,11 +19,22 @@ export interface BatcherOptions<T> {
   /** Weight of an item (the spool: its bytes); a batch stops before `maxWeight`, but always takes one item. */
   weight?: (item: T) => number;
   maxWeight?: number;
+  /** Items waiting (not yet in a batch) at most; beyond, submit rejects at once with BatcherFullError. */
+  maxQueued?: number;
 }
 
+/** The batcher's queue is full: the item was not taken. */
+export class BatcherFullError extends Error {}
+
 export interface Batcher<T, R> {
-  /** Resolves or rejects with the item's own result once its batch has run. */
-  submit(item: T): Promise<R>;
+  /**
+   * Resolves or rejects with the item's own result once its batch has run. An item whose `signal` aborts while
+   * it still waits is taken out of the queue (it is never run) and rejected with the signal's reason; once in a
+   * batch it runs to its end.
+   */
+  submit(item: T, signal?: AbortSignal): Promise<R>;
+  /** Items waiting for a batch. */
+  readonly queued: number;
   /** Resolves when every item submitted so far has settled. */
   drain(): Promise<void>;
 }
@@ -41,6 +52,7 @@ export function createBatcher<T, R>(
   const overlapAt = Math.min(maxItems, Math.max(1, opts.overlapAt ?? 1));
   const weight = opts.weight;
   const maxWeight = opts.maxWeight ?? Infinity;
+  const maxQueued = opts.maxQueued && opts.maxQueued > 0 ? opts.maxQueued : Infinity;
 
   interface Pending {
     item: T;
@@ -86,21 +98,45 @@ export function createBatcher<T, R>(
       void runBatch(take()).finally(() => {
         inFlight--;
         pump();
-        if (!inFlight && !queue.length) {
-          const waiters = idle;
-          idle = [];
-          for (const w of waiters) w();
-        }
+        settled();
       });
     }
   }
 
+  function settled(): void {
+    if (!inFlight && !queue.length) {
+      const waiters = idle;
+      idle = [];
+      for (const w of waiters) w();
+    }
+  }
+
   return {
-    submit(item) {
+    submit(item, signal) {
       return new Promise<R>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
+        if (signal?.aborted) return reject(signal.reason);
+        if (queue.length >= maxQueued)
+          return reject(new BatcherFullError(`${queue.length} items wait already`));
+        const pending: Pending = { item, resolve, reject };
+        if (signal) {
+          const onAbort = () => {
+            const i = queue.indexOf(pending);
+            if (i < 0) return;
+            queue.splice(i, 1);
+            reject(signal.reason);
+            settled();
+          };
+          signal.addEventListener("abort", onAbort, { once: true });
+          const done = () => signal.removeEventListener("abort", onAbort);
+          pending.resolve = (r) => (done(), resolve(r));
+          pending.reject = (e) => (done(), reject(e));
+        }
+        queue.push(pending);
         pump();
       });
+    },
+    get queued() {
+      return queue.length;
     },
     drain() {
       if (!inFlight && !queue.length) return Promise.resolve();

@@ -94,6 +94,23 @@ function mustParse(s: string): Cidr {
   return c;
 }
 
+/**
+ * Whether an address lies in one of `networks` (CIDRs or bare addresses, as parseCidr reads them; an IPv4 network
+ * matches IPv4-mapped IPv6 addresses too). Throws on a network it cannot read; false for a non-address.
+ */
+export function networkMatcher(networks: readonly string[]): (address: string) => boolean {
+  const list = blockList(networks.map(mustParse));
+  return (address) => {
+    const v = isIP(address);
+    if (v === 0) return false;
+    try {
+      return list.check(address, v === 4 ? "ipv4" : "ipv6");
+    } catch {
+      return false;
+    }
+  };
+}
+
 /** The policy for one process: public unicast plus `allowedNetworks` (CIDRs, from the operator). */
 export function createEgressPolicy(allowedNetworks: readonly string[]): EgressPolicy {
   // BlockList matches IPv4 rules against IPv4-mapped IPv6 addresses too, so ::ffff:127.0.0.1 is loopback here.

@@ -58,7 +58,10 @@ export type { BlockCount };
 
 export interface ProcessDeps {
   db: Kysely<Database>;
-  config: Pick<Config, "verpKeys" | "defaultTenant" | "defaultStream" | "caseSensitiveLocalPart">;
+  config: Pick<
+    Config,
+    "verpKeys" | "verpMaxAgeDays" | "defaultTenant" | "defaultStream" | "caseSensitiveLocalPart"
+  >;
   policy: Policy;
   logger: Logger;
   now: () => Date;
@@ -247,6 +250,9 @@ async function prepare(
     tenant: deps.config.defaultTenant,
     stream: deps.config.defaultStream,
     caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
+    // The age of a return path is taken at the mail's arrival, so a reprocess later judges it the same way.
+    verpMaxAgeDays: deps.config.verpMaxAgeDays,
+    now: mail.received_at,
   });
   const retracted = opts.reprocess
     ? await retract(trx, mail.id, now, rollups)

@@ -26,7 +26,8 @@ describe("rebound verp", () => {
     );
     expect(r.code).toBe(0);
     const rp = r.stdout.trim();
-    expect(rp).toMatch(/^r=Jane=example\.com=marketing\.acme=k2[a-z2-7]{8}@bounces\.example\.net$/);
+    // Dated: `.` and the week of issue (2 base32 characters) after the key id.
+    expect(rp).toMatch(/^r=Jane=example\.com=marketing\.acme=k2\.[a-z2-7]{10}@bounces\.example\.net$/);
     expect(decodeVerp(rp, KEYS)).toMatchObject({
       ok: true,
       recipient: "Jane@example.com",

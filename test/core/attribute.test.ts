@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attribute } from "../../src/core/attribute.js";
+import { attribute, MAX_VERP_CANDIDATES, MAX_VERP_PATHS } from "../../src/core/attribute.js";
 import type { Recipient, Report } from "../../src/core/report.js";
 import { encodeVerp } from "../../src/core/verp.js";
 
@@ -134,5 +134,42 @@ describe("attributing a report's recipients", () => {
     );
     expect(a.skipped).toEqual([{ recipient: "not an address", error: "not a valid address" }]);
     expect(a.recipients.map((r) => r.address)).toEqual(["ok@example.com"]);
+  });
+});
+
+describe("the bound on verification work per mail", () => {
+  const long = (i: number) => `${"someone.with.a.long.name".repeat(2)}${i}@mail.some-long-domain.example`;
+  const hashed = (r: string) => {
+    const p = rp(r);
+    expect(p.startsWith("h=")).toBe(true);
+    return p;
+  };
+
+  it(`tries a hashed return path against the first ${MAX_VERP_CANDIDATES} distinct candidates only`, () => {
+    const within = Array.from({ length: MAX_VERP_CANDIDATES }, (_, i) => hard(long(i)));
+    const target = long(MAX_VERP_CANDIDATES - 1);
+    expect(attribute(report(within), [hashed(target)], KEYS, D).verp).toEqual({ valid: 1, invalid: 0 });
+    // Repeats do not use up the bound.
+    const repeated = [...Array.from({ length: 100 }, () => hard(long(0))), hard(target)];
+    expect(attribute(report(repeated), [hashed(target)], KEYS, D).verp.valid).toBe(1);
+    // One more distinct candidate in front: the target lies beyond the bound and is not verified.
+    const beyond = [hard(long(1000)), ...within];
+    const a = attribute(report(beyond), [hashed(target)], KEYS, D);
+    expect(a.verp).toEqual({ valid: 0, invalid: 1 });
+    expect(a.recipients.every((r) => r.verification === "invalid")).toBe(true);
+  });
+
+  it(`decodes the first ${MAX_VERP_PATHS} distinct return paths only`, () => {
+    const forged = Array.from({ length: MAX_VERP_PATHS }, (_, i) =>
+      rp(`x${i}@example.com`).replace("=k1", "=k1x"),
+    );
+    const good = rp("jane@example.com");
+    expect(
+      attribute(report([hard("jane@example.com")]), [...forged.slice(1), good], KEYS, D).verp.valid,
+    ).toBe(1);
+    expect(attribute(report([hard("jane@example.com")]), [...forged, good], KEYS, D).verp).toEqual({
+      valid: 0,
+      invalid: MAX_VERP_PATHS,
+    });
   });
 });

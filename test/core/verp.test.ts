@@ -165,3 +165,79 @@ describe("signed return paths (VERP)", () => {
     ).toThrow(/stream/);
   });
 });
+
+describe("dated return paths (REBOUND_VERP_MAX_AGE_DAYS)", () => {
+  const DAY = 86_400_000;
+  const now = new Date("2026-12-07T12:00:00Z");
+  const ago = (days: number) => new Date(now.getTime() - days * DAY);
+  const enc = (recipient: string, issuedAt?: Date, keys = [K1]) =>
+    encodeVerp({ recipient, tenant: "acme", stream: "marketing" }, keys, "b.example", { issuedAt });
+
+  it("signs the week of issue in after the key id, and decodes like an undated one", () => {
+    const rp = enc("jane@example.com", now);
+    expect(rp).toMatch(/^r=jane=example\.com=marketing\.acme=k1\.[a-z2-7]{2}[a-z2-7]{8}@b\.example$/);
+    expect(decodeVerp(rp, [K1], { now, maxAgeDays: 30 })).toMatchObject({
+      ok: true,
+      recipient: "jane@example.com",
+      keyId: "k1",
+    });
+  });
+
+  it("refuses a path past the maximum age as expired, keeps it at least that long and at most a week more", () => {
+    const opts = { now, maxAgeDays: 30 };
+    expect(decodeVerp(enc("a@example.com", ago(30)), [K1], opts)).toMatchObject({ ok: true });
+    expect(decodeVerp(enc("a@example.com", ago(38)), [K1], opts)).toMatchObject({
+      ok: false,
+      reason: "expired",
+    });
+    expect(decodeVerp(enc("a@example.com", ago(400)), [K1], opts)).toMatchObject({
+      ok: false,
+      reason: "expired",
+    });
+    // No maximum age (the default): any age verifies.
+    expect(decodeVerp(enc("a@example.com", ago(400)), [K1], { now })).toMatchObject({ ok: true });
+    // A clock a little behind the sender's (issued "next week") is not 19 years old.
+    expect(decodeVerp(enc("a@example.com", ago(-7)), [K1], opts)).toMatchObject({ ok: true });
+  });
+
+  it("refuses a path whose week was changed (the week is signed), and verifies undated paths of a configured key", () => {
+    const rp = enc("a@example.com", ago(60));
+    const week = /k1\.([a-z2-7]{2})/.exec(rp)![1]!;
+    const other = week === "aa" ? "ab" : "aa";
+    const moved = rp.replace(`k1.${week}`, `k1.${other}`);
+    expect(decodeVerp(moved, [K1], { now, maxAgeDays: 30 })).toMatchObject({
+      ok: false,
+      reason: "bad_signature",
+    });
+    // Minted before dating, with the previous key: verifies while that key is configured (a rotation).
+    const undated = enc("a@example.com", undefined, [K2]);
+    expect(decodeVerp(undated, [K1, K2], { now, maxAgeDays: 30 })).toMatchObject({ ok: true, keyId: "k2" });
+  });
+
+  it("stays within 64 octets in its longest hashed form, and a hashed dated path expires too", () => {
+    const rp = encodeVerp(
+      { recipient: `${"x".repeat(60)}@example.com`, tenant: "t".repeat(20), stream: "s".repeat(20) },
+      [{ id: "abcdefgh", secret: K1.secret }],
+      "b.example",
+      { issuedAt: now },
+    );
+    expect(rp.startsWith("h=")).toBe(true);
+    expect(Buffer.byteLength(local(rp))).toBeLessThanOrEqual(MAX_LOCAL_PART_OCTETS);
+    const long = `${"y".repeat(60)}@example.com`;
+    const old = enc(long, ago(90));
+    expect(old.startsWith("h=")).toBe(true);
+    expect(decodeVerp(old, [K1], { candidates: [long], now, maxAgeDays: 30 })).toMatchObject({
+      ok: false,
+      reason: "expired",
+    });
+    expect(decodeVerp(old, [K1], { candidates: [long], now })).toMatchObject({ ok: true, recipient: long });
+  });
+
+  it("writes an IDN bounce domain as its A-label", () => {
+    expect(enc("a@example.com", now).endsWith("@b.example")).toBe(true);
+    const rp = encodeVerp({ recipient: "a@example.com", stream: "s" }, [K1], "Bünce.example", {
+      issuedAt: now,
+    });
+    expect(rp.endsWith("@xn--bnce-0ra.example")).toBe(true);
+  });
+});

@@ -42,6 +42,8 @@ async function startRebound(port: number): Promise<ChildProcess> {
       REBOUND_SMTP_HOST: "127.0.0.1",
       REBOUND_SMTP_PORT: String(port),
       REBOUND_SMTP_RATE_LIMIT_PER_MINUTE: "0",
+      // Every lane connects from 127.0.0.1.
+      REBOUND_SMTP_MAX_CONNECTIONS_PER_IP: "0",
       REBOUND_VERP_KEYS: VERP_KEYS_ENV,
       REBOUND_QUEUE_STALLED_MS: "2000",
       REBOUND_SWEEP_INTERVAL_MS: "500",

@@ -107,7 +107,8 @@ describe("the CLI beside the running embedded server", () => {
     const rp = (
       await cli("verp", "encode", "--recipient", "jane@example.org", "--stream", "marketing")
     ).stdout.trim();
-    expect(rp).toMatch(/^r=jane=example\.org=marketing=dev[a-z2-7]{8}@localhost$/);
+    // Dated: `.` and the week of issue after the key id (docs/verp.md).
+    expect(rp).toMatch(/^r=jane=example\.org=marketing=dev\.[a-z2-7]{10}@localhost$/);
 
     const { client } = await SmtpClient.connect(app!.smtpPort!);
     expect((await client.command("EHLO mta.example.org")).code).toBe(250);

@@ -132,13 +132,39 @@ describe.each(modes)("the MX on %s", (_name, make) => {
     expect(await suppressionsOf(rcpt)).toEqual([]);
   });
 
-  it("suppresses nothing for a bounce to a forged return path", async () => {
+  it("refuses a bounce to a forged return path at RCPT with 550 5.1.1, storing nothing", async () => {
     const rcpt = `customer-${randomBytes(3).toString("hex")}@example.org`;
     const rp = forgedVerp(rcpt);
-    const mail = await deliver(e2eMail("dsn-exim-user-unknown", { recipient: rcpt, returnPath: rp }), rp);
+    const reply = await sendOne(port, {
+      from: "",
+      to: [rp],
+      data: e2eMail("dsn-exim-user-unknown", { recipient: rcpt, returnPath: rp }),
+    });
+    expect(reply.text).toMatch(/^550 5\.1\.1 /);
+    const rows = await app.db
+      .selectFrom("inbound_mails")
+      .select("id")
+      .where("rcpt_to", "@>", sql<string[]>`array[${rp}]`)
+      .execute();
+    expect(rows).toEqual([]);
+    expect(await suppressionsOf(rcpt)).toEqual([]);
+  });
+
+  it("suppresses nothing for a bounce to the postmaster whose returned original carries a forged return path", async () => {
+    const rcpt = `customer-${randomBytes(3).toString("hex")}@example.org`;
+    const rp = forgedVerp(rcpt);
+    const mail = await deliver(
+      e2eMail("dsn-exim-user-unknown", {
+        recipient: rcpt,
+        returnPath: rp,
+        rcpt: `postmaster@${BOUNCE_DOMAIN}`,
+      }),
+      `postmaster@${BOUNCE_DOMAIN}`,
+    );
     expect(mail.status).toBe("processed");
     expect(await suppressionsOf(rcpt)).toEqual([]);
     const events = await eventsOf(rcpt);
+    expect(events.length).toBeGreaterThan(0);
     expect(events.every((e) => !e.verified)).toBe(true);
   });
 
@@ -164,7 +190,7 @@ describe.each(modes)("the MX on %s", (_name, make) => {
     expect(relay.text).toMatch(/^550 5\.7\.1 /);
     const big = await sendOne(port, {
       from: "",
-      to: [`x@${BOUNCE_DOMAIN}`],
+      to: [`postmaster@${BOUNCE_DOMAIN}`],
       data: "Subject: big\r\n\r\n" + "y".repeat(300_000),
     });
     expect(big.text).toMatch(/^552 5\.3\.4 /);

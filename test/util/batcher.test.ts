@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBatcher, settleEach, type Settled } from "../../src/util/batcher.js";
+import { BatcherFullError, createBatcher, settleEach, type Settled } from "../../src/util/batcher.js";
 
 /** A run that records its batches and resolves when told to. */
 function recorder() {
@@ -79,6 +79,44 @@ describe("the batcher", () => {
       throw new Error("down");
     });
     await expect(broken.submit(1)).rejects.toThrow("down");
+  });
+
+  it("refuses an item at once when maxQueued items wait, and takes one again once the queue moves", async () => {
+    const r = recorder();
+    const b = createBatcher(r.run, { maxItems: 10, maxQueued: 2 });
+    const first = b.submit(1); // in flight
+    const waiting = [b.submit(2), b.submit(3)];
+    await expect(b.submit(4)).rejects.toBeInstanceOf(BatcherFullError);
+    expect(b.queued).toBe(2);
+    await r.release();
+    expect(await first).toBe(10);
+    // 2 and 3 go into the next batch: the queue has room again.
+    while (b.queued) await new Promise((r) => setImmediate(r));
+    const later = b.submit(5);
+    await r.release();
+    await r.release();
+    expect(await Promise.all([...waiting, later])).toEqual([20, 30, 50]);
+    expect(r.batches).toEqual([[1], [2, 3], [5]]);
+    await b.drain();
+  });
+
+  it("takes an aborted item out of the queue (it never runs) but lets one already in a batch run", async () => {
+    const r = recorder();
+    const b = createBatcher(r.run, { maxItems: 10 });
+    const inFlight = new AbortController();
+    const queued = new AbortController();
+    const first = b.submit(1, inFlight.signal);
+    const second = b.submit(2, queued.signal);
+    const third = b.submit(3);
+    inFlight.abort(new Error("too late"));
+    queued.abort(new Error("gave up"));
+    await expect(second).rejects.toThrow("gave up");
+    expect(b.queued).toBe(1);
+    await r.release();
+    await r.release();
+    expect(await Promise.all([first, third])).toEqual([10, 30]);
+    expect(r.batches).toEqual([[1], [3]]);
+    await b.drain();
   });
 
   it("drains: resolves once every item submitted has settled", async () => {

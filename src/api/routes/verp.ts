@@ -94,6 +94,8 @@ export default async function verp(app: FastifyInstance, deps: ApiDeps): Promise
           },
           deps.config.verpKeys,
           domain,
+          // Dated: REBOUND_VERP_MAX_AGE_DAYS can refuse it once old (docs/verp.md).
+          { issuedAt: new Date() },
         );
       } catch (err) {
         if (!(err instanceof VerpError)) throw err;
