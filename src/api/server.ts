@@ -2,9 +2,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { installAuth } from "./auth.js";
 import type { ApiDeps, RouteModule } from "./deps.js";
-import { errorSchema, installErrorHandling } from "./errors.js";
+import { installEdge, MAX_PARAM_LENGTH } from "./edge.js";
+import { errorSchema, frameworkError, installErrorHandling } from "./errors.js";
 import { installOpenApi } from "./openapi.js";
 import health from "./routes/health.js";
+import home from "./routes/home.js";
 import alerts from "./routes/alerts.js";
 import { installMetrics } from "./metrics.js";
 import clean from "./routes/clean.js";
@@ -52,10 +54,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.apiBodyLimitBytes,
     return503OnClosing: true,
+    // An address of 254 characters, percent-encoded, fits; a longer parameter gets a 414 in our shape.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
+    // Bodies are never coerced (`{"addresses": 0}` is not a list); query strings are typed in edge.ts.
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false },
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
   });
+  installEdge(app);
   installErrorHandling(app);
   app.addSchema(errorSchema);
   await installOpenApi(app, API_VERSION);
@@ -67,6 +74,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   installMetrics(app, deps);
   await app.register(async (root) => health(root, deps));
+  await app.register(async (root) => home(root, deps));
   await app.register(
     async (v1) => {
       installAuth(v1, { db: deps.db, defaultRateLimitPerMinute: deps.config.apiRateLimitPerMinute, now });

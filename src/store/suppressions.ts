@@ -201,14 +201,14 @@ function addedEvent(id: string, s: SuppressionInput): OutboxEvent {
     tenant: s.tenant,
     type: "suppression.added",
     payload: {
-      id,
+      id: String(id),
       stream: s.stream,
       address: s.address,
       reason: s.reason,
       class: s.class,
       source: s.source,
       rule: s.rule ?? null,
-      eventIds: s.eventIds ?? [],
+      eventIds: (s.eventIds ?? []).map(String),
       expiresAt: s.expiresAt?.toISOString() ?? null,
       at: s.at.toISOString(),
     },
@@ -366,7 +366,7 @@ export async function removeSuppression(
       tenant: r.tenant,
       type: "suppression.removed",
       payload: {
-        id: row.id,
+        id: String(row.id),
         stream: r.stream,
         address: r.address,
         reason: row.reason,
@@ -503,10 +503,13 @@ export async function explainSuppression(
     active: r.expires_at === null || new Date(r.expires_at).getTime() > now.getTime(),
     note: r.note,
     createdBy: r.created_by,
-    events: r.events ?? [],
-    log: r.log ?? [],
+    // PostgreSQL writes times in JSON as `+00:00` with microseconds: one format everywhere (toISOString).
+    events: (r.events ?? []).map((e) => ({ ...e, occurredAt: iso(e.occurredAt) })),
+    log: (r.log ?? []).map((l) => ({ ...l, at: iso(l.at) })),
   }));
 }
+
+const iso = (t: string): string => new Date(t).toISOString();
 
 export interface ListFilter {
   tenant?: string;

@@ -144,9 +144,9 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
           tenant: a.tenant,
           type,
           payload: {
-            mailId: e.mailId,
+            mailId: e.mailId === null ? null : String(e.mailId),
             stream: a.stream,
-            address: a.address,
+            recipient: a.address,
             reason: r.reason,
             class: r.class,
             status: r.status ?? null,
@@ -234,7 +234,10 @@ export async function applyEvent(
     const k = keyOf(a.tenant, suppression.stream, a.address);
     await upsertSuppression(trx, suppression, {
       emit: !ctx.quietSuppressions?.has(k),
-      then: announcement && { ...announcement, payload: { eventId, ...announcement.payload } },
+      then: announcement && {
+        ...announcement,
+        payload: { eventId: String(eventId), ...announcement.payload },
+      },
     });
     out.suppressed = k;
   }
