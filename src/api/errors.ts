@@ -1,5 +1,7 @@
 // The one error shape of the API: `{ "error": { "code", "message", "details"? } }` for every 4xx and 5xx,
 // fastify's own errors (malformed JSON, content type, body limit, validation) included.
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 export const ERROR_CODES = [
@@ -9,6 +11,8 @@ export const ERROR_CODES = [
   "unsupported_media_type",
   "payload_too_large",
   "uri_too_long",
+  "headers_too_large",
+  "request_timeout",
   "invalid_address",
   "invalid_cursor",
   "unauthorized",
@@ -113,6 +117,34 @@ export function frameworkError(err: FastifyError, _request: FastifyRequest, repl
       errorBody("uri_too_long", "a path parameter is too long (an address is at most 254 characters)"),
     );
   else void send(reply, 400, errorBody("bad_request", `the URL cannot be decoded: ${err.message}`));
+}
+
+/**
+ * A request Node's HTTP parser refuses before fastify sees it (headers or URL over Node's 16 KiB, a malformed
+ * request line, a client too slow): the answer written on the socket, in our shape (fastify's
+ * `clientErrorHandler` option).
+ */
+export function clientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, body] =
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, errorBody("request_timeout", "the request took too long to arrive")]
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? [
+            431,
+            errorBody(
+              "headers_too_large",
+              "the request's headers (the URL included) are larger than 16 KiB: send long lists in a body",
+            ),
+          ]
+        : [400, errorBody("bad_request", "the request is not valid HTTP")];
+  const text = JSON.stringify(body);
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`,
+    );
+  socket.destroy(err);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

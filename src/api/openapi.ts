@@ -33,10 +33,16 @@ const LIST_BODIES = { "text/csv": LIST, "application/x-ndjson": LIST };
  * Streamed bodies and answers, which the routes' schemas cannot declare (a body schema would make fastify
  * validate the stream as JSON): method and path, and what to add to their description.
  */
-const STREAMED: { method: "get" | "post"; path: string; body?: boolean; answer?: boolean }[] = [
-  { method: "post", path: "/v1/clean", body: true, answer: true },
+const STREAMED: {
+  method: "get" | "post";
+  path: string;
+  body?: boolean;
+  answer?: Record<string, unknown>;
+}[] = [
+  { method: "post", path: "/v1/clean", body: true, answer: LIST_BODIES },
   { method: "post", path: "/v1/suppressions/import", body: true },
-  { method: "get", path: "/v1/exports/suppressions", answer: true },
+  { method: "get", path: "/v1/exports/suppressions", answer: LIST_BODIES },
+  { method: "get", path: "/metrics", answer: { "text/plain": LIST } },
 ];
 
 type OpenApiDoc = { paths?: Record<string, Record<string, Record<string, unknown>>> };
@@ -51,8 +57,9 @@ export function describeStreams<T>(doc: T): T {
       const responses = (op.responses ?? {}) as Record<string, Record<string, unknown>>;
       responses["200"] = {
         ...responses["200"],
-        description: "The list, streamed, in the format asked for",
-        content: LIST_BODIES,
+        description:
+          s.path === "/metrics" ? "Prometheus text" : "The list, streamed, in the format asked for",
+        content: s.answer,
       };
       op.responses = responses;
     }

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { installAuth } from "./auth.js";
 import type { ApiDeps, RouteModule } from "./deps.js";
 import { installEdge, MAX_PARAM_LENGTH } from "./edge.js";
-import { errorSchema, frameworkError, installErrorHandling } from "./errors.js";
+import { clientError, errorSchema, frameworkError, installErrorHandling } from "./errors.js";
 import { installOpenApi } from "./openapi.js";
 import health from "./routes/health.js";
 import home from "./routes/home.js";
@@ -57,6 +57,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // An address of 254 characters, percent-encoded, fits; a longer parameter gets a 414 in our shape.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
     // Bodies are never coerced (`{"addresses": 0}` is not a list); query strings are typed in edge.ts.
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },

@@ -51,7 +51,12 @@ describe("DELETE /v1/addresses/{address}", () => {
     // Before: the history is visible, and the address is suppressed.
     const before = await (await acmeWriter.get(`/v1/events?address=${enc(address)}`)).json();
     expect(before.data.length).toBeGreaterThan(0);
-    expect(before.data[0]).toMatchObject({ recipient: address, class: "hard", stream: "marketing", verified: true });
+    expect(before.data[0]).toMatchObject({
+      recipient: address,
+      class: "hard",
+      stream: "marketing",
+      verified: true,
+    });
     const deliveriesBefore = await t.db
       .selectFrom("webhook_deliveries")
       .select("payload")

@@ -138,9 +138,7 @@ describe("exports", () => {
     const res = await acme.get("/v1/exports/suppressions?format=csv");
     expect(res.status).toBe(200);
     const lines = (await res.text()).trim().split("\n");
-    expect(lines[0]).toBe(
-      "address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note",
-    );
+    expect(lines[0]).toBe("address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note");
     expect(
       lines
         .slice(1)

@@ -113,7 +113,11 @@ describe("POST /v1/deliveries", () => {
       [{ recipient: "no-at-sign" }, 400, "invalid_address"],
       [{}, 400, "validation_failed"],
       [{ stream: "marketing" }, 400, "validation_failed"],
-      [{ recipient: "a@example.com", deliveries: [{ recipient: "b@example.com" }] }, 400, "validation_failed"],
+      [
+        { recipient: "a@example.com", deliveries: [{ recipient: "b@example.com" }] },
+        400,
+        "validation_failed",
+      ],
       [{ recipient: "a@example.com", colour: "blue" }, 400, "validation_failed"],
       [{ deliveries: [] }, 400, "validation_failed"],
       ["{not json", 400, "malformed_json"],

@@ -131,9 +131,7 @@ describe("exports on PostgreSQL", () => {
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     const body = await res.text();
     const lines = body.split("\n");
-    expect(lines[0]).toBe(
-      "address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note",
-    );
+    expect(lines[0]).toBe("address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note");
     expect(lines[1]).toBe(
       "hard@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00Z,2026-01-02T03:04:05.123456Z,,7,hard.default,",
     );
