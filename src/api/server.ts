@@ -64,6 +64,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   installEdge(app);
+  // JSON only, unless a route says otherwise (CSV and NDJSON lists): a text/plain body gets a 415 that says what to
+  // send, not a validation error about a string.
+  app.removeContentTypeParser("text/plain");
   installErrorHandling(app);
   app.addSchema(errorSchema);
   await installOpenApi(app, API_VERSION);

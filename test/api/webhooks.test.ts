@@ -209,6 +209,8 @@ describe("/v1/webhooks", () => {
       expect(JSON.parse(r.body)).toMatchObject({
         id: d.eventId,
         type: "bounce.hard",
+        tenant: "acme",
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         data: { address: "gone@example.com" },
       });
     }
