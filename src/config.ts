@@ -17,6 +17,25 @@ const cidrs = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
   return list;
 });
 
+/** `sender-or-domain=stream` pairs, comma-separated, lower-cased: which stream a sender's mail belongs to. */
+const senderStreams = z.string().transform((s, ctx) => {
+  const map = new Map<string, string>();
+  for (const part of s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const i = part.lastIndexOf("=");
+    const key = i > 0 ? part.slice(0, i).trim().toLowerCase() : "";
+    const stream = i > 0 ? part.slice(i + 1).trim() : "";
+    if (!key || !stream) {
+      ctx.addIssue({ code: "custom", message: `"${part}" is not \`sender-or-domain=stream\`` });
+      return z.NEVER;
+    }
+    map.set(key, stream);
+  }
+  return map;
+});
+
 const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt);
 
 /** `kid:secret` pairs, comma-separated; the first signs, all verify (rotation). */
@@ -136,6 +155,14 @@ export const configSchema = z.object({
   blockAlertThreshold: z.coerce.number().int().min(1).default(10),
   /** The default window of `GET /v1/alerts/blocks` (when no `since` is given). */
   blockAlertWindowMinutes: z.coerce.number().int().min(1).default(60),
+  /** Where the lookup role's socketmap and policy servers listen (they have no authentication: keep it private). */
+  lookupHost: z.string().default("127.0.0.1"),
+  lookupSocketmapPort: int(2526),
+  lookupPolicyPort: int(2527),
+  /** The tenant whose suppressions the lookup servers answer for (default: the default tenant). */
+  lookupTenant: z.string().min(1).optional(),
+  /** Which stream a sender's mail belongs to, for lookups whose sender is not a signed return path. */
+  lookupSenderStreams: senderStreams.default(new Map()),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -191,6 +218,11 @@ const ENV: Record<keyof Config, string> = {
   metricsPort: "REBOUND_METRICS_PORT",
   blockAlertThreshold: "REBOUND_BLOCK_ALERT_THRESHOLD",
   blockAlertWindowMinutes: "REBOUND_BLOCK_ALERT_WINDOW_MINUTES",
+  lookupHost: "REBOUND_LOOKUP_HOST",
+  lookupSocketmapPort: "REBOUND_LOOKUP_SOCKETMAP_PORT",
+  lookupPolicyPort: "REBOUND_LOOKUP_POLICY_PORT",
+  lookupTenant: "REBOUND_LOOKUP_TENANT",
+  lookupSenderStreams: "REBOUND_LOOKUP_SENDER_STREAMS",
 };
 
 export class ConfigError extends Error {}

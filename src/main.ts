@@ -3,8 +3,9 @@
 //   intake  the SMTP MX (spool, enqueue) and the sweeper that enqueues what was left pending
 //   worker  process-mails and process-mail jobs, raw retention, webhook outbox and deliveries
 //   api     the HTTP API
+//   lookup  the socketmap and policy delegation servers Postfix or Exim ask at send time (not by default)
 //
-// All three run in one process by default. With REDIS_URL several intake and worker processes share one
+// The first three run in one process by default. With REDIS_URL several intake and worker processes share one
 // PostgreSQL and Redis; without it the queue is in-process, so intake and worker must run together.
 import type { Config } from "./config.js";
 import { createIntake, type Intake } from "./intake/server.js";
@@ -18,8 +19,10 @@ import { migrateToLatest, openDb, type Db } from "./store/db.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
 import { startMailWorker } from "./worker/runner.js";
 
-export const ROLES = ["intake", "worker", "api"] as const;
+export const ROLES = ["intake", "worker", "api", "lookup"] as const;
 export type Role = (typeof ROLES)[number];
+/** What `rebound start` runs when no role is named. */
+export const DEFAULT_ROLES: readonly Role[] = ["intake", "worker", "api"];
 
 export interface App {
   roles: Role[];
@@ -29,6 +32,9 @@ export interface App {
   smtpPort?: number;
   /** The HTTP port bound (api role). */
   httpPort?: number;
+  /** The lookup role's socketmap and policy delegation ports. */
+  socketmapPort?: number;
+  policyPort?: number;
   /** The bare metrics listener's port (when REBOUND_METRICS_PORT is set). */
   metricsPort?: number;
   /** This process's metrics (served at `/metrics`). */
@@ -47,7 +53,7 @@ export interface StartOptions {
 
 export async function startApp(
   config: Config,
-  roles: readonly Role[] = ROLES,
+  roles: readonly Role[] = DEFAULT_ROLES,
   opts: StartOptions = {},
 ): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
@@ -125,6 +131,14 @@ export async function startApp(
       // The embedded database belongs to this process alone (no `rebound keys create` beside it), so a first
       // start makes one admin key for the default tenant and shows its token once.
       if (handle.embedded) await bootstrapKey(db, config.defaultTenant, logger);
+    }
+
+    if (has("lookup")) {
+      const { startLookup } = await import("./integrations/postfix/index.js");
+      const lookup = await startLookup({ db, config, logger, metrics, now });
+      app.socketmapPort = lookup.socketmapPort;
+      app.policyPort = lookup.policyPort;
+      closers.push(() => lookup.close());
     }
 
     if (has("intake")) {

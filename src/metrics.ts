@@ -32,6 +32,8 @@ export interface Metrics {
   processingFailures: Counter<"final">;
   processingSeconds: Histogram;
   webhookDeliveries: Counter<"result">;
+  /** Send-time lookups by Postfix or Exim (the lookup role), by server and outcome. */
+  lookups: Counter<"server" | "outcome">;
   apiRequests: Counter<"method" | "route" | "status">;
   apiSeconds: Histogram<"method" | "route">;
   /** Read the backlog gauges from this database on each scrape (the first call wins). */
@@ -135,6 +137,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: "rebound_webhook_deliveries_total",
       help: "Webhook delivery tries by result (delivered, failed, dead)",
       labelNames: ["result"] as const,
+      registers,
+    }),
+    lookups: new Counter({
+      name: "rebound_lookups_total",
+      help: "Send-time lookups (socketmap, policy) by outcome (suppressed, not_suppressed, error)",
+      labelNames: ["server", "outcome"] as const,
       registers,
     }),
     apiRequests: new Counter({

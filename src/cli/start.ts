@@ -2,11 +2,11 @@
 // shut down gracefully (SMTP sessions and jobs in flight finish).
 import { Option, type Command } from "commander";
 import { loadConfig } from "../config.js";
-import { ROLES, startApp, type Role } from "../main.js";
+import { DEFAULT_ROLES, ROLES, startApp, type Role } from "../main.js";
 import type { CliIo } from "./io.js";
 
 export function parseRoles(values: string[] | undefined): Role[] {
-  if (!values?.length) return [...ROLES];
+  if (!values?.length) return [...DEFAULT_ROLES];
   const roles = values
     .flatMap((v) => v.split(","))
     .map((v) => v.trim())
@@ -21,7 +21,9 @@ export function parseRoles(values: string[] | undefined): Role[] {
 export function register(program: Command, io: CliIo): void {
   program
     .command("start")
-    .description("run the MX (intake), the worker and the HTTP API; all in one process by default")
+    .description(
+      "run the MX (intake), the worker and the HTTP API (all in one process by default), and the lookup servers",
+    )
     .addOption(new Option("--role <role...>", `roles to run: ${ROLES.join(", ")} (repeat or comma-separate)`))
     .action(async (opts: { role?: string[] }) => {
       const roles = parseRoles(opts.role);
@@ -33,6 +35,9 @@ export function register(program: Command, io: CliIo): void {
             ? `; SMTP on port ${app.smtpPort} for ${config.domains.join(", ")}`
             : "") +
           (app.httpPort !== undefined ? `; HTTP on port ${app.httpPort}` : "") +
+          (app.socketmapPort !== undefined
+            ? `; socketmap on ${config.lookupHost}:${app.socketmapPort}, policy on ${config.lookupHost}:${app.policyPort}`
+            : "") +
           "\n",
       );
       const signal = await new Promise<NodeJS.Signals>((resolve) => {

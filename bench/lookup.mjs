@@ -1,0 +1,189 @@
+// Send-time lookup benchmark on real PostgreSQL: N suppressions loaded (default 100,000), the lookup role in its
+// own process, then for each protocol (socketmap, policy delegation) C kept-open connections (as Postfix's
+// smtpd processes hold them) offering R lookups/s in all for D seconds, 1% of them for suppressed addresses.
+// Prints the rate reached and the latency of each lookup (p50, p99, max), measured from the request's write to
+// its reply, and the lookup process's CPU per lookup (from /proc).
+//
+//   node --import tsx bench/lookup.mjs [--rows 100000] [--rate 10000] [--duration 10] [--connections 20]
+//   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { connect } from "node:net";
+
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const ROWS = Number(arg("rows", "100000"));
+const RATE = Number(arg("rate", "10000"));
+const DURATION = Number(arg("duration", "10"));
+const CONNECTIONS = Number(arg("connections", "20"));
+
+/** The child: the lookup role alone on one schema, printing its ports once its index is loaded. */
+async function serve(schema) {
+  const { loadConfig } = await import("../src/config.ts");
+  const { createLogger } = await import("../src/log.ts");
+  const { startApp } = await import("../src/main.ts");
+  const config = loadConfig(
+    { databaseUrl: DATABASE_URL, databaseSchema: schema, lookupSocketmapPort: 0, lookupPolicyPort: 0 },
+    {},
+  );
+  const app = await startApp(config, ["lookup"], { logger: createLogger("warn") });
+  process.stdout.write(JSON.stringify({ socketmap: app.socketmapPort, policy: app.policyPort }) + "\n");
+  process.on("SIGTERM", () => app.close().then(() => process.exit(0)));
+}
+
+function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function load(schema) {
+  const { openDb, migrateToLatest } = await import("../src/store/db.ts");
+  const { insertSuppressionRows } = await import("../src/store/suppressions.ts");
+  const h = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 4 });
+  await migrateToLatest(h.db);
+  const at = new Date();
+  for (let i = 0; i < ROWS; i += 5000) {
+    const batch = [];
+    for (let j = i; j < Math.min(ROWS, i + 5000); j++)
+      batch.push({
+        tenant: "default",
+        address: `s${j}@example.org`,
+        stream: "default",
+        reason: "userunknown",
+        class: "hard",
+        source: "import",
+        at,
+      });
+    await insertSuppressionRows(h.db, batch);
+  }
+  await h.close();
+}
+
+/** One protocol: C connections, each sending its share of the rate, one request in flight per connection. */
+async function run(port, framing) {
+  const perConn = RATE / CONNECTIONS;
+  const lat = [];
+  const latHit = [];
+  let suppressed = 0;
+  const end = Date.now() + DURATION * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async (_, c) => {
+      const s = connect(port, "127.0.0.1");
+      s.setNoDelay(true);
+      await new Promise((r) => s.once("connect", r));
+      let buf = "";
+      let waiting;
+      s.setEncoding("utf8");
+      s.on("data", (d) => {
+        buf += d;
+        const done = framing.complete(buf);
+        if (done) {
+          buf = "";
+          waiting(done);
+        }
+      });
+      let next = performance.now();
+      for (let n = 0; Date.now() < end; n++) {
+        const wait = next - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        next += 1000 / perConn;
+        const hit = (n * CONNECTIONS + c) % 100 === 0;
+        const addr = hit
+          ? `s${(n * 7919 + c) % ROWS}@example.org`
+          : `n${randomBytes(6).toString("hex")}@example.org`;
+        const start = performance.now();
+        const reply = await new Promise((resolve) => {
+          waiting = resolve;
+          s.write(framing.request(addr));
+        });
+        const ms = performance.now() - start;
+        lat.push(ms);
+        if (framing.suppressed(reply)) {
+          suppressed++;
+          latHit.push(ms);
+        }
+      }
+      s.destroy();
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  latHit.sort((a, b) => a - b);
+  return {
+    n: lat.length,
+    rate: lat.length / secs,
+    p50: pct(lat, 50),
+    p99: pct(lat, 99),
+    max: lat[lat.length - 1],
+    suppressed,
+    hitP50: pct(latHit, 50) ?? 0,
+    hitP99: pct(latHit, 99) ?? 0,
+  };
+}
+
+const SOCKETMAP = {
+  request: (a) => {
+    const body = `suppressed ${a}`;
+    return `${Buffer.byteLength(body)}:${body},`;
+  },
+  complete: (buf) => (buf.endsWith(",") && /^\d+:/.test(buf) ? buf : undefined),
+  suppressed: (r) => r.includes(":OK "),
+};
+const POLICY = {
+  request: (a) =>
+    `request=smtpd_access_policy\nprotocol_state=RCPT\nsender=app@shop.example\nrecipient=${a}\n\n`,
+  complete: (buf) => (buf.endsWith("\n\n") ? buf : undefined),
+  suppressed: (r) => r.startsWith("action=REJECT"),
+};
+
+if (args[0] === "--serve") {
+  await serve(args[1]);
+} else {
+  const schema = `bench_lookup_${Date.now().toString(36)}`;
+  process.stdout.write(`loading ${ROWS} suppressions into ${schema}... `);
+  await load(schema);
+  console.log("done");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", new URL(import.meta.url).pathname, "--serve", schema],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const ports = await new Promise((resolve) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]));
+    });
+  });
+  await new Promise((r) => setTimeout(r, 2000)); // the index's first load
+  console.log(`offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s, 1% suppressed`);
+  for (const [name, port, framing] of [
+    ["socketmap", ports.socketmap, SOCKETMAP],
+    ["policy", ports.policy, POLICY],
+  ]) {
+    const cpu0 = cpuSeconds(child.pid);
+    const r = await run(port, framing);
+    const cpu = cpuSeconds(child.pid) - cpu0;
+    console.log(
+      `${name.padEnd(9)} ${r.n} lookups, ${r.rate.toFixed(0)}/s; latency p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(1)} ms; ` +
+        `${r.suppressed} suppressed (p50 ${r.hitP50.toFixed(3)} ms, p99 ${r.hitP99.toFixed(3)} ms); lookup process CPU ${((cpu / r.n) * 1e6).toFixed(1)} µs per lookup`,
+    );
+  }
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  const { openDb } = await import("../src/store/db.ts");
+  const { sql } = await import("kysely");
+  const h = await openDb({ databaseUrl: DATABASE_URL });
+  await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
+  await h.close();
+}

@@ -1,0 +1,61 @@
+// Netstrings (`<length>:<bytes>,`), the framing of Postfix's socketmap protocol (socketmap_table(5)). Pure: a
+// reader that takes bytes as they come off a socket and yields whole strings, in time linear in the bytes.
+
+export class NetstringError extends Error {}
+
+export function encodeNetstring(text: string): Buffer {
+  const body = Buffer.from(text, "utf8");
+  return Buffer.concat([Buffer.from(`${body.length}:`), body, Buffer.from(",")]);
+}
+
+/**
+ * Reads netstrings from a byte stream. `push(chunk)` returns the strings completed by that chunk; a string
+ * longer than `maxLength` bytes, a length of more than 9 digits or a missing `,` is a NetstringError (the
+ * connection should be closed: framing is lost).
+ */
+export class NetstringReader {
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  /** Length of the string being read; -1 while its length digits are read. */
+  private want = -1;
+  private digits = "";
+
+  constructor(private readonly maxLength: number) {}
+
+  push(chunk: Buffer): string[] {
+    const out: string[] = [];
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.want < 0) {
+        const c = chunk[i++]!;
+        if (c >= 0x30 && c <= 0x39) {
+          if (this.digits.length >= 9) throw new NetstringError("netstring length too long");
+          this.digits += String.fromCharCode(c);
+        } else if (c === 0x3a /* : */ && this.digits.length > 0) {
+          this.want = Number(this.digits);
+          this.digits = "";
+          if (this.want > this.maxLength)
+            throw new NetstringError(`netstring of ${this.want} bytes (at most ${this.maxLength})`);
+        } else {
+          throw new NetstringError("not a netstring (expected digits and a colon)");
+        }
+        continue;
+      }
+      // Body and its trailing comma.
+      const need = this.want + 1 - this.bufferedBytes;
+      const take = Math.min(need, chunk.length - i);
+      this.buffered.push(chunk.subarray(i, i + take));
+      this.bufferedBytes += take;
+      i += take;
+      if (this.bufferedBytes === this.want + 1) {
+        const all = Buffer.concat(this.buffered, this.bufferedBytes);
+        if (all[this.want] !== 0x2c /* , */) throw new NetstringError("netstring not terminated by a comma");
+        out.push(all.toString("utf8", 0, this.want));
+        this.buffered = [];
+        this.bufferedBytes = 0;
+        this.want = -1;
+      }
+    }
+    return out;
+  }
+}

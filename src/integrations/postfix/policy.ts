@@ -1,0 +1,103 @@
+// A Postfix policy delegation server (SMTPD_POLICY_README): `name=value` lines up to an empty line, answered
+// with `action=...` and an empty line, several requests per connection. It refuses a recipient that is
+// suppressed in the stream of the mail: the stream (and tenant) of a signed return path when the sender is
+// one that verifies for this recipient, else the configured map of senders to streams, else the default.
+import { createServer, type Socket } from "node:net";
+import { normalizeAddress } from "../../core/address.js";
+import { decodeVerp, type VerpKey } from "../../core/verp.js";
+import { policyReply, streamOfSender, type PolicyAttributes } from "./answer.js";
+import { listen, type ListeningServer, type LookupServerDeps } from "./socketmap.js";
+
+/** Postfix's own attributes are short; a line or a request beyond these is not Postfix talking. */
+const MAX_LINE = 8192;
+const MAX_ATTRIBUTES = 200;
+
+export interface PolicyServerDeps extends LookupServerDeps {
+  verpKeys: readonly VerpKey[];
+  /** Lower-cased sender address or domain -> stream. */
+  senderStreams: ReadonlyMap<string, string>;
+  defaultTenant: string;
+}
+
+export async function startPolicyServer(
+  deps: PolicyServerDeps,
+  host: string,
+  port: number,
+): Promise<ListeningServer> {
+  return listen(
+    createServer((socket) => serve(socket, deps)),
+    host,
+    port,
+  );
+}
+
+function serve(socket: Socket, deps: PolicyServerDeps): void {
+  let partial = "";
+  let attrs: PolicyAttributes = {};
+  let count = 0;
+  let chain: Promise<void> = Promise.resolve();
+  socket.setEncoding("utf8");
+  socket.setNoDelay(true);
+  socket.on("error", () => socket.destroy());
+  socket.on("data", (chunk: string) => {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf("\n", start);
+      if (nl < 0) break;
+      const line = partial + chunk.slice(start, nl);
+      partial = "";
+      start = nl + 1;
+      if (line === "" || line === "\r") {
+        const request = attrs;
+        attrs = {};
+        count = 0;
+        const reply = decide(request, deps);
+        chain = chain.then(async () => {
+          const r = await reply;
+          if (!socket.destroyed) socket.write(r);
+        });
+        continue;
+      }
+      const eq = line.indexOf("=");
+      if (eq <= 0 || ++count > MAX_ATTRIBUTES) return refuse(socket, deps, "not a policy request");
+      attrs[line.slice(0, eq)] = line.slice(eq + 1).replace(/\r$/, "");
+    }
+    partial += chunk.slice(start);
+    if (partial.length > MAX_LINE) refuse(socket, deps, "line too long");
+  });
+}
+
+function refuse(socket: Socket, deps: PolicyServerDeps, why: string): void {
+  deps.logger.warn({ remote: socket.remoteAddress, why }, "policy: bad request, closing");
+  socket.destroy();
+}
+
+async function decide(attrs: PolicyAttributes, deps: PolicyServerDeps): Promise<string> {
+  const recipient = attrs.recipient ?? "";
+  if (attrs.request !== "smtpd_access_policy" || !recipient) return policyReply(undefined);
+  const { tenant, stream } = streamOf(attrs.sender ?? "", recipient, deps);
+  try {
+    const found = await deps.check(tenant, recipient, stream);
+    deps.onLookup?.("policy", found ? "suppressed" : "not_suppressed");
+    return policyReply(found);
+  } catch (err) {
+    deps.onLookup?.("policy", "error");
+    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "policy: lookup failed");
+    // The mail waits (4xx) rather than going to an address that may be suppressed.
+    return "action=DEFER_IF_PERMIT 4.3.0 the suppression database does not answer\n\n";
+  }
+}
+
+function streamOf(
+  sender: string,
+  recipient: string,
+  deps: PolicyServerDeps,
+): { tenant: string; stream: string } {
+  if (sender && deps.verpKeys.length > 0) {
+    const v = decodeVerp(sender, deps.verpKeys, { candidates: [recipient] });
+    const r = normalizeAddress(recipient, { caseSensitiveLocalPart: true });
+    if (v.ok && r.ok && v.recipient.toLowerCase() === r.address.toLowerCase())
+      return { tenant: v.tenant ?? deps.defaultTenant, stream: v.stream };
+  }
+  return { tenant: deps.tenant, stream: streamOfSender(sender, deps.senderStreams) ?? deps.defaultStream };
+}

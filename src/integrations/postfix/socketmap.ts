@@ -1,0 +1,104 @@
+// A socketmap server (Postfix socketmap_table(5)): netstring requests "NAME KEY" on a kept-open connection,
+// netstring replies "OK ...", "NOTFOUND " or "TEMP ...". What the names mean: answer.ts.
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import type { Logger } from "../../log.js";
+import { isAddressKey, parseSocketmapRequest, socketmapReply } from "./answer.js";
+import type { SuppressionCheck } from "./check.js";
+import { encodeNetstring, NetstringError, NetstringReader } from "./netstring.js";
+
+/** A request holds a map name and an address (at most 320 octets): anything longer is not Postfix talking. */
+const MAX_REQUEST = 4096;
+
+export interface LookupServerDeps {
+  check: SuppressionCheck;
+  /** The tenant whose suppressions are asked about (a socketmap request names none). */
+  tenant: string;
+  defaultStream: string;
+  logger: Logger;
+  onLookup?: (server: "socketmap" | "policy", outcome: "suppressed" | "not_suppressed" | "error") => void;
+}
+
+export interface ListeningServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startSocketmapServer(
+  deps: LookupServerDeps,
+  host: string,
+  port: number,
+): Promise<ListeningServer> {
+  const server = createServer((socket) => serve(socket, deps));
+  return listen(server, host, port);
+}
+
+function serve(socket: Socket, deps: LookupServerDeps): void {
+  const reader = new NetstringReader(MAX_REQUEST);
+  // Replies go out in the order of the requests, though lookups may finish out of order.
+  let chain: Promise<void> = Promise.resolve();
+  socket.setNoDelay(true);
+  socket.on("error", () => socket.destroy());
+  socket.on("data", (chunk: Buffer) => {
+    let requests: string[];
+    try {
+      requests = reader.push(chunk);
+    } catch (err) {
+      if (err instanceof NetstringError) {
+        deps.logger.warn(
+          { err: err.message, remote: socket.remoteAddress },
+          "socketmap: bad request, closing",
+        );
+        socket.destroy();
+        return;
+      }
+      throw err;
+    }
+    for (const text of requests) {
+      const reply = answer(text, deps);
+      chain = chain.then(async () => {
+        const r = await reply;
+        if (!socket.destroyed) socket.write(encodeNetstring(r));
+      });
+    }
+  });
+}
+
+async function answer(text: string, deps: LookupServerDeps): Promise<string> {
+  const parsed = parseSocketmapRequest(text);
+  if (!parsed.ok) return `PERM ${parsed.error}`;
+  const { map, stream, key } = parsed.value;
+  if (!isAddressKey(key)) return "NOTFOUND ";
+  try {
+    const found = await deps.check(deps.tenant, key, stream ?? deps.defaultStream);
+    deps.onLookup?.("socketmap", found ? "suppressed" : "not_suppressed");
+    return socketmapReply(map, found);
+  } catch (err) {
+    deps.onLookup?.("socketmap", "error");
+    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "socketmap: lookup failed");
+    return "TEMP the suppression database does not answer";
+  }
+}
+
+export async function listen(server: Server, host: string, port: number): Promise<ListeningServer> {
+  const sockets = new Set<Socket>();
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Postfix keeps lookup connections open: close them, or the server never closes.
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

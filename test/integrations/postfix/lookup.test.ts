@@ -1,0 +1,168 @@
+// The lookup role over TCP on real PostgreSQL: socketmap and policy delegation answers for suppressed and
+// other addresses, per stream and tenant, pipelined, and the Exim readsocket request of docs/integrations.md.
+import { connect } from "node:net";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../../src/config.js";
+import { createLogger } from "../../../src/log.js";
+import { startApp, type App } from "../../../src/main.js";
+import { encodeVerp } from "../../../src/core/verp.js";
+import { upsertSuppression } from "../../../src/store/suppressions.js";
+import { TEST_DATABASE_URL, uniqueSchema } from "../../helpers/db.js";
+import { until } from "../../e2e/until.js";
+import { VERP_KEY, VERP_KEYS_ENV } from "../../e2e/fixtures.js";
+import { PolicyClient, SocketmapClient } from "./lookup-client.js";
+
+const schema = uniqueSchema("lookup");
+let app: App;
+let sm: SocketmapClient;
+let policy: PolicyClient;
+const at = new Date("2026-11-30T10:00:00Z");
+
+async function suppress(address: string, stream: string, tenant = "default", reason = "userunknown") {
+  await upsertSuppression(app.db, { tenant, address, stream, reason, class: "hard", source: "manual", at });
+}
+
+beforeAll(async () => {
+  const config = loadConfig(
+    {
+      databaseUrl: TEST_DATABASE_URL,
+      databaseSchema: schema,
+      lookupSocketmapPort: 0,
+      lookupPolicyPort: 0,
+      verpKeys: VERP_KEYS_ENV,
+      lookupSenderStreams: "news@shop.example=marketing,shop.example=transactional",
+      logLevel: "silent",
+    },
+    {},
+  );
+  app = await startApp(config, ["lookup"], { logger: createLogger("silent") });
+  await suppress("everywhere@example.org", "*", "default", "complaint");
+  await suppress("acme-only@example.org", "marketing", "acme");
+  await suppress("jane@example.org", "marketing");
+  sm = await SocketmapClient.open(app.socketmapPort!);
+  policy = await PolicyClient.open(app.policyPort!);
+  // The index learns of rows written by other processes on its next poll, in id order: jane's is the last.
+  await until(async () => (await sm.ask("suppressed/* jane@example.org"))[0]!.startsWith("OK"));
+});
+
+afterAll(async () => {
+  sm?.close();
+  policy?.close();
+  await app?.close();
+  const { openDb } = await import("../../../src/store/db.js");
+  const h = await openDb({ databaseUrl: TEST_DATABASE_URL });
+  await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
+  await h.close();
+});
+
+describe("socketmap", () => {
+  it("rejects an address suppressed in the map's stream, with the reason, and finds nothing in another stream", async () => {
+    const [inStream, defaultStream, other] = await sm.ask(
+      "suppressed/marketing jane@example.org",
+      "suppressed jane@example.org",
+      "suppressed/marketing john@example.org",
+    );
+    expect(inStream).toBe(
+      "OK REJECT 5.7.1 suppressed by Rebound in stream marketing: userunknown (hard) since 2026-11-30",
+    );
+    expect(defaultStream).toBe("NOTFOUND ");
+    expect(other).toBe("NOTFOUND ");
+  });
+
+  it("applies a suppression of every stream (*) to any map stream, and answers transport_maps with error:", async () => {
+    const [a, b] = await sm.ask(
+      "suppressed EveryWhere@Example.ORG",
+      "transport/orders everywhere@example.org",
+    );
+    expect(a).toMatch(/^OK REJECT 5\.7\.1 suppressed by Rebound in every stream: complaint/);
+    expect(b).toMatch(/^OK error:5\.7\.1 suppressed by Rebound in every stream: complaint/);
+  });
+
+  it("answers NOTFOUND for the domain and user@ keys, and only the lookup tenant's suppressions", async () => {
+    expect(
+      await sm.ask("suppressed example.org", "suppressed jane@", "suppressed/* acme-only@example.org"),
+    ).toEqual(["NOTFOUND ", "NOTFOUND ", "NOTFOUND "]);
+  });
+
+  it("answers 200 pipelined requests on one connection in order", async () => {
+    const reqs = Array.from({ length: 200 }, (_, i) =>
+      i % 2 ? `suppressed/marketing jane@example.org` : `suppressed/marketing n${i}@example.org`,
+    );
+    const replies = await sm.ask(...reqs);
+    replies.forEach((r, i) => expect(r.startsWith(i % 2 ? "OK REJECT" : "NOTFOUND")).toBe(true));
+  });
+
+  it("says PERM for an unknown map and closes a connection that does not speak netstrings", async () => {
+    expect(await sm.ask("virtual jane@example.org")).toEqual([
+      'PERM no map named "virtual" (maps: suppressed, transport)',
+    ]);
+    const s = connect(app.socketmapPort!, "127.0.0.1");
+    s.write("GET / HTTP/1.1\r\n\r\n");
+    await new Promise<void>((resolve) => s.on("close", () => resolve()).on("error", () => undefined));
+    expect(s.destroyed).toBe(true);
+  });
+
+  it("answers the request Exim's readsocket recipe of docs/integrations.md sends", async () => {
+    // ${readsocket{inet:127.0.0.1:2526}{${strlen:suppressed $local_part@$domain}:suppressed $local_part@$domain,}{3s}{}{TEMP }}
+    const body = "suppressed/marketing jane@example.org";
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = connect(app.socketmapPort!, "127.0.0.1", () => s.write(`${body.length}:${body},`));
+      let got = "";
+      s.setEncoding("utf8");
+      s.on("data", (c: string) => {
+        got += c;
+        if (got.endsWith(",")) {
+          s.destroy();
+          resolve(got);
+        }
+      });
+      s.on("error", reject);
+    });
+    // The recipe's condition: the reply matches ^\d+:OK
+    expect(reply).toMatch(/^\d+:OK REJECT 5\.7\.1 suppressed by Rebound in stream marketing/);
+  });
+
+  it("learns of a suppression added while it runs within the index's poll", async () => {
+    await suppress("late@example.org", "marketing");
+    await until(async () =>
+      (await sm.ask("suppressed/marketing late@example.org"))[0]!.startsWith("OK REJECT"),
+    );
+  });
+});
+
+describe("policy delegation", () => {
+  it("takes tenant and stream from a signed return path that verifies for the recipient", async () => {
+    const rp = encodeVerp(
+      { recipient: "acme-only@example.org", tenant: "acme", stream: "marketing" },
+      [VERP_KEY],
+      "bounces.example.com",
+    );
+    expect(await policy.ask({ sender: rp, recipient: "acme-only@example.org" })).toMatch(
+      /^action=REJECT 5\.7\.1 suppressed by Rebound in stream marketing: userunknown/,
+    );
+    // The same return path used for another recipient proves nothing: the lookup tenant and default stream apply.
+    expect(await policy.ask({ sender: rp, recipient: "jane@example.org" })).toBe("action=DUNNO");
+  });
+
+  it("takes the stream from the sender map (address, then domain), else the default stream", async () => {
+    expect(await policy.ask({ sender: "news@shop.example", recipient: "jane@example.org" })).toMatch(
+      /^action=REJECT 5\.7\.1 .*stream marketing/,
+    );
+    expect(await policy.ask({ sender: "orders@shop.example", recipient: "jane@example.org" })).toBe(
+      "action=DUNNO",
+    );
+    expect(await policy.ask({ sender: "someone@else.example", recipient: "everywhere@example.org" })).toMatch(
+      /^action=REJECT 5\.7\.1 .*every stream: complaint/,
+    );
+  });
+
+  it("answers DUNNO where there is no recipient (other protocol states) and counts lookups in metrics", async () => {
+    expect(await policy.ask({ protocol_state: "END-OF-MESSAGE", sender: "a@b.example", recipient: "" })).toBe(
+      "action=DUNNO",
+    );
+    const text = await app.metrics.render();
+    expect(text).toMatch(/rebound_lookups_total\{server="policy",outcome="suppressed"\} [1-9]/);
+    expect(text).toMatch(/rebound_lookups_total\{server="socketmap",outcome="not_suppressed"\} [1-9]/);
+  });
+});
