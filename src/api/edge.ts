@@ -2,7 +2,7 @@
 // construction: control characters refused in the URL and in JSON bodies (PostgreSQL refuses NUL in text: a 500
 // otherwise), query strings parsed into their declared types without ajv's coercion (bodies are never coerced),
 // and unknown methods on known paths answered 405 with `Allow`.
-import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
+import type { FastifyInstance, preValidationHookHandler, RouteOptions } from "fastify";
 import { ApiError } from "./errors.js";
 
 /** A percent-encoded C0 control, DEL or C1 control (UTF-8 `C2 80`-`C2 9F`) in a URL. */
@@ -27,7 +27,6 @@ const NUMBER_TEXT = /^-?[0-9]{1,16}(?:\.[0-9]{1,16})?$/;
 /** Install the checks. Call before any route is registered (the routes are learnt as they are added). */
 export function installEdge(app: FastifyInstance): void {
   const routes = new Map<string, KnownRoute>();
-  const queryTypes = new WeakMap<object, Map<string, QueryType>>();
 
   app.addHook("onRoute", (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -43,6 +42,22 @@ export function installEdge(app: FastifyInstance): void {
       const response = (route.schema.response ?? {}) as Record<string, unknown>;
       route.schema.response = { "4xx": { $ref: "Error#" }, "5xx": { $ref: "Error#" }, ...response };
     }
+    // Typed query parameters and bodies are checked by a hook of the route's own: a lookup (a GET with text
+    // parameters only) goes through no hook at all.
+    const types = queryTypesOf(route.schema?.querystring);
+    const body = methods.some((m) => m !== "GET" && m !== "HEAD");
+    if (types.size === 0 && !body) return;
+    const hook: preValidationHookHandler = (request, _reply, done) => {
+      try {
+        if (types.size) typeQuery(request.query as Record<string, unknown>, types);
+        if (body) checkBody(request.body);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    };
+    const existing = route.preValidation;
+    route.preValidation = existing ? [...(Array.isArray(existing) ? existing : [existing]), hook] : hook;
   });
 
   // The URL: a percent-encoded control character anywhere (path or query) is refused before anything else.
@@ -50,16 +65,6 @@ export function installEdge(app: FastifyInstance): void {
     if (request.url.includes("%") && ENCODED_CONTROL.test(request.url))
       done(new ApiError(400, "bad_request", controlMessage("the URL")));
     else done();
-  });
-
-  app.addHook("preValidation", (request, _reply, done) => {
-    try {
-      typeQuery(request, queryTypes);
-      checkBody(request.body);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
   });
 
   app.decorate("allowedMethods", (path: string): string[] => {
@@ -86,24 +91,21 @@ function patternOf(url: string): RegExp {
   return new RegExp(`^${parts.join("/")}$`);
 }
 
+/** The query parameters a schema declares integer, number or boolean. */
+function queryTypesOf(schema: unknown): Map<string, QueryType> {
+  const types = new Map<string, QueryType>();
+  const props = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {};
+  for (const [name, p] of Object.entries(props))
+    if (p.type === "integer" || p.type === "number" || p.type === "boolean") types.set(name, p.type);
+  return types;
+}
+
 /**
  * Query values arrive as text: those declared integer, number or boolean are turned into their type here when
  * they are written plainly (`10`, `true`), and left as text otherwise, for the validation to refuse. A repeated
  * parameter (an array) is left for the validation too.
  */
-function typeQuery(request: FastifyRequest, cache: WeakMap<object, Map<string, QueryType>>): void {
-  const schema = request.routeOptions.schema?.querystring as
-    { properties?: Record<string, { type?: unknown }> } | undefined;
-  if (!schema?.properties) return;
-  let types = cache.get(schema);
-  if (!types) {
-    types = new Map();
-    for (const [name, p] of Object.entries(schema.properties))
-      if (p.type === "integer" || p.type === "number" || p.type === "boolean") types.set(name, p.type);
-    cache.set(schema, types);
-  }
-  if (types.size === 0) return;
-  const q = request.query as Record<string, unknown>;
+function typeQuery(q: Record<string, unknown>, types: Map<string, QueryType>): void {
   for (const [name, type] of types) {
     const v = q[name];
     if (typeof v !== "string") continue;

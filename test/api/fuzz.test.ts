@@ -117,32 +117,36 @@ async function check(
 }
 
 describe("the API under a fuzzer", () => {
-  it(`answers ${REQUESTS} generated and mutated requests with 2xx or 4xx, each valid against its schema, errors in one shape`, async () => {
-    const v = validators(doc);
-    const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
-      Object.entries(methods)
-        .filter(([m]) => ["get", "post", "put", "delete", "patch"].includes(m))
-        .map(([method, op]) => requestsOf(doc, method, path, op, admin.token)),
-    );
-    expect(ops.length).toBeGreaterThan(15);
-    const requests = fc.sample(fc.oneof(...ops), { seed: SEED, numRuns: REQUESTS });
-    const failures: Failure[] = [];
-    const statuses = new Map<number, number>();
-    let next = 0;
-    const lane = async () => {
-      while (next < requests.length) {
-        const r = requests[next++]!;
-        const out = await check(r, v);
-        statuses.set(out.status, (statuses.get(out.status) ?? 0) + 1);
-        if (out.failure && failures.length < 20) failures.push(out.failure);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-    const summary = [...statuses].sort(([a], [b]) => a - b);
-    console.log(`fuzz: ${REQUESTS} requests, seed ${SEED}, statuses ${JSON.stringify(summary)}`);
-    expect(failures, `seed ${SEED}`).toEqual([]);
-    // Both kinds of answer are reached: the generator is not refused wholesale.
-    expect(summary.some(([s]) => s < 300)).toBe(true);
-    expect(summary.some(([s]) => s >= 400)).toBe(true);
-  }, Math.max(120_000, REQUESTS * 25));
+  it(
+    `answers ${REQUESTS} generated and mutated requests with 2xx or 4xx, each valid against its schema, errors in one shape`,
+    async () => {
+      const v = validators(doc);
+      const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
+        Object.entries(methods)
+          .filter(([m]) => ["get", "post", "put", "delete", "patch"].includes(m))
+          .map(([method, op]) => requestsOf(doc, method, path, op, admin.token)),
+      );
+      expect(ops.length).toBeGreaterThan(15);
+      const requests = fc.sample(fc.oneof(...ops), { seed: SEED, numRuns: REQUESTS });
+      const failures: Failure[] = [];
+      const statuses = new Map<number, number>();
+      let next = 0;
+      const lane = async () => {
+        while (next < requests.length) {
+          const r = requests[next++]!;
+          const out = await check(r, v);
+          statuses.set(out.status, (statuses.get(out.status) ?? 0) + 1);
+          if (out.failure && failures.length < 20) failures.push(out.failure);
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+      const summary = [...statuses].sort(([a], [b]) => a - b);
+      console.log(`fuzz: ${REQUESTS} requests, seed ${SEED}, statuses ${JSON.stringify(summary)}`);
+      expect(failures, `seed ${SEED}`).toEqual([]);
+      // Both kinds of answer are reached: the generator is not refused wholesale.
+      expect(summary.some(([s]) => s < 300)).toBe(true);
+      expect(summary.some(([s]) => s >= 400)).toBe(true);
+    },
+    Math.max(120_000, REQUESTS * 25),
+  );
 });

@@ -233,12 +233,10 @@ export function requestsOf(
   if (jsonSchema) {
     mutators.push(
       hostileValue.map((v) => (x: Parts) => ({ parts: { ...x, body: v }, note: "whole body hostile" })),
-      fc
-        .tuple(fc.string({ minLength: 1, maxLength: 12 }), hostileValue)
-        .map(([k, v]) => (x: Parts) => ({
-          parts: { ...x, body: withField(x.body, k, v) },
-          note: "field hostile",
-        })),
+      fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), hostileValue).map(([k, v]) => (x: Parts) => ({
+        parts: { ...x, body: withField(x.body, k, v) },
+        note: "field hostile",
+      })),
       ...Object.keys((jsonSchema.properties ?? {}) as object).map((k) =>
         hostileValue.map((v) => (x: Parts) => ({
           parts: { ...x, body: withField(x.body, k, v) },
