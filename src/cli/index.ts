@@ -1,6 +1,7 @@
 // The `rebound` command: one file per subcommand, each exporting register(program, io).
 import { Command, CommanderError } from "commander";
 import { register as classify } from "./classify.js";
+import { register as ingest } from "./ingest.js";
 import { register as keys } from "./keys.js";
 import { register as migrate } from "./migrate.js";
 import { register as reprocess } from "./reprocess.js";
@@ -15,7 +16,7 @@ export function buildProgram(io: CliIo): Command {
     .version("0.1.0")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  for (const reg of [classify, start, migrate, verp, suppressions, reprocess, keys]) reg(program, io);
+  for (const reg of [classify, start, migrate, verp, suppressions, reprocess, keys, ingest]) reg(program, io);
   return program;
 }
 

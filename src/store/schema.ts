@@ -161,6 +161,17 @@ export interface WebhookDeliveriesTable {
   delivered_at: Timestamp | null;
 }
 
+/** Where a log follower stands in its file (migration 0016). */
+export interface LogPositionsTable {
+  name: string;
+  /** The file's device and inode (`dev:ino`): another value means the file was rotated. */
+  file_id: string;
+  offset: ColumnType<string, string | number, string | number>;
+  state: ColumnType<unknown, string, string>;
+  lines: ColumnType<string, string | number, string | number>;
+  updated_at: Date;
+}
+
 export interface Database {
   inbound_mails: InboundMailsTable;
   events: EventsTable;
@@ -171,4 +182,5 @@ export interface Database {
   webhooks: WebhooksTable;
   outbox: OutboxTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  log_positions: LogPositionsTable;
 }

@@ -1,7 +1,9 @@
 // Real Postfix (Debian's package, a throw-away instance on loopback) asks Rebound's lookup role at send time:
 // check_recipient_access through the socketmap refuses a suppressed recipient at RCPT with 5.7.1 and the
 // reason, check_policy_service refuses by the sender's stream, the others reach the test's sink, and the
-// transport_maps recipe bounces locally submitted mail to a suppressed address.
+// transport_maps recipe bounces locally submitted mail to a suppressed address. Then Postfix's own log of this
+// traffic is ingested (`ingest postfix-log`): its counts match what was sent, and a recipient the sink refused
+// with 550 5.1.1 ends suppressed, so that Postfix refuses it at RCPT the next time.
 import { sql } from "kysely";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +16,8 @@ import { TEST_DATABASE_URL, uniqueSchema } from "../../helpers/db.js";
 import { postfixAvailable, startPostfix, type PostfixInstance } from "../../helpers/postfix.js";
 import { SmtpClient } from "../../helpers/smtp.js";
 import { until } from "../../e2e/until.js";
+import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
+import { ingestPostfixLog } from "../../../src/integrations/postfix/log-ingest.js";
 import { SocketmapClient } from "./lookup-client.js";
 
 interface Received {
@@ -59,6 +63,18 @@ describe.skipIf(!postfixAvailable && !process.env.CI)("real Postfix asking the l
     sink = new SMTPServer({
       authOptional: true,
       disabledCommands: ["STARTTLS"],
+      onRcptTo(address, _session, cb) {
+        if (address.address === "unknown@example.org") {
+          const err = Object.assign(
+            new Error("5.1.1 <unknown@example.org>: Recipient address rejected: User unknown"),
+            {
+              responseCode: 550,
+            },
+          );
+          return cb(err);
+        }
+        cb();
+      },
       onData(stream, session, cb) {
         const chunks: Buffer[] = [];
         stream.on("data", (c: Buffer) => chunks.push(c));
@@ -154,5 +170,84 @@ describe.skipIf(!postfixAvailable && !process.env.CI)("real Postfix asking the l
     expect(dsn.data).toMatch(/suppressed by Rebound in every stream: userunknown/);
     expect(postfix.log()).toMatch(/to=<gone@example\.org>.*status=bounced \(suppressed by Rebound/);
     expect(received.some((m) => m.to.includes("gone@example.org"))).toBe(false);
+  });
+
+  it("ingests Postfix's own log of this traffic: the counts match, and the sink's 550 5.1.1 suppresses for the next send", async () => {
+    const { client } = await SmtpClient.connect(postfix.port);
+    await client.command("EHLO client.test");
+    const first = await client.send({
+      from: "app@shop.example",
+      to: ["unknown@example.org"],
+      data: "From: app@shop.example\r\nSubject: welcome\r\n\r\nwelcome\r\n",
+    });
+    expect(first.final.code).toBe(250);
+    await until(async () => /to=<unknown@example\.org>.*status=bounced/.test(postfix.log()), 30_000, 100);
+    // Postfix's notifications of both bounces (gone@, unknown@) reached the sender, and Postfix logged them.
+    await until(
+      async () => (postfix.log().match(/to=<app@shop\.example>.*status=sent/g) ?? []).length === 2,
+      30_000,
+      100,
+    );
+
+    const file = `${postfix.dir}/maillog`;
+    const counts = await ingestPostfixLog(
+      { db: app.db, policy: DEFAULT_POLICY, logger: createLogger("silent"), now: () => new Date() },
+      { path: file },
+      {
+        attribution: {
+          verpKeys: [],
+          senderStreams: new Map([["news@shop.example", "marketing"]]),
+          tenant: "default",
+          defaultTenant: "default",
+          defaultStream: "default",
+          caseSensitiveLocalPart: false,
+        },
+      },
+    );
+    // This file sent: fine@ and newsless@ (delivered), gone@ (refused by Rebound's transport map), unknown@
+    // (refused by the sink), and Postfix's two notifications of those bounces to app@ (null sender).
+    expect(counts).toMatchObject({ sent: 4, bounced: 2, deferred: 0, expired: 0, events: 3 });
+    expect(counts.skipped).toMatchObject({ null_sender: 2, rebound_refusal: 1 });
+    const events = await app.db
+      .selectFrom("events")
+      .select(["address", "kind", "class", "reason", "status"])
+      .where("source", "=", "postfix-log")
+      .orderBy("address")
+      .execute();
+    expect(events).toEqual([
+      {
+        address: "fine@example.org",
+        kind: "delivery",
+        class: "delivered",
+        reason: "delivered",
+        status: "2.0.0",
+      },
+      {
+        address: "newsless@example.org",
+        kind: "delivery",
+        class: "delivered",
+        reason: "delivered",
+        status: "2.0.0",
+      },
+      {
+        address: "unknown@example.org",
+        kind: "bounce",
+        class: "hard",
+        reason: "userunknown",
+        status: "5.1.1",
+      },
+    ]);
+
+    // The next mail to unknown@ is refused by Postfix itself, at RCPT, once the lookup role's index has the row.
+    await until(async () => {
+      const { client: c } = await SmtpClient.connect(postfix.port);
+      await c.command("EHLO client.test");
+      await c.command("MAIL FROM:<app@shop.example>");
+      const rcpt = await c.command("RCPT TO:<unknown@example.org>");
+      await c.quit();
+      return (
+        rcpt.code === 554 && /suppressed by Rebound in stream default: userunknown \(hard\)/.test(rcpt.text)
+      );
+    });
   });
 });

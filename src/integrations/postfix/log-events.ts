@@ -1,0 +1,115 @@
+// A Postfix delivery record -> the event Rebound records for it, or why none. Pure.
+//
+//   status=sent                 a delivery: resets the address's soft-bounce counts in its stream
+//   status=bounced              a bounce, classified from dsn= and the reply text by the same rules as a DSN
+//   status=deferred             a soft bounce (or a block), the first deferral of a recipient of a mail only
+//   status=expired              the mail gave up after its deferrals: `expired`, unless the reply says worse
+//
+// Not recorded: Postfix's own notifications (null sender), and refusals Rebound itself caused (the lookup
+// role's "suppressed by Rebound ..." through the transport map): they would feed a suppression back into itself.
+import { normalizeAddress } from "../../core/address.js";
+import type { Attributed } from "../../core/attribute.js";
+import type { PostfixDelivery } from "../../core/postfix-log.js";
+import { decideReason, smtpCodeInText } from "../../core/reason.js";
+import { classOf, type Recipient } from "../../core/report.js";
+import { decodeVerp, type VerpKey } from "../../core/verp.js";
+import { streamOfSender } from "./answer.js";
+
+export interface LogAttribution {
+  verpKeys: readonly VerpKey[];
+  senderStreams: ReadonlyMap<string, string>;
+  /** The tenant of mail whose sender is not a signed return path. */
+  tenant: string;
+  /** The tenant of a signed return path that names none. */
+  defaultTenant: string;
+  defaultStream: string;
+  caseSensitiveLocalPart: boolean;
+}
+
+export const LOG_SKIPS = ["null_sender", "rebound_refusal", "repeated_deferral", "bad_address"] as const;
+export type LogSkip = (typeof LOG_SKIPS)[number];
+
+export interface LogEvent {
+  kind: "delivery" | "bounce";
+  who: Attributed;
+  occurredAt: Date;
+}
+
+export function eventOfDelivery(d: PostfixDelivery, a: LogAttribution): LogEvent | { skip: LogSkip } {
+  if (d.from === "") return { skip: "null_sender" };
+  if (d.reply.startsWith("suppressed by Rebound")) return { skip: "rebound_refusal" };
+  if (d.again) return { skip: "repeated_deferral" };
+  const n = normalizeAddress(d.to, { caseSensitiveLocalPart: a.caseSensitiveLocalPart });
+  if (!n.ok) return { skip: "bad_address" };
+  const remoteMta = d.relay && d.relay !== "none" ? hostOfRelay(d.relay) : undefined;
+  const base = { recipient: n.address, remoteMta, diagnostic: d.reply || undefined };
+  let recipient: Recipient;
+  if (d.status === "sent") {
+    recipient = {
+      ...base,
+      reason: "delivered",
+      class: "delivered",
+      status: d.dsn,
+      action: "delivered",
+      rule: "postfix-log.sent",
+      parser: "text",
+    };
+  } else {
+    const smtpCode = smtpCodeInText(d.reply);
+    const decided = decideReason({ status: d.dsn, statusSource: "dsn", diagnostic: d.reply, smtpCode });
+    let reason = decided.reason;
+    let rule = `postfix-log.${d.status}/${decided.rule}`;
+    let cls = classOf(reason, decided.status, decided.smtpCode);
+    if (d.status === "expired" && (cls === "soft" || cls === "undetermined")) {
+      reason = "expired";
+      cls = classOf(reason);
+      rule = "postfix-log.expired";
+    }
+    recipient = {
+      ...base,
+      reason,
+      class: cls,
+      status: decided.status ?? d.dsn,
+      smtpCode: decided.smtpCode ?? smtpCode,
+      action: d.status === "deferred" ? "delayed" : "failed",
+      rule,
+      parser: "text",
+    };
+  }
+  const { tenant, stream, verpKeyId } = attribute(d, n.address, a);
+  return {
+    kind: d.status === "sent" ? "delivery" : "bounce",
+    occurredAt: d.at,
+    who: {
+      address: n.address,
+      addressOriginal: d.to,
+      domain: n.domain,
+      tenant,
+      stream,
+      // Read from the operator's own Postfix log by the operator's own command: as trusted as the API.
+      verification: "verified",
+      verpKeyId,
+      recipient,
+    },
+  };
+}
+
+function attribute(d: PostfixDelivery, address: string, a: LogAttribution) {
+  const from = d.from ?? "";
+  if (from && a.verpKeys.length > 0) {
+    const v = decodeVerp(from, a.verpKeys, { candidates: [address] });
+    if (v.ok && v.recipient.toLowerCase() === address.toLowerCase())
+      return { tenant: v.tenant ?? a.defaultTenant, stream: v.stream, verpKeyId: v.keyId };
+  }
+  return {
+    tenant: a.tenant,
+    stream: streamOfSender(from, a.senderStreams) ?? a.defaultStream,
+    verpKeyId: null,
+  };
+}
+
+/** `mx.example.org[192.0.2.1]:25` -> `mx.example.org`. */
+function hostOfRelay(relay: string): string {
+  const b = relay.indexOf("[");
+  return b < 0 ? relay : relay.slice(0, b);
+}

@@ -1,0 +1,148 @@
+// `rebound ingest postfix-log`: Postfix's log lines -> delivery records -> events through the same policy as
+// bounces that arrive by mail. Each batch of lines is one transaction, which also moves the follower's saved
+// position past those lines: a crash or a restart neither loses a line nor counts one twice.
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import type { Logger } from "../../log.js";
+import { MAX_LINE, PostfixLogReader, type PostfixReaderState } from "../../core/postfix-log.js";
+import type { Policy } from "../../core/policy-config.js";
+import type { Db } from "../../store/db.js";
+import { getLogPosition, saveLogPosition } from "../../store/log-positions.js";
+import {
+  applyInBulk,
+  applyWithHistories,
+  bulkableWithHistory,
+  type BulkItem,
+} from "../../worker/apply-bulk.js";
+import { eventOfDelivery, LOG_SKIPS, type LogAttribution, type LogSkip } from "./log-events.js";
+import { readLogLines, type FilePosition } from "./log-file.js";
+
+export interface IngestCounts {
+  lines: number;
+  sent: number;
+  bounced: number;
+  deferred: number;
+  expired: number;
+  skipped: Record<LogSkip, number>;
+  events: number;
+}
+
+export interface IngestOptions {
+  attribution: LogAttribution;
+  follow?: boolean;
+  /** The saved position's name (default: the file's path). */
+  positionName?: string;
+  pollMs?: number;
+  signal?: AbortSignal;
+  /** After each committed batch (progress, tests). */
+  onBatch?: (counts: IngestCounts) => void;
+}
+
+export interface IngestDeps {
+  db: Db;
+  policy: Policy;
+  logger: Logger;
+  now: () => Date;
+}
+
+const newCounts = (): IngestCounts => ({
+  lines: 0,
+  sent: 0,
+  bounced: 0,
+  deferred: 0,
+  expired: 0,
+  skipped: Object.fromEntries(LOG_SKIPS.map((s) => [s, 0])) as Record<LogSkip, number>,
+  events: 0,
+});
+
+/** A file (followed or read once, from its saved position) or a stream (read once: `-`). */
+export async function ingestPostfixLog(
+  deps: IngestDeps,
+  source: { path: string } | { stream: Readable },
+  opts: IngestOptions,
+): Promise<IngestCounts> {
+  const counts = newCounts();
+  if ("stream" in source) {
+    const reader = new PostfixLogReader();
+    let lines: string[] = [];
+    for await (const line of createInterface({ input: source.stream, crlfDelay: Infinity })) {
+      lines.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
+      if (lines.length >= 5000) {
+        await commit(deps, reader, lines, opts, counts);
+        lines = [];
+      }
+    }
+    if (lines.length) await commit(deps, reader, lines, opts, counts);
+    return counts;
+  }
+  const name = opts.positionName ?? source.path;
+  const saved = await getLogPosition(deps.db, name);
+  const reader = new PostfixLogReader(100_000, saved?.state as PostfixReaderState | undefined);
+  /** Lines read under this position before this run (kept with it). */
+  const before = saved?.lines ?? 0;
+  const from = saved && { fileId: saved.fileId, offset: saved.offset };
+  for await (const batch of readLogLines(source.path, from, {
+    follow: opts.follow ?? false,
+    pollMs: opts.pollMs ?? 250,
+    chunkBytes: 1 << 20,
+    maxLine: MAX_LINE,
+    signal: opts.signal,
+  })) {
+    if (batch.restarted)
+      deps.logger.warn(
+        { file: source.path, why: batch.restarted },
+        "the log was rotated or truncated while not followed: lines written meanwhile may be missed",
+      );
+    await commit(deps, reader, batch.lines, opts, counts, { name, position: batch.position, before });
+  }
+  return counts;
+}
+
+async function commit(
+  deps: IngestDeps,
+  reader: PostfixLogReader,
+  lines: string[],
+  opts: IngestOptions,
+  counts: IngestCounts,
+  save?: { name: string; position: FilePosition; before: number },
+): Promise<void> {
+  const now = deps.now();
+  const records = lines.flatMap((l) => reader.push(l, now));
+  const tally = newCounts();
+  tally.lines = lines.length;
+  const items: BulkItem[] = [];
+  const ctx = { policy: deps.policy, now, classifierVersion: null };
+  for (const d of records) {
+    tally[d.status]++;
+    const e = eventOfDelivery(d, opts.attribution);
+    if ("skip" in e) tally.skipped[e.skip]++;
+    else
+      items.push({
+        ctx,
+        spec: { mailId: null, source: "postfix-log", kind: e.kind, who: e.who, occurredAt: e.occurredAt },
+      });
+  }
+  await deps.db.transaction().execute(async (trx) => {
+    // A few statements per batch (src/worker/apply-bulk.ts): soft bounces and deliveries read and lock their
+    // addresses' histories together, in log order; the others are written without.
+    const withHistory = items.filter(bulkableWithHistory);
+    const without = items.filter((i) => !bulkableWithHistory(i));
+    for (const applied of [
+      ...(withHistory.length ? await applyWithHistories(trx, withHistory) : []),
+      ...(without.length ? await applyInBulk(trx, without) : []),
+    ])
+      if (applied.eventId) tally.events++;
+    if (save)
+      await saveLogPosition(
+        trx,
+        save.name,
+        { ...save.position, state: reader.state(), lines: save.before + counts.lines + tally.lines },
+        now,
+      );
+  });
+  // Counted once committed: a failed batch counts nothing.
+  counts.lines += tally.lines;
+  for (const k of ["sent", "bounced", "deferred", "expired", "events"] as const) counts[k] += tally[k];
+  for (const s of LOG_SKIPS) counts.skipped[s] += tally.skipped[s];
+  opts.onBatch?.(counts);
+}

@@ -1,0 +1,35 @@
+// Log followers' positions: read at start, written in the transaction of the events the lines before it made.
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+export interface LogPosition {
+  fileId: string;
+  offset: number;
+  state: unknown;
+  lines: number;
+}
+
+export async function getLogPosition(db: Kysely<Database>, name: string): Promise<LogPosition | undefined> {
+  const r = await db.selectFrom("log_positions").selectAll().where("name", "=", name).executeTakeFirst();
+  return r && { fileId: r.file_id, offset: Number(r.offset), state: r.state, lines: Number(r.lines) };
+}
+
+export async function saveLogPosition(
+  db: Kysely<Database>,
+  name: string,
+  p: LogPosition,
+  at: Date,
+): Promise<void> {
+  const row = {
+    file_id: p.fileId,
+    offset: p.offset,
+    state: JSON.stringify(p.state),
+    lines: p.lines,
+    updated_at: at,
+  };
+  await db
+    .insertInto("log_positions")
+    .values({ name, ...row })
+    .onConflict((oc) => oc.column("name").doUpdateSet(row))
+    .execute();
+}
