@@ -9,15 +9,18 @@ COPY migrations ./migrations
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
+# A container listens on its interface (Rebound alone binds loopback unless told otherwise).
 ENV NODE_ENV=production \
-    REBOUND_DATA_DIR=/data
+    REBOUND_DATA_DIR=/data \
+    REBOUND_SMTP_HOST=0.0.0.0 \
+    REBOUND_HTTP_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY policy.example.json ./
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /data /keys && chown node:node /data /keys
 USER node
 VOLUME ["/data"]
 EXPOSE 2525 8025

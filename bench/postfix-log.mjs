@@ -26,13 +26,21 @@ function makeLog(n) {
     const r = m % 100;
     out.push(`${t} relay postfix/smtpd[2101]: ${id}: client=app.internal[10.0.0.5]`);
     out.push(`${t} relay postfix/cleanup[2102]: ${id}: message-id=<${m}.newsletter@shop.example>`);
-    out.push(`${t} relay postfix/qmgr[2103]: ${id}: from=<news@shop.example>, size=5120, nrcpt=1 (queue active)`);
+    out.push(
+      `${t} relay postfix/qmgr[2103]: ${id}: from=<news@shop.example>, size=5120, nrcpt=1 (queue active)`,
+    );
     if (r < 90)
-      out.push(`${t} relay postfix/smtp[2104]: ${id}: to=<${to}>, relay=mx.example${m % 50}.org[192.0.2.${m % 250}]:25, delay=0.4, delays=0.01/0/0.2/0.19, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as ABC${m})`);
+      out.push(
+        `${t} relay postfix/smtp[2104]: ${id}: to=<${to}>, relay=mx.example${m % 50}.org[192.0.2.${m % 250}]:25, delay=0.4, delays=0.01/0/0.2/0.19, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as ABC${m})`,
+      );
     else if (r < 97)
-      out.push(`${t} relay postfix/smtp[2104]: ${id}: to=<${to}>, relay=mx.example${m % 50}.org[192.0.2.${m % 250}]:25, delay=5, delays=0/0/5/0, dsn=4.2.2, status=deferred (host mx.example${m % 50}.org[192.0.2.${m % 250}] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command))`);
+      out.push(
+        `${t} relay postfix/smtp[2104]: ${id}: to=<${to}>, relay=mx.example${m % 50}.org[192.0.2.${m % 250}]:25, delay=5, delays=0/0/5/0, dsn=4.2.2, status=deferred (host mx.example${m % 50}.org[192.0.2.${m % 250}] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command))`,
+      );
     else
-      out.push(`${t} relay postfix/smtp[2104]: ${id}: to=<${to}>, relay=mx.example${m % 50}.org[192.0.2.${m % 250}]:25, delay=0.3, delays=0/0/0.2/0, dsn=5.1.1, status=bounced (host mx.example${m % 50}.org[192.0.2.${m % 250}] said: 550 5.1.1 <${to}>: Recipient address rejected: User unknown (in reply to RCPT TO command))`);
+      out.push(
+        `${t} relay postfix/smtp[2104]: ${id}: to=<${to}>, relay=mx.example${m % 50}.org[192.0.2.${m % 250}]:25, delay=0.3, delays=0/0/0.2/0, dsn=5.1.1, status=bounced (host mx.example${m % 50}.org[192.0.2.${m % 250}] said: 550 5.1.1 <${to}>: Recipient address rejected: User unknown (in reply to RCPT TO command))`,
+      );
     out.push(`${t} relay postfix/qmgr[2103]: ${id}: removed`);
   }
   return out.slice(0, n);

@@ -61,6 +61,18 @@ const verpKeys = z.string().transform((s, ctx) => {
   return keys;
 });
 
+/** Parse `id:secret,...` (a keys file's content); ConfigError naming `where` when malformed. */
+export function parseVerpKeys(text: string, where: string): { id: string; secret: string }[] {
+  const parsed = verpKeys.safeParse(text.trim());
+  if (!parsed.success)
+    throw new ConfigError(`${where}: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+  return parsed.data;
+}
+
+export class ConfigError extends Error {}
+
+export const LOG_FORMATS = ["auto", "pretty", "json"] as const;
+
 export const configSchema = z.object({
   /** PostgreSQL; unset: embedded PGlite in `${dataDir}/pglite`. */
   databaseUrl: z.string().url().optional(),
@@ -79,7 +91,8 @@ export const configSchema = z.object({
   dataDir: z.string().default("./data"),
   /** The domains this MX receives for (VERP bounce domains and feedback-loop domains). */
   domains: csv.default(["localhost"]),
-  smtpHost: z.string().default("0.0.0.0"),
+  /** Address the SMTP server binds: loopback unless told otherwise (`0.0.0.0`: every interface). */
+  smtpHost: z.string().default("127.0.0.1"),
   smtpPort: int(2525),
   smtpHostname: z.string().optional(),
   smtpMaxMessageBytes: int(10 * 1024 * 1024),
@@ -93,7 +106,8 @@ export const configSchema = z.object({
   smtpProxyProtocol: z.stringbool().default(false),
   tlsCertPath: z.string().optional(),
   tlsKeyPath: z.string().optional(),
-  httpHost: z.string().default("0.0.0.0"),
+  /** Address the HTTP API binds: loopback unless told otherwise (`0.0.0.0`: every interface). */
+  httpHost: z.string().default("127.0.0.1"),
   httpPort: int(8025),
   /** Requests per minute per API key, unless the key has its own limit (0: unlimited). */
   apiRateLimitPerMinute: int(3_000_000),
@@ -105,6 +119,9 @@ export const configSchema = z.object({
    * size between full collections (0: V8's own heuristic, which allows up to 300%); see src/util/heap.ts. */
   apiHeapGrowthPercent: int(25),
   verpKeys: verpKeys.default([]),
+  /** A file holding the VERP keys (`id:secret,...`), read when REBOUND_VERP_KEYS is unset; embedded default:
+   * `${dataDir}/verp-keys`, made with a development key on the first start (src/verp-keys.ts). */
+  verpKeysFile: z.string().optional(),
   /** Path of the policy file (JSON); unset: the documented defaults. */
   policyPath: z.string().optional(),
   /** The tenant of mail that carries no signed VERP. */
@@ -147,6 +164,8 @@ export const configSchema = z.object({
   /** A pending mail enqueued longer ago than this is enqueued again (jobs dedupe on the mail id). */
   sweepStaleMs: int(300_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** `pretty` (human lines), `json` (one JSON object a line), or `auto`: pretty when the log goes to a terminal. */
+  logFormat: z.enum(LOG_FORMATS).default("auto"),
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`; unset: unauthenticated. */
   metricsToken: z.string().min(1).optional(),
   /** A bare `/metrics` listener on this port (for processes without the api role); unset: none. */
@@ -163,12 +182,14 @@ export const configSchema = z.object({
   lookupTenant: z.string().min(1).optional(),
   /** Which stream a sender's mail belongs to, for lookups whose sender is not a signed return path. */
   lookupSenderStreams: senderStreams.default(new Map()),
+  /** The bounce mailboxes `rebound ingest imap` reads (a JSON file: docs/integrations.md). */
+  imapAccountsPath: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
-/** Environment variable of each setting. */
-const ENV: Record<keyof Config, string> = {
+/** Environment variable of each setting (every one is documented in README.md; a test checks). */
+export const ENV: Record<keyof Config, string> = {
   databaseUrl: "DATABASE_URL",
   databaseSchema: "REBOUND_DATABASE_SCHEMA",
   databasePreparedStatements: "REBOUND_DATABASE_PREPARED_STATEMENTS",
@@ -194,6 +215,7 @@ const ENV: Record<keyof Config, string> = {
   apiMaxExports: "REBOUND_API_MAX_EXPORTS",
   apiHeapGrowthPercent: "REBOUND_API_HEAP_GROWTH_PERCENT",
   verpKeys: "REBOUND_VERP_KEYS",
+  verpKeysFile: "REBOUND_VERP_KEYS_FILE",
   policyPath: "REBOUND_POLICY",
   defaultTenant: "REBOUND_DEFAULT_TENANT",
   defaultStream: "REBOUND_DEFAULT_STREAM",
@@ -214,6 +236,7 @@ const ENV: Record<keyof Config, string> = {
   sweepIntervalMs: "REBOUND_SWEEP_INTERVAL_MS",
   sweepStaleMs: "REBOUND_SWEEP_STALE_MS",
   logLevel: "REBOUND_LOG_LEVEL",
+  logFormat: "REBOUND_LOG_FORMAT",
   metricsToken: "REBOUND_METRICS_TOKEN",
   metricsPort: "REBOUND_METRICS_PORT",
   blockAlertThreshold: "REBOUND_BLOCK_ALERT_THRESHOLD",
@@ -223,9 +246,8 @@ const ENV: Record<keyof Config, string> = {
   lookupPolicyPort: "REBOUND_LOOKUP_POLICY_PORT",
   lookupTenant: "REBOUND_LOOKUP_TENANT",
   lookupSenderStreams: "REBOUND_LOOKUP_SENDER_STREAMS",
+  imapAccountsPath: "REBOUND_IMAP_ACCOUNTS",
 };
-
-export class ConfigError extends Error {}
 
 /**
  * Parse configuration from an environment (default: process.env) plus explicit overrides (from CLI flags or
@@ -235,6 +257,8 @@ export function loadConfig(
   overrides: Partial<Record<keyof Config, unknown>> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
+  const unknown = unknownVariables(env);
+  if (unknown.length) throw new ConfigError(`invalid configuration:\n  ${unknown.join("\n  ")}`);
   const input: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(ENV)) {
     const v = env[name];
@@ -250,4 +274,44 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   return parsed.data;
+}
+
+/**
+ * `REBOUND_*` variables that name no setting (a misspelling would otherwise be ignored in silence), each with the
+ * closest known name when one is near.
+ */
+export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = new Set(Object.values(ENV));
+  const problems: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith("REBOUND_") || known.has(name)) continue;
+    const near = closest(name, [...known]);
+    problems.push(
+      `${name}: no such setting${near ? ` (did you mean ${near}?)` : ""}; see the table in README.md`,
+    );
+  }
+  return problems;
+}
+
+function closest(name: string, names: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of names) {
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  // A name within a third of its length (at most a few typos, or a word left out) is a likely intent.
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance, O(|a| * |b|) on names of a few dozen characters. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

@@ -7,6 +7,8 @@
 //
 // The first three run in one process by default. With REDIS_URL several intake and worker processes share one
 // PostgreSQL and Redis; without it the queue is in-process, so intake and worker must run together.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Config } from "./config.js";
 import { createIntake, type Intake } from "./intake/server.js";
 import { startSweeper, type Sweeper } from "./intake/sweeper.js";
@@ -15,8 +17,9 @@ import { createLogger, type Logger } from "./log.js";
 import { createMetrics, startMetricsServer, type Metrics } from "./metrics.js";
 import { loadPolicy } from "./policy-file.js";
 import { createQueue } from "./queue/index.js";
-import { migrateToLatest, openDb, type Db } from "./store/db.js";
+import { migrateToLatest, openDb, type Db, type DbHandle } from "./store/db.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
+import { resolveVerpKeys, type VerpKeySource } from "./verp-keys.js";
 import { startMailWorker } from "./worker/runner.js";
 
 export const ROLES = ["intake", "worker", "api", "lookup"] as const;
@@ -40,8 +43,21 @@ export interface App {
   /** This process's metrics (served at `/metrics`). */
   metrics: Metrics;
   logger: Logger;
+  /** The configuration in effect (with the VERP keys read from their file). */
+  config: Config;
+  /** Where the VERP keys came from (`none`: no bounce is verified, none suppresses). */
+  verpKeySource: VerpKeySource;
+  /** What this start made that is shown once (the first start of an embedded data folder). */
+  firstRun: FirstRun;
   /** Graceful shutdown: sessions in flight finish, jobs in flight finish, then connections close. */
   close(): Promise<void>;
+}
+
+export interface FirstRun {
+  /** The admin key made for the default tenant (its token, and the 0600 file it was also written to). */
+  adminKey?: { id: string; tenant: string; token: string; file?: string };
+  /** The development VERP key made in the data folder. */
+  verpKey?: { id: string; secret: string; file: string };
 }
 
 export interface StartOptions {
@@ -52,11 +68,11 @@ export interface StartOptions {
 }
 
 export async function startApp(
-  config: Config,
+  givenConfig: Config,
   roles: readonly Role[] = DEFAULT_ROLES,
   opts: StartOptions = {},
 ): Promise<App> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(givenConfig.logLevel, undefined, givenConfig.logFormat);
   const now = opts.now ?? (() => new Date());
   const has = (r: Role) => roles.includes(r);
   const metrics = opts.metrics ?? createMetrics();
@@ -69,20 +85,27 @@ export async function startApp(
     }
   };
 
+  const firstRun: FirstRun = {};
   try {
+    // The embedded default makes a development VERP key in its data folder on the first start.
+    const verp = resolveVerpKeys(givenConfig, { create: true });
+    const config: Config = { ...givenConfig, verpKeys: verp.keys };
+    if (verp.created && verp.file) firstRun.verpKey = { ...verp.created, file: verp.file };
+
     // Validate the policy before anything listens: a bad file is a configuration error.
     const policy = has("worker") ? loadPolicy(config) : undefined;
 
-    const handle = await openDb({
+    const handle = await openDatabase(config, {
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       schema: config.databaseSchema,
       preparedStatements: config.databasePreparedStatements,
       // The worker holds two batch transactions at once (more only when a failed batch is retried mail by mail).
       poolSize: Math.min(config.workerConcurrency, 16) + 6,
+      // The CLI's commands borrow the embedded database while this process holds it.
+      share: true,
     });
     closers.push(() => handle.close());
-    await migrateToLatest(handle.db);
     const db = handle.db;
     logger.info(
       {
@@ -93,6 +116,11 @@ export async function startApp(
       },
       "starting",
     );
+    if (verp.source === "none" && (has("worker") || has("intake")))
+      logger.warn(
+        "NO VERP KEY IS CONFIGURED: no bounce can be verified, so NO BOUNCE WILL SUPPRESS ANYONE. " +
+          "Set REBOUND_VERP_KEYS (make one with `rebound verp keygen`) or REBOUND_VERP_KEYS_FILE",
+      );
     if (!config.redisUrl && has("intake") !== has("worker")) {
       logger.warn("no REDIS_URL: the in-process queue only links an intake and a worker in the same process");
     }
@@ -101,7 +129,16 @@ export async function startApp(
     closers.push(() => queue.close());
 
     metrics.watchDb(db);
-    const app: App = { roles: [...roles], db, logger, metrics, close: closeAll };
+    const app: App = {
+      roles: [...roles],
+      db,
+      logger,
+      metrics,
+      config,
+      verpKeySource: verp.source,
+      firstRun,
+      close: closeAll,
+    };
 
     if (has("worker") && policy) {
       const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics });
@@ -128,9 +165,12 @@ export async function startApp(
       const api = await startApi({ db, config, logger, queue, now, metrics, heapGrowth });
       app.httpPort = api.port;
       closers.push(() => api.close());
-      // The embedded database belongs to this process alone (no `rebound keys create` beside it), so a first
-      // start makes one admin key for the default tenant and shows its token once.
-      if (handle.embedded) await bootstrapKey(db, config.defaultTenant, logger);
+      // The embedded default is complete on its own: its first start makes an admin key for the default tenant
+      // (shown once, and kept in a 0600 file of the data folder). On PostgreSQL the operator makes keys.
+      if (handle.embedded) {
+        const key = await bootstrapKey(db, config, logger);
+        if (key) firstRun.adminKey = key;
+      } else await warnWithoutKeys(db, logger);
     }
 
     if (has("lookup")) {
@@ -183,10 +223,73 @@ export async function startApp(
   }
 }
 
-async function bootstrapKey(db: Db, tenant: string, logger: Logger): Promise<void> {
+async function bootstrapKey(db: Db, config: Config, logger: Logger): Promise<FirstRun["adminKey"]> {
   const { createKey, listKeys } = await import("./store/keys.js");
-  if ((await listKeys(db, { includeRevoked: true })).length > 0) return;
+  if ((await listKeys(db, { includeRevoked: true })).length > 0) return undefined;
+  const tenant = config.defaultTenant;
   const key = await createKey(db, { tenant, scopes: ["read", "write", "admin"], name: "bootstrap" });
-  logger.warn({ keyId: key.id, tenant }, "created a first API key (shown once below; keep it, or revoke it)");
-  process.stderr.write(`rebound: first API key for tenant "${tenant}": ${key.token}\n`);
+  let file: string | undefined;
+  if (config.dataDir !== ":memory:") {
+    file = join(config.dataDir, "admin-key");
+    try {
+      writeFileSync(file, `${key.token}\n`, { mode: 0o600 });
+    } catch (err) {
+      logger.warn({ file, err: (err as Error).message }, "could not keep the first API key in a file");
+      file = undefined;
+    }
+  }
+  logger.warn(
+    { keyId: key.id, tenant, file },
+    "created a first API key (admin scope; keep it, or revoke it)",
+  );
+  return { id: key.id, tenant, token: key.token, file };
+}
+
+async function warnWithoutKeys(db: Db, logger: Logger): Promise<void> {
+  const { listKeys } = await import("./store/keys.js");
+  if ((await listKeys(db)).length > 0) return;
+  logger.warn(
+    "no API key exists yet: make one with `rebound keys create --tenant default --scopes read,write,admin` " +
+      "(docker compose: `docker compose exec api node bin/rebound.js keys create --tenant default --scopes read,write,admin`)",
+  );
+}
+
+// Errors that say the database cannot be reached or entered (not that a statement failed).
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+]);
+const REFUSED_ENTRY = new Set(["28000", "28P01", "3D000"]); // no access, bad password, no such database
+
+/**
+ * Open and migrate the database. Not reaching it fails with one line that names it (never its password).
+ */
+async function openDatabase(config: Config, opts: Parameters<typeof openDb>[0]): Promise<DbHandle> {
+  let handle: DbHandle | undefined;
+  try {
+    handle = await openDb(opts);
+    await migrateToLatest(handle.db);
+    return handle;
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    const code = (err as { code?: string }).code ?? "";
+    const message = err instanceof Error ? err.message : String(err);
+    if (
+      !config.databaseUrl ||
+      !(UNREACHABLE.has(code) || REFUSED_ENTRY.has(code) || /timeout/i.test(message))
+    )
+      throw err;
+    let where = "DATABASE_URL";
+    try {
+      const u = new URL(config.databaseUrl);
+      where = `PostgreSQL at ${u.hostname}:${u.port || "5432"}${u.pathname} (DATABASE_URL)`;
+    } catch {
+      // keep the variable's name alone
+    }
+    throw new Error(`cannot use ${where}: ${message}`, { cause: err });
+  }
 }

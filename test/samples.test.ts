@@ -74,7 +74,8 @@ describe("samples", () => {
           if (isReason(reason) && rcpt.class !== undefined) {
             const status = typeof rcpt.status === "string" ? rcpt.status : undefined;
             const code = typeof rcpt.smtpCode === "number" ? rcpt.smtpCode : undefined;
-            expect(rcpt.class, `${mail}: class of ${reason}`).toBe(classOf(reason, status, code));
+            const permanent = typeof rcpt.permanent === "boolean" ? rcpt.permanent : null;
+            expect(rcpt.class, `${mail}: class of ${reason}`).toBe(classOf(reason, status, code, permanent));
           }
         }
       }
@@ -140,9 +141,18 @@ describe("samples", () => {
       for (const r of report.recipients) {
         // Every result carries its evidence, and its class is the one the vocabulary gives its reason.
         expect(r.rule, `rule of ${r.recipient}`).toMatch(/\S/);
-        expect(r.class, `class of ${r.recipient}`).toBe(classOf(r.reason, r.status, r.smtpCode));
+        expect(r.class, `class of ${r.recipient}`).toBe(classOf(r.reason, r.status, r.smtpCode, r.permanent));
+        // Every recipient says whether its failure is permanent (null: unknown, or no failure at all).
+        expect([true, false, null], `permanent of ${r.recipient}`).toContain(r.permanent);
+        if (["delivered", "feedback", "vacation"].includes(r.reason)) expect(r.permanent).toBeNull();
+        // `undetermined` only when neither the reason nor the permanence is known.
+        if (r.class === "undetermined")
+          expect(r.permanent, `permanent of undetermined ${r.recipient}`).toBeNull();
         // A deferral (delayed, 4.x.x) never condemns the address.
-        if (r.action === "delayed") expect(r.class, `class of delayed ${r.recipient}`).not.toBe("hard");
+        if (r.action === "delayed") {
+          expect(r.class, `class of delayed ${r.recipient}`).not.toBe("hard");
+          expect(r.permanent, `permanent of delayed ${r.recipient}`).toBe(false);
+        }
       }
     });
   }

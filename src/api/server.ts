@@ -12,6 +12,7 @@ import { installMetrics } from "./metrics.js";
 import clean from "./routes/clean.js";
 import exportsRoute from "./routes/exports.js";
 import imports from "./routes/imports.js";
+import keys from "./routes/keys.js";
 import suppressions from "./routes/suppressions.js";
 import addresses from "./routes/addresses.js";
 import deliveries from "./routes/deliveries.js";
@@ -37,6 +38,7 @@ const ROUTES: RouteModule[] = [
   addresses,
   webhooks,
   alerts,
+  keys,
 ];
 
 declare module "fastify" {
@@ -99,7 +101,12 @@ export async function startApi(
     ...deps,
     heapGrowth: deps.heapGrowth ?? new HeapGrowth(deps.config.apiHeapGrowthPercent),
   });
-  await app.listen({ host: deps.config.httpHost, port: deps.config.httpPort });
+  try {
+    await app.listen({ host: deps.config.httpHost, port: deps.config.httpPort });
+  } catch (err) {
+    await app.close(); // stops what onReady started (the suppression index's timer)
+    throw err;
+  }
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : deps.config.httpPort;
   return {

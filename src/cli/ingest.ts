@@ -1,10 +1,13 @@
 // `rebound ingest postfix-log [--follow] [--position NAME] FILE|-`: Postfix's log lines as sends, deliveries and
 // bounces (src/integrations/postfix/log-ingest.ts). A file's position is kept in the database, committed with
 // the events of the lines before it: `--follow` resumes where it stopped, through log rotation.
+// `rebound ingest imap [--accounts FILE] [--follow]`: the bounces sitting in existing mailboxes, into the spool
+// like mail received over SMTP (src/integrations/imap/ingest.ts), with a progress bar for an old mailbox.
 import type { Command } from "commander";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { loadPolicy } from "../policy-file.js";
+import { withVerpKeys } from "../verp-keys.js";
 import type { CliIo } from "./io.js";
 import { withDb } from "./with-db.js";
 
@@ -29,7 +32,7 @@ export function register(program: Command, io: CliIo): void {
     .action(async (file: string, opts: Opts) => {
       if (file === "-" && (opts.follow || opts.position))
         throw new Error("ingest postfix-log: --follow and --position need a file, not stdin");
-      const config = loadConfig();
+      const config = withVerpKeys(loadConfig());
       const policy = loadPolicy(config);
       const logger = createLogger(config.logLevel);
       const { ingestPostfixLog } = await import("../integrations/postfix/log-ingest.js");
@@ -72,4 +75,83 @@ export function register(program: Command, io: CliIo): void {
         process.off("SIGINT", onSignal);
       }
     });
+
+  ingest
+    .command("imap")
+    .description(
+      "take the bounces in existing mailboxes (IMAP) into the spool, then flag, move or delete them",
+    )
+    .option("--accounts <file>", "the accounts file (default: REBOUND_IMAP_ACCOUNTS)")
+    .option("--follow", "then wait for new mail (IDLE) until SIGTERM or SIGINT")
+    .action(async (opts: { accounts?: string; follow?: boolean }) => {
+      const config = loadConfig();
+      const path = opts.accounts ?? config.imapAccountsPath;
+      if (!path) throw new Error("ingest imap: no accounts file (--accounts FILE or REBOUND_IMAP_ACCOUNTS)");
+      const { loadImapAccounts } = await import("../integrations/imap/accounts.js");
+      const { ingestImapAccount } = await import("../integrations/imap/ingest.js");
+      const accounts = loadImapAccounts(path);
+      const logger = createLogger(config.logLevel);
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGTERM", onSignal);
+      process.once("SIGINT", onSignal);
+      const { createQueue } = await import("../queue/index.js");
+      // Without Redis the mails stay pending, and the running intake's sweeper enqueues them.
+      const queue = config.redisUrl ? createQueue(config, logger) : undefined;
+      const bar = progressBar(io);
+      try {
+        await withDb(config, async (db) => {
+          const results = await Promise.all(
+            accounts.map((a) =>
+              ingestImapAccount(
+                { db, queue, logger, now: () => new Date(), maxMessageBytes: config.smtpMaxMessageBytes },
+                a,
+                { follow: opts.follow, signal: stop.signal, onProgress: bar },
+              ),
+            ),
+          );
+          bar.end();
+          accounts.forEach((a, i) =>
+            io.stderr.write(
+              `ingest imap: ${a.name}: ${results[i]!.taken} mails taken` +
+                (results[i]!.tooLarge ? `, ${results[i]!.tooLarge} too large (left on the server)` : "") +
+                "\n",
+            ),
+          );
+        });
+      } finally {
+        await queue?.close();
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
+    });
+}
+
+/** One line per folder being read, redrawn in place on a terminal; a line every 5 s elsewhere. */
+function progressBar(io: CliIo) {
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  const started = Date.now();
+  let last = 0;
+  let shown = "";
+  const draw = (p: { account: string; folder: string; done: number; total: number }) => {
+    if (p.total === 0) return;
+    const secs = Math.max(0.001, (Date.now() - started) / 1000);
+    const width = 30;
+    const filled = Math.round((p.done / p.total) * width);
+    const line =
+      `${p.account}/${p.folder} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ` +
+      `${p.done}/${p.total} (${Math.round(p.done / secs)}/s)`;
+    if (tty) {
+      io.stderr.write(`\r${line}`);
+      shown = line;
+    } else if (Date.now() - last > 5000 || p.done === p.total) {
+      io.stderr.write(line + "\n");
+      last = Date.now();
+    }
+  };
+  return Object.assign(draw, {
+    end: () => {
+      if (tty && shown) io.stderr.write("\n");
+    },
+  });
 }

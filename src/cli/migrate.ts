@@ -14,6 +14,7 @@ export function register(program: Command, io: CliIo): void {
         dataDir: config.dataDir,
         schema: config.databaseSchema,
         preparedStatements: config.databasePreparedStatements,
+        borrow: true,
       });
       try {
         const result = await migrateToLatest(handle.db);

@@ -8,6 +8,7 @@ import { loadPolicy } from "../policy-file.js";
 import type { Db } from "../store/db.js";
 import { reprocessableMailIds, type BatchCursor } from "../store/mail-batches.js";
 import { failedMailIds } from "../store/mails.js";
+import { withVerpKeys } from "../verp-keys.js";
 import { processMail, type ProcessDeps } from "../worker/process-mail.js";
 import type { CliIo } from "./io.js";
 import { withDb } from "./with-db.js";
@@ -27,9 +28,9 @@ export function register(program: Command, io: CliIo): void {
     .action(async (ids: string[], opts: Opts) => {
       if ([opts.failed, opts.all, ids.length > 0].filter(Boolean).length !== 1)
         throw new Error("reprocess: give exactly one of --failed, --all or mail ids");
-      const config = loadConfig();
+      const config = withVerpKeys(loadConfig());
       const policy = loadPolicy(config);
-      const logger = createLogger(config.logLevel);
+      const logger = createLogger(config.logLevel, undefined, config.logFormat);
       await withDb(config, async (db) => {
         const deps: ProcessDeps = { db, config, policy, logger, now: () => new Date() };
         const totals = { processed: 0, other: 0, failed: 0 };

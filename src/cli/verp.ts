@@ -1,9 +1,11 @@
 // `rebound verp encode --recipient ADDR --stream S [--tenant T] [--domain D]` prints the signed return path;
 // `rebound verp decode ADDRESS [--candidate ADDR ...]` prints what it carries, as JSON (exit 1 when it does not
-// verify). Keys come from REBOUND_VERP_KEYS; the domain defaults to the first of REBOUND_DOMAINS.
+// verify); `rebound verp keygen [--file F]` makes a key. Keys come from REBOUND_VERP_KEYS, else its file
+// (src/verp-keys.ts: the embedded default's development key); the domain defaults to the first of REBOUND_DOMAINS.
 import type { Command } from "commander";
 import { loadConfig } from "../config.js";
-import { decodeVerp, encodeVerp } from "../core/verp.js";
+import { decodeVerp, encodeVerp, type VerpKey } from "../core/verp.js";
+import { generateVerpKey, withVerpKeys, writeVerpKeysFile } from "../verp-keys.js";
 import type { CliIo } from "./io.js";
 
 export function register(program: Command, io: CliIo): void {
@@ -12,6 +14,38 @@ export function register(program: Command, io: CliIo): void {
     .description("signed return paths (VERP): encode for a send, decode a bounce address");
   registerEncode(verp, io);
   registerDecode(verp, io);
+  registerKeygen(verp, io);
+}
+
+/** The keys in effect, or an error that says how to get one. */
+function keysOrExplain(): { keys: VerpKey[]; domains: string[] } {
+  const config = withVerpKeys(loadConfig());
+  if (!config.verpKeys.length)
+    throw new Error(
+      "no VERP key configured: set REBOUND_VERP_KEYS (make one with `rebound verp keygen`), or run " +
+        "`rebound start` once with the embedded database (it makes a development key in the data folder)",
+    );
+  return { keys: config.verpKeys, domains: config.domains };
+}
+
+function registerKeygen(verp: Command, io: CliIo): void {
+  verp
+    .command("keygen")
+    .description("make a VERP key (`id:secret`, 32 random bytes) for REBOUND_VERP_KEYS")
+    .option("--id <id>", "the key id, 1-8 letters or digits (a new id for each key in a rotation)", "k1")
+    .option("--file <path>", "write it to this file (readable by its owner alone) unless the file exists")
+    .action((opts: { id: string; file?: string }) => {
+      if (!/^[a-z0-9]{1,8}$/i.test(opts.id)) throw new Error("--id must be 1-8 letters or digits");
+      const key = generateVerpKey(opts.id.toLowerCase());
+      if (!opts.file) {
+        io.stdout.write(`${key.id}:${key.secret}\n`);
+        return;
+      }
+      const made = writeVerpKeysFile(opts.file, key);
+      io.stderr.write(
+        made ? `wrote a new VERP key to ${opts.file}\n` : `kept the key already in ${opts.file}\n`,
+      );
+    });
 }
 
 function registerEncode(verp: Command, io: CliIo): void {
@@ -23,10 +57,10 @@ function registerEncode(verp: Command, io: CliIo): void {
     .option("--tenant <name>", "the tenant (default: none, the default tenant)")
     .option("--domain <domain>", "the bounce domain (default: the first of REBOUND_DOMAINS)")
     .action((opts: { recipient: string; stream: string; tenant?: string; domain?: string }) => {
-      const config = loadConfig();
-      const domain = opts.domain ?? config.domains[0] ?? "localhost";
+      const { keys, domains } = keysOrExplain();
+      const domain = opts.domain ?? domains[0] ?? "localhost";
       io.stdout.write(
-        `${encodeVerp({ recipient: opts.recipient, stream: opts.stream, tenant: opts.tenant }, config.verpKeys, domain)}\n`,
+        `${encodeVerp({ recipient: opts.recipient, stream: opts.stream, tenant: opts.tenant }, keys, domain)}\n`,
       );
     });
 }
@@ -38,8 +72,8 @@ function registerDecode(verp: Command, io: CliIo): void {
     .argument("<address>", "the return path (a bounce's envelope recipient)")
     .option("--candidate <address...>", "for the hashed form: addresses the bounce names")
     .action((address: string, opts: { candidate?: string[] }) => {
-      const config = loadConfig();
-      const decoded = decodeVerp(address, config.verpKeys, { candidates: opts.candidate });
+      const { keys } = keysOrExplain();
+      const decoded = decodeVerp(address, keys, { candidates: opts.candidate });
       io.stdout.write(`${JSON.stringify(decoded)}\n`);
       if (!decoded.ok) io.exitCode = 1;
     });

@@ -1,4 +1,5 @@
-// Commands that need the database open it from the configuration, run, and close it.
+// Commands that need the database open it from the configuration, run, and close it. The embedded database of a
+// running `rebound start` is borrowed from it (src/store/embedded-share.ts), so they work beside the server.
 import type { Config } from "../config.js";
 import { migrateToLatest, openDb, type Db } from "../store/db.js";
 
@@ -13,6 +14,7 @@ export async function withDb<T>(
     schema: config.databaseSchema,
     preparedStatements: config.databasePreparedStatements,
     poolSize: 2,
+    borrow: true,
   });
   try {
     if (opts.migrate !== false) await migrateToLatest(handle.db);

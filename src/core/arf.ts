@@ -2,7 +2,7 @@
 // (Microsoft JMRP with X-HmXmrOriginalRecipient, Apple Mail's one-click unsubscribe, ARF without report-type).
 import { addressOf } from "./dsn.js";
 import type { Headers, ParsedMail } from "./mail.js";
-import type { ArfFields } from "./report.js";
+import type { ArfFields, AuthFailureFields } from "./report.js";
 
 export interface Complaint {
   arf: ArfFields;
@@ -26,6 +26,7 @@ export function parseFeedbackReport(text: string): ArfFields {
   const domains: string[] = [];
   const uris: string[] = [];
   let last: string | undefined;
+  let auth: AuthFailureFields | undefined;
   const fields: [string, string][] = [];
   for (const line of text.split("\n", 2000)) {
     if (/^[ \t]/.test(line) && fields.length > 0) {
@@ -74,6 +75,27 @@ export function parseFeedbackReport(text: string): ArfFields {
       case "authentication-results":
         arf.authenticationResults ??= value;
         break;
+      case "auth-failure":
+        (auth ??= {}).failure ??= value.toLowerCase();
+        break;
+      case "delivery-result":
+        (auth ??= {}).deliveryResult ??= value.toLowerCase();
+        break;
+      case "identity-alignment":
+        (auth ??= {}).identityAlignment ??= value.toLowerCase();
+        break;
+      case "dkim-domain":
+        (auth ??= {}).dkimDomain ??= value.toLowerCase();
+        break;
+      case "dkim-identity":
+        (auth ??= {}).dkimIdentity ??= value;
+        break;
+      case "dkim-selector":
+        (auth ??= {}).dkimSelector ??= value;
+        break;
+      case "spf-dns":
+        (auth ??= {}).spfDns ??= value;
+        break;
       case "incidents": {
         const n = Number(value);
         if (Number.isFinite(n)) arf.incidents = n;
@@ -84,6 +106,14 @@ export function parseFeedbackReport(text: string): ArfFields {
   if (rcpts.length) arf.originalRcptTo = rcpts;
   if (domains.length) arf.reportedDomain = domains;
   if (uris.length) arf.reportedUri = uris;
+  if (auth || arf.feedbackType === "auth-failure" || arf.feedbackType === "dmarc") {
+    auth ??= {};
+    for (const method of ["dmarc", "spf", "dkim"] as const) {
+      const result = resultOf(arf.authenticationResults, method);
+      if (result) auth[method] = result;
+    }
+    arf.authentication = auth;
+  }
   return arf;
 }
 
@@ -159,3 +189,18 @@ export function verpRecipient(h: Headers): string | undefined {
   }
   return undefined;
 }
+
+const RESULTS: Record<"dmarc" | "spf" | "dkim", RegExp> = {
+  dmarc: /(?:^|[\s;])dmarc=([a-z]+)/i,
+  spf: /(?:^|[\s;])spf=([a-z]+)/i,
+  dkim: /(?:^|[\s;])dkim=([a-z]+)/i,
+};
+
+/** One method's result in an Authentication-Results value (RFC 8601): `dmarc=fail` -> `fail`. */
+function resultOf(value: string | undefined, method: "dmarc" | "spf" | "dkim"): string | undefined {
+  if (!value) return undefined;
+  return RESULTS[method].exec(value.slice(0, 4096))?.[1]?.toLowerCase();
+}
+
+/** An authentication failure report (RFC 6591, DMARC failure reports): a signal on the sender, not a complaint. */
+export const isAuthFailure = (feedbackType: string | undefined): boolean => feedbackType === "auth-failure";

@@ -60,6 +60,7 @@ function fromVerp(report: Report, address: string): Recipient {
         recipient: address,
         reason: "feedback",
         class: "complaint",
+        permanent: null,
         rule: "verp.recipient",
         parser: "header",
         feedbackType: report.arf?.feedbackType,
@@ -69,6 +70,7 @@ function fromVerp(report: Report, address: string): Recipient {
         recipient: address,
         reason: "vacation",
         class: "auto_reply",
+        permanent: null,
         rule: "verp.recipient",
         parser: "header",
       };
@@ -77,6 +79,7 @@ function fromVerp(report: Report, address: string): Recipient {
         recipient: address,
         reason: "delivered",
         class: "delivered",
+        permanent: null,
         rule: "verp.recipient",
         parser: "header",
       };
@@ -85,6 +88,7 @@ function fromVerp(report: Report, address: string): Recipient {
         recipient: address,
         reason: "undefined",
         class: "undetermined",
+        permanent: null,
         rule: "verp.recipient",
         parser: "header",
       };

@@ -19,11 +19,11 @@ import type { ExtractedRecipient } from "./lhost/types.js";
 import type { MailPart, ParsedMail } from "./mail.js";
 import { enclosedMessage, mailOf, parseMail } from "./mime.js";
 import { readOriginal } from "./original.js";
-import { commandInText, decideReason, type Evidence } from "./reason.js";
+import { commandInText, decideReason, permanenceOf, type Evidence } from "./reason.js";
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "1.0.0";
+export const CLASSIFIER_VERSION = "1.1.0";
 
 /** Most recipients reported for one mail. */
 const MAX_RECIPIENTS = 1000;
@@ -77,7 +77,7 @@ function classifyOne(mail: ParsedMail): Report {
   }
 
   const lhost = runExtractors(mail, dsn);
-  const recipients = dsn ? fromDeliveryStatus(dsn, lhost, mail.text) : fromExtractors(lhost);
+  const recipients = dsn ? fromDeliveryStatus(dsn, lhost, mail.text) : fromExtractors(lhost, mail.text);
   if (recipients.length === 0) return completed(base, "not_a_report", []);
 
   const report = completed(base, kindOf(recipients), recipients);
@@ -148,19 +148,49 @@ function safeBase(mail: ParsedMail): Base {
 // --- complaints -------------------------------------------------------------------------------------------
 
 function complaintReport(base: Base, c: Complaint): Report {
+  const auth = authFields(c.arf);
   const recipients: Recipient[] = c.recipients.slice(0, MAX_RECIPIENTS).map((address) => ({
     recipient: lowerDomain(address),
     reason: "feedback",
     class: "complaint",
+    permanent: null,
     ...(c.arf.feedbackType ? { feedbackType: c.arf.feedbackType } : {}),
     ...(c.diagnostic ? { diagnostic: c.diagnostic.slice(0, 1000) } : {}),
     rule: c.rule,
     parser: "arf",
+    ...(auth ? { fields: { ...auth } } : {}),
   }));
   const report = completed(base, "complaint", recipients);
   report.arf = c.arf;
   report.source = c.rule.split(".").slice(0, 2).join(".");
   return report;
+}
+
+/**
+ * An authentication failure report's details as per-recipient fields (RFC 6591 names, lower-cased): what failed,
+ * for which sending domain and IP. The policy records these reports and never suppresses on them.
+ */
+function authFields(arf: Complaint["arf"]): Record<string, string> | undefined {
+  const a = arf.authentication;
+  if (!a) return undefined;
+  const out: Record<string, string> = {};
+  const put = (k: string, v: string | undefined) => {
+    if (v) out[k] = v;
+  };
+  put("auth-failure", a.failure);
+  put("delivery-result", a.deliveryResult);
+  put("identity-alignment", a.identityAlignment);
+  put("dkim-domain", a.dkimDomain);
+  put("dkim-identity", a.dkimIdentity);
+  put("dkim-selector", a.dkimSelector);
+  put("spf-dns", a.spfDns);
+  put("dmarc", a.dmarc);
+  put("spf", a.spf);
+  put("dkim", a.dkim);
+  put("source-ip", arf.sourceIp);
+  put("reported-domain", arf.reportedDomain?.join(", "));
+  put("original-mail-from", arf.originalMailFrom);
+  return out;
 }
 
 // --- auto-replies -----------------------------------------------------------------------------------------
@@ -170,6 +200,7 @@ function autoReplyReport(base: Base, a: AutoReply): Report {
     recipient: lowerDomain(a.recipient),
     reason: a.reason,
     class: classOf(a.reason),
+    permanent: permanenceOf(a.reason, undefined, undefined, undefined, "").permanent,
     rule: a.rule,
     parser: "autoreply",
     ...(a.diagnostic ? { diagnostic: a.diagnostic } : {}),
@@ -242,7 +273,8 @@ function dsnRecipient(
   const r: Recipient = {
     recipient: lowerDomain(block.recipient!),
     reason: d.reason,
-    class: classOf(d.reason, d.status, d.smtpCode),
+    class: classOf(d.reason, d.status, d.smtpCode, d.permanent),
+    permanent: d.permanent,
     rule: d.rule,
     parser: "dsn",
   };
@@ -325,8 +357,11 @@ function runExtractors(mail: ParsedMail, dsn: DeliveryStatus | undefined): Extra
   return undefined;
 }
 
-function fromExtractors(lhost: Extracted | undefined): Recipient[] {
+function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[] {
   if (!lhost) return [];
+  // The bounce's own words on permanence ("this is a permanent error", "will retry"), for recipients whose
+  // evidence says nothing of it: read once, when first needed.
+  let textPermanence: boolean | null | undefined;
   const out: Recipient[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < lhost.recipients.length; i++) {
@@ -345,15 +380,28 @@ function fromExtractors(lhost: Extracted | undefined): Recipient[] {
     if (x.diagnostic) evidence.diagnostic = x.diagnostic;
     if (x.action) evidence.action = x.action;
     if (x.command) evidence.command = x.command;
+    if (lhost.id === "general") evidence.freeText = true;
     if (x.reason) {
       evidence.reason = x.reason;
       evidence.rule = `lhost:${x.rule ?? lhost.id}`;
     }
     const d = decideReason(evidence);
+    let permanent = d.permanent;
+    if (permanent === null && d.reason !== "delivered" && d.reason !== "feedback") {
+      textPermanence ??= permanenceOf(
+        "undefined",
+        undefined,
+        undefined,
+        undefined,
+        text.slice(0, 4096),
+      ).permanent;
+      permanent = textPermanence;
+    }
     const r: Recipient = {
       recipient: lowerDomain(address),
       reason: d.reason,
-      class: classOf(d.reason, d.status, d.smtpCode),
+      class: classOf(d.reason, d.status, d.smtpCode, permanent),
+      permanent,
       rule: d.rule,
       parser: "text",
     };

@@ -676,18 +676,22 @@ export function toBinaryString(raw: Buffer | string, maxBytes = DEFAULT_LIMITS.m
 
 /** Strip HTML to text (good enough to read a bounce's words). */
 export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style|head)[\s\S]*?<\/\1\s*>/gi, " ")
-    .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d|table)>/gi, "\n")
-    .replace(/<[^>]*>/g, "")
-    .replace(/&nbsp;/gi, " ")
-    .replace(/&lt;/gi, "<")
-    .replace(/&gt;/gi, ">")
-    .replace(/&quot;/gi, '"')
-    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Math.min(Number(d), 0x10ffff)))
-    .replace(/&amp;/gi, "&")
-    .replace(/[ \t]+\n/g, "\n")
-    .replace(/\n{3,}/g, "\n\n");
+  return (
+    html
+      .replace(/<(script|style|head)[\s\S]*?<\/\1\s*>/gi, " ")
+      .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d|table)>/gi, "\n")
+      // a table cell ends with a tab, so a row of an NDR's table reads `addr<TAB>reason`
+      .replace(/<\/t[dh]\s*>/gi, "\t")
+      .replace(/<[^>]*>/g, "")
+      .replace(/&nbsp;/gi, " ")
+      .replace(/&lt;/gi, "<")
+      .replace(/&gt;/gi, ">")
+      .replace(/&quot;/gi, '"')
+      .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Math.min(Number(d), 0x10ffff)))
+      .replace(/&amp;/gi, "&")
+      .replace(/[ \t]+\n/g, "\n")
+      .replace(/\n{3,}/g, "\n\n")
+  );
 }
 
 /** Parse a raw mail. Pure and bounded; throws only on internal errors (classify() catches them). */

@@ -75,6 +75,17 @@ const DEFAULT_SOFT_REASONS: Record<string, Partial<SoftRule>> = {
   emailtoolarge: { backoffMinutes: [60], threshold: null },
 };
 
+/**
+ * A permanent failure of no known reason (`reason: undefined, permanent: true`): the remote said no for good but
+ * not why. Retried as a soft bounce, escalated on the second distinct day it happens again.
+ */
+const DEFAULT_PERMANENT_UNDEFINED: Partial<SoftRule> = {
+  backoffMinutes: [240, 1440],
+  threshold: 2,
+  windowDays: 14,
+  suppressDays: 30,
+};
+
 const reasonKey = z.enum(REASONS);
 
 export const policySchema = z
@@ -104,6 +115,11 @@ export const policySchema = z
         default: softRuleSchema.partial().default({}),
         /** Per-reason overrides, merged over `default` (and over the built-in per-reason defaults). */
         reasons: z.partialRecord(reasonKey, softRuleSchema.partial()).default({}),
+        /**
+         * A permanent failure whose reason is unknown (`reason: undefined`, `permanent: true`), merged over
+         * `default` (and over its built-in default: escalate on the second distinct day).
+         */
+        permanentUndefined: softRuleSchema.partial().default({}),
         /** An escalation level is forgotten after this many days without one (counts decay). */
         levelDecayDays: days.default(90),
       })
@@ -128,7 +144,12 @@ type ParsedPolicy = z.infer<typeof policySchema>;
 
 /** The resolved policy: every soft reason's rule filled in. */
 export interface Policy extends Omit<ParsedPolicy, "soft"> {
-  soft: { default: SoftRule; reasons: Record<string, SoftRule>; levelDecayDays: number };
+  soft: {
+    default: SoftRule;
+    reasons: Record<string, SoftRule>;
+    permanentUndefined: SoftRule;
+    levelDecayDays: number;
+  };
 }
 
 export class PolicyError extends Error {}
@@ -150,7 +171,15 @@ export function parsePolicy(input: unknown, source = "policy"): Policy {
       ...p.soft.reasons[reason as keyof typeof p.soft.reasons],
     };
   }
-  return { ...p, soft: { default: base, reasons, levelDecayDays: p.soft.levelDecayDays } };
+  const permanentUndefined: SoftRule = {
+    ...base,
+    ...DEFAULT_PERMANENT_UNDEFINED,
+    ...p.soft.permanentUndefined,
+  };
+  return {
+    ...p,
+    soft: { default: base, reasons, permanentUndefined, levelDecayDays: p.soft.levelDecayDays },
+  };
 }
 
 /** The documented defaults (no policy file). */

@@ -21,6 +21,8 @@ export interface PolicyEvent {
   verification: Verification;
   recipientDomain: string;
   feedbackType?: string | null;
+  /** Whether the failure is permanent (true), transient (false) or unknown (null/absent), as classify() says. */
+  permanent?: boolean | null;
   /** When the bounce happened (the mail's arrival): the clock of soft-bounce counting and of expiries. */
   occurredAt: Date;
 }
@@ -68,7 +70,13 @@ const DAY = 86_400_000;
 const addMs = (d: Date, ms: number) => new Date(d.getTime() + ms);
 const dayOf = (d: Date) => Math.floor(d.getTime() / DAY);
 
-export function softRuleFor(policy: Policy, reason: string): { key: string; rule: SoftRule } {
+export function softRuleFor(
+  policy: Policy,
+  reason: string,
+  permanent?: boolean | null,
+): { key: string; rule: SoftRule } {
+  if (reason === "undefined" && permanent === true)
+    return { key: "permanent-undefined", rule: policy.soft.permanentUndefined };
   const rule = policy.soft.reasons[reason];
   return rule ? { key: reason, rule } : { key: "default", rule: policy.soft.default };
 }
@@ -85,6 +93,15 @@ export function decide(event: PolicyEvent, history: AddressHistory, policy: Poli
       action: "record",
       rule: `policy.${cls}`,
       why: `${cls === "auto_reply" ? "an auto-reply" : "an undetermined result"} is only recorded`,
+    };
+  }
+  // An authentication failure report (RFC 6591, DMARC) speaks of the sender's SPF/DKIM/DMARC, not of the
+  // recipient: recorded with its details, never a suppression, whatever the verification mode.
+  if (cls === "complaint" && event.feedbackType?.toLowerCase() === "auth-failure") {
+    return {
+      action: "record",
+      rule: "policy.auth-failure",
+      why: "an authentication failure report is a signal on the sender's authentication: recorded, never a suppression",
     };
   }
   if (!mayAct(policy, event.verification)) {
@@ -161,7 +178,7 @@ function decideComplaint(event: PolicyEvent, policy: Policy): Decision {
 }
 
 function decideSoft(event: PolicyEvent, h: AddressHistory, policy: Policy, _now: Date): Decision {
-  const { key, rule } = softRuleFor(policy, event.reason);
+  const { key, rule } = softRuleFor(policy, event.reason, event.permanent);
   const at = event.occurredAt;
   // Counts decay: an escalation level is forgotten after levelDecayDays without one.
   const decayed =

@@ -37,6 +37,8 @@ export interface Evidence {
   diagnosticType?: string;
   /** The SMTP command the reply answered (RCPT, MAIL, DATA, ...), where known. */
   command?: string;
+  /** The recipient was found in a bounce of no known layout (the general finder): its words are the bounce's own. */
+  freeText?: boolean;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
   reason?: Reason;
   rule?: string;
@@ -48,6 +50,13 @@ export interface Decision {
   /** The enhanced status code to report: the best one found, else derived from the reason. */
   status?: string;
   smtpCode?: number;
+  /**
+   * Whether the failure is permanent (true), transient (false) or unknown (null), from the evidence only (see
+   * permanenceOf); null for what is no failure (delivered, feedback, vacation).
+   */
+  permanent: boolean | null;
+  /** The evidence that decided `permanent` (`status`, `smtp`, `action:delayed`, `text:given-up`, ...). */
+  permanentRule?: string;
 }
 
 /** Text rules at or above this priority outrank even an extractor's own reason and a definitive status. */
@@ -72,6 +81,13 @@ export function smtpCodeInText(text: string | undefined): number | undefined {
 
 const isGeneric = (status: string): boolean => /^[45]\.0\.0$/.test(status);
 
+/**
+ * `X.5.0` beside a 55x reply (`550 5.5.0 mailbox unavailable`): servers put it on refusals of every kind, so it
+ * says no more than `5.0.0`. Beside a 50x reply, or alone, it is the protocol error it names (syntaxerror).
+ */
+const vagueProtocolStatus = (status: string, smtpCode: number | undefined): boolean =>
+  (status === "5.5.0" || status === "4.5.0") && smtpCode !== undefined && smtpCode % 100 >= 10;
+
 /** Decide one reason from the evidence. Pure. */
 export function decideReason(e: Evidence): Decision {
   const diagnostic = e.diagnostic ?? "";
@@ -87,7 +103,9 @@ export function decideReason(e: Evidence): Decision {
     statusSource = e.status ? statusSource : "text";
   }
   const done = (reason: Reason, rule: string): Decision => {
-    const d: Decision = { reason, rule };
+    const p = permanenceOf(reason, status, smtpCode, e.action, diagnostic, e.statusComment);
+    const d: Decision = { reason, rule, permanent: p.permanent };
+    if (p.rule) d.permanentRule = p.rule;
     const reported = status ?? derivedStatus(reason, smtpCode);
     if (reported) d.status = reported;
     if (smtpCode !== undefined) d.smtpCode = smtpCode;
@@ -117,13 +135,14 @@ export function decideReason(e: Evidence): Decision {
       ? done(text.reason, textId)
       : done("mailererror", "dsn.diagnostic-type:x-unix");
 
-  const statusRule = status && !isGeneric(status) ? matchStatus(status) : undefined;
+  const statusRule =
+    status && !isGeneric(status) && !vagueProtocolStatus(status, smtpCode) ? matchStatus(status) : undefined;
   const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
   if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
   if (text && !(statusRule && textPriority < TEXT_HINT_BELOW)) {
     if (
       text.reason === "userunknown" &&
-      refusedAfterRecipient(statusRule?.reason, status, command(e), diagnostic)
+      refusedAfterRecipient(statusRule?.reason, status, smtpCode, command(e), diagnostic, e.freeText === true)
     )
       return done("filtered", `${textId}+not-at-rcpt`);
     return done(text.reason, textId);
@@ -131,7 +150,7 @@ export function decideReason(e: Evidence): Decision {
   // A refusal of MAIL FROM, with no text saying why: the sender was rejected.
   if (command(e) === "MAIL" && !e.reason) return done("rejected", "smtp.command:MAIL");
   if (statusRule && statusRule.reason !== "undefined") return done(statusRule.reason, statusRuleId);
-  if (status) {
+  if (status && !vagueProtocolStatus(status, smtpCode)) {
     const generic = matchStatus(status);
     if (generic && generic.reason !== "undefined") return done(generic.reason, statusRuleId);
   }
@@ -171,10 +190,15 @@ function command(e: Evidence): string | undefined {
 function refusedAfterRecipient(
   statusReason: Reason | undefined,
   status: string | undefined,
+  smtpCode: number | undefined,
   cmd: string | undefined,
   diagnostic: string,
+  freeText: boolean,
 ): boolean {
   if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
+  // A bounce of no known layout with no SMTP reply at all (neither a status nor a reply code): its own words
+  // about the address ("the recipient is unknown", in any language), not a filter's answer to the message.
+  if (freeText && !status && smtpCode === undefined) return false;
   // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
   if (cmd) return cmd !== "RCPT" && cmd !== "MAIL";
@@ -213,6 +237,7 @@ const DERIVED: Partial<Record<Reason, string>> = {
   norelaying: "5.7.1",
   failedstarttls: "5.7.10",
   notcompliantrfc: "5.6.0",
+  syntaxerror: "5.5.2",
   suppressed: "5.0.0",
   delivered: "2.0.0",
 };
@@ -224,4 +249,56 @@ export function derivedStatus(reason: Reason, smtpCode?: number): string | undef
   if (smtpCode && smtpCode >= 400 && smtpCode < 600 && d[0] !== "2")
     return `${String(smtpCode)[0]}${d.slice(1)}`;
   return d;
+}
+
+/** Words that say the failure is final: the sending MTA gave up, or the remote called it permanent. */
+const PERMANENT_WORDS =
+  /permanent(?:ly)? (?:error|failure|fatal|rejected|refused|undeliverable)|\bfatal (?:error|errors)\b|(?:i've|i have|we have|has) given up|giving up (?:on|after)|gave up|will not be (?:retried|delivered)|no further (?:attempts|retries)|not be retried|unrecoverable error|dauerhaft(?:er)? fehler|erreur permanente|error permanente|errore permanente|erro permanente|permanente fout|постоянная ошибка|恒久的|永久性/i;
+/** Words that say the failure is transient: the sending MTA will retry, or the remote asked to try later. */
+const TRANSIENT_WORDS =
+  /will (?:retry|be retried|try again|continue (?:trying|to try))|still (?:trying|retrying)|(?:try|retry) again later|please try (?:again )?later|temporar(?:y|ily)|transient (?:error|failure)|\bdelayed\b|deferred|not yet been delivered|has not been delivered yet|greylist|graylist|vorübergehend|später erneut|wird erneut versucht|temporaire|plus tard|ultérieurement|nouvel essai|temporal(?:mente)?\b|más tarde|se reintentar|temporane|più tardi|tempor[aá]rio|mais tarde|tijdelijk|later opnieuw|временн|повторит|позже|一時的|再送|暂时|稍后重试|稍後重試/i;
+
+const NOT_A_FAILURE: ReadonlySet<Reason> = new Set<Reason>(["delivered", "feedback", "vacation"]);
+/** Reasons that are permanent by what they say (the address or domain does not exist or has moved). */
+const PERMANENT_BY_NATURE: ReadonlySet<Reason> = new Set<Reason>([
+  "userunknown",
+  "hostunknown",
+  "hasmoved",
+  "suppressed",
+]);
+
+/**
+ * Whether one recipient's failure is permanent, from the evidence alone (a status code derived from the reason
+ * is not evidence), first that applies:
+ *   Action delayed -> transient; the status class (5/4); the SMTP reply class; the words ("permanent error",
+ *   "I've given up" / "will retry", "temporarily", "delayed"); Action failed -> permanent; a reason that is
+ *   permanent by nature (userunknown, hostunknown, hasmoved, suppressed), or `expired` (given up after retries
+ *   of a transient cause) -> transient; else unknown (null).
+ */
+export function permanenceOf(
+  reason: Reason,
+  status: string | undefined,
+  smtpCode: number | undefined,
+  action: string | undefined,
+  diagnostic: string,
+  statusComment?: string,
+): { permanent: boolean | null; rule?: string } {
+  if (NOT_A_FAILURE.has(reason)) return { permanent: null };
+  const act = action?.toLowerCase();
+  if (act === "delayed") return { permanent: false, rule: "action:delayed" };
+  if (status?.[0] === "5") return { permanent: true, rule: "status" };
+  if (status?.[0] === "4") return { permanent: false, rule: "status" };
+  if (smtpCode !== undefined && smtpCode >= 500 && smtpCode < 600) return { permanent: true, rule: "smtp" };
+  if (smtpCode !== undefined && smtpCode >= 400 && smtpCode < 500) return { permanent: false, rule: "smtp" };
+  const words = statusComment ? `${diagnostic} ${statusComment}` : diagnostic;
+  if (words) {
+    const head = words.length > 4096 ? words.slice(0, 4096) : words;
+    if (PERMANENT_WORDS.test(head)) return { permanent: true, rule: "text:permanent" };
+    if (TRANSIENT_WORDS.test(head)) return { permanent: false, rule: "text:transient" };
+  }
+  if (act === "failed") return { permanent: true, rule: "action:failed" };
+  if (PERMANENT_BY_NATURE.has(reason)) return { permanent: true, rule: "reason" };
+  // A message given up after its queue lifetime failed for a cause that was transient every time it was tried.
+  if (reason === "expired") return { permanent: false, rule: "reason" };
+  return { permanent: null };
 }

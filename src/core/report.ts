@@ -31,6 +31,7 @@ export const REASONS = [
   "norelaying",
   "failedstarttls",
   "notcompliantrfc",
+  "syntaxerror",
   "suppressed",
   "feedback",
   "vacation",
@@ -78,6 +79,12 @@ export interface Recipient {
   originalRecipient?: string;
   reason: Reason;
   class: BounceClass;
+  /**
+   * Whether the failure is permanent (`true`), transient (`false`) or unknown (`null`): from the status class, the
+   * SMTP reply class, the DSN Action (`delayed` is transient) or the words ("permanent error", "will retry"). Null
+   * for what is no failure (delivered, feedback, vacation).
+   */
+  permanent: boolean | null;
   /** RFC 3463 enhanced status code (from the report, or derived from the reason). */
   status?: string;
   /** The SMTP reply code, where one is known. */
@@ -125,6 +132,26 @@ export interface ArfFields {
   reportedUri?: string[];
   authenticationResults?: string;
   incidents?: number;
+  /** RFC 6591 authentication-failure details (`Feedback-Type: auth-failure`, DMARC failure reports). */
+  authentication?: AuthFailureFields;
+}
+
+/** What an RFC 6591 authentication failure report says of the failed checks (RFC 6591 section 3.1, RFC 7489 7.3). */
+export interface AuthFailureFields {
+  /** Auth-Failure: `adsp`, `bodyhash`, `revoked`, `signature`, `spf`, `dmarc`. */
+  failure?: string;
+  /** Delivery-Result: `delivered`, `spam`, `policy`, `reject`, `other`. */
+  deliveryResult?: string;
+  /** Identity-Alignment (DMARC): `none`, or the aligned methods (`dkim`, `spf`). */
+  identityAlignment?: string;
+  dkimDomain?: string;
+  dkimIdentity?: string;
+  dkimSelector?: string;
+  spfDns?: string;
+  /** The results read off Authentication-Results: `fail`, `pass`, `none`, ... */
+  dmarc?: string;
+  spf?: string;
+  dkim?: string;
 }
 
 export interface Report {
@@ -176,6 +203,7 @@ export const CLASS_OF_REASON: Record<Reason, BounceClass> = {
   norelaying: "block",
   failedstarttls: "block",
   notcompliantrfc: "block",
+  syntaxerror: "block",
   suppressed: "hard",
   feedback: "complaint",
   vacation: "auto_reply",
@@ -186,9 +214,17 @@ export const isReason = (s: string): s is Reason => (REASONS as readonly string[
 
 /**
  * The class of one recipient's result. The table above, except `notaccept`: a domain that accepts no mail
- * (null MX, RFC 7505) is hard when the failure is permanent, soft when it is temporary (4.x.x).
+ * (null MX, RFC 7505) is hard when the failure is permanent, soft when it is temporary (4.x.x); and `undefined`:
+ * a failure of no known reason is `soft` when its permanence is known (a permanent one is escalated by the
+ * policy's `soft.permanentUndefined` rule), `undetermined` only when neither is known.
  */
-export function classOf(reason: Reason, status?: string, smtpCode?: number): BounceClass {
+export function classOf(
+  reason: Reason,
+  status?: string,
+  smtpCode?: number,
+  permanent?: boolean | null,
+): BounceClass {
+  if (reason === "undefined") return permanent === true || permanent === false ? "soft" : "undetermined";
   if (reason === "notaccept") {
     const temporary =
       status?.startsWith("4") || (smtpCode !== undefined && smtpCode >= 400 && smtpCode < 500);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationResultSet } from "kysely";
 import pg from "pg";
 import { migrations } from "../../migrations/index.js";
+import { borrowEmbeddedDb, shareEmbeddedDb, shareSocketPath } from "./embedded-share.js";
 import { PreparingClient } from "./prepared.js";
 import type { Database } from "./schema.js";
 
@@ -19,6 +20,10 @@ export interface DbOptions {
   poolSize?: number;
   /** Run the statements marked PREPARED as named prepared statements (default true; see prepared.ts). */
   preparedStatements?: boolean;
+  /** Embedded: lend the database to other processes over a socket in the data folder (`rebound start`). */
+  share?: boolean;
+  /** Embedded: when a running process lends it, borrow the database rather than fail on its lock (the CLI). */
+  borrow?: boolean;
 }
 
 export interface DbHandle {
@@ -61,8 +66,15 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
     if (schema !== "public") await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
     return { db, embedded: false, schema, close: () => db.destroy() };
   }
-  const { PGlite } = await import("@electric-sql/pglite");
   const dir = opts.dataDir ?? "./data";
+  if (opts.borrow && dir !== ":memory:") {
+    const pool = await borrowEmbeddedDb(shareSocketPath(dir));
+    if (pool) {
+      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      return { db, embedded: true, schema, close: () => db.destroy() };
+    }
+  }
+  const { PGlite } = await import("@electric-sql/pglite");
   let dataDir: string | undefined;
   let unlock = () => {};
   if (dir !== ":memory:") {
@@ -80,12 +92,19 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
   if (schema !== "public") {
     await lite.exec(`create schema if not exists "${schema}"; set search_path to "${schema}"`);
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgliteAsPool(lite) }) });
+  const pool = pgliteAsPool(lite);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Lending is a convenience: where it cannot be (a socket path too long...), the CLI finds the lock as before.
+  const share =
+    opts.share && dataDir
+      ? await shareEmbeddedDb(pool, shareSocketPath(dir)).catch(() => undefined)
+      : undefined;
   return {
     db,
     embedded: true,
     schema,
     close: async () => {
+      await share?.close();
       await db.destroy();
       await lite.close();
       unlock();

@@ -21,6 +21,8 @@ export interface NewEvent {
   kind: string;
   reason: string;
   class: string;
+  /** Whether the failure is permanent, transient or unknown (null); null for what is no failure. */
+  permanent?: boolean | null;
   status?: string | null;
   smtpCode?: number | null;
   action?: string | null;
@@ -86,6 +88,7 @@ const EVENT_ROWS = new JsonRows([
   ["kind", "text"],
   ["reason", "text"],
   ["class", "text"],
+  ["permanent", "boolean"],
   ["status", "text"],
   ["smtp_code", "integer"],
   ["action", "text"],
@@ -166,6 +169,7 @@ function eventFields(e: NewEvent) {
     kind: e.kind,
     reason: e.reason,
     class: e.class,
+    permanent: e.permanent ?? null,
     status: e.status ?? null,
     smtp_code: e.smtpCode ?? null,
     action: e.action ?? null,

@@ -42,6 +42,8 @@ export interface EventsTable {
   kind: string;
   reason: string;
   class: string;
+  /** 0015: whether the failure is permanent, transient or unknown (null; also every event from before 0015). */
+  permanent: boolean | null;
   status: string | null;
   smtp_code: number | null;
   action: string | null;

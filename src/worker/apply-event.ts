@@ -70,7 +70,11 @@ export const keyOf = (tenant: string, stream: string, address: string) =>
 
 /** How far back soft bounces are loaded for the policy: the longest soft window. */
 export const lookbackDays = (p: Policy) =>
-  Math.max(p.soft.default.windowDays, ...Object.values(p.soft.reasons).map((r) => r.windowDays));
+  Math.max(
+    p.soft.default.windowDays,
+    p.soft.permanentUndefined.windowDays,
+    ...Object.values(p.soft.reasons).map((r) => r.windowDays),
+  );
 
 /** Whether an event's decision depends on the address's history (earlier soft bounces, deliveries). */
 export const needsHistory = (cls: string) => cls === "soft" || cls === "delivered";
@@ -96,6 +100,7 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
       verification: a.verification,
       recipientDomain: a.domain,
       feedbackType: r.feedbackType,
+      permanent: r.permanent,
       occurredAt,
     },
     history,
@@ -120,6 +125,7 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
     kind: e.kind,
     reason: r.reason,
     class: r.class,
+    permanent: r.permanent ?? null,
     status: r.status,
     smtpCode: r.smtpCode,
     action: r.action,
@@ -132,11 +138,17 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
     verified: a.verification === "verified",
     verpKeyId: a.verpKeyId,
     classifierVersion: ctx.classifierVersion,
-    decision: decisionJson(decision, a, decision.state ? stateBefore : undefined),
+    decision: decisionJson(
+      decision,
+      a,
+      decision.state ? stateBefore : undefined,
+      r.feedbackType === "auth-failure" ? r.fields : undefined,
+    ),
     occurredAt,
   };
   // The announcement of the event (its payload gets the event id).
-  const type = BOUNCE_TYPES[r.class];
+  // An authentication failure report is no complaint of the recipient's: not announced as one.
+  const type = r.feedbackType === "auth-failure" ? undefined : BOUNCE_TYPES[r.class];
   const alreadyAnnounced = ctx.announced?.get(keyOf(a.tenant, a.stream, a.address)) === r.class;
   const announcement: OutboxEvent | undefined =
     type && decision.rule !== "policy.unverified" && !alreadyAnnounced
@@ -149,6 +161,7 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
             recipient: a.address,
             reason: r.reason,
             class: r.class,
+            permanent: r.permanent ?? null,
             status: r.status ?? null,
             smtpCode: r.smtpCode ?? null,
             diagnostic: r.diagnostic ?? null,
@@ -248,9 +261,11 @@ function decisionJson(
   d: Decision,
   a: Attributed,
   stateBefore: AddressState | undefined,
+  authentication?: Record<string, string>,
 ): Record<string, unknown> {
   return {
     action: d.action,
+    ...(authentication ? { authentication } : {}),
     rule: d.rule,
     why: d.why,
     verification: a.verification,

@@ -49,6 +49,7 @@ export async function recordDelivery(
             recipient: n.address,
             reason: "delivered",
             class: "delivered",
+            permanent: null,
             rule: "api.delivery",
             parser: "header",
           },

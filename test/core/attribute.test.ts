@@ -11,6 +11,7 @@ const hard = (recipient: string, o: Partial<Recipient> = {}): Recipient => ({
   recipient,
   reason: "userunknown",
   class: "hard",
+  permanent: true,
   rule: "dsn.status:5.1.1",
   parser: "dsn",
   ...o,

@@ -225,3 +225,110 @@ describe("decideReason", () => {
     expect(decideReason({})).toMatchObject({ reason: "undefined", rule: "none" });
   });
 });
+
+describe("permanence", () => {
+  const d = (e: Parameters<typeof decideReason>[0]) => decideReason(e);
+
+  it("reads it from the status class, then the SMTP reply class, with the evidence named", () => {
+    expect(d({ status: "5.1.1", action: "failed" })).toMatchObject({
+      permanent: true,
+      permanentRule: "status",
+    });
+    expect(d({ status: "4.2.2" })).toMatchObject({ permanent: false, permanentRule: "status" });
+    expect(d({ diagnostic: "552 Requested mail action aborted" })).toMatchObject({
+      permanent: true,
+      permanentRule: "smtp",
+    });
+    expect(d({ diagnostic: "451 Requested action aborted" })).toMatchObject({ permanent: false });
+  });
+
+  it("takes Action: delayed as transient whatever the code says", () => {
+    expect(d({ status: "5.0.0", action: "delayed" })).toMatchObject({
+      permanent: false,
+      permanentRule: "action:delayed",
+    });
+  });
+
+  it("reads the words when no code is given", () => {
+    expect(
+      d({ diagnostic: "This is a permanent error; I've given up. Sorry it didn't work out." }),
+    ).toMatchObject({
+      reason: "undefined",
+      permanent: true,
+      permanentRule: "text:permanent",
+    });
+    expect(d({ diagnostic: "The mail system will retry for up to 5 days." })).toMatchObject({
+      reason: "undefined",
+      permanent: false,
+      permanentRule: "text:transient",
+    });
+    expect(d({ diagnostic: "Die Nachricht konnte vorübergehend nicht zugestellt werden" })).toMatchObject({
+      permanent: false,
+    });
+    expect(d({ diagnostic: "Error 22, contact postmaster" })).toMatchObject({
+      reason: "undefined",
+      permanent: null,
+    });
+    expect(d({ diagnostic: "Error 22", action: "failed" })).toMatchObject({ permanent: true });
+  });
+
+  it("gives a permanent failure of unknown reason the soft class and leaves undetermined only for no evidence", () => {
+    const r = classify(
+      [
+        "From: MAILER-DAEMON@mx.example.org",
+        "To: bounces@example.com",
+        "Subject: Undelivered Mail Returned to Sender",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+        "",
+        "--b",
+        "Content-Type: text/plain",
+        "",
+        "Delivery failed.",
+        "--b",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; mx.example.org",
+        "",
+        "Final-Recipient: rfc822; one@example.net",
+        "Action: failed",
+        "Status: 5.0.0",
+        "Diagnostic-Code: smtp; 550 Error 22",
+        "",
+        "Final-Recipient: rfc822; two@example.net",
+        "Action: delayed",
+        "Status: 4.0.0",
+        "Diagnostic-Code: smtp; 421 Error 23",
+        "--b--",
+        "",
+      ].join("\n"),
+    );
+    expect(r.recipients.map((x) => [x.recipient, x.reason, x.class, x.permanent])).toEqual([
+      ["one@example.net", "undefined", "soft", true],
+      ["two@example.net", "systemerror", "soft", false],
+    ]);
+  });
+
+  it("leaves permanence null for what is no failure", () => {
+    expect(d({ action: "delivered", status: "2.0.0" })).toMatchObject({
+      reason: "delivered",
+      permanent: null,
+    });
+  });
+});
+
+describe("syntaxerror", () => {
+  it("reads a refused SMTP command from the 5.5.x status, the 50x reply or the words", () => {
+    expect(d5({ status: "5.5.1", diagnostic: "500 5.5.1 Command unrecognized" })).toBe("syntaxerror");
+    expect(d5({ diagnostic: "503 Bad sequence of commands" })).toBe("syntaxerror");
+    expect(d5({ diagnostic: "501 Syntax error in parameters or arguments" })).toBe("syntaxerror");
+    expect(d5({ diagnostic: "500 5.5.1 Unknown command XEXCH50" })).toBe("syntaxerror");
+    // but a bad recipient address is the address's fault, and 550 5.5.0 says nothing of the protocol
+    expect(d5({ diagnostic: "501 5.1.3 Bad recipient address syntax" })).toBe("userunknown");
+    expect(
+      d5({ status: "5.5.0", diagnostic: "550 5.5.0 Requested action not taken: mailbox unavailable" }),
+    ).not.toBe("syntaxerror");
+    expect(d5({ status: "5.5.0", diagnostic: "550 5.5.0 Error 22" })).toBe("undefined");
+  });
+  const d5 = (e: Parameters<typeof decideReason>[0]) => decideReason(e).reason;
+});

@@ -180,6 +180,42 @@ describe("the policy engine", () => {
     });
   });
 
+  it("never suppresses on an authentication failure report (RFC 6591, DMARC), whatever the verification mode", () => {
+    const plain = parsePolicy({ verification: { mode: "plain" } });
+    for (const verification of ["verified", "absent", "invalid"] as const) {
+      for (const policy of [DEFAULT_POLICY, plain]) {
+        const d = decide(
+          ev({ class: "complaint", reason: "feedback", feedbackType: "auth-failure", verification }),
+          EMPTY_HISTORY,
+          policy,
+          T0,
+        );
+        expect(d).toMatchObject({ action: "record", rule: "policy.auth-failure" });
+        expect(d.suppression).toBeUndefined();
+      }
+    }
+  });
+
+  it("retries a permanent failure of unknown reason, then escalates it on the second distinct day", () => {
+    const e = (days: number) =>
+      ev({ class: "soft", reason: "undefined", permanent: true, occurredAt: at(days) });
+    const [first, sameDay, nextDay] = run([e(0), { ...e(0), occurredAt: at(0, 3) }, e(1)]);
+    expect(first).toMatchObject({ action: "retry", rule: "policy.soft.permanent-undefined" });
+    expect(sameDay).toMatchObject({ action: "retry", rule: "policy.soft.permanent-undefined" });
+    expect(nextDay).toMatchObject({
+      action: "suppress",
+      rule: "policy.soft.permanent-undefined.escalate",
+      suppression: { source: "soft_escalation", expiresAt: at(1 + 30) },
+    });
+    // a transient failure of unknown reason follows the default soft rule (three distinct days)
+    const t = (days: number) =>
+      ev({ class: "soft", reason: "undefined", permanent: false, occurredAt: at(days) });
+    expect(run([t(0), t(1)]).map((d) => d.rule)).toEqual(["policy.soft.default", "policy.soft.default"]);
+    // and the policy file may change the rule
+    const p = parsePolicy({ soft: { permanentUndefined: { threshold: 3 } } });
+    expect(run([e(0), e(1)], p)[1]).toMatchObject({ action: "retry" });
+  });
+
   it("only records auto-replies and undetermined results, verified or not", () => {
     expect(
       decide(ev({ class: "auto_reply", reason: "vacation" }), EMPTY_HISTORY, DEFAULT_POLICY, T0),

@@ -10,6 +10,7 @@ export const FIXTURES = [
   "dsn-delivered",
   "dsn-block-spamhaus",
   "arf-complaint",
+  "arf-auth-failure",
   "autoreply",
   "unreadable-bounce",
 ] as const;

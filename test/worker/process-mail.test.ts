@@ -88,6 +88,7 @@ describe("processing one mail", () => {
       address: rcpt,
       class: "hard",
       reason: "userunknown",
+      permanent: true,
       verified: true,
       verp_key_id: "k1",
       parser: expect.any(String),
@@ -287,6 +288,38 @@ describe("processing one mail", () => {
     ]);
     expect((await mailEvents(t.db, id))[0]).toMatchObject({ verified: true, feedback_type: "abuse" });
     expect(await outboxOf(rcpt)).toEqual(["suppression.added", "complaint"]);
+  });
+
+  it("records an authentication failure report with its DKIM/SPF/DMARC details and never suppresses, whatever the mode", async () => {
+    for (const [i, policy] of [DEFAULT_POLICY, parsePolicy({ verification: { mode: "plain" } })].entries()) {
+      const rcpt = `spoofed-${i}@example.com`;
+      const id = await spool("arf-auth-failure", {
+        recipient: rcpt,
+        returnPath: verp(rcpt, "newsletter"),
+        rcpt: "fbl@fbl.example.net",
+      });
+      const out = await processMail(deps(policy), id);
+      expect(out).toMatchObject({ status: "processed", kind: "complaint", suppressed: 0 });
+      expect((await mailEvents(t.db, id))[0]).toMatchObject({
+        verified: true,
+        feedback_type: "auth-failure",
+        permanent: null,
+        decision: {
+          action: "record",
+          rule: "policy.auth-failure",
+          authentication: {
+            "auth-failure": "signature",
+            "dkim-domain": "sender.example",
+            "dkim-selector": "s2026",
+            dkim: "fail",
+            spf: "pass",
+            "source-ip": "198.51.100.7",
+          },
+        },
+      });
+      expect(await getSuppressions(t.db, "acme", rcpt)).toEqual([]);
+      expect(await outboxOf(rcpt)).toEqual([]);
+    }
   });
 
   it("suppresses a complaint in every stream when the policy says so", async () => {

@@ -29,6 +29,11 @@ const eventSchema = {
     kind: { type: "string" },
     reason: { type: "string" },
     class: { type: "string", enum: [...CLASSES] },
+    permanent: {
+      type: ["boolean", "null"],
+      description:
+        "Whether the failure is permanent (true), transient (false) or unknown (null; also for what is no failure)",
+    },
     status: { type: ["string", "null"] },
     smtpCode: { type: ["integer", "null"] },
     action: { type: ["string", "null"] },
@@ -73,6 +78,7 @@ function publicEvent(e: EventRow) {
     kind: e.kind,
     reason: e.reason,
     class: e.class,
+    permanent: e.permanent,
     status: e.status,
     smtpCode: e.smtp_code,
     action: e.action,

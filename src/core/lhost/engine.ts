@@ -77,7 +77,7 @@ const GENERAL_LINES: RegExp[] = [
   new RegExp(String.raw`^\s*(?:RCPT To:\s*)?["<]?(?<addr>${EMAIL_SRC})[">]?\s*:?\s*$`, "i"),
   // `<addr>... User unknown`, `<addr>: host said`, `addr: text`, `addr [text]`, `addr (text)`
   new RegExp(String.raw`^\s*<(?<addr>${EMAIL_SRC})>\s*(?:\.\.\.|:|,|-)?\s*(?<rest>.*)$`, "i"),
-  new RegExp(String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?\s*(?:\.\.\.|:|\s-\s|(?=[[(]))\s*(?<rest>.*)$`, "i"),
+  new RegExp(String.raw`^\s*"?(?<addr>${EMAIL_SRC})"?[ ]*(?:\.\.\.|:|\s-\s|\t|(?=[[(]))\s*(?<rest>.*)$`, "i"),
   // `Delivery failed: addr`, `undeliverable to addr`, `Unknown recipient: addr`, `RCPT TO: addr`
   new RegExp(
     String.raw`^\s*(?<rest>(?:delivery (?:to \S+ )?failed|failed recipient|recipient|addressed to|undeliverable to|could not deliver to|unable to deliver to|rejected recipient|unknown recipient|invalid recipient|recipient address|failed address|final-recipient|RCPT TO)s?)\s*:?\s*<?(?<addr>${EMAIL_SRC})>?\.?\s*$`,
@@ -96,6 +96,16 @@ const GENERAL_LINES: RegExp[] = [
   new RegExp(String.raw`^\s*<?(?<addr>${EMAIL_SRC})>? (?<rest>wasn't found at .*)$`, "i"),
   new RegExp(
     String.raw`^(?<rest>.*(?:could not|couldn't|cannot|can't|unable to) (?:be )?deliver(?:ed)? (?:your |the )?(?:message |mail |e-?mail )?to:?) <?(?<addr>${EMAIL_SRC})>?[.:]?\s*$`,
+    "i",
+  ),
+  // a label in another language, then the address: `宛先: addr`, `收件人：addr`, `Empfänger: addr`, `Получатель: addr`
+  new RegExp(
+    String.raw`^\s*(?<rest>宛先|あて先|送信先|受信者|收件人|收件者|收信人|收件地址|Empf[äa]e?nger(?:adresse)?|Destinataire|Destinatari[oa]?|Destinat[áa]rio|Ontvanger|Получатель|Адресат)\s*[:：]\s*<?(?<addr>${EMAIL_SRC})>?\s*[.。]?\s*$`,
+    "i",
+  ),
+  // `... could not be delivered to addr because ...`: the address inside a sentence, the rest of it the reason
+  new RegExp(
+    String.raw`(?:could not|couldn't|cannot|can't|unable to|was not|wasn't) (?:be )?deliver(?:ed)? (?:your |the |this )?(?:message |mail |e-?mail )?to:? <?(?<addr>${EMAIL_SRC})>?(?<rest>[\s,.;:(].*)?$`,
     "i",
   ),
   // sendmail transcript: `554 <addr>... 550 Host unknown`, `<<< 550 5.1.1 <addr>... User unknown`
@@ -131,6 +141,12 @@ interface Draft {
   indent: number;
   lines: string[];
   rest: string;
+}
+
+/** The draft's diagnostic so far ends with `reason:`: its next paragraph is the reason it announces. */
+function announces(d: Draft): boolean {
+  const last = d.lines.length > 0 ? d.lines[d.lines.length - 1]! : d.rest;
+  return last.trimEnd().endsWith("reason:");
 }
 
 function indentOf(line: string): number {
@@ -173,10 +189,16 @@ function matchRecipient(raw: string, layout: Layout): { addr: string; rest: stri
     // the sentence shapes are costly on long lines: only where their words are
     if (lower && GENERAL_DELIVER[i] && !lower.includes("deliver")) continue;
     const m = re.exec(line);
-    if (m?.groups?.addr) return { addr: m.groups.addr, rest: m.groups.rest ?? "" };
+    if (m?.groups?.addr) {
+      // a quoted dialogue's `RCPT TO:<addr>`: the reply on the next lines answers RCPT TO
+      const rest = m.groups.rest ?? (RCPT_LINE.test(line) ? "RCPT TO" : "");
+      return { addr: m.groups.addr, rest };
+    }
   }
   return undefined;
 }
+
+const RCPT_LINE = /^\s*RCPT TO:/i;
 
 let lastText = "";
 let lastLines: string[] = [];
@@ -325,7 +347,8 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   let pending: string[] = [];
   for (const line of lines) {
     if (!line.trim()) {
-      if (cur && blankEnds && (cur.lines.length > 0 || cur.rest)) closed = true;
+      // a blank line ends the diagnostic, unless its last line announces the reason below (`For the following reason:`)
+      if (cur && blankEnds && (cur.lines.length > 0 || cur.rest) && !announces(cur)) closed = true;
       continue;
     }
     if (/^\s*(?:\.\.\.\s*)?while talking to\b/i.test(line)) {

@@ -90,12 +90,16 @@ export const statusRules: StatusRule[] = [
   s("4.4.8", "networkerror", "451 4.4.8 Retry on IPv4"),
   s("5.4.*", "networkerror", "554 5.4.9 Other network or routing status"),
 
-  // X.5.X protocol
+  // X.5.X protocol: the sender's SMTP dialogue was refused (a command or its arguments), but too many recipients
   s("5.5.3", "ratelimited", "452 5.5.3 Too many recipients"),
   s("4.5.3", "ratelimited", "452 4.5.3 Too many recipients"),
-  s("5.5.4", "systemerror", "501 5.5.4 Invalid command arguments"),
-  s("5.5.5", "systemerror", "554 5.5.5 Wrong protocol version"),
-  s("4.5.5", "systemerror", "454 4.5.5 Wrong protocol version"),
+  s("5.5.1", "syntaxerror", '500 5.5.1 Command unrecognized: "XVRB"'),
+  s("5.5.2", "syntaxerror", "501 5.5.2 Syntax error in parameters or arguments"),
+  s("5.5.4", "syntaxerror", "501 5.5.4 Invalid command arguments"),
+  s("5.5.5", "syntaxerror", "554 5.5.5 Wrong protocol version"),
+  s("4.5.5", "syntaxerror", "454 4.5.5 Wrong protocol version"),
+  s("5.5.*", "syntaxerror", "503 5.5.0 Bad sequence of commands"),
+  s("4.5.*", "syntaxerror", "451 4.5.0 SMTP protocol violation"),
 
   // X.6.X content
   s("5.6.0", "contenterror", "554 5.6.0 Other or undefined media error"),
@@ -166,5 +170,11 @@ export const replyCodeRules: ReplyCodeRule[] = [
     example: "538 Encryption required for requested authentication mechanism",
   },
   { code: 530, reason: "securityerror", example: "530 Authentication required" },
+  // 500-504 (and their 4xx twins, which some servers send): the sender's command or its arguments were refused
+  { code: 500, reason: "syntaxerror", example: "500 Syntax error, command unrecognized" },
+  { code: 501, reason: "syntaxerror", example: "501 Syntax error in parameters or arguments" },
+  { code: 502, reason: "syntaxerror", example: "502 Command not implemented" },
+  { code: 503, reason: "syntaxerror", example: "503 Bad sequence of commands" },
+  { code: 504, reason: "syntaxerror", example: "504 Command parameter not implemented" },
   { code: 535, reason: "securityerror", example: "535 Authentication credentials invalid" },
 ];

@@ -49,6 +49,7 @@ export function eventOfDelivery(d: PostfixDelivery, a: LogAttribution): LogEvent
       ...base,
       reason: "delivered",
       class: "delivered",
+      permanent: null,
       status: d.dsn,
       action: "delivered",
       rule: "postfix-log.sent",
@@ -59,9 +60,12 @@ export function eventOfDelivery(d: PostfixDelivery, a: LogAttribution): LogEvent
     const decided = decideReason({ status: d.dsn, statusSource: "dsn", diagnostic: d.reply, smtpCode });
     let reason = decided.reason;
     let rule = `postfix-log.${d.status}/${decided.rule}`;
-    let cls = classOf(reason, decided.status, decided.smtpCode);
+    // a deferral is transient whatever the reply says; an expiry gave up on a cause that was transient each time
+    let permanent = d.status === "deferred" ? false : decided.permanent;
+    let cls = classOf(reason, decided.status, decided.smtpCode, permanent);
     if (d.status === "expired" && (cls === "soft" || cls === "undetermined")) {
       reason = "expired";
+      permanent = false;
       cls = classOf(reason);
       rule = "postfix-log.expired";
     }
@@ -69,6 +73,7 @@ export function eventOfDelivery(d: PostfixDelivery, a: LogAttribution): LogEvent
       ...base,
       reason,
       class: cls,
+      permanent,
       status: decided.status ?? d.dsn,
       smtpCode: decided.smtpCode ?? smtpCode,
       action: d.status === "deferred" ? "delayed" : "failed",

@@ -121,3 +121,71 @@ describe("qmail detection by Received header", () => {
     expect(qmail.detect(mail("(qmail 123 invoked by uid 0); 1 Jan 2026"))).toBe(false);
   });
 });
+
+describe("the general recipient finder", () => {
+  const bounce = (body: string) =>
+    parseMail(
+      [
+        "From: Mail System <mailer@relay.example.net>",
+        "To: news+b@letters.example.com",
+        "Subject: Message not delivered",
+        "",
+        body,
+      ].join("\n"),
+    );
+
+  it("never takes the bounce's own addresses or the returned original's sender for a failed recipient", () => {
+    const got = run(
+      bounce(
+        [
+          "Your message could not be delivered to the following recipient:",
+          "",
+          "  rita.vance@example.net: mailbox unavailable",
+          "",
+          "Please contact news+b@letters.example.com or news@letters.example.com if in doubt.",
+          "",
+          "--- Original message follows ---",
+          "From: News <news@letters.example.com>",
+          "To: rita.vance@example.net",
+          "Subject: Hello",
+        ].join("\n"),
+      ),
+    );
+    expect(got?.id).toBe("general");
+    expect(got!.found.map((r) => r.recipient)).toEqual(["rita.vance@example.net"]);
+  });
+
+  it("finds the address in a quoted dialogue and knows the reply answered RCPT TO", () => {
+    const got = run(
+      bounce(
+        [
+          "Delivery to the following recipient failed.",
+          "",
+          "  MAIL FROM:<news+b@letters.example.com>",
+          "  250 OK",
+          "  RCPT TO:<sam.oduya@example.net>",
+          "  550 No such user here",
+        ].join("\n"),
+      ),
+    );
+    expect(got!.found).toHaveLength(1);
+    expect(got!.found[0]).toMatchObject({ recipient: "sam.oduya@example.net", smtpCode: 550 });
+    expect(got!.found[0]!.diagnostic).toMatch(/^RCPT TO 550 No such user here/);
+  });
+
+  it("finds the recipients of an announcement in Japanese, Chinese and a label line of each language", () => {
+    for (const [intro, line] of [
+      ["以下の宛先へメールを配信できませんでした。", "宛先: aiko@example.jp"],
+      ["您发送的邮件无法投递到以下收件人：", "收件人：li.na@example.cn"],
+      ["Ihre Nachricht konnte nicht zugestellt werden.", "Empfänger: jonas@example.de"],
+      ["Не удалось доставить письмо.", "Получатель: oleg@example.ru"],
+      ["Échec de la remise du message.", "Destinataire : chloe@example.fr"],
+    ] as const) {
+      const got = run(bounce(`${intro}\n\n${line}\n`));
+      expect(
+        got?.found.map((r) => r.recipient),
+        intro,
+      ).toEqual([line.split(/[:：] ?/)[1]!.trim()]);
+    }
+  });
+});

@@ -40,6 +40,8 @@ export const P = {
   expired: 41,
   securityerror: 39,
   mailererror: 38,
+  /** Below the hint threshold: a status code other than 5.5.x decides before these words. */
+  syntaxerror: 34,
   onhold: 30,
   /** Vague words that only hint at a reason ("access denied", "rejected"). */
   weak: 20,

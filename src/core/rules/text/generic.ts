@@ -685,6 +685,21 @@ export const genericRules = table("generic", [
     P.mta,
   ],
   ["exit-code-only", "mailererror", /^\d{1,3}$/i, "255", P.mailererror],
+  // --- syntaxerror: the sender's SMTP dialogue (a command, its arguments or their order) was refused -------
+  [
+    "command-unrecognized",
+    "syntaxerror",
+    /command (?:unrecognized|unrecognised|not recognized|not recognised|not implemented|not understood)|unrecognized command|unknown (?:smtp )?command|bad sequence of commands|(?:improper|wrong|invalid) (?:sequence|order) of commands|command out of sequence|(?:need|send) (?:mail|rcpt|helo|ehlo)(?: from| to)?(?: command)? first|no valid recipients? given|pipelining not (?:allowed|advertised)|smtp protocol error|smtp syntax error/i,
+    "503 5.5.1 Bad sequence of commands",
+    P.syntaxerror,
+  ],
+  [
+    "syntax-error",
+    "syntaxerror",
+    /syntax error(?! (?:in|of) (?:the )?(?:recipient|address|e-?mail address|mailbox))|(?:parameter|argument)s? (?:not implemented|not recognized|unrecognized)|invalid (?:command )?(?:parameter|argument)s?\b|line too long|command line too long|unrecognized parameter/i,
+    "501 5.5.2 Syntax error in parameters or arguments",
+    P.syntaxerror,
+  ],
   [
     "on-hold",
     "onhold",

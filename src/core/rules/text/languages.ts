@@ -14,7 +14,7 @@ export const languageRules = table("lang", [
   [
     "fr-mailbox-full",
     "mailboxfull",
-    /boite (?:aux lettres |du destinataire )?(?:pleine|saturée|saturee)|boîte (?:aux lettres |du destinataire )?(?:pleine|saturée)|quota (?:dépassé|depasse)/i,
+    /bo[iî]te (?:aux lettres )?(?:du destinataire )?(?:est )?(?:pleine|satur[ée]e)|quota (?:dépassé|depasse)/i,
     "552 5.2.2 Boite du destinataire pleine.",
     P.mailboxfull,
   ],
@@ -155,6 +155,14 @@ export const languageRules = table("lang", [
     /(?:okänd|ukendt|ukjent) (?:mottagare|modtager|mottaker|användare|bruger|bruker)/i,
     "550 Okänd mottagare",
     P.userunknown,
+  ],
+  // A domain that does not exist, in the languages above and in German and Russian (their tables have none)
+  [
+    "domain-not-found",
+    "hostunknown",
+    /domaine (?:inconnu|inexistant|introuvable)|dominio (?:inexistente|desconocido|no existe|non esiste|sconosciuto)|dom[ií]nio (?:inexistente|desconhecido|n[ãa]o existe)|domein (?:bestaat niet|onbekend|niet gevonden)|domain (?:existiert nicht|nicht gefunden|unbekannt)|домен (?:не существует|не найден)|域名不存在|網域不存在/i,
+    "550 5.1.2 Domaine inexistant : lavande-mail.invalid",
+    P.hostunknown,
   ],
   // Chinese, Korean
   [

@@ -63,7 +63,9 @@ export const messagelabsRules = table("messagelabs", [
     "securityerror",
     /please turn on smtp authentication in your mail client/i,
     "550-Please turn on SMTP Authentication in your mail client.",
-    P.provider,
+    // it follows the relay sentence in one reply ("you are trying to use me as a relay ... turn on SMTP
+    // Authentication"): the sender did not authenticate, which is what it says to fix
+    P.provider + 1,
   ],
   [
     "outbound-scanning",
