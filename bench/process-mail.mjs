@@ -18,6 +18,7 @@ const { createLogger } = await import("../src/log.ts");
 const { migrateToLatest, openDb } = await import("../src/store/db.ts");
 const { insertMail } = await import("../src/store/mails.ts");
 const { processMails } = await import("../src/worker/process-mail.ts");
+const { createClassifyPool } = await import("../src/worker/classify-pool.ts");
 const { fixture, sha256 } = await import("../test/worker/mail-fixtures.ts");
 const { sql } = await import("kysely");
 
@@ -80,7 +81,15 @@ async function backendCpu() {
   return total;
 }
 
-const deps = { db, config, policy: DEFAULT_POLICY, logger: createLogger("silent"), now: () => new Date() };
+const classifier = createClassifyPool({ timeoutMs: config.classifyTimeoutMs });
+const deps = {
+  db,
+  config,
+  policy: DEFAULT_POLICY,
+  logger: createLogger("silent"),
+  now: () => new Date(),
+  classifier,
+};
 const times = [];
 let next = 0;
 const t0 = performance.now();
@@ -114,4 +123,5 @@ console.log(
   `rows: events ${await count("events")}, suppressions ${await count("suppressions")}, outbox ${await count("outbox")}`,
 );
 await sql`drop schema ${sql.id(schema)} cascade`.execute(db);
+await classifier.close();
 await handle.close();

@@ -6,6 +6,8 @@ import * as m0002 from "./0002_webhook_deliveries_due.js";
 import * as m0003 from "./0003_raw_lz4.js";
 import * as m0004 from "./0004_unfinished_mails_idx.js";
 import * as m0005 from "./0005_digest_received_idx.js";
+import * as m0009 from "./0009_sends_provider.js";
+import * as m0010 from "./0010_rollups.js";
 import * as m0015 from "./0015_event_permanent.js";
 import * as m0016 from "./0016_log_positions.js";
 
@@ -15,6 +17,8 @@ export const migrations: Record<string, Migration> = {
   "0003_raw_lz4": m0003,
   "0004_unfinished_mails_idx": m0004,
   "0005_digest_received_idx": m0005,
+  "0009_sends_provider": m0009,
+  "0010_rollups": m0010,
   "0015_event_permanent": m0015,
   "0016_log_positions": m0016,
 };

@@ -157,6 +157,11 @@ export const configSchema = z.object({
   workerConcurrency: int(64),
   /** Most mails processed in one transaction (jobs running at once are grouped; 1: a transaction per mail). */
   workerBatchSize: z.coerce.number().int().min(1).default(32),
+  /** The deadline of one mail's classification (in a classifier thread): past it the mail is kept as `failed`
+   * (classify_timeout), not retried; `rebound reprocess` after a fix (0: no deadline). */
+  classifyTimeoutMs: int(2000),
+  /** Classifier threads of a worker process (0: one per core). */
+  classifyThreads: int(0),
   /** A job whose worker died is retried after this long (BullMQ lock duration / stalled check). */
   queueStalledMs: int(30_000),
   /** How often the sweeper looks for mails accepted but never enqueued (Redis was down, a crash). */
@@ -174,6 +179,13 @@ export const configSchema = z.object({
   blockAlertThreshold: z.coerce.number().int().min(1).default(10),
   /** The default window of `GET /v1/alerts/blocks` (when no `since` is given). */
   blockAlertWindowMinutes: z.coerce.number().int().min(1).default(60),
+  /** Where the worker looks up the MX hosts of recipient domains the provider table does not know: `system`
+   * (the system's resolvers), `off` (no lookups: such domains are `other`), or `ip[:port],...`. */
+  providerDns: z.string().default("system"),
+  /** How long one MX lookup may take before the domain counts as `other` (and is looked up again later). */
+  providerDnsTimeoutMs: z.coerce.number().int().min(50).default(2_000),
+  /** The streams sends may name (`POST /v1/sends`); empty: any well-formed stream name. */
+  streams: csv.default([]),
   /** Where the lookup role's socketmap and policy servers listen (they have no authentication: keep it private). */
   lookupHost: z.string().default("127.0.0.1"),
   lookupSocketmapPort: int(2526),
@@ -232,6 +244,8 @@ export const ENV: Record<keyof Config, string> = {
   jobBackoffMs: "REBOUND_JOB_BACKOFF_MS",
   workerConcurrency: "REBOUND_WORKER_CONCURRENCY",
   workerBatchSize: "REBOUND_WORKER_BATCH_SIZE",
+  classifyTimeoutMs: "REBOUND_CLASSIFY_TIMEOUT_MS",
+  classifyThreads: "REBOUND_CLASSIFY_THREADS",
   queueStalledMs: "REBOUND_QUEUE_STALLED_MS",
   sweepIntervalMs: "REBOUND_SWEEP_INTERVAL_MS",
   sweepStaleMs: "REBOUND_SWEEP_STALE_MS",
@@ -241,6 +255,9 @@ export const ENV: Record<keyof Config, string> = {
   metricsPort: "REBOUND_METRICS_PORT",
   blockAlertThreshold: "REBOUND_BLOCK_ALERT_THRESHOLD",
   blockAlertWindowMinutes: "REBOUND_BLOCK_ALERT_WINDOW_MINUTES",
+  providerDns: "REBOUND_PROVIDER_DNS",
+  providerDnsTimeoutMs: "REBOUND_PROVIDER_DNS_TIMEOUT_MS",
+  streams: "REBOUND_STREAMS",
   lookupHost: "REBOUND_LOOKUP_HOST",
   lookupSocketmapPort: "REBOUND_LOOKUP_SOCKETMAP_PORT",
   lookupPolicyPort: "REBOUND_LOOKUP_POLICY_PORT",

@@ -21,6 +21,7 @@ import { migrateToLatest, openDb, type Db, type DbHandle } from "./store/db.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
 import { resolveVerpKeys, type VerpKeySource } from "./verp-keys.js";
 import { startMailWorker } from "./worker/runner.js";
+import { providerResolverOf } from "./monitor/provider-resolver.js";
 
 export const ROLES = ["intake", "worker", "api", "lookup"] as const;
 export type Role = (typeof ROLES)[number];
@@ -140,8 +141,12 @@ export async function startApp(
       close: closeAll,
     };
 
+    // Recipient domains' mailbox providers (MX lookups, cached): the worker's events and the API's sends.
+    const providers = has("worker") || has("api") ? providerResolverOf(config) : undefined;
+    if (providers) closers.push(async () => providers.close());
+
     if (has("worker") && policy) {
-      const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics });
+      const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics, providers });
       closers.push(() => worker.stop());
       const webhooks = startWebhookWorker(
         { db, queue, logger, now, metrics },
@@ -162,7 +167,7 @@ export async function startApp(
       // stream of raw mails would set off a full collection every few MB under it (see src/util/heap.ts).
       const alone = !has("intake") && !has("worker");
       const heapGrowth = new HeapGrowth(alone ? config.apiHeapGrowthPercent : 0);
-      const api = await startApi({ db, config, logger, queue, now, metrics, heapGrowth });
+      const api = await startApi({ db, config, logger, queue, now, metrics, heapGrowth, providers });
       app.httpPort = api.port;
       closers.push(() => api.close());
       // The embedded default is complete on its own: its first start makes an admin key for the default tenant

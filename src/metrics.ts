@@ -5,6 +5,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { isProvider } from "./core/provider.js";
+import { deliveryBacklog, mailBacklog } from "./store/backlog.js";
 import type { Db } from "./store/db.js";
 
 /** How an SMTP transaction (or a connection refused before one) ended. */
@@ -31,6 +33,10 @@ export interface Metrics {
   /** Tries of process-mail that threw; `final` is "true" on the last try (the mail is then `failed`). */
   processingFailures: Counter<"final">;
   processingSeconds: Histogram;
+  /** Mails whose classification passed its deadline (kept as failed with reason classify_timeout). */
+  classifyTimeouts: Counter;
+  /** Mails handed to the classifier threads and not answered yet (running or waiting for a thread). */
+  classifyInFlight: Gauge;
   webhookDeliveries: Counter<"result">;
   /** Send-time lookups by Postfix or Exim (the lookup role), by server and outcome. */
   lookups: Counter<"server" | "outcome">;
@@ -65,15 +71,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers,
     async collect() {
       if (!db) return;
-      const rows = await db
-        .selectFrom("inbound_mails")
-        .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
-        .where("status", "in", ["pending", "processing", "failed"])
-        .groupBy("status")
-        .execute();
+      const counts = await mailBacklog(db);
       this.reset();
-      for (const s of ["pending", "processing", "failed"]) this.set({ status: s }, 0);
-      for (const r of rows) this.set({ status: r.status }, Number(r.n));
+      for (const [status, n] of counts) this.set({ status }, n);
     },
   });
   new Gauge({
@@ -83,15 +83,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers,
     async collect() {
       if (!db) return;
-      const rows = await db
-        .selectFrom("webhook_deliveries")
-        .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
-        .where("status", "in", ["pending", "failed"])
-        .groupBy("status")
-        .execute();
+      const counts = await deliveryBacklog(db);
       this.reset();
-      for (const s of ["pending", "failed"]) this.set({ status: s }, 0);
-      for (const r of rows) this.set({ status: r.status }, Number(r.n));
+      for (const [status, n] of counts) this.set({ status }, n);
     },
   });
 
@@ -133,6 +127,16 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    classifyTimeouts: new Counter({
+      name: "rebound_classify_timeouts_total",
+      help: "Mails whose classification passed REBOUND_CLASSIFY_TIMEOUT_MS (kept as failed, reason classify_timeout; not retried)",
+      registers,
+    }),
+    classifyInFlight: new Gauge({
+      name: "rebound_classify_in_flight",
+      help: "Mails handed to the classifier threads and not answered yet (running or waiting for a thread)",
+      registers,
+    }),
     webhookDeliveries: new Counter({
       name: "rebound_webhook_deliveries_total",
       help: "Webhook delivery tries by result (delivered, failed, dead)",
@@ -171,7 +175,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
  * provider claims (one series per recipient domain would be unbounded; the alerts API has the domains).
  */
 export function providerLabel(provider: string): string {
-  return provider.includes(".") ? "other" : provider;
+  return isProvider(provider) ? provider : "other";
 }
 
 /**

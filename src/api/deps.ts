@@ -4,6 +4,7 @@ import type { Kysely } from "kysely";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import type { ProviderLookup } from "../monitor/provider-resolver.js";
 import type { Queue } from "../queue/types.js";
 import type { Database } from "../store/schema.js";
 import type { HeapGrowth } from "../util/heap.js";
@@ -18,6 +19,8 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** The process's heap growth bound (startApi sets it); exports relax it while they stream. */
   heapGrowth?: HeapGrowth;
+  /** Resolves recipient domains' mailbox providers (sends); absent: the provider table alone. */
+  providers?: ProviderLookup;
 }
 
 /** A resource module: `src/api/routes/<name>.ts` default-exports one, registered under `/v1`. */

@@ -39,7 +39,10 @@ const STREAMED: {
   path: string;
   body?: boolean;
   answer?: Record<string, unknown>;
+  /** An NDJSON body beside the JSON one the route's schema declares. */
+  ndjson?: boolean;
 }[] = [
+  { method: "post", path: "/v1/sends", ndjson: true },
   { method: "post", path: "/v1/clean", body: true, answer: LIST_BODIES },
   { method: "post", path: "/v1/suppressions/import", body: true },
   { method: "get", path: "/v1/exports/suppressions", answer: LIST_BODIES },
@@ -54,6 +57,18 @@ export function describeStreams<T>(doc: T): T {
     const op = paths[s.path]?.[s.method];
     if (!op) continue;
     if (s.body) op.requestBody = { required: true, content: LIST_BODIES };
+    if (s.ndjson) {
+      const body = (op.requestBody ?? { required: true, content: {} }) as {
+        content: Record<string, unknown>;
+      };
+      body.content["application/x-ndjson"] = {
+        schema: {
+          type: "string",
+          description: "One record a line, each of the shapes of the JSON body's items",
+        },
+      };
+      op.requestBody = body;
+    }
     if (s.answer) {
       const responses = (op.responses ?? {}) as Record<string, Record<string, unknown>>;
       responses["200"] = {

@@ -16,6 +16,8 @@ import keys from "./routes/keys.js";
 import suppressions from "./routes/suppressions.js";
 import addresses from "./routes/addresses.js";
 import deliveries from "./routes/deliveries.js";
+import sends from "./routes/sends.js";
+import stats from "./routes/stats.js";
 import events from "./routes/events.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
@@ -34,6 +36,8 @@ const ROUTES: RouteModule[] = [
   imports,
   events,
   deliveries,
+  sends,
+  stats,
   verp,
   addresses,
   webhooks,

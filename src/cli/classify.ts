@@ -1,20 +1,23 @@
 // `rebound classify [--format ndjson|pretty] PATH...`: classify mail files, folders (recursively, sorted),
 // mbox files (split on `From ` lines) and `-` (stdin). One result per mail; exit 0 when mails were read.
+//
+// Every core: the mails are classified in a pool of worker threads (src/worker/classify-pool.ts), a bounded
+// window of them at a time, and the results are written in input order as they come. A file is read when its
+// turn comes, so memory stays the window's whatever the size of the folder.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { InvalidArgumentError, type Command } from "commander";
-import { classify } from "../core/classify.js";
+import { availableParallelism } from "node:os";
 import type { Report } from "../core/report.js";
+import { createClassifyPool } from "../worker/classify-pool.js";
 import type { CliIo } from "./io.js";
 
 export const FORMATS = ["ndjson", "pretty"] as const;
 export type Format = (typeof FORMATS)[number];
 
-export function register(program: Command, io: CliIo): void {
-  program
-    .command("classify")
-    .description("classify bounce, complaint and auto-reply mails (files, folders, mbox files, - for stdin)")
+export function register(cmd: Command, io: CliIo): void {
+  cmd
     .option("-f, --format <format>", "output format: ndjson or pretty", parseFormat, "ndjson" as Format)
     .argument("<paths...>", "mail files, folders (recursive), mbox files, or - for stdin")
     .action(async (paths: string[], opts: { format: Format }) => {
@@ -36,48 +39,72 @@ export interface MailSource {
   raw: Buffer;
 }
 
+/** Mails in the classifier's threads or waiting for their turn to be written, per thread. */
+const WINDOW_PER_THREAD = 64;
+
 /** Classify every mail under `paths`, writing one result per mail. Resolves to the exit code. */
 export async function classifyPaths(paths: string[], format: Format, io: CliIo): Promise<number> {
+  const threads = availableParallelism();
+  const pool = createClassifyPool({ threads, timeoutMs: 0 });
+  /** The mails handed to the pool, in input order; the first is written as soon as its Report is back. */
+  const window: { src: MailSource; report: Promise<Report> }[] = [];
   let failed = 0;
   let out = "";
   const flush = (): void => {
     if (out) io.stdout.write(out);
     out = "";
   };
-  const emit = (src: MailSource): void => {
-    const report = classify(src.raw);
-    out += format === "ndjson" ? ndjsonLine(src, report) : prettyText(src, report);
+  const writeFirst = async (): Promise<void> => {
+    const { src, report } = window.shift()!;
+    const r = await report;
+    out += format === "ndjson" ? ndjsonLine(src, r) : prettyText(src, r);
     if (out.length > 1 << 16) flush();
   };
-  for (const path of paths) {
-    if (path === "-") {
-      const raw = await readAll(io.stdin);
-      for (const m of splitMbox("-", raw)) emit(m);
-      continue;
-    }
-    let files: string[];
-    try {
-      files = listFiles(path);
-    } catch (err) {
-      flush();
-      io.stderr.write(`rebound classify: cannot read ${path}: ${reasonOf(err)}\n`);
-      failed++;
-      continue;
-    }
-    for (const file of files) {
-      let raw: Buffer;
+  /** Everything before an error message, so that the output keeps the order of the input. */
+  const drain = async (): Promise<void> => {
+    while (window.length) await writeFirst();
+    flush();
+  };
+  const emit = async (src: MailSource): Promise<void> => {
+    const report = pool.classify(src.raw);
+    // Awaited in its turn (writeFirst); a rejection before then is not unhandled.
+    report.catch(() => undefined);
+    window.push({ src, report });
+    if (window.length >= threads * WINDOW_PER_THREAD) await writeFirst();
+  };
+  try {
+    for (const path of paths) {
+      if (path === "-") {
+        const raw = await readAll(io.stdin);
+        for (const m of splitMbox("-", raw)) await emit(m);
+        continue;
+      }
+      let files: string[];
       try {
-        raw = readFileSync(file);
+        files = listFiles(path);
       } catch (err) {
-        flush();
-        io.stderr.write(`rebound classify: cannot read ${file}: ${reasonOf(err)}\n`);
+        await drain();
+        io.stderr.write(`rebound classify: cannot read ${path}: ${reasonOf(err)}\n`);
         failed++;
         continue;
       }
-      for (const m of splitMbox(file, raw)) emit(m);
+      for (const file of files) {
+        let raw: Buffer;
+        try {
+          raw = readFileSync(file);
+        } catch (err) {
+          await drain();
+          io.stderr.write(`rebound classify: cannot read ${file}: ${reasonOf(err)}\n`);
+          failed++;
+          continue;
+        }
+        for (const m of splitMbox(file, raw)) await emit(m);
+      }
     }
+    await drain();
+  } finally {
+    await pool.close();
   }
-  flush();
   return failed > 0 ? 1 : 0;
 }
 

@@ -1,22 +1,87 @@
-// The `rebound` command: one file per subcommand, each exporting register(program, io).
+// The `rebound` command: one file per subcommand, each exporting register(command, io), which gives the command
+// named and described here its arguments, options and action.
+//
+// Start-up loads only what the command run needs: the modules of a subcommand (and what they import: fastify,
+// BullMQ, pg, PGlite...) are imported only when that subcommand is the one run (or its help is asked for).
+// `rebound --help` lists the commands from the table below alone.
 import { Command, CommanderError } from "commander";
-import { register as classify } from "./classify.js";
-import { register as ingest } from "./ingest.js";
-import { register as keys } from "./keys.js";
-import { register as migrate } from "./migrate.js";
-import { register as reprocess } from "./reprocess.js";
-import { register as start } from "./start.js";
-import { register as suppressions } from "./suppressions.js";
-import { register as verp } from "./verp.js";
 import type { CliIo } from "./io.js";
 
-export function buildProgram(io: CliIo): Command {
+interface CommandModule {
+  register(cmd: Command, io: CliIo): void;
+}
+
+/** Every subcommand: its name, what `rebound --help` says of it, and its module. */
+const COMMANDS: { name: string; description: string; load: () => Promise<CommandModule> }[] = [
+  {
+    name: "classify",
+    description: "classify bounce, complaint and auto-reply mails (files, folders, mbox files, - for stdin)",
+    load: () => import("./classify.js"),
+  },
+  {
+    name: "start",
+    description:
+      "run the MX (intake), the worker and the HTTP API (all in one process by default), and the lookup servers",
+    load: () => import("./start.js"),
+  },
+  {
+    name: "migrate",
+    description: "bring the database schema up to date (forward-only)",
+    load: () => import("./migrate.js"),
+  },
+  {
+    name: "verp",
+    description: "signed return paths (VERP): encode for a send, decode a bounce address",
+    load: () => import("./verp.js"),
+  },
+  {
+    name: "suppressions",
+    description: "look at and correct the suppression store",
+    load: () => import("./suppressions.js"),
+  },
+  {
+    name: "sends",
+    description: "what was sent: the volumes rates are computed against",
+    load: () => import("./sends.js"),
+  },
+  {
+    name: "reprocess",
+    description: "re-run the processing of mails: --failed, --all, or the ids given",
+    load: () => import("./reprocess.js"),
+  },
+  {
+    name: "keys",
+    description: "manage API keys (each bound to one tenant)",
+    load: () => import("./keys.js"),
+  },
+  {
+    name: "doctor",
+    description: "check this deployment and say what to fix",
+    load: () => import("./doctor.js"),
+  },
+  {
+    name: "ingest",
+    description: "take in what other systems saw (Postfix's log, existing bounce mailboxes over IMAP)",
+    load: () => import("./ingest.js"),
+  },
+];
+
+/**
+ * The program, with the full definition of the subcommand named in `argv` (`rebound NAME ...` or
+ * `rebound help NAME`) and only the name and description of the others.
+ */
+export async function buildProgram(io: CliIo, argv: string[] = []): Promise<Command> {
   const program = new Command("rebound")
     .description("Self-hosted bounce and complaint processor")
     .version("0.1.0")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  for (const reg of [classify, start, migrate, verp, suppressions, reprocess, keys, ingest]) reg(program, io);
+  const [first, second] = argv.slice(2);
+  const wanted = first === "help" ? second : first;
+  for (const c of COMMANDS) {
+    const cmd = program.command(c.name).description(c.description);
+    if (c.name === wanted) (await c.load()).register(cmd, io);
+  }
   return program;
 }
 
@@ -25,8 +90,8 @@ export async function run(
   argv: string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
 ): Promise<number> {
-  const program = buildProgram(io);
   try {
+    const program = await buildProgram(io, argv);
     await program.parseAsync(argv);
     return io.exitCode ?? 0;
   } catch (err) {

@@ -16,8 +16,8 @@ interface Opts {
   position?: string;
 }
 
-export function register(program: Command, io: CliIo): void {
-  const ingest = program.command("ingest").description("take in what other systems saw (Postfix's log)");
+export function register(cmd: Command, io: CliIo): void {
+  const ingest = cmd;
   ingest
     .command("postfix-log")
     .description(

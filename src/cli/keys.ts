@@ -23,8 +23,8 @@ function parseFormat(s: string): Format {
   return s;
 }
 
-export function register(program: Command, io: CliIo): void {
-  const keys = program.command("keys").description("manage API keys (each bound to one tenant)");
+export function register(cmd: Command, io: CliIo): void {
+  const keys = cmd;
 
   keys
     .command("create")

@@ -9,6 +9,7 @@ import type { Db } from "../store/db.js";
 import { reprocessableMailIds, type BatchCursor } from "../store/mail-batches.js";
 import { failedMailIds } from "../store/mails.js";
 import { withVerpKeys } from "../verp-keys.js";
+import { createClassifyPool } from "../worker/classify-pool.js";
 import { processMail, type ProcessDeps } from "../worker/process-mail.js";
 import type { CliIo } from "./io.js";
 import { withDb } from "./with-db.js";
@@ -18,10 +19,8 @@ interface Opts {
   all?: boolean;
 }
 
-export function register(program: Command, io: CliIo): void {
-  program
-    .command("reprocess")
-    .description("re-run the processing of mails: --failed, --all, or the ids given")
+export function register(cmd: Command, io: CliIo): void {
+  cmd
     .argument("[ids...]", "mail ids")
     .option("--failed", "the mails kept as failed")
     .option("--all", "every mail whose raw bytes are still kept (after the rules improve)")
@@ -31,18 +30,27 @@ export function register(program: Command, io: CliIo): void {
       const config = withVerpKeys(loadConfig());
       const policy = loadPolicy(config);
       const logger = createLogger(config.logLevel, undefined, config.logFormat);
+      // The same deadline as the worker's (REBOUND_CLASSIFY_TIMEOUT_MS): set it higher here to get through a
+      // mail kept as failed with classify_timeout.
+      const pool = createClassifyPool({
+        threads: config.classifyThreads,
+        timeoutMs: config.classifyTimeoutMs,
+      });
       await withDb(config, async (db) => {
-        const deps: ProcessDeps = { db, config, policy, logger, now: () => new Date() };
+        const deps: ProcessDeps = { db, config, policy, logger, now: () => new Date(), classifier: pool };
         const totals = { processed: 0, other: 0, failed: 0 };
         for await (const id of mailIds(db, ids, opts)) {
           try {
             const out = await processMail(deps, id, { reprocess: true });
             if (out.status === "processed") totals.processed++;
+            else if (out.status === "failed") totals.failed++;
             else totals.other++;
             io.stdout.write(
               out.status === "processed"
                 ? `${id} processed kind=${out.kind} events=${out.events} suppressed=${out.suppressed}\n`
-                : `${id} ${out.status}\n`,
+                : out.status === "failed"
+                  ? `${id} failed ${out.error}\n`
+                  : `${id} ${out.status}\n`,
             );
           } catch (err) {
             totals.failed++;
@@ -53,7 +61,7 @@ export function register(program: Command, io: CliIo): void {
           `reprocess: ${totals.processed} processed, ${totals.other} skipped, ${totals.failed} failed\n`,
         );
         if (totals.failed) io.exitCode = 1;
-      });
+      }).finally(() => pool.close());
     });
 }
 

@@ -20,12 +20,8 @@ export function parseRoles(values: string[] | undefined): Role[] {
   return [...new Set(roles)] as Role[];
 }
 
-export function register(program: Command, io: CliIo): void {
-  program
-    .command("start")
-    .description(
-      "run the MX (intake), the worker and the HTTP API (all in one process by default), and the lookup servers",
-    )
+export function register(cmd: Command, io: CliIo): void {
+  cmd
     .addOption(new Option("--role <role...>", `roles to run: ${ROLES.join(", ")} (repeat or comma-separate)`))
     .action(async (opts: { role?: string[] }) => {
       const roles = parseRoles(opts.role);

@@ -30,10 +30,8 @@ const SUBCOMMANDS: Subcommand[] = [
   registerImport,
 ];
 
-export function register(program: Command, io: CliIo): void {
-  const suppressions = program
-    .command("suppressions")
-    .description("look at and correct the suppression store");
+export function register(cmd: Command, io: CliIo): void {
+  const suppressions = cmd;
   for (const sub of SUBCOMMANDS) sub(suppressions, io);
 }
 

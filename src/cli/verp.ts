@@ -8,10 +8,8 @@ import { decodeVerp, encodeVerp, type VerpKey } from "../core/verp.js";
 import { generateVerpKey, withVerpKeys, writeVerpKeysFile } from "../verp-keys.js";
 import type { CliIo } from "./io.js";
 
-export function register(program: Command, io: CliIo): void {
-  const verp = program
-    .command("verp")
-    .description("signed return paths (VERP): encode for a send, decode a bounce address");
+export function register(cmd: Command, io: CliIo): void {
+  const verp = cmd;
   registerEncode(verp, io);
   registerDecode(verp, io);
   registerKeygen(verp, io);

@@ -20,6 +20,8 @@ export interface PolicyEvent {
   stream: string;
   verification: Verification;
   recipientDomain: string;
+  /** The recipient's mailbox provider, when resolved beyond the table (MX hosts); default: the table's. */
+  provider?: string;
   feedbackType?: string | null;
   /** Whether the failure is permanent (true), transient (false) or unknown (null/absent), as classify() says. */
   permanent?: boolean | null;
@@ -125,7 +127,7 @@ export function decide(event: PolicyEvent, history: AddressHistory, policy: Poli
         action: "count",
         rule: "policy.block",
         why: "the sender or the message was refused: the recipient is not suppressed; counted per stream and provider",
-        count: { stream: event.stream, provider: providerOf(event.recipientDomain) },
+        count: { stream: event.stream, provider: event.provider ?? providerOf(event.recipientDomain) },
       };
     case "complaint":
       return decideComplaint(event, policy);

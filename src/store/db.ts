@@ -182,6 +182,17 @@ function pgliteAsPool(lite: PGliteLike) {
   } as unknown as pg.Pool;
 }
 
+/** The migrations this schema has not run yet (`rebound doctor`). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: rows[0]?.schema ?? "public",
+  });
+  return (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
+}
+
 /** Bring the schema up to date. Forward-only. */
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   // Name the schema: kysely's Migrator otherwise finds its tables in any schema of the database (another test

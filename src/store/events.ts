@@ -37,6 +37,12 @@ export interface NewEvent {
   classifierVersion?: string | null;
   decision?: Record<string, unknown> | null;
   occurredAt: Date;
+  /** The recipient's mailbox provider. */
+  provider?: string | null;
+  /** From the send the event was tied to, when it was. */
+  campaign?: string | null;
+  sendingIp?: string | null;
+  sentAt?: Date | null;
 }
 
 /** Insert one event; null when the same mail already has an event for this address and stream. */
@@ -103,6 +109,10 @@ const EVENT_ROWS = new JsonRows([
   ["classifier_version", "text"],
   ["decision", "jsonb"],
   ["occurred_at", "timestamptz"],
+  ["provider", "text"],
+  ["campaign", "text"],
+  ["sending_ip", "text"],
+  ["sent_at", "timestamptz"],
 ]);
 
 /** An event as a JSON object for insertEvents: eventValues, its decision an object (it goes into jsonb as is). */
@@ -183,6 +193,10 @@ function eventFields(e: NewEvent) {
     verp_key_id: e.verpKeyId ?? null,
     classifier_version: e.classifierVersion ?? null,
     occurred_at: e.occurredAt,
+    provider: e.provider ?? null,
+    campaign: e.campaign ?? null,
+    sending_ip: e.sendingIp ?? null,
+    sent_at: e.sentAt ?? null,
   };
 }
 

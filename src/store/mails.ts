@@ -143,6 +143,18 @@ export const processedTwinsQuery = (digests: string[]) => sql<{ sha256: string; 
       limit 2) m
    order by d.sha256, m.received_at`;
 
+/**
+ * A mail whose classification failed for good (its deadline passed): kept as `failed` with the error, its try
+ * counted, in the batch's transaction.
+ */
+export async function markClassifyFailed(db: Db, id: string, error: string): Promise<void> {
+  await db
+    .updateTable("inbound_mails")
+    .set((eb) => ({ status: "failed", error, attempts: eb("attempts", "+", 1) }))
+    .where("id", "=", id)
+    .execute();
+}
+
 export async function countAttempt(db: Db, id: string): Promise<void> {
   await db
     .updateTable("inbound_mails")

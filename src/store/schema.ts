@@ -59,6 +59,50 @@ export interface EventsTable {
   decision: JSONColumnType<Record<string, unknown>> | null;
   occurred_at: Timestamp;
   created_at: DefaultTimestamp;
+  /** The recipient's mailbox provider (src/core/provider.ts); null on events older than migration 0009. */
+  provider: ColumnType<string | null, string | null | undefined, string | null>;
+  /** From the send the event was tied to (its Message-ID), when it was. */
+  campaign: ColumnType<string | null, string | null | undefined, string | null>;
+  sending_ip: ColumnType<string | null, string | null | undefined, string | null>;
+  sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface SendsTable {
+  tenant: string;
+  message_id: string;
+  stream: string;
+  campaign: string;
+  sending_ip: string;
+  recipient_domain: string;
+  provider: string;
+  sent_at: Timestamp;
+  created_at: DefaultTimestamp;
+}
+
+export interface SendBatchesTable {
+  tenant: string;
+  batch_id: string;
+  records: number;
+  created_at: DefaultTimestamp;
+}
+
+type Count = ColumnType<string, number | string | undefined, number | string>;
+
+export interface RollupsTable {
+  tenant: string;
+  hour: Timestamp;
+  stream: string;
+  provider: string;
+  campaign: string;
+  sending_ip: string;
+  sent: Count;
+  delivered: Count;
+  hard: Count;
+  soft: Count;
+  block: Count;
+  complaint: Count;
+  auto_reply: Count;
+  unverified: Count;
 }
 
 export interface SuppressionsTable {
@@ -184,5 +228,8 @@ export interface Database {
   webhooks: WebhooksTable;
   outbox: OutboxTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  sends: SendsTable;
+  send_batches: SendBatchesTable;
+  rollups: RollupsTable;
   log_positions: LogPositionsTable;
 }

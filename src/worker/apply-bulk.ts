@@ -24,7 +24,9 @@ import {
 } from "../store/suppressions.js";
 import {
   blockOf,
+  countInRollups,
   keyOf,
+  tiesOf,
   lookbackDays,
   needsHistory,
   planEvent,
@@ -51,10 +53,16 @@ export const bulkableWithHistory = ({ ctx, spec }: BulkItem) =>
   needsHistory(spec.who.recipient.class) && plain(ctx);
 
 export async function applyInBulk(trx: Transaction<Database>, items: BulkItem[]): Promise<Applied[]> {
+  if (!items.length) return [];
+  const ties = await tiesOf(
+    trx,
+    items[0]!.ctx,
+    items.map((i) => i.spec),
+  );
   return writePlans(
     trx,
     items,
-    items.map(({ ctx, spec }) => planEvent(ctx, spec, EMPTY_HISTORY)),
+    items.map(({ ctx, spec }, i) => planEvent(ctx, spec, EMPTY_HISTORY, ties[i])),
   );
 }
 
@@ -92,6 +100,11 @@ export async function applyWithHistories(
     else if (since < known.since) known.since = since;
     return id;
   });
+  const ties = await tiesOf(
+    trx,
+    items[0]!.ctx,
+    items.map((i) => i.spec),
+  );
   const locked = await lockHistories(trx, [...addresses.values()]);
   const live = new Map([...addresses.keys()].map((id, i) => [id, locked[i]!]));
 
@@ -103,7 +116,7 @@ export async function applyWithHistories(
   const plans = items.map(({ ctx, spec }, i) => {
     const h = live.get(addressOf[i]!)!;
     const lookback = new Date(spec.occurredAt.getTime() - lookbackDays(ctx.policy) * DAY);
-    const plan = planEvent(ctx, spec, historyAt(h, lookback));
+    const plan = planEvent(ctx, spec, historyAt(h, lookback), ties[i]);
     const once = eventIdentity(spec);
     repeats.push(seen.has(once));
     if (seen.has(once)) return plan;
@@ -142,6 +155,8 @@ async function writePlans(
   );
   if (repeats && eventIds.some((id, i) => (id === null) !== repeats[i]))
     throw new Error("events written differ from the plan: the batch goes again mail by mail");
+  const written = plans.filter((_, i) => eventIds[i] !== null && eventIds[i] !== undefined);
+  if (items.length) await countInRollups(trx, items[0]!.ctx, written);
   const applied: Applied[] = plans.map((p, i) => ({
     eventId: eventIds[i]!,
     decision: p.decision,

@@ -16,6 +16,10 @@ import {
   type Decision,
 } from "../core/policy.js";
 import type { Policy } from "../core/policy-config.js";
+import { rollupOfEvent, type RollupCollector, type RollupIncrement } from "../core/rollup.js";
+import type { ProviderLookup } from "../monitor/provider-resolver.js";
+import { tieEvents, type Tie } from "../monitor/tie.js";
+import { addToRollups } from "../store/rollups.js";
 import { lockHistory, saveAddressState } from "../store/address-state.js";
 import { insertEvent, insertEventWithOutbox, type NewEvent } from "../store/events.js";
 import type { OutboxEvent, OutboxType } from "../store/outbox.js";
@@ -37,6 +41,10 @@ export interface ApplyContext {
   quietSuppressions?: ReadonlySet<string>;
   /** Events (keyOf -> class) already announced before re-processing: announced again only if the class changed. */
   announced?: ReadonlyMap<string, string>;
+  /** Resolves the mailbox provider of domains the table does not know (MX hosts); absent: the table alone. */
+  providers?: ProviderLookup;
+  /** Where the rollup increments of the transaction's events go, written at its end; absent: written at once. */
+  rollups?: RollupCollector;
 }
 
 export interface EventSpec {
@@ -46,6 +54,8 @@ export interface EventSpec {
   kind: string;
   who: Attributed;
   occurredAt: Date;
+  /** The returned original's Message-ID, which ties the event to its send (POST /v1/sends). */
+  messageId?: string;
 }
 
 export interface Applied {
@@ -88,7 +98,7 @@ export interface EventPlan {
   announcement?: OutboxEvent;
 }
 
-export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHistory): EventPlan {
+export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHistory, tie?: Tie): EventPlan {
   const { who: a, occurredAt } = e;
   const r = a.recipient;
   const addressHash = hashAddress(a.address);
@@ -99,6 +109,7 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
       stream: a.stream,
       verification: a.verification,
       recipientDomain: a.domain,
+      provider: tie?.provider,
       feedbackType: r.feedbackType,
       permanent: r.permanent,
       occurredAt,
@@ -145,6 +156,10 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
       r.feedbackType === "auth-failure" ? r.fields : undefined,
     ),
     occurredAt,
+    provider: tie?.provider ?? null,
+    campaign: tie?.campaign ?? null,
+    sendingIp: tie?.sendingIp ?? null,
+    sentAt: tie?.sentAt ?? null,
   };
   // The announcement of the event (its payload gets the event id).
   // An authentication failure report is no complaint of the recipient's: not announced as one.
@@ -182,6 +197,46 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
         }
       : undefined;
   return { addressHash, decision, event, announcement };
+}
+
+/** The providers and sends of events (see monitor/tie.ts), looked up before they are planned. */
+export function tiesOf(trx: Transaction<Database>, ctx: ApplyContext, specs: EventSpec[]): Promise<Tie[]> {
+  return tieEvents(
+    trx,
+    ctx.providers,
+    specs.map((e) => ({ tenant: e.who.tenant, domain: e.who.domain, messageId: e.messageId })),
+  );
+}
+
+/** What a written event adds to the hourly rollups. */
+export function rollupOfPlan(plan: EventPlan): RollupIncrement | undefined {
+  const e = plan.event;
+  return rollupOfEvent({
+    tenant: e.tenant,
+    stream: e.stream,
+    class: e.class,
+    provider: e.provider ?? "other",
+    campaign: e.campaign ?? null,
+    sendingIp: e.sendingIp ?? null,
+    sentAt: e.sentAt ?? null,
+    occurredAt: e.occurredAt,
+    unverified: plan.decision.rule === "policy.unverified",
+  });
+}
+
+/** Counts written events into the rollups: into the transaction's collector, or at once without one. */
+export async function countInRollups(
+  trx: Transaction<Database>,
+  ctx: ApplyContext,
+  plans: EventPlan[],
+): Promise<void> {
+  const incs = plans.map(rollupOfPlan);
+  if (ctx.rollups) for (const inc of incs) ctx.rollups.add(inc);
+  else
+    await addToRollups(
+      trx,
+      incs.filter((i): i is RollupIncrement => !!i),
+    );
 }
 
 /** The suppression a plan makes (when its decision suppresses), as upsertSuppression takes it. */
@@ -231,7 +286,8 @@ export async function applyEvent(
   const history = needsHistory(a.recipient.class)
     ? await lockHistory(trx, key, e.occurredAt, lookbackDays(ctx.policy))
     : EMPTY_HISTORY;
-  const plan = planEvent(ctx, e, history);
+  const [tie] = await tiesOf(trx, ctx, [e]);
+  const plan = planEvent(ctx, e, history, tie);
   const { decision, event, announcement } = plan;
   // Written with the event in one statement, unless a suppression comes first (suppression.added, then this).
   const eventId =
@@ -239,6 +295,7 @@ export async function applyEvent(
       ? await insertEventWithOutbox(trx, event, announcement)
       : await insertEvent(trx, event);
   if (eventId === null) return { eventId, decision }; // the same address and stream twice in one mail: once is enough
+  await countInRollups(trx, ctx, [plan]);
 
   const out: Applied = { eventId, decision, block: blockOf(e, decision) };
   if (decision.state) await saveAddressState(trx, key, decision.state, ctx.now);

@@ -1,13 +1,16 @@
 // The processing of inbound mails, a batch of them in one transaction (processMails; processMail is a batch of one):
 //
-//   lock the mails -> duplicates? -> classify -> attribute (VERP) -> per recipient, in key order across the
-//   batch: history -> decide -> event -> suppression / address state / outbox -> mark processed
+//   classify (in the classifier's threads, before the transaction) -> lock the mails -> duplicates? -> attribute
+//   (VERP) -> per recipient, in key order across the batch: history -> decide -> event -> suppression / address
+//   state / outbox -> mark processed
 //   (apply-bulk.ts does the last steps for a whole batch in a few statements; apply-event.ts, for one event)
 //
 // Idempotent: a mail already processed is left alone (unless re-processing is asked for), events are unique per
 // mail, address and stream, and a mail whose bytes equal an already processed one's is marked `duplicate` and
 // changes nothing. Transient errors throw (the queue retries); markFailed() keeps a mail that could not be
-// processed, with its error, for `rebound reprocess --failed`.
+// processed, with its error, for `rebound reprocess --failed`. A mail whose classification passes its deadline
+// (ClassifyTimeout) is not an error to retry: it is kept as `failed` with reason `classify_timeout` at once (the
+// same bytes would time out again), re-processable after a fix or with a longer deadline.
 //
 // Re-processing (after the rules improve) replaces the mail's events and re-derives their effects: the mail's
 // event ids (and their count) leave the suppressions they were part of; a suppression left with no events (one
@@ -16,17 +19,22 @@
 // `reprocess`, announced); manual and imported suppressions are never removed; the soft-bounce state a mail's
 // events set is restored to what it was before them when nothing changed it since. Webhooks: only real changes
 // are announced (bounce events again only when their class changed).
-import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { attribute, type Attributed, type Attribution } from "../core/attribute.js";
-import { classify, CLASSIFIER_VERSION } from "../core/classify.js";
+import { CLASSIFIER_VERSION } from "../core/classify.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Report } from "../core/report.js";
+import { RollupCollector, rollupOfEvent } from "../core/rollup.js";
+import type { ProviderLookup } from "../monitor/provider-resolver.js";
+import { addToRollups } from "../store/rollups.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { getAddressState, saveAddressState } from "../store/address-state.js";
 import { deleteMailEvents, type EventRow } from "../store/events.js";
-import { markProcessed, processedTwins, setMailStatus } from "../store/mails.js";
-import type { Database, InboundMailsTable } from "../store/schema.js";
+import { lockMails, mailsToClassify, type LockedMail } from "../store/mail-locks.js";
+import { markClassifyFailed, markProcessed, processedTwins, setMailStatus } from "../store/mails.js";
+import { detachEvents } from "../store/retraction.js";
+import type { Database } from "../store/schema.js";
 import { removeSuppression } from "../store/suppressions.js";
 import {
   applyInBulk,
@@ -44,6 +52,7 @@ import {
   type ApplyContext,
   type BlockCount,
 } from "./apply-event.js";
+import { ClassifyTimeout, type ClassifyPool } from "./classify-pool.js";
 
 export type { BlockCount };
 
@@ -53,7 +62,15 @@ export interface ProcessDeps {
   policy: Policy;
   logger: Logger;
   now: () => Date;
+  /** Resolves the mailbox provider of domains the table does not know; absent: the table alone. */
+  providers?: ProviderLookup;
+  /** Where mails are classified: the classifier's threads (createClassifyPool), with their deadline. */
+  classifier: Pick<ClassifyPool, "classify">;
 }
+
+/** Why a mail was kept as `failed` without a retry (stored as its error's first word). */
+export const FAILURE_REASONS = ["classify_timeout"] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface ProcessOptions {
   /** Re-derive a mail already processed (or failed) from its raw bytes: `rebound reprocess`. */
@@ -78,6 +95,8 @@ export type ProcessOutcome =
       reprocessed: boolean;
     }
   | { status: "duplicate"; mailId: string; duplicateOf: string }
+  /** Kept as failed, not retried (the same bytes would fail the same way): `rebound reprocess` after a fix. */
+  | { status: "failed"; mailId: string; reason: FailureReason; error: string }
   | { status: "already_processed"; mailId: string }
   | { status: "missing"; mailId: string }
   | { status: "purged"; mailId: string };
@@ -93,7 +112,7 @@ export async function processMail(
 
 /** A mail of a batch on its way through: its row, its report and whom it speaks of. */
 interface Work {
-  mail: MailRow;
+  mail: LockedMail;
   report: Report;
   attribution: Attribution;
   ctx: ApplyContext;
@@ -106,7 +125,8 @@ interface Work {
  * Several mails in one transaction: the worker's group commit (one BEGIN, one lock statement, one twin lookup,
  * one status update and one WAL flush for the whole batch, instead of one of each per mail). Each mail's outcome
  * is the one processMail would give it alone. Throws when anything fails, having committed nothing: the caller
- * then processes the mails one by one, so that a bad mail fails alone.
+ * then processes the mails one by one, so that a bad mail fails alone. The mails are classified first, in the
+ * classifier's threads, and only then is the transaction opened: no lock is held while a mail is classified.
  */
 export async function processMails(
   deps: ProcessDeps,
@@ -116,6 +136,9 @@ export async function processMails(
   const now = deps.now();
   const ids = [...new Set(mailIds)];
   const verps = new Map<string, Attribution["verp"]>();
+  const rollups = new RollupCollector();
+
+  const reports = await classifyAll(deps, ids, opts);
 
   const outcomes = await deps.db.transaction().execute(async (trx) => {
     const results = new Map<string, ProcessOutcome>();
@@ -145,8 +168,17 @@ export async function processMails(
         results.set(id, { status: "duplicate", mailId: id, duplicateOf: twin });
         continue;
       }
+      const report = reports.get(id);
+      if (report instanceof ClassifyTimeout) {
+        await markClassifyFailed(trx, id, report.message);
+        results.set(id, { status: "failed", mailId: id, reason: report.code, error: report.message });
+        continue;
+      }
+      // Read before the lock as already finished, found unfinished under it: never so far (a mail is not
+      // un-processed); a retry reads it again.
+      if (!report) throw new Error(`mail ${id} changed while it was classified; try again`);
       if (!inBatch.has(mail!.sha256)) inBatch.set(mail!.sha256, id);
-      work.push(await prepare(trx, deps, mail!, now, opts));
+      work.push(await prepare(trx, deps, mail!, report, now, opts, rollups));
     }
 
     for (const w of work) verps.set(w.mail.id, w.attribution.verp);
@@ -163,6 +195,8 @@ export async function processMails(
     );
     for (const d of duplicates)
       await setMailStatus(trx, d.id, "duplicate", { duplicateOf: d.of, error: null, at: now });
+    // Last, so that the rollup rows (which every worker's batches update) stay locked the least time.
+    await addToRollups(trx, rollups.take());
     return ids.map((id) => results.get(id)!);
   });
 
@@ -171,56 +205,51 @@ export async function processMails(
   return mailIds.map((id) => byId.get(id)!);
 }
 
-/** What processing reads of a mail's row. */
-type MailRow = Pick<
-  Selectable<InboundMailsTable>,
-  "id" | "status" | "sha256" | "raw" | "rcpt_to" | "received_at"
->;
-
 /**
- * The mails, locked: one worker at a time processes a mail. The same statement takes the lock that serialises
- * the mails of one digest (duplicate deliveries), so the twin lookup, a later statement, sees every mail of that
- * digest processed before. Rows are locked in id order, so that two batches cannot wait on each other. Only the
- * columns processing reads (a row's others cost parsing for nothing). Not prepared (see PREPARED): a generic plan
- * made while the table is young would scan it whole ever after.
+ * The batch's mails classified in the classifier's threads, all at once: a Report, or the ClassifyTimeout of a
+ * mail past its deadline. Any other error of the classifier throws (the batch fails; its mails go one by one).
  */
-async function lockMails(trx: Transaction<Database>, ids: string[]): Promise<Map<string, MailRow>> {
-  const { rows } = await sql<MailRow>`
-    select id, status, sha256, raw, rcpt_to, received_at,
-           pg_advisory_xact_lock(hashtext(sha256))::text as digest_lock
-      from inbound_mails
-     where id = any(${ids}::text[])
-     order by id
-       for update`.execute(trx);
-  return new Map(rows.map((r) => [r.id, r]));
+async function classifyAll(
+  deps: ProcessDeps,
+  ids: string[],
+  opts: ProcessOptions,
+): Promise<Map<string, Report | ClassifyTimeout>> {
+  const mails = await mailsToClassify(deps.db, ids, opts);
+  const settled = await Promise.allSettled(mails.map((m) => deps.classifier.classify(m.raw!)));
+  const out = new Map<string, Report | ClassifyTimeout>();
+  settled.forEach((s, i) => {
+    if (s.status === "fulfilled") out.set(mails[i]!.id, s.value);
+    else if (s.reason instanceof ClassifyTimeout) out.set(mails[i]!.id, s.reason);
+    else throw s.reason;
+  });
+  return out;
 }
 
 /** A mail that needs no processing: already done (unless re-processing), or its bytes are gone. */
-function earlyExit(mail: MailRow, opts: ProcessOptions): ProcessOutcome | undefined {
+function earlyExit(mail: LockedMail, opts: ProcessOptions): ProcessOutcome | undefined {
   if (!opts.reprocess && (mail.status === "processed" || mail.status === "duplicate"))
     return { status: "already_processed", mailId: mail.id };
-  if (!mail.raw) return { status: "purged", mailId: mail.id };
+  if (mail.purged) return { status: "purged", mailId: mail.id };
   return undefined;
 }
 
-/** Classify and attribute a mail (pure), and when re-processing, undo what its old events did. */
+/** Attribute a classified mail (pure), and when re-processing, undo what its old events did. */
 async function prepare(
   trx: Transaction<Database>,
   deps: ProcessDeps,
-  mail: MailRow,
+  mail: LockedMail,
+  report: Report,
   now: Date,
   opts: ProcessOptions,
+  rollups: RollupCollector,
 ): Promise<Work> {
-  // PGlite returns bytea as a Uint8Array, pg as a Buffer.
-  const raw = mail.raw!;
-  const report = classify(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
   const attribution = attribute(report, mail.rcpt_to, deps.config.verpKeys, {
     tenant: deps.config.defaultTenant,
     stream: deps.config.defaultStream,
     caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
   });
   const retracted = opts.reprocess
-    ? await retract(trx, mail.id, now)
+    ? await retract(trx, mail.id, now, rollups)
     : { keys: new Set<string>(), classes: new Map<string, string>() };
   const ctx: ApplyContext = {
     policy: deps.policy,
@@ -228,6 +257,8 @@ async function prepare(
     classifierVersion: CLASSIFIER_VERSION,
     quietSuppressions: retracted.keys,
     announced: retracted.classes,
+    providers: deps.providers,
+    rollups,
   };
   const derived: Derived = {
     events: 0,
@@ -275,6 +306,13 @@ function processedOutcome(w: Work, deps: ProcessDeps, opts: ProcessOptions): Pro
 }
 
 function logOutcome(logger: Logger, outcome: ProcessOutcome, verp: Attribution["verp"] | undefined): void {
+  if (outcome.status === "failed") {
+    logger.error(
+      { mailId: outcome.mailId, reason: outcome.reason, err: outcome.error },
+      "mail failed: kept for `rebound reprocess --failed`",
+    );
+    return;
+  }
   const level = outcome.status === "missing" || outcome.status === "purged" ? "warn" : "info";
   // A line per mail: when its level is off, not even its child logger is made.
   if (!logger.isLevelEnabled(level)) return;
@@ -321,7 +359,13 @@ async function deriveAll(trx: Transaction<Database>, work: Work[]): Promise<void
     w.attribution.recipients.map((who) => ({
       w,
       ctx: w.ctx,
-      spec: { mailId: w.mail.id, kind: w.report.kind, who, occurredAt: w.mail.received_at },
+      spec: {
+        mailId: w.mail.id,
+        kind: w.report.kind,
+        who,
+        occurredAt: w.mail.received_at,
+        messageId: w.report.original.messageId,
+      },
       key: keyOf(who.tenant, who.stream, who.address),
     })),
   );
@@ -362,29 +406,39 @@ async function retract(
   trx: Transaction<Database>,
   mailId: string,
   now: Date,
+  rollups: RollupCollector,
 ): Promise<{ keys: Set<string>; classes: Map<string, string> }> {
   const old: EventRow[] = await deleteMailEvents(trx, mailId);
+  // What the old events added to the rollups is taken out (events from before the rollups have no provider).
+  for (const e of old) {
+    if (e.provider === null) continue;
+    const inc = rollupOfEvent({
+      tenant: e.tenant,
+      stream: e.stream,
+      class: e.class,
+      provider: e.provider,
+      campaign: e.campaign,
+      sendingIp: e.sending_ip,
+      sentAt: e.sent_at,
+      occurredAt: e.occurred_at,
+      unverified: (e.decision as { rule?: string } | null)?.rule === "policy.unverified",
+    });
+    if (inc)
+      rollups.add({
+        ...inc,
+        counts: Object.fromEntries(Object.entries(inc.counts).map(([k, v]) => [k, -v])),
+      });
+  }
   const keys = new Set<string>();
   const classes = new Map<string, string>();
   if (!old.length) return { keys, classes };
-  const ids = old.map((e) => e.id);
   for (const e of old) classes.set(keyOf(e.tenant, e.stream, e.address), e.class);
   // Take the mail's event ids (and their count) out of the suppressions; a bounce, complaint or soft-escalation
   // suppression left with none is an orphan: kept (its id and first_seen) for the new derivation to re-make,
   // removed by the caller if it does not.
-  const touched = await trx
-    .updateTable("suppressions")
-    .set({
-      event_ids: sql<string[]>`array(select unnest(event_ids) except select unnest(${ids}::bigint[]))`,
-      count: sql<number>`greatest(count - cardinality(array(select unnest(event_ids) intersect select unnest(${ids}::bigint[]))), 0)`,
-    })
-    .where("tenant", "in", [...new Set(old.map((e) => e.tenant))])
-    .where("address_hash", "in", [...new Set(old.map((e) => e.address_hash))])
-    .where(sql<boolean>`event_ids && ${ids}::bigint[]`)
-    .returning(["tenant", "stream", "address", "event_ids", "source"])
-    .execute();
+  const touched = await detachEvents(trx, old);
   for (const s of touched) {
-    if (s.event_ids.length || !s.address || !["bounce", "complaint", "soft_escalation"].includes(s.source))
+    if (s.eventIds.length || !s.address || !["bounce", "complaint", "soft_escalation"].includes(s.source))
       continue;
     keys.add(keyOf(s.tenant, s.stream, s.address));
   }

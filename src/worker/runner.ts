@@ -7,15 +7,21 @@
 // `workerBatchSize`, each batch in one transaction (processMails), so that under load one commit serves many
 // mails. When a batch fails, its mails are processed again one by one (processMail, a transaction each), so a
 // bad mail fails alone and retries with back-off.
+//
+// Mails are classified in a pool of threads (classify-pool.ts) with a deadline each: a mail past it is kept as
+// `failed` (classify_timeout), counted, and not retried; the event loop that serves the other roles never
+// runs the classifier.
 import type { Config } from "../config.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Logger } from "../log.js";
 import { providerLabel, type Metrics } from "../metrics.js";
+import type { ProviderLookup } from "../monitor/provider-resolver.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
 import { countAttempt, purgeRaw } from "../store/mails.js";
 import { expireSuppressions } from "../store/suppressions.js";
 import { createBatcher, settleEach, type Settled } from "../util/batcher.js";
+import { createClassifyPool } from "./classify-pool.js";
 import {
   markFailed,
   processMail,
@@ -26,12 +32,18 @@ import {
 
 export interface WorkerDeps {
   db: Db;
-  config: ProcessDeps["config"] & Pick<Config, "workerConcurrency" | "workerBatchSize" | "rawRetentionDays">;
+  config: ProcessDeps["config"] &
+    Pick<
+      Config,
+      "workerConcurrency" | "workerBatchSize" | "rawRetentionDays" | "classifyTimeoutMs" | "classifyThreads"
+    >;
   policy: Policy;
   queue: Queue;
   logger: Logger;
   now?: () => Date;
   metrics?: Metrics;
+  /** Resolves recipient domains' mailbox providers from their MX hosts (absent: the provider table alone). */
+  providers?: ProviderLookup;
 }
 
 export interface WorkerOptions {
@@ -45,7 +57,8 @@ export interface MailWorker {
   purge(): Promise<number>;
   /** Deletes the suppressions whose expiry has passed; resolves with how many. */
   expire(): Promise<number>;
-  /** Stops the purge timer (the queue's close() finishes the jobs in flight). */
+  /** Stops the purge timer and ends the classifier's threads (after the queue's close() finished the jobs in
+   * flight). */
   stop(): Promise<void>;
 }
 
@@ -54,7 +67,26 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): MailWorker {
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger.child({ role: "worker" });
-  const pd: ProcessDeps = { db: deps.db, config: deps.config, policy: deps.policy, logger, now };
+  const pool = createClassifyPool({
+    threads: deps.config.classifyThreads,
+    timeoutMs: deps.config.classifyTimeoutMs,
+  });
+  const inFlight = deps.metrics?.classifyInFlight;
+  const classifier: ProcessDeps["classifier"] = {
+    classify(raw) {
+      inFlight?.inc();
+      return pool.classify(raw).finally(() => inFlight?.dec());
+    },
+  };
+  const pd: ProcessDeps = {
+    db: deps.db,
+    config: deps.config,
+    policy: deps.policy,
+    logger,
+    now,
+    classifier,
+    providers: deps.providers,
+  };
 
   async function processBatch(ids: string[]): Promise<Settled<ProcessOutcome>[]> {
     const alone = () => settleEach(ids, (id) => processMail(pd, id));
@@ -177,12 +209,14 @@ export function startMailWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Mai
     expire,
     async stop() {
       clearInterval(timer);
+      await pool.close();
     },
   };
 }
 
 function countOutcome(m: Metrics, o: ProcessOutcome): void {
   m.mailsProcessed.inc({ status: o.status, kind: o.status === "processed" ? o.kind : "" });
+  if (o.status === "failed" && o.reason === "classify_timeout") m.classifyTimeouts.inc();
   if (o.status !== "processed") return;
   for (const e of o.eventClasses) m.events.inc({ class: e.class, reason: e.reason });
   for (const b of o.blocks)

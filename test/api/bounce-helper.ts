@@ -9,6 +9,7 @@ import { insertMail } from "../../src/store/mails.js";
 import { processMail } from "../../src/worker/process-mail.js";
 import { fixture, sha256, type Fixture } from "../worker/mail-fixtures.js";
 import type { Client } from "./helpers.js";
+import { testClassifier } from "../helpers/classifier.js";
 
 /** Configuration overrides in their environment form (loadConfig parses them). */
 export const VERP_ENV = {
@@ -41,7 +42,14 @@ export async function bounceThroughWorker(
     receivedAt: now,
   });
   const out = await processMail(
-    { db, config: verpConfig, policy: DEFAULT_POLICY, logger: createLogger("silent"), now: () => now },
+    {
+      db,
+      config: verpConfig,
+      policy: DEFAULT_POLICY,
+      logger: createLogger("silent"),
+      now: () => now,
+      classifier: testClassifier(),
+    },
     id,
   );
   expect(out.status).toBe("processed");

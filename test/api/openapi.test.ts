@@ -26,4 +26,19 @@ describe("the OpenAPI document", () => {
     // The JSON-described parts are still there.
     expect(exp.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["format"]));
   });
+
+  it("describes POST /v1/sends with its JSON body (message and counts records), an NDJSON body and its answer", async () => {
+    const spec = await (await fetch(`${api.url}/v1/openapi.json`)).json();
+    const op = spec.paths["/v1/sends"].post;
+    expect(Object.keys(op.requestBody.content).sort()).toEqual(["application/json", "application/x-ndjson"]);
+    const items = op.requestBody.content["application/json"].schema.properties.sends.items.anyOf;
+    expect(items.map((i: { required: string[] }) => i.required)).toEqual([
+      ["recipient", "stream", "messageId", "sentAt"],
+      ["stream", "hour", "count"],
+    ]);
+    expect(Object.keys(op.responses["200"].content["application/json"].schema.properties)).toContain(
+      "errors",
+    );
+    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(["batchId"]);
+  });
 });

@@ -157,10 +157,19 @@ describe("the policy engine", () => {
       count: { stream: "marketing", provider: "google" },
     });
     expect(d.suppression).toBeUndefined();
+    // A domain the table does not know is `other` (the provider list is closed), unless the worker resolved it.
     expect(
       decide(ev({ class: "block", recipientDomain: "small.example" }), EMPTY_HISTORY, DEFAULT_POLICY, T0)
         .count?.provider,
-    ).toBe("small.example");
+    ).toBe("other");
+    expect(
+      decide(
+        ev({ class: "block", recipientDomain: "acme.io", provider: "microsoft" }),
+        EMPTY_HISTORY,
+        DEFAULT_POLICY,
+        T0,
+      ).count?.provider,
+    ).toBe("microsoft");
   });
 
   it("suppresses a complaint in its stream, or in every stream when the policy says so", () => {

@@ -15,6 +15,7 @@ import { createEmbeddedTestDb, createTestDb, type TestDb } from "../helpers/db.j
 import { subscribeToAll } from "../helpers/webhooks.js";
 import { withPoisonedAddress } from "../helpers/poison.js";
 import { fixture, sha256, type Fixture } from "./mail-fixtures.js";
+import { testClassifier } from "../helpers/classifier.js";
 
 const KEYS = [{ id: "k1", secret: "worker-test-secret-0001" }];
 const config = loadConfig(
@@ -32,6 +33,7 @@ const deps = (policy: Policy = DEFAULT_POLICY): ProcessDeps => ({
   policy,
   logger: createLogger("silent"),
   now: () => clock,
+  classifier: testClassifier(),
 });
 
 beforeAll(async () => {
@@ -717,6 +719,7 @@ describe("processing one mail on the embedded database (PGlite)", () => {
         policy: DEFAULT_POLICY,
         logger: createLogger("silent"),
         now: () => T0,
+        classifier: testClassifier(),
       };
       const rcpt = "embedded@example.com";
       const raw = fixture("dsn-hard", { recipient: rcpt, returnPath: verp(rcpt) });

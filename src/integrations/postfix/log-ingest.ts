@@ -6,8 +6,10 @@ import type { Readable } from "node:stream";
 import type { Logger } from "../../log.js";
 import { MAX_LINE, PostfixLogReader, type PostfixReaderState } from "../../core/postfix-log.js";
 import type { Policy } from "../../core/policy-config.js";
+import { RollupCollector } from "../../core/rollup.js";
 import type { Db } from "../../store/db.js";
 import { getLogPosition, saveLogPosition } from "../../store/log-positions.js";
+import { addToRollups } from "../../store/rollups.js";
 import {
   applyInBulk,
   applyWithHistories,
@@ -111,7 +113,9 @@ async function commit(
   const tally = newCounts();
   tally.lines = lines.length;
   const items: BulkItem[] = [];
-  const ctx = { policy: deps.policy, now, classifierVersion: null };
+  // The batch's rollup increments, written once at the end of its transaction, in key order (src/core/rollup.ts).
+  const rollups = new RollupCollector();
+  const ctx = { policy: deps.policy, now, classifierVersion: null, rollups };
   for (const d of records) {
     tally[d.status]++;
     const e = eventOfDelivery(d, opts.attribution);
@@ -132,6 +136,7 @@ async function commit(
       ...(without.length ? await applyInBulk(trx, without) : []),
     ])
       if (applied.eventId) tally.events++;
+    await addToRollups(trx, rollups.take());
     if (save)
       await saveLogPosition(
         trx,

@@ -1,0 +1,98 @@
+// GET /v1/stats benchmark on real PostgreSQL: hourly rollups for D days (default 90) x S streams (20) x P
+// providers (30) x C campaigns (50), of which each stream has A campaigns (default 5) active each hour (all 50
+// over a day), generated in PostgreSQL; then each query shape asked R times (default 30) over HTTP, p50/p95.
+//
+//   node --import tsx bench/stats.mjs [--days 90] [--streams 20] [--providers 30] [--campaigns 50]
+//                                    [--active 5] [--runs 30] [--keep]
+//   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
+import { randomBytes } from "node:crypto";
+import { loadavg } from "node:os";
+import { sql } from "kysely";
+import { startApi } from "../src/api/server.ts";
+import { loadConfig } from "../src/config.ts";
+import { PROVIDERS } from "../src/core/provider.ts";
+import { createLogger } from "../src/log.ts";
+import { migrateToLatest, openDb } from "../src/store/db.ts";
+import { createKey } from "../src/store/keys.ts";
+
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return Number(i >= 0 ? args[i + 1] : dflt);
+};
+const DAYS = arg("days", 90);
+const STREAMS = arg("streams", 20);
+const NPROV = arg("providers", 30);
+const CAMPAIGNS = arg("campaigns", 50);
+const ACTIVE = arg("active", 5);
+const RUNS = arg("runs", 30);
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const schema = `bench_stats_${randomBytes(4).toString("hex")}`;
+// The provider list is closed (13 names): beyond it, providers are numbered, as distinct rows cost the same.
+const providers = Array.from({ length: NPROV }, (_, i) => PROVIDERS[i] ?? `p${i}`);
+
+const handle = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 4 });
+try {
+  await migrateToLatest(handle.db);
+  const end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  const start = new Date(end.getTime() - DAYS * 86_400_000);
+  const t0 = performance.now();
+  // Each hour, each stream sends A of its campaigns (which ones turns with the hour) to every provider.
+  await sql`
+    insert into rollups (tenant, hour, stream, provider, campaign, sending_ip,
+                         sent, delivered, hard, soft, block, complaint, auto_reply, unverified)
+    select 'bench', h, 's' || s, p, 'c' || ((extract(epoch from h)::bigint / 3600 * ${ACTIVE} + a) % ${CAMPAIGNS}),
+           '192.0.2.' || (s % 4), 1000, 950, 10, 20, 5, 1, 3, 2
+      from generate_series(${start}::timestamptz, ${end}::timestamptz - interval '1 hour', interval '1 hour') h,
+           generate_series(0, ${STREAMS - 1}) s,
+           generate_series(0, ${ACTIVE - 1}) a,
+           unnest(${providers}::text[]) p`.execute(handle.db);
+  await sql`analyze rollups`.execute(handle.db);
+  const rows = (await sql`select count(*)::int as n from rollups`.execute(handle.db)).rows[0].n;
+  console.log(
+    `rollups: ${rows.toLocaleString("en")} rows (${DAYS} days x ${STREAMS} streams x ${ACTIVE} of ${CAMPAIGNS} ` +
+      `campaigns x ${NPROV} providers per hour), made in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+
+  const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, databaseSchema: schema }, {});
+  const api = await startApi({ db: handle.db, config, logger: createLogger("warn"), now: () => end });
+  const key = await createKey(handle.db, { tenant: "bench", scopes: ["read"] });
+  const iso = (d) => encodeURIComponent(d.toISOString());
+  const ago = (days) => new Date(end.getTime() - days * 86_400_000);
+  const shapes = [
+    ["last 24 h, hourly, by stream and provider", `groupBy=stream,provider`],
+    ["last 24 h, hourly, one stream, by provider", `groupBy=provider&stream=s3`],
+    [
+      "last 7 days, daily, by stream and provider",
+      `granularity=day&from=${iso(ago(7))}&groupBy=stream,provider`,
+    ],
+    [
+      "last 7 days, hourly, one stream and provider, by campaign",
+      `from=${iso(ago(7))}&stream=s3&provider=google&groupBy=campaign`,
+    ],
+    ["last 30 days, daily, by provider", `granularity=day&from=${iso(ago(30))}&groupBy=provider`],
+    ["last 45 days (90 with the previous period), daily, total", `granularity=day&from=${iso(ago(45))}`],
+  ];
+  for (const [label, q] of shapes) {
+    const ms = [];
+    let points = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      const res = await fetch(`http://127.0.0.1:${api.port}/v1/stats?${q}`, {
+        headers: { authorization: `Bearer ${key.token}` },
+      });
+      const body = await res.json();
+      ms.push(performance.now() - t);
+      if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(body)}`);
+      points = body.groups.reduce((n, g) => n + g.points.length, 0);
+    }
+    ms.sort((a, b) => a - b);
+    const pct = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))].toFixed(1);
+    console.log(`${label}: p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms (${points} points)`);
+  }
+  console.log(`load average ${loadavg()[0].toFixed(1)}`);
+  await api.close();
+} finally {
+  if (!args.includes("--keep")) await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
+  await handle.close();
+}

@@ -1,0 +1,171 @@
+// GET /v1/stats: what was sent and what came back, per group (stream, provider, campaign, sending IP) and hour
+// or day, with rates and the previous period beside each figure. Read from the hourly rollups
+// (src/store/rollups.ts); how events are counted in them: docs/monitoring.md.
+import type { FastifyInstance } from "fastify";
+import { PROVIDERS } from "../../core/provider.js";
+import { COUNTERS } from "../../core/rollup.js";
+import { statsOf } from "../../core/stats.js";
+import { GROUP_BY, rollupBuckets, type GroupBy } from "../../store/rollups.js";
+import { requireScope } from "../auth.js";
+import type { ApiDeps } from "../deps.js";
+import { ApiError } from "../errors.js";
+
+interface StatsQuery {
+  from?: string;
+  to?: string;
+  granularity: "hour" | "day";
+  groupBy?: string;
+  stream?: string;
+  provider?: string;
+  campaign?: string;
+  sendingIp?: string;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** The longest window asked at once. */
+export const MAX_RANGE_DAYS = 400;
+/** The most points (groups x buckets) one answer holds. */
+export const MAX_POINTS = 50_000;
+
+const rate = { type: "number", nullable: true } as const;
+const figures = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    ...Object.fromEntries(COUNTERS.map((c) => [c, { type: "integer" }])),
+    hardRate: { ...rate, description: "hard / sent (null without sends)" },
+    complaintRate: { ...rate, description: "complaint / sent" },
+    complaintRateDelivered: { ...rate, description: "complaint / delivered" },
+    blockRate: { ...rate, description: "block / sent" },
+  },
+} as const;
+
+export default async function stats(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+
+  app.get<{ Querystring: StatsQuery }>(
+    "/stats",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["monitoring"],
+        summary:
+          "Sends, bounces and complaints with rates, per group and hour or day, beside the previous period",
+        description: `From the hourly rollups. \`from\` and \`to\` are rounded out to whole buckets (hours, or UTC days);
+default: the last 24 hours. The previous period is the as long one just before \`from\`; each point has the point one
+period earlier beside it. \`groupBy\`: a comma-separated list of ${GROUP_BY.join(", ")} (default: none, one group).
+Bounces tied to their send (the returned original's Message-ID against \`POST /v1/sends\`) count in the hour of the
+send, others in the hour they arrived; unverified bounces count only as \`unverified\` (docs/monitoring.md).`,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            from: { type: "string", format: "date-time" },
+            to: { type: "string", format: "date-time" },
+            granularity: { type: "string", enum: ["hour", "day"], default: "hour" },
+            groupBy: {
+              type: "string",
+              pattern: `^(${GROUP_BY.join("|")})(,(${GROUP_BY.join("|")}))*$`,
+              description: `Comma-separated: ${GROUP_BY.join(", ")}`,
+            },
+            stream: { type: "string", maxLength: 20 },
+            provider: { type: "string", enum: [...PROVIDERS] },
+            campaign: { type: "string", maxLength: 200 },
+            sendingIp: { type: "string", maxLength: 45 },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            additionalProperties: false,
+            required: ["from", "to", "granularity", "groupBy", "previousFrom", "groups"],
+            properties: {
+              from: { type: "string", format: "date-time" },
+              to: { type: "string", format: "date-time" },
+              granularity: { type: "string", enum: ["hour", "day"] },
+              groupBy: { type: "array", items: { type: "string", enum: [...GROUP_BY] } },
+              previousFrom: {
+                type: "string",
+                format: "date-time",
+                description: "The previous period: [previousFrom, from)",
+              },
+              groups: {
+                type: "array",
+                items: {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["key", "total", "previous", "points"],
+                  properties: {
+                    key: {
+                      type: "object",
+                      additionalProperties: false,
+                      properties: Object.fromEntries(GROUP_BY.map((g) => [g, { type: "string" }])),
+                    },
+                    total: figures,
+                    previous: figures,
+                    points: {
+                      type: "array",
+                      items: {
+                        type: "object",
+                        additionalProperties: false,
+                        properties: {
+                          at: { type: "string", format: "date-time" },
+                          ...figures.properties,
+                          previous: figures,
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          400: { $ref: "Error#" },
+          401: { $ref: "Error#" },
+          403: { $ref: "Error#" },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const unit = q.granularity === "day" ? DAY : HOUR;
+      const down = (d: Date) => new Date(Math.floor(d.getTime() / unit) * unit);
+      const up = (d: Date) => new Date(Math.ceil(d.getTime() / unit) * unit);
+      const to = up(q.to ? new Date(q.to) : now());
+      const from = down(q.from ? new Date(q.from) : new Date(to.getTime() - DAY));
+      if (from >= to) throw new ApiError(400, "validation_failed", "`from` must be before `to`");
+      if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY)
+        throw new ApiError(400, "validation_failed", `at most ${MAX_RANGE_DAYS} days at once`);
+      const groupBy = q.groupBy ? ([...new Set(q.groupBy.split(","))] as GroupBy[]) : [];
+      const previousFrom = new Date(from.getTime() - (to.getTime() - from.getTime()));
+      const buckets = await rollupBuckets(deps.db, {
+        tenant: request.auth.tenant,
+        from: previousFrom,
+        to,
+        granularity: q.granularity,
+        groupBy,
+        filters: {
+          stream: q.stream?.toLowerCase(),
+          provider: q.provider,
+          campaign: q.campaign,
+          sendingIp: q.sendingIp,
+        },
+      });
+      if (buckets.length > MAX_POINTS)
+        throw new ApiError(
+          400,
+          "validation_failed",
+          `the answer would hold ${buckets.length} points (at most ${MAX_POINTS}): ask for a shorter window, days, fewer groups or a filter`,
+        );
+      return {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        granularity: q.granularity,
+        groupBy,
+        previousFrom: previousFrom.toISOString(),
+        groups: statsOf(buckets, { groupBy, from, to }),
+      };
+    },
+  );
+}
