@@ -5,6 +5,7 @@ import { pipeline } from "node:stream/promises";
 import { StringDecoder } from "node:string_decoder";
 import { CsvError, parse } from "csv-parse";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { BODY_CONTROL, controlIn, controlMessage } from "./edge.js";
 import { ApiError } from "./errors.js";
 
 export const BULK_FORMATS = ["csv", "ndjson"] as const;
@@ -17,6 +18,8 @@ const NDJSON_TYPES = [
   "application/jsonl",
   "application/x-jsonlines",
 ];
+/** The content types of a bulk body, for the route's `config.accepts` (named in 415 answers). */
+export const BULK_CONTENT_TYPES = [...CSV_TYPES, ...NDJSON_TYPES] as const;
 
 /**
  * At most `max` bulk requests (list cleaning, imports) at once in this API process; beyond, 429 with
@@ -61,7 +64,13 @@ export function bulkFormatOf(contentType: string | undefined): BulkFormat {
   const t = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   if (CSV_TYPES.includes(t)) return "csv";
   if (NDJSON_TYPES.includes(t)) return "ndjson";
-  throw new ApiError(415, "unsupported_media_type", "send the list as text/csv or application/x-ndjson");
+  throw new ApiError(
+    415,
+    "unsupported_media_type",
+    `the content type "${contentType ?? ""}" is not accepted here: send the list as text/csv or application/x-ndjson`,
+    { accepted: BULK_CONTENT_TYPES },
+    { "accept-post": BULK_CONTENT_TYPES.join(", ") },
+  );
 }
 
 export interface BulkRecord {
@@ -71,8 +80,10 @@ export interface BulkRecord {
   fields?: string[];
   /** NDJSON: the parsed object (undefined when the line is not a JSON object). */
   object?: Record<string, unknown>;
-  /** Why an NDJSON line could not be read. */
+  /** Why the record cannot be used (an NDJSON line that is not a JSON object; a control character). */
   error?: string;
+  /** Its code: `unreadable` or `control_character`. */
+  errorCode?: "unreadable" | "control_character";
   /** The record's exact text. */
   raw: string;
 }
@@ -170,7 +181,17 @@ async function* csvBatches(
       const raw = r.raw.slice(0, end);
       lastLine = line + countLineBreaks(raw);
       if (end === 0) continue;
-      batch.push({ line, fields: r.record, raw });
+      batch.push(
+        BODY_CONTROL.test(raw)
+          ? {
+              line,
+              fields: r.record,
+              raw,
+              error: controlMessage("the record"),
+              errorCode: "control_character",
+            }
+          : { line, fields: r.record, raw },
+      );
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
@@ -223,14 +244,20 @@ async function* ndjsonBatches(
     if (raw.trim() === "") return;
     let object: Record<string, unknown> | undefined;
     let error: string | undefined;
+    let errorCode: BulkRecord["errorCode"] = "unreadable";
     try {
       const v: unknown = JSON.parse(raw);
-      if (v && typeof v === "object" && !Array.isArray(v)) object = v as Record<string, unknown>;
-      else error = "the line is not a JSON object";
+      if (!v || typeof v !== "object" || Array.isArray(v)) error = "the line is not a JSON object";
+      // The text of the line holds every string of the object (escaped or not): a control character in any
+      // of them shows in the parsed strings.
+      else if (controlIn(v) !== undefined) {
+        error = controlMessage("the line");
+        errorCode = "control_character";
+      } else object = v as Record<string, unknown>;
     } catch (e) {
       error = `the line is not valid JSON: ${e instanceof Error ? e.message : String(e)}`;
     }
-    batch.push({ line, object, error, raw });
+    batch.push(error ? { line, error, errorCode, raw } : { line, object, raw });
   };
   for await (const chunk of text) {
     let from = 0;

@@ -85,14 +85,15 @@ export async function importList(
   };
 
   const rowOf = (r: BulkRecord): ImportRow | undefined => {
+    if (r.error) return fail(r.line, r.errorCode ?? "unreadable", r.error);
     const f = fieldsOf(r);
-    if (!f) return fail(r.line, "unreadable", r.error ?? "the record cannot be read");
+    if (!f) return fail(r.line, "unreadable", "the record cannot be read");
     const rawAddress = o.format === "csv" ? r.fields?.[addrCol] : addressOfObject(f, o.column);
     if (typeof rawAddress !== "string") return fail(r.line, "no_address", "the record has no address");
     const n = normalizeAddress(rawAddress, { caseSensitiveLocalPart: o.caseSensitiveLocalPart });
     if (!n.ok) return fail(r.line, n.error, n.message);
     const str = (k: string) => {
-      const v = f[k];
+      const v = f[k] ?? f[k.toLowerCase()]; // CSV header names are lower-cased
       return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
     };
     const stream = str("stream") ?? o.stream;
@@ -109,13 +110,20 @@ export async function importList(
       const d = new Date(v);
       return Number.isNaN(d.getTime()) ? false : d;
     };
-    const expiresAt = time("expires_at");
+    // Rebound's own export names (camelCase) or the snake_case of other providers' exports.
+    const expiresKey = str("expiresAt") !== undefined ? "expiresAt" : "expires_at";
+    const expiresAt = time(expiresKey);
     if (expiresAt === false)
-      return fail(r.line, "bad_expires_at", `expires_at is not a date: "${str("expires_at")}"`);
+      return fail(r.line, "bad_expires_at", `${expiresKey} is not a date: "${str(expiresKey)}"`);
     if (expiresAt && expiresAt.getTime() <= o.at.getTime())
       return fail(r.line, "expired", "expires_at has passed");
     const givenSince = time("since");
-    const since = givenSince === null ? time("first_seen") : givenSince;
+    const since =
+      givenSince !== null
+        ? givenSince
+        : str("firstSeen") !== undefined
+          ? time("firstSeen")
+          : time("first_seen");
     if (since === false) return fail(r.line, "bad_since", "since is not a date");
     const note = str("note") ?? null;
     if (note && note.length > 1000)

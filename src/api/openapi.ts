@@ -38,14 +38,15 @@ const STREAMED: {
   method: "get" | "post";
   path: string;
   body?: boolean;
-  answer?: boolean;
+  answer?: Record<string, unknown>;
   /** An NDJSON body beside the JSON one the route's schema declares. */
   ndjson?: boolean;
 }[] = [
   { method: "post", path: "/v1/sends", ndjson: true },
-  { method: "post", path: "/v1/clean", body: true, answer: true },
+  { method: "post", path: "/v1/clean", body: true, answer: LIST_BODIES },
   { method: "post", path: "/v1/suppressions/import", body: true },
-  { method: "get", path: "/v1/exports/suppressions", answer: true },
+  { method: "get", path: "/v1/exports/suppressions", answer: LIST_BODIES },
+  { method: "get", path: "/metrics", answer: { "text/plain": LIST } },
 ];
 
 type OpenApiDoc = { paths?: Record<string, Record<string, Record<string, unknown>>> };
@@ -72,8 +73,9 @@ export function describeStreams<T>(doc: T): T {
       const responses = (op.responses ?? {}) as Record<string, Record<string, unknown>>;
       responses["200"] = {
         ...responses["200"],
-        description: "The list, streamed, in the format asked for",
-        content: LIST_BODIES,
+        description:
+          s.path === "/metrics" ? "Prometheus text" : "The list, streamed, in the format asked for",
+        content: s.answer,
       };
       op.responses = responses;
     }

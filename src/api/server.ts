@@ -3,9 +3,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { installAuth } from "./auth.js";
 import { BulkGate } from "./bulk.js";
 import type { ApiDeps, RouteModule } from "./deps.js";
-import { errorSchema, installErrorHandling } from "./errors.js";
+import { installEdge, MAX_PARAM_LENGTH } from "./edge.js";
+import { clientError, errorSchema, frameworkError, installErrorHandling } from "./errors.js";
 import { installOpenApi } from "./openapi.js";
 import health from "./routes/health.js";
+import home from "./routes/home.js";
 import alerts from "./routes/alerts.js";
 import { installMetrics } from "./metrics.js";
 import clean from "./routes/clean.js";
@@ -64,10 +66,19 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // characters, more once percent-encoded (fastify's default: 100, then 414).
     routerOptions: { maxParamLength: 1_000 },
     return503OnClosing: true,
+    // An address of 254 characters, percent-encoded, fits; a longer parameter gets a 414 in our shape.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
+    // Bodies are never coerced (`{"addresses": 0}` is not a list); query strings are typed in edge.ts.
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false },
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
   });
+  installEdge(app);
+  // JSON only, unless a route says otherwise (CSV and NDJSON lists): a text/plain body gets a 415 that says what to
+  // send, not a validation error about a string.
+  app.removeContentTypeParser("text/plain");
   installErrorHandling(app);
   app.addSchema(errorSchema);
   await installOpenApi(app, API_VERSION);
@@ -80,6 +91,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   installMetrics(app, deps);
   await app.register(async (root) => health(root, deps));
+  await app.register(async (root) => home(root, deps));
   await app.register(
     async (v1) => {
       installAuth(v1, {

@@ -62,7 +62,7 @@ function registerList(suppressions: Command, io: CliIo): void {
         const rows = await listSuppressions(db, { tenant: opts.tenant, stream: opts.stream, limit });
         for (const r of rows) {
           const row = {
-            id: r.id,
+            id: String(r.id),
             tenant: r.tenant,
             stream: r.stream,
             address: r.address,

@@ -10,6 +10,7 @@ export const ADDRESS_ERRORS = [
   "local_part_too_long",
   "bad_domain",
   "too_long",
+  "control_character",
 ] as const;
 export type AddressError = (typeof ADDRESS_ERRORS)[number];
 
@@ -22,6 +23,9 @@ export interface NormalizeOptions {
   caseSensitiveLocalPart?: boolean;
 }
 
+/** C0 and C1 control characters and DEL: never part of an address (trimmed ones aside). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 const fail = (error: AddressError, message: string): NormalizedAddress => ({ ok: false, error, message });
 
 /**
@@ -33,6 +37,8 @@ export function normalizeAddress(input: string, opts: NormalizeOptions = {}): No
   if (s.startsWith("<") && s.endsWith(">")) s = s.slice(1, -1).trim();
   if (/^mailto:/i.test(s)) s = s.slice(7);
   if (!s) return fail("empty", "the address is empty");
+  if (CONTROL.test(s))
+    return fail("control_character", "the address has a control character (NUL, a line break, ...)");
   if (s.length > 320) return fail("too_long", "the address is longer than 320 characters");
   const at = s.lastIndexOf("@");
   if (at < 0) return fail("no_at_sign", "the address has no @");

@@ -20,7 +20,7 @@ export interface ExportOptions {
   hashed: boolean;
 }
 
-/** The columns of an export, in order; `address` becomes `address_sha256` in the hashed form. */
+/** The columns of an export, in order (their names in the file: exportHeader). */
 export const EXPORT_COLUMNS = [
   "address",
   "stream",
@@ -35,8 +35,24 @@ export const EXPORT_COLUMNS = [
   "note",
 ] as const;
 
+/** Their names in an export (CSV header, NDJSON keys): the API's camelCase names. */
+const EXPORT_NAMES: Record<(typeof EXPORT_COLUMNS)[number], string> = {
+  address: "address",
+  stream: "stream",
+  reason: "reason",
+  class: "class",
+  source: "source",
+  first_seen: "firstSeen",
+  last_seen: "lastSeen",
+  expires_at: "expiresAt",
+  count: "count",
+  rule: "rule",
+  note: "note",
+};
+
+/** The names of an export's columns, comma-separated; `address` becomes `addressSha256` in the hashed form. */
 export function exportHeader(hashed: boolean): string {
-  return EXPORT_COLUMNS.map((c) => (c === "address" && hashed ? "address_sha256" : c)).join(",");
+  return EXPORT_COLUMNS.map((c) => (c === "address" && hashed ? "addressSha256" : EXPORT_NAMES[c])).join(",");
 }
 
 /** A whole export as a byte stream: COPY on PostgreSQL, pages on PGlite. */
@@ -351,14 +367,14 @@ export async function exportPage(
           csvField("p.note"),
         ].join(" || ',' || ")
       : [
-          `'{"${opts.hashed ? "address_sha256" : "address"}":' || ${jsonText(addr)}`,
+          `'{"${opts.hashed ? "addressSha256" : "address"}":' || ${jsonText(addr)}`,
           `',"stream":' || ${jsonText("p.stream")}`,
           `',"reason":' || ${jsonText("p.reason")}`,
           `',"class":' || ${jsonText("p.class")}`,
           `',"source":' || ${jsonText("p.source")}`,
-          `',"first_seen":' || ${jsonTime("p.first_seen")}`,
-          `',"last_seen":' || ${jsonTime("p.last_seen")}`,
-          `',"expires_at":' || ${jsonTime("p.expires_at")}`,
+          `',"firstSeen":' || ${jsonTime("p.first_seen")}`,
+          `',"lastSeen":' || ${jsonTime("p.last_seen")}`,
+          `',"expiresAt":' || ${jsonTime("p.expires_at")}`,
           `',"count":' || p.count::text`,
           `',"rule":' || ${jsonText("p.rule")}`,
           `',"note":' || ${jsonText("p.note")} || '}'`,

@@ -201,14 +201,14 @@ function addedEvent(id: string, s: SuppressionInput): OutboxEvent {
     tenant: s.tenant,
     type: "suppression.added",
     payload: {
-      id,
+      id: String(id),
       stream: s.stream,
       address: s.address,
       reason: s.reason,
       class: s.class,
       source: s.source,
       rule: s.rule ?? null,
-      eventIds: s.eventIds ?? [],
+      eventIds: (s.eventIds ?? []).map(String),
       expiresAt: s.expiresAt?.toISOString() ?? null,
       at: s.at.toISOString(),
     },
@@ -381,7 +381,7 @@ export async function removeSuppressions(
           tenant: r.tenant,
           type: "suppression.removed",
           payload: {
-            id: row.id,
+            id: String(row.id),
             stream: row.stream,
             address: r.address,
             reason: row.reason,
@@ -520,10 +520,13 @@ export async function explainSuppression(
     active: r.expires_at === null || new Date(r.expires_at).getTime() > now.getTime(),
     note: r.note,
     createdBy: r.created_by,
-    events: r.events ?? [],
-    log: r.log ?? [],
+    // PostgreSQL writes times in JSON as `+00:00` with microseconds: one format everywhere (toISOString).
+    events: (r.events ?? []).map((e) => ({ ...e, occurredAt: iso(e.occurredAt) })),
+    log: (r.log ?? []).map((l) => ({ ...l, at: iso(l.at) })),
   }));
 }
+
+const iso = (t: string): string => new Date(t).toISOString();
 
 export interface ListFilter {
   tenant?: string;

@@ -56,7 +56,7 @@ export function deliveryBody(
     id: `evt_${d.outboxId}`,
     type: d.eventType,
     tenant: d.tenant,
-    created_at: d.createdAt.toISOString(),
+    createdAt: d.createdAt.toISOString(),
     data: d.payload,
   });
 }

@@ -170,7 +170,7 @@ async function writePlans(
     const input = suppressionOf(items[i]!.ctx, items[i]!.spec, p, eventId);
     const announcement = p.announcement && {
       ...p.announcement,
-      payload: { eventId, ...p.announcement.payload },
+      payload: { eventId: String(eventId), ...p.announcement.payload },
     };
     if (input) suppress.set(i, { input, then: announcement });
     return announcement;

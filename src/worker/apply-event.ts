@@ -171,9 +171,9 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
           tenant: a.tenant,
           type,
           payload: {
-            mailId: e.mailId,
+            mailId: e.mailId === null ? null : String(e.mailId),
             stream: a.stream,
-            address: a.address,
+            recipient: a.address,
             reason: r.reason,
             class: r.class,
             permanent: r.permanent ?? null,
@@ -304,7 +304,10 @@ export async function applyEvent(
     const k = keyOf(a.tenant, suppression.stream, a.address);
     await upsertSuppression(trx, suppression, {
       emit: !ctx.quietSuppressions?.has(k),
-      then: announcement && { ...announcement, payload: { eventId, ...announcement.payload } },
+      then: announcement && {
+        ...announcement,
+        payload: { eventId: String(eventId), ...announcement.payload },
+      },
     });
     out.suppressed = k;
   }

@@ -54,7 +54,12 @@ describe("DELETE /v1/addresses/{address}", () => {
     // Before: the history is visible, and the address is suppressed.
     const before = await (await acmeWriter.get(`/v1/events?address=${enc(address)}`)).json();
     expect(before.data.length).toBeGreaterThan(0);
-    expect(before.data[0]).toMatchObject({ address, class: "hard", stream: "marketing", verified: true });
+    expect(before.data[0]).toMatchObject({
+      recipient: address,
+      class: "hard",
+      stream: "marketing",
+      verified: true,
+    });
     const deliveriesBefore = await t.db
       .selectFrom("webhook_deliveries")
       .select("payload")
@@ -77,9 +82,9 @@ describe("DELETE /v1/addresses/{address}", () => {
     const res = await acmeAdmin.send("DELETE", `/v1/addresses/${enc("  GONE.USER@example.COM ")}`);
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ address_hash: hash, mails_purged: 1, suppressions_kept: 1 });
-    expect(body.events_deleted).toBeGreaterThan(0);
-    expect(body.webhook_payloads_redacted).toBeGreaterThan(0);
+    expect(body).toMatchObject({ addressSha256: hash, mailsPurged: 1, suppressionsKept: 1 });
+    expect(body.eventsDeleted).toBeGreaterThan(0);
+    expect(body.webhookPayloadsRedacted).toBeGreaterThan(0);
 
     // Still suppressed: lookups go by hash.
     const look = await (await acmeWriter.get(`/v1/suppressions/${enc(address)}?stream=marketing`)).json();
@@ -286,6 +291,6 @@ describe("DELETE /v1/addresses/{address}", () => {
   it("erases an address that was never seen as a no-op", async () => {
     const res = await acmeAdmin.send("DELETE", `/v1/addresses/${enc("never@example.org")}`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ events_deleted: 0, mails_purged: 0, suppressions_kept: 0 });
+    expect(await res.json()).toMatchObject({ eventsDeleted: 0, mailsPurged: 0, suppressionsKept: 0 });
   });
 });

@@ -30,13 +30,13 @@ export async function bounceThroughWorker(
 ): Promise<string> {
   const res = await c.send("POST", "/v1/verp", { recipient, stream });
   expect(res.status).toBe(200);
-  const { return_path } = await res.json();
+  const { returnPath } = await res.json();
   const id = randomUUID();
-  const raw = fixture(what, { recipient, returnPath: return_path });
+  const raw = fixture(what, { recipient, returnPath });
   await insertMail(db, {
     id,
     mailFrom: "",
-    rcptTo: [return_path],
+    rcptTo: [returnPath],
     raw,
     sha256: sha256(raw),
     receivedAt: now,

@@ -141,9 +141,7 @@ describe("exports", () => {
     const res = await acme.get("/v1/exports/suppressions?format=csv");
     expect(res.status).toBe(200);
     const lines = (await res.text()).trim().split("\n");
-    expect(lines[0]).toBe(
-      "address,stream,reason,class,source,first_seen,last_seen,expires_at,count,rule,note",
-    );
+    expect(lines[0]).toBe("address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note");
     expect(
       lines
         .slice(1)
@@ -163,9 +161,9 @@ describe("exports", () => {
       .map((l) => JSON.parse(l));
     expect(objs).toHaveLength(1);
     expect(objs[0]).toMatchObject({
-      address_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      addressSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       stream: "marketing",
-      expires_at: null,
+      expiresAt: null,
     });
     expect(objs[0].address).toBeUndefined();
   });

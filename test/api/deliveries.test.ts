@@ -37,7 +37,7 @@ describe("POST /v1/deliveries", () => {
     expect(soft?.nextRetryAt).toBeInstanceOf(Date);
 
     const res = await acme.send("POST", "/v1/deliveries", {
-      address: " Full@Example.COM ",
+      recipient: " Full@Example.COM ",
       stream: "marketing",
     });
     expect(res.status).toBe(200);
@@ -46,7 +46,7 @@ describe("POST /v1/deliveries", () => {
     expect(body.results[0]).toMatchObject({
       index: 0,
       ok: true,
-      address,
+      recipient: address,
       stream: "marketing",
       action: "reset",
     });
@@ -60,12 +60,12 @@ describe("POST /v1/deliveries", () => {
 
     const history = await (await acme.get(`/v1/events?address=${enc(address)}&stream=marketing`)).json();
     expect(history.data[0]).toMatchObject({
-      id: body.results[0].event_id,
+      id: body.results[0].eventId,
       source: "api",
       class: "delivered",
       reason: "delivered",
       kind: "delivery",
-      mail_id: null,
+      mailId: null,
     });
     expect(history.data[1]).toMatchObject({ source: "mail", class: "soft", reason: "mailboxfull" });
     // The policy's decision, with its rule and the state it replaced.
@@ -80,11 +80,11 @@ describe("POST /v1/deliveries", () => {
   it("takes a batch: invalid rows are reported in order and the valid ones kept", async () => {
     const res = await acme.send("POST", "/v1/deliveries", {
       deliveries: [
-        { address: "one@example.com", stream: "marketing" },
-        { address: "no-at-sign" },
-        { address: "two@example.com", stream: "Not A Stream!" },
-        { address: "three@example.com", occurred_at: "2026-01-01T00:00:00Z" },
-        { address: "four@example.com", occurred_at: "2999-01-01T00:00:00Z" },
+        { recipient: "one@example.com", stream: "marketing" },
+        { recipient: "no-at-sign" },
+        { recipient: "two@example.com", stream: "Not A Stream!" },
+        { recipient: "three@example.com", occurredAt: "2026-01-01T00:00:00Z" },
+        { recipient: "four@example.com", occurredAt: "2999-01-01T00:00:00Z" },
       ],
     });
     expect(res.status).toBe(200);
@@ -101,20 +101,24 @@ describe("POST /v1/deliveries", () => {
     expect(body.results[2].error.code).toBe("validation_failed");
     expect(body.results[4].error.message).toContain("future");
     // The default stream applies when none is named.
-    expect(body.results[3]).toMatchObject({ address: "three@example.com", stream: "default" });
+    expect(body.results[3]).toMatchObject({ recipient: "three@example.com", stream: "default" });
     const three = await (await acme.get(`/v1/events?address=three@example.com`)).json();
-    expect(three.data[0].occurred_at).toBe("2026-01-01T00:00:00.000Z");
+    expect(three.data[0].occurredAt).toBe("2026-01-01T00:00:00.000Z");
     const two = await (await acme.get(`/v1/events?address=two@example.com`)).json();
     expect(two.data).toEqual([]);
   });
 
   it("refuses bad requests with clear errors and writes nothing", async () => {
     const cases: [unknown, number, string][] = [
-      [{ address: "no-at-sign" }, 400, "invalid_address"],
+      [{ recipient: "no-at-sign" }, 400, "invalid_address"],
       [{}, 400, "validation_failed"],
       [{ stream: "marketing" }, 400, "validation_failed"],
-      [{ address: "a@example.com", deliveries: [{ address: "b@example.com" }] }, 400, "validation_failed"],
-      [{ address: "a@example.com", colour: "blue" }, 400, "validation_failed"],
+      [
+        { recipient: "a@example.com", deliveries: [{ recipient: "b@example.com" }] },
+        400,
+        "validation_failed",
+      ],
+      [{ recipient: "a@example.com", colour: "blue" }, 400, "validation_failed"],
       [{ deliveries: [] }, 400, "validation_failed"],
       ["{not json", 400, "malformed_json"],
     ];
@@ -137,7 +141,7 @@ describe("POST /v1/deliveries", () => {
   });
 
   it("needs the write scope", async () => {
-    const res = await acmeReader.send("POST", "/v1/deliveries", { address: "x@example.com" });
+    const res = await acmeReader.send("POST", "/v1/deliveries", { recipient: "x@example.com" });
     expect(res.status).toBe(403);
     expect((await res.json()).error.code).toBe("forbidden");
   });
@@ -147,9 +151,9 @@ describe("GET /v1/events", () => {
   it("pages an address's history newest first with a cursor bound to the key and the filters", async () => {
     const address = "paged@example.com";
     const deliveries = [1, 2, 3, 4, 5].map((d) => ({
-      address,
+      recipient: address,
       stream: "marketing",
-      occurred_at: `2026-02-0${d}T00:00:00Z`,
+      occurredAt: `2026-02-0${d}T00:00:00Z`,
     }));
     expect((await acme.send("POST", "/v1/deliveries", { deliveries })).status).toBe(200);
 
@@ -162,8 +166,8 @@ describe("GET /v1/events", () => {
       );
       expect(res.status).toBe(200);
       const page = await res.json();
-      seen.push(...page.data.map((e: { occurred_at: string }) => e.occurred_at.slice(0, 10)));
-      cursor = page.next_cursor;
+      seen.push(...page.data.map((e: { occurredAt: string }) => e.occurredAt.slice(0, 10)));
+      cursor = page.nextCursor;
       pages++;
     } while (cursor);
     expect(pages).toBe(3);
@@ -171,8 +175,8 @@ describe("GET /v1/events", () => {
 
     const first = await (await acme.get(`/v1/events?address=${enc(address)}&limit=2`)).json();
     const tries = [
-      `/v1/events?address=${enc(address)}&limit=2&cursor=${enc(first.next_cursor.replace(/^./, (c: string) => (c === "e" ? "f" : "e")))}`,
-      `/v1/events?address=${enc("other@example.com")}&limit=2&cursor=${enc(first.next_cursor)}`,
+      `/v1/events?address=${enc(address)}&limit=2&cursor=${enc(first.nextCursor.replace(/^./, (c: string) => (c === "e" ? "f" : "e")))}`,
+      `/v1/events?address=${enc("other@example.com")}&limit=2&cursor=${enc(first.nextCursor)}`,
       `/v1/events?address=${enc(address)}&limit=2&cursor=garbage`,
     ];
     for (const path of tries) {
@@ -182,7 +186,7 @@ describe("GET /v1/events", () => {
     }
     // Another key (even of the same tenant) cannot use this key's cursor.
     const res = await acmeReader.get(
-      `/v1/events?address=${enc(address)}&limit=2&cursor=${enc(first.next_cursor)}`,
+      `/v1/events?address=${enc(address)}&limit=2&cursor=${enc(first.nextCursor)}`,
     );
     expect(res.status).toBe(400);
   });
@@ -196,7 +200,7 @@ describe("GET /v1/events", () => {
         `/v1/events?address=paged@example.com&since=2026-02-02T00:00:00Z&until=2026-02-04T00:00:00Z`,
       )
     ).json();
-    expect(window.data.map((e: { occurred_at: string }) => e.occurred_at.slice(0, 10))).toEqual([
+    expect(window.data.map((e: { occurredAt: string }) => e.occurredAt.slice(0, 10))).toEqual([
       "2026-02-03",
       "2026-02-02",
     ]);
@@ -213,7 +217,7 @@ describe("GET /v1/events", () => {
     expect(mine.data).toEqual([]);
     const all = await (await other.get(`/v1/events?limit=1000`)).json();
     expect(all.data.length).toBeGreaterThan(0);
-    expect(all.data.every((e: { address: string }) => e.address === "full@example.com")).toBe(true);
+    expect(all.data.every((e: { recipient: string }) => e.recipient === "full@example.com")).toBe(true);
     expect(all.data[0]).not.toHaveProperty("tenant");
   });
 });

@@ -1,7 +1,9 @@
 // The API on the embedded database (PGlite), as `rebound start` runs it on a bare machine.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pendingOutbox } from "../../src/store/outbox.js";
 import { upsertSuppression } from "../../src/store/suppressions.js";
 import { createEmbeddedTestDb, type TestDb } from "../helpers/db.js";
+import { subscribeToAll } from "../helpers/webhooks.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
 
 let t: TestDb;
@@ -58,5 +60,19 @@ describe("the API on PGlite", () => {
       })
     ).text();
     expect(cleaned).toBe("email\nfine@example.com\n");
+  });
+
+  it("announces ids as strings to webhooks, as the API shows them (PGlite reads bigint as a number)", async () => {
+    await subscribeToAll(t.db, "acme");
+    const put = await acme.send("PUT", `/v1/suppressions/${enc("ids@example.com")}`, { stream: "m" });
+    expect(put.status).toBe(201);
+    const { id } = await put.json();
+    expect(typeof id).toBe("string");
+    expect((await acme.send("DELETE", `/v1/suppressions/${enc("ids@example.com")}`)).status).toBe(200);
+    const announced = (await pendingOutbox(t.db)).filter((o) => o.payload.address === "ids@example.com");
+    expect(announced.map((o) => [o.type, o.payload.id, o.payload.eventIds])).toEqual([
+      ["suppression.added", id, []],
+      ["suppression.removed", id, undefined],
+    ]);
   });
 });

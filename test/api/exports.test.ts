@@ -136,9 +136,7 @@ describe("exports on PostgreSQL", () => {
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     const body = await res.text();
     const lines = body.split("\n");
-    expect(lines[0]).toBe(
-      "address,stream,reason,class,source,first_seen,last_seen,expires_at,count,rule,note",
-    );
+    expect(lines[0]).toBe("address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note");
     expect(lines[1]).toBe(
       "hard@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00Z,2026-01-02T03:04:05.123456Z,,7,hard.default,",
     );
@@ -204,9 +202,9 @@ describe("exports on PostgreSQL", () => {
       reason: "userunknown",
       class: "hard",
       source: "manual",
-      first_seen: "2026-01-01T00:00:00Z",
-      last_seen: "2026-01-01T00:00:00Z",
-      expires_at: null,
+      firstSeen: "2026-01-01T00:00:00Z",
+      lastSeen: "2026-01-01T00:00:00Z",
+      expiresAt: null,
       count: 1,
       rule: "hard.default",
       note: 'said "no", twice',
@@ -235,13 +233,13 @@ describe("exports on PostgreSQL", () => {
     const plain = (await (await acme.get(path("csv", false, { state: "all" }))).text()).split("\n");
     const hashed = (await (await acme.get(path("csv", true, { state: "all" }))).text()).split("\n");
     expect(hashed[0]).toBe(
-      "address_sha256,stream,reason,class,source,first_seen,last_seen,expires_at,count,rule,note",
+      "addressSha256,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note",
     );
     const json = (await (await acme.get(path("ndjson", true, { state: "all" }))).text())
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    const addresses = json.map((o) => o.address_sha256 as string);
+    const addresses = json.map((o) => o.addressSha256 as string);
     expect(addresses).toHaveLength(20);
     const stored = await t.db
       .selectFrom("suppressions")
@@ -274,7 +272,7 @@ describe("exports on PostgreSQL", () => {
       ),
     ]);
     expect(await (await acme.get(path("csv", false, { stream: "nothing-here" }))).text()).toBe(
-      "address,stream,reason,class,source,first_seen,last_seen,expires_at,count,rule,note\n",
+      "address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note\n",
     );
     expect(await (await acme.get(path("ndjson", false, { stream: "nothing-here" }))).text()).toBe("");
   });

@@ -36,8 +36,8 @@ describe("POST /v1/verp", () => {
       stream: "marketing",
       domain: "bounces.example.net",
     });
-    expect(body.return_path).toMatch(/@bounces\.example\.net$/);
-    expect(decodeVerp(body.return_path, verpConfig.verpKeys)).toMatchObject({
+    expect(body.returnPath).toMatch(/@bounces\.example\.net$/);
+    expect(decodeVerp(body.returnPath, verpConfig.verpKeys)).toMatchObject({
       ok: true,
       recipient: "Jane.Doe@example.com",
       tenant: "acme",
@@ -56,8 +56,8 @@ describe("POST /v1/verp", () => {
     const body = await res.json();
     expect(body.form).toBe("hashed");
     expect(body.domain).toBe("fbl.example.net");
-    expect(body.return_path.split("@")[0].length).toBeLessThanOrEqual(64);
-    expect(decodeVerp(body.return_path, verpConfig.verpKeys, { candidates: [long] })).toMatchObject({
+    expect(body.returnPath.split("@")[0].length).toBeLessThanOrEqual(64);
+    expect(decodeVerp(body.returnPath, verpConfig.verpKeys, { candidates: [long] })).toMatchObject({
       ok: true,
       recipient: long,
     });
@@ -68,7 +68,7 @@ describe("POST /v1/verp", () => {
     const body = await (
       await dflt.send("POST", "/v1/verp", { recipient: "x@example.com", stream: "news" })
     ).json();
-    expect(decodeVerp(body.return_path, verpConfig.verpKeys)).toMatchObject({ ok: true, tenant: null });
+    expect(decodeVerp(body.returnPath, verpConfig.verpKeys)).toMatchObject({ ok: true, tenant: null });
   });
 
   it("refuses an invalid recipient, a foreign domain, a bad stream, a tenant name VERP cannot carry, and no keys", async () => {

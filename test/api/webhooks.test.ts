@@ -191,9 +191,9 @@ describe("/v1/webhooks", () => {
     expect(d).toMatchObject({
       status: "delivered",
       attempts: 3,
-      last_status_code: 200,
-      event_type: "bounce.hard",
-      webhook_id: w.id,
+      lastStatusCode: 200,
+      eventType: "bounce.hard",
+      webhookId: w.id,
     });
     expect(d).toHaveProperty("payload.address", "gone@example.com");
 
@@ -207,8 +207,10 @@ describe("/v1/webhooks", () => {
       );
       expect(v.ok).toBe(true);
       expect(JSON.parse(r.body)).toMatchObject({
-        id: d.event_id,
+        id: d.eventId,
         type: "bounce.hard",
+        tenant: "acme",
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         data: { address: "gone@example.com" },
       });
     }
@@ -224,8 +226,8 @@ describe("/v1/webhooks", () => {
       payload: { address: "back@example.com" },
     });
     const [dead] = await deliveriesUntil(reader, w.id, (ds) => ds[0]?.status === "dead");
-    expect(dead).toMatchObject({ status: "dead", attempts: 3, last_status_code: 502, next_attempt_at: null });
-    expect(dead.last_error).toContain("HTTP 502");
+    expect(dead).toMatchObject({ status: "dead", attempts: 3, lastStatusCode: 502, nextAttemptAt: null });
+    expect(dead.lastError).toContain("HTTP 502");
     const onlyDead = await (await reader.get(`/v1/webhooks/${w.id}/deliveries?status=dead`)).json();
     expect(onlyDead.data.map((x: { id: string }) => x.id)).toEqual([dead.id]);
 
@@ -234,7 +236,7 @@ describe("/v1/webhooks", () => {
     expect(re.status).toBe(202);
     expect(await re.json()).toMatchObject({ id: dead.id, status: "pending", attempts: 0 });
     const [ok] = await deliveriesUntil(reader, w.id, (ds) => ds[0]?.status === "delivered");
-    expect(ok).toMatchObject({ id: dead.id, status: "delivered", attempts: 1, last_status_code: 204 });
+    expect(ok).toMatchObject({ id: dead.id, status: "delivered", attempts: 1, lastStatusCode: 204 });
     expect(receiver.received).toHaveLength(4);
   });
 
@@ -252,12 +254,12 @@ describe("/v1/webhooks", () => {
       );
       const page = await res.json();
       seen.push(...page.data.map((d: { payload: { i: number } }) => d.payload.i));
-      cursor = page.next_cursor;
+      cursor = page.nextCursor;
     } while (cursor);
     expect(seen).toEqual([4, 3, 2, 1, 0]);
 
     const first = await (await reader.get(`/v1/webhooks/${w.id}/deliveries?limit=2`)).json();
-    const tampered = `${first.next_cursor.slice(0, -2)}xx`;
+    const tampered = `${first.nextCursor.slice(0, -2)}xx`;
     const bad = await reader.get(
       `/v1/webhooks/${w.id}/deliveries?limit=2&cursor=${encodeURIComponent(tampered)}`,
     );
@@ -265,7 +267,7 @@ describe("/v1/webhooks", () => {
     expect((await bad.json()).error.code).toBe("invalid_cursor");
     // A cursor made for the unfiltered log is not valid for a filtered one.
     const other = await reader.get(
-      `/v1/webhooks/${w.id}/deliveries?limit=2&status=dead&cursor=${encodeURIComponent(first.next_cursor)}`,
+      `/v1/webhooks/${w.id}/deliveries?limit=2&status=dead&cursor=${encodeURIComponent(first.nextCursor)}`,
     );
     expect(other.status).toBe(400);
   });

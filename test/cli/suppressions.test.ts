@@ -5,12 +5,12 @@ import { cli } from "./run-cli.js";
 
 let t: TestDb;
 
+const at = new Date("2026-03-02T10:00:00Z");
 beforeAll(async () => {
   t = await createTestDb();
   process.env.DATABASE_URL = TEST_DATABASE_URL;
   process.env.REBOUND_DATABASE_SCHEMA = t.schema;
   process.env.REBOUND_LOG_LEVEL = "silent";
-  const at = new Date("2026-03-02T10:00:00Z");
   await upsertSuppression(t.db, {
     tenant: "acme",
     stream: "marketing",
@@ -46,6 +46,9 @@ describe("rebound suppressions", () => {
       ["acme", "marketing", "one@example.com"],
       ["other", "*", "two@example.com"],
     ]);
+    // The API's style: ids as strings, times as toISOString writes them.
+    expect(typeof rows[0].id).toBe("string");
+    expect(rows[0].lastSeen).toBe(at.toISOString());
     const acme = await cli("suppressions", "list", "--tenant", "other");
     expect(acme.stdout.trim().split("\n")).toHaveLength(1);
     expect(acme.stdout).toContain("two@example.com\tfeedback\tcomplaint\tpermanent");
@@ -62,9 +65,10 @@ describe("rebound suppressions", () => {
         reason: "userunknown",
         rule: "policy.hard <- dsn.status:5.1.1",
         events: [],
-        log: [{ action: "added" }],
+        log: [{ action: "added", at: at.toISOString() }],
       },
     ]);
+    expect(j.suppressions[0].firstSeen).toBe(at.toISOString());
   });
 
   it("show says when an address is not suppressed, and refuses an invalid address", async () => {

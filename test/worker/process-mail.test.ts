@@ -66,7 +66,8 @@ async function spool(
 
 async function outboxOf(address: string) {
   const rows = await t.db.selectFrom("outbox").selectAll().orderBy("id").execute();
-  return rows.filter((r) => r.payload.address === address).map((r) => r.type);
+  // Suppressions announce their `address`; bounces and complaints their failed `recipient`.
+  return rows.filter((r) => (r.payload.address ?? r.payload.recipient) === address).map((r) => r.type);
 }
 
 describe("processing one mail", () => {
@@ -611,11 +612,11 @@ describe("processing mails in a batch", () => {
           };
         });
         const byAddress = (xs: typeof outbox) =>
-          [...new Set(xs.map((x) => String(x.payload.address)))]
+          [...new Set(xs.map((x) => String(x.payload.address ?? x.payload.recipient)))]
             .sort()
             .map((a) =>
               xs
-                .filter((x) => x.payload.address === a)
+                .filter((x) => (x.payload.address ?? x.payload.recipient) === a)
                 .sort((x, y) => Number(x.payload.mail) - Number(y.payload.mail)),
             );
         return {

@@ -26,7 +26,7 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
         params: {
           type: "object",
           required: ["address"],
-          properties: { address: { type: "string", maxLength: 400 } },
+          properties: { address: { type: "string", minLength: 1, maxLength: 320 } },
         },
         querystring: {
           type: "object",
@@ -42,18 +42,16 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
         response: {
           200: {
             type: "object",
+            additionalProperties: false,
             properties: {
-              address_hash: { type: "string" },
-              events_deleted: { type: "integer" },
-              mails_purged: { type: "integer" },
-              suppressions_kept: { type: "integer", description: "Suppressions that stay, by hash" },
-              log_rows_redacted: { type: "integer" },
-              webhook_payloads_redacted: { type: "integer" },
+              addressSha256: { type: "string", description: "SHA-256 (hex) of the normalised address" },
+              eventsDeleted: { type: "integer" },
+              mailsPurged: { type: "integer" },
+              suppressionsKept: { type: "integer", description: "Suppressions that stay, by hash" },
+              logRowsRedacted: { type: "integer" },
+              webhookPayloadsRedacted: { type: "integer" },
             },
           },
-          400: { $ref: "Error#" },
-          401: { $ref: "Error#" },
-          403: { $ref: "Error#" },
         },
       },
     },
@@ -70,14 +68,7 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
         { tenant: request.query.allTenants ? "*" : request.auth.tenant, addressHash: a.hash, ...r },
         "address erased",
       );
-      return {
-        address_hash: a.hash,
-        events_deleted: r.eventsDeleted,
-        mails_purged: r.mailsPurged,
-        suppressions_kept: r.suppressionsKept,
-        log_rows_redacted: r.logRowsRedacted,
-        webhook_payloads_redacted: r.webhookPayloadsRedacted,
-      };
+      return { addressSha256: a.hash, ...r };
     },
   );
 }

@@ -44,8 +44,13 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
           additionalProperties: false,
           properties: {
             since: { type: "string", format: "date-time", description: "blocks that occurred at or after" },
-            threshold: { type: "integer", minimum: 1, description: "overrides the configured threshold" },
-            stream: { type: "string", maxLength: 100 },
+            threshold: {
+              type: "integer",
+              minimum: 1,
+              maximum: 1_000_000_000,
+              description: "overrides the configured threshold",
+            },
+            stream: { type: "string", minLength: 1, maxLength: 100 },
           },
         },
         response: {
@@ -71,9 +76,6 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
               blocks: { type: "array", items: countSchema },
             },
           },
-          400: { $ref: "Error#" },
-          401: { $ref: "Error#" },
-          403: { $ref: "Error#" },
         },
       },
     },

@@ -8,6 +8,7 @@ import {
   addressColumn,
   addressOfObject,
   acceptBulkBodies,
+  BULK_CONTENT_TYPES,
   bulkFormatOf,
   bulkRecords,
   checkBulkLength,
@@ -44,6 +45,7 @@ export default async function clean(app: FastifyInstance, deps: ApiDeps): Promis
     "/clean",
     {
       preHandler: requireScope("read"),
+      config: { accepts: BULK_CONTENT_TYPES },
       schema: {
         tags: ["clean"],
         summary: "Clean a list before a campaign (CSV or NDJSON in, the same format out, streamed)",
@@ -125,13 +127,10 @@ columns (CSV) or fields (NDJSON): \`${STATUS_COLUMN}\` (\`ok\`, \`suppressed\` o
 
       async function cleanBatch(batch: BulkRecord[]): Promise<string> {
         const norm = batch.map((r) => {
+          if (r.error) return { ok: false as const, error: r.errorCode ?? "unreadable", message: r.error };
           const v = addressOf(r);
           if (typeof v !== "string")
-            return {
-              ok: false as const,
-              error: r.error ? "unreadable" : "no_address",
-              message: r.error ?? "the record has no address",
-            };
+            return { ok: false as const, error: "no_address", message: "the record has no address" };
           return normalizeAddress(v, { caseSensitiveLocalPart: cs });
         });
         const hashes = norm.map((n) => (n.ok ? hashAddress(n.address) : ""));
@@ -160,7 +159,7 @@ columns (CSV) or fields (NDJSON): \`${STATUS_COLUMN}\` (\`ok\`, \`suppressed\` o
               JSON.stringify({
                 line: r.line,
                 [STATUS_COLUMN]: "invalid",
-                [REASON_COLUMN]: "unreadable",
+                [REASON_COLUMN]: r.errorCode ?? "unreadable",
                 error: r.error,
               }) + "\n";
         }

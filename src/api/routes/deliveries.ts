@@ -18,9 +18,9 @@ const CONCURRENCY = 4;
 const MAX_SKEW_MS = 5 * 60_000;
 
 interface DeliveryInput {
-  address: string;
+  recipient: string;
   stream?: string;
-  occurred_at?: string;
+  occurredAt?: string;
 }
 
 interface Body extends Partial<DeliveryInput> {
@@ -40,16 +40,24 @@ type RowError = {
   ok: false;
   error: { code: "invalid_address" | "validation_failed"; message: string };
 };
-type RowDone = { index: number; ok: true; address: string; stream: string; event_id: string; action: string };
+type RowDone = {
+  index: number;
+  ok: true;
+  recipient: string;
+  stream: string;
+  eventId: string;
+  action: string;
+};
 
 const itemProperties = {
-  address: { type: "string", maxLength: 400 },
+  recipient: { type: "string", minLength: 1, maxLength: 320, description: "The recipient the mail reached" },
   stream: {
     type: "string",
+    minLength: 1,
     maxLength: 100,
     description: "The sender's stream (default: the deployment's default stream)",
   },
-  occurred_at: {
+  occurredAt: {
     type: "string",
     format: "date-time",
     description: "When the delivery happened (default: now)",
@@ -62,7 +70,7 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
   const getPolicy = () => (policy ??= loadPolicy(deps.config));
 
   function validate(item: DeliveryInput, index: number, at: Date): Valid | RowError {
-    const n = normalizeAddress(item.address ?? "", {
+    const n = normalizeAddress(item.recipient ?? "", {
       caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
     });
     if (!n.ok)
@@ -82,25 +90,25 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
         },
       };
     let occurredAt = at;
-    if (item.occurred_at !== undefined) {
-      occurredAt = new Date(item.occurred_at);
+    if (item.occurredAt !== undefined) {
+      occurredAt = new Date(item.occurredAt);
       if (Number.isNaN(occurredAt.getTime()))
         return {
           index,
           ok: false,
-          error: { code: "validation_failed", message: "occurred_at is not a date-time" },
+          error: { code: "validation_failed", message: "occurredAt is not a date-time" },
         };
       if (occurredAt.getTime() > at.getTime() + MAX_SKEW_MS)
         return {
           index,
           ok: false,
-          error: { code: "validation_failed", message: "occurred_at is in the future" },
+          error: { code: "validation_failed", message: "occurredAt is in the future" },
         };
     }
     return {
       index,
       address: n.address,
-      original: item.address.trim(),
+      original: item.recipient.trim(),
       stream,
       occurredAt,
     };
@@ -114,7 +122,7 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
         tags: ["deliveries"],
         summary: "Report successful deliveries (resets soft-bounce counts)",
         description:
-          "Either one delivery (`address`, `stream`, `occurred_at`) or a batch in `deliveries` (up to 1,000). " +
+          "Either one delivery (`recipient`, `stream`, `occurredAt`) or a batch in `deliveries` (up to 1,000). " +
           "In a batch an invalid row is reported in `results` and the valid rows are kept.",
         body: {
           type: "object",
@@ -127,7 +135,7 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
               maxItems: MAX_DELIVERIES_PER_REQUEST,
               items: {
                 type: "object",
-                required: ["address"],
+                required: ["recipient"],
                 additionalProperties: false,
                 properties: itemProperties,
               },
@@ -144,18 +152,21 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
                 type: "array",
                 items: {
                   type: "object",
+                  required: ["index", "ok"],
+                  additionalProperties: false,
                   properties: {
                     index: { type: "integer" },
                     ok: { type: "boolean" },
-                    address: { type: "string" },
+                    recipient: { type: "string" },
                     stream: { type: "string" },
-                    event_id: { type: "string" },
+                    eventId: { type: "string" },
                     action: {
                       type: "string",
                       description: "What the policy did: `reset` (soft-bounce counts reset)",
                     },
                     error: {
                       type: "object",
+                      required: ["code", "message"],
                       properties: { code: { type: "string" }, message: { type: "string" } },
                     },
                   },
@@ -163,24 +174,21 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
               },
             },
           },
-          400: { $ref: "Error#" },
-          401: { $ref: "Error#" },
-          403: { $ref: "Error#" },
         },
       },
     },
     async (request) => {
       const body = request.body ?? {};
       const single =
-        body.address !== undefined || body.stream !== undefined || body.occurred_at !== undefined;
+        body.recipient !== undefined || body.stream !== undefined || body.occurredAt !== undefined;
       if (single === (body.deliveries !== undefined))
         throw new ApiError(
           400,
           "validation_failed",
-          "send either `address` (one delivery) or `deliveries` (a batch)",
+          "send either `recipient` (one delivery) or `deliveries` (a batch)",
         );
-      if (single && body.address === undefined)
-        throw new ApiError(400, "validation_failed", "`address` is required");
+      if (single && body.recipient === undefined)
+        throw new ApiError(400, "validation_failed", "`recipient` is required");
       const items: DeliveryInput[] = single ? [body as DeliveryInput] : body.deliveries!;
       const at = now();
       const checked = items.map((item, i) => validate(item, i, at));
@@ -224,9 +232,9 @@ async function record(
       done.set(r.index, {
         index: r.index,
         ok: true,
-        address: r.address,
+        recipient: r.address,
         stream: r.stream,
-        event_id: eventId,
+        eventId: String(eventId),
         action: decision.action,
       });
     }

@@ -11,11 +11,11 @@ import { ApiError } from "../errors.js";
 
 const eventSchema = {
   type: "object",
+  additionalProperties: false,
   properties: {
     id: { type: "string" },
-    mail_id: {
-      type: "string",
-      nullable: true,
+    mailId: {
+      type: ["string", "null"],
       description: "The inbound mail it came from (null for `source: api`)",
     },
     source: {
@@ -23,38 +23,36 @@ const eventSchema = {
       description: "`mail` (a processed bounce or complaint) or `api` (a reported delivery)",
     },
     stream: { type: "string" },
-    address: { type: "string" },
-    address_original: { type: "string" },
-    recipient_domain: { type: "string" },
+    recipient: { type: "string", description: "The recipient of the mail the event is about (normalised)" },
+    recipientOriginal: { type: "string", description: "The recipient as the report wrote it" },
+    recipientDomain: { type: "string" },
     kind: { type: "string" },
     reason: { type: "string" },
     class: { type: "string", enum: [...CLASSES] },
     permanent: {
-      type: "boolean",
-      nullable: true,
+      type: ["boolean", "null"],
       description:
         "Whether the failure is permanent (true), transient (false) or unknown (null; also for what is no failure)",
     },
-    status: { type: "string", nullable: true },
-    smtp_code: { type: "integer", nullable: true },
-    action: { type: "string", nullable: true },
-    diagnostic: { type: "string", nullable: true },
-    remote_mta: { type: "string", nullable: true },
-    reporting_mta: { type: "string", nullable: true },
-    feedback_type: { type: "string", nullable: true },
-    parser: { type: "string", nullable: true },
-    rule: { type: "string", nullable: true, description: "The classifier rule that decided the reason" },
+    status: { type: ["string", "null"] },
+    smtpCode: { type: ["integer", "null"] },
+    action: { type: ["string", "null"] },
+    diagnostic: { type: ["string", "null"] },
+    remoteMta: { type: ["string", "null"] },
+    reportingMta: { type: ["string", "null"] },
+    feedbackType: { type: ["string", "null"] },
+    parser: { type: ["string", "null"] },
+    rule: { type: ["string", "null"], description: "The classifier rule that decided the reason" },
     verified: { type: "boolean", description: "The recipient was identified by a valid signed return path" },
-    verp_key_id: { type: "string", nullable: true },
-    classifier_version: { type: "string", nullable: true },
+    verpKeyId: { type: ["string", "null"] },
+    classifierVersion: { type: ["string", "null"] },
     decision: {
-      type: "object",
-      nullable: true,
+      type: ["object", "null"],
       additionalProperties: true,
       description: "The policy's decision and its rule",
     },
-    occurred_at: { type: "string", format: "date-time" },
-    created_at: { type: "string", format: "date-time" },
+    occurredAt: { type: "string", format: "date-time" },
+    createdAt: { type: "string", format: "date-time" },
   },
 } as const;
 
@@ -69,8 +67,34 @@ interface Query {
 }
 
 function publicEvent(e: EventRow) {
-  const { tenant: _t, address_hash: _h, ...rest } = e;
-  return { ...rest, id: String(e.id) };
+  return {
+    id: String(e.id),
+    mailId: e.mail_id === null ? null : String(e.mail_id),
+    source: e.source,
+    stream: e.stream,
+    recipient: e.address,
+    recipientOriginal: e.address_original,
+    recipientDomain: e.recipient_domain,
+    kind: e.kind,
+    reason: e.reason,
+    class: e.class,
+    permanent: e.permanent,
+    status: e.status,
+    smtpCode: e.smtp_code,
+    action: e.action,
+    diagnostic: e.diagnostic,
+    remoteMta: e.remote_mta,
+    reportingMta: e.reporting_mta,
+    feedbackType: e.feedback_type,
+    parser: e.parser,
+    rule: e.rule,
+    verified: e.verified,
+    verpKeyId: e.verp_key_id,
+    classifierVersion: e.classifier_version,
+    decision: e.decision,
+    occurredAt: e.occurred_at,
+    createdAt: e.created_at,
+  };
 }
 
 function dateParam(name: string, v: string | undefined): Date | undefined {
@@ -96,26 +120,30 @@ export default async function events(app: FastifyInstance, deps: ApiDeps): Promi
           type: "object",
           additionalProperties: false,
           properties: {
-            address: { type: "string", maxLength: 400 },
-            stream: { type: "string", maxLength: 100 },
+            address: {
+              type: "string",
+              minLength: 1,
+              maxLength: 320,
+              description: "The address whose history to show (the events of which it is the recipient)",
+            },
+            stream: { type: "string", minLength: 1, maxLength: 100 },
             class: { type: "string", enum: [...CLASSES] },
             since: { type: "string", format: "date-time", description: "occurred at or after" },
             until: { type: "string", format: "date-time", description: "occurred before" },
             limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
-            cursor: { type: "string", maxLength: 512 },
+            cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
           },
         },
         response: {
           200: {
             type: "object",
+            required: ["data", "nextCursor"],
+            additionalProperties: false,
             properties: {
               data: { type: "array", items: eventSchema },
-              next_cursor: { type: "string", nullable: true },
+              nextCursor: { type: ["string", "null"] },
             },
           },
-          400: { $ref: "Error#" },
-          401: { $ref: "Error#" },
-          403: { $ref: "Error#" },
         },
       },
     },
@@ -145,7 +173,7 @@ export default async function events(app: FastifyInstance, deps: ApiDeps): Promi
       const last = page[page.length - 1];
       return {
         data: page.map(publicEvent),
-        next_cursor: rows.length > q.limit && last ? encodeCursor(secret, String(last.id), filters) : null,
+        nextCursor: rows.length > q.limit && last ? encodeCursor(secret, String(last.id), filters) : null,
       };
     },
   );

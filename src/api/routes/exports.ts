@@ -29,7 +29,7 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
       schema: {
         tags: ["exports"],
         summary: "Export suppressions (CSV or NDJSON, streamed), with the filters of the list",
-        description: `CSV columns: ${exportHeader(false)} (\`address_sha256\` instead of \`address\` when hashed). Times are UTC ISO 8601; an empty \`expires_at\` means permanent.`,
+        description: `CSV columns: ${exportHeader(false)} (\`addressSha256\` instead of \`address\` when hashed; NDJSON: the same names). Times are RFC 3339 UTC with milliseconds; an empty \`expiresAt\` means permanent.`,
         querystring: {
           type: "object",
           additionalProperties: false,

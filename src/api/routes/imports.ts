@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { REASONS, type Reason } from "../../core/report.js";
 import { requireScope } from "../auth.js";
-import { acceptBulkBodies, bulkFormatOf, checkBulkLength } from "../bulk.js";
+import { acceptBulkBodies, BULK_CONTENT_TYPES, bulkFormatOf, checkBulkLength } from "../bulk.js";
 import type { ApiDeps } from "../deps.js";
 import { importList, STREAM_RE } from "../import-list.js";
 
@@ -27,12 +27,15 @@ export default async function imports(app: FastifyInstance, deps: ApiDeps): Prom
     "/suppressions/import",
     {
       preHandler: requireScope("write"),
+      config: { accepts: BULK_CONTENT_TYPES },
       schema: {
         tags: ["suppressions"],
         summary: "Import suppressions (CSV or NDJSON, streamed; per-row errors, valid rows kept)",
         description: `CSV with a header row, or NDJSON objects. Fields: the address (\`email\`, \`address\`, ... or \`column\`),
-and optionally \`stream\`, \`reason\` (one of Rebound's reasons), \`class\`, \`expires_at\`, \`since\` (when the
-provider suppressed it), \`note\`. A suppression already in force is kept as it is (\`unchanged\`).`,
+and optionally \`stream\`, \`reason\` (one of Rebound's reasons), \`class\`, \`expiresAt\`, \`since\` or \`firstSeen\`
+(when the provider suppressed it), \`note\` (Rebound's export names; \`expires_at\` and \`first_seen\` are read too). A
+suppression already in force is kept as it is (\`unchanged\`). A record with a control character (NUL, ...) is an
+error of its own (\`control_character\`); the valid records are kept.`,
         querystring: {
           type: "object",
           additionalProperties: false,

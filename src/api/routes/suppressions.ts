@@ -21,6 +21,12 @@ import { applying, governing, present, suppressionSchema } from "../present.js";
 export const MAX_CHECK = 10_000;
 const STREAM = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._:*-]+$" } as const;
 const SOURCES = ["bounce", "complaint", "soft_escalation", "manual", "import"] as const;
+/** An address in the path (percent-encoded): 320 characters at most, the longest normalizeAddress takes. */
+const ADDRESS_PARAMS = {
+  type: "object",
+  required: ["address"],
+  properties: { address: { type: "string", minLength: 1, maxLength: 320 } },
+} as const;
 const errors = {
   400: { $ref: "Error#" },
   401: { $ref: "Error#" },
@@ -41,7 +47,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
       schema: {
         tags: ["suppressions"],
         summary: "May I mail this address? Its suppressions in force, and the events that caused them",
-        params: { type: "object", properties: { address: { type: "string" } }, required: ["address"] },
+        params: ADDRESS_PARAMS,
         querystring: {
           type: "object",
           additionalProperties: false,
@@ -287,7 +293,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
         summary: "Suppress an address by hand",
         description:
           "Adds a suppression (source `manual`), or merges into the one in force: a permanent one is kept over a temporary one. 201 when it is new, 200 otherwise.",
-        params: { type: "object", properties: { address: { type: "string" } }, required: ["address"] },
+        params: ADDRESS_PARAMS,
         body: {
           type: "object",
           additionalProperties: false,
@@ -346,7 +352,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
         summary: "Remove an address's suppression (recorded with the key and the note)",
         description:
           "An address that bounces hard again is suppressed again. 404 when there was nothing to remove.",
-        params: { type: "object", properties: { address: { type: "string" } }, required: ["address"] },
+        params: ADDRESS_PARAMS,
         querystring: {
           type: "object",
           additionalProperties: false,

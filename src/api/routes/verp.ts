@@ -30,9 +30,10 @@ export default async function verp(app: FastifyInstance, deps: ApiDeps): Promise
           required: ["recipient"],
           additionalProperties: false,
           properties: {
-            recipient: { type: "string", minLength: 1, maxLength: 400 },
+            recipient: { type: "string", minLength: 1, maxLength: 320 },
             stream: {
               type: "string",
+              minLength: 1,
               maxLength: 20,
               description: "default: the deployment's default stream",
             },
@@ -46,8 +47,10 @@ export default async function verp(app: FastifyInstance, deps: ApiDeps): Promise
         response: {
           200: {
             type: "object",
+            required: ["returnPath", "form", "recipient", "stream", "tenant", "domain"],
+            additionalProperties: false,
             properties: {
-              return_path: { type: "string" },
+              returnPath: { type: "string" },
               form: { type: "string", enum: ["inline", "hashed"] },
               recipient: { type: "string" },
               stream: { type: "string" },
@@ -55,10 +58,6 @@ export default async function verp(app: FastifyInstance, deps: ApiDeps): Promise
               domain: { type: "string" },
             },
           },
-          400: { $ref: "Error#" },
-          401: { $ref: "Error#" },
-          403: { $ref: "Error#" },
-          503: { $ref: "Error#" },
         },
       },
     },
@@ -103,7 +102,7 @@ export default async function verp(app: FastifyInstance, deps: ApiDeps): Promise
         throw new ApiError(400, code, err.message);
       }
       return {
-        return_path: returnPath,
+        returnPath,
         form: returnPath.startsWith("h=") ? "hashed" : "inline",
         recipient: request.body.recipient.trim(),
         stream,

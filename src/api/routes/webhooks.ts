@@ -23,55 +23,50 @@ const MAX_WEBHOOKS_PER_TENANT = 50;
 
 const webhookSchema = {
   type: "object",
-  required: ["id", "url", "events", "created_at"],
+  required: ["id", "url", "events", "description", "createdAt", "disabledAt"],
+  additionalProperties: false,
   properties: {
     id: { type: "string" },
     url: { type: "string" },
     events: { type: "array", items: { type: "string", enum: [...WEBHOOK_EVENTS] } },
-    description: { type: "string", nullable: true },
-    created_at: { type: "string", format: "date-time" },
-    disabled_at: { type: "string", format: "date-time", nullable: true },
+    description: { type: ["string", "null"] },
+    createdAt: { type: "string", format: "date-time" },
+    disabledAt: { type: ["string", "null"], format: "date-time" },
   },
 } as const;
 
 const deliverySchema = {
   type: "object",
+  additionalProperties: false,
   properties: {
     id: { type: "string" },
-    webhook_id: { type: "string" },
-    event_id: {
+    webhookId: { type: "string" },
+    eventId: {
       type: "string",
       description: "Stable across tries and endpoints: the `id` of the body sent.",
     },
-    event_type: { type: "string", enum: [...WEBHOOK_EVENTS] },
+    eventType: { type: "string", enum: [...WEBHOOK_EVENTS] },
     status: {
       type: "string",
       enum: [...DELIVERY_STATUSES],
       description:
-        "`pending` (not tried yet), `failed` (will be tried again at `next_attempt_at`), `delivered`, `dead` (gave up)",
+        "`pending` (not tried yet), `failed` (will be tried again at `nextAttemptAt`), `delivered`, `dead` (gave up)",
     },
     attempts: { type: "integer" },
-    last_status_code: { type: "integer", nullable: true },
-    last_error: { type: "string", nullable: true },
-    next_attempt_at: { type: "string", format: "date-time", nullable: true },
-    created_at: { type: "string", format: "date-time" },
-    delivered_at: { type: "string", format: "date-time", nullable: true },
-    payload: { type: "object", additionalProperties: true },
+    lastStatusCode: { type: ["integer", "null"] },
+    lastError: { type: ["string", "null"] },
+    nextAttemptAt: { type: ["string", "null"], format: "date-time" },
+    createdAt: { type: "string", format: "date-time" },
+    deliveredAt: { type: ["string", "null"], format: "date-time" },
+    payload: { type: "object", additionalProperties: true, description: "The event's `data`" },
   },
 } as const;
 
 const idParams = {
   type: "object",
   required: ["id"],
-  properties: { id: { type: "string", maxLength: 64 } },
+  properties: { id: { type: "string", minLength: 1, maxLength: 64 } },
 } as const;
-
-const errors = {
-  400: { $ref: "Error#" },
-  401: { $ref: "Error#" },
-  403: { $ref: "Error#" },
-  404: { $ref: "Error#" },
-};
 
 function publicWebhook(w: WebhookRow) {
   return {
@@ -79,24 +74,24 @@ function publicWebhook(w: WebhookRow) {
     url: w.url,
     events: w.events,
     description: w.description,
-    created_at: w.created_at,
-    disabled_at: w.disabled_at,
+    createdAt: w.created_at,
+    disabledAt: w.disabled_at,
   };
 }
 
 function publicDelivery(d: DeliveryRow) {
   return {
     id: String(d.id),
-    webhook_id: d.webhook_id,
-    event_id: `evt_${d.outbox_id}`,
-    event_type: d.event_type,
+    webhookId: d.webhook_id,
+    eventId: `evt_${d.outbox_id}`,
+    eventType: d.event_type,
     status: d.status,
     attempts: d.attempts,
-    last_status_code: d.last_status_code,
-    last_error: d.last_error,
-    next_attempt_at: d.next_attempt_at,
-    created_at: d.created_at,
-    delivered_at: d.delivered_at,
+    lastStatusCode: d.last_status_code,
+    lastError: d.last_error,
+    nextAttemptAt: d.next_attempt_at,
+    createdAt: d.created_at,
+    deliveredAt: d.delivered_at,
     payload: d.payload,
   };
 }
@@ -167,8 +162,6 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
             required: [...webhookSchema.required, "secret"],
             properties: { ...webhookSchema.properties, secret: { type: "string" } },
           },
-          ...errors,
-          409: { $ref: "Error#" },
         },
       },
     },
@@ -205,7 +198,6 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
         summary: "The tenant's endpoints (secrets are never shown again)",
         response: {
           200: { type: "object", properties: { data: { type: "array", items: webhookSchema } } },
-          ...errors,
         },
       },
     },
@@ -220,7 +212,7 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
         tags: ["webhooks"],
         summary: "One endpoint",
         params: idParams,
-        response: { 200: webhookSchema, ...errors },
+        response: { 200: webhookSchema },
       },
     },
     async (request) => publicWebhook(await owned(request.auth.tenant, request.params.id)),
@@ -234,7 +226,7 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
         tags: ["webhooks"],
         summary: "Delete an endpoint and its delivery log",
         params: idParams,
-        response: { 204: { type: "null" }, ...errors },
+        response: { 204: { type: "null" } },
       },
     },
     async (request, reply) => {
@@ -260,19 +252,20 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
           additionalProperties: false,
           properties: {
             limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
-            cursor: { type: "string", maxLength: 512 },
+            cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
             status: { type: "string", enum: [...DELIVERY_STATUSES] },
           },
         },
         response: {
           200: {
             type: "object",
+            required: ["data", "nextCursor"],
+            additionalProperties: false,
             properties: {
               data: { type: "array", items: deliverySchema },
-              next_cursor: { type: "string", nullable: true },
+              nextCursor: { type: ["string", "null"] },
             },
           },
-          ...errors,
         },
       },
     },
@@ -287,7 +280,7 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
       const last = page[page.length - 1];
       return {
         data: page.map(publicDelivery),
-        next_cursor: rows.length > limit && last ? encodeCursor(secret, String(last.id), filters) : null,
+        nextCursor: rows.length > limit && last ? encodeCursor(secret, String(last.id), filters) : null,
       };
     },
   );
@@ -303,11 +296,11 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
           type: "object",
           required: ["id", "deliveryId"],
           properties: {
-            id: { type: "string", maxLength: 64 },
+            id: { type: "string", minLength: 1, maxLength: 64 },
             deliveryId: { type: "string", pattern: "^[0-9]{1,18}$" },
           },
         },
-        response: { 202: deliverySchema, ...errors },
+        response: { 202: deliverySchema },
       },
     },
     async (request, reply) => {
