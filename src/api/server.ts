@@ -62,9 +62,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // One log line per request would cost more than a lookup; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.apiBodyLimitBytes,
-    // An address in a path (`/v1/suppressions/{address}`, `DELETE /v1/addresses/{address}`) may be 254
-    // characters, more once percent-encoded (fastify's default: 100, then 414).
-    routerOptions: { maxParamLength: 1_000 },
     return503OnClosing: true,
     // An address of 254 characters, percent-encoded, fits; a longer parameter gets a 414 in our shape.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },

@@ -198,7 +198,7 @@ describe("DELETE /v1/addresses/{address}", () => {
     const res = await acmeAdmin.send("DELETE", `/v1/addresses/${enc(person)}?allTenants=true`);
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ address_hash: personHash, mails_purged: 4, suppressions_kept: 2 });
+    expect(body).toMatchObject({ addressSha256: personHash, mailsPurged: 4, suppressionsKept: 2 });
 
     const mails = await t.db
       .selectFrom("inbound_mails")
@@ -244,7 +244,7 @@ describe("DELETE /v1/addresses/{address}", () => {
     expect((await look.json()).suppressed).toBe(true);
     const res = await acmeAdmin.send("DELETE", `/v1/addresses/${enc(long)}`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ suppressions_kept: 1 });
+    expect(await res.json()).toMatchObject({ suppressionsKept: 1 });
     expect(
       (await (await acmeWriter.get(`/v1/suppressions/${enc(long)}?stream=marketing`)).json()).suppressed,
     ).toBe(true);
