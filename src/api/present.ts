@@ -12,7 +12,7 @@ export interface SuppressionView {
   rule: string | null;
   since: Date;
   lastSeen: Date;
-  until: Date | null;
+  expiresAt: Date | null;
   count: number;
   eventIds: string[];
   note: string | null;
@@ -31,7 +31,7 @@ export function present(r: SuppressionRow): SuppressionView {
     rule: r.rule,
     since: r.first_seen,
     lastSeen: r.last_seen,
-    until: r.expires_at,
+    expiresAt: r.expires_at,
     count: r.count,
     eventIds: r.event_ids.map(String),
     note: r.note,
@@ -71,7 +71,7 @@ export const suppressionSchema = {
     rule: nullable("string", { description: "The policy rule that suppressed" }),
     since: { type: "string", format: "date-time" },
     lastSeen: { type: "string", format: "date-time" },
-    until: nullable("string", { format: "date-time", description: "Expiry; null: permanent" }),
+    expiresAt: nullable("string", { format: "date-time", description: "Expiry; null: permanent" }),
     count: { type: "integer" },
     eventIds: { type: "array", items: { type: "string" } },
     note: nullable("string"),

@@ -62,12 +62,12 @@ export function registerCheck(suppressions: Command, io: CliIo): void {
             stream: top?.stream ?? null,
             reason: top?.reason ?? null,
             class: top?.class ?? null,
-            until: top?.expires_at?.toISOString() ?? null,
+            expiresAt: top?.expires_at?.toISOString() ?? null,
           };
           io.stdout.write(
             format === "json"
               ? `${JSON.stringify(out)}\n`
-              : `${address}\t${top ? `suppressed\t${top.stream}\t${top.reason}\t${out.until ?? "permanent"}` : "ok"}\n`,
+              : `${address}\t${top ? `suppressed\t${top.stream}\t${top.reason}\t${out.expiresAt ?? "permanent"}` : "ok"}\n`,
           );
         }
       });

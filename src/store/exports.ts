@@ -107,8 +107,8 @@ export function exportCopySql(
   return `copy (select ${columns.join(", ")} from (${rows}) s order by s.id) to stdout`;
 }
 
-/** ISO 8601 in UTC, e.g. 2026-01-01T10:00:00.123456Z (the ISO DateStyle, which node-postgres relies on too). */
-const isoTime = (col: string) => `replace((${col} at time zone 'UTC')::text, ' ', 'T') || 'Z'`;
+/** RFC 3339 in UTC with milliseconds, as the API writes every time (`2026-01-01T10:00:00.123Z`). */
+const isoTime = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * COPY takes no bind parameters: the filter's values are written into the statement as literals. Kysely
@@ -131,7 +131,7 @@ function literal(v: unknown): string {
 // Bytes: tab 9, newline 10, carriage return 13, space 32, " 34, comma 44, N 78, T 84, Z 90, \ 92, } 125. The
 // loops below spell them as literals: they run once per byte of the export.
 
-/** The columns of exportCopySql holding a time (UTC, `2026-01-01 10:00:00.123`): 1; the others: 0. */
+/** The columns of exportCopySql holding a time (UTC, `2026-01-01 10:00:00.123456`): 1; the others: 0. */
 const TIME_COLUMNS = Uint8Array.from(EXPORT_COLUMNS, (c) =>
   c.endsWith("_seen") || c === "expires_at" ? 1 : 0,
 );
@@ -202,10 +202,8 @@ function csvLine(buf: Uint8Array, i: number, out: Uint8Array, o: number): number
     let e = i;
     let c = buf[e]!;
     if (TIME_COLUMNS[col] === 1) {
-      for (; c !== 9 && c !== 10; c = buf[++e]!) out[o++] = c === 32 ? 84 : c;
-      if (buf[i] === 92)
-        o = o0; // \N
-      else out[o++] = 90;
+      for (; c !== 9 && c !== 10; c = buf[++e]!);
+      if (buf[i] !== 92) o = isoTimeBytes(buf, i, e, out, o); // else \N: nothing
     } else {
       let quote = false;
       for (; c !== 9 && c !== 10; c = buf[++e]!) {
@@ -230,6 +228,19 @@ function csvLine(buf: Uint8Array, i: number, out: Uint8Array, o: number): number
     out[o++] = 44;
     i = e + 1;
   }
+}
+
+/**
+ * A time as COPY writes it (`2026-01-01 10:00:00.123456`, UTC, the fraction absent when zero) in the API's one
+ * form, `2026-01-01T10:00:00.123Z` (Date.prototype.toISOString's): the fraction cut or padded to milliseconds.
+ */
+function isoTimeBytes(buf: Uint8Array, i: number, end: number, out: Uint8Array, o: number): number {
+  const dot = i + 19;
+  for (let k = i; k < dot && k < end; k++) out[o++] = buf[k] === 32 ? 84 : buf[k]!;
+  out[o++] = 46; // .
+  for (let k = 1; k <= 3; k++) out[o++] = dot + k < end ? buf[dot + k]! : 48;
+  out[o++] = 90; // Z
+  return o;
 }
 
 /**
@@ -283,8 +294,8 @@ function jsonLine(buf: Uint8Array, i: number, out: Uint8Array, o: number, prefix
       for (; c !== 9 && c !== 10; c = buf[++e]!) out[o++] = c;
     } else if (TIME_COLUMNS[col] === 1) {
       out[o++] = 34;
-      for (; c !== 9 && c !== 10; c = buf[++e]!) out[o++] = c === 32 ? 84 : c;
-      out[o++] = 90;
+      for (; c !== 9 && c !== 10; c = buf[++e]!);
+      o = isoTimeBytes(buf, i, e, out, o);
       out[o++] = 34;
     } else {
       out[o++] = 34;

@@ -149,7 +149,7 @@ describe("exports", () => {
         .sort(),
     ).toEqual(["complained@example.com", "hard@example.com", "tx@example.com"]);
     expect(lines[1]).toBe(
-      "hard@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,,1,hard.default,",
+      "hard@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,,1,hard.default,",
     );
   });
 
@@ -213,7 +213,7 @@ describe("imports", () => {
     const temp = await (
       await acme.get(`/v1/suppressions/${enc("temp@example.com")}?stream=marketing`)
     ).json();
-    expect(temp).toMatchObject({ suppressed: true, class: "soft", until: "2099-01-01T00:00:00.000Z" });
+    expect(temp).toMatchObject({ suppressed: true, class: "soft", expiresAt: "2099-01-01T00:00:00.000Z" });
     const logged = await t.db
       .selectFrom("suppression_log")
       .select("actor")

@@ -138,19 +138,19 @@ describe("exports on PostgreSQL", () => {
     const lines = body.split("\n");
     expect(lines[0]).toBe("address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note");
     expect(lines[1]).toBe(
-      "hard@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00Z,2026-01-02T03:04:05.123456Z,,7,hard.default,",
+      "hard@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00.000Z,2026-01-02T03:04:05.123Z,,7,hard.default,",
     );
     expect(lines[3]).toBe(
-      "tx@example.com,transactional,userunknown,hard,bounce,2026-03-01T12:00:00.5Z,2026-03-01T12:00:00.5Z,,1,,",
+      "tx@example.com,transactional,userunknown,hard,bounce,2026-03-01T12:00:00.500Z,2026-03-01T12:00:00.500Z,,1,,",
     );
     expect(lines[4]).toBe(
-      "empty.rule@example.com,a.b:c-d,userunknown,hard,bounce,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,,1,,",
+      "empty.rule@example.com,a.b:c-d,userunknown,hard,bounce,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,,1,,",
     );
     expect(lines[5]).toBe(
-      'ruled@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,,1,"x,y",',
+      'ruled@example.com,marketing,userunknown,hard,bounce,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,,1,"x,y",',
     );
     expect(lines[6]).toBe(
-      '"""quoted, \\back\\slash""@example.com",notes,userunknown,hard,manual,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,,1,hard.default,"said ""no"", twice"',
+      '"""quoted, \\back\\slash""@example.com",notes,userunknown,hard,manual,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,,1,hard.default,"said ""no"", twice"',
     );
     expect(body).toContain(',"line one\nline two"\n');
     expect(body).toContain(',"crlf\r\nand\ttab"\n');
@@ -161,7 +161,7 @@ describe("exports on PostgreSQL", () => {
     expect(body).toContain(",ctl \u0001 \u0002 \u001f end\n");
     expect(body).toContain(`\n${AWKWARD[2]!.address},notes,`);
     expect(body).toContain(",ünïcödé 😀 中文\n");
-    expect(body).toContain(",2099-01-01T00:00:00Z,1,hard.default,\n");
+    expect(body).toContain(",2099-01-01T00:00:00.000Z,1,hard.default,\n");
     expect(body).not.toContain("theirs@example.com");
     expect(body).not.toContain("expired@example.com");
     expect(body).toBe(await pagedExport(t.db, "csv", false, {}));
@@ -202,8 +202,8 @@ describe("exports on PostgreSQL", () => {
       reason: "userunknown",
       class: "hard",
       source: "manual",
-      firstSeen: "2026-01-01T00:00:00Z",
-      lastSeen: "2026-01-01T00:00:00Z",
+      firstSeen: "2026-01-01T00:00:00.000Z",
+      lastSeen: "2026-01-01T00:00:00.000Z",
       expiresAt: null,
       count: 1,
       rule: "hard.default",
@@ -268,7 +268,7 @@ describe("exports on PostgreSQL", () => {
     const expired = await (await acme.get(path("csv", false, { state: "expired" }))).text();
     expect(expired.trim().split("\n").slice(1)).toEqual([
       expect.stringMatching(
-        /^expired@example\.com,marketing,mailboxfull,soft,bounce,.*,2020-01-01T00:00:00Z,1,/,
+        /^expired@example\.com,marketing,mailboxfull,soft,bounce,.*,2020-01-01T00:00:00.000Z,1,/,
       ),
     ]);
     expect(await (await acme.get(path("csv", false, { stream: "nothing-here" }))).text()).toBe(

@@ -71,7 +71,7 @@ describe("single lookups", () => {
       reason: "userunknown",
       class: "hard",
       since: "2026-01-01T00:00:00.000Z",
-      until: null,
+      expiresAt: null,
     });
     expect(body.suppressions[0]).toMatchObject({
       stream: "marketing",

@@ -57,9 +57,16 @@ describe("rebound suppressions check|add|remove|export|import", () => {
         stream: "marketing",
         reason: "userunknown",
         class: "hard",
-        until: null,
+        expiresAt: null,
       },
-      { address: "bob@example.com", suppressed: false, stream: null, reason: null, class: null, until: null },
+      {
+        address: "bob@example.com",
+        suppressed: false,
+        stream: null,
+        reason: null,
+        class: null,
+        expiresAt: null,
+      },
     ]);
     const other = await cli(
       "suppressions",

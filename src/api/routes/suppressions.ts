@@ -68,7 +68,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
               reason: { type: ["string", "null"] },
               class: { type: ["string", "null"] },
               since: { type: ["string", "null"], format: "date-time" },
-              until: {
+              expiresAt: {
                 type: ["string", "null"],
                 format: "date-time",
                 description: "Null: permanent (or not suppressed)",
@@ -123,7 +123,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
       reason: top?.reason ?? null,
       class: top?.class ?? null,
       since: top?.first_seen ?? null,
-      until: top?.expires_at ?? null,
+      expiresAt: top?.expires_at ?? null,
       suppressions: found.map(present),
       events: events.map((e) => ({
         id: String(e.id),
@@ -180,7 +180,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
                     reason: { type: "string" },
                     class: { type: "string" },
                     stream: { type: "string", description: "The stream of the suppression that applies" },
-                    until: { type: ["string", "null"], format: "date-time" },
+                    expiresAt: { type: ["string", "null"], format: "date-time" },
                     error: {
                       type: "object",
                       properties: { code: { type: "string" }, message: { type: "string" } },
@@ -220,7 +220,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
           reason: top.reason,
           class: top.class,
           stream: top.stream,
-          until: top.expires_at,
+          expiresAt: top.expires_at,
         };
       });
       return { results };
@@ -406,7 +406,7 @@ function notSuppressed(address: string, stream: string | undefined) {
     reason: null,
     class: null,
     since: null,
-    until: null,
+    expiresAt: null,
     suppressions: [],
     events: [],
   };
