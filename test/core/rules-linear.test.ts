@@ -6,7 +6,7 @@ import { check, type Diagnostics } from "recheck";
 import { describe, expect, it } from "vitest";
 import { COMMON_END, GENERAL_LINES, type Layout } from "../../src/core/lhost/engine.js";
 import { generalLayout } from "../../src/core/lhost/general.js";
-import { LAYOUTS } from "../../src/core/lhost/layouts.js";
+import { LAYOUTS } from "../../src/core/lhost/families/index.js";
 import { EMAIL_SRC } from "../../src/core/lhost/text.js";
 import { textRules } from "../../src/core/rules/index.js";
 import { splitTopLevel } from "../../src/core/rules/literals.js";
