@@ -7,6 +7,7 @@
 //   2. a text rule of priority >= TEXT_OVERRIDES_DEFINITIVE          -> its reason (`text:<id>`)
 //   3. the extractor's own reason (a fixed sentence of that MTA)     -> its reason (`lhost:<id>`)
 //   4. a definitive status code (5.1.1, 5.2.2, ...)                                 (`dsn.status:5.1.1`)
+//   4b. a media status code (X.6.x) over words of policy, system or network   -> contenterror (`dsn.status:5.6.x+text:<id>`)
 //   5. any matching text rule                                                       (`text:<id>`)
 //   5b. a refusal of MAIL FROM without a telling text               -> rejected   (`smtp.command:MAIL`)
 //   6. the status code (exact, then `X.Y.*`)                                        (`dsn.status:5.7.1`)
@@ -126,7 +127,13 @@ export function decideReason(e: Evidence): Decision {
   const text = comment && (comment.priority ?? 0) > (said?.priority ?? 0) ? comment : said;
   const textId = text === comment && text ? `dsn.status-comment:${text.id}` : `text:${text?.id}`;
   const textPriority = text?.priority ?? 0;
-  if (text && textPriority >= STRONG_TEXT) return done(text.reason, textId);
+  if (text && textPriority >= STRONG_TEXT) {
+    // Even a provider's "unknown user" is its filter's answer when the status says filtered (X.2.0) and the reply
+    // did not answer RCPT TO (NTT docomo answers a domain filter's refusal so, after DATA).
+    if (text.reason === "userunknown" && status && /^[45]\.2\.0$/.test(status) && command(e) !== "RCPT")
+      return done("filtered", `${textId}+status:${status}`);
+    return done(text.reason, textId);
+  }
   if (e.reason && e.reason !== "undefined") return done(e.reason, e.rule ?? "lhost");
   // An X-Unix diagnostic is a local delivery program's exit (procmail, a pipe): a mailer error, whatever the code,
   // unless it says the mailbox is full.
@@ -139,6 +146,10 @@ export function decideReason(e: Evidence): Decision {
     status && !isGeneric(status) && !vagueProtocolStatus(status, smtpCode) ? matchStatus(status) : undefined;
   const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
   if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
+  // A media code (X.6.x) names the content as the cause: words about policy, the system or the network that come
+  // with it are that content's policy, not another reason (Sisimai decides X.6.x before these words).
+  if (text && statusRule?.reason === "contenterror" && MEDIA_CODE_KEEPS.has(text.reason))
+    return done("contenterror", `${statusRuleId}+${textId}`);
   if (text && !(statusRule && textPriority < TEXT_HINT_BELOW)) {
     if (
       text.reason === "userunknown" &&
@@ -160,6 +171,20 @@ export function decideReason(e: Evidence): Decision {
   if (action === "delayed") return done("expired", "dsn.action:delayed");
   return done("undefined", "none");
 }
+
+/** The reasons a text may name that a media status code (X.6.x) outranks: they say less about the mail than the code. */
+const MEDIA_CODE_KEEPS: ReadonlySet<Reason> = new Set<Reason>([
+  "policyviolation",
+  "securityerror",
+  "systemerror",
+  "networkerror",
+  "expired",
+  "systemfull",
+  "notaccept",
+  "mailererror",
+  "syntaxerror",
+  "onhold",
+]);
 
 const IN_REPLY_TO = /\bin reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|RCPT|MAIL|HELO|EHLO)\b/i;
 const TRANSCRIPT = /^[\t ]*>>>\s*(RCPT TO|MAIL FROM|DATA|HELO|EHLO)\b/im;

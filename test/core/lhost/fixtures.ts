@@ -553,6 +553,27 @@ Your message cannot be delivered to the following recipients:
     expected: [{ recipient: "dora@gw.example.com", diagnostic: "User unknown" }],
   },
   {
+    name: "a Smail 3 notice (Deutsche Telekom's fork), its addresses between banners",
+    parser: "smail",
+    raw: mail(
+      `From: Mail Delivery System <Mailer-Daemon@mail.example.de>\nTo: alice@example.org\nSubject: mail failed, returning to sender`,
+      `|------------------------- Message log follows: -------------------------|
+ no valid recipients were found for this message
+|------------------------- Failed addresses follow: ---------------------|
+ <lena@example.de>
+   552 5.2.2 <lena@example.de> Quota exceeded (mailbox for user is full)
+ otto@nohost.example ... unknown host
+|------------------------- Message text follows: ------------------------|
+From: alice@example.org
+To: lena@example.de
+`,
+    ),
+    expected: [
+      { recipient: "lena@example.de", status: "5.2.2", smtpCode: 552, diagnostic: "Quota exceeded" },
+      { recipient: "otto@nohost.example", diagnostic: "unknown host" },
+    ],
+  },
+  {
     name: "a SurfControl transcript",
     parser: "surfcontrol",
     raw: mail(

@@ -34,6 +34,7 @@ import { messagingserver } from "./messagingserver.js";
 import { mcafee } from "./mcafee.js";
 import { surfcontrol } from "./surfcontrol.js";
 import { sendmail } from "./sendmail.js";
+import { smail } from "./smail.js";
 import { postfix } from "./postfix.js";
 import { exim } from "./exim.js";
 import { opensmtpd } from "./opensmtpd.js";
@@ -48,6 +49,7 @@ export const LAYOUTS: Layout[] = [
   dragonfly,
   exchange2003,
   x1,
+  smail,
   x3,
   x6,
   amazonses,
