@@ -574,6 +574,31 @@ To: lena@example.de
     ],
   },
   {
+    name: "a qmail clone's reworded notice (Permanent Delivery Failure)",
+    parser: "x4",
+    raw: mail(
+      `From: MAILER-DAEMON@mx.example.jp\nTo: alice@example.org\nSubject: Permanent Delivery Failure`,
+      `We're sorry. There's a problem with the e-mail address(es) you're trying to send to.
+
+<ken@example.jp>:
+Sorry, no mailbox here by that name. (#5.1.1)
+
+<mio@example.net>:
+192.0.2.13 does not like recipient.
+Remote host said: 550 5.1.1 <mio@example.net>... User unknown
+Giving up on 192.0.2.13.
+
+--- Below this line is a copy of the message.
+
+From: alice@example.org
+`,
+    ),
+    expected: [
+      { recipient: "ken@example.jp", reason: "userunknown", diagnostic: "no mailbox here" },
+      { recipient: "mio@example.net", smtpCode: 550, status: "5.1.1", diagnostic: "User unknown" },
+    ],
+  },
+  {
     name: "a SurfControl transcript",
     parser: "surfcontrol",
     raw: mail(

@@ -11,6 +11,7 @@ import { dragonfly } from "./dragonfly.js";
 import { exchange2003 } from "./exchange2003.js";
 import { x1 } from "./x1.js";
 import { x3 } from "./x3.js";
+import { x4 } from "./x4.js";
 import { x6 } from "./x6.js";
 import { amazonses } from "./amazonses.js";
 import { amazonworkmail } from "./amazonworkmail.js";
@@ -44,6 +45,7 @@ import { x2 } from "./x2.js";
 export const LAYOUTS: Layout[] = [
   qmail,
   yahoo,
+  x4,
   gmail,
   googlegroups,
   dragonfly,

@@ -15,7 +15,8 @@ export const trendmicro: Layout = {
   id: "trendmicro",
   detect: (m, head) =>
     /InterScan|Trend ?Micro/i.test(fromOf(m) + hdr(m, "x-mailer")) ||
-    (SUBJECTS.test(subjectOf(m)) && inHead(head, /(?:<<<|>>>)[\t ]+RCPT TO:|Unable to deliver message to </i)) ||
+    (SUBJECTS.test(subjectOf(m)) &&
+      inHead(head, /(?:<<<|>>>)[\t ]+RCPT TO:|Unable to deliver message to </i)) ||
     inHead(head, /^Sent <<< RCPT TO:/m),
   recipient: [
     rx(`^[^<>@]{0,40}(?:<<<|>>>)[\\t ]+RCPT TO:\\s*<?(?<addr>${E})>?`),
