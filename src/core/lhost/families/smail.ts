@@ -12,7 +12,7 @@ export const smail: Layout = {
   //    x@y ... failed: unknown host                   (Smail 3: the address bare, its error on the line)
   //   |------------------------- Message text follows: ------------------------|
   id: "smail",
-  detect: (_m, head) => inHead(head, /^\|-{5,}[\t ]*Failed addresses follow:[\t -]*\|?[\t ]*$/im),
+  detect: (_m, head) => inHead(head, /^\|-{5,}[\t ]*Failed addresses follow:/im),
   start: [/^\|-{5,}\s*Failed addresses follow:/i],
   end: [/^\|-{5,}\s*Message (?:text|header|body) follows:/i],
   recipient: [
