@@ -599,6 +599,25 @@ From: alice@example.org
     ],
   },
   {
+    name: "an Active!hunter notice with two recipients, the transcript's reply naming one",
+    parser: "activehunter",
+    raw: mail(
+      `From: "MAILER-DAEMON" <postmaster@ah.example.jp>\nTo: alice@example.org\nSubject: FAILURE NOTICE :\nX-AHMailID: 20260305100000.1.AH`,
+      `  ----- The following addresses had permanent fatal errors -----
+
+>>> aoi@example.jp <aoi@example.jp>
+>>> ren@example.jp <ren@example.jp>
+
+  ----- Transcript of session follows -----
+550 5.1.1 <aoi@example.jp>... User Unknown
+`,
+    ),
+    expected: [
+      { recipient: "aoi@example.jp", status: "5.1.1", smtpCode: 550, diagnostic: "User Unknown" },
+      { recipient: "ren@example.jp" },
+    ],
+  },
+  {
     name: "a SurfControl transcript",
     parser: "surfcontrol",
     raw: mail(

@@ -3,6 +3,7 @@
 // error block starts and ends, what its recipient lines look like, and which fixed sentences of its own state a
 // reason; an example of the text is beside each.
 import type { Layout } from "../engine.js";
+import { activehunter } from "./activehunter.js";
 import { qmail } from "./qmail.js";
 import { yahoo } from "./yahoo.js";
 import { gmail } from "./gmail.js";
@@ -52,6 +53,7 @@ export const LAYOUTS: Layout[] = [
   exchange2003,
   x1,
   smail,
+  activehunter,
   x3,
   x6,
   amazonses,
