@@ -308,8 +308,23 @@ function commandNear(text: string, recipient: string): string | undefined {
     ? [...before.matchAll(/^[\t ]*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop()
     : undefined;
   if (transcript) return commandInText(transcript[0]);
-  return commandInText(text.slice(at, at + 400).match(/^[^]*?in reply to[^]*?command/i)?.[0]);
+  const after = text.slice(at, at + 400);
+  const replied = commandInText(after.match(/^[^]*?in reply to[^]*?command/i)?.[0]);
+  if (replied) return replied;
+  // Exim: `SMTP error from remote mail server after EHLO host:` (or RCPT TO, MAIL FROM, end of data)
+  const exim = EXIM_AFTER.exec(after)?.[1]?.toUpperCase();
+  if (!exim) return undefined;
+  return exim.startsWith("RCPT")
+    ? "RCPT"
+    : exim.startsWith("MAIL")
+      ? "MAIL"
+      : exim.endsWith("DATA")
+        ? "DATA"
+        : "HELO";
 }
+
+const EXIM_AFTER =
+  /SMTP error from remote (?:mail server|mailer) after (RCPT TO|MAIL FROM|EHLO|HELO|end of data|DATA)\b/i;
 
 let lastText = "";
 let lastLower = "";

@@ -12,6 +12,7 @@
 //   5b. a refusal of MAIL FROM without a telling text               -> rejected   (`smtp.command:MAIL`)
 //   6. the status code (exact, then `X.Y.*`)                                        (`dsn.status:5.7.1`)
 //   7. the bare SMTP reply code (552, 452, ...)                                     (`smtp:552`)
+//   7b. a refusal of EHLO/HELO without a telling text                -> blocked    (`smtp.command:HELO`)
 //   8. Action delayed (or `expired`)                                 -> expired    (`dsn.action:delayed`)
 //   9. nothing decisive                                              -> undefined  (`none`)
 // The most specific status wins too: a generic `5.0.0` in the report yields to `5.1.1` in the diagnostic text.
@@ -168,6 +169,8 @@ export function decideReason(e: Evidence): Decision {
   if (e.reason) return done(e.reason, e.rule ?? "lhost");
   const reply = smtpCode !== undefined ? matchReplyCode(smtpCode) : undefined;
   if (reply && reply.reason !== "undefined") return done(reply.reason, `smtp:${reply.code}`);
+  // A refusal right after the greeting (EHLO/HELO), with nothing telling why: the sending host was blocked.
+  if (command(e) === "HELO" && !e.reason) return done("blocked", "smtp.command:HELO");
   // `expired` is no RFC 3464 action, but some MTAs write it for a message given up after its queue lifetime
   if (action === "delayed" || action === "expired") return done("expired", `dsn.action:${action}`);
   return done("undefined", "none");

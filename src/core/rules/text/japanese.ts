@@ -47,15 +47,6 @@ export const japaneseRules = table("japan", [
     P.provider,
   ],
   [
-    // au (KDDI) answers a message its filters refuse with an anonymous "550 : User unknown" (an unknown address
-    // names it: "550 <x@ezweb.ne.jp>: User unknown"); above the relaying provider's own wrapper of it
-    "kddi-anonymous-user-unknown",
-    "filtered",
-    /\b550 : user unknown\b/i,
-    "550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> 550 : User unknown",
-    P.provider + 1,
-  ],
-  [
     "docomo-unknown-user",
     "userunknown",
     /550 unknown user \S{1,64}@\S{0,60}docomo/i,
