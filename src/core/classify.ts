@@ -267,6 +267,9 @@ function dsnRecipient(
     evidence.rule = `lhost:${extra.rule ?? "extractor"}`;
   }
   if (command) evidence.command = command;
+  const remoteMta = block.remoteMta ?? extra?.remoteMta;
+  if (remoteMta) evidence.remoteMta = remoteMta;
+  if (dsn.reportingMta) evidence.reportingMta = dsn.reportingMta;
   const d = decideReason(evidence);
   let fields: Record<string, string> | undefined;
   for (const k in block.fields) if (!STANDARD_RECIPIENT_FIELDS.has(k)) (fields ??= {})[k] = block.fields[k]!;
@@ -396,6 +399,7 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
     if (x.action) evidence.action = x.action;
     if (x.command) evidence.command = x.command;
     if (lhost.id === "general") evidence.freeText = true;
+    if (x.remoteMta) evidence.remoteMta = x.remoteMta;
     if (x.reason) {
       evidence.reason = x.reason;
       evidence.rule = `lhost:${x.rule ?? lhost.id}`;

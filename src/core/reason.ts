@@ -4,6 +4,7 @@
 //
 // Precedence (first that applies wins):
 //   1. Action delivered / relayed / expanded, or a 2.x.x status   -> delivered  (`dsn.action:delivered`)
+//   1b. a rule of the remote (or reporting) MTA's provider (rules/rhost.ts)   -> its reason (`rhost:<id>`)
 //   2. a text rule of priority >= TEXT_OVERRIDES_DEFINITIVE          -> its reason (`text:<id>`)
 //   3. the extractor's own reason (a fixed sentence of that MTA)     -> its reason (`lhost:<id>`)
 //   4. a definitive status code (5.1.1, 5.2.2, ...)                                 (`dsn.status:5.1.1`)
@@ -25,6 +26,7 @@ import {
   matchStatus,
   matchText,
 } from "./rules/index.js";
+import { matchRemoteHost } from "./rules/rhost.js";
 
 export interface Evidence {
   status?: string;
@@ -41,6 +43,9 @@ export interface Evidence {
   command?: string;
   /** The recipient was found in a bounce of no known layout (the general finder): its words are the bounce's own. */
   freeText?: boolean;
+  /** The remote MTA and the reporting MTA, where known: some providers' words are read by who says them. */
+  remoteMta?: string;
+  reportingMta?: string;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
   reason?: Reason;
   rule?: string;
@@ -120,6 +125,11 @@ export function decideReason(e: Evidence): Decision {
   if (action === "delivered" || action === "relayed" || action === "expanded" || status?.startsWith("2."))
     return done("delivered", `dsn.action:${action ?? "delivered"}`);
 
+  // A provider's words read as that provider means them, when the reply is known to come from it.
+  if (diagnostic && (e.remoteMta || e.reportingMta)) {
+    const rhost = matchRemoteHost([e.remoteMta, e.reportingMta], diagnostic);
+    if (rhost) return done(rhost.reason, `rhost:${rhost.id}`);
+  }
   const statusClass = status?.[0] ?? (smtpCode ? String(smtpCode)[0] : undefined);
   const ctx: MatchContext = statusClass === "4" || statusClass === "5" ? { statusClass } : {};
   const said = diagnostic ? matchText(diagnostic, ctx) : undefined;

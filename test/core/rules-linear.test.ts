@@ -10,6 +10,7 @@ import { LAYOUTS } from "../../src/core/lhost/families/index.js";
 import { EMAIL_SRC } from "../../src/core/lhost/text.js";
 import { textRules } from "../../src/core/rules/index.js";
 import { splitTopLevel } from "../../src/core/rules/literals.js";
+import { remoteHostRules } from "../../src/core/rules/rhost.js";
 
 interface Named {
   name: string;
@@ -39,6 +40,10 @@ function layoutPatterns(l: Layout): Named[] {
 
 const PATTERNS: Named[] = [
   ...textRules.map((r) => ({ name: `text ${r.id}`, re: r.pattern })),
+  ...remoteHostRules.flatMap((r) => [
+    { name: `rhost ${r.id}`, re: r.pattern },
+    { name: `rhost ${r.id} host`, re: r.host },
+  ]),
   ...[...LAYOUTS, generalLayout].flatMap(layoutPatterns),
   ...COMMON_END.map((re, i) => ({ name: `lhost common end[${i}]`, re })),
   ...GENERAL_LINES.map((re, i) => ({ name: `lhost general line[${i}]`, re })),
