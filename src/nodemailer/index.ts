@@ -1,0 +1,227 @@
+// `rebound/nodemailer`: a Nodemailer plugin. Before each mail is sent it asks Rebound about the recipients (one
+// batch lookup; concurrent mails share it) and refuses the mail, or drops the suppressed recipients, and it sets
+// the envelope's MAIL FROM to the signed return path (VERP) of the mail's recipient, signed here with the key
+// when one is given (src/core/verp.ts, the format the MX verifies), else minted by the API (POST /v1/verp).
+//
+//   const transporter = useRebound(nodemailer.createTransport(smtp), { client, stream: "transactional" });
+//   const info = await transporter.sendMail({ from, to, subject, text });   // info.rebound says what it did
+import addressparser from "nodemailer/lib/addressparser";
+import type { LookupResult, ReboundClient } from "../client/index.js";
+import { encodeVerp, type VerpKey } from "../core/verp.js";
+
+export const SUPPRESSED_ACTIONS = ["refuse", "drop"] as const;
+/** refuse: a mail with a suppressed recipient is not sent (ReboundSuppressedError); drop: they are removed. */
+export type SuppressedAction = (typeof SUPPRESSED_ACTIONS)[number];
+
+/** The fields of a Nodemailer message the plugin reads and changes (its `mail.data`). */
+export interface MailData {
+  to?: unknown;
+  cc?: unknown;
+  bcc?: unknown;
+  envelope?: { from?: unknown; to?: unknown; cc?: unknown; bcc?: unknown };
+  [key: string]: unknown;
+}
+
+export interface ReboundNodemailerOptions {
+  client: ReboundClient;
+  /** The sender's stream (`transactional`, `marketing`): the lookups' and the return path's. A function picks
+   * it per message. */
+  stream: string | ((mail: MailData) => string);
+  /** What to do with suppressed recipients (default `refuse`). */
+  suppressed?: SuppressedAction;
+  /** Sign return paths here (no request per mail): the VERP keys (`REBOUND_VERP_KEYS`' `id:secret,...` or a
+   * list; the first signs), the bounce domain and the tenant (absent: the default tenant). Without it, each
+   * mail's return path is minted by POST /v1/verp for the client's key's tenant. */
+  verp?: { keys: string | readonly VerpKey[]; domain: string; tenant?: string };
+  /** The bounce domain asked of POST /v1/verp (default: the MX's first). */
+  verpDomain?: string;
+  /** A signed return path names one recipient: a mail to several gets this plain return path instead (one of
+   * the MX's plain local parts, `bounces@bounces.example.com`); absent, such a mail is refused
+   * (ReboundReturnPathError). Send one mail per recipient to have every bounce signed. */
+  fallbackReturnPath?: string;
+}
+
+export interface SuppressedRecipient {
+  address: string;
+  reason: string | undefined;
+  class: string | undefined;
+  /** The stream of the suppression that applies (`*`: every stream). */
+  stream: string | undefined;
+  expiresAt: string | null | undefined;
+}
+
+/** What the plugin did to one mail: `info.rebound` of `sendMail`'s answer. */
+export interface ReboundReport {
+  returnPath: string | null;
+  stream: string;
+  /** Recipients removed because suppressed (`drop`). */
+  dropped: SuppressedRecipient[];
+  /** true when every recipient was suppressed: nothing was sent. */
+  skipped: boolean;
+}
+
+/** A mail refused because recipients are suppressed (`suppressed: "refuse"`); names them and why. */
+export class ReboundSuppressedError extends Error {
+  override readonly name = "ReboundSuppressedError";
+  readonly code = "ESUPPRESSED";
+  constructor(readonly suppressed: SuppressedRecipient[]) {
+    super(
+      `not sent: suppressed recipient${suppressed.length > 1 ? "s" : ""} ${suppressed
+        .map((s) => `${s.address} (${s.reason ?? "suppressed"}${s.stream ? ` in ${s.stream}` : ""})`)
+        .join(", ")}`,
+    );
+  }
+}
+
+/** A mail whose return path cannot be signed (several recipients without `fallbackReturnPath`). */
+export class ReboundReturnPathError extends Error {
+  override readonly name = "ReboundReturnPathError";
+  readonly code = "ERETURNPATH";
+}
+
+const REPORT = "reboundReport";
+
+interface Addr {
+  name: string;
+  address: string;
+}
+
+/** Every mailbox of an address field as Nodemailer takes it (a string, an object, a list of either). */
+function mailboxes(field: unknown): Addr[] {
+  if (field === undefined || field === null || field === false) return [];
+  if (Array.isArray(field)) return field.flatMap(mailboxes);
+  if (typeof field === "object" && typeof (field as Addr).address === "string")
+    return [{ name: String((field as Addr).name ?? ""), address: (field as Addr).address }];
+  return addressparser(String(field), { flatten: true }).filter((a) => a.address);
+}
+
+function parseKeys(keys: string | readonly VerpKey[]): VerpKey[] {
+  if (typeof keys !== "string") return [...keys];
+  return keys
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean)
+    .map((k) => {
+      const i = k.indexOf(":");
+      if (i <= 0) throw new TypeError('verp.keys: each key is "id:secret"');
+      return { id: k.slice(0, i), secret: k.slice(i + 1) };
+    });
+}
+
+/** The compile-step plugin itself (`transporter.use("compile", reboundPlugin(options))`); `useRebound` adds the
+ * report to `info` and answers for a mail whose recipients were all dropped. */
+export function reboundPlugin(options: ReboundNodemailerOptions) {
+  const action = options.suppressed ?? "refuse";
+  if (!SUPPRESSED_ACTIONS.includes(action))
+    throw new TypeError(`suppressed: "refuse" or "drop", not "${action}"`);
+  const local = options.verp ? { ...options.verp, keys: parseKeys(options.verp.keys) } : undefined;
+  if (local && !local.keys.length) throw new TypeError("verp.keys: no key");
+
+  async function returnPathFor(recipient: string, stream: string): Promise<string> {
+    if (local)
+      return encodeVerp({ recipient, stream, tenant: local.tenant ?? null }, local.keys, local.domain, {
+        issuedAt: new Date(),
+      });
+    const minted = await options.client.verpEncode({
+      recipient,
+      stream,
+      ...(options.verpDomain ? { domain: options.verpDomain } : {}),
+    });
+    return minted.returnPath;
+  }
+
+  async function compile(data: MailData): Promise<void> {
+    const stream = typeof options.stream === "function" ? options.stream(data) : options.stream;
+    const report = (data[REPORT] ?? {}) as Partial<ReboundReport>;
+    Object.assign(report, { stream, returnPath: null, dropped: [], skipped: false });
+
+    const fields =
+      data.envelope?.to !== undefined
+        ? (["to", "cc", "bcc"] as const).filter((f) => data.envelope?.[f] !== undefined)
+        : [];
+    const holder: Record<string, unknown> = fields.length ? data.envelope! : data;
+    const keys = fields.length ? fields : (["to", "cc", "bcc"] as const);
+    const lists = Object.fromEntries(keys.map((k) => [k, mailboxes(holder[k])])) as Record<string, Addr[]>;
+    const all = [...new Set(Object.values(lists).flatMap((l) => l.map((a) => a.address)))];
+    const results = await Promise.all(all.map((a) => options.client.lookup(a, { stream })));
+    const suppressed = new Map<string, SuppressedRecipient>();
+    results.forEach((r: LookupResult, i) => {
+      if (r.suppressed)
+        suppressed.set(all[i]!, {
+          address: all[i]!,
+          reason: r.reason,
+          class: r.class,
+          stream: r.stream,
+          expiresAt: r.expiresAt,
+        });
+    });
+    if (suppressed.size && action === "refuse") throw new ReboundSuppressedError([...suppressed.values()]);
+    report.dropped = [...suppressed.values()];
+    if (suppressed.size)
+      for (const k of keys) holder[k] = lists[k]!.filter((a) => !suppressed.has(a.address));
+
+    const remaining = all.filter((a) => !suppressed.has(a));
+    if (!remaining.length) {
+      report.skipped = true;
+      throw new ReboundSuppressedError(report.dropped);
+    }
+    let returnPath: string;
+    if (remaining.length === 1) returnPath = await returnPathFor(remaining[0]!, stream);
+    else if (options.fallbackReturnPath) returnPath = options.fallbackReturnPath;
+    else
+      throw new ReboundReturnPathError(
+        `a signed return path names one recipient, this mail has ${remaining.length}: send one mail per recipient, ` +
+          "or set fallbackReturnPath",
+      );
+    report.returnPath = returnPath;
+    data.envelope = { from: returnPath, to: remaining };
+  }
+
+  return (mail: { data: MailData }, callback: (err?: Error | null) => void): void => {
+    compile(mail.data).then(
+      () => callback(),
+      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+    );
+  };
+}
+
+/** What `useRebound` needs of a Nodemailer transporter. */
+export interface TransporterLike {
+  use(
+    step: "compile",
+    plugin: (mail: { data: MailData }, callback: (err?: Error | null) => void) => void,
+  ): unknown;
+  sendMail(data: object): Promise<unknown>;
+}
+
+/** What the SMTP transport answers, plus the plugin's report. */
+export type WithReport<I> = I & { rebound: ReboundReport };
+
+/**
+ * Installs the plugin on a transporter and wraps its `sendMail` (promise form) so that the answer carries
+ * `info.rebound` (the return path, the recipients dropped), and so that a mail whose recipients were all
+ * dropped resolves as not sent (`info.rebound.skipped`, `info.accepted` empty) instead of failing.
+ */
+export function useRebound<T extends TransporterLike>(transporter: T, options: ReboundNodemailerOptions): T {
+  transporter.use("compile", reboundPlugin(options));
+  const send = transporter.sendMail.bind(transporter);
+  transporter.sendMail = (async (data: object) => {
+    const report = {} as ReboundReport;
+    try {
+      const info = (await send({ ...data, [REPORT]: report })) as object;
+      return Object.assign(info, { rebound: report });
+    } catch (err) {
+      if (!(err instanceof ReboundSuppressedError && report.skipped)) throw err;
+      return {
+        accepted: [],
+        rejected: report.dropped.map((d) => d.address),
+        pending: [],
+        envelope: { from: false, to: [] },
+        messageId: undefined,
+        response: `not sent: every recipient is suppressed`,
+        rebound: report,
+      };
+    }
+  }) as T["sendMail"];
+  return transporter;
+}
