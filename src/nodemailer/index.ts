@@ -19,7 +19,6 @@ export interface MailData {
   cc?: unknown;
   bcc?: unknown;
   envelope?: { from?: unknown; to?: unknown; cc?: unknown; bcc?: unknown };
-  [key: string]: unknown;
 }
 
 export interface ReboundNodemailerOptions {
@@ -132,14 +131,14 @@ export function reboundPlugin(options: ReboundNodemailerOptions) {
 
   async function compile(data: MailData): Promise<void> {
     const stream = typeof options.stream === "function" ? options.stream(data) : options.stream;
-    const report = (data[REPORT] ?? {}) as Partial<ReboundReport>;
+    const report = ((data as Record<string, unknown>)[REPORT] ?? {}) as Partial<ReboundReport>;
     Object.assign(report, { stream, returnPath: null, dropped: [], skipped: false });
 
     const fields =
       data.envelope?.to !== undefined
         ? (["to", "cc", "bcc"] as const).filter((f) => data.envelope?.[f] !== undefined)
         : [];
-    const holder: Record<string, unknown> = fields.length ? data.envelope! : data;
+    const holder = (fields.length ? data.envelope : data) as Record<string, unknown>;
     const keys = fields.length ? fields : (["to", "cc", "bcc"] as const);
     const lists = Object.fromEntries(keys.map((k) => [k, mailboxes(holder[k])])) as Record<string, Addr[]>;
     const all = [...new Set(Object.values(lists).flatMap((l) => l.map((a) => a.address)))];
@@ -197,12 +196,29 @@ export interface TransporterLike {
 /** What the SMTP transport answers, plus the plugin's report. */
 export type WithReport<I> = I & { rebound: ReboundReport };
 
+/** What a transporter's `sendMail` answers (overloaded: the callback form or the promise form, either order). */
+export type SentInfo<T> = T extends {
+  sendMail(data: never, callback: (err: Error | null, info: infer I) => void): void;
+}
+  ? I
+  : T extends { sendMail(data: never): Promise<infer I> }
+    ? I
+    : unknown;
+
+/** The transporter after `useRebound`: its `sendMail` (promise form) answers with the report. */
+export type ReboundTransporter<T extends TransporterLike> = Omit<T, "sendMail"> & {
+  sendMail(data: Parameters<T["sendMail"]>[0]): Promise<WithReport<SentInfo<T>>>;
+};
+
 /**
  * Installs the plugin on a transporter and wraps its `sendMail` (promise form) so that the answer carries
  * `info.rebound` (the return path, the recipients dropped), and so that a mail whose recipients were all
  * dropped resolves as not sent (`info.rebound.skipped`, `info.accepted` empty) instead of failing.
  */
-export function useRebound<T extends TransporterLike>(transporter: T, options: ReboundNodemailerOptions): T {
+export function useRebound<T extends TransporterLike>(
+  transporter: T,
+  options: ReboundNodemailerOptions,
+): ReboundTransporter<T> {
   transporter.use("compile", reboundPlugin(options));
   const send = transporter.sendMail.bind(transporter);
   transporter.sendMail = (async (data: object) => {
@@ -223,5 +239,5 @@ export function useRebound<T extends TransporterLike>(transporter: T, options: R
       };
     }
   }) as T["sendMail"];
-  return transporter;
+  return transporter as unknown as ReboundTransporter<T>;
 }
