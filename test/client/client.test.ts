@@ -196,10 +196,11 @@ describe("the typed client: the common tasks", () => {
 
   it("reaches any operation through the generic typed request", async () => {
     const { client } = counted();
+    await client.suppress("generic@example.org");
     const page = await client.request("get", "/v1/suppressions", { query: { limit: 1 } });
     expect(Array.isArray(page.data)).toBe(true);
     const one = await client.request("get", "/v1/suppressions/{address}", {
-      path: { address: "gone@example.org" },
+      path: { address: "generic@example.org" },
       query: { stream: "news" },
     });
     expect(one.suppressed).toBe(true);
@@ -207,6 +208,12 @@ describe("the typed client: the common tasks", () => {
       query: { format: "csv", stream: "pages" },
     });
     expect(csv.split("\n")[0]).toContain("address,stream,reason");
+    const imported = await client.request("post", "/v1/suppressions/import", {
+      body: "address\nimported@example.org\n",
+      contentType: "text/csv",
+      query: { stream: "pages" },
+    });
+    expect(imported).toMatchObject({ imported: 1 });
     if (Math.random() > 2) {
       // Types only (never runs): what the document does not allow does not compile.
       // @ts-expect-error no such path
