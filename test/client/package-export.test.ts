@@ -56,6 +56,32 @@ describe("the client's package exports", () => {
     }
   });
 
+  it("ship their types: a user's TypeScript imports them by name and the generated types hold", () => {
+    const consumer = mkdtempSync(join(ROOT, ".consumer-"));
+    try {
+      writeFileSync(
+        join(consumer, "use.ts"),
+        `import { createClient, type LookupResult } from "rebound/client";
+import { useRebound, ReboundSuppressedError } from "rebound/nodemailer";
+const c = createClient({ baseUrl: "http://127.0.0.1:8025", token: "t" });
+export const r: Promise<LookupResult> = c.lookup("a@example.org");
+export const p = c.request("get", "/v1/suppressions/{address}", { path: { address: "a@example.org" } });
+// @ts-expect-error no such path
+c.request("get", "/v1/nowhere");
+export { useRebound, ReboundSuppressedError };
+`,
+      );
+      const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+      const args = ["--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext"];
+      execFileSync(process.execPath, [tsc, ...args, "--target", "es2022", "--types", "node", "use.ts"], {
+        cwd: consumer,
+        stdio: "pipe",
+      });
+    } finally {
+      rmSync(consumer, { recursive: true, force: true });
+    }
+  });
+
   it("rebound/client loads its own modules only: nothing of the server, no dependency", () => {
     const loaded = loadedBy("rebound/client");
     expect(loaded).toContain("dist/src/client/index.js");
