@@ -112,13 +112,13 @@ function attemptSignal(outer: AbortSignal | undefined, timeoutMs: number) {
 }
 
 function encodeBody(body: unknown, contentType: string | undefined) {
-  if (body === undefined) return { body: undefined, type: undefined, replayable: true };
+  if (body === undefined) return { body: undefined, type: undefined };
   if (contentType && contentType !== "application/json") {
     if (typeof body === "string" || body instanceof Uint8Array || body instanceof Blob)
-      return { body: body as string | Uint8Array | Blob, type: contentType, replayable: true };
+      return { body: body as string | Uint8Array | Blob, type: contentType };
     throw new TypeError(`a ${contentType} body must be a string, a Uint8Array or a Blob`);
   }
-  return { body: JSON.stringify(body), type: "application/json", replayable: true };
+  return { body: JSON.stringify(body), type: "application/json" };
 }
 
 export class Transport {
@@ -138,7 +138,6 @@ export class Transport {
     const { body, type } = encodeBody(x.body, x.contentType);
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.o.token}`,
-      accept: "application/json",
       "user-agent": this.o.userAgent,
       ...(type ? { "content-type": type } : {}),
       ...x.headers,
@@ -183,7 +182,7 @@ export class Transport {
   }
 
   /** The error of an exchange that got no (complete) answer. */
-  failure(
+  private failure(
     err: unknown,
     signal: AbortSignal | undefined,
     timedOut: boolean,

@@ -142,6 +142,8 @@ export function reboundPlugin(options: ReboundNodemailerOptions) {
     const keys = fields.length ? fields : (["to", "cc", "bcc"] as const);
     const lists = Object.fromEntries(keys.map((k) => [k, mailboxes(holder[k])])) as Record<string, Addr[]>;
     const all = [...new Set(Object.values(lists).flatMap((l) => l.map((a) => a.address)))];
+    // No recipient at all: Nodemailer says so itself (EENVELOPE).
+    if (!all.length) return;
     const results = await Promise.all(all.map((a) => options.client.lookup(a, { stream })));
     const suppressed = new Map<string, SuppressedRecipient>();
     results.forEach((r: LookupResult, i) => {

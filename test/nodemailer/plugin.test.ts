@@ -225,6 +225,15 @@ describe("the Nodemailer plugin", () => {
     });
   });
 
+  it("leaves a mail without recipients to Nodemailer's own error", async () => {
+    const err = await transporter()
+      .sendMail({ from: "news@example.com", subject: "nobody", text: "hi" })
+      .catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(ReboundSuppressedError);
+    expect(err).toMatchObject({ code: "EENVELOPE" });
+    expect(received).toEqual([]);
+  });
+
   it("shares one batch lookup among mails sent at once", async () => {
     const calls: string[] = [];
     const counting = createClient({
