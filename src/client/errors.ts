@@ -4,8 +4,9 @@ import type { components } from "./schema.js";
 
 /** The API's error codes (docs/api.md, "Errors"): the closed vocabulary of the OpenAPI document. */
 export type ApiErrorCode = components["schemas"]["Error"]["error"]["code"];
-/** Failures of the client itself: no answer in time, or no answer at all. */
-export type ClientErrorCode = "timeout" | "network_error" | "unexpected_answer";
+/** Failures of the client itself: no answer in time, no answer at all, an answer not in the API's shape. */
+export const CLIENT_ERROR_CODES = ["timeout", "network_error", "unexpected_answer"] as const;
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 export type ReboundErrorCode = ApiErrorCode | ClientErrorCode;
 
 export class ReboundError extends Error {

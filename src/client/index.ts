@@ -16,7 +16,7 @@ import type {
 } from "./types.js";
 import type { components, paths } from "./schema.js";
 
-export { ReboundError } from "./errors.js";
+export { CLIENT_ERROR_CODES, ReboundError } from "./errors.js";
 export type { ApiErrorCode, ClientErrorCode, ReboundErrorCode } from "./errors.js";
 export type { RetryInfo } from "./http.js";
 export type * from "./types.js";
