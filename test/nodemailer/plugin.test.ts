@@ -225,6 +225,39 @@ describe("the Nodemailer plugin", () => {
     });
   });
 
+  it("split: sends a mail to several recipients once per recipient, each with its own signed return path", async () => {
+    const tx = transporter({ split: true, suppressed: "drop" });
+    const info = await tx.sendMail({
+      ...mail(["a@example.org", "b@example.org"]),
+      cc: "complained@example.org",
+    });
+    expect(received.map((r) => r.rcptTo).sort()).toEqual([["a@example.org"], ["b@example.org"]]);
+    for (const r of received) {
+      expect(decodeVerp(r.mailFrom, [KEY])).toMatchObject({
+        ok: true,
+        recipient: r.rcptTo[0],
+        stream: "news",
+      });
+      expect(r.raw).toContain("a@example.org, b@example.org");
+      expect(r.raw).not.toContain("complained@example.org");
+    }
+    const ids = received.map((r) => /^Message-ID: (\S{1,200})/im.exec(r.raw)?.[1]);
+    expect(ids[0]).toBeTruthy();
+    expect(ids[1]).toBe(ids[0]);
+    expect(info.messageId).toBe(ids[0]);
+    expect([...info.accepted].sort()).toEqual(["a@example.org", "b@example.org"]);
+    expect(Object.keys(info.rebound.returnPaths ?? {}).sort()).toEqual(["a@example.org", "b@example.org"]);
+    expect(info.rebound.dropped.map((d) => d.address)).toEqual(["complained@example.org"]);
+  });
+
+  it("split: refuses the whole mail before any copy leaves when a recipient is suppressed", async () => {
+    const err = await transporter({ split: true })
+      .sendMail(mail(["a@example.org", "gone@example.org"]))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReboundSuppressedError);
+    expect(received).toEqual([]);
+  });
+
   it("leaves a mail without recipients to Nodemailer's own error", async () => {
     const err = await transporter()
       .sendMail({ from: "news@example.com", subject: "nobody", text: "hi" })
