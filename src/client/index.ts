@@ -68,10 +68,10 @@ export type DeliveriesInput = Body<"/v1/deliveries", "post">;
 export type VerpInput = Body<"/v1/verp", "post">;
 export type VerpAnswer = Json<"/v1/verp", "post">;
 export type ExportQuery = Omit<Query<"/v1/exports/suppressions", "get">, "format">;
-/** One row of an export (NDJSON; the CSV has the same columns). Hashed: `addressSha256` instead of `address`. */
+/** One row of an export (NDJSON; the CSV has the same columns). Hashed: `addressHash` (the keyed hash) instead of `address`. */
 export interface ExportedSuppression {
   address?: string;
-  addressSha256?: string;
+  addressHash?: string;
   stream: string;
   reason: string;
   class: string;

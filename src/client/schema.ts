@@ -936,13 +936,13 @@ export interface paths {
         };
         /**
          * Export suppressions (CSV or NDJSON, streamed), with the filters of the list
-         * @description CSV columns: address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note (`addressSha256` instead of `address` when hashed; NDJSON: the same names). Times are RFC 3339 UTC with milliseconds; an empty `expiresAt` means permanent.
+         * @description CSV columns: address,stream,reason,class,source,firstSeen,lastSeen,expiresAt,count,rule,note (`addressHash` instead of `address` when hashed; NDJSON: the same names). Times are RFC 3339 UTC with milliseconds; an empty `expiresAt` means permanent.
          */
         get: {
             parameters: {
                 query?: {
                     format?: "csv" | "ndjson";
-                    /** @description SHA-256 (hex) of the normalised address instead of the address */
+                    /** @description The keyed hash of the normalised address (HMAC-SHA256 hex with the server's address key) instead of the address */
                     hashed?: boolean;
                     reason?: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
                     class?: "hard" | "soft" | "block" | "complaint" | "auto_reply" | "delivered" | "undetermined";
@@ -1809,12 +1809,12 @@ export interface paths {
         post?: never;
         /**
          * Erase an address (privacy law), keeping it suppressed by hash
-         * @description Deletes the address's events, purges the raw bytes of every mail that names it (the mails its events came from, their twins stored with the same digest, mails whose envelope names it; their metadata stays, the envelope redacted), redacts it from webhook payloads, and nulls the address in suppressions and their log while keeping the hash of the normalised address: a suppressed address stays suppressed. In the key's tenant, or in every tenant with `allTenants=true`. Needs `admin`.
+         * @description Deletes the address's events, purges the raw bytes of every mail that names it (the mails its events came from, their twins stored with the same digest, mails whose envelope names it; their metadata stays, the envelope redacted), redacts it from webhook payloads, and nulls the address in suppressions and their log while keeping the keyed hash of the normalised address: a suppressed address stays suppressed. In every tenant, or in the key's alone with `allTenants=false`. Needs `admin`.
          */
         delete: {
             parameters: {
                 query?: {
-                    /** @description Erase the address from every tenant, not only the key's */
+                    /** @description Erase the address from every tenant (default), or only from the key's (false) */
                     allTenants?: boolean;
                 };
                 header?: never;
@@ -1832,8 +1832,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @description SHA-256 (hex) of the normalised address */
-                            addressSha256?: string;
+                            /** @description The keyed hash of the normalised address (HMAC-SHA256 hex with the server's address key) */
+                            addressHash?: string;
                             eventsDeleted?: number;
                             mailsPurged?: number;
                             /** @description Suppressions that stay, by hash */
@@ -2473,8 +2473,8 @@ export interface components {
             id?: string;
             /** @description Null for an erased address (the hash stays) */
             address?: string | null;
-            /** @description SHA-256 (hex) of the normalised address */
-            addressSha256?: string;
+            /** @description The keyed hash of the normalised address (HMAC-SHA256 hex with the server's address key) */
+            addressHash?: string;
             /** @description A stream name, or `*` for every stream */
             stream?: string;
             reason?: string;
