@@ -224,7 +224,8 @@ export function classOf(
   smtpCode?: number,
   permanent?: boolean | null,
 ): BounceClass {
-  if (reason === "undefined") return permanent === true || permanent === false ? "soft" : "undetermined";
+  if (reason === "undefined" || reason === "onhold")
+    return permanent === true || permanent === false ? "soft" : "undetermined";
   if (reason === "notaccept") {
     const temporary =
       status?.startsWith("4") || (smtpCode !== undefined && smtpCode >= 400 && smtpCode < 500);
