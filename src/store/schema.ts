@@ -218,6 +218,14 @@ export interface LogPositionsTable {
   updated_at: Date;
 }
 
+/** An ESP event already recorded, by the provider's id of it (migration 0019). */
+export interface EspEventsTable {
+  tenant: string;
+  provider: string;
+  event_id: string;
+  received_at: Date;
+}
+
 export interface Database {
   inbound_mails: InboundMailsTable;
   events: EventsTable;
@@ -232,4 +240,5 @@ export interface Database {
   send_batches: SendBatchesTable;
   rollups: RollupsTable;
   log_positions: LogPositionsTable;
+  esp_events: EspEventsTable;
 }
