@@ -226,6 +226,14 @@ export interface EspEventsTable {
   received_at: Date;
 }
 
+/** A POP3 message committed to the spool, by account and UIDL (migration 0019). */
+export interface Pop3UidlsTable {
+  account: string;
+  uidl: string;
+  mail_id: string;
+  taken_at: Date;
+}
+
 export interface Database {
   inbound_mails: InboundMailsTable;
   events: EventsTable;
@@ -241,4 +249,5 @@ export interface Database {
   rollups: RollupsTable;
   log_positions: LogPositionsTable;
   esp_events: EspEventsTable;
+  pop3_uidls: Pop3UidlsTable;
 }
