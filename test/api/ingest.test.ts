@@ -396,7 +396,10 @@ describe("POST /v1/ingest/postmark", () => {
   });
 
   it("refuses with 401 and a Basic challenge, recording nothing: a wrong password, no credentials", async () => {
-    const attempts: Record<string, string>[] = [{ authorization: basic("postmark", "wrong-password-123") }, {}];
+    const attempts: Record<string, string>[] = [
+      { authorization: basic("postmark", "wrong-password-123") },
+      {},
+    ];
     for (const h of attempts) {
       const res = await post("/v1/ingest/postmark", bounce(43, "pm-forged@example.org"), h);
       expect(res.status).toBe(401);
