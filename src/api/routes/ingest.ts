@@ -152,8 +152,14 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
       if ("invalid" in m) throw refuse(`not a signed SNS message: ${m.invalid}`);
       const ep = settings.ses.find((e) => e.topicArns.includes(m.TopicArn));
       if (!ep) throw refuse("the message's TopicArn is not one of a configured endpoint");
-      if (ep.verifySignature && !verifySns(m, ep.keys))
+      if (ep.verifySignature && !verifySns(m, ep.keys)) {
+        // SNS rotates its certificate: the one to configure is at the message's SigningCertURL.
+        request.log.warn(
+          { endpoint: ep.name, topicArn: m.TopicArn, signingCertUrl: m.SigningCertURL },
+          "SNS signature does not verify with the configured certificate",
+        );
         throw refuse("the SNS signature does not verify with the configured certificate");
+      }
       if (!isFresh(dateOf(m.Timestamp), now(), maxAgeMs))
         throw refuse(
           `the SNS message's Timestamp is further than ${deps.config.espMaxAgeMinutes} minutes from now`,
@@ -262,7 +268,12 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
     ep: SesEndpoint,
     m: SnsMessage,
   ): Promise<(typeof SUBSCRIPTION)[number]> {
-    const log = { endpoint: ep.name, topicArn: m.TopicArn, subscribeUrl: m.SubscribeURL };
+    const log = {
+      endpoint: ep.name,
+      topicArn: m.TopicArn,
+      subscribeUrl: m.SubscribeURL,
+      signingCertUrl: m.SigningCertURL,
+    };
     if (m.Type === "UnsubscribeConfirmation") {
       request.log.warn(
         log,

@@ -54,7 +54,7 @@ async function onServer(user: string): Promise<number> {
   const c = await dovecot.client(user);
   const s = await c.status("INBOX", { messages: true });
   await c.logout();
-  return s.messages ?? 0;
+  return s ? (s.messages ?? 0) : -1;
 }
 
 const deps = (t: TestDb, maxMessageBytes = 10 * 1024 * 1024) => ({
@@ -90,12 +90,12 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
       expect(counts).toEqual({ taken: 3, tooLarge: 0, takenBefore: 0 });
       const rows = await spooled(t);
       // Dovecot hands a mail without a final line break back with one
-      expect(rows.map((r) => Buffer.from(r.raw).toString())).toEqual([
+      expect(rows.map((r) => r.raw?.toString())).toEqual([
         mails[0]!.toString(),
         mails[1]!.toString(),
         `${mails[2]!.toString()}\r\n`,
       ]);
-      expect(rows.map((r) => r.sha256)).toEqual(rows.map((r) => sha(Buffer.from(r.raw))));
+      expect(rows.map((r) => r.sha256)).toEqual(rows.map((r) => sha(r.raw!)));
       expect(rows[0]).toMatchObject({ rcpt_to: ["bounces+1@bounces.example.net"], helo: "pop3:deleter" });
       expect(await onServer("deleter")).toBe(0);
       expect(await ingestPop3Account(deps(t), account("deleter"))).toEqual({
