@@ -16,3 +16,9 @@ export async function claimEspEvent(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Claims received before `before` (providers have long stopped retrying those events); how many went. */
+export async function purgeEspClaims(db: Kysely<Database>, before: Date): Promise<number> {
+  const r = await db.deleteFrom("esp_events").where("received_at", "<", before).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

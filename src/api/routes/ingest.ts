@@ -165,17 +165,21 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
           `the SNS message's Timestamp is further than ${deps.config.espMaxAgeMinutes} minutes from now`,
         );
       if (m.Type !== "Notification") return { ...EMPTY, subscription: await subscription(request, ep, m) };
+      // Signed, but no SES notification (a message published to the topic by hand): answered, so that SNS does
+      // not retry it, and named.
       let notification: unknown;
       try {
         notification = JSON.parse(m.Message);
       } catch {
-        throw new ApiError(
-          400,
-          "validation_failed",
-          "the SNS message's Message is not an SES notification (JSON)",
-        );
+        notification = undefined;
       }
-      return record("ses", ep, readSesNotification(notification, now()));
+      return record(
+        "ses",
+        ep,
+        notification === undefined
+          ? [{ invalid: "the SNS message's Message is not an SES notification (JSON)" }]
+          : readSesNotification(notification, now()),
+      );
     },
   );
 
