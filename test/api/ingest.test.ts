@@ -283,6 +283,27 @@ describe("POST /v1/ingest/sendgrid", () => {
     expect(await again.json()).toMatchObject({ recorded: 0, duplicates: 3 });
   });
 
+  it("records several events of one address in one request, in order, and an event repeated within it once", async () => {
+    const at = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify([
+      { email: "twice@example.org", timestamp: at - 60, event: "delivered", sg_event_id: "t-1" },
+      {
+        email: "twice@example.org",
+        timestamp: at,
+        event: "bounce",
+        type: "blocked",
+        status: "5.7.1",
+        reason: "550 5.7.1 blocked by policy",
+        sg_event_id: "t-2",
+      },
+      { email: "twice@example.org", timestamp: at, event: "bounce", type: "blocked", sg_event_id: "t-2" },
+    ]);
+    const res = await post("/v1/ingest/sendgrid", body, sendgridHeaders(sg, body));
+    expect(await res.json()).toMatchObject({ recorded: 2, duplicates: 1 });
+    const events = await eventsOf("twice@example.org");
+    expect(events.map((e) => e.class)).toEqual(["delivered", "block"]);
+  });
+
   it("gives the events to the tenant whose key verified the request", async () => {
     const body = JSON.stringify([
       {
