@@ -19,7 +19,7 @@ import {
   startDovecot,
   type DovecotInstance,
 } from "../../helpers/dovecot.js";
-import { until } from "../../e2e/until.js";
+import { until } from "../../helpers/until.js";
 
 const logger = createLogger("silent");
 let dovecot: DovecotInstance;
@@ -160,6 +160,28 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
     expect(err).toBeInstanceOf(Pop3Error);
     expect(err.message).toContain("PASS ***");
     expect(err.message).not.toContain("not-the-password");
+  });
+
+  it("takes new mail while following (POP3 has no IDLE: a poll), and stops on abort", async () => {
+    const t = await createTestDb();
+    const stop = new AbortController();
+    try {
+      const run = ingestPop3Account(deps(t), account("follower"), {
+        follow: true,
+        pollMs: 100,
+        signal: stop.signal,
+      });
+      await append("follower", [mail(1)]);
+      await until(async () => (await spooled(t)).length === 1, { what: "the first mail" });
+      await append("follower", [mail(2)]);
+      await until(async () => (await spooled(t)).length === 2, { what: "the second mail" });
+      stop.abort();
+      expect((await run).taken).toBe(2);
+      expect(await onServer("follower")).toBe(0);
+    } finally {
+      stop.abort();
+      await t.drop();
+    }
   });
 
   it("a kill -9 in the middle of a backlog loses and doubles nothing: every message spooled exactly once, all deleted", async () => {
