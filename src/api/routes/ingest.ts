@@ -127,7 +127,7 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
     );
   };
 
-  const route = (provider: EspProvider, summary: string, description: string) => ({
+  const route = (summary: string, description: string) => ({
     config: { accepts: ["application/json", "text/plain"] },
     schema: {
       tags: ["ingest"],
@@ -141,7 +141,6 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
   app.post(
     "/ses",
     route(
-      "ses",
       "Amazon SES notifications through SNS (bounces, complaints, deliveries)",
       "An SNS HTTP(S) subscription's messages. The signature is checked against the configured SNS certificate " +
         "and the TopicArn against the endpoint's topics; SubscriptionConfirmation is confirmed (or logged).",
@@ -186,7 +185,6 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
   app.post(
     "/sendgrid",
     route(
-      "sendgrid",
       "SendGrid Event Webhook (signed)",
       "The Signed Event Webhook: `X-Twilio-Email-Event-Webhook-Signature` (ECDSA) over " +
         "`X-Twilio-Email-Event-Webhook-Timestamp` and the body, checked with the endpoint's verification key.",
@@ -223,7 +221,6 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
   app.post(
     "/mailgun",
     route(
-      "mailgun",
       "Mailgun webhooks (signed)",
       "A webhook's JSON body: `signature` (HMAC-SHA256 of timestamp and token with the signing key) and `event-data`.",
     ),
@@ -246,7 +243,6 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
   app.post(
     "/postmark",
     route(
-      "postmark",
       "Postmark webhooks (basic authentication)",
       "Bounce, spam complaint and delivery webhooks, with the endpoint's user and password in the URL.",
     ),

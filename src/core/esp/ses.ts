@@ -105,7 +105,10 @@ function mtaName(v: string | undefined): string | undefined {
   return cleanText(semi >= 0 ? v.slice(semi + 1) : v, 255);
 }
 
-/** The sent message's Message-ID header, where SES includes the original headers. */
+/**
+ * The sent message's Message-ID header, where SES includes the original headers; else SES's own message id (what
+ * its SendEmail answered, which a sender may have recorded its send under).
+ */
 function messageIdOf(mail: Json): string | undefined {
   const common = str(obj(mail.commonHeaders)?.messageId);
   if (common) return common;
@@ -114,7 +117,7 @@ function messageIdOf(mail: Json): string | undefined {
     const o = obj(h);
     if (o && str(o.name)?.toLowerCase() === "message-id") return str(o.value);
   }
-  return undefined;
+  return str(mail.messageId);
 }
 
 /** The message tag naming the stream (event publishing: `mail.tags`). */

@@ -106,7 +106,7 @@ describe("the ESP mapping table", () => {
     expect(readSendgridEvent("not an object", NOW)).toEqual({ invalid: "an event is not a JSON object" });
   });
 
-  it("names one event per recipient of an SES bounce, each with its own id, and reads the stream tag", () => {
+  it("names one event per recipient of an SES bounce, each with its own id, and reads the stream tag and SES's message id", () => {
     const items = readSesNotification(
       {
         eventType: "Bounce",
@@ -123,6 +123,8 @@ describe("the ESP mapping table", () => {
     const events = items.map((i) => ("event" in i ? i.event : undefined));
     expect(events.map((e) => e?.eventId)).toEqual(["fb-1/a@example.org", "fb-1/b@example.org"]);
     expect(events.map((e) => e?.stream)).toEqual(["news", "news"]);
+    // no original headers: SES's own message id (what SendEmail answered)
+    expect(events.map((e) => e?.messageId)).toEqual(["m", "m"]);
     // no timestamp in the bounce: the time it was read
     expect(events[0]?.occurredAt).toEqual(NOW);
   });
