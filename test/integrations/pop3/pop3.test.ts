@@ -1,18 +1,24 @@
 // `ingest pop3` against real Dovecot (its POP3 service) on loopback and real PostgreSQL: messages taken into the
 // spool byte for byte (dot-stuffed lines restored), deleted on the server only after, or kept and taken once by
-// UIDL; a message over the limit left; a kill -9 in the middle of a backlog that loses and doubles nothing.
+// UIDL; a bounce ending as a suppression through the worker; a message over the limit left; a kill -9 in the
+// middle of a backlog that loses and doubles nothing.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../../src/config.js";
 import { createLogger } from "../../../src/log.js";
+import { startApp } from "../../../src/main.js";
+import { openDb } from "../../../src/store/db.js";
 import { parsePop3Accounts, type Pop3Account } from "../../../src/integrations/pop3/accounts.js";
 import { Pop3Client, Pop3Error } from "../../../src/integrations/pop3/client.js";
 import { ingestPop3Account } from "../../../src/integrations/pop3/ingest.js";
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../../helpers/db.js";
+import { createTestDb, TEST_DATABASE_URL, uniqueSchema, type TestDb } from "../../helpers/db.js";
+import { BOUNCE_DOMAIN, e2eMail, verp, VERP_KEYS_ENV } from "../../e2e/fixtures.js";
 import {
   DOVECOT_PASSWORD,
   dovecotAvailable,
@@ -106,6 +112,57 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
       expect(await spooled(t)).toHaveLength(3);
     } finally {
       await t.drop();
+    }
+  });
+
+  it("a bounce in the mailbox ends as a suppression, through the running intake's sweeper and worker", async () => {
+    const schema = uniqueSchema("pop3");
+    const app = await startApp(
+      loadConfig(
+        {
+          databaseUrl: TEST_DATABASE_URL,
+          databaseSchema: schema,
+          domains: BOUNCE_DOMAIN,
+          smtpHost: "127.0.0.1",
+          smtpPort: 0,
+          verpKeys: VERP_KEYS_ENV,
+          sweepIntervalMs: 200,
+          logLevel: "silent",
+        },
+        {},
+      ),
+      ["intake", "worker"],
+      { logger },
+    );
+    try {
+      const rp = verp("gone@example.org");
+      await append("e2e", [
+        Buffer.concat([
+          Buffer.from(`Delivered-To: ${rp}\r\n`),
+          e2eMail("dsn-exim-user-unknown", { recipient: "gone@example.org", returnPath: rp }),
+        ]),
+      ]);
+      await ingestPop3Account(
+        { db: app.db, logger, now: () => new Date(), maxMessageBytes: 1e7 },
+        account("e2e"),
+      );
+      const s = await until(() =>
+        app.db
+          .selectFrom("suppressions")
+          .select(["address", "tenant", "stream", "reason"])
+          .executeTakeFirst(),
+      );
+      expect(s).toEqual({
+        address: "gone@example.org",
+        tenant: "acme",
+        stream: "marketing",
+        reason: "userunknown",
+      });
+    } finally {
+      await app.close();
+      const h = await openDb({ databaseUrl: TEST_DATABASE_URL });
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
+      await h.close();
     }
   });
 
