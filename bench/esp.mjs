@@ -3,7 +3,7 @@
 //
 //   node --import tsx bench/esp.mjs [--batches 10] [--size 1000]
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
-import { generateKeyPairSync, sign } from "node:crypto";
+import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,7 @@ const { startApi } = await import("../src/api/server.ts");
 const { loadConfig } = await import("../src/config.ts");
 const { createLogger } = await import("../src/log.ts");
 const { sql } = await import("kysely");
+const { addressHasher } = await import("../src/core/address.ts");
 
 const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
 const dir = mkdtempSync(join(tmpdir(), "rebound-bench-esp-"));
@@ -36,7 +37,12 @@ const config = loadConfig(
   { httpHost: "127.0.0.1", httpPort: 0, espConfigPath: settings, apiBodyLimitBytes: 8 * 1024 * 1024 },
   {},
 );
-const api = await startApi({ db: h.db, config, logger: createLogger("warn") });
+const api = await startApi({
+  db: h.db,
+  config,
+  hashAddress: addressHasher(randomBytes(32)),
+  logger: createLogger("warn"),
+});
 const url = `http://127.0.0.1:${api.port}/v1/ingest/sendgrid`;
 
 const batches = Array.from({ length: BATCHES }, (_, b) => {

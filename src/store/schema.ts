@@ -234,6 +234,14 @@ export interface Pop3UidlsTable {
   taken_at: Date;
 }
 
+/** The key of the address hashes (migration 0022): one row. */
+export interface AddressKeyTable {
+  id: number;
+  fingerprint: string;
+  key: Uint8Array | null;
+  created_at: DefaultTimestamp;
+}
+
 export interface Database {
   inbound_mails: InboundMailsTable;
   events: EventsTable;
@@ -250,4 +258,5 @@ export interface Database {
   log_positions: LogPositionsTable;
   esp_events: EspEventsTable;
   pop3_uidls: Pop3UidlsTable;
+  address_key: AddressKeyTable;
 }

@@ -120,7 +120,7 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
       caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
     };
     return recordEspItems(
-      { db: deps.db, policy: getPolicy(), now, providers: deps.providers },
+      { db: deps.db, policy: getPolicy(), hashAddress: deps.hashAddress, now, providers: deps.providers },
       provider,
       target,
       items,

@@ -5,6 +5,7 @@
 // one). A failure records nothing, and the provider's retry records it all.
 import { attributeEsp, type EspTarget } from "../../core/esp/attribute.js";
 import type { EspEvent, EspItem, EspProvider } from "../../core/esp/types.js";
+import type { AddressHasher } from "../../core/address.js";
 import type { Attributed } from "../../core/attribute.js";
 import type { Policy } from "../../core/policy-config.js";
 import { RollupCollector } from "../../core/rollup.js";
@@ -23,6 +24,8 @@ import {
 export interface EspRecordDeps {
   db: Db;
   policy: Policy;
+  /** The deployment's keyed address hash (src/core/address.ts). */
+  hashAddress: AddressHasher;
   now: () => Date;
   providers?: ProviderLookup;
 }
@@ -74,7 +77,14 @@ export async function recordEspItems(
 
   const now = deps.now();
   const rollups = new RollupCollector();
-  const ctx = { policy: deps.policy, now, classifierVersion: null, providers: deps.providers, rollups };
+  const ctx = {
+    policy: deps.policy,
+    hashAddress: deps.hashAddress,
+    now,
+    classifierVersion: null,
+    providers: deps.providers,
+    rollups,
+  };
   const written = await deps.db.transaction().execute(async (trx) => {
     const fresh = await claimEspEvents(trx, { tenant: target.tenant, provider, eventIds: [...ids], at: now });
     const todo = events.filter(({ e }) => fresh.has(e.eventId));
