@@ -41,6 +41,8 @@ export class Pop3Client {
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
   private readonly maxLine: number;
+  /** The server takes several commands before answering them (CAPA PIPELINING, RFC 2449). */
+  private pipelining = false;
 
   private constructor(
     socket: Socket | TLSSocket,
@@ -68,13 +70,15 @@ export class Pop3Client {
     const c = new Pop3Client(socket, o);
     try {
       await c.reply(); // greeting
-      if (!o.secure) {
-        const caps = await c.multi("CAPA").catch(() => [] as Line[]);
-        if (caps.some((l) => Buffer.isBuffer(l) && l.toString("latin1").trim().toUpperCase() === "STLS"))
-          await c.startTls();
-      }
+      const has = async (cap: string) =>
+        (await c.multi("CAPA").catch(() => [] as Line[])).some(
+          (l) => Buffer.isBuffer(l) && l.toString("latin1").trim().toUpperCase() === cap,
+        );
+      if (!o.secure && (await has("STLS"))) await c.startTls();
       await c.command(`USER ${o.user}`);
       await c.command(`PASS ${o.password}`, "PASS ***");
+      // asked once logged in: a server may name more capabilities then
+      c.pipelining = await has("PIPELINING");
       return c;
     } catch (err) {
       c.close();
@@ -104,18 +108,48 @@ export class Pop3Client {
     return out;
   }
 
+  /**
+   * Messages' bytes (CRLF line ends), each undefined when larger than `maxBytes` (read and dropped) or refused.
+   * With PIPELINING, the RETR commands go out together and the answers are read in turn: one round trip.
+   */
+  async retrMany(ns: number[], maxBytes: number): Promise<(Buffer | undefined)[]> {
+    if (!ns.length) return [];
+    if (!this.pipelining) {
+      const out: (Buffer | undefined)[] = [];
+      for (const n of ns) out.push(await this.retr(n, maxBytes));
+      return out;
+    }
+    this.socket.write(ns.map((n) => `RETR ${n}\r\n`).join(""));
+    const out: (Buffer | undefined)[] = [];
+    for (const n of ns) {
+      const ok = await this.reply(`RETR ${n}`).then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof Pop3Error) return false; // a -ERR for this one: its answer is that line alone
+          throw err;
+        },
+      );
+      out.push(ok ? messageOf(await this.multiLines(), maxBytes) : undefined);
+    }
+    return out;
+  }
+
   /** A message's bytes (CRLF line ends), or undefined when it is larger than `maxBytes` (read and dropped). */
   async retr(n: number, maxBytes: number): Promise<Buffer | undefined> {
-    const lines = await this.multi(`RETR ${n}`);
-    let size = 0;
-    for (const l of lines) {
-      if (!Buffer.isBuffer(l)) return undefined;
-      size += l.length + 2;
+    return messageOf(await this.multi(`RETR ${n}`), maxBytes);
+  }
+
+  /** DELE of several messages; with PIPELINING in one round trip. Pop3Error when the server refuses one. */
+  async deleMany(ns: number[]): Promise<void> {
+    if (!ns.length) return;
+    if (!this.pipelining) {
+      for (const n of ns) await this.dele(n);
+      return;
     }
-    if (size > maxBytes) return undefined;
-    const out: Buffer[] = [];
-    for (const l of lines) out.push(l as Buffer, CRLF);
-    return Buffer.concat(out, size);
+    this.socket.write(ns.map((n) => `DELE ${n}\r\n`).join(""));
+    let refused: unknown;
+    for (const n of ns) await this.reply(`DELE ${n}`).catch((err: unknown) => (refused ??= err));
+    if (refused) throw refused;
   }
 
   async dele(n: number): Promise<void> {
@@ -232,6 +266,11 @@ export class Pop3Client {
   /** A command with a multi-line answer: its lines, un-stuffed, without the final ".". */
   private async multi(line: string): Promise<Line[]> {
     await this.command(line);
+    return this.multiLines();
+  }
+
+  /** The lines of a multi-line answer whose status line was read. */
+  private async multiLines(): Promise<Line[]> {
     const out: Line[] = [];
     for (;;) {
       const l = await this.nextLine();
@@ -241,4 +280,17 @@ export class Pop3Client {
       } else out.push(l);
     }
   }
+}
+
+/** A multi-line answer as the message's bytes; undefined when a line was dropped or it is over `maxBytes`. */
+function messageOf(lines: Line[], maxBytes: number): Buffer | undefined {
+  let size = 0;
+  for (const l of lines) {
+    if (!Buffer.isBuffer(l)) return undefined;
+    size += l.length + 2;
+  }
+  if (size > maxBytes) return undefined;
+  const out: Buffer[] = [];
+  for (const l of lines) out.push(l as Buffer, CRLF);
+  return Buffer.concat(out, size);
 }

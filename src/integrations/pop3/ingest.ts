@@ -80,6 +80,10 @@ async function takeMailbox(
     await forgetUidlsBut(deps.db, account.name, [...uidls.values()]);
     const before = await takenUidls(deps.db, account.name, [...uidls.values()]);
     const progress = { account: account.name, folder: "INBOX", done: 0, total: numbers.length };
+    const tooLarge = (n: number, uidl: string) => {
+      counts.tooLarge++;
+      logger.warn({ pop3: account.name, uidl, size: sizes.get(n) }, "pop3: message too large, left");
+    };
     opts.onProgress?.(progress);
     for (let i = 0; i < numbers.length; i += BATCH) {
       if (opts.signal?.aborted) break;
@@ -87,21 +91,23 @@ async function takeMailbox(
       const mails: NewMail[] = [];
       const taken: { n: number; uidl: string; mailId: string }[] = [];
       const remove: number[] = [];
+      const fetch: { n: number; uidl: string }[] = [];
       for (const n of batch) {
         const uidl = uidls.get(n);
         if (uidl === undefined) continue; // not in UIDL's answer: left for a later run
         if (before.has(uidl)) {
           counts.takenBefore++;
           if (account.after === "delete") remove.push(n);
-          continue;
-        }
-        const raw =
-          (sizes.get(n) ?? 0) > deps.maxMessageBytes ? undefined : await client.retr(n, deps.maxMessageBytes);
-        if (!raw) {
-          counts.tooLarge++;
-          logger.warn({ pop3: account.name, uidl, size: sizes.get(n) }, "pop3: message too large, left");
-          continue;
-        }
+        } else if ((sizes.get(n) ?? 0) > deps.maxMessageBytes) tooLarge(n, uidl);
+        else fetch.push({ n, uidl });
+      }
+      const raws = await client.retrMany(
+        fetch.map((f) => f.n),
+        deps.maxMessageBytes,
+      );
+      fetch.forEach(({ n, uidl }, j) => {
+        const raw = raws[j];
+        if (!raw) return tooLarge(n, uidl);
         const env = envelopeOf(raw);
         const id = newMailId(deps.now());
         mails.push({
@@ -115,7 +121,7 @@ async function takeMailbox(
           receivedAt: deps.now(),
         });
         taken.push({ n, uidl, mailId: id });
-      }
+      });
       // 1. durable, with the UIDLs, 2. enqueued, 3. marked for deletion (applied at QUIT).
       if (mails.length)
         await deps.db.transaction().execute(async (trx) => {
@@ -127,8 +133,7 @@ async function takeMailbox(
         await deps.queue.add("process-mails", { mailIds: ids });
         await markEnqueued(deps.db, ids, deps.now());
       }
-      if (account.after === "delete")
-        for (const n of [...remove, ...taken.map((t) => t.n)]) await client.dele(n);
+      if (account.after === "delete") await client.deleMany([...remove, ...taken.map((t) => t.n)]);
       counts.taken += mails.length;
       progress.done = Math.min(numbers.length, i + batch.length);
       opts.onProgress?.(progress);
