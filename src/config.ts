@@ -270,6 +270,12 @@ export const configSchema = z.object({
   lookupSenderStreams: senderStreams.default(new Map()),
   /** The bounce mailboxes `rebound ingest imap` reads (a JSON file: docs/integrations.md). */
   imapAccountsPath: z.string().min(1).optional(),
+  /** The POP3 mailboxes `rebound ingest pop3` reads (a JSON file: docs/integrations.md). */
+  pop3AccountsPath: z.string().min(1).optional(),
+  /** The ESP endpoints `POST /v1/ingest/<provider>` take (a JSON file: docs/integrations.md); unset: none. */
+  espConfigPath: z.string().min(1).optional(),
+  /** A signed ESP webhook whose signed time is further than this from now is refused (a replay). */
+  espMaxAgeMinutes: z.coerce.number().int().min(1).max(1440).default(15),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -355,6 +361,9 @@ export const ENV: Record<keyof Config, string> = {
   lookupTenant: "REBOUND_LOOKUP_TENANT",
   lookupSenderStreams: "REBOUND_LOOKUP_SENDER_STREAMS",
   imapAccountsPath: "REBOUND_IMAP_ACCOUNTS",
+  pop3AccountsPath: "REBOUND_POP3_ACCOUNTS",
+  espConfigPath: "REBOUND_ESP_CONFIG",
+  espMaxAgeMinutes: "REBOUND_ESP_MAX_AGE_MINUTES",
 };
 
 /**

@@ -218,6 +218,22 @@ export interface LogPositionsTable {
   updated_at: Date;
 }
 
+/** An ESP event already recorded, by the provider's id of it (migration 0019). */
+export interface EspEventsTable {
+  tenant: string;
+  provider: string;
+  event_id: string;
+  received_at: Date;
+}
+
+/** A POP3 message committed to the spool, by account and UIDL (migration 0019). */
+export interface Pop3UidlsTable {
+  account: string;
+  uidl: string;
+  mail_id: string;
+  taken_at: Date;
+}
+
 /** The key of the address hashes (migration 0022): one row. */
 export interface AddressKeyTable {
   id: number;
@@ -240,5 +256,7 @@ export interface Database {
   send_batches: SendBatchesTable;
   rollups: RollupsTable;
   log_positions: LogPositionsTable;
+  esp_events: EspEventsTable;
+  pop3_uidls: Pop3UidlsTable;
   address_key: AddressKeyTable;
 }
