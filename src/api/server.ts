@@ -22,6 +22,9 @@ import stats from "./routes/stats.js";
 import events from "./routes/events.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
+import dmarc from "./routes/dmarc.js";
+import tlsReports from "./routes/tls-reports.js";
+import authentication from "./routes/authentication.js";
 import { SuppressionIndex } from "./suppression-index.js";
 import { HeapGrowth } from "../util/heap.js";
 
@@ -44,6 +47,9 @@ const ROUTES: RouteModule[] = [
   webhooks,
   alerts,
   keys,
+  dmarc,
+  tlsReports,
+  authentication,
 ];
 
 declare module "fastify" {

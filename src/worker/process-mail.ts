@@ -53,6 +53,7 @@ import {
   type BlockCount,
 } from "./apply-event.js";
 import { ClassifyTimeout, type ClassifyPool } from "./classify-pool.js";
+import { recordReports } from "./record-reports.js";
 
 export type { BlockCount };
 
@@ -186,6 +187,16 @@ export async function processMails(
 
     for (const w of work) verps.set(w.mail.id, w.attribution.verp);
     await deriveAll(trx, work);
+    await recordReports(
+      trx,
+      work.map((w) => ({
+        mailId: w.mail.id,
+        tenant: tenantOf(w, deps),
+        receivedAt: w.mail.received_at,
+        report: w.report,
+      })),
+      { reprocess: !!opts.reprocess, logger: deps.logger },
+    );
     for (const w of work) {
       await removeOrphans(trx, w, now);
       results.set(w.mail.id, processedOutcome(w, deps, opts));
