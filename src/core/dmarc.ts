@@ -81,36 +81,28 @@ export class DmarcError extends Error {
   }
 }
 
-const ARRAYS = new Set(["record", "dkim", "spf", "reason", "error"]);
-
+/**
+ * The parser: attributes ignored (the namespace is read off the text), values kept as strings, and no entity
+ * processing at all, so that a DOCTYPE's entities are never expanded; the five predefined entities and character
+ * references are decoded in the values the report uses (str()). Lists are normalised by arr(), not by the parser
+ * (its per-tag callback cost more than the parse).
+ */
 function parser(limits: DmarcLimits): XMLParser {
   return new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: "@_",
+    ignoreAttributes: true,
     removeNSPrefix: true,
     parseTagValue: false,
-    parseAttributeValue: false,
     trimValues: true,
+    processEntities: false,
+    jPath: false,
     maxNestedTags: limits.maxDepth,
-    processEntities: {
-      enabled: true,
-      maxEntityCount: 16,
-      maxEntitySize: 256,
-      maxExpansionDepth: 2,
-      maxTotalExpansions: 1000,
-      maxExpandedLength: 10_000,
-    },
-    // The lists of the format are lists even with one element; elsewhere `dkim` and `spf` are single values.
-    isArray: (name, jpath) =>
-      ARRAYS.has(name) &&
-      (name === "record" ||
-        name === "error" ||
-        String(jpath).endsWith("auth_results." + name) ||
-        String(jpath).endsWith("policy_evaluated.reason")),
   });
 }
 
 type Node = Record<string, unknown>;
+
+/** RFC 9990's namespace on the root element. */
+const RFC9990_NAMESPACE = /<(?:[\w-]{1,20}:)?feedback\s[^>]{0,1000}urn:ietf:params:xml:ns:dmarc-2\.0/;
 
 /** Is this text a DMARC aggregate report (a `feedback` root with report metadata), by a cheap look? */
 export function looksLikeDmarcXml(text: string): boolean {
@@ -159,9 +151,8 @@ export function parseDmarcAggregate(xml: string, limits: DmarcLimits = DMARC_LIM
       "too_large",
       `the report has ${records.length} records, more than ${limits.maxRecords}: refused`,
     );
-  const xmlns = str(feedback["@_xmlns"]) ?? "";
   const schema: DmarcSchema =
-    xmlns.includes("dmarc-2.0") ||
+    RFC9990_NAMESPACE.test(xml.slice(0, 4096)) ||
     pp["np"] !== undefined ||
     pp["testing"] !== undefined ||
     pp["discovery_method"] !== undefined ||
@@ -250,10 +241,22 @@ function arr(v: unknown): unknown[] {
 }
 
 function str(v: unknown): string | null {
-  if (typeof v === "string") return v.trim() || null;
+  if (typeof v === "string") return decodeEntities(v.trim()) || null;
   if (typeof v === "number") return String(v);
   const text = obj(v)?.["#text"];
-  return typeof text === "string" ? text.trim() || null : null;
+  return typeof text === "string" ? decodeEntities(text.trim()) || null : null;
+}
+
+const PREDEFINED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+/** XML's five predefined entities and character references; any other `&name;` is left as written. */
+function decodeEntities(s: string): string {
+  if (!s.includes("&")) return s;
+  return s.replace(/&(#x[\da-f]{1,6}|#\d{1,7}|[a-z]{2,4});/gi, (all, ref: string) => {
+    if (ref[0] !== "#") return PREDEFINED[ref] ?? all;
+    const code = ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : all;
+  });
 }
 
 function cut(v: string | null, max = 255): string | null {
