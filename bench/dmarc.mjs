@@ -90,4 +90,6 @@ for (const n of sizes) {
 }
 const bomb = mailOf(new Uint8Array(256 * 1048576));
 const { ms, report } = best(bomb);
-console.log(`zip bomb: 256 MiB of zeros in a ${(bomb.length / 1024).toFixed(0)} KiB mail  ${ms.toFixed(0)} ms  ${report.error}`);
+console.log(
+  `zip bomb: 256 MiB of zeros in a ${(bomb.length / 1024).toFixed(0)} KiB mail  ${ms.toFixed(0)} ms  ${report.error}`,
+);
