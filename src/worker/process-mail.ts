@@ -2,7 +2,7 @@
 //
 //   classify (in the classifier's threads, before the transaction) -> lock the mails -> duplicates? -> attribute
 //   (VERP) -> per recipient, in key order across the batch: history -> decide -> event -> suppression / address
-//   state / outbox -> mark processed
+//   state / outbox -> DMARC / TLS reports and authentication failures (record-reports.ts) -> mark processed
 //   (apply-bulk.ts does the last steps for a whole batch in a few statements; apply-event.ts, for one event)
 //
 // Idempotent: a mail already processed is left alone (unless re-processing is asked for), events are unique per
