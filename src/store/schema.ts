@@ -296,6 +296,14 @@ export interface AuthFailureReportsTable {
   details: Json<Record<string, string>>;
 }
 
+/** The key of the address hashes (migration 0022): one row. */
+export interface AddressKeyTable {
+  id: number;
+  fingerprint: string;
+  key: Uint8Array | null;
+  created_at: DefaultTimestamp;
+}
+
 export interface Database {
   inbound_mails: InboundMailsTable;
   events: EventsTable;
@@ -314,4 +322,5 @@ export interface Database {
   dmarc_records: DmarcRecordsTable;
   tls_reports: TlsReportsTable;
   auth_failure_reports: AuthFailureReportsTable;
+  address_key: AddressKeyTable;
 }

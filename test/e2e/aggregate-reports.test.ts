@@ -392,6 +392,7 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
         logger: createLogger("silent"),
         now: () => new Date(),
         classifier: testClassifier(),
+        hashAddress: app.hashAddress,
       },
       m.id,
       { reprocess: true },
