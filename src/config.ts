@@ -47,6 +47,10 @@ export const DEFAULT_SMTP_LOCAL_PARTS = [
   "arf",
   "bounce",
   "bounces",
+  // DMARC aggregate (rua=mailto:dmarc@...) and SMTP TLS reports (rua=mailto:tlsrpt@...): docs/integrations.md.
+  "dmarc",
+  "dmarc-reports",
+  "tlsrpt",
 ] as const;
 const localParts = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
   const list = (typeof v === "string" ? v.split(",") : v).map((x) => x.trim().toLowerCase()).filter(Boolean);

@@ -47,6 +47,8 @@ const STREAMED: {
   { method: "post", path: "/v1/clean", body: true, answer: LIST_BODIES },
   { method: "post", path: "/v1/suppressions/import", body: true },
   { method: "get", path: "/v1/exports/suppressions", answer: LIST_BODIES },
+  { method: "get", path: "/v1/exports/dmarc", answer: { "text/csv": LIST } },
+  { method: "get", path: "/v1/exports/tls-reports", answer: { "text/csv": LIST } },
   { method: "get", path: "/metrics", answer: { "text/plain": LIST } },
 ];
 

@@ -23,6 +23,9 @@ import events from "./routes/events.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
 import ingest from "./routes/ingest.js";
+import dmarc from "./routes/dmarc.js";
+import tlsReports from "./routes/tls-reports.js";
+import authentication from "./routes/authentication.js";
 import { SuppressionIndex } from "./suppression-index.js";
 import { HeapGrowth } from "../util/heap.js";
 
@@ -45,6 +48,9 @@ const ROUTES: RouteModule[] = [
   webhooks,
   alerts,
   keys,
+  dmarc,
+  tlsReports,
+  authentication,
 ];
 
 declare module "fastify" {

@@ -206,5 +206,20 @@ function prettyText(src: MailSource, r: Report): string {
   }
   if (r.original.messageId)
     lines.push(`  original: ${r.original.messageId}${r.original.subject ? `  "${r.original.subject}"` : ""}`);
+  if (r.dmarc) {
+    const d = r.dmarc;
+    const messages = d.records.reduce((n, x) => n + x.count, 0);
+    const failed = d.records.reduce((n, x) => n + (x.dkim === "fail" && x.spf === "fail" ? x.count : 0), 0);
+    lines.push(
+      `  ${d.orgName} report ${d.reportId} for ${d.policy.domain} (${d.schema}), ${d.begin} to ${d.end}: ${d.records.length} rows, ${messages} messages, ${failed} failing DKIM and SPF`,
+    );
+  }
+  if (r.tlsReport) {
+    const t = r.tlsReport;
+    for (const p of t.policies)
+      lines.push(
+        `  ${t.orgName}: ${p.policyType} ${p.policyDomain}: ${p.successful} sessions ok, ${p.failed} failed`,
+      );
+  }
   return lines.join("\n") + "\n\n";
 }

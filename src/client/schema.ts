@@ -2456,6 +2456,623 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/dmarc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rows of the DMARC aggregate reports received, newest first
+         * @description One row per reporting organisation's record: a source IP, the header-from domain, how many messages, the disposition and the DMARC-aligned DKIM and SPF results with the underlying checks. Reports are mailed to an address of the bounce domain (`rua=mailto:dmarc@...`, docs/integrations.md).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description rows of reports whose date range ends after this */
+                    from?: string;
+                    /** @description rows of reports whose date range begins before this */
+                    to?: string;
+                    /** @description the header-from domain (or the policy's domain) */
+                    domain?: string;
+                    /** @description an IPv4 or IPv6 address as the reports write it */
+                    sourceIp?: string;
+                    /** @description the reporting organisation (`org_name`) */
+                    org?: string;
+                    /** @description `pass`: DKIM or SPF aligned; `fail`: both failed alignment */
+                    result?: "pass" | "fail";
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                id?: string;
+                                reportId?: string;
+                                orgName?: string;
+                                /** @description The domain whose policy the report is about */
+                                domain?: string;
+                                /** Format: date-time */
+                                dateBegin?: string;
+                                /** Format: date-time */
+                                dateEnd?: string;
+                                sourceIp?: string;
+                                /** @description Messages from this IP with these results */
+                                count?: number;
+                                /** @description What the receiver did: none, quarantine, reject */
+                                disposition?: string | null;
+                                /** @description DMARC-aligned DKIM result: pass or fail */
+                                dkim?: string | null;
+                                /** @description DMARC-aligned SPF result: pass or fail */
+                                spf?: string | null;
+                                headerFrom?: string;
+                                envelopeFrom?: string | null;
+                                envelopeTo?: string | null;
+                                reasons?: {
+                                    type?: string;
+                                    comment?: string | null;
+                                }[];
+                                dkimResults?: {
+                                    domain?: string;
+                                    selector?: string | null;
+                                    result?: string;
+                                }[];
+                                spfResults?: {
+                                    domain?: string;
+                                    scope?: string | null;
+                                    result?: string;
+                                }[];
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dmarc/aggregates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * DMARC message counts per source IP, reporting organisation or header-from domain
+         * @description Sums of the rows that match the filters, most messages first: `passed` (DKIM or SPF aligned), `failed` (both failed alignment), `quarantined` and `rejected` (the receivers' dispositions), `reports`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description rows of reports whose date range ends after this */
+                    from?: string;
+                    /** @description rows of reports whose date range begins before this */
+                    to?: string;
+                    /** @description the header-from domain (or the policy's domain) */
+                    domain?: string;
+                    /** @description an IPv4 or IPv6 address as the reports write it */
+                    sourceIp?: string;
+                    /** @description the reporting organisation (`org_name`) */
+                    org?: string;
+                    /** @description `pass`: DKIM or SPF aligned; `fail`: both failed alignment */
+                    result?: "pass" | "fail";
+                    groupBy?: "sourceIp" | "org" | "domain";
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            groupBy: string;
+                            data: {
+                                key?: string;
+                                messages?: number;
+                                passed?: number;
+                                failed?: number;
+                                quarantined?: number;
+                                rejected?: number;
+                                reports?: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dmarc/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The DMARC aggregate reports received (refused ones with their error), newest first
+         * @description A report is stored once per reporting organisation and report id. One that could not be read (an archive that inflates past 16 MiB, XML too large or nested too deep, not a report) is listed with `error`; its mail is kept (`mailId`) like any other.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description received at or after */
+                    from?: string;
+                    /** @description received before */
+                    to?: string;
+                    /** @description only refused reports (true) or only read ones (false) */
+                    refused?: boolean;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                id?: string;
+                                mailId?: string | null;
+                                /** @description The rule that recognised the attachment */
+                                source?: string;
+                                /** @description rfc7489 or rfc9990 */
+                                schema?: string | null;
+                                orgName?: string | null;
+                                email?: string | null;
+                                reportId?: string | null;
+                                domain?: string | null;
+                                /** Format: date-time */
+                                dateBegin?: string | null;
+                                /** Format: date-time */
+                                dateEnd?: string | null;
+                                policy?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                records?: number;
+                                messages?: number;
+                                error?: string | null;
+                                /** Format: date-time */
+                                receivedAt?: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/dmarc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the DMARC report rows as CSV (streamed), with the filters of GET /v1/dmarc
+         * @description CSV columns: id,reportId,orgName,domain,dateBegin,dateEnd,sourceIp,count,disposition,dkim,spf,headerFrom,envelopeFrom,envelopeTo,dkimDomains,spfDomains. `dkimDomains` and `spfDomains`: the checks as `domain=result`, space-separated. A cell that a spreadsheet would run as a formula starts with `'`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description rows of reports whose date range ends after this */
+                    from?: string;
+                    /** @description rows of reports whose date range begins before this */
+                    to?: string;
+                    /** @description the header-from domain (or the policy's domain) */
+                    domain?: string;
+                    /** @description an IPv4 or IPv6 address as the reports write it */
+                    sourceIp?: string;
+                    /** @description the reporting organisation (`org_name`) */
+                    org?: string;
+                    /** @description `pass`: DKIM or SPF aligned; `fail`: both failed alignment */
+                    result?: "pass" | "fail";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The list, streamed, in the format asked for */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tls-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The SMTP TLS reports (RFC 8460) received, newest first
+         * @description What sending MTAs report of their TLS sessions to your MX hosts, per policy (MTA-STS, DANE or none): successful and failed sessions, and the failures by type. Reports are mailed to an address of the bounce domain (`_smtp._tls` TXT record `rua=mailto:tlsrpt@...`, docs/integrations.md). A refused report (an archive that inflates past 16 MiB, not a report) is listed with `error`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description reports whose date range ends after this */
+                    from?: string;
+                    /** @description reports whose date range begins before this */
+                    to?: string;
+                    /** @description a policy domain the report speaks of */
+                    domain?: string;
+                    /** @description only reports with failed sessions (true), or without (false) */
+                    failed?: boolean;
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                id?: string;
+                                mailId?: string | null;
+                                source?: string;
+                                orgName?: string | null;
+                                reportId?: string | null;
+                                contact?: string | null;
+                                /** Format: date-time */
+                                dateBegin?: string | null;
+                                /** Format: date-time */
+                                dateEnd?: string | null;
+                                successful?: number;
+                                failed?: number;
+                                policies?: {
+                                    /** @description sts, tlsa or no-policy-found */
+                                    policyType?: string;
+                                    policyDomain?: string;
+                                    mxHosts?: string[];
+                                    successful?: number;
+                                    failed?: number;
+                                    failures?: {
+                                        /** @description RFC 8460 result type: certificate-expired, starttls-not-supported, ... */
+                                        resultType?: string;
+                                        sendingMtaIp?: string | null;
+                                        receivingMxHostname?: string | null;
+                                        receivingIp?: string | null;
+                                        failedSessionCount?: number;
+                                        failureReasonCode?: string | null;
+                                    }[];
+                                }[];
+                                error?: string | null;
+                                /** Format: date-time */
+                                receivedAt?: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/tls-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the TLS reports as CSV (streamed, a line per policy), with the filters of GET /v1/tls-reports
+         * @description CSV columns: id,orgName,reportId,dateBegin,dateEnd,policyType,policyDomain,mxHosts,successful,failed,failures,error. `failures`: `resultType=sessions`, space-separated. A cell that a spreadsheet would run as a formula starts with `'`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description reports whose date range ends after this */
+                    from?: string;
+                    /** @description reports whose date range begins before this */
+                    to?: string;
+                    /** @description a policy domain the report speaks of */
+                    domain?: string;
+                    /** @description only reports with failed sessions (true), or without (false) */
+                    failed?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The list, streamed, in the format asked for */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/authentication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authentication failures per sending domain and source IP (DMARC reports and ARF auth-failure)
+         * @description Over [from, to) (default: the last 7 days): `dmarcMessages`, the messages of DMARC aggregate rows whose DKIM and SPF both failed alignment (reports whose date range overlaps the period), and `arfReports`, the RFC 6591 authentication failure reports that arrived (their Incidents). Largest `total` first. These reports never suppress a recipient.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    domain?: string;
+                    /** @description an IPv4 or IPv6 address as the reports write it */
+                    sourceIp?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                            data: {
+                                domain?: string;
+                                sourceIp?: string | null;
+                                total?: number;
+                                dmarcMessages?: number;
+                                arfReports?: number;
+                                dispositions?: {
+                                    none?: number;
+                                    quarantine?: number;
+                                    reject?: number;
+                                };
+                                failures?: {
+                                    [key: string]: number;
+                                };
+                                reporters?: string[];
+                                /** Format: date-time */
+                                firstSeen?: string;
+                                /** Format: date-time */
+                                lastSeen?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

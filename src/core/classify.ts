@@ -5,6 +5,7 @@
 //
 // Each step is a named function; the first that recognises the mail returns. Nothing throws out of classify():
 // an internal error yields kind `unparsable` with the error.
+import { readAggregateReport, type AggregateResult } from "./aggregate-reports.js";
 import { readComplaint, type Complaint } from "./arf.js";
 import { readAutoReply, type AutoReply } from "./autoreply.js";
 import {
@@ -66,6 +67,11 @@ function isReportLike(p: MailPart): boolean {
 
 function classifyOne(mail: ParsedMail): Report {
   const base = reportBase(mail);
+
+  if (mail.reportType !== "delivery-status" && mail.reportType !== "feedback-report") {
+    const aggregate = readAggregateReport(mail);
+    if (aggregate) return aggregateReport(base, aggregate);
+  }
 
   const complaint = readComplaint(mail);
   if (complaint) return complaintReport(base, complaint);
@@ -191,6 +197,18 @@ function authFields(arf: Complaint["arf"]): Record<string, string> | undefined {
   put("reported-domain", arf.reportedDomain?.join(", "));
   put("original-mail-from", arf.originalMailFrom);
   return out;
+}
+
+// --- DMARC aggregate and SMTP TLS reports -----------------------------------------------------------------
+
+/** A DMARC aggregate or TLS report: no recipient (it speaks of the sender's traffic), its data or why it was refused. */
+function aggregateReport(base: Base, a: AggregateResult): Report {
+  const report = completed(base, a.kind, []);
+  report.source = a.rule;
+  if ("error" in a) report.error = a.error;
+  else if ("dmarc" in a) report.dmarc = a.dmarc;
+  else report.tlsReport = a.tlsReport;
+  return report;
 }
 
 // --- auto-replies -----------------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ export interface MailPart {
   body: string;
   /** Sub-parts of a multipart; for message/rfc822 and message/global, the enclosed message as one part. */
   parts: MailPart[];
+  /**
+   * A binary leaf's content (an attachment: a DMARC report's gzip or zip), transfer-decoded on call, as a binary
+   * string (one char per byte), capped at the mail's size limit; '' for text leaves, multiparts and enclosures.
+   */
+  content(): string;
 }
 
 export interface ParsedMail {

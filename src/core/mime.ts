@@ -429,6 +429,8 @@ class Part implements MailPart {
   private decode: (() => string) | undefined;
   /** Parses the structure (parts, body) on first read. */
   private expand: (() => void) | undefined;
+  /** A binary leaf's content, transfer-decoded when asked for. */
+  private binaryContent: (() => string) | undefined;
   constructor(
     public headers: Headers,
     public contentType: string,
@@ -455,6 +457,12 @@ class Part implements MailPart {
   }
   deferStructure(expand: () => void): void {
     this.expand = expand;
+  }
+  deferContent(decode: () => string): void {
+    this.binaryContent = decode;
+  }
+  content(): string {
+    return this.binaryContent?.() ?? "";
   }
   private load(): void {
     if (this.expand) {
@@ -584,7 +592,24 @@ function fillEntity(
     const ascii = asciiIn(budget, src, cte ?? "");
     // Decoded on first read: most leaves of a returned original are never looked at.
     part.deferBody(() => textOf(decodeTransfer(raw, cte), charset, ascii));
+    // An XML attachment (a DMARC report) may be longer than a text leaf's cap: its whole content on request.
+    if (type === "text/xml") binaryLeaf(part, src, bodyStart, end, cte, budget);
+    return;
   }
+  binaryLeaf(part, src, bodyStart, end, cte, budget);
+}
+
+/** A binary leaf: its bytes only when asked for (aggregate-reports.ts reads report attachments). */
+function binaryLeaf(
+  part: Part,
+  src: string,
+  bodyStart: number,
+  end: number,
+  cte: string | undefined,
+  budget: Budget,
+): void {
+  const raw = src.slice(bodyStart, Math.min(end, bodyStart + budget.limits.maxMailBytes));
+  part.deferContent(() => decodeTransfer(raw, cte));
 }
 
 function headersOnlyPart(inner: string, budget: Budget, ascii: boolean): MailPart {

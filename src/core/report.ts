@@ -1,4 +1,6 @@
 // The Report: what classify() says of one mail. Small closed vocabularies live here as `as const` unions.
+import type { DmarcAggregate } from "./dmarc.js";
+import type { TlsReport } from "./tlsrpt.js";
 
 /** Why delivery to one recipient failed (or what else the mail says of it). Sisimai's vocabulary, newest spelling. */
 export const REASONS = [
@@ -52,7 +54,16 @@ export const CLASSES = [
 export type BounceClass = (typeof CLASSES)[number];
 
 /** What kind of mail this is. */
-export const KINDS = ["bounce", "complaint", "auto_reply", "delivery", "not_a_report", "unparsable"] as const;
+export const KINDS = [
+  "bounce",
+  "complaint",
+  "auto_reply",
+  "delivery",
+  "dmarc_report",
+  "tls_report",
+  "not_a_report",
+  "unparsable",
+] as const;
 export type MailKind = (typeof KINDS)[number];
 
 /** RFC 5965 / 6591 feedback types. */
@@ -177,8 +188,12 @@ export interface Report {
   from?: string;
   subject?: string;
   date?: string;
-  /** For `unparsable`: what went wrong. */
+  /** For `unparsable`: what went wrong; for `dmarc_report` and `tls_report`, why the report was refused. */
   error?: string;
+  /** For `dmarc_report`: the aggregate report (absent when it was refused: `error` says why). */
+  dmarc?: DmarcAggregate;
+  /** For `tls_report`: the SMTP TLS report (absent when it was refused: `error` says why). */
+  tlsReport?: TlsReport;
   /** Which MTA or provider family the report was recognised as, where known (e.g. `postfix`, `office365`). */
   source?: string;
 }

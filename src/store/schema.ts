@@ -234,6 +234,84 @@ export interface Pop3UidlsTable {
   taken_at: Date;
 }
 
+type Json<T> = ColumnType<T, string, string>;
+
+/** A DMARC aggregate report (migration 0020); a refused one has `error` and no records. */
+export interface DmarcReportsTable {
+  id: BigId;
+  tenant: string;
+  mail_id: string | null;
+  source: string;
+  schema: string | null;
+  org_name: string | null;
+  email: string | null;
+  report_id: string | null;
+  domain: string | null;
+  date_begin: Timestamp | null;
+  date_end: Timestamp | null;
+  policy: Json<Record<string, unknown> | null> | null;
+  generator: string | null;
+  errors: ColumnType<string[], string | undefined, string>;
+  records: ColumnType<number, number | undefined, number>;
+  messages: Count;
+  error: string | null;
+  received_at: Timestamp;
+}
+
+/** One row of a DMARC aggregate report (migration 0020). */
+export interface DmarcRecordsTable {
+  id: BigId;
+  report: ColumnType<string, string | number, never>;
+  tenant: string;
+  org_name: string;
+  domain: string;
+  date_begin: Timestamp;
+  date_end: Timestamp;
+  source_ip: string;
+  count: Count;
+  disposition: string | null;
+  dkim: string | null;
+  spf: string | null;
+  header_from: string;
+  envelope_from: string | null;
+  envelope_to: string | null;
+  reasons: Json<unknown[]>;
+  dkim_results: Json<unknown[]>;
+  spf_results: Json<unknown[]>;
+}
+
+/** An SMTP TLS report (migration 0020), its policies' results as JSON; a refused one has `error`. */
+export interface TlsReportsTable {
+  id: BigId;
+  tenant: string;
+  mail_id: string | null;
+  source: string;
+  org_name: string | null;
+  report_id: string | null;
+  contact: string | null;
+  date_begin: Timestamp | null;
+  date_end: Timestamp | null;
+  policies: Json<unknown[]>;
+  successful: Count;
+  failed: Count;
+  error: string | null;
+  received_at: Timestamp;
+}
+
+/** An RFC 6591 authentication failure report (ARF auth-failure), per sending domain and IP (migration 0020). */
+export interface AuthFailureReportsTable {
+  id: BigId;
+  tenant: string;
+  mail_id: string | null;
+  occurred_at: Timestamp;
+  domain: string;
+  source_ip: string | null;
+  failure: string | null;
+  incidents: ColumnType<number, number | undefined, number>;
+  reporter: string | null;
+  details: Json<Record<string, string>>;
+}
+
 /** The key of the address hashes (migration 0022): one row. */
 export interface AddressKeyTable {
   id: number;
@@ -258,5 +336,9 @@ export interface Database {
   log_positions: LogPositionsTable;
   esp_events: EspEventsTable;
   pop3_uidls: Pop3UidlsTable;
+  dmarc_reports: DmarcReportsTable;
+  dmarc_records: DmarcRecordsTable;
+  tls_reports: TlsReportsTable;
+  auth_failure_reports: AuthFailureReportsTable;
   address_key: AddressKeyTable;
 }

@@ -2,7 +2,7 @@
 //
 //   classify (in the classifier's threads, before the transaction) -> lock the mails -> duplicates? -> attribute
 //   (VERP) -> per recipient, in key order across the batch: history -> decide -> event -> suppression / address
-//   state / outbox -> mark processed
+//   state / outbox -> DMARC / TLS reports and authentication failures (record-reports.ts) -> mark processed
 //   (apply-bulk.ts does the last steps for a whole batch in a few statements; apply-event.ts, for one event)
 //
 // Idempotent: a mail already processed is left alone (unless re-processing is asked for), events are unique per
@@ -54,6 +54,7 @@ import {
   type BlockCount,
 } from "./apply-event.js";
 import { ClassifyTimeout, type ClassifyPool } from "./classify-pool.js";
+import { recordReports } from "./record-reports.js";
 
 export type { BlockCount };
 
@@ -189,6 +190,16 @@ export async function processMails(
 
     for (const w of work) verps.set(w.mail.id, w.attribution.verp);
     await deriveAll(trx, work);
+    await recordReports(
+      trx,
+      work.map((w) => ({
+        mailId: w.mail.id,
+        tenant: tenantOf(w, deps),
+        receivedAt: w.mail.received_at,
+        report: w.report,
+      })),
+      { reprocess: !!opts.reprocess, logger: deps.logger },
+    );
     for (const w of work) {
       await removeOrphans(trx, w, now);
       results.set(w.mail.id, processedOutcome(w, deps, opts));

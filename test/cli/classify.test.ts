@@ -104,6 +104,18 @@ describe("rebound classify", () => {
     expect(t.out()).toContain("happy@example.com  delivered/delivered");
   });
 
+  it("sums up a DMARC aggregate report and a TLS report in the readable summary", async () => {
+    const t = io();
+    const samples = new URL("../../samples/", import.meta.url).pathname;
+    const files = ["dmarc-google-zip.eml", "tlsrpt-gzip.eml"].map((f) => join(samples, f));
+    expect(await run(["node", "rebound", "classify", "--format", "pretty", ...files], t.io)).toBe(0);
+    expect(t.out()).toContain("dmarc-google-zip.eml: dmarc_report (dmarc.zip)");
+    expect(t.out()).toContain(
+      "google.com report 4471283650917365210 for shop.example.com (rfc7489), 2026-12-02T00:00:00.000Z to 2026-12-02T23:59:59.000Z: 4 rows, 130 messages, 7 failing DKIM and SPF",
+    );
+    expect(t.out()).toContain("Sender Example Inc.: sts bounces.example.com: 5326 sessions ok, 303 failed");
+  });
+
   it("fails with a clear message on an unreadable path and on an unknown format", async () => {
     const t = io();
     expect(await run(["node", "rebound", "classify", "/no/such/path.eml"], t.io)).toBe(1);

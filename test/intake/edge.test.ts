@@ -414,6 +414,9 @@ describe("settings", () => {
       "arf",
       "bounce",
       "bounces",
+      "dmarc",
+      "dmarc-reports",
+      "tlsrpt",
     ]);
   });
 
