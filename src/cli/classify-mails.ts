@@ -79,25 +79,18 @@ export function splitMbox(file: string, raw: Buffer): MailSource[] {
   return mails;
 }
 
-/** Fields that ndjsonLine writes first, in this order (after `file` and `message`). */
-const FIRST: ReadonlySet<string> = new Set<keyof Report>(["kind", "recipients", "original"]);
-
-/**
- * `{file, message?, kind, recipients, original, ...the Report's other fields}` as one JSON line: the object
- * written field by field rather than copied into a new one in that order for JSON.stringify.
- */
 function ndjsonLine(src: MailSource, report: Report): string {
-  let line = `{"file":${JSON.stringify(src.file)}`;
-  if (src.message) line += `,"message":${src.message}`;
-  line += `,"kind":${JSON.stringify(report.kind)},"recipients":${JSON.stringify(report.recipients)}`;
-  line += `,"original":${JSON.stringify(report.original)}`;
-  for (const [key, value] of Object.entries(report)) {
-    if (FIRST.has(key)) continue;
-    // as JSON.stringify leaves out a field whose value is undefined
-    const json = JSON.stringify(value) as string | undefined;
-    if (json !== undefined) line += `,${JSON.stringify(key)}:${json}`;
-  }
-  return line + "}\n";
+  const { kind, recipients, original, ...rest } = report;
+  return (
+    JSON.stringify({
+      file: src.file,
+      ...(src.message ? { message: src.message } : {}),
+      kind,
+      recipients,
+      original,
+      ...rest,
+    }) + "\n"
+  );
 }
 
 function prettyText(src: MailSource, r: Report): string {

@@ -31,7 +31,7 @@ function parseFormat(value: string): Format {
 }
 
 /** Files per task: enough that a message to a thread costs little beside them, few enough that shares even out. */
-const FILES_PER_TASK = 32;
+const FILES_PER_TASK = 64;
 /** Tasks in the threads or waiting for their turn to be written, per thread. */
 const WINDOW_PER_THREAD = 8;
 
