@@ -33,7 +33,7 @@ function parseFormat(value: string): Format {
 /** Files per task: enough that a message to a thread costs little beside them, few enough that shares even out. */
 const FILES_PER_TASK = 64;
 /** Tasks in the threads or waiting for their turn to be written, per thread. */
-const WINDOW_PER_THREAD = 8;
+const WINDOW_PER_THREAD = 32;
 
 /** Classify every mail under `paths`, writing one result per mail. Resolves to the exit code. */
 export async function classifyPaths(paths: string[], format: Format, io: CliIo): Promise<number> {
