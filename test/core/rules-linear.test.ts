@@ -111,7 +111,7 @@ function keptVerdicts(): Map<string, Status> {
 
 function keep(verdicts: Map<string, Status>): void {
   const sorted = Object.fromEntries([...verdicts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const text = JSON.stringify({ recheck: RECHECK, verdicts: sorted } satisfies VerdictFile, null, 1) + "\n";
+  const text = JSON.stringify({ recheck: RECHECK, verdicts: sorted } satisfies VerdictFile, null, 2) + "\n";
   if (!existsSync(VERDICTS) || readFileSync(VERDICTS, "utf8") !== text) writeFileSync(VERDICTS, text);
 }
 
