@@ -1,5 +1,6 @@
 // A pool of worker threads that run classify(), so that a slow mail never holds the event loop that serves SMTP,
-// HTTP and the database (issue 11), and so that `rebound classify` uses every core (issue 14).
+// HTTP and the database (issue 11). (`rebound classify` has threads of its own that read the files too:
+// src/cli/classify-threads.ts.)
 //
 // Each thread classifies one mail at a time. A mail gets a hard deadline that counts from the moment its thread
 // starts on it (not its wait in the queue, nor a thread's start-up): past it, the thread is terminated and
@@ -10,13 +11,11 @@
 // The raw bytes are copied into a buffer of their own and transferred (one copy; a Buffer from pg or a slice of
 // an mbox file would otherwise clone its whole backing store); the Report comes back by structured clone.
 // Threads are unref'd while idle, so a pool never keeps a process alive on its own; close() ends them.
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Report } from "../core/report.js";
 import type { ThreadReply, ThreadTask } from "./classify-thread.js";
+import { startThread } from "./thread.js";
 
 /** A mail whose classification took longer than the deadline (its thread was terminated). */
 export class ClassifyTimeout extends Error {
@@ -56,20 +55,6 @@ interface Thread {
   timer?: NodeJS.Timeout;
 }
 
-/**
- * The thread's entry: the compiled module beside this one, or (when this module runs from its TypeScript sources,
- * under tsx or vitest) the .ts source loaded through tsx's API in the thread.
- */
-function spawn(): Worker {
-  const url = new URL(`./classify-thread${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
-  if (url.pathname.endsWith(".js")) return new Worker(url);
-  // tsx's ESM API (its CommonJS one cannot register hooks in a thread).
-  const pkg = createRequire(import.meta.url).resolve("tsx/package.json");
-  const api = pathToFileURL(join(dirname(pkg), "dist/esm/api/index.mjs")).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`;
-  return new Worker(code, { eval: true });
-}
-
 export function createClassifyPool(opts: ClassifyPoolOptions): ClassifyPool {
   const max = Math.max(1, opts.threads || availableParallelism());
   const threads = new Set<Thread>();
@@ -78,7 +63,7 @@ export function createClassifyPool(opts: ClassifyPoolOptions): ClassifyPool {
   let closed = false;
 
   function start(): void {
-    const t: Thread = { worker: spawn(), ready: false };
+    const t: Thread = { worker: startThread("classify-thread", import.meta.url), ready: false };
     threads.add(t);
     t.worker.unref();
     t.worker.on("message", (msg: ThreadReply) => {

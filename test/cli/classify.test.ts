@@ -1,9 +1,10 @@
-import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, copyFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/index.js";
+import { classify } from "../../src/core/classify.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { FIXTURES, fixture } from "../core/fixtures.js";
 
@@ -48,6 +49,29 @@ describe("rebound classify", () => {
     };
     expect(bounce.recipients.map((r) => r.recipient)).toEqual(["nobody@example.net", "full@example.com"]);
     expect(bounce.original.messageId).toBe("<campaign-42.1@example.org>");
+  });
+
+  it("writes the results of a folder of many threads' tasks in input order, each the Report classify() gives, and a file it cannot read in its place", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rebound-classify-many-"));
+    const names = readdirSync(FIXTURES).filter((n) => n.endsWith(".eml"));
+    const files: string[] = [];
+    // Several tasks' worth of files (a task is a few dozen), named so that the sorted order mixes the fixtures.
+    for (let i = 0; i < 150; i++) {
+      const name = `${String(i).padStart(3, "0")}-${names[i % names.length]}`;
+      copyFileSync(join(FIXTURES, names[i % names.length]!), join(dir, name));
+      files.push(join(dir, name));
+    }
+    const t = io();
+    expect(await run(["node", "rebound", "classify", dir, "/no/such/file.eml", files[0]!], t.io)).toBe(1);
+    const out = lines(t.out());
+    expect(out.map((o) => o.file)).toEqual([...files, files[0]]);
+    for (const [i, o] of out.entries()) {
+      const { file: _file, ...report } = o;
+      expect(report, String(o.file)).toEqual(
+        JSON.parse(JSON.stringify(classify(fixture(names[(i % 150) % names.length]!)))),
+      );
+    }
+    expect(t.err()).toBe("rebound classify: cannot read /no/such/file.eml: no such file or folder\n");
   });
 
   it("splits an mbox file on From lines", async () => {

@@ -300,6 +300,15 @@ describe("permanence", () => {
     expect(d({ diagnostic: "Die Nachricht konnte vorübergehend nicht zugestellt werden" })).toMatchObject({
       permanent: false,
     });
+    for (const diagnostic of [
+      "Delivery to the following recipients failed permanently:",
+      "Your message permanently failed to reach the following recipients",
+      "Die Zustellung ist endgültig fehlgeschlagen",
+    ])
+      expect(d({ diagnostic }), diagnostic).toMatchObject({
+        permanent: true,
+        permanentRule: "text:permanent",
+      });
     expect(d({ diagnostic: "Error 22, contact postmaster" })).toMatchObject({
       reason: "onhold",
       permanent: null,

@@ -103,7 +103,7 @@ export const GENERAL_LINES: RegExp[] = [
   ),
   // a label in another language, then the address: `宛先: addr`, `收件人：addr`, `Empfänger: addr`, `Получатель: addr`
   new RegExp(
-    String.raw`^\s*(?<rest>宛先|あて先|送信先|受信者|收件人|收件者|收信人|收件地址|Empf[äa]e?nger(?:adresse)?|Destinataire|Destinatari[oa]?|Destinat[áa]rio|Ontvanger|Получатель|Адресат)\s*[:：]\s*<?(?<addr>${EMAIL_SRC})>?\s*[.。]?\s*$`,
+    String.raw`^\s*(?<rest>宛先|あて先|送信先|受信者|收件人|收件者|收信人|收件地址|Empf[äa]e?nger(?:adresse)?|Destinataire|Destinatari[oa]?|Destinat[áa]rio|Ontvanger|Получатель|Адресат)\s*[:：]\s*<?(?<addr>${EMAIL_SRC})>?\s*(?:[.。]\s*)?$`,
     "i",
   ),
   // `... could not be delivered to addr because ...`: the address inside a sentence, the rest of it the reason

@@ -1,0 +1,125 @@
+// What one classifier thread of `rebound classify` does with its share of the files (classify-thread.ts): read
+// them, split mbox files into their mails, classify them and write each result in the chosen format.
+import { readFileSync } from "node:fs";
+import { classify } from "../core/classify.js";
+import type { Report } from "../core/report.js";
+import { reasonOf, type Format, type Output } from "./classify-files.js";
+
+/** One mail to classify: where it came from and its bytes. */
+export interface MailSource {
+  file: string;
+  /** 1-based position in an mbox file holding several mails. */
+  message?: number;
+  raw: Buffer;
+}
+
+/** The outputs of the mails in `files`, in order (a file that cannot be read is one `err`). */
+export function classifyFiles(files: readonly string[], format: Format): Output[] {
+  const outputs: Output[] = [];
+  let out = "";
+  for (const file of files) {
+    let raw: Buffer;
+    try {
+      raw = readFileSync(file);
+    } catch (err) {
+      if (out) outputs.push({ out: utf8(out) });
+      out = "";
+      outputs.push({ err: `rebound classify: cannot read ${file}: ${reasonOf(err)}\n` });
+      continue;
+    }
+    out += classifyRaw(file, raw, format);
+  }
+  if (out) outputs.push({ out: utf8(out) });
+  return outputs;
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 bytes in a buffer of their own (never a slice of Buffer's shared pool), to be transferred. */
+export const utf8 = (s: string): Uint8Array => encoder.encode(s);
+
+/** The results of the mails in one file's bytes (several for an mbox file), in `format`. */
+export function classifyRaw(file: string, raw: Buffer, format: Format): string {
+  let out = "";
+  for (const src of splitMbox(file, raw)) {
+    const report = classify(src.raw);
+    out += format === "ndjson" ? ndjsonLine(src, report) : prettyText(src, report);
+  }
+  return out;
+}
+
+/** A line break: CRLF, LF or a lone CR (a CR before an LF is never a break of its own). */
+const BREAK = String.raw`(?:\r\n|\n|\r(?!\n))`;
+/** The postmark line of an mbox separator: `From sender Thu Jul  2 12:05:05 2020`. */
+const POSTMARK = String.raw`From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}[^\r\n]*`;
+/** A separator: any `From ` line after an empty line (mboxo, mboxrd), or a postmark line after any line (some
+ * writers leave no empty line before it). */
+const SEPARATOR = `${BREAK}(?:${BREAK}(From [^\\r\\n]*)|(${POSTMARK}))`;
+
+/**
+ * An mbox file (it starts with a `From ` line) split into its mails: a new mail starts at the start of the file
+ * and at each separator line (SEPARATOR), whatever the file's line endings. `>From ` quoting is undone. Other
+ * files are one mail.
+ */
+export function splitMbox(file: string, raw: Buffer): MailSource[] {
+  if (raw.length < 5 || raw.toString("latin1", 0, 5) !== "From ") return [{ file, raw }];
+  const text = raw.toString("latin1");
+  const starts: number[] = [0];
+  const re = new RegExp(SEPARATOR, "g");
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) starts.push(m.index + m[0].length - (m[1] ?? m[2])!.length);
+  const mails: MailSource[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const chunk = text.slice(starts[i], starts[i + 1] ?? text.length);
+    const body = chunk.replace(/^From [^\r\n]*(?:\r?\n|\r)/, "").replace(/^>(>*From )/gm, "$1");
+    const mail: MailSource = { file, raw: Buffer.from(body, "latin1") };
+    if (starts.length > 1) mail.message = i + 1;
+    mails.push(mail);
+  }
+  return mails;
+}
+
+function ndjsonLine(src: MailSource, report: Report): string {
+  const { kind, recipients, original, ...rest } = report;
+  return (
+    JSON.stringify({
+      file: src.file,
+      ...(src.message ? { message: src.message } : {}),
+      kind,
+      recipients,
+      original,
+      ...rest,
+    }) + "\n"
+  );
+}
+
+function prettyText(src: MailSource, r: Report): string {
+  const lines = [
+    `${src.file}${src.message ? ` #${src.message}` : ""}: ${r.kind}${r.source ? ` (${r.source})` : ""}${r.error ? `: ${r.error}` : ""}`,
+  ];
+  for (const x of r.recipients) {
+    lines.push(
+      `  ${x.recipient}  ${x.reason}/${x.class}${x.status ? `  ${x.status}` : ""}${x.smtpCode ? ` ${x.smtpCode}` : ""}  [${x.rule}]`,
+    );
+    if (x.diagnostic)
+      lines.push(`    ${x.diagnostic.length > 160 ? x.diagnostic.slice(0, 157) + "..." : x.diagnostic}`);
+  }
+  if (r.original.messageId)
+    lines.push(`  original: ${r.original.messageId}${r.original.subject ? `  "${r.original.subject}"` : ""}`);
+  if (r.dmarc) {
+    const d = r.dmarc;
+    const messages = d.records.reduce((n, x) => n + x.count, 0);
+    const failed = d.records.reduce((n, x) => n + (x.dkim === "fail" && x.spf === "fail" ? x.count : 0), 0);
+    lines.push(
+      `  ${d.orgName} report ${d.reportId} for ${d.policy.domain} (${d.schema}), ${d.begin} to ${d.end}: ${d.records.length} rows, ${messages} messages, ${failed} failing DKIM and SPF`,
+    );
+  }
+  if (r.tlsReport) {
+    const t = r.tlsReport;
+    for (const p of t.policies)
+      lines.push(
+        `  ${t.orgName}: ${p.policyType} ${p.policyDomain}: ${p.successful} sessions ok, ${p.failed} failed`,
+      );
+  }
+  return lines.join("\n") + "\n\n";
+}
