@@ -189,6 +189,8 @@ export const configSchema = z.object({
   verpKeysFile: z.string().optional(),
   /** Path of the policy file (JSON); unset: the documented defaults. */
   policyPath: z.string().optional(),
+  /** Path of the alerts file (JSON: rules, routes; docs/monitoring.md); unset: the shipped rules, no routes. */
+  alertsPath: z.string().optional(),
   /** The tenant of mail that carries no signed VERP. */
   defaultTenant: z.string().default("default"),
   defaultStream: z.string().default("default"),
@@ -313,6 +315,7 @@ export const ENV: Record<keyof Config, string> = {
   verpMaxAgeDays: "REBOUND_VERP_MAX_AGE_DAYS",
   verpKeysFile: "REBOUND_VERP_KEYS_FILE",
   policyPath: "REBOUND_POLICY",
+  alertsPath: "REBOUND_ALERTS",
   defaultTenant: "REBOUND_DEFAULT_TENANT",
   defaultStream: "REBOUND_DEFAULT_STREAM",
   rawRetentionDays: "REBOUND_RAW_RETENTION_DAYS",

@@ -23,6 +23,9 @@ import events from "./routes/events.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
 import { SuppressionIndex } from "./suppression-index.js";
+import { PauseCache } from "../alerts/pause-cache.js";
+import incidents from "./routes/incidents.js";
+import streams from "./routes/streams.js";
 import { HeapGrowth } from "../util/heap.js";
 
 export type { ApiDeps, RouteModule } from "./deps.js";
@@ -43,6 +46,8 @@ const ROUTES: RouteModule[] = [
   addresses,
   webhooks,
   alerts,
+  incidents,
+  streams,
   keys,
 ];
 
@@ -52,6 +57,8 @@ declare module "fastify" {
     suppressionIndex: SuppressionIndex;
     /** The cap on list cleanings and imports running at once in this process. */
     bulkGate: BulkGate;
+    /** The streams paused, per tenant, for the lookups' `paused` answer. */
+    pauseCache: PauseCache;
   }
 }
 
@@ -83,6 +90,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const index = new SuppressionIndex(deps.db, { logger: app.log });
   app.decorate("suppressionIndex", index);
   app.decorate("bulkGate", new BulkGate(deps.config.apiMaxBulkRequests));
+  app.decorate("pauseCache", new PauseCache(deps.db));
   app.addHook("onReady", async () => index.start());
   app.addHook("onClose", async () => index.stop());
 

@@ -74,8 +74,6 @@ const route = z
         ctx.addIssue({ code: "custom", path: [field], message: `a ${r.channel} route needs "${field}"` });
   });
 
-export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
-
 const fileSchema = z
   .object({
     /** Rules by id: fields over the default of that id, `false` to turn a default off, or a new rule. */

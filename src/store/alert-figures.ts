@@ -1,0 +1,111 @@
+// What the alert evaluation reads: rollup sums per rule (src/core/alerts/evaluate.ts figureQueries), the recent
+// events the rules look at and quote, and the tenants to evaluate.
+import { sql } from "kysely";
+import type { FigureQuery, FigureRow, RecentEvent } from "../core/alerts/evaluate.js";
+import type { ScopeField } from "../core/alerts/types.js";
+import type { Db } from "./db.js";
+
+const COLUMN: Record<ScopeField, string> = {
+  stream: "stream",
+  provider: "provider",
+  campaign: "campaign",
+  sendingIp: "sending_ip",
+};
+const COUNTERS = [
+  ["sent", "sent"],
+  ["delivered", "delivered"],
+  ["hard", "hard"],
+  ["soft", "soft"],
+  ["block", "block"],
+  ["complaint", "complaint"],
+  ["autoReply", "auto_reply"],
+  ["unverified", "unverified"],
+] as const;
+
+/** One rule's sums: per group of its split fields, the window's and the baseline's counters. */
+export async function figureRows(db: Db, tenant: string, q: FigureQuery): Promise<FigureRow[]> {
+  const cols = q.groupBy.map((g) => sql.ref(COLUMN[g]));
+  const where = [sql`tenant = ${tenant}`, sql`hour >= ${q.from}`];
+  for (const [f, v] of Object.entries(q.filters)) where.push(sql`${sql.ref(COLUMN[f as ScopeField])} = ${v}`);
+  const sums = COUNTERS.flatMap(([name, col]) => [
+    sql`coalesce(sum(${sql.ref(col)}) filter (where hour >= ${q.windowFrom}), 0)::bigint as ${sql.ref(`w_${name}`)}`,
+    sql`coalesce(sum(${sql.ref(col)}) filter (where hour < ${q.windowFrom}), 0)::bigint as ${sql.ref(`b_${name}`)}`,
+  ]);
+  const select = cols.length ? sql`${sql.join(cols)}, ${sql.join(sums)}` : sql.join(sums);
+  const groupBy = cols.length ? sql` group by ${sql.join(cols)}` : sql``;
+  const { rows } = await sql<Record<string, unknown>>`
+    select ${select} from rollups where ${sql.join(where, sql` and `)}${groupBy}`.execute(db);
+  return rows
+    .map((r) => {
+      const counts = (p: string) =>
+        Object.fromEntries(COUNTERS.map(([name]) => [name, Number(r[`${p}_${name}`] ?? 0)])) as FigureRow["window"];
+      return {
+        group: Object.fromEntries(q.groupBy.map((g) => [g, String(r[COLUMN[g]] ?? "")])),
+        window: counts("w"),
+        baseline: counts("b"),
+      };
+    })
+    .filter((r) => cols.length > 0 || r.window.sent + r.baseline.sent + r.window.block + r.window.complaint > 0);
+}
+
+/** The events the rules quote and count: blocks, complaints and hard bounces since `since`, newest first. */
+export async function recentEvents(db: Db, tenant: string, since: Date, limit: number): Promise<RecentEvent[]> {
+  const rows = await db
+    .selectFrom("events")
+    .select([
+      "id",
+      "stream",
+      "provider",
+      "campaign",
+      "sending_ip",
+      "address",
+      "reason",
+      "class",
+      "rule",
+      "status",
+      "diagnostic",
+      "occurred_at",
+    ])
+    .where("tenant", "=", tenant)
+    .where("occurred_at", ">=", since)
+    .where("class", "in", ["block", "complaint", "hard"])
+    .where("verified", "=", true)
+    .orderBy("occurred_at", "desc")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: String(r.id),
+    stream: r.stream,
+    provider: r.provider,
+    campaign: r.campaign || null,
+    sendingIp: r.sending_ip || null,
+    recipient: r.address,
+    reason: r.reason,
+    class: r.class,
+    rule: r.rule,
+    status: r.status,
+    diagnostic: r.diagnostic,
+    occurredAt: new Date(r.occurred_at),
+  }));
+}
+
+/** Tenants that may have figures (those with API keys, and `extra`: the default tenant), or incidents in force. */
+export async function tenantsToEvaluate(db: Db, extra: readonly string[]): Promise<string[]> {
+  const { rows } = await sql<{ tenant: string }>`
+    select distinct tenant from api_keys where revoked_at is null
+    union
+    select distinct tenant from incidents where status <> 'resolved'`.execute(db);
+  return [...new Set([...rows.map((r) => r.tenant), ...extra])].sort();
+}
+
+/** The streams the tenant sent in or got events for since `since` (from the rollups). */
+export async function streamsSeen(db: Db, tenant: string, since: Date): Promise<string[]> {
+  const rows = await db
+    .selectFrom("rollups")
+    .select("stream")
+    .distinct()
+    .where("tenant", "=", tenant)
+    .where("hour", ">=", since)
+    .execute();
+  return rows.map((r) => r.stream);
+}
