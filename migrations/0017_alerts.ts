@@ -38,7 +38,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
   await sql`create unique index incidents_active_uq on incidents (tenant, rule_id, scope_key)
               where status <> 'resolved'`.execute(db);
-  await sql`create index incidents_tenant_opened_idx on incidents (tenant, opened_at desc, id desc)`.execute(db);
+  await sql`create index incidents_tenant_opened_idx on incidents (tenant, opened_at desc, id desc)`.execute(
+    db,
+  );
   await sql`
     create table incident_history (
       id bigserial primary key,

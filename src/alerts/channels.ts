@@ -32,7 +32,8 @@ export function createSender(alerts: AlertsConfig, now: () => Date): Sender {
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = (await res.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");
-    if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}${text ? `: ${text}` : ""}`);
+    if (res.status < 200 || res.status >= 300)
+      throw new Error(`HTTP ${res.status}${text ? `: ${text}` : ""}`);
   }
 
   return {
@@ -71,7 +72,9 @@ function smtpOptions(smtpUrl: string, timeoutMs: number) {
     host: u.hostname,
     port: Number(u.port) || (secure ? 465 : 587),
     secure,
-    auth: u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined,
+    auth: u.username
+      ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) }
+      : undefined,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,

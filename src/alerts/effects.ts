@@ -7,7 +7,7 @@ import type { Notice } from "../core/alerts/types.js";
 import type { Db } from "../store/db.js";
 import type { IncidentRow } from "../store/incidents.js";
 import { emitOutbox } from "../store/outbox.js";
-import { queueAlertDelivery } from "../store/alert-deliveries.js";
+import { escalatedRoutes, queueAlertDelivery } from "../store/alert-deliveries.js";
 import { pauseStream, resumePauses, type ActivePause } from "../store/stream-pauses.js";
 import { presentIncident } from "./present.js";
 
@@ -25,7 +25,12 @@ export function routed(i: IncidentRow): RoutedIncident {
 }
 
 export function noticePayload(i: IncidentRow, notice: Notice, now: Date): NoticePayload {
-  return { notice, incident: presentIncident(i) as unknown as NoticePayload["incident"], tenant: i.tenant, at: now.toISOString() };
+  return {
+    notice,
+    incident: presentIncident(i) as unknown as NoticePayload["incident"],
+    tenant: i.tenant,
+    at: now.toISOString(),
+  };
 }
 
 export const pausePayload = (p: ActivePause) => ({
@@ -64,10 +69,15 @@ export async function incidentEffects(
   if (notice === "resolved" && alerts.resumeOnResolve) {
     const resumed = await resumePauses(db, { tenant, incidentId: id, by: change.by ?? "rule", now });
     for (const p of resumed)
-      await emitOutbox(db, { tenant, type: "stream.resumed", payload: { ...pausePayload(p), resumedBy: change.by ?? "rule" } });
+      await emitOutbox(db, {
+        tenant,
+        type: "stream.resumed",
+        payload: { ...pausePayload(p), resumedBy: change.by ?? "rule" },
+      });
   }
   const payload = noticePayload(incident, notice, now);
-  for (const r of routesFor(alerts.routes, routed(incident), notice))
+  const escalatedTo = notice === "acknowledged" || notice === "resolved" ? await escalatedRoutes(db, id) : [];
+  for (const r of routesFor(alerts.routes, routed(incident), notice, escalatedTo))
     await queueAlertDelivery(db, {
       tenant,
       incidentId: id,

@@ -59,7 +59,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
       if (!(await tryEvaluationLock(trx, tenant))) return;
       const now = deps.now();
       const figures = new Map<string, FigureRow[]>();
-      for (const q of figureQueries(alerts.rules, now)) figures.set(q.ruleId, await figureRows(trx, tenant, q));
+      for (const q of figureQueries(alerts.rules, now))
+        figures.set(q.ruleId, await figureRows(trx, tenant, q));
       const since = eventsSince(alerts.rules, now);
       const events = await recentEvents(trx, tenant, since, MAX_EVENTS);
       const active = (await activeIncidents(trx, tenant)).map((i) => ({
@@ -85,7 +86,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
       for (const c of changes) {
         await incidentEffects(trx, alerts, { ...c, by: "rule" }, now);
         logger.info(
-          { tenant, incident: String(c.incident.id), rule: c.incident.rule_id, severity: c.incident.severity },
+          {
+            tenant,
+            incident: String(c.incident.id),
+            rule: c.incident.rule_id,
+            severity: c.incident.severity,
+          },
           `incident ${c.notice}: ${c.incident.summary}`,
         );
       }
@@ -94,7 +100,9 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
 
   /** Open critical incidents left unacknowledged past an escalation route's delay: queued to that route once. */
   async function escalate(): Promise<void> {
-    const delays = alerts.routes.map((r) => r.escalateAfterMinutes).filter((m): m is number => m !== undefined);
+    const delays = alerts.routes
+      .map((r) => r.escalateAfterMinutes)
+      .filter((m): m is number => m !== undefined);
     if (!delays.length) return;
     const now = deps.now();
     const candidates = await unacknowledgedSince(db, new Date(now.getTime() - Math.min(...delays) * 60_000));
@@ -122,8 +130,15 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
             note: `not acknowledged within ${route.escalateAfterMinutes} minutes`,
             by: "rule",
           });
-          await emitOutbox(trx, { tenant: inc.tenant, type: "incident.escalated", payload: presentIncident(inc) as never });
-          logger.warn({ incident: String(inc.id), route: route.id }, "incident escalated: not acknowledged in time");
+          await emitOutbox(trx, {
+            tenant: inc.tenant,
+            type: "incident.escalated",
+            payload: presentIncident(inc) as never,
+          });
+          logger.warn(
+            { incident: String(inc.id), route: route.id },
+            "incident escalated: not acknowledged in time",
+          );
         });
       }
     }
@@ -146,18 +161,32 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
     const attempt = d.attempts;
     if (error === undefined) {
       if (await recordAlertDelivery(db, String(d.id), attempt, { status: "delivered", at }))
-        await addHistory(db, incidentId, { type: "notified", at, route: d.route_id, channel: d.channel, note: d.notice });
+        await addHistory(db, incidentId, {
+          type: "notified",
+          at,
+          route: d.route_id,
+          channel: d.channel,
+          note: d.notice,
+        });
       return;
     }
     const dead = !route || attempt >= alerts.delivery.maxAttempts;
-    const wait = Math.min(6 * 3600_000, alerts.delivery.backoffSeconds * 1000 * 2 ** Math.max(0, attempt - 1));
+    const wait = Math.min(
+      6 * 3600_000,
+      alerts.delivery.backoffSeconds * 1000 * 2 ** Math.max(0, attempt - 1),
+    );
     const recorded = await recordAlertDelivery(
       db,
       String(d.id),
       attempt,
-      dead ? { status: "dead", error } : { status: "failed", error, nextAttemptAt: new Date(at.getTime() + wait) },
+      dead
+        ? { status: "dead", error }
+        : { status: "failed", error, nextAttemptAt: new Date(at.getTime() + wait) },
     );
-    logger.warn({ delivery: String(d.id), route: d.route_id, attempt, error, dead }, "alert notification failed");
+    logger.warn(
+      { delivery: String(d.id), route: d.route_id, attempt, error, dead },
+      "alert notification failed",
+    );
     if (recorded && dead)
       await addHistory(db, incidentId, {
         type: "notify_failed",

@@ -1,7 +1,12 @@
 // Reads the alerts file named by the configuration (REBOUND_ALERTS). The I/O edge of src/core/alerts/config.ts.
 import { readFileSync } from "node:fs";
 import type { Config } from "../config.js";
-import { AlertsConfigError, DEFAULT_ALERTS, parseAlertsConfig, type AlertsConfig } from "../core/alerts/config.js";
+import {
+  AlertsConfigError,
+  DEFAULT_ALERTS,
+  parseAlertsConfig,
+  type AlertsConfig,
+} from "../core/alerts/config.js";
 
 /** The alerting configuration: the file at `config.alertsPath` over the shipped defaults; the defaults when unset. */
 export function loadAlerts(config: Pick<Config, "alertsPath">): AlertsConfig {
@@ -10,7 +15,9 @@ export function loadAlerts(config: Pick<Config, "alertsPath">): AlertsConfig {
   try {
     text = readFileSync(config.alertsPath, "utf8");
   } catch (err) {
-    throw new AlertsConfigError(`REBOUND_ALERTS: cannot read ${config.alertsPath}: ${(err as Error).message}`);
+    throw new AlertsConfigError(
+      `REBOUND_ALERTS: cannot read ${config.alertsPath}: ${(err as Error).message}`,
+    );
   }
   return parseAlertsConfig(text, `REBOUND_ALERTS file ${config.alertsPath}`);
 }

@@ -83,5 +83,23 @@ export async function recordAlertDelivery(
 }
 
 export async function alertDeliveriesOf(db: Db, incidentId: string): Promise<AlertDeliveryRow[]> {
-  return db.selectFrom("alert_deliveries").selectAll().where("incident_id", "=", incidentId).orderBy("id").execute();
+  return db
+    .selectFrom("alert_deliveries")
+    .selectAll()
+    .where("incident_id", "=", incidentId)
+    .orderBy("id")
+    .execute();
+}
+
+/** The routes an incident was escalated to. */
+export async function escalatedRoutes(db: Db, incidentId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("alert_deliveries")
+    .select("route_id")
+    .distinct()
+    .where("incident_id", "=", incidentId)
+    .where("notice", "=", "escalated")
+    .where("step", "<>", "")
+    .execute();
+  return rows.map((r) => r.route_id);
 }

@@ -38,18 +38,27 @@ export async function figureRows(db: Db, tenant: string, q: FigureQuery): Promis
   return rows
     .map((r) => {
       const counts = (p: string) =>
-        Object.fromEntries(COUNTERS.map(([name]) => [name, Number(r[`${p}_${name}`] ?? 0)])) as FigureRow["window"];
+        Object.fromEntries(
+          COUNTERS.map(([name]) => [name, Number(r[`${p}_${name}`] ?? 0)]),
+        ) as FigureRow["window"];
       return {
         group: Object.fromEntries(q.groupBy.map((g) => [g, String(r[COLUMN[g]] ?? "")])),
         window: counts("w"),
         baseline: counts("b"),
       };
     })
-    .filter((r) => cols.length > 0 || r.window.sent + r.baseline.sent + r.window.block + r.window.complaint > 0);
+    .filter(
+      (r) => cols.length > 0 || r.window.sent + r.baseline.sent + r.window.block + r.window.complaint > 0,
+    );
 }
 
 /** The events the rules quote and count: blocks, complaints and hard bounces since `since`, newest first. */
-export async function recentEvents(db: Db, tenant: string, since: Date, limit: number): Promise<RecentEvent[]> {
+export async function recentEvents(
+  db: Db,
+  tenant: string,
+  since: Date,
+  limit: number,
+): Promise<RecentEvent[]> {
   const rows = await db
     .selectFrom("events")
     .select([
@@ -89,9 +98,20 @@ export async function recentEvents(db: Db, tenant: string, since: Date, limit: n
   }));
 }
 
-/** Tenants that may have figures (those with API keys, and `extra`: the default tenant), or incidents in force. */
+/**
+ * Tenants that may have figures: those of the rollups (each found by one index probe: a loose index scan over
+ * the primary key, not a scan of the table), those with API keys, and `extra` (the default tenant); and those
+ * with incidents in force.
+ */
 export async function tenantsToEvaluate(db: Db, extra: readonly string[]): Promise<string[]> {
   const { rows } = await sql<{ tenant: string }>`
+    with recursive t (tenant) as (
+      select min(tenant) from rollups
+      union all
+      select (select min(r.tenant) from rollups r where r.tenant > t.tenant) from t where t.tenant is not null
+    )
+    select tenant from t where tenant is not null
+    union
     select distinct tenant from api_keys where revoked_at is null
     union
     select distinct tenant from incidents where status <> 'resolved'`.execute(db);

@@ -126,7 +126,11 @@ export async function resolvedByHandSince(
     .where("resolved_by", "=", "hand")
     .where("resolved_at", ">=", since)
     .execute();
-  return rows.map((r) => ({ ruleId: r.rule_id, scopeKey: r.scope_key, resolvedAt: new Date(r.resolved_at!) }));
+  return rows.map((r) => ({
+    ruleId: r.rule_id,
+    scopeKey: r.scope_key,
+    resolvedAt: new Date(r.resolved_at!),
+  }));
 }
 
 /** What applying an evaluation changed: for notifications, webhooks and pauses. */

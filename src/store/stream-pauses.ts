@@ -76,7 +76,9 @@ export async function pauseStream(
       by: p.by,
       note: p.note,
     })
-    .onConflict((oc) => oc.columns(["tenant", "stream", "provider"]).where("resumed_at", "is", null).doNothing())
+    .onConflict((oc) =>
+      oc.columns(["tenant", "stream", "provider"]).where("resumed_at", "is", null).doNothing(),
+    )
     .returningAll()
     .executeTakeFirst();
   return row && toActive(row);
@@ -88,7 +90,14 @@ export async function pauseStream(
  */
 export async function resumePauses(
   db: Db,
-  r: { tenant: string; stream?: string; provider?: string | null; incidentId?: string; by: string; now: Date },
+  r: {
+    tenant: string;
+    stream?: string;
+    provider?: string | null;
+    incidentId?: string;
+    by: string;
+    now: Date;
+  },
 ): Promise<ActivePause[]> {
   let q = db
     .updateTable("stream_pauses")

@@ -69,7 +69,8 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
       preHandler: requireScope("read"),
       schema: {
         tags: ["alerts"],
-        summary: "The alert rules in effect (shipped defaults and the REBOUND_ALERTS file), with their thresholds",
+        summary:
+          "The alert rules in effect (shipped defaults and the REBOUND_ALERTS file), with their thresholds",
         description:
           "Rates are fractions (0.001 = 0.1%); spike levels are factors of the baseline; blocklist and " +
           "authentication levels are counts of events. Scope: a field `*` is split per value, a value keeps " +

@@ -132,7 +132,8 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
       schema: {
         tags: ["incidents"],
         summary: "Incidents the alert rules opened, newest first, with filters and cursor pagination",
-        description: "`status=active`: open or acknowledged. Each has its evidence; its history is at GET /v1/incidents/{id}.",
+        description:
+          "`status=active`: open or acknowledged. Each has its evidence; its history is at GET /v1/incidents/{id}.",
         querystring: {
           type: "object",
           additionalProperties: false,
@@ -175,7 +176,14 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
         throw new ApiError(400, "invalid_cursor", "the cursor is invalid: not an incident's");
       const rows = await incidentsPage(
         deps.db,
-        { tenant, status: q.status, severity: q.severity, ruleId: q.ruleId, stream: q.stream, provider: q.provider },
+        {
+          tenant,
+          status: q.status,
+          severity: q.severity,
+          ruleId: q.ruleId,
+          stream: q.stream,
+          provider: q.provider,
+        },
         { limit: q.limit + 1, afterId },
       );
       const page = rows.slice(0, q.limit);
@@ -242,7 +250,11 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
             await incidentEffects(
               trx,
               alerts,
-              { notice: action === "acknowledge" ? "acknowledged" : "resolved", incident: changed, by: "hand" },
+              {
+                notice: action === "acknowledge" ? "acknowledged" : "resolved",
+                incident: changed,
+                by: "hand",
+              },
               at,
             );
           return changed;
@@ -250,7 +262,11 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
         if (!row) {
           const existing = await getIncident(deps.db, tenant, id);
           if (!existing) throw notFound(id);
-          throw new ApiError(409, "conflict", `incident ${id} is ${existing.status}: it cannot be ${action}d`);
+          throw new ApiError(
+            409,
+            "conflict",
+            `incident ${id} is ${existing.status}: it cannot be ${action}d`,
+          );
         }
         return presentIncident(row, await incidentHistory(deps.db, String(row.id)));
       },

@@ -52,7 +52,11 @@ const body = {
   type: "object",
   additionalProperties: false,
   properties: {
-    provider: { type: "string", enum: [...PROVIDERS], description: "Only mail to this provider; absent: all" },
+    provider: {
+      type: "string",
+      enum: [...PROVIDERS],
+      description: "Only mail to this provider; absent: all",
+    },
     note: { type: "string", maxLength: 2000 },
   },
 } as const;
@@ -103,7 +107,11 @@ export default async function streams(app: FastifyInstance, deps: ApiDeps): Prom
       const { stream } = request.params;
       const pauses = await activePauses(deps.db, tenant);
       if (!pauses.some((p) => p.stream === stream) && !(await known(tenant)).includes(stream))
-        throw new ApiError(404, "not_found", `no stream ${stream}: not configured (REBOUND_STREAMS) nor seen`);
+        throw new ApiError(
+          404,
+          "not_found",
+          `no stream ${stream}: not configured (REBOUND_STREAMS) nor seen`,
+        );
       return presentStream(stream, pauses);
     },
   );

@@ -220,7 +220,10 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
                     address: { type: "string", description: "Normalised (or as given, when invalid)" },
                     valid: { type: "boolean" },
                     suppressed: { type: "boolean" },
-                    paused: { type: "boolean", description: "The stream is paused for this address's provider" },
+                    paused: {
+                      type: "boolean",
+                      description: "The stream is paused for this address's provider",
+                    },
                     pause: PAUSE_SCHEMA,
                     reason: { type: "string" },
                     class: { type: "string" },
@@ -259,7 +262,8 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
             pause: null,
             error: { code: n.error, message: n.message },
           };
-        const pause = stream === undefined ? undefined : pauseFor(pauses, stream, providerOfAddress(n.address));
+        const pause =
+          stream === undefined ? undefined : pauseFor(pauses, stream, providerOfAddress(n.address));
         const paused = { paused: pause !== undefined, pause: pause ? lookupPause(pause) : null };
         const top = governing(applying(found.get(hashes[i]!), stream));
         if (!top) return { address: n.address, valid: true, suppressed: false, ...paused };

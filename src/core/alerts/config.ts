@@ -3,7 +3,16 @@
 // known name when the key is misspelled.
 import { z } from "zod";
 import { DEFAULT_RULES, type AlertRule } from "./rules.js";
-import { CHANNELS, METRICS, NOTICES, RULE_KINDS, SEVERITIES, type Channel, type Notice, type Severity } from "./types.js";
+import {
+  CHANNELS,
+  METRICS,
+  NOTICES,
+  RULE_KINDS,
+  SEVERITIES,
+  type Channel,
+  type Notice,
+  type Severity,
+} from "./types.js";
 
 const levels = z
   .object({ warning: z.number().positive(), critical: z.number().positive(), pause: z.number().positive() })
@@ -14,7 +23,9 @@ const scope = z
   .object({ stream: scopeValue, provider: scopeValue, campaign: scopeValue, sendingIp: scopeValue })
   .partial()
   .strict();
-const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "lower-case letters, digits, . _ - (at most 63)");
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "lower-case letters, digits, . _ - (at most 63)");
 
 /** A rule in the file: every field over the default of the same id, or all of a new rule's fields. */
 const ruleFields = z
@@ -32,7 +43,9 @@ const ruleFields = z
     example: z.string().max(500),
     baselineDays: z.number().int().min(1).max(90).nullable(),
     blocklists: z.array(z.string().min(2).max(100)).max(200).nullable(),
-    statuses: z.array(z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/, "an enhanced status code such as 5.7.26")).nullable(),
+    statuses: z
+      .array(z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/, "an enhanced status code such as 5.7.26"))
+      .nullable(),
     enabled: z.boolean(),
   })
   .partial()
@@ -45,9 +58,15 @@ const route = z
     /** The teams whose incidents this route hears. */
     teams: z.array(name).min(1),
     /** The severities it hears (default: all). */
-    severities: z.array(z.enum(SEVERITIES)).min(1).default([...SEVERITIES]),
-    /** What it hears of an incident (default: opened, escalated, resolved). */
-    notices: z.array(z.enum(NOTICES)).min(1).default(["opened", "escalated", "resolved"]),
+    severities: z
+      .array(z.enum(SEVERITIES))
+      .min(1)
+      .default([...SEVERITIES]),
+    /** What it hears of an incident (default: opened, escalated, acknowledged, resolved). */
+    notices: z
+      .array(z.enum(NOTICES))
+      .min(1)
+      .default([...NOTICES]),
     /** Only these tenants' incidents (default: every tenant's). */
     tenants: z.array(z.string().min(1)).optional(),
     /** An escalation route: hears a critical (or pause) incident left unacknowledged this many minutes. */
@@ -195,15 +214,20 @@ function checkRules(c: AlertsConfig, given: Record<string, unknown>): string[] {
     const at = `rules.${r.id}`;
     const isNew = !DEFAULT_RULES.some((d) => d.id === r.id);
     if (isNew && !(given[r.id] as { kind?: unknown }).kind) {
-      const near = closest(r.id, DEFAULT_RULES.map((d) => d.id));
+      const near = closest(
+        r.id,
+        DEFAULT_RULES.map((d) => d.id),
+      );
       out.push(`${at}.kind: a new rule needs a kind${near ? ` (did you mean the default "${near}"?)` : ""}`);
       continue;
     }
     if ((r.kind === "rate" || r.kind === "spike") && r.metric === null)
       out.push(`${at}.metric: a ${r.kind} rule needs a metric (${METRICS.join(", ")})`);
     if (r.kind === "spike" && r.baselineDays === null) out.push(`${at}.baselineDays: a spike rule needs one`);
-    if (r.kind === "blocklist" && !r.blocklists?.length) out.push(`${at}.blocklists: a blocklist rule needs names`);
-    if (Object.keys(r.levels).length === 0) out.push(`${at}.levels: at least one of ${SEVERITIES.join(", ")}`);
+    if (r.kind === "blocklist" && !r.blocklists?.length)
+      out.push(`${at}.blocklists: a blocklist rule needs names`);
+    if (Object.keys(r.levels).length === 0)
+      out.push(`${at}.levels: at least one of ${SEVERITIES.join(", ")}`);
     const ordered = SEVERITIES.map((s) => r.levels[s]).filter((v): v is number => v !== undefined);
     if (ordered.some((v, i) => i > 0 && v < ordered[i - 1]!))
       out.push(`${at}.levels: warning <= critical <= pause`);
@@ -212,7 +236,8 @@ function checkRules(c: AlertsConfig, given: Record<string, unknown>): string[] {
     if (r.teams.length === 0) out.push(`${at}.teams: name at least one team (routes choose by team)`);
   }
   for (const r of c.routes) {
-    if (r.channel === "email" && !c.email) out.push(`routes.${r.id}: an email route needs "email": { smtpUrl, from }`);
+    if (r.channel === "email" && !c.email)
+      out.push(`routes.${r.id}: an email route needs "email": { smtpUrl, from }`);
   }
   const ids = c.routes.map((r) => r.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -244,7 +269,20 @@ function knownKeys(path: string[]): string[] {
   if (path[0] === "rules" && path.length === 2) return Object.keys(ruleFields.shape);
   if (path[0] === "rules" && path[2] === "levels") return [...SEVERITIES];
   if (path[0] === "rules" && path[2] === "scope") return ["stream", "provider", "campaign", "sendingIp"];
-  if (path[0] === "routes") return ["id", "channel", "teams", "severities", "notices", "tenants", "escalateAfterMinutes", "url", "secret", "to", "routingKey"];
+  if (path[0] === "routes")
+    return [
+      "id",
+      "channel",
+      "teams",
+      "severities",
+      "notices",
+      "tenants",
+      "escalateAfterMinutes",
+      "url",
+      "secret",
+      "to",
+      "routingKey",
+    ];
   if (path[0] === "email") return ["smtpUrl", "from"];
   if (path[0] === "delivery") return ["maxAttempts", "backoffSeconds", "timeoutMs"];
   return [];

@@ -116,7 +116,8 @@ export function figureQueries(rules: readonly AlertRule[], now: Date): FigureQue
     .filter((r) => r.kind === "rate" || r.kind === "spike")
     .map((r) => {
       const windowFrom = windowStart(r, now);
-      const from = r.kind === "spike" ? new Date(windowFrom.getTime() - (r.baselineDays ?? 7) * DAY) : windowFrom;
+      const from =
+        r.kind === "spike" ? new Date(windowFrom.getTime() - (r.baselineDays ?? 7) * DAY) : windowFrom;
       return { ruleId: r.id, groupBy: splitFields(r), filters: fixedFields(r), from, windowFrom };
     });
 }
@@ -129,7 +130,9 @@ export function eventsSince(rules: readonly AlertRule[], now: Date): Date {
 
 const splitFields = (r: AlertRule) => SCOPE_FIELDS.filter((f) => r.scope[f] === "*");
 const fixedFields = (r: AlertRule) =>
-  Object.fromEntries(SCOPE_FIELDS.filter((f) => r.scope[f] && r.scope[f] !== "*").map((f) => [f, r.scope[f]!]));
+  Object.fromEntries(
+    SCOPE_FIELDS.filter((f) => r.scope[f] && r.scope[f] !== "*").map((f) => [f, r.scope[f]!]),
+  );
 
 /** The numerator of each metric, and the event classes behind it. */
 const METRIC_COUNTER: Record<Metric, { counter: keyof Counts; classes: string[]; words: string }> = {
@@ -141,7 +144,8 @@ const METRIC_COUNTER: Record<Metric, { counter: keyof Counts; classes: string[];
 export function evaluate(input: EvaluationInput): Evaluation {
   const out: Evaluation = { open: [], update: [], resolve: [] };
   for (const rule of input.rules) {
-    const states = rule.kind === "rate" || rule.kind === "spike" ? rateStates(rule, input) : eventStates(rule, input);
+    const states =
+      rule.kind === "rate" || rule.kind === "spike" ? rateStates(rule, input) : eventStates(rule, input);
     const active = input.active.filter((a) => a.ruleId === rule.id);
     const seen = new Set<string>();
     for (const s of states) {
@@ -183,7 +187,8 @@ function decide(
 ): void {
   const level = levelOf(rule, s.value);
   if (current) {
-    const below = s.value !== null && (rule.resolveBelow === null ? level === null : s.value < rule.resolveBelow);
+    const below =
+      s.value !== null && (rule.resolveBelow === null ? level === null : s.value < rule.resolveBelow);
     if (s.empty || below) {
       out.resolve.push({
         incidentId: current.id,
@@ -316,7 +321,10 @@ function eventStates(rule: AlertRule, input: EvaluationInput): State[] {
 }
 
 /** Whether an event is what a blocklist or authentication rule looks for. */
-export function matches(rule: AlertRule, e: Pick<RecentEvent, "class" | "reason" | "rule" | "diagnostic" | "status">): boolean {
+export function matches(
+  rule: AlertRule,
+  e: Pick<RecentEvent, "class" | "reason" | "rule" | "diagnostic" | "status">,
+): boolean {
   if (rule.kind === "blocklist") return e.class === "block" && blocklistsNamed(rule, e).length > 0;
   if (rule.kind === "authentication")
     return e.reason === "authfailure" || (e.status !== null && (rule.statuses ?? []).includes(e.status));
@@ -363,7 +371,12 @@ function scopeOf(rule: AlertRule, group: Partial<Record<ScopeField, string>>): I
 }
 
 /** The window's events within a scope (the scope's null fields match anything). */
-function eventsIn(events: readonly RecentEvent[], rule: AlertRule, scope: IncidentScope, since: Date): RecentEvent[] {
+function eventsIn(
+  events: readonly RecentEvent[],
+  rule: AlertRule,
+  scope: IncidentScope,
+  since: Date,
+): RecentEvent[] {
   return events.filter(
     (e) =>
       e.occurredAt >= since &&
@@ -419,7 +432,11 @@ export function scopeWords(s: IncidentScope): string {
 
 function windowWords(rule: AlertRule): string {
   const m = rule.windowMinutes;
-  return m % 1440 === 0 ? `${m / 1440 === 1 ? "24 h" : `${m / 1440} days`}` : m % 60 === 0 ? `${m / 60} h` : `${m} min`;
+  return m % 1440 === 0
+    ? `${m / 1440 === 1 ? "24 h" : `${m / 1440} days`}`
+    : m % 60 === 0
+      ? `${m / 60} h`
+      : `${m} min`;
 }
 
 const pct = (v: number | null) => (v === null ? "?" : `${(v * 100).toFixed(2)}%`);

@@ -28,12 +28,20 @@ const hears = (r: RouteConfig, i: RoutedIncident) =>
   (r.severities as string[]).includes(i.severity) &&
   (!r.tenants || r.tenants.includes(i.tenant));
 
-/** The routes that hear `notice` of an incident at once (escalation routes only hear escalations). */
-export function routesFor(routes: readonly RouteConfig[], i: RoutedIncident, notice: Notice): RouteConfig[] {
+/**
+ * The routes that hear `notice` of an incident. An escalation route hears of it only once it was escalated to
+ * (`escalatedTo`: those routes' ids), and then also how it ends (acknowledged, resolved).
+ */
+export function routesFor(
+  routes: readonly RouteConfig[],
+  i: RoutedIncident,
+  notice: Notice,
+  escalatedTo: readonly string[] = [],
+): RouteConfig[] {
   return routes.filter((r) => {
     if (!hears(r, i) || !r.notices.includes(notice)) return false;
-    // An escalation route also hears how the incident it was told of ends.
-    return r.escalateAfterMinutes === undefined;
+    if (r.escalateAfterMinutes === undefined) return true;
+    return escalatedTo.includes(r.id) && (notice === "acknowledged" || notice === "resolved");
   });
 }
 

@@ -113,7 +113,8 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     description: "Hard bounces per mail sent, per stream and campaign, over the last day; pauses at 10%",
     source:
       "Amazon SES puts an account under review at a 5% bounce rate and may pause it at 10%; ESPs warn at 2%",
-    example: "an old list imported into campaign spring-sale: 1,000 sent, 120 unknown users: 12% pauses the stream",
+    example:
+      "an old list imported into campaign spring-sale: 1,000 sent, 120 unknown users: 12% pauses the stream",
   }),
   rule({
     id: "block-rate",
@@ -125,7 +126,8 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     levels: { warning: 0.05, critical: 0.2 },
     resolveBelow: 0.02,
     teams: ["it"],
-    description: "Blocks (reputation, policy, rate limits) per mail sent, per stream and provider, over the last hour",
+    description:
+      "Blocks (reputation, policy, rate limits) per mail sent, per stream and provider, over the last hour",
     source:
       "Gmail (421 4.7.28, 550 5.7.1), Microsoft (550 5.7.515, S3150) and Yahoo (TSS04) refuse or throttle a " +
       "sender whose reputation falls: a few percent refused within an hour is the first sign",
@@ -143,7 +145,8 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     resolveBelow: 1.5,
     teams: ["marketing", "legal"],
     description: "The complaint rate of the last hour against its trailing 7-day baseline, per stream",
-    source: "a sudden rise warns before the daily rate crosses Gmail's and Yahoo's 0.1% (the baseline is yours)",
+    source:
+      "a sudden rise warns before the daily rate crosses Gmail's and Yahoo's 0.1% (the baseline is yours)",
     example: "a stream that gets 0.02% complaints gets 0.25% this hour (12 complaints): 12x is critical",
   }),
   rule({
@@ -157,7 +160,8 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     levels: { warning: 3, critical: 10 },
     resolveBelow: 1.5,
     teams: ["it"],
-    description: "The block rate of the last hour against its trailing 7-day baseline, per stream and provider",
+    description:
+      "The block rate of the last hour against its trailing 7-day baseline, per stream and provider",
     source: "a provider starting to refuse shows as a jump against your own history before any fixed limit",
     example: "yahoo usually refuses 0.5% of stream transactional, 6% this hour (25 blocks): 12x is critical",
   }),
@@ -187,10 +191,12 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     resolveBelow: 1,
     statuses: [...DEFAULT_AUTH_STATUSES],
     teams: ["it"],
-    description: "Refusals for failed authentication (SPF, DKIM, DMARC), per stream and provider, over the last hour",
+    description:
+      "Refusals for failed authentication (SPF, DKIM, DMARC), per stream and provider, over the last hour",
     source:
       "Gmail rejects unauthenticated mail with 550 5.7.26 (2024); Outlook.com rejects unauthenticated bulk " +
       "mail with 550 5.7.515 since May 2025",
-    example: "550 5.7.515 Access denied, sending domain example.com does not meet the required authentication level",
+    example:
+      "550 5.7.515 Access denied, sending domain example.com does not meet the required authentication level",
   }),
 ];

@@ -33,8 +33,10 @@ export async function startLookup(deps: {
     tenant: config.lookupTenant ?? config.defaultTenant,
     defaultStream: config.defaultStream,
     logger,
-    onLookup: (server: "socketmap" | "policy", outcome: "suppressed" | "not_suppressed" | "paused" | "error") =>
-      metrics.lookups.inc({ server, outcome }),
+    onLookup: (
+      server: "socketmap" | "policy",
+      outcome: "suppressed" | "not_suppressed" | "paused" | "error",
+    ) => metrics.lookups.inc({ server, outcome }),
   };
   const closers: (() => Promise<void>)[] = [() => index.stop()];
   try {

@@ -34,13 +34,19 @@ describe("alerts file", () => {
     const ids = c.rules.map((r) => r.id);
     expect(ids).toContain("gmail-blocks");
     expect(ids).not.toContain("block-spike");
-    expect(c.rules.find((r) => r.id === "complaint-rate")!.levels).toEqual({ warning: 0.002, critical: 0.004 });
+    expect(c.rules.find((r) => r.id === "complaint-rate")!.levels).toEqual({
+      warning: 0.002,
+      critical: 0.004,
+    });
     expect(c.rules.find((r) => r.id === "complaint-rate")!.resolveBelow).toBe(0.0008);
   });
 
   it("a misspelled field is named with its line and the nearest name", () => {
-    const text = '{\n  "rules": {\n    "complaint-rate": {\n      "levels": { "warnng": 0.002 }\n    }\n  }\n}';
-    expect(error(text)).toContain('rules.complaint-rate.levels.warnng (line 4): no such field (did you mean warning?)');
+    const text =
+      '{\n  "rules": {\n    "complaint-rate": {\n      "levels": { "warnng": 0.002 }\n    }\n  }\n}';
+    expect(error(text)).toContain(
+      "rules.complaint-rate.levels.warnng (line 4): no such field (did you mean warning?)",
+    );
   });
 
   it("a misspelled top-level key suggests the right one", () => {
@@ -48,7 +54,9 @@ describe("alerts file", () => {
   });
 
   it("broken JSON is named as such, with the parser's words", () => {
-    expect(error('{\n  "rules": {\n    "x": ,\n  }\n}')).toMatch(/^alerts\.json is not valid JSON.{0,20}: Unexpected token/);
+    expect(error('{\n  "rules": {\n    "x": ,\n  }\n}')).toMatch(
+      /^alerts\.json is not valid JSON.{0,20}: Unexpected token/,
+    );
   });
 
   it("a route without what its channel needs", () => {

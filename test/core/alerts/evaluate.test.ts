@@ -69,7 +69,13 @@ describe("complaint-rate (per stream, a day, at least 1,000 sent)", () => {
 describe("hysteresis: an open incident resolves only under resolveBelow", () => {
   const key = scopeKey(scope({ stream: "news" }));
   const active: ActiveIncident[] = [
-    { id: "7", ruleId: "complaint-rate", scopeKey: key, scope: scope({ stream: "news" }), severity: "warning" },
+    {
+      id: "7",
+      ruleId: "complaint-rate",
+      scopeKey: key,
+      scope: scope({ stream: "news" }),
+      severity: "warning",
+    },
   ];
   const at = (complaint: number) =>
     run(
@@ -96,8 +102,16 @@ describe("hysteresis: an open incident resolves only under resolveBelow", () => 
 describe("hard-bounce-rate: per stream and campaign, 10% pauses", () => {
   it("12% hard bounces in campaign spring opens a pause incident on that stream and campaign", () => {
     const out = run("hard-bounce-rate", [
-      { group: { stream: "news", campaign: "spring" }, window: counts({ sent: 1000, hard: 120 }), baseline: emptyCounts() },
-      { group: { stream: "news", campaign: "" }, window: counts({ sent: 5000, hard: 10 }), baseline: emptyCounts() },
+      {
+        group: { stream: "news", campaign: "spring" },
+        window: counts({ sent: 1000, hard: 120 }),
+        baseline: emptyCounts(),
+      },
+      {
+        group: { stream: "news", campaign: "" },
+        window: counts({ sent: 5000, hard: 10 }),
+        baseline: emptyCounts(),
+      },
     ]);
     expect(out.open.map((f) => [f.severity, f.scope.stream, f.scope.campaign, f.value])).toEqual([
       ["pause", "news", "spring", 0.12],
@@ -137,13 +151,21 @@ describe("blocklist: opens at once on the sending IP", () => {
     const out = run("blocklist", [], [], [event({ diagnostic: diag, rule: "generic:blocklist" }), event({})]);
     expect(out.open).toHaveLength(1);
     const f = out.open[0]!;
-    expect([f.severity, f.scope.sendingIp, f.scope.stream, f.value]).toEqual(["critical", "198.51.100.7", "news", 1]);
+    expect([f.severity, f.scope.sendingIp, f.scope.stream, f.value]).toEqual([
+      "critical",
+      "198.51.100.7",
+      "news",
+      1,
+    ]);
     expect(f.evidence.blocklists).toEqual(["spamhaus"]);
     expect(f.evidence.samples[0]!.diagnostic).toBe(diag);
     expect(f.evidence.topReasons).toEqual([{ reason: "blocked", rule: "generic:blocklist", count: 1 }]);
   });
   it("a block older than the window opens nothing", () => {
-    const old = event({ diagnostic: "listed on SpamCop", occurredAt: new Date(now.getTime() - 2 * 3600_000) });
+    const old = event({
+      diagnostic: "listed on SpamCop",
+      occurredAt: new Date(now.getTime() - 2 * 3600_000),
+    });
     expect(run("blocklist", [], [], [old]).open).toEqual([]);
   });
 });
@@ -157,7 +179,9 @@ describe("authentication: authfailure, 5.7.26 and 5.7.515", () => {
       event({ provider: "microsoft", status: "5.7.1" }),
     ];
     const out = run("authentication", [], [], events);
-    expect(out.open.map((f) => [f.severity, f.scope.provider, f.value])).toEqual([["warning", "microsoft", 3]]);
+    expect(out.open.map((f) => [f.severity, f.scope.provider, f.value])).toEqual([
+      ["warning", "microsoft", 3],
+    ]);
   });
 });
 

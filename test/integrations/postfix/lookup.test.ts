@@ -200,10 +200,14 @@ describe("a paused stream (issue 12 §5)", () => {
     expect(await policy.ask({ sender: "news@shop.example", recipient: "ann@gmail.com" })).toMatch(
       /^action=450 4\.7\.1 stream marketing paused by Rebound for google since /,
     );
-    expect(await policy.ask({ sender: "orders@shop.example", recipient: "ann@gmail.com" })).toBe("action=DUNNO");
+    expect(await policy.ask({ sender: "orders@shop.example", recipient: "ann@gmail.com" })).toBe(
+      "action=DUNNO",
+    );
 
     await resumePauses(app.db, { tenant: "default", stream: "marketing", by: "hand", now: at });
     await until(async () => (await sm.ask("suppressed/marketing ann@gmail.com"))[0] === "NOTFOUND ");
-    expect(await policy.ask({ sender: "news@shop.example", recipient: "ann@gmail.com" })).toBe("action=DUNNO");
+    expect(await policy.ask({ sender: "news@shop.example", recipient: "ann@gmail.com" })).toBe(
+      "action=DUNNO",
+    );
   });
 });
