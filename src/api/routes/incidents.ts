@@ -16,7 +16,7 @@ import {
 import { requireScope } from "../auth.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import type { ApiDeps } from "../deps.js";
-import { ApiError } from "../errors.js";
+import { ApiError, emptyBody } from "../errors.js";
 
 const NAME = { type: "string", minLength: 1, maxLength: 200 } as const;
 const ID_PARAMS = {
@@ -224,6 +224,7 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
       `/incidents/:id/${action}`,
       {
         preHandler: requireScope("write"),
+        preValidation: emptyBody,
         schema: {
           tags: ["incidents"],
           summary:

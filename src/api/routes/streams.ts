@@ -11,7 +11,7 @@ import { emitOutbox } from "../../store/outbox.js";
 import { activePauses, pauseStream, resumePauses } from "../../store/stream-pauses.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
-import { ApiError } from "../errors.js";
+import { ApiError, emptyBody } from "../errors.js";
 
 const STREAM = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._:-]+$" } as const;
 const PARAMS = { type: "object", required: ["stream"], properties: { stream: STREAM } } as const;
@@ -120,6 +120,7 @@ export default async function streams(app: FastifyInstance, deps: ApiDeps): Prom
     "/streams/:stream/pause",
     {
       preHandler: requireScope("write"),
+      preValidation: emptyBody,
       schema: {
         tags: ["streams"],
         summary: "Pause a stream by hand (for one provider, or all): lookups answer paused, Postfix defers",
@@ -154,6 +155,7 @@ export default async function streams(app: FastifyInstance, deps: ApiDeps): Prom
     "/streams/:stream/resume",
     {
       preHandler: requireScope("write"),
+      preValidation: emptyBody,
       schema: {
         tags: ["streams"],
         summary: "Resume a stream by hand: every pause of it, or the one for `provider`",
