@@ -81,3 +81,15 @@ describe("alerts file", () => {
     );
   });
 });
+
+describe("the example of docs/monitoring.md", () => {
+  it("is a valid alerts file", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync(new URL("../../../docs/monitoring.md", import.meta.url), "utf8");
+    const block = /```json\n(\{\n  "rules"[^`]{1,10000})```/.exec(doc);
+    expect(block).not.toBeNull();
+    const c = parseAlertsConfig(block![1]!, "docs/monitoring.md");
+    expect(c.routes.map((r) => r.id)).toEqual(["marketing-chat", "legal-mail", "it-hook", "oncall"]);
+    expect(c.rules.map((r) => r.id)).toContain("gmail-blocks");
+  });
+});
