@@ -322,3 +322,50 @@ describe("the evaluation loop", () => {
     expect(opened).toHaveLength(3);
   });
 });
+
+describe("on the embedded database (PGlite)", () => {
+  it("opens an incident with its evidence, pauses the stream, and resolves it", async () => {
+    const { createEmbeddedTestDb } = await import("../helpers/db.js");
+    const e = await createEmbeddedTestDb();
+    try {
+      const at = new Date();
+      await addToRollups(e.db, [
+        {
+          tenant: "default",
+          hour: hourOf(at),
+          stream: "news",
+          provider: "google",
+          campaign: "spring",
+          sendingIp: "",
+          counts: { sent: 1000, hard: 110 },
+        },
+      ]);
+      const engine = createAlertEngine({
+        db: e.db,
+        alerts: alerts(),
+        logger,
+        now: () => at,
+        tenants: ["default"],
+      });
+      await engine.runOnce();
+      const [inc] = await activeIncidents(e.db, "default");
+      expect(inc).toMatchObject({ rule_id: "hard-bounce-rate", severity: "pause", teams: ["marketing"] });
+      expect((inc!.evidence as { figures: { hard: number } }).figures.hard).toBe(110);
+      expect((await activePauses(e.db, "default")).map((p) => p.stream)).toEqual(["news"]);
+      const later = new Date(at.getTime() + 3 * 86_400_000);
+      const engine2 = createAlertEngine({
+        db: e.db,
+        alerts: alerts(),
+        logger,
+        now: () => later,
+        tenants: ["default"],
+      });
+      await engine2.runOnce();
+      await Promise.all([engine.stop(), engine2.stop()]);
+      expect(await activeIncidents(e.db, "default")).toEqual([]);
+      expect(await activePauses(e.db, "default")).toEqual([]);
+    } finally {
+      await e.drop();
+    }
+  });
+});
