@@ -8,6 +8,8 @@ import { sql, type Kysely } from "kysely";
 // - stream_pauses: a stream paused (for one provider or all) by a rule's pause level or by hand; at most one in
 //   force per tenant x stream x provider ('' = every provider).
 // - alert_deliveries: each notification of a route (channel), retried with back-off, then dead.
+// - rollups (tenant, stream): the streams a tenant has figures for (GET /v1/streams), found by a loose index
+//   scan. Only new rollup rows touch it (counter updates change no indexed column and stay HOT).
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create table incidents (
@@ -88,6 +90,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       delivered_at timestamptz,
       unique (incident_id, route_id, notice, step)
     )`.execute(db);
+  await sql`create index rollups_tenant_stream_idx on rollups (tenant, stream)`.execute(db);
   await sql`create index alert_deliveries_due_idx on alert_deliveries (next_attempt_at)
               where status in ('pending', 'failed')`.execute(db);
 }

@@ -52,11 +52,27 @@ export async function figureRows(db: Db, tenant: string, q: FigureQuery): Promis
     );
 }
 
-/** The events the rules quote and count: blocks, complaints and hard bounces since `since`, newest first. */
+/**
+ * The events the rules quote and count since `since`, newest first: up to `limit` blocks (the blocklist and
+ * authentication rules count them) and up to `limit` hard bounces and complaints (evidence), so that a flood of
+ * one kind does not hide the other.
+ */
 export async function recentEvents(
   db: Db,
   tenant: string,
   since: Date,
+  limit: number,
+): Promise<RecentEvent[]> {
+  const blocks = await eventsOf(db, tenant, since, ["block"], limit);
+  const others = await eventsOf(db, tenant, since, ["hard", "complaint"], limit);
+  return [...blocks, ...others].sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime());
+}
+
+async function eventsOf(
+  db: Db,
+  tenant: string,
+  since: Date,
+  classes: string[],
   limit: number,
 ): Promise<RecentEvent[]> {
   const rows = await db
@@ -77,7 +93,7 @@ export async function recentEvents(
     ])
     .where("tenant", "=", tenant)
     .where("occurred_at", ">=", since)
-    .where("class", "in", ["block", "complaint", "hard"])
+    .where("class", "in", classes)
     .where("verified", "=", true)
     .orderBy("occurred_at", "desc")
     .limit(limit)
@@ -118,14 +134,18 @@ export async function tenantsToEvaluate(db: Db, extra: readonly string[]): Promi
   return [...new Set([...rows.map((r) => r.tenant), ...extra])].sort();
 }
 
-/** The streams the tenant sent in or got events for since `since` (from the rollups). */
-export async function streamsSeen(db: Db, tenant: string, since: Date): Promise<string[]> {
-  const rows = await db
-    .selectFrom("rollups")
-    .select("stream")
-    .distinct()
-    .where("tenant", "=", tenant)
-    .where("hour", ">=", since)
-    .execute();
+/**
+ * The streams the tenant has rollups for (sent in, or got events for), each found by one probe of the
+ * (tenant, stream) index: a loose index scan, not a scan of the tenant's rows.
+ */
+export async function streamsSeen(db: Db, tenant: string): Promise<string[]> {
+  const { rows } = await sql<{ stream: string }>`
+    with recursive s (stream) as (
+      select min(stream) from rollups where tenant = ${tenant}
+      union all
+      select (select min(r.stream) from rollups r where r.tenant = ${tenant} and r.stream > s.stream)
+        from s where s.stream is not null
+    )
+    select stream from s where stream is not null`.execute(db);
   return rows.map((r) => r.stream);
 }

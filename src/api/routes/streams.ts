@@ -15,8 +15,6 @@ import { ApiError, emptyBody } from "../errors.js";
 
 const STREAM = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._:-]+$" } as const;
 const PARAMS = { type: "object", required: ["stream"], properties: { stream: STREAM } } as const;
-/** Streams seen in the rollups this long ago are listed. */
-const SEEN_DAYS = 90;
 const errors = {
   400: { $ref: "Error#" },
   401: { $ref: "Error#" },
@@ -66,7 +64,7 @@ export default async function streams(app: FastifyInstance, deps: ApiDeps): Prom
   app.addSchema(streamSchema);
 
   async function known(tenant: string): Promise<string[]> {
-    const seen = await streamsSeen(deps.db, tenant, new Date(now().getTime() - SEEN_DAYS * 86_400_000));
+    const seen = await streamsSeen(deps.db, tenant);
     return [...new Set([...deps.config.streams, deps.config.defaultStream, ...seen])];
   }
 
