@@ -2,6 +2,7 @@
 // read by src/alerts/file.ts. A mistake is refused with the path and line of the offending key, and the nearest
 // known name when the key is misspelled.
 import { z } from "zod";
+import { jsonErrorOffset } from "./json-offset.js";
 import { DEFAULT_RULES, type AlertRule } from "./rules.js";
 import {
   CHANNELS,
@@ -140,8 +141,8 @@ export function parseAlertsConfig(text: string, source: string): AlertsConfig {
     json = JSON.parse(text);
   } catch (err) {
     const msg = (err as Error).message;
-    const pos = /position (\d{1,9})/.exec(msg);
-    const where = pos ? ` (line ${lineOf(text, Number(pos[1]))})` : "";
+    const at = jsonErrorOffset(text);
+    const where = at >= 0 ? ` (line ${lineOf(text, at)})` : "";
     throw new AlertsConfigError(`${source} is not valid JSON${where}: ${msg}`);
   }
   const parsed = fileSchema.safeParse(json);

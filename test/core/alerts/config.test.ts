@@ -1,6 +1,7 @@
 // The REBOUND_ALERTS file: overrides over the defaults, and mistakes named by line, path and the nearest name.
 import { describe, expect, it } from "vitest";
 import { AlertsConfigError, parseAlertsConfig } from "../../../src/core/alerts/config.js";
+import { jsonErrorOffset } from "../../../src/core/alerts/json-offset.js";
 
 const parse = (o: unknown) => parseAlertsConfig(JSON.stringify(o, null, 2), "alerts.json");
 const error = (text: string) => {
@@ -53,12 +54,26 @@ describe("alerts file", () => {
     expect(error('{ "route": [] }')).toContain("route (line 1): no such field (did you mean routes?)");
   });
 
-  it("broken JSON is named as such, with the parser's words", () => {
+  it("broken JSON names the line where it goes wrong", () => {
     expect(error('{\n  "rules": {\n    "x": ,\n  }\n}')).toMatch(
-      /^alerts\.json is not valid JSON.{0,20}: Unexpected token/,
+      /^alerts\.json is not valid JSON \(line 3\): /,
     );
+    expect(error('{\n  "routes": []\n')).toMatch(/not valid JSON \(line 3\)/);
+    expect(error('{ "a": 1 }\n\n}')).toMatch(/not valid JSON \(line 3\)/);
   });
 
+  it.each([
+    ['{"a": [1, 2.5e3, -0, "x\\"y", true, null, {"b": {}}, []]}', -1],
+    ["[1, 2,]", 6],
+    ['{"a" 1}', 5],
+    ['"unterminated', 13],
+    ["01", 1],
+    ["", 0],
+  ])("jsonErrorOffset(%j) is %i", (text, offset) => {
+    expect(jsonErrorOffset(text)).toBe(offset);
+    if (offset === -1) expect(() => JSON.parse(text)).not.toThrow();
+    else expect(() => JSON.parse(text)).toThrow();
+  });
   it("a route without what its channel needs", () => {
     const msg = error(JSON.stringify({ routes: [{ id: "it-slack", channel: "slack", teams: ["it"] }] }));
     expect(msg).toContain('routes.0.url: a slack route needs "url"');
