@@ -290,6 +290,14 @@ export interface AlertDeliveriesTable {
   delivered_at: Timestamp | null;
 }
 
+/** The key of the address hashes (migration 0022): one row. */
+export interface AddressKeyTable {
+  id: number;
+  fingerprint: string;
+  key: Uint8Array | null;
+  created_at: DefaultTimestamp;
+}
+
 export interface Database {
   incidents: IncidentsTable;
   incident_history: IncidentHistoryTable;
@@ -308,4 +316,5 @@ export interface Database {
   send_batches: SendBatchesTable;
   rollups: RollupsTable;
   log_positions: LogPositionsTable;
+  address_key: AddressKeyTable;
 }

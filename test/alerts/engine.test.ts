@@ -9,7 +9,7 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAlertEngine } from "../../src/alerts/engine.js";
 import { parseAlertsConfig, type AlertsConfig } from "../../src/core/alerts/config.js";
-import { hashAddress } from "../../src/core/address.js";
+import { testHash as hashAddress } from "../helpers/db.js";
 import { hourOf } from "../../src/core/rollup.js";
 import { createLogger } from "../../src/log.js";
 import { alertDeliveriesOf } from "../../src/store/alert-deliveries.js";
