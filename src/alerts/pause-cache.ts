@@ -1,6 +1,6 @@
 // The pauses in force, per tenant, kept in memory for the lookups (a lookup must not wait on the database): read
 // again when older than `ttlMs`, and at once after this process paused or resumed a stream. A pause made in
-// another process is seen within `ttlMs`.
+// another process is seen within `ttlMs`. While the database does not answer, the pauses last read stand.
 import type { Db } from "../store/db.js";
 import { activePauses, type ActivePause } from "../store/stream-pauses.js";
 
@@ -33,6 +33,9 @@ export class PauseCache {
           if (this.entries.size > 10_000) this.entries.delete(this.entries.keys().next().value!);
           return pauses;
         })
+        // The database not answering must not fail the lookups the suppression index can answer alone: the
+        // pauses last read (none if never read) stand until it answers again.
+        .catch(() => this.entries.get(tenant)?.pauses ?? [])
         .finally(() => this.loading.delete(tenant));
       this.loading.set(tenant, p);
     }
