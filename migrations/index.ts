@@ -13,6 +13,7 @@ import * as m0015 from "./0015_event_permanent.js";
 import * as m0016 from "./0016_log_positions.js";
 import * as m0019 from "./0019_esp.js";
 import * as m0020 from "./0020_dmarc.js";
+import * as m0017 from "./0017_alerts.js";
 import * as m0022 from "./0022_address_key.js";
 
 export const migrations: Record<string, Migration> = {
@@ -28,5 +29,6 @@ export const migrations: Record<string, Migration> = {
   "0016_log_positions": m0016,
   "0019_esp": m0019,
   "0020_dmarc": m0020,
+  "0017_alerts": m0017,
   "0022_address_key": m0022,
 };

@@ -196,6 +196,8 @@ export const configSchema = z.object({
   addressKeyFile: z.string().optional(),
   /** Path of the policy file (JSON); unset: the documented defaults. */
   policyPath: z.string().optional(),
+  /** Path of the alerts file (JSON: rules, routes; docs/monitoring.md); unset: the shipped rules, no routes. */
+  alertsPath: z.string().optional(),
   /** The tenant of mail that carries no signed VERP. */
   defaultTenant: z.string().default("default"),
   defaultStream: z.string().default("default"),
@@ -327,6 +329,7 @@ export const ENV: Record<keyof Config, string> = {
   verpKeysFile: "REBOUND_VERP_KEYS_FILE",
   addressKeyFile: "REBOUND_ADDRESS_KEY_FILE",
   policyPath: "REBOUND_POLICY",
+  alertsPath: "REBOUND_ALERTS",
   defaultTenant: "REBOUND_DEFAULT_TENANT",
   defaultStream: "REBOUND_DEFAULT_STREAM",
   rawRetentionDays: "REBOUND_RAW_RETENTION_DAYS",

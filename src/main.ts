@@ -24,6 +24,8 @@ import { startRetention } from "./retention.js";
 import { createQueue } from "./queue/index.js";
 import { migrateToLatest, openDb, type Db, type DbHandle } from "./store/db.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
+import { createAlertEngine } from "./alerts/engine.js";
+import { loadAlerts } from "./alerts/file.js";
 import { resolveVerpKeys, type VerpKeySource } from "./verp-keys.js";
 import { startMailWorker } from "./worker/runner.js";
 import { providerResolverOf } from "./monitor/provider-resolver.js";
@@ -104,6 +106,8 @@ export async function startApp(
     // Validate the policy before anything listens, in every role: a bad file (or `plain` verification without
     // `allowUnverified`) is a configuration error wherever it is found.
     const policy = loadPolicy(config);
+    // The alerts file likewise (rules, routes): a typo is refused at start, with its line and the nearest name.
+    const alerts = loadAlerts(config);
 
     const handle = await openDatabase(config, {
       databaseUrl: config.databaseUrl,
@@ -201,6 +205,9 @@ export async function startApp(
         },
       );
       closers.push(() => webhooks.stop());
+      const engine = createAlertEngine({ db, alerts, logger, now, tenants: [config.defaultTenant] });
+      engine.start();
+      closers.push(() => engine.stop());
     }
 
     if (has("api")) {
@@ -220,6 +227,7 @@ export async function startApp(
         metrics,
         heapGrowth,
         providers,
+        alerts,
       });
       app.httpPort = api.port;
       closers.push(() => api.close());

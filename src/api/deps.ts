@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import type { Config } from "../config.js";
+import type { AlertsConfig } from "../core/alerts/config.js";
 import type { AddressHasher } from "../core/address.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
@@ -24,6 +25,8 @@ export interface ApiDeps {
   heapGrowth?: HeapGrowth;
   /** Resolves recipient domains' mailbox providers (sends); absent: the provider table alone. */
   providers?: ProviderLookup;
+  /** The alert rules and routes in effect (REBOUND_ALERTS); absent: the shipped defaults, no routes. */
+  alerts?: AlertsConfig;
 }
 
 /** A resource module: `src/api/routes/<name>.ts` default-exports one, registered under `/v1`. */

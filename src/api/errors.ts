@@ -229,3 +229,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     return send(reply, 404, errorBody("not_found", `no route ${request.method} ${path}`));
   });
 }
+
+/** A POST whose body is all optional may come without one: it reads as `{}` (a preValidation hook). */
+export async function emptyBody(request: { body: unknown }): Promise<void> {
+  if (request.body === undefined || request.body === null) request.body = {};
+}

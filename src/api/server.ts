@@ -27,6 +27,9 @@ import dmarc from "./routes/dmarc.js";
 import tlsReports from "./routes/tls-reports.js";
 import authentication from "./routes/authentication.js";
 import { SuppressionIndex } from "./suppression-index.js";
+import { PauseCache } from "../alerts/pause-cache.js";
+import incidents from "./routes/incidents.js";
+import streams from "./routes/streams.js";
 import { HeapGrowth } from "../util/heap.js";
 
 export type { ApiDeps, RouteModule } from "./deps.js";
@@ -47,6 +50,8 @@ const ROUTES: RouteModule[] = [
   addresses,
   webhooks,
   alerts,
+  incidents,
+  streams,
   keys,
   dmarc,
   tlsReports,
@@ -59,6 +64,8 @@ declare module "fastify" {
     suppressionIndex: SuppressionIndex;
     /** The cap on list cleanings and imports running at once in this process. */
     bulkGate: BulkGate;
+    /** The streams paused, per tenant, for the lookups' `paused` answer. */
+    pauseCache: PauseCache;
   }
 }
 
@@ -90,6 +97,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const index = new SuppressionIndex(deps.db, { logger: app.log });
   app.decorate("suppressionIndex", index);
   app.decorate("bulkGate", new BulkGate(deps.config.apiMaxBulkRequests));
+  app.decorate("pauseCache", new PauseCache(deps.db));
   app.addHook("onReady", async () => index.start());
   app.addHook("onClose", async () => index.stop());
 

@@ -65,6 +65,11 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
     load: () => import("./doctor.js"),
   },
   {
+    name: "incidents",
+    description: "what the alert rules found: list, show, acknowledge (ack), resolve",
+    load: () => import("./incidents.js"),
+  },
+  {
     name: "ingest",
     description: "take in what other systems saw (Postfix's log, existing bounce mailboxes over IMAP)",
     load: () => import("./ingest.js"),

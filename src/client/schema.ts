@@ -289,6 +289,16 @@ export interface paths {
                              * @description Null: permanent (or not suppressed)
                              */
                             expiresAt?: string | null;
+                            /** @description The stream is paused (for every provider, or the address's): wait, do not send */
+                            paused?: boolean;
+                            /** @description The pause that holds the stream (provider null: every provider), or null */
+                            pause?: {
+                                provider?: string | null;
+                                /** Format: date-time */
+                                since?: string;
+                                reason?: string;
+                                incidentId?: string | null;
+                            } | null;
                             suppressions?: components["schemas"]["Suppression"][];
                             events?: {
                                 id?: string;
@@ -624,6 +634,16 @@ export interface paths {
                                 address?: string;
                                 valid?: boolean;
                                 suppressed?: boolean;
+                                /** @description The stream is paused for this address's provider */
+                                paused?: boolean;
+                                /** @description The pause that holds the stream (provider null: every provider), or null */
+                                pause?: {
+                                    provider?: string | null;
+                                    /** Format: date-time */
+                                    since?: string;
+                                    reason?: string;
+                                    incidentId?: string | null;
+                                } | null;
                                 reason?: string;
                                 class?: string;
                                 /** @description The stream of the suppression that applies */
@@ -1207,7 +1227,7 @@ export interface paths {
                                 id?: string;
                                 /** @description The inbound mail it came from (null for `source: api`) */
                                 mailId?: string | null;
-                                /** @description `mail` (a processed bounce or complaint) or `api` (a reported delivery) */
+                                /** @description `mail` (a processed bounce or complaint), `api` (a reported delivery), `postfix-log` or `esp` (an ESP's event webhook) */
                                 source?: string;
                                 stream?: string;
                                 /** @description The recipient of the mail the event is about (normalised) */
@@ -1895,7 +1915,7 @@ export interface paths {
                             data?: {
                                 id: string;
                                 url: string;
-                                events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed")[];
+                                events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
                                 description: string | null;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -1942,7 +1962,7 @@ export interface paths {
                     "application/json": {
                         url: string;
                         /** @description The events to receive; all of them when omitted. */
-                        events?: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed")[];
+                        events?: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
                         description?: string;
                     };
                 };
@@ -1957,7 +1977,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed")[];
+                            events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
                             description: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2021,7 +2041,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed")[];
+                            events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
                             description: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2133,7 +2153,7 @@ export interface paths {
                                 /** @description Stable across tries and endpoints: the `id` of the body sent. */
                                 eventId?: string;
                                 /** @enum {string} */
-                                eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed";
+                                eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
                                 /**
                                  * @description `pending` (not tried yet), `failed` (will be tried again at `nextAttemptAt`), `delivered`, `dead` (gave up)
                                  * @enum {string}
@@ -2219,7 +2239,7 @@ export interface paths {
                             /** @description Stable across tries and endpoints: the `id` of the body sent. */
                             eventId?: string;
                             /** @enum {string} */
-                            eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed";
+                            eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
                             /**
                              * @description `pending` (not tried yet), `failed` (will be tried again at `nextAttemptAt`), `delivered`, `dead` (gave up)
                              * @enum {string}
@@ -2261,6 +2281,118 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The alert rules in effect (shipped defaults and the REBOUND_ALERTS file), with their thresholds
+         * @description Rates are fractions (0.001 = 0.1%); spike levels are factors of the baseline; blocklist and authentication levels are counts of events. Scope: a field `*` is split per value, a value keeps only that value, an absent field sums over every value (docs/monitoring.md).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rules?: {
+                                id?: string;
+                                /** @enum {string} */
+                                kind?: "rate" | "spike" | "blocklist" | "authentication";
+                                metric?: string | null;
+                                scope?: {
+                                    stream?: string;
+                                    provider?: string;
+                                    campaign?: string;
+                                    sendingIp?: string;
+                                };
+                                windowMinutes?: number;
+                                minVolume?: number;
+                                levels?: {
+                                    warning?: number;
+                                    critical?: number;
+                                    pause?: number;
+                                };
+                                resolveBelow?: number | null;
+                                teams?: string[];
+                                description?: string;
+                                source?: string;
+                                example?: string;
+                                baselineDays?: number | null;
+                                blocklists?: string[] | null;
+                                statuses?: string[] | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2345,6 +2477,879 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Incidents the alert rules opened, newest first, with filters and cursor pagination
+         * @description `status=active`: open or acknowledged. Each has its evidence; its history is at GET /v1/incidents/{id}.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "open" | "acknowledged" | "resolved" | "active";
+                    severity?: "warning" | "critical" | "pause";
+                    ruleId?: string;
+                    stream?: string;
+                    provider?: string;
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            incidents: components["schemas"]["Incident"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One incident with its evidence (figures, top reasons, sample events) and its history */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Incident"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an open incident: someone is on it (stops its escalation) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Incident"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve an incident by hand (its rule does not reopen it for one window) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Incident"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The streams (configured, and seen in sends and events) with their pauses */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            streams?: components["schemas"]["Stream"][];
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{stream}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One stream: whether it is paused, for which providers, why and since when */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    stream: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Stream"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{stream}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a stream by hand (for one provider, or all): lookups answer paused, Postfix defers */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    stream: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Only mail to this provider; absent: all
+                         * @enum {string}
+                         */
+                        provider?: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other";
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Stream"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{stream}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a stream by hand: every pause of it, or the one for `provider` */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    stream: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Only mail to this provider; absent: all
+                         * @enum {string}
+                         */
+                        provider?: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other";
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Stream"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -3073,6 +4078,306 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ingest/ses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Amazon SES notifications through SNS (bounces, complaints, deliveries)
+         * @description An SNS HTTP(S) subscription's messages. The signature is checked against the configured SNS certificate and the TopicArn against the endpoint's topics; SubscriptionConfirmation is confirmed (or logged).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Events recorded now */
+                            recorded: number;
+                            /** @description Events recorded before (the provider sent them again) */
+                            duplicates: number;
+                            /** @description Events of types Rebound does not record (opens, clicks, ...) */
+                            ignored: number;
+                            /** @description Items that are no event Rebound can record */
+                            invalid: number;
+                            /** @description Why, for the first few invalid items */
+                            problems: string[];
+                            /** @description The events recorded now */
+                            eventIds: string[];
+                            /**
+                             * @description SNS subscription messages: what was done with the SubscribeURL
+                             * @enum {string}
+                             */
+                            subscription?: "confirmed" | "logged" | "failed" | "unsubscribed";
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/sendgrid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SendGrid Event Webhook (signed)
+         * @description The Signed Event Webhook: `X-Twilio-Email-Event-Webhook-Signature` (ECDSA) over `X-Twilio-Email-Event-Webhook-Timestamp` and the body, checked with the endpoint's verification key.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Events recorded now */
+                            recorded: number;
+                            /** @description Events recorded before (the provider sent them again) */
+                            duplicates: number;
+                            /** @description Events of types Rebound does not record (opens, clicks, ...) */
+                            ignored: number;
+                            /** @description Items that are no event Rebound can record */
+                            invalid: number;
+                            /** @description Why, for the first few invalid items */
+                            problems: string[];
+                            /** @description The events recorded now */
+                            eventIds: string[];
+                            /**
+                             * @description SNS subscription messages: what was done with the SubscribeURL
+                             * @enum {string}
+                             */
+                            subscription?: "confirmed" | "logged" | "failed" | "unsubscribed";
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/mailgun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mailgun webhooks (signed)
+         * @description A webhook's JSON body: `signature` (HMAC-SHA256 of timestamp and token with the signing key) and `event-data`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Events recorded now */
+                            recorded: number;
+                            /** @description Events recorded before (the provider sent them again) */
+                            duplicates: number;
+                            /** @description Events of types Rebound does not record (opens, clicks, ...) */
+                            ignored: number;
+                            /** @description Items that are no event Rebound can record */
+                            invalid: number;
+                            /** @description Why, for the first few invalid items */
+                            problems: string[];
+                            /** @description The events recorded now */
+                            eventIds: string[];
+                            /**
+                             * @description SNS subscription messages: what was done with the SubscribeURL
+                             * @enum {string}
+                             */
+                            subscription?: "confirmed" | "logged" | "failed" | "unsubscribed";
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/postmark": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Postmark webhooks (basic authentication)
+         * @description Bounce, spam complaint and delivery webhooks, with the endpoint's user and password in the URL.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Events recorded now */
+                            recorded: number;
+                            /** @description Events recorded before (the provider sent them again) */
+                            duplicates: number;
+                            /** @description Events of types Rebound does not record (opens, clicks, ...) */
+                            ignored: number;
+                            /** @description Items that are no event Rebound can record */
+                            invalid: number;
+                            /** @description Why, for the first few invalid items */
+                            problems: string[];
+                            /** @description The events recorded now */
+                            eventIds: string[];
+                            /**
+                             * @description SNS subscription messages: what was done with the SubscribeURL
+                             * @enum {string}
+                             */
+                            subscription?: "confirmed" | "logged" | "failed" | "unsubscribed";
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3114,6 +4419,84 @@ export interface components {
             note?: string | null;
             /** @description The API key (or operator) that added it by hand */
             createdBy?: string | null;
+        };
+        Incident: {
+            id?: string;
+            ruleId?: string;
+            kind?: string;
+            /** @enum {string} */
+            severity?: "warning" | "critical" | "pause";
+            /** @enum {string} */
+            status?: "open" | "acknowledged" | "resolved";
+            scope?: {
+                stream?: string | null;
+                provider?: string | null;
+                campaign?: string | null;
+                sendingIp?: string | null;
+                sendingDomain?: string | null;
+            };
+            metric?: string | null;
+            value?: number | null;
+            threshold?: number | null;
+            /** Format: date-time */
+            openedAt?: string;
+            /** Format: date-time */
+            updatedAt?: string;
+            /** Format: date-time */
+            acknowledgedAt?: string | null;
+            acknowledgedBy?: string | null;
+            /** Format: date-time */
+            resolvedAt?: string | null;
+            /** @enum {string|null} */
+            resolvedBy?: "rule" | "hand" | null;
+            teams?: string[];
+            summary?: string;
+            evidence?: {
+                figures?: {
+                    [key: string]: number | null;
+                };
+                topReasons?: {
+                    reason?: string;
+                    rule?: string | null;
+                    count?: number;
+                }[];
+                samples?: {
+                    eventId?: string;
+                    recipient?: string;
+                    reason?: string;
+                    rule?: string | null;
+                    diagnostic?: string | null;
+                    /** Format: date-time */
+                    occurredAt?: string;
+                }[];
+                blocklists?: string[];
+            };
+            history?: {
+                /** Format: date-time */
+                at?: string;
+                type?: string;
+                severity?: string;
+                route?: string;
+                channel?: string;
+                note?: string;
+                by?: string;
+            }[];
+        };
+        Stream: {
+            stream?: string;
+            /** @description Paused for every provider */
+            paused?: boolean;
+            pauses?: {
+                /** @description null: every provider */
+                provider?: string | null;
+                /** Format: date-time */
+                since?: string;
+                reason?: string;
+                incidentId?: string | null;
+                /** @enum {string} */
+                by?: "rule" | "hand";
+                note?: string | null;
+            }[];
         };
     };
     responses: never;

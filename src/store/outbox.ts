@@ -12,6 +12,12 @@ export const OUTBOX_TYPES = [
   "complaint",
   "suppression.added",
   "suppression.removed",
+  "incident.opened",
+  "incident.escalated",
+  "incident.acknowledged",
+  "incident.resolved",
+  "stream.paused",
+  "stream.resumed",
 ] as const;
 export type OutboxType = (typeof OUTBOX_TYPES)[number];
 

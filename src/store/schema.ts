@@ -312,6 +312,78 @@ export interface AuthFailureReportsTable {
   details: Json<Record<string, string>>;
 }
 
+/** Migration 0017: what alert rules found (src/store/incidents.ts). */
+export interface IncidentsTable {
+  id: BigId;
+  tenant: string;
+  rule_id: string;
+  kind: string;
+  scope_key: string;
+  stream: string | null;
+  provider: string | null;
+  campaign: string | null;
+  sending_ip: string | null;
+  sending_domain: string | null;
+  severity: string;
+  status: ColumnType<string, string | undefined, string>;
+  metric: string | null;
+  value: number | null;
+  threshold: number | null;
+  teams: string[];
+  summary: string;
+  evidence: JSONColumnType<Record<string, unknown>>;
+  opened_at: Timestamp;
+  updated_at: Timestamp;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: string | null;
+  resolved_at: Timestamp | null;
+  resolved_by: string | null;
+}
+
+export interface IncidentHistoryTable {
+  id: BigId;
+  incident_id: ColumnType<string, string | number, never>;
+  at: Timestamp;
+  type: string;
+  severity: string | null;
+  route: string | null;
+  channel: string | null;
+  note: string | null;
+  by: string | null;
+}
+
+export interface StreamPausesTable {
+  id: BigId;
+  tenant: string;
+  stream: string;
+  /** '' = every provider. */
+  provider: string;
+  since: Timestamp;
+  reason: string;
+  incident_id: ColumnType<string | null, string | number | null, string | number | null>;
+  by: string;
+  note: string | null;
+  resumed_at: Timestamp | null;
+  resumed_by: string | null;
+}
+
+export interface AlertDeliveriesTable {
+  id: BigId;
+  tenant: string;
+  incident_id: ColumnType<string, string | number, never>;
+  route_id: string;
+  channel: string;
+  notice: string;
+  step: ColumnType<string, string | undefined, string>;
+  payload: JSONColumnType<Record<string, unknown>>;
+  status: ColumnType<string, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  next_attempt_at: Timestamp | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+
 /** The key of the address hashes (migration 0022): one row. */
 export interface AddressKeyTable {
   id: number;
@@ -321,6 +393,10 @@ export interface AddressKeyTable {
 }
 
 export interface Database {
+  incidents: IncidentsTable;
+  incident_history: IncidentHistoryTable;
+  stream_pauses: StreamPausesTable;
+  alert_deliveries: AlertDeliveriesTable;
   inbound_mails: InboundMailsTable;
   events: EventsTable;
   suppressions: SuppressionsTable;

@@ -6,6 +6,12 @@ export const WEBHOOK_EVENTS = [
   "complaint",
   "suppression.added",
   "suppression.removed",
+  "incident.opened",
+  "incident.escalated",
+  "incident.acknowledged",
+  "incident.resolved",
+  "stream.paused",
+  "stream.resumed",
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 

@@ -98,6 +98,12 @@ describe("/v1/webhooks", () => {
       "complaint",
       "suppression.added",
       "suppression.removed",
+      "incident.opened",
+      "incident.escalated",
+      "incident.acknowledged",
+      "incident.resolved",
+      "stream.paused",
+      "stream.resumed",
     ]);
     await admin.send("DELETE", `/v1/webhooks/${w.id}`);
   });

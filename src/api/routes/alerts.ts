@@ -7,6 +7,8 @@ import { blockCounts } from "../../store/events.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
+import { DEFAULT_ALERTS } from "../../core/alerts/config.js";
+import { RULE_KINDS } from "../../core/alerts/types.js";
 
 interface Query {
   since?: string;
@@ -25,8 +27,64 @@ const countSchema = {
   },
 } as const;
 
+const ruleSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    kind: { type: "string", enum: [...RULE_KINDS] },
+    metric: { type: ["string", "null"] },
+    scope: {
+      type: "object",
+      properties: {
+        stream: { type: "string" },
+        provider: { type: "string" },
+        campaign: { type: "string" },
+        sendingIp: { type: "string" },
+      },
+    },
+    windowMinutes: { type: "integer" },
+    minVolume: { type: "integer" },
+    levels: {
+      type: "object",
+      properties: { warning: { type: "number" }, critical: { type: "number" }, pause: { type: "number" } },
+    },
+    resolveBelow: { type: ["number", "null"] },
+    teams: { type: "array", items: { type: "string" } },
+    description: { type: "string" },
+    source: { type: "string" },
+    example: { type: "string" },
+    baselineDays: { type: ["integer", "null"] },
+    blocklists: { type: ["array", "null"], items: { type: "string" } },
+    statuses: { type: ["array", "null"], items: { type: "string" } },
+  },
+} as const;
+
 export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
+  const rules = (deps.alerts ?? DEFAULT_ALERTS).rules;
+
+  app.get(
+    "/alerts/rules",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["alerts"],
+        summary:
+          "The alert rules in effect (shipped defaults and the REBOUND_ALERTS file), with their thresholds",
+        description:
+          "Rates are fractions (0.001 = 0.1%); spike levels are factors of the baseline; blocklist and " +
+          "authentication levels are counts of events. Scope: a field `*` is split per value, a value keeps " +
+          "only that value, an absent field sums over every value (docs/monitoring.md).",
+        response: {
+          200: { type: "object", properties: { rules: { type: "array", items: ruleSchema } } },
+          401: { $ref: "Error#" },
+          403: { $ref: "Error#" },
+          429: { $ref: "Error#" },
+        },
+      },
+    },
+    async () => ({ rules }),
+  );
   app.get<{ Querystring: Query }>(
     "/alerts/blocks",
     {

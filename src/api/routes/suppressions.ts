@@ -12,6 +12,8 @@ import {
 } from "../../store/lookups.js";
 import { removeSuppressions, upsertSuppression } from "../../store/suppressions.js";
 import { addressOrThrow } from "../address.js";
+import { lookupPause, pauseFor, type ActivePause } from "../../core/alerts/pause.js";
+import { providerOf } from "../../core/provider.js";
 import { requireScope } from "../auth.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import type { ApiDeps } from "../deps.js";
@@ -19,6 +21,19 @@ import { ApiError } from "../errors.js";
 import { applying, governing, present, suppressionSchema } from "../present.js";
 
 export const MAX_CHECK = 10_000;
+const PAUSE_SCHEMA = {
+  type: ["object", "null"],
+  description: "The pause that holds the stream (provider null: every provider), or null",
+  properties: {
+    provider: { type: ["string", "null"] },
+    since: { type: "string", format: "date-time" },
+    reason: { type: "string" },
+    incidentId: { type: ["string", "null"] },
+  },
+} as const;
+
+/** The provider of an address's domain, from the table alone (no lookup on this path). */
+const providerOfAddress = (address: string) => providerOf(address.slice(address.lastIndexOf("@") + 1));
 const STREAM = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._:*-]+$" } as const;
 const SOURCES = ["bounce", "complaint", "soft_escalation", "manual", "import"] as const;
 /** An address in the path (percent-encoded): 320 characters at most, the longest normalizeAddress takes. */
@@ -38,6 +53,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
   const now = deps.now ?? (() => new Date());
   const cs = deps.config.caseSensitiveLocalPart;
   const index = app.suppressionIndex;
+  const pausesCache = app.pauseCache;
   app.addSchema(suppressionSchema);
 
   app.get<{ Params: { address: string }; Querystring: { stream?: string } }>(
@@ -73,6 +89,11 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
                 format: "date-time",
                 description: "Null: permanent (or not suppressed)",
               },
+              paused: {
+                type: "boolean",
+                description: "The stream is paused (for every provider, or the address's): wait, do not send",
+              },
+              pause: PAUSE_SCHEMA,
               suppressions: { type: "array", items: { $ref: "Suppression#" } },
               events: {
                 type: "array",
@@ -105,13 +126,33 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
       const tenant = request.auth.tenant;
       const stream = request.query.stream;
       // Most addresses asked about are not suppressed: the index rules them out without a query, and the
-      // answer goes out without waiting on a promise.
-      if (!index.mightContain(tenant, hash)) return notSuppressed(address, stream);
-      return lookupOne(tenant, address, hash, stream);
+      // answer goes out without waiting on a promise (the pauses too, from memory while fresh).
+      const pauses = stream === undefined ? [] : pausesCache.peek(tenant);
+      if (pauses === undefined)
+        return pausesCache.get(tenant).then((ps) => lookup(tenant, address, hash, stream, ps));
+      return lookup(tenant, address, hash, stream, pauses);
     },
   );
 
-  async function lookupOne(tenant: string, address: string, hash: string, stream: string | undefined) {
+  function lookup(
+    tenant: string,
+    address: string,
+    hash: string,
+    stream: string | undefined,
+    pauses: readonly ActivePause[],
+  ) {
+    const pause = stream === undefined ? undefined : pauseFor(pauses, stream, providerOfAddress(address));
+    if (!index.mightContain(tenant, hash)) return notSuppressed(address, stream, pause);
+    return lookupOne(tenant, address, hash, stream, pause);
+  }
+
+  async function lookupOne(
+    tenant: string,
+    address: string,
+    hash: string,
+    stream: string | undefined,
+    pause: ActivePause | undefined,
+  ) {
     const found = applying((await index.lookup(tenant, [hash])).get(hash), stream);
     const top = governing(found);
     const eventIds = [...new Set(found.flatMap((r) => r.event_ids.map(String)))];
@@ -119,6 +160,8 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
     return {
       address,
       suppressed: top !== undefined,
+      paused: pause !== undefined,
+      pause: pause ? lookupPause(pause) : null,
       stream: stream ?? null,
       reason: top?.reason ?? null,
       class: top?.class ?? null,
@@ -177,6 +220,11 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
                     address: { type: "string", description: "Normalised (or as given, when invalid)" },
                     valid: { type: "boolean" },
                     suppressed: { type: "boolean" },
+                    paused: {
+                      type: "boolean",
+                      description: "The stream is paused for this address's provider",
+                    },
+                    pause: PAUSE_SCHEMA,
                     reason: { type: "string" },
                     class: { type: "string" },
                     stream: { type: "string", description: "The stream of the suppression that applies" },
@@ -203,19 +251,26 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
         tenant,
         hashes.filter((h) => h !== ""),
       );
+      const pauses = stream === undefined ? [] : await pausesCache.get(tenant);
       const results = norm.map((n, i) => {
         if (!n.ok)
           return {
             address: request.body.addresses[i]!,
             valid: false,
             suppressed: false,
+            paused: false,
+            pause: null,
             error: { code: n.error, message: n.message },
           };
+        const pause =
+          stream === undefined ? undefined : pauseFor(pauses, stream, providerOfAddress(n.address));
+        const paused = { paused: pause !== undefined, pause: pause ? lookupPause(pause) : null };
         const top = governing(applying(found.get(hashes[i]!), stream));
-        if (!top) return { address: n.address, valid: true, suppressed: false };
+        if (!top) return { address: n.address, valid: true, suppressed: false, ...paused };
         return {
           address: n.address,
           valid: true,
+          ...paused,
           suppressed: true,
           reason: top.reason,
           class: top.class,
@@ -399,10 +454,12 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
 }
 
 /** The answer of a single lookup for an address with no suppression in force. */
-function notSuppressed(address: string, stream: string | undefined) {
+function notSuppressed(address: string, stream: string | undefined, pause: ActivePause | undefined) {
   return {
     address,
     suppressed: false,
+    paused: pause !== undefined,
+    pause: pause ? lookupPause(pause) : null,
     stream: stream ?? null,
     reason: null,
     class: null,

@@ -71,6 +71,28 @@ export function socketmapReply(map: SocketmapMap, found: Governing | undefined):
     : `OK error:5.7.1 ${refusalText(found)}`;
 }
 
+/** A stream paused (issue 12 §5): the mail waits in the sender's queue (a 4xx) until it is resumed. */
+export interface Paused {
+  stream: string;
+  provider: string | null;
+  since: Date;
+  reason: string;
+}
+
+export function pausedText(p: Paused): string {
+  const whom = p.provider === null ? "" : ` for ${clean(p.provider)}`;
+  return `stream ${clean(p.stream)} paused by Rebound${whom} since ${p.since.toISOString().slice(0, 16)}Z: ${words(p.reason)}`;
+}
+
+/** The socketmap reply that defers: `450 4.7.1` for access(5), the retry transport for transport(5). */
+export function socketmapPausedReply(map: SocketmapMap, p: Paused): string {
+  return map === "suppressed" ? `OK 450 4.7.1 ${pausedText(p)}` : `OK retry:4.7.1 ${pausedText(p)}`;
+}
+
+export function policyPausedReply(p: Paused): string {
+  return `action=450 4.7.1 ${pausedText(p)}\n\n`;
+}
+
 /** A policy delegation request's attributes (`name=value` lines up to an empty line). */
 export type PolicyAttributes = Record<string, string>;
 
@@ -116,4 +138,14 @@ function clean(s: string): string {
     out += c >= 0x21 && c < 0x7f ? s[i] : "?";
   }
   return out;
+}
+
+/** Free text from the database put in an SMTP reply: printable ASCII and spaces, at most 200 characters. */
+function words(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length && out.length < 200; i++) {
+    const c = s.charCodeAt(i);
+    out += c >= 0x20 && c < 0x7f ? s[i] : c === 9 || c === 10 || c === 13 ? " " : "?";
+  }
+  return out.trim();
 }

@@ -3,7 +3,10 @@
 import type { SuppressionIndex } from "../../api/suppression-index.js";
 import { applying, governing } from "../../api/present.js";
 import { normalizeAddress, type AddressHasher } from "../../core/address.js";
-import type { Governing } from "./answer.js";
+import type { Governing, Paused } from "./answer.js";
+import type { PauseCache } from "../../alerts/pause-cache.js";
+import { pauseFor } from "../../core/alerts/pause.js";
+import { providerOf } from "../../core/provider.js";
 
 export interface SuppressionCheck {
   /** `stream`: a stream, or `*` for any. An address that does not normalise is never suppressed. */
@@ -30,5 +33,18 @@ export function suppressionCheck(
       since: top.first_seen,
       until: top.expires_at,
     };
+  };
+}
+
+/** Whether mail from `stream` to `address` is held by a pause (undefined: not paused). */
+export interface PauseCheck {
+  (tenant: string, address: string, stream: string): Promise<Paused | undefined>;
+}
+
+export function pauseCheck(cache: PauseCache): PauseCheck {
+  return async (tenant, address, stream) => {
+    if (stream === "*") return undefined;
+    const domain = address.slice(address.lastIndexOf("@") + 1);
+    return pauseFor(await cache.get(tenant), stream, providerOf(domain));
   };
 }

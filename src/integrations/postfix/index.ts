@@ -6,7 +6,8 @@ import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import type { Db } from "../../store/db.js";
 import { SuppressionIndex } from "../../api/suppression-index.js";
-import { suppressionCheck } from "./check.js";
+import { pauseCheck, suppressionCheck } from "./check.js";
+import { PauseCache } from "../../alerts/pause-cache.js";
 import { startPolicyServer } from "./policy.js";
 import { startSocketmapServer } from "./socketmap.js";
 
@@ -30,11 +31,14 @@ export async function startLookup(deps: {
   index.start();
   const common = {
     check: suppressionCheck(index, config.caseSensitiveLocalPart, deps.hashAddress),
+    paused: pauseCheck(new PauseCache(deps.db)),
     tenant: config.lookupTenant ?? config.defaultTenant,
     defaultStream: config.defaultStream,
     logger,
-    onLookup: (server: "socketmap" | "policy", outcome: "suppressed" | "not_suppressed" | "error") =>
-      metrics.lookups.inc({ server, outcome }),
+    onLookup: (
+      server: "socketmap" | "policy",
+      outcome: "suppressed" | "not_suppressed" | "paused" | "error",
+    ) => metrics.lookups.inc({ server, outcome }),
   };
   const closers: (() => Promise<void>)[] = [() => index.stop()];
   try {

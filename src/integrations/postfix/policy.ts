@@ -5,7 +5,7 @@
 import { createServer, type Socket } from "node:net";
 import { normalizeAddress } from "../../core/address.js";
 import { decodeVerp, type VerpKey } from "../../core/verp.js";
-import { policyReply, streamOfSender, type PolicyAttributes } from "./answer.js";
+import { policyPausedReply, policyReply, streamOfSender, type PolicyAttributes } from "./answer.js";
 import { listen, type ListeningServer, type LookupServerDeps } from "./socketmap.js";
 
 /** Postfix's own attributes are short; a line or a request beyond these is not Postfix talking. */
@@ -78,8 +78,10 @@ async function decide(attrs: PolicyAttributes, deps: PolicyServerDeps): Promise<
   const { tenant, stream } = streamOf(attrs.sender ?? "", recipient, deps);
   try {
     const found = await deps.check(tenant, recipient, stream);
-    deps.onLookup?.("policy", found ? "suppressed" : "not_suppressed");
-    return policyReply(found);
+    // A suppression is final (5xx); a pause only makes the mail wait (4xx).
+    const paused = found ? undefined : await deps.paused?.(tenant, recipient, stream);
+    deps.onLookup?.("policy", found ? "suppressed" : paused ? "paused" : "not_suppressed");
+    return paused ? policyPausedReply(paused) : policyReply(found);
   } catch (err) {
     deps.onLookup?.("policy", "error");
     deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "policy: lookup failed");

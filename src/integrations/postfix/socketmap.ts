@@ -2,8 +2,8 @@
 // netstring replies "OK ...", "NOTFOUND " or "TEMP ...". What the names mean: answer.ts.
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Logger } from "../../log.js";
-import { isAddressKey, parseSocketmapRequest, socketmapReply } from "./answer.js";
-import type { SuppressionCheck } from "./check.js";
+import { isAddressKey, parseSocketmapRequest, socketmapPausedReply, socketmapReply } from "./answer.js";
+import type { PauseCheck, SuppressionCheck } from "./check.js";
 import { encodeNetstring, NetstringError, NetstringReader } from "./netstring.js";
 
 /** A request holds a map name and an address (at most 320 octets): anything longer is not Postfix talking. */
@@ -11,11 +11,16 @@ const MAX_REQUEST = 4096;
 
 export interface LookupServerDeps {
   check: SuppressionCheck;
+  /** Pauses of streams: a paused stream's mail is deferred (4xx). Absent: no pauses. */
+  paused?: PauseCheck;
   /** The tenant whose suppressions are asked about (a socketmap request names none). */
   tenant: string;
   defaultStream: string;
   logger: Logger;
-  onLookup?: (server: "socketmap" | "policy", outcome: "suppressed" | "not_suppressed" | "error") => void;
+  onLookup?: (
+    server: "socketmap" | "policy",
+    outcome: "suppressed" | "not_suppressed" | "paused" | "error",
+  ) => void;
 }
 
 export interface ListeningServer {
@@ -70,8 +75,10 @@ async function answer(text: string, deps: LookupServerDeps): Promise<string> {
   if (!isAddressKey(key)) return "NOTFOUND ";
   try {
     const found = await deps.check(deps.tenant, key, stream ?? deps.defaultStream);
-    deps.onLookup?.("socketmap", found ? "suppressed" : "not_suppressed");
-    return socketmapReply(map, found);
+    // A suppression is final (5xx); a pause only makes the mail wait (4xx).
+    const paused = found ? undefined : await deps.paused?.(deps.tenant, key, stream ?? deps.defaultStream);
+    deps.onLookup?.("socketmap", found ? "suppressed" : paused ? "paused" : "not_suppressed");
+    return paused ? socketmapPausedReply(map, paused) : socketmapReply(map, found);
   } catch (err) {
     deps.onLookup?.("socketmap", "error");
     deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "socketmap: lookup failed");

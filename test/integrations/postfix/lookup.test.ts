@@ -8,6 +8,7 @@ import { createLogger } from "../../../src/log.js";
 import { startApp, type App } from "../../../src/main.js";
 import { encodeVerp } from "../../../src/core/verp.js";
 import { upsertSuppression } from "../../../src/store/suppressions.js";
+import { pauseStream, resumePauses } from "../../../src/store/stream-pauses.js";
 import { TEST_DATABASE_URL, uniqueSchema } from "../../helpers/db.js";
 import { until } from "../../helpers/until.js";
 import { VERP_KEY, VERP_KEYS_ENV } from "../../e2e/fixtures.js";
@@ -169,5 +170,49 @@ describe("policy delegation", () => {
     const text = await app.metrics.render();
     expect(text).toMatch(/rebound_lookups_total\{server="policy",outcome="suppressed"\} [1-9]/);
     expect(text).toMatch(/rebound_lookups_total\{server="socketmap",outcome="not_suppressed"\} [1-9]/);
+  });
+});
+
+describe("a paused stream (issue 12 §5)", () => {
+  it("defers mail of a stream paused for a provider with a 4xx, refuses suppressed addresses still, and lets the mail go once resumed", async () => {
+    await pauseStream(app.db, {
+      tenant: "default",
+      stream: "marketing",
+      provider: "google",
+      reason: "Hard-bounce rate 12.00% (120 of 1000 sent) in stream marketing",
+      incidentId: null,
+      by: "hand",
+      note: null,
+      now: at,
+    });
+    // The lookup servers read the pauses again within a second.
+    await until(async () => (await sm.ask("suppressed/marketing ann@gmail.com"))[0]!.startsWith("OK 450"));
+    const [access, transport, otherProvider, otherStream, suppressed] = await sm.ask(
+      "suppressed/marketing ann@gmail.com",
+      "transport/marketing ann@gmail.com",
+      "suppressed/marketing ann@yahoo.com",
+      "suppressed/orders ann@gmail.com",
+      "suppressed/marketing jane@example.org",
+    );
+    expect(access).toBe(
+      "OK 450 4.7.1 stream marketing paused by Rebound for google since 2026-11-30T10:00Z: " +
+        "Hard-bounce rate 12.00% (120 of 1000 sent) in stream marketing",
+    );
+    expect(transport).toMatch(/^OK retry:4\.7\.1 stream marketing paused by Rebound for google/);
+    expect(otherProvider).toBe("NOTFOUND ");
+    expect(otherStream).toBe("NOTFOUND ");
+    expect(suppressed).toMatch(/^OK REJECT 5\.7\.1 suppressed by Rebound in stream marketing/);
+    expect(await policy.ask({ sender: "news@shop.example", recipient: "ann@gmail.com" })).toMatch(
+      /^action=450 4\.7\.1 stream marketing paused by Rebound for google since /,
+    );
+    expect(await policy.ask({ sender: "orders@shop.example", recipient: "ann@gmail.com" })).toBe(
+      "action=DUNNO",
+    );
+
+    await resumePauses(app.db, { tenant: "default", stream: "marketing", by: "hand", now: at });
+    await until(async () => (await sm.ask("suppressed/marketing ann@gmail.com"))[0] === "NOTFOUND ");
+    expect(await policy.ask({ sender: "news@shop.example", recipient: "ann@gmail.com" })).toBe(
+      "action=DUNNO",
+    );
   });
 });

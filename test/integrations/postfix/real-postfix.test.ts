@@ -12,6 +12,7 @@ import { createLogger } from "../../../src/log.js";
 import { startApp, type App } from "../../../src/main.js";
 import { openDb } from "../../../src/store/db.js";
 import { upsertSuppression } from "../../../src/store/suppressions.js";
+import { pauseStream, resumePauses } from "../../../src/store/stream-pauses.js";
 import { TEST_DATABASE_URL, uniqueSchema } from "../../helpers/db.js";
 import { postfixAvailable, startPostfix, type PostfixInstance } from "../../helpers/postfix.js";
 import { SmtpClient } from "../../helpers/smtp.js";
@@ -260,5 +261,37 @@ describe.skipIf(!postfixAvailable && !process.env.CI)("real Postfix asking the l
         rcpt.code === 554 && /suppressed by Rebound in stream default: userunknown \(hard\)/.test(rcpt.text)
       );
     });
+  });
+
+  // After the log test, whose counts this traffic would change.
+  it("defers at RCPT with 450 4.7.1 while the sender's stream is paused for the recipient's provider, and takes the mail once resumed", async () => {
+    await pauseStream(app.db, {
+      tenant: "default",
+      stream: "marketing",
+      provider: "google",
+      reason: "paused by hand",
+      incidentId: null,
+      by: "hand",
+      note: null,
+      now: new Date(),
+    });
+    const rcptOf = async (from: string, to: string) => {
+      const { client } = await SmtpClient.connect(postfix.port);
+      await client.command("EHLO client.test");
+      await client.command(`MAIL FROM:<${from}>`);
+      const rcpt = await client.command(`RCPT TO:<${to}>`);
+      await client.quit();
+      return rcpt;
+    };
+    // The policy service knows the sender's stream (news@ is marketing); the lookup role reads pauses each second.
+    const deferred = await until(async () => {
+      const r = await rcptOf("news@shop.example", "ann@gmail.com");
+      return r.code === 450 && r;
+    });
+    expect(deferred.text).toMatch(/4\.7\.1 .{0,80}stream marketing paused by Rebound for google since /);
+    expect((await rcptOf("news@shop.example", "ann@yahoo.com")).code).toBe(250);
+    expect((await rcptOf("orders@shop.example", "ann@gmail.com")).code).toBe(250);
+    await resumePauses(app.db, { tenant: "default", stream: "marketing", by: "hand", now: new Date() });
+    await until(async () => (await rcptOf("news@shop.example", "ann@gmail.com")).code === 250);
   });
 });

@@ -1,0 +1,249 @@
+// The evaluation loop of the worker role: every `evaluateEverySeconds`, each tenant's rules over its figures
+// (src/core/alerts/evaluate.ts), the outcome applied with its effects (webhooks, pauses, notifications), the
+// escalations due queued, and the notifications due sent. Safe with several worker processes: a tenant is
+// evaluated under a transaction-scoped advisory lock (a process that finds it taken skips the tenant this
+// round), and notifications are claimed row by row (`for update skip locked`).
+import type { AlertsConfig } from "../core/alerts/config.js";
+import { eventsSince, evaluate, figureQueries, type FigureRow } from "../core/alerts/evaluate.js";
+import { escalationsDue, type NoticePayload } from "../core/alerts/notify.js";
+import type { Logger } from "../log.js";
+import {
+  claimDueAlertDeliveries,
+  queueAlertDelivery,
+  recordAlertDelivery,
+  type AlertDeliveryRow,
+} from "../store/alert-deliveries.js";
+import { figureRows, recentEvents, tenantsToEvaluate } from "../store/alert-figures.js";
+import type { Db } from "../store/db.js";
+import {
+  activeIncidents,
+  addHistory,
+  applyEvaluation,
+  resolvedByHandSince,
+  tryEvaluationLock,
+  unacknowledgedSince,
+} from "../store/incidents.js";
+import { emitOutbox } from "../store/outbox.js";
+import { createSender, type Sender } from "./channels.js";
+import { incidentEffects, noticePayload, routed } from "./effects.js";
+import { presentIncident } from "./present.js";
+import type { Severity } from "../core/alerts/types.js";
+
+/** Events quoted and counted per tenant and round, newest first (the rules see no more than these). */
+const MAX_EVENTS = 5000;
+/** Notifications tried at once per round. */
+const BATCH = 50;
+
+export interface AlertEngineDeps {
+  db: Db;
+  alerts: AlertsConfig;
+  logger: Logger;
+  now: () => Date;
+  /** Evaluated even without API keys (the default tenant). */
+  tenants: readonly string[];
+}
+
+export interface AlertEngine {
+  /** One round now: evaluate, escalate, notify. */
+  runOnce(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(): void } {
+  const { db, alerts } = deps;
+  const logger = deps.logger.child({ role: "alerts" });
+  const sender: Sender = createSender(alerts, deps.now);
+
+  async function evaluateTenant(tenant: string): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      if (!(await tryEvaluationLock(trx, tenant))) return;
+      const now = deps.now();
+      const figures = new Map<string, FigureRow[]>();
+      for (const q of figureQueries(alerts.rules, now))
+        figures.set(q.ruleId, await figureRows(trx, tenant, q));
+      const since = eventsSince(alerts.rules, now);
+      const events = await recentEvents(trx, tenant, since, MAX_EVENTS);
+      const active = (await activeIncidents(trx, tenant)).map((i) => ({
+        id: String(i.id),
+        ruleId: i.rule_id,
+        scopeKey: i.scope_key,
+        scope: {
+          stream: i.stream,
+          provider: i.provider,
+          campaign: i.campaign,
+          sendingIp: i.sending_ip,
+          sendingDomain: i.sending_domain,
+        },
+        severity: i.severity as Severity,
+      }));
+      // A rule x scope resolved by hand stays quiet for one window of its rule.
+      const quiet = (await resolvedByHandSince(trx, tenant, since)).map((q) => {
+        const rule = alerts.rules.find((r) => r.id === q.ruleId);
+        return { ...q, until: new Date(q.resolvedAt.getTime() + (rule?.windowMinutes ?? 60) * 60_000) };
+      });
+      const ev = evaluate({ now, rules: alerts.rules, figures, events, active, quiet });
+      const changes = await applyEvaluation(trx, tenant, ev, now);
+      for (const c of changes) {
+        await incidentEffects(trx, alerts, { ...c, by: "rule" }, now);
+        logger.info(
+          {
+            tenant,
+            incident: String(c.incident.id),
+            rule: c.incident.rule_id,
+            severity: c.incident.severity,
+          },
+          `incident ${c.notice}: ${c.incident.summary}`,
+        );
+      }
+    });
+  }
+
+  /** Open critical incidents left unacknowledged past an escalation route's delay: queued to that route once. */
+  async function escalate(): Promise<void> {
+    const delays = alerts.routes
+      .map((r) => r.escalateAfterMinutes)
+      .filter((m): m is number => m !== undefined);
+    if (!delays.length) return;
+    const now = deps.now();
+    const candidates = await unacknowledgedSince(db, new Date(now.getTime() - Math.min(...delays) * 60_000));
+    for (const inc of candidates) {
+      for (const route of escalationsDue(alerts.routes, routed(inc), now)) {
+        await db.transaction().execute(async (trx) => {
+          const payload = noticePayload(inc, "escalated", now);
+          const queued = await queueAlertDelivery(trx, {
+            tenant: inc.tenant,
+            incidentId: String(inc.id),
+            routeId: route.id,
+            channel: route.channel,
+            notice: "escalated",
+            step: `after-${route.escalateAfterMinutes}m`,
+            payload: payload as unknown as Record<string, unknown>,
+            now,
+          });
+          if (!queued) return;
+          await addHistory(trx, String(inc.id), {
+            type: "escalated",
+            at: now,
+            severity: inc.severity,
+            route: route.id,
+            channel: route.channel,
+            note: `not acknowledged within ${route.escalateAfterMinutes} minutes`,
+            by: "rule",
+          });
+          await emitOutbox(trx, {
+            tenant: inc.tenant,
+            type: "incident.escalated",
+            payload: presentIncident(inc) as never,
+          });
+          logger.warn(
+            { incident: String(inc.id), route: route.id },
+            "incident escalated: not acknowledged in time",
+          );
+        });
+      }
+    }
+  }
+
+  async function deliverOne(d: AlertDeliveryRow): Promise<void> {
+    const route = alerts.routes.find((r) => r.id === d.route_id);
+    const now = () => deps.now();
+    let error: string | undefined;
+    if (!route) error = `route ${d.route_id} is no longer configured`;
+    else {
+      try {
+        await sender.send(route, d.payload as unknown as NoticePayload, String(d.id));
+      } catch (err) {
+        error = err instanceof Error ? err.message || err.name : String(err);
+      }
+    }
+    const at = now();
+    const incidentId = String(d.incident_id);
+    const attempt = d.attempts;
+    if (error === undefined) {
+      if (await recordAlertDelivery(db, String(d.id), attempt, { status: "delivered", at }))
+        await addHistory(db, incidentId, {
+          type: "notified",
+          at,
+          route: d.route_id,
+          channel: d.channel,
+          note: d.notice,
+        });
+      return;
+    }
+    const dead = !route || attempt >= alerts.delivery.maxAttempts;
+    const wait = Math.min(
+      6 * 3600_000,
+      alerts.delivery.backoffSeconds * 1000 * 2 ** Math.max(0, attempt - 1),
+    );
+    const recorded = await recordAlertDelivery(
+      db,
+      String(d.id),
+      attempt,
+      dead
+        ? { status: "dead", error }
+        : { status: "failed", error, nextAttemptAt: new Date(at.getTime() + wait) },
+    );
+    logger.warn(
+      { delivery: String(d.id), route: d.route_id, attempt, error, dead },
+      "alert notification failed",
+    );
+    if (recorded && dead)
+      await addHistory(db, incidentId, {
+        type: "notify_failed",
+        at,
+        route: d.route_id,
+        channel: d.channel,
+        note: `${d.notice}: ${error}`.slice(0, 500),
+      });
+  }
+
+  async function deliverDue(): Promise<void> {
+    for (;;) {
+      const now = deps.now();
+      const lease = new Date(now.getTime() + alerts.delivery.timeoutMs + 60_000);
+      const due = await claimDueAlertDeliveries(db, now, lease, BATCH);
+      // Each on its own: one route that hangs or fails holds up no other.
+      await Promise.allSettled(due.map((d) => deliverOne(d)));
+      if (due.length < BATCH) return;
+    }
+  }
+
+  let running: Promise<void> | undefined;
+  async function round(): Promise<void> {
+    for (const tenant of await tenantsToEvaluate(db, deps.tenants)) {
+      try {
+        await evaluateTenant(tenant);
+      } catch (err) {
+        logger.error({ tenant, err: String(err) }, "alert evaluation failed; retried next round");
+      }
+    }
+    await escalate();
+    await deliverDue();
+  }
+  const runOnce = (): Promise<void> => {
+    running ??= round()
+      .catch((err: unknown) => logger.error({ err: String(err) }, "alert round failed; retried next round"))
+      .finally(() => (running = undefined));
+    return running;
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    void runOnce().finally(() => {
+      if (!stopped) timer = setTimeout(tick, alerts.evaluateEverySeconds * 1000);
+    });
+  };
+
+  return {
+    runOnce,
+    start: tick,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+      sender.close();
+    },
+  };
+}

@@ -1,0 +1,278 @@
+// Incidents: what the alert rules found (docs/monitoring.md), newest first, with their evidence and history;
+// acknowledged and resolved by hand. The rules in effect are at GET /v1/alerts/rules.
+import type { FastifyInstance } from "fastify";
+import { incidentEffects } from "../../alerts/effects.js";
+import { presentIncident } from "../../alerts/present.js";
+import { DEFAULT_ALERTS } from "../../core/alerts/config.js";
+import { INCIDENT_STATUSES, SEVERITIES, type Severity } from "../../core/alerts/types.js";
+import {
+  acknowledgeIncident,
+  getIncident,
+  incidentHistory,
+  incidentsPage,
+  resolveIncidentByHand,
+  type StatusFilter,
+} from "../../store/incidents.js";
+import { requireScope } from "../auth.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+import type { ApiDeps } from "../deps.js";
+import { ApiError, emptyBody } from "../errors.js";
+
+const NAME = { type: "string", minLength: 1, maxLength: 200 } as const;
+const ID_PARAMS = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", minLength: 1, maxLength: 40 } },
+} as const;
+const errors = {
+  400: { $ref: "Error#" },
+  401: { $ref: "Error#" },
+  403: { $ref: "Error#" },
+  404: { $ref: "Error#" },
+  429: { $ref: "Error#" },
+};
+const nullableString = { type: ["string", "null"] } as const;
+const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
+
+export const incidentSchema = {
+  $id: "Incident",
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    ruleId: { type: "string" },
+    kind: { type: "string" },
+    severity: { type: "string", enum: [...SEVERITIES] },
+    status: { type: "string", enum: [...INCIDENT_STATUSES] },
+    scope: {
+      type: "object",
+      properties: {
+        stream: nullableString,
+        provider: nullableString,
+        campaign: nullableString,
+        sendingIp: nullableString,
+        sendingDomain: nullableString,
+      },
+    },
+    metric: nullableString,
+    value: { type: ["number", "null"] },
+    threshold: { type: ["number", "null"] },
+    openedAt: { type: "string", format: "date-time" },
+    updatedAt: { type: "string", format: "date-time" },
+    acknowledgedAt: nullableTime,
+    acknowledgedBy: nullableString,
+    resolvedAt: nullableTime,
+    resolvedBy: { type: ["string", "null"], enum: ["rule", "hand", null] },
+    teams: { type: "array", items: { type: "string" } },
+    summary: { type: "string" },
+    evidence: {
+      type: "object",
+      properties: {
+        figures: { type: "object", additionalProperties: { type: ["number", "null"] } },
+        topReasons: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: { reason: { type: "string" }, rule: nullableString, count: { type: "integer" } },
+          },
+        },
+        samples: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              eventId: { type: "string" },
+              recipient: { type: "string" },
+              reason: { type: "string" },
+              rule: nullableString,
+              diagnostic: nullableString,
+              occurredAt: { type: "string", format: "date-time" },
+            },
+          },
+        },
+        blocklists: { type: "array", items: { type: "string" } },
+      },
+    },
+    history: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          at: { type: "string", format: "date-time" },
+          type: { type: "string" },
+          severity: { type: "string" },
+          route: { type: "string" },
+          channel: { type: "string" },
+          note: { type: "string" },
+          by: { type: "string" },
+        },
+      },
+    },
+  },
+} as const;
+
+interface ListQuery {
+  status?: StatusFilter;
+  severity?: Severity;
+  ruleId?: string;
+  stream?: string;
+  provider?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export default async function incidents(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  const alerts = deps.alerts ?? DEFAULT_ALERTS;
+  app.addSchema(incidentSchema);
+
+  app.get<{ Querystring: ListQuery }>(
+    "/incidents",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["incidents"],
+        summary: "Incidents the alert rules opened, newest first, with filters and cursor pagination",
+        description:
+          "`status=active`: open or acknowledged. Each has its evidence; its history is at GET /v1/incidents/{id}.",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            status: { type: "string", enum: [...INCIDENT_STATUSES, "active"] },
+            severity: { type: "string", enum: [...SEVERITIES] },
+            ruleId: NAME,
+            stream: NAME,
+            provider: NAME,
+            limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+            cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            required: ["incidents", "nextCursor"],
+            properties: {
+              incidents: { type: "array", items: { $ref: "Incident#" } },
+              nextCursor: { type: ["string", "null"] },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { tenant, secret } = request.auth;
+      const q = request.query;
+      const filters = {
+        listing: "incidents",
+        status: q.status,
+        severity: q.severity,
+        ruleId: q.ruleId,
+        stream: q.stream,
+        provider: q.provider,
+      };
+      const afterId = q.cursor ? decodeCursor(secret, q.cursor, filters) : undefined;
+      if (afterId !== undefined && !/^\d{1,18}$/.test(afterId))
+        throw new ApiError(400, "invalid_cursor", "the cursor is invalid: not an incident's");
+      const rows = await incidentsPage(
+        deps.db,
+        {
+          tenant,
+          status: q.status,
+          severity: q.severity,
+          ruleId: q.ruleId,
+          stream: q.stream,
+          provider: q.provider,
+        },
+        { limit: q.limit + 1, afterId },
+      );
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        incidents: page.map((r) => presentIncident(r)),
+        nextCursor: rows.length > q.limit && last ? encodeCursor(secret, String(last.id), filters) : null,
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/incidents/:id",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["incidents"],
+        summary: "One incident with its evidence (figures, top reasons, sample events) and its history",
+        params: ID_PARAMS,
+        response: { 200: { $ref: "Incident#" }, ...errors },
+      },
+    },
+    async (request) => {
+      const row = await getIncident(deps.db, request.auth.tenant, request.params.id);
+      if (!row) throw notFound(request.params.id);
+      return presentIncident(row, await incidentHistory(deps.db, String(row.id)));
+    },
+  );
+
+  const noteBody = {
+    type: "object",
+    additionalProperties: false,
+    properties: { note: { type: "string", maxLength: 2000 } },
+  } as const;
+
+  for (const action of ["acknowledge", "resolve"] as const) {
+    app.post<{ Params: { id: string }; Body: { note?: string } | undefined }>(
+      `/incidents/:id/${action}`,
+      {
+        preHandler: requireScope("write"),
+        preValidation: emptyBody,
+        schema: {
+          tags: ["incidents"],
+          summary:
+            action === "acknowledge"
+              ? "Acknowledge an open incident: someone is on it (stops its escalation)"
+              : "Resolve an incident by hand (its rule does not reopen it for one window)",
+          params: ID_PARAMS,
+          body: noteBody,
+          response: { 200: { $ref: "Incident#" }, 409: { $ref: "Error#" }, ...errors },
+        },
+      },
+      async (request) => {
+        const { tenant, keyId } = request.auth;
+        const id = request.params.id;
+        const at = now();
+        const note = request.body?.note ?? null;
+        const by = `key:${keyId}`;
+        const row = await deps.db.transaction().execute(async (trx) => {
+          const changed =
+            action === "acknowledge"
+              ? await acknowledgeIncident(trx, { tenant, id, by, note, now: at })
+              : await resolveIncidentByHand(trx, { tenant, id, by, note, now: at });
+          if (changed)
+            await incidentEffects(
+              trx,
+              alerts,
+              {
+                notice: action === "acknowledge" ? "acknowledged" : "resolved",
+                incident: changed,
+                by: "hand",
+              },
+              at,
+            );
+          return changed;
+        });
+        if (!row) {
+          const existing = await getIncident(deps.db, tenant, id);
+          if (!existing) throw notFound(id);
+          throw new ApiError(
+            409,
+            "conflict",
+            `incident ${id} is ${existing.status}: it cannot be ${action}d`,
+          );
+        }
+        return presentIncident(row, await incidentHistory(deps.db, String(row.id)));
+      },
+    );
+  }
+}
+
+const notFound = (id: string) => new ApiError(404, "not_found", `no incident ${id}`);

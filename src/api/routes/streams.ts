@@ -1,0 +1,188 @@
+// Streams and their pauses: a rule's pause level (the hard-bounce rate at 10%, by default) or a person pauses a
+// stream, for one provider or all; lookups then answer `paused` (and the Postfix servers a 4xx), so that senders
+// stop a burning campaign without a person in the loop. Resumed by hand, or when the incident resolves
+// (`resumeOnResolve` in the alerts file).
+import type { FastifyInstance } from "fastify";
+import { pausePayload } from "../../alerts/effects.js";
+import { presentStream } from "../../alerts/present.js";
+import { PROVIDERS } from "../../core/provider.js";
+import { streamsSeen } from "../../store/alert-figures.js";
+import { emitOutbox } from "../../store/outbox.js";
+import { activePauses, pauseStream, resumePauses } from "../../store/stream-pauses.js";
+import { requireScope } from "../auth.js";
+import type { ApiDeps } from "../deps.js";
+import { ApiError, emptyBody } from "../errors.js";
+
+const STREAM = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._:-]+$" } as const;
+const PARAMS = { type: "object", required: ["stream"], properties: { stream: STREAM } } as const;
+const errors = {
+  400: { $ref: "Error#" },
+  401: { $ref: "Error#" },
+  403: { $ref: "Error#" },
+  404: { $ref: "Error#" },
+  429: { $ref: "Error#" },
+};
+
+const streamSchema = {
+  $id: "Stream",
+  type: "object",
+  properties: {
+    stream: { type: "string" },
+    paused: { type: "boolean", description: "Paused for every provider" },
+    pauses: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          provider: { type: ["string", "null"], description: "null: every provider" },
+          since: { type: "string", format: "date-time" },
+          reason: { type: "string" },
+          incidentId: { type: ["string", "null"] },
+          by: { type: "string", enum: ["rule", "hand"] },
+          note: { type: ["string", "null"] },
+        },
+      },
+    },
+  },
+} as const;
+
+const body = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    provider: {
+      type: "string",
+      enum: [...PROVIDERS],
+      description: "Only mail to this provider; absent: all",
+    },
+    note: { type: "string", maxLength: 2000 },
+  },
+} as const;
+
+export default async function streams(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  app.addSchema(streamSchema);
+
+  async function known(tenant: string): Promise<string[]> {
+    const seen = await streamsSeen(deps.db, tenant);
+    return [...new Set([...deps.config.streams, deps.config.defaultStream, ...seen])];
+  }
+
+  app.get(
+    "/streams",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["streams"],
+        summary: "The streams (configured, and seen in sends and events) with their pauses",
+        response: {
+          200: { type: "object", properties: { streams: { type: "array", items: { $ref: "Stream#" } } } },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = request.auth.tenant;
+      const pauses = await activePauses(deps.db, tenant);
+      const names = [...new Set([...(await known(tenant)), ...pauses.map((p) => p.stream)])].sort();
+      return { streams: names.map((s) => presentStream(s, pauses)) };
+    },
+  );
+
+  app.get<{ Params: { stream: string } }>(
+    "/streams/:stream",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["streams"],
+        summary: "One stream: whether it is paused, for which providers, why and since when",
+        params: PARAMS,
+        response: { 200: { $ref: "Stream#" }, ...errors },
+      },
+    },
+    async (request) => {
+      const tenant = request.auth.tenant;
+      const { stream } = request.params;
+      const pauses = await activePauses(deps.db, tenant);
+      if (!pauses.some((p) => p.stream === stream) && !(await known(tenant)).includes(stream))
+        throw new ApiError(
+          404,
+          "not_found",
+          `no stream ${stream}: not configured (REBOUND_STREAMS) nor seen`,
+        );
+      return presentStream(stream, pauses);
+    },
+  );
+
+  app.post<{ Params: { stream: string }; Body: { provider?: string; note?: string } | undefined }>(
+    "/streams/:stream/pause",
+    {
+      preHandler: requireScope("write"),
+      preValidation: emptyBody,
+      schema: {
+        tags: ["streams"],
+        summary: "Pause a stream by hand (for one provider, or all): lookups answer paused, Postfix defers",
+        params: PARAMS,
+        body,
+        response: { 200: { $ref: "Stream#" }, ...errors },
+      },
+    },
+    async (request) => {
+      const { tenant, keyId } = request.auth;
+      const { stream } = request.params;
+      const at = now();
+      await deps.db.transaction().execute(async (trx) => {
+        const p = await pauseStream(trx, {
+          tenant,
+          stream,
+          provider: request.body?.provider ?? null,
+          reason: `paused by hand (key ${keyId})`,
+          incidentId: null,
+          by: "hand",
+          note: request.body?.note ?? null,
+          now: at,
+        });
+        if (p) await emitOutbox(trx, { tenant, type: "stream.paused", payload: pausePayload(p) });
+      });
+      app.pauseCache.invalidate(tenant);
+      return presentStream(stream, await activePauses(deps.db, tenant));
+    },
+  );
+
+  app.post<{ Params: { stream: string }; Body: { provider?: string; note?: string } | undefined }>(
+    "/streams/:stream/resume",
+    {
+      preHandler: requireScope("write"),
+      preValidation: emptyBody,
+      schema: {
+        tags: ["streams"],
+        summary: "Resume a stream by hand: every pause of it, or the one for `provider`",
+        params: PARAMS,
+        body,
+        response: { 200: { $ref: "Stream#" }, ...errors },
+      },
+    },
+    async (request) => {
+      const { tenant, keyId } = request.auth;
+      const { stream } = request.params;
+      const at = now();
+      await deps.db.transaction().execute(async (trx) => {
+        const resumed = await resumePauses(trx, {
+          tenant,
+          stream,
+          provider: request.body?.provider,
+          by: `key:${keyId}`,
+          now: at,
+        });
+        for (const p of resumed)
+          await emitOutbox(trx, {
+            tenant,
+            type: "stream.resumed",
+            payload: { ...pausePayload(p), resumedBy: "hand", note: request.body?.note ?? null },
+          });
+      });
+      app.pauseCache.invalidate(tenant);
+      return presentStream(stream, await activePauses(deps.db, tenant));
+    },
+  );
+}

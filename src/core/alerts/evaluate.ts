@@ -1,0 +1,443 @@
+// The rules applied to the figures: pure. In: the rollup figures each rule asked for (figureQueries), the recent
+// events, the incidents in force. Out: which incidents to open, update (and escalate), and resolve, each with its
+// evidence. The store (src/store/incidents.ts) applies the outcome; the loop (src/alerts/engine.ts) runs it.
+import { hourOf } from "../rollup.js";
+import { emptyCounts, figuresOf, type Counts, type Figures } from "../stats.js";
+import type { AlertRule } from "./rules.js";
+import {
+  SCOPE_FIELDS,
+  SEVERITIES,
+  scopeKey,
+  severityRank,
+  type IncidentScope,
+  type Metric,
+  type ScopeField,
+  type Severity,
+} from "./types.js";
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/** What a rate or spike rule needs summed from the rollups: group by its split fields over [from, now]. */
+export interface FigureQuery {
+  ruleId: string;
+  groupBy: ScopeField[];
+  filters: Partial<Record<ScopeField, string>>;
+  /** The first hour counted. */
+  from: Date;
+  /** Hours at or after this are the window; before it the baseline (spike rules). */
+  windowFrom: Date;
+}
+
+export interface FigureRow {
+  /** The values of the query's groupBy fields ('' when unknown). */
+  group: Partial<Record<ScopeField, string>>;
+  window: Counts;
+  baseline: Counts;
+}
+
+export interface RecentEvent {
+  id: string;
+  stream: string;
+  provider: string | null;
+  campaign: string | null;
+  sendingIp: string | null;
+  recipient: string;
+  reason: string;
+  class: string;
+  rule: string | null;
+  status: string | null;
+  diagnostic: string | null;
+  occurredAt: Date;
+}
+
+export interface ActiveIncident {
+  id: string;
+  ruleId: string;
+  scopeKey: string;
+  scope: IncidentScope;
+  severity: Severity;
+}
+
+export interface EvaluationInput {
+  now: Date;
+  rules: readonly AlertRule[];
+  /** FigureRows by rule id (the answers to figureQueries). */
+  figures: ReadonlyMap<string, FigureRow[]>;
+  /** Recent events (blocks, complaints, hard bounces...) of the longest window, newest first. */
+  events: readonly RecentEvent[];
+  active: readonly ActiveIncident[];
+  /** Rule x scope keys resolved by hand lately: not reopened before `until`. */
+  quiet?: readonly { ruleId: string; scopeKey: string; until: Date }[];
+}
+
+export interface Evidence {
+  figures: Partial<Figures> & Record<string, number | null>;
+  topReasons: { reason: string; rule: string | null; count: number }[];
+  samples: {
+    eventId: string;
+    recipient: string;
+    reason: string;
+    rule: string | null;
+    diagnostic: string | null;
+    occurredAt: string;
+  }[];
+  blocklists: string[];
+}
+
+export interface Finding {
+  ruleId: string;
+  kind: AlertRule["kind"];
+  scope: IncidentScope;
+  scopeKey: string;
+  severity: Severity;
+  metric: Metric | null;
+  value: number;
+  threshold: number;
+  teams: string[];
+  summary: string;
+  evidence: Evidence;
+}
+
+export interface Evaluation {
+  open: Finding[];
+  /** Active incidents still in force; `escalated` when the severity rose. */
+  update: (Finding & { incidentId: string; escalated: boolean })[];
+  resolve: { incidentId: string; ruleId: string; scopeKey: string; value: number | null; summary: string }[];
+}
+
+export function windowStart(rule: AlertRule, now: Date): Date {
+  return hourOf(new Date(now.getTime() - rule.windowMinutes * MINUTE));
+}
+
+/** The rollup sums the rate and spike rules need. */
+export function figureQueries(rules: readonly AlertRule[], now: Date): FigureQuery[] {
+  return rules
+    .filter((r) => r.kind === "rate" || r.kind === "spike")
+    .map((r) => {
+      const windowFrom = windowStart(r, now);
+      const from =
+        r.kind === "spike" ? new Date(windowFrom.getTime() - (r.baselineDays ?? 7) * DAY) : windowFrom;
+      return { ruleId: r.id, groupBy: splitFields(r), filters: fixedFields(r), from, windowFrom };
+    });
+}
+
+/** How far back the events must go for every rule. */
+export function eventsSince(rules: readonly AlertRule[], now: Date): Date {
+  const longest = Math.max(60, ...rules.map((r) => r.windowMinutes));
+  return new Date(now.getTime() - longest * MINUTE);
+}
+
+const splitFields = (r: AlertRule) => SCOPE_FIELDS.filter((f) => r.scope[f] === "*");
+const fixedFields = (r: AlertRule) =>
+  Object.fromEntries(
+    SCOPE_FIELDS.filter((f) => r.scope[f] && r.scope[f] !== "*").map((f) => [f, r.scope[f]!]),
+  );
+
+/** The numerator of each metric, and the event classes behind it. */
+const METRIC_COUNTER: Record<Metric, { counter: keyof Counts; classes: string[]; words: string }> = {
+  hardRate: { counter: "hard", classes: ["hard"], words: "hard-bounce rate" },
+  complaintRate: { counter: "complaint", classes: ["complaint"], words: "complaint rate" },
+  blockRate: { counter: "block", classes: ["block"], words: "block rate" },
+};
+
+export function evaluate(input: EvaluationInput): Evaluation {
+  const out: Evaluation = { open: [], update: [], resolve: [] };
+  for (const rule of input.rules) {
+    const states =
+      rule.kind === "rate" || rule.kind === "spike" ? rateStates(rule, input) : eventStates(rule, input);
+    const active = input.active.filter((a) => a.ruleId === rule.id);
+    const seen = new Set<string>();
+    for (const s of states) {
+      seen.add(s.key);
+      const current = active.find((a) => a.scopeKey === s.key);
+      decide(rule, s, current, input, out);
+    }
+    // Active incidents of scopes with no figures at all in the window: nothing was sent or seen there.
+    for (const a of active)
+      if (!seen.has(a.scopeKey))
+        out.resolve.push({
+          incidentId: a.id,
+          ruleId: rule.id,
+          scopeKey: a.scopeKey,
+          value: null,
+          summary: `${rule.id}: nothing sent or seen in ${scopeWords(a.scope)} over ${windowWords(rule)}: resolved`,
+        });
+  }
+  return out;
+}
+
+/** One rule x scope's reading: `value` null when there is too little volume to judge. */
+interface State {
+  key: string;
+  scope: IncidentScope;
+  value: number | null;
+  /** Nothing at all in the window. */
+  empty: boolean;
+  describe: (severity: Severity | null, threshold: number | null) => string;
+  evidence: Evidence;
+}
+
+function decide(
+  rule: AlertRule,
+  s: State,
+  current: ActiveIncident | undefined,
+  input: EvaluationInput,
+  out: Evaluation,
+): void {
+  const level = levelOf(rule, s.value);
+  if (current) {
+    const below =
+      s.value !== null && (rule.resolveBelow === null ? level === null : s.value < rule.resolveBelow);
+    if (s.empty || below) {
+      out.resolve.push({
+        incidentId: current.id,
+        ruleId: rule.id,
+        scopeKey: s.key,
+        value: s.value,
+        summary: s.describe(null, rule.resolveBelow),
+      });
+      return;
+    }
+    // Still in force: the severity only rises while the incident lasts.
+    const severity = level && severityRank(level) > severityRank(current.severity) ? level : current.severity;
+    const threshold = rule.levels[severity] ?? 0;
+    out.update.push({
+      ...finding(rule, s, severity, threshold),
+      incidentId: current.id,
+      escalated: severity !== current.severity,
+    });
+    return;
+  }
+  if (!level || s.value === null) return;
+  if (input.quiet?.some((q) => q.ruleId === rule.id && q.scopeKey === s.key && q.until > input.now)) return;
+  out.open.push(finding(rule, s, level, rule.levels[level]!));
+}
+
+function finding(rule: AlertRule, s: State, severity: Severity, threshold: number): Finding {
+  return {
+    ruleId: rule.id,
+    kind: rule.kind,
+    scope: s.scope,
+    scopeKey: s.key,
+    severity,
+    metric: rule.metric,
+    value: s.value ?? 0,
+    threshold,
+    teams: rule.teams,
+    summary: s.describe(severity, threshold),
+    evidence: s.evidence,
+  };
+}
+
+/** The highest level the value reaches, or null. */
+export function levelOf(rule: AlertRule, value: number | null): Severity | null {
+  if (value === null) return null;
+  let found: Severity | null = null;
+  for (const sev of SEVERITIES) {
+    const t = rule.levels[sev];
+    if (t !== undefined && value >= t) found = sev;
+  }
+  return found;
+}
+
+function rateStates(rule: AlertRule, input: EvaluationInput): State[] {
+  const metric = rule.metric!;
+  const m = METRIC_COUNTER[metric];
+  const rows = input.figures.get(rule.id) ?? [];
+  const since = new Date(input.now.getTime() - rule.windowMinutes * MINUTE);
+  return rows.map((row) => {
+    const scope = scopeOf(rule, row.group);
+    const w = row.window;
+    const n = w[m.counter];
+    const rate = w.sent > 0 ? n / w.sent : null;
+    let value: number | null;
+    let describe: State["describe"];
+    const base = {
+      ...figuresOf(w),
+      baselineSent: rule.kind === "spike" ? row.baseline.sent : null,
+      baselineRate: null as number | null,
+    };
+    if (rule.kind === "rate") {
+      value = w.sent >= rule.minVolume ? rate : null;
+      describe = (sev, t) =>
+        `${cap(m.words)} ${pct(rate)} (${n} of ${w.sent} sent) in ${scopeWords(scope)} over ${windowWords(rule)}` +
+        (sev ? `: ${sev} (limit ${pct(t)})` : t !== null ? `: under ${pct(t)}, resolved` : ": resolved");
+    } else {
+      const b = row.baseline;
+      // Half an event as the floor of an empty baseline: a first complaint is a spike, not an infinite one.
+      const baseRate = b.sent > 0 ? Math.max(b[m.counter], 0.5) / b.sent : null;
+      base.baselineRate = baseRate;
+      value = n >= rule.minVolume && rate !== null && baseRate !== null ? rate / baseRate : null;
+      const factor = rate !== null && baseRate !== null ? rate / baseRate : null;
+      describe = (sev, t) =>
+        `${cap(m.words)} ${pct(rate)} (${n} of ${w.sent} sent) in ${scopeWords(scope)} over ${windowWords(rule)} ` +
+        `is ${factor === null ? "?" : factor.toFixed(1)}x its ${rule.baselineDays}-day baseline ${pct(baseRate)}` +
+        (sev ? `: ${sev} (at ${t}x)` : `: under ${t}x, resolved`);
+    }
+    const events = eventsIn(input.events, rule, scope, since).filter((e) => m.classes.includes(e.class));
+    return {
+      key: scopeKey(scope),
+      scope,
+      value,
+      empty: w.sent === 0 && n === 0,
+      describe,
+      evidence: evidenceOf(base, events, rule),
+    };
+  });
+}
+
+function eventStates(rule: AlertRule, input: EvaluationInput): State[] {
+  const since = new Date(input.now.getTime() - rule.windowMinutes * MINUTE);
+  const matching = input.events.filter(
+    (e) => e.occurredAt >= since && fixedMatch(rule, e) && matches(rule, e),
+  );
+  const groups = new Map<string, { scope: IncidentScope; events: RecentEvent[] }>();
+  for (const e of matching) {
+    const scope = scopeOf(rule, groupOfEvent(rule, e));
+    const key = scopeKey(scope);
+    const g = groups.get(key) ?? { scope, events: [] };
+    g.events.push(e);
+    groups.set(key, g);
+  }
+  const what = rule.kind === "blocklist" ? "blocks naming a blocklist" : "authentication failures";
+  return [...groups.entries()].map(([key, g]) => {
+    const n = g.events.length;
+    const counts = emptyCounts();
+    for (const e of g.events) if (e.class in counts) counts[e.class as keyof Counts]++;
+    const evidence = evidenceOf({ ...counts, events: n }, g.events, rule);
+    const lists = evidence.blocklists.length ? ` (${evidence.blocklists.join(", ")})` : "";
+    return {
+      key,
+      scope: g.scope,
+      value: n >= rule.minVolume ? n : null,
+      empty: n === 0,
+      describe: (sev, t) =>
+        `${n} ${what}${lists} in ${scopeWords(g.scope)} over ${windowWords(rule)}` +
+        (sev ? `: ${sev} (at ${t})` : ": resolved"),
+      evidence,
+    };
+  });
+}
+
+/** Whether an event is what a blocklist or authentication rule looks for. */
+export function matches(
+  rule: AlertRule,
+  e: Pick<RecentEvent, "class" | "reason" | "rule" | "diagnostic" | "status">,
+): boolean {
+  if (rule.kind === "blocklist") return e.class === "block" && blocklistsNamed(rule, e).length > 0;
+  if (rule.kind === "authentication")
+    return e.reason === "authfailure" || (e.status !== null && (rule.statuses ?? []).includes(e.status));
+  return false;
+}
+
+/** The blocklists a block's rule or diagnostic names (linear: substring searches on lower-cased text). */
+export function blocklistsNamed(rule: AlertRule, e: Pick<RecentEvent, "rule" | "diagnostic">): string[] {
+  const text = `${e.rule ?? ""} ${(e.diagnostic ?? "").slice(0, 2000)}`.toLowerCase();
+  return (rule.blocklists ?? []).filter((b) => text.includes(b));
+}
+
+function groupOfEvent(rule: AlertRule, e: RecentEvent): Partial<Record<ScopeField, string>> {
+  const v: Record<ScopeField, string> = {
+    stream: e.stream,
+    provider: e.provider ?? "",
+    campaign: e.campaign ?? "",
+    sendingIp: e.sendingIp ?? "",
+  };
+  return Object.fromEntries(splitFields(rule).map((f) => [f, v[f]]));
+}
+
+function fixedMatch(rule: AlertRule, e: RecentEvent): boolean {
+  const v: Record<ScopeField, string | null> = {
+    stream: e.stream,
+    provider: e.provider,
+    campaign: e.campaign,
+    sendingIp: e.sendingIp,
+  };
+  return Object.entries(fixedFields(rule)).every(([f, want]) => v[f as ScopeField] === want);
+}
+
+/** An incident's scope: split fields take the group's value ('' = unknown: null), fixed ones their value. */
+function scopeOf(rule: AlertRule, group: Partial<Record<ScopeField, string>>): IncidentScope {
+  const fixed = fixedFields(rule);
+  const value = (f: ScopeField) => (rule.scope[f] === "*" ? group[f] || null : (fixed[f] ?? null));
+  return {
+    stream: value("stream"),
+    provider: value("provider"),
+    campaign: value("campaign"),
+    sendingIp: value("sendingIp"),
+    sendingDomain: null,
+  };
+}
+
+/** The window's events within a scope (the scope's null fields match anything). */
+function eventsIn(
+  events: readonly RecentEvent[],
+  rule: AlertRule,
+  scope: IncidentScope,
+  since: Date,
+): RecentEvent[] {
+  return events.filter(
+    (e) =>
+      e.occurredAt >= since &&
+      fixedMatch(rule, e) &&
+      (scope.stream === null || e.stream === scope.stream) &&
+      (scope.provider === null || e.provider === scope.provider) &&
+      (scope.campaign === null || e.campaign === scope.campaign) &&
+      (scope.sendingIp === null || e.sendingIp === scope.sendingIp),
+  );
+}
+
+const TOP_REASONS = 5;
+const SAMPLES = 5;
+
+function evidenceOf(figures: Evidence["figures"], events: RecentEvent[], rule: AlertRule): Evidence {
+  const byReason = new Map<string, { reason: string; rule: string | null; count: number }>();
+  const lists = new Set<string>();
+  const listRule = rule.kind === "blocklist" ? rule : { ...rule, blocklists: [...(rule.blocklists ?? [])] };
+  for (const e of events) {
+    const k = JSON.stringify([e.reason, e.rule]);
+    const r = byReason.get(k) ?? { reason: e.reason, rule: e.rule, count: 0 };
+    r.count++;
+    byReason.set(k, r);
+    for (const b of blocklistsNamed(listRule, e)) lists.add(b);
+  }
+  return {
+    figures,
+    topReasons: [...byReason.values()]
+      .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
+      .slice(0, TOP_REASONS),
+    samples: events.slice(0, SAMPLES).map((e) => ({
+      eventId: e.id,
+      recipient: e.recipient,
+      reason: e.reason,
+      rule: e.rule,
+      diagnostic: e.diagnostic,
+      occurredAt: e.occurredAt.toISOString(),
+    })),
+    blocklists: [...lists].sort(),
+  };
+}
+
+export function scopeWords(s: IncidentScope): string {
+  const parts = [
+    s.stream !== null ? `stream ${s.stream}` : null,
+    s.provider !== null ? `provider ${s.provider}` : null,
+    s.campaign !== null ? `campaign ${s.campaign}` : null,
+    s.sendingIp !== null ? `sending IP ${s.sendingIp}` : null,
+    s.sendingDomain !== null ? `sending domain ${s.sendingDomain}` : null,
+  ].filter(Boolean);
+  return parts.length ? parts.join(", ") : "all mail";
+}
+
+function windowWords(rule: AlertRule): string {
+  const m = rule.windowMinutes;
+  return m % 1440 === 0
+    ? `${m / 1440 === 1 ? "24 h" : `${m / 1440} days`}`
+    : m % 60 === 0
+      ? `${m / 60} h`
+      : `${m} min`;
+}
+
+const pct = (v: number | null) => (v === null ? "?" : `${(v * 100).toFixed(2)}%`);
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

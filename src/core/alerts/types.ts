@@ -1,0 +1,58 @@
+// The closed vocabularies of alerting (one copy each): what rules measure, how grave an incident is, where it
+// stands, what its history records, and where notifications go.
+
+export const RULE_KINDS = ["rate", "spike", "blocklist", "authentication"] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+/** Rates over rollup figures (src/core/stats.ts names them the same). */
+export const METRICS = ["hardRate", "complaintRate", "blockRate"] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** In order of gravity: `pause` also pauses the stream (for the incident's provider, or all). */
+export const SEVERITIES = ["warning", "critical", "pause"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+export const INCIDENT_STATUSES = ["open", "acknowledged", "resolved"] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export const HISTORY_TYPES = [
+  "opened",
+  "updated",
+  "escalated",
+  "acknowledged",
+  "resolved",
+  "notified",
+  "notify_failed",
+] as const;
+export type HistoryType = (typeof HISTORY_TYPES)[number];
+
+/** Who resolved an incident, or paused a stream. */
+export const ACTORS = ["rule", "hand"] as const;
+export type Actor = (typeof ACTORS)[number];
+
+export const CHANNELS = ["webhook", "slack", "email", "pagerduty"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** What a route hears about an incident. */
+export const NOTICES = ["opened", "escalated", "acknowledged", "resolved"] as const;
+export type Notice = (typeof NOTICES)[number];
+
+/** The dimensions a rule's scope names (the rollups' key). */
+export const SCOPE_FIELDS = ["stream", "provider", "campaign", "sendingIp"] as const;
+export type ScopeField = (typeof SCOPE_FIELDS)[number];
+
+/** An incident's scope: null where the rule does not split (or the value is unknown). */
+export interface IncidentScope {
+  stream: string | null;
+  provider: string | null;
+  campaign: string | null;
+  sendingIp: string | null;
+  sendingDomain: string | null;
+}
+
+/** One key per rule x scope: at most one active incident each. */
+export function scopeKey(s: IncidentScope): string {
+  return JSON.stringify([s.stream, s.provider, s.campaign, s.sendingIp, s.sendingDomain]);
+}

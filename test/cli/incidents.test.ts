@@ -1,0 +1,84 @@
+// `rebound incidents` on real PostgreSQL: list, show with evidence and history, ack with a note, resolve; a
+// stream the incident paused is resumed when it is resolved by hand.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAlertEngine } from "../../src/alerts/engine.js";
+import { DEFAULT_ALERTS } from "../../src/core/alerts/config.js";
+import { hourOf } from "../../src/core/rollup.js";
+import { createLogger } from "../../src/log.js";
+import { addToRollups } from "../../src/store/rollups.js";
+import { activePauses } from "../../src/store/stream-pauses.js";
+import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
+import { cli } from "./run-cli.js";
+
+let t: TestDb;
+
+beforeAll(async () => {
+  t = await createTestDb();
+  process.env.DATABASE_URL = TEST_DATABASE_URL;
+  process.env.REBOUND_DATABASE_SCHEMA = t.schema;
+  process.env.REBOUND_LOG_LEVEL = "silent";
+  await addToRollups(t.db, [
+    {
+      tenant: "default",
+      hour: hourOf(new Date()),
+      stream: "news",
+      provider: "google",
+      campaign: "spring",
+      sendingIp: "",
+      counts: { sent: 1000, hard: 150 },
+    },
+  ]);
+  const engine = createAlertEngine({
+    db: t.db,
+    alerts: DEFAULT_ALERTS,
+    logger: createLogger("silent"),
+    now: () => new Date(),
+    tenants: [],
+  });
+  await engine.runOnce();
+  await engine.stop();
+});
+afterAll(async () => t?.drop());
+
+describe("rebound incidents", () => {
+  it("lists, shows, acknowledges and resolves an incident; resolving it resumes the stream it paused", async () => {
+    const listed = await cli("incidents", "list", "--format", "json");
+    expect(listed.code).toBe(0);
+    const [inc] = JSON.parse(listed.stdout);
+    expect(inc).toMatchObject({ ruleId: "hard-bounce-rate", severity: "pause", status: "open" });
+    expect((await activePauses(t.db, "default")).map((p) => p.stream)).toEqual(["news"]);
+
+    const text = await cli("incidents", "list");
+    expect(text.stdout).toMatch(new RegExp(`^${inc.id}\\topen\\tpause\\thard-bounce-rate\\t`));
+
+    const shown = await cli("incidents", "show", inc.id);
+    expect(shown.stdout).toContain(
+      "Hard-bounce rate 15.00% (150 of 1000 sent) in stream news, campaign spring",
+    );
+    expect(shown.stdout).toContain(" opened");
+
+    const ack = await cli("incidents", "ack", inc.id, "--note", "on it", "--format", "json");
+    expect(ack.code).toBe(0);
+    expect(JSON.parse(ack.stdout)).toMatchObject({
+      status: "acknowledged",
+      acknowledgedBy: expect.stringMatching(/^cli:/),
+    });
+    const again = await cli("incidents", "ack", inc.id);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`incident ${inc.id} is acknowledged: it cannot be acknowledged`);
+
+    const resolved = await cli("incidents", "resolve", inc.id, "--note", "list cleaned");
+    expect(resolved.stdout).toBe(`incident ${inc.id} resolved\n`);
+    expect(await activePauses(t.db, "default")).toEqual([]);
+    const history = JSON.parse((await cli("incidents", "show", inc.id, "--format", "json")).stdout).history;
+    expect(history.map((h: { type: string; note?: string }) => [h.type, h.note ?? null])).toEqual([
+      ["opened", null],
+      ["acknowledged", "on it"],
+      ["resolved", "list cleaned"],
+    ]);
+    expect((await cli("incidents", "show", "424242")).code).toBe(1);
+    expect((await cli("incidents", "list", "--status", "closed")).stderr).toContain(
+      "--status must be one of",
+    );
+  });
+});
