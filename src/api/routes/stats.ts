@@ -6,6 +6,7 @@ import { PROVIDERS } from "../../core/provider.js";
 import { COUNTERS } from "../../core/rollup.js";
 import { statsOf } from "../../core/stats.js";
 import { GROUP_BY, rollupBuckets, type GroupBy } from "../../store/rollups.js";
+import { suppressionCounts } from "../../store/suppression-stats.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
@@ -166,6 +167,76 @@ send, others in the hour they arrived; unverified bounces count only as \`unveri
         previousFrom: previousFrom.toISOString(),
         groups: statsOf(buckets, { groupBy, from, to }),
       };
+    },
+  );
+  app.get<{ Querystring: { from?: string; to?: string; granularity: "hour" | "day" } }>(
+    "/stats/suppressions",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["monitoring"],
+        summary: "Suppressions added and removed per hour or day",
+        description: `From the suppression log. \`from\` and \`to\` are rounded out to whole buckets (hours, or UTC
+days); default: the last 24 hours (hours) or 30 days (days), at most ${MAX_RANGE_DAYS} days. One point per bucket,
+zeros included. \`removed\` counts removals by hand or API, expiries and erasures.`,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            from: { type: "string", format: "date-time" },
+            to: { type: "string", format: "date-time" },
+            granularity: { type: "string", enum: ["hour", "day"], default: "day" },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            additionalProperties: false,
+            required: ["points"],
+            properties: {
+              points: {
+                type: "array",
+                items: {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["t", "added", "removed"],
+                  properties: {
+                    t: { type: "string", format: "date-time", description: "The start of the bucket" },
+                    added: { type: "integer" },
+                    removed: { type: "integer" },
+                  },
+                },
+              },
+            },
+          },
+          400: { $ref: "Error#" },
+          401: { $ref: "Error#" },
+          403: { $ref: "Error#" },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const unit = q.granularity === "hour" ? HOUR : DAY;
+      const to = new Date(Math.ceil((q.to ? new Date(q.to) : now()).getTime() / unit) * unit);
+      const fromAsked = q.from ? new Date(q.from) : new Date(to.getTime() - (unit === DAY ? 30 : 1) * DAY);
+      const from = new Date(Math.floor(fromAsked.getTime() / unit) * unit);
+      if (from >= to) throw new ApiError(400, "validation_failed", "`from` must be before `to`");
+      if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY)
+        throw new ApiError(400, "validation_failed", `at most ${MAX_RANGE_DAYS} days at once`);
+      const counts = await suppressionCounts(deps.db, {
+        tenant: request.auth.tenant,
+        from,
+        to,
+        granularity: q.granularity,
+      });
+      const byTime = new Map(counts.map((c) => [c.at.getTime(), c]));
+      const points = [];
+      for (let t = from.getTime(); t < to.getTime(); t += unit) {
+        const c = byTime.get(t);
+        points.push({ t: new Date(t).toISOString(), added: c?.added ?? 0, removed: c?.removed ?? 0 });
+      }
+      return { points };
     },
   );
 }
