@@ -200,6 +200,10 @@ export const configSchema = z.object({
   mailRetentionDays: int(0),
   /** How long the suppression log is kept (0: forever; webhook history has its own ages, docs/webhooks.md). */
   logRetentionDays: int(0),
+  /** How long the hourly rollups are kept (0: forever); the daily ones answer for older days. */
+  rollupHourlyRetentionDays: int(100),
+  /** How long the daily rollups are kept (0: forever). */
+  rollupDailyRetentionDays: int(800),
   /** Local parts are compared case-insensitively unless this is set. */
   caseSensitiveLocalPart: z.stringbool().default(false),
   /** Tries of a webhook delivery before it is `dead`. */
@@ -319,6 +323,8 @@ export const ENV: Record<keyof Config, string> = {
   eventRetentionDays: "REBOUND_EVENT_RETENTION_DAYS",
   mailRetentionDays: "REBOUND_MAIL_RETENTION_DAYS",
   logRetentionDays: "REBOUND_LOG_RETENTION_DAYS",
+  rollupHourlyRetentionDays: "REBOUND_ROLLUP_HOURLY_RETENTION_DAYS",
+  rollupDailyRetentionDays: "REBOUND_ROLLUP_DAILY_RETENTION_DAYS",
   caseSensitiveLocalPart: "REBOUND_CASE_SENSITIVE_LOCAL_PART",
   webhookMaxAttempts: "REBOUND_WEBHOOK_MAX_ATTEMPTS",
   webhookTimeoutMs: "REBOUND_WEBHOOK_TIMEOUT_MS",

@@ -6,11 +6,17 @@ import type { Logger } from "./log.js";
 import type { Db } from "./store/db.js";
 import { purgeRaw } from "./store/mails.js";
 import { purgeEvents, purgeLogs, purgeMails } from "./store/retention.js";
+import { purgeRollups } from "./store/rollups.js";
 import { expireSuppressions } from "./store/suppressions.js";
 
 export type RetentionConfig = Pick<
   Config,
-  "rawRetentionDays" | "eventRetentionDays" | "mailRetentionDays" | "logRetentionDays"
+  | "rawRetentionDays"
+  | "eventRetentionDays"
+  | "mailRetentionDays"
+  | "logRetentionDays"
+  | "rollupHourlyRetentionDays"
+  | "rollupDailyRetentionDays"
 >;
 
 export interface RetentionDeps {
@@ -27,6 +33,7 @@ export interface RetentionPass {
   mailsDeleted: number;
   logRowsDeleted: number;
   suppressionsExpired: number;
+  rollupRowsDeleted: number;
 }
 
 export interface Retention {
@@ -66,6 +73,13 @@ export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number 
         mailsDeleted: await step("mails", c.mailRetentionDays, (b) => purgeMails(deps.db, b)),
         logRowsDeleted: await step("logs", c.logRetentionDays, (b) => purgeLogs(deps.db, b)),
         suppressionsExpired: await step("expired suppressions", 1, () => expireSuppressions(deps.db, now())),
+        rollupRowsDeleted:
+          (await step("hourly rollups", c.rollupHourlyRetentionDays, (b) =>
+            purgeRollups(deps.db, { hourlyBefore: b }),
+          )) +
+          (await step("daily rollups", c.rollupDailyRetentionDays, (b) =>
+            purgeRollups(deps.db, { dailyBefore: b }),
+          )),
       };
       if (Object.values(pass).some((n) => n > 0)) logger.info(pass, "retention pass");
       return pass;

@@ -17,7 +17,15 @@ import {
 } from "../core/send-record.js";
 import { pgPoolOf } from "../store/db.js";
 import type { Database } from "../store/schema.js";
-import { insertSendCounts, insertSends, sendBatchExists, stageSends, type SendRow } from "../store/sends.js";
+import {
+  insertSendCounts,
+  insertSends,
+  sendBatchExists,
+  stageSends,
+  totalSent,
+  type SendRow,
+  type SentCount,
+} from "../store/sends.js";
 import { linesOf, type Line } from "../util/lines.js";
 import type { ProviderLookup } from "./provider-resolver.js";
 
@@ -55,6 +63,8 @@ export interface ImportSendsOptions extends Omit<SendRules, "now"> {
   providers?: ProviderLookup;
   /** Messages written per statement. */
   chunkSize?: number;
+  /** Told what was newly counted as sent, per stream and provider, once it is committed (metrics). */
+  onSent?: (counts: SentCount[]) => void;
 }
 
 /** The records of an NDJSON stream (empty lines skipped), a chunk's worth at a time. */
@@ -166,7 +176,9 @@ export async function importSends(
         staged += sendRows.length;
         return;
       }
-      const added = await insertSends(db, o.tenant, sendRows);
+      const sent = await insertSends(db, o.tenant, sendRows);
+      o.onSent?.(sent);
+      const added = totalSent(sent);
       summary.accepted += added;
       summary.duplicates += rows.length - added;
     })();
@@ -233,7 +245,9 @@ export async function importSends(
     await flush();
     for (const w of writing.splice(0)) await w;
     if (stage) {
-      const added = await stage.finish();
+      const sent = await stage.finish();
+      o.onSent?.(sent);
+      const added = totalSent(sent);
       summary.accepted += added;
       summary.duplicates += staged - added;
     }
@@ -253,8 +267,10 @@ export async function importSends(
       provider: inc.provider ?? providers(domain!),
     }));
     const made = await insertSendCounts(db, o.tenant, o.batchId, incs, countRecords);
-    if (made) summary.counted += countRecords;
-    else {
+    if (made) {
+      summary.counted += countRecords;
+      o.onSent?.(incs.map((i) => ({ stream: i.stream, provider: i.provider, n: i.counts.sent ?? 0 })));
+    } else {
       summary.batchDuplicate = true;
       summary.duplicates += countRecords;
     }

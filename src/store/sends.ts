@@ -32,12 +32,30 @@ const SEND_ROWS = new JsonRows([
   ["sent_at", "timestamptz"],
 ]);
 
+/** Sends newly recorded, per stream and provider (metrics). */
+export interface SentCount {
+  stream: string;
+  provider: string;
+  n: number;
+}
+
+export const totalSent = (counts: SentCount[]) => counts.reduce((n, c) => n + c.n, 0);
+
+/** The statement's answer: what rollup_src counted, per stream and provider. */
+const SENT_COUNTS = sql`select stream, provider, sum(sent)::text as n from rollup_src group by stream, provider`;
+const sentCounts = (rows: { stream: string; provider: string; n: string }[]): SentCount[] =>
+  rows.map((r) => ({ stream: r.stream, provider: r.provider, n: Number(r.n) }));
+
 /**
  * Records the sends not yet known (by tenant and Message-ID) and counts them into the rollups, in one statement.
- * Returns how many were new.
+ * Returns what was new, per stream and provider.
  */
-export async function insertSends(db: Kysely<Database>, tenant: string, rows: SendRow[]): Promise<number> {
-  if (!rows.length) return 0;
+export async function insertSends(
+  db: Kysely<Database>,
+  tenant: string,
+  rows: SendRow[],
+): Promise<SentCount[]> {
+  if (!rows.length) return [];
   const json = rows.map((r) => ({
     tenant,
     message_id: r.messageId,
@@ -48,15 +66,15 @@ export async function insertSends(db: Kysely<Database>, tenant: string, rows: Se
     provider: r.provider,
     sent_at: r.sentAt.toISOString(),
   }));
-  const { rows: out } = await sql<{ n: string }>`
+  const { rows: out } = await sql<{ stream: string; provider: string; n: string }>`
     with ins as (
       insert into sends (${SEND_ROWS.names})
       select ${SEND_ROWS.names} from ${SEND_ROWS.from("s", json)} order by ord
       on conflict (tenant, message_id) do nothing
       returning ${NEW_SENDS}
     ), ${sentRollups("ins")}
-    select count(*)::text as n from ins`.execute(db);
-  return Number(out[0]?.n ?? 0);
+    ${SENT_COUNTS}`.execute(db);
+  return sentCounts(out);
 }
 
 /** What an INSERT INTO sends returns for sentRollups. */
@@ -77,8 +95,8 @@ function sentRollups(ins: string) {
 /** Sends staged by COPY on one connection (PostgreSQL), recorded and counted by one statement at the end. */
 export interface SendsStage {
   add(rows: SendRow[]): Promise<void>;
-  /** Records the staged sends not yet known (by tenant and Message-ID), counts them: how many were new. */
-  finish(): Promise<number>;
+  /** Records the staged sends not yet known (by tenant and Message-ID), counts them: what was new. */
+  finish(): Promise<SentCount[]>;
   /** Gives up: nothing staged is recorded. */
   abort(): Promise<void>;
 }
@@ -135,7 +153,7 @@ export async function stageSends(db: Kysely<Database>, pool: pg.Pool, tenant: st
         copy.end();
         await finished(copy);
         if (failure) throw failure;
-        const q = sql<{ n: string }>`
+        const q = sql<{ stream: string; provider: string; n: string }>`
           with ins as (
             insert into sends (tenant, message_id, stream, campaign, sending_ip, recipient_domain, provider, sent_at)
             select ${tenant}, message_id, stream, campaign, sending_ip, recipient_domain, provider, sent_at
@@ -143,11 +161,14 @@ export async function stageSends(db: Kysely<Database>, pool: pg.Pool, tenant: st
             on conflict (tenant, message_id) do nothing
             returning ${NEW_SENDS}
           ), ${sentRollups("ins")}
-          select count(*)::text as n from ins`.compile(db);
-        const res = await client.query<{ n: string }>(q.sql, q.parameters as unknown[]);
+          ${SENT_COUNTS}`.compile(db);
+        const res = await client.query<{ stream: string; provider: string; n: string }>(
+          q.sql,
+          q.parameters as unknown[],
+        );
         await client.query("commit");
         await end();
-        return Number(res.rows[0]?.n ?? 0);
+        return sentCounts(res.rows);
       } catch (err) {
         await end(err as Error);
         throw err;

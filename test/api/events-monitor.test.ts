@@ -101,7 +101,7 @@ describe("GET /v1/stats/suppressions", () => {
     expect(points.length).toBeGreaterThanOrEqual(3);
     for (const p of points) expect(p.t.endsWith("T00:00:00.000Z")).toBe(true);
     const sum = (k: "added" | "removed") =>
-      points.reduce((n: number, p: Record<string, number>) => n + p[k], 0);
+      points.reduce((n: number, p: Record<string, number>) => n + p[k]!, 0);
     // The two hard bounces and the complaint suppress; one is removed by hand.
     expect([sum("added"), sum("removed")]).toEqual([3, 1]);
     const mine = await (await other.get(`/v1/stats/suppressions?from=${enc(from)}`)).json();
