@@ -2,6 +2,7 @@
 import { domainToASCII } from "node:url";
 import { z } from "zod";
 import { parseCidr } from "./webhooks/egress.js";
+import { REPORT_PERIODS } from "./core/deliverability-report.js";
 
 const csv = z.string().transform((s) =>
   s
@@ -271,6 +272,17 @@ export const configSchema = z.object({
   lookupSenderStreams: senderStreams.default(new Map()),
   /** The bounce mailboxes `rebound ingest imap` reads (a JSON file: docs/integrations.md). */
   imapAccountsPath: z.string().min(1).optional(),
+  /** When the deliverability report goes out (a cron pattern, UTC, e.g. `0 7 * * 1`); unset: never. */
+  reportSchedule: z.string().min(1).optional(),
+  /** The period the scheduled report covers: the last complete week (Monday to Monday, UTC) or month. */
+  reportPeriod: z.enum(REPORT_PERIODS).default("week"),
+  /** The tenants a report is made for (empty: the default tenant). */
+  reportTenants: csv.default([]),
+  /** Who the scheduled report is mailed to. */
+  reportTo: csv.default([]),
+  reportFrom: z.string().min(3).default("rebound@localhost"),
+  /** The SMTP relay reports are sent through (`smtp://host:port`, `smtps://user:pass@host`). */
+  reportSmtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -357,6 +369,12 @@ export const ENV: Record<keyof Config, string> = {
   lookupTenant: "REBOUND_LOOKUP_TENANT",
   lookupSenderStreams: "REBOUND_LOOKUP_SENDER_STREAMS",
   imapAccountsPath: "REBOUND_IMAP_ACCOUNTS",
+  reportSchedule: "REBOUND_REPORT_SCHEDULE",
+  reportPeriod: "REBOUND_REPORT_PERIOD",
+  reportTenants: "REBOUND_REPORT_TENANTS",
+  reportTo: "REBOUND_REPORT_TO",
+  reportFrom: "REBOUND_REPORT_FROM",
+  reportSmtpUrl: "REBOUND_REPORT_SMTP_URL",
 };
 
 /**
@@ -387,6 +405,10 @@ export function loadConfig(
   if (c.smtpProxyProtocol && c.smtpProxyFrom.length === 0)
     throw new ConfigError(
       `invalid configuration:\n  ${ENV.smtpProxyProtocol}: a PROXY protocol header is trusted only from the proxies' networks: set ${ENV.smtpProxyFrom} (CIDRs) instead`,
+    );
+  if (c.reportSchedule && (!c.reportTo.length || !c.reportSmtpUrl))
+    throw new ConfigError(
+      `invalid configuration:\n  ${ENV.reportSchedule}: a scheduled report needs ${ENV.reportTo} (who gets it) and ${ENV.reportSmtpUrl} (the relay it goes through)`,
     );
   return c;
 }
