@@ -8,6 +8,8 @@ import { sql, type CreateTableBuilder, type Kysely } from "kysely";
 // - rollups_daily:     tenant x day x stream x provider x campaign x sending IP (kept longer than the hourly rows)
 // - rollups_sp_hourly: tenant x hour x stream x provider;  rollups_sp_daily: tenant x day x stream x provider
 // - rollups_sc_hourly: tenant x hour x stream x campaign;  rollups_sc_daily: tenant x day x stream x campaign
+// - rollups_si_hourly: tenant x hour x stream x sending IP; rollups_si_daily: tenant x day x stream x sending IP
+// and an index on the full cubes by stream and provider first, for a question filtered on both.
 // A day is a UTC day. Filled here from the hourly rows already kept.
 //
 // suppression_log_tenant_at_idx: the log counted by tenant and time (GET /v1/stats/suppressions, reports).
@@ -21,6 +23,8 @@ const CUBES: { table: string; time: "hour" | "day"; dims: string[] }[] = [
   { table: "rollups_sp_daily", time: "day", dims: ["stream", "provider"] },
   { table: "rollups_sc_hourly", time: "hour", dims: ["stream", "campaign"] },
   { table: "rollups_sc_daily", time: "day", dims: ["stream", "campaign"] },
+  { table: "rollups_si_hourly", time: "hour", dims: ["stream", "sending_ip"] },
+  { table: "rollups_si_daily", time: "day", dims: ["stream", "sending_ip"] },
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -39,6 +43,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await sql`insert into ${sql.table(c.table)} (tenant, ${sql.raw(c.time)}, ${dims}, ${sql.raw(COUNTERS.join(", "))})
       select tenant, ${time}, ${dims}, ${sums} from rollups group by tenant, ${time}, ${dims}`.execute(db);
   }
+
+  for (const [table, time] of [
+    ["rollups", "hour"],
+    ["rollups_daily", "day"],
+  ] as const)
+    await db.schema
+      .createIndex(`${table}_stream_provider_idx`)
+      .on(table)
+      .columns(["tenant", "stream", "provider", time])
+      .execute();
 
   // GET /v1/stats/suppressions and the reports count a tenant's suppression log by time.
   await db.schema

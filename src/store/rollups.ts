@@ -40,9 +40,11 @@ export interface Cube {
 export const CUBES: readonly Cube[] = [
   { table: "rollups_sp_daily", unit: "day", dims: ["stream", "provider"] },
   { table: "rollups_sc_daily", unit: "day", dims: ["stream", "campaign"] },
+  { table: "rollups_si_daily", unit: "day", dims: ["stream", "sendingIp"] },
   { table: "rollups_daily", unit: "day", dims: GROUP_BY },
   { table: "rollups_sp_hourly", unit: "hour", dims: ["stream", "provider"] },
   { table: "rollups_sc_hourly", unit: "hour", dims: ["stream", "campaign"] },
+  { table: "rollups_si_hourly", unit: "hour", dims: ["stream", "sendingIp"] },
   { table: "rollups", unit: "hour", dims: GROUP_BY },
 ];
 /** Written in this order by every writer (rows in key order within each): no deadlock between writers. */

@@ -135,6 +135,12 @@ export interface RollupsScTable extends RollupCounters {
   campaign: string;
 }
 
+export interface RollupsSiTable extends RollupCounters {
+  tenant: string;
+  stream: string;
+  sending_ip: string;
+}
+
 /** A scheduled report taken by one process (migration 0018). */
 export interface ReportRunsTable {
   tenant: string;
@@ -279,6 +285,8 @@ export interface Database {
   rollups_sp_daily: RollupsSpTable & { day: Timestamp };
   rollups_sc_hourly: RollupsScTable & { hour: Timestamp };
   rollups_sc_daily: RollupsScTable & { day: Timestamp };
+  rollups_si_hourly: RollupsSiTable & { hour: Timestamp };
+  rollups_si_daily: RollupsSiTable & { day: Timestamp };
   report_runs: ReportRunsTable;
   log_positions: LogPositionsTable;
 }

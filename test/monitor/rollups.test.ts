@@ -240,6 +240,8 @@ describe("cubeFor", () => {
     expect(cubeFor("day", ["provider", "campaign"]).table).toBe("rollups_daily");
     expect(cubeFor("hour", []).table).toBe("rollups_sp_hourly");
     expect(cubeFor("hour", ["stream", "campaign"]).table).toBe("rollups_sc_hourly");
-    expect(cubeFor("hour", ["sendingIp"]).table).toBe("rollups");
+    expect(cubeFor("hour", ["sendingIp"]).table).toBe("rollups_si_hourly");
+    expect(cubeFor("day", ["sendingIp", "stream"]).table).toBe("rollups_si_daily");
+    expect(cubeFor("hour", ["sendingIp", "provider"]).table).toBe("rollups");
   });
 });
