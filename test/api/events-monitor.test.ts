@@ -108,12 +108,17 @@ describe("GET /v1/stats/suppressions", () => {
     expect(mine.points.every((p: { added: number }) => p.added === 0)).toBe(true);
   });
 
-  it("counts by hour on request and refuses a backwards window", async () => {
+  it("counts by hour on request and refuses a backwards window or an unreadable date", async () => {
     const { points } = await (await acme.get("/v1/stats/suppressions?granularity=hour")).json();
     expect(points).toHaveLength(24);
     const bad = await acme.get(
       `/v1/stats/suppressions?granularity=hour&from=${enc(NOW.toISOString())}&to=${enc(new Date(NOW.getTime() - 2 * H).toISOString())}`,
     );
     expect(bad.status).toBe(400);
+    // A leap second passes the date-time format but is no Date: refused, not a 500.
+    for (const path of ["/v1/stats/suppressions", "/v1/stats"]) {
+      const leap = await acme.get(`${path}?to=${enc("2026-12-31T23:59:60Z")}`);
+      expect(leap.status, path).toBe(400);
+    }
   });
 });
