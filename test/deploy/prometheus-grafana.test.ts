@@ -55,6 +55,12 @@ beforeAll(async () => {
     body: sends.join("\n"),
   });
   expect((await res.json()).accepted).toBe(3);
+  const delivered = await fetch(`http://127.0.0.1:${api.port}/v1/deliveries`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ recipient: "b@gmail.com", stream: "news" }),
+  });
+  expect(delivered.status).toBeLessThan(300);
   // A hard bounce through the worker, counted as the worker's runner counts what a batch added to the rollups.
   const keys = [{ id: "k1", secret: "metrics-test-secret-0001" }];
   const returnPath = encodeVerp(
@@ -102,7 +108,7 @@ const rulesText = readFileSync(RULES, "utf8");
 const recorded = new Set([...rulesText.matchAll(/^\s*- record: (\S+)$/gm)].map((m) => m[1]!));
 
 describe("the counters the rules read", () => {
-  it("counts sends by tenant, stream and provider, and what came back by class", () => {
+  it("counts sends by tenant, stream and provider, and what came back (bounces, reported deliveries) by class", () => {
     expect(scrape).toContain('rebound_sends_total{tenant="acme",stream="news",provider="google"} 2');
     expect(scrape).toContain('rebound_sends_total{tenant="acme",stream="news",provider="microsoft"} 1');
     expect(scrape).toContain(
