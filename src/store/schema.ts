@@ -267,6 +267,14 @@ export interface LogPositionsTable {
   updated_at: Date;
 }
 
+/** The key of the address hashes (migration 0022): one row. */
+export interface AddressKeyTable {
+  id: number;
+  fingerprint: string;
+  key: Uint8Array | null;
+  created_at: DefaultTimestamp;
+}
+
 export interface Database {
   inbound_mails: InboundMailsTable;
   events: EventsTable;
@@ -289,4 +297,5 @@ export interface Database {
   rollups_si_daily: RollupsSiTable & { day: Timestamp };
   report_runs: ReportRunsTable;
   log_positions: LogPositionsTable;
+  address_key: AddressKeyTable;
 }

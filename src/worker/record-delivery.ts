@@ -1,7 +1,7 @@
 // A delivery a sender reports (POST /v1/deliveries): an event of class `delivered` through the policy, which
 // resets the address's soft-bounce counts in that stream. One transaction.
 import type { Kysely } from "kysely";
-import { normalizeAddress } from "../core/address.js";
+import { normalizeAddress, type AddressHasher } from "../core/address.js";
 import type { Decision } from "../core/policy.js";
 import type { Policy } from "../core/policy-config.js";
 import { RollupCollector, type RollupIncrement } from "../core/rollup.js";
@@ -26,6 +26,7 @@ export async function recordDelivery(
   deps: {
     db: Kysely<Database>;
     policy: Policy;
+    hashAddress: AddressHasher;
     now: () => Date;
     /** Told what the delivery added to the rollups, once committed (metrics). */
     counted?: (increments: RollupIncrement[]) => void;
@@ -40,7 +41,7 @@ export async function recordDelivery(
   const out = await deps.db.transaction().execute(async (trx) => {
     const applied = await applyEvent(
       trx,
-      { policy: deps.policy, now, classifierVersion: null, rollups },
+      { policy: deps.policy, hashAddress: deps.hashAddress, now, classifierVersion: null, rollups },
       {
         mailId: null,
         source: d.source ?? "api",

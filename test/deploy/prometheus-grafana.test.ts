@@ -15,7 +15,7 @@ import { createKey } from "../../src/store/keys.js";
 import { insertMail } from "../../src/store/mails.js";
 import { processMail } from "../../src/worker/process-mail.js";
 import { testClassifier } from "../helpers/classifier.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { createTestDb, testHash, type TestDb } from "../helpers/db.js";
 import { fixture, sha256 } from "../worker/mail-fixtures.js";
 
 const root = new URL("../../", import.meta.url);
@@ -39,7 +39,7 @@ beforeAll(async () => {
     { httpHost: "127.0.0.1", httpPort: 0, providerDns: "off", verpKeys: "k1:metrics-test-secret-0001" },
     {},
   );
-  api = await startApi({ db: t.db, config, logger: createLogger("silent"), metrics });
+  api = await startApi({ db: t.db, config, hashAddress: testHash, logger: createLogger("silent"), metrics });
   const key = await createKey(t.db, { tenant: "acme", scopes: ["write"] });
   const sends = ["a@gmail.com", "b@gmail.com", "c@outlook.com"].map((recipient, i) =>
     JSON.stringify({
@@ -83,6 +83,7 @@ beforeAll(async () => {
       db: t.db,
       config,
       policy: DEFAULT_POLICY,
+      hashAddress: testHash,
       logger: createLogger("silent"),
       now: () => new Date(),
       classifier: testClassifier(),

@@ -19,7 +19,7 @@ import { addToRollups } from "../../src/store/rollups.js";
 import { insertMail } from "../../src/store/mails.js";
 import { processMail } from "../../src/worker/process-mail.js";
 import { testClassifier } from "../helpers/classifier.js";
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
+import { createTestDb, TEST_DATABASE_URL, testHash, type TestDb } from "../helpers/db.js";
 import { until } from "../helpers/until.js";
 import { fixture, sha256, type Fixture } from "../worker/mail-fixtures.js";
 import { cli } from "../cli/run-cli.js";
@@ -60,6 +60,7 @@ async function bounce(name: Fixture, recipient: string, at: Date) {
       db: t.db,
       config,
       policy: DEFAULT_POLICY,
+      hashAddress: testHash,
       logger: createLogger("silent"),
       now: () => at,
       classifier: testClassifier(),

@@ -201,6 +201,7 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
         {
           db: deps.db,
           policy: getPolicy(),
+          hashAddress: deps.hashAddress,
           now: () => at,
           counted: deps.metrics ? (incs) => countRollups(deps.metrics!, incs) : undefined,
         },

@@ -186,10 +186,7 @@ export default async function events(app: FastifyInstance, deps: ApiDeps): Promi
     async (request) => {
       const { tenant, secret } = request.auth;
       const q = request.query;
-      const addressHash =
-        q.address !== undefined
-          ? addressOrThrow(q.address, deps.config.caseSensitiveLocalPart).hash
-          : undefined;
+      const addressHash = q.address !== undefined ? addressOrThrow(q.address, deps).hash : undefined;
       // `from`/`to` are the names GET /v1/stats uses; given with `since`/`until`, the narrower bound holds.
       const since = latest(dateParam("since", q.since), dateParam("from", q.from));
       const until = earliest(dateParam("until", q.until), dateParam("to", q.to));
