@@ -50,7 +50,10 @@ export function register(cmd: Command, io: CliIo): void {
         "or with --export the key this database keeps",
     )
     .option("--export", "print the key kept in the database (to move it into REBOUND_ADDRESS_KEY_FILE)")
-    .option("--file <path>", "write a new key to this file (readable by its owner alone) unless the file exists")
+    .option(
+      "--file <path>",
+      "write a new key to this file (readable by its owner alone) unless the file exists",
+    )
     .action(async (opts: { export?: boolean; file?: string }) => {
       if (opts.file && opts.export) throw new Error("give --file or --export, not both");
       if (opts.file) {
