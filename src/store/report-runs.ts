@@ -10,7 +10,8 @@ export interface ReportRunKey {
 
 /**
  * Takes the report of a period: true for the one caller that gets it (any number of processes may ask at once),
- * false when another has it or sent it. A run that failed may be taken again.
+ * false when another has it or sent it. A run that failed may be taken again, and one left `sending` for an hour
+ * (its process died mid-way).
  */
 export async function claimReportRun(db: Kysely<Database>, k: ReportRunKey, now: Date): Promise<boolean> {
   const { rows } = await sql<{ tenant: string }>`
@@ -19,6 +20,7 @@ export async function claimReportRun(db: Kysely<Database>, k: ReportRunKey, now:
     on conflict (tenant, period, period_start) do update
       set status = 'sending', claimed_at = excluded.claimed_at, error = null
       where report_runs.status = 'failed'
+         or (report_runs.status = 'sending' and report_runs.claimed_at < excluded.claimed_at - interval '1 hour')
     returning tenant`.execute(db);
   return rows.length === 1;
 }

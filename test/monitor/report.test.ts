@@ -14,7 +14,7 @@ import { createLogger } from "../../src/log.js";
 import { buildReport } from "../../src/monitor/report.js";
 import { sendScheduledReports, type ReportScheduleConfig } from "../../src/monitor/report-schedule.js";
 import { openDb } from "../../src/store/db.js";
-import { reportRuns } from "../../src/store/report-runs.js";
+import { claimReportRun, finishReportRun, reportRuns } from "../../src/store/report-runs.js";
 import { addToRollups } from "../../src/store/rollups.js";
 import { insertMail } from "../../src/store/mails.js";
 import { processMail } from "../../src/worker/process-mail.js";
@@ -249,6 +249,19 @@ describe("scheduled reports", () => {
       ["rebound-acme-2026-03-02.csv", "text/csv"],
     ]);
     expect(mail.attachments[0]!.content.toString()).toContain("campaign,spring <sale>,1500");
+  });
+});
+
+describe("report_runs", () => {
+  it("gives a period to one claimant, and again only when its run failed or was left sending for an hour", async () => {
+    const key = { tenant: "runs", period: "week", periodStart: new Date("2026-01-05T00:00:00Z") };
+    const at = new Date("2026-01-12T07:00:00Z");
+    expect(await claimReportRun(t.db, key, at)).toBe(true);
+    expect(await claimReportRun(t.db, key, new Date(at.getTime() + 30 * 60_000))).toBe(false);
+    // Its process died while sending: taken again after an hour.
+    expect(await claimReportRun(t.db, key, new Date(at.getTime() + 61 * 60_000))).toBe(true);
+    await finishReportRun(t.db, key, {}, at);
+    expect(await claimReportRun(t.db, key, new Date(at.getTime() + 10 * H))).toBe(false);
   });
 });
 
