@@ -1,6 +1,7 @@
 // GET /v1/stats: what was sent and what came back, per group (stream, provider, campaign, sending IP) and hour
-// or day, with rates and the previous period beside each figure. Read from the hourly rollups
-// (src/store/rollups.ts); how events are counted in them: docs/monitoring.md.
+// or day, with rates and the previous period beside each figure. Read from the smallest rollup table that
+// answers (src/store/rollups.ts); how events are counted in them: docs/monitoring.md. GET /v1/stats/suppressions:
+// suppressions added and removed per hour or day, from the suppression log.
 import type { FastifyInstance } from "fastify";
 import { PROVIDERS } from "../../core/provider.js";
 import { COUNTERS } from "../../core/rollup.js";
@@ -61,11 +62,12 @@ export default async function stats(app: FastifyInstance, deps: ApiDeps): Promis
         tags: ["monitoring"],
         summary:
           "Sends, bounces and complaints with rates, per group and hour or day, beside the previous period",
-        description: `From the hourly rollups. \`from\` and \`to\` are rounded out to whole buckets (hours, or UTC days);
+        description: `From the rollups (hourly, daily and per-dimension tables). \`from\` and \`to\` are rounded out to whole buckets (hours, or UTC days);
 default: the last 24 hours. The previous period is the as long one just before \`from\`; each point has the point one
 period earlier beside it. \`groupBy\`: a comma-separated list of ${GROUP_BY.join(", ")} (default: none, one group).
 Bounces tied to their send (the returned original's Message-ID against \`POST /v1/sends\`) count in the hour of the
-send, others in the hour they arrived; unverified bounces count only as \`unverified\` (docs/monitoring.md).`,
+send, others in the hour they arrived; unverified bounces count only as \`unverified\` (docs/monitoring.md).
+Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: ask by day for older windows.`,
         querystring: {
           type: "object",
           additionalProperties: false,
