@@ -12,6 +12,7 @@ import * as m0010 from "./0010_rollups.js";
 import * as m0015 from "./0015_event_permanent.js";
 import * as m0016 from "./0016_log_positions.js";
 import * as m0018 from "./0018_monitor.js";
+import * as m0019 from "./0019_esp.js";
 import * as m0022 from "./0022_address_key.js";
 
 export const migrations: Record<string, Migration> = {
@@ -26,5 +27,6 @@ export const migrations: Record<string, Migration> = {
   "0015_event_permanent": m0015,
   "0016_log_positions": m0016,
   "0018_monitor": m0018,
+  "0019_esp": m0019,
   "0022_address_key": m0022,
 };

@@ -286,6 +286,12 @@ export const configSchema = z.object({
   reportFrom: z.string().min(3).default("rebound@localhost"),
   /** The SMTP relay reports are sent through (`smtp://host:port`, `smtps://user:pass@host`). */
   reportSmtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The POP3 mailboxes `rebound ingest pop3` reads (a JSON file: docs/integrations.md). */
+  pop3AccountsPath: z.string().min(1).optional(),
+  /** The ESP endpoints `POST /v1/ingest/<provider>` take (a JSON file: docs/integrations.md); unset: none. */
+  espConfigPath: z.string().min(1).optional(),
+  /** A signed ESP webhook whose signed time is further than this from now is refused (a replay). */
+  espMaxAgeMinutes: z.coerce.number().int().min(1).max(1440).default(15),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -379,6 +385,9 @@ export const ENV: Record<keyof Config, string> = {
   reportTo: "REBOUND_REPORT_TO",
   reportFrom: "REBOUND_REPORT_FROM",
   reportSmtpUrl: "REBOUND_REPORT_SMTP_URL",
+  pop3AccountsPath: "REBOUND_POP3_ACCOUNTS",
+  espConfigPath: "REBOUND_ESP_CONFIG",
+  espMaxAgeMinutes: "REBOUND_ESP_MAX_AGE_MINUTES",
 };
 
 /**

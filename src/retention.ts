@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import type { Logger } from "./log.js";
 import type { Db } from "./store/db.js";
 import { purgeRaw } from "./store/mails.js";
+import { purgeEspClaims } from "./store/esp-events.js";
 import { purgeEvents, purgeLogs, purgeMails } from "./store/retention.js";
 import { purgeRollups } from "./store/rollups.js";
 import { expireSuppressions } from "./store/suppressions.js";
@@ -34,6 +35,8 @@ export interface RetentionPass {
   logRowsDeleted: number;
   suppressionsExpired: number;
   rollupRowsDeleted: number;
+  /** ESP event ids older than ESP_CLAIM_DAYS, kept to record a webhook sent again once (src/store/esp-events.ts). */
+  espClaimsDeleted: number;
 }
 
 export interface Retention {
@@ -43,6 +46,8 @@ export interface Retention {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long an ESP event's id is remembered: far beyond any provider's retries (hours to a day). */
+export const ESP_CLAIM_DAYS = 30;
 
 export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number } = {}): Retention {
   const now = deps.now ?? (() => new Date());
@@ -80,6 +85,7 @@ export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number 
           (await step("daily rollups", c.rollupDailyRetentionDays, (b) =>
             purgeRollups(deps.db, { dailyBefore: b }),
           )),
+        espClaimsDeleted: await step("esp event ids", ESP_CLAIM_DAYS, (b) => purgeEspClaims(deps.db, b)),
       };
       if (Object.values(pass).some((n) => n > 0)) logger.info(pass, "retention pass");
       return pass;

@@ -1,4 +1,4 @@
-// Retention on a real PostgreSQL: events, mail metadata and logs past their settings go, nothing else does; two
+// Retention on a real PostgreSQL: events, mail metadata, logs (and ESP event ids) past their settings go, nothing else does; two
 // processes may run it at once; and a process running the API role alone runs it too.
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
@@ -79,6 +79,13 @@ describe("retention", () => {
     await sql`insert into suppression_log (tenant, stream, address_hash, address, action, at)
               values ('acme', 'm', 'h1', 'a@example.com', 'added', ${daysAgo(400)}),
                      ('acme', 'm', 'h2', 'b@example.com', 'added', ${daysAgo(2)})`.execute(t.db);
+    await t.db
+      .insertInto("esp_events")
+      .values([
+        { tenant: "acme", provider: "sendgrid", event_id: "old", received_at: daysAgo(31) },
+        { tenant: "acme", provider: "sendgrid", event_id: "recent", received_at: daysAgo(2) },
+      ])
+      .execute();
     const config = {
       rawRetentionDays: 0,
       eventRetentionDays: 30,
@@ -100,6 +107,7 @@ describe("retention", () => {
       expect(total("eventsDeleted")).toBe(30);
       expect(total("mailsDeleted")).toBe(2);
       expect(total("logRowsDeleted")).toBe(1);
+      expect(total("espClaimsDeleted")).toBe(1);
     } finally {
       a!.stop();
       b!.stop();
@@ -109,6 +117,9 @@ describe("retention", () => {
     expect(new Set(mails.map((m) => m.id))).toEqual(new Set([oldPending, oldFailed, newMail]));
     expect(await t.db.selectFrom("suppression_log").select("address").execute()).toEqual([
       { address: "b@example.com" },
+    ]);
+    expect(await t.db.selectFrom("esp_events").select("event_id").execute()).toEqual([
+      { event_id: "recent" },
     ]);
   });
 

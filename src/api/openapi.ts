@@ -7,7 +7,8 @@ import type { FastifyInstance } from "fastify";
 
 export const API_DESCRIPTION = `Rebound's sender-facing API.
 
-**Authentication**: every \`/v1\` route needs an API key, sent as \`Authorization: Bearer TOKEN\`. Keys are
+**Authentication**: every \`/v1\` route needs an API key, sent as \`Authorization: Bearer TOKEN\`, but the ESP
+webhooks (\`/v1/ingest/*\`), which their providers' signatures authenticate. Keys are
 created by operators with \`rebound keys create --tenant T --scopes read,write,admin\` (or \`POST /v1/keys\` with
 an admin key; the first start of the embedded default makes one) and are bound to one
 tenant: a key sees and changes only its tenant's data. Scopes: \`read\` (lookups, lists, exports), \`write\`

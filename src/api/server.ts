@@ -23,6 +23,7 @@ import stats from "./routes/stats.js";
 import events from "./routes/events.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
+import ingest from "./routes/ingest.js";
 import { SuppressionIndex } from "./suppression-index.js";
 import { HeapGrowth } from "../util/heap.js";
 
@@ -104,6 +105,8 @@ export async function buildApi(given: ApiDeps): Promise<FastifyInstance> {
     },
     { prefix: "/v1" },
   );
+  // ESP webhooks: authenticated by their providers' signatures, not by API keys (src/api/routes/ingest.ts).
+  await app.register(async (scope) => ingest(scope, deps), { prefix: "/v1/ingest" });
   return app;
 }
 

@@ -3,6 +3,8 @@
 // the events of the lines before it: `--follow` resumes where it stopped, through log rotation.
 // `rebound ingest imap [--accounts FILE] [--follow]`: the bounces sitting in existing mailboxes, into the spool
 // like mail received over SMTP (src/integrations/imap/ingest.ts), with a progress bar for an old mailbox.
+// `rebound ingest pop3 [--accounts FILE] [--follow]`: the same for servers without IMAP
+// (src/integrations/pop3/ingest.ts).
 import type { Command } from "commander";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
@@ -118,6 +120,61 @@ export function register(cmd: Command, io: CliIo): void {
                 "\n",
             ),
           );
+        });
+      } finally {
+        await queue?.close();
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
+    });
+  registerPop3(ingest, io);
+}
+
+function registerPop3(ingest: Command, io: CliIo): void {
+  ingest
+    .command("pop3")
+    .description(
+      "take the bounces in existing mailboxes of servers without IMAP (POP3) into the spool, then delete them",
+    )
+    .option("--accounts <file>", "the accounts file (default: REBOUND_POP3_ACCOUNTS)")
+    .option("--follow", "then look again every minute until SIGTERM or SIGINT")
+    .action(async (opts: { accounts?: string; follow?: boolean }) => {
+      const config = loadConfig();
+      const path = opts.accounts ?? config.pop3AccountsPath;
+      if (!path) throw new Error("ingest pop3: no accounts file (--accounts FILE or REBOUND_POP3_ACCOUNTS)");
+      const { loadPop3Accounts } = await import("../integrations/pop3/accounts.js");
+      const { ingestPop3Account } = await import("../integrations/pop3/ingest.js");
+      const accounts = loadPop3Accounts(path);
+      const logger = createLogger(config.logLevel);
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGTERM", onSignal);
+      process.once("SIGINT", onSignal);
+      const { createQueue } = await import("../queue/index.js");
+      // Without Redis the mails stay pending, and the running intake's sweeper enqueues them.
+      const queue = config.redisUrl ? createQueue(config, logger) : undefined;
+      const bar = progressBar(io);
+      try {
+        await withDb(config, async (db) => {
+          const results = await Promise.all(
+            accounts.map((a) =>
+              ingestPop3Account(
+                { db, queue, logger, now: () => new Date(), maxMessageBytes: config.smtpMaxMessageBytes },
+                a,
+                { follow: opts.follow, signal: stop.signal, onProgress: bar },
+              ),
+            ),
+          );
+          bar.end();
+          accounts.forEach((a, i) => {
+            const r = results[i]!;
+            io.stderr.write(
+              `ingest pop3: ${a.name}: ${r.taken} mails taken` +
+                (r.takenBefore ? `, ${r.takenBefore} taken before` : "") +
+                (r.tooLarge ? `, ${r.tooLarge} too large (left on the server)` : "") +
+                "\n",
+            );
+          });
         });
       } finally {
         await queue?.close();

@@ -1215,7 +1215,7 @@ export interface paths {
                                 id?: string;
                                 /** @description The inbound mail it came from (null for `source: api`) */
                                 mailId?: string | null;
-                                /** @description `mail` (a processed bounce or complaint) or `api` (a reported delivery) */
+                                /** @description `mail` (a processed bounce or complaint), `api` (a reported delivery), `postfix-log` or `esp` (an ESP's event webhook) */
                                 source?: string;
                                 stream?: string;
                                 /** @description The recipient of the mail the event is about (normalised) */
@@ -2548,6 +2548,306 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/ses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Amazon SES notifications through SNS (bounces, complaints, deliveries)
+         * @description An SNS HTTP(S) subscription's messages. The signature is checked against the configured SNS certificate and the TopicArn against the endpoint's topics; SubscriptionConfirmation is confirmed (or logged).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Events recorded now */
+                            recorded: number;
+                            /** @description Events recorded before (the provider sent them again) */
+                            duplicates: number;
+                            /** @description Events of types Rebound does not record (opens, clicks, ...) */
+                            ignored: number;
+                            /** @description Items that are no event Rebound can record */
+                            invalid: number;
+                            /** @description Why, for the first few invalid items */
+                            problems: string[];
+                            /** @description The events recorded now */
+                            eventIds: string[];
+                            /**
+                             * @description SNS subscription messages: what was done with the SubscribeURL
+                             * @enum {string}
+                             */
+                            subscription?: "confirmed" | "logged" | "failed" | "unsubscribed";
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/sendgrid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SendGrid Event Webhook (signed)
+         * @description The Signed Event Webhook: `X-Twilio-Email-Event-Webhook-Signature` (ECDSA) over `X-Twilio-Email-Event-Webhook-Timestamp` and the body, checked with the endpoint's verification key.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Events recorded now */
+                            recorded: number;
+                            /** @description Events recorded before (the provider sent them again) */
+                            duplicates: number;
+                            /** @description Events of types Rebound does not record (opens, clicks, ...) */
+                            ignored: number;
+                            /** @description Items that are no event Rebound can record */
+                            invalid: number;
+                            /** @description Why, for the first few invalid items */
+                            problems: string[];
+                            /** @description The events recorded now */
+                            eventIds: string[];
+                            /**
+                             * @description SNS subscription messages: what was done with the SubscribeURL
+                             * @enum {string}
+                             */
+                            subscription?: "confirmed" | "logged" | "failed" | "unsubscribed";
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/mailgun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mailgun webhooks (signed)
+         * @description A webhook's JSON body: `signature` (HMAC-SHA256 of timestamp and token with the signing key) and `event-data`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Events recorded now */
+                            recorded: number;
+                            /** @description Events recorded before (the provider sent them again) */
+                            duplicates: number;
+                            /** @description Events of types Rebound does not record (opens, clicks, ...) */
+                            ignored: number;
+                            /** @description Items that are no event Rebound can record */
+                            invalid: number;
+                            /** @description Why, for the first few invalid items */
+                            problems: string[];
+                            /** @description The events recorded now */
+                            eventIds: string[];
+                            /**
+                             * @description SNS subscription messages: what was done with the SubscribeURL
+                             * @enum {string}
+                             */
+                            subscription?: "confirmed" | "logged" | "failed" | "unsubscribed";
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/postmark": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Postmark webhooks (basic authentication)
+         * @description Bounce, spam complaint and delivery webhooks, with the endpoint's user and password in the URL.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Events recorded now */
+                            recorded: number;
+                            /** @description Events recorded before (the provider sent them again) */
+                            duplicates: number;
+                            /** @description Events of types Rebound does not record (opens, clicks, ...) */
+                            ignored: number;
+                            /** @description Items that are no event Rebound can record */
+                            invalid: number;
+                            /** @description Why, for the first few invalid items */
+                            problems: string[];
+                            /** @description The events recorded now */
+                            eventIds: string[];
+                            /**
+                             * @description SNS subscription messages: what was done with the SubscribeURL
+                             * @enum {string}
+                             */
+                            subscription?: "confirmed" | "logged" | "failed" | "unsubscribed";
+                        };
                     };
                 };
                 /** @description The one error shape of every 4xx and 5xx answer. */

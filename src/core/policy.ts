@@ -77,7 +77,7 @@ export function softRuleFor(
   reason: string,
   permanent?: boolean | null,
 ): { key: string; rule: SoftRule } {
-  if (reason === "undefined" && permanent === true)
+  if ((reason === "undefined" || reason === "onhold") && permanent === true)
     return { key: "permanent-undefined", rule: policy.soft.permanentUndefined };
   const rule = policy.soft.reasons[reason];
   return rule ? { key: reason, rule } : { key: "default", rule: policy.soft.default };

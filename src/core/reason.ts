@@ -183,6 +183,9 @@ export function decideReason(e: Evidence): Decision {
   if (command(e) === "HELO" && !e.reason) return done("blocked", "smtp.command:HELO");
   // `expired` is no RFC 3464 action, but some MTAs write it for a message given up after its queue lifetime
   if (action === "delayed" || action === "expired") return done("expired", `dsn.action:${action}`);
+  // A server said why, in words no rule knows: the reason is on hold (Sisimai's `onhold`), not unknown. The
+  // policy treats the two alike (softRuleFor); `undefined` is left for a failure that came with no words at all.
+  if (diagnostic.trim()) return done("onhold", "diagnostic:no-rule");
   return done("undefined", "none");
 }
 

@@ -68,7 +68,18 @@ export const FEEDBACK_TYPES = [
 export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
 
 /** Which part of the classifier produced a recipient's result. */
-export const PARSERS = ["dsn", "arf", "autoreply", "text", "header"] as const;
+export const PARSERS = [
+  "dsn",
+  "arf",
+  "autoreply",
+  "text",
+  "header",
+  // an ESP's event webhook (src/core/esp): the provider's own classification, mapped
+  "esp:ses",
+  "esp:sendgrid",
+  "esp:mailgun",
+  "esp:postmark",
+] as const;
 export type ParserName = (typeof PARSERS)[number];
 
 /** One recipient the mail speaks of, with one reason and the evidence for it. */
@@ -224,7 +235,8 @@ export function classOf(
   smtpCode?: number,
   permanent?: boolean | null,
 ): BounceClass {
-  if (reason === "undefined") return permanent === true || permanent === false ? "soft" : "undetermined";
+  if (reason === "undefined" || reason === "onhold")
+    return permanent === true || permanent === false ? "soft" : "undetermined";
   if (reason === "notaccept") {
     const temporary =
       status?.startsWith("4") || (smtpCode !== undefined && smtpCode >= 400 && smtpCode < 500);

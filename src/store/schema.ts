@@ -267,6 +267,22 @@ export interface LogPositionsTable {
   updated_at: Date;
 }
 
+/** An ESP event already recorded, by the provider's id of it (migration 0019). */
+export interface EspEventsTable {
+  tenant: string;
+  provider: string;
+  event_id: string;
+  received_at: Date;
+}
+
+/** A POP3 message committed to the spool, by account and UIDL (migration 0019). */
+export interface Pop3UidlsTable {
+  account: string;
+  uidl: string;
+  mail_id: string;
+  taken_at: Date;
+}
+
 /** The key of the address hashes (migration 0022): one row. */
 export interface AddressKeyTable {
   id: number;
@@ -297,5 +313,7 @@ export interface Database {
   rollups_si_daily: RollupsSiTable & { day: Timestamp };
   report_runs: ReportRunsTable;
   log_positions: LogPositionsTable;
+  esp_events: EspEventsTable;
+  pop3_uidls: Pop3UidlsTable;
   address_key: AddressKeyTable;
 }

@@ -2,11 +2,13 @@
 // HTTP to a real server on PostgreSQL with an admin key. Every answer must be a 2xx or a 4xx, valid against the
 // schema the document declares for its status, and every error in the one error shape.
 // Seeded and bounded (FUZZ_SEED, FUZZ_REQUESTS to run more locally).
+import { rmSync } from "node:fs";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { espSettingsFile, sendgridSigner, snsSigner } from "../helpers/esp.js";
 import { verpOverrides } from "./bounce-helper.js";
 import { type FuzzRequest, type OpenApiDoc, requestsOf, type Schema } from "./fuzz/requests.js";
 import { client, startTestApi, type Client, type TestApi } from "./helpers.js";
@@ -22,10 +24,26 @@ let t: TestDb;
 let api: TestApi;
 let admin: Client;
 let doc: OpenApiDoc;
+let espDir: string | undefined;
 
 beforeAll(async () => {
   t = await createTestDb();
-  api = await startTestApi(t.db, { ...verpOverrides, apiBodyLimitBytes: 64 * 1024 });
+  // ESP endpoints configured, so that the ingest routes are fuzzed past "not configured".
+  const esp = espSettingsFile(
+    {
+      ses: [{ topicArns: ["arn:aws:sns:eu-west-1:123456789012:fuzz"], certificateFile: "$DIR/sns.pem" }],
+      sendgrid: [{ publicKey: sendgridSigner().publicKey }],
+      mailgun: [{ signingKey: "fuzz-signing-key" }],
+      postmark: [{ user: "postmark", password: "fuzz-password-123" }],
+    },
+    { "sns.pem": snsSigner().certificatePem },
+  );
+  espDir = esp.dir;
+  api = await startTestApi(t.db, {
+    ...verpOverrides,
+    apiBodyLimitBytes: 64 * 1024,
+    espConfigPath: esp.path,
+  } as typeof verpOverrides);
   admin = await client(t.db, api, "acme", ["read", "write", "admin"], 0);
   doc = (await (await fetch(`${api.url}/v1/openapi.json`)).json()) as OpenApiDoc;
 });
@@ -33,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   await t?.drop();
+  if (espDir) rmSync(espDir, { recursive: true, force: true });
 });
 
 /** Validators of the document's answers, compiled once per schema. */

@@ -284,16 +284,16 @@ describe("permanence", () => {
     });
   });
 
-  it("reads the words when no code is given", () => {
+  it("reads the permanence from the words when no code is given; words no rule knows put the reason on hold", () => {
     expect(
       d({ diagnostic: "This is a permanent error; I've given up. Sorry it didn't work out." }),
     ).toMatchObject({
-      reason: "undefined",
+      reason: "onhold",
       permanent: true,
       permanentRule: "text:permanent",
     });
     expect(d({ diagnostic: "The mail system will retry for up to 5 days." })).toMatchObject({
-      reason: "undefined",
+      reason: "onhold",
       permanent: false,
       permanentRule: "text:transient",
     });
@@ -301,13 +301,13 @@ describe("permanence", () => {
       permanent: false,
     });
     expect(d({ diagnostic: "Error 22, contact postmaster" })).toMatchObject({
-      reason: "undefined",
+      reason: "onhold",
       permanent: null,
     });
     expect(d({ diagnostic: "Error 22", action: "failed" })).toMatchObject({ permanent: true });
   });
 
-  it("gives a permanent failure of unknown reason the soft class and leaves undetermined only for no evidence", () => {
+  it("gives a permanent failure of unknown reason (on hold) the soft class and leaves undetermined only for no evidence", () => {
     const r = classify(
       [
         "From: MAILER-DAEMON@mx.example.org",
@@ -339,7 +339,7 @@ describe("permanence", () => {
       ].join("\n"),
     );
     expect(r.recipients.map((x) => [x.recipient, x.reason, x.class, x.permanent])).toEqual([
-      ["one@example.net", "undefined", "soft", true],
+      ["one@example.net", "onhold", "soft", true],
       ["two@example.net", "systemerror", "soft", false],
     ]);
   });
@@ -363,7 +363,7 @@ describe("syntaxerror", () => {
     expect(
       d5({ status: "5.5.0", diagnostic: "550 5.5.0 Requested action not taken: mailbox unavailable" }),
     ).not.toBe("syntaxerror");
-    expect(d5({ status: "5.5.0", diagnostic: "550 5.5.0 Error 22" })).toBe("undefined");
+    expect(d5({ status: "5.5.0", diagnostic: "550 5.5.0 Error 22" })).toBe("onhold");
   });
   const d5 = (e: Parameters<typeof decideReason>[0]) => decideReason(e).reason;
 });

@@ -21,7 +21,8 @@ const eventSchema = {
     },
     source: {
       type: "string",
-      description: "`mail` (a processed bounce or complaint) or `api` (a reported delivery)",
+      description:
+        "`mail` (a processed bounce or complaint), `api` (a reported delivery), `postfix-log` or `esp` (an ESP's event webhook)",
     },
     stream: { type: "string" },
     recipient: { type: "string", description: "The recipient of the mail the event is about (normalised)" },
