@@ -1,6 +1,8 @@
 // GET /v1/stats benchmark on real PostgreSQL: hourly rollups for D days (default 90) x S streams (20) x P
 // providers (30) x C campaigns (50), of which each stream has A campaigns (default 5) active each hour (all 50
-// over a day), generated in PostgreSQL; then each query shape asked R times (default 30) over HTTP, p50/p95.
+// over a day), generated in PostgreSQL and written as the application writes them (the hourly cube and the
+// pre-aggregated tables of migration 0018); then each query shape asked R times (default 30) over HTTP, p50/p95,
+// with the table that answered it.
 //
 //   node --import tsx bench/stats.mjs [--days 90] [--streams 20] [--providers 30] [--campaigns 50]
 //                                    [--active 5] [--runs 30] [--keep]
@@ -13,6 +15,7 @@ import { loadConfig } from "../src/config.ts";
 import { PROVIDERS } from "../src/core/provider.ts";
 import { createLogger } from "../src/log.ts";
 import { migrateToLatest, openDb } from "../src/store/db.ts";
+import { CUBES, cubeFor, rollupWrites } from "../src/store/rollups.ts";
 import { createKey } from "../src/store/keys.ts";
 
 const args = process.argv.slice(2);
@@ -38,16 +41,21 @@ try {
   const start = new Date(end.getTime() - DAYS * 86_400_000);
   const t0 = performance.now();
   // Each hour, each stream sends A of its campaigns (which ones turns with the hour) to every provider.
+  // Written as the application writes them: into the hourly cube and every pre-aggregated table (rollupWrites).
   await sql`
-    insert into rollups (tenant, hour, stream, provider, campaign, sending_ip,
-                         sent, delivered, hard, soft, block, complaint, auto_reply, unverified)
-    select 'bench', h, 's' || s, p, 'c' || ((extract(epoch from h)::bigint / 3600 * ${ACTIVE} + a) % ${CAMPAIGNS}),
-           '192.0.2.' || (s % 4), 1000, 950, 10, 20, 5, 1, 3, 2
-      from generate_series(${start}::timestamptz, ${end}::timestamptz - interval '1 hour', interval '1 hour') h,
-           generate_series(0, ${STREAMS - 1}) s,
-           generate_series(0, ${ACTIVE - 1}) a,
-           unnest(${providers}::text[]) p`.execute(handle.db);
-  await sql`analyze rollups`.execute(handle.db);
+    with rollup_src as (
+      select 'bench' as tenant, h as hour, 's' || s as stream, p as provider,
+             'c' || ((extract(epoch from h)::bigint / 3600 * ${ACTIVE} + a) % ${CAMPAIGNS}) as campaign,
+             '192.0.2.' || (s % 4) as sending_ip, 1000::bigint as sent, 950::bigint as delivered,
+             10::bigint as hard, 20::bigint as soft, 5::bigint as block, 1::bigint as complaint,
+             3::bigint as auto_reply, 2::bigint as unverified
+        from generate_series(${start}::timestamptz, ${end}::timestamptz - interval '1 hour', interval '1 hour') h,
+             generate_series(0, ${STREAMS - 1}) s,
+             generate_series(0, ${ACTIVE - 1}) a,
+             unnest(${providers}::text[]) p),
+    ${rollupWrites("rollup_src")}
+    select 1`.execute(handle.db);
+  for (const c of CUBES) await sql`analyze ${sql.table(c.table)}`.execute(handle.db);
   const rows = (await sql`select count(*)::int as n from rollups`.execute(handle.db)).rows[0].n;
   console.log(
     `rollups: ${rows.toLocaleString("en")} rows (${DAYS} days x ${STREAMS} streams x ${ACTIVE} of ${CAMPAIGNS} ` +
@@ -72,6 +80,9 @@ try {
     ],
     ["last 30 days, daily, by provider", `granularity=day&from=${iso(ago(30))}&groupBy=provider`],
     ["last 45 days (90 with the previous period), daily, total", `granularity=day&from=${iso(ago(45))}`],
+    ["last 7 days, hourly, one stream, by campaign", `from=${iso(ago(7))}&stream=s3&groupBy=campaign`],
+    ["last 30 days, daily, by sending IP", `granularity=day&from=${iso(ago(30))}&groupBy=sendingIp`],
+    ["last 24 h, hourly, total", ``],
   ];
   for (const [label, q] of shapes) {
     const ms = [];
@@ -88,7 +99,10 @@ try {
     }
     ms.sort((a, b) => a - b);
     const pct = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))].toFixed(1);
-    console.log(`${label}: p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms (${points} points)`);
+    const p = new URLSearchParams(q);
+    const dims = [...(p.get("groupBy")?.split(",") ?? []), ...["stream", "provider"].filter((d) => p.has(d))];
+    const cube = cubeFor(p.get("granularity") ?? "hour", dims).table;
+    console.log(`${label}: p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms (${points} points, from ${cube})`);
   }
   console.log(`load average ${loadavg()[0].toFixed(1)}`);
   await api.close();

@@ -11,6 +11,7 @@ import * as m0009 from "./0009_sends_provider.js";
 import * as m0010 from "./0010_rollups.js";
 import * as m0015 from "./0015_event_permanent.js";
 import * as m0016 from "./0016_log_positions.js";
+import * as m0018 from "./0018_monitor.js";
 import * as m0019 from "./0019_esp.js";
 import * as m0020 from "./0020_dmarc.js";
 import * as m0017 from "./0017_alerts.js";
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   "0010_rollups": m0010,
   "0015_event_permanent": m0015,
   "0016_log_positions": m0016,
+  "0018_monitor": m0018,
   "0019_esp": m0019,
   "0020_dmarc": m0020,
   "0017_alerts": m0017,

@@ -2,6 +2,7 @@
 import { domainToASCII } from "node:url";
 import { z } from "zod";
 import { parseCidr } from "./webhooks/egress.js";
+import { REPORT_PERIODS } from "./core/deliverability-report.js";
 
 const csv = z.string().transform((s) =>
   s
@@ -209,6 +210,10 @@ export const configSchema = z.object({
   mailRetentionDays: int(0),
   /** How long the suppression log is kept (0: forever; webhook history has its own ages, docs/webhooks.md). */
   logRetentionDays: int(0),
+  /** How long the hourly rollups are kept (0: forever); the daily ones answer for older days. */
+  rollupHourlyRetentionDays: int(100),
+  /** How long the daily rollups are kept (0: forever). */
+  rollupDailyRetentionDays: int(800),
   /** Local parts are compared case-insensitively unless this is set. */
   caseSensitiveLocalPart: z.stringbool().default(false),
   /** Tries of a webhook delivery before it is `dead`. */
@@ -276,6 +281,17 @@ export const configSchema = z.object({
   lookupSenderStreams: senderStreams.default(new Map()),
   /** The bounce mailboxes `rebound ingest imap` reads (a JSON file: docs/integrations.md). */
   imapAccountsPath: z.string().min(1).optional(),
+  /** When the deliverability report goes out (a cron pattern, UTC, e.g. `0 7 * * 1`); unset: never. */
+  reportSchedule: z.string().min(1).optional(),
+  /** The period the scheduled report covers: the last complete week (Monday to Monday, UTC) or month. */
+  reportPeriod: z.enum(REPORT_PERIODS).default("week"),
+  /** The tenants a report is made for (empty: the default tenant). */
+  reportTenants: csv.default([]),
+  /** Who the scheduled report is mailed to. */
+  reportTo: csv.default([]),
+  reportFrom: z.string().min(3).default("rebound@localhost"),
+  /** The SMTP relay reports are sent through (`smtp://host:port`, `smtps://user:pass@host`). */
+  reportSmtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
   /** The POP3 mailboxes `rebound ingest pop3` reads (a JSON file: docs/integrations.md). */
   pop3AccountsPath: z.string().min(1).optional(),
   /** The ESP endpoints `POST /v1/ingest/<provider>` take (a JSON file: docs/integrations.md); unset: none. */
@@ -336,6 +352,8 @@ export const ENV: Record<keyof Config, string> = {
   eventRetentionDays: "REBOUND_EVENT_RETENTION_DAYS",
   mailRetentionDays: "REBOUND_MAIL_RETENTION_DAYS",
   logRetentionDays: "REBOUND_LOG_RETENTION_DAYS",
+  rollupHourlyRetentionDays: "REBOUND_ROLLUP_HOURLY_RETENTION_DAYS",
+  rollupDailyRetentionDays: "REBOUND_ROLLUP_DAILY_RETENTION_DAYS",
   caseSensitiveLocalPart: "REBOUND_CASE_SENSITIVE_LOCAL_PART",
   webhookMaxAttempts: "REBOUND_WEBHOOK_MAX_ATTEMPTS",
   webhookTimeoutMs: "REBOUND_WEBHOOK_TIMEOUT_MS",
@@ -368,6 +386,12 @@ export const ENV: Record<keyof Config, string> = {
   lookupTenant: "REBOUND_LOOKUP_TENANT",
   lookupSenderStreams: "REBOUND_LOOKUP_SENDER_STREAMS",
   imapAccountsPath: "REBOUND_IMAP_ACCOUNTS",
+  reportSchedule: "REBOUND_REPORT_SCHEDULE",
+  reportPeriod: "REBOUND_REPORT_PERIOD",
+  reportTenants: "REBOUND_REPORT_TENANTS",
+  reportTo: "REBOUND_REPORT_TO",
+  reportFrom: "REBOUND_REPORT_FROM",
+  reportSmtpUrl: "REBOUND_REPORT_SMTP_URL",
   pop3AccountsPath: "REBOUND_POP3_ACCOUNTS",
   espConfigPath: "REBOUND_ESP_CONFIG",
   espMaxAgeMinutes: "REBOUND_ESP_MAX_AGE_MINUTES",
@@ -401,6 +425,10 @@ export function loadConfig(
   if (c.smtpProxyProtocol && c.smtpProxyFrom.length === 0)
     throw new ConfigError(
       `invalid configuration:\n  ${ENV.smtpProxyProtocol}: a PROXY protocol header is trusted only from the proxies' networks: set ${ENV.smtpProxyFrom} (CIDRs) instead`,
+    );
+  if (c.reportSchedule && (!c.reportTo.length || !c.reportSmtpUrl))
+    throw new ConfigError(
+      `invalid configuration:\n  ${ENV.reportSchedule}: a scheduled report needs ${ENV.reportTo} (who gets it) and ${ENV.reportSmtpUrl} (the relay it goes through)`,
     );
   return c;
 }

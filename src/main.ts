@@ -20,6 +20,7 @@ import { resolveTls } from "./intake/tls.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics, startMetricsServer, type Metrics } from "./metrics.js";
 import { loadPolicy } from "./policy-file.js";
+import { startReportSchedule } from "./monitor/report-schedule.js";
 import { startRetention } from "./retention.js";
 import { createQueue } from "./queue/index.js";
 import { migrateToLatest, openDb, type Db, type DbHandle } from "./store/db.js";
@@ -195,6 +196,9 @@ export async function startApp(
         providers,
       });
       closers.push(() => worker.stop());
+      // Scheduled reports from the worker role (report_runs: sent once however many workers run).
+      const reports = startReportSchedule({ db, config, logger });
+      if (reports) closers.push(async () => reports.stop());
       const webhooks = startWebhookWorker(
         { db, queue, logger, now, metrics },
         {

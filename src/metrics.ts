@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { isProvider } from "./core/provider.js";
+import { COUNTERS, type Counter as RollupCounter, type RollupIncrement } from "./core/rollup.js";
 import { deliveryBacklog, mailBacklog } from "./store/backlog.js";
 import type { Db } from "./store/db.js";
 
@@ -37,6 +38,10 @@ export interface Metrics {
   mailsProcessed: Counter<"status" | "kind">;
   events: Counter<"class" | "reason">;
   blocks: Counter<"tenant" | "stream" | "provider" | "reason">;
+  /** Messages counted as sent (POST /v1/sends, `rebound sends import`), by tenant, stream and provider. */
+  sends: Counter<"tenant" | "stream" | "provider">;
+  /** What came back, as the rollups count it (OUTCOME_CLASSES), by tenant, stream, provider and class. */
+  outcomes: Counter<"tenant" | "stream" | "provider" | "class">;
   /** Tries of process-mail that threw; `final` is "true" on the last try (the mail is then `failed`). */
   processingFailures: Counter<"final">;
   processingSeconds: Histogram;
@@ -122,6 +127,18 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       labelNames: ["tenant", "stream", "provider", "reason"] as const,
       registers,
     }),
+    sends: new Counter({
+      name: "rebound_sends_total",
+      help: "Messages counted as sent (POST /v1/sends, sends import), by tenant, stream and receiving provider",
+      labelNames: ["tenant", "stream", "provider"] as const,
+      registers,
+    }),
+    outcomes: new Counter({
+      name: "rebound_outcomes_total",
+      help: "What came back as the rollups count it (delivered, hard, soft, block, complaint, auto_reply, unverified), by tenant, stream, receiving provider and class",
+      labelNames: ["tenant", "stream", "provider", "class"] as const,
+      registers,
+    }),
     processingFailures: new Counter({
       name: "rebound_processing_failures_total",
       help: "Tries of processing a mail that failed (final: the last try; the mail is kept as failed)",
@@ -175,6 +192,33 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };
+}
+
+/** The `class` label of rebound_outcomes_total: the rollup counters but `sent` (rebound_sends_total). */
+export const OUTCOME_CLASSES = {
+  delivered: "delivered",
+  hard: "hard",
+  soft: "soft",
+  block: "block",
+  complaint: "complaint",
+  autoReply: "auto_reply",
+  unverified: "unverified",
+} as const satisfies Record<Exclude<RollupCounter, "sent">, string>;
+
+/**
+ * Counts what was added to the rollups into rebound_sends_total and rebound_outcomes_total. Only what was added:
+ * a re-processed mail's retraction (a negative increment) leaves the counters as they are.
+ */
+export function countRollups(m: Metrics, increments: readonly RollupIncrement[]): void {
+  for (const i of increments) {
+    const labels = { tenant: i.tenant, stream: i.stream, provider: providerLabel(i.provider) };
+    for (const c of COUNTERS) {
+      const n = i.counts[c];
+      if (!n || n < 0) continue;
+      if (c === "sent") m.sends.inc(labels, n);
+      else m.outcomes.inc({ ...labels, class: OUTCOME_CLASSES[c] }, n);
+    }
+  }
 }
 
 /**

@@ -7,11 +7,17 @@ import type { Db } from "./store/db.js";
 import { purgeRaw } from "./store/mails.js";
 import { purgeEspClaims } from "./store/esp-events.js";
 import { purgeEvents, purgeLogs, purgeMails } from "./store/retention.js";
+import { purgeRollups } from "./store/rollups.js";
 import { expireSuppressions } from "./store/suppressions.js";
 
 export type RetentionConfig = Pick<
   Config,
-  "rawRetentionDays" | "eventRetentionDays" | "mailRetentionDays" | "logRetentionDays"
+  | "rawRetentionDays"
+  | "eventRetentionDays"
+  | "mailRetentionDays"
+  | "logRetentionDays"
+  | "rollupHourlyRetentionDays"
+  | "rollupDailyRetentionDays"
 >;
 
 export interface RetentionDeps {
@@ -28,6 +34,7 @@ export interface RetentionPass {
   mailsDeleted: number;
   logRowsDeleted: number;
   suppressionsExpired: number;
+  rollupRowsDeleted: number;
   /** ESP event ids older than ESP_CLAIM_DAYS, kept to record a webhook sent again once (src/store/esp-events.ts). */
   espClaimsDeleted: number;
 }
@@ -71,6 +78,13 @@ export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number 
         mailsDeleted: await step("mails", c.mailRetentionDays, (b) => purgeMails(deps.db, b)),
         logRowsDeleted: await step("logs", c.logRetentionDays, (b) => purgeLogs(deps.db, b)),
         suppressionsExpired: await step("expired suppressions", 1, () => expireSuppressions(deps.db, now())),
+        rollupRowsDeleted:
+          (await step("hourly rollups", c.rollupHourlyRetentionDays, (b) =>
+            purgeRollups(deps.db, { hourlyBefore: b }),
+          )) +
+          (await step("daily rollups", c.rollupDailyRetentionDays, (b) =>
+            purgeRollups(deps.db, { dailyBefore: b }),
+          )),
         espClaimsDeleted: await step("esp event ids", ESP_CLAIM_DAYS, (b) => purgeEspClaims(deps.db, b)),
       };
       if (Object.values(pass).some((n) => n > 0)) logger.info(pass, "retention pass");

@@ -91,6 +91,8 @@ describe("retention", () => {
       eventRetentionDays: 30,
       mailRetentionDays: 90,
       logRetentionDays: 365,
+      rollupHourlyRetentionDays: 0,
+      rollupDailyRetentionDays: 0,
     };
     const logger = createLogger("silent");
     const [a, b] = [0, 1].map(() =>

@@ -9,6 +9,7 @@ import { installOpenApi } from "./openapi.js";
 import health from "./routes/health.js";
 import home from "./routes/home.js";
 import alerts from "./routes/alerts.js";
+import { createMetrics } from "../metrics.js";
 import { installMetrics } from "./metrics.js";
 import clean from "./routes/clean.js";
 import exportsRoute from "./routes/exports.js";
@@ -69,7 +70,9 @@ declare module "fastify" {
   }
 }
 
-export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+export async function buildApi(given: ApiDeps): Promise<FastifyInstance> {
+  // One registry for the routes that count (sends) and GET /metrics that serves it.
+  const deps: ApiDeps = { ...given, metrics: given.metrics ?? createMetrics({ processMetrics: false }) };
   const now = deps.now ?? (() => new Date());
   const app = Fastify({
     loggerInstance: deps.logger.child({ role: "api" }) as FastifyBaseLogger,

@@ -45,6 +45,11 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
     load: () => import("./sends.js"),
   },
   {
+    name: "report",
+    description: "the deliverability report of the last week or month (html, json or csv)",
+    load: () => import("./report.js"),
+  },
+  {
     name: "reprocess",
     description: "re-run the processing of mails: --failed, --all, or the ids given",
     load: () => import("./reprocess.js"),

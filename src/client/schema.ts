@@ -1202,10 +1202,18 @@ export interface paths {
                     address?: string;
                     stream?: string;
                     class?: "hard" | "soft" | "block" | "complaint" | "auto_reply" | "delivered" | "undetermined";
+                    reason?: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
+                    provider?: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other";
+                    /** @description The campaign of the events' sends (events tied to a send: docs/monitoring.md) */
+                    campaign?: string;
                     /** @description occurred at or after */
                     since?: string;
                     /** @description occurred before */
                     until?: string;
+                    /** @description occurred at or after (as `since`) */
+                    from?: string;
+                    /** @description occurred before (as `until`) */
+                    to?: string;
                     limit?: number;
                     /** @description `nextCursor` of the previous page */
                     cursor?: string;
@@ -1259,6 +1267,17 @@ export interface paths {
                                 decision?: {
                                     [key: string]: unknown;
                                 } | null;
+                                /** @description The recipient's mailbox provider (null on events recorded before providers were kept) */
+                                provider?: string | null;
+                                /** @description The campaign of its send (null when not tied to one) */
+                                campaign?: string | null;
+                                /** @description The sending IP of its send (null when not tied) */
+                                sendingIp?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When its send went out (null when not tied to a send: docs/monitoring.md)
+                                 */
+                                sentAt?: string | null;
                                 /** Format: date-time */
                                 occurredAt?: string;
                                 /** Format: date-time */
@@ -1558,11 +1577,12 @@ export interface paths {
         };
         /**
          * Sends, bounces and complaints with rates, per group and hour or day, beside the previous period
-         * @description From the hourly rollups. `from` and `to` are rounded out to whole buckets (hours, or UTC days);
+         * @description From the rollups (hourly, daily and per-dimension tables). `from` and `to` are rounded out to whole buckets (hours, or UTC days);
          *     default: the last 24 hours. The previous period is the as long one just before `from`; each point has the point one
          *     period earlier beside it. `groupBy`: a comma-separated list of stream, provider, campaign, sendingIp (default: none, one group).
          *     Bounces tied to their send (the returned original's Message-ID against `POST /v1/sends`) count in the hour of the
          *     send, others in the hour they arrived; unverified bounces count only as `unverified` (docs/monitoring.md).
+         *     Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: ask by day for older windows.
          */
         get: {
             parameters: {
@@ -1683,6 +1703,106 @@ export interface paths {
                                         blockRate?: number | null;
                                     };
                                 }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suppressions added and removed per hour or day
+         * @description From the suppression log. `from` and `to` are rounded out to whole buckets (hours, or UTC
+         *     days); default: the last 24 hours (hours) or 30 days (days), at most 400 days. One point per bucket,
+         *     zeros included. `removed` counts removals by hand or API, expiries and erasures.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    granularity?: "hour" | "day";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            points: {
+                                /**
+                                 * Format: date-time
+                                 * @description The start of the bucket
+                                 */
+                                t: string;
+                                added: number;
+                                removed: number;
                             }[];
                         };
                     };

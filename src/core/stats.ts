@@ -42,7 +42,14 @@ export const emptyCounts = (): Counts => Object.fromEntries(COUNTERS.map((c) => 
 
 export function figuresOf(c: Counts): Figures {
   return {
-    ...c,
+    sent: c.sent,
+    delivered: c.delivered,
+    hard: c.hard,
+    soft: c.soft,
+    block: c.block,
+    complaint: c.complaint,
+    autoReply: c.autoReply,
+    unverified: c.unverified,
     hardRate: ratio(c.hard, c.sent),
     complaintRate: ratio(c.complaint, c.sent),
     complaintRateDelivered: ratio(c.complaint, c.delivered),
@@ -51,7 +58,14 @@ export function figuresOf(c: Counts): Figures {
 }
 
 function add(into: Counts, c: Counts): void {
-  for (const k of COUNTERS) into[k] += c[k];
+  into.sent += c.sent;
+  into.delivered += c.delivered;
+  into.hard += c.hard;
+  into.soft += c.soft;
+  into.block += c.block;
+  into.complaint += c.complaint;
+  into.autoReply += c.autoReply;
+  into.unverified += c.unverified;
 }
 
 /**
@@ -64,19 +78,21 @@ export function statsOf(
   o: { groupBy: readonly string[]; from: Date; to: Date },
 ): StatsGroup[] {
   const period = o.to.getTime() - o.from.getTime();
+  const from = o.from.getTime();
   const groups = new Map<
     string,
     { group: string[]; total: Counts; previous: Counts; points: Map<number, { cur: Counts; prev: Counts }> }
   >();
   for (const b of buckets) {
-    const k = JSON.stringify(b.group);
+    // A key of the group's values: "\u0000" cannot occur in them (PostgreSQL text holds no NUL).
+    const k = b.group.length === 1 ? b.group[0]! : b.group.join("\u0000");
     let g = groups.get(k);
     if (!g) {
       g = { group: b.group, total: emptyCounts(), previous: emptyCounts(), points: new Map() };
       groups.set(k, g);
     }
     const t = b.at.getTime();
-    const current = t >= o.from.getTime();
+    const current = t >= from;
     const at = current ? t : t + period;
     let p = g.points.get(at);
     if (!p) {
@@ -86,17 +102,27 @@ export function statsOf(
     add(current ? p.cur : p.prev, b.counts);
     add(current ? g.total : g.previous, b.counts);
   }
-  const byKey = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return byKey.map(([, g]) => ({
+  const byKey = [...groups.values()].sort((a, b) => compareGroups(a.group, b.group));
+  return byKey.map((g) => ({
     key: Object.fromEntries(o.groupBy.map((name, i) => [name, g.group[i]!])),
     total: figuresOf(g.total),
     previous: figuresOf(g.previous),
     points: [...g.points.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([at, p]) => ({
-        at: new Date(at).toISOString(),
-        ...figuresOf(p.cur),
-        previous: figuresOf(p.prev),
-      })),
+      .map(([at, p]) => {
+        const point = figuresOf(p.cur) as StatsPoint;
+        point.at = new Date(at).toISOString();
+        point.previous = figuresOf(p.prev);
+        return point;
+      }),
   }));
+}
+
+/** Groups in the order of their values, the first value first (code unit order). */
+function compareGroups(a: string[], b: string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! < b[i]!) return -1;
+    if (a[i]! > b[i]!) return 1;
+  }
+  return 0;
 }

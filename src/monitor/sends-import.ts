@@ -1,6 +1,7 @@
 // Importing what was sent (POST /v1/sends, `rebound sends import`): records checked one by one
-// (src/core/send-record.ts), messages written in chunks as they stream in (each chunk one statement, the next
-// chunk read while it runs), counts summed and written at the end under their batch id, in one transaction.
+// (src/core/send-record.ts), messages staged as they stream in (PostgreSQL: COPY into a temporary table, recorded
+// and counted by one INSERT ... SELECT at the end; PGlite: written in chunks, each one statement), counts summed
+// and written at the end under their batch id, in one transaction.
 //
 // Idempotent: a message is recorded once per tenant and Message-ID (a retried upload's messages are
 // `duplicates`); counts are recorded once per batch id (a retried batch's counts are `duplicates`), so counts
@@ -14,8 +15,17 @@ import {
   type SendMessage,
   type SendRules,
 } from "../core/send-record.js";
+import { pgPoolOf } from "../store/db.js";
 import type { Database } from "../store/schema.js";
-import { insertSendCounts, insertSends, sendBatchExists, type SendRow } from "../store/sends.js";
+import {
+  insertSendCounts,
+  insertSends,
+  sendBatchExists,
+  stageSends,
+  totalSent,
+  type SendRow,
+  type SentCount,
+} from "../store/sends.js";
 import { linesOf, type Line } from "../util/lines.js";
 import type { ProviderLookup } from "./provider-resolver.js";
 
@@ -53,6 +63,8 @@ export interface ImportSendsOptions extends Omit<SendRules, "now"> {
   providers?: ProviderLookup;
   /** Messages written per statement. */
   chunkSize?: number;
+  /** Told what was newly counted as sent, per stream and provider, once it is committed (metrics). */
+  onSent?: (counts: SentCount[]) => void;
 }
 
 /** The records of an NDJSON stream (empty lines skipped), a chunk's worth at a time. */
@@ -133,8 +145,12 @@ export async function importSends(
     caseSensitiveLocalPart: o.caseSensitiveLocalPart,
   };
 
+  // PostgreSQL: the messages staged by COPY on one connection and recorded at the end by one statement; PGlite:
+  // written in chunks, each one statement, two at most at once while the next one is read.
+  const pool = pgPoolOf(db);
+  const stage = pool ? await stageSends(db, pool, o.tenant) : undefined;
+  let staged = 0;
   let chunk: SendMessage[] = [];
-  /** The chunks being written (two at most, on two connections) while the next one is read. */
   const writing: Promise<void>[] = [];
   const flush = async () => {
     const rows = chunk;
@@ -155,69 +171,90 @@ export async function importSends(
         provider: providers(r.recipientDomain),
         sentAt: r.sentAt,
       }));
-      const added = await insertSends(db, o.tenant, sendRows);
+      if (stage) {
+        await stage.add(sendRows);
+        staged += sendRows.length;
+        return;
+      }
+      const sent = await insertSends(db, o.tenant, sendRows);
+      o.onSent?.(sent);
+      const added = totalSent(sent);
       summary.accepted += added;
       summary.duplicates += rows.length - added;
     })();
     // Awaited later; a failure meanwhile must not be an unhandled rejection.
     write.catch(() => undefined);
     writing.push(write);
+    // The stage takes one chunk at a time, in order.
+    if (stage) await writing.shift();
   };
 
   /** The counts records, summed per key as they come (memory: one entry per key, not per record). */
   type Pending = Omit<RollupIncrement, "provider"> & { provider?: string; domain?: string };
   const counts = new Map<string, Pending>();
   let countRecords = 0;
-  for await (const batch of inputs)
-    for (const input of batch) {
-      summary.received++;
-      if (input.error) {
-        fail(input.line, input.error.code, input.error.message);
-        continue;
+  try {
+    for await (const batch of inputs)
+      for (const input of batch) {
+        summary.received++;
+        if (input.error) {
+          fail(input.line, input.error.code, input.error.message);
+          continue;
+        }
+        const c = checkSendRecord(input.record!, rules);
+        if (c.type === "error") {
+          fail(input.line, c.code, c.message);
+          continue;
+        }
+        if (c.type === "message") {
+          chunk.push(c);
+          if (chunk.length >= chunkSize) await flush();
+          continue;
+        }
+        if (!o.batchId) {
+          fail(
+            input.line,
+            "batch_id_required",
+            "a counts record needs the upload's batch id (`?batchId=`), so that a retried upload does not count twice",
+          );
+          continue;
+        }
+        countRecords++;
+        const key = JSON.stringify([
+          c.hour.getTime(),
+          c.stream,
+          c.provider ?? null,
+          c.recipientDomain ?? null,
+          c.campaign,
+          c.sendingIp,
+        ]);
+        const had = counts.get(key);
+        if (had) had.counts.sent! += c.count;
+        else
+          counts.set(key, {
+            tenant: o.tenant,
+            hour: c.hour,
+            stream: c.stream,
+            provider: c.provider,
+            domain: c.recipientDomain,
+            campaign: c.campaign,
+            sendingIp: c.sendingIp,
+            counts: { sent: c.count },
+          });
       }
-      const c = checkSendRecord(input.record!, rules);
-      if (c.type === "error") {
-        fail(input.line, c.code, c.message);
-        continue;
-      }
-      if (c.type === "message") {
-        chunk.push(c);
-        if (chunk.length >= chunkSize) await flush();
-        continue;
-      }
-      if (!o.batchId) {
-        fail(
-          input.line,
-          "batch_id_required",
-          "a counts record needs the upload's batch id (`?batchId=`), so that a retried upload does not count twice",
-        );
-        continue;
-      }
-      countRecords++;
-      const key = JSON.stringify([
-        c.hour.getTime(),
-        c.stream,
-        c.provider ?? null,
-        c.recipientDomain ?? null,
-        c.campaign,
-        c.sendingIp,
-      ]);
-      const had = counts.get(key);
-      if (had) had.counts.sent! += c.count;
-      else
-        counts.set(key, {
-          tenant: o.tenant,
-          hour: c.hour,
-          stream: c.stream,
-          provider: c.provider,
-          domain: c.recipientDomain,
-          campaign: c.campaign,
-          sendingIp: c.sendingIp,
-          counts: { sent: c.count },
-        });
+    await flush();
+    for (const w of writing.splice(0)) await w;
+    if (stage) {
+      const sent = await stage.finish();
+      o.onSent?.(sent);
+      const added = totalSent(sent);
+      summary.accepted += added;
+      summary.duplicates += staged - added;
     }
-  await flush();
-  for (const w of writing.splice(0)) await w;
+  } catch (err) {
+    await stage?.abort();
+    throw err;
+  }
 
   if (o.batchId && !summary.batchDuplicate) {
     const pending = [...counts.values()];
@@ -230,8 +267,10 @@ export async function importSends(
       provider: inc.provider ?? providers(domain!),
     }));
     const made = await insertSendCounts(db, o.tenant, o.batchId, incs, countRecords);
-    if (made) summary.counted += countRecords;
-    else {
+    if (made) {
+      summary.counted += countRecords;
+      o.onSent?.(incs.map((i) => ({ stream: i.stream, provider: i.provider, n: i.counts.sent ?? 0 })));
+    } else {
       summary.batchDuplicate = true;
       summary.duplicates += countRecords;
     }

@@ -9,6 +9,9 @@ export interface HistoryFilter {
   addressHash?: string;
   stream?: string;
   class?: string;
+  reason?: string;
+  provider?: string;
+  campaign?: string;
   since?: Date;
   until?: Date;
   limit: number;
@@ -37,6 +40,9 @@ export async function eventHistory(
   if (f.addressHash) q = q.where("address_hash", "=", f.addressHash);
   if (f.stream) q = q.where("stream", "=", f.stream);
   if (f.class) q = q.where("class", "=", f.class);
+  if (f.reason) q = q.where("reason", "=", f.reason);
+  if (f.provider) q = q.where("provider", "=", f.provider);
+  if (f.campaign !== undefined) q = q.where("campaign", "=", f.campaign);
   if (f.since) q = q.where("occurred_at", ">=", f.since);
   if (f.until) q = q.where("occurred_at", "<", f.until);
   return q.orderBy("occurred_at", "desc").orderBy("id", "desc").limit(f.limit).execute();

@@ -1,8 +1,87 @@
-// The hourly rollups (migration 0010): increments added in one statement, in key order.
-import { sql, type Kysely } from "kysely";
-import { mergeIncrements, type Counter, type RollupIncrement } from "../core/rollup.js";
+// The rollups (migrations 0010, 0018): the hourly cube (tenant x hour x stream x provider x campaign x sending IP)
+// and the same counters over coarser keys (CUBES), all written by one statement per change, in key order; read
+// from the smallest cube that answers the question; aged out by purgeRollups.
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import { COUNTERS, mergeIncrements, type Counter, type RollupIncrement } from "../core/rollup.js";
 import { JsonRows } from "./json-rows.js";
 import type { Database } from "./schema.js";
+
+export const GROUP_BY = ["stream", "provider", "campaign", "sendingIp"] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+const COLUMN: Record<GroupBy, string> = {
+  stream: "stream",
+  provider: "provider",
+  campaign: "campaign",
+  sendingIp: "sending_ip",
+};
+const COUNTER_COLUMNS: Record<Counter, string> = {
+  sent: "sent",
+  delivered: "delivered",
+  hard: "hard",
+  soft: "soft",
+  block: "block",
+  complaint: "complaint",
+  autoReply: "auto_reply",
+  unverified: "unverified",
+};
+const COUNTER_LIST = COUNTERS.map((c) => COUNTER_COLUMNS[c]);
+
+/** A table of rollups: its time unit and the dimensions it keeps (those it drops are summed over). */
+export interface Cube {
+  table: string;
+  unit: "hour" | "day";
+  dims: readonly GroupBy[];
+}
+
+/**
+ * Every rollup table, the hourly cube first. Data: a question is answered from the first table (in this order)
+ * that has its dimensions and a fine enough unit, so the cheaper tables come before the ones they summarise.
+ */
+export const CUBES: readonly Cube[] = [
+  { table: "rollups_sp_daily", unit: "day", dims: ["stream", "provider"] },
+  { table: "rollups_sc_daily", unit: "day", dims: ["stream", "campaign"] },
+  { table: "rollups_si_daily", unit: "day", dims: ["stream", "sendingIp"] },
+  { table: "rollups_daily", unit: "day", dims: GROUP_BY },
+  { table: "rollups_sp_hourly", unit: "hour", dims: ["stream", "provider"] },
+  { table: "rollups_sc_hourly", unit: "hour", dims: ["stream", "campaign"] },
+  { table: "rollups_si_hourly", unit: "hour", dims: ["stream", "sendingIp"] },
+  { table: "rollups", unit: "hour", dims: GROUP_BY },
+];
+/** Written in this order by every writer (rows in key order within each): no deadlock between writers. */
+const WRITE_ORDER = [...CUBES].sort((a, b) => (a.table < b.table ? -1 : 1));
+
+/** The table that answers a question about these dimensions, by hour or by UTC day. */
+export function cubeFor(granularity: "hour" | "day", dims: Iterable<GroupBy>): Cube {
+  const need = [...dims];
+  const cube = CUBES.find(
+    (c) => (granularity === "day" || c.unit === "hour") && need.every((d) => c.dims.includes(d)),
+  );
+  return cube!;
+}
+
+const timeColumn = (c: Cube) => c.unit;
+
+/**
+ * The statement's data-modifying CTEs that add the rows of `source` (a CTE or FROM item named so, with tenant,
+ * hour, the four dimension columns and the counter columns) to every rollup table, each in key order.
+ */
+export function rollupWrites(source: string): RawBuilder<unknown> {
+  const parts = WRITE_ORDER.map((c, i) => {
+    const dims = c.dims.map((d) => COLUMN[d]).join(", ");
+    const time = c.unit === "hour" ? "hour" : `date_trunc('day', hour at time zone 'UTC') at time zone 'UTC'`;
+    const key = `tenant, ${timeColumn(c)}, ${dims}`;
+    return `rollup_w${i} as (
+      insert into ${c.table} (${key}, ${COUNTER_LIST.join(", ")})
+      select tenant, ${time}, ${dims}, ${COUNTER_LIST.map((n) => `sum(${n})`).join(", ")}
+        from ${source}
+       group by 1, 2, ${c.dims.map((_, n) => n + 3).join(", ")}
+       order by 1, 2, ${c.dims.map((_, n) => n + 3).join(", ")}
+      on conflict (${key}) do update set
+        ${COUNTER_LIST.map((n) => `${n} = ${c.table}.${n} + excluded.${n}`).join(", ")}
+      returning 1)`;
+  });
+  return sql.raw(parts.join(",\n"));
+}
 
 const ROWS = new JsonRows([
   ["tenant", "text"],
@@ -11,17 +90,10 @@ const ROWS = new JsonRows([
   ["provider", "text"],
   ["campaign", "text"],
   ["sending_ip", "text"],
-  ["sent", "bigint"],
-  ["delivered", "bigint"],
-  ["hard", "bigint"],
-  ["soft", "bigint"],
-  ["block", "bigint"],
-  ["complaint", "bigint"],
-  ["auto_reply", "bigint"],
-  ["unverified", "bigint"],
+  ...COUNTER_LIST.map((n) => [n, "bigint"] as const),
 ]);
 
-/** Adds the increments (summed per key first) to the rollups: one statement, rows locked in key order. */
+/** Adds the increments (summed per key first) to every rollup table: one statement, rows locked in key order. */
 export async function addToRollups(db: Kysely<Database>, increments: RollupIncrement[]): Promise<void> {
   const merged = mergeIncrements(increments);
   if (!merged.length) return;
@@ -32,37 +104,13 @@ export async function addToRollups(db: Kysely<Database>, increments: RollupIncre
     provider: i.provider,
     campaign: i.campaign,
     sending_ip: i.sendingIp,
-    sent: i.counts.sent ?? 0,
-    delivered: i.counts.delivered ?? 0,
-    hard: i.counts.hard ?? 0,
-    soft: i.counts.soft ?? 0,
-    block: i.counts.block ?? 0,
-    complaint: i.counts.complaint ?? 0,
-    auto_reply: i.counts.autoReply ?? 0,
-    unverified: i.counts.unverified ?? 0,
+    ...Object.fromEntries(COUNTERS.map((c) => [COUNTER_COLUMNS[c], i.counts[c] ?? 0])),
   }));
   await sql`
-    insert into rollups (${ROWS.names})
-    select ${ROWS.names} from ${ROWS.from("r", rows)} order by ord
-    on conflict (tenant, hour, stream, provider, campaign, sending_ip) do update set
-      sent = rollups.sent + excluded.sent,
-      delivered = rollups.delivered + excluded.delivered,
-      hard = rollups.hard + excluded.hard,
-      soft = rollups.soft + excluded.soft,
-      block = rollups.block + excluded.block,
-      complaint = rollups.complaint + excluded.complaint,
-      auto_reply = rollups.auto_reply + excluded.auto_reply,
-      unverified = rollups.unverified + excluded.unverified`.execute(db);
+    with rollup_src as (select ${ROWS.names} from ${ROWS.from("r", rows)}),
+    ${rollupWrites("rollup_src")}
+    select 1`.execute(db);
 }
-
-export const GROUP_BY = ["stream", "provider", "campaign", "sendingIp"] as const;
-export type GroupBy = (typeof GROUP_BY)[number];
-const COLUMN: Record<GroupBy, string> = {
-  stream: "stream",
-  provider: "provider",
-  campaign: "campaign",
-  sendingIp: "sending_ip",
-};
 
 export interface RollupQuery {
   tenant: string;
@@ -84,26 +132,45 @@ export interface RollupBucket {
 /**
  * The rollups in [from, to), summed per group and bucket (hour or UTC day), in no order: sorting the rows before
  * grouping them (text keys, in the database's collation) cost more than the grouping (statsOf orders them).
+ * Read from the smallest table that keeps the dimensions grouped by and filtered on (cubeFor); by day, from a
+ * daily table, which outlives the hourly ones (`from` and `to` are then whole UTC days, as the route makes them).
  */
 export async function rollupBuckets(db: Kysely<Database>, q: RollupQuery): Promise<RollupBucket[]> {
+  const filtered = GROUP_BY.filter((g) => q.filters[g] !== undefined);
+  const cube = cubeFor(q.granularity, new Set([...q.groupBy, ...filtered]));
+  const time = sql.ref(timeColumn(cube));
   const cols = q.groupBy.map((g) => sql.ref(COLUMN[g]));
   const bucket =
-    q.granularity === "hour" ? sql`hour` : sql`date_trunc('day', hour at time zone 'UTC') at time zone 'UTC'`;
-  const where = [sql`tenant = ${q.tenant}`, sql`hour >= ${q.from}`, sql`hour < ${q.to}`];
-  for (const g of GROUP_BY) {
-    const v = q.filters[g];
-    if (v !== undefined) where.push(sql`${sql.ref(COLUMN[g])} = ${v}`);
-  }
+    q.granularity === cube.unit
+      ? time
+      : sql`date_trunc('day', ${time} at time zone 'UTC') at time zone 'UTC'`;
+  const where = [sql`tenant = ${q.tenant}`, sql`${time} >= ${q.from}`, sql`${time} < ${q.to}`];
+  for (const g of filtered) where.push(sql`${sql.ref(COLUMN[g])} = ${q.filters[g]}`);
   const groupCols = cols.length ? sql`${sql.join(cols)}, ` : sql``;
+  // The table's rows are the buckets already (its key is the groups, the filters and the unit): read as they are.
+  const unique =
+    q.granularity === cube.unit &&
+    cube.dims.length === q.groupBy.length + filtered.filter((f) => !q.groupBy.includes(f)).length;
+  if (unique) {
+    const { rows } = await sql<Record<string, unknown>>`
+      select ${groupCols}${time} as at, sent, delivered, hard, soft, block, complaint, auto_reply, unverified
+        from ${sql.table(cube.table)}
+       where ${sql.join(where, sql` and `)}`.execute(db);
+    return rows.map((r) => bucketOf(q, r));
+  }
   const { rows } = await sql<Record<string, unknown>>`
     select ${groupCols}${bucket} as at,
            sum(sent)::bigint as sent, sum(delivered)::bigint as delivered, sum(hard)::bigint as hard,
            sum(soft)::bigint as soft, sum(block)::bigint as block, sum(complaint)::bigint as complaint,
            sum(auto_reply)::bigint as auto_reply, sum(unverified)::bigint as unverified
-      from rollups
+      from ${sql.table(cube.table)}
      where ${sql.join(where, sql` and `)}
      group by ${groupCols}at`.execute(db);
-  return rows.map((r) => ({
+  return rows.map((r) => bucketOf(q, r));
+}
+
+function bucketOf(q: RollupQuery, r: Record<string, unknown>): RollupBucket {
+  return {
     group: q.groupBy.map((g) => String(r[COLUMN[g]])),
     at: new Date(r.at as string | Date),
     counts: {
@@ -116,5 +183,37 @@ export async function rollupBuckets(db: Kysely<Database>, q: RollupQuery): Promi
       autoReply: Number(r.auto_reply),
       unverified: Number(r.unverified),
     },
-  }));
+  };
+}
+
+const PURGE_BATCH = 5_000;
+
+/**
+ * Deletes the hourly rows before `hourlyBefore` and the daily rows before `dailyBefore` (undefined: kept), in
+ * batches of rows locked with SKIP LOCKED (several processes share the work). The daily tables go on answering
+ * for the days whose hourly rows are gone. Returns how many rows went.
+ */
+export async function purgeRollups(
+  db: Kysely<Database>,
+  o: { hourlyBefore?: Date; dailyBefore?: Date },
+): Promise<number> {
+  let total = 0;
+  for (const c of CUBES) {
+    const before = c.unit === "hour" ? o.hourlyBefore : o.dailyBefore;
+    if (!before) continue;
+    const t = sql.table(c.table);
+    for (;;) {
+      const { rows } = await sql<{ n: string }>`
+        with gone as (
+          delete from ${t} where ctid in (
+            select ctid from ${t} where ${sql.ref(timeColumn(c))} < ${before}
+             limit ${PURGE_BATCH} for update skip locked)
+          returning 1)
+        select count(*)::text as n from gone`.execute(db);
+      const n = Number(rows[0]?.n ?? 0);
+      total += n;
+      if (n < PURGE_BATCH) break;
+    }
+  }
+  return total;
 }

@@ -105,6 +105,55 @@ export interface RollupsTable {
   unverified: Count;
 }
 
+/** The pre-aggregated rollups (migration 0018): the counters of RollupsTable over coarser keys. */
+interface RollupCounters {
+  sent: Count;
+  delivered: Count;
+  hard: Count;
+  soft: Count;
+  block: Count;
+  complaint: Count;
+  auto_reply: Count;
+  unverified: Count;
+}
+export interface RollupsDailyTable extends RollupCounters {
+  tenant: string;
+  day: Timestamp;
+  stream: string;
+  provider: string;
+  campaign: string;
+  sending_ip: string;
+}
+export interface RollupsSpTable extends RollupCounters {
+  tenant: string;
+  stream: string;
+  provider: string;
+}
+export interface RollupsScTable extends RollupCounters {
+  tenant: string;
+  stream: string;
+  campaign: string;
+}
+
+export interface RollupsSiTable extends RollupCounters {
+  tenant: string;
+  stream: string;
+  sending_ip: string;
+}
+
+/** A scheduled report taken by one process (migration 0018). */
+export interface ReportRunsTable {
+  tenant: string;
+  /** week | month */
+  period: string;
+  period_start: Timestamp;
+  /** sending | sent | failed */
+  status: string;
+  claimed_at: DefaultTimestamp;
+  finished_at: Timestamp | null;
+  error: string | null;
+}
+
 export interface SuppressionsTable {
   id: BigId;
   tenant: string;
@@ -409,6 +458,14 @@ export interface Database {
   sends: SendsTable;
   send_batches: SendBatchesTable;
   rollups: RollupsTable;
+  rollups_daily: RollupsDailyTable;
+  rollups_sp_hourly: RollupsSpTable & { hour: Timestamp };
+  rollups_sp_daily: RollupsSpTable & { day: Timestamp };
+  rollups_sc_hourly: RollupsScTable & { hour: Timestamp };
+  rollups_sc_daily: RollupsScTable & { day: Timestamp };
+  rollups_si_hourly: RollupsSiTable & { hour: Timestamp };
+  rollups_si_daily: RollupsSiTable & { day: Timestamp };
+  report_runs: ReportRunsTable;
   log_positions: LogPositionsTable;
   esp_events: EspEventsTable;
   pop3_uidls: Pop3UidlsTable;

@@ -1,10 +1,14 @@
 // Sends (migration 0009): the messages a sender reports sent, keyed by tenant and Message-ID, and the uploads of
 // counts, keyed by batch id. Each write adds what it newly records to the hourly rollups' `sent`, in the same
 // statement: a retried upload adds nothing twice.
+import { once } from "node:events";
+import { finished } from "node:stream/promises";
 import { sql, type Kysely } from "kysely";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import type { RollupIncrement } from "../core/rollup.js";
 import { JsonRows } from "./json-rows.js";
-import { addToRollups } from "./rollups.js";
+import { addToRollups, rollupWrites } from "./rollups.js";
 import type { Database } from "./schema.js";
 
 export interface SendRow {
@@ -28,12 +32,30 @@ const SEND_ROWS = new JsonRows([
   ["sent_at", "timestamptz"],
 ]);
 
+/** Sends newly recorded, per stream and provider (metrics). */
+export interface SentCount {
+  stream: string;
+  provider: string;
+  n: number;
+}
+
+export const totalSent = (counts: SentCount[]) => counts.reduce((n, c) => n + c.n, 0);
+
+/** The statement's answer: what rollup_src counted, per stream and provider. */
+const SENT_COUNTS = sql`select stream, provider, sum(sent)::text as n from rollup_src group by stream, provider`;
+const sentCounts = (rows: { stream: string; provider: string; n: string }[]): SentCount[] =>
+  rows.map((r) => ({ stream: r.stream, provider: r.provider, n: Number(r.n) }));
+
 /**
  * Records the sends not yet known (by tenant and Message-ID) and counts them into the rollups, in one statement.
- * Returns how many were new.
+ * Returns what was new, per stream and provider.
  */
-export async function insertSends(db: Kysely<Database>, tenant: string, rows: SendRow[]): Promise<number> {
-  if (!rows.length) return 0;
+export async function insertSends(
+  db: Kysely<Database>,
+  tenant: string,
+  rows: SendRow[],
+): Promise<SentCount[]> {
+  if (!rows.length) return [];
   const json = rows.map((r) => ({
     tenant,
     message_id: r.messageId,
@@ -44,26 +66,120 @@ export async function insertSends(db: Kysely<Database>, tenant: string, rows: Se
     provider: r.provider,
     sent_at: r.sentAt.toISOString(),
   }));
-  // The rollup rows in key order (the same order every writer locks them in).
-  const { rows: out } = await sql<{ n: string }>`
+  const { rows: out } = await sql<{ stream: string; provider: string; n: string }>`
     with ins as (
       insert into sends (${SEND_ROWS.names})
       select ${SEND_ROWS.names} from ${SEND_ROWS.from("s", json)} order by ord
       on conflict (tenant, message_id) do nothing
-      returning tenant, stream, campaign, sending_ip, provider,
-                date_trunc('hour', sent_at at time zone 'UTC') at time zone 'UTC' as hour
-    ), up as (
-      insert into rollups (tenant, hour, stream, provider, campaign, sending_ip, sent)
-      select tenant, hour, stream, provider, campaign, sending_ip, count(*)
-        from ins
-       group by tenant, hour, stream, provider, campaign, sending_ip
-       order by tenant, hour, stream, provider, campaign, sending_ip
-      on conflict (tenant, hour, stream, provider, campaign, sending_ip)
-      do update set sent = rollups.sent + excluded.sent
-      returning 1
-    )
-    select count(*)::text as n from ins`.execute(db);
-  return Number(out[0]?.n ?? 0);
+      returning ${NEW_SENDS}
+    ), ${sentRollups("ins")}
+    ${SENT_COUNTS}`.execute(db);
+  return sentCounts(out);
+}
+
+/** What an INSERT INTO sends returns for sentRollups. */
+const NEW_SENDS = sql.raw(
+  `tenant, stream, campaign, sending_ip, provider, date_trunc('hour', sent_at at time zone 'UTC') at time zone 'UTC' as hour`,
+);
+
+/** The CTEs that count the sends returned by CTE `ins` (NEW_SENDS) as `sent` into every rollup table. */
+function sentRollups(ins: string) {
+  return sql`rollup_src as (
+      select tenant, hour, stream, provider, campaign, sending_ip, count(*) as sent,
+             0::bigint as delivered, 0::bigint as hard, 0::bigint as soft, 0::bigint as block,
+             0::bigint as complaint, 0::bigint as auto_reply, 0::bigint as unverified
+        from ${sql.raw(ins)} group by tenant, hour, stream, provider, campaign, sending_ip
+    ), ${rollupWrites("rollup_src")}`;
+}
+
+/** Sends staged by COPY on one connection (PostgreSQL), recorded and counted by one statement at the end. */
+export interface SendsStage {
+  add(rows: SendRow[]): Promise<void>;
+  /** Records the staged sends not yet known (by tenant and Message-ID), counts them: what was new. */
+  finish(): Promise<SentCount[]>;
+  /** Gives up: nothing staged is recorded. */
+  abort(): Promise<void>;
+}
+
+/** A COPY text-format field: backslash, tab, newline and carriage return escaped. */
+const copyField = (v: string) =>
+  v.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
+
+/**
+ * Stages sends on a connection of the pool (a temporary table filled by COPY as they come, in one transaction),
+ * so that a large upload costs PostgreSQL a stream of text lines and one INSERT ... SELECT into `sends` and the
+ * rollups, rather than a statement per chunk. The transaction runs without the pool's statement_timeout (it lasts
+ * as long as the upload). Duplicates (known before, or twice in the upload) are left out by the INSERT's
+ * ON CONFLICT; its rows are taken in Message-ID order, so that concurrent uploads never deadlock.
+ */
+export async function stageSends(db: Kysely<Database>, pool: pg.Pool, tenant: string): Promise<SendsStage> {
+  const client = await pool.connect();
+  let copy: ReturnType<typeof copyFrom>;
+  let failure: Error | undefined;
+  try {
+    await client.query("begin");
+    await client.query("set local statement_timeout = 0");
+    await client.query(`create temporary table rebound_sends_stage (
+      message_id text, stream text, campaign text, sending_ip text, recipient_domain text, provider text,
+      sent_at timestamptz) on commit drop`);
+    copy = client.query(copyFrom("copy rebound_sends_stage from stdin"));
+    copy.on("error", (err: Error) => (failure ??= err));
+  } catch (err) {
+    client.release(err as Error);
+    throw err;
+  }
+  let done = false;
+  const end = async (err?: Error) => {
+    if (done) return;
+    done = true;
+    if (err) {
+      // The connection is in the middle of the COPY or of a failed transaction: closed, not reused.
+      client.release(err);
+      return;
+    }
+    client.release();
+  };
+  return {
+    async add(rows) {
+      if (failure) throw failure;
+      let text = "";
+      for (const r of rows)
+        text += `${copyField(r.messageId)}\t${r.stream}\t${copyField(r.campaign)}\t${r.sendingIp}\t${copyField(r.recipientDomain)}\t${r.provider}\t${r.sentAt.toISOString()}\n`;
+      if (!copy.write(text)) await Promise.race([once(copy, "drain"), once(copy, "error")]);
+      if (failure) throw failure;
+    },
+    async finish() {
+      try {
+        copy.end();
+        await finished(copy);
+        if (failure) throw failure;
+        const q = sql<{ stream: string; provider: string; n: string }>`
+          with ins as (
+            insert into sends (tenant, message_id, stream, campaign, sending_ip, recipient_domain, provider, sent_at)
+            select ${tenant}, message_id, stream, campaign, sending_ip, recipient_domain, provider, sent_at
+              from rebound_sends_stage order by message_id collate "C"
+            on conflict (tenant, message_id) do nothing
+            returning ${NEW_SENDS}
+          ), ${sentRollups("ins")}
+          ${SENT_COUNTS}`.compile(db);
+        const res = await client.query<{ stream: string; provider: string; n: string }>(
+          q.sql,
+          q.parameters as unknown[],
+        );
+        await client.query("commit");
+        await end();
+        return sentCounts(res.rows);
+      } catch (err) {
+        await end(err as Error);
+        throw err;
+      }
+    },
+    async abort() {
+      if (done) return;
+      copy.destroy();
+      await end(new Error("the sends upload was given up"));
+    },
+  };
 }
 
 /**

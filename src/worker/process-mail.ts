@@ -25,7 +25,7 @@ import { attribute, type Attributed, type Attribution } from "../core/attribute.
 import { CLASSIFIER_VERSION } from "../core/classify.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Report } from "../core/report.js";
-import { RollupCollector, rollupOfEvent } from "../core/rollup.js";
+import { RollupCollector, rollupOfEvent, type RollupIncrement } from "../core/rollup.js";
 import type { ProviderLookup } from "../monitor/provider-resolver.js";
 import { addToRollups } from "../store/rollups.js";
 import type { Config } from "../config.js";
@@ -73,6 +73,8 @@ export interface ProcessDeps {
   providers?: ProviderLookup;
   /** Where mails are classified: the classifier's threads (createClassifyPool), with their deadline. */
   classifier: Pick<ClassifyPool, "classify">;
+  /** Told what a batch added to the rollups, once it is committed (metrics). */
+  counted?: (increments: RollupIncrement[]) => void;
 }
 
 /** Why a mail was kept as `failed` without a retry (stored as its error's first word). */
@@ -144,6 +146,7 @@ export async function processMails(
   const ids = [...new Set(mailIds)];
   const verps = new Map<string, Attribution["verp"]>();
   const rollups = new RollupCollector();
+  let counted: RollupIncrement[] = [];
 
   const reports = await classifyAll(deps, ids, opts);
 
@@ -213,9 +216,11 @@ export async function processMails(
     for (const d of duplicates)
       await setMailStatus(trx, d.id, "duplicate", { duplicateOf: d.of, error: null, at: now });
     // Last, so that the rollup rows (which every worker's batches update) stay locked the least time.
-    await addToRollups(trx, rollups.take());
+    counted = rollups.take();
+    await addToRollups(trx, counted);
     return ids.map((id) => results.get(id)!);
   });
+  deps.counted?.(counted);
 
   for (const outcome of outcomes) logOutcome(deps.logger, outcome, verps.get(outcome.mailId));
   const byId = new Map(outcomes.map((o) => [o.mailId, o]));

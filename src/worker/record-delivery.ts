@@ -4,6 +4,8 @@ import type { Kysely } from "kysely";
 import { normalizeAddress, type AddressHasher } from "../core/address.js";
 import type { Decision } from "../core/policy.js";
 import type { Policy } from "../core/policy-config.js";
+import { RollupCollector, type RollupIncrement } from "../core/rollup.js";
+import { addToRollups } from "../store/rollups.js";
 import type { Database } from "../store/schema.js";
 import { applyEvent } from "./apply-event.js";
 
@@ -21,16 +23,25 @@ export interface DeliveryInput {
 export class InvalidAddressError extends Error {}
 
 export async function recordDelivery(
-  deps: { db: Kysely<Database>; policy: Policy; hashAddress: AddressHasher; now: () => Date },
+  deps: {
+    db: Kysely<Database>;
+    policy: Policy;
+    hashAddress: AddressHasher;
+    now: () => Date;
+    /** Told what the delivery added to the rollups, once committed (metrics). */
+    counted?: (increments: RollupIncrement[]) => void;
+  },
   d: DeliveryInput,
 ): Promise<{ eventId: string; decision: Decision }> {
   const n = normalizeAddress(d.address, { caseSensitiveLocalPart: d.caseSensitiveLocalPart });
   if (!n.ok) throw new InvalidAddressError(n.message);
   const now = deps.now();
-  return deps.db.transaction().execute(async (trx) => {
+  const rollups = new RollupCollector();
+  let counted: RollupIncrement[] = [];
+  const out = await deps.db.transaction().execute(async (trx) => {
     const applied = await applyEvent(
       trx,
-      { policy: deps.policy, hashAddress: deps.hashAddress, now, classifierVersion: null },
+      { policy: deps.policy, hashAddress: deps.hashAddress, now, classifierVersion: null, rollups },
       {
         mailId: null,
         source: d.source ?? "api",
@@ -56,6 +67,10 @@ export async function recordDelivery(
         },
       },
     );
+    counted = rollups.take();
+    await addToRollups(trx, counted);
     return { eventId: applied.eventId ?? "", decision: applied.decision };
   });
+  deps.counted?.(counted);
+  return out;
 }

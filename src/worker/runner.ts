@@ -15,7 +15,7 @@ import type { Config } from "../config.js";
 import type { AddressHasher } from "../core/address.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Logger } from "../log.js";
-import { providerLabel, type Metrics } from "../metrics.js";
+import { countRollups, providerLabel, type Metrics } from "../metrics.js";
 import type { ProviderLookup } from "../monitor/provider-resolver.js";
 import type { Queue } from "../queue/types.js";
 import type { Db } from "../store/db.js";
@@ -83,6 +83,7 @@ export function startMailWorker(deps: WorkerDeps): MailWorker {
     now,
     classifier,
     providers: deps.providers,
+    counted: deps.metrics ? (incs) => countRollups(deps.metrics!, incs) : undefined,
   };
 
   async function processBatch(ids: string[]): Promise<Settled<ProcessOutcome>[]> {

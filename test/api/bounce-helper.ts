@@ -28,12 +28,14 @@ export async function bounceThroughWorker(
   recipient: string,
   stream: string,
   now: Date = new Date(),
+  /** The Message-ID ({{ID}}@...) of the returned original, as a send may have been reported under. */
+  originalId?: string,
 ): Promise<string> {
   const res = await c.send("POST", "/v1/verp", { recipient, stream });
   expect(res.status).toBe(200);
   const { returnPath } = await res.json();
   const id = randomUUID();
-  const raw = fixture(what, { recipient, returnPath });
+  const raw = fixture(what, { recipient, returnPath, id: originalId });
   await insertMail(db, {
     id,
     mailFrom: "",

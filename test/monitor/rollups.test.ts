@@ -1,6 +1,7 @@
 // Rollups written by the worker beside the events they count, with providers from a real DNS server and events
 // tied to their sends by the returned original's Message-ID.
 import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { DEFAULT_POLICY } from "../../src/core/policy-config.js";
@@ -10,6 +11,7 @@ import { ProviderResolver } from "../../src/monitor/provider-resolver.js";
 import { openDb } from "../../src/store/db.js";
 import { mailEvents } from "../../src/store/events.js";
 import { insertMail } from "../../src/store/mails.js";
+import { CUBES, cubeFor, purgeRollups, rollupBuckets } from "../../src/store/rollups.js";
 import { insertSends } from "../../src/store/sends.js";
 import { processMail, processMails, type ProcessDeps } from "../../src/worker/process-mail.js";
 import { recordDelivery } from "../../src/worker/record-delivery.js";
@@ -192,5 +194,55 @@ describe("rollups beside the events", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("keeps every pre-aggregated table equal to the hourly cube summed over its key", async () => {
+    // After the tests above: sends, tied and untied events, a re-processed mail, two processes at once.
+    for (const c of CUBES.filter((c) => c.table !== "rollups")) {
+      const dims = c.dims.map((d) => ({ sendingIp: "sending_ip" })[d as "sendingIp"] ?? d).join(", ");
+      const time =
+        c.unit === "hour" ? "hour" : "date_trunc('day', hour at time zone 'UTC') at time zone 'UTC'";
+      const sums =
+        "sum(sent) sent, sum(delivered) delivered, sum(hard) hard, sum(soft) soft, sum(block) block, sum(complaint) complaint, sum(auto_reply) auto_reply, sum(unverified) unverified";
+      const expected = await sql
+        .raw<Record<string, unknown>>(
+          `select tenant, ${time} as t, ${dims}, ${sums} from rollups group by 1, 2, ${dims} order by 1, 2, ${dims}`,
+        )
+        .execute(t.db);
+      const actual = await sql
+        .raw<Record<string, unknown>>(
+          `select tenant, ${c.unit} as t, ${dims}, ${sums} from ${c.table} group by 1, 2, ${dims} order by 1, 2, ${dims}`,
+        )
+        .execute(t.db);
+      expect(actual.rows.length, c.table).toBeGreaterThan(0);
+      expect(actual.rows, c.table).toEqual(expected.rows);
+    }
+  });
+
+  it("ages out hourly rows before daily ones: the days stay answerable after their hours are gone", async () => {
+    const day = { granularity: "day" as const, groupBy: ["campaign"] as const, filters: {}, tenant: "acme" };
+    const window = { from: new Date("2026-03-02T00:00:00Z"), to: new Date("2026-03-03T00:00:00Z") };
+    const before = await rollupBuckets(t.db, { ...day, ...window });
+    const hourly = await rollupBuckets(t.db, { ...day, ...window, granularity: "hour" });
+    expect(hourly.length).toBeGreaterThan(0);
+    const gone = await purgeRollups(t.db, { hourlyBefore: new Date("2026-03-03T00:00:00Z") });
+    expect(gone).toBeGreaterThan(0);
+    expect(await rollupBuckets(t.db, { ...day, ...window, granularity: "hour" })).toEqual([]);
+    expect(await rollupBuckets(t.db, { ...day, ...window })).toEqual(before);
+    await purgeRollups(t.db, { dailyBefore: new Date("2026-03-03T00:00:00Z") });
+    expect(await rollupBuckets(t.db, { ...day, ...window })).toEqual([]);
+  });
+});
+
+describe("cubeFor", () => {
+  it("answers from the smallest table that keeps the dimensions asked, daily tables only by day", () => {
+    expect(cubeFor("day", ["stream"]).table).toBe("rollups_sp_daily");
+    expect(cubeFor("day", ["campaign"]).table).toBe("rollups_sc_daily");
+    expect(cubeFor("day", ["provider", "campaign"]).table).toBe("rollups_daily");
+    expect(cubeFor("hour", []).table).toBe("rollups_sp_hourly");
+    expect(cubeFor("hour", ["stream", "campaign"]).table).toBe("rollups_sc_hourly");
+    expect(cubeFor("hour", ["sendingIp"]).table).toBe("rollups_si_hourly");
+    expect(cubeFor("day", ["sendingIp", "stream"]).table).toBe("rollups_si_daily");
+    expect(cubeFor("hour", ["sendingIp", "provider"]).table).toBe("rollups");
   });
 });

@@ -185,7 +185,14 @@ describe("the mail worker", () => {
     // The first run is at start.
     const retention = startRetention({
       db: t.db,
-      config: { rawRetentionDays: 0, eventRetentionDays: 0, mailRetentionDays: 0, logRetentionDays: 0 },
+      config: {
+        rawRetentionDays: 0,
+        eventRetentionDays: 0,
+        mailRetentionDays: 0,
+        logRetentionDays: 0,
+        rollupHourlyRetentionDays: 0,
+        rollupDailyRetentionDays: 0,
+      },
       logger: createLogger("silent"),
     });
     await until(async () => (await getSuppressions(t.db, "acme", testHash("gone@example.org"))).length === 0);

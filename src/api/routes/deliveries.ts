@@ -1,12 +1,11 @@
 // POST /v1/deliveries: a mailer reports successful deliveries. Each is recorded as a `delivered` event (source
 // `api`) and, under the policy, resets the address's soft-bounce counts in its stream.
-import type { AddressHasher } from "../../core/address.js";
 import type { FastifyInstance } from "fastify";
+import { countRollups } from "../../metrics.js";
 import { normalizeAddress } from "../../core/address.js";
 import type { Policy } from "../../core/policy-config.js";
 import { VERP_NAME } from "../../core/verp.js";
 import { loadPolicy } from "../../policy-file.js";
-import type { Db } from "../../store/db.js";
 import { recordDelivery } from "../../worker/record-delivery.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
@@ -199,7 +198,13 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
       }
       const valid = checked.filter((c): c is Valid => !("ok" in c));
       const done = await record(
-        { db: deps.db, policy: getPolicy(), hashAddress: deps.hashAddress, now: () => at },
+        {
+          db: deps.db,
+          policy: getPolicy(),
+          hashAddress: deps.hashAddress,
+          now: () => at,
+          counted: deps.metrics ? (incs) => countRollups(deps.metrics!, incs) : undefined,
+        },
         request.auth.tenant,
         valid,
         deps.config.caseSensitiveLocalPart,
@@ -212,7 +217,7 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
 
 /** Record each delivery (one transaction each, through the worker's own event path), a few at a time. */
 async function record(
-  deps: { db: Db; policy: Policy; hashAddress: AddressHasher; now: () => Date },
+  deps: Parameters<typeof recordDelivery>[0],
   tenant: string,
   rows: Valid[],
   caseSensitiveLocalPart: boolean,

@@ -1,6 +1,7 @@
 // GET /v1/events: the history behind an address (or the tenant's recent events), newest first, paginated.
 import type { FastifyInstance } from "fastify";
-import { CLASSES } from "../../core/report.js";
+import { PROVIDERS } from "../../core/provider.js";
+import { CLASSES, REASONS } from "../../core/report.js";
 import { eventHistory } from "../../store/event-history.js";
 import type { EventRow } from "../../store/events.js";
 import { addressOrThrow } from "../address.js";
@@ -52,6 +53,20 @@ const eventSchema = {
       additionalProperties: true,
       description: "The policy's decision and its rule",
     },
+    provider: {
+      type: ["string", "null"],
+      description: "The recipient's mailbox provider (null on events recorded before providers were kept)",
+    },
+    campaign: {
+      type: ["string", "null"],
+      description: "The campaign of its send (null when not tied to one)",
+    },
+    sendingIp: { type: ["string", "null"], description: "The sending IP of its send (null when not tied)" },
+    sentAt: {
+      type: ["string", "null"],
+      format: "date-time",
+      description: "When its send went out (null when not tied to a send: docs/monitoring.md)",
+    },
     occurredAt: { type: "string", format: "date-time" },
     createdAt: { type: "string", format: "date-time" },
   },
@@ -61,8 +76,13 @@ interface Query {
   address?: string;
   stream?: string;
   class?: string;
+  reason?: string;
+  provider?: string;
+  campaign?: string;
   since?: string;
   until?: string;
+  from?: string;
+  to?: string;
   limit: number;
   cursor?: string;
 }
@@ -93,6 +113,10 @@ function publicEvent(e: EventRow) {
     verpKeyId: e.verp_key_id,
     classifierVersion: e.classifier_version,
     decision: e.decision,
+    provider: e.provider,
+    campaign: e.campaign,
+    sendingIp: e.sending_ip,
+    sentAt: e.sent_at,
     occurredAt: e.occurred_at,
     createdAt: e.created_at,
   };
@@ -105,6 +129,9 @@ function dateParam(name: string, v: string | undefined): Date | undefined {
     throw new ApiError(400, "validation_failed", `${name} is not a date-time: ${v}`);
   return d;
 }
+
+const latest = (a?: Date, b?: Date) => (a && b ? (a > b ? a : b) : (a ?? b));
+const earliest = (a?: Date, b?: Date) => (a && b ? (a < b ? a : b) : (a ?? b));
 
 export default async function events(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   app.get<{ Querystring: Query }>(
@@ -129,8 +156,17 @@ export default async function events(app: FastifyInstance, deps: ApiDeps): Promi
             },
             stream: { type: "string", minLength: 1, maxLength: 100 },
             class: { type: "string", enum: [...CLASSES] },
+            reason: { type: "string", enum: [...REASONS] },
+            provider: { type: "string", enum: [...PROVIDERS] },
+            campaign: {
+              type: "string",
+              maxLength: 200,
+              description: "The campaign of the events' sends (events tied to a send: docs/monitoring.md)",
+            },
             since: { type: "string", format: "date-time", description: "occurred at or after" },
             until: { type: "string", format: "date-time", description: "occurred before" },
+            from: { type: "string", format: "date-time", description: "occurred at or after (as `since`)" },
+            to: { type: "string", format: "date-time", description: "occurred before (as `until`)" },
             limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
             cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
           },
@@ -152,15 +188,23 @@ export default async function events(app: FastifyInstance, deps: ApiDeps): Promi
       const { tenant, secret } = request.auth;
       const q = request.query;
       const addressHash = q.address !== undefined ? addressOrThrow(q.address, deps).hash : undefined;
-      const since = dateParam("since", q.since);
-      const until = dateParam("until", q.until);
-      const filters = { listing: "events", addressHash, stream: q.stream, class: q.class, since, until };
+      // `from`/`to` are the names GET /v1/stats uses; given with `since`/`until`, the narrower bound holds.
+      const since = latest(dateParam("since", q.since), dateParam("from", q.from));
+      const until = earliest(dateParam("until", q.until), dateParam("to", q.to));
+      const stream = q.stream;
+      const filters = {
+        listing: "events",
+        addressHash,
+        stream,
+        class: q.class,
+        reason: q.reason,
+        provider: q.provider,
+        campaign: q.campaign,
+        since,
+        until,
+      };
       const afterId = q.cursor ? decodeCursor(secret, q.cursor, filters) : undefined;
-      const rows = await eventHistory(
-        deps.db,
-        { tenant, addressHash, stream: q.stream, class: q.class, since, until, limit: q.limit + 1 },
-        afterId,
-      );
+      const rows = await eventHistory(deps.db, { tenant, ...filters, limit: q.limit + 1 }, afterId);
       if (!rows)
         throw new ApiError(
           400,

@@ -3,6 +3,7 @@
 // per batch id. See src/monitor/sends-import.ts.
 import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
+import { providerLabel } from "../../metrics.js";
 import { PROVIDERS } from "../../core/provider.js";
 import { MAX_AGE_DAYS, SEND_ERROR_CODES } from "../../core/send-record.js";
 import { importSends, jsonSends, MAX_LINE_BYTES, ndjsonSends } from "../../monitor/sends-import.js";
@@ -171,6 +172,13 @@ original carries a recorded Message-ID gets that send's campaign and sending IP.
         caseSensitiveLocalPart: deps.config.caseSensitiveLocalPart,
         batchId: request.query.batchId,
         providers: deps.providers,
+        onSent: (counts) => {
+          for (const c of counts)
+            deps.metrics?.sends.inc(
+              { tenant: request.auth.tenant, stream: c.stream, provider: providerLabel(c.provider) },
+              c.n,
+            );
+        },
       });
     },
   );

@@ -1,11 +1,13 @@
 // GET /v1/stats: what was sent and what came back, per group (stream, provider, campaign, sending IP) and hour
-// or day, with rates and the previous period beside each figure. Read from the hourly rollups
-// (src/store/rollups.ts); how events are counted in them: docs/monitoring.md.
+// or day, with rates and the previous period beside each figure. Read from the smallest rollup table that
+// answers (src/store/rollups.ts); how events are counted in them: docs/monitoring.md. GET /v1/stats/suppressions:
+// suppressions added and removed per hour or day, from the suppression log.
 import type { FastifyInstance } from "fastify";
 import { PROVIDERS } from "../../core/provider.js";
 import { COUNTERS } from "../../core/rollup.js";
 import { statsOf } from "../../core/stats.js";
 import { GROUP_BY, rollupBuckets, type GroupBy } from "../../store/rollups.js";
+import { suppressionCounts } from "../../store/suppression-stats.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
@@ -41,6 +43,14 @@ const figures = {
   },
 } as const;
 
+/** A date-time parameter that the schema's format let through but Date cannot read (a leap second): 400. */
+function dateParam(name: string, v: string): Date {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime()))
+    throw new ApiError(400, "validation_failed", `${name} is not a date-time: ${v}`);
+  return d;
+}
+
 export default async function stats(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
 
@@ -52,11 +62,12 @@ export default async function stats(app: FastifyInstance, deps: ApiDeps): Promis
         tags: ["monitoring"],
         summary:
           "Sends, bounces and complaints with rates, per group and hour or day, beside the previous period",
-        description: `From the hourly rollups. \`from\` and \`to\` are rounded out to whole buckets (hours, or UTC days);
+        description: `From the rollups (hourly, daily and per-dimension tables). \`from\` and \`to\` are rounded out to whole buckets (hours, or UTC days);
 default: the last 24 hours. The previous period is the as long one just before \`from\`; each point has the point one
 period earlier beside it. \`groupBy\`: a comma-separated list of ${GROUP_BY.join(", ")} (default: none, one group).
 Bounces tied to their send (the returned original's Message-ID against \`POST /v1/sends\`) count in the hour of the
-send, others in the hour they arrived; unverified bounces count only as \`unverified\` (docs/monitoring.md).`,
+send, others in the hour they arrived; unverified bounces count only as \`unverified\` (docs/monitoring.md).
+Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: ask by day for older windows.`,
         querystring: {
           type: "object",
           additionalProperties: false,
@@ -132,8 +143,8 @@ send, others in the hour they arrived; unverified bounces count only as \`unveri
       const unit = q.granularity === "day" ? DAY : HOUR;
       const down = (d: Date) => new Date(Math.floor(d.getTime() / unit) * unit);
       const up = (d: Date) => new Date(Math.ceil(d.getTime() / unit) * unit);
-      const to = up(q.to ? new Date(q.to) : now());
-      const from = down(q.from ? new Date(q.from) : new Date(to.getTime() - DAY));
+      const to = up(q.to ? dateParam("to", q.to) : now());
+      const from = down(q.from ? dateParam("from", q.from) : new Date(to.getTime() - DAY));
       if (from >= to) throw new ApiError(400, "validation_failed", "`from` must be before `to`");
       if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY)
         throw new ApiError(400, "validation_failed", `at most ${MAX_RANGE_DAYS} days at once`);
@@ -166,6 +177,78 @@ send, others in the hour they arrived; unverified bounces count only as \`unveri
         previousFrom: previousFrom.toISOString(),
         groups: statsOf(buckets, { groupBy, from, to }),
       };
+    },
+  );
+  app.get<{ Querystring: { from?: string; to?: string; granularity: "hour" | "day" } }>(
+    "/stats/suppressions",
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["monitoring"],
+        summary: "Suppressions added and removed per hour or day",
+        description: `From the suppression log. \`from\` and \`to\` are rounded out to whole buckets (hours, or UTC
+days); default: the last 24 hours (hours) or 30 days (days), at most ${MAX_RANGE_DAYS} days. One point per bucket,
+zeros included. \`removed\` counts removals by hand or API, expiries and erasures.`,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            from: { type: "string", format: "date-time" },
+            to: { type: "string", format: "date-time" },
+            granularity: { type: "string", enum: ["hour", "day"], default: "day" },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            additionalProperties: false,
+            required: ["points"],
+            properties: {
+              points: {
+                type: "array",
+                items: {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["t", "added", "removed"],
+                  properties: {
+                    t: { type: "string", format: "date-time", description: "The start of the bucket" },
+                    added: { type: "integer" },
+                    removed: { type: "integer" },
+                  },
+                },
+              },
+            },
+          },
+          400: { $ref: "Error#" },
+          401: { $ref: "Error#" },
+          403: { $ref: "Error#" },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const unit = q.granularity === "hour" ? HOUR : DAY;
+      const to = new Date(Math.ceil((q.to ? dateParam("to", q.to) : now()).getTime() / unit) * unit);
+      const fromAsked = q.from
+        ? dateParam("from", q.from)
+        : new Date(to.getTime() - (unit === DAY ? 30 : 1) * DAY);
+      const from = new Date(Math.floor(fromAsked.getTime() / unit) * unit);
+      if (from >= to) throw new ApiError(400, "validation_failed", "`from` must be before `to`");
+      if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY)
+        throw new ApiError(400, "validation_failed", `at most ${MAX_RANGE_DAYS} days at once`);
+      const counts = await suppressionCounts(deps.db, {
+        tenant: request.auth.tenant,
+        from,
+        to,
+        granularity: q.granularity,
+      });
+      const byTime = new Map(counts.map((c) => [c.at.getTime(), c]));
+      const points = [];
+      for (let t = from.getTime(); t < to.getTime(); t += unit) {
+        const c = byTime.get(t);
+        points.push({ t: new Date(t).toISOString(), added: c?.added ?? 0, removed: c?.removed ?? 0 });
+      }
+      return { points };
     },
   );
 }

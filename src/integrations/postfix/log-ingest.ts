@@ -7,7 +7,8 @@ import type { AddressHasher } from "../../core/address.js";
 import type { Logger } from "../../log.js";
 import { MAX_LINE, PostfixLogReader, type PostfixReaderState } from "../../core/postfix-log.js";
 import type { Policy } from "../../core/policy-config.js";
-import { RollupCollector } from "../../core/rollup.js";
+import { providerOf } from "../../core/provider.js";
+import { hourOf, RollupCollector } from "../../core/rollup.js";
 import type { Db } from "../../store/db.js";
 import { getLogPosition, saveLogPosition } from "../../store/log-positions.js";
 import { addToRollups } from "../../store/rollups.js";
@@ -122,11 +123,25 @@ async function commit(
   for (const d of records) {
     tally[d.status]++;
     const e = eventOfDelivery(d, opts.attribution);
-    if ("skip" in e) tally.skipped[e.skip]++;
-    else
-      items.push({
-        ctx,
-        spec: { mailId: null, source: "postfix-log", kind: e.kind, who: e.who, occurredAt: e.occurredAt },
+    if ("skip" in e) {
+      tally.skipped[e.skip]++;
+      continue;
+    }
+    items.push({
+      ctx,
+      spec: { mailId: null, source: "postfix-log", kind: e.kind, who: e.who, occurredAt: e.occurredAt },
+    });
+    // A recipient's final outcome (delivered, bounced, expired) is a message sent: the volume rates are
+    // computed against, in the same rollups as POST /v1/sends (docs/monitoring.md: one source per stream).
+    if (d.status !== "deferred")
+      rollups.add({
+        tenant: e.who.tenant,
+        hour: hourOf(e.occurredAt),
+        stream: e.who.stream,
+        provider: providerOf(e.who.domain),
+        campaign: "",
+        sendingIp: "",
+        counts: { sent: 1 },
       });
   }
   await deps.db.transaction().execute(async (trx) => {

@@ -79,6 +79,26 @@ const events = () =>
     .execute();
 
 describe("ingest postfix-log", () => {
+  it("counts each recipient's final outcome as sent in the rollups that POST /v1/sends feeds, beside what came back", async () => {
+    const file = join(dir, "mail.log");
+    const DEFERRED = mail("A0005", "later@example.org", "deferred", "4.2.2", "452 4.2.2 Mailbox full");
+    writeFileSync(file, text([...SENT, ...UNKNOWN, ...DEFERRED, ...NOTIFICATION]));
+    await ingestPostfixLog(deps(), { path: file }, { attribution });
+    const rows = await db.db
+      .selectFrom("rollups")
+      .select(["tenant", "stream", "provider", "hour", "sent", "delivered", "hard", "soft"])
+      .execute();
+    const sum = (k: "sent" | "delivered" | "hard" | "soft") => rows.reduce((n, r) => n + Number(r[k]), 0);
+    // Delivered and bounced were sent; the deferral is not final (counted when it ends); the notification
+    // (null sender) is not a send.
+    expect([sum("sent"), sum("delivered"), sum("hard"), sum("soft")]).toEqual([2, 1, 1, 1]);
+    expect(new Set(rows.map((r) => `${r.tenant}/${r.stream}/${r.provider}`))).toEqual(
+      new Set(["acme/orders/other"]),
+    );
+    const daily = await db.db.selectFrom("rollups_sp_daily").select(["sent"]).execute();
+    expect(daily.reduce((n, r) => n + Number(r.sent), 0)).toBe(2);
+  });
+
   it("records a delivery and a classified hard bounce, which suppresses, and leaves out notifications and Rebound's own refusals", async () => {
     const file = join(dir, "mail.log");
     writeFileSync(file, text([...SENT, ...UNKNOWN, ...NOTIFICATION, ...OWN_REFUSAL]));
