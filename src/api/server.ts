@@ -20,6 +20,9 @@ import deliveries from "./routes/deliveries.js";
 import sends from "./routes/sends.js";
 import stats from "./routes/stats.js";
 import events from "./routes/events.js";
+import eventMail from "./routes/event-mail.js";
+import session from "./routes/session.js";
+import { installConsole } from "./console.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
 import { SuppressionIndex } from "./suppression-index.js";
@@ -36,6 +39,7 @@ const ROUTES: RouteModule[] = [
   exportsRoute,
   imports,
   events,
+  eventMail,
   deliveries,
   sends,
   stats,
@@ -44,6 +48,7 @@ const ROUTES: RouteModule[] = [
   webhooks,
   alerts,
   keys,
+  session,
 ];
 
 declare module "fastify" {
@@ -89,6 +94,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   installMetrics(app, deps);
   await app.register(async (root) => health(root, deps));
   await app.register(async (root) => home(root, deps));
+  await app.register(async (root) => installConsole(root));
   await app.register(
     async (v1) => {
       installAuth(v1, {
