@@ -249,7 +249,11 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
         done(no);
         return;
       }
-      if (token.startsWith(SESSION_ENTRY) ? !parseSession(token.slice(SESSION_ENTRY.length)) : !isTokenFormat(token)) {
+      if (
+        token.startsWith(SESSION_ENTRY)
+          ? !parseSession(token.slice(SESSION_ENTRY.length))
+          : !isTokenFormat(token)
+      ) {
         done(refuse(request, reply, now, "the API key is unknown or revoked"));
         return;
       }

@@ -97,7 +97,11 @@ export function installConsole(app: FastifyInstance, dir = consoleDir()): void {
   const page = assets.get("index.html");
   const serve = (request: FastifyRequest, reply: FastifyReply, path: string) => {
     if (!page)
-      throw new ApiError(404, "not_found", "the console is not built in this installation: run `npm run build`");
+      throw new ApiError(
+        404,
+        "not_found",
+        "the console is not built in this installation: run `npm run build`",
+      );
     const asset = assets.get(path);
     if (asset) return send(request, reply, asset);
     // A missing hashed file is a 404 (an old page asking for a file of a previous build); any other path is one

@@ -29,15 +29,14 @@ export function decisiveLine(raw: string, e: DecisiveEvidence): DecisiveLine {
     const semi = e.diagnostic.indexOf(";");
     const body = squeeze(semi >= 0 && semi < 20 ? e.diagnostic.slice(semi + 1) : e.diagnostic);
     const needle = body.slice(0, NEEDLE_CHARS);
-    if (needle.length >= 3) {
-      const has = (i: number, n: string) => squeeze(lines[i]!).includes(n);
-      // The report's own field first (the human part often repeats the diagnostic), then any line.
+    // The whole start of the diagnostic, then (a long one folded over lines) its first words; each in the
+    // report's own field first (the human part often repeats it), then on any line.
+    for (const n of [needle, needle.slice(0, 16)]) {
+      if (n.length < 8) continue;
+      const has = (i: number) => squeeze(lines[i]!).includes(n);
       for (let i = 0; i < lines.length; i++)
-        if (lower[i]!.startsWith("diagnostic-code:") && has(i, needle)) return found(i);
-      for (let i = 0; i < lines.length; i++) if (has(i, needle)) return found(i);
-      // A long diagnostic folded over lines: its first words at least.
-      const head = needle.slice(0, 16);
-      if (head.length >= 8) for (let i = 0; i < lines.length; i++) if (has(i, head)) return found(i);
+        if (lower[i]!.startsWith("diagnostic-code:") && has(i)) return found(i);
+      for (let i = 0; i < lines.length; i++) if (has(i)) return found(i);
     }
   }
   for (const field of [

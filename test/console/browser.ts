@@ -107,13 +107,25 @@ export async function startRebound(env: Record<string, string>): Promise<Rebound
 const require = createRequire(import.meta.url);
 
 /** axe-core's violations rated serious or critical on the page as it is now. */
-export async function seriousViolations(page: Page): Promise<{ id: string; impact: string; targets: string[] }[]> {
+export async function seriousViolations(
+  page: Page,
+): Promise<{ id: string; impact: string; targets: string[] }[]> {
   const source = await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
   // Evaluated through the DevTools protocol (not a <script>): the console's CSP stays as it is.
   await page.evaluate(source);
   const result = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run({ runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } });
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(
+            o: unknown,
+          ): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
+    return axe.run({
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+    });
   });
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
@@ -126,7 +138,9 @@ export async function canvasDrawn(page: Page, selector: string): Promise<boolean
     const canvas = c as unknown as {
       width: number;
       height: number;
-      getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+      getContext(kind: "2d"): {
+        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+      };
     };
     const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
     for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) return true;
@@ -137,7 +151,11 @@ export async function canvasDrawn(page: Page, selector: string): Promise<boolean
 // What playwright-core lacks beside Playwright Test's `expect`: waiting until a locator shows what it should.
 // A deadline passed throws with what was seen instead.
 
-async function settle(what: string, read: () => Promise<unknown>, ok: (v: unknown) => boolean): Promise<void> {
+async function settle(
+  what: string,
+  read: () => Promise<unknown>,
+  ok: (v: unknown) => boolean,
+): Promise<void> {
   let last: unknown;
   try {
     await until(
@@ -155,7 +173,7 @@ async function settle(what: string, read: () => Promise<unknown>, ok: (v: unknow
 export async function hasText(loc: Locator, text: string, exact = false): Promise<void> {
   await settle(
     `${loc} to ${exact ? "have" : "contain"} the text ${JSON.stringify(text)}`,
-    async () => (await loc.count()) ? ((await loc.first().textContent()) ?? "").trim() : null,
+    async () => ((await loc.count()) ? ((await loc.first().textContent()) ?? "").trim() : null),
     (v) => typeof v === "string" && (exact ? v === text : v.includes(text)),
   );
 }
@@ -163,11 +181,15 @@ export async function hasText(loc: Locator, text: string, exact = false): Promis
 export async function hasAttr(loc: Locator, name: string, value: string): Promise<void> {
   await settle(
     `${loc} to have ${name}=${JSON.stringify(value)}`,
-    async () => (await loc.count()) ? loc.first().getAttribute(name) : null,
+    async () => ((await loc.count()) ? loc.first().getAttribute(name) : null),
     (v) => v === value,
   );
 }
 
 export async function hasCount(loc: Locator, n: number): Promise<void> {
-  await settle(`${loc} to match ${n} elements`, () => loc.count(), (v) => v === n);
+  await settle(
+    `${loc} to match ${n} elements`,
+    () => loc.count(),
+    (v) => v === n,
+  );
 }

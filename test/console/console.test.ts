@@ -87,7 +87,10 @@ async function seed(): Promise<void> {
     returnPath: verp(BOUNCED, "marketing", TENANT),
     id: ids.bounce,
   });
-  expect((await sendOne(rebound.smtpPort, { from: "", to: [verp(BOUNCED, "marketing", TENANT)], data: bounce })).code).toBe(250);
+  expect(
+    (await sendOne(rebound.smtpPort, { from: "", to: [verp(BOUNCED, "marketing", TENANT)], data: bounce }))
+      .code,
+  ).toBe(250);
   const complaint = e2eMail("arf-abuse", {
     recipient: COMPLAINED,
     returnPath: verp(COMPLAINED, "marketing", TENANT),
@@ -95,7 +98,13 @@ async function seed(): Promise<void> {
     id: ids.complaint,
   });
   expect(
-    (await sendOne(rebound.smtpPort, { from: "", to: [verp(COMPLAINED, "marketing", TENANT)], data: complaint })).code,
+    (
+      await sendOne(rebound.smtpPort, {
+        from: "",
+        to: [verp(COMPLAINED, "marketing", TENANT)],
+        data: complaint,
+      })
+    ).code,
   ).toBe(250);
   await until(
     async () => {
@@ -122,7 +131,8 @@ beforeAll(async () => {
     REBOUND_DATA_DIR: "/nonexistent/never-written",
   });
   handle = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
-  adminToken = (await createKey(handle.db, { tenant: TENANT, scopes: ["admin"], name: "console test" })).token;
+  adminToken = (await createKey(handle.db, { tenant: TENANT, scopes: ["admin"], name: "console test" }))
+    .token;
   readToken = (await createKey(handle.db, { tenant: TENANT, scopes: ["read"], name: "console read" })).token;
   await seed();
   chromium = await launchChromium();
@@ -138,8 +148,14 @@ afterAll(async () => {
 });
 
 /** A fresh browser context (no cookies), signed in with `token` through the sign-in form. */
-async function signedIn(token: string, width = 1280): Promise<{ context: BrowserContext; page: Page; cspErrors: string[] }> {
-  const context = await chromium.browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
+async function signedIn(
+  token: string,
+  width = 1280,
+): Promise<{ context: BrowserContext; page: Page; cspErrors: string[] }> {
+  const context = await chromium.browser.newContext({
+    viewport: { width, height: 900 },
+    acceptDownloads: true,
+  });
   const page = await context.newPage();
   const cspErrors: string[] = [];
   page.on("console", (m) => {
@@ -253,7 +269,9 @@ describe("the console", () => {
     await page.getByLabel("Note for a removal or restoration").fill("asked by support, ticket 42");
     await row.getByRole("button", { name: "Remove" }).click();
     await hasAttr(page.locator("[data-suppressed]"), "data-suppressed", "false");
-    const lookup = (await (await apiCall("GET", `/v1/suppressions/${encodeURIComponent(BOUNCED)}`)).json()) as {
+    const lookup = (await (
+      await apiCall("GET", `/v1/suppressions/${encodeURIComponent(BOUNCED)}`)
+    ).json()) as {
       suppressed: boolean;
     };
     expect(lookup.suppressed).toBe(false);
@@ -286,7 +304,9 @@ describe("the console", () => {
       return r.status;
     }, BOUNCED);
     expect(status).toBe(403);
-    const still = (await (await apiCall("GET", `/v1/suppressions/${encodeURIComponent(BOUNCED)}`)).json()) as {
+    const still = (await (
+      await apiCall("GET", `/v1/suppressions/${encodeURIComponent(BOUNCED)}`)
+    ).json()) as {
       suppressed: boolean;
     };
     expect(still.suppressed).toBe(true);
@@ -297,7 +317,9 @@ describe("the console", () => {
     const { context, page } = await signedIn(adminToken);
     await page.getByRole("link", { name: "List cleaning" }).click();
     const csv = `email,name\n${BOUNCED},Jane\nkeep.me@example.org,Keep\n${COMPLAINED},Joe\n`;
-    await page.getByLabel("CSV file").setInputFiles({ name: "march.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page
+      .getByLabel("CSV file")
+      .setInputFiles({ name: "march.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
     await page.getByRole("button", { name: "Clean" }).click();
     await hasText(page.locator("[data-rows-out]"), "1", true);
     await shot(page, "clean");
@@ -326,7 +348,9 @@ describe("the console", () => {
       page.waitForEvent("download"),
       page.getByRole("button", { name: "Export CSV" }).click(),
     ]);
-    const lines = readFileSync((await download.path())!, "utf8").trim().split("\r\n");
+    const lines = readFileSync((await download.path())!, "utf8")
+      .trim()
+      .split("\r\n");
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(BOUNCED);
     await context.close();
@@ -337,7 +361,10 @@ describe("the console", () => {
     await page.getByRole("link", { name: "Webhooks" }).click();
     await hasText(page.locator("[data-webhook]"), "https://hooks.example.net/rebound");
     await page.getByRole("button", { name: "Show the delivery log" }).click();
-    await page.locator('[data-webhook] table, [data-webhook] p:text("Nothing delivered yet.")').first().waitFor();
+    await page
+      .locator('[data-webhook] table, [data-webhook] p:text("Nothing delivered yet.")')
+      .first()
+      .waitFor();
     await shot(page, "webhooks");
     await expectAccessible(page);
     await context.close();
@@ -345,7 +372,8 @@ describe("the console", () => {
 
   it("acknowledges an incident", async (ctx) => {
     const probe = await apiCall("GET", "/v1/incidents?status=active");
-    if (probe.status === 404) ctx.skip(true, "GET /v1/incidents answers 404: the incidents API (alerts) is not on this branch");
+    if (probe.status === 404)
+      ctx.skip(true, "GET /v1/incidents answers 404: the incidents API (alerts) is not on this branch");
     const { context, page } = await signedIn(adminToken);
     await page.getByRole("link", { name: "Incidents" }).click();
     await shot(page, "incidents");
@@ -362,7 +390,8 @@ describe("the console", () => {
 
   it("pauses and resumes a stream", async (ctx) => {
     const probe = await apiCall("GET", "/v1/streams");
-    if (probe.status === 404) ctx.skip(true, "GET /v1/streams answers 404: the streams API (alerts) is not on this branch");
+    if (probe.status === 404)
+      ctx.skip(true, "GET /v1/streams answers 404: the streams API (alerts) is not on this branch");
     const { context, page } = await signedIn(adminToken);
     await page.getByRole("link", { name: "Streams" }).click();
     const row = page.locator('tr[data-stream="marketing"]');

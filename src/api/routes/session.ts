@@ -25,7 +25,11 @@ const sessionSchema = {
 
 function needConsoleHeader(request: FastifyRequest): void {
   if (!request.headers[CONSOLE_HEADER])
-    throw new ApiError(400, "bad_request", `send the \`${CONSOLE_HEADER}: 1\` header (what the console sends)`);
+    throw new ApiError(
+      400,
+      "bad_request",
+      `send the \`${CONSOLE_HEADER}: 1\` header (what the console sends)`,
+    );
 }
 
 export default async function session(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -45,7 +49,9 @@ ${SESSION_SECONDS / 3600} hours). Needs the \`${CONSOLE_HEADER}\` header. Writes
           type: "object",
           required: ["key"],
           additionalProperties: false,
-          properties: { key: { type: "string", minLength: 1, maxLength: 200, description: "An API key token" } },
+          properties: {
+            key: { type: "string", minLength: 1, maxLength: 200, description: "An API key token" },
+          },
         },
         response: { 200: sessionSchema },
       },
