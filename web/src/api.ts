@@ -46,7 +46,11 @@ export async function api<T>(
   if (!res.ok) {
     const e = (json as ApiErrorBody | undefined)?.error;
     if (res.status === 401 && !path.startsWith("/v1/session")) onSignedOut();
-    throw new ApiFailure(res.status, e?.code ?? "http_error", e?.message ?? `${res.status} ${res.statusText}`);
+    throw new ApiFailure(
+      res.status,
+      e?.code ?? "http_error",
+      e?.message ?? `${res.status} ${res.statusText}`,
+    );
   }
   return json as T;
 }
@@ -54,7 +58,8 @@ export async function api<T>(
 /** A query string from the set values only. */
 export function qs(params: Record<string, string | number | undefined | null | false>): string {
   const u = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== false && v !== "") u.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== false && v !== "") u.set(k, String(v));
   const s = u.toString();
   return s ? `?${s}` : "";
 }

@@ -14,7 +14,18 @@ export interface Threshold {
   level: "warning" | "critical" | "pause";
 }
 
-const PALETTE = ["#1f5fbf", "#b3261e", "#2e7d32", "#8e24aa", "#ef6c00", "#00838f", "#5d4037", "#c2185b", "#455a64", "#827717"];
+const PALETTE = [
+  "#1f5fbf",
+  "#b3261e",
+  "#2e7d32",
+  "#8e24aa",
+  "#ef6c00",
+  "#00838f",
+  "#5d4037",
+  "#c2185b",
+  "#455a64",
+  "#827717",
+];
 const LEVEL_COLOR = { warning: "#b26a00", critical: "#b3261e", pause: "#4a148c" } as const;
 
 /** Draws `series` over `times` (seconds); rates (`percent`) are shown as percentages. Calls `onDrawn` once drawn. */
@@ -35,7 +46,11 @@ export function TimeChart(props: {
     const thresholds = props.thresholds ?? [];
     const width = Math.max(280, el.clientWidth || 600);
     const fmt = (v: number | null) =>
-      v === null || v === undefined ? "–" : props.percent ? `${(v * 100).toFixed(2)}%` : v.toLocaleString("en-US");
+      v === null || v === undefined
+        ? "–"
+        : props.percent
+          ? `${(v * 100).toFixed(2)}%`
+          : v.toLocaleString("en-US");
     const opts: uPlot.Options = {
       width,
       height: 220,
@@ -46,7 +61,11 @@ export function TimeChart(props: {
         // From zero, and high enough for the thresholds to be seen.
         y: {
           range: (_u, _min, max) => {
-            const top = Math.max(max ?? 0, ...thresholds.map((t) => t.value * 1.25), props.percent ? 0.001 : 1);
+            const top = Math.max(
+              max ?? 0,
+              ...thresholds.map((t) => t.value * 1.25),
+              props.percent ? 0.001 : 1,
+            );
             return [0, top];
           },
         },
@@ -55,7 +74,8 @@ export function TimeChart(props: {
         {},
         {
           size: 64,
-          values: (_u, vals) => vals.map((v) => (props.percent ? `${+(v * 100).toFixed(3)}%` : v.toLocaleString("en-US"))),
+          values: (_u, vals) =>
+            vals.map((v) => (props.percent ? `${+(v * 100).toFixed(3)}%` : v.toLocaleString("en-US"))),
         },
       ],
       series: [
@@ -128,7 +148,11 @@ export function Sparkline(props: { values: (number | null)[]; label: string }) {
   const h = 28;
   const max = Math.max(1, ...vals);
   const step = vals.length > 1 ? w / (vals.length - 1) : w;
-  const d = vals.map((v, i) => `${i === 0 ? "M" : "L"}${(i * step).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`).join("");
+  const d = vals
+    .map(
+      (v, i) => `${i === 0 ? "M" : "L"}${(i * step).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`,
+    )
+    .join("");
   return (
     <svg class="spark" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={props.label}>
       <path d={d || `M0,${h - 2}L${w},${h - 2}`} fill="none" stroke="currentColor" stroke-width="1.5" />

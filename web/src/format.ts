@@ -2,6 +2,8 @@
 
 export function pct(x: number | null | undefined, digits = 2): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return "–";
+  // A small rate keeps two significant digits (0.0022%), not a misleading 0.00%.
+  if (x !== 0 && Math.abs(x) < 10 ** -(digits + 2)) return `${(x * 100).toPrecision(2)}%`;
   return `${(x * 100).toFixed(digits)}%`;
 }
 

@@ -70,7 +70,9 @@ function SignIn(props: { onSignedIn: (s: Session) => void; ended: boolean }) {
           setBusy(true);
           setError(null);
           try {
-            props.onSignedIn(await api<Session>("/v1/session", { method: "POST", body: { key: key.trim() } }));
+            props.onSignedIn(
+              await api<Session>("/v1/session", { method: "POST", body: { key: key.trim() } }),
+            );
           } catch (err) {
             setError(err instanceof ApiFailure ? err.message : String(err));
           } finally {
@@ -80,13 +82,28 @@ function SignIn(props: { onSignedIn: (s: Session) => void; ended: boolean }) {
       >
         {props.ended ? <p class="notice">Your session has ended: sign in again.</p> : null}
         <label for="signin-key">API key</label>
-        <input id="signin-key" name="key" type="password" autocomplete="off" required value={key} onInput={(e) => setKey(e.currentTarget.value)} aria-describedby="signin-help" />
+        <input
+          id="signin-key"
+          name="key"
+          type="password"
+          autocomplete="off"
+          required
+          value={key}
+          onInput={(e) => setKey(e.currentTarget.value)}
+          aria-describedby="signin-help"
+        />
         <p id="signin-help" class="small muted">
-          A key made with <code>rebound keys create</code>. It is sent once and turned into a session cookie; a read
-          key sees everything and changes nothing.
+          A key made with <code>rebound keys create</code>. It is sent once and turned into a session cookie;
+          a read key sees everything and changes nothing.
         </p>
-        {error ? <p class="error" role="alert">{error}</p> : null}
-        <button type="submit" disabled={busy}>Sign in</button>
+        {error ? (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
       </form>
     </main>
   );
@@ -108,23 +125,39 @@ function App() {
     if (main && session) main.focus({ preventScroll: true });
   }, [loc.path]);
   if (session === undefined) return <p class="muted">Loading…</p>;
-  if (session === null) return <SignIn ended={ended} onSignedIn={(s) => { setEnded(false); setSession(s); }} />;
+  if (session === null)
+    return (
+      <SignIn
+        ended={ended}
+        onSignedIn={(s) => {
+          setEnded(false);
+          setSession(s);
+        }}
+      />
+    );
   const section = "/" + (loc.path.split("/")[1] ?? "");
   const canWrite = session.scopes.includes("write") || session.scopes.includes("admin");
   return (
     <SessionContext.Provider value={session}>
-      <a class="skip" href="#main">Skip to the page</a>
+      <a class="skip" href="#main">
+        Skip to the page
+      </a>
       <header class="top">
         <span class="brand">Rebound</span>
         <nav aria-label="Console">
           <ul>
             {NAV.map((n) => (
-              <li><Link to={n.to} current={section === n.to}>{n.label}</Link></li>
+              <li>
+                <Link to={n.to} current={section === n.to}>
+                  {n.label}
+                </Link>
+              </li>
             ))}
           </ul>
         </nav>
         <span class="who small">
-          {session.tenant} · <span data-scopes={session.scopes.join(",")}>{canWrite ? "read and write" : "read only"}</span>{" "}
+          {session.tenant} ·{" "}
+          <span data-scopes={session.scopes.join(",")}>{canWrite ? "read and write" : "read only"}</span>{" "}
           <button
             type="button"
             class="link"

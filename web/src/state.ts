@@ -43,5 +43,10 @@ export function useApi<T>(path: string | null): Loaded<T> {
     );
     return () => ctl.abort();
   }, [path, tick]);
-  return { data: state.data, error: state.error, loading: state.loading, reload: () => setTick((t) => t + 1) };
+  return {
+    data: state.data,
+    error: state.error,
+    loading: state.loading,
+    reload: () => setTick((t) => t + 1),
+  };
 }

@@ -41,7 +41,13 @@ export interface Incident {
   kind: string;
   severity: "warning" | "critical" | "pause";
   status: "open" | "acknowledged" | "resolved";
-  scope: { stream: string | null; provider: string | null; campaign: string | null; sendingIp: string | null; sendingDomain: string | null };
+  scope: {
+    stream: string | null;
+    provider: string | null;
+    campaign: string | null;
+    sendingIp: string | null;
+    sendingDomain: string | null;
+  };
   metric: string | null;
   value: number | null;
   threshold: number | null;
@@ -56,16 +62,38 @@ export interface Incident {
   evidence?: {
     figures: Record<string, number>;
     topReasons: { reason: string; rule: string | null; count: number }[];
-    samples: { eventId: string; recipient: string; reason: string; rule: string | null; diagnostic: string | null; occurredAt: string }[];
+    samples: {
+      eventId: string;
+      recipient: string;
+      reason: string;
+      rule: string | null;
+      diagnostic: string | null;
+      occurredAt: string;
+    }[];
     blocklists: string[];
   };
-  history?: { at: string; type: string; severity?: string; route?: string; channel?: string; note?: string; by?: string }[];
+  history?: {
+    at: string;
+    type: string;
+    severity?: string;
+    route?: string;
+    channel?: string;
+    note?: string;
+    by?: string;
+  }[];
 }
 
 export interface StreamState {
   stream: string;
   paused: boolean;
-  pauses: { provider: string | null; since: string; reason: string; incidentId: string | null; by: string; note: string | null }[];
+  pauses: {
+    provider: string | null;
+    since: string;
+    reason: string;
+    incidentId: string | null;
+    by: string;
+    note: string | null;
+  }[];
 }
 
 export interface EventRow {

@@ -76,11 +76,7 @@ export function Select(props: {
 }) {
   return (
     <Field id={props.id} label={props.label}>
-      <select
-        id={props.id}
-        value={props.value}
-        onChange={(e) => props.onChange(e.currentTarget.value)}
-      >
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
         {props.options.map((o) =>
           typeof o === "string" ? (
             <option value={o}>{o || "any"}</option>
@@ -111,5 +107,7 @@ export function csvOf(rows: Record<string, unknown>[], columns: string[]): strin
     const s = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
-  return [columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\r\n") + "\r\n";
+  return (
+    [columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\r\n") + "\r\n"
+  );
 }

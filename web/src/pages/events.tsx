@@ -6,7 +6,22 @@ import { when } from "../format.ts";
 import type { EventRow } from "../types.ts";
 import { csvOf, download, Failure, Field, Loading, Select, TableBox } from "../ui.tsx";
 
-const COLUMNS = ["id", "occurredAt", "stream", "recipient", "class", "reason", "rule", "status", "smtpCode", "diagnostic", "provider", "campaign", "verified", "mailId"];
+const COLUMNS = [
+  "id",
+  "occurredAt",
+  "stream",
+  "recipient",
+  "class",
+  "reason",
+  "rule",
+  "status",
+  "smtpCode",
+  "diagnostic",
+  "provider",
+  "campaign",
+  "verified",
+  "mailId",
+];
 
 interface Filters {
   class: string;
@@ -18,7 +33,15 @@ interface Filters {
   until: string;
 }
 
-const EMPTY: Filters = { class: "", reason: "", provider: "", stream: "", campaign: "", since: "", until: "" };
+const EMPTY: Filters = {
+  class: "",
+  reason: "",
+  provider: "",
+  stream: "",
+  campaign: "",
+  since: "",
+  until: "",
+};
 
 const iso = (local: string) => (local ? new Date(local + "Z").toISOString() : undefined);
 
@@ -35,7 +58,9 @@ export function Events() {
     setLoading(true);
     setError(null);
     try {
-      const page = await api<{ data: EventRow[]; nextCursor: string | null }>(query(more ? (cursor ?? undefined) : undefined));
+      const page = await api<{ data: EventRow[]; nextCursor: string | null }>(
+        query(more ? (cursor ?? undefined) : undefined),
+      );
       setRows((r) => (more && r ? [...r, ...page.data] : page.data));
       setCursor(page.nextCursor);
     } catch (e) {
@@ -55,39 +80,125 @@ export function Events() {
           void load(false);
         }}
       >
-        <Select id="ev-class" label="Class" value={f.class} options={["", ...CLASSES]} onChange={set("class")} />
-        <Select id="ev-reason" label="Reason" value={f.reason} options={["", ...REASONS]} onChange={set("reason")} />
-        <Field id="ev-provider" label="Provider"><input id="ev-provider" value={f.provider} onInput={(e) => set("provider")(e.currentTarget.value)} /></Field>
-        <Field id="ev-stream" label="Stream"><input id="ev-stream" value={f.stream} onInput={(e) => set("stream")(e.currentTarget.value)} /></Field>
-        <Field id="ev-campaign" label="Campaign"><input id="ev-campaign" value={f.campaign} onInput={(e) => set("campaign")(e.currentTarget.value)} /></Field>
-        <Field id="ev-since" label="From (UTC)"><input id="ev-since" type="datetime-local" value={f.since} onInput={(e) => set("since")(e.currentTarget.value)} /></Field>
-        <Field id="ev-until" label="To (UTC)"><input id="ev-until" type="datetime-local" value={f.until} onInput={(e) => set("until")(e.currentTarget.value)} /></Field>
+        <Select
+          id="ev-class"
+          label="Class"
+          value={f.class}
+          options={["", ...CLASSES]}
+          onChange={set("class")}
+        />
+        <Select
+          id="ev-reason"
+          label="Reason"
+          value={f.reason}
+          options={["", ...REASONS]}
+          onChange={set("reason")}
+        />
+        <Field id="ev-provider" label="Provider">
+          <input
+            id="ev-provider"
+            value={f.provider}
+            onInput={(e) => set("provider")(e.currentTarget.value)}
+          />
+        </Field>
+        <Field id="ev-stream" label="Stream">
+          <input id="ev-stream" value={f.stream} onInput={(e) => set("stream")(e.currentTarget.value)} />
+        </Field>
+        <Field id="ev-campaign" label="Campaign">
+          <input
+            id="ev-campaign"
+            value={f.campaign}
+            onInput={(e) => set("campaign")(e.currentTarget.value)}
+          />
+        </Field>
+        <Field id="ev-since" label="From (UTC)">
+          <input
+            id="ev-since"
+            type="datetime-local"
+            value={f.since}
+            onInput={(e) => set("since")(e.currentTarget.value)}
+          />
+        </Field>
+        <Field id="ev-until" label="To (UTC)">
+          <input
+            id="ev-until"
+            type="datetime-local"
+            value={f.until}
+            onInput={(e) => set("until")(e.currentTarget.value)}
+          />
+        </Field>
         <div class="field buttons">
           <button type="submit">Show</button>
         </div>
       </form>
       {error ? <Failure error={error} /> : null}
-      {rows === null ? (loading ? <Loading /> : null) : (
+      {rows === null ? (
+        loading ? (
+          <Loading />
+        ) : null
+      ) : (
         <>
           <p class="toolbar">
             <span>{rows.length} events shown</span>
-            <button type="button" disabled={!rows.length} onClick={() => download("rebound-events.csv", "text/csv", csvOf(rows as unknown as Record<string, unknown>[], COLUMNS))}>Export CSV</button>
-            <button type="button" disabled={!rows.length} onClick={() => download("rebound-events.json", "application/json", JSON.stringify(rows, null, 2))}>Export JSON</button>
+            <button
+              type="button"
+              disabled={!rows.length}
+              onClick={() =>
+                download(
+                  "rebound-events.csv",
+                  "text/csv",
+                  csvOf(rows as unknown as Record<string, unknown>[], COLUMNS),
+                )
+              }
+            >
+              Export CSV
+            </button>
+            <button
+              type="button"
+              disabled={!rows.length}
+              onClick={() =>
+                download("rebound-events.json", "application/json", JSON.stringify(rows, null, 2))
+              }
+            >
+              Export JSON
+            </button>
           </p>
           <TableBox label="Events">
             <table>
               <caption>Newest first</caption>
-              <thead><tr><th scope="col">When</th><th scope="col">Stream</th><th scope="col">Recipient</th><th scope="col">Class</th><th scope="col">Reason</th><th scope="col">Rule</th><th scope="col">Diagnostic</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Stream</th>
+                  <th scope="col">Recipient</th>
+                  <th scope="col">Class</th>
+                  <th scope="col">Reason</th>
+                  <th scope="col">Rule</th>
+                  <th scope="col">Diagnostic</th>
+                </tr>
+              </thead>
               <tbody>
                 {rows.map((e) => (
                   <tr data-event={e.id}>
-                    <td>{when(e.occurredAt)}</td><td>{e.stream}</td><td>{e.recipient}</td><td>{e.class}</td><td>{e.reason}</td><td><code>{e.rule ?? "–"}</code></td><td class="diag-cell">{e.diagnostic ?? ""}</td>
+                    <td>{when(e.occurredAt)}</td>
+                    <td>{e.stream}</td>
+                    <td>{e.recipient}</td>
+                    <td>{e.class}</td>
+                    <td>{e.reason}</td>
+                    <td>
+                      <code>{e.rule ?? "–"}</code>
+                    </td>
+                    <td class="diag-cell">{e.diagnostic ?? ""}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </TableBox>
-          {cursor ? <button type="button" disabled={loading} onClick={() => load(true)}>Show more</button> : null}
+          {cursor ? (
+            <button type="button" disabled={loading} onClick={() => load(true)}>
+              Show more
+            </button>
+          ) : null}
         </>
       )}
     </section>

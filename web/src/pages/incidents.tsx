@@ -46,13 +46,25 @@ export function Incidents() {
         <TableBox label="Incidents">
           <table>
             <caption>Newest first</caption>
-            <thead><tr><th scope="col">Severity</th><th scope="col">Status</th><th scope="col">What</th><th scope="col">Scope</th><th scope="col">Opened</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Severity</th>
+                <th scope="col">Status</th>
+                <th scope="col">What</th>
+                <th scope="col">Scope</th>
+                <th scope="col">Opened</th>
+              </tr>
+            </thead>
             <tbody>
               {list.data.incidents.map((i) => (
                 <tr data-incident={i.id}>
-                  <td><span class={`badge ${i.severity}`}>{i.severity}</span></td>
+                  <td>
+                    <span class={`badge ${i.severity}`}>{i.severity}</span>
+                  </td>
                   <td>{i.status}</td>
-                  <td><Link to={`/incidents/${encodeURIComponent(i.id)}`}>{i.summary}</Link></td>
+                  <td>
+                    <Link to={`/incidents/${encodeURIComponent(i.id)}`}>{i.summary}</Link>
+                  </td>
                   <td>{scopeText(i.scope)}</td>
                   <td>{when(i.openedAt)}</td>
                 </tr>
@@ -75,7 +87,10 @@ export function IncidentPage(props: { id: string }) {
     setBusy(true);
     setError(null);
     try {
-      await api(`/v1/incidents/${encodeURIComponent(props.id)}/${action}`, { method: "POST", body: note ? { note } : {} });
+      await api(`/v1/incidents/${encodeURIComponent(props.id)}/${action}`, {
+        method: "POST",
+        body: note ? { note } : {},
+      });
       setNote("");
       inc.reload();
     } catch (e) {
@@ -87,29 +102,70 @@ export function IncidentPage(props: { id: string }) {
   const i = inc.data;
   return (
     <section aria-labelledby="h-incident">
-      <p class="crumbs"><Link to="/incidents">Incidents</Link> /</p>
+      <p class="crumbs">
+        <Link to="/incidents">Incidents</Link> /
+      </p>
       <h1 id="h-incident">Incident {props.id}</h1>
-      {inc.error ? <Failure error={inc.error} what="Incidents are" endpoint={`GET /v1/incidents/${props.id}`} /> : !i ? <Loading /> : (
+      {inc.error ? (
+        <Failure error={inc.error} what="Incidents are" endpoint={`GET /v1/incidents/${props.id}`} />
+      ) : !i ? (
+        <Loading />
+      ) : (
         <>
           <p class="lead">
-            <span class={`badge ${i.severity}`}>{i.severity}</span> <span data-status={i.status}>{i.status}</span> · {i.summary}
+            <span class={`badge ${i.severity}`}>{i.severity}</span>{" "}
+            <span data-status={i.status}>{i.status}</span> · {i.summary}
           </p>
           <dl class="figures">
-            <div><dt>Scope</dt><dd>{scopeText(i.scope)}</dd></div>
-            <div><dt>Rule</dt><dd><code>{i.ruleId}</code></dd></div>
-            <div><dt>Value</dt><dd>{i.metric?.endsWith("Rate") ? pct(i.value, 3) : (i.value ?? "–")} (threshold {i.metric?.endsWith("Rate") ? pct(i.threshold, 3) : (i.threshold ?? "–")})</dd></div>
-            <div><dt>Opened</dt><dd>{when(i.openedAt)}</dd></div>
-            <div><dt>Acknowledged</dt><dd>{i.acknowledgedAt ? `${when(i.acknowledgedAt)} by ${i.acknowledgedBy ?? "?"}` : "no"}</dd></div>
-            <div><dt>Resolved</dt><dd>{i.resolvedAt ? `${when(i.resolvedAt)} (${i.resolvedBy})` : "no"}</dd></div>
+            <div>
+              <dt>Scope</dt>
+              <dd>{scopeText(i.scope)}</dd>
+            </div>
+            <div>
+              <dt>Rule</dt>
+              <dd>
+                <code>{i.ruleId}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>Value</dt>
+              <dd>
+                {i.metric?.endsWith("Rate") ? pct(i.value, 3) : (i.value ?? "–")} (threshold{" "}
+                {i.metric?.endsWith("Rate") ? pct(i.threshold, 3) : (i.threshold ?? "–")})
+              </dd>
+            </div>
+            <div>
+              <dt>Opened</dt>
+              <dd>{when(i.openedAt)}</dd>
+            </div>
+            <div>
+              <dt>Acknowledged</dt>
+              <dd>{i.acknowledgedAt ? `${when(i.acknowledgedAt)} by ${i.acknowledgedBy ?? "?"}` : "no"}</dd>
+            </div>
+            <div>
+              <dt>Resolved</dt>
+              <dd>{i.resolvedAt ? `${when(i.resolvedAt)} (${i.resolvedBy})` : "no"}</dd>
+            </div>
           </dl>
           {canWrite && i.status !== "resolved" ? (
             <div class="actions">
               <div class="field">
                 <label for="inc-note">Note</label>
-                <input id="inc-note" value={note} maxLength={1000} onInput={(e) => setNote(e.currentTarget.value)} />
+                <input
+                  id="inc-note"
+                  value={note}
+                  maxLength={1000}
+                  onInput={(e) => setNote(e.currentTarget.value)}
+                />
               </div>
-              {i.status === "open" ? <button type="button" disabled={busy} onClick={() => act("acknowledge")}>Acknowledge</button> : null}
-              <button type="button" disabled={busy} onClick={() => act("resolve")}>Resolve</button>
+              {i.status === "open" ? (
+                <button type="button" disabled={busy} onClick={() => act("acknowledge")}>
+                  Acknowledge
+                </button>
+              ) : null}
+              <button type="button" disabled={busy} onClick={() => act("resolve")}>
+                Resolve
+              </button>
             </div>
           ) : null}
           {error ? <Failure error={error} /> : null}
@@ -118,15 +174,34 @@ export function IncidentPage(props: { id: string }) {
               <h2>Evidence</h2>
               <dl class="figures">
                 {Object.entries(i.evidence.figures).map(([k, v]) => (
-                  <div><dt>{k}</dt><dd>{typeof v === "number" && k.endsWith("Rate") ? pct(v, 3) : String(v)}</dd></div>
+                  <div>
+                    <dt>{k}</dt>
+                    <dd>{typeof v === "number" && k.endsWith("Rate") ? pct(v, 3) : String(v)}</dd>
+                  </div>
                 ))}
               </dl>
               {i.evidence.topReasons.length ? (
                 <TableBox label="Top reasons">
                   <table>
                     <caption>Top reasons</caption>
-                    <thead><tr><th scope="col">Reason</th><th scope="col">Rule</th><th scope="col">Count</th></tr></thead>
-                    <tbody>{i.evidence.topReasons.map((r) => <tr><td>{r.reason}</td><td><code>{r.rule ?? "–"}</code></td><td>{r.count}</td></tr>)}</tbody>
+                    <thead>
+                      <tr>
+                        <th scope="col">Reason</th>
+                        <th scope="col">Rule</th>
+                        <th scope="col">Count</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {i.evidence.topReasons.map((r) => (
+                        <tr>
+                          <td>{r.reason}</td>
+                          <td>
+                            <code>{r.rule ?? "–"}</code>
+                          </td>
+                          <td>{r.count}</td>
+                        </tr>
+                      ))}
+                    </tbody>
                   </table>
                 </TableBox>
               ) : null}
@@ -134,7 +209,12 @@ export function IncidentPage(props: { id: string }) {
               {i.evidence.samples.length ? (
                 <ul class="samples">
                   {i.evidence.samples.map((s) => (
-                    <li><span class="muted small">{when(s.occurredAt)} · {s.recipient} · {s.reason}</span>{s.diagnostic ? <pre>{s.diagnostic}</pre> : null}</li>
+                    <li>
+                      <span class="muted small">
+                        {when(s.occurredAt)} · {s.recipient} · {s.reason}
+                      </span>
+                      {s.diagnostic ? <pre>{s.diagnostic}</pre> : null}
+                    </li>
                   ))}
                 </ul>
               ) : null}
@@ -147,7 +227,10 @@ export function IncidentPage(props: { id: string }) {
                 {i.history.map((h) => (
                   <li data-history={h.type}>
                     <time dateTime={h.at}>{when(h.at)}</time> · <strong>{h.type}</strong>
-                    {h.severity ? ` · ${h.severity}` : ""}{h.route ? ` · route ${h.route}` : ""}{h.channel ? ` · ${h.channel}` : ""}{h.by ? ` · by ${h.by}` : ""}
+                    {h.severity ? ` · ${h.severity}` : ""}
+                    {h.route ? ` · route ${h.route}` : ""}
+                    {h.channel ? ` · ${h.channel}` : ""}
+                    {h.by ? ` · by ${h.by}` : ""}
                     {h.note ? <p class="diag">{h.note}</p> : null}
                   </li>
                 ))}

@@ -10,8 +10,22 @@ import { Failure, Link, Loading, Select, TableBox } from "../ui.tsx";
 
 /** The shipped defaults (docs/monitoring.md), drawn when the server has no GET /v1/alerts/rules. */
 export const DEFAULT_RULES: AlertRule[] = [
-  { id: "complaint-rate", kind: "rate", metric: "complaintRate", scope: {}, levels: { warning: 0.001, critical: 0.003 }, description: "" },
-  { id: "hard-rate", kind: "rate", metric: "hardRate", scope: {}, levels: { warning: 0.02, critical: 0.05 }, description: "" },
+  {
+    id: "complaint-rate",
+    kind: "rate",
+    metric: "complaintRate",
+    scope: {},
+    levels: { warning: 0.001, critical: 0.003 },
+    description: "",
+  },
+  {
+    id: "hard-rate",
+    kind: "rate",
+    metric: "hardRate",
+    scope: {},
+    levels: { warning: 0.02, critical: 0.05 },
+    description: "",
+  },
 ];
 
 const LEVELS = ["warning", "critical", "pause"] as const;
@@ -47,7 +61,9 @@ export function Overview() {
   const gran = granularity || r.granularity;
   const statsPath = `/v1/stats${qs({ from: r.from, to: r.to, granularity: gran, groupBy: split, stream })}`;
   const stats = useApi<Stats>(statsPath);
-  const streams = useApi<Stats>(`/v1/stats${qs({ from: r.from, to: r.to, granularity: "day", groupBy: "stream" })}`);
+  const streams = useApi<Stats>(
+    `/v1/stats${qs({ from: r.from, to: r.to, granularity: "day", groupBy: "stream" })}`,
+  );
   const rules = useApi<{ rules: AlertRule[] }>("/v1/alerts/rules");
   const incidents = useApi<{ incidents: Incident[] }>("/v1/incidents?status=active&limit=10");
   const supp = useApi<{ points: { t: string; added: number; removed: number }[] }>(
@@ -56,7 +72,8 @@ export function Overview() {
   const ruleList = rules.data?.rules ?? (rules.error || rules.data ? DEFAULT_RULES : null);
   const rulesFromServer = !!rules.data;
   const thresholds = useMemo(
-    () => (ruleList ? Object.fromEntries(METRICS.map((m) => [m.id, thresholdsFor(ruleList, m.id, stream)])) : {}),
+    () =>
+      ruleList ? Object.fromEntries(METRICS.map((m) => [m.id, thresholdsFor(ruleList, m.id, stream)])) : {},
     [ruleList, stream],
   );
 
@@ -68,7 +85,8 @@ export function Overview() {
     // Every bucket of the period, so that a quiet hour is a zero (or a gap in a rate) and the axis spans it all.
     const step = stats.data.granularity === "day" ? 86_400_000 : 3_600_000;
     const at: string[] = [];
-    for (let t = Date.parse(stats.data.from); t < Date.parse(stats.data.to); t += step) at.push(new Date(t).toISOString());
+    for (let t = Date.parse(stats.data.from); t < Date.parse(stats.data.to); t += step)
+      at.push(new Date(t).toISOString());
     const index = new Map(at.map((t, i) => [t, i]));
     const seconds = at.map((t) => Date.parse(t) / 1000);
     const series: Record<string, Series[]> = {};
@@ -100,20 +118,54 @@ export function Overview() {
     <section aria-labelledby="h-overview">
       <h1 id="h-overview">Overview</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <Select id="ov-range" label="Period" value={range} options={RANGES.map((x) => ({ value: x.id, label: x.label }))} onChange={setRange} />
-        <Select id="ov-gran" label="Points" value={granularity} options={[{ value: "", label: `auto (${r.granularity})` }, { value: "hour", label: "hourly" }, { value: "day", label: "daily" }]} onChange={setGranularity} />
-        <Select id="ov-stream" label="Stream" value={stream} options={[{ value: "", label: "all streams" }, ...streamNames.map((s) => ({ value: s, label: s }))]} onChange={setStream} />
-        <Select id="ov-split" label="One line per" value={split} options={[{ value: "", label: "nothing (total)" }, { value: "stream", label: "stream" }, { value: "provider", label: "provider" }]} onChange={setSplit} />
+        <Select
+          id="ov-range"
+          label="Period"
+          value={range}
+          options={RANGES.map((x) => ({ value: x.id, label: x.label }))}
+          onChange={setRange}
+        />
+        <Select
+          id="ov-gran"
+          label="Points"
+          value={granularity}
+          options={[
+            { value: "", label: `auto (${r.granularity})` },
+            { value: "hour", label: "hourly" },
+            { value: "day", label: "daily" },
+          ]}
+          onChange={setGranularity}
+        />
+        <Select
+          id="ov-stream"
+          label="Stream"
+          value={stream}
+          options={[{ value: "", label: "all streams" }, ...streamNames.map((s) => ({ value: s, label: s }))]}
+          onChange={setStream}
+        />
+        <Select
+          id="ov-split"
+          label="One line per"
+          value={split}
+          options={[
+            { value: "", label: "nothing (total)" },
+            { value: "stream", label: "stream" },
+            { value: "provider", label: "provider" },
+          ]}
+          onChange={setSplit}
+        />
       </form>
       {!rulesFromServer && ruleList ? (
         <p class="muted small" data-state="default-thresholds">
-          Thresholds drawn: the shipped defaults (complaints 0.1% / 0.3%, hard bounces 2% / 5%); this server has no{" "}
-          <code>GET /v1/alerts/rules</code>.
+          Thresholds drawn: the shipped defaults (complaints 0.1% / 0.3%, hard bounces 2% / 5%); this server
+          has no <code>GET /v1/alerts/rules</code>.
         </p>
       ) : null}
       {stats.error ? <Failure error={stats.error} /> : null}
       {!chartData || !ruleList ? (
-        stats.error ? null : <Loading />
+        stats.error ? null : (
+          <Loading />
+        )
       ) : chartData.seconds.length === 0 ? (
         <p class="notice">Nothing sent or received in this period.</p>
       ) : (
@@ -145,7 +197,8 @@ export function Overview() {
             <ul class="plain">
               {incidents.data.incidents.map((i) => (
                 <li>
-                  <span class={`badge ${i.severity}`}>{i.severity}</span> <Link to={`/incidents/${encodeURIComponent(i.id)}`}>{i.summary}</Link>{" "}
+                  <span class={`badge ${i.severity}`}>{i.severity}</span>{" "}
+                  <Link to={`/incidents/${encodeURIComponent(i.id)}`}>{i.summary}</Link>{" "}
                   <span class="muted small">since {when(i.openedAt)}</span>
                 </li>
               ))}
@@ -155,7 +208,11 @@ export function Overview() {
         <section aria-labelledby="h-supp">
           <h2 id="h-supp">Suppressions per day</h2>
           {supp.error ? (
-            <Failure error={supp.error} what="Suppressions per day are" endpoint="GET /v1/stats/suppressions" />
+            <Failure
+              error={supp.error}
+              what="Suppressions per day are"
+              endpoint="GET /v1/stats/suppressions"
+            />
           ) : !supp.data ? (
             <Loading />
           ) : (
@@ -206,5 +263,13 @@ function SuppressionsChart(props: { points: { t: string; added: number; removed:
     [props.points],
   );
   if (!props.points.length) return <p class="muted">No suppression added or removed in this period.</p>;
-  return <TimeChart id="suppressions" title="Suppressions added and removed per day" times={data.times} series={data.series} bars />;
+  return (
+    <TimeChart
+      id="suppressions"
+      title="Suppressions added and removed per day"
+      times={data.times}
+      series={data.series}
+      bars
+    />
+  );
 }

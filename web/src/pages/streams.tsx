@@ -16,7 +16,10 @@ export function Streams() {
     setBusy(true);
     setError(null);
     try {
-      await api(`/v1/streams/${encodeURIComponent(stream)}/${action}`, { method: "POST", body: note ? { note } : {} });
+      await api(`/v1/streams/${encodeURIComponent(stream)}/${action}`, {
+        method: "POST",
+        body: note ? { note } : {},
+      });
       list.reload();
     } catch (e) {
       setError(e);
@@ -27,19 +30,35 @@ export function Streams() {
   return (
     <section aria-labelledby="h-streams">
       <h1 id="h-streams">Streams</h1>
-      {list.error ? <Failure error={list.error} what="Streams are" endpoint="GET /v1/streams" /> : !list.data ? <Loading /> : (
+      {list.error ? (
+        <Failure error={list.error} what="Streams are" endpoint="GET /v1/streams" />
+      ) : !list.data ? (
+        <Loading />
+      ) : (
         <>
           {canWrite ? (
             <div class="field">
               <label for="st-note">Note for a pause or resume</label>
-              <input id="st-note" value={note} maxLength={1000} onInput={(e) => setNote(e.currentTarget.value)} />
+              <input
+                id="st-note"
+                value={note}
+                maxLength={1000}
+                onInput={(e) => setNote(e.currentTarget.value)}
+              />
             </div>
           ) : null}
           {error ? <Failure error={error} /> : null}
           <TableBox label="Streams">
             <table>
               <caption>Streams and their pauses</caption>
-              <thead><tr><th scope="col">Stream</th><th scope="col">State</th><th scope="col">Why</th>{canWrite ? <th scope="col">Action</th> : null}</tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Stream</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Why</th>
+                  {canWrite ? <th scope="col">Action</th> : null}
+                </tr>
+              </thead>
               <tbody>
                 {list.data.streams.map((s) => (
                   <tr data-stream={s.stream} data-paused={String(s.paused)}>
@@ -48,16 +67,22 @@ export function Streams() {
                     <td>
                       {s.pauses.map((p) => (
                         <p class="small">
-                          {p.provider ? `${p.provider}: ` : ""}{p.reason} · since {when(p.since)} · by {p.by}{p.note ? ` · ${p.note}` : ""}
+                          {p.provider ? `${p.provider}: ` : ""}
+                          {p.reason} · since {when(p.since)} · by {p.by}
+                          {p.note ? ` · ${p.note}` : ""}
                         </p>
                       ))}
                     </td>
                     {canWrite ? (
                       <td>
                         {s.paused || s.pauses.length ? (
-                          <button type="button" disabled={busy} onClick={() => act(s.stream, "resume")}>Resume {s.stream}</button>
+                          <button type="button" disabled={busy} onClick={() => act(s.stream, "resume")}>
+                            Resume {s.stream}
+                          </button>
                         ) : (
-                          <button type="button" disabled={busy} onClick={() => act(s.stream, "pause")}>Pause {s.stream}</button>
+                          <button type="button" disabled={busy} onClick={() => act(s.stream, "pause")}>
+                            Pause {s.stream}
+                          </button>
                         )}
                       </td>
                     ) : null}

@@ -23,7 +23,15 @@ export function Suppressions(props: { address: string }) {
         }}
       >
         <label for="supp-q">Address</label>
-        <input id="supp-q" type="search" value={text} autocomplete="off" spellcheck={false} placeholder="jane@example.org" onInput={(e) => setText(e.currentTarget.value)} />
+        <input
+          id="supp-q"
+          type="search"
+          value={text}
+          autocomplete="off"
+          spellcheck={false}
+          placeholder="jane@example.org"
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
         <button type="submit">Search</button>
       </form>
       {props.address ? <AddressStory address={props.address} /> : null}
@@ -49,7 +57,9 @@ function AddressStory(props: { address: string }) {
   const remove = async (s: Suppression) => {
     setBusy(s.id);
     try {
-      await api(`/v1/suppressions/${encodeURIComponent(props.address)}${qs({ stream: s.stream, note })}`, { method: "DELETE" });
+      await api(`/v1/suppressions/${encodeURIComponent(props.address)}${qs({ stream: s.stream, note })}`, {
+        method: "DELETE",
+      });
       setRemoved((r) => [...r.filter((x) => x.stream !== s.stream), s]);
       setMessage({ ok: true, text: `Removed from stream ${s.stream}.` });
       lookup.reload();
@@ -64,7 +74,13 @@ function AddressStory(props: { address: string }) {
     try {
       await api(`/v1/suppressions/${encodeURIComponent(props.address)}`, {
         method: "PUT",
-        body: { stream: s.stream, reason: s.reason, class: s.class, ...(note ? { note } : {}), ...(s.expiresAt && Date.parse(s.expiresAt) > Date.now() ? { expiresAt: s.expiresAt } : {}) },
+        body: {
+          stream: s.stream,
+          reason: s.reason,
+          class: s.class,
+          ...(note ? { note } : {}),
+          ...(s.expiresAt && Date.parse(s.expiresAt) > Date.now() ? { expiresAt: s.expiresAt } : {}),
+        },
       });
       setRemoved((r) => r.filter((x) => x.id !== s.id));
       setMessage({ ok: true, text: `Restored in stream ${s.stream}.` });
@@ -79,35 +95,89 @@ function AddressStory(props: { address: string }) {
   return (
     <>
       <h2>{props.address}</h2>
-      {lookup.error ? <Failure error={lookup.error} /> : !lookup.data ? <Loading /> : (
+      {lookup.error ? (
+        <Failure error={lookup.error} />
+      ) : !lookup.data ? (
+        <Loading />
+      ) : (
         <>
-          <p class={lookup.data.suppressed ? "state suppressed" : "state ok"} data-suppressed={String(lookup.data.suppressed)}>
+          <p
+            class={lookup.data.suppressed ? "state suppressed" : "state ok"}
+            data-suppressed={String(lookup.data.suppressed)}
+          >
             {lookup.data.suppressed ? "Suppressed" : "Not suppressed: it may be mailed"}
-            {lookup.data.paused ? ` · its stream is paused${lookup.data.pause?.reason ? ` (${lookup.data.pause.reason})` : ""}` : ""}
+            {lookup.data.paused
+              ? ` · its stream is paused${lookup.data.pause?.reason ? ` (${lookup.data.pause.reason})` : ""}`
+              : ""}
           </p>
-          {message ? <p class={message.ok ? "ok-note" : "error"} role="status">{message.text}</p> : null}
+          {message ? (
+            <p class={message.ok ? "ok-note" : "error"} role="status">
+              {message.text}
+            </p>
+          ) : null}
           {canWrite && (lookup.data.suppressions.length > 0 || removed.length > 0) ? (
             <div class="field">
               <label for="supp-note">Note for a removal or restoration</label>
-              <input id="supp-note" type="text" maxLength={1000} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+              <input
+                id="supp-note"
+                type="text"
+                maxLength={1000}
+                value={note}
+                onInput={(e) => setNote(e.currentTarget.value)}
+              />
             </div>
           ) : null}
           {lookup.data.suppressions.length + removed.length > 0 ? (
             <TableBox label="Streams">
               <table>
                 <caption>Its state in every stream (`*`: all streams)</caption>
-                <thead><tr><th scope="col">Stream</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Source</th><th scope="col">Since</th><th scope="col">Expires</th><th scope="col">Note</th>{canWrite ? <th scope="col">Action</th> : null}</tr></thead>
+                <thead>
+                  <tr>
+                    <th scope="col">Stream</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Reason</th>
+                    <th scope="col">Source</th>
+                    <th scope="col">Since</th>
+                    <th scope="col">Expires</th>
+                    <th scope="col">Note</th>
+                    {canWrite ? <th scope="col">Action</th> : null}
+                  </tr>
+                </thead>
                 <tbody>
                   {lookup.data.suppressions.map((s) => (
                     <tr data-stream={s.stream}>
-                      <th scope="row">{s.stream}</th><td>suppressed</td><td>{s.reason}</td><td>{s.source}</td><td>{when(s.since)}</td><td>{s.expiresAt ? when(s.expiresAt) : "never"}</td><td>{s.note ?? ""}</td>
-                      {canWrite ? <td><button type="button" disabled={busy !== null} onClick={() => remove(s)}>Remove</button></td> : null}
+                      <th scope="row">{s.stream}</th>
+                      <td>suppressed</td>
+                      <td>{s.reason}</td>
+                      <td>{s.source}</td>
+                      <td>{when(s.since)}</td>
+                      <td>{s.expiresAt ? when(s.expiresAt) : "never"}</td>
+                      <td>{s.note ?? ""}</td>
+                      {canWrite ? (
+                        <td>
+                          <button type="button" disabled={busy !== null} onClick={() => remove(s)}>
+                            Remove
+                          </button>
+                        </td>
+                      ) : null}
                     </tr>
                   ))}
                   {removed.map((s) => (
                     <tr data-stream={s.stream}>
-                      <th scope="row">{s.stream}</th><td>removed</td><td>{s.reason}</td><td>{s.source}</td><td>{when(s.since)}</td><td>–</td><td></td>
-                      {canWrite ? <td><button type="button" disabled={busy !== null} onClick={() => restore(s)}>Restore</button></td> : null}
+                      <th scope="row">{s.stream}</th>
+                      <td>removed</td>
+                      <td>{s.reason}</td>
+                      <td>{s.source}</td>
+                      <td>{when(s.since)}</td>
+                      <td>–</td>
+                      <td></td>
+                      {canWrite ? (
+                        <td>
+                          <button type="button" disabled={busy !== null} onClick={() => restore(s)}>
+                            Restore
+                          </button>
+                        </td>
+                      ) : null}
                     </tr>
                   ))}
                 </tbody>
@@ -117,20 +187,34 @@ function AddressStory(props: { address: string }) {
         </>
       )}
       <h2>Events</h2>
-      {events.error ? <Failure error={events.error} /> : !events.data ? <Loading /> : events.data.data.length === 0 ? (
+      {events.error ? (
+        <Failure error={events.error} />
+      ) : !events.data ? (
+        <Loading />
+      ) : events.data.data.length === 0 ? (
         <p class="muted">No event for this address.</p>
       ) : (
         <ol class="timeline">
           {events.data.data.map((e) => (
             <li data-event={e.id}>
               <p>
-                <time dateTime={e.occurredAt}>{when(e.occurredAt)}</time> · <strong>{e.class}</strong> · {e.reason} · stream {e.stream}
-                {e.rule ? <> · rule <code>{e.rule}</code></> : null}
+                <time dateTime={e.occurredAt}>{when(e.occurredAt)}</time> · <strong>{e.class}</strong> ·{" "}
+                {e.reason} · stream {e.stream}
+                {e.rule ? (
+                  <>
+                    {" "}
+                    · rule <code>{e.rule}</code>
+                  </>
+                ) : null}
                 {e.verified ? null : <span class="badge warning">unverified</span>}
               </p>
               {e.diagnostic ? <p class="diag">{e.diagnostic}</p> : null}
               {e.mailId ? (
-                <button type="button" aria-expanded={mailOf === e.id} onClick={() => setMailOf(mailOf === e.id ? null : e.id)}>
+                <button
+                  type="button"
+                  aria-expanded={mailOf === e.id}
+                  onClick={() => setMailOf(mailOf === e.id ? null : e.id)}
+                >
                   {mailOf === e.id ? "Hide the raw bounce" : "Show the raw bounce"}
                 </button>
               ) : null}
@@ -155,24 +239,48 @@ function RawMail(props: { eventId: string }) {
   return (
     <div class="raw-mail" data-mail={d.mailId}>
       <dl class="headers">
-        <div><dt>Subject</dt><dd>{d.decoded.subject ?? "–"}</dd></div>
-        <div><dt>From</dt><dd>{d.decoded.from ?? "–"}</dd></div>
-        <div><dt>Date</dt><dd>{when(d.decoded.date)}</dd></div>
-        <div><dt>Parts</dt><dd>{d.decoded.attachments.map((a) => `${a.contentType} (${a.size} bytes)`).join(", ") || "–"}</dd></div>
+        <div>
+          <dt>Subject</dt>
+          <dd>{d.decoded.subject ?? "–"}</dd>
+        </div>
+        <div>
+          <dt>From</dt>
+          <dd>{d.decoded.from ?? "–"}</dd>
+        </div>
+        <div>
+          <dt>Date</dt>
+          <dd>{when(d.decoded.date)}</dd>
+        </div>
+        <div>
+          <dt>Parts</dt>
+          <dd>{d.decoded.attachments.map((a) => `${a.contentType} (${a.size} bytes)`).join(", ") || "–"}</dd>
+        </div>
       </dl>
       {d.decisive.line ? (
-        <p class="small">Decisive line {d.decisive.line}: <code class="decisive-text">{d.decisive.text}</code></p>
+        <p class="small">
+          Decisive line {d.decisive.line}: <code class="decisive-text">{d.decisive.text}</code>
+        </p>
       ) : (
         <p class="muted small">No single line decided this one.</p>
       )}
       <pre class="raw" tabIndex={0} aria-label="The raw mail">
-        {n ? lines.slice(0, n - 1).map((l) => l + "\n").join("") : d.raw}
+        {n
+          ? lines
+              .slice(0, n - 1)
+              .map((l) => l + "\n")
+              .join("")
+          : d.raw}
         {n ? (
           <mark ref={mark} class="decisive" data-line={n}>
             {lines[n - 1]}
           </mark>
         ) : null}
-        {n ? lines.slice(n).map((l) => "\n" + l).join("") : null}
+        {n
+          ? lines
+              .slice(n)
+              .map((l) => "\n" + l)
+              .join("")
+          : null}
       </pre>
       {d.truncated ? <p class="muted small">Only the first 256 KB are shown.</p> : null}
     </div>

@@ -29,8 +29,14 @@ export function Webhooks() {
   return (
     <section aria-labelledby="h-webhooks">
       <h1 id="h-webhooks">Webhooks</h1>
-      {list.error ? <Failure error={list.error} /> : !list.data ? <Loading /> : list.data.data.length === 0 ? (
-        <p class="muted">No endpoint registered (<code>POST /v1/webhooks</code>).</p>
+      {list.error ? (
+        <Failure error={list.error} />
+      ) : !list.data ? (
+        <Loading />
+      ) : list.data.data.length === 0 ? (
+        <p class="muted">
+          No endpoint registered (<code>POST /v1/webhooks</code>).
+        </p>
       ) : (
         <ul class="plain">
           {list.data.data.map((w) => (
@@ -38,8 +44,14 @@ export function Webhooks() {
               <p>
                 <strong>{w.url}</strong> {w.disabledAt ? <span class="badge warning">disabled</span> : null}
               </p>
-              <p class="small muted">{w.description ?? ""} · events: {w.events.join(", ") || "all"} · since {when(w.createdAt)}</p>
-              <button type="button" aria-expanded={open === w.id} onClick={() => setOpen(open === w.id ? null : w.id)}>
+              <p class="small muted">
+                {w.description ?? ""} · events: {w.events.join(", ") || "all"} · since {when(w.createdAt)}
+              </p>
+              <button
+                type="button"
+                aria-expanded={open === w.id}
+                onClick={() => setOpen(open === w.id ? null : w.id)}
+              >
                 {open === w.id ? "Hide the delivery log" : "Show the delivery log"}
               </button>
               {open === w.id ? <Deliveries id={w.id} /> : null}
@@ -52,7 +64,9 @@ export function Webhooks() {
 }
 
 function Deliveries(props: { id: string }) {
-  const log = useApi<{ data: Delivery[] }>(`/v1/webhooks/${encodeURIComponent(props.id)}/deliveries?limit=100`);
+  const log = useApi<{ data: Delivery[] }>(
+    `/v1/webhooks/${encodeURIComponent(props.id)}/deliveries?limit=100`,
+  );
   if (log.error) return <Failure error={log.error} />;
   if (!log.data) return <Loading />;
   if (!log.data.data.length) return <p class="muted">Nothing delivered yet.</p>;
@@ -60,10 +74,26 @@ function Deliveries(props: { id: string }) {
     <TableBox label="Delivery log">
       <table>
         <caption>Newest first</caption>
-        <thead><tr><th scope="col">Created</th><th scope="col">Event</th><th scope="col">Status</th><th scope="col">Tries</th><th scope="col">Last answer</th><th scope="col">Delivered</th></tr></thead>
+        <thead>
+          <tr>
+            <th scope="col">Created</th>
+            <th scope="col">Event</th>
+            <th scope="col">Status</th>
+            <th scope="col">Tries</th>
+            <th scope="col">Last answer</th>
+            <th scope="col">Delivered</th>
+          </tr>
+        </thead>
         <tbody>
           {log.data.data.map((d) => (
-            <tr><td>{when(d.createdAt)}</td><td>{d.eventType}</td><td>{d.status}</td><td>{d.attempts}</td><td>{d.lastStatusCode ?? d.lastError ?? "–"}</td><td>{when(d.deliveredAt)}</td></tr>
+            <tr>
+              <td>{when(d.createdAt)}</td>
+              <td>{d.eventType}</td>
+              <td>{d.status}</td>
+              <td>{d.attempts}</td>
+              <td>{d.lastStatusCode ?? d.lastError ?? "–"}</td>
+              <td>{when(d.deliveredAt)}</td>
+            </tr>
           ))}
         </tbody>
       </table>
