@@ -119,6 +119,23 @@ describe("console sessions", () => {
     await until(async () => (await get(cookie)).status === 401, { what: "the revoked key's session to end" });
   });
 
+  it("answers 429 to a client IP past its failed sign-ins a minute", async () => {
+    const limited = await startTestApi(t.db, { apiAuthFailuresPerMinute: 3 });
+    try {
+      const attempt = () =>
+        fetch(`${limited.url}/v1/session`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...CONSOLE },
+          body: JSON.stringify({ key: `rbk_${"C".repeat(43)}` }),
+        });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await attempt()).status);
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("signs out by removing the cookie", async () => {
     const res = await fetch(`${api.url}/v1/session`, { method: "DELETE", headers: CONSOLE });
     expect(res.status).toBe(204);

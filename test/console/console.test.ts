@@ -322,8 +322,15 @@ describe("the console", () => {
     await page
       .getByLabel("CSV file")
       .setInputFiles({ name: "march.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    // The progress bar shows while the list goes up and comes back (noticed however short that is).
+    await page.evaluate(`{
+      window.sawProgress = false;
+      new MutationObserver(() => { if (document.querySelector("progress")) window.sawProgress = true; })
+        .observe(document.body, { subtree: true, childList: true });
+    }`);
     await page.getByRole("button", { name: "Clean" }).click();
     await hasText(page.locator("[data-rows-out]"), "1", true);
+    expect(await page.evaluate("window.sawProgress")).toBe(true);
     await shot(page, "clean");
     await expectAccessible(page);
     const [download] = await Promise.all([

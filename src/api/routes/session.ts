@@ -6,6 +6,7 @@ import { findKeyByTokenHash, hashToken, isTokenFormat, SCOPES } from "../../stor
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
+import { RateLimiter } from "../ratelimit.js";
 import { CONSOLE_HEADER, SESSION_SECONDS, sessionCookie, signSession } from "../session.js";
 
 const sessionSchema = {
@@ -34,6 +35,9 @@ function needConsoleHeader(request: FastifyRequest): void {
 
 export default async function session(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
+  // Wrong keys count against the client IP as they do for bearer keys (REBOUND_API_AUTH_FAILURES_PER_MINUTE).
+  const perMinute = deps.config.apiAuthFailuresPerMinute;
+  const failures = new RateLimiter(100_000);
 
   app.post<{ Body: { key: string } }>(
     "/session",
@@ -58,9 +62,21 @@ ${SESSION_SECONDS / 3600} hours). Needs the \`${CONSOLE_HEADER}\` header. Writes
     },
     async (request, reply) => {
       needConsoleHeader(request);
+      const wait = perMinute > 0 ? failures.wait(request.ip, perMinute, Date.now()) : 0;
+      if (wait > 0)
+        throw new ApiError(
+          429,
+          "rate_limited",
+          `too many failed sign-ins from this address; try again in ${wait} s`,
+          { authFailuresPerMinute: perMinute },
+          { "retry-after": String(wait) },
+        );
       const token = request.body.key.trim();
       const key = isTokenFormat(token) ? await findKeyByTokenHash(deps.db, hashToken(token)) : undefined;
-      if (!key) throw new ApiError(401, "unauthorized", "the API key is unknown or revoked");
+      if (!key) {
+        if (perMinute > 0) failures.take(request.ip, perMinute, Date.now());
+        throw new ApiError(401, "unauthorized", "the API key is unknown or revoked");
+      }
       const exp = Math.floor(now().getTime() / 1000) + SESSION_SECONDS;
       reply.header(
         "set-cookie",
