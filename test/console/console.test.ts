@@ -379,6 +379,64 @@ describe("the console", () => {
     await context.close();
   });
 
+  it("is usable with the keyboard alone: sign in, reach a page from the navigation, search an address", async () => {
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${rebound.http}/console/`);
+    await page.getByLabel("API key").waitFor();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement.id")).toBe("signin-key");
+    await page.keyboard.type(adminToken);
+    await page.keyboard.press("Enter");
+    await page.getByRole("navigation", { name: "Console" }).waitFor();
+    // Tab from the top of the page to the navigation's "Suppressions" link, then Enter.
+    await page.evaluate("document.activeElement.blur()");
+    let focused = "";
+    for (let i = 0; i < 12 && focused !== "Suppressions"; i++) {
+      await page.keyboard.press("Tab");
+      focused = String(await page.evaluate("document.activeElement.textContent"));
+    }
+    expect(focused).toBe("Suppressions");
+    await page.keyboard.press("Enter");
+    await page.getByLabel("Address").waitFor();
+    await page.getByLabel("Address").focus();
+    await page.keyboard.type(BOUNCED);
+    await page.keyboard.press("Enter");
+    await hasAttr(page.locator("[data-suppressed]"), "data-suppressed", "true");
+    await context.close();
+  });
+
+  it("fits a 390 px phone on every page: no sideways scrolling of the page, and no serious axe violation", async () => {
+    const { context, page } = await signedIn(adminToken, 390);
+    for (const path of [
+      "/",
+      "/providers",
+      "/providers/google",
+      "/incidents",
+      "/events",
+      "/streams",
+      "/clean",
+      "/webhooks",
+    ]) {
+      await page.goto(`${rebound.http}/console${path}`);
+      await page.locator("main h1").waitFor();
+      await page.waitForLoadState("networkidle");
+      const overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+      );
+      expect(overflow, path).toBe(0);
+      expect(await seriousViolations(page), path).toEqual([]);
+    }
+    await page.goto(`${rebound.http}/console/suppressions?address=${encodeURIComponent(BOUNCED)}`);
+    await page.getByRole("button", { name: "Show the raw bounce" }).first().click();
+    await page.locator("mark.decisive").waitFor();
+    expect(
+      await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"),
+    ).toBe(0);
+    await shot(page, "suppressions-390");
+    await context.close();
+  });
+
   it("acknowledges an incident", async (ctx) => {
     const probe = await apiCall("GET", "/v1/incidents?status=active");
     if (probe.status === 404)

@@ -24,8 +24,8 @@ export function Link(props: { to: string; children: ComponentChildren; class?: s
 export function NotAvailable(props: { what: string; endpoint: string }) {
   return (
     <p class="notice" data-state="not-available">
-      {props.what} not available on this server: <code>{props.endpoint}</code> answered 404. It comes with the
-      incidents and streams of the monitoring release.
+      {props.what} not available on this server: <code>{props.endpoint}</code> answered 404 (a server older
+      than the monitoring and alerting release).
     </p>
   );
 }
