@@ -192,7 +192,7 @@ describe("the console", () => {
     expect(js.headers.get("content-security-policy")).toBe(csp);
   });
 
-  it("signs in with a key into an HttpOnly, SameSite=Strict cookie, never a token in the URL", async () => {
+  it("signs in with a key into an HttpOnly, SameSite=Strict cookie, never a token in the URL, and out again", async () => {
     const { context, page } = await signedIn(adminToken);
     const cookies = await context.cookies();
     const session = cookies.find((c) => c.name === "rebound_session")!;
@@ -201,6 +201,10 @@ describe("the console", () => {
     expect(session.value).not.toContain(adminToken);
     expect(page.url()).not.toContain(adminToken);
     expect(await page.evaluate("document.cookie")).not.toContain("rebound_session");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API key").waitFor();
+    expect((await context.cookies()).some((c) => c.name === "rebound_session")).toBe(false);
+    expect(await page.evaluate("fetch('/v1/session').then((r) => r.status)")).toBe(401);
     await context.close();
   });
 
