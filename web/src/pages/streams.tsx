@@ -10,6 +10,7 @@ export function Streams() {
   const canWrite = useCanWrite();
   const list = useApi<{ streams: StreamState[] }>("/v1/streams");
   const [note, setNote] = useState("");
+  const [provider, setProvider] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const act = async (stream: string, action: "pause" | "resume") => {
@@ -18,7 +19,7 @@ export function Streams() {
     try {
       await api(`/v1/streams/${encodeURIComponent(stream)}/${action}`, {
         method: "POST",
-        body: note ? { note } : {},
+        body: { ...(note ? { note } : {}), ...(provider.trim() ? { provider: provider.trim() } : {}) },
       });
       list.reload();
     } catch (e) {
@@ -37,14 +38,24 @@ export function Streams() {
       ) : (
         <>
           {canWrite ? (
-            <div class="field">
-              <label for="st-note">Note for a pause or resume</label>
-              <input
-                id="st-note"
-                value={note}
-                maxLength={1000}
-                onInput={(e) => setNote(e.currentTarget.value)}
-              />
+            <div class="filters">
+              <div class="field">
+                <label for="st-provider">Provider (empty: all)</label>
+                <input
+                  id="st-provider"
+                  value={provider}
+                  onInput={(e) => setProvider(e.currentTarget.value)}
+                />
+              </div>
+              <div class="field">
+                <label for="st-note">Note for a pause or resume</label>
+                <input
+                  id="st-note"
+                  value={note}
+                  maxLength={1000}
+                  onInput={(e) => setNote(e.currentTarget.value)}
+                />
+              </div>
             </div>
           ) : null}
           {error ? <Failure error={error} /> : null}
