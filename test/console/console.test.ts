@@ -190,6 +190,11 @@ describe("the console", () => {
     const js = await fetch(rebound.http + script, { headers: { "accept-encoding": "gzip" } });
     expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expect(js.headers.get("content-security-policy")).toBe(csp);
+    // The first page's JavaScript stays under 300 KB gzipped (issue 13).
+    expect(js.headers.get("content-encoding")).toBe("gzip");
+    const gzipped = Number(js.headers.get("content-length") ?? NaN);
+    expect(gzipped).toBeGreaterThan(1000);
+    expect(gzipped).toBeLessThan(300 * 1024);
   });
 
   it("signs in with a key into an HttpOnly, SameSite=Strict cookie, never a token in the URL, and out again", async () => {
