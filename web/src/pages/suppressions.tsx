@@ -5,7 +5,7 @@ import { api, qs } from "../api.ts";
 import { when } from "../format.ts";
 import { navigate } from "../router.ts";
 import { useApi, useCanWrite } from "../state.ts";
-import type { EventMail, EventRow, Lookup, Suppression } from "../types.ts";
+import type { EventMail, EventRow, Lookup, StreamState, Suppression } from "../types.ts";
 import { Failure, Loading, TableBox } from "../ui.tsx";
 
 export function Suppressions(props: { address: string }) {
@@ -42,6 +42,9 @@ export function Suppressions(props: { address: string }) {
 function AddressStory(props: { address: string }) {
   const canWrite = useCanWrite();
   const lookup = useApi<Lookup>(`/v1/suppressions/${encodeURIComponent(props.address)}`);
+  // The streams the server knows (GET /v1/streams, with their pauses): those where the address is not
+  // suppressed are listed too. An older server without it: the suppressed streams alone.
+  const streams = useApi<{ streams: StreamState[] }>("/v1/streams");
   const events = useApi<{ data: EventRow[] }>(`/v1/events${qs({ address: props.address, limit: 100 })}`);
   const [removed, setRemoved] = useState<Suppression[]>([]);
   const [note, setNote] = useState("");
@@ -127,7 +130,10 @@ function AddressStory(props: { address: string }) {
               />
             </div>
           ) : null}
-          {lookup.data.suppressions.length + removed.length > 0 ? (
+          {lookup.data.suppressions.length +
+            removed.length +
+            others(lookup.data, removed, streams.data).length >
+          0 ? (
             <TableBox label="Streams">
               <table>
                 <caption>Its state in every stream (`*`: all streams)</caption>
@@ -160,6 +166,22 @@ function AddressStory(props: { address: string }) {
                           </button>
                         </td>
                       ) : null}
+                    </tr>
+                  ))}
+                  {others(lookup.data, removed, streams.data).map((st) => (
+                    <tr data-stream={st.stream}>
+                      <th scope="row">{st.stream}</th>
+                      <td>
+                        {lookup.data!.suppressions.some((x) => x.stream === "*")
+                          ? "suppressed (all streams)"
+                          : "may be mailed"}
+                        {st.paused
+                          ? " · stream paused"
+                          : st.pauses.length
+                            ? " · paused for some providers"
+                            : ""}
+                      </td>
+                      <td colSpan={canWrite ? 6 : 5}></td>
                     </tr>
                   ))}
                   {removed.map((s) => (
@@ -285,4 +307,14 @@ function RawMail(props: { eventId: string }) {
       {d.truncated ? <p class="muted small">Only the first 256 KB are shown.</p> : null}
     </div>
   );
+}
+
+/** The known streams in which the address has no suppression of its own (nor a removed one shown). */
+function others(
+  lookup: Lookup,
+  removed: Suppression[],
+  streams: { streams: StreamState[] } | undefined,
+): StreamState[] {
+  const own = new Set([...lookup.suppressions, ...removed].map((x) => x.stream));
+  return (streams?.streams ?? []).filter((st) => !own.has(st.stream));
 }
