@@ -216,7 +216,7 @@ describe("the console", () => {
   it("draws the overview's charts (non-empty canvases) with the threshold lines, at 1280 px and at 390 px", async () => {
     for (const width of [1280, 390]) {
       const { context, page, cspErrors } = await signedIn(adminToken, width);
-      await page.waitForSelector("body[data-overview-drawn]");
+      await page.waitForFunction(() => performance.getEntriesByName("rebound:overview-render").length > 0);
       for (const id of ["sent", "hardRate", "complaintRate", "blockRate"])
         expect(await canvasDrawn(page, `[data-chart="${id}"] canvas`), id).toBe(true);
       // Complaint and hard-bounce rates carry their warning and critical lines (the rules in effect, or the

@@ -36,7 +36,7 @@ it("prints the console's URL and serves it from the embedded default, where the 
   await page.goto(url!);
   await page.getByLabel("API key").fill(token!);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForSelector("body[data-overview-drawn]");
+  await page.waitForFunction(() => performance.getEntriesByName("rebound:overview-render").length > 0);
   expect(await page.locator("h1").textContent()).toBe("Overview");
   await context.close();
 });

@@ -109,7 +109,6 @@ export function Overview() {
     if (drawn.current === METRICS.length) {
       performance.mark("rebound:overview-drawn");
       performance.measure("rebound:overview-render", "rebound:overview-data", "rebound:overview-drawn");
-      document.body.dataset.overviewDrawn = String(Number(document.body.dataset.overviewDrawn ?? 0) + 1);
     }
   };
   const streamNames = (streams.data?.groups ?? []).map((g) => g.key.stream ?? "").filter(Boolean);
