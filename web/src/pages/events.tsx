@@ -1,6 +1,7 @@
 // Events: filter by class, reason, provider, stream, campaign and time; export what is shown (CSV or JSON).
 import { useEffect, useState } from "preact/hooks";
 import { api, qs } from "../api.ts";
+import { knownProvider } from "../../../src/core/provider.ts";
 import { CLASSES, REASONS } from "../../../src/core/report.ts";
 import { when } from "../format.ts";
 import type { EventRow } from "../types.ts";
@@ -171,6 +172,7 @@ export function Events() {
                   <th scope="col">When</th>
                   <th scope="col">Stream</th>
                   <th scope="col">Recipient</th>
+                  <th scope="col">Provider</th>
                   <th scope="col">Class</th>
                   <th scope="col">Reason</th>
                   <th scope="col">Rule</th>
@@ -183,6 +185,7 @@ export function Events() {
                     <td>{when(e.occurredAt)}</td>
                     <td>{e.stream}</td>
                     <td>{e.recipient}</td>
+                    <td>{e.provider ?? knownProvider(e.recipientDomain) ?? "–"}</td>
                     <td>{e.class}</td>
                     <td>{e.reason}</td>
                     <td>

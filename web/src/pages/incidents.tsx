@@ -20,8 +20,9 @@ export function Incidents() {
   const [severity, setSeverity] = useState("");
   const [stream, setStream] = useState("");
   const [provider, setProvider] = useState("");
+  const [ruleId, setRuleId] = useState("");
   const list = useApi<{ incidents: Incident[]; nextCursor: string | null }>(
-    `/v1/incidents${qs({ status, severity, stream: stream.trim(), provider: provider.trim(), limit: 100 })}`,
+    `/v1/incidents${qs({ status, severity, stream: stream.trim(), provider: provider.trim(), ruleId: ruleId.trim(), limit: 100 })}`,
   );
   return (
     <section aria-labelledby="h-incidents">
@@ -34,6 +35,9 @@ export function Incidents() {
         </Field>
         <Field id="in-provider" label="Provider">
           <input id="in-provider" value={provider} onChange={(e) => setProvider(e.currentTarget.value)} />
+        </Field>
+        <Field id="in-rule" label="Rule">
+          <input id="in-rule" value={ruleId} onChange={(e) => setRuleId(e.currentTarget.value)} />
         </Field>
       </form>
       {list.error ? (
