@@ -165,10 +165,14 @@ export function Overview() {
         stats.error ? null : (
           <Loading />
         )
-      ) : chartData.seconds.length === 0 ? (
-        <p class="notice">Nothing sent or received in this period.</p>
       ) : (
         <div class="charts">
+          {stats.data?.groups.length === 0 ? (
+            <p class="notice wide">
+              Nothing sent or received in this period: report sends with <code>POST /v1/sends</code>, and
+              bounces arrive by SMTP.
+            </p>
+          ) : null}
           {METRICS.map((m) => (
             <TimeChart
               key={`${m.id}:${statsPath}`}
@@ -219,7 +223,7 @@ export function Overview() {
           )}
         </section>
       </div>
-      {stats.data ? (
+      {stats.data?.groups.length ? (
         <TableBox label="Totals of the period">
           <table>
             <caption>Totals of the period</caption>
