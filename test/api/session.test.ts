@@ -55,6 +55,13 @@ describe("console sessions", () => {
     expect(await me.json()).toEqual({ tenant: "t1", scopes: ["read"], expiresAt: body.expiresAt });
   });
 
+  it("marks the cookie Secure behind a TLS proxy (X-Forwarded-Proto: https)", async () => {
+    const key = await createKey(t.db, { tenant: "t1", scopes: ["read"] });
+    const res = await signIn(key.token, { ...CONSOLE, "x-forwarded-proto": "https" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("set-cookie")).toMatch(/; Secure$/);
+  });
+
   it("refuses an unknown key, and a sign-in without the console's header", async () => {
     const key = await createKey(t.db, { tenant: "t1", scopes: ["read"] });
     expect((await signIn(`rbk_${"B".repeat(43)}`)).status).toBe(401);

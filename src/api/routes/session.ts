@@ -24,6 +24,17 @@ const sessionSchema = {
   },
 } as const;
 
+/**
+ * Whether the browser reached us over TLS: this listener's own, or a proxy's that says so in X-Forwarded-Proto.
+ * Trusting the header costs nothing: a client that lies about it only makes its own cookie stricter.
+ */
+function overTls(request: FastifyRequest): boolean {
+  if (request.protocol === "https") return true;
+  const forwarded = request.headers["x-forwarded-proto"];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim().toLowerCase();
+  return first === "https";
+}
+
 function needConsoleHeader(request: FastifyRequest): void {
   if (!request.headers[CONSOLE_HEADER])
     throw new ApiError(
@@ -80,7 +91,7 @@ ${SESSION_SECONDS / 3600} hours). Needs the \`${CONSOLE_HEADER}\` header. Writes
       const exp = Math.floor(now().getTime() / 1000) + SESSION_SECONDS;
       reply.header(
         "set-cookie",
-        sessionCookie(signSession(key.id, key.tokenHash, exp), SESSION_SECONDS, request.protocol === "https"),
+        sessionCookie(signSession(key.id, key.tokenHash, exp), SESSION_SECONDS, overTls(request)),
       );
       reply.header("cache-control", "no-store");
       return { tenant: key.tenant, scopes: key.scopes, expiresAt: new Date(exp * 1000).toISOString() };
@@ -120,7 +131,7 @@ ${SESSION_SECONDS / 3600} hours). Needs the \`${CONSOLE_HEADER}\` header. Writes
     },
     async (request, reply) => {
       needConsoleHeader(request);
-      reply.header("set-cookie", sessionCookie("", 0, request.protocol === "https"));
+      reply.header("set-cookie", sessionCookie("", 0, overTls(request)));
       return reply.code(204).send();
     },
   );
