@@ -217,7 +217,8 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
     const header = request.headers.authorization;
     const m = header ? BEARER.exec(header) : null;
     let token: string;
-    if (m) token = m[1]!;
+    // A bearer token never takes the session path, whatever it looks like.
+    if (m) token = m[1]!.startsWith(SESSION_ENTRY) ? "" : m[1]!;
     else {
       const session = cookieValue(request.headers.cookie, SESSION_COOKIE);
       if (session === undefined) {

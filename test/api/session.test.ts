@@ -120,6 +120,11 @@ describe("console sessions", () => {
     const future = Math.floor(Date.now() / 1000) + 3600;
     expect((await get(`rebound_session=${signSession(key.id, "0".repeat(64), future)}`)).status).toBe(401);
     expect((await get("rebound_session=garbage")).status).toBe(401);
+    // The cookie's value is no bearer token, however it is written.
+    const asBearer = await fetch(`${api.url}/v1/session`, {
+      headers: { authorization: `Bearer session:${value}` },
+    });
+    expect(asBearer.status).toBe(401);
     expect((await get(cookie)).status).toBe(200);
     await revokeKey(t.db, key.id);
     // Keys are remembered for a second at most.
