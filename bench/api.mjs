@@ -145,8 +145,17 @@ async function main() {
   const handle = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 2 });
   await migrateToLatest(handle.db);
   console.log(`schema ${schema}`);
+  // The address key (made in the database on first use), as pads for PostgreSQL's sha256(): HMAC-SHA256 in SQL.
+  const { resolveAddressKey } = await import("../src/address-key.ts");
+  const { loadConfig } = await import("../src/config.ts");
+  await resolveAddressKey(handle.db, loadConfig({ databaseUrl: DATABASE_URL, databaseSchema: schema }, {}));
+  const { rows: keyRows } = await sql`select key from address_key`.execute(handle.db);
+  const block = Buffer.alloc(64);
+  Buffer.from(keyRows[0].key).copy(block);
+  const ipad = Buffer.from(block.map((b) => b ^ 0x36));
+  const opad = Buffer.from(block.map((b) => b ^ 0x5c));
 
-  // Load: user{i}@example.com for i < ROWS, suppressed in stream marketing, hashed by PostgreSQL itself.
+  // Load: user{i}@example.com for i < ROWS, suppressed in stream marketing, hashed (HMAC) by PostgreSQL itself.
   let t0 = performance.now();
   const CHUNK = 250_000;
   for (let from = 0; from < (reused ? 0 : ROWS); from += CHUNK) {
@@ -154,7 +163,7 @@ async function main() {
     await sql`
       insert into suppressions (tenant, stream, address, address_hash, address_original, reason, class, source, rule,
                                 first_seen, last_seen)
-      select 'bench', 'marketing', a, encode(sha256(convert_to(a, 'UTF8')), 'hex'), a, 'userunknown', 'hard', 'bounce',
+      select 'bench', 'marketing', a, encode(sha256(${opad}::bytea || sha256(${ipad}::bytea || convert_to(a, 'UTF8'))), 'hex'), a, 'userunknown', 'hard', 'bounce',
              'policy.hard', now(), now()
         from (select 'user' || g || '@example.com' as a from generate_series(${from}::int, ${to}::int) g) s`.execute(
       handle.db,

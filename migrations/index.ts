@@ -11,6 +11,7 @@ import * as m0009 from "./0009_sends_provider.js";
 import * as m0010 from "./0010_rollups.js";
 import * as m0015 from "./0015_event_permanent.js";
 import * as m0016 from "./0016_log_positions.js";
+import * as m0022 from "./0022_address_key.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   "0010_rollups": m0010,
   "0015_event_permanent": m0015,
   "0016_log_positions": m0016,
+  "0022_address_key": m0022,
 };

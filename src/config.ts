@@ -187,6 +187,9 @@ export const configSchema = z.object({
   /** A file holding the VERP keys (`id:secret,...`), read when REBOUND_VERP_KEYS is unset; embedded default:
    * `${dataDir}/verp-keys`, made with a development key on the first start (src/verp-keys.ts). */
   verpKeysFile: z.string().optional(),
+  /** A file holding the key of the address hashes (HMAC-SHA256; base64url or hex, >= 32 bytes): kept apart
+   * from the data. Unset: the first process makes one and keeps it in the database (src/address-key.ts). */
+  addressKeyFile: z.string().optional(),
   /** Path of the policy file (JSON); unset: the documented defaults. */
   policyPath: z.string().optional(),
   /** The tenant of mail that carries no signed VERP. */
@@ -312,6 +315,7 @@ export const ENV: Record<keyof Config, string> = {
   verpKeys: "REBOUND_VERP_KEYS",
   verpMaxAgeDays: "REBOUND_VERP_MAX_AGE_DAYS",
   verpKeysFile: "REBOUND_VERP_KEYS_FILE",
+  addressKeyFile: "REBOUND_ADDRESS_KEY_FILE",
   policyPath: "REBOUND_POLICY",
   defaultTenant: "REBOUND_DEFAULT_TENANT",
   defaultStream: "REBOUND_DEFAULT_STREAM",

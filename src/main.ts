@@ -11,7 +11,9 @@
 // PostgreSQL and Redis; without it the queue is in-process, so intake and worker must run together.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { resolveAddressKey, type AddressKeySource } from "./address-key.js";
 import type { Config } from "./config.js";
+import type { AddressHasher } from "./core/address.js";
 import { createIntake, type Intake } from "./intake/server.js";
 import { startSweeper, type Sweeper } from "./intake/sweeper.js";
 import { resolveTls } from "./intake/tls.js";
@@ -51,6 +53,9 @@ export interface App {
   config: Config;
   /** Where the VERP keys came from (`none`: no bounce is verified, none suppresses). */
   verpKeySource: VerpKeySource;
+  /** The keyed hash every table files addresses under, and where its key is kept. */
+  hashAddress: AddressHasher;
+  addressKeySource: AddressKeySource;
   /** What this start made that is shown once (the first start of an embedded data folder). */
   firstRun: FirstRun;
   /** Graceful shutdown: sessions in flight finish, jobs in flight finish, then connections close. */
@@ -131,6 +136,24 @@ export async function startApp(
       logger.warn("no REDIS_URL: the in-process queue only links an intake and a worker in the same process");
     }
 
+    // The key of the address hashes: from REBOUND_ADDRESS_KEY_FILE, or kept in the database (made on first use).
+    const addressKey = await resolveAddressKey(db, config);
+    const { hashAddress } = addressKey;
+    if (addressKey.created?.refiled.addresses)
+      logger.info(addressKey.created.refiled, "addresses re-filed under the keyed hash");
+    if (addressKey.created?.refiled.orphans)
+      logger.warn(
+        addressKey.created.refiled,
+        "some rows are filed under a bare SHA-256 of an address no table names any more (erased before keyed " +
+          "hashes): they match no lookup",
+      );
+    if (addressKey.source === "database" && !handle.embedded)
+      logger.warn(
+        { fingerprint: addressKey.fingerprint },
+        "the address-hash key is kept in the database beside the hashes: set REBOUND_ADDRESS_KEY_FILE to keep " +
+          "it apart (docs/api.md, Erasure)",
+      );
+
     const queue = createQueue(config, logger);
     closers.push(() => queue.close());
 
@@ -145,6 +168,8 @@ export async function startApp(
       metrics,
       config,
       verpKeySource: verp.source,
+      hashAddress,
+      addressKeySource: addressKey.source,
       firstRun,
       close: closeAll,
     };
@@ -154,7 +179,17 @@ export async function startApp(
     if (providers) closers.push(async () => providers.close());
 
     if (has("worker")) {
-      const worker = startMailWorker({ db, config, policy, queue, logger, now, metrics, providers });
+      const worker = startMailWorker({
+        db,
+        config,
+        policy,
+        hashAddress,
+        queue,
+        logger,
+        now,
+        metrics,
+        providers,
+      });
       closers.push(() => worker.stop());
       const webhooks = startWebhookWorker(
         { db, queue, logger, now, metrics },
@@ -175,7 +210,17 @@ export async function startApp(
       // stream of raw mails would set off a full collection every few MB under it (see src/util/heap.ts).
       const alone = !has("intake") && !has("worker");
       const heapGrowth = new HeapGrowth(alone ? config.apiHeapGrowthPercent : 0);
-      const api = await startApi({ db, config, logger, queue, now, metrics, heapGrowth, providers });
+      const api = await startApi({
+        db,
+        config,
+        hashAddress,
+        logger,
+        queue,
+        now,
+        metrics,
+        heapGrowth,
+        providers,
+      });
       app.httpPort = api.port;
       closers.push(() => api.close());
       // The embedded default is complete on its own: its first start makes an admin key for the default tenant
@@ -188,7 +233,7 @@ export async function startApp(
 
     if (has("lookup")) {
       const { startLookup } = await import("./integrations/postfix/index.js");
-      const lookup = await startLookup({ db, config, logger, metrics, now });
+      const lookup = await startLookup({ db, config, hashAddress, logger, metrics, now });
       app.socketmapPort = lookup.socketmapPort;
       app.policyPort = lookup.policyPort;
       closers.push(() => lookup.close());

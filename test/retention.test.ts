@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { hashAddress } from "../src/core/address.js";
+import { testHash as hashAddress } from "./helpers/db.js";
 import { createLogger } from "../src/log.js";
 import { startApp } from "../src/main.js";
 import { startRetention } from "../src/retention.js";

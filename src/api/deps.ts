@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import type { Config } from "../config.js";
+import type { AddressHasher } from "../core/address.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { ProviderLookup } from "../monitor/provider-resolver.js";
@@ -12,6 +13,8 @@ import type { HeapGrowth } from "../util/heap.js";
 export interface ApiDeps {
   db: Kysely<Database>;
   config: Config;
+  /** The keyed hash every table files addresses under (src/address-key.ts). */
+  hashAddress: AddressHasher;
   logger: Logger;
   queue?: Queue;
   now?: () => Date;

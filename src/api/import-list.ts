@@ -3,7 +3,7 @@
 // `rebound suppressions import`.
 import type { Readable } from "node:stream";
 import type { Kysely } from "kysely";
-import { hashAddress, normalizeAddress } from "../core/address.js";
+import { normalizeAddress, type AddressHasher } from "../core/address.js";
 import { CLASSES, classOf, REASONS, type BounceClass, type Reason } from "../core/report.js";
 import type { Database } from "../store/schema.js";
 import { importSuppressions, type ImportRow } from "../store/suppression-import.js";
@@ -45,6 +45,8 @@ export interface ImportListOptions {
   /** The address column (CSV) or field (NDJSON); default: email, address, ... */
   column?: string;
   caseSensitiveLocalPart: boolean;
+  /** The keyed hash every table files addresses under. */
+  hashAddress: AddressHasher;
   at: Date;
   batchSize?: number;
   /** What the body may hold (default: no byte limit, 64 Ki characters a record). */
@@ -131,7 +133,7 @@ export async function importList(
     return {
       stream,
       address: n.address,
-      addressHash: hashAddress(n.address),
+      addressHash: o.hashAddress(n.address),
       addressOriginal: rawAddress.trim(),
       reason,
       class: cls,

@@ -4,7 +4,7 @@ import type { SuppressionRow } from "../store/lookups.js";
 export interface SuppressionView {
   id: string;
   address: string | null;
-  addressSha256: string;
+  addressHash: string;
   stream: string;
   reason: string;
   class: string;
@@ -23,7 +23,7 @@ export function present(r: SuppressionRow): SuppressionView {
   return {
     id: String(r.id),
     address: r.address,
-    addressSha256: r.address_hash,
+    addressHash: r.address_hash,
     stream: r.stream,
     reason: r.reason,
     class: r.class,
@@ -63,7 +63,10 @@ export const suppressionSchema = {
   properties: {
     id: { type: "string" },
     address: nullable("string", { description: "Null for an erased address (the hash stays)" }),
-    addressSha256: { type: "string", description: "SHA-256 (hex) of the normalised address" },
+    addressHash: {
+      type: "string",
+      description: "The keyed hash of the normalised address (HMAC-SHA256 hex with the server's address key)",
+    },
     stream: { type: "string", description: "A stream name, or `*` for every stream" },
     reason: { type: "string" },
     class: { type: "string" },

@@ -41,9 +41,9 @@ export function register(cmd: Command, io: CliIo): void {
       process.once("SIGTERM", onSignal);
       process.once("SIGINT", onSignal);
       try {
-        await withDb(config, async (db) => {
+        await withDb(config, async (db, ctx) => {
           const counts = await ingestPostfixLog(
-            { db, policy, logger, now: () => new Date() },
+            { db, policy, logger, hashAddress: await ctx.addressHasher(), now: () => new Date() },
             file === "-" ? { stream: io.stdin } : { path: file },
             {
               follow: opts.follow,

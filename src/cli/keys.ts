@@ -1,11 +1,28 @@
 // `rebound keys create|list|revoke`: API keys for operators. The token is printed once, at creation.
+// `rebound keys address-key [--export]`: a new key for the address hashes, or the one the database keeps.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Command } from "commander";
+import { newAddressKeyText } from "../address-key.js";
 import { loadConfig } from "../config.js";
+import { readAddressKey } from "../store/address-key.js";
 import { createKey, isScope, listKeys, revokeKey, SCOPES, type Scope } from "../store/keys.js";
 import type { CliIo } from "./io.js";
 import { withDb } from "./with-db.js";
 
 type Format = "json" | "text";
+
+/** Write `text` to a new file readable by its owner alone; false (nothing written) when the file exists. */
+function writeNewFile(file: string, text: string): boolean {
+  mkdirSync(dirname(file), { recursive: true });
+  try {
+    writeFileSync(file, text, { flag: "wx", mode: 0o600 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+}
 
 function parseScopes(s: string): Scope[] {
   const scopes = s
@@ -25,6 +42,40 @@ function parseFormat(s: string): Format {
 
 export function register(cmd: Command, io: CliIo): void {
   const keys = cmd;
+
+  keys
+    .command("address-key")
+    .description(
+      "print a new key for the address hashes (for REBOUND_ADDRESS_KEY_FILE, before the first start), " +
+        "or with --export the key this database keeps",
+    )
+    .option("--export", "print the key kept in the database (to move it into REBOUND_ADDRESS_KEY_FILE)")
+    .option(
+      "--file <path>",
+      "write a new key to this file (readable by its owner alone) unless the file exists",
+    )
+    .action(async (opts: { export?: boolean; file?: string }) => {
+      if (opts.file && opts.export) throw new Error("give --file or --export, not both");
+      if (opts.file) {
+        const made = writeNewFile(opts.file, newAddressKeyText());
+        io.stdout.write(
+          made ? `wrote a new address-hash key to ${opts.file}\n` : `kept the key already in ${opts.file}\n`,
+        );
+        return;
+      }
+      if (!opts.export) {
+        io.stdout.write(newAddressKeyText());
+        return;
+      }
+      const stored = await withDb(loadConfig(), (db) => readAddressKey(db));
+      if (!stored) throw new Error("this database has no address key yet (it is made at the first start)");
+      if (!stored.key)
+        throw new Error(
+          `this database's address key (${stored.fingerprint}) is kept in a file, not in the database`,
+        );
+      io.stdout.write(`${stored.key.toString("base64url")}
+`);
+    });
 
   keys
     .command("create")

@@ -36,8 +36,16 @@ export function register(cmd: Command, io: CliIo): void {
         threads: config.classifyThreads,
         timeoutMs: config.classifyTimeoutMs,
       });
-      await withDb(config, async (db) => {
-        const deps: ProcessDeps = { db, config, policy, logger, now: () => new Date(), classifier: pool };
+      await withDb(config, async (db, ctx) => {
+        const deps: ProcessDeps = {
+          db,
+          config,
+          policy,
+          hashAddress: await ctx.addressHasher(),
+          logger,
+          now: () => new Date(),
+          classifier: pool,
+        };
         const totals = { processed: 0, other: 0, failed: 0 };
         for await (const id of mailIds(db, ids, opts)) {
           try {

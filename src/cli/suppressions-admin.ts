@@ -9,7 +9,6 @@
 import { createReadStream } from "node:fs";
 import type { Command } from "commander";
 import { loadConfig } from "../config.js";
-import { hashAddress } from "../core/address.js";
 import { CLASSES, classOf, REASONS, type BounceClass, type Reason } from "../core/report.js";
 import { BULK_FORMATS, type BulkFormat } from "../api/bulk.js";
 import { importList, STREAM_RE } from "../api/import-list.js";
@@ -47,8 +46,8 @@ export function registerCheck(suppressions: Command, io: CliIo): void {
       const config = loadConfig();
       const tenant = opts.tenant ?? config.defaultTenant;
       const addresses = inputs.map((a) => addressArg(config, a));
-      await withDb(config, async (db) => {
-        const hashes = addresses.map(hashAddress);
+      await withDb(config, async (db, ctx) => {
+        const hashes = addresses.map(await ctx.addressHasher());
         const rows = await activeSuppressionsByHash(db, tenant, hashes, new Date());
         for (const [i, address] of addresses.entries()) {
           const found = applying(
@@ -107,12 +106,14 @@ export function registerAdd(suppressions: Command, io: CliIo): void {
           throw new Error("--expires must be a future ISO 8601 time");
         const tenant = opts.tenant ?? config.defaultTenant;
         const stream = streamArg(opts.stream);
-        const res = await withDb(config, (db) =>
-          db.transaction().execute((tx) =>
+        const res = await withDb(config, async (db, ctx) => {
+          const addressHash = (await ctx.addressHasher())(address);
+          return db.transaction().execute((tx) =>
             upsertSuppression(tx, {
               tenant,
               stream,
               address,
+              addressHash,
               addressOriginal: input,
               reason,
               class: cls,
@@ -122,8 +123,8 @@ export function registerAdd(suppressions: Command, io: CliIo): void {
               actor: OPERATOR,
               at,
             }),
-          ),
-        );
+          );
+        });
         io.stdout.write(
           `${res.created ? "added" : "updated"} ${address} in stream ${stream} (tenant ${tenant})\n`,
         );
@@ -143,11 +144,12 @@ export function registerRemove(suppressions: Command, io: CliIo): void {
       const config = loadConfig();
       const address = addressArg(config, input);
       const tenant = opts.tenant ?? config.defaultTenant;
-      const removed = await withDb(config, (db) =>
+      const removed = await withDb(config, async (db, ctx) =>
         removeSuppressions(db, {
           tenant,
           stream: opts.stream !== undefined ? streamArg(opts.stream) : undefined,
           address,
+          addressHash: (await ctx.addressHasher())(address),
           actor: OPERATOR,
           note: opts.note ?? null,
           at: new Date(),
@@ -235,7 +237,7 @@ export function registerImport(suppressions: Command, io: CliIo): void {
         const config = loadConfig();
         const tenant = opts.tenant ?? config.defaultTenant;
         const body = file === "-" ? io.stdin : createReadStream(file);
-        const summary = await withDb(config, (db) =>
+        const summary = await withDb(config, async (db, ctx) =>
           importList(db, body, {
             format,
             tenant,
@@ -244,6 +246,7 @@ export function registerImport(suppressions: Command, io: CliIo): void {
             reason,
             column: opts.column,
             caseSensitiveLocalPart: config.caseSensitiveLocalPart,
+            hashAddress: await ctx.addressHasher(),
             at: new Date(),
             // A local file: no byte limit; records as long as the API takes.
             limits: { maxBytes: Infinity, maxRecordChars: config.apiBulkMaxRecordChars },

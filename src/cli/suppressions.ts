@@ -98,8 +98,8 @@ function registerShow(suppressions: Command, io: CliIo): void {
       const config = loadConfig();
       const address = addressArg(config, input);
       const tenant = opts.tenant ?? config.defaultTenant;
-      await withDb(config, async (db) => {
-        const explained = await explainSuppression(db, tenant, address);
+      await withDb(config, async (db, ctx) => {
+        const explained = await explainSuppression(db, tenant, (await ctx.addressHasher())(address));
         if (opts.format === "json") {
           io.stdout.write(
             `${JSON.stringify({ tenant, address, suppressed: explained.some((s) => s.active), suppressions: explained }, null, 2)}\n`,

@@ -50,9 +50,9 @@ const EXPORT_NAMES: Record<(typeof EXPORT_COLUMNS)[number], string> = {
   note: "note",
 };
 
-/** The names of an export's columns, comma-separated; `address` becomes `addressSha256` in the hashed form. */
+/** The names of an export's columns, comma-separated; `address` becomes `addressHash` in the hashed form. */
 export function exportHeader(hashed: boolean): string {
-  return EXPORT_COLUMNS.map((c) => (c === "address" && hashed ? "addressSha256" : EXPORT_NAMES[c])).join(",");
+  return EXPORT_COLUMNS.map((c) => (c === "address" && hashed ? "addressHash" : EXPORT_NAMES[c])).join(",");
 }
 
 /** A whole export as a byte stream: COPY on PostgreSQL, pages on PGlite. */
@@ -378,7 +378,7 @@ export async function exportPage(
           csvField("p.note"),
         ].join(" || ',' || ")
       : [
-          `'{"${opts.hashed ? "addressSha256" : "address"}":' || ${jsonText(addr)}`,
+          `'{"${opts.hashed ? "addressHash" : "address"}":' || ${jsonText(addr)}`,
           `',"stream":' || ${jsonText("p.stream")}`,
           `',"reason":' || ${jsonText("p.reason")}`,
           `',"class":' || ${jsonText("p.class")}`,

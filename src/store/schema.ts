@@ -218,6 +218,14 @@ export interface LogPositionsTable {
   updated_at: Date;
 }
 
+/** The key of the address hashes (migration 0022): one row. */
+export interface AddressKeyTable {
+  id: number;
+  fingerprint: string;
+  key: Uint8Array | null;
+  created_at: DefaultTimestamp;
+}
+
 export interface Database {
   inbound_mails: InboundMailsTable;
   events: EventsTable;
@@ -232,4 +240,5 @@ export interface Database {
   send_batches: SendBatchesTable;
   rollups: RollupsTable;
   log_positions: LogPositionsTable;
+  address_key: AddressKeyTable;
 }

@@ -2,7 +2,6 @@
 // with who and why, and announced in the outbox. Functions take a Kysely or a Transaction; callers that need
 // several changes to land together pass a transaction.
 import { sql, type Kysely, type Selectable } from "kysely";
-import { hashAddress } from "../core/address.js";
 import { JsonRows } from "./json-rows.js";
 import { PREPARED } from "./prepared.js";
 import { emitOutbox, subscribed, type OutboxEvent } from "./outbox.js";
@@ -16,6 +15,8 @@ export interface SuppressionInput {
   stream: string;
   /** Normalized (normalizeAddress). */
   address: string;
+  /** Its keyed hash (the process's AddressHasher). */
+  addressHash: string;
   addressOriginal?: string | null;
   reason: string;
   class: string;
@@ -55,7 +56,7 @@ export async function upsertSuppression(
   s: SuppressionInput,
   opts: UpsertOptions = {},
 ): Promise<{ id: string; created: boolean }> {
-  const hash = hashAddress(s.address);
+  const hash = s.addressHash;
   const expiresAt = s.expiresAt ?? null;
   const eventIds = s.eventIds ?? [];
   const fresh = freshRow(s);
@@ -281,7 +282,7 @@ export async function insertSuppressionRows(
   inputs: SuppressionInput[],
 ): Promise<(string | null)[]> {
   if (!inputs.length) return [];
-  const hashes = inputs.map((s) => hashAddress(s.address));
+  const hashes = inputs.map((s) => s.addressHash);
   // One JSON parameter rather than a VALUES list (see JsonRows); in list order.
   const { rows } = await sql<{ id: string; tenant: string; stream: string; address_hash: string }>`
     ${PREPARED}insert into suppressions (${SUPPRESSION_ROWS.names})
@@ -304,7 +305,7 @@ export async function insertSuppressionRows(
 
 /** The log line and announcements of a suppression insertSuppressionRows made, as upsertSuppression writes them. */
 export function noteCreated(d: Deferred, id: string, s: SuppressionInput, then?: OutboxEvent): void {
-  d.logs.push(logLine(s, hashAddress(s.address), "added"));
+  d.logs.push(logLine(s, s.addressHash, "added"));
   d.announce.push(addedEvent(id, s));
   if (then) d.announce.push(then);
 }
@@ -325,6 +326,8 @@ export interface RemoveInput {
   stream: string;
   /** Normalized. */
   address: string;
+  /** Its keyed hash. */
+  addressHash: string;
   actor?: string | null;
   note?: string | null;
   at: Date;
@@ -351,7 +354,7 @@ export async function removeSuppressions(
   opts: UpsertOptions = {},
 ): Promise<string[]> {
   const run = async (tx: Kysely<Database>): Promise<string[]> => {
-    const hash = hashAddress(r.address);
+    const hash = r.addressHash;
     let del = tx.deleteFrom("suppressions").where("tenant", "=", r.tenant).where("address_hash", "=", hash);
     if (r.stream !== undefined) del = del.where("stream", "=", r.stream);
     const rows = await del.returning(["id", "stream", "reason", "source", "event_ids"]).execute();
@@ -396,17 +399,17 @@ export async function removeSuppressions(
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
-/** The suppressions of one address in one tenant (every stream), active or expired. */
+/** The suppressions of one address (by its keyed hash) in one tenant (every stream), active or expired. */
 export async function getSuppressions(
   db: Kysely<Database>,
   tenant: string,
-  address: string,
+  addressHash: string,
 ): Promise<SuppressionRow[]> {
   return db
     .selectFrom("suppressions")
     .selectAll()
     .where("tenant", "=", tenant)
-    .where("address_hash", "=", hashAddress(address))
+    .where("address_hash", "=", addressHash)
     .orderBy("stream")
     .execute();
 }
@@ -465,10 +468,10 @@ export interface ExplainedSuppression {
 export async function explainSuppression(
   db: Kysely<Database>,
   tenant: string,
-  address: string,
+  addressHash: string,
   now: Date = new Date(),
 ): Promise<ExplainedSuppression[]> {
-  const hash = hashAddress(address);
+  const hash = addressHash;
   const res = await sql<{
     id: string;
     tenant: string;

@@ -8,7 +8,6 @@
 //   the history the ones before it left (as applyEvent would find it after their writes), and written as above,
 //   with the addresses' final states in one more statement.
 import type { Transaction } from "kysely";
-import { hashAddress } from "../core/address.js";
 import { EMPTY_HISTORY, type AddressState } from "../core/policy.js";
 import { historyAt, lockHistories, saveAddressStates, type AddressKey } from "../store/address-state.js";
 import { insertEvents } from "../store/events.js";
@@ -93,7 +92,7 @@ export async function applyWithHistories(
       addresses.set(id, {
         tenant: a.tenant,
         stream: a.stream,
-        addressHash: hashAddress(a.address),
+        addressHash: ctx.hashAddress(a.address),
         at: spec.occurredAt,
         since,
       });

@@ -6,7 +6,7 @@
 // Used for each recipient of a processed mail (process-mail.ts) and for deliveries reported by senders
 // (record-delivery.ts).
 import type { Transaction } from "kysely";
-import { hashAddress } from "../core/address.js";
+import type { AddressHasher } from "../core/address.js";
 import type { Attributed } from "../core/attribute.js";
 import {
   decide,
@@ -35,6 +35,8 @@ export interface BlockCount {
 
 export interface ApplyContext {
   policy: Policy;
+  /** The keyed hash every table files addresses under. */
+  hashAddress: AddressHasher;
   now: Date;
   classifierVersion: string | null;
   /** Suppressions (keyOf) whose creation must not be announced: re-processing re-derives them. */
@@ -101,7 +103,7 @@ export interface EventPlan {
 export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHistory, tie?: Tie): EventPlan {
   const { who: a, occurredAt } = e;
   const r = a.recipient;
-  const addressHash = hashAddress(a.address);
+  const addressHash = ctx.hashAddress(a.address);
   const decision = decide(
     {
       class: r.class,
@@ -253,6 +255,7 @@ export function suppressionOf(
     tenant: a.tenant,
     stream: s.stream,
     address: a.address,
+    addressHash: plan.addressHash,
     addressOriginal: a.addressOriginal,
     reason: a.recipient.reason,
     class: a.recipient.class,
@@ -282,7 +285,7 @@ export async function applyEvent(
   e: EventSpec,
 ): Promise<Applied> {
   const a = e.who;
-  const key = { tenant: a.tenant, stream: a.stream, addressHash: hashAddress(a.address) };
+  const key = { tenant: a.tenant, stream: a.stream, addressHash: ctx.hashAddress(a.address) };
   const history = needsHistory(a.recipient.class)
     ? await lockHistory(trx, key, e.occurredAt, lookbackDays(ctx.policy))
     : EMPTY_HISTORY;

@@ -20,6 +20,7 @@
 // events set is restored to what it was before them when nothing changed it since. Webhooks: only real changes
 // are announced (bounce events again only when their class changed).
 import type { Kysely, Transaction } from "kysely";
+import type { AddressHasher } from "../core/address.js";
 import { attribute, type Attributed, type Attribution } from "../core/attribute.js";
 import { CLASSIFIER_VERSION } from "../core/classify.js";
 import type { Policy } from "../core/policy-config.js";
@@ -63,6 +64,8 @@ export interface ProcessDeps {
     "verpKeys" | "verpMaxAgeDays" | "defaultTenant" | "defaultStream" | "caseSensitiveLocalPart"
   >;
   policy: Policy;
+  /** The keyed hash every table files addresses under. */
+  hashAddress: AddressHasher;
   logger: Logger;
   now: () => Date;
   /** Resolves the mailbox provider of domains the table does not know; absent: the table alone. */
@@ -259,6 +262,7 @@ async function prepare(
     : { keys: new Set<string>(), classes: new Map<string, string>() };
   const ctx: ApplyContext = {
     policy: deps.policy,
+    hashAddress: deps.hashAddress,
     now,
     classifierVersion: CLASSIFIER_VERSION,
     quietSuppressions: retracted.keys,
@@ -285,6 +289,7 @@ async function removeOrphans(trx: Transaction<Database>, w: Work, now: Date): Pr
       tenant,
       stream,
       address,
+      addressHash: w.ctx.hashAddress(address),
       actor: "reprocess",
       note: `mail ${w.mail.id} re-processed`,
       at: now,

@@ -1,7 +1,7 @@
 // A delivery a sender reports (POST /v1/deliveries): an event of class `delivered` through the policy, which
 // resets the address's soft-bounce counts in that stream. One transaction.
 import type { Kysely } from "kysely";
-import { normalizeAddress } from "../core/address.js";
+import { normalizeAddress, type AddressHasher } from "../core/address.js";
 import type { Decision } from "../core/policy.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Database } from "../store/schema.js";
@@ -21,7 +21,7 @@ export interface DeliveryInput {
 export class InvalidAddressError extends Error {}
 
 export async function recordDelivery(
-  deps: { db: Kysely<Database>; policy: Policy; now: () => Date },
+  deps: { db: Kysely<Database>; policy: Policy; hashAddress: AddressHasher; now: () => Date },
   d: DeliveryInput,
 ): Promise<{ eventId: string; decision: Decision }> {
   const n = normalizeAddress(d.address, { caseSensitiveLocalPart: d.caseSensitiveLocalPart });
@@ -30,7 +30,7 @@ export async function recordDelivery(
   return deps.db.transaction().execute(async (trx) => {
     const applied = await applyEvent(
       trx,
-      { policy: deps.policy, now, classifierVersion: null },
+      { policy: deps.policy, hashAddress: deps.hashAddress, now, classifierVersion: null },
       {
         mailId: null,
         source: d.source ?? "api",

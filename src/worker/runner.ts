@@ -12,6 +12,7 @@
 // `failed` (classify_timeout), counted, and not retried; the event loop that serves the other roles never
 // runs the classifier.
 import type { Config } from "../config.js";
+import type { AddressHasher } from "../core/address.js";
 import type { Policy } from "../core/policy-config.js";
 import type { Logger } from "../log.js";
 import { providerLabel, type Metrics } from "../metrics.js";
@@ -38,6 +39,8 @@ export interface WorkerDeps {
       "workerConcurrency" | "workerBatchSize" | "rawRetentionDays" | "classifyTimeoutMs" | "classifyThreads"
     >;
   policy: Policy;
+  /** The keyed hash every table files addresses under. */
+  hashAddress: AddressHasher;
   queue: Queue;
   logger: Logger;
   now?: () => Date;
@@ -75,6 +78,7 @@ export function startMailWorker(deps: WorkerDeps): MailWorker {
     db: deps.db,
     config: deps.config,
     policy: deps.policy,
+    hashAddress: deps.hashAddress,
     logger,
     now,
     classifier,

@@ -1,13 +1,13 @@
 // Erasure, end to end: a VERP minted over the API, a real DSN through the worker, a webhook delivery that
 // names the address; then DELETE /v1/addresses/{address}.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashAddress } from "../../src/core/address.js";
 import { dispatchPending } from "../../src/webhooks/dispatcher.js";
 import { until } from "../helpers/until.js";
 import { insertMail } from "../../src/store/mails.js";
 import { cli } from "../cli/run-cli.js";
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
+import { createTestDb, TEST_DATABASE_URL, testHash as hashAddress, type TestDb } from "../helpers/db.js";
 import { bounceThroughWorker, verpOverrides } from "./bounce-helper.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
 
@@ -36,7 +36,7 @@ describe("DELETE /v1/addresses/{address}", () => {
   let acmeMail: string;
   let otherMail: string;
 
-  it("erases the address's events and raw mail, keeps it suppressed by hash, and leaves other tenants alone", async () => {
+  it("erases the address's events and raw mail in the key's tenant alone with allTenants=false, keeps it suppressed by hash, and leaves other tenants alone", async () => {
     await t.db
       .insertInto("webhooks")
       .values({
@@ -79,10 +79,13 @@ describe("DELETE /v1/addresses/{address}", () => {
     expect(invalid.status).toBe(400);
     expect((await invalid.json()).error.code).toBe("invalid_address");
 
-    const res = await acmeAdmin.send("DELETE", `/v1/addresses/${enc("  GONE.USER@example.COM ")}`);
+    const res = await acmeAdmin.send(
+      "DELETE",
+      `/v1/addresses/${enc("  GONE.USER@example.COM ")}?allTenants=false`,
+    );
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ addressSha256: hash, mailsPurged: 1, suppressionsKept: 1 });
+    expect(body).toMatchObject({ addressHash: hash, mailsPurged: 1, suppressionsKept: 1 });
     expect(body.eventsDeleted).toBeGreaterThan(0);
     expect(body.webhookPayloadsRedacted).toBeGreaterThan(0);
 
@@ -147,7 +150,7 @@ describe("DELETE /v1/addresses/{address}", () => {
     expect(otherSup.address).toBe(address);
   });
 
-  it("erases from every tenant with allTenants: twins stored with the same digest, envelopes, raw bytes; still suppressed", async () => {
+  it("erases from every tenant by default for an admin key: twins stored with the same digest, envelopes, raw bytes; only the keyed hash stays, and still suppresses", async () => {
     const person = "every.where@example.com";
     const personHash = hashAddress(person);
     const inAcme = await bounceThroughWorker(t.db, acmeWriter, "dsn-hard", person, "marketing");
@@ -195,10 +198,10 @@ describe("DELETE /v1/addresses/{address}", () => {
       },
     );
 
-    const res = await acmeAdmin.send("DELETE", `/v1/addresses/${enc(person)}?allTenants=true`);
+    const res = await acmeAdmin.send("DELETE", `/v1/addresses/${enc(person)}`);
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ addressSha256: personHash, mailsPurged: 4, suppressionsKept: 2 });
+    expect(body).toMatchObject({ addressHash: personHash, mailsPurged: 4, suppressionsKept: 2 });
 
     const mails = await t.db
       .selectFrom("inbound_mails")
@@ -229,6 +232,21 @@ describe("DELETE /v1/addresses/{address}", () => {
       { tenant: "acme", address: null, address_original: null },
       { tenant: "other", address: null, address_original: null },
     ]);
+    // What stays is the keyed hash: no table holds the bare SHA-256 of the address, which anyone could compute.
+    expect(personHash).not.toBe(createHash("sha256").update(person).digest("hex"));
+    const bare = createHash("sha256").update(person).digest("hex");
+    for (const table of ["events", "suppressions", "suppression_log", "address_state"] as const) {
+      const n = await sql<{ n: string }>`select count(*)::text as n from ${sql.table(table)}
+        where address_hash = ${bare}`.execute(t.db);
+      expect(n.rows[0]!.n, table).toBe("0");
+    }
+    const kept = await t.db
+      .selectFrom("suppression_log")
+      .select(["address_hash", "address"])
+      .where("address_hash", "=", personHash)
+      .execute();
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.every((r) => r.address === null)).toBe(true);
     // Both tenants still answer suppressed.
     expect(await suppressedIn(acmeWriter, "marketing")).toBe(true);
     expect(await suppressedIn(otherAdmin, "news")).toBe(true);
@@ -250,7 +268,7 @@ describe("DELETE /v1/addresses/{address}", () => {
     ).toBe(true);
   });
 
-  it("erases through the CLI, in one tenant or in all", async () => {
+  it("erases through the CLI, in one tenant with --tenant, in all by default", async () => {
     const person = "cli.erased@example.com";
     await bounceThroughWorker(t.db, acmeWriter, "dsn-hard", person, "marketing");
     await bounceThroughWorker(t.db, otherAdmin, "dsn-hard", person, "news");
@@ -274,7 +292,7 @@ describe("DELETE /v1/addresses/{address}", () => {
         .where("address_hash", "=", hashAddress(person))
         .execute();
       expect(new Set(left.map((e) => e.tenant))).toEqual(new Set(["other"]));
-      const all = await cli("erase", person, "--all-tenants");
+      const all = await cli("erase", person);
       expect(JSON.parse(all.stdout)).toMatchObject({ tenant: "*", suppressionsKept: 2 });
       const none = await t.db
         .selectFrom("events")

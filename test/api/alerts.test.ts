@@ -1,7 +1,7 @@
 // GET /v1/alerts/blocks over a real PostgreSQL schema: blocks the policy counted, per stream, provider and
 // reason, the tenant's only, marked `alerting` from the configured threshold (or the query's).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashAddress } from "../../src/core/address.js";
+import { testHash as hashAddress } from "../helpers/db.js";
 import { insertEvent } from "../../src/store/events.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";

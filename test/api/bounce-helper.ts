@@ -1,4 +1,5 @@
 // Feed a real bounce through the worker for an address, with a return path minted over the API (POST /v1/verp).
+import { testHash } from "../helpers/db.js";
 import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
@@ -46,6 +47,7 @@ export async function bounceThroughWorker(
       db,
       config: verpConfig,
       policy: DEFAULT_POLICY,
+      hashAddress: testHash,
       logger: createLogger("silent"),
       now: () => now,
       classifier: testClassifier(),

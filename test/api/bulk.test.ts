@@ -2,7 +2,7 @@ import { request } from "node:http";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertSuppression } from "../../src/store/suppressions.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { createTestDb, type TestDb, withHash } from "../helpers/db.js";
 import { until } from "../helpers/until.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
 
@@ -15,16 +15,19 @@ beforeAll(async () => {
   t = await createTestDb();
   const at = new Date("2026-01-01T00:00:00Z");
   const add = (tenant: string, stream: string, address: string, reason = "userunknown", cls = "hard") =>
-    upsertSuppression(t.db, {
-      tenant,
-      stream,
-      address,
-      reason,
-      class: cls,
-      source: "bounce",
-      rule: "hard.default",
-      at,
-    });
+    upsertSuppression(
+      t.db,
+      withHash({
+        tenant,
+        stream,
+        address,
+        reason,
+        class: cls,
+        source: "bounce",
+        rule: "hard.default",
+        at,
+      }),
+    );
   await add("acme", "marketing", "hard@example.com");
   await add("acme", "*", "complained@example.com", "feedback", "complaint");
   await add("acme", "transactional", "tx@example.com");
@@ -161,7 +164,7 @@ describe("exports", () => {
       .map((l) => JSON.parse(l));
     expect(objs).toHaveLength(1);
     expect(objs[0]).toMatchObject({
-      addressSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      addressHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       stream: "marketing",
       expiresAt: null,
     });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pendingOutbox } from "../../src/store/outbox.js";
 import { upsertSuppression } from "../../src/store/suppressions.js";
-import { createEmbeddedTestDb, type TestDb } from "../helpers/db.js";
+import { createEmbeddedTestDb, type TestDb, withHash } from "../helpers/db.js";
 import { subscribeToAll } from "../helpers/webhooks.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
 
@@ -12,15 +12,18 @@ let acme: Client;
 
 beforeAll(async () => {
   t = await createEmbeddedTestDb();
-  await upsertSuppression(t.db, {
-    tenant: "acme",
-    stream: "*",
-    address: "hard@example.com",
-    reason: "userunknown",
-    class: "hard",
-    source: "bounce",
-    at: new Date(),
-  });
+  await upsertSuppression(
+    t.db,
+    withHash({
+      tenant: "acme",
+      stream: "*",
+      address: "hard@example.com",
+      reason: "userunknown",
+      class: "hard",
+      source: "bounce",
+      at: new Date(),
+    }),
+  );
   api = await startTestApi(t.db);
   acme = await client(t.db, api, "acme");
 });

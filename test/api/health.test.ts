@@ -7,7 +7,7 @@ import { createLogger } from "../../src/log.js";
 import { openDb } from "../../src/store/db.js";
 import { createBullQueue } from "../../src/queue/bullmq.js";
 import type { Queue } from "../../src/queue/types.js";
-import { createTestDb, TEST_REDIS_URL, type TestDb } from "../helpers/db.js";
+import { createTestDb, TEST_REDIS_URL, type TestDb, testHash } from "../helpers/db.js";
 import { dropQueueKeys } from "../helpers/redis.js";
 
 let t: TestDb;
@@ -29,6 +29,7 @@ async function readyz(queue: Queue) {
   const api = await startApi({
     db: t.db,
     config: loadConfig({ httpHost: "127.0.0.1", httpPort: 0 }, {}),
+    hashAddress: testHash,
     logger: createLogger("silent"),
     queue,
   });
@@ -47,6 +48,7 @@ describe("readiness", () => {
     const api = await startApi({
       db: dead.db,
       config: loadConfig({ httpHost: "127.0.0.1", httpPort: 0 }, {}),
+      hashAddress: testHash,
       logger: createLogger("silent"),
     });
     try {

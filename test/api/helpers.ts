@@ -1,4 +1,5 @@
 // A real API on a loopback port over a real PostgreSQL schema, and a fetch-based client with a key.
+import { testHash } from "../helpers/db.js";
 import type { ApiDeps } from "../../src/api/deps.js";
 import { startApi } from "../../src/api/server.js";
 import { loadConfig, type Config } from "../../src/config.js";
@@ -17,7 +18,7 @@ export async function startTestApi(
   deps: Pick<ApiDeps, "heapGrowth"> = {},
 ): Promise<TestApi> {
   const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, ...overrides }, {});
-  const api = await startApi({ db, config, logger: createLogger("silent"), ...deps });
+  const api = await startApi({ db, config, hashAddress: testHash, logger: createLogger("silent"), ...deps });
   await api.app.suppressionIndex.ready;
   return { url: `http://127.0.0.1:${api.port}`, close: api.close };
 }

@@ -2,10 +2,10 @@
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SuppressionIndex } from "../../src/api/suppression-index.js";
-import { hashAddress } from "../../src/core/address.js";
+import { testHash as hashAddress } from "../helpers/db.js";
 import type { Database } from "../../src/store/schema.js";
 import { removeSuppression, upsertSuppression } from "../../src/store/suppressions.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { createTestDb, testHashSql, type TestDb, withHash } from "../helpers/db.js";
 import { until } from "../helpers/until.js";
 
 let t: TestDb;
@@ -21,18 +21,21 @@ afterAll(async () => {
 });
 
 const upsert = (db: Kysely<Database>, address: string) =>
-  upsertSuppression(db, {
-    tenant: "acme",
-    stream: "marketing",
-    address,
-    reason: "userunknown",
-    class: "hard",
-    source: "bounce",
-    at: new Date(),
-  });
+  upsertSuppression(
+    db,
+    withHash({
+      tenant: "acme",
+      stream: "marketing",
+      address,
+      reason: "userunknown",
+      class: "hard",
+      source: "bounce",
+      at: new Date(),
+    }),
+  );
 const suppress = (address: string) => t.db.transaction().execute((tx) => upsert(tx, address));
 const unsuppress = (address: string) =>
-  removeSuppression(t.db, { tenant: "acme", stream: "marketing", address, at: new Date() });
+  removeSuppression(t.db, withHash({ tenant: "acme", stream: "marketing", address, at: new Date() }));
 
 const untilNamed = (what: string, cond: () => boolean, ms = 5_000) => until(cond, { what, ms, everyMs: 5 });
 
@@ -49,15 +52,18 @@ describe("suppression index", () => {
       "a\\tb",
     ];
     for (const tenant of tenants)
-      await upsertSuppression(t.db, {
-        tenant,
-        stream: "marketing",
-        address: "someone@example.com",
-        reason: "userunknown",
-        class: "hard",
-        source: "bounce",
-        at: new Date(),
-      });
+      await upsertSuppression(
+        t.db,
+        withHash({
+          tenant,
+          stream: "marketing",
+          address: "someone@example.com",
+          reason: "userunknown",
+          class: "hard",
+          source: "bounce",
+          at: new Date(),
+        }),
+      );
     const index = new SuppressionIndex(t.db, { logger: silent, pollMs: 10 });
     index.start();
     try {
@@ -77,8 +83,7 @@ describe("suppression index", () => {
       await sql`alter table suppressions set (autovacuum_enabled = false)`.execute(own.db);
       await sql`
         insert into suppressions (tenant, stream, address, address_hash, reason, class, source, first_seen, last_seen)
-        select 'sized', 'marketing', a, encode(sha256(convert_to(a, 'UTF8')), 'hex'), 'userunknown', 'hard', 'bounce',
-               now(), now()
+        select 'sized', 'marketing', a, ${testHashSql("a")}, 'userunknown', 'hard', 'bounce', now(), now()
           from (select 'user' || g || '@example.com' as a from generate_series(1, 100000) g) s`.execute(
         own.db,
       );

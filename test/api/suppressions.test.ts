@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertSuppression } from "../../src/store/suppressions.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { createTestDb, type TestDb, withHash } from "../helpers/db.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
 
 let t: TestDb;
@@ -11,45 +11,57 @@ let other: Client;
 beforeAll(async () => {
   t = await createTestDb();
   const at = new Date("2026-01-01T00:00:00Z");
-  await upsertSuppression(t.db, {
-    tenant: "acme",
-    stream: "marketing",
-    address: "hard@example.com",
-    reason: "userunknown",
-    class: "hard",
-    source: "bounce",
-    rule: "hard.default",
-    at,
-  });
-  await upsertSuppression(t.db, {
-    tenant: "acme",
-    stream: "*",
-    address: "everywhere@example.com",
-    reason: "feedback",
-    class: "complaint",
-    source: "complaint",
-    rule: "complaint.all",
-    at,
-  });
-  await upsertSuppression(t.db, {
-    tenant: "acme",
-    stream: "transactional",
-    address: "gone@example.com",
-    reason: "mailboxfull",
-    class: "soft",
-    source: "soft_escalation",
-    expiresAt: new Date("2026-01-02T00:00:00Z"),
-    at,
-  });
-  await upsertSuppression(t.db, {
-    tenant: "other",
-    stream: "marketing",
-    address: "theirs@example.com",
-    reason: "userunknown",
-    class: "hard",
-    source: "bounce",
-    at,
-  });
+  await upsertSuppression(
+    t.db,
+    withHash({
+      tenant: "acme",
+      stream: "marketing",
+      address: "hard@example.com",
+      reason: "userunknown",
+      class: "hard",
+      source: "bounce",
+      rule: "hard.default",
+      at,
+    }),
+  );
+  await upsertSuppression(
+    t.db,
+    withHash({
+      tenant: "acme",
+      stream: "*",
+      address: "everywhere@example.com",
+      reason: "feedback",
+      class: "complaint",
+      source: "complaint",
+      rule: "complaint.all",
+      at,
+    }),
+  );
+  await upsertSuppression(
+    t.db,
+    withHash({
+      tenant: "acme",
+      stream: "transactional",
+      address: "gone@example.com",
+      reason: "mailboxfull",
+      class: "soft",
+      source: "soft_escalation",
+      expiresAt: new Date("2026-01-02T00:00:00Z"),
+      at,
+    }),
+  );
+  await upsertSuppression(
+    t.db,
+    withHash({
+      tenant: "other",
+      stream: "marketing",
+      address: "theirs@example.com",
+      reason: "userunknown",
+      class: "hard",
+      source: "bounce",
+      at,
+    }),
+  );
   api = await startTestApi(t.db);
   acme = await client(t.db, api, "acme");
   other = await client(t.db, api, "other");

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb, type DbHandle } from "../../src/store/db.js";
 import { upsertSuppression } from "../../src/store/suppressions.js";
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
+import { createTestDb, TEST_DATABASE_URL, type TestDb, withHash } from "../helpers/db.js";
 import { until } from "../helpers/until.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
 
@@ -54,15 +54,18 @@ describe("visibility across API processes", () => {
     expect(await suppressed(ca, "late@example.com")).toBe(false);
     expect(await suppressed(cb, "late@example.com")).toBe(false);
     await worker.db.transaction().execute((tx) =>
-      upsertSuppression(tx, {
-        tenant: "acme",
-        stream: "marketing",
-        address: "late@example.com",
-        reason: "userunknown",
-        class: "hard",
-        source: "bounce",
-        at: new Date(),
-      }),
+      upsertSuppression(
+        tx,
+        withHash({
+          tenant: "acme",
+          stream: "marketing",
+          address: "late@example.com",
+          reason: "userunknown",
+          class: "hard",
+          source: "bounce",
+          at: new Date(),
+        }),
+      ),
     );
     expect(
       await both(
@@ -91,28 +94,34 @@ describe("visibility across API processes", () => {
     let inserted!: () => void;
     const didInsert = new Promise<void>((r) => (inserted = r));
     const slow = worker.db.transaction().execute(async (tx) => {
-      await upsertSuppression(tx, {
-        tenant: "acme",
-        stream: "marketing",
-        address: "slow@example.com",
-        reason: "userunknown",
-        class: "hard",
-        source: "bounce",
-        at: new Date(),
-      });
+      await upsertSuppression(
+        tx,
+        withHash({
+          tenant: "acme",
+          stream: "marketing",
+          address: "slow@example.com",
+          reason: "userunknown",
+          class: "hard",
+          source: "bounce",
+          at: new Date(),
+        }),
+      );
       inserted();
       await held;
     });
     await didInsert;
-    await upsertSuppression(t.db, {
-      tenant: "acme",
-      stream: "marketing",
-      address: "fast@example.com",
-      reason: "userunknown",
-      class: "hard",
-      source: "bounce",
-      at: new Date(),
-    });
+    await upsertSuppression(
+      t.db,
+      withHash({
+        tenant: "acme",
+        stream: "marketing",
+        address: "fast@example.com",
+        reason: "userunknown",
+        class: "hard",
+        source: "bounce",
+        at: new Date(),
+      }),
+    );
     expect(await until(() => inCheck(cb, "fast@example.com"), { ms: 10_000 })).toBe(true);
     expect(await inCheck(cb, "slow@example.com")).toBe(false);
     commit();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertSuppression } from "../../src/store/suppressions.js";
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
+import { createTestDb, TEST_DATABASE_URL, type TestDb, withHash } from "../helpers/db.js";
 import { cli } from "./run-cli.js";
 
 let t: TestDb;
@@ -11,26 +11,32 @@ beforeAll(async () => {
   process.env.DATABASE_URL = TEST_DATABASE_URL;
   process.env.REBOUND_DATABASE_SCHEMA = t.schema;
   process.env.REBOUND_LOG_LEVEL = "silent";
-  await upsertSuppression(t.db, {
-    tenant: "acme",
-    stream: "marketing",
-    address: "one@example.com",
-    reason: "userunknown",
-    class: "hard",
-    source: "bounce",
-    rule: "policy.hard <- dsn.status:5.1.1",
-    at,
-  });
-  await upsertSuppression(t.db, {
-    tenant: "other",
-    stream: "*",
-    address: "two@example.com",
-    reason: "feedback",
-    class: "complaint",
-    source: "complaint",
-    rule: "policy.complaint.all",
-    at,
-  });
+  await upsertSuppression(
+    t.db,
+    withHash({
+      tenant: "acme",
+      stream: "marketing",
+      address: "one@example.com",
+      reason: "userunknown",
+      class: "hard",
+      source: "bounce",
+      rule: "policy.hard <- dsn.status:5.1.1",
+      at,
+    }),
+  );
+  await upsertSuppression(
+    t.db,
+    withHash({
+      tenant: "other",
+      stream: "*",
+      address: "two@example.com",
+      reason: "feedback",
+      class: "complaint",
+      source: "complaint",
+      rule: "policy.complaint.all",
+      at,
+    }),
+  );
 });
 afterAll(async () => t?.drop());
 

@@ -14,7 +14,7 @@ import { insertSends } from "../../src/store/sends.js";
 import { processMail, processMails, type ProcessDeps } from "../../src/worker/process-mail.js";
 import { recordDelivery } from "../../src/worker/record-delivery.js";
 import { testClassifier } from "../helpers/classifier.js";
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
+import { createTestDb, TEST_DATABASE_URL, type TestDb, testHash } from "../helpers/db.js";
 import { fixture, sha256, type Fixture } from "../worker/mail-fixtures.js";
 import { startDns, type TestDns } from "./dns-server.js";
 
@@ -30,6 +30,7 @@ const deps = (db = t.db): ProcessDeps => ({
   db,
   config,
   policy: DEFAULT_POLICY,
+  hashAddress: testHash,
   logger: createLogger("silent"),
   now: () => T0,
   providers,
@@ -147,7 +148,7 @@ describe("rollups beside the events", () => {
     const id = await spool("dsn-hard", "c@m365.io", { signed: false });
     await processMail(deps(), id);
     await recordDelivery(
-      { db: t.db, policy: DEFAULT_POLICY, now: () => T0 },
+      { db: t.db, policy: DEFAULT_POLICY, hashAddress: testHash, now: () => T0 },
       { tenant: "acme", stream: "marketing", address: "d@gmail.com", occurredAt: T0 },
     );
     const rows = await t.db

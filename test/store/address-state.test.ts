@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashAddress } from "../../src/core/address.js";
+import { testHash as hashAddress } from "../helpers/db.js";
 import { getAddressState, lockHistory, saveAddressState } from "../../src/store/address-state.js";
 import {
   deleteMailEvents,

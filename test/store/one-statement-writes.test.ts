@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashAddress } from "../../src/core/address.js";
+import { testHash as hashAddress } from "../helpers/db.js";
 import { insertEvents, insertEventWithOutbox, mailEvents, type NewEvent } from "../../src/store/events.js";
 import { getMail, insertMail, insertMails } from "../../src/store/mails.js";
 import { pendingOutbox } from "../../src/store/outbox.js";
@@ -10,7 +10,7 @@ import {
   upsertSuppression,
   writeDeferred,
 } from "../../src/store/suppressions.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { createTestDb, type TestDb, withHash } from "../helpers/db.js";
 import { subscribeToAll } from "../helpers/webhooks.js";
 
 const T0 = new Date("2026-03-02T10:00:00Z");
@@ -79,8 +79,8 @@ describe("writes that take one statement", () => {
       type: "bounce.hard" as const,
       payload: { address: "b@example.com", n },
     });
-    const first = await upsertSuppression(t.db, { ...base, eventIds: ["1"] }, { then: then(1) });
-    const second = await upsertSuppression(t.db, { ...base, eventIds: ["2"] }, { then: then(2) });
+    const first = await upsertSuppression(t.db, withHash({ ...base, eventIds: ["1"] }), { then: then(1) });
+    const second = await upsertSuppression(t.db, withHash({ ...base, eventIds: ["2"] }), { then: then(2) });
     expect([first.created, second.created]).toEqual([true, false]);
     const rows = await outboxOf("b@example.com");
     expect(rows.map((o) => [o.type, o.payload.n ?? o.payload.id])).toEqual([
@@ -198,6 +198,7 @@ describe("writes of many rows in one statement", () => {
       tenant: "acme",
       stream: "*",
       address,
+      addressHash: hashAddress(address),
       reason: "user_unknown",
       class: "hard",
       source: "bounce" as const,

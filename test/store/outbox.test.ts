@@ -1,7 +1,7 @@
 // The outbox holds rows only for tenants with a live endpoint subscribed to the row's type.
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashAddress } from "../../src/core/address.js";
+import { testHash as hashAddress } from "../helpers/db.js";
 import { insertEventWithOutbox, mailEvents } from "../../src/store/events.js";
 import { insertMail } from "../../src/store/mails.js";
 import { emitOutbox, pendingOutbox, type OutboxType } from "../../src/store/outbox.js";

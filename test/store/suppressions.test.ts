@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testHash } from "../helpers/db.js";
 import type { KyselyPlugin } from "kysely";
-import { hashAddress } from "../../src/core/address.js";
+import { testHash as hashAddress } from "../helpers/db.js";
 import { insertEvent } from "../../src/store/events.js";
 import { pendingOutbox } from "../../src/store/outbox.js";
 import {
@@ -11,7 +12,7 @@ import {
   removeSuppressions,
   upsertSuppression,
 } from "../../src/store/suppressions.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { createTestDb, type TestDb, withHash } from "../helpers/db.js";
 import { subscribeToAll } from "../helpers/webhooks.js";
 
 const T0 = new Date("2026-03-02T10:00:00Z");
@@ -59,23 +60,29 @@ describe("the suppression store", () => {
   it("creates a suppression once, then merges event ids and counts, and announces only the creation", async () => {
     const e1 = await event("merge@example.com");
     const e2 = await event("merge@example.com", "hostunknown");
-    const a = await upsertSuppression(t.db, {
-      ...base,
-      address: "merge@example.com",
-      addressOriginal: "Merge@Example.com",
-      eventIds: [e1],
-      at: T0,
-    });
-    const b = await upsertSuppression(t.db, {
-      ...base,
-      address: "merge@example.com",
-      reason: "hostunknown",
-      eventIds: [e2, e1],
-      at: later(1),
-    });
+    const a = await upsertSuppression(
+      t.db,
+      withHash({
+        ...base,
+        address: "merge@example.com",
+        addressOriginal: "Merge@Example.com",
+        eventIds: [e1],
+        at: T0,
+      }),
+    );
+    const b = await upsertSuppression(
+      t.db,
+      withHash({
+        ...base,
+        address: "merge@example.com",
+        reason: "hostunknown",
+        eventIds: [e2, e1],
+        at: later(1),
+      }),
+    );
     expect(a.created).toBe(true);
     expect(b).toEqual({ id: a.id, created: false });
-    const [row] = await getSuppressions(t.db, "acme", "merge@example.com");
+    const [row] = await getSuppressions(t.db, "acme", testHash("merge@example.com"));
     expect(row).toMatchObject({
       count: 2,
       event_ids: [e1, e2],
@@ -97,78 +104,99 @@ describe("the suppression store", () => {
 
   it("lets a permanent suppression replace a temporary one, and not the other way round", async () => {
     const addr = "temp@example.com";
-    await upsertSuppression(t.db, {
-      ...base,
-      address: addr,
-      reason: "mailboxfull",
-      class: "soft",
-      source: "soft_escalation",
-      expiresAt: later(14),
-      at: T0,
-    });
-    await upsertSuppression(t.db, { ...base, address: addr, at: later(1) });
-    let [row] = await getSuppressions(t.db, "acme", addr);
+    await upsertSuppression(
+      t.db,
+      withHash({
+        ...base,
+        address: addr,
+        reason: "mailboxfull",
+        class: "soft",
+        source: "soft_escalation",
+        expiresAt: later(14),
+        at: T0,
+      }),
+    );
+    await upsertSuppression(t.db, withHash({ ...base, address: addr, at: later(1) }));
+    let [row] = await getSuppressions(t.db, "acme", testHash(addr));
     expect(row).toMatchObject({ reason: "userunknown", source: "bounce", expires_at: null });
-    await upsertSuppression(t.db, {
-      ...base,
-      address: addr,
-      reason: "mailboxfull",
-      class: "soft",
-      source: "soft_escalation",
-      expiresAt: later(30),
-      at: later(2),
-    });
-    [row] = await getSuppressions(t.db, "acme", addr);
+    await upsertSuppression(
+      t.db,
+      withHash({
+        ...base,
+        address: addr,
+        reason: "mailboxfull",
+        class: "soft",
+        source: "soft_escalation",
+        expiresAt: later(30),
+        at: later(2),
+      }),
+    );
+    [row] = await getSuppressions(t.db, "acme", testHash(addr));
     expect(row).toMatchObject({ reason: "userunknown", expires_at: null, count: 3 });
   });
 
   it("treats an expired suppression as gone: a new one is created again", async () => {
     const addr = "expired@example.com";
-    await upsertSuppression(t.db, { ...base, address: addr, expiresAt: later(1), at: T0 });
-    const again = await upsertSuppression(t.db, {
-      ...base,
-      address: addr,
-      expiresAt: later(20),
-      at: later(5),
-    });
+    await upsertSuppression(t.db, withHash({ ...base, address: addr, expiresAt: later(1), at: T0 }));
+    const again = await upsertSuppression(
+      t.db,
+      withHash({
+        ...base,
+        address: addr,
+        expiresAt: later(20),
+        at: later(5),
+      }),
+    );
     expect(again.created).toBe(true);
-    const [row] = await getSuppressions(t.db, "acme", addr);
+    const [row] = await getSuppressions(t.db, "acme", testHash(addr));
     expect(row).toMatchObject({ count: 1, first_seen: later(5), expires_at: later(20) });
   });
 
   it("keeps tenants and streams apart", async () => {
-    await upsertSuppression(t.db, { ...base, tenant: "other", address: "shared@example.com", at: T0 });
-    await upsertSuppression(t.db, {
-      ...base,
-      stream: "transactional",
-      address: "shared@example.com",
-      at: T0,
-    });
-    expect((await getSuppressions(t.db, "acme", "shared@example.com")).map((r) => r.stream)).toEqual([
-      "transactional",
-    ]);
-    expect((await getSuppressions(t.db, "other", "shared@example.com")).map((r) => r.stream)).toEqual([
-      "marketing",
-    ]);
+    await upsertSuppression(
+      t.db,
+      withHash({ ...base, tenant: "other", address: "shared@example.com", at: T0 }),
+    );
+    await upsertSuppression(
+      t.db,
+      withHash({
+        ...base,
+        stream: "transactional",
+        address: "shared@example.com",
+        at: T0,
+      }),
+    );
+    expect(
+      (await getSuppressions(t.db, "acme", testHash("shared@example.com"))).map((r) => r.stream),
+    ).toEqual(["transactional"]);
+    expect(
+      (await getSuppressions(t.db, "other", testHash("shared@example.com"))).map((r) => r.stream),
+    ).toEqual(["marketing"]);
   });
 
   it("removes a suppression with who and why, and announces it", async () => {
     const addr = "remove@example.com";
-    await upsertSuppression(t.db, { ...base, address: addr, at: T0 });
+    await upsertSuppression(t.db, withHash({ ...base, address: addr, at: T0 }));
     expect(
-      await removeSuppression(t.db, {
-        tenant: "acme",
-        stream: "marketing",
-        address: addr,
-        actor: "key:ops",
-        note: "customer asked",
-        at: later(1),
-      }),
+      await removeSuppression(
+        t.db,
+        withHash({
+          tenant: "acme",
+          stream: "marketing",
+          address: addr,
+          actor: "key:ops",
+          note: "customer asked",
+          at: later(1),
+        }),
+      ),
     ).toBe(true);
     expect(
-      await removeSuppression(t.db, { tenant: "acme", stream: "marketing", address: addr, at: later(1) }),
+      await removeSuppression(
+        t.db,
+        withHash({ tenant: "acme", stream: "marketing", address: addr, at: later(1) }),
+      ),
     ).toBe(false);
-    expect(await getSuppressions(t.db, "acme", addr)).toEqual([]);
+    expect(await getSuppressions(t.db, "acme", testHash(addr))).toEqual([]);
     const log = await t.db
       .selectFrom("suppression_log")
       .selectAll()
@@ -183,31 +211,36 @@ describe("the suppression store", () => {
   it("removes an address from every stream in one statement of one transaction, logging and announcing each", async () => {
     const addr = "everywhere@example.com";
     for (const stream of ["marketing", "*", "billing"])
-      await upsertSuppression(t.db, { ...base, stream, address: addr, at: T0 });
-    await upsertSuppression(t.db, { ...base, tenant: "other", address: addr, at: T0 });
+      await upsertSuppression(t.db, withHash({ ...base, stream, address: addr, at: T0 }));
+    await upsertSuppression(t.db, withHash({ ...base, tenant: "other", address: addr, at: T0 }));
     // In a caller's transaction that rolls back, nothing is removed.
     await t.db
       .transaction()
       .execute(async (tx) => {
-        expect(await removeSuppressions(tx, { tenant: "acme", address: addr, at: later(1) })).toHaveLength(3);
+        expect(
+          await removeSuppressions(tx, withHash({ tenant: "acme", address: addr, at: later(1) })),
+        ).toHaveLength(3);
         throw new Error("roll back");
       })
       .catch(() => undefined);
-    expect((await getSuppressions(t.db, "acme", addr)).map((r) => r.stream)).toEqual([
+    expect((await getSuppressions(t.db, "acme", testHash(addr))).map((r) => r.stream)).toEqual([
       "*",
       "billing",
       "marketing",
     ]);
-    const removed = await removeSuppressions(t.db, {
-      tenant: "acme",
-      address: addr,
-      actor: "key:ops",
-      note: "all of them",
-      at: later(1),
-    });
+    const removed = await removeSuppressions(
+      t.db,
+      withHash({
+        tenant: "acme",
+        address: addr,
+        actor: "key:ops",
+        note: "all of them",
+        at: later(1),
+      }),
+    );
     expect(removed).toEqual(["*", "billing", "marketing"]);
-    expect(await getSuppressions(t.db, "acme", addr)).toEqual([]);
-    expect(await getSuppressions(t.db, "other", addr)).toHaveLength(1);
+    expect(await getSuppressions(t.db, "acme", testHash(addr))).toEqual([]);
+    expect(await getSuppressions(t.db, "other", testHash(addr))).toHaveLength(1);
     const log = await t.db
       .selectFrom("suppression_log")
       .select(["stream", "actor", "note"])
@@ -222,23 +255,28 @@ describe("the suppression store", () => {
       .filter((o) => o.payload.address === addr && o.type === "suppression.removed")
       .map((o) => o.payload.stream);
     expect(out.sort()).toEqual(["*", "billing", "marketing"]);
-    expect(await removeSuppressions(t.db, { tenant: "acme", address: addr, at: later(2) })).toEqual([]);
+    expect(await removeSuppressions(t.db, withHash({ tenant: "acme", address: addr, at: later(2) }))).toEqual(
+      [],
+    );
   });
 
   it("explains an address's suppressions with their events, rules and log in one query", async () => {
     const addr = "explain@example.com";
     const e1 = await event(addr);
-    await upsertSuppression(t.db, { ...base, address: addr, eventIds: [e1], at: T0 });
-    await upsertSuppression(t.db, {
-      ...base,
-      stream: "*",
-      source: "complaint",
-      class: "complaint",
-      reason: "feedback",
-      rule: "policy.complaint.all",
-      address: addr,
-      at: T0,
-    });
+    await upsertSuppression(t.db, withHash({ ...base, address: addr, eventIds: [e1], at: T0 }));
+    await upsertSuppression(
+      t.db,
+      withHash({
+        ...base,
+        stream: "*",
+        source: "complaint",
+        class: "complaint",
+        reason: "feedback",
+        rule: "policy.complaint.all",
+        address: addr,
+        at: T0,
+      }),
+    );
     let queries = 0;
     const counter: KyselyPlugin = {
       transformQuery: (a) => {
@@ -247,7 +285,7 @@ describe("the suppression store", () => {
       },
       transformResult: async (a) => a.result,
     };
-    const explained = await explainSuppression(t.db.withPlugin(counter), "acme", addr, later(1));
+    const explained = await explainSuppression(t.db.withPlugin(counter), "acme", testHash(addr), later(1));
     expect(queries).toBe(1);
     expect(explained.map((s) => s.stream)).toEqual(["*", "marketing"]);
     const m = explained[1]!;
@@ -263,14 +301,17 @@ describe("the suppression store", () => {
       },
     ]);
     expect(m.log.map((l) => l.action)).toEqual(["added"]);
-    expect(await explainSuppression(t.db, "acme", "nobody@example.com")).toEqual([]);
+    expect(await explainSuppression(t.db, "acme", testHash("nobody@example.com"))).toEqual([]);
   });
 
   it("deletes expired suppressions and logs them as expired", async () => {
     const addr = "sweep@example.com";
-    await upsertSuppression(t.db, { ...base, tenant: "sweep", address: addr, expiresAt: later(1), at: T0 });
+    await upsertSuppression(
+      t.db,
+      withHash({ ...base, tenant: "sweep", address: addr, expiresAt: later(1), at: T0 }),
+    );
     expect(await expireSuppressions(t.db, later(2))).toBeGreaterThanOrEqual(1);
-    expect(await getSuppressions(t.db, "sweep", addr)).toEqual([]);
+    expect(await getSuppressions(t.db, "sweep", testHash(addr))).toEqual([]);
     const log = await t.db
       .selectFrom("suppression_log")
       .select("action")

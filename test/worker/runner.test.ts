@@ -12,7 +12,7 @@ import { startMailWorker } from "../../src/worker/runner.js";
 import { startRetention } from "../../src/retention.js";
 import { e2eMail, verp, VERP_KEYS_ENV } from "../e2e/fixtures.js";
 import { until } from "../helpers/until.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { createTestDb, type TestDb, withHash, testHash } from "../helpers/db.js";
 import { withPoisonedAddress } from "../helpers/poison.js";
 import type { Queue } from "../../src/queue/types.js";
 
@@ -38,7 +38,14 @@ async function spool(raw: Buffer, receivedAt = new Date()): Promise<string> {
 }
 
 const startWorker = (queue: Queue, cfg = config) =>
-  startMailWorker({ db: t.db, config: cfg, policy: DEFAULT_POLICY, queue, logger: createLogger("silent") });
+  startMailWorker({
+    db: t.db,
+    config: cfg,
+    policy: DEFAULT_POLICY,
+    hashAddress: testHash,
+    queue,
+    logger: createLogger("silent"),
+  });
 
 describe("the mail worker", () => {
   it("processes queued mails, and keeps one that fails on every try as failed with its error and its tries counted", async () => {
@@ -157,26 +164,32 @@ describe("the mail worker", () => {
   it("deletes suppressions past their expiry on the retention timer of every role, and logs them as expired", async () => {
     const at = new Date(Date.now() - 10 * 86_400_000);
     const base = { tenant: "acme", stream: "marketing", reason: "mailboxfull", class: "soft", at } as const;
-    await upsertSuppression(t.db, {
-      ...base,
-      address: "gone@example.org",
-      source: "soft_escalation",
-      expiresAt: new Date(Date.now() - 1000),
-    });
-    await upsertSuppression(t.db, {
-      ...base,
-      address: "kept@example.org",
-      source: "soft_escalation",
-      expiresAt: new Date(Date.now() + 86_400_000),
-    });
+    await upsertSuppression(
+      t.db,
+      withHash({
+        ...base,
+        address: "gone@example.org",
+        source: "soft_escalation",
+        expiresAt: new Date(Date.now() - 1000),
+      }),
+    );
+    await upsertSuppression(
+      t.db,
+      withHash({
+        ...base,
+        address: "kept@example.org",
+        source: "soft_escalation",
+        expiresAt: new Date(Date.now() + 86_400_000),
+      }),
+    );
     // The first run is at start.
     const retention = startRetention({
       db: t.db,
       config: { rawRetentionDays: 0, eventRetentionDays: 0, mailRetentionDays: 0, logRetentionDays: 0 },
       logger: createLogger("silent"),
     });
-    await until(async () => (await getSuppressions(t.db, "acme", "gone@example.org")).length === 0);
-    expect(await getSuppressions(t.db, "acme", "kept@example.org")).toHaveLength(1);
+    await until(async () => (await getSuppressions(t.db, "acme", testHash("gone@example.org"))).length === 0);
+    expect(await getSuppressions(t.db, "acme", testHash("kept@example.org"))).toHaveLength(1);
     const log = await t.db
       .selectFrom("suppression_log")
       .select("action")

@@ -1,6 +1,6 @@
-// DELETE /v1/addresses/{address}: erasure (privacy law). Removes the address's events and the raw mails that
-// spoke of it; its suppressions stay as hashed tombstones, so the address stays suppressed and lookups still
-// find it (they go by hash).
+// DELETE /v1/addresses/{address}: erasure (privacy law), in every tenant (an admin key's right; or the key's
+// tenant alone). Removes the address's events and the raw mails that spoke of it; its suppressions stay as
+// tombstones under the address's keyed hash, so the address stays suppressed and lookups still find it.
 import type { FastifyInstance } from "fastify";
 import { eraseAddress } from "../../store/erasure.js";
 import { addressOrThrow } from "../address.js";
@@ -21,8 +21,8 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
           "Deletes the address's events, purges the raw bytes of every mail that names it (the mails its events " +
           "came from, their twins stored with the same digest, mails whose envelope names it; their metadata " +
           "stays, the envelope redacted), redacts it from webhook payloads, and nulls the address in suppressions " +
-          "and their log while keeping the hash of the normalised address: a suppressed address stays " +
-          "suppressed. In the key's tenant, or in every tenant with `allTenants=true`. Needs `admin`.",
+          "and their log while keeping the keyed hash of the normalised address: a suppressed address stays " +
+          "suppressed. In every tenant, or in the key's alone with `allTenants=false`. Needs `admin`.",
         params: {
           type: "object",
           required: ["address"],
@@ -34,8 +34,8 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
           properties: {
             allTenants: {
               type: "boolean",
-              default: false,
-              description: "Erase the address from every tenant, not only the key's",
+              default: true,
+              description: "Erase the address from every tenant (default), or only from the key's (false)",
             },
           },
         },
@@ -44,7 +44,11 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
             type: "object",
             additionalProperties: false,
             properties: {
-              addressSha256: { type: "string", description: "SHA-256 (hex) of the normalised address" },
+              addressHash: {
+                type: "string",
+                description:
+                  "The keyed hash of the normalised address (HMAC-SHA256 hex with the server's address key)",
+              },
               eventsDeleted: { type: "integer" },
               mailsPurged: { type: "integer" },
               suppressionsKept: { type: "integer", description: "Suppressions that stay, by hash" },
@@ -56,7 +60,7 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
       },
     },
     async (request) => {
-      const a = addressOrThrow(request.params.address, deps.config.caseSensitiveLocalPart);
+      const a = addressOrThrow(request.params.address, deps);
       const r = await eraseAddress(deps.db, {
         tenant: request.query.allTenants ? null : request.auth.tenant,
         address: a.address,
@@ -68,7 +72,7 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
         { tenant: request.query.allTenants ? "*" : request.auth.tenant, addressHash: a.hash, ...r },
         "address erased",
       );
-      return { addressSha256: a.hash, ...r };
+      return { addressHash: a.hash, ...r };
     },
   );
 }

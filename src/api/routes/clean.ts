@@ -2,7 +2,7 @@
 // the suppressed addresses removed or with a status column added; the sender's other columns untouched.
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { hashAddress, normalizeAddress } from "../../core/address.js";
+import { normalizeAddress } from "../../core/address.js";
 import { requireScope } from "../auth.js";
 import {
   addressColumn,
@@ -133,7 +133,7 @@ columns (CSV) or fields (NDJSON): \`${STATUS_COLUMN}\` (\`ok\`, \`suppressed\` o
             return { ok: false as const, error: "no_address", message: "the record has no address" };
           return normalizeAddress(v, { caseSensitiveLocalPart: cs });
         });
-        const hashes = norm.map((n) => (n.ok ? hashAddress(n.address) : ""));
+        const hashes = norm.map((n) => (n.ok ? deps.hashAddress(n.address) : ""));
         const found = await index.lookup(
           tenant,
           hashes.filter((h) => h),

@@ -1,5 +1,6 @@
 // POST /v1/deliveries: a mailer reports successful deliveries. Each is recorded as a `delivered` event (source
 // `api`) and, under the policy, resets the address's soft-bounce counts in its stream.
+import type { AddressHasher } from "../../core/address.js";
 import type { FastifyInstance } from "fastify";
 import { normalizeAddress } from "../../core/address.js";
 import type { Policy } from "../../core/policy-config.js";
@@ -198,7 +199,7 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
       }
       const valid = checked.filter((c): c is Valid => !("ok" in c));
       const done = await record(
-        { db: deps.db, policy: getPolicy(), now: () => at },
+        { db: deps.db, policy: getPolicy(), hashAddress: deps.hashAddress, now: () => at },
         request.auth.tenant,
         valid,
         deps.config.caseSensitiveLocalPart,
@@ -211,7 +212,7 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
 
 /** Record each delivery (one transaction each, through the worker's own event path), a few at a time. */
 async function record(
-  deps: { db: Db; policy: Policy; now: () => Date },
+  deps: { db: Db; policy: Policy; hashAddress: AddressHasher; now: () => Date },
   tenant: string,
   rows: Valid[],
   caseSensitiveLocalPart: boolean,

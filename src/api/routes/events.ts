@@ -150,10 +150,7 @@ export default async function events(app: FastifyInstance, deps: ApiDeps): Promi
     async (request) => {
       const { tenant, secret } = request.auth;
       const q = request.query;
-      const addressHash =
-        q.address !== undefined
-          ? addressOrThrow(q.address, deps.config.caseSensitiveLocalPart).hash
-          : undefined;
+      const addressHash = q.address !== undefined ? addressOrThrow(q.address, deps).hash : undefined;
       const since = dateParam("since", q.since);
       const until = dateParam("until", q.until);
       const filters = { listing: "events", addressHash, stream: q.stream, class: q.class, since, until };

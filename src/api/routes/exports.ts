@@ -29,7 +29,7 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
       schema: {
         tags: ["exports"],
         summary: "Export suppressions (CSV or NDJSON, streamed), with the filters of the list",
-        description: `CSV columns: ${exportHeader(false)} (\`addressSha256\` instead of \`address\` when hashed; NDJSON: the same names). Times are RFC 3339 UTC with milliseconds; an empty \`expiresAt\` means permanent.`,
+        description: `CSV columns: ${exportHeader(false)} (\`addressHash\` instead of \`address\` when hashed; NDJSON: the same names). Times are RFC 3339 UTC with milliseconds; an empty \`expiresAt\` means permanent.`,
         querystring: {
           type: "object",
           additionalProperties: false,
@@ -38,7 +38,8 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
             hashed: {
               type: "boolean",
               default: false,
-              description: "SHA-256 (hex) of the normalised address instead of the address",
+              description:
+                "The keyed hash of the normalised address (HMAC-SHA256 hex with the server's address key) instead of the address",
             },
             reason: { type: "string", enum: [...REASONS] },
             class: { type: "string", enum: [...CLASSES] },

@@ -1,7 +1,7 @@
 // Suppressions: lookups (one address, or up to 10,000 in order), browsing with filters and cursors, and
 // corrections by hand (add, remove), recorded with the key that made them and why.
 import type { FastifyInstance } from "fastify";
-import { hashAddress, normalizeAddress } from "../../core/address.js";
+import { normalizeAddress } from "../../core/address.js";
 import { CLASSES, classOf, REASONS, type BounceClass, type Reason } from "../../core/report.js";
 import {
   eventsByIds,
@@ -101,7 +101,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
       },
     },
     (request) => {
-      const { address, hash } = addressOrThrow(request.params.address, cs);
+      const { address, hash } = addressOrThrow(request.params.address, deps);
       const tenant = request.auth.tenant;
       const stream = request.query.stream;
       // Most addresses asked about are not suppressed: the index rules them out without a query, and the
@@ -198,7 +198,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
       const tenant = request.auth.tenant;
       const stream = request.body.stream;
       const norm = request.body.addresses.map((a) => normalizeAddress(a, { caseSensitiveLocalPart: cs }));
-      const hashes = norm.map((n) => (n.ok ? hashAddress(n.address) : ""));
+      const hashes = norm.map((n) => (n.ok ? deps.hashAddress(n.address) : ""));
       const found = await index.lookup(
         tenant,
         hashes.filter((h) => h !== ""),
@@ -309,7 +309,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
       },
     },
     async (request, reply) => {
-      const { address } = addressOrThrow(request.params.address, cs);
+      const { address, hash } = addressOrThrow(request.params.address, deps);
       const body = request.body ?? {};
       const at = now();
       const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
@@ -323,6 +323,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
           tenant,
           stream,
           address,
+          addressHash: hash,
           addressOriginal: request.params.address,
           reason,
           class: body.class ?? classOf(reason),
@@ -333,10 +334,9 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
           at,
         }),
       );
-      const rows = applying(
-        (await index.lookupFresh(tenant, [hashAddress(address)])).get(hashAddress(address)),
-        stream,
-      ).filter((r) => r.stream === stream);
+      const rows = applying((await index.lookupFresh(tenant, [hash])).get(hash), stream).filter(
+        (r) => r.stream === stream,
+      );
       const row = rows[0];
       if (!row) throw new ApiError(500, "internal_error", "the suppression was not found after writing it");
       return reply.code(created ? 201 : 200).send(present(row));
@@ -375,13 +375,14 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
       },
     },
     async (request) => {
-      const { address } = addressOrThrow(request.params.address, cs);
+      const { address, hash } = addressOrThrow(request.params.address, deps);
       const tenant = request.auth.tenant;
       const at = now();
       const removed = await removeSuppressions(deps.db, {
         tenant,
         stream: request.query.stream,
         address,
+        addressHash: hash,
         actor: request.auth.keyId,
         note: request.query.note ?? null,
         at,

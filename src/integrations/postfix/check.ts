@@ -2,7 +2,7 @@
 // Answered from the API's in-memory index (most addresses are ruled out without a query) and the database.
 import type { SuppressionIndex } from "../../api/suppression-index.js";
 import { applying, governing } from "../../api/present.js";
-import { hashAddress, normalizeAddress } from "../../core/address.js";
+import { normalizeAddress, type AddressHasher } from "../../core/address.js";
 import type { Governing } from "./answer.js";
 
 export interface SuppressionCheck {
@@ -10,7 +10,11 @@ export interface SuppressionCheck {
   (tenant: string, address: string, stream: string): Promise<Governing | undefined>;
 }
 
-export function suppressionCheck(index: SuppressionIndex, caseSensitiveLocalPart: boolean): SuppressionCheck {
+export function suppressionCheck(
+  index: SuppressionIndex,
+  caseSensitiveLocalPart: boolean,
+  hashAddress: AddressHasher,
+): SuppressionCheck {
   return async (tenant, address, stream) => {
     const n = normalizeAddress(address, { caseSensitiveLocalPart });
     if (!n.ok) return undefined;

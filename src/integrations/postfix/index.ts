@@ -1,5 +1,6 @@
 // The `lookup` role: the socketmap and policy delegation servers that Postfix (or Exim) asks at send time,
 // answered from an in-memory index of the suppression table kept current like the API's.
+import type { AddressHasher } from "../../core/address.js";
 import type { Config } from "../../config.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
@@ -18,6 +19,7 @@ export interface LookupRole {
 export async function startLookup(deps: {
   db: Db;
   config: Config;
+  hashAddress: AddressHasher;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
@@ -27,7 +29,7 @@ export async function startLookup(deps: {
   const index = new SuppressionIndex(deps.db, { logger, now: deps.now });
   index.start();
   const common = {
-    check: suppressionCheck(index, config.caseSensitiveLocalPart),
+    check: suppressionCheck(index, config.caseSensitiveLocalPart, deps.hashAddress),
     tenant: config.lookupTenant ?? config.defaultTenant,
     defaultStream: config.defaultStream,
     logger,

@@ -3,6 +3,7 @@
 // position past those lines: a crash or a restart neither loses a line nor counts one twice.
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+import type { AddressHasher } from "../../core/address.js";
 import type { Logger } from "../../log.js";
 import { MAX_LINE, PostfixLogReader, type PostfixReaderState } from "../../core/postfix-log.js";
 import type { Policy } from "../../core/policy-config.js";
@@ -43,6 +44,8 @@ export interface IngestOptions {
 export interface IngestDeps {
   db: Db;
   policy: Policy;
+  /** The keyed hash every table files addresses under. */
+  hashAddress: AddressHasher;
   logger: Logger;
   now: () => Date;
 }
@@ -115,7 +118,7 @@ async function commit(
   const items: BulkItem[] = [];
   // The batch's rollup increments, written once at the end of its transaction, in key order (src/core/rollup.ts).
   const rollups = new RollupCollector();
-  const ctx = { policy: deps.policy, now, classifierVersion: null, rollups };
+  const ctx = { policy: deps.policy, hashAddress: deps.hashAddress, now, classifierVersion: null, rollups };
   for (const d of records) {
     tally[d.status]++;
     const e = eventOfDelivery(d, opts.attribution);

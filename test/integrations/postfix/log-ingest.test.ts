@@ -10,7 +10,7 @@ import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
 import { createLogger } from "../../../src/log.js";
 import { ingestPostfixLog, type IngestCounts } from "../../../src/integrations/postfix/log-ingest.js";
 import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
-import { createTestDb, type TestDb } from "../../helpers/db.js";
+import { createTestDb, type TestDb, testHash } from "../../helpers/db.js";
 import { until } from "../../helpers/until.js";
 
 const attribution: LogAttribution = {
@@ -67,6 +67,7 @@ afterAll(async () => {
 const deps = () => ({
   db: db.db,
   policy: DEFAULT_POLICY,
+  hashAddress: testHash,
   logger,
   now: () => new Date("2026-12-07T12:00:00Z"),
 });

@@ -15,12 +15,17 @@ import { PolicyClient, SocketmapClient } from "./lookup-client.js";
 
 const schema = uniqueSchema("lookup");
 let app: App;
+/** A store input with its address hashed as the app under test files it (its own key, made at its start). */
+const keyed = <T extends { address: string }>(i: T) => ({ ...i, addressHash: app.hashAddress(i.address) });
 let sm: SocketmapClient;
 let policy: PolicyClient;
 const at = new Date("2026-11-30T10:00:00Z");
 
 async function suppress(address: string, stream: string, tenant = "default", reason = "userunknown") {
-  await upsertSuppression(app.db, { tenant, address, stream, reason, class: "hard", source: "manual", at });
+  await upsertSuppression(
+    app.db,
+    keyed({ tenant, address, stream, reason, class: "hard", source: "manual", at }),
+  );
 }
 
 beforeAll(async () => {
