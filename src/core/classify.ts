@@ -267,6 +267,9 @@ function dsnRecipient(
     evidence.rule = `lhost:${extra.rule ?? "extractor"}`;
   }
   if (command) evidence.command = command;
+  const remoteMta = block.remoteMta ?? extra?.remoteMta;
+  if (remoteMta) evidence.remoteMta = remoteMta;
+  if (dsn.reportingMta) evidence.reportingMta = dsn.reportingMta;
   const d = decideReason(evidence);
   let fields: Record<string, string> | undefined;
   for (const k in block.fields) if (!STANDARD_RECIPIENT_FIELDS.has(k)) (fields ??= {})[k] = block.fields[k]!;
@@ -308,8 +311,23 @@ function commandNear(text: string, recipient: string): string | undefined {
     ? [...before.matchAll(/^[\t ]*>>>\s*(RCPT TO|MAIL FROM|DATA)\b/gim)].pop()
     : undefined;
   if (transcript) return commandInText(transcript[0]);
-  return commandInText(text.slice(at, at + 400).match(/^[^]*?in reply to[^]*?command/i)?.[0]);
+  const after = text.slice(at, at + 400);
+  const replied = commandInText(after.match(/^[^]*?in reply to[^]*?command/i)?.[0]);
+  if (replied) return replied;
+  // Exim: `SMTP error from remote mail server after EHLO host:` (or RCPT TO, MAIL FROM, end of data)
+  const exim = EXIM_AFTER.exec(after)?.[1]?.toUpperCase();
+  if (!exim) return undefined;
+  return exim.startsWith("RCPT")
+    ? "RCPT"
+    : exim.startsWith("MAIL")
+      ? "MAIL"
+      : exim.endsWith("DATA")
+        ? "DATA"
+        : "HELO";
 }
+
+const EXIM_AFTER =
+  /SMTP error from remote (?:mail server|mailer) after (RCPT TO|MAIL FROM|EHLO|HELO|end of data|DATA)\b/i;
 
 let lastText = "";
 let lastLower = "";
@@ -381,6 +399,7 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
     if (x.action) evidence.action = x.action;
     if (x.command) evidence.command = x.command;
     if (lhost.id === "general") evidence.freeText = true;
+    if (x.remoteMta) evidence.remoteMta = x.remoteMta;
     if (x.reason) {
       evidence.reason = x.reason;
       evidence.rule = `lhost:${x.rule ?? lhost.id}`;

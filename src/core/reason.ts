@@ -4,14 +4,17 @@
 //
 // Precedence (first that applies wins):
 //   1. Action delivered / relayed / expanded, or a 2.x.x status   -> delivered  (`dsn.action:delivered`)
+//   1b. a rule of the remote (or reporting) MTA's provider (rules/rhost.ts)   -> its reason (`rhost:<id>`)
 //   2. a text rule of priority >= TEXT_OVERRIDES_DEFINITIVE          -> its reason (`text:<id>`)
 //   3. the extractor's own reason (a fixed sentence of that MTA)     -> its reason (`lhost:<id>`)
 //   4. a definitive status code (5.1.1, 5.2.2, ...)                                 (`dsn.status:5.1.1`)
+//   4b. a media status code (X.6.x) over words of policy, system or network   -> contenterror (`dsn.status:5.6.x+text:<id>`)
 //   5. any matching text rule                                                       (`text:<id>`)
 //   5b. a refusal of MAIL FROM without a telling text               -> rejected   (`smtp.command:MAIL`)
 //   6. the status code (exact, then `X.Y.*`)                                        (`dsn.status:5.7.1`)
 //   7. the bare SMTP reply code (552, 452, ...)                                     (`smtp:552`)
-//   8. Action delayed                                                -> expired    (`dsn.action:delayed`)
+//   7b. a refusal of EHLO/HELO without a telling text                -> blocked    (`smtp.command:HELO`)
+//   8. Action delayed (or `expired`)                                 -> expired    (`dsn.action:delayed`)
 //   9. nothing decisive                                              -> undefined  (`none`)
 // The most specific status wins too: a generic `5.0.0` in the report yields to `5.1.1` in the diagnostic text.
 import type { Reason } from "./report.js";
@@ -23,6 +26,7 @@ import {
   matchStatus,
   matchText,
 } from "./rules/index.js";
+import { matchRemoteHost } from "./rules/rhost.js";
 
 export interface Evidence {
   status?: string;
@@ -39,6 +43,9 @@ export interface Evidence {
   command?: string;
   /** The recipient was found in a bounce of no known layout (the general finder): its words are the bounce's own. */
   freeText?: boolean;
+  /** The remote MTA and the reporting MTA, where known: some providers' words are read by who says them. */
+  remoteMta?: string;
+  reportingMta?: string;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
   reason?: Reason;
   rule?: string;
@@ -118,6 +125,11 @@ export function decideReason(e: Evidence): Decision {
   if (action === "delivered" || action === "relayed" || action === "expanded" || status?.startsWith("2."))
     return done("delivered", `dsn.action:${action ?? "delivered"}`);
 
+  // A provider's words read as that provider means them, when the reply is known to come from it.
+  if (diagnostic && (e.remoteMta || e.reportingMta)) {
+    const rhost = matchRemoteHost([e.remoteMta, e.reportingMta], diagnostic);
+    if (rhost) return done(rhost.reason, `rhost:${rhost.id}`);
+  }
   const statusClass = status?.[0] ?? (smtpCode ? String(smtpCode)[0] : undefined);
   const ctx: MatchContext = statusClass === "4" || statusClass === "5" ? { statusClass } : {};
   const said = diagnostic ? matchText(diagnostic, ctx) : undefined;
@@ -126,7 +138,13 @@ export function decideReason(e: Evidence): Decision {
   const text = comment && (comment.priority ?? 0) > (said?.priority ?? 0) ? comment : said;
   const textId = text === comment && text ? `dsn.status-comment:${text.id}` : `text:${text?.id}`;
   const textPriority = text?.priority ?? 0;
-  if (text && textPriority >= STRONG_TEXT) return done(text.reason, textId);
+  if (text && textPriority >= STRONG_TEXT) {
+    // Even a provider's "unknown user" is its filter's answer when the status says filtered (X.2.0) and the reply
+    // did not answer RCPT TO (NTT docomo answers a domain filter's refusal so, after DATA).
+    if (text.reason === "userunknown" && status && /^[45]\.2\.0$/.test(status) && command(e) !== "RCPT")
+      return done("filtered", `${textId}+status:${status}`);
+    return done(text.reason, textId);
+  }
   if (e.reason && e.reason !== "undefined") return done(e.reason, e.rule ?? "lhost");
   // An X-Unix diagnostic is a local delivery program's exit (procmail, a pipe): a mailer error, whatever the code,
   // unless it says the mailbox is full.
@@ -139,6 +157,10 @@ export function decideReason(e: Evidence): Decision {
     status && !isGeneric(status) && !vagueProtocolStatus(status, smtpCode) ? matchStatus(status) : undefined;
   const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
   if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
+  // A media code (X.6.x) names the content as the cause: words about policy, the system or the network that come
+  // with it are that content's policy, not another reason (Sisimai decides X.6.x before these words).
+  if (text && statusRule?.reason === "contenterror" && MEDIA_CODE_KEEPS.has(text.reason))
+    return done("contenterror", `${statusRuleId}+${textId}`);
   if (text && !(statusRule && textPriority < TEXT_HINT_BELOW)) {
     if (
       text.reason === "userunknown" &&
@@ -157,9 +179,26 @@ export function decideReason(e: Evidence): Decision {
   if (e.reason) return done(e.reason, e.rule ?? "lhost");
   const reply = smtpCode !== undefined ? matchReplyCode(smtpCode) : undefined;
   if (reply && reply.reason !== "undefined") return done(reply.reason, `smtp:${reply.code}`);
-  if (action === "delayed") return done("expired", "dsn.action:delayed");
+  // A refusal right after the greeting (EHLO/HELO), with nothing telling why: the sending host was blocked.
+  if (command(e) === "HELO" && !e.reason) return done("blocked", "smtp.command:HELO");
+  // `expired` is no RFC 3464 action, but some MTAs write it for a message given up after its queue lifetime
+  if (action === "delayed" || action === "expired") return done("expired", `dsn.action:${action}`);
   return done("undefined", "none");
 }
+
+/** The reasons a text may name that a media status code (X.6.x) outranks: they say less about the mail than the code. */
+const MEDIA_CODE_KEEPS: ReadonlySet<Reason> = new Set<Reason>([
+  "policyviolation",
+  "securityerror",
+  "systemerror",
+  "networkerror",
+  "expired",
+  "systemfull",
+  "notaccept",
+  "mailererror",
+  "syntaxerror",
+  "onhold",
+]);
 
 const IN_REPLY_TO = /\bin reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|RCPT|MAIL|HELO|EHLO)\b/i;
 const TRANSCRIPT = /^[\t ]*>>>\s*(RCPT TO|MAIL FROM|DATA|HELO|EHLO)\b/im;

@@ -209,6 +209,41 @@ describe("decideReason", () => {
     ).toMatchObject({ reason: "rejected", rule: "smtp.command:MAIL" });
   });
 
+  it("reads a refused EHLO without a telling text as blocked, after the reply code has had its say", () => {
+    expect(decideReason({ status: "5.0.0", diagnostic: "550 Rejected", command: "HELO" })).toMatchObject({
+      reason: "blocked",
+      rule: "smtp.command:HELO",
+    });
+    expect(decideReason({ status: "5.0.0", diagnostic: "501 Rejected", command: "HELO" }).reason).toBe(
+      "syntaxerror",
+    );
+  });
+
+  it("keeps a media code (X.6.x) as contenterror over words of policy or the system", () => {
+    expect(
+      decideReason({ status: "5.6.1", diagnostic: "554 5.6.1 Message contains prohibited attachment type" }),
+    ).toMatchObject({ reason: "contenterror", rule: "dsn.status:5.6.1+text:generic.policy" });
+    expect(
+      decideReason({ status: "5.7.1", diagnostic: "554 5.7.1 Message contains prohibited attachment type" })
+        .reason,
+    ).toBe("policyviolation");
+  });
+
+  it("reads a provider's user-unknown under a filtered status (X.2.0), not answering RCPT TO, as filtered", () => {
+    const said = "550 Unknown user kijitora@docomo.ne.jp";
+    expect(decideReason({ status: "5.2.0", diagnostic: said }).reason).toBe("filtered");
+    expect(decideReason({ status: "5.1.1", diagnostic: said }).reason).toBe("userunknown");
+    expect(decideReason({ status: "5.2.0", diagnostic: said, command: "RCPT" }).reason).toBe("userunknown");
+  });
+
+  it("reads Sisimai's syntax-error reply codes and Action: expired", () => {
+    expect(decideReason({ status: "5.0.0", diagnostic: "505 sorry" }).reason).toBe("syntaxerror");
+    expect(decideReason({ action: "expired" })).toMatchObject({
+      reason: "expired",
+      rule: "dsn.action:expired",
+    });
+  });
+
   it("takes an extractor's own reason over a generic code", () => {
     expect(decideReason({ status: "5.0.0", reason: "hasmoved", rule: "lhost:x.moved" })).toMatchObject({
       reason: "hasmoved",

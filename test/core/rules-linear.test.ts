@@ -6,10 +6,11 @@ import { check, type Diagnostics } from "recheck";
 import { describe, expect, it } from "vitest";
 import { COMMON_END, GENERAL_LINES, type Layout } from "../../src/core/lhost/engine.js";
 import { generalLayout } from "../../src/core/lhost/general.js";
-import { LAYOUTS } from "../../src/core/lhost/layouts.js";
+import { LAYOUTS } from "../../src/core/lhost/families/index.js";
 import { EMAIL_SRC } from "../../src/core/lhost/text.js";
 import { textRules } from "../../src/core/rules/index.js";
 import { splitTopLevel } from "../../src/core/rules/literals.js";
+import { remoteHostRules } from "../../src/core/rules/rhost.js";
 
 interface Named {
   name: string;
@@ -39,6 +40,10 @@ function layoutPatterns(l: Layout): Named[] {
 
 const PATTERNS: Named[] = [
   ...textRules.map((r) => ({ name: `text ${r.id}`, re: r.pattern })),
+  ...remoteHostRules.flatMap((r) => [
+    { name: `rhost ${r.id}`, re: r.pattern },
+    { name: `rhost ${r.id} host`, re: r.host },
+  ]),
   ...[...LAYOUTS, generalLayout].flatMap(layoutPatterns),
   ...COMMON_END.map((re, i) => ({ name: `lhost common end[${i}]`, re })),
   ...GENERAL_LINES.map((re, i) => ({ name: `lhost general line[${i}]`, re })),

@@ -3,7 +3,7 @@
 import { amazonSesJson } from "./amazonses.js";
 import { parserOf } from "./engine.js";
 import { generalParser } from "./general.js";
-import { LAYOUTS } from "./layouts.js";
+import { LAYOUTS } from "./families/index.js";
 import type { LhostParser } from "./types.js";
 
 export const lhostParsers: LhostParser[] = [amazonSesJson, ...LAYOUTS.map(parserOf), generalParser];

@@ -10,11 +10,13 @@ import { appleRules } from "./text/apple.js";
 import { cloudflareRules } from "./text/cloudflare.js";
 import { coxRules } from "./text/cox.js";
 import { eximRules } from "./text/exim.js";
+import { facebookRules } from "./text/facebook.js";
 import { franceRules } from "./text/orange.js";
 import { genericRules } from "./text/generic.js";
 import { germanRules } from "./text/german.js";
 import { godaddyRules } from "./text/godaddy.js";
 import { googleRules } from "./text/google.js";
+import { iuaRules } from "./text/iua.js";
 import { japaneseRules } from "./text/japanese.js";
 import { languageRules } from "./text/languages.js";
 import { messagelabsRules } from "./text/messagelabs.js";
@@ -58,6 +60,8 @@ const TABLES: readonly (readonly TextRule[])[] = [
   godaddyRules,
   spectrumRules,
   zohoRules,
+  facebookRules,
+  iuaRules,
   mimecastRules,
   messagelabsRules,
   japaneseRules,

@@ -176,5 +176,13 @@ export const replyCodeRules: ReplyCodeRule[] = [
   { code: 502, reason: "syntaxerror", example: "502 Command not implemented" },
   { code: 503, reason: "syntaxerror", example: "503 Bad sequence of commands" },
   { code: 504, reason: "syntaxerror", example: "504 Command parameter not implemented" },
+  // codes past RFC 5321's 500-504 that servers send for the same refusal (Sisimai reads [45]0[1-7] as syntaxerror)
+  { code: 505, reason: "syntaxerror", example: "505 5.5.2 Command not recognized" },
+  { code: 506, reason: "syntaxerror", example: "506 Command syntax not allowed here" },
+  { code: 507, reason: "syntaxerror", example: "507 Invalid command sequence" },
+  { code: 401, reason: "syntaxerror", example: "401 Syntax error in parameters, try again" },
+  { code: 402, reason: "syntaxerror", example: "402 Command not implemented now" },
+  { code: 403, reason: "syntaxerror", example: "403 Bad sequence of commands, reset the session" },
+  { code: 404, reason: "syntaxerror", example: "404 Command parameter not implemented" },
   { code: 535, reason: "securityerror", example: "535 Authentication credentials invalid" },
 ];

@@ -553,6 +553,71 @@ Your message cannot be delivered to the following recipients:
     expected: [{ recipient: "dora@gw.example.com", diagnostic: "User unknown" }],
   },
   {
+    name: "a Smail 3 notice (Deutsche Telekom's fork), its addresses between banners",
+    parser: "smail",
+    raw: mail(
+      `From: Mail Delivery System <Mailer-Daemon@mail.example.de>\nTo: alice@example.org\nSubject: mail failed, returning to sender`,
+      `|------------------------- Message log follows: -------------------------|
+ no valid recipients were found for this message
+|------------------------- Failed addresses follow: ---------------------|
+ <lena@example.de>
+   552 5.2.2 <lena@example.de> Quota exceeded (mailbox for user is full)
+ otto@nohost.example ... unknown host
+|------------------------- Message text follows: ------------------------|
+From: alice@example.org
+To: lena@example.de
+`,
+    ),
+    expected: [
+      { recipient: "lena@example.de", status: "5.2.2", smtpCode: 552, diagnostic: "Quota exceeded" },
+      { recipient: "otto@nohost.example", diagnostic: "unknown host" },
+    ],
+  },
+  {
+    name: "a qmail clone's reworded notice (Permanent Delivery Failure)",
+    parser: "x4",
+    raw: mail(
+      `From: MAILER-DAEMON@mx.example.jp\nTo: alice@example.org\nSubject: Permanent Delivery Failure`,
+      `We're sorry. There's a problem with the e-mail address(es) you're trying to send to.
+
+<ken@example.jp>:
+Sorry, no mailbox here by that name. (#5.1.1)
+
+<mio@example.net>:
+192.0.2.13 does not like recipient.
+Remote host said: 550 5.1.1 <mio@example.net>... User unknown
+Giving up on 192.0.2.13.
+
+--- Below this line is a copy of the message.
+
+From: alice@example.org
+`,
+    ),
+    expected: [
+      { recipient: "ken@example.jp", reason: "userunknown", diagnostic: "no mailbox here" },
+      { recipient: "mio@example.net", smtpCode: 550, status: "5.1.1", diagnostic: "User unknown" },
+    ],
+  },
+  {
+    name: "an Active!hunter notice with two recipients, the transcript's reply naming one",
+    parser: "activehunter",
+    raw: mail(
+      `From: "MAILER-DAEMON" <postmaster@ah.example.jp>\nTo: alice@example.org\nSubject: FAILURE NOTICE :\nX-AHMailID: 20260305100000.1.AH`,
+      `  ----- The following addresses had permanent fatal errors -----
+
+>>> aoi@example.jp <aoi@example.jp>
+>>> ren@example.jp <ren@example.jp>
+
+  ----- Transcript of session follows -----
+550 5.1.1 <aoi@example.jp>... User Unknown
+`,
+    ),
+    expected: [
+      { recipient: "aoi@example.jp", status: "5.1.1", smtpCode: 550, diagnostic: "User Unknown" },
+      { recipient: "ren@example.jp" },
+    ],
+  },
+  {
     name: "a SurfControl transcript",
     parser: "surfcontrol",
     raw: mail(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { inHead } from "../../../src/core/lhost/engine.js";
 import { lhostParsers } from "../../../src/core/lhost/index.js";
-import { LAYOUTS } from "../../../src/core/lhost/layouts.js";
+import { LAYOUTS } from "../../../src/core/lhost/families/index.js";
 import type { ExtractedRecipient } from "../../../src/core/lhost/types.js";
 import type { ParsedMail } from "../../../src/core/mail.js";
 import { parseMail } from "../../../src/core/mime.js";

@@ -1,3 +1,5 @@
+import { matchRemoteHost, remoteHostRules } from "../../../src/core/rules/rhost.js";
+import { decideReason } from "../../../src/core/reason.js";
 import { describe, expect, it } from "vitest";
 import { REASONS } from "../../../src/core/report.js";
 import {
@@ -235,5 +237,23 @@ describe("LiteralMatcher", () => {
     const hits: number[] = [];
     m.scan("over quota", seen, hits);
     expect(hits.sort()).toEqual([0, 1]);
+  });
+});
+
+describe("remote-host rules", () => {
+  it("each match their own example from their provider's host, and no other host's", () => {
+    for (const rule of remoteHostRules) {
+      expect(matchRemoteHost([`dns; ${rule.exampleHost}`], rule.example)?.id, rule.id).toBe(rule.id);
+      expect(matchRemoteHost(["dns; mx.example.org"], rule.example), rule.id).toBeUndefined();
+    }
+  });
+
+  it("decide before the words' usual reading when the reply comes from that provider", () => {
+    const e = { status: "5.2.0", diagnostic: "550 kijitora@example.org... No such user" };
+    expect(decideReason(e).reason).toBe("filtered");
+    expect(decideReason({ ...e, reportingMta: "server-1.bemta-2.messagelabs.com" })).toMatchObject({
+      reason: "userunknown",
+      rule: "rhost:messagelabs.recipient-unknown",
+    });
   });
 });

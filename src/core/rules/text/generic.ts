@@ -722,6 +722,36 @@ export const genericRules = table("generic", [
     "550 5.5.0 Service refuse. Veuillez essayer plus tard. service refused, please try later.",
     P.weak,
   ],
+  // --- Sisimai's fixed phrases that generic words above would read otherwise -----------------------------------
+  [
+    // vpopmail/chkuser: the sender neither authenticated nor sends for a local domain (not the plain rcpthosts refusal)
+    "not-authenticated-rcpthosts",
+    "securityerror",
+    /you don'?t authenticate or the domain isn'?t in my list of allowed rcpthosts/i,
+    "553 sorry, you don't authenticate or the domain isn't in my list of allowed rcpthosts (#5.7.1)",
+    P.mta,
+  ],
+  [
+    "recipient-account-not-found-filter",
+    "filtered",
+    /not found recipient account/i,
+    "550 5.1.1 Not found recipient account",
+    P.mta,
+  ],
+  [
+    "header-size-policy",
+    "contenterror",
+    /message header size, or recipient list, exceeds policy limit|routing loop detected -- too many received:? headers/i,
+    "552 5.3.4 Message header size, or recipient list, exceeds policy limit",
+    P.mta,
+  ],
+  [
+    "failed-after-tries",
+    "expired",
+    /failed to deliver to domain \S{1,255} after \d{1,4} tries|your message could not be delivered for more than \d{1,4} (?:days?|hours?)/i,
+    "Failed to deliver to domain example.org after 12 tries",
+    P.expired,
+  ],
   [
     "domino-not-listed",
     "userunknown",

@@ -3,6 +3,13 @@ import { P, table } from "./define.js";
 
 export const messagelabsRules = table("messagelabs", [
   [
+    "542-rejected",
+    "userunknown",
+    /\b542 <?[^\s<>]{1,254}>? rejected\b/i,
+    "542 <kijitora@example.jp> Rejected",
+    P.mta,
+  ],
+  [
     "auth",
     "authfailure",
     /(?:dmarc|spf \(sender policy framework\)) domain authentication fail/i,

@@ -178,6 +178,14 @@ export const microsoftRules = table("microsoft", [
     P.provider,
   ],
   [
+    // the remote's own reply quoted after `->` is anonymous (no address): its filter's answer, as au (KDDI) gives it
+    "5.1.351-remote-anonymous-user-unknown",
+    "filtered",
+    /remote server returned [^>]{0,80}-> ?5\d\d : user unknown/i,
+    "550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> 550 : User unknown",
+    P.mta - 1,
+  ],
+  [
     "5.1.351-unknown-recipient",
     "userunknown",
     /remote server returned unknown recipient or mailbox unavailable|recipient not found by smtp address lookup/i,

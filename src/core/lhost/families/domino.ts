@@ -1,0 +1,22 @@
+import { inHead, type Layout } from "../engine.js";
+
+export const domino: Layout = {
+  // Lotus Domino:  Your message  Subject: x  was not delivered to:  x@y  because:  User x (x@y) not listed in Domino Directory
+  id: "domino",
+  detect: (_m, head) => inHead(head, /^[\t ]*was not delivered to:[\t ]*$/im),
+  start: [/^[\t ]*was not delivered to:[\t ]*$/i],
+  blankEnds: false,
+  noise: [/^\s*because:\s*$/i],
+  reasons: [
+    {
+      id: "not-listed",
+      reason: "userunknown",
+      pattern: /not listed in (?:the )?(?:Domino Directory|public Name & Address Book)|No such user/i,
+    },
+    {
+      id: "mailbox-full",
+      reason: "mailboxfull",
+      pattern: /mailbox (?:is )?full|exceeded (?:its|the) quota/i,
+    },
+  ],
+};

@@ -1,0 +1,18 @@
+import { EMAIL_SRC as E } from "../text.js";
+import { fromOf, inHead, type Layout } from "../engine.js";
+import { rx } from "./util.js";
+
+export const verizon: Layout = {
+  // Message could not be delivered to mobile.  Error: No valid recipients for this MM
+  id: "verizon",
+  detect: (m, head) =>
+    /vtext\.com|vzwpix\.com|verizon/i.test(fromOf(m)) || inHead(head, /could not be delivered to mobile/i),
+  recipient: [rx(`^\\s*To:\\s*(?:[^<]*<)?(?<addr>${E})>?\\s*$`)],
+  generalLines: false,
+  recipientFromOriginal: true,
+  sharedDiagnostic: true,
+  noise: [/^\s*(?:Subject|Date|From|CC|Sent):/i],
+  reasons: [
+    { id: "no-valid-recipients", reason: "userunknown", pattern: /No valid recipients for this MM/i },
+  ],
+};

@@ -1,0 +1,23 @@
+import { EMAIL_SRC as E } from "../text.js";
+import { inHead, subjectOf, type Layout } from "../engine.js";
+import { rx } from "./util.js";
+
+export const x3: Layout = {
+  // Delevery to the following recipients was aborted after 5.0 hour(s):
+  // Delivery to the following recipients failed permanently:   * kijitora@example.or.jp
+  id: "x3",
+  detect: (m, head) =>
+    /^Delivery status notification$/i.test(subjectOf(m)) &&
+    inHead(
+      head,
+      /(?:Delevery|Delivery) to the following recipients|automatically generated Delivery Status Notification/i,
+    ),
+  start: [/(?:Delevery|Delivery) to the following recipients/i],
+  recipient: [
+    rx(`^\\s*\\*\\s*(?<addr>${E})(?<rest>.*)`),
+    rx(`^(?<rest>.*?)\\bfor\\s+<?(?<addr>${E})>?\\s*$`),
+  ],
+  blankEnds: false,
+  sharedDiagnostic: true,
+  reasons: [{ id: "aborted-after", reason: "expired", pattern: /was aborted after [\d.]+ hour/i }],
+};
