@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
 import type { Kysely } from "kysely";
 import {
+  findKeyById,
   findKeyByTokenHash,
   hashToken,
   isTokenFormat,
@@ -20,6 +21,7 @@ import {
 import type { Database } from "../store/schema.js";
 import { ApiError } from "./errors.js";
 import { RateLimiter } from "./ratelimit.js";
+import { CONSOLE_HEADER, cookieValue, parseSession, SESSION_COOKIE, verifySession } from "./session.js";
 
 export interface AuthContext {
   keyId: string;
@@ -27,11 +29,17 @@ export interface AuthContext {
   scopes: Scope[];
   /** SHA-256 of the key's token: a per-key secret, used to sign pagination cursors. */
   secret: string;
+  /** When the console session the request came with ends (absent: a bearer key). */
+  sessionExpiresAt?: string;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
     auth: AuthContext;
+  }
+  interface FastifyContextConfig {
+    /** The route needs no key (signing in to the console); it must check what it needs itself. */
+    public?: boolean;
   }
 }
 
@@ -60,6 +68,8 @@ interface Cached {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const MAX_CACHED = 10_000;
+/** The cache key of a session cookie: this, then the cookie's value (never the form of a token). */
+const SESSION_ENTRY = "session:";
 /** Client IPs whose failures are counted at once (the least recently failing are forgotten beyond). */
 const MAX_FAILING_IPS = 100_000;
 
@@ -101,23 +111,43 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
     return hit;
   }
 
+  /** A token, or a session cookie (its cache entry is `session:` and the cookie's value). */
   function load(token: string): Promise<Cached> {
     let p = inflight.get(token);
     if (!p) {
-      p = read(token).finally(() => inflight.delete(token));
+      p = (token.startsWith(SESSION_ENTRY) ? readSession(token) : read(token)).finally(() =>
+        inflight.delete(token),
+      );
       inflight.set(token, p);
     }
     return p;
   }
 
   async function read(token: string): Promise<Cached> {
-    const key = await findKeyByTokenHash(opts.db, hashToken(token));
+    return remember(token, await findKeyByTokenHash(opts.db, hashToken(token)), Infinity);
+  }
+
+  /** A session cookie: the key it names, if the signature is that key's and the session has not ended. */
+  async function readSession(entryKey: string): Promise<Cached> {
+    const s = parseSession(entryKey.slice(SESSION_ENTRY.length));
+    const key = s && (await findKeyById(opts.db, s.keyId));
+    const valid = s && key && verifySession(s, key.tokenHash, Math.floor(opts.now().getTime() / 1000));
+    return remember(entryKey, valid ? key : undefined, s ? s.exp * 1000 : Infinity, true);
+  }
+
+  function remember(token: string, key: ApiKeyWithHash | undefined, endsAt: number, session = false): Cached {
     const now = Date.now();
     const entry: Cached = {
       key,
-      until: now + cacheMs,
+      until: Math.min(now + cacheMs, endsAt),
       refreshAt: now + cacheMs / 2,
-      auth: key && { keyId: key.id, tenant: key.tenant, scopes: key.scopes, secret: key.tokenHash },
+      auth: key && {
+        keyId: key.id,
+        tenant: key.tenant,
+        scopes: key.scopes,
+        secret: key.tokenHash,
+        ...(session ? { sessionExpiresAt: new Date(endsAt).toISOString() } : {}),
+      },
     };
     cache.delete(token);
     while (cache.size >= maxCached) cache.delete(cache.keys().next().value!);
@@ -150,7 +180,15 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   /** Let the request through (`request.auth` set) or throw the 401 or 429 to answer. */
   function admit(entry: Cached, request: FastifyRequest, reply: FastifyReply, now: number): void {
     const key = entry.key;
-    if (!key) throw refuse(request, reply, now, "the API key is unknown or revoked");
+    if (!key)
+      throw refuse(
+        request,
+        reply,
+        now,
+        request.headers.authorization
+          ? "the API key is unknown or revoked"
+          : "the console session has ended or its key was revoked: sign in again",
+      );
     const limit = key.rateLimitPerMinute ?? opts.defaultRateLimitPerMinute;
     if (limit > 0) {
       const d = limiter.take(key.id, limit, now);
@@ -172,14 +210,36 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
 
   app.decorateRequest("auth", null as unknown as AuthContext);
   app.addHook("onRequest", (request, reply, done) => {
-    const header = request.headers.authorization;
-    const m = header ? BEARER.exec(header) : null;
-    if (!m) {
-      reply.header("www-authenticate", 'Bearer realm="rebound"');
-      done(new ApiError(401, "unauthorized", "an API key is required: send `Authorization: Bearer TOKEN`"));
+    if (request.routeOptions.config?.public) {
+      done();
       return;
     }
-    const token = m[1]!;
+    const header = request.headers.authorization;
+    const m = header ? BEARER.exec(header) : null;
+    let token: string;
+    // A bearer token never takes the session path, whatever it looks like.
+    if (m) token = m[1]!.startsWith(SESSION_ENTRY) ? "" : m[1]!;
+    else {
+      const session = cookieValue(request.headers.cookie, SESSION_COOKIE);
+      if (session === undefined) {
+        reply.header("www-authenticate", 'Bearer realm="rebound"');
+        done(new ApiError(401, "unauthorized", "an API key is required: send `Authorization: Bearer TOKEN`"));
+        return;
+      }
+      // A write made with the cookie alone must say it comes from the console: a cross-site form cannot add a
+      // header (SameSite=Strict already keeps the cookie off cross-site requests; this is the second lock).
+      if (request.method !== "GET" && request.method !== "HEAD" && !request.headers[CONSOLE_HEADER]) {
+        done(
+          new ApiError(
+            403,
+            "forbidden",
+            `a change made with the console's session needs the \`${CONSOLE_HEADER}\` header`,
+          ),
+        );
+        return;
+      }
+      token = SESSION_ENTRY + session;
+    }
     const now = Date.now();
     const hit = remembered(token, now);
     if (!hit?.key) {
@@ -190,7 +250,11 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
         done(no);
         return;
       }
-      if (!isTokenFormat(token)) {
+      if (
+        token.startsWith(SESSION_ENTRY)
+          ? !parseSession(token.slice(SESSION_ENTRY.length))
+          : !isTokenFormat(token)
+      ) {
         done(refuse(request, reply, now, "the API key is unknown or revoked"));
         return;
       }

@@ -21,6 +21,9 @@ import deliveries from "./routes/deliveries.js";
 import sends from "./routes/sends.js";
 import stats from "./routes/stats.js";
 import events from "./routes/events.js";
+import eventMail from "./routes/event-mail.js";
+import session from "./routes/session.js";
+import { installConsole } from "./console.js";
 import verp from "./routes/verp.js";
 import webhooks from "./routes/webhooks.js";
 import ingest from "./routes/ingest.js";
@@ -44,6 +47,7 @@ const ROUTES: RouteModule[] = [
   exportsRoute,
   imports,
   events,
+  eventMail,
   deliveries,
   sends,
   stats,
@@ -57,6 +61,7 @@ const ROUTES: RouteModule[] = [
   dmarc,
   tlsReports,
   authentication,
+  session,
 ];
 
 declare module "fastify" {
@@ -107,6 +112,7 @@ export async function buildApi(given: ApiDeps): Promise<FastifyInstance> {
   installMetrics(app, deps);
   await app.register(async (root) => health(root, deps));
   await app.register(async (root) => home(root, deps));
+  await app.register(async (root) => installConsole(root));
   await app.register(
     async (v1) => {
       installAuth(v1, {

@@ -62,7 +62,10 @@ export function startBanner(app: App): string {
   const lines = [`rebound: running ${app.roles.join(", ")}`];
   if (app.smtpPort !== undefined)
     lines.push(`  SMTP  ${urlHost(config.smtpHost)}:${app.smtpPort}, for ${config.domains.join(", ")}`);
-  if (http) lines.push(`  HTTP  ${http}   API docs: ${http}/docs   OpenAPI: ${http}/v1/openapi.json`);
+  if (http) {
+    lines.push(`  HTTP  ${http}   API docs: ${http}/docs   OpenAPI: ${http}/v1/openapi.json`);
+    lines.push(`  Console  ${http}/console   (sign in with an API key)`);
+  }
   if (app.socketmapPort !== undefined)
     lines.push(
       `  lookup  socketmap on ${config.lookupHost}:${app.socketmapPort}, policy on ${config.lookupHost}:${app.policyPort}`,

@@ -1315,6 +1315,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/{id}/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The raw mail behind an event, decoded, with the line that decided it
+         * @description The bytes as text (UTF-8 when they are, Latin-1 otherwise), at most 262144 bytes
+         *     (`truncated` says when there was more); the message decoded by mailparser (text bodies at most 65536
+         *     characters; the HTML body is given as text and never rendered by the console); and `decisive`: the line of `raw`
+         *     (1-based) carrying the diagnostic the classifier read, or the report's Diagnostic-Code, Status or Feedback-Type.
+         *     404 for an event of another tenant, an event reported through the API (no mail), or a mail whose raw bytes retention
+         *     removed (REBOUND_RAW_RETENTION_DAYS).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The event's id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            mailId: string;
+                            raw: string;
+                            truncated: boolean;
+                            decoded: {
+                                subject?: string | null;
+                                from?: string | null;
+                                to?: string | null;
+                                /** Format: date-time */
+                                date?: string | null;
+                                text?: string | null;
+                                html?: string | null;
+                                attachments?: {
+                                    filename?: string | null;
+                                    contentType?: string;
+                                    size?: number;
+                                }[];
+                            };
+                            decisive: {
+                                line?: number | null;
+                                text?: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/deliveries": {
         parameters: {
             query?: never;
@@ -4193,6 +4280,161 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the session (or key) is: its tenant and scopes */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tenant: string;
+                            scopes: ("read" | "write" | "admin")[];
+                            /**
+                             * Format: date-time
+                             * @description When the session ends (null when asked with a bearer key rather than the cookie)
+                             */
+                            expiresAt: string | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Sign in to the console: an API key in, a session cookie out
+         * @description The key is checked and a signed session cookie set (HttpOnly, SameSite=Strict, Secure over TLS,
+         *     8 hours). Needs the `x-rebound-console` header. Writes made with the cookie need it too.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description An API key token */
+                        key: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tenant: string;
+                            scopes: ("read" | "write" | "admin")[];
+                            /**
+                             * Format: date-time
+                             * @description When the session ends (null when asked with a bearer key rather than the cookie)
+                             */
+                            expiresAt: string | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /** Sign out of the console: the session cookie is removed */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The one error shape of every 4xx and 5xx answer. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

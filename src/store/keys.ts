@@ -148,3 +148,14 @@ export async function touchKeys(db: Kysely<Database>, ids: string[], at: Date): 
   if (ids.length === 0) return;
   await db.updateTable("api_keys").set({ last_used_at: at }).where("id", "in", ids).execute();
 }
+
+/** The live (unrevoked) key with this id, or undefined: what a console session is checked against. */
+export async function findKeyById(db: Kysely<Database>, id: string): Promise<ApiKeyWithHash | undefined> {
+  const row = await db
+    .selectFrom("api_keys")
+    .selectAll()
+    .where("id", "=", id)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return row ? toKey(row) : undefined;
+}
