@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, qs } from "../api.ts";
 import { knownProvider } from "../../../src/core/provider.ts";
-import { CLASSES, REASONS } from "../../../src/core/report.ts";
+import { CLASSES, REASONS } from "../../../src/core/vocabulary.ts";
 import { when } from "../format.ts";
 import type { EventRow } from "../types.ts";
 import { csvOf, download, Failure, Field, Loading, Select, TableBox } from "../ui.tsx";
