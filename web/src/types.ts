@@ -1,4 +1,5 @@
-// The shapes of the API answers the console reads (docs/api.md; /work/team contract for incidents and streams).
+// The shapes of the API answers the console reads (docs/api.md).
+import type { IncidentStatus, Severity } from "../../src/core/alerts/types.ts";
 
 export interface Figures {
   sent: number;
@@ -39,8 +40,8 @@ export interface Incident {
   id: string;
   ruleId: string;
   kind: string;
-  severity: "warning" | "critical" | "pause";
-  status: "open" | "acknowledged" | "resolved";
+  severity: Severity;
+  status: IncidentStatus;
   scope: {
     stream: string | null;
     provider: string | null;

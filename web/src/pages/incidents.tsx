@@ -3,11 +3,12 @@ import { useState } from "preact/hooks";
 import { api, qs } from "../api.ts";
 import { pct, when } from "../format.ts";
 import { useApi, useCanWrite } from "../state.ts";
+import { INCIDENT_STATUSES, SEVERITIES } from "../../../src/core/alerts/types.ts";
 import type { Incident } from "../types.ts";
 import { Failure, Field, Link, Loading, Select, TableBox } from "../ui.tsx";
 
-const STATUSES = ["active", "open", "acknowledged", "resolved"] as const;
-const SEVERITIES = ["", "warning", "critical", "pause"] as const;
+const STATUSES = ["active", ...INCIDENT_STATUSES] as const;
+const SEVERITY_FILTER = ["", ...SEVERITIES] as const;
 
 const scopeText = (s: Incident["scope"]) =>
   Object.entries(s)
@@ -29,7 +30,13 @@ export function Incidents() {
       <h1 id="h-incidents">Incidents</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <Select id="in-status" label="Status" value={status} options={STATUSES} onChange={setStatus} />
-        <Select id="in-sev" label="Severity" value={severity} options={SEVERITIES} onChange={setSeverity} />
+        <Select
+          id="in-sev"
+          label="Severity"
+          value={severity}
+          options={SEVERITY_FILTER}
+          onChange={setSeverity}
+        />
         <Field id="in-stream" label="Stream">
           <input id="in-stream" value={stream} onChange={(e) => setStream(e.currentTarget.value)} />
         </Field>
