@@ -460,7 +460,7 @@ walt@example.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <walt@exampl
   },
   {
     name: "an unnamed MTA that reports in a sentence (X6 style)",
-    parser: "x6",
+    parser: "recipients-returned-errors",
     raw: mail(
       `From: mailer-daemon\nTo: alice@example.org\nSubject: There was an error sending your mail`,
       `We had trouble delivering your message. Full details follow:
@@ -575,7 +575,7 @@ To: lena@example.de
   },
   {
     name: "a qmail clone's reworded notice (Permanent Delivery Failure)",
-    parser: "x4",
+    parser: "qmail-clone",
     raw: mail(
       `From: MAILER-DAEMON@mx.example.jp\nTo: alice@example.org\nSubject: Permanent Delivery Failure`,
       `We're sorry. There's a problem with the e-mail address(es) you're trying to send to.

@@ -68,9 +68,9 @@ describe("lhost extractors", () => {
         "notes",
         "trendmicro",
         "verizon",
-        "x1",
-        "x2",
-        "x3",
+        "delivery-errors-list",
+        "unable-to-deliver-list",
+        "dsn-subject-star-list",
       ].sort(),
     );
   });

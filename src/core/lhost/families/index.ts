@@ -10,10 +10,10 @@ import { gmail } from "./gmail.js";
 import { googlegroups } from "./googlegroups.js";
 import { dragonfly } from "./dragonfly.js";
 import { exchange2003 } from "./exchange2003.js";
-import { x1 } from "./x1.js";
-import { x3 } from "./x3.js";
-import { x4 } from "./x4.js";
-import { x6 } from "./x6.js";
+import { deliveryErrorsList } from "./delivery-errors-list.js";
+import { dsnSubjectStarList } from "./dsn-subject-star-list.js";
+import { qmailClone } from "./qmail-clone.js";
+import { recipientsReturnedErrors } from "./recipients-returned-errors.js";
 import { amazonses } from "./amazonses.js";
 import { amazonworkmail } from "./amazonworkmail.js";
 import { kddi } from "./kddi.js";
@@ -41,21 +41,21 @@ import { postfix } from "./postfix.js";
 import { exim } from "./exim.js";
 import { opensmtpd } from "./opensmtpd.js";
 import { ezweb } from "./ezweb.js";
-import { x2 } from "./x2.js";
+import { unableToDeliverList } from "./unable-to-deliver-list.js";
 
 export const LAYOUTS: Layout[] = [
   qmail,
   yahoo,
-  x4,
+  qmailClone,
   gmail,
   googlegroups,
   dragonfly,
   exchange2003,
-  x1,
+  deliveryErrorsList,
   smail,
   activehunter,
-  x3,
-  x6,
+  dsnSubjectStarList,
+  recipientsReturnedErrors,
   amazonses,
   amazonworkmail,
   kddi,
@@ -82,5 +82,5 @@ export const LAYOUTS: Layout[] = [
   exim,
   opensmtpd,
   ezweb,
-  x2,
+  unableToDeliverList,
 ];

@@ -2,10 +2,10 @@ import { EMAIL_SRC as E } from "../text.js";
 import { inHead, subjectOf, type Layout } from "../engine.js";
 import { rx } from "./util.js";
 
-export const x3: Layout = {
+export const dsnSubjectStarList: Layout = {
   // Delevery to the following recipients was aborted after 5.0 hour(s):
   // Delivery to the following recipients failed permanently:   * kijitora@example.or.jp
-  id: "x3",
+  id: "dsn-subject-star-list",
   detect: (m, head) =>
     /^Delivery status notification$/i.test(subjectOf(m)) &&
     inHead(

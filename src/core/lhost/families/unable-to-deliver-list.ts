@@ -1,8 +1,8 @@
 import { inHead, type Layout } from "../engine.js";
 
-export const x2: Layout = {
+export const unableToDeliverList: Layout = {
   // Unnamed X2 / MXLogic-likes:  Unable to deliver message to the following address(es).  <x@y>:  text
-  id: "x2",
+  id: "unable-to-deliver-list",
   detect: (_m, head) => inHead(head, /Unable to deliver message to the following address/i),
   start: [/Unable to deliver message to the following address/i],
 };

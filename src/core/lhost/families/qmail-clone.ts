@@ -13,14 +13,14 @@ const qmailish = (m: ParsedMail): boolean =>
   /^(?:failure notice|Permanent Delivery Failure)/i.test(subjectOf(m)) ||
   m.headers.getAll("received").some((r) => QMAIL_RECEIVED.test(r));
 
-export const x4: Layout = {
+export const qmailClone: Layout = {
   // qmail clones that reword qmail-send's notice but keep its body: `<addr>:`, the remote's words, `Giving up on`.
   //   Subject: Permanent Delivery Failure
   //   We're sorry. There's a problem with the e-mail address(es) you're trying to send to. ...
   //   <kijitora@example.jp>:
   //   192.0.2.153 does not like recipient.
   //   Remote host said: 550 5.1.1 <kijitora@example.jp>... User Unknown
-  id: "x4",
+  id: "qmail-clone",
   detect: (m, head) =>
     qmailish(m) && (inHead(head, OPENING) || inHead(head, /^<[^\s<>@]{1,64}@[^\s<>]{1,255}>:[\t ]*$/m)),
   start: [OPENING, /^<[^\s<>@]{1,64}@[^\s<>]{1,255}>:[\t ]*$/],
