@@ -7,7 +7,8 @@ export const verizon: Layout = {
   id: "verizon",
   detect: (m, head) =>
     /vtext\.com|vzwpix\.com|verizon/i.test(fromOf(m)) || inHead(head, /could not be delivered to mobile/i),
-  recipient: [rx(`^\\s*To:\\s*(?:[^<]*<)?(?<addr>${E})>?\\s*$`)],
+  // The display name starts with a visible character, so the spaces after `To:` are read one way only (linear).
+  recipient: [rx(`^\\s*To:\\s*(?:<|[^<\\s][^<]*<)?(?<addr>${E})>?\\s*$`)],
   generalLines: false,
   recipientFromOriginal: true,
   sharedDiagnostic: true,
