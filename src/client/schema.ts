@@ -740,6 +740,8 @@ export interface paths {
                     /** @description Suppressed before */
                     until?: string;
                     state?: "active" | "expired" | "all";
+                    /** @description One address's suppressions by its keyed hash (`addressHash` of an answer or an export): how an erased address is found */
+                    addressHash?: string;
                     limit?: number;
                     /** @description `nextCursor` of the previous page */
                     cursor?: string;

@@ -142,6 +142,8 @@ export interface SuppressionFilter {
   /** first_seen before. */
   until?: Date;
   state?: SuppressionState;
+  /** One address, by its keyed hash (an erased address is known by nothing else). */
+  addressHash?: string;
 }
 
 /** A tenant's suppressions that pass a filter (the list's and the exports' filters). */
@@ -151,6 +153,7 @@ export function filtered(db: Kysely<Database>, f: SuppressionFilter, now: Date) 
   if (f.class) q = q.where("class", "=", f.class);
   if (f.stream) q = q.where("stream", "=", f.stream);
   if (f.source) q = q.where("source", "=", f.source);
+  if (f.addressHash) q = q.where("address_hash", "=", f.addressHash);
   if (f.since) q = q.where("first_seen", ">=", f.since);
   if (f.until) q = q.where("first_seen", "<", f.until);
   const state = f.state ?? "active";

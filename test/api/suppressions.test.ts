@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertSuppression } from "../../src/store/suppressions.js";
-import { createTestDb, type TestDb, withHash } from "../helpers/db.js";
+import { createTestDb, testHash as hashAddress, type TestDb, withHash } from "../helpers/db.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
 
 let t: TestDb;
@@ -275,6 +275,35 @@ describe("browsing", () => {
     expect(byReason.data.map((s: { address: string }) => s.address)).toEqual(["everywhere@example.com"]);
     const theirs = await (await other.get(`/v1/suppressions?limit=1000`)).json();
     expect(theirs.data.map((s: { address: string }) => s.address)).toEqual(["theirs@example.com"]);
+  });
+
+  it("finds one address's suppressions by its keyed hash, in the key's tenant only, and refuses a malformed hash", async () => {
+    await acme.send("PUT", `/v1/suppressions/${enc("by.hash@example.com")}`, {
+      stream: "a",
+      reason: "userunknown",
+    });
+    await acme.send("PUT", `/v1/suppressions/${enc("by.hash@example.com")}`, {
+      stream: "b",
+      reason: "suppressed",
+    });
+    await acme.send("PUT", `/v1/suppressions/${enc("not.this@example.com")}`, {
+      stream: "a",
+      reason: "userunknown",
+    });
+    await other.send("PUT", `/v1/suppressions/${enc("by.hash@example.com")}`, {
+      stream: "a",
+      reason: "userunknown",
+    });
+    const hash = hashAddress("by.hash@example.com");
+    const found = await (await acme.get(`/v1/suppressions?addressHash=${hash}`)).json();
+    expect(found.data.map((s: { address: string; stream: string }) => [s.address, s.stream]).sort()).toEqual([
+      ["by.hash@example.com", "a"],
+      ["by.hash@example.com", "b"],
+    ]);
+    expect(found.data.every((s: { addressHash: string }) => s.addressHash === hash)).toBe(true);
+    const bad = await acme.get(`/v1/suppressions?addressHash=${hash.toUpperCase()}`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe("validation_failed");
   });
 
   it("refuses a tampered cursor, a cursor for other filters, and another key's cursor", async () => {

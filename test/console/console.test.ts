@@ -293,6 +293,23 @@ describe("the console", () => {
     await context.close();
   });
 
+  it("finds an address by its keyed hash (as an erased one is known), with its streams", async () => {
+    const lookup = (await (
+      await apiCall("GET", `/v1/suppressions/${encodeURIComponent(BOUNCED)}`)
+    ).json()) as {
+      suppressions: { addressHash: string }[];
+    };
+    const hash = lookup.suppressions[0]!.addressHash;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    const { context, page } = await signedIn(adminToken);
+    await page.getByRole("link", { name: "Suppressions" }).click();
+    await page.getByLabel("Address or its hash").fill(hash);
+    await page.getByRole("button", { name: "Search" }).click();
+    await hasText(page.locator(`table[data-hash="${hash}"] tr[data-stream="marketing"]`), "userunknown");
+    await expectAccessible(page);
+    await context.close();
+  });
+
   it("removes a suppression with a note and restores it (write scope)", async () => {
     const { context, page } = await signedIn(adminToken);
     await page.goto(`${rebound.http}/console/suppressions?address=${encodeURIComponent(BOUNCED)}`);

@@ -119,7 +119,9 @@ export interface EventRow {
 
 export interface Suppression {
   id: string;
+  /** Null once erased: the keyed hash alone stays. */
   address: string | null;
+  addressHash: string;
   stream: string;
   reason: string;
   class: string;

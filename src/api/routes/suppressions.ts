@@ -304,6 +304,13 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
             since: { type: "string", format: "date-time", description: "Suppressed at or after" },
             until: { type: "string", format: "date-time", description: "Suppressed before" },
             state: { type: "string", enum: [...SUPPRESSION_STATES], default: "active" },
+            addressHash: {
+              type: "string",
+              pattern: "^[0-9a-f]{64}$",
+              description:
+                "One address's suppressions by its keyed hash (`addressHash` of an answer or an export): how an " +
+                "erased address is found",
+            },
             limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
             cursor: { type: "string", maxLength: 500, description: "`nextCursor` of the previous page" },
           },
@@ -479,6 +486,7 @@ export interface FilterQuery {
   since?: string;
   until?: string;
   state?: SuppressionState;
+  addressHash?: string;
 }
 
 export function filterOf(tenant: string, q: FilterQuery): SuppressionFilter {
@@ -491,5 +499,6 @@ export function filterOf(tenant: string, q: FilterQuery): SuppressionFilter {
     since: q.since ? new Date(q.since) : undefined,
     until: q.until ? new Date(q.until) : undefined,
     state: q.state ?? "active",
+    addressHash: q.addressHash,
   };
 }

@@ -1,8 +1,7 @@
 // Providers: one row per mailbox provider with its volume and rates against the previous period, a sparkline
 // each; a provider's page has its reasons, rules and sample diagnostics.
 import { useMemo, useState } from "preact/hooks";
-import { ApiFailure, qs } from "../api.ts";
-import { knownProvider } from "../../../src/core/provider.ts";
+import { qs } from "../api.ts";
 import { Sparkline } from "../chart.tsx";
 import { change, int, pct, RANGES, rangeOf, when } from "../format.ts";
 import { useApi } from "../state.ts";
@@ -93,25 +92,7 @@ export function Provider(props: { name: string }) {
   const stats = useApi<Stats>(
     `/v1/stats${qs({ from: r.from, to: r.to, granularity: "day", provider: props.name })}`,
   );
-  const byProvider = useApi<{ data: EventRow[] }>(`/v1/events${qs({ provider: props.name, limit: 500 })}`);
-  // A server whose events cannot be filtered by provider yet (400): its latest events, told apart by their
-  // recipient domain (consumer domains only).
-  const refused = byProvider.error instanceof ApiFailure && [400, 404].includes(byProvider.error.status);
-  const recent = useApi<{ data: EventRow[] }>(refused ? "/v1/events?limit=1000" : null);
-  const events = useMemo(
-    () =>
-      refused
-        ? {
-            error: recent.error,
-            data: recent.data && {
-              data: recent.data.data.filter(
-                (e) => (e.provider ?? knownProvider(e.recipientDomain)) === props.name,
-              ),
-            },
-          }
-        : { error: byProvider.error, data: byProvider.data },
-    [refused, recent.data, recent.error, byProvider.data, byProvider.error, props.name],
-  );
+  const events = useApi<{ data: EventRow[] }>(`/v1/events${qs({ provider: props.name, limit: 500 })}`);
   const total = stats.data?.groups[0]?.total;
   const prev = stats.data?.groups[0]?.previous;
   const reasons = useMemo(() => {
@@ -167,12 +148,6 @@ export function Provider(props: { name: string }) {
         </dl>
       )}
       <h2>Reasons and rules</h2>
-      {refused ? (
-        <p class="muted small" data-state="approximate">
-          This server cannot filter events by provider yet (<code>GET /v1/events?provider=</code>): these are
-          the reasons of its latest 1,000 events sent to {props.name}&apos;s consumer domains.
-        </p>
-      ) : null}
       {events.error ? (
         <Failure error={events.error} />
       ) : !events.data ? (

@@ -22,7 +22,7 @@ export function Suppressions(props: { address: string }) {
           navigate(`/suppressions${qs({ address: text.trim() })}`);
         }}
       >
-        <label for="supp-q">Address</label>
+        <label for="supp-q">Address or its hash</label>
         <input
           id="supp-q"
           type="search"
@@ -34,8 +34,61 @@ export function Suppressions(props: { address: string }) {
         />
         <button type="submit">Search</button>
       </form>
-      {props.address ? <AddressStory address={props.address} /> : null}
+      {!props.address ? null : HASH.test(props.address.trim()) ? (
+        <HashStory hash={props.address.trim().toLowerCase()} />
+      ) : (
+        <AddressStory address={props.address} />
+      )}
     </section>
+  );
+}
+
+/** A keyed address hash (`addressHash` of an answer or an export): how an erased address is found. */
+const HASH = /^[0-9a-f]{64}$/i;
+
+/** The suppressions filed under one address hash, in every stream (an erased address keeps them, without itself). */
+function HashStory(props: { hash: string }) {
+  const found = useApi<{ data: Suppression[] }>(
+    `/v1/suppressions${qs({ addressHash: props.hash, state: "all", limit: 100 })}`,
+  );
+  return (
+    <>
+      <h2 class="hash">{props.hash}</h2>
+      {found.error ? (
+        <Failure error={found.error} />
+      ) : !found.data ? (
+        <Loading />
+      ) : found.data.data.length === 0 ? (
+        <p class="muted" data-state="not-suppressed">
+          No suppression is filed under this hash.
+        </p>
+      ) : (
+        <TableBox label="Suppressions under this hash">
+          <table data-hash={props.hash}>
+            <thead>
+              <tr>
+                <th scope="col">Address</th>
+                <th scope="col">Stream</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Since</th>
+                <th scope="col">Expires</th>
+              </tr>
+            </thead>
+            <tbody>
+              {found.data.data.map((s) => (
+                <tr key={s.id} data-stream={s.stream}>
+                  <td>{s.address ?? <span class="muted">erased</span>}</td>
+                  <td>{s.stream}</td>
+                  <td>{s.reason}</td>
+                  <td>{when(s.since)}</td>
+                  <td>{s.expiresAt ? when(s.expiresAt) : "never"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableBox>
+      )}
+    </>
   );
 }
 
