@@ -6,14 +6,19 @@ import { afterAll, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { startApp, type App } from "../../src/main.js";
+import { openDb } from "../../src/store/db.js";
 import { createKey, listKeys } from "../../src/store/keys.js";
 import { TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 
 const schema = uniqueSchema("first_pg");
 let app: App | undefined;
+// Closed first (its roles' loops stop), then its schema dropped over a connection of its own: dropping under a
+// running worker's alert and report loops can deadlock with them.
 afterAll(async () => {
-  if (app) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(app.db);
   await app?.close();
+  const h = await openDb({ databaseUrl: TEST_DATABASE_URL, poolSize: 1 });
+  await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
+  await h.close();
 });
 
 async function startCapturing(): Promise<{ app: App; warnings: string[] }> {
