@@ -306,6 +306,8 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
             state: { type: "string", enum: [...SUPPRESSION_STATES], default: "active" },
             addressHash: {
               type: "string",
+              minLength: 64,
+              maxLength: 64,
               pattern: "^[0-9a-f]{64}$",
               description:
                 "One address's suppressions by its keyed hash (`addressHash` of an answer or an export): how an " +

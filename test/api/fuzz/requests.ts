@@ -155,10 +155,13 @@ function stringOf(s: Schema): fc.Arbitrary<string> {
         noInvalidDate: true,
       })
       .map((d) => d.toISOString());
-  if (typeof s.pattern === "string")
-    return fc
-      .stringMatching(new RegExp(s.pattern))
-      .filter((v) => v.length >= minLength && v.length <= Math.max(maxLength, minLength));
+  // A pattern's own lengths (`{64}`) stand unless the schema bounds them: the default cap of 40 above would
+  // filter out every string a longer pattern makes, and the generator would never return.
+  if (typeof s.pattern === "string") {
+    const max = typeof s.maxLength === "number" ? s.maxLength : Infinity;
+    const min = typeof s.minLength === "number" ? s.minLength : 0;
+    return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= min && v.length <= max);
+  }
   return fc.oneof(
     fc.string({ minLength, maxLength }),
     fc.emailAddress().filter((e) => e.length >= minLength && e.length <= maxLength),
