@@ -46,8 +46,15 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 async function load(schema) {
   const { openDb, migrateToLatest } = await import("../src/store/db.ts");
   const { insertSuppressionRows } = await import("../src/store/suppressions.ts");
+  const { resolveAddressKey } = await import("../src/address-key.ts");
+  const { loadConfig } = await import("../src/config.ts");
   const h = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 4 });
   await migrateToLatest(h.db);
+  // The address key the lookup role will read (made in the database on first use), to file the rows under it.
+  const { hashAddress } = await resolveAddressKey(
+    h.db,
+    loadConfig({ databaseUrl: DATABASE_URL, databaseSchema: schema }, {}),
+  );
   const at = new Date();
   for (let i = 0; i < ROWS; i += 5000) {
     const batch = [];
@@ -55,6 +62,7 @@ async function load(schema) {
       batch.push({
         tenant: "default",
         address: `s${j}@example.org`,
+        addressHash: hashAddress(`s${j}@example.org`),
         stream: "default",
         reason: "userunknown",
         class: "hard",
