@@ -6,7 +6,10 @@
 // `rebound ingest pop3 [--accounts FILE] [--follow]`: the same for servers without IMAP
 // (src/integrations/pop3/ingest.ts).
 import type { Command } from "commander";
-import { loadConfig } from "../config.js";
+import { loadConfig, type Config } from "../config.js";
+import type { Queue } from "../queue/types.js";
+import type { Db } from "../store/db.js";
+import type { Logger } from "../log.js";
 import { createLogger } from "../log.js";
 import { loadPolicy } from "../policy-file.js";
 import { withVerpKeys } from "../verp-keys.js";
@@ -92,40 +95,11 @@ export function register(cmd: Command, io: CliIo): void {
       const { loadImapAccounts } = await import("../integrations/imap/accounts.js");
       const { ingestImapAccount } = await import("../integrations/imap/ingest.js");
       const accounts = loadImapAccounts(path);
-      const logger = createLogger(config.logLevel);
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once("SIGTERM", onSignal);
-      process.once("SIGINT", onSignal);
-      const { createQueue } = await import("../queue/index.js");
-      // Without Redis the mails stay pending, and the running intake's sweeper enqueues them.
-      const queue = config.redisUrl ? createQueue(config, logger) : undefined;
-      const bar = progressBar(io);
-      try {
-        await withDb(config, async (db) => {
-          const results = await Promise.all(
-            accounts.map((a) =>
-              ingestImapAccount(
-                { db, queue, logger, now: () => new Date(), maxMessageBytes: config.smtpMaxMessageBytes },
-                a,
-                { follow: opts.follow, signal: stop.signal, onProgress: bar },
-              ),
-            ),
-          );
-          bar.end();
-          accounts.forEach((a, i) =>
-            io.stderr.write(
-              `ingest imap: ${a.name}: ${results[i]!.taken} mails taken` +
-                (results[i]!.tooLarge ? `, ${results[i]!.tooLarge} too large (left on the server)` : "") +
-                "\n",
-            ),
-          );
-        });
-      } finally {
-        await queue?.close();
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-      }
+      await ingestMailboxes(io, config, "imap", accounts, ingestImapAccount, opts.follow, (r) =>
+        r.tooLarge
+          ? `${r.taken} mails taken, ${r.tooLarge} too large (left on the server)`
+          : `${r.taken} mails taken`,
+      );
     });
   registerPop3(ingest, io);
 }
@@ -145,43 +119,71 @@ function registerPop3(ingest: Command, io: CliIo): void {
       const { loadPop3Accounts } = await import("../integrations/pop3/accounts.js");
       const { ingestPop3Account } = await import("../integrations/pop3/ingest.js");
       const accounts = loadPop3Accounts(path);
-      const logger = createLogger(config.logLevel);
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once("SIGTERM", onSignal);
-      process.once("SIGINT", onSignal);
-      const { createQueue } = await import("../queue/index.js");
-      // Without Redis the mails stay pending, and the running intake's sweeper enqueues them.
-      const queue = config.redisUrl ? createQueue(config, logger) : undefined;
-      const bar = progressBar(io);
-      try {
-        await withDb(config, async (db) => {
-          const results = await Promise.all(
-            accounts.map((a) =>
-              ingestPop3Account(
-                { db, queue, logger, now: () => new Date(), maxMessageBytes: config.smtpMaxMessageBytes },
-                a,
-                { follow: opts.follow, signal: stop.signal, onProgress: bar },
-              ),
-            ),
-          );
-          bar.end();
-          accounts.forEach((a, i) => {
-            const r = results[i]!;
-            io.stderr.write(
-              `ingest pop3: ${a.name}: ${r.taken} mails taken` +
-                (r.takenBefore ? `, ${r.takenBefore} taken before` : "") +
-                (r.tooLarge ? `, ${r.tooLarge} too large (left on the server)` : "") +
-                "\n",
-            );
-          });
-        });
-      } finally {
-        await queue?.close();
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-      }
+      await ingestMailboxes(
+        io,
+        config,
+        "pop3",
+        accounts,
+        ingestPop3Account,
+        opts.follow,
+        (r) =>
+          `${r.taken} mails taken` +
+          (r.takenBefore ? `, ${r.takenBefore} taken before` : "") +
+          (r.tooLarge ? `, ${r.tooLarge} too large (left on the server)` : ""),
+      );
     });
+}
+
+/** What an existing mailbox's ingest is given, and told (IMAP and POP3 alike). */
+interface MailboxDeps {
+  db: Db;
+  queue?: Queue;
+  logger: Logger;
+  now: () => Date;
+  maxMessageBytes: number;
+}
+interface MailboxOptions {
+  follow?: boolean;
+  signal: AbortSignal;
+  onProgress: (p: { account: string; folder: string; done: number; total: number }) => void;
+}
+
+/**
+ * Existing mailboxes into the spool (IMAP, POP3): every account at once, a progress bar, a line per account at
+ * the end; SIGTERM or SIGINT stops a `--follow`. Without Redis the mails stay pending, and the running intake's
+ * sweeper enqueues them.
+ */
+async function ingestMailboxes<A extends { name: string }, R>(
+  io: CliIo,
+  config: Config,
+  protocol: string,
+  accounts: A[],
+  take: (deps: MailboxDeps, account: A, opts: MailboxOptions) => Promise<R>,
+  follow: boolean | undefined,
+  summary: (r: R) => string,
+): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  const { createQueue } = await import("../queue/index.js");
+  const queue = config.redisUrl ? createQueue(config, logger) : undefined;
+  const bar = progressBar(io);
+  try {
+    await withDb(config, async (db) => {
+      const deps = { db, queue, logger, now: () => new Date(), maxMessageBytes: config.smtpMaxMessageBytes };
+      const results = await Promise.all(
+        accounts.map((a) => take(deps, a, { follow, signal: stop.signal, onProgress: bar })),
+      );
+      bar.end();
+      accounts.forEach((a, i) => io.stderr.write(`ingest ${protocol}: ${a.name}: ${summary(results[i]!)}\n`));
+    });
+  } finally {
+    await queue?.close();
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
 }
 
 /** One line per folder being read, redrawn in place on a terminal; a line every 5 s elsewhere. */
