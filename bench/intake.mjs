@@ -10,15 +10,17 @@
 // smtp-source too when it is installed.
 //
 //   node --import tsx bench/intake.mjs [--phase a,b,smtp-source] [--mails 20000] [--mails-b 10000] [--no-worker]
-//                                      [--dist] [--profile DIR] [--rate R]
+//                                      [--dist] [--profile DIR] [--rate R] [--no-rollups]
 //   --rate R: offer at most R mails/s (mail k is not sent before k/R s after the start), to see whether the
 //   worker keeps up with that rate: the backlog (accepted, not yet processed) is sampled as the mails come.
+//   --no-rollups: the worker runs without rollup maintenance (bench/lib/no-rollups.mjs makes addToRollups do
+//   nothing as the module loads), to measure what the rollups cost it: run with and without in turns.
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379)
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 
@@ -39,6 +41,8 @@ const RATE = Number(arg("rate", "0"));
 const WITH_WORKER = !args.includes("--no-worker");
 /** --dist: the roles run from the build (`npm run build` first), as in production; default: from the sources. */
 const FROM_DIST = args.includes("--dist");
+/** --no-rollups: the worker without rollup maintenance (a module hook of the bench's, not an option of Rebound). */
+const NO_ROLLUPS = args.includes("--no-rollups");
 /** --profile DIR: the roles write V8 CPU profiles there (node --cpu-prof) when they stop. */
 const PROFILE_DIR = arg("profile", undefined);
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -89,30 +93,38 @@ function startRole(role, port) {
   const entry = FROM_DIST
     ? [fileURLToPath(new URL("../bin/rebound.js", import.meta.url))]
     : ["--import", "tsx", cli];
-  const child = spawn(process.execPath, [...prof, ...entry, "start", "--role", role], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: {
-      ...process.env,
-      // Our roles' connections carry the schema as their application name: their backends' CPU is ours.
-      DATABASE_URL: `${DATABASE_URL}${DATABASE_URL.includes("?") ? "&" : "?"}application_name=${schema}`,
-      REDIS_URL,
-      REBOUND_DATABASE_SCHEMA: schema,
-      REBOUND_QUEUE_PREFIX: `bench-${schema}`,
-      REBOUND_DOMAINS: DOMAIN,
-      REBOUND_SMTP_HOST: "127.0.0.1",
-      REBOUND_SMTP_PORT: String(port),
-      REBOUND_SMTP_RATE_LIMIT_PER_MINUTE: "0",
-      // Every client here is 127.0.0.1, and phase (a) sends about a thousand mails per connection.
-      REBOUND_SMTP_MAX_CONNECTIONS_PER_IP: "0",
-      REBOUND_SMTP_MAX_TRANSACTIONS_PER_CONNECTION: "0",
-      // smtp-source sends to x@ (a plain local part).
-      REBOUND_SMTP_LOCAL_PARTS: "*",
-      REBOUND_SMTP_MAX_CONNECTIONS: "2000",
-      REBOUND_VERP_KEYS: `${KEY.id}:${KEY.secret}`,
-      REBOUND_LOG_LEVEL: "warn",
+  const hook =
+    NO_ROLLUPS && role === "worker"
+      ? ["--import", fileURLToPath(new URL("./lib/no-rollups.mjs", import.meta.url))]
+      : [];
+  const child = spawn(
+    process.execPath,
+    [...prof, ...entry.slice(0, -1), ...hook, ...entry.slice(-1), "start", "--role", role],
+    {
+      cwd: root,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: {
+        ...process.env,
+        // Our roles' connections carry the schema as their application name: their backends' CPU is ours.
+        DATABASE_URL: `${DATABASE_URL}${DATABASE_URL.includes("?") ? "&" : "?"}application_name=${schema}`,
+        REDIS_URL,
+        REBOUND_DATABASE_SCHEMA: schema,
+        REBOUND_QUEUE_PREFIX: `bench-${schema}`,
+        REBOUND_DOMAINS: DOMAIN,
+        REBOUND_SMTP_HOST: "127.0.0.1",
+        REBOUND_SMTP_PORT: String(port),
+        REBOUND_SMTP_RATE_LIMIT_PER_MINUTE: "0",
+        // Every client here is 127.0.0.1, and phase (a) sends about a thousand mails per connection.
+        REBOUND_SMTP_MAX_CONNECTIONS_PER_IP: "0",
+        REBOUND_SMTP_MAX_TRANSACTIONS_PER_CONNECTION: "0",
+        // smtp-source sends to x@ (a plain local part).
+        REBOUND_SMTP_LOCAL_PARTS: "*",
+        REBOUND_SMTP_MAX_CONNECTIONS: "2000",
+        REBOUND_VERP_KEYS: `${KEY.id}:${KEY.secret}`,
+        REBOUND_LOG_LEVEL: "warn",
+      },
     },
-  });
+  );
   return new Promise((resolve, reject) => {
     let err = "";
     child.stderr.on("data", (d) => {
@@ -448,7 +460,10 @@ function smtpSource(port) {
 }
 
 const port = await freePort();
-console.log(`rebound intake bench: ${cpus().length} cores, node ${process.version}, schema ${schema}`);
+console.log(
+  `rebound intake bench: ${cpus().length} cores, node ${process.version}, schema ${schema}, load average ` +
+    `${loadavg()[0].toFixed(1)}${NO_ROLLUPS ? ", the worker WITHOUT rollups" : ""}`,
+);
 const intake = await startRole("intake", port);
 const worker = WITH_WORKER ? await startRole("worker", port) : undefined;
 const db = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
