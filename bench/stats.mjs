@@ -8,8 +8,9 @@
 //   node --import tsx bench/stats.mjs [--days 90] [--streams 20] [--providers 30] [--campaigns 50]
 //                                    [--active 5] [--runs 30] [--keep] [--schema S] [--api DIR]
 //   --keep: leave the schema (its name is printed); --schema S: use a kept one (its data as made then).
-//   --api DIR: the API of another checkout's sources (DIR/src/api/server.ts), e.g. an older commit's
-//   (`git archive COMMIT | tar -x -C DIR`, node_modules linked), to compare in same-minute pairs.
+//   --api DIR: beside this checkout's API, another checkout's (DIR/src/api/server.ts), e.g. an older commit's
+//   (`git archive COMMIT | tar -x -C DIR`, node_modules linked): each request goes to both in turn (pairs in the
+//   same second), a line for each; "best" is the fastest of the runs.
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
@@ -38,9 +39,12 @@ const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:
 const given = args.includes("--schema") ? args[args.indexOf("--schema") + 1] : undefined;
 const schema = given ?? `bench_stats_${randomBytes(4).toString("hex")}`;
 const apiDir = args.includes("--api") ? args[args.indexOf("--api") + 1] : undefined;
-const { startApi } = await import(
-  apiDir ? pathToFileURL(`${resolve(apiDir)}/src/api/server.ts`).href : "../src/api/server.ts"
-);
+const builds = [{ name: "this checkout", ...(await import("../src/api/server.ts")) }];
+if (apiDir)
+  builds.push({
+    name: apiDir,
+    ...(await import(pathToFileURL(`${resolve(apiDir)}/src/api/server.ts`).href)),
+  });
 // The provider list is closed (13 names): beyond it, providers are numbered, as distinct rows cost the same.
 const providers = Array.from({ length: NPROV }, (_, i) => PROVIDERS[i] ?? `p${i}`);
 
@@ -78,9 +82,11 @@ try {
   );
 
   const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, databaseSchema: schema }, {});
-  const api = await startApi({ db: handle.db, config, logger: createLogger("warn"), now: () => end });
+  const apis = [];
+  for (const b of builds)
+    apis.push(await b.startApi({ db: handle.db, config, logger: createLogger("warn"), now: () => end }));
   const key = await createKey(handle.db, { tenant: "bench", scopes: ["read"] });
-  console.log(`schema ${schema}, API from ${apiDir ?? "this checkout"}`);
+  console.log(`schema ${schema}, load average ${loadavg()[0].toFixed(1)}`);
   const iso = (d) => encodeURIComponent(d.toISOString());
   const ago = (days) => new Date(end.getTime() - days * 86_400_000);
   const shapes = [
@@ -101,36 +107,40 @@ try {
     ["last 24 h, hourly, total", ``],
   ];
   for (const [label, q] of shapes) {
-    const ms = [];
-    const parsed = [];
+    const ms = apis.map(() => []);
+    const parsed = apis.map(() => []);
     let points = 0;
     let bytes = 0;
-    for (let i = 0; i < RUNS; i++) {
-      const t = performance.now();
-      const res = await fetch(`http://127.0.0.1:${api.port}/v1/stats?${q}`, {
-        headers: { authorization: `Bearer ${key.token}` },
-      });
-      const text = Buffer.from(await res.arrayBuffer());
-      ms.push(performance.now() - t);
-      const body = JSON.parse(text.toString("utf8"));
-      parsed.push(performance.now() - t);
-      if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(body)}`);
-      points = body.groups.reduce((n, g) => n + g.points.length, 0);
-      bytes = text.length;
-    }
-    ms.sort((a, b) => a - b);
-    parsed.sort((a, b) => a - b);
-    const pct = (p, xs = ms) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))].toFixed(1);
+    for (let i = 0; i < RUNS; i++)
+      for (const [k, api] of apis.entries()) {
+        const t = performance.now();
+        const res = await fetch(`http://127.0.0.1:${api.port}/v1/stats?${q}`, {
+          headers: { authorization: `Bearer ${key.token}` },
+        });
+        const text = Buffer.from(await res.arrayBuffer());
+        ms[k].push(performance.now() - t);
+        const body = JSON.parse(text.toString("utf8"));
+        parsed[k].push(performance.now() - t);
+        if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(body)}`);
+        points = body.groups.reduce((n, g) => n + g.points.length, 0);
+        bytes = text.length;
+      }
     const p = new URLSearchParams(q);
     const dims = [...(p.get("groupBy")?.split(",") ?? []), ...["stream", "provider"].filter((d) => p.has(d))];
     const cube = cubeFor(p.get("granularity") ?? "hour", dims).table;
-    console.log(
-      `${label}: p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms; parsed too: p50 ${pct(0.5, parsed)}, p95 ` +
-        `${pct(0.95, parsed)} ms (${points} points, ${(bytes / 1e6).toFixed(2)} MB, from ${cube})`,
-    );
+    console.log(`${label} (${points} points, ${(bytes / 1e6).toFixed(2)} MB, from ${cube}):`);
+    for (const [k, b] of builds.entries()) {
+      const xs = ms[k].sort((x, y) => x - y);
+      const ys = parsed[k].sort((x, y) => x - y);
+      const pct = (q, zs = xs) => zs[Math.min(zs.length - 1, Math.floor(q * zs.length))].toFixed(1);
+      console.log(
+        `  ${apis.length > 1 ? `${b.name}: ` : ""}best ${pct(0)}, p50 ${pct(0.5)}, p95 ${pct(0.95)} ms; ` +
+          `parsed too: best ${pct(0, ys)}, p50 ${pct(0.5, ys)}, p95 ${pct(0.95, ys)} ms`,
+      );
+    }
   }
   console.log(`load average ${loadavg()[0].toFixed(1)}`);
-  await api.close();
+  for (const api of apis) await api.close();
 } finally {
   if (!args.includes("--keep") && !given) await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
   await handle.close();
