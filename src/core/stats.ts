@@ -129,11 +129,14 @@ function compareGroups(a: string[], b: string[]): number {
 }
 
 /**
- * Buckets in columns: bucket i's group values are `groups[d][i]` (d in groupBy's order), its start in epoch
- * seconds `numbers[i * PACKED_STRIDE]`, its counters (in COUNTERS' order) the PACKED_STRIDE - 1 numbers after.
+ * Buckets in columns: bucket i's group values are `groups[d][i]` (d in groupBy's order), its start in seconds
+ * after `origin` `numbers[i * PACKED_STRIDE]`, its counters (in COUNTERS' order) the PACKED_STRIDE - 1 numbers
+ * after.
  */
 export interface PackedBuckets {
   length: number;
+  /** Epoch milliseconds the starts count from. */
+  origin: number;
   groups: string[][];
   numbers: number[];
 }
@@ -154,8 +157,9 @@ export function writeStatsGroups(
   const { groups: values, numbers } = buckets;
   const n = o.groupBy.length;
   const K = COUNTERS.length;
+  // In seconds after the buckets' origin.
   const period = (o.to.getTime() - o.from.getTime()) / 1000;
-  const from = o.from.getTime() / 1000;
+  const from = (o.from.getTime() - buckets.origin) / 1000;
   // The buckets of each group, by the group's values; each bucket's start in the current period (seconds).
   const groups = new Map<string, { group: string[]; rows: number[] }>();
   const shifted = new Float64Array(buckets.length);
@@ -209,7 +213,7 @@ export function writeStatsGroups(
       }
       let when = iso.get(t);
       if (when === undefined) {
-        when = ascii(`"at":"${new Date(t * 1000).toISOString()}",`);
+        when = ascii(`"at":"${new Date(buckets.origin + t * 1000).toISOString()}",`);
         iso.set(t, when);
       }
       out.raw(p ? NEXT_POINT : FIRST_POINT).raw(when);

@@ -153,7 +153,9 @@ export async function packedBuckets(
   limit: number,
 ): Promise<PackedBuckets> {
   const groups = q.groupBy.map((g) => sql`array_to_json(array_agg(b.${sql.ref(COLUMN[g])}))::text`);
-  const numbers = sql`string_agg(concat_ws(',', date_part('epoch', b.at), ${sql.join(
+  // Seconds after `from`: small integers, which V8 keeps unboxed (epoch seconds are not).
+  const origin = q.from.getTime();
+  const numbers = sql`string_agg(concat_ws(',', date_part('epoch', b.at) - ${origin / 1000}, ${sql.join(
     COUNTER_LIST.map((n) => sql.ref(`b.${n}`)),
   )}), ',')`;
   const { rows } = await sql<{ n: number; numbers: string | null } & Record<string, string | null>>`
@@ -163,9 +165,10 @@ export async function packedBuckets(
     )}
       from (${bucketsSelect(q)} limit ${limit}) b`.execute(db);
   const r = rows[0]!;
-  if (!r.n) return { length: 0, groups: q.groupBy.map(() => []), numbers: [] };
+  if (!r.n) return { length: 0, origin, groups: q.groupBy.map(() => []), numbers: [] };
   return {
     length: r.n,
+    origin,
     groups: q.groupBy.map((_, i) => JSON.parse(r[`g${i}`]!) as string[]),
     numbers: JSON.parse(`[${r.numbers}]`) as number[],
   };

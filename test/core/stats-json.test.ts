@@ -15,8 +15,12 @@ const TO = new Date(FROM.getTime() + 24 * H);
 function pack(buckets: Bucket[], dims: number) {
   return {
     length: buckets.length,
+    origin: FROM.getTime() - 24 * H,
     groups: Array.from({ length: dims }, (_, d) => buckets.map((b) => b.group[d]!)),
-    numbers: buckets.flatMap((b) => [b.at.getTime() / 1000, ...COUNTERS.map((c) => b.counts[c])]),
+    numbers: buckets.flatMap((b) => [
+      (b.at.getTime() - FROM.getTime() + 24 * H) / 1000,
+      ...COUNTERS.map((c) => b.counts[c]),
+    ]),
   };
 }
 

@@ -178,7 +178,8 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
       // Written as JSON here rather than by the response schema's serialiser: an answer of 14,400 points made
       // as objects and serialised took most of its time (docs/performance.md). The schema still documents it;
       // test/api/stats.test.ts checks answers against it.
-      const out = new JsonBytes();
+      // About 250 bytes per bucket (a point holds one or two): room for the answer at once, without copies.
+      const out = new JsonBytes(4096 + buckets.length * 260);
       out.raw(
         ascii(
           `{"from":"${from.toISOString()}","to":"${to.toISOString()}","granularity":"${q.granularity}",` +
