@@ -5,6 +5,7 @@ import { sql, type Kysely, type RawBuilder } from "kysely";
 import { COUNTERS, mergeIncrements, type Counter, type RollupIncrement } from "../core/rollup.js";
 import type { PackedBuckets } from "../core/stats.js";
 import { JsonRows } from "./json-rows.js";
+import { PREPARED } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export const GROUP_BY = ["stream", "provider", "campaign", "sendingIp"] as const;
@@ -94,7 +95,12 @@ const ROWS = new JsonRows([
   ...COUNTER_LIST.map((n) => [n, "bigint"] as const),
 ]);
 
-/** Adds the increments (summed per key first) to every rollup table: one statement, rows locked in key order. */
+/**
+ * Adds the increments (summed per key first) to every rollup table: one statement, rows locked in key order.
+ * Prepared (its text is the same for every batch, the rows one JSON parameter, and its plan, inserts on the
+ * tables' keys, does not depend on their sizes): PostgreSQL parsed and planned its eight inserts for every
+ * worker batch, most of what the rollups cost the MX (docs/performance.md).
+ */
 export async function addToRollups(db: Kysely<Database>, increments: RollupIncrement[]): Promise<void> {
   const merged = mergeIncrements(increments);
   if (!merged.length) return;
@@ -107,7 +113,7 @@ export async function addToRollups(db: Kysely<Database>, increments: RollupIncre
     sending_ip: i.sendingIp,
     ...Object.fromEntries(COUNTERS.map((c) => [COUNTER_COLUMNS[c], i.counts[c] ?? 0])),
   }));
-  await sql`
+  await sql`${PREPARED}
     with rollup_src as (select ${ROWS.names} from ${ROWS.from("r", rows)}),
     ${rollupWrites("rollup_src")}
     select 1`.execute(db);
