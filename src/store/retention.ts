@@ -70,3 +70,51 @@ export function purgeLogs(db: Db, before: Date): Promise<number> {
     ),
   );
 }
+
+/**
+ * DMARC aggregate reports received before `before`, with their rows (dmarc_records, by its cascade): a few
+ * reports per statement, since one may hold 100,000 rows.
+ */
+export function purgeDmarcReports(db: Db, before: Date): Promise<number> {
+  return purgeReports(db, "dmarc_reports", before, 50);
+}
+
+/** SMTP TLS reports received before `before`. */
+export function purgeTlsReports(db: Db, before: Date): Promise<number> {
+  return purgeReports(db, "tls_reports", before, BATCH);
+}
+
+/** RFC 6591 authentication failure reports that occurred before `before`. */
+export function purgeAuthFailureReports(db: Db, before: Date): Promise<number> {
+  return inBatches(() =>
+    deleted(
+      db,
+      sql<{ n: string }>`with gone as (
+        delete from auth_failure_reports where id in (
+          select id from auth_failure_reports where occurred_at < ${before} limit ${BATCH} for update skip locked)
+        returning 1)
+      select count(*)::text as n from gone`,
+    ),
+  );
+}
+
+async function purgeReports(
+  db: Db,
+  table: "dmarc_reports" | "tls_reports",
+  before: Date,
+  batch: number,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await deleted(
+      db,
+      sql<{ n: string }>`with gone as (
+        delete from ${sql.table(table)} where id in (
+          select id from ${sql.table(table)} where received_at < ${before} limit ${batch} for update skip locked)
+        returning 1)
+      select count(*)::text as n from gone`,
+    );
+    total += n;
+    if (n < batch) return total;
+  }
+}
