@@ -24,6 +24,8 @@ const account = z
     port: z.number().int().min(1).max(65535).optional(),
     /** TLS from the start (port 995); false: plain, upgraded with STLS where the server offers it. */
     secure: z.boolean().default(true),
+    /** With `secure: false`: `auto` upgrades with STLS where offered; `required` refuses to log in without it. */
+    stls: z.enum(["auto", "required"]).default("auto"),
     user: text,
     password: text.optional(),
     /** A file holding the password (a secret mounted by the orchestrator), read at start. */

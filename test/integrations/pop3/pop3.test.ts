@@ -25,6 +25,7 @@ import {
   startDovecot,
   type DovecotInstance,
 } from "../../helpers/dovecot.js";
+import { startPop3Proxy } from "../../helpers/pop3-proxy.js";
 import { until } from "../../helpers/until.js";
 
 const logger = createLogger("silent");
@@ -286,6 +287,106 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
       expect(await onServer("killed")).toBe(0);
     } finally {
       await t.drop();
+    }
+  });
+});
+
+describe.skipIf(!dovecotAvailable && !process.env.CI)("the POP3 client against servers that differ", () => {
+  let plain: DovecotInstance;
+  let tlsOnly: DovecotInstance;
+  beforeAll(async () => {
+    plain = await startDovecot();
+    tlsOnly = await startDovecot({ tls: "required" });
+  }, 60_000);
+  afterAll(async () => {
+    await plain?.stop();
+    await tlsOnly?.stop();
+  });
+
+  const on = (d: DovecotInstance, user: string, over: Record<string, unknown> = {}): Pop3Account =>
+    parsePop3Accounts(
+      JSON.stringify([
+        {
+          name: user,
+          host: "127.0.0.1",
+          port: d.pop3Port,
+          secure: false,
+          user,
+          password: DOVECOT_PASSWORD,
+          ...over,
+        },
+      ]),
+      () => "",
+    )[0]!;
+  const fill = async (d: DovecotInstance, user: string, n: number) => {
+    const c = await d.client(user);
+    for (let i = 0; i < n; i++) await c.append("INBOX", mail(i));
+    await c.logout();
+  };
+  const left = async (d: DovecotInstance, user: string) => {
+    const c = await d.client(user);
+    const s = await c.status("INBOX", { messages: true });
+    await c.logout();
+    return s ? s.messages : -1;
+  };
+
+  it("sends one command at a time to a server that does not announce PIPELINING, taking a backlog of several batches", async () => {
+    const t = await createTestDb();
+    const hiding = await startPop3Proxy(plain.pop3Port, ["PIPELINING"]);
+    const relaying = await startPop3Proxy(plain.pop3Port, []);
+    try {
+      await fill(plain, "nopipe", 120);
+      const counts = await ingestPop3Account(deps(t), on(plain, "nopipe", { port: hiding.port }));
+      expect(counts).toEqual({ taken: 120, tooLarge: 0, takenBefore: 0 });
+      expect(await left(plain, "nopipe")).toBe(0);
+      expect(hiding.commands.filter((c) => c.startsWith("RETR "))).toHaveLength(120);
+      expect(hiding.commands.filter((c) => c.startsWith("DELE "))).toHaveLength(120);
+      expect(hiding.pipelined).toEqual([]);
+      // the same proxy sees the pipelining of a server that announces it (what the check above would catch)
+      await fill(plain, "pipe", 60);
+      expect((await ingestPop3Account(deps(t), on(plain, "pipe", { port: relaying.port }))).taken).toBe(60);
+      expect(relaying.pipelined.filter((c) => c.startsWith("RETR ")).length).toBeGreaterThan(0);
+    } finally {
+      await hiding.close();
+      await relaying.close();
+      await t.drop();
+    }
+  });
+
+  it("upgrades with STLS a server that refuses logins before TLS (self-signed certificate, verifyTls: false), and takes the mail", async () => {
+    const t = await createTestDb();
+    try {
+      await fill(tlsOnly, "stls", 3);
+      const counts = await ingestPop3Account(deps(t), on(tlsOnly, "stls", { verifyTls: false }));
+      expect(counts).toEqual({ taken: 3, tooLarge: 0, takenBefore: 0 });
+      expect(await left(tlsOnly, "stls")).toBe(0);
+      // the same with stls: required
+      await fill(tlsOnly, "stls", 1);
+      expect(
+        (await ingestPop3Account(deps(t), on(tlsOnly, "stls", { verifyTls: false, stls: "required" }))).taken,
+      ).toBe(1);
+    } finally {
+      await t.drop();
+    }
+  });
+
+  it("refuses a certificate that does not verify when verifyTls is on, before any password is sent", async () => {
+    const err = await Pop3Client.connect(on(tlsOnly, "stls-verify")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/self[- ]signed|certificate/i);
+  });
+
+  it("with stls: required, gives up on a server without STLS before sending the password", async () => {
+    const proxy = await startPop3Proxy(plain.pop3Port, []);
+    try {
+      const err = await Pop3Client.connect(on(plain, "nostls", { port: proxy.port, stls: "required" })).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Pop3Error);
+      expect((err as Error).message).toContain("STLS is required for this account");
+      expect(proxy.commands.some((c) => c.startsWith("PASS") || c.startsWith("USER"))).toBe(false);
+    } finally {
+      await proxy.close();
     }
   });
 });
