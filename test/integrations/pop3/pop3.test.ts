@@ -2,23 +2,18 @@
 // spool byte for byte (dot-stuffed lines restored), deleted on the server only after, or kept and taken once by
 // UIDL; a bounce ending as a suppression through the worker; a message over the limit left; a kill -9 in the
 // middle of a backlog that loses and doubles nothing.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config.js";
 import { createLogger } from "../../../src/log.js";
-import { startApp } from "../../../src/main.js";
-import { openDb } from "../../../src/store/db.js";
 import { parsePop3Accounts, type Pop3Account } from "../../../src/integrations/pop3/accounts.js";
 import { Pop3Client, Pop3Error } from "../../../src/integrations/pop3/client.js";
 import { ingestPop3Account } from "../../../src/integrations/pop3/ingest.js";
-import { createTestDb, TEST_DATABASE_URL, uniqueSchema, type TestDb } from "../../helpers/db.js";
-import { BOUNCE_DOMAIN, e2eMail, verp, VERP_KEYS_ENV } from "../../e2e/fixtures.js";
+import { firstSuppression, killMidBacklog, withIntakeAndWorker } from "../../helpers/mailbox-ingest.js";
+import { createTestDb, type TestDb } from "../../helpers/db.js";
+import { e2eMail, verp } from "../../e2e/fixtures.js";
 import {
   DOVECOT_PASSWORD,
   dovecotAvailable,
@@ -119,25 +114,7 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
   });
 
   it("a bounce in the mailbox ends as a suppression, through the running intake's sweeper and worker", async () => {
-    const schema = uniqueSchema("pop3");
-    const app = await startApp(
-      loadConfig(
-        {
-          databaseUrl: TEST_DATABASE_URL,
-          databaseSchema: schema,
-          domains: BOUNCE_DOMAIN,
-          smtpHost: "127.0.0.1",
-          smtpPort: 0,
-          verpKeys: VERP_KEYS_ENV,
-          sweepIntervalMs: 200,
-          logLevel: "silent",
-        },
-        {},
-      ),
-      ["intake", "worker"],
-      { logger },
-    );
-    try {
+    await withIntakeAndWorker(logger, async (app) => {
       const rp = verp("gone@example.org");
       await append("e2e", [
         Buffer.concat([
@@ -149,24 +126,13 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
         { db: app.db, logger, now: () => new Date(), maxMessageBytes: 1e7 },
         account("e2e"),
       );
-      const s = await until(() =>
-        app.db
-          .selectFrom("suppressions")
-          .select(["address", "tenant", "stream", "reason"])
-          .executeTakeFirst(),
-      );
-      expect(s).toEqual({
+      expect(await firstSuppression(app.db)).toEqual({
         address: "gone@example.org",
         tenant: "acme",
         stream: "marketing",
         reason: "userunknown",
       });
-    } finally {
-      await app.close();
-      const h = await openDb({ databaseUrl: TEST_DATABASE_URL });
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
-      await h.close();
-    }
+    });
   });
 
   it("with after: keep, leaves messages on the server and takes each once by UIDL, then only the new one", async () => {
@@ -249,32 +215,7 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
     try {
       const mails = Array.from({ length: 300 }, (_, i) => mail(i));
       await append("killed", mails);
-      const file = join(dir, "accounts.json");
-      writeFileSync(file, JSON.stringify([settings("killed")]));
-      const cli = fileURLToPath(new URL("../../helpers/rebound-cli.ts", import.meta.url));
-      const child = spawn(process.execPath, ["--import", "tsx", cli, "ingest", "pop3", "--accounts", file], {
-        env: {
-          ...process.env,
-          DATABASE_URL: TEST_DATABASE_URL,
-          REBOUND_DATABASE_SCHEMA: t.schema,
-          REBOUND_LOG_LEVEL: "silent",
-        },
-        stdio: "ignore",
-      });
-      const exited = new Promise<void>((r) => child.once("exit", () => r()));
-      const count = async () =>
-        Number(
-          (
-            await t.db
-              .selectFrom("inbound_mails")
-              .select((eb) => eb.fn.countAll<string>().as("n"))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
-      await until(async () => (await count()) >= 100, 60_000, 20);
-      child.kill("SIGKILL");
-      await exited;
-      const atKill = await count();
+      const atKill = await killMidBacklog({ protocol: "pop3", account: settings("killed"), t, dir });
       expect(atKill).toBeLessThan(300);
       // killed before QUIT: the server deleted nothing yet
       expect(await onServer("killed")).toBe(300);
