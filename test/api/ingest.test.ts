@@ -339,28 +339,29 @@ describe("POST /v1/ingest/sendgrid", () => {
   });
 });
 
-describe("POST /v1/ingest/mailgun", () => {
-  const eventData = (id: string, recipient: string) => ({
-    event: "failed",
-    severity: "permanent",
-    reason: "bounce",
-    id,
-    timestamp: Date.now() / 1000,
-    recipient,
-    "delivery-status": {
-      code: 550,
-      message: "5.1.1 The email account that you tried to reach does not exist.",
-      description: "",
-      "attempt-no": 1,
-    },
-    message: { headers: { "message-id": "mg-1@example.com" } },
-    "user-variables": { rebound_stream: "billing" },
-  });
+/** A Mailgun permanent failure as its webhook sends it (`event-data`). */
+const mailgunFailure = (id: string, recipient: string) => ({
+  event: "failed",
+  severity: "permanent",
+  reason: "bounce",
+  id,
+  timestamp: Date.now() / 1000,
+  recipient,
+  "delivery-status": {
+    code: 550,
+    message: "5.1.1 The email account that you tried to reach does not exist.",
+    description: "",
+    "attempt-no": 1,
+  },
+  message: { headers: { "message-id": "mg-1@example.com" } },
+  "user-variables": { rebound_stream: "billing" },
+});
 
+describe("POST /v1/ingest/mailgun", () => {
   it("records a signed webhook (user unknown read from the reply, the stream its user variable names)", async () => {
     const body = JSON.stringify({
       signature: mailgunSignature(MAILGUN_KEY),
-      "event-data": eventData("mg-ev-1", "mg-gone@example.org"),
+      "event-data": mailgunFailure("mg-ev-1", "mg-gone@example.org"),
     });
     const res = await post("/v1/ingest/mailgun", body, { "content-type": "application/json" });
     expect(res.status).toBe(200);
@@ -376,7 +377,7 @@ describe("POST /v1/ingest/mailgun", () => {
   });
 
   it("refuses with 401, recording nothing: another key, a stale timestamp, no signature", async () => {
-    const data = eventData("mg-ev-f", "mg-forged@example.org");
+    const data = mailgunFailure("mg-ev-f", "mg-forged@example.org");
     const cases: [string, unknown][] = [
       ["another key", { signature: mailgunSignature("not-the-key-0000"), "event-data": data }],
       [
@@ -454,16 +455,6 @@ describe("refused requests per client IP, and the ingest metrics", () => {
     await limited?.close();
   });
 
-  const failedBounce = (id: string, recipient: string) =>
-    ({
-      event: "failed",
-      severity: "permanent",
-      reason: "bounce",
-      id,
-      timestamp: Date.now() / 1000,
-      recipient,
-      "delivery-status": { code: 550, message: "5.1.1 no such user", description: "", "attempt-no": 1 },
-    }) as const;
   const sample = (text: string, provider: string, label: string, value: string) =>
     Number(
       text
@@ -479,7 +470,7 @@ describe("refused requests per client IP, and the ingest metrics", () => {
         "/v1/ingest/mailgun",
         JSON.stringify({
           signature: mailgunSignature("not-the-key-0000"),
-          "event-data": failedBounce("mg-rl-forged", "mg-rl-forged@example.org"),
+          "event-data": mailgunFailure("mg-rl-forged", "mg-rl-forged@example.org"),
         }),
         {},
         limited,
@@ -498,7 +489,7 @@ describe("refused requests per client IP, and the ingest metrics", () => {
       "/v1/ingest/mailgun",
       JSON.stringify({
         signature: mailgunSignature(MAILGUN_KEY),
-        "event-data": failedBounce("mg-rl-good", "mg-rl-good@example.org"),
+        "event-data": mailgunFailure("mg-rl-good", "mg-rl-good@example.org"),
       }),
       {},
       limited,

@@ -107,6 +107,18 @@ interface Check {
   fix?: string;
 }
 const byId = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.id, c]));
+/** `rebound doctor` through the test's DNS server and intake. */
+const doctorArgs = () => [
+  "doctor",
+  "--format",
+  "json",
+  "--dns-server",
+  `127.0.0.1:${dnsPort}`,
+  "--smtp-port",
+  String(app.smtpPort),
+  "--timeout",
+  "3000",
+];
 
 describe("rebound doctor", () => {
   it("finds the MX in DNS, the intake answering on it, the schema, the keys and a certificate naming the MX host", async () => {
@@ -114,17 +126,7 @@ describe("rebound doctor", () => {
     process.env.REBOUND_VERP_KEYS = "k1:a-production-secret-of-32-characters!";
     process.env.REBOUND_TLS_CERT = certPath;
     process.env.REBOUND_TLS_KEY = keyPath;
-    const r = await cli(
-      "doctor",
-      "--format",
-      "json",
-      "--dns-server",
-      `127.0.0.1:${dnsPort}`,
-      "--smtp-port",
-      String(app.smtpPort),
-      "--timeout",
-      "3000",
-    );
+    const r = await cli(...doctorArgs());
     expect(r.stderr).toBe("");
     const checks = byId(JSON.parse(r.stdout).checks as Check[]);
     expect(r.code).toBe(0);
@@ -181,17 +183,7 @@ describe("rebound doctor", () => {
     const goodAlerts = join(dir, "alerts.json");
     writeFileSync(goodAlerts, "{}");
     const run = async () => {
-      const r = await cli(
-        "doctor",
-        "--format",
-        "json",
-        "--dns-server",
-        `127.0.0.1:${dnsPort}`,
-        "--smtp-port",
-        String(app.smtpPort),
-        "--timeout",
-        "3000",
-      );
+      const r = await cli(...doctorArgs());
       return { code: r.code, checks: byId(JSON.parse(r.stdout).checks as Check[]) };
     };
     try {
