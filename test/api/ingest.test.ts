@@ -448,7 +448,11 @@ describe("refused requests per client IP, and the ingest metrics", () => {
       { mailgun: [{ tenant: "acme", stream: "marketing", signingKey: MAILGUN_KEY }] },
       {},
     );
-    limited = await startTestApi(t.db, { espConfigPath: file.path, espFailuresPerMinute: 2 });
+    limited = await startTestApi(t.db, {
+      espConfigPath: file.path,
+      espFailuresPerMinute: 2,
+      apiBodyLimitBytes: 4096,
+    });
     rmSync(file.dir, { recursive: true, force: true });
   });
   afterAll(async () => {
@@ -500,6 +504,7 @@ describe("refused requests per client IP, and the ingest metrics", () => {
     expect(await eventsOf("mg-rl-good@example.org")).toHaveLength(1);
     expect((await post("/v1/ingest/mailgun", "not json", {}, limited)).status).toBe(400);
     expect((await post("/v1/ingest/postmark", "{}", {}, limited)).status).toBe(404);
+    expect((await post("/v1/ingest/mailgun", "x".repeat(5000), {}, limited)).status).toBe(413);
 
     const text = await (await fetch(`${limited.url}/metrics`)).text();
     const req = (provider: string, outcome: string) =>
@@ -518,8 +523,10 @@ describe("refused requests per client IP, and the ingest metrics", () => {
       rate_limited: req("mailgun", "rate_limited"),
       accepted: req("mailgun", "accepted"),
       malformed: req("mailgun", "malformed"),
+      too_large: req("mailgun", "too_large"),
       not_configured: req("postmark", "not_configured"),
     }).toEqual({
+      too_large: 1,
       bad_signature: 1,
       unsigned: 1,
       rate_limited: 1,

@@ -26,7 +26,7 @@ import {
   verifySns,
   type SnsMessage,
 } from "../../core/esp/signatures.js";
-import { dateOf, obj, str, type EspItem, type EspProvider } from "../../core/esp/types.js";
+import { dateOf, isEspProvider, obj, str, type EspItem, type EspProvider } from "../../core/esp/types.js";
 import type { Policy } from "../../core/policy-config.js";
 import { recordEspItems, type EspOutcome } from "../../integrations/esp/record.js";
 import {
@@ -93,18 +93,14 @@ class Refusal extends ApiError {
 
 const refuse = (outcome: Refusal["outcome"], message: string) => new Refusal(outcome, message);
 
-/** The outcome label of another error a handler threw. */
-function outcomeOf(err: unknown): EspRequestOutcome {
-  if (err instanceof ApiError)
-    switch (err.code) {
-      case "not_found":
-        return "not_configured";
-      case "payload_too_large":
-        return "too_large";
-      default:
-        return "malformed";
-    }
-  return (err as { statusCode?: number }).statusCode === 413 ? "too_large" : "malformed";
+/**
+ * The outcome label of a request its handler did not name: refused before it ran (a body over the limit, a bad
+ * content type), or by an error it threw.
+ */
+function outcomeOf(status: number): EspRequestOutcome {
+  if (status === 404) return "not_configured";
+  if (status === 413) return "too_large";
+  return "malformed";
 }
 
 function parseJson(body: unknown): unknown {
@@ -135,13 +131,22 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
   const failures = new RateLimiter(MAX_FAILING_IPS);
   const perMinute = deps.config.espFailuresPerMinute;
 
-  /** Count the request; a refusal past the IP's allowance becomes a 429. */
+  // Each request counted once it is answered: by the outcome its handler noted, else by its status code (refused
+  // before the handler: body too large, bad content type).
+  const outcomes = new WeakMap<FastifyRequest, EspRequestOutcome>();
+  app.addHook("onResponse", async (request, reply) => {
+    const provider = (request.routeOptions.url ?? "").split("/").pop() ?? "";
+    if (!isEspProvider(provider)) return;
+    metrics.espRequests.inc({ provider, outcome: outcomes.get(request) ?? outcomeOf(reply.statusCode) });
+  });
+
+  /** Note the request's outcome; a refusal past the IP's allowance becomes a 429. */
   const guarded =
     (provider: EspProvider, handle: (request: FastifyRequest, reply: FastifyReply) => Promise<Answer>) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<Answer> => {
       try {
         const answer = await handle(request, reply);
-        metrics.espRequests.inc({ provider, outcome: "accepted" });
+        outcomes.set(request, "accepted");
         const counts = {
           recorded: answer.recorded,
           duplicate: answer.duplicates,
@@ -152,16 +157,13 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
           if (n > 0) metrics.espEvents.inc({ provider, result }, n);
         return answer;
       } catch (err) {
-        if (!(err instanceof Refusal)) {
-          metrics.espRequests.inc({ provider, outcome: outcomeOf(err) });
-          throw err;
-        }
+        if (!(err instanceof Refusal)) throw err;
         const d = failures.take(request.ip, perMinute, Date.now());
         if (d.allowed) {
-          metrics.espRequests.inc({ provider, outcome: err.outcome });
+          outcomes.set(request, err.outcome);
           throw err;
         }
-        metrics.espRequests.inc({ provider, outcome: "rate_limited" });
+        outcomes.set(request, "rate_limited");
         request.log.warn(
           { ip: request.ip, provider, refused: err.outcome },
           "ESP webhook: too many refused requests from this address",
