@@ -1,6 +1,7 @@
 // The web console in a real browser (Debian's Chromium through playwright-core) against a real `rebound start`
 // on PostgreSQL, seeded through SMTP (bounces, a complaint) and the API (sends, a webhook). Screenshots of each
-// page go to docs/console/ (checked in, shown by the README).
+// page go to a temporary folder, or to docs/console/ (checked in, shown by the README) when the run is asked to
+// refresh them: `REBOUND_CONSOLE_SHOTS=docs/console npx vitest run test/console`. A test run leaves the tree clean.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +29,9 @@ import {
 } from "./browser.js";
 
 let alertsDir: string | undefined;
-const SHOTS = fileURLToPath(new URL("../../docs/console/", import.meta.url));
+const SHOTS = process.env.REBOUND_CONSOLE_SHOTS
+  ? fileURLToPath(new URL(`../../${process.env.REBOUND_CONSOLE_SHOTS}/`, import.meta.url))
+  : join(tmpdir(), "rebound-console-shots");
 const schema = uniqueSchema("console");
 const TENANT = "acme";
 const BOUNCED = "jane.doe@gmail.com";
