@@ -487,10 +487,7 @@ describe("the console", () => {
     await context.close();
   });
 
-  it("acknowledges an incident", async (ctx) => {
-    const probe = await apiCall("GET", "/v1/incidents?status=active");
-    if (probe.status === 404)
-      ctx.skip(true, "GET /v1/incidents answers 404: the incidents API (alerts) is not on this branch");
+  it("acknowledges an incident", async () => {
     // The seed's complaint opens one on the alert loop's next round (the alerts file of beforeAll).
     const open = await until(
       async () => {
