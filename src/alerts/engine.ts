@@ -75,6 +75,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
           sendingDomain: i.sending_domain,
         },
         severity: i.severity as Severity,
+        notedValue: i.noted_value,
+        updates: i.noted_updates,
       }));
       // A rule x scope resolved by hand stays quiet for one window of its rule.
       const quiet = (await resolvedByHandSince(trx, tenant, since)).map((q) => {

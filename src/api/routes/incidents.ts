@@ -104,6 +104,7 @@ export const incidentSchema = {
           channel: { type: "string" },
           note: { type: "string" },
           by: { type: "string" },
+          value: { type: "number", description: "the figure at that moment (opened, escalated, updated)" },
         },
       },
     },

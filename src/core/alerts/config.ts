@@ -6,6 +6,7 @@ import { jsonErrorOffset } from "./json-offset.js";
 import { DEFAULT_RULES, type AlertRule } from "./rules.js";
 import {
   CHANNELS,
+  DEFAULT_NOTICES,
   METRICS,
   NOTICES,
   RULE_KINDS,
@@ -21,7 +22,13 @@ const levels = z
   .strict();
 const scopeValue = z.string().min(1).max(200);
 const scope = z
-  .object({ stream: scopeValue, provider: scopeValue, campaign: scopeValue, sendingIp: scopeValue })
+  .object({
+    stream: scopeValue,
+    provider: scopeValue,
+    campaign: scopeValue,
+    sendingIp: scopeValue,
+    sendingDomain: scopeValue,
+  })
   .partial()
   .strict();
 const name = z
@@ -63,11 +70,11 @@ const route = z
       .array(z.enum(SEVERITIES))
       .min(1)
       .default([...SEVERITIES]),
-    /** What it hears of an incident (default: opened, escalated, acknowledged, resolved). */
+    /** What it hears of an incident (default: opened, escalated, acknowledged, resolved; `updated` on request). */
     notices: z
       .array(z.enum(NOTICES))
       .min(1)
-      .default([...NOTICES]),
+      .default([...DEFAULT_NOTICES]),
     /** Only these tenants' incidents (default: every tenant's). */
     tenants: z.array(z.string().min(1)).optional(),
     /** An escalation route: hears a critical (or pause) incident left unacknowledged this many minutes. */
@@ -225,6 +232,11 @@ function checkRules(c: AlertsConfig, given: Record<string, unknown>): string[] {
     if ((r.kind === "rate" || r.kind === "spike") && r.metric === null)
       out.push(`${at}.metric: a ${r.kind} rule needs a metric (${METRICS.join(", ")})`);
     if (r.kind === "spike" && r.baselineDays === null) out.push(`${at}.baselineDays: a spike rule needs one`);
+    if ((r.kind === "rate" || r.kind === "spike") && r.scope.sendingDomain !== undefined)
+      out.push(
+        `${at}.scope.sendingDomain: a ${r.kind} rule reads the rollups, which have no sending domain ` +
+          "(blocklist and authentication rules can scope by it)",
+      );
     if (r.kind === "blocklist" && !r.blocklists?.length)
       out.push(`${at}.blocklists: a blocklist rule needs names`);
     if (Object.keys(r.levels).length === 0)
@@ -269,7 +281,8 @@ function knownKeys(path: string[]): string[] {
   if (path.length === 0) return Object.keys(fileSchema.shape);
   if (path[0] === "rules" && path.length === 2) return Object.keys(ruleFields.shape);
   if (path[0] === "rules" && path[2] === "levels") return [...SEVERITIES];
-  if (path[0] === "rules" && path[2] === "scope") return ["stream", "provider", "campaign", "sendingIp"];
+  if (path[0] === "rules" && path[2] === "scope")
+    return ["stream", "provider", "campaign", "sendingIp", "sendingDomain"];
   if (path[0] === "routes")
     return [
       "id",

@@ -30,7 +30,8 @@ const hears = (r: RouteConfig, i: RoutedIncident) =>
 
 /**
  * The routes that hear `notice` of an incident. An escalation route hears of it only once it was escalated to
- * (`escalatedTo`: those routes' ids), and then also how it ends (acknowledged, resolved).
+ * (`escalatedTo`: those routes' ids), and then also how it goes on (updated, if it listens to that) and ends
+ * (acknowledged, resolved).
  */
 export function routesFor(
   routes: readonly RouteConfig[],
@@ -41,7 +42,7 @@ export function routesFor(
   return routes.filter((r) => {
     if (!hears(r, i) || !r.notices.includes(notice)) return false;
     if (r.escalateAfterMinutes === undefined) return true;
-    return escalatedTo.includes(r.id) && (notice === "acknowledged" || notice === "resolved");
+    return escalatedTo.includes(r.id) && notice !== "opened" && notice !== "escalated";
   });
 }
 
@@ -77,6 +78,8 @@ export const PAGERDUTY_EVENTS_URL_DEFAULT = "https://events.pagerduty.com/v2/enq
 const PD_ACTION: Record<Notice, "trigger" | "acknowledge" | "resolve"> = {
   opened: "trigger",
   escalated: "trigger",
+  // A trigger with the same dedup key updates the open alert (its severity and summary).
+  updated: "trigger",
   acknowledged: "acknowledge",
   resolved: "resolve",
 };
