@@ -1,6 +1,7 @@
 // Incidents: what the alert rules found (docs/monitoring.md), newest first, with their evidence and history;
 // acknowledged and resolved by hand. The rules in effect are at GET /v1/alerts/rules.
 import type { FastifyInstance } from "fastify";
+import { createAlertDispatcher } from "../../alerts/dispatch.js";
 import { incidentEffects } from "../../alerts/effects.js";
 import { presentIncident } from "../../alerts/present.js";
 import { DEFAULT_ALERTS } from "../../core/alerts/config.js";
@@ -125,6 +126,10 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
   const now = deps.now ?? (() => new Date());
   const alerts = deps.alerts ?? DEFAULT_ALERTS;
   app.addSchema(incidentSchema);
+  // The notifications of an acknowledgement or a resolution by hand are sent from here as soon as it commits
+  // (the worker retries those that fail); the response does not wait for them.
+  const dispatcher = createAlertDispatcher({ db: deps.db, alerts, logger: deps.logger, now });
+  app.addHook("onClose", async () => dispatcher.close());
 
   app.get<{ Querystring: ListQuery }>(
     "/incidents",
@@ -243,13 +248,14 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
         const at = now();
         const note = request.body?.note ?? null;
         const by = `key:${keyId}`;
+        let queued: string[] = [];
         const row = await deps.db.transaction().execute(async (trx) => {
           const changed =
             action === "acknowledge"
               ? await acknowledgeIncident(trx, { tenant, id, by, note, now: at })
               : await resolveIncidentByHand(trx, { tenant, id, by, note, now: at });
           if (changed)
-            await incidentEffects(
+            queued = await incidentEffects(
               trx,
               alerts,
               {
@@ -261,6 +267,7 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
             );
           return changed;
         });
+        dispatcher.deliverSoon(queued);
         if (!row) {
           const existing = await getIncident(deps.db, tenant, id);
           if (!existing) throw notFound(id);
