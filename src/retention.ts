@@ -1,11 +1,13 @@
 // Retention, run by every role (intake, worker, api): on a timer (hourly; the first pass at start) raw mail,
-// events, mail metadata and logs past their settings are deleted, and suppressions past their expiry. The
+// events, mail metadata, logs and resolved incidents (with their history and notifications) past their settings
+// are deleted, and suppressions past their expiry. The
 // deletes skip rows another process has locked, so any number of processes may run it at once.
 import type { Config } from "./config.js";
 import type { Logger } from "./log.js";
 import type { Db } from "./store/db.js";
 import { purgeRaw } from "./store/mails.js";
 import { purgeEspClaims } from "./store/esp-events.js";
+import { purgeIncidents } from "./store/incidents.js";
 import { purgeEvents, purgeLogs, purgeMails } from "./store/retention.js";
 import { purgeRollups } from "./store/rollups.js";
 import { expireSuppressions } from "./store/suppressions.js";
@@ -18,6 +20,7 @@ export type RetentionConfig = Pick<
   | "logRetentionDays"
   | "rollupHourlyRetentionDays"
   | "rollupDailyRetentionDays"
+  | "incidentRetentionDays"
 >;
 
 export interface RetentionDeps {
@@ -35,6 +38,8 @@ export interface RetentionPass {
   logRowsDeleted: number;
   suppressionsExpired: number;
   rollupRowsDeleted: number;
+  /** Incidents resolved longer ago than REBOUND_INCIDENT_RETENTION_DAYS (their history and notifications too). */
+  incidentsDeleted: number;
   /** ESP event ids older than ESP_CLAIM_DAYS, kept to record a webhook sent again once (src/store/esp-events.ts). */
   espClaimsDeleted: number;
 }
@@ -85,6 +90,9 @@ export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number 
           (await step("daily rollups", c.rollupDailyRetentionDays, (b) =>
             purgeRollups(deps.db, { dailyBefore: b }),
           )),
+        incidentsDeleted: await step("resolved incidents", c.incidentRetentionDays, (b) =>
+          purgeIncidents(deps.db, b),
+        ),
         espClaimsDeleted: await step("esp event ids", ESP_CLAIM_DAYS, (b) => purgeEspClaims(deps.db, b)),
       };
       if (Object.values(pass).some((n) => n > 0)) logger.info(pass, "retention pass");

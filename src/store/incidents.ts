@@ -293,3 +293,25 @@ export async function tryEvaluationLock(db: Db, tenant: string): Promise<boolean
     select pg_try_advisory_xact_lock(hashtext('rebound.alerts'), hashtext(${tenant})) as ok`.execute(db);
   return r.rows[0]?.ok === true;
 }
+
+/**
+ * Resolved incidents resolved before `before`, with their history and notifications (on delete cascade), in
+ * batches of rows locked with SKIP LOCKED (several processes share the work). Incidents in force (open or
+ * acknowledged) are never deleted, however old. Returns how many incidents went.
+ */
+export async function purgeIncidents(db: Db, before: Date): Promise<number> {
+  const BATCH = 1_000;
+  let total = 0;
+  for (;;) {
+    const r = await sql<{ n: string }>`
+      with gone as (
+        delete from incidents where id in (
+          select id from incidents where status = 'resolved' and resolved_at < ${before}
+           limit ${BATCH} for update skip locked)
+        returning 1)
+      select count(*)::text as n from gone`.execute(db);
+    const n = Number(r.rows[0]?.n ?? 0);
+    total += n;
+    if (n < BATCH) return total;
+  }
+}

@@ -192,6 +192,7 @@ describe("the mail worker", () => {
         logRetentionDays: 0,
         rollupHourlyRetentionDays: 0,
         rollupDailyRetentionDays: 0,
+        incidentRetentionDays: 0,
       },
       logger: createLogger("silent"),
     });

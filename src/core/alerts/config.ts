@@ -106,7 +106,10 @@ const fileSchema = z
     /** Rules by id: fields over the default of that id, `false` to turn a default off, or a new rule. */
     rules: z.record(name, z.union([z.literal(false), ruleFields])).default({}),
     routes: z.array(route).default([]),
-    /** The SMTP relay e-mail routes go through. */
+    /**
+     * Deprecated: the SMTP relay e-mail routes go through is REBOUND_MAIL_RELAY_URL (and REBOUND_MAIL_FROM), the
+     * one relay of everything Rebound mails. Still read for one release when those are unset.
+     */
     email: z
       .object({ smtpUrl: z.url({ protocol: /^smtps?$/ }), from: z.email() })
       .strict()
@@ -128,10 +131,19 @@ const fileSchema = z
 
 export type RouteConfig = z.infer<typeof route>;
 
+/** The SMTP relay of everything Rebound mails (REBOUND_MAIL_RELAY_URL, REBOUND_MAIL_FROM). */
+export interface MailRelay {
+  smtpUrl: string;
+  from: string;
+}
+
 export interface AlertsConfig {
   rules: AlertRule[];
   routes: RouteConfig[];
-  email: { smtpUrl: string; from: string } | undefined;
+  /** The relay e-mail routes go through: the configuration's, else the file's deprecated `email`. */
+  email: MailRelay | undefined;
+  /** What to warn of at start (the deprecated `email` of the file). */
+  warnings: string[];
   evaluateEverySeconds: number;
   resumeOnResolve: boolean;
   delivery: { maxAttempts: number; backoffSeconds: number; timeoutMs: number };
@@ -141,8 +153,11 @@ export class AlertsConfigError extends Error {}
 
 export const DEFAULT_ALERTS: AlertsConfig = buildConfig(fileSchema.parse({}));
 
-/** The alerts file's text (JSON) to its configuration; AlertsConfigError naming line, path and fix. */
-export function parseAlertsConfig(text: string, source: string): AlertsConfig {
+/**
+ * The alerts file's text (JSON) to its configuration; AlertsConfigError naming line, path and fix. `relay`: the
+ * configuration's SMTP relay (REBOUND_MAIL_RELAY_URL), which e-mail routes go through.
+ */
+export function parseAlertsConfig(text: string, source: string, relay?: MailRelay): AlertsConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -157,10 +172,25 @@ export function parseAlertsConfig(text: string, source: string): AlertsConfig {
     const lines = parsed.error.issues.map((i) => describeIssue(i, text));
     throw new AlertsConfigError(`invalid ${source}:\n  ${lines.join("\n  ")}`);
   }
-  const config = buildConfig(parsed.data);
+  const config = withRelay(buildConfig(parsed.data), relay, source);
   const problems = checkRules(config, parsed.data.rules);
   if (problems.length) throw new AlertsConfigError(`invalid ${source}:\n  ${problems.join("\n  ")}`);
   return config;
+}
+
+/**
+ * The relay e-mail routes use: the configuration's; else the file's `email`, deprecated (a warning). Both: the
+ * configuration's wins.
+ */
+export function withRelay(c: AlertsConfig, relay: MailRelay | undefined, source: string): AlertsConfig {
+  const warnings = [...c.warnings];
+  if (c.email)
+    warnings.push(
+      relay
+        ? `${source}: "email" is deprecated and ignored: REBOUND_MAIL_RELAY_URL is set and wins; remove it`
+        : `${source}: "email" is deprecated: set REBOUND_MAIL_RELAY_URL and REBOUND_MAIL_FROM instead (the one relay of everything Rebound mails); it is read for one more release`,
+    );
+  return { ...c, email: relay ?? c.email, warnings };
 }
 
 function buildConfig(f: z.infer<typeof fileSchema>): AlertsConfig {
@@ -199,6 +229,7 @@ function buildConfig(f: z.infer<typeof fileSchema>): AlertsConfig {
     rules,
     routes: f.routes,
     email: f.email,
+    warnings: [],
     evaluateEverySeconds: f.evaluateEverySeconds,
     resumeOnResolve: f.resumeOnResolve,
     delivery: f.delivery,
@@ -250,7 +281,9 @@ function checkRules(c: AlertsConfig, given: Record<string, unknown>): string[] {
   }
   for (const r of c.routes) {
     if (r.channel === "email" && !c.email)
-      out.push(`routes.${r.id}: an email route needs "email": { smtpUrl, from }`);
+      out.push(
+        `routes.${r.id}: an email route needs an SMTP relay: set REBOUND_MAIL_RELAY_URL (and REBOUND_MAIL_FROM)`,
+      );
   }
   const ids = c.routes.map((r) => r.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
