@@ -20,6 +20,8 @@ export interface IncidentFilter {
   ruleId?: string;
   stream?: string;
   provider?: string;
+  sendingIp?: string;
+  sendingDomain?: string;
 }
 
 function filtered(db: Db, f: IncidentFilter) {
@@ -30,6 +32,8 @@ function filtered(db: Db, f: IncidentFilter) {
   if (f.ruleId) q = q.where("rule_id", "=", f.ruleId);
   if (f.stream) q = q.where("stream", "=", f.stream);
   if (f.provider) q = q.where("provider", "=", f.provider);
+  if (f.sendingIp) q = q.where("sending_ip", "=", f.sendingIp);
+  if (f.sendingDomain) q = q.where("sending_domain", "=", f.sendingDomain.toLowerCase());
   return q;
 }
 

@@ -168,7 +168,8 @@ describe("notifications of a change made by hand", () => {
     expect(texts("/hook").some((x) => x.startsWith(`[CRITICAL] incident ${id} acknowledged`))).toBe(true);
 
     // The worker's loop retries what failed once its back-off has passed; the second failure is the last.
-    clock = new Date(Date.now() + 10 * 60_000);
+    // (Past both back-offs: the opening's, on the test clock, and the acknowledgement's, on the API's real one.)
+    clock = new Date(Math.max(start.getTime(), Date.now()) + 2 * 3600_000);
     const retry = createAlertEngine({ db: t.db, alerts: config, logger, now, tenants: [] });
     await retry.runOnce();
     await retry.stop();
@@ -238,5 +239,25 @@ describe("incidents per sending domain", () => {
       ["authentication", "news.example", null, "warning", 3],
     ]);
     expect(open[1]!.summary).toMatch(/sending domain news\.example/);
+    // The API shows the scope and filters by it.
+    const api = await startTestApi(t.db);
+    try {
+      const reader = await client(t.db, api, "dom", ["read"]);
+      const body = await (await reader.get("/v1/incidents?sendingDomain=news.example")).json();
+      expect(body.incidents.map((i: { ruleId: string; scope: object }) => [i.ruleId, i.scope])).toEqual([
+        [
+          "authentication",
+          {
+            stream: "news",
+            provider: "microsoft",
+            campaign: null,
+            sendingIp: null,
+            sendingDomain: "news.example",
+          },
+        ],
+      ]);
+    } finally {
+      await api.close();
+    }
   });
 });

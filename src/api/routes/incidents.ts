@@ -118,6 +118,8 @@ interface ListQuery {
   ruleId?: string;
   stream?: string;
   provider?: string;
+  sendingIp?: string;
+  sendingDomain?: string;
   limit: number;
   cursor?: string;
 }
@@ -149,6 +151,8 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
             ruleId: NAME,
             stream: NAME,
             provider: NAME,
+            sendingIp: { ...NAME, maxLength: 64 },
+            sendingDomain: { ...NAME, maxLength: 253, description: "the sending domain (lower case)" },
             limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
             cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
           },
@@ -176,6 +180,8 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
         ruleId: q.ruleId,
         stream: q.stream,
         provider: q.provider,
+        sendingIp: q.sendingIp,
+        sendingDomain: q.sendingDomain,
       };
       const afterId = q.cursor ? decodeCursor(secret, q.cursor, filters) : undefined;
       if (afterId !== undefined && !/^\d{1,18}$/.test(afterId))
@@ -189,6 +195,8 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
           ruleId: q.ruleId,
           stream: q.stream,
           provider: q.provider,
+          sendingIp: q.sendingIp,
+          sendingDomain: q.sendingDomain,
         },
         { limit: q.limit + 1, afterId },
       );
