@@ -26,7 +26,8 @@ const COUNTERS = [
 export async function figureRows(db: Db, tenant: string, q: FigureQuery): Promise<FigureRow[]> {
   const cols = q.groupBy.map((g) => sql.ref(COLUMN[g]));
   const where = [sql`tenant = ${tenant}`, sql`hour >= ${q.from}`];
-  for (const [f, v] of Object.entries(q.filters)) where.push(sql`${sql.ref(COLUMN[f as RollupScopeField])} = ${v}`);
+  for (const [f, v] of Object.entries(q.filters))
+    where.push(sql`${sql.ref(COLUMN[f as RollupScopeField])} = ${v}`);
   const sums = COUNTERS.flatMap(([name, col]) => [
     sql`coalesce(sum(${sql.ref(col)}) filter (where hour >= ${q.windowFrom}), 0)::bigint as ${sql.ref(`w_${name}`)}`,
     sql`coalesce(sum(${sql.ref(col)}) filter (where hour < ${q.windowFrom}), 0)::bigint as ${sql.ref(`b_${name}`)}`,
