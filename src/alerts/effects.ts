@@ -21,6 +21,7 @@ export function routed(i: IncidentRow): RoutedIncident {
     teams: i.teams,
     summary: i.summary,
     openedAt: new Date(i.opened_at),
+    criticalSince: i.critical_since ? new Date(i.critical_since) : null,
   };
 }
 

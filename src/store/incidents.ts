@@ -163,11 +163,12 @@ export async function applyEvaluation(
     const row = await sql<IncidentRow>`
       insert into incidents (tenant, rule_id, kind, scope_key, stream, provider, campaign, sending_ip,
                              sending_domain, severity, status, metric, value, threshold, teams, summary, evidence,
-                             opened_at, updated_at, noted_value)
+                             opened_at, updated_at, noted_value, critical_since)
       values (${tenant}, ${f.ruleId}, ${f.kind}, ${f.scopeKey}, ${f.scope.stream}, ${f.scope.provider},
               ${f.scope.campaign}, ${f.scope.sendingIp}, ${f.scope.sendingDomain}, ${f.severity}, 'open',
               ${f.metric}, ${f.value}, ${f.threshold}, ${f.teams}::text[], ${f.summary},
-              ${JSON.stringify(f.evidence)}::jsonb, ${now}, ${now}, ${f.value})
+              ${JSON.stringify(f.evidence)}::jsonb, ${now}, ${now}, ${f.value},
+              ${f.severity === "warning" ? null : now})
       on conflict (tenant, rule_id, scope_key) where status <> 'resolved' do nothing
       returning *`.execute(db);
     const inc = row.rows[0];
@@ -189,6 +190,12 @@ export async function applyEvaluation(
         ...figures(u, now),
         ...(noted ? { noted_value: u.value } : {}),
         ...(u.change === "updated" ? { noted_updates: sql<number>`noted_updates + 1` } : {}),
+        // Critical since it crossed up from a warning; a warning again: not critical (escalation delays restart).
+        ...(u.severity === "warning"
+          ? { critical_since: null }
+          : u.from === "warning"
+            ? { critical_since: now }
+            : {}),
       })
       .where("id", "=", u.incidentId)
       .where("tenant", "=", tenant)
@@ -276,16 +283,16 @@ export async function resolveIncidentByHand(
 }
 
 /**
- * Critical (or pause) incidents left open (not acknowledged) since before `openedBefore`: candidates for an
+ * Incidents critical (or pause) since before `criticalBefore` and left open (not acknowledged): candidates for an
  * escalation route.
  */
-export async function unacknowledgedSince(db: Db, openedBefore: Date): Promise<IncidentRow[]> {
+export async function unacknowledgedSince(db: Db, criticalBefore: Date): Promise<IncidentRow[]> {
   return db
     .selectFrom("incidents")
     .selectAll()
     .where("status", "=", "open")
     .where("severity", "in", ["critical", "pause"])
-    .where("opened_at", "<=", openedBefore)
+    .where("critical_since", "<=", criticalBefore)
     .orderBy("id")
     .limit(1000)
     .execute();

@@ -392,6 +392,8 @@ export interface IncidentsTable {
   /** 0023: the figure at the last entry of the history, and the number of `updated` entries. */
   noted_value: ColumnType<number | null, number | null | undefined, number | null>;
   noted_updates: ColumnType<number, number | undefined, number>;
+  /** 0023: since when it has been critical or pause (null while a warning): escalation delays count from it. */
+  critical_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface IncidentHistoryTable {

@@ -101,7 +101,13 @@ describe("an incident while it lasts", () => {
     await engine.stop();
 
     const [inc] = await activeIncidents(t.db, "upd");
-    expect(inc).toMatchObject({ rule_id: "complaint-rate", severity: "warning", noted_updates: 1 });
+    // A warning again: no longer critical, so an escalation route's delay would start over.
+    expect(inc).toMatchObject({
+      rule_id: "complaint-rate",
+      severity: "warning",
+      noted_updates: 1,
+      critical_since: null,
+    });
     const history = (await incidentHistory(t.db, String(inc!.id))).filter((h) =>
       ["opened", "escalated", "updated"].includes(h.type),
     );

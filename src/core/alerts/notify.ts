@@ -21,6 +21,8 @@ export interface RoutedIncident {
   teams: string[];
   summary: string;
   openedAt: Date;
+  /** Since when it has been critical or pause (null: a warning; absent: since it opened). */
+  criticalSince?: Date | null;
 }
 
 const hears = (r: RouteConfig, i: RoutedIncident) =>
@@ -46,14 +48,19 @@ export function routesFor(
   });
 }
 
-/** The escalation routes an open critical (or pause) incident is due at by `now`. */
+/**
+ * The escalation routes an open critical (or pause) incident is due at by `now`: its delay counts from when the
+ * incident became critical (an incident that opened as a warning and rose later is not paged at once).
+ */
 export function escalationsDue(routes: readonly RouteConfig[], i: RoutedIncident, now: Date): RouteConfig[] {
   if (i.status !== "open" || (i.severity !== "critical" && i.severity !== "pause")) return [];
+  const since = i.criticalSince === undefined ? i.openedAt : i.criticalSince;
+  if (!since) return [];
   return routes.filter(
     (r) =>
       r.escalateAfterMinutes !== undefined &&
       hears(r, i) &&
-      i.openedAt.getTime() + r.escalateAfterMinutes * 60_000 <= now.getTime(),
+      since.getTime() + r.escalateAfterMinutes * 60_000 <= now.getTime(),
   );
 }
 
