@@ -112,7 +112,7 @@ export function register(cmd: Command, io: CliIo): void {
       for (const s of ev.samples) lines.push(`  sample ${s.recipient}: ${s.diagnostic ?? "-"}`);
       for (const h of inc.history)
         lines.push(
-          `  ${String(h.at)} ${String(h.type)}${h.route ? ` ${String(h.route)}` : ""}${h.note ? `: ${String(h.note)}` : ""}`,
+          `  ${String(h.at)} ${String(h.type)}${h.severity ? ` ${String(h.severity)}` : ""}${h.route ? ` ${String(h.route)}` : ""}${h.note ? `: ${String(h.note)}` : ""}`,
         );
       io.stdout.write(`${lines.join("\n")}\n`);
     });
