@@ -109,11 +109,21 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 }
 
 export function gunzipBounded(bytes: Uint8Array, max: number): Uint8Array {
-  return drain((ondata) => new (inflater().Gunzip)((chunk, final) => ondata(chunk, final)), bytes, max, "bad gzip data");
+  return drain(
+    (ondata) => new (inflater().Gunzip)((chunk, final) => ondata(chunk, final)),
+    bytes,
+    max,
+    "bad gzip data",
+  );
 }
 
 function inflateBounded(bytes: Uint8Array, max: number): Uint8Array {
-  return drain((ondata) => new (inflater().Inflate)((chunk, final) => ondata(chunk, final)), bytes, max, "bad zip entry");
+  return drain(
+    (ondata) => new (inflater().Inflate)((chunk, final) => ondata(chunk, final)),
+    bytes,
+    max,
+    "bad zip entry",
+  );
 }
 
 interface ZipEntry {
