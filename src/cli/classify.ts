@@ -39,7 +39,7 @@ const WINDOW_PER_THREAD = 32;
 /**
  * V8's budget of bytecode inlined into one optimised function (default 920). Each classifier thread compiles the
  * classifier's hot functions for itself, on V8's background threads, while the command runs: with the default,
- * that compiling was a third of the command's CPU (the large functions of the classifier inline dozens of
+ * that compiling was about a quarter of the command's CPU (the classifier's large functions inline dozens of
  * callees). At 250 it costs some 350 ms of CPU less per thread for the same classifying time
  * (docs/performance.md). The flag is the process's: set by the command, before its threads start.
  */
