@@ -2,7 +2,7 @@
 // the API's in-memory index current, browsing with filters and keyset pages.
 import type { Readable } from "node:stream";
 import { sql, type Kysely, type Selectable } from "kysely";
-import { copyOut } from "./copy.js";
+import { copyOut, copyOutLines, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import type { Database, SuppressionsTable } from "./schema.js";
 
@@ -174,4 +174,99 @@ export async function suppressionsPage(
   let q = filtered(db, f, now).selectAll();
   if (beforeId) q = q.where("id", "<", beforeId as never);
   return (await q.orderBy("id", "desc").limit(limit).execute()) as SuppressionRow[];
+}
+
+// --- The lookup role's mirror of the suppressions in force (src/integrations/postfix/suppression-mirror.ts) ---
+
+/** What a send-time answer needs of a suppression row. */
+export interface MirrorRow {
+  id: string;
+  tenant: string;
+  stream: string;
+  address_hash: string;
+  reason: string;
+  class: string;
+  first_seen: Date;
+  expires_at: Date | null;
+}
+
+/** The highest id of the suppression log (0 when empty), and which of the ids above `from` exist. */
+export async function suppressionLogHead(
+  db: Kysely<Database>,
+  window: number,
+): Promise<{ maxId: number; present: number[] }> {
+  const { rows } = await sql<{ id: string }>`
+    select id from suppression_log
+     where id > (select coalesce(max(id), 0) from suppression_log) - ${window}
+     order by id`.execute(db);
+  const present = rows.map((r) => Number(r.id));
+  return { maxId: present.length ? present[present.length - 1]! : 0, present };
+}
+
+/** Lines of the suppression log with an id above `afterId`, or one of `ids` (ids seen missing), by id. */
+export async function suppressionLogSince(
+  db: Kysely<Database>,
+  afterId: number,
+  ids: number[],
+  limit: number,
+): Promise<{ id: number; tenant: string; address_hash: string }[]> {
+  const { rows } = await sql<{ id: string; tenant: string; address_hash: string }>`
+    select id, tenant, address_hash from suppression_log
+     where id > ${afterId} or id = any(${ids}::bigint[])
+     order by id limit ${limit}`.execute(db);
+  return rows.map((r) => ({ id: Number(r.id), tenant: r.tenant, address_hash: r.address_hash }));
+}
+
+/** The suppressions in force at `now` (every stream) of some (tenant, address hash) pairs. */
+export async function suppressionsOfAddresses(
+  db: Kysely<Database>,
+  tenants: string[],
+  hashes: string[],
+  now: Date,
+): Promise<MirrorRow[]> {
+  if (tenants.length === 0) return [];
+  const { rows } = await sql<MirrorRow>`
+    select s.id, s.tenant, s.stream, s.address_hash, s.reason, s.class, s.first_seen, s.expires_at
+      from unnest(${tenants}::text[], ${hashes}::text[]) as k(tenant, address_hash)
+      join suppressions s on s.tenant = k.tenant and s.address_hash = k.address_hash
+     where s.expires_at is null or s.expires_at > ${now}`.execute(db);
+  return rows;
+}
+
+/** One page of the suppressions in force at `now`, by id, above `afterId` (PGlite, which has no COPY). */
+export async function suppressionsInForcePage(
+  db: Kysely<Database>,
+  afterId: string,
+  limit: number,
+  now: Date,
+): Promise<MirrorRow[]> {
+  const { rows } = await sql<MirrorRow>`
+    select id, tenant, stream, address_hash, reason, class, first_seen, expires_at
+      from suppressions
+     where id > ${afterId} and (expires_at is null or expires_at > ${now})
+     order by id limit ${limit}`.execute(db);
+  return rows;
+}
+
+/**
+ * The suppressions in force now, as COPY lines handed to `sink` (tab-separated, COPY's text format: tenant,
+ * stream, address hash, reason, class, first_seen and expires_at in epoch milliseconds, `\N` for a permanent
+ * one), straight from the connection's buffers. False on PGlite (no COPY stream): read suppressionsInForcePage.
+ */
+export async function suppressionsInForceCopy(db: Kysely<Database>, sink: LineSink): Promise<boolean> {
+  const pool = pgPoolOf(db);
+  if (!pool) return false;
+  const stream = await copyOutLines(
+    pool,
+    `copy (select tenant, stream, address_hash, reason, class,
+                  extract(epoch from first_seen) * 1000, extract(epoch from expires_at) * 1000
+             from suppressions where expires_at is null or expires_at > now()) to stdout`,
+    sink,
+  );
+  await new Promise<void>((resolve, reject) => {
+    stream.on("error", reject);
+    stream.on("end", resolve);
+    stream.resume();
+  });
+  return true;
 }

@@ -8,6 +8,11 @@ export function encodeNetstring(text: string): Buffer {
   return Buffer.concat([Buffer.from(`${body.length}:`), body, Buffer.from(",")]);
 }
 
+/** The same netstring as text, to be written as UTF-8 (several replies joined into one write). */
+export function netstring(text: string): string {
+  return `${Buffer.byteLength(text, "utf8")}:${text},`;
+}
+
 /**
  * Reads netstrings from a byte stream. `push(chunk)` returns the strings completed by that chunk; a string
  * longer than `maxLength` bytes, a length of more than 9 digits or a missing `,` is a NetstringError (the
