@@ -5,6 +5,7 @@
 // its reply, and the lookup process's CPU per lookup (from /proc).
 //
 //   node --import tsx bench/lookup.mjs [--rows 100000] [--rate 10000] [--duration 10] [--connections 20]
+//                                      [--cpu-prof DIR]   (a CPU profile of the lookup process, written to DIR)
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,6 +22,7 @@ const ROWS = Number(arg("rows", "100000"));
 const RATE = Number(arg("rate", "10000"));
 const DURATION = Number(arg("duration", "10"));
 const CONNECTIONS = Number(arg("connections", "20"));
+const CPU_PROF = arg("cpu-prof", undefined);
 
 /** The child: the lookup role alone on one schema, printing its ports once its index is loaded. */
 async function serve(schema) {
@@ -161,7 +163,14 @@ if (args[0] === "--serve") {
   console.log("done");
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", new URL(import.meta.url).pathname, "--serve", schema],
+    [
+      ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : []),
+      "--import",
+      "tsx",
+      new URL(import.meta.url).pathname,
+      "--serve",
+      schema,
+    ],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },

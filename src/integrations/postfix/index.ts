@@ -33,6 +33,7 @@ export async function startLookup(deps: {
     now: deps.now,
     maxStalenessMs: config.lookupMaxStalenessMs,
     pollMs: Math.max(10, Math.floor(config.lookupMaxStalenessMs / 10)),
+    onPoll: (at) => metrics.lookupMirrorFresh.set(at.getTime() / 1000),
   });
   mirror.start();
   const common = {

@@ -53,6 +53,8 @@ export interface SuppressionMirrorOptions {
   maxGaps?: number;
   /** Log lines per read (default 10,000). */
   pageSize?: number;
+  /** After each completed poll: the time (of `now`) it started, as of which the answers are. */
+  onPoll?: (freshAt: Date) => void;
 }
 
 /** Memory cannot answer now: ask the database. */
@@ -256,6 +258,7 @@ export class SuppressionMirror {
     const seq = ++this.polls;
     const startedAt = this.monotonic();
     const now = this.now();
+    const onPoll = this.opts.onPoll;
     const tenants: string[] = [];
     const hashes: string[] = [];
     const seen = new Set<string>();
@@ -293,6 +296,7 @@ export class SuppressionMirror {
     const m = this.monotonic();
     for (const [g, until] of this.gaps) if (until < m) this.gaps.delete(g);
     this.freshAt = startedAt;
+    onPoll?.(now);
     this.caughtUpWaiters = this.caughtUpWaiters.filter((w) => {
       if (w.after >= seq) return true;
       w.resolve();
