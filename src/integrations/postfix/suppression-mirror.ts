@@ -289,7 +289,10 @@ export class SuppressionMirror {
     for (let i = 0; i < tenants.length; i += this.pageSize) {
       const t = tenants.slice(i, i + this.pageSize);
       const h = hashes.slice(i, i + this.pageSize);
-      const byKey = groupByKey(await suppressionsOfAddresses(this.db, t, h, now));
+      const rows = await suppressionsOfAddresses(this.db, t, h, now);
+      // Room first, in steps (lookups go on meanwhile), so that no add below grows the arrays at once.
+      await this.map.reserve(rows.length, pause);
+      const byKey = groupByKey(rows);
       for (let j = 0; j < t.length; j++)
         this.map.replace(t[j]!, h[j]!, (byKey.get(keyOf(t[j]!, h[j]!)) ?? []).map(mirrored));
     }
@@ -304,6 +307,8 @@ export class SuppressionMirror {
     });
   }
 }
+
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const keyOf = (tenant: string, hash: string) => `${tenant}\n${hash}`;
 

@@ -96,6 +96,26 @@ describe("SuppressedMap answers", () => {
 });
 
 describe("SuppressedMap's table", () => {
+  it("reserve makes room in steps, answering from the old arrays between them, so that adds then grow nothing", async () => {
+    const m = new SuppressedMap(16);
+    const hashes = Array.from({ length: 200_000 }, (_, i) => hashOf(`r${i}@example.org`));
+    for (let i = 0; i < 1000; i++) m.add("t", hashes[i]!, row("s", { since: T0 + i }));
+    const before = m.bytes;
+    let pauses = 0;
+    await m.reserve(199_000, async () => {
+      pauses++;
+      expect(m.governing("t", hashes[pauses % 1000]!, "s", T0)?.since.getTime()).toBe(T0 + (pauses % 1000));
+      expect(m.governing("t", hashes[5000]!, "s", T0)).toBeUndefined();
+    });
+    expect(pauses).toBeGreaterThan(1);
+    const reserved = m.bytes;
+    expect(reserved).toBeGreaterThan(before);
+    for (let i = 1000; i < 200_000; i++) m.add("t", hashes[i]!, row("s", { since: T0 + i }));
+    expect(m.bytes).toBe(reserved);
+    for (const i of [0, 999, 1000, 123_456, 199_999])
+      expect(m.governing("t", hashes[i]!, "s", T0)?.since.getTime()).toBe(T0 + i);
+  });
+
   it("agrees with a plain Map over 20,000 random adds, replaces and removes, with colliding slots", () => {
     // Hashes whose first word takes few values: long probe runs, wrapping around, shifted back on deletion.
     let seed = 12345;
