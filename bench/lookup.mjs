@@ -34,6 +34,8 @@ async function serve(schema) {
     {},
   );
   const app = await startApp(config, ["lookup"], { logger: createLogger("warn") });
+  // Loaded in memory (the sources before it had no such promise: their index loaded within the wait below).
+  await app.lookupReady;
   process.stdout.write(JSON.stringify({ socketmap: app.socketmapPort, policy: app.policyPort }) + "\n");
   process.on("SIGTERM", () => app.close().then(() => process.exit(0)));
 }

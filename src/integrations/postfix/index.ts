@@ -15,6 +15,8 @@ import { startSocketmapServer } from "./socketmap.js";
 export interface LookupRole {
   socketmapPort: number;
   policyPort: number;
+  /** Resolves once the suppressions in force are loaded in memory (lookups ask the database until then). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function startLookup(deps: {
     return {
       socketmapPort: socketmap.port,
       policyPort: policy.port,
+      ready: mirror.ready,
       close: async () => {
         for (const c of closers.reverse()) await c();
       },
