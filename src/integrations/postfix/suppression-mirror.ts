@@ -353,6 +353,9 @@ function mirrored(r: MirrorRow): MirroredRow {
   };
 }
 
+/** Milliseconds as float8 text, rounded to the microsecond the column holds (1000.0000001 -> 1000). */
+const microseconds = (ms: string) => Math.round(Number(ms) * 1000) / 1000;
+
 /** COPY's text format: a field's backslash sequences undone (COPY TO writes only these). */
 function unescape(s: string): string {
   if (!s.includes("\\")) return s;
@@ -390,8 +393,8 @@ class RowLines implements LineSink {
     row.stream = unescape(f[1]!);
     row.reason = unescape(f[3]!);
     row.class = unescape(f[4]!);
-    row.since = Number(f[5]);
-    row.until = f[6] === "\\N" ? Infinity : Number(f[6]);
+    row.since = microseconds(f[5]!);
+    row.until = f[6] === "\\N" ? Infinity : microseconds(f[6]!);
     this.map.add(unescape(f[0]!), f[2]!, row);
   }
 

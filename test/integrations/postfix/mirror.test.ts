@@ -23,7 +23,8 @@ import { SocketmapClient } from "./lookup-client.js";
 
 const silent = { info: () => undefined, warn: () => undefined };
 let t: TestDb;
-let clock = Date.parse("2026-12-07T10:00:00Z");
+// The clock of expiries: the real time at the start (the load asks PostgreSQL what is in force now), then moved.
+let clock = Date.now();
 const now = () => new Date(clock);
 let mirror: SuppressionMirror;
 
@@ -52,6 +53,15 @@ beforeAll(async () => {
   await upsertSuppression(t.db, input("odd@example.org", { stream: "tab\there\\back", reason: "a\nb" }));
   await upsertSuppression(t.db, input("acme@example.org", { tenant: "acme\\co" }));
   await upsertSuppression(t.db, input("gone@example.org", { expiresAt: new Date(Date.now() - 60_000) }));
+  // Times to the millisecond, as the COPY's float8 hands them over.
+  await upsertSuppression(
+    t.db,
+    input("soft-loaded@example.org", {
+      class: "soft",
+      at: new Date(1796601600123),
+      expiresAt: new Date(clock + 86_400_123),
+    }),
+  );
   // Rows written without log lines (the bulk path writes them later in its transaction): the table is the truth.
   await insertSuppressionRows(t.db, [input("bulk@example.org", { stream: "*", reason: "complaint" })]);
   mirror = new SuppressionMirror(t.db, { logger: silent, now, pollMs: 20 });
@@ -79,7 +89,9 @@ describe("the mirror's load", () => {
     expect(answer("acme@example.org")).toBeUndefined();
     expect(answer("bulk@example.org", "any-stream")).toMatchObject({ stream: "*", reason: "complaint" });
     expect(answer("gone@example.org")).toBeUndefined();
-    expect(mirror.stats).toMatchObject({ loaded: true, rows: 4, stale: false });
+    const soft = answer("soft-loaded@example.org")!;
+    expect([soft.since.getTime(), soft.until?.getTime()]).toEqual([1796601600123, clock + 86_400_123]);
+    expect(mirror.stats).toMatchObject({ loaded: true, rows: 5, stale: false });
   });
 });
 
