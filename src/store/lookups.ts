@@ -190,31 +190,68 @@ export interface MirrorRow {
   expires_at: Date | null;
 }
 
-/** The highest id of the suppression log (0 when empty), and which of the ids above `from` exist. */
+/**
+ * The snapshot a statement read with: `xmin`, the oldest transaction still running (every one before it has
+ * committed or rolled back), and `xmax`, the first not yet started. Transaction ids, 64-bit (no wraparound).
+ */
+export interface SnapshotBounds {
+  xmin: number;
+  xmax: number;
+}
+
+/**
+ * The highest id of the suppression log (0 when empty), which of the `window` ids below it exist, and the
+ * snapshot they were read with (one statement).
+ */
 export async function suppressionLogHead(
   db: Kysely<Database>,
   window: number,
-): Promise<{ maxId: number; present: number[] }> {
-  const { rows } = await sql<{ id: string }>`
-    select id from suppression_log
-     where id > (select coalesce(max(id), 0) from suppression_log) - ${window}
-     order by id`.execute(db);
-  const present = rows.map((r) => Number(r.id));
-  return { maxId: present.length ? present[present.length - 1]! : 0, present };
+): Promise<{ maxId: number; present: number[]; snapshot: SnapshotBounds }> {
+  const { rows } = await sql<{ id: string | null; xmin: string; xmax: string }>`
+    select l.id, txid_snapshot_xmin(txid_current_snapshot())::text as xmin,
+           txid_snapshot_xmax(txid_current_snapshot())::text as xmax
+      from (select 1) one
+      left join suppression_log l on l.id > (select coalesce(max(id), 0) from suppression_log) - ${window}
+     order by l.id`.execute(db);
+  const present = rows.filter((r) => r.id !== null).map((r) => Number(r.id));
+  return {
+    maxId: present.length ? present[present.length - 1]! : 0,
+    present,
+    snapshot: { xmin: Number(rows[0]!.xmin), xmax: Number(rows[0]!.xmax) },
+  };
 }
 
-/** Lines of the suppression log with an id above `afterId`, or one of `ids` (ids seen missing), by id. */
+/**
+ * Lines of the suppression log with an id above `afterId`, or one of `ids` (ids seen missing), by id, and the
+ * snapshot they were read with (one statement).
+ */
 export async function suppressionLogSince(
   db: Kysely<Database>,
   afterId: number,
   ids: number[],
   limit: number,
-): Promise<{ id: number; tenant: string; address_hash: string }[]> {
-  const { rows } = await sql<{ id: string; tenant: string; address_hash: string }>`
-    select id, tenant, address_hash from suppression_log
-     where id > ${afterId} or id = any(${ids}::bigint[])
-     order by id limit ${limit}`.execute(db);
-  return rows.map((r) => ({ id: Number(r.id), tenant: r.tenant, address_hash: r.address_hash }));
+): Promise<{ lines: { id: number; tenant: string; address_hash: string }[]; snapshot: SnapshotBounds }> {
+  const { rows } = await sql<{
+    id: string | null;
+    tenant: string | null;
+    address_hash: string | null;
+    xmin: string;
+    xmax: string;
+  }>`
+    select l.id, l.tenant, l.address_hash, txid_snapshot_xmin(txid_current_snapshot())::text as xmin,
+           txid_snapshot_xmax(txid_current_snapshot())::text as xmax
+      from (select 1) one
+      left join lateral (
+        select id, tenant, address_hash from suppression_log
+         where id > ${afterId} or id = any(${ids}::bigint[])
+         order by id limit ${limit}) l on true
+     order by l.id`.execute(db);
+  return {
+    lines: rows
+      .filter((r) => r.id !== null)
+      .map((r) => ({ id: Number(r.id), tenant: r.tenant!, address_hash: r.address_hash! })),
+    snapshot: { xmin: Number(rows[0]!.xmin), xmax: Number(rows[0]!.xmax) },
+  };
 }
 
 /** The suppressions in force at `now` (every stream) of some (tenant, address hash) pairs. */

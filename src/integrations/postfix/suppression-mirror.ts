@@ -4,9 +4,15 @@
 // Loaded at start from the table (a COPY on PostgreSQL), then kept exact by following the suppression log: every
 // change of a suppression row (added, updated, removed, expired, erased, imported, re-derived) writes a log line
 // in the same transaction. Every `pollMs` the mirror reads the log lines above the highest id it has seen (and
-// the ids it found missing below it: a transaction that took its id earlier and committed later, waited for up
-// to `gapTtlMs`), then reads the current rows of the addresses they name from the table and puts those in place
-// of what it held. So what it holds is the table as of the start of its last completed poll.
+// the ids it found missing below it: a transaction that took its id earlier and commits later), then reads the
+// current rows of the addresses they name from the table and puts those in place of what it held. So what it
+// holds is the table as of the start of its last completed poll.
+//
+// A missing id is waited for until every transaction that could hold it has ended: the transaction that took it
+// had its id (it wrote the suppression first) before the next read of the log after the id was seen missing;
+// once the oldest transaction still running (the snapshot's xmin) is past that read's xmax, a read shows the line
+// if it was committed, and the id is forgotten if not (rolled back, or never used). So no wait has a timeout;
+// only the number of ids waited for is bounded (`maxGaps`, the oldest forgotten first).
 //
 // Bound: a lookup is answered from memory only while the last completed poll started less than
 // `maxStalenessMs` ago. Past that (the database slow or away, the process starved), lookups ask the database
@@ -47,8 +53,6 @@ export interface SuppressionMirrorOptions {
   pollMs?: number;
   /** Answers from memory only while the last completed poll started less than this ago (default 2000 ms). */
   maxStalenessMs?: number;
-  /** How long an id missing below the highest seen is waited for (default 60 s). */
-  gapTtlMs?: number;
   /** At most this many missing ids are waited for (default 10,000). */
   maxGaps?: number;
   /** Log lines per read (default 10,000). */
@@ -71,7 +75,10 @@ export class SuppressionMirror {
   private map = new SuppressedMap();
   private loaded = false;
   private maxId = 0;
-  /** Ids found missing below maxId: id -> when to stop waiting for it (monotonic ms). */
+  /**
+   * Ids found missing below maxId: id -> the xmax of the first read after it was found missing (0: not read
+   * since); forgotten once a read's xmin reaches it.
+   */
   private readonly gaps = new Map<number, number>();
   /** Monotonic start of the last completed poll. */
   private freshAt = -Infinity;
@@ -88,7 +95,6 @@ export class SuppressionMirror {
   private caughtUpWaiters: { after: number; resolve(): void }[] = [];
   private readonly pollMs: number;
   private readonly maxStalenessMs: number;
-  private readonly gapTtlMs: number;
   private readonly maxGaps: number;
   private readonly pageSize: number;
   private readonly now: () => Date;
@@ -104,7 +110,6 @@ export class SuppressionMirror {
   ) {
     this.pollMs = opts.pollMs ?? 200;
     this.maxStalenessMs = opts.maxStalenessMs ?? 2000;
-    this.gapTtlMs = opts.gapTtlMs ?? 60_000;
     this.maxGaps = opts.maxGaps ?? 10_000;
     this.pageSize = opts.pageSize ?? 10_000;
     this.now = opts.now ?? (() => new Date());
@@ -228,11 +233,10 @@ export class SuppressionMirror {
   private async load(): Promise<void> {
     const t0 = this.monotonic();
     const head = await suppressionLogHead(this.db, this.maxGaps);
-    const deadline = this.monotonic() + this.gapTtlMs;
     const present = new Set(head.present);
     const gaps = new Map<number, number>();
     for (let id = Math.max(1, head.maxId - this.maxGaps + 1); id < head.maxId; id++)
-      if (!present.has(id)) gaps.set(id, deadline);
+      if (!present.has(id)) gaps.set(id, 0);
     const map = new SuppressedMap(Math.ceil((await estimatedSuppressionRows(this.db)) * 1.05) + 1024);
     const sink = new RowLines(map);
     if (!(await suppressionsInForceCopy(this.db, sink))) {
@@ -264,8 +268,14 @@ export class SuppressionMirror {
     const seen = new Set<string>();
     for (;;) {
       if (this.stopped) return;
-      const deadline = this.monotonic() + this.gapTtlMs;
-      const lines = await suppressionLogSince(this.db, this.maxId, [...this.gaps.keys()], this.pageSize);
+      const { lines, snapshot } = await suppressionLogSince(
+        this.db,
+        this.maxId,
+        [...this.gaps.keys()],
+        this.pageSize,
+      );
+      // Ids missing since an earlier read: their transactions have ids below this read's xmax.
+      for (const [g, x] of this.gaps) if (x === 0) this.gaps.set(g, snapshot.xmax);
       for (const l of lines) {
         const k = keyOf(l.tenant, l.address_hash);
         if (!seen.has(k)) {
@@ -274,8 +284,7 @@ export class SuppressionMirror {
           hashes.push(l.address_hash);
         }
         if (l.id > this.maxId) {
-          for (let g = Math.max(this.maxId + 1, l.id - this.maxGaps); g < l.id; g++)
-            this.gaps.set(g, deadline);
+          for (let g = Math.max(this.maxId + 1, l.id - this.maxGaps); g < l.id; g++) this.gaps.set(g, 0);
           this.maxId = l.id;
         } else this.gaps.delete(l.id);
       }
@@ -284,6 +293,8 @@ export class SuppressionMirror {
           if (this.gaps.size <= this.maxGaps) break;
           this.gaps.delete(g);
         }
+      // Every transaction that could hold these has ended, and this read did not show them: none will come.
+      for (const [g, x] of this.gaps) if (x !== 0 && x <= snapshot.xmin) this.gaps.delete(g);
       if (lines.length < this.pageSize) break;
     }
     for (let i = 0; i < tenants.length; i += this.pageSize) {
@@ -296,8 +307,6 @@ export class SuppressionMirror {
       for (let j = 0; j < t.length; j++)
         this.map.replace(t[j]!, h[j]!, (byKey.get(keyOf(t[j]!, h[j]!)) ?? []).map(mirrored));
     }
-    const m = this.monotonic();
-    for (const [g, until] of this.gaps) if (until < m) this.gaps.delete(g);
     this.freshAt = startedAt;
     onPoll?.(now);
     this.caughtUpWaiters = this.caughtUpWaiters.filter((w) => {
