@@ -24,7 +24,7 @@ const DURATION = Number(arg("duration", "10"));
 const CONNECTIONS = Number(arg("connections", "20"));
 const CPU_PROF = arg("cpu-prof", undefined);
 
-/** The child: the lookup role alone on one schema, printing its ports once its index is loaded. */
+/** The child: the lookup role alone on one schema, printing its ports once its suppressions are loaded. */
 async function serve(schema) {
   const { loadConfig } = await import("../src/config.ts");
   const { createLogger } = await import("../src/log.ts");
@@ -184,7 +184,7 @@ if (args[0] === "--serve") {
       if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]));
     });
   });
-  await new Promise((r) => setTimeout(r, 2000)); // the index's first load
+  await new Promise((r) => setTimeout(r, 2000)); // settling (older sources: their index's first load)
   console.log(`offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s, 1% suppressed`);
   for (const [name, port, framing] of [
     ["socketmap", ports.socketmap, SOCKETMAP],
