@@ -100,7 +100,7 @@ function decide(attrs: PolicyAttributes, deps: PolicyServerDeps): string | Promi
   };
   try {
     const found = deps.check(tenant, recipient, stream);
-    return found instanceof Promise ? found.then(finish, failed) : finish(found);
+    return found instanceof Promise ? found.then(finish).catch(failed) : finish(found);
   } catch (err) {
     return failed(err);
   }

@@ -87,7 +87,14 @@ export class ReplyQueue {
     this.flush();
     this.waiting++;
     this.chain = this.chain.then(async () => {
-      const r = await reply;
+      let r: string;
+      try {
+        r = await reply;
+      } catch {
+        // The answers catch their errors; should one escape, the client must not wait forever for its reply.
+        this.socket.destroy();
+        return;
+      }
       this.waiting--;
       if (!this.socket.destroyed) this.socket.write(frame(r));
     });
@@ -122,7 +129,7 @@ function answer(text: string, deps: LookupServerDeps): string | Promise<string> 
   };
   try {
     const found = deps.check(deps.tenant, key, s);
-    return found instanceof Promise ? found.then(finish, failed) : finish(found);
+    return found instanceof Promise ? found.then(finish).catch(failed) : finish(found);
   } catch (err) {
     return failed(err);
   }
