@@ -1,6 +1,7 @@
 // The lookup servers over real sockets answer pipelined requests in their order when some answers are at once
 // (from memory) and others wait (the database asked while the mirror lags): here a check that answers addresses
-// starting with `slow` only when the test lets it, and the others at once.
+// starting with `slow` only when the test lets it, fails those starting with `down` (the database away), and
+// answers the others at once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../../src/log.js";
 import type { Governing } from "../../../src/integrations/postfix/answer.js";
@@ -19,7 +20,13 @@ const found: Governing = {
 let release!: () => void;
 let released = new Promise<void>((r) => (release = r));
 const check: SuppressionCheck = (_tenant, address) =>
-  address.startsWith("slow") ? released.then(() => found) : address.startsWith("bad") ? found : undefined;
+  address.startsWith("down")
+    ? Promise.reject(new Error("connection refused"))
+    : address.startsWith("slow")
+      ? released.then(() => found)
+      : address.startsWith("bad")
+        ? found
+        : undefined;
 
 const deps = { check, tenant: "default", defaultStream: "default", logger: createLogger("silent") };
 let sm: ListeningServer;
@@ -76,5 +83,20 @@ describe("replies in request order", () => {
       "action=REJECT",
       "action=DUNNO",
     ]);
+  });
+
+  it("a lookup whose database does not answer gets TEMP (socketmap) or DEFER_IF_PERMIT (policy), and the connection goes on", async () => {
+    const c = await SocketmapClient.open(sm.port);
+    expect(await c.ask("suppressed down@example.org", "suppressed bad@example.org")).toEqual([
+      "TEMP the suppression database does not answer",
+      expect.stringMatching(/^OK REJECT 5\.7\.1/),
+    ]);
+    c.close();
+    const p = await PolicyClient.open(policy.port);
+    expect(await p.ask({ recipient: "down@example.org", sender: "" })).toBe(
+      "action=DEFER_IF_PERMIT 4.3.0 the suppression database does not answer",
+    );
+    expect(await p.ask({ recipient: "a@example.org", sender: "" })).toBe("action=DUNNO");
+    p.close();
   });
 });
