@@ -220,6 +220,9 @@ export const configSchema = z.object({
   rollupHourlyRetentionDays: int(100),
   /** How long the daily rollups are kept (0: forever). */
   rollupDailyRetentionDays: int(800),
+  /** How long a resolved incident is kept after it resolved, with its history and notifications (0: forever;
+   * incidents in force are never deleted). */
+  incidentRetentionDays: int(400),
   /** Local parts are compared case-insensitively unless this is set. */
   caseSensitiveLocalPart: z.stringbool().default(false),
   /** Tries of a webhook delivery before it is `dead`. */
@@ -300,9 +303,11 @@ export const configSchema = z.object({
   reportTenants: csv.default([]),
   /** Who the scheduled report is mailed to. */
   reportTo: csv.default([]),
-  reportFrom: z.string().min(3).default("rebound@localhost"),
-  /** The SMTP relay reports are sent through (`smtp://host:port`, `smtps://user:pass@host`). */
-  reportSmtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The SMTP relay everything Rebound mails goes through: scheduled reports and the alerts' e-mail routes
+   * (`smtp://host:port`, `smtps://user:pass@host`). */
+  mailRelayUrl: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The sender of everything Rebound mails. */
+  mailFrom: z.string().min(3).default("rebound@localhost"),
   /** The POP3 mailboxes `rebound ingest pop3` reads (a JSON file: docs/integrations.md). */
   pop3AccountsPath: z.string().min(1).optional(),
   /** The ESP endpoints `POST /v1/ingest/<provider>` take (a JSON file: docs/integrations.md); unset: none. */
@@ -379,6 +384,7 @@ export const ENV: Record<keyof Config, string> = {
   logRetentionDays: "REBOUND_LOG_RETENTION_DAYS",
   rollupHourlyRetentionDays: "REBOUND_ROLLUP_HOURLY_RETENTION_DAYS",
   rollupDailyRetentionDays: "REBOUND_ROLLUP_DAILY_RETENTION_DAYS",
+  incidentRetentionDays: "REBOUND_INCIDENT_RETENTION_DAYS",
   caseSensitiveLocalPart: "REBOUND_CASE_SENSITIVE_LOCAL_PART",
   webhookMaxAttempts: "REBOUND_WEBHOOK_MAX_ATTEMPTS",
   webhookTimeoutMs: "REBOUND_WEBHOOK_TIMEOUT_MS",
@@ -416,8 +422,8 @@ export const ENV: Record<keyof Config, string> = {
   reportPeriod: "REBOUND_REPORT_PERIOD",
   reportTenants: "REBOUND_REPORT_TENANTS",
   reportTo: "REBOUND_REPORT_TO",
-  reportFrom: "REBOUND_REPORT_FROM",
-  reportSmtpUrl: "REBOUND_REPORT_SMTP_URL",
+  mailRelayUrl: "REBOUND_MAIL_RELAY_URL",
+  mailFrom: "REBOUND_MAIL_FROM",
   pop3AccountsPath: "REBOUND_POP3_ACCOUNTS",
   espConfigPath: "REBOUND_ESP_CONFIG",
   espMaxAgeMinutes: "REBOUND_ESP_MAX_AGE_MINUTES",
@@ -427,6 +433,23 @@ export const ENV: Record<keyof Config, string> = {
   tlsReportRetentionDays: "REBOUND_TLS_REPORT_RETENTION_DAYS",
   domainTenants: "REBOUND_DOMAIN_TENANTS",
 };
+
+/**
+ * Old names still read for one release, each for the setting that replaced it (a warning at start says so):
+ * the reports' relay and sender became the one relay of everything Rebound mails.
+ */
+export const DEPRECATED_ENV: Record<string, keyof Config> = {
+  REBOUND_REPORT_SMTP_URL: "mailRelayUrl",
+  REBOUND_REPORT_FROM: "mailFrom",
+};
+
+// What loadConfig found to warn of (deprecated names), per configuration it returned.
+const warningsOf = new WeakMap<Config, string[]>();
+
+/** The warnings of a configuration loadConfig returned (deprecated variables), to log at start. */
+export function configWarnings(c: Config): string[] {
+  return warningsOf.get(c) ?? [];
+}
 
 /**
  * Parse configuration from an environment (default: process.env) plus explicit overrides (from CLI flags or
@@ -439,6 +462,21 @@ export function loadConfig(
   const unknown = unknownVariables(env);
   if (unknown.length) throw new ConfigError(`invalid configuration:\n  ${unknown.join("\n  ")}`);
   const input: Record<string, unknown> = {};
+  const warnings: string[] = [];
+  for (const [old, key] of Object.entries(DEPRECATED_ENV)) {
+    const v = env[old];
+    if (v === undefined || v === "") continue;
+    const name = ENV[key];
+    const current = env[name];
+    if (current !== undefined && current !== "") {
+      if (current !== v)
+        warnings.push(`${old} is deprecated and ignored: ${name} is set and wins; unset ${old}`);
+      else warnings.push(`${old} is deprecated: unset it (${name} has the same value)`);
+    } else {
+      input[key] = v;
+      warnings.push(`${old} is deprecated: rename it ${name} (the old name is read for one more release)`);
+    }
+  }
   for (const [key, name] of Object.entries(ENV)) {
     const v = env[name];
     if (v !== undefined && v !== "") input[key] = v;
@@ -448,7 +486,9 @@ export function loadConfig(
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? "");
-      return `${ENV[key as keyof Config] ?? key}: ${i.message}`;
+      const name = ENV[key as keyof Config] ?? key;
+      const old = Object.keys(DEPRECATED_ENV).find((o) => DEPRECATED_ENV[o] === key && env[o] && !env[name]);
+      return `${old ? `${old} (deprecated name of ${name})` : name}: ${i.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
@@ -457,10 +497,11 @@ export function loadConfig(
     throw new ConfigError(
       `invalid configuration:\n  ${ENV.smtpProxyProtocol}: a PROXY protocol header is trusted only from the proxies' networks: set ${ENV.smtpProxyFrom} (CIDRs) instead`,
     );
-  if (c.reportSchedule && (!c.reportTo.length || !c.reportSmtpUrl))
+  if (c.reportSchedule && (!c.reportTo.length || !c.mailRelayUrl))
     throw new ConfigError(
-      `invalid configuration:\n  ${ENV.reportSchedule}: a scheduled report needs ${ENV.reportTo} (who gets it) and ${ENV.reportSmtpUrl} (the relay it goes through)`,
+      `invalid configuration:\n  ${ENV.reportSchedule}: a scheduled report needs ${ENV.reportTo} (who gets it) and ${ENV.mailRelayUrl} (the relay it goes through)`,
     );
+  warningsOf.set(c, warnings);
   return c;
 }
 
@@ -469,11 +510,11 @@ export function loadConfig(
  * closest known name when one is near.
  */
 export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
-  const known = new Set(Object.values(ENV));
+  const known = new Set([...Object.values(ENV), ...Object.keys(DEPRECATED_ENV)]);
   const problems: string[] = [];
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith("REBOUND_") || known.has(name)) continue;
-    const near = closest(name, [...known]);
+    const near = closest(name, Object.values(ENV));
     problems.push(
       `${name}: no such setting${near ? ` (did you mean ${near}?)` : ""}; see the table in README.md`,
     );

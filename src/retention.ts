@@ -1,5 +1,6 @@
 // Retention, run by every role (intake, worker, api): on a timer (hourly; the first pass at start) raw mail,
-// events, mail metadata, logs, DMARC, TLS and authentication failure reports and ESP event ids past their settings
+// events, mail metadata, logs, resolved incidents (with their history and notifications), DMARC, TLS and
+// authentication failure reports and ESP event ids past their settings
 // are deleted, and suppressions past their expiry. The
 // deletes skip rows another process has locked, so any number of processes may run it at once.
 import type { Config } from "./config.js";
@@ -15,6 +16,7 @@ import {
   purgeMails,
   purgeTlsReports,
 } from "./store/retention.js";
+import { purgeIncidents } from "./store/incidents.js";
 import { purgeRollups } from "./store/rollups.js";
 import { expireSuppressions } from "./store/suppressions.js";
 
@@ -29,6 +31,7 @@ export type RetentionConfig = Pick<
   | "espEventRetentionDays"
   | "dmarcRetentionDays"
   | "tlsReportRetentionDays"
+  | "incidentRetentionDays"
 >;
 
 export interface RetentionDeps {
@@ -46,6 +49,8 @@ export interface RetentionPass {
   logRowsDeleted: number;
   suppressionsExpired: number;
   rollupRowsDeleted: number;
+  /** Incidents resolved longer ago than REBOUND_INCIDENT_RETENTION_DAYS (their history and notifications too). */
+  incidentsDeleted: number;
   /** ESP event ids older than REBOUND_ESP_EVENT_RETENTION_DAYS, kept to record a webhook sent again once. */
   espClaimsDeleted: number;
   /** DMARC aggregate reports (their rows went with them) and RFC 6591 authentication failure reports. */
@@ -107,6 +112,9 @@ export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number 
           )),
         tlsReportsDeleted: await step("tls reports", c.tlsReportRetentionDays, (b) =>
           purgeTlsReports(deps.db, b),
+        ),
+        incidentsDeleted: await step("resolved incidents", c.incidentRetentionDays, (b) =>
+          purgeIncidents(deps.db, b),
         ),
       };
       if (Object.values(pass).some((n) => n > 0)) logger.info(pass, "retention pass");

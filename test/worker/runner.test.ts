@@ -195,6 +195,7 @@ describe("the mail worker", () => {
         espEventRetentionDays: 30,
         dmarcRetentionDays: 0,
         tlsReportRetentionDays: 0,
+        incidentRetentionDays: 0,
       },
       logger: createLogger("silent"),
     });
