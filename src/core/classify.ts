@@ -285,6 +285,8 @@ function dsnRecipient(
     evidence.rule = `lhost:${extra.rule ?? "extractor"}`;
   }
   if (command) evidence.command = command;
+  // The human text's words around the recipient, for a report that gives no diagnostic of its own
+  if (!diagnostic && extra?.context) evidence.context = extra.context;
   const remoteMta = block.remoteMta ?? extra?.remoteMta;
   if (remoteMta) evidence.remoteMta = remoteMta;
   if (dsn.reportingMta) evidence.reportingMta = dsn.reportingMta;

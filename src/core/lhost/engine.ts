@@ -130,9 +130,10 @@ export const GENERAL_LINES: RegExp[] = [
   ),
   // a list item: `* addr`, `> addr`, `+ addr`, `• addr` (old gateways, MDaemon's "did NOT receive a copy")
   new RegExp(String.raw`^\s*[*>+\u2022]\s*<?(?<addr>${EMAIL_SRC})>?[.,;:]?(?:\s+(?<rest>\S.*))?$`, "i"),
-  // Exchange 5.5: `addr on Thu, 3 Dec 2026 11:11:09 -0500` (the reason on the lines below)
+  // Exchange 5.5 to 2003: `addr on Thu, 3 Dec 2026 11:11:09 -0500`, `'addr' on 12/3/2026 10:10 AM`, and in its
+  // languages `'addr' am 03.12.2026`, `'addr' le 03/12/2026`, `'addr' el ...` (the reason on the lines below)
   new RegExp(
-    String.raw`^\s*<?(?<addr>${EMAIL_SRC})>? on (?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? |\d{1,4}[ ./-])`,
+    String.raw`^\s*['"<]?(?<addr>${EMAIL_SRC})['">]? (?:on|am|le|el|il|em|op|в) (?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? |\d{1,4}[ ./-])`,
     "i",
   ),
   // labels of old MTAs: `Intended recipient: addr`, `Error-for: addr`, `Undeliverable Address: addr`

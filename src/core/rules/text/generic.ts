@@ -782,4 +782,11 @@ export const genericRules = table("generic", [
     "Delivery has been postponed because the destination server could not be reached",
     P.networkerror,
   ],
+  [
+    "domain-not-registered",
+    "hostunknown",
+    /domain name (?:\(\S{1,255}\) )?does not (?:appear to )?(?:be registered|exist)/i,
+    "The message could not be delivered because the domain name (example.invalid) does not appear to be registered.",
+    P.hostunknown,
+  ],
 ]);
