@@ -253,14 +253,14 @@ export const languageRules = table("lang", [
   [
     "nl-mailbox-full-2",
     "mailboxfull",
-    /(?:mailbox|postvak|postbus|brievenbus)(?: \S{1,40}){0,4} (?:is )?(?:vol|overvol)\b|(?:quota|opslagruimte) (?:is )?(?:overschreden|bereikt|vol)/i,
+    /(?:mailbox|postvak|postbus|brievenbus)\b.{0,80} (?:is )?(?:over)?vol\b|(?:quota|opslagruimte) (?:is )?(?:overschreden|bereikt|vol)/i,
     "552 5.2.2 De mailbox van de ontvanger is vol",
     P.mailboxfull,
   ],
   [
     "nl-suspend",
     "suspend",
-    /(?:mailbox|account|adres)(?: \S{1,40}){0,3} (?:is )?(?:gedeactiveerd|uitgeschakeld|geblokkeerd|opgeheven)/i,
+    /(?:mailbox|account|adres)\b.{0,60} (?:is )?(?:gedeactiveerd|uitgeschakeld|geblokkeerd|opgeheven)/i,
     "550 5.2.1 Het account van de ontvanger is gedeactiveerd",
     P.suspend,
   ],
@@ -274,7 +274,7 @@ export const languageRules = table("lang", [
   [
     "nl-address-not-found",
     "userunknown",
-    /(?:e-?mailadres|adres)(?: \S{1,40}){0,5},? (?:is )?niet gevonden/i,
+    /(?:e-?mailadres|adres)\b.{0,100} (?:is )?niet gevonden/i,
     "Het e-mailadres dat u hebt opgegeven, is niet gevonden.",
     P.userunknown,
   ],
