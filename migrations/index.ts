@@ -16,6 +16,7 @@ import * as m0019 from "./0019_esp.js";
 import * as m0020 from "./0020_dmarc.js";
 import * as m0017 from "./0017_alerts.js";
 import * as m0022 from "./0022_address_key.js";
+import * as m0023 from "./0023_incidents_updates.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   "0020_dmarc": m0020,
   "0017_alerts": m0017,
   "0022_address_key": m0022,
+  "0023_incidents_updates": m0023,
 };

@@ -61,24 +61,30 @@ const localParts = z.union([z.string(), z.array(z.string())]).transform((v, ctx)
   return list;
 });
 
-/** `sender-or-domain=stream` pairs, comma-separated, lower-cased: which stream a sender's mail belongs to. */
-const senderStreams = z.string().transform((s, ctx) => {
-  const map = new Map<string, string>();
-  for (const part of s
-    .split(",")
-    .map((x) => x.trim())
-    .filter(Boolean)) {
-    const i = part.lastIndexOf("=");
-    const key = i > 0 ? part.slice(0, i).trim().toLowerCase() : "";
-    const stream = i > 0 ? part.slice(i + 1).trim() : "";
-    if (!key || !stream) {
-      ctx.addIssue({ code: "custom", message: `"${part}" is not \`sender-or-domain=stream\`` });
-      return z.NEVER;
+/** `key=value` pairs, comma-separated, keys lower-cased then mapped by `key` ("": not one; `shape` names the
+ * form in errors). */
+const pairs = (shape: string, key: (k: string) => string = (k) => k) =>
+  z.string().transform((s, ctx) => {
+    const map = new Map<string, string>();
+    for (const part of s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      const i = part.lastIndexOf("=");
+      const k = i > 0 ? key(part.slice(0, i).trim().toLowerCase()) : "";
+      const value = i > 0 ? part.slice(i + 1).trim() : "";
+      if (!k || !value) {
+        ctx.addIssue({ code: "custom", message: `"${part}" is not \`${shape}\`` });
+        return z.NEVER;
+      }
+      map.set(k, value);
     }
-    map.set(key, stream);
-  }
-  return map;
-});
+    return map;
+  });
+/** `sender-or-domain=stream` pairs: which stream a sender's mail belongs to. */
+const senderStreams = pairs("sender-or-domain=stream");
+/** `domain=tenant` pairs: whose reports about a domain are (the domain in its ASCII form). */
+const domainTenants = pairs("domain=tenant", asciiDomain);
 
 const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt);
 
@@ -214,6 +220,9 @@ export const configSchema = z.object({
   rollupHourlyRetentionDays: int(100),
   /** How long the daily rollups are kept (0: forever). */
   rollupDailyRetentionDays: int(800),
+  /** How long a resolved incident is kept after it resolved, with its history and notifications (0: forever;
+   * incidents in force are never deleted). */
+  incidentRetentionDays: int(400),
   /** Local parts are compared case-insensitively unless this is set. */
   caseSensitiveLocalPart: z.stringbool().default(false),
   /** Tries of a webhook delivery before it is `dead`. */
@@ -289,15 +298,31 @@ export const configSchema = z.object({
   reportTenants: csv.default([]),
   /** Who the scheduled report is mailed to. */
   reportTo: csv.default([]),
-  reportFrom: z.string().min(3).default("rebound@localhost"),
-  /** The SMTP relay reports are sent through (`smtp://host:port`, `smtps://user:pass@host`). */
-  reportSmtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The SMTP relay everything Rebound mails goes through: scheduled reports and the alerts' e-mail routes
+   * (`smtp://host:port`, `smtps://user:pass@host`). */
+  mailRelayUrl: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The sender of everything Rebound mails. */
+  mailFrom: z.string().min(3).default("rebound@localhost"),
   /** The POP3 mailboxes `rebound ingest pop3` reads (a JSON file: docs/integrations.md). */
   pop3AccountsPath: z.string().min(1).optional(),
   /** The ESP endpoints `POST /v1/ingest/<provider>` take (a JSON file: docs/integrations.md); unset: none. */
   espConfigPath: z.string().min(1).optional(),
   /** A signed ESP webhook whose signed time is further than this from now is refused (a replay). */
   espMaxAgeMinutes: z.coerce.number().int().min(1).max(1440).default(15),
+  /** Refused ESP webhook requests (bad signature or credentials, unsigned, stale) per client IP and minute that
+   * are answered 401; beyond, 429 `rate_limited` with Retry-After. Verified requests are never limited (0: no limit). */
+  espFailuresPerMinute: int(30),
+  /** How long an ESP event's id is remembered, so that a webhook sent again records nothing twice (days, 1 at
+   * least: far beyond any provider's retries). */
+  espEventRetentionDays: z.coerce.number().int().min(1).default(30),
+  /** DMARC aggregate reports (with their rows) and RFC 6591 authentication failure reports older than this many
+   * days (by arrival) are deleted (0: kept forever). */
+  dmarcRetentionDays: int(400),
+  /** SMTP TLS reports older than this many days (by arrival) are deleted (0: kept forever). */
+  tlsReportRetentionDays: int(400),
+  /** `domain=tenant` pairs: the tenant of a DMARC, TLS or authentication failure report about the domain (or a
+   * subdomain of it); a report about another domain goes to the default tenant. */
+  domainTenants: domainTenants.default(new Map()),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -354,6 +379,7 @@ export const ENV: Record<keyof Config, string> = {
   logRetentionDays: "REBOUND_LOG_RETENTION_DAYS",
   rollupHourlyRetentionDays: "REBOUND_ROLLUP_HOURLY_RETENTION_DAYS",
   rollupDailyRetentionDays: "REBOUND_ROLLUP_DAILY_RETENTION_DAYS",
+  incidentRetentionDays: "REBOUND_INCIDENT_RETENTION_DAYS",
   caseSensitiveLocalPart: "REBOUND_CASE_SENSITIVE_LOCAL_PART",
   webhookMaxAttempts: "REBOUND_WEBHOOK_MAX_ATTEMPTS",
   webhookTimeoutMs: "REBOUND_WEBHOOK_TIMEOUT_MS",
@@ -390,12 +416,34 @@ export const ENV: Record<keyof Config, string> = {
   reportPeriod: "REBOUND_REPORT_PERIOD",
   reportTenants: "REBOUND_REPORT_TENANTS",
   reportTo: "REBOUND_REPORT_TO",
-  reportFrom: "REBOUND_REPORT_FROM",
-  reportSmtpUrl: "REBOUND_REPORT_SMTP_URL",
+  mailRelayUrl: "REBOUND_MAIL_RELAY_URL",
+  mailFrom: "REBOUND_MAIL_FROM",
   pop3AccountsPath: "REBOUND_POP3_ACCOUNTS",
   espConfigPath: "REBOUND_ESP_CONFIG",
   espMaxAgeMinutes: "REBOUND_ESP_MAX_AGE_MINUTES",
+  espFailuresPerMinute: "REBOUND_ESP_FAILURES_PER_MINUTE",
+  espEventRetentionDays: "REBOUND_ESP_EVENT_RETENTION_DAYS",
+  dmarcRetentionDays: "REBOUND_DMARC_RETENTION_DAYS",
+  tlsReportRetentionDays: "REBOUND_TLS_REPORT_RETENTION_DAYS",
+  domainTenants: "REBOUND_DOMAIN_TENANTS",
 };
+
+/**
+ * Old names still read for one release, each for the setting that replaced it (a warning at start says so):
+ * the reports' relay and sender became the one relay of everything Rebound mails.
+ */
+export const DEPRECATED_ENV: Record<string, keyof Config> = {
+  REBOUND_REPORT_SMTP_URL: "mailRelayUrl",
+  REBOUND_REPORT_FROM: "mailFrom",
+};
+
+// What loadConfig found to warn of (deprecated names), per configuration it returned.
+const warningsOf = new WeakMap<Config, string[]>();
+
+/** The warnings of a configuration loadConfig returned (deprecated variables), to log at start. */
+export function configWarnings(c: Config): string[] {
+  return warningsOf.get(c) ?? [];
+}
 
 /**
  * Parse configuration from an environment (default: process.env) plus explicit overrides (from CLI flags or
@@ -408,6 +456,21 @@ export function loadConfig(
   const unknown = unknownVariables(env);
   if (unknown.length) throw new ConfigError(`invalid configuration:\n  ${unknown.join("\n  ")}`);
   const input: Record<string, unknown> = {};
+  const warnings: string[] = [];
+  for (const [old, key] of Object.entries(DEPRECATED_ENV)) {
+    const v = env[old];
+    if (v === undefined || v === "") continue;
+    const name = ENV[key];
+    const current = env[name];
+    if (current !== undefined && current !== "") {
+      if (current !== v)
+        warnings.push(`${old} is deprecated and ignored: ${name} is set and wins; unset ${old}`);
+      else warnings.push(`${old} is deprecated: unset it (${name} has the same value)`);
+    } else {
+      input[key] = v;
+      warnings.push(`${old} is deprecated: rename it ${name} (the old name is read for one more release)`);
+    }
+  }
   for (const [key, name] of Object.entries(ENV)) {
     const v = env[name];
     if (v !== undefined && v !== "") input[key] = v;
@@ -417,7 +480,9 @@ export function loadConfig(
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? "");
-      return `${ENV[key as keyof Config] ?? key}: ${i.message}`;
+      const name = ENV[key as keyof Config] ?? key;
+      const old = Object.keys(DEPRECATED_ENV).find((o) => DEPRECATED_ENV[o] === key && env[o] && !env[name]);
+      return `${old ? `${old} (deprecated name of ${name})` : name}: ${i.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
@@ -426,10 +491,11 @@ export function loadConfig(
     throw new ConfigError(
       `invalid configuration:\n  ${ENV.smtpProxyProtocol}: a PROXY protocol header is trusted only from the proxies' networks: set ${ENV.smtpProxyFrom} (CIDRs) instead`,
     );
-  if (c.reportSchedule && (!c.reportTo.length || !c.reportSmtpUrl))
+  if (c.reportSchedule && (!c.reportTo.length || !c.mailRelayUrl))
     throw new ConfigError(
-      `invalid configuration:\n  ${ENV.reportSchedule}: a scheduled report needs ${ENV.reportTo} (who gets it) and ${ENV.reportSmtpUrl} (the relay it goes through)`,
+      `invalid configuration:\n  ${ENV.reportSchedule}: a scheduled report needs ${ENV.reportTo} (who gets it) and ${ENV.mailRelayUrl} (the relay it goes through)`,
     );
+  warningsOf.set(c, warnings);
   return c;
 }
 
@@ -438,11 +504,11 @@ export function loadConfig(
  * closest known name when one is near.
  */
 export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
-  const known = new Set(Object.values(ENV));
+  const known = new Set([...Object.values(ENV), ...Object.keys(DEPRECATED_ENV)]);
   const problems: string[] = [];
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith("REBOUND_") || known.has(name)) continue;
-    const near = closest(name, [...known]);
+    const near = closest(name, Object.values(ENV));
     problems.push(
       `${name}: no such setting${near ? ` (did you mean ${near}?)` : ""}; see the table in README.md`,
     );

@@ -12,7 +12,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveAddressKey, type AddressKeySource } from "./address-key.js";
-import type { Config } from "./config.js";
+import { configWarnings, type Config } from "./config.js";
 import type { AddressHasher } from "./core/address.js";
 import { createIntake, type Intake } from "./intake/server.js";
 import { startSweeper, type Sweeper } from "./intake/sweeper.js";
@@ -123,6 +123,8 @@ export async function startApp(
     });
     closers.push(() => handle.close());
     const db = handle.db;
+    // Deprecated names still read (the reports' relay, the alerts file's `email`): said once at start.
+    for (const w of [...configWarnings(givenConfig), ...alerts.warnings]) logger.warn(w);
     logger.info(
       {
         embedded: handle.embedded,

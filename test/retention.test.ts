@@ -1,4 +1,6 @@
-// Retention on a real PostgreSQL: events, mail metadata, logs (and ESP event ids) past their settings go, nothing else does; two
+// Retention on a real PostgreSQL: events, mail metadata, logs, resolved incidents with their history and
+// notifications, DMARC/TLS/authentication failure reports (and ESP event ids) past their settings go, nothing else
+// does (an incident in force never); two
 // processes may run it at once; and a process running the API role alone runs it too.
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
@@ -60,15 +62,67 @@ async function event(occurredAt: Date, address: string, mailId: string | null = 
   });
 }
 
+/** An incident with a history entry and a notification; `resolvedAt` null: still open. */
+async function incident(openedAt: Date, resolvedAt: Date | null, rule: string): Promise<string> {
+  const row = await t.db
+    .insertInto("incidents")
+    .values({
+      tenant: "acme",
+      rule_id: rule,
+      kind: "rate",
+      scope_key: "[]",
+      severity: "warning",
+      status: resolvedAt ? "resolved" : "open",
+      teams: ["it"],
+      summary: rule,
+      evidence: "{}",
+      opened_at: openedAt,
+      updated_at: resolvedAt ?? openedAt,
+      resolved_at: resolvedAt,
+      resolved_by: resolvedAt ? "rule" : null,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const id = String(row.id);
+  await t.db
+    .insertInto("incident_history")
+    .values({ incident_id: id, at: openedAt, type: "opened" })
+    .execute();
+  await t.db
+    .insertInto("alert_deliveries")
+    .values({
+      tenant: "acme",
+      incident_id: id,
+      route_id: "it",
+      channel: "slack",
+      notice: "opened",
+      payload: "{}",
+      status: "delivered",
+      created_at: openedAt,
+    })
+    .execute();
+  return id;
+}
+
 const count = async (
-  table: "events" | "inbound_mails" | "suppression_log" | "webhook_deliveries" | "outbox",
+  table:
+    | "events"
+    | "inbound_mails"
+    | "suppression_log"
+    | "webhook_deliveries"
+    | "outbox"
+    | "incident_history"
+    | "alert_deliveries",
 ) =>
   Number(
     (await sql<{ n: string }>`select count(*)::text as n from ${sql.table(table)}`.execute(t.db)).rows[0]!.n,
   );
 
 describe("retention", () => {
-  it("deletes events, done mails and suppression log rows past their settings, in two processes at once, and nothing else", async () => {
+  it("deletes events, done mails, suppression log rows, resolved incidents, DMARC/TLS/authentication failure reports (with their rows) and ESP event ids past their settings, in two processes at once, and nothing else", async () => {
+    await incident(daysAgo(500), daysAgo(400), "old-resolved");
+    const recentResolved = await incident(daysAgo(30), daysAgo(20), "recent-resolved");
+    const oldOpen = await incident(daysAgo(1000), null, "old-open");
     const oldMail = await mail(daysAgo(100), "processed");
     await mail(daysAgo(100), "duplicate");
     const oldPending = await mail(daysAgo(100), "pending");
@@ -86,6 +140,23 @@ describe("retention", () => {
         { tenant: "acme", provider: "sendgrid", event_id: "recent", received_at: daysAgo(2) },
       ])
       .execute();
+    for (const [id, days] of [
+      ["old", 300],
+      ["recent", 3],
+    ] as const) {
+      const r = await sql<{
+        id: string;
+      }>`insert into dmarc_reports (tenant, source, report_id, org_name, received_at)
+        values ('acme', 'test', ${id}, 'org', ${daysAgo(days)}) returning id::text`.execute(t.db);
+      await sql`insert into dmarc_records (report, tenant, org_name, domain, date_begin, date_end, source_ip, count,
+          header_from, reasons, dkim_results, spf_results)
+        values (${r.rows[0]!.id}, 'acme', 'org', 'example.com', ${daysAgo(days)}, ${daysAgo(days)}, '192.0.2.1', 1,
+          'example.com', '[]', '[]', '[]')`.execute(t.db);
+      await sql`insert into tls_reports (tenant, source, report_id, org_name, received_at)
+        values ('acme', 'test', ${id}, 'org', ${daysAgo(days)})`.execute(t.db);
+      await sql`insert into auth_failure_reports (tenant, occurred_at, domain, details)
+        values ('acme', ${daysAgo(days)}, ${`${id}.example.com`}, '{}')`.execute(t.db);
+    }
     const config = {
       rawRetentionDays: 0,
       eventRetentionDays: 30,
@@ -93,6 +164,10 @@ describe("retention", () => {
       logRetentionDays: 365,
       rollupHourlyRetentionDays: 0,
       rollupDailyRetentionDays: 0,
+      espEventRetentionDays: 30,
+      dmarcRetentionDays: 200,
+      tlsReportRetentionDays: 200,
+      incidentRetentionDays: 365,
     };
     const logger = createLogger("silent");
     const [a, b] = [0, 1].map(() =>
@@ -108,6 +183,9 @@ describe("retention", () => {
       expect(total("mailsDeleted")).toBe(2);
       expect(total("logRowsDeleted")).toBe(1);
       expect(total("espClaimsDeleted")).toBe(1);
+      expect(total("dmarcReportsDeleted")).toBe(2); // a DMARC report and an authentication failure report
+      expect(total("tlsReportsDeleted")).toBe(1);
+      expect(total("incidentsDeleted")).toBe(1);
     } finally {
       a!.stop();
       b!.stop();
@@ -121,6 +199,24 @@ describe("retention", () => {
     expect(await t.db.selectFrom("esp_events").select("event_id").execute()).toEqual([
       { event_id: "recent" },
     ]);
+    expect(await t.db.selectFrom("dmarc_reports").select("report_id").execute()).toEqual([
+      { report_id: "recent" },
+    ]);
+    expect(await t.db.selectFrom("dmarc_records").select("date_begin").execute()).toEqual([
+      { date_begin: daysAgo(3) },
+    ]);
+    expect(await t.db.selectFrom("tls_reports").select("report_id").execute()).toEqual([
+      { report_id: "recent" },
+    ]);
+    expect(await t.db.selectFrom("auth_failure_reports").select("domain").execute()).toEqual([
+      { domain: "recent.example.com" },
+    ]);
+    // The incident resolved 400 days ago went with its history and notification; the one resolved lately and the
+    // one still open (opened 1,000 days ago) stay.
+    const kept = await t.db.selectFrom("incidents").select("id").orderBy("id").execute();
+    expect(kept.map((k) => String(k.id)).sort()).toEqual([recentResolved, oldOpen].sort());
+    expect(await count("incident_history")).toBe(2);
+    expect(await count("alert_deliveries")).toBe(2);
   });
 
   it("runs in a process that runs the API role alone", async () => {

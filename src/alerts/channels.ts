@@ -10,6 +10,7 @@ import {
   webhookBody,
   type NoticePayload,
 } from "../core/alerts/notify.js";
+import { smtpRelayOptions } from "../util/smtp-relay.js";
 import { SIGNATURE_HEADER, signatureHeader } from "../webhooks/sign.js";
 
 export interface Sender {
@@ -20,7 +21,7 @@ export interface Sender {
 export function createSender(alerts: AlertsConfig, now: () => Date): Sender {
   const timeoutMs = alerts.delivery.timeoutMs;
   const mailer = alerts.email
-    ? nodemailer.createTransport(smtpOptions(alerts.email.smtpUrl, timeoutMs))
+    ? nodemailer.createTransport(smtpRelayOptions(alerts.email.smtpUrl, timeoutMs))
     : undefined;
 
   async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<void> {
@@ -51,7 +52,7 @@ export function createSender(alerts: AlertsConfig, now: () => Date): Sender {
           });
         }
         case "email": {
-          if (!mailer || !alerts.email) throw new Error("no SMTP relay configured (email.smtpUrl)");
+          if (!mailer || !alerts.email) throw new Error("no SMTP relay configured (REBOUND_MAIL_RELAY_URL)");
           const m = emailMessage(payload);
           await mailer.sendMail({ from: alerts.email.from, to: route.to, subject: m.subject, text: m.text });
           return;
@@ -61,22 +62,5 @@ export function createSender(alerts: AlertsConfig, now: () => Date): Sender {
     close() {
       mailer?.close();
     },
-  };
-}
-
-/** The relay's URL (smtp://user:pass@host:port, smtps://...) as transport options with deadlines. */
-function smtpOptions(smtpUrl: string, timeoutMs: number) {
-  const u = new URL(smtpUrl);
-  const secure = u.protocol === "smtps:";
-  return {
-    host: u.hostname,
-    port: Number(u.port) || (secure ? 465 : 587),
-    secure,
-    auth: u.username
-      ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) }
-      : undefined,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
   };
 }

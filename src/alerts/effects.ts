@@ -21,6 +21,7 @@ export function routed(i: IncidentRow): RoutedIncident {
     teams: i.teams,
     summary: i.summary,
     openedAt: new Date(i.opened_at),
+    criticalSince: i.critical_since ? new Date(i.critical_since) : null,
   };
 }
 
@@ -43,12 +44,17 @@ export const pausePayload = (p: ActivePause) => ({
   note: p.note,
 });
 
+/**
+ * The effects of a change of an incident, in the caller's transaction. Returns the ids of the notifications
+ * queued: once the transaction commits, the caller hands them to its dispatcher (src/alerts/dispatch.ts) to be
+ * sent at once.
+ */
 export async function incidentEffects(
   db: Db,
   alerts: AlertsConfig,
   change: { notice: Notice; incident: IncidentRow; by?: "rule" | "hand" },
   now: Date,
-): Promise<void> {
+): Promise<string[]> {
   const { notice, incident } = change;
   const tenant = incident.tenant;
   const id = String(incident.id);
@@ -76,15 +82,23 @@ export async function incidentEffects(
       });
   }
   const payload = noticePayload(incident, notice, now);
-  const escalatedTo = notice === "acknowledged" || notice === "resolved" ? await escalatedRoutes(db, id) : [];
-  for (const r of routesFor(alerts.routes, routed(incident), notice, escalatedTo))
-    await queueAlertDelivery(db, {
+  const escalatedTo = notice === "opened" || notice === "escalated" ? [] : await escalatedRoutes(db, id);
+  // An incident opens, is acknowledged and resolves once, but may escalate and be updated many times: each of
+  // those is a notification of its own (a row per incident x route x notice x step).
+  const step = notice === "escalated" || notice === "updated" ? `at-${now.toISOString()}` : "";
+  const queued: string[] = [];
+  for (const r of routesFor(alerts.routes, routed(incident), notice, escalatedTo)) {
+    const deliveryId = await queueAlertDelivery(db, {
       tenant,
       incidentId: id,
       routeId: r.id,
       channel: r.channel,
       notice,
+      step,
       payload: payload as unknown as Record<string, unknown>,
       now,
     });
+    if (deliveryId) queued.push(deliveryId);
+  }
+  return queued;
 }

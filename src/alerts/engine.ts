@@ -1,18 +1,14 @@
 // The evaluation loop of the worker role: every `evaluateEverySeconds`, each tenant's rules over its figures
 // (src/core/alerts/evaluate.ts), the outcome applied with its effects (webhooks, pauses, notifications), the
-// escalations due queued, and the notifications due sent. Safe with several worker processes: a tenant is
+// escalations due queued; each change's notifications sent as soon as its transaction commits, and the retries
+// due (src/alerts/dispatch.ts). Safe with several worker processes: a tenant is
 // evaluated under a transaction-scoped advisory lock (a process that finds it taken skips the tenant this
 // round), and notifications are claimed row by row (`for update skip locked`).
 import type { AlertsConfig } from "../core/alerts/config.js";
 import { eventsSince, evaluate, figureQueries, type FigureRow } from "../core/alerts/evaluate.js";
-import { escalationsDue, type NoticePayload } from "../core/alerts/notify.js";
+import { escalationsDue } from "../core/alerts/notify.js";
 import type { Logger } from "../log.js";
-import {
-  claimDueAlertDeliveries,
-  queueAlertDelivery,
-  recordAlertDelivery,
-  type AlertDeliveryRow,
-} from "../store/alert-deliveries.js";
+import { queueAlertDelivery } from "../store/alert-deliveries.js";
 import { figureRows, recentEvents, tenantsToEvaluate } from "../store/alert-figures.js";
 import type { Db } from "../store/db.js";
 import {
@@ -24,15 +20,13 @@ import {
   unacknowledgedSince,
 } from "../store/incidents.js";
 import { emitOutbox } from "../store/outbox.js";
-import { createSender, type Sender } from "./channels.js";
+import { createAlertDispatcher, type AlertDispatcher } from "./dispatch.js";
 import { incidentEffects, noticePayload, routed } from "./effects.js";
 import { presentIncident } from "./present.js";
 import type { Severity } from "../core/alerts/types.js";
 
 /** Events quoted and counted per tenant and round, newest first (the rules see no more than these). */
 const MAX_EVENTS = 5000;
-/** Notifications tried at once per round. */
-const BATCH = 50;
 
 export interface AlertEngineDeps {
   db: Db;
@@ -52,11 +46,18 @@ export interface AlertEngine {
 export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(): void } {
   const { db, alerts } = deps;
   const logger = deps.logger.child({ role: "alerts" });
-  const sender: Sender = createSender(alerts, deps.now);
+  const dispatcher: AlertDispatcher = createAlertDispatcher({
+    db,
+    alerts,
+    logger: deps.logger,
+    now: deps.now,
+  });
 
-  async function evaluateTenant(tenant: string): Promise<void> {
-    await db.transaction().execute(async (trx) => {
-      if (!(await tryEvaluationLock(trx, tenant))) return;
+  /** One tenant's evaluation, in a transaction; returns the notifications it queued. */
+  async function evaluateTenant(tenant: string): Promise<string[]> {
+    return db.transaction().execute(async (trx) => {
+      const queued: string[] = [];
+      if (!(await tryEvaluationLock(trx, tenant))) return queued;
       const now = deps.now();
       const figures = new Map<string, FigureRow[]>();
       for (const q of figureQueries(alerts.rules, now))
@@ -75,6 +76,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
           sendingDomain: i.sending_domain,
         },
         severity: i.severity as Severity,
+        notedValue: i.noted_value,
+        updates: i.noted_updates,
       }));
       // A rule x scope resolved by hand stays quiet for one window of its rule.
       const quiet = (await resolvedByHandSince(trx, tenant, since)).map((q) => {
@@ -84,7 +87,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
       const ev = evaluate({ now, rules: alerts.rules, figures, events, active, quiet });
       const changes = await applyEvaluation(trx, tenant, ev, now);
       for (const c of changes) {
-        await incidentEffects(trx, alerts, { ...c, by: "rule" }, now);
+        queued.push(...(await incidentEffects(trx, alerts, { ...c, by: "rule" }, now)));
         logger.info(
           {
             tenant,
@@ -95,6 +98,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
           `incident ${c.notice}: ${c.incident.summary}`,
         );
       }
+      return queued;
     });
   }
 
@@ -108,7 +112,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
     const candidates = await unacknowledgedSince(db, new Date(now.getTime() - Math.min(...delays) * 60_000));
     for (const inc of candidates) {
       for (const route of escalationsDue(alerts.routes, routed(inc), now)) {
-        await db.transaction().execute(async (trx) => {
+        const queued = await db.transaction().execute(async (trx) => {
           const payload = noticePayload(inc, "escalated", now);
           const queued = await queueAlertDelivery(trx, {
             tenant: inc.tenant,
@@ -120,7 +124,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
             payload: payload as unknown as Record<string, unknown>,
             now,
           });
-          if (!queued) return;
+          if (!queued) return null;
           await addHistory(trx, String(inc.id), {
             type: "escalated",
             at: now,
@@ -139,72 +143,10 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
             { incident: String(inc.id), route: route.id },
             "incident escalated: not acknowledged in time",
           );
+          return queued;
         });
+        if (queued) dispatcher.deliverSoon([queued]);
       }
-    }
-  }
-
-  async function deliverOne(d: AlertDeliveryRow): Promise<void> {
-    const route = alerts.routes.find((r) => r.id === d.route_id);
-    const now = () => deps.now();
-    let error: string | undefined;
-    if (!route) error = `route ${d.route_id} is no longer configured`;
-    else {
-      try {
-        await sender.send(route, d.payload as unknown as NoticePayload, String(d.id));
-      } catch (err) {
-        error = err instanceof Error ? err.message || err.name : String(err);
-      }
-    }
-    const at = now();
-    const incidentId = String(d.incident_id);
-    const attempt = d.attempts;
-    if (error === undefined) {
-      if (await recordAlertDelivery(db, String(d.id), attempt, { status: "delivered", at }))
-        await addHistory(db, incidentId, {
-          type: "notified",
-          at,
-          route: d.route_id,
-          channel: d.channel,
-          note: d.notice,
-        });
-      return;
-    }
-    const dead = !route || attempt >= alerts.delivery.maxAttempts;
-    const wait = Math.min(
-      6 * 3600_000,
-      alerts.delivery.backoffSeconds * 1000 * 2 ** Math.max(0, attempt - 1),
-    );
-    const recorded = await recordAlertDelivery(
-      db,
-      String(d.id),
-      attempt,
-      dead
-        ? { status: "dead", error }
-        : { status: "failed", error, nextAttemptAt: new Date(at.getTime() + wait) },
-    );
-    logger.warn(
-      { delivery: String(d.id), route: d.route_id, attempt, error, dead },
-      "alert notification failed",
-    );
-    if (recorded && dead)
-      await addHistory(db, incidentId, {
-        type: "notify_failed",
-        at,
-        route: d.route_id,
-        channel: d.channel,
-        note: `${d.notice}: ${error}`.slice(0, 500),
-      });
-  }
-
-  async function deliverDue(): Promise<void> {
-    for (;;) {
-      const now = deps.now();
-      const lease = new Date(now.getTime() + alerts.delivery.timeoutMs + 60_000);
-      const due = await claimDueAlertDeliveries(db, now, lease, BATCH);
-      // Each on its own: one route that hangs or fails holds up no other.
-      await Promise.allSettled(due.map((d) => deliverOne(d)));
-      if (due.length < BATCH) return;
     }
   }
 
@@ -212,13 +154,16 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
   async function round(): Promise<void> {
     for (const tenant of await tenantsToEvaluate(db, deps.tenants)) {
       try {
-        await evaluateTenant(tenant);
+        // Its notifications go out as soon as its transaction committed, while the next tenant is evaluated.
+        dispatcher.deliverSoon(await evaluateTenant(tenant));
       } catch (err) {
         logger.error({ tenant, err: String(err) }, "alert evaluation failed; retried next round");
       }
     }
     await escalate();
-    await deliverDue();
+    // Retries whose back-off has passed, and what another process queued and could not send.
+    await dispatcher.deliverDue();
+    await dispatcher.idle();
   }
   const runOnce = (): Promise<void> => {
     running ??= round()
@@ -243,7 +188,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
-      sender.close();
+      await dispatcher.close();
     },
   };
 }

@@ -68,6 +68,7 @@ export function presentIncident(r: IncidentRow, history: HistoryRow[] = []): Inc
       if (h.channel !== null) o.channel = h.channel;
       if (h.note !== null) o.note = h.note;
       if (h.by !== null) o.by = h.by;
+      if (h.value !== null) o.value = h.value;
       return o;
     }),
   };

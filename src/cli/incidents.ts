@@ -2,10 +2,12 @@
 // acknowledged and resolved by hand as through the API (the same webhooks, pauses resumed, routes told).
 import { userInfo } from "node:os";
 import type { Command } from "commander";
+import { createAlertDispatcher } from "../alerts/dispatch.js";
 import { incidentEffects } from "../alerts/effects.js";
 import { loadAlerts } from "../alerts/file.js";
 import { presentIncident } from "../alerts/present.js";
 import { loadConfig } from "../config.js";
+import { createLogger } from "../log.js";
 import { INCIDENT_STATUSES, SEVERITIES, type Severity } from "../core/alerts/types.js";
 import {
   acknowledgeIncident,
@@ -110,7 +112,7 @@ export function register(cmd: Command, io: CliIo): void {
       for (const s of ev.samples) lines.push(`  sample ${s.recipient}: ${s.diagnostic ?? "-"}`);
       for (const h of inc.history)
         lines.push(
-          `  ${String(h.at)} ${String(h.type)}${h.route ? ` ${String(h.route)}` : ""}${h.note ? `: ${String(h.note)}` : ""}`,
+          `  ${String(h.at)} ${String(h.type)}${h.severity ? ` ${String(h.severity)}` : ""}${h.route ? ` ${String(h.route)}` : ""}${h.note ? `: ${String(h.note)}` : ""}`,
         );
       io.stdout.write(`${lines.join("\n")}\n`);
     });
@@ -138,13 +140,14 @@ export function register(cmd: Command, io: CliIo): void {
         const now = new Date();
         const by = `cli:${operator()}`;
         const inc = await withDb(config, async (db) => {
+          let queued: string[] = [];
           const row = await db.transaction().execute(async (trx) => {
             const changed =
               action === "acknowledge"
                 ? await acknowledgeIncident(trx, { tenant, id, by, note: opts.note ?? null, now })
                 : await resolveIncidentByHand(trx, { tenant, id, by, note: opts.note ?? null, now });
             if (changed)
-              await incidentEffects(
+              queued = await incidentEffects(
                 trx,
                 alerts,
                 {
@@ -156,6 +159,18 @@ export function register(cmd: Command, io: CliIo): void {
               );
             return changed;
           });
+          // Its notifications now, once each (a route that fails is retried by the worker's loop).
+          const dispatcher = createAlertDispatcher({
+            db,
+            alerts,
+            logger: createLogger(config.logLevel, undefined, config.logFormat),
+            now: () => new Date(),
+          });
+          try {
+            await dispatcher.deliverNow(queued);
+          } finally {
+            await dispatcher.close();
+          }
           if (!row) {
             const existing = await getIncident(db, tenant, id);
             throw new Error(

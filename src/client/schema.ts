@@ -2124,7 +2124,7 @@ export interface paths {
                             data?: {
                                 id: string;
                                 url: string;
-                                events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
+                                events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
                                 description: string | null;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -2171,7 +2171,7 @@ export interface paths {
                     "application/json": {
                         url: string;
                         /** @description The events to receive; all of them when omitted. */
-                        events?: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
+                        events?: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
                         description?: string;
                     };
                 };
@@ -2186,7 +2186,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
+                            events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
                             description: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2250,7 +2250,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
+                            events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
                             description: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2362,7 +2362,7 @@ export interface paths {
                                 /** @description Stable across tries and endpoints: the `id` of the body sent. */
                                 eventId?: string;
                                 /** @enum {string} */
-                                eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
+                                eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
                                 /**
                                  * @description `pending` (not tried yet), `failed` (will be tried again at `nextAttemptAt`), `delivered`, `dead` (gave up)
                                  * @enum {string}
@@ -2448,7 +2448,7 @@ export interface paths {
                             /** @description Stable across tries and endpoints: the `id` of the body sent. */
                             eventId?: string;
                             /** @enum {string} */
-                            eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
+                            eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
                             /**
                              * @description `pending` (not tried yet), `failed` (will be tried again at `nextAttemptAt`), `delivered`, `dead` (gave up)
                              * @enum {string}
@@ -2711,6 +2711,9 @@ export interface paths {
                     ruleId?: string;
                     stream?: string;
                     provider?: string;
+                    sendingIp?: string;
+                    /** @description the sending domain (lower case) */
+                    sendingDomain?: string;
                     limit?: number;
                     /** @description `nextCursor` of the previous page */
                     cursor?: string;
@@ -3886,6 +3889,7 @@ export interface paths {
                     /** @description only refused reports (true) or only read ones (false) */
                     refused?: boolean;
                     limit?: number;
+                    /** @description `nextCursor` of the previous page */
                     cursor?: string;
                 };
                 header?: never;
@@ -4844,6 +4848,8 @@ export interface components {
                 channel?: string;
                 note?: string;
                 by?: string;
+                /** @description the figure at that moment (opened, escalated, updated) */
+                value?: number;
             }[];
         };
         Stream: {

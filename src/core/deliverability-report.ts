@@ -53,6 +53,7 @@ export interface IncidentSummary {
     provider: string | null;
     campaign: string | null;
     sendingIp: string | null;
+    sendingDomain: string | null;
   };
   openedAt: Date;
   resolvedAt: Date | null;

@@ -15,7 +15,13 @@ export async function reportIncidents(
     severity: r.severity,
     status: r.status,
     summary: r.summary,
-    scope: { stream: r.stream, provider: r.provider, campaign: r.campaign, sendingIp: r.sending_ip },
+    scope: {
+      stream: r.stream,
+      provider: r.provider,
+      campaign: r.campaign,
+      sendingIp: r.sending_ip,
+      sendingDomain: r.sending_domain,
+    },
     openedAt: new Date(r.opened_at),
     resolvedAt: r.resolved_at ? new Date(r.resolved_at) : null,
   }));

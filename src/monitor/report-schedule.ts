@@ -1,9 +1,11 @@
 // Scheduled deliverability reports: on REBOUND_REPORT_SCHEDULE (a cron pattern, UTC; croner), each tenant's
-// report of the period just ended is mailed through the SMTP relay (nodemailer) to REBOUND_REPORT_TO. Every
+// report of the period just ended is mailed through the SMTP relay (REBOUND_MAIL_RELAY_URL, nodemailer) to
+// REBOUND_REPORT_TO. Every
 // process that runs the schedule tries; the one that takes the period's row in report_runs sends it, so a report
 // goes out once however many processes run. A failed send is logged and taken again at the next tick.
 import { Cron } from "croner";
 import nodemailer from "nodemailer";
+import { smtpRelayOptions } from "../util/smtp-relay.js";
 import type { Config } from "../config.js";
 import type { ReportPeriod } from "../core/deliverability-report.js";
 import { reportCsv, reportHtml, reportSubject, reportText } from "../core/report-render.js";
@@ -18,8 +20,8 @@ export type ReportScheduleConfig = Pick<
   | "reportPeriod"
   | "reportTenants"
   | "reportTo"
-  | "reportFrom"
-  | "reportSmtpUrl"
+  | "mailFrom"
+  | "mailRelayUrl"
   | "defaultTenant"
 >;
 
@@ -55,7 +57,7 @@ export function reportMail(
 }
 
 export async function sendReportMail(smtpUrl: string, m: ReportMail): Promise<void> {
-  const transport = nodemailer.createTransport(smtpUrl);
+  const transport = nodemailer.createTransport(smtpRelayOptions(smtpUrl, 60_000));
   try {
     await transport.sendMail({
       from: m.from,
@@ -83,7 +85,7 @@ export async function sendScheduledReports(deps: ReportDeps): Promise<ReportTick
   const now = (deps.now ?? (() => new Date()))();
   const period: ReportPeriod = c.reportPeriod;
   const tick: ReportTick = { sent: [], skipped: [], failed: [] };
-  if (!c.reportSmtpUrl || !c.reportTo.length) return tick;
+  if (!c.mailRelayUrl || !c.reportTo.length) return tick;
   const tenants = c.reportTenants.length ? c.reportTenants : [c.defaultTenant];
   for (const tenant of tenants) {
     const model = await buildReport(deps.db, { tenant, period, now });
@@ -93,7 +95,7 @@ export async function sendScheduledReports(deps: ReportDeps): Promise<ReportTick
       continue;
     }
     try {
-      await sendReportMail(c.reportSmtpUrl, reportMail(model, { from: c.reportFrom, to: c.reportTo }));
+      await sendReportMail(c.mailRelayUrl, reportMail(model, { from: c.mailFrom, to: c.reportTo }));
       await finishReportRun(deps.db, key, {}, new Date());
       tick.sent.push(tenant);
       deps.logger.info({ tenant, period, from: model.from }, "report sent");

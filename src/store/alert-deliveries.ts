@@ -7,7 +7,7 @@ import type { AlertDeliveriesTable } from "./schema.js";
 
 export type AlertDeliveryRow = Selectable<AlertDeliveriesTable>;
 
-/** Queue a notification; false when the same one is queued already (an evaluation run twice adds nothing). */
+/** Queue a notification; its id, or null when the same one is queued already (an evaluation run twice adds nothing). */
 export async function queueAlertDelivery(
   db: Db,
   d: {
@@ -20,7 +20,7 @@ export async function queueAlertDelivery(
     payload: Record<string, unknown>;
     now: Date;
   },
-): Promise<boolean> {
+): Promise<string | null> {
   const r = await db
     .insertInto("alert_deliveries")
     .values({
@@ -35,8 +35,31 @@ export async function queueAlertDelivery(
       created_at: d.now,
     })
     .onConflict((oc) => oc.columns(["incident_id", "route_id", "notice", "step"]).doNothing())
+    .returning("id")
     .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  return r ? String(r.id) : null;
+}
+
+/**
+ * Take the given notifications for a try now, those of them still to send and not leased by another process
+ * (`skip locked`): each counted and leased until `leaseUntil`, as claimDueAlertDeliveries does.
+ */
+export async function claimAlertDeliveries(
+  db: Db,
+  ids: readonly string[],
+  now: Date,
+  leaseUntil: Date,
+): Promise<AlertDeliveryRow[]> {
+  const wanted = ids.filter((id) => /^\d{1,18}$/.test(id));
+  if (!wanted.length) return [];
+  const { rows } = await sql<AlertDeliveryRow>`
+    update alert_deliveries d set attempts = d.attempts + 1, next_attempt_at = ${leaseUntil}
+     where d.id in (select id from alert_deliveries
+                     where id = any(${wanted}::bigint[]) and status in ('pending', 'failed')
+                       and next_attempt_at <= ${now}
+                     order by id for update skip locked)
+    returning d.*`.execute(db);
+  return rows;
 }
 
 /**
@@ -91,7 +114,7 @@ export async function alertDeliveriesOf(db: Db, incidentId: string): Promise<Ale
     .execute();
 }
 
-/** The routes an incident was escalated to. */
+/** The escalation routes an incident was escalated to (their rows' step is `after-<N>m`). */
 export async function escalatedRoutes(db: Db, incidentId: string): Promise<string[]> {
   const rows = await db
     .selectFrom("alert_deliveries")
@@ -99,7 +122,7 @@ export async function escalatedRoutes(db: Db, incidentId: string): Promise<strin
     .distinct()
     .where("incident_id", "=", incidentId)
     .where("notice", "=", "escalated")
-    .where("step", "<>", "")
+    .where("step", "like", "after-%")
     .execute();
   return rows.map((r) => r.route_id);
 }

@@ -2,10 +2,10 @@
 // events the rules look at and quote, and the tenants to evaluate.
 import { sql } from "kysely";
 import type { FigureQuery, FigureRow, RecentEvent } from "../core/alerts/evaluate.js";
-import type { ScopeField } from "../core/alerts/types.js";
+import type { RollupScopeField } from "../core/alerts/types.js";
 import type { Db } from "./db.js";
 
-const COLUMN: Record<ScopeField, string> = {
+const COLUMN: Record<RollupScopeField, string> = {
   stream: "stream",
   provider: "provider",
   campaign: "campaign",
@@ -26,7 +26,8 @@ const COUNTERS = [
 export async function figureRows(db: Db, tenant: string, q: FigureQuery): Promise<FigureRow[]> {
   const cols = q.groupBy.map((g) => sql.ref(COLUMN[g]));
   const where = [sql`tenant = ${tenant}`, sql`hour >= ${q.from}`];
-  for (const [f, v] of Object.entries(q.filters)) where.push(sql`${sql.ref(COLUMN[f as ScopeField])} = ${v}`);
+  for (const [f, v] of Object.entries(q.filters))
+    where.push(sql`${sql.ref(COLUMN[f as RollupScopeField])} = ${v}`);
   const sums = COUNTERS.flatMap(([name, col]) => [
     sql`coalesce(sum(${sql.ref(col)}) filter (where hour >= ${q.windowFrom}), 0)::bigint as ${sql.ref(`w_${name}`)}`,
     sql`coalesce(sum(${sql.ref(col)}) filter (where hour < ${q.windowFrom}), 0)::bigint as ${sql.ref(`b_${name}`)}`,
@@ -83,6 +84,7 @@ async function eventsOf(
       "provider",
       "campaign",
       "sending_ip",
+      "sending_domain",
       "address",
       "reason",
       "class",
@@ -104,6 +106,7 @@ async function eventsOf(
     provider: r.provider,
     campaign: r.campaign || null,
     sendingIp: r.sending_ip || null,
+    sendingDomain: r.sending_domain || null,
     recipient: r.address,
     reason: r.reason,
     class: r.class,

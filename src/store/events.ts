@@ -43,6 +43,8 @@ export interface NewEvent {
   campaign?: string | null;
   sendingIp?: string | null;
   sentAt?: Date | null;
+  /** The domain the mail was sent from (its From, else its return path's); null when unknown. */
+  sendingDomain?: string | null;
 }
 
 /** Insert one event; null when the same mail already has an event for this address and stream. */
@@ -113,6 +115,7 @@ const EVENT_ROWS = new JsonRows([
   ["campaign", "text"],
   ["sending_ip", "text"],
   ["sent_at", "timestamptz"],
+  ["sending_domain", "text"],
 ]);
 
 /** An event as a JSON object for insertEvents: eventValues, its decision an object (it goes into jsonb as is). */
@@ -197,6 +200,7 @@ function eventFields(e: NewEvent) {
     campaign: e.campaign ?? null,
     sending_ip: e.sendingIp ?? null,
     sent_at: e.sentAt ?? null,
+    sending_domain: e.sendingDomain ?? null,
   };
 }
 

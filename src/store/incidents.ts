@@ -20,6 +20,8 @@ export interface IncidentFilter {
   ruleId?: string;
   stream?: string;
   provider?: string;
+  sendingIp?: string;
+  sendingDomain?: string;
 }
 
 function filtered(db: Db, f: IncidentFilter) {
@@ -30,6 +32,8 @@ function filtered(db: Db, f: IncidentFilter) {
   if (f.ruleId) q = q.where("rule_id", "=", f.ruleId);
   if (f.stream) q = q.where("stream", "=", f.stream);
   if (f.provider) q = q.where("provider", "=", f.provider);
+  if (f.sendingIp) q = q.where("sending_ip", "=", f.sendingIp);
+  if (f.sendingDomain) q = q.where("sending_domain", "=", f.sendingDomain.toLowerCase());
   return q;
 }
 
@@ -90,6 +94,8 @@ export interface HistoryEntry {
   channel?: string | null;
   note?: string | null;
   by?: string | null;
+  /** The figure at that moment. */
+  value?: number | null;
 }
 
 export async function addHistory(db: Db, incidentId: string, h: HistoryEntry): Promise<void> {
@@ -104,6 +110,7 @@ export async function addHistory(db: Db, incidentId: string, h: HistoryEntry): P
       channel: h.channel ?? null,
       note: h.note ?? null,
       by: h.by ?? null,
+      value: h.value ?? null,
     })
     .execute();
 }
@@ -135,14 +142,15 @@ export async function resolvedByHandSince(
 
 /** What applying an evaluation changed: for notifications, webhooks and pauses. */
 export interface IncidentChange {
-  notice: "opened" | "escalated" | "resolved";
+  notice: "opened" | "escalated" | "updated" | "resolved";
   incident: IncidentRow;
 }
 
 /**
  * Apply an evaluation in the caller's transaction: open (one active per rule x scope: a concurrent opening of
- * the same one is a no-op), update (the figures; the severity only rises), resolve by the rule. History rows
- * for each opening, escalation and resolution.
+ * the same one is a no-op), update (the figures, the severity up or down), resolve by the rule. History rows for
+ * each opening, escalation, de-escalation, material move of the figure (`updated`, at most MAX_UPDATES) and
+ * resolution; the figures of other rounds are refreshed in place.
  */
 export async function applyEvaluation(
   db: Db,
@@ -155,30 +163,61 @@ export async function applyEvaluation(
     const row = await sql<IncidentRow>`
       insert into incidents (tenant, rule_id, kind, scope_key, stream, provider, campaign, sending_ip,
                              sending_domain, severity, status, metric, value, threshold, teams, summary, evidence,
-                             opened_at, updated_at)
+                             opened_at, updated_at, noted_value, critical_since)
       values (${tenant}, ${f.ruleId}, ${f.kind}, ${f.scopeKey}, ${f.scope.stream}, ${f.scope.provider},
               ${f.scope.campaign}, ${f.scope.sendingIp}, ${f.scope.sendingDomain}, ${f.severity}, 'open',
               ${f.metric}, ${f.value}, ${f.threshold}, ${f.teams}::text[], ${f.summary},
-              ${JSON.stringify(f.evidence)}::jsonb, ${now}, ${now})
+              ${JSON.stringify(f.evidence)}::jsonb, ${now}, ${now}, ${f.value},
+              ${f.severity === "warning" ? null : now})
       on conflict (tenant, rule_id, scope_key) where status <> 'resolved' do nothing
       returning *`.execute(db);
     const inc = row.rows[0];
     if (!inc) continue;
-    await addHistory(db, String(inc.id), { type: "opened", at: now, severity: f.severity, by: "rule" });
+    await addHistory(db, String(inc.id), {
+      type: "opened",
+      at: now,
+      severity: f.severity,
+      by: "rule",
+      value: f.value,
+    });
     changes.push({ notice: "opened", incident: inc });
   }
   for (const u of ev.update) {
+    const noted = u.change !== null;
     const inc = await db
       .updateTable("incidents")
-      .set(figures(u, now))
+      .set({
+        ...figures(u, now),
+        ...(noted ? { noted_value: u.value } : {}),
+        ...(u.change === "updated" ? { noted_updates: sql<number>`noted_updates + 1` } : {}),
+        // Critical since it crossed up from a warning; a warning again: not critical (escalation delays restart).
+        ...(u.severity === "warning"
+          ? { critical_since: null }
+          : u.from === "warning"
+            ? { critical_since: now }
+            : {}),
+      })
       .where("id", "=", u.incidentId)
       .where("tenant", "=", tenant)
       .where("status", "<>", "resolved")
       .returningAll()
       .executeTakeFirst();
-    if (!inc || !u.escalated) continue;
-    await addHistory(db, u.incidentId, { type: "escalated", at: now, severity: u.severity, by: "rule" });
-    changes.push({ notice: "escalated", incident: inc });
+    if (!inc || !u.change) continue;
+    const entry = { at: now, severity: u.severity, by: "rule", value: u.value };
+    if (u.change === "escalated") {
+      await addHistory(db, u.incidentId, { ...entry, type: "escalated", note: u.summary });
+      changes.push({ notice: "escalated", incident: inc });
+    } else if (u.change === "deescalated") {
+      await addHistory(db, u.incidentId, {
+        ...entry,
+        type: "updated",
+        note: `severity ${u.from} -> ${u.severity}: ${u.summary}`.slice(0, 2000),
+      });
+      changes.push({ notice: "updated", incident: inc });
+    } else {
+      await addHistory(db, u.incidentId, { ...entry, type: "updated", note: u.summary.slice(0, 2000) });
+      changes.push({ notice: "updated", incident: inc });
+    }
   }
   for (const r of ev.resolve) {
     const inc = await db
@@ -244,16 +283,16 @@ export async function resolveIncidentByHand(
 }
 
 /**
- * Critical (or pause) incidents left open (not acknowledged) since before `openedBefore`: candidates for an
+ * Incidents critical (or pause) since before `criticalBefore` and left open (not acknowledged): candidates for an
  * escalation route.
  */
-export async function unacknowledgedSince(db: Db, openedBefore: Date): Promise<IncidentRow[]> {
+export async function unacknowledgedSince(db: Db, criticalBefore: Date): Promise<IncidentRow[]> {
   return db
     .selectFrom("incidents")
     .selectAll()
     .where("status", "=", "open")
     .where("severity", "in", ["critical", "pause"])
-    .where("opened_at", "<=", openedBefore)
+    .where("critical_since", "<=", criticalBefore)
     .orderBy("id")
     .limit(1000)
     .execute();
@@ -264,4 +303,26 @@ export async function tryEvaluationLock(db: Db, tenant: string): Promise<boolean
   const r = await sql<{ ok: boolean }>`
     select pg_try_advisory_xact_lock(hashtext('rebound.alerts'), hashtext(${tenant})) as ok`.execute(db);
   return r.rows[0]?.ok === true;
+}
+
+/**
+ * Resolved incidents resolved before `before`, with their history and notifications (on delete cascade), in
+ * batches of rows locked with SKIP LOCKED (several processes share the work). Incidents in force (open or
+ * acknowledged) are never deleted, however old. Returns how many incidents went.
+ */
+export async function purgeIncidents(db: Db, before: Date): Promise<number> {
+  const BATCH = 1_000;
+  let total = 0;
+  for (;;) {
+    const r = await sql<{ n: string }>`
+      with gone as (
+        delete from incidents where id in (
+          select id from incidents where status = 'resolved' and resolved_at < ${before}
+           limit ${BATCH} for update skip locked)
+        returning 1)
+      select count(*)::text as n from gone`.execute(db);
+    const n = Number(r.rows[0]?.n ?? 0);
+    total += n;
+    if (n < BATCH) return total;
+  }
 }

@@ -14,6 +14,7 @@ export const OUTBOX_TYPES = [
   "suppression.removed",
   "incident.opened",
   "incident.escalated",
+  "incident.updated",
   "incident.acknowledged",
   "incident.resolved",
   "stream.paused",

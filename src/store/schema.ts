@@ -65,6 +65,8 @@ export interface EventsTable {
   campaign: ColumnType<string | null, string | null | undefined, string | null>;
   sending_ip: ColumnType<string | null, string | null | undefined, string | null>;
   sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** 0023: the domain the returned mail was sent from (its From, else its signed return path's); null: unknown. */
+  sending_domain: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SendsTable {
@@ -387,6 +389,11 @@ export interface IncidentsTable {
   acknowledged_by: string | null;
   resolved_at: Timestamp | null;
   resolved_by: string | null;
+  /** 0023: the figure at the last entry of the history, and the number of `updated` entries. */
+  noted_value: ColumnType<number | null, number | null | undefined, number | null>;
+  noted_updates: ColumnType<number, number | undefined, number>;
+  /** 0023: since when it has been critical or pause (null while a warning): escalation delays count from it. */
+  critical_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface IncidentHistoryTable {
@@ -399,6 +406,8 @@ export interface IncidentHistoryTable {
   channel: string | null;
   note: string | null;
   by: string | null;
+  /** 0023: the figure at that moment. */
+  value: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface StreamPausesTable {

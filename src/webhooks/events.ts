@@ -8,6 +8,7 @@ export const WEBHOOK_EVENTS = [
   "suppression.removed",
   "incident.opened",
   "incident.escalated",
+  "incident.updated",
   "incident.acknowledged",
   "incident.resolved",
   "stream.paused",

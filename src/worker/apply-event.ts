@@ -58,6 +58,8 @@ export interface EventSpec {
   occurredAt: Date;
   /** The returned original's Message-ID, which ties the event to its send (POST /v1/sends). */
   messageId?: string;
+  /** The domain the mail was sent from (src/core/sending-domain.ts); null or absent when unknown. */
+  sendingDomain?: string | null;
 }
 
 export interface Applied {
@@ -162,6 +164,7 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
     campaign: tie?.campaign ?? null,
     sendingIp: tie?.sendingIp ?? null,
     sentAt: tie?.sentAt ?? null,
+    sendingDomain: e.sendingDomain ?? null,
   };
   // The announcement of the event (its payload gets the event id).
   // An authentication failure report is no complaint of the recipient's: not announced as one.

@@ -19,6 +19,7 @@
 // `reprocess`, announced); manual and imported suppressions are never removed; the soft-bounce state a mail's
 // events set is restored to what it was before them when nothing changed it since. Webhooks: only real changes
 // are announced (bounce events again only when their class changed).
+import { sendingDomainOf } from "../core/sending-domain.js";
 import type { Kysely, Transaction } from "kysely";
 import type { AddressHasher } from "../core/address.js";
 import { attribute, type Attributed, type Attribution } from "../core/attribute.js";
@@ -63,7 +64,8 @@ export interface ProcessDeps {
   config: Pick<
     Config,
     "verpKeys" | "verpMaxAgeDays" | "defaultTenant" | "defaultStream" | "caseSensitiveLocalPart"
-  >;
+  > &
+    Partial<Pick<Config, "domainTenants">>;
   policy: Policy;
   /** The keyed hash every table files addresses under. */
   hashAddress: AddressHasher;
@@ -128,6 +130,8 @@ interface Work {
   /** Reprocessing: the suppressions the mail's old events alone caused. */
   retracted: Set<string>;
   derived: Derived;
+  /** The domain the mail was sent from, for its events (src/core/sending-domain.ts). */
+  sendingDomain: string | null;
 }
 
 /**
@@ -201,7 +205,7 @@ export async function processMails(
         receivedAt: w.mail.received_at,
         report: w.report,
       })),
-      { reprocess: !!opts.reprocess, logger: deps.logger },
+      { reprocess: !!opts.reprocess, logger: deps.logger, domainTenants: deps.config.domainTenants },
     );
     for (const w of work) {
       await removeOrphans(trx, w, now);
@@ -293,7 +297,8 @@ async function prepare(
     eventClasses: [],
     suppressedKeys: new Set(),
   };
-  return { mail, report, attribution, ctx, retracted: retracted.keys, derived };
+  const sendingDomain = sendingDomainOf(report, mail.rcpt_to);
+  return { mail, report, attribution, ctx, retracted: retracted.keys, derived, sendingDomain };
 }
 
 /** A suppression the old derivation alone caused and the new one does not make again: removed (and announced). */
@@ -392,6 +397,7 @@ async function deriveAll(trx: Transaction<Database>, work: Work[]): Promise<void
         who,
         occurredAt: w.mail.received_at,
         messageId: w.report.original.messageId,
+        sendingDomain: w.sendingDomain,
       },
       key: keyOf(who.tenant, who.stream, who.address),
     })),

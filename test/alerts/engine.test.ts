@@ -82,7 +82,6 @@ afterAll(async () => {
 function alerts(): AlertsConfig {
   return parseAlertsConfig(
     JSON.stringify({
-      email: { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, from: "rebound@example.com" },
       delivery: { maxAttempts: 2, backoffSeconds: 60, timeoutMs: 5000 },
       routes: [
         { id: "marketing-chat", channel: "slack", teams: ["marketing"], url: `${httpUrl}/slack` },
@@ -100,6 +99,8 @@ function alerts(): AlertsConfig {
       ],
     }),
     "test alerts",
+    // The relay of everything Rebound mails (REBOUND_MAIL_RELAY_URL): the SMTP sink.
+    { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, from: "rebound@example.com" },
   );
 }
 

@@ -15,7 +15,7 @@ export interface TestApi {
 export async function startTestApi(
   db: Db,
   overrides: Partial<Config> = {},
-  deps: Pick<ApiDeps, "heapGrowth"> = {},
+  deps: Pick<ApiDeps, "heapGrowth" | "alerts"> = {},
 ): Promise<TestApi> {
   const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, ...overrides }, {});
   const api = await startApi({ db, config, hashAddress: testHash, logger: createLogger("silent"), ...deps });

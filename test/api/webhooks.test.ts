@@ -100,6 +100,7 @@ describe("/v1/webhooks", () => {
       "suppression.removed",
       "incident.opened",
       "incident.escalated",
+      "incident.updated",
       "incident.acknowledged",
       "incident.resolved",
       "stream.paused",

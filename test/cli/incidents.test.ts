@@ -1,8 +1,14 @@
 // `rebound incidents` on real PostgreSQL: list, show with evidence and history, ack with a note, resolve; a
 // stream the incident paused is resumed when it is resolved by hand.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAlertEngine } from "../../src/alerts/engine.js";
 import { DEFAULT_ALERTS } from "../../src/core/alerts/config.js";
+import { loadAlerts } from "../../src/alerts/file.js";
 import { hourOf } from "../../src/core/rollup.js";
 import { createLogger } from "../../src/log.js";
 import { addToRollups } from "../../src/store/rollups.js";
@@ -80,5 +86,76 @@ describe("rebound incidents", () => {
     expect((await cli("incidents", "list", "--status", "closed")).stderr).toContain(
       "--status must be one of",
     );
+  });
+});
+
+describe("rebound incidents ack with routes", () => {
+  it("sends the acknowledgement's notifications before it exits, without the worker", async () => {
+    const received: string[] = [];
+    const http = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString("utf8")));
+      req.on("end", () => {
+        received.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/chat`;
+    const file = join(mkdtempSync(join(tmpdir(), "rebound-alerts-")), "alerts.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ routes: [{ id: "chat", channel: "slack", teams: ["marketing"], url }] }),
+    );
+    process.env.REBOUND_ALERTS = file;
+    try {
+      await addToRollups(t.db, [
+        {
+          tenant: "default",
+          hour: hourOf(new Date()),
+          stream: "promo",
+          provider: "google",
+          campaign: "",
+          sendingIp: "",
+          counts: { sent: 1000, hard: 30 },
+        },
+      ]);
+      const engine = createAlertEngine({
+        db: t.db,
+        alerts: loadAlerts({ alertsPath: file }),
+        logger: createLogger("silent"),
+        now: () => new Date(),
+        tenants: [],
+      });
+      await engine.runOnce();
+      await engine.stop();
+      const [inc] = JSON.parse(
+        (await cli("incidents", "list", "--status", "open", "--format", "json")).stdout,
+      );
+      expect(inc).toMatchObject({
+        ruleId: "hard-bounce-rate",
+        severity: "warning",
+        scope: { stream: "promo" },
+      });
+      expect(received.map((b) => JSON.parse(b).text)).toEqual([
+        expect.stringMatching(new RegExp(`^\\[WARNING\\] incident ${inc.id} opened`)),
+      ]);
+      const ack = await cli("incidents", "ack", inc.id);
+      expect(ack.code).toBe(0);
+      // Sent by the command itself: it is there when the command returns.
+      expect(received.map((b) => JSON.parse(b).text)[1]).toMatch(
+        new RegExp(`^\\[WARNING\\] incident ${inc.id} acknowledged`),
+      );
+      const history = JSON.parse((await cli("incidents", "show", inc.id, "--format", "json")).stdout).history;
+      expect(history.map((h: { type: string; note?: string }) => [h.type, h.note ?? null])).toEqual([
+        ["opened", null],
+        ["notified", "opened"],
+        ["acknowledged", null],
+        ["notified", "acknowledged"],
+      ]);
+    } finally {
+      delete process.env.REBOUND_ALERTS;
+      await new Promise((r) => http.close(r));
+    }
   });
 });

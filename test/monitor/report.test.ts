@@ -207,8 +207,8 @@ describe("scheduled reports", () => {
     reportPeriod: "week",
     reportTenants: ["acme"],
     reportTo: ["team@example.org"],
-    reportFrom: "rebound@example.org",
-    reportSmtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+    mailFrom: "rebound@example.org",
+    mailRelayUrl: `smtp://127.0.0.1:${smtpPort}`,
     defaultTenant: "default",
   });
 

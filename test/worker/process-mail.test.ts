@@ -426,6 +426,8 @@ describe("processing one mail", () => {
     expect((await mailEvents(t.db, id))[0]).toMatchObject({
       class: "block",
       decision: { action: "count", count: { provider: "google" } },
+      // The returned original's From: the domain the blocklist and authentication rules scope by.
+      sending_domain: "sender.example",
     });
     expect(await getSuppressions(t.db, "acme", testHash(rcpt))).toEqual([]);
     expect(await outboxOf(rcpt)).toEqual(["bounce.block"]);

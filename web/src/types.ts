@@ -81,6 +81,8 @@ export interface Incident {
     channel?: string;
     note?: string;
     by?: string;
+    /** The incident's figure at that moment (opened, escalated, updated). */
+    value?: number;
   }[];
 }
 

@@ -1,6 +1,7 @@
 // Incidents: what the alert rules found (docs/monitoring.md), newest first, with their evidence and history;
 // acknowledged and resolved by hand. The rules in effect are at GET /v1/alerts/rules.
 import type { FastifyInstance } from "fastify";
+import { createAlertDispatcher } from "../../alerts/dispatch.js";
 import { incidentEffects } from "../../alerts/effects.js";
 import { presentIncident } from "../../alerts/present.js";
 import { DEFAULT_ALERTS } from "../../core/alerts/config.js";
@@ -104,6 +105,7 @@ export const incidentSchema = {
           channel: { type: "string" },
           note: { type: "string" },
           by: { type: "string" },
+          value: { type: "number", description: "the figure at that moment (opened, escalated, updated)" },
         },
       },
     },
@@ -116,6 +118,8 @@ interface ListQuery {
   ruleId?: string;
   stream?: string;
   provider?: string;
+  sendingIp?: string;
+  sendingDomain?: string;
   limit: number;
   cursor?: string;
 }
@@ -124,6 +128,10 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
   const now = deps.now ?? (() => new Date());
   const alerts = deps.alerts ?? DEFAULT_ALERTS;
   app.addSchema(incidentSchema);
+  // The notifications of an acknowledgement or a resolution by hand are sent from here as soon as it commits
+  // (the worker retries those that fail); the response does not wait for them.
+  const dispatcher = createAlertDispatcher({ db: deps.db, alerts, logger: deps.logger, now });
+  app.addHook("onClose", async () => dispatcher.close());
 
   app.get<{ Querystring: ListQuery }>(
     "/incidents",
@@ -143,6 +151,8 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
             ruleId: NAME,
             stream: NAME,
             provider: NAME,
+            sendingIp: { ...NAME, maxLength: 64 },
+            sendingDomain: { ...NAME, maxLength: 253, description: "the sending domain (lower case)" },
             limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
             cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
           },
@@ -170,6 +180,8 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
         ruleId: q.ruleId,
         stream: q.stream,
         provider: q.provider,
+        sendingIp: q.sendingIp,
+        sendingDomain: q.sendingDomain,
       };
       const afterId = q.cursor ? decodeCursor(secret, q.cursor, filters) : undefined;
       if (afterId !== undefined && !/^\d{1,18}$/.test(afterId))
@@ -183,6 +195,8 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
           ruleId: q.ruleId,
           stream: q.stream,
           provider: q.provider,
+          sendingIp: q.sendingIp,
+          sendingDomain: q.sendingDomain,
         },
         { limit: q.limit + 1, afterId },
       );
@@ -242,13 +256,14 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
         const at = now();
         const note = request.body?.note ?? null;
         const by = `key:${keyId}`;
+        let queued: string[] = [];
         const row = await deps.db.transaction().execute(async (trx) => {
           const changed =
             action === "acknowledge"
               ? await acknowledgeIncident(trx, { tenant, id, by, note, now: at })
               : await resolveIncidentByHand(trx, { tenant, id, by, note, now: at });
           if (changed)
-            await incidentEffects(
+            queued = await incidentEffects(
               trx,
               alerts,
               {
@@ -260,6 +275,7 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
             );
           return changed;
         });
+        dispatcher.deliverSoon(queued);
         if (!row) {
           const existing = await getIncident(deps.db, tenant, id);
           if (!existing) throw notFound(id);

@@ -6,6 +6,7 @@ import { jsonErrorOffset } from "./json-offset.js";
 import { DEFAULT_RULES, type AlertRule } from "./rules.js";
 import {
   CHANNELS,
+  DEFAULT_NOTICES,
   METRICS,
   NOTICES,
   RULE_KINDS,
@@ -21,7 +22,13 @@ const levels = z
   .strict();
 const scopeValue = z.string().min(1).max(200);
 const scope = z
-  .object({ stream: scopeValue, provider: scopeValue, campaign: scopeValue, sendingIp: scopeValue })
+  .object({
+    stream: scopeValue,
+    provider: scopeValue,
+    campaign: scopeValue,
+    sendingIp: scopeValue,
+    sendingDomain: scopeValue,
+  })
   .partial()
   .strict();
 const name = z
@@ -63,11 +70,11 @@ const route = z
       .array(z.enum(SEVERITIES))
       .min(1)
       .default([...SEVERITIES]),
-    /** What it hears of an incident (default: opened, escalated, acknowledged, resolved). */
+    /** What it hears of an incident (default: opened, escalated, acknowledged, resolved; `updated` on request). */
     notices: z
       .array(z.enum(NOTICES))
       .min(1)
-      .default([...NOTICES]),
+      .default([...DEFAULT_NOTICES]),
     /** Only these tenants' incidents (default: every tenant's). */
     tenants: z.array(z.string().min(1)).optional(),
     /** An escalation route: hears a critical (or pause) incident left unacknowledged this many minutes. */
@@ -99,7 +106,10 @@ const fileSchema = z
     /** Rules by id: fields over the default of that id, `false` to turn a default off, or a new rule. */
     rules: z.record(name, z.union([z.literal(false), ruleFields])).default({}),
     routes: z.array(route).default([]),
-    /** The SMTP relay e-mail routes go through. */
+    /**
+     * Deprecated: the SMTP relay e-mail routes go through is REBOUND_MAIL_RELAY_URL (and REBOUND_MAIL_FROM), the
+     * one relay of everything Rebound mails. Still read for one release when those are unset.
+     */
     email: z
       .object({ smtpUrl: z.url({ protocol: /^smtps?$/ }), from: z.email() })
       .strict()
@@ -121,10 +131,19 @@ const fileSchema = z
 
 export type RouteConfig = z.infer<typeof route>;
 
+/** The SMTP relay of everything Rebound mails (REBOUND_MAIL_RELAY_URL, REBOUND_MAIL_FROM). */
+export interface MailRelay {
+  smtpUrl: string;
+  from: string;
+}
+
 export interface AlertsConfig {
   rules: AlertRule[];
   routes: RouteConfig[];
-  email: { smtpUrl: string; from: string } | undefined;
+  /** The relay e-mail routes go through: the configuration's, else the file's deprecated `email`. */
+  email: MailRelay | undefined;
+  /** What to warn of at start (the deprecated `email` of the file). */
+  warnings: string[];
   evaluateEverySeconds: number;
   resumeOnResolve: boolean;
   delivery: { maxAttempts: number; backoffSeconds: number; timeoutMs: number };
@@ -134,8 +153,11 @@ export class AlertsConfigError extends Error {}
 
 export const DEFAULT_ALERTS: AlertsConfig = buildConfig(fileSchema.parse({}));
 
-/** The alerts file's text (JSON) to its configuration; AlertsConfigError naming line, path and fix. */
-export function parseAlertsConfig(text: string, source: string): AlertsConfig {
+/**
+ * The alerts file's text (JSON) to its configuration; AlertsConfigError naming line, path and fix. `relay`: the
+ * configuration's SMTP relay (REBOUND_MAIL_RELAY_URL), which e-mail routes go through.
+ */
+export function parseAlertsConfig(text: string, source: string, relay?: MailRelay): AlertsConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -150,10 +172,25 @@ export function parseAlertsConfig(text: string, source: string): AlertsConfig {
     const lines = parsed.error.issues.map((i) => describeIssue(i, text));
     throw new AlertsConfigError(`invalid ${source}:\n  ${lines.join("\n  ")}`);
   }
-  const config = buildConfig(parsed.data);
+  const config = withRelay(buildConfig(parsed.data), relay, source);
   const problems = checkRules(config, parsed.data.rules);
   if (problems.length) throw new AlertsConfigError(`invalid ${source}:\n  ${problems.join("\n  ")}`);
   return config;
+}
+
+/**
+ * The relay e-mail routes use: the configuration's; else the file's `email`, deprecated (a warning). Both: the
+ * configuration's wins.
+ */
+export function withRelay(c: AlertsConfig, relay: MailRelay | undefined, source: string): AlertsConfig {
+  const warnings = [...c.warnings];
+  if (c.email)
+    warnings.push(
+      relay
+        ? `${source}: "email" is deprecated and ignored: REBOUND_MAIL_RELAY_URL is set and wins; remove it`
+        : `${source}: "email" is deprecated: set REBOUND_MAIL_RELAY_URL and REBOUND_MAIL_FROM instead (the one relay of everything Rebound mails); it is read for one more release`,
+    );
+  return { ...c, email: relay ?? c.email, warnings };
 }
 
 function buildConfig(f: z.infer<typeof fileSchema>): AlertsConfig {
@@ -192,6 +229,7 @@ function buildConfig(f: z.infer<typeof fileSchema>): AlertsConfig {
     rules,
     routes: f.routes,
     email: f.email,
+    warnings: [],
     evaluateEverySeconds: f.evaluateEverySeconds,
     resumeOnResolve: f.resumeOnResolve,
     delivery: f.delivery,
@@ -225,6 +263,11 @@ function checkRules(c: AlertsConfig, given: Record<string, unknown>): string[] {
     if ((r.kind === "rate" || r.kind === "spike") && r.metric === null)
       out.push(`${at}.metric: a ${r.kind} rule needs a metric (${METRICS.join(", ")})`);
     if (r.kind === "spike" && r.baselineDays === null) out.push(`${at}.baselineDays: a spike rule needs one`);
+    if ((r.kind === "rate" || r.kind === "spike") && r.scope.sendingDomain !== undefined)
+      out.push(
+        `${at}.scope.sendingDomain: a ${r.kind} rule reads the rollups, which have no sending domain ` +
+          "(blocklist and authentication rules can scope by it)",
+      );
     if (r.kind === "blocklist" && !r.blocklists?.length)
       out.push(`${at}.blocklists: a blocklist rule needs names`);
     if (Object.keys(r.levels).length === 0)
@@ -238,7 +281,9 @@ function checkRules(c: AlertsConfig, given: Record<string, unknown>): string[] {
   }
   for (const r of c.routes) {
     if (r.channel === "email" && !c.email)
-      out.push(`routes.${r.id}: an email route needs "email": { smtpUrl, from }`);
+      out.push(
+        `routes.${r.id}: an email route needs an SMTP relay: set REBOUND_MAIL_RELAY_URL (and REBOUND_MAIL_FROM)`,
+      );
   }
   const ids = c.routes.map((r) => r.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -269,7 +314,8 @@ function knownKeys(path: string[]): string[] {
   if (path.length === 0) return Object.keys(fileSchema.shape);
   if (path[0] === "rules" && path.length === 2) return Object.keys(ruleFields.shape);
   if (path[0] === "rules" && path[2] === "levels") return [...SEVERITIES];
-  if (path[0] === "rules" && path[2] === "scope") return ["stream", "provider", "campaign", "sendingIp"];
+  if (path[0] === "rules" && path[2] === "scope")
+    return ["stream", "provider", "campaign", "sendingIp", "sendingDomain"];
   if (path[0] === "routes")
     return [
       "id",

@@ -5,12 +5,14 @@ import { hourOf } from "../rollup.js";
 import { emptyCounts, figuresOf, type Counts, type Figures } from "../stats.js";
 import type { AlertRule } from "./rules.js";
 import {
+  ROLLUP_SCOPE_FIELDS,
   SCOPE_FIELDS,
   SEVERITIES,
   scopeKey,
   severityRank,
   type IncidentScope,
   type Metric,
+  type RollupScopeField,
   type ScopeField,
   type Severity,
 } from "./types.js";
@@ -21,8 +23,8 @@ const DAY = 86_400_000;
 /** What a rate or spike rule needs summed from the rollups: group by its split fields over [from, now]. */
 export interface FigureQuery {
   ruleId: string;
-  groupBy: ScopeField[];
-  filters: Partial<Record<ScopeField, string>>;
+  groupBy: RollupScopeField[];
+  filters: Partial<Record<RollupScopeField, string>>;
   /** The first hour counted. */
   from: Date;
   /** Hours at or after this are the window; before it the baseline (spike rules). */
@@ -31,7 +33,7 @@ export interface FigureQuery {
 
 export interface FigureRow {
   /** The values of the query's groupBy fields ('' when unknown). */
-  group: Partial<Record<ScopeField, string>>;
+  group: Partial<Record<RollupScopeField, string>>;
   window: Counts;
   baseline: Counts;
 }
@@ -42,6 +44,8 @@ export interface RecentEvent {
   provider: string | null;
   campaign: string | null;
   sendingIp: string | null;
+  /** The domain the mail was sent from (its From, else its return path's); null when unknown. */
+  sendingDomain: string | null;
   recipient: string;
   reason: string;
   class: string;
@@ -57,7 +61,16 @@ export interface ActiveIncident {
   scopeKey: string;
   scope: IncidentScope;
   severity: Severity;
+  /** The figure at the last entry of its history (null: none recorded). */
+  notedValue: number | null;
+  /** How many `updated` entries its history has (at most MAX_UPDATES). */
+  updates: number;
 }
+
+/** `updated` entries an incident's history gets at most for moves of its figure (severity changes: always). */
+export const MAX_UPDATES = 20;
+/** A figure has moved materially when it is this many times (or this fraction of) the one last recorded. */
+export const MATERIAL_FACTOR = 1.5;
 
 export interface EvaluationInput {
   now: Date;
@@ -99,10 +112,17 @@ export interface Finding {
   evidence: Evidence;
 }
 
+/**
+ * What an update of an incident in force records: `escalated` (the severity rose), `deescalated` (it went down:
+ * the figure fell under its level's hold bound), `updated` (the figure moved materially, within the cap), or
+ * nothing (the figures are refreshed in place).
+ */
+export type UpdateChange = "escalated" | "deescalated" | "updated" | null;
+
 export interface Evaluation {
   open: Finding[];
   /** Active incidents still in force; `escalated` when the severity rose. */
-  update: (Finding & { incidentId: string; escalated: boolean })[];
+  update: (Finding & { incidentId: string; escalated: boolean; change: UpdateChange; from: Severity })[];
   resolve: { incidentId: string; ruleId: string; scopeKey: string; value: number | null; summary: string }[];
 }
 
@@ -118,7 +138,13 @@ export function figureQueries(rules: readonly AlertRule[], now: Date): FigureQue
       const windowFrom = windowStart(r, now);
       const from =
         r.kind === "spike" ? new Date(windowFrom.getTime() - (r.baselineDays ?? 7) * DAY) : windowFrom;
-      return { ruleId: r.id, groupBy: splitFields(r), filters: fixedFields(r), from, windowFrom };
+      return {
+        ruleId: r.id,
+        groupBy: rollupFields(splitFields(r)),
+        filters: rollupFilters(r),
+        from,
+        windowFrom,
+      };
     });
 }
 
@@ -129,10 +155,16 @@ export function eventsSince(rules: readonly AlertRule[], now: Date): Date {
 }
 
 const splitFields = (r: AlertRule) => SCOPE_FIELDS.filter((f) => r.scope[f] === "*");
-const fixedFields = (r: AlertRule) =>
+const fixedFields = (r: AlertRule): Partial<Record<ScopeField, string>> =>
   Object.fromEntries(
     SCOPE_FIELDS.filter((f) => r.scope[f] && r.scope[f] !== "*").map((f) => [f, r.scope[f]!]),
   );
+const rollupFields = (fields: ScopeField[]) =>
+  fields.filter((f): f is RollupScopeField => (ROLLUP_SCOPE_FIELDS as readonly string[]).includes(f));
+const rollupFilters = (r: AlertRule) =>
+  Object.fromEntries(
+    Object.entries(fixedFields(r)).filter(([f]) => (ROLLUP_SCOPE_FIELDS as readonly string[]).includes(f)),
+  ) as Partial<Record<RollupScopeField, string>>;
 
 /** The numerator of each metric, and the event classes behind it. */
 const METRIC_COUNTER: Record<Metric, { counter: keyof Counts; classes: string[]; words: string }> = {
@@ -199,19 +231,68 @@ function decide(
       });
       return;
     }
-    // Still in force: the severity only rises while the incident lasts.
-    const severity = level && severityRank(level) > severityRank(current.severity) ? level : current.severity;
+    // Still in force: the severity rises at once to the level reached, and goes down (de-escalates) only when
+    // the figure falls under its level's hold bound (hysteresis, as for resolving).
+    const severity =
+      s.value === null ? current.severity : severityNow(rule, s.value, current.severity, level);
     const threshold = rule.levels[severity] ?? 0;
+    const rank = severityRank(severity) - severityRank(current.severity);
+    const change: UpdateChange =
+      rank > 0
+        ? "escalated"
+        : rank < 0
+          ? "deescalated"
+          : s.value !== null && current.updates < MAX_UPDATES && moved(current.notedValue, s.value)
+            ? "updated"
+            : null;
     out.update.push({
       ...finding(rule, s, severity, threshold),
       incidentId: current.id,
-      escalated: severity !== current.severity,
+      escalated: rank > 0,
+      change,
+      from: current.severity,
     });
     return;
   }
   if (!level || s.value === null) return;
   if (input.quiet?.some((q) => q.ruleId === rule.id && q.scopeKey === s.key && q.until > input.now)) return;
   out.open.push(finding(rule, s, level, rule.levels[level]!));
+}
+
+/**
+ * The severity of an incident in force whose figure is `value`: the level reached when it is above the current
+ * one; else the highest level, at most the current one, whose hold bound the value still reaches. A level's hold
+ * bound is its threshold times the rule's hysteresis ratio (resolveBelow over its lowest level: the bound under
+ * which the lowest level resolves), so a figure hovering at a level does not move the severity every round.
+ */
+export function severityNow(
+  rule: AlertRule,
+  value: number,
+  current: Severity,
+  level: Severity | null,
+): Severity {
+  if (level && severityRank(level) > severityRank(current)) return level;
+  const defined = SEVERITIES.filter((sev) => rule.levels[sev] !== undefined);
+  if (!defined.length) return current;
+  let i = defined.indexOf(current);
+  // A level the rule no longer has (the alerts file changed): the highest one under it, or the lowest.
+  if (i < 0) i = Math.max(0, defined.filter((sev) => severityRank(sev) < severityRank(current)).length - 1);
+  const ratio = holdRatio(rule);
+  while (i > 0 && value < rule.levels[defined[i]!]! * ratio) i--;
+  return defined[i]!;
+}
+
+function holdRatio(rule: AlertRule): number {
+  const lowest = SEVERITIES.map((sev) => rule.levels[sev]).find((v) => v !== undefined);
+  if (rule.resolveBelow === null || !lowest) return 1;
+  return Math.min(1, rule.resolveBelow / lowest);
+}
+
+/** Whether a figure moved materially from the one last recorded. */
+function moved(noted: number | null, value: number): boolean {
+  if (noted === null) return true;
+  if (noted <= 0) return value > 0;
+  return value >= noted * MATERIAL_FACTOR || value <= noted / MATERIAL_FACTOR;
 }
 
 function finding(rule: AlertRule, s: State, severity: Severity, threshold: number): Finding {
@@ -343,6 +424,7 @@ function groupOfEvent(rule: AlertRule, e: RecentEvent): Partial<Record<ScopeFiel
     provider: e.provider ?? "",
     campaign: e.campaign ?? "",
     sendingIp: e.sendingIp ?? "",
+    sendingDomain: e.sendingDomain ?? "",
   };
   return Object.fromEntries(splitFields(rule).map((f) => [f, v[f]]));
 }
@@ -353,6 +435,7 @@ function fixedMatch(rule: AlertRule, e: RecentEvent): boolean {
     provider: e.provider,
     campaign: e.campaign,
     sendingIp: e.sendingIp,
+    sendingDomain: e.sendingDomain,
   };
   return Object.entries(fixedFields(rule)).every(([f, want]) => v[f as ScopeField] === want);
 }
@@ -366,7 +449,7 @@ function scopeOf(rule: AlertRule, group: Partial<Record<ScopeField, string>>): I
     provider: value("provider"),
     campaign: value("campaign"),
     sendingIp: value("sendingIp"),
-    sendingDomain: null,
+    sendingDomain: value("sendingDomain"),
   };
 }
 
@@ -384,7 +467,8 @@ function eventsIn(
       (scope.stream === null || e.stream === scope.stream) &&
       (scope.provider === null || e.provider === scope.provider) &&
       (scope.campaign === null || e.campaign === scope.campaign) &&
-      (scope.sendingIp === null || e.sendingIp === scope.sendingIp),
+      (scope.sendingIp === null || e.sendingIp === scope.sendingIp) &&
+      (scope.sendingDomain === null || e.sendingDomain === scope.sendingDomain),
   );
 }
 

@@ -21,6 +21,8 @@ export interface RoutedIncident {
   teams: string[];
   summary: string;
   openedAt: Date;
+  /** Since when it has been critical or pause (null: a warning; absent: since it opened). */
+  criticalSince?: Date | null;
 }
 
 const hears = (r: RouteConfig, i: RoutedIncident) =>
@@ -30,7 +32,8 @@ const hears = (r: RouteConfig, i: RoutedIncident) =>
 
 /**
  * The routes that hear `notice` of an incident. An escalation route hears of it only once it was escalated to
- * (`escalatedTo`: those routes' ids), and then also how it ends (acknowledged, resolved).
+ * (`escalatedTo`: those routes' ids), and then also how it goes on (updated, if it listens to that) and ends
+ * (acknowledged, resolved).
  */
 export function routesFor(
   routes: readonly RouteConfig[],
@@ -41,18 +44,23 @@ export function routesFor(
   return routes.filter((r) => {
     if (!hears(r, i) || !r.notices.includes(notice)) return false;
     if (r.escalateAfterMinutes === undefined) return true;
-    return escalatedTo.includes(r.id) && (notice === "acknowledged" || notice === "resolved");
+    return escalatedTo.includes(r.id) && notice !== "opened" && notice !== "escalated";
   });
 }
 
-/** The escalation routes an open critical (or pause) incident is due at by `now`. */
+/**
+ * The escalation routes an open critical (or pause) incident is due at by `now`: its delay counts from when the
+ * incident became critical (an incident that opened as a warning and rose later is not paged at once).
+ */
 export function escalationsDue(routes: readonly RouteConfig[], i: RoutedIncident, now: Date): RouteConfig[] {
   if (i.status !== "open" || (i.severity !== "critical" && i.severity !== "pause")) return [];
+  const since = i.criticalSince === undefined ? i.openedAt : i.criticalSince;
+  if (!since) return [];
   return routes.filter(
     (r) =>
       r.escalateAfterMinutes !== undefined &&
       hears(r, i) &&
-      i.openedAt.getTime() + r.escalateAfterMinutes * 60_000 <= now.getTime(),
+      since.getTime() + r.escalateAfterMinutes * 60_000 <= now.getTime(),
   );
 }
 
@@ -77,6 +85,8 @@ export const PAGERDUTY_EVENTS_URL_DEFAULT = "https://events.pagerduty.com/v2/enq
 const PD_ACTION: Record<Notice, "trigger" | "acknowledge" | "resolve"> = {
   opened: "trigger",
   escalated: "trigger",
+  // A trigger with the same dedup key updates the open alert (its severity and summary).
+  updated: "trigger",
   acknowledged: "acknowledge",
   resolved: "resolve",
 };

@@ -12,7 +12,8 @@
 //                   (`statuses`); levels and resolveBelow are counts
 //
 // Scope: a field "*" splits per value (one incident per stream, say); a value keeps only that value; an absent
-// field sums over every value. Levels: the highest one reached is the incident's severity; `pause` also pauses
+// field sums over every value. `sendingDomain` (the domain the mail was sent from: events carry it, the rollups
+// do not) scopes blocklist and authentication rules only. Levels: the highest one reached is the incident's severity; `pause` also pauses
 // the incident's stream (for its provider when the scope names one, else for all). Hysteresis: an open incident
 // resolves only when the figure falls under `resolveBelow` (or nothing at all was sent or seen in the window).
 import type { Metric, RuleKind, ScopeField } from "./types.js";
@@ -169,14 +170,16 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     id: "blocklist",
     kind: "blocklist",
     metric: null,
-    scope: { stream: "*", sendingIp: "*" },
+    scope: { stream: "*", sendingIp: "*", sendingDomain: "*" },
     windowMinutes: 60,
     minVolume: 1,
     levels: { critical: 1 },
     resolveBelow: 1,
     blocklists: [...DEFAULT_BLOCKLISTS],
     teams: ["it"],
-    description: "A block whose rule or diagnostic names a blocklist: opens at once on the sending IP",
+    description:
+      "A block whose rule or diagnostic names a blocklist: opens at once on the sending IP and domain (either " +
+      "may be unknown: an event not tied to its send has no sending IP)",
     source: "Spamhaus, Barracuda, SpamCop... listings are refused by most providers until delisted",
     example: "554 5.7.1 Service unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org",
   }),
@@ -184,7 +187,7 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     id: "authentication",
     kind: "authentication",
     metric: null,
-    scope: { stream: "*", provider: "*" },
+    scope: { stream: "*", provider: "*", sendingDomain: "*" },
     windowMinutes: 60,
     minVolume: 3,
     levels: { warning: 3, critical: 25 },
@@ -192,7 +195,8 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     statuses: [...DEFAULT_AUTH_STATUSES],
     teams: ["it"],
     description:
-      "Refusals for failed authentication (SPF, DKIM, DMARC), per stream and provider, over the last hour",
+      "Refusals for failed authentication (SPF, DKIM, DMARC), per stream, provider and sending domain, over the " +
+      "last hour",
     source:
       "Gmail rejects unauthenticated mail with 550 5.7.26 (2024); Outlook.com rejects unauthenticated bulk " +
       "mail with 550 5.7.515 since May 2025",

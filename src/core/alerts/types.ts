@@ -35,12 +35,25 @@ export type Actor = (typeof ACTORS)[number];
 export const CHANNELS = ["webhook", "slack", "email", "pagerduty"] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** What a route hears about an incident. */
-export const NOTICES = ["opened", "escalated", "acknowledged", "resolved"] as const;
+/**
+ * What a route hears about an incident. `updated`: its severity went down (de-escalated) or its figure moved
+ * materially while it lasts; routes hear it only when they list it in their `notices`.
+ */
+export const NOTICES = ["opened", "escalated", "updated", "acknowledged", "resolved"] as const;
 export type Notice = (typeof NOTICES)[number];
 
-/** The dimensions a rule's scope names (the rollups' key). */
-export const SCOPE_FIELDS = ["stream", "provider", "campaign", "sendingIp"] as const;
+/** What a route hears when its `notices` are not given: every notice but `updated`. */
+export const DEFAULT_NOTICES: readonly Notice[] = ["opened", "escalated", "acknowledged", "resolved"];
+
+/** The dimensions of the rollups, which rate and spike rules can scope by. */
+export const ROLLUP_SCOPE_FIELDS = ["stream", "provider", "campaign", "sendingIp"] as const;
+export type RollupScopeField = (typeof ROLLUP_SCOPE_FIELDS)[number];
+
+/**
+ * The dimensions a rule's scope names: the rollups' key, and the sending domain, which events carry (blocklist
+ * and authentication rules count events) but the rollups do not.
+ */
+export const SCOPE_FIELDS = [...ROLLUP_SCOPE_FIELDS, "sendingDomain"] as const;
 export type ScopeField = (typeof SCOPE_FIELDS)[number];
 
 /** An incident's scope: null where the rule does not split (or the value is unknown). */

@@ -87,7 +87,41 @@ describe("alerts file", () => {
       }),
     );
     expect(msg).toContain("rules.complaint-rate.levels: warning <= critical <= pause");
-    expect(msg).toContain('routes.mkt-mail: an email route needs "email"');
+    expect(msg).toContain("routes.mkt-mail: an email route needs an SMTP relay: set REBOUND_MAIL_RELAY_URL");
+  });
+
+  it("scoping a rate or spike rule by sending domain, which the rollups do not have", () => {
+    expect(
+      error(JSON.stringify({ rules: { "complaint-rate": { scope: { sendingDomain: "*" } } } })),
+    ).toContain("rules.complaint-rate.scope.sendingDomain: a rate rule reads the rollups");
+    expect(
+      parse({ rules: { blocklist: { scope: { sendingDomain: "*" } } } }).rules.find(
+        (r) => r.id === "blocklist",
+      )!.scope,
+    ).toEqual({
+      sendingDomain: "*",
+    });
+  });
+});
+
+describe("the SMTP relay of e-mail routes", () => {
+  const mailRoute = { id: "mkt-mail", channel: "email", teams: ["marketing"], to: ["m@example.com"] };
+  const relay = { smtpUrl: "smtp://relay.example.net:25", from: "rebound@example.net" };
+  it("is the configuration's (REBOUND_MAIL_RELAY_URL), without a warning", () => {
+    const c = parseAlertsConfig(JSON.stringify({ routes: [mailRoute] }), "alerts.json", relay);
+    expect([c.email, c.warnings]).toEqual([relay, []]);
+  });
+  it("is the file's deprecated `email` when the configuration has none, with a warning", () => {
+    const email = { smtpUrl: "smtp://old.example.net:25", from: "old@example.net" };
+    const c = parse({ routes: [mailRoute], email });
+    expect(c.email).toEqual(email);
+    expect(c.warnings).toEqual([expect.stringMatching(/"email" is deprecated: set REBOUND_MAIL_RELAY_URL/)]);
+  });
+  it("is the configuration's when both are given; the file's is named as ignored", () => {
+    const email = { smtpUrl: "smtp://old.example.net:25", from: "old@example.net" };
+    const c = parseAlertsConfig(JSON.stringify({ routes: [mailRoute], email }), "alerts.json", relay);
+    expect(c.email).toEqual(relay);
+    expect(c.warnings).toEqual([expect.stringMatching(/"email" is deprecated and ignored/)]);
   });
 
   it("a new rule without a kind is refused with the nearest default id", () => {
@@ -103,7 +137,11 @@ describe("the example of docs/monitoring.md", () => {
     const doc = readFileSync(new URL("../../../docs/monitoring.md", import.meta.url), "utf8");
     const block = /```json\n(\{\n  "rules"[^`]{1,10000})```/.exec(doc);
     expect(block).not.toBeNull();
-    const c = parseAlertsConfig(block![1]!, "docs/monitoring.md");
+    const c = parseAlertsConfig(block![1]!, "docs/monitoring.md", {
+      smtpUrl: "smtp://relay.example.com:587",
+      from: "rebound@example.com",
+    });
+    expect(c.warnings).toEqual([]);
     expect(c.routes.map((r) => r.id)).toEqual(["marketing-chat", "legal-mail", "it-hook", "oncall"]);
     expect(c.rules.map((r) => r.id)).toContain("gmail-blocks");
   });

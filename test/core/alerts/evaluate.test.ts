@@ -4,6 +4,8 @@ import { DEFAULT_ALERTS } from "../../../src/core/alerts/config.js";
 import {
   evaluate,
   figureQueries,
+  MAX_UPDATES,
+  severityNow,
   type ActiveIncident,
   type FigureRow,
   type RecentEvent,
@@ -15,12 +17,14 @@ import { emptyCounts, type Counts } from "../../../src/core/stats.js";
 const now = new Date("2026-03-02T12:30:00Z");
 const rule = (id: string) => DEFAULT_RULES.find((r) => r.id === id)!;
 const counts = (c: Partial<Counts>): Counts => ({ ...emptyCounts(), ...c });
-const scope = (s: Partial<Record<"stream" | "provider" | "campaign" | "sendingIp", string>>) => ({
+const scope = (
+  s: Partial<Record<"stream" | "provider" | "campaign" | "sendingIp" | "sendingDomain", string>>,
+) => ({
   stream: s.stream ?? null,
   provider: s.provider ?? null,
   campaign: s.campaign ?? null,
   sendingIp: s.sendingIp ?? null,
-  sendingDomain: null,
+  sendingDomain: s.sendingDomain ?? null,
 });
 
 let n = 0;
@@ -30,6 +34,7 @@ const event = (e: Partial<RecentEvent>): RecentEvent => ({
   provider: "google",
   campaign: null,
   sendingIp: "198.51.100.7",
+  sendingDomain: "news.example.com",
   recipient: `r${n}@example.org`,
   reason: "blocked",
   class: "block",
@@ -75,6 +80,8 @@ describe("hysteresis: an open incident resolves only under resolveBelow", () => 
       scopeKey: key,
       scope: scope({ stream: "news" }),
       severity: "warning",
+      notedValue: 0.001,
+      updates: 0,
     },
   ];
   const at = (complaint: number) =>
@@ -96,6 +103,62 @@ describe("hysteresis: an open incident resolves only under resolveBelow", () => 
   });
   it("with no row at all (nothing sent) it resolves", () => {
     expect(run("complaint-rate", [], active).resolve.map((r) => r.incidentId)).toEqual(["7"]);
+  });
+});
+
+describe("an incident in force: severity down with hysteresis, updates when the figure moves materially", () => {
+  const key = scopeKey(scope({ stream: "news" }));
+  const inForce = (severity: ActiveIncident["severity"], notedValue: number | null, updates = 0) => [
+    {
+      id: "9",
+      ruleId: "complaint-rate",
+      scopeKey: key,
+      scope: scope({ stream: "news" }),
+      severity,
+      notedValue,
+      updates,
+    },
+  ];
+  const at = (complaint: number, active: ActiveIncident[]) =>
+    run(
+      "complaint-rate",
+      [{ group: { stream: "news" }, window: counts({ sent: 10_000, complaint }), baseline: emptyCounts() }],
+      active,
+    ).update.map((u) => [u.severity, u.change]);
+  // complaint-rate: warning 0.1%, critical 0.3%, resolves under 0.08%: the hold ratio is 0.8, so a critical
+  // incident stays critical down to 0.24% and becomes a warning under it.
+  const table: [number, string, number, [string, string | null]][] = [
+    [25, "critical", 0.003, ["critical", null]], // 0.25%: under 0.3% but over its hold bound 0.24%
+    [23, "critical", 0.003, ["warning", "deescalated"]], // 0.23%
+    [9, "critical", 0.003, ["warning", "deescalated"]], // 0.09%: over 0.08%, still a warning
+    [31, "warning", 0.001, ["critical", "escalated"]],
+    [15, "warning", 0.001, ["warning", "updated"]], // 0.15%: half again the 0.1% last recorded
+    [14, "warning", 0.001, ["warning", null]], // 0.14%: not a material move
+  ];
+  it.each(table)("%i complaints in 10,000, %s noted at %f: %j", (complaint, severity, noted, expected) => {
+    expect(at(complaint, inForce(severity as ActiveIncident["severity"], noted))).toEqual([expected]);
+  });
+  it("a figure that moves once the incident has MAX_UPDATES updates refreshes it without an entry", () => {
+    expect(at(20, inForce("warning", 0.001, MAX_UPDATES))).toEqual([["warning", null]]);
+    expect(at(20, inForce("warning", 0.001, MAX_UPDATES - 1))).toEqual([["warning", "updated"]]);
+  });
+  it("a severity change is recorded past the cap", () => {
+    expect(at(31, inForce("warning", 0.001, MAX_UPDATES))).toEqual([["critical", "escalated"]]);
+  });
+  it("too little volume to judge: the severity stays and nothing is recorded", () => {
+    const out = run(
+      "complaint-rate",
+      [{ group: { stream: "news" }, window: counts({ sent: 500, complaint: 0 }), baseline: emptyCounts() }],
+      inForce("critical", 0.004),
+    );
+    expect(out.update.map((u) => [u.severity, u.change])).toEqual([["critical", null]]);
+  });
+  it("severityNow: pause drops one level at a time as the figure falls under each hold bound", () => {
+    const r = rule("hard-bounce-rate"); // 2% / 5% / 10%, resolves under 1.5%: hold ratio 0.75
+    expect(severityNow(r, 0.08, "pause", "critical")).toBe("pause"); // over 7.5%
+    expect(severityNow(r, 0.07, "pause", "critical")).toBe("critical");
+    expect(severityNow(r, 0.03, "pause", "warning")).toBe("warning"); // under 3.75%
+    expect(severityNow(r, 0.12, "warning", "pause")).toBe("pause");
   });
 });
 
@@ -145,21 +208,61 @@ describe("spike: k times the 7-day baseline with at least n events", () => {
   });
 });
 
-describe("blocklist: opens at once on the sending IP", () => {
+describe("blocklist: opens at once on the sending IP and domain", () => {
   it("one block naming Spamhaus opens a critical incident with the list, the reason and a sample", () => {
     const diag = "554 5.7.1 Service unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org";
     const out = run("blocklist", [], [], [event({ diagnostic: diag, rule: "generic:blocklist" }), event({})]);
     expect(out.open).toHaveLength(1);
     const f = out.open[0]!;
-    expect([f.severity, f.scope.sendingIp, f.scope.stream, f.value]).toEqual([
+    expect([f.severity, f.scope.sendingIp, f.scope.sendingDomain, f.scope.stream, f.value]).toEqual([
       "critical",
       "198.51.100.7",
+      "news.example.com",
       "news",
       1,
     ]);
     expect(f.evidence.blocklists).toEqual(["spamhaus"]);
     expect(f.evidence.samples[0]!.diagnostic).toBe(diag);
     expect(f.evidence.topReasons).toEqual([{ reason: "blocked", rule: "generic:blocklist", count: 1 }]);
+  });
+  it("blocks naming a list from two sending domains, sending IP unknown (not tied), open one incident per domain", () => {
+    const diag = "550 5.7.1 rejected: sender domain listed at dbl.spamhaus.org";
+    const out = run(
+      "blocklist",
+      [],
+      [],
+      [
+        event({ diagnostic: diag, sendingIp: null, sendingDomain: "news.example.com" }),
+        event({ diagnostic: diag, sendingIp: null, sendingDomain: "shop.example.net" }),
+        event({ diagnostic: diag, sendingIp: null, sendingDomain: "shop.example.net" }),
+      ],
+    );
+    expect(
+      out.open.map((f) => [
+        f.scope.sendingDomain,
+        f.scope.sendingIp,
+        f.value,
+        f.summary.includes(f.scope.sendingDomain!),
+      ]),
+    ).toEqual([
+      ["news.example.com", null, 1, true],
+      ["shop.example.net", null, 2, true],
+    ]);
+  });
+  it("a rule fixed on one sending domain counts only that domain's blocks", () => {
+    const r = { ...rule("blocklist"), scope: { sendingDomain: "shop.example.net" } };
+    const diag = "blocked using zen.spamhaus.org";
+    const out = evaluate({
+      now,
+      rules: [r],
+      figures: new Map(),
+      active: [],
+      events: [
+        event({ diagnostic: diag, sendingDomain: "news.example.com" }),
+        event({ diagnostic: diag, sendingDomain: "shop.example.net" }),
+      ],
+    });
+    expect(out.open.map((f) => [f.scope.sendingDomain, f.value])).toEqual([["shop.example.net", 1]]);
   });
   it("a block older than the window opens nothing", () => {
     const old = event({
@@ -179,8 +282,20 @@ describe("authentication: authfailure, 5.7.26 and 5.7.515", () => {
       event({ provider: "microsoft", status: "5.7.1" }),
     ];
     const out = run("authentication", [], [], events);
-    expect(out.open.map((f) => [f.severity, f.scope.provider, f.value])).toEqual([
-      ["warning", "microsoft", 3],
+    expect(out.open.map((f) => [f.severity, f.scope.provider, f.scope.sendingDomain, f.value])).toEqual([
+      ["warning", "microsoft", "news.example.com", 3],
+    ]);
+  });
+  it("failures of two sending domains are judged apart: only the domain with three opens", () => {
+    const events = [
+      event({ provider: "microsoft", status: "5.7.515", sendingDomain: "a.example" }),
+      event({ provider: "microsoft", status: "5.7.515", sendingDomain: "a.example" }),
+      event({ provider: "microsoft", status: "5.7.515", sendingDomain: "a.example" }),
+      event({ provider: "microsoft", status: "5.7.515", sendingDomain: "b.example" }),
+      event({ provider: "microsoft", status: "5.7.515", sendingDomain: "b.example" }),
+    ];
+    expect(run("authentication", [], [], events).open.map((f) => f.scope.sendingDomain)).toEqual([
+      "a.example",
     ]);
   });
 });

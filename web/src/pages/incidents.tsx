@@ -10,6 +10,10 @@ import { Failure, Field, Link, Loading, Select, TableBox } from "../ui.tsx";
 const STATUSES = ["active", ...INCIDENT_STATUSES] as const;
 const SEVERITY_FILTER = ["", ...SEVERITIES] as const;
 
+/** A figure as the rule reads it: a rate in percent, a spike's factor, or a count. */
+const figure = (kind: string, v: number) =>
+  kind === "rate" ? `${(v * 100).toFixed(2)}%` : kind === "spike" ? `${v.toFixed(1)}x` : String(v);
+
 const scopeText = (s: Incident["scope"]) =>
   Object.entries(s)
     .filter(([, v]) => v)
@@ -48,7 +52,7 @@ export function Incidents() {
         </Field>
       </form>
       {list.error ? (
-        <Failure error={list.error} what="Incidents are" endpoint="GET /v1/incidents" />
+        <Failure error={list.error} />
       ) : !list.data ? (
         <Loading />
       ) : list.data.incidents.length === 0 ? (
@@ -118,7 +122,7 @@ export function IncidentPage(props: { id: string }) {
       </p>
       <h1 id="h-incident">Incident {props.id}</h1>
       {inc.error ? (
-        <Failure error={inc.error} what="Incidents are" endpoint={`GET /v1/incidents/${props.id}`} />
+        <Failure error={inc.error} />
       ) : !i ? (
         <Loading />
       ) : (
@@ -239,6 +243,7 @@ export function IncidentPage(props: { id: string }) {
                   <li data-history={h.type}>
                     <time dateTime={h.at}>{when(h.at)}</time> · <strong>{h.type}</strong>
                     {h.severity ? ` · ${h.severity}` : ""}
+                    {h.value !== undefined ? ` · ${figure(i.kind, h.value)}` : ""}
                     {h.route ? ` · route ${h.route}` : ""}
                     {h.channel ? ` · ${h.channel}` : ""}
                     {h.by ? ` · by ${h.by}` : ""}
