@@ -789,4 +789,18 @@ export const genericRules = table("generic", [
     "The message could not be delivered because the domain name (example.invalid) does not appear to be registered.",
     P.hostunknown,
   ],
+  [
+    "delivery-still-attempted",
+    "expired",
+    /delivery is delayed to|will continue to be attempted|will keep trying to deliver|(?:hasn't|has not) been delivered yet/i,
+    "This message hasn't been delivered yet. Delivery will continue to be attempted.",
+    P.expired,
+  ],
+  [
+    "domain-without-mail-server",
+    "hostunknown",
+    /domain has no (?:mail server|mail exchanger|mx record)|no (?:mx|mail exchanger) (?:or a )?record/i,
+    "The recipient's domain has no mail server (no MX or A record).",
+    P.hostunknown,
+  ],
 ]);
