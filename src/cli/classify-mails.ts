@@ -79,18 +79,24 @@ export function splitMbox(file: string, raw: Buffer): MailSource[] {
   return mails;
 }
 
+/**
+ * The report as one JSON line: `file` (and `message`) first, then kind, recipients and original, then the
+ * report's other fields in their order. Written piece by piece: building a reordered copy of each report to
+ * stringify it whole cost about a twentieth of a classifier thread's time. Same text as
+ * `JSON.stringify({ file, message, kind, recipients, original, ...rest })`: a report is plain data, and a field
+ * whose value is undefined is left out.
+ */
 function ndjsonLine(src: MailSource, report: Report): string {
-  const { kind, recipients, original, ...rest } = report;
-  return (
-    JSON.stringify({
-      file: src.file,
-      ...(src.message ? { message: src.message } : {}),
-      kind,
-      recipients,
-      original,
-      ...rest,
-    }) + "\n"
-  );
+  let line = `{"file":${JSON.stringify(src.file)}`;
+  if (src.message) line += `,"message":${src.message}`;
+  line += `,"kind":${JSON.stringify(report.kind)},"recipients":${JSON.stringify(report.recipients)},"original":${JSON.stringify(report.original)}`;
+  const fields = report as unknown as Record<string, unknown>;
+  for (const k in fields) {
+    if (k === "kind" || k === "recipients" || k === "original") continue;
+    const v = fields[k];
+    if (v !== undefined) line += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  }
+  return line + "}\n";
 }
 
 function prettyText(src: MailSource, r: Report): string {

@@ -3,8 +3,9 @@
 // `generator` in the metadata, no `pct`), read into one shape. Pure and bounded: the XML's size, nesting and
 // record count are capped before or while it is parsed, and a report missing what identifies it (organisation,
 // report id, date range) is refused with the reason.
+import { createRequire } from "node:module";
 import { isIP } from "node:net";
-import { XMLParser } from "fast-xml-parser";
+import type { XMLParser } from "fast-xml-parser";
 
 export const DMARC_SCHEMAS = ["rfc7489", "rfc9990"] as const;
 export type DmarcSchema = (typeof DMARC_SCHEMAS)[number];
@@ -82,13 +83,22 @@ export class DmarcError extends Error {
 }
 
 /**
+ * fast-xml-parser, loaded when the first report is parsed, from its CommonJS build (one bundled file): its ES
+ * module build is some forty files that took 40 ms of CPU to load, in every thread that loads the classifier
+ * (each of `rebound classify`'s), for the few mails that are DMARC reports. Same package, same version.
+ */
+let fxp: typeof import("fast-xml-parser") | undefined;
+const loadCjs = createRequire(import.meta.url);
+
+/**
  * The parser: attributes ignored (the namespace is read off the text), values kept as strings, and no entity
  * processing at all, so that a DOCTYPE's entities are never expanded; the five predefined entities and character
  * references are decoded in the values the report uses (str()). Lists are normalised by arr(), not by the parser
  * (its per-tag callback cost more than the parse).
  */
 function parser(limits: DmarcLimits): XMLParser {
-  return new XMLParser({
+  fxp ??= loadCjs("fast-xml-parser") as typeof import("fast-xml-parser");
+  return new fxp.XMLParser({
     ignoreAttributes: true,
     removeNSPrefix: true,
     parseTagValue: false,

@@ -2,7 +2,15 @@
 // or the bytes as they are. Inflation is fed in small slices and its output counted as it comes, so that a zip
 // bomb (a few KB that inflate to gigabytes, whatever sizes its headers claim) stops at the cap having held at
 // most the cap and one slice's output. Pure: bytes in, bytes out or an UnpackError that says why.
-import { Gunzip, Inflate } from "fflate";
+import { createRequire } from "node:module";
+
+/**
+ * fflate, loaded when the first attachment is inflated: loading it took some 13 ms of CPU in every thread that
+ * loads the classifier, for the few mails that carry a packed report.
+ */
+let fflate: typeof import("fflate") | undefined;
+const loadCjs = createRequire(import.meta.url);
+const inflater = (): typeof import("fflate") => (fflate ??= loadCjs("fflate") as typeof import("fflate"));
 
 export interface UnpackLimits {
   /** Most bytes the unpacked content may have. */
@@ -101,11 +109,21 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 }
 
 export function gunzipBounded(bytes: Uint8Array, max: number): Uint8Array {
-  return drain((ondata) => new Gunzip((chunk, final) => ondata(chunk, final)), bytes, max, "bad gzip data");
+  return drain(
+    (ondata) => new (inflater().Gunzip)((chunk, final) => ondata(chunk, final)),
+    bytes,
+    max,
+    "bad gzip data",
+  );
 }
 
 function inflateBounded(bytes: Uint8Array, max: number): Uint8Array {
-  return drain((ondata) => new Inflate((chunk, final) => ondata(chunk, final)), bytes, max, "bad zip entry");
+  return drain(
+    (ondata) => new (inflater().Inflate)((chunk, final) => ondata(chunk, final)),
+    bytes,
+    max,
+    "bad zip entry",
+  );
 }
 
 interface ZipEntry {

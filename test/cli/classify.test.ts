@@ -51,7 +51,7 @@ describe("rebound classify", () => {
     expect(bounce.original.messageId).toBe("<campaign-42.1@example.org>");
   });
 
-  it("writes the results of a folder of many threads' tasks in input order, each the Report classify() gives, and a file it cannot read in its place", async () => {
+  it("writes the results of a folder of many threads' tasks in input order, each the Report classify() gives (the same JSON text, file first), and a file it cannot read in its place", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rebound-classify-many-"));
     const names = readdirSync(FIXTURES).filter((n) => n.endsWith(".eml"));
     const files: string[] = [];
@@ -71,6 +71,11 @@ describe("rebound classify", () => {
         JSON.parse(JSON.stringify(classify(fixture(names[(i % 150) % names.length]!)))),
       );
     }
+    // Text for text: the line is the report stringified with the file first, then kind, recipients, original.
+    for (const [i, line] of t.out().trim().split("\n").entries()) {
+      const { kind, recipients, original, ...rest } = classify(fixture(names[(i % 150) % names.length]!));
+      expect(line).toBe(JSON.stringify({ file: out[i]!.file, kind, recipients, original, ...rest }));
+    }
     expect(t.err()).toBe("rebound classify: cannot read /no/such/file.eml: no such file or folder\n");
   });
 
@@ -89,6 +94,14 @@ describe("rebound classify", () => {
       [1, "bounce"],
       [2, "auto_reply"],
     ]);
+    // The mail's number comes right after the file, then the report as classify() gives it.
+    const file = join(dir, "inbox.mbox");
+    expect(t.out().trim().split("\n")).toEqual(
+      [fixture("dsn-two-recipients.eml"), fixture("autoreply-vacation.eml")].map((m, i) => {
+        const { kind, recipients, original, ...rest } = classify(m);
+        return JSON.stringify({ file, message: i + 1, kind, recipients, original, ...rest });
+      }),
+    );
   });
 
   it("splits an mbox file the same way whatever its line endings, at postmark lines with no empty line before them too", async () => {
