@@ -20,7 +20,7 @@ import type { ExtractedRecipient } from "./lhost/types.js";
 import type { MailPart, ParsedMail } from "./mail.js";
 import { enclosedMessage, mailOf, parseMail } from "./mime.js";
 import { readOriginal } from "./original.js";
-import { commandInText, decideReason, permanenceOf, type Evidence } from "./reason.js";
+import { commandInText, decideReason, finalNoticeIn, permanenceOf, type Evidence } from "./reason.js";
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
@@ -285,6 +285,8 @@ function dsnRecipient(
     evidence.rule = `lhost:${extra.rule ?? "extractor"}`;
   }
   if (command) evidence.command = command;
+  // The human text's words around the recipient, for a report that gives no diagnostic of its own
+  if (!diagnostic && extra?.context) evidence.context = extra.context;
   const remoteMta = block.remoteMta ?? extra?.remoteMta;
   if (remoteMta) evidence.remoteMta = remoteMta;
   if (dsn.reportingMta) evidence.reportingMta = dsn.reportingMta;
@@ -398,6 +400,7 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
   // The bounce's own words on permanence ("this is a permanent error", "will retry"), for recipients whose
   // evidence says nothing of it: read once, when first needed.
   let textPermanence: boolean | null | undefined;
+  let finalNotice: boolean | undefined;
   const out: Recipient[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < lhost.recipients.length; i++) {
@@ -422,9 +425,16 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
       evidence.reason = x.reason;
       evidence.rule = `lhost:${x.rule ?? lhost.id}`;
     }
+    if (x.context) evidence.context = x.context;
     const d = decideReason(evidence);
     let permanent = d.permanent;
-    if (permanent === null && d.reason !== "delivered" && d.reason !== "feedback") {
+    // The bounce's own words on permanence, where the evidence says nothing of it or only the reason's nature does
+    // ("expired" is transient by nature, but "I've given up" is the sending MTA's last word).
+    if (
+      (permanent === null || d.permanentRule === "reason") &&
+      d.reason !== "delivered" &&
+      d.reason !== "feedback"
+    ) {
       textPermanence ??= permanenceOf(
         "undefined",
         undefined,
@@ -432,7 +442,10 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
         undefined,
         text.slice(0, 4096),
       ).permanent;
-      permanent = textPermanence;
+      if (textPermanence !== null) permanent = textPermanence;
+      // A final notice ("could not be delivered") with no reason known and no word of a retry: permanent.
+      else if (permanent === null && (d.reason === "undefined" || d.reason === "onhold"))
+        if ((finalNotice ??= finalNoticeIn(text))) permanent = true;
     }
     const r: Recipient = {
       recipient: lowerDomain(address),

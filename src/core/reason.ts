@@ -49,6 +49,12 @@ export interface Evidence {
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
   reason?: Reason;
   rule?: string;
+  /**
+   * The bounce's words around the recipient (the announcement above it, the notice's other lines), where a
+   * bounce of no known layout has them: read for a reason when the recipient's own words, status and reply code
+   * name none (`context:<id>`).
+   */
+  context?: string;
 }
 
 export interface Decision {
@@ -177,6 +183,12 @@ export function decideReason(e: Evidence): Decision {
     if (generic && generic.reason !== "undefined") return done(generic.reason, statusRuleId);
   }
   if (e.reason) return done(e.reason, e.rule ?? "lhost");
+  // The words around the recipient, when its own name no reason (`This Message was undeliverable due to the
+  // following reason: The user(s) account is disabled.` above `Undeliverable Address: x@y`).
+  if (e.context) {
+    const around = matchText(e.context, ctx);
+    if (around && around.reason !== "undefined") return done(around.reason, `context:${around.id}`);
+  }
   const reply = smtpCode !== undefined ? matchReplyCode(smtpCode) : undefined;
   if (reply && reply.reason !== "undefined") return done(reply.reason, `smtp:${reply.code}`);
   // A refusal right after the greeting (EHLO/HELO), with nothing telling why: the sending host was blocked.
@@ -248,7 +260,9 @@ function refusedAfterRecipient(
   // No command known: `<a@b>: User unknown` is the RCPT-time reply shape (`<addr>: Recipient address rejected`), and
   // `Invalid recipient` speaks of the recipient itself;
   // an anonymous one (`550 : User unknown`, `Unknown user`) is a filter's answer to the message.
-  return !/<[^\s<>@]+@[^\s<>]+>:|\b(?:invalid|unknown|bad) recipient\b/i.test(diagnostic);
+  return !/<[^\s<>@]+@[^\s<>]+>:|\b(?:invalid|unknown|bad) recipient\b|\brecipient unknown\b/i.test(
+    diagnostic,
+  );
 }
 
 const DERIVED: Partial<Record<Reason, string>> = {
@@ -295,10 +309,26 @@ export function derivedStatus(reason: Reason, smtpCode?: number): string | undef
 
 /** Words that say the failure is final: the sending MTA gave up, or the remote called it permanent. */
 const PERMANENT_WORDS =
-  /permanent(?:ly)? (?:error|failure|failed|fatal|rejected|refused|undeliverable|bounced)|(?:failed|rejected|refused) permanently|\bfatal (?:error|errors)\b|(?:i've|i have|we have|has) given up|giving up (?:on|after)|gave up|will not be (?:retried|delivered)|no further (?:attempts|retries)|not be retried|unrecoverable error|dauerhaft(?:er)? fehler|endgültig (?:fehlgeschlagen|abgelehnt|gescheitert)|erreur permanente|error permanente|errore permanente|erro permanente|permanente fout|постоянная ошибка|恒久的|永久性/i;
+  /permanent(?:ly)? (?:error|failure|failed|fatal|rejected|refused|undeliverable|bounced)|(?:failed|rejected|refused) permanently|\bfatal (?:error|errors)\b|(?:i've|i have|we have|has) given up|giving up (?:on|after)|gave up|will not be (?:retried|delivered)|no further (?:attempts|retries)|not be retried|unrecoverable error|dauerhaft(?:er)? fehler|endgültig (?:fehlgeschlagen|abgelehnt|gescheitert)|erreur permanente|error permanente|errore permanente|erro permanente|permanente fout|постоянная ошибка|恒久的|永久性|will not (?:retry|try (?:again|any further))|not (?:try|retry) (?:any )?(?:further|again)|no (?:more|further) (?:delivery )?(?:attempts|retries) will be made|failed (?:after )?\d{1,4} (?:delivery )?attempts|permanenter fehler|keine weiteren (?:zustellversuche|versuche)|aucune nouvelle tentative|ne sera plus (?:retent|réessay)|no se realizar[áa]n m[áa]s intentos|no se volver[áa] a intentar|non verranno effettuati altri tentativi|n[ãa]o (?:ser[ãa]o feitas|haver[áa]) (?:mais |novas )?tentativas|geen nieuwe pogingen|повторных попыток не будет|再送(?:は|を)?行いません|再送しません|不会再(?:尝试|重试|投递)|不會再(?:嘗試|重試|投遞)/i;
 /** Words that say the failure is transient: the sending MTA will retry, or the remote asked to try later. */
 const TRANSIENT_WORDS =
-  /will (?:retry|be retried|try again|continue (?:trying|to try))|still (?:trying|retrying)|(?:try|retry) again later|please try (?:again )?later|temporar(?:y|ily)|transient (?:error|failure)|\bdelayed\b|deferred|not yet been delivered|has not been delivered yet|greylist|graylist|vorübergehend|später erneut|wird erneut versucht|temporaire|plus tard|ultérieurement|nouvel essai|temporal(?:mente)?\b|más tarde|se reintentar|temporane|più tardi|tempor[aá]rio|mais tarde|tijdelijk|later opnieuw|временн|повторит|позже|一時的|再送|暂时|稍后重试|稍後重試/i;
+  /will (?:retry|be retried|try again|continue (?:trying|to try))|still (?:trying|retrying)|(?:try|retry) again later|please try (?:again )?later|temporar(?:y|ily)|transient (?:error|failure)|\bdelayed\b|deferred|not yet been delivered|has not been delivered yet|greylist|graylist|vorübergehend|später erneut|wird erneut versucht|temporaire|plus tard|ultérieurement|nouvel essai|temporal(?:mente)?\b|más tarde|se reintentar|temporane|più tardi|tempor[aá]rio|mais tarde|tijdelijk|later opnieuw|временн|повторит|позже|一時的|再送(?:します|を試み|を行います|予定)|しばらくしてから再送|暂时|稍后重试|稍後重試|keep trying|has been postponed|attempts will continue|will be attempted again|warning message only|no action is required|do not need to (?:resend|take any action)|noch nicht zugestellt|nouvelle tentative|n'a pas encore [ée]t[ée]|volver[áa] a intentar|todav[ií]a no|riprover[àa]|nuovo tentativo|non ancora (?:stato )?(?:consegnat|recapitat)|tentar[áa] novamente|nova tentativa|ainda n[ãa]o foi|probeert het later|nog niet (?:afgeleverd|bezorgd)|ещё не доставлено|еще не доставлено|配信が遅れ|遅延|延迟|延遲/i;
+
+/**
+ * Words of a final notice: the message could not be delivered, and nothing says it will be retried. Said of a
+ * recipient whose reason is unknown, they make its failure permanent (read after TRANSIENT_WORDS found nothing).
+ */
+const FINAL_NOTICE_WORDS =
+  /could not be delivered|couldn't be delivered|was not delivered|were not delivered|undeliverable|did not reach|did not receive (?:a copy of )?(?:this|your) message|delivery (?:to (?:the following|these) recipients? )?(?:has )?failed|failed recipients?|permanent(?:ly)?\b|fatal|nicht zugestellt werden|unzustellbar|fehlgeschlagen|n'a pas pu [êe]tre|non remis|no se (?:pudo|ha podido) entregar|no (?:pudo|puede) ser entregado|non [èe] stato (?:possibile )?(?:recapitat|consegnat)|impossibile (?:consegnare|recapitare)|n[ãa]o (?:foi poss[íi]vel entregar|p[ôo]de ser entregue)|kon niet worden (?:afgeleverd|bezorgd)|is niet afgeleverd|не может быть доставлено|не удалось доставить|配信できませんでした|送信できませんでした|无法投递|無法投遞|无法送达|無法傳送|退信/i;
+
+/** Whether a bounce's text is a final notice (see FINAL_NOTICE_WORDS) that says nothing of a retry. */
+export function finalNoticeIn(text: string): boolean {
+  const head = text.length > 4096 ? text.slice(0, 4096) : text;
+  return FINAL_NOTICE_WORDS.test(head) && !TRANSIENT_WORDS.test(head);
+}
+
+/** The words read for permanence (checked for linearity beside the rule tables). */
+export const PERMANENCE_PATTERNS: readonly RegExp[] = [PERMANENT_WORDS, TRANSIENT_WORDS, FINAL_NOTICE_WORDS];
 
 const NOT_A_FAILURE: ReadonlySet<Reason> = new Set<Reason>(["delivered", "feedback", "vacation"]);
 /** Reasons that are permanent by what they say (the address or domain does not exist or has moved). */
