@@ -321,6 +321,10 @@ function dsnRecipient(
  */
 function commandNear(text: string, recipient: string): string | undefined {
   if (!text) return undefined;
+  // A transcript line that names the recipient itself (`>>> RCPT TO:<addr>`), wherever the address came first
+  // (Sendmail-style notices list the addresses above the transcript).
+  const rcpt = lowerHead(text).indexOf(`rcpt to:<${recipient.toLowerCase()}>`);
+  if (rcpt > 0 && /^[\t ]*>>> ?$/m.test(lowerHead(text).slice(Math.max(0, rcpt - 8), rcpt))) return "RCPT";
   let at = text.indexOf(recipient);
   if (at < 0) at = lowerHead(text).indexOf(recipient.toLowerCase());
   if (at < 0) return undefined;

@@ -138,6 +138,10 @@ export function decideReason(e: Evidence): Decision {
   const text = comment && (comment.priority ?? 0) > (said?.priority ?? 0) ? comment : said;
   const textId = text === comment && text ? `dsn.status-comment:${text.id}` : `text:${text?.id}`;
   const textPriority = text?.priority ?? 0;
+  // A media code (X.6.x) names the content as the cause, even beside a provider's words about its policy or
+  // system (Sisimai decides X.6.x before those): `554 5.6.1 Message content not accepted for policy reasons`.
+  if (text && status && /^[45]\.6\.\d{1,3}$/.test(status) && MEDIA_CODE_KEEPS.has(text.reason))
+    return done("contenterror", `status:${status}+${textId}`);
   if (text && textPriority >= STRONG_TEXT) {
     // Even a provider's "unknown user" is its filter's answer when the status says filtered (X.2.0) and the reply
     // did not answer RCPT TO (NTT docomo answers a domain filter's refusal so, after DATA).
@@ -244,7 +248,9 @@ function refusedAfterRecipient(
   // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
   if (cmd) return cmd !== "RCPT" && cmd !== "MAIL";
-  if (statusReason === "filtered") return true;
+  // A status of the mailbox (X.2.x) or of security and policy (X.7.x) with words of an unknown user, and no sign
+  // that they answered RCPT TO: a filter's refusal of the message (Sisimai reads it so), not a missing mailbox.
+  if (statusReason === "filtered" || statusReason === "securityerror") return true;
   // No command known: `<a@b>: User unknown` is the RCPT-time reply shape (`<addr>: Recipient address rejected`), and
   // `Invalid recipient` speaks of the recipient itself;
   // an anonymous one (`550 : User unknown`, `Unknown user`) is a filter's answer to the message.
