@@ -288,6 +288,8 @@ function dsnRecipient(
   const remoteMta = block.remoteMta ?? extra?.remoteMta;
   if (remoteMta) evidence.remoteMta = remoteMta;
   if (dsn.reportingMta) evidence.reportingMta = dsn.reportingMta;
+  const domain = domainOf(block.recipient!);
+  if (domain) evidence.recipientDomain = domain;
   const d = decideReason(evidence);
   let fields: Record<string, string> | undefined;
   for (const k in block.fields) if (!STANDARD_RECIPIENT_FIELDS.has(k)) (fields ??= {})[k] = block.fields[k]!;
@@ -422,6 +424,8 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
     if (x.command) evidence.command = x.command;
     if (lhost.id === "general") evidence.freeText = true;
     if (x.remoteMta) evidence.remoteMta = x.remoteMta;
+    const domain = domainOf(address);
+    if (domain) evidence.recipientDomain = domain;
     if (x.reason) {
       evidence.reason = x.reason;
       evidence.rule = `lhost:${x.rule ?? lhost.id}`;
@@ -455,6 +459,12 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
     out.push(r);
   }
   return out;
+}
+
+/** The domain of an address (`a@b.example` -> `b.example`), where it has one. */
+function domainOf(address: string): string | undefined {
+  const at = address.lastIndexOf("@");
+  return at < 0 || at === address.length - 1 ? undefined : address.slice(at + 1).replace(/>$/, "");
 }
 
 function lowerDomain(address: string): string {

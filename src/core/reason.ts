@@ -46,6 +46,8 @@ export interface Evidence {
   /** The remote MTA and the reporting MTA, where known: some providers' words are read by who says them. */
   remoteMta?: string;
   reportingMta?: string;
+  /** The failed recipient's domain: a provider's words are read as its own when the mail was for its domain. */
+  recipientDomain?: string;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
   reason?: Reason;
   rule?: string;
@@ -126,8 +128,11 @@ export function decideReason(e: Evidence): Decision {
     return done("delivered", `dsn.action:${action ?? "delivered"}`);
 
   // A provider's words read as that provider means them, when the reply is known to come from it.
-  if (diagnostic && (e.remoteMta || e.reportingMta)) {
-    const rhost = matchRemoteHost([e.remoteMta, e.reportingMta], diagnostic);
+  if (diagnostic && (e.recipientDomain || e.remoteMta || e.reportingMta)) {
+    const rhost = matchRemoteHost([e.recipientDomain, e.remoteMta, e.reportingMta], diagnostic, {
+      status,
+      smtpCode,
+    });
     if (rhost) return done(rhost.reason, `rhost:${rhost.id}`);
   }
   const statusClass = status?.[0] ?? (smtpCode ? String(smtpCode)[0] : undefined);

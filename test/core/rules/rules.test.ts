@@ -243,8 +243,9 @@ describe("LiteralMatcher", () => {
 describe("remote-host rules", () => {
   it("each match their own example from their provider's host, and no other host's", () => {
     for (const rule of remoteHostRules) {
-      expect(matchRemoteHost([`dns; ${rule.exampleHost}`], rule.example)?.id, rule.id).toBe(rule.id);
-      expect(matchRemoteHost(["dns; mx.example.org"], rule.example), rule.id).toBeUndefined();
+      const facts = { status: rule.exampleStatus };
+      expect(matchRemoteHost([`dns; ${rule.exampleHost}`], rule.example, facts)?.id, rule.id).toBe(rule.id);
+      expect(matchRemoteHost(["dns; mx.example.org"], rule.example, facts), rule.id).toBeUndefined();
     }
   });
 
@@ -255,5 +256,53 @@ describe("remote-host rules", () => {
       reason: "userunknown",
       rule: "rhost:messagelabs.recipient-unknown",
     });
+  });
+
+  it("apply when the recipient's domain is the provider's, with no host known", () => {
+    const e = { status: "5.0.0", diagnostic: "550 Mailbox unavailable or access denied" };
+    expect(decideReason(e).reason).not.toBe("ratelimited");
+    expect(decideReason({ ...e, recipientDomain: "qq.com" })).toMatchObject({
+      reason: "ratelimited",
+      rule: "rhost:tencent.rate-limited",
+    });
+  });
+
+  it("hold only for the status they name: docomo's 550 Unknown user is a filter's under 5.2.0, else a missing user", () => {
+    const e = { diagnostic: "550 Unknown user hanako@docomo.ne.jp", remoteMta: "dns; mfsmax.docomo.ne.jp" };
+    expect(decideReason({ ...e, status: "5.2.0" })).toMatchObject({
+      reason: "filtered",
+      rule: "rhost:nttdocomo.filtered",
+    });
+    expect(decideReason({ ...e, status: "5.0.0" })).toMatchObject({
+      reason: "userunknown",
+      rule: "rhost:nttdocomo.unknown-user",
+    });
+  });
+
+  it("read Google Workspace's NXDOMAIN as an unknown host only when both the status and the reply are permanent", () => {
+    const diagnostic = "550 DNS Error: Domain name not found: example.invalid";
+    const reportingMta = "dns; googlemail.com";
+    expect(decideReason({ status: "5.1.2", diagnostic, reportingMta }).reason).toBe("hostunknown");
+    const transient = "DNS Error: DNS type 'mx' lookup of example.org responded with code NXDOMAIN";
+    expect(decideReason({ status: "4.0.0", diagnostic: transient, reportingMta }).rule).toBe(
+      "rhost:gsuite.nxdomain-transient",
+    );
+  });
+});
+
+describe("user-unknown words under other status codes", () => {
+  it("are a filter's refusal under a security status (X.7.x) unless they answered RCPT TO", () => {
+    const e = { status: "5.7.1", diagnostic: "553 <kijitora@example.org>: Invalid recipient" };
+    expect(decideReason(e)).toMatchObject({ reason: "filtered" });
+    expect(decideReason({ ...e, command: "RCPT" })).toMatchObject({ reason: "userunknown" });
+  });
+
+  it("yield to a media status (X.6.x) when a provider's words speak of policy", () => {
+    const d = decideReason({
+      status: "5.6.1",
+      diagnostic: "554 5.6.1 Message content not accepted for policy reasons",
+    });
+    expect(d).toMatchObject({ reason: "contenterror" });
+    expect(d.rule).toMatch(/^status:5\.6\.1\+text:/);
   });
 });
