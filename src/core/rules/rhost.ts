@@ -37,6 +37,7 @@ const NTT_DOCOMO = /(?:^|\.)docomo\.ne\.jp$/;
 const GSUITE = /(?:^|\.)googlemail\.com$/;
 const AOL = /(?:^|\.)aol\.com$/;
 const TENCENT = /(?:^|\.)qq\.com$/;
+const YAHOO_INC = /(?:^|\.)yahoodns\.net$/;
 
 export const remoteHostRules: readonly RemoteHostRule[] = [
   {
@@ -257,6 +258,94 @@ export const remoteHostRules: readonly RemoteHostRule[] = [
     pattern: /mailbox not found/i,
     example: "550 Mailbox not found. https://service.mail.qq.com/detail/122/169",
     exampleHost: "mx3.qq.com",
+  },
+  // Yahoo Inc. (Yahoo, AOL; MX *.yahoodns.net, https://senders.yahooinc.com/smtp-error-codes): the TSS codes name
+  // no cause (the same words come for volume, complaints or missing authentication): the sender is refused.
+  {
+    id: "yahooinc.unauthenticated",
+    host: YAHOO_INC,
+    reason: "authfailure",
+    pattern: /yahoo requires all senders to authenticate with either spf or dkim/i,
+    example:
+      "550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.",
+    exampleHost: "mta5.am0.yahoodns.net",
+  },
+  {
+    id: "yahooinc.spamhaus",
+    host: YAHOO_INC,
+    reason: "blocked",
+    pattern: /because the ip is in spamhaus's list;|not accepted from ip addresses on spamhaus xbl/i,
+    example:
+      "553 5.7.1 [BL23] Connections not accepted from IP addresses on Spamhaus XBL; see https://senders.yahooinc.com/error-codes",
+    exampleHost: "mta7.am0.yahoodns.net",
+  },
+  {
+    id: "yahooinc.relaying-denied",
+    host: YAHOO_INC,
+    reason: "norelaying",
+    pattern: /relaying denied for /i,
+    example: "550 relaying denied for <kijitora@example.org>",
+    exampleHost: "mta6.am0.yahoodns.net",
+  },
+  {
+    id: "yahooinc.not-rfc-compliant",
+    host: YAHOO_INC,
+    reason: "notcompliantrfc",
+    pattern: /headers are not rfc compliant/i,
+    example: "554 5.6.0 Message headers are not RFC compliant. See https://senders.yahooinc.com/error-codes",
+    exampleHost: "mta5.am0.yahoodns.net",
+  },
+  {
+    id: "yahooinc.policy",
+    host: YAHOO_INC,
+    reason: "policyviolation",
+    pattern: /not accepted for policy reasons/i,
+    example:
+      "554 5.7.9 Message not accepted for policy reasons. See https://senders.yahooinc.com/error-codes",
+    exampleHost: "mx-aol.mail.gm0.yahoodns.net",
+  },
+  {
+    id: "yahooinc.sender-deferred",
+    host: YAHOO_INC,
+    reason: "rejected",
+    pattern:
+      /temporarily deferred due to unexpected volume or user complaints|due to unresolvable rfc\.5321 (?:from )?domain| will be permanently deferred/i,
+    example:
+      "421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://senders.yahooinc.com/error-codes",
+    exampleHost: "mta7.am0.yahoodns.net",
+  },
+  {
+    id: "yahooinc.receiving-too-quickly",
+    host: YAHOO_INC,
+    reason: "ratelimited",
+    pattern: /user is receiving mail too quickly|max message per connection reached/i,
+    example: "450 User is receiving mail too quickly",
+    exampleHost: "mta5.am0.yahoodns.net",
+  },
+  {
+    id: "yahooinc.mailbox-disabled",
+    host: YAHOO_INC,
+    reason: "suspend",
+    pattern: / is no longer valid\.|this mailbox is disabled/i,
+    example:
+      "554 delivery error: dd kijitora@yahoo.com is no longer valid. [-20] - mta1042.mail.ne1.yahoo.com",
+    exampleHost: "mta6.am0.yahoodns.net",
+  },
+  {
+    id: "yahooinc.syntax-error",
+    host: YAHOO_INC,
+    reason: "syntaxerror",
+    pattern: /syntax error in parameters or arguments/i,
+    example: "501 Syntax error in parameters or arguments",
+    exampleHost: "mta5.am0.yahoodns.net",
+  },
+  {
+    id: "yahooinc.user-unknown",
+    host: YAHOO_INC,
+    reason: "userunknown",
+    pattern: /dd this user doesn't have a |mailbox not found/i,
+    example: "552 1 Requested mail action aborted, mailbox not found",
+    exampleHost: "mta7.am0.yahoodns.net",
   },
 ];
 
