@@ -15,7 +15,9 @@
 //   7. the bare SMTP reply code (552, 452, ...)                                     (`smtp:552`)
 //   7b. a refusal of EHLO/HELO without a telling text                -> blocked    (`smtp.command:HELO`)
 //   8. Action delayed (or `expired`)                                 -> expired    (`dsn.action:delayed`)
-//   9. nothing decisive                                              -> undefined  (`none`)
+//   9. words no rule knows                                           -> onhold     (`diagnostic:no-rule`)
+//  10. no words: what a Sendmail-style subject states, if a rule knows it     (`subject:<id>`)
+//  11. nothing decisive                                              -> undefined  (`none`)
 // The most specific status wins too: a generic `5.0.0` in the report yields to `5.1.1` in the diagnostic text.
 import type { Reason } from "./report.js";
 import {
@@ -48,6 +50,11 @@ export interface Evidence {
   reportingMta?: string;
   /** The failed recipient's domain: a provider's words are read as its own when the mail was for its domain. */
   recipientDomain?: string;
+  /**
+   * What a Sendmail-style subject states after `Returned mail:` / `Warning:` (`User unknown`, `Cannot send message
+   * for 5 days`): read only when the failure came with no words of its own.
+   */
+  subjectReason?: string;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
   reason?: Reason;
   rule?: string;
@@ -195,6 +202,12 @@ export function decideReason(e: Evidence): Decision {
   // A server said why, in words no rule knows: the reason is on hold (Sisimai's `onhold`), not unknown. The
   // policy treats the two alike (softRuleFor); `undefined` is left for a failure that came with no words at all.
   if (diagnostic.trim()) return done("onhold", "diagnostic:no-rule");
+  // No words at all: the reason the notice's subject states, when a rule knows it (else still undefined).
+  if (e.subjectReason) {
+    const said = matchText(e.subjectReason, ctx);
+    if (said && said.reason !== "undefined" && said.reason !== "onhold")
+      return done(said.reason, `subject:${said.id}`);
+  }
   return done("undefined", "none");
 }
 
@@ -211,6 +224,13 @@ const MEDIA_CODE_KEEPS: ReadonlySet<Reason> = new Set<Reason>([
   "syntaxerror",
   "onhold",
 ]);
+
+/** What a Sendmail-style notice's subject states: `Returned mail: User unknown` -> `User unknown`. */
+export function subjectReasonOf(subject: string | undefined): string | undefined {
+  const m = /^\s*(?:returned mail|warning)\s*:\s*(\S[^\r\n]{0,200})/i.exec(subject ?? "");
+  const said = m?.[1]?.trim();
+  return said && !/^see transcript/i.test(said) ? said : undefined;
+}
 
 const IN_REPLY_TO = /\bin reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|RCPT|MAIL|HELO|EHLO)\b/i;
 const TRANSCRIPT = /^[\t ]*>>>\s*(RCPT TO|MAIL FROM|DATA|HELO|EHLO)\b/im;
