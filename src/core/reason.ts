@@ -95,6 +95,10 @@ export function smtpCodeInText(text: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The rule id of a status code, by where it came from: `dsn.status:5.1.1`, `lhost.status:5.1.1`, `status:5.1.1`. */
+const statusIdOf = (status: string | undefined, source: "dsn" | "lhost" | "text"): string =>
+  `${source === "dsn" ? "dsn." : source === "lhost" ? "lhost." : ""}status:${status}`;
+
 const isGeneric = (status: string): boolean => /^[45]\.0\.0$/.test(status);
 
 /**
@@ -153,7 +157,7 @@ export function decideReason(e: Evidence): Decision {
   // A media code (X.6.x) names the content as the cause, even beside a provider's words about its policy or
   // system (Sisimai decides X.6.x before those): `554 5.6.1 Message content not accepted for policy reasons`.
   if (text && status && /^[45]\.6\.\d{1,3}$/.test(status) && MEDIA_CODE_KEEPS.has(text.reason))
-    return done("contenterror", `status:${status}+${textId}`);
+    return done("contenterror", `${statusIdOf(status, statusSource)}+${textId}`);
   if (text && textPriority >= STRONG_TEXT) {
     // Even a provider's "unknown user" is its filter's answer when the status says filtered (X.2.0) and the reply
     // did not answer RCPT TO (NTT docomo answers a domain filter's refusal so, after DATA).
@@ -171,7 +175,7 @@ export function decideReason(e: Evidence): Decision {
 
   const statusRule =
     status && !isGeneric(status) && !vagueProtocolStatus(status, smtpCode) ? matchStatus(status) : undefined;
-  const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
+  const statusRuleId = statusIdOf(status, statusSource);
   if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
   // A media code (X.6.x) names the content as the cause: words about policy, the system or the network that come
   // with it are that content's policy, not another reason (Sisimai decides X.6.x before these words).
@@ -276,10 +280,10 @@ function refusedAfterRecipient(
   // A status of the mailbox (X.2.x) or of security and policy (X.7.x) with words of an unknown user, and no sign
   // that they answered RCPT TO: a filter's refusal of the message (Sisimai reads it so), not a missing mailbox.
   if (statusReason === "filtered" || statusReason === "securityerror") return true;
-  // No command known: `<a@b>: User unknown` is the RCPT-time reply shape (`<addr>: Recipient address rejected`), and
-  // `Invalid recipient` speaks of the recipient itself;
-  // an anonymous one (`550 : User unknown`, `Unknown user`) is a filter's answer to the message.
-  return !/<[^\s<>@]+@[^\s<>]+>:|\b(?:invalid|unknown|bad) recipient\b/i.test(diagnostic);
+  // No command known and no addressing status: Sisimai's reading (a user-unknown reply is the recipient's only
+  // when it answered RCPT TO). `<addr>: User unknown` looked like RCPT's reply shape, but filters answer after DATA
+  // with the address too; a provider whose shape is known is read by its host (rules/rhost.ts: au, docomo).
+  return true;
 }
 
 const DERIVED: Partial<Record<Reason, string>> = {

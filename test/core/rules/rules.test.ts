@@ -303,6 +303,6 @@ describe("user-unknown words under other status codes", () => {
       diagnostic: "554 5.6.1 Message content not accepted for policy reasons",
     });
     expect(d).toMatchObject({ reason: "contenterror" });
-    expect(d.rule).toMatch(/^status:5\.6\.1\+text:/);
+    expect(d.rule).toMatch(/^dsn\.status:5\.6\.1\+text:/);
   });
 });
