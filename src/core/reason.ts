@@ -184,7 +184,7 @@ export function decideReason(e: Evidence): Decision {
   if (text && !(statusRule && textPriority < TEXT_HINT_BELOW)) {
     if (
       text.reason === "userunknown" &&
-      refusedAfterRecipient(statusRule?.reason, status, smtpCode, command(e), diagnostic, e.freeText === true)
+      refusedAfterRecipient(statusRule?.reason, status, smtpCode, command(e), e.freeText === true)
     )
       return done("filtered", `${textId}+not-at-rcpt`);
     return done(text.reason, textId);
@@ -267,7 +267,6 @@ function refusedAfterRecipient(
   status: string | undefined,
   smtpCode: number | undefined,
   cmd: string | undefined,
-  diagnostic: string,
   freeText: boolean,
 ): boolean {
   if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
@@ -277,12 +276,10 @@ function refusedAfterRecipient(
   // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
   if (cmd) return cmd !== "RCPT" && cmd !== "MAIL";
-  // A status of the mailbox (X.2.x) or of security and policy (X.7.x) with words of an unknown user, and no sign
-  // that they answered RCPT TO: a filter's refusal of the message (Sisimai reads it so), not a missing mailbox.
-  if (statusReason === "filtered" || statusReason === "securityerror") return true;
-  // No command known and no addressing status: Sisimai's reading (a user-unknown reply is the recipient's only
-  // when it answered RCPT TO). `<addr>: User unknown` looked like RCPT's reply shape, but filters answer after DATA
-  // with the address too; a provider whose shape is known is read by its host (rules/rhost.ts: au, docomo).
+  // No command known and no addressing status (a mailbox status X.2.x, a security or policy status X.7.x, or
+  // none): Sisimai's reading, a user-unknown reply is the recipient's only when it answered RCPT TO. `<addr>: User
+  // unknown` looked like RCPT's reply shape, but filters answer after DATA with the address too; a provider whose
+  // shape means more is read by its host (rules/rhost.ts: au, docomo).
   return true;
 }
 
