@@ -159,9 +159,15 @@ export function decideReason(e: Evidence): Decision {
   if (text && status && /^[45]\.6\.\d{1,3}$/.test(status) && MEDIA_CODE_KEEPS.has(text.reason))
     return done("contenterror", `${statusIdOf(status, statusSource)}+${textId}`);
   if (text && textPriority >= STRONG_TEXT) {
-    // Even a provider's "unknown user" is its filter's answer when the status says filtered (X.2.0) and the reply
-    // did not answer RCPT TO (NTT docomo answers a domain filter's refusal so, after DATA).
-    if (text.reason === "userunknown" && status && /^[45]\.2\.0$/.test(status) && command(e) !== "RCPT")
+    // Even a provider's "unknown user" is its filter's answer when the status names another cause (X.2.0 filtered,
+    // X.7.x security or policy, X.7.17 owner changed, ...) and the reply did not answer RCPT TO (NTT docomo answers a
+    // domain filter's refusal so, after DATA; Active!hunter's chkusr under 5.7.17).
+    if (
+      text.reason === "userunknown" &&
+      status &&
+      namesAnotherCause(status, smtpCode) &&
+      command(e) !== "RCPT"
+    )
       return done("filtered", `${textId}+status:${status}`);
     return done(text.reason, textId);
   }
@@ -213,6 +219,15 @@ export function decideReason(e: Evidence): Decision {
       return done(said.reason, `subject:${said.id}`);
   }
   return done("undefined", "none");
+}
+
+/** A status code that names a cause other than the address (not X.0.0, not an addressing X.1.x, not a vague X.5.0). */
+function namesAnotherCause(status: string, smtpCode: number | undefined): boolean {
+  if (isGeneric(status) || vagueProtocolStatus(status, smtpCode) || /^[45]\.1\./.test(status)) return false;
+  const reason = matchStatus(status)?.reason;
+  return (
+    reason !== undefined && reason !== "userunknown" && reason !== "hostunknown" && reason !== "undefined"
+  );
 }
 
 /** The reasons a text may name that a media status code (X.6.x) outranks: they say less about the mail than the code. */

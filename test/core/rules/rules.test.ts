@@ -297,6 +297,15 @@ describe("user-unknown words under other status codes", () => {
     expect(decideReason({ ...e, command: "RCPT" })).toMatchObject({ reason: "userunknown" });
   });
 
+  it("are a filter's refusal under 5.7.17 too, which decides (hasmoved) only when no words say otherwise", () => {
+    const said = "550 sorry, no mailbox here by that name (#5.7.17 - chkusr)";
+    expect(decideReason({ status: "5.7.17", diagnostic: said }).reason).toBe("filtered");
+    expect(decideReason({ status: "5.7.17", diagnostic: said, command: "RCPT" }).reason).toBe("userunknown");
+    expect(
+      decideReason({ status: "5.7.17", diagnostic: "550 5.7.17 Mailbox owner has changed" }).reason,
+    ).toBe("hasmoved");
+  });
+
   it("yield to a media status (X.6.x) when a provider's words speak of policy", () => {
     const d = decideReason({
       status: "5.6.1",
