@@ -38,6 +38,7 @@ const GSUITE = /(?:^|\.)googlemail\.com$/;
 const AOL = /(?:^|\.)aol\.com$/;
 const TENCENT = /(?:^|\.)qq\.com$/;
 const YAHOO_INC = /(?:^|\.)yahoodns\.net$/;
+const MICROSOFT = /(?:^|\.)(?:outlook\.com|onmicrosoft\.com|exchangelabs\.com)$/;
 
 export const remoteHostRules: readonly RemoteHostRule[] = [
   {
@@ -258,6 +259,35 @@ export const remoteHostRules: readonly RemoteHostRule[] = [
     pattern: /mailbox not found/i,
     example: "550 Mailbox not found. https://service.mail.qq.com/detail/122/169",
     exampleHost: "mx3.qq.com",
+  },
+  // Exchange Online (MX *.mail.protection.outlook.com): refusals of the sending host that other servers' words would
+  // call a missing PTR, a domain without mail or an unknown host are its blocks of the connection.
+  {
+    id: "microsoft.ipv6-ptr",
+    host: MICROSOFT,
+    reason: "blocked",
+    pattern: /must have a reverse dns record/i,
+    example:
+      "550 5.7.25 Access denied, the sending IPv6 address [2001:db8::25] must have a reverse DNS record",
+    exampleHost: "example-org.mail.protection.outlook.com",
+  },
+  {
+    id: "microsoft.no-ipv6",
+    host: MICROSOFT,
+    reason: "blocked",
+    pattern: /does not accept email over ipv6/i,
+    example: "550 5.7.510 Access denied, example.org does not accept email over IPv6",
+    exampleHost: "example-org.mail.protection.outlook.com",
+  },
+  {
+    id: "microsoft.invalid-helo-domain",
+    host: MICROSOFT,
+    reason: "blocked",
+    pattern: /invalid domain name/i,
+    example: "501 5.5.4 Invalid domain name",
+    exampleHost: "am6pr04mb1234.eurprd04.prod.outlook.com",
+    when: { status: /^5\.5\.4$/ },
+    exampleStatus: "5.5.4",
   },
   // Yahoo Inc. (Yahoo, AOL; MX *.yahoodns.net, https://senders.yahooinc.com/smtp-error-codes): the TSS codes name
   // no cause (the same words come for volume, complaints or missing authentication): the sender is refused.
