@@ -95,6 +95,32 @@ export function smtpCodeInText(text: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * Whether the status code in the reply text says more than the report's Status field (Sisimai's preference between
+ * the two): the one whose class agrees with the reply code; the text's when the field is vague (`X.Y.0`, `X.0.Z`,
+ * 4.4.7, 4.7.0, a system `5.3.Z`, a protocol `X.5.1/2/4/5`) and the text's is not, or when a `5.1.1` or `5.1.3`
+ * field comes with a more specific text code (`550 5.1.1 ... 552 5.2.2 Mailbox full`, `5.1.3` beside `#5.7.1`).
+ * The field's own generic `X.0.0` is handled before this.
+ */
+function preferTextStatus(field: string, text: string, smtpCode: number | undefined): boolean {
+  if (field === text) return false;
+  const reply = smtpCode !== undefined ? String(smtpCode)[0] : undefined;
+  if (reply && field[0] !== text[0]) {
+    if (reply === field[0]) return false;
+    if (reply === text[0]) return true;
+  }
+  const fieldZero = field.includes(".0");
+  const textZero = text.includes(".0");
+  if (isGeneric(field)) return !isGeneric(text);
+  if (fieldZero && !textZero) return true;
+  if (isGeneric(text)) return false;
+  if (field === "4.4.7" || field === "4.7.0" || field.startsWith("5.3.") || /^[45]\.5\.[1245]$/.test(field))
+    return true;
+  if (field === "5.1.1") return !(textZero || text.startsWith("5.5."));
+  if (field === "5.1.3") return text.startsWith("5.7.");
+  return false;
+}
+
 /** The rule id of a status code, by where it came from: `dsn.status:5.1.1`, `lhost.status:5.1.1`, `status:5.1.1`. */
 const statusIdOf = (status: string | undefined, source: "dsn" | "lhost" | "text"): string =>
   `${source === "dsn" ? "dsn." : source === "lhost" ? "lhost." : ""}status:${status}`;
@@ -121,6 +147,9 @@ export function decideReason(e: Evidence): Decision {
   ) {
     status = textStatus;
     statusSource = e.status ? statusSource : "text";
+  } else if (textStatus && status && preferTextStatus(status, textStatus, smtpCode)) {
+    status = textStatus;
+    statusSource = "text";
   }
   const done = (reason: Reason, rule: string): Decision => {
     const p = permanenceOf(reason, status, smtpCode, e.action, diagnostic, e.statusComment);

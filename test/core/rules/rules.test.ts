@@ -306,6 +306,26 @@ describe("user-unknown words under other status codes", () => {
     ).toBe("hasmoved");
   });
 
+  it("take the reply's status over a vaguer Status field, as Sisimai prefers between the two", () => {
+    // 5.1.3 beside a qmail-style `#5.7.1`: the security code, then user-unknown words not at RCPT: filtered
+    const badrcpt = "553 sorry, your envelope recipient is in my badrcptto list (#5.7.1)";
+    expect(decideReason({ status: "5.1.3", diagnostic: badrcpt })).toMatchObject({
+      reason: "filtered",
+      status: "5.7.1",
+    });
+    // X.Y.0 beside a specific code: the specific one
+    expect(decideReason({ status: "5.2.0", diagnostic: "552 5.2.2 Mailbox full" })).toMatchObject({
+      reason: "mailboxfull",
+      status: "5.2.2",
+    });
+    // a class that disagrees with the reply code loses to the one that agrees
+    expect(
+      decideReason({ status: "4.4.7", diagnostic: "550 5.1.1 <a@example.org>: User unknown" }).status,
+    ).toBe("5.1.1");
+    // a specific field stays
+    expect(decideReason({ status: "5.2.2", diagnostic: "552 5.3.4 Mailbox full" }).status).toBe("5.2.2");
+  });
+
   it("yield to a media status (X.6.x) when a provider's words speak of policy", () => {
     const d = decideReason({
       status: "5.6.1",
