@@ -61,24 +61,30 @@ const localParts = z.union([z.string(), z.array(z.string())]).transform((v, ctx)
   return list;
 });
 
-/** `sender-or-domain=stream` pairs, comma-separated, lower-cased: which stream a sender's mail belongs to. */
-const senderStreams = z.string().transform((s, ctx) => {
-  const map = new Map<string, string>();
-  for (const part of s
-    .split(",")
-    .map((x) => x.trim())
-    .filter(Boolean)) {
-    const i = part.lastIndexOf("=");
-    const key = i > 0 ? part.slice(0, i).trim().toLowerCase() : "";
-    const stream = i > 0 ? part.slice(i + 1).trim() : "";
-    if (!key || !stream) {
-      ctx.addIssue({ code: "custom", message: `"${part}" is not \`sender-or-domain=stream\`` });
-      return z.NEVER;
+/** `key=value` pairs, comma-separated, keys lower-cased then mapped by `key` ("": not one; `shape` names the
+ * form in errors). */
+const pairs = (shape: string, key: (k: string) => string = (k) => k) =>
+  z.string().transform((s, ctx) => {
+    const map = new Map<string, string>();
+    for (const part of s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      const i = part.lastIndexOf("=");
+      const k = i > 0 ? key(part.slice(0, i).trim().toLowerCase()) : "";
+      const value = i > 0 ? part.slice(i + 1).trim() : "";
+      if (!k || !value) {
+        ctx.addIssue({ code: "custom", message: `"${part}" is not \`${shape}\`` });
+        return z.NEVER;
+      }
+      map.set(k, value);
     }
-    map.set(key, stream);
-  }
-  return map;
-});
+    return map;
+  });
+/** `sender-or-domain=stream` pairs: which stream a sender's mail belongs to. */
+const senderStreams = pairs("sender-or-domain=stream");
+/** `domain=tenant` pairs: whose reports about a domain are (the domain in its ASCII form). */
+const domainTenants = pairs("domain=tenant", asciiDomain);
 
 const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt);
 
@@ -298,6 +304,20 @@ export const configSchema = z.object({
   espConfigPath: z.string().min(1).optional(),
   /** A signed ESP webhook whose signed time is further than this from now is refused (a replay). */
   espMaxAgeMinutes: z.coerce.number().int().min(1).max(1440).default(15),
+  /** Refused ESP webhook requests (bad signature or credentials, unsigned, stale) per client IP and minute that
+   * are answered 401; beyond, 429 `rate_limited` with Retry-After. Verified requests are never limited (0: no limit). */
+  espFailuresPerMinute: int(30),
+  /** How long an ESP event's id is remembered, so that a webhook sent again records nothing twice (days, 1 at
+   * least: far beyond any provider's retries). */
+  espEventRetentionDays: z.coerce.number().int().min(1).default(30),
+  /** DMARC aggregate reports (with their rows) and RFC 6591 authentication failure reports older than this many
+   * days (by arrival) are deleted (0: kept forever). */
+  dmarcRetentionDays: int(400),
+  /** SMTP TLS reports older than this many days (by arrival) are deleted (0: kept forever). */
+  tlsReportRetentionDays: int(400),
+  /** `domain=tenant` pairs: the tenant of a DMARC, TLS or authentication failure report about the domain (or a
+   * subdomain of it); a report about another domain goes to the default tenant. */
+  domainTenants: domainTenants.default(new Map()),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -395,6 +415,11 @@ export const ENV: Record<keyof Config, string> = {
   pop3AccountsPath: "REBOUND_POP3_ACCOUNTS",
   espConfigPath: "REBOUND_ESP_CONFIG",
   espMaxAgeMinutes: "REBOUND_ESP_MAX_AGE_MINUTES",
+  espFailuresPerMinute: "REBOUND_ESP_FAILURES_PER_MINUTE",
+  espEventRetentionDays: "REBOUND_ESP_EVENT_RETENTION_DAYS",
+  dmarcRetentionDays: "REBOUND_DMARC_RETENTION_DAYS",
+  tlsReportRetentionDays: "REBOUND_TLS_REPORT_RETENTION_DAYS",
+  domainTenants: "REBOUND_DOMAIN_TENANTS",
 };
 
 /**

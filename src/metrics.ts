@@ -31,6 +31,28 @@ export const SMTP_OUTCOMES = [
 ] as const;
 export type SmtpOutcome = (typeof SMTP_OUTCOMES)[number];
 
+/**
+ * How a request to an ESP webhook (POST /v1/ingest/<provider>) ended: accepted (verified and answered 200), or
+ * refused, by why. The refusals of a failed verification (unsigned, bad_signature, unknown_endpoint, stale) count
+ * against the client IP; past REBOUND_ESP_FAILURES_PER_MINUTE they are answered 429 (rate_limited).
+ */
+export const ESP_REQUEST_OUTCOMES = [
+  "accepted",
+  "unsigned",
+  "bad_signature",
+  "unknown_endpoint",
+  "stale",
+  "rate_limited",
+  "malformed",
+  "too_large",
+  "not_configured",
+] as const;
+export type EspRequestOutcome = (typeof ESP_REQUEST_OUTCOMES)[number];
+
+/** What became of the items of an accepted ESP webhook request (EspOutcome's counts). */
+export const ESP_EVENT_RESULTS = ["recorded", "duplicate", "ignored", "invalid"] as const;
+export type EspEventResult = (typeof ESP_EVENT_RESULTS)[number];
+
 export interface Metrics {
   registry: Registry;
   smtpTransactions: Counter<"outcome">;
@@ -53,6 +75,10 @@ export interface Metrics {
   /** Send-time lookups by Postfix or Exim (the lookup role), by server and outcome. */
   lookups: Counter<"server" | "outcome">;
   apiRequests: Counter<"method" | "route" | "status">;
+  /** ESP webhook requests by provider and outcome (ESP_REQUEST_OUTCOMES). */
+  espRequests: Counter<"provider" | "outcome">;
+  /** The items of accepted ESP webhook requests by provider and result (ESP_EVENT_RESULTS). */
+  espEvents: Counter<"provider" | "result">;
   apiSeconds: Histogram<"method" | "route">;
   /** Read the backlog gauges from this database on each scrape (the first call wins). */
   watchDb(db: Db): void;
@@ -177,6 +203,18 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: "rebound_api_requests_total",
       help: "HTTP API requests by method, route pattern and status code",
       labelNames: ["method", "route", "status"] as const,
+      registers,
+    }),
+    espRequests: new Counter({
+      name: "rebound_esp_requests_total",
+      help: "ESP webhook requests (POST /v1/ingest/<provider>) by provider and outcome (accepted, or why refused)",
+      labelNames: ["provider", "outcome"] as const,
+      registers,
+    }),
+    espEvents: new Counter({
+      name: "rebound_esp_events_total",
+      help: "Items of accepted ESP webhook requests by provider and result (recorded, duplicate, ignored, invalid)",
+      labelNames: ["provider", "result"] as const,
       registers,
     }),
     apiSeconds: new Histogram({

@@ -1,12 +1,20 @@
 // Retention, run by every role (intake, worker, api): on a timer (hourly; the first pass at start) raw mail,
-// events, mail metadata and logs past their settings are deleted, and suppressions past their expiry. The
+// events, mail metadata, logs, DMARC, TLS and authentication failure reports and ESP event ids past their settings
+// are deleted, and suppressions past their expiry. The
 // deletes skip rows another process has locked, so any number of processes may run it at once.
 import type { Config } from "./config.js";
 import type { Logger } from "./log.js";
 import type { Db } from "./store/db.js";
 import { purgeRaw } from "./store/mails.js";
 import { purgeEspClaims } from "./store/esp-events.js";
-import { purgeEvents, purgeLogs, purgeMails } from "./store/retention.js";
+import {
+  purgeAuthFailureReports,
+  purgeDmarcReports,
+  purgeEvents,
+  purgeLogs,
+  purgeMails,
+  purgeTlsReports,
+} from "./store/retention.js";
 import { purgeRollups } from "./store/rollups.js";
 import { expireSuppressions } from "./store/suppressions.js";
 
@@ -18,6 +26,9 @@ export type RetentionConfig = Pick<
   | "logRetentionDays"
   | "rollupHourlyRetentionDays"
   | "rollupDailyRetentionDays"
+  | "espEventRetentionDays"
+  | "dmarcRetentionDays"
+  | "tlsReportRetentionDays"
 >;
 
 export interface RetentionDeps {
@@ -35,8 +46,11 @@ export interface RetentionPass {
   logRowsDeleted: number;
   suppressionsExpired: number;
   rollupRowsDeleted: number;
-  /** ESP event ids older than ESP_CLAIM_DAYS, kept to record a webhook sent again once (src/store/esp-events.ts). */
+  /** ESP event ids older than REBOUND_ESP_EVENT_RETENTION_DAYS, kept to record a webhook sent again once. */
   espClaimsDeleted: number;
+  /** DMARC aggregate reports (their rows went with them) and RFC 6591 authentication failure reports. */
+  dmarcReportsDeleted: number;
+  tlsReportsDeleted: number;
 }
 
 export interface Retention {
@@ -46,8 +60,6 @@ export interface Retention {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** How long an ESP event's id is remembered: far beyond any provider's retries (hours to a day). */
-export const ESP_CLAIM_DAYS = 30;
 
 export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number } = {}): Retention {
   const now = deps.now ?? (() => new Date());
@@ -85,7 +97,17 @@ export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number 
           (await step("daily rollups", c.rollupDailyRetentionDays, (b) =>
             purgeRollups(deps.db, { dailyBefore: b }),
           )),
-        espClaimsDeleted: await step("esp event ids", ESP_CLAIM_DAYS, (b) => purgeEspClaims(deps.db, b)),
+        espClaimsDeleted: await step("esp event ids", c.espEventRetentionDays, (b) =>
+          purgeEspClaims(deps.db, b),
+        ),
+        dmarcReportsDeleted:
+          (await step("dmarc reports", c.dmarcRetentionDays, (b) => purgeDmarcReports(deps.db, b))) +
+          (await step("auth failure reports", c.dmarcRetentionDays, (b) =>
+            purgeAuthFailureReports(deps.db, b),
+          )),
+        tlsReportsDeleted: await step("tls reports", c.tlsReportRetentionDays, (b) =>
+          purgeTlsReports(deps.db, b),
+        ),
       };
       if (Object.values(pass).some((n) => n > 0)) logger.info(pass, "retention pass");
       return pass;

@@ -9,6 +9,18 @@ describe("configuration", () => {
     expect(missing).toEqual([]);
   });
 
+  it("reads REBOUND_DOMAIN_TENANTS as domain=tenant pairs (domains lower-cased, IDNs as A-labels) and refuses a pair without a tenant or domain", () => {
+    const c = loadConfig({}, { REBOUND_DOMAIN_TENANTS: "Example.COM=acme, bücher.example=beta" });
+    expect([...c.domainTenants]).toEqual([
+      ["example.com", "acme"],
+      ["xn--bcher-kva.example", "beta"],
+    ]);
+    expect(() => loadConfig({}, { REBOUND_DOMAIN_TENANTS: "example.com" })).toThrow(
+      /"example\.com" is not `domain=tenant`/,
+    );
+    expect(() => loadConfig({}, { REBOUND_DOMAIN_TENANTS: "a@b.example=acme" })).toThrow(ConfigError);
+  });
+
   it("binds SMTP and HTTP to loopback unless told otherwise", () => {
     const c = loadConfig({}, {});
     expect([c.smtpHost, c.httpHost]).toEqual(["127.0.0.1", "127.0.0.1"]);

@@ -1,4 +1,5 @@
-// Retention on a real PostgreSQL: events, mail metadata, logs (and ESP event ids) past their settings go, nothing else does; two
+// Retention on a real PostgreSQL: events, mail metadata, logs, DMARC/TLS/authentication failure reports (and ESP
+// event ids) past their settings go, nothing else does; two
 // processes may run it at once; and a process running the API role alone runs it too.
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
@@ -68,7 +69,7 @@ const count = async (
   );
 
 describe("retention", () => {
-  it("deletes events, done mails and suppression log rows past their settings, in two processes at once, and nothing else", async () => {
+  it("deletes events, done mails, suppression log rows, DMARC/TLS/authentication failure reports (with their rows) and ESP event ids past their settings, in two processes at once, and nothing else", async () => {
     const oldMail = await mail(daysAgo(100), "processed");
     await mail(daysAgo(100), "duplicate");
     const oldPending = await mail(daysAgo(100), "pending");
@@ -86,6 +87,23 @@ describe("retention", () => {
         { tenant: "acme", provider: "sendgrid", event_id: "recent", received_at: daysAgo(2) },
       ])
       .execute();
+    for (const [id, days] of [
+      ["old", 300],
+      ["recent", 3],
+    ] as const) {
+      const r = await sql<{
+        id: string;
+      }>`insert into dmarc_reports (tenant, source, report_id, org_name, received_at)
+        values ('acme', 'test', ${id}, 'org', ${daysAgo(days)}) returning id::text`.execute(t.db);
+      await sql`insert into dmarc_records (report, tenant, org_name, domain, date_begin, date_end, source_ip, count,
+          header_from, reasons, dkim_results, spf_results)
+        values (${r.rows[0]!.id}, 'acme', 'org', 'example.com', ${daysAgo(days)}, ${daysAgo(days)}, '192.0.2.1', 1,
+          'example.com', '[]', '[]', '[]')`.execute(t.db);
+      await sql`insert into tls_reports (tenant, source, report_id, org_name, received_at)
+        values ('acme', 'test', ${id}, 'org', ${daysAgo(days)})`.execute(t.db);
+      await sql`insert into auth_failure_reports (tenant, occurred_at, domain, details)
+        values ('acme', ${daysAgo(days)}, ${`${id}.example.com`}, '{}')`.execute(t.db);
+    }
     const config = {
       rawRetentionDays: 0,
       eventRetentionDays: 30,
@@ -93,6 +111,9 @@ describe("retention", () => {
       logRetentionDays: 365,
       rollupHourlyRetentionDays: 0,
       rollupDailyRetentionDays: 0,
+      espEventRetentionDays: 30,
+      dmarcRetentionDays: 200,
+      tlsReportRetentionDays: 200,
     };
     const logger = createLogger("silent");
     const [a, b] = [0, 1].map(() =>
@@ -108,6 +129,8 @@ describe("retention", () => {
       expect(total("mailsDeleted")).toBe(2);
       expect(total("logRowsDeleted")).toBe(1);
       expect(total("espClaimsDeleted")).toBe(1);
+      expect(total("dmarcReportsDeleted")).toBe(2); // a DMARC report and an authentication failure report
+      expect(total("tlsReportsDeleted")).toBe(1);
     } finally {
       a!.stop();
       b!.stop();
@@ -120,6 +143,18 @@ describe("retention", () => {
     ]);
     expect(await t.db.selectFrom("esp_events").select("event_id").execute()).toEqual([
       { event_id: "recent" },
+    ]);
+    expect(await t.db.selectFrom("dmarc_reports").select("report_id").execute()).toEqual([
+      { report_id: "recent" },
+    ]);
+    expect(await t.db.selectFrom("dmarc_records").select("date_begin").execute()).toEqual([
+      { date_begin: daysAgo(3) },
+    ]);
+    expect(await t.db.selectFrom("tls_reports").select("report_id").execute()).toEqual([
+      { report_id: "recent" },
+    ]);
+    expect(await t.db.selectFrom("auth_failure_reports").select("domain").execute()).toEqual([
+      { domain: "recent.example.com" },
     ]);
   });
 

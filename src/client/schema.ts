@@ -3886,6 +3886,7 @@ export interface paths {
                     /** @description only refused reports (true) or only read ones (false) */
                     refused?: boolean;
                     limit?: number;
+                    /** @description `nextCursor` of the previous page */
                     cursor?: string;
                 };
                 header?: never;

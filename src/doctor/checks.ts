@@ -5,6 +5,7 @@ import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Resolver } from "node:dns/promises";
 import { connect } from "node:net";
+import { loadAlerts } from "../alerts/file.js";
 import type { Config } from "../config.js";
 import { loadPolicy } from "../policy-file.js";
 import { resolveVerpKeys } from "../verp-keys.js";
@@ -77,6 +78,18 @@ export function checkPolicy(config: Config): Check {
     return ok("policy", `${where}: valid (verification ${policy.verification.mode})`);
   } catch (err) {
     return fail("policy", message(err), "fix the policy file (docs/policy.md)");
+  }
+}
+
+/** The alerts file (REBOUND_ALERTS) parses: a broken one would stop the worker's alerting at start. */
+export function checkAlerts(config: Config): Check {
+  if (!config.alertsPath)
+    return ok("alerts", "no REBOUND_ALERTS: the shipped alert rules (docs/monitoring.md)");
+  try {
+    const alerts = loadAlerts(config);
+    return ok("alerts", `${config.alertsPath}: valid (${alerts.rules.length} rule(s))`);
+  } catch (err) {
+    return fail("alerts", message(err), "fix the alerts file (docs/monitoring.md)");
   }
 }
 
@@ -297,6 +310,7 @@ export async function runDoctor(config: Config, opts: DoctorOptions): Promise<Ch
     await checkRedis(config, opts.timeoutMs),
     checkVerpKeys(config),
     checkPolicy(config),
+    checkAlerts(config),
     ...dns,
     checkTls(config, opts.now, mxHosts),
   ];

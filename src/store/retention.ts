@@ -7,12 +7,12 @@ import type { Db } from "./db.js";
 const BATCH = 5_000;
 
 /** Delete in batches until a batch comes back short; returns how many rows went. */
-async function inBatches(run: () => Promise<number>): Promise<number> {
+async function inBatches(run: () => Promise<number>, batch = BATCH): Promise<number> {
   let total = 0;
   for (;;) {
     const n = await run();
     total += n;
-    if (n < BATCH) return total;
+    if (n < batch) return total;
   }
 }
 
@@ -21,52 +21,72 @@ async function deleted(db: Db, q: ReturnType<typeof sql<{ n: string }>>): Promis
   return Number(r.rows[0]?.n ?? 0);
 }
 
-/** Events that occurred before `before` (a suppression keeps its ids; its explanation then lacks them). */
-export function purgeEvents(db: Db, before: Date): Promise<number> {
-  return inBatches(() =>
-    deleted(
-      db,
-      sql<{ n: string }>`with gone as (
-        delete from events where id in (
-          select id from events where occurred_at < ${before} limit ${BATCH} for update skip locked)
-        returning 1)
-      select count(*)::text as n from gone`,
-    ),
+/**
+ * Rows of `table` whose `column` is before `before` (and that match `where`), `batch` per statement; returns how
+ * many went.
+ */
+function purgeBefore(
+  db: Db,
+  o: {
+    table: string;
+    column: string;
+    before: Date;
+    batch?: number;
+    where?: ReturnType<typeof sql>;
+  },
+): Promise<number> {
+  const batch = o.batch ?? BATCH;
+  const extra = o.where ? sql` and ${o.where}` : sql``;
+  return inBatches(
+    () =>
+      deleted(
+        db,
+        sql<{ n: string }>`with gone as (
+          delete from ${sql.table(o.table)} where id in (
+            select id from ${sql.table(o.table)}
+             where ${sql.ref(o.column)} < ${o.before}${extra}
+             limit ${batch} for update skip locked)
+          returning 1)
+        select count(*)::text as n from gone`,
+      ),
+    batch,
   );
 }
+
+/** Events that occurred before `before` (a suppression keeps its ids; its explanation then lacks them). */
+export const purgeEvents = (db: Db, before: Date) =>
+  purgeBefore(db, { table: "events", column: "occurred_at", before });
 
 /**
  * Mails received before `before` that are done with (processed or duplicate): the whole row, metadata and
  * envelope. Pending, processing and failed mails are never deleted. Their events stay (mail_id set to null).
  */
-export function purgeMails(db: Db, before: Date): Promise<number> {
-  return inBatches(() =>
-    deleted(
-      db,
-      sql<{ n: string }>`with gone as (
-        delete from inbound_mails where id in (
-          select id from inbound_mails
-           where received_at < ${before} and status in ('processed', 'duplicate')
-           limit ${BATCH} for update skip locked)
-        returning 1)
-      select count(*)::text as n from gone`,
-    ),
-  );
-}
+export const purgeMails = (db: Db, before: Date) =>
+  purgeBefore(db, {
+    table: "inbound_mails",
+    column: "received_at",
+    before,
+    where: sql`status in ('processed', 'duplicate')`,
+  });
 
 /**
  * Suppression log rows older than `before`. (Webhook history, dispatched outbox rows and finished deliveries,
  * is forgotten by the webhook worker: purgeWebhookHistory in webhooks.ts.)
  */
-export function purgeLogs(db: Db, before: Date): Promise<number> {
-  return inBatches(() =>
-    deleted(
-      db,
-      sql<{ n: string }>`with gone as (
-        delete from suppression_log where id in (
-          select id from suppression_log where at < ${before} limit ${BATCH} for update skip locked)
-        returning 1)
-      select count(*)::text as n from gone`,
-    ),
-  );
-}
+export const purgeLogs = (db: Db, before: Date) =>
+  purgeBefore(db, { table: "suppression_log", column: "at", before });
+
+/**
+ * DMARC aggregate reports received before `before`, with their rows (dmarc_records, by its cascade): a few
+ * reports per statement, since one may hold 100,000 rows.
+ */
+export const purgeDmarcReports = (db: Db, before: Date) =>
+  purgeBefore(db, { table: "dmarc_reports", column: "received_at", before, batch: 50 });
+
+/** SMTP TLS reports received before `before`. */
+export const purgeTlsReports = (db: Db, before: Date) =>
+  purgeBefore(db, { table: "tls_reports", column: "received_at", before });
+
+/** RFC 6591 authentication failure reports that occurred before `before`. */
+export const purgeAuthFailureReports = (db: Db, before: Date) =>
+  purgeBefore(db, { table: "auth_failure_reports", column: "occurred_at", before });

@@ -63,7 +63,8 @@ export interface ProcessDeps {
   config: Pick<
     Config,
     "verpKeys" | "verpMaxAgeDays" | "defaultTenant" | "defaultStream" | "caseSensitiveLocalPart"
-  >;
+  > &
+    Partial<Pick<Config, "domainTenants">>;
   policy: Policy;
   /** The keyed hash every table files addresses under. */
   hashAddress: AddressHasher;
@@ -201,7 +202,7 @@ export async function processMails(
         receivedAt: w.mail.received_at,
         report: w.report,
       })),
-      { reprocess: !!opts.reprocess, logger: deps.logger },
+      { reprocess: !!opts.reprocess, logger: deps.logger, domainTenants: deps.config.domainTenants },
     );
     for (const w of work) {
       await removeOrphans(trx, w, now);

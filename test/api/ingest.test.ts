@@ -339,28 +339,29 @@ describe("POST /v1/ingest/sendgrid", () => {
   });
 });
 
-describe("POST /v1/ingest/mailgun", () => {
-  const eventData = (id: string, recipient: string) => ({
-    event: "failed",
-    severity: "permanent",
-    reason: "bounce",
-    id,
-    timestamp: Date.now() / 1000,
-    recipient,
-    "delivery-status": {
-      code: 550,
-      message: "5.1.1 The email account that you tried to reach does not exist.",
-      description: "",
-      "attempt-no": 1,
-    },
-    message: { headers: { "message-id": "mg-1@example.com" } },
-    "user-variables": { rebound_stream: "billing" },
-  });
+/** A Mailgun permanent failure as its webhook sends it (`event-data`). */
+const mailgunFailure = (id: string, recipient: string) => ({
+  event: "failed",
+  severity: "permanent",
+  reason: "bounce",
+  id,
+  timestamp: Date.now() / 1000,
+  recipient,
+  "delivery-status": {
+    code: 550,
+    message: "5.1.1 The email account that you tried to reach does not exist.",
+    description: "",
+    "attempt-no": 1,
+  },
+  message: { headers: { "message-id": "mg-1@example.com" } },
+  "user-variables": { rebound_stream: "billing" },
+});
 
+describe("POST /v1/ingest/mailgun", () => {
   it("records a signed webhook (user unknown read from the reply, the stream its user variable names)", async () => {
     const body = JSON.stringify({
       signature: mailgunSignature(MAILGUN_KEY),
-      "event-data": eventData("mg-ev-1", "mg-gone@example.org"),
+      "event-data": mailgunFailure("mg-ev-1", "mg-gone@example.org"),
     });
     const res = await post("/v1/ingest/mailgun", body, { "content-type": "application/json" });
     expect(res.status).toBe(200);
@@ -376,7 +377,7 @@ describe("POST /v1/ingest/mailgun", () => {
   });
 
   it("refuses with 401, recording nothing: another key, a stale timestamp, no signature", async () => {
-    const data = eventData("mg-ev-f", "mg-forged@example.org");
+    const data = mailgunFailure("mg-ev-f", "mg-forged@example.org");
     const cases: [string, unknown][] = [
       ["another key", { signature: mailgunSignature("not-the-key-0000"), "event-data": data }],
       [
@@ -437,5 +438,102 @@ describe("an API without ESP endpoints", () => {
       expect(res.status).toBe(404);
       expect((await res.json()).error.message).toContain("REBOUND_ESP_CONFIG");
     }
+  });
+});
+
+describe("refused requests per client IP, and the ingest metrics", () => {
+  let limited: TestApi;
+  beforeAll(async () => {
+    const file = espSettingsFile(
+      { mailgun: [{ tenant: "acme", stream: "marketing", signingKey: MAILGUN_KEY }] },
+      {},
+    );
+    limited = await startTestApi(t.db, {
+      espConfigPath: file.path,
+      espFailuresPerMinute: 2,
+      apiBodyLimitBytes: 4096,
+    });
+    rmSync(file.dir, { recursive: true, force: true });
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  const sample = (text: string, provider: string, label: string, value: string) =>
+    Number(
+      text
+        .split("\n")
+        .find((l) => l.startsWith(`${provider}{`) && l.includes(`${label}="${value}"`))
+        ?.split(" ")
+        .pop() ?? 0,
+    );
+
+  it("answers 429 with Retry-After past the allowance of refusals, still takes a verified request from the same IP, and counts each outcome and event", async () => {
+    const forged = () =>
+      post(
+        "/v1/ingest/mailgun",
+        JSON.stringify({
+          signature: mailgunSignature("not-the-key-0000"),
+          "event-data": mailgunFailure("mg-rl-forged", "mg-rl-forged@example.org"),
+        }),
+        {},
+        limited,
+      );
+    expect((await forged()).status).toBe(401);
+    expect((await post("/v1/ingest/mailgun", "{}", {}, limited)).status).toBe(401); // unsigned
+    const over = await forged();
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await over.json()).error).toMatchObject({
+      code: "rate_limited",
+      details: { espFailuresPerMinute: 2, refused: "bad_signature" },
+    });
+
+    const good = await post(
+      "/v1/ingest/mailgun",
+      JSON.stringify({
+        signature: mailgunSignature(MAILGUN_KEY),
+        "event-data": mailgunFailure("mg-rl-good", "mg-rl-good@example.org"),
+      }),
+      {},
+      limited,
+    );
+    expect(good.status).toBe(200);
+    expect(await good.json()).toMatchObject({ recorded: 1 });
+    expect(await eventsOf("mg-rl-forged@example.org")).toEqual([]);
+    expect(await eventsOf("mg-rl-good@example.org")).toHaveLength(1);
+    expect((await post("/v1/ingest/mailgun", "not json", {}, limited)).status).toBe(400);
+    expect((await post("/v1/ingest/postmark", "{}", {}, limited)).status).toBe(404);
+    expect((await post("/v1/ingest/mailgun", "x".repeat(5000), {}, limited)).status).toBe(413);
+
+    const text = await (await fetch(`${limited.url}/metrics`)).text();
+    const req = (provider: string, outcome: string) =>
+      sample(
+        text
+          .split("\n")
+          .filter((l) => l.includes(`provider="${provider}"`))
+          .join("\n"),
+        "rebound_esp_requests_total",
+        "outcome",
+        outcome,
+      );
+    expect({
+      bad_signature: req("mailgun", "bad_signature"),
+      unsigned: req("mailgun", "unsigned"),
+      rate_limited: req("mailgun", "rate_limited"),
+      accepted: req("mailgun", "accepted"),
+      malformed: req("mailgun", "malformed"),
+      too_large: req("mailgun", "too_large"),
+      not_configured: req("postmark", "not_configured"),
+    }).toEqual({
+      too_large: 1,
+      bad_signature: 1,
+      unsigned: 1,
+      rate_limited: 1,
+      accepted: 1,
+      malformed: 1,
+      not_configured: 1,
+    });
+    expect(sample(text, "rebound_esp_events_total", "result", "recorded")).toBe(1);
   });
 });

@@ -82,7 +82,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const v of ["REBOUND_DOMAINS", "REBOUND_VERP_KEYS", "REBOUND_TLS_CERT", "REBOUND_TLS_KEY"])
+  for (const v of [
+    "REBOUND_DOMAINS",
+    "REBOUND_VERP_KEYS",
+    "REBOUND_TLS_CERT",
+    "REBOUND_TLS_KEY",
+    "REBOUND_POLICY",
+    "REBOUND_ALERTS",
+    "REDIS_URL",
+  ])
     delete process.env[v];
   await app?.close();
   await dns?.close();
@@ -99,6 +107,18 @@ interface Check {
   fix?: string;
 }
 const byId = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.id, c]));
+/** `rebound doctor` through the test's DNS server and intake. */
+const doctorArgs = () => [
+  "doctor",
+  "--format",
+  "json",
+  "--dns-server",
+  `127.0.0.1:${dnsPort}`,
+  "--smtp-port",
+  String(app.smtpPort),
+  "--timeout",
+  "3000",
+];
 
 describe("rebound doctor", () => {
   it("finds the MX in DNS, the intake answering on it, the schema, the keys and a certificate naming the MX host", async () => {
@@ -106,17 +126,7 @@ describe("rebound doctor", () => {
     process.env.REBOUND_VERP_KEYS = "k1:a-production-secret-of-32-characters!";
     process.env.REBOUND_TLS_CERT = certPath;
     process.env.REBOUND_TLS_KEY = keyPath;
-    const r = await cli(
-      "doctor",
-      "--format",
-      "json",
-      "--dns-server",
-      `127.0.0.1:${dnsPort}`,
-      "--smtp-port",
-      String(app.smtpPort),
-      "--timeout",
-      "3000",
-    );
+    const r = await cli(...doctorArgs());
     expect(r.stderr).toBe("");
     const checks = byId(JSON.parse(r.stdout).checks as Check[]);
     expect(r.code).toBe(0);
@@ -161,6 +171,54 @@ describe("rebound doctor", () => {
     );
     expect(r.stdout).toMatch(/^FAIL tls: REBOUND_TLS_KEY is not the key of REBOUND_TLS_CERT/m);
     expect(r.stdout).toMatch(/^ok   database: /m);
+  });
+
+  it("checks the policy and alerts files and Redis: a broken file fails naming what is wrong, Redis at REDIS_URL answers, an unreachable one fails", async () => {
+    process.env.REBOUND_DOMAINS = "bounces.example.test";
+    process.env.REBOUND_VERP_KEYS = "k1:a-production-secret-of-32-characters!";
+    const badPolicy = join(dir, "policy.json");
+    writeFileSync(badPolicy, '{"verification": {"mode": "sometimes"}}');
+    const badAlerts = join(dir, "alerts-bad.json");
+    writeFileSync(badAlerts, "{ not json");
+    const goodAlerts = join(dir, "alerts.json");
+    writeFileSync(goodAlerts, "{}");
+    const run = async () => {
+      const r = await cli(...doctorArgs());
+      return { code: r.code, checks: byId(JSON.parse(r.stdout).checks as Check[]) };
+    };
+    try {
+      process.env.REBOUND_POLICY = badPolicy;
+      process.env.REBOUND_ALERTS = badAlerts;
+      process.env.REDIS_URL = "redis://127.0.0.1:6379";
+      const broken = await run();
+      expect(broken.code).toBe(1);
+      expect(broken.checks["policy"]).toMatchObject({
+        status: "fail",
+        fix: "fix the policy file (docs/policy.md)",
+      });
+      expect(broken.checks["alerts"]).toMatchObject({
+        status: "fail",
+        summary: expect.stringContaining(badAlerts),
+        fix: "fix the alerts file (docs/monitoring.md)",
+      });
+      expect(broken.checks["redis"]).toMatchObject({ status: "ok", summary: "Redis answers" });
+
+      delete process.env.REBOUND_POLICY;
+      process.env.REBOUND_ALERTS = goodAlerts;
+      process.env.REDIS_URL = "redis://127.0.0.1:1";
+      const fixed = await run();
+      expect(fixed.checks["policy"]).toMatchObject({ status: "ok" });
+      expect(fixed.checks["alerts"]).toMatchObject({
+        status: "ok",
+        summary: expect.stringMatching(/: valid \(\d+ rule\(s\)\)$/),
+      });
+      expect(fixed.checks["redis"]).toMatchObject({
+        status: "fail",
+        fix: "check REDIS_URL and that Redis runs",
+      });
+    } finally {
+      for (const v of ["REBOUND_POLICY", "REBOUND_ALERTS", "REDIS_URL"]) delete process.env[v];
+    }
   });
 
   it("judges a certificate's dates and names: expired, expiring soon, not naming the MX host", async () => {

@@ -1,6 +1,7 @@
 // The web console in a real browser (Debian's Chromium through playwright-core) against a real `rebound start`
 // on PostgreSQL, seeded through SMTP (bounces, a complaint) and the API (sends, a webhook). Screenshots of each
-// page go to docs/console/ (checked in, shown by the README).
+// page go to a temporary folder, or to docs/console/ (checked in, shown by the README) when the run is asked to
+// refresh them: `REBOUND_CONSOLE_SHOTS=docs/console npx vitest run test/console`. A test run leaves the tree clean.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +29,9 @@ import {
 } from "./browser.js";
 
 let alertsDir: string | undefined;
-const SHOTS = fileURLToPath(new URL("../../docs/console/", import.meta.url));
+const SHOTS = process.env.REBOUND_CONSOLE_SHOTS
+  ? fileURLToPath(new URL(`../../${process.env.REBOUND_CONSOLE_SHOTS}/`, import.meta.url))
+  : join(tmpdir(), "rebound-console-shots");
 const schema = uniqueSchema("console");
 const TENANT = "acme";
 const BOUNCED = "jane.doe@gmail.com";
@@ -513,10 +516,7 @@ describe("the console", () => {
     await context.close();
   });
 
-  it("pauses and resumes a stream", async (ctx) => {
-    const probe = await apiCall("GET", "/v1/streams");
-    if (probe.status === 404)
-      ctx.skip(true, "GET /v1/streams answers 404: the streams API (alerts) is not on this branch");
+  it("pauses and resumes a stream", async () => {
     const { context, page } = await signedIn(adminToken);
     await page.getByRole("link", { name: "Streams" }).click();
     const row = page.locator('tr[data-stream="marketing"]');
@@ -526,22 +526,6 @@ describe("the console", () => {
     await shot(page, "streams");
     await row.getByRole("button", { name: "Resume marketing" }).click();
     await hasAttr(row, "data-paused", "false");
-    await expectAccessible(page);
-    await context.close();
-  });
-
-  it("says plainly what this server does not have yet (incidents, streams) instead of failing", async () => {
-    const { context, page } = await signedIn(adminToken);
-    for (const [link, endpoint] of [
-      ["Incidents", "/v1/incidents?status=active"],
-      ["Streams", "/v1/streams"],
-    ] as const) {
-      await page.getByRole("link", { name: link }).click();
-      const available = (await apiCall("GET", endpoint)).status !== 404;
-      await page.locator('main table, main [data-state="not-available"], main p.muted').first().waitFor();
-      expect(await page.locator('main [data-state="not-available"]').count()).toBe(available ? 0 : 1);
-      if (!available) await shot(page, link.toLowerCase());
-    }
     await expectAccessible(page);
     await context.close();
   });

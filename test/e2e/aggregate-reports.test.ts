@@ -45,6 +45,9 @@ beforeAll(async () => {
       jobBackoffMs: 50,
       sweepIntervalMs: 200,
       logLevel: "silent",
+      domainTenants: "owned.example=acme,tls-owned.example=beta",
+      // the bombs take a while to refuse on a busy machine: the classifier's deadline is not what is tested here
+      classifyTimeoutMs: 120_000,
     },
     {},
   );
@@ -262,6 +265,37 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
       "sts,bounces.example.com,mx1.bounces.example.com,5326,303,certificate-expired=200 starttls-not-supported=103,",
       "no-policy-found,fbl.example.com,,12,0,,",
     ]);
+  });
+
+  it("files each report under the tenant that owns its policy domain (REBOUND_DOMAIN_TENANTS, parents included), the others under the default tenant", async () => {
+    const owned = dmarcMail({
+      messageId: "<owned-1@outlook.com>",
+      bare: true,
+      contentType: "application/gzip",
+      filename: "enterprise.protection.outlook.com!mail.owned.example!1796169600!1796256000.xml.gz",
+      content: gzip(microsoftXml({ domain: "mail.owned.example", reportId: "owned-1" })),
+    });
+    expect(await deliver(owned, `dmarc@${DOMAIN}`)).toMatchObject({ kind: "dmarc_report" });
+    const tls = tlsMail({
+      gz: gzip(tlsReportJson({ reportId: "tls-owned-1", policyDomain: "tls-owned.example" })),
+      messageId: "<tls-owned-1@sender.example>",
+    });
+    expect(await deliver(tls, `tlsrpt@${DOMAIN}`)).toMatchObject({ kind: "tls_report" });
+
+    const tenants = async (table: "dmarc_reports" | "tls_reports", reportId: string) =>
+      (await app.db.selectFrom(table).select("tenant").where("report_id", "=", reportId).execute()).map(
+        (r) => r.tenant,
+      );
+    expect(await tenants("dmarc_reports", "owned-1")).toEqual(["acme"]);
+    expect(await tenants("tls_reports", "tls-owned-1")).toEqual(["beta"]);
+    expect(await tenants("tls_reports", "2026-12-01T00:00:00Z_bounces.example.com")).toEqual(["default"]);
+    // the default tenant's key no longer sees them; acme's does
+    expect((await json<Rows>("/dmarc?domain=mail.owned.example")).data).toEqual([]);
+    const acme = (await createKey(app.db, { tenant: "acme", scopes: ["read"] })).token;
+    const res = await fetch(`http://127.0.0.1:${app.httpPort}/v1/dmarc?domain=mail.owned.example`, {
+      headers: { authorization: `Bearer ${acme}` },
+    });
+    expect(((await res.json()) as Rows).data).toHaveLength(3);
   });
 
   it("refuses a zip bomb and a TLS gzip bomb with their reason, keeping their mails", async () => {

@@ -151,7 +151,7 @@ export function dmarcbisXml(o: { reportId?: string; domain?: string } = {}): str
 }
 
 /** RFC 8460 §4.4's example shape: one STS policy with failures, one with none. */
-export function tlsReportJson(o: { reportId?: string } = {}): string {
+export function tlsReportJson(o: { reportId?: string; policyDomain?: string } = {}): string {
   return JSON.stringify(
     {
       "organization-name": "Sender Example Inc.",
@@ -168,7 +168,7 @@ export function tlsReportJson(o: { reportId?: string } = {}): string {
               "mx: mx1.bounces.example.com",
               "max_age: 86400",
             ],
-            "policy-domain": "bounces.example.com",
+            "policy-domain": o.policyDomain ?? "bounces.example.com",
             "mx-host": ["mx1.bounces.example.com"],
           },
           summary: { "total-successful-session-count": 5326, "total-failure-session-count": 303 },

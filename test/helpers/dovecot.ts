@@ -1,5 +1,6 @@
 // A throw-away Dovecot (IMAP and POP3) on loopback for integration tests: its own config, state and Maildirs in a
-// temp folder, one static password for every user. Needs Debian's dovecot-imapd and root (.ci/run installs it);
+// temp folder, one static password for every user. With `tls`, a self-signed certificate (the `selfsigned`
+// package) for STARTTLS/STLS: `offered`, or `required` (no login before TLS). Needs Debian's dovecot-imapd and root (.ci/run installs it);
 // `dovecotAvailable` says whether this machine has it.
 import { spawn, type ChildProcess } from "node:child_process";
 import {
@@ -15,6 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImapFlow } from "imapflow";
+import { generate } from "selfsigned";
 import { until } from "../e2e/until.js";
 import { freePort } from "./postfix.js";
 
@@ -39,7 +41,11 @@ function ids(user: string): { uid: number; gid: number } {
   return { uid: Number(f[2]), gid: Number(f[3]) };
 }
 
-export async function startDovecot(): Promise<DovecotInstance> {
+export interface DovecotOptions {
+  tls?: "offered" | "required";
+}
+
+export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotInstance> {
   const dir = mkdtempSync(join(tmpdir(), "rebound-dovecot-"));
   chmodSync(dir, 0o755);
   for (const d of ["mail", "run", "state"]) mkdirSync(join(dir, d));
@@ -47,6 +53,19 @@ export async function startDovecot(): Promise<DovecotInstance> {
   chownSync(join(dir, "mail"), owner.uid, owner.gid);
   const imapPort = await freePort();
   const pop3Port = await freePort();
+  let ssl = "ssl = no\ndisable_plaintext_auth = no";
+  if (opts.tls) {
+    const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], {
+      keyType: "ec",
+      curve: "P-256",
+    });
+    writeFileSync(join(dir, "cert.pem"), pems.cert);
+    writeFileSync(join(dir, "key.pem"), pems.private, { mode: 0o600 });
+    ssl =
+      `ssl = ${opts.tls === "required" ? "required" : "yes"}\n` +
+      `ssl_cert = <${dir}/cert.pem\nssl_key = <${dir}/key.pem\n` +
+      `disable_plaintext_auth = ${opts.tls === "required" ? "yes" : "no"}`;
+  }
   writeFileSync(
     join(dir, "dovecot.conf"),
     `base_dir = ${dir}/run
@@ -54,8 +73,7 @@ state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
 protocols = imap pop3
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+${ssl}
 auth_mechanisms = plain login
 mail_location = maildir:${dir}/mail/%u
 first_valid_uid = 1
@@ -100,6 +118,7 @@ service anvil {
       port: imapPort,
       secure: false,
       auth: { user, pass: DOVECOT_PASSWORD },
+      tls: { rejectUnauthorized: false },
       logger: false,
     });
     await c.connect();

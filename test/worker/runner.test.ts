@@ -192,6 +192,9 @@ describe("the mail worker", () => {
         logRetentionDays: 0,
         rollupHourlyRetentionDays: 0,
         rollupDailyRetentionDays: 0,
+        espEventRetentionDays: 30,
+        dmarcRetentionDays: 0,
+        tlsReportRetentionDays: 0,
       },
       logger: createLogger("silent"),
     });

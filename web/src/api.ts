@@ -63,8 +63,3 @@ export function qs(params: Record<string, string | number | undefined | null | f
   const s = u.toString();
   return s ? `?${s}` : "";
 }
-
-/** Whether a failure means "this server has no such endpoint (yet)": the page shows it as not available. */
-export function isUnavailable(e: unknown): boolean {
-  return e instanceof ApiFailure && (e.status === 404 || e.status === 405 || e.status === 501);
-}

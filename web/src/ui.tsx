@@ -1,6 +1,5 @@
 // Small pieces every page uses.
 import type { ComponentChildren } from "preact";
-import { isUnavailable } from "./api.ts";
 import { BASE, navigate } from "./router.ts";
 
 export function Link(props: { to: string; children: ComponentChildren; class?: string; current?: boolean }) {
@@ -20,19 +19,7 @@ export function Link(props: { to: string; children: ComponentChildren; class?: s
   );
 }
 
-/** What a page shows when the server has no such endpoint yet (a 404): what is missing, not a failure. */
-export function NotAvailable(props: { what: string; endpoint: string }) {
-  return (
-    <p class="notice" data-state="not-available">
-      {props.what} not available on this server: <code>{props.endpoint}</code> answered 404 (a server older
-      than the monitoring and alerting release).
-    </p>
-  );
-}
-
-export function Failure(props: { error: unknown; what?: string; endpoint?: string }) {
-  if (props.endpoint && isUnavailable(props.error))
-    return <NotAvailable what={props.what ?? "This"} endpoint={props.endpoint} />;
+export function Failure(props: { error: unknown }) {
   const message = props.error instanceof Error ? props.error.message : String(props.error);
   return (
     <p class="error" role="alert">

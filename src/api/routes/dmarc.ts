@@ -1,7 +1,6 @@
 // DMARC aggregate reports received on the bounce domain (src/store/dmarc.ts): their rows (GET /v1/dmarc), message
 // counts per source IP, reporting organisation or domain (GET /v1/dmarc/aggregates), the reports themselves with
 // the refused ones (GET /v1/dmarc/reports), and a CSV export of the rows (GET /v1/exports/dmarc).
-import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import {
   DMARC_GROUPS,
@@ -16,8 +15,8 @@ import {
 } from "../../store/dmarc.js";
 import { requireScope } from "../auth.js";
 import { csvField } from "../csv.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
 import type { ApiDeps } from "../deps.js";
+import { cursorPage, PAGE_PARAMS, pageSchema, sendCsv } from "../report-listing.js";
 import { dateParam, DOMAIN_PARAM, IP_PARAM, nullableTime } from "../report-params.js";
 
 interface RowQuery {
@@ -191,35 +190,24 @@ export default async function dmarc(app: FastifyInstance, deps: ApiDeps): Promis
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: {
-            ...filterProps,
-            limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
-            cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
-          },
+          properties: { ...filterProps, ...PAGE_PARAMS },
         },
-        response: {
-          200: {
-            type: "object",
-            required: ["data", "nextCursor"],
-            additionalProperties: false,
-            properties: { data: { type: "array", items: rowSchema }, nextCursor: nstr },
-          },
-        },
+        response: { 200: pageSchema(rowSchema) },
       },
     },
     async (request) => {
-      const { tenant, secret } = request.auth;
       const { limit, cursor, ...q } = request.query;
-      const filter = filterOf(tenant, q);
-      const digest = { listing: "dmarc", ...filter };
-      const afterId = cursor ? decodeCursor(secret, cursor, digest) : undefined;
-      const rows = await listDmarcRows(deps.db, { ...filter, limit: limit + 1, afterId });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(publicRow),
-        nextCursor: rows.length > limit && last ? encodeCursor(secret, last.id, digest) : null,
-      };
+      return cursorPage(
+        {
+          secret: request.auth.secret,
+          listing: "dmarc",
+          filter: filterOf(request.auth.tenant, q),
+          limit,
+          cursor,
+          list: (f) => listDmarcRows(deps.db, f),
+        },
+        publicRow,
+      );
     },
   );
 
@@ -300,64 +288,53 @@ export default async function dmarc(app: FastifyInstance, deps: ApiDeps): Promis
               type: "boolean",
               description: "only refused reports (true) or only read ones (false)",
             },
-            limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
-            cursor: { type: "string", maxLength: 512 },
+            ...PAGE_PARAMS,
           },
         },
         response: {
-          200: {
+          200: pageSchema({
             type: "object",
-            required: ["data", "nextCursor"],
             additionalProperties: false,
             properties: {
-              data: {
-                type: "array",
-                items: {
-                  type: "object",
-                  additionalProperties: false,
-                  properties: {
-                    id: str,
-                    mailId: nstr,
-                    source: { ...str, description: "The rule that recognised the attachment" },
-                    schema: { ...nstr, description: "rfc7489 or rfc9990" },
-                    orgName: nstr,
-                    email: nstr,
-                    reportId: nstr,
-                    domain: nstr,
-                    dateBegin: nullableTime,
-                    dateEnd: nullableTime,
-                    policy: { type: ["object", "null"], additionalProperties: true },
-                    records: { type: "integer" },
-                    messages: { type: "integer" },
-                    error: nstr,
-                    receivedAt: time,
-                  },
-                },
-              },
-              nextCursor: nstr,
+              id: str,
+              mailId: nstr,
+              source: { ...str, description: "The rule that recognised the attachment" },
+              schema: { ...nstr, description: "rfc7489 or rfc9990" },
+              orgName: nstr,
+              email: nstr,
+              reportId: nstr,
+              domain: nstr,
+              dateBegin: nullableTime,
+              dateEnd: nullableTime,
+              policy: { type: ["object", "null"], additionalProperties: true },
+              records: { type: "integer" },
+              messages: { type: "integer" },
+              error: nstr,
+              receivedAt: time,
             },
-          },
+          }),
         },
       },
     },
     async (request) => {
-      const { tenant, secret } = request.auth;
       const { limit, cursor, refused, ...q } = request.query;
-      const filter = { tenant, from: dateParam("from", q.from), to: dateParam("to", q.to), refused };
-      const digest = { listing: "dmarc-reports", ...filter };
-      const afterId = cursor ? decodeCursor(secret, cursor, digest) : undefined;
-      const rows = await listDmarcReports(deps.db, { ...filter, limit: limit + 1, afterId });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map((r) => ({
+      const { tenant, secret } = request.auth;
+      return cursorPage(
+        {
+          secret,
+          listing: "dmarc-reports",
+          filter: { tenant, from: dateParam("from", q.from), to: dateParam("to", q.to), refused },
+          limit,
+          cursor,
+          list: (f) => listDmarcReports(deps.db, f),
+        },
+        (r) => ({
           ...r,
           dateBegin: r.dateBegin?.toISOString() ?? null,
           dateEnd: r.dateEnd?.toISOString() ?? null,
           receivedAt: r.receivedAt.toISOString(),
-        })),
-        nextCursor: rows.length > limit && last ? encodeCursor(secret, last.id, digest) : null,
-      };
+        }),
+      );
     },
   );
 
@@ -374,19 +351,13 @@ export default async function dmarc(app: FastifyInstance, deps: ApiDeps): Promis
     },
     async (request, reply) => {
       const filter = filterOf(request.auth.tenant, request.query);
-      const db = deps.db;
-      async function* lines() {
-        yield DMARC_CSV_COLUMNS.join(",") + "\r\n";
-        let afterId: string | undefined;
-        for (;;) {
-          const rows = await listDmarcRows(db, { ...filter, limit: EXPORT_PAGE, afterId });
-          if (rows.length) yield rows.map(csvLine).join("");
-          if (rows.length < EXPORT_PAGE) return;
-          afterId = rows[rows.length - 1]!.id;
-        }
-      }
-      reply.type("text/csv; charset=utf-8").header("content-disposition", 'attachment; filename="dmarc.csv"');
-      return reply.send(Readable.from(lines()));
+      return sendCsv(reply, {
+        filename: "dmarc.csv",
+        columns: DMARC_CSV_COLUMNS,
+        pageSize: EXPORT_PAGE,
+        list: (afterId) => listDmarcRows(deps.db, { ...filter, limit: EXPORT_PAGE, afterId }),
+        lines: csvLine,
+      });
     },
   );
 }

@@ -3,8 +3,14 @@
 // the endpoints of REBOUND_ESP_CONFIG, and belongs to the tenant of the endpoint whose key verified it. An
 // unsigned, wrongly signed or stale (replayed) request is refused with 401 and records nothing.
 //
+// A refused verification counts against the client IP (a token bucket per IP, in this process): past
+// REBOUND_ESP_FAILURES_PER_MINUTE, further refusals are answered 429 with Retry-After instead of 401. A request
+// that verifies is never limited, even from an IP that failed before: ESPs post from shared address pools, where
+// another customer's misconfigured (or hostile) webhook must not hold up ours. Every request is counted in
+// rebound_esp_requests_total (provider, outcome), the items of accepted ones in rebound_esp_events_total.
+//
 // Bodies are read as text (SNS posts `text/plain`; SendGrid signs the raw bytes), then parsed here.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { EspTarget } from "../../core/esp/attribute.js";
 import { readMailgunEvent } from "../../core/esp/mailgun.js";
 import { readPostmarkRecord } from "../../core/esp/postmark.js";
@@ -20,7 +26,7 @@ import {
   verifySns,
   type SnsMessage,
 } from "../../core/esp/signatures.js";
-import { dateOf, obj, str, type EspItem, type EspProvider } from "../../core/esp/types.js";
+import { dateOf, isEspProvider, obj, str, type EspItem, type EspProvider } from "../../core/esp/types.js";
 import type { Policy } from "../../core/policy-config.js";
 import { recordEspItems, type EspOutcome } from "../../integrations/esp/record.js";
 import {
@@ -30,9 +36,11 @@ import {
   type EspSettings,
   type SesEndpoint,
 } from "../../integrations/esp/settings.js";
+import { createMetrics, type EspRequestOutcome } from "../../metrics.js";
 import { loadPolicy } from "../../policy-file.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
+import { RateLimiter } from "../ratelimit.js";
 
 /** Events of one SendGrid request at most (SendGrid posts batches of a few hundred kilobytes). */
 export const MAX_EVENTS_PER_REQUEST = 10_000;
@@ -70,7 +78,30 @@ type Answer = EspOutcome & { subscription?: (typeof SUBSCRIPTION)[number] };
 
 const EMPTY: EspOutcome = { recorded: 0, duplicates: 0, ignored: 0, invalid: 0, problems: [], eventIds: [] };
 
-const refuse = (message: string) => new ApiError(401, "unauthorized", message);
+/** Client IPs whose refusals are counted at once (the least recently refused are forgotten beyond). */
+const MAX_FAILING_IPS = 100_000;
+
+/** A failed verification: 401, counted against the client IP. */
+class Refusal extends ApiError {
+  constructor(
+    readonly outcome: Extract<EspRequestOutcome, "unsigned" | "bad_signature" | "unknown_endpoint" | "stale">,
+    message: string,
+  ) {
+    super(401, "unauthorized", message);
+  }
+}
+
+const refuse = (outcome: Refusal["outcome"], message: string) => new Refusal(outcome, message);
+
+/**
+ * The outcome label of a request its handler did not name: refused before it ran (a body over the limit, a bad
+ * content type), or by an error it threw.
+ */
+function outcomeOf(status: number): EspRequestOutcome {
+  if (status === 404) return "not_configured";
+  if (status === 413) return "too_large";
+  return "malformed";
+}
 
 function parseJson(body: unknown): unknown {
   const text = typeof body === "string" ? body : "";
@@ -96,6 +127,56 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
         "ESP endpoint takes SNS messages on their TopicArn alone (verifySignature: false): keep it private",
       );
   const maxAgeMs = deps.config.espMaxAgeMinutes * 60_000;
+  const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
+  const failures = new RateLimiter(MAX_FAILING_IPS);
+  const perMinute = deps.config.espFailuresPerMinute;
+
+  // Each request counted once it is answered: by the outcome its handler noted, else by its status code (refused
+  // before the handler: body too large, bad content type).
+  const outcomes = new WeakMap<FastifyRequest, EspRequestOutcome>();
+  app.addHook("onResponse", async (request, reply) => {
+    const provider = (request.routeOptions.url ?? "").split("/").pop() ?? "";
+    if (!isEspProvider(provider)) return;
+    metrics.espRequests.inc({ provider, outcome: outcomes.get(request) ?? outcomeOf(reply.statusCode) });
+  });
+
+  /** Note the request's outcome; a refusal past the IP's allowance becomes a 429. */
+  const guarded =
+    (provider: EspProvider, handle: (request: FastifyRequest, reply: FastifyReply) => Promise<Answer>) =>
+    async (request: FastifyRequest, reply: FastifyReply): Promise<Answer> => {
+      try {
+        const answer = await handle(request, reply);
+        outcomes.set(request, "accepted");
+        const counts = {
+          recorded: answer.recorded,
+          duplicate: answer.duplicates,
+          ignored: answer.ignored,
+          invalid: answer.invalid,
+        };
+        for (const [result, n] of Object.entries(counts))
+          if (n > 0) metrics.espEvents.inc({ provider, result }, n);
+        return answer;
+      } catch (err) {
+        if (!(err instanceof Refusal)) throw err;
+        const d = failures.take(request.ip, perMinute, Date.now());
+        if (d.allowed) {
+          outcomes.set(request, err.outcome);
+          throw err;
+        }
+        outcomes.set(request, "rate_limited");
+        request.log.warn(
+          { ip: request.ip, provider, refused: err.outcome },
+          "ESP webhook: too many refused requests from this address",
+        );
+        throw new ApiError(
+          429,
+          "rate_limited",
+          `too many refused ${provider} webhook requests from this address (${err.message}); try again in ${d.retryAfterSeconds} s`,
+          { espFailuresPerMinute: perMinute, refused: err.outcome },
+          { "retry-after": String(d.retryAfterSeconds) },
+        );
+      }
+    };
   let policy: Policy | undefined;
   const getPolicy = () => (policy ??= loadPolicy(deps.config));
 
@@ -145,22 +226,23 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
       "An SNS HTTP(S) subscription's messages. The signature is checked against the configured SNS certificate " +
         "and the TopicArn against the endpoint's topics; SubscriptionConfirmation is confirmed (or logged).",
     ),
-    async (request): Promise<Answer> => {
+    guarded("ses", async (request): Promise<Answer> => {
       configured("ses", settings.ses);
       const m = snsMessageOf(parseJson(request.body));
-      if ("invalid" in m) throw refuse(`not a signed SNS message: ${m.invalid}`);
+      if ("invalid" in m) throw refuse("unsigned", `not a signed SNS message: ${m.invalid}`);
       const ep = settings.ses.find((e) => e.topicArns.includes(m.TopicArn));
-      if (!ep) throw refuse("the message's TopicArn is not one of a configured endpoint");
+      if (!ep) throw refuse("unknown_endpoint", "the message's TopicArn is not one of a configured endpoint");
       if (ep.verifySignature && !verifySns(m, ep.keys)) {
         // SNS rotates its certificate: the one to configure is at the message's SigningCertURL.
         request.log.warn(
           { endpoint: ep.name, topicArn: m.TopicArn, signingCertUrl: m.SigningCertURL },
           "SNS signature does not verify with the configured certificate",
         );
-        throw refuse("the SNS signature does not verify with the configured certificate");
+        throw refuse("bad_signature", "the SNS signature does not verify with the configured certificate");
       }
       if (!isFresh(dateOf(m.Timestamp), now(), maxAgeMs))
         throw refuse(
+          "stale",
           `the SNS message's Timestamp is further than ${deps.config.espMaxAgeMinutes} minutes from now`,
         );
       if (m.Type !== "Notification") return { ...EMPTY, subscription: await subscription(request, ep, m) };
@@ -179,7 +261,7 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
           ? [{ invalid: "the SNS message's Message is not an SES notification (JSON)" }]
           : readSesNotification(notification, now()),
       );
-    },
+    }),
   );
 
   app.post(
@@ -189,17 +271,20 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
       "The Signed Event Webhook: `X-Twilio-Email-Event-Webhook-Signature` (ECDSA) over " +
         "`X-Twilio-Email-Event-Webhook-Timestamp` and the body, checked with the endpoint's verification key.",
     ),
-    async (request): Promise<Answer> => {
+    guarded("sendgrid", async (request): Promise<Answer> => {
       configured("sendgrid", settings.sendgrid);
       const signature = header(request, "x-twilio-email-event-webhook-signature");
       const timestamp = header(request, "x-twilio-email-event-webhook-timestamp");
       if (!signature || !timestamp)
-        throw refuse("the request is not signed (X-Twilio-Email-Event-Webhook-*)");
+        throw refuse("unsigned", "the request is not signed (X-Twilio-Email-Event-Webhook-*)");
       if (!/^[0-9]{1,12}$/.test(timestamp) || !isFresh(dateOf(timestamp), now(), maxAgeMs))
-        throw refuse(`the signed timestamp is further than ${deps.config.espMaxAgeMinutes} minutes from now`);
+        throw refuse(
+          "stale",
+          `the signed timestamp is further than ${deps.config.espMaxAgeMinutes} minutes from now`,
+        );
       const raw = Buffer.from(typeof request.body === "string" ? request.body : "", "utf8");
       const ep = settings.sendgrid.find((e) => verifySendgrid(e.key, timestamp, raw, signature));
-      if (!ep) throw refuse("the signature does not verify with a configured SendGrid key");
+      if (!ep) throw refuse("bad_signature", "the signature does not verify with a configured SendGrid key");
       const events = parseJson(request.body);
       if (!Array.isArray(events))
         throw new ApiError(400, "validation_failed", "the body is not an array of events");
@@ -215,7 +300,7 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
         ep,
         events.map((e) => readSendgridEvent(e, at)),
       );
-    },
+    }),
   );
 
   app.post(
@@ -224,20 +309,25 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
       "Mailgun webhooks (signed)",
       "A webhook's JSON body: `signature` (HMAC-SHA256 of timestamp and token with the signing key) and `event-data`.",
     ),
-    async (request): Promise<Answer> => {
+    guarded("mailgun", async (request): Promise<Answer> => {
       configured("mailgun", settings.mailgun);
       const body = obj(parseJson(request.body));
       const sig = obj(body?.signature);
       const timestamp = str(sig?.timestamp);
       const token = str(sig?.token);
       const signature = str(sig?.signature);
-      if (!timestamp || !token || !signature) throw refuse("the request is not signed (`signature`)");
+      if (!timestamp || !token || !signature)
+        throw refuse("unsigned", "the request is not signed (`signature`)");
       if (!/^[0-9]{1,12}$/.test(timestamp) || !isFresh(dateOf(timestamp), now(), maxAgeMs))
-        throw refuse(`the signed timestamp is further than ${deps.config.espMaxAgeMinutes} minutes from now`);
+        throw refuse(
+          "stale",
+          `the signed timestamp is further than ${deps.config.espMaxAgeMinutes} minutes from now`,
+        );
       const ep = settings.mailgun.find((e) => verifyMailgun(e.signingKey, timestamp, token, signature));
-      if (!ep) throw refuse("the signature does not verify with a configured Mailgun signing key");
+      if (!ep)
+        throw refuse("bad_signature", "the signature does not verify with a configured Mailgun signing key");
       return record("mailgun", ep, [readMailgunEvent(body?.["event-data"], now())]);
-    },
+    }),
   );
 
   app.post(
@@ -246,7 +336,7 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
       "Postmark webhooks (basic authentication)",
       "Bounce, spam complaint and delivery webhooks, with the endpoint's user and password in the URL.",
     ),
-    async (request, reply): Promise<Answer> => {
+    guarded("postmark", async (request, reply): Promise<Answer> => {
       configured("postmark", settings.postmark);
       const creds = basicCredentials(request.headers.authorization);
       const ep =
@@ -256,10 +346,13 @@ export default async function ingest(app: FastifyInstance, deps: ApiDeps): Promi
         );
       if (!ep) {
         reply.header("www-authenticate", 'Basic realm="rebound"');
-        throw refuse("the request's basic authentication is not a configured Postmark endpoint's");
+        throw refuse(
+          creds ? "bad_signature" : "unsigned",
+          "the request's basic authentication is not a configured Postmark endpoint's",
+        );
       }
       return record("postmark", ep, [readPostmarkRecord(parseJson(request.body), now())]);
-    },
+    }),
   );
 
   /** A (verified) subscription message: confirmed when the endpoint says so, else logged for an operator. */

@@ -1,12 +1,11 @@
 // SMTP TLS reports received on the bounce domain (src/store/tls-reports.ts): GET /v1/tls-reports, and a CSV export
 // with one line per policy (GET /v1/exports/tls-reports).
-import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { listTlsReports, type TlsFilter, type TlsReportRow } from "../../store/tls-reports.js";
 import { requireScope } from "../auth.js";
 import { csvField } from "../csv.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
 import type { ApiDeps } from "../deps.js";
+import { cursorPage, PAGE_PARAMS, pageSchema, sendCsv } from "../report-listing.js";
 import { dateParam, DOMAIN_PARAM, nullableTime } from "../report-params.js";
 
 interface Query {
@@ -128,59 +127,44 @@ export default async function tlsReports(app: FastifyInstance, deps: ApiDeps): P
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: {
-            ...filterProps,
-            limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
-            cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
-          },
+          properties: { ...filterProps, ...PAGE_PARAMS },
         },
         response: {
-          200: {
+          200: pageSchema({
             type: "object",
-            required: ["data", "nextCursor"],
             additionalProperties: false,
             properties: {
-              data: {
-                type: "array",
-                items: {
-                  type: "object",
-                  additionalProperties: false,
-                  properties: {
-                    id: str,
-                    mailId: nstr,
-                    source: str,
-                    orgName: nstr,
-                    reportId: nstr,
-                    contact: nstr,
-                    dateBegin: nullableTime,
-                    dateEnd: nullableTime,
-                    successful: int,
-                    failed: int,
-                    policies: { type: "array", items: policySchema },
-                    error: nstr,
-                    receivedAt: { type: "string", format: "date-time" },
-                  },
-                },
-              },
-              nextCursor: nstr,
+              id: str,
+              mailId: nstr,
+              source: str,
+              orgName: nstr,
+              reportId: nstr,
+              contact: nstr,
+              dateBegin: nullableTime,
+              dateEnd: nullableTime,
+              successful: int,
+              failed: int,
+              policies: { type: "array", items: policySchema },
+              error: nstr,
+              receivedAt: { type: "string", format: "date-time" },
             },
-          },
+          }),
         },
       },
     },
     async (request) => {
-      const { tenant, secret } = request.auth;
       const { limit, cursor, ...q } = request.query;
-      const filter = filterOf(tenant, q);
-      const digest = { listing: "tls-reports", ...filter };
-      const afterId = cursor ? decodeCursor(secret, cursor, digest) : undefined;
-      const rows = await listTlsReports(deps.db, { ...filter, limit: limit + 1, afterId });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(publicReport),
-        nextCursor: rows.length > limit && last ? encodeCursor(secret, last.id, digest) : null,
-      };
+      return cursorPage(
+        {
+          secret: request.auth.secret,
+          listing: "tls-reports",
+          filter: filterOf(request.auth.tenant, q),
+          limit,
+          cursor,
+          list: (f) => listTlsReports(deps.db, f),
+        },
+        publicReport,
+      );
     },
   );
 
@@ -198,21 +182,13 @@ export default async function tlsReports(app: FastifyInstance, deps: ApiDeps): P
     },
     async (request, reply) => {
       const filter = filterOf(request.auth.tenant, request.query);
-      const db = deps.db;
-      async function* lines() {
-        yield TLS_CSV_COLUMNS.join(",") + "\r\n";
-        let afterId: string | undefined;
-        for (;;) {
-          const rows = await listTlsReports(db, { ...filter, limit: EXPORT_PAGE, afterId });
-          if (rows.length) yield rows.map(csvLines).join("");
-          if (rows.length < EXPORT_PAGE) return;
-          afterId = rows[rows.length - 1]!.id;
-        }
-      }
-      reply
-        .type("text/csv; charset=utf-8")
-        .header("content-disposition", 'attachment; filename="tls-reports.csv"');
-      return reply.send(Readable.from(lines()));
+      return sendCsv(reply, {
+        filename: "tls-reports.csv",
+        columns: TLS_CSV_COLUMNS,
+        pageSize: EXPORT_PAGE,
+        list: (afterId) => listTlsReports(deps.db, { ...filter, limit: EXPORT_PAGE, afterId }),
+        lines: csvLines,
+      });
     },
   );
 }

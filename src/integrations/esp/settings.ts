@@ -10,6 +10,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { parseSettingsFile, secretOf } from "../settings-file.js";
 import { VERP_NAME } from "../../core/verp.js";
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, `_`, `.` and `-`, 1 to 64");
@@ -119,21 +120,7 @@ export function parseEspSettings(
   defaults: { tenant: string; stream: string },
   read: (path: string) => string,
 ): EspSettings {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new EspSettingsError(
-      `the ESP settings file is not JSON: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const parsed = file.safeParse(json);
-  if (!parsed.success)
-    throw new EspSettingsError(
-      "the ESP settings file is invalid:\n  " +
-        parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("\n  "),
-    );
-  const f = parsed.data;
+  const f = parseSettingsFile(text, file, "the ESP settings file", (m) => new EspSettingsError(m));
   const names = new Set<string>();
   const common = (provider: string, e: { name?: string; tenant?: string; stream?: string }, i: number) => {
     const n = e.name ?? `${provider}-${i + 1}`;
@@ -141,8 +128,7 @@ export function parseEspSettings(
     names.add(n);
     return { name: n, tenant: e.tenant ?? defaults.tenant, stream: e.stream ?? defaults.stream };
   };
-  const secret = (value: string | undefined, path: string | undefined) =>
-    value ?? read(path!).replace(/\r?\n$/, "");
+  const secret = (value: string | undefined, path: string | undefined) => value ?? secretOf(read(path!));
   const key = (where: string, f: () => KeyObject) => {
     try {
       return f();

@@ -5,6 +5,7 @@
 //      "passwordFile": "/run/secrets/imap", "folders": ["INBOX"], "after": "move", "moveTo": "Rebound" }]
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { parseSettingsFile, secretOf } from "../settings-file.js";
 
 /** What becomes of a message once its bytes are committed to the spool. */
 export const IMAP_AFTER = ["flag", "move", "delete"] as const;
@@ -42,28 +43,15 @@ export class AccountsError extends Error {}
 
 /** Parse the accounts file's JSON text; `readSecret` reads a passwordFile (the caller's I/O). */
 export function parseImapAccounts(text: string, readSecret: (path: string) => string): ImapAccount[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new AccountsError(
-      `the IMAP accounts file is not JSON: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const parsed = accounts.safeParse(json);
-  if (!parsed.success)
-    throw new AccountsError(
-      "the IMAP accounts file is invalid:\n  " +
-        parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("\n  "),
-    );
+  const list = parseSettingsFile(text, accounts, "the IMAP accounts file", (m) => new AccountsError(m));
   const names = new Set<string>();
-  return parsed.data.map((a) => {
+  return list.map((a) => {
     if (names.has(a.name)) throw new AccountsError(`the IMAP accounts file names "${a.name}" twice`);
     names.add(a.name);
     return {
       ...a,
       port: a.port ?? (a.secure ? 993 : 143),
-      password: a.password ?? readSecret(a.passwordFile!).replace(/\r?\n$/, ""),
+      password: a.password ?? secretOf(readSecret(a.passwordFile!)),
     };
   });
 }

@@ -5,6 +5,7 @@
 //      "passwordFile": "/run/secrets/pop3", "after": "delete" }]
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { parseSettingsFile, secretOf } from "../settings-file.js";
 
 /** What becomes of a message once its bytes are committed: deleted on the server, or left there. */
 export const POP3_AFTER = ["delete", "keep"] as const;
@@ -24,6 +25,8 @@ const account = z
     port: z.number().int().min(1).max(65535).optional(),
     /** TLS from the start (port 995); false: plain, upgraded with STLS where the server offers it. */
     secure: z.boolean().default(true),
+    /** With `secure: false`: `auto` upgrades with STLS where offered; `required` refuses to log in without it. */
+    stls: z.enum(["auto", "required"]).default("auto"),
     user: text,
     password: text.optional(),
     /** A file holding the password (a secret mounted by the orchestrator), read at start. */
@@ -42,25 +45,17 @@ export class Pop3AccountsError extends Error {}
 
 /** Parse the accounts file's JSON text; `readSecret` reads a passwordFile (the caller's I/O). */
 export function parsePop3Accounts(json: string, readSecret: (path: string) => string): Pop3Account[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (err) {
-    throw new Pop3AccountsError(
-      `the POP3 accounts file is not JSON: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const parsed = z.array(account).min(1).safeParse(value);
-  if (!parsed.success)
-    throw new Pop3AccountsError(
-      "the POP3 accounts file is invalid:\n  " +
-        parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("\n  "),
-    );
+  const list = parseSettingsFile(
+    json,
+    z.array(account).min(1),
+    "the POP3 accounts file",
+    (m) => new Pop3AccountsError(m),
+  );
   const names = new Set<string>();
-  return parsed.data.map((a) => {
+  return list.map((a) => {
     if (names.has(a.name)) throw new Pop3AccountsError(`the POP3 accounts file names "${a.name}" twice`);
     names.add(a.name);
-    const password = a.password ?? readSecret(a.passwordFile!).replace(/\r?\n$/, "");
+    const password = a.password ?? secretOf(readSecret(a.passwordFile!));
     if (!text.safeParse(password).success)
       throw new Pop3AccountsError(`${a.name}: the password file holds no password (or a control character)`);
     return { ...a, port: a.port ?? (a.secure ? 995 : 110), password };

@@ -5,7 +5,7 @@
 // is joined once, and a line longer than `maxLineBytes` is dropped as it streams by (the reply it belongs to is
 // then marked, never held). One command at a time; a multi-line reply ends at its lone "." line, and lines
 // starting with a "." lose that first dot (byte-stuffing).
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 
 export interface Pop3Options {
@@ -13,6 +13,11 @@ export interface Pop3Options {
   port: number;
   /** TLS from the start (POP3S, port 995); false: plain, upgraded with STLS where the server offers it. */
   secure: boolean;
+  /**
+   * A plain connection (`secure: false`): `auto` (default) upgrades with STLS when CAPA names it; `required`
+   * always sends STLS and gives up, before the password is sent, when the server refuses it.
+   */
+  stls?: "auto" | "required";
   /** Refuse a server certificate that does not verify. */
   verifyTls: boolean;
   user: string;
@@ -58,7 +63,12 @@ export class Pop3Client {
     const timeout = o.timeoutMs ?? 60_000;
     const socket = await new Promise<Socket | TLSSocket>((resolve, reject) => {
       const s = o.secure
-        ? tlsConnect({ host: o.host, port: o.port, servername: o.host, rejectUnauthorized: o.verifyTls })
+        ? tlsConnect({
+            host: o.host,
+            port: o.port,
+            servername: serverName(o.host),
+            rejectUnauthorized: o.verifyTls,
+          })
         : netConnect({ host: o.host, port: o.port });
       s.setTimeout(timeout, () => s.destroy(new Pop3Error(`POP3 ${o.host}: no answer for ${timeout} ms`)));
       s.once("error", reject);
@@ -74,10 +84,19 @@ export class Pop3Client {
         (await c.multi("CAPA").catch(() => [] as Line[])).some(
           (l) => Buffer.isBuffer(l) && l.toString("latin1").trim().toUpperCase() === cap,
         );
-      if (!o.secure && (await has("STLS"))) await c.startTls();
+      if (!o.secure) {
+        // a server may leave STLS out of CAPA (or have no CAPA): required, it is tried all the same
+        if (o.stls === "required" || (await has("STLS")))
+          await c.startTls().catch((err: unknown) => {
+            throw o.stls === "required" && err instanceof Pop3Error
+              ? new Pop3Error(`${err.message} (STLS is required for this account: no password sent)`)
+              : err;
+          });
+      }
       await c.command(`USER ${o.user}`);
       await c.command(`PASS ${o.password}`, "PASS ***");
-      // asked once logged in: a server may name more capabilities then
+      // asked once logged in (a server may name more capabilities then; those read before STLS are forgotten,
+      // RFC 2595 §4): without PIPELINING, one command at a time
       c.pipelining = await has("PIPELINING");
       return c;
     } catch (err) {
@@ -173,7 +192,7 @@ export class Pop3Client {
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
       const s = tlsConnect({
         socket: plain,
-        servername: this.o.host,
+        servername: serverName(this.o.host),
         rejectUnauthorized: this.o.verifyTls,
       });
       s.once("error", reject);
@@ -281,6 +300,9 @@ export class Pop3Client {
     }
   }
 }
+
+/** The SNI name of a host: none for an IP address (RFC 6066 allows names only). */
+const serverName = (host: string): string | undefined => (isIP(host) ? undefined : host);
 
 /** A multi-line answer as the message's bytes; undefined when a line was dropped or it is over `maxBytes`. */
 function messageOf(lines: Line[], maxBytes: number): Buffer | undefined {

@@ -1,6 +1,9 @@
+// The integrations' settings files (ESP endpoints, POP3 and IMAP accounts): defaults, secrets read from files, every
+// problem named.
 import { describe, expect, it } from "vitest";
 import { EspSettingsError, parseEspSettings } from "../../../src/integrations/esp/settings.js";
 import { parsePop3Accounts, Pop3AccountsError } from "../../../src/integrations/pop3/accounts.js";
+import { AccountsError, parseImapAccounts } from "../../../src/integrations/imap/accounts.js";
 import { sendgridSigner, snsSigner } from "../../helpers/esp.js";
 
 const DEFAULTS = { tenant: "default", stream: "default" };
@@ -71,7 +74,13 @@ describe("the POP3 accounts file", () => {
       JSON.stringify([{ name: "b", host: "pop.example.com", user: "u", passwordFile: "/s/pm" }]),
       read,
     );
-    expect(a).toMatchObject({ port: 995, secure: true, after: "delete", password: "postmark-password-123" });
+    expect(a).toMatchObject({
+      port: 995,
+      secure: true,
+      stls: "auto",
+      after: "delete",
+      password: "postmark-password-123",
+    });
   });
 
   it("refuses a user with a line break (it goes on a command line), two password fields, a name twice", () => {
@@ -83,5 +92,30 @@ describe("the POP3 accounts file", () => {
       /exactly one of password and passwordFile/,
     );
     expect(() => parsePop3Accounts(JSON.stringify([one, one]), read)).toThrow(Pop3AccountsError);
+  });
+});
+
+describe("the IMAP accounts file", () => {
+  it("reads an account with its defaults (TLS on 993, INBOX, flag after) and its password file without the line break", () => {
+    const [a] = parseImapAccounts(
+      JSON.stringify([{ name: "b", host: "imap.example.com", user: "u", passwordFile: "/s/pm" }]),
+      read,
+    );
+    expect(a).toMatchObject({
+      port: 993,
+      secure: true,
+      folders: ["INBOX"],
+      after: "flag",
+      password: "postmark-password-123",
+    });
+  });
+
+  it("names each problem with its path, refuses what is not JSON and a name twice", () => {
+    const one = { name: "b", host: "h", user: "u", password: "p" };
+    expect(() => parseImapAccounts(JSON.stringify([{ ...one, after: "burn" }]), read)).toThrow(
+      /the IMAP accounts file is invalid:\n {2}0\.after: /,
+    );
+    expect(() => parseImapAccounts("[", read)).toThrow(/the IMAP accounts file is not JSON/);
+    expect(() => parseImapAccounts(JSON.stringify([one, one]), read)).toThrow(AccountsError);
   });
 });

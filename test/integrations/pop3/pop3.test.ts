@@ -2,29 +2,25 @@
 // spool byte for byte (dot-stuffed lines restored), deleted on the server only after, or kept and taken once by
 // UIDL; a bounce ending as a suppression through the worker; a message over the limit left; a kill -9 in the
 // middle of a backlog that loses and doubles nothing.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config.js";
 import { createLogger } from "../../../src/log.js";
-import { startApp } from "../../../src/main.js";
-import { openDb } from "../../../src/store/db.js";
 import { parsePop3Accounts, type Pop3Account } from "../../../src/integrations/pop3/accounts.js";
 import { Pop3Client, Pop3Error } from "../../../src/integrations/pop3/client.js";
 import { ingestPop3Account } from "../../../src/integrations/pop3/ingest.js";
-import { createTestDb, TEST_DATABASE_URL, uniqueSchema, type TestDb } from "../../helpers/db.js";
-import { BOUNCE_DOMAIN, e2eMail, verp, VERP_KEYS_ENV } from "../../e2e/fixtures.js";
+import { firstSuppression, killMidBacklog, withIntakeAndWorker } from "../../helpers/mailbox-ingest.js";
+import { createTestDb, type TestDb } from "../../helpers/db.js";
+import { e2eMail, verp } from "../../e2e/fixtures.js";
 import {
   DOVECOT_PASSWORD,
   dovecotAvailable,
   startDovecot,
   type DovecotInstance,
 } from "../../helpers/dovecot.js";
+import { startPop3Proxy } from "../../helpers/pop3-proxy.js";
 import { until } from "../../helpers/until.js";
 
 const logger = createLogger("silent");
@@ -118,25 +114,7 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
   });
 
   it("a bounce in the mailbox ends as a suppression, through the running intake's sweeper and worker", async () => {
-    const schema = uniqueSchema("pop3");
-    const app = await startApp(
-      loadConfig(
-        {
-          databaseUrl: TEST_DATABASE_URL,
-          databaseSchema: schema,
-          domains: BOUNCE_DOMAIN,
-          smtpHost: "127.0.0.1",
-          smtpPort: 0,
-          verpKeys: VERP_KEYS_ENV,
-          sweepIntervalMs: 200,
-          logLevel: "silent",
-        },
-        {},
-      ),
-      ["intake", "worker"],
-      { logger },
-    );
-    try {
+    await withIntakeAndWorker(logger, async (app) => {
       const rp = verp("gone@example.org");
       await append("e2e", [
         Buffer.concat([
@@ -148,24 +126,13 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
         { db: app.db, logger, now: () => new Date(), maxMessageBytes: 1e7 },
         account("e2e"),
       );
-      const s = await until(() =>
-        app.db
-          .selectFrom("suppressions")
-          .select(["address", "tenant", "stream", "reason"])
-          .executeTakeFirst(),
-      );
-      expect(s).toEqual({
+      expect(await firstSuppression(app.db)).toEqual({
         address: "gone@example.org",
         tenant: "acme",
         stream: "marketing",
         reason: "userunknown",
       });
-    } finally {
-      await app.close();
-      const h = await openDb({ databaseUrl: TEST_DATABASE_URL });
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
-      await h.close();
-    }
+    });
   });
 
   it("with after: keep, leaves messages on the server and takes each once by UIDL, then only the new one", async () => {
@@ -248,32 +215,7 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
     try {
       const mails = Array.from({ length: 300 }, (_, i) => mail(i));
       await append("killed", mails);
-      const file = join(dir, "accounts.json");
-      writeFileSync(file, JSON.stringify([settings("killed")]));
-      const cli = fileURLToPath(new URL("../../helpers/rebound-cli.ts", import.meta.url));
-      const child = spawn(process.execPath, ["--import", "tsx", cli, "ingest", "pop3", "--accounts", file], {
-        env: {
-          ...process.env,
-          DATABASE_URL: TEST_DATABASE_URL,
-          REBOUND_DATABASE_SCHEMA: t.schema,
-          REBOUND_LOG_LEVEL: "silent",
-        },
-        stdio: "ignore",
-      });
-      const exited = new Promise<void>((r) => child.once("exit", () => r()));
-      const count = async () =>
-        Number(
-          (
-            await t.db
-              .selectFrom("inbound_mails")
-              .select((eb) => eb.fn.countAll<string>().as("n"))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
-      await until(async () => (await count()) >= 100, 60_000, 20);
-      child.kill("SIGKILL");
-      await exited;
-      const atKill = await count();
+      const atKill = await killMidBacklog({ protocol: "pop3", account: settings("killed"), t, dir });
       expect(atKill).toBeLessThan(300);
       // killed before QUIT: the server deleted nothing yet
       expect(await onServer("killed")).toBe(300);
@@ -286,6 +228,106 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
       expect(await onServer("killed")).toBe(0);
     } finally {
       await t.drop();
+    }
+  });
+});
+
+describe.skipIf(!dovecotAvailable && !process.env.CI)("the POP3 client against servers that differ", () => {
+  let plain: DovecotInstance;
+  let tlsOnly: DovecotInstance;
+  beforeAll(async () => {
+    plain = await startDovecot();
+    tlsOnly = await startDovecot({ tls: "required" });
+  }, 60_000);
+  afterAll(async () => {
+    await plain?.stop();
+    await tlsOnly?.stop();
+  });
+
+  const on = (d: DovecotInstance, user: string, over: Record<string, unknown> = {}): Pop3Account =>
+    parsePop3Accounts(
+      JSON.stringify([
+        {
+          name: user,
+          host: "127.0.0.1",
+          port: d.pop3Port,
+          secure: false,
+          user,
+          password: DOVECOT_PASSWORD,
+          ...over,
+        },
+      ]),
+      () => "",
+    )[0]!;
+  const fill = async (d: DovecotInstance, user: string, n: number) => {
+    const c = await d.client(user);
+    for (let i = 0; i < n; i++) await c.append("INBOX", mail(i));
+    await c.logout();
+  };
+  const left = async (d: DovecotInstance, user: string) => {
+    const c = await d.client(user);
+    const s = await c.status("INBOX", { messages: true });
+    await c.logout();
+    return s ? s.messages : -1;
+  };
+
+  it("sends one command at a time to a server that does not announce PIPELINING, taking a backlog of several batches", async () => {
+    const t = await createTestDb();
+    const hiding = await startPop3Proxy(plain.pop3Port, ["PIPELINING"]);
+    const relaying = await startPop3Proxy(plain.pop3Port, []);
+    try {
+      await fill(plain, "nopipe", 120);
+      const counts = await ingestPop3Account(deps(t), on(plain, "nopipe", { port: hiding.port }));
+      expect(counts).toEqual({ taken: 120, tooLarge: 0, takenBefore: 0 });
+      expect(await left(plain, "nopipe")).toBe(0);
+      expect(hiding.commands.filter((c) => c.startsWith("RETR "))).toHaveLength(120);
+      expect(hiding.commands.filter((c) => c.startsWith("DELE "))).toHaveLength(120);
+      expect(hiding.pipelined).toEqual([]);
+      // the same proxy sees the pipelining of a server that announces it (what the check above would catch)
+      await fill(plain, "pipe", 60);
+      expect((await ingestPop3Account(deps(t), on(plain, "pipe", { port: relaying.port }))).taken).toBe(60);
+      expect(relaying.pipelined.filter((c) => c.startsWith("RETR ")).length).toBeGreaterThan(0);
+    } finally {
+      await hiding.close();
+      await relaying.close();
+      await t.drop();
+    }
+  });
+
+  it("upgrades with STLS a server that refuses logins before TLS (self-signed certificate, verifyTls: false), and takes the mail", async () => {
+    const t = await createTestDb();
+    try {
+      await fill(tlsOnly, "stls", 3);
+      const counts = await ingestPop3Account(deps(t), on(tlsOnly, "stls", { verifyTls: false }));
+      expect(counts).toEqual({ taken: 3, tooLarge: 0, takenBefore: 0 });
+      expect(await left(tlsOnly, "stls")).toBe(0);
+      // the same with stls: required
+      await fill(tlsOnly, "stls", 1);
+      expect(
+        (await ingestPop3Account(deps(t), on(tlsOnly, "stls", { verifyTls: false, stls: "required" }))).taken,
+      ).toBe(1);
+    } finally {
+      await t.drop();
+    }
+  });
+
+  it("refuses a certificate that does not verify when verifyTls is on, before any password is sent", async () => {
+    const err = await Pop3Client.connect(on(tlsOnly, "stls-verify")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/self[- ]signed|certificate/i);
+  });
+
+  it("with stls: required, gives up on a server without STLS before sending the password", async () => {
+    const proxy = await startPop3Proxy(plain.pop3Port, []);
+    try {
+      const err = await Pop3Client.connect(on(plain, "nostls", { port: proxy.port, stls: "required" })).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Pop3Error);
+      expect((err as Error).message).toContain("STLS is required for this account");
+      expect(proxy.commands.some((c) => c.startsWith("PASS") || c.startsWith("USER"))).toBe(false);
+    } finally {
+      await proxy.close();
     }
   });
 });

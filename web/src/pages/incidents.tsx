@@ -48,7 +48,7 @@ export function Incidents() {
         </Field>
       </form>
       {list.error ? (
-        <Failure error={list.error} what="Incidents are" endpoint="GET /v1/incidents" />
+        <Failure error={list.error} />
       ) : !list.data ? (
         <Loading />
       ) : list.data.incidents.length === 0 ? (
@@ -118,7 +118,7 @@ export function IncidentPage(props: { id: string }) {
       </p>
       <h1 id="h-incident">Incident {props.id}</h1>
       {inc.error ? (
-        <Failure error={inc.error} what="Incidents are" endpoint={`GET /v1/incidents/${props.id}`} />
+        <Failure error={inc.error} />
       ) : !i ? (
         <Loading />
       ) : (

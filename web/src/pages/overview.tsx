@@ -191,7 +191,7 @@ export function Overview() {
         <section aria-labelledby="h-open">
           <h2 id="h-open">Open incidents</h2>
           {incidents.error ? (
-            <Failure error={incidents.error} what="Incidents are" endpoint="GET /v1/incidents" />
+            <Failure error={incidents.error} />
           ) : !incidents.data ? (
             <Loading />
           ) : incidents.data.incidents.length === 0 ? (
@@ -211,11 +211,7 @@ export function Overview() {
         <section aria-labelledby="h-supp">
           <h2 id="h-supp">Suppressions per day</h2>
           {supp.error ? (
-            <Failure
-              error={supp.error}
-              what="Suppressions per day are"
-              endpoint="GET /v1/stats/suppressions"
-            />
+            <Failure error={supp.error} />
           ) : !supp.data ? (
             <Loading />
           ) : (

@@ -32,7 +32,7 @@ export function Streams() {
     <section aria-labelledby="h-streams">
       <h1 id="h-streams">Streams</h1>
       {list.error ? (
-        <Failure error={list.error} what="Streams are" endpoint="GET /v1/streams" />
+        <Failure error={list.error} />
       ) : !list.data ? (
         <Loading />
       ) : (

@@ -1,0 +1,72 @@
+// What the report routes (DMARC rows and reports, TLS reports) share: a page of rows newest first behind a signed
+// cursor, its query parameters and response schema, and a CSV export streamed a page of rows at a time.
+import { Readable } from "node:stream";
+import type { FastifyReply } from "fastify";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+
+/** The `limit` and `cursor` query parameters of a paged listing. */
+export const PAGE_PARAMS = {
+  limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+  cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
+} as const;
+
+/** The 200 schema of a page: `{ data: [items], nextCursor }`. */
+export const pageSchema = <T extends object>(items: T) =>
+  ({
+    type: "object",
+    required: ["data", "nextCursor"],
+    additionalProperties: false,
+    properties: { data: { type: "array", items }, nextCursor: { type: ["string", "null"] } },
+  }) as const;
+
+export interface PageRequest<F extends object, R extends { id: string }> {
+  /** The key's secret (cursors are signed with it) and what the cursor is for, with the filters. */
+  secret: string;
+  listing: string;
+  filter: F;
+  limit: number;
+  cursor: string | undefined;
+  /** Rows after `afterId` (all from the first), at most `limit`, newest first. */
+  list(q: F & { limit: number; afterId: string | undefined }): Promise<R[]>;
+}
+
+/** One page of rows, and the cursor of the next when there is one (a cursor only works with the same filters). */
+export async function cursorPage<F extends object, R extends { id: string }, P>(
+  p: PageRequest<F, R>,
+  present: (r: R) => P,
+): Promise<{ data: P[]; nextCursor: string | null }> {
+  const digest = { listing: p.listing, ...p.filter } as Record<string, unknown>;
+  const afterId = p.cursor ? decodeCursor(p.secret, p.cursor, digest) : undefined;
+  const rows = await p.list({ ...p.filter, limit: p.limit + 1, afterId });
+  const page = rows.slice(0, p.limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(present),
+    nextCursor: rows.length > p.limit && last ? encodeCursor(p.secret, last.id, digest) : null,
+  };
+}
+
+/** Stream a CSV export: the header, then the lines of each page of rows (`pageSize` per query). */
+export function sendCsv<R extends { id: string }>(
+  reply: FastifyReply,
+  o: {
+    filename: string;
+    columns: readonly string[];
+    pageSize: number;
+    list(afterId: string | undefined): Promise<R[]>;
+    lines(r: R): string;
+  },
+): FastifyReply {
+  async function* lines() {
+    yield o.columns.join(",") + "\r\n";
+    let afterId: string | undefined;
+    for (;;) {
+      const rows = await o.list(afterId);
+      if (rows.length) yield rows.map(o.lines).join("");
+      if (rows.length < o.pageSize) return;
+      afterId = rows[rows.length - 1]!.id;
+    }
+  }
+  reply.type("text/csv; charset=utf-8").header("content-disposition", `attachment; filename="${o.filename}"`);
+  return reply.send(Readable.from(lines()));
+}
