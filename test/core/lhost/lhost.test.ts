@@ -189,3 +189,43 @@ describe("the general recipient finder", () => {
     }
   });
 });
+
+describe("family detection by the family's own signs, not by wording other servers share", () => {
+  const parser = (id: string) => lhostParsers.find((p) => p.id === id)!;
+  const mail = (head: string, body: string): ParsedMail => parseMail(`${head}\n\n${body}\n`);
+  it("gmail takes Google's notice (its From, Received or id) and not another MTA's with the same subject and words", () => {
+    const words = "Delivery to the following recipient failed permanently:\n\n     ann@example.org\n";
+    const subject = "Subject: Delivery Status Notification (Failure)";
+    expect(
+      parser("gmail").detect(
+        mail(`From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n${subject}`, words),
+      ),
+    ).toBe(true);
+    expect(
+      parser("gmail").detect(
+        mail(
+          `Received: by mail-yw1-f69.google.com with SMTP id a1\nFrom: postmaster@relay.example.net\n${subject}`,
+          words,
+        ),
+      ),
+    ).toBe(true);
+    expect(parser("gmail").detect(mail(`From: postmaster@relay.example.net\n${subject}`, words))).toBe(false);
+  });
+  it("ezweb takes au/EZweb's notice and not the old Netscape wording under the same subject", () => {
+    const subject = "Subject: Mail System Error - Returned Mail";
+    const words = "This Message was undeliverable due to the following reason:\n\n<ann@example.org>\n";
+    expect(parser("ezweb").detect(mail(`From: Postmaster@ezweb.ne.jp\n${subject}`, words))).toBe(true);
+    expect(
+      parser("ezweb").detect(
+        mail(
+          `Received: from mail101.ezweb.ne.jp by mx.example.jp\nFrom: Postmaster@mx.example.jp\n${subject}`,
+          words,
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      parser("ezweb").detect(mail(`From: Mail Administrator <Postmaster@hotpop.example>\n${subject}`, words)),
+    ).toBe(false);
+    expect(parser("ezweb").detect(mail(`From: Postmaster@bureau.com\n${subject}`, words))).toBe(false);
+  });
+});

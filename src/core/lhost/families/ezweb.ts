@@ -1,13 +1,16 @@
-import { fromOf, subjectOf, type Layout } from "../engine.js";
-import { hdr } from "./util.js";
+import { fromOf, type Layout } from "../engine.js";
+import { hdr, receivedOf } from "./util.js";
+
+/** au / EZweb's own hosts (ezweb.ne.jp, au.com). */
+const AU = /\bezweb\.ne\.jp\b|\bau\.com\b/i;
 
 export const ezweb: Layout = {
   // EZweb:  <x@ezweb.ne.jp>  Each of the following recipients was rejected by a remote mail server.
   id: "ezweb",
-  detect: (m) =>
-    /ezweb\.ne\.jp|au\.com/i.test(fromOf(m)) ||
-    /ezweb|au\.com/i.test(hdr(m, "received")) ||
-    /^Mail System Error - Returned Mail$/i.test(subjectOf(m)),
+  // au/EZweb's own notice: its From, Received or Message-ID. The subject "Mail System Error - Returned Mail" and
+  // "This Message was undeliverable due to the following reason:" are old Netscape/hotpop wording that other
+  // servers share (those go to the general reading).
+  detect: (m) => AU.test(fromOf(m)) || AU.test(receivedOf(m)) || AU.test(hdr(m, "message-id")),
   end: [/^-{10,}\s*$/],
   blankEnds: false,
   sharedDiagnostic: true,

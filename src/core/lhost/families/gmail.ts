@@ -1,6 +1,9 @@
 import { EMAIL_SRC as E } from "../text.js";
-import { fromOf, inHead, subjectOf, type Layout } from "../engine.js";
-import { rx } from "./util.js";
+import { fromOf, inHead, type Layout } from "../engine.js";
+import { hdr, receivedOf, rx } from "./util.js";
+
+/** Google's own hosts and addresses (mailer-daemon@googlemail.com, mx.google.com, @mail.gmail.com ids). */
+const GOOGLE = /\bgoogle(?:mail)?\.com\b|\bgmail\.com\b/i;
 
 export const gmail: Layout = {
   // Delivery to the following recipient failed permanently:
@@ -9,7 +12,9 @@ export const gmail: Layout = {
   // ** Address not found ** Your message wasn't delivered to x@y because the address couldn't be found
   id: "gmail",
   detect: (m, head) =>
-    (/google(?:mail)?\.com/i.test(fromOf(m)) || /^Delivery Status Notification/i.test(subjectOf(m))) &&
+    // Google's own notice: its From, a Received line of Google's, or its message id; the subject "Delivery Status
+    // Notification" and the wording alone are shared by other MTAs (those go to the general reading)
+    (GOOGLE.test(fromOf(m)) || GOOGLE.test(receivedOf(m)) || GOOGLE.test(hdr(m, "message-id"))) &&
     inHead(
       head,
       /Delivery to the following recipients? (?:failed|has been delayed)|Technical details of (?:permanent|temporary) failure|Your message wasn't delivered to|There was a (?:temporary )?problem delivering your message|Message not delivered/i,
