@@ -139,3 +139,18 @@ describe("findInlineOriginal", () => {
     expect(findInlineOriginal("no header here\nnor: here")).toBeUndefined();
   });
 });
+
+describe("HTML parts to text", () => {
+  it("decodes HTML named entities (any of them), numeric ones, and each only once", () => {
+    const mail = parseMail(
+      [
+        "From: postmaster@example.net",
+        "Subject: Undeliverable",
+        "Content-Type: text/html; charset=utf-8",
+        "",
+        "<p>Invoice &ndash; due&nbsp;now &eacute;t&eacute; &rsquo;x&rsquo; &#39;y&#x27; &amp;lt;kept&amp;gt; a?b=1&not=2</p>",
+      ].join("\n"),
+    );
+    expect(mail.text).toContain("Invoice \u2013 due now \u00e9t\u00e9 \u2019x\u2019 'y' &lt;kept&gt; a?b=1&not=2");
+  });
+});

@@ -1,4 +1,5 @@
 // HTML parts to readable text, in time linear in their length.
+import { decodeHTMLStrict } from "entities";
 
 /**
  * Strip HTML to text (good enough to read a bounce's words). Linear in the HTML's length: the blocks and tags are
@@ -6,15 +7,19 @@
  * `>`, `[ \t]+\n` from every space of a long run, took seconds on 60 KB).
  */
 export function htmlToText(html: string): string {
-  return stripTags(dropBlocks(html))
-    .replace(/&nbsp;/gi, " ")
-    .replace(/&lt;/gi, "<")
-    .replace(/&gt;/gi, ">")
-    .replace(/&quot;/gi, '"')
-    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Math.min(Number(d), 0x10ffff)))
-    .replace(/&amp;/gi, "&")
+  return decodeEntities(stripTags(dropBlocks(html)))
     .replace(/(?<![\t ])[\t ]+\n/g, "\n")
     .replace(/\n{3,}/g, "\n\n");
+}
+
+/**
+ * Character references decoded once, by the `entities` library (every HTML named entity: `&ndash;`, `&eacute;`,
+ * `&rsquo;`, ...; decimal and hex numbers), only where they end with `;` (a URL's `&not=1` stays as written).
+ * `&nbsp;` becomes a plain space, as the line patterns expect.
+ */
+function decodeEntities(text: string): string {
+  if (!text.includes("&")) return text;
+  return decodeHTMLStrict(text.replace(/&nbsp;/gi, " "));
 }
 
 const BLOCK_OPEN = /<(script|style|head)/gi;
