@@ -381,7 +381,7 @@ export const genericRules = table("generic", [
   [
     "virus",
     "virusdetected",
-    /virus(?:es)? (?:found|detected)|(?:infected|contains?) (?:with )?(?:a |an )?virus|virus infected|malware (?:detected|found)|potentially executable attachment|used by recent viruses|phishing\/malicious_url detected|prohibited virus|(?:contains|detected) (?:a )?(?:trojan|worm|malicious (?:content|code|attachment))|executable files are not allowed/i,
+    /virus(?:es)? (?:found|detected)|(?:infected|contains?) (?:with )?(?:a |an )?virus|virus infected|malware (?:detected|found)|potentially executable attachment|used by recent viruses|phishing\/malicious_url detected|prohibited virus|(?:contains|detected) (?:a )?(?:trojan|worm|malicious (?:content|code|attachment))/i,
     "550 5.7.0 Recipient address rejected: Virus detected",
     P.virusdetected,
   ],
@@ -729,6 +729,14 @@ export const genericRules = table("generic", [
     "securityerror",
     /you don'?t authenticate or the domain isn'?t in my list of allowed rcpthosts/i,
     "553 sorry, you don't authenticate or the domain isn't in my list of allowed rcpthosts (#5.7.1)",
+    P.mta,
+  ],
+  [
+    // an attachment policy, not a virus found: Sisimai reads it as securityerror
+    "executable-in-archive",
+    "securityerror",
+    /executable files are not allowed(?: in compressed files)?/i,
+    "552 5.7.0 Executable files are not allowed in compressed files",
     P.mta,
   ],
   [
