@@ -28,7 +28,7 @@ export const genericRules = table("generic", [
   [
     "storage-exceeded",
     "mailboxfull",
-    /exceeded storage allocation|(?:storage|mailbox) (?:space )?(?:is )?(?:full|exhausted)|out of storage space|storage quota|mailbox would exceed (?:the )?maximum allowed storage|space has been used up/i,
+    /exceeded (?:its |the |their |his |her |your )?storage (?:allocation|allowance|limit)|(?:storage|mailbox) (?:space )?(?:is )?(?:full|exhausted)|out of storage space|storage quota|mailbox would exceed (?:the )?maximum allowed storage|space has been used up/i,
     "552 Requested mail action aborted: exceeded storage allocation",
     P.mailboxfull,
   ],
