@@ -4,7 +4,7 @@ import { fromOf, parserOf, subjectOf, type Layout } from "./engine.js";
 
 const BOUNCE_FROM = /mailer-daemon|postmaster|mail delivery|mail administrator|mailer|MAILER|bounce|daemon/i;
 const BOUNCE_SUBJECT =
-  /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon/i;
+  /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed/i;
 
 export const generalLayout: Layout = {
   id: "general",
@@ -36,6 +36,8 @@ generalLayout.start!.push(
   /kunde inte levereras|kunne ikke (?:leveres|afleveres|levere)|nelze doru[čc]it|nebylo mo[žz]n[ée] doru[čc]it|nemo[žz]no doru[čc]i[tť]|nie (?:mo[żz]e zosta[ćc]|zosta[łl]a|mog[łl]a zosta[ćc]) dostarczon|nie mo[żz]na dostarczy[ćc]|ei voitu toimittaa|nem (?:siker[üu]lt k[ée]zbes[íi]teni|k[ée]zbes[íi]thet)|teslim edilemedi|nu a putut fi (?:livrat|trimis)|δεν ήταν δυνατή η παράδοση/i,
   // a recipient's line with the remote's reply, whatever the language around it: `<addr>: 550 5.1.1 ...`
   /^[ \t]*<[^\s<>@]{1,64}@[^\s<>]{1,255}>[ \t]*:[ \t]*[245]\d\d[ -]/m,
+  // a mailing-list manager refusing a post: the list is the recipient that failed
+  /your (?:message|post(?:ing)?) (?:to|for) (?:the )?(?:(?:mailing[- ])?list )?\S{1,255} (?:\([^)\n]{0,40}\) )?(?:was|has been) (?:rejected|refused|denied|not distributed)/i,
   // Korean, and more Polish
   /전달(?:되지|하지) 못했습니다|(?:전송|배달|발송|배송)(?:되지|하지) 못했습니다|(?:전송|배달|발송)(?:에)? 실패|nie uda[łl]o si[ęe] dostarczy[ćc]|nie zosta[łl]a dostarczona|nie dor[ęe]czono/i,
   /(?:Adresse|Empf[äa]nger)(?:\(n\)|n)? (?:sind |ist )?fehlgeschlagen|nicht zugestellt werden|noch nicht zugestellt|n'a pas encore [eé]t[eé] (?:distribu|remis|livr)|n'a pas pu [eê]tre remis|no ha podido ser entregado|todav[ií]a no (?:ha podido|se ha)|non [eè] stato (?:possibile )?(?:recapitat|consegnat)|impossibile consegnare|n[aã]o p[oô]de ser entregue|n[aã]o foi poss[ií]vel entregar|ainda n[aã]o foi entregue|is niet afgeleverd|nog niet (?:afgeleverd|bezorgd)|не может быть доставлено|не удалось доставить|ещё не доставлено|еще не доставлено|配信が遅れ|配信を遅延|配信できませんでした|无法投递|無法傳送|无法发送|延迟投递|延遲投遞/i,
