@@ -151,6 +151,8 @@ describe("HTML parts to text", () => {
         "<p>Invoice &ndash; due&nbsp;now &eacute;t&eacute; &rsquo;x&rsquo; &#39;y&#x27; &amp;lt;kept&amp;gt; a?b=1&not=2</p>",
       ].join("\n"),
     );
-    expect(mail.text).toContain("Invoice \u2013 due now \u00e9t\u00e9 \u2019x\u2019 'y' &lt;kept&gt; a?b=1&not=2");
+    expect(mail.text).toContain(
+      "Invoice \u2013 due now \u00e9t\u00e9 \u2019x\u2019 'y' &lt;kept&gt; a?b=1&not=2",
+    );
   });
 });

@@ -142,21 +142,6 @@ export const languageRules = table("lang", [
     "552 Skrzynka odbiorcy jest pełna",
     P.mailboxfull,
   ],
-  // Korean
-  [
-    "ko-user-unknown",
-    "userunknown",
-    /(?:계정|사용자|수신자|메일 ?주소|이메일 ?주소|주소)(?:이|가|은|는)? 존재하지 않|존재하지 않는 (?:계정|사용자|수신자|메일 ?주소|이메일 ?주소|주소)|(?:수신자|사용자|계정)를 찾을 수 없/,
-    "수신자의 계정이 존재하지 않습니다.",
-    P.userunknown,
-  ],
-  [
-    "ko-mailbox-full",
-    "mailboxfull",
-    /(?:메일함|편지함|사서함)(?:이|의)? (?:가득 ?찼|꽉 찼|용량(?:이|을)? 초과)|(?:메일함|편지함|사서함) 용량 초과/,
-    "수신자의 메일함이 가득 찼습니다.",
-    P.mailboxfull,
-  ],
   [
     "tr-user-unknown",
     "userunknown",
@@ -211,7 +196,7 @@ export const languageRules = table("lang", [
   [
     "ko-user-unknown",
     "userunknown",
-    /(?:사용자|수신자|받는 사람)(?:를|가)? (?:찾을 수 없|존재하지 않)/i,
+    /(?:사용자|수신자|받는 사람)(?:를|가)? (?:찾을 수 없|존재하지 않)|(?:계정|메일 ?주소|이메일 ?주소|주소)(?:이|가|은|는)? 존재하지 않|존재하지 않는 (?:계정|사용자|수신자|메일 ?주소|이메일 ?주소|주소)/i,
     "550 수신자를 찾을 수 없습니다",
     P.userunknown,
   ],
