@@ -10,15 +10,19 @@
 // smtp-source too when it is installed.
 //
 //   node --import tsx bench/intake.mjs [--phase a,b,smtp-source] [--mails 20000] [--mails-b 10000] [--no-worker]
-//                                      [--dist] [--profile DIR] [--rate R]
+//                                      [--dist] [--profile DIR] [--rate R] [--no-rollups]
 //   --rate R: offer at most R mails/s (mail k is not sent before k/R s after the start), to see whether the
 //   worker keeps up with that rate: the backlog (accepted, not yet processed) is sampled as the mails come.
+//   --drain: accept the phases' mails with no worker, then start it: its drain rate alone, and its CPU and its
+//   PostgreSQL backends' per mail (the figure to compare builds or --no-rollups by).
+//   --no-rollups: the worker runs without rollup maintenance (bench/lib/no-rollups.mjs makes addToRollups do
+//   nothing as the module loads), to measure what the rollups cost it: run with and without in turns.
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379)
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 
@@ -35,10 +39,17 @@ const PHASES = arg("phase", "a,b,smtp-source").split(",");
 const MAILS_A = Number(arg("mails", "20000"));
 const MAILS_B = Number(arg("mails-b", "10000"));
 const RATE = Number(arg("rate", "0"));
+/**
+ * --drain: the phases' mails are accepted with no worker running; then the worker starts and the time it takes to
+ * process them all is its throughput alone (not sharing the cores with the intake and the client).
+ */
+const DRAIN = args.includes("--drain");
 /** --no-worker: the intake alone (acceptance only; mails stay pending). */
-const WITH_WORKER = !args.includes("--no-worker");
+const WITH_WORKER = !args.includes("--no-worker") && !DRAIN;
 /** --dist: the roles run from the build (`npm run build` first), as in production; default: from the sources. */
 const FROM_DIST = args.includes("--dist");
+/** --no-rollups: the worker without rollup maintenance (a module hook of the bench's, not an option of Rebound). */
+const NO_ROLLUPS = args.includes("--no-rollups");
 /** --profile DIR: the roles write V8 CPU profiles there (node --cpu-prof) when they stop. */
 const PROFILE_DIR = arg("profile", undefined);
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -89,30 +100,38 @@ function startRole(role, port) {
   const entry = FROM_DIST
     ? [fileURLToPath(new URL("../bin/rebound.js", import.meta.url))]
     : ["--import", "tsx", cli];
-  const child = spawn(process.execPath, [...prof, ...entry, "start", "--role", role], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: {
-      ...process.env,
-      // Our roles' connections carry the schema as their application name: their backends' CPU is ours.
-      DATABASE_URL: `${DATABASE_URL}${DATABASE_URL.includes("?") ? "&" : "?"}application_name=${schema}`,
-      REDIS_URL,
-      REBOUND_DATABASE_SCHEMA: schema,
-      REBOUND_QUEUE_PREFIX: `bench-${schema}`,
-      REBOUND_DOMAINS: DOMAIN,
-      REBOUND_SMTP_HOST: "127.0.0.1",
-      REBOUND_SMTP_PORT: String(port),
-      REBOUND_SMTP_RATE_LIMIT_PER_MINUTE: "0",
-      // Every client here is 127.0.0.1, and phase (a) sends about a thousand mails per connection.
-      REBOUND_SMTP_MAX_CONNECTIONS_PER_IP: "0",
-      REBOUND_SMTP_MAX_TRANSACTIONS_PER_CONNECTION: "0",
-      // smtp-source sends to x@ (a plain local part).
-      REBOUND_SMTP_LOCAL_PARTS: "*",
-      REBOUND_SMTP_MAX_CONNECTIONS: "2000",
-      REBOUND_VERP_KEYS: `${KEY.id}:${KEY.secret}`,
-      REBOUND_LOG_LEVEL: "warn",
+  const hook =
+    NO_ROLLUPS && role === "worker"
+      ? ["--import", fileURLToPath(new URL("./lib/no-rollups.mjs", import.meta.url))]
+      : [];
+  const child = spawn(
+    process.execPath,
+    [...prof, ...entry.slice(0, -1), ...hook, ...entry.slice(-1), "start", "--role", role],
+    {
+      cwd: root,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: {
+        ...process.env,
+        // Our roles' connections carry the schema as their application name: their backends' CPU is ours.
+        DATABASE_URL: `${DATABASE_URL}${DATABASE_URL.includes("?") ? "&" : "?"}application_name=${schema}`,
+        REDIS_URL,
+        REBOUND_DATABASE_SCHEMA: schema,
+        REBOUND_QUEUE_PREFIX: `bench-${schema}`,
+        REBOUND_DOMAINS: DOMAIN,
+        REBOUND_SMTP_HOST: "127.0.0.1",
+        REBOUND_SMTP_PORT: String(port),
+        REBOUND_SMTP_RATE_LIMIT_PER_MINUTE: "0",
+        // Every client here is 127.0.0.1, and phase (a) sends about a thousand mails per connection.
+        REBOUND_SMTP_MAX_CONNECTIONS_PER_IP: "0",
+        REBOUND_SMTP_MAX_TRANSACTIONS_PER_CONNECTION: "0",
+        // smtp-source sends to x@ (a plain local part).
+        REBOUND_SMTP_LOCAL_PARTS: "*",
+        REBOUND_SMTP_MAX_CONNECTIONS: "2000",
+        REBOUND_VERP_KEYS: `${KEY.id}:${KEY.secret}`,
+        REBOUND_LOG_LEVEL: "warn",
+      },
     },
-  });
+  );
   return new Promise((resolve, reject) => {
     let err = "";
     child.stderr.on("data", (d) => {
@@ -447,10 +466,61 @@ function smtpSource(port) {
   }
 }
 
+/** CPU seconds of each of our PostgreSQL backends now. */
+async function backendCpu(db) {
+  return new Map((await backendPids(db)).map((pid) => [pid, cpuSecs(pid)]));
+}
+
+/** The worker started on a backlog: how long it takes to process it all, and what that costs per mail. */
+async function drain(port, db) {
+  const { backlog } = await unfinished(db);
+  const w = await startRole("worker", port);
+  const t0 = performance.now();
+  const since = new Date();
+  const cpu0 = cpuSecs(w.pid);
+  const pg0 = await backendCpu(db);
+  let status;
+  for (;;) {
+    status = await unfinished(db);
+    if (!status.backlog || status.failed) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const worker = cpuSecs(w.pid) - cpu0;
+  const pg1 = await backendCpu(db);
+  let postgres = 0;
+  for (const [pid, c] of pg1) postgres += c - (pg0.get(pid) ?? 0);
+  const span = (
+    await db.query(
+      `select count(*)::int n, extract(epoch from max(processed_at) - min(processed_at))::float secs
+         from "${schema}".inbound_mails where processed_at >= $1`,
+      [since],
+    )
+  ).rows[0];
+  const b = await workerBatches(db, new Date(0));
+  const per = (x) => ((1000 * x) / Math.max(1, backlog)).toFixed(3);
+  console.log(
+    `(drain) the worker started on ${backlog} accepted mails${NO_ROLLUPS ? ", WITHOUT rollups" : ""}:`,
+  );
+  console.log(
+    `  all processed ${secs.toFixed(1)} s after it was running: ${(backlog / secs).toFixed(0)} mails/s ` +
+      `(${(span.n / span.secs).toFixed(0)} mails/s from its first transaction to its last; failed: ${status.failed})`,
+  );
+  console.log(
+    `  CPU ms per mail: worker ${per(worker)}, its PostgreSQL backends ${per(postgres)}, both ${per(worker + postgres)}`,
+  );
+  console.log(`  worker transactions: ${b.n}, of ${b.mean} mails on average (p50 ${b.p50}, max ${b.max})`);
+  console.log(`  load average ${loadavg()[0].toFixed(1)}`);
+  return w;
+}
+
 const port = await freePort();
-console.log(`rebound intake bench: ${cpus().length} cores, node ${process.version}, schema ${schema}`);
+console.log(
+  `rebound intake bench: ${cpus().length} cores, node ${process.version}, schema ${schema}, load average ` +
+    `${loadavg()[0].toFixed(1)}${NO_ROLLUPS ? ", the worker WITHOUT rollups" : ""}`,
+);
 const intake = await startRole("intake", port);
-const worker = WITH_WORKER ? await startRole("worker", port) : undefined;
+let worker = WITH_WORKER ? await startRole("worker", port) : undefined;
 const db = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 try {
   const ctx = { port, db, pids: { intake: intake.pid, worker: worker?.pid } };
@@ -459,6 +529,7 @@ try {
   if (PHASES.includes("a")) await phase("a", { ...ctx, connections: 20, total: MAILS_A, reconnect: false });
   if (PHASES.includes("b")) await phase("b", { ...ctx, connections: 200, total: MAILS_B, reconnect: true });
   if (PHASES.includes("smtp-source")) smtpSource(port);
+  if (DRAIN) worker = await drain(port, db);
 } finally {
   const children = [intake, worker].filter(Boolean);
   for (const c of children) c.kill("SIGTERM");

@@ -5,6 +5,7 @@
 // its reply, and the lookup process's CPU per lookup (from /proc).
 //
 //   node --import tsx bench/lookup.mjs [--rows 100000] [--rate 10000] [--duration 10] [--connections 20]
+//                                      [--cpu-prof DIR]   (a CPU profile of the lookup process, written to DIR)
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,8 +22,9 @@ const ROWS = Number(arg("rows", "100000"));
 const RATE = Number(arg("rate", "10000"));
 const DURATION = Number(arg("duration", "10"));
 const CONNECTIONS = Number(arg("connections", "20"));
+const CPU_PROF = arg("cpu-prof", undefined);
 
-/** The child: the lookup role alone on one schema, printing its ports once its index is loaded. */
+/** The child: the lookup role alone on one schema, printing its ports once its suppressions are loaded. */
 async function serve(schema) {
   const { loadConfig } = await import("../src/config.ts");
   const { createLogger } = await import("../src/log.ts");
@@ -32,6 +34,8 @@ async function serve(schema) {
     {},
   );
   const app = await startApp(config, ["lookup"], { logger: createLogger("warn") });
+  // Loaded in memory (the sources before it had no such promise: their index loaded within the wait below).
+  await app.lookupReady;
   process.stdout.write(JSON.stringify({ socketmap: app.socketmapPort, policy: app.policyPort }) + "\n");
   process.on("SIGTERM", () => app.close().then(() => process.exit(0)));
 }
@@ -161,7 +165,14 @@ if (args[0] === "--serve") {
   console.log("done");
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", new URL(import.meta.url).pathname, "--serve", schema],
+    [
+      ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : []),
+      "--import",
+      "tsx",
+      new URL(import.meta.url).pathname,
+      "--serve",
+      schema,
+    ],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },
@@ -173,7 +184,7 @@ if (args[0] === "--serve") {
       if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]));
     });
   });
-  await new Promise((r) => setTimeout(r, 2000)); // the index's first load
+  await new Promise((r) => setTimeout(r, 2000)); // settling (older sources: their index's first load)
   console.log(`offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s, 1% suppressed`);
   for (const [name, port, framing] of [
     ["socketmap", ports.socketmap, SOCKETMAP],

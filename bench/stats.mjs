@@ -2,15 +2,21 @@
 // providers (30) x C campaigns (50), of which each stream has A campaigns (default 5) active each hour (all 50
 // over a day), generated in PostgreSQL and written as the application writes them (the hourly cube and the
 // pre-aggregated tables of migration 0018); then each query shape asked R times (default 30) over HTTP, p50/p95,
-// with the table that answered it.
+// with the table that answered it. Two times per answer: until its last byte has arrived (the API's latency),
+// and until it is parsed too (`res.json()`, what a JavaScript client waits for: 7 MB take it tens of ms).
 //
 //   node --import tsx bench/stats.mjs [--days 90] [--streams 20] [--providers 30] [--campaigns 50]
-//                                    [--active 5] [--runs 30] [--keep]
+//                                    [--active 5] [--runs 30] [--keep] [--schema S] [--api DIR]
+//   --keep: leave the schema (its name is printed); --schema S: use a kept one (its data as made then).
+//   --api DIR: beside this checkout's API, another checkout's (DIR/src/api/server.ts), e.g. an older commit's
+//   (`git archive COMMIT | tar -x -C DIR`, node_modules linked): each request goes to both in turn (pairs in the
+//   same second), a line for each; "best" is the fastest of the runs.
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { sql } from "kysely";
-import { startApi } from "../src/api/server.ts";
 import { loadConfig } from "../src/config.ts";
 import { PROVIDERS } from "../src/core/provider.ts";
 import { createLogger } from "../src/log.ts";
@@ -30,19 +36,32 @@ const CAMPAIGNS = arg("campaigns", 50);
 const ACTIVE = arg("active", 5);
 const RUNS = arg("runs", 30);
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const schema = `bench_stats_${randomBytes(4).toString("hex")}`;
+const given = args.includes("--schema") ? args[args.indexOf("--schema") + 1] : undefined;
+const schema = given ?? `bench_stats_${randomBytes(4).toString("hex")}`;
+const apiDir = args.includes("--api") ? args[args.indexOf("--api") + 1] : undefined;
+const builds = [{ name: "this checkout", ...(await import("../src/api/server.ts")) }];
+if (apiDir)
+  builds.push({
+    name: apiDir,
+    ...(await import(pathToFileURL(`${resolve(apiDir)}/src/api/server.ts`).href)),
+  });
 // The provider list is closed (13 names): beyond it, providers are numbered, as distinct rows cost the same.
 const providers = Array.from({ length: NPROV }, (_, i) => PROVIDERS[i] ?? `p${i}`);
 
 const handle = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 4 });
 try {
-  await migrateToLatest(handle.db);
-  const end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  if (!given) await migrateToLatest(handle.db);
+  const end = given
+    ? new Date(
+        (await sql`select max(hour) + interval '1 hour' as t from rollups`.execute(handle.db)).rows[0].t,
+      )
+    : new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
   const start = new Date(end.getTime() - DAYS * 86_400_000);
   const t0 = performance.now();
   // Each hour, each stream sends A of its campaigns (which ones turns with the hour) to every provider.
   // Written as the application writes them: into the hourly cube and every pre-aggregated table (rollupWrites).
-  await sql`
+  if (!given)
+    await sql`
     with rollup_src as (
       select 'bench' as tenant, h as hour, 's' || s as stream, p as provider,
              'c' || ((extract(epoch from h)::bigint / 3600 * ${ACTIVE} + a) % ${CAMPAIGNS}) as campaign,
@@ -59,12 +78,15 @@ try {
   const rows = (await sql`select count(*)::int as n from rollups`.execute(handle.db)).rows[0].n;
   console.log(
     `rollups: ${rows.toLocaleString("en")} rows (${DAYS} days x ${STREAMS} streams x ${ACTIVE} of ${CAMPAIGNS} ` +
-      `campaigns x ${NPROV} providers per hour), made in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `campaigns x ${NPROV} providers per hour), ${given ? "kept" : `made in ${((performance.now() - t0) / 1000).toFixed(1)} s`}`,
   );
 
   const config = loadConfig({ httpHost: "127.0.0.1", httpPort: 0, databaseSchema: schema }, {});
-  const api = await startApi({ db: handle.db, config, logger: createLogger("warn"), now: () => end });
+  const apis = [];
+  for (const b of builds)
+    apis.push(await b.startApi({ db: handle.db, config, logger: createLogger("warn"), now: () => end }));
   const key = await createKey(handle.db, { tenant: "bench", scopes: ["read"] });
+  console.log(`schema ${schema}, load average ${loadavg()[0].toFixed(1)}`);
   const iso = (d) => encodeURIComponent(d.toISOString());
   const ago = (days) => new Date(end.getTime() - days * 86_400_000);
   const shapes = [
@@ -85,28 +107,41 @@ try {
     ["last 24 h, hourly, total", ``],
   ];
   for (const [label, q] of shapes) {
-    const ms = [];
+    const ms = apis.map(() => []);
+    const parsed = apis.map(() => []);
     let points = 0;
-    for (let i = 0; i < RUNS; i++) {
-      const t = performance.now();
-      const res = await fetch(`http://127.0.0.1:${api.port}/v1/stats?${q}`, {
-        headers: { authorization: `Bearer ${key.token}` },
-      });
-      const body = await res.json();
-      ms.push(performance.now() - t);
-      if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(body)}`);
-      points = body.groups.reduce((n, g) => n + g.points.length, 0);
-    }
-    ms.sort((a, b) => a - b);
-    const pct = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))].toFixed(1);
+    let bytes = 0;
+    for (let i = 0; i < RUNS; i++)
+      for (const [k, api] of apis.entries()) {
+        const t = performance.now();
+        const res = await fetch(`http://127.0.0.1:${api.port}/v1/stats?${q}`, {
+          headers: { authorization: `Bearer ${key.token}` },
+        });
+        const text = Buffer.from(await res.arrayBuffer());
+        ms[k].push(performance.now() - t);
+        const body = JSON.parse(text.toString("utf8"));
+        parsed[k].push(performance.now() - t);
+        if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(body)}`);
+        points = body.groups.reduce((n, g) => n + g.points.length, 0);
+        bytes = text.length;
+      }
     const p = new URLSearchParams(q);
     const dims = [...(p.get("groupBy")?.split(",") ?? []), ...["stream", "provider"].filter((d) => p.has(d))];
     const cube = cubeFor(p.get("granularity") ?? "hour", dims).table;
-    console.log(`${label}: p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms (${points} points, from ${cube})`);
+    console.log(`${label} (${points} points, ${(bytes / 1e6).toFixed(2)} MB, from ${cube}):`);
+    for (const [k, b] of builds.entries()) {
+      const xs = ms[k].sort((x, y) => x - y);
+      const ys = parsed[k].sort((x, y) => x - y);
+      const pct = (q, zs = xs) => zs[Math.min(zs.length - 1, Math.floor(q * zs.length))].toFixed(1);
+      console.log(
+        `  ${apis.length > 1 ? `${b.name}: ` : ""}best ${pct(0)}, p50 ${pct(0.5)}, p95 ${pct(0.95)} ms; ` +
+          `parsed too: best ${pct(0, ys)}, p50 ${pct(0.5, ys)}, p95 ${pct(0.95, ys)} ms`,
+      );
+    }
   }
   console.log(`load average ${loadavg()[0].toFixed(1)}`);
-  await api.close();
+  for (const api of apis) await api.close();
 } finally {
-  if (!args.includes("--keep")) await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
+  if (!args.includes("--keep") && !given) await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
   await handle.close();
 }

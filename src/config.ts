@@ -288,6 +288,11 @@ export const configSchema = z.object({
   lookupTenant: z.string().min(1).optional(),
   /** Which stream a sender's mail belongs to, for lookups whose sender is not a signed return path. */
   lookupSenderStreams: senderStreams.default(new Map()),
+  /**
+   * The lookup servers answer from memory while their copy of the suppressions is at most this old (ms), and ask
+   * the database otherwise: an added, removed or expired suppression is in every answer after this long.
+   */
+  lookupMaxStalenessMs: int(2000),
   /** The bounce mailboxes `rebound ingest imap` reads (a JSON file: docs/integrations.md). */
   imapAccountsPath: z.string().min(1).optional(),
   /** When the deliverability report goes out (a cron pattern, UTC, e.g. `0 7 * * 1`); unset: never. */
@@ -411,6 +416,7 @@ export const ENV: Record<keyof Config, string> = {
   lookupPolicyPort: "REBOUND_LOOKUP_POLICY_PORT",
   lookupTenant: "REBOUND_LOOKUP_TENANT",
   lookupSenderStreams: "REBOUND_LOOKUP_SENDER_STREAMS",
+  lookupMaxStalenessMs: "REBOUND_LOOKUP_MAX_STALENESS_MS",
   imapAccountsPath: "REBOUND_IMAP_ACCOUNTS",
   reportSchedule: "REBOUND_REPORT_SCHEDULE",
   reportPeriod: "REBOUND_REPORT_PERIOD",

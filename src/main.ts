@@ -47,6 +47,9 @@ export interface App {
   /** The lookup role's socketmap and policy delegation ports. */
   socketmapPort?: number;
   policyPort?: number;
+  /** With the lookup role: resolves once its in-memory copy of the suppressions is loaded (lookups asked the
+   * database until then). */
+  lookupReady?: Promise<void>;
   /** The bare metrics listener's port (when REBOUND_METRICS_PORT is set). */
   metricsPort?: number;
   /** This process's metrics (served at `/metrics`). */
@@ -250,6 +253,7 @@ export async function startApp(
       const lookup = await startLookup({ db, config, hashAddress, logger, metrics, now });
       app.socketmapPort = lookup.socketmapPort;
       app.policyPort = lookup.policyPort;
+      app.lookupReady = lookup.ready;
       closers.push(() => lookup.close());
     }
 

@@ -74,6 +74,8 @@ export interface Metrics {
   webhookDeliveries: Counter<"result">;
   /** Send-time lookups by Postfix or Exim (the lookup role), by server and outcome. */
   lookups: Counter<"server" | "outcome">;
+  /** When the lookup role's in-memory suppressions were last brought up to date (unix seconds). */
+  lookupMirrorFresh: Gauge;
   apiRequests: Counter<"method" | "route" | "status">;
   /** ESP webhook requests by provider and outcome (ESP_REQUEST_OUTCOMES). */
   espRequests: Counter<"provider" | "outcome">;
@@ -197,6 +199,11 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: "rebound_lookups_total",
       help: "Send-time lookups (socketmap, policy) by outcome (suppressed, not_suppressed, error)",
       labelNames: ["server", "outcome"] as const,
+      registers,
+    }),
+    lookupMirrorFresh: new Gauge({
+      name: "rebound_lookup_mirror_fresh_timestamp_seconds",
+      help: "Start of the lookup role's last completed read of the suppression log (its answers are as of then)",
       registers,
     }),
     apiRequests: new Counter({

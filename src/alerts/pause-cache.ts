@@ -20,6 +20,17 @@ export class PauseCache {
     return e && this.clock() - e.at < this.ttlMs ? e.pauses : undefined;
   }
 
+  /**
+   * The tenant's pauses as last read, whatever their age, with a read started when they are older than `ttlMs`
+   * (a lookup never waits for it); undefined when never read yet (call get).
+   */
+  current(tenant: string): ActivePause[] | undefined {
+    const e = this.entries.get(tenant);
+    if (!e) return undefined;
+    if (this.clock() - e.at >= this.ttlMs && !this.loading.has(tenant)) void this.get(tenant);
+    return e.pauses;
+  }
+
   async get(tenant: string): Promise<ActivePause[]> {
     const fresh = this.peek(tenant);
     if (fresh) return fresh;

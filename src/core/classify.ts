@@ -20,11 +20,18 @@ import type { ExtractedRecipient } from "./lhost/types.js";
 import type { MailPart, ParsedMail } from "./mail.js";
 import { enclosedMessage, mailOf, parseMail } from "./mime.js";
 import { readOriginal } from "./original.js";
-import { commandInText, decideReason, permanenceOf, type Evidence } from "./reason.js";
+import {
+  commandInText,
+  decideReason,
+  finalNoticeIn,
+  permanenceOf,
+  subjectReasonOf,
+  type Evidence,
+} from "./reason.js";
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "1.1.0";
+export const CLASSIFIER_VERSION = "1.2.0";
 
 /** Most recipients reported for one mail. */
 const MAX_RECIPIENTS = 1000;
@@ -83,7 +90,10 @@ function classifyOne(mail: ParsedMail): Report {
   }
 
   const lhost = runExtractors(mail, dsn);
-  const recipients = dsn ? fromDeliveryStatus(dsn, lhost, mail.text) : fromExtractors(lhost, mail.text);
+  const said = subjectReasonOf(base.subject);
+  const recipients = dsn
+    ? fromDeliveryStatus(dsn, lhost, mail.text, said)
+    : fromExtractors(lhost, mail.text, said);
   if (recipients.length === 0) return completed(base, "not_a_report", []);
 
   const report = completed(base, kindOf(recipients), recipients);
@@ -242,7 +252,12 @@ function readDeliveryStatus(mail: ParsedMail): DeliveryStatus | undefined {
   return dsn.recipients.some((r) => r.recipient) ? dsn : undefined;
 }
 
-function fromDeliveryStatus(dsn: DeliveryStatus, lhost: Extracted | undefined, text: string): Recipient[] {
+function fromDeliveryStatus(
+  dsn: DeliveryStatus,
+  lhost: Extracted | undefined,
+  text: string,
+  subjectReason?: string,
+): Recipient[] {
   const out: Recipient[] = [];
   const seen = new Set<string>();
   for (const block of dsn.recipients) {
@@ -253,7 +268,9 @@ function fromDeliveryStatus(dsn: DeliveryStatus, lhost: Extracted | undefined, t
     const extra =
       lhost?.recipients.find((x) => x.recipient.toLowerCase() === key) ??
       (dsn.recipients.length === 1 && lhost?.recipients.length === 1 ? lhost.recipients[0] : undefined);
-    out.push(dsnRecipient(block, dsn, extra, extra?.command ?? commandNear(text, block.recipient)));
+    out.push(
+      dsnRecipient(block, dsn, extra, extra?.command ?? commandNear(text, block.recipient), subjectReason),
+    );
   }
   return out;
 }
@@ -263,6 +280,7 @@ function dsnRecipient(
   dsn: DeliveryStatus,
   extra: ExtractedRecipient | undefined,
   command: string | undefined,
+  subjectReason?: string,
 ): Recipient {
   const diagnostic = block.diagnostic ?? extra?.diagnostic;
   // Filled field by field rather than from conditional spreads: each spread is a temporary object.
@@ -285,9 +303,14 @@ function dsnRecipient(
     evidence.rule = `lhost:${extra.rule ?? "extractor"}`;
   }
   if (command) evidence.command = command;
+  // The human text's words around the recipient, for a report that gives no diagnostic of its own
+  if (!diagnostic && extra?.context) evidence.context = extra.context;
   const remoteMta = block.remoteMta ?? extra?.remoteMta;
   if (remoteMta) evidence.remoteMta = remoteMta;
   if (dsn.reportingMta) evidence.reportingMta = dsn.reportingMta;
+  const domain = domainOf(block.recipient!);
+  if (domain) evidence.recipientDomain = domain;
+  if (subjectReason) evidence.subjectReason = subjectReason;
   const d = decideReason(evidence);
   let fields: Record<string, string> | undefined;
   for (const k in block.fields) if (!STANDARD_RECIPIENT_FIELDS.has(k)) (fields ??= {})[k] = block.fields[k]!;
@@ -321,6 +344,10 @@ function dsnRecipient(
  */
 function commandNear(text: string, recipient: string): string | undefined {
   if (!text) return undefined;
+  // A transcript line that names the recipient itself (`>>> RCPT TO:<addr>`), wherever the address came first
+  // (Sendmail-style notices list the addresses above the transcript).
+  const rcpt = lowerHead(text).indexOf(`rcpt to:<${recipient.toLowerCase()}>`);
+  if (rcpt > 0 && /^[\t ]*>>> ?$/m.test(lowerHead(text).slice(Math.max(0, rcpt - 8), rcpt))) return "RCPT";
   let at = text.indexOf(recipient);
   if (at < 0) at = lowerHead(text).indexOf(recipient.toLowerCase());
   if (at < 0) return undefined;
@@ -393,11 +420,12 @@ function runExtractors(mail: ParsedMail, dsn: DeliveryStatus | undefined): Extra
   return undefined;
 }
 
-function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[] {
+function fromExtractors(lhost: Extracted | undefined, text: string, subjectReason?: string): Recipient[] {
   if (!lhost) return [];
   // The bounce's own words on permanence ("this is a permanent error", "will retry"), for recipients whose
   // evidence says nothing of it: read once, when first needed.
   let textPermanence: boolean | null | undefined;
+  let finalNotice: boolean | undefined;
   const out: Recipient[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < lhost.recipients.length; i++) {
@@ -418,13 +446,23 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
     if (x.command) evidence.command = x.command;
     if (lhost.id === "general") evidence.freeText = true;
     if (x.remoteMta) evidence.remoteMta = x.remoteMta;
+    const domain = domainOf(address);
+    if (domain) evidence.recipientDomain = domain;
+    if (subjectReason) evidence.subjectReason = subjectReason;
     if (x.reason) {
       evidence.reason = x.reason;
       evidence.rule = `lhost:${x.rule ?? lhost.id}`;
     }
+    if (x.context) evidence.context = x.context;
     const d = decideReason(evidence);
     let permanent = d.permanent;
-    if (permanent === null && d.reason !== "delivered" && d.reason !== "feedback") {
+    // The bounce's own words on permanence, where the evidence says nothing of it or only the reason's nature does
+    // ("expired" is transient by nature, but "I've given up" is the sending MTA's last word).
+    if (
+      (permanent === null || d.permanentRule === "reason") &&
+      d.reason !== "delivered" &&
+      d.reason !== "feedback"
+    ) {
       textPermanence ??= permanenceOf(
         "undefined",
         undefined,
@@ -432,7 +470,10 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
         undefined,
         text.slice(0, 4096),
       ).permanent;
-      permanent = textPermanence;
+      if (textPermanence !== null) permanent = textPermanence;
+      // A final notice ("could not be delivered") with no reason known and no word of a retry: permanent.
+      else if (permanent === null && (d.reason === "undefined" || d.reason === "onhold"))
+        if ((finalNotice ??= finalNoticeIn(text))) permanent = true;
     }
     const r: Recipient = {
       recipient: lowerDomain(address),
@@ -451,6 +492,12 @@ function fromExtractors(lhost: Extracted | undefined, text: string): Recipient[]
     out.push(r);
   }
   return out;
+}
+
+/** The domain of an address (`a@b.example` -> `b.example`), where it has one. */
+function domainOf(address: string): string | undefined {
+  const at = address.lastIndexOf("@");
+  return at < 0 || at === address.length - 1 ? undefined : address.slice(at + 1).replace(/>$/, "");
 }
 
 function lowerDomain(address: string): string {

@@ -15,7 +15,9 @@
 //   7. the bare SMTP reply code (552, 452, ...)                                     (`smtp:552`)
 //   7b. a refusal of EHLO/HELO without a telling text                -> blocked    (`smtp.command:HELO`)
 //   8. Action delayed (or `expired`)                                 -> expired    (`dsn.action:delayed`)
-//   9. nothing decisive                                              -> undefined  (`none`)
+//   9. words no rule knows                                           -> onhold     (`diagnostic:no-rule`)
+//  10. no words: what a Sendmail-style subject states, if a rule knows it     (`subject:<id>`)
+//  11. nothing decisive                                              -> undefined  (`none`)
 // The most specific status wins too: a generic `5.0.0` in the report yields to `5.1.1` in the diagnostic text.
 import type { Reason } from "./report.js";
 import {
@@ -46,9 +48,22 @@ export interface Evidence {
   /** The remote MTA and the reporting MTA, where known: some providers' words are read by who says them. */
   remoteMta?: string;
   reportingMta?: string;
+  /** The failed recipient's domain: a provider's words are read as its own when the mail was for its domain. */
+  recipientDomain?: string;
+  /**
+   * What a Sendmail-style subject states after `Returned mail:` / `Warning:` (`User unknown`, `Cannot send message
+   * for 5 days`): read only when the failure came with no words of its own.
+   */
+  subjectReason?: string;
   /** Reason stated by an extractor, with its rule id (`lhost:<id>`). */
   reason?: Reason;
   rule?: string;
+  /**
+   * The bounce's words around the recipient (the announcement above it, the notice's other lines), where a
+   * bounce of no known layout has them: read for a reason when the recipient's own words, status and reply code
+   * name none (`context:<id>`).
+   */
+  context?: string;
 }
 
 export interface Decision {
@@ -86,6 +101,36 @@ export function smtpCodeInText(text: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * Whether the status code in the reply text says more than the report's Status field (Sisimai's preference between
+ * the two): the one whose class agrees with the reply code; the text's when the field is vague (`X.Y.0`, `X.0.Z`,
+ * 4.4.7, 4.7.0, a system `5.3.Z`, a protocol `X.5.1/2/4/5`) and the text's is not, or when a `5.1.1` or `5.1.3`
+ * field comes with a more specific text code (`550 5.1.1 ... 552 5.2.2 Mailbox full`, `5.1.3` beside `#5.7.1`).
+ * The field's own generic `X.0.0` is handled before this.
+ */
+function preferTextStatus(field: string, text: string, smtpCode: number | undefined): boolean {
+  if (field === text) return false;
+  const reply = smtpCode !== undefined ? String(smtpCode)[0] : undefined;
+  if (reply && field[0] !== text[0]) {
+    if (reply === field[0]) return false;
+    if (reply === text[0]) return true;
+  }
+  const fieldZero = field.includes(".0");
+  const textZero = text.includes(".0");
+  if (isGeneric(field)) return !isGeneric(text);
+  if (fieldZero && !textZero) return true;
+  if (isGeneric(text)) return false;
+  if (field === "4.4.7" || field === "4.7.0" || field.startsWith("5.3.") || /^[45]\.5\.[1245]$/.test(field))
+    return true;
+  if (field === "5.1.1") return !(textZero || text.startsWith("5.5."));
+  if (field === "5.1.3") return text.startsWith("5.7.");
+  return false;
+}
+
+/** The rule id of a status code, by where it came from: `dsn.status:5.1.1`, `lhost.status:5.1.1`, `status:5.1.1`. */
+const statusIdOf = (status: string | undefined, source: "dsn" | "lhost" | "text"): string =>
+  `${source === "dsn" ? "dsn." : source === "lhost" ? "lhost." : ""}status:${status}`;
+
 const isGeneric = (status: string): boolean => /^[45]\.0\.0$/.test(status);
 
 /**
@@ -108,6 +153,9 @@ export function decideReason(e: Evidence): Decision {
   ) {
     status = textStatus;
     statusSource = e.status ? statusSource : "text";
+  } else if (textStatus && status && preferTextStatus(status, textStatus, smtpCode)) {
+    status = textStatus;
+    statusSource = "text";
   }
   const done = (reason: Reason, rule: string): Decision => {
     const p = permanenceOf(reason, status, smtpCode, e.action, diagnostic, e.statusComment);
@@ -126,8 +174,11 @@ export function decideReason(e: Evidence): Decision {
     return done("delivered", `dsn.action:${action ?? "delivered"}`);
 
   // A provider's words read as that provider means them, when the reply is known to come from it.
-  if (diagnostic && (e.remoteMta || e.reportingMta)) {
-    const rhost = matchRemoteHost([e.remoteMta, e.reportingMta], diagnostic);
+  if (diagnostic && (e.recipientDomain || e.remoteMta || e.reportingMta)) {
+    const rhost = matchRemoteHost([e.recipientDomain, e.remoteMta, e.reportingMta], diagnostic, {
+      status,
+      smtpCode,
+    });
     if (rhost) return done(rhost.reason, `rhost:${rhost.id}`);
   }
   const statusClass = status?.[0] ?? (smtpCode ? String(smtpCode)[0] : undefined);
@@ -138,10 +189,20 @@ export function decideReason(e: Evidence): Decision {
   const text = comment && (comment.priority ?? 0) > (said?.priority ?? 0) ? comment : said;
   const textId = text === comment && text ? `dsn.status-comment:${text.id}` : `text:${text?.id}`;
   const textPriority = text?.priority ?? 0;
+  // A media code (X.6.x) names the content as the cause, even beside a provider's words about its policy or
+  // system (Sisimai decides X.6.x before those): `554 5.6.1 Message content not accepted for policy reasons`.
+  if (text && status && /^[45]\.6\.\d{1,3}$/.test(status) && MEDIA_CODE_KEEPS.has(text.reason))
+    return done("contenterror", `${statusIdOf(status, statusSource)}+${textId}`);
   if (text && textPriority >= STRONG_TEXT) {
-    // Even a provider's "unknown user" is its filter's answer when the status says filtered (X.2.0) and the reply
-    // did not answer RCPT TO (NTT docomo answers a domain filter's refusal so, after DATA).
-    if (text.reason === "userunknown" && status && /^[45]\.2\.0$/.test(status) && command(e) !== "RCPT")
+    // Even a provider's "unknown user" is its filter's answer when the status names another cause (X.2.0 filtered,
+    // X.7.x security or policy, X.7.17 owner changed, ...) and the reply did not answer RCPT TO (NTT docomo answers a
+    // domain filter's refusal so, after DATA; Active!hunter's chkusr under 5.7.17).
+    if (
+      text.reason === "userunknown" &&
+      status &&
+      namesAnotherCause(status, smtpCode) &&
+      command(e) !== "RCPT"
+    )
       return done("filtered", `${textId}+status:${status}`);
     return done(text.reason, textId);
   }
@@ -155,7 +216,7 @@ export function decideReason(e: Evidence): Decision {
 
   const statusRule =
     status && !isGeneric(status) && !vagueProtocolStatus(status, smtpCode) ? matchStatus(status) : undefined;
-  const statusRuleId = `${statusSource === "dsn" ? "dsn." : statusSource === "lhost" ? "lhost." : ""}status:${status}`;
+  const statusRuleId = statusIdOf(status, statusSource);
   if (statusRule?.definitive) return done(statusRule.reason, statusRuleId);
   // A media code (X.6.x) names the content as the cause: words about policy, the system or the network that come
   // with it are that content's policy, not another reason (Sisimai decides X.6.x before these words).
@@ -164,7 +225,14 @@ export function decideReason(e: Evidence): Decision {
   if (text && !(statusRule && textPriority < TEXT_HINT_BELOW)) {
     if (
       text.reason === "userunknown" &&
-      refusedAfterRecipient(statusRule?.reason, status, smtpCode, command(e), diagnostic, e.freeText === true)
+      refusedAfterRecipient(
+        statusRule?.reason,
+        status,
+        smtpCode,
+        command(e),
+        e.freeText === true,
+        diagnostic ?? "",
+      )
     )
       return done("filtered", `${textId}+not-at-rcpt`);
     return done(text.reason, textId);
@@ -177,6 +245,12 @@ export function decideReason(e: Evidence): Decision {
     if (generic && generic.reason !== "undefined") return done(generic.reason, statusRuleId);
   }
   if (e.reason) return done(e.reason, e.rule ?? "lhost");
+  // The words around the recipient, when its own name no reason (`This Message was undeliverable due to the
+  // following reason: The user(s) account is disabled.` above `Undeliverable Address: x@y`).
+  if (e.context) {
+    const around = matchText(e.context, ctx);
+    if (around && around.reason !== "undefined") return done(around.reason, `context:${around.id}`);
+  }
   const reply = smtpCode !== undefined ? matchReplyCode(smtpCode) : undefined;
   if (reply && reply.reason !== "undefined") return done(reply.reason, `smtp:${reply.code}`);
   // A refusal right after the greeting (EHLO/HELO), with nothing telling why: the sending host was blocked.
@@ -186,7 +260,22 @@ export function decideReason(e: Evidence): Decision {
   // A server said why, in words no rule knows: the reason is on hold (Sisimai's `onhold`), not unknown. The
   // policy treats the two alike (softRuleFor); `undefined` is left for a failure that came with no words at all.
   if (diagnostic.trim()) return done("onhold", "diagnostic:no-rule");
+  // No words at all: the reason the notice's subject states, when a rule knows it (else still undefined).
+  if (e.subjectReason) {
+    const said = matchText(e.subjectReason, ctx);
+    if (said && said.reason !== "undefined" && said.reason !== "onhold")
+      return done(said.reason, `subject:${said.id}`);
+  }
   return done("undefined", "none");
+}
+
+/** A status code that names a cause other than the address (not X.0.0, not an addressing X.1.x, not a vague X.5.0). */
+function namesAnotherCause(status: string, smtpCode: number | undefined): boolean {
+  if (isGeneric(status) || vagueProtocolStatus(status, smtpCode) || /^[45]\.1\./.test(status)) return false;
+  const reason = matchStatus(status)?.reason;
+  return (
+    reason !== undefined && reason !== "userunknown" && reason !== "hostunknown" && reason !== "undefined"
+  );
 }
 
 /** The reasons a text may name that a media status code (X.6.x) outranks: they say less about the mail than the code. */
@@ -202,6 +291,13 @@ const MEDIA_CODE_KEEPS: ReadonlySet<Reason> = new Set<Reason>([
   "syntaxerror",
   "onhold",
 ]);
+
+/** What a Sendmail-style notice's subject states: `Returned mail: User unknown` -> `User unknown`. */
+export function subjectReasonOf(subject: string | undefined): string | undefined {
+  const m = /^\s*(?:returned mail|warning)\s*:\s*(\S[^\r\n]{0,200})/i.exec(subject ?? "");
+  const said = m?.[1]?.trim();
+  return said && !/^see transcript/i.test(said) ? said : undefined;
+}
 
 const IN_REPLY_TO = /\bin reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|RCPT|MAIL|HELO|EHLO)\b/i;
 const TRANSCRIPT = /^[\t ]*>>>\s*(RCPT TO|MAIL FROM|DATA|HELO|EHLO)\b/im;
@@ -234,8 +330,8 @@ function refusedAfterRecipient(
   status: string | undefined,
   smtpCode: number | undefined,
   cmd: string | undefined,
-  diagnostic: string,
   freeText: boolean,
+  diagnostic: string,
 ): boolean {
   if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
   // A bounce of no known layout with no SMTP reply at all (neither a status nor a reply code): its own words
@@ -244,11 +340,15 @@ function refusedAfterRecipient(
   // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
   if (cmd) return cmd !== "RCPT" && cmd !== "MAIL";
-  if (statusReason === "filtered") return true;
-  // No command known: `<a@b>: User unknown` is the RCPT-time reply shape (`<addr>: Recipient address rejected`), and
-  // `Invalid recipient` speaks of the recipient itself;
-  // an anonymous one (`550 : User unknown`, `Unknown user`) is a filter's answer to the message.
-  return !/<[^\s<>@]+@[^\s<>]+>:|\b(?:invalid|unknown|bad) recipient\b/i.test(diagnostic);
+  // No command known and no addressing status (a mailbox status X.2.x, a security or policy status X.7.x, or
+  // none): Sisimai's reading, a user-unknown reply is the recipient's only when it answered RCPT TO. `<addr>: User
+  // unknown` looked like RCPT's reply shape, but filters answer after DATA with the address too; a provider whose
+  // shape means more is read by its host (rules/rhost.ts: au, docomo). With no status at all, words that name the
+  // recipient itself ("invalid recipient", "recipient unknown") are not a filter's answer to the message; under a
+  // security or policy status (X.7.x) they are.
+  return (
+    status !== undefined || !/\b(?:invalid|unknown|bad) recipient\b|\brecipient unknown\b/i.test(diagnostic)
+  );
 }
 
 const DERIVED: Partial<Record<Reason, string>> = {
@@ -295,10 +395,26 @@ export function derivedStatus(reason: Reason, smtpCode?: number): string | undef
 
 /** Words that say the failure is final: the sending MTA gave up, or the remote called it permanent. */
 const PERMANENT_WORDS =
-  /permanent(?:ly)? (?:error|failure|failed|fatal|rejected|refused|undeliverable|bounced)|(?:failed|rejected|refused) permanently|\bfatal (?:error|errors)\b|(?:i've|i have|we have|has) given up|giving up (?:on|after)|gave up|will not be (?:retried|delivered)|no further (?:attempts|retries)|not be retried|unrecoverable error|dauerhaft(?:er)? fehler|endgültig (?:fehlgeschlagen|abgelehnt|gescheitert)|erreur permanente|error permanente|errore permanente|erro permanente|permanente fout|постоянная ошибка|恒久的|永久性/i;
+  /permanent(?:ly)? (?:error|failure|failed|fatal|rejected|refused|undeliverable|bounced)|(?:failed|rejected|refused) permanently|\bfatal (?:error|errors)\b|(?:i've|i have|we have|has) given up|giving up (?:on|after)|gave up|will not be (?:retried|delivered)|no further (?:attempts|retries)|not be retried|unrecoverable error|dauerhaft(?:er)? fehler|endgültig (?:fehlgeschlagen|abgelehnt|gescheitert)|erreur permanente|error permanente|errore permanente|erro permanente|permanente fout|постоянная ошибка|恒久的|永久性|will not (?:retry|try (?:again|any further))|not (?:try|retry) (?:any )?(?:further|again)|no (?:more|further) (?:delivery )?(?:attempts|retries) will be made|failed (?:after )?\d{1,4} (?:delivery )?attempts|permanenter fehler|keine weiteren (?:zustellversuche|versuche)|aucune nouvelle tentative|ne sera plus (?:retent|réessay)|no se realizar[áa]n m[áa]s intentos|no se volver[áa] a intentar|non verranno effettuati altri tentativi|n[ãa]o (?:ser[ãa]o feitas|haver[áa]) (?:mais |novas )?tentativas|geen nieuwe pogingen|повторных попыток не будет|再送(?:は|を)?行いません|再送しません|不会再(?:尝试|重试|投递)|不會再(?:嘗試|重試|投遞)/i;
 /** Words that say the failure is transient: the sending MTA will retry, or the remote asked to try later. */
 const TRANSIENT_WORDS =
-  /will (?:retry|be retried|try again|continue (?:trying|to try))|still (?:trying|retrying)|(?:try|retry) again later|please try (?:again )?later|temporar(?:y|ily)|transient (?:error|failure)|\bdelayed\b|deferred|not yet been delivered|has not been delivered yet|greylist|graylist|vorübergehend|später erneut|wird erneut versucht|temporaire|plus tard|ultérieurement|nouvel essai|temporal(?:mente)?\b|más tarde|se reintentar|temporane|più tardi|tempor[aá]rio|mais tarde|tijdelijk|later opnieuw|временн|повторит|позже|一時的|再送|暂时|稍后重试|稍後重試/i;
+  /will (?:retry|be retried|try again|continue (?:trying|to try))|still (?:trying|retrying)|(?:try|retry) again later|please try (?:again )?later|temporar(?:y|ily)|transient (?:error|failure)|\bdelayed\b|deferred|not yet been delivered|has not been delivered yet|greylist|graylist|vorübergehend|später erneut|wird erneut versucht|temporaire|plus tard|ultérieurement|nouvel essai|temporal(?:mente)?\b|más tarde|se reintentar|temporane|più tardi|tempor[aá]rio|mais tarde|tijdelijk|later opnieuw|временн|повторит|позже|一時的|再送(?:します|を試み|を行います|予定)|しばらくしてから再送|暂时|稍后重试|稍後重試|keep trying|has been postponed|attempts will continue|will be attempted again|warning message only|no action is required|do not need to (?:resend|take any action)|noch nicht zugestellt|nouvelle tentative|n'a pas encore [ée]t[ée]|volver[áa] a intentar|todav[ií]a no|riprover[àa]|nuovo tentativo|non ancora (?:stato )?(?:consegnat|recapitat)|tentar[áa] novamente|nova tentativa|ainda n[ãa]o foi|probeert het later|nog niet (?:afgeleverd|bezorgd)|ещё не доставлено|еще не доставлено|配信が遅れ|遅延|延迟|延遲/i;
+
+/**
+ * Words of a final notice: the message could not be delivered, and nothing says it will be retried. Said of a
+ * recipient whose reason is unknown, they make its failure permanent (read after TRANSIENT_WORDS found nothing).
+ */
+const FINAL_NOTICE_WORDS =
+  /could not be delivered|couldn't be delivered|was not delivered|were not delivered|undeliverable|did not reach|did not receive (?:a copy of )?(?:this|your) message|delivery (?:to (?:the following|these) recipients? )?(?:has )?failed|failed recipients?|permanent(?:ly)?\b|fatal|nicht zugestellt werden|unzustellbar|fehlgeschlagen|n'a pas pu [êe]tre|non remis|no se (?:pudo|ha podido) entregar|no (?:pudo|puede) ser entregado|non [èe] stato (?:possibile )?(?:recapitat|consegnat)|impossibile (?:consegnare|recapitare)|n[ãa]o (?:foi poss[íi]vel entregar|p[ôo]de ser entregue)|kon niet worden (?:afgeleverd|bezorgd)|is niet afgeleverd|не может быть доставлено|не удалось доставить|配信できませんでした|送信できませんでした|无法投递|無法投遞|无法送达|無法傳送|退信/i;
+
+/** Whether a bounce's text is a final notice (see FINAL_NOTICE_WORDS) that says nothing of a retry. */
+export function finalNoticeIn(text: string): boolean {
+  const head = text.length > 4096 ? text.slice(0, 4096) : text;
+  return FINAL_NOTICE_WORDS.test(head) && !TRANSIENT_WORDS.test(head);
+}
+
+/** The words read for permanence (checked for linearity beside the rule tables). */
+export const PERMANENCE_PATTERNS: readonly RegExp[] = [PERMANENT_WORDS, TRANSIENT_WORDS, FINAL_NOTICE_WORDS];
 
 const NOT_A_FAILURE: ReadonlySet<Reason> = new Set<Reason>(["delivered", "feedback", "vacation"]);
 /** Reasons that are permanent by what they say (the address or domain does not exist or has moved). */

@@ -6,6 +6,7 @@
 //   blockRate              block / sent
 //
 // A rate whose denominator is 0 is null (no sends known: no rate, rather than an infinite one).
+import { ascii, type Ascii, type JsonBytes } from "../util/json-bytes.js";
 import { COUNTERS, type Counter } from "./rollup.js";
 
 export type Counts = Record<Counter, number>;
@@ -125,4 +126,135 @@ function compareGroups(a: string[], b: string[]): number {
     if (a[i]! > b[i]!) return 1;
   }
   return 0;
+}
+
+/**
+ * Buckets in columns: bucket i's group values are `groups[d][i]` (d in groupBy's order), its start in seconds
+ * after `origin` `numbers[i * PACKED_STRIDE]`, its counters (in COUNTERS' order) the PACKED_STRIDE - 1 numbers
+ * after.
+ */
+export interface PackedBuckets {
+  length: number;
+  /** Epoch milliseconds the starts count from. */
+  origin: number;
+  groups: string[][];
+  numbers: number[];
+}
+export const PACKED_STRIDE = 1 + COUNTERS.length;
+
+/**
+ * The groups of statsOf, written straight as JSON (an array, the same as `JSON.stringify(statsOf(...))` with the
+ * key's names in `names`' order, as the response schema's serialiser writes them), from packed buckets. For the
+ * large answers (tens of thousands of points) this is what the API sends: no object per point or figure is
+ * made, and no serialiser walks them. The buckets are in any order; several of one group, bucket start and
+ * period are summed.
+ */
+export function writeStatsGroups(
+  out: JsonBytes,
+  buckets: PackedBuckets,
+  o: { groupBy: readonly string[]; names: readonly string[]; from: Date; to: Date },
+): void {
+  const { groups: values, numbers } = buckets;
+  const n = o.groupBy.length;
+  const K = COUNTERS.length;
+  // In seconds after the buckets' origin.
+  const period = (o.to.getTime() - o.from.getTime()) / 1000;
+  const from = (o.from.getTime() - buckets.origin) / 1000;
+  // The buckets of each group, by the group's values; each bucket's start in the current period (seconds).
+  const groups = new Map<string, { group: string[]; rows: number[] }>();
+  const shifted = new Float64Array(buckets.length);
+  for (let i = 0; i < buckets.length; i++) {
+    const k = n === 0 ? "" : n === 1 ? values[0]![i]! : values.map((v) => v[i]).join("\u0000");
+    let g = groups.get(k);
+    if (!g) {
+      g = { group: values.map((v) => v[i]!), rows: [] };
+      groups.set(k, g);
+    }
+    g.rows.push(i);
+    const t = numbers[i * PACKED_STRIDE]!;
+    shifted[i] = t >= from ? t : t + period;
+  }
+  const sorted = [...groups.values()].sort((a, b) => compareGroups(a.group, b.group));
+  // The key's names in the order given (the schema's), each with its place in the group's values.
+  const keyNames = o.names.filter((name) => o.groupBy.includes(name));
+  const keyPlaces = keyNames.map((name) => o.groupBy.indexOf(name));
+  const keyMembers = keyNames.map((name, k) => ascii(`${k ? "," : ""}${JSON.stringify(name)}:`));
+  const iso = new Map<number, Ascii>();
+  const cur: number[] = COUNTERS.map(() => 0);
+  const prev: number[] = COUNTERS.map(() => 0);
+  const total: number[] = COUNTERS.map(() => 0);
+  const previous: number[] = COUNTERS.map(() => 0);
+  out.raw(OPEN_ARRAY);
+  for (let gi = 0; gi < sorted.length; gi++) {
+    const { group, rows } = sorted[gi]!;
+    rows.sort((a, b) => shifted[a]! - shifted[b]!);
+    total.fill(0);
+    previous.fill(0);
+    for (const r of rows) {
+      const at = r * PACKED_STRIDE;
+      const into = numbers[at]! >= from ? total : previous;
+      for (let c = 0; c < K; c++) into[c]! += numbers[at + 1 + c]!;
+    }
+    out.raw(gi ? NEXT_GROUP : FIRST_GROUP);
+    for (let k = 0; k < keyNames.length; k++) out.raw(keyMembers[k]!).string(group[keyPlaces[k]!]!);
+    out.raw(TOTAL);
+    writeFigures(out, total);
+    out.raw(PREVIOUS);
+    writeFigures(out, previous);
+    out.raw(POINTS);
+    for (let r = 0, p = 0; r < rows.length; p++) {
+      const t = shifted[rows[r]!]!;
+      cur.fill(0);
+      prev.fill(0);
+      for (; r < rows.length && shifted[rows[r]!] === t; r++) {
+        const at = rows[r]! * PACKED_STRIDE;
+        const into = numbers[at]! >= from ? cur : prev;
+        for (let c = 0; c < K; c++) into[c]! += numbers[at + 1 + c]!;
+      }
+      let when = iso.get(t);
+      if (when === undefined) {
+        when = ascii(`"at":"${new Date(buckets.origin + t * 1000).toISOString()}",`);
+        iso.set(t, when);
+      }
+      out.raw(p ? NEXT_POINT : FIRST_POINT).raw(when);
+      writeFigures(out, cur);
+      out.raw(POINT_PREVIOUS);
+      writeFigures(out, prev);
+      out.raw(CLOSE_POINT);
+    }
+    out.raw(CLOSE_GROUP);
+  }
+  out.raw(CLOSE_ARRAY);
+}
+
+// A group: {"key":{...},"total":{...},"previous":{...},"points":[{"at":"...",...,"previous":{...}},...]}, the
+// members in the schema's order (as its serialiser wrote them).
+const OPEN_ARRAY = ascii("[");
+const CLOSE_ARRAY = ascii("]");
+const FIRST_GROUP = ascii('{"key":{');
+const NEXT_GROUP = ascii(',{"key":{');
+const POINTS = ascii('},"points":[');
+const CLOSE_GROUP = ascii("]}");
+const FIRST_POINT = ascii("{");
+const NEXT_POINT = ascii(",{");
+const POINT_PREVIOUS = ascii(',"previous":{');
+const CLOSE_POINT = ascii("}}");
+const TOTAL = ascii('},"total":{');
+const PREVIOUS = ascii('},"previous":{');
+const MEMBERS = [
+  ...COUNTERS.map((c, i) => ascii(`${i ? "," : ""}"${c}":`)),
+  ...["hardRate", "complaintRate", "complaintRateDelivered", "blockRate"].map((r) => ascii(`,"${r}":`)),
+];
+
+/** The members of a Figures object (figuresOf's), from counters in COUNTERS' order. */
+function writeFigures(out: JsonBytes, c: number[]): void {
+  for (let i = 0; i < COUNTERS.length; i++) out.raw(MEMBERS[i]!).number(c[i]!);
+  const sent = c[0]!;
+  const delivered = c[1]!;
+  const block = c[4]!;
+  const complaint = c[5]!;
+  out.raw(MEMBERS[8]!).number(ratio(c[2]!, sent));
+  out.raw(MEMBERS[9]!).number(ratio(complaint, sent));
+  out.raw(MEMBERS[10]!).number(ratio(complaint, delivered));
+  out.raw(MEMBERS[11]!).number(ratio(block, sent));
 }

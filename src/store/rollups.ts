@@ -3,7 +3,9 @@
 // from the smallest cube that answers the question; aged out by purgeRollups.
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import { COUNTERS, mergeIncrements, type Counter, type RollupIncrement } from "../core/rollup.js";
+import type { PackedBuckets } from "../core/stats.js";
 import { JsonRows } from "./json-rows.js";
+import { PREPARED } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export const GROUP_BY = ["stream", "provider", "campaign", "sendingIp"] as const;
@@ -93,7 +95,12 @@ const ROWS = new JsonRows([
   ...COUNTER_LIST.map((n) => [n, "bigint"] as const),
 ]);
 
-/** Adds the increments (summed per key first) to every rollup table: one statement, rows locked in key order. */
+/**
+ * Adds the increments (summed per key first) to every rollup table: one statement, rows locked in key order.
+ * Prepared (its text is the same for every batch, the rows one JSON parameter, and its plan, inserts on the
+ * tables' keys, does not depend on their sizes): PostgreSQL parsed and planned its eight inserts for every
+ * worker batch, most of what the rollups cost the MX (docs/performance.md).
+ */
 export async function addToRollups(db: Kysely<Database>, increments: RollupIncrement[]): Promise<void> {
   const merged = mergeIncrements(increments);
   if (!merged.length) return;
@@ -106,7 +113,7 @@ export async function addToRollups(db: Kysely<Database>, increments: RollupIncre
     sending_ip: i.sendingIp,
     ...Object.fromEntries(COUNTERS.map((c) => [COUNTER_COLUMNS[c], i.counts[c] ?? 0])),
   }));
-  await sql`
+  await sql`${PREPARED}
     with rollup_src as (select ${ROWS.names} from ${ROWS.from("r", rows)}),
     ${rollupWrites("rollup_src")}
     select 1`.execute(db);
@@ -136,6 +143,45 @@ export interface RollupBucket {
  * daily table, which outlives the hourly ones (`from` and `to` are then whole UTC days, as the route makes them).
  */
 export async function rollupBuckets(db: Kysely<Database>, q: RollupQuery): Promise<RollupBucket[]> {
+  const { rows } = await sql<Record<string, unknown>>`${bucketsSelect(q)}`.execute(db);
+  return rows.map((r) => bucketOf(q, r));
+}
+
+/**
+ * The same buckets as rollupBuckets, packed in columns, at most `limit` of them (in no order). PostgreSQL hands
+ * them over as a few values of one row (the numbers as one text that Node parses at once as JSON): for tens of
+ * thousands of buckets, a tenth of the API's CPU that row objects (a text field per counter, each converted)
+ * cost, and less of PostgreSQL's than building JSON per row (docs/performance.md).
+ */
+export async function packedBuckets(
+  db: Kysely<Database>,
+  q: RollupQuery,
+  limit: number,
+): Promise<PackedBuckets> {
+  const groups = q.groupBy.map((g) => sql`array_to_json(array_agg(b.${sql.ref(COLUMN[g])}))::text`);
+  // Seconds after `from`: small integers, which V8 keeps unboxed (epoch seconds are not).
+  const origin = q.from.getTime();
+  const numbers = sql`string_agg(concat_ws(',', date_part('epoch', b.at) - ${origin / 1000}, ${sql.join(
+    COUNTER_LIST.map((n) => sql.ref(`b.${n}`)),
+  )}), ',')`;
+  const { rows } = await sql<{ n: number; numbers: string | null } & Record<string, string | null>>`
+    select count(*)::int as n, ${numbers} as numbers${sql.join(
+      groups.map((g, i) => sql`, ${g} as ${sql.ref(`g${i}`)}`),
+      sql``,
+    )}
+      from (${bucketsSelect(q)} limit ${limit}) b`.execute(db);
+  const r = rows[0]!;
+  if (!r.n) return { length: 0, origin, groups: q.groupBy.map(() => []), numbers: [] };
+  return {
+    length: r.n,
+    origin,
+    groups: q.groupBy.map((_, i) => JSON.parse(r[`g${i}`]!) as string[]),
+    numbers: JSON.parse(`[${r.numbers}]`) as number[],
+  };
+}
+
+/** The SELECT of the buckets asked (columns: the groups', `at`, the counters). */
+function bucketsSelect(q: RollupQuery): RawBuilder<unknown> {
   const filtered = GROUP_BY.filter((g) => q.filters[g] !== undefined);
   const cube = cubeFor(q.granularity, new Set([...q.groupBy, ...filtered]));
   const time = sql.ref(timeColumn(cube));
@@ -151,22 +197,19 @@ export async function rollupBuckets(db: Kysely<Database>, q: RollupQuery): Promi
   const unique =
     q.granularity === cube.unit &&
     cube.dims.length === q.groupBy.length + filtered.filter((f) => !q.groupBy.includes(f)).length;
-  if (unique) {
-    const { rows } = await sql<Record<string, unknown>>`
+  if (unique)
+    return sql`
       select ${groupCols}${time} as at, sent, delivered, hard, soft, block, complaint, auto_reply, unverified
         from ${sql.table(cube.table)}
-       where ${sql.join(where, sql` and `)}`.execute(db);
-    return rows.map((r) => bucketOf(q, r));
-  }
-  const { rows } = await sql<Record<string, unknown>>`
+       where ${sql.join(where, sql` and `)}`;
+  return sql`
     select ${groupCols}${bucket} as at,
            sum(sent)::bigint as sent, sum(delivered)::bigint as delivered, sum(hard)::bigint as hard,
            sum(soft)::bigint as soft, sum(block)::bigint as block, sum(complaint)::bigint as complaint,
            sum(auto_reply)::bigint as auto_reply, sum(unverified)::bigint as unverified
       from ${sql.table(cube.table)}
      where ${sql.join(where, sql` and `)}
-     group by ${groupCols}at`.execute(db);
-  return rows.map((r) => bucketOf(q, r));
+     group by ${groupCols}at`;
 }
 
 function bucketOf(q: RollupQuery, r: Record<string, unknown>): RollupBucket {

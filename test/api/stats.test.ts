@@ -1,7 +1,15 @@
+import { Ajv } from "ajv";
+import addFormatsModule from "ajv-formats";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { statsOf } from "../../src/core/stats.js";
+import { rollupBuckets, type GroupBy } from "../../src/store/rollups.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 import { bounceThroughWorker, verpOverrides } from "./bounce-helper.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
+
+// ajv-formats is CommonJS: its default export is the plugin under ESM interop.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 let t: TestDb;
 let api: TestApi;
@@ -118,5 +126,72 @@ describe("GET /v1/stats", () => {
       expect(res.status, q).toBe(400);
       expect((await res.json()).error.code, q).toBe("validation_failed");
     }
+  });
+
+  it("answers what statsOf makes of the rollups, in the shape its OpenAPI document gives", async () => {
+    // More groups and both periods: campaigns with odd names, several streams and providers.
+    await sql`insert into rollups (tenant, hour, stream, provider, campaign, sending_ip, sent, hard, complaint,
+                delivered, block)
+              select 'acme', date_trunc('hour', now()) - make_interval(hours => h), 's' || (h % 3), p,
+                     c, '192.0.2.' || (h % 2), 100 + h, h % 4, h % 2, 90, h % 3
+                from generate_series(0, 47) h, unnest(array['google', 'yahoo', 'other']) p,
+                     unnest(array['spring', 'é "quoted"', 'back\\slash']) c`.execute(t.db);
+    await sql`insert into rollups_sp_hourly (tenant, hour, stream, provider, sent, hard, complaint, delivered, block)
+              select tenant, hour, stream, provider, sum(sent), sum(hard), sum(complaint), sum(delivered), sum(block)
+                from rollups where tenant = 'acme' and stream like 's_' group by 1, 2, 3, 4`.execute(t.db);
+    await sql`insert into rollups_sc_hourly (tenant, hour, stream, campaign, sent, hard, complaint, delivered, block)
+              select tenant, hour, stream, campaign, sum(sent), sum(hard), sum(complaint), sum(delivered), sum(block)
+                from rollups where tenant = 'acme' and stream like 's_' group by 1, 2, 3, 4`.execute(t.db);
+    const doc = await (await fetch(`${api.url}/v1/openapi.json`)).json();
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+    addFormats(ajv);
+    const validate = ajv.compile({
+      ...doc.paths["/v1/stats"].get.responses["200"].content["application/json"].schema,
+      components: doc.components,
+    });
+    for (const q of [
+      "groupBy=stream,provider",
+      "groupBy=provider,stream",
+      "groupBy=campaign",
+      "",
+      "groupBy=campaign&stream=s1&provider=google",
+      "groupBy=sendingIp,campaign",
+    ]) {
+      const res = await acme.get(`/v1/stats?${q}`);
+      expect(res.status, q).toBe(200);
+      expect(res.headers.get("content-type"), q).toBe("application/json; charset=utf-8");
+      const body = await res.json();
+      expect(validate(body), `${q}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      const p = new URLSearchParams(q);
+      const groupBy = (p.get("groupBy")?.split(",") ?? []) as GroupBy[];
+      const from = new Date(body.from);
+      const to = new Date(body.to);
+      const buckets = await rollupBuckets(t.db, {
+        tenant: "acme",
+        from: new Date(body.previousFrom),
+        to,
+        granularity: "hour",
+        groupBy,
+        filters: { stream: p.get("stream") ?? undefined, provider: p.get("provider") ?? undefined },
+      });
+      expect(buckets.length, q).toBeGreaterThan(0);
+      expect(body.groups, q).toEqual(statsOf(buckets, { groupBy, from, to }));
+    }
+  });
+
+  it("refuses an answer of more than 50,000 points with the API's error shape, and says how to ask", async () => {
+    const big = await client(t.db, api, "big", ["read"]);
+    await sql`insert into rollups_sc_hourly (tenant, hour, stream, campaign, sent)
+              select 'big', date_trunc('hour', now()) - make_interval(hours => h), 'marketing', 'c' || c, 1
+                from generate_series(0, 23) h, generate_series(1, 2100) c`.execute(t.db);
+    const res = await big.get("/v1/stats?groupBy=campaign");
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.error.code).toBe("validation_failed");
+    expect(body.error.message).toMatch(/more than 50000 points: ask for a shorter window/);
+    // A day of a stream's one campaign is fine.
+    const one = await (await big.get("/v1/stats?groupBy=campaign&campaign=c7")).json();
+    expect(one.groups).toHaveLength(1);
+    expect(one.groups[0].total.sent).toBe(24);
   });
 });

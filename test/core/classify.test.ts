@@ -193,13 +193,13 @@ describe("decideReason", () => {
     ).toMatchObject({ reason: "userunknown" });
   });
 
-  it("reads an anonymous user-unknown without a command as filtered, one naming the address as userunknown", () => {
+  it("reads a user-unknown without a command or an addressing status as filtered, as Sisimai does", () => {
     expect(decideReason({ status: "5.0.0", diagnostic: "550 : User unknown" })).toMatchObject({
       reason: "filtered",
     });
-    expect(decideReason({ status: "5.0.0", diagnostic: "550 <a@example.jp>: User unknown" }).reason).toBe(
-      "userunknown",
-    );
+    const named = { status: "5.0.0", diagnostic: "550 <a@example.jp>: User unknown" };
+    expect(decideReason(named).reason).toBe("filtered");
+    expect(decideReason({ ...named, command: "RCPT" }).reason).toBe("userunknown");
     expect(decideReason({ status: "5.1.1", diagnostic: "550 : User unknown" }).reason).toBe("userunknown");
   });
 

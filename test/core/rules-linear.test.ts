@@ -6,13 +6,14 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { check, type Diagnostics } from "recheck";
 import { describe, expect, it } from "vitest";
-import { COMMON_END, GENERAL_LINES, type Layout } from "../../src/core/lhost/engine.js";
+import { COMMON_END, FREE_TEXT_PATTERNS, GENERAL_LINES, type Layout } from "../../src/core/lhost/engine.js";
 import { generalLayout } from "../../src/core/lhost/general.js";
 import { LAYOUTS } from "../../src/core/lhost/families/index.js";
 import { EMAIL_SRC } from "../../src/core/lhost/text.js";
 import { textRules } from "../../src/core/rules/index.js";
 import { splitTopLevel } from "../../src/core/rules/literals.js";
 import { remoteHostRules } from "../../src/core/rules/rhost.js";
+import { PERMANENCE_PATTERNS } from "../../src/core/reason.js";
 
 interface Named {
   name: string;
@@ -49,6 +50,8 @@ const PATTERNS: Named[] = [
   ...[...LAYOUTS, generalLayout].flatMap(layoutPatterns),
   ...COMMON_END.map((re, i) => ({ name: `lhost common end[${i}]`, re })),
   ...GENERAL_LINES.map((re, i) => ({ name: `lhost general line[${i}]`, re })),
+  ...FREE_TEXT_PATTERNS.map((re, i) => ({ name: `lhost free-text pattern[${i}]`, re })),
+  ...PERMANENCE_PATTERNS.map((re, i) => ({ name: `permanence words[${i}]`, re })),
 ];
 
 /**

@@ -60,6 +60,13 @@ export interface Layout {
   recipientFromOriginal?: boolean;
   /** Diagnostic for every recipient when the block has one error text apart from the recipient lines. */
   sharedDiagnostic?: boolean;
+  /**
+   * A layout of no known MTA (the general finder): a line that announces failed recipients again (one of the
+   * `start` lines) ends the recipient before it; a recipient with no words of its own takes the announcement
+   * above it (`was aborted after 2 days:`); and when no recipient line is found, an address anywhere in the
+   * block is one (`Não foi possível entregar a mensagem para addr porque ...`), unless its line asks to contact it.
+   */
+  freeText?: boolean;
 }
 
 /** The ends of error blocks every layout shares: where the returned original begins. */
@@ -70,6 +77,11 @@ export const COMMON_END: RegExp[] = [
   /^Content-Type: (?:message\/rfc822|text\/rfc822-headers)/i,
   // an inline original's first header
   /^(?:Return-Path:\s*<[^>]*>|Received: from \S[^\n\r\u2028\u2029(]*\(|Received: from \S+ by \S+|DKIM-Signature: v=1;)/i,
+  // old MTAs' banners before the returned mail: `---- START OF RETURNED MESSAGE ----`, `Here is your returned mail:`,
+  // `--------RETURNED MAIL FOLLOWS--------`, `Old message:`, `-- The header and top 20 lines of the message follows --`
+  /^[\s*=-]*(?:start of returned message|returned mail follows|here is your returned mail|old message:|original message attached|a copy of the original message|copy of (?:the|your) (?:original )?message (?:below|follows)|the header and top \d+ lines|end of message\b)/i,
+  // the same in other languages: a copy of the message, the original message follows
+  /^[\s*=-]*(?:(?:unten folgt|es folgt|dies ist) eine kopie|kopie der (?:urspr[üu]nglichen )?nachricht|urspr[üu]ngliche nachricht|message d'origine|message original|copie du message|mensaje original|copia del mensaje|messaggio originale|copia del messaggio|mensagem original|c[óo]pia da mensagem|oorspronkelijk bericht|kopie van (?:het|uw) bericht|исходное сообщение|оригинальное сообщение|копия (?:вашего |исходного )?(?:письма|сообщения)|元のメッセージ|原文|原始邮件|原始郵件|原邮件|原郵件)/i,
 ];
 
 export const GENERAL_LINES: RegExp[] = [
@@ -116,6 +128,29 @@ export const GENERAL_LINES: RegExp[] = [
     String.raw`^\s*(?:<<<\s*)?(?<rest>[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s+)?<(?<addr>${EMAIL_SRC})>\.\.\..*)`,
     "i",
   ),
+  // a list item: `* addr`, `> addr`, `+ addr`, `• addr` (old gateways, MDaemon's "did NOT receive a copy")
+  new RegExp(String.raw`^\s*[*>+\u2022]\s*<?(?<addr>${EMAIL_SRC})>?[.,;:]?(?:\s+(?<rest>\S.*))?$`, "i"),
+  // Exchange 5.5 to 2003: `addr on Thu, 3 Dec 2026 11:11:09 -0500`, `'addr' on 12/3/2026 10:10 AM`, and in its
+  // languages `'addr' am 03.12.2026`, `'addr' le 03/12/2026`, `'addr' el ...` (the reason on the lines below)
+  new RegExp(
+    String.raw`^\s*['"<]?(?<addr>${EMAIL_SRC})['">]? (?:on|am|le|el|il|em|op|в) (?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? |\d{1,4}[ ./-])`,
+    "i",
+  ),
+  // labels of old MTAs: `Intended recipient: addr`, `Error-for: addr`, `Undeliverable Address: addr`
+  new RegExp(
+    String.raw`^\s*(?:intended recipient|error-for|undeliverable (?:address|recipient)|bad address|invalid address|original recipient|failed to|address)\s*:\s*<?(?<addr>${EMAIL_SRC})>?\s*(?<rest>.*)`,
+    "i",
+  ),
+  // a name, the address and the reason between commas: `Trotts, addr, recipient unknown`
+  new RegExp(String.raw`^\s*[A-Za-z][\w.' -]{0,60},\s*<?(?<addr>${EMAIL_SRC})>?,\s*(?<rest>\S.*)$`, "i"),
+  // the address in quotes inside a sentence: `addressed to 'addr'`, `Delivery of your message to "addr" has been postponed`
+  new RegExp(
+    String.raw`(?:addressed to|delivery (?:of (?:your|the) message )?to|message to|delivered to|deliver (?:your |the )?(?:message )?to)\s+["'\u2018\u201c]<?(?<addr>${EMAIL_SRC})>?["'\u2019\u201d](?<rest>.*)`,
+    "i",
+  ),
+  // a quoted SMTP dialogue's RCPT TO, after any marker or time stamp: `>>> RCPT TO:<addr>`, `--> RCPT To:<addr>`,
+  // `Sent <<< RCPT TO:<addr>`, `hMailServer sent: RCPT TO:<addr>`, `> RCPT TO:<addr>` (the reply follows)
+  new RegExp(String.raw`(?:^|[\s>:-])(?<rest>RCPT TO:\s*<?(?<addr>${EMAIL_SRC})>?.*)`, "i"),
 ];
 
 const GENERAL_DELIVER: boolean[] = GENERAL_LINES.map((re) => re.source.includes("deliver"));
@@ -171,6 +206,12 @@ interface Draft {
   fromReply?: boolean;
   /** The address is the bounce's own (its sender or the returned original's sender). */
   own?: boolean;
+  /** Found on a quoted dialogue's RCPT TO line: the replies below are its (success replies are dropped). */
+  dialogue?: boolean;
+  /** Found on a bare `RCPT TO:` line: a dialogue's when replies follow it. */
+  rcptLine?: boolean;
+  /** The line above the recipient that announced it (`Delivery to the following recipients was aborted after 2 days:`). */
+  heading?: string;
   indent: number;
   lines: string[];
   rest: string;
@@ -207,6 +248,7 @@ const ownAddresses = lastOnly((mail: ParsedMail): Set<string> => {
 function matchRecipient(raw: string, layout: Layout): { addr: string; rest: string } | undefined {
   // `x@y<mailto:x@y>` (Exchange, Office 365): the mailto link is a copy
   if (!raw.includes("@")) return undefined;
+  if (ID_HEADER.test(raw)) return undefined;
   const line = raw.includes("<mailto:") ? raw.replace(/<mailto:[^>]*>/gi, "") : raw;
   for (const re of layout.recipient ?? []) {
     const m = re.exec(line);
@@ -232,6 +274,34 @@ function matchRecipient(raw: string, layout: Layout): { addr: string; rest: stri
 }
 
 const RCPT_LINE = /^\s*RCPT TO:/i;
+
+/**
+ * A line of a quoted dialogue that sends RCPT TO after a transcript's marker (`>>> RCPT TO:`, `--> RCPT To:`,
+ * `Sent <<< RCPT TO:`, `hMailServer sent: RCPT TO:`, `> RCPT TO:`): the replies below it answer that recipient. A bare
+ * `RCPT TO: x@y` is one too when replies follow it, not in a list of the message's details.
+ */
+const DIALOGUE_RCPT = /(?:>|<<<|\bsent:?)\s*RCPT TO:/i;
+/** A client command of a quoted dialogue other than RCPT TO: `> DATA`, `>>> DATA`, `--> DATA`, `Sent: DATA`. */
+const DIALOGUE_DATA = /^\s*(?:[^\s<>]+\s+)?(?:>{1,3}|-->|sent:?)\s*(?:DATA|BDAT)\b/i;
+/** A reply of a quoted dialogue that is no failure (`< 250 2.1.5 OK`, `<<< 354 Start mail input`). */
+const DIALOGUE_OK = /^\s*(?:[^\s<>]+\s+)?(?:(?:<{1,3}|<--|received:?|replied:?)\s*)?[23]\d\d(?:[ -]|$)/i;
+
+/** Header lines of a quoted original whose addresses are ids, never recipients (`Message-ID: <id@host>`). */
+const ID_HEADER =
+  /^\s*(?:message-id|resent-message-id|in-reply-to|references|content-id|x-ms-exchange-[\w-]*id)\s*:/i;
+
+/** A line that asks to contact an address (`Please reply to <postmaster@...>`): that address is no recipient. */
+const CONTACT_LINE =
+  /\b(?:contact|reply to|write to|questions?|help ?desk|support|send (?:an? )?(?:e-?mail|message) to|kontakt|contactez|contacte|contatti|neem contact)\b|свяжитесь|お問い合わせ|联系|聯絡/i;
+
+/** The free-text finder's own patterns on untrusted lines (checked for linearity beside the tables). */
+export const FREE_TEXT_PATTERNS: readonly RegExp[] = [
+  DIALOGUE_RCPT,
+  DIALOGUE_DATA,
+  DIALOGUE_OK,
+  ID_HEADER,
+  CONTACT_LINE,
+];
 
 let lastText = "";
 let lastLines: string[] = [];
@@ -377,11 +447,15 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   const loose: string[] = [];
   let cur: Draft | undefined;
   let closed = false;
+  /** A blank line since the current recipient began. */
+  let blankSince = false;
   let pending: string[] = [];
+  const starts = layout.freeText && layout.start ? anyOf(layout.start).line : undefined;
   for (const whole of lines) {
     // every pattern below runs on one line: none sees more than MAX_LINE characters of it
     const line = whole.length > MAX_LINE ? whole.slice(0, MAX_LINE) : whole;
     if (!line.trim()) {
+      blankSince = true;
       // a blank line ends the diagnostic, unless its last line announces the reason below (`For the following reason:`)
       if (cur && blankEnds && (cur.lines.length > 0 || cur.rest) && !announces(cur)) closed = true;
       continue;
@@ -405,6 +479,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
           : [];
         if (seen) {
           cur = seen;
+          if (DIALOGUE_RCPT.test(line)) seen.dialogue = true;
           if (hit.rest && !seen.rest.includes(hit.rest))
             seen.rest = squash(`${seen.rest} ${before.join(" ")} ${hit.rest}`);
         } else {
@@ -416,14 +491,24 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
             own: own.has(addr),
             fromReply: REPLY_ANCHOR.test(line),
           };
+          if (DIALOGUE_RCPT.test(line)) cur.dialogue = true;
+          else if (RCPT_LINE.test(line)) cur.rcptLine = true;
+          if (layout.freeText) {
+            const heading = pending.filter((l) => !isSeparator(l)).pop();
+            if (heading) cur.heading = squash(heading);
+          }
           drafts.push(cur);
         }
         pending = [];
         closed = false;
+        blankSince = false;
         continue;
       }
     }
     if (testsLine(noise, line)) continue;
+    // a new announcement of failed recipients, in a paragraph of its own, ends the recipient above it
+    if (starts && cur && (blankSince || cur.lines.length > 0 || cur.rest) && testsLine(starts, line))
+      closed = true;
     if (pending.length < 20) pending.push(line);
     if (isSeparator(line)) continue;
     if (cur?.fromReply && (REPLY_ANCHOR.test(line) || CLIENT_COMMAND.test(line))) closed = true;
@@ -441,6 +526,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
       }
     }
   }
+  if (drafts.length === 0 && layout.freeText && !isReply(mail)) drafts = addressesIn(lines, own);
   if (drafts.length === 0 && layout.recipientFromOriginal && !originalIsBounce(mail)) {
     const to = headerAddress(mail.originalHeaders?.get("to")) ?? inlineOriginalTo(text, lines.length);
     if (to && !own.has(to)) drafts.push({ rcpt: to, indent: 0, lines: [], rest: "" });
@@ -453,25 +539,97 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     .slice(0, 12)
     .join(" ");
   const prose = content.slice(0, 12).join(" ");
-  return drafts
-    .filter((d) => EMAIL.test(d.rcpt))
-    .map((d) => {
-      const fields = dsnFields(d.lines);
-      if (fields) {
-        const other = d.lines.filter((l) => !DSN_FIELD.test(l) && !/^\s/.test(l));
-        const text = fields.diagnostic ?? squash([d.rest, ...other, fields.statusComment ?? ""].join(" "));
-        const r = finish(d.rcpt, text, layout, blockText);
-        if (fields.status) r.status = fields.status;
-        if (fields.action) r.action = fields.action;
-        if (fields.remoteMta) r.remoteMta = fields.remoteMta;
-        return r;
-      }
-      let diag = [d.rest, ...d.lines].filter(Boolean).join(" ");
-      if (!diag) diag = coded || (layout.sharedDiagnostic || d.fromHeader ? prose : "");
-      else if (layout.sharedDiagnostic && coded && !findSmtpCode(diag) && !findStatus(diag))
-        diag = `${diag} ${coded}`;
-      return finish(d.rcpt, diag, layout, blockText);
-    });
+  // The words around a recipient: its announcement, and the notice's other lines when it is the only recipient
+  // (with several, those lines may speak of another one).
+  const single = drafts.length === 1;
+  const withContext = (d: Draft, r: ExtractedRecipient): ExtractedRecipient => {
+    const around = squash([d.heading ?? "", single ? prose : ""].join(" ")).slice(0, 2000);
+    if (around && around !== r.diagnostic) r.context = around;
+    return r;
+  };
+  return drafts.filter((d) => EMAIL.test(d.rcpt)).map((d) => withContext(d, draftRecipient(d)));
+
+  function draftRecipient(d: Draft): ExtractedRecipient {
+    const fields = dsnFields(d.lines);
+    if (fields) {
+      const other = d.lines.filter((l) => !DSN_FIELD.test(l) && !/^\s/.test(l));
+      const text = fields.diagnostic ?? squash([d.rest, ...other, fields.statusComment ?? ""].join(" "));
+      const r = finish(d.rcpt, text, layout, blockText);
+      if (fields.status) r.status = fields.status;
+      if (fields.action) r.action = fields.action;
+      if (fields.remoteMta) r.remoteMta = fields.remoteMta;
+      return r;
+    }
+    if ((d.dialogue || d.rcptLine) && d.lines.length > 0) return dialogueRecipient(d, layout, blockText);
+    let diag = [d.rest, ...d.lines].filter(Boolean).join(" ");
+    if (!diag && d.heading) diag = coded ? `${d.heading} ${coded}` : d.heading;
+    if (!diag) diag = coded || (layout.sharedDiagnostic || d.fromHeader ? prose : "");
+    else if (layout.sharedDiagnostic && coded && !findSmtpCode(diag) && !findStatus(diag))
+      diag = `${diag} ${coded}`;
+    const r = finish(d.rcpt, diag, layout, blockText);
+    // a dialogue's RCPT TO line whose reply is on the same or a reply line (`<<< 550 <x@y>... User unknown`)
+    if (d.dialogue) r.command ??= "RCPT";
+    return r;
+  }
+}
+
+/**
+ * A recipient of a quoted SMTP dialogue: its RCPT TO line and the replies below it, less the replies that are no
+ * failure (`250 Recipient OK`, `354 Start mail input`) and the client's commands; the command the failure
+ * answered is DATA when the client sent DATA after RCPT TO, else RCPT.
+ */
+function dialogueRecipient(d: Draft, layout: Layout, blockText: string): ExtractedRecipient {
+  let data = false;
+  const kept: string[] = [];
+  for (const l of d.lines) {
+    if (DIALOGUE_DATA.test(l)) data = true;
+    else if (!DIALOGUE_OK.test(l) && !CLIENT_COMMAND.test(l)) kept.push(l);
+  }
+  const r = finish(d.rcpt, [d.rest, ...kept].join(" "), layout, blockText);
+  r.command = data ? "DATA" : "RCPT";
+  return r;
+}
+
+/** A person's reply (`Re:`, In-Reply-To, References): a bounce it quotes is no bounce of its own. */
+function isReply(mail: ParsedMail): boolean {
+  return (
+    mail.headers.get("in-reply-to") !== undefined ||
+    mail.headers.get("references") !== undefined ||
+    /^\s*(?:re|aw|sv|antw|odp|rif|res|ответ|回复|回覆)\s*:/i.test(subjectOf(mail))
+  );
+}
+
+/** Most addresses taken from a block that has no recipient line. */
+const MAX_LOOSE_ADDRESSES = 20;
+
+/**
+ * The addresses anywhere in a block of no known layout that has no recipient line: each one not the bounce's own,
+ * not an id (`Message-ID:`), not one its line asks to contact, and not a header of the inline original; its
+ * line and the lines below it, to the first blank line, are its diagnostic.
+ */
+function addressesIn(lines: string[], own: Set<string>): Draft[] {
+  const out: Draft[] = [];
+  for (let i = 0; i < lines.length && out.length < MAX_LOOSE_ADDRESSES; i++) {
+    const whole = lines[i]!;
+    if (!whole.includes("@")) continue;
+    const line = whole.length > MAX_LINE ? whole.slice(0, MAX_LINE) : whole;
+    // a quoted line (`> ...`) is someone's quote of a mail, not this notice's words
+    if (/^\s*>/.test(line) || ID_HEADER.test(line) || HEADERISH.test(line) || CONTACT_LINE.test(line))
+      continue;
+    for (const m of line.match(EMAIL_G) ?? []) {
+      // a quote before the address is no part of it (`addressed to 'x@y'`)
+      const addr = m
+        .replace(/^['`]+/, "")
+        .toLowerCase()
+        .replace(/\.$/, "");
+      if (own.has(addr) || !EMAIL.test(addr) || out.some((d) => d.rcpt === addr)) continue;
+      const below: string[] = [];
+      for (let j = i + 1; j < lines.length && j <= i + 5 && lines[j]!.trim(); j++) below.push(lines[j]!);
+      out.push({ rcpt: addr, indent: 0, lines: below, rest: squash(line.split(m).join(" ")) });
+      break;
+    }
+  }
+  return out;
 }
 
 const DSN_FIELD =
@@ -673,6 +831,7 @@ function uniform(l: Layout): Layout {
     strip: l.strip,
     recipientFromOriginal: l.recipientFromOriginal,
     sharedDiagnostic: l.sharedDiagnostic,
+    freeText: l.freeText,
   };
 }
 

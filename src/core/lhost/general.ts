@@ -4,7 +4,7 @@ import { fromOf, parserOf, subjectOf, type Layout } from "./engine.js";
 
 const BOUNCE_FROM = /mailer-daemon|postmaster|mail delivery|mail administrator|mailer|MAILER|bounce|daemon/i;
 const BOUNCE_SUBJECT =
-  /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error/i;
+  /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送/i;
 
 export const generalLayout: Layout = {
   id: "general",
@@ -23,6 +23,20 @@ export const generalLayout: Layout = {
   // a mail of no known family must at least announce failed recipients before it is read as a bounce
   startRequired: true,
   sharedDiagnostic: true,
+  freeText: true,
 };
+
+// More announcements, appended: old MTAs' banners, delay warnings, the reasons old notices open with, and the same
+// in the other languages.
+generalLayout.start!.push(
+  /list of failed recipients|failed recipients? -|(?:could not|couldn't|cannot|can't|were unable to|was unable to) deliver\b|did not receive (?:a copy of )?(?:this|your) message|could not be (?:reached|transferred)|not yet (?:been )?delivered|has been (?:delayed|postponed)|delivery (?:is |has been )?delayed|delayed to these recipients|error-for:|error description:|intended recipient:|undeliverable address:|encountered delivery problems|message delivery to \S+ failed|delivery failed \d+ attempts?|was aborted after|returned mail|transcript of (?:the )?session| - no such user here/i,
+  // Exchange's "recipients or groups" and "could not be reached" in its languages
+  /Empf[äa]nger oder Gruppen|destinataires ou (?:aux )?groupes|destinatarios o grupos|destinatari o (?:ai )?gruppi|destinat[áa]rios ou grupos|geadresseerden of groepen|получателям или группам|受信者またはグループ|收件人或(?:组|群组)|收件者或群組|konnten nicht erreicht werden|sont injoignables|n'a pas atteint tous les destinataires|no se pudo (?:entregar|llegar)|non (?:è stato possibile|[èe] stato) recapitat|n[ãa]o (?:foi poss[íi]vel )?(?:alcan[çc]ar|entregar)|konden niet worden bereikt|не удалось доставить сообщение/i,
+  // more languages: Swedish, Danish, Norwegian, Czech, Slovak, Polish, Finnish, Hungarian, Turkish, Romanian, Greek
+  /kunde inte levereras|kunne ikke (?:leveres|afleveres|levere)|nelze doru[čc]it|nebylo mo[žz]n[ée] doru[čc]it|nemo[žz]no doru[čc]i[tť]|nie (?:mo[żz]e zosta[ćc]|zosta[łl]a|mog[łl]a zosta[ćc]) dostarczon|nie mo[żz]na dostarczy[ćc]|ei voitu toimittaa|nem (?:siker[üu]lt k[ée]zbes[íi]teni|k[ée]zbes[íi]thet)|teslim edilemedi|nu a putut fi (?:livrat|trimis)|δεν ήταν δυνατή η παράδοση/i,
+  // a recipient's line with the remote's reply, whatever the language around it: `<addr>: 550 5.1.1 ...`
+  /^[ \t]*<[^\s<>@]{1,64}@[^\s<>]{1,255}>[ \t]*:[ \t]*[245]\d\d[ -]/m,
+  /(?:Adresse|Empf[äa]nger)(?:\(n\)|n)? (?:sind |ist )?fehlgeschlagen|nicht zugestellt werden|noch nicht zugestellt|n'a pas encore [eé]t[eé] (?:distribu|remis|livr)|n'a pas pu [eê]tre remis|no ha podido ser entregado|todav[ií]a no (?:ha podido|se ha)|non [eè] stato (?:possibile )?(?:recapitat|consegnat)|impossibile consegnare|n[aã]o p[oô]de ser entregue|n[aã]o foi poss[ií]vel entregar|ainda n[aã]o foi entregue|is niet afgeleverd|nog niet (?:afgeleverd|bezorgd)|не может быть доставлено|не удалось доставить|ещё не доставлено|еще не доставлено|配信が遅れ|配信を遅延|配信できませんでした|无法投递|無法傳送|无法发送|延迟投递|延遲投遞/i,
+);
 
 export const generalParser = parserOf(generalLayout);

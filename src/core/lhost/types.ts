@@ -16,6 +16,8 @@ export interface ExtractedRecipient {
   reason?: Reason;
   /** Id of the format-level evidence, e.g. `qmail.no-mailbox`; becomes `lhost:<id>`. */
   rule?: string;
+  /** A free-text bounce's words around the recipient (the announcement above it, the notice's other lines). */
+  context?: string;
 }
 
 export interface LhostParser {

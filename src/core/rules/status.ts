@@ -116,8 +116,10 @@ export const statusRules: StatusRule[] = [
   s("4.7.13", "suspend", "425 4.7.13 User account disabled", true),
   s("5.7.16", "emailtoolarge", "552 5.7.16 Message is too big for the specified priority", true),
   s("4.7.16", "emailtoolarge", "452 4.7.16 Message is too big for the specified priority", true),
-  s("5.7.17", "hasmoved", "550 5.7.17 Mailbox owner has changed", true),
-  s("5.7.18", "hasmoved", "550 5.7.18 Domain owner has changed", true),
+  // Not definitive: Sisimai reads X.7.17 as hasmoved only when no words say otherwise (a user-unknown reply that did
+  // not answer RCPT TO is a filter's, Active!hunter sends such under 5.7.17).
+  s("5.7.17", "hasmoved", "550 5.7.17 Mailbox owner has changed"),
+  s("5.7.18", "hasmoved", "550 5.7.18 Domain owner has changed"),
   s("5.7.20", "authfailure", "550 5.7.20 No passing DKIM signature found", true),
   s("5.7.21", "authfailure", "550 5.7.21 No acceptable DKIM signature found", true),
   s("5.7.22", "authfailure", "550 5.7.22 No valid author-matched DKIM signature found", true),

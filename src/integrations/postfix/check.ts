@@ -1,50 +1,47 @@
 // The one question both servers ask: is this address suppressed for this tenant and stream now, and by what?
-// Answered from the API's in-memory index (most addresses are ruled out without a query) and the database.
-import type { SuppressionIndex } from "../../api/suppression-index.js";
-import { applying, governing } from "../../api/present.js";
+// Answered from the lookup role's mirror of the suppressions in force (suppression-mirror.ts): synchronously
+// while the mirror is current, from the database (a promise) while it lags or loads.
 import { normalizeAddress, type AddressHasher } from "../../core/address.js";
 import type { Governing, Paused } from "./answer.js";
 import type { PauseCache } from "../../alerts/pause-cache.js";
 import { pauseFor } from "../../core/alerts/pause.js";
 import { providerOf } from "../../core/provider.js";
+import { ASK, type SuppressionMirror } from "./suppression-mirror.js";
+
+/** An answer now, or a promise of one (the database asked). */
+export type Maybe<T> = T | Promise<T>;
 
 export interface SuppressionCheck {
   /** `stream`: a stream, or `*` for any. An address that does not normalise is never suppressed. */
-  (tenant: string, address: string, stream: string): Promise<Governing | undefined>;
+  (tenant: string, address: string, stream: string): Maybe<Governing | undefined>;
 }
 
 export function suppressionCheck(
-  index: SuppressionIndex,
+  mirror: SuppressionMirror,
   caseSensitiveLocalPart: boolean,
   hashAddress: AddressHasher,
 ): SuppressionCheck {
-  return async (tenant, address, stream) => {
+  return (tenant, address, stream) => {
     const n = normalizeAddress(address, { caseSensitiveLocalPart });
     if (!n.ok) return undefined;
     const hash = hashAddress(n.address);
-    if (!index.mightContain(tenant, hash)) return undefined;
-    const rows = (await index.lookup(tenant, [hash])).get(hash);
-    const top = governing(applying(rows, stream === "*" ? undefined : stream));
-    if (!top) return undefined;
-    return {
-      stream: top.stream,
-      reason: top.reason,
-      class: top.class,
-      since: top.first_seen,
-      until: top.expires_at,
-    };
+    const found = mirror.answer(tenant, hash, stream);
+    return found === ASK ? mirror.ask(tenant, hash, stream) : found;
   };
 }
 
 /** Whether mail from `stream` to `address` is held by a pause (undefined: not paused). */
 export interface PauseCheck {
-  (tenant: string, address: string, stream: string): Promise<Paused | undefined>;
+  (tenant: string, address: string, stream: string): Maybe<Paused | undefined>;
 }
 
+/** From the pauses last read (read again in the background when older than the cache's TTL, waited for once). */
 export function pauseCheck(cache: PauseCache): PauseCheck {
-  return async (tenant, address, stream) => {
+  return (tenant, address, stream) => {
     if (stream === "*") return undefined;
-    const domain = address.slice(address.lastIndexOf("@") + 1);
-    return pauseFor(await cache.get(tenant), stream, providerOf(domain));
+    const provider = () => providerOf(address.slice(address.lastIndexOf("@") + 1));
+    const pauses = cache.current(tenant);
+    if (pauses) return pauses.length === 0 ? undefined : pauseFor(pauses, stream, provider());
+    return cache.get(tenant).then((p) => pauseFor(p, stream, provider()));
   };
 }

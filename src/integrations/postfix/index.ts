@@ -1,11 +1,12 @@
 // The `lookup` role: the socketmap and policy delegation servers that Postfix (or Exim) asks at send time,
-// answered from an in-memory index of the suppression table kept current like the API's.
+// answered from memory: a mirror of the suppressions in force kept exact by following the suppression log
+// (suppression-mirror.ts), and the pauses last read (read again each second in the background).
 import type { AddressHasher } from "../../core/address.js";
 import type { Config } from "../../config.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import type { Db } from "../../store/db.js";
-import { SuppressionIndex } from "../../api/suppression-index.js";
+import { SuppressionMirror } from "./suppression-mirror.js";
 import { pauseCheck, suppressionCheck } from "./check.js";
 import { PauseCache } from "../../alerts/pause-cache.js";
 import { startPolicyServer } from "./policy.js";
@@ -14,6 +15,8 @@ import { startSocketmapServer } from "./socketmap.js";
 export interface LookupRole {
   socketmapPort: number;
   policyPort: number;
+  /** Resolves once the suppressions in force are loaded in memory (lookups ask the database until then). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,10 +30,16 @@ export async function startLookup(deps: {
 }): Promise<LookupRole> {
   const { config, metrics } = deps;
   const logger = deps.logger.child({ role: "lookup" });
-  const index = new SuppressionIndex(deps.db, { logger, now: deps.now });
-  index.start();
+  const mirror = new SuppressionMirror(deps.db, {
+    logger,
+    now: deps.now,
+    maxStalenessMs: config.lookupMaxStalenessMs,
+    pollMs: Math.max(10, Math.floor(config.lookupMaxStalenessMs / 10)),
+    onPoll: (at) => metrics.lookupMirrorFresh.set(at.getTime() / 1000),
+  });
+  mirror.start();
   const common = {
-    check: suppressionCheck(index, config.caseSensitiveLocalPart, deps.hashAddress),
+    check: suppressionCheck(mirror, config.caseSensitiveLocalPart, deps.hashAddress),
     paused: pauseCheck(new PauseCache(deps.db)),
     tenant: config.lookupTenant ?? config.defaultTenant,
     defaultStream: config.defaultStream,
@@ -40,7 +49,7 @@ export async function startLookup(deps: {
       outcome: "suppressed" | "not_suppressed" | "paused" | "error",
     ) => metrics.lookups.inc({ server, outcome }),
   };
-  const closers: (() => Promise<void>)[] = [() => index.stop()];
+  const closers: (() => Promise<void>)[] = [() => mirror.stop()];
   try {
     const socketmap = await startSocketmapServer(common, config.lookupHost, config.lookupSocketmapPort);
     closers.push(() => socketmap.close());
@@ -62,6 +71,7 @@ export async function startLookup(deps: {
     return {
       socketmapPort: socketmap.port,
       policyPort: policy.port,
+      ready: mirror.ready,
       close: async () => {
         for (const c of closers.reverse()) await c();
       },

@@ -8,6 +8,11 @@ export function encodeNetstring(text: string): Buffer {
   return Buffer.concat([Buffer.from(`${body.length}:`), body, Buffer.from(",")]);
 }
 
+/** The same netstring as text, to be written as UTF-8 (several replies joined into one write). */
+export function netstring(text: string): string {
+  return `${Buffer.byteLength(text, "utf8")}:${text},`;
+}
+
 /**
  * Reads netstrings from a byte stream. `push(chunk)` returns the strings completed by that chunk; a string
  * longer than `maxLength` bytes, a length of more than 9 digits or a missing `,` is a NetstringError (the
@@ -18,7 +23,9 @@ export class NetstringReader {
   private bufferedBytes = 0;
   /** Length of the string being read; -1 while its length digits are read. */
   private want = -1;
-  private digits = "";
+  /** The length digits read so far: their value and how many. */
+  private length = 0;
+  private digits = 0;
 
   constructor(private readonly maxLength: number) {}
 
@@ -29,11 +36,13 @@ export class NetstringReader {
       if (this.want < 0) {
         const c = chunk[i++]!;
         if (c >= 0x30 && c <= 0x39) {
-          if (this.digits.length >= 9) throw new NetstringError("netstring length too long");
-          this.digits += String.fromCharCode(c);
-        } else if (c === 0x3a /* : */ && this.digits.length > 0) {
-          this.want = Number(this.digits);
-          this.digits = "";
+          if (this.digits >= 9) throw new NetstringError("netstring length too long");
+          this.length = this.length * 10 + (c - 0x30);
+          this.digits++;
+        } else if (c === 0x3a /* : */ && this.digits > 0) {
+          this.want = this.length;
+          this.length = 0;
+          this.digits = 0;
           if (this.want > this.maxLength)
             throw new NetstringError(`netstring of ${this.want} bytes (at most ${this.maxLength})`);
         } else {
@@ -41,7 +50,16 @@ export class NetstringReader {
         }
         continue;
       }
-      // Body and its trailing comma.
+      // The common case: the whole body and its comma in this chunk, read where it lies.
+      if (this.bufferedBytes === 0 && chunk.length - i > this.want) {
+        if (chunk[i + this.want] !== 0x2c /* , */)
+          throw new NetstringError("netstring not terminated by a comma");
+        out.push(chunk.toString("utf8", i, i + this.want));
+        i += this.want + 1;
+        this.want = -1;
+        continue;
+      }
+      // Body and its trailing comma, across chunks.
       const need = this.want + 1 - this.bufferedBytes;
       const take = Math.min(need, chunk.length - i);
       this.buffered.push(chunk.subarray(i, i + take));

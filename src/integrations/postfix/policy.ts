@@ -5,8 +5,15 @@
 import { createServer, type Socket } from "node:net";
 import { normalizeAddress } from "../../core/address.js";
 import { decodeVerp, type VerpKey } from "../../core/verp.js";
-import { policyPausedReply, policyReply, streamOfSender, type PolicyAttributes } from "./answer.js";
-import { listen, type ListeningServer, type LookupServerDeps } from "./socketmap.js";
+import {
+  policyPausedReply,
+  policyReply,
+  streamOfSender,
+  type Governing,
+  type Paused,
+  type PolicyAttributes,
+} from "./answer.js";
+import { listen, ReplyQueue, type ListeningServer, type LookupServerDeps } from "./socketmap.js";
 
 /** Postfix's own attributes are short; a line or a request beyond these is not Postfix talking. */
 const MAX_LINE = 8192;
@@ -35,7 +42,7 @@ function serve(socket: Socket, deps: PolicyServerDeps): void {
   let partial = "";
   let attrs: PolicyAttributes = {};
   let count = 0;
-  let chain: Promise<void> = Promise.resolve();
+  const replies = new ReplyQueue(socket);
   socket.setEncoding("utf8");
   socket.setNoDelay(true);
   socket.on("error", () => socket.destroy());
@@ -51,17 +58,17 @@ function serve(socket: Socket, deps: PolicyServerDeps): void {
         const request = attrs;
         attrs = {};
         count = 0;
-        const reply = decide(request, deps);
-        chain = chain.then(async () => {
-          const r = await reply;
-          if (!socket.destroyed) socket.write(r);
-        });
+        replies.add(decide(request, deps), asIs);
         continue;
       }
       const eq = line.indexOf("=");
-      if (eq <= 0 || ++count > MAX_ATTRIBUTES) return refuse(socket, deps, "not a policy request");
+      if (eq <= 0 || ++count > MAX_ATTRIBUTES) {
+        replies.flush();
+        return refuse(socket, deps, "not a policy request");
+      }
       attrs[line.slice(0, eq)] = line.slice(eq + 1).replace(/\r$/, "");
     }
+    replies.flush();
     partial += chunk.slice(start);
     if (partial.length > MAX_LINE) refuse(socket, deps, "line too long");
   });
@@ -72,23 +79,34 @@ function refuse(socket: Socket, deps: PolicyServerDeps, why: string): void {
   socket.destroy();
 }
 
-async function decide(attrs: PolicyAttributes, deps: PolicyServerDeps): Promise<string> {
+function decide(attrs: PolicyAttributes, deps: PolicyServerDeps): string | Promise<string> {
   const recipient = attrs.recipient ?? "";
   if (attrs.request !== "smtpd_access_policy" || !recipient) return policyReply(undefined);
   const { tenant, stream } = streamOf(attrs.sender ?? "", recipient, deps);
-  try {
-    const found = await deps.check(tenant, recipient, stream);
-    // A suppression is final (5xx); a pause only makes the mail wait (4xx).
-    const paused = found ? undefined : await deps.paused?.(tenant, recipient, stream);
-    deps.onLookup?.("policy", found ? "suppressed" : paused ? "paused" : "not_suppressed");
-    return paused ? policyPausedReply(paused) : policyReply(found);
-  } catch (err) {
+  const failed = (err: unknown) => {
     deps.onLookup?.("policy", "error");
     deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "policy: lookup failed");
     // The mail waits (4xx) rather than going to an address that may be suppressed.
     return "action=DEFER_IF_PERMIT 4.3.0 the suppression database does not answer\n\n";
+  };
+  const finish = (found: Governing | undefined): string | Promise<string> => {
+    // A suppression is final (5xx); a pause only makes the mail wait (4xx).
+    const paused = found ? undefined : deps.paused?.(tenant, recipient, stream);
+    const done = (p: Paused | undefined) => {
+      deps.onLookup?.("policy", found ? "suppressed" : p ? "paused" : "not_suppressed");
+      return p ? policyPausedReply(p) : policyReply(found);
+    };
+    return paused instanceof Promise ? paused.then(done, failed) : done(paused);
+  };
+  try {
+    const found = deps.check(tenant, recipient, stream);
+    return found instanceof Promise ? found.then(finish).catch(failed) : finish(found);
+  } catch (err) {
+    return failed(err);
   }
 }
+
+const asIs = (s: string) => s;
 
 function streamOf(
   sender: string,

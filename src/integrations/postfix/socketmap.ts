@@ -2,9 +2,16 @@
 // netstring replies "OK ...", "NOTFOUND " or "TEMP ...". What the names mean: answer.ts.
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Logger } from "../../log.js";
-import { isAddressKey, parseSocketmapRequest, socketmapPausedReply, socketmapReply } from "./answer.js";
+import {
+  isAddressKey,
+  parseSocketmapRequest,
+  socketmapPausedReply,
+  socketmapReply,
+  type Governing,
+  type Paused,
+} from "./answer.js";
 import type { PauseCheck, SuppressionCheck } from "./check.js";
-import { encodeNetstring, NetstringError, NetstringReader } from "./netstring.js";
+import { netstring, NetstringError, NetstringReader } from "./netstring.js";
 
 /** A request holds a map name and an address (at most 320 octets): anything longer is not Postfix talking. */
 const MAX_REQUEST = 4096;
@@ -39,8 +46,7 @@ export async function startSocketmapServer(
 
 function serve(socket: Socket, deps: LookupServerDeps): void {
   const reader = new NetstringReader(MAX_REQUEST);
-  // Replies go out in the order of the requests, though lookups may finish out of order.
-  let chain: Promise<void> = Promise.resolve();
+  const replies = new ReplyQueue(socket);
   socket.setNoDelay(true);
   socket.on("error", () => socket.destroy());
   socket.on("data", (chunk: Buffer) => {
@@ -58,31 +64,74 @@ function serve(socket: Socket, deps: LookupServerDeps): void {
       }
       throw err;
     }
-    for (const text of requests) {
-      const reply = answer(text, deps);
-      chain = chain.then(async () => {
-        const r = await reply;
-        if (!socket.destroyed) socket.write(encodeNetstring(r));
-      });
-    }
+    for (const text of requests) replies.add(answer(text, deps), netstring);
+    replies.flush();
   });
 }
 
-async function answer(text: string, deps: LookupServerDeps): Promise<string> {
+/**
+ * Replies in the order of the requests, though some may wait on the database: those answered at once (from
+ * memory) go out together in one write per chunk read, unless an earlier one still waits.
+ */
+export class ReplyQueue {
+  private out = "";
+  private waiting = 0;
+  private chain: Promise<void> = Promise.resolve();
+  constructor(private readonly socket: Socket) {}
+
+  add(reply: string | Promise<string>, frame: (s: string) => string): void {
+    if (typeof reply === "string" && this.waiting === 0) {
+      this.out += frame(reply);
+      return;
+    }
+    this.flush();
+    this.waiting++;
+    this.chain = this.chain.then(async () => {
+      let r: string;
+      try {
+        r = await reply;
+      } catch {
+        // The answers catch their errors; should one escape, the client must not wait forever for its reply.
+        this.socket.destroy();
+        return;
+      }
+      this.waiting--;
+      if (!this.socket.destroyed) this.socket.write(frame(r));
+    });
+  }
+
+  /** Writes the replies made at once so far. */
+  flush(): void {
+    if (this.out && !this.socket.destroyed) this.socket.write(this.out);
+    this.out = "";
+  }
+}
+
+function answer(text: string, deps: LookupServerDeps): string | Promise<string> {
   const parsed = parseSocketmapRequest(text);
   if (!parsed.ok) return `PERM ${parsed.error}`;
   const { map, stream, key } = parsed.value;
   if (!isAddressKey(key)) return "NOTFOUND ";
-  try {
-    const found = await deps.check(deps.tenant, key, stream ?? deps.defaultStream);
-    // A suppression is final (5xx); a pause only makes the mail wait (4xx).
-    const paused = found ? undefined : await deps.paused?.(deps.tenant, key, stream ?? deps.defaultStream);
-    deps.onLookup?.("socketmap", found ? "suppressed" : paused ? "paused" : "not_suppressed");
-    return paused ? socketmapPausedReply(map, paused) : socketmapReply(map, found);
-  } catch (err) {
+  const s = stream ?? deps.defaultStream;
+  const failed = (err: unknown) => {
     deps.onLookup?.("socketmap", "error");
     deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "socketmap: lookup failed");
     return "TEMP the suppression database does not answer";
+  };
+  const finish = (found: Governing | undefined): string | Promise<string> => {
+    // A suppression is final (5xx); a pause only makes the mail wait (4xx).
+    const paused = found ? undefined : deps.paused?.(deps.tenant, key, s);
+    const done = (p: Paused | undefined) => {
+      deps.onLookup?.("socketmap", found ? "suppressed" : p ? "paused" : "not_suppressed");
+      return p ? socketmapPausedReply(map, p) : socketmapReply(map, found);
+    };
+    return paused instanceof Promise ? paused.then(done, failed) : done(paused);
+  };
+  try {
+    const found = deps.check(deps.tenant, key, s);
+    return found instanceof Promise ? found.then(finish).catch(failed) : finish(found);
+  } catch (err) {
+    return failed(err);
   }
 }
 

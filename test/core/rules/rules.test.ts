@@ -243,8 +243,9 @@ describe("LiteralMatcher", () => {
 describe("remote-host rules", () => {
   it("each match their own example from their provider's host, and no other host's", () => {
     for (const rule of remoteHostRules) {
-      expect(matchRemoteHost([`dns; ${rule.exampleHost}`], rule.example)?.id, rule.id).toBe(rule.id);
-      expect(matchRemoteHost(["dns; mx.example.org"], rule.example), rule.id).toBeUndefined();
+      const facts = { status: rule.exampleStatus };
+      expect(matchRemoteHost([`dns; ${rule.exampleHost}`], rule.example, facts)?.id, rule.id).toBe(rule.id);
+      expect(matchRemoteHost(["dns; mx.example.org"], rule.example, facts), rule.id).toBeUndefined();
     }
   });
 
@@ -255,5 +256,82 @@ describe("remote-host rules", () => {
       reason: "userunknown",
       rule: "rhost:messagelabs.recipient-unknown",
     });
+  });
+
+  it("apply when the recipient's domain is the provider's, with no host known", () => {
+    const e = { status: "5.0.0", diagnostic: "550 Mailbox unavailable or access denied" };
+    expect(decideReason(e).reason).not.toBe("ratelimited");
+    expect(decideReason({ ...e, recipientDomain: "qq.com" })).toMatchObject({
+      reason: "ratelimited",
+      rule: "rhost:tencent.rate-limited",
+    });
+  });
+
+  it("hold only for the status they name: docomo's 550 Unknown user is a filter's under 5.2.0, else a missing user", () => {
+    const e = { diagnostic: "550 Unknown user hanako@docomo.ne.jp", remoteMta: "dns; mfsmax.docomo.ne.jp" };
+    expect(decideReason({ ...e, status: "5.2.0" })).toMatchObject({
+      reason: "filtered",
+      rule: "rhost:nttdocomo.filtered",
+    });
+    expect(decideReason({ ...e, status: "5.0.0" })).toMatchObject({
+      reason: "userunknown",
+      rule: "rhost:nttdocomo.unknown-user",
+    });
+  });
+
+  it("read Google Workspace's NXDOMAIN as an unknown host only when both the status and the reply are permanent", () => {
+    const diagnostic = "550 DNS Error: Domain name not found: example.invalid";
+    const reportingMta = "dns; googlemail.com";
+    expect(decideReason({ status: "5.1.2", diagnostic, reportingMta }).reason).toBe("hostunknown");
+    const transient = "DNS Error: DNS type 'mx' lookup of example.org responded with code NXDOMAIN";
+    expect(decideReason({ status: "4.0.0", diagnostic: transient, reportingMta }).rule).toBe(
+      "rhost:gsuite.nxdomain-transient",
+    );
+  });
+});
+
+describe("user-unknown words under other status codes", () => {
+  it("are a filter's refusal under a security status (X.7.x) unless they answered RCPT TO", () => {
+    const e = { status: "5.7.1", diagnostic: "553 <kijitora@example.org>: Invalid recipient" };
+    expect(decideReason(e)).toMatchObject({ reason: "filtered" });
+    expect(decideReason({ ...e, command: "RCPT" })).toMatchObject({ reason: "userunknown" });
+  });
+
+  it("are a filter's refusal under 5.7.17 too, which decides (hasmoved) only when no words say otherwise", () => {
+    const said = "550 sorry, no mailbox here by that name (#5.7.17 - chkusr)";
+    expect(decideReason({ status: "5.7.17", diagnostic: said }).reason).toBe("filtered");
+    expect(decideReason({ status: "5.7.17", diagnostic: said, command: "RCPT" }).reason).toBe("userunknown");
+    expect(
+      decideReason({ status: "5.7.17", diagnostic: "550 5.7.17 Mailbox owner has changed" }).reason,
+    ).toBe("hasmoved");
+  });
+
+  it("take the reply's status over a vaguer Status field, as Sisimai prefers between the two", () => {
+    // 5.1.3 beside a qmail-style `#5.7.1`: the security code, then user-unknown words not at RCPT: filtered
+    const badrcpt = "553 sorry, your envelope recipient is in my badrcptto list (#5.7.1)";
+    expect(decideReason({ status: "5.1.3", diagnostic: badrcpt })).toMatchObject({
+      reason: "filtered",
+      status: "5.7.1",
+    });
+    // X.Y.0 beside a specific code: the specific one
+    expect(decideReason({ status: "5.2.0", diagnostic: "552 5.2.2 Mailbox full" })).toMatchObject({
+      reason: "mailboxfull",
+      status: "5.2.2",
+    });
+    // a class that disagrees with the reply code loses to the one that agrees
+    expect(
+      decideReason({ status: "4.4.7", diagnostic: "550 5.1.1 <a@example.org>: User unknown" }).status,
+    ).toBe("5.1.1");
+    // a specific field stays
+    expect(decideReason({ status: "5.2.2", diagnostic: "552 5.3.4 Mailbox full" }).status).toBe("5.2.2");
+  });
+
+  it("yield to a media status (X.6.x) when a provider's words speak of policy", () => {
+    const d = decideReason({
+      status: "5.6.1",
+      diagnostic: "554 5.6.1 Message content not accepted for policy reasons",
+    });
+    expect(d).toMatchObject({ reason: "contenterror" });
+    expect(d.rule).toMatch(/^dsn\.status:5\.6\.1\+text:/);
   });
 });

@@ -9,6 +9,7 @@ import {
 } from "../../../src/integrations/postfix/answer.js";
 import {
   encodeNetstring,
+  netstring,
   NetstringError,
   NetstringReader,
 } from "../../../src/integrations/postfix/netstring.js";
@@ -33,6 +34,16 @@ describe("netstrings", () => {
     for (const byte of wire) got.push(...r.push(Buffer.from([byte])));
     expect(got).toEqual(["suppressed a@b.c", "transport x@y.z"]);
     expect(new NetstringReader(100).push(wire)).toEqual(["suppressed a@b.c", "transport x@y.z"]);
+  });
+
+  it("reads a pipelined stream cut in two at every offset, a UTF-8 character cut too, and writes text framing", () => {
+    const wire = Buffer.from(netstring("suppressed é@b.c") + netstring("") + netstring("transport x@y.z"));
+    expect(wire.toString().startsWith("17:suppressed é@b.c,0:,15:")).toBe(true);
+    for (let cut = 0; cut <= wire.length; cut++) {
+      const r = new NetstringReader(100);
+      const got = [...r.push(wire.subarray(0, cut)), ...r.push(wire.subarray(cut))];
+      expect(got).toEqual(["suppressed é@b.c", "", "transport x@y.z"]);
+    }
   });
 
   it("refuses a length over the limit before reading the body, a missing comma, and junk", () => {

@@ -14,6 +14,12 @@ export const verizon: Layout = {
   sharedDiagnostic: true,
   noise: [/^\s*(?:Subject|Date|From|CC|Sent):/i],
   reasons: [
-    { id: "no-valid-recipients", reason: "userunknown", pattern: /No valid recipients for this MM/i },
+    // The sentence is above the returned message, away from the To: line that names the recipient.
+    {
+      id: "no-valid-recipients",
+      reason: "userunknown",
+      pattern: /No valid recipients for this MM/i,
+      scope: "block",
+    },
   ],
 };

@@ -759,4 +759,48 @@ export const genericRules = table("generic", [
     "User peter (peter@example.org) not listed in Domino Directory",
     P.mta,
   ],
+  // Appended: the recipient's own filter named in the refusal ("access denied by the recipient's filter") is
+  // its filter's answer, not an unknown address; it outranks the bare "recipient address rejected: access denied".
+  [
+    "recipients-own-filter",
+    "filtered",
+    /(?:denied|rejected|refused|blocked|filtered) by (?:the )?recipient'?s? (?:own )?(?:mail |spam |content )?(?:filter|rules?|settings|preferences|blacklist|block ?list)/i,
+    "550 5.7.1 Recipient address rejected: access denied by the recipient's filter",
+    P.userunknown + 1,
+  ],
+  [
+    "given-up-after-attempts",
+    "expired",
+    /(?:was|were|has been) aborted after \d{1,4}(?:\.\d{1,2})? (?:day|hour|minute)|delivery failed \d{1,4} attempts?|failed (?:after )?\d{1,4} delivery attempts|after more than \d{1,4} (?:hours|days) (?:on|in) the queue/i,
+    "Delivery to the following recipients was aborted after 2 day(s)",
+    P.expired,
+  ],
+  [
+    "destination-not-reached",
+    "networkerror",
+    /destination (?:mail )?server (?:could not|couldn't|cannot) be reached|could not (?:reach|connect to) the (?:destination|recipient'?s?|remote) (?:mail )?server|unable to connect to (?:the )?(?:destination|remote|recipient'?s?) (?:mail )?server/i,
+    "Delivery has been postponed because the destination server could not be reached",
+    P.networkerror,
+  ],
+  [
+    "domain-not-registered",
+    "hostunknown",
+    /domain name (?:\(\S{1,255}\) )?does not (?:appear to )?(?:be registered|exist)/i,
+    "The message could not be delivered because the domain name (example.invalid) does not appear to be registered.",
+    P.hostunknown,
+  ],
+  [
+    "delivery-still-attempted",
+    "expired",
+    /delivery is delayed to|will continue to be attempted|will keep trying to deliver|(?:hasn't|has not) been delivered yet/i,
+    "This message hasn't been delivered yet. Delivery will continue to be attempted.",
+    P.expired,
+  ],
+  [
+    "domain-without-mail-server",
+    "hostunknown",
+    /domain has no (?:mail server|mail exchanger|mx record)|no (?:mx|mail exchanger) (?:or a )?record/i,
+    "The recipient's domain has no mail server (no MX or A record).",
+    P.hostunknown,
+  ],
 ]);

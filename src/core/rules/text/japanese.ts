@@ -109,4 +109,11 @@ export const japaneseRules = table("japan", [
     "このアカウントは利用停止中です。",
     P.suspend,
   ],
+  [
+    "ja-address-not-found",
+    "userunknown",
+    /(?:メール ?アドレス|電子メール ?アドレス|宛先|受信者)が見つかりません/i,
+    "入力したメール アドレスが見つかりませんでした。",
+    P.userunknown,
+  ],
 ]);

@@ -80,4 +80,11 @@ export const russianRules = table("russia", [
     "552 Сообщение слишком большое",
     P.emailtoolarge,
   ],
+  [
+    "ru-address-not-found",
+    "userunknown",
+    /адрес(?: электронной почты)?(?:,? который вы ввели,?)? не (?:найден|существует)/i,
+    "Адрес электронной почты, который вы ввели, не найден.",
+    P.userunknown,
+  ],
 ]);

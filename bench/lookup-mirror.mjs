@@ -1,0 +1,105 @@
+// The lookup role's mirror of the suppressions in force (src/integrations/postfix/suppression-mirror.ts): its
+// memory per suppression and its start-up load time.
+//
+//   node --import tsx --expose-gc bench/lookup-mirror.mjs --memory [--rows 1000000]
+//       a SuppressedMap filled with N made-up suppressions (one tenant, 4 streams, 3% with an expiry) in this
+//       process: the bytes of its typed arrays and the growth of the heap and of the resident set; the time per
+//       add and per lookup (hits and misses)
+//   node --import tsx --expose-gc bench/lookup-mirror.mjs --load [--rows 1000000]
+//       N suppressions made in PostgreSQL by one statement (hashes: SHA-256 of made-up addresses), then a
+//       SuppressionMirror started on them: the time until it is ready (the log's head, the COPY, the first poll),
+//       and the heap and resident set it added
+//   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
+import { createHash } from "node:crypto";
+
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const ROWS = Number(arg("rows", "1000000"));
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const MB = (b) => (b / 1048576).toFixed(1);
+
+function settle() {
+  for (let i = 0; i < 3; i++) globalThis.gc?.();
+  return process.memoryUsage();
+}
+
+if (args.includes("--memory")) {
+  const { SuppressedMap } = await import("../src/integrations/postfix/suppressed-map.ts");
+  const streams = ["default", "marketing", "transactional", "*"];
+  const hashes = [];
+  for (let i = 0; i < Math.min(ROWS, 200_000); i++)
+    hashes.push(createHash("sha256").update(`probe${i}@example.org`).digest("hex"));
+  // Made-up hashes without a string each (the map keeps 96 bits of them, nothing of the string).
+  const hex = (i) => {
+    const w = (x) => (x >>> 0).toString(16).padStart(8, "0");
+    return w(Math.imul(i + 1, 0x9e3779b1)) + w(Math.imul(i + 7, 0x85ebca6b)) + w(i) + "0".repeat(40);
+  };
+  const before = settle();
+  const m = new SuppressedMap();
+  const t0 = performance.now();
+  const row = { stream: "", reason: "userunknown", class: "hard", since: Date.now(), until: Infinity };
+  for (let i = 0; i < ROWS; i++) {
+    row.stream = streams[i & 3];
+    row.until = i % 33 === 0 ? Date.now() + 86_400_000 : Infinity;
+    m.add("default", i < hashes.length ? hashes[i] : hex(i), row);
+  }
+  const addMs = performance.now() - t0;
+  const after = settle();
+  const now = Date.now();
+  let found = 0;
+  const n = Math.min(hashes.length, 200_000);
+  const t1 = performance.now();
+  for (let i = 0; i < n; i++) if (m.governing("default", hashes[i], "default", now)) found++;
+  const hitNs = ((performance.now() - t1) * 1e6) / n;
+  const misses = hashes.map((h) => "f" + h.slice(1, 8) + "0" + h.slice(9));
+  const t2 = performance.now();
+  for (let i = 0; i < n; i++) if (m.governing("default", misses[i], "default", now)) found++;
+  const missNs = ((performance.now() - t2) * 1e6) / n;
+  console.log(
+    `${ROWS} suppressions: typed arrays ${MB(m.bytes)} MB (${(m.bytes / ROWS).toFixed(1)} bytes each); ` +
+      `heap +${MB(after.heapUsed - before.heapUsed)} MB, external+arrayBuffers +${MB(after.arrayBuffers - before.arrayBuffers)} MB, ` +
+      `RSS +${MB(after.rss - before.rss)} MB; add ${((addMs * 1e6) / ROWS).toFixed(0)} ns each; ` +
+      `lookup ${hitNs.toFixed(0)} ns (hit, ${found} found), ${missNs.toFixed(0)} ns (miss)`,
+  );
+} else if (args.includes("--load")) {
+  const { openDb, migrateToLatest } = await import("../src/store/db.ts");
+  const { SuppressionMirror } = await import("../src/integrations/postfix/suppression-mirror.ts");
+  const { sql } = await import("kysely");
+  const schema = `bench_mirror_${Date.now().toString(36)}`;
+  const h = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 4 });
+  try {
+    await migrateToLatest(h.db);
+    process.stdout.write(`making ${ROWS} suppressions in ${schema}... `);
+    const tm = performance.now();
+    await sql`
+      insert into suppressions (tenant, stream, address, address_hash, reason, class, source, first_seen, last_seen, expires_at)
+      select 'default', (array['default','marketing','transactional','*'])[1 + g % 4], null,
+             encode(sha256(('s' || g || '@example.org')::bytea), 'hex'), 'userunknown', 'hard', 'import', now(), now(),
+             case when g % 33 = 0 then now() + interval '1 day' end
+        from generate_series(1, ${ROWS}) g`.execute(h.db);
+    await sql`analyze suppressions`.execute(h.db);
+    console.log(`${((performance.now() - tm) / 1000).toFixed(1)} s`);
+    const before = settle();
+    const mirror = new SuppressionMirror(h.db, { logger: { info() {}, warn() {} } });
+    const t0 = performance.now();
+    mirror.start();
+    await mirror.ready;
+    const ms = performance.now() - t0;
+    const after = settle();
+    console.log(
+      `${ROWS} suppressions: ready in ${(ms / 1000).toFixed(2)} s (${((ROWS / ms) * 1000).toFixed(0)} rows/s); ` +
+        `typed arrays ${MB(mirror.stats.bytes)} MB; heap +${MB(after.heapUsed - before.heapUsed)} MB, ` +
+        `RSS +${MB(after.rss - before.rss)} MB; ${mirror.stats.rows} rows, ${mirror.stats.addresses} addresses`,
+    );
+    await mirror.stop();
+  } finally {
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
+    await h.close();
+  }
+} else {
+  console.error("usage: bench/lookup-mirror.mjs --memory|--load [--rows N]");
+  process.exitCode = 2;
+}

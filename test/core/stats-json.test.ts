@@ -1,0 +1,144 @@
+// writeStatsGroups (the JSON GET /v1/stats sends) against statsOf (the objects it stands for), and JsonBytes's
+// numbers and strings against JSON.stringify.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { COUNTERS } from "../../src/core/rollup.js";
+import { PACKED_STRIDE, statsOf, writeStatsGroups, type Bucket } from "../../src/core/stats.js";
+import { GROUP_BY } from "../../src/store/rollups.js";
+import { JsonBytes } from "../../src/util/json-bytes.js";
+
+const H = 3_600_000;
+const FROM = new Date("2026-03-10T00:00:00Z");
+const TO = new Date(FROM.getTime() + 24 * H);
+
+/** The packed columns of these buckets (as packedBuckets returns them). */
+function pack(buckets: Bucket[], dims: number) {
+  return {
+    length: buckets.length,
+    origin: FROM.getTime() - 24 * H,
+    groups: Array.from({ length: dims }, (_, d) => buckets.map((b) => b.group[d]!)),
+    numbers: buckets.flatMap((b) => [
+      (b.at.getTime() - FROM.getTime() + 24 * H) / 1000,
+      ...COUNTERS.map((c) => b.counts[c]),
+    ]),
+  };
+}
+
+function written(buckets: Bucket[], groupBy: string[]): string {
+  const out = new JsonBytes(16);
+  writeStatsGroups(out, pack(buckets, groupBy.length), { groupBy, names: GROUP_BY, from: FROM, to: TO });
+  return out.bytes().toString("utf8");
+}
+
+const counts = (sent: number, more: Partial<Record<(typeof COUNTERS)[number], number>> = {}) =>
+  Object.fromEntries(COUNTERS.map((c) => [c, c === "sent" ? sent : (more[c] ?? 0)])) as Bucket["counts"];
+
+describe("writeStatsGroups", () => {
+  it("writes statsOf's groups with the members in the response schema's order (a point's `at` first)", () => {
+    const buckets: Bucket[] = [
+      { group: ["news", "google"], at: new Date(FROM.getTime() + 3 * H), counts: counts(1000, { hard: 7 }) },
+      // The previous period's bucket of the same hour: beside it in one point.
+      {
+        group: ["news", "google"],
+        at: new Date(FROM.getTime() - 21 * H),
+        counts: counts(300, { complaint: 1 }),
+      },
+      // A previous-period bucket alone makes a point of zeros (rates null).
+      {
+        group: ["news", "google"],
+        at: new Date(FROM.getTime() - 2 * H),
+        counts: counts(0, { delivered: 5 }),
+      },
+      { group: ["alerts", "yahoo"], at: new Date(FROM.getTime() + 1 * H), counts: counts(3, { block: 1 }) },
+    ];
+    const groups = statsOf(buckets, { groupBy: ["stream", "provider"], from: FROM, to: TO });
+    const schemaOrder = groups.map((g) => ({ ...g, points: g.points.map(({ at, ...p }) => ({ at, ...p })) }));
+    expect(written(buckets, ["stream", "provider"])).toBe(JSON.stringify(schemaOrder));
+  });
+
+  it("names the key's members in the schema's order whatever the order grouped by, with the same values", () => {
+    const buckets: Bucket[] = [
+      { group: ["yahoo", "news"], at: new Date(FROM.getTime() + H), counts: counts(10) },
+      { group: ["google", "news"], at: new Date(FROM.getTime() + H), counts: counts(20) },
+    ];
+    const text = written(buckets, ["provider", "stream"]);
+    expect(text.indexOf('"stream"')).toBeLessThan(text.indexOf('"provider"'));
+    expect(JSON.parse(text)).toEqual(
+      statsOf(buckets, { groupBy: ["provider", "stream"], from: FROM, to: TO }),
+    );
+  });
+
+  it("gives the same groups as statsOf for any buckets: odd text, large counts, several rows of one bucket", () => {
+    const text = fc.oneof(
+      fc.constantFrom("", "a", "é", '"', "\\", "\n", "\u2028", "😀", "a\u0001b"),
+      fc.string(),
+    );
+    const bucket = fc.record({
+      group: fc.tuple(text, fc.constantFrom("x", "y")),
+      hour: fc.integer({ min: -24, max: 23 }),
+      counts: fc.tuple(...COUNTERS.map(() => fc.oneof(fc.nat(20), fc.nat(2 ** 40)))),
+    });
+    fc.assert(
+      fc.property(fc.array(bucket, { maxLength: 40 }), (raw) => {
+        const buckets: Bucket[] = raw.map((b) => ({
+          group: b.group,
+          at: new Date(FROM.getTime() + b.hour * H),
+          counts: Object.fromEntries(COUNTERS.map((c, i) => [c, b.counts[i]!])) as Bucket["counts"],
+        }));
+        const got = JSON.parse(written(buckets, ["campaign", "sendingIp"]));
+        expect(got).toEqual(statsOf(buckets, { groupBy: ["campaign", "sendingIp"], from: FROM, to: TO }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("packs a bucket as its start in seconds and its counters", () => {
+    expect(PACKED_STRIDE).toBe(1 + COUNTERS.length);
+  });
+});
+
+describe("JsonBytes", () => {
+  it("writes numbers as JSON.stringify does", () => {
+    const xs = [
+      0,
+      1,
+      9,
+      10,
+      99,
+      100,
+      12345,
+      2 ** 31,
+      2 ** 53 - 1,
+      2 ** 53,
+      1e21,
+      -1,
+      -0,
+      0.5,
+      0.1 + 0.2,
+      1 / 3,
+      1e-7,
+      0.00001,
+      123.456,
+      2 / 1000,
+      1.5e300,
+    ];
+    for (const x of xs) {
+      const out = new JsonBytes(1);
+      out.number(x);
+      expect(out.bytes().toString(), String(x)).toBe(JSON.stringify(x));
+    }
+    const out = new JsonBytes(1);
+    out.number(null);
+    expect(out.bytes().toString()).toBe("null");
+  });
+
+  it("writes strings as JSON.stringify does, in UTF-8, growing as it needs", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "binary" }), { maxLength: 20 }), (ss) => {
+        const out = new JsonBytes(1);
+        for (const s of ss) out.string(s);
+        expect(out.bytes().toString("utf8")).toBe(ss.map((s) => JSON.stringify(s)).join(""));
+      }),
+    );
+  });
+});
