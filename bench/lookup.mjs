@@ -6,6 +6,9 @@
 //
 //   node --import tsx bench/lookup.mjs [--rows 100000] [--rate 10000] [--duration 10] [--connections 20]
 //                                      [--cpu-prof DIR]   (a CPU profile of the lookup process, written to DIR)
+//                                      [--floor]   (instead of the lookup role, a server in the same kind of process
+//                                                  that answers every request with a constant: what the machine,
+//                                                  node's sockets and this client take by themselves)
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -23,6 +26,30 @@ const RATE = Number(arg("rate", "10000"));
 const DURATION = Number(arg("duration", "10"));
 const CONNECTIONS = Number(arg("connections", "20"));
 const CPU_PROF = arg("cpu-prof", undefined);
+const FLOOR = args.includes("--floor");
+
+/** The floor's child: constant replies, one write per reply (as the lookup role writes them), nothing else. */
+async function serveFloor() {
+  const { createServer } = await import("node:net");
+  const listen = (onData) =>
+    new Promise((resolve) => {
+      const server = createServer((s) => {
+        s.setNoDelay(true);
+        s.on("error", () => s.destroy());
+        s.on("data", (d) => onData(s, d));
+      });
+      server.listen(0, "127.0.0.1", () => resolve(server.address().port));
+    });
+  // A request per read (the client has one in flight per connection): answered when its end is in the chunk.
+  const socketmap = await listen((s, d) => {
+    if (d[d.length - 1] === 0x2c) s.write("9:NOTFOUND ,");
+  });
+  const policy = await listen((s, d) => {
+    if (d[d.length - 1] === 0x0a && d[d.length - 2] === 0x0a) s.write("action=DUNNO\n\n");
+  });
+  process.stdout.write(JSON.stringify({ socketmap, policy }) + "\n");
+  process.on("SIGTERM", () => process.exit(0));
+}
 
 /** The child: the lookup role alone on one schema, printing its ports once its suppressions are loaded. */
 async function serve(schema) {
@@ -91,11 +118,24 @@ async function run(port, framing) {
       const s = connect(port, "127.0.0.1");
       s.setNoDelay(true);
       await new Promise((r) => s.once("connect", r));
+      // Every request made before the clock starts (this client's own work per lookup is part of what is
+      // measured: it answers the replies of the other connections one at a time): bytes, not strings.
+      const most = Math.ceil(perConn * DURATION * 1.1) + 10;
+      const noise = randomBytes(6 * most).toString("hex");
+      const requests = Array.from({ length: most }, (_, n) =>
+        Buffer.from(
+          framing.request(
+            (n * CONNECTIONS + c) % 100 === 0
+              ? `s${(n * 7919 + c) % ROWS}@example.org`
+              : `n${noise.slice(12 * n, 12 * n + 12)}@example.org`,
+          ),
+        ),
+      );
       let buf = "";
       let waiting;
-      s.setEncoding("utf8");
       s.on("data", (d) => {
-        buf += d;
+        // A reply is complete when its last bytes say so (one request in flight): decoded only then.
+        buf = buf ? buf + d.toString("latin1") : d.toString("latin1");
         const done = framing.complete(buf);
         if (done) {
           buf = "";
@@ -103,18 +143,14 @@ async function run(port, framing) {
         }
       });
       let next = performance.now();
-      for (let n = 0; Date.now() < end; n++) {
+      for (let n = 0; n < most && Date.now() < end; n++) {
         const wait = next - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         next += 1000 / perConn;
-        const hit = (n * CONNECTIONS + c) % 100 === 0;
-        const addr = hit
-          ? `s${(n * 7919 + c) % ROWS}@example.org`
-          : `n${randomBytes(6).toString("hex")}@example.org`;
         const start = performance.now();
         const reply = await new Promise((resolve) => {
           waiting = resolve;
-          s.write(framing.request(addr));
+          s.write(requests[n]);
         });
         const ms = performance.now() - start;
         lat.push(ms);
@@ -146,8 +182,8 @@ const SOCKETMAP = {
     const body = `suppressed ${a}`;
     return `${Buffer.byteLength(body)}:${body},`;
   },
-  complete: (buf) => (buf.endsWith(",") && /^\d+:/.test(buf) ? buf : undefined),
-  suppressed: (r) => r.includes(":OK "),
+  complete: (buf) => (buf.charCodeAt(buf.length - 1) === 44 /* , */ ? buf : undefined),
+  suppressed: (r) => r.startsWith("OK ", r.indexOf(":") + 1),
 };
 const POLICY = {
   request: (a) =>
@@ -157,7 +193,7 @@ const POLICY = {
 };
 
 if (args[0] === "--serve") {
-  await serve(args[1]);
+  await (args.includes("--floor") ? serveFloor() : serve(args[1]));
 } else {
   const schema = `bench_lookup_${Date.now().toString(36)}`;
   process.stdout.write(`loading ${ROWS} suppressions into ${schema}... `);
@@ -172,6 +208,7 @@ if (args[0] === "--serve") {
       new URL(import.meta.url).pathname,
       "--serve",
       schema,
+      ...(FLOOR ? ["--floor"] : []),
     ],
     {
       stdio: ["ignore", "pipe", "inherit"],
@@ -185,17 +222,20 @@ if (args[0] === "--serve") {
     });
   });
   await new Promise((r) => setTimeout(r, 2000)); // settling (older sources: their index's first load)
-  console.log(`offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s, 1% suppressed`);
+  console.log(`${FLOOR ? "FLOOR (constant replies, no lookups): " : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s, 1% suppressed`);
   for (const [name, port, framing] of [
     ["socketmap", ports.socketmap, SOCKETMAP],
     ["policy", ports.policy, POLICY],
   ]) {
     const cpu0 = cpuSeconds(child.pid);
+    const own0 = process.cpuUsage();
     const r = await run(port, framing);
     const cpu = cpuSeconds(child.pid) - cpu0;
+    const own = process.cpuUsage(own0);
     console.log(
       `${name.padEnd(9)} ${r.n} lookups, ${r.rate.toFixed(0)}/s; latency p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(1)} ms; ` +
-        `${r.suppressed} suppressed (p50 ${r.hitP50.toFixed(3)} ms, p99 ${r.hitP99.toFixed(3)} ms); lookup process CPU ${((cpu / r.n) * 1e6).toFixed(1)} µs per lookup`,
+        `${r.suppressed} suppressed (p50 ${r.hitP50.toFixed(3)} ms, p99 ${r.hitP99.toFixed(3)} ms); lookup process CPU ${((cpu / r.n) * 1e6).toFixed(1)} µs per lookup ` +
+        `(this client ${((own.user + own.system) / r.n).toFixed(1)} µs)`,
     );
   }
   child.kill("SIGTERM");
