@@ -222,7 +222,9 @@ if (args[0] === "--serve") {
     });
   });
   await new Promise((r) => setTimeout(r, 2000)); // settling (older sources: their index's first load)
-  console.log(`${FLOOR ? "FLOOR (constant replies, no lookups): " : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s, 1% suppressed`);
+  console.log(
+    `${FLOOR ? "FLOOR (constant replies, no lookups): " : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s, 1% suppressed`,
+  );
   for (const [name, port, framing] of [
     ["socketmap", ports.socketmap, SOCKETMAP],
     ["policy", ports.policy, POLICY],
