@@ -39,9 +39,10 @@ export interface PauseCheck {
 export function pauseCheck(cache: PauseCache): PauseCheck {
   return (tenant, address, stream) => {
     if (stream === "*") return undefined;
-    const provider = () => providerOf(address.slice(address.lastIndexOf("@") + 1));
     const pauses = cache.current(tenant);
-    if (pauses) return pauses.length === 0 ? undefined : pauseFor(pauses, stream, provider());
-    return cache.get(tenant).then((p) => pauseFor(p, stream, provider()));
+    if (pauses) return pauses.length === 0 ? undefined : pauseFor(pauses, stream, providerOfAddress(address));
+    return cache.get(tenant).then((p) => pauseFor(p, stream, providerOfAddress(address)));
   };
 }
+
+const providerOfAddress = (address: string) => providerOf(address.slice(address.lastIndexOf("@") + 1));

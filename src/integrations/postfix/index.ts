@@ -44,10 +44,7 @@ export async function startLookup(deps: {
     tenant: config.lookupTenant ?? config.defaultTenant,
     defaultStream: config.defaultStream,
     logger,
-    onLookup: (
-      server: "socketmap" | "policy",
-      outcome: "suppressed" | "not_suppressed" | "paused" | "error",
-    ) => metrics.lookups.inc({ server, outcome }),
+    onLookup: lookupCounter(metrics),
   };
   const closers: (() => Promise<void>)[] = [() => mirror.stop()];
   try {
@@ -80,4 +77,20 @@ export async function startLookup(deps: {
     for (const c of closers.reverse()) await c();
     throw err;
   }
+}
+
+type LookupOutcome = "suppressed" | "not_suppressed" | "paused" | "error";
+
+/**
+ * Counts lookups in rebound_lookups_total through the counter's children, made once per server and outcome: a
+ * label object hashed per lookup was per-lookup garbage and time (bench/lookup.mjs, docs/performance.md).
+ */
+function lookupCounter(metrics: Metrics): (server: "socketmap" | "policy", outcome: LookupOutcome) => void {
+  const children = { socketmap: new Map<LookupOutcome, { inc(): void }>(), policy: new Map() };
+  return (server, outcome) => {
+    const of = children[server];
+    let c = of.get(outcome);
+    if (!c) of.set(outcome, (c = metrics.lookups.labels({ server, outcome })));
+    c.inc();
+  };
 }

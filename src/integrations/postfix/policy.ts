@@ -83,27 +83,45 @@ function decide(attrs: PolicyAttributes, deps: PolicyServerDeps): string | Promi
   const recipient = attrs.recipient ?? "";
   if (attrs.request !== "smtpd_access_policy" || !recipient) return policyReply(undefined);
   const { tenant, stream } = streamOf(attrs.sender ?? "", recipient, deps);
-  const failed = (err: unknown) => {
-    deps.onLookup?.("policy", "error");
-    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "policy: lookup failed");
-    // The mail waits (4xx) rather than going to an address that may be suppressed.
-    return "action=DEFER_IF_PERMIT 4.3.0 the suppression database does not answer\n\n";
-  };
-  const finish = (found: Governing | undefined): string | Promise<string> => {
-    // A suppression is final (5xx); a pause only makes the mail wait (4xx).
-    const paused = found ? undefined : deps.paused?.(tenant, recipient, stream);
-    const done = (p: Paused | undefined) => {
-      deps.onLookup?.("policy", found ? "suppressed" : p ? "paused" : "not_suppressed");
-      return p ? policyPausedReply(p) : policyReply(found);
-    };
-    return paused instanceof Promise ? paused.then(done, failed) : done(paused);
-  };
+  // No closure on the common path (answered from memory at once): a lookup makes as little garbage as it can.
+  let found: ReturnType<PolicyServerDeps["check"]>;
   try {
-    const found = deps.check(tenant, recipient, stream);
-    return found instanceof Promise ? found.then(finish).catch(failed) : finish(found);
+    found = deps.check(tenant, recipient, stream);
   } catch (err) {
-    return failed(err);
+    return failed(deps, err);
   }
+  return found instanceof Promise
+    ? found.then((f) => finish(deps, tenant, recipient, stream, f)).catch((err: unknown) => failed(deps, err))
+    : finish(deps, tenant, recipient, stream, found);
+}
+
+function finish(
+  deps: PolicyServerDeps,
+  tenant: string,
+  recipient: string,
+  stream: string,
+  found: Governing | undefined,
+): string | Promise<string> {
+  // A suppression is final (5xx); a pause only makes the mail wait (4xx).
+  const paused = found ? undefined : deps.paused?.(tenant, recipient, stream);
+  return paused instanceof Promise
+    ? paused.then(
+        (p) => done(deps, found, p),
+        (err: unknown) => failed(deps, err),
+      )
+    : done(deps, found, paused);
+}
+
+function done(deps: PolicyServerDeps, found: Governing | undefined, p: Paused | undefined): string {
+  deps.onLookup?.("policy", found ? "suppressed" : p ? "paused" : "not_suppressed");
+  return p ? policyPausedReply(p) : policyReply(found);
+}
+
+function failed(deps: PolicyServerDeps, err: unknown): string {
+  deps.onLookup?.("policy", "error");
+  deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "policy: lookup failed");
+  // The mail waits (4xx) rather than going to an address that may be suppressed.
+  return "action=DEFER_IF_PERMIT 4.3.0 the suppression database does not answer\n\n";
 }
 
 const asIs = (s: string) => s;

@@ -9,6 +9,7 @@ import {
   socketmapReply,
   type Governing,
   type Paused,
+  type SocketmapMap,
 } from "./answer.js";
 import type { PauseCheck, SuppressionCheck } from "./check.js";
 import { netstring, NetstringError, NetstringReader } from "./netstring.js";
@@ -113,26 +114,49 @@ function answer(text: string, deps: LookupServerDeps): string | Promise<string> 
   const { map, stream, key } = parsed.value;
   if (!isAddressKey(key)) return "NOTFOUND ";
   const s = stream ?? deps.defaultStream;
-  const failed = (err: unknown) => {
-    deps.onLookup?.("socketmap", "error");
-    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "socketmap: lookup failed");
-    return "TEMP the suppression database does not answer";
-  };
-  const finish = (found: Governing | undefined): string | Promise<string> => {
-    // A suppression is final (5xx); a pause only makes the mail wait (4xx).
-    const paused = found ? undefined : deps.paused?.(deps.tenant, key, s);
-    const done = (p: Paused | undefined) => {
-      deps.onLookup?.("socketmap", found ? "suppressed" : p ? "paused" : "not_suppressed");
-      return p ? socketmapPausedReply(map, p) : socketmapReply(map, found);
-    };
-    return paused instanceof Promise ? paused.then(done, failed) : done(paused);
-  };
+  // No closure on the common path (answered from memory at once): a lookup makes as little garbage as it can.
+  let found: ReturnType<LookupServerDeps["check"]>;
   try {
-    const found = deps.check(deps.tenant, key, s);
-    return found instanceof Promise ? found.then(finish).catch(failed) : finish(found);
+    found = deps.check(deps.tenant, key, s);
   } catch (err) {
-    return failed(err);
+    return failed(deps, err);
   }
+  return found instanceof Promise
+    ? found.then((f) => finish(deps, map, key, s, f)).catch((err: unknown) => failed(deps, err))
+    : finish(deps, map, key, s, found);
+}
+
+function finish(
+  deps: LookupServerDeps,
+  map: SocketmapMap,
+  key: string,
+  stream: string,
+  found: Governing | undefined,
+): string | Promise<string> {
+  // A suppression is final (5xx); a pause only makes the mail wait (4xx).
+  const paused = found ? undefined : deps.paused?.(deps.tenant, key, stream);
+  return paused instanceof Promise
+    ? paused.then(
+        (p) => done(deps, map, found, p),
+        (err: unknown) => failed(deps, err),
+      )
+    : done(deps, map, found, paused);
+}
+
+function done(
+  deps: LookupServerDeps,
+  map: SocketmapMap,
+  found: Governing | undefined,
+  p: Paused | undefined,
+): string {
+  deps.onLookup?.("socketmap", found ? "suppressed" : p ? "paused" : "not_suppressed");
+  return p ? socketmapPausedReply(map, p) : socketmapReply(map, found);
+}
+
+function failed(deps: LookupServerDeps, err: unknown): string {
+  deps.onLookup?.("socketmap", "error");
+  deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "socketmap: lookup failed");
+  return "TEMP the suppression database does not answer";
 }
 
 export async function listen(server: Server, host: string, port: number): Promise<ListeningServer> {
