@@ -4,7 +4,7 @@ import { fromOf, parserOf, subjectOf, type Layout } from "./engine.js";
 
 const BOUNCE_FROM = /mailer-daemon|postmaster|mail delivery|mail administrator|mailer|MAILER|bounce|daemon/i;
 const BOUNCE_SUBJECT =
-  /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed/i;
+  /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed|message (?:blocked|rejected|refused)|kh[ôo]ng th[ểe] g[ửu]i/i;
 
 export const generalLayout: Layout = {
   id: "general",
@@ -41,6 +41,11 @@ generalLayout.start!.push(
   // Korean, and more Polish
   /전달(?:되지|하지) 못했습니다|(?:전송|배달|발송|배송)(?:되지|하지) 못했습니다|(?:전송|배달|발송)(?:에)? 실패|nie uda[łl]o si[ęe] dostarczy[ćc]|nie zosta[łl]a dostarczona|nie dor[ęe]czono/i,
   /(?:Adresse|Empf[äa]nger)(?:\(n\)|n)? (?:sind |ist )?fehlgeschlagen|nicht zugestellt werden|noch nicht zugestellt|n'a pas encore [eé]t[eé] (?:distribu|remis|livr)|n'a pas pu [eê]tre remis|no ha podido ser entregado|todav[ií]a no (?:ha podido|se ha)|non [eè] stato (?:possibile )?(?:recapitat|consegnat)|impossibile consegnare|n[aã]o p[oô]de ser entregue|n[aã]o foi poss[ií]vel entregar|ainda n[aã]o foi entregue|is niet afgeleverd|nog niet (?:afgeleverd|bezorgd)|не может быть доставлено|не удалось доставить|ещё не доставлено|еще не доставлено|配信が遅れ|配信を遅延|配信できませんでした|无法投递|無法傳送|无法发送|延迟投递|延遲投遞/i,
+);
+
+// A provider's own notice with failures under headings, a security service's block notice, Vietnamese
+generalLayout.start!.push(
+  /delivery problems with|(?:permanent|temporary) failures?\b|the message you sent to \S{1,255} was (?:blocked|rejected|refused)|không thể gửi (?:thư )?(?:đến|tới)|gửi thư (?:thất bại|không thành công)/i,
 );
 
 export const generalParser = parserOf(generalLayout);

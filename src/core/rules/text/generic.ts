@@ -28,7 +28,7 @@ export const genericRules = table("generic", [
   [
     "storage-exceeded",
     "mailboxfull",
-    /exceeded (?:its |the |their |his |her |your )?storage (?:allocation|allowance|limit)|(?:storage|mailbox) (?:space )?(?:is )?(?:full|exhausted)|out of storage space|storage quota|mailbox would exceed (?:the )?maximum allowed storage|space has been used up/i,
+    /exceeded (?:its |the |their |his |her |your )?storage (?:allocation|allowance|limit)|(?:storage|mailbox) (?:space )?(?:is )?(?:full|exhausted)|out of storage space|storage quota|mailbox would exceed (?:the )?maximum allowed storage|space has been used up|(?:mailbox|mail ?(?:database|file|store)) (?:has )?exceeded (?:its |the )?(?:size )?(?:quota|limit)/i,
     "552 Requested mail action aborted: exceeded storage allocation",
     P.mailboxfull,
   ],

@@ -306,4 +306,33 @@ export const languageRules = table("lang", [
     "552 5.2.2 A caixa de correio do destinatário está cheia",
     P.mailboxfull,
   ],
+  // Hungarian, Vietnamese
+  [
+    "hu-mailbox-full",
+    "mailboxfull",
+    /postafi[óo]k(?:ja)? (?:\S{1,40} )?(?:megtelt|betelt|tele van)|t[áa]rhely(?:e)? (?:megtelt|betelt)/i,
+    "552 A címzett postafiókja megtelt",
+    P.mailboxfull,
+  ],
+  [
+    "hu-user-unknown",
+    "userunknown",
+    /(?:felhaszn[áa]l[óo]|c[íi]mzett|postafi[óo]k|c[íi]m)(?: \S{1,40})? nem (?:l[ée]tezik|tal[áa]lhat[óo])|ismeretlen (?:felhaszn[áa]l[óo]|c[íi]mzett)/i,
+    "550 A felhasználó nem létezik",
+    P.userunknown,
+  ],
+  [
+    "vi-user-unknown",
+    "userunknown",
+    /(?:địa chỉ|người nhận|tài khoản|hộp thư)(?: email| thư)?(?: \S{1,40})? không tồn tại/i,
+    "550 Địa chỉ email không tồn tại",
+    P.userunknown,
+  ],
+  [
+    "vi-mailbox-full",
+    "mailboxfull",
+    /hộp thư (?:của )?(?:người nhận |\S{1,40} )?(?:đã )?(?:bị )?(?:đầy|hết dung lượng)/i,
+    "552 Hộp thư của người nhận đã đầy",
+    P.mailboxfull,
+  ],
 ]);
