@@ -64,15 +64,36 @@ export function normaliseNewlines(s: string): string {
   return lf.includes("\r") ? lf.split("\r").join("\n") : lf;
 }
 
+/**
+ * The bytes with CRLF and CR-only line endings made LF (as normaliseNewlines does to the string): each CR is dropped
+ * before an LF and made an LF elsewhere. On the bytes, before they become a string: a native search for each CR and
+ * a copy of each run between them, where splitting the string cut it into a string per line and joined them again.
+ */
+function lfBytes(raw: Buffer): Buffer {
+  let cr = raw.indexOf(13);
+  if (cr < 0) return raw;
+  const out = Buffer.allocUnsafe(raw.length);
+  let n = 0;
+  let from = 0;
+  while (cr >= 0) {
+    n += raw.copy(out, n, from, cr);
+    if (raw[cr + 1] !== 10) out[n++] = 10;
+    from = cr + 1;
+    cr = raw.indexOf(13, from);
+  }
+  n += raw.copy(out, n, from);
+  return out.subarray(0, n);
+}
+
 /** Raw input -> binary string with LF line endings, capped in size. */
 export function toBinaryString(raw: Buffer | string, maxBytes = DEFAULT_LIMITS.maxMailBytes): string {
   let s: string;
   if (typeof raw === "string") {
     // Strings from callers are text: re-encode non-ASCII as UTF-8 bytes so that charset decoding sees bytes.
     s = hasHighBytes(raw) ? Buffer.from(raw, "utf8").toString("latin1") : raw;
-  } else s = (raw.length > maxBytes ? raw.subarray(0, maxBytes) : raw).toString("latin1");
+  } else s = lfBytes(raw.length > maxBytes ? raw.subarray(0, maxBytes) : raw).toString("latin1");
   if (s.length > maxBytes) s = s.slice(0, maxBytes);
-  s = normaliseNewlines(s);
+  if (typeof raw === "string") s = normaliseNewlines(s);
   // A leading mbox "From " line is not a header.
   if (s.startsWith("From ")) {
     const nl = s.indexOf("\n");

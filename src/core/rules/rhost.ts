@@ -391,9 +391,16 @@ export function matchRemoteHost(
   const names = hosts.map((h) => hostName(h)).filter((h): h is string => h !== undefined);
   if (names.length === 0 || !text) return undefined;
   const head = text.length > 4096 ? text.slice(0, 4096) : text;
-  for (const rule of remoteHostRules)
-    if (names.some((n) => rule.host.test(n)) && rule.pattern.test(head) && holds(rule, head, facts))
-      return rule;
+  // Rules of one host are consecutive: its pattern is tested on the names once per run of its rules, not per rule.
+  let host: RegExp | undefined;
+  let hostHit = false;
+  for (const rule of remoteHostRules) {
+    if (rule.host !== host) {
+      host = rule.host;
+      hostHit = names.some((n) => host!.test(n));
+    }
+    if (hostHit && rule.pattern.test(head) && holds(rule, head, facts)) return rule;
+  }
   return undefined;
 }
 
