@@ -28,13 +28,28 @@ function hasInlineHint(text: string): boolean {
     return INLINE_HINT.test(text);
   for (let p = 0; p < text.length;) {
     INLINE_HINT_AT.lastIndex = p;
-    if (INLINE_HINT_AT.test(text)) return true;
+    if (mayStart(text.charCodeAt(p), HINT_FIRST) && INLINE_HINT_AT.test(text)) return true;
     const eol = text.indexOf("\n", p);
     if (eol < 0) break;
     p = eol + 1;
   }
   // `^` matches at the very end too (after a final LF), where nothing follows to match.
   return false;
+}
+
+/**
+ * The characters a line matching INLINE_HINT_AT (HINT_FIRST) or INLINE_START_AT (START_FIRST) can start with: a
+ * blank or `>`, or the first letter of one of their names, in either case. A line starting with another is passed
+ * over without running the pattern (most lines of a text).
+ */
+const HINT_FIRST = asciiSet(" \t>ftsmrFTSMR");
+const START_FIRST = asciiSet(" \t>rftsdmxclaeRFTSDMXCLAE");
+const mayStart = (c: number, first: Uint8Array): boolean => c < 0x80 && first[c] === 1;
+
+function asciiSet(chars: string): Uint8Array {
+  const set = new Uint8Array(0x80);
+  for (let i = 0; i < chars.length; i++) set[chars.charCodeAt(i)] = 1;
+  return set;
 }
 
 const MAX_INLINE_CHARS = 65536;
@@ -124,7 +139,7 @@ function nextInlineStart(s: string, from: number, limit: number): number {
   for (;;) {
     if (p > limit) return -1;
     INLINE_START_AT.lastIndex = p;
-    if (INLINE_START_AT.test(s)) return p;
+    if (mayStart(s.charCodeAt(p), START_FIRST) && INLINE_START_AT.test(s)) return p;
     const eol = s.indexOf("\n", p);
     if (eol < 0) return -1;
     p = eol + 1;

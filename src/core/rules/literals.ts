@@ -186,6 +186,13 @@ const pieceHash = (q: number, a: number, b: number, c: number, d: number): numbe
     Math.imul(q, 0x165667b1)) >>>
   (32 - HASH_BITS);
 
+/**
+ * The four characters `a b c d` of `s` from `from` on as a key: one number for ASCII characters (seven bits each),
+ * else the piece itself. Two pieces have the same key exactly when they are the same characters.
+ */
+const pieceKey = (s: string, from: number, a: number, b: number, c: number, d: number): number | string =>
+  (a | b | c | d) < 0x80 ? (a << 21) | (b << 14) | (c << 7) | d : s.slice(from, from + 4);
+
 interface Filed {
   id: number;
   hash: number;
@@ -217,21 +224,33 @@ export class LiteralMatcher {
 
   constructor(literals: readonly string[], samples: readonly string[] = []) {
     this.literals = literals;
-    const freq = new Map<string, number>();
-    for (const t of samples)
-      for (let i = 0; i + 4 <= t.length; i++) {
-        const g = t.slice(i, i + 4);
-        freq.set(g, (freq.get(g) ?? 0) + 1);
+    // Counted by a number for a piece of ASCII characters (a string's hash is computed again for each new slice).
+    const freq = new Map<number | string, number>();
+    for (const t of samples) {
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      for (let i = 0; i < t.length; i++) {
+        const d = t.charCodeAt(i);
+        if (i >= 3) {
+          const g = pieceKey(t, i - 3, a, b, c, d);
+          freq.set(g, (freq.get(g) ?? 0) + 1);
+        }
+        a = b;
+        b = c;
+        c = d;
       }
+    }
     const load = new Int32Array(1 << HASH_BITS);
     const filed: Filed[] = [];
     let anyThree = false;
     let anyTwo = false;
     let asciiTwo = false;
-    literals.forEach((lit, id) => {
+    for (let id = 0; id < literals.length; id++) {
+      const lit = literals[id]!;
       if (lit.length < 2) {
         this.always.push(id);
-        return;
+        continue;
       }
       const q = Math.min(4, lit.length);
       if (q === 3) anyThree = true;
@@ -239,13 +258,18 @@ export class LiteralMatcher {
         anyTwo = true;
         if (!/[^\x00-\x7f]/.test(lit)) asciiTwo = true;
       }
-      // the rarest piece in the samples, then the least loaded hash, then the first
+      // the rarest piece in the samples (only four-character pieces are counted), then the least loaded hash, then
+      // the first; a piece of q characters ends at o + q - 1, the characters before it 0
       let best: Filed | undefined;
       let bestCost = Infinity;
       for (let o = 0; o + q <= lit.length; o++) {
-        const at = (k: number): number => (k < 4 - q ? 0 : lit.charCodeAt(o + k - (4 - q)));
-        const hash = pieceHash(q, at(0), at(1), at(2), at(3));
-        const cost = (freq.get(lit.slice(o, o + q)) ?? 0) * load.length + load[hash]!;
+        const a = q === 4 ? lit.charCodeAt(o) : 0;
+        const b = q >= 3 ? lit.charCodeAt(o + q - 3) : 0;
+        const c = lit.charCodeAt(o + q - 2);
+        const d = lit.charCodeAt(o + q - 1);
+        const hash = pieceHash(q, a, b, c, d);
+        const seen = q === 4 ? (freq.get(pieceKey(lit, o, a, b, c, d)) ?? 0) : 0;
+        const cost = seen * load.length + load[hash]!;
         if (cost < bestCost) {
           bestCost = cost;
           best = { id, hash, back: o + q - 1 };
@@ -253,7 +277,7 @@ export class LiteralMatcher {
       }
       load[best!.hash]!++;
       filed.push(best!);
-    });
+    }
     this.anyThree = anyThree;
     this.anyTwo = anyTwo;
     this.asciiTwo = asciiTwo;
