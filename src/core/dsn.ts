@@ -43,9 +43,18 @@ export const STANDARD_RECIPIENT_FIELDS: ReadonlySet<string> = new Set([
 const RECIPIENT_FIELDS = new Set([...STANDARD_RECIPIENT_FIELDS, "x-actual-recipient", "final-log-id"]);
 const MAX_LINES = 5000;
 
+// The patterns of stripType and addressOf, made once: a regex literal in a function is a new object on each call.
+const TYPED = /^\s*([A-Za-z0-9-]{2,16})\s*;([\s\S]*)$/;
+const QUOTED_ADDRESS = /"[^"\\\r\n]{1,64}"@[A-Za-z0-9.-]+[A-Za-z0-9]/;
+const ANGLE_ADDRESS = /<([^\s<>@]+@[^\s<>]+)>/;
+const BARE_ADDRESS = /(?<![^\s"'(),;<>@])[^\s"'(),;<>@]+@[^\s"'(),:;<>]+/;
+const MAILTO = /^mailto:/i;
+const TRAILING_DOTS = /(?<![.\]])[.\]]+$/;
+const LEADING_BRACKET = /^\[/;
+
 /** Strip an RFC 3464 type prefix: `rfc822; a@b` -> `a@b`, `dns; mx.example` -> `mx.example`. */
 export function stripType(value: string): { type?: string; value: string } {
-  const m = /^\s*([A-Za-z0-9-]{2,16})\s*;([\s\S]*)$/.exec(value);
+  const m = TYPED.exec(value);
   if (m) return { type: m[1]!.toLowerCase(), value: m[2]!.trim() };
   return { value: value.trim() };
 }
@@ -54,19 +63,19 @@ export function stripType(value: string): { type?: string; value: string } {
 export function addressOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const v = stripType(value).value;
-  const quoted = /"[^"\\\r\n]{1,64}"@[A-Za-z0-9.-]+[A-Za-z0-9]/.exec(v);
+  const quoted = QUOTED_ADDRESS.exec(v);
   if (quoted) return quoted[0];
-  const angle = /<([^\s<>@]+@[^\s<>]+)>/.exec(v);
-  let bare = angle ? angle[1]! : /(?<![^\s"'(),;<>@])[^\s"'(),;<>@]+@[^\s"'(),:;<>]+/.exec(v)?.[0];
+  const angle = ANGLE_ADDRESS.exec(v);
+  let bare = angle ? angle[1]! : BARE_ADDRESS.exec(v)?.[0];
   if (!bare) return undefined;
   // A source route (`@relay.example:user@host`) names the mailbox after the colon.
   const colon = bare.lastIndexOf(":");
   if (colon >= 0) bare = bare.slice(colon + 1);
   if (!bare.includes("@")) return undefined;
   return bare
-    .replace(/^mailto:/i, "")
-    .replace(/(?<![.\]])[.\]]+$/, "")
-    .replace(/^\[/, "");
+    .replace(MAILTO, "")
+    .replace(TRAILING_DOTS, "")
+    .replace(LEADING_BRACKET, "");
 }
 
 /** Parse the text of a message/delivery-status (or message/global-delivery-status) part. */

@@ -439,6 +439,9 @@ export function finish(rcpt: string, diag: string, layout: Layout, block = ""): 
   return r;
 }
 
+/** Sendmail's `... while talking to host:` (made once: a regex literal in the loop was a new object a line). */
+const WHILE_TALKING = /^\s*(?:\.\.\.\s*)?while talking to\b/i;
+
 /** Run one layout over a mail: the failed recipients, or null when the layout does not fit. */
 export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipient[] | null {
   const text = bounceText(mail);
@@ -464,7 +467,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
       if (cur && blankEnds && (cur.lines.length > 0 || cur.rest) && !announces(cur)) closed = true;
       continue;
     }
-    if (/^\s*(?:\.\.\.\s*)?while talking to\b/i.test(line)) {
+    if (WHILE_TALKING.test(line)) {
       pending = [];
       closed = true;
     }

@@ -12,6 +12,9 @@ export const REPORT_PARTS = new Set([
   "message/global-disposition-notification",
 ]);
 
+/** A type/subtype alone (made once: a regex literal in a function is a new object on each call). */
+const PLAIN_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
+
 /** Split `type/subtype; a=b; c="d"` into a lower-cased type and lower-cased parameter names. */
 export function parseContentType(value: string | undefined): {
   type: string;
@@ -22,7 +25,7 @@ export function parseContentType(value: string | undefined): {
   const semi = value.indexOf(";");
   let type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
   let rest = semi >= 0 ? value.slice(semi + 1) : undefined;
-  if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type)) {
+  if (!PLAIN_TYPE.test(type)) {
     // Folded without `;` (`text/plain charset=...`): the type is the first word, the rest its parameters.
     const folded = /^\s*([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)\s+([^\s=]+\s*=[^]*)$/i.exec(
       semi < 0 ? value : value.slice(0, semi),

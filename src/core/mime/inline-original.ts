@@ -52,6 +52,12 @@ function asciiSet(chars: string): Uint8Array {
   return set;
 }
 
+// The line patterns of findInlineOriginal's loop, made once: a regex literal in a loop is a new object each time.
+const QUOTE_BEFORE_FIELD = /^(> ?|\s{1,8})(?=[!-9;-~]+:)/;
+const ANY_FIELD = /^[!-9;-~]+:\s/;
+const KEY_FIELD = /^(from|to|subject|message-id|return-path)\s*:/i;
+const FOLDED = /^[ \t]+\S/;
+
 const MAX_INLINE_CHARS = 65536;
 const MAX_INLINE_LINES = 5000;
 
@@ -76,12 +82,12 @@ export function findInlineOriginal(text: string): { headers: Headers; body?: str
     for (let pos = first; ;) {
       const eol = lineEnd(src, pos, limit);
       const raw = src.slice(pos, eol);
-      const l = raw.replace(/^(> ?|\s{1,8})(?=[!-9;-~]+:)/, "");
-      if (INLINE_HEADER.test(l) || /^[!-9;-~]+:\s/.test(l)) {
+      const l = raw.replace(QUOTE_BEFORE_FIELD, "");
+      if (INLINE_HEADER.test(l) || ANY_FIELD.test(l)) {
         block.push(l);
         count++;
-        if (/^(from|to|subject|message-id|return-path)\s*:/i.test(l)) key = true;
-      } else if (/^[ \t]+\S/.test(raw) && block.length > 0) block.push(" " + raw.trim());
+        if (KEY_FIELD.test(l)) key = true;
+      } else if (FOLDED.test(raw) && block.length > 0) block.push(" " + raw.trim());
       else {
         stop = pos;
         stopEnd = eol;

@@ -424,9 +424,11 @@ function leadingCode(text: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+const HOST_NAME = /(?:^|[\s;])([a-z0-9][a-z0-9.-]{0,252}[a-z0-9])\.?(?=$|[\s[(\]])/i;
+
 /** `dns; mx.example.org [192.0.2.1]` / `mx.example.org` -> `mx.example.org` (lower-cased, no trailing dot). */
 function hostName(h: string | undefined): string | undefined {
   if (!h) return undefined;
-  const m = /(?:^|[\s;])([a-z0-9][a-z0-9.-]{0,252}[a-z0-9])\.?(?=$|[\s[(\]])/i.exec(h.slice(0, 300));
+  const m = HOST_NAME.exec(h.slice(0, 300));
   return m ? m[1]!.toLowerCase() : undefined;
 }
