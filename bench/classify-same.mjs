@@ -35,7 +35,10 @@ const corpus = [...emlIn(join(root, "..", "shared", "corpus", "emails")), ...eml
 const hostile = [];
 for (const c of CONTEXTS)
   for (const u of UNITS)
-    hostile.push({ name: `hostile ${c.name} ${JSON.stringify(u)}`, mail: Buffer.from(c.mail(run(u, 4096), u), "latin1") });
+    hostile.push({
+      name: `hostile ${c.name} ${JSON.stringify(u)}`,
+      mail: Buffer.from(c.mail(run(u, 4096), u), "latin1"),
+    });
 
 let compared = 0;
 let differing = 0;
@@ -48,7 +51,9 @@ const compare = (name, mail) => {
   if (differing <= 5) {
     let i = 0;
     while (i < a.length && a[i] === b[i]) i++;
-    console.log(`differs: ${name} at ${i}\n  old ${a.slice(Math.max(0, i - 80), i + 80)}\n  new ${b.slice(Math.max(0, i - 80), i + 80)}`);
+    console.log(
+      `differs: ${name} at ${i}\n  old ${a.slice(Math.max(0, i - 80), i + 80)}\n  new ${b.slice(Math.max(0, i - 80), i + 80)}`,
+    );
   }
 };
 for (const { name, mail } of [...corpus, ...hostile]) compare(name, mail);

@@ -72,10 +72,7 @@ export function addressOf(value: string | undefined): string | undefined {
   const colon = bare.lastIndexOf(":");
   if (colon >= 0) bare = bare.slice(colon + 1);
   if (!bare.includes("@")) return undefined;
-  return bare
-    .replace(MAILTO, "")
-    .replace(TRAILING_DOTS, "")
-    .replace(LEADING_BRACKET, "");
+  return bare.replace(MAILTO, "").replace(TRAILING_DOTS, "").replace(LEADING_BRACKET, "");
 }
 
 /** Parse the text of a message/delivery-status (or message/global-delivery-status) part. */
