@@ -22,6 +22,7 @@ import { languageRules } from "./text/languages.js";
 import { messagelabsRules } from "./text/messagelabs.js";
 import { microsoftRules } from "./text/microsoft.js";
 import { mimecastRules } from "./text/mimecast.js";
+import { noticeRules } from "./text/notices.js";
 import { postfixRules } from "./text/postfix.js";
 import { qmailRules } from "./text/qmail.js";
 import { russianRules } from "./text/russian.js";
@@ -72,6 +73,7 @@ const TABLES: readonly (readonly TextRule[])[] = [
   eximRules,
   qmailRules,
   languageRules,
+  noticeRules,
   genericRules,
 ];
 
