@@ -6,6 +6,11 @@ import { generalNoticeParser, generalParser } from "./general.js";
 import { LAYOUTS } from "./families/index.js";
 import type { LhostParser } from "./types.js";
 
-export const lhostParsers: LhostParser[] = [amazonSesJson, ...LAYOUTS.map(parserOf), generalParser, generalNoticeParser];
+export const lhostParsers: LhostParser[] = [
+  amazonSesJson,
+  ...LAYOUTS.map(parserOf),
+  generalParser,
+  generalNoticeParser,
+];
 
 export type { ExtractedRecipient, LhostParser } from "./types.js";
