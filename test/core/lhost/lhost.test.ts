@@ -205,13 +205,19 @@ describe("a mail system's notice of no known layout", () => {
     'address rejected: not accepted here". I will not try again.',
   ].join("\n");
 
-  it("is a bounce when a daemon or postmaster sends it under a subject of failure with a failure reply in its prose", () => {
-    const got = run(
-      notice("Mail server <postmaster@shop.example>", "Your message could not be delivered", prose),
-    );
-    expect(got?.id).toBe("general");
-    expect(got!.found.map((r) => r.recipient)).toEqual(["ada.lind@library.example"]);
-    expect(got!.found[0]!.diagnostic).toContain("Sender address rejected");
+  it("is a bounce when a daemon or postmaster sends it under a subject of failure (in any of its languages) with a failure reply in its prose", () => {
+    for (const subject of [
+      "Your message could not be delivered",
+      "Olevererbart meddelande",
+      "İleti teslim edilemedi",
+      "Wiadomość niedoręczona",
+      "Nedoručitelná zpráva",
+    ]) {
+      const got = run(notice("Mail server <postmaster@shop.example>", subject, prose));
+      expect(got?.id, subject).toBe("general");
+      expect(got!.found.map((r) => r.recipient)).toEqual(["ada.lind@library.example"]);
+      expect(got!.found[0]!.diagnostic).toContain("Sender address rejected");
+    }
   });
 
   it("is not one from a person, under an ordinary subject, without failure words, or beside a delivery-status part", () => {
