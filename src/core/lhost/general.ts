@@ -2,7 +2,8 @@
 // engine, the block starting at the first sentence that announces failed recipients.
 import { fromOf, parserOf, subjectOf, type Layout } from "./engine.js";
 
-const BOUNCE_FROM = /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailer|MAILER|bounce|daemon/i;
+const BOUNCE_FROM =
+  /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailer|MAILER|bounce|daemon/i;
 const BOUNCE_SUBJECT =
   /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failed mail|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed|message (?:blocked|rejected|refused)|kh[ôo]ng th[ểe] g[ửu]i|nedoru[čc]iteln|niedor[ęe]czon|olevererbar|f[öo]rsenad leverans|leveransfel|ikke leveret|leveringsfejl|toimitus ep[äa]onnistui|k[ée]zbes[íi]thetetlen|teslim edilemedi|iletilemedi|nelivrat|δεν παραδόθηκε|tidak terkirim|gagal terkirim|non consegnat|correo devuelto|mensagem devolvida|non distribu/i;
 
