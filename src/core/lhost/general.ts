@@ -60,9 +60,9 @@ export const generalParser = parserOf(generalLayout);
 /** A mail system's own sender: the daemon or the postmaster, not a person or a list. */
 const SYSTEM_FROM =
   /mailer-daemon|postmaster|mail ?delivery (?:subsystem|system|service)|mail system|mail server|mdaemon|<(?:mmdf|smtp|mail|mailer|daemon|mta)@/i;
-/** The body speaks of a refusal or a failure: an SMTP failure reply or the words. */
+/** The body speaks of a refusal or a failure: an SMTP failure reply with its enhanced code, or the words. */
 const FAILURE_TEXT =
-  /(?<![\d.])[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3}\b)?|\b(?:rejected|refused|not accepted|would not (?:take|accept)|failed|failure|undeliverable|not (?:be )?delivered|permanent error)\b/i;
+  /(?<![\d.])[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b|\b(?:rejected|refused|not accepted|would not (?:take|accept)|failed|failure|undeliverable|not (?:be )?delivered|permanent error|no such (?:user|mailbox|address|domain)|does not exist|unknown (?:user|recipient|domain|host)|mailbox (?:is )?full|blocked|denied)\b/i;
 
 /**
  * A mail system's notice in its own prose, with no sentence that announces failed recipients (`I tried to hand it

@@ -236,6 +236,15 @@ describe("a mail system's notice of no known layout", () => {
         ),
       ),
     ).toBeUndefined();
+    expect(
+      run(
+        notice(
+          "Mail server <postmaster@shop.example>",
+          "Mail delivery failed",
+          "Our newsletter: 550 readers opened it, ask ada.lind@library.example for the figures.",
+        ),
+      ),
+    ).toBeUndefined();
     const report = parseMail(
       [
         "From: postmaster@shop.example",
