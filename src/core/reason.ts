@@ -339,7 +339,7 @@ function refusedAfterRecipient(
   if (freeText && !status && smtpCode === undefined) return false;
   // The same of a notice's own reason field (`Reason: no such user`, PMDF and Messaging Server) with no SMTP reply
   // beside it: the server's own verdict on the address, not a filter's answer to the message.
-  if (!status && smtpCode === undefined && !cmd && /\breason: (?:no such|unknown|invalid)/i.test(diagnostic))
+  if (!status && smtpCode === undefined && !cmd && /\b(?:reason|because):\s*(?:no such|unknown|invalid|(?:user|recipient|mailbox|address) (?:unknown|not found|does not exist))/i.test(diagnostic))
     return false;
   // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;
@@ -409,7 +409,7 @@ const TRANSIENT_WORDS =
  * recipient whose reason is unknown, they make its failure permanent (read after TRANSIENT_WORDS found nothing).
  */
 const FINAL_NOTICE_WORDS =
-  /could not be delivered|couldn't be delivered|was not delivered|were not delivered|undeliverable|did not reach|did not receive (?:a copy of )?(?:this|your) message|delivery (?:to (?:the following|these) recipients? )?(?:has )?failed|failed recipients?|permanent(?:ly)?\b|fatal|nicht zugestellt werden|unzustellbar|fehlgeschlagen|n'a pas pu [êe]tre|non remis|no se (?:pudo|ha podido) entregar|no (?:pudo|puede) ser entregado|non [èe] stato (?:possibile )?(?:recapitat|consegnat)|impossibile (?:consegnare|recapitare)|n[ãa]o (?:foi poss[íi]vel entregar|p[ôo]de ser entregue)|kon niet worden (?:afgeleverd|bezorgd)|is niet afgeleverd|не может быть доставлено|не удалось доставить|配信できませんでした|送信できませんでした|无法投递|無法投遞|无法送达|無法傳送|退信/i;
+  /could not be delivered|couldn't be delivered|cannot be delivered|can't be delivered|unable to deliver|was not delivered|were not delivered|undeliverable|did not reach|did not receive (?:a copy of )?(?:this|your) message|delivery (?:to (?:the following|these) recipients? )?(?:has )?failed|failed recipients?|permanent(?:ly)?\b|fatal|nicht zugestellt werden|unzustellbar|fehlgeschlagen|n'a pas pu [êe]tre|non remis|no se (?:pudo|ha podido) entregar|no (?:pudo|puede) ser entregado|non [èe] stato (?:possibile )?(?:recapitat|consegnat)|impossibile (?:consegnare|recapitare)|n[ãa]o (?:foi poss[íi]vel entregar|p[ôo]de ser entregue)|kon niet worden (?:afgeleverd|bezorgd)|is niet afgeleverd|не может быть доставлено|не удалось доставить|配信できませんでした|送信できませんでした|无法投递|無法投遞|无法送达|無法傳送|退信/i;
 
 /** Whether a bounce's text is a final notice (see FINAL_NOTICE_WORDS) that says nothing of a retry. */
 export function finalNoticeIn(text: string): boolean {
