@@ -339,7 +339,14 @@ function refusedAfterRecipient(
   if (freeText && !status && smtpCode === undefined) return false;
   // The same of a notice's own reason field (`Reason: no such user`, PMDF and Messaging Server) with no SMTP reply
   // beside it: the server's own verdict on the address, not a filter's answer to the message.
-  if (!status && smtpCode === undefined && !cmd && /\b(?:reason|because):\s*(?:no such|unknown|invalid|(?:user|recipient|mailbox|address) (?:unknown|not found|does not exist))/i.test(diagnostic))
+  if (
+    !status &&
+    smtpCode === undefined &&
+    !cmd &&
+    /\b(?:reason|because):\s*(?:no such|unknown|invalid|(?:user|recipient|mailbox|address) (?:unknown|not found|does not exist))/i.test(
+      diagnostic,
+    )
+  )
     return false;
   // An addressing code (X.1.x) other than the sender's (X.1.7, X.1.8) speaks of the recipient's address.
   if (status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status)) return false;

@@ -3,7 +3,8 @@ import { permanenceOf } from "../../src/core/reason.js";
 
 // The words a notice uses to say whether its failure is final or will be retried, read when no status, reply code
 // or Action says it (issue 14: old MTAs and free-text notices).
-const said = (text: string): boolean | null => permanenceOf("onhold", undefined, undefined, undefined, text).permanent;
+const said = (text: string): boolean | null =>
+  permanenceOf("onhold", undefined, undefined, undefined, text).permanent;
 
 describe("permanence words", () => {
   it("reads a final verdict in the notices' own words as permanent", () => {

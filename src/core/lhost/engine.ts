@@ -502,7 +502,8 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
         } else {
           // recipient lines one after another with no words of their own (`<a@x>` `<b@x>`, then `Reason: ...`):
           // the words below the last are the whole group's
-          const group = cur && !closed && cur.lines.length === 0 && !cur.rest && !hit.rest && pending.length === 0;
+          const group =
+            cur && !closed && cur.lines.length === 0 && !cur.rest && !hit.rest && pending.length === 0;
           cur = {
             rcpt: addr,
             indent: ind,
@@ -634,7 +635,10 @@ const WHOLE_ADDRESS = new RegExp(`^${EMAIL_SRC}$`);
  */
 function addressList(line: string): string[] | undefined {
   if (!line.includes(",") && !line.includes(";")) return undefined;
-  const items = line.trim().replace(/[,;.]$/, "").split(LIST_SEPARATOR);
+  const items = line
+    .trim()
+    .replace(/[,;.]$/, "")
+    .split(LIST_SEPARATOR);
   if (items.length < 2 || items.length > 50) return undefined;
   const out: string[] = [];
   for (const item of items) {

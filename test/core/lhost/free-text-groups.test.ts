@@ -19,7 +19,9 @@ describe("free-text finder: groups of recipients", () => {
   });
 
   it("does not read a sentence with commas and one address as a list", () => {
-    const raw = notice("Your message could not be delivered to ada@example.net, sorry, because: mailbox full\n");
+    const raw = notice(
+      "Your message could not be delivered to ada@example.net, sorry, because: mailbox full\n",
+    );
     expect(found(raw).map(([a]) => a)).toEqual(["ada@example.net"]);
   });
 
