@@ -624,8 +624,8 @@ function isReply(mail: ParsedMail): boolean {
   );
 }
 
-/** Separators of an address list on one line. */
-const LIST_SEPARATOR = /\s*[,;]\s*/;
+/** Separators of an address list on one line (the items are trimmed after the split). */
+const LIST_SEPARATOR = /[,;]/;
 /** One whole address, alone (an address list's item, its angle brackets taken off). */
 const WHOLE_ADDRESS = new RegExp(`^${EMAIL_SRC}$`);
 
@@ -641,7 +641,8 @@ function addressList(line: string): string[] | undefined {
     .split(LIST_SEPARATOR);
   if (items.length < 2 || items.length > 50) return undefined;
   const out: string[] = [];
-  for (const item of items) {
+  for (const raw of items) {
+    const item = raw.trim();
     const a = item.startsWith("<") && item.endsWith(">") ? item.slice(1, -1) : item;
     if (a.length > 320 || !WHOLE_ADDRESS.test(a)) return undefined;
     out.push(a.toLowerCase());
