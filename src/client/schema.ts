@@ -634,30 +634,33 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            results?: {
+                            results: {
                                 /** @description Normalised (or as given, when invalid) */
-                                address?: string;
-                                valid?: boolean;
-                                suppressed?: boolean;
+                                address: string;
+                                valid: boolean;
+                                suppressed: boolean;
                                 /** @description The stream is paused for this address's provider */
-                                paused?: boolean;
+                                paused: boolean;
                                 /** @description The pause that holds the stream (provider null: every provider), or null */
-                                pause?: {
+                                pause: {
                                     provider: string | null;
                                     /** Format: date-time */
                                     since: string;
                                     reason: string;
                                     incidentId: string | null;
                                 } | null;
-                                reason?: string;
-                                class?: string;
+                                /** @enum {string} */
+                                reason?: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
+                                /** @enum {string} */
+                                class?: "hard" | "soft" | "block" | "complaint" | "auto_reply" | "delivered" | "undetermined";
                                 /** @description The stream of the suppression that applies */
                                 stream?: string;
                                 /** Format: date-time */
                                 expiresAt?: string | null;
                                 error?: {
-                                    code?: string;
-                                    message?: string;
+                                    /** @enum {string} */
+                                    code: "empty" | "no_at_sign" | "empty_local_part" | "bad_local_part" | "local_part_too_long" | "bad_domain" | "too_long" | "control_character";
+                                    message: string;
                                 };
                             }[];
                         };
@@ -2651,24 +2654,25 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** Format: date-time */
-                            since?: string;
+                            since: string;
                             /** Format: date-time */
-                            until?: string;
-                            threshold?: number;
+                            until: string;
+                            threshold: number;
                             /** @description some stream and provider reached the threshold */
-                            alerting?: boolean;
-                            providers?: {
-                                stream?: string;
-                                provider?: string;
-                                count?: number;
-                                alerting?: boolean;
+                            alerting: boolean;
+                            providers: {
+                                stream: string;
+                                provider: string;
+                                count: number;
+                                alerting: boolean;
                             }[];
-                            blocks?: {
-                                stream?: string;
-                                provider?: string;
-                                reason?: string;
-                                count?: number;
-                                alerting?: boolean;
+                            blocks: {
+                                stream: string;
+                                provider: string;
+                                /** @enum {string} */
+                                reason: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
+                                count: number;
+                                alerting: boolean;
                             }[];
                         };
                     };

@@ -10,6 +10,11 @@ type Schemas = components["schemas"];
 /** What a successful answer to `method path` holds (`path` as the OpenAPI document writes it). */
 export type Answer<P extends keyof paths, M extends HttpMethod = "get"> = ResponseData<Operation<P, M>>;
 
+/** The query parameters that `method path` takes. */
+export type Query<P extends keyof paths, M extends HttpMethod = "get"> = NonNullable<
+  Operation<P, M>["parameters"]["query"]
+>;
+
 /** The JSON body that `method path` takes. */
 export type Body<P extends keyof paths, M extends HttpMethod = "post"> =
   NonNullable<Operation<P, M>["requestBody"]> extends { content: { "application/json": infer B } }
@@ -26,6 +31,9 @@ export type Stats = Answer<"/v1/stats">;
 export type StatsGroup = Stats["groups"][number];
 export type Figures = StatsGroup["total"];
 export type SuppressionCounts = Answer<"/v1/stats/suppressions">;
+export type Granularity = Stats["granularity"];
+
+export type CleanMode = NonNullable<Query<"/v1/clean", "post">["mode"]>;
 
 export type AlertRuleList = Answer<"/v1/alerts/rules">;
 export type AlertRule = AlertRuleList["rules"][number];

@@ -3,6 +3,7 @@
 // (REBOUND_BLOCK_ALERT_THRESHOLD, or `threshold` in the query). Blocks never suppress the recipient; this is
 // where a provider starting to refuse a stream shows.
 import type { FastifyInstance } from "fastify";
+import { REASONS } from "../../core/vocabulary.js";
 import { blockCounts } from "../../store/events.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
@@ -24,16 +25,16 @@ interface Query {
   stream?: string;
 }
 
-const countSchema = {
+const countSchema = everyField({
   type: "object",
   properties: {
     stream: { type: "string" },
     provider: { type: "string" },
-    reason: { type: "string" },
+    reason: { type: "string", enum: [...REASONS] },
     count: { type: "integer" },
     alerting: { type: "boolean" },
   },
-} as const;
+} as const);
 
 const ruleSchema = everyField({
   type: "object",
@@ -121,7 +122,7 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
           },
         },
         response: {
-          200: {
+          200: everyField({
             type: "object",
             properties: {
               since: { type: "string", format: "date-time" },
@@ -130,7 +131,7 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
               alerting: { type: "boolean", description: "some stream and provider reached the threshold" },
               providers: {
                 type: "array",
-                items: {
+                items: everyField({
                   type: "object",
                   properties: {
                     stream: { type: "string" },
@@ -138,11 +139,11 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
                     count: { type: "integer" },
                     alerting: { type: "boolean" },
                   },
-                },
+                }),
               },
               blocks: { type: "array", items: countSchema },
             },
-          },
+          }),
         },
       },
     },

@@ -1,7 +1,7 @@
 // Suppressions: lookups (one address, or up to 10,000 in order), browsing with filters and cursors, and
 // corrections by hand (add, remove), recorded with the key that made them and why.
 import type { FastifyInstance } from "fastify";
-import { normalizeAddress } from "../../core/address.js";
+import { ADDRESS_ERRORS, normalizeAddress } from "../../core/address.js";
 import { CLASSES, classOf, KINDS, REASONS, type BounceClass, type Reason } from "../../core/report.js";
 import {
   eventsByIds,
@@ -211,11 +211,15 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
         response: {
           200: {
             type: "object",
+            required: ["results"],
             properties: {
               results: {
                 type: "array",
                 items: {
                   type: "object",
+                  description:
+                    "`reason`, `class`, `stream` and `expiresAt` when suppressed; `error` when not valid",
+                  required: ["address", "valid", "suppressed", "paused", "pause"],
                   properties: {
                     address: { type: "string", description: "Normalised (or as given, when invalid)" },
                     valid: { type: "boolean" },
@@ -225,14 +229,17 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
                       description: "The stream is paused for this address's provider",
                     },
                     pause: PAUSE_SCHEMA,
-                    reason: { type: "string" },
-                    class: { type: "string" },
+                    reason: { type: "string", enum: [...REASONS] },
+                    class: { type: "string", enum: [...CLASSES] },
                     stream: { type: "string", description: "The stream of the suppression that applies" },
                     expiresAt: { type: ["string", "null"], format: "date-time" },
-                    error: {
+                    error: everyField({
                       type: "object",
-                      properties: { code: { type: "string" }, message: { type: "string" } },
-                    },
+                      properties: {
+                        code: { type: "string", enum: [...ADDRESS_ERRORS] },
+                        message: { type: "string" },
+                      },
+                    }),
                   },
                 },
               },

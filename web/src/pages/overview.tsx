@@ -7,7 +7,15 @@ import { pct, RANGES, rangeOf, when } from "../format.ts";
 import { useApi } from "../state.ts";
 import { DEFAULT_RULES } from "../../../src/core/alerts/rules.ts";
 import { SEVERITIES } from "../../../src/core/alerts/types.ts";
-import type { AlertRule, AlertRuleList, Figures, IncidentList, Stats, SuppressionCounts } from "../types.ts";
+import type {
+  AlertRule,
+  AlertRuleList,
+  Figures,
+  Granularity,
+  IncidentList,
+  Stats,
+  SuppressionCounts,
+} from "../types.ts";
 import { Failure, Link, Loading, Select, TableBox } from "../ui.tsx";
 
 /** What a threshold is drawn from: a rule of GET /v1/alerts/rules, or one of the shipped defaults. */
@@ -37,7 +45,7 @@ const METRICS = [
 
 export function Overview() {
   const [range, setRange] = useState("7d");
-  const [granularity, setGranularity] = useState("");
+  const [granularity, setGranularity] = useState<Granularity | "">("");
   const [stream, setStream] = useState("");
   const [split, setSplit] = useState("");
   const r = useMemo(() => rangeOf(range), [range]);
