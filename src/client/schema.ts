@@ -1521,7 +1521,8 @@ export interface paths {
          *     are kept. A message is recorded once per Message-ID (a retried upload's are `duplicates`); counts need a
          *     `batchId`, recorded once (a retried batch's counts are `duplicates`). Dates more than 5 minutes ahead or
          *     400 days back are refused. Sends count as `sent` in `GET /v1/stats`; a bounce whose returned
-         *     original carries a recorded Message-ID gets that send's campaign and sending IP.
+         *     original carries a recorded Message-ID gets that send's campaign and sending IP (and its `sendingDomain`, or the
+         *     domain of its `from`, when the bounce shows none).
          */
         post: {
             parameters: {
@@ -1546,6 +1547,10 @@ export interface paths {
                             messageId: string;
                             /** Format: date-time */
                             sentAt: string;
+                            /** @description The domain it was sent from (its From's; an IDN in either form): a bounce tied to it that shows no sending domain of its own takes it */
+                            sendingDomain?: string;
+                            /** @description Its From (or envelope sender): `sendingDomain` is taken from it when not given */
+                            from?: string;
                         } | {
                             stream: string;
                             campaign?: string;
