@@ -214,7 +214,16 @@ export function writeStatsGroups(
   const groups = new Map<string, { group: string[]; rows: number[] }>();
   const shifted = new Float64Array(buckets.length);
   for (let i = 0; i < buckets.length; i++) {
-    const k = n === 0 ? "" : n === 1 ? values[0]![i]! : values.map((v) => v[i]).join("\u0000");
+    // No array per bucket for the common two dimensions (this runs for every bucket of answers of tens of
+    // thousands).
+    const k =
+      n === 0
+        ? ""
+        : n === 1
+          ? values[0]![i]!
+          : n === 2
+            ? `${values[0]![i]!}\u0000${values[1]![i]!}`
+            : values.map((v) => v[i]).join("\u0000");
     let g = groups.get(k);
     if (!g) {
       g = { group: values.map((v) => v[i]!), rows: [] };

@@ -245,7 +245,8 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
       // as objects and serialised took most of its time (docs/performance.md). The schema still documents it;
       // test/api/stats.test.ts checks answers against it.
       // About 250 bytes per bucket (a point holds one or two): room for the answer at once, without copies.
-      const out = new JsonBytes(4096 + buckets.length * 260);
+      // Columnar: about 110 (the buffer grows if it must; a larger one than needed costs the collector).
+      const out = new JsonBytes(4096 + buckets.length * (q.format === "columnar" ? 110 : 260));
       out.raw(
         ascii(
           `{"from":"${from.toISOString()}","to":"${to.toISOString()}","granularity":"${q.granularity}",` +
