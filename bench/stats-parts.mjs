@@ -18,11 +18,15 @@ const handle = await openDb({
   schema,
   poolSize: 2,
 });
-const end = new Date((await sql`select max(hour) + interval '1 hour' as t from rollups_sp_hourly`.execute(handle.db)).rows[0].t);
+const end = new Date(
+  (await sql`select max(hour) + interval '1 hour' as t from rollups_sp_hourly`.execute(handle.db)).rows[0].t,
+);
 const gran = q.get("granularity") ?? "hour";
 const unit = gran === "day" ? 86_400_000 : 3_600_000;
 const to = end;
-const from = q.get("from") ? new Date(Math.floor(Date.parse(q.get("from")) / unit) * unit) : new Date(to.getTime() - 86_400_000);
+const from = q.get("from")
+  ? new Date(Math.floor(Date.parse(q.get("from")) / unit) * unit)
+  : new Date(to.getTime() - 86_400_000);
 const previousFrom = new Date(from.getTime() - (to.getTime() - from.getTime()));
 const groupBy = q.get("groupBy")?.split(",") ?? [];
 const filters = { stream: q.get("stream") ?? undefined, provider: q.get("provider") ?? undefined };
@@ -31,7 +35,11 @@ let bytes = 0;
 for (let i = 0; i < runs; i++) {
   let c = process.cpuUsage();
   let w = performance.now();
-  const b = await packedBuckets(handle.db, { tenant: "bench", from: previousFrom, to, granularity: gran, groupBy, filters }, 50_001);
+  const b = await packedBuckets(
+    handle.db,
+    { tenant: "bench", from: previousFrom, to, granularity: gran, groupBy, filters },
+    50_001,
+  );
   t.sql.push(performance.now() - w);
   t.sqlCpu.push(process.cpuUsage(c).user / 1000 + process.cpuUsage(c).system / 1000);
   c = process.cpuUsage();

@@ -48,6 +48,12 @@ export async function tieEvents(
         sendingDomain: send.sendingDomain,
       };
     const d = i.domain.toLowerCase();
-    return { provider: resolved.get(d) ?? providerOf(d), campaign: null, sendingIp: null, sentAt: null, sendingDomain: null };
+    return {
+      provider: resolved.get(d) ?? providerOf(d),
+      campaign: null,
+      sendingIp: null,
+      sentAt: null,
+      sendingDomain: null,
+    };
   });
 }
