@@ -311,10 +311,13 @@ if (args[0] === "--serve") {
     if (bin) {
       // The warm-up is inside the client's run: the server's figures are taken from its end.
       const cpuAt = { t: 0 };
-      const timer = setTimeout(() => {
-        cpuAt.t = cpuSeconds(child.pid);
-        void ask("reset");
-      }, (WARMUP + 0.02) * 1000);
+      const timer = setTimeout(
+        () => {
+          cpuAt.t = cpuSeconds(child.pid);
+          void ask("reset");
+        },
+        (WARMUP + 0.02) * 1000,
+      );
       r = await new Promise((resolve, reject) => {
         const argv = [port, name, RATE, DURATION, CONNECTIONS, ROWS, WARMUP].map(String);
         const c = spawn(bin, argv, {
@@ -322,7 +325,9 @@ if (args[0] === "--serve") {
         });
         let out = "";
         c.stdout.on("data", (d) => (out += d));
-        c.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`client ${code}`))));
+        c.on("exit", (code) =>
+          code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`client ${code}`)),
+        );
       });
       clearTimeout(timer);
       server = await ask("report");
@@ -342,7 +347,9 @@ if (args[0] === "--serve") {
       `${name.padEnd(9)} ${r.n} lookups, ${r.rate.toFixed(0)}/s; latency p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(1)} ms; ` +
         `${r.suppressed} suppressed (p50 ${r.hitP50.toFixed(3)} ms, p99 ${r.hitP99.toFixed(3)} ms); lookup process CPU ${((cpu / r.n) * 1e6).toFixed(1)} µs per lookup ` +
         `(this client ${((own.user + own.system) / r.n).toFixed(1)} µs)` +
-        (r.p999 !== undefined ? `; p90 ${r.p90.toFixed(3)}, p99.9 ${r.p999.toFixed(3)} ms, late ${r.late}, p99 from schedule ${r.schedP99.toFixed(3)} ms` : "") +
+        (r.p999 !== undefined
+          ? `; p90 ${r.p90.toFixed(3)}, p99.9 ${r.p999.toFixed(3)} ms, late ${r.late}, p99 from schedule ${r.schedP99.toFixed(3)} ms`
+          : "") +
         `; server event loop delay p99 ${server.eld.p99} ms max ${server.eld.max} ms, collections ${server.gc.n} (longest ${server.gc.max} ms, ${server.gc.total} ms in all)`,
     );
   }

@@ -220,7 +220,8 @@ export async function startApp(
     }
 
     // The API and the lookup role in one process: one copy of the suppressions in force, one feed, for both.
-    let suppressionMirror: import("./integrations/postfix/suppression-mirror.js").SuppressionMirror | undefined;
+    let suppressionMirror:
+      import("./integrations/postfix/suppression-mirror.js").SuppressionMirror | undefined;
     if (has("api") && has("lookup")) {
       const { suppressionMirrorOf } = await import("./integrations/postfix/index.js");
       const mirror = suppressionMirrorOf({ db, config, logger, metrics, now });

@@ -35,7 +35,6 @@ const suppress = (address: string) => t.db.transaction().execute((tx) => upsert(
 const unsuppress = (address: string) =>
   removeSuppression(t.db, withHash({ tenant: "acme", stream: "marketing", address, at: new Date() }));
 
-
 describe("suppression index", () => {
   it("loads the rows of any tenant as lookups find them (tabs, backslashes, newlines, non-ASCII)", async () => {
     const tenants = [

@@ -290,9 +290,7 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
           .where("report_id", "=", reportId)
           .orderBy("tenant")
           .execute()
-      ).map(
-        (r) => r.tenant,
-      );
+      ).map((r) => r.tenant);
     expect(await tenants("dmarc_reports", "owned-1")).toEqual(["acme"]);
     // its second policy (fbl.example.com) is nobody's: that part goes to the default tenant
     expect(await tenants("tls_reports", "tls-owned-1")).toEqual(["beta", "default"]);

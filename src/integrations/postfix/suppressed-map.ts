@@ -189,7 +189,8 @@ export class SuppressedMap {
     keyWords(hash, this.key);
     const slot = this.findSlot();
     if (slot < 0) return false;
-    for (let r = this.slots[slot * 4 + 3]! - 1; r >= 0; r = this.rNext[r]! - 1) if (this.rTenant[r] === t) return true;
+    for (let r = this.slots[slot * 4 + 3]! - 1; r >= 0; r = this.rNext[r]! - 1)
+      if (this.rTenant[r] === t) return true;
     return false;
   }
 
