@@ -19,6 +19,7 @@ import { googleRules } from "./text/google.js";
 import { iuaRules } from "./text/iua.js";
 import { japaneseRules } from "./text/japanese.js";
 import { languageRules } from "./text/languages.js";
+import { legacyRules } from "./text/legacy.js";
 import { messagelabsRules } from "./text/messagelabs.js";
 import { microsoftRules } from "./text/microsoft.js";
 import { mimecastRules } from "./text/mimecast.js";
@@ -72,6 +73,7 @@ const TABLES: readonly (readonly TextRule[])[] = [
   eximRules,
   qmailRules,
   languageRules,
+  legacyRules,
   genericRules,
 ];
 
