@@ -1,5 +1,8 @@
 // How a suppression looks in API answers, and the JSON schemas that describe it.
+import { CLASSES, REASONS } from "../core/vocabulary.js";
 import type { SuppressionRow } from "../store/lookups.js";
+import { SUPPRESSION_SOURCES } from "../store/suppressions.js";
+import { everyField } from "./json-schema.js";
 
 export interface SuppressionView {
   id: string;
@@ -57,7 +60,7 @@ export function governing(rows: SuppressionRow[]): SuppressionRow | undefined {
 
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, "null"], ...extra });
 
-export const suppressionSchema = {
+export const suppressionSchema = everyField({
   $id: "Suppression",
   type: "object",
   properties: {
@@ -68,9 +71,9 @@ export const suppressionSchema = {
       description: "The keyed hash of the normalised address (HMAC-SHA256 hex with the server's address key)",
     },
     stream: { type: "string", description: "A stream name, or `*` for every stream" },
-    reason: { type: "string" },
-    class: { type: "string" },
-    source: { type: "string", description: "bounce | complaint | soft_escalation | manual | import" },
+    reason: { type: "string", enum: [...REASONS] },
+    class: { type: "string", enum: [...CLASSES] },
+    source: { type: "string", enum: [...SUPPRESSION_SOURCES] },
     rule: nullable("string", { description: "The policy rule that suppressed" }),
     since: { type: "string", format: "date-time" },
     lastSeen: { type: "string", format: "date-time" },
@@ -80,4 +83,4 @@ export const suppressionSchema = {
     note: nullable("string"),
     createdBy: nullable("string", { description: "The API key (or operator) that added it by hand" }),
   },
-} as const;
+} as const);

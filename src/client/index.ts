@@ -53,14 +53,14 @@ type Body<P extends keyof paths, M extends HttpMethod> =
   Operation<P, M> extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
 
 /** One answer of a batch lookup: `valid`, `suppressed`, and the governing suppression's `reason`, `class`, ... */
-export type LookupResult = NonNullable<Json<"/v1/suppressions/check", "post">["results"]>[number];
+export type LookupResult = Json<"/v1/suppressions/check", "post">["results"][number];
 /** The answer of GET /v1/suppressions/{address}: every suppression in force and the events behind them. */
 export type SuppressionDetail = Json<"/v1/suppressions/{address}", "get">;
 export type Suppression = Schemas["Suppression"];
 export type SuppressionQuery = Query<"/v1/suppressions", "get">;
 export type SuppressInput = Body<"/v1/suppressions/{address}", "put">;
 export type EventQuery = Query<"/v1/events", "get">;
-export type ReboundEvent = NonNullable<Json<"/v1/events", "get">["data"]>[number];
+export type ReboundEvent = Json<"/v1/events", "get">["data"][number];
 export type StatsQuery = Query<"/v1/stats", "get">;
 export type Stats = Json<"/v1/stats", "get">;
 export type SendsInput = Body<"/v1/sends", "post">;
@@ -73,9 +73,9 @@ export interface ExportedSuppression {
   address?: string;
   addressHash?: string;
   stream: string;
-  reason: string;
-  class: string;
-  source: string;
+  reason: Suppression["reason"];
+  class: Suppression["class"];
+  source: Suppression["source"];
   firstSeen: string;
   lastSeen: string;
   expiresAt: string | null;
@@ -228,7 +228,7 @@ export class ReboundClient {
         body: stream === undefined ? { addresses: chunk } : { addresses: chunk, stream },
         ...call,
       });
-      const results = answer.results ?? [];
+      const results = answer.results;
       if (results.length !== chunk.length)
         throw new ReboundError(
           0,

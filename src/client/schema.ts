@@ -277,43 +277,48 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            address?: string;
-                            suppressed?: boolean;
-                            stream?: string | null;
-                            reason?: string | null;
-                            class?: string | null;
+                            address: string;
+                            suppressed: boolean;
+                            stream: string | null;
+                            /** @enum {string|null} */
+                            reason: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered" | null;
+                            /** @enum {string|null} */
+                            class: "hard" | "soft" | "block" | "complaint" | "auto_reply" | "delivered" | "undetermined" | null;
                             /** Format: date-time */
-                            since?: string | null;
+                            since: string | null;
                             /**
                              * Format: date-time
                              * @description Null: permanent (or not suppressed)
                              */
-                            expiresAt?: string | null;
+                            expiresAt: string | null;
                             /** @description The stream is paused (for every provider, or the address's): wait, do not send */
-                            paused?: boolean;
+                            paused: boolean;
                             /** @description The pause that holds the stream (provider null: every provider), or null */
-                            pause?: {
-                                provider?: string | null;
+                            pause: {
+                                provider: string | null;
                                 /** Format: date-time */
-                                since?: string;
-                                reason?: string;
-                                incidentId?: string | null;
+                                since: string;
+                                reason: string;
+                                incidentId: string | null;
                             } | null;
-                            suppressions?: components["schemas"]["Suppression"][];
-                            events?: {
-                                id?: string;
-                                mailId?: string | null;
-                                stream?: string;
-                                kind?: string;
-                                reason?: string;
-                                class?: string;
-                                status?: string | null;
-                                smtpCode?: number | null;
-                                diagnostic?: string | null;
-                                rule?: string | null;
-                                verified?: boolean;
+                            suppressions: components["schemas"]["Suppression"][];
+                            events: {
+                                id: string;
+                                mailId: string | null;
+                                stream: string;
+                                /** @enum {string} */
+                                kind: "bounce" | "complaint" | "auto_reply" | "delivery" | "dmarc_report" | "tls_report" | "not_a_report" | "unparsable";
+                                /** @enum {string} */
+                                reason: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
+                                /** @enum {string} */
+                                class: "hard" | "soft" | "block" | "complaint" | "auto_reply" | "delivered" | "undetermined";
+                                status: string | null;
+                                smtpCode: number | null;
+                                diagnostic: string | null;
+                                rule: string | null;
+                                verified: boolean;
                                 /** Format: date-time */
-                                occurredAt?: string;
+                                occurredAt: string;
                             }[];
                         };
                     };
@@ -629,30 +634,33 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            results?: {
+                            results: {
                                 /** @description Normalised (or as given, when invalid) */
-                                address?: string;
-                                valid?: boolean;
-                                suppressed?: boolean;
+                                address: string;
+                                valid: boolean;
+                                suppressed: boolean;
                                 /** @description The stream is paused for this address's provider */
-                                paused?: boolean;
+                                paused: boolean;
                                 /** @description The pause that holds the stream (provider null: every provider), or null */
-                                pause?: {
-                                    provider?: string | null;
+                                pause: {
+                                    provider: string | null;
                                     /** Format: date-time */
-                                    since?: string;
-                                    reason?: string;
-                                    incidentId?: string | null;
+                                    since: string;
+                                    reason: string;
+                                    incidentId: string | null;
                                 } | null;
-                                reason?: string;
-                                class?: string;
+                                /** @enum {string} */
+                                reason?: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
+                                /** @enum {string} */
+                                class?: "hard" | "soft" | "block" | "complaint" | "auto_reply" | "delivered" | "undetermined";
                                 /** @description The stream of the suppression that applies */
                                 stream?: string;
                                 /** Format: date-time */
                                 expiresAt?: string | null;
                                 error?: {
-                                    code?: string;
-                                    message?: string;
+                                    /** @enum {string} */
+                                    code: "empty" | "no_at_sign" | "empty_local_part" | "bad_local_part" | "local_part_too_long" | "bad_domain" | "too_long" | "control_character";
+                                    message: string;
                                 };
                             }[];
                         };
@@ -759,8 +767,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: components["schemas"]["Suppression"][];
-                            nextCursor?: string | null;
+                            data: components["schemas"]["Suppression"][];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1234,56 +1242,58 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
-                                id?: string;
+                                id: string;
                                 /** @description The inbound mail it came from (null for `source: api`) */
-                                mailId?: string | null;
+                                mailId: string | null;
                                 /** @description `mail` (a processed bounce or complaint), `api` (a reported delivery), `postfix-log` or `esp` (an ESP's event webhook) */
-                                source?: string;
-                                stream?: string;
+                                source: string;
+                                stream: string;
                                 /** @description The recipient of the mail the event is about (normalised) */
-                                recipient?: string;
+                                recipient: string;
                                 /** @description The recipient as the report wrote it */
-                                recipientOriginal?: string;
-                                recipientDomain?: string;
-                                kind?: string;
-                                reason?: string;
+                                recipientOriginal: string;
+                                recipientDomain: string;
                                 /** @enum {string} */
-                                class?: "hard" | "soft" | "block" | "complaint" | "auto_reply" | "delivered" | "undetermined";
+                                kind: "bounce" | "complaint" | "auto_reply" | "delivery" | "dmarc_report" | "tls_report" | "not_a_report" | "unparsable";
+                                /** @enum {string} */
+                                reason: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
+                                /** @enum {string} */
+                                class: "hard" | "soft" | "block" | "complaint" | "auto_reply" | "delivered" | "undetermined";
                                 /** @description Whether the failure is permanent (true), transient (false) or unknown (null; also for what is no failure) */
-                                permanent?: boolean | null;
-                                status?: string | null;
-                                smtpCode?: number | null;
-                                action?: string | null;
-                                diagnostic?: string | null;
-                                remoteMta?: string | null;
-                                reportingMta?: string | null;
-                                feedbackType?: string | null;
-                                parser?: string | null;
+                                permanent: boolean | null;
+                                status: string | null;
+                                smtpCode: number | null;
+                                action: string | null;
+                                diagnostic: string | null;
+                                remoteMta: string | null;
+                                reportingMta: string | null;
+                                feedbackType: string | null;
+                                parser: string | null;
                                 /** @description The classifier rule that decided the reason */
-                                rule?: string | null;
+                                rule: string | null;
                                 /** @description The recipient was identified by a valid signed return path */
-                                verified?: boolean;
-                                verpKeyId?: string | null;
-                                classifierVersion?: string | null;
+                                verified: boolean;
+                                verpKeyId: string | null;
+                                classifierVersion: string | null;
                                 /** @description The policy's decision and its rule */
-                                decision?: {
+                                decision: {
                                     [key: string]: unknown;
                                 } | null;
                                 /** @description The recipient's mailbox provider (null on events recorded before providers were kept) */
-                                provider?: string | null;
+                                provider: string | null;
                                 /** @description The campaign of its send (null when not tied to one) */
-                                campaign?: string | null;
+                                campaign: string | null;
                                 /** @description The sending IP of its send (null when not tied) */
-                                sendingIp?: string | null;
+                                sendingIp: string | null;
                                 /**
                                  * Format: date-time
                                  * @description When its send went out (null when not tied to a send: docs/monitoring.md)
                                  */
-                                sentAt?: string | null;
+                                sentAt: string | null;
                                 /** Format: date-time */
-                                occurredAt?: string;
+                                occurredAt: string;
                                 /** Format: date-time */
-                                createdAt?: string;
+                                createdAt: string;
                             }[];
                             nextCursor: string | null;
                         };
@@ -1356,22 +1366,22 @@ export interface paths {
                             raw: string;
                             truncated: boolean;
                             decoded: {
-                                subject?: string | null;
-                                from?: string | null;
-                                to?: string | null;
+                                subject: string | null;
+                                from: string | null;
+                                to: string | null;
                                 /** Format: date-time */
-                                date?: string | null;
-                                text?: string | null;
-                                html?: string | null;
-                                attachments?: {
-                                    filename?: string | null;
-                                    contentType?: string;
-                                    size?: number;
+                                date: string | null;
+                                text: string | null;
+                                html: string | null;
+                                attachments: {
+                                    filename: string | null;
+                                    contentType: string;
+                                    size: number;
                                 }[];
                             };
                             decisive: {
-                                line?: number | null;
-                                text?: string | null;
+                                line: number | null;
+                                text: string | null;
                             };
                         };
                     };
@@ -1719,77 +1729,77 @@ export interface paths {
                                     sendingIp?: string;
                                 };
                                 total: {
-                                    sent?: number;
-                                    delivered?: number;
-                                    hard?: number;
-                                    soft?: number;
-                                    block?: number;
-                                    complaint?: number;
-                                    autoReply?: number;
-                                    unverified?: number;
+                                    sent: number;
+                                    delivered: number;
+                                    hard: number;
+                                    soft: number;
+                                    block: number;
+                                    complaint: number;
+                                    autoReply: number;
+                                    unverified: number;
                                     /** @description hard / sent (null without sends) */
-                                    hardRate?: number | null;
+                                    hardRate: number | null;
                                     /** @description complaint / sent */
-                                    complaintRate?: number | null;
+                                    complaintRate: number | null;
                                     /** @description complaint / delivered */
-                                    complaintRateDelivered?: number | null;
+                                    complaintRateDelivered: number | null;
                                     /** @description block / sent */
-                                    blockRate?: number | null;
+                                    blockRate: number | null;
                                 };
                                 previous: {
-                                    sent?: number;
-                                    delivered?: number;
-                                    hard?: number;
-                                    soft?: number;
-                                    block?: number;
-                                    complaint?: number;
-                                    autoReply?: number;
-                                    unverified?: number;
+                                    sent: number;
+                                    delivered: number;
+                                    hard: number;
+                                    soft: number;
+                                    block: number;
+                                    complaint: number;
+                                    autoReply: number;
+                                    unverified: number;
                                     /** @description hard / sent (null without sends) */
-                                    hardRate?: number | null;
+                                    hardRate: number | null;
                                     /** @description complaint / sent */
-                                    complaintRate?: number | null;
+                                    complaintRate: number | null;
                                     /** @description complaint / delivered */
-                                    complaintRateDelivered?: number | null;
+                                    complaintRateDelivered: number | null;
                                     /** @description block / sent */
-                                    blockRate?: number | null;
+                                    blockRate: number | null;
                                 };
                                 points: {
                                     /** Format: date-time */
-                                    at?: string;
-                                    sent?: number;
-                                    delivered?: number;
-                                    hard?: number;
-                                    soft?: number;
-                                    block?: number;
-                                    complaint?: number;
-                                    autoReply?: number;
-                                    unverified?: number;
+                                    at: string;
+                                    sent: number;
+                                    delivered: number;
+                                    hard: number;
+                                    soft: number;
+                                    block: number;
+                                    complaint: number;
+                                    autoReply: number;
+                                    unverified: number;
                                     /** @description hard / sent (null without sends) */
-                                    hardRate?: number | null;
+                                    hardRate: number | null;
                                     /** @description complaint / sent */
-                                    complaintRate?: number | null;
+                                    complaintRate: number | null;
                                     /** @description complaint / delivered */
-                                    complaintRateDelivered?: number | null;
+                                    complaintRateDelivered: number | null;
                                     /** @description block / sent */
-                                    blockRate?: number | null;
+                                    blockRate: number | null;
                                     previous?: {
-                                        sent?: number;
-                                        delivered?: number;
-                                        hard?: number;
-                                        soft?: number;
-                                        block?: number;
-                                        complaint?: number;
-                                        autoReply?: number;
-                                        unverified?: number;
+                                        sent: number;
+                                        delivered: number;
+                                        hard: number;
+                                        soft: number;
+                                        block: number;
+                                        complaint: number;
+                                        autoReply: number;
+                                        unverified: number;
                                         /** @description hard / sent (null without sends) */
-                                        hardRate?: number | null;
+                                        hardRate: number | null;
                                         /** @description complaint / sent */
-                                        complaintRate?: number | null;
+                                        complaintRate: number | null;
                                         /** @description complaint / delivered */
-                                        complaintRateDelivered?: number | null;
+                                        complaintRateDelivered: number | null;
                                         /** @description block / sent */
-                                        blockRate?: number | null;
+                                        blockRate: number | null;
                                     };
                                 }[];
                             }[];
@@ -2121,7 +2131,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: {
+                            data: {
                                 id: string;
                                 url: string;
                                 events: ("bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed")[];
@@ -2357,28 +2367,28 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
-                                id?: string;
-                                webhookId?: string;
+                                id: string;
+                                webhookId: string;
                                 /** @description Stable across tries and endpoints: the `id` of the body sent. */
-                                eventId?: string;
+                                eventId: string;
                                 /** @enum {string} */
-                                eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
+                                eventType: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
                                 /**
                                  * @description `pending` (not tried yet), `failed` (will be tried again at `nextAttemptAt`), `delivered`, `dead` (gave up)
                                  * @enum {string}
                                  */
-                                status?: "pending" | "failed" | "delivered" | "dead";
-                                attempts?: number;
-                                lastStatusCode?: number | null;
-                                lastError?: string | null;
+                                status: "pending" | "failed" | "delivered" | "dead";
+                                attempts: number;
+                                lastStatusCode: number | null;
+                                lastError: string | null;
                                 /** Format: date-time */
-                                nextAttemptAt?: string | null;
+                                nextAttemptAt: string | null;
                                 /** Format: date-time */
-                                createdAt?: string;
+                                createdAt: string;
                                 /** Format: date-time */
-                                deliveredAt?: string | null;
+                                deliveredAt: string | null;
                                 /** @description The event's `data` */
-                                payload?: {
+                                payload: {
                                     [key: string]: unknown;
                                 };
                             }[];
@@ -2443,28 +2453,28 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            webhookId?: string;
+                            id: string;
+                            webhookId: string;
                             /** @description Stable across tries and endpoints: the `id` of the body sent. */
-                            eventId?: string;
+                            eventId: string;
                             /** @enum {string} */
-                            eventType?: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
+                            eventType: "bounce.hard" | "bounce.soft" | "bounce.block" | "complaint" | "suppression.added" | "suppression.removed" | "incident.opened" | "incident.escalated" | "incident.updated" | "incident.acknowledged" | "incident.resolved" | "stream.paused" | "stream.resumed";
                             /**
                              * @description `pending` (not tried yet), `failed` (will be tried again at `nextAttemptAt`), `delivered`, `dead` (gave up)
                              * @enum {string}
                              */
-                            status?: "pending" | "failed" | "delivered" | "dead";
-                            attempts?: number;
-                            lastStatusCode?: number | null;
-                            lastError?: string | null;
+                            status: "pending" | "failed" | "delivered" | "dead";
+                            attempts: number;
+                            lastStatusCode: number | null;
+                            lastError: string | null;
                             /** Format: date-time */
-                            nextAttemptAt?: string | null;
+                            nextAttemptAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            deliveredAt?: string | null;
+                            deliveredAt: string | null;
                             /** @description The event's `data` */
-                            payload?: {
+                            payload: {
                                 [key: string]: unknown;
                             };
                         };
@@ -2523,32 +2533,34 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            rules?: {
-                                id?: string;
+                            rules: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "rate" | "spike" | "blocklist" | "authentication";
-                                metric?: string | null;
-                                scope?: {
+                                kind: "rate" | "spike" | "blocklist" | "authentication";
+                                /** @enum {string|null} */
+                                metric: "hardRate" | "complaintRate" | "blockRate" | null;
+                                scope: {
                                     stream?: string;
                                     provider?: string;
                                     campaign?: string;
                                     sendingIp?: string;
+                                    sendingDomain?: string;
                                 };
-                                windowMinutes?: number;
-                                minVolume?: number;
-                                levels?: {
+                                windowMinutes: number;
+                                minVolume: number;
+                                levels: {
                                     warning?: number;
                                     critical?: number;
                                     pause?: number;
                                 };
-                                resolveBelow?: number | null;
-                                teams?: string[];
-                                description?: string;
-                                source?: string;
-                                example?: string;
-                                baselineDays?: number | null;
-                                blocklists?: string[] | null;
-                                statuses?: string[] | null;
+                                resolveBelow: number | null;
+                                teams: string[];
+                                description: string;
+                                source: string;
+                                example: string;
+                                baselineDays: number | null;
+                                blocklists: string[] | null;
+                                statuses: string[] | null;
                             }[];
                         };
                     };
@@ -2642,24 +2654,25 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** Format: date-time */
-                            since?: string;
+                            since: string;
                             /** Format: date-time */
-                            until?: string;
-                            threshold?: number;
+                            until: string;
+                            threshold: number;
                             /** @description some stream and provider reached the threshold */
-                            alerting?: boolean;
-                            providers?: {
-                                stream?: string;
-                                provider?: string;
-                                count?: number;
-                                alerting?: boolean;
+                            alerting: boolean;
+                            providers: {
+                                stream: string;
+                                provider: string;
+                                count: number;
+                                alerting: boolean;
                             }[];
-                            blocks?: {
-                                stream?: string;
-                                provider?: string;
-                                reason?: string;
-                                count?: number;
-                                alerting?: boolean;
+                            blocks: {
+                                stream: string;
+                                provider: string;
+                                /** @enum {string} */
+                                reason: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
+                                count: number;
+                                alerting: boolean;
                             }[];
                         };
                     };
@@ -3166,7 +3179,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            streams?: components["schemas"]["Stream"][];
+                            streams: components["schemas"]["Stream"][];
                         };
                     };
                 };
@@ -3367,10 +3380,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description Only mail to this provider; absent: all
+                         * @description Only mail to this provider; absent: every provider
                          * @enum {string}
                          */
                         provider?: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other";
+                        /** @description Kept on the pause (shown with it) and sent with `stream.paused` */
                         note?: string;
                     };
                 };
@@ -3479,10 +3493,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description Only mail to this provider; absent: all
+                         * @description Lift this provider's pause alone; absent: every pause of the stream (all providers' too)
                          * @enum {string}
                          */
                         provider?: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other";
+                        /** @description Why: sent with `stream.resumed` (a resumed pause is no longer shown) */
                         note?: string;
                     };
                 };
@@ -4760,92 +4775,98 @@ export interface components {
             };
         };
         Suppression: {
-            id?: string;
+            id: string;
             /** @description Null for an erased address (the hash stays) */
-            address?: string | null;
+            address: string | null;
             /** @description The keyed hash of the normalised address (HMAC-SHA256 hex with the server's address key) */
-            addressHash?: string;
+            addressHash: string;
             /** @description A stream name, or `*` for every stream */
-            stream?: string;
-            reason?: string;
-            class?: string;
-            /** @description bounce | complaint | soft_escalation | manual | import */
-            source?: string;
+            stream: string;
+            /** @enum {string} */
+            reason: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
+            /** @enum {string} */
+            class: "hard" | "soft" | "block" | "complaint" | "auto_reply" | "delivered" | "undetermined";
+            /** @enum {string} */
+            source: "bounce" | "complaint" | "soft_escalation" | "manual" | "import";
             /** @description The policy rule that suppressed */
-            rule?: string | null;
+            rule: string | null;
             /** Format: date-time */
-            since?: string;
+            since: string;
             /** Format: date-time */
-            lastSeen?: string;
+            lastSeen: string;
             /**
              * Format: date-time
              * @description Expiry; null: permanent
              */
-            expiresAt?: string | null;
-            count?: number;
-            eventIds?: string[];
-            note?: string | null;
+            expiresAt: string | null;
+            count: number;
+            eventIds: string[];
+            note: string | null;
             /** @description The API key (or operator) that added it by hand */
-            createdBy?: string | null;
+            createdBy: string | null;
         };
         Incident: {
-            id?: string;
-            ruleId?: string;
-            kind?: string;
+            id: string;
+            ruleId: string;
             /** @enum {string} */
-            severity?: "warning" | "critical" | "pause";
+            kind: "rate" | "spike" | "blocklist" | "authentication";
             /** @enum {string} */
-            status?: "open" | "acknowledged" | "resolved";
-            scope?: {
-                stream?: string | null;
-                provider?: string | null;
-                campaign?: string | null;
-                sendingIp?: string | null;
-                sendingDomain?: string | null;
+            severity: "warning" | "critical" | "pause";
+            /** @enum {string} */
+            status: "open" | "acknowledged" | "resolved";
+            scope: {
+                stream: string | null;
+                provider: string | null;
+                campaign: string | null;
+                sendingIp: string | null;
+                sendingDomain: string | null;
             };
-            metric?: string | null;
-            value?: number | null;
-            threshold?: number | null;
+            metric: string | null;
+            value: number | null;
+            threshold: number | null;
             /** Format: date-time */
-            openedAt?: string;
+            openedAt: string;
             /** Format: date-time */
-            updatedAt?: string;
+            updatedAt: string;
             /** Format: date-time */
-            acknowledgedAt?: string | null;
-            acknowledgedBy?: string | null;
+            acknowledgedAt: string | null;
+            acknowledgedBy: string | null;
             /** Format: date-time */
-            resolvedAt?: string | null;
+            resolvedAt: string | null;
             /** @enum {string|null} */
-            resolvedBy?: "rule" | "hand" | null;
-            teams?: string[];
-            summary?: string;
-            evidence?: {
-                figures?: {
+            resolvedBy: "rule" | "hand" | null;
+            teams: string[];
+            summary: string;
+            evidence: {
+                figures: {
                     [key: string]: number | null;
                 };
-                topReasons?: {
-                    reason?: string;
-                    rule?: string | null;
-                    count?: number;
+                topReasons: {
+                    reason: string;
+                    rule: string | null;
+                    count: number;
                 }[];
-                samples?: {
-                    eventId?: string;
-                    recipient?: string;
-                    reason?: string;
-                    rule?: string | null;
-                    diagnostic?: string | null;
+                samples: {
+                    eventId: string;
+                    recipient: string;
+                    reason: string;
+                    rule: string | null;
+                    diagnostic: string | null;
                     /** Format: date-time */
-                    occurredAt?: string;
+                    occurredAt: string;
                 }[];
-                blocklists?: string[];
+                blocklists: string[];
             };
-            history?: {
+            history: {
                 /** Format: date-time */
-                at?: string;
-                type?: string;
-                severity?: string;
+                at: string;
+                /** @enum {string} */
+                type: "opened" | "updated" | "escalated" | "acknowledged" | "resolved" | "notified" | "notify_failed";
+                /** @enum {string} */
+                severity?: "warning" | "critical" | "pause";
                 route?: string;
-                channel?: string;
+                /** @enum {string} */
+                channel?: "webhook" | "slack" | "email" | "pagerduty";
                 note?: string;
                 by?: string;
                 /** @description the figure at that moment (opened, escalated, updated) */
@@ -4853,19 +4874,19 @@ export interface components {
             }[];
         };
         Stream: {
-            stream?: string;
+            stream: string;
             /** @description Paused for every provider */
-            paused?: boolean;
-            pauses?: {
+            paused: boolean;
+            pauses: {
                 /** @description null: every provider */
-                provider?: string | null;
+                provider: string | null;
                 /** Format: date-time */
-                since?: string;
-                reason?: string;
-                incidentId?: string | null;
+                since: string;
+                reason: string;
+                incidentId: string | null;
                 /** @enum {string} */
-                by?: "rule" | "hand";
-                note?: string | null;
+                by: "rule" | "hand";
+                note: string | null;
             }[];
         };
     };

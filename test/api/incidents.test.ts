@@ -239,4 +239,53 @@ describe("streams and pauses", () => {
     expect((await acme.send("POST", "/v1/streams/news/pause", { provider: "nobody" })).status).toBe(400);
     expect((await reader.send("POST", "/v1/streams/news/pause", {})).status).toBe(403);
   });
+
+  it("resume uses both its fields: provider lifts that provider's pause alone, note goes with stream.resumed", async () => {
+    await acme.send("POST", "/v1/streams/receipts/pause", {});
+    await acme.send("POST", "/v1/streams/receipts/pause", { provider: "yahoo", note: "yahoo defers" });
+    const res = await acme.send("POST", "/v1/streams/receipts/resume", {
+      provider: "yahoo",
+      note: "yahoo accepts again",
+    });
+    expect(res.status).toBe(200);
+    const s = await res.json();
+    expect(s.paused).toBe(true);
+    expect(s.pauses.map((p: { provider: string | null }) => p.provider)).toEqual([null]);
+    const resumed = await t.db
+      .selectFrom("outbox")
+      .select("payload")
+      .where("tenant", "=", "acme")
+      .where("type", "=", "stream.resumed")
+      .orderBy("id", "desc")
+      .executeTakeFirstOrThrow();
+    expect(resumed.payload).toMatchObject({
+      stream: "receipts",
+      provider: "yahoo",
+      resumedBy: "hand",
+      note: "yahoo accepts again",
+    });
+    expect((await acme.send("POST", "/v1/streams/receipts/resume", {})).status).toBe(200);
+  });
+
+  it("pause and resume refuse a field they do not take, and a provider outside the list, in the one error shape", async () => {
+    for (const action of ["pause", "resume"]) {
+      const unknown = await acme.send("POST", `/v1/streams/receipts/${action}`, { until: "tomorrow" });
+      expect(unknown.status, action).toBe(400);
+      const body = await unknown.json();
+      expect(body.error).toMatchObject({
+        code: "validation_failed",
+        details: [expect.objectContaining({ in: "body", field: "until" })],
+      });
+      const provider = await acme.send("POST", `/v1/streams/receipts/${action}`, { provider: "nobody" });
+      expect(provider.status, action).toBe(400);
+      const err = (await provider.json()).error;
+      expect(err.code).toBe("validation_failed");
+      expect(err.details[0]).toMatchObject({
+        path: "/provider",
+        allowed: expect.arrayContaining(["google"]),
+      });
+    }
+    const one = await (await reader.get("/v1/streams/receipts")).json();
+    expect(one).toEqual({ stream: "receipts", paused: false, pauses: [] });
+  });
 });

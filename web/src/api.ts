@@ -1,8 +1,5 @@
 // Every request of the console goes to the public /v1 API, with the session cookie and the console's header.
-
-export interface ApiErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}
+import type { ApiErrorBody } from "./types.ts";
 
 export class ApiFailure extends Error {
   constructor(

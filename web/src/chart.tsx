@@ -2,6 +2,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import type { Severity } from "./types.ts";
 
 export interface Series {
   label: string;
@@ -11,7 +12,7 @@ export interface Series {
 export interface Threshold {
   label: string;
   value: number;
-  level: "warning" | "critical" | "pause";
+  level: Severity;
 }
 
 const PALETTE = [

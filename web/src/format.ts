@@ -1,4 +1,5 @@
 // How figures and times are written on the console's pages.
+import type { Granularity } from "./types.ts";
 
 export function pct(x: number | null | undefined, digits = 2): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return "–";
@@ -34,7 +35,7 @@ export const RANGES = [
 ] as const;
 export type RangeId = (typeof RANGES)[number]["id"];
 
-export function rangeOf(id: string): { from: string; to: string; granularity: "hour" | "day" } {
+export function rangeOf(id: string): { from: string; to: string; granularity: Granularity } {
   const r = RANGES.find((x) => x.id === id) ?? RANGES[0];
   const to = new Date();
   return {

@@ -11,7 +11,8 @@ import { Streams } from "./pages/streams.tsx";
 import { Suppressions } from "./pages/suppressions.tsx";
 import { Webhooks } from "./pages/webhooks.tsx";
 import { useLocation } from "./router.ts";
-import { SessionContext, type Session } from "./state.ts";
+import { mayWrite, SessionContext } from "./state.ts";
+import type { Body, Session } from "./types.ts";
 import { Link } from "./ui.tsx";
 import "./style.css";
 
@@ -70,9 +71,8 @@ function SignIn(props: { onSignedIn: (s: Session) => void; ended: boolean }) {
           setBusy(true);
           setError(null);
           try {
-            props.onSignedIn(
-              await api<Session>("/v1/session", { method: "POST", body: { key: key.trim() } }),
-            );
+            const body: Body<"/v1/session"> = { key: key.trim() };
+            props.onSignedIn(await api<Session>("/v1/session", { method: "POST", body }));
           } catch (err) {
             setError(err instanceof ApiFailure ? err.message : String(err));
           } finally {
@@ -136,7 +136,7 @@ function App() {
       />
     );
   const section = "/" + (loc.path.split("/")[1] ?? "");
-  const canWrite = session.scopes.includes("write") || session.scopes.includes("admin");
+  const canWrite = mayWrite(session);
   return (
     <SessionContext.Provider value={session}>
       <a class="skip" href="#main">

@@ -2,19 +2,17 @@
 import { createContext } from "preact";
 import { useContext, useEffect, useState } from "preact/hooks";
 import { api } from "./api.ts";
-
-export interface Session {
-  tenant: string;
-  scopes: string[];
-  expiresAt: string | null;
-}
+import type { Session } from "./types.ts";
 
 export const SessionContext = createContext<Session | null>(null);
 
-/** Whether the signed-in key may change things (write or admin): write actions are hidden otherwise. */
+/** Whether the key may change things (write or admin, which implies write). */
+export const mayWrite = (s: Session): boolean => s.scopes.includes("write") || s.scopes.includes("admin");
+
+/** Whether the signed-in key may change things: write actions are hidden otherwise. */
 export function useCanWrite(): boolean {
   const s = useContext(SessionContext);
-  return !!s && (s.scopes.includes("write") || s.scopes.includes("admin"));
+  return !!s && mayWrite(s);
 }
 
 export interface Loaded<T> {

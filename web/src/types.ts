@@ -1,159 +1,60 @@
-// The shapes of the API answers the console reads (docs/api.md).
-import type { IncidentStatus, Severity } from "../../src/core/alerts/types.ts";
+// The shapes of the API the console reads and sends: names for the client's types, which are generated from the
+// server's OpenAPI document (src/client/schema.ts, `npm run client:generate`). Nothing is declared by hand here,
+// so a field the API does not have, or a value outside one of its vocabularies, fails `npm run typecheck` (and
+// the console's build).
+import type { components, paths } from "../../src/client/schema.ts";
+import type { HttpMethod, Operation, ResponseData } from "../../src/client/types.ts";
 
-export interface Figures {
-  sent: number;
-  delivered: number;
-  hard: number;
-  soft: number;
-  block: number;
-  complaint: number;
-  hardRate: number | null;
-  complaintRate: number | null;
-  blockRate: number | null;
-}
+type Schemas = components["schemas"];
 
-export interface StatsGroup {
-  key: { stream?: string; provider?: string; campaign?: string; sendingIp?: string };
-  total: Figures;
-  previous: Figures;
-  points: (Figures & { at: string; previous?: Figures })[];
-}
+/** What a successful answer to `method path` holds (`path` as the OpenAPI document writes it). */
+export type Answer<P extends keyof paths, M extends HttpMethod = "get"> = ResponseData<Operation<P, M>>;
 
-export interface Stats {
-  from: string;
-  to: string;
-  granularity: "hour" | "day";
-  groups: StatsGroup[];
-}
+/** The query parameters that `method path` takes. */
+export type Query<P extends keyof paths, M extends HttpMethod = "get"> = NonNullable<
+  Operation<P, M>["parameters"]["query"]
+>;
 
-export interface AlertRule {
-  id: string;
-  kind: string;
-  metric: string | null;
-  scope: { stream?: string; provider?: string };
-  levels: { warning?: number; critical?: number; pause?: number };
-  description: string;
-}
+/** The JSON body that `method path` takes. */
+export type Body<P extends keyof paths, M extends HttpMethod = "post"> =
+  NonNullable<Operation<P, M>["requestBody"]> extends { content: { "application/json": infer B } }
+    ? B
+    : never;
 
-export interface Incident {
-  id: string;
-  ruleId: string;
-  kind: string;
-  severity: Severity;
-  status: IncidentStatus;
-  scope: {
-    stream: string | null;
-    provider: string | null;
-    campaign: string | null;
-    sendingIp: string | null;
-    sendingDomain: string | null;
-  };
-  metric: string | null;
-  value: number | null;
-  threshold: number | null;
-  openedAt: string;
-  updatedAt: string;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  teams: string[];
-  summary: string;
-  evidence?: {
-    figures: Record<string, number>;
-    topReasons: { reason: string; rule: string | null; count: number }[];
-    samples: {
-      eventId: string;
-      recipient: string;
-      reason: string;
-      rule: string | null;
-      diagnostic: string | null;
-      occurredAt: string;
-    }[];
-    blocklists: string[];
-  };
-  history?: {
-    at: string;
-    type: string;
-    severity?: string;
-    route?: string;
-    channel?: string;
-    note?: string;
-    by?: string;
-    /** The incident's figure at that moment (opened, escalated, updated). */
-    value?: number;
-  }[];
-}
+export type ApiErrorBody = Schemas["Error"];
+export type ErrorCode = ApiErrorBody["error"]["code"];
 
-export interface StreamState {
-  stream: string;
-  paused: boolean;
-  pauses: {
-    provider: string | null;
-    since: string;
-    reason: string;
-    incidentId: string | null;
-    by: string;
-    note: string | null;
-  }[];
-}
+export type Session = Answer<"/v1/session">;
+export type Scope = Session["scopes"][number];
 
-export interface EventRow {
-  id: string;
-  mailId: string | null;
-  source: string;
-  stream: string;
-  recipient: string;
-  recipientDomain: string;
-  kind: string;
-  reason: string;
-  class: string;
-  status: string | null;
-  smtpCode: number | null;
-  diagnostic: string | null;
-  rule: string | null;
-  verified: boolean;
-  occurredAt: string;
-  provider?: string | null;
-  campaign?: string | null;
-}
+export type Stats = Answer<"/v1/stats">;
+export type StatsGroup = Stats["groups"][number];
+export type Figures = StatsGroup["total"];
+export type SuppressionCounts = Answer<"/v1/stats/suppressions">;
+export type Granularity = Stats["granularity"];
 
-export interface Suppression {
-  id: string;
-  /** Null once erased: the keyed hash alone stays. */
-  address: string | null;
-  addressHash: string;
-  stream: string;
-  reason: string;
-  class: string;
-  source: string;
-  rule: string | null;
-  since: string;
-  expiresAt: string | null;
-  note: string | null;
-  createdBy: string | null;
-}
+export type CleanMode = NonNullable<Query<"/v1/clean", "post">["mode"]>;
 
-export interface Lookup {
-  address: string;
-  suppressed: boolean;
-  suppressions: Suppression[];
-  paused?: boolean;
-  pause?: { provider: string | null; since: string; reason: string; incidentId: string | null } | null;
-}
+export type AlertRuleList = Answer<"/v1/alerts/rules">;
+export type AlertRule = AlertRuleList["rules"][number];
+export type Incident = Schemas["Incident"];
+export type IncidentList = Answer<"/v1/incidents">;
+export type Severity = Incident["severity"];
 
-export interface EventMail {
-  mailId: string;
-  raw: string;
-  truncated: boolean;
-  decoded: {
-    subject: string | null;
-    from: string | null;
-    to: string | null;
-    date: string | null;
-    text: string | null;
-    attachments: { filename: string | null; contentType: string; size: number }[];
-  };
-  decisive: { line: number | null; text: string | null };
-}
+export type StreamState = Schemas["Stream"];
+export type StreamList = Answer<"/v1/streams">;
+export type PauseBody = Body<"/v1/streams/{stream}/pause">;
+export type ResumeBody = Body<"/v1/streams/{stream}/resume">;
+
+export type EventPage = Answer<"/v1/events">;
+export type EventRow = EventPage["data"][number];
+export type EventMail = Answer<"/v1/events/{id}/mail">;
+
+export type Suppression = Schemas["Suppression"];
+export type SuppressionPage = Answer<"/v1/suppressions">;
+export type Lookup = Answer<"/v1/suppressions/{address}">;
+
+export type WebhookList = Answer<"/v1/webhooks">;
+export type Webhook = WebhookList["data"][number];
+export type DeliveryPage = Answer<"/v1/webhooks/{id}/deliveries">;
+export type Delivery = DeliveryPage["data"][number];

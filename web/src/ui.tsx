@@ -54,16 +54,17 @@ export function Field(props: { label: string; children: ComponentChildren; id: s
   );
 }
 
-export function Select(props: {
+/** A choice among `options` (a closed vocabulary, say): `onChange` gets one of their values. */
+export function Select<T extends string>(props: {
   id: string;
   label: string;
-  value: string;
-  options: readonly (string | { value: string; label: string })[];
-  onChange: (v: string) => void;
+  value: T;
+  options: readonly (T | { value: T; label: string })[];
+  onChange: (v: T) => void;
 }) {
   return (
     <Field id={props.id} label={props.label}>
-      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value as T)}>
         {props.options.map((o) =>
           typeof o === "string" ? (
             <option value={o}>{o || "any"}</option>
@@ -89,7 +90,7 @@ export function download(name: string, type: string, text: string | Blob): void 
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export function csvOf(rows: Record<string, unknown>[], columns: string[]): string {
+export function csvOf<R extends object>(rows: readonly R[], columns: readonly (keyof R & string)[]): string {
   const cell = (v: unknown) => {
     const s = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;

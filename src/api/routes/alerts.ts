@@ -3,12 +3,21 @@
 // (REBOUND_BLOCK_ALERT_THRESHOLD, or `threshold` in the query). Blocks never suppress the recipient; this is
 // where a provider starting to refuse a stream shows.
 import type { FastifyInstance } from "fastify";
+import { REASONS } from "../../core/vocabulary.js";
 import { blockCounts } from "../../store/events.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
 import { DEFAULT_ALERTS } from "../../core/alerts/config.js";
-import { RULE_KINDS } from "../../core/alerts/types.js";
+import {
+  METRICS,
+  RULE_KINDS,
+  SCOPE_FIELDS,
+  SEVERITIES,
+  type ScopeField,
+  type Severity,
+} from "../../core/alerts/types.js";
+import { everyField } from "../json-schema.js";
 
 interface Query {
   since?: string;
@@ -16,37 +25,38 @@ interface Query {
   stream?: string;
 }
 
-const countSchema = {
+const countSchema = everyField({
   type: "object",
   properties: {
     stream: { type: "string" },
     provider: { type: "string" },
-    reason: { type: "string" },
+    reason: { type: "string", enum: [...REASONS] },
     count: { type: "integer" },
     alerting: { type: "boolean" },
   },
-} as const;
+} as const);
 
-const ruleSchema = {
+const ruleSchema = everyField({
   type: "object",
   properties: {
     id: { type: "string" },
     kind: { type: "string", enum: [...RULE_KINDS] },
-    metric: { type: ["string", "null"] },
+    metric: { type: ["string", "null"], enum: [...METRICS, null] },
     scope: {
       type: "object",
-      properties: {
-        stream: { type: "string" },
-        provider: { type: "string" },
-        campaign: { type: "string" },
-        sendingIp: { type: "string" },
-      },
+      properties: Object.fromEntries(SCOPE_FIELDS.map((f) => [f, { type: "string" }])) as Record<
+        ScopeField,
+        { type: "string" }
+      >,
     },
     windowMinutes: { type: "integer" },
     minVolume: { type: "integer" },
     levels: {
       type: "object",
-      properties: { warning: { type: "number" }, critical: { type: "number" }, pause: { type: "number" } },
+      properties: Object.fromEntries(SEVERITIES.map((l) => [l, { type: "number" }])) as Record<
+        Severity,
+        { type: "number" }
+      >,
     },
     resolveBelow: { type: ["number", "null"] },
     teams: { type: "array", items: { type: "string" } },
@@ -57,7 +67,7 @@ const ruleSchema = {
     blocklists: { type: ["array", "null"], items: { type: "string" } },
     statuses: { type: ["array", "null"], items: { type: "string" } },
   },
-} as const;
+} as const);
 
 export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
@@ -76,7 +86,7 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
           "authentication levels are counts of events. Scope: a field `*` is split per value, a value keeps " +
           "only that value, an absent field sums over every value (docs/monitoring.md).",
         response: {
-          200: { type: "object", properties: { rules: { type: "array", items: ruleSchema } } },
+          200: everyField({ type: "object", properties: { rules: { type: "array", items: ruleSchema } } }),
           401: { $ref: "Error#" },
           403: { $ref: "Error#" },
           429: { $ref: "Error#" },
@@ -112,7 +122,7 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
           },
         },
         response: {
-          200: {
+          200: everyField({
             type: "object",
             properties: {
               since: { type: "string", format: "date-time" },
@@ -121,7 +131,7 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
               alerting: { type: "boolean", description: "some stream and provider reached the threshold" },
               providers: {
                 type: "array",
-                items: {
+                items: everyField({
                   type: "object",
                   properties: {
                     stream: { type: "string" },
@@ -129,11 +139,11 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
                     count: { type: "integer" },
                     alerting: { type: "boolean" },
                   },
-                },
+                }),
               },
               blocks: { type: "array", items: countSchema },
             },
-          },
+          }),
         },
       },
     },

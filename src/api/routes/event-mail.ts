@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { decisiveLine } from "../../core/decisive-line.js";
 import { eventMail } from "../../store/event-mail.js";
 import { requireScope } from "../auth.js";
+import { everyField } from "../json-schema.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
 
@@ -55,7 +56,7 @@ removed (REBOUND_RAW_RETENTION_DAYS).`,
               mailId: { type: "string" },
               raw: { type: "string" },
               truncated: { type: "boolean" },
-              decoded: {
+              decoded: everyField({
                 type: "object",
                 additionalProperties: false,
                 properties: {
@@ -67,7 +68,7 @@ removed (REBOUND_RAW_RETENTION_DAYS).`,
                   html: nullableString,
                   attachments: {
                     type: "array",
-                    items: {
+                    items: everyField({
                       type: "object",
                       additionalProperties: false,
                       properties: {
@@ -75,15 +76,15 @@ removed (REBOUND_RAW_RETENTION_DAYS).`,
                         contentType: { type: "string" },
                         size: { type: "integer" },
                       },
-                    },
+                    }),
                   },
                 },
-              },
-              decisive: {
+              }),
+              decisive: everyField({
                 type: "object",
                 additionalProperties: false,
                 properties: { line: { type: ["integer", "null"] }, text: nullableString },
-              },
+              }),
             },
           },
         },

@@ -1,7 +1,7 @@
 // GET /v1/events: the history behind an address (or the tenant's recent events), newest first, paginated.
 import type { FastifyInstance } from "fastify";
 import { PROVIDERS } from "../../core/provider.js";
-import { CLASSES, REASONS } from "../../core/report.js";
+import { CLASSES, KINDS, REASONS } from "../../core/report.js";
 import { eventHistory } from "../../store/event-history.js";
 import type { EventRow } from "../../store/events.js";
 import { addressOrThrow } from "../address.js";
@@ -9,8 +9,9 @@ import { requireScope } from "../auth.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
+import { everyField } from "../json-schema.js";
 
-const eventSchema = {
+const eventSchema = everyField({
   type: "object",
   additionalProperties: false,
   properties: {
@@ -28,8 +29,8 @@ const eventSchema = {
     recipient: { type: "string", description: "The recipient of the mail the event is about (normalised)" },
     recipientOriginal: { type: "string", description: "The recipient as the report wrote it" },
     recipientDomain: { type: "string" },
-    kind: { type: "string" },
-    reason: { type: "string" },
+    kind: { type: "string", enum: [...KINDS] },
+    reason: { type: "string", enum: [...REASONS] },
     class: { type: "string", enum: [...CLASSES] },
     permanent: {
       type: ["boolean", "null"],
@@ -70,7 +71,7 @@ const eventSchema = {
     occurredAt: { type: "string", format: "date-time" },
     createdAt: { type: "string", format: "date-time" },
   },
-} as const;
+} as const);
 
 interface Query {
   address?: string;

@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { CLASSES, REASONS } from "../../core/report.js";
 import { EXPORT_FORMATS, exportHeader, exportStream, type ExportFormat } from "../../store/exports.js";
 import { SUPPRESSION_STATES } from "../../store/lookups.js";
+import { SUPPRESSION_SOURCES } from "../../store/suppressions.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
@@ -44,7 +45,7 @@ export default async function exportsRoutes(app: FastifyInstance, deps: ApiDeps)
             reason: { type: "string", enum: [...REASONS] },
             class: { type: "string", enum: [...CLASSES] },
             stream: { type: "string", minLength: 1, maxLength: 100 },
-            source: { type: "string", enum: ["bounce", "complaint", "soft_escalation", "manual", "import"] },
+            source: { type: "string", enum: [...SUPPRESSION_SOURCES] },
             since: { type: "string", format: "date-time" },
             until: { type: "string", format: "date-time" },
             state: { type: "string", enum: [...SUPPRESSION_STATES], default: "active" },

@@ -5,7 +5,14 @@ import { createAlertDispatcher } from "../../alerts/dispatch.js";
 import { incidentEffects } from "../../alerts/effects.js";
 import { presentIncident } from "../../alerts/present.js";
 import { DEFAULT_ALERTS } from "../../core/alerts/config.js";
-import { INCIDENT_STATUSES, SEVERITIES, type Severity } from "../../core/alerts/types.js";
+import {
+  CHANNELS,
+  HISTORY_TYPES,
+  INCIDENT_STATUSES,
+  RULE_KINDS,
+  SEVERITIES,
+  type Severity,
+} from "../../core/alerts/types.js";
 import {
   acknowledgeIncident,
   getIncident,
@@ -18,6 +25,7 @@ import { requireScope } from "../auth.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError, emptyBody } from "../errors.js";
+import { everyField } from "../json-schema.js";
 
 const NAME = { type: "string", minLength: 1, maxLength: 200 } as const;
 const ID_PARAMS = {
@@ -35,16 +43,16 @@ const errors = {
 const nullableString = { type: ["string", "null"] } as const;
 const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 
-export const incidentSchema = {
+export const incidentSchema = everyField({
   $id: "Incident",
   type: "object",
   properties: {
     id: { type: "string" },
     ruleId: { type: "string" },
-    kind: { type: "string" },
+    kind: { type: "string", enum: [...RULE_KINDS] },
     severity: { type: "string", enum: [...SEVERITIES] },
     status: { type: "string", enum: [...INCIDENT_STATUSES] },
-    scope: {
+    scope: everyField({
       type: "object",
       properties: {
         stream: nullableString,
@@ -53,7 +61,7 @@ export const incidentSchema = {
         sendingIp: nullableString,
         sendingDomain: nullableString,
       },
-    },
+    }),
     metric: nullableString,
     value: { type: ["number", "null"] },
     threshold: { type: ["number", "null"] },
@@ -65,20 +73,20 @@ export const incidentSchema = {
     resolvedBy: { type: ["string", "null"], enum: ["rule", "hand", null] },
     teams: { type: "array", items: { type: "string" } },
     summary: { type: "string" },
-    evidence: {
+    evidence: everyField({
       type: "object",
       properties: {
         figures: { type: "object", additionalProperties: { type: ["number", "null"] } },
         topReasons: {
           type: "array",
-          items: {
+          items: everyField({
             type: "object",
             properties: { reason: { type: "string" }, rule: nullableString, count: { type: "integer" } },
-          },
+          }),
         },
         samples: {
           type: "array",
-          items: {
+          items: everyField({
             type: "object",
             properties: {
               eventId: { type: "string" },
@@ -88,21 +96,22 @@ export const incidentSchema = {
               diagnostic: nullableString,
               occurredAt: { type: "string", format: "date-time" },
             },
-          },
+          }),
         },
         blocklists: { type: "array", items: { type: "string" } },
       },
-    },
+    }),
     history: {
       type: "array",
       items: {
         type: "object",
+        required: ["at", "type"],
         properties: {
           at: { type: "string", format: "date-time" },
-          type: { type: "string" },
-          severity: { type: "string" },
+          type: { type: "string", enum: [...HISTORY_TYPES] },
+          severity: { type: "string", enum: [...SEVERITIES] },
           route: { type: "string" },
-          channel: { type: "string" },
+          channel: { type: "string", enum: [...CHANNELS] },
           note: { type: "string" },
           by: { type: "string" },
           value: { type: "number", description: "the figure at that moment (opened, escalated, updated)" },
@@ -110,7 +119,7 @@ export const incidentSchema = {
       },
     },
   },
-} as const;
+} as const);
 
 interface ListQuery {
   status?: StatusFilter;

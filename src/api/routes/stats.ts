@@ -12,6 +12,7 @@ import { ascii, JsonBytes } from "../../util/json-bytes.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
+import { everyField } from "../json-schema.js";
 
 interface StatsQuery {
   from?: string;
@@ -32,17 +33,20 @@ export const MAX_RANGE_DAYS = 400;
 export const MAX_POINTS = 50_000;
 
 const rate = { type: "number", nullable: true } as const;
-const figures = {
+const figures = everyField({
   type: "object",
   additionalProperties: false,
   properties: {
-    ...Object.fromEntries(COUNTERS.map((c) => [c, { type: "integer" }])),
+    ...(Object.fromEntries(COUNTERS.map((c) => [c, { type: "integer" }])) as Record<
+      (typeof COUNTERS)[number],
+      { type: "integer" }
+    >),
     hardRate: { ...rate, description: "hard / sent (null without sends)" },
     complaintRate: { ...rate, description: "complaint / sent" },
     complaintRateDelivered: { ...rate, description: "complaint / delivered" },
     blockRate: { ...rate, description: "block / sent" },
   },
-} as const;
+} as const);
 
 /** A date-time parameter that the schema's format let through but Date cannot read (a leap second): 400. */
 function dateParam(name: string, v: string): Date {
@@ -121,6 +125,7 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
                       items: {
                         type: "object",
                         additionalProperties: false,
+                        required: ["at", ...figures.required],
                         properties: {
                           at: { type: "string", format: "date-time" },
                           ...figures.properties,

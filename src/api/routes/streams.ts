@@ -5,6 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { pausePayload } from "../../alerts/effects.js";
 import { presentStream } from "../../alerts/present.js";
+import { ACTORS } from "../../core/alerts/types.js";
 import { PROVIDERS } from "../../core/provider.js";
 import { streamsSeen } from "../../store/alert-figures.js";
 import { emitOutbox } from "../../store/outbox.js";
@@ -12,6 +13,7 @@ import { activePauses, pauseStream, resumePauses } from "../../store/stream-paus
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError, emptyBody } from "../errors.js";
+import { everyField } from "../json-schema.js";
 
 const STREAM = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._:-]+$" } as const;
 const PARAMS = { type: "object", required: ["stream"], properties: { stream: STREAM } } as const;
@@ -23,7 +25,7 @@ const errors = {
   429: { $ref: "Error#" },
 };
 
-const streamSchema = {
+const streamSchema = everyField({
   $id: "Stream",
   type: "object",
   properties: {
@@ -31,31 +33,47 @@ const streamSchema = {
     paused: { type: "boolean", description: "Paused for every provider" },
     pauses: {
       type: "array",
-      items: {
+      items: everyField({
         type: "object",
         properties: {
           provider: { type: ["string", "null"], description: "null: every provider" },
           since: { type: "string", format: "date-time" },
           reason: { type: "string" },
           incidentId: { type: ["string", "null"] },
-          by: { type: "string", enum: ["rule", "hand"] },
+          by: { type: "string", enum: [...ACTORS] },
           note: { type: ["string", "null"] },
         },
-      },
+      }),
     },
+  },
+} as const);
+
+const NOTE = { type: "string", maxLength: 2000 } as const;
+const PROVIDER = { type: "string", enum: [...PROVIDERS] } as const;
+
+/**
+ * Pause and resume take the same two fields, each used by both (docs/api.md): `provider` says which pause to make
+ * or to lift, `note` is kept on the pause, or sent with `stream.resumed`. What each means differs, so each route
+ * has its own body (and its own descriptions in the OpenAPI document).
+ */
+const pauseBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    provider: { ...PROVIDER, description: "Only mail to this provider; absent: every provider" },
+    note: { ...NOTE, description: "Kept on the pause (shown with it) and sent with `stream.paused`" },
   },
 } as const;
 
-const body = {
+const resumeBody = {
   type: "object",
   additionalProperties: false,
   properties: {
     provider: {
-      type: "string",
-      enum: [...PROVIDERS],
-      description: "Only mail to this provider; absent: all",
+      ...PROVIDER,
+      description: "Lift this provider's pause alone; absent: every pause of the stream (all providers' too)",
     },
-    note: { type: "string", maxLength: 2000 },
+    note: { ...NOTE, description: "Why: sent with `stream.resumed` (a resumed pause is no longer shown)" },
   },
 } as const;
 
@@ -76,7 +94,10 @@ export default async function streams(app: FastifyInstance, deps: ApiDeps): Prom
         tags: ["streams"],
         summary: "The streams (configured, and seen in sends and events) with their pauses",
         response: {
-          200: { type: "object", properties: { streams: { type: "array", items: { $ref: "Stream#" } } } },
+          200: everyField({
+            type: "object",
+            properties: { streams: { type: "array", items: { $ref: "Stream#" } } },
+          }),
           ...errors,
         },
       },
@@ -123,7 +144,7 @@ export default async function streams(app: FastifyInstance, deps: ApiDeps): Prom
         tags: ["streams"],
         summary: "Pause a stream by hand (for one provider, or all): lookups answer paused, Postfix defers",
         params: PARAMS,
-        body,
+        body: pauseBody,
         response: { 200: { $ref: "Stream#" }, ...errors },
       },
     },
@@ -158,7 +179,7 @@ export default async function streams(app: FastifyInstance, deps: ApiDeps): Prom
         tags: ["streams"],
         summary: "Resume a stream by hand: every pause of it, or the one for `provider`",
         params: PARAMS,
-        body,
+        body: resumeBody,
         response: { 200: { $ref: "Stream#" }, ...errors },
       },
     },

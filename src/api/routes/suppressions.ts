@@ -1,8 +1,8 @@
 // Suppressions: lookups (one address, or up to 10,000 in order), browsing with filters and cursors, and
 // corrections by hand (add, remove), recorded with the key that made them and why.
 import type { FastifyInstance } from "fastify";
-import { normalizeAddress } from "../../core/address.js";
-import { CLASSES, classOf, REASONS, type BounceClass, type Reason } from "../../core/report.js";
+import { ADDRESS_ERRORS, normalizeAddress } from "../../core/address.js";
+import { CLASSES, classOf, KINDS, REASONS, type BounceClass, type Reason } from "../../core/report.js";
 import {
   eventsByIds,
   SUPPRESSION_STATES,
@@ -10,7 +10,7 @@ import {
   type SuppressionFilter,
   type SuppressionState,
 } from "../../store/lookups.js";
-import { removeSuppressions, upsertSuppression } from "../../store/suppressions.js";
+import { removeSuppressions, SUPPRESSION_SOURCES, upsertSuppression } from "../../store/suppressions.js";
 import { addressOrThrow } from "../address.js";
 import { lookupPause, pauseFor, type ActivePause } from "../../core/alerts/pause.js";
 import { providerOf } from "../../core/provider.js";
@@ -18,10 +18,11 @@ import { requireScope } from "../auth.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
+import { everyField } from "../json-schema.js";
 import { applying, governing, present, suppressionSchema } from "../present.js";
 
 export const MAX_CHECK = 10_000;
-const PAUSE_SCHEMA = {
+const PAUSE_SCHEMA = everyField({
   type: ["object", "null"],
   description: "The pause that holds the stream (provider null: every provider), or null",
   properties: {
@@ -30,12 +31,11 @@ const PAUSE_SCHEMA = {
     reason: { type: "string" },
     incidentId: { type: ["string", "null"] },
   },
-} as const;
+} as const);
 
 /** The provider of an address's domain, from the table alone (no lookup on this path). */
 const providerOfAddress = (address: string) => providerOf(address.slice(address.lastIndexOf("@") + 1));
 const STREAM = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._:*-]+$" } as const;
-const SOURCES = ["bounce", "complaint", "soft_escalation", "manual", "import"] as const;
 /** An address in the path (percent-encoded): 320 characters at most, the longest normalizeAddress takes. */
 const ADDRESS_PARAMS = {
   type: "object",
@@ -75,14 +75,14 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
           },
         },
         response: {
-          200: {
+          200: everyField({
             type: "object",
             properties: {
               address: { type: "string" },
               suppressed: { type: "boolean" },
               stream: { type: ["string", "null"] },
-              reason: { type: ["string", "null"] },
-              class: { type: ["string", "null"] },
+              reason: { type: ["string", "null"], enum: [...REASONS, null] },
+              class: { type: ["string", "null"], enum: [...CLASSES, null] },
               since: { type: ["string", "null"], format: "date-time" },
               expiresAt: {
                 type: ["string", "null"],
@@ -97,15 +97,15 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
               suppressions: { type: "array", items: { $ref: "Suppression#" } },
               events: {
                 type: "array",
-                items: {
+                items: everyField({
                   type: "object",
                   properties: {
                     id: { type: "string" },
                     mailId: { type: ["string", "null"] },
                     stream: { type: "string" },
-                    kind: { type: "string" },
-                    reason: { type: "string" },
-                    class: { type: "string" },
+                    kind: { type: "string", enum: [...KINDS] },
+                    reason: { type: "string", enum: [...REASONS] },
+                    class: { type: "string", enum: [...CLASSES] },
                     status: { type: ["string", "null"] },
                     smtpCode: { type: ["integer", "null"] },
                     diagnostic: { type: ["string", "null"] },
@@ -113,10 +113,10 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
                     verified: { type: "boolean" },
                     occurredAt: { type: "string", format: "date-time" },
                   },
-                },
+                }),
               },
             },
-          },
+          }),
           ...errors,
         },
       },
@@ -211,11 +211,15 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
         response: {
           200: {
             type: "object",
+            required: ["results"],
             properties: {
               results: {
                 type: "array",
                 items: {
                   type: "object",
+                  description:
+                    "`reason`, `class`, `stream` and `expiresAt` when suppressed; `error` when not valid",
+                  required: ["address", "valid", "suppressed", "paused", "pause"],
                   properties: {
                     address: { type: "string", description: "Normalised (or as given, when invalid)" },
                     valid: { type: "boolean" },
@@ -225,14 +229,17 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
                       description: "The stream is paused for this address's provider",
                     },
                     pause: PAUSE_SCHEMA,
-                    reason: { type: "string" },
-                    class: { type: "string" },
+                    reason: { type: "string", enum: [...REASONS] },
+                    class: { type: "string", enum: [...CLASSES] },
                     stream: { type: "string", description: "The stream of the suppression that applies" },
                     expiresAt: { type: ["string", "null"], format: "date-time" },
-                    error: {
+                    error: everyField({
                       type: "object",
-                      properties: { code: { type: "string" }, message: { type: "string" } },
-                    },
+                      properties: {
+                        code: { type: "string", enum: [...ADDRESS_ERRORS] },
+                        message: { type: "string" },
+                      },
+                    }),
                   },
                 },
               },
@@ -300,7 +307,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
             reason: { type: "string", enum: [...REASONS] },
             class: { type: "string", enum: [...CLASSES] },
             stream: STREAM,
-            source: { type: "string", enum: [...SOURCES] },
+            source: { type: "string", enum: [...SUPPRESSION_SOURCES] },
             since: { type: "string", format: "date-time", description: "Suppressed at or after" },
             until: { type: "string", format: "date-time", description: "Suppressed before" },
             state: { type: "string", enum: [...SUPPRESSION_STATES], default: "active" },
@@ -318,13 +325,13 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
           },
         },
         response: {
-          200: {
+          200: everyField({
             type: "object",
             properties: {
               data: { type: "array", items: { $ref: "Suppression#" } },
               nextCursor: { type: ["string", "null"] },
             },
-          },
+          }),
           ...errors,
         },
       },

@@ -17,6 +17,7 @@ import { generateSecret } from "../../webhooks/sign.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
+import { everyField } from "../json-schema.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 
 const MAX_WEBHOOKS_PER_TENANT = 50;
@@ -35,7 +36,7 @@ const webhookSchema = {
   },
 } as const;
 
-const deliverySchema = {
+const deliverySchema = everyField({
   type: "object",
   additionalProperties: false,
   properties: {
@@ -60,7 +61,7 @@ const deliverySchema = {
     deliveredAt: { type: ["string", "null"], format: "date-time" },
     payload: { type: "object", additionalProperties: true, description: "The event's `data`" },
   },
-} as const;
+} as const);
 
 const idParams = {
   type: "object",
@@ -197,7 +198,7 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
         tags: ["webhooks"],
         summary: "The tenant's endpoints (secrets are never shown again)",
         response: {
-          200: { type: "object", properties: { data: { type: "array", items: webhookSchema } } },
+          200: everyField({ type: "object", properties: { data: { type: "array", items: webhookSchema } } }),
         },
       },
     },

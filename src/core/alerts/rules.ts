@@ -16,13 +16,10 @@
 // do not) scopes blocklist and authentication rules only. Levels: the highest one reached is the incident's severity; `pause` also pauses
 // the incident's stream (for its provider when the scope names one, else for all). Hysteresis: an open incident
 // resolves only when the figure falls under `resolveBelow` (or nothing at all was sent or seen in the window).
-import type { Metric, RuleKind, ScopeField } from "./types.js";
+import type { Metric, RuleKind, ScopeField, Severity } from "./types.js";
 
-export interface Levels {
-  warning?: number;
-  critical?: number;
-  pause?: number;
-}
+/** The figure at which each severity is reached (absent: never). */
+export type Levels = Partial<Record<Severity, number>>;
 
 export interface AlertRule {
   id: string;

@@ -79,7 +79,7 @@ export const COMMON_END: RegExp[] = [
   /^(?:Return-Path:\s*<[^>]*>|Received: from \S[^\n\r\u2028\u2029(]*\(|Received: from \S+ by \S+|DKIM-Signature: v=1;)/i,
   // old MTAs' banners before the returned mail: `---- START OF RETURNED MESSAGE ----`, `Here is your returned mail:`,
   // `--------RETURNED MAIL FOLLOWS--------`, `Old message:`, `-- The header and top 20 lines of the message follows --`
-  /^[\s*=-]*(?:start of returned message|returned mail follows|here is your returned mail|old message:|original message attached|a copy of the original message|copy of (?:the|your) (?:original )?message (?:below|follows)|the header and top \d+ lines|end of message\b)/i,
+  /^[\s*=-]*(?:start of returned message|returned mail follows|here is your returned mail|old message:|original message attached|possibly truncated original message|a copy of the original message|copy of (?:the|your) (?:original )?message (?:below|follows)|the header and top \d+ lines|end of message\b)/i,
   // the same in other languages: a copy of the message, the original message follows
   /^[\s*=-]*(?:(?:unten folgt|es folgt|dies ist) eine kopie|kopie der (?:urspr[üu]nglichen )?nachricht|urspr[üu]ngliche nachricht|message d'origine|message original|copie du message|mensaje original|copia del mensaje|messaggio originale|copia del messaggio|mensagem original|c[óo]pia da mensagem|oorspronkelijk bericht|kopie van (?:het|uw) bericht|исходное сообщение|оригинальное сообщение|копия (?:вашего |исходного )?(?:письма|сообщения)|元のメッセージ|原文|原始邮件|原始郵件|原邮件|原郵件)/i,
 ];
@@ -220,7 +220,8 @@ interface Draft {
 /** The draft's diagnostic so far ends with `reason:`: its next paragraph is the reason it announces. */
 function announces(d: Draft): boolean {
   const last = d.lines.length > 0 ? d.lines[d.lines.length - 1]! : d.rest;
-  return last.trimEnd().endsWith("reason:");
+  const end = last.trimEnd().toLowerCase();
+  return end.endsWith("reason:") || end.endsWith("because:");
 }
 
 function indentOf(line: string): number {
@@ -274,6 +275,12 @@ function matchRecipient(raw: string, layout: Layout): { addr: string; rest: stri
 }
 
 const RCPT_LINE = /^\s*RCPT TO:/i;
+
+/** A line that starts with a remote's reply code (`  550 5.7.1 Service unavailable; ...`). */
+const REPLY_START = /^\s*[245]\d\d[ -]/;
+
+/** An id's label just before an address (`*  Message-ID: <`): the address is an id, never a recipient. */
+const ID_LABEL = /(?:message-id|in-reply-to|references|content-id)\s*:\s*<?$/i;
 
 /**
  * A line of a quoted dialogue that sends RCPT TO after a transcript's marker (`>>> RCPT TO:`, `--> RCPT To:`,
@@ -450,11 +457,16 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   /** A blank line since the current recipient began. */
   let blankSince = false;
   let pending: string[] = [];
+  /** The loose lines that continue a remote reply (`550 5.7.1 ... de su` / `servidor figura en una lista negra`). */
+  const replyTail = new Set<number>();
+  /** A loose line that starts with a reply code has been seen, and no blank line since. */
+  let inReply = false;
   const starts = layout.freeText && layout.start ? anyOf(layout.start).line : undefined;
   for (const whole of lines) {
     // every pattern below runs on one line: none sees more than MAX_LINE characters of it
     const line = whole.length > MAX_LINE ? whole.slice(0, MAX_LINE) : whole;
     if (!line.trim()) {
+      inReply = false;
       blankSince = true;
       // a blank line ends the diagnostic, unless its last line announces the reason below (`For the following reason:`)
       if (cur && blankEnds && (cur.lines.length > 0 || cur.rest) && !announces(cur)) closed = true;
@@ -463,6 +475,22 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     if (/^\s*(?:\.\.\.\s*)?while talking to\b/i.test(line)) {
       pending = [];
       closed = true;
+    }
+    // a line of two or more addresses and nothing else (`a@x, b@x`): each is a recipient, the words below theirs
+    const listed = line.includes("@") ? addressList(line) : undefined;
+    if (listed) {
+      const shared: string[] = [];
+      const heading = layout.freeText ? pending.filter((l) => !isSeparator(l)).pop() : undefined;
+      for (const addr of listed) {
+        if (drafts.some((d) => d.rcpt === addr)) continue;
+        cur = { rcpt: addr, indent: indentOf(line), lines: shared, rest: "", own: own.has(addr) };
+        if (heading) cur.heading = squash(heading);
+        drafts.push(cur);
+      }
+      pending = [];
+      closed = false;
+      blankSince = false;
+      continue;
     }
     const hit = matchRecipient(line, layout);
     const hitAddr = hit?.addr.toLowerCase().replace(/\.$/, "");
@@ -483,10 +511,14 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
           if (hit.rest && !seen.rest.includes(hit.rest))
             seen.rest = squash(`${seen.rest} ${before.join(" ")} ${hit.rest}`);
         } else {
+          // recipient lines one after another with no words of their own (`<a@x>` `<b@x>`, then `Reason: ...`):
+          // the words below the last are the whole group's
+          const group =
+            cur && !closed && cur.lines.length === 0 && !cur.rest && !hit.rest && pending.length === 0;
           cur = {
             rcpt: addr,
             indent: ind,
-            lines: [],
+            lines: group ? cur!.lines : [],
             rest: squash(`${before.join(" ")} ${hit.rest}`),
             own: own.has(addr),
             fromReply: REPLY_ANCHOR.test(line),
@@ -513,7 +545,11 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     if (isSeparator(line)) continue;
     if (cur?.fromReply && (REPLY_ANCHOR.test(line) || CLIENT_COMMAND.test(line))) closed = true;
     if (cur && !closed && cur.lines.length < 25 && !HEADERISH.test(line)) cur.lines.push(line);
-    else if (loose.length < 40) loose.push(line);
+    else if (loose.length < 40) {
+      if (REPLY_START.test(line)) inReply = true;
+      else if (inReply) replyTail.add(loose.length);
+      loose.push(line);
+    }
   }
   // The bounce's own addresses are failed recipients only when nothing else is (a sender bouncing to itself).
   if (drafts.some((d) => !d.own)) drafts = drafts.filter((d) => !d.own);
@@ -527,6 +563,10 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     }
   }
   if (drafts.length === 0 && layout.freeText && !isReply(mail)) drafts = addressesIn(lines, own);
+  if (drafts.length === 0 && layout.freeText && !isReply(mail) && !originalIsBounce(mail)) {
+    const named = originalToNamed(mail, lines, own);
+    if (named) drafts.push(named);
+  }
   if (drafts.length === 0 && layout.recipientFromOriginal && !originalIsBounce(mail)) {
     const to = headerAddress(mail.originalHeaders?.get("to")) ?? inlineOriginalTo(text, lines.length);
     if (to && !own.has(to)) drafts.push({ rcpt: to, indent: 0, lines: [], rest: "" });
@@ -534,8 +574,14 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   if (drafts.length === 0) return null;
   const blockText = layout.reasons?.some((r) => r.scope === "block") ? lines.join(" ").slice(0, 8000) : "";
   const content = loose.filter((l) => !HEADERISH.test(l) && !isSeparator(l));
-  const coded = content
-    .filter((l) => /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l))
+  // the lines with a code, and the lines that continue a reply wrapped below its code
+  const coded = loose
+    .filter(
+      (l, i) =>
+        !HEADERISH.test(l) &&
+        !isSeparator(l) &&
+        (replyTail.has(i) || /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l)),
+    )
     .slice(0, 12)
     .join(" ");
   const prose = content.slice(0, 12).join(" ");
@@ -599,6 +645,55 @@ function isReply(mail: ParsedMail): boolean {
   );
 }
 
+/** Separators of an address list on one line (the items are trimmed after the split). */
+const LIST_SEPARATOR = /[,;]/;
+/** One whole address, alone (an address list's item, its angle brackets taken off). */
+const WHOLE_ADDRESS = new RegExp(`^${EMAIL_SRC}$`);
+
+/**
+ * The addresses of a line that lists two or more and nothing else (`  a@x, b@x`, `<a@x>; <b@x>`), lower-cased;
+ * undefined for any other line.
+ */
+function addressList(line: string): string[] | undefined {
+  if (!line.includes(",") && !line.includes(";")) return undefined;
+  const items = line
+    .trim()
+    .replace(/[,;.]$/, "")
+    .split(LIST_SEPARATOR);
+  if (items.length < 2 || items.length > 50) return undefined;
+  const out: string[] = [];
+  for (const raw of items) {
+    const item = raw.trim();
+    const a = item.startsWith("<") && item.endsWith(">") ? item.slice(1, -1) : item;
+    if (a.length > 320 || !WHOLE_ADDRESS.test(a)) return undefined;
+    out.push(a.toLowerCase());
+  }
+  return out;
+}
+
+/**
+ * A block that names no address but the returned original's recipient by its local part alone (GroupWise's
+ * `undeliverable to the following:` then `jsmith (user not found)`): that recipient, the line its diagnostic.
+ */
+function originalToNamed(mail: ParsedMail, lines: string[], own: Set<string>): Draft | undefined {
+  const oh = mail.originalHeaders;
+  if (!oh) return undefined;
+  const to = oh.getAll("to").length + oh.getAll("cc").length === 1 ? headerAddress(oh.get("to")) : undefined;
+  if (!to || own.has(to)) return undefined;
+  const local = to.slice(0, to.lastIndexOf("@"));
+  if (local.length < 2) return undefined;
+  for (const whole of lines) {
+    const line = whole.length > MAX_LINE ? whole.slice(0, MAX_LINE) : whole;
+    const at = line.toLowerCase().indexOf(local);
+    if (at < 0 || /^\s*>/.test(line) || HEADERISH.test(line)) continue;
+    const before = at > 0 ? line[at - 1]! : " ";
+    const after = line[at + local.length] ?? " ";
+    if (/[\w.@+-]/.test(before) || /[\w@+-]/.test(after)) continue;
+    return { rcpt: to, indent: 0, lines: [], rest: squash(line.slice(at + local.length)) };
+  }
+  return undefined;
+}
+
 /** Most addresses taken from a block that has no recipient line. */
 const MAX_LOOSE_ADDRESSES = 20;
 
@@ -617,6 +712,9 @@ function addressesIn(lines: string[], own: Set<string>): Draft[] {
     if (/^\s*>/.test(line) || ID_HEADER.test(line) || HEADERISH.test(line) || CONTACT_LINE.test(line))
       continue;
     for (const m of line.match(EMAIL_G) ?? []) {
+      // an id after its label, wherever the line starts (a session log's `11:20:11: *  Message-ID: <id@host>`)
+      const at = line.indexOf(m);
+      if (ID_LABEL.test(line.slice(Math.max(0, at - 40), at))) continue;
       // a quote before the address is no part of it (`addressed to 'x@y'`)
       const addr = m
         .replace(/^['`]+/, "")

@@ -19,9 +19,11 @@ import { googleRules } from "./text/google.js";
 import { iuaRules } from "./text/iua.js";
 import { japaneseRules } from "./text/japanese.js";
 import { languageRules } from "./text/languages.js";
+import { legacyRules } from "./text/legacy.js";
 import { messagelabsRules } from "./text/messagelabs.js";
 import { microsoftRules } from "./text/microsoft.js";
 import { mimecastRules } from "./text/mimecast.js";
+import { noticeRules } from "./text/notices.js";
 import { postfixRules } from "./text/postfix.js";
 import { qmailRules } from "./text/qmail.js";
 import { russianRules } from "./text/russian.js";
@@ -72,6 +74,8 @@ const TABLES: readonly (readonly TextRule[])[] = [
   eximRules,
   qmailRules,
   languageRules,
+  legacyRules,
+  noticeRules,
   genericRules,
 ];
 

@@ -1,6 +1,7 @@
 // List cleaning: upload a CSV to POST /v1/clean, a progress bar while it streams, download the cleaned list.
 import { useState } from "preact/hooks";
 import { CONSOLE_HEADER, qs } from "../api.ts";
+import type { ApiErrorBody, CleanMode } from "../types.ts";
 import { download, Field, Select } from "../ui.tsx";
 
 interface Result {
@@ -16,7 +17,7 @@ const countRows = async (b: Blob) =>
 export function Clean() {
   const [file, setFile] = useState<File | null>(null);
   const [stream, setStream] = useState("");
-  const [mode, setMode] = useState("remove");
+  const [mode, setMode] = useState<CleanMode>("remove");
   const [progress, setProgress] = useState<{ phase: string; value: number } | null>(null);
   const [result, setResult] = useState<Result | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -45,7 +46,7 @@ export function Clean() {
       const blob = xhr.response as Blob;
       if (xhr.status !== 200) {
         try {
-          setError((JSON.parse(await blob.text()) as { error: { message: string } }).error.message);
+          setError((JSON.parse(await blob.text()) as ApiErrorBody).error.message);
         } catch {
           setError(`${xhr.status} ${xhr.statusText}`);
         }

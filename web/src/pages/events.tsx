@@ -1,10 +1,10 @@
 // Events: filter by class, reason, provider, stream, campaign and time; export what is shown (CSV or JSON).
 import { useEffect, useState } from "preact/hooks";
 import { api, qs } from "../api.ts";
-import { knownProvider } from "../../../src/core/provider.ts";
+import { knownProvider, PROVIDERS } from "../../../src/core/provider.ts";
 import { CLASSES, REASONS } from "../../../src/core/vocabulary.ts";
 import { when } from "../format.ts";
-import type { EventRow } from "../types.ts";
+import type { EventPage, EventRow } from "../types.ts";
 import { csvOf, download, Failure, Field, Loading, Select, TableBox } from "../ui.tsx";
 
 const COLUMNS = [
@@ -22,7 +22,7 @@ const COLUMNS = [
   "campaign",
   "verified",
   "mailId",
-];
+] as const satisfies readonly (keyof EventRow)[];
 
 interface Filters {
   class: string;
@@ -54,14 +54,12 @@ export function Events() {
   const [loading, setLoading] = useState(false);
   const set = (k: keyof Filters) => (v: string) => setF((x) => ({ ...x, [k]: v }));
   const query = (c?: string) =>
-    `/v1/events${qs({ class: f.class, reason: f.reason, provider: f.provider.trim(), stream: f.stream.trim(), campaign: f.campaign.trim(), since: iso(f.since), until: iso(f.until), limit: 200, cursor: c })}`;
+    `/v1/events${qs({ class: f.class, reason: f.reason, provider: f.provider, stream: f.stream.trim(), campaign: f.campaign.trim(), since: iso(f.since), until: iso(f.until), limit: 200, cursor: c })}`;
   const load = async (more: boolean) => {
     setLoading(true);
     setError(null);
     try {
-      const page = await api<{ data: EventRow[]; nextCursor: string | null }>(
-        query(more ? (cursor ?? undefined) : undefined),
-      );
+      const page = await api<EventPage>(query(more ? (cursor ?? undefined) : undefined));
       setRows((r) => (more && r ? [...r, ...page.data] : page.data));
       setCursor(page.nextCursor);
     } catch (e) {
@@ -95,13 +93,13 @@ export function Events() {
           options={["", ...REASONS]}
           onChange={set("reason")}
         />
-        <Field id="ev-provider" label="Provider">
-          <input
-            id="ev-provider"
-            value={f.provider}
-            onInput={(e) => set("provider")(e.currentTarget.value)}
-          />
-        </Field>
+        <Select
+          id="ev-provider"
+          label="Provider"
+          value={f.provider}
+          options={["", ...PROVIDERS]}
+          onChange={set("provider")}
+        />
         <Field id="ev-stream" label="Stream">
           <input id="ev-stream" value={f.stream} onInput={(e) => set("stream")(e.currentTarget.value)} />
         </Field>
@@ -144,13 +142,7 @@ export function Events() {
             <button
               type="button"
               disabled={!rows.length}
-              onClick={() =>
-                download(
-                  "rebound-events.csv",
-                  "text/csv",
-                  csvOf(rows as unknown as Record<string, unknown>[], COLUMNS),
-                )
-              }
+              onClick={() => download("rebound-events.csv", "text/csv", csvOf(rows, COLUMNS))}
             >
               Export CSV
             </button>

@@ -4,7 +4,7 @@ import { api, qs } from "../api.ts";
 import { pct, when } from "../format.ts";
 import { useApi, useCanWrite } from "../state.ts";
 import { INCIDENT_STATUSES, SEVERITIES } from "../../../src/core/alerts/types.ts";
-import type { Incident } from "../types.ts";
+import type { Body, Incident, IncidentList } from "../types.ts";
 import { Failure, Field, Link, Loading, Select, TableBox } from "../ui.tsx";
 
 const STATUSES = ["active", ...INCIDENT_STATUSES] as const;
@@ -26,7 +26,7 @@ export function Incidents() {
   const [stream, setStream] = useState("");
   const [provider, setProvider] = useState("");
   const [ruleId, setRuleId] = useState("");
-  const list = useApi<{ incidents: Incident[]; nextCursor: string | null }>(
+  const list = useApi<IncidentList>(
     `/v1/incidents${qs({ status, severity, stream: stream.trim(), provider: provider.trim(), ruleId: ruleId.trim(), limit: 100 })}`,
   );
   return (
@@ -102,10 +102,10 @@ export function IncidentPage(props: { id: string }) {
     setBusy(true);
     setError(null);
     try {
-      await api(`/v1/incidents/${encodeURIComponent(props.id)}/${action}`, {
-        method: "POST",
-        body: note ? { note } : {},
-      });
+      const body: Body<"/v1/incidents/{id}/acknowledge"> & Body<"/v1/incidents/{id}/resolve"> = note
+        ? { note }
+        : {};
+      await api(`/v1/incidents/${encodeURIComponent(props.id)}/${action}`, { method: "POST", body });
       setNote("");
       inc.reload();
     } catch (e) {

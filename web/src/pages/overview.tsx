@@ -5,39 +5,30 @@ import { qs } from "../api.ts";
 import { TimeChart, type Series, type Threshold } from "../chart.tsx";
 import { pct, RANGES, rangeOf, when } from "../format.ts";
 import { useApi } from "../state.ts";
-import type { AlertRule, Incident, Stats } from "../types.ts";
+import { DEFAULT_RULES } from "../../../src/core/alerts/rules.ts";
+import { SEVERITIES } from "../../../src/core/alerts/types.ts";
+import type {
+  AlertRule,
+  AlertRuleList,
+  Figures,
+  Granularity,
+  IncidentList,
+  Stats,
+  SuppressionCounts,
+} from "../types.ts";
 import { Failure, Link, Loading, Select, TableBox } from "../ui.tsx";
 
-/** The shipped defaults (docs/monitoring.md), drawn when the server has no GET /v1/alerts/rules. */
-export const DEFAULT_RULES: AlertRule[] = [
-  {
-    id: "complaint-rate",
-    kind: "rate",
-    metric: "complaintRate",
-    scope: {},
-    levels: { warning: 0.001, critical: 0.003 },
-    description: "",
-  },
-  {
-    id: "hard-rate",
-    kind: "rate",
-    metric: "hardRate",
-    scope: {},
-    levels: { warning: 0.02, critical: 0.05 },
-    description: "",
-  },
-];
+/** What a threshold is drawn from: a rule of GET /v1/alerts/rules, or one of the shipped defaults. */
+type RuleLevels = Pick<AlertRule, "kind" | "metric" | "scope" | "levels">;
 
-const LEVELS = ["warning", "critical", "pause"] as const;
-
-export function thresholdsFor(rules: AlertRule[], metric: string, stream: string): Threshold[] {
+export function thresholdsFor(rules: readonly RuleLevels[], metric: string, stream: string): Threshold[] {
   const seen = new Map<string, Threshold>();
   for (const r of rules) {
     if (r.kind !== "rate" || r.metric !== metric) continue;
     const s = r.scope?.stream;
     if (s && s !== "*" && s !== stream) continue;
     if (r.scope?.provider && r.scope.provider !== "*") continue;
-    for (const level of LEVELS) {
+    for (const level of SEVERITIES) {
       const v = r.levels?.[level];
       if (typeof v === "number") seen.set(`${level}:${v}`, { label: level, value: v, level });
     }
@@ -46,15 +37,15 @@ export function thresholdsFor(rules: AlertRule[], metric: string, stream: string
 }
 
 const METRICS = [
-  { id: "sent", title: "Sent", field: "sent", percent: false },
-  { id: "hardRate", title: "Hard-bounce rate", field: "hardRate", percent: true },
-  { id: "complaintRate", title: "Complaint rate", field: "complaintRate", percent: true },
-  { id: "blockRate", title: "Block rate", field: "blockRate", percent: true },
-] as const;
+  { id: "sent", title: "Sent", percent: false },
+  { id: "hardRate", title: "Hard-bounce rate", percent: true },
+  { id: "complaintRate", title: "Complaint rate", percent: true },
+  { id: "blockRate", title: "Block rate", percent: true },
+] as const satisfies readonly { id: keyof Figures; title: string; percent: boolean }[];
 
 export function Overview() {
   const [range, setRange] = useState("7d");
-  const [granularity, setGranularity] = useState("");
+  const [granularity, setGranularity] = useState<Granularity | "">("");
   const [stream, setStream] = useState("");
   const [split, setSplit] = useState("");
   const r = useMemo(() => rangeOf(range), [range]);
@@ -64,9 +55,9 @@ export function Overview() {
   const streams = useApi<Stats>(
     `/v1/stats${qs({ from: r.from, to: r.to, granularity: "day", groupBy: "stream" })}`,
   );
-  const rules = useApi<{ rules: AlertRule[] }>("/v1/alerts/rules");
-  const incidents = useApi<{ incidents: Incident[] }>("/v1/incidents?status=active&limit=10");
-  const supp = useApi<{ points: { t: string; added: number; removed: number }[] }>(
+  const rules = useApi<AlertRuleList>("/v1/alerts/rules");
+  const incidents = useApi<IncidentList>("/v1/incidents?status=active&limit=10");
+  const supp = useApi<SuppressionCounts>(
     `/v1/stats/suppressions${qs({ from: r.from, to: r.to, granularity: "day" })}`,
   );
   const ruleList = rules.data?.rules ?? (rules.error || rules.data ? DEFAULT_RULES : null);
@@ -96,7 +87,7 @@ export function Overview() {
         if (!m.percent) values.fill(0);
         for (const p of g.points) {
           const i = index.get(new Date(p.at).toISOString());
-          if (i !== undefined) values[i] = (p[m.field] as number | null) ?? (m.percent ? null : 0);
+          if (i !== undefined) values[i] = p[m.id] ?? (m.percent ? null : 0);
         }
         const label = Object.values(g.key).join(" / ") || (stream ? `stream ${stream}` : "all streams");
         return { label, values };
@@ -156,8 +147,8 @@ export function Overview() {
       </form>
       {!rulesFromServer && ruleList ? (
         <p class="muted small" data-state="default-thresholds">
-          Thresholds drawn: the shipped defaults (complaints 0.1% / 0.3%, hard bounces 2% / 5%); this server
-          has no <code>GET /v1/alerts/rules</code>.
+          Thresholds drawn: the shipped defaults (the rules' levels without an alerts file); this server has
+          no <code>GET /v1/alerts/rules</code>.
         </p>
       ) : null}
       {stats.error ? <Failure error={stats.error} /> : null}
@@ -250,7 +241,7 @@ export function Overview() {
   );
 }
 
-function SuppressionsChart(props: { points: { t: string; added: number; removed: number }[] }) {
+function SuppressionsChart(props: { points: SuppressionCounts["points"] }) {
   const data = useMemo(
     () => ({
       times: props.points.map((p) => Date.parse(p.t) / 1000),

@@ -5,7 +5,7 @@ import { qs } from "../api.ts";
 import { Sparkline } from "../chart.tsx";
 import { change, int, pct, RANGES, rangeOf, when } from "../format.ts";
 import { useApi } from "../state.ts";
-import type { EventRow, Stats } from "../types.ts";
+import type { EventPage, Stats } from "../types.ts";
 import { Failure, Link, Loading, Select, TableBox } from "../ui.tsx";
 
 export function Providers() {
@@ -92,7 +92,7 @@ export function Provider(props: { name: string }) {
   const stats = useApi<Stats>(
     `/v1/stats${qs({ from: r.from, to: r.to, granularity: "day", provider: props.name })}`,
   );
-  const events = useApi<{ data: EventRow[] }>(`/v1/events${qs({ provider: props.name, limit: 500 })}`);
+  const events = useApi<EventPage>(`/v1/events${qs({ provider: props.name, limit: 500 })}`);
   const total = stats.data?.groups[0]?.total;
   const prev = stats.data?.groups[0]?.previous;
   const reasons = useMemo(() => {

@@ -1,26 +1,32 @@
 // Streams: paused or not and why; pause and resume (write scope).
 import { useState } from "preact/hooks";
+import { PROVIDERS } from "../../../src/core/provider.ts";
 import { api } from "../api.ts";
 import { when } from "../format.ts";
 import { useApi, useCanWrite } from "../state.ts";
-import type { StreamState } from "../types.ts";
-import { Failure, Loading, TableBox } from "../ui.tsx";
+import type { PauseBody, ResumeBody, StreamList } from "../types.ts";
+import { Failure, Loading, Select, TableBox } from "../ui.tsx";
+
+type Provider = NonNullable<PauseBody["provider"]>;
+const PROVIDER_CHOICES: { value: Provider | ""; label: string }[] = [
+  { value: "", label: "every provider" },
+  ...PROVIDERS.map((p) => ({ value: p, label: p })),
+];
 
 export function Streams() {
   const canWrite = useCanWrite();
-  const list = useApi<{ streams: StreamState[] }>("/v1/streams");
+  const list = useApi<StreamList>("/v1/streams");
   const [note, setNote] = useState("");
-  const [provider, setProvider] = useState("");
+  const [provider, setProvider] = useState<Provider | "">("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const act = async (stream: string, action: "pause" | "resume") => {
     setBusy(true);
     setError(null);
     try {
-      await api(`/v1/streams/${encodeURIComponent(stream)}/${action}`, {
-        method: "POST",
-        body: { ...(note ? { note } : {}), ...(provider.trim() ? { provider: provider.trim() } : {}) },
-      });
+      // Pause and resume take the same fields (docs/api.md): which provider's pause, and a note.
+      const body: PauseBody & ResumeBody = { ...(note ? { note } : {}), ...(provider ? { provider } : {}) };
+      await api(`/v1/streams/${encodeURIComponent(stream)}/${action}`, { method: "POST", body });
       list.reload();
     } catch (e) {
       setError(e);
@@ -39,14 +45,13 @@ export function Streams() {
         <>
           {canWrite ? (
             <div class="filters">
-              <div class="field">
-                <label for="st-provider">Provider (empty: all)</label>
-                <input
-                  id="st-provider"
-                  value={provider}
-                  onInput={(e) => setProvider(e.currentTarget.value)}
-                />
-              </div>
+              <Select
+                id="st-provider"
+                label="Provider"
+                value={provider}
+                options={PROVIDER_CHOICES}
+                onChange={setProvider}
+              />
               <div class="field">
                 <label for="st-note">Note for a pause or resume</label>
                 <input

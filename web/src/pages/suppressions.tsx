@@ -5,7 +5,16 @@ import { api, qs } from "../api.ts";
 import { when } from "../format.ts";
 import { navigate } from "../router.ts";
 import { useApi, useCanWrite } from "../state.ts";
-import type { EventMail, EventRow, Lookup, StreamState, Suppression } from "../types.ts";
+import type {
+  Body,
+  EventMail,
+  EventPage,
+  Lookup,
+  StreamList,
+  StreamState,
+  Suppression,
+  SuppressionPage,
+} from "../types.ts";
 import { Failure, Loading, TableBox } from "../ui.tsx";
 
 export function Suppressions(props: { address: string }) {
@@ -48,7 +57,7 @@ const HASH = /^[0-9a-f]{64}$/i;
 
 /** The suppressions filed under one address hash, in every stream (an erased address keeps them, without itself). */
 function HashStory(props: { hash: string }) {
-  const found = useApi<{ data: Suppression[] }>(
+  const found = useApi<SuppressionPage>(
     `/v1/suppressions${qs({ addressHash: props.hash, state: "all", limit: 100 })}`,
   );
   return (
@@ -97,8 +106,8 @@ function AddressStory(props: { address: string }) {
   const lookup = useApi<Lookup>(`/v1/suppressions/${encodeURIComponent(props.address)}`);
   // The streams the server knows (GET /v1/streams, with their pauses): those where the address is not
   // suppressed are listed too. An older server without it: the suppressed streams alone.
-  const streams = useApi<{ streams: StreamState[] }>("/v1/streams");
-  const events = useApi<{ data: EventRow[] }>(`/v1/events${qs({ address: props.address, limit: 100 })}`);
+  const streams = useApi<StreamList>("/v1/streams");
+  const events = useApi<EventPage>(`/v1/events${qs({ address: props.address, limit: 100 })}`);
   const [removed, setRemoved] = useState<Suppression[]>([]);
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState<string | null>(null);
@@ -128,16 +137,14 @@ function AddressStory(props: { address: string }) {
   const restore = async (s: Suppression) => {
     setBusy(s.id);
     try {
-      await api(`/v1/suppressions/${encodeURIComponent(props.address)}`, {
-        method: "PUT",
-        body: {
-          stream: s.stream,
-          reason: s.reason,
-          class: s.class,
-          ...(note ? { note } : {}),
-          ...(s.expiresAt && Date.parse(s.expiresAt) > Date.now() ? { expiresAt: s.expiresAt } : {}),
-        },
-      });
+      const body: Body<"/v1/suppressions/{address}", "put"> = {
+        stream: s.stream,
+        reason: s.reason,
+        class: s.class,
+        ...(note ? { note } : {}),
+        ...(s.expiresAt && Date.parse(s.expiresAt) > Date.now() ? { expiresAt: s.expiresAt } : {}),
+      };
+      await api(`/v1/suppressions/${encodeURIComponent(props.address)}`, { method: "PUT", body });
       setRemoved((r) => r.filter((x) => x.id !== s.id));
       setMessage({ ok: true, text: `Restored in stream ${s.stream}.` });
       lookup.reload();
@@ -363,11 +370,7 @@ function RawMail(props: { eventId: string }) {
 }
 
 /** The known streams in which the address has no suppression of its own (nor a removed one shown). */
-function others(
-  lookup: Lookup,
-  removed: Suppression[],
-  streams: { streams: StreamState[] } | undefined,
-): StreamState[] {
+function others(lookup: Lookup, removed: Suppression[], streams: StreamList | undefined): StreamState[] {
   const own = new Set([...lookup.suppressions, ...removed].map((x) => x.stream));
   return (streams?.streams ?? []).filter((st) => !own.has(st.stream));
 }

@@ -2,29 +2,11 @@
 import { useState } from "preact/hooks";
 import { when } from "../format.ts";
 import { useApi } from "../state.ts";
+import type { DeliveryPage, WebhookList } from "../types.ts";
 import { Failure, Loading, TableBox } from "../ui.tsx";
 
-interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  createdAt: string;
-  disabledAt: string | null;
-}
-interface Delivery {
-  id: string;
-  eventType: string;
-  status: string;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
-
 export function Webhooks() {
-  const list = useApi<{ data: Webhook[] }>("/v1/webhooks");
+  const list = useApi<WebhookList>("/v1/webhooks");
   const [open, setOpen] = useState<string | null>(null);
   return (
     <section aria-labelledby="h-webhooks">
@@ -64,9 +46,7 @@ export function Webhooks() {
 }
 
 function Deliveries(props: { id: string }) {
-  const log = useApi<{ data: Delivery[] }>(
-    `/v1/webhooks/${encodeURIComponent(props.id)}/deliveries?limit=100`,
-  );
+  const log = useApi<DeliveryPage>(`/v1/webhooks/${encodeURIComponent(props.id)}/deliveries?limit=100`);
   if (log.error) return <Failure error={log.error} />;
   if (!log.data) return <Loading />;
   if (!log.data.data.length) return <p class="muted">Nothing delivered yet.</p>;

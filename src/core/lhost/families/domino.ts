@@ -13,6 +13,12 @@ export const domino: Layout = {
       reason: "userunknown",
       pattern: /not listed in (?:the )?(?:Domino Directory|public Name & Address Book)|No such user/i,
     },
+    // the notice's own verdict alone under `because:` (no SMTP reply): the address, not a filter's answer
+    {
+      id: "user-unknown-alone",
+      reason: "userunknown",
+      pattern: /^(?:user|recipient|addressee) unknown\.?$/i,
+    },
     {
       id: "mailbox-full",
       reason: "mailboxfull",
