@@ -4,6 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build-cli.mjs ./scripts/
 COPY src ./src
 COPY migrations ./migrations
 COPY web ./web

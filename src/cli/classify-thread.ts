@@ -4,7 +4,7 @@
 // it listens wait in the port).
 import { parentPort } from "node:worker_threads";
 import type { Format, Output } from "./classify-files.js";
-import { classifyFiles, classifyRaw, utf8 } from "./classify-mails.js";
+import { classifyFiles, classifyStdin } from "./classify-mails.js";
 
 /** A share of the work: files to read, or the bytes read from stdin (under the name `-`). */
 export type CliTask = { id: number; format: Format } & ({ files: string[] } | { stdin: ArrayBuffer });
@@ -21,7 +21,7 @@ if (port) {
     const outputs =
       "files" in task
         ? classifyFiles(task.files, task.format)
-        : [{ out: utf8(classifyRaw("-", Buffer.from(task.stdin), task.format)) }];
+        : classifyStdin(Buffer.from(task.stdin), task.format);
     // The results' bytes are moved to the command's thread, not copied.
     const transfer = outputs.flatMap((o) => ("out" in o ? [o.out.buffer as ArrayBuffer] : []));
     port.postMessage({ id: task.id, outputs } satisfies CliReply, transfer);

@@ -19,9 +19,10 @@ export { FORMATS, type Format } from "./classify-files.js";
 export function register(cmd: Command, io: CliIo): void {
   cmd
     .option("-f, --format <format>", "output format: ndjson or pretty", parseFormat, "ndjson" as Format)
+    .option("-j, --threads <count>", "classifier threads (default: one per core)", parseThreads)
     .argument("<paths...>", "mail files, folders (recursive), mbox files, or - for stdin")
-    .action(async (paths: string[], opts: { format: Format }) => {
-      io.exitCode = await classifyPaths(paths, opts.format, io);
+    .action(async (paths: string[], opts: { format: Format; threads?: number }) => {
+      io.exitCode = await classifyPaths(paths, opts.format, io, opts.threads);
     });
 }
 
@@ -29,6 +30,13 @@ function parseFormat(value: string): Format {
   if (!(FORMATS as readonly string[]).includes(value))
     throw new InvalidArgumentError(`expected one of ${FORMATS.join(", ")}`);
   return value as Format;
+}
+
+function parseThreads(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new InvalidArgumentError("expected a whole number from 1 to 256");
+  return n;
 }
 
 /** Files per task: enough that a message to a thread costs little beside them, few enough that shares even out. */
@@ -46,9 +54,13 @@ const WINDOW_PER_THREAD = 32;
 const INLINE_BUDGET = "--max-inlined-bytecode-size-cumulative=250";
 
 /** Classify every mail under `paths`, writing one result per mail. Resolves to the exit code. */
-export async function classifyPaths(paths: string[], format: Format, io: CliIo): Promise<number> {
+export async function classifyPaths(
+  paths: string[],
+  format: Format,
+  io: CliIo,
+  count = availableParallelism(),
+): Promise<number> {
   setFlagsFromString(INLINE_BUDGET);
-  const count = availableParallelism();
   const threads = startCliThreads(count);
   /** The tasks handed out, in input order; the first is written as soon as its outputs are back. */
   const window: Promise<Output[]>[] = [];

@@ -1,7 +1,9 @@
-import { mkdtempSync, mkdirSync, copyFileSync, readdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, copyFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, Readable } from "node:stream";
+import { createServer } from "node:net";
+import { PassThrough, Readable, Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/index.js";
 import { classify } from "../../src/core/classify.js";
@@ -77,6 +79,118 @@ describe("rebound classify", () => {
       expect(line).toBe(JSON.stringify({ file: out[i]!.file, kind, recipients, original, ...rest }));
     }
     expect(t.err()).toBe("rebound classify: cannot read /no/such/file.eml: no such file or folder\n");
+  });
+
+  /** A folder of `count` fixtures, named so that the sorted order mixes them; its files in that order. */
+  function folder(count: number): { dir: string; files: string[]; names: string[] } {
+    const dir = mkdtempSync(join(tmpdir(), "rebound-classify-threads-"));
+    const names = readdirSync(FIXTURES).filter((n) => n.endsWith(".eml"));
+    const files: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const name = `${String(i).padStart(4, "0")}-${names[i % names.length]}`;
+      copyFileSync(join(FIXTURES, names[i % names.length]!), join(dir, name));
+      files.push(join(dir, name));
+    }
+    return { dir, files, names };
+  }
+
+  it("writes the same bytes in the same order with one thread and with five (--threads), file by file in input order", async () => {
+    // Eleven tasks: each of the five threads gets two or more, and they come back in any order.
+    const { dir, files } = folder(700);
+    const one = io();
+    expect(await run(["node", "rebound", "classify", "--threads", "1", dir], one.io)).toBe(0);
+    const five = io();
+    expect(await run(["node", "rebound", "classify", "--threads", "5", dir], five.io)).toBe(0);
+    expect(lines(five.out()).map((o) => o.file)).toEqual(files);
+    expect(five.out()).toBe(one.out());
+    const bad = io();
+    expect(await run(["node", "rebound", "classify", "--threads", "0", dir], bad.io)).not.toBe(0);
+    expect(bad.err()).toContain("expected a whole number from 1 to 256");
+  });
+
+  it("waits for a slow stdout: never more than one task's output in its buffer, however many results are ready", async () => {
+    const { dir, files } = folder(640);
+    const chunks: Buffer[] = [];
+    let mostBuffered = 0;
+    let held: (() => void) | undefined;
+    const stdout = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk);
+        // The first chunk is taken only once the command has handed over nothing more for a second: the threads
+        // meanwhile finish the other tasks, whose outputs a command deaf to back-pressure would pile up here.
+        if (chunks.length === 1) held = done;
+        else setImmediate(done);
+      },
+    });
+    let last = -1;
+    let still = 0;
+    const watch = setInterval(() => {
+      mostBuffered = Math.max(mostBuffered, stdout.writableLength);
+      still = stdout.writableLength === last ? still + 1 : 0;
+      last = stdout.writableLength;
+      if (held && still >= 20) {
+        held();
+        held = undefined;
+      }
+    }, 50);
+    try {
+      const stderr = new PassThrough();
+      const args = ["node", "rebound", "classify", "--threads", "2", dir];
+      expect(await run(args, { stdout, stderr, stdin: Readable.from([]) })).toBe(0);
+      mostBuffered = Math.max(mostBuffered, stdout.writableLength);
+    } finally {
+      clearInterval(watch);
+      held?.();
+    }
+    await new Promise((resolve) => stdout.end(resolve));
+    // Ten tasks' outputs, held up by the first: one in the buffer at a time.
+    const biggest = Math.max(...chunks.map((c) => c.length));
+    expect(chunks.length).toBeGreaterThanOrEqual(10);
+    expect(mostBuffered).toBeGreaterThan(0);
+    expect(mostBuffered).toBeLessThanOrEqual(biggest);
+    expect(lines(Buffer.concat(chunks).toString()).map((o) => o.file)).toEqual(files);
+  });
+
+  it("reports a file it cannot read among many in its place and classifies the others", async () => {
+    const { dir, files } = folder(200);
+    // A socket: there to be named (stat says what it is), but open() fails, in the classifier thread.
+    const socket = join(dir, "listening.sock");
+    const server = createServer().listen(socket);
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const args = [...files.slice(0, 100), socket, ...files.slice(100)];
+      const t = io();
+      expect(await run(["node", "rebound", "classify", "--threads", "3", ...args], t.io)).toBe(1);
+      expect(lines(t.out()).map((o) => o.file)).toEqual(files);
+      expect(t.err()).toMatch(/^rebound classify: cannot read .*listening\.sock: ENXIO[^\n]*\n$/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("built (npm run build), has its classifier thread bundled into one file not older than tsc's output (so used) and writes what the sources write", async () => {
+    const root = new URL("../../", import.meta.url).pathname;
+    const bundle = statSync(join(root, "dist/src/cli/classify-thread.bundle.js"), { throwIfNoEntry: false });
+    expect(bundle, "dist/src/cli/classify-thread.bundle.js: run npm run build").toBeDefined();
+    // Made after tsc's output (else the command would not use it).
+    expect(bundle!.mtimeMs).toBeGreaterThanOrEqual(
+      statSync(join(root, "dist/src/cli/classify-thread.js")).mtimeMs,
+    );
+    const { dir } = folder(150);
+    const samples = join(root, "samples");
+    for (const format of ["ndjson", "pretty"]) {
+      const built = execFileSync(
+        process.execPath,
+        [join(root, "bin/rebound.js"), "classify", "-f", format, dir, samples],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      ).toString();
+      const t = io();
+      expect(await run(["node", "rebound", "classify", "-f", format, dir, samples], t.io)).toBe(0);
+      expect(built, format).toBe(t.out());
+    }
   });
 
   it("splits an mbox file on From lines", async () => {
