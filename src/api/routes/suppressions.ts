@@ -433,13 +433,14 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
           },
         },
         response: {
-          200: {
+          200: everyField({
             type: "object",
+            additionalProperties: false,
             properties: {
               address: { type: "string" },
               removed: { type: "array", items: { type: "string" }, description: "The streams removed" },
             },
-          },
+          }),
           404: { $ref: "Error#" },
           ...errors,
         },
