@@ -2675,13 +2675,21 @@ export interface paths {
                             alerting: boolean;
                             providers: {
                                 stream: string;
-                                provider: string;
+                                /**
+                                 * @description The receiving provider (null: counted before the provider was kept)
+                                 * @enum {string|null}
+                                 */
+                                provider: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other" | null;
                                 count: number;
                                 alerting: boolean;
                             }[];
                             blocks: {
                                 stream: string;
-                                provider: string;
+                                /**
+                                 * @description The receiving provider (null: counted before the provider was kept)
+                                 * @enum {string|null}
+                                 */
+                                provider: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other" | null;
                                 /** @enum {string} */
                                 reason: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
                                 count: number;
