@@ -2127,10 +2127,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's endpoints (secrets are never shown again) */
+        /** The tenant's endpoints, oldest first (secrets are never shown again) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page */
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -2154,6 +2158,7 @@ export interface paths {
                                 /** Format: date-time */
                                 disabledAt: string | null;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
