@@ -43,6 +43,14 @@ let chromium: LaunchedBrowser;
 let adminToken: string;
 let readToken: string;
 
+/** The `maxLength` that the API's OpenAPI document declares for the `note` of `method path`'s JSON body. */
+async function declaredNoteLimit(path: string, method = "post"): Promise<string> {
+  const doc = await (await apiCall("GET", "/v1/openapi.json")).json();
+  return String(
+    doc.paths[path][method].requestBody.content["application/json"].schema.properties.note.maxLength,
+  );
+}
+
 async function apiCall(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(rebound.http + path, {
     method,
@@ -318,6 +326,10 @@ describe("the console", () => {
     await page.goto(`${rebound.http}/console/suppressions?address=${encodeURIComponent(BOUNCED)}`);
     const row = page.locator('tr[data-stream="marketing"]');
     await row.getByRole("button", { name: "Remove" }).waitFor();
+    // The note field takes as much as the API does (the one limit, src/api/limits.ts).
+    expect(await page.locator("#supp-note").getAttribute("maxlength")).toBe(
+      await declaredNoteLimit("/v1/suppressions/{address}", "put"),
+    );
     await page.getByLabel("Note for a removal or restoration").fill("asked by support, ticket 42");
     await row.getByRole("button", { name: "Remove" }).click();
     await hasAttr(page.locator("[data-suppressed]"), "data-suppressed", "false");
@@ -504,6 +516,9 @@ describe("the console", () => {
     await shot(page, "incidents");
     await expectAccessible(page);
     await row.getByRole("link").click();
+    expect(await page.locator("#inc-note").getAttribute("maxlength")).toBe(
+      await declaredNoteLimit("/v1/incidents/{id}/acknowledge"),
+    );
     await page.getByLabel("Note").fill("looking into it");
     await page.getByRole("button", { name: "Acknowledge" }).click();
     await hasText(page.locator("[data-status]"), "acknowledged", true);
@@ -518,6 +533,10 @@ describe("the console", () => {
     await page.getByRole("link", { name: "Streams" }).click();
     const row = page.locator('tr[data-stream="marketing"]');
     await hasAttr(row, "data-paused", "false");
+    for (const action of ["pause", "resume"])
+      expect(await page.locator("#st-note").getAttribute("maxlength"), action).toBe(
+        await declaredNoteLimit(`/v1/streams/{stream}/${action}`),
+      );
     await row.getByRole("button", { name: "Pause marketing" }).click();
     await hasAttr(row, "data-paused", "true");
     await shot(page, "streams");

@@ -6,6 +6,7 @@ import { useApi, useCanWrite } from "../state.ts";
 import { INCIDENT_STATUSES, SEVERITIES } from "../../../src/core/alerts/types.ts";
 import type { Body, Incident, IncidentList } from "../types.ts";
 import { Failure, Field, Link, Loading, Select, TableBox } from "../ui.tsx";
+import { NOTE_MAX_CHARS } from "../../../src/api/limits.ts";
 
 const STATUSES = ["active", ...INCIDENT_STATUSES] as const;
 const SEVERITY_FILTER = ["", ...SEVERITIES] as const;
@@ -169,7 +170,7 @@ export function IncidentPage(props: { id: string }) {
                 <input
                   id="inc-note"
                   value={note}
-                  maxLength={1000}
+                  maxLength={NOTE_MAX_CHARS}
                   onInput={(e) => setNote(e.currentTarget.value)}
                 />
               </div>
