@@ -2,18 +2,31 @@
 // own process, then for each protocol (socketmap, policy delegation) C kept-open connections (as Postfix's
 // smtpd processes hold them) offering R lookups/s in all for D seconds, 1% of them for suppressed addresses.
 // Prints the rate reached and the latency of each lookup (p50, p99, max), measured from the request's write to
-// its reply, and the lookup process's CPU per lookup (from /proc).
+// its reply, and the lookup process's CPU per lookup (from /proc), its event loop's delay and its collections
+// while measured.
+//
+// The client (the load) is by default a small C program (bench/lib/lookup-client.c, compiled with `cc` on first
+// use): no collector of its own, a few µs of CPU a lookup, requests sent on an even schedule timed to the
+// microsecond. The Node client it replaced (`--client node`) spent 20-30 µs a lookup on the same 2 cores, its
+// timers fired in bursts on millisecond boundaries (all connections at once) and its own collections counted as
+// the server's latency. Each protocol is first loaded for --warmup seconds, not counted (the server's compiler and
+// heap settle: without it the protocol measured first paid for both).
 //
 //   node --import tsx bench/lookup.mjs [--rows 100000] [--rate 10000] [--duration 10] [--connections 20]
+//                                      [--warmup 2] [--client c|node] [--only socketmap|policy]
+//                                      [--node-flags "--trace-gc ..."]   (for the lookup process)
 //                                      [--cpu-prof DIR]   (a CPU profile of the lookup process, written to DIR)
 //                                      [--floor]   (instead of the lookup role, a server in the same kind of process
 //                                                  that answers every request with a constant: what the machine,
 //                                                  node's sockets and this client take by themselves)
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 
 const args = process.argv.slice(2);
 const arg = (name, dflt) => {
@@ -27,6 +40,43 @@ const DURATION = Number(arg("duration", "10"));
 const CONNECTIONS = Number(arg("connections", "20"));
 const CPU_PROF = arg("cpu-prof", undefined);
 const FLOOR = args.includes("--floor");
+const WARMUP = Number(arg("warmup", "2"));
+const CLIENT = arg("client", "c");
+const ONLY = arg("only", undefined);
+const NODE_FLAGS = (arg("node-flags", "") ?? "").split(" ").filter(Boolean);
+
+/**
+ * What the server process reports when asked on its stdin: its event loop's delay (perf_hooks, 1 ms resolution
+ * floor of 10 µs sampling) and its collections (count, longest, total) since the last "reset".
+ */
+async function reportOnStdin() {
+  const { monitorEventLoopDelay, PerformanceObserver } = await import("node:perf_hooks");
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  let gc = { n: 0, max: 0, total: 0, minor: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.n++;
+      gc.total += e.duration;
+      if (e.duration > gc.max) gc.max = e.duration;
+      if (e.detail?.kind === 1) gc.minor++;
+    }
+  }).observe({ entryTypes: ["gc"] });
+  createInterface({ input: process.stdin }).on("line", (l) => {
+    if (l === "reset") {
+      eld.reset();
+      gc = { n: 0, max: 0, total: 0, minor: 0 };
+      return;
+    }
+    const ms = (ns) => Math.round(ns / 1e3) / 1e3;
+    process.stdout.write(
+      JSON.stringify({
+        eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) },
+        gc: { n: gc.n, minor: gc.minor, max: Math.round(gc.max * 1000) / 1000, total: Math.round(gc.total) },
+      }) + "\n",
+    );
+  });
+}
 
 /** The floor's child: constant replies, one write per reply (as the lookup role writes them), nothing else. */
 async function serveFloor() {
@@ -47,6 +97,7 @@ async function serveFloor() {
   const policy = await listen((s, d) => {
     if (d[d.length - 1] === 0x0a && d[d.length - 2] === 0x0a) s.write("action=DUNNO\n\n");
   });
+  await reportOnStdin();
   process.stdout.write(JSON.stringify({ socketmap, policy }) + "\n");
   process.on("SIGTERM", () => process.exit(0));
 }
@@ -63,6 +114,7 @@ async function serve(schema) {
   const app = await startApp(config, ["lookup"], { logger: createLogger("warn") });
   // Loaded in memory (the sources before it had no such promise: their index loaded within the wait below).
   await app.lookupReady;
+  await reportOnStdin();
   process.stdout.write(JSON.stringify({ socketmap: app.socketmapPort, policy: app.policyPort }) + "\n");
   process.on("SIGTERM", () => app.close().then(() => process.exit(0)));
 }
@@ -106,7 +158,8 @@ async function load(schema) {
 }
 
 /** One protocol: C connections, each sending its share of the rate, one request in flight per connection. */
-async function run(port, framing) {
+async function run(port, framing, duration = DURATION) {
+  const DURATION = duration;
   const perConn = RATE / CONNECTIONS;
   const lat = [];
   const latHit = [];
@@ -177,6 +230,17 @@ async function run(port, framing) {
   };
 }
 
+/** The C client: compiled once into the temporary directory (again when its source is newer). */
+function cClient() {
+  const src = new URL("./lib/lookup-client.c", import.meta.url).pathname;
+  const dir = join(tmpdir(), "rebound-bench");
+  mkdirSync(dir, { recursive: true });
+  const bin = join(dir, "lookup-client");
+  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs)
+    execFileSync("cc", ["-O2", "-o", bin, src], { stdio: "inherit" });
+  return bin;
+}
+
 const SOCKETMAP = {
   request: (a) => {
     const body = `suppressed ${a}`;
@@ -203,6 +267,7 @@ if (args[0] === "--serve") {
     process.execPath,
     [
       ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : []),
+      ...NODE_FLAGS,
       "--import",
       "tsx",
       new URL(import.meta.url).pathname,
@@ -211,33 +276,81 @@ if (args[0] === "--serve") {
       ...(FLOOR ? ["--floor"] : []),
     ],
     {
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["pipe", "pipe", "inherit"],
     },
   );
-  const ports = await new Promise((resolve) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]));
-    });
+  // The child's stdout: JSON lines (its ports, then its reports when asked) to whoever waits for the next one;
+  // anything else (--trace-gc of --node-flags) passed on.
+  const waiting = [];
+  createInterface({ input: child.stdout }).on("line", (l) => {
+    if (l.startsWith("{") && waiting.length) waiting.shift()(JSON.parse(l));
+    else console.log(`  [lookup] ${l}`);
   });
+  const nextJson = () => new Promise((resolve) => waiting.push(resolve));
+  const ports = await nextJson();
   await new Promise((r) => setTimeout(r, 2000)); // settling (older sources: their index's first load)
+  const bin = CLIENT === "c" ? cClient() : undefined;
+  const ask = (what) => {
+    if (what === "reset") return Promise.resolve(child.stdin.write("reset\n"));
+    const next = nextJson();
+    child.stdin.write("report\n");
+    return next;
+  };
   console.log(
-    `${FLOOR ? "FLOOR (constant replies, no lookups): " : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s, 1% suppressed`,
+    `${FLOOR ? "FLOOR (constant replies, no lookups): " : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s of warm-up, 1% suppressed; ${bin ? "C client" : "Node client"}`,
   );
   for (const [name, port, framing] of [
     ["socketmap", ports.socketmap, SOCKETMAP],
     ["policy", ports.policy, POLICY],
   ]) {
-    const cpu0 = cpuSeconds(child.pid);
-    const own0 = process.cpuUsage();
-    const r = await run(port, framing);
-    const cpu = cpuSeconds(child.pid) - cpu0;
-    const own = process.cpuUsage(own0);
+    if (ONLY && ONLY !== name) continue;
+    let r;
+    let cpu;
+    let own;
+    let server;
+    if (bin) {
+      // The warm-up is inside the client's run: the server's figures are taken from its end.
+      const cpuAt = { t: 0 };
+      const timer = setTimeout(
+        () => {
+          cpuAt.t = cpuSeconds(child.pid);
+          void ask("reset");
+        },
+        (WARMUP + 0.02) * 1000,
+      );
+      r = await new Promise((resolve, reject) => {
+        const argv = [port, name, RATE, DURATION, CONNECTIONS, ROWS, WARMUP].map(String);
+        const c = spawn(bin, argv, {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let out = "";
+        c.stdout.on("data", (d) => (out += d));
+        c.on("exit", (code) =>
+          code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`client ${code}`)),
+        );
+      });
+      clearTimeout(timer);
+      server = await ask("report");
+      cpu = cpuSeconds(child.pid) - (cpuAt.t || cpuSeconds(child.pid));
+      own = { user: r.clientUs * r.n, system: 0 };
+    } else {
+      if (WARMUP > 0) await run(port, framing, WARMUP);
+      const cpu0 = cpuSeconds(child.pid);
+      await ask("reset");
+      const own0 = process.cpuUsage();
+      r = await run(port, framing);
+      server = await ask("report");
+      cpu = cpuSeconds(child.pid) - cpu0;
+      own = process.cpuUsage(own0);
+    }
     console.log(
       `${name.padEnd(9)} ${r.n} lookups, ${r.rate.toFixed(0)}/s; latency p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(1)} ms; ` +
         `${r.suppressed} suppressed (p50 ${r.hitP50.toFixed(3)} ms, p99 ${r.hitP99.toFixed(3)} ms); lookup process CPU ${((cpu / r.n) * 1e6).toFixed(1)} µs per lookup ` +
-        `(this client ${((own.user + own.system) / r.n).toFixed(1)} µs)`,
+        `(this client ${((own.user + own.system) / r.n).toFixed(1)} µs)` +
+        (r.p999 !== undefined
+          ? `; p90 ${r.p90.toFixed(3)}, p99.9 ${r.p999.toFixed(3)} ms, late ${r.late}, p99 from schedule ${r.schedP99.toFixed(3)} ms`
+          : "") +
+        `; server event loop delay p99 ${server.eld.p99} ms max ${server.eld.max} ms, collections ${server.gc.n} (longest ${server.gc.max} ms, ${server.gc.total} ms in all)`,
     );
   }
   child.kill("SIGTERM");

@@ -72,12 +72,19 @@ if (!args.includes("--skip-db")) {
   const schema = `bench_log_${Date.now().toString(36)}`;
   const h = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 4 });
   await migrateToLatest(h.db);
+  // The address key of this schema (made in the database on first use), as the CLI would read it.
+  const { resolveAddressKey } = await import("../src/address-key.ts");
+  const { loadConfig } = await import("../src/config.ts");
+  const { hashAddress } = await resolveAddressKey(
+    h.db,
+    loadConfig({ databaseUrl: DATABASE_URL, databaseSchema: schema }, {}),
+  );
   const dir = mkdtempSync(join(tmpdir(), "rebound-bench-log-"));
   const file = join(dir, "mail.log");
   writeFileSync(file, lines.join("\n") + "\n");
   const t0 = performance.now();
   const counts = await ingestPostfixLog(
-    { db: h.db, policy: DEFAULT_POLICY, logger: createLogger("warn"), now: () => now },
+    { db: h.db, policy: DEFAULT_POLICY, hashAddress, logger: createLogger("warn"), now: () => now },
     { path: file },
     {
       attribution: {

@@ -7,7 +7,12 @@
 //
 //   node --import tsx bench/stats.mjs [--days 90] [--streams 20] [--providers 30] [--campaigns 50]
 //                                    [--active 5] [--runs 30] [--keep] [--schema S] [--api DIR]
+//                                    [--format points|columnar|both]
 //   --keep: leave the schema (its name is printed); --schema S: use a kept one (its data as made then).
+//   --format: the answer's format (`format=columnar`: a group's points as one array per figure); both (the
+//   default): each request asked in each format in turn, a line for each. "cpu" is this process's CPU time per
+//   request until the last byte (the API's and the HTTP client's, which share it; not PostgreSQL's), a figure the
+//   machine's load moves far less than wall time.
 //   --api DIR: beside this checkout's API, another checkout's (DIR/src/api/server.ts), e.g. an older commit's
 //   (`git archive COMMIT | tar -x -C DIR`, node_modules linked): each request goes to both in turn (pairs in the
 //   same second), a line for each; "best" is the fastest of the runs.
@@ -39,6 +44,8 @@ const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:
 const given = args.includes("--schema") ? args[args.indexOf("--schema") + 1] : undefined;
 const schema = given ?? `bench_stats_${randomBytes(4).toString("hex")}`;
 const apiDir = args.includes("--api") ? args[args.indexOf("--api") + 1] : undefined;
+const formatArg = args.includes("--format") ? args[args.indexOf("--format") + 1] : "both";
+const FORMATS = formatArg === "both" ? ["points", "columnar"] : [formatArg];
 const builds = [{ name: "this checkout", ...(await import("../src/api/server.ts")) }];
 if (apiDir)
   builds.push({
@@ -107,34 +114,40 @@ try {
     ["last 24 h, hourly, total", ``],
   ];
   for (const [label, q] of shapes) {
-    const ms = apis.map(() => []);
-    const parsed = apis.map(() => []);
-    let points = 0;
-    let bytes = 0;
+    // One series per API and format, asked in turn.
+    const series = apis.flatMap((api, k) =>
+      FORMATS.map((format) => ({ api, k, format, ms: [], parsed: [], cpu: [], points: 0, bytes: 0 })),
+    );
     for (let i = 0; i < RUNS; i++)
-      for (const [k, api] of apis.entries()) {
+      for (const s of series) {
+        const c = process.cpuUsage();
         const t = performance.now();
-        const res = await fetch(`http://127.0.0.1:${api.port}/v1/stats?${q}`, {
+        const fq = s.format === "points" ? q : `${q}${q ? "&" : ""}format=${s.format}`;
+        const res = await fetch(`http://127.0.0.1:${s.api.port}/v1/stats?${fq}`, {
           headers: { authorization: `Bearer ${key.token}` },
         });
         const text = Buffer.from(await res.arrayBuffer());
-        ms[k].push(performance.now() - t);
+        s.ms.push(performance.now() - t);
+        const u = process.cpuUsage(c);
+        s.cpu.push((u.user + u.system) / 1000);
         const body = JSON.parse(text.toString("utf8"));
-        parsed[k].push(performance.now() - t);
+        s.parsed.push(performance.now() - t);
         if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(body)}`);
-        points = body.groups.reduce((n, g) => n + g.points.length, 0);
-        bytes = text.length;
+        s.points = body.groups.reduce((n, g) => n + (g.points ?? g.series.at).length, 0);
+        s.bytes = text.length;
       }
     const p = new URLSearchParams(q);
     const dims = [...(p.get("groupBy")?.split(",") ?? []), ...["stream", "provider"].filter((d) => p.has(d))];
     const cube = cubeFor(p.get("granularity") ?? "hour", dims).table;
-    console.log(`${label} (${points} points, ${(bytes / 1e6).toFixed(2)} MB, from ${cube}):`);
-    for (const [k, b] of builds.entries()) {
-      const xs = ms[k].sort((x, y) => x - y);
-      const ys = parsed[k].sort((x, y) => x - y);
+    console.log(`${label} (${series[0].points} points, from ${cube}):`);
+    for (const s of series) {
+      const xs = s.ms.sort((x, y) => x - y);
+      const ys = s.parsed.sort((x, y) => x - y);
+      const cs = s.cpu.sort((x, y) => x - y);
       const pct = (q, zs = xs) => zs[Math.min(zs.length - 1, Math.floor(q * zs.length))].toFixed(1);
       console.log(
-        `  ${apis.length > 1 ? `${b.name}: ` : ""}best ${pct(0)}, p50 ${pct(0.5)}, p95 ${pct(0.95)} ms; ` +
+        `  ${apis.length > 1 ? `${builds[s.k].name}, ` : ""}${s.format} (${(s.bytes / 1e6).toFixed(2)} MB): ` +
+          `best ${pct(0)}, p50 ${pct(0.5)}, p95 ${pct(0.95)} ms; cpu p50 ${pct(0.5, cs)} ms; ` +
           `parsed too: best ${pct(0, ys)}, p50 ${pct(0.5, ys)}, p95 ${pct(0.95, ys)} ms`,
       );
     }

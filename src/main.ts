@@ -219,6 +219,17 @@ export async function startApp(
       closers.push(() => engine.stop());
     }
 
+    // The API and the lookup role in one process: one copy of the suppressions in force, one feed, for both.
+    let suppressionMirror:
+      import("./integrations/postfix/suppression-mirror.js").SuppressionMirror | undefined;
+    if (has("api") && has("lookup")) {
+      const { suppressionMirrorOf } = await import("./integrations/postfix/index.js");
+      const mirror = suppressionMirrorOf({ db, config, logger, metrics, now });
+      mirror.start();
+      closers.push(() => mirror.stop());
+      suppressionMirror = mirror;
+    }
+
     if (has("api")) {
       const { startApi } = await import("./api/server.js");
       const { HeapGrowth } = await import("./util/heap.js");
@@ -237,6 +248,7 @@ export async function startApp(
         heapGrowth,
         providers,
         alerts,
+        suppressionMirror,
       });
       app.httpPort = api.port;
       closers.push(() => api.close());
@@ -250,7 +262,15 @@ export async function startApp(
 
     if (has("lookup")) {
       const { startLookup } = await import("./integrations/postfix/index.js");
-      const lookup = await startLookup({ db, config, hashAddress, logger, metrics, now });
+      const lookup = await startLookup({
+        db,
+        config,
+        hashAddress,
+        logger,
+        metrics,
+        now,
+        mirror: suppressionMirror,
+      });
       app.socketmapPort = lookup.socketmapPort;
       app.policyPort = lookup.policyPort;
       app.lookupReady = lookup.ready;

@@ -1,8 +1,8 @@
 // Retention, run by every role (intake, worker, api): on a timer (hourly; the first pass at start) raw mail,
-// events, mail metadata, logs, resolved incidents (with their history and notifications), DMARC, TLS and
-// authentication failure reports and ESP event ids past their settings
-// are deleted, and suppressions past their expiry. The
-// deletes skip rows another process has locked, so any number of processes may run it at once.
+// events, mail metadata, logs, resolved incidents (with their history and notifications), resumed stream pauses,
+// DMARC, TLS and authentication failure reports and ESP event ids past their settings are deleted, and
+// suppressions past their expiry. The deletes skip rows another process has locked, so any number of processes
+// may run it at once.
 import type { Config } from "./config.js";
 import type { Logger } from "./log.js";
 import type { Db } from "./store/db.js";
@@ -18,6 +18,7 @@ import {
 } from "./store/retention.js";
 import { purgeIncidents } from "./store/incidents.js";
 import { purgeRollups } from "./store/rollups.js";
+import { purgeResumedPauses } from "./store/stream-pauses.js";
 import { expireSuppressions } from "./store/suppressions.js";
 
 export type RetentionConfig = Pick<
@@ -51,6 +52,8 @@ export interface RetentionPass {
   rollupRowsDeleted: number;
   /** Incidents resolved longer ago than REBOUND_INCIDENT_RETENTION_DAYS (their history and notifications too). */
   incidentsDeleted: number;
+  /** Stream pauses resumed longer ago than REBOUND_INCIDENT_RETENTION_DAYS (a pause in force never goes). */
+  streamPausesDeleted: number;
   /** ESP event ids older than REBOUND_ESP_EVENT_RETENTION_DAYS, kept to record a webhook sent again once. */
   espClaimsDeleted: number;
   /** DMARC aggregate reports (their rows went with them) and RFC 6591 authentication failure reports. */
@@ -115,6 +118,9 @@ export function startRetention(deps: RetentionDeps, opts: { intervalMs?: number 
         ),
         incidentsDeleted: await step("resolved incidents", c.incidentRetentionDays, (b) =>
           purgeIncidents(deps.db, b),
+        ),
+        streamPausesDeleted: await step("resumed stream pauses", c.incidentRetentionDays, (b) =>
+          purgeResumedPauses(deps.db, b),
         ),
       };
       if (Object.values(pass).some((n) => n > 0)) logger.info(pass, "retention pass");

@@ -102,7 +102,10 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
     });
   }
 
-  /** Open critical incidents left unacknowledged past an escalation route's delay: queued to that route once. */
+  /**
+   * Open critical incidents left unacknowledged past an escalation route's delay: queued to that route once per
+   * stretch of being critical (critical_since).
+   */
   async function escalate(): Promise<void> {
     const delays = alerts.routes
       .map((r) => r.escalateAfterMinutes)
@@ -120,7 +123,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
             routeId: route.id,
             channel: route.channel,
             notice: "escalated",
-            step: `after-${route.escalateAfterMinutes}m`,
+            // Once per time it became critical: one that went back to a warning and rose again is paged again.
+            step: `after-${route.escalateAfterMinutes}m-since-${new Date(inc.critical_since!).toISOString()}`,
             payload: payload as unknown as Record<string, unknown>,
             now,
           });

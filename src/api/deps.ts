@@ -4,6 +4,7 @@ import type { Kysely } from "kysely";
 import type { Config } from "../config.js";
 import type { AlertsConfig } from "../core/alerts/config.js";
 import type { AddressHasher } from "../core/address.js";
+import type { SuppressionMirror } from "../integrations/postfix/suppression-mirror.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { ProviderLookup } from "../monitor/provider-resolver.js";
@@ -27,6 +28,8 @@ export interface ApiDeps {
   providers?: ProviderLookup;
   /** The alert rules and routes in effect (REBOUND_ALERTS); absent: the shipped defaults, no routes. */
   alerts?: AlertsConfig;
+  /** The process's copy of the suppressions in force when the lookup role keeps it too (src/main.ts). */
+  suppressionMirror?: SuppressionMirror;
 }
 
 /** A resource module: `src/api/routes/<name>.ts` default-exports one, registered under `/v1`. */

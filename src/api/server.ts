@@ -66,7 +66,7 @@ const ROUTES: RouteModule[] = [
 
 declare module "fastify" {
   interface FastifyInstance {
-    /** The in-memory index of suppressed addresses that answers most lookups without a query. */
+    /** The in-memory copy of the suppressions in force that answers most lookups without a query. */
     suppressionIndex: SuppressionIndex;
     /** The cap on list cleanings and imports running at once in this process. */
     bulkGate: BulkGate;
@@ -102,7 +102,13 @@ export async function buildApi(given: ApiDeps): Promise<FastifyInstance> {
   app.addSchema(errorSchema);
   await installOpenApi(app, API_VERSION);
 
-  const index = new SuppressionIndex(deps.db, { logger: app.log });
+  const index = new SuppressionIndex(deps.db, {
+    logger: app.log,
+    now,
+    mirror: deps.suppressionMirror,
+    maxStalenessMs: deps.config.lookupMaxStalenessMs,
+    pollMs: Math.max(10, Math.floor(deps.config.lookupMaxStalenessMs / 10)),
+  });
   app.decorate("suppressionIndex", index);
   app.decorate("bulkGate", new BulkGate(deps.config.apiMaxBulkRequests));
   app.decorate("pauseCache", new PauseCache(deps.db));

@@ -61,8 +61,11 @@ export type SuppressionQuery = Query<"/v1/suppressions", "get">;
 export type SuppressInput = Body<"/v1/suppressions/{address}", "put">;
 export type EventQuery = Query<"/v1/events", "get">;
 export type ReboundEvent = Json<"/v1/events", "get">["data"][number];
-export type StatsQuery = Query<"/v1/stats", "get">;
-export type Stats = Json<"/v1/stats", "get">;
+export type StatsQuery = Omit<Query<"/v1/stats", "get">, "format">;
+/** GET /v1/stats's answer: an object per point (`format=points`, the default). */
+export type Stats = Exclude<Json<"/v1/stats", "get">, { format: "columnar" }>;
+/** GET /v1/stats's answer with `format=columnar`: each group's points as one array per figure (`series`). */
+export type StatsColumnar = Extract<Json<"/v1/stats", "get">, { format: "columnar" }>;
 export type SendsInput = Body<"/v1/sends", "post">;
 export type DeliveriesInput = Body<"/v1/deliveries", "post">;
 export type VerpInput = Body<"/v1/verp", "post">;
@@ -306,8 +309,19 @@ export class ReboundClient {
   }
 
   /** Sends, bounces and complaints with rates, per group and period. */
-  stats(query: StatsQuery = {}, call: CallOptions = {}): Promise<Stats> {
-    return this.request("get", "/v1/stats", { query, ...call });
+  async stats(query: StatsQuery = {}, call: CallOptions = {}): Promise<Stats> {
+    return (await this.request("get", "/v1/stats", { query, ...call })) as Stats;
+  }
+
+  /**
+   * The same figures with each group's points in columns (`series.sent[i]` is point i's sends): about a third of
+   * the bytes of `stats` to send and parse, for answers of thousands of points.
+   */
+  async statsColumnar(query: StatsQuery = {}, call: CallOptions = {}): Promise<StatsColumnar> {
+    return (await this.request("get", "/v1/stats", {
+      query: { ...query, format: "columnar" },
+      ...call,
+    })) as StatsColumnar;
   }
 
   /** Report what was sent (per message, or counts). */

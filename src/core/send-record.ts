@@ -1,13 +1,15 @@
 // One record of a sends upload (POST /v1/sends, `rebound sends import`), checked: pure (`now` passed in).
 //
 // Two shapes:
-// - a message: `recipient`, `stream`, `messageId`, `sentAt`, and optionally `campaign`, `sendingIp`;
+// - a message: `recipient`, `stream`, `messageId`, `sentAt`, and optionally `campaign`, `sendingIp`, and
+//   `sendingDomain` or `from` (the domain it was sent from: events tied to it that show none take it);
 // - counts: `stream`, `hour`, `count`, `recipientDomain` or `provider`, and optionally `campaign`, `sendingIp`.
 // Anything else (an unknown field, a bad value) is refused with a code and a message that names the field.
 import { isIP } from "node:net";
 import { normalizeAddress } from "./address.js";
 import { hourOf } from "./rollup.js";
 import { isProvider, PROVIDERS } from "./provider.js";
+import { asDomain, domainOfAddress } from "./sending-domain.js";
 import { VERP_NAME } from "./verp.js";
 
 /** A send reported from the future beyond this (clock skew aside) is refused. */
@@ -46,6 +48,8 @@ export interface SendMessage {
   sendingIp: string;
   recipientDomain: string;
   sentAt: Date;
+  /** The domain it was sent from (`sendingDomain`, else the domain of `from`); "" when not given. */
+  sendingDomain: string;
 }
 
 export interface SendCount {
@@ -69,7 +73,16 @@ export interface SendRules {
   caseSensitiveLocalPart?: boolean;
 }
 
-const MESSAGE_FIELDS = new Set(["recipient", "stream", "campaign", "sendingIp", "messageId", "sentAt"]);
+const MESSAGE_FIELDS = new Set([
+  "recipient",
+  "stream",
+  "campaign",
+  "sendingIp",
+  "messageId",
+  "sentAt",
+  "sendingDomain",
+  "from",
+]);
 const COUNT_FIELDS = new Set([
   "stream",
   "campaign",
@@ -156,6 +169,16 @@ export function checkSendRecord(o: Record<string, unknown>, rules: SendRules): S
     if (messageId instanceof Refused) return messageId;
     const sentAt = when(o, "sentAt", now);
     if (sentAt instanceof Refused) return sentAt;
+    const named = str(o, "sendingDomain", 253, false);
+    if (named instanceof Refused) return named;
+    const sendingDomain = named === undefined ? undefined : asDomain(named);
+    if (named !== undefined && !sendingDomain)
+      return new Refused("bad_field", `\`sendingDomain\` is not a domain name: "${named.slice(0, 100)}"`);
+    const from = str(o, "from", 998, false);
+    if (from instanceof Refused) return from;
+    const fromDomain = from === undefined ? undefined : domainOfAddress(from);
+    if (from !== undefined && !fromDomain)
+      return new Refused("bad_field", `\`from\` has no address with a domain: "${from.slice(0, 100)}"`);
     return {
       type: "message",
       stream: s,
@@ -164,6 +187,7 @@ export function checkSendRecord(o: Record<string, unknown>, rules: SendRules): S
       messageId: normalizeMessageId(messageId!),
       recipientDomain: n.domain,
       sentAt,
+      sendingDomain: sendingDomain ?? fromDomain ?? "",
     };
   }
 

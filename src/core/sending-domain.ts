@@ -25,7 +25,7 @@ export function domainOfAddress(value: string | undefined): string | undefined {
 }
 
 /** A host name in its lower-case ASCII form (an IDN's A-label), without a trailing dot; undefined if not one. */
-function asDomain(raw: string): string | undefined {
+export function asDomain(raw: string): string | undefined {
   const s = raw.trim().replace(/\.$/, "");
   if (!s || s.length > 253 || s.startsWith("[")) return undefined;
   const ascii = domainToASCII(s.toLowerCase());

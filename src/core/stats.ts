@@ -142,21 +142,71 @@ export interface PackedBuckets {
 }
 export const PACKED_STRIDE = 1 + COUNTERS.length;
 
+/** How an answer holds its points: an object per point, or a group's points as one array per figure. */
+export const STATS_FORMATS = ["points", "columnar"] as const;
+export type StatsFormat = (typeof STATS_FORMATS)[number];
+
+/** A group's points in columns: `series[f][i]` is `points[i][f]`, `series.previous[f][i]` `points[i].previous[f]`. */
+export type StatsSeries = { at: string[] } & { [F in keyof Figures]: Figures[F][] } & {
+  previous: { [F in keyof Figures]: Figures[F][] };
+};
+
+export interface StatsColumnarGroup {
+  key: Record<string, string>;
+  total: Figures;
+  previous: Figures;
+  series: StatsSeries;
+}
+
+const FIGURE_NAMES = [
+  ...COUNTERS,
+  "hardRate",
+  "complaintRate",
+  "complaintRateDelivered",
+  "blockRate",
+] as const satisfies readonly (keyof Figures)[];
+
+/** The columnar form of statsOf's groups (what `format=columnar` answers): the same figures, point for point. */
+export function columnarOf(groups: StatsGroup[]): StatsColumnarGroup[] {
+  const column = (points: Figures[]) =>
+    Object.fromEntries(FIGURE_NAMES.map((f) => [f, points.map((p) => p[f])])) as {
+      [F in keyof Figures]: Figures[F][];
+    };
+  return groups.map((g) => ({
+    key: g.key,
+    total: g.total,
+    previous: g.previous,
+    series: {
+      at: g.points.map((p) => p.at),
+      ...column(g.points),
+      previous: column(g.points.map((p) => p.previous)),
+    },
+  }));
+}
+
 /**
  * The groups of statsOf, written straight as JSON (an array, the same as `JSON.stringify(statsOf(...))` with the
- * key's names in `names`' order, as the response schema's serialiser writes them), from packed buckets. For the
- * large answers (tens of thousands of points) this is what the API sends: no object per point or figure is
- * made, and no serialiser walks them. The buckets are in any order; several of one group, bucket start and
- * period are summed.
+ * key's names in `names`' order, as the response schema's serialiser writes them; with `format: "columnar"`, as
+ * `JSON.stringify(columnarOf(statsOf(...)))`), from packed buckets. For the large answers (tens of thousands of
+ * points) this is what the API sends: no object per point or figure is made, and no serialiser walks them. The
+ * buckets are in any order; several of one group, bucket start and period are summed.
  */
 export function writeStatsGroups(
   out: JsonBytes,
   buckets: PackedBuckets,
-  o: { groupBy: readonly string[]; names: readonly string[]; from: Date; to: Date },
+  o: {
+    groupBy: readonly string[];
+    names: readonly string[];
+    from: Date;
+    to: Date;
+    format?: StatsFormat;
+  },
 ): void {
   const { groups: values, numbers } = buckets;
   const n = o.groupBy.length;
   const K = COUNTERS.length;
+  const K2 = 2 * K;
+  const columnar = o.format === "columnar";
   // In seconds after the buckets' origin.
   const period = (o.to.getTime() - o.from.getTime()) / 1000;
   const from = (o.from.getTime() - buckets.origin) / 1000;
@@ -164,7 +214,16 @@ export function writeStatsGroups(
   const groups = new Map<string, { group: string[]; rows: number[] }>();
   const shifted = new Float64Array(buckets.length);
   for (let i = 0; i < buckets.length; i++) {
-    const k = n === 0 ? "" : n === 1 ? values[0]![i]! : values.map((v) => v[i]).join("\u0000");
+    // No array per bucket for the common two dimensions (this runs for every bucket of answers of tens of
+    // thousands).
+    const k =
+      n === 0
+        ? ""
+        : n === 1
+          ? values[0]![i]!
+          : n === 2
+            ? `${values[0]![i]!}\u0000${values[1]![i]!}`
+            : values.map((v) => v[i]).join("\u0000");
     let g = groups.get(k);
     if (!g) {
       g = { group: values.map((v) => v[i]!), rows: [] };
@@ -180,46 +239,72 @@ export function writeStatsGroups(
   const keyPlaces = keyNames.map((name) => o.groupBy.indexOf(name));
   const keyMembers = keyNames.map((name, k) => ascii(`${k ? "," : ""}${JSON.stringify(name)}:`));
   const iso = new Map<number, Ascii>();
-  const cur: number[] = COUNTERS.map(() => 0);
-  const prev: number[] = COUNTERS.map(() => 0);
+  const isoString = new Map<number, Ascii>();
   const total: number[] = COUNTERS.map(() => 0);
   const previous: number[] = COUNTERS.map(() => 0);
+  // A group's points: their starts, and their sums (the current period's K counters, then the previous one's).
+  const ats: number[] = [];
+  const sums: number[] = [];
   out.raw(OPEN_ARRAY);
   for (let gi = 0; gi < sorted.length; gi++) {
     const { group, rows } = sorted[gi]!;
     rows.sort((a, b) => shifted[a]! - shifted[b]!);
     total.fill(0);
     previous.fill(0);
-    for (const r of rows) {
-      const at = r * PACKED_STRIDE;
-      const into = numbers[at]! >= from ? total : previous;
-      for (let c = 0; c < K; c++) into[c]! += numbers[at + 1 + c]!;
+    let np = 0;
+    for (let r = 0; r < rows.length; np++) {
+      const t = shifted[rows[r]!]!;
+      const base = np * K2;
+      for (let c = 0; c < K2; c++) sums[base + c] = 0;
+      ats[np] = t;
+      for (; r < rows.length && shifted[rows[r]!] === t; r++) {
+        const at = rows[r]! * PACKED_STRIDE;
+        const current = numbers[at]! >= from;
+        const into = current ? total : previous;
+        const off = current ? base : base + K;
+        for (let c = 0; c < K; c++) {
+          const v = numbers[at + 1 + c]!;
+          sums[off + c]! += v;
+          into[c]! += v;
+        }
+      }
     }
     out.raw(gi ? NEXT_GROUP : FIRST_GROUP);
     for (let k = 0; k < keyNames.length; k++) out.raw(keyMembers[k]!).string(group[keyPlaces[k]!]!);
     out.raw(TOTAL);
-    writeFigures(out, total);
+    writeFigures(out, total, 0);
     out.raw(PREVIOUS);
-    writeFigures(out, previous);
-    out.raw(POINTS);
-    for (let r = 0, p = 0; r < rows.length; p++) {
-      const t = shifted[rows[r]!]!;
-      cur.fill(0);
-      prev.fill(0);
-      for (; r < rows.length && shifted[rows[r]!] === t; r++) {
-        const at = rows[r]! * PACKED_STRIDE;
-        const into = numbers[at]! >= from ? cur : prev;
-        for (let c = 0; c < K; c++) into[c]! += numbers[at + 1 + c]!;
+    writeFigures(out, previous, 0);
+    if (columnar) {
+      out.raw(SERIES_AT);
+      for (let p = 0; p < np; p++) {
+        const t = ats[p]!;
+        let when = isoString.get(t);
+        if (when === undefined) {
+          when = ascii(`"${new Date(buckets.origin + t * 1000).toISOString()}"`);
+          isoString.set(t, when);
+        }
+        if (p) out.raw(COMMA);
+        out.raw(when);
       }
+      writeColumns(out, sums, np, 0);
+      out.raw(SERIES_PREVIOUS);
+      writeColumns(out, sums, np, K);
+      out.raw(CLOSE_SERIES);
+      continue;
+    }
+    out.raw(POINTS);
+    for (let p = 0; p < np; p++) {
+      const t = ats[p]!;
       let when = iso.get(t);
       if (when === undefined) {
         when = ascii(`"at":"${new Date(buckets.origin + t * 1000).toISOString()}",`);
         iso.set(t, when);
       }
       out.raw(p ? NEXT_POINT : FIRST_POINT).raw(when);
-      writeFigures(out, cur);
+      writeFigures(out, sums, p * K2);
       out.raw(POINT_PREVIOUS);
-      writeFigures(out, prev);
+      writeFigures(out, sums, p * K2 + K);
       out.raw(CLOSE_POINT);
     }
     out.raw(CLOSE_GROUP);
@@ -228,9 +313,11 @@ export function writeStatsGroups(
 }
 
 // A group: {"key":{...},"total":{...},"previous":{...},"points":[{"at":"...",...,"previous":{...}},...]}, the
-// members in the schema's order (as its serialiser wrote them).
+// members in the schema's order (as its serialiser wrote them); columnar: ...,"series":{"at":[...],"sent":[...],
+// ...,"previous":{"sent":[...],...}}}.
 const OPEN_ARRAY = ascii("[");
 const CLOSE_ARRAY = ascii("]");
+const COMMA = ascii(",");
 const FIRST_GROUP = ascii('{"key":{');
 const NEXT_GROUP = ascii(',{"key":{');
 const POINTS = ascii('},"points":[');
@@ -241,20 +328,47 @@ const POINT_PREVIOUS = ascii(',"previous":{');
 const CLOSE_POINT = ascii("}}");
 const TOTAL = ascii('},"total":{');
 const PREVIOUS = ascii('},"previous":{');
-const MEMBERS = [
-  ...COUNTERS.map((c, i) => ascii(`${i ? "," : ""}"${c}":`)),
-  ...["hardRate", "complaintRate", "complaintRateDelivered", "blockRate"].map((r) => ascii(`,"${r}":`)),
-];
+const SERIES_AT = ascii('},"series":{"at":[');
+const SERIES_PREVIOUS = ascii(',"previous":');
+const CLOSE_SERIES = ascii("}}");
+const MEMBERS = FIGURE_NAMES.map((f, i) => ascii(`${i ? "," : ""}"${f}":`));
+// A column: `],"sent":[` after the one before it (the first closes `at`'s array); `{"sent":[` first in `previous`.
+const COLUMNS = FIGURE_NAMES.map((f) => ascii(`],"${f}":[`));
+const FIRST_PREVIOUS_COLUMN = ascii(`{"${FIGURE_NAMES[0]}":[`);
+const CLOSE_COLUMN = ascii("]");
+const CLOSE_COLUMNS = ascii("]}");
 
-/** The members of a Figures object (figuresOf's), from counters in COUNTERS' order. */
-function writeFigures(out: JsonBytes, c: number[]): void {
-  for (let i = 0; i < COUNTERS.length; i++) out.raw(MEMBERS[i]!).number(c[i]!);
-  const sent = c[0]!;
-  const delivered = c[1]!;
-  const block = c[4]!;
-  const complaint = c[5]!;
-  out.raw(MEMBERS[8]!).number(ratio(c[2]!, sent));
+/** The members of a Figures object (figuresOf's), from counters in COUNTERS' order at `at` in `c`. */
+function writeFigures(out: JsonBytes, c: number[], at: number): void {
+  for (let i = 0; i < COUNTERS.length; i++) out.raw(MEMBERS[i]!).number(c[at + i]!);
+  const sent = c[at]!;
+  const delivered = c[at + 1]!;
+  const block = c[at + 4]!;
+  const complaint = c[at + 5]!;
+  out.raw(MEMBERS[8]!).number(ratio(c[at + 2]!, sent));
   out.raw(MEMBERS[9]!).number(ratio(complaint, sent));
   out.raw(MEMBERS[10]!).number(ratio(complaint, delivered));
   out.raw(MEMBERS[11]!).number(ratio(block, sent));
+}
+
+/**
+ * A series' columns (`"sent":[...],...,"blockRate":[...]`) of `np` points whose counters are at `p * 2K + off` in
+ * `sums`. For the current period (off 0) the first column closes the `at` array before it; for the previous one
+ * the columns are an object of their own.
+ */
+function writeColumns(out: JsonBytes, sums: number[], np: number, off: number): void {
+  const K = COUNTERS.length;
+  const K2 = 2 * K;
+  for (let f = 0; f < FIGURE_NAMES.length; f++) {
+    out.raw(f === 0 && off ? FIRST_PREVIOUS_COLUMN : COLUMNS[f]!);
+    for (let p = 0, at = off; p < np; p++, at += K2) {
+      if (p) out.raw(COMMA);
+      if (f < K) out.number(sums[at + f]!);
+      else if (f === K) out.number(ratio(sums[at + 2]!, sums[at]!));
+      else if (f === K + 1) out.number(ratio(sums[at + 5]!, sums[at]!));
+      else if (f === K + 2) out.number(ratio(sums[at + 5]!, sums[at + 1]!));
+      else out.number(ratio(sums[at + 4]!, sums[at]!));
+    }
+  }
+  out.raw(off ? CLOSE_COLUMNS : CLOSE_COLUMN);
 }

@@ -170,6 +170,7 @@ export async function importSends(
         recipientDomain: r.recipientDomain,
         provider: providers(r.recipientDomain),
         sentAt: r.sentAt,
+        sendingDomain: r.sendingDomain,
       }));
       if (stage) {
         await stage.add(sendRows);

@@ -1,6 +1,6 @@
 // What the worker adds to events before it writes them: the recipient's mailbox provider (the table, else the MX
 // hosts through the resolver, bounded by its timeout), and, for an event whose returned original names a
-// Message-ID that a send was recorded under, that send's campaign, sending IP and time.
+// Message-ID that a send was recorded under, that send's campaign, sending IP, time and sending domain.
 import type { Kysely } from "kysely";
 import { providerOf, type Provider } from "../core/provider.js";
 import { normalizeMessageId } from "../core/send-record.js";
@@ -13,6 +13,8 @@ export interface Tie {
   campaign: string | null;
   sendingIp: string | null;
   sentAt: Date | null;
+  /** The send's sending domain, when its record gave one. */
+  sendingDomain: string | null;
 }
 
 export interface TieInput {
@@ -43,8 +45,15 @@ export async function tieEvents(
         campaign: send.campaign || null,
         sendingIp: send.sendingIp || null,
         sentAt: send.sentAt,
+        sendingDomain: send.sendingDomain,
       };
     const d = i.domain.toLowerCase();
-    return { provider: resolved.get(d) ?? providerOf(d), campaign: null, sendingIp: null, sentAt: null };
+    return {
+      provider: resolved.get(d) ?? providerOf(d),
+      campaign: null,
+      sendingIp: null,
+      sentAt: null,
+      sendingDomain: null,
+    };
   });
 }

@@ -114,7 +114,7 @@ export async function alertDeliveriesOf(db: Db, incidentId: string): Promise<Ale
     .execute();
 }
 
-/** The escalation routes an incident was escalated to (their rows' step is `after-<N>m`). */
+/** The escalation routes an incident was escalated to (their rows' step is `after-<N>m[-since-<critical since>]`). */
 export async function escalatedRoutes(db: Db, incidentId: string): Promise<string[]> {
   const rows = await db
     .selectFrom("alert_deliveries")

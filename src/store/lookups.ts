@@ -1,8 +1,7 @@
-// Read-side queries of the suppression store for the API: lookups by address hash, the id feed that keeps
-// the API's in-memory index current, browsing with filters and keyset pages.
-import type { Readable } from "node:stream";
+// Read-side queries of the suppression store: lookups by address hash, the log feed that keeps the in-memory copy
+// of the suppressions in force current (the API's and the lookup role's), browsing with filters and keyset pages.
 import { sql, type Kysely, type Selectable } from "kysely";
-import { copyOut, copyOutLines, type LineSink } from "./copy.js";
+import { copyOutLines, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import type { Database, SuppressionsTable } from "./schema.js";
 
@@ -25,54 +24,6 @@ export async function activeSuppressionsByHash(
     .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
     .execute();
   return rows as SuppressionRow[];
-}
-
-export interface KeyRow {
-  id: string;
-  tenant: string;
-  address_hash: string;
-}
-
-/** Suppression keys with an id above `afterId`, or one of `ids` (ids seen missing earlier), by id. */
-export async function suppressionKeysSince(
-  db: Kysely<Database>,
-  afterId: string,
-  ids: string[],
-  limit: number,
-): Promise<KeyRow[]> {
-  let q = db.selectFrom("suppressions").select(["id", "tenant", "address_hash"]);
-  q =
-    ids.length > 0
-      ? q.where((eb) =>
-          eb.or([eb("id", ">", afterId as never), eb(sql<boolean>`id = any(${ids}::bigint[])`, "=", true)]),
-        )
-      : q.where("id", ">", afterId as never);
-  return (await q.orderBy("id").limit(limit).execute()) as KeyRow[];
-}
-
-/**
- * The same keys as suppressionKeysSince, as the text of a COPY on PostgreSQL: a line per row, by id, of the id,
- * the tenant and the first 8 hex digits of the address hash, tab-separated (COPY's text format: a tab, newline or
- * backslash in the tenant is written as a backslash sequence). Read without an object per row, a million rows
- * leave no garbage behind (see SuppressionIndex). Undefined on PGlite, which has no COPY stream.
- */
-export async function suppressionKeysCopy(
-  db: Kysely<Database>,
-  afterId: number,
-  ids: number[],
-  limit: number,
-): Promise<Readable | undefined> {
-  const pool = pgPoolOf(db);
-  if (!pool) return undefined;
-  // COPY takes no bind parameters: the numbers are written into the statement (checked to be integers).
-  for (const n of [afterId, limit, ...ids])
-    if (!Number.isSafeInteger(n)) throw new Error(`not an integer: ${n}`);
-  const where =
-    ids.length > 0 ? `id > ${afterId} or id = any('{${ids.join(",")}}'::bigint[])` : `id > ${afterId}`;
-  return copyOut(
-    pool,
-    `copy (select id, tenant, left(address_hash, 8) from suppressions where ${where} order by id limit ${limit}) to stdout`,
-  );
 }
 
 /** The planner's count of suppression rows (from the last ANALYZE or VACUUM; 0 before the first), for sizing. */

@@ -79,6 +79,7 @@ export interface SendsTable {
   provider: string;
   sent_at: Timestamp;
   created_at: DefaultTimestamp;
+  sending_domain: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SendBatchesTable {

@@ -19,6 +19,8 @@ export interface SendRow {
   recipientDomain: string;
   provider: string;
   sentAt: Date;
+  /** The domain it was sent from; "" or absent: not given. */
+  sendingDomain?: string;
 }
 
 const SEND_ROWS = new JsonRows([
@@ -30,6 +32,7 @@ const SEND_ROWS = new JsonRows([
   ["recipient_domain", "text"],
   ["provider", "text"],
   ["sent_at", "timestamptz"],
+  ["sending_domain", "text"],
 ]);
 
 /** Sends newly recorded, per stream and provider (metrics). */
@@ -65,6 +68,7 @@ export async function insertSends(
     recipient_domain: r.recipientDomain,
     provider: r.provider,
     sent_at: r.sentAt.toISOString(),
+    sending_domain: r.sendingDomain || null,
   }));
   const { rows: out } = await sql<{ stream: string; provider: string; n: string }>`
     with ins as (
@@ -121,7 +125,7 @@ export async function stageSends(db: Kysely<Database>, pool: pg.Pool, tenant: st
     await client.query("set local statement_timeout = 0");
     await client.query(`create temporary table rebound_sends_stage (
       message_id text, stream text, campaign text, sending_ip text, recipient_domain text, provider text,
-      sent_at timestamptz) on commit drop`);
+      sent_at timestamptz, sending_domain text) on commit drop`);
     copy = client.query(copyFrom("copy rebound_sends_stage from stdin"));
     copy.on("error", (err: Error) => (failure ??= err));
   } catch (err) {
@@ -144,7 +148,7 @@ export async function stageSends(db: Kysely<Database>, pool: pg.Pool, tenant: st
       if (failure) throw failure;
       let text = "";
       for (const r of rows)
-        text += `${copyField(r.messageId)}\t${r.stream}\t${copyField(r.campaign)}\t${r.sendingIp}\t${copyField(r.recipientDomain)}\t${r.provider}\t${r.sentAt.toISOString()}\n`;
+        text += `${copyField(r.messageId)}\t${r.stream}\t${copyField(r.campaign)}\t${r.sendingIp}\t${copyField(r.recipientDomain)}\t${r.provider}\t${r.sentAt.toISOString()}\t${r.sendingDomain ? copyField(r.sendingDomain) : "\\N"}\n`;
       if (!copy.write(text)) await Promise.race([once(copy, "drain"), once(copy, "error")]);
       if (failure) throw failure;
     },
@@ -155,8 +159,10 @@ export async function stageSends(db: Kysely<Database>, pool: pg.Pool, tenant: st
         if (failure) throw failure;
         const q = sql<{ stream: string; provider: string; n: string }>`
           with ins as (
-            insert into sends (tenant, message_id, stream, campaign, sending_ip, recipient_domain, provider, sent_at)
-            select ${tenant}, message_id, stream, campaign, sending_ip, recipient_domain, provider, sent_at
+            insert into sends (tenant, message_id, stream, campaign, sending_ip, recipient_domain, provider, sent_at,
+                               sending_domain)
+            select ${tenant}, message_id, stream, campaign, sending_ip, recipient_domain, provider, sent_at,
+                   sending_domain
               from rebound_sends_stage order by message_id collate "C"
             on conflict (tenant, message_id) do nothing
             returning ${NEW_SENDS}
@@ -226,6 +232,7 @@ export interface SentMessage {
   sendingIp: string;
   provider: string;
   sentAt: Date;
+  sendingDomain: string | null;
 }
 
 /** The sends of (tenant, Message-ID) pairs, keyed by JSON.stringify([tenant, messageId]). */
@@ -241,8 +248,9 @@ export async function sendsByMessageId(
     sending_ip: string;
     provider: string;
     sent_at: Date;
+    sending_domain: string | null;
   }>`
-    select s.tenant, s.message_id, s.campaign, s.sending_ip, s.provider, s.sent_at
+    select s.tenant, s.message_id, s.campaign, s.sending_ip, s.provider, s.sent_at, s.sending_domain
       from unnest(${keys.map((k) => k.tenant)}::text[], ${keys.map((k) => k.messageId)}::text[]) as k(tenant, message_id)
       join sends s on s.tenant = k.tenant and s.message_id = k.message_id`.execute(db);
   return new Map(
@@ -253,6 +261,7 @@ export async function sendsByMessageId(
         sendingIp: r.sending_ip,
         provider: r.provider,
         sentAt: new Date(r.sent_at),
+        sendingDomain: r.sending_domain,
       },
     ]),
   );

@@ -1,5 +1,5 @@
 // Streams paused by a rule's pause level or by hand (migration 0017), for one provider ('' = all).
-import type { Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
 import type { ActivePause } from "../core/alerts/pause.js";
 import type { Db } from "./db.js";
 import type { StreamPausesTable } from "./schema.js";
@@ -121,4 +121,26 @@ export async function pausedStreamNames(db: Db, tenantId: string): Promise<strin
     .where("resumed_at", "is", null)
     .execute();
   return rows.map((r) => r.stream);
+}
+
+/**
+ * Pauses resumed before `before` (each row is a pause's history: when, why, by whom, until when), in batches of
+ * rows locked with SKIP LOCKED (several processes share the work). A pause in force is never deleted, however old.
+ * Returns how many went.
+ */
+export async function purgeResumedPauses(db: Db, before: Date): Promise<number> {
+  const BATCH = 1_000;
+  let total = 0;
+  for (;;) {
+    const r = await sql<{ n: string }>`
+      with gone as (
+        delete from stream_pauses where id in (
+          select id from stream_pauses where resumed_at is not null and resumed_at < ${before}
+           limit ${BATCH} for update skip locked)
+        returning 1)
+      select count(*)::text as n from gone`.execute(db);
+    const n = Number(r.rows[0]?.n ?? 0);
+    total += n;
+    if (n < BATCH) return total;
+  }
 }

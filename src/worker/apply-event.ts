@@ -164,7 +164,8 @@ export function planEvent(ctx: ApplyContext, e: EventSpec, history: AddressHisto
     campaign: tie?.campaign ?? null,
     sendingIp: tie?.sendingIp ?? null,
     sentAt: tie?.sentAt ?? null,
-    sendingDomain: e.sendingDomain ?? null,
+    // Its own (the returned mail's From, the log's sender, the ESP's source), else its send's.
+    sendingDomain: e.sendingDomain ?? tie?.sendingDomain ?? null,
   };
   // The announcement of the event (its payload gets the event id).
   // An authentication failure report is no complaint of the recipient's: not announced as one.

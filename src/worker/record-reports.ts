@@ -3,12 +3,15 @@
 // re-processed first loses what it stored before.
 //
 // Each report goes to the tenant that owns the domain it is about (REBOUND_DOMAIN_TENANTS: a DMARC report's
-// policy domain, a TLS report's first policy domain one owns, an authentication failure's reported domain), else
-// to the mail's own tenant (a signed return path's, else REBOUND_DEFAULT_TENANT).
+// policy domain, an authentication failure's reported domain), else to the mail's own tenant (a signed return
+// path's, else REBOUND_DEFAULT_TENANT). A TLS report speaks of several policy domains, possibly of several
+// tenants: each tenant gets a row with its own policies (the report's organisation, id and dates repeated), and
+// the policies of domains no tenant owns go to the mail's tenant; a refused report (no policies) to the mail's.
 import type { Transaction } from "kysely";
 import { authFailureOf } from "../core/auth-signal.js";
-import { tenantOfDomain, tenantOfDomains } from "../core/domain-tenant.js";
+import { tenantOfDomain } from "../core/domain-tenant.js";
 import type { Report } from "../core/report.js";
+import type { TlsReport } from "../core/tlsrpt.js";
 import type { Logger } from "../log.js";
 import { deleteMailAuthFailures, saveAuthFailureReport } from "../store/authentication.js";
 import { deleteMailDmarc, saveDmarcReport } from "../store/dmarc.js";
@@ -41,10 +44,10 @@ export async function recordReports(
       const id = await saveDmarcReport(trx, { ...base, tenant, report: r.dmarc, error: r.error });
       logStored(opts.logger, m.mailId, "DMARC aggregate report", id, r.error);
     } else if (r.kind === "tls_report") {
-      const domains = r.tlsReport?.policies.map((p) => p.policyDomain) ?? [];
-      const tenant = tenantOfDomains(domains, owners) ?? m.tenant;
-      const id = await saveTlsReport(trx, { ...base, tenant, report: r.tlsReport, error: r.error });
-      logStored(opts.logger, m.mailId, "TLS report", id, r.error);
+      for (const [tenant, report] of tlsReportsByTenant(r.tlsReport, owners, m.tenant)) {
+        const id = await saveTlsReport(trx, { ...base, tenant, report, error: r.error });
+        logStored(opts.logger, m.mailId, "TLS report", id, r.error);
+      }
     } else {
       const auth = authFailureOf(r);
       if (auth)
@@ -57,6 +60,26 @@ export async function recordReports(
         });
     }
   }
+}
+
+/**
+ * A TLS report split by the tenant of each policy's domain (in the order the tenants first appear); the policies
+ * of domains no tenant owns, and a report without policies or refused, under `fallback`.
+ */
+export function tlsReportsByTenant(
+  report: TlsReport | undefined,
+  owners: ReadonlyMap<string, string>,
+  fallback: string,
+): [string, TlsReport | undefined][] {
+  if (!report || report.policies.length === 0) return [[fallback, report]];
+  const parts = new Map<string, TlsReport>();
+  for (const p of report.policies) {
+    const tenant = tenantOfDomain(p.policyDomain, owners) ?? fallback;
+    const part = parts.get(tenant);
+    if (part) part.policies.push(p);
+    else parts.set(tenant, { ...report, policies: [p] });
+  }
+  return [...parts];
 }
 
 function logStored(logger: Logger, mailId: string, what: string, id: string | null, error?: string): void {

@@ -2,7 +2,7 @@ import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { statsOf } from "../../src/core/stats.js";
+import { columnarOf, statsOf } from "../../src/core/stats.js";
 import { rollupBuckets, type GroupBy } from "../../src/store/rollups.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 import { bounceThroughWorker, verpOverrides } from "./bounce-helper.js";
@@ -176,6 +176,13 @@ describe("GET /v1/stats", () => {
       });
       expect(buckets.length, q).toBeGreaterThan(0);
       expect(body.groups, q).toEqual(statsOf(buckets, { groupBy, from, to }));
+      // The same answer in columns: the same figures, point for point, in the schema's other shape.
+      const res2 = await acme.get(`/v1/stats?${q}${q ? "&" : ""}format=columnar`);
+      expect(res2.status, q).toBe(200);
+      const cols = await res2.json();
+      expect(validate(cols), `${q} columnar: ${JSON.stringify(validate.errors)}`).toBe(true);
+      expect({ ...cols, groups: undefined }, q).toEqual({ ...body, groups: undefined, format: "columnar" });
+      expect(cols.groups, q).toEqual(columnarOf(statsOf(buckets, { groupBy, from, to })));
     }
   });
 

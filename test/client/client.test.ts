@@ -175,6 +175,15 @@ describe("the typed client: the common tasks", () => {
     expect(Array.isArray(events.data)).toBe(true);
     const stats = await client.stats({ stream: "news" });
     expect(stats).toBeTypeOf("object");
+    // The same figures in columns.
+    const columnar = await client.statsColumnar({ stream: "news", from: stats.from, to: stats.to });
+    expect(columnar.format).toBe("columnar");
+    expect(columnar.groups.map((g) => [g.total, g.series.at])).toEqual(
+      stats.groups.map((g) => [g.total, g.points.map((p) => p.at)]),
+    );
+    expect(columnar.groups.map((g) => g.series.sent)).toEqual(
+      stats.groups.map((g) => g.points.map((p) => p.sent)),
+    );
   });
 
   it("mints a signed return path that verifies with the deployment's key", async () => {

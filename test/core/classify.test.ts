@@ -170,6 +170,25 @@ describe("decideReason", () => {
     expect(d.rule).toMatch(/^text:/);
   });
 
+  it("lets a notice's words outrank a bare 5.7.1 in any language, as in English", () => {
+    for (const [diagnostic, reason] of [
+      ["550 5.7.1 Mensagem recusada: remetente bloqueado pelo destinatário", "filtered"],
+      [
+        "550 5.7.1 Servicio no disponible: la dirección IP 192.0.2.1 de su servidor figura en una lista negra",
+        "blocked",
+      ],
+      ["550 5.7.1 Message refused: sender blocked by recipient", "filtered"],
+    ] as const)
+      expect(decideReason({ status: "5.7.1", statusSource: "lhost", diagnostic }), diagnostic).toMatchObject({
+        reason,
+        permanent: true,
+      });
+    expect(
+      decideReason({ status: "5.7.1", statusSource: "lhost", diagnostic: "550 5.7.1 Mensagem recusada" })
+        .reason,
+    ).toBe("securityerror");
+  });
+
   it("decides from the status code when the text says nothing specific", () => {
     expect(decideReason({ status: "5.2.2", statusSource: "dsn", diagnostic: "552 sorry" })).toMatchObject({
       reason: "mailboxfull",
@@ -314,6 +333,20 @@ describe("permanence", () => {
       permanent: null,
     });
     expect(d({ diagnostic: "Error 22", action: "failed" })).toMatchObject({ permanent: true });
+  });
+
+  it("reads permanence words in Czech and Swedish, and a delivery given up after days as final", () => {
+    expect(d({ diagnostic: "Jedná se o trvalou chybu, doručení se nebude opakovat." })).toMatchObject({
+      permanent: true,
+      permanentRule: "text:permanent",
+    });
+    expect(d({ diagnostic: "Detta är ett tillfälligt fel. Servern gör ett nytt försök." })).toMatchObject({
+      permanent: false,
+      permanentRule: "text:transient",
+    });
+    expect(
+      d({ diagnostic: "After 7 days (165 hours), your message could not be fully delivered." }),
+    ).toMatchObject({ reason: "expired", permanent: true, permanentRule: "text:permanent" });
   });
 
   it("gives a permanent failure of unknown reason (on hold) the soft class and leaves undetermined only for no evidence", () => {

@@ -3,7 +3,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { COUNTERS } from "../../src/core/rollup.js";
-import { PACKED_STRIDE, statsOf, writeStatsGroups, type Bucket } from "../../src/core/stats.js";
+import {
+  columnarOf,
+  PACKED_STRIDE,
+  statsOf,
+  writeStatsGroups,
+  type Bucket,
+  type StatsFormat,
+} from "../../src/core/stats.js";
 import { GROUP_BY } from "../../src/store/rollups.js";
 import { JsonBytes } from "../../src/util/json-bytes.js";
 
@@ -24,9 +31,15 @@ function pack(buckets: Bucket[], dims: number) {
   };
 }
 
-function written(buckets: Bucket[], groupBy: string[]): string {
+function written(buckets: Bucket[], groupBy: string[], format: StatsFormat = "points"): string {
   const out = new JsonBytes(16);
-  writeStatsGroups(out, pack(buckets, groupBy.length), { groupBy, names: GROUP_BY, from: FROM, to: TO });
+  writeStatsGroups(out, pack(buckets, groupBy.length), {
+    groupBy,
+    names: GROUP_BY,
+    from: FROM,
+    to: TO,
+    format,
+  });
   return out.bytes().toString("utf8");
 }
 
@@ -87,6 +100,60 @@ describe("writeStatsGroups", () => {
         }));
         const got = JSON.parse(written(buckets, ["campaign", "sendingIp"]));
         expect(got).toEqual(statsOf(buckets, { groupBy: ["campaign", "sendingIp"], from: FROM, to: TO }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("writes the columnar form (format=columnar) as JSON.stringify writes columnarOf(statsOf(...)), member for member", () => {
+    const buckets: Bucket[] = [
+      { group: ["news", "google"], at: new Date(FROM.getTime() + 3 * H), counts: counts(1000, { hard: 7 }) },
+      {
+        group: ["news", "google"],
+        at: new Date(FROM.getTime() - 21 * H),
+        counts: counts(300, { complaint: 1 }),
+      },
+      {
+        group: ["news", "google"],
+        at: new Date(FROM.getTime() - 2 * H),
+        counts: counts(0, { delivered: 5 }),
+      },
+      { group: ["alerts", "yahoo"], at: new Date(FROM.getTime() + 1 * H), counts: counts(3, { block: 1 }) },
+    ];
+    const groups = columnarOf(statsOf(buckets, { groupBy: ["stream", "provider"], from: FROM, to: TO }));
+    const text = written(buckets, ["stream", "provider"], "columnar");
+    expect(text).toBe(JSON.stringify(groups));
+    // Point for point the same figures as the points' form.
+    const series = groups.find((g) => g.key.stream === "news")!.series;
+    expect(series.at).toEqual(["2026-03-10T03:00:00.000Z", "2026-03-10T22:00:00.000Z"]);
+    expect(series.sent).toEqual([1000, 0]);
+    expect(series.hardRate).toEqual([0.007, null]);
+    expect(series.previous.sent).toEqual([300, 0]);
+    expect(series.previous.delivered).toEqual([0, 5]);
+    expect(series.previous.complaintRate).toEqual([1 / 300, null]);
+  });
+
+  it("gives the same columns as columnarOf(statsOf(...)) for any buckets", () => {
+    const bucket = fc.record({
+      group: fc.tuple(fc.string(), fc.constantFrom("x", "y")),
+      hour: fc.integer({ min: -24, max: 23 }),
+      counts: fc.tuple(...COUNTERS.map(() => fc.oneof(fc.nat(20), fc.nat(2 ** 40)))),
+    });
+    fc.assert(
+      fc.property(fc.array(bucket, { maxLength: 40 }), (raw) => {
+        const buckets: Bucket[] = raw.map((b) => ({
+          group: b.group,
+          at: new Date(FROM.getTime() + b.hour * H),
+          counts: Object.fromEntries(COUNTERS.map((c, i) => [c, b.counts[i]!])) as Bucket["counts"],
+        }));
+        // In the schema's order, so that the key's members are in JSON.stringify's.
+        const groupBy = ["campaign", "sendingIp"];
+        expect(written(buckets, groupBy, "columnar")).toBe(
+          JSON.stringify(columnarOf(statsOf(buckets, { groupBy, from: FROM, to: TO }))),
+        );
+        expect(JSON.parse(written(buckets, groupBy))).toEqual(
+          statsOf(buckets, { groupBy, from: FROM, to: TO }),
+        );
       }),
       { numRuns: 300 },
     );

@@ -283,11 +283,17 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
     expect(await deliver(tls, `tlsrpt@${DOMAIN}`)).toMatchObject({ kind: "tls_report" });
 
     const tenants = async (table: "dmarc_reports" | "tls_reports", reportId: string) =>
-      (await app.db.selectFrom(table).select("tenant").where("report_id", "=", reportId).execute()).map(
-        (r) => r.tenant,
-      );
+      (
+        await app.db
+          .selectFrom(table)
+          .select("tenant")
+          .where("report_id", "=", reportId)
+          .orderBy("tenant")
+          .execute()
+      ).map((r) => r.tenant);
     expect(await tenants("dmarc_reports", "owned-1")).toEqual(["acme"]);
-    expect(await tenants("tls_reports", "tls-owned-1")).toEqual(["beta"]);
+    // its second policy (fbl.example.com) is nobody's: that part goes to the default tenant
+    expect(await tenants("tls_reports", "tls-owned-1")).toEqual(["beta", "default"]);
     expect(await tenants("tls_reports", "2026-12-01T00:00:00Z_bounces.example.com")).toEqual(["default"]);
     // the default tenant's key no longer sees them; acme's does
     expect((await json<Rows>("/dmarc?domain=mail.owned.example")).data).toEqual([]);
@@ -296,6 +302,130 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
       headers: { authorization: `Bearer ${acme}` },
     });
     expect(((await res.json()) as Rows).data).toHaveLength(3);
+  });
+
+  it("splits a TLS report naming domains of several tenants into one row per tenant, each listing only its own policies; unowned domains under the default tenant", async () => {
+    const report = JSON.parse(tlsReportJson({ reportId: "tls-mixed-1" })) as {
+      policies: { policy: Record<string, unknown>; summary: Record<string, number> }[];
+    };
+    const [sts, none] = report.policies as [(typeof report.policies)[0], (typeof report.policies)[0]];
+    report.policies = [
+      { ...sts, policy: { ...sts.policy, "policy-domain": "mx.tls-owned.example" } }, // beta (by its parent)
+      { ...none, policy: { ...none.policy, "policy-domain": "owned.example" } }, // acme
+      { ...none, policy: { ...none.policy, "policy-domain": "unowned.example" } }, // nobody's: the default
+      { ...none, policy: { ...none.policy, "policy-domain": "tls-owned.example" } }, // beta again
+    ];
+    const mail = tlsMail({ gz: gzip(JSON.stringify(report)), messageId: "<tls-mixed-1@sender.example>" });
+    expect(await deliver(mail, `tlsrpt@${DOMAIN}`)).toMatchObject({ kind: "tls_report" });
+
+    const rows = await app.db
+      .selectFrom("tls_reports")
+      .select(["tenant", "policies", "successful", "failed", "org_name"])
+      .where("report_id", "=", "tls-mixed-1")
+      .orderBy("tenant")
+      .execute();
+    expect(
+      rows.map((r) => [
+        r.tenant,
+        (r.policies as { policyDomain: string }[]).map((p) => p.policyDomain),
+        Number(r.successful),
+        Number(r.failed),
+        r.org_name,
+      ]),
+    ).toEqual([
+      ["acme", ["owned.example"], 12, 0, "Sender Example Inc."],
+      ["beta", ["mx.tls-owned.example", "tls-owned.example"], 5338, 303, "Sender Example Inc."],
+      ["default", ["unowned.example"], 12, 0, "Sender Example Inc."],
+    ]);
+
+    // Through the API: each tenant's key sees its row and only its own domains.
+    const listed = async (tenant: string) => {
+      const key = (await createKey(app.db, { tenant, scopes: ["read"] })).token;
+      const res = await fetch(`http://127.0.0.1:${app.httpPort}/v1/tls-reports`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as Rows).data
+        .filter((r) => r.reportId === "tls-mixed-1")
+        .map((r) => (r.policies as { policyDomain: string }[]).map((p) => p.policyDomain));
+    };
+    expect(await listed("acme")).toEqual([["owned.example"]]);
+    expect(await listed("beta")).toEqual([["mx.tls-owned.example", "tls-owned.example"]]);
+    expect(await listed("default")).toEqual([["unowned.example"]]);
+
+    // Processed again: the same three rows, written anew, not doubled.
+    const { processMail } = await import("../../src/worker/process-mail.js");
+    const { testClassifier } = await import("../helpers/classifier.js");
+    const { DEFAULT_POLICY } = await import("../../src/core/policy-config.js");
+    const mailId = (await app.db
+      .selectFrom("tls_reports")
+      .select("mail_id")
+      .where("report_id", "=", "tls-mixed-1")
+      .executeTakeFirstOrThrow())!.mail_id!;
+    await processMail(
+      {
+        db: app.db,
+        config: app.config,
+        policy: DEFAULT_POLICY,
+        logger: createLogger("silent"),
+        now: () => new Date(),
+        classifier: testClassifier(),
+        hashAddress: app.hashAddress,
+      },
+      mailId,
+      { reprocess: true },
+    );
+    const again = await app.db
+      .selectFrom("tls_reports")
+      .select("tenant")
+      .where("report_id", "=", "tls-mixed-1")
+      .orderBy("tenant")
+      .execute();
+    expect(again.map((r) => r.tenant)).toEqual(["acme", "beta", "default"]);
+  });
+
+  it("files a DMARC aggregate report under its one policy domain's tenant, whatever its rows' header-from, and each tenant's GET /v1/dmarc lists only its own", async () => {
+    // policy_published names one domain (acme's); a row's header_from of beta's domain does not move it.
+    const forAcme = dmarcMail({
+      messageId: "<acme-only-1@outlook.com>",
+      bare: true,
+      contentType: "application/gzip",
+      filename: "enterprise.protection.outlook.com!owned.example!1796169600!1796256000.xml.gz",
+      content: gzip(
+        microsoftXml({
+          domain: "owned.example",
+          reportId: "acme-only-1",
+          rows: [
+            { ip: "192.0.2.44", count: 4, dkim: "pass", spf: "pass" },
+            { ip: "192.0.2.45", count: 2, dkim: "fail", spf: "fail", headerFrom: "tls-owned.example" },
+          ],
+        }),
+      ),
+    });
+    const forBeta = dmarcMail({
+      messageId: "<beta-only-1@outlook.com>",
+      bare: true,
+      contentType: "application/gzip",
+      filename: "enterprise.protection.outlook.com!tls-owned.example!1796169600!1796256000.xml.gz",
+      content: gzip(microsoftXml({ domain: "tls-owned.example", reportId: "beta-only-1" })),
+    });
+    expect(await deliver(forAcme, `dmarc@${DOMAIN}`)).toMatchObject({ kind: "dmarc_report" });
+    expect(await deliver(forBeta, `dmarc@${DOMAIN}`)).toMatchObject({ kind: "dmarc_report" });
+
+    const seen = async (tenant: string) => {
+      const key = (await createKey(app.db, { tenant, scopes: ["read"] })).token;
+      const res = await fetch(`http://127.0.0.1:${app.httpPort}/v1/dmarc?limit=500`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(res.status).toBe(200);
+      const ids = ((await res.json()) as Rows).data
+        .map((r) => `${r.reportId as string} ${r.domain as string}`)
+        .filter((k) => k.startsWith("acme-only-1") || k.startsWith("beta-only-1"));
+      return [...new Set(ids)];
+    };
+    expect(await seen("acme")).toEqual(["acme-only-1 owned.example"]);
+    expect(await seen("beta")).toEqual(["beta-only-1 tls-owned.example"]);
+    expect(await seen("default")).toEqual([]);
   });
 
   it("refuses a zip bomb and a TLS gzip bomb with their reason, keeping their mails", async () => {

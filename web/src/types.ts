@@ -27,7 +27,8 @@ export type ErrorCode = ApiErrorBody["error"]["code"];
 export type Session = Answer<"/v1/session">;
 export type Scope = Session["scopes"][number];
 
-export type Stats = Answer<"/v1/stats">;
+/** The default answer (`format=points`); the console does not ask for columns. */
+export type Stats = Exclude<Answer<"/v1/stats">, { format: "columnar" }>;
 export type StatsGroup = Stats["groups"][number];
 export type Figures = StatsGroup["total"];
 export type SuppressionCounts = Answer<"/v1/stats/suppressions">;

@@ -26,6 +26,17 @@ const message = {
     sendingIp: { type: "string", maxLength: 45 },
     messageId: { type: "string", maxLength: 998, description: "With or without its angle brackets" },
     sentAt: { type: "string", format: "date-time" },
+    sendingDomain: {
+      type: "string",
+      maxLength: 253,
+      description:
+        "The domain it was sent from (its From's; an IDN in either form): a bounce tied to it that shows no sending domain of its own takes it",
+    },
+    from: {
+      type: "string",
+      maxLength: 998,
+      description: "Its From (or envelope sender): `sendingDomain` is taken from it when not given",
+    },
   },
 } as const;
 
@@ -64,7 +75,8 @@ is checked alone: an invalid one is reported in \`errors\` by its line (JSON: it
 are kept. A message is recorded once per Message-ID (a retried upload's are \`duplicates\`); counts need a
 \`batchId\`, recorded once (a retried batch's counts are \`duplicates\`). Dates more than 5 minutes ahead or
 ${MAX_AGE_DAYS} days back are refused. Sends count as \`sent\` in \`GET /v1/stats\`; a bounce whose returned
-original carries a recorded Message-ID gets that send's campaign and sending IP.`,
+original carries a recorded Message-ID gets that send's campaign and sending IP (and its \`sendingDomain\`, or the
+domain of its \`from\`, when the bounce shows none).`,
         querystring: {
           type: "object",
           additionalProperties: false,

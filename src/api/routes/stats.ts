@@ -5,7 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { PROVIDERS } from "../../core/provider.js";
 import { COUNTERS } from "../../core/rollup.js";
-import { writeStatsGroups } from "../../core/stats.js";
+import { STATS_FORMATS, writeStatsGroups, type StatsFormat } from "../../core/stats.js";
 import { GROUP_BY, packedBuckets, type GroupBy } from "../../store/rollups.js";
 import { suppressionCounts } from "../../store/suppression-stats.js";
 import { ascii, JsonBytes } from "../../util/json-bytes.js";
@@ -23,6 +23,7 @@ interface StatsQuery {
   provider?: string;
   campaign?: string;
   sendingIp?: string;
+  format: StatsFormat;
 }
 
 const HOUR = 3_600_000;
@@ -48,6 +49,105 @@ const figures = everyField({
   },
 } as const);
 
+const key = {
+  type: "object",
+  additionalProperties: false,
+  properties: Object.fromEntries(GROUP_BY.map((g) => [g, { type: "string" }])),
+} as const;
+const answerHead = {
+  from: { type: "string", format: "date-time" },
+  to: { type: "string", format: "date-time" },
+  granularity: { type: "string", enum: ["hour", "day"] },
+  groupBy: { type: "array", items: { type: "string", enum: [...GROUP_BY] } },
+  previousFrom: {
+    type: "string",
+    format: "date-time",
+    description: "The previous period: [previousFrom, from)",
+  },
+} as const;
+/** `format=points` (the default): an object per point. */
+const pointsAnswer = {
+  type: "object",
+  title: "StatsPoints",
+  additionalProperties: false,
+  required: ["from", "to", "granularity", "groupBy", "previousFrom", "groups"],
+  properties: {
+    ...answerHead,
+    groups: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["key", "total", "previous", "points"],
+        properties: {
+          key,
+          total: figures,
+          previous: figures,
+          points: {
+            type: "array",
+            items: {
+              type: "object",
+              additionalProperties: false,
+              required: ["at", ...figures.required],
+              properties: {
+                at: { type: "string", format: "date-time" },
+                ...figures.properties,
+                previous: figures,
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+/** Columns of a series: one array per figure, a point's value at its place. */
+const columns = {
+  type: "object",
+  additionalProperties: false,
+  required: Object.keys(figures.properties),
+  properties: Object.fromEntries(
+    Object.entries(figures.properties).map(([name, f]) => [name, { type: "array", items: f }]),
+  ),
+} as const;
+/** `format=columnar`: a group's points as one array per figure, the previous period's beside them. */
+const columnarAnswer = {
+  type: "object",
+  title: "StatsColumnar",
+  additionalProperties: false,
+  required: ["from", "to", "granularity", "groupBy", "previousFrom", "format", "groups"],
+  properties: {
+    ...answerHead,
+    format: { type: "string", enum: ["columnar"] },
+    groups: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["key", "total", "previous", "series"],
+        properties: {
+          key,
+          total: figures,
+          previous: figures,
+          series: {
+            type: "object",
+            additionalProperties: false,
+            required: ["at", ...Object.keys(figures.properties), "previous"],
+            description:
+              "The group's points in columns: `at[i]` is point i's bucket, `sent[i]` its sends, ...; `previous` the " +
+              "same figures of the bucket one period earlier",
+            properties: {
+              at: { type: "array", items: { type: "string", format: "date-time" } },
+              ...columns.properties,
+              previous: columns,
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
 /** A date-time parameter that the schema's format let through but Date cannot read (a leap second): 400. */
 function dateParam(name: string, v: string): Date {
   const d = new Date(v);
@@ -72,7 +172,9 @@ default: the last 24 hours. The previous period is the as long one just before \
 period earlier beside it. \`groupBy\`: a comma-separated list of ${GROUP_BY.join(", ")} (default: none, one group).
 Bounces tied to their send (the returned original's Message-ID against \`POST /v1/sends\`) count in the hour of the
 send, others in the hour they arrived; unverified bounces count only as \`unverified\` (docs/monitoring.md).
-Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: ask by day for older windows.`,
+Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: ask by day for older windows.
+\`format=columnar\` gives each group's points as one array per figure (\`series\`) instead of an object per point
+(\`points\`): the same figures, about a third of the bytes to send and to parse.`,
         querystring: {
           type: "object",
           additionalProperties: false,
@@ -80,6 +182,15 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
             from: { type: "string", format: "date-time" },
             to: { type: "string", format: "date-time" },
             granularity: { type: "string", enum: ["hour", "day"], default: "hour" },
+            format: {
+              type: "string",
+              enum: [...STATS_FORMATS],
+              default: "points",
+              description:
+                "`points`: each group's `points`, an object per bucket. `columnar`: each group's `series` instead, one " +
+                "array per figure (`series.sent[i]` is `points[i].sent`, `series.previous.sent[i]` " +
+                "`points[i].previous.sent`): the same figures in about a third of the bytes, for large answers",
+            },
             groupBy: {
               type: "string",
               pattern: `^(${GROUP_BY.join("|")})(,(${GROUP_BY.join("|")}))*$`,
@@ -92,52 +203,7 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
           },
         },
         response: {
-          200: {
-            type: "object",
-            additionalProperties: false,
-            required: ["from", "to", "granularity", "groupBy", "previousFrom", "groups"],
-            properties: {
-              from: { type: "string", format: "date-time" },
-              to: { type: "string", format: "date-time" },
-              granularity: { type: "string", enum: ["hour", "day"] },
-              groupBy: { type: "array", items: { type: "string", enum: [...GROUP_BY] } },
-              previousFrom: {
-                type: "string",
-                format: "date-time",
-                description: "The previous period: [previousFrom, from)",
-              },
-              groups: {
-                type: "array",
-                items: {
-                  type: "object",
-                  additionalProperties: false,
-                  required: ["key", "total", "previous", "points"],
-                  properties: {
-                    key: {
-                      type: "object",
-                      additionalProperties: false,
-                      properties: Object.fromEntries(GROUP_BY.map((g) => [g, { type: "string" }])),
-                    },
-                    total: figures,
-                    previous: figures,
-                    points: {
-                      type: "array",
-                      items: {
-                        type: "object",
-                        additionalProperties: false,
-                        required: ["at", ...figures.required],
-                        properties: {
-                          at: { type: "string", format: "date-time" },
-                          ...figures.properties,
-                          previous: figures,
-                        },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
+          200: { oneOf: [pointsAnswer, columnarAnswer] },
           400: { $ref: "Error#" },
           401: { $ref: "Error#" },
           403: { $ref: "Error#" },
@@ -184,14 +250,16 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
       // as objects and serialised took most of its time (docs/performance.md). The schema still documents it;
       // test/api/stats.test.ts checks answers against it.
       // About 250 bytes per bucket (a point holds one or two): room for the answer at once, without copies.
-      const out = new JsonBytes(4096 + buckets.length * 260);
+      // Columnar: about 110 (the buffer grows if it must; a larger one than needed costs the collector).
+      const out = new JsonBytes(4096 + buckets.length * (q.format === "columnar" ? 110 : 260));
       out.raw(
         ascii(
           `{"from":"${from.toISOString()}","to":"${to.toISOString()}","granularity":"${q.granularity}",` +
-            `"groupBy":${JSON.stringify(groupBy)},"previousFrom":"${previousFrom.toISOString()}","groups":`,
+            `"groupBy":${JSON.stringify(groupBy)},"previousFrom":"${previousFrom.toISOString()}",` +
+            `${q.format === "columnar" ? '"format":"columnar",' : ""}"groups":`,
         ),
       );
-      writeStatsGroups(out, buckets, { groupBy, names: GROUP_BY, from, to });
+      writeStatsGroups(out, buckets, { groupBy, names: GROUP_BY, from, to, format: q.format });
       out.raw(ascii("}"));
       return reply.type("application/json; charset=utf-8").send(out.bytes());
     },

@@ -1,4 +1,5 @@
 // One provider event, once its reader has picked its fields, through the mapping table. Pure.
+import { domainOfAddress } from "../sending-domain.js";
 import { espRuleFor, recipientOf, type EspEvidence } from "./mapping.js";
 import { cleanText, type EspItem, type EspProvider } from "./types.js";
 
@@ -11,6 +12,8 @@ export interface EspFields {
   occurredAt?: Date;
   messageId?: string;
   stream?: string;
+  /** The sent message's From or envelope sender, where the payload gives it (its domain: the sending domain). */
+  from?: string;
   evidence: EspEvidence;
 }
 
@@ -33,6 +36,7 @@ export function itemOf(provider: EspProvider, path: readonly string[], f: EspFie
       occurredAt: f.occurredAt ?? now,
       ...(cleanText(f.messageId, MAX_ID) ? { messageId: cleanText(f.messageId, MAX_ID) } : {}),
       ...(typeof f.stream === "string" && f.stream ? { stream: f.stream.slice(0, 100) } : {}),
+      ...(domainOfAddress(f.from) ? { sendingDomain: domainOfAddress(f.from) } : {}),
     },
   };
 }

@@ -25,6 +25,7 @@ export function readMailgunEvent(data: unknown, now: Date): EspItem {
       occurredAt: dateOf(o.timestamp),
       messageId: str(obj(obj(o.message)?.headers)?.["message-id"]),
       stream: str(obj(o["user-variables"])?.[STREAM_FIELD]),
+      from: str(obj(obj(o.message)?.headers)?.from) ?? str(obj(o.envelope)?.sender),
       evidence: {
         status: statusOf(ds["enhanced-code"]) ?? statusInText(diagnostic),
         diagnostic,

@@ -31,6 +31,7 @@ export function readPostmarkRecord(r: unknown, now: Date): EspItem {
       occurredAt: dateOf(delivery ? o.DeliveredAt : (o.BouncedAt ?? o.ReceivedAt)),
       messageId,
       stream: str(obj(o.Metadata)?.[STREAM_FIELD]),
+      from: str(o.From),
       evidence: {
         diagnostic,
         smtpCode: smtpCodeInText(diagnostic),

@@ -17,7 +17,7 @@ export function readSesNotification(n: unknown, now: Date): EspItem[] {
   const type = str(o.notificationType) ?? str(o.eventType);
   if (!type) return [{ invalid: "the notification has no notificationType (or eventType)" }];
   const mail = obj(o.mail) ?? {};
-  const common = { messageId: messageIdOf(mail), stream: streamOf(mail) };
+  const common = { messageId: messageIdOf(mail), stream: streamOf(mail), from: fromOf(mail) };
   if (type === "Bounce") {
     const b = obj(o.bounce) ?? {};
     const path = ["Bounce", str(b.bounceType) ?? "", str(b.bounceSubType) ?? ""];
@@ -109,6 +109,12 @@ function mtaName(v: string | undefined): string | undefined {
  * The sent message's Message-ID header, where SES includes the original headers; else SES's own message id (what
  * its SendEmail answered, which a sender may have recorded its send under).
  */
+/** The sent message's From (commonHeaders.from, a list), else its envelope sender (`source`). */
+function fromOf(mail: Json): string | undefined {
+  const from = obj(mail.commonHeaders)?.from;
+  return (Array.isArray(from) ? str(from[0]) : undefined) ?? str(mail.source);
+}
+
 function messageIdOf(mail: Json): string | undefined {
   const common = str(obj(mail.commonHeaders)?.messageId);
   if (common) return common;

@@ -29,6 +29,8 @@ export interface EspEvent {
   messageId?: string;
   /** The stream the message names in its custom field (STREAM_FIELD), unchecked. */
   stream?: string;
+  /** The domain of the sent message's From or envelope sender, where the payload gives it. */
+  sendingDomain?: string;
 }
 
 export interface EspIgnored {

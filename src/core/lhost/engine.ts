@@ -276,6 +276,12 @@ function matchRecipient(raw: string, layout: Layout): { addr: string; rest: stri
 
 const RCPT_LINE = /^\s*RCPT TO:/i;
 
+/** A line that starts with a remote's reply code (`  550 5.7.1 Service unavailable; ...`). */
+const REPLY_START = /^\s*[245]\d\d[ -]/;
+
+/** An id's label just before an address (`*  Message-ID: <`): the address is an id, never a recipient. */
+const ID_LABEL = /(?:message-id|in-reply-to|references|content-id)\s*:\s*<?$/i;
+
 /**
  * A line of a quoted dialogue that sends RCPT TO after a transcript's marker (`>>> RCPT TO:`, `--> RCPT To:`,
  * `Sent <<< RCPT TO:`, `hMailServer sent: RCPT TO:`, `> RCPT TO:`): the replies below it answer that recipient. A bare
@@ -451,11 +457,16 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   /** A blank line since the current recipient began. */
   let blankSince = false;
   let pending: string[] = [];
+  /** The loose lines that continue a remote reply (`550 5.7.1 ... de su` / `servidor figura en una lista negra`). */
+  const replyTail = new Set<number>();
+  /** A loose line that starts with a reply code has been seen, and no blank line since. */
+  let inReply = false;
   const starts = layout.freeText && layout.start ? anyOf(layout.start).line : undefined;
   for (const whole of lines) {
     // every pattern below runs on one line: none sees more than MAX_LINE characters of it
     const line = whole.length > MAX_LINE ? whole.slice(0, MAX_LINE) : whole;
     if (!line.trim()) {
+      inReply = false;
       blankSince = true;
       // a blank line ends the diagnostic, unless its last line announces the reason below (`For the following reason:`)
       if (cur && blankEnds && (cur.lines.length > 0 || cur.rest) && !announces(cur)) closed = true;
@@ -534,7 +545,11 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     if (isSeparator(line)) continue;
     if (cur?.fromReply && (REPLY_ANCHOR.test(line) || CLIENT_COMMAND.test(line))) closed = true;
     if (cur && !closed && cur.lines.length < 25 && !HEADERISH.test(line)) cur.lines.push(line);
-    else if (loose.length < 40) loose.push(line);
+    else if (loose.length < 40) {
+      if (REPLY_START.test(line)) inReply = true;
+      else if (inReply) replyTail.add(loose.length);
+      loose.push(line);
+    }
   }
   // The bounce's own addresses are failed recipients only when nothing else is (a sender bouncing to itself).
   if (drafts.some((d) => !d.own)) drafts = drafts.filter((d) => !d.own);
@@ -559,8 +574,14 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   if (drafts.length === 0) return null;
   const blockText = layout.reasons?.some((r) => r.scope === "block") ? lines.join(" ").slice(0, 8000) : "";
   const content = loose.filter((l) => !HEADERISH.test(l) && !isSeparator(l));
-  const coded = content
-    .filter((l) => /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l))
+  // the lines with a code, and the lines that continue a reply wrapped below its code
+  const coded = loose
+    .filter(
+      (l, i) =>
+        !HEADERISH.test(l) &&
+        !isSeparator(l) &&
+        (replyTail.has(i) || /\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b/.test(l)),
+    )
     .slice(0, 12)
     .join(" ");
   const prose = content.slice(0, 12).join(" ");
@@ -691,6 +712,9 @@ function addressesIn(lines: string[], own: Set<string>): Draft[] {
     if (/^\s*>/.test(line) || ID_HEADER.test(line) || HEADERISH.test(line) || CONTACT_LINE.test(line))
       continue;
     for (const m of line.match(EMAIL_G) ?? []) {
+      // an id after its label, wherever the line starts (a session log's `11:20:11: *  Message-ID: <id@host>`)
+      const at = line.indexOf(m);
+      if (ID_LABEL.test(line.slice(Math.max(0, at - 40), at))) continue;
       // a quote before the address is no part of it (`addressed to 'x@y'`)
       const addr = m
         .replace(/^['`]+/, "")

@@ -2,9 +2,10 @@
 // engine, the block starting at the first sentence that announces failed recipients.
 import { fromOf, parserOf, subjectOf, type Layout } from "./engine.js";
 
-const BOUNCE_FROM = /mailer-daemon|postmaster|mail delivery|mail administrator|mailer|MAILER|bounce|daemon/i;
+const BOUNCE_FROM =
+  /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailer|MAILER|bounce|daemon/i;
 const BOUNCE_SUBJECT =
-  /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed|message (?:blocked|rejected|refused)|kh[ôo]ng th[ểe] g[ửu]i/i;
+  /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failed mail|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed|message (?:blocked|rejected|refused)|kh[ôo]ng th[ểe] g[ửu]i|nedoru[čc]iteln|niedor[ęe]czon|olevererbar|f[öo]rsenad leverans|leveransfel|ikke leveret|leveringsfejl|toimitus ep[äa]onnistui|k[ée]zbes[íi]thetetlen|teslim edilemedi|iletilemedi|nelivrat|δεν παραδόθηκε|tidak terkirim|gagal terkirim|non consegnat|correo devuelto|mensagem devolvida|non distribu/i;
 
 export const generalLayout: Layout = {
   id: "general",
@@ -12,7 +13,7 @@ export const generalLayout: Layout = {
   start: [
     /following (?:recipients?|address(?:es|\(es\))?|destinations?)|failed (?:addresses|recipients)|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|undeliverable|unable to deliver|delivery (?:to .{1,200} )?(?:has )?failed|failed to deliver|permanent(?:ly)? (?:fatal )?error|did not reach/i,
     // the sendmail/Postfix apology, wrapped before "be delivered"
-    /sorry to (?:have to )?inform you that your message|following addresses had permanent fatal errors/i,
+    /sorry to (?:have to )?inform you that your message|following addresses had permanent fatal errors|permanent fatal delivery errors?|could not be (?:fully|successfully|completely) delivered/i,
     // Japanese and Chinese (no case, no word boundaries)
     /配信に失敗|送信に失敗|配信(?:でき|出来)ませんでした|送信(?:でき|出来)ませんでした|配送(?:でき|出来)ませんでした|届けることができませんでした|宛先不明|無法投遞|无法投递|无法送达|無法送達|投递失败|投遞失敗|发送失败|發送失敗|未能送达|未能送達|无法发送|無法傳送|退信通知|退回的邮件|被退回/,
     // more ways to say it in the languages below
@@ -33,7 +34,7 @@ generalLayout.start!.push(
   // Exchange's "recipients or groups" and "could not be reached" in its languages
   /Empf[äa]nger oder Gruppen|destinataires ou (?:aux )?groupes|destinatarios o grupos|destinatari o (?:ai )?gruppi|destinat[áa]rios ou grupos|geadresseerden of groepen|получателям или группам|受信者またはグループ|收件人或(?:组|群组)|收件者或群組|konnten nicht erreicht werden|sont injoignables|n'a pas atteint tous les destinataires|no se pudo (?:entregar|llegar)|non (?:è stato possibile|[èe] stato) recapitat|n[ãa]o (?:foi poss[íi]vel )?(?:alcan[çc]ar|entregar)|konden niet worden bereikt|не удалось доставить сообщение/i,
   // more languages: Swedish, Danish, Norwegian, Czech, Slovak, Polish, Finnish, Hungarian, Turkish, Romanian, Greek
-  /kunde inte levereras|kunne ikke (?:leveres|afleveres|levere)|nelze doru[čc]it|nebylo mo[žz]n[ée] doru[čc]it|nemo[žz]no doru[čc]i[tť]|nie (?:mo[żz]e zosta[ćc]|zosta[łl]a|mog[łl]a zosta[ćc]) dostarczon|nie mo[żz]na dostarczy[ćc]|ei voitu toimittaa|nem (?:siker[üu]lt k[ée]zbes[íi]teni|k[ée]zbes[íi]thet)|teslim edilemedi|nu a putut fi (?:livrat|trimis)|δεν ήταν δυνατή η παράδοση/i,
+  /kunde inte levereras|kunne ikke (?:leveres|afleveres|levere)|nelze doru[čc]it|nebylo mo[žz]n[ée] doru[čc]it|nemo[žz]no doru[čc]i[tť]|nie (?:mo[żz]e zosta[ćc]|zosta[łl]a|mog[łl]a zosta[ćc]) (?:dostarczon|dor[ęe]czon)|nie mo[żz]na dostarczy[ćc]|ei voitu toimittaa|nem (?:siker[üu]lt k[ée]zbes[íi]teni|k[ée]zbes[íi]thet)|teslim edilemedi|nu a putut fi (?:livrat|trimis)|δεν ήταν δυνατή η παράδοση/i,
   // a recipient's line with the remote's reply, whatever the language around it: `<addr>: 550 5.1.1 ...`
   /^[ \t]*<[^\s<>@]{1,64}@[^\s<>]{1,255}>[ \t]*:[ \t]*[245]\d\d[ -]/m,
   // a mailing-list manager refusing a post: the list is the recipient that failed
@@ -48,4 +49,36 @@ generalLayout.start!.push(
   /delivery problems with|(?:permanent|temporary) failures?\b|the message you sent to \S{1,255} was (?:blocked|rejected|refused)|không thể gửi (?:thư )?(?:đến|tới)|gửi thư (?:thất bại|không thành công)/i,
 );
 
+// "Not (yet) been able to" in the Nordic, Czech/Slovak, Korean and French ways: `har ännu inte kunnat levereras`,
+// `se nepodařilo doručit`, `전달되지 않았습니다`, `n'a pas encore pu être distribué`
+generalLayout.start!.push(
+  /(?:har|hat|er|ha) (?:ännu |endnu |enda )?(?:inte|ikke|ikkje) (?:kunnat|kunnet|kunne) (?:levereras|leveres|afleveres)|se (?:nepoda[řr]ilo|nepodarilo) doru[čc]i[tť]|nedoru[čc]iteln|(?:전달|전송|배달|발송|배송)(?:되지|하지) 않았습니다|n'a pas (?:encore )?pu [eê]tre (?:distribu|remis|livr|achemin|transmis)/i,
+);
+
 export const generalParser = parserOf(generalLayout);
+
+/** A mail system's own sender: the daemon or the postmaster, not a person or a list. */
+const SYSTEM_FROM =
+  /mailer-daemon|postmaster|mail ?delivery (?:subsystem|system|service)|mail system|mail server|mdaemon|<(?:mmdf|smtp|mail|mailer|daemon|mta)@/i;
+/** The body speaks of a refusal or a failure: an SMTP failure reply with its enhanced code, or the words. */
+const FAILURE_TEXT =
+  /(?<![\d.])[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b|\b(?:rejected|refused|not accepted|would not (?:take|accept)|failed|failure|undeliverable|not (?:be )?delivered|permanent error|no such (?:user|mailbox|address|domain)|does not exist|unknown (?:user|recipient|domain|host)|mailbox (?:is )?full|blocked|denied)\b/i;
+
+/**
+ * A mail system's notice in its own prose, with no sentence that announces failed recipients (`I tried to hand it
+ * over to the server that receives mail for x@y, but ...`): from the daemon or the postmaster, under a subject of
+ * failure, with a failure reply or words in its text, and no delivery-status part (whose recipients are the
+ * report's own). Its whole text is the block; tried after the general layout, so an announcement, where there is
+ * one, still starts the block.
+ */
+export const generalNoticeLayout: Layout = {
+  ...generalLayout,
+  detect: (m, head) =>
+    m.statusText === undefined &&
+    SYSTEM_FROM.test(fromOf(m)) &&
+    BOUNCE_SUBJECT.test(subjectOf(m)) &&
+    FAILURE_TEXT.test(head),
+  startRequired: false,
+};
+
+export const generalNoticeParser = parserOf(generalNoticeLayout);

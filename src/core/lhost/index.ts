@@ -2,10 +2,15 @@
 // fallback last). The pipeline runs them when a mail has no usable delivery-status part.
 import { amazonSesJson } from "./amazonses.js";
 import { parserOf } from "./engine.js";
-import { generalParser } from "./general.js";
+import { generalNoticeParser, generalParser } from "./general.js";
 import { LAYOUTS } from "./families/index.js";
 import type { LhostParser } from "./types.js";
 
-export const lhostParsers: LhostParser[] = [amazonSesJson, ...LAYOUTS.map(parserOf), generalParser];
+export const lhostParsers: LhostParser[] = [
+  amazonSesJson,
+  ...LAYOUTS.map(parserOf),
+  generalParser,
+  generalNoticeParser,
+];
 
 export type { ExtractedRecipient, LhostParser } from "./types.js";

@@ -23,6 +23,7 @@ import { legacyRules } from "./text/legacy.js";
 import { messagelabsRules } from "./text/messagelabs.js";
 import { microsoftRules } from "./text/microsoft.js";
 import { mimecastRules } from "./text/mimecast.js";
+import { noticeRules } from "./text/notices.js";
 import { postfixRules } from "./text/postfix.js";
 import { qmailRules } from "./text/qmail.js";
 import { russianRules } from "./text/russian.js";
@@ -74,6 +75,7 @@ const TABLES: readonly (readonly TextRule[])[] = [
   qmailRules,
   languageRules,
   legacyRules,
+  noticeRules,
   genericRules,
 ];
 

@@ -105,6 +105,7 @@ export async function recordEspItems(
           who,
           occurredAt: e.occurredAt,
           messageId: e.messageId,
+          sendingDomain: e.sendingDomain,
         },
       });
     }

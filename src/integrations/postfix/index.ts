@@ -27,17 +27,13 @@ export async function startLookup(deps: {
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
+  mirror?: SuppressionMirror;
 }): Promise<LookupRole> {
   const { config, metrics } = deps;
   const logger = deps.logger.child({ role: "lookup" });
-  const mirror = new SuppressionMirror(deps.db, {
-    logger,
-    now: deps.now,
-    maxStalenessMs: config.lookupMaxStalenessMs,
-    pollMs: Math.max(10, Math.floor(config.lookupMaxStalenessMs / 10)),
-    onPoll: (at) => metrics.lookupMirrorFresh.set(at.getTime() / 1000),
-  });
-  mirror.start();
+  // The process's copy when the API runs here too (src/main.ts starts and stops it), else one of its own.
+  const mirror = deps.mirror ?? suppressionMirrorOf({ ...deps, logger });
+  if (!deps.mirror) mirror.start();
   const common = {
     check: suppressionCheck(mirror, config.caseSensitiveLocalPart, deps.hashAddress),
     paused: pauseCheck(new PauseCache(deps.db)),
@@ -46,7 +42,7 @@ export async function startLookup(deps: {
     logger,
     onLookup: lookupCounter(metrics),
   };
-  const closers: (() => Promise<void>)[] = [() => mirror.stop()];
+  const closers: (() => Promise<void>)[] = deps.mirror ? [] : [() => mirror.stop()];
   try {
     const socketmap = await startSocketmapServer(common, config.lookupHost, config.lookupSocketmapPort);
     closers.push(() => socketmap.close());
@@ -77,6 +73,28 @@ export async function startLookup(deps: {
     for (const c of closers.reverse()) await c();
     throw err;
   }
+}
+
+/**
+ * The copy of the suppressions in force as configured (REBOUND_LOOKUP_MAX_STALENESS_MS, the log read ten times
+ * within it), its freshness in rebound_lookup_mirror_fresh_seconds: the lookup role's, and the API's when both run
+ * in one process. Not started.
+ */
+export function suppressionMirrorOf(deps: {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => Date;
+}): SuppressionMirror {
+  const { config, metrics } = deps;
+  return new SuppressionMirror(deps.db, {
+    logger: deps.logger,
+    now: deps.now,
+    maxStalenessMs: config.lookupMaxStalenessMs,
+    pollMs: Math.max(10, Math.floor(config.lookupMaxStalenessMs / 10)),
+    onPoll: (at) => metrics.lookupMirrorFresh.set(at.getTime() / 1000),
+  });
 }
 
 type LookupOutcome = "suppressed" | "not_suppressed" | "paused" | "error";

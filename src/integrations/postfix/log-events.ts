@@ -12,6 +12,7 @@ import type { Attributed } from "../../core/attribute.js";
 import type { PostfixDelivery } from "../../core/postfix-log.js";
 import { decideReason, smtpCodeInText } from "../../core/reason.js";
 import { classOf, type Recipient } from "../../core/report.js";
+import { domainOfAddress } from "../../core/sending-domain.js";
 import { decodeVerp, type VerpKey } from "../../core/verp.js";
 import { streamOfSender } from "./answer.js";
 
@@ -33,6 +34,8 @@ export interface LogEvent {
   kind: "delivery" | "bounce";
   who: Attributed;
   occurredAt: Date;
+  /** The domain of the queue id's sender (`from=<...>`). */
+  sendingDomain: string | null;
 }
 
 export function eventOfDelivery(d: PostfixDelivery, a: LogAttribution): LogEvent | { skip: LogSkip } {
@@ -85,6 +88,7 @@ export function eventOfDelivery(d: PostfixDelivery, a: LogAttribution): LogEvent
   return {
     kind: d.status === "sent" ? "delivery" : "bounce",
     occurredAt: d.at,
+    sendingDomain: domainOfAddress(d.from) ?? null,
     who: {
       address: n.address,
       addressOriginal: d.to,

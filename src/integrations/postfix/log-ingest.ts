@@ -129,7 +129,14 @@ async function commit(
     }
     items.push({
       ctx,
-      spec: { mailId: null, source: "postfix-log", kind: e.kind, who: e.who, occurredAt: e.occurredAt },
+      spec: {
+        mailId: null,
+        source: "postfix-log",
+        kind: e.kind,
+        who: e.who,
+        occurredAt: e.occurredAt,
+        sendingDomain: e.sendingDomain,
+      },
     });
     // A recipient's final outcome (delivered, bounced, expired) is a message sent: the volume rates are
     // computed against, in the same rollups as POST /v1/sends (docs/monitoring.md: one source per stream).

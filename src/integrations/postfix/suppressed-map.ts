@@ -182,6 +182,18 @@ export class SuppressedMap {
     if (s[slot * 4 + 3] === 0) this.deleteSlot(slot);
   }
 
+  /** Whether the map holds any row of a tenant's address (in force or past its expiry, any stream). */
+  has(tenant: string, hash: string): boolean {
+    const t = this.tenants.find(tenant);
+    if (t === undefined) return false;
+    keyWords(hash, this.key);
+    const slot = this.findSlot();
+    if (slot < 0) return false;
+    for (let r = this.slots[slot * 4 + 3]! - 1; r >= 0; r = this.rNext[r]! - 1)
+      if (this.rTenant[r] === t) return true;
+    return false;
+  }
+
   /**
    * The suppression that governs mail to a tenant's address in `stream` (its own rows and `*`; `*` asked: any
    * row) at `now` (ms): a permanent one before a temporary one, then the one that lasts longest. Rows whose

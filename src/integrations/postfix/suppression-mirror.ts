@@ -20,6 +20,10 @@
 // t is in every answer given after t + maxStalenessMs, and usually after one poll (pollMs plus two queries).
 // Before the first load is complete, lookups ask the database too.
 //
+// One copy serves every reader in the process: the lookup role's servers (answer: the governing suppression) and the
+// API's lookups (mightContain: whether the database need be asked for an address's rows at all; note: a row this
+// process just wrote counts as there until a poll started after the write has completed).
+//
 // The load and the feed do not need one snapshot: the log's head is read first, then the table. A change
 // committed before the head was read is in the table's copy; one committed after has a log line above the head
 // (or one of the ids missing below it, waited for as gaps) and is read again from the table by the feed.
@@ -93,6 +97,8 @@ export class SuppressionMirror {
   /** Polls started so far, and callers of caughtUp waiting for one started after their call. */
   private polls = 0;
   private caughtUpWaiters: { after: number; resolve(): void }[] = [];
+  /** Addresses this process wrote (note()), by key: the count of polls started when it was noted. */
+  private readonly noted = new Map<string, number>();
   private readonly pollMs: number;
   private readonly maxStalenessMs: number;
   private readonly maxGaps: number;
@@ -138,6 +144,21 @@ export class SuppressionMirror {
   answer(tenant: string, hash: string, stream: string): Governing | undefined | typeof ASK {
     if (!this.fresh()) return ASK;
     return this.map.governing(tenant, hash, stream, this.now().getTime());
+  }
+
+  /**
+   * False only when the tenant surely has no suppression row for the address hash in force as of the last poll
+   * (nor one this process noted since): memory current, and nothing there. While memory cannot answer: true.
+   */
+  mightContain(tenant: string, hash: string): boolean {
+    if (!this.fresh()) return true;
+    if (this.noted.size > 0 && this.noted.has(keyOf(tenant, hash))) return true;
+    return this.map.has(tenant, hash);
+  }
+
+  /** Learn of a row this process just wrote: it counts as there until a poll started after now has completed. */
+  note(tenant: string, hash: string): void {
+    this.noted.set(keyOf(tenant, hash), this.polls);
   }
 
   /** The same answer from the database (while memory cannot answer), in one query per tick for all callers. */
@@ -304,10 +325,23 @@ export class SuppressionMirror {
       // Room first, in steps (lookups go on meanwhile), so that no add below grows the arrays at once.
       await this.map.reserve(rows.length, pause);
       const byKey = groupByKey(rows);
-      for (let j = 0; j < t.length; j++)
+      // Applied in slices of about a millisecond, the event loop free between them: a page of 10,000 changed
+      // addresses applied at once held every lookup for tens of milliseconds (bench/lookup-mirror.mjs --apply).
+      // Meanwhile answers mix addresses applied and not: each was true at the last completed poll or is true
+      // now, which is what the staleness bound promises.
+      let slice = performance.now();
+      for (let j = 0; j < t.length; j++) {
         this.map.replace(t[j]!, h[j]!, (byKey.get(keyOf(t[j]!, h[j]!)) ?? []).map(mirrored));
+        if ((j & 63) === 63 && performance.now() - slice > SLICE_MS) {
+          await pause();
+          if (this.stopped) return;
+          slice = performance.now();
+        }
+      }
     }
     this.freshAt = startedAt;
+    // What was noted before this poll started is in memory now (or no longer in the table).
+    for (const [k, at] of this.noted) if (at < seq) this.noted.delete(k);
     onPoll?.(now);
     this.caughtUpWaiters = this.caughtUpWaiters.filter((w) => {
       if (w.after >= seq) return true;
@@ -318,6 +352,9 @@ export class SuppressionMirror {
 }
 
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The longest the feed applies changes without letting lookups in (ms). */
+const SLICE_MS = 1;
 
 const keyOf = (tenant: string, hash: string) => `${tenant}\n${hash}`;
 

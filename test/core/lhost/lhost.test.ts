@@ -190,6 +190,144 @@ describe("the general recipient finder", () => {
   });
 });
 
+describe("a mail system's notice of no known layout", () => {
+  const notice = (from: string, subject: string, body: string, extraHead = "") =>
+    parseMail(
+      [`From: ${from}`, "To: orders@shop.example", `Subject: ${subject}`, extraHead, "", body]
+        .filter((l, i) => i !== 3 || l)
+        .join("\n"),
+    );
+  const prose = [
+    "Hello,",
+    "",
+    "I tried to hand your message over to the server that receives mail for the address",
+    'ada.lind@library.example, but it answered "553 5.7.1 <orders@shop.example>: Sender',
+    'address rejected: not accepted here". I will not try again.',
+  ].join("\n");
+
+  it("is a bounce when a daemon or postmaster sends it under a subject of failure (in any of its languages) with a failure reply in its prose", () => {
+    for (const subject of [
+      "Your message could not be delivered",
+      "Olevererbart meddelande",
+      "İleti teslim edilemedi",
+      "Wiadomość niedoręczona",
+      "Nedoručitelná zpráva",
+    ]) {
+      const got = run(notice("Mail server <postmaster@shop.example>", subject, prose));
+      expect(got?.id, subject).toBe("general");
+      expect(got!.found.map((r) => r.recipient)).toEqual(["ada.lind@library.example"]);
+      expect(got!.found[0]!.diagnostic).toContain("Sender address rejected");
+    }
+  });
+
+  it("is not one from a person, under an ordinary subject, without failure words, or beside a delivery-status part", () => {
+    expect(
+      run(notice("Ann Smith <ann@shop.example>", "Your message could not be delivered", prose)),
+    ).toBeUndefined();
+    expect(
+      run(notice("Mail server <postmaster@shop.example>", "Our new opening hours", prose)),
+    ).toBeUndefined();
+    expect(
+      run(
+        notice(
+          "Mail server <postmaster@shop.example>",
+          "Your message could not be delivered",
+          "Ada Lind (ada.lind@library.example) now works at the new branch office.",
+        ),
+      ),
+    ).toBeUndefined();
+    expect(
+      run(
+        notice(
+          "Mail server <postmaster@shop.example>",
+          "Mail delivery failed",
+          "Our newsletter: 550 readers opened it, ask ada.lind@library.example for the figures.",
+        ),
+      ),
+    ).toBeUndefined();
+    const report = parseMail(
+      [
+        "From: postmaster@shop.example",
+        "To: orders@shop.example",
+        "Subject: Delivery Status Notification",
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+        "",
+        "--b",
+        "Content-Type: text/plain",
+        "",
+        prose,
+        "--b",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; mx.shop.example",
+        "",
+        "Final-Recipient: rfc822; other@library.example",
+        "Action: relayed",
+        "Status: 2.0.0",
+        "--b--",
+      ].join("\n"),
+    );
+    expect(
+      lhostParsers.filter((p) => p.id === "general").some((p) => p.detect(report) && p.extract(report)),
+    ).toBe(false);
+  });
+
+  it("finds the recipients of announcements in Czech, Polish, Swedish, Korean and a French delay", () => {
+    for (const [subject, intro] of [
+      ["Nedoručitelná zpráva", "Vaši zprávu se nepodařilo doručit těmto příjemcům:"],
+      ["Wiadomość niedoręczona", "Twoja wiadomość nie mogła zostać doręczona do adresata:"],
+      ["Försenad leverans", "Ditt meddelande har ännu inte kunnat levereras till följande mottagare:"],
+      ["[메일 발송 실패]", "보내신 메일이 다음 주소로 전달되지 않았습니다."],
+      [
+        "Avertissement : message non encore distribué",
+        "Votre message n'a pas encore pu être distribué au destinataire suivant :",
+      ],
+    ] as const) {
+      const got = run(
+        notice("<MAILER-DAEMON@mx.shop.example>", subject, `${intro}\n\n  ada.lind@library.example\n`),
+      );
+      expect(
+        got?.found.map((r) => r.recipient),
+        intro,
+      ).toEqual(["ada.lind@library.example"]);
+    }
+  });
+
+  it("takes no id from a session log for a recipient, and keeps the lines of a reply wrapped below its code", () => {
+    const log = run(
+      notice(
+        "MDaemon <MDaemon@mx.shop.example>",
+        "Permanent Delivery Failure",
+        [
+          "The attached message had PERMANENT fatal delivery errors!",
+          "",
+          " 11:20:11: *  To: ada.lind@library.example",
+          " 11:20:11: *  Message-ID: <20261207.2D41@shop.example>",
+          " 11:20:14: <-- 554 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org",
+        ].join("\n"),
+      ),
+    );
+    expect(log?.found.map((r) => r.recipient)).toEqual(["ada.lind@library.example"]);
+    const wrapped = run(
+      notice(
+        "<MAILER-DAEMON@mx.shop.example>",
+        "Correo no entregado",
+        [
+          "No se ha podido entregar su mensaje a los siguientes destinatarios:",
+          "",
+          "  ada.lind@library.example",
+          "",
+          "El servidor del destinatario rechazó la conexión con este mensaje:",
+          "",
+          "  550 5.7.1 Servicio no disponible: la dirección IP 192.0.2.1 de su",
+          "  servidor figura en una lista negra.",
+        ].join("\n"),
+      ),
+    );
+    expect(wrapped?.found[0]?.diagnostic).toContain("servidor figura en una lista negra");
+  });
+});
+
 describe("family detection by the family's own signs, not by wording other servers share", () => {
   const parser = (id: string) => lhostParsers.find((p) => p.id === id)!;
   const mail = (head: string, body: string): ParsedMail => parseMail(`${head}\n\n${body}\n`);

@@ -95,6 +95,24 @@ describe("matchText", () => {
     expect(matchText("552 5.2.2 Boite du destinataire pleine.")?.reason).toBe("mailboxfull");
   });
 
+  it("reads the words of notices in more languages: a sender the recipient blocked, a domain or user unknown, an IP on a black list", () => {
+    for (const [text, reason] of [
+      ["550 5.7.1 Mensagem recusada: remetente bloqueado pelo destinatário", "filtered"],
+      ["550 Mail rejected: the recipient has set a blocklist for your address", "filtered"],
+      ["收件人已将您的地址加入黑名单，对方拒绝接收您的邮件。", "filtered"],
+      ["550 5.7.1 la dirección IP 192.0.2.1 de su servidor figura en una lista negra", "blocked"],
+      ["Důvod: doména příjemce „example.cz“ neexistuje", "hostunknown"],
+      ["Router: No route found to domain example.net from server MAIL01/EXAMPLE.", "hostunknown"],
+      ["550 Uživatel neexistuje", "userunknown"],
+      ["Diagnostic code: unrecognised-ORName (0)", "userunknown"],
+      ["554-Transaction failed 554-Reject due to policy restrictions.", "policyviolation"],
+      ["After 7 days (165 hours), your message could not be fully delivered.", "expired"],
+    ] as const)
+      expect(matchText(text)?.reason, text).toBe(reason);
+    // a host with no route is a network error (Sisimai's), a domain with none is unknown
+    expect(matchText("connect to mx.example.net: No route to host")?.reason).toBe("networkerror");
+  });
+
   it("skips rules meant for the other status class", () => {
     const rule = textRules.find((r) => r.id === "generic.temporarily-unavailable-4xx")!;
     expect(rule.when?.statusClass).toBe("4");

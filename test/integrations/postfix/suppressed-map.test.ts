@@ -30,6 +30,21 @@ describe("SuppressedMap answers", () => {
     expect(m.governing("nobody", h, "default", T0)).toBeUndefined();
   });
 
+  it("has() says whether a tenant's address has any row, expired or not, and forgets it once removed", () => {
+    const m = new SuppressedMap();
+    const h = hashOf("has@example.org");
+    expect(m.has("acme", h)).toBe(false);
+    m.add("acme", h, row("marketing", { until: T0 - 1 })); // past its expiry: still a row (the API asks the database)
+    m.add("beta", h, row("default"));
+    expect(m.has("acme", h)).toBe(true);
+    expect(m.has("beta", h)).toBe(true);
+    expect(m.has("gamma", h)).toBe(false);
+    expect(m.has("acme", hashOf("other@example.org"))).toBe(false);
+    m.remove("acme", h);
+    expect(m.has("acme", h)).toBe(false);
+    expect(m.has("beta", h)).toBe(true);
+  });
+
   it("applies a stream's own rows and `*`, and any row when `*` is asked", () => {
     const m = new SuppressedMap();
     const h = hashOf("b@example.org");
