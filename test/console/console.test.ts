@@ -520,7 +520,7 @@ describe("the console", () => {
     expect(
       await providerFilter
         .locator("option")
-        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+        .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value)),
     ).toEqual(["", ...PROVIDERS]);
     await providerFilter.selectOption("yahoo");
     await page.getByText("No incident matches.").waitFor();
