@@ -32,8 +32,19 @@ export function encodeCursor(secret: string, id: string, filters: Record<string,
   return `${payload}.${mac(secret, payload).toString("base64url")}`;
 }
 
-/** The id a cursor points after; throws `invalid_cursor` (400) for anything not made by encodeCursor. */
-export function decodeCursor(secret: string, cursor: string, filters: Record<string, unknown>): string {
+/** A position that is a row's numeric id (the default of decodeCursor). */
+const NUMERIC_ID = /^\d{1,19}$/;
+
+/**
+ * The id a cursor points after; throws `invalid_cursor` (400) for anything not made by encodeCursor. `id` says
+ * what a position looks like (default: a numeric row id); a signed cursor's position is checked all the same.
+ */
+export function decodeCursor(
+  secret: string,
+  cursor: string,
+  filters: Record<string, unknown>,
+  id: RegExp = NUMERIC_ID,
+): string {
   const bad = (why: string) => new ApiError(400, "invalid_cursor", `the cursor is invalid: ${why}`);
   const [payload, sig, ...rest] = cursor.split(".");
   if (!payload || !sig || rest.length) throw bad("malformed");
@@ -47,7 +58,7 @@ export function decodeCursor(secret: string, cursor: string, filters: Record<str
   } catch {
     throw bad("malformed");
   }
-  if (typeof body.id !== "string" || !/^\d{1,19}$/.test(body.id)) throw bad("malformed");
+  if (typeof body.id !== "string" || !id.test(body.id)) throw bad("malformed");
   if (body.f !== filterDigest(filters)) throw bad("it was made for other filters");
   return body.id;
 }

@@ -82,10 +82,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            status?: string;
-                            checks?: {
-                                [key: string]: "up" | "down" | "none";
-                            };
+                            /** @enum {string} */
+                            status: "ok";
                         };
                     };
                 };
@@ -141,9 +139,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            status?: string;
-                            checks?: {
-                                [key: string]: "up" | "down" | "none";
+                            /** @enum {string} */
+                            status: "ready";
+                            checks: {
+                                /** @enum {string} */
+                                database: "up" | "down" | "none";
+                                /** @enum {string} */
+                                queue: "up" | "down" | "none";
                             };
                         };
                     };
@@ -216,7 +218,8 @@ export interface paths {
                             docs: string;
                             /** @description The OpenAPI 3 description */
                             openapi: string;
-                            health?: string;
+                            /** @description The liveness check */
+                            health: string;
                         };
                     };
                 };
@@ -522,9 +525,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            address?: string;
+                            address: string;
                             /** @description The streams removed */
-                            removed?: string[];
+                            removed: string[];
                         };
                     };
                 };
@@ -1098,19 +1101,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            received?: number;
-                            imported?: number;
+                            received: number;
+                            imported: number;
                             /** @description Already suppressed */
-                            unchanged?: number;
+                            unchanged: number;
                             /** @description Repeated close by within the body */
-                            duplicates?: number;
-                            invalid?: number;
-                            errors?: {
-                                line?: number;
-                                code?: string;
-                                message?: string;
+                            duplicates: number;
+                            invalid: number;
+                            errors: {
+                                line: number;
+                                code: string;
+                                message: string;
                             }[];
-                            errorsTruncated?: boolean;
+                            errorsTruncated: boolean;
                         };
                     };
                 };
@@ -1468,21 +1471,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            accepted?: number;
-                            rejected?: number;
-                            results?: {
+                            accepted: number;
+                            rejected: number;
+                            /** @description One per delivery, in order: the recorded event, or the row's error */
+                            results: ({
                                 index: number;
-                                ok: boolean;
-                                recipient?: string;
-                                stream?: string;
-                                eventId?: string;
-                                /** @description What the policy did: `reset` (soft-bounce counts reset) */
-                                action?: string;
-                                error?: {
-                                    code: string;
+                                /** @enum {boolean} */
+                                ok: true;
+                                recipient: string;
+                                stream: string;
+                                eventId: string;
+                                /**
+                                 * @description What the policy did: `reset` (soft-bounce counts reset)
+                                 * @enum {string}
+                                 */
+                                action: "suppress" | "retry" | "count" | "reset" | "record";
+                            } | {
+                                index: number;
+                                /** @enum {boolean} */
+                                ok: false;
+                                error: {
+                                    /** @enum {string} */
+                                    code: "invalid_address" | "validation_failed";
                                     message: string;
                                 };
-                            }[];
+                            })[];
                         };
                     };
                 };
@@ -2170,13 +2183,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** @description The keyed hash of the normalised address (HMAC-SHA256 hex with the server's address key) */
-                            addressHash?: string;
-                            eventsDeleted?: number;
-                            mailsPurged?: number;
+                            addressHash: string;
+                            eventsDeleted: number;
+                            mailsPurged: number;
                             /** @description Suppressions that stay, by hash */
-                            suppressionsKept?: number;
-                            logRowsRedacted?: number;
-                            webhookPayloadsRedacted?: number;
+                            suppressionsKept: number;
+                            logRowsRedacted: number;
+                            webhookPayloadsRedacted: number;
                         };
                     };
                 };
@@ -2212,10 +2225,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's endpoints (secrets are never shown again) */
+        /** The tenant's endpoints, oldest first (secrets are never shown again) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page */
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -2239,6 +2256,7 @@ export interface paths {
                                 /** Format: date-time */
                                 disabledAt: string | null;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -2760,13 +2778,21 @@ export interface paths {
                             alerting: boolean;
                             providers: {
                                 stream: string;
-                                provider: string;
+                                /**
+                                 * @description The receiving provider (null: counted before the provider was kept)
+                                 * @enum {string|null}
+                                 */
+                                provider: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other" | null;
                                 count: number;
                                 alerting: boolean;
                             }[];
                             blocks: {
                                 stream: string;
-                                provider: string;
+                                /**
+                                 * @description The receiving provider (null: counted before the provider was kept)
+                                 * @enum {string|null}
+                                 */
+                                provider: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other" | null;
                                 /** @enum {string} */
                                 reason: "userunknown" | "hostunknown" | "hasmoved" | "notaccept" | "mailboxfull" | "suspend" | "expired" | "systemerror" | "systemfull" | "networkerror" | "mailererror" | "onhold" | "undefined" | "emailtoolarge" | "ratelimited" | "rejected" | "filtered" | "blocked" | "badreputation" | "spamdetected" | "policyviolation" | "authfailure" | "requireptr" | "contenterror" | "virusdetected" | "securityerror" | "norelaying" | "failedstarttls" | "notcompliantrfc" | "syntaxerror" | "suppressed" | "feedback" | "vacation" | "delivered";
                                 count: number;
@@ -3830,40 +3856,40 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
-                                id?: string;
-                                reportId?: string;
-                                orgName?: string;
+                                id: string;
+                                reportId: string;
+                                orgName: string;
                                 /** @description The domain whose policy the report is about */
-                                domain?: string;
+                                domain: string;
                                 /** Format: date-time */
-                                dateBegin?: string;
+                                dateBegin: string;
                                 /** Format: date-time */
-                                dateEnd?: string;
-                                sourceIp?: string;
+                                dateEnd: string;
+                                sourceIp: string;
                                 /** @description Messages from this IP with these results */
-                                count?: number;
+                                count: number;
                                 /** @description What the receiver did: none, quarantine, reject */
-                                disposition?: string | null;
+                                disposition: string | null;
                                 /** @description DMARC-aligned DKIM result: pass or fail */
-                                dkim?: string | null;
+                                dkim: string | null;
                                 /** @description DMARC-aligned SPF result: pass or fail */
-                                spf?: string | null;
-                                headerFrom?: string;
-                                envelopeFrom?: string | null;
-                                envelopeTo?: string | null;
-                                reasons?: {
-                                    type?: string;
-                                    comment?: string | null;
+                                spf: string | null;
+                                headerFrom: string;
+                                envelopeFrom: string | null;
+                                envelopeTo: string | null;
+                                reasons: {
+                                    type: string;
+                                    comment: string | null;
                                 }[];
-                                dkimResults?: {
-                                    domain?: string;
-                                    selector?: string | null;
-                                    result?: string;
+                                dkimResults: {
+                                    domain: string;
+                                    selector: string | null;
+                                    result: string;
                                 }[];
-                                spfResults?: {
-                                    domain?: string;
-                                    scope?: string | null;
-                                    result?: string;
+                                spfResults: {
+                                    domain: string;
+                                    scope: string | null;
+                                    result: string;
                                 }[];
                             }[];
                             nextCursor: string | null;
@@ -3942,13 +3968,13 @@ export interface paths {
                         "application/json": {
                             groupBy: string;
                             data: {
-                                key?: string;
-                                messages?: number;
-                                passed?: number;
-                                failed?: number;
-                                quarantined?: number;
-                                rejected?: number;
-                                reports?: number;
+                                key: string;
+                                messages: number;
+                                passed: number;
+                                failed: number;
+                                quarantined: number;
+                                rejected: number;
+                                reports: number;
                             }[];
                         };
                     };
@@ -4019,28 +4045,28 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
-                                id?: string;
-                                mailId?: string | null;
+                                id: string;
+                                mailId: string | null;
                                 /** @description The rule that recognised the attachment */
-                                source?: string;
+                                source: string;
                                 /** @description rfc7489 or rfc9990 */
-                                schema?: string | null;
-                                orgName?: string | null;
-                                email?: string | null;
-                                reportId?: string | null;
-                                domain?: string | null;
+                                schema: string | null;
+                                orgName: string | null;
+                                email: string | null;
+                                reportId: string | null;
+                                domain: string | null;
                                 /** Format: date-time */
-                                dateBegin?: string | null;
+                                dateBegin: string | null;
                                 /** Format: date-time */
-                                dateEnd?: string | null;
-                                policy?: {
+                                dateEnd: string | null;
+                                policy: {
                                     [key: string]: unknown;
                                 } | null;
-                                records?: number;
-                                messages?: number;
-                                error?: string | null;
+                                records: number;
+                                messages: number;
+                                error: string | null;
                                 /** Format: date-time */
-                                receivedAt?: string;
+                                receivedAt: string;
                             }[];
                             nextCursor: string | null;
                         };
@@ -4184,38 +4210,38 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
-                                id?: string;
-                                mailId?: string | null;
-                                source?: string;
-                                orgName?: string | null;
-                                reportId?: string | null;
-                                contact?: string | null;
+                                id: string;
+                                mailId: string | null;
+                                source: string;
+                                orgName: string | null;
+                                reportId: string | null;
+                                contact: string | null;
                                 /** Format: date-time */
-                                dateBegin?: string | null;
+                                dateBegin: string | null;
                                 /** Format: date-time */
-                                dateEnd?: string | null;
-                                successful?: number;
-                                failed?: number;
-                                policies?: {
+                                dateEnd: string | null;
+                                successful: number;
+                                failed: number;
+                                policies: {
                                     /** @description sts, tlsa or no-policy-found */
-                                    policyType?: string;
-                                    policyDomain?: string;
-                                    mxHosts?: string[];
-                                    successful?: number;
-                                    failed?: number;
-                                    failures?: {
+                                    policyType: string;
+                                    policyDomain: string;
+                                    mxHosts: string[];
+                                    successful: number;
+                                    failed: number;
+                                    failures: {
                                         /** @description RFC 8460 result type: certificate-expired, starttls-not-supported, ... */
-                                        resultType?: string;
-                                        sendingMtaIp?: string | null;
-                                        receivingMxHostname?: string | null;
-                                        receivingIp?: string | null;
-                                        failedSessionCount?: number;
-                                        failureReasonCode?: string | null;
+                                        resultType: string;
+                                        sendingMtaIp: string | null;
+                                        receivingMxHostname: string | null;
+                                        receivingIp: string | null;
+                                        failedSessionCount: number;
+                                        failureReasonCode: string | null;
                                     }[];
                                 }[];
-                                error?: string | null;
+                                error: string | null;
                                 /** Format: date-time */
-                                receivedAt?: string;
+                                receivedAt: string;
                             }[];
                             nextCursor: string | null;
                         };
@@ -4354,24 +4380,24 @@ export interface paths {
                             /** Format: date-time */
                             to: string;
                             data: {
-                                domain?: string;
-                                sourceIp?: string | null;
-                                total?: number;
-                                dmarcMessages?: number;
-                                arfReports?: number;
-                                dispositions?: {
-                                    none?: number;
-                                    quarantine?: number;
-                                    reject?: number;
+                                domain: string;
+                                sourceIp: string | null;
+                                total: number;
+                                dmarcMessages: number;
+                                arfReports: number;
+                                dispositions: {
+                                    none: number;
+                                    quarantine: number;
+                                    reject: number;
                                 };
-                                failures?: {
+                                failures: {
                                     [key: string]: number;
                                 };
-                                reporters?: string[];
+                                reporters: string[];
                                 /** Format: date-time */
-                                firstSeen?: string;
+                                firstSeen: string;
                                 /** Format: date-time */
-                                lastSeen?: string;
+                                lastSeen: string;
                             }[];
                         };
                     };

@@ -6,9 +6,24 @@ import { JsonRows } from "./json-rows.js";
 import { PREPARED } from "./prepared.js";
 import { emitOutbox, subscribed, type OutboxEvent } from "./outbox.js";
 import type { Database, SuppressionsTable } from "./schema.js";
+import type { SuppressionSource } from "../core/policy.js";
 
-export const SUPPRESSION_SOURCES = ["bounce", "complaint", "soft_escalation", "manual", "import"] as const;
+/**
+ * The sources of the suppressions that the policy derives from events (src/core/policy.ts): re-made, or removed,
+ * when the mails behind them are processed again. The others are a person's (`manual`) or a list's (`import`).
+ */
+export const EVENT_SUPPRESSION_SOURCES = [
+  "bounce",
+  "complaint",
+  "soft_escalation",
+] as const satisfies readonly SuppressionSource[];
+
+export const SUPPRESSION_SOURCES = [...EVENT_SUPPRESSION_SOURCES, "manual", "import"] as const;
 export type SuppressionSourceName = (typeof SUPPRESSION_SOURCES)[number];
+
+/** A suppression derived from events (not made by hand or imported). */
+export const fromEvents = (source: string): boolean =>
+  (EVENT_SUPPRESSION_SOURCES as readonly string[]).includes(source);
 
 export interface SuppressionInput {
   tenant: string;

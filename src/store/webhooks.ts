@@ -47,14 +47,24 @@ export async function insertWebhook(
     .executeTakeFirstOrThrow();
 }
 
-export async function listWebhooks(db: Db, tenant: string): Promise<WebhookRow[]> {
-  return db
-    .selectFrom("webhooks")
-    .select(PUBLIC_COLUMNS)
-    .where("tenant", "=", tenant)
-    .orderBy("created_at")
-    .orderBy("id")
-    .execute();
+/** A tenant's endpoints, oldest first; a page of them after a position (the last endpoint of the previous page). */
+export async function listWebhooks(
+  db: Db,
+  tenant: string,
+  page?: { limit: number; after?: { createdAt: Date; id: string } },
+): Promise<WebhookRow[]> {
+  let q = db.selectFrom("webhooks").select(PUBLIC_COLUMNS).where("tenant", "=", tenant);
+  const after = page?.after;
+  if (after)
+    q = q.where((eb) =>
+      eb.or([
+        eb("created_at", ">", after.createdAt),
+        eb.and([eb("created_at", "=", after.createdAt), eb("id", ">", after.id)]),
+      ]),
+    );
+  q = q.orderBy("created_at").orderBy("id");
+  if (page) q = q.limit(page.limit);
+  return q.execute();
 }
 
 export async function getWebhook(db: Db, tenant: string, id: string): Promise<WebhookRow | undefined> {

@@ -37,7 +37,7 @@ import { lockMails, mailsToClassify, type LockedMail } from "../store/mail-locks
 import { markClassifyFailed, markProcessed, processedTwins, setMailStatus } from "../store/mails.js";
 import { detachEvents } from "../store/retraction.js";
 import type { Database } from "../store/schema.js";
-import { removeSuppression } from "../store/suppressions.js";
+import { fromEvents, removeSuppression } from "../store/suppressions.js";
 import {
   applyInBulk,
   applyWithHistories,
@@ -471,8 +471,7 @@ async function retract(
   // removed by the caller if it does not.
   const touched = await detachEvents(trx, old);
   for (const s of touched) {
-    if (s.eventIds.length || !s.address || !["bounce", "complaint", "soft_escalation"].includes(s.source))
-      continue;
+    if (s.eventIds.length || !s.address || !fromEvents(s.source)) continue;
     keys.add(keyOf(s.tenant, s.stream, s.address));
   }
   for (const e of old) {

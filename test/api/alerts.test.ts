@@ -119,6 +119,44 @@ describe("GET /v1/alerts/blocks", () => {
     expect(body.providers.every((p: { alerting: boolean }) => !p.alerting)).toBe(true);
   });
 
+  it("names a block's provider from the provider list: null when the count kept none, other for a name outside the list", async () => {
+    // Decisions recorded before the policy kept the provider, and one with a name the list no longer has.
+    await insertEvent(t.db, {
+      mailId: null,
+      source: "mail",
+      tenant: "legacy",
+      stream: "news",
+      address: "old@example.net",
+      addressHash: hashAddress("old@example.net"),
+      addressOriginal: "old@example.net",
+      recipientDomain: "example.net",
+      kind: "bounce",
+      reason: "blocked",
+      class: "block",
+      verified: true,
+      decision: { action: "count", rule: "policy.block", count: { stream: "news" } },
+      occurredAt: new Date(Date.now() - MIN),
+    });
+    await block("legacy", "news", "example.org", "hotmail-legacy", "blocked");
+    const legacy = await client(t.db, api, "legacy", ["read"]);
+    const res = await legacy.get("/v1/alerts/blocks");
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.blocks.map((b: { provider: string | null }) => b.provider).sort()).toEqual(
+      [null, "other"].sort(),
+    );
+    expect(body.providers).toEqual([
+      { stream: "news", provider: null, count: 1, alerting: false },
+      { stream: "news", provider: "other", count: 1, alerting: false },
+    ]);
+    const spec = await (await fetch(`${api.url}/v1/openapi.json`)).json();
+    const declared =
+      spec.paths["/v1/alerts/blocks"].get.responses["200"].content["application/json"].schema.properties
+        .blocks.items.properties.provider;
+    expect(declared.enum).toEqual(expect.arrayContaining(["google", "other", null]));
+    expect(declared.enum).not.toContain("unknown");
+  });
+
   it("refuses requests without a key and a since that is not a date-time", async () => {
     expect((await fetch(`${api.url}/v1/alerts/blocks`)).status).toBe(401);
     const bad = await acme.get("/v1/alerts/blocks?since=yesterday");

@@ -279,6 +279,48 @@ describe("/v1/webhooks", () => {
     expect(other.status).toBe(400);
   });
 
+  it("pages the endpoints oldest first with limit and a signed cursor, past an endpoint deleted between pages", async () => {
+    const pager = await client(t.db, api, "pager", ["admin"]);
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++)
+      made.push((await register(pager, { url: `https://hooks.example.com/p${i}` })).id);
+    const all = await (await pager.get("/v1/webhooks")).json();
+    expect(all.nextCursor).toBeNull();
+    expect([...all.data.map((x: { id: string }) => x.id)].sort()).toEqual([...made].sort());
+
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await pager.get(
+        `/v1/webhooks?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
+      expect(res.status).toBe(200);
+      const page = await res.json();
+      pages.push(page.data.map((x: { id: string }) => x.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+    expect(pages.flat()).toEqual(all.data.map((x: { id: string }) => x.id));
+
+    // The endpoint a cursor points after is deleted: the next page starts after it all the same.
+    const first = await (await pager.get("/v1/webhooks?limit=2")).json();
+    expect((await pager.send("DELETE", `/v1/webhooks/${first.data[1].id}`)).status).toBe(204);
+    const next = await (
+      await pager.get(`/v1/webhooks?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`)
+    ).json();
+    expect(next.data.map((x: { id: string }) => x.id)).toEqual(pages[1]);
+
+    // A tampered cursor and one made by another key are refused; so is a limit out of range.
+    const tampered = await pager.get(
+      `/v1/webhooks?cursor=${encodeURIComponent(`${first.nextCursor.slice(0, -2)}xx`)}`,
+    );
+    expect(tampered.status).toBe(400);
+    expect((await tampered.json()).error.code).toBe("invalid_cursor");
+    expect((await admin.get(`/v1/webhooks?cursor=${encodeURIComponent(first.nextCursor)}`)).status).toBe(400);
+    expect((await pager.get("/v1/webhooks?limit=0")).status).toBe(400);
+    expect((await pager.get("/v1/webhooks?limit=101")).status).toBe(400);
+  });
+
   it("keeps tenants apart: another tenant neither sees, changes nor receives acme's webhooks and events", async () => {
     answer = () => 200;
     const mine = await register(admin, { url: receiver.url, events: ["complaint"] });

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROVIDERS } from "../../src/core/provider.js";
 import { openDb, type DbHandle } from "../../src/store/db.js";
 import { createKey } from "../../src/store/keys.js";
 import { BOUNCE_DOMAIN, e2eMail, verp, VERP_KEYS_ENV } from "../e2e/fixtures.js";
@@ -42,6 +43,14 @@ let handle: DbHandle;
 let chromium: LaunchedBrowser;
 let adminToken: string;
 let readToken: string;
+
+/** The `maxLength` that the API's OpenAPI document declares for the `note` of `method path`'s JSON body. */
+async function declaredNoteLimit(path: string, method = "post"): Promise<string> {
+  const doc = await (await apiCall("GET", "/v1/openapi.json")).json();
+  return String(
+    doc.paths[path][method].requestBody.content["application/json"].schema.properties.note.maxLength,
+  );
+}
 
 async function apiCall(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(rebound.http + path, {
@@ -318,6 +327,10 @@ describe("the console", () => {
     await page.goto(`${rebound.http}/console/suppressions?address=${encodeURIComponent(BOUNCED)}`);
     const row = page.locator('tr[data-stream="marketing"]');
     await row.getByRole("button", { name: "Remove" }).waitFor();
+    // The note field takes as much as the API does (the one limit, src/api/limits.ts).
+    expect(await page.locator("#supp-note").getAttribute("maxlength")).toBe(
+      await declaredNoteLimit("/v1/suppressions/{address}", "put"),
+    );
     await page.getByLabel("Note for a removal or restoration").fill("asked by support, ticket 42");
     await row.getByRole("button", { name: "Remove" }).click();
     await hasAttr(page.locator("[data-suppressed]"), "data-suppressed", "false");
@@ -501,9 +514,24 @@ describe("the console", () => {
     await page.getByRole("link", { name: "Incidents" }).click();
     const row = page.locator(`tr[data-incident="${open[0]!.id}"]`);
     await row.waitFor();
+    // The provider filter is a choice from the provider list (as on Streams and Events), and it filters: the
+    // seed's incident is per stream, no provider's.
+    const providerFilter = page.getByLabel("Provider");
+    expect(
+      await providerFilter
+        .locator("option")
+        .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value)),
+    ).toEqual(["", ...PROVIDERS]);
+    await providerFilter.selectOption("yahoo");
+    await page.getByText("No incident matches.").waitFor();
+    await providerFilter.selectOption("");
+    await row.waitFor();
     await shot(page, "incidents");
     await expectAccessible(page);
     await row.getByRole("link").click();
+    expect(await page.locator("#inc-note").getAttribute("maxlength")).toBe(
+      await declaredNoteLimit("/v1/incidents/{id}/acknowledge"),
+    );
     await page.getByLabel("Note").fill("looking into it");
     await page.getByRole("button", { name: "Acknowledge" }).click();
     await hasText(page.locator("[data-status]"), "acknowledged", true);
@@ -518,6 +546,10 @@ describe("the console", () => {
     await page.getByRole("link", { name: "Streams" }).click();
     const row = page.locator('tr[data-stream="marketing"]');
     await hasAttr(row, "data-paused", "false");
+    for (const action of ["pause", "resume"])
+      expect(await page.locator("#st-note").getAttribute("maxlength"), action).toBe(
+        await declaredNoteLimit(`/v1/streams/{stream}/${action}`),
+      );
     await row.getByRole("button", { name: "Pause marketing" }).click();
     await hasAttr(row, "data-paused", "true");
     await shot(page, "streams");

@@ -6,6 +6,7 @@ import { eraseAddress } from "../../store/erasure.js";
 import { addressOrThrow } from "../address.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
+import { everyField } from "../json-schema.js";
 
 export default async function addresses(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
@@ -40,7 +41,7 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
           },
         },
         response: {
-          200: {
+          200: everyField({
             type: "object",
             additionalProperties: false,
             properties: {
@@ -55,7 +56,7 @@ export default async function addresses(app: FastifyInstance, deps: ApiDeps): Pr
               logRowsRedacted: { type: "integer" },
               webhookPayloadsRedacted: { type: "integer" },
             },
-          },
+          }),
         },
       },
     },

@@ -3,6 +3,7 @@
 // (REBOUND_BLOCK_ALERT_THRESHOLD, or `threshold` in the query). Blocks never suppress the recipient; this is
 // where a provider starting to refuse a stream shows.
 import type { FastifyInstance } from "fastify";
+import { isProvider, PROVIDERS, type Provider } from "../../core/provider.js";
 import { REASONS } from "../../core/vocabulary.js";
 import { blockCounts } from "../../store/events.js";
 import { requireScope } from "../auth.js";
@@ -25,11 +26,24 @@ interface Query {
   stream?: string;
 }
 
+/**
+ * The receiving provider a block was counted under: one of PROVIDERS (`other`: a provider outside the list), null
+ * for blocks counted before the policy kept the provider (as events' `provider`).
+ */
+const BLOCK_PROVIDER = {
+  type: ["string", "null"],
+  enum: [...PROVIDERS, null],
+  description: "The receiving provider (null: counted before the provider was kept)",
+} as const;
+
+/** A stored provider name in the API's vocabulary: a name no longer in the list is `other`. */
+const providerName = (p: string | null): Provider | null => (p === null ? null : isProvider(p) ? p : "other");
+
 const countSchema = everyField({
   type: "object",
   properties: {
     stream: { type: "string" },
-    provider: { type: "string" },
+    provider: BLOCK_PROVIDER,
     reason: { type: "string", enum: [...REASONS] },
     count: { type: "integer" },
     alerting: { type: "boolean" },
@@ -135,7 +149,7 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
                   type: "object",
                   properties: {
                     stream: { type: "string" },
-                    provider: { type: "string" },
+                    provider: BLOCK_PROVIDER,
                     count: { type: "integer" },
                     alerting: { type: "boolean" },
                   },
@@ -162,13 +176,13 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
       const blocks = rows
         .map((r) => ({
           stream: r.stream,
-          provider: r.provider ?? "unknown",
+          provider: providerName(r.provider),
           reason: r.reason,
           count: r.count,
           alerting: r.count >= threshold,
         }))
         .sort((a, b) => b.count - a.count || cmp(a, b));
-      const sums = new Map<string, { stream: string; provider: string; count: number }>();
+      const sums = new Map<string, { stream: string; provider: Provider | null; count: number }>();
       for (const b of blocks) {
         const k = JSON.stringify([b.stream, b.provider]);
         const s = sums.get(k) ?? { stream: b.stream, provider: b.provider, count: 0 };
@@ -190,6 +204,8 @@ export default async function alerts(app: FastifyInstance, deps: ApiDeps): Promi
   );
 }
 
-function cmp(a: { stream: string; provider: string }, b: { stream: string; provider: string }): number {
-  return a.stream.localeCompare(b.stream) || a.provider.localeCompare(b.provider);
+type Keyed = { stream: string; provider: Provider | null };
+
+function cmp(a: Keyed, b: Keyed): number {
+  return a.stream.localeCompare(b.stream) || (a.provider ?? "").localeCompare(b.provider ?? "");
 }

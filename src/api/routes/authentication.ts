@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { authFailureCounts } from "../../store/authentication.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
+import { everyField } from "../json-schema.js";
 import { ApiError } from "../errors.js";
 import { dateParam, DOMAIN_PARAM, IP_PARAM } from "../report-params.js";
 
@@ -58,7 +59,7 @@ export default async function authentication(app: FastifyInstance, deps: ApiDeps
               to: { type: "string", format: "date-time" },
               data: {
                 type: "array",
-                items: {
+                items: everyField({
                   type: "object",
                   additionalProperties: false,
                   properties: {
@@ -67,17 +68,17 @@ export default async function authentication(app: FastifyInstance, deps: ApiDeps
                     total: int,
                     dmarcMessages: int,
                     arfReports: int,
-                    dispositions: {
+                    dispositions: everyField({
                       type: "object",
                       additionalProperties: false,
                       properties: { none: int, quarantine: int, reject: int },
-                    },
+                    }),
                     failures: { type: "object", additionalProperties: int },
                     reporters: { type: "array", items: { type: "string" } },
                     firstSeen: { type: "string", format: "date-time" },
                     lastSeen: { type: "string", format: "date-time" },
                   },
-                },
+                }),
               },
             },
           },

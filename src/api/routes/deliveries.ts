@@ -4,12 +4,14 @@ import type { FastifyInstance } from "fastify";
 import { countRollups } from "../../metrics.js";
 import { normalizeAddress } from "../../core/address.js";
 import type { Policy } from "../../core/policy-config.js";
+import { ACTIONS } from "../../core/policy.js";
 import { VERP_NAME } from "../../core/verp.js";
 import { loadPolicy } from "../../policy-file.js";
 import { recordDelivery } from "../../worker/record-delivery.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
+import { everyField } from "../json-schema.js";
 
 export const MAX_DELIVERIES_PER_REQUEST = 1_000;
 /** Deliveries written at once (one transaction each; each locks one address's state row only). */
@@ -63,6 +65,42 @@ const itemProperties = {
     description: "When the delivery happened (default: now)",
   },
 } as const;
+
+/** A delivery recorded (`ok: true`). */
+const rowDoneSchema = everyField({
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    index: { type: "integer" },
+    ok: { type: "boolean", enum: [true] },
+    recipient: { type: "string" },
+    stream: { type: "string" },
+    eventId: { type: "string" },
+    action: {
+      type: "string",
+      enum: [...ACTIONS],
+      description: "What the policy did: `reset` (soft-bounce counts reset)",
+    },
+  },
+});
+
+/** A delivery refused (`ok: false`); the other rows are kept. */
+const rowErrorSchema = everyField({
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    index: { type: "integer" },
+    ok: { type: "boolean", enum: [false] },
+    error: everyField({
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        code: { type: "string", enum: ["invalid_address", "validation_failed"] },
+        message: { type: "string" },
+      },
+    }),
+  },
+});
 
 export default async function deliveries(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
@@ -143,37 +181,19 @@ export default async function deliveries(app: FastifyInstance, deps: ApiDeps): P
           },
         },
         response: {
-          200: {
+          200: everyField({
             type: "object",
+            additionalProperties: false,
             properties: {
               accepted: { type: "integer" },
               rejected: { type: "integer" },
               results: {
                 type: "array",
-                items: {
-                  type: "object",
-                  required: ["index", "ok"],
-                  additionalProperties: false,
-                  properties: {
-                    index: { type: "integer" },
-                    ok: { type: "boolean" },
-                    recipient: { type: "string" },
-                    stream: { type: "string" },
-                    eventId: { type: "string" },
-                    action: {
-                      type: "string",
-                      description: "What the policy did: `reset` (soft-bounce counts reset)",
-                    },
-                    error: {
-                      type: "object",
-                      required: ["code", "message"],
-                      properties: { code: { type: "string" }, message: { type: "string" } },
-                    },
-                  },
-                },
+                description: "One per delivery, in order: the recorded event, or the row's error",
+                items: { anyOf: [rowDoneSchema, rowErrorSchema] },
               },
             },
-          },
+          }),
         },
       },
     },

@@ -16,6 +16,7 @@ import {
 import { requireScope } from "../auth.js";
 import { csvField } from "../csv.js";
 import type { ApiDeps } from "../deps.js";
+import { everyField } from "../json-schema.js";
 import { cursorPage, PAGE_PARAMS, pageSchema, sendCsv } from "../report-listing.js";
 import { dateParam, DOMAIN_PARAM, IP_PARAM, nullableTime } from "../report-params.js";
 
@@ -58,7 +59,7 @@ const str = { type: "string" } as const;
 const nstr = { type: ["string", "null"] } as const;
 const time = { type: "string", format: "date-time" } as const;
 
-const rowSchema = {
+const rowSchema = everyField({
   type: "object",
   additionalProperties: false,
   properties: {
@@ -78,30 +79,30 @@ const rowSchema = {
     envelopeTo: nstr,
     reasons: {
       type: "array",
-      items: {
+      items: everyField({
         type: "object",
         additionalProperties: false,
         properties: { type: str, comment: nstr },
-      },
+      }),
     },
     dkimResults: {
       type: "array",
-      items: {
+      items: everyField({
         type: "object",
         additionalProperties: false,
         properties: { domain: str, selector: nstr, result: str },
-      },
+      }),
     },
     spfResults: {
       type: "array",
-      items: {
+      items: everyField({
         type: "object",
         additionalProperties: false,
         properties: { domain: str, scope: nstr, result: str },
-      },
+      }),
     },
   },
-} as const;
+} as const);
 
 function filterOf(tenant: string, q: RowQuery): DmarcFilter {
   return {
@@ -239,7 +240,7 @@ export default async function dmarc(app: FastifyInstance, deps: ApiDeps): Promis
               groupBy: str,
               data: {
                 type: "array",
-                items: {
+                items: everyField({
                   type: "object",
                   additionalProperties: false,
                   properties: {
@@ -251,7 +252,7 @@ export default async function dmarc(app: FastifyInstance, deps: ApiDeps): Promis
                     rejected: { type: "integer" },
                     reports: { type: "integer" },
                   },
-                },
+                }),
               },
             },
           },
@@ -292,27 +293,29 @@ export default async function dmarc(app: FastifyInstance, deps: ApiDeps): Promis
           },
         },
         response: {
-          200: pageSchema({
-            type: "object",
-            additionalProperties: false,
-            properties: {
-              id: str,
-              mailId: nstr,
-              source: { ...str, description: "The rule that recognised the attachment" },
-              schema: { ...nstr, description: "rfc7489 or rfc9990" },
-              orgName: nstr,
-              email: nstr,
-              reportId: nstr,
-              domain: nstr,
-              dateBegin: nullableTime,
-              dateEnd: nullableTime,
-              policy: { type: ["object", "null"], additionalProperties: true },
-              records: { type: "integer" },
-              messages: { type: "integer" },
-              error: nstr,
-              receivedAt: time,
-            },
-          }),
+          200: pageSchema(
+            everyField({
+              type: "object",
+              additionalProperties: false,
+              properties: {
+                id: str,
+                mailId: nstr,
+                source: { ...str, description: "The rule that recognised the attachment" },
+                schema: { ...nstr, description: "rfc7489 or rfc9990" },
+                orgName: nstr,
+                email: nstr,
+                reportId: nstr,
+                domain: nstr,
+                dateBegin: nullableTime,
+                dateEnd: nullableTime,
+                policy: { type: ["object", "null"], additionalProperties: true },
+                records: { type: "integer" },
+                messages: { type: "integer" },
+                error: nstr,
+                receivedAt: time,
+              },
+            }),
+          ),
         },
       },
     },

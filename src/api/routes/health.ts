@@ -3,17 +3,31 @@ import { sql } from "kysely";
 import type { FastifyInstance } from "fastify";
 import type { ApiDeps } from "../deps.js";
 import { errorBody } from "../errors.js";
+import { everyField } from "../json-schema.js";
 
 export const DEPENDENCY_STATES = ["up", "down", "none"] as const;
 export type DependencyState = (typeof DEPENDENCY_STATES)[number];
 
-const statusSchema = {
+const dependencyState = { type: "string", enum: [...DEPENDENCY_STATES] } as const;
+
+const aliveSchema = everyField({
   type: "object",
+  additionalProperties: false,
+  properties: { status: { type: "string", enum: ["ok"] } },
+});
+
+const readySchema = everyField({
+  type: "object",
+  additionalProperties: false,
   properties: {
-    status: { type: "string" },
-    checks: { type: "object", additionalProperties: { type: "string", enum: [...DEPENDENCY_STATES] } },
+    status: { type: "string", enum: ["ready"] },
+    checks: everyField({
+      type: "object",
+      additionalProperties: false,
+      properties: { database: dependencyState, queue: dependencyState },
+    }),
   },
-};
+});
 
 export default async function health(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   app.get(
@@ -23,7 +37,7 @@ export default async function health(app: FastifyInstance, deps: ApiDeps): Promi
         tags: ["health"],
         summary: "The process is up",
         security: [],
-        response: { 200: statusSchema },
+        response: { 200: aliveSchema },
       },
     },
     async () => ({ status: "ok" }),
@@ -36,7 +50,7 @@ export default async function health(app: FastifyInstance, deps: ApiDeps): Promi
         tags: ["health"],
         summary: "The database and the queue are reachable",
         security: [],
-        response: { 200: statusSchema, 503: { $ref: "Error#" } },
+        response: { 200: readySchema, 503: { $ref: "Error#" } },
       },
     },
     async (request, reply) => {

@@ -13,14 +13,14 @@ export default async function home(app: FastifyInstance, _deps: ApiDeps): Promis
         response: {
           200: {
             type: "object",
-            required: ["name", "console", "docs", "openapi"],
+            required: ["name", "console", "docs", "openapi", "health"],
             additionalProperties: false,
             properties: {
               name: { type: "string" },
               console: { type: "string", description: "The web console" },
               docs: { type: "string", description: "The API's documentation (browsable)" },
               openapi: { type: "string", description: "The OpenAPI 3 description" },
-              health: { type: "string" },
+              health: { type: "string", description: "The liveness check" },
             },
           },
         },

@@ -7,6 +7,7 @@ import { requireScope } from "../auth.js";
 import { acceptBulkBodies, BULK_CONTENT_TYPES, bulkFormatOf, checkBulkLength } from "../bulk.js";
 import type { ApiDeps } from "../deps.js";
 import { importList, STREAM_RE } from "../import-list.js";
+import { everyField } from "../json-schema.js";
 
 interface ImportQuery {
   stream: string;
@@ -56,8 +57,9 @@ error of its own (\`control_character\`); the valid records are kept.`,
           },
         },
         response: {
-          200: {
+          200: everyField({
             type: "object",
+            additionalProperties: false,
             properties: {
               received: { type: "integer" },
               imported: { type: "integer" },
@@ -66,18 +68,19 @@ error of its own (\`control_character\`); the valid records are kept.`,
               invalid: { type: "integer" },
               errors: {
                 type: "array",
-                items: {
+                items: everyField({
                   type: "object",
+                  additionalProperties: false,
                   properties: {
                     line: { type: "integer" },
                     code: { type: "string" },
                     message: { type: "string" },
                   },
-                },
+                }),
               },
               errorsTruncated: { type: "boolean" },
             },
-          },
+          }),
           400: { $ref: "Error#" },
           401: { $ref: "Error#" },
           403: { $ref: "Error#" },

@@ -24,6 +24,7 @@ import {
 import { requireScope } from "../auth.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import type { ApiDeps } from "../deps.js";
+import { NOTE_MAX_CHARS } from "../limits.js";
 import { ApiError, emptyBody } from "../errors.js";
 import { everyField } from "../json-schema.js";
 
@@ -239,7 +240,7 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
   const noteBody = {
     type: "object",
     additionalProperties: false,
-    properties: { note: { type: "string", maxLength: 2000 } },
+    properties: { note: { type: "string", maxLength: NOTE_MAX_CHARS } },
   } as const;
 
   for (const action of ["acknowledge", "resolve"] as const) {

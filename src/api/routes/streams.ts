@@ -12,6 +12,7 @@ import { emitOutbox } from "../../store/outbox.js";
 import { activePauses, pauseStream, resumePauses } from "../../store/stream-pauses.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
+import { NOTE_MAX_CHARS } from "../limits.js";
 import { ApiError, emptyBody } from "../errors.js";
 import { everyField } from "../json-schema.js";
 
@@ -48,7 +49,7 @@ const streamSchema = everyField({
   },
 } as const);
 
-const NOTE = { type: "string", maxLength: 2000 } as const;
+const NOTE = { type: "string", maxLength: NOTE_MAX_CHARS } as const;
 const PROVIDER = { type: "string", enum: [...PROVIDERS] } as const;
 
 /**

@@ -19,6 +19,7 @@ import { decodeCursor, encodeCursor } from "../cursor.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
 import { everyField } from "../json-schema.js";
+import { SUPPRESSION_NOTE_MAX_CHARS } from "../limits.js";
 import { applying, governing, present, suppressionSchema } from "../present.js";
 
 export const MAX_CHECK = 10_000;
@@ -373,7 +374,7 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
             reason: { type: "string", enum: [...REASONS], default: "suppressed" },
             class: { type: "string", enum: [...CLASSES], description: "Default: the class of the reason" },
             expiresAt: { type: "string", format: "date-time", description: "Absent: permanent" },
-            note: { type: "string", maxLength: 1000 },
+            note: { type: "string", maxLength: SUPPRESSION_NOTE_MAX_CHARS },
           },
         },
         response: { 200: { $ref: "Suppression#" }, 201: { $ref: "Suppression#" }, ...errors },
@@ -429,17 +430,18 @@ export default async function suppressions(app: FastifyInstance, deps: ApiDeps):
           additionalProperties: false,
           properties: {
             stream: { ...STREAM, description: "Absent: every stream of the address (`*` included)" },
-            note: { type: "string", maxLength: 1000, description: "Why" },
+            note: { type: "string", maxLength: SUPPRESSION_NOTE_MAX_CHARS, description: "Why" },
           },
         },
         response: {
-          200: {
+          200: everyField({
             type: "object",
+            additionalProperties: false,
             properties: {
               address: { type: "string" },
               removed: { type: "array", items: { type: "string" }, description: "The streams removed" },
             },
-          },
+          }),
           404: { $ref: "Error#" },
           ...errors,
         },

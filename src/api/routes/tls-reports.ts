@@ -5,6 +5,7 @@ import { listTlsReports, type TlsFilter, type TlsReportRow } from "../../store/t
 import { requireScope } from "../auth.js";
 import { csvField } from "../csv.js";
 import type { ApiDeps } from "../deps.js";
+import { everyField } from "../json-schema.js";
 import { cursorPage, PAGE_PARAMS, pageSchema, sendCsv } from "../report-listing.js";
 import { dateParam, DOMAIN_PARAM, nullableTime } from "../report-params.js";
 
@@ -26,7 +27,7 @@ const str = { type: "string" } as const;
 const nstr = { type: ["string", "null"] } as const;
 const int = { type: "integer" } as const;
 
-const policySchema = {
+const policySchema = everyField({
   type: "object",
   additionalProperties: false,
   properties: {
@@ -37,7 +38,7 @@ const policySchema = {
     failed: int,
     failures: {
       type: "array",
-      items: {
+      items: everyField({
         type: "object",
         additionalProperties: false,
         properties: {
@@ -51,10 +52,10 @@ const policySchema = {
           failedSessionCount: int,
           failureReasonCode: nstr,
         },
-      },
+      }),
     },
   },
-} as const;
+} as const);
 
 function filterOf(tenant: string, q: Query): Omit<TlsFilter, "limit"> {
   return {
@@ -130,25 +131,27 @@ export default async function tlsReports(app: FastifyInstance, deps: ApiDeps): P
           properties: { ...filterProps, ...PAGE_PARAMS },
         },
         response: {
-          200: pageSchema({
-            type: "object",
-            additionalProperties: false,
-            properties: {
-              id: str,
-              mailId: nstr,
-              source: str,
-              orgName: nstr,
-              reportId: nstr,
-              contact: nstr,
-              dateBegin: nullableTime,
-              dateEnd: nullableTime,
-              successful: int,
-              failed: int,
-              policies: { type: "array", items: policySchema },
-              error: nstr,
-              receivedAt: { type: "string", format: "date-time" },
-            },
-          }),
+          200: pageSchema(
+            everyField({
+              type: "object",
+              additionalProperties: false,
+              properties: {
+                id: str,
+                mailId: nstr,
+                source: str,
+                orgName: nstr,
+                reportId: nstr,
+                contact: nstr,
+                dateBegin: nullableTime,
+                dateEnd: nullableTime,
+                successful: int,
+                failed: int,
+                policies: { type: "array", items: policySchema },
+                error: nstr,
+                receivedAt: { type: "string", format: "date-time" },
+              },
+            }),
+          ),
         },
       },
     },

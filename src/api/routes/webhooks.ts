@@ -22,6 +22,14 @@ import { decodeCursor, encodeCursor } from "../cursor.js";
 
 const MAX_WEBHOOKS_PER_TENANT = 50;
 
+/** Where a page of endpoints ends (they are listed oldest first): the last one's creation time (ms) and id. */
+const WEBHOOK_POSITION = /^(\d{1,15})\.(wh_[A-Za-z0-9_-]{1,40})$/;
+
+function webhookPosition(position: string): { createdAt: Date; id: string } {
+  const m = WEBHOOK_POSITION.exec(position)!;
+  return { createdAt: new Date(Number(m[1])), id: m[2]! };
+}
+
 const webhookSchema = {
   type: "object",
   required: ["id", "url", "events", "description", "createdAt", "disabledAt"],
@@ -190,19 +198,51 @@ export default async function webhooks(app: FastifyInstance, deps: ApiDeps): Pro
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { limit: number; cursor?: string } }>(
     "/webhooks",
     {
       preHandler: requireScope("read"),
       schema: {
         tags: ["webhooks"],
-        summary: "The tenant's endpoints (secrets are never shown again)",
+        summary: "The tenant's endpoints, oldest first (secrets are never shown again)",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            limit: { type: "integer", minimum: 1, maximum: 100, default: MAX_WEBHOOKS_PER_TENANT },
+            cursor: { type: "string", maxLength: 512, description: "`nextCursor` of the previous page" },
+          },
+        },
         response: {
-          200: everyField({ type: "object", properties: { data: { type: "array", items: webhookSchema } } }),
+          200: everyField({
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              data: { type: "array", items: webhookSchema },
+              nextCursor: { type: ["string", "null"] },
+            },
+          }),
         },
       },
     },
-    async (request) => ({ data: (await listWebhooks(deps.db, request.auth.tenant)).map(publicWebhook) }),
+    async (request) => {
+      const { tenant, secret } = request.auth;
+      const { limit, cursor } = request.query;
+      const filters = { listing: "webhooks" };
+      const after = cursor
+        ? webhookPosition(decodeCursor(secret, cursor, filters, WEBHOOK_POSITION))
+        : undefined;
+      const rows = await listWebhooks(deps.db, tenant, { limit: limit + 1, after });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        data: page.map(publicWebhook),
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor(secret, `${last.created_at.getTime()}.${last.id}`, filters)
+            : null,
+      };
+    },
   );
 
   app.get<{ Params: { id: string } }>(

@@ -4,11 +4,14 @@ import { api, qs } from "../api.ts";
 import { pct, when } from "../format.ts";
 import { useApi, useCanWrite } from "../state.ts";
 import { INCIDENT_STATUSES, SEVERITIES } from "../../../src/core/alerts/types.ts";
+import { PROVIDERS } from "../../../src/core/provider.ts";
 import type { Body, Incident, IncidentList } from "../types.ts";
 import { Failure, Field, Link, Loading, Select, TableBox } from "../ui.tsx";
+import { NOTE_MAX_CHARS } from "../../../src/api/limits.ts";
 
 const STATUSES = ["active", ...INCIDENT_STATUSES] as const;
 const SEVERITY_FILTER = ["", ...SEVERITIES] as const;
+const PROVIDER_FILTER = ["", ...PROVIDERS] as const;
 
 /** A figure as the rule reads it: a rate in percent, a spike's factor, or a count. */
 const figure = (kind: string, v: number) =>
@@ -24,10 +27,10 @@ export function Incidents() {
   const [status, setStatus] = useState("active");
   const [severity, setSeverity] = useState("");
   const [stream, setStream] = useState("");
-  const [provider, setProvider] = useState("");
+  const [provider, setProvider] = useState<(typeof PROVIDER_FILTER)[number]>("");
   const [ruleId, setRuleId] = useState("");
   const list = useApi<IncidentList>(
-    `/v1/incidents${qs({ status, severity, stream: stream.trim(), provider: provider.trim(), ruleId: ruleId.trim(), limit: 100 })}`,
+    `/v1/incidents${qs({ status, severity, stream: stream.trim(), provider, ruleId: ruleId.trim(), limit: 100 })}`,
   );
   return (
     <section aria-labelledby="h-incidents">
@@ -44,9 +47,13 @@ export function Incidents() {
         <Field id="in-stream" label="Stream">
           <input id="in-stream" value={stream} onChange={(e) => setStream(e.currentTarget.value)} />
         </Field>
-        <Field id="in-provider" label="Provider">
-          <input id="in-provider" value={provider} onChange={(e) => setProvider(e.currentTarget.value)} />
-        </Field>
+        <Select
+          id="in-provider"
+          label="Provider"
+          value={provider}
+          options={PROVIDER_FILTER}
+          onChange={setProvider}
+        />
         <Field id="in-rule" label="Rule">
           <input id="in-rule" value={ruleId} onChange={(e) => setRuleId(e.currentTarget.value)} />
         </Field>
@@ -169,7 +176,7 @@ export function IncidentPage(props: { id: string }) {
                 <input
                   id="inc-note"
                   value={note}
-                  maxLength={1000}
+                  maxLength={NOTE_MAX_CHARS}
                   onInput={(e) => setNote(e.currentTarget.value)}
                 />
               </div>

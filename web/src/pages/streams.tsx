@@ -6,6 +6,7 @@ import { when } from "../format.ts";
 import { useApi, useCanWrite } from "../state.ts";
 import type { PauseBody, ResumeBody, StreamList } from "../types.ts";
 import { Failure, Loading, Select, TableBox } from "../ui.tsx";
+import { NOTE_MAX_CHARS } from "../../../src/api/limits.ts";
 
 type Provider = NonNullable<PauseBody["provider"]>;
 const PROVIDER_CHOICES: { value: Provider | ""; label: string }[] = [
@@ -57,7 +58,7 @@ export function Streams() {
                 <input
                   id="st-note"
                   value={note}
-                  maxLength={1000}
+                  maxLength={NOTE_MAX_CHARS}
                   onInput={(e) => setNote(e.currentTarget.value)}
                 />
               </div>

@@ -16,6 +16,7 @@ import type {
   SuppressionPage,
 } from "../types.ts";
 import { Failure, Loading, TableBox } from "../ui.tsx";
+import { SUPPRESSION_NOTE_MAX_CHARS } from "../../../src/api/limits.ts";
 
 export function Suppressions(props: { address: string }) {
   const [text, setText] = useState(props.address);
@@ -184,7 +185,7 @@ function AddressStory(props: { address: string }) {
               <input
                 id="supp-note"
                 type="text"
-                maxLength={1000}
+                maxLength={SUPPRESSION_NOTE_MAX_CHARS}
                 value={note}
                 onInput={(e) => setNote(e.currentTarget.value)}
               />
