@@ -15,7 +15,8 @@
 //   machine's load moves far less than wall time.
 //   --api DIR: beside this checkout's API, another checkout's (DIR/src/api/server.ts), e.g. an older commit's
 //   (`git archive COMMIT | tar -x -C DIR`, node_modules linked): each request goes to both in turn (pairs in the
-//   same second), a line for each; "best" is the fastest of the runs.
+//   same second), a line for each; "best" is the fastest of the runs. The bench stops if the two answer a shape
+//   (in one format) with different bytes.
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
@@ -135,7 +136,12 @@ try {
         if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(body)}`);
         s.points = body.groups.reduce((n, g) => n + (g.points ?? g.series.at).length, 0);
         s.bytes = text.length;
+        s.text ??= text;
       }
+    // With --api: each format's answer is the same, byte for byte, from both checkouts.
+    for (const s of series)
+      if (s.k > 0 && !s.text.equals(series.find((z) => z.k === 0 && z.format === s.format).text))
+        throw new Error(`${label}, ${s.format}: ${builds[s.k].name} answers otherwise than this checkout`);
     const p = new URLSearchParams(q);
     const dims = [...(p.get("groupBy")?.split(",") ?? []), ...["stream", "provider"].filter((d) => p.has(d))];
     const cube = cubeFor(p.get("granularity") ?? "hour", dims).table;

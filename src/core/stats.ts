@@ -129,15 +129,19 @@ function compareGroups(a: string[], b: string[]): number {
 }
 
 /**
- * Buckets in columns: bucket i's group values are `groups[d][i]` (d in groupBy's order), its start in seconds
- * after `origin` `numbers[i * PACKED_STRIDE]`, its counters (in COUNTERS' order) the PACKED_STRIDE - 1 numbers
- * after.
+ * Buckets packed per group: `groups[g].values` are the group's values (in groupBy's order), and its bucket i's
+ * start in seconds after `origin` is `groups[g].numbers[i * PACKED_STRIDE]`, its counters (in COUNTERS' order) the
+ * PACKED_STRIDE - 1 numbers after. Each group once, groups and buckets in any order.
  */
 export interface PackedBuckets {
+  /** How many buckets, in all groups. */
   length: number;
   /** Epoch milliseconds the starts count from. */
   origin: number;
-  groups: string[][];
+  groups: PackedGroup[];
+}
+export interface PackedGroup {
+  values: string[];
   numbers: number[];
 }
 export const PACKED_STRIDE = 1 + COUNTERS.length;
@@ -189,7 +193,7 @@ export function columnarOf(groups: StatsGroup[]): StatsColumnarGroup[] {
  * key's names in `names`' order, as the response schema's serialiser writes them; with `format: "columnar"`, as
  * `JSON.stringify(columnarOf(statsOf(...)))`), from packed buckets. For the large answers (tens of thousands of
  * points) this is what the API sends: no object per point or figure is made, and no serialiser walks them. The
- * buckets are in any order; several of one group, bucket start and period are summed.
+ * groups and their buckets are in any order; several buckets of one group, start and period are summed.
  */
 export function writeStatsGroups(
   out: JsonBytes,
@@ -202,38 +206,16 @@ export function writeStatsGroups(
     format?: StatsFormat;
   },
 ): void {
-  const { groups: values, numbers } = buckets;
-  const n = o.groupBy.length;
   const K = COUNTERS.length;
   const K2 = 2 * K;
   const columnar = o.format === "columnar";
   // In seconds after the buckets' origin.
   const period = (o.to.getTime() - o.from.getTime()) / 1000;
   const from = (o.from.getTime() - buckets.origin) / 1000;
-  // The buckets of each group, by the group's values; each bucket's start in the current period (seconds).
-  const groups = new Map<string, { group: string[]; rows: number[] }>();
-  const shifted = new Float64Array(buckets.length);
-  for (let i = 0; i < buckets.length; i++) {
-    // No array per bucket for the common two dimensions (this runs for every bucket of answers of tens of
-    // thousands).
-    const k =
-      n === 0
-        ? ""
-        : n === 1
-          ? values[0]![i]!
-          : n === 2
-            ? `${values[0]![i]!}\u0000${values[1]![i]!}`
-            : values.map((v) => v[i]).join("\u0000");
-    let g = groups.get(k);
-    if (!g) {
-      g = { group: values.map((v) => v[i]!), rows: [] };
-      groups.set(k, g);
-    }
-    g.rows.push(i);
-    const t = numbers[i * PACKED_STRIDE]!;
-    shifted[i] = t >= from ? t : t + period;
-  }
-  const sorted = [...groups.values()].sort((a, b) => compareGroups(a.group, b.group));
+  const sorted = [...buckets.groups].sort((a, b) => compareGroups(a.values, b.values));
+  // A group's buckets (their places in its numbers), and each one's start in the current period (seconds).
+  let shifted = new Float64Array(0);
+  const rows: number[] = [];
   // The key's names in the order given (the schema's), each with its place in the group's values.
   const keyNames = o.names.filter((name) => o.groupBy.includes(name));
   const keyPlaces = keyNames.map((name) => o.groupBy.indexOf(name));
@@ -247,17 +229,25 @@ export function writeStatsGroups(
   const sums: number[] = [];
   out.raw(OPEN_ARRAY);
   for (let gi = 0; gi < sorted.length; gi++) {
-    const { group, rows } = sorted[gi]!;
+    const { values: group, numbers } = sorted[gi]!;
+    const nb = numbers.length / PACKED_STRIDE;
+    if (shifted.length < nb) shifted = new Float64Array(Math.max(nb, 2 * shifted.length));
+    rows.length = nb;
+    for (let i = 0; i < nb; i++) {
+      const t = numbers[i * PACKED_STRIDE]!;
+      shifted[i] = t >= from ? t : t + period;
+      rows[i] = i;
+    }
     rows.sort((a, b) => shifted[a]! - shifted[b]!);
     total.fill(0);
     previous.fill(0);
     let np = 0;
-    for (let r = 0; r < rows.length; np++) {
+    for (let r = 0; r < nb; np++) {
       const t = shifted[rows[r]!]!;
       const base = np * K2;
       for (let c = 0; c < K2; c++) sums[base + c] = 0;
       ats[np] = t;
-      for (; r < rows.length && shifted[rows[r]!] === t; r++) {
+      for (; r < nb && shifted[rows[r]!] === t; r++) {
         const at = rows[r]! * PACKED_STRIDE;
         const current = numbers[at]! >= from;
         const into = current ? total : previous;

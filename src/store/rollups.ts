@@ -3,7 +3,7 @@
 // from the smallest cube that answers the question; aged out by purgeRollups.
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import { COUNTERS, mergeIncrements, type Counter, type RollupIncrement } from "../core/rollup.js";
-import type { PackedBuckets } from "../core/stats.js";
+import type { PackedBuckets, PackedGroup } from "../core/stats.js";
 import { JsonRows } from "./json-rows.js";
 import { PREPARED } from "./prepared.js";
 import type { Database } from "./schema.js";
@@ -148,36 +148,44 @@ export async function rollupBuckets(db: Kysely<Database>, q: RollupQuery): Promi
 }
 
 /**
- * The same buckets as rollupBuckets, packed in columns, at most `limit` of them (in no order). PostgreSQL hands
- * them over as a few values of one row (the numbers as one text that Node parses at once as JSON): for tens of
- * thousands of buckets, a tenth of the API's CPU that row objects (a text field per counter, each converted)
- * cost, and less of PostgreSQL's than building JSON per row (docs/performance.md).
+ * The same buckets as rollupBuckets, packed per group, at most `limit` of them (groups and buckets in no order).
+ * PostgreSQL groups them by the grouped dimensions and hands over a row per group: its values once, and its
+ * buckets' numbers as one text that Node parses at once as JSON. For tens of thousands of buckets, a tenth of the
+ * API's CPU that row objects (a text field per counter, each converted) cost, and less of PostgreSQL's than
+ * building JSON per row; per group rather than per bucket, Node neither reads each bucket's group values nor
+ * hashes them to group the buckets (docs/performance.md).
  */
 export async function packedBuckets(
   db: Kysely<Database>,
   q: RollupQuery,
   limit: number,
 ): Promise<PackedBuckets> {
-  const groups = q.groupBy.map((g) => sql`array_to_json(array_agg(b.${sql.ref(COLUMN[g])}))::text`);
+  const groupCols = q.groupBy.map((g) => sql.ref(`b.${COLUMN[g]}`));
   // Seconds after `from`: small integers, which V8 keeps unboxed (epoch seconds are not).
   const origin = q.from.getTime();
   const numbers = sql`string_agg(concat_ws(',', date_part('epoch', b.at) - ${origin / 1000}, ${sql.join(
     COUNTER_LIST.map((n) => sql.ref(`b.${n}`)),
   )}), ',')`;
-  const { rows } = await sql<{ n: number; numbers: string | null } & Record<string, string | null>>`
+  const { rows } = await sql<{ n: number; numbers: string | null } & Record<string, string>>`
     select count(*)::int as n, ${numbers} as numbers${sql.join(
-      groups.map((g, i) => sql`, ${g} as ${sql.ref(`g${i}`)}`),
+      groupCols.map((g, i) => sql`, ${g} as ${sql.ref(`g${i}`)}`),
       sql``,
     )}
-      from (${bucketsSelect(q)} limit ${limit}) b`.execute(db);
-  const r = rows[0]!;
-  if (!r.n) return { length: 0, origin, groups: q.groupBy.map(() => []), numbers: [] };
-  return {
-    length: r.n,
-    origin,
-    groups: q.groupBy.map((_, i) => JSON.parse(r[`g${i}`]!) as string[]),
-    numbers: JSON.parse(`[${r.numbers}]`) as number[],
-  };
+      from (${bucketsSelect(q)} limit ${limit}) b${
+        groupCols.length ? sql` group by ${sql.join(groupCols)}` : sql``
+      }`.execute(db);
+  let length = 0;
+  const groups: PackedGroup[] = [];
+  for (const r of rows) {
+    // Without a dimension, one row even when there are no buckets.
+    if (!r.n) continue;
+    length += r.n;
+    groups.push({
+      values: q.groupBy.map((_, i) => String(r[`g${i}`])),
+      numbers: JSON.parse(`[${r.numbers}]`) as number[],
+    });
+  }
+  return { length, origin, groups };
 }
 
 /** The SELECT of the buckets asked (columns: the groups', `at`, the counters). */

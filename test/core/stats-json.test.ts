@@ -9,6 +9,8 @@ import {
   statsOf,
   writeStatsGroups,
   type Bucket,
+  type PackedBuckets,
+  type PackedGroup,
   type StatsFormat,
 } from "../../src/core/stats.js";
 import { GROUP_BY } from "../../src/store/rollups.js";
@@ -18,17 +20,17 @@ const H = 3_600_000;
 const FROM = new Date("2026-03-10T00:00:00Z");
 const TO = new Date(FROM.getTime() + 24 * H);
 
-/** The packed columns of these buckets (as packedBuckets returns them). */
-function pack(buckets: Bucket[], dims: number) {
-  return {
-    length: buckets.length,
-    origin: FROM.getTime() - 24 * H,
-    groups: Array.from({ length: dims }, (_, d) => buckets.map((b) => b.group[d]!)),
-    numbers: buckets.flatMap((b) => [
-      (b.at.getTime() - FROM.getTime() + 24 * H) / 1000,
-      ...COUNTERS.map((c) => b.counts[c]),
-    ]),
-  };
+/** These buckets packed per group (as packedBuckets returns them), the groups in the order first seen. */
+function pack(buckets: Bucket[], dims: number): PackedBuckets {
+  const groups = new Map<string, PackedGroup>();
+  for (const b of buckets) {
+    const values = b.group.slice(0, dims);
+    const k = JSON.stringify(values);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { values, numbers: [] }));
+    g.numbers.push((b.at.getTime() - FROM.getTime() + 24 * H) / 1000, ...COUNTERS.map((c) => b.counts[c]));
+  }
+  return { length: buckets.length, origin: FROM.getTime() - 24 * H, groups: [...groups.values()] };
 }
 
 function written(buckets: Bucket[], groupBy: string[], format: StatsFormat = "points"): string {
