@@ -330,15 +330,15 @@ const CLOSE_COLUMNS = ascii("]}");
 
 /** The members of a Figures object (figuresOf's), from counters in COUNTERS' order at `at` in `c`. */
 function writeFigures(out: JsonBytes, c: number[], at: number): void {
-  for (let i = 0; i < COUNTERS.length; i++) out.raw(MEMBERS[i]!).number(c[at + i]!);
+  for (let i = 0; i < COUNTERS.length; i++) out.member(MEMBERS[i]!, c[at + i]!);
   const sent = c[at]!;
   const delivered = c[at + 1]!;
   const block = c[at + 4]!;
   const complaint = c[at + 5]!;
-  out.raw(MEMBERS[8]!).number(ratio(c[at + 2]!, sent));
-  out.raw(MEMBERS[9]!).number(ratio(complaint, sent));
-  out.raw(MEMBERS[10]!).number(ratio(complaint, delivered));
-  out.raw(MEMBERS[11]!).number(ratio(block, sent));
+  out.member(MEMBERS[8]!, ratio(c[at + 2]!, sent));
+  out.member(MEMBERS[9]!, ratio(complaint, sent));
+  out.member(MEMBERS[10]!, ratio(complaint, delivered));
+  out.member(MEMBERS[11]!, ratio(block, sent));
 }
 
 /**

@@ -38,19 +38,61 @@ export class JsonBytes {
   /** A number (finite) as JSON writes it, or null. Integers are written digit by digit. */
   number(v: number | null): this {
     if (v === null) return this.raw(NULL);
+    // The common case, counters: an integer of 32 bits (-0 too, written 0 as JSON writes it), in integer
+    // arithmetic.
+    if (v >>> 0 === v) {
+      this.room(10);
+      const buf = this.buf;
+      const digits =
+        v < 10
+          ? 1
+          : v < 100
+            ? 2
+            : v < 1e3
+              ? 3
+              : v < 1e4
+                ? 4
+                : v < 1e5
+                  ? 5
+                  : v < 1e6
+                    ? 6
+                    : v < 1e7
+                      ? 7
+                      : v < 1e8
+                        ? 8
+                        : v < 1e9
+                          ? 9
+                          : 10;
+      let end = this.pos + digits;
+      this.pos = end;
+      let x = v;
+      do {
+        const q = (x / 10) >>> 0;
+        buf[--end] = 48 + x - q * 10;
+        x = q;
+      } while (x);
+      return this;
+    }
     if (!Number.isSafeInteger(v) || v < 0) return this.asciiText(String(v));
     this.room(16);
     const buf = this.buf;
-    if (v < 10) {
-      buf[this.pos++] = 48 + v;
-      return this;
-    }
     let digits = 0;
     for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
     let end = this.pos + digits;
     this.pos = end;
     for (let x = v; x >= 1; x = Math.floor(x / 10)) buf[--end] = 48 + (x % 10);
     return this;
+  }
+
+  /** A member of an object: its name's fragment (with the comma before it, if any) and its value, a number. */
+  member(name: Ascii, v: number | null): this {
+    const n = name.length;
+    this.room(n);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < n; i++) buf[pos++] = name[i]!;
+    this.pos = pos;
+    return this.number(v);
   }
 
   /** A string as a JSON string (quoted, escaped, UTF-8). */

@@ -176,7 +176,11 @@ describe("JsonBytes", () => {
       99,
       100,
       12345,
+      999_999_999,
+      1e9,
       2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
       2 ** 53 - 1,
       2 ** 53,
       1e21,
@@ -199,6 +203,22 @@ describe("JsonBytes", () => {
     const out = new JsonBytes(1);
     out.number(null);
     expect(out.bytes().toString()).toBe("null");
+  });
+
+  it("writes any finite number, one after another, as JSON.stringify does, growing as it needs", () => {
+    const finite = fc.oneof(
+      fc.nat(),
+      fc.maxSafeNat(),
+      fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+    );
+    fc.assert(
+      fc.property(fc.array(finite, { maxLength: 20 }), (xs) => {
+        const out = new JsonBytes(1);
+        for (const x of xs) out.number(x);
+        expect(out.bytes().toString()).toBe(xs.map((x) => JSON.stringify(x)).join(""));
+      }),
+    );
   });
 
   it("writes strings as JSON.stringify does, in UTF-8, growing as it needs", () => {
