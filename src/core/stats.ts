@@ -129,20 +129,22 @@ function compareGroups(a: string[], b: string[]): number {
 }
 
 /**
- * Buckets packed per group: `groups[g].values` are the group's values (in groupBy's order), and its bucket i's
- * start in seconds after `origin` is `groups[g].numbers[i * PACKED_STRIDE]`, its counters (in COUNTERS' order) the
- * PACKED_STRIDE - 1 numbers after. Each group once, groups and buckets in any order.
+ * Buckets packed per group: bucket i's start in seconds after `origin` is `numbers[i * PACKED_STRIDE]`, its
+ * counters (in COUNTERS' order) the PACKED_STRIDE - 1 numbers after; a group's buckets are `count` from `first` on,
+ * its values `values` (in groupBy's order). Each group once, groups and a group's buckets in any order.
  */
 export interface PackedBuckets {
   /** How many buckets, in all groups. */
   length: number;
   /** Epoch milliseconds the starts count from. */
   origin: number;
+  numbers: number[];
   groups: PackedGroup[];
 }
 export interface PackedGroup {
   values: string[];
-  numbers: number[];
+  first: number;
+  count: number;
 }
 export const PACKED_STRIDE = 1 + COUNTERS.length;
 
@@ -213,8 +215,9 @@ export function writeStatsGroups(
   const period = (o.to.getTime() - o.from.getTime()) / 1000;
   const from = (o.from.getTime() - buckets.origin) / 1000;
   const sorted = [...buckets.groups].sort((a, b) => compareGroups(a.values, b.values));
-  // A group's buckets (their places in its numbers), and each one's start in the current period (seconds).
-  let shifted = new Float64Array(0);
+  const { numbers } = buckets;
+  // A group's buckets, and each bucket's start in the current period (seconds).
+  const shifted = new Float64Array(buckets.length);
   const rows: number[] = [];
   // The key's names in the order given (the schema's), each with its place in the group's values.
   const keyNames = o.names.filter((name) => o.groupBy.includes(name));
@@ -229,14 +232,13 @@ export function writeStatsGroups(
   const sums: number[] = [];
   out.raw(OPEN_ARRAY);
   for (let gi = 0; gi < sorted.length; gi++) {
-    const { values: group, numbers } = sorted[gi]!;
-    const nb = numbers.length / PACKED_STRIDE;
-    if (shifted.length < nb) shifted = new Float64Array(Math.max(nb, 2 * shifted.length));
+    const { values: group, first, count: nb } = sorted[gi]!;
     rows.length = nb;
     for (let i = 0; i < nb; i++) {
-      const t = numbers[i * PACKED_STRIDE]!;
-      shifted[i] = t >= from ? t : t + period;
-      rows[i] = i;
+      const b = first + i;
+      const t = numbers[b * PACKED_STRIDE]!;
+      shifted[b] = t >= from ? t : t + period;
+      rows[i] = b;
     }
     rows.sort((a, b) => shifted[a]! - shifted[b]!);
     total.fill(0);

@@ -149,11 +149,12 @@ export async function rollupBuckets(db: Kysely<Database>, q: RollupQuery): Promi
 
 /**
  * The same buckets as rollupBuckets, packed per group, at most `limit` of them (groups and buckets in no order).
- * PostgreSQL groups them by the grouped dimensions and hands over a row per group: its values once, and its
- * buckets' numbers as one text that Node parses at once as JSON. For tens of thousands of buckets, a tenth of the
- * API's CPU that row objects (a text field per counter, each converted) cost, and less of PostgreSQL's than
- * building JSON per row; per group rather than per bucket, Node neither reads each bucket's group values nor
- * hashes them to group the buckets (docs/performance.md).
+ * PostgreSQL groups them by the grouped dimensions and hands over one row: the groups' values (an array per
+ * dimension), their buckets' counts, and all the buckets' numbers, group after group, as one text that Node parses
+ * at once as JSON. For tens of thousands of buckets, a tenth of the API's CPU that row objects (a text field per
+ * counter, each converted) cost, and less of PostgreSQL's than building JSON per row; Node neither reads each
+ * bucket's group values nor hashes them to group the buckets; and a few large values rather than a row per group
+ * (a text and an array each) leave the young generation's collector little to copy (docs/performance.md).
  */
 export async function packedBuckets(
   db: Kysely<Database>,
@@ -166,26 +167,34 @@ export async function packedBuckets(
   const numbers = sql`string_agg(concat_ws(',', date_part('epoch', b.at) - ${origin / 1000}, ${sql.join(
     COUNTER_LIST.map((n) => sql.ref(`b.${n}`)),
   )}), ',')`;
-  const { rows } = await sql<{ n: number; numbers: string | null } & Record<string, string>>`
-    select count(*)::int as n, ${numbers} as numbers${sql.join(
-      groupCols.map((g, i) => sql`, ${g} as ${sql.ref(`g${i}`)}`),
-      sql``,
-    )}
-      from (${bucketsSelect(q)} limit ${limit}) b${
-        groupCols.length ? sql` group by ${sql.join(groupCols)}` : sql``
-      }`.execute(db);
-  let length = 0;
-  const groups: PackedGroup[] = [];
-  for (const r of rows) {
-    // Without a dimension, one row even when there are no buckets.
-    if (!r.n) continue;
-    length += r.n;
-    groups.push({
-      values: q.groupBy.map((_, i) => String(r[`g${i}`])),
-      numbers: JSON.parse(`[${r.numbers}]`) as number[],
-    });
-  }
-  return { length, origin, groups };
+  // The outer aggregates read the groups in one order (the same for all of them, as they have no ORDER BY).
+  const { rows } = await sql<{ n: number; counts: string; numbers: string | null } & Record<string, string>>`
+    select coalesce(sum(g.n), 0)::int as n, array_to_json(array_agg(g.n))::text as counts,
+           string_agg(g.numbers, ',') as numbers${sql.join(
+             groupCols.map(
+               (_, i) => sql`, array_to_json(array_agg(${sql.ref(`g.g${i}`)}))::text as ${sql.ref(`g${i}`)}`,
+             ),
+             sql``,
+           )}
+      from (select count(*)::int as n, ${numbers} as numbers${sql.join(
+        groupCols.map((g, i) => sql`, ${g} as ${sql.ref(`g${i}`)}`),
+        sql``,
+      )}
+              from (${bucketsSelect(q)} limit ${limit}) b${
+                groupCols.length ? sql` group by ${sql.join(groupCols)}` : sql``
+              }) g
+     where g.n > 0`.execute(db);
+  const r = rows[0]!;
+  if (!r.n) return { length: 0, origin, numbers: [], groups: [] };
+  const counts = JSON.parse(r.counts) as number[];
+  const values = q.groupBy.map((_, i) => JSON.parse(r[`g${i}`]!) as string[]);
+  let first = 0;
+  const groups = counts.map((count, g) => {
+    const group = { values: values.map((v) => v[g]!), first, count };
+    first += count;
+    return group;
+  });
+  return { length: r.n, origin, numbers: JSON.parse(`[${r.numbers}]`) as number[], groups };
 }
 
 /** The SELECT of the buckets asked (columns: the groups', `at`, the counters). */

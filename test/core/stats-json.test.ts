@@ -22,7 +22,7 @@ const TO = new Date(FROM.getTime() + 24 * H);
 
 /** These buckets packed per group (as packedBuckets returns them), the groups in the order first seen. */
 function pack(buckets: Bucket[], dims: number): PackedBuckets {
-  const groups = new Map<string, PackedGroup>();
+  const groups = new Map<string, { values: string[]; numbers: number[] }>();
   for (const b of buckets) {
     const values = b.group.slice(0, dims);
     const k = JSON.stringify(values);
@@ -30,7 +30,17 @@ function pack(buckets: Bucket[], dims: number): PackedBuckets {
     if (!g) groups.set(k, (g = { values, numbers: [] }));
     g.numbers.push((b.at.getTime() - FROM.getTime() + 24 * H) / 1000, ...COUNTERS.map((c) => b.counts[c]));
   }
-  return { length: buckets.length, origin: FROM.getTime() - 24 * H, groups: [...groups.values()] };
+  const numbers: number[] = [];
+  const packed: PackedGroup[] = [];
+  for (const g of groups.values()) {
+    packed.push({
+      values: g.values,
+      first: numbers.length / PACKED_STRIDE,
+      count: g.numbers.length / PACKED_STRIDE,
+    });
+    numbers.push(...g.numbers);
+  }
+  return { length: buckets.length, origin: FROM.getTime() - 24 * H, numbers, groups: packed };
 }
 
 function written(buckets: Bucket[], groupBy: string[], format: StatsFormat = "points"): string {
