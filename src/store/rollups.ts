@@ -3,7 +3,7 @@
 // from the smallest cube that answers the question; aged out by purgeRollups.
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import { COUNTERS, mergeIncrements, type Counter, type RollupIncrement } from "../core/rollup.js";
-import type { PackedBuckets, PackedGroup } from "../core/stats.js";
+import type { PackedBuckets } from "../core/stats.js";
 import { JsonRows } from "./json-rows.js";
 import { PREPARED } from "./prepared.js";
 import type { Database } from "./schema.js";
