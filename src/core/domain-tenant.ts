@@ -19,15 +19,3 @@ export function tenantOfDomain(
   }
   return undefined;
 }
-
-/** The tenant of the first of `domains` that one owns. */
-export function tenantOfDomains(
-  domains: readonly (string | null | undefined)[],
-  map: ReadonlyMap<string, string>,
-): string | undefined {
-  for (const d of domains) {
-    const t = tenantOfDomain(d, map);
-    if (t !== undefined) return t;
-  }
-  return undefined;
-}
