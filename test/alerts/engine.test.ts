@@ -3,8 +3,8 @@
 // sink); a dead route dead-lettered without holding up the others; escalation of an unacknowledged critical
 // incident; resolution by the rule (hysteresis) that resumes the stream; two workers at once open each incident
 // once.
-import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { startReceiver, type Received, type Receiver } from "../helpers/receiver.js";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAlertEngine } from "../../src/alerts/engine.js";
@@ -26,14 +26,8 @@ import { verifySignature } from "../../src/webhooks/sign.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 import { subscribeToAll } from "../helpers/webhooks.js";
 
-interface Received {
-  path: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-}
-
 let t: TestDb;
-let http: Server;
+let http: Receiver;
 let httpUrl: string;
 let smtp: SMTPServer;
 let smtpPort: number;
@@ -46,16 +40,8 @@ const now = () => clock;
 
 beforeAll(async () => {
   t = await createTestDb();
-  http = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", headers: req.headers, body });
-      res.writeHead(req.url === "/broken" ? 500 : 202).end("ok");
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  httpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  http = await startReceiver(received, (path) => (path === "/broken" ? 500 : 202));
+  httpUrl = http.url;
   smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
@@ -74,7 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((r) => http.close(r));
+  await http.close();
   await new Promise<void>((r) => smtp.close(() => r()));
   await t?.drop();
 });

@@ -2,8 +2,6 @@
 // incident that fell back to a warning (hysteresis) and then became critical again starts its escalation over: a
 // new critical_since, the routes told again at once, the escalation route paged again once its delay has passed
 // anew (not at once, not twice), and the history shows each step.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAlertEngine } from "../../src/alerts/engine.js";
 import { parseAlertsConfig, type AlertsConfig } from "../../src/core/alerts/config.js";
@@ -12,12 +10,13 @@ import { createLogger } from "../../src/log.js";
 import { activeIncidents, incidentHistory } from "../../src/store/incidents.js";
 import { addToRollups } from "../../src/store/rollups.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { startReceiver, type Received, type Receiver } from "../helpers/receiver.js";
 import { subscribeToAll } from "../helpers/webhooks.js";
 
 let t: TestDb;
-let http: Server;
+let http: Receiver;
 let httpUrl: string;
-const received: { path: string; body: string }[] = [];
+const received: Received[] = [];
 const logger = createLogger("silent");
 const start = new Date(Math.floor(Date.now() / 3600_000) * 3600_000 + 5 * 60_000);
 let clock = start;
@@ -25,20 +24,12 @@ const now = () => clock;
 
 beforeAll(async () => {
   t = await createTestDb();
-  http = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", body });
-      res.writeHead(202).end("ok");
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  httpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  http = await startReceiver(received);
+  httpUrl = http.url;
 });
 
 afterAll(async () => {
-  await new Promise((r) => http.close(r));
+  await http.close();
   await t?.drop();
 });
 

@@ -3,8 +3,6 @@
 // the notifications of a change made through the API go out as it commits, without an evaluation round, and a
 // route that is down is retried by the worker's loop, then dead-lettered, without holding up the others;
 // blocklist and authentication incidents open per sending domain.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAlertEngine } from "../../src/alerts/engine.js";
 import { parseAlertsConfig, type AlertsConfig } from "../../src/core/alerts/config.js";
@@ -17,12 +15,13 @@ import { addToRollups } from "../../src/store/rollups.js";
 import { client, startTestApi, type TestApi } from "../api/helpers.js";
 import { createTestDb, testHash, type TestDb } from "../helpers/db.js";
 import { until } from "../helpers/until.js";
+import { startReceiver, type Received, type Receiver } from "../helpers/receiver.js";
 import { subscribeToAll } from "../helpers/webhooks.js";
 
 let t: TestDb;
-let http: Server;
+let http: Receiver;
 let httpUrl: string;
-const received: { path: string; body: string }[] = [];
+const received: Received[] = [];
 const logger = createLogger("silent");
 const start = new Date(Math.floor(Date.now() / 3600_000) * 3600_000 + 30 * 60_000);
 let clock = start;
@@ -30,20 +29,12 @@ const now = () => clock;
 
 beforeAll(async () => {
   t = await createTestDb();
-  http = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", body });
-      res.writeHead(req.url === "/down" ? 503 : 202).end("ok");
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  httpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  http = await startReceiver(received, (path) => (path === "/down" ? 503 : 202));
+  httpUrl = http.url;
 });
 
 afterAll(async () => {
-  await new Promise((r) => http.close(r));
+  await http.close();
   await t?.drop();
 });
 
