@@ -142,7 +142,8 @@ describe("writeStatsGroups", () => {
     expect(series.hardRate).toEqual([0.007, null]);
     expect(series.previous.sent).toEqual([300, 0]);
     expect(series.previous.delivered).toEqual([0, 5]);
-    expect(series.previous.complaintRate).toEqual([1 / 300, null]);
+    // Rates to 6 significant digits (RATIO_DIGITS), as the API answers them.
+    expect(series.previous.complaintRate).toEqual([0.00333333, null]);
   });
 
   it("gives the same columns as columnarOf(statsOf(...)) for any buckets", () => {
