@@ -155,7 +155,9 @@ try {
       if (s.text.equals(mine)) continue;
       if (rounded(s.text) !== rounded(mine))
         throw new Error(`${label}, ${s.format}: ${builds[s.k].name} answers otherwise than this checkout`);
-      console.log(`  (${s.format}: ${builds[s.k].name}'s rates are full quotients; the same once rounded to 6 digits)`);
+      console.log(
+        `  (${s.format}: ${builds[s.k].name}'s rates are full quotients; the same once rounded to 6 digits)`,
+      );
     }
     const p = new URLSearchParams(q);
     const dims = [...(p.get("groupBy")?.split(",") ?? []), ...["stream", "provider"].filter((d) => p.has(d))];

@@ -2847,7 +2847,8 @@ export interface paths {
                     severity?: "warning" | "critical" | "pause";
                     ruleId?: string;
                     stream?: string;
-                    provider?: string;
+                    /** @description Only incidents of this recipient provider */
+                    provider?: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other";
                     sendingIp?: string;
                     /** @description the sending domain (lower case) */
                     sendingDomain?: string;
@@ -4940,7 +4941,11 @@ export interface components {
             status: "open" | "acknowledged" | "resolved";
             scope: {
                 stream: string | null;
-                provider: string | null;
+                /**
+                 * @description The recipients' provider (one of the closed list); null: every provider
+                 * @enum {string|null}
+                 */
+                provider: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other" | null;
                 campaign: string | null;
                 sendingIp: string | null;
                 sendingDomain: string | null;

@@ -341,7 +341,11 @@ export class StatsGroupsWriter {
     } else {
       out.raw(POINTS);
       for (let p = 0; p < np; p++) {
-        out.raw(p ? NEXT_POINT : FIRST_POINT).raw(AT).raw(this.iso(ats[p]!)).raw(COMMA);
+        out
+          .raw(p ? NEXT_POINT : FIRST_POINT)
+          .raw(AT)
+          .raw(this.iso(ats[p]!))
+          .raw(COMMA);
         writeFigures(out, sums, p * K2);
         out.raw(POINT_PREVIOUS);
         writeFigures(out, sums, p * K2 + K);

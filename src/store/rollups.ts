@@ -223,7 +223,9 @@ export async function streamBuckets(
   if (!pool) return undefined;
   const groupCols = q.groupBy.map((g) => `b.${COLUMN[g]}`);
   const compiled = sql`${bucketsSelect(q)} limit ${limit}`.compile(db);
-  const inner = compiled.sql.replace(/\$(\d+)/g, (_, n: string) => literal(compiled.parameters[Number(n) - 1]));
+  const inner = compiled.sql.replace(/\$(\d+)/g, (_, n: string) =>
+    literal(compiled.parameters[Number(n) - 1]),
+  );
   // A comma between numbers: COPY's text format would escape a tab within a field.
   const numbers = `string_agg(concat_ws(',', date_part('epoch', b.at)::int8 - ${q.from.getTime() / 1000}, ${COUNTER_LIST.map((n) => `b.${n}`).join(", ")}), ',')`;
   // Each line begins with the number of buckets in all groups (known before the first group goes out: the

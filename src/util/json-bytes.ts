@@ -102,8 +102,6 @@ export class JsonBytes {
   }
 }
 
-const NULL = ascii("null");
-
 /** The most bytes putNumber or putRatio write: a double's text ("-1.2345678901234567e-308") and some. */
 export const MAX_NUMBER = 26;
 
@@ -208,9 +206,11 @@ export function putRatio(buf: Buffer, pos: number, n: number, d: number): number
       return pos + 1;
     }
   }
+  // From here q < 1e6: in 32-bit integer arithmetic.
+  q |= 0;
   let digits = RATIO_DIGITS;
-  while (q % 10 === 0) {
-    q /= 10;
+  for (let t = (q / 10) | 0; t * 10 === q; t = (q / 10) | 0) {
+    q = t;
     digits--;
   }
   if (e <= 5) {
@@ -221,7 +221,7 @@ export function putRatio(buf: Buffer, pos: number, n: number, d: number): number
     let end = pos + digits;
     const last = end;
     do {
-      const t = Math.floor(q / 10);
+      const t = (q / 10) | 0;
       buf[--end] = 48 + q - t * 10;
       q = t;
     } while (q);
@@ -231,7 +231,7 @@ export function putRatio(buf: Buffer, pos: number, n: number, d: number): number
   let end = pos + digits + (digits > 1 ? 1 : 0);
   const last = end;
   for (let i = 1; i < digits; i++) {
-    const t = Math.floor(q / 10);
+    const t = (q / 10) | 0;
     buf[--end] = 48 + q - t * 10;
     q = t;
   }

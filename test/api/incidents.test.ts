@@ -318,9 +318,9 @@ describe("the provider of incidents: the closed provider list", () => {
     const yahoo = await globex.get("/v1/incidents?provider=yahoo");
     expect(yahoo.status).toBe(200);
     const { incidents } = await yahoo.json();
-    expect(incidents.map((i: { ruleId: string; scope: { provider: string } }) => [i.ruleId, i.scope.provider])).toEqual([
-      ["block-rate", "yahoo"],
-    ]);
+    expect(
+      incidents.map((i: { ruleId: string; scope: { provider: string } }) => [i.ruleId, i.scope.provider]),
+    ).toEqual([["block-rate", "yahoo"]]);
     expect((await (await globex.get("/v1/incidents?provider=google")).json()).incidents).toEqual([]);
 
     for (const bad of ["nobody", "Yahoo", ""]) {

@@ -5,12 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { PROVIDERS } from "../../core/provider.js";
 import { COUNTERS } from "../../core/rollup.js";
-import {
-  STATS_FORMATS,
-  StatsGroupsWriter,
-  writeStatsGroups,
-  type StatsFormat,
-} from "../../core/stats.js";
+import { STATS_FORMATS, StatsGroupsWriter, writeStatsGroups, type StatsFormat } from "../../core/stats.js";
 import { GROUP_BY, packedBuckets, streamBuckets, type GroupBy } from "../../store/rollups.js";
 import { suppressionCounts } from "../../store/suppression-stats.js";
 import { ascii, JsonBytes } from "../../util/json-bytes.js";
