@@ -1759,13 +1759,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                 };
                                 previous: {
@@ -1777,13 +1777,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                 };
                                 points: {
@@ -1797,13 +1797,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                     previous?: {
                                         sent: number;
@@ -1814,13 +1814,13 @@ export interface paths {
                                         complaint: number;
                                         autoReply: number;
                                         unverified: number;
-                                        /** @description hard / sent (null without sends) */
+                                        /** @description hard / sent, to 6 significant digits (null without sends) */
                                         hardRate: number | null;
-                                        /** @description complaint / sent */
+                                        /** @description complaint / sent, to 6 significant digits */
                                         complaintRate: number | null;
-                                        /** @description complaint / delivered */
+                                        /** @description complaint / delivered, to 6 significant digits */
                                         complaintRateDelivered: number | null;
-                                        /** @description block / sent */
+                                        /** @description block / sent, to 6 significant digits */
                                         blockRate: number | null;
                                     };
                                 }[];
@@ -1856,13 +1856,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                 };
                                 previous: {
@@ -1874,13 +1874,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                 };
                                 /** @description The group's points in columns: `at[i]` is point i's bucket, `sent[i]` its sends, ...; `previous` the same figures of the bucket one period earlier */

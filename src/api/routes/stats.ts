@@ -33,6 +33,7 @@ export const MAX_RANGE_DAYS = 400;
 /** The most points (groups x buckets) one answer holds. */
 export const MAX_POINTS = 50_000;
 
+/** A rate: to 6 significant digits, rounded half up on the exact quotient (docs/monitoring.md, section 4). */
 const rate = { type: "number", nullable: true } as const;
 const figures = everyField({
   type: "object",
@@ -42,10 +43,10 @@ const figures = everyField({
       (typeof COUNTERS)[number],
       { type: "integer" }
     >),
-    hardRate: { ...rate, description: "hard / sent (null without sends)" },
-    complaintRate: { ...rate, description: "complaint / sent" },
-    complaintRateDelivered: { ...rate, description: "complaint / delivered" },
-    blockRate: { ...rate, description: "block / sent" },
+    hardRate: { ...rate, description: "hard / sent, to 6 significant digits (null without sends)" },
+    complaintRate: { ...rate, description: "complaint / sent, to 6 significant digits" },
+    complaintRateDelivered: { ...rate, description: "complaint / delivered, to 6 significant digits" },
+    blockRate: { ...rate, description: "block / sent, to 6 significant digits" },
   },
 } as const);
 
