@@ -3,10 +3,9 @@
 // from the smallest cube that answers the question; aged out by purgeRollups.
 import { once } from "node:events";
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import pg from "pg";
 import { COUNTERS, mergeIncrements, type Counter, type RollupIncrement } from "../core/rollup.js";
 import { PACKED_STRIDE, type PackedBuckets } from "../core/stats.js";
-import { copyOutLines, type LineSink } from "./copy.js";
+import { copyOutLines, inlineParameters, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import { JsonRows } from "./json-rows.js";
 import { PREPARED } from "./prepared.js";
@@ -223,9 +222,7 @@ export async function streamBuckets(
   if (!pool) return undefined;
   const groupCols = q.groupBy.map((g) => `b.${COLUMN[g]}`);
   const compiled = sql`${bucketsSelect(q)} limit ${limit}`.compile(db);
-  const inner = compiled.sql.replace(/\$(\d+)/g, (_, n: string) =>
-    literal(compiled.parameters[Number(n) - 1]),
-  );
+  const inner = inlineParameters(compiled);
   // A comma between numbers: COPY's text format would escape a tab within a field.
   const numbers = `string_agg(concat_ws(',', date_part('epoch', b.at)::int8 - ${q.from.getTime() / 1000}, ${COUNTER_LIST.map((n) => `b.${n}`).join(", ")}), ',')`;
   // Each line begins with the number of buckets in all groups (known before the first group goes out: the
@@ -239,14 +236,6 @@ export async function streamBuckets(
   stream.resume();
   await once(stream, "end");
   return sink.buckets;
-}
-
-/** A value in a statement's text (COPY takes no bind parameters): node-postgres quotes it. */
-function literal(v: unknown): string {
-  if (typeof v === "string") return pg.escapeLiteral(v);
-  if (v instanceof Date) return `${pg.escapeLiteral(v.toISOString())}::timestamptz`;
-  if (typeof v === "number" && Number.isFinite(v)) return String(v);
-  throw new Error(`cannot write ${typeof v} into the stats' COPY statement`);
 }
 
 /** The byte a backslash sequence of COPY's text format stands for (COPY TO writes no octal nor hex ones). */
