@@ -24,6 +24,7 @@ import {
   commandInText,
   decideReason,
   finalNoticeIn,
+  givenUpIn,
   permanenceOf,
   subjectReasonOf,
   type Evidence,
@@ -420,12 +421,16 @@ function runExtractors(mail: ParsedMail, dsn: DeliveryStatus | undefined): Extra
   return undefined;
 }
 
+/** The evidence that settles an expiry's permanence by itself: its Action, or its own gave-up words. */
+const SETTLED_EXPIRY: ReadonlySet<string> = new Set(["action:delayed", "action:failed", "text:given-up"]);
+
 function fromExtractors(lhost: Extracted | undefined, text: string, subjectReason?: string): Recipient[] {
   if (!lhost) return [];
   // The bounce's own words on permanence ("this is a permanent error", "will retry"), for recipients whose
   // evidence says nothing of it: read once, when first needed.
   let textPermanence: boolean | null | undefined;
   let finalNotice: boolean | undefined;
+  let givenUp: boolean | null | undefined;
   const out: Recipient[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < lhost.recipients.length; i++) {
@@ -474,6 +479,12 @@ function fromExtractors(lhost: Extracted | undefined, text: string, subjectReaso
       // A final notice ("could not be delivered") with no reason known and no word of a retry: permanent.
       else if (permanent === null && (d.reason === "undefined" || d.reason === "onhold"))
         if ((finalNotice ??= finalNoticeIn(text))) permanent = true;
+    }
+    // A message given up after its queue lifetime: the notice's own last word ("Giving up.", "Message will be deleted
+    // from queue", "will keep trying"), where the recipient's evidence did not settle it by an Action or its words.
+    if (d.reason === "expired" && !SETTLED_EXPIRY.has(d.permanentRule ?? "")) {
+      givenUp ??= givenUpIn(text);
+      if (givenUp !== null) permanent = givenUp;
     }
     const r: Recipient = {
       recipient: lowerDomain(address),

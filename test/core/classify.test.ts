@@ -346,7 +346,51 @@ describe("permanence", () => {
     });
     expect(
       d({ diagnostic: "After 7 days (165 hours), your message could not be fully delivered." }),
-    ).toMatchObject({ reason: "expired", permanent: true, permanentRule: "text:permanent" });
+    ).toMatchObject({ reason: "expired", permanent: true, permanentRule: "text:given-up" });
+  });
+
+  it("makes an expiry given up permanent (its words or Action failed) and a delay warning transient, whatever the status class", () => {
+    // issue 14 §3: the sending MTA's "I've given up" is its last word; the class stays soft (the reason decides it)
+    for (const diagnostic of [
+      "421 <b@example.net>... Cannot send message for 5 days",
+      "Could not deliver for the last 432000 seconds. Giving up.",
+      "550 4.4.7 QUEUE.Expired; message expired",
+      "Deferred: Connection timed out with mx.example.net. Message could not be delivered for 5 days Message will be deleted from queue",
+    ])
+      expect(d({ diagnostic, status: "4.4.7" }), diagnostic).toMatchObject({
+        reason: "expired",
+        permanent: true,
+        permanentRule: "text:given-up",
+      });
+    expect(d({ status: "4.4.7", action: "failed", diagnostic: "connection timed out" })).toMatchObject({
+      reason: "expired",
+      permanent: true,
+      permanentRule: "action:failed",
+    });
+    expect(
+      d({ status: "4.4.7", action: "delayed", diagnostic: "Cannot send message for 5 days" }),
+    ).toMatchObject({ permanent: false, permanentRule: "action:delayed" });
+    expect(
+      d({
+        diagnostic:
+          "Warning: message still undelivered after 4 hours. Will keep trying until message is 5 days old",
+      }),
+    ).toMatchObject({ reason: "expired", permanent: false });
+    expect(d({ status: "4.4.7", diagnostic: "connection timed out" })).toMatchObject({
+      reason: "expired",
+      permanent: false,
+      permanentRule: "status",
+    });
+  });
+
+  it("reads a refused connection on a delay notice as the delay (expired), on a final notice as the remote's block", () => {
+    const diagnostic = "Deferred: Connection refused by mbox07.example.net.";
+    expect(d({ diagnostic, status: "4.0.0", action: "delayed" })).toMatchObject({
+      reason: "expired",
+      permanent: false,
+      rule: "dsn.action:delayed+text:generic.connection-refused-by",
+    });
+    expect(d({ diagnostic, status: "4.4.7", action: "failed" })).toMatchObject({ reason: "blocked" });
   });
 
   it("gives a permanent failure of unknown reason (on hold) the soft class and leaves undetermined only for no evidence", () => {

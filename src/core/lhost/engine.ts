@@ -67,6 +67,11 @@ export interface Layout {
    * block is one (`Não foi possível entregar a mensagem para addr porque ...`), unless its line asks to contact it.
    */
   freeText?: boolean;
+  /**
+   * A delay notice of this layout (`transient non-fatal errors`, `THIS IS A WARNING MESSAGE ONLY`, a `Warning:`
+   * subject), tested on the subject and the block's first lines: its recipients are still retried (Action delayed).
+   */
+  delayNotice?: RegExp;
 }
 
 /** The ends of error blocks every layout shares: where the returned original begins. */
@@ -600,7 +605,16 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     if (around && around !== r.diagnostic) r.context = around;
     return r;
   };
-  return drafts.filter((d) => EMAIL.test(d.rcpt)).map((d) => withContext(d, draftRecipient(d)));
+  const delayed =
+    layout.delayNotice !== undefined &&
+    layout.delayNotice.test(`${subjectOf(mail)}\n${lines.slice(0, 12).join("\n").slice(0, 2000)}`);
+  return drafts
+    .filter((d) => EMAIL.test(d.rcpt))
+    .map((d) => {
+      const r = withContext(d, draftRecipient(d));
+      if (delayed) r.action ??= "delayed";
+      return r;
+    });
 
   function draftRecipient(d: Draft): ExtractedRecipient {
     const fields = dsnFields(d.lines);
@@ -937,6 +951,7 @@ function uniform(l: Layout): Layout {
     recipientFromOriginal: l.recipientFromOriginal,
     sharedDiagnostic: l.sharedDiagnostic,
     freeText: l.freeText,
+    delayNotice: l.delayNotice,
   };
 }
 

@@ -545,6 +545,9 @@ export const genericRules = table("generic", [
     /connection refused by \S|deferred: connection refused by/i,
     "Deferred: Connection refused by mx.example.ne.jp.",
     P.mta + 1,
+    undefined,
+    // on a delay warning ("transient non-fatal errors", "Will keep trying"), the refused connection is the delay
+    "expired",
   ],
   [
     "blocked-pairs",
