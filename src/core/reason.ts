@@ -336,6 +336,10 @@ function refusedAfterRecipient(
   diagnostic: string,
 ): boolean {
   if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
+  // A vague protocol code beside a 55x reply (`550 5.5.0 Requested action not taken: mailbox unavailable`, Hotmail's
+  // answer for an address it does not have) names no other cause: the refusal is of the address (as Sisimai reads
+  // a user-unknown text under any status that names no block), unless the reply answered DATA.
+  if (status && vagueProtocolStatus(status, smtpCode) && cmd !== "DATA") return false;
   // A bounce of no known layout with no SMTP reply at all (neither a status nor a reply code): its own words
   // about the address ("the recipient is unknown", in any language), not a filter's answer to the message.
   if (freeText && !status && smtpCode === undefined) return false;

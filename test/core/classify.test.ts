@@ -255,6 +255,31 @@ describe("decideReason", () => {
     expect(decideReason({ status: "5.2.0", diagnostic: said, command: "RCPT" }).reason).toBe("userunknown");
   });
 
+  it("reads a non-existent domain as hostunknown and a DNS failure as networkerror", () => {
+    expect(
+      decideReason({
+        status: "5.4.4",
+        diagnostic: "550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain",
+      }),
+    ).toMatchObject({ reason: "hostunknown" });
+    expect(
+      decideReason({ status: "5.4.312", diagnostic: "550 5.4.312 Message expired, DNS query failed" }).reason,
+    ).toBe("networkerror");
+    const nx =
+      "DNS Error: 48817920 DNS type 'mx' lookup of padaria.example responded with code NXDOMAIN Domain name not found: padaria.example";
+    expect(decideReason({ status: "5.1.2", diagnostic: nx }).reason).toBe("hostunknown");
+    expect(decideReason({ status: "4.0.0", diagnostic: nx }).reason).toBe("networkerror");
+    expect(
+      decideReason({ diagnostic: "No mail servers appear to exists for the recipients address." }).reason,
+    ).toBe("hostunknown");
+  });
+
+  it("reads a 550 'mailbox unavailable' under a vague 5.5.0 as the address's refusal (userunknown)", () => {
+    const diagnostic = "550 Requested action not taken: mailbox unavailable";
+    expect(decideReason({ status: "5.5.0", diagnostic })).toMatchObject({ reason: "userunknown" });
+    expect(decideReason({ status: "5.5.0", diagnostic, command: "DATA" }).reason).toBe("filtered");
+  });
+
   it("reads Sisimai's syntax-error reply codes and Action: expired", () => {
     expect(decideReason({ status: "5.0.0", diagnostic: "505 sorry" }).reason).toBe("syntaxerror");
     expect(decideReason({ action: "expired" })).toMatchObject({
