@@ -146,6 +146,11 @@ export const GENERAL_LINES: RegExp[] = [
     String.raw`^\s*(?:intended recipient|error-for|undeliverable (?:address|recipient)|bad address|invalid address|original recipient|failed to|address)\s*:\s*<?(?<addr>${EMAIL_SRC})>?\s*(?<rest>.*)`,
     "i",
   ),
+  // a list server's or gateway's label with a display name: `Subscriber: Ann Lee <addr>`, `Recipient: "Lee, Ann" <addr>`
+  new RegExp(
+    String.raw`^\s*(?:subscriber|member|recipient|addressee|receiver|to)\s*:[ \t]*(?:"[^"\n]{0,80}"[ \t]*|[^\s<>:@"][^<>:@"\n\r\t]{0,80})?<(?<addr>${EMAIL_SRC})>\s*(?<rest>.*)`,
+    "i",
+  ),
   // a name, the address and the reason between commas: `Trotts, addr, recipient unknown`
   new RegExp(String.raw`^\s*[A-Za-z][\w.' -]{0,60},\s*<?(?<addr>${EMAIL_SRC})>?,\s*(?<rest>\S.*)$`, "i"),
   // the address in quotes inside a sentence: `addressed to 'addr'`, `Delivery of your message to "addr" has been postponed`
@@ -306,8 +311,21 @@ const ID_HEADER =
 const CONTACT_LINE =
   /\b(?:contact|reply to|write to|questions?|help ?desk|support|send (?:an? )?(?:e-?mail|message) to|kontakt|contactez|contacte|contatti|neem contact)\b|свяжитесь|お問い合わせ|联系|聯絡/i;
 
+/**
+ * Words just before an address that give it as the recipient's new one (`User has moved; please try <new@x>`,
+ * `nieuw adres:`, `neue Adresse:`): that address is no failed recipient, in any language.
+ */
+const NEW_ADDRESS_BEFORE =
+  /(?:moved to|has moved|please try|try instead|new (?:e-?mail )?address(?: is)?|forward(?:ed)? to|now (?:at|reachable at|uses)|nieuwe? (?:e-?mail)?adres|verhuisd naar|neue (?:e-?mail-?)?adresse|umgezogen|nouvelle adresse|d[ée]m[ée]nag[ée]|nueva direcci[óo]n|se ha trasladado|nuovo indirizzo|trasferit[oa]|novo endere[çc]o|mudou-se|nowy adres|новый адрес|переехал|新しいアドレス|新しいメールアドレス|新地址|新郵件地址|새 주소)\W{0,30}$/i;
+
+/** Whether the address at `at` of `line` follows words that give it as a new address (see NEW_ADDRESS_BEFORE). */
+function isNewAddress(line: string, at: number): boolean {
+  return at > 0 && NEW_ADDRESS_BEFORE.test(line.slice(Math.max(0, at - 80), at));
+}
+
 /** The free-text finder's own patterns on untrusted lines (checked for linearity beside the tables). */
 export const FREE_TEXT_PATTERNS: readonly RegExp[] = [
+  NEW_ADDRESS_BEFORE,
   DIALOGUE_RCPT,
   DIALOGUE_DATA,
   DIALOGUE_OK,
@@ -504,7 +522,9 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
       blankSince = false;
       continue;
     }
-    const hit = matchRecipient(line, layout);
+    const found = matchRecipient(line, layout);
+    // an address the line gives as the recipient's new one (`please try <new@x>`) is no recipient
+    const hit = found && !isNewAddress(line, line.indexOf(found.addr)) ? found : undefined;
     const hitAddr = hit?.addr.toLowerCase().replace(/\.$/, "");
     // a reply naming the sender (`<<< 501 <sender>... no access`) is evidence, not a recipient
     if (hit && hitAddr && !(own.has(hitAddr) && REPLY_ANCHOR.test(line))) {
@@ -742,6 +762,7 @@ function addressesIn(lines: string[], own: Set<string>): Draft[] {
         .toLowerCase()
         .replace(/\.$/, "");
       if (own.has(addr) || !EMAIL.test(addr) || out.some((d) => d.rcpt === addr)) continue;
+      if (isNewAddress(line, at)) continue;
       const below: string[] = [];
       for (let j = i + 1; j < lines.length && j <= i + 5 && lines[j]!.trim(); j++) below.push(lines[j]!);
       out.push({ rcpt: addr, indent: 0, lines: below, rest: squash(line.split(m).join(" ")) });

@@ -7,7 +7,7 @@ export const genericRules = table("generic", [
   [
     "mailbox-full",
     "mailboxfull",
-    /mailbox (?:is )?full|full mailbox|mailbox (?:size )?(?:limit )?exceeded|mailfolder is full/i,
+    /mailbox (?:is )?full|full mailbox|mailbox (?:size )?(?:limit )?exceeded|mailfolder is full|(?:mailbox|mail ?box|in-?box|post ?office box) (?:of|for) (?:the )?(?:recipient|user|addressee|receiver) (?:is )?(?:full|over (?:its )?(?:quota|limit))/i,
     "550 5.2.2 <kijitora@example.jp>... Mailbox Full",
     P.mailboxfull,
   ],
@@ -266,6 +266,14 @@ export const genericRules = table("generic", [
     "userunknown",
     /recipient name is not recognized|unknown or illegal (?:user|alias)|no such user here|user not known/i,
     "The recipient name is not recognized MSEXCH:IMS:EXAMPLE:KIJITORA 0 (000C05A6) Unknown Recipient",
+    P.userunknown,
+  ],
+  [
+    // old gateways' words (CompuServe's `Receiver not found: 74213.3306`)
+    "receiver-not-found",
+    "userunknown",
+    /\b(?:receiver|addressee) (?:not found|does not exist|doesn't exist)\b/i,
+    "Receiver not found: 74213.3306",
     P.userunknown,
   ],
   [
