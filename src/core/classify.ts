@@ -110,7 +110,7 @@ function classifyOne(mail: ParsedMail): Report {
 
 /** A reply's subject prefix, in the usual languages (`Re:`, `AW:`, `SV:`, `Antw:`, `Odp:`, `R:`, `回复:`). */
 const REPLY_SUBJECT =
-  /^\s*(?:re|aw|sv|vs|antw|odp|rif|res|r|ответ|回复|回覆|답장)\s*(?:\[\d{1,3}\])?\s*[:：]/i;
+  /^\s*(?:re|aw|sv|vs|antw|odp|rif|res|r|ответ|回复|回覆|답장)(?:\s*\[\d{1,3}\])?\s*[:：]/i;
 /** A mail system's own sender (a daemon, the postmaster, a list manager): its mail is no person's reply. */
 const SYSTEM_SENDER =
   /mailer-daemon|postmaster|post_master|mail ?delivery|mail system|mailer|daemon|listserv|majordomo|mailman|bounce|no-?reply/i;
