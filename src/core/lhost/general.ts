@@ -23,6 +23,9 @@ export const generalLayout: Layout = {
   ],
   // a mail of no known family must at least announce failed recipients before it is read as a bounce
   startRequired: true,
+  // a delay warning, by its subject or its banner: its recipients are still retried (Action delayed)
+  delayNotice:
+    /^(?:warning: (?:could not send|message .{0,80} delayed)|delayed mail\b|delivery (?:status notification \()?delay(?:ed)?\b|message delayed\b|mail delivery delayed)|this is a warning message only/im,
   sharedDiagnostic: true,
   freeText: true,
 };
