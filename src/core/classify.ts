@@ -24,6 +24,7 @@ import {
   commandInText,
   decideReason,
   finalNoticeIn,
+  givenUpIn,
   permanenceOf,
   subjectReasonOf,
   type Evidence,
@@ -31,7 +32,7 @@ import {
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "1.4.0";
+export const CLASSIFIER_VERSION = "1.5.0";
 
 /** Most recipients reported for one mail. */
 const MAX_RECIPIENTS = 1000;
@@ -89,6 +90,10 @@ function classifyOne(mail: ParsedMail): Report {
     if (auto) return autoReplyReport(base, auto);
   }
 
+  // A person's reply that quotes a bounce (`Re: Undelivered Mail Returned to Sender`, `> 550 5.1.1 ...`): the
+  // bounce it quotes was reported when it came; the reply itself reports nothing.
+  if (!dsn && isPersonsReplyQuoting(mail)) return completed(base, "not_a_report", []);
+
   const lhost = runExtractors(mail, dsn);
   const said = subjectReasonOf(base.subject);
   const recipients = dsn
@@ -101,6 +106,31 @@ function classifyOne(mail: ParsedMail): Report {
   const source = lhost?.id ?? (dsn ? "rfc3464" : undefined);
   if (source) report.source = source;
   return report;
+}
+
+/** A reply's subject prefix, in the usual languages (`Re:`, `AW:`, `SV:`, `Antw:`, `Odp:`, `R:`, `回复:`). */
+const REPLY_SUBJECT =
+  /^\s*(?:re|aw|sv|vs|antw|odp|rif|res|r|ответ|回复|回覆|답장)(?:\s*\[\d{1,3}\])?\s*[:：]/i;
+/** A mail system's own sender (a daemon, the postmaster, a list manager): its mail is no person's reply. */
+const SYSTEM_SENDER =
+  /mailer-daemon|postmaster|post_master|mail ?delivery|mail system|mailer|daemon|listserv|majordomo|mailman|bounce|no-?reply/i;
+
+/**
+ * A person's reply that quotes a mail (a bounce, typically): a reply subject with In-Reply-To or References, from no
+ * mail system, whose text quotes at least three lines (`> ...`) below words of its own.
+ */
+function isPersonsReplyQuoting(mail: ParsedMail): boolean {
+  const h = mail.headers;
+  if (!REPLY_SUBJECT.test(h.get("subject") ?? "")) return false;
+  if (h.get("in-reply-to") === undefined && h.get("references") === undefined) return false;
+  if (SYSTEM_SENDER.test(h.get("from") ?? "")) return false;
+  const text = mail.text ?? "";
+  let quoted = 0;
+  for (let i = text.indexOf("\n>"); i >= 0 && quoted < 3; i = text.indexOf("\n>", i + 2)) quoted++;
+  if (quoted < 3) return false;
+  // words of its own above the quote
+  const firstQuote = text.indexOf("\n>");
+  return /\S/.test(text.slice(0, firstQuote)) && !text.trimStart().startsWith(">");
 }
 
 type Base = Omit<Report, "kind" | "recipients">;
@@ -420,12 +450,16 @@ function runExtractors(mail: ParsedMail, dsn: DeliveryStatus | undefined): Extra
   return undefined;
 }
 
+/** The evidence that settles an expiry's permanence by itself: its Action, or its own gave-up words. */
+const SETTLED_EXPIRY: ReadonlySet<string> = new Set(["action:delayed", "action:failed", "text:given-up"]);
+
 function fromExtractors(lhost: Extracted | undefined, text: string, subjectReason?: string): Recipient[] {
   if (!lhost) return [];
   // The bounce's own words on permanence ("this is a permanent error", "will retry"), for recipients whose
   // evidence says nothing of it: read once, when first needed.
   let textPermanence: boolean | null | undefined;
   let finalNotice: boolean | undefined;
+  let givenUp: boolean | null | undefined;
   const out: Recipient[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < lhost.recipients.length; i++) {
@@ -474,6 +508,12 @@ function fromExtractors(lhost: Extracted | undefined, text: string, subjectReaso
       // A final notice ("could not be delivered") with no reason known and no word of a retry: permanent.
       else if (permanent === null && (d.reason === "undefined" || d.reason === "onhold"))
         if ((finalNotice ??= finalNoticeIn(text))) permanent = true;
+    }
+    // A message given up after its queue lifetime: the notice's own last word ("Giving up.", "Message will be deleted
+    // from queue", "will keep trying"), where the recipient's evidence did not settle it by an Action or its words.
+    if (d.reason === "expired" && !SETTLED_EXPIRY.has(d.permanentRule ?? "")) {
+      givenUp ??= givenUpIn(text);
+      if (givenUp !== null) permanent = givenUp;
     }
     const r: Recipient = {
       recipient: lowerDomain(address),

@@ -193,6 +193,8 @@ export function decideReason(e: Evidence): Decision {
   // system (Sisimai decides X.6.x before those): `554 5.6.1 Message content not accepted for policy reasons`.
   if (text && status && /^[45]\.6\.\d{1,3}$/.test(status) && MEDIA_CODE_KEEPS.has(text.reason))
     return done("contenterror", `${statusIdOf(status, statusSource)}+${textId}`);
+  // Words that mean another reason on a delay notice (a refused connection, still retried, is the delay itself).
+  if (text?.onDelay && action === "delayed") return done(text.onDelay, `dsn.action:delayed+${textId}`);
   if (text && textPriority >= STRONG_TEXT) {
     // Even a provider's "unknown user" is its filter's answer when the status names another cause (X.2.0 filtered,
     // X.7.x security or policy, X.7.17 owner changed, ...) and the reply did not answer RCPT TO (NTT docomo answers a
@@ -334,6 +336,10 @@ function refusedAfterRecipient(
   diagnostic: string,
 ): boolean {
   if (statusReason === "userunknown" || statusReason === "hostunknown") return false;
+  // A vague protocol code beside a 55x reply (`550 5.5.0 Requested action not taken: mailbox unavailable`, Hotmail's
+  // answer for an address it does not have) names no other cause: the refusal is of the address (as Sisimai reads
+  // a user-unknown text under any status that names no block), unless the reply answered DATA.
+  if (status && vagueProtocolStatus(status, smtpCode) && cmd !== "DATA") return false;
   // A bounce of no known layout with no SMTP reply at all (neither a status nor a reply code): its own words
   // about the address ("the recipient is unknown", in any language), not a filter's answer to the message.
   if (freeText && !status && smtpCode === undefined) return false;
@@ -418,6 +424,25 @@ const TRANSIENT_WORDS =
 const FINAL_NOTICE_WORDS =
   /could not be delivered|couldn't be delivered|cannot be delivered|can't be delivered|unable to deliver|was not delivered|were not delivered|undeliverable|did not reach|did not receive (?:a copy of )?(?:this|your) message|delivery (?:to (?:the following|these) recipients? )?(?:has )?failed|failed recipients?|permanent(?:ly)?\b|fatal|nicht zugestellt werden|unzustellbar|fehlgeschlagen|n'a pas pu [êe]tre|non remis|no se (?:pudo|ha podido) entregar|no (?:pudo|puede) ser entregado|non [èe] stato (?:possibile )?(?:recapitat|consegnat)|impossibile (?:consegnare|recapitare)|n[ãa]o (?:foi poss[íi]vel entregar|p[ôo]de ser entregue)|kon niet worden (?:afgeleverd|bezorgd)|is niet afgeleverd|не может быть доставлено|не удалось доставить|配信できませんでした|送信できませんでした|无法投递|無法投遞|无法送达|無法傳送|退信/i;
 
+/**
+ * Words that say the sending MTA gave up a message after its queue lifetime: read for an `expired` failure before
+ * its status class (a 4.4.7 or a 421 is the last attempt's code, not a promise to retry). A delay warning says none
+ * of these ("still undelivered after 4 hours", "will keep trying", "could not be delivered for more than 6 hours").
+ */
+const GAVE_UP_WORDS =
+  /\bgave up\b|\bgiving up\b|(?:i've|i have|we've|we have|has|have) given up|stopped trying|(?:will|shall) not (?:be )?(?:retried|re-?attempted|re-?tried)|not (?:going to )?(?:try|retry) (?:again|any further)|will not (?:retry|try again)|no (?:more|further) (?:delivery )?(?:attempts|retries)|(?:will be|has been|was) (?:deleted|removed) from (?:the )?queue|cannot send message for \d{1,4} (?:days?|hours?)|not reachable within the allowed queue period|(?:been )?in the queue too long|too long in (?:the )?queue|queue\.expired|\bmessage expired\b|retry time(?:out)? (?:exceeded|not reached for any host)|(?:was|were) not delivered within \d{1,4} (?:days?|hours?)|after \d{1,4} (?:days?|hours?)(?: \(\d{1,6} hours?\))?,? (?:your |the )?(?:message|mail) (?:could not|couldn't|was not|has not been|cannot) (?:be )?(?:fully |completely )?delivered|after \d{1,4} (?:delivery )?attempts|failed \d{1,4} (?:delivery )?attempts|aufgegeben|abandonn[ée]|abandonad[oa]|abbandonat[oa]|opgegeven|zustellung (?:wurde )?eingestellt|не будет (?:повторн|доставлен)|配送を(?:中止|断念)|放弃投递|放棄投遞/i;
+
+/**
+ * Whether an `expired` failure was given up (true) or is still retried (false), from the notice's words, where they
+ * say so (null): gave-up words decide before a will-retry one.
+ */
+export function givenUpIn(text: string): boolean | null {
+  const head = text.length > 4096 ? text.slice(0, 4096) : text;
+  if (GAVE_UP_WORDS.test(head)) return true;
+  if (TRANSIENT_WORDS.test(head)) return false;
+  return null;
+}
+
 /** Whether a bounce's text is a final notice (see FINAL_NOTICE_WORDS) that says nothing of a retry. */
 export function finalNoticeIn(text: string): boolean {
   const head = text.length > 4096 ? text.slice(0, 4096) : text;
@@ -425,7 +450,12 @@ export function finalNoticeIn(text: string): boolean {
 }
 
 /** The words read for permanence (checked for linearity beside the rule tables). */
-export const PERMANENCE_PATTERNS: readonly RegExp[] = [PERMANENT_WORDS, TRANSIENT_WORDS, FINAL_NOTICE_WORDS];
+export const PERMANENCE_PATTERNS: readonly RegExp[] = [
+  PERMANENT_WORDS,
+  TRANSIENT_WORDS,
+  FINAL_NOTICE_WORDS,
+  GAVE_UP_WORDS,
+];
 
 const NOT_A_FAILURE: ReadonlySet<Reason> = new Set<Reason>(["delivered", "feedback", "vacation"]);
 /** Reasons that are permanent by what they say (the address or domain does not exist or has moved). */
@@ -439,10 +469,12 @@ const PERMANENT_BY_NATURE: ReadonlySet<Reason> = new Set<Reason>([
 /**
  * Whether one recipient's failure is permanent, from the evidence alone (a status code derived from the reason
  * is not evidence), first that applies:
- *   Action delayed -> transient; the status class (5/4); the SMTP reply class; the words ("permanent error",
+ *   Action delayed -> transient; for `expired`, words that the message was given up ("gave up", "will not be
+ *   retried", "Cannot send message for 5 days", QUEUE.Expired), then Action failed -> permanent (the class stays
+ *   soft: the reason decides it); the status class (5/4); the SMTP reply class; the words ("permanent error",
  *   "I've given up" / "will retry", "temporarily", "delayed"); Action failed -> permanent; a reason that is
- *   permanent by nature (userunknown, hostunknown, hasmoved, suppressed), or `expired` (given up after retries
- *   of a transient cause) -> transient; else unknown (null).
+ *   permanent by nature (userunknown, hostunknown, hasmoved, suppressed) -> permanent; `expired` with nothing said
+ *   -> transient; else unknown (null).
  */
 export function permanenceOf(
   reason: Reason,
@@ -455,6 +487,14 @@ export function permanenceOf(
   if (NOT_A_FAILURE.has(reason)) return { permanent: null };
   const act = action?.toLowerCase();
   if (act === "delayed") return { permanent: false, rule: "action:delayed" };
+  // A message given up after its queue lifetime: the notice's last word decides, before the status class (the last
+  // attempt's 4.4.7 or 421 is no promise to retry). Issue 14 §3: "I've given up" is permanent text.
+  if (reason === "expired") {
+    const said = statusComment ? `${diagnostic} ${statusComment}` : diagnostic;
+    if (said && GAVE_UP_WORDS.test(said.length > 4096 ? said.slice(0, 4096) : said))
+      return { permanent: true, rule: "text:given-up" };
+    if (act === "failed") return { permanent: true, rule: "action:failed" };
+  }
   if (status?.[0] === "5") return { permanent: true, rule: "status" };
   if (status?.[0] === "4") return { permanent: false, rule: "status" };
   if (smtpCode !== undefined && smtpCode >= 500 && smtpCode < 600) return { permanent: true, rule: "smtp" };

@@ -255,6 +255,31 @@ describe("decideReason", () => {
     expect(decideReason({ status: "5.2.0", diagnostic: said, command: "RCPT" }).reason).toBe("userunknown");
   });
 
+  it("reads a non-existent domain as hostunknown and a DNS failure as networkerror", () => {
+    expect(
+      decideReason({
+        status: "5.4.4",
+        diagnostic: "550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain",
+      }),
+    ).toMatchObject({ reason: "hostunknown" });
+    expect(
+      decideReason({ status: "5.4.312", diagnostic: "550 5.4.312 Message expired, DNS query failed" }).reason,
+    ).toBe("networkerror");
+    const nx =
+      "DNS Error: 48817920 DNS type 'mx' lookup of padaria.example responded with code NXDOMAIN Domain name not found: padaria.example";
+    expect(decideReason({ status: "5.1.2", diagnostic: nx }).reason).toBe("hostunknown");
+    expect(decideReason({ status: "4.0.0", diagnostic: nx }).reason).toBe("networkerror");
+    expect(
+      decideReason({ diagnostic: "No mail servers appear to exists for the recipients address." }).reason,
+    ).toBe("hostunknown");
+  });
+
+  it("reads a 550 'mailbox unavailable' under a vague 5.5.0 as the address's refusal (userunknown)", () => {
+    const diagnostic = "550 Requested action not taken: mailbox unavailable";
+    expect(decideReason({ status: "5.5.0", diagnostic })).toMatchObject({ reason: "userunknown" });
+    expect(decideReason({ status: "5.5.0", diagnostic, command: "DATA" }).reason).toBe("filtered");
+  });
+
   it("reads Sisimai's syntax-error reply codes and Action: expired", () => {
     expect(decideReason({ status: "5.0.0", diagnostic: "505 sorry" }).reason).toBe("syntaxerror");
     expect(decideReason({ action: "expired" })).toMatchObject({
@@ -346,7 +371,51 @@ describe("permanence", () => {
     });
     expect(
       d({ diagnostic: "After 7 days (165 hours), your message could not be fully delivered." }),
-    ).toMatchObject({ reason: "expired", permanent: true, permanentRule: "text:permanent" });
+    ).toMatchObject({ reason: "expired", permanent: true, permanentRule: "text:given-up" });
+  });
+
+  it("makes an expiry given up permanent (its words or Action failed) and a delay warning transient, whatever the status class", () => {
+    // issue 14 §3: the sending MTA's "I've given up" is its last word; the class stays soft (the reason decides it)
+    for (const diagnostic of [
+      "421 <b@example.net>... Cannot send message for 5 days",
+      "Could not deliver for the last 432000 seconds. Giving up.",
+      "550 4.4.7 QUEUE.Expired; message expired",
+      "Deferred: Connection timed out with mx.example.net. Message could not be delivered for 5 days Message will be deleted from queue",
+    ])
+      expect(d({ diagnostic, status: "4.4.7" }), diagnostic).toMatchObject({
+        reason: "expired",
+        permanent: true,
+        permanentRule: "text:given-up",
+      });
+    expect(d({ status: "4.4.7", action: "failed", diagnostic: "connection timed out" })).toMatchObject({
+      reason: "expired",
+      permanent: true,
+      permanentRule: "action:failed",
+    });
+    expect(
+      d({ status: "4.4.7", action: "delayed", diagnostic: "Cannot send message for 5 days" }),
+    ).toMatchObject({ permanent: false, permanentRule: "action:delayed" });
+    expect(
+      d({
+        diagnostic:
+          "Warning: message still undelivered after 4 hours. Will keep trying until message is 5 days old",
+      }),
+    ).toMatchObject({ reason: "expired", permanent: false });
+    expect(d({ status: "4.4.7", diagnostic: "connection timed out" })).toMatchObject({
+      reason: "expired",
+      permanent: false,
+      permanentRule: "status",
+    });
+  });
+
+  it("reads a refused connection on a delay notice as the delay (expired), on a final notice as the remote's block", () => {
+    const diagnostic = "Deferred: Connection refused by mbox07.example.net.";
+    expect(d({ diagnostic, status: "4.0.0", action: "delayed" })).toMatchObject({
+      reason: "expired",
+      permanent: false,
+      rule: "dsn.action:delayed+text:generic.connection-refused-by",
+    });
+    expect(d({ diagnostic, status: "4.4.7", action: "failed" })).toMatchObject({ reason: "blocked" });
   });
 
   it("gives a permanent failure of unknown reason (on hold) the soft class and leaves undetermined only for no evidence", () => {

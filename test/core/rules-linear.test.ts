@@ -34,6 +34,7 @@ function layoutPatterns(l: Layout): Named[] {
   add("recipient", l.recipient);
   add("noise", l.noise);
   add("strip", l.strip && [l.strip]);
+  add("delayNotice", l.delayNotice && [l.delayNotice]);
   l.reasons?.forEach((r) => {
     out.push({ name: `lhost ${l.id} reason ${r.id}`, re: r.pattern });
     if (r.unless) out.push({ name: `lhost ${l.id} reason ${r.id} unless`, re: r.unless });

@@ -67,6 +67,11 @@ export interface Layout {
    * block is one (`Não foi possível entregar a mensagem para addr porque ...`), unless its line asks to contact it.
    */
   freeText?: boolean;
+  /**
+   * A delay notice of this layout (`transient non-fatal errors`, `THIS IS A WARNING MESSAGE ONLY`, a `Warning:`
+   * subject), tested on the subject and the block's first lines: its recipients are still retried (Action delayed).
+   */
+  delayNotice?: RegExp;
 }
 
 /** The ends of error blocks every layout shares: where the returned original begins. */
@@ -139,6 +144,11 @@ export const GENERAL_LINES: RegExp[] = [
   // labels of old MTAs: `Intended recipient: addr`, `Error-for: addr`, `Undeliverable Address: addr`
   new RegExp(
     String.raw`^\s*(?:intended recipient|error-for|undeliverable (?:address|recipient)|bad address|invalid address|original recipient|failed to|address)\s*:\s*<?(?<addr>${EMAIL_SRC})>?\s*(?<rest>.*)`,
+    "i",
+  ),
+  // a list server's or gateway's label with a display name: `Subscriber: Ann Lee <addr>`, `Recipient: "Lee, Ann" <addr>`
+  new RegExp(
+    String.raw`^\s*(?:subscriber|member|recipient|addressee|receiver|to)\s*:[ \t]*(?:"[^"\n]{0,80}"[ \t]*|[^\s<>:@"][^<>:@"\n\r\t]{0,80})?<(?<addr>${EMAIL_SRC})>\s*(?<rest>.*)`,
     "i",
   ),
   // a name, the address and the reason between commas: `Trotts, addr, recipient unknown`
@@ -301,8 +311,21 @@ const ID_HEADER =
 const CONTACT_LINE =
   /\b(?:contact|reply to|write to|questions?|help ?desk|support|send (?:an? )?(?:e-?mail|message) to|kontakt|contactez|contacte|contatti|neem contact)\b|свяжитесь|お問い合わせ|联系|聯絡/i;
 
+/**
+ * Words just before an address that give it as the recipient's new one (`User has moved; please try <new@x>`,
+ * `nieuw adres:`, `neue Adresse:`): that address is no failed recipient, in any language.
+ */
+const NEW_ADDRESS_BEFORE =
+  /(?:moved to|has moved|please try|try instead|new (?:e-?mail )?address(?: is)?|forward(?:ed)? to|now (?:at|reachable at|uses)|nieuwe? (?:e-?mail)?adres|verhuisd naar|neue (?:e-?mail-?)?adresse|umgezogen|nouvelle adresse|d[ée]m[ée]nag[ée]|nueva direcci[óo]n|se ha trasladado|nuovo indirizzo|trasferit[oa]|novo endere[çc]o|mudou-se|nowy adres|новый адрес|переехал|新しいアドレス|新しいメールアドレス|新地址|新郵件地址|새 주소)\W{0,30}$/i;
+
+/** Whether the address at `at` of `line` follows words that give it as a new address (see NEW_ADDRESS_BEFORE). */
+function isNewAddress(line: string, at: number): boolean {
+  return at > 0 && NEW_ADDRESS_BEFORE.test(line.slice(Math.max(0, at - 80), at));
+}
+
 /** The free-text finder's own patterns on untrusted lines (checked for linearity beside the tables). */
 export const FREE_TEXT_PATTERNS: readonly RegExp[] = [
+  NEW_ADDRESS_BEFORE,
   DIALOGUE_RCPT,
   DIALOGUE_DATA,
   DIALOGUE_OK,
@@ -499,7 +522,9 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
       blankSince = false;
       continue;
     }
-    const hit = matchRecipient(line, layout);
+    const found = matchRecipient(line, layout);
+    // an address the line gives as the recipient's new one (`please try <new@x>`) is no recipient
+    const hit = found && !isNewAddress(line, line.indexOf(found.addr)) ? found : undefined;
     const hitAddr = hit?.addr.toLowerCase().replace(/\.$/, "");
     // a reply naming the sender (`<<< 501 <sender>... no access`) is evidence, not a recipient
     if (hit && hitAddr && !(own.has(hitAddr) && REPLY_ANCHOR.test(line))) {
@@ -600,7 +625,16 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     if (around && around !== r.diagnostic) r.context = around;
     return r;
   };
-  return drafts.filter((d) => EMAIL.test(d.rcpt)).map((d) => withContext(d, draftRecipient(d)));
+  const delayed =
+    layout.delayNotice !== undefined &&
+    layout.delayNotice.test(`${subjectOf(mail)}\n${lines.slice(0, 12).join("\n").slice(0, 2000)}`);
+  return drafts
+    .filter((d) => EMAIL.test(d.rcpt))
+    .map((d) => {
+      const r = withContext(d, draftRecipient(d));
+      if (delayed) r.action ??= "delayed";
+      return r;
+    });
 
   function draftRecipient(d: Draft): ExtractedRecipient {
     const fields = dsnFields(d.lines);
@@ -728,6 +762,7 @@ function addressesIn(lines: string[], own: Set<string>): Draft[] {
         .toLowerCase()
         .replace(/\.$/, "");
       if (own.has(addr) || !EMAIL.test(addr) || out.some((d) => d.rcpt === addr)) continue;
+      if (isNewAddress(line, at)) continue;
       const below: string[] = [];
       for (let j = i + 1; j < lines.length && j <= i + 5 && lines[j]!.trim(); j++) below.push(lines[j]!);
       out.push({ rcpt: addr, indent: 0, lines: below, rest: squash(line.split(m).join(" ")) });
@@ -937,6 +972,7 @@ function uniform(l: Layout): Layout {
     recipientFromOriginal: l.recipientFromOriginal,
     sharedDiagnostic: l.sharedDiagnostic,
     freeText: l.freeText,
+    delayNotice: l.delayNotice,
   };
 }
 

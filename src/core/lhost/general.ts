@@ -5,7 +5,7 @@ import { fromOf, parserOf, subjectOf, type Layout } from "./engine.js";
 const BOUNCE_FROM =
   /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailer|MAILER|bounce|daemon/i;
 const BOUNCE_SUBJECT =
-  /undeliver|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failed mail|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed|message (?:blocked|rejected|refused)|kh[ôo]ng th[ểe] g[ửu]i|nedoru[čc]iteln|niedor[ęe]czon|olevererbar|f[öo]rsenad leverans|leveransfel|ikke leveret|leveringsfejl|toimitus ep[äa]onnistui|k[ée]zbes[íi]thetetlen|teslim edilemedi|iletilemedi|nelivrat|δεν παραδόθηκε|tidak terkirim|gagal terkirim|non consegnat|correo devuelto|mensagem devolvida|non distribu/i;
+  /undeliver|not deliverable|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failed mail|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed|message (?:blocked|rejected|refused)|kh[ôo]ng th[ểe] g[ửu]i|nedoru[čc]iteln|niedor[ęe]czon|olevererbar|f[öo]rsenad leverans|leveransfel|ikke leveret|leveringsfejl|toimitus ep[äa]onnistui|k[ée]zbes[íi]thetetlen|teslim edilemedi|iletilemedi|nelivrat|δεν παραδόθηκε|tidak terkirim|gagal terkirim|non consegnat|correo devuelto|mensagem devolvida|non distribu/i;
 
 export const generalLayout: Layout = {
   id: "general",
@@ -23,6 +23,9 @@ export const generalLayout: Layout = {
   ],
   // a mail of no known family must at least announce failed recipients before it is read as a bounce
   startRequired: true,
+  // a delay warning, by its subject or its banner: its recipients are still retried (Action delayed)
+  delayNotice:
+    /^(?:warning: (?:could not send|message .{0,80} delayed)|delayed mail\b|delivery (?:status notification \()?delay(?:ed)?\b|message delayed\b|mail delivery delayed)|this is a warning message only/im,
   sharedDiagnostic: true,
   freeText: true,
 };
@@ -53,6 +56,15 @@ generalLayout.start!.push(
 // `se nepodařilo doručit`, `전달되지 않았습니다`, `n'a pas encore pu être distribué`
 generalLayout.start!.push(
   /(?:har|hat|er|ha) (?:ännu |endnu |enda )?(?:inte|ikke|ikkje) (?:kunnat|kunnet|kunne) (?:levereras|leveres|afleveres)|se (?:nepoda[řr]ilo|nepodarilo) doru[čc]i[tť]|nedoru[čc]iteln|(?:전달|전송|배달|발송|배송)(?:되지|하지) 않았습니다|n'a pas (?:encore )?pu [eê]tre (?:distribu|remis|livr|achemin|transmis)/i,
+);
+
+// Old gateways and list servers (issue 14 §2): `Message not deliverable to the following cc:Mail recipient:`,
+// `Receiver not found: 74213.3306` (CompuServe), `The following subscriber address has failed permanently`
+// (LISTSERV), and a notice whose only recipient is in a quoted SMTP dialogue (`Session log:`, `SMTP transcript:`,
+// or the dialogue's own `>>> RCPT TO:<addr>` line), whatever words surround it.
+generalLayout.start!.push(
+  /not deliverable to\b|following (?:[\w:.-]{1,30} ){1,3}(?:recipients?|address(?:es)?|subscribers?|members?|destinations?)\b|(?:subscriber|recipient|member)s? (?:address(?:es)? )?(?:has|have) failed|failed permanently|^[ \t]*(?:receiver|recipient|addressee|user) (?:not found|unknown)[ \t]*:/im,
+  /^[ \t]*(?:smtp |the )?(?:session|conversation|dialog(?:ue)?|transaction) (?:log|transcript)\b|\bsmtp (?:session|transcript|dialog(?:ue)?|conversation|transaction) (?:log|follows|was)?|transcript of (?:the )?(?:smtp )?(?:session|conversation|dialog(?:ue)?)|^[ \t]*(?:>>>|-->|sent:?)[ \t]*RCPT TO:[ \t]*<[^\s<>@]{1,64}@/im,
 );
 
 export const generalParser = parserOf(generalLayout);

@@ -13,6 +13,12 @@ export interface TextRule {
   when?: { statusClass?: "4" | "5" };
   /** Higher wins when several rules match the same text (default 0). Specific texts outrank generic ones. */
   priority?: number;
+  /**
+   * What the words mean on a delay notice (Action delayed, a warning the sender still retries), where that differs:
+   * a connection the remote refused is the delay itself there (`expired`), though on a final notice Sisimai reads
+   * it as the remote's block.
+   */
+  onDelay?: Reason;
 }
 
 /** A status-code rule: an RFC 3463 enhanced code (exact like `5.1.1`, or a class pattern like `5.1.*`) to a reason. */

@@ -18,4 +18,7 @@ export const sendmail: Layout = {
   blankEnds: false,
   recipientFromOriginal: true,
   sharedDiagnostic: true,
+  // a warning: `Warning: could not send message for past 4 hours`, `transient non-fatal errors`
+  delayNotice:
+    /^Warning: could not send message|The following addresses had transient non-fatal errors|THIS IS A WARNING MESSAGE ONLY/im,
 };

@@ -54,14 +54,16 @@ export type RuleSpec = [
   example: string,
   priority?: number,
   when?: "4" | "5",
+  onDelay?: Reason,
 ];
 
 /** Builds a family's table from compact specs; ids become `<family>.<name>`. */
 export function table(family: string, specs: RuleSpec[]): TextRule[] {
-  return specs.map(([name, reason, pattern, example, priority, when]) => {
+  return specs.map(([name, reason, pattern, example, priority, when, onDelay]) => {
     const rule: TextRule = { id: `${family}.${name}`, reason, pattern, example };
     if (priority !== undefined) rule.priority = priority;
     if (when !== undefined) rule.when = { statusClass: when };
+    if (onDelay !== undefined) rule.onDelay = onDelay;
     return rule;
   });
 }

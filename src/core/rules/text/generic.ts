@@ -7,7 +7,7 @@ export const genericRules = table("generic", [
   [
     "mailbox-full",
     "mailboxfull",
-    /mailbox (?:is )?full|full mailbox|mailbox (?:size )?(?:limit )?exceeded|mailfolder is full/i,
+    /mailbox (?:is )?full|full mailbox|mailbox (?:size )?(?:limit )?exceeded|mailfolder is full|(?:mailbox|mail ?box|in-?box|post ?office box) (?:of|for) (?:the )?(?:recipient|user|addressee|receiver) (?:is )?(?:full|over (?:its )?(?:quota|limit))/i,
     "550 5.2.2 <kijitora@example.jp>... Mailbox Full",
     P.mailboxfull,
   ],
@@ -269,6 +269,14 @@ export const genericRules = table("generic", [
     P.userunknown,
   ],
   [
+    // old gateways' words (CompuServe's `Receiver not found: 74213.3306`)
+    "receiver-not-found",
+    "userunknown",
+    /\b(?:receiver|addressee) (?:not found|does not exist|doesn't exist)\b/i,
+    "Receiver not found: 74213.3306",
+    P.userunknown,
+  ],
+  [
     "mailbox-unavailable",
     "userunknown",
     /mailbox (?:is )?(?:unavailable|not available|not present|not found)|requested action not taken: mailbox unavailable|mailbox unavailable\b/i,
@@ -471,6 +479,16 @@ export const genericRules = table("generic", [
 
   // --- hostunknown ------------------------------------------------------------------------------------------
   [
+    // DNS said the domain does not exist (NXDOMAIN) in a permanent failure: under a 4.x.x the DNS failing is
+    // networkerror (generic.network)
+    "nxdomain",
+    "hostunknown",
+    /\bnxdomain\b|(?:domain|host) (?:name )?\S{0,255} ?(?:couldn't|could not|cannot|can't) be found/i,
+    "550 5.1.2 The domain example.invalid couldn't be found (DNS answered NXDOMAIN)",
+    P.hostunknown,
+    "5",
+  ],
+  [
     "host-unknown",
     "hostunknown",
     /host (?:or domain name )?(?:is )?unknown|unknown (?:host|domain)\b|(?:host|domain)(?: name)? not found|no such (?:domain|host)|domain (?:does not|doesn'?t) exists?|(?:recipient )?domain must exist|domain (?:name )?(?:is )?(?:invalid|not reachable|unreachable)|invalid domain\b|host unreachable|name or service not known|unrout(?:e)?able (?:address|domain|mail domain)|mail domain mentioned in email address is unknown|account or domain may not exist|nonexistent domain|dns domain .{1,80} does not exist/i,
@@ -545,6 +563,9 @@ export const genericRules = table("generic", [
     /connection refused by \S|deferred: connection refused by/i,
     "Deferred: Connection refused by mx.example.ne.jp.",
     P.mta + 1,
+    undefined,
+    // on a delay warning ("transient non-fatal errors", "Will keep trying"), the refused connection is the delay
+    "expired",
   ],
   [
     "blocked-pairs",
@@ -815,7 +836,7 @@ export const genericRules = table("generic", [
   [
     "domain-without-mail-server",
     "hostunknown",
-    /domain has no (?:mail server|mail exchanger|mx record)|no (?:mx|mail exchanger) (?:or a )?record/i,
+    /domain has no (?:mail server|mail exchanger|mx record)|no (?:mx|mail exchanger) (?:or a )?record|no mail (?:servers?|exchangers?) (?:appears? to |seems? to )?exists? for|no mail (?:servers?|exchangers?) (?:were |was |could be )?found for|(?:could not|couldn't|unable to|cannot|can't) find (?:any |a )?mail (?:servers?|exchangers?) for/i,
     "The recipient's domain has no mail server (no MX or A record).",
     P.hostunknown,
   ],

@@ -150,10 +150,19 @@ export const googleRules = table("google", [
     P.provider,
   ],
   [
+    // NXDOMAIN in a permanent failure: the domain does not exist (a transient one is the DNS failing: below)
+    "dns-nxdomain-permanent",
+    "hostunknown",
+    /dns error: \d+ dns type '(?:mx|a|aaaa)' lookup of .{1,120} responded with code nxdomain/i,
+    "550 5.1.2 DNS Error: 80335577 DNS type 'mx' lookup of example.invalid responded with code NXDOMAIN Domain name not found: example.invalid",
+    P.mta + 1,
+    "5",
+  ],
+  [
     "dns-nxdomain",
     "networkerror",
     /dns error: \d+ dns type '(?:mx|a|aaaa)' lookup of .{1,120} responded with code (?:nxdomain|servfail|noerror)/i,
-    "DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp",
+    "DNS Error: 27473443 DNS type 'mx' lookup of example.jp responded with code SERVFAIL",
     P.mta,
   ],
   [

@@ -164,6 +164,14 @@ export const languageRules = table("lang", [
     "550 5.1.2 Domaine inexistant : lavande-mail.invalid",
     P.hostunknown,
   ],
+  [
+    // the domain named, then that it does not exist or has no mail server (Gmail's and Exchange's localised NDRs)
+    "domain-named-not-found",
+    "hostunknown",
+    /\b(?:domaine|dominio|dom[ií]nio|domein|domain|домен) \S{1,255} (?:n'existe pas|est introuvable|n'a pas [ée]t[ée] trouv[ée]|n[ãa]o foi encontrado|n[ãa]o existe|no existe|no se (?:ha )?encontr(?:[óo]|ado)|non esiste|non [èe] stato trovato|bestaat niet|is niet gevonden|wurde nicht gefunden|existiert nicht|не существует|не найден)|(?:aucun serveur de (?:messagerie|courrier)|ning[úu]n servidor de correo|nessun server di posta|nenhum servidor de (?:e-?mail|correio)|geen mailserver|kein(?:en)? mail-?server) (?:\S{1,20} ){0,4}(?:trouv[ée]|existe|encontrado|trovato|gevonden|gefunden|vorhanden)/i,
+    "550 5.1.2 O domínio padaria.invalid não foi encontrado. Verifique se há erros de digitação.",
+    P.hostunknown,
+  ],
   // Chinese, Korean
   [
     "zh-user-unknown",

@@ -75,8 +75,16 @@ export const microsoftRules = table("microsoft", [
   [
     "5.4.312-dns",
     "networkerror",
-    /dns query failed|smtpsend\.dns\.nonexistentdomain|\(suspiciousremoteservererror\)/i,
+    /dns query failed|\(suspiciousremoteservererror\)/i,
     "550 5.4.312 Message expired, DNS query failed",
+    P.provider,
+  ],
+  [
+    // the domain does not exist (Sisimai's Exchange2007 and Office365: hostunknown); 5.4.312's failed query is networkerror
+    "5.4.4-nonexistent-domain",
+    "hostunknown",
+    /smtpsend\.dns\.nonexistentdomain/i,
+    "550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain",
     P.provider,
   ],
   [
