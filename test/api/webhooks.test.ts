@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
 import { emitOutbox } from "../../src/store/outbox.js";
 import { verifySignature } from "../../src/webhooks/sign.js";
+import { WEBHOOK_EVENTS } from "../../src/webhooks/events.js";
 import { startWebhookWorker, type WebhookWorker } from "../../src/webhooks/worker.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
 import { startReceiver, waitFor, type Receiver } from "../webhooks/receiver.js";
@@ -91,21 +92,7 @@ describe("/v1/webhooks", () => {
 
   it("subscribes to every event type when none are named", async () => {
     const w = await register(admin, { url: "http://127.0.0.1:1/all" });
-    expect(w.events).toEqual([
-      "bounce.hard",
-      "bounce.soft",
-      "bounce.block",
-      "complaint",
-      "suppression.added",
-      "suppression.removed",
-      "incident.opened",
-      "incident.escalated",
-      "incident.updated",
-      "incident.acknowledged",
-      "incident.resolved",
-      "stream.paused",
-      "stream.resumed",
-    ]);
+    expect(w.events).toEqual([...WEBHOOK_EVENTS]);
     await admin.send("DELETE", `/v1/webhooks/${w.id}`);
   });
 
