@@ -220,8 +220,9 @@ describe("the feed reads a poll's changed rows by COPY", () => {
   const streams = ["default", "marketing", "tab\there\\back"];
   const addr = (i: number) => `many${i}@example.org`;
 
-  it("reads the same rows as the query of row objects, with names that need escaping", async () => {
-    const ts = ["acme\\co", "tab\tco", "ünïcode", "default"];
+  it("reads the same rows as the query of row objects, with names that need escaping or quoting", async () => {
+    // A tenant holding the dollar quote's first tag, a quote and a backslash: the statement must not break.
+    const ts = ["acme\\co", 'tab\t$k$"co', "ünïcode", "default"];
     const as = ["c1@example.org", "c2@example.org", "c3@example.org", "nobody-here@example.org"];
     for (let i = 0; i < 3; i++)
       await upsertSuppression(
