@@ -1759,13 +1759,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                 };
                                 previous: {
@@ -1777,13 +1777,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                 };
                                 points: {
@@ -1797,13 +1797,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                     previous?: {
                                         sent: number;
@@ -1814,13 +1814,13 @@ export interface paths {
                                         complaint: number;
                                         autoReply: number;
                                         unverified: number;
-                                        /** @description hard / sent (null without sends) */
+                                        /** @description hard / sent, to 6 significant digits (null without sends) */
                                         hardRate: number | null;
-                                        /** @description complaint / sent */
+                                        /** @description complaint / sent, to 6 significant digits */
                                         complaintRate: number | null;
-                                        /** @description complaint / delivered */
+                                        /** @description complaint / delivered, to 6 significant digits */
                                         complaintRateDelivered: number | null;
-                                        /** @description block / sent */
+                                        /** @description block / sent, to 6 significant digits */
                                         blockRate: number | null;
                                     };
                                 }[];
@@ -1856,13 +1856,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                 };
                                 previous: {
@@ -1874,13 +1874,13 @@ export interface paths {
                                     complaint: number;
                                     autoReply: number;
                                     unverified: number;
-                                    /** @description hard / sent (null without sends) */
+                                    /** @description hard / sent, to 6 significant digits (null without sends) */
                                     hardRate: number | null;
-                                    /** @description complaint / sent */
+                                    /** @description complaint / sent, to 6 significant digits */
                                     complaintRate: number | null;
-                                    /** @description complaint / delivered */
+                                    /** @description complaint / delivered, to 6 significant digits */
                                     complaintRateDelivered: number | null;
-                                    /** @description block / sent */
+                                    /** @description block / sent, to 6 significant digits */
                                     blockRate: number | null;
                                 };
                                 /** @description The group's points in columns: `at[i]` is point i's bucket, `sent[i]` its sends, ...; `previous` the same figures of the bucket one period earlier */
@@ -2847,7 +2847,8 @@ export interface paths {
                     severity?: "warning" | "critical" | "pause";
                     ruleId?: string;
                     stream?: string;
-                    provider?: string;
+                    /** @description Only incidents of this recipient provider */
+                    provider?: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other";
                     sendingIp?: string;
                     /** @description the sending domain (lower case) */
                     sendingDomain?: string;
@@ -4940,7 +4941,11 @@ export interface components {
             status: "open" | "acknowledged" | "resolved";
             scope: {
                 stream: string | null;
-                provider: string | null;
+                /**
+                 * @description The recipients' provider (one of the closed list); null: every provider
+                 * @enum {string|null}
+                 */
+                provider: "google" | "microsoft" | "yahoo" | "apple" | "gmx-webde" | "orange" | "yandex" | "mailru" | "comcast" | "proton" | "zoho" | "fastmail" | "other" | null;
                 campaign: string | null;
                 sendingIp: string | null;
                 sendingDomain: string | null;

@@ -5,8 +5,18 @@
 //   complaintRateDelivered complaint / delivered
 //   blockRate              block / sent
 //
-// A rate whose denominator is 0 is null (no sends known: no rate, rather than an infinite one).
-import { ascii, type Ascii, type JsonBytes } from "../util/json-bytes.js";
+// A rate whose denominator is 0 is null (no sends known: no rate, rather than an infinite one). GET /v1/stats
+// answers rates to RATIO_DIGITS (6) significant digits, rounded half up on the exact quotient (statsOf's
+// figures, `answerFiguresOf`); figuresOf's rates (alerts, reports) are the full quotients.
+import {
+  ascii,
+  MAX_NUMBER,
+  putNumber,
+  putRatio,
+  ratioValue,
+  type Ascii,
+  type JsonBytes,
+} from "../util/json-bytes.js";
 import { COUNTERS, type Counter } from "./rollup.js";
 
 export type Counts = Record<Counter, number>;
@@ -58,6 +68,17 @@ export function figuresOf(c: Counts): Figures {
   };
 }
 
+/** figuresOf's figures as GET /v1/stats answers them: each rate to RATIO_DIGITS significant digits. */
+export function answerFiguresOf(c: Counts): Figures {
+  const f = figuresOf(c);
+  const round = (n: number, d: number) => (d > 0 ? ratioValue(n, d) : null);
+  f.hardRate = round(c.hard, c.sent);
+  f.complaintRate = round(c.complaint, c.sent);
+  f.complaintRateDelivered = round(c.complaint, c.delivered);
+  f.blockRate = round(c.block, c.sent);
+  return f;
+}
+
 function add(into: Counts, c: Counts): void {
   into.sent += c.sent;
   into.delivered += c.delivered;
@@ -73,6 +94,7 @@ function add(into: Counts, c: Counts): void {
  * Buckets of [from - period, to) to groups: each group's buckets of [from, to) as points beside the bucket one
  * period earlier, its total beside the previous period's. Groups that have figures in either period appear;
  * points where either period has figures appear. Groups in the order of their values, points in time order.
+ * Rates as the API answers them (answerFiguresOf).
  */
 export function statsOf(
   buckets: Bucket[],
@@ -106,21 +128,21 @@ export function statsOf(
   const byKey = [...groups.values()].sort((a, b) => compareGroups(a.group, b.group));
   return byKey.map((g) => ({
     key: Object.fromEntries(o.groupBy.map((name, i) => [name, g.group[i]!])),
-    total: figuresOf(g.total),
-    previous: figuresOf(g.previous),
+    total: answerFiguresOf(g.total),
+    previous: answerFiguresOf(g.previous),
     points: [...g.points.entries()]
       .sort(([a], [b]) => a - b)
       .map(([at, p]) => {
-        const point = figuresOf(p.cur) as StatsPoint;
+        const point = answerFiguresOf(p.cur) as StatsPoint;
         point.at = new Date(at).toISOString();
-        point.previous = figuresOf(p.prev);
+        point.previous = answerFiguresOf(p.prev);
         return point;
       }),
   }));
 }
 
 /** Groups in the order of their values, the first value first (code unit order). */
-function compareGroups(a: string[], b: string[]): number {
+function compareGroups(a: readonly string[], b: readonly string[]): number {
   for (let i = 0; i < a.length; i++) {
     if (a[i]! < b[i]!) return -1;
     if (a[i]! > b[i]!) return 1;
@@ -197,60 +219,98 @@ export function columnarOf(groups: StatsGroup[]): StatsColumnarGroup[] {
  * points) this is what the API sends: no object per point or figure is made, and no serialiser walks them. The
  * groups and their buckets are in any order; several buckets of one group, start and period are summed.
  */
-export function writeStatsGroups(
-  out: JsonBytes,
-  buckets: PackedBuckets,
-  o: {
-    groupBy: readonly string[];
-    names: readonly string[];
-    from: Date;
-    to: Date;
-    format?: StatsFormat;
-  },
-): void {
-  const K = COUNTERS.length;
-  const K2 = 2 * K;
-  const columnar = o.format === "columnar";
-  // In seconds after the buckets' origin.
-  const period = (o.to.getTime() - o.from.getTime()) / 1000;
-  const from = (o.from.getTime() - buckets.origin) / 1000;
+export function writeStatsGroups(out: JsonBytes, buckets: PackedBuckets, o: StatsWriteOptions): void {
+  const w = new StatsGroupsWriter(out, { ...o, origin: buckets.origin });
   const sorted = [...buckets.groups].sort((a, b) => compareGroups(a.values, b.values));
-  const { numbers } = buckets;
-  // A group's buckets, and each bucket's start in the current period (seconds).
-  const shifted = new Float64Array(buckets.length);
-  const rows: number[] = [];
-  // The key's names in the order given (the schema's), each with its place in the group's values.
-  const keyNames = o.names.filter((name) => o.groupBy.includes(name));
-  const keyPlaces = keyNames.map((name) => o.groupBy.indexOf(name));
-  const keyMembers = keyNames.map((name, k) => ascii(`${k ? "," : ""}${JSON.stringify(name)}:`));
-  const iso = new Map<number, Ascii>();
-  const isoString = new Map<number, Ascii>();
-  const total: number[] = COUNTERS.map(() => 0);
-  const previous: number[] = COUNTERS.map(() => 0);
-  // A group's points: their starts, and their sums (the current period's K counters, then the previous one's).
-  const ats: number[] = [];
-  const sums: number[] = [];
-  out.raw(OPEN_ARRAY);
-  for (let gi = 0; gi < sorted.length; gi++) {
-    const { values: group, first, count: nb } = sorted[gi]!;
-    rows.length = nb;
-    for (let i = 0; i < nb; i++) {
-      const b = first + i;
-      const t = numbers[b * PACKED_STRIDE]!;
-      shifted[b] = t >= from ? t : t + period;
-      rows[i] = b;
+  for (const g of sorted) w.group(g.values, buckets.numbers, g.first, g.count);
+  w.end();
+}
+
+export interface StatsWriteOptions {
+  groupBy: readonly string[];
+  names: readonly string[];
+  from: Date;
+  to: Date;
+  format?: StatsFormat;
+}
+
+/**
+ * writeStatsGroups one group at a time, as the groups come (from PostgreSQL, while it sends the next ones): a
+ * group's buckets in PACKED_STRIDE numbers each (start in seconds after `origin`, then the counters). The groups
+ * should come in their order (statsOf's); any that does not is put in its place at the end (`end`).
+ */
+export class StatsGroupsWriter {
+  private readonly K = COUNTERS.length;
+  private readonly columnar: boolean;
+  /** In seconds after the buckets' origin. */
+  private readonly period: number;
+  private readonly from: number;
+  private readonly origin: number;
+  private readonly keyNames: string[];
+  private readonly keyPlaces: number[];
+  private readonly keyMembers: Ascii[];
+  private readonly isoText = new Map<number, Ascii>();
+  private readonly total: number[] = COUNTERS.map(() => 0);
+  private readonly previous: number[] = COUNTERS.map(() => 0);
+  /** A group's buckets' starts in the current period (seconds), and the buckets in that order. */
+  private shifted: number[] = [];
+  private readonly rows: number[] = [];
+  /** A group's points: their starts, and their sums (the current period's K counters, then the previous one's). */
+  private readonly ats: number[] = [];
+  private readonly sums: number[] = [];
+  /** Where the array starts in `out`, and each group's values and end, while the groups came in order. */
+  private readonly start: number;
+  private readonly written: { values: readonly string[]; end: number }[] = [];
+  private last: readonly string[] | undefined;
+  private unordered = false;
+
+  constructor(
+    private readonly out: JsonBytes,
+    o: StatsWriteOptions & { origin: number },
+  ) {
+    this.columnar = o.format === "columnar";
+    this.period = (o.to.getTime() - o.from.getTime()) / 1000;
+    this.from = (o.from.getTime() - o.origin) / 1000;
+    this.origin = o.origin;
+    // The key's names in the order given (the schema's), each with its place in the group's values.
+    this.keyNames = o.names.filter((name) => o.groupBy.includes(name));
+    this.keyPlaces = this.keyNames.map((name) => o.groupBy.indexOf(name));
+    this.keyMembers = this.keyNames.map((name, k) => ascii(`${k ? "," : ""}${JSON.stringify(name)}:`));
+    out.raw(OPEN_ARRAY);
+    this.start = out.length;
+  }
+
+  /** One group: its values (groupBy's order) and its `count` buckets at `first` in `numbers`, in any order. */
+  group(values: readonly string[], numbers: ArrayLike<number>, first: number, count: number): void {
+    const { out, K, total, previous, ats, sums, rows, from, period } = this;
+    const K2 = 2 * K;
+    if (this.last && compareGroups(this.last, values) > 0) this.unordered = true;
+    this.last = values;
+    const shifted = this.shifted;
+    rows.length = count;
+    for (let i = 0; i < count; i++) {
+      const t = numbers[(first + i) * PACKED_STRIDE]!;
+      shifted[i] = t >= from ? t : t + period;
+      rows[i] = i;
     }
-    rows.sort((a, b) => shifted[a]! - shifted[b]!);
+    // Mostly in order already (PostgreSQL's): sorted only when not.
+    let sortedAlready = true;
+    for (let i = 1; i < count; i++)
+      if (shifted[i]! < shifted[i - 1]!) {
+        sortedAlready = false;
+        break;
+      }
+    if (!sortedAlready) rows.sort((a, b) => shifted[a]! - shifted[b]!);
     total.fill(0);
     previous.fill(0);
     let np = 0;
-    for (let r = 0; r < nb; np++) {
+    for (let r = 0; r < count; np++) {
       const t = shifted[rows[r]!]!;
       const base = np * K2;
       for (let c = 0; c < K2; c++) sums[base + c] = 0;
       ats[np] = t;
-      for (; r < nb && shifted[rows[r]!] === t; r++) {
-        const at = rows[r]! * PACKED_STRIDE;
+      for (; r < count && shifted[rows[r]!] === t; r++) {
+        const at = (first + rows[r]!) * PACKED_STRIDE;
         const current = numbers[at]! >= from;
         const into = current ? total : previous;
         const off = current ? base : base + K;
@@ -261,47 +321,70 @@ export function writeStatsGroups(
         }
       }
     }
-    out.raw(gi ? NEXT_GROUP : FIRST_GROUP);
-    for (let k = 0; k < keyNames.length; k++) out.raw(keyMembers[k]!).string(group[keyPlaces[k]!]!);
+    out.raw(this.written.length ? NEXT_GROUP : FIRST_GROUP);
+    for (let k = 0; k < this.keyNames.length; k++)
+      out.raw(this.keyMembers[k]!).string(values[this.keyPlaces[k]!]!);
     out.raw(TOTAL);
     writeFigures(out, total, 0);
     out.raw(PREVIOUS);
     writeFigures(out, previous, 0);
-    if (columnar) {
+    if (this.columnar) {
       out.raw(SERIES_AT);
       for (let p = 0; p < np; p++) {
-        const t = ats[p]!;
-        let when = isoString.get(t);
-        if (when === undefined) {
-          when = ascii(`"${new Date(buckets.origin + t * 1000).toISOString()}"`);
-          isoString.set(t, when);
-        }
         if (p) out.raw(COMMA);
-        out.raw(when);
+        out.raw(this.iso(ats[p]!));
       }
       writeColumns(out, sums, np, 0);
       out.raw(SERIES_PREVIOUS);
       writeColumns(out, sums, np, K);
       out.raw(CLOSE_SERIES);
-      continue;
-    }
-    out.raw(POINTS);
-    for (let p = 0; p < np; p++) {
-      const t = ats[p]!;
-      let when = iso.get(t);
-      if (when === undefined) {
-        when = ascii(`"at":"${new Date(buckets.origin + t * 1000).toISOString()}",`);
-        iso.set(t, when);
+    } else {
+      out.raw(POINTS);
+      for (let p = 0; p < np; p++) {
+        out
+          .raw(p ? NEXT_POINT : FIRST_POINT)
+          .raw(AT)
+          .raw(this.iso(ats[p]!))
+          .raw(COMMA);
+        writeFigures(out, sums, p * K2);
+        out.raw(POINT_PREVIOUS);
+        writeFigures(out, sums, p * K2 + K);
+        out.raw(CLOSE_POINT);
       }
-      out.raw(p ? NEXT_POINT : FIRST_POINT).raw(when);
-      writeFigures(out, sums, p * K2);
-      out.raw(POINT_PREVIOUS);
-      writeFigures(out, sums, p * K2 + K);
-      out.raw(CLOSE_POINT);
+      out.raw(CLOSE_GROUP);
     }
-    out.raw(CLOSE_GROUP);
+    this.written.push({ values, end: out.length });
   }
-  out.raw(CLOSE_ARRAY);
+
+  /** Closes the array, the groups in their order. */
+  end(): void {
+    const { out, written } = this;
+    if (this.unordered) {
+      // Each group's text (without the comma before it), then written again in order.
+      const bytes = out.bytes();
+      const parts = written.map((g, i) => ({
+        values: g.values,
+        text: Buffer.from(bytes.subarray((i ? written[i - 1]!.end : this.start) + (i ? 1 : 0), g.end)),
+      }));
+      parts.sort((a, b) => compareGroups(a.values, b.values));
+      out.truncate(this.start);
+      parts.forEach((p, i) => {
+        if (i) out.raw(COMMA);
+        out.raw(p.text);
+      });
+    }
+    out.raw(CLOSE_ARRAY);
+  }
+
+  /** A start's time as a JSON string, made once per answer. */
+  private iso(t: number): Ascii {
+    let when = this.isoText.get(t);
+    if (when === undefined) {
+      when = ascii(`"${new Date(this.origin + t * 1000).toISOString()}"`);
+      this.isoText.set(t, when);
+    }
+    return when;
+  }
 }
 
 // A group: {"key":{...},"total":{...},"previous":{...},"points":[{"at":"...",...,"previous":{...}},...]}, the
@@ -315,6 +398,7 @@ const NEXT_GROUP = ascii(',{"key":{');
 const POINTS = ascii('},"points":[');
 const CLOSE_GROUP = ascii("]}");
 const FIRST_POINT = ascii("{");
+const AT = ascii('"at":');
 const NEXT_POINT = ascii(",{");
 const POINT_PREVIOUS = ascii(',"previous":{');
 const CLOSE_POINT = ascii("}}");
@@ -332,35 +416,66 @@ const CLOSE_COLUMNS = ascii("]}");
 
 /** The members of a Figures object (figuresOf's), from counters in COUNTERS' order at `at` in `c`. */
 function writeFigures(out: JsonBytes, c: number[], at: number): void {
-  for (let i = 0; i < COUNTERS.length; i++) out.member(MEMBERS[i]!, c[at + i]!);
+  const buf = out.reserve(FIGURES_ROOM);
+  let pos = out.length;
+  for (let i = 0; i < COUNTERS.length; i++) {
+    const name = MEMBERS[i]!;
+    for (let k = 0; k < name.length; k++) buf[pos++] = name[k]!;
+    pos = putNumber(buf, pos, c[at + i]!);
+  }
   const sent = c[at]!;
   const delivered = c[at + 1]!;
   const block = c[at + 4]!;
   const complaint = c[at + 5]!;
-  out.member(MEMBERS[8]!, ratio(c[at + 2]!, sent));
-  out.member(MEMBERS[9]!, ratio(complaint, sent));
-  out.member(MEMBERS[10]!, ratio(complaint, delivered));
-  out.member(MEMBERS[11]!, ratio(block, sent));
+  pos = putRatio(buf, putName(buf, pos, MEMBERS[8]!), c[at + 2]!, sent);
+  pos = putRatio(buf, putName(buf, pos, MEMBERS[9]!), complaint, sent);
+  pos = putRatio(buf, putName(buf, pos, MEMBERS[10]!), complaint, delivered);
+  pos = putRatio(buf, putName(buf, pos, MEMBERS[11]!), block, sent);
+  out.commit(pos);
 }
+
+function putName(buf: Buffer, pos: number, name: Ascii): number {
+  for (let k = 0; k < name.length; k++) buf[pos++] = name[k]!;
+  return pos;
+}
+
+/** The most bytes writeFigures writes. */
+const FIGURES_ROOM = MEMBERS.reduce((n, m) => n + m.length + MAX_NUMBER, 0);
 
 /**
  * A series' columns (`"sent":[...],...,"blockRate":[...]`) of `np` points whose counters are at `p * 2K + off` in
  * `sums`. For the current period (off 0) the first column closes the `at` array before it; for the previous one
- * the columns are an object of their own.
+ * the columns are an object of their own. Each column written straight into the buffer, room made once.
  */
 function writeColumns(out: JsonBytes, sums: number[], np: number, off: number): void {
   const K = COUNTERS.length;
   const K2 = 2 * K;
   for (let f = 0; f < FIGURE_NAMES.length; f++) {
     out.raw(f === 0 && off ? FIRST_PREVIOUS_COLUMN : COLUMNS[f]!);
-    for (let p = 0, at = off; p < np; p++, at += K2) {
-      if (p) out.raw(COMMA);
-      if (f < K) out.number(sums[at + f]!);
-      else if (f === K) out.number(ratio(sums[at + 2]!, sums[at]!));
-      else if (f === K + 1) out.number(ratio(sums[at + 5]!, sums[at]!));
-      else if (f === K + 2) out.number(ratio(sums[at + 5]!, sums[at + 1]!));
-      else out.number(ratio(sums[at + 4]!, sums[at]!));
+    const buf = out.reserve(np * (MAX_NUMBER + 1));
+    let pos = out.length;
+    if (f < K) {
+      for (let p = 0, at = off + f; p < np; p++, at += K2) {
+        if (p) buf[pos++] = 44;
+        pos = putNumber(buf, pos, sums[at]!);
+      }
+    } else {
+      // The rate's numerator and denominator among the counters.
+      const [num, den] = RATE_TERMS[f - K]!;
+      for (let p = 0, at = off; p < np; p++, at += K2) {
+        if (p) buf[pos++] = 44;
+        pos = putRatio(buf, pos, sums[at + num]!, sums[at + den]!);
+      }
     }
+    out.commit(pos);
   }
   out.raw(off ? CLOSE_COLUMNS : CLOSE_COLUMN);
 }
+
+/** Each rate of FIGURE_NAMES (after the counters): its numerator's and denominator's places in COUNTERS. */
+const RATE_TERMS: readonly (readonly [number, number])[] = [
+  [COUNTERS.indexOf("hard"), COUNTERS.indexOf("sent")],
+  [COUNTERS.indexOf("complaint"), COUNTERS.indexOf("sent")],
+  [COUNTERS.indexOf("complaint"), COUNTERS.indexOf("delivered")],
+  [COUNTERS.indexOf("block"), COUNTERS.indexOf("sent")],
+];

@@ -1,6 +1,7 @@
 // `COPY ... TO STDOUT` on PostgreSQL as a byte stream (the exports, and the API's index load).
 import type { Readable } from "node:stream";
-import type pg from "pg";
+import type { CompiledQuery } from "kysely";
+import pg from "pg";
 import { to as copyTo, type CopyToStreamQuery } from "pg-copy-streams";
 
 /**
@@ -176,4 +177,20 @@ function linesCopyClass(): new (text: string, sink: LineSink) => CopyToInternals
 /** Like copyOut, but the stream hands out what `sink` makes of the COPY's lines (see LinesCopy). */
 export async function copyOutLines(pool: pg.Pool, statement: string, sink: LineSink): Promise<Readable> {
   return copyOut(pool, statement, (text) => new (linesCopyClass())(text, sink));
+}
+
+/**
+ * A compiled query's text with its values in place (COPY takes no bind parameters). Kysely compiles every value
+ * to a `$n` placeholder (the statement's own text has none), so each is replaced by its value, quoted by
+ * node-postgres.
+ */
+export function inlineParameters(q: CompiledQuery): string {
+  return q.sql.replace(/\$(\d+)/g, (_, n: string) => literal(q.parameters[Number(n) - 1]));
+}
+
+function literal(v: unknown): string {
+  if (typeof v === "string") return pg.escapeLiteral(v);
+  if (v instanceof Date) return `${pg.escapeLiteral(v.toISOString())}::timestamptz`;
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  throw new Error(`cannot write ${typeof v} into a COPY statement`);
 }

@@ -4,9 +4,8 @@
 // embedded PGlite, which has no COPY stream: keyset pages, each formatted into one text value by SQL. Both give
 // the same bytes (test/api/exports.test.ts holds them to it).
 import { Readable } from "node:stream";
-import { sql, type CompiledQuery, type Kysely } from "kysely";
-import pg from "pg";
-import { copyOutLines, type LineSink } from "./copy.js";
+import { sql, type Kysely } from "kysely";
+import { copyOutLines, inlineParameters, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import { filtered, type SuppressionFilter } from "./lookups.js";
 import type { Database } from "./schema.js";
@@ -109,22 +108,6 @@ export function exportCopySql(
 
 /** RFC 3339 in UTC with milliseconds, as the API writes every time (`2026-01-01T10:00:00.123Z`). */
 const isoTime = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/**
- * COPY takes no bind parameters: the filter's values are written into the statement as literals. Kysely
- * compiles every value to a `$n` placeholder (the statement's own text has none), so each is replaced by its
- * value, quoted by node-postgres.
- */
-function inlineParameters(q: CompiledQuery): string {
-  return q.sql.replace(/\$(\d+)/g, (_, n: string) => literal(q.parameters[Number(n) - 1]));
-}
-
-function literal(v: unknown): string {
-  if (typeof v === "string") return pg.escapeLiteral(v);
-  if (v instanceof Date) return `${pg.escapeLiteral(v.toISOString())}::timestamptz`;
-  if (typeof v === "number" && Number.isFinite(v)) return String(v);
-  throw new Error(`cannot write ${typeof v} into an export's COPY statement`);
-}
 
 // --- PostgreSQL: COPY's text format to CSV or NDJSON ---------------------------------------------------------
 

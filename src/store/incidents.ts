@@ -4,6 +4,7 @@
 import { sql, type Selectable } from "kysely";
 import type { Evaluation, Finding } from "../core/alerts/evaluate.js";
 import type { HistoryType, IncidentStatus, Severity } from "../core/alerts/types.js";
+import type { Provider } from "../core/provider.js";
 import type { Db } from "./db.js";
 import type { IncidentHistoryTable, IncidentsTable } from "./schema.js";
 
@@ -19,7 +20,7 @@ export interface IncidentFilter {
   severity?: Severity;
   ruleId?: string;
   stream?: string;
-  provider?: string;
+  provider?: Provider;
   sendingIp?: string;
   sendingDomain?: string;
 }

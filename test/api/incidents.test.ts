@@ -289,3 +289,49 @@ describe("streams and pauses", () => {
     expect(one).toEqual({ stream: "receipts", paused: false, pauses: [] });
   });
 });
+
+describe("the provider of incidents: the closed provider list", () => {
+  it("filters incidents by a provider of the list and refuses one outside it with a 400 naming the allowed ones", async () => {
+    // A third tenant whose blocks to yahoo open a block-rate incident (per stream and provider).
+    const globex = await client(t.db, api, "globex", ["read"]);
+    await addToRollups(t.db, [
+      {
+        tenant: "globex",
+        hour: hourOf(new Date()),
+        stream: "news",
+        provider: "yahoo",
+        campaign: "",
+        sendingIp: "",
+        counts: { sent: 1000, block: 80 }, // 8%: warning
+      },
+    ]);
+    const engine = createAlertEngine({
+      db: t.db,
+      alerts: DEFAULT_ALERTS,
+      logger: createLogger("silent"),
+      now: () => new Date(),
+      tenants: ["globex"],
+    });
+    await engine.runOnce();
+    await engine.stop();
+
+    const yahoo = await globex.get("/v1/incidents?provider=yahoo");
+    expect(yahoo.status).toBe(200);
+    const { incidents } = await yahoo.json();
+    expect(
+      incidents.map((i: { ruleId: string; scope: { provider: string } }) => [i.ruleId, i.scope.provider]),
+    ).toEqual([["block-rate", "yahoo"]]);
+    expect((await (await globex.get("/v1/incidents?provider=google")).json()).incidents).toEqual([]);
+
+    for (const bad of ["nobody", "Yahoo", ""]) {
+      const res = await globex.get(`/v1/incidents?provider=${enc(bad)}`);
+      expect(res.status, bad).toBe(400);
+      const err = (await res.json()).error;
+      expect(err.code, bad).toBe("validation_failed");
+      expect(err.details[0], bad).toMatchObject({
+        in: "querystring",
+        allowed: expect.arrayContaining(["google", "yahoo", "other"]),
+      });
+    }
+  });
+});

@@ -129,13 +129,16 @@ describe("GET /v1/stats", () => {
   });
 
   it("answers what statsOf makes of the rollups, in the shape its OpenAPI document gives", async () => {
-    // More groups and both periods: campaigns with odd names, several streams and providers.
+    // More groups and both periods: campaigns with odd names (a tab and a newline, which COPY's text escapes; a
+    // character past U+FFFF and U+FFFD, which PostgreSQL's byte order and JavaScript's sort the other way round),
+    // several streams and providers.
     await sql`insert into rollups (tenant, hour, stream, provider, campaign, sending_ip, sent, hard, complaint,
                 delivered, block)
               select 'acme', date_trunc('hour', now()) - make_interval(hours => h), 's' || (h % 3), p,
                      c, '192.0.2.' || (h % 2), 100 + h, h % 4, h % 2, 90, h % 3
                 from generate_series(0, 47) h, unnest(array['google', 'yahoo', 'other']) p,
-                     unnest(array['spring', 'é "quoted"', 'back\\slash']) c`.execute(t.db);
+                     unnest(array['spring', 'é "quoted"', 'back\\slash', 'tab' || chr(9) || 'new' || chr(10) || 'line',
+                                  chr(128512), chr(65533)]) c`.execute(t.db);
     await sql`insert into rollups_sp_hourly (tenant, hour, stream, provider, sent, hard, complaint, delivered, block)
               select tenant, hour, stream, provider, sum(sent), sum(hard), sum(complaint), sum(delivered), sum(block)
                 from rollups where tenant = 'acme' and stream like 's_' group by 1, 2, 3, 4`.execute(t.db);

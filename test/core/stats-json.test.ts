@@ -14,7 +14,7 @@ import {
   type StatsFormat,
 } from "../../src/core/stats.js";
 import { GROUP_BY } from "../../src/store/rollups.js";
-import { JsonBytes } from "../../src/util/json-bytes.js";
+import { JsonBytes, ratioValue } from "../../src/util/json-bytes.js";
 
 const H = 3_600_000;
 const FROM = new Date("2026-03-10T00:00:00Z");
@@ -142,7 +142,8 @@ describe("writeStatsGroups", () => {
     expect(series.hardRate).toEqual([0.007, null]);
     expect(series.previous.sent).toEqual([300, 0]);
     expect(series.previous.delivered).toEqual([0, 5]);
-    expect(series.previous.complaintRate).toEqual([1 / 300, null]);
+    // Rates to 6 significant digits (RATIO_DIGITS), as the API answers them.
+    expect(series.previous.complaintRate).toEqual([0.00333333, null]);
   });
 
   it("gives the same columns as columnarOf(statsOf(...)) for any buckets", () => {
@@ -238,6 +239,76 @@ describe("JsonBytes", () => {
         for (const s of ss) out.string(s);
         expect(out.bytes().toString("utf8")).toBe(ss.map((s) => JSON.stringify(s)).join(""));
       }),
+    );
+  });
+});
+
+describe("rates to 6 significant digits (JsonBytes.ratio, ratioValue)", () => {
+  const text = (n: number, d: number) => new JsonBytes(4).ratio(n, d).bytes().toString("latin1");
+
+  it("writes a rate rounded half up to 6 significant digits, as JSON writes that number", () => {
+    expect(text(5, 4750)).toBe("0.00105263");
+    expect(text(1, 3)).toBe("0.333333");
+    expect(text(2, 3)).toBe("0.666667");
+    expect(text(7, 1000)).toBe("0.007");
+    expect(text(0, 10)).toBe("0");
+    expect(text(3, 0)).toBe("null");
+    expect(text(1, 1)).toBe("1");
+    expect(text(5, 2)).toBe("2.5");
+    expect(text(1, 1_000_000)).toBe("0.000001");
+    expect(text(1, 10_000_000)).toBe("1e-7");
+    expect(text(3, 20_000_000)).toBe("1.5e-7");
+    expect(text(1, 3_000_000_000)).toBe("3.33333e-10");
+    // Half up on the exact quotient, and rounding up into the next power of ten.
+    expect(text(1234565, 10_000_000)).toBe("0.123457");
+    expect(text(9999995, 10_000_000)).toBe("1");
+    expect(text(99999951, 1_000_000_000)).toBe("0.1");
+    // Counts beyond the integer path (over 9e9): the same rounding.
+    expect(text(2 ** 40, 3 * 2 ** 40)).toBe("0.333333");
+    expect(text(2 ** 40 + 1, 2 ** 41)).toBe("0.5");
+  });
+
+  it("is the exact quotient rounded half up to 6 significant digits, for any counts", () => {
+    const count = fc.oneof(
+      fc.nat(1000),
+      fc.nat(2 ** 31),
+      fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    );
+    fc.assert(
+      fc.property(count, count, (n, d) => {
+        const t = text(n, d);
+        if (d === 0) {
+          expect(t).toBe("null");
+          return;
+        }
+        expect(t).toBe(JSON.stringify(ratioValue(n, d)));
+        if (n === 0) {
+          expect(t).toBe("0");
+          return;
+        }
+        // t = D * 10^x with D of at most 6 digits; |D * 10^x - n/d| <= half a unit of the 6th digit, ties up:
+        // checked in exact integer arithmetic.
+        const [mantissa, exp = "0"] = t.split("e");
+        const [int, frac = ""] = mantissa!.split(".");
+        const D = BigInt(int! + frac);
+        const x = Number(exp) - frac.length;
+        expect(String(D).replace(/0+$/, "").length).toBeLessThanOrEqual(6);
+        const N = BigInt(n);
+        const Dd = BigInt(d);
+        // Scale: value = D * 10^x; compare 2 * |D * 10^x * d - n| against one unit of the 6th digit.
+        const pow = (k: number) => BigInt(10) ** BigInt(k);
+        const digits = String(D).length;
+        const unitExp = x + digits - 6; // the 6th significant digit's place
+        const lo = Math.min(x, unitExp, 0);
+        const value = D * pow(x - lo) * Dd;
+        const exact = N * pow(-lo);
+        const unit = pow(unitExp - lo) * Dd;
+        const diff = value - exact;
+        // Within half a unit; exactly half only when rounded up.
+        expect(2n * (diff < 0n ? -diff : diff) <= unit).toBe(true);
+        if (2n * diff === -unit) throw new Error(`rounded down at a tie: ${n}/${d} = ${t}`);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

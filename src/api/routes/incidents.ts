@@ -5,6 +5,7 @@ import { createAlertDispatcher } from "../../alerts/dispatch.js";
 import { incidentEffects } from "../../alerts/effects.js";
 import { presentIncident } from "../../alerts/present.js";
 import { DEFAULT_ALERTS } from "../../core/alerts/config.js";
+import { PROVIDERS, type Provider } from "../../core/provider.js";
 import {
   CHANNELS,
   HISTORY_TYPES,
@@ -42,6 +43,8 @@ const errors = {
   429: { $ref: "Error#" },
 };
 const nullableString = { type: ["string", "null"] } as const;
+/** A recipient provider (the closed list of src/core/provider.ts). */
+const PROVIDER = { type: "string", enum: [...PROVIDERS] } as const;
 const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 
 export const incidentSchema = everyField({
@@ -57,7 +60,11 @@ export const incidentSchema = everyField({
       type: "object",
       properties: {
         stream: nullableString,
-        provider: nullableString,
+        provider: {
+          type: ["string", "null"],
+          enum: [...PROVIDERS, null],
+          description: "The recipients' provider (one of the closed list); null: every provider",
+        },
         campaign: nullableString,
         sendingIp: nullableString,
         sendingDomain: nullableString,
@@ -127,7 +134,7 @@ interface ListQuery {
   severity?: Severity;
   ruleId?: string;
   stream?: string;
-  provider?: string;
+  provider?: Provider;
   sendingIp?: string;
   sendingDomain?: string;
   limit: number;
@@ -160,7 +167,7 @@ export default async function incidents(app: FastifyInstance, deps: ApiDeps): Pr
             severity: { type: "string", enum: [...SEVERITIES] },
             ruleId: NAME,
             stream: NAME,
-            provider: NAME,
+            provider: { ...PROVIDER, description: "Only incidents of this recipient provider" },
             sendingIp: { ...NAME, maxLength: 64 },
             sendingDomain: { ...NAME, maxLength: 253, description: "the sending domain (lower case)" },
             limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },

@@ -5,8 +5,8 @@
 import type { FastifyInstance } from "fastify";
 import { PROVIDERS } from "../../core/provider.js";
 import { COUNTERS } from "../../core/rollup.js";
-import { STATS_FORMATS, writeStatsGroups, type StatsFormat } from "../../core/stats.js";
-import { GROUP_BY, packedBuckets, type GroupBy } from "../../store/rollups.js";
+import { STATS_FORMATS, StatsGroupsWriter, writeStatsGroups, type StatsFormat } from "../../core/stats.js";
+import { GROUP_BY, packedBuckets, streamBuckets, type GroupBy } from "../../store/rollups.js";
 import { suppressionCounts } from "../../store/suppression-stats.js";
 import { ascii, JsonBytes } from "../../util/json-bytes.js";
 import { requireScope } from "../auth.js";
@@ -33,6 +33,7 @@ export const MAX_RANGE_DAYS = 400;
 /** The most points (groups x buckets) one answer holds. */
 export const MAX_POINTS = 50_000;
 
+/** A rate: to 6 significant digits, rounded half up on the exact quotient (docs/monitoring.md, section 4). */
 const rate = { type: "number", nullable: true } as const;
 const figures = everyField({
   type: "object",
@@ -42,10 +43,10 @@ const figures = everyField({
       (typeof COUNTERS)[number],
       { type: "integer" }
     >),
-    hardRate: { ...rate, description: "hard / sent (null without sends)" },
-    complaintRate: { ...rate, description: "complaint / sent" },
-    complaintRateDelivered: { ...rate, description: "complaint / delivered" },
-    blockRate: { ...rate, description: "block / sent" },
+    hardRate: { ...rate, description: "hard / sent, to 6 significant digits (null without sends)" },
+    complaintRate: { ...rate, description: "complaint / sent, to 6 significant digits" },
+    complaintRateDelivered: { ...rate, description: "complaint / delivered, to 6 significant digits" },
+    blockRate: { ...rate, description: "block / sent, to 6 significant digits" },
   },
 } as const);
 
@@ -222,26 +223,21 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
         throw new ApiError(400, "validation_failed", `at most ${MAX_RANGE_DAYS} days at once`);
       const groupBy = q.groupBy ? ([...new Set(q.groupBy.split(","))] as GroupBy[]) : [];
       const previousFrom = new Date(from.getTime() - (to.getTime() - from.getTime()));
-      // One more than allowed, to know the answer is too large without reading all of it.
-      const buckets = await packedBuckets(
-        deps.db,
-        {
-          tenant: request.auth.tenant,
-          from: previousFrom,
-          to,
-          granularity: q.granularity,
-          groupBy,
-          filters: {
-            stream: q.stream?.toLowerCase(),
-            provider: q.provider,
-            campaign: q.campaign,
-            sendingIp: q.sendingIp,
-          },
+      const rollupQuery = {
+        tenant: request.auth.tenant,
+        from: previousFrom,
+        to,
+        granularity: q.granularity,
+        groupBy,
+        filters: {
+          stream: q.stream?.toLowerCase(),
+          provider: q.provider,
+          campaign: q.campaign,
+          sendingIp: q.sendingIp,
         },
-        MAX_POINTS + 1,
-      );
-      if (buckets.length > MAX_POINTS)
-        throw new ApiError(
+      };
+      const tooLarge = () =>
+        new ApiError(
           400,
           "validation_failed",
           `the answer would hold more than ${MAX_POINTS} points: ask for a shorter window, days, fewer groups or a filter`,
@@ -249,9 +245,7 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
       // Written as JSON here rather than by the response schema's serialiser: an answer of 14,400 points made
       // as objects and serialised took most of its time (docs/performance.md). The schema still documents it;
       // test/api/stats.test.ts checks answers against it.
-      // About 250 bytes per bucket (a point holds one or two): room for the answer at once, without copies.
-      // Columnar: about 110 (the buffer grows if it must; a larger one than needed costs the collector).
-      const out = new JsonBytes(4096 + buckets.length * (q.format === "columnar" ? 110 : 260));
+      const out = new JsonBytes(4096);
       out.raw(
         ascii(
           `{"from":"${from.toISOString()}","to":"${to.toISOString()}","granularity":"${q.granularity}",` +
@@ -259,7 +253,36 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
             `${q.format === "columnar" ? '"format":"columnar",' : ""}"groups":`,
         ),
       );
-      writeStatsGroups(out, buckets, { groupBy, names: GROUP_BY, from, to, format: q.format });
+      const writeOptions = { groupBy, names: GROUP_BY, from, to, format: q.format };
+      // Each group written as soon as PostgreSQL has sent it, while it makes the next ones (streamBuckets); one
+      // more bucket than allowed is asked, to know the answer is too large without reading all of it.
+      const head = out.length;
+      const writer = new StatsGroupsWriter(out, { ...writeOptions, origin: previousFrom.getTime() });
+      let refused = false;
+      const streamed = await streamBuckets(
+        deps.db,
+        rollupQuery,
+        MAX_POINTS + 1,
+        (values, numbers, count) => {
+          if (!refused) writer.group(values, numbers, 0, count);
+        },
+        // Room for the answer at once, without copies: about 250 bytes per bucket as points, 110 as columns
+        // (a point holds one or two; the buffer grows if it must).
+        (buckets) => {
+          refused = buckets > MAX_POINTS;
+          if (!refused) out.reserve(buckets * (q.format === "columnar" ? 110 : 260));
+        },
+      );
+      if (streamed === undefined) {
+        // The embedded PGlite: the buckets in one row (packedBuckets).
+        const buckets = await packedBuckets(deps.db, rollupQuery, MAX_POINTS + 1);
+        if (buckets.length > MAX_POINTS) throw tooLarge();
+        out.truncate(head);
+        writeStatsGroups(out, buckets, writeOptions);
+      } else {
+        if (streamed > MAX_POINTS) throw tooLarge();
+        writer.end();
+      }
       out.raw(ascii("}"));
       return reply.type("application/json; charset=utf-8").send(out.bytes());
     },
