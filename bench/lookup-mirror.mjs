@@ -12,7 +12,8 @@
 //   node --import tsx bench/lookup-mirror.mjs --apply [--rows 100000] [--changes 10000]
 //       a SuppressionMirror following N suppressions, then C new ones committed at once (rows and log lines, as a
 //       bounce storm or an import writes them): how long until the mirror has them, and the longest the event
-//       loop was held meanwhile (a 0 ms timer's lateness, the lookups' wait): what its feed costs the lookups
+//       loop was held meanwhile (a 0 ms timer's lateness, the lookups' wait), this process's CPU and its collections
+//       meanwhile: what its feed costs the lookups
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { createHash } from "node:crypto";
 
@@ -124,6 +125,16 @@ if (args.includes("--memory")) {
     await migrateToLatest(h.db);
     await insert(1, ROWS);
     await sql`analyze suppressions`.execute(h.db);
+    // Collections while the mirror catches up (count, longest, total): what a change set's garbage costs.
+    const { PerformanceObserver } = await import("node:perf_hooks");
+    let gc = { n: 0, max: 0, total: 0 };
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        gc.n++;
+        gc.total += e.duration;
+        gc.max = Math.max(gc.max, e.duration);
+      }
+    }).observe({ entryTypes: ["gc"] });
     const mirror = new SuppressionMirror(h.db, { logger: { info() {}, warn() {} }, pollMs: 50 });
     mirror.start();
     await mirror.ready;
@@ -141,13 +152,17 @@ if (args.includes("--memory")) {
         if (on) setTimeout(tick, 0);
       };
       setTimeout(tick, 0);
+      gc = { n: 0, max: 0, total: 0 };
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await mirror.caughtUp();
       const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
       on = false;
       console.log(
         `${CHANGES} changes over ${ROWS + round * CHANGES} suppressions: in memory after ${ms.toFixed(0)} ms; ` +
-          `event loop held at most ${worst.toFixed(1)} ms (${mirror.stats.rows} rows)`,
+          `event loop held at most ${worst.toFixed(1)} ms; this process's CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, ` +
+          `collections ${gc.n} (longest ${gc.max.toFixed(1)} ms, ${gc.total.toFixed(1)} ms in all) (${mirror.stats.rows} rows)`,
       );
     }
     await mirror.stop();

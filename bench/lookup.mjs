@@ -16,6 +16,9 @@
 //                                      [--warmup 2] [--client c|node] [--only socketmap|policy]
 //                                      [--node-flags "--trace-gc ..."]   (for the lookup process)
 //                                      [--cpu-prof DIR]   (a CPU profile of the lookup process, written to DIR)
+//                                      [--pin SERVER:CLIENT]   (CPU placement by `taskset -c`: e.g. `--pin 1:0`, the
+//                                                  lookup process on core 1 and the C client on core 0; a side
+//                                                  left empty is not pinned)
 //                                      [--floor]   (instead of the lookup role, a server in the same kind of process
 //                                                  that answers every request with a constant: what the machine,
 //                                                  node's sockets and this client take by themselves)
@@ -44,6 +47,9 @@ const WARMUP = Number(arg("warmup", "2"));
 const CLIENT = arg("client", "c");
 const ONLY = arg("only", undefined);
 const NODE_FLAGS = (arg("node-flags", "") ?? "").split(" ").filter(Boolean);
+const [PIN_SERVER, PIN_CLIENT] = (arg("pin", ":") ?? ":").split(":");
+/** A command line run under `taskset -c CPUS` when CPUS is given. */
+const pinned = (cpus, file, argv) => (cpus ? ["taskset", ["-c", cpus, file, ...argv]] : [file, argv]);
 
 /**
  * What the server process reports when asked on its stdin: its event loop's delay (perf_hooks, 1 ms resolution
@@ -264,8 +270,7 @@ if (args[0] === "--serve") {
   await load(schema);
   console.log("done");
   const child = spawn(
-    process.execPath,
-    [
+    ...pinned(PIN_SERVER, process.execPath, [
       ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : []),
       ...NODE_FLAGS,
       "--import",
@@ -274,7 +279,7 @@ if (args[0] === "--serve") {
       "--serve",
       schema,
       ...(FLOOR ? ["--floor"] : []),
-    ],
+    ]),
     {
       stdio: ["pipe", "pipe", "inherit"],
     },
@@ -297,7 +302,7 @@ if (args[0] === "--serve") {
     return next;
   };
   console.log(
-    `${FLOOR ? "FLOOR (constant replies, no lookups): " : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s of warm-up, 1% suppressed; ${bin ? "C client" : "Node client"}`,
+    `${FLOOR ? "FLOOR (constant replies, no lookups): " : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s of warm-up, 1% suppressed; ${bin ? "C client" : "Node client"}${PIN_SERVER || PIN_CLIENT ? `; pinned: lookup process on CPU ${PIN_SERVER || "any"}, client on CPU ${PIN_CLIENT || "any"}` : ""}${NODE_FLAGS.length ? `; lookup process flags ${NODE_FLAGS.join(" ")}` : ""}`,
   );
   for (const [name, port, framing] of [
     ["socketmap", ports.socketmap, SOCKETMAP],
@@ -320,7 +325,7 @@ if (args[0] === "--serve") {
       );
       r = await new Promise((resolve, reject) => {
         const argv = [port, name, RATE, DURATION, CONNECTIONS, ROWS, WARMUP].map(String);
-        const c = spawn(bin, argv, {
+        const c = spawn(...pinned(PIN_CLIENT, bin, argv), {
           stdio: ["ignore", "pipe", "inherit"],
         });
         let out = "";

@@ -107,6 +107,8 @@ export class SuppressedMap {
   private readonly reasons = new Interned(0xffff, "reason");
   private readonly classes = new Interned(0xffff, "class");
   private readonly key = new Uint32Array(3);
+  /** replaceFrom's rows of one address (reused). */
+  private readonly order: number[] = [];
 
   /** `expected`: how many suppressions to make room for at once (it grows by doubling beyond). */
   constructor(expected = 1024) {
@@ -158,6 +160,42 @@ export class SuppressedMap {
   replace(tenant: string, hash: string, rows: readonly MirroredRow[]): void {
     this.remove(tenant, hash);
     for (const row of rows) this.add(tenant, hash, row);
+  }
+
+  /**
+   * Replace all rows of a tenant's address with its rows in `from` (none there: the address is no longer
+   * suppressed here), without an object per row: how the mirror's feed applies the rows it read into a map of
+   * their own (suppression-mirror.ts). The rows end in the order replace() would give them.
+   */
+  replaceFrom(from: SuppressedMap, tenant: string, hash: string): void {
+    this.remove(tenant, hash);
+    const t = from.tenants.find(tenant);
+    if (t === undefined) return;
+    keyWords(hash, from.key);
+    const slot = from.findSlot();
+    if (slot < 0) return;
+    // `from`'s chain holds them newest first, as add() links them: taken back to front, as replace() adds them.
+    const order = this.order;
+    order.length = 0;
+    for (let r = from.slots[slot * 4 + 3]! - 1; r >= 0; r = from.rNext[r]! - 1)
+      if (from.rTenant[r] === t) order.push(r);
+    if (order.length === 0) return;
+    keyWords(hash, this.key);
+    const into = this.findOrInsertSlot();
+    const tenantId = this.tenants.id(tenant);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const r = order[i]!;
+      const n = this.newRow();
+      this.rTenant[n] = tenantId;
+      this.rStream[n] = this.streams.id(from.streams.names[from.rStream[r]!]!);
+      this.rReason[n] = this.reasons.id(from.reasons.names[from.rReason[r]!]!);
+      this.rClass[n] = this.classes.id(from.classes.names[from.rClass[r]!]!);
+      this.rSince[n] = from.rSince[r]!;
+      this.rUntil[n] = from.rUntil[r]!;
+      this.rNext[n] = this.slots[into * 4 + 3]!;
+      this.slots[into * 4 + 3] = n + 1;
+      this.rows++;
+    }
   }
 
   /** Forget a tenant's address (its rows of other tenants that share the key stay). */

@@ -37,6 +37,7 @@ import {
   suppressionsInForceCopy,
   suppressionsInForcePage,
   suppressionsOfAddresses,
+  suppressionsOfAddressesCopy,
   type MirrorRow,
 } from "../../store/lookups.js";
 import type { Governing } from "./answer.js";
@@ -297,7 +298,15 @@ export class SuppressionMirror {
       );
       // Ids missing since an earlier read: their transactions have ids below this read's xmax.
       for (const [g, x] of this.gaps) if (x === 0) this.gaps.set(g, snapshot.xmax);
-      for (const l of lines) {
+      // In slices too (10,000 lines at once held the event loop for up to 40 ms on a busy machine).
+      let slice = performance.now();
+      for (let j = 0; j < lines.length; j++) {
+        const l = lines[j]!;
+        if ((j & 255) === 255 && performance.now() - slice > SLICE_MS) {
+          await pause();
+          if (this.stopped) return;
+          slice = performance.now();
+        }
         const k = keyOf(l.tenant, l.address_hash);
         if (!seen.has(k)) {
           seen.add(k);
@@ -318,20 +327,32 @@ export class SuppressionMirror {
       for (const [g, x] of this.gaps) if (x !== 0 && x <= snapshot.xmin) this.gaps.delete(g);
       if (lines.length < this.pageSize) break;
     }
-    for (let i = 0; i < tenants.length; i += this.pageSize) {
-      const t = tenants.slice(i, i + this.pageSize);
-      const h = hashes.slice(i, i + this.pageSize);
-      const rows = await suppressionsOfAddresses(this.db, t, h, now);
+    // Read in pages of at most 5,000 addresses: writing the statement that names 10,000 held the event loop
+    // 10-20 ms on a busy machine (bench/lookup-mirror.mjs --apply; more pages cost more round trips).
+    const per = Math.min(this.pageSize, ADDRESSES_PER_READ);
+    for (let i = 0; i < tenants.length; i += per) {
+      const t = tenants.slice(i, i + per);
+      const h = hashes.slice(i, i + per);
+      // The addresses' current rows, read by a COPY into a map of their own (typed arrays: no object per row;
+      // 10,000 row objects held the event loop in young-generation collections), then put in place of what
+      // memory holds, address by address. PGlite (no COPY): the rows as objects.
+      const staged = new SuppressedMap(t.length);
+      const sink = new RowLines(staged);
+      let rows: MirrorRow[] | undefined;
+      if (await suppressionsOfAddressesCopy(this.db, t, h, now, sink)) sink.end();
+      else rows = await suppressionsOfAddresses(this.db, t, h, now);
+      if (this.stopped) return;
       // Room first, in steps (lookups go on meanwhile), so that no add below grows the arrays at once.
-      await this.map.reserve(rows.length, pause);
-      const byKey = groupByKey(rows);
+      await this.map.reserve(rows ? rows.length : staged.rows, pause);
+      const byKey = rows && groupByKey(rows);
       // Applied in slices of about a millisecond, the event loop free between them: a page of 10,000 changed
       // addresses applied at once held every lookup for tens of milliseconds (bench/lookup-mirror.mjs --apply).
       // Meanwhile answers mix addresses applied and not: each was true at the last completed poll or is true
-      // now, which is what the staleness bound promises.
+      // now, which is what the staleness bound promises; each address's rows change at once.
       let slice = performance.now();
       for (let j = 0; j < t.length; j++) {
-        this.map.replace(t[j]!, h[j]!, (byKey.get(keyOf(t[j]!, h[j]!)) ?? []).map(mirrored));
+        if (byKey) this.map.replace(t[j]!, h[j]!, (byKey.get(keyOf(t[j]!, h[j]!)) ?? []).map(mirrored));
+        else this.map.replaceFrom(staged, t[j]!, h[j]!);
         if ((j & 63) === 63 && performance.now() - slice > SLICE_MS) {
           await pause();
           if (this.stopped) return;
@@ -355,6 +376,9 @@ const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The longest the feed applies changes without letting lookups in (ms). */
 const SLICE_MS = 1;
+
+/** Changed addresses whose rows are read by one statement. */
+const ADDRESSES_PER_READ = 5_000;
 
 const keyOf = (tenant: string, hash: string) => `${tenant}\n${hash}`;
 
@@ -422,18 +446,29 @@ function unescape(s: string): string {
   );
 }
 
-/** Takes the lines of suppressionsInForceCopy into a map. */
+/** Takes the lines of suppressionsInForceCopy (the load) or suppressionsOfAddressesCopy (the feed) into a map. */
 class RowLines implements LineSink {
   private readonly row: MirroredRow = { stream: "", reason: "", class: "", since: 0, until: 0 };
+  private readonly fields: string[] = ["", "", "", "", "", "", ""];
   private bad: string | undefined;
   constructor(private readonly map: SuppressedMap) {}
 
   line(buf: Buffer, start: number, end: number): void {
     if (this.bad) return;
-    const f = buf.toString("utf8", start, buf[end - 1] === 10 ? end - 1 : end).split("\t");
-    if (f.length !== 7) {
-      this.bad = `a suppression line of ${f.length} fields`;
-      return;
+    // Seven tab-separated fields, each decoded where it lies (no string of the line, no array of its fields).
+    const stop = buf[end - 1] === 10 ? end - 1 : end;
+    const f = this.fields;
+    let at = start;
+    for (let n = 0; n < 7; n++) {
+      let to = buf.indexOf(9, at);
+      if (to < 0 || to > stop) to = stop;
+      // A tab ends each field but the last, which ends the line: fewer or more fields are not this COPY's.
+      if (n < 6 === (to === stop)) {
+        this.bad = `a suppression line of ${n < 6 ? n + 1 : "more than 7"} fields`;
+        return;
+      }
+      f[n] = buf.toString("utf8", at, to);
+      at = to + 1;
     }
     const row = this.row;
     row.stream = unescape(f[1]!);

@@ -163,6 +163,15 @@ describe("policy delegation", () => {
     );
   });
 
+  it("reads attribute lines ended by CR LF as those ended by LF", async () => {
+    expect(await policy.ask({ sender: "news@shop.example\r", recipient: "jane@example.org\r" })).toMatch(
+      /^action=REJECT 5\.7\.1 .*stream marketing/,
+    );
+    expect(await policy.ask({ sender: "orders@shop.example\r", recipient: "jane@example.org\r" })).toBe(
+      "action=DUNNO",
+    );
+  });
+
   it("answers DUNNO where there is no recipient (other protocol states) and counts lookups in metrics", async () => {
     expect(await policy.ask({ protocol_state: "END-OF-MESSAGE", sender: "a@b.example", recipient: "" })).toBe(
       "action=DUNNO",

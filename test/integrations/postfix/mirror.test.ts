@@ -17,6 +17,7 @@ import {
   type SuppressionInput,
 } from "../../../src/store/suppressions.js";
 import { insertSuppressionRows } from "../../../src/store/suppressions.js";
+import { suppressionsOfAddresses, suppressionsOfAddressesCopy } from "../../../src/store/lookups.js";
 import { createTestDb, TEST_DATABASE_URL, testHash, uniqueSchema, type TestDb } from "../../helpers/db.js";
 import { until } from "../../helpers/until.js";
 import { SocketmapClient } from "./lookup-client.js";
@@ -211,6 +212,114 @@ describe("the mirror follows the suppression log", () => {
     await until(() => mirror.stats.gaps === 0, { ms: 60_000, what: "the rolled-back id forgotten" });
     expect(answer(rolled)).toBeUndefined();
     expect(answer("after-rollback@example.org")).toBeDefined();
+  });
+});
+
+describe("the feed reads a poll's changed rows by COPY", () => {
+  const tenants = ["default", "acme\\co", "tab\tco", "ünïcode"];
+  const streams = ["default", "marketing", "tab\there\\back"];
+  const addr = (i: number) => `many${i}@example.org`;
+
+  it("reads the same rows as the query of row objects, with names that need escaping or quoting", async () => {
+    // A tenant holding the dollar quote's first tag, a quote and a backslash: the statement must not break.
+    const ts = ["acme\\co", 'tab\t$k$"co', "ünïcode", "default"];
+    const as = ["c1@example.org", "c2@example.org", "c3@example.org", "nobody-here@example.org"];
+    for (let i = 0; i < 3; i++)
+      await upsertSuppression(
+        t.db,
+        input(as[i]!, { tenant: ts[i]!, stream: streams[i]!, expiresAt: new Date(clock + 3_600_000 + i) }),
+      );
+    const hs = as.map((a) => testHash(a));
+    const lines: string[] = [];
+    const sink = {
+      line: (b: Buffer, start: number, end: number) => void lines.push(b.toString("utf8", start, end)),
+      flush: () => undefined,
+    };
+    expect(await suppressionsOfAddressesCopy(t.db, ts, hs, now(), sink)).toBe(true);
+    const rows = await suppressionsOfAddresses(t.db, ts, hs, now());
+    // COPY's text format: names escaped, times as float8 milliseconds (to the microsecond), `\\N` for none.
+    const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n");
+    const asLine = (r: (typeof rows)[number]) => [
+      ...[r.tenant, r.stream, r.address_hash, r.reason, r.class].map(esc),
+      r.first_seen.getTime(),
+      r.expires_at ? r.expires_at.getTime() : "\\N",
+    ];
+    const read = lines.map((l) => {
+      const f: (string | number)[] = l.replace(/\n$/, "").split("\t");
+      for (const i of [5, 6]) if (f[i] !== "\\N") f[i] = Math.round(Number(f[i]));
+      return f;
+    });
+    const order = (a: unknown[], b: unknown[]) => (String(a) < String(b) ? -1 : 1);
+    expect(read.sort(order)).toEqual(rows.map(asLine).sort(order));
+    // A hash that is not lower-case hex (none is): not read by COPY, nothing handed to the sink.
+    expect(await suppressionsOfAddressesCopy(t.db, ["default"], ["NOT-HEX"], now(), sink)).toBe(false);
+    expect(lines).toHaveLength(3);
+  });
+
+  it("answers after one poll of many changes (suppress, unsuppress, erase, four tenants) as the database does", async () => {
+    const N = 240;
+    // Before: every third address suppressed in every tenant (to be removed or kept below).
+    for (let i = 0; i < N; i += 3)
+      for (const tenant of tenants)
+        await upsertSuppression(t.db, input(addr(i), { tenant, stream: "marketing" }));
+    await mirror.caughtUp();
+    // One transaction, so one poll reads it all: new suppressions in several streams (at most one permanent row
+    // per address, expiries all different, so that no two rows tie for "governing"), removals, updates.
+    await t.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < N; i++) {
+        const tenant = tenants[i % tenants.length]!;
+        if (i % 3 === 0 && i % 2 === 0)
+          await removeSuppressions(trx, {
+            tenant,
+            address: addr(i),
+            addressHash: testHash(addr(i)),
+            at: now(),
+          });
+        else if (i % 3 !== 0)
+          for (let k = 0; k <= i % 3; k++)
+            await upsertSuppression(
+              trx,
+              input(addr(i), {
+                tenant,
+                stream: streams[(i + k) % streams.length]!,
+                reason: k === 0 ? "userunknown" : "mailboxfull",
+                class: k === 0 ? "hard" : "soft",
+                expiresAt: k === 0 && i % 4 === 1 ? null : new Date(clock + 60_000 * (1 + k) + i),
+              }),
+            );
+      }
+    });
+    await eraseAddress(t.db, {
+      tenant: null,
+      address: addr(3),
+      addressHash: testHash(addr(3)),
+      actor: "test",
+      now: now(),
+    });
+    await mirror.caughtUp();
+    // Removed in its tenant, kept in the others; erased, still suppressed; a new one refused.
+    expect(answer(addr(0), "marketing", tenants[0])).toBeUndefined();
+    expect(answer(addr(0), "marketing", tenants[1])).toMatchObject({ stream: "marketing" });
+    expect(answer(addr(3), "marketing", tenants[0])).toMatchObject({ reason: "userunknown" });
+    expect(answer(addr(1), streams[1], tenants[1])).toMatchObject({ stream: streams[1] });
+    let compared = 0;
+    let suppressed = 0;
+    const asked: Promise<void>[] = [];
+    for (let i = 0; i < N; i++)
+      for (const tenant of tenants)
+        for (const stream of [...streams, "*", "other"]) {
+          const memory = answer(addr(i), stream, tenant);
+          compared++;
+          if (memory) suppressed++;
+          asked.push(
+            mirror.ask(tenant, testHash(addr(i)), stream).then((database) => {
+              expect({ i, tenant, stream, memory }).toEqual({ i, tenant, stream, memory: database });
+            }),
+          );
+        }
+    await Promise.all(asked);
+    expect(compared).toBe(N * tenants.length * 5);
+    expect(suppressed).toBeGreaterThan(N);
   });
 });
 

@@ -99,6 +99,47 @@ describe("SuppressedMap answers", () => {
     expect([m.rows, m.addresses]).toEqual([0, 0]);
   });
 
+  it("replaceFrom puts in the rows another map holds for a tenant's address, as replace would, ties included", () => {
+    // Rows as a feed reads them (several tenants, streams, an address of one tenant only, equal expiries that
+    // tie for "governing": the order replace gives them decides which one names the refusal).
+    const tenants = ["acme", "beta"];
+    const streams = ["default", "marketing", "*"];
+    const viaReplace = new SuppressedMap(4);
+    const viaFrom = new SuppressedMap(4);
+    const staged = new SuppressedMap(4);
+    const changed: [string, string, MirroredRow[]][] = [];
+    for (let i = 0; i < 300; i++) {
+      // Each (tenant, address) once, as in a poll; the same addresses in both tenants.
+      const tenant = tenants[i < 150 ? 0 : 1]!;
+      const h = hashOf(`rf${i % 150}@example.org`);
+      // What both held before: another row, to be replaced.
+      for (const m of [viaReplace, viaFrom]) m.add(tenant, h, row("old", { reason: "before" }));
+      const rows = Array.from({ length: i % 4 }, (_, k) =>
+        row(streams[(i + k) % 3]!, {
+          reason: `r${k}`,
+          class: k % 2 ? "soft" : "hard",
+          since: T0 + k,
+          until: k === 3 ? T0 + 1000 : Infinity,
+        }),
+      );
+      for (const r of rows) staged.add(tenant, h, r);
+      changed.push([tenant, h, rows]);
+    }
+    for (const [tenant, h, rows] of changed) {
+      viaReplace.replace(tenant, h, rows);
+      viaFrom.replaceFrom(staged, tenant, h);
+    }
+    expect([viaFrom.rows, viaFrom.addresses]).toEqual([viaReplace.rows, viaReplace.addresses]);
+    for (const [tenant, h] of changed)
+      for (const stream of [...streams, "old", "other"])
+        expect(viaFrom.governing(tenant, h, stream, T0)).toEqual(viaReplace.governing(tenant, h, stream, T0));
+    // An address the other map does not hold: its rows removed.
+    const gone = hashOf("gone@example.org");
+    viaFrom.add("acme", gone, row("default"));
+    viaFrom.replaceFrom(staged, "acme", gone);
+    expect(viaFrom.has("acme", gone)).toBe(false);
+  });
+
   it("keys a hash that is not hex too (folded), distinct from others", () => {
     const m = new SuppressedMap();
     m.add("t", "not-a-hex-hash", row("s"));
