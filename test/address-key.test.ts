@@ -55,6 +55,19 @@ describe("the address-hash key", () => {
     expect(() => addressHasher(Buffer.alloc(16))).toThrow(/at least 32 bytes/);
   });
 
+  it("one hasher gives Node's HMAC for every address in turn: short, non-ASCII, longer than its buffer, short again", () => {
+    const key = randomBytes(32);
+    const h = addressHasher(key);
+    const addresses = [
+      "a@b.c",
+      "jürgen.müller@bücher.example",
+      "x".repeat(300) + "@example.com",
+      "😀@example.org",
+      "z@y.x",
+    ];
+    for (const a of addresses) expect(h(a)).toBe(createHmac("sha256", key).update(a, "utf8").digest("hex"));
+  });
+
   it("is made on first use and kept in the database; a second process reads the same key; two databases differ", async () => {
     const a = await freshDb();
     const first = await resolveAddressKey(a.db, configWith());

@@ -108,12 +108,22 @@ export function addressHasher(key: Uint8Array): AddressHasher {
     ipad[i] = k[i]! ^ 0x36;
     opad[i] = k[i]! ^ 0x5c;
   }
-  return (normalized) =>
-    hash(
-      "sha256",
-      Buffer.concat([opad, hash("sha256", Buffer.concat([ipad, Buffer.from(normalized, "utf8")]), "buffer")]),
-      "hex",
-    );
+  // Two buffers kept between calls (no concatenation per address): the inner message (ipad, then the address's
+  // UTF-8, grown when an address needs more room) and the outer one (opad, then the inner digest).
+  let inner = Buffer.alloc(HMAC_BLOCK + 256);
+  ipad.copy(inner);
+  const outer = Buffer.alloc(HMAC_BLOCK + 32);
+  opad.copy(outer);
+  return (normalized) => {
+    const room = HMAC_BLOCK + normalized.length * 3; // at most 3 bytes of UTF-8 per UTF-16 unit
+    if (room > inner.length) {
+      inner = Buffer.alloc(room);
+      ipad.copy(inner);
+    }
+    const n = inner.write(normalized, HMAC_BLOCK, "utf8");
+    (hash("sha256", inner.subarray(0, HMAC_BLOCK + n), "buffer") as Buffer).copy(outer, HMAC_BLOCK);
+    return hash("sha256", outer, "hex");
+  };
 }
 
 /** What names a key without revealing it: the first 16 hex digits of its hash of a fixed text. */
