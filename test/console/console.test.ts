@@ -428,6 +428,33 @@ describe("the console", () => {
     await context.close();
   });
 
+  it("keeps the newest filters' events when the answer to the first, unfiltered list comes last", async () => {
+    const { context, page } = await signedIn(adminToken);
+    // The unfiltered list's request is held in the browser until the filtered one has been answered and shown.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const unfiltered = (u: URL) => u.pathname === "/v1/events" && !u.searchParams.has("class");
+    await page.route(unfiltered, async (route) => {
+      await held;
+      await route.continue().catch(() => undefined); // aborted by the page meanwhile: nothing to continue
+    });
+    const firstDone = new Promise<void>((resolve) => {
+      const done = (r: { url(): string }) => unfiltered(new URL(r.url())) && resolve();
+      page.on("requestfinished", done);
+      page.on("requestfailed", done);
+    });
+    await page.getByRole("link", { name: "Events" }).click();
+    await page.getByLabel("Class").selectOption("hard");
+    await page.getByRole("button", { name: "Show" }).click();
+    await hasCount(page.locator("tr[data-event]"), 1);
+    release();
+    await firstDone;
+    await page.evaluate("new Promise((r) => setTimeout(r, 50))"); // a turn for the page to apply what came
+    expect(await page.locator("tr[data-event]").count()).toBe(1);
+    await hasText(page.locator("tr[data-event]"), BOUNCED);
+    await context.close();
+  });
+
   it("shows the webhook endpoints and their delivery log", async () => {
     const { context, page } = await signedIn(adminToken);
     await page.getByRole("link", { name: "Webhooks" }).click();

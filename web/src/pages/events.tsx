@@ -1,5 +1,5 @@
 // Events: filter by class, reason, provider, stream, campaign and time; export what is shown (CSV or JSON).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, qs } from "../api.ts";
 import { knownProvider, PROVIDERS } from "../../../src/core/provider.ts";
 import { CLASSES, REASONS } from "../../../src/core/vocabulary.ts";
@@ -55,19 +55,28 @@ export function Events() {
   const set = (k: keyof Filters) => (v: string) => setF((x) => ({ ...x, [k]: v }));
   const query = (c?: string) =>
     `/v1/events${qs({ class: f.class, reason: f.reason, provider: f.provider, stream: f.stream.trim(), campaign: f.campaign.trim(), since: iso(f.since), until: iso(f.until), limit: 200, cursor: c })}`;
+  // The request in flight: a new one (other filters, or the next page) aborts it, so that an answer to filters
+  // no longer shown can never arrive last and replace the newer one's rows.
+  const inFlight = useRef<AbortController | null>(null);
   const load = async (more: boolean) => {
+    inFlight.current?.abort();
+    const ctl = (inFlight.current = new AbortController());
     setLoading(true);
     setError(null);
     try {
-      const page = await api<EventPage>(query(more ? (cursor ?? undefined) : undefined));
+      const page = await api<EventPage>(query(more ? (cursor ?? undefined) : undefined), {
+        signal: ctl.signal,
+      });
+      if (ctl.signal.aborted) return;
       setRows((r) => (more && r ? [...r, ...page.data] : page.data));
       setCursor(page.nextCursor);
     } catch (e) {
-      setError(e);
+      if (!ctl.signal.aborted) setError(e);
     } finally {
-      setLoading(false);
+      if (!ctl.signal.aborted) setLoading(false);
     }
   };
+  useEffect(() => () => inFlight.current?.abort(), []);
   useEffect(() => void load(false), []);
   return (
     <section aria-labelledby="h-events">
