@@ -21,7 +21,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const rounds = Number(opt("--rounds", "23"));
-const flags = opt("--v8", "--max-inlined-bytecode-size-cumulative=250");
+const flags = opt("--v8", "--max-inlined-bytecode-size-cumulative=250 --no-regexp-tier-up");
 const corpus = join(root, "..", "shared", "corpus", "emails");
 
 /** This thread's CPU time (ms). */
