@@ -18,10 +18,16 @@
 //   (`git archive COMMIT | tar -x -C DIR`, node_modules linked): each request goes to both in turn (pairs in the
 //   same second), a line for each; "best" is the fastest of the runs. The bench stops if the two answer a shape
 //   (in one format) with different bytes.
+//   --client curl: each request made by curl, a process of its own (its `time_total`, from the connection to the
+//   last byte), so that the client's reading and parsing share no thread with the API: "cpu" is then the API's
+//   alone. The default client is fetch in this process (what a JavaScript caller in one process would see).
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { loadavg } from "node:os";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { pathToFileURL } from "node:url";
 import { sql } from "kysely";
 import { loadConfig } from "../src/config.ts";
@@ -48,6 +54,26 @@ const schema = given ?? `bench_stats_${randomBytes(4).toString("hex")}`;
 const apiDir = args.includes("--api") ? args[args.indexOf("--api") + 1] : undefined;
 const formatArg = args.includes("--format") ? args[args.indexOf("--format") + 1] : "both";
 const FORMATS = formatArg === "both" ? ["points", "columnar"] : [formatArg];
+const CURL = args.includes("--client") && args[args.indexOf("--client") + 1] === "curl";
+const curlDir = CURL ? mkdtempSync(join(tmpdir(), "rebound-stats-")) : undefined;
+const run = promisify(execFile);
+
+/** One request by curl: its time until the last byte (ms), status and body. */
+async function curlGet(url, token) {
+  const out = join(curlDir, "body");
+  const { stdout } = await run("curl", [
+    "-s",
+    "-o",
+    out,
+    "-w",
+    "%{http_code} %{time_total}",
+    "-H",
+    `authorization: Bearer ${token}`,
+    url,
+  ]);
+  const [status, total] = stdout.trim().split(" ");
+  return { status: Number(status), ms: Number(total) * 1000, text: readFileSync(out) };
+}
 const builds = [{ name: "this checkout", ...(await import("../src/api/server.ts")) }];
 if (apiDir)
   builds.push({
@@ -126,15 +152,22 @@ try {
         const c = process.cpuUsage();
         const t = performance.now();
         const fq = s.format === "points" ? q : `${q}${q ? "&" : ""}format=${s.format}`;
-        const res = await fetch(`http://127.0.0.1:${s.api.port}/v1/stats?${fq}`, {
-          headers: { authorization: `Bearer ${key.token}` },
-        });
-        const text = Buffer.from(await res.arrayBuffer());
-        s.ms.push(performance.now() - t);
+        const url = `http://127.0.0.1:${s.api.port}/v1/stats?${fq}`;
+        let res, text;
+        if (CURL) {
+          const r = await curlGet(url, key.token);
+          res = r;
+          text = r.text;
+          s.ms.push(r.ms);
+        } else {
+          res = await fetch(url, { headers: { authorization: `Bearer ${key.token}` } });
+          text = Buffer.from(await res.arrayBuffer());
+          s.ms.push(performance.now() - t);
+        }
         const u = process.cpuUsage(c);
         s.cpu.push((u.user + u.system) / 1000);
         const body = JSON.parse(text.toString("utf8"));
-        s.parsed.push(performance.now() - t);
+        s.parsed.push(CURL ? NaN : performance.now() - t);
         if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(body)}`);
         s.points = body.groups.reduce((n, g) => n + (g.points ?? g.series.at).length, 0);
         s.bytes = text.length;
@@ -170,14 +203,17 @@ try {
       const pct = (q, zs = xs) => zs[Math.min(zs.length - 1, Math.floor(q * zs.length))].toFixed(1);
       console.log(
         `  ${apis.length > 1 ? `${builds[s.k].name}, ` : ""}${s.format} (${(s.bytes / 1e6).toFixed(2)} MB): ` +
-          `best ${pct(0)}, p50 ${pct(0.5)}, p95 ${pct(0.95)} ms; cpu p50 ${pct(0.5, cs)} ms; ` +
-          `parsed too: best ${pct(0, ys)}, p50 ${pct(0.5, ys)}, p95 ${pct(0.95, ys)} ms`,
+          `best ${pct(0)}, p50 ${pct(0.5)}, p95 ${pct(0.95)} ms; cpu p50 ${pct(0.5, cs)} ms` +
+          (CURL
+            ? " (curl)"
+            : `; parsed too: best ${pct(0, ys)}, p50 ${pct(0.5, ys)}, p95 ${pct(0.95, ys)} ms`),
       );
     }
   }
   console.log(`load average ${loadavg()[0].toFixed(1)}`);
   for (const api of apis) await api.close();
 } finally {
+  if (curlDir) rmSync(curlDir, { recursive: true, force: true });
   if (!args.includes("--keep") && !given) await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
   await handle.close();
 }
