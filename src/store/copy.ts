@@ -1,4 +1,5 @@
 // `COPY ... TO STDOUT` on PostgreSQL as a byte stream (the exports, and the API's index load).
+import { once } from "node:events";
 import type { Readable } from "node:stream";
 import type { CompiledQuery } from "kysely";
 import pg from "pg";
@@ -193,4 +194,20 @@ function literal(v: unknown): string {
   if (v instanceof Date) return `${pg.escapeLiteral(v.toISOString())}::timestamptz`;
   if (typeof v === "number" && Number.isFinite(v)) return String(v);
   throw new Error(`cannot write ${typeof v} into a COPY statement`);
+}
+
+/** The byte a backslash sequence of COPY's text format stands for (COPY TO writes no octal nor hex ones). */
+export const COPY_UNESCAPED = new Uint8Array(256).map((_, c) => c);
+COPY_UNESCAPED[98] = 8; // \b
+COPY_UNESCAPED[102] = 12; // \f
+COPY_UNESCAPED[110] = 10; // \n
+COPY_UNESCAPED[114] = 13; // \r
+COPY_UNESCAPED[116] = 9; // \t
+COPY_UNESCAPED[118] = 11; // \v
+
+/** Runs a COPY to its end, each line handed to `sink` (copyOutLines, read at once rather than streamed on). */
+export async function copyAllLines(pool: pg.Pool, statement: string, sink: LineSink): Promise<void> {
+  const stream = await copyOutLines(pool, statement, sink);
+  stream.resume();
+  await once(stream, "end");
 }

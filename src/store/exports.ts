@@ -5,7 +5,7 @@
 // the same bytes (test/api/exports.test.ts holds them to it).
 import { Readable } from "node:stream";
 import { sql, type Kysely } from "kysely";
-import { copyOutLines, inlineParameters, type LineSink } from "./copy.js";
+import { copyOutLines, COPY_UNESCAPED, inlineParameters, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import { filtered, type SuppressionFilter } from "./lookups.js";
 import type { Database } from "./schema.js";
@@ -121,15 +121,6 @@ const TIME_COLUMNS = Uint8Array.from(EXPORT_COLUMNS, (c) =>
 /** The column holding a number, written bare in JSON. */
 const COUNT_COLUMN = EXPORT_COLUMNS.indexOf("count");
 
-/** The byte a backslash sequence of COPY's text format stands for (COPY TO writes no octal nor hex ones). */
-const UNESCAPED = new Uint8Array(256).map((_, c) => c);
-UNESCAPED[98] = 8; // \b
-UNESCAPED[102] = 12; // \f
-UNESCAPED[110] = 10; // \n
-UNESCAPED[114] = 13; // \r
-UNESCAPED[116] = 9; // \t
-UNESCAPED[118] = 11; // \v
-
 const HEX_DIGITS = Buffer.from("0123456789abcdef");
 
 /**
@@ -191,7 +182,7 @@ function csvLine(buf: Uint8Array, i: number, out: Uint8Array, o: number): number
       let quote = false;
       for (; c !== 9 && c !== 10; c = buf[++e]!) {
         if (c === 92) {
-          c = UNESCAPED[buf[++e]!]!;
+          c = COPY_UNESCAPED[buf[++e]!]!;
           if (c === 10 || c === 13) quote = true;
         } else if (c === 44 || c === 34) quote = true;
         out[o++] = c;

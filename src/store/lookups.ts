@@ -1,7 +1,7 @@
 // Read-side queries of the suppression store: lookups by address hash, the log feed that keeps the in-memory copy
 // of the suppressions in force current (the API's and the lookup role's), browsing with filters and keyset pages.
 import { sql, type Kysely, type Selectable } from "kysely";
-import { copyOutLines, type LineSink } from "./copy.js";
+import { copyAllLines, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import type { Database, SuppressionsTable } from "./schema.js";
 
@@ -252,7 +252,7 @@ export async function suppressionsOfAddressesCopy(
   let tag = "$k$";
   while (literal.includes(tag)) tag = `$${"k".repeat(tag.length - 1)}$`;
   const t = tag + literal + tag;
-  const stream = await copyOutLines(
+  await copyAllLines(
     pool,
     `copy (select s.tenant, s.stream, s.address_hash, s.reason, s.class,
                   date_part('epoch', s.first_seen) * 1000, date_part('epoch', s.expires_at) * 1000
@@ -261,11 +261,6 @@ export async function suppressionsOfAddressesCopy(
             where s.expires_at is null or s.expires_at > to_timestamp(${at} / 1000.0)) to stdout`,
     sink,
   );
-  await new Promise<void>((resolve, reject) => {
-    stream.on("error", reject);
-    stream.on("end", resolve);
-    stream.resume();
-  });
   return true;
 }
 
@@ -296,17 +291,12 @@ export async function suppressionsInForcePage(
 export async function suppressionsInForceCopy(db: Kysely<Database>, sink: LineSink): Promise<boolean> {
   const pool = pgPoolOf(db);
   if (!pool) return false;
-  const stream = await copyOutLines(
+  await copyAllLines(
     pool,
     `copy (select tenant, stream, address_hash, reason, class,
                   date_part('epoch', first_seen) * 1000, date_part('epoch', expires_at) * 1000
              from suppressions where expires_at is null or expires_at > now()) to stdout`,
     sink,
   );
-  await new Promise<void>((resolve, reject) => {
-    stream.on("error", reject);
-    stream.on("end", resolve);
-    stream.resume();
-  });
   return true;
 }

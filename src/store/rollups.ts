@@ -1,11 +1,10 @@
 // The rollups (migrations 0010, 0018): the hourly cube (tenant x hour x stream x provider x campaign x sending IP)
 // and the same counters over coarser keys (CUBES), all written by one statement per change, in key order; read
 // from the smallest cube that answers the question; aged out by purgeRollups.
-import { once } from "node:events";
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import { COUNTERS, mergeIncrements, type Counter, type RollupIncrement } from "../core/rollup.js";
 import { PACKED_STRIDE, type PackedBuckets } from "../core/stats.js";
-import { copyOutLines, inlineParameters, type LineSink } from "./copy.js";
+import { copyAllLines, COPY_UNESCAPED, inlineParameters, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import { JsonRows } from "./json-rows.js";
 import { PREPARED } from "./prepared.js";
@@ -232,20 +231,9 @@ export async function streamBuckets(
          group by ${groupCols.join(", ")} order by ${groupCols.map((c) => `${c} collate "C"`).join(", ")}) to stdout`
     : `copy (select count(*), ${numbers} from (${inner}) b having count(*) > 0) to stdout`;
   const sink = new GroupLines(groupCols.length, group, begin);
-  const stream = await copyOutLines(pool, statement, sink);
-  stream.resume();
-  await once(stream, "end");
+  await copyAllLines(pool, statement, sink);
   return sink.buckets;
 }
-
-/** The byte a backslash sequence of COPY's text format stands for (COPY TO writes no octal nor hex ones). */
-const UNESCAPED = new Uint8Array(256).map((_, c) => c);
-UNESCAPED[98] = 8; // \b
-UNESCAPED[102] = 12; // \f
-UNESCAPED[110] = 10; // \n
-UNESCAPED[114] = 13; // \r
-UNESCAPED[116] = 9; // \t
-UNESCAPED[118] = 11; // \v
 
 /**
  * streamBuckets' COPY lines, a group each: the number of buckets in all, the group's values, then its buckets'
@@ -301,7 +289,7 @@ function unescapeCopy(buf: Buffer, start: number, end: number): string {
   if (!buf.subarray(start, end).includes(92)) return buf.toString("utf8", start, end);
   const out = Buffer.allocUnsafe(end - start);
   let n = 0;
-  for (let i = start; i < end; i++) out[n++] = buf[i] === 92 ? UNESCAPED[buf[++i]!]! : buf[i]!;
+  for (let i = start; i < end; i++) out[n++] = buf[i] === 92 ? COPY_UNESCAPED[buf[++i]!]! : buf[i]!;
   return out.toString("utf8", 0, n);
 }
 
