@@ -23,16 +23,10 @@ import {
   statSync,
 } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
+import { args, opt, root } from "./lib/args.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const copies = Number(opt("--copies", "50"));
 const rounds = Number(opt("--rounds", "3"));
 const corpus = resolve(opt("--corpus", join(root, "..", "shared", "corpus", "emails")));

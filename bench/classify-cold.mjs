@@ -10,16 +10,10 @@
 // --v8 sets V8 flags before the classifier loads, as `rebound classify` does (`--v8 default` sets none; the
 // default is the command's own, src/cli/classify.ts): run both, alternated, to compare.
 import { readFileSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
+import { opt, root } from "./lib/args.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const rounds = Number(opt("--rounds", "23"));
 const flags = opt("--v8", "--max-inlined-bytecode-size-cumulative=250 --no-regexp-tier-up");
 const corpus = join(root, "..", "shared", "corpus", "emails");

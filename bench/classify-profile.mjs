@@ -11,15 +11,9 @@
 //   node bench/classify-profile.mjs --save FILE.cpuprofile   (also writes the profile, for Chrome's DevTools)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { args, opt, root } from "./lib/args.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const corpus = resolve(opt("--corpus", join(root, "..", "shared", "corpus", "emails")));
 const warmup = Number(opt("--warmup", "30"));
 const rounds = Number(opt("--rounds", "40"));

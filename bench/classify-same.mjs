@@ -8,15 +8,9 @@
 //
 // DIR is a checkout (or a copy) with dist/ built, as for bench/classify-ab.mjs.
 import { readFileSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { opt, root } from "./lib/args.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const oldDir = opt("--old");
 const newDir = opt("--new", root);
 if (!oldDir) throw new Error("--old DIR is required (a checkout with dist/ built)");

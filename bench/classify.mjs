@@ -20,15 +20,9 @@
 //   node bench/classify.mjs --hostile [--size BYTES] [--no-limit] [--wall]
 //   node bench/classify.mjs --fuzz N [--seed S]
 import { readFileSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { args, opt, root } from "./lib/args.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const target = Number(opt("--mails", "20000"));
 const corpus = resolve(opt("--corpus", join(root, "..", "shared", "corpus", "emails")));
 const parseOnly = args.includes("--parse-only");

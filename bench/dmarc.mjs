@@ -5,16 +5,10 @@
 // failed (`classify_timeout`), re-processable with a longer deadline. Needs `npm run build` first.
 //
 //   node bench/dmarc.mjs [--records 1000,10000,25000] [--rounds 3]
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { zipSync } from "fflate";
+import { opt, root } from "./lib/args.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const sizes = opt("--records", "1000,10000,25000").split(",").map(Number);
 const rounds = Number(opt("--rounds", "3"));
 const { classify } = await import(join(root, "dist", "src", "core", "classify.js"));

@@ -12,15 +12,9 @@
 //
 // --list prints each mail that misses: its file, what was expected and what was reported.
 import { readFileSync, readdirSync, existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { args, opt, root } from "./lib/args.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const dir = resolve(opt("--dir", join(root, "samples")));
 const match = new RegExp(opt("--match", "^(?:freetext|oldmta)-"));
 const list = args.includes("--list");

@@ -9,15 +9,9 @@
 //
 // --list prints each undetermined recipient: its file, rule and the start of its diagnostic.
 import { spawnSync } from "node:child_process";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { args, opt, root } from "./lib/args.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const bin = resolve(opt("--bin", join(root, "bin", "rebound.js")));
 const sets = [
   ["corpus", resolve(opt("--corpus", join(root, "..", "shared", "corpus", "emails")))],
