@@ -5,6 +5,7 @@ import type { Reason } from "../report.js";
 import { LiteralMatcher, MAX_LITERAL, branchLiterals, splitTopLevel } from "./literals.js";
 import { replyCodeRules, statusRules, type ReplyCodeRule } from "./status.js";
 import type { StatusRule, TextRule } from "./types.js";
+import { amavisRules } from "./text/amavis.js";
 import { aolRules } from "./text/aol.js";
 import { appleRules } from "./text/apple.js";
 import { cloudflareRules } from "./text/cloudflare.js";
@@ -66,6 +67,7 @@ const TABLES: readonly (readonly TextRule[])[] = [
   iuaRules,
   mimecastRules,
   messagelabsRules,
+  amavisRules,
   japaneseRules,
   russianRules,
   germanRules,

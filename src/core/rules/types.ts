@@ -19,6 +19,11 @@ export interface TextRule {
    * it as the remote's block.
    */
   onDelay?: Reason;
+  /**
+   * The words name only the SMTP state the failure came in (Gmail's `(state 9)`): a specific enhanced status code
+   * in the reply (`5.1.1`, not `X.Y.0`) decides before them, as Sisimai's Gmail module lets the status name win.
+   */
+  yieldsToStatus?: boolean;
 }
 
 /** A status-code rule: an RFC 3463 enhanced code (exact like `5.1.1`, or a class pattern like `5.1.*`) to a reason. */

@@ -55,15 +55,17 @@ export type RuleSpec = [
   priority?: number,
   when?: "4" | "5",
   onDelay?: Reason,
+  flags?: { yieldsToStatus?: true },
 ];
 
 /** Builds a family's table from compact specs; ids become `<family>.<name>`. */
 export function table(family: string, specs: RuleSpec[]): TextRule[] {
-  return specs.map(([name, reason, pattern, example, priority, when, onDelay]) => {
+  return specs.map(([name, reason, pattern, example, priority, when, onDelay, flags]) => {
     const rule: TextRule = { id: `${family}.${name}`, reason, pattern, example };
     if (priority !== undefined) rule.priority = priority;
     if (when !== undefined) rule.when = { statusClass: when };
     if (onDelay !== undefined) rule.onDelay = onDelay;
+    if (flags?.yieldsToStatus) rule.yieldsToStatus = true;
     return rule;
   });
 }

@@ -500,7 +500,7 @@ export const genericRules = table("generic", [
   [
     "spam",
     "spamdetected",
-    /(?:detected|identified|classified|scored|flagged|considered|marked|rejected|blocked|refused|looks? like|seems to be|appears to be) (?:as |to be )?(?:a |likely )?spam\b|spam (?:detected|message|content|score|blocked|refused|rejected|rejection|filter|check|not accepted|is embedded)|(?:high |with a )probability (?:of|more than .{1,10}) ?(?:being )?spam|\bubes?\b|unsolicited (?:bulk )?(?:e-?mail|mail|message|commercial)|(?:likely|appears to be) unsolicited|spam-like|bulk (?:e-?mail|mail|advertising)|content filter rejection|message content rejected|spamassassin|spam ?(?:bouncer|profiler)|spamprofiler|- spam\b|too much spam|spam points|spam or virus|spamming not allowed|we dont accept spam|uribl|message refused by (?:mailmarshal|trustwave)|rejected as spam|recurrent pattern detection/i,
+    /(?:detected|identified|classified|scored|flagged|considered|marked|rejected|blocked|refused|looks? like|seems to be|appears to be) (?:as |to be )?(?:a |likely )?spam\b|spam (?:detected|message|content|score|blocked|refused|rejected|rejection|filter|check|not accepted|is embedded)|(?:high |with a )probability (?:of|more than .{1,10}) ?(?:being )?spam|\bubes?\b|unsolicited (?:bulk )?(?:e-?mail|mail|message|commercial)|(?:likely|appears to be) unsolicited|spam-like|bulk (?:e-?mail|mail|advertising)|content filter rejection|message content rejected|spamassassin|spam ?(?:bouncer|profiler)|spamprofiler|- spam\b|too much spam|spam points|spam or virus|spamming not allowed|we dont accept spam|uribl|message refused by (?:mailmarshal|trustwave)|rejected as spam|recurrent pattern detection|(?:detected|identified|classified|considered|marked|rejected|flagged) as junk\b|junk (?:e-?)?mail filter/i,
     "550 5.7.1 Message content rejected, UBE, id=00000-22-225",
     P.spamdetected,
   ],
@@ -665,7 +665,7 @@ export const genericRules = table("generic", [
   [
     "network-error",
     "networkerror",
-    /no route to host|host is unreachable|network (?:is )?unreachable|network error|host name lookup failure|host not found, try again|(?:malformed|unexpected) (?:or unexpected )?name server reply|dns (?:error|query failed|lookup failed|failure|timeout)|temporary (?:dns|lookup) failure|lost connection with|connection (?:lost|closed|reset|broken)|(?:too many|maximum) hops|hop count exceeded|routing loop|mail loop|message looping|forwarding loop|unable to resolve route|unrouteable mail domain|could not connect and send|dns records for the destination computer could not be found|retry on ipv4|(?:read|write) error|broken pipe|ssl (?:handshake|read|write)/i,
+    /no route to host|host is unreachable|network (?:is )?unreachable|network error|host name lookup failure|host not found, try again|(?:malformed|unexpected) (?:or unexpected )?name server reply|dns (?:error|query failed|lookup failed|failure|timeout)|temporary (?:dns|lookup) failure|lost connection with|connection (?:lost|closed|reset|broken)|(?:too many|maximum) hops|hop count exceeded|exceeded (?:the )?maximum hop count|routing loop|mail loop|message looping|forwarding loop|unable to resolve route|unrouteable mail domain|could not connect and send|dns records for the destination computer could not be found|retry on ipv4|(?:read|write) error|broken pipe|ssl (?:handshake|read|write)/i,
     "X-Postfix; connect to nyaan.example.com[192.0.2.2]:25: No route to host",
     P.networkerror,
   ],
@@ -801,7 +801,7 @@ export const genericRules = table("generic", [
   [
     "recipients-own-filter",
     "filtered",
-    /(?:denied|rejected|refused|blocked|filtered) by (?:the )?recipient'?s? (?:own )?(?:mail |spam |content )?(?:filter|rules?|settings|preferences|blacklist|block ?list)/i,
+    /(?:denied|rejected|refused|blocked|filtered) by (?:the )?recipient'?s? (?:own )?(?:personal )?(?:mail |spam |content )?(?:filter|rules?|settings|preferences|blacklist|block ?list)/i,
     "550 5.7.1 Recipient address rejected: access denied by the recipient's filter",
     P.userunknown + 1,
   ],

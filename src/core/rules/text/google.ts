@@ -192,6 +192,9 @@ export const googleRules = table("google", [
     /\(state (?:6|9)\)/i,
     "500 Remote server does not support TLS (state 6).",
     P.provider,
+    undefined,
+    undefined,
+    { yieldsToStatus: true },
   ],
   [
     "state-relay",
@@ -199,6 +202,9 @@ export const googleRules = table("google", [
     /\(state 12\)/i,
     "500 Remote server does not support SMTP Authenticated Relay (state 12).",
     P.provider,
+    undefined,
+    undefined,
+    { yieldsToStatus: true },
   ],
   [
     "state-ehlo",
@@ -206,6 +212,9 @@ export const googleRules = table("google", [
     /\(state 13\)/i,
     "550 550 5.7.1 <kijitora@example.org>... Access denied (state 13).",
     P.mta,
+    undefined,
+    undefined,
+    { yieldsToStatus: true },
   ],
   [
     "state-data",
@@ -213,6 +222,9 @@ export const googleRules = table("google", [
     /\(state 1[578]\)/i,
     "550 550 Unknown user kijitora@example.co.jp (state 18).",
     P.mta,
+    undefined,
+    undefined,
+    { yieldsToStatus: true },
   ],
   [
     "dns-old",
