@@ -1,5 +1,6 @@
 // RFC 3834 auto-replies and their non-standard kin: vacation and out-of-office replies. Never a bounce.
 // Auto-Submitted: auto-generated (what DSNs carry) is NOT an auto-reply.
+import { BOUNCE_SUBJECT as NOTICE_SUBJECT } from "./lhost/general.js";
 import { addressOf } from "./dsn.js";
 import type { ParsedMail } from "./mail.js";
 import type { Reason } from "./report.js";
@@ -93,6 +94,9 @@ export function readAutoReply(mail: ParsedMail): AutoReply | undefined {
   if (BOUNCE_SUBJECT.test(subject)) return undefined;
   const from = header(mail, "from");
   if (/mailer-daemon|postmaster@/i.test(from) && !/^autoreply\.(auto-submitted|subject)$/.test(rule))
+    return undefined;
+  // The postmaster's notice marked auto-replied (RFC 3834), under a subject of failure in another language
+  if (/postmaster@/i.test(from) && NOTICE_SUBJECT.test(subject) && !VACATION_SUBJECT.test(subject))
     return undefined;
   if (/mailer-daemon/i.test(from)) return undefined;
   const recipient =

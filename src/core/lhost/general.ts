@@ -4,8 +4,9 @@ import { fromOf, parserOf, subjectOf, type Layout } from "./engine.js";
 
 const BOUNCE_FROM =
   /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailer|MAILER|bounce|daemon/i;
-const BOUNCE_SUBJECT =
-  /undeliver|not deliverable|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failed mail|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed|message (?:blocked|rejected|refused)|kh[ôo]ng th[ểe] g[ửu]i|nedoru[čc]iteln|niedor[ęe]czon|olevererbar|f[öo]rsenad leverans|leveransfel|ikke leveret|leveringsfejl|toimitus ep[äa]onnistui|k[ée]zbes[íi]thetetlen|teslim edilemedi|iletilemedi|nelivrat|δεν παραδόθηκε|tidak terkirim|gagal terkirim|non consegnat|correo devuelto|mensagem devolvida|non distribu/i;
+/** A notice's subject of failure or delay, in the languages notices come in (read by the auto-reply reader too). */
+export const BOUNCE_SUBJECT =
+  /undeliver|not deliverable|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failed mail|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed|message (?:blocked|rejected|refused)|kh[ôo]ng th[ểe] g[ửu]i|nedoru[čc]iteln|niedor[ęe]czon|olevererbar|f[öo]rsenad leverans|leveransfel|ikke leveret|leveringsfejl|toimitus ep[äa]onnistui|k[ée]zbes[íi]thetetlen|teslim edilemedi|iletilemedi|nelivrat|δεν παραδόθηκε|tidak terkirim|gagal terkirim|non consegnat|correo devuelto|mensagem devolvida|non distribu|αδυναμ[ιί]α παρ[αά]δοσης|αποτυχ[ιί]α παρ[αά]δοσης|δεν παραδ[οό]θηκε|μη παραδοθ[εέ]ν|καθυστ[εέ]ρηση παρ[αά]δοσης|ไม่สามารถส่ง|ส่งไม่สำเร็จ|ส่งไม่ได้|ล้มเหลว|ล่าช้า|تحو[یي]ل (?:داده )?نشد|تحو[یي]ل ناموفق|ارسال ناموفق|ارسال نشد|عدم تحو[یي]ل|تاخ[یي]ر در تحو[یي]ل|לא נמסר|מסירה נכשלה|כשל במסירה|עיכוב במסירה|nedoru[čc]ite[ľl]n|oneskoren|nebola doru[čc]en|doru[čc]enie zlyhalo|неуспешна доставка|недоставен|не е доставено|забавена доставка|nije isporu[čc]en|neisporu[čc]en|isporuka nije uspjel|isporuka nije uspel|odgo[đd]en|ni bilo (?:mogo[čc]e )?dostavljen|nedostavljiv|nelivrabil|livrare e[şș]uat|[îi]nt[âa]rziat|недоставлен|не вдалося доставити|затримк|ei toimitettu|toimittamaton|viiv[äa]stynyt/i;
 
 export const generalLayout: Layout = {
   id: "general",
@@ -25,7 +26,7 @@ export const generalLayout: Layout = {
   startRequired: true,
   // a delay warning, by its subject or its banner: its recipients are still retried (Action delayed)
   delayNotice:
-    /^(?:warning: (?:could not send|message .{0,80} delayed)|delayed mail\b|delivery (?:status notification \()?delay(?:ed)?\b|message delayed\b|mail delivery delayed)|this is a warning message only/im,
+    /^(?:warning: (?:could not send|message .{0,80} delayed)|delayed mail\b|delivery (?:status notification \()?delay(?:ed)?\b|message delayed\b|mail delivery delayed)|this is a warning message only|^(?:oneskoren[ée]|zpo[žz]d[ěe]n[ée]?|op[óo][źz]nion[ae]?|verz[öo]gert|retard[ée]|retrasad[oa]|ritardat[oa]|atrasad[oa]|vertraagd|f[öo]rsenad|forsinket|viiv[äa]stynyt|[îi]nt[âa]rziat|zaka[šs]njel[ao]?|odgo[đd]en[ao]?|kasni|забавен[ао]?|затриман[ео]?|задержан[ео]?|отложен[ео]?|καθυστ[εέ]ρηση|ล่าช้า|עיכוב|تاخ[یي]ر)\s*:|\((?:затримка|задержка|delayed|delay)\)|bolo oneskoren|e[šs]te nedostali|(?:ще|ещё|еще) не доставлено|(?:bude|budeme) (?:na[ďd]alej|naďalej) pok[úu][šs]a|spr[óo]buje ponownie|будуть повторю|повторюватим/im,
   sharedDiagnostic: true,
   freeText: true,
 };
@@ -65,6 +66,22 @@ generalLayout.start!.push(
 generalLayout.start!.push(
   /not deliverable to\b|following (?:[\w:.-]{1,30} ){1,3}(?:recipients?|address(?:es)?|subscribers?|members?|destinations?)\b|(?:subscriber|recipient|member)s? (?:address(?:es)? )?(?:has|have) failed|failed permanently|^[ \t]*(?:receiver|recipient|addressee|user) (?:not found|unknown)[ \t]*:/im,
   /^[ \t]*(?:smtp |the )?(?:session|conversation|dialog(?:ue)?|transaction) (?:log|transcript)\b|\bsmtp (?:session|transcript|dialog(?:ue)?|conversation|transaction) (?:log|follows|was)?|transcript of (?:the )?(?:smtp )?(?:session|conversation|dialog(?:ue)?)|^[ \t]*(?:>>>|-->|sent:?)[ \t]*RCPT TO:[ \t]*<[^\s<>@]{1,64}@/im,
+);
+
+// The same announcement in Greek, Thai, Persian, Hebrew, Slovak, Bulgarian, Croatian/Serbian/Slovenian, Romanian,
+// Ukrainian and Finnish: "could not be delivered", "was not delivered", "delivery failed", "to the following
+// recipient(s)", and Exchange's "did not reach some or all of the recipients" in those languages.
+generalLayout.start!.push(
+  /δεν (?:ήταν|είναι|ηταν|ειναι) δυνατ[όήοη] (?:να παραδοθ|η παράδοση|η παραδοση)|δεν παραδ[οό]θηκε|αδυναμ[ιί]α παρ[αά]δοσης|αποτυχ[ιί]α παρ[αά]δοσης|η παρ[αά]δοση (?:\S{1,30} ){0,6}απ[εέ]τυχε|(?:στον|στους|στην|στις) παρακ[αά]τω παραλ[ηή]πτ/i,
+  /ไม่สามารถส่ง|ส่งไม่สำเร็จ|การส่ง(?:จดหมาย|อีเมล)?ล้มเหลว|ส่ง(?:จดหมาย|อีเมล)?ไม่ได้|ผู้รับต่อไปนี้|ยังไม่ได้ส่ง/,
+  /تحو[یي]ل (?:داده )?نشد|قابل تحو[یي]ل ن[یي]ست|ارسال نشد|ارسال ناموفق|تحو[یي]ل ناموفق|گ[یي]رنده(?:\u200c?گان)? ز[یي]ر/,
+  /לא נמסר|לא ניתן (?:היה )?למסור|המסירה נכשלה|מסירה נכשלה|כשל במסירה|לנמען הבא|לנמענים הבאים|טרם נמסר/,
+  /nebola doru[čc]en|nemohla by[ťt] doru[čc]en|sa nepodarilo doru[čc]i[ťt]|nedoru[čc]ite[ľl]n|doru[čc]enie (?:\S{1,30} ){0,4}(?:zlyhalo|bolo oneskoren)|nasleduj[úu]c(?:im|emu|i) adres[áa]t|e[šs]te nedostali/i,
+  /не (?:можа|може|можеше) да бъде доставен|не (?:беше|е|бе) доставен|неуспешна доставка|доставката (?:\S{1,30} ){0,4}(?:е )?неуспешна|следни(?:я|те) получател/i,
+  /nije (?:mogla biti |mogao biti |moguće |moguce )?isporu[čc]en|nije mogu[ćc]e isporu[čc]iti|isporuka (?:\S{1,30} ){0,4}nije uspjela|nije uspela|neisporu[čc]en|sljede[ćc](?:em|im) primatelj|slede[ćc](?:em|im) prima(?:ocu|ocima)|ni bilo (?:mogo[čc]e )?(?:dostaviti|dostavljeno)/i,
+  /nu a ajuns la (?:unii sau la )?(?:to[ţțt]i )?destinatari|nu (?:au|a) putut fi (?:contacta[ţțt]i|livrat|trimis|remis)|nelivrabil|livrare (?:e[şșs]uat|nereu[şșs]it)|urm[ăa]torii destinatari/i,
+  /не вдалося доставити|не може бути доставлен|не було доставлено|доставка не вдалася|(?:таким|наступним) (?:адресатам|одержувачам)/i,
+  /ei saavuttanut (?:kaikkia|joitakin|seuraavia)|viesti[äa] ei voitu toimittaa|toimitus (?:\S{1,30} ){0,3}ep[äa]onnistui|seuraaville vastaanottajille/i,
 );
 
 export const generalParser = parserOf(generalLayout);

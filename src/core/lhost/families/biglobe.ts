@@ -13,6 +13,12 @@ export const biglobe: Layout = {
       reason: "mailboxfull",
       pattern: /recipient's mailbox exceeded the local limit/i,
     },
+    // Sisimai's Biglobe table: the notice's own "Mail Delivery Failed... User unknown" is its filter's answer
+    {
+      id: "delivery-failed-user-unknown",
+      reason: "filtered",
+      pattern: /Mail Delivery Failed\.{3} User unknown/i,
+    },
     { id: "no-user", reason: "userunknown", pattern: /Invalid recipient|User unknown/i },
   ],
 };

@@ -24,5 +24,12 @@ export const domino: Layout = {
       reason: "mailboxfull",
       pattern: /mailbox (?:is )?full|exceeded (?:its|the) quota/i,
     },
+    // Sisimai's Domino table: a route the router cannot take is the server's filter, an ambiguous name its error
+    { id: "cannot-route", reason: "filtered", pattern: /Cannot route mail to user/i },
+    {
+      id: "several-matches",
+      reason: "systemerror",
+      pattern: /Several matches found in (?:the )?Domino Directory/i,
+    },
   ],
 };

@@ -10,12 +10,21 @@ export const fml: Layout = {
     inHead(head, /not a member of this mailing list/i),
   recipient: [
     rx(`(?<rest>not a member of this mailing list) <?(?<addr>${E})>?`),
-    rx(`^(?<rest>.*?)<(?<addr>${E})>`),
+    // (not the Message-ID a `Duplicated Message-ID <...>` line names: the post's own To, below, is the recipient)
+    rx(`^(?<rest>.*?)(?<!message-id )<(?<addr>${E})>`),
   ],
   generalLines: false,
+  recipientFromOriginal: true,
   end: [/^Original mail as follows/i, /^-+\s*original message/i],
   reasons: [
-    { id: "duplicated-message-id", reason: "notcompliantrfc", pattern: /Duplicated Message-ID/i },
+    // Sisimai's FML tables: `Security alert:` in the text (or `Security Alert` in the subject) is securityerror
+    { id: "security-alert", reason: "securityerror", pattern: /Security alert:/i, scope: "block" },
+    {
+      id: "duplicated-message-id",
+      reason: "notcompliantrfc",
+      pattern: /Duplicated Message-ID/i,
+      scope: "block",
+    },
     {
       id: "not-member",
       reason: "rejected",

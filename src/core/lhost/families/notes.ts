@@ -13,5 +13,6 @@ export const notes: Layout = {
       reason: "userunknown",
       pattern: /not listed in (?:public )?Name & Address Book|ディレクトリのリストにありません/i,
     },
+    { id: "hop-count", reason: "networkerror", pattern: /exceeded (?:the )?maximum hop count/i },
   ],
 };
