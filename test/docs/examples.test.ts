@@ -147,8 +147,8 @@ async function buildFromSources(out: string): Promise<void> {
 beforeAll(async () => {
   http = await freePort();
   smtp = await freePort();
-  // The reader's working folder: the package (its bin, and the dist/ it runs built from the sources), its dependencies, and the
-  // folders the examples name; no data folder yet.
+  // The reader's working folder: the package (its bin, and the dist/ it runs, built from the sources), its
+  // dependencies, and the folders the examples name; no data folder yet.
   const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as Record<string, unknown>;
   writeFileSync(
     join(work, "package.json"),
