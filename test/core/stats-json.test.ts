@@ -58,24 +58,19 @@ function written(buckets: Bucket[], groupBy: string[], format: StatsFormat = "po
 const counts = (sent: number, more: Partial<Record<(typeof COUNTERS)[number], number>> = {}) =>
   Object.fromEntries(COUNTERS.map((c) => [c, c === "sent" ? sent : (more[c] ?? 0)])) as Bucket["counts"];
 
+/** Buckets of two groups over this period and the previous one. */
+const twoPeriods = (): Bucket[] => [
+  { group: ["news", "google"], at: new Date(FROM.getTime() + 3 * H), counts: counts(1000, { hard: 7 }) },
+  // The previous period's bucket of the same hour: beside it in one point.
+  { group: ["news", "google"], at: new Date(FROM.getTime() - 21 * H), counts: counts(300, { complaint: 1 }) },
+  // A previous-period bucket alone makes a point of zeros (rates null).
+  { group: ["news", "google"], at: new Date(FROM.getTime() - 2 * H), counts: counts(0, { delivered: 5 }) },
+  { group: ["alerts", "yahoo"], at: new Date(FROM.getTime() + 1 * H), counts: counts(3, { block: 1 }) },
+];
+
 describe("writeStatsGroups", () => {
   it("writes statsOf's groups with the members in the response schema's order (a point's `at` first)", () => {
-    const buckets: Bucket[] = [
-      { group: ["news", "google"], at: new Date(FROM.getTime() + 3 * H), counts: counts(1000, { hard: 7 }) },
-      // The previous period's bucket of the same hour: beside it in one point.
-      {
-        group: ["news", "google"],
-        at: new Date(FROM.getTime() - 21 * H),
-        counts: counts(300, { complaint: 1 }),
-      },
-      // A previous-period bucket alone makes a point of zeros (rates null).
-      {
-        group: ["news", "google"],
-        at: new Date(FROM.getTime() - 2 * H),
-        counts: counts(0, { delivered: 5 }),
-      },
-      { group: ["alerts", "yahoo"], at: new Date(FROM.getTime() + 1 * H), counts: counts(3, { block: 1 }) },
-    ];
+    const buckets = twoPeriods();
     const groups = statsOf(buckets, { groupBy: ["stream", "provider"], from: FROM, to: TO });
     const schemaOrder = groups.map((g) => ({ ...g, points: g.points.map(({ at, ...p }) => ({ at, ...p })) }));
     expect(written(buckets, ["stream", "provider"])).toBe(JSON.stringify(schemaOrder));
@@ -118,20 +113,7 @@ describe("writeStatsGroups", () => {
   });
 
   it("writes the columnar form (format=columnar) as JSON.stringify writes columnarOf(statsOf(...)), member for member", () => {
-    const buckets: Bucket[] = [
-      { group: ["news", "google"], at: new Date(FROM.getTime() + 3 * H), counts: counts(1000, { hard: 7 }) },
-      {
-        group: ["news", "google"],
-        at: new Date(FROM.getTime() - 21 * H),
-        counts: counts(300, { complaint: 1 }),
-      },
-      {
-        group: ["news", "google"],
-        at: new Date(FROM.getTime() - 2 * H),
-        counts: counts(0, { delivered: 5 }),
-      },
-      { group: ["alerts", "yahoo"], at: new Date(FROM.getTime() + 1 * H), counts: counts(3, { block: 1 }) },
-    ];
+    const buckets = twoPeriods();
     const groups = columnarOf(statsOf(buckets, { groupBy: ["stream", "provider"], from: FROM, to: TO }));
     const text = written(buckets, ["stream", "provider"], "columnar");
     expect(text).toBe(JSON.stringify(groups));
