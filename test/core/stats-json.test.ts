@@ -68,6 +68,25 @@ const twoPeriods = (): Bucket[] => [
   { group: ["alerts", "yahoo"], at: new Date(FROM.getTime() + 1 * H), counts: counts(3, { block: 1 }) },
 ];
 
+/** Up to 40 buckets of groups (`text`, x or y) over both periods, small counts and large. */
+const anyBuckets = (text: fc.Arbitrary<string>): fc.Arbitrary<Bucket[]> =>
+  fc
+    .array(
+      fc.record({
+        group: fc.tuple(text, fc.constantFrom("x", "y")),
+        hour: fc.integer({ min: -24, max: 23 }),
+        counts: fc.tuple(...COUNTERS.map(() => fc.oneof(fc.nat(20), fc.nat(2 ** 40)))),
+      }),
+      { maxLength: 40 },
+    )
+    .map((raw) =>
+      raw.map((b) => ({
+        group: b.group,
+        at: new Date(FROM.getTime() + b.hour * H),
+        counts: Object.fromEntries(COUNTERS.map((c, i) => [c, b.counts[i]!])) as Bucket["counts"],
+      })),
+    );
+
 describe("writeStatsGroups", () => {
   it("writes statsOf's groups with the members in the response schema's order (a point's `at` first)", () => {
     const buckets = twoPeriods();
@@ -93,18 +112,8 @@ describe("writeStatsGroups", () => {
       fc.constantFrom("", "a", "é", '"', "\\", "\n", "\u2028", "😀", "a\u0001b"),
       fc.string(),
     );
-    const bucket = fc.record({
-      group: fc.tuple(text, fc.constantFrom("x", "y")),
-      hour: fc.integer({ min: -24, max: 23 }),
-      counts: fc.tuple(...COUNTERS.map(() => fc.oneof(fc.nat(20), fc.nat(2 ** 40)))),
-    });
     fc.assert(
-      fc.property(fc.array(bucket, { maxLength: 40 }), (raw) => {
-        const buckets: Bucket[] = raw.map((b) => ({
-          group: b.group,
-          at: new Date(FROM.getTime() + b.hour * H),
-          counts: Object.fromEntries(COUNTERS.map((c, i) => [c, b.counts[i]!])) as Bucket["counts"],
-        }));
+      fc.property(anyBuckets(text), (buckets) => {
         const got = JSON.parse(written(buckets, ["campaign", "sendingIp"]));
         expect(got).toEqual(statsOf(buckets, { groupBy: ["campaign", "sendingIp"], from: FROM, to: TO }));
       }),
@@ -129,18 +138,8 @@ describe("writeStatsGroups", () => {
   });
 
   it("gives the same columns as columnarOf(statsOf(...)) for any buckets", () => {
-    const bucket = fc.record({
-      group: fc.tuple(fc.string(), fc.constantFrom("x", "y")),
-      hour: fc.integer({ min: -24, max: 23 }),
-      counts: fc.tuple(...COUNTERS.map(() => fc.oneof(fc.nat(20), fc.nat(2 ** 40)))),
-    });
     fc.assert(
-      fc.property(fc.array(bucket, { maxLength: 40 }), (raw) => {
-        const buckets: Bucket[] = raw.map((b) => ({
-          group: b.group,
-          at: new Date(FROM.getTime() + b.hour * H),
-          counts: Object.fromEntries(COUNTERS.map((c, i) => [c, b.counts[i]!])) as Bucket["counts"],
-        }));
+      fc.property(anyBuckets(fc.string()), (buckets) => {
         // In the schema's order, so that the key's members are in JSON.stringify's.
         const groupBy = ["campaign", "sendingIp"];
         expect(written(buckets, groupBy, "columnar")).toBe(
