@@ -9,25 +9,14 @@
 // non-zero exit or an API error answer in its output. Examples that cannot run here are listed in SKIP, each
 // with why.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../e2e/until.js";
+import { buildFromSources } from "../helpers/built-dist.js";
 import { extractShellExamples, type ShellExample } from "./extract.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -113,37 +102,6 @@ function sh(code: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: 
   });
 }
 
-/** TypeScript files under `dir`, declaration files left out. */
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return tsFiles(p);
-    return e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") ? [p] : [];
-  });
-}
-
-/**
- * `npm run build`'s dist/ from the current sources, in `out`: every module of src/ and migrations/ compiled one
- * to one (esbuild, as tsx compiles them one by one when run from the sources), then the classifier thread's
- * bundle by the build's own script, and the built console (npm run build:console's output, as the sources use).
- * The CLI then starts in a fraction of the time the sources take under tsx, and each example runs several.
- */
-async function buildFromSources(out: string): Promise<void> {
-  await build({
-    entryPoints: [...tsFiles(join(repo, "src")), ...tsFiles(join(repo, "migrations"))],
-    outdir: out,
-    outbase: repo,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    tsconfig: join(repo, "tsconfig.json"),
-    logLevel: "warning",
-  });
-  await promisify(execFile)(process.execPath, [join(repo, "scripts", "build-cli.mjs")], { cwd: work });
-  if (existsSync(join(repo, "dist", "console")))
-    symlinkSync(join(repo, "dist", "console"), join(out, "console"));
-}
-
 beforeAll(async () => {
   http = await freePort();
   smtp = await freePort();
@@ -155,9 +113,7 @@ beforeAll(async () => {
     JSON.stringify({ name: pkg.name, version: pkg.version, type: "module", bin: pkg.bin }),
   );
   for (const dir of ["node_modules", "examples", "samples"]) symlinkSync(join(repo, dir), join(work, dir));
-  mkdirSync(join(work, "bin"));
-  copyFileSync(join(repo, "bin", "rebound.js"), join(work, "bin", "rebound.js"));
-  await buildFromSources(join(work, "dist"));
+  await buildFromSources(work);
   // The reader's own list for `POST /v1/clean` (docs/api.md).
   writeFileSync(join(work, "list.csv"), "email\njane@example.org\nsomeone@example.com\n");
 }, 60_000);
