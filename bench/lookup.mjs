@@ -194,8 +194,13 @@ async function serve(schema) {
 }
 
 function cpuSeconds(pid) {
+  return userSystem(pid).reduce((a, b) => a + b);
+}
+
+/** The process's user and system CPU seconds (the system part: mostly the socket's system calls). */
+function userSystem(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
+  return [Number(f[11]) / 100, Number(f[12]) / 100];
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -386,6 +391,7 @@ if (args[0] === "--serve") {
     if (ONLY && ONLY !== name) continue;
     let r;
     let cpu;
+    let split0 = userSystem(child.pid);
     let own;
     let server;
     if (bin) {
@@ -394,6 +400,7 @@ if (args[0] === "--serve") {
       const timer = setTimeout(
         () => {
           cpuAt.t = cpuSeconds(child.pid);
+          split0 = userSystem(child.pid);
           void ask("reset");
         },
         (WARMUP + 0.02) * 1000,
@@ -419,6 +426,7 @@ if (args[0] === "--serve") {
     } else {
       if (WARMUP > 0) await run(port, framing, WARMUP);
       const cpu0 = cpuSeconds(child.pid);
+      split0 = userSystem(child.pid);
       await ask("reset");
       const own0 = process.cpuUsage();
       r = await run(port, framing);
@@ -426,9 +434,11 @@ if (args[0] === "--serve") {
       cpu = cpuSeconds(child.pid) - cpu0;
       own = process.cpuUsage(own0);
     }
+    const split1 = userSystem(child.pid);
     console.log(
       `${name.padEnd(9)} ${r.n} lookups, ${r.rate.toFixed(0)}/s; latency p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(1)} ms; ` +
         `${r.suppressed} suppressed (p50 ${r.hitP50.toFixed(3)} ms, p99 ${r.hitP99.toFixed(3)} ms); lookup process CPU ${((cpu / r.n) * 1e6).toFixed(1)} µs per lookup ` +
+        `(user ${(((split1[0] - split0[0]) / r.n) * 1e6).toFixed(1)}, system ${(((split1[1] - split0[1]) / r.n) * 1e6).toFixed(1)}) ` +
         `(this client ${((own.user + own.system) / r.n).toFixed(1)} µs)` +
         (r.p999 !== undefined
           ? `; p90 ${r.p90.toFixed(3)}, p99.9 ${r.p999.toFixed(3)} ms, late ${r.late}, p99 from schedule ${r.schedP99.toFixed(3)} ms`
