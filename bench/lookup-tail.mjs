@@ -195,6 +195,7 @@ for (const proto of ["socketmap", "policy"]) {
         .sort((a, b) => b[1] - a[1])
         .map(([k, v]) => `${k} ${v}`)
         .join(", ") +
+      `; suppressed: ${slow.filter((l) => l[2] === 1).length} of the slow, ${lookups.filter((l) => l[2] === 1).length} of all` +
       `; while measured: ${gcs.filter(inSpan).length} collections, ${events.filter((e) => e.what === "poll" && inSpan(e)).length} polls, ${events.filter((e) => e.what === "pauses" && inSpan(e)).length} pause reads` +
       (prof ? `; profile interval ${(prof.interval / 1e3).toFixed(0)} µs` : ""),
   );

@@ -24,6 +24,8 @@
 //                                                  node's sockets and this client take by themselves)
 //                                      [--floor-work US]   (with --floor: the floor spins US µs before each reply, as
 //                                                  if it worked: what answering later costs the reply's write)
+//                                      [--nice N]   (the lookup process run under `nice -n N`: e.g. -5, a higher
+//                                                  priority than the client's and the machine's other work)
 //                                      [--trace DIR]   (timelines for bench/lookup-tail.mjs, into DIR: every measured
 //                                                  lookup's write and reply as the C client saw them, the lookup
 //                                                  process's collections and its mirror's polls and pause reads,
@@ -57,6 +59,7 @@ const CLIENT = arg("client", "c");
 const ONLY = arg("only", undefined);
 const NODE_FLAGS = (arg("node-flags", "") ?? "").split(" ").filter(Boolean);
 const [PIN_SERVER, PIN_CLIENT] = (arg("pin", ":") ?? ":").split(":");
+const NICE = arg("nice", undefined);
 /** A command line run under `taskset -c CPUS` when CPUS is given. */
 const pinned = (cpus, file, argv) => (cpus ? ["taskset", ["-c", cpus, file, ...argv]] : [file, argv]);
 
@@ -344,22 +347,20 @@ if (args[0] === "--serve") {
   process.stdout.write(`loading ${ROWS} suppressions into ${schema}... `);
   await load(schema);
   console.log("done");
-  const child = spawn(
-    ...pinned(PIN_SERVER, process.execPath, [
-      ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : []),
-      ...NODE_FLAGS,
-      "--import",
-      "tsx",
-      new URL(import.meta.url).pathname,
-      "--serve",
-      schema,
-      ...(FLOOR ? ["--floor", "--floor-work", String(FLOOR_WORK)] : []),
-      ...(TRACE ? ["--trace"] : []),
-    ]),
-    {
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
+  const [file, argv] = pinned(PIN_SERVER, process.execPath, [
+    ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : []),
+    ...NODE_FLAGS,
+    "--import",
+    "tsx",
+    new URL(import.meta.url).pathname,
+    "--serve",
+    schema,
+    ...(FLOOR ? ["--floor", "--floor-work", String(FLOOR_WORK)] : []),
+    ...(TRACE ? ["--trace"] : []),
+  ]);
+  const child = NICE
+    ? spawn("nice", ["-n", NICE, file, ...argv], { stdio: ["pipe", "pipe", "inherit"] })
+    : spawn(file, argv, { stdio: ["pipe", "pipe", "inherit"] });
   // The child's stdout: JSON lines (its ports, then its reports when asked) to whoever waits for the next one;
   // anything else (--trace-gc of --node-flags) passed on.
   const waiting = [];
@@ -382,7 +383,7 @@ if (args[0] === "--serve") {
     return next;
   };
   console.log(
-    `${FLOOR ? `FLOOR (constant replies, no lookups${FLOOR_WORK ? `, ${FLOOR_WORK} µs of spinning each` : ""}): ` : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s of warm-up, 1% suppressed; ${bin ? "C client" : "Node client"}${PIN_SERVER || PIN_CLIENT ? `; pinned: lookup process on CPU ${PIN_SERVER || "any"}, client on CPU ${PIN_CLIENT || "any"}` : ""}${NODE_FLAGS.length ? `; lookup process flags ${NODE_FLAGS.join(" ")}` : ""}`,
+    `${FLOOR ? `FLOOR (constant replies, no lookups${FLOOR_WORK ? `, ${FLOOR_WORK} µs of spinning each` : ""}): ` : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s of warm-up, 1% suppressed; ${bin ? "C client" : "Node client"}${PIN_SERVER || PIN_CLIENT ? `; pinned: lookup process on CPU ${PIN_SERVER || "any"}, client on CPU ${PIN_CLIENT || "any"}` : ""}${NICE ? `; lookup process at nice ${NICE}` : ""}${NODE_FLAGS.length ? `; lookup process flags ${NODE_FLAGS.join(" ")}` : ""}`,
   );
   for (const [name, port, framing] of [
     ["socketmap", ports.socketmap, SOCKETMAP],
