@@ -169,14 +169,22 @@ describe("rebound classify", () => {
     }
   });
 
-  it("built (npm run build), has its classifier thread bundled into one file not older than tsc's output (so used) and writes what the sources write", async () => {
+  it("built (npm run build), has its classifier thread bundled into one file not older than tsc's output (so used), with a code cache V8 accepts under the command's flags, and writes what the sources write", async () => {
     const root = new URL("../../", import.meta.url).pathname;
-    const bundle = statSync(join(root, "dist/src/cli/classify-thread.bundle.js"), { throwIfNoEntry: false });
-    expect(bundle, "dist/src/cli/classify-thread.bundle.js: run npm run build").toBeDefined();
+    const cli = join(root, "dist/src/cli");
+    const bundle = statSync(join(cli, "classify-thread.bundle.cjs"), { throwIfNoEntry: false });
+    expect(bundle, "dist/src/cli/classify-thread.bundle.cjs: run npm run build").toBeDefined();
     // Made after tsc's output (else the command would not use it).
-    expect(bundle!.mtimeMs).toBeGreaterThanOrEqual(
-      statSync(join(root, "dist/src/cli/classify-thread.js")).mtimeMs,
-    );
+    expect(bundle!.mtimeMs).toBeGreaterThanOrEqual(statSync(join(cli, "classify-thread.js")).mtimeMs);
+    // In a process of its own: V8's flags are the process's.
+    const check = `
+      const { V8_FLAGS } = await import(${JSON.stringify(join(cli, "classify.js"))});
+      const { compileBundle } = await import(${JSON.stringify(join(cli, "classify-bundle.js"))});
+      const { readFileSync } = await import("node:fs");
+      (await import("node:v8")).setFlagsFromString(V8_FLAGS);
+      const file = ${JSON.stringify(join(cli, "classify-thread.bundle.cjs"))};
+      process.stdout.write(String(compileBundle(file, readFileSync(file + ".cache")).cachedDataRejected));`;
+    expect(execFileSync(process.execPath, ["--input-type=module", "-e", check]).toString()).toBe("false");
     const { dir } = folder(150);
     const samples = join(root, "samples");
     for (const format of ["ndjson", "pretty"]) {
