@@ -254,7 +254,7 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
         ),
       );
       const writeOptions = { groupBy, names: GROUP_BY, from, to, format: q.format };
-      // Each group written as soon as PostgreSQL has sent it, while it makes the next ones (streamBuckets); one
+      // The buckets' rows read as PostgreSQL sends them, grouped, then each group written (streamBuckets); one
       // more bucket than allowed is asked, to know the answer is too large without reading all of it.
       const head = out.length;
       const writer = new StatsGroupsWriter(out, { ...writeOptions, origin: previousFrom.getTime() });
