@@ -201,13 +201,14 @@ export async function packedBuckets(
 }
 
 /**
- * The same buckets as packedBuckets, handed over group after group: `group(values, numbers, count)` for each, its
- * `count` buckets packed from numbers[0] (PACKED_STRIDE numbers each: start in seconds after `q.from`, then the
- * counters) in the order PostgreSQL read them, after `begin(buckets)` with their number in all groups. The groups
+ * The same buckets as packedBuckets, handed over group after group: `group(values, numbers, index, first, count)`
+ * for each, its `count` buckets at numbers[index[first + i] * PACKED_STRIDE] (PACKED_STRIDE numbers each: start in
+ * seconds after `q.from`, then the counters) in the order PostgreSQL read them, after `begin(buckets)` with their
+ * number in all groups. The groups
  * come in the order of their values' bytes (PostgreSQL's "C" collation), which differs from JavaScript's only for
- * characters past U+FFFF against U+E000-U+FFFF. The buckets' rows come by a binary COPY as PostgreSQL reads them,
- * read where they lie in the connection's buffers and grouped by their values' bytes (BucketRows): PostgreSQL
- * neither groups them nor writes their numbers as text, and sends its first row at once. At most `limit`
+ * characters past U+FFFF against U+E000-U+FFFF. The buckets' rows come by a COPY as PostgreSQL reads them, read
+ * where they lie in the connection's buffers and grouped by their values' bytes (BucketRows): PostgreSQL does not
+ * group them (a quarter less of its CPU than a line per group) and sends its first row at once. At most `limit`
  * buckets. Returns the number of buckets, or undefined on the embedded PGlite (no COPY stream): packedBuckets
  * there.
  */
@@ -215,14 +216,20 @@ export async function streamBuckets(
   db: Kysely<Database>,
   q: RollupQuery,
   limit: number,
-  group: (values: string[], numbers: readonly number[], count: number) => void,
+  group: (values: string[], numbers: readonly number[], index: Int32Array, first: number, count: number) => void,
   begin: (buckets: number) => void = () => undefined,
 ): Promise<number | undefined> {
   const pool = pgPoolOf(db);
   if (!pool) return undefined;
   const inner = inlineParameters(sql`${bucketsSelect(q)} limit ${limit}`.compile(db));
-  const rows = new BucketRows(q.groupBy.length, q.from.getTime());
-  await copyAllLines(pool, `copy (${inner}) to stdout (format binary)`, rows);
+  const groupCols = q.groupBy.map((g) => `b.${COLUMN[g]}, `).join("");
+  const rows = new BucketRows(q.groupBy.length);
+  await copyAllLines(
+    pool,
+    `copy (select ${groupCols}date_part('epoch', b.at)::int8 - ${q.from.getTime() / 1000},
+                  ${COUNTER_LIST.map((n) => `b.${n}`).join(", ")} from (${inner}) b) to stdout`,
+    rows,
+  );
   return rows.end(group, begin);
 }
 

@@ -43,10 +43,11 @@ async function streamed(q: RollupQuery) {
     t.db,
     q,
     50_001,
-    (values, numbers, count) => {
-      const buckets = Array.from({ length: count }, (_, i) =>
-        numbers.slice(i * PACKED_STRIDE, (i + 1) * PACKED_STRIDE),
-      );
+    (values, numbers, index, first, count) => {
+      const buckets = Array.from({ length: count }, (_, i) => {
+        const at = index[first + i]! * PACKED_STRIDE;
+        return numbers.slice(at, at + PACKED_STRIDE);
+      });
       groups.push([values, buckets.sort((a, b) => a[0]! - b[0]!)]);
     },
     (buckets) => (begun = buckets),
@@ -114,7 +115,7 @@ describe("streamBuckets", () => {
       t.db,
       query(["stream", "provider"]),
       100,
-      (_, __, count) => (seen += count),
+      (_, __, ___, ____, count) => (seen += count),
     );
     expect(n).toBe(100);
     expect(seen).toBe(100);

@@ -263,8 +263,8 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
         deps.db,
         rollupQuery,
         MAX_POINTS + 1,
-        (values, numbers, count) => {
-          if (!refused) writer.group(values, numbers, 0, count);
+        (values, numbers, index, first, count) => {
+          if (!refused) writer.group(values, numbers, first, count, index);
         },
         // Room for the answer at once, without copies: about 250 bytes per bucket as points, 110 as columns
         // (a point holds one or two; the buffer grows if it must).
