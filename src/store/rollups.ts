@@ -216,7 +216,13 @@ export async function streamBuckets(
   db: Kysely<Database>,
   q: RollupQuery,
   limit: number,
-  group: (values: string[], numbers: readonly number[], index: Int32Array, first: number, count: number) => void,
+  group: (
+    values: string[],
+    numbers: readonly number[],
+    index: Int32Array,
+    first: number,
+    count: number,
+  ) => void,
   begin: (buckets: number) => void = () => undefined,
 ): Promise<number | undefined> {
   const pool = pgPoolOf(db);
