@@ -16,8 +16,10 @@ import {
   type DsnRecipientBlock,
 } from "./dsn.js";
 import { lhostParsers } from "./lhost/index.js";
+import { headerAddress } from "./lhost/text.js";
 import type { ExtractedRecipient } from "./lhost/types.js";
 import type { MailPart, ParsedMail } from "./mail.js";
+import { readRefusalMdn, type RefusalMdn } from "./mdn.js";
 import { enclosedMessage, mailOf, parseMail } from "./mime.js";
 import { readOriginal } from "./original.js";
 import {
@@ -32,7 +34,7 @@ import {
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "1.5.0";
+export const CLASSIFIER_VERSION = "1.6.0";
 
 /** Most recipients reported for one mail. */
 const MAX_RECIPIENTS = 1000;
@@ -84,6 +86,9 @@ function classifyOne(mail: ParsedMail): Report {
   const complaint = readComplaint(mail);
   if (complaint) return complaintReport(base, complaint);
 
+  const refusal = readRefusalMdn(mail);
+  if (refusal) return refusalReport(base, refusal);
+
   const dsn = readDeliveryStatus(mail);
   if (!dsn) {
     const auto = readAutoReply(mail);
@@ -93,6 +98,9 @@ function classifyOne(mail: ParsedMail): Report {
   // A person's reply that quotes a bounce (`Re: Undelivered Mail Returned to Sender`, `> 550 5.1.1 ...`): the
   // bounce it quotes was reported when it came; the reply itself reports nothing.
   if (!dsn && isPersonsReplyQuoting(mail)) return completed(base, "not_a_report", []);
+  // A list's or a newsletter's article that quotes a bounce (`Final-Recipient: ...`, `----- The following addresses
+  // had permanent fatal errors -----`) to explain it: no report of its own.
+  if (!dsn && isListArticle(mail)) return completed(base, "not_a_report", []);
 
   const lhost = runExtractors(mail, dsn);
   const said = subjectReasonOf(base.subject);
@@ -132,6 +140,23 @@ function isPersonsReplyQuoting(mail: ParsedMail): boolean {
   const firstQuote = text.indexOf("\n>");
   return /\S/.test(text.slice(0, firstQuote)) && !text.trimStart().startsWith(">");
 }
+
+/**
+ * A mailing list's or a newsletter's mail (RFC 2369 List-Unsubscribe) from no mail system, with no report part and
+ * no returned original: whatever bounce it quotes, it is an article.
+ */
+function isListArticle(mail: ParsedMail): boolean {
+  const h = mail.headers;
+  return (
+    h.get("list-unsubscribe") !== undefined &&
+    mail.statusText === undefined &&
+    mail.originalHeaders === undefined &&
+    !DAEMON_MAILBOX.test(headerAddress(h.get("from")) ?? "")
+  );
+}
+
+/** The sender address of a mail system's own notices (its local part: the daemon, the postmaster). */
+const DAEMON_MAILBOX = /^(?:mailer-daemon|postmaster|mail-?daemon|mailer|mdaemon|mail-?delivery)@/i;
 
 type Base = Omit<Report, "kind" | "recipients">;
 
@@ -239,6 +264,24 @@ function authFields(arf: Complaint["arf"]): Record<string, string> | undefined {
   return out;
 }
 
+// --- refusals sent as MDNs (Sieve reject) ---------------------------------------------------------------------
+
+/** The recipient's own filter refused the message (filtered) and deleted it: no MTA will try it again (permanent). */
+function refusalReport(base: Base, m: RefusalMdn): Report {
+  const recipient: Recipient = {
+    recipient: lowerDomain(m.recipient),
+    reason: "filtered",
+    class: classOf("filtered", undefined, undefined, true),
+    permanent: true,
+    rule: "mdn.disposition:automatic-deleted",
+    parser: "dsn",
+  };
+  if (m.diagnostic) recipient.diagnostic = m.diagnostic;
+  const report = completed(base, "bounce", [recipient]);
+  report.source = "rfc5429";
+  return report;
+}
+
 // --- DMARC aggregate and SMTP TLS reports -----------------------------------------------------------------
 
 /** A DMARC aggregate or TLS report: no recipient (it speaks of the sender's traffic), its data or why it was refused. */
@@ -279,7 +322,22 @@ function readDeliveryStatus(mail: ParsedMail): DeliveryStatus | undefined {
   )
     return undefined;
   const dsn = parseDeliveryStatus(mail.statusText);
-  return dsn.recipients.some((r) => r.recipient) ? dsn : undefined;
+  if (dsn.recipients.some((r) => r.recipient)) return dsn;
+  // One per-recipient block with no recipient field at all (`Action: failed`, `Status: 5.1.1` only): the recipient
+  // is the returned original's one To address, when the original names one and is no bounce itself.
+  const only = dsn.recipients.length === 1 ? dsn.recipients[0] : undefined;
+  if (!only?.action || !/^(?:failed|delayed)$/i.test(only.action)) return undefined;
+  // (a recipient field that names no address, `Final-Recipient: rfc822;/var/spool/...`, is left to the extractors)
+  const f = only.fields;
+  if (f["final-recipient"] ?? f["original-recipient"] ?? f["x-actual-recipient"]) return undefined;
+  if (mail.headers.get("x-failed-recipients") !== undefined) return undefined;
+  const to = mail.originalHeaders?.get("to");
+  const from = mail.originalHeaders?.get("from") ?? "";
+  if (!to || to.split("@").length !== 2 || /mailer-daemon|postmaster/i.test(from)) return undefined;
+  const address = headerAddress(to);
+  if (!address) return undefined;
+  only.recipient = address;
+  return dsn;
 }
 
 function fromDeliveryStatus(
@@ -290,6 +348,8 @@ function fromDeliveryStatus(
 ): Recipient[] {
   const out: Recipient[] = [];
   const seen = new Set<string>();
+  // The notice's own words that the message was given up (read once, for the first failed recipient)
+  let gaveUp: boolean | undefined;
   for (const block of dsn.recipients) {
     if (!block.recipient || out.length >= MAX_RECIPIENTS) continue;
     const key = block.recipient.toLowerCase();
@@ -298,8 +358,16 @@ function fromDeliveryStatus(
     const extra =
       lhost?.recipients.find((x) => x.recipient.toLowerCase() === key) ??
       (dsn.recipients.length === 1 && lhost?.recipients.length === 1 ? lhost.recipients[0] : undefined);
+    if (block.action?.toLowerCase() === "failed") gaveUp ??= givenUpIn(text) === true;
     out.push(
-      dsnRecipient(block, dsn, extra, extra?.command ?? commandNear(text, block.recipient), subjectReason),
+      dsnRecipient(
+        block,
+        dsn,
+        extra,
+        extra?.command ?? commandNear(text, block.recipient),
+        subjectReason,
+        gaveUp === true && block.action?.toLowerCase() === "failed",
+      ),
     );
   }
   return out;
@@ -311,6 +379,7 @@ function dsnRecipient(
   extra: ExtractedRecipient | undefined,
   command: string | undefined,
   subjectReason?: string,
+  gaveUp?: boolean,
 ): Recipient {
   const diagnostic = block.diagnostic ?? extra?.diagnostic;
   // Filled field by field rather than from conditional spreads: each spread is a temporary object.
@@ -341,6 +410,7 @@ function dsnRecipient(
   const domain = domainOf(block.recipient!);
   if (domain) evidence.recipientDomain = domain;
   if (subjectReason) evidence.subjectReason = subjectReason;
+  if (gaveUp) evidence.gaveUp = true;
   const d = decideReason(evidence);
   let fields: Record<string, string> | undefined;
   for (const k in block.fields) if (!STANDARD_RECIPIENT_FIELDS.has(k)) (fields ??= {})[k] = block.fields[k]!;

@@ -64,6 +64,11 @@ export interface Evidence {
    * name none (`context:<id>`).
    */
   context?: string;
+  /**
+   * The notice says the sending MTA gave the message up after its queue lifetime ("Message will be deleted from
+   * queue", "I've given up"): with Action failed, no more attempts are made, whatever the last deferral's class.
+   */
+  gaveUp?: boolean;
 }
 
 export interface Decision {
@@ -161,6 +166,12 @@ export function decideReason(e: Evidence): Decision {
     const p = permanenceOf(reason, status, smtpCode, e.action, diagnostic, e.statusComment);
     const d: Decision = { reason, rule, permanent: p.permanent };
     if (p.rule) d.permanentRule = p.rule;
+    // Failed and given up ("Message will be deleted from queue"): no more attempts, whatever the last deferral's
+    // class; its reason stays the deferral's (Sisimai reads a Sendmail expiry by the last reply).
+    if (e.gaveUp && p.permanent === false && e.action?.toLowerCase() === "failed") {
+      d.permanent = true;
+      d.permanentRule = "text:given-up";
+    }
     const reported = status ?? derivedStatus(reason, smtpCode);
     if (reported) d.status = reported;
     if (smtpCode !== undefined) d.smtpCode = smtpCode;

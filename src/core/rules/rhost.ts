@@ -289,6 +289,19 @@ export const remoteHostRules: readonly RemoteHostRule[] = [
     when: { status: /^5\.5\.4$/ },
     exampleStatus: "5.5.4",
   },
+  // Exchange Online's Directory-Based Edge Blocking: the recipient's tenant has no such address (Sisimai's Microsoft
+  // rule); the same words under 5.7.504 are its block of one recipient (the text rule `microsoft.5.7.505-...`).
+  {
+    id: "microsoft.5.4.1-recipient-not-in-directory",
+    host: MICROSOFT,
+    reason: "userunknown",
+    pattern: /recipient address rejected: access denied/i,
+    example:
+      "550 5.4.1 Recipient address rejected: Access denied. For more information see https://aka.ms/EXOSmtpErrors [AM4PEPF00025F9A.eurprd04.prod.outlook.com]",
+    exampleHost: "example-org.mail.protection.outlook.com",
+    when: { status: /^5\.4\.1$/ },
+    exampleStatus: "5.4.1",
+  },
   // Yahoo Inc. (Yahoo, AOL; MX *.yahoodns.net, https://senders.yahooinc.com/smtp-error-codes): the TSS codes name
   // no cause (the same words come for volume, complaints or missing authentication): the sender is refused.
   {

@@ -18,6 +18,9 @@ export const exim: Layout = {
     ) ||
     m.headers.get("x-failed-recipients") !== undefined ||
     (/^Mail Delivery System/i.test(fromOf(m)) && /^<?\w{6}-\w{6}-\w{2,4}@/.test(hdr(m, "message-id"))),
+  // a delay warning: `Warning: message 1tD2qR-00093k-Lm delayed 24 hours`, `has not yet been delivered to one or more
+  // of its recipients`: its recipients are still retried (Action delayed)
+  delayNotice: /^Warning: message .{1,80} delayed\b|has not yet been delivered to one or more of its/im,
   start: [
     /could not be delivered to|following address(?:\(es\))? failed|address(?:\(es\))? failed:|^[\t ]*failed:[\t ]*$|has not yet been delivered|rejected by the local scanning code|contained one or more recipient addresses|has been frozen|was frozen on arrival|router encountered the following error/i,
   ],

@@ -521,7 +521,7 @@ export const genericRules = table("generic", [
   [
     "spam-content",
     "spamdetected",
-    /unacceptable content|rejecting (?:banned |mail )?content|mail content denied|banned content|5\.7\.0 reject, id=|message (?:was )?rejected for (?:possible |policy reasons|spam)|your message (?:has triggered|failed several antispam)|temporarily blocked by our filter|blacklisted url|sender domain listed at|denied due to spam list|listed in work\.drbl/i,
+    /unacceptable content|rejecting (?:banned |mail )?content|mail content denied|banned content|5\.7\.0 reject, id=|message (?:was )?rejected for (?:possible |policy reasons|spam)|your message (?:has triggered|failed several antispam)|temporarily blocked by our filter|blacklisted url|sender domain listed at|denied due to spam list|listed in work\.drbl|anti-?spam blocking urls?|(?:contains?|containing|includes?|including) (?:an? |one or more )?(?:blocked|blacklisted|blocklisted|banned|spam|phishing) (?:urls?|links?|uris?)\b/i,
     "554 5.7.0 Reject, id=22222-22 NekoNyaan-2y:2 - SPAM",
     P.spamdetected,
   ],
@@ -530,7 +530,7 @@ export const genericRules = table("generic", [
   [
     "rate-limited",
     "ratelimited",
-    /rate ?limit(?:ed|ing)?|too many (?:messages|mails|emails|connections|sessions|concurrent|recipients|requests|connection)|(?:sending|receiving|message) (?:rate|quota|limit) (?:exceeded|reached)|receiving mail (?:too quickly|at a rate)|try again slower|slow down|throttl(?:ed|ing)|(?:connection|frequency|sending|recipient) limit(?:ed| exceeded| reached)?|(?:daily|hourly) (?:sending |relay |recipient )?(?:quota|limit)|max(?:imum)? (?:number of )?(?:messages|emails|recipients|connections)(?: per)? .{0,30}(?:reached|exceeded)|exceeded the max emails per hour|has sent too many|due to excessive volume|trop de connexions|too many errors from your ip/i,
+    /rate ?limit(?:ed|ing)?|too many (?:messages|mails|emails|connections|sessions|concurrent|recipients|requests|connection)|(?:sending|receiving|message) (?:rate|quota|limit) (?:exceeded|reached)|receiving mail (?:too quickly|at a rate)|try again slower|slow down|throttl(?:ed|ing)|(?:connection|frequency|sending|recipient) limit(?:ed| exceeded| reached)?|(?:daily|hourly) (?:sending |relay |recipient )?(?:quota|limit)|max(?:imum)? (?:number of )?(?:messages|emails|recipients|connections)(?: per)? .{0,30}(?:reached|exceeded)|exceeded the max emails per hour|has sent too many|due to excessive volume|trop de connexions|too many errors from your ip|limits? (?:for|on|to) (?:how many|the number of) (?:messages|e-?mails|mails|recipients)|(?:messages|e-?mails|mails) (?:can|may) be (?:sent|accepted|received) (?:per|each|an?) (?:hour|day|minute)/i,
     "421 4.7.0 Too many connections, slow down",
     P.ratelimited,
   ],

@@ -179,6 +179,15 @@ export const microsoftRules = table("microsoft", [
     P.provider,
   ],
   [
+    // Outlook.com's own codes for a sending IP over its hourly or daily limits (RP-001 to RP-003,
+    // https://mail.live.com/mail/troubleshooting.aspx): a rate limit, whatever IP words come with it
+    "rp-00x-rate-limit",
+    "ratelimited",
+    /\brp-00[123]\b/i,
+    "421 RP-001 (DM6NAM12FT012) Unfortunately, some messages from 192.0.2.25 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.",
+    P.provider,
+  ],
+  [
     "5.1.1-recipient-not-found",
     "userunknown",
     /resolver\.adr\.(?:exrecipnotfound|recipnotfound|recipientnotfound)|recipient address reserved by rfc 2606|storedrv\.submit; invalid recipient address|recipient addresses in single label domains/i,

@@ -1,4 +1,4 @@
-// Tencent QQ Mail and Exmail replies (https://service.mail.qq.com/detail/122).
+// Tencent QQ Mail and Exmail replies (https://service.mail.qq.com/detail/122), and NetEase (163.com, 126.com) codes.
 import { P, table } from "./define.js";
 
 export const tencentRules = table("tencent", [
@@ -50,6 +50,14 @@ export const tencentRules = table("tencent", [
     /qq\.com.{0,80}message too large|message too large.{0,80}qq\.com/i,
     "552 Message too large. http://service.mail.qq.com/detail/122/168",
     P.provider,
+  ],
+  [
+    // NetEase's DT:SPM (its help page help_spam_16): the content was judged spam (Sisimai reads the page's address so)
+    "netease-dt-spm",
+    "spamdetected",
+    /\bdt:spm\b/i,
+    "554 DT:SPM 163 mx3,DsCowAB3x1dXhdZ0A7cAAw--.1234S2 1710000000, please see http://mail.163.com/help/help_spam_16.htm?ip=192.0.2.25",
+    P.provider - 2,
   ],
   [
     "netease-user-suspended",
