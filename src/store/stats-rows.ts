@@ -4,8 +4,8 @@ import { PACKED_STRIDE } from "../core/stats.js";
 import { COPY_UNESCAPED, type LineSink } from "./copy.js";
 
 /**
- * The rows' arrays of the last answer, kept for the next one (an answer made meanwhile makes its own): an array
- * per group, made per answer (or kept), left V8's collector threads as much CPU as the rest of the answer.
+ * The rows' arrays of the last answer, kept for the next one (an answer made meanwhile makes its own): arrays
+ * made per answer, or one per group even kept, cost V8's collector threads as much CPU as the rest of the answer.
  */
 let spare: { numbers: number[]; groupOf: Int32Array } | undefined;
 
