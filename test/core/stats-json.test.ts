@@ -153,6 +153,33 @@ describe("writeStatsGroups", () => {
     );
   });
 
+  it("gives statsOf's groups for buckets in time order within each period (merged) as for any order", () => {
+    const bucket = fc.record({
+      group: fc.constantFrom("a", "b"),
+      hour: fc.integer({ min: -24, max: 23 }),
+      sent: fc.nat(1000),
+      hard: fc.nat(10),
+    });
+    fc.assert(
+      fc.property(fc.array(bucket, { maxLength: 60 }), fc.boolean(), (raw, interleave) => {
+        // Each period's buckets in time order; the periods one after the other, or interleaved.
+        const sorted = [...raw].sort((x, y) => x.hour - y.hour);
+        const ordered = interleave
+          ? sorted
+          : [...sorted.filter((b) => b.hour >= 0), ...sorted.filter((b) => b.hour < 0)];
+        const buckets: Bucket[] = ordered.map((b) => ({
+          group: [b.group],
+          at: new Date(FROM.getTime() + b.hour * H),
+          counts: counts(b.sent, { hard: b.hard }),
+        }));
+        const want = statsOf(buckets, { groupBy: ["stream"], from: FROM, to: TO });
+        expect(JSON.parse(written(buckets, ["stream"]))).toEqual(want);
+        expect(written(buckets, ["stream"], "columnar")).toBe(JSON.stringify(columnarOf(want)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("packs a bucket as its start in seconds and its counters", () => {
     expect(PACKED_STRIDE).toBe(1 + COUNTERS.length);
   });
