@@ -8,7 +8,7 @@ import { copyAllLines, inlineParameters } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import { JsonRows } from "./json-rows.js";
 import { PREPARED } from "./prepared.js";
-import { BucketRows } from "./stats-rows.js";
+import { BucketRows, type BucketGroupSink } from "./stats-rows.js";
 import type { Database } from "./schema.js";
 
 export const GROUP_BY = ["stream", "provider", "campaign", "sendingIp"] as const;
@@ -216,13 +216,7 @@ export async function streamBuckets(
   db: Kysely<Database>,
   q: RollupQuery,
   limit: number,
-  group: (
-    values: string[],
-    numbers: readonly number[],
-    index: Int32Array,
-    first: number,
-    count: number,
-  ) => void,
+  group: BucketGroupSink,
   begin: (buckets: number) => void = () => undefined,
 ): Promise<number | undefined> {
   const pool = pgPoolOf(db);

@@ -15,6 +15,18 @@ let spare: { numbers: number[]; groupOf: Int32Array } | undefined;
  * values' bytes as they come: no string is made per row, only per group. `end` then hands out the groups in the
  * order of their values' bytes (PostgreSQL's "C" collation), each group's buckets in the order they came.
  */
+/**
+ * Takes one group of buckets: its values (the grouping columns), and its buckets at numbers[index[first + i] *
+ * PACKED_STRIDE] for i < count.
+ */
+export type BucketGroupSink = (
+  values: string[],
+  numbers: readonly number[],
+  index: Int32Array,
+  first: number,
+  count: number,
+) => void;
+
 export class BucketRows implements LineSink {
   private rows = 0;
   /** The rows' numbers (PACKED_STRIDE each), in the order they came: a plain array, whose numbers stay small
@@ -83,16 +95,7 @@ export class BucketRows implements LineSink {
    * `group(values, numbers, index, first, count)` for each, its buckets at numbers[index[first + i] *
    * PACKED_STRIDE] for i < count, in the order they came. Returns the number of buckets.
    */
-  end(
-    group: (
-      values: string[],
-      numbers: readonly number[],
-      index: Int32Array,
-      first: number,
-      count: number,
-    ) => void,
-    begin: (buckets: number) => void,
-  ): number {
+  end(group: BucketGroupSink, begin: (buckets: number) => void): number {
     const { rows, keys, numbers, groupOf, counts } = this;
     try {
       if (!rows) return 0;
