@@ -8,6 +8,8 @@ COPY scripts/build-cli.mjs ./scripts/
 COPY src ./src
 COPY migrations ./migrations
 COPY web ./web
+# The classifier threads' code cache is made by running the built classifier over the samples (scripts/build-cli.mjs).
+COPY samples ./samples
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

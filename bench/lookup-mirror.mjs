@@ -14,6 +14,12 @@
 //       bounce storm or an import writes them): how long until the mirror has them, and the longest the event
 //       loop was held meanwhile (a 0 ms timer's lateness, the lookups' wait), this process's CPU and its collections
 //       meanwhile: what its feed costs the lookups
+//   node --import tsx bench/lookup-mirror.mjs --explain [--rows 3000000] [--changes 5000] [--schema NAME [--keep]]
+//       N suppressions made as --load makes them (or those of an existing schema made by an earlier --keep run),
+//       ANALYZEd, then EXPLAIN (ANALYZE) of the feed's read of C changed addresses (half of them in the table), in
+//       the form the feed sends it (suppressionsOfAddressesCopy: the keys written into the statement) and in the
+//       object query's (suppressionsOfAddresses: bound arrays): whether the planner reads them through the index
+//       on (tenant, address_hash) or by a hash join over the whole table
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { createHash } from "node:crypto";
 
@@ -29,6 +35,23 @@ const MB = (b) => (b / 1048576).toFixed(1);
 function settle() {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
   return process.memoryUsage();
+}
+
+/** A new schema's tables, and ROWS suppressions in it (a quarter per stream, one in 33 expiring tomorrow). */
+async function makeSuppressions(db, schema) {
+  const { migrateToLatest } = await import("../src/store/db.ts");
+  const { sql } = await import("kysely");
+  await migrateToLatest(db);
+  process.stdout.write(`making ${ROWS} suppressions in ${schema}... `);
+  const tm = performance.now();
+  await sql`
+    insert into suppressions (tenant, stream, address, address_hash, reason, class, source, first_seen, last_seen, expires_at)
+    select 'default', (array['default','marketing','transactional','*'])[1 + g % 4], null,
+           encode(sha256(('s' || g || '@example.org')::bytea), 'hex'), 'userunknown', 'hard', 'import', now(), now(),
+           case when g % 33 = 0 then now() + interval '1 day' end
+      from generate_series(1, ${ROWS}) g`.execute(db);
+  await sql`analyze suppressions`.execute(db);
+  console.log(`${((performance.now() - tm) / 1000).toFixed(1)} s`);
 }
 
 if (args.includes("--memory")) {
@@ -70,23 +93,13 @@ if (args.includes("--memory")) {
       `lookup ${hitNs.toFixed(0)} ns (hit, ${found} found), ${missNs.toFixed(0)} ns (miss)`,
   );
 } else if (args.includes("--load")) {
-  const { openDb, migrateToLatest } = await import("../src/store/db.ts");
+  const { openDb } = await import("../src/store/db.ts");
   const { SuppressionMirror } = await import("../src/integrations/postfix/suppression-mirror.ts");
   const { sql } = await import("kysely");
   const schema = `bench_mirror_${Date.now().toString(36)}`;
   const h = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 4 });
   try {
-    await migrateToLatest(h.db);
-    process.stdout.write(`making ${ROWS} suppressions in ${schema}... `);
-    const tm = performance.now();
-    await sql`
-      insert into suppressions (tenant, stream, address, address_hash, reason, class, source, first_seen, last_seen, expires_at)
-      select 'default', (array['default','marketing','transactional','*'])[1 + g % 4], null,
-             encode(sha256(('s' || g || '@example.org')::bytea), 'hex'), 'userunknown', 'hard', 'import', now(), now(),
-             case when g % 33 = 0 then now() + interval '1 day' end
-        from generate_series(1, ${ROWS}) g`.execute(h.db);
-    await sql`analyze suppressions`.execute(h.db);
-    console.log(`${((performance.now() - tm) / 1000).toFixed(1)} s`);
+    await makeSuppressions(h.db, schema);
     const before = settle();
     const mirror = new SuppressionMirror(h.db, { logger: { info() {}, warn() {} } });
     const t0 = performance.now();
@@ -106,7 +119,7 @@ if (args.includes("--memory")) {
   }
 } else if (args.includes("--apply")) {
   const CHANGES = Number(arg("changes", "10000"));
-  const { openDb, migrateToLatest } = await import("../src/store/db.ts");
+  const { openDb } = await import("../src/store/db.ts");
   const { SuppressionMirror } = await import("../src/integrations/postfix/suppression-mirror.ts");
   const { sql } = await import("kysely");
   const schema = `bench_mirror_${Date.now().toString(36)}`;
@@ -170,7 +183,74 @@ if (args.includes("--memory")) {
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
     await h.close();
   }
+} else if (args.includes("--explain")) {
+  const CHANGES = Number(arg("changes", "5000"));
+  const { openDb } = await import("../src/store/db.ts");
+  const { sql } = await import("kysely");
+  const given = arg("schema", undefined);
+  const schema = given ?? `bench_mirror_${Date.now().toString(36)}`;
+  const h = await openDb({ databaseUrl: DATABASE_URL, schema, poolSize: 2 });
+  try {
+    if (!given) await makeSuppressions(h.db, schema);
+    const { rows: count } = await sql`select count(*)::int as n from suppressions`.execute(h.db);
+    const n = count[0].n;
+    const hashes = [];
+    for (let i = 0; i < CHANGES; i++)
+      hashes.push(
+        createHash("sha256")
+          .update(i % 2 ? `s${1 + ((i * 7919) % n)}@example.org` : `absent${i}@example.org`)
+          .digest("hex"),
+      );
+    const tenants = hashes.map(() => "default");
+    const now = new Date();
+    // The feed's statement as src/store/lookups.ts writes it (the COPY's inner select: keys as literals), then as
+    // it was written before session 11 (a plain join of the keys with the table), then the object query (keys as
+    // bound arrays).
+    const keys = `unnest($k\${${tenants.map((t) => `"${t}"`).join(",")}}$k$::text[], string_to_array('${hashes.join(",")}', ',')) as k(tenant, address_hash)`;
+    const inForce = `(s.expires_at is null or s.expires_at > to_timestamp(${now.getTime()} / 1000.0))`;
+    const forms = [
+      [
+        "lateral, keys as literals (the feed's COPY now)",
+        `select s.tenant, s.stream, s.address_hash, s.reason, s.class from ${keys}
+          cross join lateral (select * from suppressions s
+                               where s.tenant = k.tenant and s.address_hash = k.address_hash and ${inForce}
+                              offset 0) s`,
+      ],
+      [
+        "join, keys as literals (the feed's COPY before)",
+        `select s.tenant, s.stream, s.address_hash, s.reason, s.class from ${keys}
+           join suppressions s on s.tenant = k.tenant and s.address_hash = k.address_hash where ${inForce}`,
+      ],
+    ];
+    const show = (label, plan) => {
+      const lines = plan.map((r) => r["QUERY PLAN"]);
+      const total = lines.find((l) => l.startsWith("Execution Time"));
+      console.log(`${label} (${n} suppressions, ${CHANGES} addresses): ${total}`);
+      for (const l of lines.filter((l) => /Join|Nested Loop|Scan/.test(l)).slice(0, 6))
+        console.log(`    ${l.trim()}`);
+    };
+    for (let round = 0; round < 2; round++) {
+      for (const [label, q] of forms)
+        show(label, (await sql.raw(`explain (analyze) ${q}`).execute(h.db)).rows);
+      show(
+        "lateral, keys as bound arrays (suppressionsOfAddresses now)",
+        (
+          await sql`explain (analyze)
+            select s.id, s.tenant, s.stream, s.address_hash, s.reason, s.class, s.first_seen, s.expires_at
+              from unnest(${tenants}::text[], ${hashes}::text[]) as k(tenant, address_hash)
+             cross join lateral (select * from suppressions s
+                                  where s.tenant = k.tenant and s.address_hash = k.address_hash
+                                    and (s.expires_at is null or s.expires_at > ${now})
+                                 offset 0) s`.execute(h.db)
+        ).rows,
+      );
+    }
+  } finally {
+    if (!args.includes("--keep")) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
+    else console.log(`kept ${schema}`);
+    await h.close();
+  }
 } else {
-  console.error("usage: bench/lookup-mirror.mjs --memory|--load|--apply [--rows N]");
+  console.error("usage: bench/lookup-mirror.mjs --memory|--load|--apply|--explain [--rows N]");
   process.exitCode = 2;
 }

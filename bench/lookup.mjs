@@ -22,9 +22,18 @@
 //                                      [--floor]   (instead of the lookup role, a server in the same kind of process
 //                                                  that answers every request with a constant: what the machine,
 //                                                  node's sockets and this client take by themselves)
+//                                      [--floor-work US]   (with --floor: the floor spins US µs before each reply, as
+//                                                  if it worked: what answering later costs the reply's write)
+//                                      [--nice N]   (the lookup process run under `nice -n N`: e.g. -5, a higher
+//                                                  priority than the client's and the machine's other work)
+//                                      [--trace DIR]   (timelines for bench/lookup-tail.mjs, into DIR: every measured
+//                                                  lookup's write and reply as the C client saw them, the lookup
+//                                                  process's collections and its mirror's polls and pause reads,
+//                                                  each as CLOCK_MONOTONIC ns; with --cpu-prof DIR the profile's
+//                                                  samples are on the same clock)
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -42,12 +51,15 @@ const RATE = Number(arg("rate", "10000"));
 const DURATION = Number(arg("duration", "10"));
 const CONNECTIONS = Number(arg("connections", "20"));
 const CPU_PROF = arg("cpu-prof", undefined);
+const TRACE = arg("trace", undefined);
+const FLOOR_WORK = Number(arg("floor-work", "0"));
 const FLOOR = args.includes("--floor");
 const WARMUP = Number(arg("warmup", "2"));
 const CLIENT = arg("client", "c");
 const ONLY = arg("only", undefined);
 const NODE_FLAGS = (arg("node-flags", "") ?? "").split(" ").filter(Boolean);
 const [PIN_SERVER, PIN_CLIENT] = (arg("pin", ":") ?? ":").split(":");
+const NICE = arg("nice", undefined);
 /** A command line run under `taskset -c CPUS` when CPUS is given. */
 const pinned = (cpus, file, argv) => (cpus ? ["taskset", ["-c", cpus, file, ...argv]] : [file, argv]);
 
@@ -55,13 +67,14 @@ const pinned = (cpus, file, argv) => (cpus ? ["taskset", ["-c", cpus, file, ...a
  * What the server process reports when asked on its stdin: its event loop's delay (perf_hooks, 1 ms resolution
  * floor of 10 µs sampling) and its collections (count, longest, total) since the last "reset".
  */
-async function reportOnStdin() {
+async function reportOnStdin(timeline) {
   const { monitorEventLoopDelay, PerformanceObserver } = await import("node:perf_hooks");
   const eld = monitorEventLoopDelay({ resolution: 1 });
   eld.enable();
   let gc = { n: 0, max: 0, total: 0, minor: 0 };
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
+      timeline?.mark("gc", e.startTime, e.startTime + e.duration);
       gc.n++;
       gc.total += e.duration;
       if (e.duration > gc.max) gc.max = e.duration;
@@ -69,6 +82,10 @@ async function reportOnStdin() {
     }
   }).observe({ entryTypes: ["gc"] });
   createInterface({ input: process.stdin }).on("line", (l) => {
+    if (l.startsWith("timeline ")) {
+      timeline?.save(l.slice(9));
+      return;
+    }
     if (l === "reset") {
       eld.reset();
       gc = { n: 0, max: 0, total: 0, minor: 0 };
@@ -84,6 +101,40 @@ async function reportOnStdin() {
   });
 }
 
+/**
+ * The child's timeline under --trace: what it did besides lookups (collections, the mirror's polls, the pauses'
+ * reads), as start and end in CLOCK_MONOTONIC ns (performance.now() is uv_hrtime from the process's start: the
+ * offset is read once), written to a file when asked.
+ */
+async function makeTimeline() {
+  const { writeFileSync } = await import("node:fs");
+  const offset = process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
+  const ns = (ms) => (offset + BigInt(Math.round(ms * 1e6))).toString();
+  let lines = [];
+  return {
+    mark(what, fromMs, toMs) {
+      lines.push(`${what} ${ns(fromMs)} ${ns(toMs)}`);
+    },
+    /** Wraps an async method of a prototype: each call's start and its settling marked. */
+    wrap(proto, method, what) {
+      const orig = proto[method];
+      const mark = this.mark;
+      proto[method] = function (...a) {
+        const t = performance.now();
+        const p = orig.apply(this, a);
+        const done = () => mark(what, t, performance.now());
+        if (p && typeof p.then === "function") p.then(done, done);
+        else done();
+        return p;
+      };
+    },
+    save(file) {
+      writeFileSync(file, lines.join("\n") + "\n");
+      lines = [];
+    },
+  };
+}
+
 /** The floor's child: constant replies, one write per reply (as the lookup role writes them), nothing else. */
 async function serveFloor() {
   const { createServer } = await import("node:net");
@@ -97,14 +148,23 @@ async function serveFloor() {
       server.listen(0, "127.0.0.1", () => resolve(server.address().port));
     });
   // A request per read (the client has one in flight per connection): answered when its end is in the chunk.
+  const spin = () => {
+    if (FLOOR_WORK <= 0) return;
+    const until = performance.now() + FLOOR_WORK / 1000;
+    while (performance.now() < until);
+  };
   const socketmap = await listen((s, d) => {
-    if (d[d.length - 1] === 0x2c) s.write("9:NOTFOUND ,");
+    if (d[d.length - 1] !== 0x2c) return;
+    spin();
+    s.write("9:NOTFOUND ,");
   });
   const policy = await listen((s, d) => {
-    if (d[d.length - 1] === 0x0a && d[d.length - 2] === 0x0a) s.write("action=DUNNO\n\n");
+    if (d[d.length - 1] !== 0x0a || d[d.length - 2] !== 0x0a) return;
+    spin();
+    s.write("action=DUNNO\n\n");
   });
-  await reportOnStdin();
-  process.stdout.write(JSON.stringify({ socketmap, policy }) + "\n");
+  await reportOnStdin(args.includes("--trace") ? await makeTimeline() : undefined);
+  process.stdout.write(JSON.stringify({ socketmap, policy, pid: process.pid }) + "\n");
   process.on("SIGTERM", () => process.exit(0));
 }
 
@@ -117,17 +177,33 @@ async function serve(schema) {
     { databaseUrl: DATABASE_URL, databaseSchema: schema, lookupSocketmapPort: 0, lookupPolicyPort: 0 },
     {},
   );
+  const timeline = args.includes("--trace") ? await makeTimeline() : undefined;
+  if (timeline) {
+    // The lookup role's work besides lookups: the mirror's polls (each from its start to its end, waits for the
+    // database included) and the pauses' reads.
+    const { SuppressionMirror } = await import("../src/integrations/postfix/suppression-mirror.ts");
+    const { PauseCache } = await import("../src/alerts/pause-cache.ts");
+    timeline.wrap(SuppressionMirror.prototype, "poll", "poll");
+    timeline.wrap(PauseCache.prototype, "get", "pauses");
+  }
   const app = await startApp(config, ["lookup"], { logger: createLogger("warn") });
   // Loaded in memory (the sources before it had no such promise: their index loaded within the wait below).
   await app.lookupReady;
-  await reportOnStdin();
-  process.stdout.write(JSON.stringify({ socketmap: app.socketmapPort, policy: app.policyPort }) + "\n");
+  await reportOnStdin(timeline);
+  process.stdout.write(
+    JSON.stringify({ socketmap: app.socketmapPort, policy: app.policyPort, pid: process.pid }) + "\n",
+  );
   process.on("SIGTERM", () => app.close().then(() => process.exit(0)));
 }
 
 function cpuSeconds(pid) {
+  return userSystem(pid).reduce((a, b) => a + b);
+}
+
+/** The process's user and system CPU seconds (the system part: mostly the socket's system calls). */
+function userSystem(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
+  return [Number(f[11]) / 100, Number(f[12]) / 100];
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -241,7 +317,9 @@ function cClient() {
   const src = new URL("./lib/lookup-client.c", import.meta.url).pathname;
   const dir = join(tmpdir(), "rebound-bench");
   mkdirSync(dir, { recursive: true });
-  const bin = join(dir, "lookup-client");
+  // Named by its source's hash: another checkout's older client is not taken for this one.
+  const hash = createHash("sha256").update(readFileSync(src)).digest("hex").slice(0, 12);
+  const bin = join(dir, `lookup-client-${hash}`);
   if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs)
     execFileSync("cc", ["-O2", "-o", bin, src], { stdio: "inherit" });
   return bin;
@@ -269,21 +347,20 @@ if (args[0] === "--serve") {
   process.stdout.write(`loading ${ROWS} suppressions into ${schema}... `);
   await load(schema);
   console.log("done");
-  const child = spawn(
-    ...pinned(PIN_SERVER, process.execPath, [
-      ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : []),
-      ...NODE_FLAGS,
-      "--import",
-      "tsx",
-      new URL(import.meta.url).pathname,
-      "--serve",
-      schema,
-      ...(FLOOR ? ["--floor"] : []),
-    ]),
-    {
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
+  const [file, argv] = pinned(PIN_SERVER, process.execPath, [
+    ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : []),
+    ...NODE_FLAGS,
+    "--import",
+    "tsx",
+    new URL(import.meta.url).pathname,
+    "--serve",
+    schema,
+    ...(FLOOR ? ["--floor", "--floor-work", String(FLOOR_WORK)] : []),
+    ...(TRACE ? ["--trace"] : []),
+  ]);
+  const child = NICE
+    ? spawn("nice", ["-n", NICE, file, ...argv], { stdio: ["pipe", "pipe", "inherit"] })
+    : spawn(file, argv, { stdio: ["pipe", "pipe", "inherit"] });
   // The child's stdout: JSON lines (its ports, then its reports when asked) to whoever waits for the next one;
   // anything else (--trace-gc of --node-flags) passed on.
   const waiting = [];
@@ -293,6 +370,10 @@ if (args[0] === "--serve") {
   });
   const nextJson = () => new Promise((resolve) => waiting.push(resolve));
   const ports = await nextJson();
+  if (TRACE) {
+    mkdirSync(TRACE, { recursive: true });
+    console.log(`lookup process pid ${ports.pid}; timelines into ${TRACE}`);
+  }
   await new Promise((r) => setTimeout(r, 2000)); // settling (older sources: their index's first load)
   const bin = CLIENT === "c" ? cClient() : undefined;
   const ask = (what) => {
@@ -302,7 +383,7 @@ if (args[0] === "--serve") {
     return next;
   };
   console.log(
-    `${FLOOR ? "FLOOR (constant replies, no lookups): " : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s of warm-up, 1% suppressed; ${bin ? "C client" : "Node client"}${PIN_SERVER || PIN_CLIENT ? `; pinned: lookup process on CPU ${PIN_SERVER || "any"}, client on CPU ${PIN_CLIENT || "any"}` : ""}${NODE_FLAGS.length ? `; lookup process flags ${NODE_FLAGS.join(" ")}` : ""}`,
+    `${FLOOR ? `FLOOR (constant replies, no lookups${FLOOR_WORK ? `, ${FLOOR_WORK} µs of spinning each` : ""}): ` : ""}offered ${RATE}/s over ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s of warm-up, 1% suppressed; ${bin ? "C client" : "Node client"}${PIN_SERVER || PIN_CLIENT ? `; pinned: lookup process on CPU ${PIN_SERVER || "any"}, client on CPU ${PIN_CLIENT || "any"}` : ""}${NICE ? `; lookup process at nice ${NICE}` : ""}${NODE_FLAGS.length ? `; lookup process flags ${NODE_FLAGS.join(" ")}` : ""}`,
   );
   for (const [name, port, framing] of [
     ["socketmap", ports.socketmap, SOCKETMAP],
@@ -311,6 +392,7 @@ if (args[0] === "--serve") {
     if (ONLY && ONLY !== name) continue;
     let r;
     let cpu;
+    let split0 = userSystem(child.pid);
     let own;
     let server;
     if (bin) {
@@ -319,12 +401,14 @@ if (args[0] === "--serve") {
       const timer = setTimeout(
         () => {
           cpuAt.t = cpuSeconds(child.pid);
+          split0 = userSystem(child.pid);
           void ask("reset");
         },
         (WARMUP + 0.02) * 1000,
       );
       r = await new Promise((resolve, reject) => {
         const argv = [port, name, RATE, DURATION, CONNECTIONS, ROWS, WARMUP].map(String);
+        if (TRACE) argv.push(join(TRACE, `${FLOOR ? "floor" : "real"}-${name}-client.txt`));
         const c = spawn(...pinned(PIN_CLIENT, bin, argv), {
           stdio: ["ignore", "pipe", "inherit"],
         });
@@ -335,12 +419,15 @@ if (args[0] === "--serve") {
         );
       });
       clearTimeout(timer);
+      if (TRACE)
+        child.stdin.write(`timeline ${join(TRACE, `${FLOOR ? "floor" : "real"}-${name}-server.txt`)}\n`);
       server = await ask("report");
       cpu = cpuSeconds(child.pid) - (cpuAt.t || cpuSeconds(child.pid));
       own = { user: r.clientUs * r.n, system: 0 };
     } else {
       if (WARMUP > 0) await run(port, framing, WARMUP);
       const cpu0 = cpuSeconds(child.pid);
+      split0 = userSystem(child.pid);
       await ask("reset");
       const own0 = process.cpuUsage();
       r = await run(port, framing);
@@ -348,9 +435,11 @@ if (args[0] === "--serve") {
       cpu = cpuSeconds(child.pid) - cpu0;
       own = process.cpuUsage(own0);
     }
+    const split1 = userSystem(child.pid);
     console.log(
       `${name.padEnd(9)} ${r.n} lookups, ${r.rate.toFixed(0)}/s; latency p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(1)} ms; ` +
         `${r.suppressed} suppressed (p50 ${r.hitP50.toFixed(3)} ms, p99 ${r.hitP99.toFixed(3)} ms); lookup process CPU ${((cpu / r.n) * 1e6).toFixed(1)} µs per lookup ` +
+        `(user ${(((split1[0] - split0[0]) / r.n) * 1e6).toFixed(1)}, system ${(((split1[1] - split0[1]) / r.n) * 1e6).toFixed(1)}) ` +
         `(this client ${((own.user + own.system) / r.n).toFixed(1)} µs)` +
         (r.p999 !== undefined
           ? `; p90 ${r.p90.toFixed(3)}, p99.9 ${r.p999.toFixed(3)} ms, late ${r.late}, p99 from schedule ${r.schedP99.toFixed(3)} ms`

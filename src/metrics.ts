@@ -53,6 +53,12 @@ export type EspRequestOutcome = (typeof ESP_REQUEST_OUTCOMES)[number];
 export const ESP_EVENT_RESULTS = ["recorded", "duplicate", "ignored", "invalid"] as const;
 export type EspEventResult = (typeof ESP_EVENT_RESULTS)[number];
 
+/** The send-time lookup servers (the lookup role) and what a lookup came to. */
+export const LOOKUP_SERVERS = ["socketmap", "policy"] as const;
+export type LookupServer = (typeof LOOKUP_SERVERS)[number];
+export const LOOKUP_OUTCOMES = ["suppressed", "not_suppressed", "paused", "error"] as const;
+export type LookupOutcome = (typeof LOOKUP_OUTCOMES)[number];
+
 export interface Metrics {
   registry: Registry;
   smtpTransactions: Counter<"outcome">;
@@ -72,8 +78,13 @@ export interface Metrics {
   /** Mails handed to the classifier threads and not answered yet (running or waiting for a thread). */
   classifyInFlight: Gauge;
   webhookDeliveries: Counter<"result">;
-  /** Send-time lookups by Postfix or Exim (the lookup role), by server and outcome. */
+  /** Send-time lookups by Postfix or Exim (the lookup role), by server and outcome: counted by countLookup. */
   lookups: Counter<"server" | "outcome">;
+  /**
+   * Counts one lookup in rebound_lookups_total: a plain number added to, put into the counter when it is read
+   * (prom-client hashes a child's labels on every inc(), per lookup CPU and garbage at 10,000 lookups/s).
+   */
+  countLookup(server: LookupServer, outcome: LookupOutcome): void;
   /** When the lookup role's in-memory suppressions were last brought up to date (unix seconds). */
   lookupMirrorFresh: Gauge;
   apiRequests: Counter<"method" | "route" | "status">;
@@ -128,6 +139,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       for (const [status, n] of counts) this.set({ status }, n);
     },
   });
+  const lookupCounts = new LookupCounts();
 
   return {
     registry,
@@ -197,9 +209,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     lookups: new Counter({
       name: "rebound_lookups_total",
-      help: "Send-time lookups (socketmap, policy) by outcome (suppressed, not_suppressed, error)",
+      help: "Send-time lookups (socketmap, policy) by outcome (suppressed, not_suppressed, paused, error)",
       labelNames: ["server", "outcome"] as const,
       registers,
+      collect() {
+        lookupCounts.drain((server, outcome, n) => this.inc({ server, outcome }, n));
+      },
     }),
     lookupMirrorFresh: new Gauge({
       name: "rebound_lookup_mirror_fresh_timestamp_seconds",
@@ -231,12 +246,35 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
     }),
+    countLookup: (server, outcome) => lookupCounts.add(server, outcome),
     watchDb(d) {
       db ??= d;
     },
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };
+}
+
+/** Lookups counted since the counter was last read, by server and outcome: plain numbers, no label objects. */
+class LookupCounts {
+  private readonly n = new Float64Array(LOOKUP_SERVERS.length * LOOKUP_OUTCOMES.length);
+
+  add(server: LookupServer, outcome: LookupOutcome): void {
+    // indexOf over two and four interned strings: a few nanoseconds, no second copy of the vocabularies.
+    this.n[LOOKUP_SERVERS.indexOf(server) * LOOKUP_OUTCOMES.length + LOOKUP_OUTCOMES.indexOf(outcome)]!++;
+  }
+
+  /** Hands over each non-zero count and sets it back to zero. */
+  drain(to: (server: LookupServer, outcome: LookupOutcome, n: number) => void): void {
+    for (let s = 0; s < LOOKUP_SERVERS.length; s++)
+      for (let o = 0; o < LOOKUP_OUTCOMES.length; o++) {
+        const i = s * LOOKUP_OUTCOMES.length + o;
+        const n = this.n[i]!;
+        if (n === 0) continue;
+        this.n[i] = 0;
+        to(LOOKUP_SERVERS[s]!, LOOKUP_OUTCOMES[o]!, n);
+      }
+  }
 }
 
 /** The `class` label of rebound_outcomes_total: the rollup counters but `sent` (rebound_sends_total). */

@@ -33,6 +33,26 @@ describe("createMetrics", () => {
     expect(ta).not.toContain("rebound_process_cpu");
   });
 
+  it("shows every lookup counted by countLookup once in rebound_lookups_total, however often it is scraped", async () => {
+    const m = createMetrics({ processMetrics: false });
+    for (let i = 0; i < 5; i++) m.countLookup("socketmap", "not_suppressed");
+    m.countLookup("policy", "suppressed");
+    const first = await m.render();
+    expect(line(first, 'rebound_lookups_total{server="socketmap",outcome="not_suppressed"}')).toMatch(/ 5$/);
+    expect(line(first, 'rebound_lookups_total{server="policy",outcome="suppressed"}')).toMatch(/ 1$/);
+    expect(line(first, 'rebound_lookups_total{server="policy",outcome="error"}')).toBeUndefined();
+    // Scraped again with nothing new: the same totals; then more lookups add to them.
+    expect(
+      line(await m.render(), 'rebound_lookups_total{server="socketmap",outcome="not_suppressed"}'),
+    ).toMatch(/ 5$/);
+    m.countLookup("socketmap", "not_suppressed");
+    m.countLookup("policy", "error");
+    const third = await m.render();
+    expect(line(third, 'rebound_lookups_total{server="socketmap",outcome="not_suppressed"}')).toMatch(/ 6$/);
+    expect(line(third, 'rebound_lookups_total{server="policy",outcome="error"}')).toMatch(/ 1$/);
+    expect(line(third, 'rebound_lookups_total{server="policy",outcome="suppressed"}')).toMatch(/ 1$/);
+  });
+
   it("labels blocks at a domain no provider claims as `other` (bounded series)", () => {
     expect(providerLabel("google")).toBe("google");
     expect(providerLabel("mail.example.net")).toBe("other");

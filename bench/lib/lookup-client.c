@@ -10,8 +10,10 @@
 // reported too (`sched_p99`), so that a slow server cannot hide by slowing the client down.
 // The first WARMUP seconds are sent but not counted (the server's compiler and heap settle).
 //
-//   lookup-client PORT socketmap|policy RATE DURATION CONNECTIONS ROWS WARMUP
-// Prints one JSON line.
+//   lookup-client PORT socketmap|policy RATE DURATION CONNECTIONS ROWS WARMUP [TRACE]
+// Prints one JSON line. With TRACE (a file name), also writes there every measured lookup, one a line: its write
+// and its reply's last byte (CLOCK_MONOTONIC ns, the clock of the server's process.hrtime) and whether it was
+// for a suppressed address (bench/lookup-tail.mjs reads it beside the server's timeline).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,7 +67,7 @@ static uint64_t next_rand(void) {
 
 int main(int argc, char **argv) {
   if (argc < 8) {
-    fprintf(stderr, "usage: lookup-client PORT socketmap|policy RATE DURATION CONNECTIONS ROWS WARMUP\n");
+    fprintf(stderr, "usage: lookup-client PORT socketmap|policy RATE DURATION CONNECTIONS ROWS WARMUP [TRACE]\n");
     return 2;
   }
   int port = atoi(argv[1]);
@@ -75,6 +77,11 @@ int main(int argc, char **argv) {
   int nconn = atoi(argv[5]);
   long rows = atol(argv[6]);
   double warmup = atof(argv[7]);
+  FILE *trace = argc > 8 ? fopen(argv[8], "w") : NULL;
+  if (argc > 8 && !trace) {
+    perror(argv[8]);
+    return 1;
+  }
 
   conn_t *conns = calloc(nconn, sizeof(conn_t));
   int ep = epoll_create1(0);
@@ -215,6 +222,7 @@ int main(int argc, char **argv) {
         lat[nlat] = ms;
         sched[nlat] = (now - c->sched_ns) / 1e6;
         nlat++;
+        if (trace) fprintf(trace, "%lld %lld %d\n", (long long)c->sent_ns, (long long)now, c->suppressed_req);
         if (suppressed) {
           replies_ok++;
           hit[nhit++] = ms;
@@ -224,6 +232,7 @@ int main(int argc, char **argv) {
     }
   }
   getrusage(RUSAGE_SELF, &ru1);
+  if (trace) fclose(trace);
   double cpu = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
                ((ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) + (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) / 1e6;
   qsort(lat, nlat, sizeof(double), cmp);

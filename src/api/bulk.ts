@@ -4,7 +4,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { StringDecoder } from "node:string_decoder";
 import { CsvError, parse } from "csv-parse";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Config } from "../config.js";
 import { BODY_CONTROL, controlIn, controlMessage } from "./edge.js";
 import { ApiError } from "./errors.js";
 
@@ -113,6 +114,30 @@ const recordTooLong = (line: number, maxRecordChars: number) =>
     `line ${line}: a record longer than ${maxRecordChars} characters (REBOUND_API_BULK_MAX_RECORD_CHARS)`,
     { line, maxRecordChars },
   );
+
+/** The limits of bulk bodies in effect (REBOUND_API_BULK_MAX_BYTES, REBOUND_API_BULK_MAX_RECORD_CHARS). */
+export const bulkLimitsOf = (
+  config: Pick<Config, "apiBulkMaxBytes" | "apiBulkMaxRecordChars">,
+): BulkLimits => ({
+  maxBytes: config.apiBulkMaxBytes,
+  maxRecordChars: config.apiBulkMaxRecordChars,
+});
+
+/**
+ * The start of a bulk request, before its body is read: its format (a 415 when neither), its announced length
+ * (a 413 over the limit), and its place among the bulk requests at a time (app.bulkGate).
+ */
+export function beginBulk(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  limits: BulkLimits,
+): BulkFormat {
+  const format = bulkFormatOf(request.headers["content-type"]);
+  checkBulkLength(request.headers["content-length"], limits);
+  app.bulkGate.enter(reply);
+  return format;
+}
 
 /** Refuse a body whose announced length is over the limit, before reading it. */
 export function checkBulkLength(contentLength: string | undefined, limits: BulkLimits): void {

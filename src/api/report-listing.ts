@@ -1,7 +1,9 @@
 // What the report routes (DMARC rows and reports, TLS reports) share: a page of rows newest first behind a signed
-// cursor, its query parameters and response schema, and a CSV export streamed a page of rows at a time.
+// cursor, its query parameters and response schema, the dates of a stored report, and a CSV export route streamed
+// a page of rows at a time.
 import { Readable } from "node:stream";
-import type { FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { requireScope } from "./auth.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 
 /** The `limit` and `cursor` query parameters of a paged listing. */
@@ -46,6 +48,16 @@ export async function cursorPage<F extends object, R extends { id: string }, P>(
   };
 }
 
+/** A stored report as the API shows it: its dates as RFC 3339 text (a refused report may have none). */
+export const presentReport = <R extends { dateBegin: Date | null; dateEnd: Date | null; receivedAt: Date }>(
+  r: R,
+) => ({
+  ...r,
+  dateBegin: r.dateBegin?.toISOString() ?? null,
+  dateEnd: r.dateEnd?.toISOString() ?? null,
+  receivedAt: r.receivedAt.toISOString(),
+});
+
 /** Stream a CSV export: the header, then the lines of each page of rows (`pageSize` per query). */
 export function sendCsv<R extends { id: string }>(
   reply: FastifyReply,
@@ -69,4 +81,48 @@ export function sendCsv<R extends { id: string }>(
   }
   reply.type("text/csv; charset=utf-8").header("content-disposition", `attachment; filename="${o.filename}"`);
   return reply.send(Readable.from(lines()));
+}
+
+/**
+ * `GET path` (read scope, tagged `exports`): the rows that the listing's filters select, streamed as CSV
+ * (`sendCsv`, `pageSize` rows per query).
+ */
+export function csvExportRoute<Q, F extends object, R extends { id: string }>(
+  app: FastifyInstance,
+  o: {
+    path: string;
+    summary: string;
+    description: string;
+    /** The listing's filter parameters (its querystring, without the page's). */
+    filterProps: Record<string, object>;
+    filterOf(tenant: string, q: Q): F;
+    list(q: F & { limit: number; afterId: string | undefined }): Promise<R[]>;
+    filename: string;
+    columns: readonly string[];
+    pageSize: number;
+    lines(r: R): string;
+  },
+): void {
+  app.get<{ Querystring: Q }>(
+    o.path,
+    {
+      preHandler: requireScope("read"),
+      schema: {
+        tags: ["exports"],
+        summary: o.summary,
+        description: o.description,
+        querystring: { type: "object", additionalProperties: false, properties: o.filterProps },
+      },
+    },
+    async (request, reply) => {
+      const filter = o.filterOf(request.auth.tenant, request.query as Q);
+      return sendCsv(reply, {
+        filename: o.filename,
+        columns: o.columns,
+        pageSize: o.pageSize,
+        list: (afterId) => o.list({ ...filter, limit: o.pageSize, afterId }),
+        lines: o.lines,
+      });
+    },
+  );
 }

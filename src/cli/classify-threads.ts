@@ -5,6 +5,7 @@
 import { statSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { startThread } from "../worker/thread.js";
+import { BUNDLE } from "./classify-bundle.js";
 import type { Output } from "./classify-files.js";
 import type { CliReply, CliTask } from "./classify-thread.js";
 
@@ -29,17 +30,18 @@ interface Thread {
 }
 
 /**
- * The built command's thread runs the bundle `npm run build` makes of classify-thread.js and all it imports
- * (scripts/build-cli.mjs): one file to load instead of some 130 modules. Used while it is at least as new as the
- * module it was made from (a `tsc` alone after an edit leaves it stale); else, and from the TypeScript sources, the
- * module itself.
+ * The built command's thread runs the bundle `npm run build` makes of classify-thread.js and all it imports, with
+ * its code cache (scripts/build-cli.mjs, classify-thread-cached.ts): one file to load instead of some 130 modules.
+ * Used while it is at least as new as the module it was made from (a `tsc` alone after an edit leaves it stale);
+ * else, and from the TypeScript sources, the module itself.
  */
 function startClassifierThread(): Worker {
   const entry = new URL("./classify-thread.js", import.meta.url);
-  const bundle = new URL("./classify-thread.bundle.js", import.meta.url);
+  const bundle = new URL(`./${BUNDLE}`, import.meta.url);
   if (import.meta.url.endsWith(".js")) {
     const built = statSync(bundle, { throwIfNoEntry: false });
-    if (built && built.mtimeMs >= statSync(entry).mtimeMs) return new Worker(bundle);
+    if (built && built.mtimeMs >= statSync(entry).mtimeMs)
+      return new Worker(new URL("./classify-thread-cached.js", import.meta.url));
   }
   return startThread("classify-thread", import.meta.url);
 }

@@ -56,9 +56,10 @@ const WINDOW_PER_THREAD = 32;
  *   time, so it paid both compiles for most of them; compiled once, straight to machine code, a thread's first
  *   pass over the corpus costs some 20% less (the results are the same: one regexp engine, two back ends).
  *
- * Both measured in docs/performance.md.
+ * Both measured in docs/performance.md. The build makes the threads' code cache with these flags
+ * (scripts/build-cli.mjs): V8 refuses a cache made with other flags.
  */
-const V8_FLAGS = "--max-inlined-bytecode-size-cumulative=250 --no-regexp-tier-up";
+export const V8_FLAGS = "--max-inlined-bytecode-size-cumulative=250 --no-regexp-tier-up";
 
 /** Classify every mail under `paths`, writing one result per mail. Resolves to the exit code. */
 export async function classifyPaths(

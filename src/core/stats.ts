@@ -253,8 +253,13 @@ export class StatsGroupsWriter {
   private readonly total: number[] = COUNTERS.map(() => 0);
   private readonly previous: number[] = COUNTERS.map(() => 0);
   /** A group's buckets' starts in the current period (seconds), and the buckets in that order. */
-  private shifted: number[] = [];
+  private readonly shifted: number[] = [];
   private readonly rows: number[] = [];
+  /** A group's buckets of the previous period and of the current one, each in the order given. */
+  private readonly earlier: number[] = [];
+  private readonly later: number[] = [];
+  /** Where each of a group's buckets is in `numbers`. */
+  private readonly places: number[] = [];
   /** A group's points: their starts, and their sums (the current period's K counters, then the previous one's). */
   private readonly ats: number[] = [];
   private readonly sums: number[] = [];
@@ -280,27 +285,54 @@ export class StatsGroupsWriter {
     this.start = out.length;
   }
 
-  /** One group: its values (groupBy's order) and its `count` buckets at `first` in `numbers`, in any order. */
-  group(values: readonly string[], numbers: ArrayLike<number>, first: number, count: number): void {
+  /**
+   * One group: its values (groupBy's order) and its `count` buckets at `first` in `numbers`, in any order; with
+   * `index`, bucket i is the `index[first + i]`-th in `numbers` instead.
+   */
+  group(
+    values: readonly string[],
+    numbers: ArrayLike<number>,
+    first: number,
+    count: number,
+    index?: ArrayLike<number>,
+  ): void {
     const { out, K, total, previous, ats, sums, rows, from, period } = this;
     const K2 = 2 * K;
     if (this.last && compareGroups(this.last, values) > 0) this.unordered = true;
     this.last = values;
-    const shifted = this.shifted;
+    const { shifted, earlier, later, places } = this;
     rows.length = count;
+    // PostgreSQL's order is mostly time order: the previous period's buckets in order, and the current one's.
+    // Those two runs are merged by their starts shifted into the window; any other order is sorted.
+    let ne = 0;
+    let nl = 0;
+    let runs = true;
     for (let i = 0; i < count; i++) {
-      const t = numbers[(first + i) * PACKED_STRIDE]!;
-      shifted[i] = t >= from ? t : t + period;
-      rows[i] = i;
-    }
-    // Mostly in order already (PostgreSQL's): sorted only when not.
-    let sortedAlready = true;
-    for (let i = 1; i < count; i++)
-      if (shifted[i]! < shifted[i - 1]!) {
-        sortedAlready = false;
-        break;
+      const at = (index ? index[first + i]! : first + i) * PACKED_STRIDE;
+      places[i] = at;
+      const t = numbers[at]!;
+      if (t >= from) {
+        shifted[i] = t;
+        if (nl && t < shifted[later[nl - 1]!]!) runs = false;
+        later[nl++] = i;
+      } else {
+        shifted[i] = t + period;
+        if (ne && t + period < shifted[earlier[ne - 1]!]!) runs = false;
+        earlier[ne++] = i;
       }
-    if (!sortedAlready) rows.sort((a, b) => shifted[a]! - shifted[b]!);
+    }
+    if (runs) {
+      // Equal starts: the current period's bucket first (a stable sort of the buckets as given would put either
+      // first; the sums do not depend on it).
+      let a = 0;
+      let b = 0;
+      for (let r = 0; r < count; r++)
+        rows[r] =
+          b < ne && (a >= nl || shifted[earlier[b]!]! < shifted[later[a]!]!) ? earlier[b++]! : later[a++]!;
+    } else {
+      for (let i = 0; i < count; i++) rows[i] = i;
+      rows.sort((x, y) => shifted[x]! - shifted[y]!);
+    }
     total.fill(0);
     previous.fill(0);
     let np = 0;
@@ -310,7 +342,7 @@ export class StatsGroupsWriter {
       for (let c = 0; c < K2; c++) sums[base + c] = 0;
       ats[np] = t;
       for (; r < count && shifted[rows[r]!] === t; r++) {
-        const at = (first + rows[r]!) * PACKED_STRIDE;
+        const at = places[rows[r]!]!;
         const current = numbers[at]! >= from;
         const into = current ? total : previous;
         const off = current ? base : base + K;

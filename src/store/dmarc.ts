@@ -3,19 +3,14 @@
 import { sql, type Kysely } from "kysely";
 import type { DmarcAggregate } from "../core/dmarc.js";
 import { JsonRows } from "./json-rows.js";
+import { insertOnce, receivedColumns, receivedFields, type ReceivedReport } from "./received-reports.js";
 import type { Database } from "./schema.js";
 
 type Db = Kysely<Database>;
 
-export interface SaveDmarc {
-  tenant: string;
-  mailId: string | null;
-  /** The rule that recognised the attachment (`dmarc.zip`, ...). */
-  source: string;
-  receivedAt: Date;
+/** `source`: `dmarc.zip`, ...; `error`: zip bomb, XML too large, ... */
+export interface SaveDmarc extends ReceivedReport {
   report?: DmarcAggregate;
-  /** Why the report was refused (zip bomb, XML too large, ...). */
-  error?: string;
 }
 
 /** Rows inserted per statement (one JSON parameter each). */
@@ -47,35 +42,23 @@ const RECORD_ROWS = new JsonRows([
  */
 export async function saveDmarcReport(db: Db, s: SaveDmarc): Promise<string | null> {
   const r = s.report;
-  const inserted = await db
-    .insertInto("dmarc_reports")
-    .values({
-      tenant: s.tenant,
-      mail_id: s.mailId,
-      source: s.source,
+  const id = await insertOnce(
+    db.insertInto("dmarc_reports").values({
+      ...receivedColumns(s, r),
       schema: r?.schema ?? null,
-      org_name: r?.orgName ?? null,
       email: r?.email ?? null,
-      report_id: r?.reportId ?? null,
       domain: r?.policy.domain || null,
-      date_begin: r?.begin ?? null,
-      date_end: r?.end ?? null,
       policy: JSON.stringify(r?.policy ?? null),
       generator: r?.generator ?? null,
       errors: JSON.stringify(r?.errors ?? []),
       records: r?.records.length ?? 0,
       messages: r ? r.records.reduce((n, x) => n + x.count, 0) : 0,
-      error: s.error ?? null,
-      received_at: s.receivedAt,
-    })
-    .onConflict((oc) => oc.columns(["tenant", "org_name", "report_id"]).doNothing())
-    .returning("id")
-    .executeTakeFirst();
-  if (!inserted) return null;
-  if (!r) return inserted.id;
+    }),
+  );
+  if (id === null || !r) return id;
   for (let at = 0; at < r.records.length; at += CHUNK) {
     const rows = r.records.slice(at, at + CHUNK).map((x) => ({
-      report: inserted.id,
+      report: id,
       tenant: s.tenant,
       org_name: r.orgName,
       domain: r.policy.domain,
@@ -96,7 +79,7 @@ export async function saveDmarcReport(db: Db, s: SaveDmarc): Promise<string | nu
     await sql`insert into dmarc_records (${RECORD_ROWS.names})
       select ${RECORD_ROWS.names} from ${RECORD_ROWS.from("r", rows)} order by ord`.execute(db);
   }
-  return inserted.id;
+  return id;
 }
 
 /** Forget what a mail stored (before it is re-processed). */
@@ -288,20 +271,12 @@ export async function listDmarcReports(
   if (f.afterId) q = q.where("id", "<", f.afterId);
   const rows = await q.orderBy("id", "desc").limit(f.limit).execute();
   return rows.map((r) => ({
-    id: String(r.id),
-    mailId: r.mail_id,
-    source: r.source,
+    ...receivedFields(r),
     schema: r.schema,
-    orgName: r.org_name,
     email: r.email,
-    reportId: r.report_id,
     domain: r.domain,
-    dateBegin: r.date_begin,
-    dateEnd: r.date_end,
     policy: r.policy,
     records: r.records,
     messages: Number(r.messages),
-    error: r.error,
-    receivedAt: r.received_at,
   }));
 }

@@ -1,6 +1,6 @@
 // Read-side queries of the suppression store: lookups by address hash, the log feed that keeps the in-memory copy
 // of the suppressions in force current (the API's and the lookup role's), browsing with filters and keyset pages.
-import { sql, type Kysely, type Selectable } from "kysely";
+import { CompiledQuery, sql, type Kysely, type Selectable } from "kysely";
 import { copyAllLines, type LineSink } from "./copy.js";
 import { pgPoolOf } from "./db.js";
 import type { Database, SuppressionsTable } from "./schema.js";
@@ -182,21 +182,15 @@ export async function suppressionLogSince(
   ids: number[],
   limit: number,
 ): Promise<{ lines: { id: number; tenant: string; address_hash: string }[]; snapshot: SnapshotBounds }> {
-  const { rows } = await sql<{
+  // Compiled once: the mirror reads the log five times a second, and building the statement (kysely's visit of
+  // a template each time) was most of a poll's own CPU when the log brought nothing (bench/lookup.mjs --cpu-prof).
+  const { rows } = await db.executeQuery<{
     id: string | null;
     tenant: string | null;
     address_hash: string | null;
     xmin: string;
     xmax: string;
-  }>`
-    select l.id, l.tenant, l.address_hash, txid_snapshot_xmin(txid_current_snapshot())::text as xmin,
-           txid_snapshot_xmax(txid_current_snapshot())::text as xmax
-      from (select 1) one
-      left join lateral (
-        select id, tenant, address_hash from suppression_log
-         where id > ${afterId} or id = any(${ids}::bigint[])
-         order by id limit ${limit}) l on true
-     order by l.id`.execute(db);
+  }>(CompiledQuery.raw(LOG_SINCE, [afterId, ids, limit]));
   return {
     lines: rows
       .filter((r) => r.id !== null)
@@ -204,6 +198,16 @@ export async function suppressionLogSince(
     snapshot: { xmin: Number(rows[0]!.xmin), xmax: Number(rows[0]!.xmax) },
   };
 }
+
+const LOG_SINCE = `
+    select l.id, l.tenant, l.address_hash, txid_snapshot_xmin(txid_current_snapshot())::text as xmin,
+           txid_snapshot_xmax(txid_current_snapshot())::text as xmax
+      from (select 1) one
+      left join lateral (
+        select id, tenant, address_hash from suppression_log
+         where id > $1 or id = any($2::bigint[])
+         order by id limit $3) l on true
+     order by l.id`;
 
 /** The suppressions in force at `now` (every stream) of some (tenant, address hash) pairs. */
 export async function suppressionsOfAddresses(
@@ -213,13 +217,26 @@ export async function suppressionsOfAddresses(
   now: Date,
 ): Promise<MirrorRow[]> {
   if (tenants.length === 0) return [];
+  // One probe of the index on (tenant, address_hash) per address (see ADDRESS_PROBE).
   const { rows } = await sql<MirrorRow>`
     select s.id, s.tenant, s.stream, s.address_hash, s.reason, s.class, s.first_seen, s.expires_at
       from unnest(${tenants}::text[], ${hashes}::text[]) as k(tenant, address_hash)
-      join suppressions s on s.tenant = k.tenant and s.address_hash = k.address_hash
-     where s.expires_at is null or s.expires_at > ${now}`.execute(db);
+     cross join lateral (
+       select * from suppressions s
+        where s.tenant = k.tenant and s.address_hash = k.address_hash
+          and (s.expires_at is null or s.expires_at > ${now})
+       offset 0) s`.execute(db);
   return rows;
 }
+
+/*
+ * ADDRESS_PROBE. The feed reads the rows of up to 5,000 changed addresses at once. Written as a join of the keys
+ * with the table, the planner (which cannot know how many keys match) read them by a hash join over the whole
+ * table from a few hundred thousand suppressions on: 0.2-0.36 s at 300,000 rows for 5,000 keys (EXPLAIN ANALYZE,
+ * bench/lookup-mirror.mjs --explain; docs/performance.md, session 11), growing with the table. A lateral subquery
+ * that the planner may not pull up into a join (`offset 0`) is read as one index probe per key whatever the
+ * table's size: 66-69 ms for the same 5,000 keys.
+ */
 
 /**
  * The same rows as suppressionsOfAddresses, as COPY lines handed to `sink` in the form of suppressionsInForceCopy
@@ -245,7 +262,7 @@ export async function suppressionsOfAddressesCopy(
   if (!Number.isFinite(at)) throw new RangeError("suppressionsOfAddressesCopy: an invalid date");
   // The tenants as an array literal in a dollar-quoted string whose tag none of them holds (nothing in it is an
   // escape), compared as they are: a computed tenant (decoded in SQL) kept the index's first column out of the
-  // join, which then scanned the whole index for each address.
+  // join, which then scanned the whole index for each address. One index probe per address: ADDRESS_PROBE.
   const quoted = new Map<string, string>();
   for (const x of tenants) if (!quoted.has(x)) quoted.set(x, `"${x.replace(/[\\"]/g, "\\$&")}"`);
   const literal = `{${tenants.map((x) => quoted.get(x)!).join(",")}}`;
@@ -257,8 +274,11 @@ export async function suppressionsOfAddressesCopy(
     `copy (select s.tenant, s.stream, s.address_hash, s.reason, s.class,
                   date_part('epoch', s.first_seen) * 1000, date_part('epoch', s.expires_at) * 1000
              from unnest(${t}::text[], string_to_array('${hashes.join(",")}', ',')) as k(tenant, address_hash)
-             join suppressions s on s.tenant = k.tenant and s.address_hash = k.address_hash
-            where s.expires_at is null or s.expires_at > to_timestamp(${at} / 1000.0)) to stdout`,
+            cross join lateral (
+              select * from suppressions s
+               where s.tenant = k.tenant and s.address_hash = k.address_hash
+                 and (s.expires_at is null or s.expires_at > to_timestamp(${at} / 1000.0))
+              offset 0) s) to stdout`,
     sink,
   );
   return true;

@@ -2,43 +2,27 @@
 // per tenant, organisation and report id; read by GET /v1/tls-reports and its CSV export.
 import { sql, type Kysely } from "kysely";
 import type { TlsPolicyResult, TlsReport } from "../core/tlsrpt.js";
+import { insertOnce, receivedColumns, receivedFields, type ReceivedReport } from "./received-reports.js";
 import type { Database } from "./schema.js";
 
 type Db = Kysely<Database>;
 
-export interface SaveTls {
-  tenant: string;
-  mailId: string | null;
-  source: string;
-  receivedAt: Date;
+export interface SaveTls extends ReceivedReport {
   report?: TlsReport;
-  error?: string;
 }
 
 /** Store a report (or its refusal); null when the organisation's report id is already stored for the tenant. */
 export async function saveTlsReport(db: Db, s: SaveTls): Promise<string | null> {
   const r = s.report;
-  const row = await db
-    .insertInto("tls_reports")
-    .values({
-      tenant: s.tenant,
-      mail_id: s.mailId,
-      source: s.source,
-      org_name: r?.orgName ?? null,
-      report_id: r?.reportId ?? null,
+  return insertOnce(
+    db.insertInto("tls_reports").values({
+      ...receivedColumns(s, r),
       contact: r?.contact ?? null,
-      date_begin: r?.begin ?? null,
-      date_end: r?.end ?? null,
       policies: JSON.stringify(r?.policies ?? []),
       successful: r ? r.policies.reduce((n, p) => n + p.successful, 0) : 0,
       failed: r ? r.policies.reduce((n, p) => n + p.failed, 0) : 0,
-      error: s.error ?? null,
-      received_at: s.receivedAt,
-    })
-    .onConflict((oc) => oc.columns(["tenant", "org_name", "report_id"]).doNothing())
-    .returning("id")
-    .executeTakeFirst();
-  return row ? row.id : null;
+    }),
+  );
 }
 
 /** Forget what a mail stored (before it is re-processed). */
@@ -101,18 +85,10 @@ export async function listTlsReports(db: Db, f: TlsFilter): Promise<TlsReportRow
   if (f.afterId) q = q.where("id", "<", f.afterId);
   const rows = await q.orderBy("id", "desc").limit(f.limit).execute();
   return rows.map((r) => ({
-    id: String(r.id),
-    mailId: r.mail_id,
-    source: r.source,
-    orgName: r.org_name,
-    reportId: r.report_id,
+    ...receivedFields(r),
     contact: r.contact,
-    dateBegin: r.date_begin,
-    dateEnd: r.date_end,
     successful: Number(r.successful),
     failed: Number(r.failed),
     policies: r.policies as TlsPolicyResult[],
-    error: r.error,
-    receivedAt: r.received_at,
   }));
 }

@@ -1,5 +1,6 @@
 // A real API on a loopback port over a real PostgreSQL schema, and a fetch-based client with a key.
-import { testHash } from "../helpers/db.js";
+import { afterAll, beforeAll } from "vitest";
+import { createTestDb, testHash, type TestDb } from "../helpers/db.js";
 import type { ApiDeps } from "../../src/api/deps.js";
 import { startApi } from "../../src/api/server.js";
 import { loadConfig, type Config } from "../../src/config.js";
@@ -21,6 +22,36 @@ export async function startTestApi(
   const api = await startApi({ db, config, hashAddress: testHash, logger: createLogger("silent"), ...deps });
   await api.app.suppressionIndex.ready;
   return { url: `http://127.0.0.1:${api.port}`, close: api.close };
+}
+
+/**
+ * For the tests of one file: a test database and an API on it, made before them, closed and dropped after.
+ * `openApi()` is the API's OpenAPI document.
+ */
+export function apiPerFile(): {
+  readonly db: TestDb;
+  readonly api: TestApi;
+  openApi(): ReturnType<Response["json"]>;
+} {
+  let t: TestDb | undefined;
+  let api: TestApi | undefined;
+  beforeAll(async () => {
+    t = await createTestDb();
+    api = await startTestApi(t.db);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await t?.drop();
+  });
+  return {
+    get db() {
+      return t!;
+    },
+    get api() {
+      return api!;
+    },
+    openApi: async () => (await fetch(`${api!.url}/v1/openapi.json`)).json(),
+  };
 }
 
 export interface Client {

@@ -2,12 +2,8 @@
 // and cursors, one with its evidence and history, acknowledged and resolved by hand (webhooks written); streams
 // paused and resumed by hand, and the lookups' `paused` answer (single and batch, per provider).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAlertEngine } from "../../src/alerts/engine.js";
-import { DEFAULT_ALERTS } from "../../src/core/alerts/config.js";
-import { hourOf } from "../../src/core/rollup.js";
-import { createLogger } from "../../src/log.js";
-import { addToRollups } from "../../src/store/rollups.js";
 import { createTestDb, type TestDb } from "../helpers/db.js";
+import { openIncidents } from "../helpers/incidents.js";
 import { until } from "../helpers/until.js";
 import { subscribeToAll } from "../helpers/webhooks.js";
 import { client, enc, startTestApi, type Client, type TestApi } from "./helpers.js";
@@ -31,30 +27,11 @@ beforeAll(async () => {
     "stream.paused",
     "stream.resumed",
   ]);
-  const hour = hourOf(new Date());
-  const row = (stream: string, campaign: string, counts: Record<string, number>) => ({
-    tenant: "acme",
-    hour,
-    stream,
-    provider: "google",
-    campaign,
-    sendingIp: "",
-    counts,
-  });
-  await addToRollups(t.db, [
-    row("news", "spring", { sent: 1000, hard: 30 }), // 3%: warning
-    row("news", "summer", { sent: 1000, hard: 60 }), // 6%: critical
-    row("receipts", "", { sent: 2000, complaint: 3 }), // 0.15%: warning
+  await openIncidents(t.db, "acme", [
+    { stream: "news", campaign: "spring", counts: { sent: 1000, hard: 30 } }, // 3%: warning
+    { stream: "news", campaign: "summer", counts: { sent: 1000, hard: 60 } }, // 6%: critical
+    { stream: "receipts", campaign: "", counts: { sent: 2000, complaint: 3 } }, // 0.15%: warning
   ]);
-  const engine = createAlertEngine({
-    db: t.db,
-    alerts: DEFAULT_ALERTS,
-    logger: createLogger("silent"),
-    now: () => new Date(),
-    tenants: [],
-  });
-  await engine.runOnce();
-  await engine.stop();
 });
 
 afterAll(async () => {
@@ -294,26 +271,12 @@ describe("the provider of incidents: the closed provider list", () => {
   it("filters incidents by a provider of the list and refuses one outside it with a 400 naming the allowed ones", async () => {
     // A third tenant whose blocks to yahoo open a block-rate incident (per stream and provider).
     const globex = await client(t.db, api, "globex", ["read"]);
-    await addToRollups(t.db, [
-      {
-        tenant: "globex",
-        hour: hourOf(new Date()),
-        stream: "news",
-        provider: "yahoo",
-        campaign: "",
-        sendingIp: "",
-        counts: { sent: 1000, block: 80 }, // 8%: warning
-      },
-    ]);
-    const engine = createAlertEngine({
-      db: t.db,
-      alerts: DEFAULT_ALERTS,
-      logger: createLogger("silent"),
-      now: () => new Date(),
-      tenants: ["globex"],
-    });
-    await engine.runOnce();
-    await engine.stop();
+    await openIncidents(
+      t.db,
+      "globex",
+      [{ stream: "news", provider: "yahoo", campaign: "", counts: { sent: 1000, block: 80 } }], // 8%: warning
+      { tenants: ["globex"] },
+    );
 
     const yahoo = await globex.get("/v1/incidents?provider=yahoo");
     expect(yahoo.status).toBe(200);

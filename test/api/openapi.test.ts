@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../helpers/db.js";
-import { startTestApi, type TestApi } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { apiPerFile } from "./helpers.js";
 
-let t: TestDb;
-let api: TestApi;
-beforeAll(async () => {
-  t = await createTestDb();
-  api = await startTestApi(t.db);
-});
-afterAll(async () => {
-  await api?.close();
-  await t?.drop();
-});
+const server = apiPerFile();
 
 describe("the OpenAPI document", () => {
   it("describes the streamed CSV and NDJSON bodies and answers of list cleaning, imports and exports", async () => {
-    const spec = await (await fetch(`${api.url}/v1/openapi.json`)).json();
+    const spec = await server.openApi();
     const media = ["text/csv", "application/x-ndjson"];
     const clean = spec.paths["/v1/clean"].post;
     expect(Object.keys(clean.requestBody.content)).toEqual(media);
@@ -28,7 +18,7 @@ describe("the OpenAPI document", () => {
   });
 
   it("describes POST /v1/sends with its JSON body (message and counts records), an NDJSON body and its answer", async () => {
-    const spec = await (await fetch(`${api.url}/v1/openapi.json`)).json();
+    const spec = await server.openApi();
     const op = spec.paths["/v1/sends"].post;
     expect(Object.keys(op.requestBody.content).sort()).toEqual(["application/json", "application/x-ndjson"]);
     const items = op.requestBody.content["application/json"].schema.properties.sends.items.anyOf;

@@ -81,6 +81,35 @@ describe("rebound classify", () => {
     expect(t.err()).toBe("rebound classify: cannot read /no/such/file.eml: no such file or folder\n");
   });
 
+  it("reads each file whole, a large one among small ones too (a thread reads them all into one buffer, grown for the large one)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rebound-classify-large-"));
+    const dsn = fixture("dsn-two-recipients.eml");
+    // About 1 MB of mbox: a DSN with a long body, then a complaint that only a whole read finds.
+    const mbox = [
+      "From MAILER-DAEMON Mon Nov  2 10:00:00 2026\n",
+      dsn.toString("latin1"),
+      "filler text line\n".repeat(60_000),
+      "\nFrom abuse Mon Nov  2 10:00:01 2026\n",
+      fixture("arf-abuse.eml").toString("latin1"),
+    ].join("");
+    writeFileSync(join(dir, "0.eml"), dsn);
+    writeFileSync(join(dir, "1.mbox"), mbox, "latin1");
+    writeFileSync(join(dir, "2.eml"), dsn);
+    const t = io();
+    expect(await run(["node", "rebound", "classify", dir], t.io)).toBe(0);
+    const out = lines(t.out());
+    expect(out.map((o) => [o.file, o.message, o.kind])).toEqual([
+      [join(dir, "0.eml"), undefined, "bounce"],
+      [join(dir, "1.mbox"), 1, "bounce"],
+      [join(dir, "1.mbox"), 2, "complaint"],
+      [join(dir, "2.eml"), undefined, "bounce"],
+    ]);
+    const { file: _a, ...first } = out[0]!;
+    const { file: _b, ...last } = out[3]!;
+    expect(last).toEqual(first);
+    expect(first).toEqual(JSON.parse(JSON.stringify(classify(dsn))));
+  });
+
   /** A folder of `count` fixtures, named so that the sorted order mixes them; its files in that order. */
   function folder(count: number): { dir: string; files: string[]; names: string[] } {
     const dir = mkdtempSync(join(tmpdir(), "rebound-classify-threads-"));
@@ -169,14 +198,22 @@ describe("rebound classify", () => {
     }
   });
 
-  it("built (npm run build), has its classifier thread bundled into one file not older than tsc's output (so used) and writes what the sources write", async () => {
+  it("built (npm run build), has its classifier thread bundled into one file not older than tsc's output (so used), with a code cache V8 accepts under the command's flags, and writes what the sources write", async () => {
     const root = new URL("../../", import.meta.url).pathname;
-    const bundle = statSync(join(root, "dist/src/cli/classify-thread.bundle.js"), { throwIfNoEntry: false });
-    expect(bundle, "dist/src/cli/classify-thread.bundle.js: run npm run build").toBeDefined();
+    const cli = join(root, "dist/src/cli");
+    const bundle = statSync(join(cli, "classify-thread.bundle.cjs"), { throwIfNoEntry: false });
+    expect(bundle, "dist/src/cli/classify-thread.bundle.cjs: run npm run build").toBeDefined();
     // Made after tsc's output (else the command would not use it).
-    expect(bundle!.mtimeMs).toBeGreaterThanOrEqual(
-      statSync(join(root, "dist/src/cli/classify-thread.js")).mtimeMs,
-    );
+    expect(bundle!.mtimeMs).toBeGreaterThanOrEqual(statSync(join(cli, "classify-thread.js")).mtimeMs);
+    // In a process of its own: V8's flags are the process's.
+    const check = `
+      const { V8_FLAGS } = await import(${JSON.stringify(join(cli, "classify.js"))});
+      const { compileBundle } = await import(${JSON.stringify(join(cli, "classify-bundle.js"))});
+      const { readFileSync } = await import("node:fs");
+      (await import("node:v8")).setFlagsFromString(V8_FLAGS);
+      const file = ${JSON.stringify(join(cli, "classify-thread.bundle.cjs"))};
+      process.stdout.write(String(compileBundle(file, readFileSync(file + ".cache")).cachedDataRejected));`;
+    expect(execFileSync(process.execPath, ["--input-type=module", "-e", check]).toString()).toBe("false");
     const { dir } = folder(150);
     const samples = join(root, "samples");
     for (const format of ["ndjson", "pretty"]) {

@@ -6,14 +6,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAlertEngine } from "../../src/alerts/engine.js";
-import { DEFAULT_ALERTS } from "../../src/core/alerts/config.js";
 import { loadAlerts } from "../../src/alerts/file.js";
-import { hourOf } from "../../src/core/rollup.js";
-import { createLogger } from "../../src/log.js";
-import { addToRollups } from "../../src/store/rollups.js";
 import { activePauses } from "../../src/store/stream-pauses.js";
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
+import { openIncidents } from "../helpers/incidents.js";
 import { cli } from "./run-cli.js";
 
 let t: TestDb;
@@ -23,26 +19,9 @@ beforeAll(async () => {
   process.env.DATABASE_URL = TEST_DATABASE_URL;
   process.env.REBOUND_DATABASE_SCHEMA = t.schema;
   process.env.REBOUND_LOG_LEVEL = "silent";
-  await addToRollups(t.db, [
-    {
-      tenant: "default",
-      hour: hourOf(new Date()),
-      stream: "news",
-      provider: "google",
-      campaign: "spring",
-      sendingIp: "",
-      counts: { sent: 1000, hard: 150 },
-    },
+  await openIncidents(t.db, "default", [
+    { stream: "news", campaign: "spring", counts: { sent: 1000, hard: 150 } },
   ]);
-  const engine = createAlertEngine({
-    db: t.db,
-    alerts: DEFAULT_ALERTS,
-    logger: createLogger("silent"),
-    now: () => new Date(),
-    tenants: [],
-  });
-  await engine.runOnce();
-  await engine.stop();
 });
 afterAll(async () => t?.drop());
 
@@ -109,26 +88,12 @@ describe("rebound incidents ack with routes", () => {
     );
     process.env.REBOUND_ALERTS = file;
     try {
-      await addToRollups(t.db, [
-        {
-          tenant: "default",
-          hour: hourOf(new Date()),
-          stream: "promo",
-          provider: "google",
-          campaign: "",
-          sendingIp: "",
-          counts: { sent: 1000, hard: 30 },
-        },
-      ]);
-      const engine = createAlertEngine({
-        db: t.db,
-        alerts: loadAlerts({ alertsPath: file }),
-        logger: createLogger("silent"),
-        now: () => new Date(),
-        tenants: [],
-      });
-      await engine.runOnce();
-      await engine.stop();
+      await openIncidents(
+        t.db,
+        "default",
+        [{ stream: "promo", campaign: "", counts: { sent: 1000, hard: 30 } }],
+        { alerts: loadAlerts({ alertsPath: file }) },
+      );
       const [inc] = JSON.parse(
         (await cli("incidents", "list", "--status", "open", "--format", "json")).stdout,
       );

@@ -2,25 +2,15 @@
 // server (PostgreSQL), they must equal the committed src/client/schema.ts, so a route added or changed without
 // regenerating fails CI.
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CLIENT_SCHEMA_PATH, REGENERATE_COMMAND, renderClientSchema } from "../../scripts/client-schema.js";
-import { startTestApi, type TestApi } from "../api/helpers.js";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { apiPerFile } from "../api/helpers.js";
 
-let t: TestDb;
-let api: TestApi;
-beforeAll(async () => {
-  t = await createTestDb();
-  api = await startTestApi(t.db);
-});
-afterAll(async () => {
-  await api?.close();
-  await t?.drop();
-});
+const server = apiPerFile();
 
 describe("the typed client's schema", () => {
   it("equals what openapi-typescript makes of the live server's /v1/openapi.json", async () => {
-    const doc = await (await fetch(`${api.url}/v1/openapi.json`)).json();
+    const doc = await server.openApi();
     const fresh = await renderClientSchema(doc);
     const committed = readFileSync(CLIENT_SCHEMA_PATH, "utf8");
     if (fresh !== committed) {
@@ -35,7 +25,7 @@ describe("the typed client's schema", () => {
   });
 
   it("covers every operation of the document (each path and method has its type)", async () => {
-    const doc = (await (await fetch(`${api.url}/v1/openapi.json`)).json()) as {
+    const doc = (await server.openApi()) as {
       paths: Record<string, Record<string, unknown>>;
     };
     const schema = readFileSync(CLIENT_SCHEMA_PATH, "utf8");

@@ -106,11 +106,14 @@ export async function startRebound(env: Record<string, string>): Promise<Rebound
 
 const require = createRequire(import.meta.url);
 
+let axeSource: string | undefined;
+
 /** axe-core's violations rated serious or critical on the page as it is now. */
 export async function seriousViolations(
   page: Page,
 ): Promise<{ id: string; impact: string; targets: string[] }[]> {
-  const source = await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
+  axeSource ??= await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
+  const source = axeSource;
   // Evaluated through the DevTools protocol (not a <script>): the console's CSP stays as it is.
   await page.evaluate(source);
   const result = await page.evaluate(async () => {

@@ -154,20 +154,26 @@ beforeAll(async () => {
       evaluateEverySeconds: 5,
     }),
   );
-  rebound = await startRebound({
-    DATABASE_URL: TEST_DATABASE_URL,
-    REBOUND_DATABASE_SCHEMA: schema,
-    REBOUND_DOMAINS: BOUNCE_DOMAIN,
-    REBOUND_VERP_KEYS: VERP_KEYS_ENV,
-    REBOUND_DATA_DIR: "/nonexistent/never-written",
-    REBOUND_ALERTS: alerts,
-  });
-  handle = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
-  adminToken = (await createKey(handle.db, { tenant: TENANT, scopes: ["admin"], name: "console test" }))
-    .token;
-  readToken = (await createKey(handle.db, { tenant: TENANT, scopes: ["read"], name: "console read" })).token;
-  await seed();
-  chromium = await launchChromium();
+  // The browser starts while the server starts and is seeded.
+  const browser = launchChromium();
+  try {
+    rebound = await startRebound({
+      DATABASE_URL: TEST_DATABASE_URL,
+      REBOUND_DATABASE_SCHEMA: schema,
+      REBOUND_DOMAINS: BOUNCE_DOMAIN,
+      REBOUND_VERP_KEYS: VERP_KEYS_ENV,
+      REBOUND_DATA_DIR: "/nonexistent/never-written",
+      REBOUND_ALERTS: alerts,
+    });
+    handle = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
+    adminToken = (await createKey(handle.db, { tenant: TENANT, scopes: ["admin"], name: "console test" }))
+      .token;
+    readToken = (await createKey(handle.db, { tenant: TENANT, scopes: ["read"], name: "console read" }))
+      .token;
+    await seed();
+  } finally {
+    chromium = await browser;
+  }
 }, 180_000);
 
 afterAll(async () => {

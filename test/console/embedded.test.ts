@@ -14,8 +14,15 @@ let chromium: LaunchedBrowser;
 
 beforeAll(async () => {
   requireBuiltConsole();
-  rebound = await startRebound({ REBOUND_DATA_DIR: ":memory:" });
-  chromium = await launchChromium();
+  // Both at once; each is closed in afterAll whichever of them started.
+  const [server, browser] = await Promise.allSettled([
+    startRebound({ REBOUND_DATA_DIR: ":memory:" }),
+    launchChromium(),
+  ]);
+  if (server.status === "fulfilled") rebound = server.value;
+  if (browser.status === "fulfilled") chromium = browser.value;
+  if (server.status === "rejected") throw server.reason;
+  if (browser.status === "rejected") throw browser.reason;
 }, 120_000);
 afterAll(async () => {
   await chromium?.close();

@@ -58,24 +58,38 @@ function written(buckets: Bucket[], groupBy: string[], format: StatsFormat = "po
 const counts = (sent: number, more: Partial<Record<(typeof COUNTERS)[number], number>> = {}) =>
   Object.fromEntries(COUNTERS.map((c) => [c, c === "sent" ? sent : (more[c] ?? 0)])) as Bucket["counts"];
 
+/** Buckets of two groups over this period and the previous one. */
+const twoPeriods = (): Bucket[] => [
+  { group: ["news", "google"], at: new Date(FROM.getTime() + 3 * H), counts: counts(1000, { hard: 7 }) },
+  // The previous period's bucket of the same hour: beside it in one point.
+  { group: ["news", "google"], at: new Date(FROM.getTime() - 21 * H), counts: counts(300, { complaint: 1 }) },
+  // A previous-period bucket alone makes a point of zeros (rates null).
+  { group: ["news", "google"], at: new Date(FROM.getTime() - 2 * H), counts: counts(0, { delivered: 5 }) },
+  { group: ["alerts", "yahoo"], at: new Date(FROM.getTime() + 1 * H), counts: counts(3, { block: 1 }) },
+];
+
+/** Up to 40 buckets of groups (`text`, x or y) over both periods, small counts and large. */
+const anyBuckets = (text: fc.Arbitrary<string>): fc.Arbitrary<Bucket[]> =>
+  fc
+    .array(
+      fc.record({
+        group: fc.tuple(text, fc.constantFrom("x", "y")),
+        hour: fc.integer({ min: -24, max: 23 }),
+        counts: fc.tuple(...COUNTERS.map(() => fc.oneof(fc.nat(20), fc.nat(2 ** 40)))),
+      }),
+      { maxLength: 40 },
+    )
+    .map((raw) =>
+      raw.map((b) => ({
+        group: b.group,
+        at: new Date(FROM.getTime() + b.hour * H),
+        counts: Object.fromEntries(COUNTERS.map((c, i) => [c, b.counts[i]!])) as Bucket["counts"],
+      })),
+    );
+
 describe("writeStatsGroups", () => {
   it("writes statsOf's groups with the members in the response schema's order (a point's `at` first)", () => {
-    const buckets: Bucket[] = [
-      { group: ["news", "google"], at: new Date(FROM.getTime() + 3 * H), counts: counts(1000, { hard: 7 }) },
-      // The previous period's bucket of the same hour: beside it in one point.
-      {
-        group: ["news", "google"],
-        at: new Date(FROM.getTime() - 21 * H),
-        counts: counts(300, { complaint: 1 }),
-      },
-      // A previous-period bucket alone makes a point of zeros (rates null).
-      {
-        group: ["news", "google"],
-        at: new Date(FROM.getTime() - 2 * H),
-        counts: counts(0, { delivered: 5 }),
-      },
-      { group: ["alerts", "yahoo"], at: new Date(FROM.getTime() + 1 * H), counts: counts(3, { block: 1 }) },
-    ];
+    const buckets = twoPeriods();
     const groups = statsOf(buckets, { groupBy: ["stream", "provider"], from: FROM, to: TO });
     const schemaOrder = groups.map((g) => ({ ...g, points: g.points.map(({ at, ...p }) => ({ at, ...p })) }));
     expect(written(buckets, ["stream", "provider"])).toBe(JSON.stringify(schemaOrder));
@@ -98,18 +112,8 @@ describe("writeStatsGroups", () => {
       fc.constantFrom("", "a", "é", '"', "\\", "\n", "\u2028", "😀", "a\u0001b"),
       fc.string(),
     );
-    const bucket = fc.record({
-      group: fc.tuple(text, fc.constantFrom("x", "y")),
-      hour: fc.integer({ min: -24, max: 23 }),
-      counts: fc.tuple(...COUNTERS.map(() => fc.oneof(fc.nat(20), fc.nat(2 ** 40)))),
-    });
     fc.assert(
-      fc.property(fc.array(bucket, { maxLength: 40 }), (raw) => {
-        const buckets: Bucket[] = raw.map((b) => ({
-          group: b.group,
-          at: new Date(FROM.getTime() + b.hour * H),
-          counts: Object.fromEntries(COUNTERS.map((c, i) => [c, b.counts[i]!])) as Bucket["counts"],
-        }));
+      fc.property(anyBuckets(text), (buckets) => {
         const got = JSON.parse(written(buckets, ["campaign", "sendingIp"]));
         expect(got).toEqual(statsOf(buckets, { groupBy: ["campaign", "sendingIp"], from: FROM, to: TO }));
       }),
@@ -118,20 +122,7 @@ describe("writeStatsGroups", () => {
   });
 
   it("writes the columnar form (format=columnar) as JSON.stringify writes columnarOf(statsOf(...)), member for member", () => {
-    const buckets: Bucket[] = [
-      { group: ["news", "google"], at: new Date(FROM.getTime() + 3 * H), counts: counts(1000, { hard: 7 }) },
-      {
-        group: ["news", "google"],
-        at: new Date(FROM.getTime() - 21 * H),
-        counts: counts(300, { complaint: 1 }),
-      },
-      {
-        group: ["news", "google"],
-        at: new Date(FROM.getTime() - 2 * H),
-        counts: counts(0, { delivered: 5 }),
-      },
-      { group: ["alerts", "yahoo"], at: new Date(FROM.getTime() + 1 * H), counts: counts(3, { block: 1 }) },
-    ];
+    const buckets = twoPeriods();
     const groups = columnarOf(statsOf(buckets, { groupBy: ["stream", "provider"], from: FROM, to: TO }));
     const text = written(buckets, ["stream", "provider"], "columnar");
     expect(text).toBe(JSON.stringify(groups));
@@ -147,18 +138,8 @@ describe("writeStatsGroups", () => {
   });
 
   it("gives the same columns as columnarOf(statsOf(...)) for any buckets", () => {
-    const bucket = fc.record({
-      group: fc.tuple(fc.string(), fc.constantFrom("x", "y")),
-      hour: fc.integer({ min: -24, max: 23 }),
-      counts: fc.tuple(...COUNTERS.map(() => fc.oneof(fc.nat(20), fc.nat(2 ** 40)))),
-    });
     fc.assert(
-      fc.property(fc.array(bucket, { maxLength: 40 }), (raw) => {
-        const buckets: Bucket[] = raw.map((b) => ({
-          group: b.group,
-          at: new Date(FROM.getTime() + b.hour * H),
-          counts: Object.fromEntries(COUNTERS.map((c, i) => [c, b.counts[i]!])) as Bucket["counts"],
-        }));
+      fc.property(anyBuckets(fc.string()), (buckets) => {
         // In the schema's order, so that the key's members are in JSON.stringify's.
         const groupBy = ["campaign", "sendingIp"];
         expect(written(buckets, groupBy, "columnar")).toBe(
@@ -167,6 +148,33 @@ describe("writeStatsGroups", () => {
         expect(JSON.parse(written(buckets, groupBy))).toEqual(
           statsOf(buckets, { groupBy, from: FROM, to: TO }),
         );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("gives statsOf's groups for buckets in time order within each period (merged) as for any order", () => {
+    const bucket = fc.record({
+      group: fc.constantFrom("a", "b"),
+      hour: fc.integer({ min: -24, max: 23 }),
+      sent: fc.nat(1000),
+      hard: fc.nat(10),
+    });
+    fc.assert(
+      fc.property(fc.array(bucket, { maxLength: 60 }), fc.boolean(), (raw, interleave) => {
+        // Each period's buckets in time order; the periods one after the other, or interleaved.
+        const sorted = [...raw].sort((x, y) => x.hour - y.hour);
+        const ordered = interleave
+          ? sorted
+          : [...sorted.filter((b) => b.hour >= 0), ...sorted.filter((b) => b.hour < 0)];
+        const buckets: Bucket[] = ordered.map((b) => ({
+          group: [b.group],
+          at: new Date(FROM.getTime() + b.hour * H),
+          counts: counts(b.sent, { hard: b.hard }),
+        }));
+        const want = statsOf(buckets, { groupBy: ["stream"], from: FROM, to: TO });
+        expect(JSON.parse(written(buckets, ["stream"]))).toEqual(want);
+        expect(written(buckets, ["stream"], "columnar")).toBe(JSON.stringify(columnarOf(want)));
       }),
       { numRuns: 300 },
     );

@@ -1,29 +1,22 @@
 // Docs that are true: every fenced shell example of README.md and docs/*.md runs as written, in document order,
 // against a fresh embedded server started by the README's own quick start from a clean data folder.
 //
-// The reader's setup, reproduced: a working folder with the package's `bin` (the `npx rebound` it resolves
-// runs the CLI from the sources, as `npm run build` would), its node_modules, `examples/` and `samples/`, and
-// no `data/`. What differs from the reader's machine, and only this: the ports (free ones, the machine is
+// The reader's setup, reproduced: a working folder with the package's `bin/rebound.js` and the `dist/` it runs
+// (the reader's `npm install` builds it; here it is built from the current sources before the examples run,
+// never the checkout's possibly stale dist/), its node_modules, `examples/` and `samples/`, and no `data/`. What differs from the reader's machine, and only this: the ports (free ones, the machine is
 // shared: `:8025` and `:2525` in an example are rewritten to them), and `TOKEN`, which the quick start sets in
 // the reader's shell, is given to every example as the admin key in `data/admin-key`. An example fails on a
 // non-zero exit or an API error answer in its output. Examples that cannot run here are listed in SKIP, each
 // with why.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../e2e/until.js";
+import { buildFromSources } from "../helpers/built-dist.js";
 import { extractShellExamples, type ShellExample } from "./extract.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -112,22 +105,15 @@ function sh(code: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: 
 beforeAll(async () => {
   http = await freePort();
   smtp = await freePort();
-  // The reader's working folder: the package (its bin runs the CLI from the sources), its dependencies, and the
-  // folders the examples name; no data folder yet.
+  // The reader's working folder: the package (its bin, and the dist/ it runs, built from the sources), its
+  // dependencies, and the folders the examples name; no data folder yet.
   const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as Record<string, unknown>;
   writeFileSync(
     join(work, "package.json"),
     JSON.stringify({ name: pkg.name, version: pkg.version, type: "module", bin: pkg.bin }),
   );
-  mkdirSync(join(work, "bin"));
-  writeFileSync(
-    join(work, "bin", "rebound.js"),
-    `#!/usr/bin/env node\nimport { register } from "tsx/esm/api";\nregister();\n` +
-      `const { run } = await import(${JSON.stringify(join(repo, "src/cli/index.ts"))});\n` +
-      "process.exitCode = await run(process.argv);\n",
-    { mode: 0o755 },
-  );
   for (const dir of ["node_modules", "examples", "samples"]) symlinkSync(join(repo, dir), join(work, dir));
+  await buildFromSources(work);
   // The reader's own list for `POST /v1/clean` (docs/api.md).
   writeFileSync(join(work, "list.csv"), "email\njane@example.org\nsomeone@example.com\n");
 }, 60_000);

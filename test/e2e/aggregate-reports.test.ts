@@ -6,12 +6,14 @@ import { readFileSync } from "node:fs";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import { DEFAULT_POLICY } from "../../src/core/policy-config.js";
 import { createLogger } from "../../src/log.js";
 import { startApp, type App } from "../../src/main.js";
 import { authFailureCounts } from "../../src/store/authentication.js";
 import { openDb } from "../../src/store/db.js";
 import { createKey } from "../../src/store/keys.js";
 import { getMail } from "../../src/store/mails.js";
+import { processMail } from "../../src/worker/process-mail.js";
 import {
   dmarcbisXml,
   dmarcMail,
@@ -22,6 +24,7 @@ import {
   tlsReportJson,
   zip,
 } from "../helpers/aggregate-reports.js";
+import { testClassifier } from "../helpers/classifier.js";
 import { TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { sendOne } from "../helpers/smtp.js";
 import { until } from "../helpers/until.js";
@@ -30,6 +33,23 @@ const DOMAIN = "bounces.example.com";
 const GOOGLE_NAME = "google.com!shop.example.com!1796169600!1796255999";
 const schema = uniqueSchema("dmarc");
 let app: App;
+
+/** The worker's processing of a stored mail again (`rebound reprocess`), on the app's database. */
+async function reprocess(mailId: string): Promise<void> {
+  await processMail(
+    {
+      db: app.db,
+      config: app.config,
+      policy: DEFAULT_POLICY,
+      logger: createLogger("silent"),
+      now: () => new Date(),
+      classifier: testClassifier(),
+      hashAddress: app.hashAddress,
+    },
+    mailId,
+    { reprocess: true },
+  );
+}
 let token: string;
 
 beforeAll(async () => {
@@ -354,27 +374,12 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
     expect(await listed("default")).toEqual([["unowned.example"]]);
 
     // Processed again: the same three rows, written anew, not doubled.
-    const { processMail } = await import("../../src/worker/process-mail.js");
-    const { testClassifier } = await import("../helpers/classifier.js");
-    const { DEFAULT_POLICY } = await import("../../src/core/policy-config.js");
     const mailId = (await app.db
       .selectFrom("tls_reports")
       .select("mail_id")
       .where("report_id", "=", "tls-mixed-1")
       .executeTakeFirstOrThrow())!.mail_id!;
-    await processMail(
-      {
-        db: app.db,
-        config: app.config,
-        policy: DEFAULT_POLICY,
-        logger: createLogger("silent"),
-        now: () => new Date(),
-        classifier: testClassifier(),
-        hashAddress: app.hashAddress,
-      },
-      mailId,
-      { reprocess: true },
-    );
+    await reprocess(mailId);
     const again = await app.db
       .selectFrom("tls_reports")
       .select("tenant")
@@ -535,7 +540,6 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
         .select(sql<string>`count(*)`.as("n"))
         .executeTakeFirst())!.n;
     const before = await count();
-    const { processMail } = await import("../../src/worker/process-mail.js");
     const m = await app.db
       .selectFrom("inbound_mails")
       .select("id")
@@ -546,21 +550,7 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
       app.db.selectFrom("dmarc_reports").select(["id", "records"]).where("mail_id", "=", m.id).execute();
     const old = await reportOf();
     expect(old).toHaveLength(1);
-    const { testClassifier } = await import("../helpers/classifier.js");
-    const { DEFAULT_POLICY } = await import("../../src/core/policy-config.js");
-    await processMail(
-      {
-        db: app.db,
-        config: app.config,
-        policy: DEFAULT_POLICY,
-        logger: createLogger("silent"),
-        now: () => new Date(),
-        classifier: testClassifier(),
-        hashAddress: app.hashAddress,
-      },
-      m.id,
-      { reprocess: true },
-    );
+    await reprocess(m.id);
     // Deleted and written again (a new id), not left alone or doubled.
     const renewed = await reportOf();
     expect(renewed).toHaveLength(1);

@@ -2,48 +2,20 @@
 // show in `GET /metrics` once processed, a counted block shows in `GET /v1/alerts/blocks`, and a process
 // without the API role serves its metrics on REBOUND_METRICS_PORT.
 import { randomBytes } from "node:crypto";
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { startApp, type App } from "../../src/main.js";
 import { getMail } from "../../src/store/mails.js";
-import { openDb } from "../../src/store/db.js";
 import { createKey } from "../../src/store/keys.js";
-import { TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { sendOne } from "../helpers/smtp.js";
-import { BOUNCE_DOMAIN, e2eMail, FBL_DOMAIN, verp, VERP_KEYS_ENV } from "./fixtures.js";
+import { e2eConfigs } from "./app-config.js";
+import { e2eMail, verp } from "./fixtures.js";
 import { until } from "../helpers/until.js";
 
-const schemas: string[] = [];
-
-function config(over: Partial<Record<keyof Config, unknown>>): Config {
-  const schema = uniqueSchema("metrics");
-  schemas.push(schema);
-  return loadConfig(
-    {
-      databaseUrl: TEST_DATABASE_URL,
-      databaseSchema: schema,
-      domains: `${BOUNCE_DOMAIN},${FBL_DOMAIN}`,
-      smtpHost: "127.0.0.1",
-      smtpPort: 0,
-      httpHost: "127.0.0.1",
-      httpPort: 0,
-      verpKeys: VERP_KEYS_ENV,
-      sweepIntervalMs: 200,
-      blockAlertThreshold: 2,
-      smtpMaxMessageBytes: 50_000,
-      logLevel: "silent",
-      ...over,
-    },
-    {},
-  );
-}
-
-afterAll(async () => {
-  const h = await openDb({ databaseUrl: TEST_DATABASE_URL });
-  for (const s of schemas) await sql`drop schema if exists ${sql.id(s)} cascade`.execute(h.db);
-  await h.close();
+const config = e2eConfigs("metrics", {
+  sweepIntervalMs: 200,
+  blockAlertThreshold: 2,
+  smtpMaxMessageBytes: 50_000,
 });
 
 /** The value of one sample of the Prometheus text (0 when the series is absent). */

@@ -4,54 +4,33 @@
 // deadline set small with REBOUND_CLASSIFY_TIMEOUT_MS where the deadline is what is tested.
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { startApp, type App } from "../../src/main.js";
 import { getMail } from "../../src/store/mails.js";
 import { openDb } from "../../src/store/db.js";
 import { cli } from "../cli/run-cli.js";
-import { TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
+import { TEST_DATABASE_URL } from "../helpers/db.js";
 import { sendOne, SmtpClient } from "../helpers/smtp.js";
+import { e2eConfigs, type Settings } from "./app-config.js";
 import { BOUNCE_DOMAIN, e2eMail, FBL_DOMAIN, verp, VERP_KEYS_ENV } from "./fixtures.js";
 import { until } from "./until.js";
 
-const schemas: string[] = [];
+const config = e2eConfigs("slow", { smtpMaxMessageBytes: 64 * 1024 * 1024 });
 const apps: App[] = [];
+/** The schemas of the apps started, in order. */
+const schemas: string[] = [];
 
-function config(over: Partial<Record<keyof Config, unknown>>): Config {
-  const schema = uniqueSchema("slow");
-  schemas.push(schema);
-  return loadConfig(
-    {
-      databaseUrl: TEST_DATABASE_URL,
-      databaseSchema: schema,
-      domains: `${BOUNCE_DOMAIN},${FBL_DOMAIN}`,
-      smtpHost: "127.0.0.1",
-      smtpPort: 0,
-      httpHost: "127.0.0.1",
-      httpPort: 0,
-      verpKeys: VERP_KEYS_ENV,
-      smtpMaxMessageBytes: 64 * 1024 * 1024,
-      logLevel: "silent",
-      ...over,
-    },
-    {},
-  );
-}
-
-async function start(over: Partial<Record<keyof Config, unknown>>): Promise<App> {
-  const app = await startApp(config(over), undefined, { logger: createLogger("silent") });
+async function start(over: Settings): Promise<App> {
+  const c = config(over);
+  schemas.push(c.databaseSchema);
+  const app = await startApp(c, undefined, { logger: createLogger("silent") });
   apps.push(app);
   return app;
 }
 
 afterAll(async () => {
   for (const app of apps) await app.close();
-  const h = await openDb({ databaseUrl: TEST_DATABASE_URL });
-  for (const s of schemas) await sql`drop schema if exists ${sql.id(s)} cascade`.execute(h.db);
-  await h.close();
 });
 
 /**

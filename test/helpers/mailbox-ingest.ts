@@ -1,19 +1,58 @@
-// What the IMAP and POP3 ingestion tests share: a running intake and worker (its own schema) that a bounce taken
-// from a mailbox goes through, and a `rebound ingest imap|pop3` process killed with SIGKILL in the middle of a
-// backlog.
+// What the IMAP and POP3 ingestion tests share: a bounce as a mailbox holds it, a running intake and worker (its
+// own schema) that such a bounce taken from a mailbox goes through to a suppression, and a `rebound ingest
+// imap|pop3` process killed with SIGKILL in the middle of a backlog.
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
+import { expect } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import type { Logger } from "../../src/log.js";
 import { startApp, type App } from "../../src/main.js";
 import { openDb } from "../../src/store/db.js";
 import type { Db } from "../../src/store/db.js";
-import { BOUNCE_DOMAIN, VERP_KEYS_ENV } from "../e2e/fixtures.js";
+import { BOUNCE_DOMAIN, e2eMail, verp, VERP_KEYS_ENV } from "../e2e/fixtures.js";
 import { TEST_DATABASE_URL, uniqueSchema, type TestDb } from "./db.js";
 import { until } from "./until.js";
+
+/** A bounce of `recipient` as a mailbox holds it: delivered to its signed return path (Delivered-To). */
+export function mailboxBounce(recipient: string): Buffer {
+  const rp = verp(recipient);
+  return Buffer.concat([
+    Buffer.from(`Delivered-To: ${rp}\r\n`),
+    e2eMail("dsn-exim-user-unknown", { recipient, returnPath: rp }),
+  ]);
+}
+
+/** What an ingestion takes: the app's database, a logger, a clock and a size limit. */
+export interface MailboxDeps {
+  db: Db;
+  logger: Logger;
+  now: () => Date;
+  maxMessageBytes: number;
+}
+
+/**
+ * A bounce of gone@example.org put in a mailbox (`put`) and taken by `ingest` beside a running intake and worker
+ * ends as its suppression (acme's marketing stream, userunknown).
+ */
+export async function expectBounceSuppressed(
+  logger: Logger,
+  put: (mail: Buffer) => Promise<void>,
+  ingest: (deps: MailboxDeps) => Promise<unknown>,
+): Promise<void> {
+  await withIntakeAndWorker(logger, async (app) => {
+    await put(mailboxBounce("gone@example.org"));
+    await ingest({ db: app.db, logger, now: () => new Date(), maxMessageBytes: 1e7 });
+    expect(await firstSuppression(app.db)).toEqual({
+      address: "gone@example.org",
+      tenant: "acme",
+      stream: "marketing",
+      reason: "userunknown",
+    });
+  });
+}
 
 /** Run `f` beside a running intake and worker on a schema of their own, dropped after. */
 export async function withIntakeAndWorker(logger: Logger, f: (app: App) => Promise<void>): Promise<void> {

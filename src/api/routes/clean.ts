@@ -9,9 +9,9 @@ import {
   addressOfObject,
   acceptBulkBodies,
   BULK_CONTENT_TYPES,
-  bulkFormatOf,
+  beginBulk,
+  bulkLimitsOf,
   bulkRecords,
-  checkBulkLength,
   type BulkRecord,
 } from "../bulk.js";
 import { csvField } from "../csv.js";
@@ -36,10 +36,7 @@ export default async function clean(app: FastifyInstance, deps: ApiDeps): Promis
   acceptBulkBodies(app);
   const cs = deps.config.caseSensitiveLocalPart;
   const index = app.suppressionIndex;
-  const limits = {
-    maxBytes: deps.config.apiBulkMaxBytes,
-    maxRecordChars: deps.config.apiBulkMaxRecordChars,
-  };
+  const limits = bulkLimitsOf(deps.config);
 
   app.post<{ Querystring: CleanQuery }>(
     "/clean",
@@ -94,9 +91,7 @@ columns (CSV) or fields (NDJSON): \`${STATUS_COLUMN}\` (\`ok\`, \`suppressed\` o
       },
     },
     async (request, reply) => {
-      const format = bulkFormatOf(request.headers["content-type"]);
-      checkBulkLength(request.headers["content-length"], limits);
-      app.bulkGate.enter(reply);
+      const format = beginBulk(app, request, reply, limits);
       const q = request.query;
       const tenant = request.auth.tenant;
       // A limit passed in the first batch is a 413; later, once the answer has begun, it ends the connection.

@@ -17,7 +17,7 @@ import { requireScope } from "../auth.js";
 import { csvField } from "../csv.js";
 import type { ApiDeps } from "../deps.js";
 import { everyField } from "../json-schema.js";
-import { cursorPage, PAGE_PARAMS, pageSchema, sendCsv } from "../report-listing.js";
+import { csvExportRoute, cursorPage, PAGE_PARAMS, pageSchema, presentReport } from "../report-listing.js";
 import { dateParam, DOMAIN_PARAM, IP_PARAM, nullableTime } from "../report-params.js";
 
 interface RowQuery {
@@ -331,36 +331,21 @@ export default async function dmarc(app: FastifyInstance, deps: ApiDeps): Promis
           cursor,
           list: (f) => listDmarcReports(deps.db, f),
         },
-        (r) => ({
-          ...r,
-          dateBegin: r.dateBegin?.toISOString() ?? null,
-          dateEnd: r.dateEnd?.toISOString() ?? null,
-          receivedAt: r.receivedAt.toISOString(),
-        }),
+        presentReport,
       );
     },
   );
 
-  app.get<{ Querystring: RowQuery }>(
-    "/exports/dmarc",
-    {
-      preHandler: requireScope("read"),
-      schema: {
-        tags: ["exports"],
-        summary: "Export the DMARC report rows as CSV (streamed), with the filters of GET /v1/dmarc",
-        description: `CSV columns: ${DMARC_CSV_COLUMNS.join(",")}. \`dkimDomains\` and \`spfDomains\`: the checks as \`domain=result\`, space-separated. A cell that a spreadsheet would run as a formula starts with \`'\`.`,
-        querystring: { type: "object", additionalProperties: false, properties: filterProps },
-      },
-    },
-    async (request, reply) => {
-      const filter = filterOf(request.auth.tenant, request.query);
-      return sendCsv(reply, {
-        filename: "dmarc.csv",
-        columns: DMARC_CSV_COLUMNS,
-        pageSize: EXPORT_PAGE,
-        list: (afterId) => listDmarcRows(deps.db, { ...filter, limit: EXPORT_PAGE, afterId }),
-        lines: csvLine,
-      });
-    },
-  );
+  csvExportRoute(app, {
+    path: "/exports/dmarc",
+    summary: "Export the DMARC report rows as CSV (streamed), with the filters of GET /v1/dmarc",
+    description: `CSV columns: ${DMARC_CSV_COLUMNS.join(",")}. \`dkimDomains\` and \`spfDomains\`: the checks as \`domain=result\`, space-separated. A cell that a spreadsheet would run as a formula starts with \`'\`.`,
+    filterProps,
+    filterOf,
+    list: (f) => listDmarcRows(deps.db, f),
+    filename: "dmarc.csv",
+    columns: DMARC_CSV_COLUMNS,
+    pageSize: EXPORT_PAGE,
+    lines: csvLine,
+  });
 }

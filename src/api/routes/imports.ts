@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { REASONS, type Reason } from "../../core/report.js";
 import { requireScope } from "../auth.js";
-import { acceptBulkBodies, BULK_CONTENT_TYPES, bulkFormatOf, checkBulkLength } from "../bulk.js";
+import { acceptBulkBodies, beginBulk, BULK_CONTENT_TYPES, bulkLimitsOf } from "../bulk.js";
 import type { ApiDeps } from "../deps.js";
 import { importList, STREAM_RE } from "../import-list.js";
 import { everyField } from "../json-schema.js";
@@ -19,10 +19,7 @@ export default async function imports(app: FastifyInstance, deps: ApiDeps): Prom
   acceptBulkBodies(app);
   const now = deps.now ?? (() => new Date());
   const index = app.suppressionIndex;
-  const limits = {
-    maxBytes: deps.config.apiBulkMaxBytes,
-    maxRecordChars: deps.config.apiBulkMaxRecordChars,
-  };
+  const limits = bulkLimitsOf(deps.config);
 
   app.post<{ Querystring: ImportQuery }>(
     "/suppressions/import",
@@ -91,9 +88,7 @@ error of its own (\`control_character\`); the valid records are kept.`,
       },
     },
     async (request, reply) => {
-      const format = bulkFormatOf(request.headers["content-type"]);
-      checkBulkLength(request.headers["content-length"], limits);
-      app.bulkGate.enter(reply);
+      const format = beginBulk(app, request, reply, limits);
       return importList(deps.db, request.body as Readable, {
         format,
         limits,

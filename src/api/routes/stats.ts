@@ -254,7 +254,7 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
         ),
       );
       const writeOptions = { groupBy, names: GROUP_BY, from, to, format: q.format };
-      // Each group written as soon as PostgreSQL has sent it, while it makes the next ones (streamBuckets); one
+      // The buckets' rows read as PostgreSQL sends them, grouped, then each group written (streamBuckets); one
       // more bucket than allowed is asked, to know the answer is too large without reading all of it.
       const head = out.length;
       const writer = new StatsGroupsWriter(out, { ...writeOptions, origin: previousFrom.getTime() });
@@ -263,8 +263,8 @@ Hourly rows are kept REBOUND_ROLLUP_HOURLY_RETENTION_DAYS, daily ones longer: as
         deps.db,
         rollupQuery,
         MAX_POINTS + 1,
-        (values, numbers, count) => {
-          if (!refused) writer.group(values, numbers, 0, count);
+        (values, numbers, index, first, count) => {
+          if (!refused) writer.group(values, numbers, first, count, index);
         },
         // Room for the answer at once, without copies: about 250 bytes per bucket as points, 110 as columns
         // (a point holds one or two; the buffer grows if it must).

@@ -3,12 +3,14 @@
 // stop a burning campaign without a person in the loop. Resumed by hand, or when the incident resolves
 // (`resumeOnResolve` in the alerts file).
 import type { FastifyInstance } from "fastify";
+import type { Transaction } from "kysely";
 import { pausePayload } from "../../alerts/effects.js";
 import { presentStream } from "../../alerts/present.js";
 import { ACTORS } from "../../core/alerts/types.js";
 import { PROVIDERS } from "../../core/provider.js";
 import { streamsSeen } from "../../store/alert-figures.js";
 import { emitOutbox } from "../../store/outbox.js";
+import type { Database } from "../../store/schema.js";
 import { activePauses, pauseStream, resumePauses } from "../../store/stream-pauses.js";
 import { requireScope } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
@@ -18,6 +20,9 @@ import { everyField } from "../json-schema.js";
 
 const STREAM = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._:-]+$" } as const;
 const PARAMS = { type: "object", required: ["stream"], properties: { stream: STREAM } } as const;
+/** The body of a pause or resume by hand. */
+type ChangeBody = { provider?: string; note?: string };
+
 const errors = {
   400: { $ref: "Error#" },
   401: { $ref: "Error#" },
@@ -136,75 +141,80 @@ export default async function streams(app: FastifyInstance, deps: ApiDeps): Prom
     },
   );
 
-  app.post<{ Params: { stream: string }; Body: { provider?: string; note?: string } | undefined }>(
-    "/streams/:stream/pause",
-    {
-      preHandler: requireScope("write"),
-      preValidation: emptyBody,
-      schema: {
-        tags: ["streams"],
-        summary: "Pause a stream by hand (for one provider, or all): lookups answer paused, Postfix defers",
-        params: PARAMS,
-        body: pauseBody,
-        response: { 200: { $ref: "Stream#" }, ...errors },
+  type Change = { tenant: string; keyId: string; stream: string; at: Date; body: ChangeBody | undefined };
+
+  /**
+   * POST /streams/:stream/<action>, by hand with a write key: `change` runs in one transaction (with what it
+   * writes to the outbox); the answer is the stream as it then is.
+   */
+  const byHand = (
+    action: "pause" | "resume",
+    summary: string,
+    body: object,
+    change: (trx: Transaction<Database>, c: Change) => Promise<void>,
+  ) =>
+    app.post<{ Params: { stream: string }; Body: ChangeBody | undefined }>(
+      `/streams/:stream/${action}`,
+      {
+        preHandler: requireScope("write"),
+        preValidation: emptyBody,
+        schema: {
+          tags: ["streams"],
+          summary,
+          params: PARAMS,
+          body,
+          response: { 200: { $ref: "Stream#" }, ...errors },
+        },
       },
-    },
-    async (request) => {
-      const { tenant, keyId } = request.auth;
-      const { stream } = request.params;
-      const at = now();
-      await deps.db.transaction().execute(async (trx) => {
-        const p = await pauseStream(trx, {
-          tenant,
-          stream,
-          provider: request.body?.provider ?? null,
-          reason: `paused by hand (key ${keyId})`,
-          incidentId: null,
-          by: "hand",
-          note: request.body?.note ?? null,
-          now: at,
-        });
-        if (p) await emitOutbox(trx, { tenant, type: "stream.paused", payload: pausePayload(p) });
+      async (request) => {
+        const { tenant, keyId } = request.auth;
+        const { stream } = request.params;
+        const at = now();
+        await deps.db
+          .transaction()
+          .execute((trx) => change(trx, { tenant, keyId, stream, at, body: request.body }));
+        app.pauseCache.invalidate(tenant);
+        return presentStream(stream, await activePauses(deps.db, tenant));
+      },
+    );
+
+  byHand(
+    "pause",
+    "Pause a stream by hand (for one provider, or all): lookups answer paused, Postfix defers",
+    pauseBody,
+    async (trx, { tenant, keyId, stream, at, body }) => {
+      const p = await pauseStream(trx, {
+        tenant,
+        stream,
+        provider: body?.provider ?? null,
+        reason: `paused by hand (key ${keyId})`,
+        incidentId: null,
+        by: "hand",
+        note: body?.note ?? null,
+        now: at,
       });
-      app.pauseCache.invalidate(tenant);
-      return presentStream(stream, await activePauses(deps.db, tenant));
+      if (p) await emitOutbox(trx, { tenant, type: "stream.paused", payload: pausePayload(p) });
     },
   );
 
-  app.post<{ Params: { stream: string }; Body: { provider?: string; note?: string } | undefined }>(
-    "/streams/:stream/resume",
-    {
-      preHandler: requireScope("write"),
-      preValidation: emptyBody,
-      schema: {
-        tags: ["streams"],
-        summary: "Resume a stream by hand: every pause of it, or the one for `provider`",
-        params: PARAMS,
-        body: resumeBody,
-        response: { 200: { $ref: "Stream#" }, ...errors },
-      },
-    },
-    async (request) => {
-      const { tenant, keyId } = request.auth;
-      const { stream } = request.params;
-      const at = now();
-      await deps.db.transaction().execute(async (trx) => {
-        const resumed = await resumePauses(trx, {
-          tenant,
-          stream,
-          provider: request.body?.provider,
-          by: `key:${keyId}`,
-          now: at,
-        });
-        for (const p of resumed)
-          await emitOutbox(trx, {
-            tenant,
-            type: "stream.resumed",
-            payload: { ...pausePayload(p), resumedBy: "hand", note: request.body?.note ?? null },
-          });
+  byHand(
+    "resume",
+    "Resume a stream by hand: every pause of it, or the one for `provider`",
+    resumeBody,
+    async (trx, { tenant, keyId, stream, at, body }) => {
+      const resumed = await resumePauses(trx, {
+        tenant,
+        stream,
+        provider: body?.provider,
+        by: `key:${keyId}`,
+        now: at,
       });
-      app.pauseCache.invalidate(tenant);
-      return presentStream(stream, await activePauses(deps.db, tenant));
+      for (const p of resumed)
+        await emitOutbox(trx, {
+          tenant,
+          type: "stream.resumed",
+          payload: { ...pausePayload(p), resumedBy: "hand", note: body?.note ?? null },
+        });
     },
   );
 }

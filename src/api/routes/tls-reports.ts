@@ -6,7 +6,7 @@ import { requireScope } from "../auth.js";
 import { csvField } from "../csv.js";
 import type { ApiDeps } from "../deps.js";
 import { everyField } from "../json-schema.js";
-import { cursorPage, PAGE_PARAMS, pageSchema, sendCsv } from "../report-listing.js";
+import { csvExportRoute, cursorPage, PAGE_PARAMS, pageSchema, presentReport } from "../report-listing.js";
 import { dateParam, DOMAIN_PARAM, nullableTime } from "../report-params.js";
 
 interface Query {
@@ -67,13 +67,6 @@ function filterOf(tenant: string, q: Query): Omit<TlsFilter, "limit"> {
   };
 }
 
-const publicReport = (r: TlsReportRow) => ({
-  ...r,
-  dateBegin: r.dateBegin?.toISOString() ?? null,
-  dateEnd: r.dateEnd?.toISOString() ?? null,
-  receivedAt: r.receivedAt.toISOString(),
-});
-
 export const TLS_CSV_COLUMNS = [
   "id",
   "orgName",
@@ -90,7 +83,7 @@ export const TLS_CSV_COLUMNS = [
 ] as const;
 
 function csvLines(r: TlsReportRow): string {
-  const p = publicReport(r);
+  const p = presentReport(r);
   const line = (cells: (string | null)[]) => cells.map(csvField).join(",") + "\r\n";
   const head = [p.id, p.orgName, p.reportId, p.dateBegin, p.dateEnd];
   if (!p.policies.length) return line([...head, null, null, null, "0", "0", null, p.error]);
@@ -166,32 +159,22 @@ export default async function tlsReports(app: FastifyInstance, deps: ApiDeps): P
           cursor,
           list: (f) => listTlsReports(deps.db, f),
         },
-        publicReport,
+        presentReport,
       );
     },
   );
 
-  app.get<{ Querystring: Query }>(
-    "/exports/tls-reports",
-    {
-      preHandler: requireScope("read"),
-      schema: {
-        tags: ["exports"],
-        summary:
-          "Export the TLS reports as CSV (streamed, a line per policy), with the filters of GET /v1/tls-reports",
-        description: `CSV columns: ${TLS_CSV_COLUMNS.join(",")}. \`failures\`: \`resultType=sessions\`, space-separated. A cell that a spreadsheet would run as a formula starts with \`'\`.`,
-        querystring: { type: "object", additionalProperties: false, properties: filterProps },
-      },
-    },
-    async (request, reply) => {
-      const filter = filterOf(request.auth.tenant, request.query);
-      return sendCsv(reply, {
-        filename: "tls-reports.csv",
-        columns: TLS_CSV_COLUMNS,
-        pageSize: EXPORT_PAGE,
-        list: (afterId) => listTlsReports(deps.db, { ...filter, limit: EXPORT_PAGE, afterId }),
-        lines: csvLines,
-      });
-    },
-  );
+  csvExportRoute(app, {
+    path: "/exports/tls-reports",
+    summary:
+      "Export the TLS reports as CSV (streamed, a line per policy), with the filters of GET /v1/tls-reports",
+    description: `CSV columns: ${TLS_CSV_COLUMNS.join(",")}. \`failures\`: \`resultType=sessions\`, space-separated. A cell that a spreadsheet would run as a formula starts with \`'\`.`,
+    filterProps,
+    filterOf,
+    list: (f) => listTlsReports(deps.db, f),
+    filename: "tls-reports.csv",
+    columns: TLS_CSV_COLUMNS,
+    pageSize: EXPORT_PAGE,
+    lines: csvLines,
+  });
 }

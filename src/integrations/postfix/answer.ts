@@ -93,8 +93,15 @@ export function policyPausedReply(p: Paused): string {
   return `action=450 4.7.1 ${pausedText(p)}\n\n`;
 }
 
-/** A policy delegation request's attributes (`name=value` lines up to an empty line). */
-export type PolicyAttributes = Record<string, string>;
+/**
+ * What a decision reads of a policy delegation request's attributes (`name=value` lines up to an empty line;
+ * the others are not kept).
+ */
+export interface PolicyAttributes {
+  request?: string;
+  sender?: string;
+  recipient?: string;
+}
 
 /** The reply to a policy delegation request, newline-terminated and followed by the empty line. */
 export function policyReply(found: Governing | undefined): string {

@@ -40,7 +40,7 @@ export async function startLookup(deps: {
     tenant: config.lookupTenant ?? config.defaultTenant,
     defaultStream: config.defaultStream,
     logger,
-    onLookup: lookupCounter(metrics),
+    onLookup: metrics.countLookup,
   };
   const closers: (() => Promise<void>)[] = deps.mirror ? [] : [() => mirror.stop()];
   try {
@@ -95,20 +95,4 @@ export function suppressionMirrorOf(deps: {
     pollMs: Math.max(10, Math.floor(config.lookupMaxStalenessMs / 10)),
     onPoll: (at) => metrics.lookupMirrorFresh.set(at.getTime() / 1000),
   });
-}
-
-type LookupOutcome = "suppressed" | "not_suppressed" | "paused" | "error";
-
-/**
- * Counts lookups in rebound_lookups_total through the counter's children, made once per server and outcome: a
- * label object hashed per lookup was per-lookup garbage and time (bench/lookup.mjs, docs/performance.md).
- */
-function lookupCounter(metrics: Metrics): (server: "socketmap" | "policy", outcome: LookupOutcome) => void {
-  const children = { socketmap: new Map<LookupOutcome, { inc(): void }>(), policy: new Map() };
-  return (server, outcome) => {
-    const of = children[server];
-    let c = of.get(outcome);
-    if (!c) of.set(outcome, (c = metrics.lookups.labels({ server, outcome })));
-    c.inc();
-  };
 }

@@ -2,6 +2,7 @@
 // netstring replies "OK ...", "NOTFOUND " or "TEMP ...". What the names mean: answer.ts.
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Logger } from "../../log.js";
+import type { LookupOutcome, LookupServer } from "../../metrics.js";
 import {
   isAddressKey,
   parseSocketmapRequest,
@@ -25,10 +26,7 @@ export interface LookupServerDeps {
   tenant: string;
   defaultStream: string;
   logger: Logger;
-  onLookup?: (
-    server: "socketmap" | "policy",
-    outcome: "suppressed" | "not_suppressed" | "paused" | "error",
-  ) => void;
+  onLookup?: (server: LookupServer, outcome: LookupOutcome) => void;
 }
 
 export interface ListeningServer {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../../src/log.js";
 import { parseImapAccounts, type ImapAccount } from "../../../src/integrations/imap/accounts.js";
 import { ingestImapAccount } from "../../../src/integrations/imap/ingest.js";
-import { firstSuppression, killMidBacklog, withIntakeAndWorker } from "../../helpers/mailbox-ingest.js";
+import { expectBounceSuppressed, killMidBacklog, mailboxBounce } from "../../helpers/mailbox-ingest.js";
 import { createTestDb, type TestDb } from "../../helpers/db.js";
 import {
   DOVECOT_PASSWORD,
@@ -19,7 +19,7 @@ import {
   type DovecotInstance,
 } from "../../helpers/dovecot.js";
 import { until } from "../../e2e/until.js";
-import { e2eMail, verp } from "../../e2e/fixtures.js";
+import { verp } from "../../e2e/fixtures.js";
 
 const logger = createLogger("silent");
 let dovecot: DovecotInstance;
@@ -36,15 +36,6 @@ const settings = (user: string, over: Partial<ImapAccount> = {}) => ({
 });
 const account = (user: string, over: Partial<ImapAccount> = {}): ImapAccount =>
   parseImapAccounts(JSON.stringify([settings(user, over)]), () => "")[0]!;
-
-/** A bounce as the mailbox holds it: delivered to the signed return path (Delivered-To) by the mail server. */
-function bounce(recipient: string): Buffer {
-  const rp = verp(recipient);
-  return Buffer.concat([
-    Buffer.from(`Delivered-To: ${rp}\r\n`),
-    e2eMail("dsn-exim-user-unknown", { recipient, returnPath: rp }),
-  ]);
-}
 
 async function append(user: string, mails: Buffer[], folder = "INBOX"): Promise<void> {
   const c = await dovecot.client(user);
@@ -82,7 +73,11 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest imap against real 
   it("spools every message byte for byte with its envelope, flags it after, and takes nothing on the next run", async () => {
     const t = await createTestDb();
     try {
-      const mails = [bounce("a@example.org"), bounce("b@example.org"), bounce("c@example.org")];
+      const mails = [
+        mailboxBounce("a@example.org"),
+        mailboxBounce("b@example.org"),
+        mailboxBounce("c@example.org"),
+      ];
       await append("flagged", mails);
       const counts = await ingestImapAccount(deps(t), account("flagged"));
       expect(counts).toEqual({ taken: 3, tooLarge: 0 });
@@ -107,7 +102,7 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest imap against real 
     const t = await createTestDb();
     try {
       await append("mover", [
-        bounce("d@example.org"),
+        mailboxBounce("d@example.org"),
         Buffer.from(`Subject: big\r\n\r\n${"x".repeat(5000)}\r\n`),
       ]);
       const counts = await ingestImapAccount(
@@ -126,25 +121,17 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest imap against real 
   });
 
   it("a bounce in the mailbox ends as a suppression, through the running intake's sweeper and worker", async () => {
-    await withIntakeAndWorker(logger, async (app) => {
-      await append("e2e", [bounce("gone@example.org")]);
-      await ingestImapAccount(
-        { db: app.db, logger, now: () => new Date(), maxMessageBytes: 1e7 },
-        account("e2e"),
-      );
-      expect(await firstSuppression(app.db)).toEqual({
-        address: "gone@example.org",
-        tenant: "acme",
-        stream: "marketing",
-        reason: "userunknown",
-      });
-    });
+    await expectBounceSuppressed(
+      logger,
+      (mail) => append("e2e", [mail]),
+      (deps) => ingestImapAccount(deps, account("e2e")),
+    );
   });
 
   it("a kill -9 in the middle of a backlog loses and doubles nothing: every message spooled once by digest, all flagged", async () => {
     const t = await createTestDb();
     try {
-      const mails = Array.from({ length: 300 }, (_, i) => bounce(`k${i}@example.org`));
+      const mails = Array.from({ length: 300 }, (_, i) => mailboxBounce(`k${i}@example.org`));
       await append("killed", mails);
       const atKill = await killMidBacklog({ protocol: "imap", account: settings("killed"), t, dir });
       expect(atKill).toBeLessThan(300);
@@ -170,7 +157,7 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest imap against real 
         signal: stop.signal,
       });
       await new Promise((r) => setTimeout(r, 500));
-      await append("follower", [bounce("new@example.org")]);
+      await append("follower", [mailboxBounce("new@example.org")]);
       // The next poll is ten minutes away, past the wait's own bound: only IDLE can have told it (the bound is
       // generous for a busy machine, not a measure of speed).
       await until(

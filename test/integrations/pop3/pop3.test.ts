@@ -11,9 +11,8 @@ import { createLogger } from "../../../src/log.js";
 import { parsePop3Accounts, type Pop3Account } from "../../../src/integrations/pop3/accounts.js";
 import { Pop3Client, Pop3Error } from "../../../src/integrations/pop3/client.js";
 import { ingestPop3Account } from "../../../src/integrations/pop3/ingest.js";
-import { firstSuppression, killMidBacklog, withIntakeAndWorker } from "../../helpers/mailbox-ingest.js";
+import { expectBounceSuppressed, killMidBacklog } from "../../helpers/mailbox-ingest.js";
 import { createTestDb, type TestDb } from "../../helpers/db.js";
-import { e2eMail, verp } from "../../e2e/fixtures.js";
 import {
   DOVECOT_PASSWORD,
   dovecotAvailable,
@@ -114,25 +113,11 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)("ingest pop3 against real 
   });
 
   it("a bounce in the mailbox ends as a suppression, through the running intake's sweeper and worker", async () => {
-    await withIntakeAndWorker(logger, async (app) => {
-      const rp = verp("gone@example.org");
-      await append("e2e", [
-        Buffer.concat([
-          Buffer.from(`Delivered-To: ${rp}\r\n`),
-          e2eMail("dsn-exim-user-unknown", { recipient: "gone@example.org", returnPath: rp }),
-        ]),
-      ]);
-      await ingestPop3Account(
-        { db: app.db, logger, now: () => new Date(), maxMessageBytes: 1e7 },
-        account("e2e"),
-      );
-      expect(await firstSuppression(app.db)).toEqual({
-        address: "gone@example.org",
-        tenant: "acme",
-        stream: "marketing",
-        reason: "userunknown",
-      });
-    });
+    await expectBounceSuppressed(
+      logger,
+      (mail) => append("e2e", [mail]),
+      (deps) => ingestPop3Account(deps, account("e2e")),
+    );
   });
 
   it("with after: keep, leaves messages on the server and takes each once by UIDL, then only the new one", async () => {

@@ -172,6 +172,56 @@ describe("policy delegation", () => {
     );
   });
 
+  it("reads Postfix's whole attribute set split in two writes at 80 points, by the exact names request, sender, recipient", async () => {
+    // Some of what Postfix 3 sends at RCPT (SMTPD_POLICY_README), names that start like the three read, and one
+    // of the same length as `recipient`; the request in two writes, split at each of its bytes in turn.
+    const attrs = [
+      "request=smtpd_access_policy",
+      "protocol_state=RCPT",
+      "protocol_name=ESMTP",
+      "client_address=192.0.2.10",
+      "client_name=mail.shop.example",
+      "reverse_client_name=mail.shop.example",
+      "helo_name=mail.shop.example",
+      "sender=news@shop.example",
+      "recipient=jane@example.org",
+      "recipient_count=0",
+      "queue_id=",
+      "instance=123.456.7",
+      "size=12345",
+      "sasl_method=",
+      "sasl_sender=",
+      "sender_x=orders@shop.example",
+      "recipients=someone@else.example",
+      "recipiens=everywhere@example.org",
+      "encryption_protocol=TLSv1.3",
+      "policy_context=",
+      "server_port=25",
+      "compatibility_level=3.6",
+    ];
+    const request = Buffer.from(attrs.map((a) => `${a}\r\n`).join("") + "\n");
+    const s = connect(app.policyPort!, "127.0.0.1");
+    s.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => s.once("connect", resolve).once("error", reject));
+    let got = "";
+    s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    const replies: string[] = [];
+    for (let at = 1; at < request.length; at += 7) {
+      got = "";
+      s.write(request.subarray(0, at));
+      await new Promise((r) => setImmediate(r));
+      s.write(request.subarray(at));
+      await until(() => got.endsWith("\n\n"));
+      replies.push(got);
+    }
+    s.destroy();
+    expect(replies.length).toBeGreaterThan(50);
+    expect(new Set(replies).size).toBe(1);
+    expect(replies[0]).toMatch(
+      /^action=REJECT 5\.7\.1 suppressed by Rebound in stream marketing: userunknown/,
+    );
+  });
+
   it("answers DUNNO where there is no recipient (other protocol states) and counts lookups in metrics", async () => {
     expect(await policy.ask({ protocol_state: "END-OF-MESSAGE", sender: "a@b.example", recipient: "" })).toBe(
       "action=DUNNO",
