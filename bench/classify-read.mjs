@@ -4,8 +4,10 @@
 // (src/cli/classify-mails.ts), over the files of a folder, alternated for R rounds (default 4). Prints this
 // thread's CPU a file (Linux: /proc/thread-self/schedstat).
 //
+// Needs `npm run build` first.
+//
 //   node bench/classify-read.mjs [--dir DIR] [--files 10000] [--rounds 4]
-import { closeSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { opt, root } from "./lib/args.mjs";
 
@@ -15,27 +17,11 @@ const rounds = Number(opt("--rounds", "4"));
 const names = readdirSync(dir).sort();
 const files = Array.from({ length: Math.min(count, names.length) }, (_, i) => join(dir, names[i]));
 
-let buffer = Buffer.allocUnsafeSlow(256 * 1024);
+// The command's own reading (the build's, `npm run build` first).
+const { readWhole } = await import(join(root, "dist", "src", "cli", "classify-mails.js"));
 const ways = {
   readFileSync: (f) => readFileSync(f).length,
-  "reused buffer": (f) => {
-    const fd = openSync(f, "r");
-    try {
-      let n = 0;
-      for (;;) {
-        if (n === buffer.length) {
-          const next = Buffer.allocUnsafeSlow(2 * buffer.length);
-          buffer.copy(next, 0, 0, n);
-          buffer = next;
-        }
-        const got = readSync(fd, buffer, n, buffer.length - n, null);
-        if (got === 0) return n;
-        n += got;
-      }
-    } finally {
-      closeSync(fd);
-    }
-  },
+  "reused buffer": (f) => readWhole(f).length,
 };
 const threadCpu = () => Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]) / 1e3;
 console.log(`${files.length} files of ${dir}, ${rounds} rounds`);

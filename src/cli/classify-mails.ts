@@ -41,7 +41,7 @@ let readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
  * buffer for each file, some 2.5 µs of the 7 µs it takes a file (docs/performance.md, session 11). Reading until
  * a read returns nothing also reads what is not a regular file (a named pipe on the command line).
  */
-function readWhole(file: string): Buffer {
+export function readWhole(file: string): Buffer {
   const fd = openSync(file, "r");
   try {
     let n = 0;
