@@ -72,6 +72,11 @@ export interface Layout {
    * subject), tested on the subject and the block's first lines: its recipients are still retried (Action delayed).
    */
   delayNotice?: RegExp;
+  /**
+   * A final failure notice of this layout (Domino's `DELIVERY FAILURE:` subject, beside its `DELAY NOTIFICATION:`),
+   * tested on the subject: its recipients will not be retried (Action failed).
+   */
+  failureNotice?: RegExp;
 }
 
 /** The ends of error blocks every layout shares: where the returned original begins. */
@@ -628,11 +633,13 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   const delayed =
     layout.delayNotice !== undefined &&
     layout.delayNotice.test(`${subjectOf(mail)}\n${lines.slice(0, 12).join("\n").slice(0, 2000)}`);
+  const failed = layout.failureNotice !== undefined && layout.failureNotice.test(subjectOf(mail));
   return drafts
     .filter((d) => EMAIL.test(d.rcpt))
     .map((d) => {
       const r = withContext(d, draftRecipient(d));
       if (delayed) r.action ??= "delayed";
+      else if (failed) r.action ??= "failed";
       return r;
     });
 
@@ -807,6 +814,11 @@ function dsnFields(lines: string[]): DsnFields | undefined {
       const open = value.indexOf("(");
       const close = value.lastIndexOf(")");
       if (open >= 0 && close > open + 1) out.statusComment = value.slice(open + 1, close);
+      // or the words after the code, where a notice writes them bare (`Status: 4.2.0 deferred - message held ...`)
+      else if (st && open < 0) {
+        const rest = value.slice(value.indexOf(st) + st.length).replace(/^[\s:;,-]+/, "");
+        if (/\p{L}{3}/u.test(rest)) out.statusComment = rest;
+      }
     } else if (name === "action") out.action = value.trim().toLowerCase().split(/\s/)[0];
     else
       out.remoteMta = value
@@ -973,6 +985,7 @@ function uniform(l: Layout): Layout {
     sharedDiagnostic: l.sharedDiagnostic,
     freeText: l.freeText,
     delayNotice: l.delayNotice,
+    failureNotice: l.failureNotice,
   };
 }
 

@@ -35,6 +35,7 @@ const AU_KDDI = /(?:^|\.)(?:au\.com|ezweb\.ne\.jp)$/;
 const OUTLOOK = /(?:^|\.)hotmail\.com$/;
 const NTT_DOCOMO = /(?:^|\.)docomo\.ne\.jp$/;
 const GSUITE = /(?:^|\.)googlemail\.com$/;
+const GOOGLE = /(?:^|\.)(?:google\.com|gmail\.com|googlemail\.com)$/;
 const AOL = /(?:^|\.)aol\.com$/;
 const TENCENT = /(?:^|\.)qq\.com$/;
 const YAHOO_INC = /(?:^|\.)yahoodns\.net$/;
@@ -127,6 +128,17 @@ export const remoteHostRules: readonly RemoteHostRule[] = [
     pattern: /\b550 unknown user/i,
     example: "550 Unknown user hanako.sato@docomo.ne.jp",
     exampleHost: "mfsmax.docomo.ne.jp",
+  },
+  // Gmail's MX (Sisimai's Rhost::Google): RFC 3207's "530 5.7.0 Must issue a STARTTLS command first" is its answer
+  // to a client that must use TLS (failedstarttls); from any other server it is a security refusal (5.7.0).
+  {
+    id: "google.must-issue-starttls",
+    host: GOOGLE,
+    reason: "failedstarttls",
+    pattern: /must issue a starttls command first/i,
+    example:
+      "530 5.7.0 Must issue a STARTTLS command first. For more information, go to About SMTP error messages",
+    exampleHost: "gmail-smtp-in.l.google.com",
   },
   // Google Workspace (G Suite) relaying for its customers' domains (Reporting-MTA googlemail.com).
   {

@@ -3,15 +3,19 @@ import { inHead, type Layout } from "../engine.js";
 export const domino: Layout = {
   // Lotus Domino:  Your message  Subject: x  was not delivered to:  x@y  because:  User x (x@y) not listed in Domino Directory
   id: "domino",
-  detect: (_m, head) => inHead(head, /^[\t ]*was not delivered to:[\t ]*$/im),
-  start: [/^[\t ]*was not delivered to:[\t ]*$/i],
+  // and in French: `n'a pas été remis à :` ... `parce que :`
+  detect: (_m, head) =>
+    inHead(head, /^[\t ]*(?:was not delivered to:|n'a pas [ée]t[ée] remis [àa] ?:)[\t ]*$/im),
+  start: [/^[\t ]*(?:was not delivered to:|n'a pas [ée]t[ée] remis [àa] ?:)[\t ]*$/i],
   blankEnds: false,
-  noise: [/^\s*because:\s*$/i],
+  failureNotice: /^\s*DELIVERY FAILURE:/,
+  noise: [/^\s*(?:because|parce que) ?:\s*$/i],
   reasons: [
     {
       id: "not-listed",
       reason: "userunknown",
-      pattern: /not listed in (?:the )?(?:Domino Directory|public Name & Address Book)|No such user/i,
+      pattern:
+        /not listed in (?:the )?(?:Domino Directory|public Name & Address Book)|non r[ée]pertori[ée] dans l'annuaire|No such user/i,
     },
     // the notice's own verdict alone under `because:` (no SMTP reply): the address, not a filter's answer
     {

@@ -30,7 +30,7 @@ export const exchange2003: Layout = {
       reason: "networkerror",
       pattern: /could not find a route|\(000D06B5\)|\(00010256\)/i,
     },
-    { id: "expired", reason: "expired", pattern: /\(0000052D\)|\(000B099C\)|message (?:has )?expired/i },
+    { id: "expired", reason: "expired", pattern: /\(0000052D\)|message (?:has )?expired/i },
     { id: "size", reason: "emailtoolarge", pattern: /message (?:size )?exceeds|too large/i },
     { id: "restricted", reason: "filtered", pattern: /\(000C0595\)|not authorized|restriction/i },
   ],

@@ -120,6 +120,14 @@ export const genericRules = table("generic", [
     "550 5.2.1 <kijitora@libsisimai.org>... Mailbox disabled, not accepting messages",
     P.suspend,
   ],
+  // A mailbox closed by its administrator (Mirapoint, Openwave): it exists but takes no mail, as a suspended one.
+  [
+    "mailbox-closed",
+    "suspend",
+    /\b(?:mailbox|account) (?:has been |is |was )?(?:closed|shut down)\b|\bclosed by the (?:administrator|postmaster)\b/i,
+    "Reason: The recipient's mailbox has been closed by the administrator and no longer receives mail.",
+    P.suspend,
+  ],
 
   // --- hasmoved ---------------------------------------------------------------------------------------------
   [
@@ -320,6 +328,15 @@ export const genericRules = table("generic", [
     "550 Message rejected by the domain filter of the recipient",
     P.filtered,
   ],
+  // The recipient's own list of refused senders (GMX/Web.de's "not allowed to receive mail from", Domino's mail
+  // rules): the recipient's setting refuses this sender, as Sisimai's "you have been blocked by the recipient".
+  [
+    "recipients-sender-block-list",
+    "filtered",
+    /\bis not allowed to receive (?:e-?mail |mail |messages )?from\b|recipient'?s? (?:sender )?(?:block ?list|blocked senders? list)|(?:mail )?rules refuse (?:mail|messages) from (?:this|the) sender/i,
+    "550 Requested action not taken: <kijitora@web.de> is not allowed to receive mail from <sender@example.org>",
+    P.filtered,
+  ],
 
   // --- requireptr -------------------------------------------------------------------------------------------
   [
@@ -398,8 +415,10 @@ export const genericRules = table("generic", [
   [
     "starttls",
     "failedstarttls",
-    /starttls (?:is )?required|does not support (?:tls|starttls|ssl)|must issue a starttls command first|tls (?:is )?required|requires? (?:tls|encryption|a secure connection)|encryption (?:is )?(?:needed|required)|starttls[- ](?:not[- ]supported|failed|failure)|tls (?:negotiation|handshake) failed|failed mta-sts validation|route requires (?:encryption|tls|high-strength)|tls\/sslv3 connection required|certificate (?:verification|validation) failed|certificate-(?:expired|host-mismatch)|tlsa-invalid|dnssec-invalid/i,
-    "530 5.7.0 Must issue a STARTTLS command first",
+    // Not RFC 3207's "530 5.7.0 Must issue a STARTTLS command first": the server asks for TLS that was never tried
+    // (Sisimai: the X.7.0 security error; Gmail's own failedstarttls is read by its host, rules/rhost.ts).
+    /starttls (?:is )?required|does not support (?:tls|starttls|ssl)|tls (?:is )?required|requires? (?:tls|encryption|a secure connection)|encryption (?:is )?(?:needed|required)|starttls[- ](?:not[- ]supported|failed|failure)|tls (?:negotiation|handshake) failed|failed mta-sts validation|route requires (?:encryption|tls|high-strength)|tls\/sslv3 connection required|certificate (?:verification|validation) failed|certificate-(?:expired|host-mismatch)|tlsa-invalid|dnssec-invalid/i,
+    "530 5.7.10 STARTTLS is required to send mail",
     P.failedstarttls,
   ],
 
@@ -792,7 +811,8 @@ export const genericRules = table("generic", [
   [
     "domino-not-listed",
     "userunknown",
-    /not listed in (?:the )?(?:public name & address book|domino directory)/i,
+    // Domino's French notice: "Utilisateur x (x@y) non répertorié dans l'annuaire Domino" (Sisimai's Lhost::Domino)
+    /not listed in (?:the )?(?:public name & address book|domino directory)|non r[ée]pertori[ée] dans l'annuaire/i,
     "User peter (peter@example.org) not listed in Domino Directory",
     P.mta,
   ],

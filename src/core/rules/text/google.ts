@@ -103,7 +103,7 @@ export const googleRules = table("google", [
   [
     "tls",
     "failedstarttls",
-    /tls required for rcpt domain|senders to use tls\/ssl|must issue a starttls command first|starttls may not be repeated/i,
+    /tls required for rcpt domain|senders to use tls\/ssl|starttls may not be repeated/i,
     "421-4.7.0 TLS required for RCPT domain, closing connection.",
     P.provider,
   ],

@@ -73,6 +73,15 @@ export const microsoftRules = table("microsoft", [
     P.provider,
   ],
   [
+    // Exchange's resolver: the recipient (a restricted group or mailbox) accepts only listed senders; Sisimai's
+    // Lhost::Exchange2007 maps it to rejected (the sender is the one not allowed), not the X.7.1 security error.
+    "5.7.1-not-authorized",
+    "rejected",
+    /resolver\.rst\.notauthorized\b/i,
+    "550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized",
+    P.provider,
+  ],
+  [
     "5.4.312-dns",
     "networkerror",
     /dns query failed|\(suspiciousremoteservererror\)/i,
@@ -282,7 +291,8 @@ export const microsoftRules = table("microsoft", [
   [
     "exchange-recipient-not-found",
     "userunknown",
-    /\brecipient not found\b|\bmsexch:ims:|the e-?mail account does not exist at the organization/i,
+    // not an IMS code of an error the remote reported (000B099C, 000B09AA, 000B09B6: Sisimai's onhold)
+    /\brecipient not found\b|\bmsexch:ims:(?![^\n]{0,80}\(000b09(?:9c|aa|b6)\))|the e-?mail account does not exist at the organization/i,
     "Recipient Not Found MSEXCH:IMC:EXAMPLE:KIJITORA:CAT",
     P.mta - 5,
   ],
