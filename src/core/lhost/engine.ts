@@ -156,6 +156,11 @@ export const GENERAL_LINES: RegExp[] = [
     String.raw`^\s*(?:subscriber|member|recipient|addressee|receiver|to)\s*:[ \t]*(?:"[^"\n]{0,80}"[ \t]*|[^\s<>:@"][^<>:@"\n\r\t]{0,80})?<(?<addr>${EMAIL_SRC})>\s*(?<rest>.*)`,
     "i",
   ),
+  // an address with its type, as Exchange and MailEnable write it: `Recipient: [SMTP:addr]`, `[SMTP:addr]`
+  new RegExp(
+    String.raw`^\s*(?:(?:failed )?recipient\s*:\s*)?\[SMTP:(?<addr>${EMAIL_SRC})\]\s*(?<rest>.*)`,
+    "i",
+  ),
   // a name, the address and the reason between commas: `Trotts, addr, recipient unknown`
   new RegExp(String.raw`^\s*[A-Za-z][\w.' -]{0,60},\s*<?(?<addr>${EMAIL_SRC})>?,\s*(?<rest>\S.*)$`, "i"),
   // the address in quotes inside a sentence: `addressed to 'addr'`, `Delivery of your message to "addr" has been postponed`
@@ -599,6 +604,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
       }
     }
   }
+  if (drafts.length === 0 && layout.freeText && !isReply(mail)) drafts = localPartsIn(lines);
   if (drafts.length === 0 && layout.freeText && !isReply(mail)) drafts = addressesIn(lines, own);
   if (drafts.length === 0 && layout.freeText && !isReply(mail) && !originalIsBounce(mail)) {
     const named = originalToNamed(mail, lines, own);
@@ -740,6 +746,44 @@ function originalToNamed(mail: ParsedMail, lines: string[], own: Set<string>): D
     return { rcpt: to, indent: 0, lines: [], rest: squash(line.slice(at + local.length)) };
   }
   return undefined;
+}
+
+/**
+ * The announcement of local addresses in a domain named once (Mercury/32: `... the following local address in the
+ * domain x.example:`).
+ */
+const LOCAL_HEADING =
+  /\blocal (?:address(?:es)?|users?|recipients?|mailbox(?:es)?) (?:in|at|of) (?:the )?domain[ \t]+(?<domain>[a-z0-9](?:[a-z0-9-]{0,62}\.){1,8}[a-z]{2,63})[ \t]*(?::[ \t]*)?$/i;
+/** A local part alone, then its reason after ` -- ` (`   kstone  --  no such user or mailbox at this site`). */
+const LOCAL_LINE = /^[ \t]+(?<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})[ \t]+--[ \t]+(?<rest>\S.*)$/;
+
+/**
+ * The recipients of a notice that names each only by its local part, under an announcement that names their domain
+ * once: `local@domain`, the words after ` -- ` its diagnostic.
+ */
+function localPartsIn(lines: string[]): Draft[] {
+  const out: Draft[] = [];
+  let domain: string | undefined;
+  for (let i = 0; i < lines.length && out.length < MAX_LOOSE_ADDRESSES; i++) {
+    const whole = lines[i]!;
+    const line = whole.length > MAX_LINE ? whole.slice(0, MAX_LINE) : whole;
+    // the domain may be wrapped onto the next line
+    const next = /\bdomain[ \t]*$/i.test(line) && i + 1 < lines.length ? lines[i + 1]!.slice(0, 300) : "";
+    const heading = LOCAL_HEADING.exec(next ? `${line.trimEnd()} ${next.trim()}` : line);
+    if (heading) {
+      if (next) i++;
+      domain = heading.groups!.domain!.toLowerCase();
+      continue;
+    }
+    if (!domain) continue;
+    const m = LOCAL_LINE.exec(line);
+    if (m) {
+      const rcpt = `${m.groups!.local!.toLowerCase()}@${domain}`;
+      if (!out.some((d) => d.rcpt === rcpt))
+        out.push({ rcpt, indent: indentOf(line), lines: [], rest: squash(m.groups!.rest!) });
+    } else if (line.trim() && out.length > 0) break;
+  }
+  return out;
 }
 
 /** Most addresses taken from a block that has no recipient line. */

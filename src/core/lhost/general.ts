@@ -3,7 +3,7 @@
 import { fromOf, parserOf, subjectOf, type Layout } from "./engine.js";
 
 const BOUNCE_FROM =
-  /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailer|MAILER|bounce|daemon/i;
+  /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailer|MAILER|bounce|daemon|listserv|list server/i;
 /** A notice's subject of failure or delay, in the languages notices come in (read by the auto-reply reader too). */
 export const BOUNCE_SUBJECT =
   /undeliver|not deliverable|undelivered|not delivered|delivery (?:status|fail|problem|notification)|returned mail|mail delivery failed|failed mail|failure notice|delivery failure|could not be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|no entregado|non recapitato|niet bezorgd|недостав|не доставлено|配信|不達|エラー|返信不可|退信|投递|投遞|无法|無法|error|returned|failure|delayed|delay|postponed|retard|ritard|retraso|atraso|vertraagd|onbestelbaar|fehlgeschlagen|zustellung|non recapitato|não entregue|nao entregue|falha|fallo|échec|задерж|не доставлен|遅延|延迟|延遲|傳送|发送|전송 실패|배달 실패|발송 실패|반송|nie zosta[łl]a dostarczona|niedostarczon|(?:authori[sz]ation|permission|posting) denied|not distributed|message (?:blocked|rejected|refused)|kh[ôo]ng th[ểe] g[ửu]i|nedoru[čc]iteln|niedor[ęe]czon|olevererbar|f[öo]rsenad leverans|leveransfel|ikke leveret|leveringsfejl|toimitus ep[äa]onnistui|k[ée]zbes[íi]thetetlen|teslim edilemedi|iletilemedi|nelivrat|δεν παραδόθηκε|tidak terkirim|gagal terkirim|non consegnat|correo devuelto|mensagem devolvida|non distribu|αδυναμ[ιί]α παρ[αά]δοσης|αποτυχ[ιί]α παρ[αά]δοσης|δεν παραδ[οό]θηκε|μη παραδοθ[εέ]ν|καθυστ[εέ]ρηση παρ[αά]δοσης|ไม่สามารถส่ง|ส่งไม่สำเร็จ|ส่งไม่ได้|ล้มเหลว|ล่าช้า|تحو[یي]ل (?:داده )?نشد|تحو[یي]ل ناموفق|ارسال ناموفق|ارسال نشد|عدم تحو[یي]ل|تاخ[یي]ر در تحو[یي]ل|לא נמסר|מסירה נכשלה|כשל במסירה|עיכוב במסירה|nedoru[čc]ite[ľl]n|oneskoren|nebola doru[čc]en|doru[čc]enie zlyhalo|неуспешна доставка|недоставен|не е доставено|забавена доставка|nije isporu[čc]en|neisporu[čc]en|isporuka nije uspjel|isporuka nije uspel|odgo[đd]en|ni bilo (?:mogo[čc]e )?dostavljen|nedostavljiv|nelivrabil|livrare e[şș]uat|[îi]nt[âa]rziat|недоставлен|не вдалося доставити|затримк|ei toimitettu|toimittamaton|viiv[äa]stynyt|delivery deferred|notificaci[óo]n de (?:estado de )?entrega/i;
@@ -89,6 +89,9 @@ generalLayout.start!.push(
 // varios destinatarios`), and a gateway's deferral of a held message (`Your message ... has been deferred`).
 generalLayout.start!.push(
   /nicht an (?:alle|einige|einen|die folgenden) Empf[äa]nger(?:innen)? zugestellt werden|no (?:ha sido|fue|es) posible entregar|has been deferred:/i,
+  // a list server refusing a post by the sender's rights (LISTSERV: `You are not authorized to send mail to the X list`)
+  // (LISTSERV pads its words with two spaces)
+  /(?:are|were) {1,3}not {1,3}(?:authori[sz]ed|allowed|permitted) {1,3}to {1,3}(?:send {1,3}(?:mail|messages?)|post) {1,3}to {1,3}(?:the {1,3})?\S{1,100} {1,3}(?:mailing {1,3})?list\b/i,
 );
 
 export const generalParser = parserOf(generalLayout);

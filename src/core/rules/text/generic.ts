@@ -439,6 +439,15 @@ export const genericRules = table("generic", [
   ],
 
   // --- rejected (the envelope sender) -----------------------------------------------------------------------
+  // A list server refusing the sender's post (LISTSERV's `You are not authorized to send mail to the X list`,
+  // Sisimai's "you are not allowed to post to this mailing list"): the sender is refused, not its credentials.
+  [
+    "not-allowed-to-post-to-list",
+    "rejected",
+    /\b(?:are|were) not (?:authori[sz]ed|allowed|permitted) to (?:send (?:mail|messages?)|post) to (?:the |this )?(?:\S{1,100} )?(?:mailing )?list\b/i,
+    "You are not authorized to send mail to the HISTNET-L list from your jdoe@example.org account.",
+    P.rejected,
+  ],
   [
     "sender-rejected",
     "rejected",
