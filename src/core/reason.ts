@@ -252,6 +252,15 @@ export function decideReason(e: Evidence): Decision {
       )
     )
       return done("filtered", `${textId}+not-at-rcpt`);
+    // User-unknown words in reply to MAIL FROM speak of the sender (Sisimai reads them as userunknown only at RCPT):
+    // the sender was rejected, unless a status code names the recipient's address (X.1.x but X.1.7/X.1.8).
+    if (
+      text.reason === "userunknown" &&
+      command(e) === "MAIL" &&
+      statusRule?.reason !== "userunknown" &&
+      !(status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status))
+    )
+      return done("rejected", `${textId}+at-mail-from`);
     return done(text.reason, textId);
   }
   // A refusal of MAIL FROM, with no text saying why: the sender was rejected.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { decideReason } from "../../../src/core/reason.js";
 import { matchText } from "../../../src/core/rules/index.js";
 
 const reasonOf = (text: string) => matchText(text)?.reason;
@@ -39,5 +40,19 @@ describe("refusals in providers' own words (blind round 9)", () => {
     expect(
       reasonOf("421 mwinf5c79 ME Trop de connexions. Too many connections, slow down. OFR005_104 [104]"),
     ).toBe("ratelimited");
+  });
+
+  it("reads user-unknown words in reply to MAIL FROM as the sender rejected, unless the status names the address", () => {
+    const at = (command: string, status: string) =>
+      decideReason({
+        status,
+        statusSource: "dsn",
+        smtpCode: 550,
+        action: "failed",
+        diagnostic: `SMTP error from remote mail server after ${command}:<news@shop.example>: 550 Requested action not taken: mailbox unavailable`,
+      }).reason;
+    expect(at("MAIL FROM", "5.0.0")).toBe("rejected");
+    expect(at("RCPT TO", "5.0.0")).toBe("userunknown");
+    expect(at("MAIL FROM", "5.1.1")).toBe("userunknown");
   });
 });
