@@ -169,14 +169,20 @@ function withRecipients(mail: ParsedMail, arf: ArfFields, rulePrefix: string): C
   return { ...base, recipients: [UNDISCLOSED_RECIPIENT], rule: `${rulePrefix}.no-recipient` };
 }
 
+/**
+ * A local part a feedback loop writes in place of the complainant's (RFC 6590 redaction: `redacted@yandex.ru`,
+ * `xxxxxxxx@example.com`, `[redacted]@...`): the report hides the recipient, so the address names nobody.
+ */
+const REDACTED_LOCAL_PART = /^(?:\[?redacted\]?|x{4,64}|\*{3,64}|\[?removed\]?|\[?hidden\]?)$/i;
+
 function recipientsOfOriginal(h: Headers | undefined): string[] {
   if (!h) return [];
   for (const name of ["x-hmxmroriginalrecipient", "to", "x-original-to", "delivered-to", "x-apparently-to"]) {
     const v = h.get(name);
     if (!v) continue;
-    const found = [...v.matchAll(/(?<![^\s"'(),:;<>@])[^\s"'(),:;<>@]+@[^\s"'(),:;<>]+/g)].map((m) =>
-      m[0].replace(/\.$/, ""),
-    );
+    const found = [...v.matchAll(/(?<![^\s"'(),:;<>@])[^\s"'(),:;<>@]+@[^\s"'(),:;<>]+/g)]
+      .map((m) => m[0].replace(/\.$/, ""))
+      .filter((a) => !REDACTED_LOCAL_PART.test(a.slice(0, a.indexOf("@"))));
     if (found.length) return [...new Set(found)].slice(0, 100);
   }
   return [];

@@ -5,6 +5,7 @@
 //
 // Each step is a named function; the first that recognises the mail returns. Nothing throws out of classify():
 // an internal error yields kind `unparsable` with the error.
+import { readAbuseDeskComplaint } from "./abuse-desk.js";
 import { readAggregateReport, type AggregateResult } from "./aggregate-reports.js";
 import { readComplaint, type Complaint } from "./arf.js";
 import { readAutoReply, type AutoReply } from "./autoreply.js";
@@ -19,6 +20,7 @@ import { lhostParsers } from "./lhost/index.js";
 import { headerAddress } from "./lhost/text.js";
 import type { ExtractedRecipient } from "./lhost/types.js";
 import type { MailPart, ParsedMail } from "./mail.js";
+import { enclosedMessages, isCalendarMail, onlySelfAddressed } from "./lookalike.js";
 import { readRefusalMdn, type RefusalMdn } from "./mdn.js";
 import { enclosedMessage, mailOf, parseMail } from "./mime.js";
 import { readOriginal } from "./original.js";
@@ -34,7 +36,7 @@ import {
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "1.8.0";
+export const CLASSIFIER_VERSION = "1.9.0";
 
 /** Most recipients reported for one mail. */
 const MAX_RECIPIENTS = 1000;
@@ -63,10 +65,46 @@ export function classifyMail(mail: ParsedMail): Report {
     const enclosed = classifyOne(mailOf(inner));
     if (enclosed.kind === "bounce" || enclosed.kind === "delivery") {
       const { original: _outerOriginal, ...outer } = reportBase(mail);
+      const batch = batchedAfter(mail, inner, enclosed.recipients);
+      if (batch)
+        return {
+          ...enclosed,
+          ...outer,
+          kind: kindOf(batch),
+          recipients: batch,
+          source: enclosed.source ?? "forwarded",
+        };
       return { ...enclosed, ...outer, source: enclosed.source ?? "forwarded" };
     }
   }
   return report;
+}
+
+/**
+ * A gateway's batch of notices (a multipart/digest of DSNs, one enclosed message each): the recipients of every
+ * enclosed notice after the first, appended in order to the first's. Undefined when the first is alone.
+ */
+function batchedAfter(
+  mail: ParsedMail,
+  first: MailPart,
+  firstRecipients: Recipient[],
+): Recipient[] | undefined {
+  const all = enclosedMessages(mail);
+  if (all.length < 2 || all[0] !== first) return undefined;
+  const out = [...firstRecipients];
+  const seen = new Set(out.map((r) => r.recipient.toLowerCase()));
+  for (const p of all.slice(1)) {
+    if (!isReportLike(p)) continue;
+    const next = classifyOne(mailOf(p));
+    if (next.kind !== "bounce" && next.kind !== "delivery") continue;
+    for (const r of next.recipients) {
+      const key = r.recipient.toLowerCase();
+      if (seen.has(key) || out.length >= MAX_RECIPIENTS) continue;
+      seen.add(key);
+      out.push(r);
+    }
+  }
+  return out.length > firstRecipients.length ? out : undefined;
 }
 
 function isReportLike(p: MailPart): boolean {
@@ -83,7 +121,7 @@ function classifyOne(mail: ParsedMail): Report {
     if (aggregate) return aggregateReport(base, aggregate);
   }
 
-  const complaint = readComplaint(mail);
+  const complaint = readComplaint(mail) ?? readAbuseDeskComplaint(mail);
   if (complaint) return complaintReport(base, complaint);
 
   const refusal = readRefusalMdn(mail);
@@ -102,12 +140,24 @@ function classifyOne(mail: ParsedMail): Report {
   // had permanent fatal errors -----`) to explain it: no report of its own.
   if (!dsn && isListArticle(mail)) return completed(base, "not_a_report", []);
 
+  // A meeting invitation, whatever its summary says of bounces.
+  if (!dsn && isCalendarMail(mail)) return completed(base, "not_a_report", []);
+
   const lhost = runExtractors(mail, dsn);
   const said = subjectReasonOf(base.subject);
   const recipients = dsn
     ? fromDeliveryStatus(dsn, lhost, mail.text, said)
     : fromExtractors(lhost, mail.text, said);
   if (recipients.length === 0) return completed(base, "not_a_report", []);
+  // A look-alike that names only its own addressee as failed, with nothing returned: no bounce.
+  if (
+    !dsn &&
+    onlySelfAddressed(
+      mail,
+      recipients.map((r) => r.recipient),
+    )
+  )
+    return completed(base, "not_a_report", []);
 
   const report = completed(base, kindOf(recipients), recipients);
   if (dsn && hasFields(dsn.messageFields)) report.reportFields = dsn.messageFields;

@@ -252,6 +252,15 @@ export function decideReason(e: Evidence): Decision {
       )
     )
       return done("filtered", `${textId}+not-at-rcpt`);
+    // User-unknown words in reply to MAIL FROM speak of the sender (Sisimai reads them as userunknown only at RCPT):
+    // the sender was rejected, unless a status code names the recipient's address (X.1.x but X.1.7/X.1.8).
+    if (
+      text.reason === "userunknown" &&
+      command(e) === "MAIL" &&
+      statusRule?.reason !== "userunknown" &&
+      !(status && /^[45]\.1\.(?!7$|8$)\d+$/.test(status))
+    )
+      return done("rejected", `${textId}+at-mail-from`);
     return done(text.reason, textId);
   }
   // A refusal of MAIL FROM, with no text saying why: the sender was rejected.
@@ -457,12 +466,22 @@ const GAVE_UP_WORDS =
   /\bgave up\b|\bgiving up\b|(?:i've|i have|we've|we have|has|have) given up|stopped trying|(?:will|shall) not (?:be )?(?:retried|re-?attempted|re-?tried)|not (?:going to )?(?:try|retry) (?:again|any further)|will not (?:retry|try again)|no (?:more|further) (?:delivery )?(?:attempts|retries)|(?:will be|has been|was) (?:deleted|removed) from (?:the )?queue|cannot send message for \d{1,4} (?:days?|hours?)|not reachable within the allowed queue period|(?:been )?in the queue too long|too long in (?:the )?queue|queue\.expired|\bmessage expired\b|\benvelope expired\b|retry time(?:out)? (?:exceeded|not reached for any host)|(?:was|were) not delivered within \d{1,4} (?:days?|hours?)|after \d{1,4} (?:days?|hours?)(?: \(\d{1,6} hours?\))?,? (?:your |the )?(?:message|mail) (?:could not|couldn't|was not|has not been|cannot) (?:be )?(?:fully |completely )?delivered|after \d{1,4} (?:delivery )?attempts|failed \d{1,4} (?:delivery )?attempts|aufgegeben|abandonn[ée]|abandonad[oa]|abbandonat[oa]|opgegeven|zustellung (?:wurde )?eingestellt|не будет (?:повторн|доставлен)|配送を(?:中止|断念)|放弃投递|放棄投遞|(?:har|have) (?:nu )?opgivet|har (?:n[åa] )?gitt opp|har (?:nu )?gett upp|ikke (?:blive )?foretaget flere fors[øo]g|ingen flere fors[øo][gk]|inga fler f[öo]rs[öo]k|δεν θα γ[ιί]νει ν[εέ]α προσπ[αά]θεια|ยุติการส่ง|повторних спроб не буде|ei yritet[äa] uudelleen/i;
 
 /**
+ * More gave-up words, in Chinese notices (Coremail, NetEase, Sina): "still undelivered after many attempts", "past the
+ * longest delivery time (5 days)".
+ */
+const GAVE_UP_WORDS_CJK =
+  /多次(?:尝试|嘗試)(?:投递|投遞|发送|發送)?(?:后|後)(?:仍|依然)?未(?:成功|能(?:投递|投遞|送达|送達))|(?:已)?超(?:过|過)(?:了)?最(?:长|長)(?:的)?(?:投递|投遞|发送|發送|重试|重試)(?:时间|時間|期限)/;
+
+/** Whether the words say the sending MTA gave up (GAVE_UP_WORDS, GAVE_UP_WORDS_CJK). */
+const saysGaveUp = (text: string): boolean => GAVE_UP_WORDS.test(text) || GAVE_UP_WORDS_CJK.test(text);
+
+/**
  * Whether an `expired` failure was given up (true) or is still retried (false), from the notice's words, where they
  * say so (null): gave-up words decide before a will-retry one.
  */
 export function givenUpIn(text: string): boolean | null {
   const head = text.length > 4096 ? text.slice(0, 4096) : text;
-  if (GAVE_UP_WORDS.test(head)) return true;
+  if (saysGaveUp(head)) return true;
   if (TRANSIENT_WORDS.test(head)) return false;
   return null;
 }
@@ -479,6 +498,7 @@ export const PERMANENCE_PATTERNS: readonly RegExp[] = [
   TRANSIENT_WORDS,
   FINAL_NOTICE_WORDS,
   GAVE_UP_WORDS,
+  GAVE_UP_WORDS_CJK,
 ];
 
 const NOT_A_FAILURE: ReadonlySet<Reason> = new Set<Reason>(["delivered", "feedback", "vacation"]);
@@ -515,7 +535,7 @@ export function permanenceOf(
   // attempt's 4.4.7 or 421 is no promise to retry). Issue 14 §3: "I've given up" is permanent text.
   if (reason === "expired") {
     const said = statusComment ? `${diagnostic} ${statusComment}` : diagnostic;
-    if (said && GAVE_UP_WORDS.test(said.length > 4096 ? said.slice(0, 4096) : said))
+    if (said && saysGaveUp(said.length > 4096 ? said.slice(0, 4096) : said))
       return { permanent: true, rule: "text:given-up" };
     if (act === "failed") return { permanent: true, rule: "action:failed" };
   }

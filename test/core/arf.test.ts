@@ -46,6 +46,20 @@ describe("feedback reports", () => {
     expect(none?.arf.feedbackType).toBe("fraud");
   });
 
+  it("takes no recipient from an original's To whose local part is redacted, falling back to the placeholder", () => {
+    const report = (to: string) =>
+      readComplaint(
+        parseMail(
+          `To: fbl@example.org\nContent-Type: multipart/report; report-type=feedback-report; boundary=x\n\n--x\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\n--x\nContent-Type: text/rfc822-headers\n\nFrom: news@example.org\nTo: ${to}\n\n--x--\n`,
+        ),
+      );
+    for (const to of ["redacted@mail.example", "[redacted]@mail.example", "xxxxxxxx@mail.example"]) {
+      expect(report(to)?.recipients, to).toEqual([UNDISCLOSED_RECIPIENT]);
+      expect(report(to)?.rule, to).toBe("arf.no-recipient");
+    }
+    expect(report("rex@mail.example")?.recipients).toEqual(["rex@mail.example"]);
+  });
+
   it("recognises Microsoft JMRP reports by X-HmXmrOriginalRecipient", () => {
     const c = readComplaint(
       parseMail(

@@ -27,6 +27,7 @@ import { mimecastRules } from "./text/mimecast.js";
 import { noticeRules } from "./text/notices.js";
 import { postfixRules } from "./text/postfix.js";
 import { qmailRules } from "./text/qmail.js";
+import { refusalRules } from "./text/refusals.js";
 import { russianRules } from "./text/russian.js";
 import { sendmailRules } from "./text/sendmail.js";
 import { spectrumRules } from "./text/spectrum.js";
@@ -79,6 +80,7 @@ const TABLES: readonly (readonly TextRule[])[] = [
   legacyRules,
   noticeRules,
   genericRules,
+  refusalRules,
 ];
 
 /** Every text rule, highest priority first (stable: table order within one priority). */

@@ -132,4 +132,13 @@ export const franceRules = table("orange", [
     "421 Too many spams from your IP (192.0.2.1), please visit http://postmaster.free.fr/",
     P.provider,
   ],
+  // The sentence of code 426 (Sisimai's FrancePTT: suspend) names the account's state: it decides before a code
+  // in the same reply, as the words are what the provider meant (a reply may carry another code with them).
+  [
+    "426-account-blocked",
+    "suspend",
+    /le compte du destinataire est bloqu|the recipient account (?:is ?blocked|isn'?t enabled|is not enabled)/i,
+    "550 5.5.0 Le compte du destinataire est bloque. The recipient account isblocked. LPN007_426",
+    P.provider + 1,
+  ],
 ]);
