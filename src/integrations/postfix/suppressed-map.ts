@@ -238,9 +238,24 @@ export class SuppressedMap {
    * expiry has passed count as absent.
    */
   governing(tenant: string, hash: string, stream: string, now: number): Governing | undefined {
+    keyWords(hash, this.key);
+    return this.governingOfKey(tenant, stream, now);
+  }
+
+  /**
+   * The same for the key's three words as keyWords gives them (AddressDigest.words: the lookups' path, no hex
+   * string made).
+   */
+  governingWords(tenant: string, words: Uint32Array, stream: string, now: number): Governing | undefined {
+    this.key[0] = words[0]!;
+    this.key[1] = words[1]!;
+    this.key[2] = words[2]!;
+    return this.governingOfKey(tenant, stream, now);
+  }
+
+  private governingOfKey(tenant: string, stream: string, now: number): Governing | undefined {
     const t = this.tenants.find(tenant);
     if (t === undefined) return undefined;
-    keyWords(hash, this.key);
     const slot = this.findSlot();
     if (slot < 0) return undefined;
     const any = stream === "*";
