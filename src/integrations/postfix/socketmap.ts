@@ -131,7 +131,12 @@ function answerBytes(
   let at = end - 1;
   while (at > sp && buf[at] !== 0x40 /* @ */) at--;
   if (!(at > sp + 1 && at < end - 1)) return "NOTFOUND ";
-  const found = check(deps.tenant, buf, sp + 1, end, stream);
+  let found: ReturnType<typeof check>;
+  try {
+    found = check(deps.tenant, buf, sp + 1, end, stream);
+  } catch (err) {
+    return failed(deps, err);
+  }
   if (found === SLOW || (!found && deps.paused && !deps.paused.none?.(deps.tenant)))
     return answer(buf.toString("utf8", start, end), deps);
   return done(deps, map, found, undefined);

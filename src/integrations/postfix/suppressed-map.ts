@@ -239,21 +239,32 @@ export class SuppressedMap {
    */
   governing(tenant: string, hash: string, stream: string, now: number): Governing | undefined {
     keyWords(hash, this.key);
-    return this.governingOfKey(tenant, stream, now);
+    return this.governingOfKey(tenant, stream, now, undefined);
   }
 
   /**
    * The same for the key's three words as keyWords gives them (AddressDigest.words: the lookups' path, no hex
-   * string made).
+   * string made), the time read from `clock` (ms) only when the address has a row (most lookups read none).
    */
-  governingWords(tenant: string, words: Uint32Array, stream: string, now: number): Governing | undefined {
+  governingWords(
+    tenant: string,
+    words: Uint32Array,
+    stream: string,
+    clock: () => number,
+  ): Governing | undefined {
     this.key[0] = words[0]!;
     this.key[1] = words[1]!;
     this.key[2] = words[2]!;
-    return this.governingOfKey(tenant, stream, now);
+    return this.governingOfKey(tenant, stream, 0, clock);
   }
 
-  private governingOfKey(tenant: string, stream: string, now: number): Governing | undefined {
+  /** `clock` given: `now` read from it when first needed. */
+  private governingOfKey(
+    tenant: string,
+    stream: string,
+    now: number,
+    clock: (() => number) | undefined,
+  ): Governing | undefined {
     const t = this.tenants.find(tenant);
     if (t === undefined) return undefined;
     const slot = this.findSlot();
@@ -267,6 +278,10 @@ export class SuppressedMap {
       const rs = this.rStream[r];
       if (!any && rs !== st && rs !== all) continue;
       const until = this.rUntil[r]!;
+      if (clock) {
+        now = clock();
+        clock = undefined;
+      }
       if (until <= now) continue;
       if (best < 0 || until > this.rUntil[best]!) best = r;
     }

@@ -160,7 +160,7 @@ export class SuppressionMirror {
    */
   answerWords(tenant: string, words: Uint32Array, stream: string): Governing | undefined | typeof ASK {
     if (!this.fresh()) return ASK;
-    return this.map.governingWords(tenant, words, stream, this.nowMs());
+    return this.map.governingWords(tenant, words, stream, this.nowMs);
   }
 
   /**

@@ -191,7 +191,7 @@ describe("the lookup servers' bytes path", () => {
   });
 
   it("answers every socketmap request as the text path does: maps, streams, cases, non-ASCII, non-addresses", async () => {
-    const requests = [];
+    const requests: string[] = [];
     for (const map of [
       "suppressed",
       "transport",
