@@ -3,6 +3,7 @@
 // then the socketmap and policy servers answer the same from a request's bytes as from its text, on real
 // PostgreSQL, through their sockets.
 import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressHasher, normalizeAddress } from "../../../src/core/address.js";
 import { AddressDigest } from "../../../src/integrations/postfix/address-digest.js";
@@ -169,11 +170,12 @@ describe("the lookup servers' bytes path", () => {
         logger: createLogger("silent"),
       };
       const sm = await startSocketmapServer(deps, "127.0.0.1", 0);
+      // No signed return paths, no sender map: the policy server asks with the recipient's bytes (else its text).
       const po = await startPolicyServer(
         {
           ...deps,
           verpKeys: [],
-          senderStreams: new Map([["news.example", "marketing"]]),
+          senderStreams: new Map(),
           defaultTenant: "default",
         },
         "127.0.0.1",
@@ -261,5 +263,32 @@ describe("the lookup servers' bytes path", () => {
     const fromBytes = await ask(ports.bytes.policy);
     expect(fromBytes).toEqual(await ask(ports.text.policy));
     expect(fromBytes.filter((r) => r.startsWith("action=REJECT 5.7.1")).length).toBeGreaterThan(6);
+  });
+  it("answers a policy request split across reads at any point as a whole one, from the copied values", async () => {
+    const attrs =
+      "request=smtpd_access_policy\nprotocol_state=RCPT\nsender=app@shop.example\n" +
+      "recipient=Jane@Example.org\nqueue_id=\n\n";
+    const whole = Buffer.from(attrs);
+    const replies: string[] = [];
+    for (let at = 1; at < whole.length; at += 3) {
+      const socket = connect(ports.bytes.policy, "127.0.0.1");
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      socket.setNoDelay(true);
+      let got = "";
+      const reply = new Promise<string>((resolve) =>
+        socket.on("data", (d: Buffer) => {
+          got += d.toString();
+          if (got.endsWith("\n\n")) resolve(got);
+        }),
+      );
+      socket.write(whole.subarray(0, at));
+      // Two writes, read apart (the server has taken the first before the second is sent).
+      await new Promise((r) => setTimeout(r, 5));
+      socket.write(whole.subarray(at));
+      replies.push(await reply);
+      socket.destroy();
+    }
+    for (const r of replies)
+      expect(r).toMatch(/^action=REJECT 5\.7\.1 suppressed by Rebound in stream default: /);
   });
 });
