@@ -105,7 +105,8 @@ async function servers(root, label) {
   }
   const common = {
     check: CHECK === "real" ? await realCheck(root) : () => undefined,
-    paused: () => undefined,
+    // No pause in force (as the lookup role's pauseCheck says of a tenant with none: `none`).
+    paused: Object.assign(() => undefined, { none: () => true }),
     tenant: "default",
     defaultStream: "default",
     logger: { warn() {}, info() {} },
@@ -177,7 +178,11 @@ async function drive(handler, requests, n) {
   handler(s);
   const m0 = minors;
   const c0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) s.emit("data", requests[i & 4095]);
+  // The policy server of older builds set the socket's encoding (text chunks); newer ones read bytes.
+  const chunks = s.strings
+    ? requests.map(String)
+    : requests.map((r) => (typeof r === "string" ? Buffer.from(r) : r));
+  for (let i = 0; i < n; i++) s.emit("data", chunks[i & 4095]);
   const c = process.cpuUsage(c0);
   if (s.replies !== n) throw new Error(`${s.replies} replies to ${n} requests`);
   // The observer hears of the collections after the loop has yielded.

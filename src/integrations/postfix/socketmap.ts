@@ -77,6 +77,12 @@ const framed = (reply: string) => (reply === "NOTFOUND " ? NOTFOUND : netstring(
 
 const MAP_NAMES = SOCKETMAP_MAPS.map((m) => ({ map: m, bytes: Buffer.from(m, "latin1") }));
 
+/** Whether buf holds `word` at `at` (its length checked by the caller; a loop, not a call into C++). */
+function same(word: Buffer, buf: Buffer, at: number): boolean {
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+  return true;
+}
+
 /** Stream names as requests spell them, made into strings once (a few per deployment). */
 class Names {
   private readonly bytes: Buffer[] = [];
@@ -89,7 +95,7 @@ class Names {
     for (let i = from; i < to; i++) if (buf[i]! < 0x21 || buf[i]! > 0x7e) return undefined;
     for (let k = 0; k < this.bytes.length; k++) {
       const b = this.bytes[k]!;
-      if (b.length === n && b.compare(buf, from, to) === 0) return this.names[k];
+      if (b.length === n && same(b, buf, from)) return this.names[k];
     }
     const name = buf.toString("latin1", from, to);
     if (this.bytes.length < 64) {
@@ -122,8 +128,7 @@ function answerBytes(
   }
   const nameEnd = slash < 0 ? sp : slash;
   let map: SocketmapMap | undefined;
-  for (const m of MAP_NAMES)
-    if (m.bytes.length === nameEnd - start && m.bytes.compare(buf, start, nameEnd) === 0) map = m.map;
+  for (const m of MAP_NAMES) if (m.bytes.length === nameEnd - start && same(m.bytes, buf, start)) map = m.map;
   const stream = slash < 0 ? deps.defaultStream : names.of(buf, slash + 1, sp);
   if (sp === start || sp === end || map === undefined || stream === undefined)
     return answer(buf.toString("utf8", start, end), deps);
