@@ -26,6 +26,7 @@
 //                                                  if it worked: what answering later costs the reply's write)
 //                                      [--nice N]   (the lookup process run under `nice -n N`: e.g. -5, a higher
 //                                                  priority than the client's and the machine's other work)
+//                                      [--histogram]   (the C client's latencies counted in buckets, printed)
 //                                      [--alloc-prof]   (where the lookup process allocates while measured: V8's
 //                                                  sampling heap profiler, collected objects included; the top
 //                                                  functions in bytes per lookup)
@@ -44,6 +45,18 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  // This file's opening comment is its help.
+  const text = readFileSync(new URL(import.meta.url), "utf8");
+  console.log(
+    text
+      .slice(0, text.indexOf("\nimport "))
+      .split("\n")
+      .map((l) => l.replace(/^\/\/ ?/, ""))
+      .join("\n"),
+  );
+  process.exit(0);
+}
 const arg = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
@@ -488,6 +501,13 @@ if (args[0] === "--serve") {
       own = process.cpuUsage(own0);
     }
     const split1 = userSystem(child.pid);
+    if (r.hist && args.includes("--histogram")) {
+      const shown = r.hist
+        .filter(([, n]) => n > 0)
+        .map(([b, n]) => `${b < 0 ? "more" : `≤${b}`} ${n}`)
+        .join(", ");
+      console.log(`  ${name} latency histogram (ms: lookups): ${shown}`);
+    }
     if (server.alloc) {
       const per = (b) => (b / r.n).toFixed(0);
       console.log(`  ${name}: ${per(server.alloc.total)} bytes allocated a lookup (sampled), by function:`);
