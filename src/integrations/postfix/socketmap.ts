@@ -159,7 +159,9 @@ export class ReplyQueue {
 
   add(reply: string | Promise<string>, frame: (s: string) => string): void {
     if (typeof reply === "string" && this.waiting === 0) {
-      this.out += frame(reply);
+      // One reply per read is the rule (a connection has one request in flight): no concatenation then.
+      const framed = frame(reply);
+      this.out = this.out === "" ? framed : this.out + framed;
       return;
     }
     this.flush();

@@ -356,7 +356,10 @@ export class SuppressedMap {
 
   private findSlot(): number {
     const s = this.slots;
-    const [k0, k1, k2] = this.key as unknown as [number, number, number];
+    // Read one by one (a destructuring of the typed array would make an iterator per lookup).
+    const k0 = this.key[0]!;
+    const k1 = this.key[1]!;
+    const k2 = this.key[2]!;
     let i = k0 & this.mask;
     for (;;) {
       const b = i * 4;
