@@ -137,6 +137,21 @@ function detach(v: Value, chunk: Buffer): void {
   v.from = 0;
 }
 
+/**
+ * Whether decodeVerp could take the sender for a signed return path: its local part starts with `r=` or `h=`
+ * (src/core/verp.ts), read on the bytes. Anything decodeVerp would trim or unwrap first (a space, a control or
+ * non-ASCII byte, `<`) counts as could.
+ */
+function maybeVerp(sender: Value): boolean {
+  const b = sender.buf;
+  if (!b || sender.to === sender.from) return false;
+  const c0 = b[sender.from]!;
+  if (c0 <= 0x20 || c0 >= 0x7f || c0 === 0x3c /* < */) return true;
+  return (c0 | 0x20) !== 0x72 /* r */ && (c0 | 0x20) !== 0x68 /* h */
+    ? false
+    : sender.to - sender.from > 1 && b[sender.from + 1] === 0x3d; /* = */
+}
+
 const text = (v: Value) => (v.buf ? v.buf.toString("utf8", v.from, v.to) : undefined);
 
 function refuse(socket: Socket, deps: PolicyServerDeps, why: string): void {
@@ -158,13 +173,18 @@ function decide(
     recipient.to === recipient.from
   )
     return policyReply(undefined);
-  // Neither signed return paths nor a map of senders to read: the default stream, the recipient's bytes asked
-  // where they lie. What this cannot answer (see SuppressionCheck.bytes; pauses in force) goes by the text.
+  // A sender that is surely not a signed return path: the stream from the sender map (the sender's text read
+  // only when there is one), the recipient's bytes asked where they lie. What this cannot answer (see
+  // SuppressionCheck.bytes; pauses in force) goes by the text.
   const bytes = deps.check.bytes;
-  if (bytes && deps.verpKeys.length === 0 && deps.senderStreams.size === 0) {
+  if (bytes && (deps.verpKeys.length === 0 || !maybeVerp(sender))) {
+    const stream =
+      deps.senderStreams.size === 0
+        ? deps.defaultStream
+        : (streamOfSender(text(sender) ?? "", deps.senderStreams) ?? deps.defaultStream);
     let found: ReturnType<typeof bytes>;
     try {
-      found = bytes(deps.tenant, recipient.buf, recipient.from, recipient.to, deps.defaultStream);
+      found = bytes(deps.tenant, recipient.buf, recipient.from, recipient.to, stream);
     } catch (err) {
       return failed(deps, err);
     }

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressHasher, normalizeAddress } from "../../../src/core/address.js";
+import { encodeVerp, type VerpKey } from "../../../src/core/verp.js";
 import { AddressDigest } from "../../../src/integrations/postfix/address-digest.js";
 import { pauseCheck, suppressionCheck } from "../../../src/integrations/postfix/check.js";
 import { NetstringReader } from "../../../src/integrations/postfix/netstring.js";
@@ -18,6 +19,8 @@ import { createLogger } from "../../../src/log.js";
 import { upsertSuppression } from "../../../src/store/suppressions.js";
 import { createTestDb, TEST_ADDRESS_KEY, testHash, type TestDb } from "../../helpers/db.js";
 import { PolicyClient, SocketmapClient } from "./lookup-client.js";
+
+const VERP_KEY: VerpKey = { id: "k1", secret: "a-test-secret-of-some-length-0123456789" };
 
 /** The general path's key of an address, or undefined when it does not normalise. */
 function generalKey(key: Uint8Array, address: string, caseSensitiveLocalPart: boolean) {
@@ -137,7 +140,10 @@ describe("the lookup servers' bytes path", () => {
   let t: TestDb;
   let mirror: SuppressionMirror;
   const servers: ListeningServer[] = [];
-  const ports = { bytes: { socketmap: 0, policy: 0 }, text: { socketmap: 0, policy: 0 } };
+  const ports = {
+    bytes: { socketmap: 0, policy: 0, signed: 0 },
+    text: { socketmap: 0, policy: 0, signed: 0 },
+  };
 
   beforeAll(async () => {
     t = await createTestDb();
@@ -181,8 +187,19 @@ describe("the lookup servers' bytes path", () => {
         "127.0.0.1",
         0,
       );
-      servers.push(sm, po);
-      ports[kind] = { socketmap: sm.port, policy: po.port };
+      // With signed return paths and a sender map: the bytes path for the senders that cannot be signed ones.
+      const signed = await startPolicyServer(
+        {
+          ...deps,
+          verpKeys: [VERP_KEY],
+          senderStreams: new Map([["news.example", "marketing"]]),
+          defaultTenant: "default",
+        },
+        "127.0.0.1",
+        0,
+      );
+      servers.push(sm, po, signed);
+      ports[kind] = { socketmap: sm.port, policy: po.port, signed: signed.port };
     }
   });
 
@@ -290,5 +307,46 @@ describe("the lookup servers' bytes path", () => {
     }
     for (const r of replies)
       expect(r).toMatch(/^action=REJECT 5\.7\.1 suppressed by Rebound in stream default: /);
+  });
+  it("with signed return paths and a sender map, answers every sender as the text path does", async () => {
+    const rp = (recipient: string, stream: string) =>
+      encodeVerp({ recipient, stream }, [VERP_KEY], "bounces.example.com");
+    const senders = [
+      rp("Mixed.Case@example.org", "marketing"),
+      rp("jane@example.org", "marketing"),
+      rp("a-much-longer-local-part-than-fits-inline.in.the.return.path.x@example.org", "marketing"),
+      `<${rp("mixed.case@example.org", "marketing")}>`,
+      ` ${rp("mixed.case@example.org", "marketing")}`,
+      "R=junk@example.org",
+      "h=@example.org",
+      "hello@news.example",
+      "rh@news.example",
+      "r@news.example",
+      "app@shop.example",
+      "",
+    ];
+    const asks: Record<string, string>[] = [];
+    for (const sender of senders)
+      for (const recipient of [
+        "jane@example.org",
+        "Mixed.Case@example.org",
+        "any@example.org",
+        "nobody@example.org",
+      ])
+        asks.push({ sender, recipient });
+    const ask = async (port: number) => {
+      const c = await PolicyClient.open(port);
+      try {
+        const replies = [];
+        for (const a of asks) replies.push(await c.ask(a));
+        return replies;
+      } finally {
+        c.close();
+      }
+    };
+    const fromBytes = await ask(ports.bytes.signed);
+    expect(fromBytes).toEqual(await ask(ports.text.signed));
+    // The signed return path for Mixed.Case in marketing, and the sender map's marketing, refuse it.
+    expect(fromBytes.filter((r) => r.includes("in stream marketing")).length).toBeGreaterThanOrEqual(4);
   });
 });
