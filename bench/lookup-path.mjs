@@ -1,13 +1,15 @@
 // The lookup servers' own JavaScript per request, without sockets or the machine's scheduling: the socketmap and
 // policy servers (src/integrations/postfix) handed requests by a stand-in socket in this process, their replies
 // taken by its write(), the suppression check a stub (not the HMAC and table: src/core's and the mirror's) and
-// the lookups counted in a real Metrics registry. Prints the CPU per request (process.cpuUsage, user + system:
+// the lookups counted in a real Metrics registry. With --check real, the check is each build's own (its
+// suppressionCheck over a SuppressionMirror of 10,000 suppressions, marked loaded and fresh, its address hasher and,
+// where the build has one, its AddressDigest): what a lookup costs in the process but the sockets and the machine. Prints the CPU per request (process.cpuUsage, user + system:
 // no I/O here) and the young-generation collections per 100,000 requests. With --base DIR, the same from another
 // checkout's sources (e.g. a `git archive` of main with node_modules linked), alternated round by round with
 // these, in one process: what a change of the servers' code saves, on a machine too busy for bench/lookup.mjs's
 // latencies to say.
 //
-//   node --import tsx bench/lookup-path.mjs [--requests 200000] [--rounds 5] [--base DIR]
+//   node --import tsx bench/lookup-path.mjs [--requests 200000] [--rounds 5] [--base DIR] [--check stub|real]
 import { EventEmitter } from "node:events";
 import net from "node:net";
 import { syncBuiltinESMExports } from "node:module";
@@ -22,6 +24,7 @@ const arg = (name, dflt) => {
 const REQUESTS = Number(arg("requests", "200000"));
 const ROUNDS = Number(arg("rounds", "5"));
 const BASE = arg("base", undefined);
+const CHECK = arg("check", "stub");
 
 // net.createServer replaced before the servers are imported: each server's connection handler is kept, and
 // handed stand-in sockets.
@@ -56,6 +59,34 @@ class StandIn extends EventEmitter {
   }
 }
 
+/** The build's own check over a mirror of 10,000 suppressions (s0@example.org...), as its lookup role makes it. */
+async function realCheck(root) {
+  const { existsSync } = await import("node:fs");
+  const { suppressionCheck } = await import(`${root}/src/integrations/postfix/check.ts`);
+  const { SuppressionMirror } = await import(`${root}/src/integrations/postfix/suppression-mirror.ts`);
+  const { addressHasher } = await import(`${root}/src/core/address.ts`);
+  const key = Buffer.alloc(32, 7);
+  const hashAddress = addressHasher(key);
+  const mirror = new SuppressionMirror(null, { logger: { warn() {}, info() {} } });
+  // Loaded and fresh for ever (no database: the load and the polls are not this bench's).
+  mirror.loaded = true;
+  mirror.freshAt = Infinity;
+  const since = Date.now();
+  for (let i = 0; i < 10_000; i++)
+    mirror.map.add("default", hashAddress(`s${i}@example.org`), {
+      stream: "default",
+      reason: "userunknown",
+      class: "hard",
+      since,
+      until: Infinity,
+    });
+  const digestFile = `${root}/src/integrations/postfix/address-digest.ts`;
+  const digest = existsSync(digestFile)
+    ? new (await import(digestFile)).AddressDigest(key, false)
+    : undefined;
+  return suppressionCheck(mirror, false, hashAddress, digest);
+}
+
 async function servers(root, label) {
   const { startSocketmapServer } = await import(`${root}/src/integrations/postfix/socketmap.ts`);
   const { startPolicyServer } = await import(`${root}/src/integrations/postfix/policy.ts`);
@@ -73,8 +104,9 @@ async function servers(root, label) {
     };
   }
   const common = {
-    check: () => undefined,
-    paused: () => undefined,
+    check: CHECK === "real" ? await realCheck(root) : () => undefined,
+    // No pause in force (as the lookup role's pauseCheck says of a tenant with none: `none`).
+    paused: Object.assign(() => undefined, { none: () => true }),
     tenant: "default",
     defaultStream: "default",
     logger: { warn() {}, info() {} },
@@ -93,7 +125,10 @@ async function servers(root, label) {
 
 // Requests as Postfix sends them: the socketmap's netstring as bytes, the policy's attribute lines (Postfix 3's
 // set at RCPT, some 25 of them) as the text a utf8 socket hands over.
-const addresses = Array.from({ length: 4096 }, (_, i) => `n${(i * 2654435761) >>> 0}x@example.org`);
+// With --check real, 1% for suppressed addresses, as bench/lookup.mjs asks.
+const addresses = Array.from({ length: 4096 }, (_, i) =>
+  i % 100 === 0 ? `s${i}@example.org` : `n${(i * 2654435761) >>> 0}x@example.org`,
+);
 const smRequests = addresses.map((a) => {
   const body = `suppressed ${a}`;
   return Buffer.from(`${Buffer.byteLength(body)}:${body},`);
@@ -143,7 +178,11 @@ async function drive(handler, requests, n) {
   handler(s);
   const m0 = minors;
   const c0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) s.emit("data", requests[i & 4095]);
+  // The policy server of older builds set the socket's encoding (text chunks); newer ones read bytes.
+  const chunks = s.strings
+    ? requests.map(String)
+    : requests.map((r) => (typeof r === "string" ? Buffer.from(r) : r));
+  for (let i = 0; i < n; i++) s.emit("data", chunks[i & 4095]);
   const c = process.cpuUsage(c0);
   if (s.replies !== n) throw new Error(`${s.replies} replies to ${n} requests`);
   // The observer hears of the collections after the loop has yielded.

@@ -26,6 +26,10 @@
 //                                                  if it worked: what answering later costs the reply's write)
 //                                      [--nice N]   (the lookup process run under `nice -n N`: e.g. -5, a higher
 //                                                  priority than the client's and the machine's other work)
+//                                      [--histogram]   (the C client's latencies counted in buckets, printed)
+//                                      [--alloc-prof]   (where the lookup process allocates while measured: V8's
+//                                                  sampling heap profiler, collected objects included; the top
+//                                                  functions in bytes per lookup)
 //                                      [--trace DIR]   (timelines for bench/lookup-tail.mjs, into DIR: every measured
 //                                                  lookup's write and reply as the C client saw them, the lookup
 //                                                  process's collections and its mirror's polls and pause reads,
@@ -41,6 +45,18 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  // This file's opening comment is its help.
+  const text = readFileSync(new URL(import.meta.url), "utf8");
+  console.log(
+    text
+      .slice(0, text.indexOf("\nimport "))
+      .split("\n")
+      .map((l) => l.replace(/^\/\/ ?/, ""))
+      .join("\n"),
+  );
+  process.exit(0);
+}
 const arg = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
@@ -81,7 +97,8 @@ async function reportOnStdin(timeline) {
       if (e.detail?.kind === 1) gc.minor++;
     }
   }).observe({ entryTypes: ["gc"] });
-  createInterface({ input: process.stdin }).on("line", (l) => {
+  const alloc = args.includes("--alloc-prof") ? await allocationSampler() : undefined;
+  createInterface({ input: process.stdin }).on("line", async (l) => {
     if (l.startsWith("timeline ")) {
       timeline?.save(l.slice(9));
       return;
@@ -89,6 +106,7 @@ async function reportOnStdin(timeline) {
     if (l === "reset") {
       eld.reset();
       gc = { n: 0, max: 0, total: 0, minor: 0 };
+      await alloc?.start();
       return;
     }
     const ms = (ns) => Math.round(ns / 1e3) / 1e3;
@@ -96,9 +114,55 @@ async function reportOnStdin(timeline) {
       JSON.stringify({
         eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) },
         gc: { n: gc.n, minor: gc.minor, max: Math.round(gc.max * 1000) / 1000, total: Math.round(gc.total) },
+        alloc: await alloc?.stop(),
       }) + "\n",
     );
   });
+}
+
+/**
+ * --alloc-prof: V8's sampling heap profiler over the inspector, counting objects collected since (what a young
+ * collection frees is what makes it come): bytes allocated by function (self), largest first.
+ */
+async function allocationSampler() {
+  const { Session } = await import("node:inspector");
+  const session = new Session();
+  session.connect();
+  const post = (method, params) =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))),
+    );
+  await post("HeapProfiler.enable");
+  let on = false;
+  return {
+    async start() {
+      if (on) await post("HeapProfiler.stopSampling");
+      await post("HeapProfiler.startSampling", {
+        samplingInterval: 512,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      on = true;
+    },
+    async stop() {
+      if (!on) return undefined;
+      on = false;
+      const { profile } = await post("HeapProfiler.stopSampling");
+      const by = new Map();
+      let total = 0;
+      const name = (f) =>
+        `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\/(src|lib|node_modules)\//, "$1/")}:${f.lineNumber + 1}`;
+      // By function and its caller (a builtin's garbage is its caller's doing).
+      const walk = (n, caller) => {
+        const where = `${name(n.callFrame)} <- ${caller}`;
+        by.set(where, (by.get(where) ?? 0) + n.selfSize);
+        total += n.selfSize;
+        for (const c of n.children) walk(c, name(n.callFrame));
+      };
+      walk(profile.head, "");
+      return { total, top: [...by].sort((a, b) => b[1] - a[1]).slice(0, 25) };
+    },
+  };
 }
 
 /**
@@ -357,6 +421,7 @@ if (args[0] === "--serve") {
     schema,
     ...(FLOOR ? ["--floor", "--floor-work", String(FLOOR_WORK)] : []),
     ...(TRACE ? ["--trace"] : []),
+    ...(args.includes("--alloc-prof") ? ["--alloc-prof"] : []),
   ]);
   const child = NICE
     ? spawn("nice", ["-n", NICE, file, ...argv], { stdio: ["pipe", "pipe", "inherit"] })
@@ -436,6 +501,19 @@ if (args[0] === "--serve") {
       own = process.cpuUsage(own0);
     }
     const split1 = userSystem(child.pid);
+    if (r.hist && args.includes("--histogram")) {
+      const shown = r.hist
+        .filter(([, n]) => n > 0)
+        .map(([b, n]) => `${b < 0 ? "more" : `≤${b}`} ${n}`)
+        .join(", ");
+      console.log(`  ${name} latency histogram (ms: lookups): ${shown}`);
+    }
+    if (server.alloc) {
+      const per = (b) => (b / r.n).toFixed(0);
+      console.log(`  ${name}: ${per(server.alloc.total)} bytes allocated a lookup (sampled), by function:`);
+      for (const [where, bytes] of server.alloc.top)
+        if (bytes / r.n >= 8) console.log(`    ${per(bytes).padStart(6)} ${where}`);
+    }
     console.log(
       `${name.padEnd(9)} ${r.n} lookups, ${r.rate.toFixed(0)}/s; latency p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(1)} ms; ` +
         `${r.suppressed} suppressed (p50 ${r.hitP50.toFixed(3)} ms, p99 ${r.hitP99.toFixed(3)} ms); lookup process CPU ${((cpu / r.n) * 1e6).toFixed(1)} µs per lookup ` +

@@ -21,6 +21,8 @@ export type AddressKeySource = (typeof ADDRESS_KEY_SOURCES)[number];
 
 export interface ResolvedAddressKey {
   hashAddress: AddressHasher;
+  /** The key itself (the lookup role hashes with it without hashAddress's strings: postfix/address-digest.ts). */
+  key: Uint8Array;
   fingerprint: string;
   source: AddressKeySource;
   /** Set when this process made the key (and re-filed what older versions had hashed without one). */
@@ -78,14 +80,19 @@ export async function resolveAddressKey(db: Kysely<Database>, config: Config): P
               `${stored.fingerprint}${stored.key ? " (kept in the database)" : ""}: every lookup would miss. ` +
               "Give the key the database was made with",
           );
-        return { hashAddress: addressHasher(fromFile), fingerprint: fp, source: "file" };
+        return { hashAddress: addressHasher(fromFile), key: fromFile, fingerprint: fp, source: "file" };
       }
       if (!stored.key)
         throw new ConfigError(
           `this database's addresses are hashed with the key ${stored.fingerprint}, kept in a file: ` +
             "set REBOUND_ADDRESS_KEY_FILE to it",
         );
-      return { hashAddress: addressHasher(stored.key), fingerprint: stored.fingerprint, source: "database" };
+      return {
+        hashAddress: addressHasher(stored.key),
+        key: stored.key,
+        fingerprint: stored.fingerprint,
+        source: "database",
+      };
     }
     const key = fromFile ?? randomBytes(32);
     const fingerprint = addressKeyFingerprint(key);
@@ -94,6 +101,7 @@ export async function resolveAddressKey(db: Kysely<Database>, config: Config): P
     if (claim.claimed)
       return {
         hashAddress: hasher,
+        key,
         fingerprint,
         source: fromFile ? "file" : "database",
         created: { refiled: claim.refiled! },

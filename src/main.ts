@@ -89,6 +89,9 @@ export async function startApp(
 ): Promise<App> {
   const logger = opts.logger ?? createLogger(givenConfig.logLevel, undefined, givenConfig.logFormat);
   const now = opts.now ?? (() => new Date());
+  // The same clock in milliseconds, for the lookups (no Date each).
+  const injected = opts.now;
+  const nowMs = injected ? () => injected().getTime() : Date.now;
   const has = (r: Role) => roles.includes(r);
   const metrics = opts.metrics ?? createMetrics();
   const closers: (() => Promise<void>)[] = [];
@@ -224,7 +227,7 @@ export async function startApp(
       import("./integrations/postfix/suppression-mirror.js").SuppressionMirror | undefined;
     if (has("api") && has("lookup")) {
       const { suppressionMirrorOf } = await import("./integrations/postfix/index.js");
-      const mirror = suppressionMirrorOf({ db, config, logger, metrics, now });
+      const mirror = suppressionMirrorOf({ db, config, logger, metrics, now, nowMs });
       mirror.start();
       closers.push(() => mirror.stop());
       suppressionMirror = mirror;
@@ -266,9 +269,11 @@ export async function startApp(
         db,
         config,
         hashAddress,
+        addressKey: addressKey.key,
         logger,
         metrics,
         now,
+        nowMs,
         mirror: suppressionMirror,
       });
       app.socketmapPort = lookup.socketmapPort;

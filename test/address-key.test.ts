@@ -81,6 +81,11 @@ describe("the address-hash key", () => {
     const other = await resolveAddressKey(b.db, configWith());
     expect(other.fingerprint).not.toBe(first.fingerprint);
     expect(other.hashAddress("p@example.com")).not.toBe(first.hashAddress("p@example.com"));
+    // The key itself, for the lookups' own hashing: the same HMAC as hashAddress, each time it is read.
+    for (const k of [first, again])
+      expect(createHmac("sha256", k.key).update("p@example.com").digest("hex")).toBe(
+        first.hashAddress("p@example.com"),
+      );
   });
 
   it("gives one key to processes that claim it at the same time", async () => {
@@ -96,6 +101,9 @@ describe("the address-hash key", () => {
     writeFileSync(file, newAddressKeyText(), { mode: 0o600 });
     const fromFile = await resolveAddressKey(a.db, configWith(file));
     expect(fromFile.source).toBe("file");
+    expect(createHmac("sha256", fromFile.key).update("p@example.com").digest("hex")).toBe(
+      fromFile.hashAddress("p@example.com"),
+    );
     const row = await sql<{ key: Buffer | null; fingerprint: string }>`
       select key, fingerprint from address_key`.execute(a.db);
     expect(row.rows).toEqual([{ key: null, fingerprint: fromFile.fingerprint }]);

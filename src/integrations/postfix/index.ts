@@ -7,6 +7,7 @@ import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import type { Db } from "../../store/db.js";
 import { SuppressionMirror } from "./suppression-mirror.js";
+import { AddressDigest } from "./address-digest.js";
 import { pauseCheck, suppressionCheck } from "./check.js";
 import { PauseCache } from "../../alerts/pause-cache.js";
 import { startPolicyServer } from "./policy.js";
@@ -24,9 +25,13 @@ export async function startLookup(deps: {
   db: Db;
   config: Config;
   hashAddress: AddressHasher;
+  /** The key `hashAddress` hashes with: given, most lookups make no string or object (address-digest.ts). */
+  addressKey?: Uint8Array;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
+  /** The same clock in milliseconds (no Date per lookup); default: `now`'s. */
+  nowMs?: () => number;
   mirror?: SuppressionMirror;
 }): Promise<LookupRole> {
   const { config, metrics } = deps;
@@ -35,7 +40,12 @@ export async function startLookup(deps: {
   const mirror = deps.mirror ?? suppressionMirrorOf({ ...deps, logger });
   if (!deps.mirror) mirror.start();
   const common = {
-    check: suppressionCheck(mirror, config.caseSensitiveLocalPart, deps.hashAddress),
+    check: suppressionCheck(
+      mirror,
+      config.caseSensitiveLocalPart,
+      deps.hashAddress,
+      deps.addressKey && new AddressDigest(deps.addressKey, config.caseSensitiveLocalPart),
+    ),
     paused: pauseCheck(new PauseCache(deps.db)),
     tenant: config.lookupTenant ?? config.defaultTenant,
     defaultStream: config.defaultStream,
@@ -86,11 +96,13 @@ export function suppressionMirrorOf(deps: {
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
+  nowMs?: () => number;
 }): SuppressionMirror {
   const { config, metrics } = deps;
   return new SuppressionMirror(deps.db, {
     logger: deps.logger,
     now: deps.now,
+    nowMs: deps.nowMs,
     maxStalenessMs: config.lookupMaxStalenessMs,
     pollMs: Math.max(10, Math.floor(config.lookupMaxStalenessMs / 10)),
     onPoll: (at) => metrics.lookupMirrorFresh.set(at.getTime() / 1000),

@@ -31,6 +31,16 @@ export class NetstringReader {
 
   push(chunk: Buffer): string[] {
     const out: string[] = [];
+    this.read(chunk, (buf, start, end) => out.push(buf.toString("utf8", start, end)));
+    return out;
+  }
+
+  /**
+   * The same, each string completed by the chunk handed to `each` as the bytes buf[start, end) where they lie
+   * (in the chunk itself, unless the string came in several): no string or array made. `buf` is the caller's
+   * only until `each` returns.
+   */
+  read(chunk: Buffer, each: (buf: Buffer, start: number, end: number) => void): void {
     let i = 0;
     while (i < chunk.length) {
       if (this.want < 0) {
@@ -54,9 +64,10 @@ export class NetstringReader {
       if (this.bufferedBytes === 0 && chunk.length - i > this.want) {
         if (chunk[i + this.want] !== 0x2c /* , */)
           throw new NetstringError("netstring not terminated by a comma");
-        out.push(chunk.toString("utf8", i, i + this.want));
+        const start = i;
         i += this.want + 1;
         this.want = -1;
+        each(chunk, start, i - 1);
         continue;
       }
       // Body and its trailing comma, across chunks.
@@ -68,12 +79,12 @@ export class NetstringReader {
       if (this.bufferedBytes === this.want + 1) {
         const all = Buffer.concat(this.buffered, this.bufferedBytes);
         if (all[this.want] !== 0x2c /* , */) throw new NetstringError("netstring not terminated by a comma");
-        out.push(all.toString("utf8", 0, this.want));
+        const end = this.want;
         this.buffered = [];
         this.bufferedBytes = 0;
         this.want = -1;
+        each(all, 0, end);
       }
     }
-    return out;
   }
 }

@@ -8,11 +8,12 @@ import {
   parseSocketmapRequest,
   socketmapPausedReply,
   socketmapReply,
+  SOCKETMAP_MAPS,
   type Governing,
   type Paused,
   type SocketmapMap,
 } from "./answer.js";
-import type { PauseCheck, SuppressionCheck } from "./check.js";
+import { SLOW, type PauseCheck, type SuppressionCheck } from "./check.js";
 import { netstring, NetstringError, NetstringReader } from "./netstring.js";
 
 /** A request holds a map name and an address (at most 320 octets): anything longer is not Postfix talking. */
@@ -39,19 +40,22 @@ export async function startSocketmapServer(
   host: string,
   port: number,
 ): Promise<ListeningServer> {
-  const server = createServer((socket) => serve(socket, deps));
+  const names = new Names();
+  const server = createServer((socket) => serve(socket, deps, names));
   return listen(server, host, port);
 }
 
-function serve(socket: Socket, deps: LookupServerDeps): void {
+function serve(socket: Socket, deps: LookupServerDeps, names: Names): void {
   const reader = new NetstringReader(MAX_REQUEST);
   const replies = new ReplyQueue(socket);
+  // Each request read where it lies in the chunk (one function per connection, none per request).
+  const each = (buf: Buffer, start: number, end: number) =>
+    replies.add(answerBytes(buf, start, end, deps, names), framed);
   socket.setNoDelay(true);
   socket.on("error", () => socket.destroy());
   socket.on("data", (chunk: Buffer) => {
-    let requests: string[];
     try {
-      requests = reader.push(chunk);
+      reader.read(chunk, each);
     } catch (err) {
       if (err instanceof NetstringError) {
         deps.logger.warn(
@@ -63,9 +67,84 @@ function serve(socket: Socket, deps: LookupServerDeps): void {
       }
       throw err;
     }
-    for (const text of requests) replies.add(answer(text, deps), netstring);
     replies.flush();
   });
+}
+
+/** The framed reply to most lookups, made once. */
+const NOTFOUND = netstring("NOTFOUND ");
+const framed = (reply: string) => (reply === "NOTFOUND " ? NOTFOUND : netstring(reply));
+
+const MAP_NAMES = SOCKETMAP_MAPS.map((m) => ({ map: m, bytes: Buffer.from(m, "latin1") }));
+
+/** Whether buf holds `word` at `at` (its length checked by the caller; a loop, not a call into C++). */
+function same(word: Buffer, buf: Buffer, at: number): boolean {
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+  return true;
+}
+
+/** Stream names as requests spell them, made into strings once (a few per deployment). */
+class Names {
+  private readonly bytes: Buffer[] = [];
+  private readonly names: string[] = [];
+
+  /** buf[from, to) as a string, when it is printable ASCII of 1-200 bytes; undefined otherwise. */
+  of(buf: Buffer, from: number, to: number): string | undefined {
+    const n = to - from;
+    if (n < 1 || n > 200) return undefined;
+    for (let i = from; i < to; i++) if (buf[i]! < 0x21 || buf[i]! > 0x7e) return undefined;
+    for (let k = 0; k < this.bytes.length; k++) {
+      const b = this.bytes[k]!;
+      if (b.length === n && same(b, buf, from)) return this.names[k];
+    }
+    const name = buf.toString("latin1", from, to);
+    if (this.bytes.length < 64) {
+      this.bytes.push(Buffer.from(name, "latin1"));
+      this.names.push(name);
+    }
+    return name;
+  }
+}
+
+/**
+ * A request read in its bytes: `suppressed KEY`, `transport/STREAM KEY`... answered from memory with no string of
+ * it; what this cannot answer so (another map name, a key that is not plain ASCII, memory not current, pauses in
+ * force) is answered by answer() from its text, as before.
+ */
+function answerBytes(
+  buf: Buffer,
+  start: number,
+  end: number,
+  deps: LookupServerDeps,
+  names: Names,
+): string | Promise<string> {
+  const check = deps.check.bytes;
+  if (!check) return answer(buf.toString("utf8", start, end), deps);
+  let sp = start;
+  let slash = -1;
+  while (sp < end && buf[sp] !== 0x20) {
+    if (buf[sp] === 0x2f /* / */ && slash < 0) slash = sp;
+    sp++;
+  }
+  const nameEnd = slash < 0 ? sp : slash;
+  let map: SocketmapMap | undefined;
+  for (const m of MAP_NAMES) if (m.bytes.length === nameEnd - start && same(m.bytes, buf, start)) map = m.map;
+  const stream = slash < 0 ? deps.defaultStream : names.of(buf, slash + 1, sp);
+  if (sp === start || sp === end || map === undefined || stream === undefined)
+    return answer(buf.toString("utf8", start, end), deps);
+  // isAddressKey: something before and after the last @.
+  let at = end - 1;
+  while (at > sp && buf[at] !== 0x40 /* @ */) at--;
+  if (!(at > sp + 1 && at < end - 1)) return "NOTFOUND ";
+  let found: ReturnType<typeof check>;
+  try {
+    found = check(deps.tenant, buf, sp + 1, end, stream);
+  } catch (err) {
+    return failed(deps, err);
+  }
+  if (found === SLOW || (!found && deps.paused && !deps.paused.none?.(deps.tenant)))
+    return answer(buf.toString("utf8", start, end), deps);
+  return done(deps, map, found, undefined);
 }
 
 /**
@@ -80,7 +159,9 @@ export class ReplyQueue {
 
   add(reply: string | Promise<string>, frame: (s: string) => string): void {
     if (typeof reply === "string" && this.waiting === 0) {
-      this.out += frame(reply);
+      // One reply per read is the rule (a connection has one request in flight): no concatenation then.
+      const framed = frame(reply);
+      this.out = this.out === "" ? framed : this.out + framed;
       return;
     }
     this.flush();

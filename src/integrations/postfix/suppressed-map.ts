@@ -238,9 +238,35 @@ export class SuppressedMap {
    * expiry has passed count as absent.
    */
   governing(tenant: string, hash: string, stream: string, now: number): Governing | undefined {
+    keyWords(hash, this.key);
+    return this.governingOfKey(tenant, stream, now, undefined);
+  }
+
+  /**
+   * The same for the key's three words as keyWords gives them (AddressDigest.words: the lookups' path, no hex
+   * string made), the time read from `clock` (ms) only when the address has a row (most lookups read none).
+   */
+  governingWords(
+    tenant: string,
+    words: Uint32Array,
+    stream: string,
+    clock: () => number,
+  ): Governing | undefined {
+    this.key[0] = words[0]!;
+    this.key[1] = words[1]!;
+    this.key[2] = words[2]!;
+    return this.governingOfKey(tenant, stream, 0, clock);
+  }
+
+  /** `clock` given: `now` read from it when first needed. */
+  private governingOfKey(
+    tenant: string,
+    stream: string,
+    now: number,
+    clock: (() => number) | undefined,
+  ): Governing | undefined {
     const t = this.tenants.find(tenant);
     if (t === undefined) return undefined;
-    keyWords(hash, this.key);
     const slot = this.findSlot();
     if (slot < 0) return undefined;
     const any = stream === "*";
@@ -252,6 +278,10 @@ export class SuppressedMap {
       const rs = this.rStream[r];
       if (!any && rs !== st && rs !== all) continue;
       const until = this.rUntil[r]!;
+      if (clock) {
+        now = clock();
+        clock = undefined;
+      }
       if (until <= now) continue;
       if (best < 0 || until > this.rUntil[best]!) best = r;
     }
@@ -326,7 +356,10 @@ export class SuppressedMap {
 
   private findSlot(): number {
     const s = this.slots;
-    const [k0, k1, k2] = this.key as unknown as [number, number, number];
+    // Read one by one (a destructuring of the typed array would make an iterator per lookup).
+    const k0 = this.key[0]!;
+    const k1 = this.key[1]!;
+    const k2 = this.key[2]!;
     let i = k0 & this.mask;
     for (;;) {
       const b = i * 4;

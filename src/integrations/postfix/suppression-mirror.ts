@@ -52,6 +52,10 @@ export interface SuppressionMirrorOptions {
   logger: LoggerLike;
   /** The clock of expiries (a suppression whose expiry has passed is not in force). */
   now?: () => Date;
+  /**
+   * The same clock in milliseconds, without a Date (a lookup makes no object). Default: `now`'s, else Date.now.
+   */
+  nowMs?: () => number;
   /** Monotonic milliseconds, for the staleness bound. */
   monotonic?: () => number;
   /** How often the log is read (default 200 ms). */
@@ -105,6 +109,7 @@ export class SuppressionMirror {
   private readonly maxGaps: number;
   private readonly pageSize: number;
   private readonly now: () => Date;
+  private readonly nowMs: () => number;
   private readonly monotonic: () => number;
   /** Resolves when the first load and the poll after it are done (lookups ask the database until then). */
   readonly ready: Promise<void>;
@@ -120,6 +125,8 @@ export class SuppressionMirror {
     this.maxGaps = opts.maxGaps ?? 10_000;
     this.pageSize = opts.pageSize ?? 10_000;
     this.now = opts.now ?? (() => new Date());
+    const now = opts.now;
+    this.nowMs = opts.nowMs ?? (now ? () => now().getTime() : Date.now);
     this.monotonic = opts.monotonic ?? (() => performance.now());
     this.ready = new Promise((r) => (this.readyResolve = r));
   }
@@ -144,7 +151,16 @@ export class SuppressionMirror {
   /** The suppression governing mail to a tenant's address (keyed hash) in `stream` (`*`: any), or ASK. */
   answer(tenant: string, hash: string, stream: string): Governing | undefined | typeof ASK {
     if (!this.fresh()) return ASK;
-    return this.map.governing(tenant, hash, stream, this.now().getTime());
+    return this.map.governing(tenant, hash, stream, this.nowMs());
+  }
+
+  /**
+   * The same for an address's key as AddressDigest gives it (its hash's first three words), or ASK (then ask()
+   * wants the hash itself).
+   */
+  answerWords(tenant: string, words: Uint32Array, stream: string): Governing | undefined | typeof ASK {
+    if (!this.fresh()) return ASK;
+    return this.map.governingWords(tenant, words, stream, this.nowMs);
   }
 
   /**
