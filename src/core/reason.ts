@@ -19,6 +19,7 @@
 //  10. no words: what a Sendmail-style subject states, if a rule knows it     (`subject:<id>`)
 //  11. nothing decisive                                              -> undefined  (`none`)
 // The most specific status wins too: a generic `5.0.0` in the report yields to `5.1.1` in the diagnostic text.
+import { mergedAlternation } from "./alternation.js";
 import type { Reason } from "./report.js";
 import {
   type MatchContext,
@@ -447,21 +448,28 @@ const FINAL_NOTICE_WORDS =
 const GAVE_UP_WORDS =
   /\bgave up\b|\bgiving up\b|(?:i've|i have|we've|we have|has|have) given up|stopped trying|(?:will|shall) not (?:be )?(?:retried|re-?attempted|re-?tried)|not (?:going to )?(?:try|retry) (?:again|any further)|will not (?:retry|try again)|no (?:more|further) (?:delivery )?(?:attempts|retries)|(?:will be|has been|was) (?:deleted|removed) from (?:the )?queue|cannot send message for \d{1,4} (?:days?|hours?)|not reachable within the allowed queue period|(?:been )?in the queue too long|too long in (?:the )?queue|queue\.expired|\bmessage expired\b|\benvelope expired\b|retry time(?:out)? (?:exceeded|not reached for any host)|(?:was|were) not delivered within \d{1,4} (?:days?|hours?)|after \d{1,4} (?:days?|hours?)(?: \(\d{1,6} hours?\))?,? (?:your |the )?(?:message|mail) (?:could not|couldn't|was not|has not been|cannot) (?:be )?(?:fully |completely )?delivered|after \d{1,4} (?:delivery )?attempts|failed \d{1,4} (?:delivery )?attempts|aufgegeben|abandonn[ée]|abandonad[oa]|abbandonat[oa]|opgegeven|zustellung (?:wurde )?eingestellt|не будет (?:повторн|доставлен)|配送を(?:中止|断念)|放弃投递|放棄投遞|(?:har|have) (?:nu )?opgivet|har (?:n[åa] )?gitt opp|har (?:nu )?gett upp|ikke (?:blive )?foretaget flere fors[øo]g|ingen flere fors[øo][gk]|inga fler f[öo]rs[öo]k|δεν θα γ[ιί]νει ν[εέ]α προσπ[αά]θεια|ยุติการส่ง|повторних спроб не буде|ei yritet[äa] uudelleen/i;
 
+// The words as test() reads them: merged behind their common beginnings (alternation.ts), the same matches found
+// in about half the time.
+const PERMANENT = mergedAlternation(PERMANENT_WORDS);
+const TRANSIENT = mergedAlternation(TRANSIENT_WORDS);
+const FINAL_NOTICE = mergedAlternation(FINAL_NOTICE_WORDS);
+const GAVE_UP = mergedAlternation(GAVE_UP_WORDS);
+
 /**
  * Whether an `expired` failure was given up (true) or is still retried (false), from the notice's words, where they
  * say so (null): gave-up words decide before a will-retry one.
  */
 export function givenUpIn(text: string): boolean | null {
   const head = text.length > 4096 ? text.slice(0, 4096) : text;
-  if (GAVE_UP_WORDS.test(head)) return true;
-  if (TRANSIENT_WORDS.test(head)) return false;
+  if (GAVE_UP.test(head)) return true;
+  if (TRANSIENT.test(head)) return false;
   return null;
 }
 
 /** Whether a bounce's text is a final notice (see FINAL_NOTICE_WORDS) that says nothing of a retry. */
 export function finalNoticeIn(text: string): boolean {
   const head = text.length > 4096 ? text.slice(0, 4096) : text;
-  return FINAL_NOTICE_WORDS.test(head) && !TRANSIENT_WORDS.test(head);
+  return FINAL_NOTICE.test(head) && !TRANSIENT.test(head);
 }
 
 /** The words read for permanence (checked for linearity beside the rule tables). */
@@ -506,7 +514,7 @@ export function permanenceOf(
   // attempt's 4.4.7 or 421 is no promise to retry). Issue 14 §3: "I've given up" is permanent text.
   if (reason === "expired") {
     const said = statusComment ? `${diagnostic} ${statusComment}` : diagnostic;
-    if (said && GAVE_UP_WORDS.test(said.length > 4096 ? said.slice(0, 4096) : said))
+    if (said && GAVE_UP.test(said.length > 4096 ? said.slice(0, 4096) : said))
       return { permanent: true, rule: "text:given-up" };
     if (act === "failed") return { permanent: true, rule: "action:failed" };
   }
@@ -517,8 +525,8 @@ export function permanenceOf(
   const words = statusComment ? `${diagnostic} ${statusComment}` : diagnostic;
   if (words) {
     const head = words.length > 4096 ? words.slice(0, 4096) : words;
-    if (PERMANENT_WORDS.test(head)) return { permanent: true, rule: "text:permanent" };
-    if (TRANSIENT_WORDS.test(head)) return { permanent: false, rule: "text:transient" };
+    if (PERMANENT.test(head)) return { permanent: true, rule: "text:permanent" };
+    if (TRANSIENT.test(head)) return { permanent: false, rule: "text:transient" };
   }
   if (act === "failed") return { permanent: true, rule: "action:failed" };
   if (PERMANENT_BY_NATURE.has(reason)) return { permanent: true, rule: "reason" };
