@@ -69,6 +69,7 @@ export interface Evidence {
   /**
    * The notice says the sending MTA gave the message up after its queue lifetime ("Message will be deleted from
    * queue", "I've given up"): with Action failed, no more attempts are made, whatever the last deferral's class.
+   * Read only where the decision without it is not permanent (classify.ts reads the words only then).
    */
   gaveUp?: boolean;
 }
