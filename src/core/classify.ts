@@ -398,8 +398,10 @@ function fromDeliveryStatus(
 ): Recipient[] {
   const out: Recipient[] = [];
   const seen = new Set<string>();
-  // The notice's own words that the message was given up (read once, for the first failed recipient)
+  // The notice's own words that the message was given up: read once, when a failed recipient's decision is not
+  // permanent (the one case they change, reason.ts `gaveUp`)
   let gaveUp: boolean | undefined;
+  const givenUp = (): boolean => (gaveUp ??= givenUpIn(text) === true);
   for (const block of dsn.recipients) {
     if (!block.recipient || out.length >= MAX_RECIPIENTS) continue;
     const key = block.recipient.toLowerCase();
@@ -408,7 +410,6 @@ function fromDeliveryStatus(
     const extra =
       lhost?.recipients.find((x) => x.recipient.toLowerCase() === key) ??
       (dsn.recipients.length === 1 && lhost?.recipients.length === 1 ? lhost.recipients[0] : undefined);
-    if (block.action?.toLowerCase() === "failed") gaveUp ??= givenUpIn(text) === true;
     out.push(
       dsnRecipient(
         block,
@@ -416,7 +417,7 @@ function fromDeliveryStatus(
         extra,
         extra?.command ?? commandNear(text, block.recipient),
         subjectReason,
-        gaveUp === true && block.action?.toLowerCase() === "failed",
+        givenUp,
       ),
     );
   }
@@ -429,7 +430,7 @@ function dsnRecipient(
   extra: ExtractedRecipient | undefined,
   command: string | undefined,
   subjectReason?: string,
-  gaveUp?: boolean,
+  givenUp?: () => boolean,
 ): Recipient {
   const diagnostic = block.diagnostic ?? extra?.diagnostic;
   // Filled field by field rather than from conditional spreads: each spread is a temporary object.
@@ -460,8 +461,13 @@ function dsnRecipient(
   const domain = domainOf(block.recipient!);
   if (domain) evidence.recipientDomain = domain;
   if (subjectReason) evidence.subjectReason = subjectReason;
-  if (gaveUp) evidence.gaveUp = true;
-  const d = decideReason(evidence);
+  let d = decideReason(evidence);
+  // A failed recipient given up by the notice's words: decided again with them, read only when they can change the
+  // decision (a failure not permanent by its evidence).
+  if (d.permanent === false && block.action?.toLowerCase() === "failed" && givenUp?.()) {
+    evidence.gaveUp = true;
+    d = decideReason(evidence);
+  }
   let fields: Record<string, string> | undefined;
   for (const k in block.fields) if (!STANDARD_RECIPIENT_FIELDS.has(k)) (fields ??= {})[k] = block.fields[k]!;
   const r: Recipient = {

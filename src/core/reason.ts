@@ -19,6 +19,7 @@
 //  10. no words: what a Sendmail-style subject states, if a rule knows it     (`subject:<id>`)
 //  11. nothing decisive                                              -> undefined  (`none`)
 // The most specific status wins too: a generic `5.0.0` in the report yields to `5.1.1` in the diagnostic text.
+import { mergedAlternation } from "./alternation.js";
 import type { Reason } from "./report.js";
 import {
   type MatchContext,
@@ -68,6 +69,7 @@ export interface Evidence {
   /**
    * The notice says the sending MTA gave the message up after its queue lifetime ("Message will be deleted from
    * queue", "I've given up"): with Action failed, no more attempts are made, whatever the last deferral's class.
+   * Read only where the decision without it is not permanent (classify.ts reads the words only then).
    */
   gaveUp?: boolean;
 }
@@ -465,6 +467,13 @@ const FINAL_NOTICE_WORDS =
 const GAVE_UP_WORDS =
   /\bgave up\b|\bgiving up\b|(?:i've|i have|we've|we have|has|have) given up|stopped trying|(?:will|shall) not (?:be )?(?:retried|re-?attempted|re-?tried)|not (?:going to )?(?:try|retry) (?:again|any further)|will not (?:retry|try again)|no (?:more|further) (?:delivery )?(?:attempts|retries)|(?:will be|has been|was) (?:deleted|removed) from (?:the )?queue|cannot send message for \d{1,4} (?:days?|hours?)|not reachable within the allowed queue period|(?:been )?in the queue too long|too long in (?:the )?queue|queue\.expired|\bmessage expired\b|\benvelope expired\b|retry time(?:out)? (?:exceeded|not reached for any host)|(?:was|were) not delivered within \d{1,4} (?:days?|hours?)|after \d{1,4} (?:days?|hours?)(?: \(\d{1,6} hours?\))?,? (?:your |the )?(?:message|mail) (?:could not|couldn't|was not|has not been|cannot) (?:be )?(?:fully |completely )?delivered|after \d{1,4} (?:delivery )?attempts|failed \d{1,4} (?:delivery )?attempts|aufgegeben|abandonn[ée]|abandonad[oa]|abbandonat[oa]|opgegeven|zustellung (?:wurde )?eingestellt|не будет (?:повторн|доставлен)|配送を(?:中止|断念)|放弃投递|放棄投遞|(?:har|have) (?:nu )?opgivet|har (?:n[åa] )?gitt opp|har (?:nu )?gett upp|ikke (?:blive )?foretaget flere fors[øo]g|ingen flere fors[øo][gk]|inga fler f[öo]rs[öo]k|δεν θα γ[ιί]νει ν[εέ]α προσπ[αά]θεια|ยุติการส่ง|повторних спроб не буде|ei yritet[äa] uudelleen/i;
 
+// The words as test() reads them: merged behind their common beginnings (alternation.ts), the same matches found
+// in about half the time.
+const PERMANENT = mergedAlternation(PERMANENT_WORDS);
+const TRANSIENT = mergedAlternation(TRANSIENT_WORDS);
+const FINAL_NOTICE = mergedAlternation(FINAL_NOTICE_WORDS);
+const GAVE_UP = mergedAlternation(GAVE_UP_WORDS);
+
 /**
  * More gave-up words, in Chinese notices (Coremail, NetEase, Sina): "still undelivered after many attempts", "past the
  * longest delivery time (5 days)".
@@ -473,7 +482,7 @@ const GAVE_UP_WORDS_CJK =
   /多次(?:尝试|嘗試)(?:投递|投遞|发送|發送)?(?:后|後)(?:仍|依然)?未(?:成功|能(?:投递|投遞|送达|送達))|(?:已)?超(?:过|過)(?:了)?最(?:长|長)(?:的)?(?:投递|投遞|发送|發送|重试|重試)(?:时间|時間|期限)/;
 
 /** Whether the words say the sending MTA gave up (GAVE_UP_WORDS, GAVE_UP_WORDS_CJK). */
-const saysGaveUp = (text: string): boolean => GAVE_UP_WORDS.test(text) || GAVE_UP_WORDS_CJK.test(text);
+const saysGaveUp = (text: string): boolean => GAVE_UP.test(text) || GAVE_UP_WORDS_CJK.test(text);
 
 /**
  * Whether an `expired` failure was given up (true) or is still retried (false), from the notice's words, where they
@@ -482,14 +491,14 @@ const saysGaveUp = (text: string): boolean => GAVE_UP_WORDS.test(text) || GAVE_U
 export function givenUpIn(text: string): boolean | null {
   const head = text.length > 4096 ? text.slice(0, 4096) : text;
   if (saysGaveUp(head)) return true;
-  if (TRANSIENT_WORDS.test(head)) return false;
+  if (TRANSIENT.test(head)) return false;
   return null;
 }
 
 /** Whether a bounce's text is a final notice (see FINAL_NOTICE_WORDS) that says nothing of a retry. */
 export function finalNoticeIn(text: string): boolean {
   const head = text.length > 4096 ? text.slice(0, 4096) : text;
-  return FINAL_NOTICE_WORDS.test(head) && !TRANSIENT_WORDS.test(head);
+  return FINAL_NOTICE.test(head) && !TRANSIENT.test(head);
 }
 
 /** The words read for permanence (checked for linearity beside the rule tables). */
@@ -550,8 +559,8 @@ export function permanenceOf(
   const words = statusComment ? `${diagnostic} ${statusComment}` : diagnostic;
   if (words) {
     const head = words.length > 4096 ? words.slice(0, 4096) : words;
-    if (PERMANENT_WORDS.test(head)) return { permanent: true, rule: "text:permanent" };
-    if (TRANSIENT_WORDS.test(head)) return { permanent: false, rule: "text:transient" };
+    if (PERMANENT.test(head)) return { permanent: true, rule: "text:permanent" };
+    if (TRANSIENT.test(head)) return { permanent: false, rule: "text:transient" };
   }
   if (act === "failed") return { permanent: true, rule: "action:failed" };
   if (PERMANENT_BY_NATURE.has(reason)) return { permanent: true, rule: "reason" };
