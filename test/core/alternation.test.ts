@@ -61,9 +61,11 @@ describe("mergedAlternation", () => {
       for (const text of [raw.toString("utf8"), raw.toString("latin1")])
         texts.push(text.slice(0, 4096), ...text.split(/\r?\n/));
     }
-    for (const re of PERMANENCE_PATTERNS) {
+    // The patterns with alternatives to merge (the CJK gave-up words have none: they are read as written).
+    const mergeable = PERMANENCE_PATTERNS.filter((re) => mergedAlternation(re).source !== re.source);
+    expect(mergeable.length).toBeGreaterThanOrEqual(4);
+    for (const re of mergeable) {
       const merged = mergedAlternation(re);
-      expect(merged.source).not.toBe(re.source);
       let found = 0;
       for (const t of texts) {
         const want = re.test(t);
