@@ -36,7 +36,7 @@ import {
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "1.9.0";
+export const CLASSIFIER_VERSION = "1.10.0";
 
 /** Most recipients reported for one mail. */
 const MAX_RECIPIENTS = 1000;
@@ -146,7 +146,7 @@ function classifyOne(mail: ParsedMail): Report {
   const lhost = runExtractors(mail, dsn);
   const said = subjectReasonOf(base.subject);
   const recipients = dsn
-    ? fromDeliveryStatus(dsn, lhost, mail.text, said)
+    ? fromDeliveryStatus(dsn, lhost, mail.text, said, noticeHostOf(mail))
     : fromExtractors(lhost, mail.text, said);
   if (recipients.length === 0) return completed(base, "not_a_report", []);
   // A look-alike that names only its own addressee as failed, with nothing returned: no bounce.
@@ -207,6 +207,14 @@ function isListArticle(mail: ParsedMail): boolean {
 
 /** The sender address of a mail system's own notices (its local part: the daemon, the postmaster). */
 const DAEMON_MAILBOX = /^(?:mailer-daemon|postmaster|mail-?daemon|mailer|mdaemon|mail-?delivery)@/i;
+
+/** The host of the notice's From when that is a mail system's own address (`MAILER-DAEMON@messagelabs.com`). */
+function noticeHostOf(mail: ParsedMail): string | undefined {
+  const from = headerAddress(mail.headers.get("from")) ?? "";
+  if (!DAEMON_MAILBOX.test(from)) return undefined;
+  const host = from.slice(from.lastIndexOf("@") + 1);
+  return host || undefined;
+}
 
 type Base = Omit<Report, "kind" | "recipients">;
 
@@ -395,6 +403,7 @@ function fromDeliveryStatus(
   lhost: Extracted | undefined,
   text: string,
   subjectReason?: string,
+  noticeHost?: string,
 ): Recipient[] {
   const out: Recipient[] = [];
   const seen = new Set<string>();
@@ -418,6 +427,7 @@ function fromDeliveryStatus(
         extra?.command ?? commandNear(text, block.recipient),
         subjectReason,
         givenUp,
+        noticeHost,
       ),
     );
   }
@@ -431,6 +441,7 @@ function dsnRecipient(
   command: string | undefined,
   subjectReason?: string,
   givenUp?: () => boolean,
+  noticeHost?: string,
 ): Recipient {
   const diagnostic = block.diagnostic ?? extra?.diagnostic;
   // Filled field by field rather than from conditional spreads: each spread is a temporary object.
@@ -458,6 +469,7 @@ function dsnRecipient(
   const remoteMta = block.remoteMta ?? extra?.remoteMta;
   if (remoteMta) evidence.remoteMta = remoteMta;
   if (dsn.reportingMta) evidence.reportingMta = dsn.reportingMta;
+  if (noticeHost) evidence.noticeHost = noticeHost;
   const domain = domainOf(block.recipient!);
   if (domain) evidence.recipientDomain = domain;
   if (subjectReason) evidence.subjectReason = subjectReason;
@@ -554,8 +566,10 @@ interface Extracted {
 /** The first extractor that recognises the mail and finds recipients. */
 function runExtractors(mail: ParsedMail, dsn: DeliveryStatus | undefined): Extracted | undefined {
   // A complete delivery-status (every recipient with its diagnostic) needs no help.
-  if (dsn && dsn.recipients.every((b) => !b.recipient || b.diagnostic)) return undefined;
+  // (A family whose own words decide beside it is still read: `overDsn`.)
+  const complete = dsn !== undefined && dsn.recipients.every((b) => !b.recipient || b.diagnostic);
   for (const p of lhostParsers) {
+    if (complete && !p.overDsn) continue;
     let found: ExtractedRecipient[] | null = null;
     try {
       if (!p.detect(mail)) continue;

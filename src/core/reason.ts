@@ -50,6 +50,8 @@ export interface Evidence {
   /** The remote MTA and the reporting MTA, where known: some providers' words are read by who says them. */
   remoteMta?: string;
   reportingMta?: string;
+  /** The host of the mail system's own address the notice came from (`MAILER-DAEMON@messagelabs.com`). */
+  noticeHost?: string;
   /** The failed recipient's domain: a provider's words are read as its own when the mail was for its domain. */
   recipientDomain?: string;
   /**
@@ -188,11 +190,17 @@ export function decideReason(e: Evidence): Decision {
     return done("delivered", `dsn.action:${action ?? "delivered"}`);
 
   // A provider's words read as that provider means them, when the reply is known to come from it.
-  if (diagnostic && (e.recipientDomain || e.remoteMta || e.reportingMta)) {
-    const rhost = matchRemoteHost([e.recipientDomain, e.remoteMta, e.reportingMta], diagnostic, {
-      status,
-      smtpCode,
-    });
+  // The notice's own daemon address (MessageLabs' `MAILER-DAEMON@messagelabs.com`) names the reporting MTA's
+  // provider too, tried last.
+  if (diagnostic && (e.recipientDomain || e.remoteMta || e.reportingMta || e.noticeHost)) {
+    const rhost = matchRemoteHost(
+      [e.recipientDomain, e.remoteMta, e.reportingMta, e.noticeHost],
+      diagnostic,
+      {
+        status,
+        smtpCode,
+      },
+    );
     if (rhost) return done(rhost.reason, `rhost:${rhost.id}`);
   }
   const statusClass = status?.[0] ?? (smtpCode ? String(smtpCode)[0] : undefined);

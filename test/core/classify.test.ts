@@ -222,6 +222,49 @@ describe("decideReason", () => {
     expect(decideReason({ status: "5.1.1", diagnostic: "550 : User unknown" }).reason).toBe("userunknown");
   });
 
+  it("reads a provider's words by the host of the notice's own daemon address when no other host is its", () => {
+    const said = { status: "5.0.0", diagnostic: "550 No such user (a@example.org)" };
+    expect(decideReason(said).reason).toBe("filtered");
+    expect(decideReason({ ...said, noticeHost: "messagelabs.com" })).toMatchObject({
+      reason: "userunknown",
+      rule: "rhost:messagelabs.recipient-unknown",
+    });
+  });
+
+  it("lets McAfee's own words beside a complete delivery-status part decide (overDsn)", () => {
+    const mail = [
+      "From: postmaster@gw.example.org",
+      "To: sender@example.com",
+      "Subject: Delivery Status",
+      "X-NAI-Header: Modified by McAfee Email Gateway",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="b"',
+      "",
+      "--b",
+      "Content-Type: text/plain",
+      "",
+      "--- The following addresses had delivery problems ---",
+      "",
+      "<a@example.org>   (User unknown a@example.org)",
+      "",
+      "--b",
+      "Content-Type: message/delivery-status",
+      "",
+      "Reporting-MTA: dns; gw.example.org",
+      "",
+      "Final-Recipient: RFC822; <a@example.org>",
+      "Action: failed",
+      "Status: 5.0.0",
+      "Diagnostic-Code: smtp; 550 <a@example.org>... User unknown",
+      "",
+      "--b--",
+      "",
+    ].join("\n");
+    expect(classify(mail).recipients).toMatchObject([
+      { recipient: "a@example.org", reason: "userunknown", rule: "lhost:mcafee.user-unknown" },
+    ]);
+  });
+
   it("reads a refused MAIL FROM without a telling text as rejected", () => {
     expect(
       decideReason({ status: "5.7.1", diagnostic: "550 5.7.1 Access denied", command: "MAIL" }),

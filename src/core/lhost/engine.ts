@@ -77,6 +77,12 @@ export interface Layout {
    * tested on the subject: its recipients will not be retried (Action failed).
    */
   failureNotice?: RegExp;
+  /**
+   * This family's own words beside the recipient decide even when its notice also carries a complete
+   * delivery-status part (McAfee's `(User unknown x@y)` beside a relayed `550 <x@y>... User unknown`): Sisimai reads
+   * such a family by its own module before the RFC 3464 part.
+   */
+  overDsn?: boolean;
 }
 
 /** The ends of error blocks every layout shares: where the returned original begins. */
@@ -1030,6 +1036,7 @@ function uniform(l: Layout): Layout {
     freeText: l.freeText,
     delayNotice: l.delayNotice,
     failureNotice: l.failureNotice,
+    overDsn: l.overDsn,
   };
 }
 
@@ -1037,6 +1044,7 @@ export function parserOf(original: Layout): LhostParser {
   const layout = uniform(original);
   return {
     id: layout.id,
+    overDsn: layout.overDsn === true,
     detect: (mail) => {
       const g = glance(mail);
       return g.bounceLike && layout.detect(mail, g.head);

@@ -23,6 +23,8 @@ export interface ExtractedRecipient {
 export interface LhostParser {
   /** Family id: `postfix`, `exim`, `qmail`, `office365`, ... */
   id: string;
+  /** Its own words decide even beside a complete delivery-status part (Layout.overDsn). */
+  overDsn?: boolean;
   /** Cheap check on headers/subject/from/text: is this mail plausibly this MTA's bounce? */
   detect(mail: ParsedMail): boolean;
   /** The failed recipients, or null when the mail is not this MTA's bounce after all. */

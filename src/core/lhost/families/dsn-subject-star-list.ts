@@ -17,6 +17,8 @@ export const dsnSubjectStarList: Layout = {
     rx(`^\\s*\\*\\s*(?<addr>${E})(?<rest>.*)`),
     rx(`^(?<rest>.*?)\\bfor\\s+<?(?<addr>${E})>?\\s*$`),
   ],
+  // the returned original's headers under their own ruled heading (`Original e-mail headers:`) are not the error
+  end: [/^\s*Original (?:e-?mail|message) headers:?\s*$/i],
   blankEnds: false,
   sharedDiagnostic: true,
   reasons: [{ id: "aborted-after", reason: "expired", pattern: /was aborted after [\d.]+ hour/i }],

@@ -11,11 +11,20 @@ export const fml: Layout = {
   recipient: [
     rx(`(?<rest>not a member of this mailing list) <?(?<addr>${E})>?`),
     // (not the Message-ID a `Duplicated Message-ID <...>` line names: the post's own To, below, is the recipient)
-    rx(`^(?<rest>.*?)(?<!message-id )<(?<addr>${E})>`),
+    // (nor the one a `Loop Alert: dup'ed message-id=<...> in <list>` line names before the list)
+    rx(`^(?<rest>.*?)(?<!message-id[ =])<(?<addr>${E})>`),
   ],
   generalLines: false,
   recipientFromOriginal: true,
-  end: [/^Original mail as follows/i, /^-+\s*original message/i],
+  // fml's help paragraph (`If you know the general guide of this list, ... to the address <ml-ctl@...>`) names the
+  // list's command address, not a recipient; `The original mail follows.` / `------- Forwarded Message` start the post
+  end: [
+    /^Original mail as follows/i,
+    /^-+\s*original message/i,
+    /^The original mail follows/i,
+    /^-+ ?Forwarded Message/i,
+    /^If you know the general guide of this list/i,
+  ],
   reasons: [
     // Sisimai's FML tables: `Security alert:` in the text (or `Security Alert` in the subject) is securityerror
     { id: "security-alert", reason: "securityerror", pattern: /Security alert:/i, scope: "block" },

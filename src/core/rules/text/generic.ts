@@ -337,6 +337,15 @@ export const genericRules = table("generic", [
     "550 Requested action not taken: <kijitora@web.de> is not allowed to receive mail from <sender@example.org>",
     P.filtered,
   ],
+  // The recipient refuses this sender, not all mail (qmail-style filters: "Sorry, this recipient does not accept
+  // mail from your address (filter)"): the recipient's filter, not a domain that takes no mail (null MX).
+  [
+    "recipient-refuses-sender",
+    "filtered",
+    /(?:recipient|user|mailbox|addressee) (?:does not|doesn'?t|will not|won'?t) accept (?:e-?)?mail from (?:your (?:address|domain)|you\b|this sender|the sender)/i,
+    "Error Description: Sorry, this recipient does not accept mail from your address (filter)",
+    P.filtered,
+  ],
 
   // --- requireptr -------------------------------------------------------------------------------------------
   [
@@ -830,8 +839,17 @@ export const genericRules = table("generic", [
   [
     "recipients-own-filter",
     "filtered",
-    /(?:denied|rejected|refused|blocked|filtered) by (?:the )?recipient'?s? (?:own )?(?:personal )?(?:mail |spam |content )?(?:filter|rules?|settings|preferences|blacklist|block ?list)/i,
+    /(?:denied|rejected|refused|blocked|filtered) by (?:the )?recipient'?s? (?:own )?(?:personal )?(?:mail |spam |content |policy )?(?:filter|rules?|settings|preferences|blacklist|block ?list)/i,
     "550 5.7.1 Recipient address rejected: access denied by the recipient's filter",
+    P.userunknown + 1,
+  ],
+  // The same filter named after the refusal, as m-FILTER and MXLogic relay it: "Rejected by the content filter of
+  // the recipient domain" (the recipient side's filter, Sisimai's filtered).
+  [
+    "recipient-side-filter",
+    "filtered",
+    /(?:denied|rejected|refused|blocked) by (?:the )?(?:content |policy |mail )?filter(?:ing)?(?: rules?)? of (?:the )?recipient(?:'s)?(?: domain)?\b/i,
+    "550 5.7.1 Rejected by the content filter of the recipient domain",
     P.userunknown + 1,
   ],
   [

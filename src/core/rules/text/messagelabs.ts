@@ -5,7 +5,7 @@ export const messagelabsRules = table("messagelabs", [
   [
     "542-rejected",
     "userunknown",
-    /\b542 <?[^\s<>]{1,254}>? rejected\b/i,
+    /\b542 (?:<?[^\s<>]{1,254}>? )?rejected\b/i,
     "542 <kijitora@example.jp> Rejected",
     P.mta,
   ],

@@ -16,7 +16,7 @@ export const refusalRules = table("generic", [
   [
     "reception-settings",
     "filtered",
-    /(?:refused|rejected|denied|blocked) by (?:the )?recipient'?s? (?:own )?(?:mail )?(?:reception|receiving|receipt|incoming[- ]mail|acceptance) (?:settings?|filters?|rules?|restrictions?|preferences)|recipient'?s? (?:mail )?(?:reception|receiving) (?:settings?|restrictions?) (?:refused|rejected|denied|blocked)/i,
+    /(?:refused|rejected|denied|blocked) by (?:the )?recipient'?s? (?:own )?(?:mail )?(?:reception|receiving|receive|receipt|incoming[- ]mail|acceptance) (?:settings?|filters?|rules?|restrictions?|preferences)|recipient'?s? (?:mail )?(?:reception|receiving) (?:settings?|restrictions?) (?:refused|rejected|denied|blocked)/i,
     "550 5.7.1 <user@example.jp>: Recipient address rejected: Mail from your domain is refused by the recipient's reception settings",
     P.userunknown + 1,
   ],
