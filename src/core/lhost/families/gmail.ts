@@ -33,6 +33,13 @@ export const gmail: Layout = {
   blankEnds: false,
   sharedDiagnostic: true,
   reasons: [
+    // Google Groups' refusal quoted inside Gmail's "Address not found" notice (Sisimai's GoogleGroups: rejected)
+    {
+      id: "group-may-not-exist",
+      reason: "rejected",
+      pattern:
+        /group you tried to contact \([^()\n]{1,200}\) may not exist, or you may not have permission to post/i,
+    },
     { id: "address-not-found", reason: "userunknown", pattern: /because the address couldn't be found/i },
     {
       id: "domain-not-found",

@@ -163,7 +163,8 @@ export const genericRules = table("generic", [
   [
     "ses-not-verified",
     "norelaying",
-    /email address is not verified\. the following identities failed the check/i,
+    // Sisimai's NoRelaying lists "email address is not verified." alone: Amazon WorkMail's DSN ends the sentence there
+    /email address is not verified\./i,
     "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: sender@example.jp",
     P.norelaying,
   ],
@@ -661,6 +662,15 @@ export const genericRules = table("generic", [
   ],
 
   // --- systemerror ------------------------------------------------------------------------------------------
+  [
+    // OpenSMTPD's own words for a message it finds looping through itself (no SMTP code); a local loop is a
+    // configuration fault as "loops back to myself" is (Sisimai's SystemError)
+    "bare-loop-detected",
+    "systemerror",
+    /^\s*loop detected\.?\s*$/i,
+    "Loop detected",
+    P.systemerror,
+  ],
   [
     "system-error",
     "systemerror",

@@ -226,11 +226,14 @@ export const googleRules = table("google", [
     undefined,
     { yieldsToStatus: true },
   ],
+  ["dns-old", "hostunknown", /dns error: domain name not found/i, "DNS Error: Domain name not found", P.mta],
   [
-    "dns-old",
-    "hostunknown",
-    /dns error: (?:domain name not found|dns server returned answer with no data)/i,
-    "DNS Error: Domain name not found",
+    // NODATA: the domain exists but answers no MX or address; Sisimai's GSuite files its newer wording
+    // ("... had no relevant answers.") under networkerror, not hostunknown
+    "dns-no-data",
+    "networkerror",
+    /dns error: dns server returned answer with no data/i,
+    "DNS Error: DNS server returned answer with no data for example.org",
     P.mta,
   ],
   [
