@@ -255,9 +255,9 @@ describe("the lookup servers' bytes path", () => {
   });
 
   it("answers every policy request as the text path does", async () => {
-    const asks: Record<string, string>[] = [];
-    for (const sender of ["app@shop.example", "list@news.example", ""])
-      for (const recipient of [
+    const asks = everyPair(
+      ["app@shop.example", "list@news.example", ""],
+      [
         "jane@example.org",
         "Jane@Example.Org",
         "mixed.case@example.org",
@@ -265,8 +265,8 @@ describe("the lookup servers' bytes path", () => {
         "jäne@bücher.example",
         "nobody@example.org",
         "",
-      ])
-        asks.push({ sender, recipient });
+      ],
+    );
     const fromBytes = await askPolicy(ports.bytes.policy, asks);
     expect(fromBytes).toEqual(await askPolicy(ports.text.policy, asks));
     expect(fromBytes.filter((r) => r.startsWith("action=REJECT 5.7.1")).length).toBeGreaterThan(6);
@@ -315,15 +315,12 @@ describe("the lookup servers' bytes path", () => {
       "app@shop.example",
       "",
     ];
-    const asks: Record<string, string>[] = [];
-    for (const sender of senders)
-      for (const recipient of [
-        "jane@example.org",
-        "Mixed.Case@example.org",
-        "any@example.org",
-        "nobody@example.org",
-      ])
-        asks.push({ sender, recipient });
+    const asks = everyPair(senders, [
+      "jane@example.org",
+      "Mixed.Case@example.org",
+      "any@example.org",
+      "nobody@example.org",
+    ]);
     const fromBytes = await askPolicy(ports.bytes.signed, asks);
     expect(fromBytes).toEqual(await askPolicy(ports.text.signed, asks));
     // The signed return path for Mixed.Case in marketing, and the sender map's marketing, refuse it.
@@ -341,4 +338,9 @@ async function askPolicy(port: number, asks: readonly Record<string, string>[]):
   } finally {
     c.close();
   }
+}
+
+/** A policy request for every sender with every recipient, senders outermost. */
+function everyPair(senders: readonly string[], recipients: readonly string[]): Record<string, string>[] {
+  return senders.flatMap((sender) => recipients.map((recipient) => ({ sender, recipient })));
 }
