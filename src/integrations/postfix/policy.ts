@@ -33,7 +33,8 @@ export async function startPolicyServer(
   port: number,
 ): Promise<ListeningServer> {
   return listen(
-    createServer((socket) => serve(socket, deps)),
+    // Half-open, as the socketmap server: a client that shuts its side still gets the replies it is owed.
+    createServer({ allowHalfOpen: true }, (socket) => serve(socket, deps)),
     host,
     port,
   );
@@ -63,6 +64,7 @@ function serve(socket: Socket, deps: PolicyServerDeps): void {
   const replies = new ReplyQueue(socket);
   socket.setNoDelay(true);
   socket.on("error", () => socket.destroy());
+  socket.on("end", () => replies.endAfterReplies());
   socket.on("data", (chunk: Buffer) => {
     let start = 0;
     for (;;) {

@@ -41,7 +41,9 @@ export async function startSocketmapServer(
   port: number,
 ): Promise<ListeningServer> {
   const names = new Names();
-  const server = createServer((socket) => serve(socket, deps, names));
+  // Half-open: a client may send its request and shut its side (Exim's readsocket does) before a reply that waits
+  // on the database is written; the reply still goes out, then the connection ends (ReplyQueue.endAfterReplies).
+  const server = createServer({ allowHalfOpen: true }, (socket) => serve(socket, deps, names));
   return listen(server, host, port);
 }
 
@@ -53,6 +55,7 @@ function serve(socket: Socket, deps: LookupServerDeps, names: Names): void {
     replies.add(answerBytes(buf, start, end, deps, names), framed);
   socket.setNoDelay(true);
   socket.on("error", () => socket.destroy());
+  socket.on("end", () => replies.endAfterReplies());
   socket.on("data", (chunk: Buffer) => {
     try {
       reader.read(chunk, each);
@@ -184,6 +187,14 @@ export class ReplyQueue {
   flush(): void {
     if (this.out && !this.socket.destroyed) this.socket.write(this.out);
     this.out = "";
+  }
+
+  /** The client has shut its side (no more requests): the replies still owed are written, then ours is shut. */
+  endAfterReplies(): void {
+    this.flush();
+    this.chain = this.chain.then(() => {
+      if (!this.socket.destroyed) this.socket.end();
+    });
   }
 }
 

@@ -275,3 +275,58 @@ describe("a paused stream (issue 12 §5)", () => {
     );
   });
 });
+
+describe("a client that shuts its side after its request (Exim's readsocket)", () => {
+  // A second lookup role on the same schema whose mirror is never current (staleness bound 0): every answer waits on
+  // the database, the case where a reply used to be lost once the client had half-closed.
+  let slow: App;
+  beforeAll(async () => {
+    const config = loadConfig(
+      {
+        databaseUrl: TEST_DATABASE_URL,
+        databaseSchema: schema,
+        lookupSocketmapPort: 0,
+        lookupPolicyPort: 0,
+        lookupMaxStalenessMs: 0,
+        verpKeys: VERP_KEYS_ENV,
+        lookupSenderStreams: "news@shop.example=marketing",
+        logLevel: "silent",
+      },
+      {},
+    );
+    slow = await startApp(config, ["lookup"], { logger: createLogger("silent") });
+  });
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  /** Writes `request`, shuts the writing side, and reads until the server closes: what readsocket does. */
+  const halfClosed = (port: number, request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const s = connect(port, "127.0.0.1", () => s.end(request));
+      let got = "";
+      s.setEncoding("utf8");
+      s.on("data", (c: string) => (got += c));
+      s.on("end", () => resolve(got));
+      s.on("error", reject);
+    });
+
+  it("still answers a socketmap request that waits on the database, then closes", async () => {
+    const body = "suppressed/marketing jane@example.org";
+    for (let i = 0; i < 5; i++)
+      expect(await halfClosed(slow.socketmapPort!, `${body.length}:${body},`)).toMatch(
+        /^\d+:OK REJECT 5\.7\.1 suppressed by Rebound in stream marketing: userunknown \(hard\) since 2026-11-30,$/,
+      );
+    const other = "suppressed/marketing john@example.org";
+    expect(await halfClosed(slow.socketmapPort!, `${other.length}:${other},`)).toBe("9:NOTFOUND ,");
+  });
+
+  it("still answers a policy request that waits on the database, then closes", async () => {
+    const request =
+      "request=smtpd_access_policy\nprotocol_state=RCPT\nsender=news@shop.example\nrecipient=jane@example.org\n\n";
+    for (let i = 0; i < 5; i++)
+      expect(await halfClosed(slow.policyPort!, request)).toMatch(
+        /^action=REJECT 5\.7\.1 suppressed by Rebound in stream marketing: userunknown/,
+      );
+  });
+});
