@@ -144,7 +144,10 @@ describe.skipIf(!dovecotAvailable && !process.env.CI)(
       const rows = await t.db.selectFrom("inbound_mails").select(["sha256", "helo", "status"]).execute();
       expect(rows).toHaveLength(182);
       const byHelo = new Map<string, string[]>();
-      for (const row of rows) byHelo.set(row.helo, [...(byHelo.get(row.helo) ?? []), row.sha256]);
+      for (const row of rows) {
+        const helo = String(row.helo);
+        byHelo.set(helo, [...(byHelo.get(helo) ?? []), row.sha256]);
+      }
       expect(new Map([...byHelo].map(([h, s]) => [h, s.sort()]))).toEqual(
         new Map([...expected].map(([h, s]) => [h, [...s].sort()])),
       );
