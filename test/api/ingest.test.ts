@@ -2,8 +2,12 @@
 // PostgreSQL: recorded through the policy once, refused (401, nothing recorded) when unsigned, wrongly signed
 // or stale.
 import { rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../helpers/db.js";
+import { startApi } from "../../src/api/server.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import { createTestDb, testHash, type TestDb } from "../helpers/db.js";
 import {
   basic,
   espSettingsFile,
@@ -235,6 +239,101 @@ describe("POST /v1/ingest/ses", () => {
     const res = await post("/v1/ingest/ses", JSON.stringify(m));
     expect(await res.json()).toMatchObject({ recorded: 1 });
   });
+});
+
+describe("POST /v1/ingest/ses, an endpoint that confirms subscriptions", () => {
+  // Its own API, whose log lines are kept: the route answers `failed` both for a SubscribeURL it refuses and for
+  // one it fetched in vain (this machine has no route to AWS; with one, SNS refuses the made-up token), and says
+  // which in the log.
+  const CONFIRM_TOPIC = "arn:aws:sns:eu-west-1:123456789012:confirmed";
+  const logged: { msg: string; subscribeUrl?: string; err?: unknown }[] = [];
+  let confirming: { url: string; close(): Promise<void> };
+  let dir: string;
+  // A listener standing for a host that is not SNS: any connection to it is a fetch that should not have been.
+  const connections: string[] = [];
+  const trap = createServer((s) => {
+    connections.push(String(s.remotePort));
+    s.destroy();
+  });
+
+  beforeAll(async () => {
+    const file = espSettingsFile(
+      {
+        ses: [
+          {
+            name: "confirming",
+            tenant: "acme",
+            topicArns: [CONFIRM_TOPIC],
+            certificateFile: "$DIR/sns.pem",
+            confirmSubscriptions: true,
+          },
+        ],
+      },
+      { "sns.pem": sns.certificatePem },
+    );
+    dir = file.dir;
+    const logger = createLogger("info", { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const started = await startApi({
+      db: t.db,
+      config: loadConfig({ httpHost: "127.0.0.1", httpPort: 0, espConfigPath: file.path }, {}),
+      hashAddress: testHash,
+      logger,
+    });
+    confirming = { url: `http://127.0.0.1:${started.port}`, close: started.close };
+    await new Promise<void>((r) => trap.listen(0, "127.0.0.1", r));
+  });
+  afterAll(async () => {
+    await confirming?.close();
+    await new Promise((r) => trap.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const confirmation = (subscribeUrl: string) =>
+    JSON.stringify(
+      snsMessage(sns, {
+        topicArn: CONFIRM_TOPIC,
+        type: "SubscriptionConfirmation",
+        message: `You have chosen to subscribe to the topic ${CONFIRM_TOPIC}.`,
+        subscribeUrl,
+      }),
+    );
+  const linesOf = (url: string) => logged.filter((l) => l.subscribeUrl === url);
+
+  it("refuses to fetch a SubscribeURL that is not https://sns.<region>.amazonaws.com/ (another host, a lookalike, plain http): failed, said so, no connection made", async () => {
+    const port = (trap.address() as AddressInfo).port;
+    const urls = [
+      `https://127.0.0.1:${port}/?Action=ConfirmSubscription&TopicArn=${CONFIRM_TOPIC}&Token=abc`,
+      `https://sns.eu-west-1.amazonaws.com.attacker.example/?Action=ConfirmSubscription`,
+      `https://sns-eu-west-1.amazonaws.com/?Action=ConfirmSubscription`,
+      `http://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription`,
+    ];
+    for (const url of urls) {
+      const res = await post("/v1/ingest/ses", confirmation(url), {}, confirming);
+      expect(res.status, url).toBe(200);
+      expect(await res.json(), url).toMatchObject({ recorded: 0, subscription: "failed" });
+      expect(
+        linesOf(url).map((l) => l.msg),
+        url,
+      ).toEqual(["SNS SubscribeURL is not an https://sns.<region>.amazonaws.com/ URL: not fetched"]);
+    }
+    expect(connections).toEqual([]);
+  });
+
+  it("fetches an https://sns.<region>.amazonaws.com/ SubscribeURL: tried, and said to have failed with the error (no route to AWS here)", async () => {
+    const url = `https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${CONFIRM_TOPIC}&Token=0f`;
+    const res = await post("/v1/ingest/ses", confirmation(url), {}, confirming);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ recorded: 0, subscription: "failed" });
+    const lines = linesOf(url);
+    expect(lines.map((l) => l.msg)).toEqual([
+      "SNS subscription could not be confirmed: open the SubscribeURL by hand",
+    ]);
+    // What the fetch itself failed with: no route or name (undici's "fetch failed: <cause>"), no answer in time,
+    // or SNS refusing the made-up token.
+    expect((lines[0]!.err as { message: string }).message).toMatch(
+      /^(?:fetch failed|HTTP 4\d\d$|The operation was aborted due to timeout)/,
+    );
+  }, 30_000);
 });
 
 describe("POST /v1/ingest/sendgrid", () => {
