@@ -1,6 +1,8 @@
 // `rebound ingest postfix-log [--follow] [--position NAME] FILE|-`: Postfix's log lines as sends, deliveries and
 // bounces (src/integrations/postfix/log-ingest.ts). A file's position is kept in the database, committed with
 // the events of the lines before it: `--follow` resumes where it stopped, through log rotation.
+// `rebound ingest postfix-log --journal [--follow] [--unit UNIT ...] [--journal-directory DIR]`: the same from
+// journald through `journalctl -o json`, resuming after the saved cursor (src/integrations/postfix/journal.ts).
 // `rebound ingest imap [--accounts FILE] [--follow]`: the bounces sitting in existing mailboxes, into the spool
 // like mail received over SMTP (src/integrations/imap/ingest.ts), with a progress bar for an old mailbox.
 // `rebound ingest pop3 [--accounts FILE] [--follow]`: the same for servers without IMAP
@@ -19,6 +21,9 @@ import { withDb } from "./with-db.js";
 interface Opts {
   follow?: boolean;
   position?: string;
+  journal?: boolean;
+  unit: string[];
+  journalDirectory?: string;
 }
 
 export function register(cmd: Command, io: CliIo): void {
@@ -29,12 +34,29 @@ export function register(cmd: Command, io: CliIo): void {
       "read Postfix's log: deliveries reset soft-bounce counts, bounces and deferrals are classified",
     )
     .argument(
-      "<file>",
+      "[file]",
       "the log file (syslog, RFC 3339 timestamps, maillog_file, journalctl -o json), or - for stdin",
     )
     .option("--follow", "keep reading as the file grows, through rotation, until SIGTERM or SIGINT")
-    .option("--position <name>", "the name the file's position is kept under (default: the file's path)")
-    .action(async (file: string, opts: Opts) => {
+    .option(
+      "--position <name>",
+      "the name the position is kept under (default: the file's path; journal: + units @ directory)",
+    )
+    .option("--journal", "read journald through journalctl -o json, from the saved cursor")
+    .option(
+      "--unit <unit>",
+      "with --journal: only this systemd unit's entries (repeatable; globs: postfix@*)",
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
+    .option("--journal-directory <dir>", "with --journal: the journal files of this directory")
+    .action(async (file: string | undefined, opts: Opts) => {
+      if (opts.journal && file !== undefined)
+        throw new Error("ingest postfix-log: --journal reads journald, not a file: leave FILE out");
+      if (!opts.journal && (opts.unit.length || opts.journalDirectory))
+        throw new Error("ingest postfix-log: --unit and --journal-directory go with --journal");
+      if (!opts.journal && file === undefined)
+        throw new Error("ingest postfix-log: a FILE, - for stdin, or --journal");
       if (file === "-" && (opts.follow || opts.position))
         throw new Error("ingest postfix-log: --follow and --position need a file, not stdin");
       const config = withVerpKeys(loadConfig());
@@ -49,7 +71,11 @@ export function register(cmd: Command, io: CliIo): void {
         await withDb(config, async (db, ctx) => {
           const counts = await ingestPostfixLog(
             { db, policy, logger, hashAddress: await ctx.addressHasher(), now: () => new Date() },
-            file === "-" ? { stream: io.stdin } : { path: file },
+            opts.journal
+              ? { journal: { units: opts.unit, directory: opts.journalDirectory } }
+              : file === "-"
+                ? { stream: io.stdin }
+                : { path: file! },
             {
               follow: opts.follow,
               positionName: opts.position,

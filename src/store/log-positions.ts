@@ -3,7 +3,9 @@ import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
 
 export interface LogPosition {
+  /** A file's device and inode; for journald (`journal:` names), the cursor of the last entry taken. */
   fileId: string;
+  /** The byte offset in the file (0 for journald). */
   offset: number;
   state: unknown;
   lines: number;

@@ -1,8 +1,11 @@
 // Reads a log file's complete lines from a position, and with `follow` keeps reading as it grows, through
 // rotation: a file renamed away is read to its end before the new one at its path is taken from its start; a
 // file truncated in place (copytruncate) is taken from its start. Positions are byte offsets after a line's
-// newline, with the file's identity (device and inode), so that a restart resumes in the same file only.
-import { open, stat, type FileHandle } from "node:fs/promises";
+// newline, with the file's identity (device and inode), so that a restart resumes in the same file only. A
+// restart that finds another file at the path looks for its file beside it, renamed by the rotation (`mail.log.1`,
+// `mail.log-20261207`; not compressed yet), and reads its rest first.
+import { open, readdir, stat, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 
 export interface FilePosition {
   fileId: string;
@@ -13,7 +16,8 @@ export interface LineBatch {
   lines: string[];
   /** Where the next line starts, in which file. */
   position: FilePosition;
-  /** Set when the file was rotated or truncated under a saved position: lines may have been missed. */
+  /** Set when the file was rotated (and not found again) or truncated under a saved position: lines may have
+   * been missed. */
   restarted?: "rotated" | "truncated";
 }
 
@@ -39,10 +43,21 @@ export async function* readLogLines(
   let fileId = idOf(st);
   let offset = 0;
   let restarted: LineBatch["restarted"];
+  /** Reading the saved position's file, found again under its rotated name: the file at the path comes next. */
+  let rotatedAway = false;
   if (from && from.fileId === fileId) {
     if (from.offset <= st.size) offset = from.offset;
     else restarted = "truncated";
-  } else if (from) restarted = "rotated";
+  } else if (from) {
+    const old = await findRotated(path, from);
+    if (old) {
+      await fh.close();
+      fh = old;
+      fileId = from.fileId;
+      offset = from.offset;
+      rotatedAway = true;
+    } else restarted = "rotated";
+  }
   const buf = Buffer.alloc(opts.chunkBytes);
   /** The bytes after the last newline read: the start of a line not complete yet. */
   let pending = Buffer.alloc(0);
@@ -79,10 +94,11 @@ export async function* readLogLines(
         continue;
       }
       // At the end of the file.
-      if (!opts.follow) return;
+      if (!opts.follow && !rotatedAway) return;
       const now = await stat(path).catch(() => undefined);
       const cur = await fh.stat();
       if (now && idOf(now) !== fileId) {
+        rotatedAway = false;
         // Rotated: what was left in the old file was read above; take the new one from its start.
         await fh.close();
         fh = await open(path, "r");
@@ -92,6 +108,7 @@ export async function* readLogLines(
         pending = Buffer.alloc(0);
         continue;
       }
+      if (!opts.follow) return;
       if (cur.size < offset + pending.length) {
         offset = 0;
         pending = Buffer.alloc(0);
@@ -106,4 +123,20 @@ export async function* readLogLines(
   } finally {
     await fh.close();
   }
+}
+
+/** The saved position's file beside `path` under a rotated name, opened, if it is there and holds the position. */
+async function findRotated(path: string, from: FilePosition): Promise<FileHandle | undefined> {
+  const base = basename(path);
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name === base || !name.startsWith(base) || !".-_".includes(name[base.length] ?? "")) continue;
+    const full = join(dirname(path), name);
+    const s = await stat(full).catch(() => undefined);
+    if (!s?.isFile() || idOf(s) !== from.fileId || s.size < from.offset) continue;
+    const fh = await open(full, "r").catch(() => undefined);
+    if (fh && idOf(await fh.stat()) === from.fileId) return fh;
+    await fh?.close();
+  }
+  return undefined;
 }

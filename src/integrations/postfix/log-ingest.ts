@@ -20,6 +20,7 @@ import {
 } from "../../worker/apply-bulk.js";
 import { eventOfDelivery, LOG_SKIPS, type LogAttribution, type LogSkip } from "./log-events.js";
 import { readLogLines, type FilePosition } from "./log-file.js";
+import { journalPositionName, readJournal, type JournalSource } from "./journal.js";
 
 export interface IngestCounts {
   lines: number;
@@ -34,7 +35,7 @@ export interface IngestCounts {
 export interface IngestOptions {
   attribution: LogAttribution;
   follow?: boolean;
-  /** The saved position's name (default: the file's path). */
+  /** The saved position's name (default: the file's path; for the journal, `journal:` + units `@` directory). */
   positionName?: string;
   pollMs?: number;
   signal?: AbortSignal;
@@ -61,13 +62,35 @@ const newCounts = (): IngestCounts => ({
   events: 0,
 });
 
-/** A file (followed or read once, from its saved position) or a stream (read once: `-`). */
+/**
+ * A file (followed or read once, from its saved position), journald (`journalctl`, followed or read once, from
+ * its saved cursor) or a stream (read once: `-`).
+ */
 export async function ingestPostfixLog(
   deps: IngestDeps,
-  source: { path: string } | { stream: Readable },
+  source: { path: string } | { stream: Readable } | { journal: JournalSource },
   opts: IngestOptions,
 ): Promise<IngestCounts> {
   const counts = newCounts();
+  if ("journal" in source) {
+    // The position's file_id holds the cursor of the last entry taken (offset unused).
+    const name = opts.positionName ?? journalPositionName(source.journal);
+    const saved = await getLogPosition(deps.db, name);
+    const reader = new PostfixLogReader(100_000, saved?.state as PostfixReaderState | undefined);
+    const before = saved?.lines ?? 0;
+    for await (const batch of readJournal(source.journal, saved?.fileId, {
+      follow: opts.follow ?? false,
+      maxLines: 5000,
+      signal: opts.signal,
+      onWarning: (said) => deps.logger.warn({ journalctl: said }, "journalctl says"),
+    }))
+      await commit(deps, reader, batch.lines, opts, counts, {
+        name,
+        position: { fileId: batch.cursor, offset: 0 },
+        before,
+      });
+    return counts;
+  }
   if ("stream" in source) {
     const reader = new PostfixLogReader();
     let lines: string[] = [];

@@ -1,0 +1,116 @@
+// `rebound ingest postfix-log` on real PostgreSQL: a mail sent with a signed return path (VERP) as its envelope
+// sender is attributed to the tenant and stream the path names, for the recipient the path was signed for only;
+// another recipient of the same mail, a forged path or none fall back to the sender map, then the defaults.
+import { Readable } from "node:stream";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
+import { createLogger } from "../../../src/log.js";
+import { ingestPostfixLog } from "../../../src/integrations/postfix/log-ingest.js";
+import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
+import { forgedVerp, VERP_KEY, verp } from "../../e2e/fixtures.js";
+import { createTestDb, type TestDb, testHash } from "../../helpers/db.js";
+
+const attribution: LogAttribution = {
+  verpKeys: [VERP_KEY],
+  // The bounce domain's paths that do not verify land in its mapped stream; other senders in the default one.
+  senderStreams: new Map([["bounces.example.com", "unsigned"]]),
+  tenant: "acme",
+  defaultTenant: "house",
+  defaultStream: "general",
+  caseSensitiveLocalPart: false,
+};
+
+let db: TestDb;
+beforeEach(async () => {
+  await db?.drop();
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+/** One mail from `from` to each recipient: qmgr's sender line, one delivery line per recipient, `removed`. */
+function mail(id: string, from: string, outcomes: [to: string, status: "sent" | "bounced"][]): string[] {
+  return [
+    `Dec  7 04:38:46 relay postfix/qmgr[11608]: ${id}: from=<${from}>, size=2048, nrcpt=${outcomes.length} (queue active)`,
+    ...outcomes.map(([to, status]) =>
+      status === "sent"
+        ? `Dec  7 04:38:47 relay postfix/smtp[11613]: ${id}: to=<${to}>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0/0/0.1/0, dsn=2.0.0, status=sent (250 2.0.0 OK)`
+        : `Dec  7 04:38:47 relay postfix/smtp[11613]: ${id}: to=<${to}>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0/0/0.1/0, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.10] said: 550 5.1.1 <${to}>: Recipient address rejected: User unknown (in reply to RCPT TO command))`,
+    ),
+    `Dec  7 04:38:47 relay postfix/qmgr[11608]: ${id}: removed`,
+  ];
+}
+
+async function ingest(lines: string[]) {
+  return ingestPostfixLog(
+    {
+      db: db.db,
+      policy: DEFAULT_POLICY,
+      hashAddress: testHash,
+      logger: createLogger("silent"),
+      now: () => new Date("2026-12-07T12:00:00Z"),
+    },
+    { stream: Readable.from([lines.join("\n") + "\n"]) },
+    { attribution },
+  );
+}
+
+const recorded = async () =>
+  Object.fromEntries(
+    (
+      await db.db
+        .selectFrom("events")
+        .select(["address", "tenant", "stream", "kind", "verp_key_id"])
+        .execute()
+    ).map((e) => [e.address, `${e.kind} ${e.tenant}/${e.stream} key=${e.verp_key_id ?? "-"}`]),
+  );
+
+describe("ingest postfix-log: attribution by signed return path", () => {
+  it("gives the path's tenant and stream to the recipient it was signed for, and not to another recipient of the same path", async () => {
+    const path = verp("dana@example.org", "newsletter", "globex");
+    expect(path).toMatch(/^r=dana=example\.org=newsletter\.globex=k1[a-z2-7]{8}@bounces\.example\.com$/);
+    const c = await ingest(
+      mail("AB10001", path, [
+        ["dana@example.org", "bounced"],
+        ["erik@example.org", "sent"],
+      ]),
+    );
+    expect(c).toMatchObject({ sent: 1, bounced: 1, events: 2 });
+    expect(await recorded()).toEqual({
+      "dana@example.org": "bounce globex/newsletter key=k1",
+      // The path names dana, not erik: the sender map's stream for the bounce domain, the log's tenant.
+      "erik@example.org": "delivery acme/unsigned key=-",
+    });
+    // The hard bounce suppressed dana in the path's stream.
+    const s = await db.db.selectFrom("suppressions").select(["address", "stream", "tenant"]).execute();
+    expect(s).toEqual([{ address: "dana@example.org", stream: "newsletter", tenant: "globex" }]);
+  });
+
+  it("gives a path that names no tenant the default tenant, and verifies the hashed form against the recipient", async () => {
+    const long = `${"a-very-long-local-part-".repeat(2)}frank@example.org`;
+    const hashed = verp(long, "receipts", null);
+    expect(hashed).toMatch(/^h=receipts=k1/);
+    await ingest([
+      ...mail("AB10002", verp("gina@example.org", "alerts", null), [["gina@example.org", "sent"]]),
+      ...mail("AB10003", hashed, [[long, "sent"]]),
+    ]);
+    expect(await recorded()).toEqual({
+      "gina@example.org": "delivery house/alerts key=k1",
+      [long]: "delivery house/receipts key=k1",
+    });
+  });
+
+  it("falls back to the sender map for a forged path, and to the default stream for a plain sender", async () => {
+    await ingest([
+      ...mail("AB10004", forgedVerp("hana@example.org", "newsletter", "globex"), [
+        ["hana@example.org", "sent"],
+      ]),
+      ...mail("AB10005", "news@shop.example", [["ivan@example.org", "sent"]]),
+    ]);
+    expect(await recorded()).toEqual({
+      "hana@example.org": "delivery acme/unsigned key=-",
+      "ivan@example.org": "delivery acme/general key=-",
+    });
+  });
+});

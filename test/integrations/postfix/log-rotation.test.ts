@@ -1,0 +1,188 @@
+// `rebound ingest postfix-log` through log rotation, on real PostgreSQL and real files: a file truncated in place
+// (logrotate's copytruncate) under a running follower, and a file rotated while no follower ran: the restart
+// finds the old file under its rotated name and reads its rest, else says that lines may be missed.
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
+import { createLogger } from "../../../src/log.js";
+import {
+  ingestPostfixLog,
+  type IngestCounts,
+  type IngestOptions,
+} from "../../../src/integrations/postfix/log-ingest.js";
+import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
+import { createTestDb, type TestDb, testHash } from "../../helpers/db.js";
+import { until } from "../../helpers/until.js";
+
+const attribution: LogAttribution = {
+  verpKeys: [],
+  senderStreams: new Map(),
+  tenant: "acme",
+  defaultTenant: "default",
+  defaultStream: "default",
+  caseSensitiveLocalPart: false,
+};
+
+let db: TestDb;
+let dir: string;
+let file: string;
+let warnings: { why?: string; msg: string }[];
+
+beforeEach(async () => {
+  await db?.drop();
+  db = await createTestDb();
+  dir = mkdtempSync(join(tmpdir(), "rebound-rotation-"));
+  file = join(dir, "mail.log");
+  warnings = [];
+});
+afterAll(async () => {
+  await db?.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const deps = () => ({
+  db: db.db,
+  policy: DEFAULT_POLICY,
+  hashAddress: testHash,
+  logger: createLogger("warn", { write: (s: string) => void warnings.push(JSON.parse(s)) }),
+  now: () => new Date("2026-12-07T12:00:00Z"),
+});
+
+/** One mail to `to`, delivered: 3 lines. */
+const sent = (id: string, to: string) => [
+  `Dec  7 04:38:46 relay postfix/qmgr[11608]: ${id}: from=<orders@shop.example>, size=341, nrcpt=1 (queue active)`,
+  `Dec  7 04:38:47 relay postfix/smtp[11613]: ${id}: to=<${to}>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0/0/0.1/0, dsn=2.0.0, status=sent (250 2.0.0 OK)`,
+  `Dec  7 04:38:47 relay postfix/qmgr[11608]: ${id}: removed`,
+];
+const text = (...mails: string[][]) => mails.flat().join("\n") + "\n";
+/** The addresses delivered to, each once per event. */
+const delivered = async () =>
+  (await db.db.selectFrom("events").select("address").execute()).map((e) => e.address).sort();
+
+function follow(opts: Partial<IngestOptions> = {}) {
+  const stop = new AbortController();
+  const seen: { c?: IngestCounts } = {};
+  const run = ingestPostfixLog(
+    deps(),
+    { path: file },
+    {
+      attribution,
+      follow: true,
+      pollMs: 20,
+      signal: stop.signal,
+      onBatch: (c) => (seen.c = { ...c }),
+      ...opts,
+    },
+  );
+  return { stop: () => (stop.abort(), run), lines: () => seen.c?.lines ?? 0 };
+}
+
+describe("ingest postfix-log through rotation", () => {
+  it("follows a file truncated in place (copytruncate) and written again: no line lost or counted twice", async () => {
+    writeFileSync(file, text(sent("C0001", "a1@example.org"), sent("C0002", "a2@example.org")));
+    const f = follow();
+    await until(() => f.lines() === 6, { what: "the first lines" });
+    // logrotate's copytruncate: a copy, the file truncated, then Postfix writes on (fewer bytes than before).
+    copyFileSync(file, file + ".1");
+    truncateSync(file, 0);
+    appendFileSync(file, text(sent("C0003", "b1@example.org")));
+    await until(() => f.lines() === 9, { what: "the lines after the truncation" });
+    appendFileSync(file, text(sent("C0004", "b2@example.org"), sent("C0005", "b3@example.org")));
+    await until(() => f.lines() === 15, { what: "the lines appended after" });
+    expect(await f.stop()).toMatchObject({ lines: 15, sent: 5, events: 5 });
+    expect(await delivered()).toEqual([
+      "a1@example.org",
+      "a2@example.org",
+      "b1@example.org",
+      "b2@example.org",
+      "b3@example.org",
+    ]);
+    // A restart resumes in the truncated file at its end.
+    expect(await ingestPostfixLog(deps(), { path: file }, { attribution })).toMatchObject({ lines: 0 });
+  });
+
+  it("reads the rest of a file rotated while no follower ran (found under its new name), then the new file", async () => {
+    writeFileSync(file, text(sent("D0001", "old1@example.org")));
+    expect(await ingestPostfixLog(deps(), { path: file }, { attribution })).toMatchObject({ events: 1 });
+    // Written after the run, then rotated (renamed, a new file at the path), then written on: nobody following.
+    appendFileSync(file, text(sent("D0002", "old2@example.org")));
+    renameSync(file, file + ".1");
+    writeFileSync(file, text(sent("D0003", "new1@example.org")));
+    const c = await ingestPostfixLog(deps(), { path: file }, { attribution });
+    expect(c).toMatchObject({ lines: 6, sent: 2, events: 2 });
+    expect(warnings).toEqual([]);
+    // Position in the new file: nothing again, then what is appended to it.
+    appendFileSync(file, text(sent("D0004", "new2@example.org")));
+    expect(await ingestPostfixLog(deps(), { path: file }, { attribution })).toMatchObject({ lines: 3 });
+    expect(await delivered()).toEqual([
+      "new1@example.org",
+      "new2@example.org",
+      "old1@example.org",
+      "old2@example.org",
+    ]);
+  });
+
+  it("does the same when the restart is a follower, whose log was rotated by a date-named rename", async () => {
+    writeFileSync(file, text(sent("E0001", "old1@example.org")));
+    await ingestPostfixLog(deps(), { path: file }, { attribution });
+    appendFileSync(file, text(sent("E0002", "old2@example.org")));
+    renameSync(file, file + "-20261207");
+    writeFileSync(file, text(sent("E0003", "new1@example.org")));
+    const f = follow();
+    await until(() => f.lines() === 6, { what: "the old file's rest and the new file" });
+    appendFileSync(file, text(sent("E0004", "new2@example.org")));
+    await until(() => f.lines() === 9, { what: "a line appended to the new file" });
+    expect(await f.stop()).toMatchObject({ lines: 9, events: 3 });
+    expect(warnings).toEqual([]);
+    expect(await delivered()).toEqual([
+      "new1@example.org",
+      "new2@example.org",
+      "old1@example.org",
+      "old2@example.org",
+    ]);
+  });
+
+  it("warns that lines may be missed when the rotated file is gone (compressed), and reads the new file from its start", async () => {
+    writeFileSync(file, text(sent("F0001", "old1@example.org")));
+    await ingestPostfixLog(deps(), { path: file }, { attribution });
+    appendFileSync(file, text(sent("F0002", "lost@example.org")));
+    renameSync(file, file + ".1");
+    writeFileSync(file, text(sent("F0003", "new1@example.org")));
+    // logrotate's compress: the renamed file replaced by its .gz (another file).
+    copyFileSync(file + ".1", file + ".1.gz");
+    rmSync(file + ".1");
+    const c = await ingestPostfixLog(deps(), { path: file }, { attribution });
+    expect(c).toMatchObject({ lines: 3, events: 1 });
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        why: "rotated",
+        msg: "the log was rotated or truncated while not followed: lines written meanwhile may be missed",
+      }),
+    ]);
+    expect(await delivered()).toEqual(["new1@example.org", "old1@example.org"]);
+  });
+
+  it("warns and reads from the start when the file was truncated below the saved position while not followed", async () => {
+    writeFileSync(file, text(sent("G0001", "a@example.org"), sent("G0002", "b@example.org")));
+    await ingestPostfixLog(deps(), { path: file }, { attribution });
+    const ino = statSync(file).ino;
+    truncateSync(file, 0);
+    appendFileSync(file, text(sent("G0003", "c@example.org")));
+    expect(statSync(file).ino).toBe(ino);
+    const c = await ingestPostfixLog(deps(), { path: file }, { attribution });
+    expect(c).toMatchObject({ lines: 3, events: 1 });
+    expect(warnings).toEqual([expect.objectContaining({ why: "truncated" })]);
+    expect(await delivered()).toEqual(["a@example.org", "b@example.org", "c@example.org"]);
+  });
+});
