@@ -119,10 +119,23 @@ async function eventsOf(
 
 /**
  * Tenants that may have figures: those of the rollups (each found by one index probe: a loose index scan over
- * the primary key, not a scan of the table), those with API keys, and `extra` (the default tenant); and those
- * with incidents in force.
+ * the primary key, not a scan of the table), those with API keys, and `extra` (the default tenant); those with
+ * incidents in force; and, with `reportsSince` (a valid time), those that received DMARC aggregate or
+ * authentication failure reports since then (a tenant of REBOUND_DOMAIN_TENANTS may have nothing else).
  */
-export async function tenantsToEvaluate(db: Db, extra: readonly string[]): Promise<string[]> {
+export async function tenantsToEvaluate(
+  db: Db,
+  extra: readonly string[],
+  reportsSince?: Date,
+): Promise<string[]> {
+  const reports =
+    reportsSince && !Number.isNaN(reportsSince.getTime())
+      ? sql`
+    union
+    select distinct tenant from dmarc_reports where received_at >= ${reportsSince}
+    union
+    select distinct tenant from auth_failure_reports where occurred_at >= ${reportsSince}`
+      : sql``;
   const { rows } = await sql<{ tenant: string }>`
     with recursive t (tenant) as (
       select min(tenant) from rollups
@@ -133,7 +146,7 @@ export async function tenantsToEvaluate(db: Db, extra: readonly string[]): Promi
     union
     select distinct tenant from api_keys where revoked_at is null
     union
-    select distinct tenant from incidents where status <> 'resolved'`.execute(db);
+    select distinct tenant from incidents where status <> 'resolved'${reports}`.execute(db);
   return [...new Set([...rows.map((r) => r.tenant), ...extra])].sort();
 }
 
