@@ -132,9 +132,9 @@ export async function tenantsToEvaluate(
     reportsSince && !Number.isNaN(reportsSince.getTime())
       ? sql`
     union
-    select distinct tenant from dmarc_reports where received_at >= ${reportsSince}
+    select tenant from ${recentTenants("dmarc_reports", "received_at", reportsSince)}
     union
-    select distinct tenant from auth_failure_reports where occurred_at >= ${reportsSince}`
+    select tenant from ${recentTenants("auth_failure_reports", "occurred_at", reportsSince)}`
       : sql``;
   const { rows } = await sql<{ tenant: string }>`
     with recursive t (tenant) as (
@@ -148,6 +148,24 @@ export async function tenantsToEvaluate(
     union
     select distinct tenant from incidents where status <> 'resolved'${reports}`.execute(db);
   return [...new Set([...rows.map((r) => r.tenant), ...extra])].sort();
+}
+
+/**
+ * The tenants of a report table with a row at or after `since`: a loose index scan of its (tenant, time) index, one
+ * probe per tenant and one for its latest row, not a scan of the table.
+ */
+function recentTenants(table: "dmarc_reports" | "auth_failure_reports", column: string, since: Date) {
+  const t = sql.table(table);
+  const at = sql.ref(`r.${column}`);
+  return sql`(
+    with recursive k (tenant) as (
+      select min(tenant) from ${t}
+      union all
+      select (select min(r.tenant) from ${t} r where r.tenant > k.tenant) from k where k.tenant is not null
+    )
+    select k.tenant from k
+    where k.tenant is not null and exists (select 1 from ${t} r where r.tenant = k.tenant and ${at} >= ${since})
+  ) as ${sql.id(`recent_${table}`)}`;
 }
 
 /**
