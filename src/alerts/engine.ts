@@ -5,11 +5,19 @@
 // evaluated under a transaction-scoped advisory lock (a process that finds it taken skips the tenant this
 // round), and notifications are claimed row by row (`for update skip locked`).
 import type { AlertsConfig } from "../core/alerts/config.js";
-import { eventsSince, evaluate, figureQueries, type FigureRow } from "../core/alerts/evaluate.js";
+import {
+  eventsSince,
+  evaluate,
+  figureQueries,
+  reportQueries,
+  type FigureRow,
+  type ReportRow,
+} from "../core/alerts/evaluate.js";
 import { escalationsDue } from "../core/alerts/notify.js";
 import type { Logger } from "../log.js";
 import { queueAlertDelivery } from "../store/alert-deliveries.js";
 import { figureRows, recentEvents, tenantsToEvaluate } from "../store/alert-figures.js";
+import { authReportRows } from "../store/authentication.js";
 import type { Db } from "../store/db.js";
 import {
   activeIncidents,
@@ -62,6 +70,10 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
       const figures = new Map<string, FigureRow[]>();
       for (const q of figureQueries(alerts.rules, now))
         figures.set(q.ruleId, await figureRows(trx, tenant, q));
+      // The receivers' reports the dmarc and authentication rules count (aggregate rows, failure reports).
+      const reports = new Map<string, ReportRow[]>();
+      for (const q of reportQueries(alerts.rules, now))
+        reports.set(q.ruleId, await authReportRows(trx, tenant, q));
       const since = eventsSince(alerts.rules, now);
       const events = await recentEvents(trx, tenant, since, MAX_EVENTS);
       const active = (await activeIncidents(trx, tenant)).map((i) => ({
@@ -84,7 +96,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
         const rule = alerts.rules.find((r) => r.id === q.ruleId);
         return { ...q, until: new Date(q.resolvedAt.getTime() + (rule?.windowMinutes ?? 60) * 60_000) };
       });
-      const ev = evaluate({ now, rules: alerts.rules, figures, events, active, quiet });
+      const ev = evaluate({ now, rules: alerts.rules, figures, events, reports, active, quiet });
       const changes = await applyEvaluation(trx, tenant, ev, now);
       for (const c of changes) {
         queued.push(...(await incidentEffects(trx, alerts, { ...c, by: "rule" }, now)));
@@ -156,7 +168,9 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine & { start(
 
   let running: Promise<void> | undefined;
   async function round(): Promise<void> {
-    for (const tenant of await tenantsToEvaluate(db, deps.tenants)) {
+    const now = deps.now();
+    const reportsSince = new Date(Math.min(...reportQueries(alerts.rules, now).map((q) => q.from.getTime())));
+    for (const tenant of await tenantsToEvaluate(db, deps.tenants, reportsSince)) {
       try {
         // Its notifications go out as soon as its transaction committed, while the next tenant is evaluated.
         dispatcher.deliverSoon(await evaluateTenant(tenant));

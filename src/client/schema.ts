@@ -2652,7 +2652,7 @@ export interface paths {
                             rules: {
                                 id: string;
                                 /** @enum {string} */
-                                kind: "rate" | "spike" | "blocklist" | "authentication";
+                                kind: "rate" | "spike" | "blocklist" | "authentication" | "dmarc";
                                 /** @enum {string|null} */
                                 metric: "hardRate" | "complaintRate" | "blockRate" | null;
                                 scope: {
@@ -4934,7 +4934,7 @@ export interface components {
             id: string;
             ruleId: string;
             /** @enum {string} */
-            kind: "rate" | "spike" | "blocklist" | "authentication";
+            kind: "rate" | "spike" | "blocklist" | "authentication" | "dmarc";
             /** @enum {string} */
             severity: "warning" | "critical" | "pause";
             /** @enum {string} */

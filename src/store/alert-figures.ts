@@ -119,10 +119,23 @@ async function eventsOf(
 
 /**
  * Tenants that may have figures: those of the rollups (each found by one index probe: a loose index scan over
- * the primary key, not a scan of the table), those with API keys, and `extra` (the default tenant); and those
- * with incidents in force.
+ * the primary key, not a scan of the table), those with API keys, and `extra` (the default tenant); those with
+ * incidents in force; and, with `reportsSince` (a valid time), those that received DMARC aggregate or
+ * authentication failure reports since then (a tenant of REBOUND_DOMAIN_TENANTS may have nothing else).
  */
-export async function tenantsToEvaluate(db: Db, extra: readonly string[]): Promise<string[]> {
+export async function tenantsToEvaluate(
+  db: Db,
+  extra: readonly string[],
+  reportsSince?: Date,
+): Promise<string[]> {
+  const reports =
+    reportsSince && !Number.isNaN(reportsSince.getTime())
+      ? sql`
+    union
+    select tenant from ${recentTenants("dmarc_reports", "received_at", reportsSince)}
+    union
+    select tenant from ${recentTenants("auth_failure_reports", "occurred_at", reportsSince)}`
+      : sql``;
   const { rows } = await sql<{ tenant: string }>`
     with recursive t (tenant) as (
       select min(tenant) from rollups
@@ -133,8 +146,26 @@ export async function tenantsToEvaluate(db: Db, extra: readonly string[]): Promi
     union
     select distinct tenant from api_keys where revoked_at is null
     union
-    select distinct tenant from incidents where status <> 'resolved'`.execute(db);
+    select distinct tenant from incidents where status <> 'resolved'${reports}`.execute(db);
   return [...new Set([...rows.map((r) => r.tenant), ...extra])].sort();
+}
+
+/**
+ * The tenants of a report table with a row at or after `since`: a loose index scan of its (tenant, time) index, one
+ * probe per tenant and one for its latest row, not a scan of the table.
+ */
+function recentTenants(table: "dmarc_reports" | "auth_failure_reports", column: string, since: Date) {
+  const t = sql.table(table);
+  const at = sql.ref(`r.${column}`);
+  return sql`(
+    with recursive k (tenant) as (
+      select min(tenant) from ${t}
+      union all
+      select (select min(r.tenant) from ${t} r where r.tenant > k.tenant) from k where k.tenant is not null
+    )
+    select k.tenant from k
+    where k.tenant is not null and exists (select 1 from ${t} r where r.tenant = k.tenant and ${at} >= ${since})
+  ) as ${sql.id(`recent_${table}`)}`;
 }
 
 /**

@@ -1,7 +1,9 @@
 // The authentication signal (migration 0020): RFC 6591 authentication failure reports (ARF auth-failure, DMARC
 // failure reports), stored per sending domain and source IP, and, with the DMARC aggregate rows whose DKIM and
-// SPF both failed alignment, counted per domain and IP for GET /v1/authentication and the alert engine.
+// SPF both failed alignment, counted per domain and IP for GET /v1/authentication; and the alert rules' report
+// counts (authReportRows: the dmarc rule's aggregate rows, the authentication rule's failure reports).
 import { sql, type Kysely } from "kysely";
+import { REPORTS_QUOTED, type ReportQuery, type ReportRow } from "../core/alerts/evaluate.js";
 import type { Database } from "./schema.js";
 
 type Db = Kysely<Database>;
@@ -174,4 +176,159 @@ export async function authFailureCounts(db: Db, q: AuthFailureQuery): Promise<Au
       String(a.sourceIp).localeCompare(String(b.sourceIp)),
   );
   return all.slice(0, q.limit ?? 1000);
+}
+
+/**
+ * The alert rules' report counts (src/core/alerts/evaluate.ts reportQueries): per sending domain (and source IP
+ * when the query groups by it), `dmarc`: the messages of the aggregate rows whose report's date range overlaps
+ * [from, to) and those failing DKIM and SPF alignment, with the reports and failing source IPs behind them;
+ * `arf`: the authentication failure reports that arrived in [from, to], counting their Incidents.
+ */
+export async function authReportRows(db: Db, tenant: string, q: ReportQuery): Promise<ReportRow[]> {
+  return q.source === "dmarc" ? dmarcReportRows(db, tenant, q) : arfReportRows(db, tenant, q);
+}
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+async function dmarcReportRows(db: Db, tenant: string, q: ReportQuery): Promise<ReportRow[]> {
+  const byIp = q.groupBy.includes("sendingIp");
+  const byDomain = q.groupBy.includes("sendingDomain");
+  const where = sql.join(
+    [
+      sql`d.tenant = ${tenant}`,
+      sql`d.date_end > ${q.from}`,
+      sql`d.date_begin < ${q.to}`,
+      ...(q.filters.sendingDomain ? [sql`d.header_from = ${q.filters.sendingDomain.toLowerCase()}`] : []),
+      ...(q.filters.sendingIp ? [sql`d.source_ip = ${q.filters.sendingIp.toLowerCase()}`] : []),
+    ],
+    sql` and `,
+  );
+  const domainCol = byDomain ? sql`d.header_from` : sql`''`;
+  const ipCol = byIp ? sql`d.source_ip` : sql`''`;
+  const failing = sql`d.dkim = 'fail' and d.spf = 'fail'`;
+  const perReport = await sql<{
+    domain: string;
+    ip: string;
+    org: string | null;
+    report_id: string | null;
+    begin: Date;
+    end: Date;
+    messages: string;
+    failed: string;
+  }>`
+    select ${domainCol} as domain, ${ipCol} as ip, r.org_name as org, r.report_id,
+      min(d.date_begin) as begin, max(d.date_end) as end, sum(d.count) as messages,
+      coalesce(sum(d.count) filter (where ${failing}), 0) as failed
+    from dmarc_records d join dmarc_reports r on r.id = d.report
+    where ${where}
+    group by 1, 2, d.report, r.org_name, r.report_id`.execute(db);
+  const ips = await sql<{ domain: string; ip: string; source_ip: string; failed: string }>`
+    select domain, ip, source_ip, failed from (
+      select ${domainCol} as domain, ${ipCol} as ip, d.source_ip, sum(d.count) as failed,
+        row_number() over (partition by ${domainCol}, ${ipCol} order by sum(d.count) desc, d.source_ip) as n
+      from dmarc_records d
+      where ${where} and ${failing}
+      group by 1, 2, d.source_ip
+    ) t where n <= ${REPORTS_QUOTED}`.execute(db);
+
+  const groups = new Map<string, ReportRow>();
+  const groupOf = (domain: string, ip: string): ReportRow => {
+    const key = JSON.stringify([domain, ip]);
+    let g = groups.get(key);
+    if (!g) {
+      const group: ReportRow["group"] = {};
+      if (byDomain) group.sendingDomain = domain;
+      if (byIp) group.sendingIp = ip;
+      g = { group, messages: 0, failed: 0, reports: 0, quoted: [], failingIps: [] };
+      groups.set(key, g);
+    }
+    return g;
+  };
+  for (const r of perReport.rows) {
+    const g = groupOf(r.domain, r.ip);
+    const messages = Number(r.messages);
+    const failed = Number(r.failed);
+    g.messages += messages;
+    g.failed += failed;
+    g.reports++;
+    g.quoted.push({
+      reporter: r.org,
+      reportId: r.report_id,
+      begin: iso(r.begin),
+      end: iso(r.end),
+      messages,
+      failed,
+      failure: null,
+      sourceIp: null,
+    });
+  }
+  for (const r of ips.rows)
+    groups
+      .get(JSON.stringify([r.domain, r.ip]))
+      ?.failingIps.push({ ip: r.source_ip, failed: Number(r.failed) });
+  for (const g of groups.values()) {
+    g.quoted.sort((a, b) => b.failed - a.failed || b.messages - a.messages || a.begin.localeCompare(b.begin));
+    g.quoted = g.quoted.slice(0, REPORTS_QUOTED);
+    g.failingIps.sort((a, b) => b.failed - a.failed || a.ip.localeCompare(b.ip));
+  }
+  return [...groups.values()];
+}
+
+async function arfReportRows(db: Db, tenant: string, q: ReportQuery): Promise<ReportRow[]> {
+  const byIp = q.groupBy.includes("sendingIp");
+  const byDomain = q.groupBy.includes("sendingDomain");
+  const domainCol = byDomain ? sql`domain` : sql`''`;
+  const ipCol = byIp ? sql`coalesce(source_ip, '')` : sql`''`;
+  const { rows } = await sql<{
+    domain: string;
+    ip: string;
+    mail_id: string | null;
+    reporter: string | null;
+    failure: string | null;
+    source_ip: string | null;
+    incidents: number;
+    occurred_at: Date;
+    failed: string;
+    reports: string;
+  }>`
+    select domain, ip, mail_id, reporter, failure, source_ip, incidents, occurred_at, failed, reports from (
+      select ${domainCol} as domain, ${ipCol} as ip, mail_id, reporter, failure, source_ip, incidents,
+        occurred_at, sum(incidents) over w as failed, count(*) over w as reports,
+        row_number() over (w order by incidents desc, occurred_at desc, id desc) as n
+      from auth_failure_reports
+      where tenant = ${tenant} and occurred_at >= ${q.from} and occurred_at <= ${q.to}
+        ${q.filters.sendingDomain ? sql`and domain = ${q.filters.sendingDomain.toLowerCase()}` : sql``}
+        ${q.filters.sendingIp ? sql`and source_ip = ${q.filters.sendingIp.toLowerCase()}` : sql``}
+      window w as (partition by ${domainCol}, ${ipCol})
+    ) t where n <= ${REPORTS_QUOTED}`.execute(db);
+  const groups = new Map<string, ReportRow>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.domain, r.ip]);
+    let g = groups.get(key);
+    if (!g) {
+      const group: ReportRow["group"] = {};
+      if (byDomain) group.sendingDomain = r.domain;
+      if (byIp) group.sendingIp = r.ip;
+      g = {
+        group,
+        messages: Number(r.failed),
+        failed: Number(r.failed),
+        reports: Number(r.reports),
+        quoted: [],
+        failingIps: [],
+      };
+      groups.set(key, g);
+    }
+    g.quoted.push({
+      reporter: r.reporter,
+      reportId: r.mail_id === null ? null : String(r.mail_id),
+      begin: iso(r.occurred_at),
+      end: iso(r.occurred_at),
+      messages: r.incidents,
+      failed: r.incidents,
+      failure: r.failure,
+      sourceIp: r.source_ip,
+    });
+  }
+  return [...groups.values()];
 }

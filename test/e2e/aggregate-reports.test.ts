@@ -1,16 +1,21 @@
 // DMARC aggregate and SMTP TLS reports end to end: sent over SMTP to the reporting addresses of the bounce domain,
 // taken by the running intake, stored by the worker on PostgreSQL, read back through the HTTP API (JSON and CSV);
-// with RFC 6591 authentication failure reports, counted per sending domain and IP. Bad archives are refused
-// with their reason and their mail kept.
+// with RFC 6591 authentication failure reports, counted per sending domain and IP, and both opening the alert
+// rules' authentication incidents (dmarc-failures, authentication). Bad archives are refused with their reason
+// and their mail kept.
 import { readFileSync } from "node:fs";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAlertEngine } from "../../src/alerts/engine.js";
 import { loadConfig } from "../../src/config.js";
+import { DEFAULT_ALERTS } from "../../src/core/alerts/config.js";
+import type { Evidence } from "../../src/core/alerts/evaluate.js";
 import { DEFAULT_POLICY } from "../../src/core/policy-config.js";
 import { createLogger } from "../../src/log.js";
 import { startApp, type App } from "../../src/main.js";
 import { authFailureCounts } from "../../src/store/authentication.js";
 import { openDb } from "../../src/store/db.js";
+import { activeIncidents } from "../../src/store/incidents.js";
 import { createKey } from "../../src/store/keys.js";
 import { getMail } from "../../src/store/mails.js";
 import { processMail } from "../../src/worker/process-mail.js";
@@ -105,6 +110,52 @@ async function json<T = Record<string, unknown>>(path: string): Promise<T> {
 }
 
 type Rows = { data: Record<string, unknown>[]; nextCursor: string | null };
+
+/** An RFC 6591 authentication failure report (ARF auth-failure) as a receiver sends it; invented hosts. */
+function arfAuthFailure(o: { n: number; domain: string; incidents: number }): string {
+  return [
+    "Return-Path: <>",
+    "From: Failure Reports <ruf@reports.receiver-one.example>",
+    `To: ruf@${o.domain}`,
+    `Date: ${new Date().toUTCString()}`,
+    `Subject: [Auth-Failure] ${o.domain}: DKIM failure from 203.0.113.77`,
+    `Message-ID: <ruf-${o.n}@reports.receiver-one.example>`,
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/report; report-type=feedback-report; boundary="ruf-b"',
+    "",
+    "--ruf-b",
+    "Content-Type: text/plain; charset=us-ascii",
+    "",
+    `An authentication failure report for mail from 203.0.113.77 claiming to be from ${o.domain}.`,
+    "",
+    "--ruf-b",
+    "Content-Type: message/feedback-report",
+    "",
+    "Feedback-Type: auth-failure",
+    "User-Agent: ReceiverOneRUF/2.0",
+    "Version: 1",
+    `Original-Mail-From: <news@${o.domain}>`,
+    "Original-Rcpt-To: <tomas.weller@receiver-one.example>",
+    "Source-IP: 203.0.113.77",
+    `Reported-Domain: ${o.domain}`,
+    `Incidents: ${o.incidents}`,
+    `Authentication-Results: mx.receiver-one.example; dkim=fail header.d=${o.domain}; spf=fail smtp.mailfrom=${o.domain}`,
+    "Auth-Failure: dkim",
+    `DKIM-Domain: ${o.domain}`,
+    "DKIM-Selector: s2026",
+    "",
+    "--ruf-b",
+    "Content-Type: text/rfc822-headers",
+    "",
+    `From: "Lantern News" <news@${o.domain}>`,
+    "To: tomas.weller@receiver-one.example",
+    "Subject: This week",
+    `Message-ID: <weekly-${o.n}@${o.domain}>`,
+    "",
+    "--ruf-b--",
+    "",
+  ].join("\r\n");
+}
 
 describe("DMARC and TLS reports sent to the bounce domain", () => {
   it("refuses an address outside the configured local parts, and takes dmarc@, dmarc-reports@ and tlsrpt@", async () => {
@@ -512,7 +563,8 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
         "DMARC Failure Reports <dmarc-noreply@reports.bluepine.example>",
       ]),
     );
-    // The store function the alert engine reads gives the same figures.
+    // The store function behind GET /v1/authentication gives the same figures (the alert rules count the same
+    // rows through authReportRows: see "opens authentication incidents..." below).
     const counts = await authFailureCounts(app.db, {
       tenantId: "default",
       from: new Date("2026-11-20T00:00:00Z"),
@@ -531,6 +583,122 @@ describe("DMARC and TLS reports sent to the bounce domain", () => {
     ]);
     const bad = await api("/authentication?from=2026-12-31T00:00:00Z&to=2026-11-20T00:00:00Z");
     expect(bad.status).toBe(400);
+  });
+
+  it("opens authentication incidents from DMARC aggregate reports failing a sending domain and from RFC 6591 failure reports, naming the reports; passing reports open none", async () => {
+    // Yesterday's reports (UTC), as receivers send them the next morning.
+    const begin = Math.floor(Date.now() / 86_400_000) * 86_400 - 86_400;
+    const aggregate = (
+      org: string,
+      reportId: string,
+      domain: string,
+      rows: Parameters<typeof googleXml>[0],
+    ) =>
+      dmarcMail({
+        from: `dmarc-reports@${org}`,
+        messageId: `<${reportId}@${org}>`,
+        subject: `Report domain: ${domain} Submitter: ${org} Report-ID: ${reportId}`,
+        contentType: "application/gzip",
+        filename: `${org}!${domain}!${begin}!${begin + 86399}.xml.gz`,
+        content: gzip(
+          googleXml({ ...rows, reportId, domain, begin }).replace("<org_name>google.com", `<org_name>${org}`),
+        ),
+      });
+    // lanternfield.example: 150 of 400 messages fail DKIM and SPF (37.5%: critical), over two receivers' reports.
+    const failing = [
+      aggregate("receiver-one.example", "lf-1", "lanternfield.example", {
+        rows: [
+          { ip: "192.0.2.61", count: 200, dkim: "pass", spf: "pass" },
+          { ip: "203.0.113.77", count: 120, dkim: "fail", spf: "fail", disposition: "quarantine" },
+        ],
+      }),
+      aggregate("receiver-two.example", "lf-2", "lanternfield.example", {
+        rows: [
+          { ip: "192.0.2.61", count: 40, dkim: "pass", spf: "fail" },
+          { ip: "203.0.113.77", count: 30, dkim: "fail", spf: "fail", disposition: "reject" },
+          { ip: "198.51.100.88", count: 10, dkim: "pass", spf: "pass" },
+        ],
+      }),
+    ];
+    // quietmoor.example: 6 of 500 fail (forwarding, 1.2%): no incident.
+    const passing = aggregate("receiver-one.example", "qm-1", "quietmoor.example", {
+      rows: [
+        { ip: "192.0.2.62", count: 494, dkim: "pass", spf: "pass" },
+        { ip: "198.51.100.90", count: 6, dkim: "fail", spf: "fail" },
+      ],
+    });
+    for (const raw of [...failing, passing])
+      expect(await deliver(raw, `dmarc@${DOMAIN}`)).toMatchObject({
+        status: "processed",
+        kind: "dmarc_report",
+      });
+    // Two RFC 6591 reports about lanternfield.example: 3 failures (one report says Incidents: 2).
+    const arfMails: string[] = [];
+    for (const [i, incidents] of [
+      [1, 2],
+      [2, 1],
+    ] as const) {
+      const m = await deliver(
+        arfAuthFailure({ n: i, domain: "lanternfield.example", incidents }),
+        `dmarc@${DOMAIN}`,
+      );
+      expect(m).toMatchObject({ status: "processed", kind: "complaint" });
+      arfMails.push(m.id);
+    }
+    // One about quietmoor.example: under the rule's 3.
+    expect(
+      await deliver(arfAuthFailure({ n: 3, domain: "quietmoor.example", incidents: 1 }), `dmarc@${DOMAIN}`),
+    ).toMatchObject({ status: "processed", kind: "complaint" });
+
+    const engine = createAlertEngine({
+      db: app.db,
+      alerts: DEFAULT_ALERTS,
+      logger: createLogger("silent"),
+      now: () => new Date(),
+      tenants: [app.config.defaultTenant],
+    });
+    await engine.runOnce();
+    await engine.stop();
+    const ours = (await activeIncidents(app.db, app.config.defaultTenant)).filter((i) =>
+      ["lanternfield.example", "quietmoor.example"].includes(i.sending_domain ?? ""),
+    );
+    expect(
+      ours.map((i) => [i.rule_id, i.kind, i.sending_domain, i.stream, i.provider, i.severity, i.value]),
+    ).toEqual([
+      ["authentication", "authentication", "lanternfield.example", null, null, "warning", 3],
+      ["dmarc-failures", "dmarc", "lanternfield.example", null, null, "critical", 150 / 400],
+    ]);
+    const [arf, dmarc] = ours as [(typeof ours)[0], (typeof ours)[0]];
+    // The explanation: which reports, which counts.
+    expect(dmarc.summary).toBe(
+      "DMARC failures 37.50% (150 of 400 messages in 2 aggregate reports: receiver-one.example lf-1 120/320; " +
+        "receiver-two.example lf-2 30/80; failing from 203.0.113.77 150) in sending domain lanternfield.example " +
+        "over the reports overlapping 2 days: critical (limit 30.00%)",
+    );
+    const dmarcEvidence = dmarc.evidence as unknown as Evidence;
+    expect(dmarcEvidence.figures).toEqual({
+      dmarcMessages: 400,
+      dmarcFailed: 150,
+      dmarcRate: 0.375,
+      reports: 2,
+    });
+    expect(
+      dmarcEvidence.reports!.map((r) => [r.reporter, r.reportId, r.messages, r.failed, r.begin]),
+    ).toEqual([
+      ["receiver-one.example", "lf-1", 320, 120, new Date(begin * 1000).toISOString()],
+      ["receiver-two.example", "lf-2", 80, 30, new Date(begin * 1000).toISOString()],
+    ]);
+    expect(arf.summary).toBe(
+      "3 authentication failures (0 refusals, 3 in 2 failure reports from Failure Reports " +
+        "<ruf@reports.receiver-one.example>) in sending domain lanternfield.example over 1 h: warning (at 3)",
+    );
+    const arfEvidence = arf.evidence as unknown as Evidence;
+    expect(arfEvidence.reports!.map((r) => [r.source, r.failed, r.failure, r.sourceIp])).toEqual([
+      ["arf", 2, "dkim", "203.0.113.77"],
+      ["arf", 1, "dkim", "203.0.113.77"],
+    ]);
+    // Each failure report named by its stored mail (GET /v1/mails/{id}), the one of Incidents: 2 first.
+    expect(arfEvidence.reports!.map((r) => r.reportId)).toEqual(arfMails);
   });
 
   it("replaces what a mail stored when it is re-processed, and answers 401 without a key", async () => {

@@ -268,6 +268,16 @@ function checkRules(c: AlertsConfig, given: Record<string, unknown>): string[] {
         `${at}.scope.sendingDomain: a ${r.kind} rule reads the rollups, which have no sending domain ` +
           "(blocklist and authentication rules can scope by it)",
       );
+    if (r.kind === "dmarc") {
+      for (const f of ["stream", "provider", "campaign"] as const)
+        if (r.scope[f] !== undefined)
+          out.push(
+            `${at}.scope.${f}: a dmarc rule reads the receivers' aggregate reports, which name no ${f} ` +
+              "(it can scope by sendingDomain and sendingIp)",
+          );
+      if (Object.values(r.levels).some((v) => v > 1))
+        out.push(`${at}.levels: a dmarc rule's levels are fractions of the messages reported (0.1 = 10%)`);
+    }
     if (r.kind === "blocklist" && !r.blocklists?.length)
       out.push(`${at}.blocklists: a blocklist rule needs names`);
     if (Object.keys(r.levels).length === 0)

@@ -1,10 +1,11 @@
 // The rules applied to the figures: pure. In: the rollup figures each rule asked for (figureQueries), the recent
-// events, the incidents in force. Out: which incidents to open, update (and escalate), and resolve, each with its
+// events, the receivers' report counts each rule asked for (reportQueries), the incidents in force. Out: which incidents to open, update (and escalate), and resolve, each with its
 // evidence. The store (src/store/incidents.ts) applies the outcome; the loop (src/alerts/engine.ts) runs it.
 import { hourOf } from "../rollup.js";
 import { emptyCounts, figuresOf, type Counts, type Figures } from "../stats.js";
 import type { AlertRule } from "./rules.js";
 import {
+  REPORT_SCOPE_FIELDS,
   ROLLUP_SCOPE_FIELDS,
   SCOPE_FIELDS,
   SEVERITIES,
@@ -12,6 +13,7 @@ import {
   severityRank,
   type IncidentScope,
   type Metric,
+  type ReportScopeField,
   type RollupScopeField,
   type ScopeField,
   type Severity,
@@ -37,6 +39,61 @@ export interface FigureRow {
   window: Counts;
   baseline: Counts;
 }
+
+/** Where a report count comes from: DMARC aggregate rows, or RFC 6591 authentication failure reports. */
+export const REPORT_SOURCES = ["dmarc", "arf"] as const;
+export type ReportSource = (typeof REPORT_SOURCES)[number];
+
+/**
+ * What a dmarc or authentication rule needs counted from the receivers' reports, per sending domain (and source
+ * IP when `groupBy` names it): `dmarc`, the rows of aggregate reports whose date range overlaps [from, to);
+ * `arf`, the authentication failure reports that arrived in [from, to).
+ */
+export interface ReportQuery {
+  ruleId: string;
+  source: ReportSource;
+  groupBy: ReportScopeField[];
+  filters: Partial<Record<ReportScopeField, string>>;
+  from: Date;
+  to: Date;
+}
+
+/** One report behind a count: what the evidence names. */
+export interface ReportEvidence {
+  /** dmarc: the reporting organisation; arf: the report mail's From. */
+  reporter: string | null;
+  /** dmarc: the organisation's report id; arf: the id of the stored mail. */
+  reportId: string | null;
+  /** dmarc: its date range; arf: its arrival (both ends). ISO times. */
+  begin: string;
+  end: string;
+  /** dmarc: the messages of its rows counted (in the group); arf: its Incidents. */
+  messages: number;
+  /** dmarc: of them, those failing DKIM and SPF alignment; arf: its Incidents. */
+  failed: number;
+  /** arf: its Auth-Failure (dkim, spf, dmarc, ...) and source IP; dmarc: null. */
+  failure: string | null;
+  sourceIp: string | null;
+}
+
+/** The answer to a ReportQuery, one per group. */
+export interface ReportRow {
+  /** The values of the query's groupBy fields ('' when unknown). */
+  group: Partial<Record<ReportScopeField, string>>;
+  /** dmarc: the messages of the rows; arf: the reports' Incidents. */
+  messages: number;
+  /** dmarc: the messages failing DKIM and SPF alignment; arf: the same as `messages`. */
+  failed: number;
+  /** How many reports are behind the counts. */
+  reports: number;
+  /** The reports with the most failures first (at most REPORTS_QUOTED). */
+  quoted: ReportEvidence[];
+  /** The source IPs with the most failures first (at most REPORTS_QUOTED). */
+  failingIps: { ip: string; failed: number }[];
+}
+
+/** Reports and source IPs a report row quotes at most. */
+export const REPORTS_QUOTED = 10;
 
 export interface RecentEvent {
   id: string;
@@ -79,6 +136,8 @@ export interface EvaluationInput {
   figures: ReadonlyMap<string, FigureRow[]>;
   /** Recent events (blocks, complaints, hard bounces...) of the longest window, newest first. */
   events: readonly RecentEvent[];
+  /** ReportRows by rule id (the answers to reportQueries); absent: no reports. */
+  reports?: ReadonlyMap<string, ReportRow[]>;
   active: readonly ActiveIncident[];
   /** Rule x scope keys resolved by hand lately: not reopened before `until`. */
   quiet?: readonly { ruleId: string; scopeKey: string; until: Date }[];
@@ -96,6 +155,10 @@ export interface Evidence {
     occurredAt: string;
   }[];
   blocklists: string[];
+  /** dmarc and authentication rules: the receivers' reports behind the figure (most failures first). */
+  reports?: (ReportEvidence & { source: ReportSource })[];
+  /** dmarc rules: the source IPs whose messages failed, most first. */
+  failingIps?: { ip: string; failed: number }[];
 }
 
 export interface Finding {
@@ -148,6 +211,34 @@ export function figureQueries(rules: readonly AlertRule[], now: Date): FigureQue
     });
 }
 
+/**
+ * The report counts the dmarc and authentication rules need: a dmarc rule's aggregate rows, an authentication
+ * rule's failure reports (not for a rule fixed on a stream, provider or campaign: reports name none).
+ */
+export function reportQueries(rules: readonly AlertRule[], now: Date): ReportQuery[] {
+  const out: ReportQuery[] = [];
+  for (const r of rules) {
+    if (r.kind !== "dmarc" && r.kind !== "authentication") continue;
+    if (r.kind === "authentication" && !reportsApply(r)) continue;
+    const fixed = fixedFields(r);
+    out.push({
+      ruleId: r.id,
+      source: r.kind === "dmarc" ? "dmarc" : "arf",
+      groupBy: REPORT_SCOPE_FIELDS.filter((f) => r.scope[f] === "*"),
+      filters: Object.fromEntries(
+        REPORT_SCOPE_FIELDS.filter((f) => fixed[f] !== undefined).map((f) => [f, fixed[f]!]),
+      ),
+      from: new Date(now.getTime() - r.windowMinutes * MINUTE),
+      to: now,
+    });
+  }
+  return out;
+}
+
+/** Whether reports can count for a rule: its scope fixes nothing a report does not name. */
+const reportsApply = (r: AlertRule) =>
+  Object.keys(fixedFields(r)).every((f) => (REPORT_SCOPE_FIELDS as readonly string[]).includes(f));
+
 /** How far back the events must go for every rule. */
 export function eventsSince(rules: readonly AlertRule[], now: Date): Date {
   const longest = Math.max(60, ...rules.map((r) => r.windowMinutes));
@@ -177,7 +268,11 @@ export function evaluate(input: EvaluationInput): Evaluation {
   const out: Evaluation = { open: [], update: [], resolve: [] };
   for (const rule of input.rules) {
     const states =
-      rule.kind === "rate" || rule.kind === "spike" ? rateStates(rule, input) : eventStates(rule, input);
+      rule.kind === "rate" || rule.kind === "spike"
+        ? rateStates(rule, input)
+        : rule.kind === "dmarc"
+          ? dmarcStates(rule, input)
+          : eventStates(rule, input);
     const active = input.active.filter((a) => a.ruleId === rule.id);
     const seen = new Set<string>();
     for (const s of states) {
@@ -373,32 +468,100 @@ function eventStates(rule: AlertRule, input: EvaluationInput): State[] {
   const matching = input.events.filter(
     (e) => e.occurredAt >= since && fixedMatch(rule, e) && matches(rule, e),
   );
-  const groups = new Map<string, { scope: IncidentScope; events: RecentEvent[] }>();
-  for (const e of matching) {
-    const scope = scopeOf(rule, groupOfEvent(rule, e));
+  const groups = new Map<string, { scope: IncidentScope; events: RecentEvent[]; reports: ReportRow[] }>();
+  const groupOf = (scope: IncidentScope) => {
     const key = scopeKey(scope);
-    const g = groups.get(key) ?? { scope, events: [] };
-    g.events.push(e);
+    const g = groups.get(key) ?? { scope, events: [], reports: [] };
     groups.set(key, g);
-  }
+    return g;
+  };
+  for (const e of matching) groupOf(scopeOf(rule, groupOfEvent(rule, e))).events.push(e);
+  // Failure reports (authentication rules): on the sending domain (and IP) they name; no stream or provider.
+  if (rule.kind === "authentication" && reportsApply(rule))
+    for (const r of input.reports?.get(rule.id) ?? [])
+      if (r.failed > 0) groupOf(scopeOf(rule, r.group)).reports.push(r);
   const what = rule.kind === "blocklist" ? "blocks naming a blocklist" : "authentication failures";
   return [...groups.entries()].map(([key, g]) => {
-    const n = g.events.length;
+    const reported = g.reports.reduce((n, r) => n + r.failed, 0);
+    const n = g.events.length + reported;
     const counts = emptyCounts();
     for (const e of g.events) if (e.class in counts) counts[e.class as keyof Counts]++;
-    const evidence = evidenceOf({ ...counts, events: n }, g.events, rule);
+    const figures: Evidence["figures"] = { ...counts, events: g.events.length };
+    if (rule.kind === "authentication") Object.assign(figures, { failureReports: reported, failures: n });
+    const evidence = evidenceOf(figures, g.events, rule);
+    if (g.reports.length) evidence.reports = quotedReports(g.reports, "arf");
     const lists = evidence.blocklists.length ? ` (${evidence.blocklists.join(", ")})` : "";
+    const split = reported
+      ? ` (${g.events.length} refusal${g.events.length === 1 ? "" : "s"}, ${reported} in ` +
+        `${reportCount(g.reports)} failure report${reportCount(g.reports) === 1 ? "" : "s"}` +
+        `${reportersWords(evidence.reports ?? [])})`
+      : "";
     return {
       key,
       scope: g.scope,
       value: n >= rule.minVolume ? n : null,
       empty: n === 0,
       describe: (sev, t) =>
-        `${n} ${what}${lists} in ${scopeWords(g.scope)} over ${windowWords(rule)}` +
+        `${n} ${what}${lists}${split} in ${scopeWords(g.scope)} over ${windowWords(rule)}` +
         (sev ? `: ${sev} (at ${t})` : ": resolved"),
       evidence,
     };
   });
+}
+
+/**
+ * A dmarc rule's reading per sending domain (and IP): the messages of the aggregate rows failing DKIM and SPF
+ * alignment over all the messages of the rows, in the reports whose date range overlaps the window.
+ */
+function dmarcStates(rule: AlertRule, input: EvaluationInput): State[] {
+  return (input.reports?.get(rule.id) ?? []).map((r) => {
+    const scope = scopeOf(rule, r.group);
+    const rate = r.messages > 0 ? r.failed / r.messages : null;
+    const quoted = quotedReports([r], "dmarc");
+    const shown = quoted
+      .slice(0, 3)
+      .map((q) => `${q.reporter ?? "?"} ${q.reportId ?? "?"} ${q.failed}/${q.messages}`);
+    const more = r.reports > shown.length ? `, ${r.reports - shown.length} more` : "";
+    const ips = r.failingIps
+      .slice(0, 3)
+      .map((i) => `${i.ip} ${i.failed}`)
+      .join(", ");
+    return {
+      key: scopeKey(scope),
+      scope,
+      value: r.messages >= rule.minVolume ? rate : null,
+      empty: r.messages === 0,
+      describe: (sev, t) =>
+        `DMARC failures ${pct(rate)} (${r.failed} of ${r.messages} messages in ${r.reports} aggregate ` +
+        `report${r.reports === 1 ? "" : "s"}: ${shown.join("; ")}${more}${ips ? `; failing from ${ips}` : ""}) ` +
+        `in ${scopeWords(scope)} over the reports overlapping ${windowWords(rule)}` +
+        (sev ? `: ${sev} (limit ${pct(t)})` : t !== null ? `: under ${pct(t)}, resolved` : ": resolved"),
+      evidence: {
+        figures: { dmarcMessages: r.messages, dmarcFailed: r.failed, dmarcRate: rate, reports: r.reports },
+        topReasons: [],
+        samples: [],
+        blocklists: [],
+        reports: quoted,
+        failingIps: r.failingIps.slice(0, REPORTS_QUOTED),
+      },
+    };
+  });
+}
+
+/** The reports of some rows, most failures first, at most REPORTS_QUOTED. */
+function quotedReports(rows: ReportRow[], source: ReportSource): NonNullable<Evidence["reports"]> {
+  return rows
+    .flatMap((r) => r.quoted)
+    .sort((a, b) => b.failed - a.failed || a.begin.localeCompare(b.begin))
+    .slice(0, REPORTS_QUOTED)
+    .map((q) => ({ source, ...q }));
+}
+
+const reportCount = (rows: ReportRow[]) => rows.reduce((n, r) => n + r.reports, 0);
+
+function reportersWords(quoted: NonNullable<Evidence["reports"]>): string {
+  const names = [...new Set(quoted.map((q) => q.reporter).filter((x): x is string => !!x))];
+  return names.length ? ` from ${names.slice(0, 3).join(", ")}${names.length > 3 ? ", ..." : ""}` : "";
 }
 
 /** Whether an event is what a blocklist or authentication rule looks for. */

@@ -125,6 +125,18 @@ export function emailMessage(p: NoticePayload): { subject: string; text: string 
     topReasons?: { reason: string; rule: string | null; count: number }[];
     samples?: { recipient: string; diagnostic: string | null }[];
     blocklists?: string[];
+    reports?: {
+      source: string;
+      reporter: string | null;
+      reportId: string | null;
+      begin: string;
+      end: string;
+      messages: number;
+      failed: number;
+      failure: string | null;
+      sourceIp: string | null;
+    }[];
+    failingIps?: { ip: string; failed: number }[];
   };
   const lines = [
     p.incident.summary,
@@ -139,6 +151,19 @@ export function emailMessage(p: NoticePayload): { subject: string; text: string 
   if (ev.samples?.length) {
     lines.push("", "Samples:");
     for (const s of ev.samples) lines.push(`  ${s.recipient}: ${s.diagnostic ?? "(no diagnostic)"}`);
+  }
+  if (ev.reports?.length) {
+    lines.push("", "Reports:");
+    for (const r of ev.reports)
+      lines.push(
+        r.source === "dmarc"
+          ? `  ${r.failed} of ${r.messages} failing  DMARC aggregate ${r.reporter ?? "?"} ${r.reportId ?? "?"} (${r.begin} to ${r.end})`
+          : `  ${r.failed}  failure report from ${r.reporter ?? "?"} at ${r.begin}: ${r.failure ?? "unspecified"}${r.sourceIp ? ` from ${r.sourceIp}` : ""}`,
+      );
+  }
+  if (ev.failingIps?.length) {
+    lines.push("", "Failing source IPs:");
+    for (const i of ev.failingIps) lines.push(`  ${i.failed}  ${i.ip}`);
   }
   lines.push("", "Acknowledge: rebound incidents ack " + p.incident.id);
   return { subject: `[Rebound] ${label(p)}: ${p.incident.summary}`.slice(0, 250), text: lines.join("\n") };

@@ -9,11 +9,17 @@
 //   blocklist       the blocks in the window whose rule or diagnostic names a blocklist (`blocklists`); levels
 //                   and resolveBelow are counts of such blocks
 //   authentication  the events in the window of reason `authfailure` or of an authentication status
-//                   (`statuses`); levels and resolveBelow are counts
+//                   (`statuses`), plus the RFC 6591 authentication failure reports (ARF auth-failure, DMARC
+//                   failure reports) that arrived in the window, each counting its Incidents; levels and
+//                   resolveBelow are counts
+//   dmarc           the receivers' DMARC aggregate reports whose date range overlaps the window: the messages
+//                   of their rows whose DKIM and SPF both failed alignment over all the messages of their rows,
+//                   when at least `minVolume` messages were reported; levels and resolveBelow are fractions
 //
 // Scope: a field "*" splits per value (one incident per stream, say); a value keeps only that value; an absent
-// field sums over every value. `sendingDomain` (the domain the mail was sent from: events carry it, the rollups
-// do not) scopes blocklist and authentication rules only. Levels: the highest one reached is the incident's severity; `pause` also pauses
+// field sums over every value. `sendingDomain` (the domain the mail was sent from: events and reports carry it,
+// the rollups do not) scopes blocklist, authentication and dmarc rules only; a dmarc rule scopes by the sending
+// domain and IP only (what a report names). Levels: the highest one reached is the incident's severity; `pause` also pauses
 // the incident's stream (for its provider when the scope names one, else for all). Hysteresis: an open incident
 // resolves only when the figure falls under `resolveBelow` (or nothing at all was sent or seen in the window).
 import type { Metric, RuleKind, ScopeField, Severity } from "./types.js";
@@ -28,7 +34,10 @@ export interface AlertRule {
   metric: Metric | null;
   scope: Partial<Record<ScopeField, string>>;
   windowMinutes: number;
-  /** rate: mails sent in the window; spike, blocklist, authentication: events in the window. */
+  /**
+   * rate: mails sent in the window; spike, blocklist: events in the window; authentication: events and failure
+   * reports in the window; dmarc: messages in the aggregate reports overlapping the window.
+   */
   minVolume: number;
   levels: Levels;
   resolveBelow: number | null;
@@ -198,6 +207,29 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
       "Gmail rejects unauthenticated mail with 550 5.7.26 (2024); Outlook.com rejects unauthenticated bulk " +
       "mail with 550 5.7.515 since May 2025",
     example:
-      "550 5.7.515 Access denied, sending domain example.com does not meet the required authentication level",
+      "550 5.7.515 Access denied, sending domain example.com does not meet the required authentication level; " +
+      "or three RFC 6591 auth-failure reports from a receiver about news.example.com (Auth-Failure: dmarc)",
+  }),
+  rule({
+    id: "dmarc-failures",
+    kind: "dmarc",
+    metric: null,
+    scope: { sendingDomain: "*" },
+    // Receivers report a day at a time, a day late: two days keep yesterday's reports in the window.
+    windowMinutes: 2880,
+    minVolume: 100,
+    levels: { warning: 0.1, critical: 0.3 },
+    resolveBelow: 0.05,
+    teams: ["it"],
+    description:
+      "Messages failing DMARC (DKIM and SPF both unaligned) per message reported in the receivers' aggregate " +
+      "reports, per sending domain, over the reports whose dates overlap the last 2 days",
+    source:
+      "Gmail and Yahoo sender requirements (February 2024): bulk mail must pass DMARC alignment; RFC 7489 " +
+      "aggregate reports (rua) are how a domain's owner learns which sources fail it (forwarding alone " +
+      "fails a few percent)",
+    example:
+      "google.com and Outlook report 1,200 messages from news.example.com yesterday, 400 of them from " +
+      "203.0.113.9 failing DKIM and SPF (a new ESP whose DKIM key is not published): 33% is critical",
   }),
 ];

@@ -1,7 +1,7 @@
 // The closed vocabularies of alerting (one copy each): what rules measure, how grave an incident is, where it
 // stands, what its history records, and where notifications go.
 
-export const RULE_KINDS = ["rate", "spike", "blocklist", "authentication"] as const;
+export const RULE_KINDS = ["rate", "spike", "blocklist", "authentication", "dmarc"] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 /** Rates over rollup figures (src/core/stats.ts names them the same). */
@@ -50,11 +50,19 @@ export const ROLLUP_SCOPE_FIELDS = ["stream", "provider", "campaign", "sendingIp
 export type RollupScopeField = (typeof ROLLUP_SCOPE_FIELDS)[number];
 
 /**
- * The dimensions a rule's scope names: the rollups' key, and the sending domain, which events carry (blocklist
- * and authentication rules count events) but the rollups do not.
+ * The dimensions a rule's scope names: the rollups' key, and the sending domain, which events and the receivers'
+ * reports carry (blocklist, authentication and dmarc rules count them) but the rollups do not.
  */
 export const SCOPE_FIELDS = [...ROLLUP_SCOPE_FIELDS, "sendingDomain"] as const;
 export type ScopeField = (typeof SCOPE_FIELDS)[number];
+
+/**
+ * The dimensions the receivers' reports know (DMARC aggregate rows, RFC 6591 failure reports): the sending domain
+ * and the IP the mail came from. A dmarc rule scopes by these only; an authentication rule counts the failure
+ * reports only where its scope fixes none of the others (a report names no stream, provider or campaign).
+ */
+export const REPORT_SCOPE_FIELDS = ["sendingIp", "sendingDomain"] as const satisfies readonly ScopeField[];
+export type ReportScopeField = (typeof REPORT_SCOPE_FIELDS)[number];
 
 /** An incident's scope: null where the rule does not split (or the value is unknown). */
 export interface IncidentScope {
