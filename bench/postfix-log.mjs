@@ -3,7 +3,7 @@
 //   (a) the reader alone (src/core/postfix-log.ts): lines/s on one core
 //   (b) the whole `ingest postfix-log` of the file into PostgreSQL (events through the policy): lines/s
 //
-//   node --import tsx bench/postfix-log.mjs [--lines 1000000] [--skip-db]
+//   node --import tsx bench/postfix-log.mjs [--lines 1000000] [--skip-db] [--skip-reader]
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,7 +49,7 @@ function makeLog(n) {
 const lines = makeLog(LINES);
 const { PostfixLogReader } = await import("../src/core/postfix-log.ts");
 const now = new Date("2026-12-07T23:59:59Z");
-for (let round = 0; round < 2; round++) {
+for (let round = 0; round < (args.includes("--skip-reader") ? 0 : 2); round++) {
   const reader = new PostfixLogReader();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -82,9 +82,28 @@ if (!args.includes("--skip-db")) {
   const dir = mkdtempSync(join(tmpdir(), "rebound-bench-log-"));
   const file = join(dir, "mail.log");
   writeFileSync(file, lines.join("\n") + "\n");
+  lines.length = 0; // not kept beside the command's own memory
+  const cpu0 = process.cpuUsage();
+  // --trace: the time of each statement (its text's start), through a Kysely that logs, on the same pool
+  const statements = new Map();
+  let db = h.db;
+  if (args.includes("--trace")) {
+    const { Kysely, PostgresDialect } = await import("kysely");
+    const { pgPoolOf } = await import("../src/store/db.ts");
+    db = new Kysely({
+      dialect: new PostgresDialect({ pool: pgPoolOf(h.db) }),
+      log: (e) => {
+        const k = e.query.sql.replace(/\s+/g, " ").replace(/^\/\*.*?\*\/ ?/, "").slice(0, 70);
+        const t = statements.get(k) ?? { n: 0, ms: 0 };
+        t.n++;
+        t.ms += e.queryDurationMillis;
+        statements.set(k, t);
+      },
+    });
+  }
   const t0 = performance.now();
   const counts = await ingestPostfixLog(
-    { db: h.db, policy: DEFAULT_POLICY, hashAddress, logger: createLogger("warn"), now: () => now },
+    { db, policy: DEFAULT_POLICY, hashAddress, logger: createLogger("warn"), now: () => now },
     { path: file },
     {
       attribution: {
@@ -98,10 +117,16 @@ if (!args.includes("--skip-db")) {
     },
   );
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSecs = (cpu.user + cpu.system) / 1e6;
   console.log(
     `(b) ingest into PostgreSQL: ${counts.lines} lines, ${counts.events} events in ${secs.toFixed(2)} s: ` +
-      `${Math.round(counts.lines / secs).toLocaleString("en")} lines/s, ${Math.round(counts.events / secs).toLocaleString("en")} events/s`,
+      `${Math.round(counts.lines / secs).toLocaleString("en")} lines/s, ${Math.round(counts.events / secs).toLocaleString("en")} events/s; ` +
+      `Node CPU ${cpuSecs.toFixed(2)} s (${Math.round(counts.lines / cpuSecs).toLocaleString("en")} lines per CPU-second)`,
   );
+  if (globalThis.__T) console.log("T", globalThis.__T.map((x) => x.toFixed(0)).join(" "));
+  for (const [k, t] of [...statements].sort((a, b) => b[1].ms - a[1].ms))
+    console.log(`${t.ms.toFixed(0).padStart(7)} ms ${String(t.n).padStart(5)}x  ${k}`);
   await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
   await h.close();
   rmSync(dir, { recursive: true, force: true });

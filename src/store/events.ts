@@ -74,13 +74,17 @@ export async function insertEvents(db: Kysely<Database>, events: NewEvent[]): Pr
     returning id, mail_id, address, stream`.execute(db);
   const key = (mailId: string | null, address: string, stream: string) =>
     JSON.stringify([mailId, address, stream]);
-  const made = new Map(rows.map((r) => [key(r.mail_id, r.address, r.stream), r.id]));
-  return events.map((e) => {
-    const k = key(e.mailId, e.address, e.stream);
-    const id = made.get(k) ?? null;
-    made.delete(k);
-    return id;
-  });
+  // Per key, the ids made, oldest first: one at most for a mail's, any number for events of no mail (a null
+  // mail_id conflicts with nothing), taken by the list's events of that key in order.
+  const made = new Map<string, string[]>();
+  for (const r of rows) {
+    const k = key(r.mail_id, r.address, r.stream);
+    const ids = made.get(k);
+    if (ids) ids.push(r.id);
+    else made.set(k, [r.id]);
+  }
+  for (const ids of made.values()) if (ids.length > 1) ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  return events.map((e) => made.get(key(e.mailId, e.address, e.stream))?.shift() ?? null);
 }
 
 /** The columns insertEvents writes, with their types (json_to_recordset's column definitions). */
