@@ -173,15 +173,12 @@ describe("ingest postfix-log", () => {
 
   it("resets the soft-bounce state of an address that has one through the policy: a delivery event, in a later run or later in the same batch", async () => {
     const file = join(dir, "mail.log");
-    writeFileSync(
-      file,
-      text([...DEFERRED("C0001", "full@example.org"), ...DEFERRED("C0002", "busy@example.org")]),
-    );
+    writeFileSync(file, text(DEFERRED("C0001", "full@example.org")));
     await ingestPostfixLog(deps(), { path: file }, { attribution });
     const before = await stateOf("full@example.org");
     expect(before?.next_retry_at).not.toBeNull();
-    // full@: its state is in the database (an earlier run); busy@: deferred again, then delivered, in one batch;
-    // calm@: no state, only counted.
+    // full@: its state is in the database (an earlier run); busy@: deferred for the first time, then
+    // delivered, in one batch (its state not in the database yet when the batch began); calm@: no state.
     appendFileSync(
       file,
       text([
@@ -212,7 +209,7 @@ describe("ingest postfix-log", () => {
       });
     expect(await stateOf("calm@example.org")).toBeUndefined();
     // Every delivery counted once as sent and delivered, whether an event counted it or not.
-    expect(await rolled()).toEqual({ sent: 3, delivered: 3, hard: 0, soft: 3 });
+    expect(await rolled()).toEqual({ sent: 3, delivered: 3, hard: 0, soft: 2 });
   });
 
   it("keeps a mail's sender across runs when its lines fall on both sides of the position", async () => {
