@@ -8,7 +8,7 @@ import type { Database } from "./schema.js";
  * Of `keys`, those whose address_state row holds soft-bounce state: an escalation level or a retry time. Every
  * soft bounce the policy acts on leaves one or the other, and only a delivery clears both, so an address without
  * either has no soft bounce counting since its last reset (or has no row at all). One statement, by the primary
- * key. Returned as `JSON.stringify([tenant, stream, addressHash])`.
+ * key (a probe per key, whatever the table's statistics say). Returned as `JSON.stringify([tenant, stream, addressHash])`.
  */
 export async function withSoftState(db: Kysely<Database>, keys: AddressKey[]): Promise<Set<string>> {
   if (!keys.length) return new Set();
@@ -16,7 +16,10 @@ export async function withSoftState(db: Kysely<Database>, keys: AddressKey[]): P
     select s.tenant, s.stream, s.address_hash
       from unnest(${keys.map((k) => k.tenant)}::text[], ${keys.map((k) => k.stream)}::text[],
                   ${keys.map((k) => k.addressHash)}::text[]) as k(tenant, stream, address_hash)
-      join address_state s on s.tenant = k.tenant and s.stream = k.stream and s.address_hash = k.address_hash
-     where s.soft_level > 0 or s.next_retry_at is not null`.execute(db);
+      cross join lateral (
+        select s.tenant, s.stream, s.address_hash from address_state s
+         where s.tenant = k.tenant and s.stream = k.stream and s.address_hash = k.address_hash
+           and (s.soft_level > 0 or s.next_retry_at is not null)
+        offset 0) s`.execute(db);
   return new Set(rows.map((r) => JSON.stringify([r.tenant, r.stream, r.address_hash])));
 }
