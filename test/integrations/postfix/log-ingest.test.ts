@@ -7,6 +7,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { sql } from "kysely";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
 import { createLogger } from "../../../src/log.js";
@@ -297,6 +298,54 @@ describe("ingest postfix-log", () => {
         i % 10 === 3 ? [`soft${i}@example.org`] : i % 10 === 7 ? [`gone${i}@example.org`] : [],
       ),
     );
+  });
+
+  it("commits batch by batch: a batch that fails leaves the one before committed and its own lines to the next run, counted once", async () => {
+    const file = join(dir, "mail.log");
+    // About 7 MB: two batches (a file's batch is one read of 4 MB). The last mail's bounce fails in the
+    // database (a trigger), after the first batch was committed.
+    const mails = Array.from({ length: 12_000 }, (_, i) =>
+      i % 20 === 7
+        ? mail(`E${100000 + i}`, `gone${i}@example.org`, "bounced", "5.1.1", "550 5.1.1 User unknown")
+        : mail(`E${100000 + i}`, `user${i}@example.org`, "sent", "2.0.0", "250 2.0.0 Ok: queued as X"),
+    );
+    mails.push(mail("E999999", "boom@example.org", "bounced", "5.1.1", "550 5.1.1 User unknown"));
+    writeFileSync(file, text(mails.flat()));
+    await sql`create function boom() returns trigger language plpgsql as $$
+      begin if new.address = 'boom@example.org' then raise exception 'boom'; end if; return new; end $$`.execute(
+      db.db,
+    );
+    await sql`create trigger boom before insert on events for each row execute function boom()`.execute(
+      db.db,
+    );
+    let batches = 0;
+    await expect(
+      ingestPostfixLog(deps(), { path: file }, { attribution, onBatch: () => batches++ }),
+    ).rejects.toThrow(/boom/);
+    expect(batches).toBe(1);
+    const kept = await db.db
+      .selectFrom("log_positions")
+      .select(["lines", "offset"])
+      .executeTakeFirstOrThrow();
+    const firstLines = Number(kept.lines);
+    expect(firstLines).toBeGreaterThan(0);
+    expect(firstLines).toBeLessThan(mails.length * 3);
+    // The committed batch's mails, all of them, and nothing of the failed one.
+    const firstMails = Math.floor(firstLines / 3);
+    expect((await rolled()).sent).toBeGreaterThanOrEqual(firstMails);
+    expect((await rolled()).sent).toBeLessThanOrEqual(firstMails + 1);
+    await sql`drop trigger boom on events`.execute(db.db);
+    const rest = await ingestPostfixLog(deps(), { path: file }, { attribution });
+    expect(rest.lines).toBe(mails.length * 3 - firstLines);
+    expect(await rolled()).toEqual({ sent: 12_001, delivered: 11_400, hard: 601, soft: 0 });
+    expect(
+      await db.db
+        .selectFrom("events")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirst(),
+    ).toEqual({
+      n: "601",
+    });
   });
 
   it("reads a stream (stdin) once, without a saved position", async () => {
