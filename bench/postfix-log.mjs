@@ -54,7 +54,8 @@ async function backendCpu(db) {
   const { sql } = await import("kysely");
   const { pgPoolOf } = await import("../src/store/db.ts");
   const ports = (pgPoolOf(db)?._clients ?? []).map((c) => c.connection?.stream?.localPort).filter(Boolean);
-  const { rows } = await sql`select pid from pg_stat_activity where client_port = any(${ports}::int[])`.execute(db);
+  const { rows } =
+    await sql`select pid from pg_stat_activity where client_port = any(${ports}::int[])`.execute(db);
   const out = new Map();
   for (const { pid } of rows) {
     try {
@@ -113,7 +114,10 @@ if (!args.includes("--skip-db")) {
     db = new Kysely({
       dialect: new PostgresDialect({ pool: pgPoolOf(h.db) }),
       log: (e) => {
-        const k = e.query.sql.replace(/\s+/g, " ").replace(/^\/\*.*?\*\/ ?/, "").slice(0, 70);
+        const k = e.query.sql
+          .replace(/\s+/g, " ")
+          .replace(/^\/\*.*?\*\/ ?/, "")
+          .slice(0, 70);
         const t = statements.get(k) ?? { n: 0, ms: 0 };
         t.n++;
         t.ms += e.queryDurationMillis;

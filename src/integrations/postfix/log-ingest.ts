@@ -1,6 +1,8 @@
-// `rebound ingest postfix-log`: Postfix's log lines -> delivery records -> events through the same policy as
-// bounces that arrive by mail. Each batch of lines is one transaction, which also moves the follower's saved
-// position past those lines: a crash or a restart neither loses a line nor counts one twice.
+// `rebound ingest postfix-log`: Postfix's log lines -> delivery records -> failures as events through the same
+// policy as bounces that arrive by mail; deliveries counted in the rollups (sent, delivered), and applied as
+// events only where they reset an address's soft-bounce state. Each batch of lines is one transaction, which
+// also moves the follower's saved position past those lines: a crash or a restart neither loses a line nor
+// counts one twice.
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type { AddressHasher } from "../../core/address.js";
@@ -15,10 +17,9 @@ import type { Policy } from "../../core/policy-config.js";
 import { providerOf } from "../../core/provider.js";
 import { hourOf, RollupCollector, type RollupIncrement } from "../../core/rollup.js";
 import type { Db } from "../../store/db.js";
-import type { AddressKey } from "../../store/address-state.js";
 import { getLogPosition, saveLogPosition, type LogPosition } from "../../store/log-positions.js";
 import { addToRollups } from "../../store/rollups.js";
-import { withSoftState } from "../../store/soft-state.js";
+import { softStateKey, withSoftState } from "../../store/soft-state.js";
 import {
   applyInBulk,
   applyWithHistories,
@@ -127,7 +128,10 @@ export async function ingestPostfixLog(
       parsed += batch.lines.length;
       const prepared = await prepare(deps, reader, batch.lines, opts);
       // The reader's state after exactly these lines: what a restart from this position needs.
-      prepared.save = { name, position: { ...batch.position, state: reader.state(), lines: before + parsed } };
+      prepared.save = {
+        name,
+        position: { ...batch.position, state: reader.state(), lines: before + parsed },
+      };
       await pipe.send(prepared);
     }
   } finally {
@@ -149,7 +153,8 @@ interface Prepared {
   tally: IngestCounts;
   /** The records to write, in log order: events, and deliveries that become one only if they reset state. */
   entries: Entry[];
-  deliveries: AddressKey[];
+  /** The deliveries' addresses, by softStateKey (repeats kept: one per delivery). */
+  deliveries: string[];
   /** The batch's rollup increments, one per key (tenant, stream, recipient domain, hour). */
   rollups: Map<string, RollupIncrement>;
   save?: { name: string; position: LogPosition };
@@ -160,7 +165,7 @@ type Entry =
   | {
       delivery: PostfixDelivery;
       recipient: LogRecipient;
-      /** stateId of its address. */
+      /** softStateKey of its address. */
       id: string;
       /** Its rollup increment (where `delivered` is counted when no event does). */
       counted: RollupIncrement;
@@ -176,7 +181,7 @@ async function prepare(
   const tally = newCounts();
   tally.lines = lines.length;
   const entries: Entry[] = [];
-  const deliveries: AddressKey[] = [];
+  const deliveries: string[] = [];
   const rollups = new Map<string, RollupIncrement>();
   for (let i = 0; i < lines.length; i++) {
     // The batch before commits meanwhile: its statements' replies are taken between slices of this work.
@@ -194,9 +199,9 @@ async function prepare(
       const counted = d.status === "deferred" ? undefined : countIn(rollups, r, d.at);
       if (counted) counted.counts.sent = (counted.counts.sent ?? 0) + 1;
       if (d.status === "sent") {
-        const key = { tenant: r.tenant, stream: r.stream, addressHash: deps.hashAddress(r.address) };
-        deliveries.push(key);
-        entries.push({ delivery: d, recipient: r, id: stateId(key), counted: counted! });
+        const id = softStateKey(r.tenant, r.stream, deps.hashAddress(r.address));
+        deliveries.push(id);
+        entries.push({ delivery: d, recipient: r, id, counted: counted! });
         continue;
       }
       entries.push({ spec: specOf(eventOfRecipient(d, r)) });
@@ -213,8 +218,6 @@ const specOf = (e: LogEvent): EventSpec => ({
   occurredAt: e.occurredAt,
   sendingDomain: e.sendingDomain,
 });
-
-const stateId = (k: AddressKey) => JSON.stringify([k.tenant, k.stream, k.addressHash]);
 
 /** The batch's increment of a recipient's key at a time (made on first use). */
 function countIn(rollups: Map<string, RollupIncrement>, r: LogRecipient, at: Date): RollupIncrement {
@@ -249,7 +252,13 @@ async function write(deps: IngestDeps, p: Prepared): Promise<void> {
     const held = await withSoftState(trx, p.deliveries);
     // The events' own rollup increments (bounces, deliveries that reset), with the batch's.
     const rollups = new RollupCollector();
-    const ctx = { policy: deps.policy, hashAddress: deps.hashAddress, now: p.now, classifierVersion: null, rollups };
+    const ctx = {
+      policy: deps.policy,
+      hashAddress: deps.hashAddress,
+      now: p.now,
+      classifierVersion: null,
+      rollups,
+    };
     const withHistory: BulkItem[] = [];
     const without: BulkItem[] = [];
     for (const entry of p.entries) {
@@ -270,7 +279,7 @@ async function write(deps: IngestDeps, p: Prepared): Promise<void> {
       // A soft bounce leaves state that a later delivery of this batch must reset.
       const who = item.spec.who;
       if (who.recipient.class === "soft")
-        held.add(stateId({ tenant: who.tenant, stream: who.stream, addressHash: deps.hashAddress(who.address) }));
+        held.add(softStateKey(who.tenant, who.stream, deps.hashAddress(who.address)));
     }
     for (const applied of [
       ...(withHistory.length ? await applyWithHistories(trx, withHistory) : []),
