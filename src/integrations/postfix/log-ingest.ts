@@ -141,8 +141,8 @@ export async function ingestPostfixLog(
   return counts;
 }
 
-/** Most lines of a batch read from a stream; a file's batches are its reads of CHUNK_BYTES (about as many). */
-const BATCH_LINES = 20_000;
+/** Most lines of a batch read from a stream (as before: a batch waits for them); a file's are its reads of CHUNK_BYTES. */
+const BATCH_LINES = 5_000;
 const CHUNK_BYTES = 4 << 20;
 /** Lines parsed between two turns of the event loop. */
 const YIELD_LINES = 1_000;
