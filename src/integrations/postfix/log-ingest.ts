@@ -93,15 +93,18 @@ export async function ingestPostfixLog(
   if ("stream" in source) {
     const reader = new PostfixLogReader();
     let lines: string[] = [];
-    for await (const line of createInterface({ input: source.stream, crlfDelay: Infinity })) {
-      lines.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
-      if (lines.length >= BATCH_LINES) {
-        await pipe.send(await prepare(deps, reader, lines, opts));
-        lines = [];
+    try {
+      for await (const line of createInterface({ input: source.stream, crlfDelay: Infinity })) {
+        lines.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
+        if (lines.length >= BATCH_LINES) {
+          await pipe.send(await prepare(deps, reader, lines, opts));
+          lines = [];
+        }
       }
+      if (lines.length) await pipe.send(await prepare(deps, reader, lines, opts));
+    } finally {
+      await pipe.drain();
     }
-    if (lines.length) await pipe.send(await prepare(deps, reader, lines, opts));
-    await pipe.drain();
     return counts;
   }
   const name = opts.positionName ?? source.path;
