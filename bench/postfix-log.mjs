@@ -3,9 +3,9 @@
 //   (a) the reader alone (src/core/postfix-log.ts): lines/s on one core
 //   (b) the whole `ingest postfix-log` of the file into PostgreSQL (events through the policy): lines/s
 //
-//   node --import tsx bench/postfix-log.mjs [--lines 1000000] [--skip-db]
+//   node --import tsx bench/postfix-log.mjs [--lines 1000000] [--skip-db] [--skip-reader]
 //   env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -46,10 +46,32 @@ function makeLog(n) {
   return out.slice(0, n);
 }
 
+/**
+ * CPU seconds (user + system) of each PostgreSQL backend serving the bench's pool, by pid, from /proc (the server
+ * runs on this machine): what the database spent for the command, apart from what other clients cost it.
+ */
+async function backendCpu(db) {
+  const { sql } = await import("kysely");
+  const { pgPoolOf } = await import("../src/store/db.ts");
+  const ports = (pgPoolOf(db)?._clients ?? []).map((c) => c.connection?.stream?.localPort).filter(Boolean);
+  const { rows } =
+    await sql`select pid from pg_stat_activity where client_port = any(${ports}::int[])`.execute(db);
+  const out = new Map();
+  for (const { pid } of rows) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      out.set(pid, (Number(f[11]) + Number(f[12])) / 100); // utime, stime in clock ticks (100 a second)
+    } catch {
+      // a backend gone, or another machine's
+    }
+  }
+  return out;
+}
+
 const lines = makeLog(LINES);
 const { PostfixLogReader } = await import("../src/core/postfix-log.ts");
 const now = new Date("2026-12-07T23:59:59Z");
-for (let round = 0; round < 2; round++) {
+for (let round = 0; round < (args.includes("--skip-reader") ? 0 : 2); round++) {
   const reader = new PostfixLogReader();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -82,9 +104,32 @@ if (!args.includes("--skip-db")) {
   const dir = mkdtempSync(join(tmpdir(), "rebound-bench-log-"));
   const file = join(dir, "mail.log");
   writeFileSync(file, lines.join("\n") + "\n");
+  lines.length = 0; // not kept beside the command's own memory
+  // --trace: the time of each statement (its text's start), through a Kysely that logs, on the same pool
+  const statements = new Map();
+  let db = h.db;
+  if (args.includes("--trace")) {
+    const { Kysely, PostgresDialect } = await import("kysely");
+    const { pgPoolOf } = await import("../src/store/db.ts");
+    db = new Kysely({
+      dialect: new PostgresDialect({ pool: pgPoolOf(h.db) }),
+      log: (e) => {
+        const k = e.query.sql
+          .replace(/\s+/g, " ")
+          .replace(/^\/\*.*?\*\/ ?/, "")
+          .slice(0, 70);
+        const t = statements.get(k) ?? { n: 0, ms: 0 };
+        t.n++;
+        t.ms += e.queryDurationMillis;
+        statements.set(k, t);
+      },
+    });
+  }
+  const pg0 = await backendCpu(h.db);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const counts = await ingestPostfixLog(
-    { db: h.db, policy: DEFAULT_POLICY, hashAddress, logger: createLogger("warn"), now: () => now },
+    { db, policy: DEFAULT_POLICY, hashAddress, logger: createLogger("warn"), now: () => now },
     { path: file },
     {
       attribution: {
@@ -98,11 +143,22 @@ if (!args.includes("--skip-db")) {
     },
   );
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSecs = (cpu.user + cpu.system) / 1e6;
+  const pg1 = await backendCpu(h.db);
+  let pgSecs = 0;
+  for (const [pid, t] of pg1) pgSecs += t - (pg0.get(pid) ?? 0);
   console.log(
     `(b) ingest into PostgreSQL: ${counts.lines} lines, ${counts.events} events in ${secs.toFixed(2)} s: ` +
-      `${Math.round(counts.lines / secs).toLocaleString("en")} lines/s, ${Math.round(counts.events / secs).toLocaleString("en")} events/s`,
+      `${Math.round(counts.lines / secs).toLocaleString("en")} lines/s, ${Math.round(counts.events / secs).toLocaleString("en")} events/s; ` +
+      `Node CPU ${cpuSecs.toFixed(2)} s (${Math.round(counts.lines / cpuSecs).toLocaleString("en")} lines per CPU-second), ` +
+      `PostgreSQL backends' CPU ${pgSecs.toFixed(2)} s`,
   );
-  await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
+  if (globalThis.__T) console.log("T", globalThis.__T.map((x) => x.toFixed(0)).join(" "));
+  for (const [k, t] of [...statements].sort((a, b) => b[1].ms - a[1].ms))
+    console.log(`${t.ms.toFixed(0).padStart(7)} ms ${String(t.n).padStart(5)}x  ${k}`);
+  if (args.includes("--keep")) console.log(`schema ${schema} kept`);
+  else await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(h.db);
   await h.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -74,13 +74,17 @@ export async function insertEvents(db: Kysely<Database>, events: NewEvent[]): Pr
     returning id, mail_id, address, stream`.execute(db);
   const key = (mailId: string | null, address: string, stream: string) =>
     JSON.stringify([mailId, address, stream]);
-  const made = new Map(rows.map((r) => [key(r.mail_id, r.address, r.stream), r.id]));
-  return events.map((e) => {
-    const k = key(e.mailId, e.address, e.stream);
-    const id = made.get(k) ?? null;
-    made.delete(k);
-    return id;
-  });
+  // Per key, the ids made, oldest first: one at most for a mail's, any number for events of no mail (a null
+  // mail_id conflicts with nothing), taken by the list's events of that key in order.
+  const made = new Map<string, string[]>();
+  for (const r of rows) {
+    const k = key(r.mail_id, r.address, r.stream);
+    const ids = made.get(k);
+    if (ids) ids.push(r.id);
+    else made.set(k, [r.id]);
+  }
+  for (const ids of made.values()) if (ids.length > 1) ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  return events.map((e) => made.get(key(e.mailId, e.address, e.stream))?.shift() ?? null);
 }
 
 /** The columns insertEvents writes, with their types (json_to_recordset's column definitions). */
@@ -236,14 +240,18 @@ export async function softBounceTimesOf(
 ): Promise<Map<string, Date[]>> {
   const out = new Map<string, Date[]>();
   if (!keys.length) return out;
+  // Each key's events by the index on (tenant, address_hash, occurred_at), whatever the table's statistics say
+  // (`offset 0` keeps the subquery a per-key probe: a young table's estimates made a join scan all its events).
   const rows = await sql<{ tenant: string; stream: string; address_hash: string; occurred_at: Date }>`
-    select e.tenant, e.stream, e.address_hash, e.occurred_at
+    select k.tenant, k.stream, k.address_hash, e.occurred_at
       from unnest(${keys.map((k) => k.tenant)}::text[], ${keys.map((k) => k.stream)}::text[],
                   ${keys.map((k) => k.addressHash)}::text[], ${keys.map((k) => k.since.toISOString())}::timestamptz[])
              as k(tenant, stream, address_hash, since)
-      join events e on e.tenant = k.tenant and e.address_hash = k.address_hash and e.stream = k.stream
-                   and e.occurred_at > k.since
-     where e.class = 'soft' and e.decision->>'action' in ('retry', 'suppress')
+      cross join lateral (
+        select e.occurred_at from events e
+         where e.tenant = k.tenant and e.address_hash = k.address_hash and e.occurred_at > k.since
+           and e.stream = k.stream and e.class = 'soft' and e.decision->>'action' in ('retry', 'suppress')
+        offset 0) e
      order by e.occurred_at`.execute(db);
   for (const r of rows.rows) {
     const k = JSON.stringify([r.tenant, r.stream, r.address_hash]);

@@ -116,10 +116,12 @@ export async function applyWithHistories(
     const h = live.get(addressOf[i]!)!;
     const lookback = new Date(spec.occurredAt.getTime() - lookbackDays(ctx.policy) * DAY);
     const plan = planEvent(ctx, spec, historyAt(h, lookback), ties[i]);
-    const once = eventIdentity(spec);
-    repeats.push(seen.has(once));
-    if (seen.has(once)) return plan;
-    seen.add(once);
+    // Events of no mail (a log's, an API's) are unique by nothing: each is written.
+    const once = spec.mailId === null ? undefined : eventIdentity(spec);
+    const repeat = once !== undefined && seen.has(once);
+    repeats.push(repeat);
+    if (repeat) return plan;
+    if (once !== undefined) seen.add(once);
     if (plan.decision.state) {
       h.state = plan.decision.state;
       changed.set(addressOf[i]!, { key: addresses.get(addressOf[i]!)!, state: h.state, at: ctx.now });

@@ -39,13 +39,35 @@ export interface LogEvent {
 }
 
 export function eventOfDelivery(d: PostfixDelivery, a: LogAttribution): LogEvent | { skip: LogSkip } {
+  const r = recipientOfDelivery(d, a);
+  return "skip" in r ? r : eventOfRecipient(d, r);
+}
+
+/** Whose a record is: what every record needs, whether it becomes an event or is only counted. */
+export interface LogRecipient {
+  address: string;
+  addressOriginal: string;
+  domain: string;
+  tenant: string;
+  stream: string;
+  verpKeyId: string | null;
+}
+
+/** A record's recipient and attribution (the first half of eventOfDelivery), or why it is not recorded. */
+export function recipientOfDelivery(d: PostfixDelivery, a: LogAttribution): LogRecipient | { skip: LogSkip } {
   if (d.from === "") return { skip: "null_sender" };
   if (d.reply.startsWith("suppressed by Rebound")) return { skip: "rebound_refusal" };
   if (d.again) return { skip: "repeated_deferral" };
   const n = normalizeAddress(d.to, { caseSensitiveLocalPart: a.caseSensitiveLocalPart });
   if (!n.ok) return { skip: "bad_address" };
+  const { tenant, stream, verpKeyId } = attribute(d, n.address, a);
+  return { address: n.address, addressOriginal: d.to, domain: n.domain, tenant, stream, verpKeyId };
+}
+
+/** The event of a record whose recipient recipientOfDelivery gave (the second half of eventOfDelivery). */
+export function eventOfRecipient(d: PostfixDelivery, r: LogRecipient): LogEvent {
   const remoteMta = d.relay && d.relay !== "none" ? hostOfRelay(d.relay) : undefined;
-  const base = { recipient: n.address, remoteMta, diagnostic: d.reply || undefined };
+  const base = { recipient: r.address, remoteMta, diagnostic: d.reply || undefined };
   let recipient: Recipient;
   if (d.status === "sent") {
     recipient = {
@@ -84,20 +106,19 @@ export function eventOfDelivery(d: PostfixDelivery, a: LogAttribution): LogEvent
       parser: "text",
     };
   }
-  const { tenant, stream, verpKeyId } = attribute(d, n.address, a);
   return {
     kind: d.status === "sent" ? "delivery" : "bounce",
     occurredAt: d.at,
     sendingDomain: domainOfAddress(d.from) ?? null,
     who: {
-      address: n.address,
-      addressOriginal: d.to,
-      domain: n.domain,
-      tenant,
-      stream,
+      address: r.address,
+      addressOriginal: r.addressOriginal,
+      domain: r.domain,
+      tenant: r.tenant,
+      stream: r.stream,
       // Read from the operator's own Postfix log by the operator's own command: as trusted as the API.
       verification: "verified",
-      verpKeyId,
+      verpKeyId: r.verpKeyId,
       recipient,
     },
   };

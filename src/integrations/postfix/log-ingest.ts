@@ -1,25 +1,42 @@
-// `rebound ingest postfix-log`: Postfix's log lines -> delivery records -> events through the same policy as
-// bounces that arrive by mail. Each batch of lines is one transaction, which also moves the follower's saved
-// position past those lines: a crash or a restart neither loses a line nor counts one twice.
+// `rebound ingest postfix-log`: Postfix's log lines -> delivery records -> failures as events through the same
+// policy as bounces that arrive by mail; deliveries counted in the rollups (sent, delivered), and applied as
+// events only where they reset an address's soft-bounce state. Each batch of lines is one transaction, which
+// also moves the follower's saved position past those lines: a crash or a restart neither loses a line nor
+// counts one twice.
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type { AddressHasher } from "../../core/address.js";
 import type { Logger } from "../../log.js";
-import { MAX_LINE, PostfixLogReader, type PostfixReaderState } from "../../core/postfix-log.js";
+import {
+  MAX_LINE,
+  PostfixLogReader,
+  type PostfixDelivery,
+  type PostfixReaderState,
+} from "../../core/postfix-log.js";
 import type { Policy } from "../../core/policy-config.js";
 import { providerOf } from "../../core/provider.js";
-import { hourOf, RollupCollector } from "../../core/rollup.js";
+import { hourOf, RollupCollector, type RollupIncrement } from "../../core/rollup.js";
 import type { Db } from "../../store/db.js";
-import { getLogPosition, saveLogPosition } from "../../store/log-positions.js";
+import { getLogPosition, saveLogPosition, type LogPosition } from "../../store/log-positions.js";
 import { addToRollups } from "../../store/rollups.js";
+import { softStateKey, withSoftState } from "../../store/soft-state.js";
 import {
   applyInBulk,
   applyWithHistories,
   bulkableWithHistory,
   type BulkItem,
 } from "../../worker/apply-bulk.js";
-import { eventOfDelivery, LOG_SKIPS, type LogAttribution, type LogSkip } from "./log-events.js";
-import { readLogLines, type FilePosition } from "./log-file.js";
+import type { EventSpec } from "../../worker/apply-event.js";
+import {
+  eventOfRecipient,
+  LOG_SKIPS,
+  recipientOfDelivery,
+  type LogAttribution,
+  type LogEvent,
+  type LogRecipient,
+  type LogSkip,
+} from "./log-events.js";
+import { readLogLines } from "./log-file.js";
 import { journalPositionName, readJournal, type JournalSource } from "./journal.js";
 
 export interface IngestCounts {
@@ -64,7 +81,9 @@ const newCounts = (): IngestCounts => ({
 
 /**
  * A file (followed or read once, from its saved position), journald (`journalctl`, followed or read once, from
- * its saved cursor) or a stream (read once: `-`).
+ * its saved cursor) or a stream (read once: `-`). Batches are committed one after the other, each in its own
+ * transaction; the next batch's lines are parsed while the database commits the one before (at most two batches
+ * in memory).
  */
 export async function ingestPostfixLog(
   deps: IngestDeps,
@@ -72,36 +91,49 @@ export async function ingestPostfixLog(
   opts: IngestOptions,
 ): Promise<IngestCounts> {
   const counts = newCounts();
+  const pipe = new Pipeline(deps, opts, counts);
   if ("journal" in source) {
     // The position's file_id holds the cursor of the last entry taken (offset unused).
     const name = opts.positionName ?? journalPositionName(source.journal);
     const saved = await getLogPosition(deps.db, name);
     const reader = new PostfixLogReader(100_000, saved?.state as PostfixReaderState | undefined);
     const before = saved?.lines ?? 0;
-    for await (const batch of readJournal(source.journal, saved?.fileId, {
-      follow: opts.follow ?? false,
-      maxLines: 5000,
-      signal: opts.signal,
-      onWarning: (said) => deps.logger.warn({ journalctl: said }, "journalctl says"),
-    }))
-      await commit(deps, reader, batch.lines, opts, counts, {
-        name,
-        position: { fileId: batch.cursor, offset: 0 },
-        before,
-      });
+    let parsed = 0;
+    try {
+      for await (const batch of readJournal(source.journal, saved?.fileId, {
+        follow: opts.follow ?? false,
+        maxLines: BATCH_LINES,
+        signal: opts.signal,
+        onWarning: (said) => deps.logger.warn({ journalctl: said }, "journalctl says"),
+      })) {
+        parsed += batch.lines.length;
+        const prepared = await prepare(deps, reader, batch.lines, opts);
+        prepared.save = {
+          name,
+          position: { fileId: batch.cursor, offset: 0, state: reader.state(), lines: before + parsed },
+        };
+        await pipe.send(prepared);
+      }
+    } finally {
+      await pipe.drain();
+    }
     return counts;
   }
   if ("stream" in source) {
     const reader = new PostfixLogReader();
     let lines: string[] = [];
-    for await (const line of createInterface({ input: source.stream, crlfDelay: Infinity })) {
-      lines.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
-      if (lines.length >= 5000) {
-        await commit(deps, reader, lines, opts, counts);
-        lines = [];
+    try {
+      for await (const line of createInterface({ input: source.stream, crlfDelay: Infinity })) {
+        lines.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
+        if (lines.length >= BATCH_LINES) {
+          await pipe.send(await prepare(deps, reader, lines, opts));
+          lines = [];
+        }
       }
+      if (lines.length) await pipe.send(await prepare(deps, reader, lines, opts));
+    } finally {
+      await pipe.drain();
     }
-    if (lines.length) await commit(deps, reader, lines, opts, counts);
     return counts;
   }
   const name = opts.positionName ?? source.path;
@@ -110,92 +142,219 @@ export async function ingestPostfixLog(
   /** Lines read under this position before this run (kept with it). */
   const before = saved?.lines ?? 0;
   const from = saved && { fileId: saved.fileId, offset: saved.offset };
-  for await (const batch of readLogLines(source.path, from, {
-    follow: opts.follow ?? false,
-    pollMs: opts.pollMs ?? 250,
-    chunkBytes: 1 << 20,
-    maxLine: MAX_LINE,
-    signal: opts.signal,
-  })) {
-    if (batch.restarted)
-      deps.logger.warn(
-        { file: source.path, why: batch.restarted },
-        "the log was rotated or truncated while not followed: lines written meanwhile may be missed",
-      );
-    await commit(deps, reader, batch.lines, opts, counts, { name, position: batch.position, before });
+  /** Lines of this run parsed so far (the position of each batch counts its own). */
+  let parsed = 0;
+  try {
+    for await (const batch of readLogLines(source.path, from, {
+      follow: opts.follow ?? false,
+      pollMs: opts.pollMs ?? 250,
+      chunkBytes: CHUNK_BYTES,
+      maxLine: MAX_LINE,
+      signal: opts.signal,
+    })) {
+      if (batch.restarted)
+        deps.logger.warn(
+          { file: source.path, why: batch.restarted },
+          "the log was rotated or truncated while not followed: lines written meanwhile may be missed",
+        );
+      parsed += batch.lines.length;
+      const prepared = await prepare(deps, reader, batch.lines, opts);
+      // The reader's state after exactly these lines: what a restart from this position needs.
+      prepared.save = {
+        name,
+        position: { ...batch.position, state: reader.state(), lines: before + parsed },
+      };
+      await pipe.send(prepared);
+    }
+  } finally {
+    // Whatever stopped the loop, the batch in flight is committed (or its error thrown) before returning.
+    await pipe.drain();
   }
   return counts;
 }
 
-async function commit(
+/** Most lines of a batch read from a stream (as before: a batch waits for them); a file's are its reads of CHUNK_BYTES. */
+const BATCH_LINES = 5_000;
+const CHUNK_BYTES = 4 << 20;
+/** Lines parsed between two turns of the event loop. */
+const YIELD_LINES = 1_000;
+
+/** A batch parsed and turned into what its transaction writes (no I/O yet). */
+interface Prepared {
+  now: Date;
+  tally: IngestCounts;
+  /** The records to write, in log order: events, and deliveries that become one only if they reset state. */
+  entries: Entry[];
+  /** The deliveries' addresses, by softStateKey (repeats kept: one per delivery). */
+  deliveries: string[];
+  /** The batch's rollup increments, one per key (tenant, stream, recipient domain, hour). */
+  rollups: Map<string, RollupIncrement>;
+  save?: { name: string; position: LogPosition };
+}
+
+type Entry =
+  | { spec: EventSpec }
+  | {
+      delivery: PostfixDelivery;
+      recipient: LogRecipient;
+      /** softStateKey of its address. */
+      id: string;
+      /** Its rollup increment (where `delivered` is counted when no event does). */
+      counted: RollupIncrement;
+    };
+
+async function prepare(
   deps: IngestDeps,
   reader: PostfixLogReader,
   lines: string[],
   opts: IngestOptions,
-  counts: IngestCounts,
-  save?: { name: string; position: FilePosition; before: number },
-): Promise<void> {
+): Promise<Prepared> {
   const now = deps.now();
-  const records = lines.flatMap((l) => reader.push(l, now));
   const tally = newCounts();
   tally.lines = lines.length;
-  const items: BulkItem[] = [];
-  // The batch's rollup increments, written once at the end of its transaction, in key order (src/core/rollup.ts).
-  const rollups = new RollupCollector();
-  const ctx = { policy: deps.policy, hashAddress: deps.hashAddress, now, classifierVersion: null, rollups };
-  for (const d of records) {
-    tally[d.status]++;
-    const e = eventOfDelivery(d, opts.attribution);
-    if ("skip" in e) {
-      tally.skipped[e.skip]++;
-      continue;
+  const entries: Entry[] = [];
+  const deliveries: string[] = [];
+  const rollups = new Map<string, RollupIncrement>();
+  for (let i = 0; i < lines.length; i++) {
+    // The batch before commits meanwhile: its statements' replies are taken between slices of this work.
+    if (i % YIELD_LINES === YIELD_LINES - 1) await new Promise((resolve) => setImmediate(resolve));
+    for (const d of reader.push(lines[i]!, now)) {
+      tally[d.status]++;
+      const r = recipientOfDelivery(d, opts.attribution);
+      if ("skip" in r) {
+        tally.skipped[r.skip]++;
+        continue;
+      }
+      // A recipient's final outcome (delivered, bounced, expired) is a message sent: the volume rates are
+      // computed against, in the same rollups as POST /v1/sends (docs/monitoring.md: one source per stream).
+      // A delivery's event would count in the same key (no send tied: its hour, campaign and IP unknown).
+      const counted = d.status === "deferred" ? undefined : countIn(rollups, r, d.at);
+      if (counted) counted.counts.sent = (counted.counts.sent ?? 0) + 1;
+      if (d.status === "sent") {
+        const id = softStateKey(r.tenant, r.stream, deps.hashAddress(r.address));
+        deliveries.push(id);
+        entries.push({ delivery: d, recipient: r, id, counted: counted! });
+        continue;
+      }
+      entries.push({ spec: specOf(eventOfRecipient(d, r)) });
     }
-    items.push({
-      ctx,
-      spec: {
-        mailId: null,
-        source: "postfix-log",
-        kind: e.kind,
-        who: e.who,
-        occurredAt: e.occurredAt,
-        sendingDomain: e.sendingDomain,
-      },
-    });
-    // A recipient's final outcome (delivered, bounced, expired) is a message sent: the volume rates are
-    // computed against, in the same rollups as POST /v1/sends (docs/monitoring.md: one source per stream).
-    if (d.status !== "deferred")
-      rollups.add({
-        tenant: e.who.tenant,
-        hour: hourOf(e.occurredAt),
-        stream: e.who.stream,
-        provider: providerOf(e.who.domain),
-        campaign: "",
-        sendingIp: "",
-        counts: { sent: 1 },
-      });
   }
+  return { now, tally, entries, deliveries, rollups };
+}
+
+const specOf = (e: LogEvent): EventSpec => ({
+  mailId: null,
+  source: "postfix-log",
+  kind: e.kind,
+  who: e.who,
+  occurredAt: e.occurredAt,
+  sendingDomain: e.sendingDomain,
+});
+
+/** The batch's increment of a recipient's key at a time (made on first use). */
+function countIn(rollups: Map<string, RollupIncrement>, r: LogRecipient, at: Date): RollupIncrement {
+  const hour = hourOf(at);
+  const k = `${r.tenant}\0${r.stream}\0${r.domain}\0${hour.getTime()}`;
+  let inc = rollups.get(k);
+  if (!inc) {
+    inc = {
+      tenant: r.tenant,
+      hour,
+      stream: r.stream,
+      provider: providerOf(r.domain),
+      campaign: "",
+      sendingIp: "",
+      counts: {},
+    };
+    rollups.set(k, inc);
+  }
+  return inc;
+}
+
+/**
+ * One batch's transaction. A delivery resets the soft-bounce state of its address: it goes through the policy
+ * (an event, the state reset) only when there is state to reset, in the database or left by a soft bounce of
+ * this batch before it; any other delivery is only counted (`delivered` in the rollups, as its event would
+ * have been). Soft bounces and those deliveries read and lock their addresses' histories together, in log
+ * order (src/worker/apply-bulk.ts); the other events are written without.
+ */
+async function write(deps: IngestDeps, p: Prepared): Promise<void> {
+  const { tally } = p;
   await deps.db.transaction().execute(async (trx) => {
-    // A few statements per batch (src/worker/apply-bulk.ts): soft bounces and deliveries read and lock their
-    // addresses' histories together, in log order; the others are written without.
-    const withHistory = items.filter(bulkableWithHistory);
-    const without = items.filter((i) => !bulkableWithHistory(i));
+    const held = await withSoftState(trx, p.deliveries);
+    // The events' own rollup increments (bounces, deliveries that reset), with the batch's.
+    const rollups = new RollupCollector();
+    const ctx = {
+      policy: deps.policy,
+      hashAddress: deps.hashAddress,
+      now: p.now,
+      classifierVersion: null,
+      rollups,
+    };
+    const withHistory: BulkItem[] = [];
+    const without: BulkItem[] = [];
+    for (const entry of p.entries) {
+      if ("delivery" in entry) {
+        if (!held.has(entry.id)) {
+          entry.counted.counts.delivered = (entry.counted.counts.delivered ?? 0) + 1;
+          continue;
+        }
+        withHistory.push({ ctx, spec: specOf(eventOfRecipient(entry.delivery, entry.recipient)) });
+        continue;
+      }
+      const item = { ctx, spec: entry.spec };
+      if (!bulkableWithHistory(item)) {
+        without.push(item);
+        continue;
+      }
+      withHistory.push(item);
+      // A soft bounce leaves state that a later delivery of this batch must reset.
+      const who = item.spec.who;
+      if (who.recipient.class === "soft")
+        held.add(softStateKey(who.tenant, who.stream, deps.hashAddress(who.address)));
+    }
     for (const applied of [
       ...(withHistory.length ? await applyWithHistories(trx, withHistory) : []),
       ...(without.length ? await applyInBulk(trx, without) : []),
     ])
       if (applied.eventId) tally.events++;
+    for (const inc of p.rollups.values()) rollups.add(inc);
     await addToRollups(trx, rollups.take());
-    if (save)
-      await saveLogPosition(
-        trx,
-        save.name,
-        { ...save.position, state: reader.state(), lines: save.before + counts.lines + tally.lines },
-        now,
-      );
+    if (p.save) await saveLogPosition(trx, p.save.name, p.save.position, p.now);
   });
-  // Counted once committed: a failed batch counts nothing.
-  counts.lines += tally.lines;
-  for (const k of ["sent", "bounced", "deferred", "expired", "events"] as const) counts[k] += tally[k];
-  for (const s of LOG_SKIPS) counts.skipped[s] += tally.skipped[s];
-  opts.onBatch?.(counts);
+}
+
+/** Batches committed in order, one transaction in flight while the next batch is parsed. */
+class Pipeline {
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: IngestDeps,
+    private readonly opts: IngestOptions,
+    private readonly counts: IngestCounts,
+  ) {}
+
+  /** Waits for the batch before (its error thrown here), then starts this one's transaction. */
+  async send(p: Prepared): Promise<void> {
+    await this.drain();
+    const run = write(this.deps, p).then(() => this.committed(p.tally));
+    // Awaited by the next send or drain; until then a failure must not count as unhandled.
+    run.catch(() => undefined);
+    this.inFlight = run;
+  }
+
+  async drain(): Promise<void> {
+    const run = this.inFlight;
+    this.inFlight = undefined;
+    await run;
+  }
+
+  /** Counted once committed: a failed batch counts nothing. */
+  private committed(tally: IngestCounts): void {
+    const counts = this.counts;
+    counts.lines += tally.lines;
+    for (const k of ["sent", "bounced", "deferred", "expired", "events"] as const) counts[k] += tally[k];
+    for (const s of LOG_SKIPS) counts.skipped[s] += tally.skipped[s];
+    this.opts.onBatch?.(counts);
+  }
 }
