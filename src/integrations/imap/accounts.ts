@@ -33,7 +33,12 @@ const account = z
     verifyTls: z.boolean().default(true),
   })
   .strict()
-  .refine((a) => !!a.password !== !!a.passwordFile, "give exactly one of password and passwordFile");
+  .refine((a) => !!a.password !== !!a.passwordFile, "give exactly one of password and passwordFile")
+  // A folder read and also moved to: each run would take its own moved mail again.
+  .refine((a) => a.after !== "move" || !a.folders.includes(a.moveTo), {
+    message: "moveTo is one of the folders read: choose a folder that is not read",
+    path: ["moveTo"],
+  });
 
 const accounts = z.array(account).min(1);
 

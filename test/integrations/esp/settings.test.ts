@@ -118,4 +118,17 @@ describe("the IMAP accounts file", () => {
     expect(() => parseImapAccounts("[", read)).toThrow(/the IMAP accounts file is not JSON/);
     expect(() => parseImapAccounts(JSON.stringify([one, one]), read)).toThrow(AccountsError);
   });
+
+  it("refuses moving taken mail into a folder it reads, and allows it when the mail is only flagged", () => {
+    const one = { name: "b", host: "h", user: "u", password: "p", folders: ["INBOX", "Done"] };
+    expect(() =>
+      parseImapAccounts(JSON.stringify([{ ...one, after: "move", moveTo: "Done" }]), read),
+    ).toThrow(/0\.moveTo: moveTo is one of the folders read/);
+    expect(
+      parseImapAccounts(JSON.stringify([{ ...one, after: "move", moveTo: "Rebound" }]), read),
+    ).toHaveLength(1);
+    expect(parseImapAccounts(JSON.stringify([{ ...one, after: "flag", moveTo: "Done" }]), read)).toHaveLength(
+      1,
+    );
+  });
 });
