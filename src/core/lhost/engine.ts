@@ -646,6 +646,11 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     layout.delayNotice !== undefined &&
     layout.delayNotice.test(`${subjectOf(mail)}\n${lines.slice(0, 12).join("\n").slice(0, 2000)}`);
   const failed = layout.failureNotice !== undefined && layout.failureNotice.test(subjectOf(mail));
+  // A quoted dialogue's recipient whose RCPT TO was accepted (`<<< 250 2.1.5 Recipient OK`) was delivered with the
+  // message, unless the dialogue's DATA was refused (a refusal after DATA is every accepted recipient's).
+  const dataRefused = drafts.some((d) => d.dialogue && refusedAfterData(d.lines));
+  const refused = dataRefused ? drafts : drafts.filter((d) => !(d.dialogue && acceptedAtRcpt(d.lines)));
+  if (refused.length > 0) drafts = refused;
   return drafts
     .filter((d) => EMAIL.test(d.rcpt))
     .map((d) => {
@@ -694,6 +699,30 @@ function dialogueRecipient(d: Draft, layout: Layout, blockText: string): Extract
   const r = finish(d.rcpt, [d.rest, ...kept].join(" "), layout, blockText);
   r.command = data ? "DATA" : "RCPT";
   return r;
+}
+
+/** A reply of a quoted dialogue that is a failure (`<<< 550 5.1.1 ...`, `<-- 452 4.2.2 ...`). */
+const DIALOGUE_FAIL = /^\s*(?:[^\s<>]+\s+)?(?:(?:<{1,3}|<--|received:?|replied:?)\s*)?[45]\d\d(?:[ -]|$)/i;
+
+/** The first reply to a dialogue's RCPT TO (before any DATA) is a success, and none is a failure. */
+function acceptedAtRcpt(lines: string[]): boolean {
+  let ok = false;
+  for (const l of lines) {
+    if (DIALOGUE_DATA.test(l)) break;
+    if (DIALOGUE_FAIL.test(l)) return false;
+    if (DIALOGUE_OK.test(l)) ok = true;
+  }
+  return ok;
+}
+
+/** A failure reply after the dialogue's DATA (or BDAT). */
+function refusedAfterData(lines: string[]): boolean {
+  let data = false;
+  for (const l of lines) {
+    if (DIALOGUE_DATA.test(l)) data = true;
+    else if (data && DIALOGUE_FAIL.test(l)) return true;
+  }
+  return false;
 }
 
 /** A person's reply (`Re:`, In-Reply-To, References): a bounce it quotes is no bounce of its own. */
@@ -821,12 +850,27 @@ function addressesIn(lines: string[], own: Set<string>): Draft[] {
       if (own.has(addr) || !EMAIL.test(addr) || out.some((d) => d.rcpt === addr)) continue;
       if (isNewAddress(line, at)) continue;
       const below: string[] = [];
-      for (let j = i + 1; j < lines.length && j <= i + 5 && lines[j]!.trim(); j++) below.push(lines[j]!);
+      // to the first blank line, or the first line that names another address (a list of `[addr] reply` lines
+      // one under another: each line is its own recipient's, not the one above's)
+      for (let j = i + 1; j < lines.length && j <= i + 5 && lines[j]!.trim(); j++) {
+        if (namesOtherAddress(lines[j]!.slice(0, MAX_LINE), addr, own)) break;
+        below.push(lines[j]!);
+      }
       out.push({ rcpt: addr, indent: 0, lines: below, rest: squash(line.split(m).join(" ")) });
       break;
     }
   }
   return out;
+}
+
+/** A line that names an address other than `addr` and the bounce's own (a contact line's address excepted). */
+function namesOtherAddress(line: string, addr: string, own: Set<string>): boolean {
+  if (!line.includes("@") || CONTACT_LINE.test(line)) return false;
+  for (const m of line.match(EMAIL_G) ?? []) {
+    const a = m.toLowerCase().replace(/\.$/, "");
+    if (a !== addr && !own.has(a)) return true;
+  }
+  return false;
 }
 
 const DSN_FIELD =
