@@ -648,9 +648,17 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   const failed = layout.failureNotice !== undefined && layout.failureNotice.test(subjectOf(mail));
   // A quoted dialogue's recipient whose RCPT TO was accepted (`<<< 250 2.1.5 Recipient OK`) was delivered with the
   // message, unless the dialogue's DATA was refused (a refusal after DATA is every accepted recipient's).
-  const dataRefused = drafts.some((d) => d.dialogue && refusedAfterData(d.lines));
-  const refused = dataRefused ? drafts : drafts.filter((d) => !(d.dialogue && acceptedAtRcpt(d.lines)));
-  if (refused.length > 0) drafts = refused;
+  const afterData = drafts.find((d) => d.dialogue && refusedAfterData(d.lines))?.lines;
+  if (afterData) {
+    // the refusal of the message is each accepted recipient's reply, whoever's lines it was read under
+    const from = afterData.findIndex((l) => DIALOGUE_DATA.test(l));
+    for (const d of drafts)
+      if (d.dialogue && d.lines !== afterData && acceptedAtRcpt(d.lines))
+        d.lines = [...d.lines, ...afterData.slice(from)];
+  } else {
+    const refused = drafts.filter((d) => !(d.dialogue && acceptedAtRcpt(d.lines)));
+    if (refused.length > 0) drafts = refused;
+  }
   return drafts
     .filter((d) => EMAIL.test(d.rcpt))
     .map((d) => {
