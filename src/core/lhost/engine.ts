@@ -90,6 +90,8 @@ export const COMMON_END: RegExp[] = [
   /^-+\s*(?:Below this line is a copy of the message|This is a copy of the message|Original message|Original message follows|The header of the original message is following|Unsent Message below|Message text follows|original message|Forwarded message)\b/i,
   /^(?:-+\s*)?(?:Original message follows|Original message headers|Message headers follow|The original message headers are|Headers of the original message|Original Message Header|Your message reads \(in part\)|The original message was|The text you sent follows)[\s.:-]*$/i,
   /^[^\S\n\r\u2028\u2029]*-+\s*(?:Original|Returned|Undelivered) (?:message|mail|Message)\b.*-[^\S\n\r\u2028\u2029]*$/,
+  // the original's headers announced in other languages (`------ Cabeçalhos da mensagem original ------`)
+  /^[\s*=-]*(?:cabe[çc]alhos? da mensagem original|en-t[êe]tes? du message (?:d'origine|original)|encabezados? del mensaje original|intestazioni del messaggio originale|kopfzeilen der (?:urspr[üu]nglichen )?nachricht)/i,
   /^Content-Type: (?:message\/rfc822|text\/rfc822-headers)/i,
   // an inline original's first header
   /^(?:Return-Path:\s*<[^>]*>|Received: from \S[^\n\r\u2028\u2029(]*\(|Received: from \S+ by \S+|DKIM-Signature: v=1;)/i,
@@ -167,6 +169,14 @@ export const GENERAL_LINES: RegExp[] = [
     String.raw`^\s*(?:(?:failed )?recipient\s*:\s*)?\[SMTP:(?<addr>${EMAIL_SRC})\]\s*(?<rest>.*)`,
     "i",
   ),
+  // a session log's envelope recipient after its time stamp (MDaemon: `Tue 2026-12-15 10:31:13.002: *  To: addr`):
+  // the log's lines below it, to the next one, are that delivery attempt's
+  new RegExp(
+    String.raw`(?:^|\s)\d{1,2}:\d\d:\d\d(?:\.\d{1,6})?:\s+\*\s+To:\s*<?(?<addr>${EMAIL_SRC})>?\s*$`,
+    "i",
+  ),
+  // a display name, then the address in parentheses, alone on its line (`Ana Costa (ana@x)`; the reason below)
+  new RegExp(String.raw`^\s*(?:[A-Z][\w'.-]{0,30} ){0,3}[A-Z][\w'.-]{0,30} \((?<addr>${EMAIL_SRC})\)\s*$`),
   // a name, the address and the reason between commas: `Trotts, addr, recipient unknown`
   new RegExp(String.raw`^\s*[A-Za-z][\w.' -]{0,60},\s*<?(?<addr>${EMAIL_SRC})>?,\s*(?<rest>\S.*)$`, "i"),
   // the address in quotes inside a sentence: `addressed to 'addr'`, `Delivery of your message to "addr" has been postponed`
@@ -234,6 +244,8 @@ interface Draft {
   own?: boolean;
   /** Found on a quoted dialogue's RCPT TO line: the replies below are its (success replies are dropped). */
   dialogue?: boolean;
+  /** Found on a session log's envelope line (`10:31:13.002: *  To: addr`): its RCPT TO, if any, follows. */
+  sessionLog?: boolean;
   /** Found on a bare `RCPT TO:` line: a dialogue's when replies follow it. */
   rcptLine?: boolean;
   /** The line above the recipient that announced it (`Delivery to the following recipients was aborted after 2 days:`). */
@@ -301,6 +313,8 @@ function matchRecipient(raw: string, layout: Layout): { addr: string; rest: stri
 }
 
 const RCPT_LINE = /^\s*RCPT TO:/i;
+/** A session log's envelope recipient line, after its time stamp (MDaemon's `10:31:13.002: *  To:`). */
+const SESSION_LOG_TO = /\d{1,2}:\d\d:\d\d(?:\.\d{1,6})?:\s+\*\s+To:/i;
 
 /** A line that starts with a remote's reply code (`  550 5.7.1 Service unavailable; ...`). */
 const REPLY_START = /^\s*[245]\d\d[ -]/;
@@ -555,6 +569,8 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
           : [];
         if (seen) {
           cur = seen;
+          // a session log's connection set-up between the recipient's envelope line and its RCPT TO is no reply
+          if (DIALOGUE_RCPT.test(line) && seen.sessionLog && !seen.dialogue) seen.lines = [];
           if (DIALOGUE_RCPT.test(line)) seen.dialogue = true;
           if (hit.rest && !seen.rest.includes(hit.rest))
             seen.rest = squash(`${seen.rest} ${before.join(" ")} ${hit.rest}`);
@@ -573,6 +589,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
           };
           if (DIALOGUE_RCPT.test(line)) cur.dialogue = true;
           else if (RCPT_LINE.test(line)) cur.rcptLine = true;
+          else if (SESSION_LOG_TO.test(line)) cur.sessionLog = true;
           if (layout.freeText) {
             const heading = pending.filter((l) => !isSeparator(l)).pop();
             if (heading) cur.heading = squash(heading);
