@@ -90,6 +90,8 @@ export const COMMON_END: RegExp[] = [
   /^-+\s*(?:Below this line is a copy of the message|This is a copy of the message|Original message|Original message follows|The header of the original message is following|Unsent Message below|Message text follows|original message|Forwarded message)\b/i,
   /^(?:-+\s*)?(?:Original message follows|Original message headers|Message headers follow|The original message headers are|Headers of the original message|Original Message Header|Your message reads \(in part\)|The original message was|The text you sent follows)[\s.:-]*$/i,
   /^[^\S\n\r\u2028\u2029]*-+\s*(?:Original|Returned|Undelivered) (?:message|mail|Message)\b.*-[^\S\n\r\u2028\u2029]*$/,
+  // the original's headers announced in other languages (`------ Cabeçalhos da mensagem original ------`)
+  /^[\s*=-]*(?:cabe[çc]alhos? da mensagem original|en-t[êe]tes? du message (?:d'origine|original)|encabezados? del mensaje original|intestazioni del messaggio originale|kopfzeilen der (?:urspr[üu]nglichen )?nachricht)/i,
   /^Content-Type: (?:message\/rfc822|text\/rfc822-headers)/i,
   // an inline original's first header
   /^(?:Return-Path:\s*<[^>]*>|Received: from \S[^\n\r\u2028\u2029(]*\(|Received: from \S+ by \S+|DKIM-Signature: v=1;)/i,
@@ -167,6 +169,14 @@ export const GENERAL_LINES: RegExp[] = [
     String.raw`^\s*(?:(?:failed )?recipient\s*:\s*)?\[SMTP:(?<addr>${EMAIL_SRC})\]\s*(?<rest>.*)`,
     "i",
   ),
+  // a session log's envelope recipient after its time stamp (MDaemon: `Tue 2026-12-15 10:31:13.002: *  To: addr`):
+  // the log's lines below it, to the next one, are that delivery attempt's
+  new RegExp(
+    String.raw`(?:^|\s)\d{1,2}:\d\d:\d\d(?:\.\d{1,6})?:\s+\*\s+To:\s*<?(?<addr>${EMAIL_SRC})>?\s*$`,
+    "i",
+  ),
+  // a display name, then the address in parentheses, alone on its line (`Ana Costa (ana@x)`; the reason below)
+  new RegExp(String.raw`^\s*(?:[A-Z][\w'.-]{0,30} ){0,3}[A-Z][\w'.-]{0,30} \((?<addr>${EMAIL_SRC})\)\s*$`),
   // a name, the address and the reason between commas: `Trotts, addr, recipient unknown`
   new RegExp(String.raw`^\s*[A-Za-z][\w.' -]{0,60},\s*<?(?<addr>${EMAIL_SRC})>?,\s*(?<rest>\S.*)$`, "i"),
   // the address in quotes inside a sentence: `addressed to 'addr'`, `Delivery of your message to "addr" has been postponed`
@@ -234,6 +244,8 @@ interface Draft {
   own?: boolean;
   /** Found on a quoted dialogue's RCPT TO line: the replies below are its (success replies are dropped). */
   dialogue?: boolean;
+  /** Found on a session log's envelope line (`10:31:13.002: *  To: addr`): its RCPT TO, if any, follows. */
+  sessionLog?: boolean;
   /** Found on a bare `RCPT TO:` line: a dialogue's when replies follow it. */
   rcptLine?: boolean;
   /** The line above the recipient that announced it (`Delivery to the following recipients was aborted after 2 days:`). */
@@ -301,6 +313,8 @@ function matchRecipient(raw: string, layout: Layout): { addr: string; rest: stri
 }
 
 const RCPT_LINE = /^\s*RCPT TO:/i;
+/** A session log's envelope recipient line, after its time stamp (MDaemon's `10:31:13.002: *  To:`). */
+const SESSION_LOG_TO = /\d{1,2}:\d\d:\d\d(?:\.\d{1,6})?:\s+\*\s+To:/i;
 
 /** A line that starts with a remote's reply code (`  550 5.7.1 Service unavailable; ...`). */
 const REPLY_START = /^\s*[245]\d\d[ -]/;
@@ -555,6 +569,8 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
           : [];
         if (seen) {
           cur = seen;
+          // a session log's connection set-up between the recipient's envelope line and its RCPT TO is no reply
+          if (DIALOGUE_RCPT.test(line) && seen.sessionLog && !seen.dialogue) seen.lines = [];
           if (DIALOGUE_RCPT.test(line)) seen.dialogue = true;
           if (hit.rest && !seen.rest.includes(hit.rest))
             seen.rest = squash(`${seen.rest} ${before.join(" ")} ${hit.rest}`);
@@ -573,6 +589,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
           };
           if (DIALOGUE_RCPT.test(line)) cur.dialogue = true;
           else if (RCPT_LINE.test(line)) cur.rcptLine = true;
+          else if (SESSION_LOG_TO.test(line)) cur.sessionLog = true;
           if (layout.freeText) {
             const heading = pending.filter((l) => !isSeparator(l)).pop();
             if (heading) cur.heading = squash(heading);
@@ -646,6 +663,19 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     layout.delayNotice !== undefined &&
     layout.delayNotice.test(`${subjectOf(mail)}\n${lines.slice(0, 12).join("\n").slice(0, 2000)}`);
   const failed = layout.failureNotice !== undefined && layout.failureNotice.test(subjectOf(mail));
+  // A quoted dialogue's recipient whose RCPT TO was accepted (`<<< 250 2.1.5 Recipient OK`) was delivered with the
+  // message, unless the dialogue's DATA was refused (a refusal after DATA is every accepted recipient's).
+  const afterData = drafts.find((d) => d.dialogue && refusedAfterData(d.lines))?.lines;
+  if (afterData) {
+    // the refusal of the message is each accepted recipient's reply, whoever's lines it was read under
+    const from = afterData.findIndex((l) => DIALOGUE_DATA.test(l));
+    for (const d of drafts)
+      if (d.dialogue && d.lines !== afterData && acceptedAtRcpt(d.lines))
+        d.lines = [...d.lines, ...afterData.slice(from)];
+  } else {
+    const refused = drafts.filter((d) => !(d.dialogue && acceptedAtRcpt(d.lines)));
+    if (refused.length > 0) drafts = refused;
+  }
   return drafts
     .filter((d) => EMAIL.test(d.rcpt))
     .map((d) => {
@@ -694,6 +724,30 @@ function dialogueRecipient(d: Draft, layout: Layout, blockText: string): Extract
   const r = finish(d.rcpt, [d.rest, ...kept].join(" "), layout, blockText);
   r.command = data ? "DATA" : "RCPT";
   return r;
+}
+
+/** A reply of a quoted dialogue that is a failure (`<<< 550 5.1.1 ...`, `<-- 452 4.2.2 ...`). */
+const DIALOGUE_FAIL = /^\s*(?:[^\s<>]+\s+)?(?:(?:<{1,3}|<--|received:?|replied:?)\s*)?[45]\d\d(?:[ -]|$)/i;
+
+/** The first reply to a dialogue's RCPT TO (before any DATA) is a success, and none is a failure. */
+function acceptedAtRcpt(lines: string[]): boolean {
+  let ok = false;
+  for (const l of lines) {
+    if (DIALOGUE_DATA.test(l)) break;
+    if (DIALOGUE_FAIL.test(l)) return false;
+    if (DIALOGUE_OK.test(l)) ok = true;
+  }
+  return ok;
+}
+
+/** A failure reply after the dialogue's DATA (or BDAT). */
+function refusedAfterData(lines: string[]): boolean {
+  let data = false;
+  for (const l of lines) {
+    if (DIALOGUE_DATA.test(l)) data = true;
+    else if (data && DIALOGUE_FAIL.test(l)) return true;
+  }
+  return false;
 }
 
 /** A person's reply (`Re:`, In-Reply-To, References): a bounce it quotes is no bounce of its own. */
@@ -821,12 +875,27 @@ function addressesIn(lines: string[], own: Set<string>): Draft[] {
       if (own.has(addr) || !EMAIL.test(addr) || out.some((d) => d.rcpt === addr)) continue;
       if (isNewAddress(line, at)) continue;
       const below: string[] = [];
-      for (let j = i + 1; j < lines.length && j <= i + 5 && lines[j]!.trim(); j++) below.push(lines[j]!);
+      // to the first blank line, or the first line that names another address (a list of `[addr] reply` lines
+      // one under another: each line is its own recipient's, not the one above's)
+      for (let j = i + 1; j < lines.length && j <= i + 5 && lines[j]!.trim(); j++) {
+        if (namesOtherAddress(lines[j]!.slice(0, MAX_LINE), addr, own)) break;
+        below.push(lines[j]!);
+      }
       out.push({ rcpt: addr, indent: 0, lines: below, rest: squash(line.split(m).join(" ")) });
       break;
     }
   }
   return out;
+}
+
+/** A line that names an address other than `addr` and the bounce's own (a contact line's address excepted). */
+function namesOtherAddress(line: string, addr: string, own: Set<string>): boolean {
+  if (!line.includes("@") || CONTACT_LINE.test(line)) return false;
+  for (const m of line.match(EMAIL_G) ?? []) {
+    const a = m.toLowerCase().replace(/\.$/, "");
+    if (a !== addr && !own.has(a)) return true;
+  }
+  return false;
 }
 
 const DSN_FIELD =

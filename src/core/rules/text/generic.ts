@@ -84,6 +84,14 @@ export const genericRules = table("generic", [
     P.emailtoolarge,
   ],
   [
+    // a limit counted in characters or bytes (a pager or SMS gateway's page, an MTA's byte cap)
+    "size-limit-units",
+    "emailtoolarge",
+    /exceeds? (?:the )?(?:maximum of |limit of )?\d{1,10}[ -]?(?:characters?|chars?|bytes?|octets?)(?: (?:page|message|sms|text|size))? limit/i,
+    "554 Message exceeds the 160 character page limit",
+    P.emailtoolarge,
+  ],
+  [
     "recip-size-limit",
     "emailtoolarge",
     /recipsizelimit|message too large for this recipient|maximum email size exceeded/i,
@@ -212,6 +220,14 @@ export const genericRules = table("generic", [
     "userunknown",
     /\b(?:user|recipient|addressee|mailbox|address|account|local[- ]?part|alias|destination|e-?mail address) (?:name )?(?:is )?unknown\b|unknown (?:user|recipient|mailbox|address|addressee|local[- ]?part|alias|e-?mail address|or illegal alias|account)\b|\buser ?unknown\b/i,
     "550 5.1.1 <kijitora@example.jp>: Recipient address rejected: User unknown in local recipient table",
+    P.userunknown,
+  ],
+  [
+    // a paging or SMS gateway's word for an address it has no account for (GSM MAP's "Unknown subscriber")
+    "subscriber-unknown",
+    "userunknown",
+    /\bsubscriber (?:is )?unknown\b|\bunknown subscriber\b/i,
+    "550 <5551234567@pager.example> Subscriber unknown",
     P.userunknown,
   ],
   [

@@ -99,6 +99,14 @@ export const languageRules = table("lang", [
     "552 5.2.2 Caixa postal cheia",
     P.mailboxfull,
   ],
+  [
+    // Portuguese and Spanish filters' verdict on the message: `classificada como spam`, `considerado como spam`
+    "pt-es-spam",
+    "spamdetected",
+    /(?:classificad|considerad|identificad|detectad|marcad|clasificad)[ao]s? como (?:sendo )?(?:spam|lixo eletr[óo]nico|correo no deseado)/i,
+    "550 5.7.1 Mensagem recusada: classificada como spam",
+    P.spamdetected,
+  ],
   // Italian
   [
     "it-user-unknown",
