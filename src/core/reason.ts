@@ -303,8 +303,12 @@ export function decideReason(e: Evidence): Decision {
   // `expired` is no RFC 3464 action, but some MTAs write it for a message given up after its queue lifetime
   if (action === "delayed" || action === "expired") return done("expired", `dsn.action:${action}`);
   // A server said why, in words no rule knows: the reason is on hold (Sisimai's `onhold`), not unknown. The
-  // policy treats the two alike (softRuleFor); `undefined` is left for a failure that came with no words at all.
-  if (diagnostic.trim()) return done("onhold", "diagnostic:no-rule");
+  // policy treats the two alike (softRuleFor); `undefined` is left for a failure that came with no words at all,
+  // and for one whose only words announce it (`Your message could not be delivered to the following recipient:`):
+  // they say that it failed, not why.
+  const words = diagnostic.trim();
+  if (words && !(words.length <= 400 && ANNOUNCEMENT_ONLY.test(words)))
+    return done("onhold", "diagnostic:no-rule");
   // No words at all: the reason the notice's subject states, when a rule knows it (else still undefined).
   if (e.subjectReason) {
     const said = matchText(e.subjectReason, ctx);
@@ -313,6 +317,16 @@ export function decideReason(e: Evidence): Decision {
   }
   return done("undefined", "none");
 }
+
+/**
+ * A diagnostic that only announces the failure, with no cause: `Your message could not be delivered to the
+ * following recipients:`, `The message to x@y was not delivered.`, `This e-mail couldn't be delivered.`
+ */
+const ANNOUNCEMENT_ONLY =
+  /^\W{0,4}(?:(?:your|the|this) )?(?:message|mail|e-?mail)(?: (?:to|for) \S{1,255})? (?:could not|couldn't|cannot|can't|was not|wasn't|has not been) (?:be )?delivered(?: to (?:the following|these|this|one or more|all|some) (?:of (?:the|its|your) )?(?:recipients?|address(?:es)?|destinations?)(?: or groups)?)?\s{0,4}[.:!]?\s{0,4}$/i;
+
+/** The patterns that decide a reason here, outside the rule tables (checked for linearity beside them). */
+export const REASON_PATTERNS: readonly RegExp[] = [ANNOUNCEMENT_ONLY];
 
 /** A status code that names a cause other than the address (not X.0.0, not an addressing X.1.x, not a vague X.5.0). */
 function namesAnotherCause(status: string, smtpCode: number | undefined): boolean {
@@ -473,7 +487,7 @@ const FINAL_NOTICE_WORDS =
  * of these ("still undelivered after 4 hours", "will keep trying", "could not be delivered for more than 6 hours").
  */
 const GAVE_UP_WORDS =
-  /\bgave up\b|\bgiving up\b|(?:i've|i have|we've|we have|has|have) given up|stopped trying|(?:will|shall) not (?:be )?(?:retried|re-?attempted|re-?tried)|not (?:going to )?(?:try|retry) (?:again|any further)|will not (?:retry|try again)|no (?:more|further) (?:delivery )?(?:attempts|retries)|(?:will be|has been|was) (?:deleted|removed) from (?:the )?queue|cannot send message for \d{1,4} (?:days?|hours?)|not reachable within the allowed queue period|(?:been )?in the queue too long|too long in (?:the )?queue|queue\.expired|\bmessage expired\b|\benvelope expired\b|retry time(?:out)? (?:exceeded|not reached for any host)|(?:was|were) not delivered within \d{1,4} (?:days?|hours?)|after \d{1,4} (?:days?|hours?)(?: \(\d{1,6} hours?\))?,? (?:your |the )?(?:message|mail) (?:could not|couldn't|was not|has not been|cannot) (?:be )?(?:fully |completely )?delivered|after \d{1,4} (?:delivery )?attempts|failed \d{1,4} (?:delivery )?attempts|aufgegeben|abandonn[ée]|abandonad[oa]|abbandonat[oa]|opgegeven|zustellung (?:wurde )?eingestellt|не будет (?:повторн|доставлен)|配送を(?:中止|断念)|放弃投递|放棄投遞|(?:har|have) (?:nu )?opgivet|har (?:n[åa] )?gitt opp|har (?:nu )?gett upp|ikke (?:blive )?foretaget flere fors[øo]g|ingen flere fors[øo][gk]|inga fler f[öo]rs[öo]k|δεν θα γ[ιί]νει ν[εέ]α προσπ[αά]θεια|ยุติการส่ง|повторних спроб не буде|ei yritet[äa] uudelleen/i;
+  /\bgave up\b|\bgiving up\b|(?:i've|i have|we've|we have|has|have) given up|stopped trying|(?:will|shall) not (?:be )?(?:retried|re-?attempted|re-?tried)|not (?:going to )?(?:try|retry) (?:again|any further)|will not (?:retry|try again)|no (?:more|further) (?:delivery )?(?:attempts|retries)|(?:will be|has been|was) (?:deleted|removed) from (?:the )?queue|cannot send message for \d{1,4} (?:days?|hours?)|not reachable within the allowed queue period|(?:been )?in the queue too long|too long in (?:the )?queue|queue\.expired|queue lifetime (?:of \d{1,4} \w{1,10} )?(?:exceeded|expired)|exceeded (?:the |its )?(?:maximum )?queue lifetime|\bmessage expired\b|\benvelope expired\b|retry time(?:out)? (?:exceeded|not reached for any host)|(?:was|were) not delivered within \d{1,4} (?:days?|hours?)|after \d{1,4} (?:days?|hours?)(?: \(\d{1,6} hours?\))?,? (?:your |the )?(?:message|mail) (?:could not|couldn't|was not|has not been|cannot) (?:be )?(?:fully |completely )?delivered|after \d{1,4} (?:delivery )?attempts|failed \d{1,4} (?:delivery )?attempts|aufgegeben|abandonn[ée]|abandonad[oa]|abbandonat[oa]|opgegeven|zustellung (?:wurde )?eingestellt|не будет (?:повторн|доставлен)|配送を(?:中止|断念)|放弃投递|放棄投遞|(?:har|have) (?:nu )?opgivet|har (?:n[åa] )?gitt opp|har (?:nu )?gett upp|ikke (?:blive )?foretaget flere fors[øo]g|ingen flere fors[øo][gk]|inga fler f[öo]rs[öo]k|δεν θα γ[ιί]νει ν[εέ]α προσπ[αά]θεια|ยุติการส่ง|повторних спроб не буде|ei yritet[äa] uudelleen/i;
 
 // The words as test() reads them: merged behind their common beginnings (alternation.ts), the same matches found
 // in about half the time.

@@ -13,7 +13,7 @@ import { EMAIL_SRC } from "../../src/core/lhost/text.js";
 import { textRules } from "../../src/core/rules/index.js";
 import { splitTopLevel } from "../../src/core/rules/literals.js";
 import { remoteHostRules } from "../../src/core/rules/rhost.js";
-import { PERMANENCE_PATTERNS } from "../../src/core/reason.js";
+import { PERMANENCE_PATTERNS, REASON_PATTERNS } from "../../src/core/reason.js";
 
 interface Named {
   name: string;
@@ -53,6 +53,7 @@ const PATTERNS: Named[] = [
   ...GENERAL_LINES.map((re, i) => ({ name: `lhost general line[${i}]`, re })),
   ...FREE_TEXT_PATTERNS.map((re, i) => ({ name: `lhost free-text pattern[${i}]`, re })),
   ...PERMANENCE_PATTERNS.map((re, i) => ({ name: `permanence words[${i}]`, re })),
+  ...REASON_PATTERNS.map((re, i) => ({ name: `reason words[${i}]`, re })),
 ];
 
 /**

@@ -96,8 +96,9 @@ export const COMMON_END: RegExp[] = [
   // an inline original's first header
   /^(?:Return-Path:\s*<[^>]*>|Received: from \S[^\n\r\u2028\u2029(]*\(|Received: from \S+ by \S+|DKIM-Signature: v=1;)/i,
   // old MTAs' banners before the returned mail: `---- START OF RETURNED MESSAGE ----`, `Here is your returned mail:`,
-  // `--------RETURNED MAIL FOLLOWS--------`, `Old message:`, `-- The header and top 20 lines of the message follows --`
-  /^[\s*=-]*(?:start of returned message|returned mail follows|here is your returned mail|old message:|original message attached|possibly truncated original message|a copy of the original message|copy of (?:the|your) (?:original )?message (?:below|follows)|the header and top \d+ lines|end of message\b)/i,
+  // `--------RETURNED MAIL FOLLOWS--------`, `Old message:`, `-- The header and top 20 lines of the message follows --`,
+  // and a notice's closing sentence on its enclosure: `The original message is attached.`
+  /^[\s*=-]*(?:start of returned message|returned mail follows|here is your returned mail|old message:|original message attached|(?:the|your) original (?:message|mail|e-?mail) (?:is|has been|was) (?:attached|enclosed|included)|possibly truncated original message|a copy of the original message|copy of (?:the|your) (?:original )?message (?:below|follows)|the header and top \d+ lines|end of message\b)/i,
   // the same in other languages: a copy of the message, the original message follows
   /^[\s*=-]*(?:(?:unten folgt|es folgt|dies ist) eine kopie|kopie der (?:urspr[üu]nglichen )?nachricht|urspr[üu]ngliche nachricht|message d'origine|message original|copie du message|mensaje original|copia del mensaje|messaggio originale|copia del messaggio|mensagem original|c[óo]pia da mensagem|oorspronkelijk bericht|kopie van (?:het|uw) bericht|исходное сообщение|оригинальное сообщение|копия (?:вашего |исходного )?(?:письма|сообщения)|元のメッセージ|原文|原始邮件|原始郵件|原邮件|原郵件)/i,
 ];
@@ -435,7 +436,13 @@ const testsLine = (res: RegExp[], line: string): boolean => {
  * multi-line pass): no line can match before the line where that first match starts, and none at all when
  * nothing matches.
  */
-function firstLine(lines: string[], text: string, res: readonly RegExp[]): number {
+/**
+ * A quoted message's subject line (`Subject: Sorry, your message could not be delivered` under a forwarded
+ * message's `From:` and `Date:`): the title of a mail, not a notice's announcement of the recipients below it.
+ */
+const QUOTED_SUBJECT = /^[\s>]*(?:Subject|Thread-Topic|Betreff|Objet|Asunto|Oggetto|Assunto|Onderwerp)\s*:/i;
+
+function firstLine(lines: string[], text: string, res: readonly RegExp[], skipSubjects = false): number {
   const any = anyOf(res);
   let from = 0;
   if (!text.includes("\r")) {
@@ -447,7 +454,10 @@ function firstLine(lines: string[], text: string, res: readonly RegExp[]): numbe
     if (at === text.length) return -1;
     for (let i = text.indexOf("\n"); i >= 0 && i < at; i = text.indexOf("\n", i + 1)) from++;
   }
-  for (let i = from; i < lines.length; i++) if (testsLine(any.line, lines[i]!)) return i;
+  for (let i = from; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (testsLine(any.line, l) && !(skipSubjects && QUOTED_SUBJECT.test(l))) return i;
+  }
   return -1;
 }
 
@@ -456,7 +466,8 @@ export function blockLines(text: string, layout: Layout): string[] | null {
   const lines = linesOf(text);
   let from = 0;
   if (layout.start) {
-    const i = firstLine(lines, text, layout.start);
+    // a free-text layout's announcement is a sentence of the notice, never a quoted message's subject line
+    const i = firstLine(lines, text, layout.start, layout.freeText === true);
     if (i < 0) {
       if (layout.startRequired) return null;
     } else from = i;

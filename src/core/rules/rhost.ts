@@ -50,6 +50,17 @@ export const remoteHostRules: readonly RemoteHostRule[] = [
     example: "550 kijitora@example.org... No such user",
     exampleHost: "server-12.bemta-3.messagelabs.com",
   },
+  // MessageLabs' "Message Filtered" is its anti-spam service's verdict (Sisimai's Rhost::MessageLabs: spamdetected);
+  // the same words from anyone else are the recipient's own filter (`generic.filtered`).
+  {
+    id: "messagelabs.message-filtered",
+    host: MESSAGELABS,
+    reason: "spamdetected",
+    pattern: /\bmessage filtered\b/i,
+    example:
+      "553-Message filtered. Refer to the Troubleshooting page at http://www.symanteccloud.com/troubleshooting for more information. (#5.7.1)",
+    exampleHost: "cluster3.us.messagelabs.com",
+  },
   {
     id: "kddi.anonymous-user-unknown",
     host: AU_KDDI,

@@ -77,7 +77,9 @@ export const messagelabsRules = table("messagelabs", [
   [
     "outbound-scanning",
     "spamdetected",
-    /filtered by outbound scanning/i,
+    // its anti-spam verdict, whoever relays it: "Message Filtered" with its own troubleshooting page (Sisimai's
+    // Rhost::MessageLabs; from messagelabs.com hosts the bare words suffice, rules/rhost.ts)
+    /filtered by outbound scanning|message filtered\W{1,8}(?:please )?(?:refer to|see|visit)\b.{0,100}\bsymanteccloud\.com/i,
     "553 Message Filtered by Outbound scanning",
     P.provider,
   ],

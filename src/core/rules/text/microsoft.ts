@@ -141,8 +141,18 @@ export const microsoftRules = table("microsoft", [
   [
     "5.1.8-bad-outbound-sender",
     "rejected",
-    /bad outbound sender|sender denied|unknown sender address|access denied, spam abuse detected|client blocked from sending from unregistered domains|tenant has exceeded threshold|traffic not accepted from this ip/i,
+    /bad outbound sender|sender denied|unknown sender address|access denied, spam abuse detected|client blocked from sending from unregistered domains/i,
     "550 5.1.8 Access denied, bad outbound sender",
+    P.provider,
+  ],
+  [
+    // Exchange Online's 5.7.700-749: the tenant's traffic is held back for its volume of suspicious mail (Sisimai's
+    // Rhost::Microsoft files both sentences under its speeding reason, Rebound's ratelimited); 5.7.750's
+    // unregistered domains stay the sender's refusal above.
+    "5.7.7xx-tenant-threshold",
+    "ratelimited",
+    /tenant has exceeded threshold|traffic not accepted from this ip/i,
+    "550 5.7.705 Access denied, tenant has exceeded threshold",
     P.provider,
   ],
   [
