@@ -669,6 +669,8 @@ function fromExtractors(lhost: Extracted | undefined, text: string, subjectReaso
     if (x.diagnostic) r.diagnostic = x.diagnostic;
     if (x.remoteMta) r.remoteMta = x.remoteMta;
     if (x.command) r.command = x.command;
+    if (x.originalRecipient && x.originalRecipient.toLowerCase() !== key)
+      r.originalRecipient = x.originalRecipient;
     out.push(r);
   }
   return out;

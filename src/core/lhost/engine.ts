@@ -353,6 +353,14 @@ function isNewAddress(line: string, at: number): boolean {
   return at > 0 && NEW_ADDRESS_BEFORE.test(line.slice(Math.max(0, at - 80), at));
 }
 
+/**
+ * The address a failed one was made from, on the recipient's line or the line below it: Exim's
+ * `(generated from x@y)`, Postfix's `(expanded from <x@y>)`; the address the sender mailed.
+ */
+const ALIAS_OF = new RegExp(String.raw`\((?:generated|expanded) from <?(${EMAIL_SRC})>?\)`, "i");
+/** What follows an address that is a quoted display name: its closing quote, then the bracketed address. */
+const DISPLAY_NAME_END = /^"\s*</;
+
 /** The free-text finder's own patterns on untrusted lines (checked for linearity beside the tables). */
 export const FREE_TEXT_PATTERNS: readonly RegExp[] = [
   NEW_ADDRESS_BEFORE,
@@ -361,6 +369,8 @@ export const FREE_TEXT_PATTERNS: readonly RegExp[] = [
   DIALOGUE_OK,
   ID_HEADER,
   CONTACT_LINE,
+  ALIAS_OF,
+  DISPLAY_NAME_END,
 ];
 
 let lastText = "";
@@ -676,10 +686,14 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     const refused = drafts.filter((d) => !(d.dialogue && acceptedAtRcpt(d.lines)));
     if (refused.length > 0) drafts = refused;
   }
+  drafts = mergeRewritten(drafts);
   return drafts
     .filter((d) => EMAIL.test(d.rcpt))
     .map((d) => {
       const r = withContext(d, draftRecipient(d));
+      const alias =
+        ALIAS_OF.exec(d.rest) ?? (d.lines[0] ? ALIAS_OF.exec(d.lines[0].slice(0, MAX_LINE)) : null);
+      if (alias && alias[1]!.toLowerCase() !== d.rcpt) r.originalRecipient = alias[1]!;
       if (delayed) r.action ??= "delayed";
       else if (failed) r.action ??= "failed";
       return r;
@@ -707,6 +721,35 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     if (d.dialogue) r.command ??= "RCPT";
     return r;
   }
+}
+
+/**
+ * A relay's rewrite of a listed recipient is that recipient, not another one: the percent hack (RFC 1123 5.2.16,
+ * RFC 5321 appendix C: `user%host@relay` is sent on as `user@host`) and a UUCP bang path (RFC 976: `host!user@gw`
+ * is sent on as `user@host`). A transcript's `RCPT To:<user@host>` then gives the listed address its dialogue.
+ */
+function mergeRewritten(drafts: Draft[]): Draft[] {
+  if (drafts.length < 2 || !drafts.some((d) => d.rcpt.includes("%") || d.rcpt.includes("!"))) return drafts;
+  const dropped = new Set<Draft>();
+  for (const d of drafts) {
+    const at = d.rcpt.lastIndexOf("@");
+    const local = d.rcpt.slice(0, at);
+    let next: string | undefined;
+    const pct = local.lastIndexOf("%");
+    const bang = local.lastIndexOf("!");
+    if (pct > 0 && pct < local.length - 1) next = `${local.slice(0, pct)}@${local.slice(pct + 1)}`;
+    else if (bang > 0 && bang < local.length - 1) {
+      const hop = local.slice(0, bang);
+      next = `${local.slice(bang + 1)}@${hop.slice(hop.lastIndexOf("!") + 1)}`;
+    }
+    const rewritten = next && drafts.find((o) => o !== d && !dropped.has(o) && o.rcpt === next);
+    if (!rewritten) continue;
+    dropped.add(rewritten);
+    d.rest = squash(`${d.rest} ${rewritten.rest}`);
+    d.lines = [...d.lines, ...rewritten.lines];
+    if (rewritten.dialogue) d.dialogue = true;
+  }
+  return dropped.size > 0 ? drafts.filter((d) => !dropped.has(d)) : drafts;
 }
 
 /**
@@ -863,10 +906,14 @@ function addressesIn(lines: string[], own: Set<string>): Draft[] {
     // a quoted line (`> ...`) is someone's quote of a mail, not this notice's words
     if (/^\s*>/.test(line) || ID_HEADER.test(line) || HEADERISH.test(line) || CONTACT_LINE.test(line))
       continue;
-    for (const m of line.match(EMAIL_G) ?? []) {
+    for (const found of line.matchAll(EMAIL_G)) {
+      const m = found[0];
       // an id after its label, wherever the line starts (a session log's `11:20:11: *  Message-ID: <id@host>`)
-      const at = line.indexOf(m);
+      const at = found.index;
       if (ID_LABEL.test(line.slice(Math.max(0, at - 40), at))) continue;
+      // an address-like display name (`"x@y" <a@b>`, RFC 5322 name-addr): the address is the one in the brackets
+      if (line[at - 1] === '"' && DISPLAY_NAME_END.test(line.slice(at + m.length, at + m.length + 12)))
+        continue;
       // a quote before the address is no part of it (`addressed to 'x@y'`)
       const addr = m
         .replace(/^['`]+/, "")
