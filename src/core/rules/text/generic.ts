@@ -827,7 +827,7 @@ export const genericRules = table("generic", [
     // a mailing list that takes posts from its members only refused the sender (the envelope sender refused)
     "list-members-only",
     "rejected",
-    /(?:is|are) not (?:a )?(?:subscriber|member)s? of (?:the|this) (?:mailing )?list|accepts? (?:posts|messages|submissions) (?:only )?from (?:its )?(?:subscribers|members)(?: only)?|non-?member (?:posts|submissions|messages) (?:are )?(?:not allowed|not accepted|rejected)/i,
+    /(?:is|are) not (?:a )?(?:subscriber|member)s? of (?:the|this) (?:mailing )?list|accepts? (?:posts|messages|submissions) (?:only )?from (?:its )?(?:subscribers|members)(?: only)?|non-?member (?:posts|submissions|messages) (?:are )?(?:not allowed|not accepted|rejected)|non-?members (?:are )?not (?:allowed|permitted) to (?:post|send)/i,
     "The sender is not a subscriber of the list; the list accepts posts from subscribers only.",
     P.mta,
   ],
