@@ -36,7 +36,7 @@ import {
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "1.12.0";
+export const CLASSIFIER_VERSION = "1.14.0";
 
 /** Most recipients reported for one mail. */
 const MAX_RECIPIENTS = 1000;
