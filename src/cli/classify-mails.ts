@@ -139,6 +139,9 @@ export function splitMbox(file: string, raw: Buffer): MailSource[] {
   return mails;
 }
 
+/** `,"name":` per field name of a report (a dozen names): made once, not stringified for every mail. */
+const KEY_TEXT = new Map<string, string>();
+
 /**
  * The report as one JSON line: `file` (and `message`) first, then kind, recipients and original, then the
  * report's other fields in their order. Written piece by piece: building a reordered copy of each report to
@@ -154,7 +157,10 @@ function ndjsonLine(src: MailSource, report: Report): string {
   for (const k in fields) {
     if (k === "kind" || k === "recipients" || k === "original") continue;
     const v = fields[k];
-    if (v !== undefined) line += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    if (v === undefined) continue;
+    let key = KEY_TEXT.get(k);
+    if (key === undefined) KEY_TEXT.set(k, (key = `,${JSON.stringify(k)}:`));
+    line += key + JSON.stringify(v);
   }
   return line + "}\n";
 }

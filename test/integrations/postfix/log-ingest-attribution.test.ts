@@ -1,6 +1,7 @@
 // `rebound ingest postfix-log` on real PostgreSQL: a mail sent with a signed return path (VERP) as its envelope
 // sender is attributed to the tenant and stream the path names, for the recipient the path was signed for only;
-// another recipient of the same mail, a forged path or none fall back to the sender map, then the defaults.
+// another recipient of the same mail, a forged path or none fall back to the sender map, then the defaults. A
+// bounce's attribution is its event's; a delivery's (counted, no event) is the rollups' key it is counted under.
 import { Readable } from "node:stream";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
@@ -65,6 +66,20 @@ const recorded = async () =>
         .execute()
     ).map((e) => [e.address, `${e.kind} ${e.tenant}/${e.stream} key=${e.verp_key_id ?? "-"}`]),
   );
+/** The hourly rollups' counters by tenant/stream. */
+const rolled = async () => {
+  const by: Record<string, { sent: number; delivered: number; hard: number }> = {};
+  for (const r of await db.db
+    .selectFrom("rollups")
+    .select(["tenant", "stream", "sent", "delivered", "hard"])
+    .execute()) {
+    const k = (by[`${r.tenant}/${r.stream}`] ??= { sent: 0, delivered: 0, hard: 0 });
+    k.sent += Number(r.sent);
+    k.delivered += Number(r.delivered);
+    k.hard += Number(r.hard);
+  }
+  return by;
+};
 
 describe("ingest postfix-log: attribution by signed return path", () => {
   it("gives the path's tenant and stream to the recipient it was signed for, and not to another recipient of the same path", async () => {
@@ -76,11 +91,13 @@ describe("ingest postfix-log: attribution by signed return path", () => {
         ["erik@example.org", "sent"],
       ]),
     );
-    expect(c).toMatchObject({ sent: 1, bounced: 1, events: 2 });
-    expect(await recorded()).toEqual({
-      "dana@example.org": "bounce globex/newsletter key=k1",
-      // The path names dana, not erik: the sender map's stream for the bounce domain, the log's tenant.
-      "erik@example.org": "delivery acme/unsigned key=-",
+    expect(c).toMatchObject({ sent: 1, bounced: 1, events: 1 });
+    expect(await recorded()).toEqual({ "dana@example.org": "bounce globex/newsletter key=k1" });
+    // The path names dana, not erik: erik's delivery counted in the sender map's stream for the bounce domain,
+    // the log's tenant.
+    expect(await rolled()).toEqual({
+      "globex/newsletter": { sent: 1, delivered: 0, hard: 1 },
+      "acme/unsigned": { sent: 1, delivered: 1, hard: 0 },
     });
     // The hard bounce suppressed dana in the path's stream.
     const s = await db.db.selectFrom("suppressions").select(["address", "stream", "tenant"]).execute();
@@ -91,13 +108,15 @@ describe("ingest postfix-log: attribution by signed return path", () => {
     const long = `${"a-very-long-local-part-".repeat(2)}frank@example.org`;
     const hashed = verp(long, "receipts", null);
     expect(hashed).toMatch(/^h=receipts=k1/);
+    // gina@'s delivery counted under the path's stream; the long address bounced (an event, with its key).
     await ingest([
       ...mail("AB10002", verp("gina@example.org", "alerts", null), [["gina@example.org", "sent"]]),
-      ...mail("AB10003", hashed, [[long, "sent"]]),
+      ...mail("AB10003", hashed, [[long, "bounced"]]),
     ]);
-    expect(await recorded()).toEqual({
-      "gina@example.org": "delivery house/alerts key=k1",
-      [long]: "delivery house/receipts key=k1",
+    expect(await recorded()).toEqual({ [long]: "bounce house/receipts key=k1" });
+    expect(await rolled()).toEqual({
+      "house/alerts": { sent: 1, delivered: 1, hard: 0 },
+      "house/receipts": { sent: 1, delivered: 0, hard: 1 },
     });
   });
 
@@ -108,9 +127,10 @@ describe("ingest postfix-log: attribution by signed return path", () => {
       ]),
       ...mail("AB10005", "news@shop.example", [["ivan@example.org", "sent"]]),
     ]);
-    expect(await recorded()).toEqual({
-      "hana@example.org": "delivery acme/unsigned key=-",
-      "ivan@example.org": "delivery acme/general key=-",
+    expect(await recorded()).toEqual({});
+    expect(await rolled()).toEqual({
+      "acme/unsigned": { sent: 1, delivered: 1, hard: 0 },
+      "acme/general": { sent: 1, delivered: 1, hard: 0 },
     });
   });
 });
