@@ -3,7 +3,6 @@
 import type { ParsedMail } from "../mail.js";
 import type { Reason } from "../report.js";
 import {
-  EMAIL,
   EMAIL_G,
   EMAIL_IDN,
   EMAIL_IDN_G,
@@ -362,6 +361,10 @@ function isNewAddress(line: string, at: number): boolean {
  * `(generated from x@y)`, Postfix's `(expanded from <x@y>)`; the address the sender mailed.
  */
 const ALIAS_OF = new RegExp(String.raw`\((?:generated|expanded) from <?(${EMAIL_SRC})>?\)`, "i");
+/** A notice's words for a recipient it does not name (`the recipient's mailbox is full`). */
+const UNNAMED_RECIPIENT = /\b(?:the|your) (?:recipient|addressee)(?:'s)?\b/i;
+/** A notice's announcement of a list of recipients below (`to the following:`). */
+const LISTS_FOLLOWING = /\bthe following\b/i;
 /** Words just before the address a forwarder forwards for (`Forwarding for x@y`, `forwarded for <x@y>`). */
 const FORWARD_OWNER_BEFORE = /\bforward(?:ing|ed) for\W{0,3}$/i;
 /** What follows an address that is a quoted display name: its closing quote, then the bracketed address. */
@@ -379,6 +382,8 @@ export const FREE_TEXT_PATTERNS: readonly RegExp[] = [
   DISPLAY_NAME_END,
   EMAIL_IDN,
   FORWARD_OWNER_BEFORE,
+  UNNAMED_RECIPIENT,
+  LISTS_FOLLOWING,
 ];
 
 let lastText = "";
@@ -648,7 +653,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   if (drafts.length === 0 && layout.freeText && !isReply(mail)) drafts = localPartsIn(lines);
   if (drafts.length === 0 && layout.freeText && !isReply(mail)) drafts = addressesIn(lines, own);
   if (drafts.length === 0 && layout.freeText && !isReply(mail) && !originalIsBounce(mail)) {
-    const named = originalToNamed(mail, lines, own) ?? soleOriginalTo(mail, own);
+    const named = originalToNamed(mail, lines, own) ?? soleOriginalTo(mail, own, lines);
     if (named) drafts.push(named);
   }
   if (drafts.length === 0 && layout.recipientFromOriginal && !originalIsBounce(mail)) {
@@ -888,7 +893,10 @@ function namedByLocalPart(to: string, lines: string[]): Draft | undefined {
  * full`) over a returned original with one recipient: that recipient (Sisimai's RFC3464 fallback reads the
  * original's To when a notice names none). Never its From or Reply-To, which are the sender's.
  */
-function soleOriginalTo(mail: ParsedMail, own: Set<string>): Draft | undefined {
+function soleOriginalTo(mail: ParsedMail, own: Set<string>, lines: string[]): Draft | undefined {
+  // the notice speaks of "the recipient" and lists none (`to the following:` then a name it gives is a list)
+  if (!lines.some((l) => UNNAMED_RECIPIENT.test(l)) || lines.some((l) => LISTS_FOLLOWING.test(l)))
+    return undefined;
   const oh = mail.originalHeaders;
   if (!oh || oh.getAll("to").length !== 1 || oh.getAll("cc").length > 0) return undefined;
   const value = oh.get("to") ?? "";
