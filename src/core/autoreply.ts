@@ -72,7 +72,7 @@ export const VACATION_SUBJECT =
 
 /** Subjects or texts that say the "auto-reply" is in fact a bounce (some MTAs mark bounces auto-replied). */
 const BOUNCE_SUBJECT =
-  /undeliver|undelivered|delivery (?:status|failure|has failed|notification)|returned mail|mail delivery|failure notice|bounce|rejected|non[- ]?delivery|could not be delivered|nicht zustellbar|unzustellbar|message not delivered|permanent error|(?:authori[sz]ation|permission|posting) denied|not distributed/i;
+  /undeliver|undelivered|delivery (?:status|failure|has failed|notification)|returned mail|mail delivery|failure notice|bounce|rejected|non[- ]?delivery|could not be delivered|nicht zustellbar|unzustellbar|message not delivered|permanent error|(?:authori[sz]ation|permission|posting) denied|not distributed|could not be forwarded|forwarding (?:has )?failed/i;
 
 /** Auto-replies that in fact say the address is gone (no longer in use): a different reason than vacation. */
 const GONE_TEXT: { id: string; reason: Reason; pattern: RegExp; example: string }[] = [

@@ -36,7 +36,7 @@ import {
 import { classOf, type MailKind, type Recipient, type Report } from "./report.js";
 
 /** Bumped whenever rules or parsers change what classify() says; stored with every event. */
-export const CLASSIFIER_VERSION = "1.13.0";
+export const CLASSIFIER_VERSION = "1.14.0";
 
 /** Most recipients reported for one mail. */
 const MAX_RECIPIENTS = 1000;
@@ -669,6 +669,8 @@ function fromExtractors(lhost: Extracted | undefined, text: string, subjectReaso
     if (x.diagnostic) r.diagnostic = x.diagnostic;
     if (x.remoteMta) r.remoteMta = x.remoteMta;
     if (x.command) r.command = x.command;
+    if (x.originalRecipient && x.originalRecipient.toLowerCase() !== key)
+      r.originalRecipient = x.originalRecipient;
     out.push(r);
   }
   return out;

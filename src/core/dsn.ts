@@ -51,6 +51,17 @@ const BARE_ADDRESS = /(?<![^\s"'(),;<>@])[^\s"'(),;<>@]+@[^\s"'(),:;<>]+/;
 const MAILTO = /^mailto:/i;
 const TRAILING_DOTS = /(?<![.\]])[.\]]+$/;
 const LEADING_BRACKET = /^\[/;
+/** RFC 6533 utf-8-addr-xtext's EmbeddedUnicodeChar: `\x{F6}` is U+00F6. */
+const EMBEDDED_UNICODE = /\\x\{([0-9A-Fa-f]{1,6})\}/g;
+
+/** An RFC 6533 `utf-8` address (utf-8-addr-xtext or -unitext) decoded: every `\x{HEXPOINT}` to its character. */
+function decodeUtf8Addr(value: string): string {
+  if (!value.includes("\\x{")) return value;
+  return value.replace(EMBEDDED_UNICODE, (whole, hex: string) => {
+    const cp = parseInt(hex, 16);
+    return cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : whole;
+  });
+}
 
 /** Strip an RFC 3464 type prefix: `rfc822; a@b` -> `a@b`, `dns; mx.example` -> `mx.example`. */
 export function stripType(value: string): { type?: string; value: string } {
@@ -62,7 +73,8 @@ export function stripType(value: string): { type?: string; value: string } {
 /** An address out of a recipient field value: strips the type, angle brackets and junk around it. */
 export function addressOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const v = stripType(value).value;
+  const typed = stripType(value);
+  const v = typed.type === "utf-8" ? decodeUtf8Addr(typed.value) : typed.value;
   const quoted = QUOTED_ADDRESS.exec(v);
   if (quoted) return quoted[0];
   const angle = ANGLE_ADDRESS.exec(v);

@@ -235,9 +235,10 @@ export function decideReason(e: Evidence): Decision {
   }
   if (e.reason && e.reason !== "undefined") return done(e.reason, e.rule ?? "lhost");
   // An X-Unix diagnostic is a local delivery program's exit (procmail, a pipe): a mailer error, whatever the code,
-  // unless it says the mailbox is full.
+  // unless it says the mailbox is full or the account is disabled (Sisimai's Reason.anotherone tries MailboxFull
+  // and Suspend before MailerError: Postfix's local(8) writes `x-unix; account is disabled`).
   if (e.diagnosticType?.toLowerCase() === "x-unix")
-    return text?.reason === "mailboxfull"
+    return text?.reason === "mailboxfull" || text?.reason === "suspend"
       ? done(text.reason, textId)
       : done("mailererror", "dsn.diagnostic-type:x-unix");
 

@@ -3,8 +3,9 @@
 import type { ParsedMail } from "../mail.js";
 import type { Reason } from "../report.js";
 import {
-  EMAIL,
   EMAIL_G,
+  EMAIL_IDN,
+  EMAIL_IDN_G,
   EMAIL_SRC,
   bounceText,
   findCommand,
@@ -249,6 +250,8 @@ interface Draft {
   sessionLog?: boolean;
   /** Found on a bare `RCPT TO:` line: a dialogue's when replies follow it. */
   rcptLine?: boolean;
+  /** Named after a forwarder's `Forwarding for`: the address the sender mailed, whose forward target failed. */
+  forwardedFor?: boolean;
   /** The line above the recipient that announced it (`Delivery to the following recipients was aborted after 2 days:`). */
   heading?: string;
   indent: number;
@@ -354,6 +357,20 @@ function isNewAddress(line: string, at: number): boolean {
   return at > 0 && NEW_ADDRESS_BEFORE.test(line.slice(Math.max(0, at - 80), at));
 }
 
+/**
+ * The address a failed one was made from, on the recipient's line or the line below it: Exim's
+ * `(generated from x@y)`, Postfix's `(expanded from <x@y>)`; the address the sender mailed.
+ */
+const ALIAS_OF = new RegExp(String.raw`\((?:generated|expanded) from <?(${EMAIL_SRC})>?\)`, "i");
+/** A notice's words for a recipient it does not name (`the recipient's mailbox is full`). */
+const UNNAMED_RECIPIENT = /\b(?:the|your) (?:recipient|addressee)(?:'s)?\b/i;
+/** A notice's announcement of a list of recipients below (`to the following:`). */
+const LISTS_FOLLOWING = /\bthe following\b/i;
+/** Words just before the address a forwarder forwards for (`Forwarding for x@y`, `forwarded for <x@y>`). */
+const FORWARD_OWNER_BEFORE = /\bforward(?:ing|ed) for\W{0,3}$/i;
+/** What follows an address that is a quoted display name: its closing quote, then the bracketed address. */
+const DISPLAY_NAME_END = /^"\s*</;
+
 /** The free-text finder's own patterns on untrusted lines (checked for linearity beside the tables). */
 export const FREE_TEXT_PATTERNS: readonly RegExp[] = [
   NEW_ADDRESS_BEFORE,
@@ -362,6 +379,12 @@ export const FREE_TEXT_PATTERNS: readonly RegExp[] = [
   DIALOGUE_OK,
   ID_HEADER,
   CONTACT_LINE,
+  ALIAS_OF,
+  DISPLAY_NAME_END,
+  EMAIL_IDN,
+  FORWARD_OWNER_BEFORE,
+  UNNAMED_RECIPIENT,
+  LISTS_FOLLOWING,
 ];
 
 let lastText = "";
@@ -641,7 +664,7 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
   if (drafts.length === 0 && layout.freeText && !isReply(mail)) drafts = localPartsIn(lines);
   if (drafts.length === 0 && layout.freeText && !isReply(mail)) drafts = addressesIn(lines, own);
   if (drafts.length === 0 && layout.freeText && !isReply(mail) && !originalIsBounce(mail)) {
-    const named = originalToNamed(mail, lines, own);
+    const named = originalToNamed(mail, lines, own) ?? soleOriginalTo(mail, own, lines);
     if (named) drafts.push(named);
   }
   if (drafts.length === 0 && layout.recipientFromOriginal && !originalIsBounce(mail)) {
@@ -687,10 +710,22 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     const refused = drafts.filter((d) => !(d.dialogue && acceptedAtRcpt(d.lines)));
     if (refused.length > 0) drafts = refused;
   }
+  drafts = mergeRewritten(drafts);
+  // the address a forwarder forwards for is the one the sender mailed: the failed forward target's original
+  let forwardOwner: string | undefined;
+  if (drafts.some((d) => d.forwardedFor) && drafts.some((d) => !d.forwardedFor)) {
+    forwardOwner = drafts.find((d) => d.forwardedFor)!.rcpt;
+    drafts = drafts.filter((d) => !d.forwardedFor);
+    if (drafts.length > 1) forwardOwner = undefined;
+  }
   return drafts
-    .filter((d) => EMAIL.test(d.rcpt))
+    .filter((d) => EMAIL_IDN.test(d.rcpt))
     .map((d) => {
       const r = withContext(d, draftRecipient(d));
+      const alias =
+        ALIAS_OF.exec(d.rest) ?? (d.lines[0] ? ALIAS_OF.exec(d.lines[0].slice(0, MAX_LINE)) : null);
+      if (alias && alias[1]!.toLowerCase() !== d.rcpt) r.originalRecipient = alias[1]!;
+      else if (forwardOwner && forwardOwner !== d.rcpt) r.originalRecipient = forwardOwner;
       if (delayed) r.action ??= "delayed";
       else if (failed) r.action ??= "failed";
       return r;
@@ -718,6 +753,35 @@ export function extractWith(layout: Layout, mail: ParsedMail): ExtractedRecipien
     if (d.dialogue) r.command ??= "RCPT";
     return r;
   }
+}
+
+/**
+ * A relay's rewrite of a listed recipient is that recipient, not another one: the percent hack (RFC 1123 5.2.16,
+ * RFC 5321 appendix C: `user%host@relay` is sent on as `user@host`) and a UUCP bang path (RFC 976: `host!user@gw`
+ * is sent on as `user@host`). A transcript's `RCPT To:<user@host>` then gives the listed address its dialogue.
+ */
+function mergeRewritten(drafts: Draft[]): Draft[] {
+  if (drafts.length < 2 || !drafts.some((d) => d.rcpt.includes("%") || d.rcpt.includes("!"))) return drafts;
+  const dropped = new Set<Draft>();
+  for (const d of drafts) {
+    const at = d.rcpt.lastIndexOf("@");
+    const local = d.rcpt.slice(0, at);
+    let next: string | undefined;
+    const pct = local.lastIndexOf("%");
+    const bang = local.lastIndexOf("!");
+    if (pct > 0 && pct < local.length - 1) next = `${local.slice(0, pct)}@${local.slice(pct + 1)}`;
+    else if (bang > 0 && bang < local.length - 1) {
+      const hop = local.slice(0, bang);
+      next = `${local.slice(bang + 1)}@${hop.slice(hop.lastIndexOf("!") + 1)}`;
+    }
+    const rewritten = next && drafts.find((o) => o !== d && !dropped.has(o) && o.rcpt === next);
+    if (!rewritten) continue;
+    dropped.add(rewritten);
+    d.rest = squash(`${d.rest} ${rewritten.rest}`);
+    d.lines = [...d.lines, ...rewritten.lines];
+    if (rewritten.dialogue) d.dialogue = true;
+  }
+  return dropped.size > 0 ? drafts.filter((d) => !dropped.has(d)) : drafts;
 }
 
 /**
@@ -803,8 +867,24 @@ function addressList(line: string): string[] | undefined {
 function originalToNamed(mail: ParsedMail, lines: string[], own: Set<string>): Draft | undefined {
   const oh = mail.originalHeaders;
   if (!oh) return undefined;
-  const to = oh.getAll("to").length + oh.getAll("cc").length === 1 ? headerAddress(oh.get("to")) : undefined;
-  if (!to || own.has(to)) return undefined;
+  // each of the original's To and Cc addresses (a few): the one the notice names by its local part, when only one is
+  // (Mailman's `Your message to the Choir-orchard mailing-list was rejected` over `To: choir-orchard@...`, `Cc: x@y`)
+  const candidates: string[] = [];
+  for (const v of [...oh.getAll("to"), ...oh.getAll("cc")].slice(0, 4))
+    for (const a of v.slice(0, 2000).match(EMAIL_G) ?? [])
+      if (candidates.length < 10 && !own.has(a.toLowerCase())) candidates.push(a.toLowerCase());
+  let found: Draft | undefined;
+  for (const to of candidates) {
+    const named = namedByLocalPart(to, lines);
+    if (!named) continue;
+    if (found && found.rcpt !== to) return undefined;
+    found ??= named;
+  }
+  return found;
+}
+
+/** The draft of `to` when a line of the block names its local part as a word of its own. */
+function namedByLocalPart(to: string, lines: string[]): Draft | undefined {
   const local = to.slice(0, to.lastIndexOf("@"));
   if (local.length < 2) return undefined;
   for (const whole of lines) {
@@ -817,6 +897,25 @@ function originalToNamed(mail: ParsedMail, lines: string[], own: Set<string>): D
     return { rcpt: to, indent: 0, lines: [], rest: squash(line.slice(at + local.length)) };
   }
   return undefined;
+}
+
+/**
+ * A notice that names no recipient at all (`Your message could not be delivered because the recipient's mailbox is
+ * full`) over a returned original with one recipient: that recipient (Sisimai's RFC3464 fallback reads the
+ * original's To when a notice names none). Never its From or Reply-To, which are the sender's.
+ */
+function soleOriginalTo(mail: ParsedMail, own: Set<string>, lines: string[]): Draft | undefined {
+  // the notice speaks of "the recipient" and lists none (`to the following:` then a name it gives is a list)
+  if (!lines.some((l) => UNNAMED_RECIPIENT.test(l)) || lines.some((l) => LISTS_FOLLOWING.test(l)))
+    return undefined;
+  const oh = mail.originalHeaders;
+  if (!oh || oh.getAll("to").length !== 1 || oh.getAll("cc").length > 0) return undefined;
+  const value = oh.get("to") ?? "";
+  // one address in the field (`Aroha <a@x>`), not a list
+  if ((value.match(/@/g) ?? []).length !== 1) return undefined;
+  const to = headerAddress(value);
+  if (!to || own.has(to)) return undefined;
+  return { rcpt: to, indent: 0, lines: [], rest: "" };
 }
 
 /**
@@ -874,17 +973,23 @@ function addressesIn(lines: string[], own: Set<string>): Draft[] {
     // a quoted line (`> ...`) is someone's quote of a mail, not this notice's words
     if (/^\s*>/.test(line) || ID_HEADER.test(line) || HEADERISH.test(line) || CONTACT_LINE.test(line))
       continue;
-    for (const m of line.match(EMAIL_G) ?? []) {
+    // a domain in Unicode counts here (`olga@почта-север.example`): the notice's own words name the recipient
+    for (const found of line.matchAll(EMAIL_IDN_G)) {
+      const m = found[0];
       // an id after its label, wherever the line starts (a session log's `11:20:11: *  Message-ID: <id@host>`)
-      const at = line.indexOf(m);
+      const at = found.index;
       if (ID_LABEL.test(line.slice(Math.max(0, at - 40), at))) continue;
+      // an address-like display name (`"x@y" <a@b>`, RFC 5322 name-addr): the address is the one in the brackets
+      if (line[at - 1] === '"' && DISPLAY_NAME_END.test(line.slice(at + m.length, at + m.length + 12)))
+        continue;
       // a quote before the address is no part of it (`addressed to 'x@y'`)
       const addr = m
         .replace(/^['`]+/, "")
         .toLowerCase()
         .replace(/\.$/, "");
-      if (own.has(addr) || !EMAIL.test(addr) || out.some((d) => d.rcpt === addr)) continue;
+      if (own.has(addr) || !EMAIL_IDN.test(addr) || out.some((d) => d.rcpt === addr)) continue;
       if (isNewAddress(line, at)) continue;
+      const forwardedFor = at > 0 && FORWARD_OWNER_BEFORE.test(line.slice(Math.max(0, at - 40), at));
       const below: string[] = [];
       // to the first blank line, or the first line that names another address (a list of `[addr] reply` lines
       // one under another: each line is its own recipient's, not the one above's)
@@ -893,6 +998,7 @@ function addressesIn(lines: string[], own: Set<string>): Draft[] {
         below.push(lines[j]!);
       }
       out.push({ rcpt: addr, indent: 0, lines: below, rest: squash(line.split(m).join(" ")) });
+      if (forwardedFor) out[out.length - 1]!.forwardedFor = true;
       break;
     }
   }

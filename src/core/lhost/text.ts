@@ -15,6 +15,23 @@ const EMAIL_START = String.raw`(?<![A-Za-z0-9!#$%&'*+/=?^_\`{|}~.-])`;
 export const EMAIL = new RegExp(EMAIL_START + EMAIL_CORE);
 export const EMAIL_G = new RegExp(EMAIL_START + EMAIL_CORE, "g");
 export const EMAIL_SRC = EMAIL_CORE;
+/**
+ * A letter of an internationalised domain's U-label (RFC 5890): Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic
+ * and the other alphabets to U+1FFF, kana, CJK ideographs and Hangul; never punctuation (U+2000-U+206F, U+3000-U+303F)
+ * nor full-width forms, so a Japanese or Chinese word right after an address stays out of it.
+ */
+const U_LETTER = String.raw`\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02AF\u0370-\u1FFF\u3040-\u30FF\u3400-\u9FFF\uAC00-\uD7A3`;
+const U_LABEL = `[A-Za-z0-9${U_LETTER}](?:[A-Za-z0-9${U_LETTER}-]*[A-Za-z0-9${U_LETTER}])?`;
+const EMAIL_IDN_CORE =
+  String.raw`[A-Za-z0-9!#$%&'*+/=?^_\`{|}~.-]+@(?:` +
+  U_LABEL +
+  String.raw`\.)+[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?`;
+/**
+ * One address whose domain may be written in Unicode (`olga@почта-север.example`, RFC 6531/5890), its last label
+ * ASCII; read where a notice of no known layout names its recipient in its own words.
+ */
+export const EMAIL_IDN = new RegExp(EMAIL_START + EMAIL_IDN_CORE);
+export const EMAIL_IDN_G = new RegExp(EMAIL_START + EMAIL_IDN_CORE, "g");
 
 export function splitLines(text: string): string[] {
   // a string split is far cheaper than a regex one, and most texts are LF-only (mime.ts normalises them)

@@ -16,6 +16,11 @@ export interface ExtractedRecipient {
   reason?: Reason;
   /** Id of the format-level evidence, e.g. `qmail.no-mailbox`; becomes `lhost:<id>`. */
   rule?: string;
+  /**
+   * The address the sender mailed, where the notice names it beside the failed one: Exim's `(generated from x@y)`,
+   * Postfix's `(expanded from <x@y>)` (the house reports the failed address, like Final-Recipient, and keeps this).
+   */
+  originalRecipient?: string;
   /** A free-text bounce's words around the recipient (the announcement above it, the notice's other lines). */
   context?: string;
 }

@@ -65,19 +65,47 @@ function dropBlocks(html: string): string {
 const LINE_TAGS = /^(?:br\s*\/?|\/(?:p|div|tr|li|h\d|table))>/i;
 const CELL_END = /^\/t[dh]\s*>/i;
 
-/** Tags dropped (a `<` to the next `>`), and the line-breaking ones (`<br>`, `</p>`, ...) made newlines. */
+/** A link's mailto target (`<a href="mailto:x@y?subject=...">`): the address, up to a `?` or the quote. */
+const MAILTO_HREF = /^a\s[^>]{0,200}?\bhref\s*=\s*["']?mailto:([^"'?>\s]{3,320})/i;
+const LINK_END = /^\/a\s*>/i;
+
+/**
+ * Tags dropped (a `<` to the next `>`), and the line-breaking ones (`<br>`, `</p>`, ...) made newlines. A mailto
+ * link whose text is no address (`<a href="mailto:x@y">Ruth Ortiz</a>`) keeps its address after the text, as a
+ * text part writes it (`Ruth Ortiz <x@y>`): an HTML-only notice may name its recipient only so.
+ */
 function stripTags(html: string): string {
   let out = "";
   let pos = 0;
+  let mailto: string | undefined;
+  let linkFrom = 0;
   for (let lt = html.indexOf("<"); lt >= 0; lt = html.indexOf("<", pos)) {
     const gt = html.indexOf(">", lt);
     if (gt < 0) break;
     out += html.slice(pos, lt);
     const tag = html.slice(lt + 1, gt + 1);
+    const link = tag.length > 7 && (tag[0] === "a" || tag[0] === "A") ? MAILTO_HREF.exec(tag) : null;
+    if (link) {
+      mailto = decodeURIComponentSafe(link[1]!);
+      linkFrom = out.length;
+    } else if (mailto && LINK_END.test(tag)) {
+      if (!out.slice(linkFrom).includes("@")) out += ` <${mailto}>`;
+      mailto = undefined;
+    }
     if (LINE_TAGS.test(tag)) out += "\n";
     // a table cell ends with a tab, so a row of an NDR's table reads `addr<TAB>reason`
     else if (CELL_END.test(tag)) out += "\t";
     pos = gt + 1;
   }
   return pos === 0 ? html : out + html.slice(pos);
+}
+
+/** A URL's `%40`-style escapes decoded, or the text as it is when they are not valid UTF-8. */
+function decodeURIComponentSafe(text: string): string {
+  if (!text.includes("%")) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

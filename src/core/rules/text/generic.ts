@@ -151,6 +151,11 @@ export const genericRules = table("generic", [
     /\bnot our (?:user|customer)\b|user not local; please try/i,
     "551 not our customer",
     P.hasmoved,
+    undefined,
+    undefined,
+    // RFC 5321's 551 (user not local) words: a specific status decides before them (Sisimai reads hasmoved only from
+    // X.1.6 or `has been replaced by`): Comcast's `550 5.1.1 <x@y> Not our Customer` is an unknown user
+    { yieldsToStatus: true },
   ],
 
   // --- norelaying -------------------------------------------------------------------------------------------
@@ -593,7 +598,7 @@ export const genericRules = table("generic", [
   [
     "blocklist",
     "blocked",
-    /blocked using\b|blacklisted (?:by|at|on|in)|(?:listed|is) (?:in|on|at) (?:the |a |our )?(?:\S{1,40} )?(?:black ?list|block ?list|dnsbl|rbl|spamhaus|sbl|xbl|pbl|barracuda|spamcop|sorbs|cbl)|(?:black ?list|block ?list|dnsbl|rbl)(?:ed)? (?:reject|listing|lookup)|spamhaus|spamcop|sorbs\.net|barracudacentral|abuseat\.org|senderscore|cloudmark|proofpoint\.com\/dnsbl|dnsbl|\brbl\b|mailspike|uceprotect|invaluement|junkemailfilter|multi-blacklist/i,
+    /blocked using\b|blacklisted (?:by|at|on|in)|(?:listed|is) (?:in|on|at) (?:the |a |our )?(?:\S{1,40} ){0,2}(?:black ?list|block ?list|dnsbl|rbl|spamhaus|sbl|xbl|pbl|barracuda|spamcop|sorbs|cbl)|\b(?:ip|address|host) (?:address )?is (?:block|black) ?listed\b|(?:black ?list|block ?list|dnsbl|rbl)(?:ed)? (?:reject|listing|lookup)|spamhaus|spamcop|sorbs\.net|barracudacentral|abuseat\.org|senderscore|cloudmark|proofpoint\.com\/dnsbl|dnsbl|\brbl\b|mailspike|uceprotect|invaluement|junkemailfilter|multi-blacklist/i,
     "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
     P.blocked,
   ],
@@ -827,7 +832,7 @@ export const genericRules = table("generic", [
     // a mailing list that takes posts from its members only refused the sender (the envelope sender refused)
     "list-members-only",
     "rejected",
-    /(?:is|are) not (?:a )?(?:subscriber|member)s? of (?:the|this) (?:mailing )?list|accepts? (?:posts|messages|submissions) (?:only )?from (?:its )?(?:subscribers|members)(?: only)?|non-?member (?:posts|submissions|messages) (?:are )?(?:not allowed|not accepted|rejected)/i,
+    /(?:is|are) not (?:a )?(?:subscriber|member)s? of (?:the|this) (?:mailing )?list|accepts? (?:posts|messages|submissions) (?:only )?from (?:its )?(?:subscribers|members)(?: only)?|non-?member (?:posts|submissions|messages) (?:are )?(?:not allowed|not accepted|rejected)|non-?members (?:are )?not (?:allowed|permitted) to (?:post|send)/i,
     "The sender is not a subscriber of the list; the list accepts posts from subscribers only.",
     P.mta,
   ],
