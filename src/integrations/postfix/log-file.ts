@@ -75,7 +75,7 @@ async function headOf(fh: FileHandle, len: number): Promise<Buffer> {
 async function startsAsSaved(fh: FileHandle, from: FilePosition): Promise<boolean> {
   if (from.fingerprint === undefined) return true;
   const len = Number(from.fingerprint.slice(0, from.fingerprint.indexOf(":")));
-  if (!Number.isSafeInteger(len) || len <= 0) return false;
+  if (!Number.isSafeInteger(len) || len <= 0 || len > 1 << 20) return false;
   const head = await headOf(fh, len);
   return head.length === len && fingerprintOf(head) === from.fingerprint;
 }

@@ -130,4 +130,16 @@ describe("ingest postfix-log from a stream that stays open", () => {
       child.kill();
     }
   });
+
+  it("throws a stream's error while lines wait for their time (no unhandled rejection), the lines committed before kept", async () => {
+    const input = new PassThrough();
+    const s = ingestStream(input);
+    input.write(text(0, 2));
+    await until(async () => (await eventCounts()).addresses === 2, { what: "the first two mails" });
+    input.write(text(2, 3));
+    await until(() => input.readableLength === 0, { what: "the third mail taken from the stream" });
+    input.destroy(new Error("the producer died"));
+    await expect(s.run).rejects.toThrow(/the producer died/);
+    expect(await eventCounts()).toEqual({ addresses: 2, most: 1 });
+  });
 });
