@@ -131,7 +131,7 @@ describe("ingest postfix-log from a stream that stays open", () => {
     }
   });
 
-  it("throws a stream's error while lines wait for their time (no unhandled rejection), the lines committed before kept", async () => {
+  it("throws a stream's error that comes while lines wait for their time, and keeps the lines committed before", async () => {
     const input = new PassThrough();
     const s = ingestStream(input);
     input.write(text(0, 2));
