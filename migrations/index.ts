@@ -18,6 +18,7 @@ import * as m0017 from "./0017_alerts.js";
 import * as m0022 from "./0022_address_key.js";
 import * as m0023 from "./0023_incidents_updates.js";
 import * as m0024 from "./0024_sends_sending_domain.js";
+import * as m0025 from "./0025_log_positions_fingerprint.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   "0022_address_key": m0022,
   "0023_incidents_updates": m0023,
   "0024_sends_sending_domain": m0024,
+  "0025_log_positions_fingerprint": m0025,
 };

@@ -268,6 +268,8 @@ export interface LogPositionsTable {
   state: ColumnType<unknown, string, string>;
   lines: ColumnType<string, string | number, string | number>;
   updated_at: Date;
+  /** `len:sha256` of the file's first bytes (migration 0025); null for journald and positions saved before. */
+  fingerprint: string | null;
 }
 
 /** An ESP event already recorded, by the provider's id of it (migration 0019). */

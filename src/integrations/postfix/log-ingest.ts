@@ -36,7 +36,7 @@ import {
   type LogRecipient,
   type LogSkip,
 } from "./log-events.js";
-import { readLogLines } from "./log-file.js";
+import { readLogLines, RESTART_SAID } from "./log-file.js";
 import { journalPositionName, readJournal, type JournalSource } from "./journal.js";
 
 export interface IngestCounts {
@@ -122,16 +122,44 @@ export async function ingestPostfixLog(
   if ("stream" in source) {
     const reader = new PostfixLogReader();
     let lines: string[] = [];
+    /** When the oldest line buffered must be committed by, though fewer than BATCH_LINES came. */
+    let due = 0;
+    const flush = async () => {
+      const batch = lines;
+      lines = [];
+      await pipe.send(await prepare(deps, reader, batch, opts));
+    };
+    const rl = createInterface({ input: source.stream, crlfDelay: Infinity });
+    const input = rl[Symbol.asyncIterator]();
+    /** Lines the interface has given out, and lines taken: while fewer are taken, the next one is there. */
+    let given = 0;
+    let taken = 0;
+    rl.on("line", () => given++);
     try {
-      for await (const line of createInterface({ input: source.stream, crlfDelay: Infinity })) {
-        lines.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
-        if (lines.length >= BATCH_LINES) {
-          await pipe.send(await prepare(deps, reader, lines, opts));
-          lines = [];
+      for (;;) {
+        const next = input.next();
+        let got: IteratorResult<string> | "waiting";
+        if (given > taken || !lines.length) got = await next;
+        else {
+          // None there, lines buffered: they wait for the next line until they are due, then are committed.
+          // The stream's error is thrown where `next` is awaited, not as unhandled while a batch commits.
+          next.catch(() => undefined);
+          got = await within(next, due - Date.now());
+          if (got === "waiting") {
+            await flush();
+            got = await next;
+          }
         }
+        if (got.done) break;
+        taken++;
+        const line = got.value;
+        if (!lines.length) due = Date.now() + STREAM_IDLE_MS;
+        lines.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
+        if (lines.length >= BATCH_LINES || Date.now() >= due) await flush();
       }
-      if (lines.length) await pipe.send(await prepare(deps, reader, lines, opts));
+      if (lines.length) await flush();
     } finally {
+      await input.return?.();
       await pipe.drain();
     }
     return counts;
@@ -141,7 +169,7 @@ export async function ingestPostfixLog(
   const reader = new PostfixLogReader(100_000, saved?.state as PostfixReaderState | undefined);
   /** Lines read under this position before this run (kept with it). */
   const before = saved?.lines ?? 0;
-  const from = saved && { fileId: saved.fileId, offset: saved.offset };
+  const from = saved && { fileId: saved.fileId, offset: saved.offset, fingerprint: saved.fingerprint };
   /** Lines of this run parsed so far (the position of each batch counts its own). */
   let parsed = 0;
   try {
@@ -153,10 +181,7 @@ export async function ingestPostfixLog(
       signal: opts.signal,
     })) {
       if (batch.restarted)
-        deps.logger.warn(
-          { file: source.path, why: batch.restarted },
-          "the log was rotated or truncated while not followed: lines written meanwhile may be missed",
-        );
+        deps.logger.warn({ file: source.path, why: batch.restarted }, RESTART_SAID[batch.restarted]);
       parsed += batch.lines.length;
       const prepared = await prepare(deps, reader, batch.lines, opts);
       // The reader's state after exactly these lines: what a restart from this position needs.
@@ -173,8 +198,20 @@ export async function ingestPostfixLog(
   return counts;
 }
 
-/** Most lines of a batch read from a stream (as before: a batch waits for them); a file's are its reads of CHUNK_BYTES. */
+/** Most lines of a batch read from a stream; a file's are its reads of CHUNK_BYTES. */
 const BATCH_LINES = 5_000;
+/** Longest a line read from a stream waits in a batch not full (`tail -F mail.log |` on a quiet server). */
+const STREAM_IDLE_MS = 1_000;
+/** What `next` gives within `ms`, else "waiting". */
+async function within<T>(next: Promise<T>, ms: number): Promise<T | "waiting"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"waiting">((resolve) => (timer = setTimeout(resolve, Math.max(0, ms), "waiting")));
+  try {
+    return await Promise.race([next, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const CHUNK_BYTES = 4 << 20;
 /** Lines parsed between two turns of the event loop. */
 const YIELD_LINES = 1_000;
