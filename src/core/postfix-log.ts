@@ -130,6 +130,7 @@ interface OpenMail {
 }
 
 const SP = 0x20;
+const COLON = 0x3a;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const isIdChar = (c: number) => isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 const digits2 = (line: string, i: number) => (line.charCodeAt(i) - 0x30) * 10 + line.charCodeAt(i + 1) - 0x30;
@@ -159,6 +160,9 @@ function field(text: string, start: number, end: number, key: string): string | 
 /** Where a syslog timestamp's time has its digits (`Dec  7 04:38:46`). */
 const HMS_DIGITS = [7, 8, 10, 11, 13, 14];
 
+/** What most lines give: no record (one array for all of them). */
+const NONE: readonly PostfixDelivery[] = Object.freeze([]);
+
 /** Programs seen, kept as one string each (records share them): a log has a handful. */
 const MAX_PROGRAMS = 64;
 
@@ -167,16 +171,18 @@ const MAX_PROGRAMS = 64;
  * Holds the mails still in the queue (bounded: the oldest are dropped past `maxOpen`); `state()` and the
  * constructor's `restore` carry them over a restart.
  *
- * Most lines are traditional syslog lines that share their second with the line before: those are read in place
- * (offsets into the line, no intermediate strings), their time taken from the line before. Any other line goes
- * through splitLine; both ways give the same records.
+ * Most lines are traditional syslog lines: those are read in place (offsets into the line, no intermediate
+ * strings), the start of their day taken from the line before. Any other line goes through splitLine; both ways
+ * give the same records.
  */
 export class PostfixLogReader {
   private open = new Map<string, OpenMail>();
-  /** The last syslog timestamp read (its first 15 characters), for the `now` it was read with, and its time. */
-  private stamp = "";
-  private stampNow = NaN;
-  private stampMs = 0;
+  /** The day of the last syslog line read (its first 7 characters), the `now` it was read with, its start
+   * this year and the year before. */
+  private day = "";
+  private dayNow = NaN;
+  private dayMs = 0;
+  private dayBeforeMs = 0;
   private programs: string[] = [];
 
   constructor(
@@ -188,48 +194,54 @@ export class PostfixLogReader {
   }
 
   /** The records one line completes (none for most lines). */
-  push(line: string, now: Date): PostfixDelivery[] {
-    if (line.length > MAX_LINE) return [];
+  push(line: string, now: Date): readonly PostfixDelivery[] {
+    if (line.length > MAX_LINE) return NONE;
     const ms = this.syslogTime(line, now);
     if (ms === undefined) {
       const l = splitLine(line, now);
-      return l ? this.message(l.message, 0, l.program, l.at.getTime()) : [];
+      return l ? this.message(l.message, 0, l.program, l.at.getTime()) : NONE;
     }
     // "Dec  7 04:38:46 host prog[pid]: msg": splitLine's steps, by offsets.
     const hostEnd = line.indexOf(" ", 16);
-    if (hostEnd < 0) return [];
+    if (hostEnd < 0) return NONE;
     const tagStart = hostEnd + 1;
     const tagEnd = line.indexOf(": ", tagStart);
-    if (tagEnd < 0) return [];
+    if (tagEnd < 0) return NONE;
     const bracket = line.indexOf("[", tagStart);
     const nameEnd = bracket < 0 || bracket > tagEnd ? tagEnd : bracket;
-    if (!line.startsWith("postfix", tagStart) || tagStart + 7 > nameEnd) return [];
+    if (!line.startsWith("postfix", tagStart) || tagStart + 7 > nameEnd) return NONE;
     const slash = line.lastIndexOf("/", nameEnd - 1);
-    if (slash < tagStart || slash + 1 === nameEnd) return [];
+    if (slash < tagStart || slash + 1 === nameEnd) return NONE;
     return this.message(line, tagEnd + 2, this.program(line, slash + 1, nameEnd), ms);
   }
 
   /**
    * The time of a traditional syslog line whose day and time are plain digits (splitLine's other lines:
-   * undefined), from the line before when it has the same timestamp.
+   * undefined). The day's start is kept from the line before when it has the same day: syslogDate's value is
+   * that of Date.UTC, which adds the time of day to the day's start.
    */
   private syslogTime(line: string, now: Date): number | undefined {
-    const nowMs = now.getTime();
-    if (nowMs === this.stampNow && line.length > 15 && line.startsWith(this.stamp)) return this.stampMs;
-    if (line.length <= 15 || line.charCodeAt(3) !== SP) return undefined;
-    const month = MONTHS.indexOf(line.slice(0, 3));
-    if (month < 0) return undefined;
-    const d0 = line.charCodeAt(4);
-    if (!isDigit(line.charCodeAt(5)) || !(d0 === SP || isDigit(d0))) return undefined;
-    const day = d0 === SP ? line.charCodeAt(5) - 0x30 : digits2(line, 4);
-    if (day < 1 || day > 31 || line.charCodeAt(6) !== SP) return undefined;
+    if (line.length <= 15) return undefined;
     for (const i of HMS_DIGITS) if (!isDigit(line.charCodeAt(i))) return undefined;
-    if (line[9] !== ":" || line[12] !== ":") return undefined;
-    const at = syslogDate(month, day, line.slice(7, 15), now);
-    this.stamp = line.slice(0, 15);
-    this.stampNow = nowMs;
-    this.stampMs = at.getTime();
-    return this.stampMs;
+    if (line.charCodeAt(9) !== COLON || line.charCodeAt(12) !== COLON) return undefined;
+    const nowMs = now.getTime();
+    if (nowMs !== this.dayNow || !line.startsWith(this.day)) {
+      if (line.charCodeAt(3) !== SP || line.charCodeAt(6) !== SP) return undefined;
+      const month = MONTHS.indexOf(line.slice(0, 3));
+      if (month < 0) return undefined;
+      const d0 = line.charCodeAt(4);
+      if (!isDigit(line.charCodeAt(5)) || !(d0 === SP || isDigit(d0))) return undefined;
+      const day = d0 === SP ? line.charCodeAt(5) - 0x30 : digits2(line, 4);
+      if (day < 1 || day > 31) return undefined;
+      const y = now.getUTCFullYear();
+      this.day = line.slice(0, 7);
+      this.dayNow = nowMs;
+      this.dayMs = Date.UTC(y, month, day);
+      this.dayBeforeMs = Date.UTC(y - 1, month, day);
+    }
+    const t = digits2(line, 7) * 3_600_000 + digits2(line, 10) * 60_000 + digits2(line, 13) * 1000;
+    // syslogDate: this year, unless that is more than a day ahead of `now`
+    return this.dayMs + t > nowMs + 86_400_000 ? this.dayBeforeMs + t : this.dayMs + t;
   }
 
   /** The program name at text[start, end), as the string kept for it. */
@@ -242,18 +254,18 @@ export class PostfixLogReader {
   }
 
   /** A Postfix line's message: text from `start` to its end, logged by `program` at `ms`. */
-  private message(text: string, start: number, program: string, ms: number): PostfixDelivery[] {
+  private message(text: string, start: number, program: string, ms: number): readonly PostfixDelivery[] {
     // "ID: rest": a queue id is short (hex, 6+) or long (`enable_long_queue_ids`: base 52 with a `z`-less
     // alphabet); here 5 to 20 characters of [0-9A-Za-z], not NOQUEUE.
     const colon = text.indexOf(": ", start);
-    if (colon - start < 5 || colon - start > 20) return [];
-    for (let i = start; i < colon; i++) if (!isIdChar(text.charCodeAt(i))) return [];
+    if (colon - start < 5 || colon - start > 20) return NONE;
+    for (let i = start; i < colon; i++) if (!isIdChar(text.charCodeAt(i))) return NONE;
     const r = colon + 2;
     const end = text.length;
-    if (colon - start === 7 && text.startsWith("NOQUEUE", start)) return [];
+    if (colon - start === 7 && text.startsWith("NOQUEUE", start)) return NONE;
     if (end - r === 7 && text.startsWith("removed", r)) {
       this.open.delete(text.slice(start, colon));
-      return [];
+      return NONE;
     }
     if (program === "qmgr" || program === "pickup") {
       if (text.startsWith("from=", r)) {
@@ -271,19 +283,19 @@ export class PostfixLogReader {
           return out;
         }
       }
-      return [];
+      return NONE;
     }
     if (program === "cleanup" && text.startsWith("message-id=", r)) {
       this.mail(text.slice(start, colon)).messageId = unangle(text.slice(r + "message-id=".length).trim());
-      return [];
+      return NONE;
     }
-    if (!text.startsWith("to=", r)) return [];
+    if (!text.startsWith("to=", r)) return NONE;
     const s = text.indexOf(", status=", r);
-    if (s < 0) return [];
+    if (s < 0) return NONE;
     const a = s + ", status=".length;
     const sp = text.indexOf(" ", a);
     const status = (sp < 0 ? text.slice(a) : text.slice(a, sp)) as PostfixStatus;
-    if (!(POSTFIX_STATUSES as readonly string[]).includes(status)) return [];
+    if (!(POSTFIX_STATUSES as readonly string[]).includes(status)) return NONE;
     let reply: string;
     if (sp < 0) reply = "";
     else if (text.charCodeAt(sp + 1) === 0x28 && text.charCodeAt(end - 1) === 0x29 && end - sp > 2)
@@ -294,8 +306,23 @@ export class PostfixLogReader {
     }
     const queueId = text.slice(start, colon);
     const mail = this.mail(queueId);
-    const to = unangle(field(text, r, s, "to=") ?? "");
-    const origTo = field(text, r, s, "orig_to=");
+    // The fields before `, status=`, parts split at `, ` (a key repeated: its last part counts)
+    let to = "";
+    let origTo: string | undefined;
+    let relay: string | undefined;
+    let dsn: string | undefined;
+    for (let p = r; ; ) {
+      const c = text.indexOf(", ", p);
+      const e = c < 0 || c > s ? s : c;
+      const k = text.charCodeAt(p);
+      if (k === 0x74 /* t */ && text.startsWith("to=", p)) to = text.slice(p + 3, e);
+      else if (k === 0x72 /* r */ && text.startsWith("relay=", p)) relay = text.slice(p + 6, e);
+      else if (k === 0x64 /* d */ && text.startsWith("dsn=", p)) dsn = text.slice(p + 4, e);
+      else if (k === 0x6f /* o */ && text.startsWith("orig_to=", p)) origTo = text.slice(p + 8, e);
+      if (e === s) break;
+      p = e + 2;
+    }
+    to = unangle(to);
     const d: PostfixDelivery = {
       queueId,
       at: new Date(ms),
@@ -303,14 +330,14 @@ export class PostfixLogReader {
       messageId: mail.messageId,
       to,
       origTo: origTo === undefined ? undefined : unangle(origTo),
-      relay: field(text, r, s, "relay="),
-      dsn: field(text, r, s, "dsn="),
+      relay,
+      dsn,
       status,
       reply,
       program,
       again: status === "deferred" && mail.deferred.has(to),
     };
-    if (!to) return [];
+    if (!to) return NONE;
     if (status === "deferred") mail.deferred.set(to, d);
     else if (mail.deferred.size) mail.deferred.delete(to);
     return [d];
