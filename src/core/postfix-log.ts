@@ -125,8 +125,8 @@ const unangle = (v: string) => (v.startsWith("<") && v.endsWith(">") ? v.slice(1
 interface OpenMail {
   from?: string;
   messageId?: string;
-  /** Recipients deferred so far, with their last deferral: what `status=expired` returns. */
-  deferred: Map<string, PostfixDelivery>;
+  /** Recipients deferred so far, with their last deferral: what `status=expired` returns (made at the first). */
+  deferred?: Map<string, PostfixDelivery>;
 }
 
 const SP = 0x20;
@@ -190,7 +190,7 @@ export class PostfixLogReader {
     restore?: PostfixReaderState,
   ) {
     for (const [id, m] of restore?.open ?? [])
-      this.open.set(id, { from: m.from, messageId: m.messageId, deferred: new Map() });
+      this.open.set(id, { from: m.from, messageId: m.messageId });
   }
 
   /** The records one line completes (none for most lines). */
@@ -272,6 +272,7 @@ export class PostfixLogReader {
         const mail = this.mail(text.slice(start, colon));
         mail.from = unangle(field(text, r, end, "from=") ?? "");
         if (field(text, r, end, "status=") === "expired") {
+          if (!mail.deferred) return NONE;
           const at = new Date(ms);
           const out = [...mail.deferred.values()].map((d) => ({
             ...d,
@@ -335,11 +336,11 @@ export class PostfixLogReader {
       status,
       reply,
       program,
-      again: status === "deferred" && mail.deferred.has(to),
+      again: status === "deferred" && !!mail.deferred?.has(to),
     };
     if (!to) return NONE;
-    if (status === "deferred") mail.deferred.set(to, d);
-    else if (mail.deferred.size) mail.deferred.delete(to);
+    if (status === "deferred") (mail.deferred ??= new Map()).set(to, d);
+    else mail.deferred?.delete(to);
     return [d];
   }
 
@@ -352,7 +353,7 @@ export class PostfixLogReader {
     let m = this.open.get(id);
     if (!m) {
       if (this.open.size >= this.maxOpen) this.open.delete(this.open.keys().next().value!);
-      this.open.set(id, (m = { deferred: new Map() }));
+      this.open.set(id, (m = { from: undefined, messageId: undefined }));
     }
     return m;
   }

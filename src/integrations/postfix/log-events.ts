@@ -10,7 +10,7 @@
 import { normalizeAddress } from "../../core/address.js";
 import type { Attributed } from "../../core/attribute.js";
 import type { PostfixDelivery } from "../../core/postfix-log.js";
-import { decideReason, smtpCodeInText } from "../../core/reason.js";
+import { decideReason, smtpCodeInText, type Decision } from "../../core/reason.js";
 import { classOf, type Recipient } from "../../core/report.js";
 import { domainOfAddress } from "../../core/sending-domain.js";
 import { decodeVerp, type VerpKey } from "../../core/verp.js";
@@ -81,8 +81,7 @@ export function eventOfRecipient(d: PostfixDelivery, r: LogRecipient): LogEvent 
       parser: "text",
     };
   } else {
-    const smtpCode = smtpCodeInText(d.reply);
-    const decided = decideReason({ status: d.dsn, statusSource: "dsn", diagnostic: d.reply, smtpCode });
+    const { smtpCode, decided } = decisionOf(d.dsn, d.reply);
     let reason = decided.reason;
     let rule = `postfix-log.${d.status}/${decided.rule}`;
     // a deferral is transient whatever the reply says; an expiry gave up on a cause that was transient each time
@@ -122,6 +121,27 @@ export function eventOfRecipient(d: PostfixDelivery, r: LogRecipient): LogEvent 
       recipient,
     },
   };
+}
+
+/**
+ * The reading of a reply and its dsn= (decideReason's, pure), kept for the next records with the same: a relay's
+ * deferrals repeat their replies ("Mailbox full", greylisting, a host that does not answer). At most
+ * MAX_DECISIONS, all forgotten when full. The keys are copies: a reply is a slice of the text read, which a kept
+ * slice would keep whole.
+ */
+const decisions = new Map<string, { smtpCode: number | undefined; decided: Decision }>();
+const MAX_DECISIONS = 4096;
+
+function decisionOf(dsn: string | undefined, reply: string) {
+  const key = dsn === undefined ? `-${reply}` : `${dsn.length}:${dsn}${reply}`;
+  let d = decisions.get(key);
+  if (!d) {
+    const smtpCode = smtpCodeInText(reply);
+    d = { smtpCode, decided: decideReason({ status: dsn, statusSource: "dsn", diagnostic: reply, smtpCode }) };
+    if (decisions.size >= MAX_DECISIONS) decisions.clear();
+    decisions.set(Buffer.from(key, "utf16le").toString("utf16le"), d);
+  }
+  return d;
 }
 
 function attribute(d: PostfixDelivery, address: string, a: LogAttribution) {
