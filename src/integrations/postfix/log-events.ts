@@ -151,11 +151,19 @@ function attribute(d: PostfixDelivery, address: string, a: LogAttribution) {
     if (v.ok && v.recipient.toLowerCase() === address.toLowerCase())
       return { tenant: v.tenant ?? a.defaultTenant, stream: v.stream, verpKeyId: v.keyId };
   }
-  return {
-    tenant: a.tenant,
-    stream: streamOfSender(from, a.senderStreams) ?? a.defaultStream,
-    verpKeyId: null,
-  };
+  return { tenant: a.tenant, stream: senderStream(from, a), verpKeyId: null };
+}
+
+/** The stream of the last sender asked, for its attribution (a log's mails mostly share a few senders). */
+let lastSender: { from: string; a: LogAttribution; stream: string } | undefined;
+
+/** streamOfSender, or the default stream. */
+function senderStream(from: string, a: LogAttribution): string {
+  const last = lastSender;
+  if (last && last.a === a && last.from === from) return last.stream;
+  const stream = streamOfSender(from, a.senderStreams) ?? a.defaultStream;
+  lastSender = { from, a, stream };
+  return stream;
 }
 
 /** `mx.example.org[192.0.2.1]:25` -> `mx.example.org`. */

@@ -91,6 +91,7 @@ export async function ingestPostfixLog(
   opts: IngestOptions,
 ): Promise<IngestCounts> {
   const counts = newCounts();
+  deps = { ...deps, hashAddress: keptHashes(deps.hashAddress) };
   const pipe = new Pipeline(deps, opts, counts);
   if ("journal" in source) {
     // The position's file_id holds the cursor of the last entry taken (offset unused).
@@ -172,6 +173,27 @@ export async function ingestPostfixLog(
   }
   return counts;
 }
+
+/**
+ * The hasher, keeping the hashes of the last addresses it hashed: a relay's log repeats its recipients (the
+ * users of a service, a list sent again), and the keyed hash costs more than the rest of a delivery's reading.
+ * At most HASHES_KEPT, all forgotten when full (a kept address can keep the text it was read from: at most the
+ * lines that filled the map).
+ */
+function keptHashes(hashAddress: AddressHasher): AddressHasher {
+  const kept = new Map<string, string>();
+  return (address) => {
+    let h = kept.get(address);
+    if (h === undefined) {
+      h = hashAddress(address);
+      if (kept.size >= HASHES_KEPT) kept.clear();
+      kept.set(address, h);
+    }
+    return h;
+  };
+}
+
+const HASHES_KEPT = 50_000;
 
 /** Most lines of a batch read from a stream (as before: a batch waits for them); a file's are its reads of CHUNK_BYTES. */
 const BATCH_LINES = 5_000;
