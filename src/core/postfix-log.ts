@@ -189,8 +189,7 @@ export class PostfixLogReader {
     private readonly maxOpen = 100_000,
     restore?: PostfixReaderState,
   ) {
-    for (const [id, m] of restore?.open ?? [])
-      this.open.set(id, { from: m.from, messageId: m.messageId });
+    for (const [id, m] of restore?.open ?? []) this.open.set(id, { from: m.from, messageId: m.messageId });
   }
 
   /** The records one line completes (none for most lines). */
@@ -312,7 +311,7 @@ export class PostfixLogReader {
     let origTo: string | undefined;
     let relay: string | undefined;
     let dsn: string | undefined;
-    for (let p = r; ; ) {
+    for (let p = r; ;) {
       const c = text.indexOf(", ", p);
       const e = c < 0 || c > s ? s : c;
       const k = text.charCodeAt(p);

@@ -137,7 +137,10 @@ function decisionOf(dsn: string | undefined, reply: string) {
   let d = decisions.get(key);
   if (!d) {
     const smtpCode = smtpCodeInText(reply);
-    d = { smtpCode, decided: decideReason({ status: dsn, statusSource: "dsn", diagnostic: reply, smtpCode }) };
+    d = {
+      smtpCode,
+      decided: decideReason({ status: dsn, statusSource: "dsn", diagnostic: reply, smtpCode }),
+    };
     if (decisions.size >= MAX_DECISIONS) decisions.clear();
     decisions.set(Buffer.from(key, "utf16le").toString("utf16le"), d);
   }
