@@ -178,22 +178,39 @@ export async function ingestPostfixLog(
  * The hasher, keeping the hashes of the last addresses it hashed: a relay's log repeats its recipients (the
  * users of a service, a list sent again), and the keyed hash costs more than the rest of a delivery's reading.
  * At most HASHES_KEPT, all forgotten when full (a kept address can keep the text it was read from: at most the
- * lines that filled the map).
+ * lines that filled the map). Keeping costs too (the collector copies what is kept): where the last HASHES_KEPT
+ * addresses were hardly ever repeated, the next HASHES_SKIPPED are hashed without, then keeping is tried again.
  */
 function keptHashes(hashAddress: AddressHasher): AddressHasher {
   const kept = new Map<string, string>();
+  let asked = 0;
+  let hits = 0;
+  let skip = 0;
   return (address) => {
+    if (skip > 0) {
+      skip--;
+      return hashAddress(address);
+    }
     let h = kept.get(address);
-    if (h === undefined) {
+    if (h !== undefined) hits++;
+    else {
       h = hashAddress(address);
       if (kept.size >= HASHES_KEPT) kept.clear();
       kept.set(address, h);
+    }
+    if (++asked === HASHES_KEPT) {
+      if (hits < HASHES_KEPT / 20) {
+        skip = HASHES_SKIPPED;
+        kept.clear();
+      }
+      asked = hits = 0;
     }
     return h;
   };
 }
 
 const HASHES_KEPT = 50_000;
+const HASHES_SKIPPED = 200_000;
 
 /** Most lines of a batch read from a stream (as before: a batch waits for them); a file's are its reads of CHUNK_BYTES. */
 const BATCH_LINES = 5_000;
