@@ -119,71 +119,163 @@ function syslogDate(month: number, day: number, hms: string, now: Date): Date {
   return d.getTime() > now.getTime() + 86_400_000 ? new Date(Date.UTC(y - 1, month, day, h, m, s)) : d;
 }
 
-/** Queue ids: short (hex, 6+) or long (`enable_long_queue_ids`: base 52 with a `z`-less alphabet). */
-function queueIdOf(message: string): { id: string; rest: string } | undefined {
-  const colon = message.indexOf(": ");
-  if (colon < 5 || colon > 20) return undefined;
-  const id = message.slice(0, colon);
-  if (!/^[0-9A-Za-z]+$/.test(id) || id === "NOQUEUE") return undefined;
-  return { id, rest: message.slice(colon + 2) };
-}
-
 /** `<a@b>` -> `a@b` (Postfix writes `<>` for the null sender). */
 const unangle = (v: string) => (v.startsWith("<") && v.endsWith(">") ? v.slice(1, -1) : v);
-
-/** The `key=value, key=value` fields before `status=` (values hold no `, ` in these lines, addresses aside). */
-function fields(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of text.split(", ")) {
-    const eq = part.indexOf("=");
-    if (eq > 0) out.set(part.slice(0, eq), part.slice(eq + 1));
-  }
-  return out;
-}
 
 interface OpenMail {
   from?: string;
   messageId?: string;
-  /** Recipients deferred so far, with their last deferral: what `status=expired` returns. */
-  deferred: Map<string, PostfixDelivery>;
+  /** Recipients deferred so far, with their last deferral: what `status=expired` returns (made at the first). */
+  deferred?: Map<string, PostfixDelivery>;
 }
+
+const SP = 0x20;
+const COLON = 0x3a;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isIdChar = (c: number) => isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+const digits2 = (line: string, i: number) => (line.charCodeAt(i) - 0x30) * 10 + line.charCodeAt(i + 1) - 0x30;
+
+/**
+ * The value of the last `key=value` part of `text` between `start` and `end`, parts separated by `, ` (what
+ * fields() would map `key` to), as its bounds; -1 when there is none. `key` includes its `=`.
+ */
+function fieldAt(text: string, start: number, end: number, key: string): number {
+  const i = text.lastIndexOf(`, ${key}`, end - key.length - 2);
+  if (i >= start) return i + 2 + key.length;
+  return text.startsWith(key, start) && start + key.length <= end ? start + key.length : -1;
+}
+
+/** Where the value that starts at `from` ends: at the next `, ` before `end`, or at `end`. */
+function valueEnd(text: string, from: number, end: number): number {
+  const c = text.indexOf(", ", from);
+  return c < 0 || c > end ? end : c;
+}
+
+/** fieldAt's value as a string (undefined when absent). */
+function field(text: string, start: number, end: number, key: string): string | undefined {
+  const v = fieldAt(text, start, end, key);
+  return v < 0 ? undefined : text.slice(v, valueEnd(text, v, end));
+}
+
+/** Where a syslog timestamp's time has its digits (`Dec  7 04:38:46`). */
+const HMS_DIGITS = [7, 8, 10, 11, 13, 14];
+
+/** What most lines give: no record (one array for all of them). */
+const NONE: readonly PostfixDelivery[] = Object.freeze([]);
+
+/** Programs seen, kept as one string each (records share them): a log has a handful. */
+const MAX_PROGRAMS = 64;
 
 /**
  * Reads Postfix lines in order and yields the delivery records, each with its mail's sender and Message-ID.
  * Holds the mails still in the queue (bounded: the oldest are dropped past `maxOpen`); `state()` and the
  * constructor's `restore` carry them over a restart.
+ *
+ * Most lines are traditional syslog lines: those are read in place (offsets into the line, no intermediate
+ * strings), the start of their day taken from the line before. Any other line goes through splitLine; both ways
+ * give the same records.
  */
 export class PostfixLogReader {
   private open = new Map<string, OpenMail>();
+  /** The day of the last syslog line read (its first 7 characters), the `now` it was read with, its start
+   * this year and the year before. */
+  private day = "";
+  private dayNow = NaN;
+  private dayMs = 0;
+  private dayBeforeMs = 0;
+  private programs: string[] = [];
 
   constructor(
     private readonly maxOpen = 100_000,
     restore?: PostfixReaderState,
   ) {
-    for (const [id, m] of restore?.open ?? [])
-      this.open.set(id, { from: m.from, messageId: m.messageId, deferred: new Map() });
+    for (const [id, m] of restore?.open ?? []) this.open.set(id, { from: m.from, messageId: m.messageId });
   }
 
   /** The records one line completes (none for most lines). */
-  push(line: string, now: Date): PostfixDelivery[] {
-    const l = splitLine(line, now);
-    if (!l) return [];
-    const q = queueIdOf(l.message);
-    if (!q) return [];
-    const rest = q.rest;
-    if (rest === "removed") {
-      this.open.delete(q.id);
-      return [];
+  push(line: string, now: Date): readonly PostfixDelivery[] {
+    if (line.length > MAX_LINE) return NONE;
+    const ms = this.syslogTime(line, now);
+    if (ms === undefined) {
+      const l = splitLine(line, now);
+      return l ? this.message(l.message, 0, l.program, l.at.getTime()) : NONE;
     }
-    if (l.program === "qmgr" || l.program === "pickup") {
-      if (rest.startsWith("from=")) {
-        const f = fields(rest);
-        const mail = this.mail(q.id);
-        mail.from = unangle(f.get("from") ?? "");
-        if (f.get("status") === "expired") {
+    // "Dec  7 04:38:46 host prog[pid]: msg": splitLine's steps, by offsets.
+    const hostEnd = line.indexOf(" ", 16);
+    if (hostEnd < 0) return NONE;
+    const tagStart = hostEnd + 1;
+    const tagEnd = line.indexOf(": ", tagStart);
+    if (tagEnd < 0) return NONE;
+    const bracket = line.indexOf("[", tagStart);
+    const nameEnd = bracket < 0 || bracket > tagEnd ? tagEnd : bracket;
+    if (!line.startsWith("postfix", tagStart) || tagStart + 7 > nameEnd) return NONE;
+    const slash = line.lastIndexOf("/", nameEnd - 1);
+    if (slash < tagStart || slash + 1 === nameEnd) return NONE;
+    return this.message(line, tagEnd + 2, this.program(line, slash + 1, nameEnd), ms);
+  }
+
+  /**
+   * The time of a traditional syslog line whose day and time are plain digits (splitLine's other lines:
+   * undefined). The day's start is kept from the line before when it has the same day: syslogDate's value is
+   * that of Date.UTC, which adds the time of day to the day's start.
+   */
+  private syslogTime(line: string, now: Date): number | undefined {
+    if (line.length <= 15) return undefined;
+    for (const i of HMS_DIGITS) if (!isDigit(line.charCodeAt(i))) return undefined;
+    if (line.charCodeAt(9) !== COLON || line.charCodeAt(12) !== COLON) return undefined;
+    const nowMs = now.getTime();
+    if (nowMs !== this.dayNow || !line.startsWith(this.day)) {
+      if (line.charCodeAt(3) !== SP || line.charCodeAt(6) !== SP) return undefined;
+      const month = MONTHS.indexOf(line.slice(0, 3));
+      if (month < 0) return undefined;
+      const d0 = line.charCodeAt(4);
+      if (!isDigit(line.charCodeAt(5)) || !(d0 === SP || isDigit(d0))) return undefined;
+      const day = d0 === SP ? line.charCodeAt(5) - 0x30 : digits2(line, 4);
+      if (day < 1 || day > 31) return undefined;
+      const y = now.getUTCFullYear();
+      this.day = line.slice(0, 7);
+      this.dayNow = nowMs;
+      this.dayMs = Date.UTC(y, month, day);
+      this.dayBeforeMs = Date.UTC(y - 1, month, day);
+    }
+    const t = digits2(line, 7) * 3_600_000 + digits2(line, 10) * 60_000 + digits2(line, 13) * 1000;
+    // syslogDate: this year, unless that is more than a day ahead of `now`
+    return this.dayMs + t > nowMs + 86_400_000 ? this.dayBeforeMs + t : this.dayMs + t;
+  }
+
+  /** The program name at text[start, end), as the string kept for it. */
+  private program(text: string, start: number, end: number): string {
+    const n = end - start;
+    for (const p of this.programs) if (p.length === n && text.startsWith(p, start)) return p;
+    const p = text.slice(start, end);
+    if (this.programs.length < MAX_PROGRAMS) this.programs.push(p);
+    return p;
+  }
+
+  /** A Postfix line's message: text from `start` to its end, logged by `program` at `ms`. */
+  private message(text: string, start: number, program: string, ms: number): readonly PostfixDelivery[] {
+    // "ID: rest": a queue id is short (hex, 6+) or long (`enable_long_queue_ids`: base 52 with a `z`-less
+    // alphabet); here 5 to 20 characters of [0-9A-Za-z], not NOQUEUE.
+    const colon = text.indexOf(": ", start);
+    if (colon - start < 5 || colon - start > 20) return NONE;
+    for (let i = start; i < colon; i++) if (!isIdChar(text.charCodeAt(i))) return NONE;
+    const r = colon + 2;
+    const end = text.length;
+    if (colon - start === 7 && text.startsWith("NOQUEUE", start)) return NONE;
+    if (end - r === 7 && text.startsWith("removed", r)) {
+      this.open.delete(text.slice(start, colon));
+      return NONE;
+    }
+    if (program === "qmgr" || program === "pickup") {
+      if (text.startsWith("from=", r)) {
+        const mail = this.mail(text.slice(start, colon));
+        mail.from = unangle(field(text, r, end, "from=") ?? "");
+        if (field(text, r, end, "status=") === "expired") {
+          if (!mail.deferred) return NONE;
+          const at = new Date(ms);
           const out = [...mail.deferred.values()].map((d) => ({
             ...d,
-            at: l.at,
+            at,
             status: "expired" as const,
             again: false,
           }));
@@ -191,40 +283,63 @@ export class PostfixLogReader {
           return out;
         }
       }
-      return [];
+      return NONE;
     }
-    if (l.program === "cleanup" && rest.startsWith("message-id=")) {
-      this.mail(q.id).messageId = unangle(rest.slice("message-id=".length).trim());
-      return [];
+    if (program === "cleanup" && text.startsWith("message-id=", r)) {
+      this.mail(text.slice(start, colon)).messageId = unangle(text.slice(r + "message-id=".length).trim());
+      return NONE;
     }
-    if (!rest.startsWith("to=")) return [];
-    const s = rest.indexOf(", status=");
-    if (s < 0) return [];
-    const f = fields(rest.slice(0, s));
-    const after = rest.slice(s + ", status=".length);
-    const sp = after.indexOf(" ");
-    const status = (sp < 0 ? after : after.slice(0, sp)) as PostfixStatus;
-    if (!(POSTFIX_STATUSES as readonly string[]).includes(status)) return [];
-    let reply = sp < 0 ? "" : after.slice(sp + 1).trim();
-    if (reply.startsWith("(") && reply.endsWith(")")) reply = reply.slice(1, -1);
-    const mail = this.mail(q.id);
+    if (!text.startsWith("to=", r)) return NONE;
+    const s = text.indexOf(", status=", r);
+    if (s < 0) return NONE;
+    const a = s + ", status=".length;
+    const sp = text.indexOf(" ", a);
+    const status = (sp < 0 ? text.slice(a) : text.slice(a, sp)) as PostfixStatus;
+    if (!(POSTFIX_STATUSES as readonly string[]).includes(status)) return NONE;
+    let reply: string;
+    if (sp < 0) reply = "";
+    else if (text.charCodeAt(sp + 1) === 0x28 && text.charCodeAt(end - 1) === 0x29 && end - sp > 2)
+      reply = text.slice(sp + 2, end - 1); // "(...)": nothing for trim() to take
+    else {
+      reply = text.slice(sp + 1).trim();
+      if (reply.startsWith("(") && reply.endsWith(")")) reply = reply.slice(1, -1);
+    }
+    const queueId = text.slice(start, colon);
+    const mail = this.mail(queueId);
+    // The fields before `, status=`, parts split at `, ` (a key repeated: its last part counts)
+    let to = "";
+    let origTo: string | undefined;
+    let relay: string | undefined;
+    let dsn: string | undefined;
+    for (let p = r; ;) {
+      const c = text.indexOf(", ", p);
+      const e = c < 0 || c > s ? s : c;
+      const k = text.charCodeAt(p);
+      if (k === 0x74 /* t */ && text.startsWith("to=", p)) to = text.slice(p + 3, e);
+      else if (k === 0x72 /* r */ && text.startsWith("relay=", p)) relay = text.slice(p + 6, e);
+      else if (k === 0x64 /* d */ && text.startsWith("dsn=", p)) dsn = text.slice(p + 4, e);
+      else if (k === 0x6f /* o */ && text.startsWith("orig_to=", p)) origTo = text.slice(p + 8, e);
+      if (e === s) break;
+      p = e + 2;
+    }
+    to = unangle(to);
     const d: PostfixDelivery = {
-      queueId: q.id,
-      at: l.at,
+      queueId,
+      at: new Date(ms),
       from: mail.from,
       messageId: mail.messageId,
-      to: unangle(f.get("to") ?? ""),
-      origTo: f.has("orig_to") ? unangle(f.get("orig_to")!) : undefined,
-      relay: f.get("relay"),
-      dsn: f.get("dsn"),
+      to,
+      origTo: origTo === undefined ? undefined : unangle(origTo),
+      relay,
+      dsn,
       status,
       reply,
-      program: l.program,
-      again: status === "deferred" && mail.deferred.has(unangle(f.get("to") ?? "")),
+      program,
+      again: status === "deferred" && !!mail.deferred?.has(to),
     };
-    if (!d.to) return [];
-    if (status === "deferred") mail.deferred.set(d.to, d);
-    else mail.deferred.delete(d.to);
+    if (!to) return NONE;
+    if (status === "deferred") (mail.deferred ??= new Map()).set(to, d);
+    else mail.deferred?.delete(to);
     return [d];
   }
 
@@ -237,7 +352,7 @@ export class PostfixLogReader {
     let m = this.open.get(id);
     if (!m) {
       if (this.open.size >= this.maxOpen) this.open.delete(this.open.keys().next().value!);
-      this.open.set(id, (m = { deferred: new Map() }));
+      this.open.set(id, (m = { from: undefined, messageId: undefined }));
     }
     return m;
   }

@@ -10,7 +10,7 @@
 import { normalizeAddress } from "../../core/address.js";
 import type { Attributed } from "../../core/attribute.js";
 import type { PostfixDelivery } from "../../core/postfix-log.js";
-import { decideReason, smtpCodeInText } from "../../core/reason.js";
+import { decideReason, smtpCodeInText, type Decision } from "../../core/reason.js";
 import { classOf, type Recipient } from "../../core/report.js";
 import { domainOfAddress } from "../../core/sending-domain.js";
 import { decodeVerp, type VerpKey } from "../../core/verp.js";
@@ -81,8 +81,7 @@ export function eventOfRecipient(d: PostfixDelivery, r: LogRecipient): LogEvent 
       parser: "text",
     };
   } else {
-    const smtpCode = smtpCodeInText(d.reply);
-    const decided = decideReason({ status: d.dsn, statusSource: "dsn", diagnostic: d.reply, smtpCode });
+    const { smtpCode, decided } = decisionOf(d.dsn, d.reply);
     let reason = decided.reason;
     let rule = `postfix-log.${d.status}/${decided.rule}`;
     // a deferral is transient whatever the reply says; an expiry gave up on a cause that was transient each time
@@ -124,6 +123,30 @@ export function eventOfRecipient(d: PostfixDelivery, r: LogRecipient): LogEvent 
   };
 }
 
+/**
+ * The reading of a reply and its dsn= (decideReason's, pure), kept for the next records with the same: a relay's
+ * deferrals repeat their replies ("Mailbox full", greylisting, a host that does not answer). At most
+ * MAX_DECISIONS, all forgotten when full. The keys are copies: a reply is a slice of the text read, which a kept
+ * slice would keep whole.
+ */
+const decisions = new Map<string, { smtpCode: number | undefined; decided: Decision }>();
+const MAX_DECISIONS = 4096;
+
+function decisionOf(dsn: string | undefined, reply: string) {
+  const key = dsn === undefined ? `-${reply}` : `${dsn.length}:${dsn}${reply}`;
+  let d = decisions.get(key);
+  if (!d) {
+    const smtpCode = smtpCodeInText(reply);
+    d = {
+      smtpCode,
+      decided: decideReason({ status: dsn, statusSource: "dsn", diagnostic: reply, smtpCode }),
+    };
+    if (decisions.size >= MAX_DECISIONS) decisions.clear();
+    decisions.set(Buffer.from(key, "utf16le").toString("utf16le"), d);
+  }
+  return d;
+}
+
 function attribute(d: PostfixDelivery, address: string, a: LogAttribution) {
   const from = d.from ?? "";
   if (from && a.verpKeys.length > 0) {
@@ -131,11 +154,19 @@ function attribute(d: PostfixDelivery, address: string, a: LogAttribution) {
     if (v.ok && v.recipient.toLowerCase() === address.toLowerCase())
       return { tenant: v.tenant ?? a.defaultTenant, stream: v.stream, verpKeyId: v.keyId };
   }
-  return {
-    tenant: a.tenant,
-    stream: streamOfSender(from, a.senderStreams) ?? a.defaultStream,
-    verpKeyId: null,
-  };
+  return { tenant: a.tenant, stream: senderStream(from, a), verpKeyId: null };
+}
+
+/** The stream of the last sender asked, for its attribution (a log's mails mostly share a few senders). */
+let lastSender: { from: string; a: LogAttribution; stream: string } | undefined;
+
+/** streamOfSender, or the default stream. */
+function senderStream(from: string, a: LogAttribution): string {
+  const last = lastSender;
+  if (last && last.a === a && last.from === from) return last.stream;
+  const stream = streamOfSender(from, a.senderStreams) ?? a.defaultStream;
+  lastSender = { from, a, stream };
+  return stream;
 }
 
 /** `mx.example.org[192.0.2.1]:25` -> `mx.example.org`. */

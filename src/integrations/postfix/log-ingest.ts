@@ -19,7 +19,7 @@ import { hourOf, RollupCollector, type RollupIncrement } from "../../core/rollup
 import type { Db } from "../../store/db.js";
 import { getLogPosition, saveLogPosition, type LogPosition } from "../../store/log-positions.js";
 import { addToRollups } from "../../store/rollups.js";
-import { softStateKey, withSoftState } from "../../store/soft-state.js";
+import { withSoftState, type StreamAddresses } from "../../store/soft-state.js";
 import {
   applyInBulk,
   applyWithHistories,
@@ -91,6 +91,7 @@ export async function ingestPostfixLog(
   opts: IngestOptions,
 ): Promise<IngestCounts> {
   const counts = newCounts();
+  deps = { ...deps, hashAddress: keptHashes(deps.hashAddress) };
   const pipe = new Pipeline(deps, opts, counts);
   if ("journal" in source) {
     // The position's file_id holds the cursor of the last entry taken (offset unused).
@@ -198,6 +199,44 @@ export async function ingestPostfixLog(
   return counts;
 }
 
+/**
+ * The hasher, keeping the hashes of the last addresses it hashed: a relay's log repeats its recipients (the
+ * users of a service, a list sent again), and the keyed hash costs more than the rest of a delivery's reading.
+ * At most HASHES_KEPT, all forgotten when full (a kept address can keep the text it was read from: at most the
+ * lines that filled the map). Keeping costs too (the collector copies what is kept): where the last HASHES_KEPT
+ * addresses were hardly ever repeated, the next HASHES_SKIPPED are hashed without, then keeping is tried again.
+ */
+function keptHashes(hashAddress: AddressHasher): AddressHasher {
+  const kept = new Map<string, string>();
+  let asked = 0;
+  let hits = 0;
+  let skip = 0;
+  return (address) => {
+    if (skip > 0) {
+      skip--;
+      return hashAddress(address);
+    }
+    let h = kept.get(address);
+    if (h !== undefined) hits++;
+    else {
+      h = hashAddress(address);
+      if (kept.size >= HASHES_KEPT) kept.clear();
+      kept.set(address, h);
+    }
+    if (++asked === HASHES_KEPT) {
+      if (hits < HASHES_KEPT / 20) {
+        skip = HASHES_SKIPPED;
+        kept.clear();
+      }
+      asked = hits = 0;
+    }
+    return h;
+  };
+}
+
+const HASHES_KEPT = 50_000;
+const HASHES_SKIPPED = 200_000;
+
 /** Most lines of a batch read from a stream; a file's are its reads of CHUNK_BYTES. */
 const BATCH_LINES = 5_000;
 /** Longest a line read from a stream waits in a batch not full (`tail -F mail.log |` on a quiet server). */
@@ -222,11 +261,32 @@ interface Prepared {
   tally: IngestCounts;
   /** The records to write, in log order: events, and deliveries that become one only if they reset state. */
   entries: Entry[];
-  /** The deliveries' addresses, by softStateKey (repeats kept: one per delivery). */
-  deliveries: string[];
-  /** The batch's rollup increments, one per key (tenant, stream, recipient domain, hour). */
-  rollups: Map<string, RollupIncrement>;
+  /** The batch's tenants' streams its records were attributed to. */
+  streams: Streams;
   save?: { name: string; position: LogPosition };
+}
+
+/** One tenant's stream in a batch: its deliveries' addresses, and its rollup increments. */
+interface BatchStream extends StreamAddresses {
+  /** Of `hashes` (and the addresses soft-bounced in this batch): those with soft-bounce state (filled by write). */
+  held: Set<string>;
+  /** Its rollup increments by hour (ms) and recipient domain: one per key (tenant, stream, domain, hour). */
+  byHour: Map<number, Map<string, RollupIncrement>>;
+}
+
+/** The streams of a batch by tenant and stream (the last one asked kept at hand: a log's records mostly share it). */
+class Streams {
+  readonly all = new Map<string, BatchStream>();
+  private last: BatchStream | undefined;
+
+  of(tenant: string, stream: string): BatchStream {
+    const last = this.last;
+    if (last && last.tenant === tenant && last.stream === stream) return last;
+    const k = `${tenant}\0${stream}`;
+    let s = this.all.get(k);
+    if (!s) this.all.set(k, (s = { tenant, stream, hashes: [], held: new Set(), byHour: new Map() }));
+    return (this.last = s);
+  }
 }
 
 type Entry =
@@ -234,8 +294,9 @@ type Entry =
   | {
       delivery: PostfixDelivery;
       recipient: LogRecipient;
-      /** softStateKey of its address. */
-      id: string;
+      stream: BatchStream;
+      /** The keyed hash of its address. */
+      hash: string;
       /** Its rollup increment (where `delivered` is counted when no event does). */
       counted: RollupIncrement;
     };
@@ -250,8 +311,7 @@ async function prepare(
   const tally = newCounts();
   tally.lines = lines.length;
   const entries: Entry[] = [];
-  const deliveries: string[] = [];
-  const rollups = new Map<string, RollupIncrement>();
+  const streams = new Streams();
   for (let i = 0; i < lines.length; i++) {
     // The batch before commits meanwhile: its statements' replies are taken between slices of this work.
     if (i % YIELD_LINES === YIELD_LINES - 1) await new Promise((resolve) => setImmediate(resolve));
@@ -265,18 +325,23 @@ async function prepare(
       // A recipient's final outcome (delivered, bounced, expired) is a message sent: the volume rates are
       // computed against, in the same rollups as POST /v1/sends (docs/monitoring.md: one source per stream).
       // A delivery's event would count in the same key (no send tied: its hour, campaign and IP unknown).
-      const counted = d.status === "deferred" ? undefined : countIn(rollups, r, d.at);
-      if (counted) counted.counts.sent = (counted.counts.sent ?? 0) + 1;
+      if (d.status === "deferred") {
+        entries.push({ spec: specOf(eventOfRecipient(d, r)) });
+        continue;
+      }
+      const stream = streams.of(r.tenant, r.stream);
+      const counted = countIn(stream, r.domain, d.at);
+      counted.counts.sent = (counted.counts.sent ?? 0) + 1;
       if (d.status === "sent") {
-        const id = softStateKey(r.tenant, r.stream, deps.hashAddress(r.address));
-        deliveries.push(id);
-        entries.push({ delivery: d, recipient: r, id, counted: counted! });
+        const hash = deps.hashAddress(r.address);
+        stream.hashes.push(hash);
+        entries.push({ delivery: d, recipient: r, stream, hash, counted });
         continue;
       }
       entries.push({ spec: specOf(eventOfRecipient(d, r)) });
     }
   }
-  return { now, tally, entries, deliveries, rollups };
+  return { now, tally, entries, streams };
 }
 
 const specOf = (e: LogEvent): EventSpec => ({
@@ -288,22 +353,26 @@ const specOf = (e: LogEvent): EventSpec => ({
   sendingDomain: e.sendingDomain,
 });
 
-/** The batch's increment of a recipient's key at a time (made on first use). */
-function countIn(rollups: Map<string, RollupIncrement>, r: LogRecipient, at: Date): RollupIncrement {
-  const hour = hourOf(at);
-  const k = `${r.tenant}\0${r.stream}\0${r.domain}\0${hour.getTime()}`;
-  let inc = rollups.get(k);
+/** hourOf's hour (src/core/rollup.ts), as a number. */
+const HOUR_MS = 3_600_000;
+
+/** The batch's increment of a stream's recipient domain at a time (made on first use). */
+function countIn(s: BatchStream, domain: string, at: Date): RollupIncrement {
+  const hourMs = Math.floor(at.getTime() / HOUR_MS) * HOUR_MS;
+  let byDomain = s.byHour.get(hourMs);
+  if (!byDomain) s.byHour.set(hourMs, (byDomain = new Map()));
+  let inc = byDomain.get(domain);
   if (!inc) {
     inc = {
-      tenant: r.tenant,
-      hour,
-      stream: r.stream,
-      provider: providerOf(r.domain),
+      tenant: s.tenant,
+      hour: hourOf(at),
+      stream: s.stream,
+      provider: providerOf(domain),
       campaign: "",
       sendingIp: "",
       counts: {},
     };
-    rollups.set(k, inc);
+    byDomain.set(domain, inc);
   }
   return inc;
 }
@@ -318,7 +387,9 @@ function countIn(rollups: Map<string, RollupIncrement>, r: LogRecipient, at: Dat
 async function write(deps: IngestDeps, p: Prepared): Promise<void> {
   const { tally } = p;
   await deps.db.transaction().execute(async (trx) => {
-    const held = await withSoftState(trx, p.deliveries);
+    const streams = [...p.streams.all.values()];
+    const held = await withSoftState(trx, streams);
+    streams.forEach((s, i) => (s.held = held[i]!));
     // The events' own rollup increments (bounces, deliveries that reset), with the batch's.
     const rollups = new RollupCollector();
     const ctx = {
@@ -332,7 +403,7 @@ async function write(deps: IngestDeps, p: Prepared): Promise<void> {
     const without: BulkItem[] = [];
     for (const entry of p.entries) {
       if ("delivery" in entry) {
-        if (!held.has(entry.id)) {
+        if (!entry.stream.held.has(entry.hash)) {
           entry.counted.counts.delivered = (entry.counted.counts.delivered ?? 0) + 1;
           continue;
         }
@@ -348,14 +419,15 @@ async function write(deps: IngestDeps, p: Prepared): Promise<void> {
       // A soft bounce leaves state that a later delivery of this batch must reset.
       const who = item.spec.who;
       if (who.recipient.class === "soft")
-        held.add(softStateKey(who.tenant, who.stream, deps.hashAddress(who.address)));
+        p.streams.of(who.tenant, who.stream).held.add(deps.hashAddress(who.address));
     }
     for (const applied of [
       ...(withHistory.length ? await applyWithHistories(trx, withHistory) : []),
       ...(without.length ? await applyInBulk(trx, without) : []),
     ])
       if (applied.eventId) tally.events++;
-    for (const inc of p.rollups.values()) rollups.add(inc);
+    for (const s of p.streams.all.values())
+      for (const byDomain of s.byHour.values()) for (const inc of byDomain.values()) rollups.add(inc);
     await addToRollups(trx, rollups.take());
     if (p.save) await saveLogPosition(trx, p.save.name, p.save.position, p.now);
   });
