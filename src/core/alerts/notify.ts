@@ -9,6 +9,7 @@
 //   pagerduty  an Events API v2 event: trigger on opened and escalated, acknowledge, resolve; one dedup key
 //              per incident
 import type { RouteConfig } from "./config.js";
+import type { ReportEvidence, ReportSource } from "./evaluate.js";
 import type { Notice } from "./types.js";
 
 /** What routing needs of an incident. */
@@ -125,17 +126,7 @@ export function emailMessage(p: NoticePayload): { subject: string; text: string 
     topReasons?: { reason: string; rule: string | null; count: number }[];
     samples?: { recipient: string; diagnostic: string | null }[];
     blocklists?: string[];
-    reports?: {
-      source: string;
-      reporter: string | null;
-      reportId: string | null;
-      begin: string;
-      end: string;
-      messages: number;
-      failed: number;
-      failure: string | null;
-      sourceIp: string | null;
-    }[];
+    reports?: (ReportEvidence & { source: ReportSource })[];
     failingIps?: { ip: string; failed: number }[];
   };
   const lines = [
