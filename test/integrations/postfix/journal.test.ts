@@ -8,13 +8,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
-import { createLogger } from "../../../src/log.js";
 import { ingestPostfixLog, type IngestCounts } from "../../../src/integrations/postfix/log-ingest.js";
 import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
-import { createTestDb, TEST_DATABASE_URL, type TestDb, testHash } from "../../helpers/db.js";
+import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../../helpers/db.js";
 import { until } from "../../helpers/until.js";
 import { cli } from "../../cli/run-cli.js";
+import { ingestDeps, rollupsByStream } from "./log-fixtures.js";
 
 const JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote";
 
@@ -117,31 +116,13 @@ const attribution: LogAttribution = {
   defaultStream: "default",
   caseSensitiveLocalPart: false,
 };
-const deps = () => ({
-  db: t.db,
-  policy: DEFAULT_POLICY,
-  hashAddress: testHash,
-  logger: createLogger("silent"),
-  now: () => new Date("2026-12-07T12:00:00Z"),
-});
+const deps = () => ingestDeps(t.db);
 const recorded = async () =>
   (await t.db.selectFrom("events").select(["address", "kind", "stream"]).orderBy("id").execute()).map(
     (e) => `${e.address} ${e.kind} ${e.stream}`,
   );
 /** The hourly rollups' counters by tenant/stream: where deliveries without soft-bounce state are counted. */
-const rolled = async () => {
-  const by: Record<string, { sent: number; delivered: number; hard: number }> = {};
-  for (const r of await t.db
-    .selectFrom("rollups")
-    .select(["tenant", "stream", "sent", "delivered", "hard"])
-    .execute()) {
-    const k = (by[`${r.tenant}/${r.stream}`] ??= { sent: 0, delivered: 0, hard: 0 });
-    k.sent += Number(r.sent);
-    k.delivered += Number(r.delivered);
-    k.hard += Number(r.hard);
-  }
-  return by;
-};
+const rolled = () => rollupsByStream(t.db);
 
 describe("ingest postfix-log --journal (journalctl on journal files)", () => {
   it("reads a journal directory, then only the entries of a file added since: each mail counted once, a mail split across the files too", async () => {

@@ -4,12 +4,11 @@
 // bounce's attribution is its event's; a delivery's (counted, no event) is the rollups' key it is counted under.
 import { Readable } from "node:stream";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
-import { createLogger } from "../../../src/log.js";
 import { ingestPostfixLog } from "../../../src/integrations/postfix/log-ingest.js";
 import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
 import { forgedVerp, VERP_KEY, verp } from "../../e2e/fixtures.js";
-import { createTestDb, type TestDb, testHash } from "../../helpers/db.js";
+import { createTestDb, type TestDb } from "../../helpers/db.js";
+import { ingestDeps, postfixMail, rollupsByStream } from "./log-fixtures.js";
 
 const attribution: LogAttribution = {
   verpKeys: [VERP_KEY],
@@ -30,28 +29,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** One mail from `from` to each recipient: qmgr's sender line, one delivery line per recipient, `removed`. */
-function mail(id: string, from: string, outcomes: [to: string, status: "sent" | "bounced"][]): string[] {
-  return [
-    `Dec  7 04:38:46 relay postfix/qmgr[11608]: ${id}: from=<${from}>, size=2048, nrcpt=${outcomes.length} (queue active)`,
-    ...outcomes.map(([to, status]) =>
-      status === "sent"
-        ? `Dec  7 04:38:47 relay postfix/smtp[11613]: ${id}: to=<${to}>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0/0/0.1/0, dsn=2.0.0, status=sent (250 2.0.0 OK)`
-        : `Dec  7 04:38:47 relay postfix/smtp[11613]: ${id}: to=<${to}>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0/0/0.1/0, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.10] said: 550 5.1.1 <${to}>: Recipient address rejected: User unknown (in reply to RCPT TO command))`,
-    ),
-    `Dec  7 04:38:47 relay postfix/qmgr[11608]: ${id}: removed`,
-  ];
-}
+const mail = postfixMail;
 
 async function ingest(lines: string[]) {
   return ingestPostfixLog(
-    {
-      db: db.db,
-      policy: DEFAULT_POLICY,
-      hashAddress: testHash,
-      logger: createLogger("silent"),
-      now: () => new Date("2026-12-07T12:00:00Z"),
-    },
+    ingestDeps(db.db),
     { stream: Readable.from([lines.join("\n") + "\n"]) },
     { attribution },
   );
@@ -67,19 +49,7 @@ const recorded = async () =>
     ).map((e) => [e.address, `${e.kind} ${e.tenant}/${e.stream} key=${e.verp_key_id ?? "-"}`]),
   );
 /** The hourly rollups' counters by tenant/stream. */
-const rolled = async () => {
-  const by: Record<string, { sent: number; delivered: number; hard: number }> = {};
-  for (const r of await db.db
-    .selectFrom("rollups")
-    .select(["tenant", "stream", "sent", "delivered", "hard"])
-    .execute()) {
-    const k = (by[`${r.tenant}/${r.stream}`] ??= { sent: 0, delivered: 0, hard: 0 });
-    k.sent += Number(r.sent);
-    k.delivered += Number(r.delivered);
-    k.hard += Number(r.hard);
-  }
-  return by;
-};
+const rolled = () => rollupsByStream(db.db);
 
 describe("ingest postfix-log: attribution by signed return path", () => {
   it("gives the path's tenant and stream to the recipient it was signed for, and not to another recipient of the same path", async () => {

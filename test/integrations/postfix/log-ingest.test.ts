@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { sql } from "kysely";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
 import { createLogger } from "../../../src/log.js";
 import { ingestPostfixLog, type IngestCounts } from "../../../src/integrations/postfix/log-ingest.js";
 import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
 import { createTestDb, type TestDb, testHash } from "../../helpers/db.js";
 import { until } from "../../helpers/until.js";
+import { ingestDeps, rollupTotals } from "./log-fixtures.js";
 
 const attribution: LogAttribution = {
   verpKeys: [],
@@ -69,13 +69,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const deps = () => ({
-  db: db.db,
-  policy: DEFAULT_POLICY,
-  hashAddress: testHash,
-  logger,
-  now: () => new Date("2026-12-07T12:00:00Z"),
-});
+const deps = () => ingestDeps(db.db, logger);
 const events = () =>
   db.db
     .selectFrom("events")
@@ -83,11 +77,7 @@ const events = () =>
     .orderBy("id")
     .execute();
 /** The hourly rollups' counters summed over every key. */
-const rolled = async () => {
-  const rows = await db.db.selectFrom("rollups").select(["sent", "delivered", "hard", "soft"]).execute();
-  const sum = (k: "sent" | "delivered" | "hard" | "soft") => rows.reduce((n, r) => n + Number(r[k]), 0);
-  return { sent: sum("sent"), delivered: sum("delivered"), hard: sum("hard"), soft: sum("soft") };
-};
+const rolled = () => rollupTotals(db.db, ["sent", "delivered", "hard", "soft"]);
 const stateOf = (address: string) =>
   db.db
     .selectFrom("address_state")

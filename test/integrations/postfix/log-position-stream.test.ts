@@ -5,21 +5,12 @@
 import { spawn } from "node:child_process";
 import { PassThrough, type Readable } from "node:stream";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
-import { createLogger } from "../../../src/log.js";
 import { ingestPostfixLog, type IngestCounts } from "../../../src/integrations/postfix/log-ingest.js";
-import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
-import { createTestDb, type TestDb, testHash } from "../../helpers/db.js";
+import { createTestDb, type TestDb } from "../../helpers/db.js";
 import { until } from "../../helpers/until.js";
+import { ATTRIBUTION, bouncedMail, ingestDeps } from "./log-fixtures.js";
 
-const attribution: LogAttribution = {
-  verpKeys: [],
-  senderStreams: new Map(),
-  tenant: "acme",
-  defaultTenant: "default",
-  defaultStream: "default",
-  caseSensitiveLocalPart: false,
-};
+const attribution = ATTRIBUTION;
 
 let db: TestDb;
 
@@ -31,23 +22,10 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const deps = () => ({
-  db: db.db,
-  policy: DEFAULT_POLICY,
-  hashAddress: testHash,
-  logger: createLogger("silent"),
-  now: () => new Date("2026-12-07T12:00:00Z"),
-});
+const deps = () => ingestDeps(db.db);
 
 /** Mail `i`, bounced (one event each): 3 lines. */
-const bounced = (i: number) => {
-  const id = `S${String(i).padStart(6, "0")}`;
-  return [
-    `Dec  7 04:38:46 relay postfix/qmgr[11608]: ${id}: from=<orders@shop.example>, size=341, nrcpt=1 (queue active)`,
-    `Dec  7 04:38:47 relay postfix/smtp[11613]: ${id}: to=<user${i}@example.org>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0/0/0.1/0, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.10] said: 550 5.1.1 User unknown (in reply to RCPT TO command))`,
-    `Dec  7 04:38:47 relay postfix/qmgr[11608]: ${id}: removed`,
-  ];
-};
+const bounced = (i: number) => bouncedMail(`S${String(i).padStart(6, "0")}`, `user${i}@example.org`);
 const text = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, k) => bounced(from + k))
     .flat()

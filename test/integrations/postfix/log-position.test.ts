@@ -19,26 +19,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
 import { createLogger } from "../../../src/log.js";
-import {
-  ingestPostfixLog,
-  type IngestCounts,
-  type IngestOptions,
-} from "../../../src/integrations/postfix/log-ingest.js";
+import { ingestPostfixLog, type IngestOptions } from "../../../src/integrations/postfix/log-ingest.js";
 import { RESTART_SAID } from "../../../src/integrations/postfix/log-file.js";
-import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
-import { createTestDb, type TestDb, testHash } from "../../helpers/db.js";
+import { createTestDb, type TestDb } from "../../helpers/db.js";
 import { until } from "../../helpers/until.js";
-
-const attribution: LogAttribution = {
-  verpKeys: [],
-  senderStreams: new Map(),
-  tenant: "acme",
-  defaultTenant: "default",
-  defaultStream: "default",
-  caseSensitiveLocalPart: false,
-};
+import { ATTRIBUTION, bouncedMail, followLog, ingestDeps, logText } from "./log-fixtures.js";
 
 let db: TestDb;
 let dir: string;
@@ -57,25 +43,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const deps = () => ({
-  db: db.db,
-  policy: DEFAULT_POLICY,
-  hashAddress: testHash,
-  logger: createLogger("warn", { write: (s: string) => void warnings.push(JSON.parse(s)) }),
-  now: () => new Date("2026-12-07T12:00:00Z"),
-});
-
-/** One mail to `to`, bounced (an event each): 3 lines. */
-const bounced = (id: string, to: string) => [
-  `Dec  7 04:38:46 relay postfix/qmgr[11608]: ${id}: from=<orders@shop.example>, size=341, nrcpt=1 (queue active)`,
-  `Dec  7 04:38:47 relay postfix/smtp[11613]: ${id}: to=<${to}>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0/0/0.1/0, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.10] said: 550 5.1.1 User unknown (in reply to RCPT TO command))`,
-  `Dec  7 04:38:47 relay postfix/qmgr[11608]: ${id}: removed`,
-];
-const text = (...mails: string[][]) => mails.flat().join("\n") + "\n";
+const deps = () =>
+  ingestDeps(db.db, createLogger("warn", { write: (s: string) => void warnings.push(JSON.parse(s)) }));
+const bounced = bouncedMail;
+const text = logText;
 /** The addresses that bounced, one per event (a line counted twice would show twice). */
 const bouncedTo = async () =>
   (await db.db.selectFrom("events").select("address").execute()).map((e) => e.address).sort();
-const ingestOnce = () => ingestPostfixLog(deps(), { path: file }, { attribution });
+const ingestOnce = () => ingestPostfixLog(deps(), { path: file }, { attribution: ATTRIBUTION });
 const saved = () =>
   db.db
     .selectFrom("log_positions")
@@ -91,24 +66,7 @@ const fingerprintOf = (path: string, offset: number) => {
   const head = readFileSync(path).subarray(0, Math.min(1024, offset));
   return `${head.length}:${createHash("sha256").update(head).digest("hex")}`;
 };
-
-function follow(opts: Partial<IngestOptions> = {}) {
-  const stop = new AbortController();
-  const seen: { c?: IngestCounts } = {};
-  const run = ingestPostfixLog(
-    deps(),
-    { path: file },
-    {
-      attribution,
-      follow: true,
-      pollMs: 20,
-      signal: stop.signal,
-      onBatch: (c) => (seen.c = { ...c }),
-      ...opts,
-    },
-  );
-  return { stop: () => (stop.abort(), run), lines: () => seen.c?.lines ?? 0 };
-}
+const follow = (opts: Partial<IngestOptions> = {}) => followLog(deps(), file, opts);
 
 describe("a log file's saved position and fingerprint", () => {
   it("reads from its start a file deleted and made again under the same device and inode, longer than the old offset", async () => {

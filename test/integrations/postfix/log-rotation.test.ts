@@ -15,25 +15,19 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../../src/core/policy-config.js";
 import { createLogger } from "../../../src/log.js";
-import {
-  ingestPostfixLog,
-  type IngestCounts,
-  type IngestOptions,
-} from "../../../src/integrations/postfix/log-ingest.js";
-import type { LogAttribution } from "../../../src/integrations/postfix/log-events.js";
-import { createTestDb, type TestDb, testHash } from "../../helpers/db.js";
+import { ingestPostfixLog, type IngestOptions } from "../../../src/integrations/postfix/log-ingest.js";
+import { createTestDb, type TestDb } from "../../helpers/db.js";
 import { until } from "../../helpers/until.js";
-
-const attribution: LogAttribution = {
-  verpKeys: [],
-  senderStreams: new Map(),
-  tenant: "acme",
-  defaultTenant: "default",
-  defaultStream: "default",
-  caseSensitiveLocalPart: false,
-};
+import {
+  ATTRIBUTION,
+  bouncedMail,
+  followLog,
+  ingestDeps,
+  logText,
+  rollupTotals,
+  sentMail,
+} from "./log-fixtures.js";
 
 let db: TestDb;
 let dir: string;
@@ -52,54 +46,18 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const deps = () => ({
-  db: db.db,
-  policy: DEFAULT_POLICY,
-  hashAddress: testHash,
-  logger: createLogger("warn", { write: (s: string) => void warnings.push(JSON.parse(s)) }),
-  now: () => new Date("2026-12-07T12:00:00Z"),
-});
-
-/** One mail to `to`, delivered: 3 lines. */
-const sent = (id: string, to: string) => [
-  `Dec  7 04:38:46 relay postfix/qmgr[11608]: ${id}: from=<orders@shop.example>, size=341, nrcpt=1 (queue active)`,
-  `Dec  7 04:38:47 relay postfix/smtp[11613]: ${id}: to=<${to}>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0/0/0.1/0, dsn=2.0.0, status=sent (250 2.0.0 OK)`,
-  `Dec  7 04:38:47 relay postfix/qmgr[11608]: ${id}: removed`,
-];
-/** One mail to `to`, bounced (an event): 3 lines. */
-const bounced = (id: string, to: string) => [
-  `Dec  7 04:38:46 relay postfix/qmgr[11608]: ${id}: from=<orders@shop.example>, size=341, nrcpt=1 (queue active)`,
-  `Dec  7 04:38:47 relay postfix/smtp[11613]: ${id}: to=<${to}>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0/0/0.1/0, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.10] said: 550 5.1.1 User unknown)`,
-  `Dec  7 04:38:47 relay postfix/qmgr[11608]: ${id}: removed`,
-];
-const text = (...mails: string[][]) => mails.flat().join("\n") + "\n";
+const deps = () =>
+  ingestDeps(db.db, createLogger("warn", { write: (s: string) => void warnings.push(JSON.parse(s)) }));
+const attribution = ATTRIBUTION;
+const sent = sentMail;
+const bounced = bouncedMail;
+const text = logText;
 /** The addresses bounced, each once per event. */
 const eventAddresses = async () =>
   (await db.db.selectFrom("events").select("address").execute()).map((e) => e.address).sort();
 /** The hourly rollups' counters summed over every key: each final outcome is sent, each delivery delivered. */
-const rolled = async () => {
-  const rows = await db.db.selectFrom("rollups").select(["sent", "delivered", "hard"]).execute();
-  const sum = (k: "sent" | "delivered" | "hard") => rows.reduce((n, r) => n + Number(r[k]), 0);
-  return { sent: sum("sent"), delivered: sum("delivered"), hard: sum("hard") };
-};
-
-function follow(opts: Partial<IngestOptions> = {}) {
-  const stop = new AbortController();
-  const seen: { c?: IngestCounts } = {};
-  const run = ingestPostfixLog(
-    deps(),
-    { path: file },
-    {
-      attribution,
-      follow: true,
-      pollMs: 20,
-      signal: stop.signal,
-      onBatch: (c) => (seen.c = { ...c }),
-      ...opts,
-    },
-  );
-  return { stop: () => (stop.abort(), run), lines: () => seen.c?.lines ?? 0 };
-}
+const rolled = () => rollupTotals(db.db, ["sent", "delivered", "hard"]);
+const follow = (opts: Partial<IngestOptions> = {}) => followLog(deps(), file, opts);
 
 describe("ingest postfix-log through rotation", () => {
   it("follows a file truncated in place (copytruncate) and written again: no line lost or counted twice", async () => {
